@@ -1,0 +1,1 @@
+"""Interfaces that bricks and the queue program against."""

@@ -1,0 +1,107 @@
+"""The actuator model shared by every motor-like thing."""
+
+from __future__ import annotations
+
+import abc
+import math
+from concurrent.futures import Future
+from typing import Any, ClassVar
+
+from mxgui.core.hardware_object import HardwareObject, HOProperty
+
+
+class AbstractActuator(HardwareObject, abc.ABC):
+    """Something with a value that can be read and set: a motor, the energy, ...
+
+    ``set_value`` checks the limits at once (``ValueError`` naming the limit), starts
+    the change and returns a :class:`concurrent.futures.Future` that completes when the
+    change ends; it never blocks unless asked to with ``timeout``.
+
+    Signals: ``valueChanged(value)``, ``stateChanged(state)``, ``limitsChanged((low, high))``.
+    """
+
+    SIGNALS: ClassVar[tuple[str, ...]] = ("valueChanged", "limitsChanged")
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "username": HOProperty(str, "", "name shown to the user"),
+        "unit": HOProperty(str, "", "unit of the value"),
+        "read_only": HOProperty(bool, False, "refuse set_value"),
+        "low_limit": HOProperty(float, -math.inf, "lowest value allowed"),
+        "high_limit": HOProperty(float, math.inf, "highest value allowed"),
+    }
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._value: float | None = None
+        self._limits = (-math.inf, math.inf)
+
+    def init(self) -> None:
+        low, high = self.get_property("low_limit"), self.get_property("high_limit")
+        if low > high:
+            raise self.config_error(f"low_limit {low} is above high_limit {high}")
+        self._limits = (low, high)
+
+    @property
+    def username(self) -> str:
+        """Name shown to the user (the object name when none is configured)."""
+        return self.get_property("username") or self.name.strip("/")
+
+    @property
+    def unit(self) -> str:
+        return self.get_property("unit") or ""
+
+    def get_value(self) -> Any:
+        """The current value (``None`` before the first reading)."""
+        return self._value
+
+    def get_limits(self) -> tuple[float, float]:
+        """``(low, high)`` limits of the value."""
+        return self._limits
+
+    def set_limits(self, limits: tuple[float, float]) -> None:
+        """Change the limits and emit ``limitsChanged``."""
+        low, high = float(limits[0]), float(limits[1])
+        if low > high:
+            raise ValueError(f"{self.username}: low limit {low} is above high limit {high}")
+        self._limits = (low, high)
+        self.emit("limitsChanged", self._limits)
+
+    def validate_value(self, value: Any) -> float:
+        """``value`` as a float within the limits, or ``ValueError`` saying why not."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.username}: {value!r} is not a number") from None
+        if math.isnan(number):
+            raise ValueError(f"{self.username}: NaN is not a position")
+        low, high = self._limits
+        if number < low:
+            raise ValueError(f"{self.username}: {number:g} is below the low limit {low:g} {self.unit}".rstrip())
+        if number > high:
+            raise ValueError(f"{self.username}: {number:g} is above the high limit {high:g} {self.unit}".rstrip())
+        return number
+
+    def set_value(self, value: Any, timeout: float | None = 0) -> Future:
+        """Start changing the value; return a Future that ends with the change.
+
+        ``timeout=0`` returns at once, ``None`` waits for the end, a number waits at most
+        that many seconds (``TimeoutError`` after).
+        """
+        if self.get_property("read_only"):
+            raise ValueError(f"{self.username} is read-only")
+        future = self._set_value(self.validate_value(value))
+        if timeout != 0:
+            future.result(timeout)
+        return future
+
+    def update_value(self, value: Any) -> None:
+        """Record a new reading and emit ``valueChanged`` if it changed."""
+        if value != self._value:
+            self._value = value
+            self.emit("valueChanged", value)
+
+    @abc.abstractmethod
+    def _set_value(self, value: float) -> Future:
+        """Start the change to an already validated value."""
+
+    def abort(self) -> None:
+        """Stop a change in progress (no-op by default)."""

@@ -1,0 +1,47 @@
+"""The motor interface."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from hardware_objects.abstract.actuator import AbstractActuator
+from mxgui.core.hardware_object import HOProperty
+
+
+class AbstractMotor(AbstractActuator):
+    """A motor: an actuator with a velocity, a tolerance and ``stop``.
+
+    Signals: those of :class:`AbstractActuator`.
+    """
+
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "velocity": HOProperty(float, 1.0, "speed in units per second"),
+        "tolerance": HOProperty(float, 1e-4, "positions closer than this are equal"),
+        "decimals": HOProperty(int, 3, "decimals shown to the user"),
+    }
+
+    def init(self) -> None:
+        super().init()
+        if self.get_property("velocity") <= 0:
+            raise self.config_error(
+                f"velocity must be above 0, got {self.get_property('velocity')}"
+            )
+        self._velocity = self.get_property("velocity")
+
+    def get_velocity(self) -> float:
+        """Speed in units per second."""
+        return self._velocity
+
+    def set_velocity(self, velocity: float) -> None:
+        """Change the speed (units per second, above 0)."""
+        if velocity <= 0:
+            raise ValueError(f"{self.username}: velocity must be above 0, got {velocity}")
+        self._velocity = float(velocity)
+
+    def stop(self) -> None:
+        """Stop moving where the motor is."""
+        self.abort()
+
+    def set_value_relative(self, delta: float, timeout: float | None = 0):
+        """Move by ``delta`` from the current position."""
+        return self.set_value((self.get_value() or 0.0) + delta, timeout)

@@ -1,0 +1,1 @@
+"""The simulated beamline: the embedded default and the test fixture."""

@@ -1,0 +1,186 @@
+"""The base class of every hardware object: typed properties, roles, state, signals."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from mxgui.core.errors import ConfigError
+from mxgui.core.signals import SignalEmitter
+from mxgui.core.xml_config import ConfigNode
+
+
+class HardwareObjectState(enum.Enum):
+    """The states every hardware object reports, as in mxcubecore."""
+
+    UNKNOWN = 0
+    WARNING = 1
+    BUSY = 2
+    READY = 3
+    FAULT = 4
+    OFF = 5
+
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class HOProperty:
+    """A property a hardware-object class declares: its type, default and meaning.
+
+    A declared property is checked when the XML file is loaded, so ``<velocity>fast
+    </velocity>`` is reported with file and line instead of failing during a move.
+    """
+
+    type: type
+    default: Any = _NO_DEFAULT
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _NO_DEFAULT
+
+    def convert(self, value: Any) -> Any:
+        """``value`` as this property's type, or ``ValueError`` saying what was expected."""
+        if self.type is float and isinstance(value, (int, float)) and not isinstance(
+            value, bool
+        ):
+            return float(value)
+        if self.type is str:
+            return str(value)
+        if isinstance(value, self.type) and not (
+            self.type is int and isinstance(value, bool)
+        ):
+            return value
+        raise ValueError(f"expected {_type_name(self.type)}, got {value!r}")
+
+
+def _type_name(kind: type) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "text"}.get(
+        kind, kind.__name__
+    )
+
+
+class HardwareObject(SignalEmitter):
+    """A piece of beamline hardware (or a service) configured by one XML file.
+
+    Subclasses declare the signals they emit (``SIGNALS``), the properties they read
+    (``PROPERTIES``) and the roles they need (``REQUIRED_ROLES``), and override
+    :meth:`init`, which runs once after the configuration and references are in place.
+    Hardware objects never import Qt; they may emit from any thread.
+    """
+
+    SIGNALS: ClassVar[tuple[str, ...]] = ("stateChanged",)
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {}
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.config: ConfigNode | None = None
+        self._properties: dict[str, Any] = {}
+        self._roles: dict[str, HardwareObject] = {}
+        self._state = HardwareObjectState.UNKNOWN
+        self._state_condition = threading.Condition()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    # configuration ---------------------------------------------------------------
+    @classmethod
+    def declared_properties(cls) -> dict[str, HOProperty]:
+        """Declared properties of this class and its bases (subclasses win)."""
+        merged: dict[str, HOProperty] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(klass.__dict__.get("PROPERTIES", {}))
+        return merged
+
+    def configure(self, node: ConfigNode) -> None:
+        """Take the properties of ``node``, checking the declared ones' types."""
+        self.config = node
+        values = dict(node.properties)
+        for name, spec in self.declared_properties().items():
+            if name in values:
+                try:
+                    values[name] = spec.convert(values[name])
+                except ValueError as exc:
+                    raise node.error(
+                        f"property <{name}>: {exc}", node.property_lines.get(name)
+                    ) from None
+            elif spec.required:
+                raise node.error(
+                    f"{type(self).__name__} needs a <{name}> property ({_type_name(spec.type)})"
+                )
+            else:
+                values[name] = spec.default
+        self._properties = values
+
+    def get_property(self, name: str, default: Any = None) -> Any:
+        """The typed value of property ``name`` (``default`` if it is not set)."""
+        return self._properties.get(name, default)
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """A copy of all property values."""
+        return dict(self._properties)
+
+    def get_nodes(self, tag: str) -> list[ConfigNode]:
+        """The sub-nodes named ``tag`` (an empty list when there are none)."""
+        return list(self.config.children.get(tag, ())) if self.config else []
+
+    def add_role(self, role: str, obj: HardwareObject) -> None:
+        """Attach ``obj`` under ``role`` (done by the repository)."""
+        self._roles[role] = obj
+
+    def get_object_by_role(self, role: str) -> HardwareObject | None:
+        """The hardware object attached under ``role``, or ``None``."""
+        return self._roles.get(role)
+
+    @property
+    def roles(self) -> dict[str, HardwareObject]:
+        """A copy of the role -> object mapping."""
+        return dict(self._roles)
+
+    def config_error(self, message: str) -> ConfigError:
+        """A :class:`ConfigError` at this object's file (for use in :meth:`init`)."""
+        if self.config is None:
+            return ConfigError(None, None, f"{self.name}: {message}")
+        return self.config.error(message)
+
+    # lifecycle ---------------------------------------------------------------------
+    def init(self) -> None:
+        """Prepare the object once its configuration and roles are in place."""
+
+    def shutdown(self) -> None:
+        """Release threads and connections; called when the application quits."""
+
+    # state ---------------------------------------------------------------------------
+    def get_state(self) -> HardwareObjectState:
+        """The current state."""
+        return self._state
+
+    def set_state(self, state: HardwareObjectState) -> None:
+        """Change the state and emit ``stateChanged(state)`` if it changed."""
+        with self._state_condition:
+            changed = state is not self._state
+            self._state = state
+            self._state_condition.notify_all()
+        if changed:
+            self.emit("stateChanged", state)
+
+    def is_ready(self) -> bool:
+        """True when the state is READY."""
+        return self._state is HardwareObjectState.READY
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until READY; raise ``TimeoutError`` after ``timeout`` seconds.
+
+        Never call this from the GUI thread.
+        """
+        with self._state_condition:
+            if not self._state_condition.wait_for(self.is_ready, timeout):
+                raise TimeoutError(
+                    f"{self.name} not ready after {timeout} s (state {self._state.name})"
+                )

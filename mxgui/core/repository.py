@@ -1,0 +1,208 @@
+"""The hardware repository: loads hardware objects by name from XML directories."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from mxgui.core.errors import ConfigError, HardwareObjectError
+from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.xml_config import ConfigNode, parse_file
+
+log = logging.getLogger(__name__)
+
+CLASS_PACKAGE = "hardware_objects"
+BEAMLINE_NAME = "/beamline"
+
+
+def normalize_name(name: str) -> str:
+    """``energy``, ``/energy`` and ``/energy.xml`` all become ``/energy``."""
+    name = name.strip().replace("\\", "/")
+    if name.endswith(".xml"):
+        name = name[: -len(".xml")]
+    return "/" + name.strip("/")
+
+
+def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
+    """Import ``dotted`` (``simulated.motor.SimulatedMotor``) below ``hardware_objects``.
+
+    A name without a dot (``Energy``) means module and class of that name, as in
+    mxcubecore.
+    """
+    if "." in dotted:
+        module_name, class_name = dotted.rsplit(".", 1)
+    else:
+        module_name, class_name = dotted, dotted
+    full_module = f"{CLASS_PACKAGE}.{module_name}"
+    try:
+        module = importlib.import_module(full_module)
+    except ModuleNotFoundError as exc:
+        raise node.error(
+            f'class="{dotted}": no module {full_module!r} '
+            f"(expected a dotted path below {CLASS_PACKAGE}/, e.g. simulated.motor.SimulatedMotor)"
+        ) from exc
+    except Exception as exc:
+        raise node.error(
+            f'class="{dotted}": importing {full_module} failed: {type(exc).__name__}: {exc}'
+        ) from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise node.error(f'class="{dotted}": module {full_module} has no class {class_name!r}')
+    if not (isinstance(cls, type) and issubclass(cls, HardwareObject)):
+        raise node.error(f'class="{dotted}": {class_name} is not a HardwareObject subclass')
+    return cls
+
+
+class HardwareRepository:
+    """Hardware objects loaded on demand from one or more XML directories.
+
+    A name such as ``/diffractometer`` is the file's path inside a directory without
+    ``.xml``; the first directory holding the file wins. Objects are cached. An object
+    that fails is recorded in :attr:`failures` with a :class:`ConfigError` (file, line,
+    reason) and asking for it again raises :class:`HardwareObjectError` with that reason;
+    it never stops the others from loading.
+    """
+
+    def __init__(self, directories: Iterable[str | Path]) -> None:
+        self.directories = [Path(d) for d in directories]
+        self._objects: dict[str, HardwareObject] = {}
+        self.failures: dict[str, ConfigError] = {}
+        self._loading: list[str] = []
+        self._lock = threading.RLock()
+
+    # lookup ------------------------------------------------------------------------
+    def find_file(self, name: str) -> Path | None:
+        """The file for ``name`` in the first directory that has it."""
+        relative = normalize_name(name).lstrip("/") + ".xml"
+        for directory in self.directories:
+            candidate = directory / relative
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def names(self) -> list[str]:
+        """Every object name found in the directories (first directory wins)."""
+        found: dict[str, None] = {}
+        for directory in self.directories:
+            for path in sorted(directory.rglob("*.xml")):
+                found.setdefault(normalize_name(str(path.relative_to(directory))), None)
+        return list(found)
+
+    def get(self, name: str) -> HardwareObject:
+        """The object called ``name``, loading it (and what it references) if needed.
+
+        Raises
+        ------
+        HardwareObjectError
+            when the object failed; the message is the ``file:line: reason``.
+        """
+        name = normalize_name(name)
+        with self._lock:
+            if name in self._objects:
+                return self._objects[name]
+            if name in self.failures:
+                raise HardwareObjectError(str(self.failures[name]))
+            try:
+                obj = self._load(name)
+            except ConfigError as exc:
+                self.failures[name] = exc
+                log.error("%s", exc)
+                raise HardwareObjectError(str(exc)) from None
+            self._objects[name] = obj
+            return obj
+
+    def try_get(self, name: str) -> HardwareObject | None:
+        """Like :meth:`get` but ``None`` for an object that failed."""
+        try:
+            return self.get(name)
+        except HardwareObjectError:
+            return None
+
+    def loaded(self) -> dict[str, HardwareObject]:
+        """The objects loaded so far, by name."""
+        with self._lock:
+            return dict(self._objects)
+
+    def load_all(self) -> None:
+        """Load every file in the directories (``mxgui --check``)."""
+        for name in self.names():
+            self.try_get(name)
+
+    @property
+    def beamline(self) -> HardwareObject | None:
+        """The ``/beamline`` object that gives the roles, or ``None`` if it failed."""
+        return self.try_get(BEAMLINE_NAME)
+
+    def shutdown(self) -> None:
+        """Shut every loaded object down (errors are logged, not raised)."""
+        for obj in reversed(list(self.loaded().values())):
+            try:
+                obj.shutdown()
+            except Exception:
+                log.exception("shutting down %s failed", obj.name)
+
+    # loading -------------------------------------------------------------------------
+    def _load(self, name: str) -> HardwareObject:
+        path = self.find_file(name)
+        if path is None:
+            where = ", ".join(str(d) for d in self.directories) or "no directory"
+            raise ConfigError(None, None, f"no file for hardware object {name} (looked in {where})")
+        node = parse_file(path)
+        class_path = node.attributes.get("class")
+        if not class_path:
+            raise node.error(f'<{node.tag}> needs a class="module.Class" attribute')
+        cls = import_class(class_path, node)
+        try:
+            obj = cls(name)
+        except Exception as exc:
+            raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
+        obj.configure(node)
+        self._attach_references(obj, node)
+        try:
+            obj.init()
+        except ConfigError:
+            raise
+        except Exception as exc:
+            log.debug("init of %s failed", name, exc_info=True)
+            raise node.error(f"{cls.__name__}.init() failed: {type(exc).__name__}: {exc}") from exc
+        log.debug("loaded %s from %s", name, path)
+        return obj
+
+    def _attach_references(self, obj: HardwareObject, node: ConfigNode) -> None:
+        """Resolve ``href`` references; a failed optional role stays empty."""
+        self._loading.append(obj.name)
+        try:
+            for ref in node.references:
+                target = normalize_name(ref.href)
+                if target in self._loading:
+                    chain = " -> ".join([*self._loading[self._loading.index(target) :], target])
+                    raise node.error(f"reference loop: {chain}", ref.line)
+                if self.find_file(target) is None and target not in self.failures:
+                    self.failures[target] = node.error(
+                        f'role "{ref.role}": no file {target.lstrip("/")}.xml in '
+                        + ", ".join(str(d) for d in self.directories),
+                        ref.line,
+                    )
+                    log.error("%s", self.failures[target])
+                try:
+                    obj.add_role(ref.role, self.get(target))
+                except HardwareObjectError as exc:
+                    if "reference loop" in str(exc) or ref.role in obj.REQUIRED_ROLES:
+                        raise node.error(
+                            f'role "{ref.role}" needs {target}, which failed: {exc}', ref.line
+                        ) from None
+                    log.warning(
+                        "%s:%s: role %r of %s left empty because %s failed",
+                        node.path, ref.line, ref.role, obj.name, target,
+                    )
+            missing = [role for role in obj.REQUIRED_ROLES if obj.get_object_by_role(role) is None]
+            if missing:
+                raise node.error(
+                    f"{type(obj).__name__} needs the role(s) {', '.join(missing)}: "
+                    'add <object href="/..." role="..."/>'
+                )
+        finally:
+            self._loading.pop()
