@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -47,6 +48,8 @@ class HOProperty:
         if self.type is float and isinstance(value, (int, float)) and not isinstance(
             value, bool
         ):
+            if math.isnan(value):
+                raise ValueError(f"expected {_type_name(self.type)}, got nan")
             return float(value)
         if self.type is str:
             return str(value)
@@ -103,6 +106,14 @@ class HardwareObject(SignalEmitter):
         values = dict(node.properties)
         for name, spec in self.declared_properties().items():
             if name in values:
+                if (
+                    spec.type is str
+                    and name in node.property_texts
+                    and not isinstance(values[name], list)
+                ):
+                    # text as written: "007" stays "007", not the number 7
+                    values[name] = node.property_texts[name]
+                    continue
                 try:
                     values[name] = spec.convert(values[name])
                 except ValueError as exc:
@@ -143,11 +154,16 @@ class HardwareObject(SignalEmitter):
         """A copy of the role -> object mapping."""
         return dict(self._roles)
 
-    def config_error(self, message: str) -> ConfigError:
-        """A :class:`ConfigError` at this object's file (for use in :meth:`init`)."""
+    def config_error(self, message: str, prop: str | None = None) -> ConfigError:
+        """A :class:`ConfigError` at this object's file (for use in :meth:`init`).
+
+        With ``prop``, the error points at the line of that property when the file
+        sets it (else at the object's element).
+        """
         if self.config is None:
             return ConfigError(None, None, f"{self.name}: {message}")
-        return self.config.error(message)
+        line = self.config.property_lines.get(prop) if prop else None
+        return self.config.error(message, line)
 
     # lifecycle ---------------------------------------------------------------------
     def init(self) -> None:

@@ -40,6 +40,11 @@ def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
     try:
         module = importlib.import_module(full_module)
     except ModuleNotFoundError as exc:
+        if exc.name and not (full_module == exc.name or full_module.startswith(exc.name + ".")):
+            # the module exists but something it imports does not
+            raise node.error(
+                f'class="{dotted}": importing {full_module} failed: {type(exc).__name__}: {exc}'
+            ) from exc
         raise node.error(
             f'class="{dotted}": no module {full_module!r} '
             f"(expected a dotted path below {CLASS_PACKAGE}/, e.g. simulated.motor.SimulatedMotor)"
@@ -71,15 +76,22 @@ class HardwareRepository:
         self._objects: dict[str, HardwareObject] = {}
         self.failures: dict[str, ConfigError] = {}
         self._loading: list[str] = []
+        #: names found on a reference loop: each of them fails, but an object that
+        #: merely refers to one of them (optional role) still loads
+        self._loop_members: set[str] = set()
         self._lock = threading.RLock()
 
     # lookup ------------------------------------------------------------------------
     def find_file(self, name: str) -> Path | None:
-        """The file for ``name`` in the first directory that has it."""
+        """The file for ``name`` in the first directory that has it.
+
+        Anything of that name counts (a directory called ``motor.xml`` too), so that
+        loading it reports that path instead of "no file".
+        """
         relative = normalize_name(name).lstrip("/") + ".xml"
         for directory in self.directories:
             candidate = directory / relative
-            if candidate.is_file():
+            if candidate.exists():
                 return candidate
         return None
 
@@ -178,7 +190,9 @@ class HardwareRepository:
             for ref in node.references:
                 target = normalize_name(ref.href)
                 if target in self._loading:
-                    chain = " -> ".join([*self._loading[self._loading.index(target) :], target])
+                    members = self._loading[self._loading.index(target) :]
+                    self._loop_members.update(members)
+                    chain = " -> ".join([*members, target])
                     raise node.error(f"reference loop: {chain}", ref.line)
                 if self.find_file(target) is None and target not in self.failures:
                     self.failures[target] = node.error(
@@ -190,7 +204,7 @@ class HardwareRepository:
                 try:
                     obj.add_role(ref.role, self.get(target))
                 except HardwareObjectError as exc:
-                    if "reference loop" in str(exc) or ref.role in obj.REQUIRED_ROLES:
+                    if obj.name in self._loop_members or ref.role in obj.REQUIRED_ROLES:
                         raise node.error(
                             f'role "{ref.role}" needs {target}, which failed: {exc}', ref.line
                         ) from None

@@ -54,6 +54,8 @@ class ConfigNode:
     attributes: dict[str, str] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
     property_lines: dict[str, int | None] = field(default_factory=dict)
+    #: the stripped text of each property as written (for text-typed properties)
+    property_texts: dict[str, str] = field(default_factory=dict)
     references: list[Reference] = field(default_factory=list)
     children: dict[str, list[ConfigNode]] = field(default_factory=dict)
     bindings: list[Binding] = field(default_factory=list)
@@ -118,6 +120,7 @@ def _parse_element(element: etree._Element, path: str) -> ConfigNode:
             else:
                 node.properties[child.tag] = value
                 node.property_lines[child.tag] = line
+                node.property_texts[child.tag] = (child.text or "").strip()
         else:
             node.children.setdefault(child.tag, []).append(_parse_element(child, path))
     return node
@@ -129,7 +132,13 @@ def parse_file(path: str | Path) -> ConfigNode:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(str(path), None, f"cannot read the file: {exc.strerror}") from exc
+        raise ConfigError(
+            str(path), None, f"cannot read the file ({exc.strerror}); expected a readable XML file"
+        ) from exc
+    if not data.strip():
+        raise ConfigError(
+            str(path), 1, 'the file is empty; expected <object class="module.Class">...</object>'
+        )
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser=parser, base_url=str(path))

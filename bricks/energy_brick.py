@@ -1,0 +1,108 @@
+"""Energy and wavelength: show both, set either."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
+
+from hardware_objects.abstract.energy import AbstractEnergy
+from mxgui.core.hardware_object import HardwareObjectState
+from mxgui.gui import properties as p
+from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.state_colours import state_style
+from mxgui.gui.widgets import SetpointSpinBox
+
+log = logging.getLogger(__name__)
+
+
+class EnergyBrick(Brick):
+    """Current energy (keV) and wavelength (Å), coloured by state; type a new energy
+    or wavelength and press Enter to move."""
+
+    PROPERTIES = (
+        p.hardware_object("energy", "/energy", "the energy object", interface=AbstractEnergy),
+        p.boolean("allow_set", True, "let the user change the energy"),
+    )
+    sig_energy_changed = pyqtSignal(float)
+    SIGNALS = ("sig_energy_changed",)
+    SLOTS = ("set_energy",)
+
+    def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(context, name, parent)
+        self.energy: AbstractEnergy | None = None
+        self.energy_label = QLabel("-")
+        self.wavelength_label = QLabel("-")
+        self.energy_input = SetpointSpinBox()
+        self.energy_input.setDecimals(4)
+        self.energy_input.setSuffix(" keV")
+        self.wavelength_input = QLineEdit()
+        self.wavelength_input.setPlaceholderText("wavelength in Å, Enter to move")
+        self.energy_input.sig_entered.connect(self.set_energy)
+        self.wavelength_input.returnPressed.connect(self._on_wavelength_entered)
+        form = QFormLayout(self)
+        form.setContentsMargins(2, 2, 2, 2)
+        form.addRow("Energy:", self.energy_label)
+        form.addRow("Wavelength:", self.wavelength_label)
+        form.addRow("Set energy:", self.energy_input)
+        form.addRow("Set wavelength:", self.wavelength_input)
+
+    def property_changed(self, name: str, old_value, new_value) -> None:
+        if name == "energy":
+            self.energy = self.hardware_object("energy")
+            if self.energy is not None:
+                low, high = self.energy.get_limits()
+                self.energy_input.setRange(low, high)
+                self.bind(self.energy, "valueChanged", self._on_value, scope="energy")
+                self.bind(self.energy, "stateChanged", self._on_state, scope="energy")
+                self._on_value(self.energy.get_value())
+                self.energy_input.setValue(self.energy.get_value() or low)
+                self._on_state(self.energy.get_state())
+        elif name == "allow_set":
+            self.energy_input.setEnabled(new_value)
+            self.wavelength_input.setEnabled(new_value)
+
+    def _on_value(self, value) -> None:
+        if value is None or self.energy is None:
+            return
+        self.energy_label.setText(f"{value:.4f} keV")
+        self.wavelength_label.setText(f"{self.energy.get_wavelength():.5f} Å")
+        self.sig_energy_changed.emit(float(value))
+
+    def _on_state(self, state: HardwareObjectState) -> None:
+        for label in (self.energy_label, self.wavelength_label):
+            label.setStyleSheet(f"QLabel {{ {state_style(state)} padding: 2px; }}")
+            label.setToolTip(f"energy: {state.name}")
+
+    def _on_wavelength_entered(self) -> None:
+        if self.energy is None:
+            return
+        text = self.wavelength_input.text().strip()
+        try:
+            wavelength = float(text)
+            future = self.energy.set_wavelength(wavelength)
+        except ValueError as exc:
+            self._report(f"wavelength {text!r}: {exc}")
+            return
+        future.add_done_callback(self._done)
+
+    def set_energy(self, energy: float) -> None:
+        """Move the energy to ``energy`` keV."""
+        if self.energy is None:
+            return
+        try:
+            future = self.energy.set_value(energy)
+        except ValueError as exc:
+            self._report(str(exc))
+            return
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future) -> None:
+        if future.exception() is not None:
+            self.context.bridge.post(self._report, f"energy change failed: {future.exception()}")
+
+    def _report(self, message: str) -> None:
+        log.warning("%s", message)
+        self.energy_input.setToolTip(message)

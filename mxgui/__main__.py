@@ -1,0 +1,5 @@
+import sys
+
+from mxgui.gui.app import main
+
+sys.exit(main())

@@ -1,0 +1,132 @@
+"""Start the GUI: Qt application, hardware repository, layout, windows."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+from PyQt5.QtCore import QEvent, QObject, QTimer
+from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
+
+from mxgui.core.errors import ConfigError
+from mxgui.core.repository import HardwareRepository
+from mxgui.gui.bridge import GuiBridge
+from mxgui.gui.brick import BrickContext
+from mxgui.gui.builder import BuiltLayout, build_layout
+from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
+from mxgui.gui.log_handler import GuiLogHandler
+from mxgui.gui.main_window import LayoutWindow, MainWindow
+from mxgui.gui.status_bar import StatusBar
+
+log = logging.getLogger("mxgui")
+
+
+class _FirstPaint(QObject):
+    """Reports the first paint of a window (start-up time), once."""
+
+    def __init__(self, started: float, quit_after: bool) -> None:
+        super().__init__()
+        self.started = started
+        self.quit_after = quit_after
+        self.done = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if not self.done and event.type() == QEvent.Paint:
+            self.done = True
+            now = time.time()
+            log.info("main window shown %.2f s after start", now - self.started)
+            if self.quit_after:
+                print(f"MXGUI_FIRST_PAINT {now:.6f}", flush=True)
+                QTimer.singleShot(0, QApplication.instance().quit)
+        return False
+
+
+def _error_view(error: ConfigError) -> QWidget:
+    view = QPlainTextEdit()
+    view.setReadOnly(True)
+    view.setPlainText(
+        f"The layout could not be loaded:\n\n{error}\n\n"
+        "Fix the file and restart mxgui (mxgui --check lists every problem)."
+    )
+    return view
+
+
+class MxguiApplication:
+    """One running mxgui: the objects it owns and their order of start and stop."""
+
+    def __init__(self, repository_dirs: list[Path], layout_path: Path, xmlrpc_port: int | None = None,
+                 started: float | None = None) -> None:
+        self.started = started if started is not None else time.time()
+        self.repository_dirs = repository_dirs
+        self.layout_path = layout_path
+        self.xmlrpc_port = xmlrpc_port
+        self.qapp = QApplication.instance() or QApplication(sys.argv[:1])
+        self.qapp.setApplicationName("mxgui")
+        self.qapp.setOrganizationName("mxgui")
+        self.bridge = GuiBridge()
+        self.log_handler = GuiLogHandler(self.bridge)
+        logging.getLogger().addHandler(self.log_handler)
+        self.repository = HardwareRepository(repository_dirs)
+        self.context = BrickContext(self.repository, self.bridge, self.log_handler)
+        self.built: BuiltLayout | None = None
+        self.windows: list[LayoutWindow] = []
+        self.status_bar: StatusBar | None = None
+
+    def start(self) -> MainWindow:
+        """Load the layout and show its windows; problems are logged, never fatal."""
+        for directory in self.repository_dirs:
+            if not directory.is_dir():
+                log.error("hardware repository %s is not a directory", directory)
+        log.info("hardware repository %s, layout %s",
+                 ", ".join(map(str, self.repository_dirs)), self.layout_path)
+        try:
+            layout = load_layout(self.layout_path)
+        except LayoutError as exc:
+            log.error("%s", exc)
+            layout = Layout(str(self.layout_path), windows=[WindowNode("main", "mxgui: layout error")])
+            self.built = build_layout(layout, self.context)
+            self.built.windows[0].content = _error_view(exc)
+        else:
+            self.built = build_layout(layout, self.context)
+        for error in self.built.errors:
+            log.error("%s", error)
+        if self.xmlrpc_port is not None and self.repository.beamline is not None \
+                and self.repository.beamline.role("xmlrpc_server") is None:
+            log.warning("--xmlrpc-port given but the beamline has no xmlrpc_server role")
+        for index, built in enumerate(self.built.windows):
+            node = built.node
+            cls = MainWindow if index == 0 else LayoutWindow
+            window = cls(node.title, built.content, str(self.layout_path), node.name, node.size)
+            self.windows.append(window)
+        main = self.windows[0]
+        self.status_bar = StatusBar(self.repository, self.log_handler, main)
+        main.setStatusBar(self.status_bar)
+        for window, built in zip(self.windows, self.built.windows):
+            if built.node.show or window is main:
+                window.show()
+        loaded, failed = len(self.repository.loaded()), len(self.repository.failures)
+        log.info("%d hardware objects loaded, %d failed; %d bricks", loaded, failed, len(self.built.bricks))
+        return main
+
+    def stop(self) -> None:
+        """Save settings, end subscriptions, shut the hardware down."""
+        if self.status_bar is not None:
+            self.status_bar.cleanup()
+        if self.built is not None:
+            self.built.cleanup()
+        for window in self.windows:
+            window.save_geometry()
+        self.repository.shutdown()
+        logging.getLogger().removeHandler(self.log_handler)
+
+    def run(self, quit_after_paint: bool = False) -> int:
+        """Start, run the Qt event loop, stop; the exit code of the event loop."""
+        main = self.start()
+        first_paint = _FirstPaint(self.started, quit_after_paint)
+        main.installEventFilter(first_paint)
+        try:
+            return self.qapp.exec_()
+        finally:
+            self.stop()

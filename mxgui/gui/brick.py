@@ -1,0 +1,196 @@
+"""The brick base class: a Qt widget with typed properties, declared signals and slots."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import QWidget
+
+from mxgui.core.errors import HardwareObjectError
+from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.repository import HardwareRepository
+from mxgui.core.signals import SignalEmitter
+from mxgui.gui.bridge import GuiBridge, Subscription
+from mxgui.gui.properties import BrickProperty, PropertyKind
+
+if TYPE_CHECKING:
+    from mxgui.gui.log_handler import GuiLogHandler
+
+log = logging.getLogger(__name__)
+
+FAILED_STYLE = (
+    "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
+)
+
+
+@dataclass
+class BrickContext:
+    """What every brick is given: the hardware repository and the GUI-thread bridge.
+
+    Passed explicitly to each brick (no global singletons).
+    """
+
+    repository: HardwareRepository
+    bridge: GuiBridge
+    log_handler: GuiLogHandler | None = None
+
+
+class Brick(QWidget):
+    """Base of every brick.
+
+    A subclass declares
+    - ``PROPERTIES``: :class:`BrickProperty` items a layout may set (checked at load);
+    - ``SIGNALS``: names of its ``pyqtSignal`` attributes other bricks may connect to;
+    - ``SLOTS``: names of its methods other bricks' signals may be connected to;
+
+    and overrides :meth:`property_changed` (called once per property at start and on
+    every later change) and, if needed, :meth:`run` (called once the whole layout is
+    built and connected). A hardware-object property is resolved through the
+    repository; if the object failed the brick turns red and disabled with the reason
+    in its tooltip. Hardware-object signals are connected with :meth:`bind`, which
+    delivers them on the GUI thread and disconnects on :meth:`cleanup`.
+    """
+
+    PROPERTIES: ClassVar[tuple[BrickProperty, ...]] = ()
+    SIGNALS: ClassVar[tuple[str, ...]] = ()
+    SLOTS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.__dict__.get("SIGNALS", ()):
+            if not isinstance(getattr(cls, name, None), pyqtSignal):
+                raise TypeError(f"{cls.__name__} declares signal {name!r} but has no pyqtSignal of that name")
+        for name in cls.__dict__.get("SLOTS", ()):
+            if not callable(getattr(cls, name, None)):
+                raise TypeError(f"{cls.__name__} declares slot {name!r} but has no method of that name")
+
+    @classmethod
+    def declared_properties(cls) -> dict[str, BrickProperty]:
+        """Properties of this class and its bases, by name (subclasses win)."""
+        merged: dict[str, BrickProperty] = {}
+        for klass in reversed(cls.__mro__):
+            for prop in klass.__dict__.get("PROPERTIES", ()):
+                merged[prop.name] = prop
+        return merged
+
+    @classmethod
+    def declared_signals(cls) -> frozenset[str]:
+        return frozenset(n for k in cls.__mro__ for n in k.__dict__.get("SIGNALS", ()))
+
+    @classmethod
+    def declared_slots(cls) -> frozenset[str]:
+        return frozenset(n for k in cls.__mro__ for n in k.__dict__.get("SLOTS", ()))
+
+    def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setObjectName(name)
+        self.setAttribute(Qt.WA_StyledBackground, True)
+        self.failure: str | None = None
+        self._values: dict[str, Any] = {
+            name: prop.default for name, prop in self.declared_properties().items()
+        }
+        self._hardware: dict[str, HardwareObject | None] = {}
+        self._subscriptions: dict[str | None, list[Subscription]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.objectName()
+
+    # properties ------------------------------------------------------------------------
+    def get_property(self, name: str) -> Any:
+        """The current value of property ``name``."""
+        if name not in self._values:
+            raise KeyError(f"{type(self).__name__} has no property {name!r}")
+        return self._values[name]
+
+    def set_property(self, name: str, value: Any) -> None:
+        """Validate and set property ``name``, then call :meth:`property_changed`.
+
+        Raises ``KeyError`` for an unknown name and ``ValueError`` for a bad value.
+        """
+        spec = self.declared_properties().get(name)
+        if spec is None:
+            raise KeyError(
+                f"{type(self).__name__} has no property {name!r}; it has: "
+                + ", ".join(sorted(self.declared_properties()))
+            )
+        value = spec.convert(value)
+        old = self._values.get(name)
+        self._values[name] = value
+        if spec.kind is PropertyKind.HARDWARE_OBJECT:
+            self._bind_hardware(spec, value)
+        try:
+            self.property_changed(name, old, value)
+        except Exception as exc:
+            log.exception("%s: setting property %s failed", self.name, name)
+            self.set_failed(f"property {name}: {type(exc).__name__}: {exc}")
+
+    def apply_properties(self, values: dict[str, Any]) -> None:
+        """Set every declared property, from ``values`` or its default, in declared order."""
+        for name in self.declared_properties():
+            self.set_property(name, values.get(name, self._values[name]))
+
+    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+        """Called after property ``name`` changed; override to react."""
+
+    def hardware_object(self, property_name: str) -> HardwareObject | None:
+        """The hardware object bound through ``property_name`` (``None`` if unset or failed)."""
+        return self._hardware.get(property_name)
+
+    def _bind_hardware(self, spec: BrickProperty, value: str) -> None:
+        self.unbind(spec.name)
+        self._hardware[spec.name] = None
+        if not value:
+            return
+        try:
+            obj = self.context.repository.get(value)
+        except HardwareObjectError as exc:
+            self.set_failed(f"{spec.name} = {value}: {exc}")
+            return
+        if spec.interface is not None and not isinstance(obj, spec.interface):
+            self.set_failed(
+                f"{spec.name} = {value}: {type(obj).__name__} is not a {spec.interface.__name__}"
+            )
+            return
+        self._hardware[spec.name] = obj
+
+    # hardware-object signals ---------------------------------------------------------------
+    def bind(
+        self, emitter: SignalEmitter, signal: str, slot: Callable, scope: str | None = None
+    ) -> Subscription:
+        """Call ``slot`` on the GUI thread whenever ``emitter`` emits ``signal``.
+
+        ``scope`` groups subscriptions (the property name, usually) so that they end
+        together when the property changes; all end on :meth:`cleanup`.
+        """
+        subscription = self.context.bridge.connect(emitter, signal, slot)
+        self._subscriptions.setdefault(scope, []).append(subscription)
+        return subscription
+
+    def unbind(self, scope: str | None = None) -> None:
+        """End the subscriptions of ``scope``."""
+        for subscription in self._subscriptions.pop(scope, []):
+            subscription.cancel()
+
+    # lifecycle --------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Called once the layout is built and its connections made."""
+
+    def cleanup(self) -> None:
+        """End every subscription; called before the brick is destroyed."""
+        for scope in list(self._subscriptions):
+            self.unbind(scope)
+
+    def set_failed(self, reason: str) -> None:
+        """Show the brick red and disabled, with ``reason`` in its tooltip."""
+        self.failure = reason
+        log.error("brick %s: %s", self.name, reason)
+        self.setProperty("failed", "true")
+        self.setStyleSheet(FAILED_STYLE)
+        self.setToolTip(reason)
+        self.setEnabled(False)

@@ -1,0 +1,73 @@
+"""Collect log records from any thread and hand them to the GUI in batches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mxgui.gui.bridge import GuiBridge
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One log record as shown to the user."""
+
+    seq: int
+    time: float
+    level: int
+    logger: str
+    message: str
+
+    @property
+    def level_name(self) -> str:
+        return logging.getLevelName(self.level)
+
+
+class GuiLogHandler(logging.Handler):
+    """A logging handler that keeps the last records and notifies GUI listeners.
+
+    Records may come from any thread; listeners are called on the GUI thread with the
+    batch of entries that arrived since the last call (one call per burst).
+    """
+
+    def __init__(self, bridge: GuiBridge, capacity: int = 20000, level: int = logging.INFO):
+        super().__init__(level)
+        self._bridge = bridge
+        self.entries: deque[LogEntry] = deque(maxlen=capacity)
+        self._pending: list[LogEntry] = []
+        self._listeners: list[Callable[[list[LogEntry]], None]] = []
+        self._pending_lock = threading.Lock()
+        self._seq = 0
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+        except Exception:  # a record that cannot be formatted must not kill the caller
+            self.handleError(record)
+            return
+        with self._pending_lock:
+            self._seq += 1
+            entry = LogEntry(self._seq, record.created, record.levelno, record.name, message)
+            self.entries.append(entry)
+            self._pending.append(entry)
+            first = len(self._pending) == 1
+        if first:
+            self._bridge.post(self._flush)
+
+    def add_listener(self, listener: Callable[[list[LogEntry]], None]) -> None:
+        """Call ``listener(entries)`` on the GUI thread as records arrive."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[list[LogEntry]], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _flush(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        for listener in list(self._listeners):
+            listener(batch)

@@ -1,0 +1,64 @@
+"""The main window's status bar: last log message and hardware health."""
+
+from __future__ import annotations
+
+import logging
+
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QLabel, QStatusBar, QWidget
+
+from mxgui.core.repository import HardwareRepository
+from mxgui.gui.log_handler import GuiLogHandler, LogEntry
+
+LEVEL_COLOURS = {logging.WARNING: "#a65b00", logging.ERROR: "#b71c1c", logging.CRITICAL: "#b71c1c"}
+
+
+class StatusBar(QStatusBar):
+    """Shows the latest message at INFO or above (coloured by level) and a summary of
+    the hardware objects, whose tooltip lists every failed object with its reason."""
+
+    def __init__(self, repository: HardwareRepository, log_handler: GuiLogHandler | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._repository = repository
+        self._log_handler = log_handler
+        self.message_label = QLabel()
+        self.hardware_label = QLabel()
+        self.addWidget(self.message_label, 1)
+        self.addPermanentWidget(self.hardware_label)
+        self._fade = QTimer(self, singleShot=True, interval=15000)
+        self._fade.timeout.connect(lambda: self.message_label.setStyleSheet(""))
+        if log_handler is not None:
+            log_handler.add_listener(self._on_log)
+        self.refresh_hardware()
+
+    def _on_log(self, entries: list[LogEntry]) -> None:
+        shown = [e for e in entries if e.level >= logging.INFO]
+        if not shown:
+            return
+        entry = max(shown[-20:], key=lambda e: e.level) if any(
+            e.level >= logging.WARNING for e in shown[-20:]) else shown[-1]
+        self.message_label.setText(entry.message.splitlines()[0] if entry.message else "")
+        self.message_label.setToolTip(entry.message)
+        colour = LEVEL_COLOURS.get(entry.level)
+        self.message_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+        self._fade.start()
+        if entry.level >= logging.ERROR:
+            self.refresh_hardware()
+
+    def refresh_hardware(self) -> None:
+        """Update the hardware summary from the repository."""
+        loaded = len(self._repository.loaded())
+        failures = self._repository.failures
+        if failures:
+            self.hardware_label.setText(f"Hardware: {loaded} OK, {len(failures)} failed")
+            self.hardware_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+            self.hardware_label.setToolTip("\n".join(f"{n}: {e}" for n, e in failures.items()))
+        else:
+            self.hardware_label.setText(f"Hardware: {loaded} OK")
+            self.hardware_label.setStyleSheet("")
+            self.hardware_label.setToolTip("every hardware object loaded")
+
+    def cleanup(self) -> None:
+        if self._log_handler is not None:
+            self._log_handler.remove_listener(self._on_log)
