@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import sys
 import time
-from pathlib import Path
 
-from mxgui import __version__
+STARTED = time.time()  # as early as possible: start-up time is measured from here
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mxgui import __version__  # noqa: E402
 
 log = logging.getLogger("mxgui")
 
@@ -94,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_designer(args.design or str(layout), repository_dirs(args))
     from mxgui.gui.application import MxguiApplication
 
-    application = MxguiApplication(repository_dirs(args), layout, xmlrpc_port=args.xmlrpc_port)
+    application = MxguiApplication(
+        repository_dirs(args), layout, xmlrpc_port=args.xmlrpc_port, started=STARTED
+    )
     return application.run(quit_after_paint=os.environ.get(QUIT_AFTER_PAINT_ENV) == "1")
 
 

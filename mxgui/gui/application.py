@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -121,12 +122,34 @@ class MxguiApplication:
         self.repository.shutdown()
         logging.getLogger().removeHandler(self.log_handler)
 
+    def _quit_on_signals(self) -> QTimer:
+        """Quit cleanly (settings saved, hardware stopped) on SIGINT and SIGTERM.
+
+        Python runs signal handlers only when it gets control, so a timer lets it in
+        regularly while Qt's event loop runs.
+        """
+
+        def request_quit(signum, _frame) -> None:
+            log.info("signal %s received: quitting", signal.Signals(signum).name)
+            self.qapp.closeAllWindows()
+            self.qapp.quit()
+
+        signal.signal(signal.SIGINT, request_quit)
+        signal.signal(signal.SIGTERM, request_quit)
+        wake = QTimer(interval=200)
+        wake.timeout.connect(lambda: None)
+        wake.start()
+        return wake
+
     def run(self, quit_after_paint: bool = False) -> int:
         """Start, run the Qt event loop, stop; the exit code of the event loop."""
         main = self.start()
         first_paint = _FirstPaint(self.started, quit_after_paint)
         main.installEventFilter(first_paint)
+        wake = self._quit_on_signals()
         try:
             return self.qapp.exec_()
         finally:
+            wake.stop()
             self.stop()
+            log.info("mxgui stopped")

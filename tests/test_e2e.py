@@ -1,0 +1,86 @@
+"""End-to-end: the real ``mxgui`` command under Xvfb, as a user starts it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (scripts/setup.sh installs it)"),
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_mxgui(args: list[str], env_extra: dict[str, str], tmp_path: Path, timeout: float = 60):
+    env = dict(os.environ, MXGUI_SETTINGS_DIR=str(tmp_path / "settings"), **env_extra)
+    env.pop("QT_QPA_PLATFORM", None)  # the real xcb platform on the virtual screen
+    return subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "mxgui", *args],
+        env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def test_mxgui_opens_its_window_without_any_error(tmp_path):
+    result = run_mxgui([], {"MXGUI_QUIT_AFTER_PAINT": "1"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "MXGUI_FIRST_PAINT" in result.stdout
+    assert "main window shown" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert " ERROR " not in result.stderr and "CRITICAL" not in result.stderr, result.stderr
+    assert "6 hardware objects loaded, 0 failed; 7 bricks" in result.stderr
+
+
+def test_mxgui_with_a_broken_file_starts_and_names_file_and_line(tmp_path):
+    repository = tmp_path / "beamline"
+    shutil.copytree(ROOT / "HardwareRepository" / "simulated", repository)
+    broken = repository / "phiz.xml"
+    broken.write_text(broken.read_text().replace("<velocity>0.5</velocity>", "<velocity>fast</velocity>"))
+    line = next(i for i, text in enumerate(broken.read_text().splitlines(), 1) if "fast" in text)
+    result = run_mxgui(["--repository", str(repository)], {"MXGUI_QUIT_AFTER_PAINT": "1"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "main window shown" in result.stderr
+    assert f"{broken}:{line}: property <velocity>" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
+    env = dict(os.environ, MXGUI_SETTINGS_DIR=str(tmp_path / "settings"))
+    env.pop("QT_QPA_PLATFORM", None)
+    log_path = tmp_path / "mxgui.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            ["xvfb-run", "-a", sys.executable, "-m", "mxgui"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "main window shown" not in log_path.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()
+            time.sleep(0.1)
+        # signal the python process (xvfb-run's child), not xvfb-run itself
+        children = subprocess.run(
+            ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
+            capture_output=True, text=True,
+        ).stdout.split()
+        assert children, "mxgui process not found"
+        for pid in children:
+            os.kill(int(pid), signal.SIGTERM)
+        process.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    output = log_path.read_text()
+    assert "signal SIGTERM received: quitting" in output
+    assert "mxgui stopped" in output
+    assert "Traceback" not in output
+    settings = tmp_path / "settings" / "mxgui.ini"
+    assert settings.is_file() and "geometry" in settings.read_text()
