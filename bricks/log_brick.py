@@ -23,7 +23,12 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.log_handler import LogEntry
 
-LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
 LEVEL_BRUSHES = {
     logging.WARNING: QBrush(QColor("#fff3cd")),
     logging.ERROR: QBrush(QColor("#f8d7da")),
@@ -63,7 +68,13 @@ class LogModel(QAbstractTableModel):
                 return entry.level_name
             if column == 2:
                 return entry.logger
-            return entry.message if role == Qt.ToolTipRole else entry.message.splitlines()[0] if entry.message else ""
+            return (
+                entry.message
+                if role == Qt.ToolTipRole
+                else entry.message.splitlines()[0]
+                if entry.message
+                else ""
+            )
         if role == Qt.BackgroundRole:
             return LEVEL_BRUSHES.get(entry.level)
         return None
@@ -81,7 +92,7 @@ class LogModel(QAbstractTableModel):
             self.beginRemoveRows(QModelIndex(), 0, drop - 1)
             del self._rows[:drop]
             self.endRemoveRows()
-            new = new[-self.capacity:]
+            new = new[-self.capacity :]
         start = len(self._rows)
         self.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
         self._rows.extend(new)
@@ -91,7 +102,7 @@ class LogModel(QAbstractTableModel):
         """Show ``entries`` again from scratch at ``level``."""
         self.beginResetModel()
         self.level = level
-        self._rows = [e for e in entries if e.level >= level][-self.capacity:]
+        self._rows = [e for e in entries if e.level >= level][-self.capacity :]
         if entries:
             self.last_seq = max(self.last_seq, entries[-1].seq)
         self.endResetModel()

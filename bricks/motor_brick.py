@@ -62,7 +62,14 @@ class MotorBrick(Brick):
         self.stop_button.clicked.connect(self.stop)
         row = QHBoxLayout(self)
         row.setContentsMargins(2, 2, 2, 2)
-        for widget in (self.label, self.position, self.minus, self.step_box, self.plus, self.stop_button):
+        for widget in (
+            self.label,
+            self.position,
+            self.minus,
+            self.step_box,
+            self.plus,
+            self.stop_button,
+        ):
             row.addWidget(widget)
 
     # properties ---------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class MotorBrick(Brick):
     def _on_limits(self, limits) -> None:
         self.position.setRange(max(limits[0], -1e9), min(limits[1], 1e9))
 
-    # user -> hardware ------------------------------------------------------------------------------
+    # user -> hardware ---------------------------------------------------------------------
     def _show_motor_value(self) -> None:
         if self.motor is not None and self.motor.get_value() is not None:
             self.position.show_value(self.motor.get_value())

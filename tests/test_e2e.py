@@ -14,7 +14,9 @@ import pytest
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (scripts/setup.sh installs it)"),
+    pytest.mark.skipif(
+        shutil.which("xvfb-run") is None, reason="needs xvfb-run (scripts/setup.sh installs it)"
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +27,10 @@ def run_mxgui(args: list[str], env_extra: dict[str, str], tmp_path: Path, timeou
     env.pop("QT_QPA_PLATFORM", None)  # the real xcb platform on the virtual screen
     return subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "mxgui", *args],
-        env=env, capture_output=True, text=True, timeout=timeout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -43,7 +48,9 @@ def test_mxgui_with_a_broken_file_starts_and_names_file_and_line(tmp_path):
     repository = tmp_path / "beamline"
     shutil.copytree(ROOT / "HardwareRepository" / "simulated", repository)
     broken = repository / "phiz.xml"
-    broken.write_text(broken.read_text().replace("<velocity>0.5</velocity>", "<velocity>fast</velocity>"))
+    broken.write_text(
+        broken.read_text().replace("<velocity>0.5</velocity>", "<velocity>fast</velocity>")
+    )
     line = next(i for i, text in enumerate(broken.read_text().splitlines(), 1) if "fast" in text)
     result = run_mxgui(["--repository", str(repository)], {"MXGUI_QUIT_AFTER_PAINT": "1"}, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -59,7 +66,10 @@ def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             ["xvfb-run", "-a", sys.executable, "-m", "mxgui"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 30
@@ -69,7 +79,8 @@ def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
         # signal the python process (xvfb-run's child), not xvfb-run itself
         children = subprocess.run(
             ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         assert children, "mxgui process not found"
         for pid in children:

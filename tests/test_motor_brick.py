@@ -26,14 +26,19 @@ def test_typing_a_position_moves_the_motor_and_shows_progress(make_app, qtbot):
     type_position(qtbot, brick, "0.3")
     # while moving: BUSY colour, stop enabled, an intermediate position shown
     qtbot.waitUntil(lambda: motor.get_state() is HardwareObjectState.BUSY, timeout=1000)
-    qtbot.waitUntil(lambda: STATE_COLOURS[HardwareObjectState.BUSY] in brick.position.styleSheet(), timeout=1000)
+    qtbot.waitUntil(
+        lambda: STATE_COLOURS[HardwareObjectState.BUSY] in brick.position.styleSheet(), timeout=1000
+    )
     assert brick.stop_button.isEnabled()
     qtbot.waitUntil(lambda: 0.0 < brick.position.value() < 0.3, timeout=1000)
     # at the end: the motor is at 0.3, the brick shows it, READY colour
     qtbot.waitUntil(lambda: motor.get_state() is HardwareObjectState.READY, timeout=3000)
     qtbot.waitUntil(lambda: abs(brick.position.value() - 0.3) < 1e-9, timeout=1000)
     assert abs(motor.get_value() - 0.3) < 1e-9
-    qtbot.waitUntil(lambda: STATE_COLOURS[HardwareObjectState.READY] in brick.position.styleSheet(), timeout=1000)
+    qtbot.waitUntil(
+        lambda: STATE_COLOURS[HardwareObjectState.READY] in brick.position.styleSheet(),
+        timeout=1000,
+    )
     assert not brick.stop_button.isEnabled()
 
 

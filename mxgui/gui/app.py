@@ -30,19 +30,32 @@ def build_parser() -> argparse.ArgumentParser:
         "With no argument it starts the simulated beamline with layouts/default.yml.",
     )
     parser.add_argument(
-        "--repository", action="append", metavar="DIR",
+        "--repository",
+        action="append",
+        metavar="DIR",
         help="hardware repository directory (repeat for several; the first that has a "
         f"file wins; default: {DEFAULT_REPOSITORY.relative_to(ROOT)})",
     )
-    parser.add_argument("--layout", metavar="FILE", help=f"layout file (default: {DEFAULT_LAYOUT.relative_to(ROOT)})")
     parser.add_argument(
-        "--check", action="store_true",
+        "--layout",
+        metavar="FILE",
+        help=f"layout file (default: {DEFAULT_LAYOUT.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
         help="load the hardware objects and the layout without opening a window, print "
         "one line per object and per brick, exit 1 if anything failed",
     )
-    parser.add_argument("--design", nargs="?", const="", metavar="FILE", help="open the layout designer")
-    parser.add_argument("--xmlrpc-port", type=int, metavar="N", help="XML-RPC server port (0: pick a free one)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--design", nargs="?", const="", metavar="FILE", help="open the layout designer"
+    )
+    parser.add_argument(
+        "--xmlrpc-port", type=int, metavar="N", help="XML-RPC server port (0: pick a free one)"
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
     parser.add_argument("--version", action="version", version=f"mxgui {__version__}")
     return parser
 

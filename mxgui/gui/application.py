@@ -13,8 +13,8 @@ from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from mxgui.core.errors import ConfigError
 from mxgui.core.repository import HardwareRepository
-from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.brick import BrickContext
+from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.builder import BuiltLayout, build_layout
 from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
@@ -57,8 +57,13 @@ def _error_view(error: ConfigError) -> QWidget:
 class MxguiApplication:
     """One running mxgui: the objects it owns and their order of start and stop."""
 
-    def __init__(self, repository_dirs: list[Path], layout_path: Path, xmlrpc_port: int | None = None,
-                 started: float | None = None) -> None:
+    def __init__(
+        self,
+        repository_dirs: list[Path],
+        layout_path: Path,
+        xmlrpc_port: int | None = None,
+        started: float | None = None,
+    ) -> None:
         self.started = started if started is not None else time.time()
         self.repository_dirs = repository_dirs
         self.layout_path = layout_path
@@ -80,21 +85,29 @@ class MxguiApplication:
         for directory in self.repository_dirs:
             if not directory.is_dir():
                 log.error("hardware repository %s is not a directory", directory)
-        log.info("hardware repository %s, layout %s",
-                 ", ".join(map(str, self.repository_dirs)), self.layout_path)
+        log.info(
+            "hardware repository %s, layout %s",
+            ", ".join(map(str, self.repository_dirs)),
+            self.layout_path,
+        )
         try:
             layout = load_layout(self.layout_path)
         except LayoutError as exc:
             log.error("%s", exc)
-            layout = Layout(str(self.layout_path), windows=[WindowNode("main", "mxgui: layout error")])
+            layout = Layout(
+                str(self.layout_path), windows=[WindowNode("main", "mxgui: layout error")]
+            )
             self.built = build_layout(layout, self.context)
             self.built.windows[0].content = _error_view(exc)
         else:
             self.built = build_layout(layout, self.context)
         for error in self.built.errors:
             log.error("%s", error)
-        if self.xmlrpc_port is not None and self.repository.beamline is not None \
-                and self.repository.beamline.role("xmlrpc_server") is None:
+        if (
+            self.xmlrpc_port is not None
+            and self.repository.beamline is not None
+            and self.repository.beamline.role("xmlrpc_server") is None
+        ):
             log.warning("--xmlrpc-port given but the beamline has no xmlrpc_server role")
         for index, built in enumerate(self.built.windows):
             node = built.node
@@ -108,7 +121,12 @@ class MxguiApplication:
             if built.node.show or window is main:
                 window.show()
         loaded, failed = len(self.repository.loaded()), len(self.repository.failures)
-        log.info("%d hardware objects loaded, %d failed; %d bricks", loaded, failed, len(self.built.bricks))
+        log.info(
+            "%d hardware objects loaded, %d failed; %d bricks",
+            loaded,
+            failed,
+            len(self.built.bricks),
+        )
         return main
 
     def stop(self) -> None:

@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAILED_STYLE = (
-    "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
-)
+FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
 
 
 @dataclass
@@ -63,10 +61,14 @@ class Brick(QWidget):
         super().__init_subclass__(**kwargs)
         for name in cls.__dict__.get("SIGNALS", ()):
             if not isinstance(getattr(cls, name, None), pyqtSignal):
-                raise TypeError(f"{cls.__name__} declares signal {name!r} but has no pyqtSignal of that name")
+                raise TypeError(
+                    f"{cls.__name__} declares signal {name!r} but has no pyqtSignal of that name"
+                )
         for name in cls.__dict__.get("SLOTS", ()):
             if not callable(getattr(cls, name, None)):
-                raise TypeError(f"{cls.__name__} declares slot {name!r} but has no method of that name")
+                raise TypeError(
+                    f"{cls.__name__} declares slot {name!r} but has no method of that name"
+                )
 
     @classmethod
     def declared_properties(cls) -> dict[str, BrickProperty]:

@@ -33,7 +33,9 @@ class ErrorPlaceholder(QLabel):
         self.error = error
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.setStyleSheet("background-color: #f6c9c4; color: #5c0b0b; border: 2px solid #c62828; padding: 6px;")
+        self.setStyleSheet(
+            "background-color: #f6c9c4; color: #5c0b0b; border: 2px solid #c62828; padding: 6px;"
+        )
         self.setToolTip(str(error))
 
 
@@ -90,7 +92,13 @@ class LayoutBuilder:
         self.result.errors = self.layout.all_errors()
         for brick in self.result.bricks.values():
             if brick.failure:
-                self.result.errors.append(ConfigError(self.layout.path, self._line(brick.name), f"brick {brick.name}: {brick.failure}"))
+                self.result.errors.append(
+                    ConfigError(
+                        self.layout.path,
+                        self._line(brick.name),
+                        f"brick {brick.name}: {brick.failure}",
+                    )
+                )
         return self.result
 
     def _line(self, brick_name: str) -> int | None:
@@ -106,13 +114,17 @@ class LayoutBuilder:
     def _build_brick(self, node: BrickNode) -> QWidget:
         cls = self._classes.get(node.name)
         if cls is None:  # check_layout recorded why
-            return ErrorPlaceholder(node.error or ConfigError(self.layout.path, node.line, "brick not built"))
+            return ErrorPlaceholder(
+                node.error or ConfigError(self.layout.path, node.line, "brick not built")
+            )
         try:
             brick = cls(self.context, node.name)
         except Exception as exc:
             log.exception("creating brick %s failed", node.name)
             node.error = ConfigError(
-                self.layout.path, node.line, f"brick {node.name}: creating {cls.__name__} failed: {type(exc).__name__}: {exc}"
+                self.layout.path,
+                node.line,
+                f"brick {node.name}: creating {cls.__name__} failed: {type(exc).__name__}: {exc}",
             )
             return ErrorPlaceholder(node.error)
         self.result.bricks[node.name] = brick
@@ -123,7 +135,12 @@ class LayoutBuilder:
         if node.type == "tab":
             tabs = QTabWidget()
             for child, widget in children:
-                label = child.label or getattr(child, "title", "") or child.name or f"tab {tabs.count() + 1}"
+                label = (
+                    child.label
+                    or getattr(child, "title", "")
+                    or child.name
+                    or f"tab {tabs.count() + 1}"
+                )
                 tabs.addTab(widget, label)
             widget: QWidget = tabs
         elif node.type in ("hsplitter", "vsplitter"):
@@ -155,7 +172,8 @@ class LayoutBuilder:
             sender, receiver = bricks.get(connection.sender), bricks.get(connection.receiver)
             if sender is None or receiver is None:
                 connection.error = ConfigError(
-                    self.layout.path, connection.line,
+                    self.layout.path,
+                    connection.line,
                     f"connection {connection.sender}.{connection.signal} -> "
                     f"{connection.receiver}.{connection.slot}: a brick was not built",
                 )
@@ -164,7 +182,8 @@ class LayoutBuilder:
                 getattr(sender, connection.signal).connect(getattr(receiver, connection.slot))
             except TypeError as exc:
                 connection.error = ConfigError(
-                    self.layout.path, connection.line,
+                    self.layout.path,
+                    connection.line,
                     f"cannot connect {connection.sender}.{connection.signal} to "
                     f"{connection.receiver}.{connection.slot}: {exc}",
                 )

@@ -30,11 +30,14 @@ def check_layout_hardware(layout: Layout, repository: HardwareRepository) -> Non
             obj = repository.try_get(value)
             if obj is None:
                 reason = repository.failures.get(value if value.startswith("/") else "/" + value)
-                node.error = ConfigError(layout.path, line, f"brick {node.name}: {name} = {value}: {reason}")
+                node.error = ConfigError(
+                    layout.path, line, f"brick {node.name}: {name} = {value}: {reason}"
+                )
                 break
             if spec.interface is not None and not isinstance(obj, spec.interface):
                 node.error = ConfigError(
-                    layout.path, line,
+                    layout.path,
+                    line,
                     f"brick {node.name}: {name} = {value} is a {type(obj).__name__}, "
                     f"expected a {spec.interface.__name__}",
                 )
@@ -77,7 +80,9 @@ def run_check(directories: list[Path], layout_path: Path, out: TextIO = sys.stdo
         else:
             print(f"OK      brick {node.name} ({node.class_name})", file=out)
     for connection in layout.connections:
-        label = f"{connection.sender}.{connection.signal} -> {connection.receiver}.{connection.slot}"
+        label = (
+            f"{connection.sender}.{connection.signal} -> {connection.receiver}.{connection.slot}"
+        )
         if connection.error:
             print(f"FAILED  connection {label}: {connection.error}", file=out)
             failed = True

@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -59,7 +59,7 @@ class ContainerNode:
     error: ConfigError | None = None
 
 
-Node = Union[BrickNode, ContainerNode]
+Node = BrickNode | ContainerNode
 
 
 @dataclass
@@ -84,6 +84,8 @@ class Connection:
     slot: str
     line: int | None = None
     error: ConfigError | None = None
+    #: the line of each key (sender, signal, receiver, slot) in the file
+    key_lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,12 +112,27 @@ class Layout:
             walk(window.content)
         return found
 
+    def containers(self) -> list[ContainerNode]:
+        """Every container node (and unusable node), depth first, in file order."""
+        found: list[ContainerNode] = []
+
+        def walk(node: Node | None) -> None:
+            if isinstance(node, ContainerNode):
+                found.append(node)
+                for child in node.children:
+                    walk(child)
+
+        for window in self.windows:
+            walk(window.content)
+        return found
+
     def all_errors(self) -> list[ConfigError]:
-        """Every problem found: file-level, per brick and per connection, by line."""
+        """Every problem found: file-level, per container, brick and connection, by line."""
         errors = list(self.errors)
+        errors += [c.error for c in self.containers() if c.error]
         errors += [b.error for b in self.bricks() if b.error]
         errors += [c.error for c in self.connections if c.error]
-        return sorted(errors, key=lambda e: (e.line or 0))
+        return sorted(errors, key=lambda e: e.line or 0)
 
 
 # loading -------------------------------------------------------------------------------------
@@ -168,15 +185,19 @@ class _Parser:
     def node(self, data: Any, line: int) -> Node:
         if not isinstance(data, _Mapping):
             return ContainerNode(
-                type="?", line=line,
-                error=self.error(line, f"expected a brick (class: ...) or a container (type: ...), got {data!r}"),
+                type="?",
+                line=line,
+                error=self.error(
+                    line, f"expected a brick (class: ...) or a container (type: ...), got {data!r}"
+                ),
             )
         if "class" in data:
             return self.brick(data)
         if "type" in data:
             return self.container(data)
         return ContainerNode(
-            type="?", line=data.line,
+            type="?",
+            line=data.line,
             error=self.error(data.line, "expected 'class:' (a brick) or 'type:' (a container)"),
         )
 
@@ -191,12 +212,15 @@ class _Parser:
             property_lines=dict(getattr(properties, "key_lines", {})),
         )
         if not isinstance(data.get("class"), str):
-            node.error = self.error(data.line, "brick 'class' must be a brick class name such as MotorBrick")
+            node.error = self.error(
+                data.line, "brick 'class' must be a brick class name such as MotorBrick"
+            )
         elif not node.name:
             node.error = self.error(data.line, f"brick {node.class_name} needs a 'name'")
         elif not isinstance(properties, dict):
             node.error = self.error(
-                data.key_lines.get("properties", data.line), "'properties' must be a mapping of name: value"
+                data.key_lines.get("properties", data.line),
+                "'properties' must be a mapping of name: value",
             )
         else:
             node.error = self.unknown_keys(data, BRICK_KEYS, f"brick {node.name}")
@@ -205,8 +229,11 @@ class _Parser:
     def container(self, data: _Mapping) -> ContainerNode:
         kind = data.get("type")
         node = ContainerNode(
-            type=str(kind), name=str(data.get("name") or ""), title=str(data.get("title") or ""),
-            label=str(data.get("label") or ""), line=data.line,
+            type=str(kind),
+            name=str(data.get("name") or ""),
+            title=str(data.get("title") or ""),
+            label=str(data.get("label") or ""),
+            line=data.line,
         )
         if kind not in CONTAINER_TYPES:
             node.error = self.error(
@@ -218,7 +245,8 @@ class _Parser:
         sizes = data.get("sizes") or []
         if not (isinstance(sizes, list) and all(isinstance(s, int) and s >= 0 for s in sizes)):
             node.error = node.error or self.error(
-                data.key_lines.get("sizes", data.line), "'sizes' must be a list of non-negative integers"
+                data.key_lines.get("sizes", data.line),
+                "'sizes' must be a list of non-negative integers",
             )
         else:
             node.sizes = sizes
@@ -234,20 +262,33 @@ class _Parser:
 
     def window(self, data: Any, index: int, line: int) -> WindowNode:
         if not isinstance(data, _Mapping):
-            raise LayoutError(self.path, line, f"window {index + 1} must be a mapping with 'name' and 'content'")
+            raise LayoutError(
+                self.path, line, f"window {index + 1} must be a mapping with 'name' and 'content'"
+            )
         window = WindowNode(
-            name=str(data.get("name") or f"window{index + 1}"), title=str(data.get("title") or "mxgui"),
-            show=bool(data.get("show", True)), line=data.line,
+            name=str(data.get("name") or f"window{index + 1}"),
+            title=str(data.get("title") or "mxgui"),
+            show=bool(data.get("show", True)),
+            line=data.line,
         )
         problem = self.unknown_keys(data, WINDOW_KEYS, f"window {window.name}")
         if problem:
             self.errors.append(problem)
         size = data.get("size")
         if size is not None:
-            if isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
+            if (
+                isinstance(size, list)
+                and len(size) == 2
+                and all(isinstance(v, int) and v > 0 for v in size)
+            ):
                 window.size = (size[0], size[1])
             else:
-                self.errors.append(self.error(data.key_lines.get("size", data.line), "'size' must be [width, height] in pixels"))
+                self.errors.append(
+                    self.error(
+                        data.key_lines.get("size", data.line),
+                        "'size' must be [width, height] in pixels",
+                    )
+                )
         if "content" not in data:
             self.errors.append(self.error(data.line, f"window {window.name} has no 'content'"))
         else:
@@ -256,8 +297,19 @@ class _Parser:
 
     def connection(self, data: Any, line: int) -> Connection:
         if not isinstance(data, _Mapping):
-            return Connection("", "", "", "", line, self.error(line, "a connection must be {sender, signal, receiver, slot}"))
-        connection = Connection(*(str(data.get(k) or "") for k in CONNECTION_KEYS), line=data.line)
+            return Connection(
+                "",
+                "",
+                "",
+                "",
+                line,
+                self.error(line, "a connection must be {sender, signal, receiver, slot}"),
+            )
+        connection = Connection(
+            *(str(data.get(k) or "") for k in CONNECTION_KEYS),
+            line=data.line,
+            key_lines=dict(data.key_lines),
+        )
         missing = [k for k in CONNECTION_KEYS if not data.get(k)]
         if missing:
             connection.error = self.error(data.line, f"connection needs {', '.join(missing)}")
@@ -272,16 +324,29 @@ def parse_layout(text: str, path: str = "<layout>") -> Layout:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise LayoutError(path, mark.line + 1 if mark else None, f"bad YAML: {exc.problem or exc}") from None
+        message = f"bad YAML: {exc.problem or exc}"
+        opened, context = exc.context_mark, exc.context or ""
+        if mark and opened and ("quoted" in context or "flow" in context):
+            # an unclosed quote or bracket shows up lines below (often at the end of
+            # the file): point at the line where it was opened
+            message += f" at line {mark.line + 1} {context} opened here (unclosed quote or bracket?)"
+            mark = opened
+        raise LayoutError(path, mark.line + 1 if mark else None, message) from None
     except yaml.YAMLError as exc:
         raise LayoutError(path, None, f"bad YAML: {exc}") from None
     if not isinstance(data, _Mapping):
-        raise LayoutError(path, 1, "a layout must be a mapping with 'windows' (and 'connections')")
+        lines = enumerate(text.splitlines(), 1)
+        first = next((n for n, t in lines if t.strip() and not t.lstrip().startswith("#")), 1)
+        raise LayoutError(
+            path, first, "a layout must be a mapping with 'windows' (and 'connections')"
+        )
     version = data.get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise LayoutError(
-            path, data.key_lines.get("format_version", 1),
-            f"format_version {version!r} is newer than this mxgui understands ({FORMAT_VERSION}); upgrade mxgui",
+            path,
+            data.key_lines.get("format_version", 1),
+            f"format_version {version!r} is newer than this mxgui understands "
+            f"({FORMAT_VERSION}); upgrade mxgui",
         )
     parser = _Parser(path)
     problem = parser.unknown_keys(data, {"format_version", "windows", "connections"}, "the layout")
@@ -289,13 +354,17 @@ def parse_layout(text: str, path: str = "<layout>") -> Layout:
         parser.errors.append(problem)
     windows = data.get("windows")
     if not isinstance(windows, list) or not windows:
-        raise LayoutError(path, data.key_lines.get("windows", data.line), "'windows' must be a non-empty list")
+        raise LayoutError(
+            path, data.key_lines.get("windows", data.line), "'windows' must be a non-empty list"
+        )
     layout = Layout(path=path)
     line = data.key_lines.get("windows", 1)
     layout.windows = [parser.window(w, i, getattr(w, "line", line)) for i, w in enumerate(windows)]
     connections = data.get("connections") or []
     if not isinstance(connections, list):
-        parser.errors.append(parser.error(data.key_lines.get("connections"), "'connections' must be a list"))
+        parser.errors.append(
+            parser.error(data.key_lines.get("connections"), "'connections' must be a list")
+        )
         connections = []
     line = data.key_lines.get("connections", 1)
     layout.connections = [parser.connection(c, getattr(c, "line", line)) for c in connections]

@@ -23,7 +23,8 @@ def check_brick(node: BrickNode, path: str) -> type[Brick] | None:
         spec = declared.get(key)
         if spec is None:
             node.error = ConfigError(
-                path, line,
+                path,
+                line,
                 f"brick {node.name} ({node.class_name}) has no property {key!r}; "
                 f"expected one of: {', '.join(sorted(declared)) or 'none'}",
             )
@@ -45,7 +46,11 @@ def check_layout(layout: Layout) -> dict[str, type[Brick]]:
     seen: set[str] = set()
     for node in layout.bricks():
         if node.name and node.name in seen and not node.error:
-            node.error = ConfigError(layout.path, node.line, f"brick name {node.name!r} is used twice; names must be unique")
+            node.error = ConfigError(
+                layout.path,
+                node.line,
+                f"brick name {node.name!r} is used twice; names must be unique",
+            )
         seen.add(node.name)
         cls = check_brick(node, layout.path)
         if cls is not None:
@@ -57,22 +62,37 @@ def check_layout(layout: Layout) -> dict[str, type[Brick]]:
     return classes
 
 
-def _check_connection(connection, classes: dict[str, type[Brick]], names: set[str], path: str) -> ConfigError | None:
+def _check_connection(
+    connection, classes: dict[str, type[Brick]], names: set[str], path: str
+) -> ConfigError | None:
+    def line(key: str) -> int | None:
+        return connection.key_lines.get(key, connection.line)
+
     for role, brick_name in (("sender", connection.sender), ("receiver", connection.receiver)):
         if brick_name not in names:
-            return ConfigError(path, connection.line, f"connection {role} {brick_name!r} is not a brick of this layout")
+            return ConfigError(
+                path,
+                line(role),
+                f"connection {role} {brick_name!r} is not a brick of this layout",
+            )
         if brick_name not in classes:
-            return ConfigError(path, connection.line, f"connection {role} {brick_name!r} is a brick that failed to load")
+            return ConfigError(
+                path,
+                line(role),
+                f"connection {role} {brick_name!r} is a brick that failed to load",
+            )
     sender, receiver = classes[connection.sender], classes[connection.receiver]
     if connection.signal not in sender.declared_signals():
         return ConfigError(
-            path, connection.line,
+            path,
+            line("signal"),
             f"{connection.sender} ({sender.__name__}) has no signal {connection.signal!r}; "
             f"it declares: {', '.join(sorted(sender.declared_signals())) or 'none'}",
         )
     if connection.slot not in receiver.declared_slots():
         return ConfigError(
-            path, connection.line,
+            path,
+            line("slot"),
             f"{connection.receiver} ({receiver.__name__}) has no slot {connection.slot!r}; "
             f"it declares: {', '.join(sorted(receiver.declared_slots())) or 'none'}",
         )

@@ -15,8 +15,14 @@ class LayoutWindow(QMainWindow):
 
     sig_closed = pyqtSignal()
 
-    def __init__(self, title: str, content: QWidget, layout_path: str, window_name: str,
-                 size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        content: QWidget,
+        layout_path: str,
+        window_name: str,
+        size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(title)
         self.setCentralWidget(content)
@@ -57,7 +63,8 @@ class MainWindow(LayoutWindow):
 
     def _about(self) -> None:
         QMessageBox.about(
-            self, "About mxgui",
+            self,
+            "About mxgui",
             f"mxgui {__version__}\nControl GUI for macromolecular crystallography beamlines.",
         )
 

@@ -96,11 +96,15 @@ def string(name: str, default: str = "", doc: str = "") -> BrickProperty:
     return BrickProperty(name, PropertyKind.STRING, default, doc)
 
 
-def integer(name: str, default: int = 0, doc: str = "", minimum=None, maximum=None) -> BrickProperty:
+def integer(
+    name: str, default: int = 0, doc: str = "", minimum=None, maximum=None
+) -> BrickProperty:
     return BrickProperty(name, PropertyKind.INTEGER, default, doc, minimum=minimum, maximum=maximum)
 
 
-def floating(name: str, default: float = 0.0, doc: str = "", minimum=None, maximum=None) -> BrickProperty:
+def floating(
+    name: str, default: float = 0.0, doc: str = "", minimum=None, maximum=None
+) -> BrickProperty:
     return BrickProperty(name, PropertyKind.FLOAT, default, doc, minimum=minimum, maximum=maximum)
 
 
@@ -108,7 +112,9 @@ def boolean(name: str, default: bool = False, doc: str = "") -> BrickProperty:
     return BrickProperty(name, PropertyKind.BOOLEAN, default, doc)
 
 
-def combo(name: str, choices: tuple[str, ...], default: str | None = None, doc: str = "") -> BrickProperty:
+def combo(
+    name: str, choices: tuple[str, ...], default: str | None = None, doc: str = ""
+) -> BrickProperty:
     return BrickProperty(name, PropertyKind.COMBO, default or choices[0], doc, choices=choices)
 
 
@@ -120,5 +126,7 @@ def color(name: str, default: str = "", doc: str = "") -> BrickProperty:
     return BrickProperty(name, PropertyKind.COLOR, default, doc)
 
 
-def hardware_object(name: str, default: str = "", doc: str = "", interface: type | None = None) -> BrickProperty:
+def hardware_object(
+    name: str, default: str = "", doc: str = "", interface: type | None = None
+) -> BrickProperty:
     return BrickProperty(name, PropertyKind.HARDWARE_OBJECT, default, doc, interface=interface)

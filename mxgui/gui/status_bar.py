@@ -17,8 +17,12 @@ class StatusBar(QStatusBar):
     """Shows the latest message at INFO or above (coloured by level) and a summary of
     the hardware objects, whose tooltip lists every failed object with its reason."""
 
-    def __init__(self, repository: HardwareRepository, log_handler: GuiLogHandler | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        repository: HardwareRepository,
+        log_handler: GuiLogHandler | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._repository = repository
         self._log_handler = log_handler
@@ -36,8 +40,11 @@ class StatusBar(QStatusBar):
         shown = [e for e in entries if e.level >= logging.INFO]
         if not shown:
             return
-        entry = max(shown[-20:], key=lambda e: e.level) if any(
-            e.level >= logging.WARNING for e in shown[-20:]) else shown[-1]
+        entry = (
+            max(shown[-20:], key=lambda e: e.level)
+            if any(e.level >= logging.WARNING for e in shown[-20:])
+            else shown[-1]
+        )
         self.message_label.setText(entry.message.splitlines()[0] if entry.message else "")
         self.message_label.setToolTip(entry.message)
         colour = LEVEL_COLOURS.get(entry.level)
