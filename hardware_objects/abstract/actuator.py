@@ -37,7 +37,7 @@ class AbstractActuator(HardwareObject, abc.ABC):
     def init(self) -> None:
         low, high = self.get_property("low_limit"), self.get_property("high_limit")
         if low > high:
-            raise self.config_error(f"low_limit {low} is above high_limit {high}")
+            raise self.config_error(f"low_limit {low} is above high_limit {high}", "low_limit")
         self._limits = (low, high)
 
     @property

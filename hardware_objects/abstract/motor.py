@@ -22,9 +22,9 @@ class AbstractMotor(AbstractActuator):
 
     def init(self) -> None:
         super().init()
-        if self.get_property("velocity") <= 0:
+        if not self.get_property("velocity") > 0:
             raise self.config_error(
-                f"velocity must be above 0, got {self.get_property('velocity')}"
+                f"velocity must be above 0, got {self.get_property('velocity')}", "velocity"
             )
         self._velocity = self.get_property("velocity")
 
@@ -34,7 +34,7 @@ class AbstractMotor(AbstractActuator):
 
     def set_velocity(self, velocity: float) -> None:
         """Change the speed (units per second, above 0)."""
-        if velocity <= 0:
+        if not velocity > 0:  # also refuses NaN
             raise ValueError(f"{self.username}: velocity must be above 0, got {velocity}")
         self._velocity = float(velocity)
 

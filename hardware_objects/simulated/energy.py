@@ -26,14 +26,14 @@ class SimulatedEnergy(AbstractEnergy):
     def init(self) -> None:
         super().init()
         if self.get_limits()[0] <= 0:
-            raise self.config_error("low_limit must be above 0 keV")
+            raise self.config_error("low_limit must be above 0 keV", "low_limit")
         start = self.get_property("default_value")
         try:
             self.validate_value(start)
         except ValueError as exc:
-            raise self.config_error(f"default_value: {exc}") from None
-        if self.get_property("velocity") <= 0:
-            raise self.config_error("velocity must be above 0 keV/s")
+            raise self.config_error(f"default_value: {exc}", "default_value") from None
+        if not self.get_property("velocity") > 0:
+            raise self.config_error("velocity must be above 0 keV/s", "velocity")
         self._motion = SimulatedMotion(self, lambda: self.get_property("velocity"))
         self.update_value(start)
         self.set_state(HardwareObjectState.READY)

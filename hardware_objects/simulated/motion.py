@@ -38,6 +38,7 @@ class SimulatedMotion:
         with self._lock:
             self.stop()
             if self.fault:
+                self._actuator.set_state(HardwareObjectState.FAULT)
                 future.set_exception(RuntimeError(f"{self._actuator.username}: {self.fault}"))
                 return future
             self._stop = threading.Event()

@@ -27,7 +27,7 @@ class SimulatedMotor(AbstractMotor):
         try:
             self.validate_value(start)
         except ValueError as exc:
-            raise self.config_error(f"default_value: {exc}") from None
+            raise self.config_error(f"default_value: {exc}", "default_value") from None
         self._motion = SimulatedMotion(self, self.get_velocity)
         self.update_value(start)
         self.set_state(HardwareObjectState.READY)
