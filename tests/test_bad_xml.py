@@ -76,6 +76,7 @@ CASES = [
     Case("duplicate_attribute", 2, ("bad XML", "Attribute class redefined")),
     Case("bad_encoding", 3, ("bad XML", "Invalid bytes in character encoding")),
     # -- not a hardware object
+    Case("object_without_href", 3, ("<object> without href", 'expected <object href="/name"')),
     Case("wrong_root", 2, ("root element <hardware>", "expected one of <object>")),
     Case("missing_class", 3, ('<object> needs a class="module.Class" attribute',)),
     Case("empty_class", 1, ('<object> needs a class="module.Class" attribute',)),

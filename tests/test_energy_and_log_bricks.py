@@ -72,4 +72,6 @@ def test_log_brick_shows_messages_from_worker_threads_and_filters_by_level(make_
 
 def test_status_bar_counts_hardware(make_app):
     app = make_app()
-    assert app.status_bar.hardware_label.text() == "Hardware: 6 OK"
+    loaded = len(app.repository.loaded())
+    assert loaded >= 6 and not app.repository.failures
+    assert app.status_bar.hardware_label.text() == f"Hardware: {loaded} OK"

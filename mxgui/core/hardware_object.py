@@ -45,17 +45,13 @@ class HOProperty:
 
     def convert(self, value: Any) -> Any:
         """``value`` as this property's type, or ``ValueError`` saying what was expected."""
-        if self.type is float and isinstance(value, (int, float)) and not isinstance(
-            value, bool
-        ):
+        if self.type is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             if math.isnan(value):
                 raise ValueError(f"expected {_type_name(self.type)}, got nan")
             return float(value)
         if self.type is str:
             return str(value)
-        if isinstance(value, self.type) and not (
-            self.type is int and isinstance(value, bool)
-        ):
+        if isinstance(value, self.type) and not (self.type is int and isinstance(value, bool)):
             return value
         raise ValueError(f"expected {_type_name(self.type)}, got {value!r}")
 

@@ -210,7 +210,11 @@ class HardwareRepository:
                         ) from None
                     log.warning(
                         "%s:%s: role %r of %s left empty because %s failed",
-                        node.path, ref.line, ref.role, obj.name, target,
+                        node.path,
+                        ref.line,
+                        ref.role,
+                        obj.name,
+                        target,
                     )
             missing = [role for role in obj.REQUIRED_ROLES if obj.get_object_by_role(role) is None]
             if missing:

@@ -96,6 +96,13 @@ def _parse_element(element: etree._Element, path: str) -> ConfigNode:
                 raise ConfigError(path, line, f"<{child.tag}> has an empty href")
             role = child.get("role") or href.strip().strip("/").split("/")[-1]
             node.references.append(Reference(href.strip(), role, line))
+        elif child.tag == "object" and "class" not in child.attrib:
+            raise ConfigError(
+                path,
+                line,
+                '<object> without href: expected <object href="/name" role="..."/> '
+                "(a reference) or <object class=...> (a nested object)",
+            )
         elif child.tag in ("command", "channel"):
             name = child.get("name")
             if not name:
