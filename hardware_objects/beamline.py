@@ -6,9 +6,24 @@ from mxgui.core.hardware_object import HardwareObject
 
 #: roles a beamline usually has; a missing one is simply ``None``
 KNOWN_ROLES = (
-    "diffractometer", "sample_changer", "detector", "energy", "resolution",
-    "transmission", "beam", "flux", "safety_shutter", "fast_shutter", "sample_camera",
-    "machine_info", "session", "collect", "queue", "lims", "workflow", "xmlrpc_server",
+    "diffractometer",
+    "sample_changer",
+    "detector",
+    "energy",
+    "resolution",
+    "transmission",
+    "beam",
+    "flux",
+    "safety_shutter",
+    "fast_shutter",
+    "sample_camera",
+    "machine_info",
+    "session",
+    "collect",
+    "queue",
+    "lims",
+    "workflow",
+    "xmlrpc_server",
 )
 
 

@@ -75,10 +75,13 @@ class AbstractActuator(HardwareObject, abc.ABC):
             raise ValueError(f"{self.username}: NaN is not a position")
         low, high = self._limits
         if number < low:
-            raise ValueError(f"{self.username}: {number:g} is below the low limit {low:g} {self.unit}".rstrip())
+            raise ValueError(self._limit_message(number, "below the low", low))
         if number > high:
-            raise ValueError(f"{self.username}: {number:g} is above the high limit {high:g} {self.unit}".rstrip())
+            raise ValueError(self._limit_message(number, "above the high", high))
         return number
+
+    def _limit_message(self, value: float, which: str, limit: float) -> str:
+        return f"{self.username}: {value:g} is {which} limit {limit:g} {self.unit}".rstrip()
 
     def set_value(self, value: Any, timeout: float | None = 0) -> Future:
         """Start changing the value; return a Future that ends with the change.
