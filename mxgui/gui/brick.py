@@ -93,6 +93,8 @@ class Brick(QWidget):
         self.setObjectName(name)
         self.setAttribute(Qt.WA_StyledBackground, True)
         self.failure: str | None = None
+        #: the property whose value made the brick fail (its line is the one to report)
+        self.failed_property: str | None = None
         self._values: dict[str, Any] = {
             name: prop.default for name, prop in self.declared_properties().items()
         }
@@ -130,6 +132,7 @@ class Brick(QWidget):
             self.property_changed(name, old, value)
         except Exception as exc:
             log.exception("%s: setting property %s failed", self.name, name)
+            self.failed_property = name
             self.set_failed(f"property {name}: {type(exc).__name__}: {exc}")
 
     def apply_properties(self, values: dict[str, Any]) -> None:
@@ -152,9 +155,11 @@ class Brick(QWidget):
         try:
             obj = self.context.repository.get(value)
         except HardwareObjectError as exc:
+            self.failed_property = spec.name
             self.set_failed(f"{spec.name} = {value}: {exc}")
             return
         if spec.interface is not None and not isinstance(obj, spec.interface):
+            self.failed_property = spec.name
             self.set_failed(
                 f"{spec.name} = {value}: {type(obj).__name__} is not a {spec.interface.__name__}"
             )

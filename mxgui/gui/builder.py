@@ -95,14 +95,18 @@ class LayoutBuilder:
                 self.result.errors.append(
                     ConfigError(
                         self.layout.path,
-                        self._line(brick.name),
+                        self._line(brick.name, brick.failed_property),
                         f"brick {brick.name}: {brick.failure}",
                     )
                 )
         return self.result
 
-    def _line(self, brick_name: str) -> int | None:
-        return next((n.line for n in self.layout.bricks() if n.name == brick_name), None)
+    def _line(self, brick_name: str, property_name: str | None = None) -> int | None:
+        """The line of brick ``brick_name`` (of its property ``property_name`` if given)."""
+        for node in self.layout.bricks():
+            if node.name == brick_name:
+                return node.property_lines.get(property_name or "", node.line)
+        return None
 
     def _build(self, node: Node) -> QWidget:
         if node.error is not None:

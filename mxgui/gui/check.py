@@ -68,9 +68,10 @@ def run_check(directories: list[Path], layout_path: Path, out: TextIO = sys.stdo
     except LayoutError as exc:
         print(f"FAILED  layout: {exc}", file=out)
         repository.shutdown()
+        print("check failed", file=out)
         return 1
     check_layout_hardware(layout, repository)
-    for error in layout.errors:
+    for error in layout.errors + [c.error for c in layout.containers() if c.error]:
         print(f"FAILED  layout: {error}", file=out)
         failed = True
     for node in layout.bricks():

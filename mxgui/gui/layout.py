@@ -11,6 +11,7 @@ Layouts are data: parsed with ``yaml.SafeLoader``, never ``eval`` or pickle.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,7 +330,8 @@ def parse_layout(text: str, path: str = "<layout>") -> Layout:
         if mark and opened and ("quoted" in context or "flow" in context):
             # an unclosed quote or bracket shows up lines below (often at the end of
             # the file): point at the line where it was opened
-            message += f" at line {mark.line + 1} {context} opened here (unclosed quote or bracket?)"
+            message += f" at line {mark.line + 1} {context} opened here"
+            message += " (unclosed quote or bracket?)"
             mark = opened
         raise LayoutError(path, mark.line + 1 if mark else None, message) from None
     except yaml.YAMLError as exc:
@@ -417,14 +419,29 @@ def layout_to_data(layout: Layout) -> dict[str, Any]:
     return {"format_version": FORMAT_VERSION, "windows": windows, "connections": connections}
 
 
+def _file_mode(path: Path) -> int:
+    """The permission bits for ``path``: its current ones, or 0666 less the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def save_layout(layout: Layout, path: str | Path) -> None:
     """Write ``layout`` to ``path`` atomically (a crash never leaves half a file)."""
     path = Path(path)
     text = yaml.safe_dump(layout_to_data(layout), sort_keys=False, default_flow_style=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600): keep the mode of the file replaced
+        # (a beamline's shared layout stays readable), else the umask's default
+        os.chmod(tmp, _file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -1,0 +1,144 @@
+"""``mxgui --check``: what a local contact runs before a shift, as a real command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SIMULATED = ROOT / "HardwareRepository" / "simulated"
+DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+BAD_LAYOUTS = Path(__file__).parent / "data" / "bad_layouts"
+
+OBJECTS = {
+    "/beamline": "Beamline",
+    "/energy": "SimulatedEnergy",
+    "/phi": "SimulatedMotor",
+    "/phiy": "SimulatedMotor",
+    "/phiz": "SimulatedMotor",
+    "/sampx": "SimulatedMotor",
+    "/sampy": "SimulatedMotor",
+}
+BRICKS = {
+    "phi": "MotorBrick",
+    "phiy": "MotorBrick",
+    "phiz": "MotorBrick",
+    "sampx": "MotorBrick",
+    "sampy": "MotorBrick",
+    "energy": "EnergyBrick",
+    "log": "LogBrick",
+}
+
+
+def mxgui(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, "-m", "mxgui", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def ok_lines(objects=OBJECTS, bricks=BRICKS) -> list[str]:
+    return [f"OK      {name} ({cls})" for name, cls in objects.items()] + [
+        f"OK      brick {name} ({cls})" for name, cls in bricks.items()
+    ]
+
+
+def test_check_of_the_default_configuration_passes_with_one_line_per_item(tmp_path):
+    result = mxgui("--check", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [*ok_lines(), "check passed"]
+    assert result.stderr == ""
+
+
+@pytest.fixture
+def broken_repository(tmp_path) -> Path:
+    """A copy of the simulated beamline whose /phiy has a velocity that is not a number."""
+    repository = tmp_path / "simulated"
+    shutil.copytree(SIMULATED, repository)
+    phiy = repository / "phiy.xml"
+    text = phiy.read_text()
+    assert text.splitlines()[5] == "  <velocity>1.0</velocity>"
+    phiy.write_text(text.replace("<velocity>1.0</velocity>", "<velocity>fast</velocity>"))
+    return repository
+
+
+def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repository):
+    phiy = broken_repository / "phiy.xml"
+    result = mxgui("--check", "--repository", str(broken_repository))
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    reason = f"{phiy}:6: property <velocity>: expected a number, got 'fast'"
+    assert f"FAILED  /phiy: {reason}" in lines
+    assert f"FAILED  brick phiy: {DEFAULT_LAYOUT}:21: brick phiy: motor = /phiy: {reason}" in lines
+    # everything else is still checked and fine
+    others = {k: v for k, v in OBJECTS.items() if k != "/phiy"}
+    other_bricks = {k: v for k, v in BRICKS.items() if k != "phiy"}
+    assert set(ok_lines(others, other_bricks)) <= set(lines)
+    assert len(lines) == len(OBJECTS) + len(BRICKS) + 1
+    assert lines[-1] == "check failed"
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        (
+            "unknown_property.yml",
+            "FAILED  brick phiz: {path}:26: brick phiz (MotorBrick) has no property 'stepsize'",
+        ),
+        (
+            "bad_yaml_unclosed_quote.yml",
+            "FAILED  layout: {path}:20: bad YAML: found unexpected end of stream",
+        ),
+        (
+            "unknown_container_type.yml",
+            "FAILED  layout: {path}:31: unknown container type 'frame'",
+        ),
+        (
+            "hardware_object_wrong_interface.yml",
+            "FAILED  brick phiy: {path}:21: brick phiy: motor = /energy is a SimulatedEnergy, "
+            "expected a AbstractMotor",
+        ),
+        (
+            "unknown_signal.yml",
+            "FAILED  connection phi.sig_value_changd -> phiy.set_step: {path}:45: "
+            "phi (MotorBrick) has no signal 'sig_value_changd'",
+        ),
+    ],
+)
+def test_a_broken_layout_fails_the_check_naming_file_and_line(file, expected):
+    path = BAD_LAYOUTS / file
+    result = mxgui("--check", "--layout", str(path))
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    wanted = expected.format(path=path)
+    assert [line for line in lines if line.startswith("FAILED")] == [
+        next(line for line in lines if line.startswith(wanted))
+    ], result.stdout
+    # the hardware objects are fine and said so
+    assert set(ok_lines(bricks={})) <= set(lines)
+    assert lines[-1] == "check failed"
+
+
+def test_a_missing_layout_file_fails_the_check(tmp_path):
+    missing = tmp_path / "nosuch.yml"
+    result = mxgui("--check", "--layout", str(missing))
+    assert result.returncode == 1
+    assert f"FAILED  layout: {missing}: cannot read the layout file" in result.stdout
+
+
+def test_help_lists_the_options():
+    result = mxgui("--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: mxgui")
+    for option in ("--check", "--design", "--xmlrpc-port", "--repository", "--layout"):
+        assert option in result.stdout
