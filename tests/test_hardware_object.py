@@ -143,4 +143,4 @@ def test_required_property():
 
 def test_config_error_without_a_file_names_the_object():
     error = HardwareObject("/thing").config_error("no configuration")
-    assert str(error) == "<no file>: /thing: no configuration"
+    assert str(error) == "/thing: no configuration"

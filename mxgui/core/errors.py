@@ -30,6 +30,8 @@ class ConfigError(Exception):
         return f"{self.path}:{self.line}" if self.line else self.path
 
     def __str__(self) -> str:
+        if self.path is None:
+            return self.message
         return f"{self.where}: {self.message}"
 
 

@@ -15,7 +15,7 @@ from mxgui.core.errors import ConfigError
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
-from mxgui.gui.builder import BuiltLayout, build_layout
+from mxgui.gui.builder import BuiltLayout, BuiltWindow, build_layout
 from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
@@ -90,15 +90,20 @@ class MxguiApplication:
             ", ".join(map(str, self.repository_dirs)),
             self.layout_path,
         )
+        if self.repository.beamline is None:
+            log.error(
+                "the beamline object could not be loaded: %s",
+                self.repository.failures.get("/beamline"),
+            )
         try:
             layout = load_layout(self.layout_path)
         except LayoutError as exc:
-            log.error("%s", exc)
             layout = Layout(
                 str(self.layout_path), windows=[WindowNode("main", "mxgui: layout error")]
             )
-            self.built = build_layout(layout, self.context)
-            self.built.windows[0].content = _error_view(exc)
+            self.built = BuiltLayout(layout)
+            self.built.windows.append(BuiltWindow(layout.windows[0], _error_view(exc)))
+            self.built.errors.append(exc)
         else:
             self.built = build_layout(layout, self.context)
         for error in self.built.errors:
