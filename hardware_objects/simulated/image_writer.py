@@ -1,0 +1,308 @@
+"""Image files other programs open: CBF with a Pilatus header (fabio), HDF5/NXmx (h5py).
+
+Every file appears whole or not at all: it is written under its final name inside a
+hidden staging directory next to it, then hard-linked into place, which fails if a
+file of that name exists, so nothing is ever overwritten, even by a race with another
+writer. (On a file system without hard links: a check, then a rename.)
+
+h5py is imported the first time an HDF5 file is written, not before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fabio.cbfimage import CbfImage
+
+from hardware_objects.simulated.diffraction import COUNT_CUTOFF
+
+STAGING_PREFIX = ".mxgui-staging-"
+
+
+class OverwriteRefused(FileExistsError):
+    """A file of that name exists; the message names it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        super().__init__(f"refusing to overwrite existing file {self.path}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What an image file says about how it was taken.
+
+    Lengths in mm, angles in degrees, times in s, wavelength in Angstrom, beam centre in
+    pixels, transmission in percent. ``start_angle`` / ``angle_increment`` are the
+    oscillation of this image (the omega axis).
+    """
+
+    detector: str
+    pixel_size_x: float
+    pixel_size_y: float
+    distance: float
+    wavelength: float
+    beam_x: float
+    beam_y: float
+    exposure_time: float
+    exposure_period: float
+    start_angle: float
+    angle_increment: float
+    transmission: float = 100.0
+    flux: float = 0.0
+    kappa: float = 0.0
+    phi: float = 0.0
+    count_cutoff: int = COUNT_CUTOFF
+    sensor_thickness: float = 0.45
+    date: str = ""
+
+    def for_image(self, start_angle: float) -> ImageHeader:
+        """The same header with another ``start_angle``."""
+        return dataclasses.replace(self, start_angle=start_angle)
+
+    def pilatus_text(self) -> str:
+        """The ``_array_data.header_contents`` of a Pilatus CBF (PILATUS_1.2 convention)."""
+        date = self.date or datetime.datetime.now().isoformat(timespec="milliseconds")
+        lines = [
+            f"Detector: {self.detector}, S/N 00-0000",
+            date,
+            f"Pixel_size {self.pixel_size_x * 1e-3:.6g} m x {self.pixel_size_y * 1e-3:.6g} m",
+            f"Silicon sensor, thickness {self.sensor_thickness * 1e-3:.6f} m",
+            f"Exposure_time {self.exposure_time:.7f} s",
+            f"Exposure_period {self.exposure_period:.7f} s",
+            "Tau = 0 s",
+            f"Count_cutoff {self.count_cutoff} counts",
+            f"Threshold_setting: {0.5 * 12398.4 / self.wavelength:.0f} eV",
+            f"Wavelength {self.wavelength:.5f} A",
+            f"Detector_distance {self.distance * 1e-3:.5f} m",
+            f"Beam_xy ({self.beam_x:.2f}, {self.beam_y:.2f}) pixels",
+            f"Flux {self.flux:.6g}",
+            f"Filter_transmission {self.transmission / 100.0:.4f}",
+            f"Start_angle {self.start_angle:.4f} deg.",
+            f"Angle_increment {self.angle_increment:.4f} deg.",
+            "Detector_2theta 0.0000 deg.",
+            "Polarization 0.990",
+            "Alpha 0.0000 deg.",
+            f"Kappa {self.kappa:.4f} deg.",
+            f"Phi {self.phi:.4f} deg.",
+            "Phi_increment 0.0000 deg.",
+            f"Omega {self.start_angle:.4f} deg.",
+            f"Omega_increment {self.angle_increment:.4f} deg.",
+            "Chi 0.0000 deg.",
+            "Chi_increment 0.0000 deg.",
+            "Oscillation_axis X.CW",
+            "N_oscillations 1",
+        ]
+        return "\r\n".join("# " + line for line in lines)
+
+
+# atomic creation ---------------------------------------------------------------------------
+def check_free(path: str | Path) -> None:
+    """Raise :class:`OverwriteRefused` if ``path`` exists (a quick check before work)."""
+    if os.path.lexists(path):
+        raise OverwriteRefused(path)
+
+
+class StagedFile:
+    """A file being written under a temporary path, published whole or discarded.
+
+    The temporary file has the final base name (inside a hidden staging directory in
+    the same directory), so formats that record their own name record the right one.
+    :meth:`publish` refuses to overwrite (:class:`OverwriteRefused`); :meth:`discard`
+    (also after a failed publish) leaves nothing behind.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        check_free(self.path)
+        self._staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.path.parent))
+        self.temporary = self._staging / self.path.name
+
+    def publish(self) -> Path:
+        """Move the finished file to its final name (never over an existing file)."""
+        try:
+            try:
+                os.link(self.temporary, self.path)
+            except FileExistsError:
+                raise OverwriteRefused(self.path) from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+                # no hard links on this file system: a check, then a rename
+                check_free(self.path)
+                os.rename(self.temporary, self.path)
+        finally:
+            self.discard()
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the temporary file and its staging directory."""
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path to write ``path``'s content to; publish it on success."""
+    stage = StagedFile(path)
+    try:
+        yield stage.temporary
+        stage.publish()
+    finally:
+        stage.discard()  # after a failure; a no-op after publish
+
+
+def write_staged(path: str | Path, write: Callable[[Path], Any]) -> Path:
+    """Call ``write(temporary_path)`` and publish the result as ``path``."""
+    with staged(path) as temporary:
+        write(temporary)
+    return Path(path)
+
+
+# CBF ----------------------------------------------------------------------------------------
+def write_cbf(path: str | Path, data: np.ndarray, header: ImageHeader) -> Path:
+    """Write ``data`` (int32 counts) as a CBF with ``header``; never overwrites."""
+    image = CbfImage(
+        data=np.ascontiguousarray(data, dtype=np.int32),
+        header={
+            "_array_data.header_convention": "PILATUS_1.2",
+            "_array_data.header_contents": header.pilatus_text(),
+        },
+    )
+    return write_staged(path, lambda temporary: image.write(str(temporary)))
+
+
+# HDF5 / NXmx ------------------------------------------------------------------------------
+class NexusWriter:
+    """Writes one NXmx master file holding every image of a collection.
+
+    Images are appended with :meth:`add`; :meth:`close` records the omega angles of
+    the images written, then publishes the file (it appears only then, whole);
+    :meth:`abort` drops it. Layout (as the Dectris / NXmx files that XDS, DIALS and
+    fabio read): ``/entry/data/data_000001`` (images x height x width),
+    ``/entry/instrument/detector`` (distance, pixel sizes, beam centre, count and
+    frame times), ``/entry/instrument/beam/incident_wavelength``,
+    ``/entry/sample/goniometer/omega`` and ``omega_increment``.
+    """
+
+    def __init__(
+        self, path: str | Path, header: ImageHeader, shape: tuple[int, int], num_images: int
+    ) -> None:
+        import h5py  # deferred: only HDF5 collections pay for it
+
+        self.path = Path(path)
+        self.header = header
+        self._stage = StagedFile(self.path)
+        self._count = 0
+        self._angles: list[float] = []
+        self._file = None
+        try:
+            self._file = h5py.File(self._stage.temporary, "w")
+            self._data = self._layout(shape, num_images)
+        except Exception:
+            self.abort()
+            raise
+
+    def _layout(self, shape: tuple[int, int], num_images: int):
+        h = self.header
+        f = self._file
+        f.attrs["NX_class"] = "NXroot"
+        f.attrs["default"] = "entry"
+        entry = _group(f, "entry", "NXentry", default="data")
+        entry["definition"] = "NXmx"
+        entry["start_time"] = h.date or datetime.datetime.now().isoformat(timespec="seconds")
+        instrument = _group(entry, "instrument", "NXinstrument")
+        beam = _group(instrument, "beam", "NXbeam")
+        _value(beam, "incident_wavelength", h.wavelength, "angstrom")
+        detector = _group(instrument, "detector", "NXdetector")
+        detector["description"] = h.detector
+        _value(detector, "distance", h.distance * 1e-3, "m")
+        _value(detector, "x_pixel_size", h.pixel_size_x * 1e-3, "m")
+        _value(detector, "y_pixel_size", h.pixel_size_y * 1e-3, "m")
+        _value(detector, "beam_center_x", h.beam_x, "pixel")
+        _value(detector, "beam_center_y", h.beam_y, "pixel")
+        _value(detector, "count_time", h.exposure_time, "s")
+        _value(detector, "frame_time", h.exposure_period, "s")
+        _value(detector, "sensor_thickness", h.sensor_thickness * 1e-3, "m")
+        detector["saturation_value"] = h.count_cutoff
+        specific = _group(detector, "detectorSpecific", "NXcollection")
+        specific["nimages"] = num_images
+        specific["x_pixels_in_detector"] = shape[1]
+        specific["y_pixels_in_detector"] = shape[0]
+        _group(entry, "sample", "NXsample")["depends_on"] = "/entry/sample/goniometer/omega"
+        _group(entry["sample"], "goniometer", "NXtransformations")
+        data = _group(entry, "data", "NXdata", signal="data_000001")
+        return data.create_dataset(
+            "data_000001",
+            shape=(0, *shape),
+            maxshape=(num_images, *shape),
+            chunks=(1, *shape),
+            dtype="int32",
+        )
+
+    @property
+    def count(self) -> int:
+        """Images written so far."""
+        return self._count
+
+    def add(self, data: np.ndarray, start_angle: float) -> None:
+        """Append one image taken from ``start_angle`` over the header's increment."""
+        self._data.resize(self._count + 1, axis=0)
+        self._data[self._count] = data
+        self._angles.append(float(start_angle))
+        self._count += 1
+
+    def close(self) -> Path:
+        """Record the angles of the images written, and publish the file."""
+        h = self.header
+        goniometer = self._file["entry/sample/goniometer"]
+        omega = goniometer.create_dataset("omega", data=np.array(self._angles, dtype=float))
+        omega.attrs.update(
+            {
+                "units": "deg",
+                "transformation_type": "rotation",
+                "vector": np.array([-1.0, 0.0, 0.0]),
+                "depends_on": ".",
+            }
+        )
+        increment = goniometer.create_dataset(
+            "omega_increment", data=np.full(self._count, h.angle_increment)
+        )
+        increment.attrs["units"] = "deg"
+        _value(goniometer, "omega_range_average", h.angle_increment, "deg")
+        _value(goniometer, "omega_end", np.array(self._angles) + h.angle_increment, "deg")
+        self._file["entry/instrument/detector/detectorSpecific/nimages"][()] = self._count
+        self._file.close()
+        return self._stage.publish()
+
+    def abort(self) -> None:
+        """Drop the file: nothing is published."""
+        if self._file is not None:
+            with contextlib.suppress(Exception):  # an HDF5 error on a half-written file
+                self._file.close()
+        self._stage.discard()
+
+
+def _group(parent: Any, name: str, nx_class: str, **attrs: str) -> Any:
+    group = parent.create_group(name)
+    group.attrs["NX_class"] = nx_class
+    for key, value in attrs.items():
+        group.attrs[key] = value
+    return group
+
+
+def _value(group: Any, name: str, value: Any, units: str) -> None:
+    group.create_dataset(name, data=value)
+    group[name].attrs["units"] = units

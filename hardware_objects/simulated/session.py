@@ -1,0 +1,207 @@
+"""The simulated session: a local proposal and run numbers kept on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hardware_objects.abstract.session import AbstractSession
+from mxgui.core.acquisition import run_number_of
+from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+
+try:  # POSIX: serialise run-number records between processes (several GUIs)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+#: where data go when neither the XML nor the environment says
+DEFAULT_BASE = "~/mxgui-data"
+ENV_BASE = "MXGUI_DATA_DIR"
+RECORD_FORMAT = 1
+
+
+class SimulatedSession(AbstractSession):
+    """A session on a local proposal (``mx1234`` by default).
+
+    XML properties: ``proposal_code``, ``proposal_number``, ``base_directory`` (empty:
+    ``$MXGUI_DATA_DIR``, else ``~/mxgui-data``), ``run_record`` (the JSON file of
+    issued run numbers; empty: ``<base>/.mxgui/run_numbers.json``).
+
+    Nothing is written at start; directories and the record are created when first
+    needed.
+    """
+
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "proposal_code": HOProperty(str, "mx", "proposal code, e.g. mx"),
+        "proposal_number": HOProperty(str, "1234", "proposal number"),
+        "base_directory": HOProperty(
+            str, "", f"root of all data (empty: ${ENV_BASE} or {DEFAULT_BASE})"
+        ),
+        "run_record": HOProperty(str, "", "JSON file of issued run numbers"),
+    }
+
+    def init(self) -> None:
+        configured = self.get_property("base_directory") or os.environ.get(ENV_BASE, "")
+        base = Path(os.path.expandvars(os.path.expanduser(configured or DEFAULT_BASE)))
+        if not base.is_absolute():
+            raise self.config_error(
+                f"base_directory {str(base)!r} must be an absolute path", "base_directory"
+            )
+        self._base = base
+        record = self.get_property("run_record")
+        self._record_path = (
+            Path(os.path.expanduser(record)) if record else base / ".mxgui" / "run_numbers.json"
+        )
+        self._code = self.get_property("proposal_code")
+        self._number = self.get_property("proposal_number")
+        self._start_date = time.strftime("%Y%m%d")
+        self._lock = threading.Lock()
+        self.set_state(HardwareObjectState.READY)
+
+    # proposal ------------------------------------------------------------------------------
+    def get_proposal(self) -> str:
+        return f"{self._code}{self._number}"
+
+    def set_proposal(self, code: str, number: str) -> None:
+        code, number = str(code).strip(), str(number).strip()
+        if not code or not (code + number).isalnum():
+            raise ValueError(f"proposal {code}{number!s}: expected letters and digits, e.g. mx1234")
+        self._code, self._number = code, number
+        self.emit("sessionChanged", self.get_proposal())
+
+    def get_session_start_date(self) -> str:
+        return self._start_date
+
+    def get_base_directory(self) -> str:
+        """The configured root of all data."""
+        return str(self._base)
+
+    def get_base_data_directory(self) -> str:
+        return str(self._base / self.get_proposal() / self._start_date)
+
+    @property
+    def run_record_path(self) -> Path:
+        """The JSON file holding the run numbers issued."""
+        return self._record_path
+
+    # run numbers ----------------------------------------------------------------------
+    def get_next_run_number(self, directory: str, prefix: str) -> int:
+        with self._locked():
+            return self._next(directory, prefix, self._read_record())
+
+    def reserve_run_number(self, directory: str, prefix: str) -> int:
+        with self._locked(writing=True):
+            record = self._read_record()
+            run = self._next(directory, prefix, record)
+            self._set(record, directory, prefix, run)
+            self._write_record(record)
+        return run
+
+    def record_run_number(self, directory: str, prefix: str, run_number: int) -> None:
+        with self._locked(writing=True):
+            record = self._read_record()
+            if run_number > self._recorded(record, directory, prefix):
+                self._set(record, directory, prefix, run_number)
+                self._write_record(record)
+
+    def _next(self, directory: str, prefix: str, record: dict[str, Any]) -> int:
+        on_disk = self._highest_on_disk(directory, prefix)
+        return max(on_disk, self._recorded(record, directory, prefix)) + 1
+
+    @staticmethod
+    def _highest_on_disk(directory: str, prefix: str) -> int:
+        highest = 0
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    run = run_number_of(entry.name, prefix)
+                    if run is not None and run > highest:
+                        highest = run
+        except FileNotFoundError:
+            pass
+        return highest
+
+    @staticmethod
+    def _key(directory: str) -> str:
+        return os.path.normpath(os.path.abspath(directory))
+
+    def _recorded(self, record: dict[str, Any], directory: str, prefix: str) -> int:
+        return int(record["runs"].get(self._key(directory), {}).get(prefix, 0))
+
+    def _set(self, record: dict[str, Any], directory: str, prefix: str, run: int) -> None:
+        record["runs"].setdefault(self._key(directory), {})[prefix] = int(run)
+
+    # the record file ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self, writing: bool = False) -> Iterator[None]:
+        """This process's lock, and an advisory file lock shared with other processes.
+
+        Only a writer creates the record's directory; a reader of a record that does
+        not exist yet needs no file lock.
+        """
+        with self._lock:
+            if writing and fcntl is not None:
+                self._record_path.parent.mkdir(parents=True, exist_ok=True)
+            if fcntl is None or not self._record_path.parent.is_dir():
+                yield
+                return
+            lock_path = self._record_path.with_name(self._record_path.name + ".lock")
+            with open(lock_path, "a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _read_record(self) -> dict[str, Any]:
+        path = self._record_path
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
+                raise ValueError("expected an object with a 'runs' object")
+            if data.get("format_version", RECORD_FORMAT) > RECORD_FORMAT:
+                raise ValueError(f"format_version {data['format_version']} is newer than this")
+            return data
+        except FileNotFoundError:
+            return {"format_version": RECORD_FORMAT, "runs": {}}
+        except (OSError, ValueError) as exc:
+            aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            log.error(
+                "run-number record %s is unreadable (%s); moved to %s, run numbers now come "
+                "from the files on disk only",
+                path,
+                exc,
+                aside.name,
+            )
+            with contextlib.suppress(OSError):
+                path.rename(aside)
+            return {"format_version": RECORD_FORMAT, "runs": {}}
+
+    def _write_record(self, record: dict[str, Any]) -> None:
+        """Write the record atomically: a temporary file in the same directory, renamed."""
+        path = self._record_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record["format_version"] = RECORD_FORMAT
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        done = False
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(record, out, indent=1, sort_keys=True)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+            done = True
+        finally:
+            if not done:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
