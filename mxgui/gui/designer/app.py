@@ -1,0 +1,34 @@
+"""Entry point of ``mxgui --design [FILE]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PyQt5.QtWidgets import QApplication
+
+from mxgui.gui.designer.main_window import DesignerWindow
+
+
+def run_designer(path: str, repository_dirs: list[Path]) -> int:
+    """Open the designer on the layout ``path`` (a new layout if the file does not exist).
+
+    Creates the Qt application if there is none, runs the event loop until the designer
+    window is closed, and returns the event loop's exit code.
+    """
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp.setApplicationName("mxgui")
+    qapp.setOrganizationName("mxgui")
+    # the designer's window decides when to quit (a preview may open other windows);
+    # Qt's own "last window closed" quit would also leave a Quit event queued behind
+    quit_on_last = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    window = DesignerWindow(list(repository_dirs), path or None)
+    window.sig_closed.connect(qapp.quit)
+    window.show()
+    try:
+        return qapp.exec_()
+    finally:
+        window.shutdown()
+        window.deleteLater()
+        qapp.setQuitOnLastWindowClosed(quit_on_last)
