@@ -345,7 +345,9 @@ def test_broken_hardware_xml_shows_in_its_brick_and_the_rest_works(make_app, qtb
     assert (error.path, error.line) == (str(DEFAULT_LAYOUT), 21)
     assert f"{phiy}:6: " in error.message
     hardware = app.status_bar.hardware_label
-    assert re.fullmatch(r"Hardware: \d+ OK, 1 failed", hardware.text())
+    # /phiy failed, and with it whatever needs it as a required role (the diffractometer)
+    assert re.fullmatch(r"Hardware: \d+ OK, \d+ failed", hardware.text())
+    assert "/phiy: " in hardware.toolTip()
     assert f"{phiy}:6: " in hardware.toolTip()
     for name in DEFAULT_BRICKS - {"phiy"}:
         assert app.built.bricks[name].isEnabled(), name
