@@ -292,3 +292,22 @@ def test_energy_set_wavelength(energy):
     with pytest.raises(ValueError, match="above the high limit 20 keV"):
         energy.set_wavelength(0.5)
     assert energy.get_value() == pytest.approx(12.3984)
+
+
+def test_a_superseded_nstate_change_fails_its_future_instead_of_hanging(tmp_path):
+    from hardware_objects.simulated.nstate import SimulatedShutter
+
+    (tmp_path / "shutter.xml").write_text(
+        '<object class="simulated.nstate.SimulatedShutter">'
+        "<value>OPEN</value><value>CLOSED</value><delay>0.2</delay></object>"
+    )
+    repository = HardwareRepository([tmp_path])
+    shutter = repository.get("/shutter")
+    assert isinstance(shutter, SimulatedShutter)
+    first = shutter.open()
+    second = shutter.close()
+    with pytest.raises(RuntimeError, match="interrupted by a change to CLOSED"):
+        first.result(timeout=1)
+    assert second.result(timeout=1) == "CLOSED"
+    assert shutter.get_value() == "CLOSED"
+    repository.shutdown()

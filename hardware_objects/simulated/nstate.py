@@ -26,6 +26,7 @@ class _SimulatedPositions:
         except ValueError as exc:
             raise self.config_error(f"default_value: {exc}", "default_value") from None
         self._timer: threading.Timer | None = None
+        self._pending: Future | None = None
         self._lock = threading.Lock()
         self.fault: str | None = None
         self.update_value(start)
@@ -34,8 +35,7 @@ class _SimulatedPositions:
     def _set_value(self, value: str) -> Future:
         future: Future = Future()
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
+            self._interrupt(f"interrupted by a change to {value}")
             if self.fault:
                 self.set_state(HardwareObjectState.FAULT)
                 future.set_exception(RuntimeError(f"{self.username}: {self.fault}"))
@@ -43,10 +43,25 @@ class _SimulatedPositions:
             self.set_state(HardwareObjectState.BUSY)
             self._timer = threading.Timer(self.get_property("delay"), self._arrive, (value, future))
             self._timer.daemon = True
+            self._pending = future
             self._timer.start()
         return future
 
+    def _interrupt(self, reason: str) -> None:
+        """Cancel the change in progress; its Future fails with ``reason`` (never hangs)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending is not None and not self._pending.done():
+            self._pending.set_exception(RuntimeError(f"{self.username}: {reason}"))
+        self._pending = None
+
     def _arrive(self, value: str, future: Future) -> None:
+        with self._lock:
+            if future is not self._pending:  # superseded just before the timer fired
+                return
+            self._pending = None
+            self._timer = None
         self.update_value(value)
         self.set_state(HardwareObjectState.READY)
         future.set_result(value)
@@ -57,11 +72,15 @@ class _SimulatedPositions:
         if reason is None and self.get_state() is HardwareObjectState.FAULT:
             self.set_state(HardwareObjectState.READY)
 
+    def abort(self) -> None:
+        with self._lock:
+            self._interrupt("stopped")
+        if self.get_state() is HardwareObjectState.BUSY:
+            self.set_state(HardwareObjectState.READY)
+
     def shutdown(self) -> None:
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._interrupt("shut down")
 
 
 class SimulatedNState(_SimulatedPositions, AbstractNState):
