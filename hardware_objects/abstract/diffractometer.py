@@ -1,0 +1,644 @@
+"""The diffractometer interface: centring motors, zoom, lights, phases and 3-click centring."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.centring import (
+    CENTRING_MOTORS,
+    OPTIONAL_MOTORS,
+    CentredPosition,
+    CentringError,
+    Click,
+    ImageGeometry,
+    centre_from_clicks,
+    centred_point_to_image,
+    check_angles,
+    move_to_beam_targets,
+)
+from hardware_objects.abstract.motor import AbstractMotor
+from hardware_objects.abstract.nstate import AbstractNState
+from hardware_objects.abstract.sample_camera import AbstractSampleCamera
+from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+
+__all__ = ["AbstractDiffractometer", "CentredPosition", "CentringState", "Phase"]
+
+log = logging.getLogger(__name__)
+
+State = HardwareObjectState
+MOTOR_ROLES = CENTRING_MOTORS + OPTIONAL_MOTORS
+#: role -> the interface the object under it must implement
+ROLE_TYPES: dict[str, type[HardwareObject]] = {
+    **{role: AbstractMotor for role in MOTOR_ROLES},
+    "zoom": AbstractNState,
+    "frontlight": AbstractActuator,
+    "backlight": AbstractActuator,
+    "sample_camera": AbstractSampleCamera,
+}
+
+
+class Phase(str, enum.Enum):
+    """Diffractometer phases; each value is the name used by mxcubecore and the XML."""
+
+    CENTRING = "Centring"
+    DATA_COLLECTION = "DataCollection"
+    TRANSFER = "Transfer"
+    BEAM_LOCATION = "BeamLocation"
+
+
+class CentringState(enum.Enum):
+    """Where a manual centring is: one state, no flags."""
+
+    IDLE = "idle"  # no centring
+    STARTING = "starting"  # waiting for the phase change or a restore to end
+    WAITING_CLICK = "waiting for a click"
+    MOVING = "moving"  # rotating omega, or moving to the centred position
+    CENTRED = "centred"  # result reached: accept or reject it
+
+
+class CentringCancelled(RuntimeError):
+    """The centring step was cancelled (the Future of a step that never finished)."""
+
+
+@dataclass
+class _Session:
+    n_clicks: int
+    angle_step: float
+    state: CentringState = CentringState.STARTING
+    start: dict[str, float] | None = None
+    clicks: list[Click] = field(default_factory=list)
+    result: CentredPosition | None = None
+    cancelled: bool = False
+
+
+def _done(value: Any = None) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _failed(exc: BaseException) -> Future:
+    future: Future = Future()
+    future.set_exception(exc)
+    return future
+
+
+def _then(inner: Future, on_done: Callable[[Future], Any]) -> Future:
+    """A Future resolved with ``on_done(inner)`` (or what it raises) once ``inner`` ends."""
+    outer: Future = Future()
+
+    def finish(done: Future) -> None:
+        try:
+            result = on_done(done)
+        except Exception as exc:
+            outer.set_exception(exc)
+        else:
+            outer.set_result(result)
+
+    inner.add_done_callback(finish)
+    return outer
+
+
+def _all(futures: list[Future], on_failure: Callable[[], None] | None = None) -> Future:
+    """A Future that ends when all of ``futures`` have; it fails with the first failure
+    (calling ``on_failure`` then)."""
+    combined: Future = Future()
+    pending = [len(futures), False]  # futures left, resolved
+    lock = threading.Lock()
+
+    def one_done(done: Future) -> None:
+        exc = done.exception()
+        with lock:
+            pending[0] -= 1
+            if pending[1] or (exc is None and pending[0] > 0):
+                return
+            pending[1] = True  # only one callback resolves it, outside the lock
+        if exc is None:
+            combined.set_result(None)
+            return
+        if on_failure is not None:
+            on_failure()
+        combined.set_exception(exc)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    if not futures:
+        combined.set_result(None)
+    return combined
+
+
+def _wait(future: Future, timeout: float | None) -> Future:
+    if timeout != 0:
+        future.result(timeout)
+    return future
+
+
+class AbstractDiffractometer(HardwareObject):
+    """A goniometer with centring table, zoom, lights and a sample camera.
+
+    Roles (``<object href=... role=...>``): ``phi`` (omega), ``phiy``, ``phiz``,
+    ``sampx``, ``sampy`` (motors, required), ``zoom`` (an N-state actuator whose values
+    are the zoom levels, required), ``kappa``, ``kappa_phi`` (motors), ``frontlight``,
+    ``backlight`` (actuators, 0-100 %) and ``sample_camera`` (optional). The geometry
+    convention is that of :mod:`hardware_objects.abstract.centring`.
+
+    Calibration: one ``<zoom_level name="..." pixels_per_mm="..."/>`` per zoom level
+    (or ``pixels_per_mm_x`` and ``pixels_per_mm_y``), in this object's file or in the
+    zoom's. Properties: ``beam_x``, ``beam_y`` (beam on the image in pixels; default the
+    image centre), ``image_width``, ``image_height`` (used without a camera).
+
+    Manual centring: :meth:`start_manual_centring`, then one :meth:`image_clicked` per
+    click, each returning a Future; the next click is taken once the Future of the
+    previous step is done. Then :meth:`accept_centring` or :meth:`reject_centring`;
+    :meth:`cancel_centring` at any time.
+
+    Signals: ``phaseChanged(phase)``, ``centringStarted(method, n_clicks)``,
+    ``centringClickAccepted(click_number, x, y)`` (1-based),
+    ``centringSuccessful(centred_position)``, ``centringFailed(reason)``,
+    ``centringAccepted(centred_position)``, ``zoomChanged(level)``,
+    ``pixelsPerMmChanged((x, y))``, ``positionsChanged(positions)`` (at most every
+    ``positions_interval`` s while moving, and once when a motor stops),
+    ``stateChanged(state)``.
+    """
+
+    SIGNALS: ClassVar[tuple[str, ...]] = (
+        "phaseChanged",
+        "centringStarted",
+        "centringClickAccepted",
+        "centringSuccessful",
+        "centringFailed",
+        "centringAccepted",
+        "zoomChanged",
+        "pixelsPerMmChanged",
+        "positionsChanged",
+    )
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "beam_x": HOProperty(float, None, "beam position on the image, x pixels"),
+        "beam_y": HOProperty(float, None, "beam position on the image, y pixels"),
+        "image_width": HOProperty(int, 1280, "image width without a sample camera"),
+        "image_height": HOProperty(int, 1024, "image height without a sample camera"),
+        "positions_interval": HOProperty(float, 0.05, "seconds between positionsChanged"),
+    }
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("phi", "phiy", "phiz", "sampx", "sampy", "zoom")
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._lock = threading.RLock()
+        self._session: _Session | None = None
+        self._restoring: Future = _done()
+        self._centred_position: CentredPosition | None = None
+        self._phase: Phase | None = None
+        self._phase_changing = False
+        self._calibration: dict[str, tuple[float, float]] = {}
+        self._last_positions_emit = 0.0
+
+    # configuration ---------------------------------------------------------------------
+    def init(self) -> None:
+        for role, obj in self.roles.items():
+            expected = ROLE_TYPES.get(role)
+            if expected is not None and not isinstance(obj, expected):
+                raise self.config_error(
+                    f'role "{role}": {obj.name} is a {type(obj).__name__}, '
+                    f"expected a {expected.__name__}"
+                )
+        self._motors: dict[str, AbstractMotor] = {
+            role: self.get_object_by_role(role)
+            for role in MOTOR_ROLES
+            if self.get_object_by_role(role) is not None
+        }
+        self._zoom: AbstractNState = self.get_object_by_role("zoom")
+        self._read_calibration()
+        for motor in self._motors.values():
+            motor.connect("valueChanged", self._on_motor_value)
+            motor.connect("stateChanged", self._on_motor_state)
+        self._zoom.connect("valueChanged", self._on_zoom)
+        self._zoom.connect("stateChanged", self._on_motor_state)
+        self._update_state()
+
+    def shutdown(self) -> None:
+        """Drop a centring in progress (without moving back) and stop the motors."""
+        with self._lock:
+            if self._session is not None:
+                self._session.cancelled = True
+                self._session = None
+        self.stop()
+
+    def _read_calibration(self) -> None:
+        nodes = self.get_nodes("zoom_level") or self._zoom.get_nodes("zoom_level")
+        for node in nodes:
+            attrs = node.attributes
+            try:
+                level = attrs["name"]
+                if "pixels_per_mm" in attrs:
+                    ppm = (float(attrs["pixels_per_mm"]),) * 2
+                else:
+                    ppm = (float(attrs["pixels_per_mm_x"]), float(attrs["pixels_per_mm_y"]))
+            except (KeyError, ValueError) as exc:
+                raise node.error(
+                    f'<zoom_level>: expected name="..." and pixels_per_mm="number" '
+                    f"(or pixels_per_mm_x and pixels_per_mm_y); {type(exc).__name__}: {exc}"
+                ) from None
+            if not all(math.isfinite(v) and v > 0 for v in ppm):
+                raise node.error(f"<zoom_level name={level!r}>: pixels_per_mm must be above 0")
+            self._calibration[level] = ppm
+        missing = [level for level in self._zoom.get_values() if level not in self._calibration]
+        if missing:
+            raise self.config_error(
+                f"no calibration for zoom level(s) {', '.join(missing)}: add "
+                f'<zoom_level name="{missing[0]}" pixels_per_mm="..."/>'
+            )
+
+    # motors and positions ------------------------------------------------------------------
+    def get_motor(self, role: str) -> HardwareObject | None:
+        """The object under ``role`` (a motor, ``zoom``, a light, ``sample_camera``)."""
+        if role not in ROLE_TYPES:
+            raise ValueError(f"{self.name}: no role {role!r}; roles: {', '.join(ROLE_TYPES)}")
+        return self.get_object_by_role(role)
+
+    def get_positions(self) -> dict[str, float]:
+        """Current positions of the centring motors (and kappa ones), by role name."""
+        positions = {}
+        for role, motor in self._motors.items():
+            value = motor.get_value()
+            if value is not None:
+                positions[role] = float(value)
+        return positions
+
+    def move_motors(self, positions: Mapping[str, float], timeout: float | None = 0) -> Future:
+        """Move several motors at once; the Future ends when all have arrived.
+
+        Every target is checked first (``ValueError`` naming the motor and limit, and
+        nothing moves). If one motor fails, every centring motor is stopped and the
+        Future fails with that motor's reason. The result is the dict of final positions.
+        """
+        targets: dict[str, tuple[AbstractMotor, float]] = {}
+        for role, value in positions.items():
+            motor = self._motors.get(role)
+            if motor is None:
+                raise ValueError(
+                    f"{self.name}: no motor {role!r}; motors: {', '.join(self._motors)}"
+                )
+            targets[role] = (motor, motor.validate_value(value))
+        started: dict[str, Future] = {}
+        for role, (motor, value) in targets.items():
+            current = motor.get_value()
+            if current is not None and abs(current - value) <= motor.get_property("tolerance"):
+                continue
+            try:
+                started[role] = motor.set_value(value)
+            except Exception:
+                for other in started:
+                    self._motors[other].stop()
+                raise
+        combined = _all(list(started.values()), on_failure=self.stop)
+        return _wait(_then(combined, lambda done: done.result() or self.get_positions()), timeout)
+
+    def stop(self) -> None:
+        """Stop every centring motor."""
+        for motor in self._motors.values():
+            motor.stop()
+
+    def _on_motor_value(self, _value: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_positions_emit >= self.get_property("positions_interval"):
+            self._last_positions_emit = now
+            self.emit("positionsChanged", self.get_positions())
+
+    def _on_motor_state(self, state: HardwareObjectState) -> None:
+        if state is not State.BUSY:
+            self._last_positions_emit = time.monotonic()
+            self.emit("positionsChanged", self.get_positions())
+        self._update_state()
+
+    def _update_state(self) -> None:
+        states = [obj.get_state() for obj in (*self._motors.values(), self._zoom)]
+        if State.FAULT in states:
+            state = State.FAULT
+        elif State.BUSY in states or self._phase_changing:
+            state = State.BUSY
+        elif all(s is State.READY for s in states):
+            state = State.READY
+        else:
+            state = State.UNKNOWN
+        self.set_state(state)
+
+    # zoom and image geometry ---------------------------------------------------------------
+    def get_zoom(self) -> str:
+        """The current zoom level."""
+        return self._zoom.get_value()
+
+    def get_zoom_levels(self) -> list[str]:
+        """The zoom levels, in order."""
+        return self._zoom.get_values()
+
+    def set_zoom(self, level: str, timeout: float | None = 0) -> Future:
+        """Change the zoom level (``ValueError`` for an unknown level)."""
+        return self._zoom.set_value(level, timeout)
+
+    def get_pixels_per_mm(self, level: str | None = None) -> tuple[float, float]:
+        """``(x, y)`` pixels per mm on the camera image at ``level`` (default: current)."""
+        return self._calibration[self.get_zoom() if level is None else level]
+
+    def get_image_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the camera image in pixels."""
+        camera = self.get_object_by_role("sample_camera")
+        if camera is not None:
+            return camera.get_width(), camera.get_height()
+        return self.get_property("image_width"), self.get_property("image_height")
+
+    def get_beam_position(self) -> tuple[float, float]:
+        """``(x, y)`` of the beam on the camera image, pixels (see ``centring``)."""
+        width, height = self.get_image_size()
+        x, y = self.get_property("beam_x"), self.get_property("beam_y")
+        return (width / 2.0 if x is None else x, height / 2.0 if y is None else y)
+
+    def get_image_geometry(self) -> ImageGeometry:
+        """Calibration and beam position at the current zoom."""
+        return ImageGeometry(self.get_pixels_per_mm(), self.get_beam_position())
+
+    def image_to_motor_delta(self, x: float, y: float) -> dict[str, float]:
+        """Motor moves (``phiy``, ``sampx``, ``sampy``) that bring ``(x, y)`` to the beam."""
+        positions = self.get_positions()
+        targets = move_to_beam_targets(x, y, positions, self.get_image_geometry())
+        return {role: targets[role] - positions[role] for role in targets}
+
+    def centred_position_to_image(self, centred: CentredPosition) -> tuple[float, float]:
+        """Where the point centred by ``centred`` is seen on the image now."""
+        return centred_point_to_image(
+            centred.motor_positions(), self.get_positions(), self.get_image_geometry()
+        )
+
+    def _on_zoom(self, level: str) -> None:
+        self.emit("zoomChanged", level)
+        if level in self._calibration:
+            self.emit("pixelsPerMmChanged", self._calibration[level])
+
+    # phases -------------------------------------------------------------------------------
+    def get_phase(self) -> Phase | None:
+        """The current phase (``None`` when not known)."""
+        return self._phase
+
+    def get_phases(self) -> list[Phase]:
+        """The phases this diffractometer has."""
+        return list(Phase)
+
+    def set_phase(self, phase: str | Phase, timeout: float | None = 0) -> Future:
+        """Change phase (``ValueError`` for an unknown one); the Future holds the phase."""
+        try:
+            target = Phase(phase)
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: unknown phase {phase!r}; phases: {', '.join(p.value for p in Phase)}"
+            ) from None
+        self._phase_changing = True
+        self._update_state()
+        try:
+            inner = self._set_phase(target)
+        except Exception as exc:
+            inner = _failed(exc)
+
+        def arrived(done: Future) -> Phase:
+            self._phase_changing = False
+            self._update_state()
+            done.result()
+            self._update_phase(target)
+            return target
+
+        return _wait(_then(inner, arrived), timeout)
+
+    def _update_phase(self, phase: Phase) -> None:
+        if phase is not self._phase:
+            self._phase = phase
+            self.emit("phaseChanged", phase)
+
+    def _set_phase(self, phase: Phase) -> Future:
+        """Start the change to ``phase`` (implemented by each diffractometer)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot change phase")
+
+    # centred positions -----------------------------------------------------------------------
+    def get_centred_position(self) -> CentredPosition | None:
+        """The last accepted centred position."""
+        return self._centred_position
+
+    def move_to_centred_position(
+        self, centred: CentredPosition | Mapping[str, Any], timeout: float | None = 0
+    ) -> Future:
+        """Move every motor of ``centred`` (a :class:`CentredPosition` or its dict)."""
+        if not isinstance(centred, CentredPosition):
+            centred = CentredPosition.from_dict(centred)
+        self._refuse_during_centring("move to a centred position")
+        return self.move_motors(centred.motor_positions(), timeout)
+
+    def move_to_beam(self, x: float, y: float, timeout: float | None = 0) -> Future:
+        """Move the sample so that the point seen at ``(x, y)`` goes onto the beam."""
+        self._refuse_during_centring("move to beam")
+        targets = move_to_beam_targets(
+            *_finite_click(x, y), self.get_positions(), self.get_image_geometry()
+        )
+        return self.move_motors(targets, timeout)
+
+    def _refuse_during_centring(self, what: str) -> None:
+        with self._lock:
+            if self._session is not None:
+                raise RuntimeError(
+                    f"{self.name}: cannot {what} during a centring "
+                    f"({self._session.state.value}): accept, reject or cancel it first"
+                )
+
+    # manual centring --------------------------------------------------------------------------
+    def get_centring_state(self) -> CentringState:
+        """Where the manual centring is."""
+        with self._lock:
+            return self._session.state if self._session else CentringState.IDLE
+
+    def start_manual_centring(self, n_clicks: int = 3, angle_step: float = 90.0) -> Future:
+        """Begin a centring of ``n_clicks`` clicks, omega turning ``angle_step`` between them.
+
+        Changes to the Centring phase first if needed. The Future ends when the first
+        click can be taken. ``ValueError`` for angles that cannot centre (fewer than 3
+        clicks, steps of 180 degrees) and ``RuntimeError`` while a centring runs.
+        """
+        if isinstance(n_clicks, bool) or int(n_clicks) != n_clicks:
+            raise ValueError(f"n_clicks must be an integer, got {n_clicks!r}")
+        n_clicks, angle_step = int(n_clicks), float(angle_step)
+        try:
+            check_angles([i * angle_step for i in range(n_clicks)])
+        except CentringError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
+        with self._lock:
+            if self._session is not None:
+                raise RuntimeError(
+                    f"{self.name}: a centring is already in progress "
+                    f"({self._session.state.value}): cancel it first"
+                )
+            session = self._session = _Session(n_clicks, angle_step)
+            waits = [self._restoring]
+        if self._phase is not None and self._phase is not Phase.CENTRING:
+            try:
+                waits.append(self.set_phase(Phase.CENTRING))
+            except Exception as exc:
+                waits.append(_failed(exc))
+
+        def ready(_done: Future) -> None:
+            for wait in waits:
+                wait.result()
+            with self._lock:
+                self._check_session(session)
+                session.start = self.get_positions()
+                session.state = CentringState.WAITING_CLICK
+
+        future = self._step(session, _all(waits), ready)
+        self.emit("centringStarted", "manual", n_clicks)
+        return future
+
+    def image_clicked(self, x: float, y: float) -> Future:
+        """Take a centring click at image ``(x, y)`` (pixels).
+
+        After each click but the last, omega turns by the angle step; after the last,
+        the centred position is computed and reached, and ``centringSuccessful`` is
+        emitted. The Future ends with the click number, or with the
+        :class:`CentredPosition` after the last click. ``RuntimeError`` when no
+        centring waits for a click (wait for the previous step's Future).
+        """
+        x, y = _finite_click(x, y)
+        with self._lock:
+            session = self._session
+            if session is None:
+                raise RuntimeError(f"{self.name}: no centring in progress: start one first")
+            if session.state is not CentringState.WAITING_CLICK:
+                raise RuntimeError(
+                    f"{self.name}: not waiting for a click (the centring is "
+                    f"{session.state.value}): wait until the previous step has ended"
+                )
+            positions = self.get_positions()
+            session.clicks.append(Click(x, y, positions, self.get_image_geometry()))
+            number = len(session.clicks)
+            session.state = CentringState.MOVING
+        self.emit("centringClickAccepted", number, x, y)
+        if number < session.n_clicks:
+            inner = self._try(
+                lambda: self._motors["phi"].set_value(positions["phi"] + session.angle_step)
+            )
+
+            def rotated(done: Future) -> int:
+                done.result()
+                with self._lock:
+                    self._check_session(session)
+                    session.state = CentringState.WAITING_CLICK
+                return number
+
+            return self._step(session, inner, rotated)
+
+        inner = self._try(lambda: self.move_motors(centre_from_clicks(session.clicks)))
+
+        def centred(done: Future) -> CentredPosition:
+            done.result()
+            with self._lock:
+                self._check_session(session)
+                result = CentredPosition(**self.get_positions())
+                session.result = result
+                session.state = CentringState.CENTRED
+            self.emit("centringSuccessful", result)
+            return result
+
+        return self._step(session, inner, centred)
+
+    def accept_centring(self) -> CentredPosition:
+        """Keep the centring result as the current centred position; emit ``centringAccepted``."""
+        with self._lock:
+            session = self._session
+            if session is None or session.state is not CentringState.CENTRED:
+                raise RuntimeError(f"{self.name}: no centring result to accept")
+            self._session = None
+            self._centred_position = session.result
+        self.emit("centringAccepted", session.result)
+        return session.result
+
+    def reject_centring(self) -> Future:
+        """Drop the centring result and move back to where the centring started."""
+        with self._lock:
+            session = self._session
+            if session is None or session.state is not CentringState.CENTRED:
+                raise RuntimeError(f"{self.name}: no centring result to reject")
+        return self._end(session, "rejected")
+
+    def cancel_centring(self) -> Future:
+        """Stop the centring at any point, move back to the start; ``centringFailed("cancelled")``.
+
+        Without a centring in progress, nothing happens (the Future is already done).
+        """
+        with self._lock:
+            session = self._session
+        if session is None:
+            return _done()
+        return self._end(session, "cancelled")
+
+    def _end(self, session: _Session, reason: str) -> Future:
+        with self._lock:
+            if self._session is not session:
+                return _done()
+            session.cancelled = True
+            self._session = None
+        self.stop()
+        restore = (
+            _done() if session.start is None else self._try(lambda: self.move_motors(session.start))
+        )
+        with self._lock:
+            self._restoring = restore
+        self.emit("centringFailed", reason)
+        return restore
+
+    def _check_session(self, session: _Session) -> None:
+        if session.cancelled or self._session is not session:
+            raise CentringCancelled("the centring was cancelled")
+
+    def _step(self, session: _Session, inner: Future, on_done: Callable[[Future], Any]) -> Future:
+        """Run ``on_done`` when ``inner`` ends; a failure ends the centring with its reason."""
+
+        def finish(done: Future) -> Any:
+            try:
+                return on_done(done)
+            except CentringCancelled:
+                raise
+            except Exception as exc:
+                if session.cancelled:
+                    raise CentringCancelled("the centring was cancelled") from exc
+                self._fail(session, str(exc) or type(exc).__name__)
+                raise
+
+        return _then(inner, finish)
+
+    def _fail(self, session: _Session, reason: str) -> None:
+        with self._lock:
+            if self._session is not session:
+                return
+            session.cancelled = True
+            self._session = None
+        log.warning("%s: centring failed: %s", self.name, reason)
+        self.emit("centringFailed", reason)
+
+    @staticmethod
+    def _try(start: Callable[[], Future]) -> Future:
+        try:
+            return start()
+        except Exception as exc:
+            return _failed(exc)
+
+
+def _finite_click(x: Any, y: Any) -> tuple[float, float]:
+    try:
+        x, y = float(x), float(y)
+    except (TypeError, ValueError):
+        raise ValueError(f"an image point is two numbers, got ({x!r}, {y!r})") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"an image point must be finite, got ({x}, {y})")
+    return x, y
