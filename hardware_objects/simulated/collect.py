@@ -1,0 +1,513 @@
+"""The simulated data collection: real image files from the simulated crystal."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hardware_objects.abstract.centring import CentredPosition
+from hardware_objects.abstract.collect import (
+    AbstractCollect,
+    CollectionError,
+    CollectionStopped,
+)
+from hardware_objects.abstract.diffractometer import Phase
+from hardware_objects.abstract.energy import energy_to_wavelength
+from hardware_objects.abstract.motor import AbstractMotor
+from hardware_objects.abstract.sample_camera import AbstractSampleCamera
+from hardware_objects.abstract.shutter import AbstractShutter
+from hardware_objects.simulated.collect_steps import (
+    check_space,
+    detector_setup,
+    existing_run_file,
+    make_directories,
+)
+from hardware_objects.simulated.diffraction import DiffractionSimulator
+from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
+from hardware_objects.simulated.image_writer import (
+    ImageHeader,
+    NexusWriter,
+    StagingDirectory,
+    write_cbf,
+    write_staged,
+)
+from hardware_objects.simulated.png import write_png
+from mxgui.core.acquisition import AcquisitionParameters, ParameterError, PathTemplate
+from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+
+log = logging.getLogger(__name__)
+
+#: seconds a hardware step may take before the collection gives up
+STEP_TIMEOUT = 120.0
+#: how often a wait looks at the stop request, seconds
+POLL = 0.02
+#: omega speed (deg/s) for the sweep of a zero-exposure collection: "as fast as possible"
+FAST_SWEEP = 1.0e6
+
+
+@dataclasses.dataclass
+class _Job:
+    """One collection in progress (owned by the worker thread)."""
+
+    parameters: AcquisitionParameters
+    path: PathTemplate
+    centred_position: CentredPosition | dict | None
+    future: Future
+    stop: threading.Event
+    info: dict[str, Any]
+    writer: NexusWriter | None = None
+    staging: StagingDirectory | None = None
+    omega_velocity: float | None = None
+
+
+class SimulatedCollect(AbstractCollect):
+    """Collects rotation data sets on the simulated beamline (see :class:`AbstractCollect`).
+
+    Each image is computed from the mounted sample's crystal: its strength is
+    ``diffraction_factor`` x the fraction of the beam that hits the crystal at the
+    image's mid angle (the diffractometer's scene, the beam's size and shape), so a
+    crystal off the beam gives empty images. ``exp_time`` 0 (accepted here, below the
+    detector's minimum, for tests and benchmarks) writes images as fast as the disk
+    allows and omega jumps to the end; otherwise omega sweeps at ``osc_range /
+    exp_time`` and images are paced by the exposure. A given ``detector_distance`` is
+    used instead of ``resolution``.
+
+    XML properties: ``diffraction_factor`` (0..1), ``background`` (counts per pixel),
+    ``spot_intensity`` (counts of a strong reflection), ``snapshot_angle_step``
+    (degrees between snapshots), ``max_snapshots``, ``close_safety_shutter`` (after
+    each collection; by default it stays open, as on most beamlines).
+    """
+
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "diffraction_factor": HOProperty(float, 1.0, "how well the crystals diffract, 0..1"),
+        "background": HOProperty(float, 4.0, "mean background counts per pixel"),
+        "spot_intensity": HOProperty(float, 2000.0, "counts of a strong reflection"),
+        "snapshot_angle_step": HOProperty(float, 90.0, "degrees between crystal snapshots"),
+        "max_snapshots": HOProperty(int, 4, "most snapshots per collection"),
+        "close_safety_shutter": HOProperty(bool, False, "close the safety shutter after"),
+    }
+
+    def init(self) -> None:
+        if not isinstance(self.diffractometer, SimulatedDiffractometer):
+            raise self.config_error(
+                'role "diffractometer" must be the simulated diffractometer (its scene '
+                f"gives the crystal), got {type(self.diffractometer).__name__}"
+            )
+        for role in ("safety_shutter", "fast_shutter"):
+            if not isinstance(self.get_object_by_role(role), AbstractShutter):
+                raise self.config_error(f'role "{role}" must be a shutter')
+        factor = self.get_property("diffraction_factor")
+        if not 0.0 <= factor <= 1.0:
+            raise self.config_error(
+                f"diffraction_factor must be within 0..1, got {factor}", "diffraction_factor"
+            )
+        self._lock = threading.Lock()
+        self._job: _Job | None = None
+        self._info: dict[str, Any] | None = None
+        self._thread: threading.Thread | None = None
+        self._simulator: DiffractionSimulator | None = None
+        self._simulator_key: tuple | None = None
+        self._fault: tuple[str, int] | None = None
+        self._factor = factor
+        self.set_state(HardwareObjectState.READY)
+
+    # the interface ------------------------------------------------------------------------------
+    def collect(
+        self,
+        parameters: AcquisitionParameters,
+        path: PathTemplate,
+        centred_position: CentredPosition | dict | None = None,
+    ) -> Future:
+        with self._lock:
+            if self._job is not None:
+                raise RuntimeError(f"{self.username}: a collection is already running")
+            future: Future = Future()
+            future.set_running_or_notify_cancel()
+            path = dataclasses.replace(path, start_num=parameters.first_image)
+            info = {
+                "parameters": parameters.to_dict(),
+                "path": path.to_dict(),
+                "template": path.get_image_path(),
+                "directory": path.directory,
+                "prefix": path.prefix,
+                "run_number": path.run_number,
+                "num_images": parameters.num_images,
+                "first_image": parameters.first_image,
+                "images_taken": 0,
+                "files": [],
+                "snapshots": [],
+                "started": time.time(),
+                "elapsed": 0.0,
+                "state": "running",
+                "reason": "",
+            }
+            job = _Job(parameters, path, centred_position, future, threading.Event(), info)
+            self._job, self._info = job, info
+            self._thread = threading.Thread(
+                target=self._run, args=(job,), name=f"collect {path.run_prefix}", daemon=True
+            )
+            self.set_state(HardwareObjectState.BUSY)
+            self._thread.start()
+        return future
+
+    def stop_collect(self) -> None:
+        job = self._job
+        if job is not None:
+            job.stop.set()
+            self._omega().stop()
+
+    def is_collecting(self) -> bool:
+        return self._job is not None
+
+    def get_collection_info(self) -> dict[str, Any] | None:
+        with self._lock:
+            if self._info is None:
+                return None
+            info = dict(self._info, files=list(self._info["files"]))
+            if self._job is not None:
+                info["elapsed"] = time.time() - info["started"]
+            return info
+
+    def set_diffraction_factor(self, factor: float) -> None:
+        """How well the crystals diffract from now on, 0..1 (a simulation knob)."""
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"{self.username}: diffraction factor must be within 0..1")
+        self._factor = float(factor)
+
+    def inject_fault(self, reason: str | None, after_images: int = 0) -> None:
+        """Make the detector fail with ``reason`` once ``after_images`` images are written
+        in the next collections (``None`` clears it): for tests."""
+        self._fault = None if reason is None else (reason, int(after_images))
+
+    def shutdown(self) -> None:
+        self.stop_collect()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+
+    # the worker --------------------------------------------------------------------------------
+    def _run(self, job: _Job) -> None:
+        self.emit("collectStarted", dict(job.info))
+        reason, state = "", "finished"
+        try:
+            self._sequence(job)
+        except CollectionStopped as exc:
+            reason, state = exc.reason, "stopped"
+        except CollectionError as exc:
+            reason, state = exc.reason, "failed"
+        except Exception as exc:  # a bug or an unforeseen hardware error: report, don't hang
+            log.exception("%s: collection failed", self.username)
+            reason, state = f"{type(exc).__name__}: {exc}", "failed"
+        cleanup_problem = self._cleanup(job)
+        if cleanup_problem and not reason:
+            reason, state = cleanup_problem, "failed"
+        with self._lock:
+            job.info.update(state=state, reason=reason, elapsed=time.time() - job.info["started"])
+            final = dict(job.info, files=list(job.info["files"]))
+            self._job = None
+        self.set_state(HardwareObjectState.READY)
+        if state == "finished":
+            log.info(
+                "%s: %d images in %s", self.username, final["images_taken"], job.path.directory
+            )
+            self.emit("collectOscillationFinished", final)
+            self.emit("collectEnded", True)
+            job.future.set_result(final)
+        else:
+            log.warning("%s: collection %s: %s", self.username, job.path.run_prefix, reason)
+            self.emit("collectOscillationFailed", reason)
+            self.emit("collectEnded", False)
+            error = CollectionStopped(reason) if state == "stopped" else CollectionError(reason)
+            job.future.set_exception(error)
+
+    def _sequence(self, job: _Job) -> None:
+        params, path = job.parameters, job.path
+        self._check(job)
+        self._check_limits(params)
+        if params.detector_roi_mode not in ("", self.detector.get_roi_mode()):
+            self._set_roi_mode(job)
+        make_directories(path)
+        try:
+            self.session.record_run_number(path.directory, path.prefix, path.run_number)
+        except OSError as exc:
+            raise CollectionError(f"cannot record the run number: {exc}") from None
+        safety = self._shutter("safety_shutter")
+        if not safety.is_open():
+            self._wait(job, safety.open(), "opening the safety shutter")
+        if job.centred_position is not None:
+            self._move_to_centred_position(job)
+        if self.diffractometer.get_phase() is not Phase.DATA_COLLECTION:
+            self._wait(job, self.diffractometer.set_phase(Phase.DATA_COLLECTION), "phase change")
+        self._take_snapshots(job)
+        self._set_beamline(job)
+        simulator, header = self._prepare_detector(params)
+        omega = self._omega()
+        if not math.isclose(omega.get_value(), params.osc_start, abs_tol=1e-6):
+            self._start(job, lambda: omega.set_value(params.osc_start), "moving omega to start")
+        self._wait(job, self._shutter("fast_shutter").open(), "opening the fast shutter")
+        self._acquire(job, simulator, header)
+        self._wait(job, self._shutter("fast_shutter").close(), "closing the fast shutter")
+        if job.writer is not None:
+            job.info["files"].append(str(job.writer.close()))
+            job.writer = None
+
+    # checks -------------------------------------------------------------------------------------
+    def _check(self, job: _Job) -> None:
+        params, path = job.parameters, job.path
+        problems = params.problems() + path.problems(params.num_images)
+        if problems:
+            raise CollectionError("; ".join(problems))
+        directory = Path(path.directory)
+        if directory.exists() and not directory.is_dir():
+            raise CollectionError(f"{directory} exists and is not a directory")
+        existing = existing_run_file(directory, path)
+        if existing is not None:
+            free = self.session.get_next_run_number(path.directory, path.prefix)
+            raise CollectionError(
+                f"{existing} exists: run {path.run_number} of {path.prefix!r} was collected "
+                f"already and is never overwritten (the next free run is {free})"
+            )
+        # byte-offset CBF of low counts: about one byte per pixel
+        pixels = self.detector.get_width() * self.detector.get_height()
+        check_space(directory, params.num_images * pixels * 1.1)
+
+    def _check_limits(self, params: AcquisitionParameters) -> None:
+        """Check against the hardware limits, the exposure time against those of the ROI
+        mode the collection will use (before switching to it)."""
+        limits = self.get_acquisition_limits()
+        mode = params.detector_roi_mode
+        if mode and mode != self.detector.get_roi_mode():
+            try:
+                roi = self.detector.get_roi(mode)
+            except (KeyError, ValueError) as exc:
+                raise CollectionError(f"detector_roi_mode: {exc}") from None
+            low = roi.min_exposure_time or self.detector.get_property("exposure_time_min")
+            limits.exp_time = (low, limits.exp_time[1])
+        if params.exp_time == 0:
+            limits.exp_time = None  # the simulation's "as fast as possible"
+        if params.detector_distance is not None:
+            limits.resolution = None  # the distance is set, the resolution follows
+        elif not math.isclose(params.energy, self.energy.get_value() or 0.0, abs_tol=1e-4):
+            limits.resolution = None  # they follow the energy: the move checks them
+        try:
+            params.validate(limits)
+        except ParameterError as exc:
+            raise CollectionError(str(exc)) from None
+
+    # hardware steps ------------------------------------------------------------------------------
+    def _wait(self, job: _Job, future: Future, what: str) -> Any:
+        """Wait for ``future``, looking at the stop request; a failure names ``what``."""
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not future.done():
+            if job.stop.is_set():
+                raise CollectionStopped()
+            if time.monotonic() > deadline:
+                raise CollectionError(f"{what}: no answer after {STEP_TIMEOUT:g} s")
+            job.stop.wait(POLL)
+        if job.stop.is_set():
+            raise CollectionStopped()
+        if future.cancelled():
+            raise CollectionError(f"{what}: cancelled")
+        error = future.exception()
+        if error is not None:
+            raise CollectionError(f"{what} failed: {error}")
+        return future.result()
+
+    def _start(self, job: _Job, start: Any, what: str) -> Any:
+        """Call ``start()`` (a ``set_value``) and wait; a refusal names ``what``."""
+        try:
+            future = start()
+        except ValueError as exc:
+            raise CollectionError(f"{what}: {exc}") from None
+        return self._wait(job, future, what)
+
+    def _shutter(self, role: str) -> AbstractShutter:
+        return self.get_object_by_role(role)
+
+    def _omega(self) -> AbstractMotor:
+        return self.diffractometer.get_motor("phi")
+
+    def _move_to_centred_position(self, job: _Job) -> None:
+        """Move the centring motors there, and omega straight to the start angle.
+
+        A centred point stays on the beam at any omega, so going back to the omega of
+        the centring first would only cost time.
+        """
+        position = job.centred_position
+        try:
+            if not isinstance(position, CentredPosition):
+                position = CentredPosition.from_dict(position)
+            position = dataclasses.replace(position, phi=job.parameters.osc_start)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise CollectionError(f"centred position {job.centred_position!r}: {exc}") from None
+        self._start(
+            job,
+            lambda: self.diffractometer.move_to_centred_position(position),
+            "moving to the centred position",
+        )
+
+    def _set_roi_mode(self, job: _Job) -> None:
+        mode = job.parameters.detector_roi_mode
+        self._start(job, lambda: self.detector.set_roi_mode(mode), f"ROI mode {mode}")
+
+    def _take_snapshots(self, job: _Job) -> None:
+        count = min(job.parameters.take_snapshots, self.get_property("max_snapshots"))
+        if count <= 0:
+            return
+        camera = self.diffractometer.get_motor("sample_camera")
+        if not isinstance(camera, AbstractSampleCamera):
+            log.warning("%s: no sample camera: no crystal snapshots", self.username)
+            return
+        omega = self._omega()
+        step = self.get_property("snapshot_angle_step")
+        for k in range(1, count + 1):
+            if k > 1:
+                self._start(job, lambda: omega.set_value_relative(step), "turning for a snapshot")
+            target = Path(job.path.directory) / job.path.snapshot_file_name(k)
+            frame = camera.get_frame()
+            try:
+                write_staged(target, lambda temporary, f=frame: write_png(temporary, f))
+            except OSError as exc:
+                raise CollectionError(f"writing snapshot {target} failed: {exc}") from None
+            job.info["snapshots"].append(str(target))
+            self.emit("snapshotTaken", str(target))
+
+    def _set_beamline(self, job: _Job) -> None:
+        params = job.parameters
+        moves = [(self.transmission, params.transmission, "transmission")]
+        moves.append((self.energy, params.energy, "energy"))
+        if params.detector_distance is not None:
+            motor = self.detector.get_distance_motor()
+            moves.append((motor, params.detector_distance, "detector distance"))
+        else:
+            moves.append((self.resolution, params.resolution, "resolution"))
+        for actuator, target, what in moves:  # in order: the resolution follows the energy
+            current = actuator.get_value()
+            if current is None or not math.isclose(current, target, rel_tol=1e-6, abs_tol=1e-6):
+                self._start(job, lambda a=actuator, t=target: a.set_value(t), f"{what} {target:g}")
+
+    def _prepare_detector(
+        self, params: AcquisitionParameters
+    ) -> tuple[DiffractionSimulator, ImageHeader]:
+        geometry, header = detector_setup(
+            self.detector,
+            energy_to_wavelength(float(self.energy.get_value())),
+            float(self.transmission.get_value()),
+            self.diffractometer.get_positions(),
+            params,
+        )
+        sample = self.diffractometer.get_sample()
+        seed = sample.seed if sample is not None else 0
+        background, spots = self.get_property("background"), self.get_property("spot_intensity")
+        key = (geometry, seed, background, spots)
+        if key != self._simulator_key:  # a new crystal or geometry: a few 100 ms
+            self._simulator = DiffractionSimulator(geometry, seed, background, spots)
+            self._simulator_key = key
+        return self._simulator, header
+
+    # the images -------------------------------------------------------------------------------
+    def _acquire(self, job: _Job, simulator: DiffractionSimulator, header: ImageHeader) -> None:
+        params, path = job.parameters, job.path
+        omega = self._omega()
+        n = params.num_images
+        try:
+            if path.is_hdf5:
+                job.writer = NexusWriter(
+                    Path(path.directory) / path.master_file_name(),
+                    header,
+                    (simulator.geometry.height, simulator.geometry.width),
+                    n,
+                )
+            else:
+                job.staging = StagingDirectory(path.directory)
+        except OSError as exc:
+            raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
+        strength = self._strength_function()
+        sweep: Future | None = None
+        job.omega_velocity = omega.get_velocity()
+        if params.exp_time > 0 and params.osc_total_range > 0:
+            omega.set_velocity(params.osc_total_range / params.total_time())
+            sweep = omega.set_value(params.osc_end)
+        started = time.monotonic()
+        for i in range(n):
+            if params.exp_time > 0:
+                job.stop.wait(max(0.0, started + (i + 1) * params.exp_time - time.monotonic()))
+            if job.stop.is_set():
+                raise CollectionStopped()
+            if sweep is not None and sweep.done() and sweep.exception() is not None:
+                raise CollectionError(f"omega sweep failed: {sweep.exception()}")
+            if self._fault is not None and i >= self._fault[1]:
+                raise CollectionError(f"detector error: {self._fault[0]}")
+            start, end = params.image_range(i)
+            number = params.first_image + i
+            data = simulator.image(number, start, end, strength(0.5 * (start + end)))
+            if job.writer is not None:
+                job.writer.add(data, start)
+            else:
+                target = Path(path.directory) / path.image_file_name(number)
+                try:
+                    write_cbf(target, data, header.for_image(start), job.staging)
+                except OSError as exc:
+                    raise CollectionError(f"writing {target} failed: {exc}") from None
+                job.info["files"].append(str(target))
+            job.info["images_taken"] = i + 1
+            self.emit("collectImageTaken", i + 1)
+            self.emit("progressChanged", (i + 1) / n)
+        if sweep is None and params.osc_total_range > 0:
+            omega.set_velocity(FAST_SWEEP)
+            sweep = omega.set_value(params.osc_end)
+        if sweep is None:
+            return
+        self._wait(job, sweep, "omega sweep")
+
+    def _strength_function(self):
+        """``strength(omega)``: diffraction factor x illuminated fraction at that omega."""
+        scene = self.diffractometer.scene
+        factor = self._factor
+        beam = self.get_object_by_role("beam")
+        size, shape = beam.get_beam_size(), beam.get_beam_shape()
+        positions = self.diffractometer.get_positions()
+        if scene.sample is None or factor == 0:
+            return lambda _omega: 0.0
+        return lambda omega: (
+            factor * scene.illuminated_fraction({**positions, "phi": omega}, size, shape)
+        )
+
+    # cleanup ----------------------------------------------------------------------------------
+    def _cleanup(self, job: _Job) -> str:
+        """Put the beamline back; return a problem to report ("" when all went well)."""
+        problem = ""
+        omega = self._omega()
+        if job.omega_velocity is not None:
+            omega.stop()
+            omega.set_velocity(job.omega_velocity)
+        if job.staging is not None:
+            job.staging.close()
+            job.staging = None
+        if job.writer is not None:  # stopped or failed: keep the images taken, if any
+            try:
+                if job.writer.count:
+                    job.info["files"].append(str(job.writer.close()))
+                else:
+                    job.writer.abort()
+            except OSError as exc:
+                problem = f"closing {job.writer.path} failed: {exc}"
+                job.writer.abort()
+            job.writer = None
+        shutters = ["fast_shutter"]
+        if self.get_property("close_safety_shutter"):
+            shutters.append("safety_shutter")
+        for role in shutters:
+            shutter = self._shutter(role)
+            if shutter.is_open() or shutter.get_state() is HardwareObjectState.BUSY:
+                try:
+                    shutter.close(timeout=10.0)
+                except Exception as exc:  # report it, the collection result stands
+                    problem = problem or f"closing the {shutter.username} failed: {exc}"
+        return problem
