@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "data" / "bad_layouts"
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
 DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+#: the line of the default layout that binds the phiy brick to its motor
+PHIY_LINE = next(
+    number
+    for number, text in enumerate(DEFAULT_LAYOUT.read_text().splitlines(), 1)
+    if "motor: /phiy" in text
+)
 DEFAULT_BRICKS = {"phi", "phiy", "phiz", "sampx", "sampy", "energy", "log"}
 
 FATAL, BRICK, CONTAINER, CONNECTION, HARDWARE = (
@@ -342,7 +348,7 @@ def test_broken_hardware_xml_shows_in_its_brick_and_the_rest_works(make_app, qtb
     # the layout error points at the brick's property and carries the XML's place
     assert len(app.built.errors) == 1
     error = app.built.errors[0]
-    assert (error.path, error.line) == (str(DEFAULT_LAYOUT), 21)
+    assert (error.path, error.line) == (str(DEFAULT_LAYOUT), PHIY_LINE)
     assert f"{phiy}:6: " in error.message
     hardware = app.status_bar.hardware_label
     # /phiy failed, and with it whatever needs it as a required role (the diffractometer)

@@ -15,6 +15,12 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
 DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+#: the line of the default layout that binds the phiy brick to its motor
+PHIY_LINE = next(
+    number
+    for number, text in enumerate(DEFAULT_LAYOUT.read_text().splitlines(), 1)
+    if "motor: /phiy" in text
+)
 BAD_LAYOUTS = Path(__file__).parent / "data" / "bad_layouts"
 
 
@@ -86,7 +92,10 @@ def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repo
     lines = result.stdout.splitlines()
     reason = f"{phiy}:6: property <velocity>: expected a number, got 'fast'"
     assert f"FAILED  /phiy: {reason}" in lines
-    assert f"FAILED  brick phiy: {DEFAULT_LAYOUT}:21: brick phiy: motor = /phiy: {reason}" in lines
+    assert (
+        f"FAILED  brick phiy: {DEFAULT_LAYOUT}:{PHIY_LINE}: brick phiy: motor = /phiy: {reason}"
+        in lines
+    )
     # everything else is still checked: fine, or failed only because it needs /phiy
     for line in lines[:-1]:
         assert line.startswith("OK      ") or "phiy" in line, line

@@ -19,7 +19,7 @@ from mxgui.gui.layout_check import check_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
-DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+DEFAULT_LAYOUT = ROOT / "tests" / "data" / "layouts" / "motors.yml"
 
 
 class FakeDialogs(Dialogs):

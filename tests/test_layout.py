@@ -22,7 +22,7 @@ from mxgui.gui.layout import (
 from mxgui.gui.layout_check import check_layout
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+DEFAULT_LAYOUT = ROOT / "tests" / "data" / "layouts" / "motors.yml"
 DEFAULT_ORDER = ["phi", "phiy", "phiz", "sampx", "sampy", "energy", "log"]
 
 # two windows, a tab, labels, sizes and a connection: everything the format can say
