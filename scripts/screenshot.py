@@ -1,13 +1,16 @@
 """Save a screenshot of the main window on the simulated beamline (for the README).
 
 Run under a display, e.g. ``xvfb-run -a .venv/bin/python scripts/screenshot.py``.
-Starts a move of Omega so that a motor is seen moving, then grabs the window.
+Starts a short data collection (into a temporary directory) so that the motors, the
+shutters and the collection progress are seen working, then grabs the window.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from PyQt5.QtCore import QTimer
@@ -22,17 +25,22 @@ def main() -> int:
     parser.add_argument("--layout", default=str(DEFAULT_LAYOUT))
     args = parser.parse_args()
     setup_logging("INFO")
+    os.environ.setdefault("MXGUI_DATA_DIR", tempfile.mkdtemp(prefix="mxgui-screenshot-"))
     app = MxguiApplication([DEFAULT_REPOSITORY], Path(args.layout))
     main_window = app.start()
-    app.repository.get("/phi").set_value(180.0)
+    collect = app.repository.get("/collect")
+    parameters = collect.get_default_acquisition_parameters()
+    parameters.num_images, parameters.exp_time, parameters.osc_range = 100, 0.04, 0.5
+    collect.collect(parameters, collect.get_default_path_template(prefix="insulin"))
 
     def grab() -> None:
         main_window.grab().save(args.output)
         print(f"saved {args.output}")
         app.qapp.quit()
 
-    QTimer.singleShot(1200, grab)
+    QTimer.singleShot(2500, grab)
     app.qapp.exec_()
+    collect.stop_collect()
     app.stop()
     return 0
 

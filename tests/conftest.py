@@ -18,8 +18,9 @@ DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
 
 @pytest.fixture(autouse=True)
 def private_settings(tmp_path_factory, monkeypatch):
-    """Keep QSettings out of the user's home."""
+    """Keep QSettings and collected data out of the user's home."""
     monkeypatch.setenv("MXGUI_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
+    monkeypatch.setenv("MXGUI_DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture
