@@ -99,7 +99,15 @@ def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repo
     # everything else is still checked: fine, or failed only because it needs /phiy
     for line in lines[:-1]:
         assert line.startswith("OK      ") or "phiy" in line, line
-    assert sum(line.startswith("OK      ") for line in lines) >= len(OBJECTS) + len(BRICKS) - 4
+    # what fails: /phiy, what needs it through a required role, and their bricks
+    failed = {line.split(": ")[0] for line in lines if line.startswith("FAILED  ")}
+    assert failed == {
+        "FAILED  /phiy",
+        "FAILED  /diffractometer",
+        "FAILED  /collect",
+        "FAILED  brick phiy",
+        "FAILED  brick collection_progress",
+    }
     assert len(lines) == len(OBJECTS) + len(BRICKS) + 1
     assert lines[-1] == "check failed"
 
