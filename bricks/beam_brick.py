@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
-
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
@@ -14,8 +11,6 @@ from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import state_style
-
-log = logging.getLogger(__name__)
 
 
 def format_size(size: tuple[float, float]) -> str:
@@ -112,22 +107,10 @@ class BeamBrick(Brick):
 
     def set_aperture(self, name: str) -> None:
         """Put aperture ``name`` in the beam."""
-        if self.beam is None:
-            return
-        try:
-            future = self.beam.set_aperture(name)
-        except ValueError as exc:
-            self._report(str(exc))
-            return
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future) -> None:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            self.context.bridge.post(self._report, f"aperture change failed: {error}")
-
-    def _report(self, message: str) -> None:
-        log.warning("%s", message)
-        self.aperture_box.setToolTip(message)
         if self.beam is not None:
-            self._on_aperture(self.beam.get_aperture())
+            self.start(
+                lambda: self.beam.set_aperture(name),
+                "aperture change failed",
+                self.aperture_box,
+                restore=lambda: self._on_aperture(self.beam.get_aperture()),
+            )

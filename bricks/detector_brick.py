@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
-
 from PyQt5.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
 from hardware_objects.abstract.detector import AbstractDetector
@@ -14,8 +11,6 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import state_style
 from mxgui.gui.widgets import SetpointSpinBox
-
-log = logging.getLogger(__name__)
 
 
 class DetectorBrick(Brick):
@@ -134,34 +129,26 @@ class DetectorBrick(Brick):
     # user -> hardware ---------------------------------------------------------------------------
     def set_distance(self, value: float) -> None:
         """Move the detector to ``value`` mm."""
-        if self.motor is None:
-            return
-        try:
-            future = self.motor.set_value(value)
-        except ValueError as exc:
-            self._report(self.distance_input, str(exc))
-            return
-        future.add_done_callback(lambda f: self._done(f, self.distance_input, "move"))
+        if self.motor is not None:
+            self.start(
+                lambda: self.motor.set_value(value),
+                "detector move failed",
+                self.distance_input,
+                restore=self._show_settings,
+            )
 
     def set_roi_mode(self, mode: str) -> None:
         """Switch the detector to ROI mode ``mode``."""
-        if self.detector is None:
-            return
-        try:
-            future = self.detector.set_roi_mode(mode)
-        except ValueError as exc:
-            self._report(self.roi_box, str(exc))
-            return
-        future.add_done_callback(lambda f: self._done(f, self.roi_box, "ROI mode change"))
+        if self.detector is not None:
+            self.start(
+                lambda: self.detector.set_roi_mode(mode),
+                "detector ROI mode change failed",
+                self.roi_box,
+                restore=self._show_settings,
+            )
 
-    def _done(self, future: Future, widget: QWidget, what: str) -> None:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            self.context.bridge.post(self._report, widget, f"detector {what} failed: {error}")
-
-    def _report(self, widget: QWidget, message: str) -> None:
-        log.warning("%s", message)
-        widget.setToolTip(message)
+    def _show_settings(self) -> None:
+        """Show the detector's distance and ROI mode again (after a refusal or failure)."""
         if self.detector is not None:
             self._show_distance()
             self.roi_box.setCurrentText(self.detector.get_roi_mode())

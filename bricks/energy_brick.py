@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
-
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
@@ -14,8 +11,6 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import state_style
 from mxgui.gui.widgets import SetpointSpinBox
-
-log = logging.getLogger(__name__)
 
 
 class EnergyBrick(Brick):
@@ -80,29 +75,16 @@ class EnergyBrick(Brick):
         if self.energy is None:
             return
         text = self.wavelength_input.text().strip()
-        try:
-            wavelength = float(text)
-            future = self.energy.set_wavelength(wavelength)
-        except ValueError as exc:
-            self._report(f"wavelength {text!r}: {exc}")
-            return
-        future.add_done_callback(self._done)
+        self.start(
+            lambda: self.energy.set_wavelength(float(text)),
+            "energy change failed",
+            self.energy_input,
+            refused=f"wavelength {text!r}",
+        )
 
     def set_energy(self, energy: float) -> None:
         """Move the energy to ``energy`` keV."""
-        if self.energy is None:
-            return
-        try:
-            future = self.energy.set_value(energy)
-        except ValueError as exc:
-            self._report(str(exc))
-            return
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future) -> None:
-        if future.exception() is not None:
-            self.context.bridge.post(self._report, f"energy change failed: {future.exception()}")
-
-    def _report(self, message: str) -> None:
-        log.warning("%s", message)
-        self.energy_input.setToolTip(message)
+        if self.energy is not None:
+            self.start(
+                lambda: self.energy.set_value(energy), "energy change failed", self.energy_input
+            )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
-
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
     QDoubleSpinBox,
@@ -20,8 +17,6 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import state_style
 from mxgui.gui.widgets import SetpointSpinBox
-
-log = logging.getLogger(__name__)
 
 
 class MotorBrick(Brick):
@@ -139,24 +134,13 @@ class MotorBrick(Brick):
 
     def move_to(self, value: float) -> None:
         """Move the motor to ``value``; a refused or failed move is logged and shown."""
-        if self.motor is None:
-            return
-        try:
-            future = self.motor.set_value(value)
-        except ValueError as exc:
-            self._report(str(exc))
-            return
-        future.add_done_callback(self._move_done)
-
-    def _move_done(self, future: Future) -> None:
-        error = future.exception()
-        if error is not None:
-            self.context.bridge.post(self._report, f"{self.label.text()}: move failed: {error}")
-
-    def _report(self, message: str) -> None:
-        log.warning("%s", message)
-        self.position.setToolTip(message)
-        self._show_motor_value()
+        if self.motor is not None:
+            self.start(
+                lambda: self.motor.set_value(value),
+                f"{self.label.text()}: move failed",
+                self.position,
+                restore=self._show_motor_value,
+            )
 
     def stop(self) -> None:
         """Stop the motor."""

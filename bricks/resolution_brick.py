@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import math
-from concurrent.futures import Future
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QLabel, QWidget
@@ -16,8 +14,6 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import state_style
 from mxgui.gui.widgets import SetpointSpinBox
-
-log = logging.getLogger(__name__)
 
 #: the fields accept any number; the hardware object refuses what is out of its limits
 #: (the message names the limit), so a refusal is seen instead of a silent clamp
@@ -154,22 +150,10 @@ class ResolutionBrick(Brick):
         self._move(self.distance_motor, value, self.distance_input, "detector distance")
 
     def _move(self, target, value: float, field: SetpointSpinBox, what: str) -> None:
-        if target is None:
-            return
-        try:
-            future = target.set_value(value)
-        except ValueError as exc:
-            self._report(field, str(exc))
-            return
-
-        def done(move: Future) -> None:
-            error = None if move.cancelled() else move.exception()
-            if error is not None:
-                self.context.bridge.post(self._report, field, f"{what}: move failed: {error}")
-
-        future.add_done_callback(done)
-
-    def _report(self, field: SetpointSpinBox, message: str) -> None:
-        log.warning("%s", message)
-        field.setToolTip(message)
-        self._show_values()
+        if target is not None:
+            self.start(
+                lambda: target.set_value(value),
+                f"{what}: move failed",
+                field,
+                restore=self._show_values,
+            )

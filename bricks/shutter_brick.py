@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
-
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -13,8 +10,6 @@ from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import STATE_COLOURS
-
-log = logging.getLogger(__name__)
 
 #: background of the position label: open is green (beam may pass), closed grey-red
 POSITION_COLOURS = {OPEN: "#81c784", CLOSED: "#e57373"}
@@ -109,23 +104,7 @@ class ShutterBrick(Brick):
         self._move(CLOSED)
 
     def _move(self, position: str) -> None:
-        if self.shutter is None:
-            return
-        try:
-            future = self.shutter.set_value(position)
-        except ValueError as exc:
-            self._report(str(exc))
-            return
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future) -> None:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            self.context.bridge.post(self._failed, error)
-
-    def _failed(self, error: BaseException) -> None:
-        self._report(f"{self.label.text()}: {error}")
-
-    def _report(self, message: str) -> None:
-        log.warning("%s", message)
-        self.position_label.setToolTip(message)
+        if self.shutter is not None:
+            self.start(
+                lambda: self.shutter.set_value(position), self.label.text(), self.position_label
+            )

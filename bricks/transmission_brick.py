@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
-
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
 
@@ -14,8 +11,6 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import state_style
 from mxgui.gui.widgets import SetpointSpinBox
-
-log = logging.getLogger(__name__)
 
 
 class TransmissionBrick(Brick):
@@ -89,21 +84,10 @@ class TransmissionBrick(Brick):
 
     def set_transmission(self, value: float) -> None:
         """Change the transmission to ``value`` %."""
-        if self.transmission is None:
-            return
-        try:
-            future = self.transmission.set_value(value)
-        except ValueError as exc:
-            self._report(str(exc))
-            return
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future) -> None:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            self.context.bridge.post(self._report, f"transmission change failed: {error}")
-
-    def _report(self, message: str) -> None:
-        log.warning("%s", message)
-        self.value_input.setToolTip(message)
-        self._show_value()
+        if self.transmission is not None:
+            self.start(
+                lambda: self.transmission.set_value(value),
+                "transmission change failed",
+                self.value_input,
+                restore=self._show_value,
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,7 +51,9 @@ class Brick(QWidget):
     built and connected). A hardware-object property is resolved through the
     repository; if the object failed the brick turns red and disabled with the reason
     in its tooltip. Hardware-object signals are connected with :meth:`bind`, which
-    delivers them on the GUI thread and disconnects on :meth:`cleanup`.
+    delivers them on the GUI thread and disconnects on :meth:`cleanup`; actions on
+    hardware objects are started with :meth:`start`, which reports refusals and
+    failures to the user.
     """
 
     PROPERTIES: ClassVar[tuple[BrickProperty, ...]] = ()
@@ -100,6 +103,8 @@ class Brick(QWidget):
         }
         self._hardware: dict[str, HardwareObject | None] = {}
         self._subscriptions: dict[str | None, list[Subscription]] = {}
+        #: set by :meth:`cleanup`: reports of actions that end later are dropped
+        self.cleaned_up = False
 
     @property
     def name(self) -> str:
@@ -184,12 +189,78 @@ class Brick(QWidget):
         for subscription in self._subscriptions.pop(scope, []):
             subscription.cancel()
 
+    # hardware actions ------------------------------------------------------------------------
+    def start(
+        self,
+        action: Callable[[], Future],
+        what: str,
+        show_on: QWidget,
+        *,
+        refused: str = "",
+        restore: Callable[[], None] | None = None,
+    ) -> Future | None:
+        """Start an action on a hardware object; report a refusal or a failure to the user.
+
+        A report is a log warning (from the brick's module) and the message in
+        ``show_on``'s tooltip, followed by ``restore()`` if given.
+
+        Parameters
+        ----------
+        action
+            Starts the action and returns its Future, e.g.
+            ``lambda: motor.set_value(2.0)``. A ``ValueError`` it raises is a refusal
+            (out of limits, busy, a bad value), reported at once with its message,
+            after ``"{refused}: "`` if ``refused`` is given.
+        what
+            Names the action when its Future ends with an exception: the report
+            ``"{what}: {error}"`` is made on the GUI thread, and dropped if the brick
+            has been cleaned up by then. A cancelled Future is not reported.
+        show_on
+            The widget whose tooltip shows the report.
+        refused
+            Prefix of the message of a refusal (none by default).
+        restore
+            Called after each report, e.g. to show the hardware's value again in
+            place of the one that was refused.
+
+        Returns
+        -------
+        Future or None
+            The action's Future, or ``None`` if the action was refused.
+        """
+        try:
+            future = action()
+        except ValueError as exc:
+            self._report_problem(f"{refused}: {exc}" if refused else str(exc), show_on, restore)
+            return None
+
+        def report_failure(finished: Future) -> None:
+            error = None if finished.cancelled() else finished.exception()
+            if error is not None and not self.cleaned_up:
+                message = f"{what}: {error}"
+                self.context.bridge.post(self._report_problem, message, show_on, restore)
+
+        future.add_done_callback(report_failure)
+        return future
+
+    def _report_problem(
+        self, message: str, show_on: QWidget, restore: Callable[[], None] | None
+    ) -> None:
+        if self.cleaned_up:  # posted before cleanup, delivered after it
+            return
+        logging.getLogger(type(self).__module__).warning("%s", message)
+        show_on.setToolTip(message)
+        if restore is not None:
+            restore()
+
     # lifecycle --------------------------------------------------------------------------------
     def run(self) -> None:
         """Called once the layout is built and its connections made."""
 
     def cleanup(self) -> None:
-        """End every subscription; called before the brick is destroyed."""
+        """End every subscription and drop later action reports; called before the
+        brick is destroyed."""
+        self.cleaned_up = True
         for scope in list(self._subscriptions):
             self.unbind(scope)
 
