@@ -11,6 +11,7 @@ import pytest
 from hardware_objects.abstract.energy import HC_KEV_ANGSTROM
 from hardware_objects.simulated.energy import SimulatedEnergy
 from hardware_objects.simulated.motor import SimulatedMotor
+from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
@@ -292,6 +293,60 @@ def test_energy_set_wavelength(energy):
     with pytest.raises(ValueError, match="above the high limit 20 keV"):
         energy.set_wavelength(0.5)
     assert energy.get_value() == pytest.approx(12.3984)
+
+
+# -- what the simulated motor, energy and transmission share -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "properties", "line", "message"),
+    [
+        ("energy.SimulatedEnergy", "<low_limit>0</low_limit>", 2, "low_limit must be above 0 keV"),
+        (
+            "energy.SimulatedEnergy",
+            "<low_limit>5</low_limit>\n  <velocity>0</velocity>",
+            3,
+            "velocity must be above 0 keV/s",
+        ),
+        ("transmission.SimulatedTransmission", "<velocity>-1</velocity>", 2, "above 0 %/s"),
+        (
+            "transmission.SimulatedTransmission",
+            "<default_value>120</default_value>",
+            2,
+            "default_value: Transmission: 120 is above the high limit 100 %",
+        ),
+    ],
+)
+def test_a_bad_simulated_actuator_property_names_its_line(tmp_path, cls, properties, line, message):
+    path = tmp_path / "thing.xml"
+    path.write_text(f'<object class="simulated.{cls}">\n  {properties}\n</object>\n')
+    repo = HardwareRepository([tmp_path])
+    with pytest.raises(HardwareObjectError) as info:
+        repo.get("thing")
+    assert f"{path}:{line}: " in str(info.value) and message in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["energy", "transmission"])
+def test_energy_and_transmission_fail_abort_and_recover_like_a_motor(name):
+    repo = HardwareRepository([SIMULATED])
+    try:
+        actuator = repo.get(name)
+        start = actuator.get_value()
+        low, high = actuator.get_limits()
+        actuator.inject_fault("power cut")
+        with pytest.raises(RuntimeError, match="power cut"):
+            actuator.set_value((low + high) / 2).result(timeout=1)
+        assert actuator.get_state() is State.FAULT and actuator.get_value() == start
+        actuator.inject_fault(None)
+        assert actuator.get_state() is State.READY
+        target = low if start - low > high - start else high
+        future = actuator.set_value(target)
+        actuator.abort()
+        stopped_at = future.result(timeout=2)
+        assert stopped_at == actuator.get_value() != target, "aborted before it arrived"
+        assert actuator.get_state() is State.READY
+    finally:
+        repo.shutdown()
 
 
 def test_a_superseded_nstate_change_fails_its_future_instead_of_hanging(tmp_path):

@@ -1,4 +1,8 @@
-"""Simulated motion: move an actuator's value towards a target at a fixed speed."""
+"""Simulated motion: move an actuator's value towards a target at a fixed speed.
+
+:class:`SimulatedMotion` runs the moves; :class:`SimulatedActuator` is the base of the
+simulated motor, energy and transmission, which move that way.
+"""
 
 from __future__ import annotations
 
@@ -88,3 +92,51 @@ class SimulatedMotion:
             return
         actuator.set_state(HardwareObjectState.READY)
         future.set_result(position)
+
+
+class SimulatedActuator:
+    """Mixin for a simulated actuator whose value moves at a speed, one move at a time.
+
+    Put it before the interface: ``class SimulatedEnergy(SimulatedActuator,
+    AbstractEnergy)``. The subclass declares the XML property ``default_value`` (the
+    value at start) and, unless it overrides :meth:`speed`, ``velocity`` (units/s).
+
+    ``init`` runs the interface's ``init``, then :meth:`check_properties`, checks
+    ``default_value`` against the limits (a configuration error naming the property),
+    starts there and is READY. ``set_value`` moves with :class:`SimulatedMotion`;
+    ``abort`` and ``shutdown`` stop the move in progress.
+    """
+
+    def init(self) -> None:
+        super().init()
+        self.check_properties()
+        start = self.get_property("default_value")
+        try:
+            self.validate_value(start)
+        except ValueError as exc:
+            raise self.config_error(f"default_value: {exc}", "default_value") from None
+        self._motion = SimulatedMotion(self, self.speed)
+        self.update_value(start)
+        self.set_state(HardwareObjectState.READY)
+
+    def check_properties(self) -> None:
+        """Check the subclass's own properties (raise ``config_error``); none by default."""
+
+    def speed(self) -> float:
+        """Current speed of a move in units per second: the ``velocity`` property."""
+        return self.get_property("velocity")
+
+    def _set_value(self, value: float) -> Future:
+        return self._motion.start(value)
+
+    def abort(self) -> None:
+        self._motion.stop()
+
+    def shutdown(self) -> None:
+        self._motion.stop()
+
+    def inject_fault(self, reason: str | None) -> None:
+        """Make the moves fail (``reason``) or clear the fault (``None``): for tests."""
+        self._motion.fault = reason
+        if reason is None and self.get_state() is HardwareObjectState.FAULT:
+            self.set_state(HardwareObjectState.READY)
