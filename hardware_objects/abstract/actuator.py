@@ -7,6 +7,7 @@ import math
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
+from mxgui.core.futures import wait
 from mxgui.core.hardware_object import HardwareObject, HOProperty
 
 
@@ -91,10 +92,7 @@ class AbstractActuator(HardwareObject, abc.ABC):
         """
         if self.get_property("read_only"):
             raise ValueError(f"{self.username} is read-only")
-        future = self._set_value(self.validate_value(value))
-        if timeout != 0:
-            future.result(timeout)
-        return future
+        return wait(self._set_value(self.validate_value(value)), timeout)
 
     def update_value(self, value: Any) -> None:
         """Record a new reading and emit ``valueChanged`` if it changed."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from hardware_objects.abstract.motor import AbstractMotor
+from mxgui.core.futures import wait
 from mxgui.core.hardware_object import HardwareObject, HOProperty
 from mxgui.core.xml_config import ConfigNode
 
@@ -233,10 +234,7 @@ class AbstractDetector(HardwareObject):
         Returns a Future that ends when the detector is ready in the new mode
         (``roiModeChanged(mode)`` is emitted then). ``timeout`` as in ``set_value``.
         """
-        future = self._set_roi_mode(self._check_mode(mode))
-        if timeout != 0:
-            future.result(timeout)
-        return future
+        return wait(self._set_roi_mode(self._check_mode(mode)), timeout)
 
     def _check_mode(self, mode: str) -> str:
         if mode not in self._roi_modes:

@@ -28,6 +28,7 @@ from hardware_objects.abstract.centring import (
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.nstate import AbstractNState
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
+from mxgui.core.futures import all_of, attempt, done, then, wait
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 
 __all__ = ["AbstractDiffractometer", "CentredPosition", "CentringState", "Phase"]
@@ -78,68 +79,6 @@ class _Session:
     clicks: list[Click] = field(default_factory=list)
     result: CentredPosition | None = None
     cancelled: bool = False
-
-
-def _done(value: Any = None) -> Future:
-    future: Future = Future()
-    future.set_result(value)
-    return future
-
-
-def _failed(exc: BaseException) -> Future:
-    future: Future = Future()
-    future.set_exception(exc)
-    return future
-
-
-def _then(inner: Future, on_done: Callable[[Future], Any]) -> Future:
-    """A Future resolved with ``on_done(inner)`` (or what it raises) once ``inner`` ends."""
-    outer: Future = Future()
-
-    def finish(done: Future) -> None:
-        try:
-            result = on_done(done)
-        except Exception as exc:
-            outer.set_exception(exc)
-        else:
-            outer.set_result(result)
-
-    inner.add_done_callback(finish)
-    return outer
-
-
-def _all(futures: list[Future], on_failure: Callable[[], None] | None = None) -> Future:
-    """A Future that ends when all of ``futures`` have; it fails with the first failure
-    (calling ``on_failure`` then)."""
-    combined: Future = Future()
-    pending = [len(futures), False]  # futures left, resolved
-    lock = threading.Lock()
-
-    def one_done(done: Future) -> None:
-        exc = done.exception()
-        with lock:
-            pending[0] -= 1
-            if pending[1] or (exc is None and pending[0] > 0):
-                return
-            pending[1] = True  # only one callback resolves it, outside the lock
-        if exc is None:
-            combined.set_result(None)
-            return
-        if on_failure is not None:
-            on_failure()
-        combined.set_exception(exc)
-
-    for future in futures:
-        future.add_done_callback(one_done)
-    if not futures:
-        combined.set_result(None)
-    return combined
-
-
-def _wait(future: Future, timeout: float | None) -> Future:
-    if timeout != 0:
-        future.result(timeout)
-    return future
 
 
 class AbstractDiffractometer(HardwareObject):
@@ -194,7 +133,7 @@ class AbstractDiffractometer(HardwareObject):
         super().__init__(name)
         self._lock = threading.RLock()
         self._session: _Session | None = None
-        self._restoring: Future = _done()
+        self._restoring: Future = done()
         self._centred_position: CentredPosition | None = None
         self._phase: Phase | None = None
         self._phase_changing = False
@@ -299,8 +238,8 @@ class AbstractDiffractometer(HardwareObject):
                 for other in started:
                     self._motors[other].stop()
                 raise
-        combined = _all(list(started.values()), on_failure=self.stop)
-        return _wait(_then(combined, lambda done: done.result() or self.get_positions()), timeout)
+        combined = all_of(list(started.values()), on_failure=self.stop)
+        return wait(then(combined, lambda ended: ended.result() or self.get_positions()), timeout)
 
     def stop(self) -> None:
         """Stop every centring motor."""
@@ -401,19 +340,16 @@ class AbstractDiffractometer(HardwareObject):
             ) from None
         self._phase_changing = True
         self._update_state()
-        try:
-            inner = self._set_phase(target)
-        except Exception as exc:
-            inner = _failed(exc)
+        inner = attempt(lambda: self._set_phase(target))
 
-        def arrived(done: Future) -> Phase:
+        def arrived(ended: Future) -> Phase:
             self._phase_changing = False
             self._update_state()
-            done.result()
+            ended.result()
             self._update_phase(target)
             return target
 
-        return _wait(_then(inner, arrived), timeout)
+        return wait(then(inner, arrived), timeout)
 
     def _update_phase(self, phase: Phase) -> None:
         if phase is not self._phase:
@@ -483,20 +419,17 @@ class AbstractDiffractometer(HardwareObject):
             session = self._session = _Session(n_clicks, angle_step)
             waits = [self._restoring]
         if self._phase is not None and self._phase is not Phase.CENTRING:
-            try:
-                waits.append(self.set_phase(Phase.CENTRING))
-            except Exception as exc:
-                waits.append(_failed(exc))
+            waits.append(attempt(lambda: self.set_phase(Phase.CENTRING)))
 
-        def ready(_done: Future) -> None:
-            for wait in waits:
-                wait.result()
+        def ready(_ended: Future) -> None:
+            for waited in waits:
+                waited.result()
             with self._lock:
                 self._check_session(session)
                 session.start = self.get_positions()
                 session.state = CentringState.WAITING_CLICK
 
-        future = self._step(session, _all(waits), ready)
+        future = self._step(session, all_of(waits), ready)
         self.emit("centringStarted", "manual", n_clicks)
         return future
 
@@ -525,12 +458,12 @@ class AbstractDiffractometer(HardwareObject):
             session.state = CentringState.MOVING
         self.emit("centringClickAccepted", number, x, y)
         if number < session.n_clicks:
-            inner = self._try(
+            inner = attempt(
                 lambda: self._motors["phi"].set_value(positions["phi"] + session.angle_step)
             )
 
-            def rotated(done: Future) -> int:
-                done.result()
+            def rotated(ended: Future) -> int:
+                ended.result()
                 with self._lock:
                     self._check_session(session)
                     session.state = CentringState.WAITING_CLICK
@@ -538,10 +471,10 @@ class AbstractDiffractometer(HardwareObject):
 
             return self._step(session, inner, rotated)
 
-        inner = self._try(lambda: self.move_motors(centre_from_clicks(session.clicks)))
+        inner = attempt(lambda: self.move_motors(centre_from_clicks(session.clicks)))
 
-        def centred(done: Future) -> CentredPosition:
-            done.result()
+        def centred(ended: Future) -> CentredPosition:
+            ended.result()
             with self._lock:
                 self._check_session(session)
                 result = CentredPosition(**self.get_positions())
@@ -579,18 +512,18 @@ class AbstractDiffractometer(HardwareObject):
         with self._lock:
             session = self._session
         if session is None:
-            return _done()
+            return done()
         return self._end(session, "cancelled")
 
     def _end(self, session: _Session, reason: str) -> Future:
         with self._lock:
             if self._session is not session:
-                return _done()
+                return done()
             session.cancelled = True
             self._session = None
         self.stop()
         restore = (
-            _done() if session.start is None else self._try(lambda: self.move_motors(session.start))
+            done() if session.start is None else attempt(lambda: self.move_motors(session.start))
         )
         with self._lock:
             self._restoring = restore
@@ -604,9 +537,9 @@ class AbstractDiffractometer(HardwareObject):
     def _step(self, session: _Session, inner: Future, on_done: Callable[[Future], Any]) -> Future:
         """Run ``on_done`` when ``inner`` ends; a failure ends the centring with its reason."""
 
-        def finish(done: Future) -> Any:
+        def finish(ended: Future) -> Any:
             try:
-                return on_done(done)
+                return on_done(ended)
             except CentringCancelled:
                 raise
             except Exception as exc:
@@ -615,7 +548,7 @@ class AbstractDiffractometer(HardwareObject):
                 self._fail(session, str(exc) or type(exc).__name__)
                 raise
 
-        return _then(inner, finish)
+        return then(inner, finish)
 
     def _fail(self, session: _Session, reason: str) -> None:
         with self._lock:
@@ -625,13 +558,6 @@ class AbstractDiffractometer(HardwareObject):
             self._session = None
         log.warning("%s: centring failed: %s", self.name, reason)
         self.emit("centringFailed", reason)
-
-    @staticmethod
-    def _try(start: Callable[[], Future]) -> Future:
-        try:
-            return start()
-        except Exception as exc:
-            return _failed(exc)
 
 
 def _finite_click(x: Any, y: Any) -> tuple[float, float]:

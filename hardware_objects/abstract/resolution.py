@@ -20,6 +20,7 @@ from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.motor import AbstractMotor
+from mxgui.core.futures import then
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 State = HardwareObjectState
@@ -191,19 +192,14 @@ class AbstractResolution(AbstractActuator):
         low, high = motor.get_limits()
         # the limits were checked in Angstrom: only rounding can leave the motor range
         distance = min(max(self.distance_for(value), low), high)
-        result: Future = Future()
-        result.set_running_or_notify_cancel()
 
-        def done(move: Future) -> None:
+        def arrived(move: Future) -> float | None:
             if move.cancelled():
-                result.set_exception(RuntimeError(f"{self.username}: the move was cancelled"))
-            elif move.exception() is not None:
-                result.set_exception(move.exception())
-            else:
-                result.set_result(self.get_value())
+                raise RuntimeError(f"{self.username}: the move was cancelled")
+            move.result()
+            return self.get_value()
 
-        motor.set_value(distance).add_done_callback(done)
-        return result
+        return then(motor.set_value(distance), arrived)
 
     def abort(self) -> None:
         """Stop the detector distance."""

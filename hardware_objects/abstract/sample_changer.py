@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+from mxgui.core.futures import done
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState
 
 PINS_PER_UNIPUCK = 16
@@ -309,9 +310,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             except ValueError as exc:
                 raise SampleChangerRefused(f"cannot load {address!r}: {exc}") from None
             if sample.address == self._loaded_address and self._sc_state in IDLE_STATES:
-                done: Future = Future()
-                done.set_result(sample)
-                return done
+                return done(sample)
             self._refuse_unless_ready("load", sample.address)
             return self._load(sample)
 

@@ -12,6 +12,7 @@ import time
 from concurrent.futures import Future
 
 from hardware_objects.abstract.actuator import AbstractActuator
+from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,12 @@ class SimulatedMotion:
 
     def start(self, target: float) -> Future:
         """Begin moving to ``target``; the Future holds the final value."""
-        future: Future = Future()
         with self._lock:
             self.stop()
             if self.fault:
                 self._actuator.set_state(HardwareObjectState.FAULT)
-                future.set_exception(RuntimeError(f"{self._actuator.username}: {self.fault}"))
-                return future
+                return failed(RuntimeError(f"{self._actuator.username}: {self.fault}"))
+            future: Future = Future()
             self._stop = threading.Event()
             self._actuator.set_state(HardwareObjectState.BUSY)
             self._thread = threading.Thread(

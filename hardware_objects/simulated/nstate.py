@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from hardware_objects.abstract.nstate import AbstractNState
 from hardware_objects.abstract.shutter import CLOSED, AbstractShutter
+from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 
@@ -33,13 +34,12 @@ class _SimulatedPositions:
         self.set_state(HardwareObjectState.READY)
 
     def _set_value(self, value: str) -> Future:
-        future: Future = Future()
         with self._lock:
             self._interrupt(f"interrupted by a change to {value}")
             if self.fault:
                 self.set_state(HardwareObjectState.FAULT)
-                future.set_exception(RuntimeError(f"{self.username}: {self.fault}"))
-                return future
+                return failed(RuntimeError(f"{self.username}: {self.fault}"))
+            future: Future = Future()
             self.set_state(HardwareObjectState.BUSY)
             self._timer = threading.Timer(self.get_property("delay"), self._arrive, (value, future))
             self._timer.daemon = True
