@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import enum
-import logging
 import math
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hardware_objects.abstract.actuator import AbstractActuator
@@ -17,13 +14,14 @@ from hardware_objects.abstract.centring import (
     CENTRING_MOTORS,
     OPTIONAL_MOTORS,
     CentredPosition,
-    CentringError,
-    Click,
     ImageGeometry,
-    centre_from_clicks,
     centred_point_to_image,
-    check_angles,
     move_to_beam_targets,
+)
+from hardware_objects.abstract.manual_centring import (
+    CentringState,
+    ManualCentringMixin,
+    finite_click,
 )
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.nstate import AbstractNState
@@ -32,8 +30,6 @@ from mxgui.core.futures import all_of, attempt, done, then, wait
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 
 __all__ = ["AbstractDiffractometer", "CentredPosition", "CentringState", "Phase"]
-
-log = logging.getLogger(__name__)
 
 State = HardwareObjectState
 MOTOR_ROLES = CENTRING_MOTORS + OPTIONAL_MOTORS
@@ -56,32 +52,7 @@ class Phase(str, enum.Enum):
     BEAM_LOCATION = "BeamLocation"
 
 
-class CentringState(enum.Enum):
-    """Where a manual centring is: one state, no flags."""
-
-    IDLE = "idle"  # no centring
-    STARTING = "starting"  # waiting for the phase change or a restore to end
-    WAITING_CLICK = "waiting for a click"
-    MOVING = "moving"  # rotating omega, or moving to the centred position
-    CENTRED = "centred"  # result reached: accept or reject it
-
-
-class CentringCancelled(RuntimeError):
-    """The centring step was cancelled (the Future of a step that never finished)."""
-
-
-@dataclass
-class _Session:
-    n_clicks: int
-    angle_step: float
-    state: CentringState = CentringState.STARTING
-    start: dict[str, float] | None = None
-    clicks: list[Click] = field(default_factory=list)
-    result: CentredPosition | None = None
-    cancelled: bool = False
-
-
-class AbstractDiffractometer(HardwareObject):
+class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
     """A goniometer with centring table, zoom, lights and a sample camera.
 
     Roles (``<object href=... role=...>``): ``phi`` (omega), ``phiy``, ``phiz``,
@@ -95,10 +66,10 @@ class AbstractDiffractometer(HardwareObject):
     zoom's. Properties: ``beam_x``, ``beam_y`` (beam on the image in pixels; default the
     image centre), ``image_width``, ``image_height`` (used without a camera).
 
-    Manual centring: :meth:`start_manual_centring`, then one :meth:`image_clicked` per
-    click, each returning a Future; the next click is taken once the Future of the
-    previous step is done. Then :meth:`accept_centring` or :meth:`reject_centring`;
-    :meth:`cancel_centring` at any time.
+    Manual centring (:class:`ManualCentringMixin`): :meth:`start_manual_centring`, then
+    one :meth:`image_clicked` per click, each returning a Future; the next click is
+    taken once the Future of the previous step is done. Then :meth:`accept_centring` or
+    :meth:`reject_centring`; :meth:`cancel_centring` at any time.
 
     Signals: ``phaseChanged(phase)``, ``centringStarted(method, n_clicks)``,
     ``centringClickAccepted(click_number, x, y)`` (1-based),
@@ -131,9 +102,6 @@ class AbstractDiffractometer(HardwareObject):
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self._lock = threading.RLock()
-        self._session: _Session | None = None
-        self._restoring: Future = done()
         self._centred_position: CentredPosition | None = None
         self._phase: Phase | None = None
         self._phase_changing = False
@@ -165,10 +133,7 @@ class AbstractDiffractometer(HardwareObject):
 
     def shutdown(self) -> None:
         """Drop a centring in progress (without moving back) and stop the motors."""
-        with self._lock:
-            if self._session is not None:
-                self._session.cancelled = True
-                self._session = None
+        self._drop_centring()
         self.stop()
 
     def _read_calibration(self) -> None:
@@ -360,6 +325,12 @@ class AbstractDiffractometer(HardwareObject):
         """Start the change to ``phase`` (implemented by each diffractometer)."""
         raise NotImplementedError(f"{type(self).__name__} cannot change phase")
 
+    def _enter_centring_phase(self) -> Future:
+        """Change to the Centring phase from another known one (before a centring)."""
+        if self._phase is not None and self._phase is not Phase.CENTRING:
+            return self.set_phase(Phase.CENTRING)
+        return done()
+
     # centred positions -----------------------------------------------------------------------
     def get_centred_position(self) -> CentredPosition | None:
         """The last accepted centred position."""
@@ -378,193 +349,6 @@ class AbstractDiffractometer(HardwareObject):
         """Move the sample so that the point seen at ``(x, y)`` goes onto the beam."""
         self._refuse_during_centring("move to beam")
         targets = move_to_beam_targets(
-            *_finite_click(x, y), self.get_positions(), self.get_image_geometry()
+            *finite_click(x, y), self.get_positions(), self.get_image_geometry()
         )
         return self.move_motors(targets, timeout)
-
-    def _refuse_during_centring(self, what: str) -> None:
-        with self._lock:
-            if self._session is not None:
-                raise RuntimeError(
-                    f"{self.name}: cannot {what} during a centring "
-                    f"({self._session.state.value}): accept, reject or cancel it first"
-                )
-
-    # manual centring --------------------------------------------------------------------------
-    def get_centring_state(self) -> CentringState:
-        """Where the manual centring is."""
-        with self._lock:
-            return self._session.state if self._session else CentringState.IDLE
-
-    def start_manual_centring(self, n_clicks: int = 3, angle_step: float = 90.0) -> Future:
-        """Begin a centring of ``n_clicks`` clicks, omega turning ``angle_step`` between them.
-
-        Changes to the Centring phase first if needed. The Future ends when the first
-        click can be taken. ``ValueError`` for angles that cannot centre (fewer than 3
-        clicks, steps of 180 degrees) and ``RuntimeError`` while a centring runs.
-        """
-        if isinstance(n_clicks, bool) or int(n_clicks) != n_clicks:
-            raise ValueError(f"n_clicks must be an integer, got {n_clicks!r}")
-        n_clicks, angle_step = int(n_clicks), float(angle_step)
-        try:
-            check_angles([i * angle_step for i in range(n_clicks)])
-        except CentringError as exc:
-            raise ValueError(f"{self.name}: {exc}") from None
-        with self._lock:
-            if self._session is not None:
-                raise RuntimeError(
-                    f"{self.name}: a centring is already in progress "
-                    f"({self._session.state.value}): cancel it first"
-                )
-            session = self._session = _Session(n_clicks, angle_step)
-            waits = [self._restoring]
-        if self._phase is not None and self._phase is not Phase.CENTRING:
-            waits.append(attempt(lambda: self.set_phase(Phase.CENTRING)))
-
-        def ready(_ended: Future) -> None:
-            for waited in waits:
-                waited.result()
-            with self._lock:
-                self._check_session(session)
-                session.start = self.get_positions()
-                session.state = CentringState.WAITING_CLICK
-
-        future = self._step(session, all_of(waits), ready)
-        self.emit("centringStarted", "manual", n_clicks)
-        return future
-
-    def image_clicked(self, x: float, y: float) -> Future:
-        """Take a centring click at image ``(x, y)`` (pixels).
-
-        After each click but the last, omega turns by the angle step; after the last,
-        the centred position is computed and reached, and ``centringSuccessful`` is
-        emitted. The Future ends with the click number, or with the
-        :class:`CentredPosition` after the last click. ``RuntimeError`` when no
-        centring waits for a click (wait for the previous step's Future).
-        """
-        x, y = _finite_click(x, y)
-        with self._lock:
-            session = self._session
-            if session is None:
-                raise RuntimeError(f"{self.name}: no centring in progress: start one first")
-            if session.state is not CentringState.WAITING_CLICK:
-                raise RuntimeError(
-                    f"{self.name}: not waiting for a click (the centring is "
-                    f"{session.state.value}): wait until the previous step has ended"
-                )
-            positions = self.get_positions()
-            session.clicks.append(Click(x, y, positions, self.get_image_geometry()))
-            number = len(session.clicks)
-            session.state = CentringState.MOVING
-        self.emit("centringClickAccepted", number, x, y)
-        if number < session.n_clicks:
-            inner = attempt(
-                lambda: self._motors["phi"].set_value(positions["phi"] + session.angle_step)
-            )
-
-            def rotated(ended: Future) -> int:
-                ended.result()
-                with self._lock:
-                    self._check_session(session)
-                    session.state = CentringState.WAITING_CLICK
-                return number
-
-            return self._step(session, inner, rotated)
-
-        inner = attempt(lambda: self.move_motors(centre_from_clicks(session.clicks)))
-
-        def centred(ended: Future) -> CentredPosition:
-            ended.result()
-            with self._lock:
-                self._check_session(session)
-                result = CentredPosition(**self.get_positions())
-                session.result = result
-                session.state = CentringState.CENTRED
-            self.emit("centringSuccessful", result)
-            return result
-
-        return self._step(session, inner, centred)
-
-    def accept_centring(self) -> CentredPosition:
-        """Keep the centring result as the current centred position; emit ``centringAccepted``."""
-        with self._lock:
-            session = self._session
-            if session is None or session.state is not CentringState.CENTRED:
-                raise RuntimeError(f"{self.name}: no centring result to accept")
-            self._session = None
-            self._centred_position = session.result
-        self.emit("centringAccepted", session.result)
-        return session.result
-
-    def reject_centring(self) -> Future:
-        """Drop the centring result and move back to where the centring started."""
-        with self._lock:
-            session = self._session
-            if session is None or session.state is not CentringState.CENTRED:
-                raise RuntimeError(f"{self.name}: no centring result to reject")
-        return self._end(session, "rejected")
-
-    def cancel_centring(self) -> Future:
-        """Stop the centring at any point, move back to the start; ``centringFailed("cancelled")``.
-
-        Without a centring in progress, nothing happens (the Future is already done).
-        """
-        with self._lock:
-            session = self._session
-        if session is None:
-            return done()
-        return self._end(session, "cancelled")
-
-    def _end(self, session: _Session, reason: str) -> Future:
-        with self._lock:
-            if self._session is not session:
-                return done()
-            session.cancelled = True
-            self._session = None
-        self.stop()
-        restore = (
-            done() if session.start is None else attempt(lambda: self.move_motors(session.start))
-        )
-        with self._lock:
-            self._restoring = restore
-        self.emit("centringFailed", reason)
-        return restore
-
-    def _check_session(self, session: _Session) -> None:
-        if session.cancelled or self._session is not session:
-            raise CentringCancelled("the centring was cancelled")
-
-    def _step(self, session: _Session, inner: Future, on_done: Callable[[Future], Any]) -> Future:
-        """Run ``on_done`` when ``inner`` ends; a failure ends the centring with its reason."""
-
-        def finish(ended: Future) -> Any:
-            try:
-                return on_done(ended)
-            except CentringCancelled:
-                raise
-            except Exception as exc:
-                if session.cancelled:
-                    raise CentringCancelled("the centring was cancelled") from exc
-                self._fail(session, str(exc) or type(exc).__name__)
-                raise
-
-        return then(inner, finish)
-
-    def _fail(self, session: _Session, reason: str) -> None:
-        with self._lock:
-            if self._session is not session:
-                return
-            session.cancelled = True
-            self._session = None
-        log.warning("%s: centring failed: %s", self.name, reason)
-        self.emit("centringFailed", reason)
-
-
-def _finite_click(x: Any, y: Any) -> tuple[float, float]:
-    try:
-        x, y = float(x), float(y)
-    except (TypeError, ValueError):
-        raise ValueError(f"an image point is two numbers, got ({x!r}, {y!r})") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError(f"an image point must be finite, got ({x}, {y})")
-    return x, y
