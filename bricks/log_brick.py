@@ -21,6 +21,7 @@ from PyQt5.QtWidgets import (
 
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.item_models import NamedColumns
 from mxgui.gui.log_handler import LogEntry
 
 LEVELS = {
@@ -34,11 +35,12 @@ LEVEL_BRUSHES = {
     logging.ERROR: QBrush(QColor("#f8d7da")),
     logging.CRITICAL: QBrush(QColor("#f5b7b1")),
 }
-COLUMNS = ("Time", "Level", "Source", "Message")
 
 
-class LogModel(QAbstractTableModel):
+class LogModel(NamedColumns, QAbstractTableModel):
     """The log entries at or above a level, newest last, at most ``capacity`` rows."""
+
+    COLUMNS = ("Time", "Level", "Source", "Message")
 
     def __init__(self, capacity: int = 5000, parent=None) -> None:
         super().__init__(parent)
@@ -49,14 +51,6 @@ class LogModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         entry = self._rows[index.row()]

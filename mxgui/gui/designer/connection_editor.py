@@ -24,13 +24,14 @@ from PyQt5.QtWidgets import (
 from mxgui.gui.designer.document import LayoutDocument
 from mxgui.gui.designer.rules import EditError
 from mxgui.gui.designer.validation import Problem
+from mxgui.gui.item_models import NamedColumns
 from mxgui.gui.layout import CONNECTION_KEYS, Connection
 
-COLUMNS = ("Sender", "Signal", "Receiver", "Slot")
 
-
-class ConnectionsModel(QAbstractTableModel):
+class ConnectionsModel(NamedColumns, QAbstractTableModel):
     """The layout's connections, one per row; one with a problem is red, with the reason."""
+
+    COLUMNS = ("Sender", "Signal", "Receiver", "Slot")
 
     def __init__(self, document: LayoutDocument, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,14 +69,6 @@ class ConnectionsModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.document.layout.connections)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         connection = self.connection(index.row())

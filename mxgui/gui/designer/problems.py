@@ -18,12 +18,13 @@ from PyQt5.QtWidgets import (
 )
 
 from mxgui.gui.designer.validation import Problem
+from mxgui.gui.item_models import NamedColumns
 
-COLUMNS = ("Where", "Problem")
 
-
-class ProblemsModel(QAbstractTableModel):
+class ProblemsModel(NamedColumns, QAbstractTableModel):
     """A list of :class:`Problem`: where (``file:line``) and what."""
+
+    COLUMNS = ("Where", "Problem")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -42,14 +43,6 @@ class ProblemsModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.problems)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         problem = self.problems[index.row()]

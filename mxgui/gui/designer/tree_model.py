@@ -10,9 +10,9 @@ from PyQt5.QtWidgets import QApplication, QStyle
 
 from mxgui.gui.designer.document import Item, LayoutDocument
 from mxgui.gui.designer.validation import Problem
+from mxgui.gui.item_models import NamedColumns
 from mxgui.gui.layout import BrickNode, ContainerNode, WindowNode
 
-COLUMNS = ("Item", "Kind")
 ERROR_BRUSH = QBrush(QColor("#b71c1c"))
 WARNING_BRUSH = QBrush(QColor("#8a5300"))
 
@@ -33,7 +33,7 @@ def item_kind(item: Item) -> str:
     return item.class_name
 
 
-class LayoutTreeModel(QAbstractItemModel):
+class LayoutTreeModel(NamedColumns, QAbstractItemModel):
     """Adapts a :class:`LayoutDocument` to Qt views: rows are windows, containers, bricks.
 
     Each index's internal pointer is its layout item; the model follows the document's
@@ -41,6 +41,8 @@ class LayoutTreeModel(QAbstractItemModel):
     selections and expanded branches survive edits. Items with problems are shown red
     (errors) or brown (warnings) with the reasons in their tooltip.
     """
+
+    COLUMNS = ("Item", "Kind")
 
     def __init__(self, document: LayoutDocument, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -115,7 +117,7 @@ class LayoutTreeModel(QAbstractItemModel):
     def _changed(self, item: Item) -> None:
         if self.document.contains(item):
             first = self.index_of(item)
-            self.dataChanged.emit(first, first.siblingAtColumn(len(COLUMNS) - 1))
+            self.dataChanged.emit(first, first.siblingAtColumn(len(self.COLUMNS) - 1))
 
     def set_problems(self, problems: list[Problem]) -> None:
         """Mark the items that ``problems`` belong to."""
@@ -160,14 +162,6 @@ class LayoutTreeModel(QAbstractItemModel):
         if parent.column() > 0:
             return 0
         return len(self.document.children(self.item(parent)))
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlags:
         if not index.isValid():
