@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SIMULATED = ROOT / "HardwareRepository" / "simulated"
-DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+from helpers import DEFAULT_LAYOUT, SIMULATED, threads_left
 
 
 @pytest.fixture(autouse=True)
@@ -45,10 +42,15 @@ def make_app(qtbot):
         for window in app.windows:
             window.close()
         app.stop()
-    deadline = time.monotonic() + 3.0
-    while time.monotonic() < deadline:
-        left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
-        if not left:
-            break
-        time.sleep(0.02)
+    left = threads_left(threads_before)
     assert not left, f"threads left running after the test: {[t.name for t in left]}"
+
+
+@pytest.fixture
+def repo():
+    """The simulated beamline's hardware repository; shut down after the test."""
+    from mxgui.core.repository import HardwareRepository
+
+    repository = HardwareRepository([SIMULATED])
+    yield repository
+    repository.shutdown()

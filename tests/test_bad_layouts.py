@@ -10,12 +10,10 @@ broken part is shown as an error in its place, and an unaffected motor still mov
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QPlainTextEdit
 
 from mxgui.core.repository import HardwareRepository
@@ -24,16 +22,11 @@ from mxgui.gui.check import check_layout_hardware
 from mxgui.gui.layout import LayoutError, load_layout
 from mxgui.gui.layout_check import check_layout
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import DEFAULT_LAYOUT, SIMULATED, copy_with_broken_phiy, line_of, type_into
+
 CORPUS = Path(__file__).parent / "data" / "bad_layouts"
-SIMULATED = ROOT / "HardwareRepository" / "simulated"
-DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
 #: the line of the default layout that binds the phiy brick to its motor
-PHIY_LINE = next(
-    number
-    for number, text in enumerate(DEFAULT_LAYOUT.read_text().splitlines(), 1)
-    if "motor: /phiy" in text
-)
+PHIY_LINE = line_of(DEFAULT_LAYOUT, "motor: /phiy")
 DEFAULT_BRICKS = {"phi", "phiy", "phiz", "sampx", "sampy", "energy", "log"}
 
 FATAL, BRICK, CONTAINER, CONNECTION, HARDWARE = (
@@ -264,20 +257,12 @@ def test_one_clear_error_at_the_right_line(case):
         assert built == DEFAULT_BRICKS - set(case.missing)
 
 
-def type_position(qtbot, brick, text: str) -> None:
-    spin = brick.position
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, text)
-    qtbot.keyClick(spin, Qt.Key_Return)
-
-
 def assert_motor_moves(app, qtbot, name: str = "phi", target: float = 9.0) -> None:
     brick = app.built.bricks[name]
     motor = app.repository.get(f"/{name}")
     assert brick.isEnabled() and brick.failure is None
     assert motor.get_value() != target
-    type_position(qtbot, brick, f"{target:g}")
+    type_into(qtbot, brick.position, f"{target:g}")
     qtbot.waitUntil(lambda: abs(motor.get_value() - target) < 1e-9, timeout=3000)
     qtbot.waitUntil(lambda: abs(brick.position.value() - target) < 1e-6, timeout=1000)
 
@@ -329,12 +314,8 @@ def test_the_application_starts_and_the_rest_works(case, make_app, qtbot):
 
 
 def test_broken_hardware_xml_shows_in_its_brick_and_the_rest_works(make_app, qtbot, tmp_path):
-    repository = tmp_path / "simulated"
-    shutil.copytree(SIMULATED, repository)
+    repository = copy_with_broken_phiy(tmp_path / "simulated")
     phiy = repository / "phiy.xml"
-    text = phiy.read_text()
-    assert text.splitlines()[5] == "  <velocity>1.0</velocity>"
-    phiy.write_text(text.replace("<velocity>1.0</velocity>", "<velocity>fast</velocity>"))
 
     app = make_app(DEFAULT_LAYOUT, [repository])
     main = app.windows[0]

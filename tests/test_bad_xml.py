@@ -21,8 +21,9 @@ from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
+from helpers import SIMULATED
+
 CORPUS = Path(__file__).parent / "data" / "bad_xml"
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ beamline: what a user types and clicks, and what the bricks then show."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import Qt
@@ -19,7 +18,9 @@ from hardware_objects.abstract.resolution import (
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui.state_colours import STATE_COLOURS
 
-LAYOUT = Path(__file__).parent / "data" / "layouts" / "beamline_bricks.yml"
+from helpers import TEST_LAYOUTS, type_into
+
+LAYOUT = TEST_LAYOUTS / "beamline_bricks.yml"
 State = HardwareObjectState
 
 
@@ -29,13 +30,6 @@ def app(make_app):
     failed = {name: b.failure for name, b in app.built.bricks.items() if b.failure}
     assert not failed and not app.built.errors, (failed, app.built.errors)
     return app
-
-
-def type_into(qtbot, field, text: str) -> None:
-    field.setFocus()
-    field.selectAll()
-    qtbot.keyClicks(field, text)
-    qtbot.keyClick(field, Qt.Key_Return)
 
 
 def test_typing_a_resolution_moves_the_detector_and_both_displays_follow(app, qtbot):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +17,9 @@ from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
+from helpers import SIMULATED, copy_simulated
+
 State = HardwareObjectState
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
 
 
 class Recorder:
@@ -36,20 +35,12 @@ class Recorder:
 
 
 @pytest.fixture
-def repo():
-    repository = HardwareRepository([SIMULATED])
-    yield repository
-    repository.shutdown()
-
-
-@pytest.fixture
 def make_repo(tmp_path):
     """A copy of the simulated beamline with some files rewritten: ``make({name: xml})``."""
     repos = []
 
     def make(files: dict[str, str]) -> HardwareRepository:
-        directory = tmp_path / f"beamline{len(repos)}"
-        shutil.copytree(SIMULATED, directory)
+        directory = copy_simulated(tmp_path / f"beamline{len(repos)}")
         for name, text in files.items():
             (directory / f"{name}.xml").write_text(text)
         repos.append(HardwareRepository([directory]))

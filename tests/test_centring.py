@@ -8,7 +8,6 @@ on the beam at every omega.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,9 +25,9 @@ from hardware_objects.abstract.centring import (
     lab_to_head,
     move_to_beam_targets,
 )
-from mxgui.core.repository import HardwareRepository
 
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import speed_up
+
 GEOMETRY = ImageGeometry((1000.0, 1000.0), (640.0, 512.0))
 #: the DONE-WHEN of issue 3: the crystal within 5 um of the beam after centring
 TOLERANCE_MM = 0.005
@@ -229,14 +228,10 @@ def test_centred_position_from_bad_dict_says_what_is_wrong(data, message):
 
 
 @pytest.fixture
-def diffractometer():
-    repo = HardwareRepository([SIMULATED])
+def diffractometer(repo):
     diffractometer = repo.get("diffractometer")
-    diffractometer.get_motor("phi").set_velocity(7200.0)
-    for role in ("phiy", "phiz", "sampx", "sampy"):
-        diffractometer.get_motor(role).set_velocity(50.0)
-    yield diffractometer
-    repo.shutdown()
+    speed_up(diffractometer)
+    return diffractometer
 
 
 def centre_by_clicking(diffractometer, click_at) -> CentredPosition:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,15 +11,10 @@ import pytest
 import yaml
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parents[1]
-SIMULATED = ROOT / "HardwareRepository" / "simulated"
-DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+from helpers import DEFAULT_LAYOUT, ROOT, SIMULATED, copy_with_broken_phiy, line_of
+
 #: the line of the default layout that binds the phiy brick to its motor
-PHIY_LINE = next(
-    number
-    for number, text in enumerate(DEFAULT_LAYOUT.read_text().splitlines(), 1)
-    if "motor: /phiy" in text
-)
+PHIY_LINE = line_of(DEFAULT_LAYOUT, "motor: /phiy")
 BAD_LAYOUTS = Path(__file__).parent / "data" / "bad_layouts"
 
 
@@ -76,13 +70,7 @@ def test_check_of_the_default_configuration_passes_with_one_line_per_item(tmp_pa
 @pytest.fixture
 def broken_repository(tmp_path) -> Path:
     """A copy of the simulated beamline whose /phiy has a velocity that is not a number."""
-    repository = tmp_path / "simulated"
-    shutil.copytree(SIMULATED, repository)
-    phiy = repository / "phiy.xml"
-    text = phiy.read_text()
-    assert text.splitlines()[5] == "  <velocity>1.0</velocity>"
-    phiy.write_text(text.replace("<velocity>1.0</velocity>", "<velocity>fast</velocity>"))
-    return repository
+    return copy_with_broken_phiy(tmp_path / "simulated")
 
 
 def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repository):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import SIMULATED, quick_collect_overrides
 
 
 class Signals:
@@ -55,18 +54,8 @@ class Signals:
 @pytest.fixture
 def bl(tmp_path):
     """The simulated beamline, its session writing below ``tmp_path/data``."""
-    overrides = tmp_path / "repo"
-    overrides.mkdir()
-    (overrides / "session.xml").write_text(
-        '<object class="simulated.session.SimulatedSession">'
-        f"<base_directory>{tmp_path / 'data'}</base_directory></object>"
-    )
     # the same beamline with quicker shutters and phase changes (the test is the sequence)
-    for name, tag in (("safety_shutter", "delay"), ("diffractometer", "phase_change_time")):
-        text = (SIMULATED / f"{name}.xml").read_text()
-        (overrides / f"{name}.xml").write_text(
-            re.sub(rf"<{tag}>[^<]*</{tag}>", f"<{tag}>0.02</{tag}>", text)
-        )
+    overrides = quick_collect_overrides(tmp_path)
     repo = HardwareRepository([overrides, SIMULATED])
     collect = repo.get("collect")
     diffractometer = repo.get("diffractometer")

@@ -12,25 +12,16 @@ from bricks.collection_progress_brick import FAILURE_STYLE, format_duration
 from hardware_objects.abstract.collect import CollectionError, CollectionStopped
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 
-LAYOUT = Path(__file__).parent / "data" / "layouts" / "collection_progress.yml"
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import SIMULATED, TEST_LAYOUTS, quick_collect_overrides
+
+LAYOUT = TEST_LAYOUTS / "collection_progress.yml"
 
 
 @pytest.fixture
 def setup(make_app, qtbot, tmp_path):
     """The brick on the simulated collect, writing below ``tmp_path/data``, with quick
     shutters and phase changes."""
-    overrides = tmp_path / "repo"
-    overrides.mkdir()
-    (overrides / "session.xml").write_text(
-        '<object class="simulated.session.SimulatedSession">'
-        f"<base_directory>{tmp_path / 'data'}</base_directory></object>"
-    )
-    for name, tag in (("safety_shutter", "delay"), ("diffractometer", "phase_change_time")):
-        text = (SIMULATED / f"{name}.xml").read_text()
-        (overrides / f"{name}.xml").write_text(
-            re.sub(rf"<{tag}>[^<]*</{tag}>", f"<{tag}>0.02</{tag}>", text)
-        )
+    overrides = quick_collect_overrides(tmp_path)
     app = make_app(LAYOUT, [overrides, SIMULATED])
     brick = app.built.bricks["collection_progress"]
     collect = app.repository.get("/collect")

@@ -17,9 +17,7 @@ from mxgui.gui.designer.main_window import DesignerWindow
 from mxgui.gui.layout import BrickNode, ContainerNode, load_layout
 from mxgui.gui.layout_check import check_layout
 
-ROOT = Path(__file__).resolve().parents[1]
-SIMULATED = ROOT / "HardwareRepository" / "simulated"
-DEFAULT_LAYOUT = ROOT / "tests" / "data" / "layouts" / "motors.yml"
+from helpers import MOTORS_LAYOUT, SIMULATED, threads_left
 
 
 class FakeDialogs(Dialogs):
@@ -59,7 +57,7 @@ def designer(qtbot, caplog):
     windows: list[DesignerWindow] = []
     threads_before = set(threading.enumerate())
 
-    def make(path: Path | str | None = DEFAULT_LAYOUT) -> DesignerWindow:
+    def make(path: Path | str | None = MOTORS_LAYOUT) -> DesignerWindow:
         window = DesignerWindow([SIMULATED], path)
         window.dialogs = FakeDialogs()
         qtbot.addWidget(window)
@@ -76,13 +74,7 @@ def designer(qtbot, caplog):
         window.dialogs.unsaved = "discard"
         window.close()
         window.shutdown()
-    deadline = time.monotonic() + 3.0
-    left = []
-    while time.monotonic() < deadline:
-        left = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
-        if not left:
-            break
-        time.sleep(0.02)
+    left = threads_left(threads_before)
     assert not left, f"threads left running: {[t.name for t in left]}"
 
 
@@ -185,7 +177,7 @@ def test_edit_connect_and_save_the_default_layout(designer, qtbot, tmp_path):
     window.save_as_action.trigger()
     assert not window.windowTitle().startswith("*")
     assert str(target) in window.windowTitle()
-    assert DEFAULT_LAYOUT.read_text(encoding="utf-8").count("MotorBrick") == 5, "untouched"
+    assert MOTORS_LAYOUT.read_text(encoding="utf-8").count("MotorBrick") == 5, "untouched"
 
     saved = load_layout(target)
     check_layout(saved)
@@ -394,7 +386,7 @@ def test_container_attributes_are_checked(designer, qtbot):
 
 def test_closing_with_unsaved_changes_asks(designer, qtbot, tmp_path):
     path = tmp_path / "layout.yml"
-    path.write_text(DEFAULT_LAYOUT.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(MOTORS_LAYOUT.read_text(encoding="utf-8"), encoding="utf-8")
     window = designer(path)
     window.document.set_property(window.document.brick("phi"), "step", 1.0)
     window.dialogs.unsaved = "cancel"
@@ -419,7 +411,7 @@ def test_tree_model_is_a_consistent_qt_model(designer, qtmodeltester, qtbot):
 
 
 def test_document_events_pair_around_changes():
-    document = LayoutDocument.load(DEFAULT_LAYOUT)
+    document = LayoutDocument.load(MOTORS_LAYOUT)
     events: list[str] = []
     for name in ("inserting", "inserted", "removing", "removed", "edited"):
         document.connect(name, lambda *args, name=name: events.append(name))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 import zlib
 from concurrent.futures import Future
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,9 +23,9 @@ from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import FAST_MOTORS, SIMULATED, copy_simulated, speed_up, threads_left
+
 State = HardwareObjectState
-FAST = {"phi": 7200.0, "phiy": 50.0, "phiz": 50.0, "sampx": 50.0, "sampy": 50.0}
 
 
 class Signals:
@@ -61,17 +59,9 @@ class Signals:
 
 
 @pytest.fixture
-def repo():
-    repo = HardwareRepository([SIMULATED])
-    yield repo
-    repo.shutdown()
-
-
-@pytest.fixture
 def diffractometer(repo) -> SimulatedDiffractometer:
     diffractometer = repo.get("diffractometer")
-    for role, velocity in FAST.items():
-        diffractometer.get_motor(role).set_velocity(velocity)
+    speed_up(diffractometer)
     return diffractometer
 
 
@@ -105,7 +95,7 @@ def test_the_simulated_diffractometer_has_its_roles_and_calibration(repo, diffra
     assert diffractometer.get_phase() is Phase.CENTRING
     assert diffractometer.get_state() is State.READY
     assert diffractometer.get_mounted_sample() == "1:01"
-    assert set(diffractometer.get_positions()) == set(FAST) | {"kappa", "kappa_phi"}
+    assert set(diffractometer.get_positions()) == set(FAST_MOTORS) | {"kappa", "kappa_phi"}
     assert diffractometer.get_centring_state() is CentringState.IDLE
     with pytest.raises(ValueError, match="no role 'omega'"):
         diffractometer.get_motor("omega")
@@ -115,14 +105,8 @@ def test_the_simulated_diffractometer_has_its_roles_and_calibration(repo, diffra
     assert beamline.sample_camera is repo.get("sample_camera")
 
 
-def copy_repository(tmp_path: Path) -> Path:
-    target = tmp_path / "beamline"
-    shutil.copytree(SIMULATED, target)
-    return target
-
-
 def test_a_zoom_level_without_calibration_is_a_clear_error(tmp_path):
-    directory = copy_repository(tmp_path)
+    directory = copy_simulated(tmp_path / "beamline")
     zoom = directory / "zoom.xml"
     zoom.write_text(
         zoom.read_text().replace('  <zoom_level name="7" pixels_per_mm="2169.6"/>\n', "")
@@ -136,7 +120,7 @@ def test_a_zoom_level_without_calibration_is_a_clear_error(tmp_path):
 
 
 def test_a_bad_calibration_names_its_line(tmp_path):
-    directory = copy_repository(tmp_path)
+    directory = copy_simulated(tmp_path / "beamline")
     zoom = directory / "zoom.xml"
     text = zoom.read_text().replace('pixels_per_mm="1561.0"', 'pixels_per_mm="big"')
     zoom.write_text(text)
@@ -150,7 +134,7 @@ def test_a_bad_calibration_names_its_line(tmp_path):
 
 
 def test_a_role_of_the_wrong_kind_is_refused(tmp_path):
-    directory = copy_repository(tmp_path)
+    directory = copy_simulated(tmp_path / "beamline")
     path = directory / "diffractometer.xml"
     path.write_text(
         path.read_text().replace('href="/zoom" role="zoom"', 'href="/phiy" role="zoom"')
@@ -489,12 +473,7 @@ def test_shutdown_leaves_no_thread_behind():
     repo.shutdown()
     with pytest.raises(RuntimeError, match="phase change stopped by shutdown"):
         phase.result(timeout=1)
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not left:
-            break
-        time.sleep(0.02)
+    left = threads_left(before)
     assert not left, left
     assert future.done()
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SIMULATED, copy_simulated, line_of
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
         shutil.which("xvfb-run") is None, reason="needs xvfb-run (scripts/setup.sh installs it)"
     ),
 ]
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_mxgui(args: list[str], env_extra: dict[str, str], tmp_path: Path, timeout: float = 60):
@@ -41,18 +41,16 @@ def test_mxgui_opens_its_window_without_any_error(tmp_path):
     assert "main window shown" in result.stderr
     assert "Traceback" not in result.stderr
     assert " ERROR " not in result.stderr and "CRITICAL" not in result.stderr, result.stderr
-    objects = len(list((ROOT / "HardwareRepository" / "simulated").rglob("*.xml")))
+    objects = len(list(SIMULATED.rglob("*.xml")))
     assert f"{objects} hardware objects loaded, 0 failed" in result.stderr
 
 
 def test_mxgui_with_a_broken_file_starts_and_names_file_and_line(tmp_path):
-    repository = tmp_path / "beamline"
-    shutil.copytree(ROOT / "HardwareRepository" / "simulated", repository)
-    broken = repository / "phiz.xml"
-    broken.write_text(
-        broken.read_text().replace("<velocity>0.5</velocity>", "<velocity>fast</velocity>")
+    repository = copy_simulated(
+        tmp_path / "beamline", {"phiz": ("<velocity>0.5</velocity>", "<velocity>fast</velocity>")}
     )
-    line = next(i for i, text in enumerate(broken.read_text().splitlines(), 1) if "fast" in text)
+    broken = repository / "phiz.xml"
+    line = line_of(broken, "fast")
     result = run_mxgui(["--repository", str(repository)], {"MXGUI_QUIT_AFTER_PAINT": "1"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "main window shown" in result.stderr

@@ -9,17 +9,15 @@ from PyQt5.QtCore import Qt
 from hardware_objects.abstract.energy import energy_to_wavelength
 from mxgui.core.hardware_object import HardwareObjectState
 
+from helpers import type_into
+
 
 def test_energy_brick_moves_energy_and_shows_the_wavelength(make_app, qtbot):
     app = make_app()
     brick = app.built.bricks["energy"]
     energy = app.repository.get("/energy")
     assert brick.energy_label.text() == "12.7000 keV"
-    spin = brick.energy_input
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, "13.5")
-    qtbot.keyClick(spin, Qt.Key_Return)
+    type_into(qtbot, brick.energy_input, "13.5")
     qtbot.waitUntil(lambda: energy.get_state() is HardwareObjectState.BUSY, timeout=1000)
     qtbot.waitUntil(lambda: energy.get_state() is HardwareObjectState.READY, timeout=3000)
     assert abs(energy.get_value() - 13.5) < 1e-9

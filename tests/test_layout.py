@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import pyqtSignal
 
 from mxgui.gui.brick import Brick
 from mxgui.gui.layout import (
@@ -21,8 +21,8 @@ from mxgui.gui.layout import (
 )
 from mxgui.gui.layout_check import check_layout
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_LAYOUT = ROOT / "tests" / "data" / "layouts" / "motors.yml"
+from helpers import MOTORS_LAYOUT, type_into
+
 DEFAULT_ORDER = ["phi", "phiy", "phiz", "sampx", "sampy", "energy", "log"]
 
 # two windows, a tab, labels, sizes and a connection: everything the format can say
@@ -71,7 +71,7 @@ connections:
 
 
 def test_default_layout_loads_without_errors_in_file_order():
-    layout = load_layout(DEFAULT_LAYOUT)
+    layout = load_layout(MOTORS_LAYOUT)
     classes = check_layout(layout)
     assert layout.all_errors() == []
     assert [b.name for b in layout.bricks()] == DEFAULT_ORDER
@@ -138,7 +138,7 @@ def test_save_then_load_gives_the_same_layout(tmp_path):
 
 
 def test_default_layout_round_trips(tmp_path):
-    original = load_layout(DEFAULT_LAYOUT)
+    original = load_layout(MOTORS_LAYOUT)
     save_layout(original, tmp_path / "default.yml")
     loaded = load_layout(tmp_path / "default.yml")
     check_layout(loaded)
@@ -155,7 +155,7 @@ def test_save_replaces_the_file_and_leaves_no_temporary_file(tmp_path):
     target = tmp_path / "layout.yml"
     target.write_text("old content\n")
     os.chmod(target, 0o664)
-    save_layout(load_layout(DEFAULT_LAYOUT), target)
+    save_layout(load_layout(MOTORS_LAYOUT), target)
     assert leftovers(tmp_path, {"layout.yml"}) == []
     assert [b.name for b in load_layout(target).bricks()] == DEFAULT_ORDER
     # a shared layout stays readable by the other users of the beamline
@@ -165,7 +165,7 @@ def test_save_replaces_the_file_and_leaves_no_temporary_file(tmp_path):
 def test_a_new_file_gets_the_usual_permissions(tmp_path):
     umask = os.umask(0o022)
     try:
-        save_layout(load_layout(DEFAULT_LAYOUT), tmp_path / "new.yml")
+        save_layout(load_layout(MOTORS_LAYOUT), tmp_path / "new.yml")
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "new.yml").stat().st_mode) == 0o644
@@ -173,7 +173,7 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path):
 
 def test_a_failing_save_leaves_the_original_untouched(tmp_path, monkeypatch):
     target = tmp_path / "layout.yml"
-    original = DEFAULT_LAYOUT.read_text()
+    original = MOTORS_LAYOUT.read_text()
     target.write_text(original)
     layout = load_layout(target)
     layout.bricks()[0].properties["step"] = 45.0
@@ -200,7 +200,7 @@ def test_a_failing_save_leaves_the_original_untouched(tmp_path, monkeypatch):
 
 
 def test_layouts_are_data_python_tags_are_refused():
-    text = DEFAULT_LAYOUT.read_text().replace(
+    text = MOTORS_LAYOUT.read_text().replace(
         "properties: {level: INFO}", 'properties: !!python/object/apply:os.system ["echo pwned"]'
     )
     with pytest.raises(LayoutError) as info:
@@ -210,7 +210,7 @@ def test_layouts_are_data_python_tags_are_refused():
 
 
 def test_unknown_top_level_window_and_connection_keys_are_reported_with_their_line():
-    text = DEFAULT_LAYOUT.read_text().replace("    size: [1100, 700]", "    sise: [1100, 700]")
+    text = MOTORS_LAYOUT.read_text().replace("    size: [1100, 700]", "    sise: [1100, 700]")
     text = text.replace(
         "connections: []",
         "connections:\n  - {sender: phi, signal: sig_value_changed, receiver: phiy,"
@@ -226,14 +226,6 @@ def test_unknown_top_level_window_and_connection_keys_are_reported_with_their_li
 
 
 # connections between real bricks ------------------------------------------------------------
-def type_position(qtbot, brick, text: str) -> None:
-    spin = brick.position
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, text)
-    qtbot.keyClick(spin, Qt.Key_Return)
-
-
 def test_a_connection_carries_one_bricks_signal_to_another_bricks_slot(make_app, qtbot, tmp_path):
     path = tmp_path / "connected.yml"
     path.write_text(RICH_LAYOUT)
@@ -242,7 +234,7 @@ def test_a_connection_carries_one_bricks_signal_to_another_bricks_slot(make_app,
     phi, phiy = app.built.bricks["phi"], app.built.bricks["phiy"]
     assert phi.label.text() == "Omega"
     assert phiy.step_box.value() == 1.0
-    type_position(qtbot, phi, "12")
+    type_into(qtbot, phi.position, "12")
     qtbot.waitUntil(lambda: abs(app.repository.get("/phi").get_value() - 12.0) < 1e-9, timeout=3000)
     # phiy's step follows phi's position, as the connection says
     qtbot.waitUntil(lambda: abs(phiy.step_box.value() - 12.0) < 1e-9, timeout=1000)

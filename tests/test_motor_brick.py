@@ -7,13 +7,7 @@ from PyQt5.QtCore import Qt
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui.state_colours import STATE_COLOURS
 
-
-def type_position(qtbot, brick, text: str) -> None:
-    spin = brick.position
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, text)
-    qtbot.keyClick(spin, Qt.Key_Return)
+from helpers import type_into
 
 
 def test_typing_a_position_moves_the_motor_and_shows_progress(make_app, qtbot):
@@ -23,7 +17,7 @@ def test_typing_a_position_moves_the_motor_and_shows_progress(make_app, qtbot):
     assert brick.position.value() == 0.0
     assert brick.label.text() == "Centring X"
 
-    type_position(qtbot, brick, "0.3")
+    type_into(qtbot, brick.position, "0.3")
     # while moving: BUSY colour, stop enabled, an intermediate position shown
     qtbot.waitUntil(lambda: motor.get_state() is HardwareObjectState.BUSY, timeout=1000)
     qtbot.waitUntil(

@@ -16,7 +16,7 @@ from hardware_objects.simulated.motor import SimulatedMotor
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository, normalize_name
 
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import SIMULATED
 
 MOTOR = '<object class="simulated.motor.SimulatedMotor">\n{body}</object>\n'
 
@@ -32,41 +32,34 @@ def motor(directory: Path, name: str, body: str = "") -> Path:
     return write(directory, name, MOTOR.format(body=body))
 
 
-@pytest.fixture
-def simulated():
-    repo = HardwareRepository([SIMULATED])
-    yield repo
-    repo.shutdown()
-
-
 # -- names and directories ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "spelling", ["phi", "/phi", "phi.xml", "/phi.xml", "//phi/", " /phi "], ids=repr
 )
-def test_any_spelling_of_a_name_gives_the_same_object(simulated, spelling):
-    phi = simulated.get("/phi")
-    assert simulated.get(spelling) is phi
+def test_any_spelling_of_a_name_gives_the_same_object(repo, spelling):
+    phi = repo.get("/phi")
+    assert repo.get(spelling) is phi
     assert phi.name == "/phi"
     assert normalize_name(spelling) == "/phi"
 
 
-def test_object_is_loaded_once_and_cached(simulated):
-    assert simulated.loaded() == {}
-    energy = simulated.get("energy")
+def test_object_is_loaded_once_and_cached(repo):
+    assert repo.loaded() == {}
+    energy = repo.get("energy")
     assert isinstance(energy, SimulatedEnergy)
-    assert simulated.get("energy") is energy
-    assert simulated.loaded() == {"/energy": energy}
+    assert repo.get("energy") is energy
+    assert repo.loaded() == {"/energy": energy}
 
 
-def test_concurrent_first_loads_give_one_object(simulated):
+def test_concurrent_first_loads_give_one_object(repo):
     got = []
     barrier = threading.Barrier(8)
 
     def load():
         barrier.wait()
-        got.append(simulated.get("phi"))
+        got.append(repo.get("phi"))
 
     threads = [threading.Thread(target=load) for _ in range(8)]
     for thread in threads:
@@ -103,19 +96,19 @@ def test_names_lists_every_file_including_subdirectories(tmp_path):
     assert repo.get("motors/omega").name == "/motors/omega"
 
 
-def test_names_of_the_simulated_beamline(simulated):
+def test_names_of_the_simulated_beamline(repo):
     files = sorted(SIMULATED.rglob("*.xml"))
-    assert sorted(simulated.names()) == ["/" + f.stem for f in files]
+    assert sorted(repo.names()) == ["/" + f.stem for f in files]
     assert {"/beamline", "/energy", "/phi", "/phiy", "/phiz", "/sampx", "/sampy"} <= set(
-        simulated.names()
+        repo.names()
     )
 
 
-def test_load_all_loads_the_simulated_beamline_without_failures(simulated, caplog):
+def test_load_all_loads_the_simulated_beamline_without_failures(repo, caplog):
     with caplog.at_level(logging.WARNING):
-        simulated.load_all()
-    assert simulated.failures == {}
-    assert set(simulated.loaded()) == set(simulated.names())
+        repo.load_all()
+    assert repo.failures == {}
+    assert set(repo.loaded()) == set(repo.names())
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
@@ -317,10 +310,10 @@ def test_object_referring_to_a_reference_loop_still_loads(tmp_path):
     assert "reference loop: /a -> /b -> /a" in str(repo.failures["/b"])
 
 
-def test_beamline_roles(simulated):
-    beamline = simulated.beamline
+def test_beamline_roles(repo):
+    beamline = repo.beamline
     assert isinstance(beamline, Beamline)
-    assert beamline is simulated.get("beamline")
+    assert beamline is repo.get("beamline")
     xml_roles = [
         element.get("role")
         for element in etree.parse(str(SIMULATED / "beamline.xml")).getroot()
@@ -329,11 +322,11 @@ def test_beamline_roles(simulated):
     assert beamline.role_names() == xml_roles
     assert {"energy", "phi", "phiy", "phiz", "sampx", "sampy"} <= set(xml_roles)
     for role in beamline.role_names():
-        assert beamline.role(role) is simulated.get(role)
+        assert beamline.role(role) is repo.get(role)
     assert isinstance(beamline.role("energy"), SimulatedEnergy)
     assert beamline.role("phi").username == "Omega"
     # the usual roles read as attributes; one that is not configured is None
-    assert beamline.energy is simulated.get("energy")
+    assert beamline.energy is repo.get("energy")
     assert beamline.role("no_such_role") is None
     with pytest.raises(AttributeError, match="no attribute or role 'energie'"):
         beamline.energie  # noqa: B018

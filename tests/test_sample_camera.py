@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,22 +21,13 @@ from hardware_objects.simulated.sample_geometry import (
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
 
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
-
-
-@pytest.fixture
-def repo():
-    repo = HardwareRepository([SIMULATED])
-    yield repo
-    repo.shutdown()
+from helpers import speed_up
 
 
 @pytest.fixture
 def diffractometer(repo):
     diffractometer = repo.get("diffractometer")
-    diffractometer.get_motor("phi").set_velocity(7200.0)
-    for role in ("phiy", "phiz", "sampx", "sampy"):
-        diffractometer.get_motor(role).set_velocity(50.0)
+    speed_up(diffractometer)
     return diffractometer
 
 

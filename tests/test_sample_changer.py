@@ -6,7 +6,6 @@ import dataclasses
 import threading
 import time
 from concurrent.futures import Future
-from pathlib import Path
 
 import pytest
 
@@ -29,9 +28,10 @@ from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
+from helpers import SIMULATED
+
 SC = SampleChangerState
 HO = HardwareObjectState
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
 
 
 class Recorder:
@@ -562,18 +562,14 @@ def test_a_diffractometer_without_those_methods_is_left_alone(make_changer):
 # -- the simulated beamline -------------------------------------------------------------------
 
 
-def test_the_simulated_beamline_has_a_pleasant_sample_changer():
-    repo = HardwareRepository([SIMULATED])
-    try:
-        changer = repo.beamline.role("sample_changer")
-        assert isinstance(changer, SimulatedSampleChanger)
-        assert changer is repo.get("/sample_changer")
-        assert changer.get_capacity() == (5, 16)
-        # a load of a few seconds: long enough to watch, short enough not to bore
-        assert 2.0 <= load_duration(changer.speed_factor) <= 6.0
-        assert "/sample_changer" not in repo.failures
-    finally:
-        repo.shutdown()
+def test_the_simulated_beamline_has_a_pleasant_sample_changer(repo):
+    changer = repo.beamline.role("sample_changer")
+    assert isinstance(changer, SimulatedSampleChanger)
+    assert changer is repo.get("/sample_changer")
+    assert changer.get_capacity() == (5, 16)
+    # a load of a few seconds: long enough to watch, short enough not to bore
+    assert 2.0 <= load_duration(changer.speed_factor) <= 6.0
+    assert "/sample_changer" not in repo.failures
 
 
 def test_changer_and_diffractometer_of_the_simulated_beamline_agree():

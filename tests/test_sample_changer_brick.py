@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QColor, QHelpEvent
@@ -14,8 +12,9 @@ from hardware_objects.abstract.sample_changer import SampleChangerState
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui.state_colours import STATE_COLOURS
 
-LAYOUT = Path(__file__).parent / "data" / "layouts" / "sample_changer.yml"
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import SIMULATED, TEST_LAYOUTS
+
+LAYOUT = TEST_LAYOUTS / "sample_changer.yml"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.repository import HardwareRepository
 
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
+from helpers import SIMULATED
 
 
 @pytest.fixture

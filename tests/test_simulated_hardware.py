@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
 State = HardwareObjectState
-SIMULATED = Path(__file__).parents[1] / "HardwareRepository" / "simulated"
 
 
 class Recorder:
@@ -64,10 +62,8 @@ def make_motor(tmp_path):
 
 
 @pytest.fixture
-def energy():
-    repo = HardwareRepository([SIMULATED])
-    yield repo.get("energy")
-    repo.shutdown()
+def energy(repo):
+    return repo.get("energy")
 
 
 # -- motors --------------------------------------------------------------------------
@@ -327,26 +323,22 @@ def test_a_bad_simulated_actuator_property_names_its_line(tmp_path, cls, propert
 
 
 @pytest.mark.parametrize("name", ["energy", "transmission"])
-def test_energy_and_transmission_fail_abort_and_recover_like_a_motor(name):
-    repo = HardwareRepository([SIMULATED])
-    try:
-        actuator = repo.get(name)
-        start = actuator.get_value()
-        low, high = actuator.get_limits()
-        actuator.inject_fault("power cut")
-        with pytest.raises(RuntimeError, match="power cut"):
-            actuator.set_value((low + high) / 2).result(timeout=1)
-        assert actuator.get_state() is State.FAULT and actuator.get_value() == start
-        actuator.inject_fault(None)
-        assert actuator.get_state() is State.READY
-        target = low if start - low > high - start else high
-        future = actuator.set_value(target)
-        actuator.abort()
-        stopped_at = future.result(timeout=2)
-        assert stopped_at == actuator.get_value() != target, "aborted before it arrived"
-        assert actuator.get_state() is State.READY
-    finally:
-        repo.shutdown()
+def test_energy_and_transmission_fail_abort_and_recover_like_a_motor(repo, name):
+    actuator = repo.get(name)
+    start = actuator.get_value()
+    low, high = actuator.get_limits()
+    actuator.inject_fault("power cut")
+    with pytest.raises(RuntimeError, match="power cut"):
+        actuator.set_value((low + high) / 2).result(timeout=1)
+    assert actuator.get_state() is State.FAULT and actuator.get_value() == start
+    actuator.inject_fault(None)
+    assert actuator.get_state() is State.READY
+    target = low if start - low > high - start else high
+    future = actuator.set_value(target)
+    actuator.abort()
+    stopped_at = future.result(timeout=2)
+    assert stopped_at == actuator.get_value() != target, "aborted before it arrived"
+    assert actuator.get_state() is State.READY
 
 
 def test_a_superseded_nstate_change_fails_its_future_instead_of_hanging(tmp_path):

@@ -1,0 +1,91 @@
+"""What many test modules share: where things are, beamline copies, what a user types."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QWidget
+
+ROOT = Path(__file__).resolve().parents[1]
+SIMULATED = ROOT / "HardwareRepository" / "simulated"
+DEFAULT_LAYOUT = ROOT / "layouts" / "default.yml"
+#: layouts written for the tests (``motors.yml`` is the first default, kept fixed)
+TEST_LAYOUTS = Path(__file__).parent / "data" / "layouts"
+MOTORS_LAYOUT = TEST_LAYOUTS / "motors.yml"
+#: speeds of the centring motors that keep the tests' moves short
+FAST_MOTORS = {"phi": 7200.0, "phiy": 50.0, "phiz": 50.0, "sampx": 50.0, "sampy": 50.0}
+
+
+def line_of(path: Path, text: str) -> int:
+    """The number (from 1) of the first line of ``path`` that contains ``text``."""
+    lines = path.read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def copy_simulated(directory: Path, edits: dict[str, tuple[str, str]] | None = None) -> Path:
+    """Copy the simulated beamline to ``directory``, changing some of its files.
+
+    ``edits`` maps a file name (``"phiy"``) to ``(old, new)``: ``old``, which must be
+    in the file, is replaced by ``new``.
+    """
+    shutil.copytree(SIMULATED, directory)
+    for name, (old, new) in (edits or {}).items():
+        path = directory / f"{name}.xml"
+        text = path.read_text()
+        assert old in text, f"{path} has no {old!r}"
+        path.write_text(text.replace(old, new))
+    return directory
+
+
+def copy_with_broken_phiy(directory: Path) -> Path:
+    """A copy of the simulated beamline whose /phiy has a velocity that is not a number
+    (line 6 of ``phiy.xml``)."""
+    copy_simulated(directory, {"phiy": ("<velocity>1.0</velocity>", "<velocity>fast</velocity>")})
+    assert line_of(directory / "phiy.xml", "<velocity>fast</velocity>") == 6
+    return directory
+
+
+def quick_collect_overrides(tmp_path: Path) -> Path:
+    """A directory to put before the simulated beamline: the session writes below
+    ``tmp_path/data``, and the shutters and phase changes are quick."""
+    overrides = tmp_path / "repo"
+    overrides.mkdir()
+    (overrides / "session.xml").write_text(
+        '<object class="simulated.session.SimulatedSession">'
+        f"<base_directory>{tmp_path / 'data'}</base_directory></object>"
+    )
+    for name, tag in (("safety_shutter", "delay"), ("diffractometer", "phase_change_time")):
+        text = (SIMULATED / f"{name}.xml").read_text()
+        (overrides / f"{name}.xml").write_text(
+            re.sub(rf"<{tag}>[^<]*</{tag}>", f"<{tag}>0.02</{tag}>", text)
+        )
+    return overrides
+
+
+def speed_up(diffractometer) -> None:
+    """Give the centring motors of ``diffractometer`` the :data:`FAST_MOTORS` speeds."""
+    for role, velocity in FAST_MOTORS.items():
+        diffractometer.get_motor(role).set_velocity(velocity)
+
+
+def type_into(qtbot, field: QWidget, text: str) -> None:
+    """Focus a number or text field, replace what it holds by ``text``, press Enter."""
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key_Return)
+
+
+def threads_left(before: set[threading.Thread], timeout: float = 3.0) -> list[threading.Thread]:
+    """The threads started since ``before`` that are still running after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
