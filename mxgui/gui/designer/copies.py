@@ -62,11 +62,7 @@ def snapshot(layout: Layout) -> Layout:
     the original (``None`` for items added since the file was read)."""
     copy = reparse(layout)
     for original, twin in pair_items(layout, copy):
-        twin.line = original.line
-        if isinstance(original, BrickNode):
-            twin.property_lines = dict(original.property_lines)
-        elif isinstance(original, Connection):
-            twin.key_lines = dict(original.key_lines)
+        _copy_lines(original, twin)
     return copy
 
 
@@ -74,11 +70,16 @@ def take_lines(layout: Layout, path: Path) -> None:
     """Give the items of ``layout`` the lines they have in the file ``path`` just written."""
     written = parse_layout(path.read_text(encoding="utf-8"), str(path))
     for original, twin in pair_items(layout, written):
-        original.line = twin.line
-        if isinstance(original, BrickNode):
-            original.property_lines = dict(twin.property_lines)
-        elif isinstance(original, Connection):
-            original.key_lines = dict(twin.key_lines)
+        _copy_lines(twin, original)
+
+
+def _copy_lines(source: Any, target: Any) -> None:
+    """Give ``target`` the file lines of ``source``, its twin (item, properties, keys)."""
+    target.line = source.line
+    if isinstance(source, BrickNode):
+        target.property_lines = dict(source.property_lines)
+    elif isinstance(source, Connection):
+        target.key_lines = dict(source.key_lines)
 
 
 def new_layout(path: str | Path | None) -> Layout:
