@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fabio.cbfimage import CbfImage
 
 from hardware_objects.simulated.diffraction import COUNT_CUTOFF
 
@@ -213,6 +212,8 @@ def write_cbf(
 
     ``staging``: a staging directory beside ``path`` to reuse (faster for many files).
     """
+    from fabio.cbfimage import CbfImage  # deferred: ~0.1 s of start-up otherwise
+
     image = CbfImage(
         data=np.ascontiguousarray(data, dtype=np.int32),
         header={
