@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hardware_objects.abstract.centring import CentredPosition
 from mxgui.core.acquisition import AcquisitionParameters
+from mxgui.core.centring import CentredPosition
 from mxgui.core.repository import HardwareRepository
 
 SIMULATED = Path(__file__).resolve().parents[1] / "HardwareRepository" / "simulated"

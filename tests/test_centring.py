@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from hardware_objects.abstract.centring import (
+from mxgui.core.centring import (
     CentredPosition,
     CentringError,
     Click,

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hardware_objects.abstract.centring import CentredPosition
 from hardware_objects.abstract.collect import (
     STOPPED_BY_USER,
     AbstractCollect,
@@ -22,6 +21,7 @@ from hardware_objects.abstract.collect import (
 )
 from hardware_objects.abstract.energy import HC_KEV_ANGSTROM
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
+from mxgui.core.centring import CentredPosition
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 

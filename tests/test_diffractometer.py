@@ -10,7 +10,6 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from hardware_objects.abstract.centring import ImageGeometry
 from hardware_objects.abstract.diffractometer import (
     AbstractDiffractometer,
     CentredPosition,
@@ -19,6 +18,7 @@ from hardware_objects.abstract.diffractometer import (
 )
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
 from hardware_objects.simulated.sample_geometry import Scene, make_sample
+from mxgui.core.centring import ImageGeometry
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository

@@ -6,7 +6,6 @@ import abc
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
-from hardware_objects.abstract.centring import CentredPosition
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from hardware_objects.abstract.energy import AbstractEnergy
@@ -14,6 +13,7 @@ from hardware_objects.abstract.resolution import AbstractResolution
 from hardware_objects.abstract.session import AbstractSession
 from hardware_objects.abstract.transmission import AbstractTransmission
 from mxgui.core.acquisition import AcquisitionLimits, AcquisitionParameters, PathTemplate
+from mxgui.core.centring import CentredPosition
 from mxgui.core.hardware_object import HardwareObject, HOProperty
 
 #: the reason given when the user stops a collection

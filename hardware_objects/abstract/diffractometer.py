@@ -10,14 +10,6 @@ from concurrent.futures import Future
 from typing import Any, ClassVar
 
 from hardware_objects.abstract.actuator import AbstractActuator
-from hardware_objects.abstract.centring import (
-    CENTRING_MOTORS,
-    OPTIONAL_MOTORS,
-    CentredPosition,
-    ImageGeometry,
-    centred_point_to_image,
-    move_to_beam_targets,
-)
 from hardware_objects.abstract.manual_centring import (
     CentringState,
     ManualCentringMixin,
@@ -26,6 +18,14 @@ from hardware_objects.abstract.manual_centring import (
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.nstate import AbstractNState
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
+from mxgui.core.centring import (
+    CENTRING_MOTORS,
+    OPTIONAL_MOTORS,
+    CentredPosition,
+    ImageGeometry,
+    centred_point_to_image,
+    move_to_beam_targets,
+)
 from mxgui.core.futures import all_of, attempt, done, then, wait
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 
@@ -59,7 +59,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
     ``sampx``, ``sampy`` (motors, required), ``zoom`` (an N-state actuator whose values
     are the zoom levels, required), ``kappa``, ``kappa_phi`` (motors), ``frontlight``,
     ``backlight`` (actuators, 0-100 %) and ``sample_camera`` (optional). The geometry
-    convention is that of :mod:`hardware_objects.abstract.centring`.
+    convention is that of :mod:`mxgui.core.centring`.
 
     Calibration: one ``<zoom_level name="..." pixels_per_mm="..."/>`` per zoom level
     (or ``pixels_per_mm_x`` and ``pixels_per_mm_y``), in this object's file or in the

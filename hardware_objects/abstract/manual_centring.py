@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from hardware_objects.abstract.centring import (
+from mxgui.core.centring import (
     CentredPosition,
     CentringError,
     Click,

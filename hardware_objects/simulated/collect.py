@@ -11,7 +11,6 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hardware_objects.abstract.centring import CentredPosition
 from hardware_objects.abstract.collect import (
     AbstractCollect,
     CollectionError,
@@ -39,6 +38,7 @@ from hardware_objects.simulated.image_writer import (
 )
 from hardware_objects.simulated.png import write_png
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError, PathTemplate
+from mxgui.core.centring import CentredPosition
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ Each sample is generated from its sample-changer address (``"1:01"``) with a fix
 - the loop's stem and the metal pin, which come from the right of the image (+X);
 - a crystal, a box with edges of 20-150 um at a random orientation, inside the loop.
 
-Positions follow :mod:`hardware_objects.abstract.centring` (head frame, lab frame,
+Positions follow :mod:`mxgui.core.centring` (head frame, lab frame,
 motors, image), the same functions the centring uses. Kappa and kappa-phi are ignored.
 The beam runs along lab Z through the origin; the camera looks along the beam, so the
 image is the orthographic projection on lab X-Y and sees the crystal faces whose normal
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hardware_objects.abstract.centring import ImageGeometry, head_to_lab, rotation_matrix
+from mxgui.core.centring import ImageGeometry, head_to_lab, rotation_matrix
 
 BEAM_SHAPES = ("ellipse", "rectangle")
 #: points per side of the grid that samples the beam cross-section
