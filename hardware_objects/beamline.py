@@ -24,6 +24,7 @@ KNOWN_ROLES = (
     "lims",
     "workflow",
     "xmlrpc_server",
+    "shapes",
 )
 
 

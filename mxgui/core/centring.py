@@ -290,3 +290,46 @@ def centred_point_to_image(
     lab = head_to_lab(head, positions, phiz_beam=centred["phiz"])
     x, y = geometry.to_image(lab[0], lab[1])
     return float(x), float(y)
+
+
+def offset_centred_position(centred: CentredPosition, h: float, d: float) -> CentredPosition:
+    """The centred position of the point ``h`` mm along the axis and ``d`` mm above the
+    point that ``centred`` puts on the beam, both seen at ``centred``'s omega.
+
+    This is how a shape drawn on the image at one omega (a grid cell, a line's end) gets
+    motor coordinates: the same moves as :func:`move_to_beam_targets`, applied to a
+    centred position. The result is centred too (on the rotation axis) when ``centred``
+    is.
+    """
+    w = math.radians(centred.phi)
+    return CentredPosition(
+        phi=centred.phi,
+        phiy=centred.phiy - h,
+        phiz=centred.phiz,
+        sampx=centred.sampx - d * math.cos(w),
+        sampy=centred.sampy + d * math.sin(w),
+        kappa=centred.kappa,
+        kappa_phi=centred.kappa_phi,
+    )
+
+
+def plane_to_image(
+    centred: CentredPosition, positions: Mapping[str, float], geometry: ImageGeometry
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+    """Affine map from the plane of a shape defined at ``centred`` to the image.
+
+    Returns ``(origin, ex, ey)``: the image point of ``centred``'s point, and the image
+    displacement of 1 mm along the axis (``ex``) and of 1 mm up (``ey``) in the plane
+    perpendicular to the beam at ``centred``'s omega, as seen with the motors at
+    ``positions``. The projection is linear, so a whole grid is drawn from these three
+    vectors (one item, whatever its number of cells); at 90 degrees from the omega it
+    was defined at, ``ey`` collapses to zero length.
+    """
+    ox, oy = centred_point_to_image(centred.motor_positions(), positions, geometry)
+    ax, ay = centred_point_to_image(
+        offset_centred_position(centred, 1.0, 0.0).motor_positions(), positions, geometry
+    )
+    ux, uy = centred_point_to_image(
+        offset_centred_position(centred, 0.0, 1.0).motor_positions(), positions, geometry
+    )
+    return (ox, oy), (ax - ox, ay - oy), (ux - ox, uy - oy)
