@@ -1,0 +1,168 @@
+"""Sample view: frames shown per second, GUI latency and dropped frames while streaming.
+
+The simulated camera streams 1280x1024 frames faster than a display shows them
+(``--rate``, 150 frames/s by default), so that the latest-frame-wins hand-over has to
+drop frames. Measured over ``--seconds`` after a warm-up of one second:
+
+- frames shown per second: distinct frames painted by the view;
+- GUI event latency p99: a thread posts an event to the GUI thread every 5 ms and the
+  delay until it runs is recorded (what a hardware signal waits for);
+- dropped frames: frames replaced in the hand-over before being shown (never queued);
+  at least one shows that the camera outran the display, as intended;
+- unaccounted frames: received - shown - dropped, at most the one waiting at the end.
+
+Measured here: the two candidate displays (plain Qt and pyqtgraph, see
+``display_candidates.py``) in a window of 1100x900 under the same overlays (beam, scale
+bar, points, a line, a measurement and a 1,000 x 1,000 grid of 10 um cells whose cell
+lines are drawn). Runs on the current Qt platform: ``xvfb-run -a python
+benchmarks/camera.py`` for a real X11 display, or ``QT_QPA_PLATFORM=offscreen``; the
+platform is the end of each figure's name.
+
+Prints one JSON object per figure (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PyQt5.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
+from PyQt5.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[1]
+SIMULATED = ROOT / "HardwareRepository" / "simulated"
+WINDOW = (1100, 900)
+
+_PROBE = QEvent.Type(QEvent.registerEventType())
+
+
+class _ProbeEvent(QEvent):
+    def __init__(self, posted: float) -> None:
+        super().__init__(_PROBE)
+        self.posted = posted
+
+
+class LatencyProbe(QObject):
+    """Posts an event to the GUI thread every ``period`` s from a thread; records delays."""
+
+    def __init__(self, period: float = 0.005) -> None:
+        super().__init__()
+        self.period = period
+        self.delays: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="latency probe", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            QCoreApplication.postEvent(self, _ProbeEvent(time.perf_counter()))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _PROBE:
+            self.delays.append(time.perf_counter() - event.posted)
+            return True
+        return super().event(event)
+
+
+def run_for(seconds: float) -> None:
+    """Run the Qt event loop for ``seconds``."""
+    loop = QEventLoop()
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec_()
+
+
+def measure(view, camera, handover, shown: list[int], seconds: float) -> dict[str, float]:
+    """Stream, let it settle, then count over ``seconds``."""
+    view.resize(*WINDOW)
+    view.show()
+    camera.connect("imageReceived", handover.offer)
+    camera.start_streaming()
+    run_for(1.0)
+    probe = LatencyProbe()
+    probe.start()
+    handover.reset_counters()
+    shown.clear()
+    started = time.perf_counter()
+    run_for(seconds)
+    elapsed = time.perf_counter() - started
+    probe.stop()
+    camera.stop_streaming()
+    camera.disconnect("imageReceived", handover.offer)
+    received, dropped, numbers = handover.received, handover.dropped, list(shown)
+    run_for(0.2)
+    view.close()
+    return {
+        "unaccounted": float(received - len(set(numbers)) - dropped),
+        "shown_per_s": len(set(numbers)) / elapsed,
+        "received_per_s": received / elapsed,
+        "dropped": float(dropped),
+        "latency_p99_ms": float(np.percentile(probe.delays, 99)) * 1000.0,
+        "latency_median_ms": float(np.median(probe.delays)) * 1000.0,
+    }
+
+
+def compare(app, repo, seconds: float) -> list[tuple[str, float, str, str]]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from display_candidates import QtCandidate, pyqtgraph_candidate
+
+    camera = repo.get("sample_camera")
+    diffractometer = repo.get("diffractometer")
+    geometry, positions = diffractometer.get_image_geometry(), diffractometer.get_positions()
+    figures = []
+    for name, make in (("qt", QtCandidate), ("pyqtgraph", pyqtgraph_candidate)):
+        view = make(geometry, positions)
+        result = measure(view, camera, view.handover, view.shown, seconds)
+        figures += [
+            (f"display_{name}_frames_shown", result["shown_per_s"], "frames/s", ">= 60"),
+            (f"display_{name}_latency_p99", result["latency_p99_ms"], "ms", "<= 30"),
+            (f"display_{name}_dropped_frames", result["dropped"], "frames", ">= 1"),
+            (f"display_{name}_unaccounted_frames", result["unaccounted"], "frames", "<= 1"),
+            (f"display_{name}_frames_received", result["received_per_s"], "frames/s", ">= 60"),
+        ]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    parser.add_argument("--rate", type=float, default=150.0, help="camera frames per second")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    platform = QApplication.platformName()
+
+    from mxgui.core.repository import HardwareRepository
+
+    repo = HardwareRepository([SIMULATED])
+    try:
+        camera = repo.get("sample_camera")
+        camera.set_frame_rate(args.rate)
+        figures = compare(app, repo, args.seconds)
+    finally:
+        repo.shutdown()
+    for name, value, unit, target in figures:
+        print(
+            json.dumps(
+                {
+                    "name": f"sample_view_{name}_1280x1024_{platform}",
+                    "value": round(value, 1),
+                    "unit": unit,
+                    "target": target,
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
