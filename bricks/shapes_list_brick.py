@@ -257,15 +257,9 @@ class ShapesListBrick(Brick):
             self._show_problem(str(exc.args[0]))
             return
 
-        def move() -> Future:
-            try:
-                return diffractometer.move_to_centred_position(target_of(shape))
-            except RuntimeError as exc:  # refused during a centring
-                raise ValueError(str(exc)) from exc
-
         self._show_message(f"Moving to {shape.id} ({shape.name})")
         future = self.start(
-            move,
+            lambda: diffractometer.move_to_centred_position(target_of(shape)),
             f"move to {shape.id} failed",
             self.message,
             refused=f"cannot move to {shape.id}",

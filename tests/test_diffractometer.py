@@ -19,7 +19,7 @@ from hardware_objects.abstract.diffractometer import (
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
 from hardware_objects.simulated.sample_geometry import Scene, make_sample
 from mxgui.core.centring import ImageGeometry
-from mxgui.core.errors import HardwareObjectError
+from mxgui.core.errors import HardwareObjectError, Refused
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
@@ -237,7 +237,7 @@ def test_centring_from_another_phase_goes_to_centring_first(diffractometer):
     diffractometer.set_phase(Phase.DATA_COLLECTION, timeout=5)
     future = diffractometer.start_manual_centring()
     assert diffractometer.get_centring_state() is CentringState.STARTING
-    with pytest.raises(RuntimeError, match="not waiting for a click"):
+    with pytest.raises(Refused, match="not waiting for a click"):
         diffractometer.image_clicked(10, 10)
     future.result(timeout=5)
     assert diffractometer.get_phase() is Phase.CENTRING
@@ -261,9 +261,9 @@ def test_a_centring_step_by_step_with_its_signals(diffractometer):
     result = diffractometer.image_clicked(*crystal_at(diffractometer)).result(timeout=5)
     assert diffractometer.get_centring_state() is CentringState.CENTRED
     assert signals.named("centringSuccessful") == [(result,)]
-    with pytest.raises(RuntimeError, match="not waiting for a click"):
+    with pytest.raises(Refused, match="not waiting for a click"):
         diffractometer.image_clicked(1, 1)
-    with pytest.raises(RuntimeError, match="during a centring"):
+    with pytest.raises(Refused, match="during a centring"):
         diffractometer.move_to_beam(1, 1)
     assert diffractometer.accept_centring() is result
     assert signals.named("centringAccepted") == [(result,)]
@@ -273,16 +273,16 @@ def test_a_centring_step_by_step_with_its_signals(diffractometer):
 
 
 def test_centring_refuses_what_cannot_work(diffractometer):
-    with pytest.raises(RuntimeError, match="no centring in progress"):
+    with pytest.raises(Refused, match="no centring in progress"):
         diffractometer.image_clicked(100, 100)
     with pytest.raises(ValueError, match="at least 3 clicks"):
         diffractometer.start_manual_centring(n_clicks=2)
     with pytest.raises(ValueError, match="do not determine the position"):
         diffractometer.start_manual_centring(angle_step=180.0)
-    with pytest.raises(RuntimeError, match="no centring result to accept"):
+    with pytest.raises(Refused, match="no centring result to accept"):
         diffractometer.accept_centring()
     diffractometer.start_manual_centring().result(timeout=5)
-    with pytest.raises(RuntimeError, match="already in progress"):
+    with pytest.raises(Refused, match="already in progress"):
         diffractometer.start_manual_centring()
     for bad in ((float("nan"), 1), ("left", 2)):
         with pytest.raises(ValueError, match="image point"):
@@ -315,7 +315,7 @@ def test_cancel_between_clicks_restores_the_start(diffractometer):
     assert close(diffractometer.get_positions(), start)
     assert signals.named("centringFailed") == [("cancelled",)]
     assert diffractometer.get_centring_state() is CentringState.IDLE
-    with pytest.raises(RuntimeError, match="no centring in progress"):
+    with pytest.raises(Refused, match="no centring in progress"):
         diffractometer.image_clicked(100, 100)
     assert diffractometer.cancel_centring().done()  # nothing to cancel
 

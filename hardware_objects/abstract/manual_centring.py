@@ -18,6 +18,7 @@ from mxgui.core.centring import (
     centre_from_clicks,
     check_angles,
 )
+from mxgui.core.errors import Refused
 from mxgui.core.futures import all_of, attempt, done, then
 
 __all__ = ["CentringCancelled", "CentringState", "ManualCentringMixin", "finite_click"]
@@ -103,7 +104,7 @@ class ManualCentringMixin:
             raise ValueError(f"{self.name}: {exc}") from None
         with self._lock:
             if self._session is not None:
-                raise RuntimeError(
+                raise Refused(
                     f"{self.name}: a centring is already in progress "
                     f"({self._session.state.value}): cancel it first"
                 )
@@ -136,9 +137,9 @@ class ManualCentringMixin:
         with self._lock:
             session = self._session
             if session is None:
-                raise RuntimeError(f"{self.name}: no centring in progress: start one first")
+                raise Refused(f"{self.name}: no centring in progress: start one first")
             if session.state is not CentringState.WAITING_CLICK:
-                raise RuntimeError(
+                raise Refused(
                     f"{self.name}: not waiting for a click (the centring is "
                     f"{session.state.value}): wait until the previous step has ended"
                 )
@@ -179,7 +180,7 @@ class ManualCentringMixin:
         with self._lock:
             session = self._session
             if session is None or session.state is not CentringState.CENTRED:
-                raise RuntimeError(f"{self.name}: no centring result to accept")
+                raise Refused(f"{self.name}: no centring result to accept")
             self._session = None
             self._centred_position = session.result
         self.emit("centringAccepted", session.result)
@@ -190,7 +191,7 @@ class ManualCentringMixin:
         with self._lock:
             session = self._session
             if session is None or session.state is not CentringState.CENTRED:
-                raise RuntimeError(f"{self.name}: no centring result to reject")
+                raise Refused(f"{self.name}: no centring result to reject")
         return self._end(session, "rejected")
 
     def cancel_centring(self) -> Future:
@@ -214,7 +215,7 @@ class ManualCentringMixin:
     def _refuse_during_centring(self, what: str) -> None:
         with self._lock:
             if self._session is not None:
-                raise RuntimeError(
+                raise Refused(
                     f"{self.name}: cannot {what} during a centring "
                     f"({self._session.state.value}): accept, reject or cancel it first"
                 )

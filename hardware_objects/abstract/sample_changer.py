@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+from mxgui.core.errors import Refused
 from mxgui.core.futures import done
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState
 
@@ -87,7 +88,7 @@ def hardware_state(state: SampleChangerState) -> HardwareObjectState:
     return _HARDWARE_STATE[state]
 
 
-class SampleChangerRefused(ValueError):
+class SampleChangerRefused(Refused):
     """An operation refused before it started (busy, in Alarm, bad or empty address).
 
     Raised at once by the call; nothing moved.

@@ -41,3 +41,13 @@ class HardwareObjectError(Exception):
 
 class UnknownSignalError(ValueError):
     """A signal name that the hardware object does not declare."""
+
+
+class Refused(ValueError):
+    """An operation refused at once, before anything moved: the hardware is busy or in
+    a state that does not allow it, or an argument is out of range. The message says why.
+
+    Every hardware object refuses with this (or another ``ValueError``), so a brick
+    shows one kind of refusal the same way; failures that happen later arrive on the
+    operation's Future instead.
+    """
