@@ -1,0 +1,45 @@
+"""The data-collection queue, Qt-free: model, task parameters, history, persistence.
+
+- :mod:`~mxgui.core.queue.model`: :class:`QueueModel`, the evented, thread-safe tree;
+- :mod:`~mxgui.core.queue.tasks`: defaults from the beamline, validation against its
+  live limits, ``task_from_json``;
+- :mod:`~mxgui.core.queue.history`: the executed entries;
+- :mod:`~mxgui.core.queue.persistence`: the queue file, saved on every change, restored
+  after a crash;
+- :mod:`~mxgui.core.queue.runs` and :mod:`~mxgui.core.queue.summary`: run numbers that
+  collide with nothing, and what a run will do (for the confirmation dialog).
+"""
+
+from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.nodes import (
+    NODE_TYPES,
+    ROOT_ID,
+    STATUSES,
+    TASK_TYPES,
+    QueueError,
+    QueueNode,
+    UnknownNodeError,
+)
+from mxgui.core.queue.tasks import (
+    BeamlineDefaults,
+    CollectDefaults,
+    TaskFactory,
+    TaskSpec,
+    task_from_json,
+)
+
+__all__ = [
+    "NODE_TYPES",
+    "ROOT_ID",
+    "STATUSES",
+    "TASK_TYPES",
+    "BeamlineDefaults",
+    "CollectDefaults",
+    "QueueError",
+    "QueueModel",
+    "QueueNode",
+    "TaskFactory",
+    "TaskSpec",
+    "UnknownNodeError",
+    "task_from_json",
+]

@@ -1,0 +1,307 @@
+"""What each node type's parameters are: fields, types, defaults, and the checks of each.
+
+Acquisition-like tasks (DataCollection, Characterisation, MeshScan, XrayCentring) carry
+every field of :class:`~mxgui.core.acquisition.AcquisitionParameters`, and every task
+the fields of :class:`~mxgui.core.acquisition.PathTemplate`, under mxcubecore's names;
+those fields are converted and checked by ``acquisition.py`` itself. The fields of a
+type's own (``angle_step``, ``grid_id``, ``element``...) and the checks across fields
+are declared here (the machinery is in ``fields.py``).
+
+Checks against live limits take a :class:`Limits` (built by ``tasks.py`` from the
+beamline); every message names the field, the value and the limit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mxgui.core.acquisition import AcquisitionParameters, ParameterError
+from mxgui.core.queue.fields import (
+    ACQUISITION_FIELDS,
+    Field,
+    Limits,
+    Schema,
+    convert,
+    problems,
+)
+from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
+from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point
+
+CENTRINGS = ("manual", "none", "point")
+#: absorption edges (keV) of the elements used for MAD / SAD phasing
+EDGES: dict[tuple[str, str], float] = {
+    ("Mn", "K"): 6.539,
+    ("Fe", "K"): 7.112,
+    ("Co", "K"): 7.709,
+    ("Ni", "K"): 8.333,
+    ("Cu", "K"): 8.979,
+    ("Zn", "K"): 9.659,
+    ("Ga", "K"): 10.367,
+    ("As", "K"): 11.867,
+    ("Se", "K"): 12.658,
+    ("Br", "K"): 13.474,
+    ("Kr", "K"): 14.326,
+    ("Gd", "L3"): 7.243,
+    ("Yb", "L3"): 8.944,
+    ("Ta", "L3"): 9.881,
+    ("W", "L3"): 10.207,
+    ("Os", "L3"): 10.871,
+    ("Ir", "L3"): 11.215,
+    ("Pt", "L3"): 11.564,
+    ("Au", "L3"): 11.919,
+    ("Hg", "L3"): 12.284,
+    ("Pb", "L3"): 13.035,
+}
+MAX_SCAN_POINTS = 5000
+_ADDRESS = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
+_SHAPE_ID = re.compile(r"[PLG][1-9][0-9]*")
+
+
+# checks of each type -------------------------------------------------------------------------
+def _within(name: str, value: float, bounds: tuple[float, float] | None, unit: str, source: str):
+    if bounds is None:
+        return []
+    low, high = bounds
+    if value < low:
+        return [f"{name}: {value:g} {unit} is below {source} minimum {low:g} {unit}"]
+    if value > high:
+        return [f"{name}: {value:g} {unit} is above {source} maximum {high:g} {unit}"]
+    return []
+
+
+def _sweep(name: str, start: float, end: float, limits: Limits) -> list[str]:
+    if limits.omega is None:
+        return []
+    low, high = limits.omega
+    if start < low:
+        return [f"osc_start: {start:g} deg is below omega's minimum {low:g} deg"]
+    if end > high:
+        return [f"{name}: the sweep ends at {end:g} deg, above omega's maximum {high:g} deg"]
+    return []
+
+
+def _shape(name: str, shape_id: str | None, kinds: tuple[type, ...], limits: Limits) -> list[str]:
+    if shape_id is None:
+        return []
+    if not _SHAPE_ID.fullmatch(shape_id):
+        return [f"{name}: {shape_id!r} is not a shape id such as P1, L1 or G1"]
+    if limits.shapes is None:
+        return []
+    try:
+        shape = limits.shapes.get(shape_id)
+    except KeyError:
+        return [f"{name}: there is no shape {shape_id} on the sample"]
+    if not isinstance(shape, kinds):
+        wanted = " or ".join(k.KIND for k in kinds)
+        return [f"{name}: {shape_id} is a {shape.KIND}, not a {wanted}"]
+    return []
+
+
+def _check_collection(values: dict[str, Any], limits: Limits) -> list[str]:
+    found = []
+    start, end = values["helical_start"], values["helical_end"]
+    if (start is None) != (end is None):
+        missing = "helical_end" if end is None else "helical_start"
+        found.append(f"{missing}: missing; a helical collection needs both ends")
+    if start is not None and values["centred_position"] is not None:
+        found.append("centred_position: not used by a helical collection; leave it null")
+    for name in ("helical_start", "helical_end", "centred_position"):
+        if isinstance(values[name], str):
+            found.extend(_shape(name, values[name], (Point,), limits))
+    params = AcquisitionParameters(**{k: values[k] for k in ACQUISITION_FIELDS})
+    found.extend(_sweep("num_images", params.osc_start, params.osc_end, limits))
+    return found
+
+
+def _check_characterisation(values: dict[str, Any], limits: Limits) -> list[str]:
+    found = []
+    step, osc_range, n = values["angle_step"], values["osc_range"], values["num_images"]
+    if n > 1 and step < osc_range:
+        found.append(
+            f"angle_step: {step:g} deg is below osc_range {osc_range:g} deg "
+            "(reference images must not overlap)"
+        )
+    if isinstance(values["centred_position"], str):
+        found.extend(_shape("centred_position", values["centred_position"], (Point,), limits))
+    end = values["osc_start"] + max(n - 1, 0) * step + osc_range
+    found.extend(_sweep("angle_step", values["osc_start"], end, limits))
+    return found
+
+
+def _check_mesh(values: dict[str, Any], limits: Limits) -> list[str]:
+    grid_id = values["grid_id"]
+    if not grid_id:
+        return ["grid_id: missing; a mesh scan needs a grid such as G1"]
+    found = _shape("grid_id", grid_id, (Grid,), limits)
+    if values["scan_order"] not in SCAN_ORDERS:
+        found.append(f"scan_order: {values['scan_order']!r} is not one of {', '.join(SCAN_ORDERS)}")
+    if not found and limits.shapes is not None:
+        grid = limits.shapes.get(grid_id)
+        if values["num_images"] != grid.num_cells:
+            found.append(
+                f"num_images: {values['num_images']} does not match grid {grid_id}'s "
+                f"{grid.num_cols} x {grid.num_rows} = {grid.num_cells} cells"
+            )
+    return found
+
+
+def _check_xray_centring(values: dict[str, Any], limits: Limits) -> list[str]:
+    return _shape("shape_id", values["shape_id"], (Grid, Line), limits)
+
+
+def _check_energy_scan(values: dict[str, Any], limits: Limits) -> list[str]:
+    key = (values["element"], values["edge"])
+    if key not in EDGES:
+        known = ", ".join(f"{e} {k}" for e, k in EDGES)
+        return [f"element: {key[0]} {key[1]} is not a known edge (known: {known})"]
+    edge = EDGES[key]
+    start, end, step = values["start_energy"], values["end_energy"], values["step_ev"]
+    energy = limits.acquisition(AcquisitionParameters(energy=edge))
+    found = []
+    for name in ("start_energy", "end_energy"):
+        found += _within(name, values[name], energy and energy.energy, "keV", "the energy's")
+    if not start < edge < end:
+        found.append(
+            f"start_energy, end_energy: {start:g}..{end:g} keV must contain the "
+            f"{key[0]} {key[1]} edge at {edge:g} keV"
+        )
+    if step <= 0:
+        found.append(f"step_ev: {step:g} eV must be above 0 eV")
+    elif (end - start) * 1000.0 / step > MAX_SCAN_POINTS:
+        found.append(f"step_ev: {step:g} eV gives more than {MAX_SCAN_POINTS} points")
+    if values["count_time"] <= 0:
+        found.append(f"count_time: {values['count_time']:g} s must be above 0 s")
+    transmission = energy.transmission if energy else (0.0, 100.0)
+    found += _within(
+        "transmission", values["transmission"], transmission, "%", "the transmission's"
+    )
+    return found
+
+
+def _check_workflow(values: dict[str, Any], limits: Limits) -> list[str]:
+    if not values["workflow_name"]:
+        return ["workflow_name: missing; name the workflow to run"]
+    return []
+
+
+def _check_sample(values: dict[str, Any], limits: Limits) -> list[str]:
+    found = []
+    location = values["location"]
+    if location is not None:
+        match = _ADDRESS.fullmatch(location)
+        if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+            found.append(f"location: {location!r} is not of the form puck:pin (e.g. 3:05)")
+    if values["centring"] not in CENTRINGS:
+        found.append(f"centring: {values['centring']!r} is not one of {', '.join(CENTRINGS)}")
+    elif values["centring"] == "point":
+        if values["point_id"] is None:
+            found.append("point_id: missing; centring 'point' needs a saved point such as P1")
+        else:
+            found.extend(_shape("point_id", values["point_id"], (Point,), Limits()))
+    return found
+
+
+def _normalise_sample(values: dict[str, Any]) -> None:
+    """``3:5`` -> ``3:05``, as the sample changer writes addresses."""
+    match = _ADDRESS.fullmatch(values.get("location") or "")
+    if match is not None and int(match.group(1)) >= 1 and int(match.group(2)) >= 1:
+        values["location"] = f"{int(match.group(1))}:{int(match.group(2)):02d}"
+
+
+SCHEMAS: dict[str, Schema] = {
+    SAMPLE: Schema(
+        SAMPLE,
+        own={
+            "location": Field("str?", None, "puck:pin; null: mounted by hand"),
+            "name": Field("str", "", "sample name"),
+            "protein_acronym": Field("str", "", "protein acronym (LIMS)"),
+            "barcode": Field("str", "", "pin barcode"),
+            "centring": Field("str", "manual", "manual (3 clicks), none, or point (saved)"),
+            "point_id": Field("str?", None, "the saved point for centring 'point'"),
+        },
+        check=_check_sample,
+        normalise=_normalise_sample,
+    ),
+    TASK_GROUP: Schema(TASK_GROUP),
+    "DataCollection": Schema(
+        "DataCollection",
+        acquisition=True,
+        path=True,
+        own={
+            "centred_position": Field("position?", None, "point id or position; null: current"),
+            "helical_start": Field("position?", None, "helical: first point (id or position)"),
+            "helical_end": Field("position?", None, "helical: last point (id or position)"),
+        },
+        check=_check_collection,
+        doc="a rotation data set, standard or helical between two centred positions",
+    ),
+    "Characterisation": Schema(
+        "Characterisation",
+        acquisition=True,
+        path=True,
+        own={
+            "angle_step": Field("float", 90.0, "degrees between reference images"),
+            "centred_position": Field("position?", None, "point id or position; null: current"),
+        },
+        check=_check_characterisation,
+        doc="reference images angle_step apart, then a proposed strategy",
+    ),
+    "MeshScan": Schema(
+        "MeshScan",
+        acquisition=True,
+        path=True,
+        own={
+            "grid_id": Field("str", "", "the grid (G<n>); num_images is its number of cells"),
+            "scan_order": Field("str", "zigzag", "zigzag or raster"),
+        },
+        check=_check_mesh,
+        doc="one image per grid cell (exp_time and osc_range per cell)",
+    ),
+    "XrayCentring": Schema(
+        "XrayCentring",
+        acquisition=True,
+        path=True,
+        own={"shape_id": Field("str?", None, "a grid or line id; null: automatic")},
+        check=_check_xray_centring,
+        doc="centre the crystal on diffraction: on a grid or line, or automatically",
+    ),
+    "EnergyScan": Schema(
+        "EnergyScan",
+        path=True,
+        own={
+            "element": Field("str", "Se", "element symbol"),
+            "edge": Field("str", "K", "K, L1, L2 or L3"),
+            "start_energy": Field("float", 12.608, "keV"),
+            "end_energy": Field("float", 12.708, "keV"),
+            "step_ev": Field("float", 1.0, "eV between points"),
+            "count_time": Field("float", 1.0, "s per point"),
+            "transmission": Field("float", 10.0, "%"),
+        },
+        check=_check_energy_scan,
+        doc="fluorescence across an absorption edge: peak, inflection, remote",
+    ),
+    "Workflow": Schema(
+        "Workflow",
+        path=True,
+        own={
+            "workflow_name": Field("str", "", "the name in the workflow client's XML"),
+            "workflow_parameters": Field("object", {}, "passed to the workflow"),
+        },
+        check=_check_workflow,
+        doc="an external workflow, run in its own process",
+    ),
+}
+
+
+def schema_of(node_type: str) -> Schema:
+    """The schema of ``node_type``; ``ParameterError`` listing the known types."""
+    schema = SCHEMAS.get(node_type)
+    if schema is None:
+        raise ParameterError(
+            [f"type: unknown node type {node_type!r} (known: {', '.join(SCHEMAS)})"]
+        )
+    return schema
+
+
+__all__ = ["EDGES", "SCHEMAS", "Limits", "Schema", "convert", "problems", "schema_of"]
