@@ -10,6 +10,7 @@
   collide with nothing, and what a run will do (for the confirmation dialog).
 """
 
+from mxgui.core.queue.history import History, HistoryEntry
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import (
     NODE_TYPES,
@@ -20,6 +21,7 @@ from mxgui.core.queue.nodes import (
     QueueNode,
     UnknownNodeError,
 )
+from mxgui.core.queue.persistence import QueueStore, RestoreResult, restore
 from mxgui.core.queue.tasks import (
     BeamlineDefaults,
     CollectDefaults,
@@ -35,11 +37,16 @@ __all__ = [
     "TASK_TYPES",
     "BeamlineDefaults",
     "CollectDefaults",
+    "History",
+    "HistoryEntry",
     "QueueError",
     "QueueModel",
     "QueueNode",
+    "QueueStore",
+    "RestoreResult",
     "TaskFactory",
     "TaskSpec",
     "UnknownNodeError",
+    "restore",
     "task_from_json",
 ]

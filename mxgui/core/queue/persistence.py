@@ -1,0 +1,281 @@
+"""Saving the queue on every change (coalesced, atomic) and restoring it after a crash.
+
+:class:`QueueStore` listens to the model and the history; a background thread writes
+the latest state once changes pause (``quiet`` seconds, and at least every
+``max_delay`` seconds during a long burst), so adding 10,000 tasks writes a handful of
+files, not 10,000. :meth:`QueueStore.flush` writes at once (shutdown, tests).
+
+:func:`restore` loads the file into the model and history. A file that cannot be used
+(corrupt, or from a newer mxgui) is renamed ``<name>.bad-<timestamp>`` (never deleted)
+and the queue starts empty; an older format is migrated, keeping the original aside.
+The message of the result says what happened, for the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mxgui.core.queue import queue_file
+from mxgui.core.queue.history import History
+from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.nodes import FAILED, RUNNING
+from mxgui.core.queue.queue_file import NewerFormatError, QueueData, QueueFileError
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted: mxgui stopped while it was running"
+#: the queue file's name in the user's data directory
+DEFAULT_NAME = "queue.json"
+
+
+def default_queue_path() -> Path:
+    """``$MXGUI_DATA_DIR/.mxgui/queue.json``, else ``~/mxgui-data/.mxgui/queue.json``."""
+    base = os.environ.get("MXGUI_DATA_DIR") or os.path.expanduser("~/mxgui-data")
+    return Path(base) / ".mxgui" / DEFAULT_NAME
+
+
+class QueueStore:
+    """Keeps the queue file up to date with the model and the history.
+
+    Parameters
+    ----------
+    path
+        The queue file.
+    model, history
+        What is saved.
+    quiet
+        Seconds without a change before a write.
+    max_delay
+        Longest time a change may stay unsaved during a continuous burst, seconds.
+
+    Attributes
+    ----------
+    writes
+        Number of files written so far.
+    last_error
+        The reason the last write failed (``""`` after a successful one); a failed
+        write is retried after ``quiet`` seconds.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        model: QueueModel,
+        history: History,
+        quiet: float = 0.2,
+        max_delay: float = 2.0,
+    ) -> None:
+        self.path = Path(path)
+        self.model = model
+        self.history = history
+        self.quiet = quiet
+        self.max_delay = max_delay
+        self.writes = 0
+        self.last_error = ""
+        self._condition = threading.Condition()
+        self._write_lock = threading.Lock()
+        self._saved: tuple[int, int] | None = None
+        self._last_change = 0.0
+        self._first_unsaved: float | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._lines = queue_file.LineCache()
+
+    # life -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Listen to changes and start the writer thread; the state now is written
+        soon (the file may not exist yet)."""
+        if self._thread is not None:
+            return
+        for signal in self.model.declared_signals():
+            self.model.connect(signal, self._changed)
+        for signal in self.history.declared_signals():
+            self.history.connect(signal, self._changed)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="queue writer", daemon=True)
+        self._thread.start()
+        self._changed()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is unsaved, stop listening and stop the thread."""
+        for signal in self.model.declared_signals():
+            self.model.disconnect(signal, self._changed)
+        for signal in self.history.declared_signals():
+            self.history.disconnect(signal, self._changed)
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.flush()
+
+    def flush(self) -> bool:
+        """Write now if anything is unsaved; True when the file is up to date."""
+        return self._write_if_needed()
+
+    @property
+    def dirty(self) -> bool:
+        """True while a change is not in the file."""
+        return self._versions() != self._saved
+
+    def export(self, path: str | os.PathLike) -> None:
+        """Write the queue and history to another file (atomically)."""
+        nodes, next_id, _ = self.model.snapshot()
+        entries, _ = self.history.snapshot()
+        queue_file.write_atomic(path, queue_file.dumps(nodes.values(), next_id, entries))
+
+    # the writer -----------------------------------------------------------------------------
+    def _versions(self) -> tuple[int, int]:
+        return (self.model.version, self.history.version)
+
+    def _changed(self, *_args: object) -> None:
+        now = time.monotonic()
+        with self._condition:
+            self._last_change = now
+            if self._first_unsaved is None:
+                self._first_unsaved = now
+            self._condition.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while self._first_unsaved is None and not self._stopping:
+                    self._condition.wait()
+                if self._stopping:
+                    return
+                # wait for a pause, but not longer than max_delay after the first change
+                while not self._stopping:
+                    now = time.monotonic()
+                    due = min(self._last_change + self.quiet, self._first_unsaved + self.max_delay)
+                    if now >= due:
+                        break
+                    self._condition.wait(due - now)
+                if self._stopping:
+                    return
+                self._first_unsaved = None
+            if not self._write_if_needed():
+                self._changed()  # retry after a pause
+
+    def _write_if_needed(self) -> bool:
+        with self._write_lock:
+            nodes, next_id, model_version = self.model.snapshot()
+            entries, history_version = self.history.snapshot()
+            versions = (model_version, history_version)
+            if versions == self._saved:
+                return True
+            try:
+                text = queue_file.dumps(nodes.values(), next_id, entries, self._lines)
+                queue_file.write_atomic(self.path, text)
+            except (OSError, ValueError) as exc:
+                if str(exc) != self.last_error:
+                    log.error("the queue could not be saved to %s: %s", self.path, exc)
+                self.last_error = str(exc)
+                return False
+            self._saved = versions
+            self.writes += 1
+            self.last_error = ""
+            return True
+
+
+@dataclass
+class RestoreResult:
+    """What :func:`restore` did.
+
+    Attributes
+    ----------
+    restored
+        True when nodes or history were loaded from the file.
+    message
+        For the user: what was restored, migrated or set aside, and why (``""`` when
+        there was no file).
+    bad_file
+        Where an unusable file was moved, or ``None``.
+    nodes, interrupted
+        Number of nodes restored, and of those that were running at the crash (now
+        ``failed``, with the reason).
+    """
+
+    restored: bool
+    message: str = ""
+    bad_file: Path | None = None
+    nodes: int = 0
+    interrupted: int = 0
+
+
+def restore(path: str | os.PathLike, model: QueueModel, history: History) -> RestoreResult:
+    """Load the queue file ``path`` into ``model`` and ``history`` (see the module).
+
+    Never raises for a bad file: the model and history are then empty and the message
+    says where the bad file was kept.
+    """
+    path = Path(path)
+    try:
+        data = queue_file.read(path)
+    except FileNotFoundError:
+        return RestoreResult(False)
+    except (QueueFileError, OSError) as exc:
+        model.clear()
+        history.clear()
+        aside = set_aside(path, "bad")
+        kept = f"it was kept as {aside}" if aside else "it could not be moved aside"
+        why = "was written by a newer mxgui" if isinstance(exc, NewerFormatError) else "is unusable"
+        message = f"The queue file {why}: {exc}; {kept}. Starting with an empty queue."
+        log.error("%s", message)
+        return RestoreResult(False, message, aside)
+    data, interrupted = _interrupted(data)
+    model.load(data.nodes, data.next_id)
+    history.load(data.history)
+    count = len(data.nodes) - 1
+    notes = [f"Restored {count} queue nodes and {len(data.history)} history entries from {path}."]
+    if interrupted:
+        notes.append(f"{interrupted} of them were running when mxgui stopped: now failed.")
+    if data.format_version != queue_file.FORMAT_VERSION:
+        original = set_aside(path, f"format{data.format_version}", copy=True)
+        nodes, next_id, _ = model.snapshot()
+        queue_file.write_atomic(path, queue_file.dumps(nodes.values(), next_id, data.history))
+        notes.append(
+            f"The file was in format {data.format_version} and was converted to format "
+            f"{queue_file.FORMAT_VERSION}; the original is kept as {original}."
+        )
+    message = " ".join(notes)
+    log.info("%s", message)
+    return RestoreResult(True, message, None, count, interrupted)
+
+
+def _interrupted(data: QueueData) -> tuple[QueueData, int]:
+    """Nodes saved as running ran when mxgui stopped: they failed."""
+    nodes, count = [], 0
+    for node in data.nodes:
+        if node.status == RUNNING:
+            node = replace(node, status=FAILED, message=INTERRUPTED)
+            count += 1
+        nodes.append(node)
+    return replace(data, nodes=nodes), count
+
+
+def set_aside(path: Path, tag: str, copy: bool = False) -> Path | None:
+    """Rename (or ``copy``) ``path`` to ``<name>.<tag>-<timestamp>``, never over
+    another file; ``None`` (logged) when that fails."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for attempt in range(100):
+        suffix = f".{tag}-{stamp}" + (f"-{attempt}" if attempt else "")
+        aside = path.with_name(path.name + suffix)
+        if aside.exists():
+            continue
+        try:
+            if copy:
+                shutil.copy2(path, aside)
+            else:
+                os.rename(path, aside)
+        except OSError as exc:
+            log.error("could not move %s aside: %s", path, exc)
+            return None
+        return aside
+    return None

@@ -1,0 +1,395 @@
+"""The queue file: JSON with a format version, written atomically, read with clear errors.
+
+Format 1 (the current one)::
+
+    {"format_version": 1, "saved": <epoch s>, "next_id": <n>,
+     "nodes": [
+    {"id": 0, "type": "Root", ...},
+    {"id": 1, "type": "Sample", "parent": 0, "children": [...], "parameters": {...}, ...}
+     ],
+     "history": [
+    {"node_id": 2, "type": "DataCollection", "status": "success", ...}
+     ]}
+
+one node or history entry per line (a JSON error's line number points at one). A
+collection's files are stored packed: consecutive numbered names as one
+``{"pattern": "/d/p_1_%05d.cbf", "first": 1, "last": 1800}``.
+
+Format 0 (a queue written by hand or by a script) is a nested tree of ``task_json``
+objects without ids: ``{"format_version": 0, "queue": [{"type": "Sample",
+"parameters": {...}, "children": [{"type": "DataCollection", ...}]}]}``; it is migrated
+to format 1 (ids given in order, missing parameters from the static defaults).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mxgui.core.acquisition import ParameterError
+from mxgui.core.errors import ConfigError
+from mxgui.core.queue.fields import convert
+from mxgui.core.queue.history import HistoryEntry
+from mxgui.core.queue.nodes import (
+    NODE_TYPES,
+    ROOT,
+    ROOT_ID,
+    STATUSES,
+    QueueNode,
+    check_tree,
+    derived_name,
+    freeze,
+)
+from mxgui.core.queue.schemas import schema_of
+
+FORMAT_VERSION = 1
+_NUMBERED = re.compile(r"^(.*?)(\d+)(\.[^./]*)?$")
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_NODE_KEYS = frozenset(
+    "id type name auto_name parameters status message enabled parent children files "
+    "started finished results".split()
+)
+
+
+class QueueFileError(ConfigError):
+    """A queue file that cannot be used: ``path:line:column: what is wrong``."""
+
+    def __init__(
+        self, path: str | os.PathLike, message: str, line: int | None = None, column: int = 0
+    ) -> None:
+        self.column = column
+        super().__init__(str(path), line, message)
+
+    @property
+    def where(self) -> str:
+        where = super().where
+        return f"{where}:{self.column}" if self.line and self.column else where
+
+
+class NewerFormatError(QueueFileError):
+    """A queue file written by a newer mxgui (its format_version is above ours)."""
+
+
+@dataclass
+class QueueData:
+    """What a queue file holds, ready for ``QueueModel.load`` and ``History.load``."""
+
+    nodes: list[QueueNode]
+    next_id: int
+    history: list[HistoryEntry] = field(default_factory=list)
+    format_version: int = FORMAT_VERSION
+
+
+# files written: packed ----------------------------------------------------------------------
+def pack_files(files: Iterable[str]) -> list[str | dict[str, Any]]:
+    """Consecutive numbered file names as ranges (see the module docstring)."""
+    packed: list[str | dict[str, Any]] = []
+    run: list[Any] | None = None  # [head, width, tail, first, last]
+    for name in files:
+        match = _NUMBERED.match(name)
+        if match is not None:
+            head, digits, tail = match.group(1), match.group(2), match.group(3) or ""
+            number = int(digits)
+            if run and run[0] == head and run[1] == len(digits) and run[2] == tail:
+                if number == run[4] + 1:
+                    run[4] = number
+                    continue
+            if run:
+                packed.append(_range(run))
+            run = [head, len(digits), tail, number, number]
+            continue
+        if run:
+            packed.append(_range(run))
+            run = None
+        packed.append(name)
+    if run:
+        packed.append(_range(run))
+    return packed
+
+
+def _range(run: list[Any]) -> str | dict[str, Any]:
+    head, width, tail, first, last = run
+    if first == last:
+        return f"{head}{first:0{width}d}{tail}"
+    pattern = f"{head.replace('%', '%%')}%0{width}d{tail.replace('%', '%%')}"
+    return {"pattern": pattern, "first": first, "last": last}
+
+
+def unpack_files(packed: Iterable[Any]) -> tuple[str, ...]:
+    """The inverse of :func:`pack_files`."""
+    files: list[str] = []
+    for item in packed:
+        if isinstance(item, str):
+            files.append(item)
+        elif isinstance(item, Mapping):
+            pattern, first, last = item["pattern"], int(item["first"]), int(item["last"])
+            files.extend(pattern % n for n in range(first, last + 1))
+        else:
+            raise ValueError(f"files: {item!r} is neither a name nor a range")
+    return tuple(files)
+
+
+# writing --------------------------------------------------------------------------------------
+def node_record(node: QueueNode) -> dict[str, Any]:
+    """The node as a plain dict for the file."""
+    record = node.to_dict()
+    record["auto_name"] = node.auto_name
+    record["files"] = pack_files(node.files)
+    return record
+
+
+class LineCache:
+    """Encoded lines of unchanged nodes and history entries, reused between writes.
+
+    Nodes and entries are immutable and replaced on change, so a line is reused while
+    the object it was encoded from is the same object: after a status change only
+    that node is encoded again.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, tuple[QueueNode, str]] = {}
+        self.history: list[tuple[HistoryEntry, str]] = []
+
+    def node_line(self, node: QueueNode, fresh: dict[int, tuple[QueueNode, str]]) -> str:
+        cached = self.nodes.get(node.id)
+        line = cached[1] if cached is not None and cached[0] is node else None
+        if line is None:
+            line = _ENCODER.encode(node_record(node))
+        fresh[node.id] = (node, line)
+        return line
+
+    def history_line(self, index: int, entry: HistoryEntry) -> str:
+        if index < len(self.history) and self.history[index][0] is entry:
+            return self.history[index][1]
+        data = entry.to_dict()
+        data["files"] = pack_files(entry.files)
+        line = _ENCODER.encode(data)
+        del self.history[index:]
+        self.history.append((entry, line))
+        return line
+
+
+def dumps(
+    nodes: Iterable[QueueNode],
+    next_id: int,
+    history: Iterable[HistoryEntry],
+    cache: LineCache | None = None,
+) -> str:
+    """The text of a queue file (one node or entry per line); ``cache`` saves the
+    encoding of what has not changed since the last call with it."""
+    cache = cache if cache is not None else LineCache()
+    fresh: dict[int, tuple[QueueNode, str]] = {}
+    node_lines = ",\n".join(cache.node_line(node, fresh) for node in nodes)
+    cache.nodes = fresh  # forget removed nodes
+    entries = ",\n".join(cache.history_line(i, entry) for i, entry in enumerate(history))
+    head = f'{{"format_version":{FORMAT_VERSION},"saved":{time.time():.3f},"next_id":{next_id},'
+    return f'{head}\n"nodes":[\n{node_lines}\n],\n"history":[\n{entries}\n]}}\n'
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one,
+    never a part: a temporary file in the same directory, flushed and synced, given
+    the old file's mode, then renamed over it. On failure the old file is intact and
+    the temporary file removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    done = False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        done = True
+    finally:
+        if not done:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (Linux), else the usual 022."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+# reading --------------------------------------------------------------------------------------
+def read(path: str | os.PathLike) -> QueueData:
+    """Read and check a queue file (format 0 is migrated).
+
+    Raises
+    ------
+    FileNotFoundError
+        when there is no file.
+    NewerFormatError
+        for a file of a newer format.
+    QueueFileError
+        for anything else wrong, naming the place (line and column for bad JSON).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise QueueFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise QueueFileError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    if not isinstance(data, dict):
+        raise QueueFileError(path, f"expected a JSON object, got {type(data).__name__}")
+    version = data.get("format_version", 0 if "queue" in data else None)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise QueueFileError(path, f"format_version: expected an integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise NewerFormatError(
+            path,
+            f"format_version {version} was written by a newer mxgui; this one reads "
+            f"formats up to {FORMAT_VERSION}",
+        )
+    try:
+        if version == 0:
+            queue = _from_format_0(data)
+        elif version == FORMAT_VERSION:
+            queue = _from_format_1(data)
+        else:
+            raise ValueError(f"format_version {version} is not known (known: 0, 1)")
+        check_tree({node.id: node for node in queue.nodes}, queue.next_id)
+        return queue
+    except (ValueError, KeyError, TypeError) as exc:
+        raise QueueFileError(path, _reason(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def _from_format_1(data: dict[str, Any]) -> QueueData:
+    next_id = data.get("next_id")
+    if isinstance(next_id, bool) or not isinstance(next_id, int):
+        raise ValueError(f"next_id: expected an integer, got {next_id!r}")
+    records, history = data.get("nodes"), data.get("history", [])
+    if not isinstance(records, list) or not isinstance(history, list):
+        raise ValueError("nodes and history must be lists")
+    nodes = [_node(i, record) for i, record in enumerate(records)]
+    seen: set[int] = set()
+    for i, node in enumerate(nodes):
+        if node.id in seen:
+            raise ValueError(f"nodes[{i}]: id {node.id} is used twice")
+        seen.add(node.id)
+    entries = []
+    for i, item in enumerate(history):
+        try:
+            if isinstance(item, dict):
+                item = {**item, "files": unpack_files(item.get("files", ()))}
+            entries.append(HistoryEntry.from_dict(item))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"history[{i}]: {_reason(exc)}") from None
+    return QueueData(nodes, next_id, entries)
+
+
+def _node(index: int, record: Any) -> QueueNode:
+    where = f"nodes[{index}]"
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: expected an object, got {type(record).__name__}")
+    where += f" (id {record.get('id')!r})"
+    unknown = sorted(set(record) - _NODE_KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    node_id, node_type, status = record.get("id"), record.get("type"), record.get("status")
+    if isinstance(node_id, bool) or not isinstance(node_id, int) or node_id < 0:
+        raise ValueError(f"{where}: id must be an integer from 0")
+    if node_type not in (*NODE_TYPES, ROOT):
+        raise ValueError(f"{where}: type {node_type!r} is not one of {', '.join(NODE_TYPES)}")
+    if status not in STATUSES:
+        raise ValueError(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
+    parameters, results = record.get("parameters", {}), record.get("results", {})
+    children = record.get("children", [])
+    if not isinstance(parameters, dict) or not isinstance(results, dict):
+        raise ValueError(f"{where}: parameters and results must be objects")
+    if not isinstance(children, list) or not all(isinstance(c, int) for c in children):
+        raise ValueError(f"{where}: children must be a list of node ids")
+    try:
+        files = unpack_files(record.get("files", ()))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{where}: {_reason(exc)}") from None
+    return QueueNode(
+        node_id,
+        node_type,
+        str(record.get("name", "")),
+        freeze(parameters),
+        status=status,
+        message=str(record.get("message", "")),
+        enabled=bool(record.get("enabled", True)),
+        parent=record.get("parent", None if node_id == ROOT_ID else ROOT_ID),
+        children=tuple(children),
+        files=files,
+        started=record.get("started"),
+        finished=record.get("finished"),
+        results=freeze(results),
+        auto_name=bool(record.get("auto_name", True)),
+    )
+
+
+def _from_format_0(data: dict[str, Any]) -> QueueData:
+    """Migrate the nested format: ids in depth-first order, static defaults added."""
+    samples = data.get("queue")
+    if not isinstance(samples, list):
+        raise ValueError("queue: expected a list of samples")
+    nodes: dict[int, QueueNode] = {}
+    root_children: list[int] = []
+    next_id = 1
+
+    def add(item: Any, parent: int, where: str) -> int:
+        nonlocal next_id
+        if not isinstance(item, dict):
+            raise ValueError(f"{where}: expected an object")
+        node_type, children = item.get("type"), item.get("children", [])
+        try:
+            values = convert(schema_of(node_type), item.get("parameters") or {}, complete=True)
+        except ParameterError as exc:
+            raise ValueError(f"{where} ({node_type}): {exc}") from None
+        if not isinstance(children, list):
+            raise ValueError(f"{where}: children must be a list")
+        node_id, next_id = next_id, next_id + 1
+        kids = [add(child, node_id, f"{where}.children[{i}]") for i, child in enumerate(children)]
+        name = item.get("name")
+        nodes[node_id] = QueueNode(
+            node_id,
+            node_type,
+            str(name) if name else derived_name(node_type, values, node_id),
+            freeze(values),
+            parent=parent,
+            children=tuple(kids),
+            auto_name=not name,
+        )
+        return node_id
+
+    for i, sample in enumerate(samples):
+        root_children.append(add(sample, ROOT_ID, f"queue[{i}]"))
+    nodes[ROOT_ID] = QueueNode(
+        ROOT_ID, ROOT, "queue", freeze({}), parent=None, children=tuple(root_children)
+    )
+    return QueueData(list(nodes.values()), next_id, [], format_version=0)
