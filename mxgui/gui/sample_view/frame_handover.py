@@ -30,8 +30,9 @@ class FrameHandover:
     the slot, so the next frame posts the next repaint: at most one repaint is ever
     pending, whatever the camera's rate.
 
-    Counters: ``received``, ``dropped`` and ``taken``; ``last_received`` is the
-    monotonic time of the newest frame (``None`` before the first).
+    Counters: ``received``, ``dropped``, ``taken`` and ``posted`` (repaints asked
+    for); :meth:`counts` reads them together. ``last_received`` is the monotonic time
+    of the newest frame (``None`` before the first).
     """
 
     def __init__(self, notify: Callable[[], None]) -> None:
@@ -41,6 +42,7 @@ class FrameHandover:
         self.received = 0
         self.dropped = 0
         self.taken = 0
+        self.posted = 0
         self.last_received: float | None = None
         self.last_received_wall: float | None = None
 
@@ -55,6 +57,8 @@ class FrameHandover:
             self.last_received, self.last_received_wall = now, wall
             if replaced:
                 self.dropped += 1
+            else:
+                self.posted += 1
         if not replaced:
             self._notify()
 
@@ -71,7 +75,22 @@ class FrameHandover:
         with self._lock:
             return self._waiting is not None
 
-    def reset_counters(self) -> None:
-        """Start counting received, dropped and taken frames from zero."""
+    def counts(self) -> dict[str, int]:
+        """``received``, ``dropped``, ``taken``, ``posted`` and ``waiting`` (0 or 1), read
+        at one instant: ``received == dropped + taken + waiting`` and ``posted ==
+        taken + waiting``."""
         with self._lock:
-            self.received = self.dropped = self.taken = 0
+            return {
+                "received": self.received,
+                "dropped": self.dropped,
+                "taken": self.taken,
+                "posted": self.posted,
+                "waiting": int(self._waiting is not None),
+            }
+
+    def reset_counters(self) -> None:
+        """Start counting from zero (a frame waiting now counts as received and posted)."""
+        with self._lock:
+            waiting = int(self._waiting is not None)
+            self.received = self.posted = waiting
+            self.dropped = self.taken = 0

@@ -103,7 +103,7 @@ class GridItem(QGraphicsItem):
     def image_corners(self) -> list[tuple[float, float]]:
         """Image ``(x, y)`` of the grid's corners: top-left, top-right, bottom-right,
         bottom-left (as seen when it was defined)."""
-        return [(p.x(), p.y()) for p in self._corners]
+        return [(p.x(), p.y()) for p in list(self._corners)[:4]]
 
     # QGraphicsItem -----------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name

@@ -1,0 +1,409 @@
+"""The sample view: live camera, overlays, 3-click centring, points, lines and grids."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from pathlib import Path
+from typing import Any
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QKeyEvent, QShowEvent
+from PyQt5.QtWidgets import QFileDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from hardware_objects.abstract.beam import AbstractBeam
+from hardware_objects.abstract.diffractometer import AbstractDiffractometer
+from hardware_objects.abstract.sample_camera import AbstractSampleCamera
+from mxgui.core.centring import CentredPosition, ImageGeometry
+from mxgui.core.shapes import ShapesModel
+from mxgui.gui import properties as p
+from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.sample_view.camera_feed import CameraFeed
+from mxgui.gui.sample_view.centring_workflow import CentringStep, CentringWorkflow
+from mxgui.gui.sample_view.controls import LIGHTS, GridParameters, ZoomLightsBar
+from mxgui.gui.sample_view.drawing import cells_across
+from mxgui.gui.sample_view.modes import Mode, ModeController
+from mxgui.gui.sample_view.overlays import BeamItem, ClickMarksItem, ScaleBarItem, length_um
+from mxgui.gui.sample_view.shape_editor import ShapeEditor
+from mxgui.gui.sample_view.shape_items import ShapeLayer
+from mxgui.gui.sample_view.snapshot import save_snapshot
+from mxgui.gui.sample_view.style import OverlayStyle
+from mxgui.gui.sample_view.toolbar import SampleViewToolbar
+from mxgui.gui.sample_view.view import SampleGraphicsView
+
+log = logging.getLogger(__name__)
+
+MESSAGE_STYLE = "QLabel { color: #8a1c1c; }"
+
+
+class SampleViewBrick(Brick):
+    """The live sample camera with beam, scale bar, saved points, lines and grids drawn
+    where they are on the sample, at the current motor positions and zoom.
+
+    Exactly one interaction mode at a time (buttons, the mode line and the cursor say
+    which; Escape leaves it): 3-click centring (Accept saves the result as a point),
+    move a clicked point to the beam, draw a grid (drag; cell size from the beam unless
+    changed), draw a line (two clicks), measure (drag). Zoom and lights below the
+    buttons; "Snapshot…" saves the image with its overlays as PNG.
+    """
+
+    PROPERTIES = (
+        p.hardware_object(
+            "diffractometer", "/diffractometer", "the diffractometer", AbstractDiffractometer
+        ),
+        p.hardware_object(
+            "sample_camera", "/sample_camera", "the on-axis camera", AbstractSampleCamera
+        ),
+        p.hardware_object("shapes", "/shapes", "points, lines and grids", ShapesModel),
+        p.hardware_object("beam", "/beam", "the beam (size and shape)", AbstractBeam),
+        p.floating("camera_timeout", 2.0, "seconds without frames before saying so", minimum=0.2),
+    )
+    sig_centring_accepted = pyqtSignal(str)
+    sig_shape_selected = pyqtSignal(str)
+    sig_mode_changed = pyqtSignal(str)
+    SIGNALS = ("sig_centring_accepted", "sig_shape_selected", "sig_mode_changed")
+    SLOTS = (
+        "start_centring",
+        "accept_centring",
+        "reject_centring",
+        "cancel",
+        "set_mode",
+        "set_zoom",
+        "save_point",
+        "select_shape",
+    )
+
+    def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(context, name, parent)
+        self.diffractometer: AbstractDiffractometer | None = None
+        self.shapes: ShapesModel | None = None
+        self.beam: AbstractBeam | None = None
+        self.positions: dict[str, float] = {}
+        self.last_measurement_um: float | None = None
+        self.style_ = OverlayStyle()
+        self.view = SampleGraphicsView()
+        scene = self.view.scene()
+        self.beam_item = BeamItem(self.style_)
+        self.scale_bar = ScaleBarItem(self.style_)
+        self.click_marks = ClickMarksItem(self.style_)
+        for item in (self.beam_item, self.scale_bar, self.click_marks):
+            scene.addItem(item)
+        self.shape_layer = ShapeLayer(scene, self.style_)
+        self.modes = ModeController(self.view, self.style_, self._describe_drag)
+        self.grid_panel = GridParameters()
+        self.editor = ShapeEditor(self.shape_layer, self.grid_panel, self._view_state, self)
+        self.workflow = CentringWorkflow(context.bridge, self)
+        self.camera = CameraFeed(self.view, self)
+        #: the banner over the image while no camera frames arrive
+        self.camera_label = self.camera.banner
+        self.toolbar = SampleViewToolbar()
+        self.controls = ZoomLightsBar()
+        # lines of fixed height: a message never resizes the view under the mouse
+        self.mode_label = QLabel()
+        self.message_label = QLabel()
+        for label in (self.mode_label, self.message_label):
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+            label.setMinimumHeight(label.fontMetrics().height() + 2)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(2, 2, 2, 2)
+        for widget in (self.toolbar, self.controls, self.mode_label, self.message_label):
+            column.addWidget(widget)
+        column.addWidget(self.view, 1)
+        column.addWidget(self.grid_panel)
+        self._connect_widgets()
+        self._show_mode(Mode.IDLE)
+
+    def _connect_widgets(self) -> None:
+        modes, workflow, toolbar = self.modes, self.workflow, self.toolbar
+        toolbar.sig_mode_requested.connect(self.set_mode)
+        toolbar.sig_accept.connect(self.accept_centring)
+        toolbar.sig_reject.connect(self.reject_centring)
+        toolbar.sig_cancel.connect(self.cancel)
+        toolbar.sig_save_point.connect(self.save_point)
+        toolbar.sig_line_from_points.connect(self.editor.line_from_selected_points)
+        toolbar.sig_snapshot.connect(self._ask_snapshot)
+        modes.sig_mode_changed.connect(self._show_mode)
+        modes.sig_message.connect(self.show_message)
+        modes.sig_escape.connect(self.cancel)
+        modes.sig_select.connect(self.editor.select_at)
+        modes.sig_centring_click.connect(workflow.click)
+        modes.sig_move_to_beam.connect(self._move_to_beam)
+        modes.sig_grid_drawn.connect(self.editor.grid_drawn)
+        modes.sig_line_drawn.connect(self.editor.line_drawn)
+        modes.sig_measured.connect(self._measured)
+        workflow.sig_message.connect(self.show_message)
+        workflow.sig_step_changed.connect(self._centring_step)
+        workflow.sig_marks_changed.connect(self.click_marks.set_points)
+        workflow.sig_accepted.connect(self._centring_accepted)
+        workflow.sig_ended.connect(self._centring_ended)
+        self.controls.sig_zoom_chosen.connect(self.set_zoom)
+        self.controls.sig_light_chosen.connect(self._set_light)
+        self.editor.sig_message.connect(self.show_message)
+        self.editor.sig_done.connect(self.show_info)
+        self.editor.sig_selected.connect(self.sig_shape_selected)
+        self.editor.sig_points_selected.connect(self.toolbar.set_points_selected)
+        self.camera.sig_message.connect(self.show_message)
+
+    # properties and hardware ----------------------------------------------------------------
+    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+        if name == "diffractometer":
+            self._set_diffractometer(self.hardware_object(name))
+        elif name == "sample_camera":
+            self.camera.set_camera(self.hardware_object(name), self.isVisible())
+        elif name == "shapes":
+            self._set_shapes(self.hardware_object(name))
+        elif name == "beam":
+            self._set_beam(self.hardware_object(name))
+        elif name == "camera_timeout":
+            self.camera.watchdog.timeout = float(new_value)
+
+    def _set_diffractometer(self, diffractometer: AbstractDiffractometer | None) -> None:
+        self.workflow.cancel()
+        self.diffractometer = self.workflow.diffractometer = diffractometer
+        if diffractometer is None:
+            return
+        scope = "diffractometer"
+        self.bind(diffractometer, "positionsChanged", self._on_positions, scope)
+        self.bind(diffractometer, "zoomChanged", self._on_zoom, scope)
+        self.bind(diffractometer, "pixelsPerMmChanged", lambda _ppm: self.refresh(), scope)
+        self.bind(diffractometer, "centringFailed", self.workflow.on_centring_failed, scope)
+        self.view.set_image_size(*diffractometer.get_image_size())
+        self.controls.set_zoom_levels(diffractometer.get_zoom_levels())
+        self.controls.show_zoom(diffractometer.get_zoom())
+        for role, _title in LIGHTS:
+            light = diffractometer.get_motor(role)
+            self.controls.set_light_available(role, light is not None)
+            if light is not None:
+                show = lambda value, role=role: self.controls.show_light(role, value)  # noqa: E731
+                self.bind(light, "valueChanged", show, scope)
+                show(light.get_value())
+        self.positions = diffractometer.get_positions()
+        self.refresh()
+
+    def _set_shapes(self, shapes: ShapesModel | None) -> None:
+        self.shapes = shapes
+        self.editor.set_model(shapes)
+        if shapes is None:
+            return
+        editor, scope = self.editor, "shapes"
+        self.bind(shapes, "shapeAdded", editor.shape_added, scope)
+        self.bind(shapes, "shapeChanged", editor.shape_changed, scope)
+        self.bind(shapes, "shapeRemoved", editor.shape_removed, scope)
+        self.bind(shapes, "cleared", editor.cleared, scope)
+        self.bind(shapes, "selectionChanged", editor.selection_changed, scope)
+
+    def _set_beam(self, beam: AbstractBeam | None) -> None:
+        self.beam = beam
+        if beam is not None:
+            self.bind(beam, "beamSizeChanged", self._beam_size_changed, "beam")
+            self._beam_size_changed(beam.get_beam_size())
+        self.refresh()
+
+    def _beam_size_changed(self, size: tuple[float, float]) -> None:
+        self.grid_panel.set_beam_size(*size)
+        self.refresh()
+
+    # camera --------------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        self.camera.start()
+
+    # geometry and overlays -----------------------------------------------------------------------
+    def _on_positions(self, positions: dict[str, float]) -> None:
+        self.positions = dict(positions)
+        self.refresh()
+
+    def _on_zoom(self, level: str) -> None:
+        self.controls.show_zoom(level)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Project the beam, scale bar and shapes again (motors, zoom or beam changed)."""
+        diffractometer = self.diffractometer
+        if diffractometer is None or not self.positions:
+            return
+        geometry = diffractometer.get_image_geometry()
+        px, py = geometry.pixels_per_mm
+        if self.beam is not None:
+            (width, height), shape = self.beam.get_beam_size(), self.beam.get_beam_shape()
+        else:
+            width = height = 0.0
+            shape = "ellipse"
+        self.beam_item.set_beam(geometry.beam_position, (width * px, height * py), shape)
+        self.scale_bar.set_scale((px, py), self.view.image_size())
+        self.shape_layer.set_view(self.positions, geometry)
+
+    def here(self) -> CentredPosition:
+        """The centred position of what is on the beam now (the current motors)."""
+        return CentredPosition(**self.positions)
+
+    # modes ---------------------------------------------------------------------------------------
+    @property
+    def mode(self) -> Mode:
+        return self.modes.mode
+
+    def set_mode(self, mode: Mode | str) -> None:
+        """Make ``mode`` (a :class:`Mode` or its value, e.g. ``"draw_grid"``) current;
+        leaving a centring cancels it, entering 3-click centring starts one."""
+        try:
+            mode = Mode(mode)
+        except ValueError:
+            self.show_message(f"Unknown mode {mode!r}; modes: {', '.join(m.value for m in Mode)}")
+            return
+        if mode is self.modes.mode:
+            return
+        if self.modes.mode is Mode.CENTRING:
+            self.workflow.cancel()
+        if mode is Mode.CENTRING and not self.workflow.start():
+            mode = Mode.IDLE
+        self.modes.set_mode(mode)
+
+    def cancel(self) -> None:
+        """Leave the current mode (Escape); a centring in progress is cancelled."""
+        self.set_mode(Mode.IDLE)
+
+    def _show_mode(self, mode: Mode) -> None:
+        self.toolbar.show_mode(mode)
+        self._show_mode_line()
+        self.sig_mode_changed.emit(mode.value)
+
+    def _show_mode_line(self) -> None:
+        mode = self.modes.mode
+        hint = self.workflow.status() if mode is Mode.CENTRING else mode.hint
+        self.mode_label.setText(f"<b>Mode: {mode.title}</b> — {hint}")
+
+    def show_message(self, text: str) -> None:
+        """Tell the user of a problem (message line, in red, with the time) and the log."""
+        self.message_label.setStyleSheet(MESSAGE_STYLE)
+        self.message_label.setText(f"{time.strftime('%H:%M:%S')}  {text}")
+        self.message_label.setToolTip(text)
+        log.warning("%s: %s", self.name, text)
+
+    def show_info(self, text: str) -> None:
+        """Tell the user what was done (message line)."""
+        self.message_label.setStyleSheet("")
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text)
+
+    # centring ------------------------------------------------------------------------------------
+    def start_centring(self) -> None:
+        """Start a 3-click centring."""
+        self.set_mode(Mode.CENTRING)
+
+    def accept_centring(self) -> None:
+        """Keep the centred position: it becomes a saved point."""
+        self.workflow.accept()
+
+    def reject_centring(self) -> None:
+        """Drop the centred position and move back to where the centring began."""
+        self.workflow.reject()
+
+    def _centring_step(self, step: CentringStep) -> None:
+        self.toolbar.show_centring_step(step)
+        self._show_mode_line()
+
+    def _centring_accepted(self, position: CentredPosition) -> None:
+        point = self.editor.save_point(position)
+        if point is not None:
+            self.show_info(f"Centred: saved as {point.name}")
+            self.sig_centring_accepted.emit(point.id)
+
+    def _centring_ended(self, reason: str) -> None:
+        if self.modes.mode is Mode.CENTRING:
+            self.modes.set_mode(Mode.IDLE)
+
+    # clicks and drags ----------------------------------------------------------------------------
+    def _act(self, action: Callable[[], Future], what: str) -> Future | None:
+        """Start a hardware action; a refusal or a failure becomes a message."""
+        try:
+            future = action()
+        except (ValueError, RuntimeError) as exc:
+            self.show_message(f"{what}: {exc}")
+            return None
+
+        def report(ended: Future) -> None:
+            error = CancelledError() if ended.cancelled() else ended.exception()
+            if error is not None and not self.cleaned_up:
+                self.show_message(f"{what} failed: {error}")
+
+        future.add_done_callback(lambda ended: self.context.bridge.post(report, ended))
+        return future
+
+    def _move_to_beam(self, x: float, y: float) -> None:
+        if self.diffractometer is not None:
+            diffractometer = self.diffractometer
+            self._act(lambda: diffractometer.move_to_beam(x, y), "Move to beam")
+
+    def set_zoom(self, level: str) -> None:
+        """Change the zoom level."""
+        if self.diffractometer is not None:
+            diffractometer = self.diffractometer
+            self._act(lambda: diffractometer.set_zoom(level), f"Zoom {level}")
+
+    def _set_light(self, role: str, value: float) -> None:
+        light = self.diffractometer.get_motor(role) if self.diffractometer else None
+        if light is not None:
+            self._act(lambda: light.set_value(value), f"{role} {value:g} %")
+
+    def select_shape(self, shape_id: str) -> None:
+        """Select shape ``shape_id`` ("" selects nothing)."""
+        self.editor.select(shape_id)
+
+    def save_point(self) -> None:
+        """Save the point now on the beam (the current motor positions) as a point."""
+        self.editor.save_point()
+
+    def _describe_drag(self, mode: Mode, start: tuple, end: tuple) -> str:
+        if self.diffractometer is None:
+            return ""
+        geometry = self.diffractometer.get_image_geometry()
+        if mode is Mode.MEASURE:
+            return f"{length_um(start, end, geometry.pixels_per_mm):.1f} µm"
+        (h0, d0), (h1, d1) = geometry.to_offsets(*start), geometry.to_offsets(*end)
+        cell_w, cell_h, sx, sy = self.grid_panel.values_mm()
+        cols, rows = cells_across(h1 - h0, cell_w, sx), cells_across(d1 - d0, cell_h, sy)
+        return f"{cols} × {rows} cells"
+
+    def _measured(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        if self.diffractometer is not None:
+            ppm = self.diffractometer.get_image_geometry().pixels_per_mm
+            self.last_measurement_um = length_um((x0, y0), (x1, y1), ppm)
+            self.show_info(f"Measured {self.last_measurement_um:.1f} µm")
+
+    def _view_state(self) -> tuple[ImageGeometry, CentredPosition] | None:
+        if self.diffractometer is None or not self.positions:
+            return None
+        return self.diffractometer.get_image_geometry(), self.here()
+
+    # snapshots -----------------------------------------------------------------------------------
+    def save_snapshot(self, path: str | Path, with_overlays: bool = True) -> Path:
+        """Save what the view shows, at the camera's resolution, as PNG (``OSError``)."""
+        return save_snapshot(self.view, path, with_overlays)
+
+    def _ask_snapshot(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Save snapshot", str(Path.home() / "snapshot.png"), "PNG images (*.png)"
+        )
+        if not path:
+            return
+        try:
+            saved = self.save_snapshot(path)
+        except OSError as exc:
+            self.show_message(str(exc))
+        else:
+            self.show_info(f"Snapshot saved to {saved}")
+
+    # lifecycle -----------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt name
+        if event.key() == Qt.Key_Escape:
+            self.cancel()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def cleanup(self) -> None:
+        self.workflow.close()
+        self.camera.close()
+        super().cleanup()

@@ -1,0 +1,225 @@
+"""Saved points and lines on the image, and the layer that keeps them in step with the
+shapes model, the motors and the zoom."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PyQt5.QtCore import QLineF, QPointF, QRectF
+from PyQt5.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker
+from PyQt5.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
+
+from mxgui.core.centring import ImageGeometry, centred_point_to_image, plane_to_image
+from mxgui.core.shapes import Grid, Line, Point, Shape
+from mxgui.gui.sample_view.grid_item import GridItem
+from mxgui.gui.sample_view.overlays import LABEL_MARGIN
+from mxgui.gui.sample_view.style import OverlayStyle, cosmetic_pen, draw_label, screen_scale
+
+#: radius of a point's mark on the screen, pixels
+POINT_RADIUS = 7.0
+
+
+class _ShapeItem(QGraphicsItem):
+    """Common state of a shape's item: the shape, face-on or turned away, selected."""
+
+    def __init__(self, shape: Shape, style: OverlayStyle) -> None:
+        super().__init__()
+        self.shape_value = shape
+        self.style = style
+        self.face_on = True
+        self.selected = False
+        self.setZValue(20)
+
+    def set_shape(self, shape: Shape) -> None:
+        self.shape_value = shape
+        self.update()
+
+    def set_face_on(self, face_on: bool) -> None:
+        if face_on != self.face_on:
+            self.face_on = face_on
+            self.update()
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def colour(self, normal: QColor) -> QColor:
+        if self.selected:
+            return self.style.selected
+        return normal if self.face_on else self.style.outline_only
+
+
+class PointItem(_ShapeItem):
+    """A saved point: a disc (face-on) or a ring (turned away) with its name."""
+
+    def __init__(self, point: Point, style: OverlayStyle) -> None:
+        super().__init__(point, style)
+        self.position = QPointF()
+
+    def set_image_position(self, x: float, y: float) -> None:
+        self.prepareGeometryChange()
+        self.position = QPointF(x, y)
+        self.update()
+
+    def image_position(self) -> tuple[float, float]:
+        return self.position.x(), self.position.y()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
+        p, m = self.position, LABEL_MARGIN
+        return QRectF(p.x() - m, p.y() - m, 2 * m, 2 * m)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.position, 12.0, 12.0)
+        return path
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        colour = self.colour(self.style.point)
+        radius = POINT_RADIUS / screen_scale(painter)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setPen(cosmetic_pen(colour, 2.0))
+        fill = QColor(colour)
+        fill.setAlpha(110)
+        painter.setBrush(QBrush(fill) if self.face_on else QBrush())
+        painter.drawEllipse(self.position, radius, radius)
+        at = QPointF(self.position.x() + radius, self.position.y() - radius)
+        draw_label(painter, at, self.shape_value.name, colour)
+
+
+class LineItem(_ShapeItem):
+    """A line (helical collection) between its two points, with its name."""
+
+    def __init__(self, line: Line, style: OverlayStyle) -> None:
+        super().__init__(line, style)
+        self.line = QLineF()
+
+    def set_image_ends(self, start: tuple[float, float], end: tuple[float, float]) -> None:
+        self.prepareGeometryChange()
+        self.line = QLineF(QPointF(*start), QPointF(*end))
+        self.update()
+
+    def image_ends(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        p1, p2 = self.line.p1(), self.line.p2()
+        return (p1.x(), p1.y()), (p2.x(), p2.y())
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
+        m = LABEL_MARGIN
+        return QRectF(self.line.p1(), self.line.p2()).normalized().adjusted(-m, -m, m, m)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath(self.line.p1())
+        path.lineTo(self.line.p2())
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12.0)
+        return stroker.createStroke(path)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        colour = self.colour(self.style.line)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setPen(cosmetic_pen(colour, 3.0 if self.face_on else 1.5))
+        painter.drawLine(self.line)
+        radius = 4.0 / screen_scale(painter)
+        painter.setBrush(QBrush(colour))
+        for end in (self.line.p1(), self.line.p2()):
+            painter.drawEllipse(end, radius, radius)
+        draw_label(painter, self.line.center(), self.shape_value.name, colour)
+
+
+class ShapeLayer:
+    """One item per shape of the model, projected at the current motors and zoom.
+
+    :meth:`add`, :meth:`change`, :meth:`remove` and :meth:`clear` follow the model's
+    signals; :meth:`set_view` re-projects every shape (motors moved, zoom changed);
+    :meth:`set_selection` highlights. A shape is drawn filled when the sample faces the
+    camera as when it was defined (``Shape.is_face_on``), outlined otherwise.
+    """
+
+    def __init__(self, scene: QGraphicsScene, style: OverlayStyle) -> None:
+        self.scene = scene
+        self.style = style
+        self.items: dict[str, _ShapeItem | GridItem] = {}
+        self.positions: dict[str, float] | None = None
+        self.geometry: ImageGeometry | None = None
+        self._selected: tuple[str, ...] = ()
+
+    def set_view(self, positions: Mapping[str, float], geometry: ImageGeometry) -> None:
+        self.positions, self.geometry = dict(positions), geometry
+        for item in self.items.values():
+            self._project(item)
+
+    def add(self, shape: Shape) -> None:
+        if shape.id in self.items:
+            self.change(shape)
+            return
+        if isinstance(shape, Grid):
+            item: _ShapeItem | GridItem = GridItem(shape, self.style)
+        elif isinstance(shape, Line):
+            item = LineItem(shape, self.style)
+        elif isinstance(shape, Point):
+            item = PointItem(shape, self.style)
+        else:
+            return
+        item.set_selected(shape.id in self._selected)
+        self.items[shape.id] = item
+        self._project(item)
+        self.scene.addItem(item)
+
+    def change(self, shape: Shape) -> None:
+        item = self.items.get(shape.id)
+        if item is None:
+            self.add(shape)
+            return
+        if isinstance(item, GridItem):
+            item.set_grid(shape)
+        else:
+            item.set_shape(shape)
+        self._project(item)
+
+    def remove(self, shape: Shape) -> None:
+        item = self.items.pop(shape.id, None)
+        if item is not None:
+            self.scene.removeItem(item)
+
+    def clear(self) -> None:
+        for item in self.items.values():
+            self.scene.removeItem(item)
+        self.items.clear()
+
+    def set_selection(self, ids: tuple[str, ...]) -> None:
+        self._selected = tuple(ids)
+        for shape_id, item in self.items.items():
+            item.set_selected(shape_id in self._selected)
+
+    def shape_at(self, x: float, y: float) -> str | None:
+        """The id of the topmost shape under image point ``(x, y)``."""
+        for item in self.scene.items(QPointF(x, y)):
+            for shape_id, candidate in self.items.items():
+                if candidate is item:
+                    return shape_id
+        return None
+
+    def _project(self, item: _ShapeItem | GridItem) -> None:
+        positions, geometry = self.positions, self.geometry
+        if positions is None or geometry is None:
+            return
+        if isinstance(item, GridItem):
+            grid = item.grid
+            item.set_projection(*plane_to_image(grid.centre, positions, geometry))
+            item.set_face_on(grid.is_face_on(positions["phi"]))
+            return
+        shape = item.shape_value
+        item.set_face_on(shape.is_face_on(positions["phi"]))
+        if isinstance(item, PointItem):
+            item.set_image_position(
+                *centred_point_to_image(shape.position.motor_positions(), positions, geometry)
+            )
+        elif isinstance(item, LineItem):
+            item.set_image_ends(
+                centred_point_to_image(shape.start.motor_positions(), positions, geometry),
+                centred_point_to_image(shape.end.motor_positions(), positions, geometry),
+            )

@@ -1,0 +1,104 @@
+"""The sample view's tool bar: one button per interaction mode, the centring's Accept /
+Reject / Cancel, and the shape and snapshot actions."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QAction, QToolBar, QToolButton, QWidget
+
+from mxgui.gui.sample_view.centring_workflow import CentringStep
+from mxgui.gui.sample_view.modes import Mode
+
+_MODE_ACTIONS = (
+    (Mode.MOVE_TO_BEAM, "Move to beam", "click a point to move it onto the beam"),
+    (Mode.DRAW_GRID, "Grid", "drag a rectangle to draw a mesh grid"),
+    (Mode.DRAW_LINE, "Line", "click two points to draw a line (helical collection)"),
+    (Mode.MEASURE, "Measure", "drag to measure a distance on the sample"),
+)
+
+
+class SampleViewToolbar(QToolBar):
+    """Buttons that ask for things; they never act on hardware themselves.
+
+    ``sig_mode_requested(mode)``: a mode button was pressed (pressing the button of the
+    current mode asks for :attr:`Mode.IDLE`). ``sig_accept``, ``sig_reject``,
+    ``sig_cancel``, ``sig_save_point``, ``sig_line_from_points``, ``sig_snapshot``.
+    :meth:`show_mode` and :meth:`show_centring_step` keep the buttons' states in step.
+    Buttons that do not fit move to the bar's overflow menu.
+    """
+
+    sig_mode_requested = pyqtSignal(object)
+    sig_accept = pyqtSignal()
+    sig_reject = pyqtSignal()
+    sig_cancel = pyqtSignal()
+    sig_save_point = pyqtSignal()
+    sig_line_from_points = pyqtSignal()
+    sig_snapshot = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMovable(False)
+        self._mode = Mode.IDLE
+        self.mode_actions: dict[Mode, QAction] = {}
+        self._mode_action(Mode.CENTRING, "3-click centring", "start a 3-click centring")
+        self.accept_action = self._action("Accept", "keep the centred position as a point")
+        self.reject_action = self._action("Reject", "drop the result and move back")
+        self.cancel_action = self._action("Cancel", "stop the centring and move back (Esc)")
+        self.addSeparator()
+        for mode, text, tip in _MODE_ACTIONS:
+            self._mode_action(mode, text, tip)
+        self.addSeparator()
+        self.save_point_action = self._action("Save point", "save the point on the beam")
+        self.line_action = self._action("Line from points", "a line between 2 selected points")
+        self.snapshot_action = self._action("Snapshot…", "save the image with overlays (PNG)")
+        for action, signal in (
+            (self.accept_action, self.sig_accept),
+            (self.reject_action, self.sig_reject),
+            (self.cancel_action, self.sig_cancel),
+            (self.save_point_action, self.sig_save_point),
+            (self.line_action, self.sig_line_from_points),
+            (self.snapshot_action, self.sig_snapshot),
+        ):
+            action.triggered.connect(signal)
+        self.line_action.setEnabled(False)
+        #: the buttons, for tests and for scripts that click them
+        self.mode_buttons = {
+            mode: self.button(action) for mode, action in self.mode_actions.items()
+        }
+        self.accept_button = self.button(self.accept_action)
+        self.reject_button = self.button(self.reject_action)
+        self.cancel_button = self.button(self.cancel_action)
+        self.show_centring_step(CentringStep.IDLE)
+
+    def _action(self, text: str, tip: str) -> QAction:
+        action = self.addAction(text)
+        action.setToolTip(tip)
+        return action
+
+    def _mode_action(self, mode: Mode, text: str, tip: str) -> None:
+        action = self._action(text, f"{tip}; Esc leaves it")
+        action.setCheckable(True)
+        action.triggered.connect(lambda _checked, mode=mode: self._mode_clicked(mode))
+        self.mode_actions[mode] = action
+
+    def button(self, action: QAction) -> QToolButton:
+        """The tool button showing ``action``."""
+        return self.widgetForAction(action)
+
+    def _mode_clicked(self, mode: Mode) -> None:
+        self.show_mode(self._mode)  # the state follows the mode, not the click
+        self.sig_mode_requested.emit(Mode.IDLE if mode is self._mode else mode)
+
+    def show_mode(self, mode: Mode) -> None:
+        self._mode = mode
+        for action_mode, action in self.mode_actions.items():
+            action.setChecked(action_mode is mode)
+
+    def show_centring_step(self, step: CentringStep) -> None:
+        self.accept_action.setEnabled(step is CentringStep.CENTRED)
+        self.reject_action.setEnabled(step is CentringStep.CENTRED)
+        self.cancel_action.setEnabled(step is not CentringStep.IDLE)
+
+    def set_points_selected(self, count: int) -> None:
+        """Enable "Line from points" when exactly two points are selected."""
+        self.line_action.setEnabled(count == 2)
