@@ -11,10 +11,12 @@ drop frames. Measured over ``--seconds`` after a warm-up of one second:
   at least one shows that the camera outran the display, as intended;
 - unaccounted frames: received - shown - dropped, at most the one waiting at the end.
 
-Measured here: the two candidate displays (plain Qt and pyqtgraph, see
-``display_candidates.py``) in a window of 1100x900 under the same overlays (beam, scale
-bar, points, a line, a measurement and a 1,000 x 1,000 grid of 10 um cells whose cell
-lines are drawn). Runs on the current Qt platform: ``xvfb-run -a python
+By default the sample-view brick is measured, alone in a window of 1100x900 on the
+simulated beamline, with every overlay on: beam, scale bar, a saved point, a line, a
+measurement and a 1,000 x 1,000 grid of 10 um cells covering the image, whose cell
+lines are drawn. ``--compare`` measures instead the two candidate displays (plain Qt
+and pyqtgraph, see ``display_candidates.py``) under the same overlays, which is how
+the brick's display was chosen. Runs on the current Qt platform: ``xvfb-run -a python
 benchmarks/camera.py`` for a real X11 display, or ``QT_QPA_PLATFORM=offscreen``; the
 platform is the end of each figure's name.
 
@@ -28,6 +30,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -82,31 +85,36 @@ def run_for(seconds: float) -> None:
     loop.exec_()
 
 
-def measure(view, camera, handover, shown: list[int], seconds: float) -> dict[str, float]:
-    """Stream, let it settle, then count over ``seconds``."""
-    view.resize(*WINDOW)
-    view.show()
-    camera.connect("imageReceived", handover.offer)
+def measure(
+    window, camera, handover, shown: Callable[[], int], seconds: float, connect: bool = True
+) -> dict[str, float]:
+    """Stream into ``handover`` (connect the camera to it if ``connect``), let it settle
+    for a second, then count over ``seconds``; ``shown()`` counts the frames painted."""
+    window.resize(*WINDOW)
+    window.show()
+    if connect:
+        camera.connect("imageReceived", handover.offer)
     camera.start_streaming()
     run_for(1.0)
     probe = LatencyProbe()
     probe.start()
     handover.reset_counters()
-    shown.clear()
+    shown_before = shown()
     started = time.perf_counter()
     run_for(seconds)
     elapsed = time.perf_counter() - started
     probe.stop()
     camera.stop_streaming()
-    camera.disconnect("imageReceived", handover.offer)
-    received, dropped, numbers = handover.received, handover.dropped, list(shown)
+    counts, shown_frames = handover.counts(), shown() - shown_before
+    if connect:
+        camera.disconnect("imageReceived", handover.offer)
     run_for(0.2)
-    view.close()
+    window.close()
     return {
-        "unaccounted": float(received - len(set(numbers)) - dropped),
-        "shown_per_s": len(set(numbers)) / elapsed,
-        "received_per_s": received / elapsed,
-        "dropped": float(dropped),
+        "unaccounted": float(counts["received"] - shown_frames - counts["dropped"]),
+        "shown_per_s": shown_frames / elapsed,
+        "received_per_s": counts["received"] / elapsed,
+        "dropped": float(counts["dropped"]),
         "latency_p99_ms": float(np.percentile(probe.delays, 99)) * 1000.0,
         "latency_median_ms": float(np.median(probe.delays)) * 1000.0,
     }
@@ -122,7 +130,8 @@ def compare(app, repo, seconds: float) -> list[tuple[str, float, str, str]]:
     figures = []
     for name, make in (("qt", QtCandidate), ("pyqtgraph", pyqtgraph_candidate)):
         view = make(geometry, positions)
-        result = measure(view, camera, view.handover, view.shown, seconds)
+        shown = view.shown
+        result = measure(view, camera, view.handover, lambda: len(set(shown)), seconds)  # noqa: B023
         figures += [
             (f"display_{name}_frames_shown", result["shown_per_s"], "frames/s", ">= 60"),
             (f"display_{name}_latency_p99", result["latency_p99_ms"], "ms", "<= 30"),
@@ -133,23 +142,84 @@ def compare(app, repo, seconds: float) -> list[tuple[str, float, str, str]]:
     return figures
 
 
+BRICK_LAYOUT = """\
+format_version: 1
+windows:
+  - name: main
+    title: sample view benchmark
+    size: [1100, 900]
+    content:
+      type: vbox
+      children:
+        - class: SampleViewBrick
+          name: sample_view
+connections: []
+"""
+
+
+def brick_figures(qapp, seconds: float, rate: float) -> list[tuple[str, float, str, str]]:
+    """The sample-view brick with its overlays, in a window of its own."""
+    import tempfile
+
+    from mxgui.gui.application import MxguiApplication
+    from mxgui.gui.sample_view.drawing import point_at
+    from mxgui.gui.sample_view.modes import Mode
+
+    with tempfile.TemporaryDirectory() as directory:
+        layout = Path(directory) / "sample_view.yml"
+        layout.write_text(BRICK_LAYOUT)
+        app = MxguiApplication([SIMULATED], layout)
+        window = app.start()
+        try:
+            brick = app.built.bricks["sample_view"]
+            camera = app.repository.get("/sample_camera")
+            shapes = app.repository.get("/shapes")
+            camera.set_frame_rate(rate)
+            run_for(0.5)
+            geometry, here = brick.diffractometer.get_image_geometry(), brick.here()
+            brick.save_point()
+            shapes.add_line(point_at(300, 700, here, geometry), point_at(900, 760, here, geometry))
+            shapes.add_grid(here, 1000, 1000, 0.01, 0.01, name="mesh")
+            brick.set_mode(Mode.MEASURE)
+            brick.modes._drag_start = (200.0, 800.0)
+            brick.modes._released(600.0, 900.0)
+            run_for(0.5)
+            frame_item = brick.view.frame_item
+            handover = brick.view.handover
+            result = measure(window, camera, handover, lambda: frame_item.shown, seconds, False)
+        finally:
+            for each in app.windows:
+                each.close()
+            app.stop()
+    return [
+        ("frames_shown", result["shown_per_s"], "frames/s", ">= 60"),
+        ("latency_p99", result["latency_p99_ms"], "ms", "<= 30"),
+        ("dropped_frames", result["dropped"], "frames", ">= 1"),
+        ("unaccounted_frames", result["unaccounted"], "frames", "<= 1"),
+        ("frames_received", result["received_per_s"], "frames/s", ">= 60"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
     parser.add_argument("--rate", type=float, default=150.0, help="camera frames per second")
+    parser.add_argument("--compare", action="store_true", help="the two candidate displays")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     platform = QApplication.platformName()
 
     from mxgui.core.repository import HardwareRepository
 
-    repo = HardwareRepository([SIMULATED])
-    try:
-        camera = repo.get("sample_camera")
-        camera.set_frame_rate(args.rate)
-        figures = compare(app, repo, args.seconds)
-    finally:
-        repo.shutdown()
+    if args.compare:
+        repo = HardwareRepository([SIMULATED])
+        try:
+            repo.get("sample_camera").set_frame_rate(args.rate)
+            figures = compare(app, repo, args.seconds)
+        finally:
+            repo.shutdown()
+    else:
+        figures = brick_figures(app, args.seconds, args.rate)
     for name, value, unit, target in figures:
         print(
             json.dumps(
