@@ -449,3 +449,22 @@ def test_a_fast_camera_makes_the_view_drop_frames_never_queue_them(sample_view, 
     assert counts["received"] == counts["dropped"] + counts["taken"] + counts["waiting"]
     assert counts["posted"] == counts["taken"] + counts["waiting"]
     assert brick.view.frame_item.shown - shown == counts["taken"]
+
+
+def test_the_beam_mark_is_an_outline_over_the_live_image(sample_view, qtbot):
+    """What the user sees on the screen: the beam shows the sample inside its ring, even
+    after a line (whose ends are filled discs) was painted before it."""
+    brick, _diffractometer, _repo = sample_view
+    brick.set_mode("draw_line")
+    click_image(qtbot, brick, 300.0, 300.0)
+    click_image(qtbot, brick, 500.0, 350.0)
+    qtbot.waitUntil(lambda: len(brick.shape_layer.items) == 1, timeout=3000)
+    qtbot.wait(200)
+    rect = brick.beam_item.rect()
+    inside = brick.view.image_to_widget(
+        rect.center().x() + rect.width() / 5, rect.center().y() + rect.height() / 5
+    )
+    colour = brick.view.viewport().grab().toImage().pixelColor(inside.toPoint())
+    assert abs(colour.red() - colour.blue()) < 30 and abs(colour.red() - colour.green()) < 30, (
+        colour.getRgb()
+    )

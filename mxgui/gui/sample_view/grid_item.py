@@ -127,11 +127,13 @@ class GridItem(QGraphicsItem):
         colour = self.style.selected if self.selected else self.style.grid
         pen = QPen(colour, 2.0 if self.selected else 1.5)
         pen.setCosmetic(True)
-        if self._degenerate:
+        grid = self.grid
+        if self._degenerate:  # seen edge-on
             painter.setPen(pen)
             painter.drawPolygon(self._corners)
+            top_left = self._corners[0]
+            draw_label(painter, top_left, grid.name, colour, above=True)
             return
-        grid = self.grid
         outline = QRectF(0.0, 0.0, grid.width_mm, grid.height_mm)
         painter.save()
         painter.setTransform(self._map, True)
@@ -151,8 +153,7 @@ class GridItem(QGraphicsItem):
         painter.setBrush(Qt.NoBrush)
         painter.drawRect(outline)
         painter.restore()
-        top_left = self._corners[0]
-        draw_label(painter, QPointF(top_left.x(), top_left.y()), grid.name, colour, above=True)
+        draw_label(painter, self._corners[0], grid.name, colour, above=True)
 
     def _draw_cells(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, colour: QColor

@@ -68,6 +68,7 @@ class BeamItem(_Overlay):
     ) -> None:
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setPen(cosmetic_pen(self.style.beam, 2.0))
+        painter.setBrush(Qt.NoBrush)
         rect = self.rect()
         if self.beam_shape == "rectangle":
             painter.drawRect(rect)

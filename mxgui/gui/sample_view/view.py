@@ -60,7 +60,6 @@ class SampleGraphicsView(QGraphicsView):
         self.setBackgroundBrush(QColor(0, 0, 0))
         self.setRenderHint(QPainter.Antialiasing, False)
         self.setViewportUpdateMode(QGraphicsView.MinimalViewportUpdate)
-        self.setOptimizationFlag(QGraphicsView.DontSavePainterState, True)
         self.setTransformationAnchor(QGraphicsView.NoAnchor)
         self.setResizeAnchor(QGraphicsView.NoAnchor)
         self.setDragMode(QGraphicsView.NoDrag)
