@@ -22,6 +22,8 @@ from mxgui.core.queue.nodes import (
     UnknownNodeError,
 )
 from mxgui.core.queue.persistence import QueueStore, RestoreResult, restore
+from mxgui.core.queue.runs import next_run_number, with_free_run_number
+from mxgui.core.queue.summary import summarise
 from mxgui.core.queue.tasks import (
     BeamlineDefaults,
     CollectDefaults,
@@ -47,6 +49,9 @@ __all__ = [
     "TaskFactory",
     "TaskSpec",
     "UnknownNodeError",
+    "next_run_number",
     "restore",
+    "summarise",
     "task_from_json",
+    "with_free_run_number",
 ]
