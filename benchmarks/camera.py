@@ -32,10 +32,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PyQt5.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
-from PyQt5.QtWidgets import QApplication
+from PyQt5.QtWidgets import QApplication, QWidget
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
@@ -86,7 +87,12 @@ def run_for(seconds: float) -> None:
 
 
 def measure(
-    window, camera, handover, shown: Callable[[], int], seconds: float, connect: bool = True
+    window: QWidget,
+    camera: Any,
+    handover: Any,
+    shown: Callable[[], int],
+    seconds: float,
+    connect: bool = True,
 ) -> dict[str, float]:
     """Stream into ``handover`` (connect the camera to it if ``connect``), let it settle
     for a second, then count over ``seconds``; ``shown()`` counts the frames painted."""
@@ -120,7 +126,7 @@ def measure(
     }
 
 
-def compare(app, repo, seconds: float) -> list[tuple[str, float, str, str]]:
+def compare(repo: Any, seconds: float) -> list[tuple[str, float, str, str]]:
     sys.path.insert(0, str(Path(__file__).parent))
     from display_candidates import QtCandidate, pyqtgraph_candidate
 
@@ -157,7 +163,7 @@ connections: []
 """
 
 
-def brick_figures(qapp, seconds: float, rate: float) -> list[tuple[str, float, str, str]]:
+def brick_figures(seconds: float, rate: float) -> list[tuple[str, float, str, str]]:
     """The sample-view brick with its overlays, in a window of its own."""
     import tempfile
 
@@ -207,7 +213,7 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="the two candidate displays")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    platform = QApplication.platformName()
+    platform = app.platformName()
 
     from mxgui.core.repository import HardwareRepository
 
@@ -215,11 +221,11 @@ def main() -> None:
         repo = HardwareRepository([SIMULATED])
         try:
             repo.get("sample_camera").set_frame_rate(args.rate)
-            figures = compare(app, repo, args.seconds)
+            figures = compare(repo, args.seconds)
         finally:
             repo.shutdown()
     else:
-        figures = brick_figures(app, args.seconds, args.rate)
+        figures = brick_figures(args.seconds, args.rate)
     for name, value, unit, target in figures:
         print(
             json.dumps(

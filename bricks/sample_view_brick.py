@@ -9,7 +9,7 @@ from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QShowEvent
 from PyQt5.QtWidgets import QFileDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -23,7 +23,6 @@ from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.sample_view.camera_feed import CameraFeed
 from mxgui.gui.sample_view.centring_workflow import CentringStep, CentringWorkflow
 from mxgui.gui.sample_view.controls import LIGHTS, GridParameters, ZoomLightsBar
-from mxgui.gui.sample_view.drawing import cells_across
 from mxgui.gui.sample_view.modes import Mode, ModeController
 from mxgui.gui.sample_view.overlays import BeamItem, ClickMarksItem, ScaleBarItem, length_um
 from mxgui.gui.sample_view.shape_editor import ShapeEditor
@@ -81,6 +80,10 @@ class SampleViewBrick(Brick):
         self.shapes: ShapesModel | None = None
         self.beam: AbstractBeam | None = None
         self.positions: dict[str, float] = {}
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._project)
         self.last_measurement_um: float | None = None
         self.style_ = OverlayStyle()
         self.view = SampleGraphicsView()
@@ -91,9 +94,10 @@ class SampleViewBrick(Brick):
         for item in (self.beam_item, self.scale_bar, self.click_marks):
             scene.addItem(item)
         self.shape_layer = ShapeLayer(scene, self.style_)
-        self.modes = ModeController(self.view, self.style_, self._describe_drag)
+        self.modes = ModeController(self.view, self.style_)
         self.grid_panel = GridParameters()
         self.editor = ShapeEditor(self.shape_layer, self.grid_panel, self._view_state, self)
+        self.modes.describe = self.editor.describe_drag
         self.workflow = CentringWorkflow(context.bridge, self)
         self.camera = CameraFeed(self.view, self)
         #: the banner over the image while no camera frames arrive
@@ -220,7 +224,12 @@ class SampleViewBrick(Brick):
         self.refresh()
 
     def refresh(self) -> None:
-        """Project the beam, scale bar and shapes again (motors, zoom or beam changed)."""
+        """Project the beam, scale bar and shapes again (motors, zoom or beam changed),
+        once for a burst of changes: when the GUI thread is next free."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _project(self) -> None:
         diffractometer = self.diffractometer
         if diffractometer is None or not self.positions:
             return
@@ -355,17 +364,6 @@ class SampleViewBrick(Brick):
         """Save the point now on the beam (the current motor positions) as a point."""
         self.editor.save_point()
 
-    def _describe_drag(self, mode: Mode, start: tuple, end: tuple) -> str:
-        if self.diffractometer is None:
-            return ""
-        geometry = self.diffractometer.get_image_geometry()
-        if mode is Mode.MEASURE:
-            return f"{length_um(start, end, geometry.pixels_per_mm):.1f} µm"
-        (h0, d0), (h1, d1) = geometry.to_offsets(*start), geometry.to_offsets(*end)
-        cell_w, cell_h, sx, sy = self.grid_panel.values_mm()
-        cols, rows = cells_across(h1 - h0, cell_w, sx), cells_across(d1 - d0, cell_h, sy)
-        return f"{cols} × {rows} cells"
-
     def _measured(self, x0: float, y0: float, x1: float, y1: float) -> None:
         if self.diffractometer is not None:
             ppm = self.diffractometer.get_image_geometry().pixels_per_mm
@@ -404,6 +402,7 @@ class SampleViewBrick(Brick):
         super().keyPressEvent(event)
 
     def cleanup(self) -> None:
+        self._refresh_timer.stop()
         self.workflow.close()
         self.camera.close()
         super().cleanup()

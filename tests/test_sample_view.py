@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PyQt5.QtCore import QPoint, Qt
+from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtGui import QMouseEvent
+from PyQt5.QtWidgets import QApplication
 
 from mxgui.core.centring import plane_to_image
 from mxgui.core.shapes import Grid, Point
@@ -49,12 +51,22 @@ def click_image(qtbot, brick, x: float, y: float) -> tuple[float, float]:
     return brick.view.widget_to_image(pos)
 
 
-def drag_image(qtbot, brick, start, end) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Press at image point ``start``, move, release at ``end``; the image points used."""
+def drag_image(
+    qtbot, brick, start, end, while_dragging=None
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Press at image point ``start``, move to ``end`` (then call ``while_dragging()``),
+    release there; returns the image points pressed and released."""
     viewport = brick.view.viewport()
     p0, p1 = widget_point(brick, *start), widget_point(brick, *end)
     qtbot.mousePress(viewport, Qt.LeftButton, pos=p0)
-    qtbot.mouseMove(viewport, (p0 + p1) / 2)
+    for pos in ((p0 + p1) / 2, p1):
+        # QTest's mouseMove only moves the cursor: send the move with the button held
+        move = QMouseEvent(
+            QEvent.MouseMove, QPointF(pos), Qt.NoButton, Qt.LeftButton, Qt.NoModifier
+        )
+        QApplication.sendEvent(viewport, move)
+    if while_dragging is not None:
+        while_dragging()
     qtbot.mouseRelease(viewport, Qt.LeftButton, pos=p1)
     return brick.view.widget_to_image(p0), brick.view.widget_to_image(p1)
 
@@ -232,7 +244,16 @@ def test_a_dragged_grid_has_its_cells_where_they_were_drawn(sample_view, qtbot):
     qtbot.mouseClick(brick.toolbar.mode_buttons[Mode.DRAW_GRID], Qt.LeftButton)
     assert brick.grid_panel.isVisible()
     brick.grid_panel.set_values(20.0, 15.0, 0.0, 0.0)
-    start, end = drag_image(qtbot, brick, (400.0, 300.0), (700.0, 520.0))
+    band = brick.modes.rubber_band
+    seen = []
+    start, end = drag_image(
+        qtbot,
+        brick,
+        (400.0, 300.0),
+        (700.0, 520.0),
+        lambda: seen.append((band.isVisible(), band.text)),
+    )
+    assert not band.isVisible()  # gone once drawn
     shapes = repo.get("/shapes")
     qtbot.waitUntil(lambda: len(shapes) == 1, timeout=3000)
     grid = shapes.shapes()[0]
@@ -241,6 +262,8 @@ def test_a_dragged_grid_has_its_cells_where_they_were_drawn(sample_view, qtbot):
     assert (grid.cell_width_mm, grid.cell_height_mm) == pytest.approx((0.020, 0.015))
     assert grid.num_cols == round((end[0] - start[0]) / px / 0.020)
     assert grid.num_rows == round((end[1] - start[1]) / py / 0.015)
+    # while dragging, the rubber band said what the grid would hold
+    assert seen == [(True, f"{grid.num_cols} × {grid.num_rows} cells")]
     # the top-left cell's centre, moved to the beam by its motor positions, is where
     # the drag began plus half a cell: within a pixel
     first = diffractometer.centred_position_to_image(grid.cell_position(0, 0))

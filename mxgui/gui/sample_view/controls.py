@@ -159,7 +159,11 @@ class GridParameters(QWidget):
         self.follows_beam = True
 
     def set_values(
-        self, cell_width_um: float, cell_height_um: float, spacing_x_um=0.0, spacing_y_um=0.0
+        self,
+        cell_width_um: float,
+        cell_height_um: float,
+        spacing_x_um: float = 0.0,
+        spacing_y_um: float = 0.0,
     ) -> None:
         """Type the values in (for scripts and tests)."""
         values = (cell_width_um, cell_height_um, spacing_x_um, spacing_y_um)

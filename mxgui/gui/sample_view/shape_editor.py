@@ -9,11 +9,14 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from mxgui.core.centring import CentredPosition, ImageGeometry
 from mxgui.core.shapes import Grid, Point, Shape, ShapesModel
 from mxgui.gui.sample_view.controls import GridParameters
-from mxgui.gui.sample_view.drawing import GridDrag, grid_parameters, point_at
+from mxgui.gui.sample_view.drawing import GridDrag, cells_across, grid_parameters, point_at
+from mxgui.gui.sample_view.modes import Mode
+from mxgui.gui.sample_view.overlays import length_um
 from mxgui.gui.sample_view.shape_items import ShapeLayer
 
 #: what the editor needs to know about the view now: image geometry and the centred
 #: position of what is on the beam (``None`` when not known)
+Point2 = tuple[float, float]
 ViewState = Callable[[], tuple[ImageGeometry, CentredPosition] | None]
 
 
@@ -141,6 +144,19 @@ class ShapeEditor(QObject):
         grid = self._add_grid(drag, old.name)
         if grid is not None:
             self.sig_done.emit(f"Grid {grid.name}: now {grid.num_cols} × {grid.num_rows} cells")
+
+    def describe_drag(self, mode: Mode, start: Point2, end: Point2) -> str:
+        """The label of a drag in progress: the grid's cells, or the length measured."""
+        state = self.state()
+        if state is None:
+            return ""
+        geometry = state[0]
+        if mode is Mode.MEASURE:
+            return f"{length_um(start, end, geometry.pixels_per_mm):.1f} µm"
+        (h0, d0), (h1, d1) = geometry.to_offsets(*start), geometry.to_offsets(*end)
+        cell_w, cell_h, sx, sy = self.panel.values_mm()
+        cols, rows = cells_across(h1 - h0, cell_w, sx), cells_across(d1 - d0, cell_h, sy)
+        return f"{cols} × {rows} cells"
 
     def forget_last_grid(self) -> None:
         self.last_grid = None

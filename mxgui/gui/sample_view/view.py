@@ -53,6 +53,7 @@ class SampleGraphicsView(QGraphicsView):
         self._notifier.sig_frame_waiting.connect(self.frame_item.update, Qt.QueuedConnection)
         self._scene.addItem(self.frame_item)
         self._image_size = (width, height)
+        self._left_down = False
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.NoFrame)
@@ -128,16 +129,18 @@ class SampleGraphicsView(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         self.setFocus(Qt.MouseFocusReason)
         if event.button() == Qt.LeftButton:
+            self._left_down = True
             self.sig_pressed.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
-        if event.buttons() & Qt.LeftButton:
+        if self._left_down or event.buttons() & Qt.LeftButton:
             self.sig_moved.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         if event.button() == Qt.LeftButton:
+            self._left_down = False
             self.sig_released.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
