@@ -159,6 +159,13 @@ def test_a_failed_write_is_reported_and_retried(tmp_path, monkeypatch):
          ' "status": "not_executed", "parent": 0}]}',
          "node 1: a DataCollection cannot go under a Root"),
         ('{"format_version": "one"}', "format_version: expected an integer"),
+        ('{"format_version": 1, "next_id": 1, "nodes": [{"id": 0, "type": "Root", '
+         '"status": "not_executed", "started": "yesterday"}]}',
+         r"nodes\[0\] \(id 0\): started must be a time in seconds or null"),
+        ('{"format_version": 1, "next_id": 1, "nodes": [{"id": 0, "type": "Root", '
+         '"status": "not_executed"}], "history": [{"node_id": 3, "type": "DataCollection", '
+         '"status": "success", "run_number": "3"}]}',
+         r"history\[0\]: run_number: '3' has the wrong type"),
     ],
 )  # fmt: skip
 def test_a_corrupt_file_is_kept_aside_and_the_queue_starts_empty(tmp_path, text, expected):

@@ -161,6 +161,8 @@ def test_defaults_come_from_the_beamline_and_the_sample(collect):
     assert "angle_step: 0.5 deg is below osc_range 1 deg" in problems_of(
         factory, "Characterisation", angle_step=0.5
     )
+    with pytest.raises(ParameterError, match=r"directory: sub-directory 'lyso/\.\.'"):
+        factory.create("DataCollection", sample={"name": "..", "protein_acronym": "lyso"})
     workflow = factory.create("Workflow", {"workflow_name": "MXPressA"}, sample=sample)
     assert workflow["workflow_parameters"] == {} and workflow["prefix"] == "lyso-x1"
 

@@ -93,10 +93,14 @@ class HistoryEntry:
         if unknown:
             raise ValueError(f"unknown key(s) {', '.join(unknown)}")
         for key in ("node_id", "type", "status"):
-            if key not in data:
+            if data.get(key) is None:
                 raise ValueError(f"missing {key!r}")
         if data["status"] not in STATUSES:
             raise ValueError(f"status {data['status']!r} is not one of {', '.join(STATUSES)}")
+        for key, kinds in _TYPES.items():
+            value = data.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+                raise ValueError(f"{key}: {value!r} has the wrong type")
         values = dict(data)
         values.setdefault("name", "")
         values.setdefault("sample_id", None)
@@ -104,6 +108,25 @@ class HistoryEntry:
         values["files"] = tuple(values.get("files", ()))
         values["parameters"] = freeze(dict(values.get("parameters", {})))
         return cls(**values)
+
+
+#: the types of the fields a file may get wrong (``None`` is allowed for each)
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "node_id": int,
+    "sample_id": int,
+    "run_number": int,
+    "started": (int, float),
+    "finished": (int, float),
+    "type": str,
+    "name": str,
+    "sample": str,
+    "message": str,
+    "directory": str,
+    "prefix": str,
+    "summary": str,
+    "files": (list, tuple),
+    "parameters": Mapping,
+}
 
 
 def summarise_parameters(node_type: str, parameters: Mapping[str, Any]) -> str:

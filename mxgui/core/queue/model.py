@@ -44,6 +44,7 @@ from mxgui.core.queue.nodes import (
     derived_name,
     freeze,
     thaw,
+    walk,
 )
 from mxgui.core.queue.status import StatusEditing
 from mxgui.core.queue.tasks import check_parameters
@@ -137,20 +138,11 @@ class QueueModel(StatusEditing, SignalEmitter):
         execution order: depth first, children in order. With ``enabled_only`` a
         disabled node and everything below it are left out.
 
-        Iterates over a consistent snapshot taken at the call.
+        Iterates over a consistent list made at the call (in time linear in the
+        subtree's size).
         """
         with self._lock:
-            nodes = dict(self._nodes)
-        first = nodes.get(start)
-        if first is None:
-            raise UnknownNodeError(f"there is no queue node {start!r}")
-        stack = [first] if start != ROOT_ID else [nodes[c] for c in reversed(first.children)]
-        while stack:
-            node = stack.pop()
-            if enabled_only and not node.enabled:
-                continue
-            yield node
-            stack.extend(nodes[c] for c in reversed(node.children))
+            return iter(walk(self._nodes, start, enabled_only))
 
     def counts(self) -> dict[str, Any]:
         """``{"nodes": n, "types": {type: n}, "statuses": {status: n}}`` (root excluded)."""

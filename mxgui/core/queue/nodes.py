@@ -8,7 +8,6 @@ objects too); :meth:`QueueNode.to_dict` gives plain types.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -178,6 +177,26 @@ class QueueNode:
         return f"{self.type} {self.id} {self.name!r}"
 
 
+def walk(
+    nodes: Mapping[int, QueueNode], start: int = ROOT_ID, enabled_only: bool = False
+) -> list[QueueNode]:
+    """The nodes of ``nodes`` below ``start`` (with ``start`` unless it is the root) in
+    execution order: depth first, children in order; with ``enabled_only`` without the
+    disabled nodes and their subtrees. ``UnknownNodeError`` for an unknown start."""
+    first = nodes.get(start)
+    if first is None:
+        raise UnknownNodeError(f"there is no queue node {start!r}")
+    stack = [first] if start != ROOT_ID else [nodes[c] for c in reversed(first.children)]
+    found = []
+    while stack:
+        node = stack.pop()
+        if enabled_only and not node.enabled:
+            continue
+        found.append(node)
+        stack.extend(nodes[c] for c in reversed(node.children))
+    return found
+
+
 def derived_name(node_type: str, parameters: Mapping[str, Any], node_id: int) -> str:
     """The name of a node nobody named: the sample's name or address, or a task's
     ``<prefix>_<run_number>``, or the workflow's name."""
@@ -191,11 +210,6 @@ def derived_name(node_type: str, parameters: Mapping[str, Any], node_id: int) ->
     if prefix and run is not None:
         return f"{prefix}_{run}"
     return f"{node_type} {node_id}"
-
-
-def dumps_parameters(parameters: Mapping[str, Any]) -> str:
-    """The parameters as compact JSON text (for logs and the history summary)."""
-    return json.dumps(thaw(parameters), separators=(",", ":"), sort_keys=True)
 
 
 def check_tree(table: dict[int, QueueNode], next_id: int) -> None:

@@ -331,6 +331,13 @@ def _node(index: int, record: Any) -> QueueNode:
         raise ValueError(f"{where}: parameters and results must be objects")
     if not isinstance(children, list) or not all(isinstance(c, int) for c in children):
         raise ValueError(f"{where}: children must be a list of node ids")
+    for key, kinds in (("name", str), ("message", str), ("enabled", bool)):
+        if key in record and not isinstance(record[key], kinds):
+            raise ValueError(f"{where}: {key} must be {kinds.__name__}, got {record[key]!r}")
+    for key in ("started", "finished"):
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{where}: {key} must be a time in seconds or null, got {value!r}")
     try:
         files = unpack_files(record.get("files", ()))
     except (ValueError, KeyError, TypeError) as exc:
@@ -338,11 +345,11 @@ def _node(index: int, record: Any) -> QueueNode:
     return QueueNode(
         node_id,
         node_type,
-        str(record.get("name", "")),
+        record.get("name", ""),
         freeze(parameters),
         status=status,
-        message=str(record.get("message", "")),
-        enabled=bool(record.get("enabled", True)),
+        message=record.get("message", ""),
+        enabled=record.get("enabled", True),
         parent=record.get("parent", None if node_id == ROOT_ID else ROOT_ID),
         children=tuple(children),
         files=files,

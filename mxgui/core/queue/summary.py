@@ -12,7 +12,7 @@ from typing import Any
 
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import NOT_EXECUTED, QueueNode
+from mxgui.core.queue.nodes import NOT_EXECUTED, QueueNode, walk
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.runs import DiskRuns, collisions_of
 
@@ -65,10 +65,9 @@ def tasks_to_run(
     not run again)."""
     seen: set[int] = set()
     run, done = [], []
+    nodes, _, _ = model.snapshot()  # one consistent view for every start
     for start in node_ids:
-        if not model.get_node(start).enabled:
-            continue
-        for node in model.iter_nodes(start, enabled_only=True):
+        for node in walk(nodes, start, enabled_only=True):
             if not node.is_task or node.id in seen:
                 continue
             seen.add(node.id)

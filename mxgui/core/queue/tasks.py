@@ -264,7 +264,10 @@ class TaskFactory:
     ) -> dict[str, Any]:
         """Complete parameters for a new node of ``node_type`` under ``sample`` (the
         sample node's parameters: its name and acronym make the prefix and the
-        sub-directory), from the beamline as it is now."""
+        sub-directory), from the beamline as it is now.
+
+        ``ParameterError`` when the sample's name cannot make a directory.
+        """
         schema = schema_of(node_type)
         values = schemas.convert(schema, {}, complete=True)
         if node_type in (SAMPLE, TASK_GROUP) or self.defaults is None:
@@ -275,7 +278,10 @@ class TaskFactory:
         if node_type == "Characterisation":
             prefix = f"ref-{prefix}"
         sub_dir = "/".join(part for part in (acronym, name) if part)
-        path = self.defaults.get_default_path_template(sub_dir=sub_dir, prefix=prefix)
+        try:
+            path = self.defaults.get_default_path_template(sub_dir=sub_dir, prefix=prefix)
+        except ValueError as exc:  # a sample name that is no directory name
+            raise ParameterError([f"{node_type}: directory: {exc}"]) from None
         values.update({k: v for k, v in path.to_dict().items() if k in values})
         if schema.acquisition:
             acquisition = self.defaults.get_default_acquisition_parameters().to_dict()
