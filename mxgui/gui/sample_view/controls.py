@@ -6,25 +6,27 @@ from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSlider,
+    QToolBar,
     QWidget,
 )
 
 LIGHTS = (("frontlight", "Front"), ("backlight", "Back"))
+SLIDER_WIDTH = 90
 #: a slider being dragged sends its value at most this often, milliseconds
 LIGHT_INTERVAL_MS = 100
 
 
-class ZoomLightsBar(QWidget):
+class ZoomLightsBar(QToolBar):
     """Zoom levels in a combo box and a 0-100 slider per light.
 
     ``sig_zoom_chosen(level)`` when the user picks a level; ``sig_light_chosen(role,
     value)`` when the user moves a slider (at most every :data:`LIGHT_INTERVAL_MS`
     while dragging, and once when it is released). :meth:`show_zoom` and
-    :meth:`show_light` show the hardware's values without sending them back.
+    :meth:`show_light` show the hardware's values without sending them back. What does
+    not fit goes to the bar's overflow menu.
     """
 
     sig_zoom_chosen = pyqtSignal(str)
@@ -32,13 +34,12 @@ class ZoomLightsBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Zoom:"))
+        self.setMovable(False)
+        self.addWidget(QLabel("Zoom: "))
         self.zoom_box = QComboBox()
         self.zoom_box.setToolTip("zoom level of the sample camera")
         self.zoom_box.activated[str].connect(self.sig_zoom_chosen)
-        row.addWidget(self.zoom_box)
+        self.addWidget(self.zoom_box)
         self.sliders: dict[str, QSlider] = {}
         self.values: dict[str, QLabel] = {}
         self._pending: dict[str, int] = {}
@@ -47,20 +48,19 @@ class ZoomLightsBar(QWidget):
         self._timer.setInterval(LIGHT_INTERVAL_MS)
         self._timer.timeout.connect(self._send_lights)
         for role, title in LIGHTS:
-            row.addSpacing(8)
-            row.addWidget(QLabel(f"{title} light:"))
+            self.addSeparator()
+            self.addWidget(QLabel(f"{title} light: "))
             slider = QSlider(Qt.Horizontal)
             slider.setRange(0, 100)
-            slider.setFixedWidth(110)
+            slider.setFixedWidth(SLIDER_WIDTH)
             slider.setToolTip(f"{title.lower()} light level, %")
             slider.valueChanged.connect(lambda value, role=role: self._moved(role, value))
             slider.sliderReleased.connect(self._send_lights)
             value = QLabel("-")
             value.setMinimumWidth(34)
-            row.addWidget(slider)
-            row.addWidget(value)
+            self.addWidget(slider)
+            self.addWidget(value)
             self.sliders[role], self.values[role] = slider, value
-        row.addStretch(1)
 
     def set_zoom_levels(self, levels: list[str]) -> None:
         self.zoom_box.clear()
@@ -95,7 +95,7 @@ class ZoomLightsBar(QWidget):
             self.sig_light_chosen.emit(role, float(value))
 
 
-class GridParameters(QWidget):
+class GridParameters(QToolBar):
     """Cell size and spacing of the next grid (micrometres), in one row; the cell size
     follows the beam size until the user changes it. ``sig_apply`` asks to redraw the
     last grid with these values."""
@@ -104,13 +104,12 @@ class GridParameters(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        self.setMovable(False)
         self.boxes: dict[str, QDoubleSpinBox] = {}
         fields = (
-            ("cell_width", "Grid cells", "cell width", 0.1),
+            ("cell_width", "Grid cell:", "cell width", 0.1),
             ("cell_height", "×", "cell height", 0.1),
-            ("spacing_x", "spacing", "gap between columns", 0.0),
+            ("spacing_x", "gap:", "gap between columns", 0.0),
             ("spacing_y", "×", "gap between rows", 0.0),
         )
         for key, title, tip, low in fields:
@@ -120,18 +119,18 @@ class GridParameters(QWidget):
             box.setSuffix(" µm")
             box.setKeyboardTracking(False)
             box.setToolTip(f"{tip} of the next grid, micrometres")
-            row.addWidget(QLabel(f"{title}:" if title != "×" else title))
-            row.addWidget(box)
+            box.setMaximumWidth(86)
+            self.addWidget(QLabel(title))
+            self.addWidget(box)
             self.boxes[key] = box
-        self.beam_button = QPushButton("Beam size")
+        self.beam_button = QPushButton("Beam")
         self.beam_button.setToolTip("cells of the beam size")
-        self.apply_button = QPushButton("Apply to grid")
+        self.apply_button = QPushButton("Apply")
         self.apply_button.setToolTip("draw the last grid again with these cells")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.sig_apply)
-        row.addWidget(self.beam_button)
-        row.addWidget(self.apply_button)
-        row.addStretch(1)
+        self.addWidget(self.beam_button)
+        self.addWidget(self.apply_button)
         self._beam_size_um = (50.0, 50.0)
         self._showing_beam = False
         #: the cell size follows the beam's until the user types another
@@ -178,4 +177,4 @@ class GridParameters(QWidget):
     def set_apply_target(self, grid_name: str | None) -> None:
         """The grid that :attr:`apply_button` redraws (``None``: none)."""
         self.apply_button.setEnabled(grid_name is not None)
-        self.apply_button.setText(f"Apply to {grid_name}" if grid_name else "Apply to grid")
+        self.apply_button.setText(f"Apply to {grid_name}" if grid_name else "Apply")
