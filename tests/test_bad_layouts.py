@@ -326,10 +326,17 @@ def test_broken_hardware_xml_shows_in_its_brick_and_the_rest_works(make_app, qtb
     assert brick.property("failed") == "true"
     assert f"{phiy}:6: " in brick.toolTip()
     assert "expected a number, got 'fast'" in brick.toolTip()
-    # the bricks that fail are phiy and the one whose object needs /phiy through a
-    # required role (collection_progress: /collect needs /diffractometer needs /phiy)
+    # the bricks that fail are exactly those bound to an object that failed: /phiy, and
+    # what needs it through a required role (/diffractometer, then /collect)
+    assert {"/phiy", "/diffractometer", "/collect"} <= set(app.repository.failures)
     failed = {name for name, b in app.built.bricks.items() if b.failure is not None}
-    assert failed == {"phiy", "collection_progress"}
+    bound_to_failed = {
+        node.name
+        for node in app.built.layout.bricks()
+        if any(value in app.repository.failures for value in node.properties.values())
+    }
+    assert {"phiy", "sample_view", "collection_progress"} <= bound_to_failed
+    assert failed == bound_to_failed
     # each layout error points at a brick's property and carries the XML's place
     assert len(app.built.errors) == len(failed)
     for error in app.built.errors:
