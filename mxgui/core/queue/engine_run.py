@@ -1,0 +1,204 @@
+"""One run of the queue engine: the walk over the tree and the life of each entry.
+
+A :class:`Run` lives in the engine's worker thread for one ``run_all`` / ``run``. It
+reads the tree live (a child list is re-read before each step) and keeps, per
+container, the children it has already dealt with in this run, so that each node is
+looked at once per run and the walk costs a constant time per entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from mxgui.core.queue.entries.base import (
+    STOPPED_BY_USER,
+    EntryContext,
+    EntryFailed,
+    EntryInterrupted,
+)
+from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.nodes import (
+    FAILED,
+    NOT_EXECUTED,
+    ROOT_ID,
+    RUNNING,
+    SAMPLE,
+    SKIPPED,
+    SUCCESS,
+    TASK_GROUP,
+    WARNING,
+    QueueNode,
+    UnknownNodeError,
+)
+
+if TYPE_CHECKING:
+    from mxgui.core.queue.engine import QueueEngine
+
+log = logging.getLogger(__name__)
+
+
+class Stopped(Exception):
+    """The user stopped the queue, or a failure stopped it (``failed`` True)."""
+
+    def __init__(self, failed: bool = False) -> None:
+        super().__init__("stopped")
+        self.failed = failed
+
+
+class Run:
+    """The execution of one scope (``None``: the whole queue) by ``engine``."""
+
+    def __init__(self, engine: QueueEngine) -> None:
+        self.engine = engine
+        self.model = engine.model
+        self.failures = 0
+
+    @staticmethod
+    def has_work(model: QueueModel, node_id: int) -> bool:
+        """True when ``node_id`` (enabled) or an enabled node below it has not run."""
+        try:
+            nodes = model.iter_nodes(node_id, enabled_only=True)
+        except UnknownNodeError:
+            return False
+        return any(n.status == NOT_EXECUTED for n in nodes)
+
+    # the walk -------------------------------------------------------------------------------
+    def execute(self, scope: int | None) -> None:
+        """Run ``scope`` (raises ``Stopped`` when stopped)."""
+        if scope is None:
+            self._children(ROOT_ID, None, top=True)
+            return
+        self.engine.safe_point()
+        self._execute(scope, self.model.sample_of(scope))
+
+    def _execute(self, node_id: int, sample_id: int | None) -> str | None:
+        """Run one node (and its children); its final status, ``None`` if it vanished."""
+        try:
+            node = self.model.get_node(node_id)
+        except UnknownNodeError:
+            return None
+        if node.type == SAMPLE:
+            sample_id = node.id
+        status = self._entry(node, sample_id)
+        if status == FAILED:
+            self.failures += 1
+        return status
+
+    def _children(self, parent_id: int, sample_id: int | None, top: bool = False) -> Counter:
+        """Run the children of ``parent_id`` that have work, in order; their statuses.
+
+        Below a sample, the first failure ends the walk (the rest stays not run); at
+        the top, a failed sample stops the queue unless it should go on.
+        """
+        done: set[int] = set()
+        statuses: Counter = Counter()
+        while True:
+            self.engine.safe_point()
+            child = self._next_child(parent_id, done)
+            if child is None:
+                return statuses
+            done.add(child)
+            status = self._execute(child, sample_id)
+            if status is None:
+                continue
+            statuses[status] += 1
+            if status == FAILED:
+                if not top:
+                    return statuses
+                if not self.engine.continue_on_failure:
+                    raise Stopped(failed=True)
+
+    def _next_child(self, parent_id: int, done: set[int]) -> int | None:
+        try:
+            children = self.model.children(parent_id)
+        except UnknownNodeError:
+            return None
+        for child in children:
+            if child in done:
+                continue
+            if self.has_work(self.model, child):
+                return child
+            done.add(child)  # nothing to do: not looked at again in this run
+        return None
+
+    # one entry --------------------------------------------------------------------------------
+    def _entry(self, node: QueueNode, sample_id: int | None) -> str | None:
+        engine = self.engine
+        entry = engine.entries.get(node.type)
+        ctx = EntryContext(engine, self.model, engine.history, engine.beamline, node, sample_id)
+        engine.emit("entryStarted", node.id)
+        engine.set_current(node.id)
+        status, message = SUCCESS, ""
+        try:
+            if entry is None:
+                raise EntryFailed(f"no entry executes {node.type} nodes")
+            entry.prepare(ctx)
+            self.model.set_status(node.id, RUNNING)
+            outcome = entry.run(ctx)
+            status, message = outcome.status, outcome.message
+        except UnknownNodeError:
+            engine.set_current(None)
+            return None  # removed before it started
+        except EntryInterrupted as exc:
+            status, message = exc.status, exc.reason
+        except EntryFailed as exc:
+            status, message = FAILED, exc.reason
+        except Exception as exc:  # a bug in an entry fails that entry, not the engine
+            log.exception("%s failed", node.describe())
+            status, message = FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            engine.set_current(None)
+        stopped = None
+        if status == SUCCESS and node.type in (SAMPLE, TASK_GROUP):
+            try:
+                status, message = self._container(node, sample_id, message)
+            except Stopped as exc:
+                stopped = exc
+                status, message = FAILED, "stopped: a failure" if exc.failed else STOPPED_BY_USER
+        self._finish(node, sample_id, status, message + _notes(ctx), ctx.files)
+        if stopped is not None:
+            raise stopped
+        if engine.stop_requested():
+            raise Stopped()
+        return status
+
+    def _container(self, node: QueueNode, sample_id: int | None, message: str) -> tuple[str, str]:
+        """Run the children of a sample or group; the container's status and message."""
+        statuses = self._children(node.id, sample_id)
+        if statuses[FAILED]:
+            left = sum(
+                1
+                for n in self.model.iter_nodes(node.id, enabled_only=True)
+                if n.is_task and n.status == NOT_EXECUTED
+            )
+            failed = [
+                n
+                for n in self.model.iter_nodes(node.id)
+                if n.id != node.id and n.status == FAILED and n.is_task
+            ]
+            what = f"{failed[-1].describe()} failed: {failed[-1].message}" if failed else "failed"
+            rest = f"; {left} entries not run" if left else ""
+            return FAILED, what + rest
+        if statuses[SKIPPED] or statuses[WARNING]:
+            counts = [f"{statuses[s]} {s}" for s in (SKIPPED, WARNING) if statuses[s]]
+            return WARNING, ", ".join([message, *counts]) if message else ", ".join(counts)
+        return SUCCESS, message
+
+    def _finish(
+        self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list
+    ) -> None:
+        try:
+            self.model.set_status(node.id, status, message, files=files)
+            final = self.model.get_node(node.id)
+            sample = self.model.get_node(sample_id) if sample_id is not None else None
+        except UnknownNodeError:
+            return  # removed while it ran: nothing to record it on
+        if node.type != TASK_GROUP:
+            self.engine.history.record(final, sample)
+        self.engine.emit("entryFinished", node.id, status, final.message)
+
+
+def _notes(ctx: EntryContext) -> str:
+    return "".join(f" ({note})" for note in ctx.notes)

@@ -1,0 +1,243 @@
+"""Task execution on the simulated beamline: centring (manual, saved point), the
+characterisation and its strategy, the energy scan and MAD, and the tasks whose
+execution belongs to later issues. Qt-free."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from queue_engine_fixtures import (
+    add_sample,
+    add_task,
+    close_beamline,
+    crystal_centre,
+    make_beamline,
+)
+
+from hardware_objects.abstract.energy_scan import analyse_scan
+from mxgui.core.acquisition import ParameterError
+from mxgui.core.errors import Refused
+from mxgui.core.queue.entries.collection import HELICAL_UNAVAILABLE
+
+
+@pytest.fixture
+def bl(tmp_path):
+    beamline = make_beamline(tmp_path)
+    yield beamline
+    close_beamline(beamline)
+
+
+def run_and_wait(bl, node_id: int | None = None) -> str:
+    bl.engine.run_all() if node_id is None else bl.engine.run(node_id)
+    return bl.events.wait_finished()
+
+
+def on_beam(bl) -> float:
+    """The fraction of the beam that hits the crystal now."""
+    return bl.diffractometer.illuminated_fraction((0.05, 0.05))
+
+
+# centring -------------------------------------------------------------------------------------
+def test_manual_centring_is_requested_and_answered_from_another_thread(bl):
+    sample = add_sample(bl, "1:03", centring="manual")
+    task = add_task(bl, sample)
+    answers = []
+
+    def answer(node_id: int, location: str) -> None:
+        def user() -> None:  # the sample view: 3 clicks later, on the GUI thread
+            answers.append(bl.engine.provide_centring(node_id, crystal_centre(bl, 30.0)))
+
+        threading.Timer(0.2, user).start()
+
+    bl.engine.connect("centringRequested", answer)
+    assert run_and_wait(bl) == "success"
+    assert bl.events.args("centringRequested") == [(sample, "1:03")]
+    assert answers == [True]
+    node = bl.model.get_node(sample)
+    assert node.message == "mounted 1:03, centred by hand"
+    assert node.results["centred_position"]["phi"] == 30.0
+    assert on_beam(bl) > 0.5  # the crystal is on the beam
+    assert bl.model.get_node(task).status == "success"
+    assert bl.engine.provide_centring(sample, None) is False  # answered already
+
+
+def test_a_cancelled_centring_fails_the_sample_and_its_tasks_do_not_run(bl):
+    sample = add_sample(bl, None, centring="manual")
+    task = add_task(bl, sample)
+    bl.engine.connect(
+        "centringRequested", lambda node_id, _l: bl.engine.provide_centring(node_id, None)
+    )
+    assert run_and_wait(bl) == "failed"
+    node = bl.model.get_node(sample)
+    assert (node.status, node.message) == ("failed", "centring cancelled")
+    assert bl.model.get_node(task).status == "not_executed"
+    assert bl.events.args("centringRequested") == [(sample, "")]
+
+
+def test_stop_ends_the_wait_for_a_centring_and_cancels_it(bl):
+    sample = add_sample(bl, None, centring="manual")
+    add_task(bl, sample)
+    requested = bl.events.when(lambda n, a: n == "centringRequested")
+    bl.engine.connect("centringRequested", lambda *_a: bl.diffractometer.start_manual_centring())
+    bl.engine.run_all()
+    assert requested.wait(10)
+    assert bl.engine.current_node() == sample
+    bl.engine.stop()
+    assert bl.events.wait_finished() == "stopped"
+    assert bl.model.get_node(sample).message == "stopped by user"
+    assert bl.diffractometer.get_centring_state().value == "idle"  # the 3 clicks cancelled
+    with pytest.raises(Refused, match="centred position"):
+        bl.engine.provide_centring(sample, {"phi": 0.0})
+
+
+def test_manual_centring_with_nothing_to_answer_fails_at_once(bl):
+    sample = add_sample(bl, None, centring="manual")
+    bl.events.detach("centringRequested")
+    assert run_and_wait(bl) == "failed"
+    assert "nothing listens" in bl.model.get_node(sample).message
+
+
+def test_centring_on_a_saved_point_moves_there(bl):
+    point = bl.shapes.add_point(crystal_centre(bl, 45.0))
+    sample = add_sample(bl, "1:01", centring="point", point_id=point.id)  # mounted at start
+    other = add_sample(bl, "1:02", centring="point", point_id=point.id)
+    bl.diffractometer.move_motors({"phiy": 0.3, "sampx": -0.2}, timeout=None)
+    assert on_beam(bl) == 0.0
+    seen = []
+    bl.engine.connect("entryFinished", lambda *args: seen.append((args[0], on_beam(bl))))
+    assert run_and_wait(bl) == "failed"
+    assert bl.model.get_node(sample).message == f"1:01 already mounted, centred on {point.id}"
+    assert seen[0][0] == sample and seen[0][1] > 0.5  # the crystal was on the beam
+    # the next sample's points were cleared when it was mounted
+    assert "no saved point P1" in bl.model.get_node(other).message
+
+
+# tasks ------------------------------------------------------------------------------------
+def test_characterisation_proposes_a_strategy_and_accepting_adds_the_collection(bl):
+    bl.collect.detector.set_roi_mode("4M", timeout=None)  # room for the crystal's spots
+    bl.diffractometer.move_to_centred_position(crystal_centre(bl), timeout=None)
+    sample = add_sample(bl, "1:01")
+    char = add_task(bl, sample, "Characterisation", exp_time=0.01, resolution=1.7)
+    with pytest.raises(Refused, match="has not run"):
+        bl.engine.accept_strategy(char)
+    assert run_and_wait(bl) == "success"
+    after = add_task(bl, sample, prefix="after")
+    node = bl.model.get_node(char)
+    images = [f for f in node.files if f.endswith(".cbf")]
+    prefix = node.parameters["prefix"]
+    assert [f.rsplit("/", 1)[1] for f in images] == [
+        f"{prefix}_{r}_00001.cbf" for r in (1, 2, 3, 4)
+    ]
+    assert list(node.results["reference_runs"]) == [1, 2, 3, 4]
+    spots = [r["spots"] for r in node.results["reference"]]
+    assert len(spots) == 4 and min(spots) > 100
+    strategy = node.results["strategy"]
+    truth = bl.collect._simulator.crystal_resolution  # what the simulated crystal gives
+    assert truth <= strategy["resolution"] <= truth + 0.3
+    assert strategy["num_images"] * strategy["osc_range"] in (180.0, 360.0)
+    new = bl.engine.accept_strategy(char)
+    parent = bl.model.get_node(sample)
+    assert parent.children == (char, new, after)  # right after the characterisation
+    dc = bl.model.get_node(new)
+    assert dc.type == "DataCollection" and dc.status == "not_executed"
+    assert dc.parameters["prefix"] == prefix.removeprefix("ref-")
+    for key in ("resolution", "osc_range", "num_images", "exp_time", "transmission"):
+        assert dc.parameters[key] == strategy[key]
+    assert list(bl.model.get_node(char).results["accepted"]) == [new]
+
+
+def test_a_characterisation_of_a_crystal_out_of_the_beam_proposes_nothing(bl):
+    bl.diffractometer.move_motors({"phiy": 1.5}, timeout=None)  # far from the crystal
+    sample = add_sample(bl, None)
+    char = add_task(bl, sample, "Characterisation", exp_time=0.01, num_images=2)
+    assert run_and_wait(bl) == "success"  # the sample: its task only warned
+    node = bl.model.get_node(char)
+    assert node.status == "warning" and "no diffraction" in node.message
+    assert node.results["strategy"] is None
+    with pytest.raises(Refused, match="proposed none"):
+        bl.engine.accept_strategy(char)
+    assert bl.model.get_node(sample).status == "warning"
+
+
+def test_energy_scan_finds_the_se_edge_and_makes_mad_collections(bl):
+    sample = add_sample(bl, None)
+    scan = add_task(bl, sample, "EnergyScan", step_ev=1.0, count_time=0.01)
+    points = []
+    bl.energy_scan.connect("scanPoint", lambda energy, counts: points.append((energy, counts)))
+    assert run_and_wait(bl) == "success"
+    node = bl.model.get_node(scan)
+    truth = bl.energy_scan.true_energies("Se", "K")
+    assert abs(node.results["inflection"] - truth["inflection"]) < 0.002  # 2 eV
+    assert abs(node.results["peak"] - truth["peak"]) < 0.002
+    assert node.results["remote"] == pytest.approx(node.results["inflection"] + 0.1)
+    assert abs(truth["inflection"] - 12.658) > 0.0005  # the sample's edge is not the table's
+    assert len(points) == len(node.results["energies"]) == 101
+    assert [p[0] for p in points] == list(node.results["energies"])
+    (data_file,) = node.files
+    table = np.loadtxt(data_file)
+    assert table.shape == (101, 2) and list(table[:, 1]) == list(node.results["counts"])
+    assert bl.roles["collect"].energy.get_value() == pytest.approx(12.7)  # moved back
+
+    mad = bl.engine.add_mad_collections(scan)
+    assert bl.model.get_node(sample).children == (scan, *mad)
+    energies = [bl.model.get_node(n).parameters["energy"] for n in mad]
+    assert energies == [node.results[k] for k in ("peak", "inflection", "remote")]
+    prefixes = [bl.model.get_node(n).parameters["prefix"] for n in mad]
+    assert [p.rsplit("-", 1)[1] for p in prefixes] == ["pk", "ip", "rm"]
+    with pytest.raises(Refused, match="choose among"):
+        bl.engine.add_mad_collections(scan, ["top"])
+
+
+def test_the_scan_analysis_refuses_a_scan_without_an_edge():
+    energies = 12.6 + np.arange(100) * 0.001
+    flat = np.random.default_rng(1).poisson(1000.0, 100)
+    with pytest.raises(ValueError, match="no absorption edge"):
+        analyse_scan(energies, flat)
+    step = 1000.0 + 500.0 * (energies > 12.65)
+    assert analyse_scan(energies, step).inflection == pytest.approx(12.6495, abs=0.0015)
+
+
+@pytest.mark.parametrize(
+    ("node_type", "given", "reason"),
+    [
+        ("MeshScan", {}, "MeshScan execution is not available yet (issue 7"),
+        ("XrayCentring", {}, "XrayCentring execution is not available yet (issue 6"),
+        ("Workflow", {"workflow_name": "MXPressA"}, "Workflow execution is not available yet"),
+    ],
+)
+def test_tasks_of_later_issues_fail_saying_so(bl, node_type, given, reason):
+    sample = add_sample(bl, None)
+    if node_type == "MeshScan":
+        grid = bl.shapes.add_grid(crystal_centre(bl), 2, 2, 0.02, 0.02)
+        given = {"grid_id": grid.id}
+    task = add_task(bl, sample, node_type, **given)
+    assert run_and_wait(bl) == "failed"
+    node = bl.model.get_node(task)
+    assert node.status == "failed" and node.message.startswith(reason)
+    assert node.files == ()
+
+
+def test_a_helical_collection_fails_clearly_and_writes_nothing(bl):
+    sample = add_sample(bl, None)
+    start, end = bl.shapes.add_point(crystal_centre(bl)), bl.shapes.add_point(crystal_centre(bl))
+    task = add_task(bl, sample, helical_start=start.id, helical_end=end.id)
+    assert run_and_wait(bl) == "failed"
+    node = bl.model.get_node(task)
+    assert node.message == HELICAL_UNAVAILABLE and node.files == ()
+
+
+def test_parameters_that_no_longer_fit_the_limits_fail_before_anything_moves(bl):
+    sample = add_sample(bl, None)
+    task = add_task(bl, sample, energy=12.7)
+    bl.collect.energy.set_limits((5.0, 12.5))  # the monochromator lost its top range
+    assert run_and_wait(bl) == "failed"
+    node = bl.model.get_node(task)
+    assert node.message == (
+        "parameters no longer valid: DataCollection: energy: 12.7 keV is above the "
+        "energy's maximum 12.5 keV"
+    )
+    assert node.files == ()
+    with pytest.raises(ParameterError):
+        bl.factory.validate("DataCollection", dict(node.parameters))
