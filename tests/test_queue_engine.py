@@ -12,6 +12,7 @@ import fabio
 import pytest
 from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
 
+from hardware_objects.abstract.sample_changer import BUSY_STATES
 from mxgui.core.queue import History, QueueModel, QueueStore, restore
 from mxgui.core.queue.persistence import INTERRUPTED
 
@@ -253,3 +254,23 @@ def test_a_crash_mid_collection_is_restored_with_the_running_entry_interrupted(b
     assert model.get_node(pairs[2][1]).parameters == bl.model.get_node(pairs[2][1]).parameters
     assert [e.node_id for e in history.entries()] == [pairs[0][1], pairs[0][0], pairs[1][1]]
     assert len(model) == len(bl.model)
+
+
+def test_stop_while_mounting_aborts_the_sample_changer(bl):
+    bl.sample_changer.speed_factor = 0.05  # a load of about 2 s
+    sample = add_sample(bl, "1:02")
+    task = add_task(bl, sample)
+    loading = threading.Event()
+    bl.sample_changer.connect(
+        "progressChanged", lambda fraction, _step: loading.set() if fraction > 0.1 else None
+    )
+    bl.engine.run_all()
+    assert loading.wait(10)
+    assert bl.engine.current_node() == sample
+    bl.engine.stop()
+    assert bl.events.wait_finished() == "stopped"
+    node = bl.model.get_node(sample)
+    assert (node.status, node.message) == ("failed", "stopped by user")
+    assert bl.sample_changer.get_sc_state() not in BUSY_STATES
+    assert "aborted" in bl.sample_changer.get_status_message()
+    assert statuses(bl)[task] == "not_executed"
