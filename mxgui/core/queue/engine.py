@@ -115,7 +115,7 @@ class QueueEngine(SignalEmitter):
         self.history = history
         self.beamline = beamline
         self.entries: dict[str, Entry] = {**default_entries(), **dict(entries or {})}
-        self.factory = factory or getattr(model.validator, "__self__", None)
+        self.factory = factory
         self._cond = threading.Condition()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -145,17 +145,19 @@ class QueueEngine(SignalEmitter):
         self._start(node_id)
 
     def _start(self, scope: int | None) -> None:
+        if scope is not None:
+            if scope not in self.model:
+                raise Refused(f"there is no queue node {scope!r}")
+            if scope == ROOT_ID:
+                scope = None
+        # looked at outside the engine's lock: the model's lock is taken there
+        has_work = Run.has_work(self.model, ROOT_ID if scope is None else scope)
         with self._cond:
             if self._closed:
                 raise Refused("the queue engine has been shut down")
             if self._running:
                 raise Refused("the queue is already running: stop it or wait for its end")
-            if scope is not None:
-                if scope not in self.model:
-                    raise Refused(f"there is no queue node {scope!r}")
-                if scope == ROOT_ID:
-                    scope = None
-            if not Run.has_work(self.model, ROOT_ID if scope is None else scope):
+            if not has_work:
                 raise Refused(self._nothing_to_run(scope))
             self._running, self._stop, self._pause, self._skip = True, False, False, None
             self._wake.clear()
@@ -308,11 +310,12 @@ class QueueEngine(SignalEmitter):
         return add_mad_collections(self.model, self.history, node_id, base, tuple(energies))
 
     def _collection_defaults(self, node_id: int) -> dict[str, Any]:
-        if not hasattr(self.factory, "defaults_for"):
+        factory = self.factory or getattr(self.model.validator, "__self__", None)
+        if not hasattr(factory, "defaults_for"):
             return {}
         sample_id = self.model.sample_of(node_id)
         sample = self.model.get_node(sample_id).parameters if sample_id is not None else None
-        return self.factory.defaults_for("DataCollection", sample)
+        return factory.defaults_for("DataCollection", sample)
 
     # what the entries' contexts ask (the Control protocol of entries/base.py) ---------------
     def interruption(self, node_id: int) -> EntryInterrupted | None:

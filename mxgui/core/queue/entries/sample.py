@@ -11,7 +11,9 @@ Centring, from the sample's ``centring`` parameter:
   ``QueueEngine.provide_centring(node_id, centred_position)`` (``None``: the user
   cancelled). The engine waits in its own thread; stop and skip end the wait and
   cancel a centring in progress on the diffractometer. Once answered, the
-  diffractometer is moved to the position given (no move when it is already there).
+  diffractometer is moved to the position given (no move when it is already there),
+  so the sample view accepts its centring first (``accept_centring()`` returns the
+  position to give): a move is refused while a centring is in progress.
 
 A sample without a location was mounted by hand: it is never mounted by the robot.
 The sample's children run after this entry, as the engine decides.
