@@ -1,0 +1,373 @@
+"""The data-collection queue as a hardware object, reachable by role ``queue``.
+
+It owns the Qt-free parts of the queue (``mxgui.core.queue``): the model, the history,
+the queue file kept up to date on every change, the task factory with the beamline's
+live defaults and limits, the run index, and the execution engine. Bricks and the
+XML-RPC server reach them through this object (``repository.get("/queue")`` or the
+beamline's ``queue`` role), never through globals.
+
+At :meth:`QueueHardwareObject.init` the queue file is restored: :attr:`restore_result`
+says what happened (for the GUI to show), and :attr:`crashed` whether the last mxgui
+using the file stopped without shutting down (the GUI then asks whether to keep the
+restored queue).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mxgui.core.acquisition import ParameterError
+from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.queue import (
+    ROOT_ID,
+    History,
+    QueueError,
+    QueueModel,
+    QueueStore,
+    RestoreResult,
+    TaskFactory,
+    restore,
+    summarise,
+    with_free_run_number,
+)
+from mxgui.core.queue.nodes import SAMPLE, thaw
+from mxgui.core.queue.persistence import default_queue_path, set_aside
+from mxgui.core.queue.queue_file import read as read_queue_file
+from mxgui.core.queue.run_index import QueueRuns
+from mxgui.core.queue.summary import DEFAULT_BYTES_PER_IMAGE
+from mxgui.core.queue.tasks import CollectDefaults
+
+log = logging.getLogger(__name__)
+
+#: beside the queue file while an mxgui uses it; left behind by a crash
+MARKER_SUFFIX = ".running"
+
+
+class QueueHardwareObject(HardwareObject):
+    """The queue of one beamline: model, history, queue file, defaults, runs, engine.
+
+    XML properties: ``queue_file`` (empty: ``$MXGUI_DATA_DIR/.mxgui/queue.json``),
+    ``save_quiet`` and ``save_max_delay`` (seconds, see :class:`QueueStore`). Optional
+    roles: ``collect`` (defaults and live limits), ``shapes`` (shape ids checked),
+    ``session`` (run numbers it issued), ``sample_changer`` (samples to add),
+    ``diffractometer`` (the current position for a centring the engine asks for); the
+    engine runs on these roles (and ``energy_scan``).
+
+    Signals: ``engineChanged(engine)`` when :meth:`set_engine` installs another engine.
+    """
+
+    SIGNALS: ClassVar[tuple[str, ...]] = ("engineChanged",)
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "queue_file": HOProperty(str, "", "the queue file (empty: the user's data directory)"),
+        "save_quiet": HOProperty(float, 0.2, "seconds without a change before a save"),
+        "save_max_delay": HOProperty(float, 2.0, "longest a change stays unsaved, seconds"),
+    }
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.model = QueueModel()
+        self.history = History()
+        self.factory = TaskFactory()
+        self.runs: QueueRuns | None = None
+        self.store: QueueStore | None = None
+        self.engine: Any = None
+        self.path = Path()
+        self.restore_result = RestoreResult(False)
+        self.crashed = False
+        self._store_lock = threading.Lock()
+        self._store_started = False
+
+    # life ---------------------------------------------------------------------------------
+    def init(self) -> None:
+        collect = self.get_object_by_role("collect")
+        defaults = CollectDefaults(collect) if collect is not None else None
+        self.factory = TaskFactory(defaults, self.get_object_by_role("shapes"))
+        self.model = QueueModel(validator=self.factory.validate)
+        configured = self.get_property("queue_file")
+        self.path = (
+            Path(os.path.expanduser(os.path.expandvars(configured)))
+            if configured
+            else default_queue_path()
+        )
+        self.crashed = self.marker_path.exists()
+        if self.crashed:
+            log.warning("%s: the last mxgui using %s did not stop cleanly", self.name, self.path)
+        self.restore_result = restore(self.path, self.model, self.history)
+        self.runs = QueueRuns(self.model, follow=True)
+        self.store = QueueStore(
+            self.path,
+            self.model,
+            self.history,
+            quiet=self.get_property("save_quiet"),
+            max_delay=self.get_property("save_max_delay"),
+        )
+        if self.path.exists():
+            self._start_store()
+        else:  # nothing is written at start: the file comes with the first change
+            for emitter in (self.model, self.history):
+                for signal in emitter.declared_signals():
+                    emitter.connect(signal, self._first_change)
+        self.engine = self._make_engine()
+        self.set_state(HardwareObjectState.READY)
+
+    def _first_change(self, *_args: Any) -> None:
+        with self._store_lock:
+            if self._store_started:
+                return
+            for emitter in (self.model, self.history):
+                for signal in emitter.declared_signals():
+                    emitter.disconnect(signal, self._first_change)
+        self._start_store()
+
+    def _start_store(self) -> None:
+        """Save from now on, and mark the file as in use (see :attr:`crashed`)."""
+        with self._store_lock:
+            if self._store_started or self.store is None:
+                return
+            self._store_started = True
+            self.store.start()
+        try:
+            self.marker_path.parent.mkdir(parents=True, exist_ok=True)
+            self.marker_path.write_text(f"{os.getpid()}\n")
+        except OSError as exc:
+            log.warning("%s: cannot write %s: %s", self.name, self.marker_path, exc)
+
+    def shutdown(self) -> None:
+        """Stop the engine, save what is unsaved, and mark a clean stop."""
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.shutdown()
+        if self.runs is not None:
+            self.runs.close()
+        for emitter in (self.model, self.history):
+            for signal in emitter.declared_signals():
+                emitter.disconnect(signal, self._first_change)
+        with self._store_lock:
+            store, started, self.store = self.store, self._store_started, None
+        if store is not None and started:
+            store.stop()
+            with contextlib.suppress(FileNotFoundError):
+                self.marker_path.unlink()
+
+    @property
+    def marker_path(self) -> Path:
+        """The file that says an mxgui uses the queue file (left by a crash)."""
+        return self.path.with_name(self.path.name + MARKER_SUFFIX)
+
+    def _make_engine(self) -> Any:
+        """The execution engine, or ``None`` when this mxgui has none."""
+        try:
+            from mxgui.core.queue.engine import QueueEngine
+        except ImportError:
+            log.info("%s: no queue engine (mxgui.core.queue.engine is missing)", self.name)
+            return None
+        return QueueEngine(self.model, self.history, self)
+
+    def set_engine(self, engine: Any) -> None:
+        """Use ``engine`` (the old one is shut down); emits ``engineChanged``."""
+        old, self.engine = self.engine, engine
+        if old is not None and old is not engine:
+            old.shutdown()
+        self.emit("engineChanged", engine)
+
+    def discard_restored(self) -> str:
+        """Start with an empty queue instead of the restored one (the user chose so);
+        the file is copied aside first. The history is kept (its run numbers count).
+        Returns the message for the user."""
+        kept = set_aside(self.path, "discarded", copy=True) if self.path.exists() else None
+        self.model.clear()
+        self.crashed = False
+        where = f"; the file was kept as {kept}" if kept else ""
+        message = f"Started with an empty queue{where}."
+        log.info("%s", message)
+        return message
+
+    # building -------------------------------------------------------------------------------
+    @property
+    def session(self) -> Any:
+        return self.get_object_by_role("session")
+
+    @property
+    def sample_changer(self) -> Any:
+        return self.get_object_by_role("sample_changer")
+
+    @property
+    def diffractometer(self) -> Any:
+        return self.get_object_by_role("diffractometer")
+
+    def add_sample(
+        self,
+        location: str | None = None,
+        name: str = "",
+        protein_acronym: str = "",
+        barcode: str = "",
+    ) -> int:
+        """Add a sample (``location`` ``None``: mounted by hand); return its id."""
+        parameters = {
+            "location": location,
+            "name": name,
+            "protein_acronym": protein_acronym,
+            "barcode": barcode,
+        }
+        return self.model.add(ROOT_ID, SAMPLE, parameters)
+
+    def queued_locations(self) -> set[str]:
+        """The sample-changer addresses of the samples in the queue."""
+        found = set()
+        for sample_id in self.model.children(ROOT_ID):
+            location = self.model.get_node(sample_id).parameters.get("location")
+            if location:
+                found.add(str(location))
+        return found
+
+    def add_samples_from_changer(self, addresses: Iterable[str]) -> list[int]:
+        """Add the sample changer's samples at ``addresses`` (those already queued are
+        left out); return the new ids. ``ValueError`` for an unknown address."""
+        changer = self.sample_changer
+        if changer is None:
+            raise QueueError("no sample changer: add a manually mounted sample")
+        queued = self.queued_locations()
+        added = []
+        for address in addresses:
+            sample = changer.get_sample(address)
+            if sample.address in queued:
+                continue
+            added.append(
+                self.add_sample(sample.address, sample.name, sample.protein_acronym, sample.barcode)
+            )
+            queued.add(sample.address)
+        return added
+
+    def task_parameters(
+        self, parent_id: int, task_type: str, given: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Complete parameters of a new ``task_type`` under ``parent_id``: the
+        beamline's defaults for its sample, ``given`` on top, a free run number."""
+        sample_id = self.model.sample_of(parent_id)
+        sample = self.model.get_node(sample_id).parameters if sample_id is not None else None
+        values = self.factory.create(task_type, given, sample=sample)
+        if "run_number" in values and values.get("prefix"):
+            values = with_free_run_number(values, self.runs, self.history, self.session)
+        return values
+
+    def add_task(
+        self, parent_id: int, task_type: str, given: Mapping[str, Any] | None = None
+    ) -> int:
+        """Add a ``task_type`` under the sample or group ``parent_id`` (see
+        :meth:`task_parameters`); return its id."""
+        return self.model.add(
+            parent_id, task_type, self.task_parameters(parent_id, task_type, given)
+        )
+
+    def duplicate(self, node_id: int) -> int:
+        """A copy of task ``node_id`` after it, not run, with a free run number."""
+        node = self.model.get_node(node_id)
+        if not node.is_task:
+            raise QueueError(f"only a task can be duplicated, not {node.describe()}")
+        values = thaw(node.parameters)
+        if "run_number" in values and values.get("prefix"):
+            values = with_free_run_number(values, self.runs, self.history, self.session)
+        parent_id, row = self.model.row_of(node_id)
+        return self.model.add(parent_id, node.type, values, index=row + 1)
+
+    # files ----------------------------------------------------------------------------------
+    def export(self, path: str | os.PathLike) -> None:
+        """Write the queue and its history to ``path`` (JSON, atomically)."""
+        if self.store is None:
+            raise QueueError("the queue is not open")
+        self.store.export(path)
+
+    def import_file(self, path: str | os.PathLike) -> list[int]:
+        """Append the samples and tasks of the queue file ``path`` to the queue, as new
+        nodes that have not run, each task with a free run number; return the ids of the
+        samples added. All or nothing.
+
+        Raises
+        ------
+        QueueFileError
+            for a file that cannot be read (its place named).
+        ParameterError
+            listing every node whose parameters the beamline refuses.
+        """
+        data = read_queue_file(path)
+        table = {node.id: node for node in data.nodes}
+        problems = []
+        for node in data.nodes:
+            if node.id != ROOT_ID:
+                for problem in self.factory.problems(node.type, node.parameters):
+                    problems.append(f"{path}: node {node.id} ({node.name}): {problem}")
+        if problems:
+            raise ParameterError(problems)
+        added: list[int] = []
+        try:
+            for sample_id in table[ROOT_ID].children:
+                self._import_subtree(table, sample_id, ROOT_ID, added)
+        except (QueueError, ValueError):
+            with contextlib.suppress(QueueError):
+                self.model.remove(added)
+            raise
+        return added
+
+    def _import_subtree(self, table: dict, node_id: int, parent_id: int, added: list[int]) -> None:
+        """Add ``table[node_id]`` and its subtree under ``parent_id``; the ids of nodes
+        added under the root go to ``added`` at once (to undo a failed import)."""
+        node = table[node_id]
+        values = thaw(node.parameters)
+        if node.is_task and "run_number" in values and values.get("prefix"):
+            values = with_free_run_number(values, self.runs, self.history, self.session)
+        new_id = self.model.add(
+            parent_id, node.type, values, name=None if node.auto_name else node.name
+        )
+        if parent_id == ROOT_ID:
+            added.append(new_id)
+        if not node.enabled:
+            self.model.set_enabled(new_id, False)
+        for child in node.children:
+            self._import_subtree(table, child, new_id, added)
+
+    # running --------------------------------------------------------------------------------
+    def bytes_per_image(self) -> float:
+        """The size of one image with the detector as it is now (an estimate)."""
+        defaults = self.factory.defaults
+        estimate = getattr(defaults, "get_bytes_per_image", None)
+        if estimate is None:
+            return DEFAULT_BYTES_PER_IMAGE
+        try:
+            return float(estimate())
+        except Exception as exc:  # a broken detector must not stop a confirmation
+            log.warning("%s: image size unknown (%s); using a default", self.name, exc)
+            return DEFAULT_BYTES_PER_IMAGE
+
+    def summarise(self, node_ids: Iterable[int]) -> dict[str, Any]:
+        """What running ``node_ids`` will do (``mxgui.core.queue.summary.summarise``)."""
+        return summarise(
+            self.model,
+            list(node_ids),
+            self.history,
+            self.get_object_by_role("shapes"),
+            bytes_per_image=self.bytes_per_image(),
+            runs=self.runs,
+        )
+
+    def renumber(self, node_ids: Iterable[int]) -> int:
+        """Give the tasks ``node_ids`` free run numbers (after a collision); returns how
+        many changed."""
+        changed = 0
+        for node_id in dict.fromkeys(node_ids):
+            node = self.model.get_node(node_id)
+            values = thaw(node.parameters)
+            if node.has_run or "run_number" not in values:
+                continue
+            free = with_free_run_number(
+                values, self.runs, self.history, self.session, exclude=[node_id]
+            )
+            if free["run_number"] != values["run_number"]:
+                self.model.update_parameters(node_id, {"run_number": free["run_number"]})
+                changed += 1
+        return changed
