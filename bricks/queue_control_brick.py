@@ -1,0 +1,362 @@
+"""Run, pause, stop and skip the queue; confirm a run; follow the current entry."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from typing import Any
+
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hardware_objects.queue import QueueHardwareObject
+from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
+from mxgui.core.queue.history import sample_label
+from mxgui.core.queue.nodes import ROOT_ID, QueueError, UnknownNodeError
+from mxgui.gui import properties as p
+from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.queue.dialogs import RunConfirmDialog
+from mxgui.gui.queue.status_style import status_label
+
+log = logging.getLogger(__name__)
+
+PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
+ENGINE_SIGNALS = (
+    "executionStarted",
+    "entryStarted",
+    "entryFinished",
+    "executionPaused",
+    "executionResumed",
+    "executionFinished",
+    "centringRequested",
+    "progressChanged",
+)
+ON_FAILURE = ("continue with the next sample", "stop the queue")
+
+
+def free_bytes(directory: str) -> float | None:
+    """Free space on the disk of ``directory`` (or of its nearest existing parent)."""
+    path = os.path.abspath(directory or os.sep)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    try:
+        return float(shutil.disk_usage(path).free)
+    except OSError:
+        return None
+
+
+class QueueControlBrick(Brick):
+    """Run all, run the selected node, pause / resume, stop, skip; what to do when an
+    entry fails; the entry running and its progress.
+
+    Before a run a confirmation dialog (:attr:`confirm_dialog`) says what will run:
+    tasks, images, estimated time, disk space, run-number collisions. When the engine
+    asks for a centring, the brick offers the diffractometer's current position or
+    cancel (the sample view will offer 3-click centring). Connect the queue tree's
+    ``sig_nodes_selected`` to :meth:`set_selected_nodes` and ``sig_run_node`` to
+    :meth:`run_node`.
+    """
+
+    PROPERTIES = (
+        p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),
+        p.combo(
+            "on_failure", ("continue", "stop"), "continue", "what the queue does after a failure"
+        ),
+    )
+    sig_running = pyqtSignal(bool)
+    SIGNALS = ("sig_running",)
+    SLOTS = ("set_selected_nodes", "run_all", "run_node", "run_selected", "stop")
+
+    def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(context, name, parent)
+        self.queue: QueueHardwareObject | None = None
+        self.engine: Any = None
+        self.selection: list[int] = []
+        self.confirm_dialog: RunConfirmDialog | None = None
+        self.centring_node: int | None = None
+        self.run_all_button = QPushButton("Run all")
+        self.run_selected_button = QPushButton("Run selected")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.skip_button = QPushButton("Skip")
+        self.run_all_button.clicked.connect(lambda: self.run_all())
+        self.run_selected_button.clicked.connect(lambda: self.run_selected())
+        self.pause_button.clicked.connect(self.pause_or_resume)
+        self.stop_button.clicked.connect(lambda: self.stop())
+        self.skip_button.clicked.connect(self.skip)
+        self.failure_choice = QComboBox()
+        self.failure_choice.addItems(ON_FAILURE)
+        self.failure_choice.currentIndexChanged.connect(self._failure_choice_changed)
+        self.current_label = QLabel("Idle")
+        self.current_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.centring_box = QGroupBox("Centring")
+        self.centring_label = QLabel()
+        self.centring_label.setWordWrap(True)
+        self.use_position_button = QPushButton("Use current position")
+        self.cancel_centring_button = QPushButton("Cancel")
+        self.use_position_button.clicked.connect(self.use_current_position)
+        self.cancel_centring_button.clicked.connect(self.cancel_centring)
+        centring = QVBoxLayout(self.centring_box)
+        centring.addWidget(self.centring_label)
+        centring_buttons = QHBoxLayout()
+        centring_buttons.addWidget(self.use_position_button)
+        centring_buttons.addWidget(self.cancel_centring_button)
+        centring.addLayout(centring_buttons)
+        self.centring_box.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (
+            self.run_all_button,
+            self.run_selected_button,
+            self.pause_button,
+            self.stop_button,
+            self.skip_button,
+        ):
+            buttons.addWidget(button)
+        failure = QHBoxLayout()
+        failure.addWidget(QLabel("On failure:"))
+        failure.addWidget(self.failure_choice, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(2, 2, 2, 2)
+        column.addLayout(buttons)
+        column.addLayout(failure)
+        column.addWidget(self.current_label)
+        column.addWidget(self.progress)
+        column.addWidget(self.centring_box)
+        column.addWidget(self.message)
+        self._update_buttons()
+
+    # properties -----------------------------------------------------------------------------
+    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+        if name == "queue":
+            self.unbind("queue")
+            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            if self.queue is not None:
+                self.bind(self.queue, "engineChanged", self._set_engine, scope="queue")
+            self._set_engine(self.queue.engine if self.queue is not None else None)
+        elif name == "on_failure":
+            self.failure_choice.setCurrentIndex(0 if new_value == "continue" else 1)
+
+    def _set_engine(self, engine: Any) -> None:
+        self.unbind("engine")
+        self.engine = engine
+        if engine is not None:
+            for signal in ENGINE_SIGNALS:
+                self.bind(engine, signal, getattr(self, f"_on_{signal}"), scope="engine")
+            self._failure_choice_changed()
+        self._update_buttons()
+
+    def _failure_choice_changed(self, *_args: Any) -> None:
+        if self.engine is not None:
+            self.engine.set_continue_on_failure(self.failure_choice.currentIndex() == 0)
+
+    # state ---------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.engine is not None and bool(self.engine.is_running())
+
+    def _update_buttons(self) -> None:
+        engine, running = self.engine, self.is_running()
+        paused = running and bool(engine.is_paused())
+        idle = engine is not None and not running
+        self.run_all_button.setEnabled(idle)
+        self.run_selected_button.setEnabled(idle and len(self.selection) == 1)
+        self.run_selected_button.setToolTip(
+            "run the selected sample, group or task"
+            if len(self.selection) == 1
+            else "select one sample, group or task in the queue"
+        )
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.stop_button.setEnabled(running)
+        self.skip_button.setEnabled(running and not paused)
+        self.failure_choice.setEnabled(engine is not None)
+        if engine is None:
+            self.current_label.setText("No queue engine: the queue can be built, not run.")
+        elif not running and self.current_label.text().startswith("No queue engine"):
+            self.current_label.setText("Idle")
+
+    def set_selected_nodes(self, node_ids: list) -> None:
+        """The nodes selected in the queue tree (Run selected runs one of them)."""
+        self.selection = [int(i) for i in node_ids]
+        self._update_buttons()
+
+    # running ---------------------------------------------------------------------------------
+    def run_all(self) -> RunConfirmDialog | None:
+        """Confirm, then run every enabled node that has not run."""
+        if self.queue is None or self.engine is None:
+            return None
+        ids = list(self.queue.model.children(ROOT_ID))
+        if not ids:
+            self._problem("The queue is empty: add samples and tasks first.")
+            return None
+        return self._confirm("Run all", ids, lambda: self.engine.run_all())
+
+    def run_selected(self) -> RunConfirmDialog | None:
+        """Confirm, then run the one selected node."""
+        if len(self.selection) == 1:
+            return self.run_node(self.selection[0])
+        return None
+
+    def run_node(self, node_id: int) -> RunConfirmDialog | None:
+        """Confirm, then run node ``node_id`` (a sample, a group or a task)."""
+        if self.queue is None or self.engine is None:
+            return None
+        try:
+            node = self.queue.model.get_node(node_id)
+        except UnknownNodeError as exc:
+            self._problem(str(exc))
+            return None
+        return self._confirm(f"Run {node.describe()}", [node_id], lambda: self.engine.run(node_id))
+
+    def _confirm(self, what: str, ids: list[int], start: Any) -> RunConfirmDialog | None:
+        if self.is_running():
+            self._problem("The queue is running: stop it first.")
+            return None
+        summary = self.queue.summarise(ids)
+        session = self.queue.session
+        space = free_bytes(session.get_base_data_directory()) if session is not None else None
+        dialog = RunConfirmDialog(what, summary, space, self)
+        dialog.accepted.connect(lambda: self._confirmed(dialog, start))
+        dialog.finished.connect(dialog.deleteLater)
+        self.confirm_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _confirmed(self, dialog: RunConfirmDialog, start: Any) -> None:
+        self.confirm_dialog = None
+        try:
+            if dialog.renumber:
+                changed = self.queue.renumber(dialog.colliding_ids())
+                self._message(f"{changed} tasks got free run numbers")
+            start()
+        except (QueueError, ValueError, RuntimeError) as exc:
+            self._problem(f"The queue did not start: {exc}")
+        self._update_buttons()
+
+    def pause_or_resume(self) -> None:
+        if self.engine is None:
+            return
+        if self.engine.is_paused():
+            self.engine.resume()
+        else:
+            self.engine.pause()
+            self.current_label.setText("Pausing at the next safe point…")
+        self._update_buttons()
+
+    def stop(self) -> None:
+        """Stop the queue now."""
+        if self.engine is not None:
+            self.engine.stop()
+
+    def skip(self) -> None:
+        """Skip the entry running."""
+        if self.engine is not None:
+            self.engine.skip()
+
+    # centring ------------------------------------------------------------------------------------
+    def use_current_position(self) -> None:
+        """Answer the engine's centring request with where the sample is now."""
+        diffractometer = self.queue.diffractometer if self.queue is not None else None
+        if self.centring_node is None or diffractometer is None:
+            self._problem("no diffractometer: cannot read the current position")
+            return
+        positions = diffractometer.get_positions()
+        wanted = CENTRING_MOTORS + OPTIONAL_MOTORS
+        try:
+            centred = CentredPosition.from_dict({k: v for k, v in positions.items() if k in wanted})
+        except ValueError as exc:
+            self._problem(f"the current position is not a centred position: {exc}")
+            return
+        self._answer_centring(centred)
+
+    def cancel_centring(self) -> None:
+        """Answer the engine's centring request with no position (the entry fails)."""
+        self._answer_centring(None)
+
+    def _answer_centring(self, centred: CentredPosition | None) -> None:
+        node_id, self.centring_node = self.centring_node, None
+        self.centring_box.hide()
+        if node_id is not None and self.engine is not None:
+            self.engine.provide_centring(node_id, centred)
+
+    # engine signals (on the GUI thread) ----------------------------------------------------------
+    def _describe(self, node_id: int) -> str:
+        try:
+            node = self.queue.model.get_node(node_id)
+        except UnknownNodeError:
+            return f"node {node_id}"
+        sample_id = self.queue.model.sample_of(node_id)
+        if sample_id is None or sample_id == node_id:
+            return node.describe()
+        return f"{node.describe()} on {sample_label(self.queue.model.get_node(sample_id))}"
+
+    def _on_executionStarted(self) -> None:  # noqa: N802
+        self._message("The queue is running")
+        self.sig_running.emit(True)
+        self._update_buttons()
+
+    def _on_entryStarted(self, node_id: int) -> None:  # noqa: N802
+        self.current_label.setText(f"Running {self._describe(node_id)}")
+        self.progress.setValue(0)
+        self._update_buttons()
+
+    def _on_progressChanged(self, node_id: int, fraction: float) -> None:  # noqa: N802
+        self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
+
+    def _on_entryFinished(self, node_id: int, status: str, message: str) -> None:  # noqa: N802
+        text = f"{self._describe(node_id)}: {status_label(status)}"
+        if message:
+            text += f" ({message})"
+        self._message(text, problem=status == "failed")
+        if node_id == self.centring_node:
+            self.centring_node = None
+            self.centring_box.hide()
+
+    def _on_executionPaused(self) -> None:  # noqa: N802
+        self.current_label.setText("Paused")
+        self._update_buttons()
+
+    def _on_executionResumed(self) -> None:  # noqa: N802
+        self._update_buttons()
+
+    def _on_executionFinished(self, status: str) -> None:  # noqa: N802
+        self.current_label.setText(f"Idle: the last run ended with {status_label(status)}")
+        self.progress.setValue(0)
+        self.centring_node = None
+        self.centring_box.hide()
+        self.sig_running.emit(False)
+        self._update_buttons()
+
+    def _on_centringRequested(self, node_id: int, sample_location: Any) -> None:  # noqa: N802
+        self.centring_node = node_id
+        where = sample_location or "the manually mounted sample"
+        self.centring_label.setText(
+            f"Waiting for centring of {where} ({self._describe(node_id)}): centre it in the "
+            "sample view, then use the current position, or cancel."
+        )
+        self.centring_box.show()
+
+    # messages ----------------------------------------------------------------------------------
+    def _message(self, text: str, problem: bool = False) -> None:
+        if problem:
+            log.warning("%s: %s", self.name, text)
+        self.message.setStyleSheet(PROBLEM_STYLE if problem else "")
+        self.message.setText(text)
+        self.message.setToolTip(text)
+
+    def _problem(self, text: str) -> None:
+        self._message(text, problem=True)

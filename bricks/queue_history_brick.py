@@ -1,0 +1,116 @@
+"""The executed queue entries: time, sample, task, status, message, files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hardware_objects.queue import QueueHardwareObject
+from mxgui.gui import properties as p
+from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.queue.history_model import (
+    FILES,
+    MESSAGE,
+    SAMPLE,
+    STATUS,
+    TASK,
+    TIME,
+    HistoryTableModel,
+)
+
+
+class QueueHistoryBrick(Brick):
+    """The history of the queue (newest first), a Qt table over the queue's
+    ``History``: one row per executed entry, added as entries end. The files of an
+    entry are in its tooltip; "Copy directory" copies where the selected entry wrote.
+    """
+
+    PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
+
+    def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(context, name, parent)
+        self.table: HistoryTableModel | None = None
+        self.view = QTableView()
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(20)
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy directory")
+        self.copy_button.setToolTip("copy the directory of the selected entry")
+        self.copy_button.clicked.connect(self.copy_directory)
+        self.count_label = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(self.copy_button)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(2, 2, 2, 2)
+        column.addWidget(self.view)
+        column.addLayout(bar)
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(0)
+        self._count_timer.timeout.connect(self._update_count)
+
+    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+        if name != "queue":
+            return
+        if self.table is not None:
+            self.table.close()
+            self.table = None
+        queue = self.hardware_object("queue")
+        if queue is None:
+            return
+        self.table = HistoryTableModel(queue.history, self.context.bridge, self)
+        self.view.setModel(self.table)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)  # never per-row measuring
+        header.setSectionResizeMode(MESSAGE, QHeaderView.Stretch)
+        metrics = self.view.fontMetrics()
+        for column, sample in (
+            (TIME, "00:00:00"),
+            (SAMPLE, "5:16 lysozyme-E16"),
+            (TASK, "DataCollection lysozyme-E16_12"),
+            (STATUS, "success  "),
+            (FILES, "1800 files: lyso_1_00001.cbf"),
+        ):
+            self.view.setColumnWidth(column, metrics.horizontalAdvance(sample) + 32)
+        for signal in (self.table.rowsInserted, self.table.modelReset):
+            signal.connect(self._count_timer.start)
+        self.view.selectionModel().selectionChanged.connect(self._update_count)
+        self._update_count()
+
+    def cleanup(self) -> None:
+        if self.table is not None:
+            self.table.close()
+        super().cleanup()
+
+    def selected_row(self) -> int | None:
+        rows = self.view.selectionModel().selectedRows() if self.table is not None else []
+        return rows[0].row() if rows else None
+
+    def copy_directory(self) -> None:
+        """Put the selected entry's directory on the clipboard."""
+        row = self.selected_row()
+        if row is not None and self.table is not None:
+            QApplication.clipboard().setText(self.table.entry(row).directory)
+
+    def _update_count(self, *_args: Any) -> None:
+        count = self.table.rowCount() if self.table is not None else 0
+        self.count_label.setText(f"{count} executed entr{'ies' if count != 1 else 'y'}")
+        self.copy_button.setEnabled(self.selected_row() is not None)

@@ -1,0 +1,411 @@
+"""The queue as a tree: samples, groups and tasks with status, enable boxes, drag to
+reorder, a context menu, multi-select delete, samples from the sample changer, and
+export / import as JSON."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from PyQt5.QtCore import QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QAction,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hardware_objects.queue import QueueHardwareObject
+from mxgui.core.acquisition import ParameterError
+from mxgui.core.errors import ConfigError
+from mxgui.core.queue.nodes import QueueError
+from mxgui.gui import properties as p
+from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.queue.dialogs import SamplesDialog
+from mxgui.gui.queue.tree_model import NAME, STATUS, QueueTreeModel
+
+log = logging.getLogger(__name__)
+
+PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
+NO_NODE = -1
+
+
+class QueueTreeBrick(Brick):
+    """The queue tree (a Qt model/view over the queue model, not a widget per node).
+
+    Tick a node's box to enable or disable it, drag rows to reorder them (within the
+    queue's rules: tasks under samples or groups), double-click a name to rename it;
+    the context menu runs, enables, duplicates, moves, resets or deletes the selection.
+    The selection is emitted as ``sig_nodes_selected(ids)`` and, when it is one node,
+    ``sig_node_selected(id)`` (``-1``: none or several); "Run this" emits
+    ``sig_run_node(id)`` for the queue control brick.
+    """
+
+    PROPERTIES = (
+        p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),
+        p.boolean("expand_samples", True, "show the tasks of a sample as it is added"),
+    )
+    sig_node_selected = pyqtSignal(int)
+    sig_nodes_selected = pyqtSignal(list)
+    sig_run_node = pyqtSignal(int)
+    SIGNALS = ("sig_node_selected", "sig_nodes_selected", "sig_run_node")
+    SLOTS = ("select_node", "delete_selected", "add_manual_sample", "export_to", "import_from")
+
+    def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(context, name, parent)
+        self.queue: QueueHardwareObject | None = None
+        self.tree: QueueTreeModel | None = None
+        self.samples_dialog: SamplesDialog | None = None
+        self._emitted: tuple[int, ...] | None = None
+        self.view = QTreeView()
+        self.view.setUniformRowHeights(True)  # no per-row measuring with 10,000 rows
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setDragDropMode(QAbstractItemView.InternalMove)
+        self.view.setDefaultDropAction(Qt.MoveAction)
+        self.view.setDropIndicatorShown(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setEditTriggers(
+            QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
+        )
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+        self.run_action = self._action("Run this", self.run_selected, "run the selected node")
+        self.enable_action = self._action("Enable", lambda: self.set_selected_enabled(True), "")
+        self.disable_action = self._action("Disable", lambda: self.set_selected_enabled(False), "")
+        self.duplicate_action = self._action("Duplicate", self.duplicate_selected, "")
+        self.up_action = self._action("Move up", lambda: self.move_selected(-1), "", "Ctrl+Up")
+        self.down_action = self._action("Move down", lambda: self.move_selected(1), "", "Ctrl+Down")
+        self.reset_action = self._action("Reset to run again", self.reset_selected, "")
+        self.delete_action = self._action(
+            "Delete", self.delete_selected, "delete the selected nodes", QKeySequence.Delete
+        )
+        self.add_button = QToolButton()
+        self.add_button.setText("Add samples")
+        self.add_button.setPopupMode(QToolButton.InstantPopup)
+        add_menu = QMenu(self.add_button)
+        self.changer_action = add_menu.addAction("From the sample changer…")
+        self.changer_action.triggered.connect(lambda: self.add_samples_from_changer())
+        self.manual_action = add_menu.addAction("A manually mounted sample")
+        self.manual_action.triggered.connect(lambda: self.add_manual_sample())
+        self.add_button.setMenu(add_menu)
+        self.export_action = QAction("Export…", self)
+        self.export_action.triggered.connect(lambda: self.export_to())
+        self.import_action = QAction("Import…", self)
+        self.import_action.triggered.connect(lambda: self.import_from())
+        bar = QHBoxLayout()
+        bar.addWidget(self.add_button)
+        for action in (self.up_action, self.down_action, self.delete_action):
+            bar.addWidget(self._button(action))
+        bar.addStretch(1)
+        for action in (self.export_action, self.import_action):
+            bar.addWidget(self._button(action))
+        self.count_label = QLabel()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(2, 2, 2, 2)
+        column.addLayout(bar)
+        column.addWidget(self.view)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.count_label)
+        column.addLayout(bottom)
+        # a burst of row changes updates the counts, the actions and the selection once
+        self._after_rows = QTimer(self)
+        self._after_rows.setSingleShot(True)
+        self._after_rows.setInterval(0)
+        self._after_rows.timeout.connect(self._rows_changed)
+        self._update_actions()
+
+    def _action(self, text: str, slot: Any, tip: str, key: Any = None) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(lambda _checked=False: slot())
+        action.setToolTip(tip or text)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+        return action
+
+    @staticmethod
+    def _button(action: QAction) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        return button
+
+    # properties ----------------------------------------------------------------------------
+    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+        if name != "queue":
+            return
+        if self.tree is not None:
+            self.tree.close()
+            self.tree = None
+        self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+        if self.queue is None:
+            return
+        self.tree = QueueTreeModel(self.queue.model, self.context.bridge, self)
+        self.tree.sig_refused.connect(self.show_problem)
+        self.view.setModel(self.tree)
+        header = self.view.header()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setStretchLastSection(True)
+        metrics = self.view.fontMetrics()
+        self.view.setColumnWidth(NAME, metrics.horizontalAdvance("lysozyme-A01_12 (copy)") + 60)
+        self.view.setColumnWidth(STATUS, metrics.horizontalAdvance("not run") + 40)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        for signal in (self.tree.rowsInserted, self.tree.rowsRemoved, self.tree.modelReset):
+            signal.connect(self._after_rows.start)
+        self.tree.rowsMoved.connect(self._after_rows.start)
+        self.tree.rowsInserted.connect(self._expand_new_samples)
+        self.tree.dataChanged.connect(self._after_rows.start)
+        self.view.expandAll()
+        self._rows_changed()
+
+    def run(self) -> None:
+        if self.queue is not None and self.queue.restore_result.message:
+            result = self.queue.restore_result
+            show = self.show_problem if result.bad_file else self.show_message
+            show(result.message)
+
+    def cleanup(self) -> None:
+        if self.tree is not None:
+            self.tree.close()
+        super().cleanup()
+
+    def _expand_new_samples(self, parent: QModelIndex, first: int, last: int) -> None:
+        if self.get_property("expand_samples") and not parent.isValid() and last - first < 1000:
+            for row in range(first, last + 1):
+                self.view.expand(self.tree.index(row, 0))
+
+    # selection -----------------------------------------------------------------------------
+    def selected_ids(self) -> list[int]:
+        """The selected nodes, in the order of the tree's selection ranges."""
+        if self.tree is None:
+            return []
+        ids: list[int] = []
+        for selected in self.view.selectionModel().selection():
+            siblings = self.tree.children_of(self.tree.id_of(selected.parent()))
+            ids.extend(siblings[selected.top() : selected.bottom() + 1])
+        return list(dict.fromkeys(ids))
+
+    def _selection_changed(self, *_args: Any) -> None:
+        if self.tree is not None and self.tree.changing:
+            self._after_rows.start()  # rows changed under the selection: tell once, after
+            return
+        self._emit_selection()
+
+    def _emit_selection(self) -> None:
+        ids = tuple(self.selected_ids())
+        self._update_actions()
+        if ids == self._emitted:
+            return
+        self._emitted = ids
+        self.sig_nodes_selected.emit(list(ids))
+        self.sig_node_selected.emit(ids[0] if len(ids) == 1 else NO_NODE)
+
+    def select_node(self, node_id: int) -> None:
+        """Select node ``node_id`` only (and show it)."""
+        self.select_nodes([node_id])
+
+    def select_nodes(self, node_ids: list[int]) -> None:
+        """Select the nodes ``node_ids`` (those shown), the first one current."""
+        if self.tree is None:
+            return
+        self.tree.sync()
+        model = self.view.selectionModel()
+        model.clearSelection()
+        for node_id in node_ids:
+            index = self.tree.index_of(node_id)
+            if index.isValid():
+                model.select(index, model.Select | model.Rows)
+        first = self.tree.index_of(node_ids[0]) if node_ids else QModelIndex()
+        if first.isValid():
+            model.setCurrentIndex(first, model.NoUpdate)
+            self.view.scrollTo(first)
+
+    # rows changed ------------------------------------------------------------------------------
+    def _rows_changed(self, *_args: Any) -> None:
+        if self.queue is None:
+            return
+        counts = self.queue.model.counts()["types"]
+        samples = counts.get("Sample", 0)
+        tasks = sum(n for t, n in counts.items() if t not in ("Sample", "TaskGroup"))
+        self.count_label.setText(f"{samples} sample{'s' * (samples != 1)}, {tasks} tasks")
+        self._emit_selection()
+
+    def _update_actions(self) -> None:
+        ids = self.selected_ids()
+        nodes = [self.tree.node(i) for i in ids] if self.tree is not None else []
+        one = len(nodes) == 1
+        self.run_action.setEnabled(one)
+        self.enable_action.setEnabled(any(not n.enabled for n in nodes))
+        self.disable_action.setEnabled(any(n.enabled for n in nodes))
+        self.duplicate_action.setEnabled(bool(nodes) and all(n.is_task for n in nodes))
+        self.up_action.setEnabled(one)
+        self.down_action.setEnabled(one)
+        self.reset_action.setEnabled(any(n.has_run for n in nodes))
+        self.delete_action.setEnabled(bool(nodes))
+        self.changer_action.setEnabled(
+            self.queue is not None and self.queue.sample_changer is not None
+        )
+        self.export_action.setEnabled(self.queue is not None)
+        self.import_action.setEnabled(self.queue is not None)
+
+    def _context_menu(self, position: Any) -> None:
+        self._update_actions()
+        menu = QMenu(self)
+        for action in (self.run_action, self.enable_action, self.disable_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        for action in (self.duplicate_action, self.up_action, self.down_action):
+            menu.addAction(action)
+        menu.addAction(self.reset_action)
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        menu.popup(self.view.viewport().mapToGlobal(position))
+
+    # actions ---------------------------------------------------------------------------------
+    def _attempt(self, what: str, call: Any) -> Any:
+        """``call()``; a refusal (``QueueError``, ``ValueError``) is shown, not raised."""
+        try:
+            return call()
+        except (QueueError, ValueError) as exc:
+            self.show_problem(f"{what}: {exc}")
+            return None
+
+    def run_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            self.sig_run_node.emit(ids[0])
+
+    def set_selected_enabled(self, enabled: bool) -> None:
+        for node_id in self.selected_ids():
+            self._attempt("not changed", lambda n=node_id: self.queue.model.set_enabled(n, enabled))
+
+    def duplicate_selected(self) -> None:
+        added = [
+            self._attempt("not duplicated", lambda n=node_id: self.queue.duplicate(n))
+            for node_id in self.selected_ids()
+        ]
+        added = [a for a in added if a is not None]
+        if added:
+            self.select_nodes(added)
+            self.show_message(f"Duplicated {len(added)} task{'s' * (len(added) != 1)}")
+
+    def move_selected(self, step: int) -> None:
+        """Move the one selected node up (``-1``) or down (``1``) among its siblings."""
+        ids = self.selected_ids()
+        if len(ids) != 1 or self.queue is None:
+            return
+        model = self.queue.model
+        parent, row = model.row_of(ids[0])
+        if 0 <= row + step < len(model.children(parent)):
+            self._attempt("not moved", lambda: model.move(ids[0], parent, row + step))
+            self.select_nodes(ids)
+
+    def reset_selected(self) -> None:
+        ids = self.selected_ids()
+        try:
+            self.queue.model.reset_status(ids)
+        except QueueError as exc:
+            self.show_problem(f"not reset: {exc}")
+            return
+        self.show_message(f"{len(ids)} node{'s' * (len(ids) != 1)} will run again")
+
+    def delete_selected(self) -> None:
+        """Delete every selected node, with what is below it."""
+        ids = self.selected_ids()
+        if not ids or self.queue is None:
+            return
+        removed = self._attempt("not deleted", lambda: self.queue.model.remove(ids))
+        if removed is not None:
+            self.show_message(f"Deleted {len(removed)} node{'s' * (len(removed) != 1)}")
+
+    def add_samples_from_changer(self) -> SamplesDialog | None:
+        """Open the list of the sample changer's samples; the ticked ones are added."""
+        changer = self.queue.sample_changer if self.queue is not None else None
+        if changer is None:
+            self.show_problem("no sample changer: add a manually mounted sample")
+            return None
+        dialog = SamplesDialog(changer.get_contents(), self.queue.queued_locations(), self)
+        dialog.accepted.connect(lambda: self._add_ticked(dialog.ticked()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.samples_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _add_ticked(self, addresses: list[str]) -> None:
+        added = self._attempt(
+            "samples not added", lambda: self.queue.add_samples_from_changer(addresses)
+        )
+        if added:
+            self.select_nodes(added)
+            self.show_message(f"Added {len(added)} sample{'s' * (len(added) != 1)}")
+
+    def add_manual_sample(self) -> None:
+        """Add a manually mounted sample (rename it in place) and select it."""
+        if self.queue is None:
+            return
+        sample = self._attempt("sample not added", lambda: self.queue.add_sample(None))
+        if sample is not None:
+            self.select_node(sample)
+            self.show_message("Added a manually mounted sample: double-click its name to rename")
+
+    def export_to(self, path: str = "") -> None:
+        """Write the queue to ``path`` (asked for when empty) as JSON."""
+        if self.queue is None:
+            return
+        if not path:
+            start = os.path.join(os.path.dirname(self.queue.path), "queue-export.json")
+            path, _filter = QFileDialog.getSaveFileName(
+                self, "Export the queue", start, "Queue files (*.json)"
+            )
+            if not path:
+                return
+        try:
+            self.queue.export(path)
+        except (OSError, ValueError) as exc:
+            self.show_problem(f"The queue was not exported to {path}: {exc}")
+            return
+        self.show_message(f"Exported {len(self.queue.model)} nodes to {path}")
+
+    def import_from(self, path: str = "") -> None:
+        """Add the samples and tasks of the queue file ``path`` (asked for when empty)."""
+        if self.queue is None:
+            return
+        if not path:
+            path, _filter = QFileDialog.getOpenFileName(
+                self, "Import a queue", os.path.dirname(self.queue.path), "Queue files (*.json)"
+            )
+            if not path:
+                return
+        try:
+            added = self.queue.import_file(path)
+        except (ConfigError, ParameterError, QueueError, OSError) as exc:
+            self.show_problem(f"Nothing imported from {path}: {exc}")
+            return
+        self.select_nodes(added)
+        self.show_message(f"Imported {len(added)} sample{'s' * (len(added) != 1)} from {path}")
+
+    # messages --------------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(text)
+        self.message.setToolTip(text)
+
+    def show_problem(self, text: str) -> None:
+        log.warning("%s: %s", self.name, text)
+        self.message.setStyleSheet(PROBLEM_STYLE)
+        self.message.setText(text)
+        self.message.setToolTip(text)

@@ -1,0 +1,128 @@
+"""The history of executed queue entries as a Qt table, newest first, updated row by row."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from mxgui.core.queue.history import History, HistoryEntry
+from mxgui.gui.bridge import GuiBridge
+from mxgui.gui.item_models import NamedColumns
+from mxgui.gui.queue.follower import Event, Follower
+from mxgui.gui.queue.status_style import status_colour, status_icon, status_label
+
+TIME, SAMPLE, TASK, STATUS, MESSAGE, FILES = range(6)
+#: at most this many file names in a tooltip
+TOOLTIP_FILES = 10
+
+
+def files_text(entry: HistoryEntry) -> str:
+    """``"1800 files: lyso_1_00001.cbf ..."``, or the one file's name, or ``""``."""
+    files = entry.files
+    if not files:
+        return ""
+    first = os.path.basename(files[0])
+    if len(files) == 1:
+        return first
+    return f"{len(files)} files: {first} … {os.path.basename(files[-1])}"
+
+
+def when(seconds: float | None) -> str:
+    """Local ``HH:MM:SS`` of epoch ``seconds`` (``""`` when unknown)."""
+    return time.strftime("%H:%M:%S", time.localtime(seconds)) if seconds else ""
+
+
+class HistoryTableModel(NamedColumns, QAbstractTableModel):
+    """The entries of a :class:`History`, newest first; an appended entry is one row
+    inserted at the top, a reset of the history one model reset."""
+
+    COLUMNS = ("Time", "Sample", "Task", "Status", "Message", "Files")
+
+    def __init__(self, source: History, bridge: GuiBridge, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self._entries: list[HistoryEntry] = []  # oldest first; row r shows [-1 - r]
+        self._baseline = -1
+        self._follower = Follower(source, ("entryAdded", "historyReset"), bridge, self._apply)
+        self._load_snapshot()
+
+    def close(self) -> None:
+        """Stop following the history."""
+        self._follower.close()
+
+    def sync(self) -> None:
+        """Apply the recorded changes now."""
+        self._follower.drain()
+
+    def entry(self, row: int) -> HistoryEntry:
+        """The entry shown in ``row`` (row 0 is the newest)."""
+        return self._entries[len(self._entries) - 1 - row]
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry, column = self.entry(index.row()), index.column()
+        if role == Qt.DisplayRole:
+            if column == TIME:
+                return when(entry.finished or entry.started)
+            if column == SAMPLE:
+                return entry.sample
+            if column == TASK:
+                return f"{entry.type} {entry.name}"
+            if column == STATUS:
+                return status_label(entry.status)
+            if column == MESSAGE:
+                return entry.message
+            return files_text(entry)
+        if role == Qt.DecorationRole and column == STATUS:
+            return status_icon(entry.status)
+        if role == Qt.ForegroundRole and column == STATUS:
+            return status_colour(entry.status)
+        if role == Qt.ToolTipRole:
+            return self._tooltip(entry, column)
+        return None
+
+    def _tooltip(self, entry: HistoryEntry, column: int) -> str:
+        if column == FILES and entry.files:
+            names = list(entry.files[:TOOLTIP_FILES])
+            if len(entry.files) > TOOLTIP_FILES:
+                names.append(f"... and {len(entry.files) - TOOLTIP_FILES} more")
+            return "\n".join(names)
+        if column == TIME:
+            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.started or 0))
+            took = (
+                f", took {entry.finished - entry.started:.1f} s"
+                if entry.started and entry.finished
+                else ""
+            )
+            return f"started {started}{took}"
+        if column == TASK:
+            return f"node {entry.node_id}: {entry.summary}\n{entry.directory}"
+        return entry.message or ""
+
+    # following the history ------------------------------------------------------------------
+    def _load_snapshot(self) -> None:
+        self._entries, self._baseline = self.source.snapshot()
+
+    def _apply(self, events: list[Event]) -> None:
+        added: list[HistoryEntry] = []
+        for version, signal, args in events:
+            if version <= self._baseline:
+                continue
+            if signal == "historyReset":
+                added = []
+                self.beginResetModel()
+                self._load_snapshot()
+                self.endResetModel()
+            else:
+                added.append(args[0])
+        if added:  # newest first: the new entries go on top, in one insert
+            self.beginInsertRows(QModelIndex(), 0, len(added) - 1)
+            self._entries.extend(added)
+            self.endInsertRows()

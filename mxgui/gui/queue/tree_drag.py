@@ -1,0 +1,87 @@
+"""Drag and drop in the queue tree: a drop is a ``QueueModel.move`` (within its rules).
+
+A mixin of :class:`~mxgui.gui.queue.tree_model.QueueTreeModel`: it uses the tree's
+``source`` (the queue model), ``_nodes``, ``id_of`` and ``sig_refused``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from PyQt5.QtCore import QMimeData, QModelIndex, Qt
+
+from mxgui.core.queue.nodes import ALLOWED_PARENTS, ROOT, QueueError
+
+#: the drag-and-drop format: a JSON list of node ids
+MIME_TYPE = "application/x-mxgui-queue-nodes"
+
+
+class DragAndDrop:
+    """Drag rows of the queue tree, drop them where the queue's rules allow."""
+
+    def supportedDropActions(self) -> Qt.DropActions:  # noqa: N802
+        return Qt.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropActions:  # noqa: N802
+        return Qt.MoveAction
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes: Iterable[QModelIndex]) -> QMimeData:  # noqa: N802
+        ids = list(dict.fromkeys(i.internalId() for i in indexes if i.isValid()))
+        data = QMimeData()
+        data.setData(MIME_TYPE, json.dumps(ids).encode())
+        return data
+
+    @staticmethod
+    def dragged_ids(data: QMimeData) -> list[int]:
+        """The node ids a drag carries (empty for anything else)."""
+        if not data.hasFormat(MIME_TYPE):
+            return []
+        try:
+            ids = json.loads(bytes(data.data(MIME_TYPE)).decode())
+        except ValueError:
+            return []
+        if not isinstance(ids, list):
+            return []
+        return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+
+    def canDropMimeData(self, data, action, row, column, parent) -> bool:  # noqa: N802
+        target = self._nodes.get(self.id_of(parent)) if parent.isValid() else None
+        target_type = target.type if target is not None else ROOT
+        ids = self.dragged_ids(data)
+        return bool(ids) and all(
+            i in self._nodes and target_type in ALLOWED_PARENTS.get(self._nodes[i].type, ())
+            for i in ids
+        )
+
+    def dropMimeData(self, data, action, row, column, parent) -> bool:  # noqa: N802
+        """Move the dragged nodes to ``row`` under ``parent``, in their order.
+
+        Returns False so that the view removes nothing itself: the rows move when the
+        model's ``nodeMoved`` signals arrive.
+        """
+        ids = self.dragged_ids(data)
+        if action == Qt.IgnoreAction or not ids:
+            return False
+        self.move_nodes(ids, self.id_of(parent), row)
+        return False
+
+    def move_nodes(self, ids: list[int], target: int, row: int = -1) -> bool:
+        """Move ``ids`` (in order) to before the node now at ``row`` under ``target``
+        (``-1``: at the end); a refusal is emitted as ``sig_refused``. True if all moved."""
+        siblings = self.source.children(target)
+        anchor = next((c for c in siblings[max(row, 0) :] if c not in ids), None)
+        if row < 0:
+            anchor = None
+        for node_id in ids:
+            try:
+                now = [c for c in self.source.children(target) if c != node_id]
+                index = now.index(anchor) if anchor in now else len(now)
+                self.source.move(node_id, target, index)
+            except QueueError as exc:
+                self.sig_refused.emit(str(exc))
+                return False
+        return True
