@@ -19,6 +19,7 @@ from mxgui.gui.builder import BuiltLayout, BuiltWindow, build_layout
 from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
+from mxgui.gui.queue.start_prompt import QueueStartPrompt
 from mxgui.gui.status_bar import StatusBar
 
 log = logging.getLogger("mxgui")
@@ -79,6 +80,8 @@ class MxguiApplication:
         self.built: BuiltLayout | None = None
         self.windows: list[LayoutWindow] = []
         self.status_bar: StatusBar | None = None
+        #: the question about a queue left by a crash, or the bad-file message
+        self.queue_prompt: QueueStartPrompt | None = None
 
     def start(self) -> MainWindow:
         """Load the layout and show its windows; problems are logged, never fatal."""
@@ -125,6 +128,7 @@ class MxguiApplication:
         for window, built in zip(self.windows, self.built.windows):
             if built.node.show or window is main:
                 window.show()
+        self.queue_prompt = self._ask_about_queue(main)
         loaded, failed = len(self.repository.loaded()), len(self.repository.failures)
         log.info(
             "%d hardware objects loaded, %d failed; %d bricks",
@@ -133,6 +137,17 @@ class MxguiApplication:
             len(self.built.bricks),
         )
         return main
+
+    def _ask_about_queue(self, main: MainWindow) -> QueueStartPrompt | None:
+        """Ask whether to keep a queue restored after a crash, or say why the queue
+        file was set aside (see :class:`QueueStartPrompt`)."""
+        beamline = self.repository.beamline
+        queue = beamline.role("queue") if beamline is not None else None
+        if queue is None or not hasattr(queue, "restore_result"):
+            return None
+        prompt = QueueStartPrompt(queue, main)
+        prompt.show()
+        return prompt
 
     def stop(self) -> None:
         """Save settings, end subscriptions, shut the hardware down."""
