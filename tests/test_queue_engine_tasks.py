@@ -5,6 +5,7 @@ execution belongs to later issues. Qt-free."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +19,11 @@ from queue_engine_fixtures import (
 
 from hardware_objects.abstract.energy_scan import analyse_scan
 from mxgui.core.acquisition import ParameterError
-from mxgui.core.errors import Refused
+from mxgui.core.errors import HardwareObjectError, Refused
 from mxgui.core.queue.entries.collection import HELICAL_UNAVAILABLE
+from mxgui.core.repository import HardwareRepository
+
+from helpers import copy_simulated
 
 
 @pytest.fixture
@@ -241,3 +245,62 @@ def test_parameters_that_no_longer_fit_the_limits_fail_before_anything_moves(bl)
     assert node.files == ()
     with pytest.raises(ParameterError):
         bl.factory.validate("DataCollection", dict(node.parameters))
+
+
+def test_stop_during_an_energy_scan_writes_no_file_and_puts_the_energy_back(bl):
+    sample = add_sample(bl, None)
+    scan = add_task(bl, sample, "EnergyScan", step_ev=0.5, count_time=0.02)
+    going = bl.events.when(lambda n, a: n == "progressChanged" and a[0] == scan and a[1] > 0.2)
+    bl.engine.run_all()
+    assert going.wait(20)
+    bl.engine.stop()
+    assert bl.events.wait_finished() == "stopped"
+    node = bl.model.get_node(scan)
+    assert (node.status, node.message, node.files) == ("failed", "stopped by user", ())
+    assert not bl.energy_scan.is_scanning()
+    assert bl.collect.energy.get_value() == pytest.approx(12.7)
+    directory = Path(node.parameters["directory"])
+    assert not list(directory.glob("*energy_scan*"))  # none, nor a part of one
+
+
+def test_skipping_a_sample_during_its_centring_goes_on_with_the_next(bl):
+    first = add_sample(bl, None, centring="manual")
+    skipped_task = add_task(bl, first)
+    second = add_sample(bl, "1:02")
+    task = add_task(bl, second)
+    requested = bl.events.when(lambda n, a: n == "centringRequested")
+    bl.engine.run_all()
+    assert requested.wait(10)
+    assert bl.engine.skip() is True
+    assert bl.events.wait_finished() == "success"
+    node = bl.model.get_node(first)
+    assert (node.status, node.message) == ("skipped", "skipped by user")
+    assert bl.model.get_node(skipped_task).status == "not_executed"
+    assert bl.model.get_node(task).status == "success"
+
+
+def test_the_edges_table_is_configurable_and_a_bad_edge_names_its_line(tmp_path):
+    edges = (
+        '<edge element="Se" name="K" energy="12.6605"/>'
+        '<edge element="Sm" name="L3" energy="6.716"/>'
+    )
+    good = copy_simulated(tmp_path / "good", {"energy_scan": ("<username>", f"{edges}<username>")})
+    repo = HardwareRepository([good])
+    try:
+        scanner = repo.get("energy_scan")
+        assert scanner.get_edge_energy("Se", "K") == 12.6605
+        assert scanner.get_edge_energy("Sm", "L3") == 6.716
+        assert scanner.get_edge_energy("Br", "K") == 13.474  # the rest of the table
+        with pytest.raises(ValueError, match="Xx K is not a known edge"):
+            scanner.get_edge_energy("Xx", "K")
+    finally:
+        repo.shutdown()
+    bad = copy_simulated(
+        tmp_path / "bad", {"energy_scan": ("<username>", '<edge element="Se"/>\n<username>')}
+    )
+    repo = HardwareRepository([bad])
+    try:
+        with pytest.raises(HardwareObjectError, match=r"energy_scan.xml:\d+: <edge>: expected"):
+            repo.get("energy_scan")
+    finally:
+        repo.shutdown()
