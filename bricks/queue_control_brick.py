@@ -7,14 +7,17 @@ import os
 import shutil
 from typing import Any
 
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QComboBox,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +44,7 @@ ENGINE_SIGNALS = (
     "centringRequested",
     "progressChanged",
 )
-ON_FAILURE = ("continue with the next sample", "stop the queue")
+ON_FAILURE = ("next sample", "stop the queue")
 
 
 def free_bytes(directory: str) -> float | None:
@@ -96,6 +99,9 @@ class QueueControlBrick(Brick):
         self.skip_button.clicked.connect(self.skip)
         self.failure_choice = QComboBox()
         self.failure_choice.addItems(ON_FAILURE)
+        self.failure_choice.setToolTip(
+            "after a failed entry: go on with the next sample, or stop the queue"
+        )
         self.failure_choice.currentIndexChanged.connect(self._failure_choice_changed)
         self.current_label = QLabel("Idle")
         self.current_label.setWordWrap(True)
@@ -118,26 +124,32 @@ class QueueControlBrick(Brick):
         self.centring_box.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for button in (
-            self.run_all_button,
-            self.run_selected_button,
-            self.pause_button,
-            self.stop_button,
-            self.skip_button,
-        ):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # two rows: the brick fits a narrow column
+        buttons.addWidget(self.run_all_button, 0, 0)
+        buttons.addWidget(self.run_selected_button, 0, 1, 1, 2)
+        for index, button in enumerate((self.pause_button, self.stop_button, self.skip_button)):
+            buttons.addWidget(button, 1, index)
         failure = QHBoxLayout()
         failure.addWidget(QLabel("On failure:"))
         failure.addWidget(self.failure_choice, 1)
-        column = QVBoxLayout(self)
+        content = QWidget()
+        column = QVBoxLayout(content)
         column.setContentsMargins(2, 2, 2, 2)
-        column.addLayout(buttons)
         column.addLayout(failure)
         column.addWidget(self.current_label)
         column.addWidget(self.progress)
         column.addWidget(self.centring_box)
         column.addWidget(self.message)
+        column.addStretch(1)
+        # in a short pane the brick scrolls: the centring buttons are never squeezed away
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidget(content)
+        outer = QVBoxLayout(self)  # the buttons stay in sight; the rest may scroll
+        outer.setContentsMargins(2, 2, 2, 0)
+        outer.addLayout(buttons)
+        outer.addWidget(self.scroll)
         self._update_buttons()
 
     # properties -----------------------------------------------------------------------------
@@ -349,6 +361,7 @@ class QueueControlBrick(Brick):
             "sample view, then use the current position, or cancel."
         )
         self.centring_box.show()
+        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.centring_box))
 
     # messages ----------------------------------------------------------------------------------
     def _message(self, text: str, problem: bool = False) -> None:

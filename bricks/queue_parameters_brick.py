@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from hardware_objects.queue import QueueHardwareObject
@@ -46,6 +47,7 @@ class QueueParametersBrick(Brick):
         self.state_label.setWordWrap(True)
         self.stack = QStackedWidget()
         self.empty = QLabel("Select a task or a sample in the queue.")
+        self.empty.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.stack.addWidget(self.empty)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

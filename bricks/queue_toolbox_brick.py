@@ -57,7 +57,7 @@ class QueueToolboxBrick(Brick):
             button.setObjectName(task_type)
             button.clicked.connect(lambda _checked=False, t=task_type: self.add_task(t))
             self.buttons[task_type] = button
-            grid.addWidget(button, index // 3, index % 3)
+            grid.addWidget(button, index // 2, index % 2)
         self.target_label = QLabel()
         self.target_label.setWordWrap(True)
         self.message = QLabel()

@@ -18,6 +18,7 @@ from PyQt5.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
+    QToolBar,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -103,19 +104,17 @@ class QueueTreeBrick(Brick):
         self.export_action.triggered.connect(lambda: self.export_to())
         self.import_action = QAction("Import…", self)
         self.import_action.triggered.connect(lambda: self.import_from())
-        bar = QHBoxLayout()
+        bar = QToolBar()  # what does not fit goes to the bar's overflow menu
         bar.addWidget(self.add_button)
-        for action in (self.up_action, self.down_action, self.delete_action):
-            bar.addWidget(self._button(action))
-        bar.addStretch(1)
-        for action in (self.export_action, self.import_action):
-            bar.addWidget(self._button(action))
+        bar.addActions([self.up_action, self.down_action, self.delete_action])
+        bar.addSeparator()
+        bar.addActions([self.export_action, self.import_action])
         self.count_label = QLabel()
         self.message = QLabel()
         self.message.setWordWrap(True)
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
-        column.addLayout(bar)
+        column.addWidget(bar)
         column.addWidget(self.view)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
@@ -137,12 +136,6 @@ class QueueTreeBrick(Brick):
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
             self.view.addAction(action)
         return action
-
-    @staticmethod
-    def _button(action: QAction) -> QToolButton:
-        button = QToolButton()
-        button.setDefaultAction(action)
-        return button
 
     # properties ----------------------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:

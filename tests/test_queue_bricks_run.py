@@ -151,6 +151,12 @@ def running_app(request, make_app, tmp_path, qtbot):
     return request.param, app, queue, bricks, tmp_path / "data"
 
 
+def click_when_shown(qtbot, button) -> None:
+    """Click ``button`` once it is shown and laid out (a user cannot click it before)."""
+    qtbot.waitUntil(lambda: button.isVisible() and not button.rect().isEmpty(), timeout=10_000)
+    qtbot.mouseClick(button, Qt.LeftButton)
+
+
 def build_three_collections(qtbot, queue, bricks) -> list[int]:
     """Three samples, a 3-image collection each, made and edited through the bricks."""
     tree, toolbox, params = bricks["tree"], bricks["toolbox"], bricks["parameters"]
@@ -183,7 +189,7 @@ def test_run_all_confirmed_writes_the_files_and_the_history(running_app, qtbot):
 
     def finished() -> bool:
         if control.centring_box.isVisible():  # the real engine asks, as it mounts each
-            qtbot.mouseClick(control.use_position_button, Qt.LeftButton)
+            click_when_shown(qtbot, control.use_position_button)
         return all(queue.model.get_node(t).status == "success" for t in tasks)
 
     qtbot.waitUntil(finished, timeout=60_000)
@@ -244,7 +250,7 @@ def test_collisions_are_shown_and_renumbered_before_the_run(running_app, qtbot):
 
     def finished() -> bool:
         if control.centring_box.isVisible():
-            qtbot.mouseClick(control.use_position_button, Qt.LeftButton)
+            click_when_shown(qtbot, control.use_position_button)
         return queue.model.get_node(tasks[0]).status == "success"
 
     qtbot.waitUntil(finished, timeout=60_000)
@@ -271,9 +277,8 @@ def test_pause_resume_stop_and_run_again_from_the_control_brick(real_app, qtbot)
         queue.model.update_parameters(task, {"num_images": 200})
     qtbot.mouseClick(control.run_all_button, Qt.LeftButton)
     qtbot.mouseClick(control.confirm_dialog.run_button, Qt.LeftButton)
-    qtbot.waitUntil(control.centring_box.isVisible, timeout=10_000)
+    click_when_shown(qtbot, control.use_position_button)
     assert "Waiting for centring of " in control.centring_label.text()
-    qtbot.mouseClick(control.use_position_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: queue.model.get_node(tasks[0]).status == "running", timeout=10_000)
     qtbot.waitUntil(lambda: control.current_label.text().startswith("Running DataCollection"))
     assert not control.run_all_button.isEnabled()
@@ -292,8 +297,7 @@ def test_pause_resume_stop_and_run_again_from_the_control_brick(real_app, qtbot)
     second = queue.model.sample_of(tasks[1])
     dialog = control.run_node(second)
     qtbot.mouseClick(dialog.run_button, Qt.LeftButton)
-    qtbot.waitUntil(control.centring_box.isVisible, timeout=10_000)
-    qtbot.mouseClick(control.cancel_centring_button, Qt.LeftButton)
+    click_when_shown(qtbot, control.cancel_centring_button)
     qtbot.waitUntil(lambda: queue.model.get_node(second).status == "failed", timeout=10_000)
     assert queue.model.get_node(second).message == "centring cancelled"
     qtbot.waitUntil(lambda: control.run_all_button.isEnabled(), timeout=10_000)
