@@ -253,3 +253,4 @@ def test_default_prefix(make_session):
     assert session.get_default_prefix("A1", "lyso") == "lyso-A1"
     assert session.get_default_prefix("A1") == "A1"
     assert session.get_default_prefix() == "mx1234"
+    assert session.get_default_prefix("Insulin-A01", "Insulin") == "Insulin-A01", "not doubled"

@@ -71,8 +71,12 @@ class AbstractSession(HardwareObject, abc.ABC):
         return "/".join([base.rstrip("/"), *parts])
 
     def get_default_prefix(self, sample_name: str = "", acronym: str = "") -> str:
-        """The usual file prefix: ``<acronym>-<sample>``, else the sample, else the proposal."""
-        if acronym and sample_name:
+        """The usual file prefix: ``<acronym>-<sample>``, else the sample, else the proposal.
+
+        A sample name that already starts with the acronym (``Insulin-A01``) is used as
+        it is, not doubled.
+        """
+        if acronym and sample_name and not sample_name.startswith(acronym):
             return f"{acronym}-{sample_name}"
         return sample_name or acronym or self.get_proposal()
 
