@@ -168,7 +168,7 @@ class QueueTreeBrick(Brick):
     def run(self) -> None:
         if self.queue is not None and self.queue.restore_result.message:
             result = self.queue.restore_result
-            show = self.show_problem if result.bad_file else self.show_message
+            show = self.show_problem if result.problem or result.bad_file else self.show_message
             show(result.message)
 
     def cleanup(self) -> None:

@@ -6,10 +6,14 @@ live defaults and limits, the run index, and the execution engine. Bricks and th
 XML-RPC server reach them through this object (``repository.get("/queue")`` or the
 beamline's ``queue`` role), never through globals.
 
-At :meth:`QueueHardwareObject.init` the queue file is restored: :attr:`restore_result`
-says what happened (for the GUI to show), and :attr:`crashed` whether the last mxgui
-using the file stopped without shutting down (the GUI then asks whether to keep the
-restored queue).
+At :meth:`QueueHardwareObject.init` the queue file is read, changing nothing on disk
+(``mxgui --check`` loads this object too): :attr:`restore_result` says what happened
+(for the GUI to show), and :attr:`crashed` whether the last mxgui using the file stopped
+without shutting down (the GUI then asks whether to keep the restored queue). The file
+is taken into use by :meth:`QueueHardwareObject.use_file`, which the GUI calls when it
+starts and the first change of the queue calls otherwise: only then is an unusable file
+moved aside (``.bad-<timestamp>``), an older format converted, the marker of
+:attr:`crashed` written and the queue saved on every change.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from mxgui.core.queue import (
     RestoreResult,
     TaskFactory,
     restore,
+    settle,
     summarise,
     with_free_run_number,
 )
@@ -98,7 +103,8 @@ class QueueHardwareObject(HardwareObject):
         self.crashed = self.marker_path.exists()
         if self.crashed:
             log.warning("%s: the last mxgui using %s did not stop cleanly", self.name, self.path)
-        self.restore_result = restore(self.path, self.model, self.history)
+        # read only: nothing on disk changes before use_file() (mxgui --check)
+        self.restore_result = restore(self.path, self.model, self.history, read_only=True)
         self.runs = QueueRuns(self.model, follow=True)
         self.store = QueueStore(
             self.path,
@@ -107,30 +113,42 @@ class QueueHardwareObject(HardwareObject):
             quiet=self.get_property("save_quiet"),
             max_delay=self.get_property("save_max_delay"),
         )
-        if self.path.exists():
-            self._start_store()
-        else:  # nothing is written at start: the file comes with the first change
-            for emitter in (self.model, self.history):
-                for signal in emitter.declared_signals():
-                    emitter.connect(signal, self._first_change)
+        # the file is taken into use by the GUI's start or the first change
+        for emitter in (self.model, self.history):
+            for signal in emitter.declared_signals():
+                emitter.connect(signal, self._first_change)
         self.engine = self._make_engine()
         self.set_state(HardwareObjectState.READY)
 
     def _first_change(self, *_args: Any) -> None:
-        with self._store_lock:
-            if self._store_started:
-                return
-            for emitter in (self.model, self.history):
-                for signal in emitter.declared_signals():
-                    emitter.disconnect(signal, self._first_change)
-        self._start_store()
+        self._use_file(changed=True)
 
-    def _start_store(self) -> None:
-        """Save from now on, and mark the file as in use (see :attr:`crashed`)."""
+    def use_file(self) -> RestoreResult:
+        """Take the queue file into use: an unusable file is moved aside and an older
+        format converted (:attr:`restore_result` then says where the file went); an
+        existing file is marked as in use (see :attr:`crashed`) and saved on every
+        change from now on (with no file, nothing is written until the first change).
+        The GUI calls this when it starts; the first change of the queue or its history
+        calls it otherwise; later calls do nothing. Returns :attr:`restore_result`."""
+        self._use_file(changed=False)
+        return self.restore_result
+
+    def _use_file(self, changed: bool) -> None:
+        """:meth:`use_file`; ``changed``: the queue changed, so the store starts even
+        when there is no file yet."""
         with self._store_lock:
             if self._store_started or self.store is None:
                 return
+            if self.restore_result.pending:
+                self.restore_result = settle(
+                    self.path, self.model, self.history, self.restore_result
+                )
+            if not changed and not self.path.exists():
+                return  # nothing is written at start: the file comes with the first change
             self._store_started = True
+            for emitter in (self.model, self.history):
+                for signal in emitter.declared_signals():
+                    emitter.disconnect(signal, self._first_change)
             self.store.start()
         try:
             self.marker_path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +172,18 @@ class QueueHardwareObject(HardwareObject):
             store.stop()
             with contextlib.suppress(FileNotFoundError):
                 self.marker_path.unlink()
+
+    def startup_problems(self) -> list[str]:
+        """An unusable queue file (see :meth:`use_file`): why, and what mxgui will do."""
+        result = self.restore_result
+        if not result.problem:
+            return []
+        if result.bad_file is not None:
+            return [result.message]
+        return [
+            f"{result.problem}. When mxgui starts, it will move the file aside and start "
+            "with an empty queue."
+        ]
 
     @property
     def marker_path(self) -> Path:

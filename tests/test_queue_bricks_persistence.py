@@ -223,3 +223,28 @@ def test_importing_a_bad_file_says_why_and_changes_nothing(make_app, qtbot, tmp_
     file_dialogs["open"] = ""  # cancelled: nothing happens
     tree.import_action.trigger()
     assert "transmission" in tree.message.text()
+
+
+def test_check_leaves_a_corrupt_queue_file_for_the_next_start_to_report(make_app, tmp_path):
+    """``mxgui --check`` names the bad queue file but changes nothing on disk; the next
+    real start still sets it aside and says so."""
+    from test_check_command import mxgui
+
+    path = queue_file()
+    path.parent.mkdir(parents=True)
+    original = b'{"format_version": 1, "next_id": 3, "nodes": [\n{"id": 0, oops}\n]}\n'
+    path.write_bytes(original)
+    before = sorted(p.name for p in path.parent.iterdir())
+    result = mxgui("--check", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and failed[0].startswith("FAILED  /queue (QueueHardwareObject): ")
+    assert f"{path}:2:" in failed[0] and "will move the file aside" in failed[0]
+    assert result.stdout.splitlines()[-1] == "check failed"
+    assert sorted(p.name for p in path.parent.iterdir()) == before == ["queue.json"]
+    assert path.read_bytes() == original
+    app = make_app(LAYOUT)
+    bad = list(path.parent.glob("queue.json.bad-*"))
+    assert len(bad) == 1 and bad[0].read_bytes() == original
+    assert f"it was kept as {bad[0]}" in app.queue_prompt.dialog.text()
+    assert bricks_of(app)["tree"].message.text() == app.queue_prompt.dialog.text()

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mxgui.core.queue import History, QueueModel, QueueStore, queue_file, restore
+from mxgui.core.queue import History, QueueModel, QueueStore, queue_file, restore, settle
 from mxgui.core.queue.persistence import INTERRUPTED
 from mxgui.core.queue.queue_file import pack_files, unpack_files, write_atomic
 
@@ -193,6 +193,29 @@ def test_a_file_from_a_newer_mxgui_is_refused_and_kept(tmp_path):
     assert "written by a newer mxgui" in result.message
     assert "format_version 99" in result.message and "formats up to 1" in result.message
     assert result.bad_file.read_text().startswith('{"format_version": 99')
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"format_version": 1, "next_id": 3, "nodes": [oops]}', '{"format_version": 0, "queue": []}'],
+)
+def test_a_read_only_restore_changes_nothing_until_settled(tmp_path, text):
+    """A corrupt file (set aside) and an old format (converted) wait for ``settle``."""
+    path = tmp_path / "queue.json"
+    path.write_text(text)
+    model, history = QueueModel(), History()
+    result = restore(path, model, history, read_only=True)
+    assert result.pending and result.bad_file is None
+    assert [p.name for p in tmp_path.iterdir()] == ["queue.json"] and path.read_text() == text
+    settled = settle(path, model, history, result)
+    assert not settled.pending
+    if result.problem:
+        assert not path.exists() and settled.bad_file.read_text() == text
+        assert f"it was kept as {settled.bad_file}" in settled.message
+    else:
+        assert json.loads(path.read_text())["format_version"] == queue_file.FORMAT_VERSION
+        assert next(tmp_path.glob("queue.json.format0-*")).read_text() == text
+        assert "was converted to format" in settled.message
 
 
 def test_an_older_file_is_migrated_with_a_message_and_the_original_kept(tmp_path):

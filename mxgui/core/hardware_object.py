@@ -168,6 +168,11 @@ class HardwareObject(SignalEmitter):
     def shutdown(self) -> None:
         """Release threads and connections; called when the application quits."""
 
+    def startup_problems(self) -> list[str]:
+        """What :meth:`init` found wrong without failing (e.g. an unusable data file),
+        for the user; ``mxgui --check`` prints each as a ``FAILED`` line."""
+        return []
+
     # state ---------------------------------------------------------------------------
     def get_state(self) -> HardwareObjectState:
         """The current state."""

@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from PyQt5.QtCore import QEvent, QObject, QTimer
 from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
@@ -98,6 +99,9 @@ class MxguiApplication:
                 "the beamline object could not be loaded: %s",
                 self.repository.failures.get("/beamline"),
             )
+        queue = self._queue()
+        if hasattr(queue, "use_file"):  # before the bricks show its file's state
+            queue.use_file()
         try:
             layout = load_layout(self.layout_path)
         except LayoutError as exc:
@@ -138,12 +142,20 @@ class MxguiApplication:
         )
         return main
 
-    def _ask_about_queue(self, main: MainWindow) -> QueueStartPrompt | None:
-        """Ask whether to keep a queue restored after a crash, or say why the queue
-        file was set aside (see :class:`QueueStartPrompt`)."""
+    def _queue(self) -> Any:
+        """The beamline's queue object, or ``None`` (no beamline, no queue role, or an
+        object without a :attr:`restore_result`)."""
         beamline = self.repository.beamline
         queue = beamline.role("queue") if beamline is not None else None
         if queue is None or not hasattr(queue, "restore_result"):
+            return None
+        return queue
+
+    def _ask_about_queue(self, main: MainWindow) -> QueueStartPrompt | None:
+        """Ask whether to keep a queue restored after a crash, or say why the queue
+        file was set aside (see :class:`QueueStartPrompt`)."""
+        queue = self._queue()
+        if queue is None:
             return None
         prompt = QueueStartPrompt(queue, main)
         prompt.show()

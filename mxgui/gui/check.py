@@ -58,7 +58,12 @@ def run_check(directories: list[Path], layout_path: Path, out: TextIO = sys.stdo
     repository.load_all()
     loaded = repository.loaded()
     for name in sorted(set(loaded) | set(repository.failures)):
-        if name in loaded:
+        problems = loaded[name].startup_problems() if name in loaded else []
+        if problems:
+            for problem in problems:
+                print(f"FAILED  {name} ({type(loaded[name]).__name__}): {problem}", file=out)
+            failed = True
+        elif name in loaded:
             print(f"OK      {name} ({type(loaded[name]).__name__})", file=out)
         else:
             print(f"FAILED  {name}: {repository.failures[name]}", file=out)

@@ -21,7 +21,7 @@ from mxgui.core.queue.nodes import (
     QueueNode,
     UnknownNodeError,
 )
-from mxgui.core.queue.persistence import QueueStore, RestoreResult, restore
+from mxgui.core.queue.persistence import QueueStore, RestoreResult, restore, settle
 from mxgui.core.queue.runs import next_run_number, with_free_run_number
 from mxgui.core.queue.summary import summarise
 from mxgui.core.queue.tasks import (
@@ -51,6 +51,7 @@ __all__ = [
     "UnknownNodeError",
     "next_run_number",
     "restore",
+    "settle",
     "summarise",
     "task_from_json",
     "with_free_run_number",

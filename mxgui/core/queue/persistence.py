@@ -8,7 +8,9 @@ files, not 10,000. :meth:`QueueStore.flush` writes at once (shutdown, tests).
 :func:`restore` loads the file into the model and history. A file that cannot be used
 (corrupt, or from a newer mxgui) is renamed ``<name>.bad-<timestamp>`` (never deleted)
 and the queue starts empty; an older format is migrated, keeping the original aside.
-The message of the result says what happened, for the user.
+The message of the result says what happened, for the user. With ``read_only`` nothing
+on disk changes (``mxgui --check``, or an object that has not started using the file):
+the result says what is left to do, and :func:`settle` does it later.
 """
 
 from __future__ import annotations
@@ -200,6 +202,14 @@ class RestoreResult:
     nodes, interrupted
         Number of nodes restored, and of those that were running at the crash (now
         ``failed``, with the reason).
+    problem
+        Why the file could not be used (``""`` when it could): the queue starts empty.
+    old_format
+        The format of a file that must still be converted (a read-only restore), or
+        ``None``.
+    pending
+        True when a read-only restore left the file to move aside or to convert
+        (see :func:`settle`).
     """
 
     restored: bool
@@ -207,13 +217,22 @@ class RestoreResult:
     bad_file: Path | None = None
     nodes: int = 0
     interrupted: int = 0
+    problem: str = ""
+    old_format: int | None = None
+    pending: bool = False
 
 
-def restore(path: str | os.PathLike, model: QueueModel, history: History) -> RestoreResult:
+def restore(
+    path: str | os.PathLike,
+    model: QueueModel,
+    history: History,
+    read_only: bool = False,
+) -> RestoreResult:
     """Load the queue file ``path`` into ``model`` and ``history`` (see the module).
 
     Never raises for a bad file: the model and history are then empty and the message
-    says where the bad file was kept.
+    says where the bad file was kept. With ``read_only`` no file is moved, copied or
+    written: the result is ``pending`` and :func:`settle` finishes the work.
     """
     path = Path(path)
     try:
@@ -223,30 +242,56 @@ def restore(path: str | os.PathLike, model: QueueModel, history: History) -> Res
     except (QueueFileError, OSError) as exc:
         model.clear()
         history.clear()
-        aside = set_aside(path, "bad")
-        kept = f"it was kept as {aside}" if aside else "it could not be moved aside"
         why = "was written by a newer mxgui" if isinstance(exc, NewerFormatError) else "is unusable"
-        message = f"The queue file {why}: {exc}; {kept}. Starting with an empty queue."
-        log.error("%s", message)
-        return RestoreResult(False, message, aside)
+        problem = f"The queue file {why}: {exc}"
+        result = RestoreResult(False, f"{problem}. Starting with an empty queue.", problem=problem)
+        if read_only:
+            log.error("%s", result.message)
+            return replace(result, pending=True)
+        return settle(path, model, history, result)
     data, interrupted = _interrupted(data)
     model.load(data.nodes, data.next_id)
     history.load(data.history)
     count = len(data.nodes) - 1
-    notes = [f"Restored {count} queue nodes and {len(data.history)} history entries from {path}."]
+    message = f"Restored {count} queue nodes and {len(data.history)} history entries from {path}."
     if interrupted:
-        notes.append(f"{interrupted} of them were running when mxgui stopped: now failed.")
+        message += f" {interrupted} of them were running when mxgui stopped: now failed."
+    result = RestoreResult(True, message, None, count, interrupted)
     if data.format_version != queue_file.FORMAT_VERSION:
-        original = set_aside(path, f"format{data.format_version}", copy=True)
-        nodes, next_id, _ = model.snapshot()
-        queue_file.write_atomic(path, queue_file.dumps(nodes.values(), next_id, data.history))
-        notes.append(
-            f"The file was in format {data.format_version} and was converted to format "
-            f"{queue_file.FORMAT_VERSION}; the original is kept as {original}."
-        )
-    message = " ".join(notes)
+        result = replace(result, old_format=data.format_version)
+        if read_only:
+            log.info("%s (format %s, to convert)", message, data.format_version)
+            return replace(result, pending=True)
+        return settle(path, model, history, result)
     log.info("%s", message)
-    return RestoreResult(True, message, None, count, interrupted)
+    return result
+
+
+def settle(
+    path: str | os.PathLike, model: QueueModel, history: History, result: RestoreResult
+) -> RestoreResult:
+    """Do what a read-only :func:`restore` of ``path`` left: move an unusable file aside
+    (``<name>.bad-<timestamp>``), or convert an older format (the original copied
+    aside) from ``model`` and ``history``. Returns the result with its message saying
+    where the file went; a result with nothing to do is returned as it is."""
+    path = Path(path)
+    if result.problem:
+        aside = set_aside(path, "bad") if path.exists() else None
+        kept = f"it was kept as {aside}" if aside else "it could not be moved aside"
+        message = f"{result.problem}; {kept}. Starting with an empty queue."
+        log.error("%s", message)
+        return replace(result, message=message, bad_file=aside, pending=False)
+    if result.old_format is not None:
+        original = set_aside(path, f"format{result.old_format}", copy=True)
+        nodes, next_id, _ = model.snapshot()
+        queue_file.write_atomic(path, queue_file.dumps(nodes.values(), next_id, history.entries()))
+        message = (
+            f"{result.message} The file was in format {result.old_format} and was converted "
+            f"to format {queue_file.FORMAT_VERSION}; the original is kept as {original}."
+        )
+        log.info("%s", message)
+        return replace(result, message=message, old_format=None, pending=False)
+    return result
 
 
 def _interrupted(data: QueueData) -> tuple[QueueData, int]:

@@ -40,7 +40,7 @@ class QueueStartPrompt:
     def show(self) -> QMessageBox | None:
         """Open the question or the message, if there is one; return it."""
         result = self.queue.restore_result
-        if result.bad_file is not None:
+        if result.problem or result.bad_file is not None:
             self.message = result.message
             self.dialog = QMessageBox(
                 QMessageBox.Warning, "Queue file set aside", result.message, parent=self.parent
