@@ -89,3 +89,16 @@ def threads_left(before: set[threading.Thread], timeout: float = 3.0) -> list[th
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.02)
+
+
+def show_brick(brick: QWidget) -> None:
+    """Bring the tabs holding ``brick`` to the front, as a user clicks them."""
+    from PyQt5.QtWidgets import QTabWidget
+
+    widget = brick
+    while widget is not None:
+        stack = widget.parentWidget()
+        tabs = stack.parentWidget() if stack is not None else None
+        if isinstance(tabs, QTabWidget) and tabs.indexOf(widget) >= 0:
+            tabs.setCurrentWidget(widget)
+        widget = stack

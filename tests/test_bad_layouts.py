@@ -22,7 +22,14 @@ from mxgui.gui.check import check_layout_hardware
 from mxgui.gui.layout import LayoutError, load_layout
 from mxgui.gui.layout_check import check_layout
 
-from helpers import DEFAULT_LAYOUT, SIMULATED, copy_with_broken_phiy, line_of, type_into
+from helpers import (
+    DEFAULT_LAYOUT,
+    SIMULATED,
+    copy_with_broken_phiy,
+    line_of,
+    show_brick,
+    type_into,
+)
 
 CORPUS = Path(__file__).parent / "data" / "bad_layouts"
 #: the line of the default layout that binds the phiy brick to its motor
@@ -260,6 +267,7 @@ def test_one_clear_error_at_the_right_line(case):
 def assert_motor_moves(app, qtbot, name: str = "phi", target: float = 9.0) -> None:
     brick = app.built.bricks[name]
     motor = app.repository.get(f"/{name}")
+    show_brick(brick)
     assert brick.isEnabled() and brick.failure is None
     assert motor.get_value() != target
     type_into(qtbot, brick.position, f"{target:g}")
@@ -322,6 +330,7 @@ def test_broken_hardware_xml_shows_in_its_brick_and_the_rest_works(make_app, qtb
     assert main.isVisible()
     assert main.findChildren(ErrorPlaceholder) == []
     brick = app.built.bricks["phiy"]
+    show_brick(brick)
     assert brick.isVisible() and not brick.isEnabled()
     assert brick.property("failed") == "true"
     assert f"{phiy}:6: " in brick.toolTip()

@@ -40,6 +40,10 @@ _DEFAULT_BRICKS = _brick_nodes(
     [w["content"] for w in yaml.safe_load(DEFAULT_LAYOUT.read_text())["windows"]]
 )
 BRICKS = {node["name"]: node["class"] for node in _DEFAULT_BRICKS}
+CONNECTIONS = [
+    f"{c['sender']}.{c['signal']} -> {c['receiver']}.{c['slot']}"
+    for c in yaml.safe_load(DEFAULT_LAYOUT.read_text()).get("connections") or []
+]
 
 
 def bricks_bound_to(objects: set[str]) -> set[str]:
@@ -63,10 +67,12 @@ def mxgui(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
-def ok_lines(objects=OBJECTS, bricks=BRICKS) -> list[str]:
-    return [f"OK      {name} ({cls})" for name, cls in objects.items()] + [
-        f"OK      brick {name} ({cls})" for name, cls in bricks.items()
-    ]
+def ok_lines(objects=OBJECTS, bricks=BRICKS, connections=CONNECTIONS) -> list[str]:
+    return (
+        [f"OK      {name} ({cls})" for name, cls in objects.items()]
+        + [f"OK      brick {name} ({cls})" for name, cls in bricks.items()]
+        + [f"OK      connection {label}" for label in connections]
+    )
 
 
 def test_check_of_the_default_configuration_passes_with_one_line_per_item(tmp_path):
@@ -103,7 +109,7 @@ def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repo
     assert failed == {f"FAILED  {name}" for name in failed_objects} | {
         f"FAILED  brick {name}" for name in bricks_bound_to(failed_objects)
     }
-    assert len(lines) == len(OBJECTS) + len(BRICKS) + 1
+    assert len(lines) == len(OBJECTS) + len(BRICKS) + len(CONNECTIONS) + 1
     assert lines[-1] == "check failed"
 
 
@@ -144,7 +150,7 @@ def test_a_broken_layout_fails_the_check_naming_file_and_line(file, expected):
         next(line for line in lines if line.startswith(wanted))
     ], result.stdout
     # the hardware objects are fine and said so
-    assert set(ok_lines(bricks={})) <= set(lines)
+    assert set(ok_lines(bricks={}, connections=[])) <= set(lines)
     assert lines[-1] == "check failed"
 
 
