@@ -65,7 +65,8 @@ class QueueControlBrick(Brick):
     Before a run a confirmation dialog (:attr:`confirm_dialog`) says what will run:
     tasks, images, estimated time, disk space, run-number collisions. When the engine
     asks for a centring, the brick offers the diffractometer's current position or
-    cancel (the sample view will offer 3-click centring). Connect the queue tree's
+    cancel; when a sample view answers (it registered with the queue object's
+    ``add_centring_handler``), the brick only says to centre there. Connect the queue tree's
     ``sig_nodes_selected`` to :meth:`set_selected_nodes` and ``sig_run_node`` to
     :meth:`run_node`.
     """
@@ -86,7 +87,9 @@ class QueueControlBrick(Brick):
         self.engine: Any = None
         self.selection: list[int] = []
         self.confirm_dialog: RunConfirmDialog | None = None
+        #: the sample whose centring the buttons answer; the one whose centring is awaited
         self.centring_node: int | None = None
+        self.awaited_centring: int | None = None
         self.run_all_button = QPushButton("Run all")
         self.run_selected_button = QPushButton("Run selected")
         self.pause_button = QPushButton("Pause")
@@ -334,8 +337,8 @@ class QueueControlBrick(Brick):
         if message:
             text += f" ({message})"
         self._message(text, problem=status == "failed")
-        if node_id == self.centring_node:
-            self.centring_node = None
+        if node_id in (self.centring_node, self.awaited_centring):
+            self.centring_node = self.awaited_centring = None
             self.centring_box.hide()
 
     def _on_executionPaused(self) -> None:  # noqa: N802
@@ -348,17 +351,25 @@ class QueueControlBrick(Brick):
     def _on_executionFinished(self, status: str) -> None:  # noqa: N802
         self.current_label.setText(f"Idle: the last run ended with {status_label(status)}")
         self.progress.setValue(0)
-        self.centring_node = None
+        self.centring_node = self.awaited_centring = None
         self.centring_box.hide()
         self.sig_running.emit(False)
         self._update_buttons()
 
     def _on_centringRequested(self, node_id: int, sample_location: Any) -> None:  # noqa: N802
-        self.centring_node = node_id
         where = sample_location or "the manually mounted sample"
+        what = f"Waiting for centring of {where} ({self._describe(node_id)})"
+        elsewhere = self.queue is not None and self.queue.has_centring_handler
+        # the sample view answers: these buttons must not answer too
+        self.awaited_centring = node_id
+        self.centring_node = None if elsewhere else node_id
+        self.use_position_button.setVisible(not elsewhere)
+        self.cancel_centring_button.setVisible(not elsewhere)
         self.centring_label.setText(
-            f"Waiting for centring of {where} ({self._describe(node_id)}): centre it in the "
-            "sample view, then use the current position, or cancel."
+            f"{what}: 3-click centring in the sample view, then Accept (Cancel there "
+            "fails the sample)."
+            if elsewhere
+            else f"{what}: centre it in the sample view, then use the current position, or cancel."
         )
         self.centring_box.show()
         QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.centring_box))

@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import QFileDialog, QLabel, QSizePolicy, QVBoxLayout, QWidg
 from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
+from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CentredPosition, ImageGeometry
 from mxgui.core.shapes import ShapesModel
 from mxgui.gui import properties as p
@@ -25,6 +26,7 @@ from mxgui.gui.sample_view.centring_workflow import CentringStep, CentringWorkfl
 from mxgui.gui.sample_view.controls import LIGHTS, GridParameters, ZoomLightsBar
 from mxgui.gui.sample_view.modes import Mode, ModeController
 from mxgui.gui.sample_view.overlays import BeamItem, ClickMarksItem, ScaleBarItem, length_um
+from mxgui.gui.sample_view.queue_centring import QueueCentring
 from mxgui.gui.sample_view.shape_editor import ShapeEditor
 from mxgui.gui.sample_view.shape_items import ShapeLayer
 from mxgui.gui.sample_view.snapshot import save_snapshot
@@ -45,7 +47,8 @@ class SampleViewBrick(Brick):
     which; Escape leaves it): 3-click centring (Accept saves the result as a point),
     move a clicked point to the beam, draw a grid (drag; cell size from the beam unless
     changed), draw a line (two clicks), measure (drag). Zoom and lights below the
-    buttons; "Snapshot…" saves the image with its overlays as PNG.
+    buttons; "Snapshot…" saves the image with its overlays as PNG. The ``queue``'s manual
+    centrings are done here (see ``queue_centring``).
     """
 
     PROPERTIES = (
@@ -57,6 +60,7 @@ class SampleViewBrick(Brick):
         ),
         p.hardware_object("shapes", "/shapes", "points, lines and grids", ShapesModel),
         p.hardware_object("beam", "/beam", "the beam (size and shape)", AbstractBeam),
+        p.hardware_object("queue", "", "its manual centrings done here", QueueHardwareObject),
         p.floating("camera_timeout", 2.0, "seconds without frames before saying so", minimum=0.2),
     )
     sig_centring_accepted = pyqtSignal(str)
@@ -99,6 +103,7 @@ class SampleViewBrick(Brick):
         self.editor = ShapeEditor(self.shape_layer, self.grid_panel, self._view_state, self)
         self.modes.describe = self.editor.describe_drag
         self.workflow = CentringWorkflow(context.bridge, self)
+        self.queue_centring = QueueCentring(self)
         self.camera = CameraFeed(self.view, self)
         #: the banner over the image while no camera frames arrive
         self.camera_label = self.camera.banner
@@ -160,6 +165,8 @@ class SampleViewBrick(Brick):
             self._set_shapes(self.hardware_object(name))
         elif name == "beam":
             self._set_beam(self.hardware_object(name))
+        elif name == "queue":
+            self.queue_centring.set_queue(self.hardware_object(name))
         elif name == "camera_timeout":
             self.camera.watchdog.timeout = float(new_value)
 
@@ -281,6 +288,8 @@ class SampleViewBrick(Brick):
     def _show_mode_line(self) -> None:
         mode = self.modes.mode
         hint = self.workflow.status() if mode is Mode.CENTRING else mode.hint
+        if mode is Mode.CENTRING and self.queue_centring.pending:
+            hint = f"{self.queue_centring.status()}: {hint}"
         self.mode_label.setText(f"<b>Mode: {mode.title}</b> — {hint}")
 
     def show_message(self, text: str) -> None:
@@ -314,12 +323,15 @@ class SampleViewBrick(Brick):
         self._show_mode_line()
 
     def _centring_accepted(self, position: CentredPosition) -> None:
+        if self.queue_centring.accepted(position):
+            return self.show_info("Centred: the queue goes on")
         point = self.editor.save_point(position)
         if point is not None:
             self.show_info(f"Centred: saved as {point.name}")
             self.sig_centring_accepted.emit(point.id)
 
     def _centring_ended(self, reason: str) -> None:
+        self.queue_centring.ended(reason)
         if self.modes.mode is Mode.CENTRING:
             self.modes.set_mode(Mode.IDLE)
 
@@ -403,6 +415,7 @@ class SampleViewBrick(Brick):
 
     def cleanup(self) -> None:
         self._refresh_timer.stop()
+        self.queue_centring.close()
         self.workflow.close()
         self.camera.close()
         super().cleanup()

@@ -65,6 +65,11 @@ class QueueHardwareObject(HardwareObject):
     engine runs on these roles (and ``energy_scan``).
 
     Signals: ``engineChanged(engine)`` when :meth:`set_engine` installs another engine.
+
+    Who answers the engine's ``centringRequested``: a view that does (the sample view's
+    3-click centring) registers with :meth:`add_centring_handler`; while one is
+    registered (:attr:`has_centring_handler`), the run control only says where to
+    centre and does not answer too.
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = ("engineChanged",)
@@ -87,6 +92,7 @@ class QueueHardwareObject(HardwareObject):
         self.crashed = False
         self._store_lock = threading.Lock()
         self._store_started = False
+        self._centring_handlers: list[Any] = []
 
     # life ---------------------------------------------------------------------------------
     def init(self) -> None:
@@ -205,6 +211,21 @@ class QueueHardwareObject(HardwareObject):
         if old is not None and old is not engine:
             old.shutdown()
         self.emit("engineChanged", engine)
+
+    def add_centring_handler(self, handler: Any) -> None:
+        """``handler`` answers the engine's manual centring requests from now on."""
+        if handler not in self._centring_handlers:
+            self._centring_handlers.append(handler)
+
+    def remove_centring_handler(self, handler: Any) -> None:
+        """``handler`` no longer answers centring requests."""
+        if handler in self._centring_handlers:
+            self._centring_handlers.remove(handler)
+
+    @property
+    def has_centring_handler(self) -> bool:
+        """True while a view answers the engine's manual centring requests."""
+        return bool(self._centring_handlers)
 
     def discard_restored(self) -> str:
         """Start with an empty queue instead of the restored one (the user chose so);
