@@ -1,7 +1,7 @@
 """An energy scan as it runs: fluorescence against energy in a silx plot, the peak,
 inflection and remote marked when it ends, and MAD collections made from it.
 
-``silx.gui.plot`` is imported when the brick is made, not when this module is
+``silx.gui.plot`` is imported when the brick is first shown, not when this module is
 imported: a layout without the brick never loads it.
 """
 
@@ -60,14 +60,6 @@ class EnergyScanBrick(Brick):
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
-        from silx.gui.plot import Plot1D  # deferred: heavy, and only for this brick
-
-        # silx asks matplotlib for a "heavy" font it does not have: a harmless warning
-        # that would otherwise sit in the status bar
-        font_log = logging.getLogger("matplotlib.font_manager")
-        if not any(isinstance(f, _NoHeavyFontWarning) for f in font_log.filters):
-            font_log.addFilter(_NoHeavyFontWarning())
-
         self.energy_scan: AbstractEnergyScan | None = None
         self.queue: QueueHardwareObject | None = None
         self.engine: Any = None
@@ -80,11 +72,11 @@ class EnergyScanBrick(Brick):
         #: the last EnergyScan queue entry that succeeded
         self.scan_node: int | None = None
 
-        self.plot = Plot1D(self)
-        self.plot.setGraphXLabel("Energy (keV)")
-        self.plot.setGraphYLabel("Counts")
-        self.plot.setGraphTitle("Energy scan")
-        self.plot.setMinimumHeight(220)
+        #: the silx plot, made the first time the brick is shown (silx costs ~1 s to import)
+        self.plot: Any = None
+        self._title = "Energy scan"
+        self._plot_place = QWidget()
+        self._plot_place.setMinimumHeight(220)
         self.state_label = QLabel("No scan")
         self.energies_label = QLabel("")
         self.energies_label.setWordWrap(True)
@@ -103,8 +95,34 @@ class EnergyScanBrick(Brick):
         bottom.addWidget(self.mad_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
-        column.addWidget(self.plot, 1)
+        column.addWidget(self._plot_place, 1)
         column.addLayout(bottom)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if self.plot is None:
+            self._make_plot()
+
+    def _make_plot(self) -> None:
+        """Import silx and make the plot, then draw what has been received so far."""
+        from silx.gui.plot import Plot1D  # deferred: heavy, and only for this brick
+
+        # silx asks matplotlib for a "heavy" font it does not have: a harmless warning
+        # that would otherwise sit in the status bar
+        font_log = logging.getLogger("matplotlib.font_manager")
+        if not any(isinstance(f, _NoHeavyFontWarning) for f in font_log.filters):
+            font_log.addFilter(_NoHeavyFontWarning())
+        self.plot = Plot1D(self)
+        self.plot.setGraphXLabel("Energy (keV)")
+        self.plot.setGraphYLabel("Counts")
+        self.plot.setGraphTitle(self._title)
+        self.plot.setMinimumHeight(220)
+        self.layout().replaceWidget(self._plot_place, self.plot)
+        self._plot_place.deleteLater()
+        self.plot.show()  # added to a parent already on screen: not shown by itself
+        self._dirty = True
+        self._redraw()
+        self._draw_markers()
 
     # properties ------------------------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
@@ -138,10 +156,12 @@ class EnergyScanBrick(Brick):
     def _on_started(self, parameters: dict[str, Any]) -> None:
         self.energies, self.counts = [], []
         self.result = None
-        self.plot.remove(kind="marker")
-        self.plot.remove(CURVE, kind="curve")
         element, edge = parameters.get("element", "?"), parameters.get("edge", "?")
-        self.plot.setGraphTitle(f"Energy scan: {element} {edge}")
+        self._title = f"Energy scan: {element} {edge}"
+        if self.plot is not None:
+            self.plot.remove(kind="marker")
+            self.plot.remove(CURVE, kind="curve")
+            self.plot.setGraphTitle(self._title)
         self.state_label.setText("Scanning")
         self.state_label.setStyleSheet("")
         self.energies_label.setText("")
@@ -154,7 +174,7 @@ class EnergyScanBrick(Brick):
         self._dirty = True  # drawn at the next timer tick
 
     def _redraw(self) -> None:
-        if not self._dirty:
+        if not self._dirty or self.plot is None:
             return
         self._dirty = False
         self.plot.addCurve(
@@ -169,11 +189,7 @@ class EnergyScanBrick(Brick):
         self._dirty = True
         self._redraw()
         self.result = {key: float(result[key]) for key in MARKERS if key in result}
-        for key, energy in self.result.items():
-            # no text on the lines: peak and inflection are a few eV apart and their
-            # texts would overlap; the label below names them in the lines' colours
-            self.plot.addXMarker(energy, legend=key, color=MARKERS[key])
-        self._show_all()
+        self._draw_markers()
         self.state_label.setText("Finished")
         self.energies_label.setText(
             "&nbsp;&nbsp; ".join(
@@ -182,6 +198,15 @@ class EnergyScanBrick(Brick):
             )
         )
         self.sig_scan_ended.emit(True)
+
+    def _draw_markers(self) -> None:
+        if self.plot is None or not self.result:
+            return
+        for key, energy in self.result.items():
+            # no text on the lines: peak and inflection are a few eV apart and their
+            # texts would overlap; the label below names them in the lines' colours
+            self.plot.addXMarker(energy, legend=key, color=MARKERS[key])
+        self._show_all()
 
     def _show_all(self) -> None:
         """Energy limits holding the points and the markers (the remote is far above)."""

@@ -118,3 +118,18 @@ def test_silx_is_not_imported_at_start_up_without_the_brick():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_in_the_default_layout_the_plot_is_made_when_its_tab_is_first_opened(make_app, qtbot):
+    import sys
+
+    from helpers import show_brick
+
+    app = make_app()
+    brick = app.built.bricks["energy_scan"]
+    assert not brick.isVisible(), "its tab is not the current one at start"
+    assert brick.plot is None
+    show_brick(brick)
+    qtbot.waitUntil(lambda: brick.plot is not None, timeout=5000)
+    assert "silx.gui.plot" in sys.modules
+    assert brick.plot.isVisible()
