@@ -1,9 +1,9 @@
 """Save a screenshot of the main window on the simulated beamline (for the README).
 
 Run under a display, e.g. ``xvfb-run -a .venv/bin/python scripts/screenshot.py``.
-Saves a point and draws a grid at the beam, starts a short data collection (into a
-temporary directory) so that the motors and shutters are seen working, then grabs the
-window.
+Queues a data collection on three samples from the sample changer, runs the queue
+(data go to a temporary directory), saves a point and draws a grid on the last sample,
+then grabs the window.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PyQt5.QtCore import QTimer
@@ -20,33 +21,46 @@ from mxgui.core.centring import CentredPosition
 from mxgui.gui.app import DEFAULT_LAYOUT, DEFAULT_REPOSITORY, ROOT, setup_logging
 from mxgui.gui.application import MxguiApplication
 
+SAMPLES = ("1:02", "2:03", "3:05")
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "resources" / "screenshot.png"))
     parser.add_argument("--layout", default=str(DEFAULT_LAYOUT))
     args = parser.parse_args()
-    setup_logging("INFO")
     os.environ.setdefault("MXGUI_DATA_DIR", tempfile.mkdtemp(prefix="mxgui-screenshot-"))
+    setup_logging("INFO")
     app = MxguiApplication([DEFAULT_REPOSITORY], Path(args.layout))
     main_window = app.start()
-    here = CentredPosition(**app.repository.get("/diffractometer").get_positions())
-    shapes = app.repository.get("/shapes")
-    shapes.add_point(here, "start")
-    shapes.add_grid(here, 8, 6, 0.03, 0.03, spacing_x_mm=0.005, spacing_y_mm=0.005)
-    collect = app.repository.get("/collect")
-    parameters = collect.get_default_acquisition_parameters()
-    parameters.num_images, parameters.exp_time, parameters.osc_range = 100, 0.05, 0.1
-    collect.collect(parameters, collect.get_default_path_template(prefix="insulin"))
+    repository = app.repository
+    queue = repository.get("/queue")
+    repository.get("/sample_changer").speed_factor = 0.02  # quick loads for the picture
+    for address in SAMPLES:
+        (sample,) = queue.add_samples_from_changer([address])
+        queue.model.update_parameters(sample, {"centring": "none"})
+        parameters = {"num_images": 30, "exp_time": 0.01, "osc_range": 1.0}
+        queue.add_task(sample, "DataCollection", parameters)
+    started = time.monotonic()
+
+    def wait_for_queue() -> None:
+        if queue.engine.is_running() and time.monotonic() - started < 120:
+            QTimer.singleShot(300, wait_for_queue)
+            return
+        here = CentredPosition(**repository.get("/diffractometer").get_positions())
+        shapes = repository.get("/shapes")
+        shapes.add_point(here, "start")
+        shapes.add_grid(here, 8, 6, 0.03, 0.03, spacing_x_mm=0.005, spacing_y_mm=0.005)
+        QTimer.singleShot(1000, grab)
 
     def grab() -> None:
         main_window.grab().save(args.output)
         print(f"saved {args.output}")
         app.qapp.quit()
 
-    QTimer.singleShot(2500, grab)
+    QTimer.singleShot(500, queue.engine.run_all)
+    QTimer.singleShot(1500, wait_for_queue)
     app.qapp.exec_()
-    collect.stop_collect()
     app.stop()
     return 0
 
