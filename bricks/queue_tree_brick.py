@@ -33,10 +33,10 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.queue.dialogs import SamplesDialog
 from mxgui.gui.queue.tree_model import NAME, STATUS, QueueTreeModel
+from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
 
-PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
 NO_NODE = -1
 
 
@@ -110,8 +110,7 @@ class QueueTreeBrick(Brick):
         bar.addSeparator()
         bar.addActions([self.export_action, self.import_action])
         self.count_label = QLabel()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = MessageLine()
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
         column.addWidget(bar)
@@ -393,12 +392,8 @@ class QueueTreeBrick(Brick):
 
     # messages --------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
-        self.message.setStyleSheet("")
-        self.message.setText(text)
-        self.message.setToolTip(text)
+        self.message.show_message(text)
 
     def show_problem(self, text: str) -> None:
         log.warning("%s: %s", self.name, text)
-        self.message.setStyleSheet(PROBLEM_STYLE)
-        self.message.setText(text)
-        self.message.setToolTip(text)
+        self.message.show_problem(text)

@@ -26,10 +26,9 @@ from mxgui.core.shapes import Grid, Line, Point, Shape, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.shapes_table import DETAILS, ID, KIND, NAME, OMEGA, ShapesTableModel
+from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
-
-PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
 
 
 def target_of(shape: Shape) -> CentredPosition:
@@ -101,8 +100,7 @@ class ShapesListBrick(Brick):
         )
         self.line_action = self._action("Line from 2 points", self.line_from_points, "")
         self.count_label = QLabel()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = MessageLine()
         self.move_button = self._button(self.move_action)
         self.rename_button = self._button(self.rename_action)
         self.delete_button = self._button(self.delete_action)
@@ -312,17 +310,12 @@ class ShapesListBrick(Brick):
 
     # messages ---------------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:
-        self.message.setStyleSheet("")
-        self.message.setText(text)
-        self.message.setToolTip(text)
+        self.message.show_message(text)
 
     def _show_problem(self, text: str) -> None:
         log.warning("%s: %s", self.name, text)
-        self.message.setStyleSheet(PROBLEM_STYLE)
-        self.message.setText(text)
-        self.message.setToolTip(text)
+        self.message.show_problem(text)
 
     def _show_reported(self) -> None:
         """After :meth:`Brick.start` reported on the message's tooltip: show it."""
-        self.message.setStyleSheet(PROBLEM_STYLE)
-        self.message.setText(self.message.toolTip())
+        self.message.show_problem(self.message.toolTip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QKeyEvent
-from PyQt5.QtWidgets import QAbstractSpinBox, QDoubleSpinBox
+from PyQt5.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QLabel
 
 
 class SetpointSpinBox(QDoubleSpinBox):
@@ -53,3 +53,28 @@ class SetpointSpinBox(QDoubleSpinBox):
             self.blockSignals(True)
             self.setValue(value)
             self.blockSignals(False)
+
+
+class MessageLine(QLabel):
+    """A line under a brick for what just happened: plain for news, red for a problem.
+
+    The text is also the tooltip, so a long message cut by the layout stays readable.
+    """
+
+    PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+
+    def show_message(self, text: str) -> None:
+        """Show ``text`` as news."""
+        self.setStyleSheet("")
+        self.setText(text)
+        self.setToolTip(text)
+
+    def show_problem(self, text: str) -> None:
+        """Show ``text`` in red (the caller logs it)."""
+        self.setStyleSheet(self.PROBLEM_STYLE)
+        self.setText(text)
+        self.setToolTip(text)
