@@ -359,3 +359,39 @@ def test_defaults_and_limits_come_from_the_hardware(bl):
     assert defaults.energy == pytest.approx(12.7)
     defaults.validate(limits)
     assert bl.collect.get_default_path_template().suffix == "cbf"
+
+
+# -- helical ------------------------------------------------------------------------------------
+
+
+def test_a_helical_collection_moves_the_sample_linearly_from_start_to_end(bl):
+    start = CentredPosition(**{**bl.centred.to_dict(), "phiy": bl.centred.phiy - 0.05})
+    end = CentredPosition(**{**bl.centred.to_dict(), "phiy": bl.centred.phiy + 0.05})
+    motors = {n: bl.diffractometer.get_motor(n) for n in ("phiy", "phiz", "sampx", "sampy")}
+    seen: list[dict[str, float]] = []
+    bl.collect.connect(
+        "collectImageTaken", lambda _n: seen.append({n: m.get_value() for n, m in motors.items()})
+    )
+    path = bl.collect.get_default_path_template(prefix="helix")
+    info = bl.collect.collect(parameters(num_images=10), path, start, helical_end=end).result(
+        timeout=20
+    )
+
+    names = [f"helix_1_{n:05d}.cbf" for n in range(1, 11)]
+    assert files_in(path.directory) == names
+    assert info["files"] == [str(Path(path.directory) / name) for name in names]
+    assert info["state"] == "finished" and info["helical"] is True
+    assert len(seen) == 10
+    for i, positions in enumerate(seen):
+        assert positions["phiy"] == pytest.approx(start.phiy + 0.1 * i / 9, abs=1e-6), i
+        for name in ("phiz", "sampx", "sampy"):
+            assert positions[name] == pytest.approx(getattr(start, name), abs=1e-6), (i, name)
+    assert bl.omega.get_value() == pytest.approx(10.0)
+
+
+def test_a_helical_collection_needs_its_start(bl):
+    path = bl.collect.get_default_path_template(prefix="nostart")
+    with pytest.raises(CollectionError, match="helical collection needs its start"):
+        bl.collect.collect(parameters(num_images=2), path, None, helical_end=bl.centred).result(
+            timeout=20
+        )

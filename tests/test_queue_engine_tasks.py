@@ -4,6 +4,7 @@ execution belongs to later issues. Qt-free."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from queue_engine_fixtures import (
 from hardware_objects.abstract.energy_scan import analyse_scan
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import HardwareObjectError, Refused
-from mxgui.core.queue.entries.collection import HELICAL_UNAVAILABLE
 from mxgui.core.repository import HardwareRepository
 
 from helpers import copy_simulated
@@ -223,13 +223,23 @@ def test_tasks_of_later_issues_fail_saying_so(bl, node_type, given, reason):
     assert node.files == ()
 
 
-def test_a_helical_collection_fails_clearly_and_writes_nothing(bl):
+def test_a_helical_collection_between_two_saved_points_runs_and_writes_its_files(bl):
     sample = add_sample(bl, None)
-    start, end = bl.shapes.add_point(crystal_centre(bl)), bl.shapes.add_point(crystal_centre(bl))
+    centre = crystal_centre(bl)
+    start = bl.shapes.add_point(dataclasses.replace(centre, phiy=centre.phiy - 0.05))
+    end = bl.shapes.add_point(dataclasses.replace(centre, phiy=centre.phiy + 0.05))
     task = add_task(bl, sample, helical_start=start.id, helical_end=end.id)
-    assert run_and_wait(bl) == "failed"
+    phiy = bl.diffractometer.get_motor("phiy")
+    seen: list[float] = []
+    bl.collect.connect("collectImageTaken", lambda _n: seen.append(phiy.get_value()))
+    assert run_and_wait(bl) == "success"
     node = bl.model.get_node(task)
-    assert node.message == HELICAL_UNAVAILABLE and node.files == ()
+    n = node.parameters["num_images"]
+    images = [f for f in node.files if f.endswith(".cbf")]
+    assert len(images) == n and all(Path(f).is_file() for f in images)
+    assert seen[0] == pytest.approx(start.position.phiy, abs=1e-6)
+    assert seen[-1] == pytest.approx(end.position.phiy, abs=1e-6)
+    assert bl.collect.get_collection_info()["helical"] is True
 
 
 def test_parameters_that_no_longer_fit_the_limits_fail_before_anything_moves(bl):

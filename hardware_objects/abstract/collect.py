@@ -157,8 +157,14 @@ class AbstractCollect(HardwareObject):
         parameters: AcquisitionParameters,
         path: PathTemplate,
         centred_position: CentredPosition | None = None,
+        helical_end: CentredPosition | None = None,
     ) -> Future:
         """Start a collection; ``RuntimeError`` at once if one is running.
+
+        With ``helical_end`` the collection is helical: ``centred_position`` is the
+        start and image ``i`` of ``n`` is taken with phiy, phiz, sampx and sampy at
+        ``start + (end - start) * i / max(n - 1, 1)`` (omega as usual), so the beam
+        sweeps along the crystal.
 
         Everything else (bad parameters, existing files, hardware faults) is reported
         through ``collectOscillationFailed(reason)`` and the Future. File numbers start

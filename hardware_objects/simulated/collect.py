@@ -22,10 +22,13 @@ from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.abstract.shutter import AbstractShutter
 from hardware_objects.simulated.collect_steps import (
+    as_position,
     check_space,
     detector_setup,
     existing_run_file,
+    helical_moves,
     make_directories,
+    strength_function,
 )
 from hardware_objects.simulated.diffraction import DiffractionSimulator
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
@@ -64,6 +67,7 @@ class _Job:
     writer: NexusWriter | None = None
     staging: StagingDirectory | None = None
     omega_velocity: float | None = None
+    helical_end: CentredPosition | dict | None = None
 
 
 class SimulatedCollect(AbstractCollect):
@@ -123,6 +127,7 @@ class SimulatedCollect(AbstractCollect):
         parameters: AcquisitionParameters,
         path: PathTemplate,
         centred_position: CentredPosition | dict | None = None,
+        helical_end: CentredPosition | dict | None = None,
     ) -> Future:
         with self._lock:
             if self._job is not None:
@@ -148,6 +153,8 @@ class SimulatedCollect(AbstractCollect):
                 "reason": "",
             }
             job = _Job(parameters, path, centred_position, future, threading.Event(), info)
+            job.helical_end = helical_end
+            info["helical"] = helical_end is not None
             self._job, self._info = job, info
             self._thread = threading.Thread(
                 target=self._run, args=(job,), name=f"collect {path.run_prefix}", daemon=True
@@ -261,6 +268,8 @@ class SimulatedCollect(AbstractCollect):
     def _check(self, job: _Job) -> None:
         params, path = job.parameters, job.path
         problems = params.problems() + path.problems(params.num_images)
+        if job.helical_end is not None and job.centred_position is None:
+            problems.append("a helical collection needs its start (centred_position)")
         if problems:
             raise CollectionError("; ".join(problems))
         directory = Path(path.directory)
@@ -339,13 +348,8 @@ class SimulatedCollect(AbstractCollect):
         A centred point stays on the beam at any omega, so going back to the omega of
         the centring first would only cost time.
         """
-        position = job.centred_position
-        try:
-            if not isinstance(position, CentredPosition):
-                position = CentredPosition.from_dict(position)
-            position = dataclasses.replace(position, phi=job.parameters.osc_start)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise CollectionError(f"centred position {job.centred_position!r}: {exc}") from None
+        position = as_position(job.centred_position, "centred position")
+        position = dataclasses.replace(position, phi=job.parameters.osc_start)
         self._start(
             job,
             lambda: self.diffractometer.move_to_centred_position(position),
@@ -428,7 +432,12 @@ class SimulatedCollect(AbstractCollect):
                 job.staging = StagingDirectory(path.directory)
         except OSError as exc:
             raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
-        strength = self._strength_function()
+        strength = strength_function(
+            self.diffractometer.scene,
+            self._factor,
+            self.get_object_by_role("beam"),
+            self.diffractometer.get_positions(),
+        )
         sweep: Future | None = None
         job.omega_velocity = omega.get_velocity()
         if params.exp_time > 0 and params.osc_total_range > 0:
@@ -446,7 +455,12 @@ class SimulatedCollect(AbstractCollect):
                 raise CollectionError(f"detector error: {self._fault[0]}")
             start, end = params.image_range(i)
             number = params.first_image + i
-            data = simulator.image(number, start, end, strength(0.5 * (start + end)))
+            moved = None
+            if job.helical_end is not None:  # along the line from the start to the end
+                moved, moves = helical_moves(self.diffractometer, job, i)
+                for name, future in moves:
+                    self._wait(job, future, f"helical move of {name}")
+            data = simulator.image(number, start, end, strength(0.5 * (start + end), moved))
             if job.writer is not None:
                 job.writer.add(data, start)
             else:
@@ -465,19 +479,6 @@ class SimulatedCollect(AbstractCollect):
         if sweep is None:
             return
         self._wait(job, sweep, "omega sweep")
-
-    def _strength_function(self):
-        """``strength(omega)``: diffraction factor x illuminated fraction at that omega."""
-        scene = self.diffractometer.scene
-        factor = self._factor
-        beam = self.get_object_by_role("beam")
-        size, shape = beam.get_beam_size(), beam.get_beam_shape()
-        positions = self.diffractometer.get_positions()
-        if scene.sample is None or factor == 0:
-            return lambda _omega: 0.0
-        return lambda omega: (
-            factor * scene.illuminated_fraction({**positions, "phi": omega}, size, shape)
-        )
 
     # cleanup ----------------------------------------------------------------------------------
     def _cleanup(self, job: _Job) -> str:

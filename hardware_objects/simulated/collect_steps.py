@@ -1,4 +1,5 @@
-"""Steps of a collection that need no thread: file-system checks, detector set-up.
+"""Steps of a collection that need no thread: file-system checks, detector set-up,
+the positions of a helical collection, the strength of the images.
 
 The checks raise :class:`~hardware_objects.abstract.collect.CollectionError` with a
 reason that names the path.
@@ -9,12 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from hardware_objects.abstract.collect import CollectionError
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.simulated.diffraction import DetectorGeometry
 from hardware_objects.simulated.image_writer import ImageHeader
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
+from mxgui.core.centring import CentredPosition
 
 
 def existing_run_file(directory: Path, path: PathTemplate) -> Path | None:
@@ -101,3 +104,52 @@ def detector_setup(
         phi=float(positions.get("kappa_phi", 0.0)),
     )
     return geometry, header
+
+
+#: the motors a helical collection translates (omega turns as usual)
+HELICAL_MOTORS = ("phiy", "phiz", "sampx", "sampy")
+
+
+def as_position(value: CentredPosition | dict, what: str) -> CentredPosition:
+    """``value`` as a :class:`CentredPosition` (``CollectionError`` naming ``what``)."""
+    if isinstance(value, CentredPosition):
+        return value
+    try:
+        return CentredPosition.from_dict(value)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CollectionError(f"{what} {value!r}: {exc}") from None
+
+
+def helical_positions(
+    start: CentredPosition, end: CentredPosition, i: int, n: int
+) -> dict[str, float]:
+    """The translation motors for image ``i`` of ``n`` of a helical collection: on the
+    straight line from ``start`` (first image) to ``end`` (last image)."""
+    fraction = i / max(n - 1, 1)
+    return {
+        name: getattr(start, name) + (getattr(end, name) - getattr(start, name)) * fraction
+        for name in HELICAL_MOTORS
+    }
+
+
+def helical_moves(diffractometer: Any, job: Any, i: int) -> tuple[dict[str, float], list]:
+    """Start moving the translation motors to image ``i``'s point of the helical
+    ``job`` (its ``centred_position`` the start, its ``helical_end`` the end): the
+    positions and the ``(motor name, Future)`` of each move."""
+    start = as_position(job.centred_position, "helical start")
+    end = as_position(job.helical_end, "helical end")
+    moved = helical_positions(start, end, i, job.parameters.num_images)
+    moves = [(n, diffractometer.get_motor(n).set_value(v)) for n, v in moved.items()]
+    return moved, moves
+
+
+def strength_function(scene: Any, factor: float, beam: Any, positions: dict[str, float]):
+    """``strength(omega, moved=None)``: diffraction factor x the fraction of the beam on
+    the crystal at that omega, the motors at ``positions`` updated by ``moved``."""
+    size, shape = beam.get_beam_size(), beam.get_beam_shape()
+    if scene.sample is None or factor == 0:
+        return lambda _omega, _moved=None: 0.0
+    return lambda omega, moved=None: (
+        factor
+        * scene.illuminated_fraction({**positions, **(moved or {}), "phi": omega}, size, shape)
+    )

@@ -3,7 +3,7 @@
 - :mod:`.base`: the context an entry runs in (interruptible waits, files, progress),
   failures and interruptions, the free run number claimed before a run;
 - :mod:`.sample`: mount and centre (manual, saved point or none);
-- :mod:`.collection`: DataCollection (standard; helical is refused, see there);
+- :mod:`.collection`: DataCollection (standard or helical);
 - :mod:`.characterisation` and :mod:`.strategy`: reference images, the proposed
   collection and its documented rule, ``accept_strategy``;
 - :mod:`.energy_scan`: EnergyScan and ``add_mad_collections``;

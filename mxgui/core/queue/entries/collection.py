@@ -7,10 +7,10 @@ files written (images, then snapshots) on the node. A stop calls
 ``collect.stop_collect()``: the collection ends between two images, and the node keeps
 the complete files written until then.
 
-Helical collections (``helical_start`` / ``helical_end``) are **not available yet**: the
-collect interface has no way to translate the sample between two points during the
-rotation, and the simulated collect cannot append images to a run, so a helical task
-fails at once with that reason rather than collecting something else.
+A helical collection (``helical_start`` and ``helical_end``: saved point ids or
+position dicts) is the same call with ``centred_position`` the start and
+``helical_end`` the end: the collect object moves the sample linearly from one to the
+other over the images.
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ from mxgui.core.queue.entries.base import (
 from mxgui.core.queue.entries.sample import resolve_position
 from mxgui.core.queue.fields import ACQUISITION_FIELDS, PATH_FIELDS
 
-HELICAL_UNAVAILABLE = (
-    "helical collection is not available yet: the collect object cannot move the "
-    "sample between two points during the rotation (collect from one point instead)"
-)
-
 
 def acquisition_of(parameters: dict[str, Any]) -> AcquisitionParameters:
     """The acquisition fields of a task's parameters."""
@@ -47,18 +42,29 @@ def path_of(parameters: dict[str, Any]) -> PathTemplate:
 
 
 class DataCollectionEntry(Entry):
-    """A standard rotation collection (helical: see the module docstring)."""
+    """A rotation collection, standard or helical (see the module docstring)."""
 
     def run(self, ctx: EntryContext) -> Outcome:
         p = ctx.parameters
-        if p.get("helical_start") is not None or p.get("helical_end") is not None:
-            raise EntryFailed(HELICAL_UNAVAILABLE)
         collect = ctx.require("collect", "a data collection")
         params, path = acquisition_of(p), path_of(p)
-        centred = resolve_position(ctx, p.get("centred_position"), "centred_position")
-        info = run_collection(ctx, collect, params, path, centred)
+        helical_end = None
+        if p.get("helical_start") is not None or p.get("helical_end") is not None:
+            centred = helical_point(ctx, p.get("helical_start"), "helical_start")
+            helical_end = helical_point(ctx, p.get("helical_end"), "helical_end")
+        else:
+            centred = resolve_position(ctx, p.get("centred_position"), "centred_position")
+        info = run_collection(ctx, collect, params, path, centred, helical_end=helical_end)
         taken = info.get("images_taken", params.num_images)
         return Outcome(message=f"{taken} images of run {path.run_number} in {path.directory}")
+
+
+def helical_point(ctx: EntryContext, value: Any, what: str) -> CentredPosition:
+    """One end of a helical collection: a saved point id or a position dict."""
+    position = resolve_position(ctx, value, what)
+    if position is None:
+        raise EntryFailed(f"{what}: missing; a helical collection needs both ends")
+    return position
 
 
 def run_collection(
@@ -68,10 +74,12 @@ def run_collection(
     path: PathTemplate,
     centred: CentredPosition | None,
     span: tuple[float, float] = (0.0, 1.0),
+    helical_end: CentredPosition | None = None,
 ) -> dict[str, Any]:
     """One ``collect.collect`` call, waited for; its files are added to ``ctx.files``
     (those written before a failure or a stop too). ``span`` is the part of the entry's
-    progress this collection covers. Returns the collect's ``info``."""
+    progress this collection covers; ``helical_end``, if given, makes it helical from
+    ``centred``. Returns the collect's ``info``."""
     low, high = span
 
     def on_progress(fraction: float) -> None:
@@ -81,6 +89,8 @@ def run_collection(
     try:
 
         def start() -> Future:
+            if helical_end is not None:
+                return collect.collect(params, path, centred, helical_end=helical_end)
             return collect.collect(params, path, centred)
 
         try:
