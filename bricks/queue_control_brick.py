@@ -24,6 +24,7 @@ from PyQt5.QtWidgets import (
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
+from mxgui.core.queue.engine import QueueEngine
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, QueueError, UnknownNodeError
 from mxgui.gui import properties as p
@@ -34,16 +35,6 @@ from mxgui.gui.queue.status_style import status_label
 log = logging.getLogger(__name__)
 
 PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
-ENGINE_SIGNALS = (
-    "executionStarted",
-    "entryStarted",
-    "entryFinished",
-    "executionPaused",
-    "executionResumed",
-    "executionFinished",
-    "centringRequested",
-    "progressChanged",
-)
 ON_FAILURE = ("next sample", "stop the queue")
 
 
@@ -170,7 +161,7 @@ class QueueControlBrick(Brick):
         self.unbind("engine")
         self.engine = engine
         if engine is not None:
-            for signal in ENGINE_SIGNALS:
+            for signal in QueueEngine.SIGNALS:  # one handler _on_<signal> each
                 self.bind(engine, signal, getattr(self, f"_on_{signal}"), scope="engine")
             self._failure_choice_changed()
         self._update_buttons()

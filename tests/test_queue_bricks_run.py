@@ -18,6 +18,7 @@ from PyQt5.QtCore import Qt
 from test_queue_bricks import click_node, present_addresses, shown
 
 from mxgui.core.errors import Refused
+from mxgui.core.queue.engine import QueueEngine
 from mxgui.core.queue.nodes import ROOT_ID, walk
 from mxgui.core.signals import SignalEmitter
 from mxgui.gui.queue.history_model import FILES, SAMPLE, STATUS, TASK
@@ -32,16 +33,7 @@ class FakeEngine(SignalEmitter):
     """The engine's interface, running tasks in a thread: each writes ``num_images``
     empty files named as the collect names them, then succeeds."""
 
-    SIGNALS = (
-        "executionStarted",
-        "entryStarted",
-        "entryFinished",
-        "executionPaused",
-        "executionResumed",
-        "executionFinished",
-        "centringRequested",
-        "progressChanged",
-    )
+    SIGNALS = QueueEngine.SIGNALS  # the fake emits exactly what the real one declares
 
     def __init__(self, model, history, seconds_per_task: float = 0.0) -> None:
         super().__init__()
