@@ -10,6 +10,7 @@ from PyQt5.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QP
 from PyQt5.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from mxgui.core.shapes import Grid
+from mxgui.gui.sample_view.state_item import ShapeStateItem
 from mxgui.gui.sample_view.style import OverlayStyle, draw_label
 
 #: cell lines are drawn only when cells are at least this many screen pixels wide
@@ -18,7 +19,7 @@ MIN_CELL_PIXELS = 4.0
 Vector = tuple[float, float]
 
 
-class GridItem(QGraphicsItem):
+class GridItem(ShapeStateItem):
     """A :class:`~mxgui.core.shapes.Grid` projected on the camera image.
 
     The item's coordinates are image pixels. The grid's own plane is mapped onto the
@@ -37,8 +38,6 @@ class GridItem(QGraphicsItem):
         super().__init__()
         self.grid = grid
         self.style = style
-        self.face_on = True
-        self.selected = False
         self._map = QTransform()
         self._degenerate = True
         self._corners = QPolygonF()
@@ -70,16 +69,6 @@ class GridItem(QGraphicsItem):
         self._degenerate = not area > 1.0  # under one square pixel: a line or a dot
         self._corners = self._map.map(QPolygonF(QRectF(0.0, 0.0, width, height)))
         self.update()
-
-    def set_face_on(self, face_on: bool) -> None:
-        if face_on != self.face_on:
-            self.face_on = face_on
-            self.update()
-
-    def set_selected(self, selected: bool) -> None:
-        if selected != self.selected:
-            self.selected = selected
-            self.update()
 
     def set_cell_image(self, rgba: np.ndarray | None) -> None:
         """Colour the cells: ``rgba`` is ``(num_rows, num_cols, 4)`` ``uint8`` (row 0 at

@@ -7,42 +7,31 @@ from collections.abc import Mapping
 
 from PyQt5.QtCore import QLineF, QPointF, QRectF
 from PyQt5.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker
-from PyQt5.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
+from PyQt5.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from mxgui.core.centring import ImageGeometry, centred_point_to_image, plane_to_image
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui.sample_view.grid_item import GridItem
 from mxgui.gui.sample_view.overlays import LABEL_MARGIN
+from mxgui.gui.sample_view.state_item import ShapeStateItem
 from mxgui.gui.sample_view.style import OverlayStyle, cosmetic_pen, draw_label, screen_scale
 
 #: radius of a point's mark on the screen, pixels
 POINT_RADIUS = 7.0
 
 
-class _ShapeItem(QGraphicsItem):
+class _ShapeItem(ShapeStateItem):
     """Common state of a shape's item: the shape, face-on or turned away, selected."""
 
     def __init__(self, shape: Shape, style: OverlayStyle) -> None:
         super().__init__()
         self.shape_value = shape
         self.style = style
-        self.face_on = True
-        self.selected = False
         self.setZValue(20)
 
     def set_shape(self, shape: Shape) -> None:
         self.shape_value = shape
         self.update()
-
-    def set_face_on(self, face_on: bool) -> None:
-        if face_on != self.face_on:
-            self.face_on = face_on
-            self.update()
-
-    def set_selected(self, selected: bool) -> None:
-        if selected != self.selected:
-            self.selected = selected
-            self.update()
 
     def colour(self, normal: QColor) -> QColor:
         if self.selected:
