@@ -358,3 +358,17 @@ def test_a_superseded_nstate_change_fails_its_future_instead_of_hanging(tmp_path
     assert second.result(timeout=1) == "CLOSED"
     assert shutter.get_value() == "CLOSED"
     repository.shutdown()
+
+
+def test_a_new_move_never_waits_for_the_one_it_replaces_and_ends_ready(repo):
+    motor = repo.get("/phi")
+    states = []
+    motor.connect("stateChanged", states.append)
+    motor.set_value(1000.0)
+    time.sleep(0.05)
+    began = time.monotonic()
+    future = motor.set_value(motor.get_value() + 2.0)
+    assert time.monotonic() - began < 0.005, "the caller (maybe the GUI thread) never waits"
+    assert future.result(timeout=5) == pytest.approx(motor.get_value())
+    assert motor.get_state() is HardwareObjectState.READY
+    assert HardwareObjectState.READY not in states[:-1], "no READY between the two moves"

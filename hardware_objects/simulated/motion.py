@@ -35,12 +35,23 @@ class SimulatedMotion:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: stop events of moves replaced by a newer one: those end without a READY
+        self._superseded: set[threading.Event] = set()
         self.fault: str | None = None
 
     def start(self, target: float) -> Future:
-        """Begin moving to ``target``; the Future holds the final value."""
+        """Begin moving to ``target``; the Future holds the final value.
+
+        Never waits: a move in progress is told to stop, and the new move's worker
+        thread waits for it before starting (the caller may be the GUI thread).
+        """
         with self._lock:
-            self.stop()
+            previous = self._thread
+            if previous is not None and previous.is_alive():
+                self._superseded.add(self._stop)
+            else:
+                previous = None
+            self._stop.set()
             if self.fault:
                 self._actuator.set_state(HardwareObjectState.FAULT)
                 return failed(RuntimeError(f"{self._actuator.username}: {self.fault}"))
@@ -49,7 +60,7 @@ class SimulatedMotion:
             self._actuator.set_state(HardwareObjectState.BUSY)
             self._thread = threading.Thread(
                 target=self._run,
-                args=(target, self._stop, future),
+                args=(target, self._stop, future, previous),
                 name=f"move {self._actuator.name}",
                 daemon=True,
             )
@@ -63,8 +74,16 @@ class SimulatedMotion:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=2.0)
 
-    def _run(self, target: float, stop: threading.Event, future: Future) -> None:
+    def _run(
+        self,
+        target: float,
+        stop: threading.Event,
+        future: Future,
+        previous: threading.Thread | None = None,
+    ) -> None:
         actuator = self._actuator
+        if previous is not None:
+            previous.join(timeout=2.0)  # the replaced move ends within one period
         position = float(actuator.get_value() or 0.0)
         last = time.monotonic()
         try:
@@ -90,7 +109,11 @@ class SimulatedMotion:
             actuator.set_state(HardwareObjectState.FAULT)
             future.set_exception(exc)
             return
-        actuator.set_state(HardwareObjectState.READY)
+        with self._lock:
+            superseded = stop in self._superseded
+            self._superseded.discard(stop)
+        if not superseded:  # a replaced move leaves the state to the move replacing it
+            actuator.set_state(HardwareObjectState.READY)
         future.set_result(position)
 
 
