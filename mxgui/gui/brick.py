@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QWidget
 
 from mxgui.core.errors import HardwareObjectError
@@ -258,11 +258,13 @@ class Brick(QWidget):
         """Called once the layout is built and its connections made."""
 
     def cleanup(self) -> None:
-        """End every subscription and drop later action reports; called before the
-        brick is destroyed."""
+        """End every subscription, stop the brick's timers and drop later action
+        reports; called before the brick is destroyed."""
         self.cleaned_up = True
         for scope in list(self._subscriptions):
             self.unbind(scope)
+        for timer in self.findChildren(QTimer):
+            timer.stop()
 
     def set_failed(self, reason: str) -> None:
         """Show the brick red and disabled, with ``reason`` in its tooltip."""

@@ -31,7 +31,7 @@ class StatusBar(QStatusBar):
         self.addWidget(self.message_label, 1)
         self.addPermanentWidget(self.hardware_label)
         self._fade = QTimer(self, singleShot=True, interval=15000)
-        self._fade.timeout.connect(lambda: self.message_label.setStyleSheet(""))
+        self._fade.timeout.connect(self._fade_message)
         if log_handler is not None:
             log_handler.add_listener(self._on_log)
         self.refresh_hardware()
@@ -66,6 +66,10 @@ class StatusBar(QStatusBar):
             self.hardware_label.setStyleSheet("")
             self.hardware_label.setToolTip("every hardware object loaded")
 
+    def _fade_message(self) -> None:
+        self.message_label.setStyleSheet("")
+
     def cleanup(self) -> None:
+        self._fade.stop()  # a timer firing after the window is gone touches a dead label
         if self._log_handler is not None:
             self._log_handler.remove_listener(self._on_log)
