@@ -222,8 +222,9 @@ class SampleViewBrick(Brick):
         self.camera.start()
 
     # geometry and overlays -----------------------------------------------------------------------
-    def _on_positions(self, positions: dict[str, float]) -> None:
-        self.positions = dict(positions)
+    def _on_positions(self, _positions: dict[str, float]) -> None:
+        # the payload only says "motors moved": motors emit from their own threads, so
+        # an older snapshot can arrive after the last one; _project reads them afresh
         self.refresh()
 
     def _on_zoom(self, level: str) -> None:
@@ -238,7 +239,10 @@ class SampleViewBrick(Brick):
 
     def _project(self) -> None:
         diffractometer = self.diffractometer
-        if diffractometer is None or not self.positions:
+        if diffractometer is None:
+            return
+        self.positions = diffractometer.get_positions()
+        if not self.positions:
             return
         geometry = diffractometer.get_image_geometry()
         px, py = geometry.pixels_per_mm
