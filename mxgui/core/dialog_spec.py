@@ -1,0 +1,402 @@
+"""The form a workflow asks the user to fill in: parsed from a dict, checked, Qt-free.
+
+A workflow calls the XML-RPC method ``open_dialog(dict)``; :func:`parse_dialog` turns
+the dict into a :class:`DialogSpec` (or refuses it with a ``ValueError`` naming the
+field and what was expected), the GUI builds a form from the spec, and
+:meth:`DialogSpec.validate` converts and checks what the user typed.
+
+Two input forms are accepted. The simple one::
+
+    {"title": "Strategy", "message": "Check the values", "timeout": 60,
+     "fields": [{"name": "exposure", "label": "Exposure (s)", "type": "float",
+                 "default": 0.1, "min": 0.001, "max": 10}]}
+
+and the JSON-schema one mxcubeweb's workflow dialogs use::
+
+    {"schema": {"title": "Strategy", "description": "Check the values",
+                "properties": {"exposure": {"title": "Exposure (s)", "type": "number",
+                                            "default": 0.1, "minimum": 0.001}},
+                "required": ["exposure"]}}
+
+A property with an ``enum`` becomes a choice field. When the user cancels, the
+XML-RPC call returns :data:`CANCELLED`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CANCELLED", "MAX_FIELDS", "TYPES", "DialogSpec", "FieldSpec", "parse_dialog"]
+
+#: what ``open_dialog`` returns when the user cancels
+CANCELLED: dict[str, bool] = {"__cancelled__": True}
+CANCELLED_KEY = "__cancelled__"
+#: more fields than this is a mistake, not a form
+MAX_FIELDS = 200
+TYPES = ("string", "integer", "float", "boolean", "choice")
+_SIMPLE_KEYS = {
+    "name",
+    "label",
+    "type",
+    "default",
+    "min",
+    "max",
+    "choices",
+    "required",
+    "description",
+    "tooltip",
+}
+_SCHEMA_TYPES = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean"}
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0", ""}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a dialog: its name (the key in the answer), label, type, default,
+    limits (integer and float) and choices (choice)."""
+
+    name: str
+    label: str
+    type: str
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] = ()
+    required: bool = False
+    tooltip: str = ""
+
+    def convert(self, value: Any) -> Any:
+        """``value`` as this field's type, within its limits; ``ValueError`` otherwise
+        (the message names the field)."""
+        try:
+            return self._convert(value)
+        except ValueError as exc:
+            raise ValueError(f"field {self.name!r}: {exc}") from None
+
+    def _convert(self, value: Any) -> Any:
+        converted = _CONVERTERS[self.type](self, value)
+        if self.type in ("integer", "float"):
+            if self.minimum is not None and converted < self.minimum:
+                raise ValueError(f"{converted} is below the minimum {self.minimum}")
+            if self.maximum is not None and converted > self.maximum:
+                raise ValueError(f"{converted} is above the maximum {self.maximum}")
+        if self.required and self.type == "string" and not converted.strip():
+            raise ValueError("a value is required")
+        return converted
+
+
+def _to_string(_spec: FieldSpec, value: Any) -> str:
+    if value is None or isinstance(value, (dict, list, tuple)):
+        raise ValueError(f"expected text, got {value!r}")
+    return str(value)
+
+
+def _to_integer(_spec: FieldSpec, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected an integer, got {value!r}")
+
+
+def _to_float(_spec: FieldSpec, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    number: float | None = None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        raise ValueError(f"expected a number, got {value!r}")
+    return number
+
+
+def _to_boolean(_spec: FieldSpec, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _to_choice(spec: FieldSpec, value: Any) -> Any:
+    for choice in spec.choices:
+        if value == choice and type(value) is type(choice):
+            return choice
+    for choice in spec.choices:  # the text a combo box shows
+        if isinstance(value, str) and value == str(choice):
+            return choice
+    shown = ", ".join(repr(c) for c in spec.choices)
+    raise ValueError(f"expected one of {shown}, got {value!r}")
+
+
+_CONVERTERS = {
+    "string": _to_string,
+    "integer": _to_integer,
+    "float": _to_float,
+    "boolean": _to_boolean,
+    "choice": _to_choice,
+}
+
+
+@dataclass(frozen=True)
+class DialogSpec:
+    """A parsed dialog: title, message, optional timeout (s) and its fields in order."""
+
+    title: str
+    message: str = ""
+    timeout: float | None = None
+    fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name`` (``KeyError`` naming it otherwise)."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"dialog {self.title!r} has no field {name!r}")
+
+    def defaults(self) -> dict[str, Any]:
+        """Each field's default value, by name."""
+        return {spec.name: spec.default for spec in self.fields}
+
+    def validate(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` converted to the fields' types and checked against their limits;
+        a missing field takes its default. ``ValueError`` naming the field for a bad
+        value or a name the dialog does not have."""
+        if not isinstance(values, Mapping):
+            raise ValueError(f"dialog {self.title!r}: expected a dict of values, got {values!r}")
+        names = {spec.name for spec in self.fields}
+        unknown = [str(name) for name in values if name not in names]
+        if unknown:
+            raise ValueError(f"dialog {self.title!r} has no field {', '.join(sorted(unknown))}")
+        return {
+            spec.name: spec.convert(values[spec.name] if spec.name in values else spec.default)
+            for spec in self.fields
+        }
+
+
+# parsing ---------------------------------------------------------------------------------------
+def parse_dialog(d: Mapping[str, Any]) -> DialogSpec:
+    """A :class:`DialogSpec` from the simple or the JSON-schema form (module docstring).
+
+    Raises
+    ------
+    ValueError
+        For anything it cannot use, naming the field and what was expected.
+    """
+    if not isinstance(d, Mapping):
+        raise ValueError(f"dialog: expected a dict, got {type(d).__name__}")
+    timeout = _timeout(d.get("timeout"))
+    if "schema" in d:
+        schema = d["schema"]
+        if not isinstance(schema, Mapping):
+            raise ValueError(f"dialog: 'schema' must be a dict, got {type(schema).__name__}")
+        title = _text(d.get("title", schema.get("title", "Workflow")), "title")
+        message = _text(d.get("message", schema.get("description", "")), "message")
+        fields = _schema_fields(schema)
+    else:
+        if "fields" not in d:
+            raise ValueError("dialog: expected 'fields' (a list) or 'schema' (a JSON schema)")
+        title = _text(d.get("title", "Workflow"), "title")
+        message = _text(d.get("message", ""), "message")
+        raw = d["fields"]
+        if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
+            raise ValueError(f"dialog: 'fields' must be a list, got {type(raw).__name__}")
+        _check_count(len(raw))
+        fields = [_simple_field(item, index) for index, item in enumerate(raw)]
+    seen: set[str] = set()
+    for spec in fields:
+        if spec.name in seen:
+            raise ValueError(f"dialog: field {spec.name!r} appears twice")
+        seen.add(spec.name)
+    return DialogSpec(title, message, timeout, tuple(fields))
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_FIELDS:
+        raise ValueError(f"dialog: {count} fields, at most {MAX_FIELDS} are allowed")
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"dialog: {where!r} must be text, got {value!r}")
+    return value
+
+
+def _timeout(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"dialog: 'timeout' must be a number of seconds, got {value!r}")
+    if value < 0:
+        raise ValueError(f"dialog: 'timeout' must be 0 (none) or more seconds, got {value!r}")
+    return float(value) if value > 0 else None
+
+
+def _simple_field(item: Any, index: int) -> FieldSpec:
+    if not isinstance(item, Mapping):
+        raise ValueError(f"dialog: field {index + 1} must be a dict, got {item!r}")
+    name = _name(item.get("name"), f"field {index + 1}")
+    unknown = sorted(str(key) for key in item if key not in _SIMPLE_KEYS)
+    if unknown:
+        raise ValueError(
+            f"dialog: field {name!r}: unknown key {', '.join(unknown)} "
+            f"(expected {', '.join(sorted(_SIMPLE_KEYS))})"
+        )
+    kind = item.get("type", "string")
+    if kind not in TYPES:
+        raise ValueError(
+            f"dialog: field {name!r}: unknown type {kind!r}, expected one of {', '.join(TYPES)}"
+        )
+    tooltip = item.get("tooltip", item.get("description", ""))
+    return _build(
+        name,
+        _text(item.get("label", name), f"{name}.label"),
+        kind,
+        item.get("default"),
+        item.get("min"),
+        item.get("max"),
+        item.get("choices"),
+        item.get("required", False),
+        _text(tooltip, f"{name}.tooltip"),
+        ("min", "max", "choices"),
+    )
+
+
+def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
+    properties = schema.get("properties", {})
+    if not isinstance(properties, Mapping):
+        raise ValueError("dialog: schema 'properties' must be a dict")
+    _check_count(len(properties))
+    required = schema.get("required", [])
+    if isinstance(required, str) or not isinstance(required, Sequence):
+        raise ValueError(f"dialog: schema 'required' must be a list of names, got {required!r}")
+    missing = [str(name) for name in required if name not in properties]
+    if missing:
+        raise ValueError(f"dialog: schema 'required' names no property: {', '.join(missing)}")
+    fields = []
+    for name, prop in properties.items():
+        name = _name(name, "schema property")
+        if not isinstance(prop, Mapping):
+            raise ValueError(f"dialog: property {name!r} must be a dict, got {prop!r}")
+        schema_type = prop.get("type", "string")
+        if schema_type not in _SCHEMA_TYPES:
+            raise ValueError(
+                f"dialog: property {name!r}: unknown type {schema_type!r}, "
+                f"expected one of {', '.join(_SCHEMA_TYPES)}"
+            )
+        kind = "choice" if "enum" in prop else _SCHEMA_TYPES[schema_type]
+        fields.append(
+            _build(
+                name,
+                _text(prop.get("title", name), f"{name}.title"),
+                kind,
+                prop.get("default"),
+                prop.get("minimum"),
+                prop.get("maximum"),
+                prop.get("enum"),
+                name in required,
+                _text(prop.get("description", ""), f"{name}.description"),
+                ("minimum", "maximum", "enum"),
+            )
+        )
+    return fields
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"dialog: {where}: 'name' must be non-empty text, got {value!r}")
+    if value == CANCELLED_KEY:
+        raise ValueError(f"dialog: {where}: the name {CANCELLED_KEY!r} is reserved")
+    return value
+
+
+def _build(
+    name: str,
+    label: str,
+    kind: str,
+    default: Any,
+    minimum: Any,
+    maximum: Any,
+    choices: Any,
+    required: Any,
+    tooltip: str,
+    keys: tuple[str, str, str],
+) -> FieldSpec:
+    """A checked FieldSpec; ``keys`` are the names of min, max and choices in the input."""
+    where = f"dialog: field {name!r}"
+    if not isinstance(required, bool):
+        raise ValueError(f"{where}: 'required' must be true or false, got {required!r}")
+    if kind in ("integer", "float"):
+        minimum = _limit(minimum, keys[0], where)
+        maximum = _limit(maximum, keys[1], where)
+        if minimum is not None and maximum is not None and minimum > maximum:
+            raise ValueError(f"{where}: {keys[0]} {minimum} is above {keys[1]} {maximum}")
+    elif minimum is not None or maximum is not None:
+        raise ValueError(
+            f"{where}: {keys[0]}/{keys[1]} apply to integer and float fields, not {kind}"
+        )
+    if kind == "choice":
+        if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence) or not choices:
+            raise ValueError(f"{where}: {keys[2]!r} must be a non-empty list, got {choices!r}")
+        for choice in choices:
+            if isinstance(choice, (Mapping, list, tuple)) or choice is None:
+                raise ValueError(f"{where}: choice {choice!r} is not text or a number")
+        if len({(type(c), c) for c in choices}) != len(choices):
+            raise ValueError(f"{where}: {keys[2]!r} lists a choice twice")
+        choices = tuple(choices)
+    elif choices is not None:
+        raise ValueError(f"{where}: {keys[2]!r} applies to choice fields, not {kind}")
+    else:
+        choices = ()
+    spec = FieldSpec(name, label, kind, None, minimum, maximum, choices, required, tooltip)
+    if default is None:
+        default = _implicit_default(spec)
+    try:
+        # a required text may start empty: the user has to fill it in
+        default = FieldSpec(name, label, kind, None, minimum, maximum, choices)._convert(default)
+    except ValueError as exc:
+        raise ValueError(f"{where}: default {default!r}: {exc}") from None
+    return FieldSpec(name, label, kind, default, minimum, maximum, choices, required, tooltip)
+
+
+def _limit(value: Any, key: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{where}: {key!r} must be a number, got {value!r}")
+    return value
+
+
+def _implicit_default(spec: FieldSpec) -> Any:
+    if spec.type == "string":
+        return ""
+    if spec.type == "boolean":
+        return False
+    if spec.type == "choice":
+        return spec.choices[0]
+    zero = 0 if spec.type == "integer" else 0.0
+    if spec.minimum is not None and spec.minimum > zero:
+        zero = spec.minimum
+    elif spec.maximum is not None and spec.maximum < zero:
+        zero = spec.maximum
+    if spec.type == "integer":
+        return math.ceil(zero) if zero == spec.minimum else math.floor(zero)
+    return float(zero)
