@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from mxgui.core.centring import CentredPosition, offset_centred_position
+from mxgui.core.grid_results import GridResults, GridResultsStore
 from mxgui.core.signals import SignalEmitter
 
 #: a shape is drawn filled when omega is within this many degrees of where it was defined
@@ -281,12 +282,18 @@ def shape_from_dict(data: Mapping[str, Any]) -> Shape:
     return Grid(shape_id, name, CentredPosition.from_dict(data.get("centre")), **fields)
 
 
-class ShapesModel(SignalEmitter):
+class ShapesModel(GridResultsStore, SignalEmitter):
     """The shapes of the mounted sample: add, rename, remove, select; thread-safe.
 
     Signals: ``shapeAdded(shape)``, ``shapeChanged(shape)``, ``shapeRemoved(shape)``,
-    ``selectionChanged(ids)``, ``cleared()``. Shapes are immutable values; a change
-    replaces the shape under the same id.
+    ``selectionChanged(ids)``, ``cleared()``, ``gridResultsChanged(grid_id)``. Shapes
+    are immutable values; a change replaces the shape under the same id.
+
+    Grids carry results (:class:`~mxgui.core.grid_results.GridResults`: a score or an
+    RGBA colour per cell, 1-based scan-order indices): :meth:`set_grid_results` adds
+    them in batches, :meth:`clear_grid_results` forgets them (a new mesh), removing the
+    grid drops them, :meth:`to_list` / :meth:`load` keep them. :attr:`active_grid_id`
+    is the grid a running mesh scan collects (``None`` otherwise).
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = (
@@ -295,6 +302,7 @@ class ShapesModel(SignalEmitter):
         "shapeRemoved",
         "selectionChanged",
         "cleared",
+        "gridResultsChanged",
     )
 
     def __init__(self) -> None:
@@ -303,6 +311,8 @@ class ShapesModel(SignalEmitter):
         self._selected: tuple[str, ...] = ()
         self._counters = {prefix: 0 for prefix in _PREFIXES.values()}
         self._lock = threading.RLock()
+        self._results: dict[str, GridResults] = {}
+        self._active_grid_id: str | None = None
 
     # reading -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -420,10 +430,15 @@ class ShapesModel(SignalEmitter):
         with self._lock:
             shape = self.get(shape_id)
             del self._shapes[shape_id]
+            had_results = self._results.pop(shape_id, None) is not None
+            if self._active_grid_id == shape_id:
+                self._active_grid_id = None
             was_selected = shape_id in self._selected
             if was_selected:
                 self._selected = tuple(s for s in self._selected if s != shape_id)
         self.emit("shapeRemoved", shape)
+        if had_results:
+            self.emit("gridResultsChanged", shape_id)
         if was_selected:
             self.emit("selectionChanged", self._selected)
         return shape
@@ -433,6 +448,8 @@ class ShapesModel(SignalEmitter):
         with self._lock:
             self._shapes.clear()
             self._selected = ()
+            self._results.clear()
+            self._active_grid_id = None
         self.emit("cleared")
         self.emit("selectionChanged", ())
 
@@ -449,8 +466,17 @@ class ShapesModel(SignalEmitter):
 
     # persistence ---------------------------------------------------------------------------
     def to_list(self) -> list[dict[str, Any]]:
-        """Every shape as plain data (for the queue file and XML-RPC)."""
-        return [shape.to_dict() for shape in self.shapes()]
+        """Every shape as plain data (for the queue file and XML-RPC); a grid with
+        results has them under ``results`` (:meth:`GridResults.to_dict`)."""
+        out = []
+        with self._lock:
+            for shape in self._shapes.values():
+                data = shape.to_dict()
+                results = self._results.get(shape.id)
+                if results is not None:
+                    data["results"] = results.to_dict()
+                out.append(data)
+        return out
 
     def load(self, data: list[Mapping[str, Any]]) -> None:
         """Replace the shapes by ``data`` (from :meth:`to_list`); all or nothing."""
@@ -458,9 +484,17 @@ class ShapesModel(SignalEmitter):
         ids = [s.id for s in shapes]
         if len(set(ids)) != len(ids):
             raise ValueError("shape ids must be unique")
+        results = {}
+        for shape, item in zip(shapes, data):
+            if isinstance(shape, Grid) and item.get("results") is not None:
+                results[shape.id] = GridResults.from_dict(
+                    shape.id, shape.num_cells, item["results"]
+                )
         with self._lock:
             self._shapes = {s.id: s for s in shapes}
             self._selected = ()
+            self._results = results
+            self._active_grid_id = None
             for shape in shapes:
                 prefix, number = shape.id[0], shape.id[1:]
                 if number.isdigit():
@@ -468,3 +502,5 @@ class ShapesModel(SignalEmitter):
         self.emit("cleared")
         for shape in shapes:
             self.emit("shapeAdded", shape)
+        for grid_id in results:
+            self.emit("gridResultsChanged", grid_id)

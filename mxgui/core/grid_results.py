@@ -1,0 +1,243 @@
+"""Per-cell results of a grid: a score or an RGBA colour for each cell (Qt-free).
+
+A mesh scan writes one image per grid cell; a scorer (ours, :mod:`mxgui.core.scoring`,
+or an external one over XML-RPC) gives each image a score, or an external program a
+colour. :class:`GridResults` holds them for one grid in two numpy arrays indexed by the
+0-based scan-order index (cell ``n`` of the results is ``n - 1`` here), so that a grid
+of a million cells costs a few megabytes and a burst of 2,000 scores a few array writes.
+
+:func:`parse_values` checks what a caller sends (the XML-RPC
+``shape_history_set_grid_data`` dict, a scorer's batch): 1-based integer cell indices
+(or their decimal text: XML-RPC keys are strings) within the grid, each value a score
+(a finite number >= 0) or an RGBA colour (4 numbers 0-255). Every refusal is a
+``ValueError`` that names the grid and the cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ParsedValues:
+    """Checked values for one grid: 0-based indices with scores, and with colours."""
+
+    score_index: np.ndarray  # (k,) intp
+    scores: np.ndarray  # (k,) float64
+    colour_index: np.ndarray  # (m,) intp
+    colours: np.ndarray  # (m, 4) uint8
+
+
+def _cell_index(grid_id: str, key: Any, num_cells: int) -> int:
+    if isinstance(key, str) and key.strip().lstrip("+").isdigit():
+        key = int(key.strip())
+    if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+        raise ValueError(f"grid {grid_id}: cell index {key!r} is not a whole number")
+    if not 1 <= int(key) <= num_cells:
+        raise ValueError(f"grid {grid_id}: cell {key} is outside 1..{num_cells}")
+    return int(key) - 1
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    return float(value)
+
+
+def parse_values(grid_id: str, num_cells: int, values: Mapping[Any, Any]) -> ParsedValues:
+    """Check ``values`` (``{cell: score}`` or ``{cell: [r, g, b, a]}``) for a grid of
+    ``num_cells`` cells; ``ValueError`` naming the grid and the first bad cell."""
+    if not isinstance(values, Mapping):
+        raise ValueError(
+            f"grid {grid_id}: results must be a mapping of cell index to value, "
+            f"got {type(values).__name__}"
+        )
+    if len(values) > num_cells:
+        raise ValueError(f"grid {grid_id}: {len(values)} results for a grid of {num_cells} cells")
+    score_index: list[int] = []
+    scores: list[float] = []
+    colour_index: list[int] = []
+    colours: list[list[int]] = []
+    for key, value in values.items():
+        index = _cell_index(grid_id, key, num_cells)
+        number = _number(value)
+        if number is not None:
+            if not math.isfinite(number) or number < 0:
+                raise ValueError(
+                    f"grid {grid_id}: cell {index + 1}: score {value!r} must be a finite "
+                    "number >= 0"
+                )
+            score_index.append(index)
+            scores.append(number)
+            continue
+        if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
+            channels = [_number(v) for v in value]
+            if len(channels) == 4 and all(
+                c is not None and math.isfinite(c) and 0 <= c <= 255 for c in channels
+            ):
+                colour_index.append(index)
+                colours.append([int(round(c)) for c in channels])  # type: ignore[arg-type]
+                continue
+        raise ValueError(
+            f"grid {grid_id}: cell {index + 1}: {value!r} is neither a score (a number "
+            ">= 0) nor an RGBA colour (4 numbers 0-255)"
+        )
+    return ParsedValues(
+        np.asarray(score_index, dtype=np.intp),
+        np.asarray(scores, dtype=np.float64),
+        np.asarray(colour_index, dtype=np.intp),
+        np.asarray(colours, dtype=np.uint8).reshape(-1, 4),
+    )
+
+
+class GridResults:
+    """The results of one grid: ``scores`` (NaN where none) and ``colours`` (RGBA,
+    ``has_colour`` where given), indexed by the 0-based scan-order cell index.
+
+    ``data_file_path`` is where the scored data are (the first image, a master file or
+    a processing result), as the sender gave it. Instances given out by the shapes
+    model are copies: changing one changes nothing stored.
+    """
+
+    def __init__(self, num_cells: int, data_file_path: str = "") -> None:
+        self.scores = np.full(num_cells, np.nan)
+        self.colours = np.zeros((num_cells, 4), dtype=np.uint8)
+        self.has_colour = np.zeros(num_cells, dtype=bool)
+        self.data_file_path = data_file_path
+
+    @property
+    def num_cells(self) -> int:
+        return int(self.scores.size)
+
+    @property
+    def count(self) -> int:
+        """How many cells have a result (a score or a colour)."""
+        return int(np.count_nonzero(~np.isnan(self.scores) | self.has_colour))
+
+    def apply(self, parsed: ParsedValues) -> None:
+        """Store checked values; a cell's new value replaces its old one."""
+        self.scores[parsed.score_index] = parsed.scores
+        self.has_colour[parsed.score_index] = False
+        self.colours[parsed.colour_index] = parsed.colours
+        self.has_colour[parsed.colour_index] = True
+        self.scores[parsed.colour_index] = np.nan
+
+    def copy(self) -> GridResults:
+        other = GridResults(0, self.data_file_path)
+        other.scores = self.scores.copy()
+        other.colours = self.colours.copy()
+        other.has_colour = self.has_colour.copy()
+        return other
+
+    def best_cells(self, count: int = 1) -> list[int]:
+        """The 1-based indices of the ``count`` highest scores, best first."""
+        scored = np.flatnonzero(~np.isnan(self.scores))
+        if scored.size == 0 or count < 1:
+            return []
+        order = np.argsort(-self.scores[scored], kind="stable")[:count]
+        return [int(i) + 1 for i in scored[order]]
+
+    def as_mapping(self) -> dict[int, float | list[int]]:
+        """``{cell (1-based): score or [r, g, b, a]}`` for every cell with a result."""
+        out: dict[int, float | list[int]] = {}
+        for i in np.flatnonzero(~np.isnan(self.scores)):
+            out[int(i) + 1] = float(self.scores[i])
+        for i in np.flatnonzero(self.has_colour):
+            out[int(i) + 1] = [int(c) for c in self.colours[i]]
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON, XML-RPC: string keys): ``values`` ``{"<cell>": value}``,
+        ``data_file_path``, ``num_cells``."""
+        return {
+            "num_cells": self.num_cells,
+            "data_file_path": self.data_file_path,
+            "values": {str(k): v for k, v in self.as_mapping().items()},
+        }
+
+    @classmethod
+    def from_dict(cls, grid_id: str, num_cells: int, data: Mapping[str, Any]) -> GridResults:
+        """From :meth:`to_dict`; ``ValueError`` naming the grid for bad data."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"grid {grid_id}: results must be a dict, got {data!r}")
+        path = data.get("data_file_path", "")
+        if not isinstance(path, str):
+            raise ValueError(f"grid {grid_id}: data_file_path must be text, got {path!r}")
+        results = cls(num_cells, path)
+        results.apply(parse_values(grid_id, num_cells, data.get("values", {})))
+        return results
+
+
+class GridResultsStore:
+    """The grid-results part of :class:`~mxgui.core.shapes.ShapesModel` (a mixin: it
+    uses the model's ``_lock``, ``_results``, ``_active_grid_id``, ``get`` and ``emit``).
+    """
+
+    _lock: Any
+    _results: dict[str, GridResults]
+    _active_grid_id: str | None
+
+    def _grid(self, grid_id: str) -> Any:
+        try:
+            shape = self.get(grid_id)
+        except KeyError as exc:
+            raise ValueError(f"grid results: {exc.args[0]}") from None
+        if getattr(shape, "KIND", "") != "grid":
+            raise ValueError(f"grid results: {grid_id} is a {shape.KIND}, not a grid")
+        return shape
+
+    def set_grid_results(
+        self, grid_id: str, values: Mapping[Any, Any], data_file_path: str = ""
+    ) -> int:
+        """Add results to grid ``grid_id``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
+        with 1-based scan-order cells; a cell's new value replaces its old one. All or
+        nothing: ``ValueError`` naming the grid and cell (unknown grid, cell outside the
+        grid, NaN or negative score, more values than cells). Returns how many cells
+        of the grid have a result now."""
+        if not isinstance(data_file_path, str):
+            raise ValueError(f"grid {grid_id}: data_file_path must be text")
+        with self._lock:
+            grid = self._grid(grid_id)
+            parsed = parse_values(grid_id, grid.num_cells, values)
+            results = self._results.get(grid_id)
+            if results is None:
+                results = self._results[grid_id] = GridResults(grid.num_cells)
+            results.apply(parsed)
+            if data_file_path:
+                results.data_file_path = data_file_path
+            count = results.count
+        self.emit("gridResultsChanged", grid_id)
+        return count
+
+    def clear_grid_results(self, grid_id: str) -> None:
+        """Forget the results of grid ``grid_id`` (a new mesh scan on it starts)."""
+        with self._lock:
+            self._grid(grid_id)
+            had = self._results.pop(grid_id, None) is not None
+        if had:
+            self.emit("gridResultsChanged", grid_id)
+
+    def grid_results(self, grid_id: str) -> GridResults | None:
+        """A copy of the results of grid ``grid_id`` (``None`` before any);
+        ``ValueError`` for an unknown grid."""
+        with self._lock:
+            self._grid(grid_id)
+            results = self._results.get(grid_id)
+            return None if results is None else results.copy()
+
+    @property
+    def active_grid_id(self) -> str | None:
+        """The grid a running mesh scan collects, ``None`` when none runs."""
+        return self._active_grid_id
+
+    @active_grid_id.setter
+    def active_grid_id(self, grid_id: str | None) -> None:
+        with self._lock:
+            if grid_id is not None:
+                self._grid(grid_id)
+            self._active_grid_id = grid_id
