@@ -23,10 +23,12 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mxgui.core.acquisition import ParameterError
+from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.queue import (
     ROOT_ID,
@@ -383,6 +385,25 @@ class QueueHardwareObject(HardwareObject):
             self._import_subtree(table, child, new_id, added)
 
     # running --------------------------------------------------------------------------------
+    def execute_entry(self, node_id: int) -> Future:
+        """Run node ``node_id``; a Future of its final status (success, warning,
+        failed, skipped). Idle, the engine runs it; while a Workflow / XrayCentring
+        entry waits for its workflow, it runs nested inside that entry (the workflow
+        asked for it); ``Refused`` otherwise (the queue is busy) or without an engine.
+        """
+        engine = self.engine
+        if engine is None:
+            raise Refused(f"{self.name}: this mxgui has no queue engine")
+        return engine.execute_entry(int(node_id))
+
+    def is_executing(self, node_id: int | None = None) -> bool:
+        """True while the queue runs (``node_id`` None), or while node ``node_id``
+        executes (a sample or group while its children run)."""
+        engine = self.engine
+        if engine is None:
+            return False
+        return engine.is_executing(None if node_id is None else int(node_id))
+
     def bytes_per_image(self) -> float:
         """The size of one image with the detector as it is now (an estimate)."""
         defaults = self.factory.defaults

@@ -1,9 +1,11 @@
 """The queue's execution engine: runs the queue in its own worker thread, Qt-free.
 
 Control (any thread; every call returns at once, none waits for the hardware):
-``run_all()``, ``run(node_id)``, ``pause()``, ``resume()``, ``stop()``, ``skip()``,
-``provide_centring(node_id, position)``, ``set_continue_on_failure(bool)``,
-``shutdown()``; state: ``is_running()``, ``is_paused()``, ``current_node()``.
+``run_all()``, ``run(node_id)``, ``execute_entry(node_id)``, ``pause()``, ``resume()``,
+``stop()``, ``skip()``, ``provide_centring(node_id, position)``,
+``set_continue_on_failure(bool)``,
+``shutdown()``; state: ``is_running()``, ``is_executing(node_id)``, ``is_paused()``,
+``current_node()``.
 
 What runs: every enabled node that has not run (status ``not_executed``) in the scope
 (the whole queue, or one sample / group / task subtree), in queue order; a sample or
@@ -28,6 +30,11 @@ entry; a running entry finishes). Stop: now (the running entry is aborted and en
 running entry ends ``skipped`` and the queue goes on. ``executionFinished(status)``:
 ``stopped``, ``failed`` (an entry failed) or ``success``. Running again after a stop
 starts a new run (a new thread, all flags fresh).
+
+Nested execution (``nested.py``): while a Workflow / XrayCentring entry waits for its
+workflow, ``execute_entry(node_id)`` runs the node inside that entry, in the engine's
+thread; the entry then goes on waiting. Idle, ``execute_entry`` is ``run``; otherwise it
+is refused (the queue is busy).
 
 Signals, emitted from the worker thread with no lock held: ``executionStarted()``,
 ``entryStarted(node_id)``, ``entryFinished(node_id, status, message)``,
@@ -59,7 +66,8 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import FAILED, ROOT_ID, SKIPPED
+from mxgui.core.queue.nested import NestedRequests
+from mxgui.core.queue.nodes import FAILED, ROOT_ID, RUNNING, SKIPPED, UnknownNodeError
 from mxgui.core.signals import SignalEmitter
 
 log = logging.getLogger(__name__)
@@ -128,6 +136,9 @@ class QueueEngine(SignalEmitter):
         self._continue = bool(continue_on_failure)
         self._closed = False
         self._progress: dict[int, tuple[float, float]] = {}
+        self._nested = NestedRequests()
+        self._run: Run | None = None
+        self._awaited: tuple[int, Future] | None = None
 
     # running --------------------------------------------------------------------------------
     def run_all(self) -> None:
@@ -144,7 +155,43 @@ class QueueEngine(SignalEmitter):
         """
         self._start(node_id)
 
-    def _start(self, scope: int | None) -> None:
+    def execute_entry(self, node_id: int) -> Future:
+        """Run node ``node_id``; a Future of its final status (success, warning,
+        failed, skipped).
+
+        Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
+        XrayCentring entry waits for its workflow, the node runs nested inside that
+        entry (see ``nested.py``). ``Refused`` otherwise (the queue is busy), for an
+        unknown node, one running, or one that has run (reset its status first).
+        """
+        if node_id not in self.model:
+            raise Refused(f"there is no queue node {node_id!r}")
+        node = self.model.get_node(node_id)
+        has_work = Run.has_work(self.model, node_id)  # the model's lock: not under ours
+        future: Future = Future()
+        with self._cond:
+            if self._running:
+                if node.status == RUNNING:
+                    raise Refused(f"{node.describe()} is running already")
+                if not has_work:
+                    raise Refused(self._nothing_to_run(node_id))
+                if self._nested.submit(node_id, future):
+                    self._wake.set()
+                    return future
+                current = self._current
+                what = (
+                    self.model.get_node(current).describe()
+                    if current is not None and current in self.model
+                    else "the queue"
+                )
+                raise Refused(
+                    f"the queue is busy ({what} is executing): only a workflow entry "
+                    f"waiting for its workflow runs {node.describe()} inside it"
+                )
+        self._start(node_id, awaited=future)
+        return future
+
+    def _start(self, scope: int | None, awaited: Future | None = None) -> None:
         if scope is not None:
             if scope not in self.model:
                 raise Refused(f"there is no queue node {scope!r}")
@@ -162,6 +209,7 @@ class QueueEngine(SignalEmitter):
             self._running, self._stop, self._pause, self._skip = True, False, False, None
             self._wake.clear()
             self._progress.clear()
+            self._awaited = (scope or ROOT_ID, awaited) if awaited is not None else None
             self._thread = threading.Thread(
                 target=self._main, args=(scope,), name="queue engine", daemon=True
             )
@@ -184,6 +232,7 @@ class QueueEngine(SignalEmitter):
     def _main(self, scope: int | None) -> None:
         self.emit("executionStarted")
         run = Run(self)
+        self._run = run
         result = "success"
         try:
             run.execute(scope)
@@ -199,9 +248,13 @@ class QueueEngine(SignalEmitter):
                 result = "stopped"
             self._running, self._pause, self._skip, self._current = False, False, None, None
             self._centring = None
+            self._run, awaited, self._awaited = None, self._awaited, None
             self._cond.notify_all()
+        self._nested.close("the queue run has ended")
         log.info("queue execution finished: %s", result)
         self.emit("executionFinished", result)
+        if awaited is not None:
+            _resolve(awaited, self.model)
 
     # control ----------------------------------------------------------------------------------
     def pause(self) -> None:
@@ -278,6 +331,16 @@ class QueueEngine(SignalEmitter):
     def is_running(self) -> bool:
         """True from ``run_all`` / ``run`` until ``executionFinished``."""
         return self._running
+
+    def is_executing(self, node_id: int | None = None) -> bool:
+        """Running at all (``node_id`` None), or node ``node_id`` is executing now
+        (a sample or group while its children run; a nested entry too)."""
+        if node_id is None:
+            return self._running
+        try:
+            return self._running and self.model.get_node(node_id).status == RUNNING
+        except UnknownNodeError:
+            return False
 
     def is_paused(self) -> bool:
         """True from :meth:`pause` until :meth:`resume` or the end of the run."""
@@ -368,6 +431,33 @@ class QueueEngine(SignalEmitter):
             with self._cond:
                 self._centring = None
 
+    def open_nested(self, host_id: int) -> None:
+        """Entry ``host_id`` (waiting for a workflow) runs nested requests from now on."""
+        self._nested.open(host_id)
+
+    def close_nested(self, reason: str) -> None:
+        """The hosting entry stops waiting: requests not started are refused."""
+        self._nested.close(reason)
+
+    def run_nested(self) -> None:
+        """Run the nested requests waiting (in the engine's thread, by the host)."""
+        host = self._nested.host
+        while (request := self._nested.take()) is not None:
+            node_id, future = request
+            if not future.set_running_or_notify_cancel():
+                continue
+            run = self._run
+            if run is None or self._stop:
+                future.set_exception(Refused("the queue is stopping"))
+                continue
+            try:
+                future.set_result(run.nested(node_id))
+            except Exception as exc:  # the host goes on waiting whatever happened
+                log.exception("nested execution of node %s failed", node_id)
+                future.set_exception(exc)
+            finally:
+                self.set_current(host)
+
     # used by the run ------------------------------------------------------------------------
     def safe_point(self) -> None:
         """Between entries: raise ``Stopped`` after a stop; wait while paused."""
@@ -395,3 +485,14 @@ class QueueEngine(SignalEmitter):
     def stop_requested(self) -> bool:
         """True once :meth:`stop` was called in this run."""
         return self._stop
+
+
+def _resolve(awaited: tuple[int, Future], model: QueueModel) -> None:
+    """End the Future of :meth:`QueueEngine.execute_entry` with the node's status."""
+    node_id, future = awaited
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(model.get_node(node_id).status)
+    except UnknownNodeError:
+        future.set_exception(Refused(f"queue node {node_id} was removed while it ran"))

@@ -73,6 +73,19 @@ class Run:
         self.engine.safe_point()
         self._execute(scope, self.model.sample_of(scope))
 
+    def nested(self, node_id: int) -> str:
+        """Run ``node_id`` inside the entry waiting now (see ``nested.py``); its final
+        status. Its failure is the host's to judge: it is not counted as the run's, and
+        a stop ends it without raising (the host sees the stop itself)."""
+        failures = self.failures
+        try:
+            self._execute(node_id, self.model.sample_of(node_id))
+        except Stopped:
+            pass
+        finally:
+            self.failures = failures
+        return self.model.get_node(node_id).status
+
     def _execute(self, node_id: int, sample_id: int | None) -> str | None:
         """Run one node (and its children); its final status, ``None`` if it vanished."""
         try:

@@ -85,6 +85,15 @@ class Control(Protocol):
     def request_centring(self, context: EntryContext) -> Any:
         """Ask the user to centre the sample; the centred position, or ``None``."""
 
+    def open_nested(self, host_id: int) -> None:
+        """Entry ``host_id`` runs nested requests from now on (``nested.py``)."""
+
+    def close_nested(self, reason: str) -> None:
+        """The host stops waiting: requests not started fail with ``reason``."""
+
+    def run_nested(self) -> None:
+        """Run the nested requests waiting (in the engine's thread)."""
+
 
 class EntryContext:
     """One execution of one node: the parts of the beamline it uses, its parameters,
@@ -170,6 +179,7 @@ class EntryContext:
         what: str,
         abort: Callable[[], Any] | None = None,
         timeout: float | None = None,
+        serve: Callable[[], None] | None = None,
     ) -> Any:
         """The result of ``future``, waited for in a way the user can interrupt.
 
@@ -178,7 +188,9 @@ class EntryContext:
         :class:`EntryInterrupted` is raised. A Future that fails raises
         :class:`EntryFailed` with ``what`` and the hardware's reason; ``timeout``
         seconds without an answer too. An operation that ended well just as the user
-        asked to stop is kept: its data are complete.
+        asked to stop is kept: its data are complete. ``serve()``, if given, is
+        called each time the wait wakes up, until an interruption (it runs the nested
+        requests of :meth:`wait_hosting`).
         """
         wake = self.control.wake_event()
         future.add_done_callback(lambda _ended: wake.set())
@@ -192,6 +204,10 @@ class EntryContext:
             now = time.monotonic()
             if interruption is None:
                 interruption = self.control.interruption(self.node.id)
+                if interruption is None and serve is not None:
+                    serve()
+                    interruption = self.control.interruption(self.node.id)
+                    now = time.monotonic()
                 if interruption is not None:
                     grace_end = now + ABORT_GRACE_S
                     _call_abort(abort, what)
@@ -216,6 +232,17 @@ class EntryContext:
             raise EntryFailed(f"{what}: cancelled")
         error = future.exception()
         raise EntryFailed(f"{what}: {error or type(error).__name__}")
+
+    def wait_hosting(
+        self, future: Future, what: str, abort: Callable[[], Any] | None = None
+    ) -> Any:
+        """:meth:`wait` for ``future`` (a workflow), running meanwhile the queue nodes
+        the workflow asks to execute (``QueueEngine.execute_entry``) in this thread."""
+        self.control.open_nested(self.node.id)
+        try:
+            return self.wait(future, what, abort, serve=self.control.run_nested)
+        finally:
+            self.control.close_nested(f"{self.node.describe()} no longer waits for {what}")
 
     def progress(self, fraction: float) -> None:
         """Report that ``fraction`` (0..1) of the entry is done."""
