@@ -1,0 +1,300 @@
+"""The form a workflow asks the user to fill in, and the handler the XML-RPC server calls.
+
+:class:`WorkflowDialog` is a non-modal dialog built from a
+:class:`~mxgui.core.dialog_spec.DialogSpec`: one editor per field, OK/Cancel, and a
+countdown when the spec has a timeout. :class:`DialogHandler` is what
+``server.set_handler("open_dialog", handler)`` receives: called from a server thread
+with a spec, it returns a Future at once and shows the dialog on the GUI thread; the
+Future ends with the values (OK), ``None`` (Cancel, closed) or the defaults (countdown
+ended). A Future cancelled from outside (the server's own timeout) closes its dialog.
+Several dialogs may be open at once, one per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
+
+from PyQt5.QtCore import QLocale, QObject, Qt, QTimer, pyqtSignal
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mxgui.core.dialog_spec import DialogSpec, FieldSpec, parse_dialog
+from mxgui.gui.widgets import MessageLine
+
+log = logging.getLogger(__name__)
+
+INVALID_STYLE = "background-color: #f6c9c4; border: 1px solid #c62828;"
+INT_LIMIT = 2**31 - 1
+FLOAT_LIMIT = 1e15
+
+
+def _decimals(*values: float | None) -> int:
+    """Enough decimals to show each of ``values`` (2 to 10)."""
+    needed = 2
+    for value in values:
+        if value is None or not math.isfinite(value):
+            continue
+        text = f"{value:.10f}".rstrip("0")
+        needed = max(needed, len(text.split(".")[1]) if "." in text else 0)
+    return min(needed, 10)
+
+
+def _editor(spec: FieldSpec) -> QWidget:
+    """The editor for one field, showing its default within its limits."""
+    if spec.type == "integer":
+        spin = QSpinBox()
+        low = -INT_LIMIT if spec.minimum is None else max(-INT_LIMIT, math.ceil(spec.minimum))
+        high = INT_LIMIT if spec.maximum is None else min(INT_LIMIT, math.floor(spec.maximum))
+        spin.setRange(low, high)
+        spin.setValue(int(spec.default))
+        return spin
+    if spec.type == "float":
+        spin = QDoubleSpinBox()
+        spin.setLocale(QLocale.c())  # "0.25" whatever the desktop's language
+        spin.setDecimals(_decimals(spec.default, spec.minimum, spec.maximum))
+        low = -FLOAT_LIMIT if spec.minimum is None else spec.minimum
+        high = FLOAT_LIMIT if spec.maximum is None else spec.maximum
+        spin.setRange(low, high)
+        if spec.minimum is not None and spec.maximum is not None:
+            spin.setSingleStep(max((spec.maximum - spec.minimum) / 100, 10 ** -spin.decimals()))
+        spin.setValue(float(spec.default))
+        return spin
+    if spec.type == "boolean":
+        box = QCheckBox()
+        box.setChecked(bool(spec.default))
+        return box
+    if spec.type == "choice":
+        combo = QComboBox()
+        for choice in spec.choices:
+            combo.addItem(str(choice))
+        combo.setCurrentIndex(spec.choices.index(spec.default))
+        return combo
+    edit = QLineEdit(str(spec.default))
+    if spec.required:
+        edit.setPlaceholderText("required")
+    return edit
+
+
+def _limits_text(spec: FieldSpec) -> str:
+    if spec.minimum is not None and spec.maximum is not None:
+        return f"from {spec.minimum} to {spec.maximum}"
+    if spec.minimum is not None:
+        return f"at least {spec.minimum}"
+    if spec.maximum is not None:
+        return f"at most {spec.maximum}"
+    return ""
+
+
+class WorkflowDialog(QDialog):
+    """A non-modal form for one workflow question.
+
+    ``sig_answered(values)`` is emitted once: the converted values on OK, ``None`` on
+    Cancel or close, :meth:`DialogSpec.defaults` when the countdown ends. OK with an
+    invalid value marks the field red with the reason and keeps the dialog open.
+    :meth:`dismiss` closes it without an answer (the question was withdrawn).
+    """
+
+    sig_answered = pyqtSignal(object)
+
+    def __init__(self, spec: DialogSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.answered = False
+        self.setModal(False)
+        self.setWindowTitle(spec.title)
+        self.setObjectName("workflow_dialog")
+        self.editors: dict[str, QWidget] = {}
+        self._tooltips: dict[str, str] = {}
+        column = QVBoxLayout(self)
+        if spec.message:
+            message = QLabel(spec.message)
+            message.setWordWrap(True)
+            message.setObjectName("message")
+            column.addWidget(message)
+        form = QFormLayout()
+        for field in spec.fields:
+            editor = _editor(field)
+            editor.setObjectName(field.name)
+            tooltip = "; ".join(t for t in (field.tooltip, _limits_text(field)) if t)
+            editor.setToolTip(tooltip)
+            self._tooltips[field.name] = tooltip
+            self.editors[field.name] = editor
+            form.addRow(field.label + (" *" if field.required else ""), editor)
+        column.addLayout(form)
+        self.problem = MessageLine()
+        self.problem.setObjectName("problem")
+        column.addWidget(self.problem)
+        self.countdown_label = QLabel()
+        self.countdown_label.setObjectName("countdown")
+        column.addWidget(self.countdown_label)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        column.addWidget(self.buttons)
+        self.remaining = math.ceil(spec.timeout) if spec.timeout else 0
+        self._timer = QTimer(self, interval=1000)
+        self._timer.timeout.connect(self._tick)
+        if spec.timeout:
+            self._show_countdown()
+            self._timer.start()
+        else:
+            self.countdown_label.hide()
+
+    # values ----------------------------------------------------------------------------------
+    def raw_values(self) -> dict[str, Any]:
+        """What the editors hold, as the user typed it (text for numbers)."""
+        values: dict[str, Any] = {}
+        for field in self.spec.fields:
+            editor = self.editors[field.name]
+            if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                values[field.name] = editor.cleanText()
+            elif isinstance(editor, QCheckBox):
+                values[field.name] = editor.isChecked()
+            elif isinstance(editor, QComboBox):
+                values[field.name] = field.choices[editor.currentIndex()]
+            else:
+                values[field.name] = editor.text()
+        return values
+
+    def invalid_fields(self) -> dict[str, str]:
+        """The fields whose value is refused, with the reason; marks them red."""
+        problems: dict[str, str] = {}
+        raw = self.raw_values()
+        for field in self.spec.fields:
+            editor = self.editors[field.name]
+            try:
+                field.convert(raw[field.name])
+            except ValueError as exc:
+                problems[field.name] = str(exc)
+                editor.setStyleSheet(INVALID_STYLE)
+                editor.setToolTip(str(exc))
+            else:
+                editor.setStyleSheet("")
+                editor.setToolTip(self._tooltips[field.name])
+        return problems
+
+    # answers ---------------------------------------------------------------------------------
+    def accept(self) -> None:
+        """OK: answer the values if they are all valid; otherwise show why, stay open."""
+        problems = self.invalid_fields()
+        if problems:
+            labels = {f.name: f.label for f in self.spec.fields}
+            self.problem.show_problem(
+                "; ".join(f"{labels[n]}: {m.split(': ', 1)[-1]}" for n, m in problems.items())
+            )
+            return
+        self._answer(self.spec.validate(self.raw_values()))
+        super().accept()
+
+    def reject(self) -> None:
+        """Cancel, Escape or the window's close button: answer ``None``."""
+        self._answer(None)
+        super().reject()
+
+    def dismiss(self) -> None:
+        """Close without answering (the caller withdrew the question)."""
+        self.answered = True
+        self._timer.stop()
+        super().reject()
+
+    def _answer(self, values: dict[str, Any] | None) -> None:
+        self._timer.stop()
+        if not self.answered:
+            self.answered = True
+            self.sig_answered.emit(values)
+
+    def _tick(self) -> None:
+        self.remaining -= 1
+        if self.remaining > 0:
+            self._show_countdown()
+            return
+        log.info("dialog %r not answered in time: the workflow takes the defaults", self.spec.title)
+        self._answer(self.spec.defaults())
+        super().reject()
+
+    def _show_countdown(self) -> None:
+        self.countdown_label.setText(
+            f"Closes in {self.remaining} s; the workflow then goes on with the defaults."
+        )
+
+
+class DialogHandler(QObject):
+    """The ``open_dialog`` handler of the XML-RPC server; create it on the GUI thread.
+
+    Calling it (from any thread) with a :class:`DialogSpec` or a dialog dict returns
+    a Future at once; the dialog is shown on the GUI thread, parented to ``parent``.
+    """
+
+    _sig_show = pyqtSignal(object, object)
+    _sig_withdraw = pyqtSignal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__()
+        self.parent_widget = parent
+        #: the dialogs shown and not yet answered, by their Future
+        self.dialogs: dict[Future, WorkflowDialog] = {}
+        self._sig_show.connect(self._open, Qt.QueuedConnection)
+        self._sig_withdraw.connect(self._withdraw, Qt.QueuedConnection)
+
+    def __call__(self, spec: DialogSpec | Mapping[str, Any]) -> Future:
+        """Show the dialog of ``spec``; the Future of its answer (see module doc).
+
+        Raises ``ValueError`` at once for a dict :func:`parse_dialog` refuses.
+        """
+        if not isinstance(spec, DialogSpec):
+            spec = parse_dialog(spec)
+        future: Future = Future()  # left pending, so that the caller can cancel it
+        future.add_done_callback(self._ended)
+        self._sig_show.emit(spec, future)
+        return future
+
+    def _ended(self, future: Future) -> None:
+        """Any thread: a Future cancelled from outside closes its dialog."""
+        if future.cancelled():
+            self._sig_withdraw.emit(future)
+
+    def _open(self, spec: DialogSpec, future: Future) -> None:
+        if future.done():  # withdrawn before it could be shown
+            return
+        dialog = WorkflowDialog(spec, self.parent_widget)
+        dialog.setWindowFlag(Qt.Window, True)  # its own window beside the main one
+        dialog.sig_answered.connect(lambda values: self._answered(future, values))
+        self.dialogs[future] = dialog
+        dialog.show()
+
+    def _answered(self, future: Future, values: dict[str, Any] | None) -> None:
+        dialog = self.dialogs.pop(future, None)
+        if dialog is not None:
+            dialog.deleteLater()
+        try:
+            future.set_result(values)
+        except InvalidStateError:  # cancelled from outside at the same moment
+            log.info("answer to a withdrawn workflow dialog dropped")
+
+    def _withdraw(self, future: Future) -> None:
+        dialog = self.dialogs.pop(future, None)
+        if dialog is not None:
+            log.info("workflow dialog %r withdrawn (timed out)", dialog.spec.title)
+            dialog.dismiss()
+            dialog.deleteLater()
+
+    def close_all(self) -> None:
+        """Close every open dialog, answering ``None`` (the application is stopping)."""
+        for future, dialog in list(self.dialogs.items()):
+            dialog.dismiss()
+            self._answered(future, None)
