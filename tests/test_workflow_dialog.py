@@ -21,7 +21,7 @@ from PyQt5.QtWidgets import (
 from mxgui.core.dialog_spec import parse_dialog
 from mxgui.gui.workflow_dialog import DialogHandler, WorkflowDialog
 
-from helpers import type_into
+from helpers import ROOT, SIMULATED, type_into
 
 DIALOG = {
     "title": "Strategy",
@@ -209,3 +209,40 @@ def test_handler_refuses_a_bad_dict_at_once():
     handler = DialogHandler()
     with pytest.raises(ValueError, match="unknown type 'date'"):
         handler({"fields": [{"name": "d", "type": "date"}]})
+
+
+class _FakeServer:
+    """Stands for the XML-RPC server: keeps the handlers the GUI installs."""
+
+    def __init__(self) -> None:
+        self.handlers: dict = {}
+
+    def set_handler(self, name, handler) -> None:
+        if handler is None:
+            self.handlers.pop(name, None)
+        else:
+            self.handlers[name] = handler
+
+
+def test_the_application_answers_open_dialog_and_releases_it_on_stop(qtbot, monkeypatch):
+    from mxgui.gui.application import MxguiApplication
+
+    app = MxguiApplication([SIMULATED], ROOT / "tests" / "data" / "layouts" / "motors.yml")
+    server = _FakeServer()
+    beamline = app.repository.beamline
+    real_role = beamline.role
+    monkeypatch.setattr(
+        beamline, "role", lambda name: server if name == "xmlrpc_server" else real_role(name)
+    )
+    try:
+        app.start()
+        handler = server.handlers["open_dialog"]
+        future = _ask_from_a_thread(handler, {"title": "Go on?", "fields": []})
+        dialog = _open_dialog(qtbot, handler)
+        assert dialog.parentWidget() is app.windows[0]
+    finally:
+        for window in app.windows:
+            window.close()
+        app.stop()
+    assert future.result(timeout=1) is None  # a waiting workflow is not left hanging
+    assert "open_dialog" not in server.handlers

@@ -22,6 +22,7 @@ from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
 from mxgui.gui.queue.start_prompt import QueueStartPrompt
 from mxgui.gui.status_bar import StatusBar
+from mxgui.gui.workflow_dialog import DialogHandler
 
 log = logging.getLogger("mxgui")
 
@@ -83,6 +84,8 @@ class MxguiApplication:
         self.status_bar: StatusBar | None = None
         #: the question about a queue left by a crash, or the bad-file message
         self.queue_prompt: QueueStartPrompt | None = None
+        #: shows the XML-RPC server's open_dialog forms (None: no server)
+        self.dialog_handler: DialogHandler | None = None
 
     def start(self) -> MainWindow:
         """Load the layout and show its windows; problems are logged, never fatal."""
@@ -133,6 +136,7 @@ class MxguiApplication:
             if built.node.show or window is main:
                 window.show()
         self.queue_prompt = self._ask_about_queue(main)
+        self.dialog_handler = self._answer_dialogs(main)
         loaded, failed = len(self.repository.loaded()), len(self.repository.failures)
         log.info(
             "%d hardware objects loaded, %d failed; %d bricks",
@@ -161,8 +165,25 @@ class MxguiApplication:
         prompt.show()
         return prompt
 
+    def _answer_dialogs(self, main: MainWindow) -> DialogHandler | None:
+        """Show the workflows' ``open_dialog`` forms, if the beamline has an XML-RPC server."""
+        beamline = self.repository.beamline
+        server = beamline.role("xmlrpc_server") if beamline is not None else None
+        if server is None:
+            return None
+        if not hasattr(server, "set_handler"):
+            log.error("%r has no set_handler: workflow dialogs cannot be shown", server)
+            return None
+        handler = DialogHandler(main)
+        server.set_handler("open_dialog", handler)
+        return handler
+
     def stop(self) -> None:
         """Save settings, end subscriptions, shut the hardware down."""
+        if self.dialog_handler is not None:  # a workflow waiting for an answer gets None
+            server = self.repository.beamline.role("xmlrpc_server")
+            server.set_handler("open_dialog", None)
+            self.dialog_handler.close_all()
         if self.status_bar is not None:
             self.status_bar.cleanup()
         if self.built is not None:
