@@ -59,9 +59,25 @@ class Gui:
         self.proxy = xmlrpc.client.ServerProxy(url, allow_none=True, headers=headers)
 
     def __getattr__(self, name: str) -> Any:
+        """``gui.method(...)`` calls the XML-RPC method; a GUI that cannot be reached
+        (or answers HTTP errors: wrong token, host not allowed) is a ``WorkflowError``
+        naming the method and the address. Faults are left to the caller."""
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self.proxy, name)
+        method = getattr(self.proxy, name)
+
+        def call(*args: Any) -> Any:
+            try:
+                return method(*args)
+            except xmlrpc.client.ProtocolError as exc:
+                raise WorkflowError(
+                    f"{name}: the GUI at {self.url} refused the call: "
+                    f"HTTP {exc.errcode} {exc.errmsg}"
+                ) from None
+            except OSError as exc:
+                raise WorkflowError(f"{name}: cannot reach the GUI at {self.url}: {exc}") from None
+
+        return call
 
     # queue -----------------------------------------------------------------------------------
     def add_task(self, parent_id: int, task_type: str, parameters: Mapping[str, Any]) -> int:
@@ -72,7 +88,7 @@ class Gui:
             "parameters": {k: v for k, v in parameters.items() if v is not None},
         }
         try:
-            return int(self.proxy.queue_add_child(int(parent_id), task))
+            return int(self.queue_add_child(int(parent_id), task))
         except xmlrpc.client.Fault as fault:
             raise WorkflowError(
                 f"the GUI refused the {task_type} task: {fault.faultString}"
@@ -80,7 +96,7 @@ class Gui:
 
     def node(self, node_id: int) -> dict[str, Any]:
         """``queue_get_node(node_id)``: id, type, parameters, status, message, ..."""
-        return dict(self.proxy.queue_get_node(int(node_id)))
+        return dict(self.queue_get_node(int(node_id)))
 
     def execute(self, node_id: int, timeout: float = DEFAULT_TASK_TIMEOUT) -> dict[str, Any]:
         """Run node ``node_id`` and wait until it has ended; return its final node struct.
@@ -89,7 +105,7 @@ class Gui:
         The caller decides what a ``failed`` or ``warning`` status means.
         """
         try:
-            self.proxy.queue_execute_entry_with_id(int(node_id), False)
+            self.queue_execute_entry_with_id(int(node_id), False)
         except xmlrpc.client.Fault as fault:
             raise WorkflowError(
                 f"the GUI did not run node {node_id}: {fault.faultString}"
@@ -122,5 +138,5 @@ class Gui:
         getattr(log, "warning" if level in ("warning", "error") else "info")(message)
         try:
             self.proxy.log_message(message, level)
-        except (xmlrpc.client.Fault, OSError) as exc:
+        except (xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError) as exc:
             log.warning("could not log to the GUI: %s", exc)

@@ -118,8 +118,9 @@ class StepContext:
     def task_parameters(self, prefix_marker: str = "", **overrides: Any) -> dict[str, Any]:
         """Path and acquisition fields for a task this workflow adds: the workflow's
         directory, prefix (with ``prefix_marker`` in front, e.g. ``mesh-``) and run
-        number, then ``exp_time`` / ``transmission`` / ``energy`` / ``resolution`` when
-        the workflow parameters set them, then ``overrides``."""
+        number, then ``exp_time`` / ``transmission`` / ``energy`` / ``resolution`` /
+        ``take_snapshots`` / ``detector_roi_mode`` when the workflow parameters set
+        them, then ``overrides``."""
         values: dict[str, Any] = {
             "directory": self.directory,
             "prefix": f"{prefix_marker}{self.prefix}",
@@ -128,6 +129,10 @@ class StepContext:
         for name in ("exp_time", "transmission", "energy", "resolution"):
             if name in self.parameters:
                 values[name] = self.number(name, 0.0)
+        if "take_snapshots" in self.parameters:
+            values["take_snapshots"] = self.integer("take_snapshots", 0, minimum=0)
+        if "detector_roi_mode" in self.parameters:
+            values["detector_roi_mode"] = str(self.parameters["detector_roi_mode"])
         values.update(overrides)
         return values
 
