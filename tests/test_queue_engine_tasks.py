@@ -206,16 +206,12 @@ def test_the_scan_analysis_refuses_a_scan_without_an_edge():
 @pytest.mark.parametrize(
     ("node_type", "given", "reason"),
     [
-        ("MeshScan", {}, "MeshScan execution is not available yet (issue 7"),
         ("XrayCentring", {}, "XrayCentring execution is not available yet (issue 6"),
         ("Workflow", {"workflow_name": "MXPressA"}, "Workflow execution is not available yet"),
     ],
 )
 def test_tasks_of_later_issues_fail_saying_so(bl, node_type, given, reason):
     sample = add_sample(bl, None)
-    if node_type == "MeshScan":
-        grid = bl.shapes.add_grid(crystal_centre(bl), 2, 2, 0.02, 0.02)
-        given = {"grid_id": grid.id}
     task = add_task(bl, sample, node_type, **given)
     assert run_and_wait(bl) == "failed"
     node = bl.model.get_node(task)

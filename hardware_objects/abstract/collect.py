@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
@@ -170,6 +171,21 @@ class AbstractCollect(HardwareObject):
         through ``collectOscillationFailed(reason)`` and the Future. File numbers start
         at ``parameters.first_image`` (``path.start_num`` is set to it).
         """
+
+    def collect_mesh(
+        self,
+        parameters: AcquisitionParameters,
+        path: PathTemplate,
+        positions: Sequence[CentredPosition],
+    ) -> Future:
+        """Start a mesh acquisition: image ``k`` (numbered ``parameters.first_image +
+        k``) at ``positions[k]``, each over ``[osc_start, osc_start + osc_range)`` with
+        ``exp_time``; ``parameters.num_images`` must be ``len(positions)``. Signals,
+        the Future, stop and ``info`` as for :meth:`collect` (``info["mesh"]`` is
+        true). ``RuntimeError`` at once if a collection runs or mesh scans are not
+        supported (this default).
+        """
+        raise RuntimeError(f"{self.username}: mesh scans are not supported by this beamline")
 
     @abc.abstractmethod
     def stop_collect(self) -> None:

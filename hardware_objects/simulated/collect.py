@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from hardware_objects.abstract.energy import energy_to_wavelength
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.abstract.shutter import AbstractShutter
+from hardware_objects.simulated.collect_mesh import acquire_mesh
 from hardware_objects.simulated.collect_steps import (
     as_position,
     check_space,
@@ -68,6 +70,7 @@ class _Job:
     staging: StagingDirectory | None = None
     omega_velocity: float | None = None
     helical_end: CentredPosition | dict | None = None
+    mesh: list[CentredPosition] | None = None
 
 
 class SimulatedCollect(AbstractCollect):
@@ -129,6 +132,33 @@ class SimulatedCollect(AbstractCollect):
         centred_position: CentredPosition | dict | None = None,
         helical_end: CentredPosition | dict | None = None,
     ) -> Future:
+        return self._begin(parameters, path, centred_position, helical_end, None)
+
+    def collect_mesh(
+        self,
+        parameters: AcquisitionParameters,
+        path: PathTemplate,
+        positions: Sequence[CentredPosition],
+    ) -> Future:
+        """See :meth:`AbstractCollect.collect_mesh` and :mod:`.collect_mesh`: a fast
+        scan computed at each position; the motors do not move; always CBF."""
+        positions = list(positions)
+        if len(positions) != parameters.num_images:
+            raise ValueError(
+                f"{self.username}: {len(positions)} mesh positions for "
+                f"{parameters.num_images} images"
+            )
+        path = dataclasses.replace(path, suffix="cbf")
+        return self._begin(parameters, path, None, None, positions)
+
+    def _begin(
+        self,
+        parameters: AcquisitionParameters,
+        path: PathTemplate,
+        centred_position: CentredPosition | dict | None,
+        helical_end: CentredPosition | dict | None,
+        mesh: list[CentredPosition] | None,
+    ) -> Future:
         with self._lock:
             if self._job is not None:
                 raise RuntimeError(f"{self.username}: a collection is already running")
@@ -153,8 +183,9 @@ class SimulatedCollect(AbstractCollect):
                 "reason": "",
             }
             job = _Job(parameters, path, centred_position, future, threading.Event(), info)
-            job.helical_end = helical_end
+            job.helical_end, job.mesh = helical_end, mesh
             info["helical"] = helical_end is not None
+            info["mesh"] = mesh is not None
             self._job, self._info = job, info
             self._thread = threading.Thread(
                 target=self._run, args=(job,), name=f"collect {path.run_prefix}", daemon=True
@@ -255,10 +286,13 @@ class SimulatedCollect(AbstractCollect):
         self._set_beamline(job)
         simulator, header = self._prepare_detector(params)
         omega = self._omega()
-        if not math.isclose(omega.get_value(), params.osc_start, abs_tol=1e-6):
+        if job.mesh is None and not math.isclose(omega.get_value(), params.osc_start, abs_tol=1e-6):
             self._start(job, lambda: omega.set_value(params.osc_start), "moving omega to start")
         self._wait(job, self._shutter("fast_shutter").open(), "opening the fast shutter")
-        self._acquire(job, simulator, header)
+        if job.mesh is not None:
+            acquire_mesh(self, job, simulator, header)
+        else:
+            self._acquire(job, simulator, header)
         self._wait(job, self._shutter("fast_shutter").close(), "closing the fast shutter")
         if job.writer is not None:
             job.info["files"].append(str(job.writer.close()))

@@ -309,6 +309,50 @@ class Scene:
         hull = _convex_hull(lab[:, :2])
         return float(np.count_nonzero(_inside_convex(hull, x, y)) / x.size)
 
+    def illuminated_volume(
+        self,
+        positions: Mapping[str, float],
+        beam_size_mm: tuple[float, float],
+        beam_shape: str = "ellipse",
+    ) -> float:
+        """Volume (mm^3) of crystal the beam goes through: over the beam cross-section,
+        the length of each ray (along lab Z) inside the crystal box. 0 without a sample
+        or off the crystal; it grows with the crystal's thickness, not only its outline.
+        """
+        self.illuminated_fraction(positions, beam_size_mm, beam_shape)  # checks the beam
+        sample = self.sample
+        if sample is None:
+            return 0.0
+        width, height = (float(v) for v in beam_size_mm)
+        steps = (np.arange(_BEAM_GRID) + 0.5) / _BEAM_GRID - 0.5
+        x, y = np.meshgrid(steps * width, steps * height)
+        area = width * height
+        if beam_shape == "ellipse":
+            in_beam = (x / width) ** 2 + (y / height) ** 2 <= 0.25
+            x, y = x[in_beam], y[in_beam]
+            area *= math.pi / 4.0
+        centre = self.crystal_centre_lab(positions)
+        # the crystal's edge directions in the lab: the head frame turned by omega
+        axes = (
+            head_to_lab(sample.crystal_centre + sample.crystal_axes.T, positions, self.phiz_beam)
+            - centre
+        )
+        low = np.full(np.shape(x), -np.inf)
+        high = np.full(np.shape(x), np.inf)
+        for axis, size in zip(axes, sample.crystal_size):
+            # along the ray (x, y, t): coordinate on this axis = u0 + t * axis_z
+            u0 = (x - centre[0]) * axis[0] + (y - centre[1]) * axis[1] - centre[2] * axis[2]
+            half = size / 2.0
+            if abs(axis[2]) < 1e-12:
+                outside = np.abs(u0) > half
+                low[outside], high[outside] = 0.0, -1.0
+                continue
+            t1, t2 = (-half - u0) / axis[2], (half - u0) / axis[2]
+            low = np.maximum(low, np.minimum(t1, t2))
+            high = np.minimum(high, np.maximum(t1, t2))
+        lengths = np.clip(high - low, 0.0, None)
+        return float(lengths.mean() * area) if lengths.size else 0.0
+
     # what the camera sees -----------------------------------------------------------------
     def shapes(self, positions: Mapping[str, float], geometry: ImageGeometry) -> list[Shape]:
         """The shapes to draw, back to front, in image pixels (none without a sample)."""

@@ -7,7 +7,8 @@
 - :mod:`.characterisation` and :mod:`.strategy`: reference images, the proposed
   collection and its documented rule, ``accept_strategy``;
 - :mod:`.energy_scan`: EnergyScan and ``add_mad_collections``;
-- :mod:`.unavailable`: MeshScan, XrayCentring and Workflow (later issues).
+- :mod:`.mesh`: MeshScan (one image per grid cell, scored as they arrive);
+- :mod:`.unavailable`: XrayCentring and Workflow (later issues).
 
 :func:`default_entries` maps each node type to its entry; the engine takes another
 mapping to replace some (tests, benchmarks, a site's own entry).
@@ -25,6 +26,7 @@ from mxgui.core.queue.entries.base import (
 from mxgui.core.queue.entries.characterisation import CharacterisationEntry, accept_strategy
 from mxgui.core.queue.entries.collection import DataCollectionEntry
 from mxgui.core.queue.entries.energy_scan import EnergyScanEntry, add_mad_collections
+from mxgui.core.queue.entries.mesh import MeshScanEntry
 from mxgui.core.queue.entries.sample import SampleEntry
 from mxgui.core.queue.entries.unavailable import LATER, UnavailableEntry
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
@@ -50,6 +52,7 @@ def default_entries() -> dict[str, Entry]:
         "DataCollection": DataCollectionEntry(),
         "Characterisation": CharacterisationEntry(),
         "EnergyScan": EnergyScanEntry(),
+        "MeshScan": MeshScanEntry(),
     }
     entries.update({node_type: UnavailableEntry() for node_type in LATER})
     return entries

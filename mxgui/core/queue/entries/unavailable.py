@@ -1,10 +1,9 @@
 """Entries whose execution belongs to later issues: they fail at once, saying so.
 
-MeshScan is issue 7 (mesh scans and their live heat maps); XrayCentring and Workflow
-are issue 6 (workflows, run outside the GUI and driving it over XML-RPC). Until then
-such a task is kept in the queue and saved with it, and running it marks it FAILED with
-the reason below (nothing moves, nothing is written): an honest "not yet" rather than a
-pretend result.
+XrayCentring and Workflow are issue 6 (workflows, run outside the GUI and driving it
+over XML-RPC). Until then such a task is kept in the queue and saved with it, and
+running it marks it FAILED with the reason below (nothing moves, nothing is written): an
+honest "not yet" rather than a pretend result.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from mxgui.core.queue.entries.base import Entry, EntryContext, EntryFailed, Outc
 
 #: node type -> (issue number, what that issue is about)
 LATER: dict[str, tuple[int, str]] = {
-    "MeshScan": (7, "mesh scans and their results"),
     "XrayCentring": (6, "workflows"),
     "Workflow": (6, "workflows"),
 }

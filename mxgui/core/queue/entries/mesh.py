@@ -1,0 +1,198 @@
+"""The MeshScan entry: one image per grid cell, scored as the images arrive.
+
+The grid ``grid_id`` of the shapes model (role ``shapes``) gives the cells; image ``n``
+(``<directory>/<prefix>_<run>_<nnnnn>.cbf``) is cell ``n`` in the task's
+``scan_order`` (zigzag or raster; by default the grid's own), taken at the cell's
+centred position with ``exp_time`` and ``osc_range`` from ``osc_start``. The collect
+object does the acquisition (``collect.collect_mesh``: on the simulated beamline a fast
+scan computed at each cell, the sample staying where it was).
+
+While it runs, ``shapes.active_grid_id`` is the grid, and the grid's old results are
+cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
+each image as soon as it is written (:func:`mxgui.core.scoring.score_image`; not on
+the engine's path) and sends the scores to ``shapes.set_grid_results`` in batches, by
+the grid's own scan-order index. A stop or a failure keeps the images written and
+their scores; an image that cannot be read is skipped, logged and counted in the
+node's message. The node's results say the best cell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from mxgui.core.queue.entries.base import (
+    Entry,
+    EntryContext,
+    EntryFailed,
+    EntryInterrupted,
+    Outcome,
+)
+from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
+from mxgui.core.scoring import score_image
+from mxgui.core.shapes import Grid
+
+log = logging.getLogger(__name__)
+
+#: seconds between two batches of scores sent to the shapes model (at most)
+BATCH_INTERVAL = 0.1
+#: seconds the entry waits, after the acquisition, for the scorer to finish
+SCORER_GRACE = 120.0
+
+
+class MeshScorer:
+    """Scores images in its own thread and streams the scores to a grid's results.
+
+    :meth:`add` (any thread, cheap) queues image ``index`` (1-based, in ``scan_grid``'s
+    order) at ``path``; :meth:`finish` scores what is queued, sends the last batch and
+    ends the thread.
+    """
+
+    def __init__(self, shapes: Any, grid: Grid, scan_grid: Grid, data_file_path: str) -> None:
+        self.shapes = shapes
+        self.grid = grid
+        self.scan_grid = scan_grid
+        self.data_file_path = data_file_path
+        self.scored = 0
+        self.unreadable: list[str] = []
+        self.best: tuple[int, float] | None = None  # (grid cell index, score)
+        self._queue: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"score {grid.id}", daemon=True)
+        self._thread.start()
+
+    def add(self, index: int, path: str) -> None:
+        self._queue.put((index, path))
+
+    def finish(self, timeout: float = SCORER_GRACE) -> bool:
+        """Score what is queued and stop; ``False`` if that took over ``timeout`` s."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _cell(self, index: int) -> int:
+        """The grid's own scan-order index of image ``index`` of the scan."""
+        return self.grid.index_of_cell(*self.scan_grid.cell_of_index(index))
+
+    def _run(self) -> None:
+        batch: dict[int, float] = {}
+        last_sent = time.monotonic()
+        ending = False
+        while not ending:
+            try:
+                item = self._queue.get(timeout=BATCH_INTERVAL)
+            except queue.Empty:
+                item = ()
+            if item is None:
+                ending = True
+            elif item:
+                index, path = item
+                try:
+                    score = score_image(path)
+                except ValueError as exc:
+                    log.warning("mesh scan on %s: image %d skipped: %s", self.grid.id, index, exc)
+                    self.unreadable.append(path)
+                else:
+                    cell = self._cell(index)
+                    batch[cell] = score
+                    self.scored += 1
+                    if self.best is None or score > self.best[1]:
+                        self.best = (cell, score)
+            now = time.monotonic()
+            if batch and (ending or self._queue.empty() or now - last_sent >= BATCH_INTERVAL):
+                self._send(batch)
+                batch, last_sent = {}, now
+
+    def _send(self, batch: dict[int, float]) -> None:
+        try:
+            self.shapes.set_grid_results(self.grid.id, batch, self.data_file_path)
+        except ValueError as exc:  # the grid was removed meanwhile: nothing to show
+            log.warning("mesh scan: scores of %d cells not stored: %s", len(batch), exc)
+
+
+def mesh_positions(grid: Grid) -> list:
+    """The centred position of each cell of ``grid``, in its scan order."""
+    return [grid.cell_position(*grid.cell_of_index(k)) for k in range(1, grid.num_cells + 1)]
+
+
+class MeshScanEntry(Entry):
+    """A mesh scan on a grid (see the module docstring)."""
+
+    def run(self, ctx: EntryContext) -> Outcome:
+        p = ctx.parameters
+        collect = ctx.require("collect", "a mesh scan")
+        shapes = ctx.require("shapes", "a mesh scan")
+        grid_id = p["grid_id"]
+        try:
+            grid = shapes.get(grid_id)
+        except KeyError:
+            raise EntryFailed(f"grid_id: there is no grid {grid_id} on the sample") from None
+        if not isinstance(grid, Grid):
+            raise EntryFailed(f"grid_id: {grid_id} is a {grid.KIND}, not a grid")
+        scan_grid = dataclasses.replace(grid, scan_order=p.get("scan_order") or grid.scan_order)
+        n = grid.num_cells
+        params = dataclasses.replace(
+            acquisition_of(p),
+            num_images=n,
+            first_image=1,
+            take_snapshots=min(acquisition_of(p).take_snapshots, 1),
+        )
+        path = dataclasses.replace(path_of(p), suffix="cbf")
+        positions = mesh_positions(scan_grid)
+        first_file = str(Path(path.directory) / path.image_file_name(1))
+        shapes.clear_grid_results(grid_id)
+        shapes.active_grid_id = grid_id
+        scorer = MeshScorer(shapes, grid, scan_grid, first_file)
+
+        def on_image(count: int) -> None:
+            scorer.add(count, str(Path(path.directory) / path.image_file_name(count)))
+
+        def on_progress(fraction: float) -> None:
+            ctx.progress(fraction)
+
+        collect.connect("collectImageTaken", on_image)
+        collect.connect("progressChanged", on_progress)
+        try:
+            try:
+                info = ctx.start(
+                    lambda: collect.collect_mesh(params, path, positions),
+                    "mesh scan",
+                    abort=collect.stop_collect,
+                )
+            except (EntryFailed, EntryInterrupted):
+                ctx.files.extend(files_written(collect.get_collection_info(), path))
+                raise
+            ctx.files.extend(files_written(info, path))
+        finally:
+            collect.disconnect("collectImageTaken", on_image)
+            collect.disconnect("progressChanged", on_progress)
+            if not scorer.finish():
+                log.error("mesh scan on %s: the scorer did not finish", grid_id)
+            if shapes.active_grid_id == grid_id:
+                shapes.active_grid_id = None
+            self._record(ctx, grid, scorer)
+        taken = info.get("images_taken", n)
+        message = f"{taken} cells of grid {grid_id} in {path.directory}"
+        if scorer.best is not None:
+            message += f"; best cell {scorer.best[0]} (score {scorer.best[1]:.4g})"
+        if scorer.unreadable:
+            message += f"; {len(scorer.unreadable)} images could not be scored"
+            return Outcome("warning", message)
+        return Outcome(message=message)
+
+    @staticmethod
+    def _record(ctx: EntryContext, grid: Grid, scorer: MeshScorer) -> None:
+        """The best cell and how many were scored, on the node's results."""
+        results: dict[str, Any] = {"grid_id": grid.id, "cells_scored": scorer.scored}
+        if scorer.best is not None:
+            cell, score = scorer.best
+            results.update(best_cell=cell, best_score=score)
+            results["best_position"] = grid.cell_position(*grid.cell_of_index(cell)).to_dict()
+        try:
+            ctx.model.update_results(ctx.node.id, results)
+        except (KeyError, ValueError) as exc:  # the node was removed meanwhile
+            log.warning("mesh scan: results not recorded on the node: %s", exc)
