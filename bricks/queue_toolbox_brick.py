@@ -6,24 +6,19 @@ import logging
 from typing import Any
 
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QGridLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP, TASK_TYPES, QueueError, UnknownNodeError
+from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 
 log = logging.getLogger(__name__)
 
 PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
-#: task types whose execution another issue brings: the button says which
-NOT_YET: dict[str, str] = {
-    "MeshScan": "Mesh scans come with issue 7 (mesh scans and their results)",
-    "XrayCentring": "X-ray centring comes with issue 6 (workflows)",
-    "Workflow": "Workflows come with issue 6 (workflows)",
-}
 LABELS = {
     "DataCollection": "Data collection",
     "Characterisation": "Characterisation",
@@ -32,6 +27,9 @@ LABELS = {
     "XrayCentring": "X-ray centring",
     "Workflow": "Workflow",
 }
+#: the shape kinds a workflow may require (workflow.xml ``requires``)
+REQUIRED_SHAPES: dict[str, type[Shape]] = {"grid": Grid, "point": Point}
+SHAPE_SIGNALS = ("shapeAdded", "shapeRemoved", "selectionChanged", "cleared")
 
 
 class QueueToolboxBrick(Brick):
@@ -39,25 +37,36 @@ class QueueToolboxBrick(Brick):
     selected task or group stands for its place), with the beamline's current
     defaults and a run number that collides with nothing. Connect the queue tree's
     ``sig_nodes_selected`` to :meth:`set_selected_nodes`.
+
+    A mesh scan goes on the selected grid (else the last one drawn); an X-ray
+    centring on the selected grid or line (none: the workflow decides). The Workflow
+    button's menu offers the workflow client's workflows (role ``workflow`` of the
+    queue or the beamline); one that needs a grid or a point is offered only when
+    the sample has one, and says so otherwise.
     """
 
     PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
     sig_tasks_added = pyqtSignal(list)
     SIGNALS = ("sig_tasks_added",)
-    SLOTS = ("set_selected_nodes", "add_task")
+    SLOTS = ("set_selected_nodes", "add_task", "add_workflow")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
         self.queue: QueueHardwareObject | None = None
+        self.shapes: Any = None
         self.selection: list[int] = []
         self.buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         for index, task_type in enumerate(TASK_TYPES):
             button = QPushButton(LABELS.get(task_type, task_type))
             button.setObjectName(task_type)
-            button.clicked.connect(lambda _checked=False, t=task_type: self.add_task(t))
+            if task_type != "Workflow":
+                button.clicked.connect(lambda _checked=False, t=task_type: self.add_task(t))
             self.buttons[task_type] = button
             grid.addWidget(button, index // 2, index % 2)
+        self.workflow_menu = QMenu(self)
+        self.workflow_menu.setToolTipsVisible(True)
+        self.buttons["Workflow"].setMenu(self.workflow_menu)
         self.target_label = QLabel()
         self.target_label.setWordWrap(True)
         self.message = QLabel()
@@ -74,9 +83,14 @@ class QueueToolboxBrick(Brick):
         if name == "queue":
             self.queue = self.hardware_object("queue")  # type: ignore[assignment]
             self.unbind("queue")
+            self.shapes = None
             if self.queue is not None:  # a removed target no longer counts
                 self.bind(self.queue.model, "nodeRemoved", self._removed, scope="queue")
                 self.bind(self.queue.model, "modelReset", self._removed, scope="queue")
+                self.shapes = self.queue.get_object_by_role("shapes")
+            if self.shapes is not None:  # what a mesh scan or a workflow can go on
+                for signal in SHAPE_SIGNALS:
+                    self.bind(self.shapes, signal, self._removed, scope="queue")
             self._update()
 
     # selection ---------------------------------------------------------------------------------
@@ -106,6 +120,39 @@ class QueueToolboxBrick(Brick):
                 found.append(node.parent)
         return list(dict.fromkeys(found))
 
+    def workflow_client(self) -> Any:
+        """The workflow client (role ``workflow`` of the queue, else of the beamline)."""
+        client = self.queue.get_object_by_role("workflow") if self.queue is not None else None
+        beamline = self.context.repository.beamline
+        if client is None and beamline is not None:
+            client = beamline.role("workflow")
+        return client
+
+    def shape_for(self, *kinds: type[Shape], fallback: bool = True) -> str | None:
+        """The id of the selected shape of ``kinds`` (the last selected), else with
+        ``fallback`` the last one drawn; ``None`` if there is none."""
+        if self.shapes is None:
+            return None
+        candidates = self.shapes.shapes()
+        candidates = [s for s in candidates if isinstance(s, kinds)]
+        selected = set(self.shapes.selected())
+        chosen = [s for s in candidates if s.id in selected] or (candidates if fallback else [])
+        return chosen[-1].id if chosen else None
+
+    def _given(self, task_type: str) -> tuple[dict[str, Any], str]:
+        """The parameters a click adds for ``task_type``, and why it cannot ("" if it can)."""
+        if task_type == "MeshScan":
+            grid_id = self.shape_for(Grid)
+            if grid_id is None:
+                return {}, "draw a grid in the sample view first"
+            return {"grid_id": grid_id}, ""
+        if task_type in ("XrayCentring", "Workflow") and self.workflow_client() is None:
+            return {}, "this beamline has no workflow client (role workflow)"
+        if task_type == "XrayCentring":
+            shape_id = self.shape_for(Grid, Line, fallback=False)
+            return ({"shape_id": shape_id} if shape_id else {}), ""
+        return {}, ""
+
     def _update(self) -> None:
         targets = self.targets()
         model = self.queue.model if self.queue is not None else None
@@ -124,26 +171,65 @@ class QueueToolboxBrick(Brick):
                 f"For {len(targets)} sample{'s' * (len(targets) != 1)}: " + ", ".join(labels) + more
             )
         for task_type, button in self.buttons.items():
-            if task_type in NOT_YET:
-                button.setEnabled(False)
-                button.setToolTip(NOT_YET[task_type])
+            given, why_not = self._given(task_type)
+            if task_type == "Workflow" and not why_not:
+                why_not = self._fill_workflow_menu()
+            button.setEnabled(bool(targets) and not why_not)
+            if why_not:
+                button.setToolTip(why_not)
+            elif not targets:
+                button.setToolTip("select samples in the queue first")
             else:
-                button.setEnabled(bool(targets))
-                button.setToolTip(
-                    f"add a {LABELS[task_type].lower()} to each selected sample"
-                    if targets
-                    else "select samples in the queue first"
-                )
+                on = f" on {given.get('grid_id') or given.get('shape_id')}" if given else ""
+                button.setToolTip(f"add a {LABELS[task_type].lower()}{on} to each selected sample")
+
+    def _fill_workflow_menu(self) -> str:
+        """Offer the client's workflows; why none can be offered ("" if some can)."""
+        self.workflow_menu.clear()
+        try:
+            workflows = list(self.workflow_client().get_available_workflows())
+        except Exception as exc:  # a client that cannot list is reported, not fatal
+            log.exception("%s: listing the workflows failed", self.name)
+            return f"the workflow client cannot list its workflows: {exc}"
+        if not workflows:
+            return "the workflow client lists no workflows (see its XML)"
+        for info in workflows:
+            name, title = str(info.get("name", "")), str(info.get("title") or info.get("name"))
+            requires = str(info.get("requires", "sample"))
+            action = self.workflow_menu.addAction(title)
+            action.setObjectName(name)
+            action.triggered.connect(lambda _checked=False, n=name: self.add_workflow(n))
+            kind = REQUIRED_SHAPES.get(requires)
+            shape_id = self.shape_for(kind) if kind is not None else None
+            if kind is not None and shape_id is None:
+                action.setEnabled(False)
+                action.setText(f"{title} (needs a {requires}: draw one in the sample view)")
+                action.setToolTip(f"{title} needs a {requires}; the sample has none")
+            else:
+                on = f" on {shape_id}" if shape_id else ""
+                action.setToolTip(f"add the workflow {title}{on} to each selected sample")
+        return ""
+
+    def workflow_actions(self) -> dict[str, Any]:
+        """The Workflow menu's actions by workflow name."""
+        return {action.objectName(): action for action in self.workflow_menu.actions()}
 
     # adding ----------------------------------------------------------------------------------
-    def add_task(self, task_type: str) -> list[int]:
-        """Add a ``task_type`` to every target (see :meth:`targets`); return the ids."""
+    def add_task(self, task_type: str, given: dict[str, Any] | None = None) -> list[int]:
+        """Add a ``task_type`` to every target (see :meth:`targets`); return the ids.
+        ``given`` parameters go on top of the defaults (a mesh scan's grid and an X-ray
+        centring's shape are found as the buttons say, when not given)."""
         if self.queue is None:
             return []
+        if given is None:
+            given, why_not = self._given(task_type)
+            if why_not:
+                self._show(f"{LABELS.get(task_type, task_type)}: {why_not}", problem=True)
+                return []
         added, problems = [], []
         for target in self.targets():
             try:
-                added.append(self.queue.add_task(target, task_type))
+                added.append(self.queue.add_task(target, task_type, given))
             except (ParameterError, QueueError) as exc:
                 name = self.queue.model.get_node(target).name
                 problems.append(f"{name}: {exc}")
@@ -156,6 +242,28 @@ class QueueToolboxBrick(Brick):
         if added:
             self.sig_tasks_added.emit(added)
         return added
+
+    def add_workflow(self, name: str) -> list[int]:
+        """Add a Workflow task running ``name`` to every target; a workflow that needs
+        a grid or a point gets the selected one (else the last drawn)."""
+        client = self.workflow_client()
+        if client is None:
+            self._show("Workflow: this beamline has no workflow client", problem=True)
+            return []
+        infos = {str(i.get("name")): i for i in client.get_available_workflows()}
+        if name not in infos:
+            self._show(f"Workflow: the client has no workflow {name!r}", problem=True)
+            return []
+        requires = str(infos[name].get("requires", "sample"))
+        parameters: dict[str, Any] = {}
+        kind = REQUIRED_SHAPES.get(requires)
+        if kind is not None:
+            shape_id = self.shape_for(kind)
+            if shape_id is None:
+                self._show(f"Workflow {name} needs a {requires}: draw one first", problem=True)
+                return []
+            parameters["shape_id"] = shape_id
+        return self.add_task("Workflow", {"workflow_name": name, "workflow_parameters": parameters})
 
     def _show(self, text: str, problem: bool = False) -> None:
         if problem:

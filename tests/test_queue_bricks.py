@@ -71,7 +71,7 @@ def test_tasks_for_three_samples_through_the_toolbox(queue_app, qtbot):
     tree, toolbox = bricks["tree"], bricks["toolbox"]
     assert not toolbox.buttons["DataCollection"].isEnabled()
     assert toolbox.buttons["DataCollection"].toolTip() == "select samples in the queue first"
-    assert "issue 7" in toolbox.buttons["MeshScan"].toolTip()
+    assert toolbox.buttons["MeshScan"].toolTip() == "draw a grid in the sample view first"
     addresses = present_addresses(queue, 3)
     samples = add_samples_as_user(qtbot, queue, tree, addresses)
     assert [queue.model.get_node(s).parameters["location"] for s in samples] == addresses
