@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.xmlrpc_port is not None and not 0 <= args.xmlrpc_port <= 65535:
         print(f"mxgui: --xmlrpc-port {args.xmlrpc_port}: a port is 0..65535", file=sys.stderr)
         return 2
+    if args.xmlrpc_port is not None:
+        from hardware_objects.xmlrpc_server import PORT_ENV
+
+        os.environ[PORT_ENV] = str(args.xmlrpc_port)  # read when the server object starts
     layout = Path(args.layout) if args.layout else DEFAULT_LAYOUT
     if args.check:
         from mxgui.gui.check import run_check

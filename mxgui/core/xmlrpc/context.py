@@ -1,0 +1,121 @@
+"""What the XML-RPC methods share: the beamline's objects by role, GUI handlers, waits."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from mxgui.core.xmlrpc.dispatch import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class OperationFailed(Unavailable):
+    """A hardware operation (a move, an aperture change...) failed; says why."""
+
+
+class ServiceContext:
+    """The roles the methods reach, the handlers the GUI installed, and waiting.
+
+    Parameters
+    ----------
+    roles
+        ``roles(name)`` is the object under role ``name`` or ``None``.
+    move_timeout
+        Seconds a method waits for a move, an aperture or a zoom change.
+    dialog_timeout
+        Seconds ``open_dialog`` waits for the user when the dialog sets none
+        (0: for ever).
+    """
+
+    def __init__(
+        self,
+        roles: Callable[[str], Any],
+        move_timeout: float = 120.0,
+        dialog_timeout: float = 0.0,
+        snapshot_timeout: float = 30.0,
+    ) -> None:
+        self._roles = roles
+        self.move_timeout = move_timeout
+        self.dialog_timeout = dialog_timeout
+        self.snapshot_timeout = snapshot_timeout
+        self._handlers: dict[str, Callable[..., Future]] = {}
+        self._lock = threading.Lock()
+        self._stopping: Future = Future()
+
+    # objects -------------------------------------------------------------------------------
+    def role(self, name: str) -> Any:
+        """The object under role ``name``; :class:`Unavailable` naming the role if none."""
+        obj = self._roles(name)
+        if obj is None:
+            raise Unavailable(
+                f"this beamline has no {name} (role {name!r} of the XML-RPC server's XML "
+                "is missing or failed to load)"
+            )
+        return obj
+
+    def optional(self, name: str) -> Any | None:
+        """The object under role ``name``, or ``None``."""
+        return self._roles(name)
+
+    # GUI handlers -------------------------------------------------------------------------
+    def set_handler(self, name: str, handler: Callable[..., Future] | None) -> None:
+        """Install ``handler`` for ``name`` (``None`` removes it)."""
+        with self._lock:
+            if handler is None:
+                self._handlers.pop(name, None)
+            else:
+                self._handlers[name] = handler
+
+    def remove_handler(self, name: str, handler: Callable[..., Future]) -> None:
+        """Remove ``handler`` if it is the one installed for ``name``."""
+        with self._lock:
+            if self._handlers.get(name) == handler:
+                del self._handlers[name]
+
+    def handler(self, name: str) -> Callable[..., Future] | None:
+        """The handler installed for ``name``, or ``None``."""
+        with self._lock:
+            return self._handlers.get(name)
+
+    # waiting ---------------------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.done()
+
+    def stop(self) -> None:
+        """End every wait now (the server is shutting down)."""
+        if not self._stopping.done():
+            self._stopping.set_result(None)
+
+    def wait(self, future: Future, timeout: float | None, what: str) -> Any:
+        """The result of ``future``, waiting at most ``timeout`` s (``None``: for ever).
+
+        Raises
+        ------
+        TimeoutError
+            naming ``what`` when it has not ended in time (the future is cancelled,
+            which stops what has not started).
+        OperationFailed
+            with the reason when the future failed or was cancelled.
+        Unavailable
+            when the server shuts down meanwhile.
+        """
+        concurrent.futures.wait(
+            [future, self._stopping], timeout, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        if not future.done():
+            future.cancel()
+            if self._stopping.done():
+                raise Unavailable(f"{what}: the XML-RPC server is shutting down")
+            raise TimeoutError(f"{what} did not end within {timeout:g} s")
+        if future.cancelled():
+            raise OperationFailed(f"{what} was cancelled")
+        error = future.exception()
+        if error is not None:
+            raise OperationFailed(f"{what} failed: {error}")
+        return future.result()

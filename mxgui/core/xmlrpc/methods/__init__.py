@@ -1,0 +1,22 @@
+"""The XML-RPC methods, one module per group (queue, diffractometer, beam, setup,
+shapes, workflow and processing). Each group is a class built on a
+:class:`~mxgui.core.xmlrpc.context.ServiceContext` whose ``NAMES`` are served under
+mxcubecore's names and arguments."""
+
+from mxgui.core.xmlrpc.methods.beam import BeamMethods
+from mxgui.core.xmlrpc.methods.diffractometer import DiffractometerMethods
+from mxgui.core.xmlrpc.methods.queue import QueueMethods
+from mxgui.core.xmlrpc.methods.setup import SetupMethods
+from mxgui.core.xmlrpc.methods.shapes import ShapeMethods
+from mxgui.core.xmlrpc.methods.workflow import WorkflowMethods
+
+GROUPS = (
+    QueueMethods,
+    DiffractometerMethods,
+    BeamMethods,
+    SetupMethods,
+    ShapeMethods,
+    WorkflowMethods,
+)
+
+__all__ = ["GROUPS"]

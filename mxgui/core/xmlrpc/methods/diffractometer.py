@@ -1,0 +1,218 @@
+"""Diffractometer methods: positions, moves, snapshots, saved positions, zoom, lights.
+
+Moves are waited for (``move_timeout`` of the server's XML); one that fails or is
+refused gives a fault with the reason. Snapshots: with a ``save_snapshot`` handler
+installed (the sample view) the image with its overlays; otherwise the camera frame.
+A snapshot never overwrites a file; its directory is created.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
+from mxgui.core.futures import attempt
+from mxgui.core.xmlrpc.args import as_bool, as_float, as_list, as_str, as_struct
+from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.png import write_new_png
+
+#: seconds to wait for the camera to show the sample after a move
+FRAME_WAIT = 1.0
+_LIGHTS = {"front": "frontlight", "back": "backlight"}
+
+
+def snapshot_path(path: Any, name: str = "path") -> Path:
+    """An absolute ``.png`` path that does not exist yet; its directory is created."""
+    target = Path(as_str(path, name))
+    if not target.is_absolute():
+        raise BadArgument(f"{name}: {str(target)!r} is not an absolute path")
+    if target.suffix.lower() != ".png":
+        raise BadArgument(f"{name}: {str(target)!r} must end in .png")
+    if target.exists():
+        raise BadArgument(f"{name}: {target} exists; snapshots never overwrite a file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Unavailable(f"{name}: cannot create {target.parent}: {exc}") from None
+    return target
+
+
+class DiffractometerMethods:
+    """Positions and moves, snapshots, ``get_cp`` / ``save_current_pos``, zoom and
+    light levels (mxcubecore's names)."""
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "get_diffractometer_positions",
+        "move_diffractometer",
+        "save_snapshot",
+        "save_multiple_snapshots",
+        "get_cp",
+        "save_current_pos",
+        "get_zoom_level",
+        "set_zoom_level",
+        "get_available_zoom_levels",
+        "get_front_light_level",
+        "set_front_light_level",
+        "get_back_light_level",
+        "set_back_light_level",
+    )
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def diffractometer(self) -> Any:
+        return self.ctx.role("diffractometer")
+
+    # positions ------------------------------------------------------------------------------
+    def get_diffractometer_positions(self) -> dict[str, float]:
+        """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi)."""
+        return self.diffractometer.get_positions()
+
+    def move_diffractometer(self, roles_positions_dict: Any) -> bool:
+        """Move the motors ``{role: position}`` together; returns once all arrived."""
+        wanted = as_struct(roles_positions_dict, "roles_positions_dict")
+        if not wanted:
+            raise BadArgument("roles_positions_dict: empty; give {motor role: position}")
+        targets = {
+            str(role): as_float(value, f"roles_positions_dict[{role!r}]")
+            for role, value in wanted.items()
+        }
+        moving = self.diffractometer.move_motors(targets)  # ValueError names the motor
+        self.ctx.wait(moving, self.ctx.move_timeout, "the move")
+        return True
+
+    def get_cp(self) -> str:
+        """The saved points as JSON text (mxcubecore): a list of centred positions,
+        each with its point id as ``label``."""
+        shapes = self.ctx.role("shapes")
+        points = []
+        for shape in shapes.shapes():
+            position = getattr(shape, "position", None)
+            if position is not None:
+                data = position.motor_positions()
+                data["label"] = shape.id
+                if shape.id[1:].isdigit():
+                    data["index"] = int(shape.id[1:])
+                points.append(data)
+        return json.dumps(points)
+
+    def save_current_pos(self) -> str:
+        """Save the current position as a point; returns its id (``P<n>``)."""
+        positions = self.diffractometer.get_positions()
+        known = {k: v for k, v in positions.items() if k in CENTRING_MOTORS + OPTIONAL_MOTORS}
+        point = self.ctx.role("shapes").add_point(CentredPosition.from_dict(known))
+        return point.id
+
+    # snapshots ---------------------------------------------------------------------------------
+    def save_snapshot(self, path: Any, show_scale: Any = False) -> bool:
+        """Save the sample image as PNG at ``path`` (absolute, new, ``.png``): with the
+        sample view's overlays when the GUI runs (the scale bar with ``show_scale``),
+        else the camera frame."""
+        target = snapshot_path(path)
+        self._snapshot(target, as_bool(show_scale, "show_scale"))
+        return True
+
+    def save_multiple_snapshots(self, path_list: Any, show_scale: Any = False) -> bool:
+        """``[[omega, path], ...]``: turn omega to each angle and save a snapshot there.
+        Every path is checked before anything moves."""
+        scale = as_bool(show_scale, "show_scale")
+        items = as_list(path_list, "path_list")
+        if not items:
+            raise BadArgument("path_list: empty; give [[omega, path], ...]")
+        plan = []
+        for index, item in enumerate(items):
+            where = f"path_list[{index}]"
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise BadArgument(f"{where}: expected [omega, path], got {item!r}")
+            plan.append((as_float(item[0], f"{where}[0]"), Path(as_str(item[1], f"{where}[1]"))))
+        paths = [str(p) for _, p in plan]
+        if len(set(paths)) != len(paths):
+            raise BadArgument("path_list: a path appears twice")
+        for index, (_angle, target) in enumerate(plan):
+            snapshot_path(str(target), f"path_list[{index}][1]")
+        for angle, target in plan:
+            moving = self.diffractometer.move_motors({"phi": angle})
+            self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
+            self._wait_new_frame()
+            self._snapshot(target, scale)
+        return True
+
+    def _snapshot(self, target: Path, show_scale: bool) -> None:
+        handler = self.ctx.handler("save_snapshot")
+        if handler is not None:
+            taking = attempt(lambda: handler(str(target), show_scale))
+            self.ctx.wait(taking, self.ctx.snapshot_timeout, f"the snapshot {target}")
+            if not target.exists():
+                raise Unavailable(f"the snapshot {target} was not written")
+            return
+        camera = self.ctx.role("sample_camera")
+        try:
+            write_new_png(target, camera.get_frame())
+        except FileExistsError:
+            raise BadArgument(f"path: {target} exists; snapshots never overwrite a file") from None
+        except OSError as exc:
+            raise Unavailable(f"cannot write {target}: {exc}") from None
+
+    def _wait_new_frame(self) -> None:
+        """After a move: wait (briefly) until the camera has sent two more frames."""
+        camera = self.ctx.optional("sample_camera")
+        if camera is None or not camera.is_streaming():
+            return
+        first = camera.get_frame_number()
+        deadline = time.monotonic() + FRAME_WAIT
+        while camera.get_frame_number() < first + 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    # zoom and lights ------------------------------------------------------------------------------
+    def get_zoom_level(self) -> str:
+        """The zoom level's name."""
+        return str(self.diffractometer.get_zoom())
+
+    def set_zoom_level(self, pos: Any) -> bool:
+        """Change the zoom to level ``pos`` (a name of ``get_available_zoom_levels``)."""
+        level = as_str(pos, "pos")
+        levels = self.diffractometer.get_zoom_levels()
+        if level not in levels:
+            raise BadArgument(f"pos: no zoom level {level!r}; levels: {', '.join(levels)}")
+        self.ctx.wait(self.diffractometer.set_zoom(level), self.ctx.move_timeout, "the zoom")
+        return True
+
+    def get_available_zoom_levels(self) -> list[str]:
+        """The zoom levels' names, in order."""
+        return list(self.diffractometer.get_zoom_levels())
+
+    def _light(self, which: str) -> Any:
+        light = self.diffractometer.get_motor(_LIGHTS[which])
+        if light is None:
+            raise Unavailable(f"this diffractometer has no {which} light")
+        return light
+
+    def _get_light(self, which: str) -> float:
+        return float(self._light(which).get_value())
+
+    def _set_light(self, which: str, level: Any) -> bool:
+        value = as_float(level, "level")
+        light = self._light(which)
+        self.ctx.wait(light.set_value(value), self.ctx.move_timeout, f"the {which} light")
+        return True
+
+    def get_front_light_level(self) -> float:
+        """The front light level (0-100 %)."""
+        return self._get_light("front")
+
+    def set_front_light_level(self, level: Any) -> bool:
+        """Set the front light level (0-100 %)."""
+        return self._set_light("front", level)
+
+    def get_back_light_level(self) -> float:
+        """The back light level (0-100 %)."""
+        return self._get_light("back")
+
+    def set_back_light_level(self, level: Any) -> bool:
+        """Set the back light level (0-100 %)."""
+        return self._set_light("back", level)

@@ -1,0 +1,174 @@
+"""Queue methods: add samples and tasks, read nodes, run them (mxcubecore's names).
+
+``task_json`` is DESIGN.md's ``{"type": ..., "parameters": {...}}``, as a struct or as
+JSON text. Parameter names are mxgui's, which are mxcubecore's acquisition and path
+names; a few mxcubecore spellings are taken too (:data:`ALIASES`) and mxcubecore
+fields that mxgui has no use for are dropped (:data:`IGNORED`). Anything else unknown
+is refused with the queue's own message listing each bad field.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from mxgui.core.queue.nodes import ROOT_ID, RUNNING, SAMPLE, TASK_GROUP
+from mxgui.core.xmlrpc.args import as_bool, as_int, as_str, as_struct
+from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+
+log = logging.getLogger(__name__)
+
+#: mxcubecore's other names of a field -> mxgui's
+ALIASES = {
+    "base_prefix": "prefix",
+    "start_image_number": "first_image",
+    "number_of_images": "num_images",
+    "exposure_time": "exp_time",
+}
+#: mxcubecore fields without a meaning in mxgui: dropped (logged)
+IGNORED = frozenset(
+    {
+        "take_video",
+        "take_dark_current",
+        "skip_existing_images",
+        "detector_binning_mode",
+        "induce_burn",
+        "num_lines",
+        "mesh_range",
+        "mesh_snapshot",
+        "in_queue",
+        "in_interleave",
+        "xds_dir",
+        "mad_prefix",
+        "reference_image_prefix",
+        "wedge_prefix",
+        "num_files",
+        "compression",
+    }
+)
+#: mxcubecore's class names of a node type -> mxgui's
+TYPE_ALIASES = {"XrayCentring2": "XrayCentring", "TaskGroup": TASK_GROUP}
+_TASK_KEYS = {"type", "parameters", "name"}
+
+
+def task_from_json(task_json: Any) -> tuple[str, dict[str, Any], str]:
+    """``(type, parameters, name)`` of ``task_json`` with mxcubecore names mapped."""
+    task = as_struct(task_json, "task_json", json_text=True)
+    unknown = sorted(set(task) - _TASK_KEYS)
+    if unknown:
+        raise BadArgument(
+            f"task_json: unknown key(s) {', '.join(unknown)}; expected "
+            '{"type": ..., "parameters": {...}} (and an optional "name")'
+        )
+    if "type" not in task:
+        raise BadArgument('task_json: no "type" (Sample, DataCollection, MeshScan...)')
+    node_type = as_str(task["type"], "task_json.type")
+    node_type = TYPE_ALIASES.get(node_type, node_type)
+    given = as_struct(task.get("parameters", {}), "task_json.parameters")
+    name = as_str(task.get("name", ""), "task_json.name", allow_empty=True)
+    parameters: dict[str, Any] = {}
+    for key, value in given.items():
+        if key in IGNORED:
+            log.debug("queue_add_child: mxcubecore field %s=%r dropped", key, value)
+            continue
+        target = ALIASES.get(key, key)
+        if target in parameters and target != key:
+            raise BadArgument(f"task_json.parameters: both {key} and {target} given")
+        parameters[target] = value
+    return node_type, parameters, name
+
+
+class QueueMethods:
+    """``start_queue``, ``is_queue_executing``, ``queue_add_child``, ``queue_get_node``,
+    ``queue_execute_entry_with_id``, ``queue_set_workflow_lims_id``."""
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "start_queue",
+        "is_queue_executing",
+        "queue_add_child",
+        "queue_get_node",
+        "queue_execute_entry_with_id",
+        "queue_set_workflow_lims_id",
+    )
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def queue(self) -> Any:
+        return self.ctx.role("queue")
+
+    def _engine(self) -> Any:
+        engine = self.queue.engine
+        if engine is None:
+            raise Unavailable("this mxgui has no queue engine")
+        return engine
+
+    def start_queue(self) -> bool:
+        """Run every enabled entry of the queue that has not run (as the Run button)."""
+        self._engine().run_all()
+        return True
+
+    def is_queue_executing(self, node_id: Any = None) -> bool:
+        """True while the queue runs (with ``node_id``: while that node runs)."""
+        queue = self.queue
+        node = None if node_id is None else as_int(node_id, "node_id")
+        if node is not None:
+            queue.model.get_node(node)  # unknown ids are refused
+        is_executing = getattr(queue, "is_executing", None)
+        if is_executing is not None:
+            return bool(is_executing(node))
+        if node is not None:
+            return queue.model.get_node(node).status == RUNNING
+        return bool(self._engine().is_running())
+
+    def queue_add_child(self, parent_id: Any, task_json: Any) -> int:
+        """Add a sample (under 0), a task group or a task (under a sample or group);
+        returns the new node's id. ``task_json``: ``{"type", "parameters"}``, a struct
+        or JSON text; the beamline's defaults complete the parameters."""
+        parent = as_int(parent_id, "parent_id")
+        node_type, parameters, name = task_from_json(task_json)
+        queue = self.queue
+        queue.model.get_node(parent)  # an unknown parent is named before the type
+        if node_type in (SAMPLE, TASK_GROUP):
+            return queue.model.add(parent, node_type, parameters, name=name or None)
+        node_id = queue.add_task(parent, node_type, parameters)
+        if name:
+            queue.model.rename(node_id, name)
+        return node_id
+
+    def queue_get_node(self, node_id: Any) -> dict[str, Any]:
+        """The node: id, type, name, parameters, status, message, enabled, parent,
+        children (ids), files written, started / finished (epoch s or nil), results."""
+        return self.queue.model.get_node(as_int(node_id, "node_id")).to_dict()
+
+    def queue_execute_entry_with_id(self, node_id: Any, use_async: Any = False) -> Any:
+        """Run node ``node_id``: when the queue is idle as a run of its own; while a
+        workflow entry waits for its workflow, nested inside it. Returns the final
+        status (success, warning, failed, skipped) once it has ended, or True at once
+        with ``use_async``."""
+        node = as_int(node_id, "node_id")
+        background = as_bool(use_async, "use_async")
+        queue = self.queue
+        queue.model.get_node(node)
+        execute = getattr(queue, "execute_entry", None) or getattr(
+            queue.engine, "execute_entry", None
+        )
+        if execute is None:
+            raise Unavailable("this mxgui's queue cannot execute single entries")
+        future = execute(node)
+        if background:
+            return True
+        return self.ctx.wait(future, None, f"queue node {node}")
+
+    def queue_set_workflow_lims_id(self, node_id: Any, lims_id: Any) -> bool:
+        """Record the LIMS id of (workflow) node ``node_id`` in its results."""
+        node = as_int(node_id, "node_id")
+        if lims_id is not None and not isinstance(lims_id, (int, str)):
+            raise BadArgument(f"lims_id: expected an integer or text, got {lims_id!r}")
+        self.queue.model.update_results(node, {"lims_id": lims_id})
+        return True
+
+
+__all__ = ["ALIASES", "IGNORED", "QueueMethods", "ROOT_ID", "task_from_json"]

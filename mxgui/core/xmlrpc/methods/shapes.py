@@ -1,0 +1,218 @@
+"""Shape methods: read and add grids, cell positions, grid results (scores or colours).
+
+Cells are 1-based in the grid's scan order; result keys may be integers or their text
+(XML-RPC struct keys are always text): ``{"1": 0.5}`` is cell 1.
+
+``shape_history_get_grid(sid)`` gives mxcubecore's keys: ``x1``, ``y1`` (mm from the
+grid's centre to the centre of its top-left cell, x to the right and y down on the
+camera image), ``steps_x`` / ``steps_y`` (columns, rows), ``dx_mm`` / ``dy_mm``
+(distance between neighbouring cell centres), ``beam_width`` / ``beam_height`` (mm),
+``angle`` (omega the grid was drawn at), ``motor_positions`` (the centred position of
+the grid's centre); plus mxgui's own fields (``num_cols``, ``cell_width_mm``,
+``scan_order``...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
+from mxgui.core.shapes import Grid
+from mxgui.core.xmlrpc.args import as_float, as_int, as_list, as_str, as_struct, cell_index
+from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+
+_GRID_KEYS = {
+    "num_cols",
+    "num_rows",
+    "cell_width_mm",
+    "cell_height_mm",
+    "spacing_x_mm",
+    "spacing_y_mm",
+    "scan_order",
+    "name",
+    "centre",
+    "motor_positions",
+}
+
+
+def result_values(result: Any, name: str = "result") -> dict[int, Any]:
+    """``{cell: score or [r, g, b, a]}`` from a struct (text keys) or a list (cell 1
+    first); each value checked for its form (the limits are the grid's to check)."""
+    if isinstance(result, (list, tuple)):
+        items = [(index, value) for index, value in enumerate(result, 1)]
+    elif isinstance(result, Mapping):
+        items = [(cell_index(key, f"{name} key {key!r}"), value) for key, value in result.items()]
+    else:
+        raise BadArgument(
+            f"{name}: expected a struct {{cell: score or [r, g, b, a]}} or a list of "
+            f"scores, got {result!r}"
+        )
+    values: dict[int, Any] = {}
+    for cell, value in items:
+        where = f"{name}[{cell}]"
+        if isinstance(value, (list, tuple)):
+            if len(value) != 4:
+                raise BadArgument(f"{where}: a colour is [r, g, b, a], got {value!r}")
+            values[cell] = [as_float(v, where) for v in value]
+        else:
+            values[cell] = as_float(value, where)
+    return values
+
+
+class ShapeMethods:
+    """Grids for workflows: read, add, cell positions, results in and out."""
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "shape_history_get_grid",
+        "shape_history_set_grid_data",
+        "shape_history_get_grid_data",
+        "shape_history_add_grid",
+        "shape_history_get_cell_positions",
+    )
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def shapes(self) -> Any:
+        return self.ctx.role("shapes")
+
+    def grid(self, sid: Any) -> Grid:
+        """The grid ``sid``; refused for an unknown id or another kind of shape."""
+        shape_id = as_str(sid, "sid")
+        shape = self.shapes.get(shape_id)  # KeyError names the known ids
+        if not isinstance(shape, Grid):
+            raise BadArgument(f"sid: {shape_id} is a {shape.KIND}, not a grid")
+        return shape
+
+    def shape_history_get_grid(self, sid: Any) -> dict[str, Any]:
+        """The grid ``sid`` (see the module documentation for the keys)."""
+        grid = self.grid(sid)
+        beam = self.ctx.optional("beam")
+        beam_width, beam_height = beam.get_beam_size() if beam is not None else (0.0, 0.0)
+        x1, d1 = grid.cell_offset(0, 0)
+        return {
+            **grid.to_dict(),
+            "x1": x1,
+            "y1": -d1,
+            "steps_x": grid.num_cols,
+            "steps_y": grid.num_rows,
+            "dx_mm": grid.step_x_mm,
+            "dy_mm": grid.step_y_mm,
+            "beam_width": beam_width,
+            "beam_height": beam_height,
+            "angle": grid.omega,
+            "motor_positions": grid.centre.motor_positions(),
+        }
+
+    def shape_history_set_grid_data(self, sid: Any, result: Any, data_file_path: Any = "") -> bool:
+        """Store results on grid ``sid``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
+        (1-based cells in scan order), shown on the sample view and the heat map."""
+        grid = self.grid(sid)
+        values = result_values(result)
+        path = "" if data_file_path is None else as_str(data_file_path, "data_file_path", True)
+        self._store(grid.id, values, path)
+        return True
+
+    def _store(self, grid_id: str, values: dict[int, Any], path: str = "") -> None:
+        store = getattr(self.shapes, "set_grid_results", None)
+        if store is None:
+            raise Unavailable("this mxgui's shapes keep no grid results")
+        store(grid_id, values, path)
+
+    def shape_history_get_grid_data(self, sid: Any) -> dict[str, Any]:
+        """The results stored on grid ``sid``: ``{"values": {"<cell>": score or
+        [r, g, b, a]}, "data_file_path": text, "num_cells": n}``."""
+        grid = self.grid(sid)
+        read = getattr(self.shapes, "grid_results", None)
+        if read is None:
+            raise Unavailable("this mxgui's shapes keep no grid results")
+        return results_struct(read(grid.id), grid.num_cells)
+
+    def shape_history_add_grid(self, params: Any) -> str:
+        """Add a grid; returns its id. ``params``: num_cols, num_rows, cell_width_mm,
+        cell_height_mm (default: the beam size), optional spacing_x_mm, spacing_y_mm,
+        scan_order (zigzag, raster), name, and centre (motor positions; default: the
+        current position)."""
+        given = as_struct(params, "params")
+        unknown = sorted(set(given) - _GRID_KEYS)
+        if unknown:
+            raise BadArgument(
+                f"params: unknown key(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(_GRID_KEYS))}"
+            )
+        for key in ("num_cols", "num_rows"):
+            if key not in given:
+                raise BadArgument(f"params: {key} missing")
+        centre = self._centre(given.get("centre", given.get("motor_positions")))
+        width, height = self._cell_size(given)
+        grid = self.shapes.add_grid(
+            centre,
+            as_int(given["num_cols"], "params.num_cols"),
+            as_int(given["num_rows"], "params.num_rows"),
+            width,
+            height,
+            as_float(given.get("spacing_x_mm", 0.0), "params.spacing_x_mm"),
+            as_float(given.get("spacing_y_mm", 0.0), "params.spacing_y_mm"),
+            as_str(given.get("scan_order", "zigzag"), "params.scan_order"),
+            as_str(given.get("name", ""), "params.name", allow_empty=True),
+        )
+        return grid.id
+
+    def _cell_size(self, given: dict[str, Any]) -> tuple[float, float]:
+        if "cell_width_mm" in given and "cell_height_mm" in given:
+            return (
+                as_float(given["cell_width_mm"], "params.cell_width_mm"),
+                as_float(given["cell_height_mm"], "params.cell_height_mm"),
+            )
+        beam = self.ctx.role("beam")
+        width, height = beam.get_beam_size()
+        return (
+            as_float(given.get("cell_width_mm", width), "params.cell_width_mm"),
+            as_float(given.get("cell_height_mm", height), "params.cell_height_mm"),
+        )
+
+    def _centre(self, centre: Any) -> CentredPosition:
+        current = self.ctx.role("diffractometer").get_positions()
+        values = {k: v for k, v in current.items() if k in CENTRING_MOTORS + OPTIONAL_MOTORS}
+        if centre is not None:
+            given = as_struct(centre, "params.centre")
+            for key, value in given.items():
+                if key not in CENTRING_MOTORS + OPTIONAL_MOTORS:
+                    raise BadArgument(
+                        f"params.centre: unknown motor {key!r}; motors: "
+                        f"{', '.join(CENTRING_MOTORS + OPTIONAL_MOTORS)}"
+                    )
+                values[key] = as_float(value, f"params.centre.{key}")
+        return CentredPosition.from_dict(values)
+
+    def shape_history_get_cell_positions(self, sid: Any, cell_indices: Any) -> list[dict]:
+        """The motor positions that put each of ``cell_indices`` (1-based, scan order)
+        on the beam."""
+        grid = self.grid(sid)
+        found = []
+        for n, value in enumerate(as_list(cell_indices, "cell_indices")):
+            index = cell_index(value, f"cell_indices[{n}]")
+            if index > grid.num_cells:
+                raise BadArgument(
+                    f"cell_indices[{n}]: cell {index} is outside grid {grid.id}'s "
+                    f"1..{grid.num_cells}"
+                )
+            found.append(grid.cell_position(*grid.cell_of_index(index)).motor_positions())
+        return found
+
+
+def results_struct(stored: Any, num_cells: int) -> dict[str, Any]:
+    """What ``grid_results`` returns (a ``GridResults`` or ``None``) as
+    ``{"values": {"<cell>": value}, "data_file_path": text, "num_cells": n}``."""
+    if stored is None:
+        return {"values": {}, "data_file_path": "", "num_cells": num_cells}
+    data = dict(stored.to_dict())
+    data["values"] = {
+        str(cell): (value if isinstance(value, list) or math.isfinite(value) else None)
+        for cell, value in dict(data.get("values", {})).items()
+    }
+    return data

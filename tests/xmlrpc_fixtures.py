@@ -1,0 +1,51 @@
+"""The simulated beamline with its XML-RPC server on a free port, and a client."""
+
+from __future__ import annotations
+
+import struct
+import xmlrpc.client
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mxgui.core.repository import HardwareRepository
+
+from helpers import SIMULATED, quick_collect_overrides, speed_up
+
+#: a quick collection: tiny exposure, the small detector region, no snapshot
+QUICK = {
+    "num_images": 3,
+    "osc_range": 1.0,
+    "exp_time": 0.001,
+    "detector_roi_mode": "test",
+    "detector_distance": 120.0,
+    "take_snapshots": 0,
+}
+
+
+@contextmanager
+def client(url: str, **options) -> Iterator[xmlrpc.client.ServerProxy]:
+    """A client of ``url`` (``allow_none``), closed afterwards."""
+    proxy = xmlrpc.client.ServerProxy(url, allow_none=True, **options)
+    try:
+        yield proxy
+    finally:
+        proxy("close")()
+
+
+def quick_repository(tmp_path: Path) -> HardwareRepository:
+    """The simulated beamline writing below ``tmp_path``, with quick shutters and
+    motors and a sample changer at 0.001 of real time."""
+    repo = HardwareRepository([quick_collect_overrides(tmp_path), SIMULATED])
+    speed_up(repo.get("diffractometer"))
+    repo.get("sample_changer").speed_factor = 0.001
+    return repo
+
+
+def png_header(path: Path) -> dict:
+    """Width, height, bit depth and colour type (2: RGB) of the PNG at ``path``."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    return {"width": width, "height": height, "bit_depth": depth, "colour_type": colour}
