@@ -206,11 +206,11 @@ def test_the_scan_analysis_refuses_a_scan_without_an_edge():
 @pytest.mark.parametrize(
     ("node_type", "given", "reason"),
     [
-        ("XrayCentring", {}, "XrayCentring execution is not available yet (issue 6"),
-        ("Workflow", {"workflow_name": "MXPressA"}, "Workflow execution is not available yet"),
+        ("XrayCentring", {}, "XrayCentring needs the workflow client (role workflow)"),
+        ("Workflow", {"workflow_name": "MXPressA"}, "Workflow needs the workflow client"),
     ],
 )
-def test_tasks_of_later_issues_fail_saying_so(bl, node_type, given, reason):
+def test_workflow_tasks_without_a_workflow_client_fail_saying_so(bl, node_type, given, reason):
     sample = add_sample(bl, None)
     task = add_task(bl, sample, node_type, **given)
     assert run_and_wait(bl) == "failed"

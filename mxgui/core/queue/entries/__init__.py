@@ -8,7 +8,9 @@
   collection and its documented rule, ``accept_strategy``;
 - :mod:`.energy_scan`: EnergyScan and ``add_mad_collections``;
 - :mod:`.mesh`: MeshScan (one image per grid cell, scored as they arrive);
-- :mod:`.unavailable`: XrayCentring and Workflow (later issues).
+- :mod:`.workflow`: Workflow and XrayCentring (an external workflow, waited for while
+  it runs queue nodes nested);
+- :mod:`.unavailable`: node types whose execution is for a later issue (none now).
 
 :func:`default_entries` maps each node type to its entry; the engine takes another
 mapping to replace some (tests, benchmarks, a site's own entry).
@@ -29,6 +31,7 @@ from mxgui.core.queue.entries.energy_scan import EnergyScanEntry, add_mad_collec
 from mxgui.core.queue.entries.mesh import MeshScanEntry
 from mxgui.core.queue.entries.sample import SampleEntry
 from mxgui.core.queue.entries.unavailable import LATER, UnavailableEntry
+from mxgui.core.queue.entries.workflow import WorkflowEntry, XrayCentringEntry
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
 
 
@@ -53,8 +56,10 @@ def default_entries() -> dict[str, Entry]:
         "Characterisation": CharacterisationEntry(),
         "EnergyScan": EnergyScanEntry(),
         "MeshScan": MeshScanEntry(),
+        "Workflow": WorkflowEntry(),
+        "XrayCentring": XrayCentringEntry(),
     }
-    entries.update({node_type: UnavailableEntry() for node_type in LATER})
+    entries.update({t: UnavailableEntry() for t in LATER if t not in entries})
     return entries
 
 

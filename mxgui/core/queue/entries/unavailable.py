@@ -1,9 +1,9 @@
 """Entries whose execution belongs to later issues: they fail at once, saying so.
 
-XrayCentring and Workflow are issue 6 (workflows, run outside the GUI and driving it
-over XML-RPC). Until then such a task is kept in the queue and saved with it, and
-running it marks it FAILED with the reason below (nothing moves, nothing is written): an
-honest "not yet" rather than a pretend result.
+A node type listed in :data:`LATER` is kept in the queue and saved with it, and running
+it marks it FAILED with the reason below (nothing moves, nothing is written): an honest
+"not yet" rather than a pretend result. Every node type runs now (MeshScan since issue
+7, Workflow and XrayCentring since issue 6), so the list is empty.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from __future__ import annotations
 from mxgui.core.queue.entries.base import Entry, EntryContext, EntryFailed, Outcome
 
 #: node type -> (issue number, what that issue is about)
-LATER: dict[str, tuple[int, str]] = {
-    "XrayCentring": (6, "workflows"),
-    "Workflow": (6, "workflows"),
-}
+LATER: dict[str, tuple[int, str]] = {}
 
 
 def unavailable_message(node_type: str) -> str:

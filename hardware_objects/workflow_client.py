@@ -1,0 +1,358 @@
+"""The workflow client: starts the workflows of its XML, one at a time, and watches them.
+
+Each ``<workflow>`` of the XML names a workflow::
+
+    <workflow>
+      <name>XrayCentring</name>          the name the queue and XML-RPC use
+      <title>X-ray centring</title>      what the user reads
+      <requires>sample</requires>        sample | point | grid
+      <engine>local</engine>             local (default) | bes
+      <graph>xray_centring.json</graph>  local: the ewoks graph in workflows_dir
+    </workflow>
+
+Engines (``mxgui.core.workflow``): ``local`` runs the graph in a child process (its own
+process group) given the XML-RPC server's address and token in ``MXGUI_XMLRPC_URL`` and
+``MXGUI_XMLRPC_TOKEN``; ``bes`` asks the BES server at ``bes_url``. A run ends when the
+workflow calls ``workflow_end`` (XML-RPC), when its process exits (a process killed is
+seen at once), or on :meth:`WorkflowClient.abort`. Every run and step is recorded in the
+execution log (:attr:`WorkflowClient.log`, a ``WorkflowLog``).
+
+The XML-RPC server to call back: the role ``xmlrpc_server`` when this object's XML gives
+it, else the server that attached itself (:meth:`WorkflowClient.attach_xmlrpc_server`:
+the server references this object, so this object cannot reference it back), else the
+properties ``xmlrpc_url`` / ``xmlrpc_token``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mxgui.core.errors import Refused
+from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
+from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
+from mxgui.core.workflow_log import default_path as default_log_path
+
+log = logging.getLogger(__name__)
+
+REQUIRES = ("sample", "point", "grid")
+ENGINES = ("local", "bes")
+#: the repository's own workflows directory (``<repo>/workflows``)
+DEFAULT_WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    """One workflow of the XML: its name, title, what it needs, engine and graph."""
+
+    name: str
+    title: str
+    requires: str = "sample"
+    engine: str = "local"
+    graph: Path | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """``name``, ``title``, ``requires``, ``engine`` (plain values for XML-RPC)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "requires": self.requires,
+            "engine": self.engine,
+        }
+
+
+class WorkflowClient(HardwareObject):
+    """Starts workflows (local or BES), one at a time; see the module docstring.
+
+    State: READY when no workflow runs, BUSY while one does. Signals (from worker
+    threads): ``workflowStarted(run_id, name)``, ``workflowStepChanged(run_id, step,
+    status)``, ``workflowFinished(run_id, status, message)``.
+    """
+
+    SIGNALS: ClassVar[tuple[str, ...]] = (
+        "workflowStarted",
+        "workflowStepChanged",
+        "workflowFinished",
+    )
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "workflows_dir": HOProperty(str, "", "the graphs' directory (empty: <repo>/workflows)"),
+        "log_file": HOProperty(str, "", "the execution log (empty: the data directory's)"),
+        "bes_url": HOProperty(str, "", "the BES server, for workflows with engine bes"),
+        "xray_centring_workflow": HOProperty(str, "XrayCentring", "run by XrayCentring tasks"),
+        "end_grace": HOProperty(float, 5.0, "seconds a process has to exit after workflow_end"),
+        "kill_grace": HOProperty(float, 3.0, "seconds between SIGTERM and SIGKILL on abort"),
+        "bes_poll_period": HOProperty(float, 0.5, "seconds between BES STATUS requests"),
+        "xmlrpc_url": HOProperty(str, "", "the server to call back, if none is attached"),
+        "xmlrpc_token": HOProperty(str, "", "its token"),
+    }
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.workflows: dict[str, WorkflowInfo] = {}
+        self.workflows_dir = DEFAULT_WORKFLOWS_DIR
+        self._log: WorkflowLog | None = None
+        self._log_path: Path | None = None
+        self._lock = threading.Lock()
+        self._run: WorkflowRun | None = None
+        self._run_id: int | None = None
+        self._run_name = ""
+        self._local_ids = 0
+        self._server: Any = None
+
+    # life -----------------------------------------------------------------------------------
+    def init(self) -> None:
+        configured = self.get_property("workflows_dir")
+        if configured:
+            self.workflows_dir = Path(os.path.expanduser(os.path.expandvars(configured)))
+            if not self.workflows_dir.is_dir():
+                raise self.config_error(
+                    f"workflows_dir: {self.workflows_dir} is not a directory", "workflows_dir"
+                )
+        log_file = self.get_property("log_file")
+        if log_file:
+            self._log_path = Path(os.path.expanduser(os.path.expandvars(log_file)))
+        for node in self.get_nodes("workflow"):
+            info = self._workflow_of(node)
+            if info.name in self.workflows:
+                raise node.error(f"workflow {info.name!r} is listed twice")
+            self.workflows[info.name] = info
+        self.set_state(HardwareObjectState.READY)
+
+    def _workflow_of(self, node: Any) -> WorkflowInfo:
+        values = node.properties
+
+        def text(key: str, default: str = "") -> str:
+            value = values.get(key, default)
+            return str(value).strip() if value is not None else default
+
+        def where(key: str) -> int | None:
+            return node.property_lines.get(key)
+
+        name = text("name")
+        if not name:
+            raise node.error("<workflow> needs a <name>")
+        requires = text("requires", "sample")
+        if requires not in REQUIRES:
+            raise node.error(
+                f"workflow {name}: <requires> must be one of {', '.join(REQUIRES)}, "
+                f"not {requires!r}",
+                where("requires"),
+            )
+        engine = text("engine", "local")
+        if engine not in ENGINES:
+            raise node.error(
+                f"workflow {name}: <engine> must be one of {', '.join(ENGINES)}, not {engine!r}",
+                where("engine"),
+            )
+        graph = None
+        if engine == "local":
+            graph_name = text("graph")
+            if not graph_name:
+                raise node.error(f"workflow {name}: a local workflow needs a <graph> file")
+            graph = self.workflows_dir / graph_name
+            if not graph.is_file():
+                raise node.error(f"workflow {name}: no graph file {graph}", where("graph"))
+        elif not self.get_property("bes_url"):
+            raise node.error(f"workflow {name}: engine bes needs the <bes_url> property")
+        return WorkflowInfo(name, text("title") or name, requires, engine, graph)
+
+    def shutdown(self) -> None:
+        """Abort a running workflow and close the log."""
+        self.abort()
+        with self._lock:
+            log_, self._log = self._log, None
+        if log_ is not None:
+            log_.close()
+
+    # what there is --------------------------------------------------------------------------
+    def get_available_workflows(self) -> list[dict[str, str]]:
+        """Each workflow's ``name``, ``title``, ``requires`` and ``engine``."""
+        return [info.to_dict() for info in self.workflows.values()]
+
+    def get_workflow(self, name: str) -> WorkflowInfo:
+        """The workflow ``name``; ``KeyError`` naming the known ones."""
+        try:
+            return self.workflows[name]
+        except KeyError:
+            known = ", ".join(self.workflows) or "none"
+            raise KeyError(
+                f"there is no workflow {name!r} in {self.name} (known: {known})"
+            ) from None
+
+    @property
+    def log(self) -> WorkflowLog:
+        """The execution log (opened on first use)."""
+        with self._lock:
+            if self._log is None:
+                self._log = WorkflowLog(self._log_path or default_log_path())
+            return self._log
+
+    @property
+    def state(self) -> HardwareObjectState:
+        """READY, or BUSY while a workflow runs."""
+        return self.get_state()
+
+    @property
+    def running(self) -> str | None:
+        """The name of the workflow running now, or ``None``."""
+        with self._lock:
+            return self._run_name if self._run is not None else None
+
+    @property
+    def current_run_id(self) -> int | None:
+        """The log's id of the run going on now (or of the last one)."""
+        return self._run_id
+
+    def attach_xmlrpc_server(self, server: Any) -> None:
+        """The server workflows call back (an object with ``url`` and ``token``)."""
+        self._server = server
+
+    def callback_address(self) -> tuple[str, str]:
+        """The XML-RPC URL and token given to the workflows (``""`` when none)."""
+        server = self.get_object_by_role("xmlrpc_server") or self._server
+        if server is not None:
+            return str(getattr(server, "url", "") or ""), str(getattr(server, "token", "") or "")
+        return self.get_property("xmlrpc_url") or "", self.get_property("xmlrpc_token") or ""
+
+    # running --------------------------------------------------------------------------------
+    def start(self, name: str, inputs: Mapping[str, Any]) -> Future:
+        """Start workflow ``name`` with ``inputs`` (plain JSON values); a Future of
+        ``(status, message)`` (status success, failed or aborted) when it has ended.
+
+        ``Refused`` while another workflow runs; ``ValueError`` for an unknown
+        workflow or inputs that are not JSON.
+        """
+        info = self.get_workflow(name)
+        if not isinstance(inputs, Mapping):
+            raise ValueError(
+                f"workflow {name}: inputs must be a mapping, not {type(inputs).__name__}"
+            )
+        try:
+            payload = json.loads(json.dumps(dict(inputs)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"workflow {name}: inputs are not plain JSON values: {exc}") from None
+        with self._lock:
+            if self._run is not None:
+                raise Refused(f"workflow {self._run_name} is running: abort it or wait for its end")
+            self._run_name = name
+            self._run = _PENDING
+        done: Future = Future()
+        try:
+            run_id = self._record(lambda: self.log.start_run(name, payload))
+            if run_id is None:
+                self._local_ids -= 1
+                run_id = self._local_ids
+            self._run_id = run_id
+            run = self._start_engine(info, payload, run_id)
+        except Exception:
+            with self._lock:
+                self._run = None
+            raise
+        with self._lock:
+            self._run = run
+        self.set_state(HardwareObjectState.BUSY)
+        log.info("workflow %s started (run %s)", name, run_id)
+        self.emit("workflowStarted", run_id, name)
+        run.future.add_done_callback(lambda ended: self._finished(run, run_id, ended, done))
+        return done
+
+    def _start_engine(self, info: WorkflowInfo, inputs: dict[str, Any], run_id: int) -> WorkflowRun:
+        def on_step(step: str, status: str, message: str) -> None:
+            self._step(run_id, step, status, message)
+
+        if info.engine == "bes":
+            from mxgui.core.workflow.bes import BesRun
+
+            return BesRun(
+                self.get_property("bes_url"),
+                info.name,
+                inputs,
+                on_step,
+                poll_period=self.get_property("bes_poll_period"),
+            )
+        from mxgui.core.workflow.local import LocalRun
+
+        url, token = self.callback_address()
+        if not url:
+            log.warning(
+                "workflow %s: no XML-RPC server to call back (%s is empty)", info.name, ENV_URL
+            )
+        assert info.graph is not None  # checked at init for a local workflow
+        try:
+            return LocalRun(
+                info.graph,
+                inputs,
+                on_step,
+                env={ENV_URL: url, ENV_TOKEN: token},
+                paths=(self.workflows_dir,),
+                end_grace=self.get_property("end_grace"),
+                kill_grace=self.get_property("kill_grace"),
+            )
+        except OSError as exc:
+            reason = f"workflow {info.name}: the process cannot start: {exc}"
+            self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+            raise Refused(reason) from None
+
+    def abort(self) -> None:
+        """Abort the running workflow (nothing when none runs); it ends ``aborted``."""
+        with self._lock:
+            run = self._run
+        if run is not None and run is not _PENDING:
+            run.abort()
+
+    def workflow_end(self) -> None:
+        """The running workflow says it has ended (XML-RPC ``workflow_end``)."""
+        with self._lock:
+            run = self._run
+        if run is None or run is _PENDING:
+            log.info("workflow_end called with no workflow running")
+            return
+        run.end()
+
+    # what happens ---------------------------------------------------------------------------
+    def _step(self, run_id: int, step: str, status: str, message: str) -> None:
+        if status == "running":
+            self._record(lambda: self.log.step_started(run_id, step))
+        else:
+            self._record(lambda: self.log.step_finished(run_id, step, status, message))
+        self.emit("workflowStepChanged", run_id, step, status)
+
+    def _finished(self, run: WorkflowRun, run_id: int, ended: Future, done: Future) -> None:
+        result: RunResult = ended.result()
+        self._record(lambda: self.log.finish_run(run_id, result.status, result.message))
+        with self._lock:
+            if self._run is run:
+                self._run = None
+        self.set_state(HardwareObjectState.READY)
+        log.info("workflow run %s ended %s: %s", run_id, result.status, result.message)
+        self.emit("workflowFinished", run_id, result.status, result.message)
+        done.set_result((result.status, result.message))
+
+    def _record(self, write: Any) -> Any:
+        """``write()`` on the log; a log that fails is logged, the run goes on."""
+        try:
+            return write()
+        except (WorkflowLogError, OSError, ValueError) as exc:
+            log.error("%s: the workflow execution log failed: %s", self.name, exc)
+            return None
+
+
+class _Pending(WorkflowRun):
+    """Stands for a run being started (another start is refused meanwhile)."""
+
+    def abort(self) -> None:
+        """Nothing to abort yet."""
+
+    def end(self) -> None:
+        """Nothing to end yet."""
+
+
+_PENDING = _Pending()

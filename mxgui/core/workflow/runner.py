@@ -1,0 +1,157 @@
+"""The child process of the local workflow engine: runs one ewoks graph.
+
+``python -m mxgui.core.workflow.runner GRAPH [--path DIR ...]`` with the graph inputs as a
+JSON object on stdin. The directories ``--path`` (the workflows directory) go to the
+front of ``sys.path``, so that the graph's task modules import. Each input is given to
+every node whose task declares it (``sample_node_id``, ``directory``, ...); a node that
+does not declare an input does not get it.
+
+Events (see ``events.py``) go, one JSON object per line, to the process's original
+standard output; the standard output the tasks see is redirected to standard error, so
+a ``print`` in a task never mixes with the events. Steps are reported from ewoks' own
+node events. Exit code 0 when the graph ran to its end; 1 when a step failed (the
+failing step and its error are in the last event and on standard error); 2 when the
+graph could not be loaded or the inputs read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from typing import IO, Any
+
+from mxgui.core.workflow.events import FAILED, RUNNING, SUCCESS, end_line, step_line
+
+log = logging.getLogger("mxgui.workflow.runner")
+
+
+class EventWriter:
+    """Writes event lines to ``stream`` (thread-safe); remembers the failed step."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self.failed_step = ""
+        self.failed_message = ""
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def step(self, step: str, status: str, message: str = "") -> None:
+        if status == FAILED and not self.failed_step:
+            self.failed_step, self.failed_message = step, message
+        self.write(step_line(step, status, message))
+
+    def end(self, status: str, message: str = "", step: str = "") -> None:
+        self.write(end_line(status, message, step))
+
+
+def _event_handler(writer: EventWriter) -> logging.Handler:
+    """An ewoks event handler reporting node start / end to ``writer``."""
+    from ewokscore.events.handlers import EwoksEventHandler
+
+    class StepEvents(EwoksEventHandler):
+        """Node events of ewoks as step events."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if getattr(record, "context", None) != "node":
+                return
+            step = str(getattr(record, "node_id", "") or "")
+            kind = getattr(record, "type", None)
+            if kind == "start":
+                writer.step(step, RUNNING)
+            elif kind == "end":
+                if getattr(record, "error", False):
+                    writer.step(step, FAILED, str(getattr(record, "error_message", "") or ""))
+                else:
+                    writer.step(step, SUCCESS)
+
+    return StepEvents()
+
+
+def node_inputs(graph: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """ewoks input items giving each input to every node whose task declares it."""
+    from ewokscore.inittask import get_task_class
+
+    items = []
+    for node_id, attrs in graph.graph.nodes.items():
+        if attrs.get("task_type") != "class":
+            continue  # a script, a method...: it declares no inputs to give
+        try:
+            declared = get_task_class(node_id, attrs).input_names()
+        except (ImportError, AttributeError) as exc:
+            identifier = attrs.get("task_identifier")
+            raise RuntimeError(
+                f"step {node_id}: task {identifier} cannot be imported: {type(exc).__name__}: {exc}"
+            ) from None
+        for name, value in inputs.items():
+            if name in declared:
+                items.append({"id": node_id, "name": name, "value": value})
+    return items
+
+
+def run(graph_path: str, inputs: dict[str, Any], writer: EventWriter) -> int:
+    """Load and execute the graph; the exit code (see the module docstring)."""
+    try:
+        from ewokscore import execute_graph, load_graph
+        from ewokscore.events import add_handler
+
+        graph = load_graph(graph_path)
+        items = node_inputs(graph, inputs)
+    except Exception as exc:  # the graph file or a task module: say which and why
+        reason = str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+        message = f"cannot load workflow graph {graph_path}: {reason}"
+        print(message, file=sys.stderr)
+        writer.end(FAILED, message)
+        return 2
+    add_handler(_event_handler(writer), asynchronous=False)
+    try:
+        execute_graph(graph, inputs=items, execinfo={})
+    except Exception as exc:  # a failed task: the events named it; report and exit 1
+        step = writer.failed_step
+        reason = writer.failed_message or f"{type(exc).__name__}: {exc}"
+        log.error(
+            "workflow %s failed%s: %s", graph_path, f" at step {step}" if step else "", reason
+        )
+        writer.end(FAILED, reason, step)
+        return 1
+    writer.end(SUCCESS)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The child's entry point (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m mxgui.core.workflow.runner")
+    parser.add_argument("graph", help="the ewoks graph (JSON)")
+    parser.add_argument("--path", action="append", default=[], help="added to sys.path")
+    args = parser.parse_args(argv)
+    # the events get the real stdout; what the tasks print goes to stderr
+    events = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    writer = EventWriter(events)
+    for directory in reversed(args.path):
+        sys.path.insert(0, directory)
+    try:
+        inputs = json.load(sys.stdin)
+        if not isinstance(inputs, dict):
+            raise ValueError(f"a JSON object was expected, not {type(inputs).__name__}")
+    except ValueError as exc:
+        message = f"workflow inputs on stdin: {exc}"
+        print(message, file=sys.stderr)
+        writer.end(FAILED, message)
+        return 2
+    return run(args.graph, inputs, writer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

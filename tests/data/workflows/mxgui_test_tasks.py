@@ -1,0 +1,61 @@
+"""Tiny ewoks tasks for the workflow client's tests: wait, print, fail.
+
+``workflow_parameters`` drive them: ``marker_dir`` (where ``started.json`` is written
+with the process id, the inputs received and the process id of a child ``sleep``),
+``seconds`` (how long to wait; waiting ends early when ``<marker_dir>/release``
+appears), ``reason`` (what ``Fail`` raises).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ewokscore import Task
+
+COMMON_INPUTS = [
+    "sample_node_id",
+    "workflow_node_id",
+    "sample_location",
+    "directory",
+    "prefix",
+    "run_number",
+    "shape_id",
+    "workflow_parameters",
+]
+
+
+class Wait(Task, optional_input_names=COMMON_INPUTS, output_names=["waited"]):
+    """Write ``started.json``, print a line, wait ``seconds`` or until released."""
+
+    def run(self):
+        params = self.get_input_value("workflow_parameters", None) or {}
+        marker = params.get("marker_dir")
+        child = None
+        if params.get("spawn_child"):
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        if marker:
+            received = {name: self.get_input_value(name, None) for name in COMMON_INPUTS}
+            info = {"pid": os.getpid(), "inputs": received, "child": child and child.pid}
+            path = Path(marker) / "started.json"
+            path.with_suffix(".tmp").write_text(json.dumps(info))
+            path.with_suffix(".tmp").replace(path)
+        print("a task printing on its standard output")
+        deadline = time.monotonic() + float(params.get("seconds", 0))
+        while time.monotonic() < deadline:
+            if marker and (Path(marker) / "release").exists():
+                break
+            time.sleep(0.02)
+        self.outputs.waited = True
+
+
+class Fail(Task, optional_input_names=["waited", "workflow_parameters"]):
+    """Raise ``RuntimeError(reason)``."""
+
+    def run(self):
+        params = self.get_input_value("workflow_parameters", None) or {}
+        raise RuntimeError(params.get("reason", "the crystal is gone"))

@@ -1,0 +1,214 @@
+"""The workflow client on the test workflows: success, a failed step named, a process
+killed -9, abort (children too), workflow_end, refusals, bad XML, the execution log,
+and the BES engine against a fake BES server. Qt-free."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from workflow_fixtures import FakeBes, client_repository, gone, started, wait_params
+
+from mxgui.core.errors import HardwareObjectError, Refused
+
+
+@pytest.fixture
+def repo(tmp_path):
+    repository = client_repository(tmp_path)
+    yield repository
+    repository.shutdown()
+
+
+@pytest.fixture
+def client(repo):
+    workflow = repo.get("workflow")
+    events: list[tuple] = []
+    for name in workflow.SIGNALS:
+        workflow.connect(name, lambda *args, name=name: events.append((name, *args)))
+    workflow.events = events
+    return workflow
+
+
+def inputs(params: dict) -> dict:
+    return {
+        "sample_node_id": 1,
+        "workflow_node_id": 2,
+        "sample_location": "1:02",
+        "directory": "/tmp/x",
+        "prefix": "p",
+        "run_number": 3,
+        "shape_id": "",
+        "workflow_parameters": params,
+    }
+
+
+def test_lists_the_workflows_of_its_xml(client):
+    names = [w["name"] for w in client.get_available_workflows()]
+    assert names == ["Wait", "Fail", "Broken", "OnGrid", "Remote"]
+    on_grid = client.get_available_workflows()[3]
+    assert on_grid == {
+        "name": "OnGrid",
+        "title": "On a grid",
+        "requires": "grid",
+        "engine": "local",
+    }
+    assert client.state.name == "READY"
+
+
+def test_a_workflow_runs_in_a_child_process_with_its_inputs_and_succeeds(client, tmp_path):
+    marker = tmp_path / "m"
+    future = client.start("Wait", inputs(wait_params(marker, seconds=0)))
+    assert future.result(timeout=60) == ("success", "workflow finished")
+    info = started(marker)
+    assert info["pid"] != os.getpid()
+    assert info["inputs"]["sample_location"] == "1:02"
+    assert info["inputs"]["run_number"] == 3
+    assert info["inputs"]["workflow_parameters"]["marker_dir"] == str(marker)
+    assert client.state.name == "READY" and client.running is None
+    names = [e[0] for e in client.events]
+    assert names[0] == "workflowStarted" and names[-1] == "workflowFinished"
+    assert ("workflowStepChanged", client.current_run_id, "wait", "running") in client.events
+    assert ("workflowStepChanged", client.current_run_id, "wait", "success") in client.events
+    run = client.log.runs()[0]
+    assert (run.name, run.status) == ("Wait", "success")
+    assert [(s.step, s.status) for s in client.log.steps(run.id)] == [("wait", "success")]
+
+
+def test_a_failed_step_fails_the_run_naming_the_step_and_the_error(client, tmp_path):
+    params = wait_params(tmp_path / "m", seconds=0, reason="no diffraction spots")
+    status, message = client.start("Fail", inputs(params)).result(timeout=60)
+    assert status == "failed"
+    assert "index_crystal" in message and "no diffraction spots" in message
+    run = client.log.runs()[0]
+    assert run.status == "failed" and run.failed_step == "index_crystal"
+    steps = {s.step: s.status for s in client.log.steps(run.id)}
+    assert steps == {"prepare": "success", "index_crystal": "failed"}
+    assert client.events[-1][0:3] == ("workflowFinished", run.id, "failed")
+
+
+def test_a_graph_that_cannot_load_fails_with_the_reason(client):
+    status, message = client.start("Broken", inputs({})).result(timeout=60)
+    assert status == "failed"
+    assert "broken.json" in message and "no_such_module" in message
+
+
+def test_a_process_killed_9_fails_the_run_within_2_s(client, tmp_path):
+    marker = tmp_path / "m"
+    future = client.start("Wait", inputs(wait_params(marker)))
+    pid = started(marker)["pid"]
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    while not future.done() and time.monotonic() - killed < 2.0:
+        time.sleep(0.01)
+    assert future.done(), "a workflow process killed -9 was not noticed within 2 s"
+    status, message = future.result()
+    assert status == "failed"
+    assert "killed by signal 9" in message and "during step wait" in message
+    assert client.log.runs()[0].failed_step == "wait"
+    assert client.state.name == "READY"
+
+
+def test_abort_terminates_the_process_and_its_children(client, tmp_path):
+    marker = tmp_path / "m"
+    future = client.start("Wait", inputs(wait_params(marker, spawn_child=True)))
+    info = started(marker)
+    client.abort()
+    assert future.result(timeout=10) == ("aborted", "aborted by user")
+    assert gone(info["pid"]) and gone(info["child"])
+    assert client.log.runs()[0].status == "aborted"
+
+
+def test_workflow_end_ends_the_run_and_the_process_gets_its_grace(client, tmp_path):
+    marker = tmp_path / "m"
+    future = client.start("Wait", inputs(wait_params(marker)))
+    pid = started(marker)["pid"]
+    client.workflow_end()
+    assert future.result(timeout=5) == ("success", "workflow ended")
+    assert gone(pid)  # still sleeping: terminated after end_grace
+
+
+def test_one_workflow_at_a_time_and_bad_requests_refused(client, tmp_path):
+    marker = tmp_path / "m"
+    future = client.start("Wait", inputs(wait_params(marker)))
+    with pytest.raises(Refused, match="workflow Wait is running"):
+        client.start("Wait", inputs({}))
+    client.abort()
+    future.result(timeout=10)
+    with pytest.raises(KeyError, match="no workflow 'Nope'.*known: Wait, Fail"):
+        client.start("Nope", {})
+    with pytest.raises(ValueError, match="not plain JSON"):
+        client.start("Wait", {"workflow_parameters": {"x": object()}})
+    client.workflow_end()  # nothing running: nothing happens
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        ("<requires>crystal</requires>", "<requires> must be one of sample, point, grid"),
+        ("<engine>slurm</engine>", "<engine> must be one of local, bes"),
+        ("<graph>missing.json</graph>", "no graph file"),
+    ],
+)
+def test_bad_workflow_xml_names_the_file_and_the_problem(tmp_path, edit, reason):
+    directory = tmp_path / "wfrepo"
+    repository = client_repository(tmp_path)
+    path = directory / "workflow.xml"
+    text = path.read_text().replace(
+        "<workflow><name>Wait</name>", f"<workflow>{edit}<name>Wait</name>"
+    )
+    if "graph" in edit:
+        text = text.replace("<graph>wait.json</graph>", "", 1)
+    path.write_text(text)
+    with pytest.raises(HardwareObjectError, match=reason) as caught:
+        repository.get("workflow")
+    assert "workflow.xml" in str(caught.value)
+    repository.shutdown()
+
+
+def test_bes_engine_runs_reports_and_ends_with_the_server_status(tmp_path):
+    bes = FakeBes(["STARTED", "Indexing", "Indexing", "FINISHED"])
+    repository = client_repository(tmp_path, bes.url)
+    try:
+        client = repository.get("workflow")
+        steps: list[tuple] = []
+        client.connect("workflowStepChanged", lambda *args: steps.append(args[1:]))
+        status, message = client.start("Remote", {"prefix": "p", "run_number": 2}).result(30)
+        assert status == "success" and "finished" in message
+        assert bes.requests[0] == ("POST", "/RUN/Remote", {"prefix": "p", "run_number": 2})
+        assert ("Indexing", "running") in steps and ("Indexing", "success") in steps
+        assert client.log.runs()[0].status == "success"
+    finally:
+        repository.shutdown()
+        bes.close()
+
+
+def test_bes_engine_abort_and_error(tmp_path):
+    bes = FakeBes(["STARTED"])
+    repository = client_repository(tmp_path, bes.url)
+    try:
+        client = repository.get("workflow")
+        future = client.start("Remote", {})
+        while not any(r[1] == "/STATUS/req-42" for r in bes.requests):
+            time.sleep(0.01)
+        client.abort()
+        assert future.result(10) == ("aborted", "aborted by user")
+        assert bes.aborted.is_set()
+        bes.statuses[:] = ["ERROR"]
+        bes.aborted.clear()
+        status, message = client.start("Remote", {}).result(10)
+        assert status == "failed" and "error" in message
+    finally:
+        repository.shutdown()
+        bes.close()
+
+
+def test_bes_engine_unreachable_names_the_url(tmp_path):
+    repository = client_repository(tmp_path, "http://127.0.0.1:9")
+    try:
+        status, message = repository.get("workflow").start("Remote", {}).result(30)
+        assert status == "failed"
+        assert "http://127.0.0.1:9/RUN/Remote" in message and "cannot be reached" in message
+    finally:
+        repository.shutdown()
