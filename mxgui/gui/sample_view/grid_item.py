@@ -10,6 +10,7 @@ from PyQt5.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QP
 from PyQt5.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from mxgui.core.shapes import Grid
+from mxgui.gui.sample_view.heat_map import draw_legend
 from mxgui.gui.sample_view.state_item import ShapeStateItem
 from mxgui.gui.sample_view.style import OverlayStyle, draw_label
 
@@ -43,6 +44,7 @@ class GridItem(ShapeStateItem):
         self._corners = QPolygonF()
         self._cell_image: QImage | None = None
         self._cell_pixels: np.ndarray | None = None
+        self._levels: tuple[float, float] | None = None
         self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption, True)
         # drawn again only when the grid, its projection or the view's scale change: a
         # new camera frame under it costs one blit, not hundreds of lines
@@ -70,10 +72,14 @@ class GridItem(ShapeStateItem):
         self._corners = self._map.map(QPolygonF(QRectF(0.0, 0.0, width, height)))
         self.update()
 
-    def set_cell_image(self, rgba: np.ndarray | None) -> None:
+    def set_cell_image(
+        self, rgba: np.ndarray | None, levels: tuple[float, float] | None = None
+    ) -> None:
         """Colour the cells: ``rgba`` is ``(num_rows, num_cols, 4)`` ``uint8`` (row 0 at
         the top, column 0 on the left), or ``None`` to clear. Kept without a copy when
-        C-contiguous; change it only through this method."""
+        C-contiguous; change it only through this method. ``levels`` (lowest, highest
+        score) adds a legend under the grid."""
+        self._levels = levels if rgba is not None else None
         if rgba is None:
             self._cell_image = self._cell_pixels = None
         else:
@@ -89,6 +95,14 @@ class GridItem(ShapeStateItem):
             self._cell_image = QImage(pixels.data, cols, rows, cols * 4, QImage.Format_RGBA8888)
         self.update()
 
+    def cell_pixels(self) -> np.ndarray | None:
+        """The cell image shown (read-only view), ``None`` when none."""
+        if self._cell_pixels is None:
+            return None
+        view = self._cell_pixels.view()
+        view.flags.writeable = False
+        return view
+
     def image_corners(self) -> list[tuple[float, float]]:
         """Image ``(x, y)`` of the grid's corners: top-left, top-right, bottom-right,
         bottom-left (as seen when it was defined)."""
@@ -98,8 +112,8 @@ class GridItem(ShapeStateItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
         margin = 4.0
         rect = self._corners.boundingRect()
-        # room for the name above the top-left corner
-        return rect.adjusted(-margin, -margin - 40.0, margin + 200.0, margin)
+        # room for the name above the top-left corner, the legend below
+        return rect.adjusted(-margin, -margin - 40.0, margin + 200.0, margin + 40.0)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -143,6 +157,9 @@ class GridItem(ShapeStateItem):
         painter.drawRect(outline)
         painter.restore()
         draw_label(painter, self._corners[0], grid.name, colour, above=True)
+        if self.face_on and self._cell_image is not None and self._levels is not None:
+            corners = list(self._corners)[:4]
+            draw_legend(painter, max(corners, key=lambda c: (c.y(), -c.x())), self._levels)
 
     def _draw_cells(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, colour: QColor

@@ -4,20 +4,24 @@ shapes model, the motors and the zoom."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from PyQt5.QtCore import QLineF, QPointF, QRectF
+from PyQt5.QtCore import QLineF, QPointF, QRectF, QTimer
 from PyQt5.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker
 from PyQt5.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from mxgui.core.centring import ImageGeometry, centred_point_to_image, plane_to_image
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui.sample_view.grid_item import GridItem
+from mxgui.gui.sample_view.heat_map import cell_rgba
 from mxgui.gui.sample_view.overlays import LABEL_MARGIN
 from mxgui.gui.sample_view.state_item import ShapeStateItem
 from mxgui.gui.sample_view.style import OverlayStyle, cosmetic_pen, draw_label, screen_scale
 
 #: radius of a point's mark on the screen, pixels
 POINT_RADIUS = 7.0
+#: grid results arriving in a burst are drawn at most this often, milliseconds
+RESULTS_REDRAW_MS = 50
 
 
 class _ShapeItem(ShapeStateItem):
@@ -126,6 +130,12 @@ class ShapeLayer:
     signals; :meth:`set_view` re-projects every shape (motors moved, zoom changed);
     :meth:`set_selection` highlights. A shape is drawn filled when the sample faces the
     camera as when it was defined (``Shape.is_face_on``), outlined otherwise.
+
+    Grid results: :meth:`set_results_model` gives the shapes model to read them from;
+    :meth:`grid_results_changed` (connect it to ``gridResultsChanged`` through the GUI
+    bridge) marks the grid dirty, and one timer redraws the dirty grids' cell images
+    (:func:`~mxgui.gui.sample_view.heat_map.cell_rgba`) at most every
+    :data:`RESULTS_REDRAW_MS`: a burst of results costs one redraw per grid.
     """
 
     def __init__(self, scene: QGraphicsScene, style: OverlayStyle) -> None:
@@ -135,6 +145,49 @@ class ShapeLayer:
         self.positions: dict[str, float] | None = None
         self.geometry: ImageGeometry | None = None
         self._selected: tuple[str, ...] = ()
+        self.results_model: Any = None
+        self._dirty_results: set[str] = set()
+        self._results_timer = QTimer(scene)  # dies with the scene
+        self._results_timer.setSingleShot(True)
+        self._results_timer.setInterval(RESULTS_REDRAW_MS)
+        self._results_timer.timeout.connect(self.paint_results)
+
+    # grid results ---------------------------------------------------------------------------
+    def set_results_model(self, model: Any) -> None:
+        """Read grid results from ``model`` (a shapes model, or ``None``)."""
+        self.results_model = model
+        for shape_id, item in self.items.items():
+            if isinstance(item, GridItem):
+                self.grid_results_changed(shape_id)
+
+    def grid_results_changed(self, grid_id: str) -> None:
+        """The results of ``grid_id`` changed: redraw it with the next batch."""
+        self._dirty_results.add(grid_id)
+        if not self._results_timer.isActive():
+            self._results_timer.start()
+
+    def paint_results(self) -> None:
+        """Give every dirty grid its cell image from the model's results now."""
+        dirty, self._dirty_results = self._dirty_results, set()
+        for grid_id in dirty:
+            item = self.items.get(grid_id)
+            if not isinstance(item, GridItem):
+                continue
+            results = None
+            if self.results_model is not None:
+                try:
+                    results = self.results_model.grid_results(grid_id)
+                except ValueError:  # removed meanwhile: its removal comes next
+                    results = None
+            if results is None or results.num_cells != item.grid.num_cells:
+                item.set_cell_image(None)
+                continue
+            rgba, levels = cell_rgba(item.grid, results)
+            item.set_cell_image(rgba, levels)
+
+    def stop(self) -> None:
+        """Stop the redraw timer (the view is closing)."""
+        self._results_timer.stop()
 
     def set_view(self, positions: Mapping[str, float], geometry: ImageGeometry) -> None:
         self.positions, self.geometry = dict(positions), geometry
@@ -157,6 +210,8 @@ class ShapeLayer:
         self.items[shape.id] = item
         self._project(item)
         self.scene.addItem(item)
+        if isinstance(item, GridItem) and self.results_model is not None:
+            self.grid_results_changed(shape.id)
 
     def change(self, shape: Shape) -> None:
         item = self.items.get(shape.id)
