@@ -85,6 +85,10 @@ class XMLRPCServer(HardwareObject):
         self.transport.start()
         self.url = self.transport.url
         log.info("XML-RPC server listening on %s", self.url)
+        workflow = self.get_object_by_role("workflow")
+        attach = getattr(workflow, "attach_xmlrpc_server", None)
+        if attach is not None:  # it cannot reference this object back (a loop)
+            attach(self)
         self.set_state(HardwareObjectState.READY)
 
     def set_handler(self, name: str, handler: Callable[..., Future] | None) -> None:
