@@ -3,6 +3,7 @@ saves a snapshot with the sample view's overlays and asks the user through a dia
 
 from __future__ import annotations
 
+import time
 import xmlrpc.client
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -137,3 +138,111 @@ def test_open_dialog_gives_the_defaults_after_its_timeout(qtbot, server, call):
     qtbot.waitUntil(bad.done, timeout=10000)
     with pytest.raises(xmlrpc.client.Fault, match="open_dialog: .*colour"):
         bad.result()
+
+
+def test_a_workflow_script_drives_every_method_against_the_gui(qtbot, make_app, tmp_path):
+    """One client calls each method of DESIGN.md on the running GUI, as a workflow does."""
+    from test_xmlrpc_methods import DESIGN_METHODS
+    from xmlrpc_fixtures import QUICK
+
+    from helpers import SIMULATED, quick_collect_overrides, speed_up
+
+    app = make_app(repository_dirs=[quick_collect_overrides(tmp_path), SIMULATED])
+    beamline = app.repository.beamline
+    speed_up(beamline.role("diffractometer"))
+    server = beamline.role("xmlrpc_server")
+    server.set_handler("open_dialog", lambda spec: _answered(spec.defaults()))
+    server.add_role("workflow", _EndRecorder())
+    called: set[str] = set()
+
+    def script() -> dict:
+        proxy = xmlrpc.client.ServerProxy(server.url, allow_none=True)
+
+        def c(method: str, *args):
+            called.add(method)
+            return getattr(proxy, method)(*args)
+
+        out: dict = {}
+        try:
+            c("log_message", "workflow started")
+            out["positions"] = c("get_diffractometer_positions")
+            c("move_diffractometer", {"phiy": 0.05})
+            out["moved"] = c("get_diffractometer_positions")["phiy"]
+            levels = c("get_available_zoom_levels")
+            c("set_zoom_level", levels[1])
+            out["zoom"] = (c("get_zoom_level"), levels[1])
+            c("set_front_light_level", 40)
+            c("set_back_light_level", 60)
+            out["lights"] = (c("get_front_light_level"), c("get_back_light_level"))
+            out["point"] = c("save_current_pos")
+            out["cp"] = c("get_cp")
+            c("save_snapshot", str(tmp_path / "gui" / "a.png"))
+            c("save_multiple_snapshots", [[10, str(tmp_path / "gui" / "b.png")]])
+            out["flux"], out["beam"] = c("flux"), c("check_for_beam")
+            c("set_aperture", c("get_aperture_list")[0])
+            c("set_beam_size", [0.05, 0.05])
+            out["aperture"], out["beam_size"] = c("get_aperture"), c("get_beam_size")
+            out["template"] = c("get_default_path_template")
+            out["defaults"] = c("get_default_acquisition_parameters")
+            out["limits"] = c("get_resolution_limits")
+            grid = c("shape_history_add_grid", {"num_cols": 3, "num_rows": 2})
+            out["grid"] = c("shape_history_get_grid", grid)
+            out["cells"] = c("shape_history_get_cell_positions", grid, [1, 6])
+            c("shape_history_set_grid_data", grid, {"1": 1.0, "2": 5.0})
+            out["grid_data"] = c("shape_history_get_grid_data", grid)
+            app_shapes = beamline.role("shapes")
+            app_shapes.active_grid_id = grid
+            out["dozor"] = c("dozor_batch_processed", [{"image_num": 3, "score": 9.0}])
+            app_shapes.active_grid_id = None
+            out["dialog"] = c("open_dialog", DIALOG)
+            sample = c("queue_add_child", 0, {"type": "Sample", "parameters": {"centring": "none"}})
+            first = c("queue_add_child", sample, {"type": "DataCollection", "parameters": QUICK})
+            second = c("queue_add_child", sample, {"type": "DataCollection", "parameters": QUICK})
+            c("queue_set_workflow_lims_id", first, 77)
+            out["first"] = c("queue_execute_entry_with_id", first)
+            c("start_queue")
+            while c("is_queue_executing"):
+                time.sleep(0.05)
+            out["second"] = c("queue_get_node", second)
+            c("workflow_end")
+        finally:
+            proxy("close")()
+        return out
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        out = result(qtbot, pool.submit(script), timeout=60000)
+    finally:
+        pool.shutdown(wait=True)
+    assert called == DESIGN_METHODS
+    assert out["moved"] == pytest.approx(0.05, abs=1e-3)
+    assert out["zoom"][0] == out["zoom"][1]
+    assert out["lights"] == (pytest.approx(40.0), pytest.approx(60.0))
+    assert out["point"] in out["cp"]
+    assert png_header(tmp_path / "gui" / "a.png")["bit_depth"] == 8
+    assert png_header(tmp_path / "gui" / "b.png")["bit_depth"] == 8
+    assert out["flux"] > 0 and out["beam"] is True
+    assert out["beam_size"][0] == pytest.approx(0.05)
+    assert out["grid"]["steps_x"] == 3 and len(out["cells"]) == 2
+    assert out["grid_data"]["values"]["2"] == pytest.approx(5.0)
+    assert beamline.role("shapes").grid_results(out["grid"]["id"]).as_mapping()[3] == 9.0
+    assert out["dialog"] == {"exposure": 0.1, "images": 900}
+    assert out["first"] == "success"
+    assert out["second"]["status"] == "success" and len(out["second"]["files"]) == 3
+    assert server.get_object_by_role("workflow").ended == 1
+
+
+def _answered(values: dict) -> Future:
+    future: Future = Future()
+    future.set_result(values)
+    return future
+
+
+class _EndRecorder:
+    """Stands for the workflow client: counts ``workflow_end``."""
+
+    def __init__(self) -> None:
+        self.ended = 0
+
+    def workflow_end(self) -> None:
+        self.ended += 1
