@@ -109,6 +109,7 @@ class GridResults:
         self.colours = np.zeros((num_cells, 4), dtype=np.uint8)
         self.has_colour = np.zeros(num_cells, dtype=bool)
         self.data_file_path = data_file_path
+        self._count = 0
 
     @property
     def num_cells(self) -> int:
@@ -117,10 +118,14 @@ class GridResults:
     @property
     def count(self) -> int:
         """How many cells have a result (a score or a colour)."""
-        return int(np.count_nonzero(~np.isnan(self.scores) | self.has_colour))
+        return self._count
 
     def apply(self, parsed: ParsedValues) -> None:
-        """Store checked values; a cell's new value replaces its old one."""
+        """Store checked values; a cell's new value replaces its old one (the cost
+        grows with the values given, not with the grid)."""
+        touched = np.union1d(parsed.score_index, parsed.colour_index)
+        empty = np.isnan(self.scores[touched]) & ~self.has_colour[touched]
+        self._count += int(np.count_nonzero(empty))
         self.scores[parsed.score_index] = parsed.scores
         self.has_colour[parsed.score_index] = False
         self.colours[parsed.colour_index] = parsed.colours
@@ -130,8 +135,13 @@ class GridResults:
     def copy(self) -> GridResults:
         other = GridResults(0, self.data_file_path)
         other.scores = self.scores.copy()
-        other.colours = self.colours.copy()
         other.has_colour = self.has_colour.copy()
+        # most grids have scores only: no need to copy 4 bytes per cell of no colour
+        if other.has_colour.any():
+            other.colours = self.colours.copy()
+        else:  # read-only zeros, no memory
+            other.colours = np.broadcast_to(np.zeros(4, np.uint8), self.colours.shape)
+        other._count = self._count
         return other
 
     def best_cells(self, count: int = 1) -> list[int]:
