@@ -17,7 +17,7 @@ from queue_engine_fixtures import (
 )
 
 from mxgui.core.centring import offset_centred_position
-from mxgui.core.scoring import score_counts, score_image
+from mxgui.core.scoring import score_image
 
 #: where the grid's centre is from the crystal: (along the axis, up) mm
 GRID_OFFSET = (0.07, -0.05)
@@ -151,19 +151,3 @@ def test_a_mesh_on_a_removed_grid_fails_naming_it(bl):
     assert f"no shape {grid.id}" in bl.model.get_node(task).message or (
         f"no grid {grid.id}" in bl.model.get_node(task).message
     )
-
-
-def test_the_score_grows_with_the_crystal_in_the_beam_and_unreadable_files_are_named(tmp_path):
-    from hardware_objects.simulated.diffraction import DetectorGeometry, DiffractionSimulator
-
-    geometry = DetectorGeometry(512, 512, 0.075, 0.075, 150.0, 259.3, 250.8, 0.98)
-    simulator = DiffractionSimulator(geometry, 7)
-    scores = [score_counts(simulator.image(1, 0.0, 1.0, s)) for s in (0.0, 0.3, 0.6, 1.0)]
-    assert scores[0] == 0.0
-    assert scores[1] < scores[2] < scores[3]
-    bad = tmp_path / "broken_1_00001.cbf"
-    bad.write_bytes(b"###CBF: not really")
-    with pytest.raises(ValueError, match="broken_1_00001.cbf"):
-        score_image(bad)
-    with pytest.raises(ValueError, match="missing.cbf"):
-        score_image(tmp_path / "missing.cbf")
