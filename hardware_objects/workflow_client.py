@@ -245,6 +245,7 @@ class WorkflowClient(HardwareObject):
             self._run_name = name
             self._run = _PENDING
         done: Future = Future()
+        done.set_running_or_notify_cancel()  # ended by the workflow, not cancelled
         try:
             run_id = self._record(lambda: self.log.start_run(name, payload))
             if run_id is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from types import SimpleNamespace
 
 import pytest
 from workflow_fixtures import FakeBes, client_repository, gone, started, wait_params
@@ -74,6 +75,14 @@ def test_a_workflow_runs_in_a_child_process_with_its_inputs_and_succeeds(client,
     run = client.log.runs()[0]
     assert (run.name, run.status) == ("Wait", "success")
     assert [(s.step, s.status) for s in client.log.steps(run.id)] == [("wait", "success")]
+
+
+def test_the_child_gets_the_address_and_token_of_the_attached_server(client, tmp_path):
+    client.attach_xmlrpc_server(SimpleNamespace(url="http://127.0.0.1:4567", token="t0k"))
+    marker = tmp_path / "m"
+    client.start("Wait", inputs(wait_params(marker, seconds=0))).result(timeout=60)
+    info = started(marker)
+    assert (info["url"], info["token"]) == ("http://127.0.0.1:4567", "t0k")
 
 
 def test_a_failed_step_fails_the_run_naming_the_step_and_the_error(client, tmp_path):

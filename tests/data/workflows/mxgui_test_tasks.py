@@ -40,7 +40,13 @@ class Wait(Task, optional_input_names=COMMON_INPUTS, output_names=["waited"]):
             child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
         if marker:
             received = {name: self.get_input_value(name, None) for name in COMMON_INPUTS}
-            info = {"pid": os.getpid(), "inputs": received, "child": child and child.pid}
+            info = {
+                "pid": os.getpid(),
+                "inputs": received,
+                "child": child and child.pid,
+                "url": os.environ.get("MXGUI_XMLRPC_URL"),
+                "token": os.environ.get("MXGUI_XMLRPC_TOKEN"),
+            }
             path = Path(marker) / "started.json"
             path.with_suffix(".tmp").write_text(json.dumps(info))
             path.with_suffix(".tmp").replace(path)
