@@ -33,6 +33,7 @@ from mxgui.gui.sample_view.snapshot import save_snapshot
 from mxgui.gui.sample_view.style import OverlayStyle
 from mxgui.gui.sample_view.toolbar import SampleViewToolbar
 from mxgui.gui.sample_view.view import SampleGraphicsView
+from mxgui.gui.sample_view.xmlrpc_snapshot import XmlrpcSnapshots
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class SampleViewBrick(Brick):
         self.modes.describe = self.editor.describe_drag
         self.workflow = CentringWorkflow(context.bridge, self)
         self.queue_centring = QueueCentring(self)
+        self.xmlrpc_snapshots = XmlrpcSnapshots(self)
         self.camera = CameraFeed(self.view, self)
         #: the banner over the image while no camera frames arrive
         self.camera_label = self.camera.banner
@@ -412,6 +414,11 @@ class SampleViewBrick(Brick):
             self.show_info(f"Snapshot saved to {saved}")
 
     # lifecycle -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        beamline = self.context.repository.beamline
+        # the XML-RPC server's snapshots are this view's, with its overlays
+        self.xmlrpc_snapshots.attach(beamline.role("xmlrpc_server") if beamline else None)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt name
         if event.key() == Qt.Key_Escape:
             self.cancel()
@@ -423,6 +430,7 @@ class SampleViewBrick(Brick):
         self._refresh_timer.stop()
         self.shape_layer.stop()
         self.queue_centring.close()
+        self.xmlrpc_snapshots.close()
         self.workflow.close()
         self.camera.close()
         super().cleanup()
