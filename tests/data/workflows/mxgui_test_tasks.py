@@ -65,3 +65,30 @@ class Fail(Task, optional_input_names=["waited", "workflow_parameters"]):
     def run(self):
         params = self.get_input_value("workflow_parameters", None) or {}
         raise RuntimeError(params.get("reason", "the crystal is gone"))
+
+
+class CallBack(Task, optional_input_names=COMMON_INPUTS, output_names=["status"]):
+    """Over XML-RPC (with the Token header): add a collection under the sample, execute
+    it, write what came back to ``<marker_dir>/callback.json``, then ``workflow_end``."""
+
+    def run(self):
+        import xmlrpc.client
+
+        token = os.environ.get("MXGUI_XMLRPC_TOKEN", "")
+
+        class TokenTransport(xmlrpc.client.Transport):
+            def send_headers(self, connection, headers):
+                super().send_headers(connection, [*headers, ("Token", token)])
+
+        params = self.get_input_value("workflow_parameters", None) or {}
+        server = xmlrpc.client.ServerProxy(
+            os.environ["MXGUI_XMLRPC_URL"], transport=TokenTransport(), allow_none=True
+        )
+        task = {"type": "DataCollection", "parameters": params.get("collection", {})}
+        node_id = server.queue_add_child(self.get_input_value("sample_node_id", None), task)
+        status = server.queue_execute_entry_with_id(node_id)
+        node = server.queue_get_node(node_id)
+        result = {"node_id": node_id, "status": status, "files": node.get("files", [])}
+        (Path(params["marker_dir"]) / "callback.json").write_text(json.dumps(result))
+        server.workflow_end()
+        self.outputs.status = status
