@@ -134,9 +134,12 @@ def test_scan_sizes_are_odd_and_cover_the_length():
 
 def test_beam_size_from_what_get_beam_size_returns():
     assert beam_size([0.1, 0.05]) == (0.1, 0.05)
+    assert beam_size([0.05, 0.02, "ellipse", "A50"]) == (0.05, 0.02)
     assert beam_size({"width": 0.02, "height": 0.01}) == (0.02, 0.01)
     with pytest.raises(ValueError, match="get_beam_size"):
         beam_size("big")
+    with pytest.raises(ValueError, match="get_beam_size"):
+        beam_size([0.1])
     with pytest.raises(ValueError, match="above 0"):
         beam_size([0.0, 0.05])
 

@@ -145,15 +145,17 @@ def cells_for(length_mm: float, cell_mm: float, minimum: int = 1, maximum: int =
 
 
 def beam_size(value: Any) -> tuple[float, float]:
-    """``(width, height)`` mm from what ``get_beam_size`` returns (a pair, or a dict
-    with ``width``/``height`` or ``x``/``y``); ``ValueError`` saying what came."""
+    """``(width, height)`` mm from what ``get_beam_size`` returns (``[width, height,
+    shape, label]`` as mxcubecore, a pair, or a dict with ``width``/``height`` or
+    ``x``/``y``); ``ValueError`` saying what came."""
     if isinstance(value, Mapping):
         for keys in (("width", "height"), ("x", "y"), ("size_x", "size_y")):
             if all(k in value for k in keys):
                 value = [value[keys[0]], value[keys[1]]]
                 break
     try:
-        width, height = (float(v) for v in value)
+        # mxcubecore answers [width, height, shape, label]: the first two are the size
+        width, height = (float(v) for v in list(value)[:2])
     except (TypeError, ValueError):
         raise ValueError(f"get_beam_size: expected (width, height) in mm, got {value!r}") from None
     if not (width > 0 and height > 0 and math.isfinite(width * height)):

@@ -98,6 +98,15 @@ def answer_to_strategy(strategy: Mapping[str, Any], answer: Any) -> dict[str, An
     return changed
 
 
+def adjust_strategy(ctx: StepContext, strategy: Mapping[str, Any]) -> dict[str, Any]:
+    """The strategy with workflow parameter ``collection_num_images`` (a shorter
+    collection: previews, tests) in place of the proposed number of images."""
+    changed = dict(strategy)
+    if "collection_num_images" in ctx.parameters:
+        changed["num_images"] = ctx.integer("collection_num_images", 1)
+    return changed
+
+
 def confirm_strategy(ctx: StepContext, strategy: Mapping[str, Any]) -> dict[str, Any]:
     """Ask the user (module doc); the strategy to collect."""
     timeout = ctx.number("dialog_timeout", 1.0) if "dialog_timeout" in ctx.parameters else None
@@ -119,8 +128,6 @@ def collect(ctx: StepContext, strategy: Mapping[str, Any]) -> dict[str, Any]:
         if name not in strategy:
             raise WorkflowError(f"the strategy has no {name}: {dict(strategy)!r}")
     overrides = {k: v for k, v in strategy.items() if v is not None}
-    if "collection_num_images" in ctx.parameters:  # a short collection (tests, previews)
-        overrides["num_images"] = ctx.integer("collection_num_images", 1)
     params = ctx.task_parameters("", **overrides)
     node = ctx.gui.run_task(ctx.sample_node_id, "DataCollection", params, "the data collection")
     files = [str(f) for f in node.get("files") or [] if os.path.exists(str(f))]

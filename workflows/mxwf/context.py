@@ -68,7 +68,8 @@ class StepContext:
                 shape_id=str(inputs.get("shape_id") or ""),
                 workflow_node_id=None if workflow_node in (None, "") else int(workflow_node),
                 sample_location=str(inputs.get("sample_location") or ""),
-                parameters=dict(params),
+                # None (a field left empty, e.g. detector_distance) is "not set"
+                parameters={str(k): v for k, v in params.items() if v is not None},
             )
         except (TypeError, ValueError) as exc:
             raise WorkflowError(f"workflow inputs: {exc}") from None
@@ -119,14 +120,14 @@ class StepContext:
         """Path and acquisition fields for a task this workflow adds: the workflow's
         directory, prefix (with ``prefix_marker`` in front, e.g. ``mesh-``) and run
         number, then ``exp_time`` / ``transmission`` / ``energy`` / ``resolution`` /
-        ``take_snapshots`` / ``detector_roi_mode`` when the workflow parameters set
-        them, then ``overrides``."""
+        ``detector_distance`` / ``take_snapshots`` / ``detector_roi_mode`` when the
+        workflow parameters set them, then ``overrides``."""
         values: dict[str, Any] = {
             "directory": self.directory,
             "prefix": f"{prefix_marker}{self.prefix}",
             "run_number": self.run_number,
         }
-        for name in ("exp_time", "transmission", "energy", "resolution"):
+        for name in ("exp_time", "transmission", "energy", "resolution", "detector_distance"):
             if name in self.parameters:
                 values[name] = self.number(name, 0.0)
         if "take_snapshots" in self.parameters:

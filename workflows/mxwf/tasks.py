@@ -100,13 +100,14 @@ class ConfirmStrategy(
     output_names=["strategy"],
 ):
     """With workflow parameter ``ask_user`` true, the user confirms or changes the
-    number of images and exposure time (``open_dialog``); otherwise passes it on."""
+    number of images and exposure time (``open_dialog``); otherwise passes it on
+    (``collection_num_images`` replaces the proposed number of images first)."""
 
     def run(self) -> None:
-        from mxwf.collection import confirm_strategy
+        from mxwf.collection import adjust_strategy, confirm_strategy
 
         ctx = self.context()
-        strategy: dict[str, Any] = dict(self.inputs.strategy)
+        strategy: dict[str, Any] = adjust_strategy(ctx, self.inputs.strategy)
         if ctx.flag("ask_user", False):
             strategy = confirm_strategy(ctx, strategy)
         self.outputs.strategy = strategy
