@@ -207,10 +207,3 @@ def strategy_of(node: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"the proposed strategy has no {needed}: {dict(strategy)!r}")
     found["num_images"] = int(found["num_images"])
     return found
-
-
-def without_reference_prefix(prefix: str, marker: str = "ref-") -> str:
-    """The data-collection prefix from a reference-image prefix."""
-    return (
-        prefix[len(marker) :] if prefix.startswith(marker) and len(prefix) > len(marker) else prefix
-    )

@@ -105,7 +105,10 @@ def scan_grid(
         raise WorkflowError(f"{what} on {grid_id} wrote no image (node {node['id']})")
     scores = score_files(files)
     send_scores(ctx, grid_id, scores, os.path.dirname(files[0]))
-    found = ctx.gui.shape_history_get_cell_positions(grid_id, sorted(scores))
+    try:
+        found = ctx.gui.shape_history_get_cell_positions(grid_id, sorted(scores))
+    except xmlrpc.client.Fault as fault:
+        raise WorkflowError(f"the cell positions of grid {grid_id}: {fault.faultString}") from None
     positions = {cell: dict(p) for cell, p in zip(sorted(scores), found)}
     return GridScan(grid_id, scores, positions, step_mm, int(node["id"]), files)
 
