@@ -97,19 +97,32 @@ class FakeDialogs:
         return future
 
 
-def test_open_dialog_returns_what_the_user_answers(qtbot, server, call):
-    pytest.importorskip("mxgui.core.dialog_spec")
-    gui_handler = server.service.context.handler("open_dialog")
-    if gui_handler is not None:  # the GUI's own dialog: the user accepts the defaults
-        asked = call("open_dialog", DIALOG)
-        qtbot.waitUntil(lambda: dialog_window("Strategy check") is not None, timeout=10000)
-        dialog_window("Strategy check").accept()
-        assert result(qtbot, asked) == {"exposure": 0.1, "images": 900}
-        cancelled = call("open_dialog", DIALOG)
-        qtbot.waitUntil(lambda: dialog_window("Strategy check") is not None, timeout=10000)
-        dialog_window("Strategy check").reject()
-        assert result(qtbot, cancelled) == {"__cancelled__": True}
-        return
+def test_open_dialog_shows_the_gui_form_and_returns_what_the_user_typed(qtbot, server, call):
+    """The running GUI installs its own dialog handler: the workflow's call waits while
+    the user types into the form, then gets the values; Cancel gives the cancel marker."""
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QDialogButtonBox, QSpinBox
+
+    assert server.service.context.handler("open_dialog") is not None
+    asked = call("open_dialog", DIALOG)
+    qtbot.waitUntil(lambda: dialog_window("Strategy check") is not None, timeout=10000)
+    dialog = dialog_window("Strategy check")
+    images = dialog.findChild(QSpinBox, "images")
+    assert images.maximum() == 3600  # the limit of the dict is the editor's
+    images.setValue(1800)
+    ok = dialog.buttons.button(QDialogButtonBox.Ok)
+    qtbot.mouseClick(ok, Qt.LeftButton)
+    assert result(qtbot, asked) == {"exposure": 0.1, "images": 1800}
+    cancelled = call("open_dialog", DIALOG)
+    qtbot.waitUntil(lambda: dialog_window("Strategy check") is not None, timeout=10000)
+    qtbot.mouseClick(
+        dialog_window("Strategy check").buttons.button(QDialogButtonBox.Cancel), Qt.LeftButton
+    )
+    assert result(qtbot, cancelled) == {"__cancelled__": True}
+    qtbot.waitUntil(lambda: dialog_window("Strategy check") is None, timeout=5000)
+
+
+def test_open_dialog_passes_the_spec_to_the_handler_and_converts_its_answer(qtbot, server, call):
     fake = FakeDialogs()
     server.set_handler("open_dialog", fake)
     asked = call("open_dialog", DIALOG)
@@ -128,7 +141,6 @@ def test_open_dialog_returns_what_the_user_answers(qtbot, server, call):
 
 
 def test_open_dialog_gives_the_defaults_after_its_timeout(qtbot, server, call):
-    pytest.importorskip("mxgui.core.dialog_spec")
     fake = FakeDialogs()
     server.set_handler("open_dialog", fake)
     asked = call("open_dialog", {**DIALOG, "timeout": 0.3})

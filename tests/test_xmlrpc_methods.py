@@ -386,7 +386,6 @@ def test_workflow_end_tells_the_workflow_client(server, proxy):
 
 
 def test_open_dialog_without_a_gui_is_a_fault(proxy):
-    pytest.importorskip("mxgui.core.dialog_spec")
     dialog = {"title": "Go?", "fields": [{"name": "n", "type": "integer", "default": 3}]}
     fault = fault_of(proxy.open_dialog, dialog)
     assert fault.faultCode == -32500 and "no GUI" in fault.faultString
