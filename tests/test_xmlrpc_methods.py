@@ -296,13 +296,7 @@ def test_bad_grids_and_unknown_shapes_are_faults(proxy):
     assert "is a point, not a grid" in fault_of(proxy.shape_history_get_grid, point).faultString
 
 
-def grid_results_supported(beamline) -> bool:
-    return hasattr(beamline.get("shapes"), "set_grid_results")
-
-
 def test_grid_results_in_and_out(beamline, proxy):
-    if not grid_results_supported(beamline):
-        pytest.skip("the shapes keep no grid results yet (issue 7)")
     grid_id = proxy.shape_history_add_grid({"num_cols": 3, "num_rows": 2})
     assert proxy.shape_history_set_grid_data(grid_id, {"1": 0.5, "6": 2.0}, "/data/x.h5") is True
     stored = proxy.shape_history_get_grid_data(grid_id)
@@ -323,8 +317,6 @@ def test_grid_results_in_and_out(beamline, proxy):
 
 
 def test_dozor_scores_go_to_the_grid_being_scanned(beamline, proxy):
-    if not grid_results_supported(beamline):
-        pytest.skip("the shapes keep no grid results yet (issue 7)")
     shapes = beamline.get("shapes")
     grid_id = proxy.shape_history_add_grid({"num_cols": 2, "num_rows": 2})
     fault = fault_of(proxy.dozor_batch_processed, [{"image_num": 1, "score": 1.0}])

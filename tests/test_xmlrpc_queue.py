@@ -162,13 +162,7 @@ def test_start_queue_runs_what_was_added(queue, proxy):
     assert nothing.faultCode == -32500 and "nothing to run" in nothing.faultString
 
 
-def can_execute_entries(queue) -> bool:
-    return hasattr(queue, "execute_entry") or hasattr(queue.engine, "execute_entry")
-
-
 def test_execute_entry_with_id_returns_the_status(queue, proxy):
-    if not can_execute_entries(queue):
-        pytest.skip("the queue cannot execute single entries yet")
     sample = manual_sample(proxy)
     first = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
     second = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
