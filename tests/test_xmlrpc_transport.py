@@ -165,3 +165,42 @@ def test_stop_closes_open_connections(serve):
     assert not threads_left(before, timeout=1.0)
     for connection in connections:
         connection.close()
+
+
+def fault_of(response: http.client.HTTPResponse) -> xmlrpc.client.Fault:
+    """The fault an HTTP 200 response carries (the test fails if it carries none)."""
+    assert response.status == 200
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        xmlrpc.client.loads(response.read())
+    return fault.value
+
+
+def test_hostile_bodies_under_the_limit_get_faults_and_the_server_goes_on(serve):
+    transport = serve()
+    # well-formed XML that is no method call: the stdlib parser raises its own error
+    assert fault_of(post(transport, b"<foo/>")).faultCode == -32700
+    # "billion laughs": expat's amplification limit stops it, the client gets a fault
+    entities = '<!ENTITY l0 "lolololololololololol">' + "".join(
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    laughs = (
+        f"<?xml version='1.0'?><!DOCTYPE x [{entities}]><methodCall><methodName>add"
+        "</methodName><params><param><value><string>&l9;</string></value></param>"
+        "</params></methodCall>"
+    )
+    fault = fault_of(post(transport, laughs.encode()))
+    assert fault.faultCode == -32700 and "amplification" in fault.faultString
+    # arrays nested 100,000 deep: refused by depth before anything recurses into them
+    deep = 100_000
+    nested = (
+        "<methodCall><methodName>add</methodName><params><param><value>"
+        + "<array><data><value>" * deep
+        + "<int>1</int>"
+        + "</value></data></array>" * deep
+        + "</value></param></params></methodCall>"
+    )
+    fault = fault_of(post(transport, nested.encode()))
+    assert fault.faultCode == -32602
+    assert fault.faultString.startswith("add: the arguments nest arrays or structs more than")
+    with client(transport.url) as proxy:
+        assert proxy.add(1) == 2

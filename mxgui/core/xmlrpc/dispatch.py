@@ -11,6 +11,10 @@ with the method's name:
   failed, a wait timed out, the beamline has no such object;
 - ``-32603`` a bug in the server (logged with its traceback).
 
+Arguments nested deeper than :data:`MAX_DEPTH` arrays or structs are refused before
+the method is called (nothing downstream has to recurse through them), and whatever
+goes wrong, a request always gets a response: a fault at worst.
+
 Values: ``None`` is sent as ``<nil/>`` (the stdlib ``allow_none`` extension, which
 mxcubecore uses too; ``xmlrpc.client`` reads it without options); dict keys are sent
 as text, tuples as arrays, numpy numbers as plain numbers.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
+import reprlib
 import xml.parsers.expat
 import xmlrpc.client
 from collections.abc import Callable, Mapping
@@ -35,6 +40,13 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 APPLICATION_ERROR = -32500
 INTERNAL_ERROR = -32603
+#: how deep arrays and structs may nest in the arguments of a call
+MAX_DEPTH = 32
+
+_params_repr = reprlib.Repr()
+_params_repr.maxlevel = 4
+_params_repr.maxstring = 200
+_params_repr.maxother = 200
 
 
 class BadArgument(ValueError):
@@ -59,6 +71,27 @@ def plain(value: Any) -> Any:
     if hasattr(value, "value") and isinstance(value.value, (str, int, float)):
         return value.value  # enums
     return str(value)
+
+
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deep arrays and structs nest in ``value`` (a scalar: 0), without recursion;
+    stops counting once past ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def _reason(exc: BaseException) -> str:
@@ -119,6 +152,11 @@ class Dispatcher:
         """Call method ``name``; every failure becomes an ``xmlrpc.client.Fault``."""
         function = self._function(name)
         signature = self._signatures[name]
+        if nesting_depth(params, MAX_DEPTH + 1) > MAX_DEPTH + 1:  # params is one level
+            raise xmlrpc.client.Fault(
+                INVALID_PARAMS,
+                f"{name}: the arguments nest arrays or structs more than {MAX_DEPTH} levels deep",
+            )
         try:
             signature.bind(*params)
         except TypeError as exc:
@@ -136,7 +174,7 @@ class Dispatcher:
         except (ValueError, KeyError) as exc:
             raise xmlrpc.client.Fault(INVALID_PARAMS, f"{name}: {_reason(exc)}") from None
         except Exception as exc:
-            log.exception("XML-RPC method %s%r failed", name, params)
+            log.exception("XML-RPC method %s%s failed", name, _params_repr.repr(params))
             raise xmlrpc.client.Fault(
                 INTERNAL_ERROR, f"{name}: internal error {type(exc).__name__}: {exc}"
             ) from None
@@ -147,6 +185,8 @@ class Dispatcher:
             params, name = xmlrpc.client.loads(body)
         except (xml.parsers.expat.ExpatError, ValueError, TypeError, IndexError) as exc:
             return _fault(PARSE_ERROR, f"the request is not XML-RPC: {exc}")
+        except xmlrpc.client.ResponseError:  # well-formed XML, but no <methodCall>
+            return _fault(PARSE_ERROR, "the request is not XML-RPC: no complete <methodCall>")
         if not name:
             return _fault(PARSE_ERROR, "the request names no method (methodName)")
         try:
@@ -158,6 +198,9 @@ class Dispatcher:
         except (TypeError, OverflowError) as exc:  # a result XML-RPC cannot carry
             log.exception("XML-RPC method %s returned a value XML-RPC cannot carry", name)
             return _fault(INTERNAL_ERROR, f"{name}: the result cannot be sent: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the caller must get an answer
+            log.exception("XML-RPC request %s could not be answered", name)
+            return _fault(INTERNAL_ERROR, f"{name}: internal error {type(exc).__name__}")
 
 
 def _shown_signature(name: str, signature: inspect.Signature) -> str:
