@@ -1,9 +1,9 @@
 """Save a screenshot of the main window on the simulated beamline (for the README).
 
 Run under a display, e.g. ``xvfb-run -a .venv/bin/python scripts/screenshot.py``.
-Queues a data collection on three samples from the sample changer, runs the queue
-(data go to a temporary directory), saves a point and draws a grid on the last sample,
-then grabs the window.
+Queues a data collection on three samples from the sample changer and an X-ray
+centring workflow on the last one, runs the queue (data go to a temporary directory),
+saves a point, shows the workflows' execution log, then grabs the window.
 """
 
 from __future__ import annotations
@@ -16,12 +16,21 @@ import time
 from pathlib import Path
 
 from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QTabWidget, QWidget
 
 from mxgui.core.centring import CentredPosition
 from mxgui.gui.app import DEFAULT_LAYOUT, DEFAULT_REPOSITORY, ROOT, setup_logging
 from mxgui.gui.application import MxguiApplication
 
 SAMPLES = ("1:02", "2:03", "3:05")
+
+
+def show_tab(window: QWidget, label: str) -> None:
+    """Bring the tab called ``label`` to the front."""
+    for tabs in window.findChildren(QTabWidget):
+        for index in range(tabs.count()):
+            if tabs.tabText(index) == label:
+                tabs.setCurrentIndex(index)
 
 
 def main() -> int:
@@ -41,16 +50,20 @@ def main() -> int:
         queue.model.update_parameters(sample, {"centring": "none"})
         parameters = {"num_images": 30, "exp_time": 0.01, "osc_range": 1.0}
         queue.add_task(sample, "DataCollection", parameters)
+    # the shipped XrayCentring workflow: a mesh and a line scan, coloured by their scores
+    queue.add_task(sample, "XrayCentring", {"exp_time": 0.001, "take_snapshots": 0})
     started = time.monotonic()
 
     def wait_for_queue() -> None:
-        if queue.engine.is_running() and time.monotonic() - started < 120:
+        if queue.engine.is_running() and time.monotonic() - started < 300:
             QTimer.singleShot(300, wait_for_queue)
             return
         here = CentredPosition(**repository.get("/diffractometer").get_positions())
         shapes = repository.get("/shapes")
-        shapes.add_point(here, "start")
-        shapes.add_grid(here, 8, 6, 0.03, 0.03, spacing_x_mm=0.005, spacing_y_mm=0.005)
+        shapes.add_point(here, "centred")
+        show_tab(main_window, "Workflows")
+        runs_view = app.built.bricks["workflow_log"].runs_view
+        runs_view.selectRow(0)  # its steps and their durations below
         QTimer.singleShot(1000, grab)
 
     def grab() -> None:

@@ -94,3 +94,66 @@ def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
     assert "Traceback" not in output
     settings = tmp_path / "settings" / "mxgui.ini"
     assert settings.is_file() and "geometry" in settings.read_text()
+
+
+def test_a_workflow_script_drives_the_real_mxgui_and_nothing_is_left_running(tmp_path):
+    """A client finds the server from the log line, queues an X-ray centring through it
+    and runs the queue: the shipped workflow runs in its own process and calls the GUI
+    back; SIGTERM then quits the GUI with no workflow process left behind."""
+    import re
+    import xmlrpc.client
+
+    env = dict(
+        os.environ,
+        MXGUI_SETTINGS_DIR=str(tmp_path / "settings"),
+        MXGUI_DATA_DIR=str(tmp_path / "data"),
+    )
+    env.pop("QT_QPA_PLATFORM", None)
+    log_path = tmp_path / "mxgui.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            ["xvfb-run", "-a", sys.executable, "-m", "mxgui", "--xmlrpc-port", "0"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "main window shown" not in log_path.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()
+            time.sleep(0.1)
+        found = re.search(r"XML-RPC server listening on (http://\S+)", log_path.read_text())
+        assert found, log_path.read_text()
+        gui = xmlrpc.client.ServerProxy(found.group(1), allow_none=True)
+        sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+        task = gui.queue_add_child(
+            sample, '{"type": "XrayCentring", "parameters": {"exp_time": 0.001}}'
+        )
+        gui.start_queue()
+        deadline = time.monotonic() + 120
+        while gui.is_queue_executing() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        node = gui.queue_get_node(task)
+        assert node["status"] == "success", node["message"]
+        added = [gui.queue_get_node(n) for n in gui.queue_get_node(sample)["children"]]
+        assert [n["type"] for n in added] == ["XrayCentring", "MeshScan", "MeshScan"]
+        assert all(n["status"] == "success" and n["files"] for n in added[1:])
+        children = subprocess.run(
+            ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        for pid in children:
+            os.kill(int(pid), signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    output = log_path.read_text()
+    assert "workflow XrayCentring started" in output
+    assert "mxgui stopped" in output and "Traceback" not in output
+    left = subprocess.run(
+        ["pgrep", "-f", "mxgui.core.workflow.runner"], capture_output=True, text=True
+    ).stdout.split()
+    assert left == []
