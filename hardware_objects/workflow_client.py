@@ -165,8 +165,14 @@ class WorkflowClient(HardwareObject):
         return WorkflowInfo(name, text("title") or name, requires, engine, graph)
 
     def shutdown(self) -> None:
-        """Abort a running workflow and close the log."""
-        self.abort()
+        """Abort a running workflow, wait until it has gone (a local one's process is
+        killed after ``kill_grace`` s), close the log."""
+        with self._lock:
+            run = self._run
+        if run is not None and run is not _PENDING:
+            grace = self.get_property("kill_grace")
+            if not run.close(grace):
+                log.error("%s: the workflow %s did not end on shutdown", self.name, self._run_name)
         with self._lock:
             log_, self._log = self._log, None
         if log_ is not None:

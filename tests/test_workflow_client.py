@@ -4,13 +4,24 @@ and the BES engine against a fake BES server. Qt-free."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from types import SimpleNamespace
 
 import pytest
-from workflow_fixtures import FakeBes, client_repository, gone, started, wait_params
+from workflow_fixtures import (
+    WORKFLOWS,
+    FakeBes,
+    client_repository,
+    gone,
+    started,
+    wait_params,
+)
 
 from mxgui.core.errors import HardwareObjectError, Refused
 
@@ -221,3 +232,45 @@ def test_bes_engine_unreachable_names_the_url(tmp_path):
         assert "http://127.0.0.1:9/RUN/Remote" in message and "cannot be reached" in message
     finally:
         repository.shutdown()
+
+
+def test_shutdown_leaves_no_workflow_process_even_one_ignoring_sigterm(repo, tmp_path):
+    client = repo.get("workflow")
+    marker = tmp_path / "m"
+    params = wait_params(marker, spawn_child=True, ignore_sigterm=True)
+    future = client.start("Wait", inputs(params))
+    info = started(marker)
+    repo.shutdown()  # the GUI quits: shutdown returns once the process has gone
+    assert gone(info["pid"], timeout=0.1), "the workflow process outlived the shutdown"
+    assert gone(info["child"]), "a process of the workflow's group outlived the shutdown"
+    assert future.result(timeout=5)[0] == "aborted"
+
+
+GUI_THAT_DIES = """
+import json, sys, time
+from pathlib import Path
+from mxgui.core.workflow.local import LocalRun
+graph, inputs, path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+LocalRun(Path(graph), inputs, lambda *event: None, paths=(Path(path),))
+time.sleep(600)
+"""
+
+
+def test_a_workflow_whose_gui_was_killed_ends_its_process_group(tmp_path):
+    marker = tmp_path / "m"
+    params = inputs(wait_params(marker, seconds=600, spawn_child=True))
+    graph = WORKFLOWS / "wait.json"
+    gui = subprocess.Popen(
+        [sys.executable, "-c", GUI_THAT_DIES, str(graph), json.dumps(params), str(WORKFLOWS)]
+    )
+    try:
+        info = started(marker)
+        gui.kill()  # kill -9: the GUI cannot clean up
+        gui.wait(10)
+        assert gone(info["pid"]), "the workflow outlived the GUI that started it"
+        assert gone(info["child"]), "a process of the workflow's group outlived the GUI"
+    finally:
+        gui.kill()
+        for key in ("pid", "child"):
+            with contextlib.suppress(ProcessLookupError, NameError, TypeError):
+                os.kill(info[key], signal.SIGKILL)

@@ -12,6 +12,7 @@ derail the client.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import threading
@@ -29,6 +30,8 @@ RUNNING = "running"
 #: environment variables the child process gets (the XML-RPC server it calls back)
 ENV_URL = "MXGUI_XMLRPC_URL"
 ENV_TOKEN = "MXGUI_XMLRPC_TOKEN"
+#: the process id of the GUI that started the workflow (the runner ends when it has gone)
+ENV_PARENT = "MXGUI_WORKFLOW_PARENT"
 
 #: ``on_step(step, status, message)``, called from the engine's threads
 StepCallback = Callable[[str, str, str], None]
@@ -74,6 +77,15 @@ class WorkflowRun:
     def end(self) -> None:
         """The workflow said it has ended (XML-RPC ``workflow_end``)."""
         raise NotImplementedError
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Abort and wait (at most ``timeout`` s) for the end; True when it has ended."""
+        self.abort()
+        try:
+            self.future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            return False
+        return True
 
 
 def step_line(step: str, status: str, message: str = "") -> str:

@@ -13,7 +13,11 @@ on its stdin. Three daemon threads per run:
 ``end()`` (``workflow_end`` from the workflow) ends the run at once; the process then
 has :attr:`LocalRun.end_grace` seconds to exit before it is terminated. ``abort()``
 sends SIGTERM to the whole process group, then SIGKILL after
-:attr:`LocalRun.kill_grace` seconds; the run ends ``aborted`` when the process is gone.
+:attr:`LocalRun.kill_grace` seconds; the run ends ``aborted`` when the process is gone,
+and what is left of its group then gets SIGKILL. ``close()`` (the GUI quits) aborts
+and waits until the process has gone. The child knows its parent
+(:data:`ENV_PARENT`): if the GUI dies without closing it, the runner ends its own
+process group (see ``runner.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 from mxgui.core.workflow.events import (
     ABORTED,
+    ENV_PARENT,
     FAILED,
     RUNNING,
     SUCCESS,
@@ -82,7 +87,7 @@ class LocalRun(WorkflowRun):
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, **dict(env or {})},
+            env={**os.environ, **dict(env or {}), ENV_PARENT: str(os.getpid())},
             start_new_session=True,  # its own process group: abort reaches its children
             text=True,
             encoding="utf-8",
@@ -111,6 +116,29 @@ class LocalRun(WorkflowRun):
         self._signal(signal.SIGTERM)
         self._later(self.kill_grace, signal.SIGKILL)
 
+    def close(self, timeout: float | None = None) -> bool:
+        """Abort and wait until the process has gone: SIGKILL to its group when it has
+        not exited ``timeout`` s (default :attr:`kill_grace`) after SIGTERM. True
+        once it has gone."""
+        self.abort()
+        grace = self.kill_grace if timeout is None else timeout
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            log.warning(
+                "workflow %s (process %s) ignored SIGTERM for %g s: SIGKILL",
+                self.graph.stem,
+                self.pid,
+                grace,
+            )
+            self._kill_group(signal.SIGKILL)
+            try:
+                self.process.wait(1.0)
+            except subprocess.TimeoutExpired:
+                log.error("workflow process %s did not die on SIGKILL", self.pid)
+                return False
+        return True
+
     def end(self) -> None:
         """The workflow has ended: the run ends now; the process has ``end_grace`` s."""
         with self._lock:
@@ -127,12 +155,15 @@ class LocalRun(WorkflowRun):
         return list(self._stderr)
 
     def _signal(self, sig: int) -> None:
-        if self.process.poll() is not None:
-            return
+        if self.process.poll() is None:
+            self._kill_group(sig)
+
+    def _kill_group(self, sig: int) -> None:
+        """``sig`` to the process group (the leader may have exited, members not)."""
         try:
             os.killpg(self.pid, sig)
         except ProcessLookupError:
-            pass
+            pass  # nobody left in the group
         except OSError as exc:
             log.warning("workflow process %s: cannot send signal %s: %s", self.pid, sig, exc)
 
@@ -210,6 +241,8 @@ class LocalRun(WorkflowRun):
             timers, self._timers = self._timers, []
         for timer in timers:
             timer.cancel()
+        if self._aborted:  # a member that outlived the aborted leader goes too
+            self._kill_group(signal.SIGKILL)
         self._events.join(1.0)  # the last events, written before the exit
         self._errors.join(0.5)
         result = self._result(code)

@@ -12,22 +12,39 @@ a ``print`` in a task never mixes with the events. Steps are reported from ewoks
 node events. Exit code 0 when the graph ran to its end; 1 when a step failed (the
 failing step and its error are in the last event and on standard error); 2 when the
 graph could not be loaded or the inputs read.
+
+The runner watches the GUI that started it (its process id in ``MXGUI_WORKFLOW_PARENT``):
+when the GUI has gone (killed, crashed) without ending the workflow, the runner ends its
+whole process group (SIGTERM, then SIGKILL), so no workflow outlives its GUI.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import IO, Any
 
-from mxgui.core.workflow.events import FAILED, RUNNING, SUCCESS, end_line, step_line
+from mxgui.core.workflow.events import (
+    ENV_PARENT,
+    FAILED,
+    RUNNING,
+    SUCCESS,
+    end_line,
+    step_line,
+)
 
 log = logging.getLogger("mxgui.workflow.runner")
+
+#: seconds between two looks at the parent process
+PARENT_POLL_S = 0.5
 
 
 class EventWriter:
@@ -126,6 +143,37 @@ def run(graph_path: str, inputs: dict[str, Any], writer: EventWriter) -> int:
     return 0
 
 
+def watch_parent(parent: int, period: float = PARENT_POLL_S) -> threading.Thread | None:
+    """A daemon thread ending this process group once process ``parent`` is no longer
+    this process's parent (the GUI died: the orphan was re-parented); ``None`` for no
+    parent to watch (``parent`` <= 1)."""
+    if parent <= 1:
+        return None
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(period)
+        with contextlib.suppress(OSError):  # the pipe's reader, the GUI, is dead
+            print(f"the GUI (process {parent}) has gone: ending the workflow", file=sys.stderr)
+        group = os.getpgrp()
+        if group != os.getpid():  # not a group of its own (run by hand): only itself
+            os.kill(os.getpid(), signal.SIGKILL)
+        os.killpg(group, signal.SIGTERM)  # this process too, unless it handles SIGTERM
+        time.sleep(2.0)
+        os.killpg(group, signal.SIGKILL)
+
+    thread = threading.Thread(target=watch, name="parent watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _parent_pid() -> int:
+    try:
+        return int(os.environ.get(ENV_PARENT, "0"))
+    except ValueError:
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The child's entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m mxgui.core.workflow.runner")
@@ -139,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = sys.stderr
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     writer = EventWriter(events)
+    watch_parent(_parent_pid())
     for directory in reversed(args.path):
         sys.path.insert(0, directory)
     try:

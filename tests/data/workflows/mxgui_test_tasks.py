@@ -3,7 +3,8 @@
 ``workflow_parameters`` drive them: ``marker_dir`` (where ``started.json`` is written
 with the process id, the inputs received and the process id of a child ``sleep``),
 ``seconds`` (how long to wait; waiting ends early when ``<marker_dir>/release``
-appears), ``reason`` (what ``Fail`` raises).
+appears), ``reason`` (what ``Fail`` raises), ``ignore_sigterm`` (the task ignores SIGTERM,
+as a workflow stuck in C code would).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class Wait(Task, optional_input_names=COMMON_INPUTS, output_names=["waited"]):
         params = self.get_input_value("workflow_parameters", None) or {}
         marker = params.get("marker_dir")
         child = None
+        if params.get("ignore_sigterm"):
+            import signal
+
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if params.get("spawn_child"):
             child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
         if marker:
