@@ -25,6 +25,7 @@ properties ``xmlrpc_url`` / ``xmlrpc_token``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import os
@@ -106,6 +107,8 @@ class WorkflowClient(HardwareObject):
         self._run_name = ""
         self._local_ids = 0
         self._server: Any = None
+        #: the Future :meth:`start` gave for the current (or last) run
+        self._done: Future = Future()
 
     # life -----------------------------------------------------------------------------------
     def init(self) -> None:
@@ -168,11 +171,15 @@ class WorkflowClient(HardwareObject):
         """Abort a running workflow, wait until it has gone (a local one's process is
         killed after ``kill_grace`` s), close the log."""
         with self._lock:
-            run = self._run
+            run, done = self._run, self._done
         if run is not None and run is not _PENDING:
             grace = self.get_property("kill_grace")
             if not run.close(grace):
                 log.error("%s: the workflow %s did not end on shutdown", self.name, self._run_name)
+            try:  # its end recorded in the log before the log closes
+                done.result(timeout=2.0)
+            except concurrent.futures.TimeoutError:
+                log.error("%s: the end of workflow %s was not recorded", self.name, self._run_name)
         with self._lock:
             log_, self._log = self._log, None
         if log_ is not None:
@@ -252,6 +259,7 @@ class WorkflowClient(HardwareObject):
             self._run = _PENDING
         done: Future = Future()
         done.set_running_or_notify_cancel()  # ended by the workflow, not cancelled
+        self._done = done
         try:
             run_id = self._record(lambda: self.log.start_run(name, payload))
             if run_id is None:
@@ -333,15 +341,20 @@ class WorkflowClient(HardwareObject):
         self.emit("workflowStepChanged", run_id, step, status)
 
     def _finished(self, run: WorkflowRun, run_id: int, ended: Future, done: Future) -> None:
-        result: RunResult = ended.result()
-        self._record(lambda: self.log.finish_run(run_id, result.status, result.message))
-        with self._lock:
-            if self._run is run:
-                self._run = None
-        self.set_state(HardwareObjectState.READY)
-        log.info("workflow run %s ended %s: %s", run_id, result.status, result.message)
-        self.emit("workflowFinished", run_id, result.status, result.message)
-        done.set_result((result.status, result.message))
+        result = RunResult(FAILED, "the workflow's end could not be read")
+        try:
+            result = ended.result()
+            self._record(lambda: self.log.finish_run(run_id, result.status, result.message))
+        except Exception:  # the queue entry waiting for ``done`` must never wait for ever
+            log.exception("%s: recording the end of workflow run %s failed", self.name, run_id)
+        finally:
+            with self._lock:
+                if self._run is run:
+                    self._run = None
+            self.set_state(HardwareObjectState.READY)
+            log.info("workflow run %s ended %s: %s", run_id, result.status, result.message)
+            self.emit("workflowFinished", run_id, result.status, result.message)
+            done.set_result((result.status, result.message))
 
     def _record(self, write: Any) -> Any:
         """``write()`` on the log; a log that fails is logged, the run goes on."""

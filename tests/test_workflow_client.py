@@ -24,6 +24,7 @@ from workflow_fixtures import (
 )
 
 from mxgui.core.errors import HardwareObjectError, Refused
+from mxgui.core.workflow_log import WorkflowLog
 
 
 @pytest.fixture
@@ -244,6 +245,9 @@ def test_shutdown_leaves_no_workflow_process_even_one_ignoring_sigterm(repo, tmp
     assert gone(info["pid"], timeout=0.1), "the workflow process outlived the shutdown"
     assert gone(info["child"]), "a process of the workflow's group outlived the shutdown"
     assert future.result(timeout=5)[0] == "aborted"
+    reopened = WorkflowLog(tmp_path / "workflows.sqlite")  # the end was recorded before
+    assert reopened.runs()[0].status == "aborted"
+    reopened.close()
 
 
 GUI_THAT_DIES = """
