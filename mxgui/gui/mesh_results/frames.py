@@ -1,0 +1,114 @@
+"""Where the image of a grid cell is, and reading it off the GUI thread (no Qt).
+
+A mesh scan writes image ``n`` of its scan as ``<prefix>_<run>_<nnnnn>.cbf``; results
+keep only the first image (``GridResults.data_file_path``). Image ``n`` is cell ``n``
+in the *scan's* order (the task's ``scan_order``, by default the grid's own), while
+results are stored by the grid's own scan-order index: :func:`frame_path` maps one to
+the other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mxgui.core.scoring import read_counts
+from mxgui.core.shapes import Grid
+
+log = logging.getLogger(__name__)
+
+#: ``..._<number>.<ext>``: the image number of a numbered image file
+_NUMBERED = re.compile(r"^(?P<stem>.*_)(?P<number>\d+)(?P<suffix>\.[^./]+)$")
+
+
+def frame_number(grid: Grid, cell: int, scan_order: str | None = None) -> int:
+    """The image number (1-based) of the grid's cell ``cell`` (the grid's scan-order
+    index) in a scan made in ``scan_order`` (the grid's own when ``None``)."""
+    col, row = grid.cell_of_index(cell)
+    if not scan_order or scan_order == grid.scan_order:
+        return cell
+    return dataclasses.replace(grid, scan_order=scan_order).index_of_cell(col, row)
+
+
+def frame_path(grid: Grid, data_file_path: str, cell: int, scan_order: str | None = None) -> str:
+    """The image file of cell ``cell`` of ``grid``, from the first image of its scan
+    (``data_file_path``); ``ValueError`` naming the grid when that is no numbered image
+    (a master file or a processing result: no file per cell)."""
+    if not data_file_path:
+        raise ValueError(f"grid {grid.id}: the results do not say where the images are")
+    match = _NUMBERED.match(Path(data_file_path).name)
+    if match is None:
+        raise ValueError(
+            f"grid {grid.id}: {data_file_path} is not a numbered image file: "
+            "no image per cell to show"
+        )
+    number = frame_number(grid, cell, scan_order)
+    digits = len(match["number"])
+    name = f"{match['stem']}{number:0{digits}d}{match['suffix']}"
+    return str(Path(data_file_path).with_name(name))
+
+
+class FrameLoader:
+    """Reads image files in one worker thread; only the latest request of each
+    ``slot`` is answered (a burst of requests reads one file, not all of them).
+
+    ``deliver(slot, path, data, problem)`` is called from the worker with the counts
+    (``problem`` empty) or ``None`` and the reason; pass a function that hands over
+    to the GUI thread.
+    """
+
+    def __init__(self, deliver: Callable[[str, str, np.ndarray | None, str], None]) -> None:
+        self._deliver = deliver
+        self._executor: ThreadPoolExecutor | None = None
+        self._latest: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def request(self, slot: str, path: str) -> None:
+        """Read ``path`` for ``slot`` (e.g. ``"clicked"``, ``"best"``) soon."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="mesh frames")
+            ticket = self._latest.get(slot, 0) + 1
+            self._latest[slot] = ticket
+            self._executor.submit(self._read, slot, path, ticket)
+
+    def forget(self, slot: str) -> None:
+        """Drop the pending request of ``slot`` (its answer is not delivered)."""
+        with self._lock:
+            self._latest[slot] = self._latest.get(slot, 0) + 1
+
+    def _read(self, slot: str, path: str, ticket: int) -> None:
+        if self._latest.get(slot) != ticket:
+            return  # a newer request of the slot is queued
+        data: Any = None
+        problem = ""
+        if not Path(path).is_file():
+            problem = f"no image file {path}"
+        else:
+            try:
+                data = read_counts(path)
+            except ValueError as exc:
+                problem = str(exc)
+        with self._lock:
+            current = self._latest.get(slot) == ticket and not self._closed
+        if current:
+            self._deliver(slot, path, data, problem)
+
+    def close(self) -> None:
+        """Stop the worker (waits for a read in progress)."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
