@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -191,6 +191,8 @@ class GridResultsStore:
     _lock: Any
     _results: dict[str, GridResults]
     _active_grid_id: str | None
+    #: (first image number, scan order or None: the grid's) of the running mesh scan
+    _scan: tuple[int, str | None] = (1, None)
 
     def _grid(self, grid_id: str) -> Any:
         try:
@@ -247,7 +249,38 @@ class GridResultsStore:
 
     @active_grid_id.setter
     def active_grid_id(self, grid_id: str | None) -> None:
+        self.start_scan(grid_id)
+
+    def start_scan(
+        self, grid_id: str | None, first_image: int = 1, scan_order: str | None = None
+    ) -> None:
+        """Make ``grid_id`` the :attr:`active_grid_id`, its images numbered from
+        ``first_image`` in ``scan_order`` (``None``: the grid's own), for
+        :meth:`scan_cells`; ``None`` ends the scan."""
         with self._lock:
             if grid_id is not None:
                 self._grid(grid_id)
             self._active_grid_id = grid_id
+            self._scan = (first_image, scan_order)
+
+    def scan_cells(self, grid_id: str, images: Mapping[int, Any]) -> dict[int, Any]:
+        """``{image number: value}`` of the scan on ``grid_id`` as ``{cell: value}``
+        (1-based, the grid's scan order): image ``first_image + k`` is the scan's
+        cell ``k + 1``. Identity for a grid no scan collects; ``ValueError`` naming
+        the grid and the image for an image outside the scan."""
+        with self._lock:
+            grid = self._grid(grid_id)
+            if grid_id != self._active_grid_id:
+                return dict(images)
+            first, order = self._scan
+        scan_grid = grid if order in (None, grid.scan_order) else replace(grid, scan_order=order)
+        cells: dict[int, Any] = {}
+        for image, value in images.items():
+            index = image - first + 1
+            if not 1 <= index <= grid.num_cells:
+                raise ValueError(
+                    f"grid {grid_id}: image {image} is outside the mesh scan's images "
+                    f"{first}..{first + grid.num_cells - 1}"
+                )
+            cells[grid.index_of_cell(*scan_grid.cell_of_index(index))] = value
+        return cells

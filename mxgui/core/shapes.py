@@ -478,18 +478,29 @@ class ShapesModel(GridResultsStore, SignalEmitter):
                 out.append(data)
         return out
 
+    def snapshot(self) -> tuple[list[Shape], dict[str, GridResults]]:
+        """The shapes in creation order and copies of their grids' results, at once."""
+        with self._lock:
+            shapes = list(self._shapes.values())
+            return shapes, {k: r.copy() for k, r in self._results.items()}
+
     def load(self, data: list[Mapping[str, Any]]) -> None:
         """Replace the shapes by ``data`` (from :meth:`to_list`); all or nothing."""
         shapes = [shape_from_dict(item) for item in data]
-        ids = [s.id for s in shapes]
-        if len(set(ids)) != len(ids):
-            raise ValueError("shape ids must be unique")
         results = {}
         for shape, item in zip(shapes, data):
             if isinstance(shape, Grid) and item.get("results") is not None:
                 results[shape.id] = GridResults.from_dict(
                     shape.id, shape.num_cells, item["results"]
                 )
+        self.replace_all(shapes, results)
+
+    def replace_all(self, shapes: list[Shape], results: Mapping[str, GridResults]) -> None:
+        """Make ``shapes`` (with ``results`` of their grids) the model's shapes."""
+        ids = [s.id for s in shapes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("shape ids must be unique")
+        results = dict(results)
         with self._lock:
             self._shapes = {s.id: s for s in shapes}
             self._selected = ()

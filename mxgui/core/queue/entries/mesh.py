@@ -1,13 +1,15 @@
 """The MeshScan entry: one image per grid cell, scored as the images arrive.
 
-The grid ``grid_id`` of the shapes model (role ``shapes``) gives the cells; image ``n``
-(``<directory>/<prefix>_<run>_<nnnnn>.cbf``) is cell ``n`` in the task's
-``scan_order`` (zigzag or raster; by default the grid's own), taken at the cell's
+The grid ``grid_id`` of the shapes model (role ``shapes``) gives the cells; image
+``first_image + n - 1`` (``<directory>/<prefix>_<run>_<nnnnn>.cbf``) is cell ``n`` in the
+task's ``scan_order`` (zigzag or raster; by default the grid's own), taken at the cell's
 centred position with ``exp_time`` and ``osc_range`` from ``osc_start``. The collect
 object does the acquisition (``collect.collect_mesh``: on the simulated beamline a fast
 scan computed at each cell, the sample staying where it was).
 
-While it runs, ``shapes.active_grid_id`` is the grid, and the grid's old results are
+While it runs, ``shapes.active_grid_id`` is the grid (``shapes.start_scan``: external
+results by image number, ``dozor_batch_processed``, find their cells through
+``shapes.scan_cells``), and the grid's old results are
 cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
 each image as soon as it is written (:func:`mxgui.core.scoring.score_image`; not on
 the engine's path) and sends the scores to ``shapes.set_grid_results`` in batches, by
@@ -135,21 +137,22 @@ class MeshScanEntry(Entry):
             raise EntryFailed(f"grid_id: {grid_id} is a {grid.KIND}, not a grid")
         scan_grid = dataclasses.replace(grid, scan_order=p.get("scan_order") or grid.scan_order)
         n = grid.num_cells
+        first = acquisition_of(p).first_image
         params = dataclasses.replace(
             acquisition_of(p),
             num_images=n,
-            first_image=1,
             take_snapshots=min(acquisition_of(p).take_snapshots, 1),
         )
         path = dataclasses.replace(path_of(p), suffix="cbf")
         positions = mesh_positions(scan_grid)
-        first_file = str(Path(path.directory) / path.image_file_name(1))
+        first_file = str(Path(path.directory) / path.image_file_name(first))
         shapes.clear_grid_results(grid_id)
-        shapes.active_grid_id = grid_id
+        shapes.start_scan(grid_id, first, scan_grid.scan_order)
         scorer = MeshScorer(shapes, grid, scan_grid, first_file)
 
         def on_image(count: int) -> None:
-            scorer.add(count, str(Path(path.directory) / path.image_file_name(count)))
+            number = first + count - 1
+            scorer.add(count, str(Path(path.directory) / path.image_file_name(number)))
 
         def on_progress(fraction: float) -> None:
             ctx.progress(fraction)
@@ -180,7 +183,10 @@ class MeshScanEntry(Entry):
         if scorer.best is not None:
             message += f"; best cell {scorer.best[0]} (score {scorer.best[1]:.4g})"
         if scorer.unreadable:
-            message += f"; {len(scorer.unreadable)} images could not be scored"
+            message += (
+                f"; {len(scorer.unreadable)} images could not be scored "
+                f"(first: {scorer.unreadable[0]})"
+            )
             return Outcome("warning", message)
         return Outcome(message=message)
 

@@ -103,7 +103,8 @@ class WorkflowMethods:
     def dozor_batch_processed(self, dozor_batch_dict: Any) -> int:
         """Per-frame results of online processing (items with ``image_num`` and a
         score: ``score``, ``spots_num_of``, ``spots_num`` or ``spots_int_aver``),
-        stored on the grid the running mesh scan collects (image n = cell n).
+        stored on the grid the running mesh scan collects (its image first_image + n - 1
+        = its cell n in the scan's order).
         Returns how many cells were given."""
         scores = dozor_scores(dozor_batch_dict)
         shapes = self.ctx.role("shapes")
@@ -113,6 +114,7 @@ class WorkflowMethods:
         store = getattr(shapes, "set_grid_results", None)
         if store is None:
             raise Unavailable("this mxgui's shapes keep no grid results")
+        to_cells = getattr(shapes, "scan_cells", None)  # image numbers from first_image
         if scores:
-            store(grid_id, scores)
+            store(grid_id, to_cells(grid_id, scores) if to_cells else scores)
         return len(scores)
