@@ -48,25 +48,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, InvalidStateError
+from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any, ClassVar
 
-from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
+from mxgui.core.queue.engine_parts import CentringHost, QueueHelpers
 from mxgui.core.queue.engine_run import Run, Stopped
-from mxgui.core.queue.entries import Entry, accept_strategy, add_mad_collections, default_entries
+from mxgui.core.queue.entries import Entry, default_entries
 from mxgui.core.queue.entries.base import (
     SKIPPED_BY_USER,
     STOPPED_BY_USER,
-    EntryContext,
-    EntryFailed,
     EntryInterrupted,
-    beamline_role,
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nested import NestedRequests
+from mxgui.core.queue.nested import NestedExecution, NestedRequests, resolve_awaited
 from mxgui.core.queue.nodes import FAILED, ROOT_ID, RUNNING, SKIPPED, UnknownNodeError
 from mxgui.core.signals import SignalEmitter
 
@@ -78,7 +75,7 @@ _PROGRESS_STEP = 0.01
 _PROGRESS_PERIOD = 0.2
 
 
-class QueueEngine(SignalEmitter):
+class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
     """Executes the queue ``model`` on ``beamline``, recording into ``history``.
 
     Parameters
@@ -155,42 +152,6 @@ class QueueEngine(SignalEmitter):
         """
         self._start(node_id)
 
-    def execute_entry(self, node_id: int) -> Future:
-        """Run node ``node_id``; a Future of its final status (success, warning,
-        failed, skipped).
-
-        Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
-        XrayCentring entry waits for its workflow, the node runs nested inside that
-        entry (see ``nested.py``). ``Refused`` otherwise (the queue is busy), for an
-        unknown node, one running, or one that has run (reset its status first).
-        """
-        if node_id not in self.model:
-            raise Refused(f"there is no queue node {node_id!r}")
-        node = self.model.get_node(node_id)
-        has_work = Run.has_work(self.model, node_id)  # the model's lock: not under ours
-        future: Future = Future()
-        with self._cond:
-            if self._running:
-                if node.status == RUNNING:
-                    raise Refused(f"{node.describe()} is running already")
-                if not has_work:
-                    raise Refused(self._nothing_to_run(node_id))
-                if self._nested.submit(node_id, future):
-                    self._wake.set()
-                    return future
-                current = self._current
-                what = (
-                    self.model.get_node(current).describe()
-                    if current is not None and current in self.model
-                    else "the queue"
-                )
-                raise Refused(
-                    f"the queue is busy ({what} is executing): only a workflow entry "
-                    f"waiting for its workflow runs {node.describe()} inside it"
-                )
-        self._start(node_id, awaited=future)
-        return future
-
     def _start(self, scope: int | None, awaited: Future | None = None) -> None:
         if scope is not None:
             if scope not in self.model:
@@ -254,7 +215,7 @@ class QueueEngine(SignalEmitter):
         log.info("queue execution finished: %s", result)
         self.emit("executionFinished", result)
         if awaited is not None:
-            _resolve(awaited, self.model)
+            resolve_awaited(awaited, self.model)
 
     # control ----------------------------------------------------------------------------------
     def pause(self) -> None:
@@ -296,28 +257,6 @@ class QueueEngine(SignalEmitter):
     def continue_on_failure(self) -> bool:
         return self._continue
 
-    def provide_centring(self, node_id: int, position: CentredPosition | Mapping | None) -> bool:
-        """Answer the ``centringRequested`` of sample ``node_id``: the centred position
-        (a :class:`CentredPosition` or its dict), or ``None`` when the user cancelled.
-
-        Returns False when no centring of that node is awaited (answered already,
-        stopped); ``Refused`` for a position that is not one.
-        """
-        if position is not None and not isinstance(position, CentredPosition):
-            try:
-                position = CentredPosition.from_dict(position)
-            except ValueError as exc:
-                raise Refused(f"provide_centring: {exc}") from None
-        with self._cond:
-            pending = self._centring
-            if pending is None or pending[0] != node_id:
-                return False
-        try:
-            pending[1].set_result(position)
-        except InvalidStateError:
-            return False
-        return True
-
     def shutdown(self) -> None:
         """Stop, and wait (at most :data:`SHUTDOWN_TIMEOUT` s) for the worker to end."""
         with self._cond:
@@ -351,35 +290,6 @@ class QueueEngine(SignalEmitter):
         centred), or ``None`` between entries."""
         return self._current
 
-    # helpers on the queue ---------------------------------------------------------------------
-    def accept_strategy(self, node_id: int) -> int:
-        """Add the DataCollection that characterisation ``node_id`` proposed right after
-        it; its id. ``Refused`` without a strategy (see ``entries/characterisation``)."""
-        return accept_strategy(self.model, self.history, node_id)
-
-    def add_mad_collections(
-        self,
-        node_id: int,
-        energies: Sequence[str] = ("peak", "inflection", "remote"),
-        parameters: Mapping[str, Any] | None = None,
-    ) -> list[int]:
-        """DataCollections at the chosen energies of energy scan ``node_id``, after it.
-
-        ``parameters`` are the collections' (defaults: the task factory's for the
-        sample when the model validates with one, else the static ones)."""
-        base = dict(parameters or {})
-        if not base:
-            base = self._collection_defaults(node_id)
-        return add_mad_collections(self.model, self.history, node_id, base, tuple(energies))
-
-    def _collection_defaults(self, node_id: int) -> dict[str, Any]:
-        factory = self.factory or getattr(self.model.validator, "__self__", None)
-        if not hasattr(factory, "defaults_for"):
-            return {}
-        sample_id = self.model.sample_of(node_id)
-        sample = self.model.get_node(sample_id).parameters if sample_id is not None else None
-        return factory.defaults_for("DataCollection", sample)
-
     # what the entries' contexts ask (the Control protocol of entries/base.py) ---------------
     def interruption(self, node_id: int) -> EntryInterrupted | None:
         """The interruption asked for entry ``node_id``: stop, or skip of it."""
@@ -404,59 +314,6 @@ class QueueEngine(SignalEmitter):
         ):
             self._progress[node_id] = (fraction, now)
             self.emit("progressChanged", node_id, fraction)
-
-    def request_centring(self, ctx: EntryContext) -> CentredPosition | None:
-        """Emit ``centringRequested`` and wait for :meth:`provide_centring`."""
-        node = ctx.node
-        if not self.receivers("centringRequested"):
-            raise EntryFailed(
-                "manual centring needs the sample view to answer, and nothing listens "
-                "(use centring 'none' or 'point' for an unattended run)"
-            )
-        answer: Future = Future()
-        with self._cond:
-            self._centring = (node.id, answer)
-        diffractometer = beamline_role(self.beamline, "diffractometer")
-
-        def abort() -> None:
-            answer.cancel()
-            if diffractometer is not None:
-                diffractometer.cancel_centring()
-
-        try:
-            location = ctx.parameters.get("location") or ""
-            self.emit("centringRequested", node.id, location)
-            return ctx.wait(answer, "manual centring", abort=abort)
-        finally:
-            with self._cond:
-                self._centring = None
-
-    def open_nested(self, host_id: int) -> None:
-        """Entry ``host_id`` (waiting for a workflow) runs nested requests from now on."""
-        self._nested.open(host_id)
-
-    def close_nested(self, reason: str) -> None:
-        """The hosting entry stops waiting: requests not started are refused."""
-        self._nested.close(reason)
-
-    def run_nested(self) -> None:
-        """Run the nested requests waiting (in the engine's thread, by the host)."""
-        host = self._nested.host
-        while (request := self._nested.take()) is not None:
-            node_id, future = request
-            if not future.set_running_or_notify_cancel():
-                continue
-            run = self._run
-            if run is None or self._stop:
-                future.set_exception(Refused("the queue is stopping"))
-                continue
-            try:
-                future.set_result(run.nested(node_id))
-            except Exception as exc:  # the host goes on waiting whatever happened
-                log.exception("nested execution of node %s failed", node_id)
-                future.set_exception(exc)
-            finally:
-                self.set_current(host)
 
     # used by the run ------------------------------------------------------------------------
     def safe_point(self) -> None:
@@ -485,14 +342,3 @@ class QueueEngine(SignalEmitter):
     def stop_requested(self) -> bool:
         """True once :meth:`stop` was called in this run."""
         return self._stop
-
-
-def _resolve(awaited: tuple[int, Future], model: QueueModel) -> None:
-    """End the Future of :meth:`QueueEngine.execute_entry` with the node's status."""
-    node_id, future = awaited
-    if not future.set_running_or_notify_cancel():
-        return
-    try:
-        future.set_result(model.get_node(node_id).status)
-    except UnknownNodeError:
-        future.set_exception(Refused(f"queue node {node_id} was removed while it ran"))

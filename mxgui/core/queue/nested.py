@@ -9,15 +9,25 @@ node run this way has run, so the walk of the queue never runs it again.
 
 :class:`NestedRequests` is the hand-over between the thread that asks (the XML-RPC
 server's) and the engine's thread: thread-safe, one host at a time.
+:class:`NestedExecution` is the engine's side (``QueueEngine`` inherits it):
+``execute_entry`` and the ``open_nested`` / ``close_nested`` / ``run_nested`` of the
+entries' ``Control`` protocol.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from mxgui.core.errors import Refused
+from mxgui.core.queue.engine_run import Run
+from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.nodes import RUNNING, UnknownNodeError
+
+log = logging.getLogger(__name__)
 
 
 class NestedRequests:
@@ -59,3 +69,100 @@ class NestedRequests:
         """The oldest request not started, or ``None``."""
         with self._lock:
             return self._pending.popleft() if self._pending else None
+
+
+class NestedExecution:
+    """``execute_entry`` and the hosting of nested runs, for ``QueueEngine``.
+
+    Uses the engine's ``model``, its lock ``_cond`` and the state it guards
+    (``_running``, ``_stop``, ``_current``, ``_run``), its ``_wake`` event, a
+    :class:`NestedRequests` in ``_nested``, and its ``_start``, ``_nothing_to_run``
+    and ``set_current``.
+    """
+
+    model: QueueModel
+    _cond: threading.Condition
+    _wake: threading.Event
+    _nested: NestedRequests
+    _running: bool
+    _stop: bool
+    _current: int | None
+    _run: Run | None
+
+    _start: Callable[..., None]  # the engine's
+    _nothing_to_run: Callable[[int | None], str]
+    set_current: Callable[[int | None], None]
+
+    def execute_entry(self, node_id: int) -> Future:
+        """Run node ``node_id``; a Future of its final status (success, warning,
+        failed, skipped).
+
+        Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
+        XrayCentring entry waits for its workflow, the node runs nested inside that
+        entry (see ``nested.py``). ``Refused`` otherwise (the queue is busy), for an
+        unknown node, one running, or one that has run (reset its status first).
+        """
+        if node_id not in self.model:
+            raise Refused(f"there is no queue node {node_id!r}")
+        node = self.model.get_node(node_id)
+        has_work = Run.has_work(self.model, node_id)  # the model's lock: not under ours
+        future: Future = Future()
+        with self._cond:
+            if self._running:
+                if node.status == RUNNING:
+                    raise Refused(f"{node.describe()} is running already")
+                if not has_work:
+                    raise Refused(self._nothing_to_run(node_id))
+                if self._nested.submit(node_id, future):
+                    self._wake.set()
+                    return future
+                current = self._current
+                what = (
+                    self.model.get_node(current).describe()
+                    if current is not None and current in self.model
+                    else "the queue"
+                )
+                raise Refused(
+                    f"the queue is busy ({what} is executing): only a workflow entry "
+                    f"waiting for its workflow runs {node.describe()} inside it"
+                )
+        self._start(node_id, awaited=future)
+        return future
+
+    def open_nested(self, host_id: int) -> None:
+        """Entry ``host_id`` (waiting for a workflow) runs nested requests from now on."""
+        self._nested.open(host_id)
+
+    def close_nested(self, reason: str) -> None:
+        """The hosting entry stops waiting: requests not started are refused."""
+        self._nested.close(reason)
+
+    def run_nested(self) -> None:
+        """Run the nested requests waiting (in the engine's thread, by the host)."""
+        host = self._nested.host
+        while (request := self._nested.take()) is not None:
+            node_id, future = request
+            if not future.set_running_or_notify_cancel():
+                continue
+            run = self._run
+            if run is None or self._stop:
+                future.set_exception(Refused("the queue is stopping"))
+                continue
+            try:
+                future.set_result(run.nested(node_id))
+            except Exception as exc:  # the host goes on waiting whatever happened
+                log.exception("nested execution of node %s failed", node_id)
+                future.set_exception(exc)
+            finally:
+                self.set_current(host)
+
+
+def resolve_awaited(awaited: tuple[int, Future], model: QueueModel) -> None:
+    """End the Future of :meth:`QueueEngine.execute_entry` with the node's status."""
+    node_id, future = awaited
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(model.get_node(node_id).status)
+    except UnknownNodeError:
+        future.set_exception(Refused(f"queue node {node_id} was removed while it ran"))
