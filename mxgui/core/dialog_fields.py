@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TYPES", "FieldSpec"]
+__all__ = ["TYPES", "FieldSpec", "shown", "to_float", "to_integer"]
 
 #: the field types of the simple form
 TYPES = ("string", "integer", "float", "boolean", "choice")
@@ -56,7 +56,14 @@ def _to_string(_spec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
-def _to_integer(_spec: FieldSpec, value: Any) -> int:
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters (for messages)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def to_integer(value: Any) -> int:
+    """An integer from an int, a whole float or digits in text; ``ValueError`` else."""
     if isinstance(value, bool):
         raise ValueError(f"expected an integer, got {value!r}")
     if isinstance(value, int):
@@ -68,14 +75,15 @@ def _to_integer(_spec: FieldSpec, value: Any) -> int:
             return int(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"expected an integer, got {value!r}")
+    raise ValueError(f"expected an integer, got {shown(value)}")
 
 
-def _to_float(_spec: FieldSpec, value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
+def to_float(value: Any) -> float:
+    """A finite number from an int, a float or a number in text; ``ValueError`` else."""
     number: float | None = None
-    if isinstance(value, (int, float)):
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
         try:
@@ -83,7 +91,7 @@ def _to_float(_spec: FieldSpec, value: Any) -> float:
         except ValueError:
             number = None
     if number is None or not math.isfinite(number):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {shown(value)}")
     return number
 
 
@@ -110,8 +118,8 @@ def _to_choice(spec: FieldSpec, value: Any) -> Any:
 
 _CONVERTERS = {
     "string": _to_string,
-    "integer": _to_integer,
-    "float": _to_float,
+    "integer": lambda _spec, value: to_integer(value),
+    "float": lambda _spec, value: to_float(value),
     "boolean": _to_boolean,
     "choice": _to_choice,
 }

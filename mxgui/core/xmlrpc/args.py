@@ -9,50 +9,33 @@ float is meant. These helpers accept what is unambiguous and refuse the rest wit
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from mxgui.core.dialog_fields import shown, to_float, to_integer
 from mxgui.core.xmlrpc.dispatch import BadArgument
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def as_int(value: Any, name: str) -> int:
     """An integer from an int, a whole float or digits in text."""
-    if isinstance(value, bool):
-        raise BadArgument(f"{name}: expected an integer, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value == int(value):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise BadArgument(f"{name}: expected an integer, got {_shown(value)}")
+    try:
+        return to_integer(value)
+    except ValueError as exc:
+        raise BadArgument(f"{name}: {exc}") from None
 
 
 def as_float(value: Any, name: str) -> float:
     """A finite number from an int, a float or a number in text."""
-    if not isinstance(value, bool):
-        try:
-            number = float(value) if isinstance(value, (int, float, str)) else math.nan
-        except ValueError:
-            number = math.nan
-        if math.isfinite(number):
-            return number
-    raise BadArgument(f"{name}: expected a finite number, got {_shown(value)}")
+    try:
+        return to_float(value)
+    except ValueError as exc:
+        raise BadArgument(f"{name}: {exc}") from None
 
 
 def as_str(value: Any, name: str, allow_empty: bool = False) -> str:
     """Text (stripped); empty text refused unless ``allow_empty``."""
     if not isinstance(value, str):
-        raise BadArgument(f"{name}: expected text, got {_shown(value)}")
+        raise BadArgument(f"{name}: expected text, got {shown(value)}")
     text = value.strip()
     if not text and not allow_empty:
         raise BadArgument(f"{name}: expected text, got an empty string")
@@ -67,7 +50,7 @@ def as_bool(value: Any, name: str) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
         return value.strip().lower() in ("true", "1")
-    raise BadArgument(f"{name}: expected true or false, got {_shown(value)}")
+    raise BadArgument(f"{name}: expected true or false, got {shown(value)}")
 
 
 def as_struct(value: Any, name: str, json_text: bool = False) -> dict[str, Any]:
@@ -79,14 +62,14 @@ def as_struct(value: Any, name: str, json_text: bool = False) -> dict[str, Any]:
             raise BadArgument(f"{name}: not valid JSON: {exc}") from None
     if not isinstance(value, Mapping):
         kind = "a struct or a JSON object" if json_text else "a struct"
-        raise BadArgument(f"{name}: expected {kind}, got {_shown(value)}")
+        raise BadArgument(f"{name}: expected {kind}, got {shown(value)}")
     return dict(value)
 
 
 def as_list(value: Any, name: str) -> list[Any]:
     """A list (an XML-RPC array)."""
     if not isinstance(value, (list, tuple)):
-        raise BadArgument(f"{name}: expected an array, got {_shown(value)}")
+        raise BadArgument(f"{name}: expected an array, got {shown(value)}")
     return list(value)
 
 
