@@ -502,6 +502,7 @@ class ShapesModel(GridResultsStore, SignalEmitter):
             raise ValueError("shape ids must be unique")
         results = dict(results)
         with self._lock:
+            had_selection = bool(self._selected)
             self._shapes = {s.id: s for s in shapes}
             self._selected = ()
             self._results = results
@@ -511,6 +512,8 @@ class ShapesModel(GridResultsStore, SignalEmitter):
                 if number.isdigit():
                     self._counters[prefix] = max(self._counters[prefix], int(number))
         self.emit("cleared")
+        if had_selection:
+            self.emit("selectionChanged", ())
         for shape in shapes:
             self.emit("shapeAdded", shape)
         for grid_id in results:
