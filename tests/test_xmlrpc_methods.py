@@ -3,9 +3,13 @@ diffractometer, snapshots, beam, setup, shapes and grid results, log, workflow, 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import threading
+import time
 import xmlrpc.client
+from concurrent.futures import Future
 from typing import ClassVar
 
 import pytest
@@ -382,3 +386,41 @@ def test_open_dialog_without_a_gui_is_a_fault(proxy):
     fault = fault_of(proxy.open_dialog, dialog)
     assert fault.faultCode == -32500 and "no GUI" in fault.faultString
     assert fault_of(proxy.open_dialog, {"title": "no fields"}).faultCode == -32602
+
+
+def test_a_call_waiting_for_the_user_blocks_no_one_and_ends_when_the_server_stops(server):
+    asked: list[Future] = []
+
+    def never_answered(spec):
+        asked.append(Future())
+        return asked[-1]
+
+    server.set_handler("open_dialog", never_answered)
+    dialog = {"title": "Go?", "fields": [{"name": "n", "type": "integer", "default": 3}]}
+    outcome: list = []
+
+    def ask() -> None:
+        with client(server.url) as waiting:
+            try:
+                outcome.append(waiting.open_dialog(dialog))
+            except (xmlrpc.client.Fault, OSError, http.client.HTTPException) as exc:
+                outcome.append(exc)
+
+    asking = threading.Thread(target=ask, name="waits for the user")
+    asking.start()
+    with client(server.url) as other:
+        deadline = time.monotonic() + 30
+        while not asked and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert asked, "the dialog was never asked for"
+        # another workflow's calls are served while the first waits for the user
+        assert set(other.get_diffractometer_positions()) >= {"phi", "phiy", "phiz"}
+        assert other.log_message("still here") is True
+    server.shutdown()  # the GUI quits while the dialog is open
+    asking.join(30)
+    assert not asking.is_alive(), "the call waiting for the dialog outlived the server"
+    assert asked[0].cancelled(), "the GUI was not told to close the dialog"
+    if isinstance(outcome[0], xmlrpc.client.Fault):  # unless the connection closed first
+        assert "shutting down" in outcome[0].faultString
+    else:
+        assert not isinstance(outcome[0], dict), f"the stopped server answered {outcome[0]}"
