@@ -25,6 +25,7 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -249,7 +250,8 @@ class XMLRPCTransport:
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop accepting, shut every open connection down, wait for the threads."""
+        """Stop accepting, shut every open connection down, wait (at most ``timeout`` s
+        in all) for their threads."""
         self._server.closing = True
         if self._thread is not None:
             self._server.shutdown()
@@ -263,6 +265,9 @@ class XMLRPCTransport:
             except OSError:
                 pass  # already closed by the client
         self._server.server_close()
+        deadline = time.monotonic() + timeout  # one wait for them all, not one each
         for thread in connections.values():
             if thread is not threading.current_thread():
-                thread.join(timeout)
+                thread.join(max(deadline - time.monotonic(), 0.0))
+                if thread.is_alive():
+                    log.warning("XML-RPC %s still busy after the server stopped", thread.name)
