@@ -32,42 +32,20 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.workflow.catalog import WorkflowInfo, workflow_of
 from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
 
 log = logging.getLogger(__name__)
 
-REQUIRES = ("sample", "point", "grid")
-ENGINES = ("local", "bes")
 #: the repository's own workflows directory (``<repo>/workflows``)
 DEFAULT_WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
-
-
-@dataclass(frozen=True)
-class WorkflowInfo:
-    """One workflow of the XML: its name, title, what it needs, engine and graph."""
-
-    name: str
-    title: str
-    requires: str = "sample"
-    engine: str = "local"
-    graph: Path | None = None
-
-    def to_dict(self) -> dict[str, str]:
-        """``name``, ``title``, ``requires``, ``engine`` (plain values for XML-RPC)."""
-        return {
-            "name": self.name,
-            "title": self.title,
-            "requires": self.requires,
-            "engine": self.engine,
-        }
 
 
 class WorkflowClient(HardwareObject):
@@ -130,42 +108,7 @@ class WorkflowClient(HardwareObject):
         self.set_state(HardwareObjectState.READY)
 
     def _workflow_of(self, node: Any) -> WorkflowInfo:
-        values = node.properties
-
-        def text(key: str, default: str = "") -> str:
-            value = values.get(key, default)
-            return str(value).strip() if value is not None else default
-
-        def where(key: str) -> int | None:
-            return node.property_lines.get(key)
-
-        name = text("name")
-        if not name:
-            raise node.error("<workflow> needs a <name>")
-        requires = text("requires", "sample")
-        if requires not in REQUIRES:
-            raise node.error(
-                f"workflow {name}: <requires> must be one of {', '.join(REQUIRES)}, "
-                f"not {requires!r}",
-                where("requires"),
-            )
-        engine = text("engine", "local")
-        if engine not in ENGINES:
-            raise node.error(
-                f"workflow {name}: <engine> must be one of {', '.join(ENGINES)}, not {engine!r}",
-                where("engine"),
-            )
-        graph = None
-        if engine == "local":
-            graph_name = text("graph")
-            if not graph_name:
-                raise node.error(f"workflow {name}: a local workflow needs a <graph> file")
-            graph = self.workflows_dir / graph_name
-            if not graph.is_file():
-                raise node.error(f"workflow {name}: no graph file {graph}", where("graph"))
-        elif not self.get_property("bes_url"):
-            raise node.error(f"workflow {name}: engine bes needs the <bes_url> property")
-        return WorkflowInfo(name, text("title") or name, requires, engine, graph)
+        return workflow_of(node, self.workflows_dir, self.get_property("bes_url"))
 
     def shutdown(self) -> None:
         """Abort a running workflow, wait until it has gone (a local one's process is

@@ -1,5 +1,6 @@
 """Workflow engines, Qt-free: what runs a workflow outside the GUI and reports on it.
 
+- :mod:`.catalog`: the workflows a client offers (:class:`~.catalog.WorkflowInfo`);
 - :mod:`.events`: the step/end events a run reports and the results it ends with;
 - :mod:`.local`: the ``local`` engine, an ewoks graph run by :mod:`.runner` in a child
   process (its own process group), its events read from a pipe, its death noticed;
