@@ -30,19 +30,14 @@ from mxgui.core.grid_results import GridResults
 from mxgui.core.shapes import Grid, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
-from mxgui.gui.mesh_results.actions import best_cell, cell_name, points_from_best
-from mxgui.gui.mesh_results.frames import FrameLoader, frame_path
-from mxgui.gui.mesh_results.grid_choice import GridChoice
+from mxgui.gui.mesh_results.actions import best_cell, cell_name, hover_text, points_from_best
+from mxgui.gui.mesh_results.frames import FrameLoader, FrameSlot, frame_path, mesh_scan_order
+from mxgui.gui.mesh_results.grid_choice import GridChoice, same_geometry
 from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
 
 COLORMAPS = ("viridis", "magma", "inferno", "plasma", "temperature", "jet", "gray")
-
-
-def same_geometry(one: Grid, other: Grid) -> bool:
-    """The same grid, maybe under another name (its results are still valid)."""
-    return one.to_dict() | {"name": ""} == other.to_dict() | {"name": ""}
 
 
 class MeshResultsBrick(Brick):
@@ -79,13 +74,13 @@ class MeshResultsBrick(Brick):
         self.results: GridResults | None = None
         self.best: int | None = None
         self.picked: int | None = None
-        self._wanted = {"picked": "", "best": ""}  # the file each view waits for / shows
         self._dirty = False
         #: the plots, made the first time the brick is shown
         self.plot: Any = None
         self.picked_view: Any = None
         self.best_view: Any = None
         self.loader = FrameLoader(self._deliver_frame)
+        self.slots: dict[str, FrameSlot] = {}
 
         self.grids = GridChoice(self)
         self.grids.sig_chosen.connect(self._on_chosen)
@@ -147,6 +142,10 @@ class MeshResultsBrick(Brick):
         self.plot.sig_clicked.connect(self.pick_cell)
         self.picked_view = FrameView("Picked cell")
         self.best_view = FrameView("Best frame so far")
+        self.slots = {
+            "picked": FrameSlot("picked", self.picked_view, self.loader),
+            "best": FrameSlot("best", self.best_view, self.loader),
+        }
         frames = QSplitter(Qt.Vertical)
         frames.addWidget(self.picked_view)
         frames.addWidget(self.best_view)
@@ -189,7 +188,6 @@ class MeshResultsBrick(Brick):
             self._problem(f"grid {old.id} was removed")
         self.grid = grid if isinstance(grid, Grid) else None
         self.results, self.best, self.picked = None, None, None
-        self._wanted = {"picked": "", "best": ""}
         self._show_grid_now()
 
     def _show_grid_now(self) -> None:
@@ -198,9 +196,8 @@ class MeshResultsBrick(Brick):
         grid = self.grid
         title = "" if grid is None else f"{grid.name} ({grid.num_cols} x {grid.num_rows})"
         self.plot.set_grid(grid, title)
-        self.picked_view.clear("click a cell to see its image")
-        self.best_view.clear()
-        self._wanted = {"picked": "", "best": ""}
+        self.slots["picked"].clear("click a cell to see its image")
+        self.slots["best"].clear()
         self.results = None
         self._refresh()
 
@@ -245,13 +242,10 @@ class MeshResultsBrick(Brick):
     def _new_mesh(self) -> None:
         """Old results are gone (a new mesh, or cleared): forget what came from them."""
         self.picked = None
-        self._wanted = {"picked": "", "best": ""}
-        self.loader.forget("picked")
-        self.loader.forget("best")
         if self.plot is not None:
             self.plot.mark_picked(None)
-            self.picked_view.clear("new results: click a cell to see its image")
-            self.best_view.clear()
+            self.slots["picked"].clear("new results: click a cell to see its image")
+            self.slots["best"].clear()
 
     def score_of(self, cell: int) -> float:
         """The score of ``cell`` (NaN without one)."""
@@ -260,44 +254,23 @@ class MeshResultsBrick(Brick):
         return float(self.results.scores[cell - 1])
 
     def _on_hover(self, cell: int) -> None:
-        if not cell or self.grid is None:
-            self.hover_label.setText("")
-            return
-        score = self.score_of(cell)
-        value = "no score yet" if np.isnan(score) else f"score {score:.4g}"
-        col, row = self.grid.cell_of_index(cell)
-        self.hover_label.setText(f"cell {cell} (column {col}, row {row}): {value}")
+        self.hover_label.setText(hover_text(self.grid, self.results, cell))
 
     # images -----------------------------------------------------------------------------------
     def _path_of(self, cell: int) -> str:
-        assert self.grid is not None
-        results = self.results
-        return frame_path(
-            self.grid, "" if results is None else results.data_file_path, cell, self._scan_order()
-        )
-
-    def _scan_order(self) -> str | None:
-        """The scan order of the queue's mesh scan that wrote the grid's images, if known."""
+        assert self.grid is not None and self.results is not None
         queue = self.hardware_object("queue")
-        if queue is None or self.grid is None or self.results is None:
-            return None
         first = self.results.data_file_path
-        found: tuple[float, str | None] | None = None
-        for node in queue.model.iter_nodes():
-            if node.type != "MeshScan" or node.parameters.get("grid_id") != self.grid.id:
-                continue
-            order = node.parameters.get("scan_order") or None
-            if first in node.files:
-                return order
-            if found is None or (node.started or 0.0) >= found[0]:
-                found = (node.started or 0.0, order)
-        return None if found is None else found[1]
+        order = None if queue is None else mesh_scan_order(queue.model, self.grid.id, first)
+        return frame_path(self.grid, first, cell, order)
 
     def pick_cell(self, cell: int) -> None:
         """Pick cell ``cell`` (1-based, the grid's scan order): show its image."""
         if self.grid is None or not 1 <= cell <= self.grid.num_cells:
             self._problem(f"no cell {cell} in the grid shown")
             return
+        self._timer.stop()  # the results as they are now (some may be on their way)
+        self._refresh()
         self.picked = cell
         self._update_buttons()
         self.sig_cell_picked.emit(self.grid.id, cell)
@@ -306,28 +279,21 @@ class MeshResultsBrick(Brick):
         self.plot.mark_picked(cell)
         name = cell_name(self.grid, cell)
         if np.isnan(self.score_of(cell)):
-            self._wanted["picked"] = ""
-            self.picked_view.show_problem(f"{name}: no image yet")
+            self.slots["picked"].problem(f"{name}: no image yet")
             return
-        self._load("picked", self.picked_view, cell, name)
+        self._load("picked", cell, name)
 
     def _show_best_frame(self) -> None:
-        if self.best is None or self.grid is None:
-            return
-        self._load("best", self.best_view, self.best, f"best: {cell_name(self.grid, self.best)}")
+        if self.best is not None and self.grid is not None:
+            self._load("best", self.best, f"best: {cell_name(self.grid, self.best)}")
 
-    def _load(self, slot: str, view: Any, cell: int, name: str) -> None:
+    def _load(self, slot: str, cell: int, name: str) -> None:
         try:
             path = self._path_of(cell)
         except ValueError as exc:
-            self._wanted[slot] = ""
-            view.show_problem(f"{name}: {exc}")
+            self.slots[slot].problem(f"{name}: {exc}")
             return
-        if path == self._wanted[slot]:
-            return  # shown or on its way
-        self._wanted[slot] = path
-        view.show_waiting(f"{name}: reading {path}")
-        self.loader.request(slot, path)
+        self.slots[slot].show(path, f"{name}, score {self.score_of(cell):.4g}")
 
     def _deliver_frame(self, slot: str, path: str, data: Any, problem: str) -> None:
         """From the loader's thread."""
@@ -335,17 +301,8 @@ class MeshResultsBrick(Brick):
             self.context.bridge.post(self._frame_read, slot, path, data, problem)
 
     def _frame_read(self, slot: str, path: str, data: Any, problem: str) -> None:
-        if self.cleaned_up or self.grid is None or self._wanted.get(slot) != path:
-            return  # another cell, grid or mesh meanwhile
-        view = self.picked_view if slot == "picked" else self.best_view
-        cell = self.picked if slot == "picked" else self.best
-        name = cell_name(self.grid, cell) if cell is not None else ""
-        if problem:
-            log.warning("%s: %s: %s", self.name, name, problem)
-            view.show_problem(f"{name}: {problem}")
-        else:
-            score = self.score_of(cell) if cell is not None else float("nan")
-            view.show_frame(path, data, f"{name}, score {score:.4g}")
+        if not self.cleaned_up and slot in self.slots:
+            self.slots[slot].delivered(path, data, problem)
 
     # actions ----------------------------------------------------------------------------------
     def _update_buttons(self) -> None:

@@ -26,6 +26,17 @@ def cell_name(grid: Grid, cell: int) -> str:
     return f"{grid.name or grid.id} cell {cell} (col {col}, row {row})"
 
 
+def hover_text(grid: Grid | None, results: GridResults | None, cell: int) -> str:
+    """``"cell 36 (column 4, row 1): score 12.5"`` (or ``no score yet``); ``""`` off
+    the grid (``cell`` 0)."""
+    if grid is None or not 1 <= cell <= grid.num_cells:
+        return ""
+    score = float("nan") if results is None else float(results.scores[cell - 1])
+    value = "no score yet" if np.isnan(score) else f"score {score:.4g}"
+    col, row = grid.cell_of_index(cell)
+    return f"cell {cell} (column {col}, row {row}): {value}"
+
+
 def points_from_best(
     shapes: ShapesModel, grid: Grid, results: GridResults | None, count: int
 ) -> list[Point]:

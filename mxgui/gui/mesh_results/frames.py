@@ -112,3 +112,62 @@ class FrameLoader:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+class FrameSlot:
+    """One frame view fed by a :class:`FrameLoader` (the slot ``name``): the file it
+    waits for or shows, asked for again only when it changes."""
+
+    def __init__(self, name: str, view: Any, loader: FrameLoader) -> None:
+        self.name = name
+        self.view = view
+        self.loader = loader
+        #: the file shown or on its way ("" for none)
+        self.wanted = ""
+        self._text = ""
+
+    def show(self, path: str, text: str) -> None:
+        """Show image file ``path`` described by ``text`` (read unless it is the one
+        shown or on its way)."""
+        if path == self.wanted:
+            return
+        self.wanted, self._text = path, text
+        self.view.show_waiting(f"{text}: reading {path}")
+        self.loader.request(self.name, path)
+
+    def problem(self, text: str) -> None:
+        """No image, and why."""
+        self.wanted = ""
+        self.loader.forget(self.name)
+        self.view.show_problem(text)
+
+    def clear(self, text: str = "") -> None:
+        self.wanted = ""
+        self.loader.forget(self.name)
+        self.view.clear(text)
+
+    def delivered(self, path: str, data: np.ndarray | None, problem: str) -> None:
+        """The loader's answer, on the GUI thread (an answer for an older file is dropped)."""
+        if path != self.wanted:
+            return
+        if problem or data is None:
+            log.warning("%s: %s", self._text, problem)
+            self.view.show_problem(f"{self._text}: {problem}")
+        else:
+            self.view.show_frame(path, data, self._text)
+
+
+def mesh_scan_order(queue_model: Any, grid_id: str, data_file_path: str) -> str | None:
+    """The scan order of the queue's MeshScan that wrote ``data_file_path`` on grid
+    ``grid_id`` (else of its latest one), ``None`` when there is none: the grid's own."""
+    latest: tuple[float, str | None] | None = None
+    for node in queue_model.iter_nodes():
+        if node.type != "MeshScan" or node.parameters.get("grid_id") != grid_id:
+            continue
+        order = node.parameters.get("scan_order") or None
+        if data_file_path in node.files:
+            return order
+        started = node.started or 0.0
+        if latest is None or started >= latest[0]:
+            latest = (started, order)
+    return None if latest is None else latest[1]

@@ -18,6 +18,11 @@ def grid_label(grid: Grid) -> str:
     return f"{name} ({kind}{grid.num_cols} x {grid.num_rows})"
 
 
+def same_geometry(one: Grid, other: Grid) -> bool:
+    """The same grid, maybe under another name (its results are still valid)."""
+    return one.to_dict() | {"name": ""} == other.to_dict() | {"name": ""}
+
+
 class GridChoice(QObject):
     """The grids of a shapes model in :attr:`combo`; ``sig_chosen(grid_id)`` when the
     choice changes (``""``: no grid). By default the grid a mesh scan is running on,
