@@ -30,6 +30,7 @@ from mxgui.core.grid_results import GridResults
 from mxgui.core.shapes import Grid, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.mesh_results import COLORMAPS
 from mxgui.gui.mesh_results.actions import best_cell, cell_name, hover_text, points_from_best
 from mxgui.gui.mesh_results.frames import FrameLoader, FrameSlot, frame_path, mesh_scan_order
 from mxgui.gui.mesh_results.grid_choice import GridChoice, same_geometry
@@ -37,12 +38,15 @@ from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
 
-COLORMAPS = ("viridis", "magma", "inferno", "plasma", "temperature", "jet", "gray")
+#: big grids are redrawn at most every ``num_cells / CELLS_PER_MS`` ms
+CELLS_PER_MS = 4000
 
 
 class MeshResultsBrick(Brick):
     """The results of one grid of ``shapes`` (chosen in a list; a running mesh scan's
-    grid is shown as its results arrive), redrawn at most every ``refresh_ms``.
+    grid is shown as its results arrive), redrawn at most every ``refresh_ms``, or
+    every :data:`CELLS_PER_MS` th of the cells in ms for big grids (a redraw of a
+    million cells costs ~0.1 s: at most 4 a second keep the GUI responsive).
 
     Hover a cell to read its score; click it to see its image and to move the sample
     there. The best image so far is shown beside it (read again only when the best
@@ -168,7 +172,7 @@ class MeshResultsBrick(Brick):
                     self.bind(self.shapes, signal, self.grids.refill_soon, scope="shapes")
             self.grids.set_shapes(self.shapes)
         elif name == "refresh_ms":
-            self._timer.setInterval(int(new_value))
+            self._set_interval()
         self._update_buttons()
 
     # which grid -------------------------------------------------------------------------------
@@ -187,6 +191,7 @@ class MeshResultsBrick(Brick):
         if old is not None and old.id not in ids:
             self._problem(f"grid {old.id} was removed")
         self.grid = grid if isinstance(grid, Grid) else None
+        self._set_interval()
         self.results, self.best, self.picked = None, None, None
         self._show_grid_now()
 
@@ -200,6 +205,10 @@ class MeshResultsBrick(Brick):
         self.slots["best"].clear()
         self.results = None
         self._refresh()
+
+    def _set_interval(self) -> None:
+        cells = 0 if self.grid is None else self.grid.num_cells
+        self._timer.setInterval(max(int(self.get_property("refresh_ms")), cells // CELLS_PER_MS))
 
     def _on_results(self, grid_id: str) -> None:
         if self.shapes is None:

@@ -152,6 +152,7 @@ def test_a_million_cells_are_refilled_in_place(setup, qtbot):
     qtbot.waitUntil(lambda: brick.grids.chosen == grid.id, timeout=3000)
     values = brick.plot.values
     assert values.shape == (1000, 1000) and np.isnan(values).all()
+    assert brick._timer.interval() == 250  # a million cells: at most 4 redraws a second
     for start in range(1, 10_001, 2000):  # bursts, as a scorer sends them
         shapes.set_grid_results(grid.id, {k: float(k) for k in range(start, start + 2000)})
     qtbot.waitUntil(lambda: brick.count_label.text().startswith("10000 / 1000000"), timeout=5000)

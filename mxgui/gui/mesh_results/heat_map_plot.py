@@ -21,11 +21,10 @@ from silx.gui.colors import Colormap
 from silx.gui.plot import Plot1D, Plot2D
 
 from mxgui.core.shapes import Grid
+from mxgui.gui.mesh_results import COLORMAPS  # noqa: F401 - offered here too
 
 log = logging.getLogger(__name__)
 
-#: the colour maps offered (silx names)
-COLORMAPS = ("viridis", "magma", "inferno", "plasma", "temperature", "jet", "gray")
 IMAGE = "scores"
 CURVE = "profile"
 BEST = "best"
