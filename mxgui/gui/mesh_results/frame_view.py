@@ -25,6 +25,7 @@ class FrameView(QWidget):
         self.plot.setKeepDataAspectRatio(True)
         self.plot.getXAxis().setLabel("x (pixels)")
         self.plot.getYAxis().setLabel("y (pixels)")
+        self.plot.getYAxis().setInverted(True)  # as detector images are shown
         # diffraction images: weak spots on a low background; gaps (< 0) not coloured
         self.colormap = Colormap("gray", normalization="log")
         self.colormap.setVRange(1.0, None)

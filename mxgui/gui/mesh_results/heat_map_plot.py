@@ -62,6 +62,7 @@ class MeshPlot(QStackedWidget):
         self.image_plot.setKeepDataAspectRatio(True)
         self.image_plot.getXAxis().setLabel("column")
         self.image_plot.getYAxis().setLabel("row")
+        self.image_plot.getYAxis().setInverted(True)  # row 0 at the top, as on the sample
         self.image_plot.setDefaultColormap(self.colormap)
         self.curve_plot = Plot1D(self)
         self.curve_plot.getYAxis().setLabel("score")
