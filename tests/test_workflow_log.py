@@ -81,6 +81,24 @@ def test_a_step_finished_without_a_start_is_still_recorded(tmp_path):
     assert [(s.step, s.started, s.duration) for s in log.steps(run)] == [("edna", 4.0, 0.0)]
 
 
+def test_the_step_that_called_workflow_end_is_recorded_once(tmp_path):
+    """workflow_end ends the run from within the last step; the process reports that
+    step's end afterwards: one row, never a duration below zero."""
+    log = WorkflowLog(tmp_path / "w.sqlite")
+    run = log.start_run("XrayCentring", {}, started=0.0)
+    log.step_started(run, "xray_centring", t=1.0)
+    log.step_finished(run, "xray_centring", "success", t=9.0)
+    log.step_started(run, "end", t=9.5)
+    log.finish_run(run, "success", "workflow ended", t=9.4)  # its clock read a bit earlier
+    log.step_finished(run, "end", "success", t=9.6)
+    steps = log.steps(run)
+    assert [(s.step, s.status) for s in steps] == [
+        ("xray_centring", "success"),
+        ("end", "success"),
+    ]
+    assert all(s.duration is not None and s.duration >= 0 for s in steps)
+
+
 def test_statistics_per_workflow(tmp_path):
     log = WorkflowLog(tmp_path / "w.sqlite")
     _record_xray_centring(log, 0.0)  # 30 s

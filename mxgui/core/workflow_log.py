@@ -218,15 +218,19 @@ class WorkflowLog:
         self, run_id: int, step: str, status: str, message: str = "", t: float | None = None
     ) -> None:
         """Record that ``step`` ended with ``status``; a step never started is recorded
-        as starting and ending at ``t``."""
-        now = _now(t)
+        as starting and ending at ``t``. The end of a step that the end of its run already
+        closed (the workflow called ``workflow_end`` from within that step, and the
+        process reported the step afterwards) changes nothing."""
         with self._lock:
+            now = _now(t)
             self._check_run(run_id)
             rows = self._execute(
                 "SELECT id FROM steps WHERE run_id = ? AND step = ? AND finished IS NULL "
                 "ORDER BY id DESC LIMIT 1",
                 (run_id, str(step)),
             )
+            if not rows and self._closed_by_run_end(run_id, step):
+                return
             if rows:
                 self._execute(
                     "UPDATE steps SET finished = ?, status = ?, message = ? WHERE id = ?",
@@ -245,8 +249,8 @@ class WorkflowLog:
         """Record the end of run ``run_id``. Steps still running end with it (taking its
         status); the failed step is the last step that failed, else, for a run that did
         not succeed, the step that was running."""
-        now = _now(t)
         with self._lock:
+            now = _now(t)  # taken under the lock: never before a step recorded meanwhile
             self._check_run(run_id)
             failed = self._execute(
                 "SELECT step FROM steps WHERE run_id = ? AND status IN ('failed', 'aborted') "
@@ -262,7 +266,8 @@ class WorkflowLog:
             if not failed_step and running and status not in SUCCESSES:
                 failed_step = running[0][0]
             self._execute(
-                "UPDATE steps SET finished = ?, status = ? WHERE run_id = ? AND finished IS NULL",
+                "UPDATE steps SET finished = MAX(?, started), status = ? "
+                "WHERE run_id = ? AND finished IS NULL",
                 (now, str(status), run_id),
             )
             self._execute(
@@ -270,6 +275,16 @@ class WorkflowLog:
                 "WHERE id = ?",
                 (now, str(status), str(message), failed_step, run_id),
             )
+
+    def _closed_by_run_end(self, run_id: int, step: str) -> bool:
+        """The run has ended and has a row for ``step`` (closed with the run)."""
+        ended = self._execute(
+            "SELECT 1 FROM runs WHERE id = ? AND finished IS NOT NULL", (int(run_id),)
+        )
+        has_step = self._execute(
+            "SELECT 1 FROM steps WHERE run_id = ? AND step = ?", (int(run_id), str(step))
+        )
+        return bool(ended and has_step)
 
     def _check_run(self, run_id: int) -> None:
         if not self._execute("SELECT 1 FROM runs WHERE id = ?", (int(run_id),)):
