@@ -153,7 +153,21 @@ def test_a_workflow_script_drives_the_real_mxgui_and_nothing_is_left_running(tmp
     output = log_path.read_text()
     assert "workflow XrayCentring started" in output
     assert "mxgui stopped" in output and "Traceback" not in output
-    left = subprocess.run(
+    assert workflow_processes_of(tmp_path / "data") == []
+
+
+def workflow_processes_of(data_dir: Path) -> list[str]:
+    """Workflow runner processes started by the mxgui using ``data_dir`` (they inherit
+    its environment; other tests' runners are not ours)."""
+    ours = []
+    runners = subprocess.run(
         ["pgrep", "-f", "mxgui.core.workflow.runner"], capture_output=True, text=True
     ).stdout.split()
-    assert left == []
+    for pid in runners:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if f"MXGUI_DATA_DIR={data_dir}".encode() in environ:
+            ours.append(pid)
+    return ours
