@@ -32,7 +32,14 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.mesh_results import COLORMAPS
 from mxgui.gui.mesh_results.actions import best_cell, cell_name, hover_text, points_from_best
-from mxgui.gui.mesh_results.frames import FrameLoader, FrameSlot, frame_path, mesh_scan_order
+from mxgui.gui.mesh_results.frames import (
+    FrameLoader,
+    FrameSlot,
+    frame_path,
+    is_numbered_image,
+    latest_mesh_first_image,
+    mesh_scan_order,
+)
 from mxgui.gui.mesh_results.grid_choice import GridChoice, same_geometry
 from mxgui.gui.widgets import MessageLine
 
@@ -270,6 +277,8 @@ class MeshResultsBrick(Brick):
         assert self.grid is not None and self.results is not None
         queue = self.hardware_object("queue")
         first = self.results.data_file_path
+        if queue is not None and not is_numbered_image(first):
+            first = latest_mesh_first_image(queue.model, self.grid.id) or first
         order = None if queue is None else mesh_scan_order(queue.model, self.grid.id, first)
         return frame_path(self.grid, first, cell, order)
 

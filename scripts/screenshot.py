@@ -37,6 +37,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "resources" / "screenshot.png"))
     parser.add_argument("--layout", default=str(DEFAULT_LAYOUT))
+    parser.add_argument(
+        "--mesh-output",
+        default=str(ROOT / "resources" / "screenshot_mesh.png"),
+        help="then the Mesh results tab on the X-ray centring mesh ('' for none)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("MXGUI_DATA_DIR", tempfile.mkdtemp(prefix="mxgui-screenshot-"))
     setup_logging("INFO")
@@ -69,6 +74,19 @@ def main() -> int:
     def grab() -> None:
         main_window.grab().save(args.output)
         print(f"saved {args.output}")
+        if not args.mesh_output:
+            app.qapp.quit()
+            return
+        # the X-ray centring mesh in the mesh results brick, its best cell picked
+        show_tab(main_window, "Mesh results")
+        mesh_results = app.built.bricks["mesh_results"]
+        mesh_results.show_grid("G1")
+        QTimer.singleShot(1500, lambda: mesh_results.centre_on_best())
+        QTimer.singleShot(3000, grab_mesh)
+
+    def grab_mesh() -> None:
+        main_window.grab().save(args.mesh_output)
+        print(f"saved {args.mesh_output}")
         app.qapp.quit()
 
     QTimer.singleShot(500, queue.engine.run_all)

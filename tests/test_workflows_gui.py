@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import DEFAULT_LAYOUT, SIMULATED, quick_collect_overrides, speed_up
+from helpers import DEFAULT_LAYOUT, SIMULATED, quick_collect_overrides, show_brick, speed_up
 
 QUICK = {"exp_time": 0.001, "take_snapshots": 0, "detector_distance": 120.0}
 OMEGAS = (0.0, 45.0, 90.0, 135.0, 180.0, 270.0)
@@ -60,3 +60,17 @@ def test_xray_centring_from_the_queue_centres_the_crystal_in_the_running_gui(qtb
         )
 
     qtbot.waitUntil(lambda: all(coloured(g) for g in grids), timeout=5000)
+    # the mesh results brick shows the workflow's mesh and its best image (the workflow
+    # sent its own scores; the images are the queue's MeshScan files)
+    mesh_results = gui.built.bricks["mesh_results"]
+    show_brick(mesh_results)  # the user opens the Mesh results tab
+    qtbot.waitUntil(lambda: mesh_results.best_view is not None, timeout=5000)
+    mesh_results.show_grid(grids[0])
+    mesh_node = next(
+        queue.model.get_node(n)
+        for n in queue.model.children(sample)
+        if queue.model.get_node(n).parameters.get("grid_id") == grids[0]
+    )
+    best = shapes.grid_results(grids[0]).best_cells(1)[0]
+    best_file = next(f for f in mesh_node.files if f.endswith(f"_{best:05d}.cbf"))
+    qtbot.waitUntil(lambda: mesh_results.best_view.path == best_file, timeout=10000)

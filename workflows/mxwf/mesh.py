@@ -9,7 +9,6 @@ positions. :func:`new_grid` draws a grid around the current position.
 
 from __future__ import annotations
 
-import os
 import xmlrpc.client
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -104,7 +103,8 @@ def scan_grid(
     if not files:
         raise WorkflowError(f"{what} on {grid_id} wrote no image (node {node['id']})")
     scores = score_files(files)
-    send_scores(ctx, grid_id, scores, os.path.dirname(files[0]))
+    # the first image: a viewer finds each cell's image from it
+    send_scores(ctx, grid_id, scores, min(files, key=image_number))
     try:
         found = ctx.gui.shape_history_get_cell_positions(grid_id, sorted(scores))
     except xmlrpc.client.Fault as fault:

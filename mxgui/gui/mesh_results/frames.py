@@ -157,6 +157,29 @@ class FrameSlot:
             self.view.show_frame(path, data, self._text)
 
 
+def is_numbered_image(path: str) -> bool:
+    """``path`` names one numbered image (``<prefix>_<run>_<nnnnn>.cbf``)."""
+    return bool(path) and _NUMBERED.match(Path(path).name) is not None
+
+
+def latest_mesh_first_image(queue_model: Any, grid_id: str) -> str:
+    """The first image written by the latest MeshScan of the queue on ``grid_id`` (``""``
+    for none): for results whose path is only the data directory, as a workflow may
+    send with ``shape_history_set_grid_data``."""
+    latest: tuple[float, str] | None = None
+    for node in queue_model.iter_nodes():
+        if node.type != "MeshScan" or node.parameters.get("grid_id") != grid_id:
+            continue
+        images = [f for f in node.files if is_numbered_image(f)]
+        if not images:
+            continue
+        first = min(images, key=lambda f: int(_NUMBERED.match(Path(f).name)["number"]))
+        started = node.started or 0.0
+        if latest is None or started >= latest[0]:
+            latest = (started, first)
+    return "" if latest is None else latest[1]
+
+
 def mesh_scan_order(queue_model: Any, grid_id: str, data_file_path: str) -> str | None:
     """The scan order of the queue's MeshScan that wrote ``data_file_path`` on grid
     ``grid_id`` (else of its latest one), ``None`` when there is none: the grid's own."""
