@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -55,6 +56,8 @@ def measure(seconds: float, rate: float, batch: int) -> list[tuple[str, float, s
     from mxgui.gui.application import MxguiApplication
 
     with tempfile.TemporaryDirectory() as directory:
+        # the shapes (a million scored cells) are saved per sample: not in the user's data
+        os.environ["MXGUI_DATA_DIR"] = str(Path(directory) / "data")
         layout = Path(directory) / "sample_view.yml"
         layout.write_text(BRICK_LAYOUT)
         app = MxguiApplication([SIMULATED], layout)

@@ -51,6 +51,8 @@ def main() -> None:
     if not env.get("DISPLAY"):
         env["QT_QPA_PLATFORM"] = "offscreen"
     env.setdefault("MXGUI_SETTINGS_DIR", os.path.join("/tmp", f"mxgui-bench-{os.getpid()}"))
+    # a new user's start: no queue, shapes or logs left by earlier sessions
+    env.setdefault("MXGUI_DATA_DIR", os.path.join("/tmp", f"mxgui-bench-data-{os.getpid()}"))
     one_run(env)  # warm the file cache; not counted
     runs = [one_run(env) for _ in range(args.runs)]
     times = [r[0] for r in runs]
