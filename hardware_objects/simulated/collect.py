@@ -22,7 +22,7 @@ from hardware_objects.abstract.energy import energy_to_wavelength
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.abstract.shutter import AbstractShutter
-from hardware_objects.simulated.collect_mesh import acquire_mesh
+from hardware_objects.simulated.collect_mesh import acquire_mesh, image_taken, write_image
 from hardware_objects.simulated.collect_steps import (
     as_position,
     check_space,
@@ -38,7 +38,6 @@ from hardware_objects.simulated.image_writer import (
     ImageHeader,
     NexusWriter,
     StagingDirectory,
-    write_cbf,
     write_staged,
 )
 from hardware_objects.simulated.png import write_png
@@ -498,15 +497,8 @@ class SimulatedCollect(AbstractCollect):
             if job.writer is not None:
                 job.writer.add(data, start)
             else:
-                target = Path(path.directory) / path.image_file_name(number)
-                try:
-                    write_cbf(target, data, header.for_image(start), job.staging)
-                except OSError as exc:
-                    raise CollectionError(f"writing {target} failed: {exc}") from None
-                job.info["files"].append(str(target))
-            job.info["images_taken"] = i + 1
-            self.emit("collectImageTaken", i + 1)
-            self.emit("progressChanged", (i + 1) / n)
+                write_image(job, number, data, header, start)
+            image_taken(self, job, i + 1, n)
         if sweep is None and params.osc_total_range > 0:
             omega.set_velocity(FAST_SWEEP)
             sweep = omega.set_value(params.osc_end)

@@ -60,6 +60,25 @@ def mesh_strength(
     return float(min(1.0, factor * volume / (area * REFERENCE_THICKNESS_MM) * jitter))
 
 
+def write_image(job: Any, number: int, data: np.ndarray, header: ImageHeader, start: float) -> None:
+    """Write image ``number`` of ``job`` (starting at omega ``start``) as a CBF in its
+    directory and add the file to ``job.info["files"]``; :class:`CollectionError` when
+    it cannot be written."""
+    target = Path(job.path.directory) / job.path.image_file_name(number)
+    try:
+        write_cbf(target, data, header.for_image(start), job.staging)
+    except OSError as exc:
+        raise CollectionError(f"writing {target} failed: {exc}") from None
+    job.info["files"].append(str(target))
+
+
+def image_taken(collect: Any, job: Any, taken: int, total: int) -> None:
+    """Count ``taken`` images of ``total`` in ``job`` and tell ``collect``'s listeners."""
+    job.info["images_taken"] = taken
+    collect.emit("collectImageTaken", taken)
+    collect.emit("progressChanged", taken / total)
+
+
 def acquire_mesh(
     collect: Any, job: Any, simulator: DiffractionSimulator, header: ImageHeader
 ) -> None:
@@ -92,12 +111,5 @@ def acquire_mesh(
         number = params.first_image + i
         strength = mesh_strength(scene, factor, beam, position, mid, number)
         data = simulator.image(number, start, end, strength)
-        target = Path(path.directory) / path.image_file_name(number)
-        try:
-            write_cbf(target, data, header.for_image(start), job.staging)
-        except OSError as exc:
-            raise CollectionError(f"writing {target} failed: {exc}") from None
-        job.info["files"].append(str(target))
-        job.info["images_taken"] = i + 1
-        collect.emit("collectImageTaken", i + 1)
-        collect.emit("progressChanged", (i + 1) / n)
+        write_image(job, number, data, header, start)
+        image_taken(collect, job, i + 1, n)
