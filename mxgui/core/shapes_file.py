@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from mxgui.core.grid_results import GridResults, ParsedValues
-from mxgui.core.queue.persistence import set_aside
+from mxgui.core.queue.persistence import set_aside, wait_for_pause
 from mxgui.core.queue.queue_file import write_atomic
 from mxgui.core.shapes import Grid, Shape, ShapesModel, shape_from_dict
 
@@ -261,17 +261,16 @@ class ShapesSaver:
                 self._thread.start()
             self._condition.notify_all()
 
+    def _due(self) -> float:
+        """When to write: after a pause, but not later than max_delay after the first change."""
+        return min(self._last_change + self.quiet, self._first_unsaved + self.max_delay)
+
     def _run(self) -> None:
         while True:
             with self._condition:
                 while not self._dirty and not self._stopping:
                     self._condition.wait()
-                while not self._stopping:
-                    now = time.monotonic()
-                    due = min(self._last_change + self.quiet, self._first_unsaved + self.max_delay)
-                    if now >= due:
-                        break
-                    self._condition.wait(due - now)
+                wait_for_pause(self._condition, self._due, lambda: self._stopping)
                 if self._stopping:
                     return
             if not self.flush():

@@ -20,6 +20,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -145,6 +146,10 @@ class QueueStore:
                 self._first_unsaved = now
             self._condition.notify_all()
 
+    def _due(self) -> float:
+        """When to write: after a pause, but not later than max_delay after the first change."""
+        return min(self._last_change + self.quiet, (self._first_unsaved or 0.0) + self.max_delay)
+
     def _run(self) -> None:
         while True:
             with self._condition:
@@ -152,13 +157,7 @@ class QueueStore:
                     self._condition.wait()
                 if self._stopping:
                     return
-                # wait for a pause, but not longer than max_delay after the first change
-                while not self._stopping:
-                    now = time.monotonic()
-                    due = min(self._last_change + self.quiet, self._first_unsaved + self.max_delay)
-                    if now >= due:
-                        break
-                    self._condition.wait(due - now)
+                wait_for_pause(self._condition, self._due, lambda: self._stopping)
                 if self._stopping:
                     return
                 self._first_unsaved = None
@@ -324,3 +323,16 @@ def set_aside(path: Path, tag: str, copy: bool = False) -> Path | None:
             return None
         return aside
     return None
+
+
+def wait_for_pause(
+    condition: threading.Condition, due: Callable[[], float], stopping: Callable[[], bool]
+) -> None:
+    """With ``condition`` held, wait until the monotonic time ``due()`` (asked again on
+    each wake-up: changes move it) has passed or ``stopping()`` is true."""
+    while not stopping():
+        now = time.monotonic()
+        until = due()
+        if now >= until:
+            return
+        condition.wait(until - now)
