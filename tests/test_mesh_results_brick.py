@@ -115,6 +115,11 @@ def test_a_mesh_shows_live_and_its_cells_can_be_read_picked_and_reached(setup, q
     assert [i for i in brick.plot.image_plot.getItems() if i.getName() == "scores"] == [image]
     # the best frame so far is the best cell's image
     best = results.best_cells(1)[0]
+    # the heat map shows it: its cell holds the highest value and carries the best mark
+    best_col, best_row = grid.cell_of_index(best)
+    assert values[best_row, best_col] == np.nanmax(values)
+    (mark,) = [i for i in brick.plot.image_plot.getItems() if i.getName() == "best"]
+    assert (mark.getXPosition(), mark.getYPosition()) == brick.plot.cell_point(best)
     files = sorted(queue.model.get_node(task).files)
     best_file = files[best - 1]
     assert Path(best_file).name.endswith(f"_{best:05d}.cbf")
