@@ -19,22 +19,17 @@ class XMLRPCService:
     roles
         ``roles(name)``: the object under role ``name`` (queue, diffractometer, beam,
         flux, shapes, session, collect, workflow, sample_camera, resolution) or ``None``.
-    move_timeout, dialog_timeout, snapshot_timeout
-        See :class:`ServiceContext`.
+    timeouts
+        ``move_timeout``, ``dialog_timeout``, ``snapshot_timeout``: see
+        :class:`ServiceContext` (its defaults apply).
 
     ``handle(body)`` answers one request (for the transport); :meth:`set_handler`
     installs the GUI's ``open_dialog`` and ``save_snapshot`` handlers; :meth:`stop`
     ends every wait in progress.
     """
 
-    def __init__(
-        self,
-        roles: Callable[[str], Any],
-        move_timeout: float = 120.0,
-        dialog_timeout: float = 0.0,
-        snapshot_timeout: float = 30.0,
-    ) -> None:
-        self.context = ServiceContext(roles, move_timeout, dialog_timeout, snapshot_timeout)
+    def __init__(self, roles: Callable[[str], Any], **timeouts: float) -> None:
+        self.context = ServiceContext(roles, **timeouts)
         self.dispatcher = Dispatcher()
         for group in GROUPS:
             self.dispatcher.register_object(group(self.context), group.NAMES)
