@@ -12,6 +12,9 @@ import pytest  # noqa: E402
 
 from helpers import DEFAULT_LAYOUT, SIMULATED, threads_left
 
+# test modules import xmlrpc_fixtures before pytest_plugins loads its fixtures
+pytest.register_assert_rewrite("xmlrpc_fixtures")
+
 
 @pytest.fixture(autouse=True)
 def private_settings(tmp_path_factory, monkeypatch):

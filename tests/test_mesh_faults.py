@@ -8,31 +8,19 @@ and they are back after a restart."""
 from __future__ import annotations
 
 import math
-import xmlrpc.client
 from pathlib import Path
 
 import pytest
 from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
 from test_mesh_scan import MESH, grid_near_crystal, run_and_wait
-from xmlrpc_fixtures import client, quick_repository
+from xmlrpc_fixtures import fault_message
 
 from mxgui.core.queue.entries.collection import path_of
 from mxgui.core.repository import HardwareRepository
 
 from helpers import SIMULATED
 
-
-@pytest.fixture
-def beamline(tmp_path):
-    repo = quick_repository(tmp_path)
-    yield repo
-    repo.shutdown()
-
-
-@pytest.fixture
-def proxy(beamline):
-    with client(beamline.beamline.role("xmlrpc_server").url) as proxy:
-        yield proxy
+pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
 
 @pytest.fixture
@@ -40,12 +28,6 @@ def bl(tmp_path):
     beamline = make_beamline(tmp_path)
     yield beamline
     close_beamline(beamline)
-
-
-def fault_of(call, *args) -> str:
-    with pytest.raises(xmlrpc.client.Fault) as error:
-        call(*args)
-    return error.value.faultString
 
 
 # results over XML-RPC ------------------------------------------------------------------------
@@ -65,7 +47,7 @@ def test_bad_results_are_refused_naming_the_place_and_the_shown_results_stay(
 ):
     grid_id = proxy.shape_history_add_grid({"num_cols": 4, "num_rows": 3})
     assert proxy.shape_history_set_grid_data(grid_id, {"5": 2.0}) is True
-    message = fault_of(proxy.shape_history_set_grid_data, grid or grid_id, values)
+    message = fault_message(proxy.shape_history_set_grid_data, grid or grid_id, values)
     for name in names:
         assert name.format(grid=grid_id) in message
     assert proxy.shape_history_get_grid_data(grid_id)["values"] == {"5": 2.0}
@@ -84,13 +66,15 @@ def test_dozor_image_numbers_count_from_the_mesh_first_image_in_its_order(beamli
         values = proxy.shape_history_get_grid_data(grid_id)["values"]
         assert values == {"1": 3.0, str(grid.index_of_cell(0, 1)): 7.0}
         assert grid.index_of_cell(0, 1) == 8
-        message = fault_of(proxy.dozor_batch_processed, [{"image_num": 100, "score": 1.0}])
+        message = fault_message(proxy.dozor_batch_processed, [{"image_num": 100, "score": 1.0}])
         assert f"grid {grid_id}: image 100 is outside the mesh scan's images 101..112" in message
-        message = fault_of(proxy.dozor_batch_processed, [{"image_num": 113, "score": 1.0}])
+        message = fault_message(proxy.dozor_batch_processed, [{"image_num": 113, "score": 1.0}])
         assert "image 113" in message
-        message = fault_of(proxy.dozor_batch_processed, [{"image_num": 102, "score": -1.0}])
+        message = fault_message(proxy.dozor_batch_processed, [{"image_num": 102, "score": -1.0}])
         assert f"grid {grid_id}: cell 2: score -1.0" in message
-        message = fault_of(proxy.dozor_batch_processed, [{"image_num": 103, "score": math.nan}])
+        message = fault_message(
+            proxy.dozor_batch_processed, [{"image_num": 103, "score": math.nan}]
+        )
         assert f"grid {grid_id}: cell 3: score nan" in message
         assert shapes.grid_results(grid_id).count == 2  # the refused batches changed nothing
     finally:

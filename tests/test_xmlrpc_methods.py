@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 import pytest
-from xmlrpc_fixtures import client, png_header, quick_repository
+from xmlrpc_fixtures import client, fault_of, png_header, quick_repository
 
 from mxgui.core.hardware_object import HardwareObject
 
@@ -59,29 +59,12 @@ DESIGN_METHODS = {
     "dozor_batch_processed",
 }
 
-
-@pytest.fixture
-def beamline(tmp_path):
-    repo = quick_repository(tmp_path)
-    yield repo
-    repo.shutdown()
+pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
 
 @pytest.fixture
 def server(beamline):
     return beamline.beamline.role("xmlrpc_server")
-
-
-@pytest.fixture
-def proxy(server):
-    with client(server.url) as proxy:
-        yield proxy
-
-
-def fault_of(call, *args) -> xmlrpc.client.Fault:
-    with pytest.raises(xmlrpc.client.Fault) as error:
-        call(*args)
-    return error.value
 
 
 def test_the_server_listens_on_the_loopback_and_serves_every_method(server, proxy, caplog):

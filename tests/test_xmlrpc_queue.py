@@ -5,35 +5,17 @@ from __future__ import annotations
 
 import json
 import time
-import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from xmlrpc_fixtures import QUICK, client, quick_repository
+from xmlrpc_fixtures import QUICK, fault_of
 
-
-@pytest.fixture
-def beamline(tmp_path):
-    repo = quick_repository(tmp_path)
-    yield repo
-    repo.shutdown()
+pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
 
 @pytest.fixture
 def queue(beamline):
     return beamline.beamline.role("queue")
-
-
-@pytest.fixture
-def proxy(beamline):
-    with client(beamline.beamline.role("xmlrpc_server").url) as proxy:
-        yield proxy
-
-
-def fault_of(call, *args) -> xmlrpc.client.Fault:
-    with pytest.raises(xmlrpc.client.Fault) as error:
-        call(*args)
-    return error.value
 
 
 def manual_sample(proxy) -> int:

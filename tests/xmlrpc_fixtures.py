@@ -1,4 +1,7 @@
-"""The simulated beamline with its XML-RPC server on a free port, and a client."""
+"""The simulated beamline with its XML-RPC server on a free port, and a client.
+
+A test module gets the fixtures ``beamline`` (the quick repository) and ``proxy`` (a
+client of its server) with ``pytest_plugins = ("xmlrpc_fixtures",)``."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import xmlrpc.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from mxgui.core.repository import HardwareRepository
 
@@ -49,3 +54,30 @@ def png_header(path: Path) -> dict:
     assert data[12:16] == b"IHDR"
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
     return {"width": width, "height": height, "bit_depth": depth, "colour_type": colour}
+
+
+@pytest.fixture
+def beamline(tmp_path: Path) -> Iterator[HardwareRepository]:
+    """:func:`quick_repository` below ``tmp_path``, shut down afterwards."""
+    repo = quick_repository(tmp_path)
+    yield repo
+    repo.shutdown()
+
+
+@pytest.fixture
+def proxy(beamline: HardwareRepository) -> Iterator[xmlrpc.client.ServerProxy]:
+    """A client of ``beamline``'s XML-RPC server."""
+    with client(beamline.beamline.role("xmlrpc_server").url) as proxy:
+        yield proxy
+
+
+def fault_of(call, *args) -> xmlrpc.client.Fault:
+    """The fault that ``call(*args)`` raises (the test fails if it raises none)."""
+    with pytest.raises(xmlrpc.client.Fault) as error:
+        call(*args)
+    return error.value
+
+
+def fault_message(call, *args) -> str:
+    """The message of the fault that ``call(*args)`` raises."""
+    return fault_of(call, *args).faultString
