@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
-from test_mesh_scan import MESH, grid_near_crystal, run_and_wait
+from test_mesh_scan import MESH, grid_near_crystal, run_and_wait, stop_a_mesh_half_way
 from xmlrpc_fixtures import fault_message
 
 from mxgui.core.queue.entries.collection import path_of
@@ -128,16 +128,7 @@ def test_an_unreadable_image_is_skipped_and_named_and_the_other_cells_are_scored
 
 
 def test_a_mesh_stopped_half_way_keeps_its_results_after_a_restart(bl):
-    grid, _ = grid_near_crystal(bl, 20, 15)
-    sample = add_sample(bl, None)
-    task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, exp_time=0.02))
-    halfway = bl.events.when(
-        lambda name, args: name == "progressChanged" and args[0] == task and args[1] >= 0.3
-    )
-    bl.engine.run_all()
-    assert halfway.wait(60)
-    bl.engine.stop()
-    assert bl.events.wait_finished() == "stopped"
+    grid, task = stop_a_mesh_half_way(bl)
     kept = bl.shapes.grid_results(grid.id)
     taken = len(bl.model.get_node(task).files)
     assert 0 < kept.count == taken < 300

@@ -111,7 +111,8 @@ def test_a_new_mesh_clears_old_results_and_raster_files_follow_the_task_order(bl
     assert results.scores[grid.index_of_cell(0, 1) - 1] == pytest.approx(score_image(files[4]))
 
 
-def test_a_stopped_mesh_keeps_its_images_and_their_scores(bl):
+def stop_a_mesh_half_way(bl):
+    """Run a 20 x 15 mesh and stop it once 30 % of it is done; its grid and task."""
     grid, _ = grid_near_crystal(bl, 20, 15)
     sample = add_sample(bl, None)
     task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, exp_time=0.02))
@@ -122,6 +123,11 @@ def test_a_stopped_mesh_keeps_its_images_and_their_scores(bl):
     assert halfway.wait(60)
     bl.engine.stop()
     assert bl.events.wait_finished() == "stopped"
+    return grid, task
+
+
+def test_a_stopped_mesh_keeps_its_images_and_their_scores(bl):
+    grid, task = stop_a_mesh_half_way(bl)
     node = bl.model.get_node(task)
     assert node.status == "failed" and node.message.startswith("stopped by user")
     assert 0 < len(node.files) < 300 and all(Path(f).is_file() for f in node.files)
