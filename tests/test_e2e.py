@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,13 +60,18 @@ def test_mxgui_with_a_broken_file_starts_and_names_file_and_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
-    env = dict(os.environ, MXGUI_SETTINGS_DIR=str(tmp_path / "settings"))
+@contextmanager
+def mxgui_shown(
+    tmp_path: Path, args: tuple[str, ...] = (), env_extra: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """``mxgui *args`` started under xvfb-run (its output in ``tmp_path/mxgui.log``) once
+    it logs "main window shown" (30 s at most); killed afterwards if still running."""
+    env = dict(os.environ, MXGUI_SETTINGS_DIR=str(tmp_path / "settings"), **(env_extra or {}))
     env.pop("QT_QPA_PLATFORM", None)
     log_path = tmp_path / "mxgui.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            ["xvfb-run", "-a", sys.executable, "-m", "mxgui"],
+            ["xvfb-run", "-a", sys.executable, "-m", "mxgui", *args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -75,19 +82,30 @@ def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
         while "main window shown" not in log_path.read_text() and time.monotonic() < deadline:
             assert process.poll() is None, log_path.read_text()
             time.sleep(0.1)
-        # signal the python process (xvfb-run's child), not xvfb-run itself
-        children = subprocess.run(
-            ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-        assert children, "mxgui process not found"
-        for pid in children:
-            os.kill(int(pid), signal.SIGTERM)
-        process.wait(timeout=max(1, deadline - time.monotonic()))
+        assert "main window shown" in log_path.read_text(), log_path.read_text()
+        yield process, log_path
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def sigterm_mxgui(process: subprocess.Popen) -> None:
+    """SIGTERM to the python process (xvfb-run's child), not xvfb-run itself; wait for
+    xvfb-run to end (30 s at most)."""
+    children = subprocess.run(
+        ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert children, "mxgui process not found"
+    for pid in children:
+        os.kill(int(pid), signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def test_mxgui_quits_cleanly_on_sigterm_and_remembers_the_window(tmp_path):
+    with mxgui_shown(tmp_path) as (process, log_path):
+        sigterm_mxgui(process)
     output = log_path.read_text()
     assert "signal SIGTERM received: quitting" in output
     assert "mxgui stopped" in output
@@ -103,26 +121,8 @@ def test_a_workflow_script_drives_the_real_mxgui_and_nothing_is_left_running(tmp
     import re
     import xmlrpc.client
 
-    env = dict(
-        os.environ,
-        MXGUI_SETTINGS_DIR=str(tmp_path / "settings"),
-        MXGUI_DATA_DIR=str(tmp_path / "data"),
-    )
-    env.pop("QT_QPA_PLATFORM", None)
-    log_path = tmp_path / "mxgui.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            ["xvfb-run", "-a", sys.executable, "-m", "mxgui", "--xmlrpc-port", "0"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while "main window shown" not in log_path.read_text() and time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()
-            time.sleep(0.1)
+    data = {"MXGUI_DATA_DIR": str(tmp_path / "data")}
+    with mxgui_shown(tmp_path, ("--xmlrpc-port", "0"), data) as (process, log_path):
         found = re.search(r"XML-RPC server listening on (http://\S+)", log_path.read_text())
         assert found, log_path.read_text()
         gui = xmlrpc.client.ServerProxy(found.group(1), allow_none=True)
@@ -139,17 +139,7 @@ def test_a_workflow_script_drives_the_real_mxgui_and_nothing_is_left_running(tmp
         added = [gui.queue_get_node(n) for n in gui.queue_get_node(sample)["children"]]
         assert [n["type"] for n in added] == ["XrayCentring", "MeshScan", "MeshScan"]
         assert all(n["status"] == "success" and n["files"] for n in added[1:])
-        children = subprocess.run(
-            ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-        for pid in children:
-            os.kill(int(pid), signal.SIGTERM)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+        sigterm_mxgui(process)
     output = log_path.read_text()
     assert "workflow XrayCentring started" in output
     assert "mxgui stopped" in output and "Traceback" not in output
