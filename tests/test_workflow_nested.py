@@ -81,6 +81,25 @@ def test_nested_collection_runs_inside_the_waiting_workflow_and_never_again(bl):
     assert recorded.count(collection) == 1
 
 
+def test_a_workflow_cannot_mount_another_sample_or_run_its_tasks(bl):
+    """Nested runs stay on the workflow's sample: another sample (a mount mid-workflow)
+    and a task of another sample are refused, saying why; nothing else moves."""
+    sample, workflow = workflow_under_sample(bl)
+    other = add_sample(bl, None)
+    others_task = add_task(bl, other)
+    bl.engine.run_all()
+    assert bl.host.waiting.wait(10)
+    with pytest.raises(Refused, match="is a sample: a workflow runs tasks on its own sample"):
+        bl.engine.execute_entry(other)
+    with pytest.raises(Refused, match="belongs to another sample than the running workflow"):
+        bl.engine.execute_entry(others_task)
+    own = add_task(bl, sample)
+    assert bl.engine.execute_entry(own).result(timeout=30) == "success"
+    bl.host.workflow.set_result("done")
+    bl.events.wait_finished()
+    assert bl.model.get_node(own).status == "success"
+
+
 def test_stop_aborts_the_nested_entry_and_the_workflow(bl):
     sample, workflow = workflow_under_sample(bl)
     bl.engine.run_all()

@@ -21,11 +21,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from mxgui.core.errors import Refused
 from mxgui.core.queue.engine_run import Run
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import RUNNING, UnknownNodeError
+from mxgui.core.queue.nodes import RUNNING, SAMPLE, UnknownNodeError
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class NestedExecution:
                     raise Refused(f"{node.describe()} is running already")
                 if not has_work:
                     raise Refused(self._nothing_to_run(node_id))
+                self._check_nested(node)
                 if self._nested.submit(node_id, future):
                     self._wake.set()
                     return future
@@ -128,6 +130,24 @@ class NestedExecution:
                 )
         self._start(node_id, awaited=future)
         return future
+
+    def _check_nested(self, node: Any) -> None:
+        """A nested run stays on the workflow's sample: a sample (which would mount
+        another one mid-workflow) or a task of another sample is refused."""
+        host = self._nested.host
+        if host is None or host not in self.model:
+            return  # refused below, saying the queue is busy
+        if node.type == SAMPLE:
+            raise Refused(
+                f"{node.describe()} is a sample: a workflow runs tasks on its own "
+                "sample, it does not mount another one"
+            )
+        own, theirs = self.model.sample_of(host), self.model.sample_of(node.id)
+        if theirs != own:
+            raise Refused(
+                f"{node.describe()} belongs to another sample than the running workflow "
+                f"{self.model.get_node(host).describe()}"
+            )
 
     def open_nested(self, host_id: int) -> None:
         """Entry ``host_id`` (waiting for a workflow) runs nested requests from now on."""
