@@ -18,7 +18,7 @@ from hardware_objects.simulated.image_writer import (
     staged,
     write_cbf,
 )
-from hardware_objects.simulated.png import encode_png, write_png
+from mxgui.core.png import encode_png, write_png
 
 GEOMETRY = DetectorGeometry(
     width=320,

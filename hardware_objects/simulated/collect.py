@@ -40,10 +40,10 @@ from hardware_objects.simulated.image_writer import (
     StagingDirectory,
     write_staged,
 )
-from hardware_objects.simulated.png import write_png
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError, PathTemplate
 from mxgui.core.centring import CentredPosition
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.png import write_png
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
 from mxgui.core.futures import attempt
+from mxgui.core.png import write_new_rgb_png
 from mxgui.core.xmlrpc.args import as_bool, as_float, as_list, as_str, as_struct
 from mxgui.core.xmlrpc.context import ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
-from mxgui.core.xmlrpc.png import write_new_png
 
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
@@ -152,7 +152,7 @@ class DiffractometerMethods:
             return
         camera = self.ctx.role("sample_camera")
         try:
-            write_new_png(target, camera.get_frame())
+            write_new_rgb_png(target, camera.get_frame())
         except FileExistsError:
             raise BadArgument(f"path: {target} exists; snapshots never overwrite a file") from None
         except OSError as exc:

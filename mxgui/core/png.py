@@ -1,4 +1,5 @@
-"""A small PNG writer (zlib only): crystal snapshots without Qt or an imaging library."""
+"""A small PNG writer (zlib only): snapshots without Qt or an imaging library (the
+simulated collect's crystal snapshots, the XML-RPC server's camera frames)."""
 
 from __future__ import annotations
 
@@ -56,4 +57,19 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
     the no-overwrite, atomic variant)."""
     path = Path(path)
     path.write_bytes(encode_png(image))
+    return path
+
+
+def write_new_rgb_png(path: str | Path, frame: np.ndarray) -> Path:
+    """Write ``frame`` (grey, RGB or RGBA) as an 8-bit RGB PNG at ``path``, which must
+    not exist (``FileExistsError``)."""
+    array = np.asarray(frame)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    elif array.ndim == 3 and array.shape[2] == 4:
+        array = array[:, :, :3]
+    data = encode_png(array)
+    path = Path(path)
+    with open(path, "xb") as out:
+        out.write(data)
     return path
