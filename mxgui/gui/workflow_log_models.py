@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 
 from mxgui.core.workflow_log import RunRecord, StepRecord, WorkflowStatistics
+from mxgui.gui.queue.dialogs import human_duration
 from mxgui.gui.queue.status_style import status_colour, status_icon
 
 __all__ = ["RunsModel", "StatisticsModel", "StepsModel", "format_duration", "format_time"]
@@ -19,15 +20,14 @@ Row = TypeVar("Row")
 
 
 def format_duration(seconds: float | None) -> str:
-    """``"12.3 s"``, ``"4 min 05 s"``, ``"1 h 02 min"``; ``""`` for ``None``."""
+    """``"12.3 s"`` (tenths under a minute: workflow steps are often short), else as the
+    queue's confirmation says it (``"4 min 05 s"``, ``"1 h 02 min"``); ``""`` for
+    ``None``."""
     if seconds is None:
         return ""
-    if seconds < 60:
+    if seconds < 59.95:
         return f"{seconds:.1f} s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+    return human_duration(seconds)
 
 
 def format_time(t: float) -> str:
