@@ -8,7 +8,7 @@ import pytest
 
 from mxgui.core.centring import CentredPosition, offset_centred_position
 from mxgui.gui.sample_view.grid_item import GridItem
-from mxgui.gui.sample_view.heat_map import TABLE, cell_rgba, scan_to_layout
+from mxgui.gui.sample_view.heat_map import TABLE, cell_rgba
 
 from helpers import SIMULATED, TEST_LAYOUTS, quick_collect_overrides, speed_up
 
@@ -72,7 +72,7 @@ def test_a_20x15_mesh_colours_the_grid_live_and_the_best_cell_has_the_top_colour
     assert tuple(pixels[row, col]) == tuple(TABLE[-1])
     # no other cell shows the top colour unless it has the top score
     top = np.all(pixels == TABLE[-1], axis=-1)
-    top_scores = scan_to_layout(grid, results.scores)[top]
+    top_scores = grid.scan_to_layout(results.scores)[top]
     assert np.all(top_scores == results.scores[best - 1])
     # "centre on best": the crystal goes on the beam
     position = grid.cell_position(col, row)

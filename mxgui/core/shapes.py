@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+import numpy as np
+
 from mxgui.core.centring import CentredPosition, offset_centred_position
 from mxgui.core.grid_results import GridResults, GridResultsStore
 from mxgui.core.signals import SignalEmitter
@@ -203,6 +205,19 @@ class Grid(Shape):
         self._check_cell(col, row)
         reverse = self.scan_order == "zigzag" and row % 2 == 1
         return row * self.num_cols + (self.num_cols - 1 - col if reverse else col) + 1
+
+    def scan_to_layout(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``values`` per scan-order cell ``(num_cells, ...)`` laid out as the grid is
+        seen, ``(rows, cols, ...)``: row 0 at the top, column 0 on the left (zig-zag
+        rows turned round). Written into ``out`` when given, else a new array."""
+        laid = np.asarray(values).reshape((self.num_rows, self.num_cols) + values.shape[1:])
+        if out is None:
+            out = laid.copy()
+        else:
+            out[...] = laid
+        if self.scan_order == "zigzag" and self.num_rows > 1:
+            out[1::2] = laid[1::2, ::-1]
+        return out
 
     def cell_at(self, h: float, d: float) -> tuple[int, int] | None:
         """The cell under the point ``(h, d)`` mm from the centre (in the grid's plane),

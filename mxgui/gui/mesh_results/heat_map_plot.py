@@ -127,12 +127,7 @@ class MeshPlot(QStackedWidget):
         if scores is None:
             self.values.fill(np.nan)
         else:
-            laid = np.asarray(scores, dtype=float).reshape(grid.num_rows, grid.num_cols)
-            if grid.scan_order == "zigzag" and grid.num_rows > 1:
-                self.values[0::2] = laid[0::2]
-                self.values[1::2] = laid[1::2, ::-1]
-            else:
-                self.values[...] = laid
+            grid.scan_to_layout(np.asarray(scores, dtype=float), out=self.values)
         if self.is_curve:
             self._draw_curve(best)
         else:

@@ -45,18 +45,6 @@ def colour_table(size: int = 256, alpha: int = CELL_ALPHA) -> np.ndarray:
 TABLE = colour_table()
 
 
-def scan_to_layout(grid: Grid, values: np.ndarray, copy: bool = True) -> np.ndarray:
-    """``values`` per scan-order cell ``(num_cells, ...)`` laid out as the grid is
-    seen: ``(rows, cols, ...)``, row 0 at the top, column 0 on the left (in place,
-    when ``copy`` is false)."""
-    laid = values.reshape((grid.num_rows, grid.num_cols) + values.shape[1:])
-    if copy:
-        laid = laid.copy()
-    if grid.scan_order == "zigzag" and grid.num_rows > 1:
-        laid[1::2] = laid[1::2, ::-1].copy()
-    return laid
-
-
 def score_levels(results: GridResults) -> tuple[float, float] | None:
     """``(lowest, highest)`` score of the grid, or ``None`` without scores."""
     scores = results.scores
@@ -94,7 +82,7 @@ def cell_rgba(
     if coloured.any():
         words[coloured] = np.ascontiguousarray(results.colours[coloured]).view(np.uint32).ravel()
     rgba = words.view(np.uint8).reshape(n, 4)
-    return scan_to_layout(grid, rgba, copy=False), levels
+    return grid.scan_to_layout(rgba), levels
 
 
 def draw_legend(painter: QPainter, at: QPointF, levels: tuple[float, float]) -> None:
