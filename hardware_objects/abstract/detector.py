@@ -112,6 +112,7 @@ class AbstractDetector(HardwareObject):
             raise self.config_error(
                 f'role "detector_distance" must be a motor, got {type(motor).__name__}'
             )
+        motor.interlocked = True
         nodes = self.get_nodes("roi_mode")
         modes = [self._parse_roi_mode(node) for node in nodes] or [
             RoiMode("full", 0, 0, self.get_property("width"), self.get_property("height"))

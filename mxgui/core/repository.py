@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.interlock import Interlock
 from mxgui.core.xml_config import ConfigNode, parse_file
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class HardwareRepository:
         #: merely refers to one of them (optional role) still loads
         self._loop_members: set[str] = set()
         self._lock = threading.RLock()
+        #: held by the queue while a collection or mesh runs; shared by every object
+        self.interlock = Interlock()
 
     # lookup ------------------------------------------------------------------------
     def find_file(self, name: str) -> Path | None:
@@ -171,6 +174,7 @@ class HardwareRepository:
             obj = cls(name)
         except Exception as exc:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
+        obj.interlock = self.interlock
         obj.configure(node)
         self._attach_references(obj, node)
         try:
