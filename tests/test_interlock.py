@@ -37,33 +37,59 @@ def wait_idle(queue, timeout: float = 120.0) -> None:
 
 
 # the interlock itself -----------------------------------------------------------------------
+def in_a_new_thread(function) -> None:
+    """Run ``function`` in a thread of its own (no caller: the main thread may have
+    been marked as the GUI's by an earlier test) and re-raise what it raised."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            function()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    if failures:
+        raise failures[0]
+
+
 def test_only_outside_callers_are_refused_and_only_while_it_is_held():
-    interlock = Interlock()
-    with calling_as("a client"):
-        interlock.check("phiy: the move")  # nothing runs: allowed
-    with interlock.hold("DataCollection 3 'p_1'"):
-        interlock.check("phiy: the move")  # the run's own thread: allowed
+    def attack() -> None:
+        interlock = Interlock()
         with calling_as("a client"):
-            assert current_caller() == "a client"
-            with pytest.raises(InterlockRefused) as refused:
-                interlock.check("phiy: the move")
-        assert "DataCollection 3 'p_1' is running" in str(refused.value)
-        assert "phiy: the move refused" in str(refused.value)
-        assert "a client" in str(refused.value)
-    assert current_caller() is None and interlock.holder is None
-    with calling_as("a client"):
-        interlock.check("phiy: the move")  # ended: allowed again
+            interlock.check("phiy: the move")  # nothing runs: allowed
+        with interlock.hold("DataCollection 3 'p_1'"):
+            interlock.check("phiy: the move")  # the run's own thread: allowed
+            with calling_as("a client"):
+                assert current_caller() == "a client"
+                with pytest.raises(InterlockRefused) as refused:
+                    interlock.check("phiy: the move")
+            assert "DataCollection 3 'p_1' is running" in str(refused.value)
+            assert "phiy: the move refused" in str(refused.value)
+            assert "a client" in str(refused.value)
+        assert current_caller() is None and interlock.holder is None
+        with calling_as("a client"):
+            interlock.check("phiy: the move")  # ended: allowed again
+
+    in_a_new_thread(attack)
 
 
 def test_a_thread_started_by_an_outside_caller_is_not_the_caller():
     """The queue engine's thread may be started from an XML-RPC request: it is the
     run's own (the engine clears the caller at its start), not the client's."""
     seen = []
-    with calling_as("a client"):
-        thread = threading.Thread(target=lambda: seen.append(current_caller()))
-        thread.start()
-        thread.join()
-    assert seen == [None]
+
+    def ask() -> None:
+        with calling_as("a client"):
+            thread = threading.Thread(target=lambda: seen.append(current_caller()))
+            thread.start()
+            thread.join()
+        seen.append(current_caller())
+
+    in_a_new_thread(ask)
+    assert seen == [None, None]
 
 
 # the attack over XML-RPC -------------------------------------------------------------------------
@@ -79,7 +105,9 @@ def start_long_collection(proxy, queue) -> int:
     return task
 
 
-def test_moves_over_xmlrpc_during_a_collection_are_refused_and_it_completes(beamline, proxy):
+def test_moves_over_xmlrpc_during_a_collection_are_refused_and_it_completes(
+    beamline, proxy, tmp_path
+):
     queue = beamline.get("queue")
     diffractometer = beamline.get("diffractometer")
     beam = beamline.get("beam")
@@ -94,7 +122,7 @@ def test_moves_over_xmlrpc_during_a_collection_are_refused_and_it_completes(beam
         (proxy.move_diffractometer, {"sampx": before["sampx"] + 0.2}),
         (proxy.set_aperture, other),
         (proxy.set_beam_size, [0.01, 0.01]),
-        (proxy.save_multiple_snapshots, [[before["phi"] + 90, "/nowhere/s.png"]]),
+        (proxy.save_multiple_snapshots, [[before["phi"] + 90, str(tmp_path / "data" / "s.png")]]),
     ]
     for call, argument in attacks:
         fault = fault_of(call, argument)
@@ -106,6 +134,7 @@ def test_moves_over_xmlrpc_during_a_collection_are_refused_and_it_completes(beam
     for role in ("phiy", "phiz", "sampx", "sampy"):
         assert after[role] == pytest.approx(before[role], abs=1e-9), role
     assert beam.get_aperture() == aperture
+    assert not (tmp_path / "data" / "s.png").exists()
     wait_idle(queue)
     node = queue.model.get_node(task)
     assert node.status == "success", node.message
@@ -194,6 +223,14 @@ def test_brick_clicks_during_a_collection_are_refused_with_what_runs(make_app, q
     assert running in beam_brick.aperture_box.toolTip()
     assert sampx.get_value() == 0.0 and beam.get_aperture() == aperture
     assert motor_brick.position.value() == 0.0  # the refused value is not left shown
+    changer, changer_brick = (
+        app.repository.get("sample_changer"),
+        app.built.bricks["sample_changer"],
+    )
+    loaded = changer.get_loaded_sample()
+    changer_brick.load_sample("2:01")  # what its Load button does
+    assert running in changer_brick.info_label.text()
+    assert changer.get_loaded_sample() == loaded
 
     qtbot.waitUntil(lambda: not queue.engine.is_running(), timeout=120000)
     assert queue.model.get_node(task).status == "success"
