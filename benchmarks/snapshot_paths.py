@@ -18,14 +18,20 @@ Prints one JSON object per figure (see DESIGN.md).
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import statistics
-import tempfile
-import time
-import xmlrpc.client
+import sys
 from pathlib import Path
+
+# benchmarks/xmlrpc.py is beside this file: its directory must not hide the stdlib's
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import xmlrpc.client  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
@@ -35,10 +41,11 @@ def emit(name: str, value: float, unit: str, target: str) -> None:
     print(json.dumps({"name": name, "value": round(value, 4), "unit": unit, "target": target}))
 
 
-def snapshot_times(proxy: xmlrpc.client.ServerProxy, root: Path, suffix: str, n: int) -> list:
+def snapshot_times(proxy: xmlrpc.client.ServerProxy, directory: Path, suffix: str, n: int) -> list:
+    """Milliseconds of each of ``n`` snapshots to new files in ``directory``."""
     times = []
     for index in range(n):
-        path = root / "bench" / f"snap_{suffix}_{index}.{suffix}"
+        path = directory / f"snap_{index}.{suffix}"
         start = time.perf_counter()
         proxy.save_snapshot(str(path))
         times.append((time.perf_counter() - start) * 1000.0)
@@ -73,10 +80,10 @@ def main() -> None:
             token = getattr(server, "token", "")
             headers = [("Token", token)] if token else []
             proxy = xmlrpc.client.ServerProxy(server.url, allow_none=True, headers=headers)
-            snapshot_times(proxy, root, "png", 3)  # warm-up: imports, first frame
-            png = snapshot_times(proxy, root, "png", args.snapshots)
-            snapshot_times(proxy, root, "jpg", 2)
-            jpeg = snapshot_times(proxy, root, "jpg", args.snapshots)
+            snapshot_times(proxy, root / "warm-up", "png", 3)  # imports, first frame
+            snapshot_times(proxy, root / "warm-up", "jpg", 3)
+            png = snapshot_times(proxy, root / "bench", "png", args.snapshots)
+            jpeg = snapshot_times(proxy, root / "bench", "jpg", args.snapshots)
             proxy("close")()
         finally:
             repo.shutdown()
