@@ -243,6 +243,8 @@ def test_data_roots_follow_links_and_refuse_naming_the_argument(tmp_path):
     assert roots.check(str(tmp_path / "alias" / "c"), "path") == real / "c"
     with pytest.raises(OutsideDataRoots, match=r"^where: .* is outside the data roots"):
         roots.check(str(tmp_path / "realx"), "where")  # a prefix of the name is not inside
+    with pytest.raises(OutsideDataRoots, match="^where: .* contains a NUL character"):
+        roots.check(str(real / "a\0b"), "where")
     with pytest.raises(ValueError, match="absolute"):
         DataRoots(["relative"])
 

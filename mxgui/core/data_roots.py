@@ -54,12 +54,14 @@ class DataRoots:
     def check(self, path: str | Path, name: str) -> Path:
         """``path`` resolved (links followed); :class:`OutsideDataRoots` naming ``name``
         when it is empty, relative, or leads outside the roots."""
-        text = os.fspath(path)
-        if not str(text).strip():
+        text = str(os.fspath(path))
+        if not text.strip():
             raise OutsideDataRoots(f"{name}: empty; expected an absolute path inside {self}")
+        if "\0" in text:
+            raise OutsideDataRoots(f"{name}: {text!r} contains a NUL character")
         if not Path(text).is_absolute():
             raise OutsideDataRoots(
-                f"{name}: {str(text)!r} is not an absolute path (the data roots: {self})"
+                f"{name}: {text!r} is not an absolute path (the data roots: {self})"
             )
         resolved = real_path(text)
         if not self.contains(resolved):

@@ -40,8 +40,12 @@ def publish_new(temporary: str | Path, path: str | Path) -> Path:
             raise FileExistsError(
                 errno.EEXIST, "refusing to overwrite an existing file", str(path)
             ) from None
-        with os.fdopen(fd, "wb") as out, open(temporary, "rb") as source:
-            shutil.copyfileobj(source, out)
+        try:
+            with os.fdopen(fd, "wb") as out, open(temporary, "rb") as source:
+                shutil.copyfileobj(source, out)
+        except BaseException:
+            os.unlink(path)  # ours (O_EXCL): no half-written file is left under the name
+            raise
     return path
 
 
