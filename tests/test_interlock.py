@@ -146,12 +146,13 @@ def test_moves_over_xmlrpc_during_a_collection_are_refused_and_it_completes(
 
 
 def test_the_other_interlocked_hardware_refuses_an_outside_caller(beamline, proxy):
-    """Energy, resolution, detector distance and the sample changer: asked from an
+    """Energy, resolution, detector distance and ROI mode, the sample changer: asked from an
     outside caller's thread (as an XML-RPC method or a brick would) while it runs."""
     queue = beamline.get("queue")
     task = start_long_collection(proxy, queue)
     energy, resolution = beamline.get("energy"), beamline.get("resolution")
     distance, changer = beamline.get("detector_distance"), beamline.get("sample_changer")
+    detector = beamline.get("detector")
     zoom = beamline.get("zoom")
     values = (energy.get_value(), resolution.get_value(), distance.get_value())
     with calling_as("a test client"):
@@ -159,6 +160,7 @@ def test_the_other_interlocked_hardware_refuses_an_outside_caller(beamline, prox
             lambda: energy.set_value(energy.get_value() + 0.5),
             lambda: resolution.set_value(resolution.get_value() + 0.3),
             lambda: distance.set_value(distance.get_value() + 20),
+            lambda: detector.set_roi_mode("4M"),
             lambda: changer.load("2:01"),
             changer.unload,
         ):
