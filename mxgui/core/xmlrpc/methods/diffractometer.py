@@ -153,6 +153,8 @@ class DiffractometerMethods:
             snapshot_path(str(target), roots, f"path_list[{index}][1]")
             for index, (_angle, target) in enumerate(plan)
         ]
+        if len(set(targets)) != len(targets):
+            raise BadArgument("path_list: two paths lead to the same file")
         for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
             moving = self.diffractometer.move_motors({"phi": angle})
             self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
