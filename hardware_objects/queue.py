@@ -353,7 +353,8 @@ class QueueHardwareObject(HardwareObject):
         problems = []
         for node in data.nodes:
             if node.id != ROOT_ID:
-                for problem in self.factory.problems(node.type, node.parameters):
+                sample = _sample_in(table, node) if node.type != SAMPLE else None
+                for problem in self.factory.problems(node.type, node.parameters, sample):
                     problems.append(f"{path}: node {node.id} ({node.name}): {problem}")
         if problems:
             raise ParameterError(problems)
@@ -443,3 +444,10 @@ class QueueHardwareObject(HardwareObject):
                 self.model.update_parameters(node_id, {"run_number": free["run_number"]})
                 changed += 1
         return changed
+
+
+def _sample_in(table: Mapping[int, Any], node: Any) -> Mapping[str, Any] | None:
+    """The parameters of ``node``'s sample in a queue file's ``table`` (``None``: none)."""
+    while node is not None and node.type != SAMPLE:
+        node = table.get(node.parent)
+    return node.parameters if node is not None else None
