@@ -181,6 +181,17 @@ class QueueHardwareObject(HardwareObject):
             with contextlib.suppress(FileNotFoundError):
                 self.marker_path.unlink()
 
+    def save_now(self) -> str:
+        """Write the queue file now if anything is unsaved (before quitting); ``""``
+        when the file is up to date, else why it could not be written."""
+        with self._store_lock:
+            store, started = self.store, self._store_started
+        if store is None or not started:
+            return ""  # not in use: nothing changed since it was read
+        if store.flush():
+            return ""
+        return f"{self.path}: {store.last_error}"
+
     def startup_problems(self) -> list[str]:
         """An unusable queue file (see :meth:`use_file`): why, and what mxgui will do."""
         result = self.restore_result
