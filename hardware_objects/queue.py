@@ -181,6 +181,17 @@ class QueueHardwareObject(HardwareObject):
             with contextlib.suppress(FileNotFoundError):
                 self.marker_path.unlink()
 
+    def save_now(self) -> str:
+        """Write the queue file now if anything is unsaved (before quitting); ``""``
+        when the file is up to date, else why it could not be written."""
+        with self._store_lock:
+            store, started = self.store, self._store_started
+        if store is None or not started:
+            return ""  # not in use: nothing changed since it was read
+        if store.flush():
+            return ""
+        return f"{self.path}: {store.last_error}"
+
     def startup_problems(self) -> list[str]:
         """An unusable queue file (see :meth:`use_file`): why, and what mxgui will do."""
         result = self.restore_result
@@ -353,7 +364,8 @@ class QueueHardwareObject(HardwareObject):
         problems = []
         for node in data.nodes:
             if node.id != ROOT_ID:
-                for problem in self.factory.problems(node.type, node.parameters):
+                sample = _sample_in(table, node) if node.type != SAMPLE else None
+                for problem in self.factory.problems(node.type, node.parameters, sample):
                     problems.append(f"{path}: node {node.id} ({node.name}): {problem}")
         if problems:
             raise ParameterError(problems)
@@ -443,3 +455,10 @@ class QueueHardwareObject(HardwareObject):
                 self.model.update_parameters(node_id, {"run_number": free["run_number"]})
                 changed += 1
         return changed
+
+
+def _sample_in(table: Mapping[int, Any], node: Any) -> Mapping[str, Any] | None:
+    """The parameters of ``node``'s sample in a queue file's ``table`` (``None``: none)."""
+    while node is not None and node.type != SAMPLE:
+        node = table.get(node.parent)
+    return node.parameters if node is not None else None

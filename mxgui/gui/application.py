@@ -21,6 +21,7 @@ from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
 from mxgui.gui.queue.start_prompt import QueueStartPrompt
+from mxgui.gui.quit_guard import QuitGuard
 from mxgui.gui.status_bar import StatusBar
 from mxgui.gui.workflow_dialog import DialogHandler
 
@@ -86,6 +87,8 @@ class MxguiApplication:
         self.queue_prompt: QueueStartPrompt | None = None
         #: shows the XML-RPC server's open_dialog forms (None: no server)
         self.dialog_handler: DialogHandler | None = None
+        #: asks before the main window closes while the queue runs
+        self.quit_guard: QuitGuard | None = None
 
     def start(self) -> MainWindow:
         """Load the layout and show its windows; problems are logged, never fatal."""
@@ -130,6 +133,8 @@ class MxguiApplication:
             window = cls(node.title, built.content, str(self.layout_path), node.name, node.size)
             self.windows.append(window)
         main = self.windows[0]
+        self.quit_guard = QuitGuard(self._queue(), self.bridge, main)
+        main.close_guard = self.quit_guard.allow_close
         self.status_bar = StatusBar(self.repository, self.log_handler, main)
         main.setStatusBar(self.status_bar)
         for window, built in zip(self.windows, self.built.windows):
@@ -202,6 +207,8 @@ class MxguiApplication:
 
         def request_quit(signum, _frame) -> None:
             log.info("signal %s received: quitting", signal.Signals(signum).name)
+            if self.quit_guard is not None:  # no question: the shutdown stops the queue
+                self.quit_guard.release()
             self.qapp.closeAllWindows()
             self.qapp.quit()
 

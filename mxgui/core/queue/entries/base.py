@@ -144,6 +144,23 @@ class EntryContext:
             raise EntryFailed(f"{what} needs a {name.replace('_', ' ')}; the beamline has none")
         return obj
 
+    def sample_shapes(self, what: str) -> Any:
+        """The shapes (role ``shapes``) of the entry's sample: :class:`EntryFailed`
+        saying ``what`` needs them when there are none, or when those shown are
+        another sample's (a task run on its own while another sample is mounted)."""
+        shapes = self.require("shapes", what)
+        holds = getattr(shapes, "holds", None)
+        if self.sample_id is None or holds is None:
+            return shapes
+        location = self.model.get_node(self.sample_id).parameters.get("location")
+        if not holds(location):
+            raise EntryFailed(
+                f"{what}: its saved points and grids are those of sample "
+                f"{location or 'mounted by hand'}, which is not mounted "
+                "(run the sample: it is mounted first)"
+            )
+        return shapes
+
     def refresh(self) -> QueueNode:
         """Re-read the node from the model (after a change of its parameters)."""
         self.node = self.model.get_node(self.node.id)
@@ -285,11 +302,15 @@ class Entry:
 
     def prepare(self, ctx: EntryContext) -> None:
         """Check the parameters against the live limits and claim a free run number
-        (the node is not running yet, so its parameters can still change)."""
+        (the node is not running yet, so its parameters can still change). A task's
+        saved points and grids are checked here, after its sample was mounted."""
         validator = ctx.model.validator
         if validator is not None:
+            sample = None
+            if ctx.sample_id is not None and ctx.sample_id != ctx.node.id:
+                sample = ctx.model.get_node(ctx.sample_id).parameters
             try:
-                ctx.parameters = validator(ctx.node.type, ctx.parameters)
+                ctx.parameters = validator(ctx.node.type, ctx.parameters, sample)
             except ParameterError as exc:
                 raise EntryFailed(f"parameters no longer valid: {exc}") from None
         if self.writes_files and ctx.parameters.get("prefix"):

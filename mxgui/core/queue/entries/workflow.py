@@ -91,7 +91,9 @@ class WorkflowEntry(Entry):
         kind = _KINDS.get(info.requires)
         if kind is None:
             return given
-        shapes = ctx.require("shapes", f"workflow {info.title} (it needs a {info.requires})")
+        what = f"workflow {info.title} (it needs a {info.requires})"
+        # a shape id names one of its sample's shapes; else the mounted sample's are used
+        shapes = ctx.sample_shapes(what) if given else ctx.require("shapes", what)
         if given:
             try:
                 shape = shapes.get(given)
