@@ -37,11 +37,16 @@ class DialogTurns:
     def __init__(self, turn_wait: float = TURN_WAIT, max_waiting: int = MAX_WAITING) -> None:
         self.turn_wait = turn_wait
         self.max_waiting = max_waiting
-        self._lock = threading.Lock()
-        self._count_lock = threading.Lock()
+        self._state = threading.Condition()  # guards the two fields below
         self._waiting = 0
-        #: the title of the dialog open now (``None``: none)
+        #: the title of the dialog open now (``None``: none); its call holds the turn
         self.open_title: str | None = None
+
+    @property
+    def waiting(self) -> int:
+        """How many callers wait for their turn now."""
+        with self._state:
+            return self._waiting
 
     @contextmanager
     def turn(
@@ -57,38 +62,40 @@ class DialogTurns:
             when ``stopping()`` (the server shuts down) or ``abandoned()`` (the caller
             has gone) becomes true while waiting.
         """
-        if not self._lock.acquire(blocking=False):
-            self._wait_for_turn(title, abandoned, stopping)
-        self.open_title = title
+        with self._state:
+            if self.open_title is not None:
+                if self._waiting >= self.max_waiting:
+                    raise self._busy(title, "")
+                self._waiting += 1
+                try:
+                    self._wait_for_turn(title, abandoned, stopping)
+                finally:
+                    self._waiting -= 1
+            self.open_title = title
         try:
             yield
         finally:
-            self.open_title = None
-            self._lock.release()
+            with self._state:
+                self.open_title = None
+                self._state.notify_all()
 
     def _wait_for_turn(
         self, title: str, abandoned: Callable[[], bool], stopping: Callable[[], bool]
     ) -> None:
-        with self._count_lock:
-            if self._waiting >= self.max_waiting:
-                raise self._busy(title, "")
-            self._waiting += 1
-        try:
-            deadline = time.monotonic() + self.turn_wait
-            while not self._lock.acquire(timeout=max(min(_POLL, deadline - time.monotonic()), 0)):
-                if stopping():
-                    raise Unavailable("the XML-RPC server is shutting down")
-                if abandoned():
-                    raise Unavailable(f"the caller of dialog {title!r} disconnected")
-                if time.monotonic() >= deadline:
-                    raise self._busy(title, f" after waiting {self.turn_wait:g} s")
-        finally:
-            with self._count_lock:
-                self._waiting -= 1
+        """Wait (``_state`` held) until no dialog is open."""
+        deadline = time.monotonic() + self.turn_wait
+        while self.open_title is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._busy(title, f" after waiting {self.turn_wait:g} s")
+            if stopping():
+                raise Unavailable("the XML-RPC server is shutting down")
+            if abandoned():
+                raise Unavailable(f"the caller of dialog {title!r} disconnected")
+            self._state.wait(min(_POLL, left))
 
     def _busy(self, title: str, waited: str) -> DialogBusy:
-        open_title = self.open_title
         return DialogBusy(
-            f"dialog {title!r} not shown{waited}: the dialog {open_title!r} is open, and "
+            f"dialog {title!r} not shown{waited}: the dialog {self.open_title!r} is open, and "
             "workflow dialogs are shown one at a time; ask again once it is answered"
         )

@@ -148,6 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         with caller.serving(self.connection):  # a long wait can see its caller hang up
             response = server.dispatcher.handle(body)
+        if caller.caller_gone(self.connection):  # it hung up meanwhile: no one to answer
+            self.close_connection = True
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(response)))
