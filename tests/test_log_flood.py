@@ -20,6 +20,7 @@ from PyQt5.QtCore import Qt, QTimer
 
 from mxgui.gui.log_file import install_log_file, log_file_path, remove_log_file
 from mxgui.gui.log_handler import MAX_SHOWN_CHARS, MAX_SHOWN_LINES, shown_text
+from mxgui.gui.status_bar import SHOWN_CHARS
 
 from helpers import show_brick
 
@@ -47,6 +48,7 @@ def test_a_20_mb_log_message_leaves_the_gui_answering_and_the_text_in_the_log_fi
     brick = app.built.bricks["log"]
     show_brick(brick)  # on screen: the view paints its rows and the status bar its label
     server = app.repository.beamline.role("xmlrpc_server")
+    width = app.windows[0].width()
     big = "strategy dump: " + "Z" * BIG
 
     def workflow() -> None:
@@ -83,6 +85,7 @@ def test_a_20_mb_log_message_leaves_the_gui_answering_and_the_text_in_the_log_fi
     assert len(brick.model.data(index, Qt.DisplayRole)) <= MAX_SHOWN_CHARS
     assert len(brick.model.data(index, Qt.ToolTipRole)) <= MAX_SHOWN_CHARS + 200
     assert len(app.status_bar.message_label.toolTip()) <= MAX_SHOWN_CHARS + 200
+    assert app.windows[0].width() == width  # a long line does not stretch the window
     text = log_file.read_text(encoding="utf-8")
     assert big in text  # nothing lost: the whole message is in the log file
     assert "line 19 after the dump" in text
@@ -111,4 +114,5 @@ def test_a_big_message_logged_from_any_thread_is_cut_before_the_gui_gets_it(make
     qtbot.waitUntil(lambda: any(m.startswith("EEE") for m in _rows(brick)), timeout=DEADLINE_MS)
     stored = [e.message for e in app.log_handler.entries if e.message.startswith("EEE")]
     assert len(stored) == 1 and len(stored[0]) <= MAX_SHOWN_CHARS + 200
-    assert app.status_bar.message_label.text().startswith("EEE")
+    label = app.status_bar.message_label
+    assert label.text().startswith("EEE") and len(label.text()) <= SHOWN_CHARS
