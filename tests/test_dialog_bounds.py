@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import threading
 import xmlrpc.client
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import SimpleNamespace
@@ -236,3 +237,35 @@ def test_a_dialog_without_a_timeout_closes_after_the_servers_default(qtbot):
         served.handler.close_all()
         served.transport.stop()
         pool.shutdown(wait=True)
+
+
+def test_a_caller_waiting_for_its_turn_leaves_the_line_when_it_hangs_up_or_the_server_stops():
+    from mxgui.core.xmlrpc.dialog_turns import DialogTurns
+    from mxgui.core.xmlrpc.dispatch import Unavailable
+
+    turns = DialogTurns(turn_wait=60.0)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with turns.turn("first", lambda: False, lambda: False):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    try:
+        assert holding.wait(5)
+        with pytest.raises(Unavailable, match="'second' disconnected"):
+            with turns.turn("second", lambda: True, lambda: False):
+                pass
+        with pytest.raises(Unavailable, match="shutting down"):
+            with turns.turn("third", lambda: False, lambda: True):
+                pass
+        assert turns.waiting == 0 and turns.open_title == "first"
+    finally:
+        release.set()
+        holder.join()
+    with turns.turn("fourth", lambda: False, lambda: False):  # the turn is free again
+        assert turns.open_title == "fourth"
+    assert turns.open_title is None
