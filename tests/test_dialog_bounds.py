@@ -110,14 +110,16 @@ def test_the_attack_dialog_is_refused_naming_the_message_and_its_limit(qtbot, gu
 
 def test_the_largest_dialog_allowed_fits_the_screen_and_scrolls_inside(qtbot, gui):
     """Every limit at its maximum, words that never wrap: the window stays inside the
-    screen's free area, the fields scroll inside it, OK stays in view and answers."""
+    screen's free area (also when it lists a problem), the fields scroll inside it, OK
+    stays in view and answers."""
     largest = {
         "title": "T" * TEXT_LIMITS["title"],
         "message": "M" * TEXT_LIMITS["message"],  # one word: cannot wrap
         "fields": [
             {"name": f"f{i:03d}", "label": "L" * TEXT_LIMITS["label"], "default": "x"}
-            for i in range(MAX_FIELDS)
-        ],
+            for i in range(MAX_FIELDS - 1)
+        ]
+        + [{"name": "who", "label": "W" * TEXT_LIMITS["label"], "required": True}],
     }
     asked = gui.ask(largest)
     dialog = the_dialog(qtbot, largest["title"])
@@ -129,11 +131,15 @@ def test_the_largest_dialog_allowed_fits_the_screen_and_scrolls_inside(qtbot, gu
     ok = dialog.buttons.button(QDialogButtonBox.Ok)
     assert ok.isVisible()
     assert dialog.rect().contains(ok.mapTo(dialog, QPoint(ok.width() - 1, ok.height() - 1)))
+    click_ok(qtbot, dialog)  # "who" is empty: the dialog says so and stays
+    assert "a value is required" in dialog.problem.text() and dialog.isVisible()
+    assert screen.contains(dialog.frameGeometry()), (dialog.frameGeometry(), screen)
     dialog.resize(screen.width() * 3, screen.height() * 3)  # the user cannot outgrow it
     assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
+    dialog.editors["who"].setText("ana")
     click_ok(qtbot, dialog)
     values = answer(qtbot, asked)
-    assert len(values) == MAX_FIELDS and values["f199"] == "x"
+    assert len(values) == MAX_FIELDS and values["f198"] == "x" and values["who"] == "ana"
 
 
 def test_twenty_six_dialogs_at_once_open_one_window_the_others_get_a_fault(qtbot, gui):

@@ -35,6 +35,7 @@ from PyQt5.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -161,6 +162,8 @@ class WorkflowDialog(QDialog):
         column.addWidget(self.scroll, 1)
         self.problem = MessageLine()
         self.problem.setObjectName("problem")
+        # wraps within the dialog's width; a long label in it must not widen the dialog
+        self.problem.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         column.addWidget(self.problem)
         self.countdown_label = QLabel()
         self.countdown_label.setObjectName("countdown")
