@@ -65,7 +65,7 @@ def repository_dirs(args: argparse.Namespace) -> list[Path]:
 
 
 def setup_logging(level: str) -> None:
-    """Log to stderr with time, level and logger name."""
+    """Log to stderr with time, level and logger name, and to the log file."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     if not any(getattr(h, "_mxgui_console", False) for h in root.handlers):
@@ -76,6 +76,11 @@ def setup_logging(level: str) -> None:
     for handler in root.handlers:
         if getattr(handler, "_mxgui_console", False):
             handler.setLevel(level)
+    from mxgui.gui.log_file import install_log_file
+
+    path = install_log_file(level=level)  # the full text of what the GUI shows cut
+    if path is not None:
+        log.info("log file %s", path)
 
 
 def install_excepthook() -> None:
