@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from workflow_fixtures import CLIENT_XML, WORKFLOWS
+from workflow_fixtures import callback_client_xml
 from xmlrpc_fixtures import client
 
 from mxgui.core.repository import HardwareRepository
@@ -33,12 +33,7 @@ def callback_repository(tmp_path: Path) -> HardwareRepository:
     """The simulated beamline (quick collections) whose workflow client also runs the
     ``CallBack`` test workflow, and whose XML-RPC server requires a token."""
     overrides = quick_collect_overrides(tmp_path)
-    xml = CLIENT_XML.format(workflows=WORKFLOWS, log=tmp_path / "wf.sqlite", bes_url="")
-    xml = xml.replace(
-        "<workflow><name>Remote</name><engine>bes</engine></workflow>",
-        "<workflow><name>CallBack</name><graph>callback.json</graph></workflow>",
-    )
-    (overrides / "workflow.xml").write_text(xml)
+    (overrides / "workflow.xml").write_text(callback_client_xml(tmp_path / "wf.sqlite"))
     server_xml = (SIMULATED / "xmlrpc_server.xml").read_text()
     (overrides / "xmlrpc_server.xml").write_text(
         re.sub(r"<token>[^<]*</token>", "<token>auto</token>", server_xml)
