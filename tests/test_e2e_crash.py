@@ -68,6 +68,15 @@ def wait_for(condition, what: str, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def saved_status(data: Path, node_id: int) -> str | None:
+    """The status of node ``node_id`` in the queue file under ``data``, if it is there."""
+    try:
+        saved = json.loads((data / ".mxgui" / "queue.json").read_text())
+    except (OSError, ValueError):
+        return None  # not written yet, or being replaced
+    return next((n.get("status") for n in saved["nodes"] if n["id"] == node_id), None)
+
+
 def test_after_kill_9_mid_collection_the_next_start_tidies_and_lists_the_images(tmp_path):
     """mxgui is killed (SIGKILL) while a workflow's nested collection writes images.
     The next mxgui shows the interrupted collection failed, listing every image on
@@ -100,7 +109,7 @@ def test_after_kill_9_mid_collection_the_next_start_tidies_and_lists_the_images(
         run = f"{template['prefix']}_{template['run_number']}_"
         wait_for(lambda: len(list(directory.glob(run + "*.cbf"))) >= 20, "20 images")
         assert list(directory.glob(STAGING_PREFIX + "*"))  # the collection's, in use
-        time.sleep(0.5)  # the queue file saved with the collection running
+        wait_for(lambda: saved_status(data, nested) == "running", "the queue file saved")
         os.kill(python_of(process), signal.SIGKILL)
         process.wait(30)
     wait_for(lambda: not workflow_processes_of(data), "the workflow process's end", 10)
