@@ -12,8 +12,9 @@ At :meth:`QueueHardwareObject.init` the queue file is read, changing nothing on 
 without shutting down (the GUI then asks whether to keep the restored queue). The file
 is taken into use by :meth:`QueueHardwareObject.use_file`, which the GUI calls when it
 starts and the first change of the queue calls otherwise: only then is an unusable file
-moved aside (``.bad-<timestamp>``), an older format converted, the marker of
-:attr:`crashed` written and the queue saved on every change.
+moved aside (``.bad-<timestamp>``), an older format converted, the staging directories
+of the tasks a crash interrupted removed, the marker of :attr:`crashed` written and the
+queue saved on every change.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from mxgui.core.queue.queue_file import read as read_queue_file
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.summary import DEFAULT_BYTES_PER_IMAGE
 from mxgui.core.queue.tasks import CollectDefaults
+from mxgui.core.staging import remove_stale_in
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,8 @@ class QueueHardwareObject(HardwareObject):
                 for signal in emitter.declared_signals():
                     emitter.disconnect(signal, self._first_change)
             self.store.start()
+        # the interrupted tasks' staging directories, left by the crash
+        remove_stale_in(self.restore_result.directories)
         try:
             self.marker_path.parent.mkdir(parents=True, exist_ok=True)
             self.marker_path.write_text(f"{os.getpid()}\n")

@@ -120,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     from mxgui.gui.application import MxguiApplication
 
     application = MxguiApplication(
-        repository_dirs(args), layout, xmlrpc_port=args.xmlrpc_port, started=STARTED
+        repository_dirs(args),
+        layout,
+        xmlrpc_port=args.xmlrpc_port,
+        started=STARTED,
+        quit_on_signals=True,
     )
     return application.run(quit_after_paint=os.environ.get(QUIT_AFTER_PAINT_ENV) == "1")
 

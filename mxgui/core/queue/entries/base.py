@@ -85,8 +85,16 @@ class Control(Protocol):
     def request_centring(self, context: EntryContext) -> Any:
         """Ask the user to centre the sample; the centred position, or ``None``."""
 
-    def open_nested(self, host_id: int) -> None:
-        """Entry ``host_id`` runs nested requests from now on (``nested.py``)."""
+    def open_nested(
+        self,
+        host_id: int,
+        awaited: Future | None = None,
+        what: str = "the workflow",
+        judge: Callable[[Future], str | None] | None = None,
+    ) -> None:
+        """Entry ``host_id`` runs nested requests from now on, while it waits for
+        ``awaited``; they are stopped when ``judge(awaited)`` says it ended badly
+        (``nested.py``)."""
 
     def close_nested(self, reason: str) -> None:
         """The host stops waiting: requests not started fail with ``reason``."""
@@ -223,6 +231,8 @@ class EntryContext:
                 interruption = self.control.interruption(self.node.id)
                 if interruption is None and serve is not None:
                     serve()
+                    if future.done():  # the waits served cleared its wake-up: not lost
+                        continue
                     interruption = self.control.interruption(self.node.id)
                     now = time.monotonic()
                 if interruption is not None:
@@ -251,11 +261,20 @@ class EntryContext:
         raise EntryFailed(f"{what}: {error or type(error).__name__}")
 
     def wait_hosting(
-        self, future: Future, what: str, abort: Callable[[], Any] | None = None
+        self,
+        future: Future,
+        what: str,
+        abort: Callable[[], Any] | None = None,
+        judge: Callable[[Future], str | None] | None = None,
     ) -> Any:
         """:meth:`wait` for ``future`` (a workflow), running meanwhile the queue nodes
-        the workflow asks to execute (``QueueEngine.execute_entry``) in this thread."""
-        self.control.open_nested(self.node.id)
+        the workflow asks to execute (``QueueEngine.execute_entry``) in this thread.
+
+        When ``future`` ends badly while a nested node runs (``judge(future)`` gives the
+        reason; by default a Future failed or cancelled), that node is stopped as a
+        user's stop would (its hardware aborted, FAILED with the reason) and the wait
+        ends: a workflow that died never leaves the queue waiting."""
+        self.control.open_nested(self.node.id, future, what, judge)
         try:
             return self.wait(future, what, abort, serve=self.control.run_nested)
         finally:
