@@ -18,12 +18,39 @@ CLASS_PACKAGE = "hardware_objects"
 BEAMLINE_NAME = "/beamline"
 
 
-def normalize_name(name: str) -> str:
-    """``energy``, ``/energy`` and ``/energy.xml`` all become ``/energy``."""
+class OutsideRepositoryError(ValueError):
+    """A name or ``href`` whose ``..`` climbs above the repository directories."""
+
+
+def normalize_name(name: str, base: str = "/") -> str:
+    """``energy``, ``/energy`` and ``/energy.xml`` all become ``/energy``.
+
+    ``.`` and ``..`` parts are resolved; a name starting with ``./`` or ``../`` is
+    taken relative to ``base`` (the name of the directory of the referencing file), any
+    other from the top of the repository directories.
+
+    Raises
+    ------
+    OutsideRepositoryError
+        when ``..`` would leave the repository directories (``/../etc/passwd``).
+    """
     name = name.strip().replace("\\", "/")
     if name.endswith(".xml"):
         name = name[: -len(".xml")]
-    return "/" + name.strip("/")
+    relative = name in (".", "..") or name.startswith(("./", "../"))
+    parts: list[str] = [p for p in base.split("/") if p] if relative else []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise OutsideRepositoryError(
+                    f"{name!r} leaves the repository directories (a name is a path inside them)"
+                )
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/" + "/".join(parts)
 
 
 def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
@@ -79,6 +106,9 @@ class HardwareRepository:
         #: names found on a reference loop: each of them fails, but an object that
         #: merely refers to one of them (optional role) still loads
         self._loop_members: set[str] = set()
+        #: roles an object's file names but that were left empty because their object
+        #: failed (the object loads without them): object name -> the reasons
+        self.empty_roles: dict[str, list[ConfigError]] = {}
         self._lock = threading.RLock()
 
     # lookup ------------------------------------------------------------------------
@@ -94,6 +124,26 @@ class HardwareRepository:
             if candidate.exists():
                 return candidate
         return None
+
+    def check_inside(self, path: Path) -> None:
+        """Refuse a file that resolves (symbolic links followed) outside every
+        repository directory.
+
+        Raises
+        ------
+        ConfigError
+            naming the file and where it leads.
+        """
+        resolved = path.resolve()
+        for directory in self.directories:
+            if resolved.is_relative_to(directory.resolve()):
+                return
+        raise ConfigError(
+            str(path),
+            None,
+            f"leads to {resolved}, outside the repository directories "
+            f"({', '.join(str(d) for d in self.directories)}); expected a file inside them",
+        )
 
     def names(self) -> list[str]:
         """Every object name found in the directories (first directory wins)."""
@@ -111,7 +161,10 @@ class HardwareRepository:
         HardwareObjectError
             when the object failed; the message is the ``file:line: reason``.
         """
-        name = normalize_name(name)
+        try:
+            name = normalize_name(name)
+        except OutsideRepositoryError as exc:
+            raise HardwareObjectError(str(exc)) from None
         with self._lock:
             if name in self._objects:
                 return self._objects[name]
@@ -162,6 +215,7 @@ class HardwareRepository:
         if path is None:
             where = ", ".join(str(d) for d in self.directories) or "no directory"
             raise ConfigError(None, None, f"no file for hardware object {name} (looked in {where})")
+        self.check_inside(path)
         node = parse_file(path)
         class_path = node.attributes.get("class")
         if not class_path:
@@ -187,8 +241,16 @@ class HardwareRepository:
         """Resolve ``href`` references; a failed optional role stays empty."""
         self._loading.append(obj.name)
         try:
+            base = obj.name.rsplit("/", 1)[0] or "/"
             for ref in node.references:
-                target = normalize_name(ref.href)
+                try:
+                    target = normalize_name(ref.href, base)
+                except OutsideRepositoryError:
+                    raise node.error(
+                        f'role "{ref.role}": href="{ref.href}" leaves the repository '
+                        "directories; expected a name inside them (/name, ./name, ../name)",
+                        ref.line,
+                    ) from None
                 if target in self._loading:
                     members = self._loading[self._loading.index(target) :]
                     self._loop_members.update(members)
@@ -208,6 +270,10 @@ class HardwareRepository:
                         raise node.error(
                             f'role "{ref.role}" needs {target}, which failed: {exc}', ref.line
                         ) from None
+                    empty = node.error(
+                        f'role "{ref.role}" left empty because {target} failed: {exc}', ref.line
+                    )
+                    self.empty_roles.setdefault(obj.name, []).append(empty)
                     log.warning(
                         "%s:%s: role %r of %s left empty because %s failed",
                         node.path,
