@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
@@ -98,6 +99,10 @@ class HardwareRepository:
     it never stops the others from loading.
     """
 
+    #: whether :meth:`get` gives objects connected to the hardware (``False`` for the
+    #: layout designer's preview, whose bricks are built unconnected)
+    live: ClassVar[bool] = True
+
     def __init__(self, directories: Iterable[str | Path]) -> None:
         self.directories = [Path(d) for d in directories]
         self._objects: dict[str, HardwareObject] = {}
@@ -179,6 +184,22 @@ class HardwareRepository:
             self._objects[name] = obj
             return obj
 
+    def object_class(self, name: str) -> type[HardwareObject]:
+        """The class of object ``name``, its file checked as far as it can be without
+        connecting anything: found inside the repository directories, well-formed, its
+        class importable and its properties typed. References are not followed,
+        :meth:`HardwareObject.init` is not run, nothing is kept (the designer's preview).
+
+        Raises
+        ------
+        HardwareObjectError
+            when the file is wrong; the message is the ``file:line: reason``.
+        """
+        try:
+            return type(self._configured(normalize_name(name)))
+        except (ConfigError, OutsideRepositoryError) as exc:
+            raise HardwareObjectError(str(exc)) from None
+
     def try_get(self, name: str) -> HardwareObject | None:
         """Like :meth:`get` but ``None`` for an object that failed."""
         try:
@@ -211,6 +232,25 @@ class HardwareRepository:
 
     # loading -------------------------------------------------------------------------
     def _load(self, name: str) -> HardwareObject:
+        obj = self._configured(name)
+        node = obj.config
+        assert node is not None  # set by configure()
+        self._attach_references(obj, node)
+        try:
+            obj.init()
+        except ConfigError:
+            raise
+        except Exception as exc:
+            log.debug("init of %s failed", name, exc_info=True)
+            raise node.error(
+                f"{type(obj).__name__}.init() failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        log.debug("loaded %s from %s", name, node.path)
+        return obj
+
+    def _configured(self, name: str) -> HardwareObject:
+        """The object of file ``name`` created and given its properties: no references
+        attached, :meth:`HardwareObject.init` not run, so nothing is connected yet."""
         path = self.find_file(name)
         if path is None:
             where = ", ".join(str(d) for d in self.directories) or "no directory"
@@ -226,15 +266,6 @@ class HardwareRepository:
         except Exception as exc:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
         obj.configure(node)
-        self._attach_references(obj, node)
-        try:
-            obj.init()
-        except ConfigError:
-            raise
-        except Exception as exc:
-            log.debug("init of %s failed", name, exc_info=True)
-            raise node.error(f"{cls.__name__}.init() failed: {type(exc).__name__}: {exc}") from exc
-        log.debug("loaded %s from %s", name, path)
         return obj
 
     def _attach_references(self, obj: HardwareObject, node: ConfigNode) -> None:
