@@ -293,3 +293,15 @@ def test_an_href_through_a_symbolic_link_out_of_the_repository_is_refused(tmp_pa
         f"outside the repository directories ({repository}); expected a file inside them"
     ) in lines
     assert not [entry for entry in lines if entry.startswith("OK      /linked")]
+
+
+def test_a_layout_naming_an_object_outside_the_repository_is_refused_with_its_line(tmp_path):
+    layout = tmp_path / "layout.yml"
+    layout.write_text(DEFAULT_LAYOUT.read_text().replace("motor: /phiy", "motor: /../../etc/x"))
+    result = mxgui("--check", "--layout", str(layout))
+    assert result.returncode == 1, result.stdout
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        f"FAILED  brick phiy: {layout}:{PHIY_LINE}: brick phiy: motor = /../../etc/x: "
+        "'/../../etc/x' leaves the repository directories (a name is a path inside them)"
+    ]

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from PyQt5.QtCore import Qt
-from test_designer import designer  # noqa: F401 - the fixture
+from test_designer import add_motor_to_goniometer, designer  # noqa: F401 - the fixture
 
 from bricks.queue_tree_brick import QueueTreeBrick
 from bricks.shutter_brick import ShutterBrick
@@ -153,3 +153,16 @@ def test_the_preview_still_names_a_bad_hardware_object_file(qtbot, tmp_path):
     assert window.repository.loaded() == {}
     window.close()
     window.shutdown()
+
+
+def test_a_hardware_object_outside_the_repository_is_a_problem_not_a_crash(designer, qtbot):  # noqa: F811
+    window = designer()
+    add_motor_to_goniometer(qtbot, window, "/../../etc/x")
+    qtbot.waitUntil(lambda: window.preview.built and "motor" in window.preview.built.bricks)
+    window.preview.refresh()
+    node = window.document.brick("motor")
+    messages = [p.message for p in window.problems if p.item is node]
+    leaves = "'/../../etc/x' leaves the repository directories (a name is a path inside them)"
+    assert f"brick motor: motor = /../../etc/x: {leaves}" in messages
+    assert window.preview.built.bricks["motor"].failure == f"motor = /../../etc/x: {leaves}"
+    assert window.repository.loaded() == {}

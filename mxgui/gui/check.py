@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from mxgui.core.errors import ConfigError
+from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.layout import Layout, LayoutError, load_layout
@@ -28,11 +28,11 @@ def check_layout_hardware(layout: Layout, repository: HardwareRepository) -> Non
             if not value:
                 continue
             line = node.property_lines.get(name, node.line)
-            obj = repository.try_get(value)
-            if obj is None:
-                reason = repository.failures.get(value if value.startswith("/") else "/" + value)
+            try:
+                obj = repository.get(value)
+            except HardwareObjectError as exc:
                 node.error = ConfigError(
-                    layout.path, line, f"brick {node.name}: {name} = {value}: {reason}"
+                    layout.path, line, f"brick {node.name}: {name} = {value}: {exc}"
                 )
                 break
             if spec.interface is not None and not isinstance(obj, spec.interface):
