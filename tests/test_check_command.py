@@ -268,31 +268,36 @@ def test_an_href_that_leaves_the_repository_is_refused_with_file_and_line(tmp_pa
     assert not [entry for entry in lines if "outside" in entry and "FAILED" not in entry]
 
 
-def test_an_href_through_a_symbolic_link_out_of_the_repository_is_refused(tmp_path):
+@pytest.mark.parametrize("linked_name", ["linked", "ext/evil"], ids=["file", "directory"])
+def test_an_href_through_a_symbolic_link_out_of_the_repository_is_refused(tmp_path, linked_name):
+    """``linked.xml`` is a link to a file outside; or ``ext`` a link to a directory outside."""
     repository = copy_simulated(
         tmp_path / "beamline",
-        {"beamline": ("</object>", '  <object href="/linked" role="linked"/>\n</object>')},
+        {"beamline": ("</object>", f'  <object href="/{linked_name}" role="linked"/>\n</object>')},
     )
     (tmp_path / "outside").mkdir()
     evil = tmp_path / "outside" / "evil.xml"
     evil.write_text(OUTSIDE_MOTOR)
-    (repository / "linked.xml").symlink_to(evil)
+    if linked_name == "linked":
+        (repository / "linked.xml").symlink_to(evil)
+    else:
+        (repository / "ext").symlink_to(tmp_path / "outside", target_is_directory=True)
+    linked = repository / f"{linked_name}.xml"
     beamline = repository / "beamline.xml"
     result = mxgui("--check", "--repository", str(repository))
     assert result.returncode == 1, result.stdout
     lines = result.stdout.splitlines()
-    linked = repository / "linked.xml"
-    assert (
-        f"FAILED  /linked: {linked}: leads to {evil}, outside the repository directories "
-        f"({repository}); expected a file inside them"
-    ) in lines, result.stdout
+    refusal = (
+        f"{linked}: leads to {evil}, outside the repository directories ({repository}); "
+        "expected a file inside them"
+    )
+    assert f"FAILED  /{linked_name}: {refusal}" in lines, result.stdout
     line = line_of(beamline, 'role="linked"')
     assert (
         f"FAILED  /beamline (Beamline): {beamline}:{line}: "
-        f'role "linked" left empty because /linked failed: {linked}: leads to {evil}, '
-        f"outside the repository directories ({repository}); expected a file inside them"
+        f'role "linked" left empty because /{linked_name} failed: {refusal}'
     ) in lines
-    assert not [entry for entry in lines if entry.startswith("OK      /linked")]
+    assert not [entry for entry in lines if entry.startswith(f"OK      /{linked_name}")]
 
 
 def test_a_layout_naming_an_object_outside_the_repository_is_refused_with_its_line(tmp_path):
