@@ -130,7 +130,7 @@ class HardwareRepository:
                 return candidate
         return None
 
-    def check_inside(self, path: Path) -> None:
+    def _check_inside(self, path: Path) -> None:
         """Refuse a file that resolves (symbolic links followed) outside every
         repository directory.
 
@@ -196,7 +196,7 @@ class HardwareRepository:
             when the file is wrong; the message is the ``file:line: reason``.
         """
         try:
-            return type(self._configured(normalize_name(name)))
+            return type(self._configured(normalize_name(name))[0])
         except (ConfigError, OutsideRepositoryError) as exc:
             raise HardwareObjectError(str(exc)) from None
 
@@ -232,9 +232,7 @@ class HardwareRepository:
 
     # loading -------------------------------------------------------------------------
     def _load(self, name: str) -> HardwareObject:
-        obj = self._configured(name)
-        node = obj.config
-        assert node is not None  # set by configure()
+        obj, node = self._configured(name)
         self._attach_references(obj, node)
         try:
             obj.init()
@@ -248,14 +246,15 @@ class HardwareRepository:
         log.debug("loaded %s from %s", name, node.path)
         return obj
 
-    def _configured(self, name: str) -> HardwareObject:
-        """The object of file ``name`` created and given its properties: no references
-        attached, :meth:`HardwareObject.init` not run, so nothing is connected yet."""
+    def _configured(self, name: str) -> tuple[HardwareObject, ConfigNode]:
+        """The object of file ``name`` created and given its properties, and its file's
+        root node: no references attached, :meth:`HardwareObject.init` not run, so
+        nothing is connected yet."""
         path = self.find_file(name)
         if path is None:
             where = ", ".join(str(d) for d in self.directories) or "no directory"
             raise ConfigError(None, None, f"no file for hardware object {name} (looked in {where})")
-        self.check_inside(path)
+        self._check_inside(path)
         node = parse_file(path)
         class_path = node.attributes.get("class")
         if not class_path:
@@ -266,7 +265,7 @@ class HardwareRepository:
         except Exception as exc:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
         obj.configure(node)
-        return obj
+        return obj, node
 
     def _attach_references(self, obj: HardwareObject, node: ConfigNode) -> None:
         """Resolve ``href`` references; a failed optional role stays empty."""
