@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         from mxgui.gui.check import run_check
 
-        logging.basicConfig(level=logging.CRITICAL)
+        # warnings go to stderr (the report on stdout also says what they mean)
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         return run_check(repository_dirs(args), layout)
     setup_logging(args.log_level)
     install_excepthook()
