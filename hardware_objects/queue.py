@@ -12,8 +12,9 @@ At :meth:`QueueHardwareObject.init` the queue file is read, changing nothing on 
 without shutting down (the GUI then asks whether to keep the restored queue). The file
 is taken into use by :meth:`QueueHardwareObject.use_file`, which the GUI calls when it
 starts and the first change of the queue calls otherwise: only then is an unusable file
-moved aside (``.bad-<timestamp>``), an older format converted, the marker of
-:attr:`crashed` written and the queue saved on every change.
+moved aside (``.bad-<timestamp>``), an older format converted, the staging directories
+of the tasks a crash interrupted removed, the marker of :attr:`crashed` written and the
+queue saved on every change.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from mxgui.core.queue.queue_file import read as read_queue_file
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.summary import DEFAULT_BYTES_PER_IMAGE
 from mxgui.core.queue.tasks import CollectDefaults
+from mxgui.core.staging import remove_stale_in
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,8 @@ class QueueHardwareObject(HardwareObject):
                 for signal in emitter.declared_signals():
                     emitter.disconnect(signal, self._first_change)
             self.store.start()
+        # the interrupted tasks' staging directories, left by the crash
+        remove_stale_in(self.restore_result.directories)
         try:
             self.marker_path.parent.mkdir(parents=True, exist_ok=True)
             self.marker_path.write_text(f"{os.getpid()}\n")
@@ -180,6 +184,17 @@ class QueueHardwareObject(HardwareObject):
             store.stop()
             with contextlib.suppress(FileNotFoundError):
                 self.marker_path.unlink()
+
+    def save_now(self) -> str:
+        """Write the queue file now if anything is unsaved (before quitting); ``""``
+        when the file is up to date, else why it could not be written."""
+        with self._store_lock:
+            store, started = self.store, self._store_started
+        if store is None or not started:
+            return ""  # not in use: nothing changed since it was read
+        if store.flush():
+            return ""
+        return f"{self.path}: {store.last_error}"
 
     def startup_problems(self) -> list[str]:
         """An unusable queue file (see :meth:`use_file`): why, and what mxgui will do."""
@@ -353,7 +368,8 @@ class QueueHardwareObject(HardwareObject):
         problems = []
         for node in data.nodes:
             if node.id != ROOT_ID:
-                for problem in self.factory.problems(node.type, node.parameters):
+                sample = _sample_in(table, node) if node.type != SAMPLE else None
+                for problem in self.factory.problems(node.type, node.parameters, sample):
                     problems.append(f"{path}: node {node.id} ({node.name}): {problem}")
         if problems:
             raise ParameterError(problems)
@@ -443,3 +459,10 @@ class QueueHardwareObject(HardwareObject):
                 self.model.update_parameters(node_id, {"run_number": free["run_number"]})
                 changed += 1
         return changed
+
+
+def _sample_in(table: Mapping[int, Any], node: Any) -> Mapping[str, Any] | None:
+    """The parameters of ``node``'s sample in a queue file's ``table`` (``None``: none)."""
+    while node is not None and node.type != SAMPLE:
+        node = table.get(node.parent)
+    return node.parameters if node is not None else None

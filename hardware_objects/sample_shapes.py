@@ -73,6 +73,13 @@ class SampleShapes(HardwareObject, ShapesModel):
         self.saver.stop()
         super().shutdown()
 
+    def holds(self, location: str | None) -> bool:
+        """True when the shapes shown are those of the sample at ``location``: a task's
+        reference to a saved point or a grid is checked only then, as in MXCuBE
+        (another sample's P1 is another point). A sample mounted by hand (``None``)
+        is whatever is on the goniometer: the shapes shown are always its own."""
+        return not location or location == self._mounted
+
     def file_of(self, address: str | None) -> Path:
         """The shapes file of the sample at ``address`` (``None``: mounted by hand)."""
         return self.directory / f"{sample_key(address)}.json"

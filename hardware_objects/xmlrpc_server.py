@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from typing import Any, ClassVar
 
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.xmlrpc.context import DEFAULT_DIALOG_TIMEOUT
 from mxgui.core.xmlrpc.service import XMLRPCService
 from mxgui.core.xmlrpc.transport import DEFAULT_MAX_REQUEST_BYTES, XMLRPCTransport
 
@@ -26,7 +27,8 @@ class XMLRPCServer(HardwareObject):
     variable ``MXGUI_XMLRPC_PORT``, set by ``mxgui --xmlrpc-port``, overrides it),
     ``allowed_hosts`` (comma-separated names or addresses of the clients allowed),
     ``token`` (``""``: none; ``auto``: a random one, given to the workflows by
-    :attr:`token`), ``max_request_bytes``, ``dialog_timeout`` (s; 0: wait for ever),
+    :attr:`token`), ``max_request_bytes``, ``dialog_timeout`` (s an unanswered dialog stays open
+    when it sets no timeout of its own; 0: until its caller disconnects),
     ``move_timeout`` (s). The roles it serves are referenced in its XML: queue,
     diffractometer, beam, flux, shapes, session, collect, resolution, sample_camera,
     workflow.
@@ -42,7 +44,9 @@ class XMLRPCServer(HardwareObject):
         "allowed_hosts": HOProperty(str, "127.0.0.1,::1,localhost", "clients allowed"),
         "token": HOProperty(str, "", "required HTTP header Token ('' none, 'auto' random)"),
         "max_request_bytes": HOProperty(int, DEFAULT_MAX_REQUEST_BYTES, "larger: HTTP 413"),
-        "dialog_timeout": HOProperty(float, 0.0, "s open_dialog waits (0: for ever)"),
+        "dialog_timeout": HOProperty(
+            float, DEFAULT_DIALOG_TIMEOUT, "s open_dialog waits (0: while the caller waits)"
+        ),
         "move_timeout": HOProperty(float, 120.0, "s a method waits for a move"),
     }
 

@@ -11,7 +11,14 @@ import pytest
 import yaml
 from lxml import etree
 
-from helpers import DEFAULT_LAYOUT, ROOT, SIMULATED, copy_with_broken_phiy, line_of
+from helpers import (
+    DEFAULT_LAYOUT,
+    ROOT,
+    SIMULATED,
+    copy_simulated,
+    copy_with_broken_phiy,
+    line_of,
+)
 
 #: the line of the default layout that binds the phiy brick to its motor
 PHIY_LINE = line_of(DEFAULT_LAYOUT, "motor: /phiy")
@@ -82,6 +89,16 @@ def test_check_of_the_default_configuration_passes_with_one_line_per_item(tmp_pa
     assert result.stderr == ""
 
 
+#: objects of the simulated beamline that load without /phiy and what needs it, with
+#: the roles their files name that are then left empty
+EMPTY_ROLES_WITHOUT_PHIY = {
+    "/beamline": ["phiy", "diffractometer", "collect"],
+    "/queue": ["collect", "diffractometer"],
+    "/sample_changer": ["diffractometer"],
+    "/xmlrpc_server": ["diffractometer", "collect"],
+}
+
+
 @pytest.fixture
 def broken_repository(tmp_path) -> Path:
     """A copy of the simulated beamline whose /phiy has a velocity that is not a number."""
@@ -102,14 +119,17 @@ def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repo
     # everything else is still checked: fine, or failed only because it needs /phiy
     for line in lines[:-1]:
         assert line.startswith("OK      ") or "phiy" in line, line
-    # what fails: /phiy, what needs it through a required role, and their bricks
+    # what fails: /phiy, what needs it through a required role, and their bricks; the
+    # objects that load with a role left empty fail too, one line per empty role
     failed = {line.split(": ")[0] for line in lines if line.startswith("FAILED  ")}
     failed_objects = {"/phiy", "/diffractometer", "/collect"}
     assert {"phiy", "sample_view", "collection_progress"} <= bricks_bound_to(failed_objects)
     assert failed == {f"FAILED  {name}" for name in failed_objects} | {
-        f"FAILED  brick {name}" for name in bricks_bound_to(failed_objects)
-    }
-    assert len(lines) == len(OBJECTS) + len(BRICKS) + len(CONNECTIONS) + 1
+        f"FAILED  {name} ({OBJECTS[name]})" for name in EMPTY_ROLES_WITHOUT_PHIY
+    } | {f"FAILED  brick {name}" for name in bricks_bound_to(failed_objects)}
+    # one line per object, and one more per extra empty role of the same object
+    extra = sum(len(roles) - 1 for roles in EMPTY_ROLES_WITHOUT_PHIY.values())
+    assert len(lines) == len(OBJECTS) + extra + len(BRICKS) + len(CONNECTIONS) + 1
     assert lines[-1] == "check failed"
 
 
@@ -167,3 +187,126 @@ def test_help_lists_the_options():
     assert result.stdout.startswith("usage: mxgui")
     for option in ("--check", "--design", "--xmlrpc-port", "--repository", "--layout"):
         assert option in result.stdout
+
+
+# issue 11, item 16: nothing reported OK that cannot do its job; no file read from outside
+
+
+def test_objects_whose_roles_are_left_empty_fail_the_check_with_the_reason(tmp_path):
+    """A site directory before the simulated beamline whose ``phiy.xml`` takes the name
+    (and is broken): every object that loads with a role left empty is FAILED, one line
+    per role with the file:line of the reference, instead of OK."""
+    site = tmp_path / "site"
+    site.mkdir()
+    phiy = site / "phiy.xml"
+    phiy.write_text(
+        '<object class="simulated.motor.SimulatedMotor">\n  <velocity>fast</velocity>\n</object>\n'
+    )
+    result = mxgui("--check", "--repository", str(site), "--repository", str(SIMULATED))
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    assert f"FAILED  /phiy: {phiy}:2: property <velocity>: expected a number, got 'fast'" in lines
+    for name, roles in EMPTY_ROLES_WITHOUT_PHIY.items():
+        path = SIMULATED / f"{name.lstrip('/')}.xml"
+        assert f"OK      {name} ({OBJECTS[name]})" not in lines
+        for role in roles:
+            line = line_of(path, f'role="{role}"')
+            expected = (
+                f"FAILED  {name} ({OBJECTS[name]}): {path}:{line}: "
+                f'role "{role}" left empty because /{role} failed: '
+            )
+            assert [entry for entry in lines if entry.startswith(expected)], result.stdout
+    # the warnings are no longer silenced: they reach stderr too
+    assert "role 'collect' of /queue left empty because /collect failed" in result.stderr
+    assert lines[-1] == "check failed"
+
+
+def test_an_object_loaded_without_a_required_role_is_reported(tmp_path):
+    """Whatever let an object in without a required role, the check's verdict on it says
+    which role is empty (the loader refuses such objects; the check does not rely on it)."""
+    from hardware_objects.simulated.faulty import StrictObject
+    from mxgui.core.repository import HardwareRepository
+    from mxgui.core.xml_config import parse_file
+    from mxgui.gui.check import object_problems
+
+    strict = tmp_path / "strict.xml"
+    strict.write_text(
+        '<object class="simulated.faulty.StrictObject">\n'
+        "  <channel_name>bl/phi/1</channel_name>\n</object>\n"
+    )
+    repository = HardwareRepository([tmp_path])
+    obj = StrictObject("/strict")
+    obj.configure(parse_file(strict))
+    assert object_problems(repository, obj) == [
+        f'{strict}:1: required role "motor" is empty; expected <object href="/..." '
+        'role="motor"/> naming an object that loads'
+    ]
+
+
+OUTSIDE_MOTOR = '<object class="simulated.motor.SimulatedMotor">\n</object>\n'
+
+
+@pytest.mark.parametrize(
+    "href", ["/../outside/evil", "../outside/evil", "../../../outside/evil", "./../outside/evil"]
+)
+def test_an_href_that_leaves_the_repository_is_refused_with_file_and_line(tmp_path, href):
+    repository = copy_simulated(
+        tmp_path / "beamline",
+        {"beamline": ("</object>", f'  <object href="{href}" role="evil"/>\n</object>')},
+    )
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "evil.xml").write_text(OUTSIDE_MOTOR)
+    beamline = repository / "beamline.xml"
+    result = mxgui("--check", "--repository", str(repository))
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    line = line_of(beamline, 'role="evil"')
+    assert [entry for entry in lines if entry.startswith("FAILED  /")] == [
+        f'FAILED  /beamline: {beamline}:{line}: role "evil": href="{href}" leaves the '
+        "repository directories; expected a name inside them (/name, ./name, ../name)"
+    ], result.stdout
+    assert not [entry for entry in lines if "outside" in entry and "FAILED" not in entry]
+
+
+@pytest.mark.parametrize("linked_name", ["linked", "ext/evil"], ids=["file", "directory"])
+def test_an_href_through_a_symbolic_link_out_of_the_repository_is_refused(tmp_path, linked_name):
+    """``linked.xml`` is a link to a file outside; or ``ext`` a link to a directory outside."""
+    repository = copy_simulated(
+        tmp_path / "beamline",
+        {"beamline": ("</object>", f'  <object href="/{linked_name}" role="linked"/>\n</object>')},
+    )
+    (tmp_path / "outside").mkdir()
+    evil = tmp_path / "outside" / "evil.xml"
+    evil.write_text(OUTSIDE_MOTOR)
+    if linked_name == "linked":
+        (repository / "linked.xml").symlink_to(evil)
+    else:
+        (repository / "ext").symlink_to(tmp_path / "outside", target_is_directory=True)
+    linked = repository / f"{linked_name}.xml"
+    beamline = repository / "beamline.xml"
+    result = mxgui("--check", "--repository", str(repository))
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    refusal = (
+        f"{linked}: leads to {evil}, outside the repository directories ({repository}); "
+        "expected a file inside them"
+    )
+    assert f"FAILED  /{linked_name}: {refusal}" in lines, result.stdout
+    line = line_of(beamline, 'role="linked"')
+    assert (
+        f"FAILED  /beamline (Beamline): {beamline}:{line}: "
+        f'role "linked" left empty because /{linked_name} failed: {refusal}'
+    ) in lines
+    assert not [entry for entry in lines if entry.startswith(f"OK      /{linked_name}")]
+
+
+def test_a_layout_naming_an_object_outside_the_repository_is_refused_with_its_line(tmp_path):
+    layout = tmp_path / "layout.yml"
+    layout.write_text(DEFAULT_LAYOUT.read_text().replace("motor: /phiy", "motor: /../../etc/x"))
+    result = mxgui("--check", "--layout", str(layout))
+    assert result.returncode == 1, result.stdout
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        f"FAILED  brick phiy: {layout}:{PHIY_LINE}: brick phiy: motor = /../../etc/x: "
+        "'/../../etc/x' leaves the repository directories (a name is a path inside them)"
+    ]

@@ -225,6 +225,37 @@ def test_run_numbers_never_collide_across_two_runs_of_the_same_prefix(bl):
     assert [e.run_number for e in bl.history.entries() if e.type == "DataCollection"] == [1, 2, 4]
 
 
+def test_a_collection_interrupted_by_a_crash_lists_the_images_on_disk(bl, tmp_path):
+    """Issue 11, item 11: the interrupted node lists the files of its run on disk
+    (images in order, then its snapshot), not none; other runs' files are not its."""
+    store = QueueStore(tmp_path / "queue.json", bl.model, bl.history, quiet=0.01)
+    store.start()
+    try:
+        sample = add_sample(bl, "1:02")
+        long = add_task(bl, sample, num_images=200, exp_time=0.02, take_snapshots=1)
+        going = bl.events.when(lambda n, a: n == "progressChanged" and a[0] == long and a[1] > 0.1)
+        bl.engine.run_all()
+        assert going.wait(30)
+        assert store.flush()
+        shutil.copy(tmp_path / "queue.json", tmp_path / "crashed.json")  # the crash
+    finally:
+        bl.engine.stop()
+        bl.events.wait_finished()
+        store.stop()
+    node = bl.model.get_node(long)
+    directory, prefix, run = (node.parameters[k] for k in ("directory", "prefix", "run_number"))
+    (Path(directory) / f"{prefix}_{run + 1}_00001.cbf").write_bytes(b"another run")
+    images = sorted(map(str, Path(directory).glob(f"{prefix}_{run}_*.cbf")))
+    snapshots = sorted(map(str, Path(directory).glob(f"{prefix}_{run}_snapshot_*.png")))
+    assert len(images) >= 20 and len(snapshots) == 1
+    model = QueueModel()
+    result = restore(tmp_path / "crashed.json", model, History(), read_only=True)
+    assert result.interrupted == 2 and result.directories == (directory,)
+    restored = model.get_node(long)
+    assert (restored.status, restored.message) == ("failed", INTERRUPTED)
+    assert list(restored.files) == images + snapshots
+
+
 def test_a_crash_mid_collection_is_restored_with_the_running_entry_interrupted(bl, tmp_path):
     store = QueueStore(tmp_path / "queue.json", bl.model, bl.history, quiet=0.01)
     store.start()

@@ -337,3 +337,27 @@ def test_beamline_is_none_when_it_fails(tmp_path):
     repo = HardwareRepository([tmp_path])
     assert repo.beamline is None
     assert repo.failures["/beamline"].line == 3
+
+
+def test_relative_references_resolve_from_the_referencing_file(tmp_path):
+    motor(tmp_path, "phi")
+    motor(tmp_path, "motors/kappa")
+    motor(tmp_path, "motors/stage", '  <object href="./kappa"/>\n  <object href="../phi"/>\n')
+    repo = HardwareRepository([tmp_path])
+    stage = repo.get("motors/stage")
+    assert stage.roles == {"kappa": repo.get("motors/kappa"), "phi": repo.get("phi")}
+
+
+@pytest.mark.parametrize("href", ["/../phi", "../phi", "./../../phi", "/motors/../../phi"])
+def test_a_reference_may_not_leave_the_repository_directories(tmp_path, href):
+    inside = tmp_path / "repository"
+    motor(tmp_path, "phi")  # next to the repository directory: outside it
+    stage = motor(inside, "stage", f'  <object href="{href}" role="omega"/>\n')
+    repo = HardwareRepository([inside])
+    with pytest.raises(HardwareObjectError, match="leaves the repository directories"):
+        repo.get("stage")
+    assert str(repo.failures["/stage"]).startswith(f'{stage}:2: role "omega": href="{href}"')
+    assert repo.loaded() == {}
+    # asked by name (a layout's property), the answer is the same refusal
+    with pytest.raises(HardwareObjectError, match="leaves the repository directories"):
+        repo.get("/../phi")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QRectF
 from PyQt5.QtGui import QColor, QImage, QPainter, QTransform
-from PyQt5.QtWidgets import QStyleOptionGraphicsItem
+from PyQt5.QtWidgets import QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
 
 from mxgui.core.centring import (
     CentredPosition,
@@ -213,6 +213,25 @@ def test_seen_edge_on_the_grid_is_a_line_and_painting_works():
     item.set_projection(*plane_to_image(HERE, positions(phi=HERE.phi + 90.0), GEOMETRY))
     (x0, y0), _, (x2, y2), _ = item.image_corners()
     assert y0 == pytest.approx(y2)  # collapsed onto a line
+    assert (paint(item)[..., 0] > 100).sum() > 0
+
+
+def test_a_grid_shown_before_the_view_knows_where_it_is_paints_nothing_until_then(qtbot):
+    """Issue 11 item 15: a grid item added to a scene before its projection (the view had
+    no camera geometry yet) raised IndexError in paint() at every repaint."""
+    grid = Grid("G1", "G1", HERE, 4, 3, 0.02, 0.02)
+    item = GridItem(grid, OverlayStyle())
+    scene = QGraphicsScene(0, 0, 1280, 1024)
+    scene.addItem(item)
+    view = QGraphicsView(scene)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.viewport().repaint()  # pytest-qt fails the test on an exception in paint()
+    assert not paint(item)[..., :3].any()
+    assert item.boundingRect().isEmpty() and item.image_corners() == []
+    item.set_projection(*plane_to_image(grid.centre, HERE.motor_positions(), GEOMETRY))
+    view.viewport().repaint()
     assert (paint(item)[..., 0] > 100).sum() > 0
 
 

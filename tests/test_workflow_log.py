@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError, default_path
+from mxgui.core.workflow_log import ABANDONED, WorkflowLog, WorkflowLogError, default_path
 
 
 def _record_xray_centring(log: WorkflowLog, start: float, fail: bool = False) -> int:
@@ -197,3 +199,76 @@ def test_several_threads_record_at_once(tmp_path):
     assert sorted((s.name, s.runs, s.successes) for s in log.statistics()) == [
         (f"W{n}", 20, 20) for n in range(4)
     ]
+
+
+def _recorder(path, started: float) -> subprocess.Popen:
+    """A real process (as an mxgui) that starts a run and its step ``collect`` in the log
+    at ``path``, prints the run id, and waits to be killed."""
+    script = (
+        "import sys, time\n"
+        "from mxgui.core.workflow_log import WorkflowLog\n"
+        f"log = WorkflowLog({str(path)!r})\n"
+        f"run = log.start_run('MXPressA', started={started})\n"
+        f"log.step_started(run, 'collect', t={started + 5})\n"
+        "print(run, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.run_id = int(process.stdout.readline())  # type: ignore[attr-defined]
+    return process
+
+
+def test_a_run_whose_mxgui_was_killed_is_closed_when_the_log_opens(tmp_path, caplog):
+    """Issue 11, item 11: the mxgui running a workflow is killed (SIGKILL); the next
+    one to open the log closes that run (failed, saying why, ending when it was last
+    heard of) and leaves the run of an mxgui still alive running."""
+    path = tmp_path / "workflows.sqlite"
+    killed = _recorder(path, 1000.0)
+    alive = _recorder(path, 2000.0)
+    try:
+        killed.kill()
+        killed.wait(10)
+        with caplog.at_level(logging.WARNING, logger="mxgui.core.workflow_log"):
+            log = WorkflowLog(path)
+        assert log.closed_runs == [killed.run_id]
+        run = log.run(killed.run_id)
+        assert (run.status, run.message) == ("failed", ABANDONED)
+        assert run.finished == 1005.0 and run.failed_step == "collect"
+        assert [(s.step, s.status) for s in log.steps(killed.run_id)] == [("collect", "failed")]
+        assert f"run {killed.run_id} (MXPressA) was left running by a stopped mxgui" in caplog.text
+        assert log.run(alive.run_id).status == "running"  # its mxgui still runs
+        assert log.run(alive.run_id).finished is None
+        log.close()
+    finally:
+        alive.kill()
+        alive.wait(10)
+    reopened = WorkflowLog(path)
+    assert reopened.closed_runs == [alive.run_id]
+    assert reopened.run(alive.run_id).status == "failed"
+    reopened.close()
+
+
+def test_a_log_of_schema_1_gets_owners_and_its_open_runs_are_closed(tmp_path):
+    path = tmp_path / "workflows.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+        "info TEXT NOT NULL DEFAULT '{}', started REAL NOT NULL, finished REAL, "
+        "status TEXT NOT NULL DEFAULT 'running', message TEXT NOT NULL DEFAULT '', "
+        "failed_step TEXT NOT NULL DEFAULT '');"
+        "INSERT INTO runs (name, started) VALUES ('XrayCentring', 50.0);"
+    )
+    old.commit()
+    old.close()
+    log = WorkflowLog(path)
+    assert log.problem == "" and log.closed_runs == [1]
+    assert (log.run(1).status, log.run(1).finished) == ("failed", 50.0)
+    mine = log.start_run("MXPressA")
+    log.close()
+    reopened = WorkflowLog(path)
+    assert reopened.closed_runs == [] and reopened.run(mine).status == "running"
+    version = sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchone()
+    assert version == (2,)

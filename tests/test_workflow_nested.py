@@ -116,6 +116,61 @@ def test_stop_aborts_the_nested_entry_and_the_workflow(bl):
     assert bl.model.get_node(workflow).status == "failed"
 
 
+def test_a_workflow_dying_during_its_nested_entry_stops_it_and_the_queue_goes_on(bl):
+    """Issue 11, item 10 (Qt-free): the workflow's Future fails while its nested
+    collection runs. The collection is stopped (FAILED, saying why), the workflow entry
+    fails with the reason, the next sample runs, and the queue can run again."""
+    sample, workflow = workflow_under_sample(bl)
+    next_sample = add_sample(bl, None, name="next")
+    after = add_task(bl, next_sample)
+    bl.engine.run_all()
+    assert bl.host.waiting.wait(10)
+    slow = add_task(bl, sample, num_images=400, exp_time=0.05)
+    nested = bl.engine.execute_entry(slow)
+    imaging = bl.events.when(
+        lambda name, args: name == "progressChanged" and args[0] == slow and args[1] > 0
+    )
+    assert imaging.wait(20)
+    bl.host.workflow.set_exception(RuntimeError("the workflow process was killed by signal 9"))
+    assert nested.result(timeout=10) == "failed"
+    node = bl.model.get_node(slow)
+    assert node.message == (
+        "stopped: the workflow failed: the workflow process was killed by signal 9"
+    )
+    images = sorted(f for f in node.files if f.endswith(".cbf"))
+    assert 0 < len(images) < 400
+    assert bl.events.wait_finished() == "failed"  # the workflow's sample failed, not stuck
+    directory, prefix, run = (node.parameters[k] for k in ("directory", "prefix", "run_number"))
+    on_disk = sorted(map(str, Path(directory).glob(f"{prefix}_{run}_*.cbf")))
+    assert on_disk == images  # nothing written after the stop
+    failed = bl.model.get_node(workflow)
+    assert failed.status == "failed" and "killed by signal 9" in failed.message
+    assert bl.model.get_node(after).status == "success"  # the queue went on
+    finished = [args[0] for args in bl.events.args("entryFinished")]
+    assert finished.index(slow) < finished.index(workflow) < finished.index(after)
+    again = add_task(bl, next_sample)
+    bl.engine.run_all()  # not "already running"
+    assert bl.events.wait_finished() == "success"
+    assert bl.model.get_node(again).status == "success"
+
+
+def test_a_workflow_ending_well_lets_its_nested_entry_finish(bl):
+    """Only a bad end stops a nested entry: a workflow that says it has ended while the
+    collection it asked for runs leaves that collection to complete."""
+    sample, workflow = workflow_under_sample(bl)
+    bl.engine.run_all()
+    assert bl.host.waiting.wait(10)
+    task = add_task(bl, sample, num_images=20, exp_time=0.02)
+    nested = bl.engine.execute_entry(task)
+    started = bl.events.when(lambda name, args: name == "entryStarted" and args == (task,))
+    assert started.wait(10)
+    bl.host.workflow.set_result("workflow done")
+    assert nested.result(timeout=30) == "success"
+    assert len([f for f in bl.model.get_node(task).files if f.endswith(".cbf")]) == 20
+    assert bl.events.wait_finished() == "success"
+    assert bl.model.get_node(workflow).message == "workflow done"
+
+
 def test_execute_entry_when_idle_runs_the_node(bl):
     sample = add_sample(bl, None)
     task = add_task(bl, sample)

@@ -42,3 +42,29 @@ def test_the_connection_is_bound_to_the_serving_thread_only_while_serving():
         assert current_connection() is None and not caller_gone()
     finally:
         server_side.close()
+
+
+def test_a_wait_whose_caller_hangs_up_ends_and_cancels_what_it_waited_for():
+    from concurrent.futures import Future
+
+    import pytest
+
+    from mxgui.core.xmlrpc.context import CallerGone, ServiceContext
+
+    context = ServiceContext(lambda name: None)
+    server_side, client = _tcp_pair()
+    try:
+        answer: Future = Future()
+        looks: list[bool] = []
+
+        def gone() -> bool:
+            looks.append(True)
+            if len(looks) == 2:
+                client.close()  # the caller hangs up while the wait goes on
+            return caller_gone(server_side)
+
+        with pytest.raises(CallerGone, match="the caller disconnected"):
+            context.wait(answer, None, "the dialog", abandoned=gone)
+        assert answer.cancelled() and len(looks) == 2  # still there at first, then gone
+    finally:
+        server_side.close()

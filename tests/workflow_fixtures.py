@@ -35,6 +35,15 @@ CLIENT_XML = """<object class="workflow_client.WorkflowClient">
 """
 
 
+def callback_client_xml(log: Path) -> str:
+    """The workflow client's XML with the ``CallBack`` test workflow (which calls the
+    XML-RPC server back) in place of the BES one; runs logged in ``log``."""
+    return CLIENT_XML.format(workflows=WORKFLOWS, log=log, bes_url="").replace(
+        "<workflow><name>Remote</name><engine>bes</engine></workflow>",
+        "<workflow><name>CallBack</name><graph>callback.json</graph></workflow>",
+    )
+
+
 def client_repository(tmp_path: Path, bes_url: str = "http://127.0.0.1:9") -> HardwareRepository:
     """A repository whose ``workflow`` object runs the test workflows."""
     directory = tmp_path / "wfrepo"

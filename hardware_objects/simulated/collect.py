@@ -462,7 +462,7 @@ class SimulatedCollect(AbstractCollect):
                     n,
                 )
             else:
-                job.staging = StagingDirectory(path.directory)
+                job.staging = StagingDirectory(path.directory, tidy=True)
         except OSError as exc:
             raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
         strength = strength_function(

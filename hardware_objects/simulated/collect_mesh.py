@@ -90,7 +90,7 @@ def acquire_mesh(
     params, path = job.parameters, job.path
     positions: list[CentredPosition] = job.mesh
     try:
-        job.staging = StagingDirectory(path.directory)
+        job.staging = StagingDirectory(path.directory, tidy=True)
     except OSError as exc:
         raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
     scene = collect.diffractometer.scene

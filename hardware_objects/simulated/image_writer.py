@@ -26,8 +26,7 @@ import numpy as np
 
 from hardware_objects.simulated.diffraction import COUNT_CUTOFF
 from mxgui.core.new_files import publish_new
-
-STAGING_PREFIX = ".mxgui-staging-"
+from mxgui.core.staging import remove_stale, staging_prefix
 
 
 class OverwriteRefused(FileExistsError):
@@ -120,11 +119,17 @@ class StagingDirectory:
     """A hidden directory next to the final files, shared by the files of a collection
     (one directory per file would cost a mkdir and an rmdir each).
 
-    ``close()`` removes it and whatever is still in it.
+    Its name carries this process's owner tag (``mxgui.core.staging``), so that one left
+    by a crash is recognised and removed later. ``tidy``: first remove the staging
+    directories that stopped processes left in ``directory`` (a collection does it
+    once; a single file does not pay for the listing). ``close()`` removes it and
+    whatever is still in it.
     """
 
-    def __init__(self, directory: str | Path) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=directory))
+    def __init__(self, directory: str | Path, tidy: bool = False) -> None:
+        if tidy:
+            remove_stale(directory)
+        self.path = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=directory))
 
     def close(self) -> None:
         """Remove the directory and anything left in it."""

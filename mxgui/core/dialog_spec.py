@@ -20,6 +20,12 @@ and the JSON-schema one mxcubeweb's workflow dialogs use::
 
 A property with an ``enum`` becomes a choice field. When the user cancels, the
 XML-RPC call returns :data:`CANCELLED`.
+
+A dialog is a question for a person, so its size is bounded (a workflow cannot make
+the GUI build a window of any size): at most :data:`MAX_FIELDS` fields and
+:data:`MAX_CHOICES` choices per field, each text at most its limit in
+:data:`TEXT_LIMITS` and :data:`MAX_DIALOG_TEXT` characters in all. Beyond them the
+dialog is refused with the place and the limit.
 """
 
 from __future__ import annotations
@@ -29,15 +35,38 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mxgui.core.dialog_fields import TYPES, FieldSpec
+from mxgui.core.dialog_fields import TYPES, FieldSpec, shown
 
-__all__ = ["CANCELLED", "MAX_FIELDS", "TYPES", "DialogSpec", "FieldSpec", "parse_dialog"]
+__all__ = [
+    "CANCELLED",
+    "MAX_CHOICES",
+    "MAX_DIALOG_TEXT",
+    "MAX_FIELDS",
+    "TEXT_LIMITS",
+    "TYPES",
+    "DialogSpec",
+    "FieldSpec",
+    "parse_dialog",
+]
 
 #: what ``open_dialog`` returns when the user cancels
 CANCELLED: dict[str, bool] = {"__cancelled__": True}
 CANCELLED_KEY = "__cancelled__"
 #: more fields than this is a mistake, not a form
 MAX_FIELDS = 200
+#: more choices than this in one field is a list to pick from, not a question
+MAX_CHOICES = 200
+#: the most characters each kind of text may have
+TEXT_LIMITS = {
+    "title": 200,
+    "message": 10_000,
+    "name": 100,
+    "label": 200,
+    "tooltip": 2_000,
+    "text": 10_000,  # a string field's default, a choice
+}
+#: the most characters a dialog may have in all its texts together
+MAX_DIALOG_TEXT = 100_000
 _SIMPLE_KEYS = {
     "name",
     "label",
@@ -78,7 +107,9 @@ class DialogSpec:
         a missing field takes its default. ``ValueError`` naming the field for a bad
         value or a name the dialog does not have."""
         if not isinstance(values, Mapping):
-            raise ValueError(f"dialog {self.title!r}: expected a dict of values, got {values!r}")
+            raise ValueError(
+                f"dialog {self.title!r}: expected a dict of values, got {shown(values)}"
+            )
         names = {spec.name for spec in self.fields}
         unknown = [str(name) for name in values if name not in names]
         if unknown:
@@ -105,14 +136,14 @@ def parse_dialog(d: Mapping[str, Any]) -> DialogSpec:
         schema = d["schema"]
         if not isinstance(schema, Mapping):
             raise ValueError(f"dialog: 'schema' must be a dict, got {type(schema).__name__}")
-        title = _text(d.get("title", schema.get("title", "Workflow")), "title")
-        message = _text(d.get("message", schema.get("description", "")), "message")
+        title = _text(d.get("title", schema.get("title", "Workflow")), "title", "title")
+        message = _text(d.get("message", schema.get("description", "")), "message", "message")
         fields = _schema_fields(schema)
     else:
         if "fields" not in d:
             raise ValueError("dialog: expected 'fields' (a list) or 'schema' (a JSON schema)")
-        title = _text(d.get("title", "Workflow"), "title")
-        message = _text(d.get("message", ""), "message")
+        title = _text(d.get("title", "Workflow"), "title", "title")
+        message = _text(d.get("message", ""), "message", "message")
         raw = d["fields"]
         if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
             raise ValueError(f"dialog: 'fields' must be a list, got {type(raw).__name__}")
@@ -123,7 +154,18 @@ def parse_dialog(d: Mapping[str, Any]) -> DialogSpec:
         if spec.name in seen:
             raise ValueError(f"dialog: field {spec.name!r} appears twice")
         seen.add(spec.name)
+    total = len(title) + len(message) + sum(_text_size(spec) for spec in fields)
+    if total > MAX_DIALOG_TEXT:
+        raise ValueError(
+            f"dialog: {total} characters of text in all, at most {MAX_DIALOG_TEXT} are allowed"
+        )
     return DialogSpec(title, message, timeout, tuple(fields))
+
+
+def _text_size(spec: FieldSpec) -> int:
+    """The characters of text ``spec`` makes the GUI show."""
+    texts = (spec.name, spec.label, spec.tooltip, str(spec.default), *map(str, spec.choices))
+    return sum(len(text) for text in texts)
 
 
 def _check_count(count: int) -> None:
@@ -131,25 +173,35 @@ def _check_count(count: int) -> None:
         raise ValueError(f"dialog: {count} fields, at most {MAX_FIELDS} are allowed")
 
 
-def _text(value: Any, where: str) -> str:
+def _text(value: Any, where: str, kind: str) -> str:
+    """``value`` if it is text of at most ``TEXT_LIMITS[kind]`` characters."""
     if not isinstance(value, str):
-        raise ValueError(f"dialog: {where!r} must be text, got {value!r}")
+        raise ValueError(f"dialog: {where!r} must be text, got {shown(value)}")
+    _check_length(value, where, kind)
     return value
+
+
+def _check_length(text: str, where: str, kind: str) -> None:
+    limit = TEXT_LIMITS[kind]
+    if len(text) > limit:
+        raise ValueError(
+            f"dialog: {where!r} has {len(text)} characters, at most {limit} are allowed"
+        )
 
 
 def _timeout(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"dialog: 'timeout' must be a number of seconds, got {value!r}")
+        raise ValueError(f"dialog: 'timeout' must be a number of seconds, got {shown(value)}")
     if value < 0:
-        raise ValueError(f"dialog: 'timeout' must be 0 (none) or more seconds, got {value!r}")
+        raise ValueError(f"dialog: 'timeout' must be 0 (none) or more seconds, got {shown(value)}")
     return float(value) if value > 0 else None
 
 
 def _simple_field(item: Any, index: int) -> FieldSpec:
     if not isinstance(item, Mapping):
-        raise ValueError(f"dialog: field {index + 1} must be a dict, got {item!r}")
+        raise ValueError(f"dialog: field {index + 1} must be a dict, got {shown(item)}")
     name = _name(item.get("name"), f"field {index + 1}")
     unknown = sorted(str(key) for key in item if key not in _SIMPLE_KEYS)
     if unknown:
@@ -165,14 +217,14 @@ def _simple_field(item: Any, index: int) -> FieldSpec:
     tooltip = item.get("tooltip", item.get("description", ""))
     return _build(
         name,
-        _text(item.get("label", name), f"{name}.label"),
+        _text(item.get("label", name), f"{name}.label", "label"),
         kind,
         item.get("default"),
         item.get("min"),
         item.get("max"),
         item.get("choices"),
         item.get("required", False),
-        _text(tooltip, f"{name}.tooltip"),
+        _text(tooltip, f"{name}.tooltip", "tooltip"),
         ("min", "max", "choices"),
     )
 
@@ -184,7 +236,9 @@ def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
     _check_count(len(properties))
     required = schema.get("required", [])
     if isinstance(required, str) or not isinstance(required, Sequence):
-        raise ValueError(f"dialog: schema 'required' must be a list of names, got {required!r}")
+        raise ValueError(
+            f"dialog: schema 'required' must be a list of names, got {shown(required)}"
+        )
     missing = [str(name) for name in required if name not in properties]
     if missing:
         raise ValueError(f"dialog: schema 'required' names no property: {', '.join(missing)}")
@@ -192,7 +246,7 @@ def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
     for name, prop in properties.items():
         name = _name(name, "schema property")
         if not isinstance(prop, Mapping):
-            raise ValueError(f"dialog: property {name!r} must be a dict, got {prop!r}")
+            raise ValueError(f"dialog: property {name!r} must be a dict, got {shown(prop)}")
         schema_type = prop.get("type", "string")
         if schema_type not in _SCHEMA_TYPES:
             raise ValueError(
@@ -203,14 +257,14 @@ def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
         fields.append(
             _build(
                 name,
-                _text(prop.get("title", name), f"{name}.title"),
+                _text(prop.get("title", name), f"{name}.title", "label"),
                 kind,
                 prop.get("default"),
                 prop.get("minimum"),
                 prop.get("maximum"),
                 prop.get("enum"),
                 name in required,
-                _text(prop.get("description", ""), f"{name}.description"),
+                _text(prop.get("description", ""), f"{name}.description", "tooltip"),
                 ("minimum", "maximum", "enum"),
             )
         )
@@ -219,9 +273,10 @@ def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
 
 def _name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"dialog: {where}: 'name' must be non-empty text, got {value!r}")
+        raise ValueError(f"dialog: {where}: 'name' must be non-empty text, got {shown(value)}")
     if value == CANCELLED_KEY:
         raise ValueError(f"dialog: {where}: the name {CANCELLED_KEY!r} is reserved")
+    _check_length(value, f"{where}.name", "name")
     return value
 
 
@@ -240,7 +295,7 @@ def _build(
     """A checked FieldSpec; ``keys`` are the names of min, max and choices in the input."""
     where = f"dialog: field {name!r}"
     if not isinstance(required, bool):
-        raise ValueError(f"{where}: 'required' must be true or false, got {required!r}")
+        raise ValueError(f"{where}: 'required' must be true or false, got {shown(required)}")
     if kind in ("integer", "float"):
         minimum = _limit(minimum, keys[0], where)
         maximum = _limit(maximum, keys[1], where)
@@ -252,10 +307,15 @@ def _build(
         )
     if kind == "choice":
         if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence) or not choices:
-            raise ValueError(f"{where}: {keys[2]!r} must be a non-empty list, got {choices!r}")
+            raise ValueError(f"{where}: {keys[2]!r} must be a non-empty list, got {shown(choices)}")
+        if len(choices) > MAX_CHOICES:
+            raise ValueError(
+                f"{where}: {len(choices)} {keys[2]!r}, at most {MAX_CHOICES} are allowed"
+            )
         for choice in choices:
             if isinstance(choice, (Mapping, list, tuple)) or choice is None:
-                raise ValueError(f"{where}: choice {choice!r} is not text or a number")
+                raise ValueError(f"{where}: choice {shown(choice)} is not text or a number")
+            _check_length(str(choice), f"{name}.{keys[2]}", "text")
         if len({(type(c), c) for c in choices}) != len(choices):
             raise ValueError(f"{where}: {keys[2]!r} lists a choice twice")
         choices = tuple(choices)
@@ -270,7 +330,9 @@ def _build(
         # a required text may start empty: the user has to fill it in
         default = FieldSpec(name, label, kind, None, minimum, maximum, choices)._convert(default)
     except ValueError as exc:
-        raise ValueError(f"{where}: default {default!r}: {exc}") from None
+        raise ValueError(f"{where}: default {shown(default)}: {exc}") from None
+    if isinstance(default, str):
+        _check_length(default, f"{name}.default", "text")
     return FieldSpec(name, label, kind, default, minimum, maximum, choices, required, tooltip)
 
 
@@ -278,7 +340,7 @@ def _limit(value: Any, key: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{where}: {key!r} must be a number, got {value!r}")
+        raise ValueError(f"{where}: {key!r} must be a number, got {shown(value)}")
     return value
 
 

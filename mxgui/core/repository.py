@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
@@ -19,12 +20,39 @@ CLASS_PACKAGE = "hardware_objects"
 BEAMLINE_NAME = "/beamline"
 
 
-def normalize_name(name: str) -> str:
-    """``energy``, ``/energy`` and ``/energy.xml`` all become ``/energy``."""
+class OutsideRepositoryError(ValueError):
+    """A name or ``href`` whose ``..`` climbs above the repository directories."""
+
+
+def normalize_name(name: str, base: str = "/") -> str:
+    """``energy``, ``/energy`` and ``/energy.xml`` all become ``/energy``.
+
+    ``.`` and ``..`` parts are resolved; a name starting with ``./`` or ``../`` is
+    taken relative to ``base`` (the name of the directory of the referencing file), any
+    other from the top of the repository directories.
+
+    Raises
+    ------
+    OutsideRepositoryError
+        when ``..`` would leave the repository directories (``/../etc/passwd``).
+    """
     name = name.strip().replace("\\", "/")
     if name.endswith(".xml"):
         name = name[: -len(".xml")]
-    return "/" + name.strip("/")
+    relative = name in (".", "..") or name.startswith(("./", "../"))
+    parts: list[str] = [p for p in base.split("/") if p] if relative else []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise OutsideRepositoryError(
+                    f"{name!r} leaves the repository directories (a name is a path inside them)"
+                )
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/" + "/".join(parts)
 
 
 def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
@@ -72,6 +100,10 @@ class HardwareRepository:
     it never stops the others from loading.
     """
 
+    #: whether :meth:`get` gives objects connected to the hardware (``False`` for the
+    #: layout designer's preview, whose bricks are built unconnected)
+    live: ClassVar[bool] = True
+
     def __init__(self, directories: Iterable[str | Path]) -> None:
         self.directories = [Path(d) for d in directories]
         self._objects: dict[str, HardwareObject] = {}
@@ -80,6 +112,9 @@ class HardwareRepository:
         #: names found on a reference loop: each of them fails, but an object that
         #: merely refers to one of them (optional role) still loads
         self._loop_members: set[str] = set()
+        #: roles an object's file names but that were left empty because their object
+        #: failed (the object loads without them): object name -> the reasons
+        self.empty_roles: dict[str, list[ConfigError]] = {}
         self._lock = threading.RLock()
         #: held by the queue while a collection or mesh runs; shared by every object
         self.interlock = Interlock()
@@ -98,6 +133,26 @@ class HardwareRepository:
                 return candidate
         return None
 
+    def _check_inside(self, path: Path) -> None:
+        """Refuse a file that resolves (symbolic links followed) outside every
+        repository directory.
+
+        Raises
+        ------
+        ConfigError
+            naming the file and where it leads.
+        """
+        resolved = path.resolve()
+        for directory in self.directories:
+            if resolved.is_relative_to(directory.resolve()):
+                return
+        raise ConfigError(
+            str(path),
+            None,
+            f"leads to {resolved}, outside the repository directories "
+            f"({', '.join(str(d) for d in self.directories)}); expected a file inside them",
+        )
+
     def names(self) -> list[str]:
         """Every object name found in the directories (first directory wins)."""
         found: dict[str, None] = {}
@@ -114,7 +169,10 @@ class HardwareRepository:
         HardwareObjectError
             when the object failed; the message is the ``file:line: reason``.
         """
-        name = normalize_name(name)
+        try:
+            name = normalize_name(name)
+        except OutsideRepositoryError as exc:
+            raise HardwareObjectError(str(exc)) from None
         with self._lock:
             if name in self._objects:
                 return self._objects[name]
@@ -128,6 +186,22 @@ class HardwareRepository:
                 raise HardwareObjectError(str(exc)) from None
             self._objects[name] = obj
             return obj
+
+    def object_class(self, name: str) -> type[HardwareObject]:
+        """The class of object ``name``, its file checked as far as it can be without
+        connecting anything: found inside the repository directories, well-formed, its
+        class importable and its properties typed. References are not followed,
+        :meth:`HardwareObject.init` is not run, nothing is kept (the designer's preview).
+
+        Raises
+        ------
+        HardwareObjectError
+            when the file is wrong; the message is the ``file:line: reason``.
+        """
+        try:
+            return type(self._configured(normalize_name(name))[0])
+        except (ConfigError, OutsideRepositoryError) as exc:
+            raise HardwareObjectError(str(exc)) from None
 
     def try_get(self, name: str) -> HardwareObject | None:
         """Like :meth:`get` but ``None`` for an object that failed."""
@@ -161,10 +235,29 @@ class HardwareRepository:
 
     # loading -------------------------------------------------------------------------
     def _load(self, name: str) -> HardwareObject:
+        obj, node = self._configured(name)
+        self._attach_references(obj, node)
+        try:
+            obj.init()
+        except ConfigError:
+            raise
+        except Exception as exc:
+            log.debug("init of %s failed", name, exc_info=True)
+            raise node.error(
+                f"{type(obj).__name__}.init() failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        log.debug("loaded %s from %s", name, node.path)
+        return obj
+
+    def _configured(self, name: str) -> tuple[HardwareObject, ConfigNode]:
+        """The object of file ``name`` created and given its properties, and its file's
+        root node: no references attached, :meth:`HardwareObject.init` not run, so
+        nothing is connected yet."""
         path = self.find_file(name)
         if path is None:
             where = ", ".join(str(d) for d in self.directories) or "no directory"
             raise ConfigError(None, None, f"no file for hardware object {name} (looked in {where})")
+        self._check_inside(path)
         node = parse_file(path)
         class_path = node.attributes.get("class")
         if not class_path:
@@ -176,23 +269,22 @@ class HardwareRepository:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
         obj.interlock = self.interlock
         obj.configure(node)
-        self._attach_references(obj, node)
-        try:
-            obj.init()
-        except ConfigError:
-            raise
-        except Exception as exc:
-            log.debug("init of %s failed", name, exc_info=True)
-            raise node.error(f"{cls.__name__}.init() failed: {type(exc).__name__}: {exc}") from exc
-        log.debug("loaded %s from %s", name, path)
-        return obj
+        return obj, node
 
     def _attach_references(self, obj: HardwareObject, node: ConfigNode) -> None:
         """Resolve ``href`` references; a failed optional role stays empty."""
         self._loading.append(obj.name)
         try:
+            base = obj.name.rsplit("/", 1)[0] or "/"
             for ref in node.references:
-                target = normalize_name(ref.href)
+                try:
+                    target = normalize_name(ref.href, base)
+                except OutsideRepositoryError:
+                    raise node.error(
+                        f'role "{ref.role}": href="{ref.href}" leaves the repository '
+                        "directories; expected a name inside them (/name, ./name, ../name)",
+                        ref.line,
+                    ) from None
                 if target in self._loading:
                     members = self._loading[self._loading.index(target) :]
                     self._loop_members.update(members)
@@ -212,6 +304,10 @@ class HardwareRepository:
                         raise node.error(
                             f'role "{ref.role}" needs {target}, which failed: {exc}', ref.line
                         ) from None
+                    empty = node.error(
+                        f'role "{ref.role}" left empty because {target} failed: {exc}', ref.line
+                    )
+                    self.empty_roles.setdefault(obj.name, []).append(empty)
                     log.warning(
                         "%s:%s: role %r of %s left empty because %s failed",
                         node.path,

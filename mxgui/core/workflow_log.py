@@ -8,6 +8,13 @@ seconds since the epoch; durations are computed from them. The file lives at
 A file that is not a usable database (corrupt, or written by a newer mxgui) is moved
 aside to ``<name>.unusable-<time>`` and a new one started; :attr:`WorkflowLog.problem`
 says what happened, naming both files.
+
+Each run records its owner, the mxgui process that runs it (``mxgui.core.owner``).
+When the log is opened, a run still "running" whose owner no longer runs (mxgui was
+killed or crashed) is closed: FAILED, :data:`ABANDONED`, ending when it was last heard
+of; :attr:`WorkflowLog.closed_runs` lists them. Runs of an mxgui that still runs are
+left alone. A file of schema 1 (no owner) gets the column; its open runs count as
+abandoned.
 """
 
 from __future__ import annotations
@@ -21,12 +28,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mxgui.core.owner import is_alive, process_tag
+
 __all__ = ["RunRecord", "StepRecord", "WorkflowLog", "WorkflowLogError", "WorkflowStatistics"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RUNNING = "running"
+#: the message of a run whose mxgui stopped (killed, crashed) before the run ended
+ABANDONED = "interrupted: the mxgui running it stopped before the workflow ended"
 #: run statuses counted as successes, and as failures, in the statistics
 SUCCESSES = ("success", "warning")
 FAILURES = ("failed", "aborted")
@@ -40,7 +51,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished REAL,
     status TEXT NOT NULL DEFAULT 'running',
     message TEXT NOT NULL DEFAULT '',
-    failed_step TEXT NOT NULL DEFAULT ''
+    failed_step TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name, started);
 CREATE TABLE IF NOT EXISTS steps (
@@ -134,6 +146,9 @@ class WorkflowLog:
         self.problem = ""
         self._lock = threading.RLock()
         self._connection = self._open()
+        self._owner = process_tag()
+        #: the runs found abandoned and closed when the log was opened
+        self.closed_runs: list[int] = self._close_abandoned()
 
     def __repr__(self) -> str:
         return f"<WorkflowLog {self.path or ':memory:'}>"
@@ -176,6 +191,8 @@ class WorkflowLog:
                 connection.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
             elif row[0] > SCHEMA_VERSION:
                 raise _NewerSchema(f"schema version {row[0]}, this mxgui reads {SCHEMA_VERSION}")
+            elif row[0] < SCHEMA_VERSION:
+                _migrate(connection, row[0])
             connection.execute("SELECT id, name, started, status FROM runs LIMIT 1").fetchall()
         except Exception:
             connection.close()
@@ -194,14 +211,49 @@ class WorkflowLog:
             except sqlite3.Error as exc:
                 raise WorkflowLogError(f"workflow log {self.path or ':memory:'}: {exc}") from exc
 
+    def _close_abandoned(self) -> list[int]:
+        """Close the runs left "running" by an mxgui that no longer runs (see the
+        module docstring); their ids. A log that fails here is logged: it opens."""
+        closed = []
+        try:
+            with self._lock:
+                rows = self._execute(
+                    "SELECT id, name, owner FROM runs WHERE finished IS NULL ORDER BY id"
+                )
+                for run_id, name, owner in rows:
+                    if owner and (owner == self._owner or is_alive(owner)):
+                        continue
+                    self.finish_run(run_id, "failed", ABANDONED, t=self._last_heard_of(run_id))
+                    closed.append(run_id)
+                    log.warning(
+                        "workflow log %s: run %s (%s) was left running by a stopped mxgui: "
+                        "closed as failed",
+                        self.path or ":memory:",
+                        run_id,
+                        name,
+                    )
+        except WorkflowLogError as exc:
+            log.error("%s", exc)
+        return closed
+
+    def _last_heard_of(self, run_id: int) -> float:
+        """The latest time recorded for run ``run_id`` (its start, a step's start or end)."""
+        row = self._execute(
+            "SELECT MAX(runs.started, COALESCE(MAX(steps.started), 0), "
+            "COALESCE(MAX(steps.finished), 0)) "
+            "FROM runs LEFT JOIN steps ON steps.run_id = runs.id WHERE runs.id = ?",
+            (int(run_id),),
+        )
+        return float(row[0][0])
+
     # recording -----------------------------------------------------------------------------
     def start_run(self, name: str, info: dict | None = None, started: float | None = None) -> int:
         """Record that workflow ``name`` started (``info``: its inputs); its run id."""
         text = json.dumps(dict(info or {}), default=str, sort_keys=True)
         with self._lock:
             self._execute(
-                "INSERT INTO runs (name, info, started) VALUES (?, ?, ?)",
-                (str(name), text, _now(started)),
+                "INSERT INTO runs (name, info, started, owner) VALUES (?, ?, ?, ?)",
+                (str(name), text, _now(started), self._owner),
             )
             return int(self._execute("SELECT last_insert_rowid()")[0][0])
 
@@ -339,6 +391,15 @@ class WorkflowLog:
 
 class _NewerSchema(Exception):
     """The file was written by a newer mxgui."""
+
+
+def _migrate(connection: sqlite3.Connection, version: int) -> None:
+    """Bring a log of an older schema ``version`` to :data:`SCHEMA_VERSION`."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+    if "owner" not in columns:  # schema 1: runs had no owner
+        connection.execute("ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+    log.info("workflow log: schema %s converted to %s", version, SCHEMA_VERSION)
 
 
 def _now(t: float | None) -> float:

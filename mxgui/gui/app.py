@@ -65,7 +65,7 @@ def repository_dirs(args: argparse.Namespace) -> list[Path]:
 
 
 def setup_logging(level: str) -> None:
-    """Log to stderr with time, level and logger name."""
+    """Log to stderr with time, level and logger name, and to the log file."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     if not any(getattr(h, "_mxgui_console", False) for h in root.handlers):
@@ -76,6 +76,11 @@ def setup_logging(level: str) -> None:
     for handler in root.handlers:
         if getattr(handler, "_mxgui_console", False):
             handler.setLevel(level)
+    from mxgui.gui.log_file import install_log_file
+
+    path = install_log_file(level=level)  # the full text of what the GUI shows cut
+    if path is not None:
+        log.info("log file %s", path)
 
 
 def install_excepthook() -> None:
@@ -104,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         from mxgui.gui.check import run_check
 
-        logging.basicConfig(level=logging.CRITICAL)
+        # warnings go to stderr (the report on stdout also says what they mean)
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         return run_check(repository_dirs(args), layout)
     setup_logging(args.log_level)
     install_excepthook()
@@ -115,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     from mxgui.gui.application import MxguiApplication
 
     application = MxguiApplication(
-        repository_dirs(args), layout, xmlrpc_port=args.xmlrpc_port, started=STARTED
+        repository_dirs(args),
+        layout,
+        xmlrpc_port=args.xmlrpc_port,
+        started=STARTED,
+        quit_on_signals=True,
     )
     return application.run(quit_after_paint=os.environ.get(QUIT_AFTER_PAINT_ENV) == "1")
 

@@ -21,6 +21,7 @@ from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
 from mxgui.gui.queue.start_prompt import QueueStartPrompt
+from mxgui.gui.quit_guard import QuitGuard
 from mxgui.gui.status_bar import StatusBar
 from mxgui.gui.workflow_dialog import DialogHandler
 
@@ -66,6 +67,7 @@ class MxguiApplication:
         layout_path: Path,
         xmlrpc_port: int | None = None,
         started: float | None = None,
+        quit_on_signals: bool = False,
     ) -> None:
         self.started = started if started is not None else time.time()
         self.repository_dirs = repository_dirs
@@ -74,6 +76,11 @@ class MxguiApplication:
         self.qapp = QApplication.instance() or QApplication(sys.argv[:1])
         self.qapp.setApplicationName("mxgui")
         self.qapp.setOrganizationName("mxgui")
+        #: SIGINT / SIGTERM came: :meth:`run` stops (cleanly) as soon as it can
+        self.quit_requested = False
+        self._looping = False
+        if quit_on_signals:  # before the hardware (the XML-RPC server) starts
+            self._quit_on_signals()
         self.bridge = GuiBridge()
         self.log_handler = GuiLogHandler(self.bridge)
         logging.getLogger().addHandler(self.log_handler)
@@ -86,6 +93,8 @@ class MxguiApplication:
         self.queue_prompt: QueueStartPrompt | None = None
         #: shows the XML-RPC server's open_dialog forms (None: no server)
         self.dialog_handler: DialogHandler | None = None
+        #: asks before the main window closes while the queue runs
+        self.quit_guard: QuitGuard | None = None
 
     def start(self) -> MainWindow:
         """Load the layout and show its windows; problems are logged, never fatal."""
@@ -130,6 +139,8 @@ class MxguiApplication:
             window = cls(node.title, built.content, str(self.layout_path), node.name, node.size)
             self.windows.append(window)
         main = self.windows[0]
+        self.quit_guard = QuitGuard(self._queue(), self.bridge, main)
+        main.close_guard = self.quit_guard.allow_close
         self.status_bar = StatusBar(self.repository, self.log_handler, main)
         main.setStatusBar(self.status_bar)
         for window, built in zip(self.windows, self.built.windows):
@@ -193,34 +204,47 @@ class MxguiApplication:
         self.repository.shutdown()
         logging.getLogger().removeHandler(self.log_handler)
 
-    def _quit_on_signals(self) -> QTimer:
-        """Quit cleanly (settings saved, hardware stopped) on SIGINT and SIGTERM.
+    def _quit_on_signals(self) -> None:
+        """Quit cleanly (settings saved, hardware stopped, the queue file's marker
+        removed) on SIGINT and SIGTERM, from the moment this is called: a signal
+        during the start lets the start finish, then :meth:`run` stops at once.
 
         Python runs signal handlers only when it gets control, so a timer lets it in
-        regularly while Qt's event loop runs.
+        regularly while Qt's event loop runs (see :meth:`run`).
         """
 
         def request_quit(signum, _frame) -> None:
             log.info("signal %s received: quitting", signal.Signals(signum).name)
+            if self.quit_guard is not None:  # no question: the shutdown stops the queue
+                self.quit_guard.release()
+            self.quit_requested = True
+            if not self._looping:
+                return  # mid-start: run() stops once the start has finished
             self.qapp.closeAllWindows()
             self.qapp.quit()
+            QTimer.singleShot(0, self.qapp.quit)  # the loop may be about to begin
 
         signal.signal(signal.SIGINT, request_quit)
         signal.signal(signal.SIGTERM, request_quit)
-        wake = QTimer(interval=200)
-        wake.timeout.connect(lambda: None)
-        wake.start()
-        return wake
 
     def run(self, quit_after_paint: bool = False) -> int:
-        """Start, run the Qt event loop, stop; the exit code of the event loop."""
-        main = self.start()
-        first_paint = _FirstPaint(self.started, quit_after_paint)
-        main.installEventFilter(first_paint)
-        wake = self._quit_on_signals()
+        """Start, run the Qt event loop, stop; the exit code of the event loop (0 when
+        a signal asked to quit before it began)."""
+        wake = QTimer(interval=200)  # lets Python's signal handlers in
+        wake.timeout.connect(lambda: None)
         try:
+            if self.quit_requested:
+                return 0
+            main = self.start()
+            first_paint = _FirstPaint(self.started, quit_after_paint)
+            main.installEventFilter(first_paint)
+            wake.start()
+            self._looping = True
+            if self.quit_requested:
+                return 0
             return self.qapp.exec_()
         finally:
+            self._looping = False
             wake.stop()
             self.stop()
             log.info("mxgui stopped")

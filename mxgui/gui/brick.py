@@ -161,16 +161,21 @@ class Brick(QWidget):
         self._hardware[spec.name] = None
         if not value:
             return
+        repository = self.context.repository
         try:
-            obj = self.context.repository.get(value)
+            if repository.live:
+                obj: HardwareObject | None = repository.get(value)
+                cls = type(obj)
+            else:  # the designer's preview: the file is checked, nothing is connected
+                obj, cls = None, repository.object_class(value)
         except HardwareObjectError as exc:
             self.failed_property = spec.name
             self.set_failed(f"{spec.name} = {value}: {exc}")
             return
-        if spec.interface is not None and not isinstance(obj, spec.interface):
+        if spec.interface is not None and not issubclass(cls, spec.interface):
             self.failed_property = spec.name
             self.set_failed(
-                f"{spec.name} = {value}: {type(obj).__name__} is not a {spec.interface.__name__}"
+                f"{spec.name} = {value}: {cls.__name__} is not a {spec.interface.__name__}"
             )
             return
         self._hardware[spec.name] = obj

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from mxgui.core.errors import ConfigError
+from mxgui.core.errors import ConfigError, HardwareObjectError
+from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.layout import Layout, LayoutError, load_layout
 from mxgui.gui.layout_check import check_layout
@@ -27,11 +28,11 @@ def check_layout_hardware(layout: Layout, repository: HardwareRepository) -> Non
             if not value:
                 continue
             line = node.property_lines.get(name, node.line)
-            obj = repository.try_get(value)
-            if obj is None:
-                reason = repository.failures.get(value if value.startswith("/") else "/" + value)
+            try:
+                obj = repository.get(value)
+            except HardwareObjectError as exc:
                 node.error = ConfigError(
-                    layout.path, line, f"brick {node.name}: {name} = {value}: {reason}"
+                    layout.path, line, f"brick {node.name}: {name} = {value}: {exc}"
                 )
                 break
             if spec.interface is not None and not isinstance(obj, spec.interface):
@@ -42,6 +43,24 @@ def check_layout_hardware(layout: Layout, repository: HardwareRepository) -> Non
                     f"expected a {spec.interface.__name__}",
                 )
                 break
+
+
+def object_problems(repository: HardwareRepository, obj: HardwareObject) -> list[str]:
+    """Why a loaded object cannot do its job: roles its file names that were left empty
+    (their object failed), required roles that are empty, and what its ``init()`` found
+    wrong without failing."""
+    problems = [str(error) for error in repository.empty_roles.get(obj.name, [])]
+    problems += [
+        str(
+            obj.config_error(
+                f'required role "{role}" is empty; expected <object href="/..." '
+                f'role="{role}"/> naming an object that loads'
+            )
+        )
+        for role in obj.REQUIRED_ROLES
+        if obj.get_object_by_role(role) is None
+    ]
+    return problems + obj.startup_problems()
 
 
 def run_check(directories: list[Path], layout_path: Path, out: TextIO = sys.stdout) -> int:
@@ -58,7 +77,7 @@ def run_check(directories: list[Path], layout_path: Path, out: TextIO = sys.stdo
     repository.load_all()
     loaded = repository.loaded()
     for name in sorted(set(loaded) | set(repository.failures)):
-        problems = loaded[name].startup_problems() if name in loaded else []
+        problems = object_problems(repository, loaded[name]) if name in loaded else []
         if problems:
             for problem in problems:
                 print(f"FAILED  {name} ({type(loaded[name]).__name__}): {problem}", file=out)

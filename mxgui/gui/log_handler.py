@@ -1,4 +1,10 @@
-"""Collect log records from any thread and hand them to the GUI in batches."""
+"""Collect log records from any thread and hand them to the GUI in batches.
+
+What the GUI shows of a record is cut to :data:`MAX_SHOWN_CHARS` characters and
+:data:`MAX_SHOWN_LINES` lines when it is stored (on the thread that logs), so that the
+log view, its tooltips and the status bar cost the same for a 20 MB message as for a
+short one; the full text is in the log file (:mod:`mxgui.gui.log_file`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mxgui.gui.bridge import GuiBridge
+from mxgui.gui.log_file import log_file_path
+
+#: the most characters of one message the GUI keeps and shows
+MAX_SHOWN_CHARS = 4000
+#: the most lines of one message the GUI keeps and shows
+MAX_SHOWN_LINES = 40
+
+
+def shown_text(message: str) -> str:
+    """``message``, or its start with a note saying how much more the log file has."""
+    end = min(len(message), MAX_SHOWN_CHARS)
+    newline = -1
+    for _ in range(MAX_SHOWN_LINES):  # bounded: looks at the first MAX_SHOWN_CHARS only
+        newline = message.find("\n", newline + 1, end)
+        if newline < 0:
+            break
+    else:
+        end = newline
+    if end == len(message):
+        return message
+    path = log_file_path()
+    where = f": the full text is in {path}" if path is not None else " not shown"
+    more = len(message) - end
+    return f"{message[:end]}\n… [{more:,} more character{'s' if more > 1 else ''}{where}]"
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One log record as shown to the user."""
+    """One log record as shown to the user (its message cut: :func:`shown_text`)."""
 
     seq: int
     time: float
@@ -51,7 +81,9 @@ class GuiLogHandler(logging.Handler):
             return
         with self._pending_lock:
             self._seq += 1
-            entry = LogEntry(self._seq, record.created, record.levelno, record.name, message)
+            entry = LogEntry(
+                self._seq, record.created, record.levelno, record.name, shown_text(message)
+            )
             self.entries.append(entry)
             self._pending.append(entry)
             first = len(self._pending) == 1

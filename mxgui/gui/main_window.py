@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtGui import QCloseEvent
 from PyQt5.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
@@ -50,10 +52,15 @@ class LayoutWindow(QMainWindow):
 
 
 class MainWindow(LayoutWindow):
-    """The first window of the layout: menus and the status bar; closing it quits."""
+    """The first window of the layout: menus and the status bar; closing it quits.
+
+    ``close_guard``, when set, is asked first (Ctrl+Q, File > Quit, the close button):
+    it returns False to keep the window open (``mxgui.gui.quit_guard``).
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.close_guard: Callable[[], bool] | None = None
         file_menu = self.menuBar().addMenu("&File")
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut("Ctrl+Q")
@@ -69,6 +76,9 @@ class MainWindow(LayoutWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
+        if self.close_guard is not None and not self.close_guard():
+            event.ignore()
+            return
         super().closeEvent(event)
         app = QApplication.instance()
         if app is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QLabel, QStatusBar, QWidget
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.log_handler import GuiLogHandler, LogEntry
 
 LEVEL_COLOURS = {logging.WARNING: "#a65b00", logging.ERROR: "#b71c1c", logging.CRITICAL: "#b71c1c"}
+#: the most characters of a message's first line the status bar shows
+SHOWN_CHARS = 300
 
 
 class StatusBar(QStatusBar):
@@ -27,6 +29,8 @@ class StatusBar(QStatusBar):
         self._repository = repository
         self._log_handler = log_handler
         self.message_label = QLabel()
+        # a long message is clipped; it must not widen the window to its length
+        self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.hardware_label = QLabel()
         self.addWidget(self.message_label, 1)
         self.addPermanentWidget(self.hardware_label)
@@ -45,7 +49,10 @@ class StatusBar(QStatusBar):
             if any(e.level >= logging.WARNING for e in shown[-20:])
             else shown[-1]
         )
-        self.message_label.setText(entry.message.splitlines()[0] if entry.message else "")
+        first = entry.message.splitlines()[0] if entry.message else ""
+        self.message_label.setText(
+            first if len(first) <= SHOWN_CHARS else first[: SHOWN_CHARS - 1] + "…"
+        )
         self.message_label.setToolTip(entry.message)
         colour = LEVEL_COLOURS.get(entry.level)
         self.message_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")

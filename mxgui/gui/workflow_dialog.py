@@ -6,8 +6,12 @@ countdown when the spec has a timeout. :class:`DialogHandler` is what
 ``server.set_handler("open_dialog", handler)`` receives: called from a server thread
 with a spec, it returns a Future at once and shows the dialog on the GUI thread; the
 Future ends with the values (OK), ``None`` (Cancel, closed) or the defaults (countdown
-ended). A Future cancelled from outside (the server's own timeout) closes its dialog.
-Several dialogs may be open at once, one per call.
+ended). A Future cancelled from outside (the server's own timeout, or its caller
+disconnected) closes its dialog. The handler shows what it is given; the XML-RPC server
+lets one dialog be open at a time.
+
+A dialog is never larger than the screen: its message and fields scroll inside it, and
+the problem line, the countdown and the buttons stay in view.
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from collections.abc import Mapping
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
-from PyQt5.QtCore import QLocale, QObject, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QLocale, QObject, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -41,6 +49,10 @@ log = logging.getLogger(__name__)
 INVALID_STYLE = "background-color: #f6c9c4; border: 1px solid #c62828;"
 INT_LIMIT = 2**31 - 1
 FLOAT_LIMIT = 1e15
+#: the share of the screen's free area a dialog may take at most when it opens
+SCREEN_SHARE = 0.9
+#: problems listed under the form at most (the others are counted)
+SHOWN_PROBLEMS = 5
 
 
 def _decimals(*values: float | None) -> int:
@@ -120,12 +132,15 @@ class WorkflowDialog(QDialog):
         self.setObjectName("workflow_dialog")
         self.editors: dict[str, QWidget] = {}
         self._tooltips: dict[str, str] = {}
-        column = QVBoxLayout(self)
+        body = QWidget()
+        body_column = QVBoxLayout(body)
+        body_column.setContentsMargins(0, 0, 0, 0)
         if spec.message:
             message = QLabel(spec.message)
             message.setWordWrap(True)
             message.setObjectName("message")
-            column.addWidget(message)
+            message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            body_column.addWidget(message)
         form = QFormLayout()
         for field in spec.fields:
             editor = _editor(field)
@@ -135,9 +150,20 @@ class WorkflowDialog(QDialog):
             self._tooltips[field.name] = tooltip
             self.editors[field.name] = editor
             form.addRow(field.label + (" *" if field.required else ""), editor)
-        column.addLayout(form)
+        body_column.addLayout(form)
+        body_column.addStretch(1)
+        #: the message and the fields, scrolled inside the dialog when they do not fit
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("scroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidget(body)
+        column = QVBoxLayout(self)
+        column.addWidget(self.scroll, 1)
         self.problem = MessageLine()
         self.problem.setObjectName("problem")
+        # wraps within the dialog's width; a long label in it must not widen the dialog
+        self.problem.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         column.addWidget(self.problem)
         self.countdown_label = QLabel()
         self.countdown_label.setObjectName("countdown")
@@ -154,6 +180,24 @@ class WorkflowDialog(QDialog):
             self._timer.start()
         else:
             self.countdown_label.hide()
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Size the dialog to its content, but never beyond the screen: at most
+        :data:`SCREEN_SHARE` of its free area to start with, at most all of it when the
+        user resizes it; what does not fit scrolls inside."""
+        screen = self.screen() or QApplication.primaryScreen()
+        free = screen.availableGeometry().size()
+        self.setMaximumSize(free)
+        content = self.scroll.widget().sizeHint()
+        bar = self.style().pixelMetric(self.style().PM_ScrollBarExtent)
+        chrome = self.sizeHint() - self.scroll.sizeHint()
+        wanted = QSize(
+            content.width() + bar + max(chrome.width(), 0),
+            content.height() + bar + max(chrome.height(), 0),
+        )
+        limit = QSize(int(free.width() * SCREEN_SHARE), int(free.height() * SCREEN_SHARE))
+        self.resize(wanted.expandedTo(self.minimumSizeHint()).boundedTo(limit))
 
     # values ----------------------------------------------------------------------------------
     def raw_values(self) -> dict[str, Any]:
@@ -194,8 +238,10 @@ class WorkflowDialog(QDialog):
         problems = self.invalid_fields()
         if problems:
             labels = {f.name: f.label for f in self.spec.fields}
+            listed = [f"{labels[n]}: {m.split(': ', 1)[-1]}" for n, m in problems.items()]
+            more = len(listed) - SHOWN_PROBLEMS
             self.problem.show_problem(
-                "; ".join(f"{labels[n]}: {m.split(': ', 1)[-1]}" for n, m in problems.items())
+                "; ".join(listed[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
             )
             return
         self._answer(self.spec.validate(self.raw_values()))
@@ -289,7 +335,7 @@ class DialogHandler(QObject):
     def _withdraw(self, future: Future) -> None:
         dialog = self.dialogs.pop(future, None)
         if dialog is not None:
-            log.info("workflow dialog %r withdrawn (timed out)", dialog.spec.title)
+            log.info("workflow dialog %r closed: no one waits for it now", dialog.spec.title)
             dialog.dismiss()
             dialog.deleteLater()
 

@@ -34,7 +34,8 @@ starts a new run (a new thread, all flags fresh).
 Nested execution (``nested.py``): while a Workflow / XrayCentring entry waits for its
 workflow, ``execute_entry(node_id)`` runs the node inside that entry, in the engine's
 thread; the entry then goes on waiting. Idle, ``execute_entry`` is ``run``; otherwise it
-is refused (the queue is busy).
+is refused (the queue is busy). A workflow that dies while its nested entry runs stops
+that entry (FAILED, saying why) and fails its own entry with the reason.
 
 Signals, emitted from the worker thread with no lock held: ``executionStarted()``,
 ``entryStarted(node_id)``, ``entryFinished(node_id, status, message)``,
@@ -301,12 +302,13 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
 
     # what the entries' contexts ask (the Control protocol of entries/base.py) ---------------
     def interruption(self, node_id: int) -> EntryInterrupted | None:
-        """The interruption asked for entry ``node_id``: stop, or skip of it."""
+        """The interruption asked for entry ``node_id``: stop, skip of it, or (for a
+        nested entry) the bad end of the workflow hosting it."""
         if self._stop:
             return EntryInterrupted(FAILED, STOPPED_BY_USER)
         if self._skip == node_id:
             return EntryInterrupted(SKIPPED, SKIPPED_BY_USER)
-        return None
+        return self.nested_interruption(node_id)
 
     def wake_event(self) -> threading.Event:
         """Set when a Future ends or the user asks for something."""

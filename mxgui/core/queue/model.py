@@ -50,8 +50,9 @@ from mxgui.core.queue.status import StatusEditing
 from mxgui.core.queue.tasks import check_parameters
 from mxgui.core.signals import SignalEmitter
 
-#: ``validator(node_type, parameters) -> complete parameters``; raises ``ParameterError``
-Validator = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+#: ``validator(node_type, parameters, sample) -> complete parameters``, ``sample`` being
+#: the parameters of the node's sample (``None``: none); raises ``ParameterError``
+Validator = Callable[[str, Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
 
 
 class QueueModel(StatusEditing, SignalEmitter):
@@ -133,6 +134,12 @@ class QueueModel(StatusEditing, SignalEmitter):
                 node = self._nodes[node.parent]
             return node.id
 
+    def sample_parameters(self, node_id: int) -> Mapping[str, Any] | None:
+        """The parameters of the sample ``node_id`` belongs to (``None``: none)."""
+        with self._lock:
+            sample_id = self.sample_of(node_id)
+            return None if sample_id is None else self.get_node(sample_id).parameters
+
     def iter_nodes(self, start: int = ROOT_ID, enabled_only: bool = False) -> Iterator[QueueNode]:
         """The nodes below ``start`` (and ``start`` itself unless it is the root), in
         execution order: depth first, children in order. With ``enabled_only`` a
@@ -179,7 +186,8 @@ class QueueModel(StatusEditing, SignalEmitter):
         if node_type not in NODE_TYPES:
             raise QueueError(f"unknown node type {node_type!r} (known: {', '.join(NODE_TYPES)})")
         self._check_parent(node_type, self.get_node(parent_id))  # before a slow validation
-        values = self._validated(node_type, parameters or {})
+        sample = None if node_type == SAMPLE else self.sample_parameters(parent_id)
+        values = self._validated(node_type, parameters or {}, sample)
         with self._lock:
             parent = self.get_node(parent_id)
             self._check_parent(node_type, parent)
@@ -310,7 +318,8 @@ class QueueModel(StatusEditing, SignalEmitter):
         """
         while True:  # validate outside the lock (it may ask the hardware), then commit
             node = self._editable(node_id)
-            values = self._validated(node.type, {**thaw(node.parameters), **changes})
+            sample = None if node.type == SAMPLE else self.sample_parameters(node_id)
+            values = self._validated(node.type, {**thaw(node.parameters), **changes}, sample)
             with self._lock:
                 current = self._editable(node_id)
                 if current.parameters is node.parameters:  # else changed meanwhile: again
@@ -341,11 +350,13 @@ class QueueModel(StatusEditing, SignalEmitter):
                 self._changed(replace(node, enabled=bool(enabled)), ("enabled",))
 
     # internals --------------------------------------------------------------------------------
-    def _validated(self, node_type: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    def _validated(
+        self, node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         if self.validator is None:
             check_plain(parameters)
             return thaw(parameters)
-        values = self.validator(node_type, parameters)
+        values = self.validator(node_type, parameters, sample)
         check_plain(values)
         return values
 

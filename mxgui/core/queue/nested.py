@@ -25,10 +25,23 @@ from typing import Any
 
 from mxgui.core.errors import Refused
 from mxgui.core.queue.engine_run import Run
+from mxgui.core.queue.entries.base import EntryInterrupted
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import RUNNING, SAMPLE, UnknownNodeError
+from mxgui.core.queue.nodes import FAILED, RUNNING, SAMPLE, UnknownNodeError
 
 log = logging.getLogger(__name__)
+
+
+#: says why the host's awaited Future ended badly (``None``: it ended well)
+EndJudge = Callable[[Future], "str | None"]
+
+
+def ended_badly(ended: Future) -> str | None:
+    """The default :data:`EndJudge`: a Future cancelled or failed ended badly."""
+    if ended.cancelled():
+        return "was cancelled"
+    error = ended.exception()
+    return None if error is None else f"failed: {error or type(error).__name__}"
 
 
 class NestedRequests:
@@ -38,21 +51,49 @@ class NestedRequests:
         self._lock = threading.Lock()
         self._host: int | None = None
         self._pending: deque[tuple[int, Future]] = deque()
+        self._awaited: Future | None = None
+        self._what = ""
+        self._judge: EndJudge = ended_badly
 
     @property
     def host(self) -> int | None:
         """The node id of the entry hosting nested runs now, or ``None``."""
         return self._host
 
-    def open(self, host_id: int) -> None:
-        """Entry ``host_id`` accepts nested runs from now on."""
+    def open(
+        self,
+        host_id: int,
+        awaited: Future | None = None,
+        what: str = "the workflow",
+        judge: EndJudge | None = None,
+    ) -> None:
+        """Entry ``host_id`` accepts nested runs from now on, while it waits for
+        ``awaited`` (``what``: its name for the user); ``judge`` says when that Future
+        ended badly (default :func:`ended_badly`)."""
         with self._lock:
             self._host = host_id
+            self._awaited, self._what = awaited, what
+            self._judge = judge or ended_badly
+
+    def host_gone(self) -> str | None:
+        """Why nested runs must stop now: what the host waits for ended badly
+        (``"workflow X failed: ..."``); ``None`` while it goes on."""
+        with self._lock:
+            awaited, what, judge = self._awaited, self._what, self._judge
+        if awaited is None or not awaited.done():
+            return None
+        try:
+            why = judge(awaited)
+        except Exception:  # a judge's bug: an end it cannot read is a bad end
+            log.exception("judging the end of %s failed", what)
+            why = "ended in a way that cannot be read"
+        return None if why is None else f"{what} {why}"
 
     def close(self, reason: str) -> None:
         """No host any more: requests not started fail with ``Refused(reason)``."""
         with self._lock:
             self._host = None
+            self._awaited = None
             pending, self._pending = list(self._pending), deque()
         for _node_id, future in pending:
             if future.set_running_or_notify_cancel():
@@ -149,9 +190,25 @@ class NestedExecution:
                 f"{self.model.get_node(host).describe()}"
             )
 
-    def open_nested(self, host_id: int) -> None:
-        """Entry ``host_id`` (waiting for a workflow) runs nested requests from now on."""
-        self._nested.open(host_id)
+    def open_nested(
+        self,
+        host_id: int,
+        awaited: Future | None = None,
+        what: str = "the workflow",
+        judge: EndJudge | None = None,
+    ) -> None:
+        """Entry ``host_id`` (waiting for ``awaited``, its workflow) runs nested requests
+        from now on; they stop when ``awaited`` ends badly (see ``judge``)."""
+        self._nested.open(host_id, awaited, what, judge)
+
+    def nested_interruption(self, node_id: int) -> EntryInterrupted | None:
+        """The interruption of nested node ``node_id`` because its host's workflow
+        ended badly (never of the host itself), or ``None``."""
+        host = self._nested.host
+        if host is None or node_id == host:
+            return None
+        reason = self._nested.host_gone()
+        return None if reason is None else EntryInterrupted(FAILED, f"stopped: {reason}")
 
     def close_nested(self, reason: str) -> None:
         """The hosting entry stops waiting: requests not started are refused."""
@@ -167,6 +224,10 @@ class NestedExecution:
             run = self._run
             if run is None or self._stop:
                 future.set_exception(Refused("the queue is stopping"))
+                continue
+            gone = self._nested.host_gone()
+            if gone is not None:
+                future.set_exception(Refused(f"queue node {node_id} not run: {gone}"))
                 continue
             try:
                 future.set_result(run.nested(node_id))

@@ -8,7 +8,9 @@ files, not 10,000. :meth:`QueueStore.flush` writes at once (shutdown, tests).
 :func:`restore` loads the file into the model and history. A file that cannot be used
 (corrupt, or from a newer mxgui) is renamed ``<name>.bad-<timestamp>`` (never deleted)
 and the queue starts empty; an older format is migrated, keeping the original aside.
-The message of the result says what happened, for the user. With ``read_only`` nothing
+The message of the result says what happened, for the user. A task that was running
+when mxgui stopped comes back FAILED (interrupted), listing the files of its run that
+are on disk. With ``read_only`` nothing
 on disk changes (``mxgui --check``, or an object that has not started using the file):
 the result says what is left to do, and :func:`settle` does it later.
 """
@@ -29,6 +31,8 @@ from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import FAILED, RUNNING
 from mxgui.core.queue.queue_file import NewerFormatError, QueueData, QueueFileError
+from mxgui.core.queue.run_index import run_key
+from mxgui.core.queue.runs import DiskRuns, run_files
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +213,9 @@ class RestoreResult:
     pending
         True when a read-only restore left the file to move aside or to convert
         (see :func:`settle`).
+    directories
+        Where the interrupted tasks wrote: the staging directories a crash left
+        there are removed when the file is taken into use.
     """
 
     restored: bool
@@ -219,6 +226,7 @@ class RestoreResult:
     problem: str = ""
     old_format: int | None = None
     pending: bool = False
+    directories: tuple[str, ...] = ()
 
 
 def restore(
@@ -248,14 +256,14 @@ def restore(
             log.error("%s", result.message)
             return replace(result, pending=True)
         return settle(path, model, history, result)
-    data, interrupted = _interrupted(data)
+    data, interrupted, directories = _interrupted(data)
     model.load(data.nodes, data.next_id)
     history.load(data.history)
     count = len(data.nodes) - 1
     message = f"Restored {count} queue nodes and {len(data.history)} history entries from {path}."
     if interrupted:
         message += f" {interrupted} of them were running when mxgui stopped: now failed."
-    result = RestoreResult(True, message, None, count, interrupted)
+    result = RestoreResult(True, message, None, count, interrupted, directories=directories)
     if data.format_version != queue_file.FORMAT_VERSION:
         result = replace(result, old_format=data.format_version)
         if read_only:
@@ -293,15 +301,23 @@ def settle(
     return result
 
 
-def _interrupted(data: QueueData) -> tuple[QueueData, int]:
-    """Nodes saved as running ran when mxgui stopped: they failed."""
-    nodes, count = [], 0
+def _interrupted(data: QueueData) -> tuple[QueueData, int, tuple[str, ...]]:
+    """Nodes saved as running ran when mxgui stopped: they failed. A task that writes
+    files lists those of its run found on disk (its files are recorded when it ends,
+    which it never did). Also returns the directories of those tasks."""
+    nodes, count, directories = [], 0, []
+    disk = DiskRuns()
     for node in data.nodes:
         if node.status == RUNNING:
-            node = replace(node, status=FAILED, message=INTERRUPTED)
+            files = node.files
+            key = run_key(node.parameters)
+            if key is not None:
+                directories.append(key[0])
+                files = files or run_files(*key, disk)
+            node = replace(node, status=FAILED, message=INTERRUPTED, files=files)
             count += 1
         nodes.append(node)
-    return replace(data, nodes=nodes), count
+    return replace(data, nodes=nodes), count, tuple(dict.fromkeys(directories))
 
 
 def set_aside(path: Path, tag: str, copy: bool = False) -> Path | None:

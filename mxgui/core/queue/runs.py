@@ -86,6 +86,19 @@ class DiskRuns:
         return f"\n{prefix}_{run}_" in self._text(directory)
 
 
+def run_files(
+    directory: str, prefix: str, run: int, disk: DiskRuns | None = None
+) -> tuple[str, ...]:
+    """The paths of the files of run ``run`` of ``prefix`` in ``directory`` (one
+    listing, cached in ``disk``): the data files in name order, then the snapshots
+    (as a collection lists them)."""
+    head = f"{prefix}_{run}_"
+    names = sorted(n for n in (disk or DiskRuns()).listing(directory) if n.startswith(head))
+    snapshots = [n for n in names if n[len(head) :].startswith("snapshot_")]
+    data = [n for n in names if not n[len(head) :].startswith("snapshot_")]
+    return tuple(os.path.join(directory_key(directory), n) for n in data + snapshots)
+
+
 def queue_runs(queue: QueueModel | QueueRuns | None) -> QueueRuns | None:
     """``queue`` as a :class:`QueueRuns` (a model is looked through once)."""
     return QueueRuns(queue) if isinstance(queue, QueueModel) else queue

@@ -15,6 +15,7 @@ from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import NOT_EXECUTED, QueueNode, walk
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.runs import DiskRuns, collisions_of
+from mxgui.core.queue.tasks import shapes_of_sample
 
 #: a CBF image of the 1M ROI mode (1030 x 1065 pixels, about 1.1 bytes per pixel)
 DEFAULT_BYTES_PER_IMAGE = 1030 * 1065 * 1.1
@@ -29,7 +30,7 @@ def images_of(node: QueueNode, shapes: Any = None) -> int:
     """Images a task writes (0 for an energy scan or a workflow, which decides itself).
 
     A mesh scan or an X-ray centring on a grid counts the grid's cells when ``shapes``
-    has the grid, else its ``num_images``.
+    (its sample's) has the grid, else its ``num_images``.
     """
     p = node.parameters
     if node.type not in _ACQUISITIONS:
@@ -44,6 +45,15 @@ def images_of(node: QueueNode, shapes: Any = None) -> int:
             return int(cells)
     passes = int(p.get("num_passes", 1)) if node.type == "DataCollection" else 1
     return int(p.get("num_images", 0)) * max(passes, 1)
+
+
+def _shapes_of_node(model: QueueModel, node: QueueNode, shapes: Any) -> Any:
+    """``shapes`` if they are those of ``node``'s sample (looked up only for a task
+    that names a shape: the summary stays constant work per task)."""
+    p = node.parameters
+    if shapes is None or not (p.get("grid_id") or p.get("shape_id")):
+        return shapes
+    return shapes_of_sample(shapes, model.sample_parameters(node.id))
 
 
 def time_of(node: QueueNode, images: int, overhead_s: float) -> float | None:
@@ -107,7 +117,7 @@ def summarise(
     seconds = 0.0
     unknown: list[int] = []
     for node in run:
-        count = images_of(node, shapes)
+        count = images_of(node, _shapes_of_node(model, node, shapes))
         images += count
         duration = time_of(node, count, overhead_s)
         if duration is None:

@@ -202,8 +202,13 @@ class TaskFactory:
         The beamline (a :class:`BeamlineDefaults`); ``None``: static defaults and no
         limits beyond the physical ones (num_images >= 1, transmission 0-100...).
     shapes
-        The sample's ``ShapesModel``; when given, point, line and grid ids must exist
-        (and a mesh scan's ``num_images`` must match its grid).
+        The mounted sample's ``ShapesModel``; when given, point, line and grid ids must
+        exist (and a mesh scan's ``num_images`` must match its grid). With a
+        ``holds(location) -> bool`` method (``hardware_objects.sample_shapes``), the
+        ids of a task are checked only when the shapes are those of the task's own
+        sample: a reference to another sample's P1 is checked when that sample is
+        mounted (the engine checks again after mounting it), so the task stays
+        editable and runnable meanwhile.
     """
 
     def __init__(self, defaults: BeamlineDefaults | None = None, shapes: Any = None) -> None:
@@ -211,16 +216,22 @@ class TaskFactory:
         self.shapes = shapes
 
     # validation -------------------------------------------------------------------------------
-    def limits(self) -> Limits:
-        """The limits now (read from the hardware at each call: they are live).
+    def shapes_of(self, sample: Mapping[str, Any] | None) -> Any:
+        """The shapes a task of ``sample`` refers to (see :func:`shapes_of_sample`)."""
+        return shapes_of_sample(self.shapes, sample)
+
+    def limits(self, sample: Mapping[str, Any] | None = None) -> Limits:
+        """The limits now (read from the hardware at each call: they are live), for a
+        node of ``sample`` (the sample's parameters; see :meth:`shapes_of`).
 
         A hardware object that fails to answer is logged and its limits are not
         checked: a broken detector must not stop the user editing the queue (the
         collect checks again before it starts).
         """
+        shapes = self.shapes_of(sample)
         provider = self.defaults
         if provider is None:
-            return Limits(shapes=self.shapes)
+            return Limits(shapes=shapes)
         omega = _safely(getattr(provider, "get_omega_limits", None))
         roots = _safely(getattr(provider, "get_data_roots", None))
         for_params = getattr(provider, "get_acquisition_limits_for", None)
@@ -237,19 +248,31 @@ class TaskFactory:
                     return base
                 return dataclasses.replace(base, resolution=None)  # the distance rules
 
-        return Limits(acquisition, omega, self.shapes, roots)
+        return Limits(acquisition, omega, shapes, roots)
 
-    def problems(self, node_type: str, parameters: Mapping[str, Any]) -> list[str]:
+    def problems(
+        self,
+        node_type: str,
+        parameters: Mapping[str, Any],
+        sample: Mapping[str, Any] | None = None,
+    ) -> list[str]:
         """Everything wrong with ``parameters`` (missing ones take static defaults)."""
         try:
-            self.validate(node_type, parameters)
+            self.validate(node_type, parameters, sample)
         except ParameterError as exc:
             return exc.problems
         return []
 
-    def validate(self, node_type: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    def validate(
+        self,
+        node_type: str,
+        parameters: Mapping[str, Any],
+        sample: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """``parameters`` complete (static defaults for the missing ones), converted and
-        checked against the live limits; the model's ``validator``.
+        checked against the live limits; the model's ``validator``. ``sample``: the
+        parameters of the node's sample (shape ids are checked while its shapes are
+        shown, see :meth:`shapes_of`).
 
         Raises
         ------
@@ -259,7 +282,7 @@ class TaskFactory:
         schema = schema_of(node_type)
         try:
             values = schemas.convert(schema, parameters, complete=True)
-            found = schemas.problems(schema, values, self.limits())
+            found = schemas.problems(schema, values, self.limits(sample))
         except ParameterError as exc:
             found = exc.problems
         if found:
@@ -321,9 +344,10 @@ class TaskFactory:
         """
         given = dict(parameters or {})
         values = self.defaults_for(node_type, sample)
-        if node_type == "MeshScan" and self.shapes is not None and given.get("grid_id"):
+        shapes = self.shapes_of(sample)
+        if node_type == "MeshScan" and shapes is not None and given.get("grid_id"):
             try:
-                grid = self.shapes.get(given["grid_id"])
+                grid = shapes.get(given["grid_id"])
             except KeyError:
                 grid = None  # validation names the missing grid
             if grid is not None and hasattr(grid, "num_cells"):
@@ -337,7 +361,18 @@ class TaskFactory:
                 values["start_energy"] = round(edge - ENERGY_SCAN_HALF_WIDTH, 4)
                 values["end_energy"] = round(edge + ENERGY_SCAN_HALF_WIDTH, 4)
         values.update(given)
-        return self.validate(node_type, values)
+        return self.validate(node_type, values, sample)
+
+
+def shapes_of_sample(shapes: Any, sample: Mapping[str, Any] | None) -> Any:
+    """``shapes`` (a ``ShapesModel``, or ``None``) when they are those of ``sample`` (a
+    sample node's parameters; ``None``: not known), else ``None``: the ids a task of
+    another sample names are not looked up in them. Shapes without a
+    ``holds(location)`` method are taken to be every sample's."""
+    holds = getattr(shapes, "holds", None)
+    if sample is None or holds is None or holds(sample.get("location")):
+        return shapes
+    return None
 
 
 def _safely(call: Any) -> Any:
@@ -351,9 +386,11 @@ def _safely(call: Any) -> Any:
         return None
 
 
-def check_parameters(node_type: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+def check_parameters(
+    node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Validate without a beamline: types, unknown fields, physical limits only."""
-    return TaskFactory().validate(node_type, parameters)
+    return TaskFactory().validate(node_type, parameters, sample)
 
 
 __all__ = [
@@ -363,5 +400,6 @@ __all__ = [
     "TaskFactory",
     "TaskSpec",
     "check_parameters",
+    "shapes_of_sample",
     "task_from_json",
 ]

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 #: lines of the child's stderr kept for the failure message
 STDERR_LINES = 40
+#: how the runner's log lines that are not a failure begin (its format: "LEVEL message")
+_PROGRESS_LINES = ("INFO ", "DEBUG ", "WARNING ")
 
 
 class LocalRun(WorkflowRun):
@@ -272,7 +274,13 @@ class LocalRun(WorkflowRun):
         return RunResult(FAILED, f"the workflow process {how}{where}{detail}", step)
 
     def _last_error(self) -> str:
-        return self._stderr[-1] if self._stderr else ""
+        """The last line of stderr that is not a log line of the runner or of ewoks
+        below ERROR (``INFO ...``, ``WARNING ...``): a killed process's last line of
+        progress says nothing of why it ended."""
+        for line in reversed(self._stderr):
+            if not line.startswith(_PROGRESS_LINES):
+                return line
+        return ""
 
 
 def _step_message(step: str, message: str) -> str:

@@ -5,17 +5,28 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from mxgui.core.xmlrpc.dialog_turns import DialogTurns
 from mxgui.core.xmlrpc.dispatch import Unavailable
 
 log = logging.getLogger(__name__)
 
+#: seconds ``open_dialog`` waits for the user when neither the dialog nor the XML sets it
+DEFAULT_DIALOG_TIMEOUT = 600.0
+#: seconds between two looks at whether the caller of a long wait is still there
+ABANDON_POLL = 0.25
+
 
 class OperationFailed(Unavailable):
     """A hardware operation (a move, an aperture change...) failed; says why."""
+
+
+class CallerGone(Unavailable):
+    """The caller stopped waiting (it disconnected): what it waited for was cancelled."""
 
 
 class ServiceContext:
@@ -29,14 +40,14 @@ class ServiceContext:
         Seconds a method waits for a move, an aperture or a zoom change.
     dialog_timeout
         Seconds ``open_dialog`` waits for the user when the dialog sets none
-        (0: for ever).
+        (0: until the caller disconnects).
     """
 
     def __init__(
         self,
         roles: Callable[[str], Any],
         move_timeout: float = 120.0,
-        dialog_timeout: float = 0.0,
+        dialog_timeout: float = DEFAULT_DIALOG_TIMEOUT,
         snapshot_timeout: float = 30.0,
     ) -> None:
         self._roles = roles
@@ -46,6 +57,8 @@ class ServiceContext:
         self._handlers: dict[str, Callable[..., Future]] = {}
         self._lock = threading.Lock()
         self._stopping: Future = Future()
+        #: one workflow dialog open at a time
+        self.dialog_turns = DialogTurns()
 
     # objects -------------------------------------------------------------------------------
     def role(self, name: str) -> Any:
@@ -92,8 +105,17 @@ class ServiceContext:
         if not self._stopping.done():
             self._stopping.set_result(None)
 
-    def wait(self, future: Future, timeout: float | None, what: str) -> Any:
+    def wait(
+        self,
+        future: Future,
+        timeout: float | None,
+        what: str,
+        abandoned: Callable[[], bool] | None = None,
+    ) -> Any:
         """The result of ``future``, waiting at most ``timeout`` s (``None``: for ever).
+
+        ``abandoned()``, when given, is asked every :data:`ABANDON_POLL` s; once it is
+        true the wait ends (the caller has gone, nobody would read the result).
 
         Raises
         ------
@@ -104,10 +126,25 @@ class ServiceContext:
             with the reason when the future failed or was cancelled.
         Unavailable
             when the server shuts down meanwhile.
+        CallerGone
+            when ``abandoned()`` became true (the future is cancelled).
         """
-        concurrent.futures.wait(
-            [future, self._stopping], timeout, return_when=concurrent.futures.FIRST_COMPLETED
-        )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            step = left
+            if abandoned is not None:
+                step = ABANDON_POLL if left is None else min(left, ABANDON_POLL)
+            concurrent.futures.wait(
+                [future, self._stopping], step, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            if abandoned is None or future.done() or self._stopping.done():
+                break
+            if left is not None and left <= step:  # the deadline has passed
+                break
+            if abandoned():
+                future.cancel()
+                raise CallerGone(f"{what}: the caller disconnected; {what} was withdrawn")
         if not future.done():
             future.cancel()
             if self._stopping.done():

@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from mxgui.core.xmlrpc import caller
+
 log = logging.getLogger(__name__)
 
 #: the HTTP header that carries the token
@@ -144,7 +146,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length)
-        response = server.dispatcher.handle(body)
+        with caller.serving(self.connection):  # a long wait can see its caller hang up
+            response = server.dispatcher.handle(body)
+        if caller.caller_gone(self.connection):  # it hung up meanwhile: no one to answer
+            self.close_connection = True
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(response)))

@@ -21,7 +21,6 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.builder import BuiltLayout
@@ -31,6 +30,7 @@ from mxgui.gui.designer.document import Item, LayoutDocument
 from mxgui.gui.designer.file_commands import FileCommands
 from mxgui.gui.designer.palette import Palette
 from mxgui.gui.designer.preview import PreviewArea
+from mxgui.gui.designer.preview_repository import PreviewRepository
 from mxgui.gui.designer.problems import ProblemsView
 from mxgui.gui.designer.property_editor import PropertyEditor
 from mxgui.gui.designer.rules import EditError, bricks_below
@@ -47,7 +47,9 @@ class DesignerWindow(FileCommands, QMainWindow):
 
     Every edit goes through :attr:`document`; the panels follow it. The hardware
     repository (``repository_dirs``) gives the hardware-object names offered for
-    hardware-object properties and the objects the preview's bricks are bound to.
+    hardware-object properties and checks the files the preview's bricks name; the
+    preview's bricks are built unconnected (:class:`PreviewRepository`): nothing in the
+    designer acts on the hardware, reads or writes the queue, or starts a server.
     :attr:`dialogs` asks the user (unsaved changes, file names, confirmations); tests
     replace it. ``sig_closed`` is emitted once the window has closed.
     """
@@ -62,7 +64,7 @@ class DesignerWindow(FileCommands, QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mxgui_designer")
-        self.repository = HardwareRepository(repository_dirs)
+        self.repository = PreviewRepository(repository_dirs)
         self.context = BrickContext(self.repository, GuiBridge(self))
         self.hardware_names = self._hardware_names()
         self.dialogs = Dialogs(self)

@@ -1,4 +1,4 @@
-"""The live preview: the layout's windows built with real bricks on the hardware repository."""
+"""The live preview: the layout's windows built with real bricks, unconnected."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ REBUILD_DELAY_MS = 400
 
 
 class PreviewArea(QWidget):
-    """One tab per window of the layout, built as ``mxgui`` would build it.
+    """One tab per window of the layout, built as ``mxgui`` would build it but inert:
+    ``context``'s repository gives no live objects (:class:`PreviewRepository`), so the
+    bricks are built unconnected; a bad hardware-object file or class still shows.
 
     ``source()`` gives the layout to build: an independent copy (building records
     errors on the nodes it is given). Before every rebuild the previous bricks are
@@ -89,8 +91,9 @@ class PreviewArea(QWidget):
             index = self.tabs.addTab(window.content, f"{node.title}  [{node.name}{size}]")
             self.tabs.setTabToolTip(index, f"window {node.name}: {node.title}{size}")
         errors = len(self.built.errors)
+        unconnected = "" if self.context.repository.live else " (not connected to the hardware)"
         self.status.setText(
-            f"{len(self.built.bricks)} bricks built"
+            f"{len(self.built.bricks)} bricks built{unconnected}"
             + (f", {errors} problem{'s' if errors != 1 else ''} (see Problems)" if errors else "")
         )
         self.sig_built.emit(self.built)

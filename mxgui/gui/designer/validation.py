@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mxgui.core.errors import ConfigError
-from mxgui.core.repository import normalize_name
+from mxgui.core.repository import OutsideRepositoryError, normalize_name
 from mxgui.gui.designer.copies import pair_items, reparse
 from mxgui.gui.designer.document import LayoutDocument
 from mxgui.gui.layout import BrickNode, Connection, LayoutError, WindowNode
@@ -132,11 +132,16 @@ def _hardware_problems(document: LayoutDocument, path: str, names: set[str]) -> 
             if spec.kind is not PropertyKind.HARDWARE_OBJECT:
                 continue
             value = node.properties.get(name, spec.default)
-            if isinstance(value, str) and value and normalize_name(value) not in names:
-                message = (
-                    f"brick {node.name}: {name} = {value}: the hardware repository has no "
-                    f"such object"
-                )
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                known = normalize_name(value) in names
+            except OutsideRepositoryError as exc:
+                known, reason = False, str(exc)
+            else:
+                reason = "the hardware repository has no such object"
+            if not known:
+                message = f"brick {node.name}: {name} = {value}: {reason}"
                 line = node.property_lines.get(name, node.line)
                 problems.append(Problem(message, path, line, node, name, "warning"))
     return problems

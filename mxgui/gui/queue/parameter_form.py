@@ -26,6 +26,7 @@ from PyQt5.QtWidgets import (
 )
 
 from mxgui.core.acquisition import AcquisitionLimits, AcquisitionParameters, PathTemplate
+from mxgui.core.queue.nodes import thaw
 from mxgui.core.queue.schemas import schema_of
 
 #: the acquisition fields a user changes most, shown first
@@ -73,11 +74,11 @@ def field_kinds(node_type: str) -> dict[str, tuple[str, str]]:
 
 
 def format_value(kind: str, value: Any) -> str:
-    """The text a field shows for ``value``."""
+    """The text a field shows for ``value`` (a node's read-only mappings included)."""
     if value is None:
         return ""
     if kind in ("object", "position?") and not isinstance(value, str):
-        return json.dumps(value, separators=(", ", ": "))
+        return json.dumps(thaw(value), separators=(", ", ": "))
     if isinstance(value, float):
         return format(value, ".10g")
     return str(value)

@@ -110,6 +110,8 @@ class GridItem(ShapeStateItem):
 
     # QGraphicsItem -----------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
+        if self._corners.isEmpty():  # not projected yet (no camera view): nothing to draw
+            return QRectF()
         margin = 4.0
         rect = self._corners.boundingRect()
         # room for the name above the top-left corner, the legend below
@@ -127,6 +129,8 @@ class GridItem(ShapeStateItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
+        if self._corners.isEmpty():  # added before the view knew where the grid is
+            return
         colour = self.style.selected if self.selected else self.style.grid
         pen = QPen(colour, 2.0 if self.selected else 1.5)
         pen.setCosmetic(True)

@@ -73,7 +73,8 @@ class Fail(Task, optional_input_names=["waited", "workflow_parameters"]):
 
 
 class CallBack(Task, optional_input_names=COMMON_INPUTS, output_names=["status"]):
-    """Over XML-RPC (with the Token header): add a collection under the sample, execute
+    """Over XML-RPC (with the Token header): add a collection under the sample, write
+    ``<marker_dir>/nested.json`` (its process id and the collection's node id), execute
     it, write what came back to ``<marker_dir>/callback.json``, then ``workflow_end``."""
 
     def run(self):
@@ -91,6 +92,9 @@ class CallBack(Task, optional_input_names=COMMON_INPUTS, output_names=["status"]
         )
         task = {"type": "DataCollection", "parameters": params.get("collection", {})}
         node_id = server.queue_add_child(self.get_input_value("sample_node_id", None), task)
+        nested = Path(params["marker_dir"]) / "nested.json"
+        nested.with_suffix(".tmp").write_text(json.dumps({"pid": os.getpid(), "node_id": node_id}))
+        nested.with_suffix(".tmp").replace(nested)
         status = server.queue_execute_entry_with_id(node_id)
         node = server.queue_get_node(node_id)
         result = {"node_id": node_id, "status": status, "files": node.get("files", [])}

@@ -85,8 +85,16 @@ class Control(Protocol):
     def request_centring(self, context: EntryContext) -> Any:
         """Ask the user to centre the sample; the centred position, or ``None``."""
 
-    def open_nested(self, host_id: int) -> None:
-        """Entry ``host_id`` runs nested requests from now on (``nested.py``)."""
+    def open_nested(
+        self,
+        host_id: int,
+        awaited: Future | None = None,
+        what: str = "the workflow",
+        judge: Callable[[Future], str | None] | None = None,
+    ) -> None:
+        """Entry ``host_id`` runs nested requests from now on, while it waits for
+        ``awaited``; they are stopped when ``judge(awaited)`` says it ended badly
+        (``nested.py``)."""
 
     def close_nested(self, reason: str) -> None:
         """The host stops waiting: requests not started fail with ``reason``."""
@@ -143,6 +151,23 @@ class EntryContext:
         if obj is None:
             raise EntryFailed(f"{what} needs a {name.replace('_', ' ')}; the beamline has none")
         return obj
+
+    def sample_shapes(self, what: str) -> Any:
+        """The shapes (role ``shapes``) of the entry's sample: :class:`EntryFailed`
+        saying ``what`` needs them when there are none, or when those shown are
+        another sample's (a task run on its own while another sample is mounted)."""
+        shapes = self.require("shapes", what)
+        holds = getattr(shapes, "holds", None)
+        if self.sample_id is None or holds is None:
+            return shapes
+        location = self.model.get_node(self.sample_id).parameters.get("location")
+        if not holds(location):
+            raise EntryFailed(
+                f"{what}: its saved points and grids are those of sample "
+                f"{location or 'mounted by hand'}, which is not mounted "
+                "(run the sample: it is mounted first)"
+            )
+        return shapes
 
     def refresh(self) -> QueueNode:
         """Re-read the node from the model (after a change of its parameters)."""
@@ -206,6 +231,8 @@ class EntryContext:
                 interruption = self.control.interruption(self.node.id)
                 if interruption is None and serve is not None:
                     serve()
+                    if future.done():  # the waits served cleared its wake-up: not lost
+                        continue
                     interruption = self.control.interruption(self.node.id)
                     now = time.monotonic()
                 if interruption is not None:
@@ -234,11 +261,20 @@ class EntryContext:
         raise EntryFailed(f"{what}: {error or type(error).__name__}")
 
     def wait_hosting(
-        self, future: Future, what: str, abort: Callable[[], Any] | None = None
+        self,
+        future: Future,
+        what: str,
+        abort: Callable[[], Any] | None = None,
+        judge: Callable[[Future], str | None] | None = None,
     ) -> Any:
         """:meth:`wait` for ``future`` (a workflow), running meanwhile the queue nodes
-        the workflow asks to execute (``QueueEngine.execute_entry``) in this thread."""
-        self.control.open_nested(self.node.id)
+        the workflow asks to execute (``QueueEngine.execute_entry``) in this thread.
+
+        When ``future`` ends badly while a nested node runs (``judge(future)`` gives the
+        reason; by default a Future failed or cancelled), that node is stopped as a
+        user's stop would (its hardware aborted, FAILED with the reason) and the wait
+        ends: a workflow that died never leaves the queue waiting."""
+        self.control.open_nested(self.node.id, future, what, judge)
         try:
             return self.wait(future, what, abort, serve=self.control.run_nested)
         finally:
@@ -288,11 +324,15 @@ class Entry:
 
     def prepare(self, ctx: EntryContext) -> None:
         """Check the parameters against the live limits and claim a free run number
-        (the node is not running yet, so its parameters can still change)."""
+        (the node is not running yet, so its parameters can still change). A task's
+        saved points and grids are checked here, after its sample was mounted."""
         validator = ctx.model.validator
         if validator is not None:
+            sample = None
+            if ctx.sample_id is not None and ctx.sample_id != ctx.node.id:
+                sample = ctx.model.get_node(ctx.sample_id).parameters
             try:
-                ctx.parameters = validator(ctx.node.type, ctx.parameters)
+                ctx.parameters = validator(ctx.node.type, ctx.parameters, sample)
             except ParameterError as exc:
                 raise EntryFailed(f"parameters no longer valid: {exc}") from None
         if self.writes_files and ctx.parameters.get("prefix"):

@@ -129,7 +129,7 @@ class MeshScanEntry(Entry):
     def run(self, ctx: EntryContext) -> Outcome:
         p = ctx.parameters
         collect = ctx.require("collect", "a mesh scan")
-        shapes = ctx.require("shapes", "a mesh scan")
+        shapes = ctx.sample_shapes("a mesh scan")
         grid_id = p["grid_id"]
         try:
             grid = shapes.get(grid_id)

@@ -4,8 +4,8 @@ Centring, from the sample's ``centring`` parameter:
 
 - ``none``: nothing (the crystal stays where it is: a pipeline that centres otherwise);
 - ``point``: move to the saved point ``point_id`` of the shapes model (role
-  ``shapes``). Saved points belong to the mounted sample and are cleared when another
-  sample is mounted, so this is for a sample that is already on the goniometer;
+  ``shapes``), once the sample is mounted. Saved points belong to their sample: the
+  shapes object keeps them per sample and shows them again when it is mounted again;
 - ``manual``: the engine emits ``centringRequested(node_id, location)``; the sample view
   lets the user centre with 3 clicks and answers with
   ``QueueEngine.provide_centring(node_id, centred_position)`` (``None``: the user
@@ -71,13 +71,13 @@ def centre_on_point(ctx: EntryContext, point_id: str | None) -> str:
 
 def saved_point(ctx: EntryContext, point_id: str | None, what: str) -> CentredPosition:
     """The centred position of the saved point ``point_id`` (``EntryFailed`` if none)."""
-    shapes = ctx.require("shapes", f"{what} on a saved point")
+    shapes = ctx.sample_shapes(f"{what} on a saved point")
     try:
         shape = shapes.get(point_id)
     except KeyError:
         raise EntryFailed(
-            f"{what}: there is no saved point {point_id} on the sample (saved points are "
-            "cleared when another sample is mounted)"
+            f"{what}: there is no saved point {point_id} on the sample (saved points "
+            "belong to the sample they were saved on)"
         ) from None
     position = getattr(shape, "position", None)
     if not isinstance(position, CentredPosition):

@@ -7,7 +7,9 @@ inputs every node of the workflow may declare: ``sample_node_id``, ``workflow_no
 waits, hosting the queue nodes the workflow asks to execute (``nested.py``): they run
 here, in the engine's thread. It ends when the workflow ends (``workflow_end`` or the
 process's exit): success, or FAILED with the workflow's reason (the failed step named).
-Stopping the queue aborts the workflow, and a nested entry running at that moment.
+Stopping the queue aborts the workflow, and a nested entry running at that moment; a
+workflow that dies (killed, crashed) while a nested entry runs stops that entry, and
+this entry fails with the workflow's reason.
 
 The shape: a workflow that requires a point or a grid (workflow.xml) uses
 ``workflow_parameters["shape_id"]``, else the selected shape of that kind, else the last
@@ -19,6 +21,7 @@ the workflow named by the client's ``xray_centring_workflow`` property on its
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 from mxgui.core.errors import Refused
@@ -75,7 +78,7 @@ class WorkflowEntry(Entry):
         run_id = getattr(client, "current_run_id", None)
         if run_id is not None:
             ctx.model.update_results(ctx.node.id, {"workflow_run_id": run_id})
-        status, message = ctx.wait_hosting(started, what, abort=client.abort)
+        status, message = ctx.wait_hosting(started, what, abort=client.abort, judge=_ended_badly)
         if status == "success":
             return Outcome(message=f"{what}: {message}" if message else what)
         ctx.check_interrupt()  # aborted because the user stopped: "stopped by user"
@@ -91,7 +94,9 @@ class WorkflowEntry(Entry):
         kind = _KINDS.get(info.requires)
         if kind is None:
             return given
-        shapes = ctx.require("shapes", f"workflow {info.title} (it needs a {info.requires})")
+        what = f"workflow {info.title} (it needs a {info.requires})"
+        # a shape id names one of its sample's shapes; else the mounted sample's are used
+        shapes = ctx.sample_shapes(what) if given else ctx.require("shapes", what)
         if given:
             try:
                 shape = shapes.get(given)
@@ -116,6 +121,18 @@ class WorkflowEntry(Entry):
                 f"draw one in the sample view (or give shape_id in workflow_parameters)"
             )
         return chosen[0].id
+
+
+def _ended_badly(ended: Future) -> str | None:
+    """Why the workflow client's ``(status, message)`` Future says the workflow did not
+    succeed (its nested entries are then stopped), or ``None``."""
+    error = None if ended.cancelled() else ended.exception()
+    if ended.cancelled() or error is not None:
+        return f"failed: {error or 'cancelled'}"
+    status, message = ended.result()
+    if status == "success":
+        return None
+    return f"{status}: {message}" if message else str(status)
 
 
 class XrayCentringEntry(WorkflowEntry):

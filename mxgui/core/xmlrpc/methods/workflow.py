@@ -3,13 +3,15 @@ workflow, and per-frame scores streamed by online processing (mxcubecore's names
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mxgui.core.futures import attempt
 from mxgui.core.xmlrpc.args import as_list, as_str, as_struct, cell_index
-from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.caller import caller_gone
+from mxgui.core.xmlrpc.context import CallerGone, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
 
 #: where ``log_message`` writes (the GUI's log shows it)
@@ -76,21 +78,30 @@ class WorkflowMethods:
         """Show a form to the user and return the values given; ``{"__cancelled__":
         True}`` when the user cancels; the defaults when the dialog's ``timeout`` (else
         the server's ``dialog_timeout``) passes. See ``mxgui.core.dialog_spec`` for the
-        dict (the simple form or mxcubeweb's JSON schema)."""
+        dict (the simple form or mxcubeweb's JSON schema) and its size limits.
+
+        One dialog is open at a time (``mxgui.core.xmlrpc.dialog_turns``: a second call
+        waits a few seconds for its turn, then gets a Fault), and a dialog whose caller
+        disconnects is closed."""
         from mxgui.core.dialog_spec import CANCELLED, parse_dialog
 
         spec = parse_dialog(as_struct(dict_dialog, "dict_dialog"))  # ValueError names it
         handler = self.ctx.handler("open_dialog")
         if handler is None:
             raise Unavailable("no GUI is there to show the dialog (no open_dialog handler)")
-        asking = attempt(lambda: handler(spec))
         timeout = spec.timeout if spec.timeout is not None else (self.ctx.dialog_timeout or None)
-        try:
-            values = self.ctx.wait(asking, timeout, "the dialog")
-        except TimeoutError:
-            asking.cancel()
-            user_log.info("dialog %r: no answer in %g s; defaults used", spec.title, timeout)
-            return spec.defaults()
+        spec = dataclasses.replace(spec, timeout=timeout)  # the GUI counts down the same time
+        with self.ctx.dialog_turns.turn(spec.title, caller_gone, lambda: self.ctx.stopping):
+            asking = attempt(lambda: handler(spec))
+            try:
+                values = self.ctx.wait(asking, timeout, "the dialog", abandoned=caller_gone)
+            except TimeoutError:
+                asking.cancel()
+                user_log.info("dialog %r: no answer in %g s; defaults used", spec.title, timeout)
+                return spec.defaults()
+            except CallerGone:
+                user_log.info("dialog %r closed: its caller disconnected", spec.title)
+                raise
         if values is None:
             return dict(CANCELLED)
         return spec.validate(values)
