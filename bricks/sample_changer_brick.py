@@ -24,7 +24,6 @@ from hardware_objects.abstract.sample_changer import (
     AbstractSampleChanger,
     Puck,
     Sample,
-    SampleChangerRefused,
     SampleChangerState,
     hardware_state,
 )
@@ -486,7 +485,7 @@ class SampleChangerBrick(Brick):
     def _call(self, what: str, method, *args) -> None:
         try:
             future = method(*args)
-        except SampleChangerRefused as exc:
+        except ValueError as exc:  # SampleChangerRefused, or a collection's interlock
             self._report(str(exc))
             return
         future.add_done_callback(lambda done: self._finished(what, done))

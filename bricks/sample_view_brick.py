@@ -396,18 +396,24 @@ class SampleViewBrick(Brick):
         return self.diffractometer.get_image_geometry(), self.here()
 
     # snapshots -----------------------------------------------------------------------------------
-    def save_snapshot(self, path: str | Path, with_overlays: bool = True) -> Path:
-        """Save what the view shows, at the camera's resolution, as PNG (``OSError``)."""
-        return save_snapshot(self.view, path, with_overlays)
+    def save_snapshot(
+        self, path: str | Path, with_overlays: bool = True, replace: bool = False
+    ) -> Path:
+        """Save what the view shows, at the camera's resolution, as PNG or JPEG by the
+        suffix (``OSError``; ``FileExistsError`` for an existing file unless ``replace``)."""
+        return save_snapshot(self.view, path, with_overlays, replace)
 
     def _ask_snapshot(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save snapshot", str(Path.home() / "snapshot.png"), "PNG images (*.png)"
+            self,
+            "Save snapshot",
+            str(Path.home() / "snapshot.png"),
+            "PNG images (*.png);;JPEG images (*.jpg *.jpeg)",
         )
         if not path:
             return
-        try:
-            saved = self.save_snapshot(path)
+        try:  # the dialog has asked before replacing a file
+            saved = self.save_snapshot(path, replace=True)
         except OSError as exc:
             self.show_message(str(exc))
         else:

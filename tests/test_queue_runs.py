@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -24,8 +25,10 @@ from mxgui.core.queue.tasks import CollectDefaults, TaskFactory
 
 
 @pytest.fixture
-def raw(tmp_path):
-    directory = tmp_path / "RAW_DATA"
+def raw():
+    """An image directory inside the session's data root (issue 11: task directories
+    must lead inside the data roots)."""
+    directory = Path(os.environ["MXGUI_DATA_DIR"]) / "RAW_DATA"
     directory.mkdir()
     return directory
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import xmlrpc.client
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from PyQt5.QtWidgets import QApplication
@@ -59,7 +60,8 @@ def result(qtbot, future: Future, timeout: int = 20000):
 def test_save_snapshot_draws_the_sample_views_overlays(qtbot, gui, server, call, tmp_path):
     brick = gui.built.bricks["sample_view"]
     qtbot.waitUntil(lambda: brick.view.frame_item.qimage() is not None, timeout=10000)
-    path = tmp_path / "workflow" / "snap.png"
+    data_root = Path(gui.repository.get("session").get_base_directory())
+    path = data_root / "workflow" / "snap.png"
     assert result(qtbot, call("save_snapshot", str(path), True)) is True
     header = png_header(path)
     assert (header["width"], header["height"]) == brick.view.image_size()
@@ -188,8 +190,8 @@ def test_a_workflow_script_drives_every_method_against_the_gui(qtbot, make_app, 
             out["lights"] = (c("get_front_light_level"), c("get_back_light_level"))
             out["point"] = c("save_current_pos")
             out["cp"] = c("get_cp")
-            c("save_snapshot", str(tmp_path / "gui" / "a.png"))
-            c("save_multiple_snapshots", [[10, str(tmp_path / "gui" / "b.png")]])
+            c("save_snapshot", str(tmp_path / "data" / "gui" / "a.png"))
+            c("save_multiple_snapshots", [[10, str(tmp_path / "data" / "gui" / "b.png")]])
             out["flux"], out["beam"] = c("flux"), c("check_for_beam")
             c("set_aperture", c("get_aperture_list")[0])
             c("set_beam_size", [0.05, 0.05])
@@ -231,8 +233,8 @@ def test_a_workflow_script_drives_every_method_against_the_gui(qtbot, make_app, 
     assert out["zoom"][0] == out["zoom"][1]
     assert out["lights"] == (pytest.approx(40.0), pytest.approx(60.0))
     assert out["point"] in out["cp"]
-    assert png_header(tmp_path / "gui" / "a.png")["bit_depth"] == 8
-    assert png_header(tmp_path / "gui" / "b.png")["bit_depth"] == 8
+    assert png_header(tmp_path / "data" / "gui" / "a.png")["bit_depth"] == 8
+    assert png_header(tmp_path / "data" / "gui" / "b.png")["bit_depth"] == 8
     assert out["flux"] > 0 and out["beam"] is True
     assert out["beam_size"][0] == pytest.approx(0.05)
     assert out["grid"]["steps_x"] == 3 and len(out["cells"]) == 2

@@ -169,7 +169,7 @@ def test_save_current_pos_and_get_cp(beamline, proxy):
 
 
 def test_save_snapshot_writes_the_camera_frame_as_rgb_png(tmp_path, proxy):
-    path = tmp_path / "shots" / "deeper" / "snap.png"
+    path = tmp_path / "data" / "shots" / "deeper" / "snap.png"  # inside the data root
     assert proxy.save_snapshot(str(path)) is True
     assert png_header(path) == {
         "width": 1280,
@@ -180,16 +180,17 @@ def test_save_snapshot_writes_the_camera_frame_as_rgb_png(tmp_path, proxy):
     fault = fault_of(proxy.save_snapshot, str(path))
     assert "exists; snapshots never overwrite" in fault.faultString
     assert "not an absolute path" in fault_of(proxy.save_snapshot, "rel.png").faultString
-    assert "must end in .png" in fault_of(proxy.save_snapshot, str(tmp_path / "a.jpg")).faultString
+    wrong = fault_of(proxy.save_snapshot, str(tmp_path / "data" / "a.gif")).faultString
+    assert "must end in .png, .jpg, .jpeg" in wrong
 
 
 def test_save_multiple_snapshots_turns_omega_for_each(beamline, tmp_path, proxy):
-    paths = [tmp_path / f"s_{angle}.png" for angle in (0, 90)]
+    paths = [tmp_path / "data" / f"s_{angle}.png" for angle in (0, 90)]
     assert proxy.save_multiple_snapshots([[0, str(paths[0])], [90, str(paths[1])]]) is True
     assert all(png_header(p)["colour_type"] == 2 for p in paths)
     assert beamline.get("diffractometer").get_positions()["phi"] == pytest.approx(90, abs=0.01)
     # one bad path: nothing moves, nothing is written
-    fresh = tmp_path / "new.png"
+    fresh = tmp_path / "data" / "new.png"
     fault = fault_of(proxy.save_multiple_snapshots, [[45, str(fresh)], [50, str(paths[0])]])
     assert "path_list[1][1]" in fault.faultString
     assert not fresh.exists()
@@ -283,13 +284,14 @@ def test_bad_grids_and_unknown_shapes_are_faults(proxy):
     assert "is a point, not a grid" in fault_of(proxy.shape_history_get_grid, point).faultString
 
 
-def test_grid_results_in_and_out(beamline, proxy):
+def test_grid_results_in_and_out(beamline, proxy, tmp_path):
     grid_id = proxy.shape_history_add_grid({"num_cols": 3, "num_rows": 2})
-    assert proxy.shape_history_set_grid_data(grid_id, {"1": 0.5, "6": 2.0}, "/data/x.h5") is True
+    first_image = str(tmp_path / "data" / "x.h5")  # inside the session's data root
+    assert proxy.shape_history_set_grid_data(grid_id, {"1": 0.5, "6": 2.0}, first_image) is True
     stored = proxy.shape_history_get_grid_data(grid_id)
     assert stored["values"]["1"] == pytest.approx(0.5)
     assert stored["values"]["6"] == pytest.approx(2.0)
-    assert stored["data_file_path"] == "/data/x.h5"
+    assert stored["data_file_path"] == first_image
     assert proxy.shape_history_set_grid_data(grid_id, {"2": [255, 0, 0, 128]})
     assert proxy.shape_history_get_grid_data(grid_id)["values"]["2"] == [255, 0, 0, 128]
     bad_cell = fault_of(proxy.shape_history_set_grid_data, grid_id, {"7": 1.0})

@@ -92,6 +92,7 @@ class AbstractActuator(HardwareObject, abc.ABC):
         """
         if self.get_property("read_only"):
             raise ValueError(f"{self.username} is read-only")
+        self.check_interlock(f"{self.username}: the move to {value!r}")
         return wait(self._set_value(self.validate_value(value)), timeout)
 
     def update_value(self, value: Any) -> None:

@@ -61,6 +61,7 @@ class AbstractBeam(HardwareObject):
                 f'role "aperture" must be an N-state actuator, got {type(aperture).__name__}'
             )
         if aperture is not None:
+            aperture.interlocked = True  # the collection's beam size
             aperture.connect("valueChanged", self._on_aperture)
             aperture.connect("stateChanged", self.set_state)
             self.set_state(aperture.get_state())

@@ -66,6 +66,8 @@ class AbstractDetector(HardwareObject):
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = ("roiModeChanged", "beamCentreChanged")
+    #: the ROI mode (and the distance motor, see :meth:`init`) is the collection's
+    interlocked = True
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "username": HOProperty(str, "Detector", "name shown to the user"),
         "model": HOProperty(str, "", "detector model shown to the user"),
@@ -112,6 +114,7 @@ class AbstractDetector(HardwareObject):
             raise self.config_error(
                 f'role "detector_distance" must be a motor, got {type(motor).__name__}'
             )
+        motor.interlocked = True
         nodes = self.get_nodes("roi_mode")
         modes = [self._parse_roi_mode(node) for node in nodes] or [
             RoiMode("full", 0, 0, self.get_property("width"), self.get_property("height"))
@@ -234,6 +237,7 @@ class AbstractDetector(HardwareObject):
         Returns a Future that ends when the detector is ready in the new mode
         (``roiModeChanged(mode)`` is emitted then). ``timeout`` as in ``set_value``.
         """
+        self.check_interlock(f"{self.name}: the change to ROI mode {mode}")
         return wait(self._set_roi_mode(self._check_mode(mode)), timeout)
 
     def _check_mode(self, mode: str) -> str:

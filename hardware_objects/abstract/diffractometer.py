@@ -99,6 +99,8 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         "positions_interval": HOProperty(float, 0.05, "seconds between positionsChanged"),
     }
     REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("phi", "phiy", "phiz", "sampx", "sampy", "zoom")
+    #: the goniometer (its motors too, see :meth:`init`); zoom and lights stay free
+    interlocked = True
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -123,6 +125,8 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
             if self.get_object_by_role(role) is not None
         }
         self._zoom: AbstractNState = self.get_object_by_role("zoom")
+        for motor in self._motors.values():
+            motor.interlocked = True
         self._read_calibration()
         for motor in self._motors.values():
             motor.connect("valueChanged", self._on_motor_value)
@@ -184,6 +188,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         nothing moves). If one motor fails, every centring motor is stopped and the
         Future fails with that motor's reason. The result is the dict of final positions.
         """
+        self.check_interlock(f"{self.name}: the move of {', '.join(positions) or 'no motor'}")
         targets: dict[str, tuple[AbstractMotor, float]] = {}
         for role, value in positions.items():
             motor = self._motors.get(role)
@@ -297,6 +302,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
 
     def set_phase(self, phase: str | Phase, timeout: float | None = 0) -> Future:
         """Change phase (``ValueError`` for an unknown one); the Future holds the phase."""
+        self.check_interlock(f"{self.name}: the change to phase {phase}")
         try:
             target = Phase(phase)
         except ValueError:

@@ -28,6 +28,7 @@ class AbstractEnergy(AbstractActuator):
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = ("wavelengthChanged",)
+    interlocked = True
 
     def get_wavelength(self) -> float | None:
         """Current wavelength in Angstrom."""

@@ -87,6 +87,7 @@ class AbstractResolution(AbstractActuator):
         "decimals": HOProperty(int, 3, "decimals shown to the user"),
     }
     REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("detector", "energy")
+    interlocked = True
 
     def __init__(self, name: str) -> None:
         super().__init__(name)

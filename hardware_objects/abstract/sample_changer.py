@@ -208,6 +208,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         "contentsChanged",
         "progressChanged",
     )
+    interlocked = True
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -305,6 +306,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         Loading the sample that is already loaded returns a finished Future. The
         Future's result is the loaded :class:`Sample`.
         """
+        self.check_interlock(f"{self.name}: loading {address}")
         with self._op_lock:
             try:
                 sample = self.get_sample(address)
@@ -317,6 +319,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
 
     def unload(self) -> Future:
         """Put the loaded sample back in its pin; the Future's result is that sample."""
+        self.check_interlock(f"{self.name}: unloading")
         with self._op_lock:
             self._refuse_unless_ready("unload")
             return self._unload(self.get_loaded_sample())
@@ -333,6 +336,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
 
     def reset(self) -> Future:
         """Clear an Alarm or Fault and bring the robot home (Ready or Loaded after)."""
+        self.check_interlock(f"{self.name}: the reset")
         with self._op_lock:
             self._refuse_unless_ready("reset")
             return self._reset()

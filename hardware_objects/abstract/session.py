@@ -6,6 +6,7 @@ import abc
 from typing import ClassVar
 
 from mxgui.core.acquisition import PathTemplate
+from mxgui.core.data_roots import DataRoots
 from mxgui.core.hardware_object import HardwareObject
 
 
@@ -40,6 +41,11 @@ class AbstractSession(HardwareObject, abc.ABC):
     @abc.abstractmethod
     def get_base_data_directory(self) -> str:
         """``<base>/<proposal>/<YYYYMMDD>``: where this session's data go."""
+
+    def get_data_roots(self) -> DataRoots:
+        """Where callers (workflows over XML-RPC, tasks) may have files written or read:
+        by default this session's data directory; a session's XML may add more."""
+        return DataRoots([self.get_base_data_directory()])
 
     def get_base_image_directory(self) -> str:
         """``<base>/<proposal>/<YYYYMMDD>/RAW_DATA``."""

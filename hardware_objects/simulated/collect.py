@@ -269,7 +269,7 @@ class SimulatedCollect(AbstractCollect):
         self._check_limits(params)
         if params.detector_roi_mode not in ("", self.detector.get_roi_mode()):
             self._set_roi_mode(job)
-        make_directories(path)
+        make_directories(path, self.session.get_data_roots())
         try:
             self.session.record_run_number(path.directory, path.prefix, path.run_number)
         except OSError as exc:

@@ -18,6 +18,7 @@ from hardware_objects.simulated.diffraction import DetectorGeometry
 from hardware_objects.simulated.image_writer import ImageHeader
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 from mxgui.core.centring import CentredPosition
+from mxgui.core.data_roots import DataRoots, OutsideDataRoots
 
 
 def existing_run_file(directory: Path, path: PathTemplate) -> Path | None:
@@ -50,13 +51,17 @@ def check_space(directory: Path, needed_bytes: float) -> None:
         )
 
 
-def make_directories(path: PathTemplate) -> None:
-    """Create the image directory (and the processing one, if set); check it is writable."""
-    for directory in (path.directory, path.process_directory):
+def make_directories(path: PathTemplate, roots: DataRoots) -> None:
+    """Create the image directory (and the processing one, if set) inside the data
+    ``roots`` (links followed, checked again after); check it is writable."""
+    for name in ("directory", "process_directory"):
+        directory = getattr(path, name)
         if not directory:
             continue
         try:
-            Path(directory).mkdir(parents=True, exist_ok=True)
+            roots.make_directory(directory, name)
+        except OutsideDataRoots as exc:
+            raise CollectionError(str(exc)) from None
         except OSError as exc:
             raise CollectionError(
                 f"cannot create directory {directory}: {exc.strerror or exc}"

@@ -3,7 +3,8 @@
 Every file appears whole or not at all: it is written under its final name inside a
 hidden staging directory next to it, then hard-linked into place, which fails if a
 file of that name exists, so nothing is ever overwritten, even by a race with another
-writer. (On a file system without hard links: a check, then a rename.)
+writer. (On a file system without hard links: created with ``O_EXCL`` and copied, see
+``mxgui.core.new_files``.)
 
 h5py is imported the first time an HDF5 file is written, not before.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import errno
 import os
 import shutil
 import tempfile
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from hardware_objects.simulated.diffraction import COUNT_CUTOFF
+from mxgui.core.new_files import publish_new
 from mxgui.core.staging import remove_stale, staging_prefix
 
 
@@ -164,15 +165,9 @@ class StagedFile:
         """Move the finished file to its final name (never over an existing file)."""
         try:
             try:
-                os.link(self.temporary, self.path)
+                publish_new(self.temporary, self.path)
             except FileExistsError:
                 raise OverwriteRefused(self.path) from None
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                    raise
-                # no hard links on this file system: a check, then a rename
-                check_free(self.path)
-                os.rename(self.temporary, self.path)
         finally:
             self.discard()
         return self.path

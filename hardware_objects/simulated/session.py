@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import run_number_of
+from mxgui.core.data_roots import DataRoots
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 try:  # POSIX: serialise run-number records between processes (several GUIs)
@@ -35,7 +36,9 @@ class SimulatedSession(AbstractSession):
 
     XML properties: ``proposal_code``, ``proposal_number``, ``base_directory`` (empty:
     ``$MXGUI_DATA_DIR``, else ``~/mxgui-data``), ``run_record`` (the JSON file of
-    issued run numbers; empty: ``<base>/.mxgui/run_numbers.json``).
+    issued run numbers; empty: ``<base>/.mxgui/run_numbers.json``), ``data_roots``
+    (more directories callers may write to, separated by ``:``; the base directory is
+    always one).
 
     Nothing is written at start; directories and the record are created when first
     needed.
@@ -48,6 +51,7 @@ class SimulatedSession(AbstractSession):
             str, "", f"root of all data (empty: ${ENV_BASE} or {DEFAULT_BASE})"
         ),
         "run_record": HOProperty(str, "", "JSON file of issued run numbers"),
+        "data_roots": HOProperty(str, "", "more data roots besides the base, ':' between"),
     }
 
     def init(self) -> None:
@@ -58,6 +62,11 @@ class SimulatedSession(AbstractSession):
                 f"base_directory {str(base)!r} must be an absolute path", "base_directory"
             )
         self._base = base
+        extra = [p.strip() for p in self.get_property("data_roots").split(os.pathsep)]
+        try:
+            self._roots = DataRoots([base, *(os.path.expanduser(p) for p in extra if p)])
+        except ValueError as exc:
+            raise self.config_error(str(exc), "data_roots") from None
         record = self.get_property("run_record")
         self._record_path = (
             Path(os.path.expanduser(record)) if record else base / ".mxgui" / "run_numbers.json"
@@ -88,6 +97,10 @@ class SimulatedSession(AbstractSession):
 
     def get_base_data_directory(self) -> str:
         return str(self._base / self.get_proposal() / self._start_date)
+
+    def get_data_roots(self) -> DataRoots:
+        """The base directory and the XML's ``data_roots``."""
+        return self._roots
 
     @property
     def run_record_path(self) -> Path:

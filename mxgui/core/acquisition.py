@@ -326,6 +326,10 @@ class PathTemplate(_PlainDict):
             found.append(f"directory: {self.directory!r} is not an absolute path")
         elif ".." in PurePath(self.directory).parts:
             found.append(f"directory: {self.directory!r} must not contain '..'")
+        if self.process_directory and not PurePath(self.process_directory).is_absolute():
+            found.append(f"process_directory: {self.process_directory!r} is not an absolute path")
+        elif ".." in PurePath(self.process_directory).parts:
+            found.append(f"process_directory: {self.process_directory!r} must not contain '..'")
         if not _PREFIX_RE.match(self.prefix or ""):
             found.append(
                 f"prefix: {self.prefix!r} is not usable in a file name "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mxgui.core.errors import ConfigError
+from mxgui.core.interlock import Interlock
 from mxgui.core.signals import SignalEmitter
 from mxgui.core.xml_config import ConfigNode
 
@@ -74,6 +75,9 @@ class HardwareObject(SignalEmitter):
     SIGNALS: ClassVar[tuple[str, ...]] = ("stateChanged",)
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {}
     REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ()
+    #: while a collection or mesh runs, outside callers may not move this object (see
+    #: ``mxgui.core.interlock``); an owner sets it on its parts (the goniometer motors)
+    interlocked: bool = False
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -83,6 +87,8 @@ class HardwareObject(SignalEmitter):
         self._roles: dict[str, HardwareObject] = {}
         self._state = HardwareObjectState.UNKNOWN
         self._state_condition = threading.Condition()
+        #: shared by every object of a repository (which sets it); held by the queue
+        self.interlock = Interlock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -172,6 +178,13 @@ class HardwareObject(SignalEmitter):
         """What :meth:`init` found wrong without failing (e.g. an unusable data file),
         for the user; ``mxgui --check`` prints each as a ``FAILED`` line."""
         return []
+
+    # interlock ---------------------------------------------------------------------------
+    def check_interlock(self, action: str) -> None:
+        """Refuse ``action`` (``InterlockRefused``, naming what runs) when this object is
+        :attr:`interlocked`, a collection or mesh runs and an outside caller asks."""
+        if self.interlocked:
+            self.interlock.check(action)
 
     # state ---------------------------------------------------------------------------
     def get_state(self) -> HardwareObjectState:

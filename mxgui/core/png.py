@@ -58,18 +58,3 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
     path = Path(path)
     path.write_bytes(encode_png(image))
     return path
-
-
-def write_new_rgb_png(path: str | Path, frame: np.ndarray) -> Path:
-    """Write ``frame`` (grey, RGB or RGBA) as an 8-bit RGB PNG at ``path``, which must
-    not exist (``FileExistsError``)."""
-    array = np.asarray(frame)
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    elif array.ndim == 3 and array.shape[2] == 4:
-        array = array[:, :, :3]
-    data = encode_png(array)
-    path = Path(path)
-    with open(path, "xb") as out:
-        out.write(data)
-    return path

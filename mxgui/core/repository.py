@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.interlock import Interlock
 from mxgui.core.xml_config import ConfigNode, parse_file
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class HardwareRepository:
         #: failed (the object loads without them): object name -> the reasons
         self.empty_roles: dict[str, list[ConfigError]] = {}
         self._lock = threading.RLock()
+        #: held by the queue while a collection or mesh runs; shared by every object
+        self.interlock = Interlock()
 
     # lookup ------------------------------------------------------------------------
     def find_file(self, name: str) -> Path | None:
@@ -264,6 +267,7 @@ class HardwareRepository:
             obj = cls(name)
         except Exception as exc:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
+        obj.interlock = self.interlock
         obj.configure(node)
         return obj, node
 

@@ -13,6 +13,7 @@ from PyQt5.QtWidgets import QWidget
 
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.interlock import mark_thread_as
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.signals import SignalEmitter
 from mxgui.gui.bridge import GuiBridge, Subscription
@@ -92,6 +93,9 @@ class Brick(QWidget):
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # bricks live on the GUI thread: what it asks of the hardware is the user's, so
+        # a collection's interlock refuses it (mxgui.core.interlock)
+        mark_thread_as("the user in the GUI")
         self.context = context
         self.setObjectName(name)
         self.setAttribute(Qt.WA_StyledBackground, True)

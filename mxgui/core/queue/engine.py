@@ -54,6 +54,7 @@ from concurrent.futures import Future
 from typing import Any, ClassVar
 
 from mxgui.core.errors import Refused
+from mxgui.core.interlock import Interlock, clear_caller
 from mxgui.core.queue.engine_parts import CentringHost, QueueHelpers
 from mxgui.core.queue.engine_run import Run, Stopped
 from mxgui.core.queue.entries import Entry, default_entries
@@ -61,6 +62,7 @@ from mxgui.core.queue.entries.base import (
     SKIPPED_BY_USER,
     STOPPED_BY_USER,
     EntryInterrupted,
+    beamline_role,
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
@@ -94,6 +96,10 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
     factory
         The ``TaskFactory`` giving new tasks their defaults (MAD collections); by
         default the one whose ``validate`` is the model's validator, if it is one.
+    interlock
+        Held while an entry that acquires data runs (``Entry.holds_interlock``), so
+        that nobody else moves the beamline meanwhile; by default the beamline's (that
+        of its hardware repository, see :func:`interlock_of`).
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = (
@@ -115,9 +121,11 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
         entries: Mapping[str, Entry] | None = None,
         continue_on_failure: bool = True,
         factory: Any = None,
+        interlock: Interlock | None = None,
     ) -> None:
         super().__init__()
         self.model = model
+        self.interlock = interlock if interlock is not None else interlock_of(beamline)
         self.history = history
         self.beamline = beamline
         self.entries: dict[str, Entry] = {**default_entries(), **dict(entries or {})}
@@ -192,6 +200,7 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
         )
 
     def _main(self, scope: int | None) -> None:
+        clear_caller()  # this thread is the run's, whoever asked for it
         self.emit("executionStarted")
         run = Run(self)
         self._run = run
@@ -344,3 +353,16 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
     def stop_requested(self) -> bool:
         """True once :meth:`stop` was called in this run."""
         return self._stop
+
+
+def interlock_of(beamline: Any) -> Interlock:
+    """The interlock of ``beamline``'s hardware: its own (a hardware object) or that of
+    its ``collect`` / ``diffractometer`` role; a new one (never checked) otherwise."""
+    candidates = [beamline]
+    if beamline is not None:
+        candidates += [beamline_role(beamline, name) for name in ("collect", "diffractometer")]
+    for candidate in candidates:
+        found = getattr(candidate, "interlock", None)
+        if isinstance(found, Interlock):
+            return found
+    return Interlock()

@@ -8,6 +8,7 @@ looked at once per run and the walk costs a constant time per entry.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -149,7 +150,13 @@ class Run:
                 raise EntryFailed(f"no entry executes {node.type} nodes")
             entry.prepare(ctx)
             self.model.set_status(node.id, RUNNING)
-            outcome = entry.run(ctx)
+            holding = (
+                engine.interlock.hold(node.describe())
+                if entry.holds_interlock
+                else contextlib.nullcontext()
+            )
+            with holding:
+                outcome = entry.run(ctx)
             status, message = outcome.status, outcome.message
         except UnknownNodeError:
             engine.set_current(None)

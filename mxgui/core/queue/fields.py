@@ -53,6 +53,8 @@ class Limits:
     )
     omega: tuple[float, float] | None = None
     shapes: Any = None  # a ShapesModel: ids must exist (only where it is given)
+    #: a ``DataRoots``: ``directory`` and ``process_directory`` must lead inside them
+    data_roots: Any = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,21 @@ def convert(schema: Schema, params: Mapping[str, Any], complete: bool) -> dict[s
     return result
 
 
+def _outside_roots(path: PathTemplate, roots: Any, known: list[str]) -> list[str]:
+    """The directories of ``path`` that lead outside ``roots`` (links followed); one
+    already found wrong (``known``: empty, relative...) is not reported twice."""
+    found = []
+    for name in ("directory", "process_directory"):
+        value = getattr(path, name)
+        if not value or any(problem.startswith(f"{name}:") for problem in known):
+            continue
+        try:
+            roots.check(value, name)
+        except ValueError as exc:
+            found.append(str(exc))
+    return found
+
+
 def problems(schema: Schema, values: dict[str, Any], limits: Limits) -> list[str]:
     """Everything wrong with complete, converted ``values``, one message per problem."""
     found: list[str] = []
@@ -176,7 +193,10 @@ def problems(schema: Schema, values: dict[str, Any], limits: Limits) -> list[str
         found.extend(acquisition.problems(limits.acquisition(acquisition)))
     if schema.path:
         path = PathTemplate(**{k: values[k] for k in PATH_FIELDS})
-        found.extend(path.problems(acquisition.num_images if acquisition else None))
+        path_problems = path.problems(acquisition.num_images if acquisition else None)
+        found.extend(path_problems)
+        if limits.data_roots is not None:
+            found.extend(_outside_roots(path, limits.data_roots, path_problems))
     if schema.check is not None:
         found.extend(schema.check(values, limits))
     return found

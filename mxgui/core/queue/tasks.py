@@ -32,6 +32,7 @@ from mxgui.core.acquisition import (
     ParameterError,
     PathTemplate,
 )
+from mxgui.core.data_roots import DataRoots
 from mxgui.core.queue import schemas
 from mxgui.core.queue.nodes import NODE_TYPES, SAMPLE, TASK_GROUP, TASK_TYPES
 from mxgui.core.queue.schemas import EDGES, Limits, schema_of
@@ -52,7 +53,8 @@ class BeamlineDefaults(Protocol):
 
     Optional methods, used when present: ``get_acquisition_limits_for(parameters)``
     (the limits for those parameters: their energy, their ROI mode),
-    ``get_omega_limits()`` and ``get_default_prefix(sample_name, acronym)``.
+    ``get_omega_limits()``, ``get_default_prefix(sample_name, acronym)`` and
+    ``get_data_roots()`` (where ``directory`` and ``process_directory`` may lead).
     """
 
     def get_acquisition_limits(self) -> AcquisitionLimits: ...
@@ -122,6 +124,11 @@ class CollectDefaults:
 
     def get_default_prefix(self, sample_name: str = "", acronym: str = "") -> str:
         return self.collect.session.get_default_prefix(sample_name, acronym)
+
+    def get_data_roots(self) -> DataRoots:
+        """Where a task's ``directory`` and ``process_directory`` may lead: the
+        session's data roots."""
+        return self.collect.session.get_data_roots()
 
     def get_bytes_per_image(self) -> float:
         """A CBF image's size estimate: 1.1 bytes per pixel of the current ROI mode."""
@@ -226,6 +233,7 @@ class TaskFactory:
         if provider is None:
             return Limits(shapes=shapes)
         omega = _safely(getattr(provider, "get_omega_limits", None))
+        roots = _safely(getattr(provider, "get_data_roots", None))
         for_params = getattr(provider, "get_acquisition_limits_for", None)
         if for_params is not None:
 
@@ -240,7 +248,7 @@ class TaskFactory:
                     return base
                 return dataclasses.replace(base, resolution=None)  # the distance rules
 
-        return Limits(acquisition, omega, shapes)
+        return Limits(acquisition, omega, shapes, roots)
 
     def problems(
         self,

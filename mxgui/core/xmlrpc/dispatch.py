@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mxgui.core.errors import Refused
+from mxgui.core.interlock import calling_as
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ class Dispatcher:
                 f"expected {self._shown[name]})",
             ) from None
         try:
-            return plain(function(*params))
+            with calling_as("an XML-RPC client"):  # its moves wait for a collection's end
+                return plain(function(*params))
         except xmlrpc.client.Fault:
             raise
         except (Refused, Unavailable, TimeoutError) as exc:

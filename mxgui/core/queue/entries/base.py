@@ -318,6 +318,9 @@ class Entry:
 
     #: the node writes ``<directory>/<prefix>_<run>_*`` files
     writes_files = True
+    #: while it runs, nobody else may move the goniometer, aperture, detector, energy
+    #: or sample changer (``mxgui.core.interlock``): collections, meshes, scans
+    holds_interlock = False
 
     def prepare(self, ctx: EntryContext) -> None:
         """Check the parameters against the live limits and claim a free run number

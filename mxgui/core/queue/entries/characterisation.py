@@ -42,6 +42,8 @@ REFERENCE_PREFIX = "ref-"
 class CharacterisationEntry(Entry):
     """Reference images, their analysis and the proposed strategy."""
 
+    holds_interlock = True
+
     def run(self, ctx: EntryContext) -> Outcome:
         p = ctx.parameters
         collect = ctx.require("collect", "a characterisation")

@@ -44,6 +44,8 @@ def path_of(parameters: dict[str, Any]) -> PathTemplate:
 class DataCollectionEntry(Entry):
     """A rotation collection, standard or helical (see the module docstring)."""
 
+    holds_interlock = True
+
     def run(self, ctx: EntryContext) -> Outcome:
         p = ctx.parameters
         collect = ctx.require("collect", "a data collection")

@@ -41,6 +41,8 @@ _SCAN_FIELDS = (
 class EnergyScanEntry(Entry):
     """A fluorescence scan across the node's edge; peak, inflection and remote."""
 
+    holds_interlock = True
+
     def run(self, ctx: EntryContext) -> Outcome:
         scanner = ctx.require("energy_scan", "an energy scan")
         p = ctx.parameters

@@ -124,6 +124,8 @@ def mesh_positions(grid: Grid) -> list:
 class MeshScanEntry(Entry):
     """A mesh scan on a grid (see the module docstring)."""
 
+    holds_interlock = True
+
     def run(self, ctx: EntryContext) -> Outcome:
         p = ctx.parameters
         collect = ctx.require("collect", "a mesh scan")

@@ -3,21 +3,26 @@
 Moves are waited for (``move_timeout`` of the server's XML); one that fails or is
 refused gives a fault with the reason. Snapshots: with a ``save_snapshot`` handler
 installed (the sample view) the image with its overlays; otherwise the camera frame.
-A snapshot never overwrites a file; its directory is created.
+A snapshot's path must lead inside the session's data roots (links followed; see
+``mxgui.core.data_roots``); its directory is created there if missing; it is PNG or
+JPEG by its suffix, and created exclusively: it never overwrites a file, even one
+made while it was being taken.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
+from mxgui.core.data_roots import DataRoots, OutsideDataRoots
 from mxgui.core.futures import attempt
-from mxgui.core.png import write_new_rgb_png
+from mxgui.core.snapshot_image import SNAPSHOT_SUFFIXES, write_new_snapshot
 from mxgui.core.xmlrpc.args import as_bool, as_float, as_list, as_str, as_struct
-from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
 
 #: seconds to wait for the camera to show the sample after a move
@@ -25,17 +30,23 @@ FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
 
 
-def snapshot_path(path: Any, name: str = "path") -> Path:
-    """An absolute ``.png`` path that does not exist yet; its directory is created."""
-    target = Path(as_str(path, name))
-    if not target.is_absolute():
-        raise BadArgument(f"{name}: {str(target)!r} is not an absolute path")
-    if target.suffix.lower() != ".png":
-        raise BadArgument(f"{name}: {str(target)!r} must end in .png")
-    if target.exists():
-        raise BadArgument(f"{name}: {target} exists; snapshots never overwrite a file")
+def snapshot_path(path: Any, roots: DataRoots, name: str = "path") -> Path:
+    """Where to write the snapshot ``path``: inside ``roots`` once links are followed,
+    ``.png``, ``.jpg`` or ``.jpeg``, not there yet (not even as a link); its directory
+    is created (inside the roots) if missing. The resolved path."""
+    given = as_str(path, name)
+    if Path(given).suffix.lower() not in SNAPSHOT_SUFFIXES:
+        raise BadArgument(f"{name}: {given!r} must end in {', '.join(SNAPSHOT_SUFFIXES)}")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = roots.check(given, name)
+    except OutsideDataRoots as exc:
+        raise BadArgument(str(exc)) from None
+    if os.path.lexists(given) or os.path.lexists(target):
+        raise BadArgument(f"{name}: {given} exists; snapshots never overwrite a file")
+    try:
+        roots.make_directory(target.parent, name)
+    except OutsideDataRoots as exc:
+        raise BadArgument(str(exc)) from None
     except OSError as exc:
         raise Unavailable(f"{name}: cannot create {target.parent}: {exc}") from None
     return target
@@ -110,12 +121,16 @@ class DiffractometerMethods:
 
     # snapshots ---------------------------------------------------------------------------------
     def save_snapshot(self, path: Any, show_scale: Any = False) -> bool:
-        """Save the sample image as PNG at ``path`` (absolute, new, ``.png``): with the
-        sample view's overlays when the GUI runs (the scale bar with ``show_scale``),
-        else the camera frame."""
-        target = snapshot_path(path)
-        self._snapshot(target, as_bool(show_scale, "show_scale"))
+        """Save the sample image at ``path`` (absolute, inside the session's data
+        roots, new; PNG or JPEG by its ``.png`` / ``.jpg`` / ``.jpeg`` suffix): with
+        the sample view's overlays when the GUI runs (the scale bar with
+        ``show_scale``), else the camera frame."""
+        scale = as_bool(show_scale, "show_scale")
+        self._snapshot(snapshot_path(path, self._data_roots()), scale, "path")
         return True
+
+    def _data_roots(self) -> DataRoots:
+        return self.ctx.role("session").get_data_roots()
 
     def save_multiple_snapshots(self, path_list: Any, show_scale: Any = False) -> bool:
         """``[[omega, path], ...]``: turn omega to each angle and save a snapshot there.
@@ -133,28 +148,41 @@ class DiffractometerMethods:
         paths = [str(p) for _, p in plan]
         if len(set(paths)) != len(paths):
             raise BadArgument("path_list: a path appears twice")
-        for index, (_angle, target) in enumerate(plan):
-            snapshot_path(str(target), f"path_list[{index}][1]")
-        for angle, target in plan:
+        roots = self._data_roots()
+        targets = [
+            snapshot_path(str(target), roots, f"path_list[{index}][1]")
+            for index, (_angle, target) in enumerate(plan)
+        ]
+        if len(set(targets)) != len(targets):
+            raise BadArgument("path_list: two paths lead to the same file")
+        for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
             moving = self.diffractometer.move_motors({"phi": angle})
             self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
             self._wait_new_frame()
-            self._snapshot(target, scale)
+            self._snapshot(target, scale, f"path_list[{index}][1]")
         return True
 
-    def _snapshot(self, target: Path, show_scale: bool) -> None:
+    def _snapshot(self, target: Path, show_scale: bool, name: str) -> None:
+        """Take the snapshot into ``target``, created exclusively (by the GUI's handler
+        or here from the camera frame); a name taken meanwhile is refused, not replaced."""
+        exists = BadArgument(f"{name}: {target} exists; snapshots never overwrite a file")
         handler = self.ctx.handler("save_snapshot")
         if handler is not None:
             taking = attempt(lambda: handler(str(target), show_scale))
-            self.ctx.wait(taking, self.ctx.snapshot_timeout, f"the snapshot {target}")
+            try:
+                self.ctx.wait(taking, self.ctx.snapshot_timeout, f"the snapshot {target}")
+            except OperationFailed:
+                if not taking.cancelled() and isinstance(taking.exception(), FileExistsError):
+                    raise exists from None
+                raise
             if not target.exists():
                 raise Unavailable(f"the snapshot {target} was not written")
             return
         camera = self.ctx.role("sample_camera")
         try:
-            write_new_rgb_png(target, camera.get_frame())
+            write_new_snapshot(target, camera.get_frame())
         except FileExistsError:
-            raise BadArgument(f"path: {target} exists; snapshots never overwrite a file") from None
+            raise exists from None
         except OSError as exc:
             raise Unavailable(f"cannot write {target}: {exc}") from None
 

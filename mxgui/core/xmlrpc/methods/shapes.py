@@ -110,10 +110,14 @@ class ShapeMethods:
 
     def shape_history_set_grid_data(self, sid: Any, result: Any, data_file_path: Any = "") -> bool:
         """Store results on grid ``sid``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
-        (1-based cells in scan order), shown on the sample view and the heat map."""
+        (1-based cells in scan order), shown on the sample view and the heat map.
+        ``data_file_path`` (the mesh's first image, read when a cell is shown) must lead
+        inside the session's data roots."""
         grid = self.grid(sid)
         values = result_values(result)
         path = "" if data_file_path is None else as_str(data_file_path, "data_file_path", True)
+        if path:
+            self.ctx.role("session").get_data_roots().check(path, "data_file_path")
         self._store(grid.id, values, path)
         return True
 
