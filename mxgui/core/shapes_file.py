@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from mxgui.core.file_limits import FileTooLarge, json_nesting_error, read_bounded
 from mxgui.core.grid_results import GridResults, ParsedValues
 from mxgui.core.queue.persistence import set_aside, wait_for_pause
 from mxgui.core.queue.queue_file import write_atomic
@@ -48,6 +49,10 @@ MANUAL = "manual"
 #: bytes of raw data per base64 chunk (a multiple of 3: the chunks join into one text)
 CHUNK = 3 * 65536
 _DTYPES = ("<f4", "<f8", "<i4", "|u1")
+#: the largest shapes file read (a scored grid of a million cells takes about 20 MB)
+MAX_FILE_BYTES = 128 * 1024 * 1024
+#: the deepest nesting of arrays and objects read (a shapes file needs about 6)
+MAX_NESTING = 32
 #: signals of the model that change what is saved
 CHANGES = ("shapeAdded", "shapeChanged", "shapeRemoved", "cleared", "gridResultsChanged")
 
@@ -176,10 +181,16 @@ def read(path: str | os.PathLike) -> tuple[list[Shape], dict[str, GridResults]]:
     none, :class:`ShapesFileError` naming the file and the place for a bad one."""
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = read_bounded(path, MAX_FILE_BYTES).decode("utf-8")
+        too_deep = json_nesting_error(text, MAX_NESTING)
+        if too_deep is not None:
+            raise ShapesFileError(f"shapes file {path}:{too_deep.line}: {too_deep}")
+        document = json.loads(text)
     except FileNotFoundError:
         raise
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        raise ShapesFileError(f"shapes file {path}:{exc.lineno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError, FileTooLarge) as exc:
         raise ShapesFileError(f"shapes file {path}: {exc}") from None
     try:
         if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
