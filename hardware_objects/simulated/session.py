@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import run_number_of
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.save_errors import is_read_only
 
 try:  # POSIX: serialise run-number records between processes (several GUIs)
     import fcntl
@@ -156,7 +157,16 @@ class SimulatedSession(AbstractSession):
                 yield
                 return
             lock_path = self._record_path.with_name(self._record_path.name + ".lock")
-            with open(lock_path, "a") as lock_file:
+            try:
+                lock_file = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
+            except OSError as exc:
+                if writing or not is_read_only(exc):
+                    raise
+                # a directory we may not write: read without the lock (a run number is
+                # reserved, under the lock, only when a collection starts)
+                yield
+                return
+            with lock_file:
                 fcntl.flock(lock_file, fcntl.LOCK_EX)
                 try:
                     yield

@@ -38,8 +38,9 @@ import numpy as np
 
 from mxgui.core.file_limits import FileTooLarge, json_nesting_error, read_bounded
 from mxgui.core.grid_results import GridResults, ParsedValues
-from mxgui.core.queue.persistence import set_aside, wait_for_pause
+from mxgui.core.queue.persistence import MAX_RETRY_DELAY, set_aside, wait_for_pause
 from mxgui.core.queue.queue_file import write_atomic
+from mxgui.core.save_errors import forget_read_only, report_save_failure, save_problem
 from mxgui.core.shapes import Grid, Shape, ShapesModel, shape_from_dict
 
 log = logging.getLogger(__name__)
@@ -277,6 +278,7 @@ class ShapesSaver:
         return min(self._last_change + self.quiet, self._first_unsaved + self.max_delay)
 
     def _run(self) -> None:
+        failures = 0
         while True:
             with self._condition:
                 while not self._dirty and not self._stopping:
@@ -284,8 +286,12 @@ class ShapesSaver:
                 wait_for_pause(self._condition, self._due, lambda: self._stopping)
                 if self._stopping:
                     return
-            if not self.flush():
-                time.sleep(self.quiet)  # the error is logged; retry after a pause
+            if self.flush():
+                failures = 0
+            else:  # the error is logged; retry after a pause that grows while it fails
+                failures += 1
+                with self._condition:
+                    self._condition.wait(min(self.quiet * 2**failures, MAX_RETRY_DELAY))
 
     def flush(self) -> bool:
         """Write now if anything is unsaved; True when the file is up to date."""
@@ -303,18 +309,17 @@ class ShapesSaver:
                 self.bad_files.discard(path)
                 write_atomic(path, dumps(self.sample, shapes, results))
             except (OSError, ValueError) as exc:
-                if str(exc) != self.last_error:
-                    log.error(
-                        "the shapes of sample %s could not be saved to %s: %s",
-                        self.sample,
-                        path,
-                        exc,
-                    )
-                self.last_error = str(exc)
+                problem = save_problem(exc, path)
+                if problem != self.last_error:
+                    report_save_failure(log, f"the shapes of sample {self.sample}", path, exc)
+                self.last_error = problem
                 with self._condition:
                     self._dirty = True
                 return False
             self.writes += 1
+            if self.last_error:
+                log.info("the shapes of sample %s are saved again to %s", self.sample, path)
+                forget_read_only(path)
             self.last_error = ""
             return True
 

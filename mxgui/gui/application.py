@@ -13,6 +13,7 @@ from PyQt5.QtCore import QEvent, QObject, QTimer
 from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from mxgui.core.errors import ConfigError
+from mxgui.core.log_repeats import install_repeat_filter
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
@@ -76,6 +77,7 @@ class MxguiApplication:
         self.qapp.setOrganizationName("mxgui")
         self.bridge = GuiBridge()
         self.log_handler = GuiLogHandler(self.bridge)
+        install_repeat_filter(self.log_handler)
         logging.getLogger().addHandler(self.log_handler)
         self.repository = HardwareRepository(repository_dirs)
         self.context = BrickContext(self.repository, self.bridge, self.log_handler)
