@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -35,6 +36,18 @@ def blocking_directory(path: str | os.PathLike) -> Path:
     while not directory.exists() and directory.parent != directory:
         directory = directory.parent
     return directory
+
+
+def write_probe(directory: str | os.PathLike) -> OSError | None:
+    """Why a file cannot be created in ``directory`` (``None``: it can), found by
+    creating and removing an empty one."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".mxgui-probe-", dir=directory)
+    except OSError as exc:
+        return exc
+    os.close(fd)
+    os.unlink(name)
+    return None
 
 
 def save_problem(exc: BaseException, path: str | os.PathLike) -> str:
@@ -68,10 +81,10 @@ def report_save_failure(
         _read_only_told.add(directory)
     if first:
         logger.error(
-            "The directory %s is read-only (%s): %s and anything else mxgui keeps there "
-            "cannot be saved. mxgui works on and keeps them in memory; they are saved as "
-            "soon as the directory can be written (or start mxgui with a writable "
-            "MXGUI_DATA_DIR).",
+            "The directory %s is read-only (%s): %s cannot be saved there, nor anything "
+            "else mxgui keeps there (queue, shapes, logs). mxgui works on and keeps them "
+            "in memory; they are saved once the directory can be written (or start "
+            "mxgui with a writable MXGUI_DATA_DIR).",
             directory,
             os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else exc,
             what,

@@ -191,6 +191,8 @@ class QueueStore:
                 problem = save_problem(exc, self.path)
                 if problem != self.last_error:
                     report_save_failure(log, "the queue", self.path, exc)
+                else:
+                    log.debug("the queue could not be saved to %s: %s", self.path, problem)
                 self.last_error = problem
                 return False
             self._saved = versions
