@@ -83,3 +83,42 @@ def test_a_read_only_data_directory_is_said_once_and_the_gui_works_on(tmp_path):
     assert "internal error" not in output and "-32603" not in output
     assert "Traceback" not in output
     assert "mxgui stopped" in output
+
+
+def test_a_data_directory_made_read_only_while_mxgui_runs_loses_nothing(tmp_path):
+    """The queue file and the marker of a running mxgui exist when the directory turns
+    read-only: changes wait in memory, are saved when it can be written again, and a
+    quit while it is read-only ends without a traceback, the old file intact."""
+    data = tmp_path / "data"
+    kept = data / ".mxgui"
+    queue_json = kept / "queue.json"
+    env = {"MXGUI_DATA_DIR": str(data)}
+    args = ("--xmlrpc-port", "0", "--log-level", "DEBUG")
+    with mxgui_shown(tmp_path, args, env, unprivileged()) as (process, log_path):
+        gui = connect(log_path)
+        sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+        wait_until(lambda: queue_json.exists() and (kept / "queue.json.running").exists())
+        saved = queue_json.read_text()
+        kept.chmod(0o555)
+        try:
+            task = gui.queue_add_child(sample, {"type": "DataCollection", "parameters": {}})
+            wait_until(lambda: log_path.read_text().count("the queue could not be saved") >= 3)
+            assert queue_json.read_text() == saved
+            kept.chmod(0o755)  # writable again: the change is saved by itself
+            wait_until(lambda: "the queue is saved again" in log_path.read_text())
+            assert f'"id":{task},"type":"DataCollection"' in queue_json.read_text()
+            saved = queue_json.read_text()
+            kept.chmod(0o555)
+            gui.queue_add_child(sample, {"type": "DataCollection", "parameters": {}})
+            wait_until(lambda: log_path.read_text().count("the queue could not be saved") >= 4)
+            sigterm_mxgui(process)
+        finally:
+            kept.chmod(0o755)
+    output = log_path.read_text()
+    shown = [line for line in output.splitlines() if re.search(r" (ERROR|WARNING|CRITICAL) ", line)]
+    read_only = [line for line in shown if "is read-only" in line]
+    # told again after it was writable, but within a minute: folded by the log's filter
+    assert len(read_only) == 1, "\n".join(shown)
+    assert all(f"The directory {kept} is read-only" in line for line in read_only)
+    assert "Traceback" not in output and "mxgui stopped" in output
+    assert queue_json.read_text() == saved  # the last good file, whole
