@@ -161,6 +161,23 @@ def test_a_deeply_nested_shapes_file_leaves_shapes_working(caplog):
         repository.shutdown()
 
 
+def test_a_deeply_nested_run_number_record_is_set_aside_and_runs_go_on(caplog):
+    repository = HardwareRepository([SIMULATED])
+    try:
+        session = repository.get("/session")
+        path = session.run_record_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"format_version": 1,\n"runs": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        template = session.get_default_path_template(prefix="lyso")
+        assert template.run_number == 1
+        assert f"run-number record {path} is unreadable (line 2: nested deeper than 16" in (
+            caplog.text
+        )
+        assert len(list(path.parent.glob(f"{path.name}.unreadable-*"))) == 1
+    finally:
+        repository.shutdown()
+
+
 # grids ---------------------------------------------------------------------------------------
 def test_a_20000_by_20000_grid_is_refused_and_1000_by_1000_still_made():
     model = ShapesModel()

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import run_number_of
+from mxgui.core.file_limits import json_nesting_error, read_bounded
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.save_errors import is_read_only
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE = "~/mxgui-data"
 ENV_BASE = "MXGUI_DATA_DIR"
 RECORD_FORMAT = 1
+#: the run-number record is read on every new path; these bound what it may ask for
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MAX_RECORD_NESTING = 16
 
 
 class SimulatedSession(AbstractSession):
@@ -176,7 +180,11 @@ class SimulatedSession(AbstractSession):
     def _read_record(self) -> dict[str, Any]:
         path = self._record_path
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = read_bounded(path, MAX_RECORD_BYTES).decode("utf-8")
+            too_deep = json_nesting_error(text, MAX_RECORD_NESTING)
+            if too_deep is not None:
+                raise ValueError(f"line {too_deep.line}: {too_deep}")
+            data = json.loads(text)
             if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
                 raise ValueError("expected an object with a 'runs' object")
             if data.get("format_version", RECORD_FORMAT) > RECORD_FORMAT:
