@@ -180,11 +180,11 @@ class SimulatedSession(AbstractSession):
     def _read_record(self) -> dict[str, Any]:
         path = self._record_path
         try:
-            text = read_bounded(path, MAX_RECORD_BYTES).decode("utf-8")
-            too_deep = json_nesting_error(text, MAX_RECORD_NESTING)
+            raw = read_bounded(path, MAX_RECORD_BYTES)
+            too_deep = json_nesting_error(raw, MAX_RECORD_NESTING)
             if too_deep is not None:
                 raise ValueError(f"line {too_deep.line}: {too_deep}")
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
                 raise ValueError("expected an object with a 'runs' object")
             if data.get("format_version", RECORD_FORMAT) > RECORD_FORMAT:

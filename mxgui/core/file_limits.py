@@ -11,14 +11,18 @@ message naming the file and the line, never in a ``MemoryError`` or ``RecursionE
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-#: JSON strings, whose brackets do not nest (a raw newline cannot occur inside one)
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_STRUCTURE = re.compile(r"[^\[\]{}\n]+")
+#: bytes that matter to the nesting of JSON once escapes are gone: quotes, brackets, newlines
+_STRUCTURE = b'"[]{}\n'
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _STRUCTURE)
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
+#: bytes scanned at once (bounds the scan's own memory to a few times this)
+_CHUNK = 1 << 22
 
 
 class FileTooLarge(ValueError):
@@ -55,20 +59,34 @@ class NestingError:
         return f"nested deeper than {self.limit} levels"
 
 
-def json_nesting_error(text: str, limit: int) -> NestingError | None:
-    """Where ``text`` (JSON) first opens more than ``limit`` nested arrays or objects,
-    or ``None``. Strings are skipped; the scan runs in C and numpy, so it costs a few
-    milliseconds per megabyte whatever the file holds."""
-    structure = _NOT_STRUCTURE.sub("", _JSON_STRING.sub("", text))
-    if structure.count("[") + structure.count("{") <= limit:
+def json_nesting_error(data: bytes, limit: int) -> NestingError | None:
+    """Where the JSON text ``data`` first opens more than ``limit`` nested arrays or
+    objects, or ``None``. Brackets inside strings do not count.
+
+    Escape pairs are removed first (``\\\\`` then ``\\"``, left to right as JSON reads
+    them), then everything but quotes, brackets and newlines (all in C); what is left
+    is scanned with numpy in chunks: tens of milliseconds for a 10 MB queue file.
+    Bytes outside strings that JSON does not allow (a stray backslash) may mislead the
+    scan only after the point where the parser stops at them."""
+    structure = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _OTHER_BYTES)
+    if structure.count(b"[") + structure.count(b"{") <= limit:
         return None
-    codes = np.frombuffer(structure.encode("ascii"), dtype=np.uint8)
-    steps = np.zeros(codes.size, dtype=np.int32)
-    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
-    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
-    depth = np.cumsum(steps)
-    too_deep = np.flatnonzero(depth > limit)
-    if too_deep.size == 0:
-        return None
-    at = int(too_deep[0])
-    return NestingError(structure.count("\n", 0, at) + 1, int(depth[at]), limit)
+    codes = np.frombuffer(structure, dtype=np.uint8)
+    depth, inside, line = 0, False, 1
+    for start in range(0, codes.size, _CHUNK):
+        chunk = codes[start : start + _CHUNK]
+        steps = _STEP[chunk]
+        quotes = chunk == ord('"')
+        if inside or quotes.any():
+            in_string = (np.cumsum(quotes, dtype=np.int32) + inside) % 2 == 1
+            steps[in_string] = 0
+            inside = bool(in_string[-1])
+        depths = np.cumsum(steps, dtype=np.int32) + depth
+        too_deep = np.flatnonzero(depths > limit)
+        if too_deep.size:
+            at = int(too_deep[0])
+            line += structure.count(b"\n", start, start + at)
+            return NestingError(line, int(depths[at]), limit)
+        depth = int(depths[-1])
+        line += structure.count(b"\n", start, start + chunk.size)
+    return None

@@ -182,11 +182,11 @@ def read(path: str | os.PathLike) -> tuple[list[Shape], dict[str, GridResults]]:
     none, :class:`ShapesFileError` naming the file and the place for a bad one."""
     path = Path(path)
     try:
-        text = read_bounded(path, MAX_FILE_BYTES).decode("utf-8")
-        too_deep = json_nesting_error(text, MAX_NESTING)
+        raw = read_bounded(path, MAX_FILE_BYTES)
+        too_deep = json_nesting_error(raw, MAX_NESTING)
         if too_deep is not None:
             raise ShapesFileError(f"shapes file {path}:{too_deep.line}: {too_deep}")
-        document = json.loads(text)
+        document = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise
     except json.JSONDecodeError as exc:

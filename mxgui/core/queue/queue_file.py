@@ -315,7 +315,7 @@ def read(path: str | os.PathLike) -> QueueData:
         raise QueueFileError(path, str(exc)) from None
     except UnicodeDecodeError as exc:
         raise QueueFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    too_deep = json_nesting_error(text, MAX_NESTING)
+    too_deep = json_nesting_error(raw, MAX_NESTING)
     if too_deep is not None:
         raise QueueFileError(path, str(too_deep), too_deep.line)
     try:
