@@ -100,3 +100,19 @@ def test_the_kinds_remembered_are_bounded():
         folding.filter(logging.LogRecord("x", logging.ERROR, __file__, 1, word, (), None))
     again = logging.LogRecord("x", logging.ERROR, __file__, 1, "problem %s", ("a",), None)
     assert folding.filter(again) and len(folding._kinds) == 3
+
+
+def test_the_gui_log_of_mxgui_folds_a_failing_save(make_app):
+    """What the user sees in the log brick and the status bar: the failure once."""
+    app = make_app()
+    logger = logging.getLogger("mxgui.core.queue.persistence")
+    before = len(app.log_handler.entries)
+    for _ in range(25):
+        a_failed_save(logger)
+    logger.error("the shapes of sample 1:01 could not be saved: disk full")  # another
+    shown = [e.message for e in list(app.log_handler.entries)[before:]]
+    assert len(shown) == 2 and "queue could not be saved" in shown[0]
+    assert shown[1] == "the shapes of sample 1:01 could not be saved: disk full"
+    assert app.repeats.folded_total == 24
+    app.stop()
+    assert app.repeats not in app.log_handler.filters  # removed when the app stops

@@ -5,8 +5,8 @@ makes its writer fail again and again; each line may differ only by a number or 
 temporary file's name. :class:`RepeatFilter` lets the first such line through, folds
 those like it for :attr:`RepeatFilter.window` seconds, and adds to the next one let
 through how many were folded, so the log says it once and still shows the fault lasts.
-The application installs one filter on each of its log handlers
-(:func:`install_repeat_filter`); every handler sees the same decision for a record.
+The application adds one filter to all of its log handlers (:func:`fold_repeats`), so
+every handler makes the same decision for a record, and removes it when it stops.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 #: temporary files (``tempfile.mkstemp``: 8 random characters) and numbers
 _VARYING = re.compile(r"[a-z0-9_]{8}(?=\.tmp\b)|\btmp[a-z0-9_]{8}|\d+(?:\.\d+)?")
@@ -84,16 +85,16 @@ class RepeatFilter(logging.Filter):
         return True
 
 
-_shared: RepeatFilter | None = None
-_shared_lock = threading.Lock()
+def fold_repeats(handlers: Iterable[logging.Handler], **options: Any) -> RepeatFilter:
+    """A new :class:`RepeatFilter` (``options``: its parameters) added to each of
+    ``handlers``; remove it with :func:`unfold_repeats`."""
+    folding = RepeatFilter(**options)
+    for handler in handlers:
+        handler.addFilter(folding)
+    return folding
 
 
-def install_repeat_filter(handler: logging.Handler) -> RepeatFilter:
-    """Add the process's :class:`RepeatFilter` to ``handler`` (once) and return it."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = RepeatFilter()
-        if _shared not in handler.filters:
-            handler.addFilter(_shared)
-        return _shared
+def unfold_repeats(folding: RepeatFilter, handlers: Iterable[logging.Handler]) -> None:
+    """Remove ``folding`` from ``handlers``."""
+    for handler in handlers:
+        handler.removeFilter(folding)

@@ -65,17 +65,13 @@ def repository_dirs(args: argparse.Namespace) -> list[Path]:
 
 
 def setup_logging(level: str) -> None:
-    """Log to stderr with time, level and logger name; repeated warnings and errors
-    are folded (:mod:`mxgui.core.log_repeats`)."""
-    from mxgui.core.log_repeats import install_repeat_filter
-
+    """Log to stderr with time, level and logger name."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     if not any(getattr(h, "_mxgui_console", False) for h in root.handlers):
         console = logging.StreamHandler()
         console._mxgui_console = True  # type: ignore[attr-defined]
         console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-        install_repeat_filter(console)
         root.addHandler(console)
     for handler in root.handlers:
         if getattr(handler, "_mxgui_console", False):
