@@ -37,7 +37,11 @@ def read_bounded(path: str | os.PathLike, max_bytes: int) -> bytes:
         size = os.fstat(handle.fileno()).st_size
         if size > max_bytes:
             raise FileTooLarge(_too_large(size, max_bytes))
-        data = handle.read(max_bytes + 1)
+        # read(n) allocates n bytes up front: ask for what the file holds, then for
+        # whatever it grew by (at most up to the bound)
+        data = handle.read(size + 1)
+        if len(data) > size:
+            data += handle.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:
         raise FileTooLarge(_too_large(len(data), max_bytes))
     return data
