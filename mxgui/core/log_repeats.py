@@ -24,9 +24,14 @@ _VARYING = re.compile(r"[a-z0-9_]{8}(?=\.tmp\b)|\btmp[a-z0-9_]{8}|\d+(?:\.\d+)?"
 _DECISION = "_mxgui_repeat_pass"
 
 
+#: characters of a message compared (a huge message costs no more than this)
+KEY_LENGTH = 1000
+
+
 def message_key(text: str) -> str:
-    """``text`` with what varies between repeats (numbers, temporary names) blanked."""
-    return _VARYING.sub("#", text)
+    """The start of ``text`` with what varies between repeats (numbers, temporary
+    names) blanked."""
+    return _VARYING.sub("#", text[:KEY_LENGTH])
 
 
 class RepeatFilter(logging.Filter):
