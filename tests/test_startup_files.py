@@ -5,6 +5,8 @@ aside where that applies, and the application up."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import re
@@ -13,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PyQt5.QtWidgets import QPlainTextEdit
 from xmlrpc_fixtures import fault_of
@@ -22,7 +25,7 @@ from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.queue import History, QueueModel, queue_file
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.shapes import MAX_GRID_CELLS, ShapesModel
-from mxgui.core.shapes_file import ShapesFileError, read
+from mxgui.core.shapes_file import ShapesFileError, dumps, read
 
 from helpers import SIMULATED, TEST_LAYOUTS, line_of
 
@@ -203,12 +206,24 @@ def test_a_shapes_file_with_a_huge_grid_is_refused_naming_the_file(tmp_path):
     model = ShapesModel()
     model.add_grid(CENTRE, 10, 10, 0.001, 0.001)
     path = tmp_path / "manual.json"
-    from mxgui.core.shapes_file import dumps
-
     shapes, results = model.snapshot()
     text = dumps("manual", shapes, results).replace('"num_cols": 10', '"num_cols": 20000')
     path.write_text(text.replace('"num_rows": 10', '"num_rows": 20000'))
     with pytest.raises(ShapesFileError, match=f"shapes file {path}: .*400,000,000 cells"):
+        read(path)
+
+
+def test_grid_results_longer_than_the_grid_are_refused_before_decoding(tmp_path):
+    model = ShapesModel()
+    grid = model.add_grid(CENTRE, 10, 10, 0.001, 0.001)
+    model.set_grid_results(grid.id, {n: 1.0 for n in range(1, 101)})
+    shapes, results = model.snapshot()
+    document = json.loads(dumps("manual", shapes, results))
+    scores = document["shapes"][0]["results"]["scores"]
+    scores["b64"] = [base64.b64encode(np.zeros(1_000_000, "<f8").tobytes()).decode()]
+    path = tmp_path / "manual.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ShapesFileError, match="scores: more data than 100 values"):
         read(path)
 
 

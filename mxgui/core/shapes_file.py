@@ -84,12 +84,17 @@ def _encode(array: np.ndarray) -> dict[str, Any]:
     return {"dtype": array.dtype.str, "b64": chunks}
 
 
-def _decode(field: Any, where: str) -> np.ndarray:
+def _decode(field: Any, where: str, max_items: int) -> np.ndarray:
+    """The array in ``field``; refused unread if its text is longer than
+    ``max_items`` values need (a grid's cells bound every array of its results)."""
     if not isinstance(field, Mapping) or field.get("dtype") not in _DTYPES:
         raise ValueError(f"{where}: expected {{dtype: one of {', '.join(_DTYPES)}, b64: [...]}}")
     chunks = field.get("b64")
     if not isinstance(chunks, list) or not all(isinstance(c, str) for c in chunks):
         raise ValueError(f"{where}: b64 must be a list of base64 texts")
+    longest = 4 * (max_items * np.dtype(field["dtype"]).itemsize // 3 + 1 + len(chunks))
+    if sum(len(c) for c in chunks) > longest:
+        raise ValueError(f"{where}: more data than {max_items:,} values")
     try:
         data = b"".join(base64.b64decode(c, validate=True) for c in chunks)
         return np.frombuffer(data, dtype=field["dtype"])
@@ -129,7 +134,7 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
     path = data.get("data_file_path", "")
     if not isinstance(path, str):
         raise ValueError(f"{where}: data_file_path must be text")
-    scores = _decode(data.get("scores"), f"{where}.scores").astype(np.float64)
+    scores = _decode(data.get("scores"), f"{where}.scores", num_cells).astype(np.float64)
     if "score_cells" in data:
         score_index = _cells(data["score_cells"], num_cells, f"{where}.score_cells")
         if score_index.size != scores.size:
@@ -148,7 +153,8 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
     colours = np.zeros((0, 4), dtype=np.uint8)
     if "colour_cells" in data:
         colour_index = _cells(data["colour_cells"], num_cells, f"{where}.colour_cells")
-        colours = _decode(data.get("colours"), f"{where}.colours").astype(np.uint8)
+        colours = _decode(data.get("colours"), f"{where}.colours", 4 * num_cells)
+        colours = colours.astype(np.uint8)
         if colours.size != 4 * colour_index.size:
             raise ValueError(f"{where}: {colour_index.size} colour cells, {colours.size} bytes")
         colours = colours.reshape(-1, 4)
@@ -158,7 +164,7 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
 
 
 def _cells(field: Any, num_cells: int, where: str) -> np.ndarray:
-    cells = _decode(field, where).astype(np.intp)
+    cells = _decode(field, where, num_cells).astype(np.intp)
     outside = (cells < 0) | (cells >= num_cells)
     if outside.any():
         raise ValueError(f"{where}: cell {int(cells[outside][0]) + 1} is outside 1..{num_cells}")
