@@ -50,6 +50,7 @@ from mxgui.core.queue.queue_file import read as read_queue_file
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.summary import DEFAULT_BYTES_PER_IMAGE
 from mxgui.core.queue.tasks import CollectDefaults
+from mxgui.core.save_errors import is_read_only, report_save_failure
 from mxgui.core.staging import remove_stale_in
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,10 @@ class QueueHardwareObject(HardwareObject):
             self.marker_path.parent.mkdir(parents=True, exist_ok=True)
             self.marker_path.write_text(f"{os.getpid()}\n")
         except OSError as exc:
-            log.warning("%s: cannot write %s: %s", self.name, self.marker_path, exc)
+            if is_read_only(exc):  # said once, for every file mxgui keeps there
+                report_save_failure(log, "the queue", self.path, exc)
+            else:
+                log.warning("%s: cannot write %s: %s", self.name, self.marker_path, exc)
 
     def shutdown(self) -> None:
         """Stop the engine, save what is unsaved, and mark a clean stop."""
@@ -182,8 +186,12 @@ class QueueHardwareObject(HardwareObject):
             store, started, self.store = self.store, self._store_started, None
         if store is not None and started:
             store.stop()
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 self.marker_path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:  # a read-only directory: the store has said so
+                log.debug("%s: cannot remove %s: %s", self.name, self.marker_path, exc)
 
     def save_now(self) -> str:
         """Write the queue file now if anything is unsaved (before quitting); ``""``

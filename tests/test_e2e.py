@@ -62,16 +62,20 @@ def test_mxgui_with_a_broken_file_starts_and_names_file_and_line(tmp_path):
 
 @contextmanager
 def mxgui_shown(
-    tmp_path: Path, args: tuple[str, ...] = (), env_extra: dict[str, str] | None = None
+    tmp_path: Path,
+    args: tuple[str, ...] = (),
+    env_extra: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> Iterator[tuple[subprocess.Popen, Path]]:
     """``mxgui *args`` started under xvfb-run (its output in ``tmp_path/mxgui.log``) once
-    it logs "main window shown" (30 s at most); killed afterwards if still running."""
+    it logs "main window shown" (30 s at most); killed afterwards if still running.
+    ``prefix``: a command that runs python (it must exec it, as ``setpriv`` does)."""
     env = dict(os.environ, MXGUI_SETTINGS_DIR=str(tmp_path / "settings"), **(env_extra or {}))
     env.pop("QT_QPA_PLATFORM", None)
     log_path = tmp_path / "mxgui.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            ["xvfb-run", "-a", sys.executable, "-m", "mxgui", *args],
+            ["xvfb-run", "-a", *prefix, sys.executable, "-m", "mxgui", *args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

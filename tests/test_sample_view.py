@@ -335,6 +335,22 @@ def test_apply_redraws_the_last_grid_with_new_cells(sample_view, qtbot):
     )
 
 
+def test_apply_with_cells_too_small_for_a_grid_keeps_the_old_grid(sample_view, qtbot):
+    """0.1 um cells over the drawn area would be millions of cells (issue 11: a grid of
+    20000 x 20000 reached 3.2 GB): refused with a message, the grid drawn before kept."""
+    brick, _diffractometer, repo = sample_view
+    shapes = repo.get("/shapes")
+    brick.set_mode("draw_grid")
+    brick.grid_panel.set_values(20.0, 20.0)
+    drag_image(qtbot, brick, (400.0, 300.0), (640.0, 480.0))
+    qtbot.waitUntil(lambda: len(shapes) == 1, timeout=3000)
+    (first,) = shapes.shapes()
+    brick.grid_panel.set_values(0.1, 0.1)
+    qtbot.mouseClick(brick.grid_panel.apply_button, Qt.LeftButton)
+    assert "a grid has at most 1,000,000 cells" in brick.message_label.text()
+    assert shapes.shapes() == [first]
+
+
 # -- lines and measurements ---------------------------------------------------------------------
 
 

@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import run_number_of
 from mxgui.core.data_roots import DataRoots
+from mxgui.core.file_limits import json_nesting_error, read_bounded
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.save_errors import is_read_only
 
 try:  # POSIX: serialise run-number records between processes (several GUIs)
     import fcntl
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE = "~/mxgui-data"
 ENV_BASE = "MXGUI_DATA_DIR"
 RECORD_FORMAT = 1
+#: the run-number record is read on every new path; these bound what it may ask for
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MAX_RECORD_NESTING = 16
 
 
 class SimulatedSession(AbstractSession):
@@ -169,7 +174,16 @@ class SimulatedSession(AbstractSession):
                 yield
                 return
             lock_path = self._record_path.with_name(self._record_path.name + ".lock")
-            with open(lock_path, "a") as lock_file:
+            try:
+                lock_file = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
+            except OSError as exc:
+                if writing or not is_read_only(exc):
+                    raise
+                # a directory we may not write: read without the lock (a run number is
+                # reserved, under the lock, only when a collection starts)
+                yield
+                return
+            with lock_file:
                 fcntl.flock(lock_file, fcntl.LOCK_EX)
                 try:
                     yield
@@ -179,7 +193,11 @@ class SimulatedSession(AbstractSession):
     def _read_record(self) -> dict[str, Any]:
         path = self._record_path
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = read_bounded(path, MAX_RECORD_BYTES)
+            too_deep = json_nesting_error(raw, MAX_RECORD_NESTING)
+            if too_deep is not None:
+                raise ValueError(f"line {too_deep.line}: {too_deep}")
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
                 raise ValueError("expected an object with a 'runs' object")
             if data.get("format_version", RECORD_FORMAT) > RECORD_FORMAT:

@@ -25,6 +25,9 @@ from mxgui.core.signals import SignalEmitter
 
 #: a shape is drawn filled when omega is within this many degrees of where it was defined
 FACE_ON_TOLERANCE_DEG = 1.0
+#: the most cells a grid may have (1000 x 1000): each cell costs memory in the results,
+#: the heat map and the file, so a mistyped size must not fill the memory
+MAX_GRID_CELLS = 1_000_000
 SCAN_ORDERS = ("zigzag", "raster")
 
 
@@ -135,6 +138,11 @@ class Grid(Shape):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 problems.append(f"{name} must be a whole number >= 1, got {value!r}")
+        if not problems and self.num_cols * self.num_rows > MAX_GRID_CELLS:
+            problems.append(
+                f"{self.num_cols} x {self.num_rows} = {self.num_cols * self.num_rows:,} cells; "
+                f"a grid has at most {MAX_GRID_CELLS:,} cells"
+            )
         for name in ("cell_width_mm", "cell_height_mm"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):

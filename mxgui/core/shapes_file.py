@@ -36,9 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from mxgui.core.file_limits import FileTooLarge, json_nesting_error, read_bounded
 from mxgui.core.grid_results import GridResults, ParsedValues
-from mxgui.core.queue.persistence import set_aside, wait_for_pause
+from mxgui.core.queue.persistence import MAX_RETRY_DELAY, set_aside, wait_for_pause
 from mxgui.core.queue.queue_file import write_atomic
+from mxgui.core.save_errors import forget_read_only, report_save_failure, save_problem
 from mxgui.core.shapes import Grid, Shape, ShapesModel, shape_from_dict
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,10 @@ MANUAL = "manual"
 #: bytes of raw data per base64 chunk (a multiple of 3: the chunks join into one text)
 CHUNK = 3 * 65536
 _DTYPES = ("<f4", "<f8", "<i4", "|u1")
+#: the largest shapes file read (a scored grid of a million cells takes about 20 MB)
+MAX_FILE_BYTES = 128 * 1024 * 1024
+#: the deepest nesting of arrays and objects read (a shapes file needs about 6)
+MAX_NESTING = 32
 #: signals of the model that change what is saved
 CHANGES = ("shapeAdded", "shapeChanged", "shapeRemoved", "cleared", "gridResultsChanged")
 
@@ -78,12 +84,17 @@ def _encode(array: np.ndarray) -> dict[str, Any]:
     return {"dtype": array.dtype.str, "b64": chunks}
 
 
-def _decode(field: Any, where: str) -> np.ndarray:
+def _decode(field: Any, where: str, max_items: int) -> np.ndarray:
+    """The array in ``field``; refused unread if its text is longer than
+    ``max_items`` values need (a grid's cells bound every array of its results)."""
     if not isinstance(field, Mapping) or field.get("dtype") not in _DTYPES:
         raise ValueError(f"{where}: expected {{dtype: one of {', '.join(_DTYPES)}, b64: [...]}}")
     chunks = field.get("b64")
     if not isinstance(chunks, list) or not all(isinstance(c, str) for c in chunks):
         raise ValueError(f"{where}: b64 must be a list of base64 texts")
+    longest = 4 * (max_items * np.dtype(field["dtype"]).itemsize // 3 + 1 + len(chunks))
+    if sum(len(c) for c in chunks) > longest:
+        raise ValueError(f"{where}: more data than {max_items:,} values")
     try:
         data = b"".join(base64.b64decode(c, validate=True) for c in chunks)
         return np.frombuffer(data, dtype=field["dtype"])
@@ -123,7 +134,7 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
     path = data.get("data_file_path", "")
     if not isinstance(path, str):
         raise ValueError(f"{where}: data_file_path must be text")
-    scores = _decode(data.get("scores"), f"{where}.scores").astype(np.float64)
+    scores = _decode(data.get("scores"), f"{where}.scores", num_cells).astype(np.float64)
     if "score_cells" in data:
         score_index = _cells(data["score_cells"], num_cells, f"{where}.score_cells")
         if score_index.size != scores.size:
@@ -142,7 +153,8 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
     colours = np.zeros((0, 4), dtype=np.uint8)
     if "colour_cells" in data:
         colour_index = _cells(data["colour_cells"], num_cells, f"{where}.colour_cells")
-        colours = _decode(data.get("colours"), f"{where}.colours").astype(np.uint8)
+        colours = _decode(data.get("colours"), f"{where}.colours", 4 * num_cells)
+        colours = colours.astype(np.uint8)
         if colours.size != 4 * colour_index.size:
             raise ValueError(f"{where}: {colour_index.size} colour cells, {colours.size} bytes")
         colours = colours.reshape(-1, 4)
@@ -152,7 +164,7 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
 
 
 def _cells(field: Any, num_cells: int, where: str) -> np.ndarray:
-    cells = _decode(field, where).astype(np.intp)
+    cells = _decode(field, where, num_cells).astype(np.intp)
     outside = (cells < 0) | (cells >= num_cells)
     if outside.any():
         raise ValueError(f"{where}: cell {int(cells[outside][0]) + 1} is outside 1..{num_cells}")
@@ -176,10 +188,16 @@ def read(path: str | os.PathLike) -> tuple[list[Shape], dict[str, GridResults]]:
     none, :class:`ShapesFileError` naming the file and the place for a bad one."""
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_bounded(path, MAX_FILE_BYTES)
+        too_deep = json_nesting_error(raw, MAX_NESTING)
+        if too_deep is not None:
+            raise ShapesFileError(f"shapes file {path}:{too_deep.line}: {too_deep}")
+        document = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        raise ShapesFileError(f"shapes file {path}:{exc.lineno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError, FileTooLarge) as exc:
         raise ShapesFileError(f"shapes file {path}: {exc}") from None
     try:
         if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
@@ -266,6 +284,7 @@ class ShapesSaver:
         return min(self._last_change + self.quiet, self._first_unsaved + self.max_delay)
 
     def _run(self) -> None:
+        failures = 0
         while True:
             with self._condition:
                 while not self._dirty and not self._stopping:
@@ -273,8 +292,12 @@ class ShapesSaver:
                 wait_for_pause(self._condition, self._due, lambda: self._stopping)
                 if self._stopping:
                     return
-            if not self.flush():
-                time.sleep(self.quiet)  # the error is logged; retry after a pause
+            if self.flush():
+                failures = 0
+            else:  # the error is logged; retry after a pause that grows while it fails
+                failures += 1
+                with self._condition:
+                    self._condition.wait(min(self.quiet * 2**failures, MAX_RETRY_DELAY))
 
     def flush(self) -> bool:
         """Write now if anything is unsaved; True when the file is up to date."""
@@ -292,18 +315,17 @@ class ShapesSaver:
                 self.bad_files.discard(path)
                 write_atomic(path, dumps(self.sample, shapes, results))
             except (OSError, ValueError) as exc:
-                if str(exc) != self.last_error:
-                    log.error(
-                        "the shapes of sample %s could not be saved to %s: %s",
-                        self.sample,
-                        path,
-                        exc,
-                    )
-                self.last_error = str(exc)
+                problem = save_problem(exc, path)
+                if problem != self.last_error:
+                    report_save_failure(log, f"the shapes of sample {self.sample}", path, exc)
+                self.last_error = problem
                 with self._condition:
                     self._dirty = True
                 return False
             self.writes += 1
+            if self.last_error:
+                log.info("the shapes of sample %s are saved again to %s", self.sample, path)
+                forget_read_only(path)
             self.last_error = ""
             return True
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mxgui.core.owner import is_alive, process_tag
+from mxgui.core.save_errors import report_save_failure, write_probe
 
 __all__ = ["RunRecord", "StepRecord", "WorkflowLog", "WorkflowLogError", "WorkflowStatistics"]
 
@@ -157,10 +158,15 @@ class WorkflowLog:
     def _open(self) -> sqlite3.Connection:
         if self.path is None:
             return self._connect(":memory:")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             return self._connect(str(self.path))
+        except OSError as exc:
+            return self._in_memory(self.path, exc)
         except (sqlite3.DatabaseError, _NewerSchema) as exc:
+            blocked = write_probe(self.path.parent)
+            if blocked is not None:  # the file is not at fault: its directory is
+                return self._in_memory(self.path, blocked)
             problem = f"workflow log {self.path} is unusable ({exc})"
         try:
             aside = self.path.with_name(
@@ -180,6 +186,13 @@ class WorkflowLog:
         self.problem = f"{problem}; moved to {aside.name}, a new log was started"
         log.error("%s", self.problem)
         return connection
+
+    def _in_memory(self, path: Path, exc: OSError) -> sqlite3.Connection:
+        """The log's directory cannot be written (said once, see
+        :func:`~mxgui.core.save_errors.report_save_failure`): log in memory."""
+        why = report_save_failure(log, "the workflow log", path, exc)
+        self.problem = f"workflow log {path}: {why}: logging in memory"
+        return self._connect(":memory:")
 
     def _connect(self, target: str) -> sqlite3.Connection:
         connection = sqlite3.connect(target, check_same_thread=False, isolation_level=None)

@@ -13,6 +13,7 @@ from PyQt5.QtCore import QEvent, QObject, QTimer
 from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from mxgui.core.errors import ConfigError
+from mxgui.core.log_repeats import fold_repeats, unfold_repeats
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
@@ -46,6 +47,11 @@ class _FirstPaint(QObject):
                 print(f"MXGUI_FIRST_PAINT {now:.6f}", flush=True)
                 QTimer.singleShot(0, QApplication.instance().quit)
         return False
+
+
+def _console_handlers() -> list[logging.Handler]:
+    """The handlers ``mxgui`` logs to the terminal with (see ``app.setup_logging``)."""
+    return [h for h in logging.getLogger().handlers if getattr(h, "_mxgui_console", False)]
 
 
 def _error_view(error: ConfigError) -> QWidget:
@@ -84,6 +90,9 @@ class MxguiApplication:
         self.bridge = GuiBridge()
         self.log_handler = GuiLogHandler(self.bridge)
         logging.getLogger().addHandler(self.log_handler)
+        #: the handlers whose repeated warnings and errors are folded, and the filter
+        self._folded = [self.log_handler, *_console_handlers()]
+        self.repeats = fold_repeats(self._folded)
         self.repository = HardwareRepository(repository_dirs)
         self.context = BrickContext(self.repository, self.bridge, self.log_handler)
         self.built: BuiltLayout | None = None
@@ -203,6 +212,7 @@ class MxguiApplication:
             window.save_geometry()
         self.repository.shutdown()
         logging.getLogger().removeHandler(self.log_handler)
+        unfold_repeats(self.repeats, self._folded)
 
     def _quit_on_signals(self) -> None:
         """Quit cleanly (settings saved, hardware stopped, the queue file's marker

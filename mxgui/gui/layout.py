@@ -5,7 +5,8 @@ A layout is a list of windows, each holding one tree of containers (``tab``,
 of connections ``{sender, signal, receiver, slot}`` between bricks. Loading records
 problems per node (:attr:`BrickNode.error`, :attr:`Layout.errors`) so that one bad brick
 never stops the rest; only an unreadable file is fatal (:class:`LayoutError`).
-Layouts are data: parsed with ``yaml.SafeLoader``, never ``eval`` or pickle.
+Layouts are data: parsed with a ``yaml.SafeLoader`` that bounds nesting and alias
+expansion (:mod:`mxgui.core.bounded_yaml`), never ``eval`` or pickle.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from typing import Any
 
 import yaml
 
+from mxgui.core.bounded_yaml import BoundedSafeLoader
 from mxgui.core.errors import ConfigError
+from mxgui.core.file_limits import FileTooLarge, read_bounded
 
 FORMAT_VERSION = 1
+#: the largest layout file read (the default layout takes a few kB)
+MAX_FILE_BYTES = 4 * 1024 * 1024
 CONTAINER_TYPES = ("tab", "hsplitter", "vsplitter", "hbox", "vbox", "groupbox")
 BRICK_KEYS = {"class", "name", "properties", "label"}
 CONTAINER_KEYS = {"type", "name", "title", "label", "children", "sizes"}
@@ -144,7 +149,7 @@ class _Mapping(dict):
     key_lines: dict[str, int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(BoundedSafeLoader):
     pass
 
 
@@ -378,8 +383,8 @@ def load_layout(path: str | Path) -> Layout:
     """Read and parse a layout file; :class:`LayoutError` if it cannot be read at all."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, MAX_FILE_BYTES).decode("utf-8")
+    except (OSError, UnicodeDecodeError, FileTooLarge) as exc:
         raise LayoutError(str(path), None, f"cannot read the layout file: {exc}") from None
     return parse_layout(text, str(path))
 

@@ -33,12 +33,15 @@ from mxgui.core.queue.nodes import FAILED, RUNNING
 from mxgui.core.queue.queue_file import NewerFormatError, QueueData, QueueFileError
 from mxgui.core.queue.run_index import run_key
 from mxgui.core.queue.runs import DiskRuns, run_files
+from mxgui.core.save_errors import forget_read_only, report_save_failure, save_problem
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted: mxgui stopped while it was running"
 #: the queue file's name in the user's data directory
 DEFAULT_NAME = "queue.json"
+#: longest pause between attempts to save while saving fails (a read-only directory)
+MAX_RETRY_DELAY = 5.0
 
 
 def default_queue_path() -> Path:
@@ -67,7 +70,8 @@ class QueueStore:
         Number of files written so far.
     last_error
         The reason the last write failed (``""`` after a successful one); a failed
-        write is retried after ``quiet`` seconds.
+        write is retried after ``quiet`` seconds, then less and less often (up to
+        :data:`MAX_RETRY_DELAY`), and the same reason is logged once.
     """
 
     def __init__(
@@ -93,6 +97,8 @@ class QueueStore:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lines = queue_file.LineCache()
+        self._failures = 0
+        self._retry_at = 0.0
 
     # life -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -151,8 +157,10 @@ class QueueStore:
             self._condition.notify_all()
 
     def _due(self) -> float:
-        """When to write: after a pause, but not later than max_delay after the first change."""
-        return min(self._last_change + self.quiet, (self._first_unsaved or 0.0) + self.max_delay)
+        """When to write: after a pause, but not later than max_delay after the first
+        change; after a failure, not before the retry is due."""
+        due = min(self._last_change + self.quiet, (self._first_unsaved or 0.0) + self.max_delay)
+        return max(due, self._retry_at)
 
     def _run(self) -> None:
         while True:
@@ -165,8 +173,13 @@ class QueueStore:
                 if self._stopping:
                     return
                 self._first_unsaved = None
-            if not self._write_if_needed():
-                self._changed()  # retry after a pause
+            if self._write_if_needed():
+                self._failures, self._retry_at = 0, 0.0
+            else:  # retry after a pause that grows while the writes fail
+                self._failures += 1
+                delay = min(self.quiet * 2**self._failures, MAX_RETRY_DELAY)
+                self._retry_at = time.monotonic() + delay
+                self._changed()
 
     def _write_if_needed(self) -> bool:
         with self._write_lock:
@@ -179,12 +192,18 @@ class QueueStore:
                 text = queue_file.dumps(nodes.values(), next_id, entries, self._lines)
                 queue_file.write_atomic(self.path, text)
             except (OSError, ValueError) as exc:
-                if str(exc) != self.last_error:
-                    log.error("the queue could not be saved to %s: %s", self.path, exc)
-                self.last_error = str(exc)
+                problem = save_problem(exc, self.path)
+                if problem != self.last_error:
+                    report_save_failure(log, "the queue", self.path, exc)
+                else:
+                    log.debug("the queue could not be saved to %s: %s", self.path, problem)
+                self.last_error = problem
                 return False
             self._saved = versions
             self.writes += 1
+            if self.last_error:
+                log.info("the queue is saved again to %s", self.path)
+                forget_read_only(self.path)
             self.last_error = ""
             return True
 
@@ -291,7 +310,13 @@ def settle(
     if result.old_format is not None:
         original = set_aside(path, f"format{result.old_format}", copy=True)
         nodes, next_id, _ = model.snapshot()
-        queue_file.write_atomic(path, queue_file.dumps(nodes.values(), next_id, history.entries()))
+        try:
+            text = queue_file.dumps(nodes.values(), next_id, history.entries())
+            queue_file.write_atomic(path, text)
+        except OSError as exc:  # the queue is in memory; the store saves it when it can
+            problem = report_save_failure(log, "the queue", path, exc)
+            message = f"{result.message} It is not converted to the current format: {problem}."
+            return replace(result, message=message, old_format=None, pending=False)
         message = (
             f"{result.message} The file was in format {result.old_format} and was converted "
             f"to format {queue_file.FORMAT_VERSION}; the original is kept as {original}."

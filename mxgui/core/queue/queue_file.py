@@ -15,6 +15,11 @@ one node or history entry per line (a JSON error's line number points at one). A
 collection's files are stored packed: consecutive numbered names as one
 ``{"pattern": "/d/p_1_%05d.cbf", "first": 1, "last": 1800}``.
 
+A file is checked before anything is allocated for it: at most ``MAX_FILE_BYTES``,
+nested at most ``MAX_NESTING`` deep, and its ranges may name at most
+``MAX_FILE_NAMES`` files in all (a 130-byte range ending at 300,000,000 would
+otherwise fill the memory).
+
 Format 0 (a queue written by hand or by a script) is a nested tree of ``task_json``
 objects without ids: ``{"format_version": 0, "queue": [{"type": "Sample",
 "parameters": {...}, "children": [{"type": "DataCollection", ...}]}]}``; it is migrated
@@ -37,6 +42,7 @@ from typing import Any
 
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import ConfigError
+from mxgui.core.file_limits import FileTooLarge, json_nesting_error, read_bounded
 from mxgui.core.queue.fields import convert
 from mxgui.core.queue.history import HistoryEntry
 from mxgui.core.queue.nodes import (
@@ -52,7 +58,16 @@ from mxgui.core.queue.nodes import (
 from mxgui.core.queue.schemas import schema_of
 
 FORMAT_VERSION = 1
+#: the largest queue file read (10,000 tasks with their history take a few MB)
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: the deepest nesting of arrays and objects read (a queue file needs about 10)
+MAX_NESTING = 64
+#: the most file names a queue file's packed ranges may stand for, all nodes and
+#: history entries together (twenty collections of 100,000 images)
+MAX_FILE_NAMES = 2_000_000
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\.[^./]*)?$")
+#: a range's pattern: one ``%d`` or ``%0<width>d`` and no other conversion
+_PATTERN = re.compile(r"(?:[^%]|%%)*%(?:0[1-9][0-9]?)?d(?:[^%]|%%)*", re.DOTALL)
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _NODE_KEYS = frozenset(
     "id type name auto_name parameters status message enabled parent children files "
@@ -124,14 +139,56 @@ def _range(run: list[Any]) -> str | dict[str, Any]:
     return {"pattern": pattern, "first": first, "last": last}
 
 
-def unpack_files(packed: Iterable[Any]) -> tuple[str, ...]:
-    """The inverse of :func:`pack_files`."""
+class TooManyNames(ValueError):
+    """The ranges of a file stand for more names than :data:`MAX_FILE_NAMES`;
+    ``last`` is the end of the range that went over (``None``: a plain name)."""
+
+    def __init__(self, message: str, last: int | None) -> None:
+        super().__init__(message)
+        self.last = last
+
+
+class NameBudget:
+    """How many more file names the ranges of one file may stand for."""
+
+    def __init__(self, names: int = MAX_FILE_NAMES) -> None:
+        self.limit = names
+        self.left = names
+
+    def take(self, count: int, last: int | None = None) -> None:
+        """Count ``count`` names (a range ending at ``last``), or raise :class:`TooManyNames`."""
+        if count > self.left:
+            what = f"the range ending at {last:,}" if last is not None else "the names"
+            raise TooManyNames(
+                f"files: {what} makes more than {self.limit:,} file names in this file "
+                "(is the range's end mistyped?)",
+                last,
+            )
+        self.left -= count
+
+
+def unpack_files(packed: Iterable[Any], budget: NameBudget | None = None) -> tuple[str, ...]:
+    """The inverse of :func:`pack_files`; ``ValueError`` for a range that is not one
+    or that exceeds ``budget`` (checked before the names are made)."""
+    if isinstance(packed, (str, bytes)) or not isinstance(packed, Iterable):
+        raise ValueError(f"files: expected a list, got {type(packed).__name__}")
+    budget = budget if budget is not None else NameBudget()
     files: list[str] = []
     for item in packed:
         if isinstance(item, str):
+            budget.take(1)
             files.append(item)
         elif isinstance(item, Mapping):
-            pattern, first, last = item["pattern"], int(item["first"]), int(item["last"])
+            pattern, first, last = item["pattern"], item["first"], item["last"]
+            if not (isinstance(pattern, str) and _PATTERN.fullmatch(pattern)) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (first, last)
+            ):
+                raise ValueError(
+                    f"files: {item!r}: expected a pattern with one %0<width>d and numbers from 0"
+                )
+            if last < first:
+                raise ValueError(f"files: range {first}..{last} ends before it starts")
+            budget.take(last - first + 1, last)
             files.extend(pattern % n for n in range(first, last + 1))
         else:
             raise ValueError(f"files: {item!r} is neither a name nor a range")
@@ -251,11 +308,18 @@ def read(path: str | os.PathLike) -> QueueData:
         for anything else wrong, naming the place (line and column for bad JSON).
     """
     path = Path(path)
-    raw = path.read_bytes()
     try:
-        data = json.loads(raw.decode("utf-8"))
+        raw = read_bounded(path, MAX_FILE_BYTES)
+        text = raw.decode("utf-8")
+    except FileTooLarge as exc:
+        raise QueueFileError(path, str(exc)) from None
     except UnicodeDecodeError as exc:
         raise QueueFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    too_deep = json_nesting_error(raw, MAX_NESTING)
+    if too_deep is not None:
+        raise QueueFileError(path, str(too_deep), too_deep.line)
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise QueueFileError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     if not isinstance(data, dict):
@@ -278,8 +342,20 @@ def read(path: str | os.PathLike) -> QueueData:
             raise ValueError(f"format_version {version} is not known (known: 0, 1)")
         check_tree({node.id: node for node in queue.nodes}, queue.next_id)
         return queue
+    except TooManyNames as exc:
+        raise QueueFileError(path, _reason(exc), _line_of_range(text, exc.last)) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise QueueFileError(path, _reason(exc)) from None
+    except RecursionError:  # a tree of ids deeper than the nesting of the text
+        raise QueueFileError(path, "the queue's tree is nested too deeply") from None
+
+
+def _line_of_range(text: str, last: int | None) -> int | None:
+    """The line of the first range ending at ``last`` in ``text``, if it is found."""
+    if last is None:
+        return None
+    found = re.search(rf'"last"\s*:\s*{last}(?![0-9.eE])', text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
 
 
 def _reason(exc: Exception) -> str:
@@ -293,7 +369,8 @@ def _from_format_1(data: dict[str, Any]) -> QueueData:
     records, history = data.get("nodes"), data.get("history", [])
     if not isinstance(records, list) or not isinstance(history, list):
         raise ValueError("nodes and history must be lists")
-    nodes = [_node(i, record) for i, record in enumerate(records)]
+    budget = NameBudget()
+    nodes = [_node(i, record, budget) for i, record in enumerate(records)]
     seen: set[int] = set()
     for i, node in enumerate(nodes):
         if node.id in seen:
@@ -303,14 +380,16 @@ def _from_format_1(data: dict[str, Any]) -> QueueData:
     for i, item in enumerate(history):
         try:
             if isinstance(item, dict):
-                item = {**item, "files": unpack_files(item.get("files", ()))}
+                item = {**item, "files": unpack_files(item.get("files", ()), budget)}
             entries.append(HistoryEntry.from_dict(item))
+        except TooManyNames as exc:
+            raise TooManyNames(f"history[{i}]: {exc}", exc.last) from None
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"history[{i}]: {_reason(exc)}") from None
     return QueueData(nodes, next_id, entries)
 
 
-def _node(index: int, record: Any) -> QueueNode:
+def _node(index: int, record: Any, budget: NameBudget) -> QueueNode:
     where = f"nodes[{index}]"
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected an object, got {type(record).__name__}")
@@ -339,7 +418,9 @@ def _node(index: int, record: Any) -> QueueNode:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ValueError(f"{where}: {key} must be a time in seconds or null, got {value!r}")
     try:
-        files = unpack_files(record.get("files", ()))
+        files = unpack_files(record.get("files", ()), budget)
+    except TooManyNames as exc:
+        raise TooManyNames(f"{where}: {exc}", exc.last) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{where}: {_reason(exc)}") from None
     return QueueNode(

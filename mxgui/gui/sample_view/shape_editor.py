@@ -140,6 +140,11 @@ class ShapeEditor(QObject):
             self.sig_message.emit(f"Apply: grid {grid_id} no longer exists")
             self.forget_last_grid()
             return
+        try:  # checked before the old grid goes: a refused size keeps it
+            Grid("G0", old.name, **grid_parameters(drag, *self.panel.values_mm()))
+        except ValueError as exc:
+            self.sig_message.emit(f"Apply: {exc}")
+            return
         self.shapes.remove(grid_id)
         grid = self._add_grid(drag, old.name)
         if grid is not None:
