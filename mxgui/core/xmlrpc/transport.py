@@ -293,12 +293,14 @@ class _Server:
                 pass  # full (already woken) or closed (the loop has ended)
 
     def _read_wake(self) -> None:
-        self.woken = False
         try:
             while self.wake_r.recv(4096):
                 pass
         except BlockingIOError:
             pass
+        # only after draining: a wake() from now on sends a byte again; one that came
+        # before is served by the _finish_done that follows every select
+        self.woken = False
 
     def _register(self, conn: _Connection, events: int) -> None:
         if events == conn.events:
