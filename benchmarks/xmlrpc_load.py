@@ -173,12 +173,16 @@ def measure(args: argparse.Namespace) -> None:
                 stdout=subprocess.PIPE,
                 text=True,
             )
+            output: list[str] = []  # read meanwhile: the result is larger than a pipe holds
+            reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
+            reader.start()
             most_threads = threads_before
             while process.poll() is None:
                 run_for(0.1)
                 most_threads = max(most_threads, threading.active_count())
             probe.stop()
-            result = json.loads(process.stdout.read())
+            reader.join()
+            result = json.loads(output[0])
             run_for(WORKER_IDLE + 1.5)  # idle workers end
             gc.collect()
             threads_after, rss_after = threading.active_count(), rss_mb()
@@ -192,6 +196,12 @@ def measure(args: argparse.Namespace) -> None:
     emit("xmlrpc_load_call_p99", p99(times), "ms", "<= 50")
     emit("xmlrpc_load_call_median", statistics.median(times), "ms", "<= 50")
     emit("xmlrpc_load_calls_per_second", len(times) / result["seconds"], "calls/s", ">= 500")
+    emit(
+        "xmlrpc_load_idle_connections_server_kept",
+        float(result["idle_open_at_end"]),
+        "connections",
+        "<= 256",
+    )
     emit("xmlrpc_load_gui_latency_p99", p99([d * 1000.0 for d in probe.delays]), "ms", "<= 50")
     emit("xmlrpc_load_threads_before", float(threads_before), "threads", f"<= {threads_before}")
     emit("xmlrpc_load_threads_peak", float(most_threads), "threads", f"<= {threads_before + 17}")
