@@ -5,9 +5,10 @@ of the environment: ``QT_QPA_PLATFORM=offscreen`` or ``xvfb-run``). A second pro
 (this script with ``--clients``), as an outside workflow engine would be:
 
 - opens ``--idle`` connections that never send a byte and keeps them open, opening a
-  new one for each the server closes (the server keeps at most ``max_connections`` and
-  closes the oldest idle ones);
-- then runs ``--clients`` threads, each with its own kept-alive ``xmlrpc.client``
+  new one each second for each the server closed (the server keeps at most
+  ``max_connections`` and closes the oldest idle ones);
+- then runs ``--clients-count`` clients (threads spread over ``--processes`` processes,
+  as separate workflow engines), each with its own kept-alive ``xmlrpc.client``
   connection and the token from the token file, making ``--calls`` calls of
   ``get_diffractometer_positions`` back to back.
 
@@ -61,19 +62,11 @@ def rss_mb() -> float:
 
 
 # the client process -------------------------------------------------------------------------
-def gone(connection: socket.socket) -> bool:
-    """Whether the server closed ``connection`` (never blocks)."""
-    try:
-        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-
-
 def hold(port: int, connections: list[socket.socket], stop: threading.Event) -> None:
     """Keep ``connections`` open; replace each the server closed."""
-    while not stop.wait(0.2):
+    from mxgui.core.xmlrpc.caller import caller_gone as gone  # polls, never blocks
+
+    while not stop.wait(1.0):  # an attacker that reconnects within a second
         for i, connection in enumerate(connections):
             if gone(connection):
                 connection.close()
@@ -83,12 +76,8 @@ def hold(port: int, connections: list[socket.socket], stop: threading.Event) -> 
                     pass  # backlog full for a moment: next round
 
 
-def run_clients(url: str, token: str, idle: int, clients: int, calls: int) -> dict:
-    port = int(url.rsplit(":", 1)[1])
-    connections = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(idle)]
-    stop = threading.Event()
-    holder = threading.Thread(target=hold, args=(port, connections, stop), daemon=True)
-    holder.start()
+def call_batch(url: str, token: str, clients: int, calls: int) -> dict:
+    """``clients`` threads of this process, each calling ``calls`` times back to back."""
     times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -111,26 +100,90 @@ def run_clients(url: str, token: str, idle: int, clients: int, calls: int) -> di
             times.extend(mine)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
-    began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    stop.set()
-    holder.join()
-    still_open = sum(not gone(c) for c in connections)
-    for connection in connections:
+    return {"times": times, "errors": errors}
+
+
+def run_clients(url: str, token: str, args: argparse.Namespace) -> dict:
+    """The idle connections held here; the callers in ``args.processes`` processes (as
+    separate workflow engines: their own interpreters, so one client's lock does not
+    slow the others)."""
+    import multiprocessing
+
+    from mxgui.core.xmlrpc.caller import caller_gone as gone
+
+    processes = max(1, min(args.processes, args.clients_count))
+    share = [args.clients_count // processes] * processes
+    share[0] += args.clients_count - sum(share)
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        port = int(url.rsplit(":", 1)[1])
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(args.idle)]
+        stop = threading.Event()
+        holder = threading.Thread(target=hold, args=(port, idle, stop), daemon=True)
+        holder.start()
+        began = time.perf_counter()
+        batches = pool.starmap(call_batch, [(url, token, n, args.calls) for n in share])
+        elapsed = time.perf_counter() - began
+        stop.set()
+        holder.join()
+    still_open = sum(not gone(c) for c in idle)
+    for connection in idle:
         connection.close()
     return {
-        "times": times,
-        "errors": errors,
+        "times": [t for batch in batches for t in batch["times"]],
+        "errors": [e for batch in batches for e in batch["errors"]],
         "seconds": elapsed,
         "idle_open_at_end": still_open,
     }
 
 
+def send_big(url: str, token: str, bodies: int, size: int) -> dict:
+    """``bodies`` requests of ``size`` bytes at once (one shared body, an unknown method:
+    the server reads and parses each, then answers a fault); the HTTP statuses."""
+    import http.client
+
+    port = int(url.rsplit(":", 1)[1])
+    body = xmlrpc.client.dumps(("x" * (size - 200),), "no_such_method").encode()
+    statuses: list[int] = []
+
+    def post() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Content-Type": "text/xml", "Token": token}
+        connection.request("POST", "/", body, headers)
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+        connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(bodies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"statuses": statuses}
+
+
 # the GUI process ----------------------------------------------------------------------------
+def run_client_process(args: list[str], peaks: dict[str, float]) -> dict:
+    """This script with ``args`` in a child process, the Qt loop running meanwhile; its
+    JSON result. ``peaks`` ("rss" MB, "threads") rise to the highest seen meanwhile."""
+    from camera import run_for
+
+    process = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    output: list[str] = []  # read meanwhile: the result is larger than a pipe holds
+    reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
+    reader.start()
+    while process.poll() is None:
+        run_for(0.05)
+        peaks["rss"] = max(peaks["rss"], rss_mb())
+        peaks["threads"] = max(peaks["threads"], threading.active_count())
+    reader.join()
+    return json.loads(output[0])
+
+
 def measure(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(HERE))
     from camera import LatencyProbe, run_for
@@ -156,10 +209,9 @@ def measure(args: argparse.Namespace) -> None:
             threads_before, rss_before = threading.active_count(), rss_mb()
             probe = LatencyProbe()
             probe.start()
-            process = subprocess.Popen(
+            peaks = {"rss": rss_before, "threads": threads_before}
+            result = run_client_process(
                 [
-                    sys.executable,
-                    __file__,
                     "--clients",
                     server.url,
                     str(server.token_file),
@@ -169,23 +221,20 @@ def measure(args: argparse.Namespace) -> None:
                     str(args.calls),
                     "--clients-count",
                     str(args.clients_count),
+                    "--processes",
+                    str(args.processes),
                 ],
-                stdout=subprocess.PIPE,
-                text=True,
+                peaks,
             )
-            output: list[str] = []  # read meanwhile: the result is larger than a pipe holds
-            reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
-            reader.start()
-            most_threads = threads_before
-            while process.poll() is None:
-                run_for(0.1)
-                most_threads = max(most_threads, threading.active_count())
             probe.stop()
-            reader.join()
-            result = json.loads(output[0])
             run_for(WORKER_IDLE + 1.5)  # idle workers end
             gc.collect()
             threads_after, rss_after = threading.active_count(), rss_mb()
+            big_peaks = {"rss": rss_after, "threads": threads_after}
+            big = run_client_process(
+                ["--big", server.url, str(server.token_file), "--bodies", str(args.bodies)],
+                big_peaks,
+            )
         finally:
             for each in app.windows:
                 each.close()
@@ -204,7 +253,7 @@ def measure(args: argparse.Namespace) -> None:
     )
     emit("xmlrpc_load_gui_latency_p99", p99([d * 1000.0 for d in probe.delays]), "ms", "<= 50")
     emit("xmlrpc_load_threads_before", float(threads_before), "threads", f"<= {threads_before}")
-    emit("xmlrpc_load_threads_peak", float(most_threads), "threads", f"<= {threads_before + 17}")
+    emit("xmlrpc_load_threads_peak", peaks["threads"], "threads", f"<= {threads_before + 17}")
     emit(
         "xmlrpc_load_threads_after",
         float(threads_after),
@@ -213,6 +262,18 @@ def measure(args: argparse.Namespace) -> None:
     )
     emit("xmlrpc_load_rss_before", rss_before, "MB", "<= 250")
     emit("xmlrpc_load_rss_after", rss_after, "MB", f"<= {rss_before * 1.1:.1f}")
+    emit(
+        f"xmlrpc_{args.bodies}_bodies_of_63_mb_at_once_rss_rise",
+        big_peaks["rss"] - rss_after,
+        "MB",
+        "<= 400",
+    )
+    emit(
+        f"xmlrpc_{args.bodies}_bodies_of_63_mb_answered",
+        float(big["statuses"].count(200)),
+        "requests",
+        f">= {args.bodies}",
+    )
     if result["errors"]:
         print(json.dumps({"first_errors": result["errors"][:5]}), file=sys.stderr)
 
@@ -222,13 +283,21 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=1000, help="idle connections held")
     parser.add_argument("--clients-count", type=int, default=50, help="clients calling at once")
     parser.add_argument("--calls", type=int, default=200, help="calls per client")
+    parser.add_argument("--processes", type=int, default=5, help="client processes")
+    parser.add_argument("--bodies", type=int, default=6, help="63 MB requests sent at once")
     parser.add_argument("--clients", nargs=2, metavar=("URL", "TOKEN_FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--big", nargs=2, metavar=("URL", "TOKEN_FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.clients:
         url, token_file = args.clients
         token = Path(token_file).read_text().strip()
-        result = run_clients(url, token, args.idle, args.clients_count, args.calls)
+        result = run_clients(url, token, args)
         print(json.dumps(result))
+        return
+    if args.big:
+        url, token_file = args.big
+        token = Path(token_file).read_text().strip()
+        print(json.dumps(send_big(url, token, args.bodies, 63 * 1024 * 1024)))
         return
     measure(args)
 

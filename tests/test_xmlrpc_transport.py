@@ -345,6 +345,8 @@ def test_an_idle_connection_is_closed_and_a_slow_head_gets_408(serve):
         assert " 408 " in receive_all(slow).splitlines()[0]
     with client(transport.url) as proxy:
         assert proxy.add(1) == 2
+        time.sleep(0.8)  # the server closes the kept-alive connection meanwhile
+        assert proxy.add(2) == 3  # the stdlib client reconnects by itself
 
 
 def test_when_every_worker_is_busy_a_caller_gets_503_not_a_hang(serve):

@@ -167,7 +167,8 @@ class ConnectionLoop:
         self.connections: dict[int, _Connection] = {}
         self.refused = 0
         self.paused: deque[_Connection] = deque()
-        self.done: deque[tuple[_Connection, bytes]] = deque()
+        #: served requests: the connection, its response and the bytes already sent
+        self.done: deque[tuple[_Connection, bytes, int]] = deque()
         self.done_lock = threading.Lock()
         # socket objects, not raw descriptors: a late wake() after stop writes nowhere
         self.wake_r, self.wake_w = socket.socketpair()
@@ -424,8 +425,16 @@ class ConnectionLoop:
             log.exception("XML-RPC request from %s could not be answered", conn.client)
             response = http_response(500, b"internal error\n", "text/plain", False)
             conn.keep_alive = False
+        # send what the socket takes now (the loop never closes a connection being served,
+        # so the socket is this request's); the loop sends the rest and reads the next
+        sent = 0
+        if not self.stopping:
+            try:
+                sent = conn.sock.send(response)
+            except OSError:
+                sent = 0  # full (the loop waits for room) or reset (the loop sees it)
         with self.done_lock:
-            self.done.append((conn, response))
+            self.done.append((conn, response, sent))
         self.wake()
 
     def _finish_done(self) -> None:
@@ -433,15 +442,15 @@ class ConnectionLoop:
             with self.done_lock:
                 if not self.done:
                     return
-                conn, response = self.done.popleft()
+                conn, response, sent = self.done.popleft()
             self._release(conn)
             if self.connections.get(conn.sock.fileno()) is not conn:
                 continue  # closed meanwhile (stopping)
-            self._send(conn, response, _State.WRITING)
+            self._send(conn, response, _State.WRITING, sent)
 
     # writing -------------------------------------------------------------------------------
-    def _send(self, conn: _Connection, data: bytes, state: _State) -> None:
-        conn.out, conn.sent = data, 0
+    def _send(self, conn: _Connection, data: bytes, state: _State, sent: int = 0) -> None:
+        conn.out, conn.sent = data, sent
         conn.state, conn.since, conn.progress = state, time.monotonic(), time.monotonic()
         try:
             self._write(conn)
