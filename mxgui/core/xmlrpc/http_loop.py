@@ -333,6 +333,9 @@ class ConnectionLoop:
         except OSError as exc:  # reset by the client and the like
             log.debug("XML-RPC connection from %s: %s", conn.client, exc)
             self._close(conn)
+        except Exception:  # noqa: BLE001 - one connection's bug must not stop the server
+            log.exception("XML-RPC connection from %s failed (%s)", conn.client, conn.state.value)
+            self._close(conn)
 
     def _read_head(self, conn: _Connection) -> None:
         data = conn.sock.recv(READ_CHUNK)
