@@ -6,6 +6,8 @@ sends, every worker busy, large bodies at once."""
 from __future__ import annotations
 
 import http.client
+import os
+import resource
 import socket
 import threading
 import time
@@ -471,3 +473,22 @@ def test_a_pipelined_request_and_expect_100_continue_are_answered(serve):
         assert raw.recv(100).startswith(b"HTTP/1.1 100 Continue")
         raw.sendall(one)
         assert b"<int>2</int>" in raw.recv(4096)
+
+
+def test_connections_leave_half_the_free_descriptors_to_the_data_files(serve):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 200, hard))
+    try:
+        transport = serve(max_connections=256)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert transport.max_connections <= 100  # of the 200 left, half at most
+    idle = open_idle(transport.port, 150)
+    try:
+        with client(transport.url) as proxy:  # over the bound: the oldest idle one goes
+            assert proxy.add(1) == 2
+        assert sum(caller.caller_gone(s) for s in idle) >= 150 - transport.max_connections
+    finally:
+        for s in idle:
+            s.close()
