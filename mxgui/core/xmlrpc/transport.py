@@ -149,8 +149,9 @@ class XMLRPCTransport:
         self._address = listener.getsockname()
         allowed = resolve_allowed(allowed_hosts)
         names = {host, *allowed_hosts, *allowed}
-        if host in ("0.0.0.0", "::", ""):
-            names |= {socket.gethostname(), socket.getfqdn()}
+        if host in ("0.0.0.0", "::", ""):  # every address of this machine: its names too
+            own = {socket.gethostname(), socket.getfqdn()}
+            names |= own | resolve_allowed(own)
         limit = connection_limit(max_connections)
         if limit < max_connections:
             log.info(
