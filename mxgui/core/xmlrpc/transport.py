@@ -36,7 +36,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import resource
 import socket
 import threading
 import time
@@ -86,6 +85,10 @@ def resolve_allowed(hosts: Iterable[str]) -> frozenset[str]:
 
 def connection_limit(wanted: int) -> int:
     """``wanted``, or fewer: at most half the file descriptors this process has left."""
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return wanted
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
