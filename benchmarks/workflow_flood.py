@@ -40,7 +40,8 @@ LAYOUT = ROOT / "layouts" / "default.yml"
 #: the workflow that logs 20 MB, in its own process as workflows are
 BIG_LOG_CLIENT = (
     "import sys, xmlrpc.client\n"
-    "xmlrpc.client.ServerProxy(sys.argv[1]).log_message('dump: ' + 'Z' * 20_000_000, 'warning')"
+    "xmlrpc.client.ServerProxy(sys.argv[1], headers=[('Token', sys.argv[2])])"
+    ".log_message('dump: ' + 'Z' * 20_000_000, 'warning')"
 )
 
 
@@ -102,13 +103,14 @@ def main() -> None:
     install_log_file(Path(scratch) / "mxgui.log")
     app = MxguiApplication([SIMULATED], LAYOUT)
     app.start()
-    url = app.repository.beamline.role("xmlrpc_server").url
+    server = app.repository.beamline.role("xmlrpc_server")
+    url, token = server.url, server.token
     heartbeat = Heartbeat()
     pool = ThreadPoolExecutor(32)
 
     def call(method: str, *args):
         def in_client():
-            proxy = xmlrpc.client.ServerProxy(url, allow_none=True)
+            proxy = xmlrpc.client.ServerProxy(url, allow_none=True, headers=[("Token", token)])
             try:
                 return getattr(proxy, method)(*args)
             except xmlrpc.client.Fault as fault:
@@ -121,7 +123,7 @@ def main() -> None:
     try:
         settled = time.monotonic() + 1.0  # start-up work done
         heartbeat.run_until(qt, lambda: time.monotonic() > settled)
-        sent = subprocess.Popen([sys.executable, "-c", BIG_LOG_CLIENT, url])  # a workflow
+        sent = subprocess.Popen([sys.executable, "-c", BIG_LOG_CLIENT, url, token])  # a workflow
         emit(
             "log_20mb_gui_stall",
             heartbeat.run_until(qt, lambda: sent.poll() is not None),

@@ -69,7 +69,7 @@ def main() -> None:
     try:
         server = repo.beamline.role("xmlrpc_server")
         camera = repo.get("sample_camera")
-        proxy = xmlrpc.client.ServerProxy(server.url)
+        proxy = xmlrpc.client.ServerProxy(server.url, headers=[("Token", server.token)])
         round_trips(proxy, 200)  # warm-up
         idle = round_trips(proxy, args.calls)
         emit("xmlrpc_round_trip_median", statistics.median(idle), "ms", "<= 1.0")

@@ -129,7 +129,10 @@ def test_a_workflow_script_drives_the_real_mxgui_and_nothing_is_left_running(tmp
     with mxgui_shown(tmp_path, ("--xmlrpc-port", "0"), data) as (process, log_path):
         found = re.search(r"XML-RPC server listening on (http://\S+)", log_path.read_text())
         assert found, log_path.read_text()
-        gui = xmlrpc.client.ServerProxy(found.group(1), allow_none=True)
+        token_file = re.search(r"XML-RPC token in (\S+)", log_path.read_text())
+        assert token_file, log_path.read_text()  # the file an outside engine reads
+        token = Path(token_file.group(1)).read_text().strip()
+        gui = xmlrpc.client.ServerProxy(found.group(1), allow_none=True, headers=[("Token", token)])
         sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
         task = gui.queue_add_child(
             sample, '{"type": "XrayCentring", "parameters": {"exp_time": 0.001}}'

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PyQt5.QtCore import Qt, QTimer
+from xmlrpc_fixtures import client
 
 from mxgui.gui.log_file import install_log_file, log_file_path, remove_log_file
 from mxgui.gui.log_handler import MAX_SHOWN_CHARS, MAX_SHOWN_LINES, shown_text
@@ -52,13 +52,10 @@ def test_a_20_mb_log_message_leaves_the_gui_answering_and_the_text_in_the_log_fi
     big = "strategy dump: " + "Z" * BIG
 
     def workflow() -> None:
-        proxy = xmlrpc.client.ServerProxy(server.url, allow_none=True)
-        try:
+        with client(server.url) as proxy:  # sends the server's token, as workflows do
             proxy.log_message(big, "warning")
             for n in range(20):  # the lines that stalled the GUI one by one
                 proxy.log_message(f"line {n} after the dump")
-        finally:
-            proxy("close")()
 
     ticks: list[int] = []
     heartbeat = QTimer(interval=50)  # a queued event the GUI serves as it goes

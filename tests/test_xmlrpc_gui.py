@@ -40,7 +40,9 @@ def call(server):
 
     def run(method: str, *args) -> Future:
         def in_client():
-            proxy = xmlrpc.client.ServerProxy(server.url, allow_none=True)
+            proxy = xmlrpc.client.ServerProxy(
+                server.url, allow_none=True, headers=[("Token", server.token)]
+            )
             try:
                 return getattr(proxy, method)(*args)
             finally:
@@ -170,7 +172,9 @@ def test_a_workflow_script_drives_every_method_against_the_gui(qtbot, make_app, 
     called: set[str] = set()
 
     def script() -> dict:
-        proxy = xmlrpc.client.ServerProxy(server.url, allow_none=True)
+        proxy = xmlrpc.client.ServerProxy(
+            server.url, allow_none=True, headers=[("Token", server.token)]
+        )
 
         def c(method: str, *args):
             called.add(method)

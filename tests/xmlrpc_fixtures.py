@@ -10,10 +10,12 @@ import xmlrpc.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from mxgui.core.repository import HardwareRepository
+from mxgui.core.xmlrpc.token_file import read_token, token_path
 
 from helpers import SIMULATED, quick_collect_overrides, speed_up
 
@@ -28,9 +30,20 @@ QUICK = {
 }
 
 
+def token_for(url: str) -> str:
+    """The token of the server at ``url``, read as an outside workflow engine reads it:
+    from ``xmlrpc-token-PORT`` in the settings directory (``""`` when there is none)."""
+    path = token_path(urlsplit(url).port or 80)
+    return read_token(path) if path.is_file() else ""
+
+
 @contextmanager
-def client(url: str, **options) -> Iterator[xmlrpc.client.ServerProxy]:
-    """A client of ``url`` (``allow_none``), closed afterwards."""
+def client(url: str, token: str | None = None, **options) -> Iterator[xmlrpc.client.ServerProxy]:
+    """A client of ``url`` (``allow_none``) sending ``token`` (default: the server's, from
+    its token file), closed afterwards."""
+    token = token_for(url) if token is None else token
+    if token and "headers" not in options:
+        options["headers"] = [("Token", token)]
     proxy = xmlrpc.client.ServerProxy(url, allow_none=True, **options)
     try:
         yield proxy

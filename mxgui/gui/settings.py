@@ -6,16 +6,15 @@ import os
 
 from PyQt5.QtCore import QSettings
 
-#: set to a directory to keep settings there (tests use it to stay out of ~/.config)
-SETTINGS_DIR_ENV = "MXGUI_SETTINGS_DIR"
+from mxgui.core.user_dirs import SETTINGS_DIR_ENV, settings_dir
+
+__all__ = ["SETTINGS_DIR_ENV", "layout_key", "user_settings"]
 
 
 def user_settings() -> QSettings:
-    """The settings file of this user (INI format, ``mxgui/mxgui.ini``)."""
-    directory = os.environ.get(SETTINGS_DIR_ENV)
-    if directory:
-        return QSettings(os.path.join(directory, "mxgui.ini"), QSettings.IniFormat)
-    return QSettings(QSettings.IniFormat, QSettings.UserScope, "mxgui", "mxgui")
+    """The settings file of this user (INI format, ``mxgui.ini`` in
+    :func:`~mxgui.core.user_dirs.settings_dir`, beside the XML-RPC token file)."""
+    return QSettings(str(settings_dir() / "mxgui.ini"), QSettings.IniFormat)
 
 
 def layout_key(layout_path: str, window_name: str) -> str:
