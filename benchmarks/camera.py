@@ -20,7 +20,7 @@ the brick's display was chosen. Runs on the current Qt platform: ``xvfb-run -a p
 benchmarks/camera.py`` for a real X11 display, or ``QT_QPA_PLATFORM=offscreen``; the
 platform is the end of each figure's name.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

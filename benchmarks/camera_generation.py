@@ -6,7 +6,7 @@ default zoom and positions, and once at the highest zoom with the crystal centre
 the loop fills the image (the most pixels to paint). Each frame reads the motor
 positions, zoom and lights once, draws the loop, pin and crystal and adds the noise.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

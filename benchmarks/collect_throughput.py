@@ -10,7 +10,7 @@ separately for the default mode, on a beamline already set up (shutter open, pha
 DataCollection, sample centred): the overhead between two collections. Files are
 deleted afterwards.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

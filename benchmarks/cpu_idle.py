@@ -1,11 +1,11 @@
 """CPU used by mxgui with the default layout open and the camera live, nothing moving.
 
 Copies the simulated beamline to a temporary directory with the camera's frame rate set
-to ``--fps`` (10 by default, as DESIGN.md's target says), starts ``mxgui`` on it, waits
+to ``--fps`` (10 by default, as docs/contracts.md's target says), starts ``mxgui`` on it, waits
 for the window, and measures the process's CPU time over ``--seconds``. Uses the current
 display, or ``QT_QPA_PLATFORM=offscreen`` when there is none.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ cells; a thread sends scores to ``shapes.set_grid_results`` in batches of
 - full redraw: colour map of all 1,000,000 scored cells plus one repaint of the view.
 
 Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/mesh.py`` (or under ``xvfb-run``).
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -11,14 +11,14 @@ to date, posted events and zero-delay timers processed, and the whole window rep
 - ``queue_gui_add_task_10k`` (and ``..._worst``): the toolbox's DataCollection button
   clicked with one sample selected: defaults from the beamline, a free run number, the
   add, the row inserted into the tree, repainted; median and worst of N, ms. Target
-  (DESIGN.md): <= 5 ms.
+  (docs/contracts.md): <= 5 ms.
 - ``queue_gui_select_task_10k``: a task selected in the tree until its parameters are
   shown in the parameters brick, median ms;
 - ``queue_gui_edit_parameter_10k``: one parameter edited in the parameters brick
   (validated against the live limits, the tree row updated), median ms;
 - ``queue_gui_delete_task_10k``: the selected task deleted from the tree, median ms.
-  DESIGN.md says only "the GUI stays responsive" for these three; the target used here
-  is <= 50 ms (the GUI-latency bound DESIGN.md sets elsewhere: no visible lag).
+  docs/contracts.md says only "the GUI stays responsive" for these three; the target used here
+  is <= 50 ms (the GUI-latency bound docs/contracts.md sets elsewhere: no visible lag).
 - ``queue_gui_restore_10k``: a new application started on a data directory holding the
   queue file of those 10,000 tasks, until the tree shows them and the window is
   painted (the whole start, bricks included), median of 3, s. Target: <= 1 s.
@@ -32,7 +32,7 @@ to date, posted events and zero-delay timers processed, and the whole window rep
   (issue 5): <= 2 ms.
 
 Run with ``QT_QPA_PLATFORM=offscreen`` or on a display. Prints one JSON object per
-figure (see DESIGN.md).
+figure (see docs/contracts.md).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ TASKS_PER_SAMPLE = 100
 
 
 def emit(name: str, value: float, unit: str, target: str) -> None:
-    """Print one figure as a JSON line (see DESIGN.md)."""
+    """Print one figure as a JSON line (see docs/contracts.md)."""
     print(
         json.dumps({"name": name, "value": round(value, 4), "unit": unit, "target": target}),
         flush=True,

@@ -22,7 +22,7 @@ no GUI: the Qt views are measured by ``benchmarks/queue.py`` once they exist.
   files of an earlier run: the worst case, where listing the directory once (60-75 ms
   for 100,000 names on the test machine) is most of the time.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ changes and their signals, the history entries, the thread hand-overs.
 - ``..._collection``: the real DataCollection entry on a collect stub whose collection
   ends at once with 10 files: the collection entry's own work included.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

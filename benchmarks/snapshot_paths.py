@@ -13,7 +13,7 @@ directory. One client calls ``save_snapshot`` with a new path each time:
 
 The targets are mxgui's own: a snapshot well under the 1 s a workflow tolerates
 between two of them (200 ms), and a check that costs nothing next to a move (5 us).
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

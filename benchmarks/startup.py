@@ -6,7 +6,7 @@ paint and quits. Also reports the peak resident memory of those runs and the num
 errors or tracebacks logged during a clean start. Uses the current display, or
 ``QT_QPA_PLATFORM=offscreen`` when there is none.
 
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

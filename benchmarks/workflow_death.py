@@ -13,7 +13,7 @@ are on disk the workflow process gets SIGKILL. Timed from the kill:
   median of N, s (``..._worst``: the slowest). Target (issue 11): <= 2 s.
 
 Each round ends with the queue finished (not "running" for ever); a round where it
-does not is an error. Prints one JSON object per figure (see DESIGN.md).
+does not is an error. Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ WORKFLOW_XML = f"""<object class="workflow_client.WorkflowClient">
 
 
 def emit(name: str, value: float, unit: str, target: str) -> None:
-    """Print one figure as a JSON line (see DESIGN.md)."""
+    """Print one figure as a JSON line (see docs/contracts.md)."""
     print(
         json.dumps({"name": name, "value": round(value, 4), "unit": unit, "target": target}),
         flush=True,

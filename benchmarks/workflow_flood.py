@@ -12,7 +12,7 @@ issue 11 (items 4 and 5) attacked it:
   dialog allowed at once (+5.2 GB before: a window each);
 - ``dialog_flood_windows``: dialog windows open at once during it (one at a time).
 
-Prints one JSON object per figure (see DESIGN.md). Runs offscreen unless a display is
+Prints one JSON object per figure (see docs/contracts.md). Runs offscreen unless a display is
 set (``xvfb-run -a`` for a real X server).
 """
 

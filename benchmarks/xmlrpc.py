@@ -11,9 +11,9 @@ port; one client (``xmlrpc.client.ServerProxy``, one kept-alive connection) call
 - ``xmlrpc_calls_per_second_camera_10fps``: back-to-back calls for ``--seconds`` s
   with the camera streaming.
 
-DESIGN.md's target is the median (<= 1 ms; the stdlib floor is about 0.7 ms). The
+docs/contracts.md's target is the median (<= 1 ms; the stdlib floor is about 0.7 ms). The
 p99 and calls/s targets are mxgui's own (5 ms; 1000 calls/s, the median's inverse).
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ GUI process's threads and resident memory before the load and after it (once the
 worker threads have ended), which must come back within 10 %.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/xmlrpc_load.py``.
-Prints one JSON object per figure (see DESIGN.md).
+Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ NO_TOKEN = "none"
 
 
 class XMLRPCServer(HardwareObject):
-    """Serves the methods of DESIGN.md (mxcubecore's names and arguments) over HTTP.
+    """Serves the methods of docs/contracts.md (mxcubecore's names and arguments) over HTTP.
 
     Properties: ``host`` (the address bound), ``port`` (0: a free one; the environment
     variable ``MXGUI_XMLRPC_PORT``, set by ``mxgui --xmlrpc-port``, overrides it),

@@ -14,7 +14,7 @@ from mxgui.core.acquisition import (
     run_number_of,
 )
 
-# -- angles (DOMAIN.md: image i covers [osc_start + i*osc_range, osc_start + (i+1)*osc_range))
+# -- angles (docs/domain.md: image i covers [osc_start + i*osc_range, osc_start + (i+1)*osc_range))
 
 
 @pytest.mark.parametrize("index", [0, 1, 7, 359])

@@ -157,7 +157,7 @@ def test_open_dialog_gives_the_defaults_after_its_timeout(qtbot, server, call):
 
 
 def test_a_workflow_script_drives_every_method_against_the_gui(qtbot, make_app, tmp_path):
-    """One client calls each method of DESIGN.md on the running GUI, as a workflow does."""
+    """One client calls each method of docs/contracts.md on the running GUI, as a workflow does."""
     from test_xmlrpc_methods import DESIGN_METHODS
     from xmlrpc_fixtures import QUICK
 

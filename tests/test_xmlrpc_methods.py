@@ -17,7 +17,7 @@ from xmlrpc_fixtures import client, fault_of, png_header, quick_repository
 
 from mxgui.core.hardware_object import HardwareObject
 
-#: every method of DESIGN.md (mxcubecore's names) and of contracts.md
+#: every method of docs/contracts.md (mxcubecore's names and mxgui's grid methods)
 DESIGN_METHODS = {
     "start_queue",
     "is_queue_executing",

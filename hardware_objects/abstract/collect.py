@@ -37,7 +37,7 @@ class CollectionStopped(CollectionError):
 
 
 class AbstractCollect(HardwareObject):
-    """Runs data collections: the sequence of DOMAIN.md, one collection at a time.
+    """Runs data collections: the sequence of docs/domain.md, one collection at a time.
 
     :meth:`collect` returns at once with a :class:`~concurrent.futures.Future`; the
     collection runs in a worker thread: checks (parameters within the hardware limits,

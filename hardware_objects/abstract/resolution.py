@@ -1,6 +1,6 @@
 """Resolution at the detector edge, from the detector distance and the energy.
 
-The formula (DOMAIN.md), for a detector at distance ``D`` mm whose edge is ``r`` mm from
+The formula (docs/domain.md), for a detector at distance ``D`` mm whose edge is ``r`` mm from
 the beam centre, at wavelength ``lambda`` Angstrom::
 
     d = lambda / (2 sin(0.5 atan(r / D)))

@@ -137,7 +137,7 @@ class AcquisitionParameters(_PlainDict):
     ``detector_distance`` in mm (``None``: follow the resolution).
 
     Image ``i`` (0-based) covers ``[osc_start + i*(osc_range - overlap),
-    ... + osc_range)``; with ``overlap`` 0 that is DOMAIN.md's
+    ... + osc_range)``; with ``overlap`` 0 that is docs/domain.md's
     ``[osc_start + i*osc_range, osc_start + (i+1)*osc_range)``. Its file number is
     ``first_image + i``.
     """

@@ -1,7 +1,7 @@
 """Helpers to build and chain :class:`concurrent.futures.Future` objects.
 
 Hardware objects start slow operations in worker threads and hand back a Future (see
-DESIGN.md, Concurrency). These helpers compose such Futures without blocking: a
+docs/contracts.md, Concurrency). These helpers compose such Futures without blocking: a
 Future that is already finished, one that ends when another has ended, one that ends
 when several have, and the ``timeout`` convention of ``set_value`` and its kin.
 

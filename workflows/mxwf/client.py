@@ -49,7 +49,7 @@ def connect(url: str | None = None, token: str | None = None) -> Gui:
 class Gui:
     """The GUI seen through its XML-RPC server.
 
-    ``gui.proxy`` is the raw ``ServerProxy`` (every method of DESIGN.md); the methods
+    ``gui.proxy`` is the raw ``ServerProxy`` (every method of docs/contracts.md); the methods
     here wrap the ones the workflows combine.
     """
 

@@ -1,7 +1,7 @@
 """Run numbers that collide with nothing: the queue, the history and the disk.
 
 A run is ``(directory, prefix, run_number)``; its files all start with
-``<prefix>_<run_number>_`` (DESIGN.md), so the disk is checked by run, never by image:
+``<prefix>_<run_number>_`` (docs/contracts.md), so the disk is checked by run, never by image:
 one listing per directory per call (:class:`DiskRuns`), whatever the number of images.
 The history is saved with the queue, so a run used before a restart still counts; with
 the session, so does every run number it issued (other GUIs, earlier sessions).

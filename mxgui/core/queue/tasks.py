@@ -1,5 +1,5 @@
 """Task parameters: defaults from the beamline, validation against its live limits,
-and DESIGN.md's ``task_json``.
+and docs/contracts.md's ``task_json``.
 
 The beamline is reached through a small interface, :class:`BeamlineDefaults`, which the
 collect hardware object already implements (``get_acquisition_limits``,
@@ -39,7 +39,7 @@ from mxgui.core.queue.schemas import EDGES, Limits, schema_of
 
 log = logging.getLogger(__name__)
 
-#: h*c in keV*Angstrom (DOMAIN.md: lambda = 12.3984 / E)
+#: h*c in keV*Angstrom (docs/domain.md: lambda = 12.3984 / E)
 HC_KEV_ANGSTROM = 12.3984
 #: reference images of a characterisation (the issue's "4 images 90 degrees apart")
 CHARACTERISATION_DEFAULTS = {"num_images": 4, "osc_range": 1.0, "angle_step": 90.0}
@@ -147,7 +147,7 @@ class TaskSpec:
 
 
 def task_from_json(data: str | bytes | Mapping[str, Any]) -> TaskSpec:
-    """Parse DESIGN.md's ``task_json``: ``{"type": ..., "parameters": {...}}``.
+    """Parse docs/contracts.md's ``task_json``: ``{"type": ..., "parameters": {...}}``.
 
     ``data`` is the object itself (an XML-RPC struct) or the same object encoded in a
     JSON string. ``Sample`` and ``TaskGroup`` are accepted as well as the task types.

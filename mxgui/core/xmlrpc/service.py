@@ -12,7 +12,7 @@ from mxgui.core.xmlrpc.methods import GROUPS
 
 
 class XMLRPCService:
-    """The methods of DESIGN.md (mxcubecore's names) and the extra shape methods.
+    """The methods of docs/contracts.md (mxcubecore's names) and the extra shape methods.
 
     Parameters
     ----------

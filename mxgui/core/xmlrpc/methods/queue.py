@@ -1,6 +1,6 @@
 """Queue methods: add samples and tasks, read nodes, run them (mxcubecore's names).
 
-``task_json`` is DESIGN.md's ``{"type": ..., "parameters": {...}}``, as a struct or as
+``task_json`` is docs/contracts.md's ``{"type": ..., "parameters": {...}}``, as a struct or as
 JSON text. Parameter names are mxgui's, which are mxcubecore's acquisition and path
 names; a few mxcubecore spellings are taken too (:data:`ALIASES`) and mxcubecore
 fields that mxgui has no use for are dropped (:data:`IGNORED`). Anything else unknown
