@@ -16,7 +16,8 @@ simulated beamline, with every overlay on: beam, scale bar, a saved point, a lin
 measurement and a 1,000 x 1,000 grid of 10 um cells covering the image, whose cell
 lines are drawn. ``--compare`` measures instead the two candidate displays (plain Qt
 and pyqtgraph, see ``display_candidates.py``) under the same overlays, which is how
-the brick's display was chosen. Runs on the current Qt platform: ``xvfb-run -a python
+the brick's display was chosen; it needs pyqtgraph, which is not a run-time dependency
+(``.venv/bin/pip install -e '.[bench]'``). Runs on the current Qt platform: ``xvfb-run -a python
 benchmarks/camera.py`` for a real X11 display, or ``QT_QPA_PLATFORM=offscreen``; the
 platform is the end of each figure's name.
 
@@ -26,6 +27,7 @@ Prints one JSON object per figure (see docs/contracts.md).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import threading
@@ -41,6 +43,8 @@ from PyQt5.QtWidgets import QApplication, QWidget
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
 WINDOW = (1100, 900)
+#: how to install what the benchmarks need beyond mxgui (pyqtgraph)
+INSTALL_BENCH = ".venv/bin/pip install -e '.[bench]'"
 
 _PROBE = QEvent.Type(QEvent.registerEventType())
 
@@ -212,6 +216,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150.0, help="camera frames per second")
     parser.add_argument("--compare", action="store_true", help="the two candidate displays")
     args = parser.parse_args()
+    if args.compare and importlib.util.find_spec("pyqtgraph") is None:
+        parser.exit(2, f"{parser.prog}: --compare needs pyqtgraph: {INSTALL_BENCH}\n")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     platform = app.platformName()
 

@@ -9,7 +9,9 @@ size; they differ only in how the frame reaches the screen:
   ``QImage`` (``Format_Grayscale8``, no copy) and draws it in ``paint``, taking the
   newest frame there;
 - ``pyqtgraph``: a ``pyqtgraph.GraphicsView`` with a locked-aspect ``ViewBox`` and an
-  ``ImageItem`` fed with ``setImage(frame, levels=(0, 255))`` on the GUI thread.
+  ``ImageItem`` fed with ``setImage(frame, levels=(0, 255))`` on the GUI thread;
+  pyqtgraph is in the ``bench`` extra (``.venv/bin/pip install -e '.[bench]'``), not a
+  run-time dependency of mxgui.
 """
 
 from __future__ import annotations

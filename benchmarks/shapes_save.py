@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mxgui.core.atomic_write import KEEP_MODE, atomic_write
 from mxgui.core.centring import CentredPosition
-from mxgui.core.queue.queue_file import write_atomic
 from mxgui.core.shapes import ShapesModel
 from mxgui.core.shapes_file import CHUNK, dumps, read
 
@@ -50,7 +50,7 @@ def main() -> None:
         path = Path(tmp) / "1-01.json"
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            write_atomic(path, dumps("1:01", *model.snapshot()))
+            atomic_write(path, dumps("1:01", *model.snapshot()), mode=KEEP_MODE)
             writes.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             read(path)

@@ -1,5 +1,5 @@
 import sys
 
-from mxgui.gui.app import main
+from mxgui.gui.command_line import main
 
 sys.exit(main())

@@ -19,8 +19,8 @@ from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QTabWidget, QWidget
 
 from mxgui.core.centring import CentredPosition
-from mxgui.gui.app import DEFAULT_LAYOUT, DEFAULT_REPOSITORY, ROOT, setup_logging
 from mxgui.gui.application import MxguiApplication
+from mxgui.gui.command_line import DEFAULT_LAYOUT, DEFAULT_REPOSITORY, ROOT, setup_logging
 
 SAMPLES = ("1:02", "2:03", "3:05")
 

@@ -431,10 +431,10 @@ def test_document_events_pair_around_changes():
 
 
 def test_mxgui_design_runs_until_the_window_closes(qtbot, tmp_path, monkeypatch):
-    from mxgui.gui import app
+    from mxgui.gui import command_line
 
-    monkeypatch.setattr(app, "setup_logging", lambda level: None)
-    monkeypatch.setattr(app, "install_excepthook", lambda: None)
+    monkeypatch.setattr(command_line, "setup_logging", lambda level: None)
+    monkeypatch.setattr(command_line, "install_excepthook", lambda: None)
     seen: list[DesignerWindow] = []
 
     def close_designer() -> None:
@@ -450,7 +450,7 @@ def test_mxgui_design_runs_until_the_window_closes(qtbot, tmp_path, monkeypatch)
     guard.start(20000)
     path = tmp_path / "design.yml"
     try:
-        code = app.main(["--design", str(path), "--repository", str(SIMULATED)])
+        code = command_line.main(["--design", str(path), "--repository", str(SIMULATED)])
     finally:
         guard.stop()
     assert code == 0
@@ -465,20 +465,20 @@ def test_mxgui_design_runs_until_the_window_closes(qtbot, tmp_path, monkeypatch)
 
 def test_each_property_kind_gets_its_editor_and_choosers_commit(qtbot):
     from mxgui.gui import properties as p
-    from mxgui.gui.designer import fields
+    from mxgui.gui.designer import value_editors
     from mxgui.gui.designer.property_editor import PropertyEditor
 
     editor = PropertyEditor(["/phi", "/energy"])
     qtbot.addWidget(editor)
     expected = {
-        p.string("s"): fields.TextField,
-        p.integer("i"): fields.NumberField,
-        p.floating("f"): fields.NumberField,
-        p.boolean("b"): fields.BoolField,
-        p.combo("c", ("a", "b")): fields.ChoiceField,
-        p.file("path"): fields.ChooserField,
-        p.color("colour"): fields.ColorField,
-        p.hardware_object("motor"): fields.HardwareObjectField,
+        p.string("s"): value_editors.TextField,
+        p.integer("i"): value_editors.NumberField,
+        p.floating("f"): value_editors.NumberField,
+        p.boolean("b"): value_editors.BoolField,
+        p.combo("c", ("a", "b")): value_editors.ChoiceField,
+        p.file("path"): value_editors.ChooserField,
+        p.color("colour"): value_editors.ColorField,
+        p.hardware_object("motor"): value_editors.HardwareObjectField,
     }
     for spec, cls in expected.items():
         assert type(editor._field_for(spec)) is cls, spec.kind

@@ -21,8 +21,6 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
@@ -33,6 +31,7 @@ import numpy as np
 
 from mxgui.core.acquisition import PathTemplate
 from mxgui.core.hardware_object import HardwareObject, HOProperty
+from mxgui.core.new_files import write_new_file
 from mxgui.core.queue.schemas import EDGES
 
 #: the peak is looked for this far above the inflection, eV
@@ -162,15 +161,7 @@ def write_scan_file(
     lines = [f"# {key}: {value}" for key, value in header.items()]
     lines.append("# energy_kev counts")
     lines += [f"{energy:.5f} {count:g}" for energy, count in zip(energies, counts)]
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    temporary = Path(name)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write("\n".join(lines) + "\n")
-    try:
-        os.link(temporary, target)  # fails if the target exists: never overwrite
-    finally:
-        os.unlink(temporary)
-    return target
+    return write_new_file(target, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 class AbstractEnergyScan(HardwareObject):

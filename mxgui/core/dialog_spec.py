@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mxgui.core.dialog_fields import TYPES, FieldSpec, shown
+from mxgui.core.dialog_spec_fields import TYPES, FieldSpec, shown
 
 __all__ = [
     "CANCELLED",

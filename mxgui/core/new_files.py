@@ -5,6 +5,8 @@ under its final name (``link`` fails when the name exists, whatever raced with u
 then the temporary name is removed. On a file system without hard links the final
 name is opened with ``O_EXCL`` and the content copied: still exclusive, only no longer
 atomic. A symbolic link under the final name counts as existing (it is not followed).
+Replacing a file that exists is the other operation, :mod:`mxgui.core.atomic_write`;
+the temporary file is written the same way (:func:`~mxgui.core.atomic_write.write_temporary`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import contextlib
 import errno
 import os
 import shutil
-import tempfile
 from pathlib import Path
+
+from mxgui.core.atomic_write import write_temporary
 
 #: errors of ``os.link`` meaning "this file system has no hard links here"
 _NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV)
@@ -54,11 +57,8 @@ def write_new_file(path: str | Path, data: bytes) -> Path:
     file, a directory or a symbolic link, even a dangling one), before or during the
     write. The directory must exist."""
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(prefix=".mxgui-new-", suffix=".tmp", dir=path.parent)
+    temporary = write_temporary(path.parent, data, prefix=".mxgui-new-", mode=0o644, sync=False)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
         return publish_new(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

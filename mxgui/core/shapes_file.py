@@ -36,12 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from mxgui.core.atomic_write import KEEP_MODE, atomic_write
 from mxgui.core.file_limits import FileTooLarge, json_nesting_error, read_bounded
 from mxgui.core.grid_results import GridResults, ParsedValues
 from mxgui.core.queue.persistence import MAX_RETRY_DELAY, set_aside, wait_for_pause
-from mxgui.core.queue.queue_file import write_atomic
 from mxgui.core.save_errors import forget_read_only, report_save_failure, save_problem
 from mxgui.core.shapes import Grid, Shape, ShapesModel, shape_from_dict
+from mxgui.core.user_dirs import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,7 @@ class ShapesFileError(ValueError):
 
 def default_shapes_dir() -> Path:
     """``$MXGUI_DATA_DIR/.mxgui/shapes``, else ``~/mxgui-data/.mxgui/shapes``."""
-    base = os.environ.get("MXGUI_DATA_DIR") or os.path.expanduser("~/mxgui-data")
-    return Path(base) / ".mxgui" / "shapes"
+    return data_dir() / ".mxgui" / "shapes"
 
 
 def sample_key(address: str | None) -> str:
@@ -313,7 +313,8 @@ class ShapesSaver:
                     aside = set_aside(path, "bad")
                     log.warning("the unusable shapes file %s was moved to %s", path, aside)
                 self.bad_files.discard(path)
-                write_atomic(path, dumps(self.sample, shapes, results))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, dumps(self.sample, shapes, results), mode=KEEP_MODE)
             except (OSError, ValueError) as exc:
                 problem = save_problem(exc, path)
                 if problem != self.last_error:

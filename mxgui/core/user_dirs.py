@@ -1,4 +1,5 @@
-"""Where this user's mxgui settings live (Qt-free, so hardware objects may use it too)."""
+"""Where this user's mxgui settings and data live (Qt-free, so hardware objects may use it
+too)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from pathlib import Path
 
 #: set to a directory to keep settings there (tests use it to stay out of ~/.config)
 SETTINGS_DIR_ENV = "MXGUI_SETTINGS_DIR"
+#: set to the data root of the simulated session (images, snapshots, and mxgui's own
+#: files under ``.mxgui/``: the queue, the shapes, the workflow log)
+DATA_DIR_ENV = "MXGUI_DATA_DIR"
+#: the data root when :data:`DATA_DIR_ENV` is not set
+DEFAULT_DATA_DIR = "~/mxgui-data"
 
 
 def settings_dir() -> Path:
@@ -20,3 +26,11 @@ def settings_dir() -> Path:
         os.environ.get("APPDATA") if os.name == "nt" else None
     )
     return Path(base) / "mxgui" if base else Path.home() / ".config" / "mxgui"
+
+
+def data_dir() -> Path:
+    """``$MXGUI_DATA_DIR`` if set, else ``~/mxgui-data``; ``~`` and ``$VARIABLES`` in it
+    expanded. The simulated session writes data there, and mxgui keeps its own files
+    (queue, shapes, workflow log) in its ``.mxgui`` subdirectory."""
+    configured = os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
+    return Path(os.path.expanduser(os.path.expandvars(configured)))

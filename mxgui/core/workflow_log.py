@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mxgui.core.owner import is_alive, process_tag
 from mxgui.core.save_errors import report_save_failure, write_probe
+from mxgui.core.user_dirs import data_dir
 
 __all__ = ["RunRecord", "StepRecord", "WorkflowLog", "WorkflowLogError", "WorkflowStatistics"]
 
@@ -122,8 +123,7 @@ class WorkflowStatistics:
 
 def default_path() -> Path:
     """``$MXGUI_DATA_DIR/.mxgui/workflows.sqlite``, else under ``~/mxgui-data``."""
-    base = os.environ.get("MXGUI_DATA_DIR") or os.path.expanduser("~/mxgui-data")
-    return Path(base) / ".mxgui" / "workflows.sqlite"
+    return data_dir() / ".mxgui" / "workflows.sqlite"
 
 
 class WorkflowLog:

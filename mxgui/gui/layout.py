@@ -11,15 +11,13 @@ expansion (:mod:`mxgui.core.bounded_yaml`), never ``eval`` or pickle.
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mxgui.core.atomic_write import KEEP_MODE, atomic_write
 from mxgui.core.bounded_yaml import BoundedSafeLoader
 from mxgui.core.errors import ConfigError
 from mxgui.core.file_limits import FileTooLarge, read_bounded
@@ -424,30 +422,9 @@ def layout_to_data(layout: Layout) -> dict[str, Any]:
     return {"format_version": FORMAT_VERSION, "windows": windows, "connections": connections}
 
 
-def _file_mode(path: Path) -> int:
-    """The permission bits for ``path``: its current ones, or 0666 less the umask."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def save_layout(layout: Layout, path: str | Path) -> None:
     """Write ``layout`` to ``path`` atomically (a crash never leaves half a file)."""
     path = Path(path)
     text = yaml.safe_dump(layout_to_data(layout), sort_keys=False, default_flow_style=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        # mkstemp makes the file private (0600): keep the mode of the file replaced
-        # (a beamline's shared layout stays readable), else the umask's default
-        os.chmod(tmp, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    # a beamline's shared layout stays readable: the mode of the file replaced is kept
+    atomic_write(path, text, mode=KEEP_MODE)

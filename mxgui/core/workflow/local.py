@@ -152,10 +152,6 @@ class LocalRun(WorkflowRun):
             self.finish(RunResult(SUCCESS, "workflow ended"))
         self._later(self.end_grace, signal.SIGTERM, then_kill=True)
 
-    def stderr_tail(self) -> list[str]:
-        """The last lines the child wrote on stderr."""
-        return list(self._stderr)
-
     def _signal(self, sig: int) -> None:
         if self.process.poll() is None:
             self._kill_group(sig)

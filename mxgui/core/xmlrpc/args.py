@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mxgui.core.dialog_fields import shown, to_float, to_integer
+from mxgui.core.dialog_spec_fields import shown, to_float, to_integer
 from mxgui.core.xmlrpc.dispatch import BadArgument
 
 

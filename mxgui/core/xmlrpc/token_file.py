@@ -1,16 +1,17 @@
 """The XML-RPC token's file: ``xmlrpc-token-PORT`` in the user's settings directory.
 
 The file holds the token alone and has mode 0600 from the moment it exists (written to
-a private temporary file, then renamed over the old one). A workflow engine outside
-mxgui reads it to send the header ``Token``; mxgui removes it when its server stops.
+a private temporary file, then renamed over the old one: ``atomic_write``). A workflow
+engine outside mxgui reads it to send the header ``Token``; mxgui removes it when its
+server stops.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
+from mxgui.core.atomic_write import atomic_write
 from mxgui.core.user_dirs import settings_dir
 
 
@@ -28,14 +29,8 @@ def write_token(path: Path, token: str) -> None:
     """Write ``token`` to ``path`` with mode 0600 (its directory made 0700 if new).
     ``OSError`` when it cannot."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as stream:
-            stream.write(token + "\n")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)  # left only when writing failed
+    # a new token at every start: not worth a flush to the disk
+    atomic_write(path, token + "\n", mode=0o600, sync=False, encoding="ascii")
 
 
 def read_token(path: Path) -> str:

@@ -19,7 +19,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from mxgui.gui.designer import fields
+from mxgui.gui.designer import value_editors
 from mxgui.gui.designer.document import Item, LayoutDocument
 from mxgui.gui.designer.rules import EditError
 from mxgui.gui.designer.tree_model import item_kind, item_text
@@ -63,8 +63,8 @@ class PropertyEditor(QWidget):
         self.hardware_names = hardware_names
         self.document: LayoutDocument | None = None
         self.item: Item | None = None
-        self.choose_file: fields.Chooser = self._choose_file
-        self.choose_color: fields.Chooser = self._choose_color
+        self.choose_file: value_editors.Chooser = self._choose_file
+        self.choose_color: value_editors.Chooser = self._choose_color
         self.header = QLabel("Select an item of the layout")
         self.header.setStyleSheet("font-weight: bold; padding: 2px;")
         self.item_problems = QLabel()
@@ -89,7 +89,7 @@ class PropertyEditor(QWidget):
         column.setContentsMargins(2, 2, 2, 2)
         for widget in (self.header, self.item_problems, self.table, self.message):
             column.addWidget(widget)
-        self._fields: dict[Key, fields.Field] = {}
+        self._fields: dict[Key, value_editors.Field] = {}
         self._labels: dict[Key, QTableWidgetItem] = {}
         self._resets: dict[Key, QToolButton] = {}
         self._problems: list[Problem] = []
@@ -115,11 +115,11 @@ class PropertyEditor(QWidget):
         self._problems = problems
         self._mark_problems()
 
-    def attribute_field(self, name: str) -> fields.Field:
+    def attribute_field(self, name: str) -> value_editors.Field:
         """The editor of attribute ``name`` (``name``, ``title``, ``sizes``...)."""
         return self._fields[("attr", name)]
 
-    def property_field(self, name: str) -> fields.Field:
+    def property_field(self, name: str) -> value_editors.Field:
         """The editor of brick property ``name``."""
         return self._fields[("prop", name)]
 
@@ -139,18 +139,18 @@ class PropertyEditor(QWidget):
             return
         self.header.setText(f"{item_kind(item)} {item_text(item)}")
         if isinstance(item, WindowNode):
-            self._add(("attr", "name"), fields.TextField())
-            self._add(("attr", "title"), fields.TextField())
-            self._add(("attr", "size"), fields.TextField())
-            self._add(("attr", "show"), fields.BoolField())
+            self._add(("attr", "name"), value_editors.TextField())
+            self._add(("attr", "title"), value_editors.TextField())
+            self._add(("attr", "size"), value_editors.TextField())
+            self._add(("attr", "show"), value_editors.BoolField())
         elif isinstance(item, ContainerNode):
-            self._add(("attr", "type"), fields.ChoiceField(CONTAINER_TYPES))
+            self._add(("attr", "type"), value_editors.ChoiceField(CONTAINER_TYPES))
             for name in ("name", "title", "label", "sizes"):
-                self._add(("attr", name), fields.TextField())
+                self._add(("attr", name), value_editors.TextField())
         else:
-            self._add(("attr", "name"), fields.TextField())
-            self._add(("attr", "class"), fields.LabelField())
-            self._add(("attr", "label"), fields.TextField())
+            self._add(("attr", "name"), value_editors.TextField())
+            self._add(("attr", "class"), value_editors.LabelField())
+            self._add(("attr", "label"), value_editors.TextField())
             self._add_properties(item)
         self._refresh()
         self._mark_problems()
@@ -163,23 +163,23 @@ class PropertyEditor(QWidget):
             self._add(("prop", name), self._field_for(spec), spec, resettable=True)
         for name in brick.properties:
             if name not in declared:
-                self._add(("extra", name), fields.LabelField(), resettable=True)
+                self._add(("extra", name), value_editors.LabelField(), resettable=True)
 
-    def _field_for(self, spec: BrickProperty) -> fields.Field:
+    def _field_for(self, spec: BrickProperty) -> value_editors.Field:
         kind = spec.kind
         if kind in (PropertyKind.INTEGER, PropertyKind.FLOAT):
-            return fields.NumberField(integer=kind is PropertyKind.INTEGER)
+            return value_editors.NumberField(integer=kind is PropertyKind.INTEGER)
         if kind is PropertyKind.BOOLEAN:
-            return fields.BoolField()
+            return value_editors.BoolField()
         if kind is PropertyKind.COMBO:
-            return fields.ChoiceField(spec.choices)
+            return value_editors.ChoiceField(spec.choices)
         if kind is PropertyKind.FILE:
-            return fields.ChooserField(lambda current: self.choose_file(current), "…")
+            return value_editors.ChooserField(lambda current: self.choose_file(current), "…")
         if kind is PropertyKind.COLOR:
-            return fields.ColorField(lambda current: self.choose_color(current))
+            return value_editors.ColorField(lambda current: self.choose_color(current))
         if kind is PropertyKind.HARDWARE_OBJECT:
-            return fields.HardwareObjectField(self.hardware_names)
-        return fields.TextField()
+            return value_editors.HardwareObjectField(self.hardware_names)
+        return value_editors.TextField()
 
     def _section(self, text: str) -> None:
         row = self.table.rowCount()
@@ -195,7 +195,7 @@ class PropertyEditor(QWidget):
     def _add(
         self,
         key: Key,
-        field: fields.Field,
+        field: value_editors.Field,
         spec: BrickProperty | None = None,
         resettable: bool = False,
     ) -> None:

@@ -227,10 +227,3 @@ class ParameterForm(QWidget):
         if doc:
             return doc
         return f"{name}: {kind.rstrip('?')}" + (", may be empty" if kind.endswith("?") else "")
-
-    def revert(self, name: str) -> None:
-        """Show again the value last set in field ``name``."""
-        editor = self.editors[name]
-        if isinstance(editor, QLineEdit):
-            editor.setText(self._shown.get(name, ""))
-        self.mark(name, None)

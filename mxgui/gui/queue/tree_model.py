@@ -99,10 +99,6 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         """The latest snapshot of a node shown (``KeyError`` when it is not shown)."""
         return self._nodes[node_id]
 
-    def node_of(self, index: QModelIndex) -> QueueNode | None:
-        """The node of ``index``, ``None`` for the root."""
-        return self._nodes[index.internalId()] if index.isValid() else None
-
     def id_of(self, index: QModelIndex) -> int:
         """The node id of ``index`` (the root's for an invalid index)."""
         return index.internalId() if index.isValid() else ROOT_ID

@@ -85,10 +85,6 @@ class FrameItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
         return self._rect
 
-    def current_pixels(self) -> np.ndarray | None:
-        """The pixels of the frame on the screen (``None`` before the first)."""
-        return None if self.frame is None else self.frame.pixels
-
     def qimage(self) -> QImage | None:
         """The frame on the screen as a QImage over its pixels (``None`` before the first)."""
         return self._image

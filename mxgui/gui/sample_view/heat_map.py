@@ -45,15 +45,6 @@ def colour_table(size: int = 256, alpha: int = CELL_ALPHA) -> np.ndarray:
 TABLE = colour_table()
 
 
-def score_levels(results: GridResults) -> tuple[float, float] | None:
-    """``(lowest, highest)`` score of the grid, or ``None`` without scores."""
-    scores = results.scores
-    scored = scores[~np.isnan(scores)]
-    if scored.size == 0:
-        return None
-    return float(scored.min()), float(scored.max())
-
-
 def cell_rgba(
     grid: Grid, results: GridResults, table: np.ndarray = TABLE
 ) -> tuple[np.ndarray, tuple[float, float] | None]:

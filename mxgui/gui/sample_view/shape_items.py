@@ -94,10 +94,6 @@ class LineItem(_ShapeItem):
         self.line = QLineF(QPointF(*start), QPointF(*end))
         self.update()
 
-    def image_ends(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        p1, p2 = self.line.p1(), self.line.p2()
-        return (p1.x(), p1.y()), (p2.x(), p2.y())
-
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
         m = LABEL_MARGIN
         return QRectF(self.line.p1(), self.line.p2()).normalized().adjusted(-m, -m, m, m)

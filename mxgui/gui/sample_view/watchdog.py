@@ -46,9 +46,6 @@ class FrameWatchdog(QObject):
         self._timer.stop()
         self._since = None
 
-    def is_watching(self) -> bool:
-        return self._timer.isActive()
-
     def check(self) -> None:
         """Compare the time of the newest frame with now (the timer calls this)."""
         if self._since is None:
