@@ -6,10 +6,14 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QWidget
+
+from mxgui.core.clock import Clock, ManualClock
+from mxgui.core.hardware_object import HardwareObject
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
@@ -84,11 +88,40 @@ def type_into(qtbot, field: QWidget, text: str) -> None:
 def threads_left(before: set[threading.Thread], timeout: float = 3.0) -> list[threading.Thread]:
     """The threads started since ``before`` that are still running after ``timeout`` s."""
     deadline = time.monotonic() + timeout
-    while True:
-        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.02)
+    for thread in threading.enumerate():
+        if thread not in before and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+
+
+def use_clock(clock: Clock, *objects: HardwareObject) -> None:
+    """Give ``objects``, and every object they reach through their roles, ``clock``
+    (the simulated objects that take time have a ``clock`` attribute)."""
+    seen: set[int] = set()
+    stack = list(objects)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if hasattr(obj, "clock"):
+            obj.clock = clock
+        stack.extend(obj.roles.values())
+
+
+def step_until(
+    clock: ManualClock, done: Callable[[], bool], step: float = 0.02, timeout: float = 10.0
+) -> None:
+    """Advance ``clock`` by ``step`` at a time until ``done()``; fail after ``timeout``
+    real seconds. Between steps the simulation's threads get the processor."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not done():
+        assert time.monotonic() < deadline, (
+            f"not done after {timeout:g} s (clock at {clock.now():g})"
+        )
+        clock.advance(step)
+        pause.wait(0.001)
 
 
 def show_brick(brick: QWidget) -> None:

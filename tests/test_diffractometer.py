@@ -19,11 +19,19 @@ from hardware_objects.abstract.diffractometer import (
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
 from hardware_objects.simulated.sample_geometry import Scene, make_sample
 from mxgui.core.centring import ImageGeometry
+from mxgui.core.clock import ManualClock
 from mxgui.core.errors import HardwareObjectError, Refused
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
-from helpers import FAST_MOTORS, SIMULATED, copy_simulated, speed_up, threads_left
+from helpers import (
+    FAST_MOTORS,
+    SIMULATED,
+    copy_simulated,
+    speed_up,
+    threads_left,
+    use_clock,
+)
 
 State = HardwareObjectState
 
@@ -152,14 +160,22 @@ def test_a_role_of_the_wrong_kind_is_refused(tmp_path):
 
 
 def test_move_motors_moves_them_together(diffractometer):
-    for role in ("phiy", "sampx"):
-        diffractometer.get_motor(role).set_velocity(1.0)
-    started = time.monotonic()
+    clock = ManualClock()
+    use_clock(clock, diffractometer)
+    phiy, sampx = diffractometer.get_motor("phiy"), diffractometer.get_motor("sampx")
+    for motor in (phiy, sampx):
+        motor.set_velocity(1.0)
+    assert (phiy.get_value(), sampx.get_value()) == (0.0, 0.0)
     future = diffractometer.move_motors({"phiy": 0.4, "sampx": -0.4})
     assert diffractometer.get_state() is State.BUSY
+    clock.wait_for_waiters(2)  # both motors wait for their first readback
+    clock.advance(0.2)
+    clock.wait_for_waiters(2)  # both have moved and wait for the next readback
+    # half the time gone, both half-way: in parallel, not one after the other
+    assert (phiy.get_value(), sampx.get_value()) == pytest.approx((0.2, -0.2))
+    assert not future.done() and diffractometer.get_state() is State.BUSY
+    clock.advance(0.2)
     final = future.result(timeout=5)
-    elapsed = time.monotonic() - started
-    assert 0.38 <= elapsed < 0.75  # in parallel: 0.4 s, not 0.8 s
     assert final["phiy"] == 0.4 and final["sampx"] == -0.4
     assert diffractometer.get_state() is State.READY
 
