@@ -110,18 +110,24 @@ def use_clock(clock: Clock, *objects: HardwareObject) -> None:
 
 
 def step_until(
-    clock: ManualClock, done: Callable[[], bool], step: float = 0.02, timeout: float = 10.0
+    clock: ManualClock, done: Callable[[], bool], waiters: int = 1, timeout: float = 10.0
 ) -> None:
-    """Advance ``clock`` by ``step`` at a time until ``done()``; fail after ``timeout``
-    real seconds. Between steps the simulation's threads get the processor."""
+    """Run the simulation on ``clock`` until ``done()``, in lock-step: whenever
+    ``waiters`` threads wait on the clock, move it to the earliest of their deadlines.
+
+    So the clock shows the simulated time the work took, exactly, however loaded the
+    machine is. Fails after ``timeout`` real seconds.
+    """
     deadline = time.monotonic() + timeout
     pause = threading.Event()
     while not done():
         assert time.monotonic() < deadline, (
             f"not done after {timeout:g} s (clock at {clock.now():g})"
         )
-        clock.advance(step)
-        pause.wait(0.001)
+        if clock.waiters() >= waiters:
+            clock.advance_to_next_deadline()
+        else:
+            pause.wait(0.0005)  # the simulation's threads are working
 
 
 def show_brick(brick: QWidget) -> None:

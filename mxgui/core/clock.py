@@ -10,6 +10,7 @@ happened in which order, not how long it took.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -80,6 +81,8 @@ class ManualClock:
         token = object()
         with self._cond:
             deadline = self._now + max(0.0, timeout)
+            if timeout > 0 and deadline == self._now:  # too small to move a float this big
+                deadline = math.nextafter(self._now, math.inf)
             self._deadlines[token] = deadline
             self._cond.notify_all()
             try:
@@ -101,6 +104,14 @@ class ManualClock:
         with self._cond:
             self._now += seconds
             self._cond.notify_all()
+
+    def advance_to_next_deadline(self) -> None:
+        """Move the time on to the earliest deadline still ahead (if any) and wake it."""
+        with self._cond:
+            ahead = [d for d in self._deadlines.values() if d > self._now]
+            if ahead:
+                self._now = min(ahead)
+                self._cond.notify_all()
 
     def waiters(self) -> int:
         """How many threads wait for a time that has not come yet."""
