@@ -6,11 +6,11 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QWidget
+from PyQt5.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
+from PyQt5.QtWidgets import QApplication, QWidget
 
 from mxgui.core.clock import Clock, ManualClock
 from mxgui.core.hardware_object import HardwareObject
@@ -92,6 +92,66 @@ def threads_left(before: set[threading.Thread], timeout: float = 3.0) -> list[th
         if thread not in before and thread is not threading.current_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
     return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+
+
+def running_timers(roots: Iterable[QObject], known: Iterable[QTimer] = ()) -> list[str]:
+    """The active QTimers below ``roots`` and on the application (but not ``known``),
+    described."""
+    owners = [*roots, QApplication.instance()]
+    skip = set(known)
+    return [
+        f"{describe(timer.parent())}: {timer.objectName() or 'timer'} every {timer.interval()} ms"
+        for owner in owners
+        if owner is not None
+        for timer in owner.findChildren(QTimer)
+        if timer.isActive() and timer not in skip
+    ]
+
+
+class _Marker(QObject):
+    """Posts itself to the GUI thread behind the events already posted there."""
+
+    reached = pyqtSignal()
+
+
+def events_delivered(qtbot, timeout: int = 5000) -> None:
+    """Wait until the GUI thread has handled every event posted to it so far (hardware
+    signals re-delivered by the bridge, queued slots, layout requests): a marker posted
+    after them has arrived. What has not happened by then was not on its way."""
+    marker = _Marker()
+    arrived: list[bool] = []
+    marker.reached.connect(lambda: arrived.append(True), Qt.QueuedConnection)
+    marker.reached.emit()
+    qtbot.waitUntil(lambda: bool(arrived), timeout=timeout)
+
+
+def delete_later_now() -> None:
+    """Run the deletions asked with ``deleteLater`` now (they wait for the event loop)."""
+    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QApplication.processEvents()
+
+
+def describe(obj: QObject | None) -> str:
+    """``Class 'objectName'`` (or ``Class 'window title'``) of a Qt object, for messages."""
+    if obj is None:
+        return "None"
+    name = obj.objectName()
+    if not name and isinstance(obj, QWidget):
+        name = obj.windowTitle()
+    return f"{type(obj).__name__} {name!r}"
+
+
+def wait_for(condition: Callable[[], object], what: str = "the condition", timeout: float = 30.0):
+    """Return as soon as ``condition()`` holds (it is looked at every 10 ms); fail the
+    test naming ``what`` after ``timeout`` real seconds, a deadline, not a measurement.
+
+    For what Qt does not signal (processes, files, servers, worker threads); GUI tests
+    use ``qtbot.waitUntil`` and ``qtbot.waitSignal``.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        time.sleep(0.01)
 
 
 def use_clock(clock: Clock, *objects: HardwareObject) -> None:
