@@ -12,6 +12,8 @@ from hardware_objects.simulated.sample_camera import SimulatedSampleCamera
 from hardware_objects.simulated.sample_changer import SimulatedSampleChanger
 from mxgui.core.clock import REAL_CLOCK, ClockTimer, ManualClock, RealClock
 
+from helpers import wait_for
+
 
 def test_the_simulation_runs_on_the_real_clock_unless_given_another():
     assert isinstance(REAL_CLOCK, RealClock)
@@ -76,3 +78,36 @@ def test_a_clock_timer_fires_on_its_clock_and_not_after_cancel():
     clock.advance(1.0)
     kept.join(timeout=5)
     assert fired == ["kept"]
+
+
+def test_stepping_to_the_next_deadline_runs_waits_in_the_order_of_their_deadlines():
+    clock = ManualClock()
+    woke: list[tuple[str, float]] = []
+
+    def sleeper(name: str, seconds: float) -> None:
+        clock.sleep(seconds)
+        woke.append((name, clock.now()))
+
+    threads = [
+        threading.Thread(target=sleeper, args=(name, seconds))
+        for name, seconds in (("late", 3.0), ("early", 1.0), ("middle", 2.0))
+    ]
+    for thread in threads:
+        thread.start()
+    for pending in (3, 2, 1):
+        clock.wait_for_waiters(pending)
+        clock.advance_to_next_deadline()
+        wait_for(lambda woken=4 - pending: len(woke) == woken, "the next sleeper waking")
+    for thread in threads:
+        thread.join(timeout=5)
+    assert woke == [("early", 1.0), ("middle", 2.0), ("late", 3.0)]
+
+
+def test_a_wait_shorter_than_the_clock_can_show_still_needs_the_clock_to_move():
+    clock = ManualClock(start=1.0e6)  # 1e-12 s is below a float's resolution here
+    with ThreadPoolExecutor(1) as pool:
+        waited = pool.submit(clock.wait, threading.Event(), 1.0e-12)
+        clock.wait_for_waiters(1)  # a deadline ahead of now, not one already passed
+        clock.advance_to_next_deadline()
+        assert waited.result(timeout=5) is False
+    assert clock.now() > 1.0e6

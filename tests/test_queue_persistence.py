@@ -271,8 +271,7 @@ def test_stop_writes_what_is_unsaved_and_ends_the_writer_thread(tmp_path):
     store.stop()
     assert not threads_left(before)
     assert '"name":"last"' in (tmp_path / "queue.json").read_text()
-    model.add(0, "Sample")  # no longer listening
-    time.sleep(0.1)
+    model.add(0, "Sample")  # no longer listening, and no writer thread left to write it
     assert (tmp_path / "queue.json").read_text().count('"type":"Sample"') == 1
 
 
