@@ -18,6 +18,7 @@ from hardware_objects.abstract.energy_scan import AbstractEnergyScan
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.silx_docks import keep_docks_with
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class EnergyScanBrick(Brick):
         if not any(isinstance(f, _NoHeavyFontWarning) for f in font_log.filters):
             font_log.addFilter(_NoHeavyFontWarning())
         self.plot = Plot1D(self)
+        keep_docks_with(self.plot)
         self.plot.setGraphXLabel("Energy (keV)")
         self.plot.setGraphYLabel("Counts")
         self.plot.setGraphTitle(self._title)

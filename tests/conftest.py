@@ -9,8 +9,17 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from PyQt5.QtCore import QTimer  # noqa: E402
+from PyQt5.QtWidgets import QApplication  # noqa: E402
 
-from helpers import DEFAULT_LAYOUT, SIMULATED, threads_left
+from helpers import (  # noqa: E402
+    DEFAULT_LAYOUT,
+    SIMULATED,
+    delete_later_now,
+    describe,
+    running_timers,
+    threads_left,
+)
 
 # test modules import xmlrpc_fixtures before pytest_plugins loads its fixtures
 pytest.register_assert_rewrite("xmlrpc_fixtures")
@@ -27,12 +36,17 @@ def private_settings(tmp_path_factory, monkeypatch):
 def make_app(qtbot):
     """Build the main window from a layout on a repository; torn down after the test.
 
-    Fails the test if a hardware worker thread is still running afterwards.
+    Fails the test if, once the windows are closed and deleted and the app stopped, a
+    worker thread is still running, a QTimer of the app's still runs or a top-level
+    widget it made is left.
     """
     from mxgui.gui.application import MxguiApplication
 
     apps = []
     threads_before = set(threading.enumerate())
+    widgets_before = set(QApplication.topLevelWidgets())
+    qapp = QApplication.instance()
+    timers_before = qapp.findChildren(QTimer) if qapp is not None else []
 
     def make(layout: Path = DEFAULT_LAYOUT, repository_dirs: list[Path] | None = None):
         app = MxguiApplication(list(repository_dirs or [SIMULATED]), Path(layout))
@@ -41,12 +55,20 @@ def make_app(qtbot):
         return app
 
     yield make
+    timers: list[str] = []
     for app in apps:
         for window in app.windows:
             window.close()
         app.stop()
+        timers += running_timers(app.windows, timers_before)
+        for window in app.windows:
+            window.deleteLater()
+    delete_later_now()
     left = threads_left(threads_before)
     assert not left, f"threads left running after the test: {[t.name for t in left]}"
+    assert not timers, f"QTimers still running after the app stopped: {timers}"
+    widgets = [describe(w) for w in QApplication.topLevelWidgets() if w not in widgets_before]
+    assert not widgets, f"top-level widgets left after the test: {widgets}"
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.bridge import GuiBridge
 
+from helpers import events_delivered
+
 
 @pytest.fixture
 def brick(qtbot, tmp_path):
@@ -71,7 +73,7 @@ def test_success_and_cancellation_are_not_reported(brick, qtbot, caplog):
     start(brick, lambda: cancelled)
     done.set_result(None)
     cancelled.cancel()
-    qtbot.wait(50)
+    events_delivered(qtbot)
     assert brick.field.toolTip() == ""
     assert warnings(caplog) == [] and brick.restored == []
 
@@ -85,6 +87,6 @@ def test_no_report_reaches_a_brick_that_was_cleaned_up(brick, qtbot, caplog, pos
     brick.cleanup()
     if not posted:
         future.set_exception(RuntimeError("tripped"))
-    qtbot.wait(50)
+    events_delivered(qtbot)
     assert brick.field.toolTip() == ""
     assert warnings(caplog) == [] and brick.restored == []

@@ -7,6 +7,8 @@ import threading
 from mxgui.core.signals import SignalEmitter
 from mxgui.gui.bridge import GuiBridge
 
+from helpers import events_delivered
+
 
 class Emitter(SignalEmitter):
     SIGNALS = ("valueChanged",)
@@ -39,7 +41,7 @@ def test_cancelled_subscription_drops_deliveries_already_queued(qtbot):
     subscription.cancel()
     emitter.emit("valueChanged", 2)
     assert emitter.receivers("valueChanged") == 0
-    qtbot.wait(50)
+    events_delivered(qtbot)
     assert received == []
 
 

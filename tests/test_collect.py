@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,10 +21,11 @@ from hardware_objects.abstract.collect import (
 from hardware_objects.abstract.energy import HC_KEV_ANGSTROM
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 from mxgui.core.centring import CentredPosition
+from mxgui.core.clock import ManualClock
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
-from helpers import SIMULATED, quick_collect_overrides
+from helpers import SIMULATED, quick_collect_overrides, step_until, use_clock
 
 
 class Signals:
@@ -143,8 +143,10 @@ def test_a_second_run_never_overwrites_the_first(bl):
     first_path = bl.collect.get_default_path_template(prefix="thau")
     bl.collect.collect(parameters(num_images=5), first_path, bl.centred).result(timeout=20)
     first = {name: (Path(first_path.directory) / name) for name in files_in(first_path.directory)}
+    for path in first.values():  # dated a day back: a rewrite would date them now
+        old = path.stat().st_mtime_ns - 86_400 * 10**9
+        os.utime(path, ns=(old, old))
     before = {name: (p.stat().st_mtime_ns, p.read_bytes()) for name, p in first.items()}
-    time.sleep(0.01)
 
     second_path = bl.collect.get_default_path_template(prefix="thau")
     assert second_path.run_number == 2
@@ -211,13 +213,16 @@ def test_stop_midway_stops_at_once_and_leaves_only_complete_files(bl):
     path = bl.collect.get_default_path_template(prefix="stop")
     taken = threading.Event()
     bl.collect.connect("collectImageTaken", lambda n: n >= 10 and taken.set())
+    clock = ManualClock()
+    use_clock(clock, bl.collect)
     future = bl.collect.collect(parameters(num_images=400, exp_time=0.02), path, bl.centred)
-    assert taken.wait(10)
-    stopped_at = time.monotonic()
+    step_until(clock, taken.is_set)
+    stopped_at = clock.now()
     bl.collect.stop_collect()
+    step_until(clock, future.done)  # closing the shutter takes its time
     with pytest.raises(CollectionStopped) as info:
-        future.result(timeout=5)
-    assert time.monotonic() - stopped_at < 0.5
+        future.result()
+    assert clock.now() - stopped_at < 0.5  # at once, not after the 390 images left (7.8 s)
     assert info.value.reason == STOPPED_BY_USER
     assert bl.signals.args("collectOscillationFailed") == [(STOPPED_BY_USER,)]
     assert bl.signals.args("collectEnded") == [(False,)]
@@ -233,7 +238,9 @@ def test_stop_midway_stops_at_once_and_leaves_only_complete_files(bl):
     # and the next collection runs
     next_path = bl.collect.get_default_path_template(prefix="stop")
     assert next_path.run_number == 2
-    bl.collect.collect(parameters(num_images=2), next_path).result(timeout=20)
+    collecting = bl.collect.collect(parameters(num_images=2), next_path)
+    step_until(clock, collecting.done, timeout=20)
+    collecting.result()
 
 
 def test_an_unwritable_directory_fails_with_the_path_in_the_reason(bl, tmp_path):
@@ -339,9 +346,12 @@ def test_exposure_paces_the_images_and_omega_sweeps(bl):
     params = parameters(num_images=10, exp_time=0.04, osc_range=0.5, osc_start=20.0)
     values: list[float] = []
     bl.omega.connect("valueChanged", values.append)
-    started = time.monotonic()
-    info = bl.collect.collect(params, path, bl.centred).result(timeout=20)
-    assert time.monotonic() - started >= 10 * 0.04
+    clock = ManualClock()
+    use_clock(clock, bl.collect)
+    collecting = bl.collect.collect(params, path, bl.centred)
+    step_until(clock, collecting.done, timeout=20)
+    info = collecting.result()
+    assert clock.now() >= 10 * 0.04  # each image waits its exposure
     assert fabio.open(info["files"][3]).pilatus_headers["Exposure_time"] == pytest.approx(0.04)
     sweep = [v for v in values if 20.0 < v < 25.0]
     assert len(sweep) >= 5, "omega passed through the oscillation, not a jump"

@@ -23,7 +23,7 @@ from hardware_objects.abstract.shutter import CLOSED, AbstractShutter
 from mxgui.core.queue.persistence import default_queue_path
 from mxgui.core.repository import HardwareRepository
 
-from helpers import DEFAULT_LAYOUT, SIMULATED
+from helpers import DEFAULT_LAYOUT, SIMULATED, events_delivered
 
 
 def listening_sockets() -> set[int]:
@@ -100,11 +100,11 @@ def test_a_click_in_the_preview_acts_on_nothing_and_the_preview_touches_nothing(
     # the user clicks the shutter's Open button in the preview
     with caplog.at_level(logging.WARNING):
         qtbot.mouseClick(shutter.button, Qt.LeftButton)
-        qtbot.wait(200)  # time for a (wrongly started) move to begin
+        events_delivered(qtbot)  # a (wrongly started) move would have begun
         # ... and rebuilds the preview a few times
         for _ in range(3):
             window.rebuild_action.trigger()
-            qtbot.wait(50)
+            events_delivered(qtbot)
     problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not problems, [f"{r.name}: {r.getMessage()}" for r in problems]
 

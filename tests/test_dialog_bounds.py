@@ -25,6 +25,8 @@ from mxgui.core.xmlrpc.service import XMLRPCService
 from mxgui.core.xmlrpc.transport import XMLRPCTransport
 from mxgui.gui.workflow_dialog import DialogHandler, WorkflowDialog
 
+from helpers import events_delivered
+
 SMALL = {"title": "Go on?", "fields": [{"name": "images", "type": "integer", "default": 10}]}
 
 
@@ -133,7 +135,7 @@ def test_the_largest_dialog_allowed_fits_the_screen_and_scrolls_inside(qtbot, gu
     assert dialog.rect().contains(ok.mapTo(dialog, QPoint(ok.width() - 1, ok.height() - 1)))
     click_ok(qtbot, dialog)  # "who" is empty: the dialog says so and stays
     assert "a value is required" in dialog.problem.text() and dialog.isVisible()
-    qtbot.wait(100)  # the dialog lays itself out again around the problem line
+    events_delivered(qtbot)  # the dialog lays itself out again around the problem line
     assert screen.contains(dialog.frameGeometry()), (dialog.frameGeometry(), screen)
     dialog.resize(screen.width() * 3, screen.height() * 3)  # the user cannot outgrow it
     assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
@@ -161,7 +163,7 @@ def test_twenty_six_dialogs_at_once_open_one_window_the_others_get_a_fault(qtbot
         for n in range(26)
     ]
     qtbot.waitUntil(lambda: sum(c.done() for c in calls) == 25, timeout=20000)
-    qtbot.wait(300)  # time for a wrong second window to show
+    events_delivered(qtbot)  # a wrong second window would show now
     watch.stop()
     assert max(windows_seen) == 1 and windows_seen[-1] == 1
     open_one = shown_dialogs()[0]
@@ -182,7 +184,8 @@ def test_a_second_dialog_waits_its_turn_and_is_shown_when_the_first_is_answered(
     first = gui.ask({**SMALL, "title": "first"})
     dialog = the_dialog(qtbot, "first")
     second = gui.ask({**SMALL, "title": "second"})
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: gui.service.context.dialog_turns.waiting == 1)  # its turn comes
+    events_delivered(qtbot)
     assert [d.windowTitle() for d in shown_dialogs()] == ["first"] and not second.done()
     click_ok(qtbot, dialog)
     assert answer(qtbot, first) == {"images": 10}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import zlib
 from concurrent.futures import Future
 
@@ -19,11 +18,21 @@ from hardware_objects.abstract.diffractometer import (
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
 from hardware_objects.simulated.sample_geometry import Scene, make_sample
 from mxgui.core.centring import ImageGeometry
+from mxgui.core.clock import REAL_CLOCK, ManualClock
 from mxgui.core.errors import HardwareObjectError, Refused
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
-from helpers import FAST_MOTORS, SIMULATED, copy_simulated, speed_up, threads_left
+from helpers import (
+    FAST_MOTORS,
+    SIMULATED,
+    copy_simulated,
+    speed_up,
+    step_until,
+    threads_left,
+    use_clock,
+    wait_for,
+)
 
 State = HardwareObjectState
 
@@ -152,14 +161,22 @@ def test_a_role_of_the_wrong_kind_is_refused(tmp_path):
 
 
 def test_move_motors_moves_them_together(diffractometer):
-    for role in ("phiy", "sampx"):
-        diffractometer.get_motor(role).set_velocity(1.0)
-    started = time.monotonic()
+    clock = ManualClock()
+    use_clock(clock, diffractometer)
+    phiy, sampx = diffractometer.get_motor("phiy"), diffractometer.get_motor("sampx")
+    for motor in (phiy, sampx):
+        motor.set_velocity(1.0)
+    assert (phiy.get_value(), sampx.get_value()) == (0.0, 0.0)
     future = diffractometer.move_motors({"phiy": 0.4, "sampx": -0.4})
     assert diffractometer.get_state() is State.BUSY
+    clock.wait_for_waiters(2)  # both motors wait for their first readback
+    clock.advance(0.2)
+    clock.wait_for_waiters(2)  # both have moved and wait for the next readback
+    # half the time gone, both half-way: in parallel, not one after the other
+    assert (phiy.get_value(), sampx.get_value()) == pytest.approx((0.2, -0.2))
+    assert not future.done() and diffractometer.get_state() is State.BUSY
+    clock.advance(0.2)
     final = future.result(timeout=5)
-    elapsed = time.monotonic() - started
-    assert 0.38 <= elapsed < 0.75  # in parallel: 0.4 s, not 0.8 s
     assert final["phiy"] == 0.4 and final["sampx"] == -0.4
     assert diffractometer.get_state() is State.READY
 
@@ -170,23 +187,31 @@ def test_move_motors_checks_every_target_before_moving_any(diffractometer):
         diffractometer.move_motors({"phiy": 0.5, "sampx": 3.0})
     with pytest.raises(ValueError, match="no motor 'chi'"):
         diffractometer.move_motors({"chi": 1.0})
-    time.sleep(0.05)
+    # no move began (a move is BUSY from the moment it is asked for)
+    assert all(
+        diffractometer.get_motor(role).get_state() is State.READY for role in ("phiy", "sampx")
+    )
     assert diffractometer.get_positions() == before
 
 
 def test_a_motor_failing_in_a_move_fails_the_move_with_its_reason_and_stops_the_others(
     diffractometer,
 ):
+    clock = ManualClock()
+    use_clock(clock, diffractometer)
     phiy, sampx = diffractometer.get_motor("phiy"), diffractometer.get_motor("sampx")
     phiy.set_velocity(1.0)
     sampx.set_velocity(1.0)
     future = diffractometer.move_motors({"phiy": 1.0, "sampx": 1.0})
-    time.sleep(0.15)
+    clock.wait_for_waiters(2)
+    clock.advance(0.15)
+    clock.wait_for_waiters(2)  # both moved 0.15 and wait for their next readback
     sampx.inject_fault("encoder error")
+    clock.advance(0.02)
     with pytest.raises(RuntimeError, match="Centring X: encoder error"):
-        future.result(timeout=2)
-    time.sleep(0.1)
-    assert phiy.get_state() is State.READY and phiy.get_value() < 0.5  # stopped, not arrived
+        future.result(timeout=5)
+    phiy.wait_ready(timeout=5)
+    assert phiy.get_value() < 0.5  # stopped, not arrived
     assert diffractometer.get_state() is State.FAULT
     sampx.inject_fault(None)
     assert diffractometer.get_state() is State.READY
@@ -195,8 +220,7 @@ def test_a_motor_failing_in_a_move_fails_the_move_with_its_reason_and_stops_the_
 def test_positions_changed_follows_a_move_and_ends_with_the_final_positions(diffractometer):
     signals = Signals(diffractometer)
     diffractometer.get_motor("phiy").set_velocity(2.0)
-    diffractometer.move_motors({"phiy": 0.5}, timeout=5)
-    time.sleep(0.05)
+    diffractometer.move_motors({"phiy": 0.5}, timeout=5)  # the last signal came before
     emitted = signals.named("positionsChanged")
     assert len(emitted) >= 3
     values = [args[0]["phiy"] for args in emitted]
@@ -325,13 +349,16 @@ def test_cancel_during_the_rotation_stops_it_and_restores(diffractometer):
     phi.set_velocity(90.0)  # a 90 degree turn takes 1 s
     start = diffractometer.get_positions()
     diffractometer.start_manual_centring().result(timeout=5)
+    phi.clock = clock = ManualClock()  # the rotation cannot end before the test says
     rotation = diffractometer.image_clicked(*crystal_at(diffractometer))
-    time.sleep(0.2)
+    clock.wait_for_waiters(1)
     assert phi.get_state() is State.BUSY
     restore = diffractometer.cancel_centring()
     with pytest.raises(RuntimeError, match="cancelled"):
         rotation.result(timeout=2)
-    restore.result(timeout=5)
+    step_until(clock, restore.done)
+    restore.result()
+    phi.clock = REAL_CLOCK
     assert close(diffractometer.get_positions(), start)
     # a new centring can start at once and works
     diffractometer.start_manual_centring().result(timeout=5)
@@ -359,9 +386,7 @@ def test_a_motor_fault_in_the_centring_move_fails_the_centring_with_its_reason(d
     for _ in range(2):
         diffractometer.image_clicked(*crystal_at(diffractometer)).result(timeout=5)
     final = diffractometer.image_clicked(*crystal_at(diffractometer))
-    deadline = time.monotonic() + 2
-    while sampx.get_state() is not State.BUSY and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: sampx.get_state() is State.BUSY, "the centring move", timeout=5)
     sampx.inject_fault("amplifier overheated")
     with pytest.raises(RuntimeError, match="Centring X: amplifier overheated"):
         final.result(timeout=2)

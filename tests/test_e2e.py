@@ -7,14 +7,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from helpers import SIMULATED, copy_simulated, line_of
+from helpers import SIMULATED, copy_simulated, line_of, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -82,10 +81,12 @@ def mxgui_shown(
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 30
-        while "main window shown" not in log_path.read_text() and time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()
-            time.sleep(0.1)
+        wait_for(
+            lambda: process.poll() is not None or "main window shown" in log_path.read_text(),
+            "the main window",
+            timeout=30,
+        )
+        assert process.poll() is None, log_path.read_text()
         assert "main window shown" in log_path.read_text(), log_path.read_text()
         yield process, log_path
     finally:
@@ -138,9 +139,7 @@ def test_a_workflow_script_drives_the_real_mxgui_and_nothing_is_left_running(tmp
             sample, '{"type": "XrayCentring", "parameters": {"exp_time": 0.001}}'
         )
         gui.start_queue()
-        deadline = time.monotonic() + 120
-        while gui.is_queue_executing() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: not gui.is_queue_executing(), "the end of the queue", timeout=120)
         node = gui.queue_get_node(task)
         assert node["status"] == "success", node["message"]
         added = [gui.queue_get_node(n) for n in gui.queue_get_node(sample)["children"]]

@@ -23,7 +23,7 @@ from mxgui.core.queue.persistence import INTERRUPTED
 from mxgui.core.staging import STAGING_PREFIX
 from mxgui.core.workflow_log import ABANDONED
 
-from helpers import SIMULATED, quick_collect_overrides
+from helpers import SIMULATED, quick_collect_overrides, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -48,24 +48,18 @@ def gui_of(log_text: str) -> xmlrpc.client.ServerProxy:
 
 def python_of(process: subprocess.Popen) -> int:
     """The ``python -m mxgui`` process under xvfb-run ``process``."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        pids = subprocess.run(
+    pids: list[str] = []
+
+    def found() -> bool:
+        pids[:] = subprocess.run(
             ["pgrep", "-s", str(process.pid), "-f", "--", r"^\S*python\S* -m mxgui"],
             capture_output=True,
             text=True,
         ).stdout.split()
-        if pids:
-            return int(pids[0])
-        time.sleep(0.02)
-    raise AssertionError("mxgui process not found")
+        return bool(pids)
 
-
-def wait_for(condition, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(0.05)
+    wait_for(found, "the mxgui process", timeout=30)
+    return int(pids[0])
 
 
 def saved_status(data: Path, node_id: int) -> str | None:
@@ -102,17 +96,19 @@ def test_after_kill_9_mid_collection_the_next_start_tidies_and_lists_the_images(
         }
         workflow = gui.queue_add_child(sample, {"type": "Workflow", "parameters": parameters})
         assert gui.start_queue() is True
-        wait_for((marker / "nested.json").exists, "the workflow's nested collection")
+        wait_for((marker / "nested.json").exists, "the workflow's nested collection", timeout=60)
         nested = json.loads((marker / "nested.json").read_text())["node_id"]
         template = gui.queue_get_node(nested)["parameters"]
         directory = Path(template["directory"])
         run = f"{template['prefix']}_{template['run_number']}_"
-        wait_for(lambda: len(list(directory.glob(run + "*.cbf"))) >= 20, "20 images")
+        wait_for(lambda: len(list(directory.glob(run + "*.cbf"))) >= 20, "20 images", timeout=60)
         assert list(directory.glob(STAGING_PREFIX + "*"))  # the collection's, in use
-        wait_for(lambda: saved_status(data, nested) == "running", "the queue file saved")
+        wait_for(
+            lambda: saved_status(data, nested) == "running", "the queue file saved", timeout=60
+        )
         os.kill(python_of(process), signal.SIGKILL)
         process.wait(30)
-    wait_for(lambda: not workflow_processes_of(data), "the workflow process's end", 10)
+    wait_for(lambda: not workflow_processes_of(data), "the workflow process's end", timeout=10)
     images = sorted(map(str, directory.glob(run + "*.cbf")))
     snapshots = sorted(map(str, directory.glob(run + "snapshot_*.png")))
     assert 20 <= len(images) < 3000 and len(snapshots) == 1
@@ -158,7 +154,9 @@ def test_sigterm_right_after_the_server_accepts_calls_stops_cleanly(tmp_path):
             start_new_session=True,
         )
     try:
-        wait_for(lambda: "XML-RPC server listening" in log_path.read_text(), "the server", 30)
+        wait_for(
+            lambda: "XML-RPC server listening" in log_path.read_text(), "the server", timeout=30
+        )
         listening = time.monotonic()
         gui = gui_of(log_path.read_text())
         sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})

@@ -12,7 +12,7 @@ import pytest
 from hardware_objects.abstract.energy_scan import ScanParameters
 from mxgui.core.acquisition import PathTemplate
 
-from helpers import ROOT, SIMULATED, TEST_LAYOUTS, quick_collect_overrides
+from helpers import ROOT, SIMULATED, TEST_LAYOUTS, events_delivered, quick_collect_overrides
 
 LAYOUT = TEST_LAYOUTS / "energy_scan.yml"
 #: a quick Se K scan: 101 points of 1 eV, 5 ms each
@@ -65,7 +65,7 @@ def test_a_scan_is_plotted_live_and_its_energies_marked(setup, qtbot, tmp_path):
     assert not brick.mad_button.isEnabled()  # a scan outside the queue: no entry to follow
     shot = os.environ.get("MXGUI_SCREENSHOT")
     if shot:
-        qtbot.wait(300)  # the plot redraws on the event loop
+        events_delivered(qtbot)  # the plot redraws on the event loop
         brick.window().grab().save(shot)
 
 

@@ -10,14 +10,13 @@ the bricks (refused with a visible message naming what runs; usable afterwards).
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from xmlrpc_fixtures import QUICK, fault_of
 
 from mxgui.core.interlock import Interlock, InterlockRefused, calling_as, current_caller
 
-from helpers import type_into
+from helpers import type_into, wait_for
 
 pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
@@ -25,15 +24,8 @@ pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 LONG = {**QUICK, "num_images": 400, "exp_time": 0.005, "osc_range": 0.1}
 
 
-def wait_for(condition, timeout: float = 30.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.01)
-
-
 def wait_idle(queue, timeout: float = 120.0) -> None:
-    wait_for(lambda: not queue.engine.is_running(), timeout, "the end of the queue")
+    wait_for(lambda: not queue.engine.is_running(), "the end of the queue", timeout)
 
 
 # the interlock itself -----------------------------------------------------------------------

@@ -59,6 +59,8 @@ def test_the_queue_is_saved_and_restored_when_mxgui_starts_again(make_app, qtbot
         for window in first.windows:
             window.close()
         first.stop()
+        for window in first.windows:
+            window.deleteLater()
     assert not queue.marker_path.exists()  # a clean stop
     app = make_app(LAYOUT)
     again = app.repository.get("/queue")

@@ -15,22 +15,13 @@ from mxgui.core.queue import History, QueueModel, QueueStore, queue_file, restor
 from mxgui.core.queue.persistence import INTERRUPTED
 from mxgui.core.queue.queue_file import pack_files, unpack_files, write_atomic
 
-from helpers import threads_left
+from helpers import threads_left, wait_for
 
 
 def dc(**overrides) -> dict:
     values = {"directory": "/data/mx1234/RAW_DATA", "prefix": "lyso", "num_images": 1800}
     values.update(overrides)
     return values
-
-
-def wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def a_queue() -> tuple[QueueModel, History]:
@@ -79,11 +70,11 @@ def test_a_burst_of_changes_writes_a_few_files_not_one_per_change(tmp_path):
     sample = model.add(0, "Sample")
     for run in range(1, 1001):
         model.add(sample, "DataCollection", dc(run_number=run))
-    assert wait_for(lambda: not store.dirty)
+    wait_for(lambda: not store.dirty)
     assert 1 <= store.writes <= 3, store.writes
     written = store.writes
     model.set_status(sample, "running")  # one more change, after a pause: one more write
-    assert wait_for(lambda: store.writes == written + 1)
+    wait_for(lambda: store.writes == written + 1)
     time.sleep(0.3)
     assert store.writes == written + 1
     store.stop()
@@ -139,10 +130,10 @@ def test_a_failed_write_is_reported_and_retried(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", replace)
     store.start()
     model.add(0, "Sample")
-    assert wait_for(lambda: "No space left" in store.last_error)
+    wait_for(lambda: "No space left" in store.last_error)
     assert store.dirty and store.writes == 0
     failing.clear()  # space freed: the next attempt succeeds by itself
-    assert wait_for(lambda: store.writes == 1 and not store.dirty)
+    wait_for(lambda: store.writes == 1 and not store.dirty)
     assert store.last_error == ""
     store.stop()
 
@@ -280,8 +271,7 @@ def test_stop_writes_what_is_unsaved_and_ends_the_writer_thread(tmp_path):
     store.stop()
     assert not threads_left(before)
     assert '"name":"last"' in (tmp_path / "queue.json").read_text()
-    model.add(0, "Sample")  # no longer listening
-    time.sleep(0.1)
+    model.add(0, "Sample")  # no longer listening, and no writer thread left to write it
     assert (tmp_path / "queue.json").read_text().count('"type":"Sample"') == 1
 
 

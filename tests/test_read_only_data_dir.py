@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 import xmlrpc.client
 from pathlib import Path
 
 import pytest
 from test_e2e import mxgui_shown, sigterm_mxgui
+
+from helpers import wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -43,13 +44,6 @@ def connect(log_path: Path) -> xmlrpc.client.ServerProxy:
     return xmlrpc.client.ServerProxy(found.group(1), allow_none=True, headers=headers)
 
 
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def test_a_read_only_data_directory_is_said_once_and_the_gui_works_on(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -65,9 +59,11 @@ def test_a_read_only_data_directory_is_said_once_and_the_gui_works_on(tmp_path):
             )
             assert gui.queue_get_node(task)["type"] == "DataCollection"
             # the store tries again and again; each attempt is at debug level only
-            wait_until(lambda: log_path.read_text().count("the queue could not be saved") >= 3)
+            wait_for(
+                lambda: log_path.read_text().count("the queue could not be saved") >= 3, timeout=60
+            )
             gui.start_queue()
-            wait_until(lambda: gui.queue_get_node(task)["status"] == "failed")
+            wait_for(lambda: gui.queue_get_node(task)["status"] == "failed", timeout=60)
             node = gui.queue_get_node(task)
             assert "Permission denied" in node["message"], node
             sigterm_mxgui(process)
@@ -97,20 +93,24 @@ def test_a_data_directory_made_read_only_while_mxgui_runs_loses_nothing(tmp_path
     with mxgui_shown(tmp_path, args, env, unprivileged()) as (process, log_path):
         gui = connect(log_path)
         sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
-        wait_until(lambda: queue_json.exists() and (kept / "queue.json.running").exists())
+        wait_for(lambda: queue_json.exists() and (kept / "queue.json.running").exists(), timeout=60)
         saved = queue_json.read_text()
         kept.chmod(0o555)
         try:
             task = gui.queue_add_child(sample, {"type": "DataCollection", "parameters": {}})
-            wait_until(lambda: log_path.read_text().count("the queue could not be saved") >= 3)
+            wait_for(
+                lambda: log_path.read_text().count("the queue could not be saved") >= 3, timeout=60
+            )
             assert queue_json.read_text() == saved
             kept.chmod(0o755)  # writable again: the change is saved by itself
-            wait_until(lambda: "the queue is saved again" in log_path.read_text())
+            wait_for(lambda: "the queue is saved again" in log_path.read_text(), timeout=60)
             assert f'"id":{task},"type":"DataCollection"' in queue_json.read_text()
             saved = queue_json.read_text()
             kept.chmod(0o555)
             gui.queue_add_child(sample, {"type": "DataCollection", "parameters": {}})
-            wait_until(lambda: log_path.read_text().count("the queue could not be saved") >= 4)
+            wait_for(
+                lambda: log_path.read_text().count("the queue could not be saved") >= 4, timeout=60
+            )
             sigterm_mxgui(process)
         finally:
             kept.chmod(0o755)

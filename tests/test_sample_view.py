@@ -17,7 +17,7 @@ from mxgui.core.shapes import Grid, Point
 from mxgui.gui.sample_view.centring_workflow import CentringStep
 from mxgui.gui.sample_view.modes import Mode
 
-from helpers import TEST_LAYOUTS, speed_up
+from helpers import TEST_LAYOUTS, events_delivered, speed_up
 
 LAYOUT = TEST_LAYOUTS / "sample_view.yml"
 #: issue 3's tolerance: the crystal within 5 um of the beam after centring
@@ -159,7 +159,7 @@ def test_a_click_during_the_turn_is_refused_with_a_message_not_queued(sample_vie
     assert "turning" in brick.message_label.text()
     assert len(brick.click_marks.points) == 1
     wait_step(qtbot, brick, CentringStep.WAITING_CLICK)
-    qtbot.wait(100)
+    events_delivered(qtbot)
     # the refused click never reached the diffractometer, and is not taken later
     assert taken == [(1, *first)]
     second = click_image(qtbot, brick, *crystal_on_image(diffractometer))
@@ -484,9 +484,8 @@ def test_a_fast_camera_makes_the_view_drop_frames_never_queue_them(sample_view, 
     handover = brick.view.handover
     handover.reset_counters()
     shown = brick.view.frame_item.shown
-    qtbot.wait(1500)
+    qtbot.waitUntil(lambda: handover.counts()["received"] > 50, timeout=10000)
     counts = handover.counts()
-    assert counts["received"] > 50
     # each frame was shown, replaced by a newer one (dropped) or is the one waiting;
     # one repaint was asked for per frame shown (plus the waiting one): no backlog
     assert counts["received"] == counts["dropped"] + counts["taken"] + counts["waiting"]
@@ -502,7 +501,8 @@ def test_the_beam_mark_is_an_outline_over_the_live_image(sample_view, qtbot):
     click_image(qtbot, brick, 300.0, 300.0)
     click_image(qtbot, brick, 500.0, 350.0)
     qtbot.waitUntil(lambda: len(brick.shape_layer.items) == 1, timeout=3000)
-    qtbot.wait(200)
+    shown = brick.view.frame_item.shown
+    qtbot.waitUntil(lambda: brick.view.frame_item.shown > shown, timeout=3000)  # a live frame
     rect = brick.beam_item.rect()
     inside = brick.view.image_to_widget(
         rect.center().x() + rect.width() / 5, rect.center().y() + rect.height() / 5

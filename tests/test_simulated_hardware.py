@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -10,9 +11,12 @@ import pytest
 from hardware_objects.abstract.energy import HC_KEV_ANGSTROM
 from hardware_objects.simulated.energy import SimulatedEnergy
 from hardware_objects.simulated.motor import SimulatedMotor
+from mxgui.core.clock import ManualClock
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.core.repository import HardwareRepository
+
+from helpers import step_until
 
 State = HardwareObjectState
 
@@ -81,20 +85,23 @@ def test_motor_starts_ready_at_its_default_value(make_motor):
 @pytest.mark.parametrize("velocity", [4.0, 10.0])
 def test_motor_moves_at_its_configured_velocity(make_motor, velocity):
     motor = make_motor(velocity=velocity)
+    motor.clock = clock = ManualClock()
     values = Recorder()
     motor.connect("valueChanged", values)
-    distance = 1.5
-    started = time.monotonic()
+    distance, step = 1.5, 0.1
     future = motor.set_value(distance)
+    clock.wait_for_waiters(1)  # the move waits for its first readback
+    steps = math.ceil(distance / velocity / step)
+    for i in range(1, steps):
+        clock.advance(step)
+        clock.wait_for_waiters(1)
+        # exactly as far as the velocity allows in the time passed, and still moving
+        assert motor.get_value() == pytest.approx(velocity * step * i)
+        assert not future.done()
+    clock.advance(step)
     assert future.result(timeout=5) == distance
-    elapsed = time.monotonic() - started
-    expected = distance / velocity
-    # never faster than the velocity allows; generous margin for a loaded machine
-    assert expected * 0.95 <= elapsed <= expected + 0.3
-    # the readings during the move follow the velocity too
-    assert len(values.values) >= 4, values.values
-    (t0, v0), (t1, v1) = values.values[0], values.values[-2]
-    assert (v1 - v0) / (t1 - t0) == pytest.approx(velocity, rel=0.3)
+    readings = [value for _, value in values.values]
+    assert readings == pytest.approx([velocity * step * i for i in range(1, steps)] + [distance])
 
 
 def test_motor_is_busy_while_moving_and_ready_after(make_motor):
@@ -199,10 +206,12 @@ def test_limits_can_change(make_motor):
 
 def test_velocity_can_change(make_motor):
     motor = make_motor(velocity=1.0)
+    motor.clock = clock = ManualClock()
     motor.set_velocity(20)
-    started = time.monotonic()
-    motor.set_value(1.0, timeout=5)
-    assert time.monotonic() - started < 0.5  # 1 s at the old velocity
+    future = motor.set_value(1.0)
+    clock.wait_for_waiters(1)
+    clock.advance(0.05)  # 1.0 at the new velocity, 0.05 at the old one
+    assert future.result(timeout=5) == 1.0
     for bad in (0, -1, float("nan")):
         with pytest.raises(ValueError, match="velocity must be above 0"):
             motor.set_velocity(bad)
@@ -362,13 +371,27 @@ def test_a_superseded_nstate_change_fails_its_future_instead_of_hanging(tmp_path
 
 def test_a_new_move_never_waits_for_the_one_it_replaces_and_ends_ready(repo):
     motor = repo.get("/phi")
+    motor.clock = clock = ManualClock()
     states = []
     motor.connect("stateChanged", states.append)
+    in_readback, release = threading.Event(), threading.Event()
+
+    def hold_the_first_move(_value) -> None:
+        if not release.is_set():
+            in_readback.set()
+            release.wait(10)
+            in_readback.clear()
+
+    motor.connect("valueChanged", hold_the_first_move)
     motor.set_value(1000.0)
-    time.sleep(0.05)
-    began = time.monotonic()
+    clock.wait_for_waiters(1)
+    clock.advance(0.02)
+    assert in_readback.wait(5)  # the first move's thread is held in its readback
     future = motor.set_value(motor.get_value() + 2.0)
-    assert time.monotonic() - began < 0.005, "the caller (maybe the GUI thread) never waits"
+    # the caller (maybe the GUI thread) got its Future while the old move could not end
+    assert in_readback.is_set() and not future.done()
+    release.set()
+    step_until(clock, future.done)
     assert future.result(timeout=5) == pytest.approx(motor.get_value())
     assert motor.get_state() is HardwareObjectState.READY
     assert HardwareObjectState.READY not in states[:-1], "no READY between the two moves"

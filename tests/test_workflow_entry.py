@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ from queue_engine_fixtures import (
     make_beamline,
 )
 from workflow_fixtures import client_repository, gone, started, wait_params
+
+from helpers import wait_for
 
 
 @pytest.fixture
@@ -36,11 +37,11 @@ def add_workflow(bl, sample: int, name: str, params: dict) -> int:
 
 
 def wait_status(bl, node_id: int, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while bl.model.get_node(node_id).status in ("not_executed", "running"):
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
+    wait_for(
+        lambda: bl.model.get_node(node_id).status not in ("not_executed", "running"),
+        f"the end of entry {node_id}",
+        timeout,
+    )
     return bl.model.get_node(node_id).status
 
 

@@ -17,7 +17,7 @@ from xmlrpc_fixtures import client
 
 from mxgui.core.repository import HardwareRepository
 
-from helpers import SIMULATED, quick_collect_overrides
+from helpers import SIMULATED, quick_collect_overrides, wait_for
 
 QUICK = {
     "num_images": 2,
@@ -106,19 +106,15 @@ def test_a_workflow_killed_during_its_nested_collection_fails_and_the_queue_goes
         with client(server.url, headers=[("Token", server.token)]) as gui:
             assert gui.start_queue() is True
             nested_file = marker / "nested.json"
-            deadline = time.monotonic() + 60
-            while not nested_file.exists() and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for(nested_file.exists, "the nested collection", timeout=60)
             nested = json.loads(nested_file.read_text())
             node_id = nested["node_id"]
             directory = Path(queue.model.get_node(node_id).parameters["directory"])
-            while not list(directory.glob("*.cbf")) and time.monotonic() < deadline:
-                time.sleep(0.02)  # the collection writes its images
+            wait_for(lambda: list(directory.glob("*.cbf")), "the first image", timeout=60)
             assert gui.queue_get_node(node_id)["status"] == "running"
             os.kill(nested["pid"], signal.SIGKILL)
             killed = time.monotonic()
-            while workflow not in finished and time.monotonic() < killed + 10:
-                time.sleep(0.01)
+            wait_for(lambda: workflow in finished, "the workflow entry's end", timeout=10)
             status, message, at = finished[workflow]
             assert status == "failed" and "killed by signal 9" in message, message
             assert at - killed <= 2.0  # the item's deadline

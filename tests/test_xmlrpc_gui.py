@@ -3,7 +3,6 @@ saves a snapshot with the sample view's overlays and asks the user through a dia
 
 from __future__ import annotations
 
-import time
 import xmlrpc.client
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -11,6 +10,8 @@ from pathlib import Path
 import pytest
 from PyQt5.QtWidgets import QApplication
 from xmlrpc_fixtures import png_header
+
+from helpers import wait_for
 
 DIALOG = {
     "title": "Strategy check",
@@ -219,8 +220,7 @@ def test_a_workflow_script_drives_every_method_against_the_gui(qtbot, make_app, 
             c("queue_set_workflow_lims_id", first, 77)
             out["first"] = c("queue_execute_entry_with_id", first)
             c("start_queue")
-            while c("is_queue_executing"):
-                time.sleep(0.05)
+            wait_for(lambda: not c("is_queue_executing"), "the end of the queue")
             out["second"] = c("queue_get_node", second)
             c("workflow_end")
         finally:

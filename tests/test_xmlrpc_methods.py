@@ -7,7 +7,6 @@ import http.client
 import json
 import logging
 import threading
-import time
 import xmlrpc.client
 from concurrent.futures import Future
 from typing import ClassVar
@@ -16,6 +15,8 @@ import pytest
 from xmlrpc_fixtures import client, fault_of, png_header, quick_repository
 
 from mxgui.core.hardware_object import HardwareObject
+
+from helpers import wait_for
 
 #: every method of docs/contracts.md (mxcubecore's names and mxgui's grid methods)
 DESIGN_METHODS = {
@@ -394,10 +395,7 @@ def test_a_call_waiting_for_the_user_blocks_no_one_and_ends_when_the_server_stop
     asking = threading.Thread(target=ask, name="waits for the user")
     asking.start()
     with client(server.url) as other:
-        deadline = time.monotonic() + 30
-        while not asked and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert asked, "the dialog was never asked for"
+        wait_for(lambda: asked, "the dialog asked for")
         # another workflow's calls are served while the first waits for the user
         assert set(other.get_diffractometer_positions()) >= {"phi", "phiy", "phiz"}
         assert other.log_message("still here") is True

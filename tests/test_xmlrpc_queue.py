@@ -4,11 +4,12 @@ sample and tasks, reads them back, runs them, and gets clear faults for bad inpu
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from xmlrpc_fixtures import QUICK, fault_of
+
+from helpers import wait_for
 
 pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
@@ -123,10 +124,7 @@ def test_workflow_lims_id_is_kept_with_the_node(queue, proxy):
 
 
 def wait_until_idle(proxy, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while proxy.is_queue_executing():
-        assert time.monotonic() < deadline, "the queue still runs"
-        time.sleep(0.05)
+    wait_for(lambda: not proxy.is_queue_executing(), "the end of the queue", timeout)
 
 
 def test_start_queue_runs_what_was_added(queue, proxy):

@@ -13,6 +13,8 @@ from typing import Any
 
 from mxgui.core.repository import HardwareRepository
 
+from helpers import wait_for
+
 WORKFLOWS = Path(__file__).parent / "data" / "workflows"
 
 CLIENT_XML = """<object class="workflow_client.WorkflowClient">
@@ -62,10 +64,7 @@ def wait_params(marker: Path, seconds: float = 60.0, **more: Any) -> dict[str, A
 def started(marker: Path, timeout: float = 30.0) -> dict[str, Any]:
     """What the Wait task wrote when it started (its pid, the inputs it received)."""
     path = marker / "started.json"
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"the workflow did not start in {timeout} s"
-        time.sleep(0.02)
+    wait_for(path.exists, "the workflow's start", timeout)
     return json.loads(path.read_text())
 
 

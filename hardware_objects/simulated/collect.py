@@ -42,6 +42,7 @@ from hardware_objects.simulated.image_writer import (
 )
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError, PathTemplate
 from mxgui.core.centring import CentredPosition
+from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.png import write_png
 
@@ -88,7 +89,12 @@ class SimulatedCollect(AbstractCollect):
     ``spot_intensity`` (counts of a strong reflection), ``snapshot_angle_step``
     (degrees between snapshots), ``max_snapshots``, ``close_safety_shutter`` (after
     each collection; by default it stays open, as on most beamlines).
+
+    Exposures and waits take their time from ``clock`` (the real clock unless a test
+    gives the object another; the motors it drives have their own).
     """
+
+    clock: Clock = REAL_CLOCK
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "diffraction_factor": HOProperty(float, 1.0, "how well the crystals diffract, 0..1"),
@@ -345,13 +351,14 @@ class SimulatedCollect(AbstractCollect):
     # hardware steps ------------------------------------------------------------------------------
     def _wait(self, job: _Job, future: Future, what: str) -> Any:
         """Wait for ``future``, looking at the stop request; a failure names ``what``."""
-        deadline = time.monotonic() + STEP_TIMEOUT
+        clock = self.clock
+        deadline = clock.now() + STEP_TIMEOUT
         while not future.done():
             if job.stop.is_set():
                 raise CollectionStopped()
-            if time.monotonic() > deadline:
+            if clock.now() > deadline:
                 raise CollectionError(f"{what}: no answer after {STEP_TIMEOUT:g} s")
-            job.stop.wait(POLL)
+            clock.wait(job.stop, POLL)
         if job.stop.is_set():
             raise CollectionStopped()
         if future.cancelled():
@@ -476,10 +483,11 @@ class SimulatedCollect(AbstractCollect):
         if params.exp_time > 0 and params.osc_total_range > 0:
             omega.set_velocity(params.osc_total_range / params.total_time())
             sweep = omega.set_value(params.osc_end)
-        started = time.monotonic()
+        clock = self.clock
+        started = clock.now()
         for i in range(n):
             if params.exp_time > 0:
-                job.stop.wait(max(0.0, started + (i + 1) * params.exp_time - time.monotonic()))
+                clock.wait(job.stop, max(0.0, started + (i + 1) * params.exp_time - clock.now()))
             if job.stop.is_set():
                 raise CollectionStopped()
             if sweep is not None and sweep.done() and sweep.exception() is not None:

@@ -20,7 +20,6 @@ appear in every cell, scaled by how much crystal the cell hits.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +98,11 @@ def acquire_mesh(
     start, end = params.osc_start, params.osc_start + params.osc_range
     mid = 0.5 * (start + end)
     n = len(positions)
-    started = time.monotonic()
+    clock = collect.clock
+    started = clock.now()
     for i, position in enumerate(positions):
         if params.exp_time > 0:
-            job.stop.wait(max(0.0, started + (i + 1) * params.exp_time - time.monotonic()))
+            clock.wait(job.stop, max(0.0, started + (i + 1) * params.exp_time - clock.now()))
         if job.stop.is_set():
             raise CollectionStopped()
         fault = collect._fault

@@ -7,6 +7,7 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 from hardware_objects.abstract.detector import AbstractDetector
+from mxgui.core.clock import REAL_CLOCK, Clock, ClockTimer
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 
@@ -15,8 +16,11 @@ class SimulatedDetector(AbstractDetector):
 
     Geometry and ROI modes come from the XML (see :class:`AbstractDetector`); switching
     the ROI mode takes ``roi_change_time`` seconds, BUSY meanwhile. Images themselves are
-    written by the collect object, ``get_width()`` x ``get_height()`` pixels.
+    written by the collect object, ``get_width()`` x ``get_height()`` pixels. The
+    switch takes its time from ``clock`` (the real clock unless a test gives another).
     """
+
+    clock: Clock = REAL_CLOCK
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "roi_change_time": HOProperty(float, 0.2, "seconds to switch the ROI mode"),
@@ -27,7 +31,7 @@ class SimulatedDetector(AbstractDetector):
         if self.get_property("roi_change_time") < 0:
             raise self.config_error("roi_change_time must not be negative", "roi_change_time")
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._timer: ClockTimer | None = None
         self._pending: Future | None = None
         self.set_state(HardwareObjectState.READY)
 
@@ -36,11 +40,10 @@ class SimulatedDetector(AbstractDetector):
         with self._lock:
             self._cancel_pending()
             self.set_state(HardwareObjectState.BUSY)
-            self._timer = threading.Timer(
-                self.get_property("roi_change_time"), self._arrive, (mode, future)
+            self._timer = ClockTimer(
+                self.clock, self.get_property("roi_change_time"), self._arrive, (mode, future)
             )
             self._timer.name = f"{self.name} ROI mode"
-            self._timer.daemon = True
             self._timer.start()
             self._pending = future
         return future

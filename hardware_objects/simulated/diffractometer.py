@@ -9,6 +9,7 @@ from typing import ClassVar
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer, Phase
 from hardware_objects.simulated.sample_camera import CameraView
 from hardware_objects.simulated.sample_geometry import Sample, Scene, make_sample
+from mxgui.core.clock import REAL_CLOCK, Clock, ClockTimer
 from mxgui.core.hardware_object import HOProperty
 
 
@@ -22,8 +23,11 @@ class SimulatedDiffractometer(AbstractDiffractometer):
 
     XML properties: ``mounted_sample`` (address at start, ``"1:01"``; empty: none),
     ``phiz_beam`` (the ``phiz`` at which the axis meets the beam, mm),
-    ``phase_change_time`` (seconds a phase change takes), ``initial_phase``.
+    ``phase_change_time`` (seconds a phase change takes, on ``clock``: the real clock
+    unless a test gives another), ``initial_phase``.
     """
+
+    clock: Clock = REAL_CLOCK
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "mounted_sample": HOProperty(str, "1:01", "sample on the goniometer at start"),
@@ -47,7 +51,7 @@ class SimulatedDiffractometer(AbstractDiffractometer):
         self._scene = Scene(
             make_sample(address) if address else None, self.get_property("phiz_beam")
         )
-        self._timer: threading.Timer | None = None
+        self._timer: ClockTimer | None = None
         self._phase_future: Future | None = None
         self._phase_lock = threading.Lock()
         self._update_phase(phase)
@@ -101,10 +105,9 @@ class SimulatedDiffractometer(AbstractDiffractometer):
         future: Future = Future()
         with self._phase_lock:
             self._cancel_phase_change(f"superseded by a change to {phase.value}")
-            self._timer = threading.Timer(
-                self.get_property("phase_change_time"), self._arrive, (phase, future)
+            self._timer = ClockTimer(
+                self.clock, self.get_property("phase_change_time"), self._arrive, (phase, future)
             )
-            self._timer.daemon = True
             self._phase_future = future
             self._timer.start()
         return future

@@ -25,7 +25,6 @@ import dataclasses
 import logging
 import math
 import threading
-import time
 import zlib
 from concurrent.futures import Future
 from pathlib import Path
@@ -42,6 +41,7 @@ from hardware_objects.abstract.energy_scan import (
     write_scan_file,
 )
 from mxgui.core.acquisition import PathTemplate
+from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,11 @@ class SimulatedEnergyScan(AbstractEnergyScan):
     Roles: ``energy`` (required), ``transmission`` and ``session`` (the run number is
     recorded) when present. XML properties: ``counts_per_second``, ``background``,
     ``slope_per_ev``, ``core_width_ev``, ``white_line``, ``white_line_offset_ev``,
-    ``white_line_width_ev``, ``edge_shift_ev``, plus the interface's.
+    ``white_line_width_ev``, ``edge_shift_ev``, plus the interface's. Counting and
+    waiting take their time from ``clock`` (the real clock unless a test gives another).
     """
+
+    clock: Clock = REAL_CLOCK
 
     REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("energy",)
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
@@ -200,12 +203,13 @@ class SimulatedEnergyScan(AbstractEnergyScan):
             moving = actuator.set_value(value)
         except ValueError as exc:
             raise EnergyScanError(f"{what}: {exc}") from None
-        deadline = time.monotonic() + MOVE_TIMEOUT
+        clock = self.clock
+        deadline = clock.now() + MOVE_TIMEOUT
         while not moving.done():
-            if stop.wait(0.005):
+            if clock.wait(stop, 0.005):
                 actuator.abort()
                 raise _Stopped()
-            if time.monotonic() > deadline:
+            if clock.now() > deadline:
                 raise EnergyScanError(f"{what}: no answer after {MOVE_TIMEOUT:g} s")
         if moving.exception() is not None:
             raise EnergyScanError(f"{what} failed: {moving.exception()}")
@@ -226,7 +230,7 @@ class SimulatedEnergyScan(AbstractEnergyScan):
         counts: list[int] = []
         for point, rate in zip(p.energies(), rates):
             self._move(energy, float(point), stop, f"energy {point:.4f} keV")
-            if stop.wait(p.count_time):
+            if self.clock.wait(stop, p.count_time):
                 raise _Stopped()
             count = int(rng.poisson(rate * scale))
             energies.append(round(float(point), 6))

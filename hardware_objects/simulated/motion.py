@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from hardware_objects.abstract.actuator import AbstractActuator
+from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState
 
@@ -26,12 +27,19 @@ class SimulatedMotion:
 
     The value advances at ``velocity()`` units per second, ``valueChanged`` is emitted
     every :data:`UPDATE_PERIOD`, the state is BUSY while moving and READY after (FAULT
-    when a fault was injected). A new move first stops the one in progress.
+    when a fault was injected). A new move first stops the one in progress. Time comes
+    from ``clock()``, asked at each move (the actuator's clock, which a test may replace).
     """
 
-    def __init__(self, actuator: AbstractActuator, velocity) -> None:
+    def __init__(
+        self,
+        actuator: AbstractActuator,
+        velocity: Callable[[], float],
+        clock: Callable[[], Clock] = lambda: REAL_CLOCK,
+    ) -> None:
         self._actuator = actuator
         self._velocity = velocity
+        self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -85,12 +93,13 @@ class SimulatedMotion:
         if previous is not None:
             previous.join(timeout=2.0)  # the replaced move ends within one period
         position = float(actuator.get_value() or 0.0)
-        last = time.monotonic()
+        clock = self._clock()
+        last = clock.now()
         try:
-            while not stop.wait(UPDATE_PERIOD):
+            while not clock.wait(stop, UPDATE_PERIOD):
                 if self.fault:
                     raise RuntimeError(f"{actuator.username}: {self.fault}")
-                now = time.monotonic()
+                now = clock.now()
                 step = self._velocity() * (now - last)
                 last = now
                 if abs(target - position) <= step:
@@ -127,8 +136,11 @@ class SimulatedActuator:
     ``init`` runs the interface's ``init``, then :meth:`check_properties`, checks
     ``default_value`` against the limits (a configuration error naming the property),
     starts there and is READY. ``set_value`` moves with :class:`SimulatedMotion`;
-    ``abort`` and ``shutdown`` stop the move in progress.
+    ``abort`` and ``shutdown`` stop the move in progress. Moves take their time from
+    ``clock`` (the real clock unless a test gives the object another).
     """
+
+    clock: Clock = REAL_CLOCK
 
     def init(self) -> None:
         super().init()
@@ -138,7 +150,7 @@ class SimulatedActuator:
             self.validate_value(start)
         except ValueError as exc:
             raise self.config_error(f"default_value: {exc}", "default_value") from None
-        self._motion = SimulatedMotion(self, self.speed)
+        self._motion = SimulatedMotion(self, self.speed, lambda: self.clock)
         self.update_value(start)
         self.set_state(HardwareObjectState.READY)
 

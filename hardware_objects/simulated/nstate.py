@@ -8,12 +8,15 @@ from typing import ClassVar
 
 from hardware_objects.abstract.nstate import AbstractNState
 from hardware_objects.abstract.shutter import CLOSED, AbstractShutter
+from mxgui.core.clock import REAL_CLOCK, Clock, ClockTimer
 from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 
 class _SimulatedPositions:
-    """Changing position takes ``delay`` seconds (BUSY), in a timer thread."""
+    """Changing position takes ``delay`` seconds of ``clock`` (BUSY), in a timer thread."""
+
+    clock: Clock = REAL_CLOCK
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "delay": HOProperty(float, 0.2, "seconds to change position"),
@@ -26,7 +29,7 @@ class _SimulatedPositions:
             self.validate_value(start)
         except ValueError as exc:
             raise self.config_error(f"default_value: {exc}", "default_value") from None
-        self._timer: threading.Timer | None = None
+        self._timer: ClockTimer | None = None
         self._pending: Future | None = None
         self._lock = threading.Lock()
         self.fault: str | None = None
@@ -41,8 +44,9 @@ class _SimulatedPositions:
                 return failed(RuntimeError(f"{self.username}: {self.fault}"))
             future: Future = Future()
             self.set_state(HardwareObjectState.BUSY)
-            self._timer = threading.Timer(self.get_property("delay"), self._arrive, (value, future))
-            self._timer.daemon = True
+            self._timer = ClockTimer(
+                self.clock, self.get_property("delay"), self._arrive, (value, future)
+            )
             self._pending = future
             self._timer.start()
         return future

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -21,6 +20,7 @@ from hardware_objects.simulated.sample_geometry import (
     Rectangle,
     Shape,
 )
+from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 log = logging.getLogger(__name__)
@@ -179,8 +179,11 @@ class SimulatedSampleCamera(AbstractSampleCamera):
     ``uint8``, read-only.
 
     XML properties: ``width`` (1280), ``height`` (1024), ``frame_rate`` (25 frames/s),
-    ``noise`` (grey levels of noise either side of the level, 8).
+    ``noise`` (grey levels of noise either side of the level, 8). Streaming paces its
+    frames by ``clock`` (the real clock unless a test gives the camera another).
     """
+
+    clock: Clock = REAL_CLOCK
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "width": HOProperty(int, 1280, "frame width, pixels"),
@@ -301,7 +304,8 @@ class SimulatedSampleCamera(AbstractSampleCamera):
 
     def _run(self, stop: threading.Event) -> None:
         """Produce frames on a fixed schedule; when late, skip ahead (never catch up)."""
-        due = time.monotonic()
+        clock = self.clock
+        due = clock.now()
         while not stop.is_set():
             try:
                 frame, number = self._produce()
@@ -312,7 +316,7 @@ class SimulatedSampleCamera(AbstractSampleCamera):
                 return
             self.emit("imageReceived", frame, number)
             due += 1.0 / self._rate
-            now = time.monotonic()
+            now = clock.now()
             if due < now:
                 due = now
-            stop.wait(due - now)
+            clock.wait(stop, due - now)

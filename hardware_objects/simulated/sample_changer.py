@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, ClassVar
@@ -22,6 +21,7 @@ from hardware_objects.abstract.sample_changer import (
     SampleChangerError,
     SampleChangerState,
 )
+from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.hardware_object import HOProperty
 
 log = logging.getLogger(__name__)
@@ -76,19 +76,20 @@ class _Run:
         self.done = 0.0
         self.aborted = threading.Event()
         self.step_text = ""
+        self.clock = changer.clock
 
     def step(self, text: str, seconds: float) -> None:
         """Spend ``seconds`` (real-robot seconds) on ``text``, reporting progress."""
         self.step_text = text
         speed = self.changer.speed_factor
         wall = seconds * speed
-        start = time.monotonic()
+        start = self.clock.now()
         while True:
-            elapsed = min(time.monotonic() - start, wall)
+            elapsed = min(self.clock.now() - start, wall)
             self.changer._report_progress((self.done + elapsed / speed) / self.total, text)
             if elapsed >= wall:
                 break
-            if self.aborted.wait(min(PROGRESS_PERIOD, wall - elapsed)):
+            if self.clock.wait(self.aborted, min(PROGRESS_PERIOD, wall - elapsed)):
                 raise _Aborted(text)
         self.done += seconds
         if self.aborted.is_set():
@@ -96,11 +97,11 @@ class _Run:
 
     def wait_for(self, future: Any, what: str, timeout: float = 120.0) -> None:
         """Wait for another object's Future, abortable; ``SampleChangerError`` if it fails."""
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.now() + timeout
         while not future.done():
-            if self.aborted.wait(0.01):
+            if self.clock.wait(self.aborted, 0.01):
                 raise _Aborted(what)
-            if time.monotonic() > deadline:
+            if self.clock.now() > deadline:
                 raise SampleChangerError(f"{what}: no answer after {timeout:g} s")
         if future.exception() is not None:
             raise SampleChangerError(f"{what} failed: {future.exception()}")
@@ -117,8 +118,11 @@ class SimulatedSampleChanger(AbstractSampleChanger):
     (back to ``Centring`` after a load) and told the mounted sample
     (``set_mounted_sample``), when it has those methods.
 
-    For tests: :meth:`inject_fault` (``"empty_pin"``, ``"gripper_alarm"``).
+    For tests: :meth:`inject_fault` (``"empty_pin"``, ``"gripper_alarm"``), and
+    ``clock``: the steps take their time from it (the real clock by default).
     """
+
+    clock: Clock = REAL_CLOCK
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {
         "number_of_pucks": HOProperty(int, 5, "pucks in the dewar"),

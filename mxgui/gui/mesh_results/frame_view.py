@@ -9,6 +9,7 @@ from PyQt5.QtWidgets import QLabel, QVBoxLayout, QWidget
 from silx.gui.colors import Colormap
 from silx.gui.plot import Plot2D
 
+from mxgui.gui.silx_docks import keep_docks_with
 from mxgui.gui.widgets import MessageLine
 
 FRAME = "frame"
@@ -22,6 +23,7 @@ class FrameView(QWidget):
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
         self.plot = Plot2D(self)
+        keep_docks_with(self.plot)
         self.plot.setKeepDataAspectRatio(True)
         self.plot.getXAxis().setLabel("x (pixels)")
         self.plot.getYAxis().setLabel("y (pixels)")

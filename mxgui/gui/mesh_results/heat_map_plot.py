@@ -22,6 +22,7 @@ from silx.gui.plot import Plot1D, Plot2D
 
 from mxgui.core.shapes import Grid
 from mxgui.gui.mesh_results import COLORMAPS  # noqa: F401 - offered here too
+from mxgui.gui.silx_docks import keep_docks_with
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class MeshPlot(QStackedWidget):
         self.curve_plot = Plot1D(self)
         self.curve_plot.getYAxis().setLabel("score")
         for plot in (self.image_plot, self.curve_plot):
+            keep_docks_with(plot)
             plot.setGraphTitle("No grid")
             plot.sigPlotSignal.connect(self._on_plot_event)
             self.addWidget(plot)

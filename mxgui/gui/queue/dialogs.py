@@ -97,8 +97,9 @@ class RunConfirmDialog(QDialog):
             unreadable.setStyleSheet(PROBLEM_STYLE)
             column.addWidget(unreadable)
         collisions = summary["collisions"]
-        self.collisions = QListWidget()
-        self.renumber_box = QCheckBox("Give these tasks free run numbers first")
+        # children even when not laid out (no collisions): they die with the dialog
+        self.collisions = QListWidget(self)
+        self.renumber_box = QCheckBox("Give these tasks free run numbers first", self)
         if collisions:
             count = QLabel(f"{len(collisions)} run-number collisions (no file is overwritten):")
             count.setStyleSheet(PROBLEM_STYLE)
@@ -111,6 +112,9 @@ class RunConfirmDialog(QDialog):
             column.addWidget(self.collisions)
             self.renumber_box.setChecked(True)
             column.addWidget(self.renumber_box)
+        else:
+            self.collisions.hide()
+            self.renumber_box.hide()
         buttons = QDialogButtonBox()
         self.run_button = buttons.addButton("Run", QDialogButtonBox.AcceptRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.Cancel)

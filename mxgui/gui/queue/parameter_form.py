@@ -141,7 +141,7 @@ class ParameterForm(QWidget):
         for title, names in (("Acquisition", main), (node_type, own), ("Files", files)):
             if names:
                 column.addWidget(self._group(title, names))
-        self.more_button = QToolButton()
+        self.more_button = QToolButton(self)  # a child even when not laid out: dies with us
         self.more_button.setText("More fields")
         self.more_button.setCheckable(True)
         self.more_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
@@ -152,10 +152,12 @@ class ParameterForm(QWidget):
         if rest:
             column.addWidget(self.more_button)
             column.addWidget(self.more)
+        else:
+            self.more_button.hide()
         column.addStretch(1)
 
     def _group(self, title: str, names: list[str]) -> QGroupBox:
-        box = QGroupBox(title)
+        box = QGroupBox(title, self)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         for name in names:
