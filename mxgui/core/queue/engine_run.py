@@ -59,11 +59,25 @@ class RunHost(Control, Protocol):
     """What a :class:`Run` uses of the engine that owns it (``QueueEngine``): the queue,
     the beamline, the entries, the signals, and the :class:`Control` its entries ask."""
 
-    model: QueueModel
-    history: History
-    beamline: Any
-    entries: Mapping[str, Entry]
-    interlock: Interlock
+    @property
+    def model(self) -> QueueModel:
+        """The queue."""
+
+    @property
+    def history(self) -> History:
+        """Where the entries that ran are recorded."""
+
+    @property
+    def beamline(self) -> Any:
+        """The beamline (or mapping of roles) the entries use."""
+
+    @property
+    def entries(self) -> Mapping[str, Entry]:
+        """The entry executing each node type."""
+
+    @property
+    def interlock(self) -> Interlock:
+        """Held while an entry that acquires data runs."""
 
     @property
     def continue_on_failure(self) -> bool:
@@ -118,14 +132,14 @@ class Run:
             self.failures += 1
         return status
 
-    def _children(self, parent_id: int, sample_id: int | None, top: bool = False) -> Counter:
+    def _children(self, parent_id: int, sample_id: int | None, top: bool = False) -> Counter[str]:
         """Run the children of ``parent_id`` that have work, in order; their statuses.
 
         Below a sample, the first failure ends the walk (the rest stays not run); at
         the top, a failed sample stops the queue unless it should go on.
         """
         done: set[int] = set()
-        statuses: Counter = Counter()
+        statuses: Counter[str] = Counter()
         while True:
             self.control.safe_point()
             child = self._next_child(parent_id, done)
@@ -225,7 +239,7 @@ class Run:
         return SUCCESS, message
 
     def _finish(
-        self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list
+        self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list[str]
     ) -> None:
         try:
             self.model.set_status(node.id, status, message, files=files)

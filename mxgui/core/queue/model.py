@@ -290,7 +290,9 @@ class QueueModel(SignalEmitter):
                 )
             by_parent: dict[int, set[int]] = {}
             for top in tops:
-                by_parent.setdefault(self._nodes[top].parent, set()).add(top)
+                parent_of_top = self._nodes[top].parent
+                if parent_of_top is not None:  # always: the root is not among them
+                    by_parent.setdefault(parent_of_top, set()).add(top)
             for parent_id, removed in by_parent.items():
                 parent = self._nodes[parent_id]
                 rows = [r for r, c in enumerate(parent.children) if c in removed]
@@ -407,7 +409,8 @@ class QueueModel(SignalEmitter):
     ) -> dict[str, Any]:
         if self.validator is None:
             check_plain(parameters)
-            return thaw(parameters)
+            plain: dict[str, Any] = thaw(parameters)
+            return plain
         values = self.validator(node_type, parameters, sample)
         check_plain(values)
         return values
