@@ -83,7 +83,7 @@ class RunHost(Control, Protocol):
     def continue_on_failure(self) -> bool:
         """After a failed sample: go on with the next one."""
 
-    def emit(self, signal: str, *args: Any) -> None:
+    def emit(self, signal: str, *args: object) -> None:
         """Emit one of the engine's signals."""
 
 

@@ -389,7 +389,7 @@ def _from_format_1(data: dict[str, Any]) -> QueueData:
     return QueueData(nodes, next_id, entries)
 
 
-def _node(index: int, record: Any, budget: NameBudget) -> QueueNode:
+def _node(index: int, record: object, budget: NameBudget) -> QueueNode:
     where = f"nodes[{index}]"
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected an object, got {type(record).__name__}")
@@ -450,7 +450,7 @@ def _from_format_0(data: dict[str, Any]) -> QueueData:
     root_children: list[int] = []
     next_id = 1
 
-    def add(item: Any, parent: int, where: str) -> int:
+    def add(item: object, parent: int, where: str) -> int:
         nonlocal next_id
         if not isinstance(item, dict):
             raise ValueError(f"{where}: expected an object")

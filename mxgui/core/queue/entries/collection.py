@@ -62,7 +62,7 @@ class DataCollectionEntry(Entry):
         return Outcome(message=f"{taken} images of run {path.run_number} in {path.directory}")
 
 
-def helical_point(ctx: EntryContext, value: Any, what: str) -> CentredPosition:
+def helical_point(ctx: EntryContext, value: object, what: str) -> CentredPosition:
     """One end of a helical collection: a saved point id or a position dict."""
     position = resolve_position(ctx, value, what)
     if position is None:
