@@ -141,6 +141,7 @@ class QueueEngine(SignalEmitter):
         self.centring = CentringRequests(self.emit, self.receivers, beamline)
         self.results = ResultTasks(model, history, factory)
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()  # a run's start is one step for shutdown()
         self._continue = bool(continue_on_failure)
         self._progress: dict[int, tuple[float, float]] = {}
         # written before the worker starts and by the worker only
@@ -195,13 +196,14 @@ class QueueEngine(SignalEmitter):
                 scope = None
         # looked at outside the control's lock: the model's lock is taken there
         work = has_work(self.model, ROOT_ID if scope is None else scope)
-        self.control.begin(work, lambda: nothing_to_run(self.model, scope))
-        self._progress.clear()
-        self._awaited = (scope or ROOT_ID, awaited) if awaited is not None else None
-        self._thread = threading.Thread(
-            target=self._main, args=(scope,), name="queue engine", daemon=True
-        )
-        self._thread.start()
+        with self._starting:
+            self.control.begin(work, lambda: nothing_to_run(self.model, scope))
+            self._progress.clear()
+            self._awaited = (scope or ROOT_ID, awaited) if awaited is not None else None
+            self._thread = threading.Thread(
+                target=self._main, args=(scope,), name="queue engine", daemon=True
+            )
+            self._thread.start()
 
     def _main(self, scope: int | None) -> None:
         clear_caller()  # this thread is the run's, whoever asked for it
@@ -260,7 +262,8 @@ class QueueEngine(SignalEmitter):
         """Stop, and wait (at most :data:`SHUTDOWN_TIMEOUT` s) for the worker to end."""
         self.control.close()
         self.stop()
-        thread = self._thread
+        with self._starting:
+            thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(SHUTDOWN_TIMEOUT)
 
