@@ -11,7 +11,7 @@ script checks the real-time figures the tests no longer measure:
 - ``sample_camera_streamed_frame_rate``: frames emitted in 2 s of streaming at 50
   frames/s (1280x1024, the simulated beamline's scene), per second.
 
-Runs without a display. Prints one JSON object per figure (see DESIGN.md).
+Runs without a display. Prints one JSON object per figure (see docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -228,7 +228,7 @@ class QueueHardwareObject(HardwareObject):
         except ImportError:
             log.info("%s: no queue engine (mxgui.core.queue.engine is missing)", self.name)
             return None
-        return QueueEngine(self.model, self.history, self)
+        return QueueEngine(self.model, self.history, self, factory=self.factory)
 
     def set_engine(self, engine: Any) -> None:
         """Use ``engine`` (the old one is shut down); emits ``engineChanged``."""

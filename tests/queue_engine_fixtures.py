@@ -93,7 +93,7 @@ def make_beamline(tmp_path: Path) -> SimpleNamespace:
     factory = TaskFactory(CollectDefaults(roles["collect"]), roles["shapes"])
     model = QueueModel(validator=factory.validate)
     history = History()
-    engine = QueueEngine(model, history, roles)
+    engine = QueueEngine(model, history, roles, factory=factory)
     return SimpleNamespace(
         repo=repo,
         roles=roles,

@@ -42,6 +42,12 @@ Signals, emitted from the worker thread with no lock held: ``executionStarted()`
 ``executionPaused()``, ``executionResumed()``, ``executionFinished(status)``,
 ``centringRequested(node_id, sample_location)`` (``""`` for a sample mounted by
 hand), ``progressChanged(node_id, fraction)`` (at most every 1 % or 0.2 s).
+
+The engine is composed of parts it owns, each with its own state: :class:`RunControl`
+(``run_control.py``: pause, stop, skip, the entry executing), :class:`NestedRunner`
+(``nested.py``), :class:`CentringRequests` (``centring_requests.py``) and
+:class:`ResultTasks` (``result_tasks.py``); one :class:`Run` (``engine_run.py``) walks
+the tree in the worker thread.
 """
 
 from __future__ import annotations
@@ -49,25 +55,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
+from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
 from mxgui.core.interlock import Interlock, clear_caller
-from mxgui.core.queue.engine_parts import CentringHost, QueueHelpers
-from mxgui.core.queue.engine_run import Run, Stopped
+from mxgui.core.queue.centring_requests import CentringRequests
+from mxgui.core.queue.engine_run import Run, Stopped, has_work
 from mxgui.core.queue.entries import Entry, default_entries
-from mxgui.core.queue.entries.base import (
-    SKIPPED_BY_USER,
-    STOPPED_BY_USER,
-    EntryInterrupted,
-    beamline_role,
-)
+from mxgui.core.queue.entries.base import EntryContext, EntryInterrupted, beamline_role
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nested import NestedExecution, NestedRequests, resolve_awaited
-from mxgui.core.queue.nodes import FAILED, ROOT_ID, RUNNING, SKIPPED, UnknownNodeError
+from mxgui.core.queue.nested import EndJudge, NestedRunner, nothing_to_run, resolve_awaited
+from mxgui.core.queue.nodes import ROOT_ID, RUNNING, UnknownNodeError
+from mxgui.core.queue.result_tasks import ResultTasks, TaskDefaults
+from mxgui.core.queue.run_control import RunControl
 from mxgui.core.signals import SignalEmitter
 
 log = logging.getLogger(__name__)
@@ -78,7 +82,7 @@ _PROGRESS_STEP = 0.01
 _PROGRESS_PERIOD = 0.2
 
 
-class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
+class QueueEngine(SignalEmitter):
     """Executes the queue ``model`` on ``beamline``, recording into ``history``.
 
     Parameters
@@ -94,8 +98,8 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
     continue_on_failure
         After a failed sample: go on with the next (True) or stop (False).
     factory
-        The ``TaskFactory`` giving new tasks their defaults (MAD collections); by
-        default the one whose ``validate`` is the model's validator, if it is one.
+        The ``TaskFactory`` giving new tasks their defaults (MAD collections); without
+        one they get the static defaults.
     interlock
         Held while an entry that acquires data runs (``Entry.holds_interlock``), so
         that nobody else moves the beamline meanwhile; by default the beamline's (that
@@ -120,7 +124,7 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
         beamline: Any = None,
         entries: Mapping[str, Entry] | None = None,
         continue_on_failure: bool = True,
-        factory: Any = None,
+        factory: TaskDefaults | None = None,
         interlock: Interlock | None = None,
     ) -> None:
         super().__init__()
@@ -129,22 +133,29 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
         self.history = history
         self.beamline = beamline
         self.entries: dict[str, Entry] = {**default_entries(), **dict(entries or {})}
-        self.factory = factory
-        self._cond = threading.Condition()
-        self._wake = threading.Event()
+        self.control = RunControl(
+            on_paused=lambda: self.emit("executionPaused"),
+            on_resumed=lambda: self.emit("executionResumed"),
+        )
+        self.nested = NestedRunner(model, self.control)
+        self.centring = CentringRequests(self.emit, self.receivers, beamline)
+        self.results = ResultTasks(model, history, factory)
         self._thread: threading.Thread | None = None
-        self._running = False
-        self._stop = False
-        self._pause = False
-        self._skip: int | None = None
-        self._current: int | None = None
-        self._centring: tuple[int, Future] | None = None
+        self._starting = threading.Lock()  # a run's start is one step for shutdown()
         self._continue = bool(continue_on_failure)
-        self._closed = False
         self._progress: dict[int, tuple[float, float]] = {}
-        self._nested = NestedRequests()
+        # written before the worker starts and by the worker only
         self._run: Run | None = None
-        self._awaited: tuple[int, Future] | None = None
+        self._awaited: tuple[int, Future[str]] | None = None
+
+    @property
+    def factory(self) -> TaskDefaults | None:
+        """The task factory giving new tasks their defaults (``None``: static ones)."""
+        return self.results.factory
+
+    @factory.setter
+    def factory(self, factory: TaskDefaults | None) -> None:
+        self.results.factory = factory
 
     # running --------------------------------------------------------------------------------
     def run_all(self) -> None:
@@ -161,23 +172,32 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
         """
         self._start(node_id)
 
-    def _start(self, scope: int | None, awaited: Future | None = None) -> None:
+    def execute_entry(self, node_id: int) -> Future[str]:
+        """Run node ``node_id``; a Future of its final status (success, warning,
+        failed, skipped).
+
+        Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
+        XrayCentring entry waits for its workflow, the node runs nested inside that
+        entry (see ``nested.py``). ``Refused`` otherwise (the queue is busy), for an
+        unknown node, one running, or one that has run (reset its status first).
+        """
+        if node_id not in self.model:
+            raise Refused(f"there is no queue node {node_id!r}")
+        future: Future[str] = Future()
+        if not self.nested.submit(node_id, future):
+            self._start(node_id, awaited=future)
+        return future
+
+    def _start(self, scope: int | None, awaited: Future[str] | None = None) -> None:
         if scope is not None:
             if scope not in self.model:
                 raise Refused(f"there is no queue node {scope!r}")
             if scope == ROOT_ID:
                 scope = None
-        # looked at outside the engine's lock: the model's lock is taken there
-        has_work = Run.has_work(self.model, ROOT_ID if scope is None else scope)
-        with self._cond:
-            if self._closed:
-                raise Refused("the queue engine has been shut down")
-            if self._running:
-                raise Refused("the queue is already running: stop it or wait for its end")
-            if not has_work:
-                raise Refused(self._nothing_to_run(scope))
-            self._running, self._stop, self._pause, self._skip = True, False, False, None
-            self._wake.clear()
+        # looked at outside the control's lock: the model's lock is taken there
+        work = has_work(self.model, ROOT_ID if scope is None else scope)
+        with self._starting:
+            self.control.begin(work, lambda: nothing_to_run(self.model, scope))
             self._progress.clear()
             self._awaited = (scope or ROOT_ID, awaited) if awaited is not None else None
             self._thread = threading.Thread(
@@ -185,24 +205,10 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
             )
             self._thread.start()
 
-    def _nothing_to_run(self, scope: int | None) -> str:
-        if scope is None:
-            return (
-                "nothing to run: every enabled entry of the queue has run "
-                "(reset an entry's status to run it again)"
-            )
-        node = self.model.get_node(scope)
-        if not node.enabled:
-            return f"{node.describe()} is disabled: enable it to run it"
-        return (
-            f"nothing to run in {node.describe()}: it has run ({node.status}); "
-            "reset its status to run it again"
-        )
-
     def _main(self, scope: int | None) -> None:
         clear_caller()  # this thread is the run's, whoever asked for it
         self.emit("executionStarted")
-        run = Run(self)
+        run = Run(self, self.control)
         self._run = run
         result = "success"
         try:
@@ -214,14 +220,12 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
             result = "failed"
         if result == "success" and run.failures:
             result = "failed"
-        with self._cond:
-            if self._stop:
-                result = "stopped"
-            self._running, self._pause, self._skip, self._current = False, False, None, None
-            self._centring = None
-            self._run, awaited, self._awaited = None, self._awaited, None
-            self._cond.notify_all()
-        self._nested.close("the queue run has ended")
+        # taken before the control is idle: a new run may start as soon as it is
+        self._run, awaited, self._awaited = None, self._awaited, None
+        self.centring.clear()
+        if self.control.finish():
+            result = "stopped"
+        self.nested.close("the queue run has ended")
         log.info("queue execution finished: %s", result)
         self.emit("executionFinished", result)
         if awaited is not None:
@@ -231,33 +235,19 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
     def pause(self) -> None:
         """Pause at the next safe point (before the next entry); ``executionPaused`` is
         emitted once it has stopped there."""
-        with self._cond:
-            if self._running:
-                self._pause = True
+        self.control.pause()
 
     def resume(self) -> None:
         """Go on after :meth:`pause` (``executionResumed`` if it had paused)."""
-        with self._cond:
-            self._pause = False
-            self._cond.notify_all()
+        self.control.resume()
 
     def stop(self) -> None:
         """Stop now: the running entry is aborted and ends failed "stopped by user"."""
-        with self._cond:
-            if not self._running:
-                return
-            self._stop, self._pause = True, False
-            self._cond.notify_all()
-        self._wake.set()
+        self.control.stop()
 
     def skip(self) -> bool:
         """End the running entry as skipped and go on; False when none is running."""
-        with self._cond:
-            if self._current is None:
-                return False
-            self._skip = self._current
-        self._wake.set()
-        return True
+        return self.control.skip()
 
     def set_continue_on_failure(self, go_on: bool) -> None:
         """After a failed sample, go on with the next one (True) or stop (False)."""
@@ -265,54 +255,78 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
 
     @property
     def continue_on_failure(self) -> bool:
+        """After a failed sample: go on with the next one (True) or stop (False)."""
         return self._continue
 
     def shutdown(self) -> None:
         """Stop, and wait (at most :data:`SHUTDOWN_TIMEOUT` s) for the worker to end."""
-        with self._cond:
-            self._closed = True
+        self.control.close()
         self.stop()
-        thread = self._thread
+        with self._starting:
+            thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(SHUTDOWN_TIMEOUT)
+
+    def provide_centring(
+        self, node_id: int, position: CentredPosition | Mapping[str, Any] | None
+    ) -> bool:
+        """Answer the ``centringRequested`` of sample ``node_id``: the centred position
+        (a :class:`CentredPosition` or its dict), or ``None`` when the user cancelled.
+
+        Returns False when no centring of that node is awaited (answered already,
+        stopped); ``Refused`` for a position that is not one.
+        """
+        return self.centring.provide(node_id, position)
+
+    # tasks proposed by a result ---------------------------------------------------------------
+    def accept_strategy(self, node_id: int) -> int:
+        """Add the DataCollection that characterisation ``node_id`` proposed right after
+        it; its id. ``Refused`` without a strategy (see ``entries/characterisation``)."""
+        return self.results.accept_strategy(node_id)
+
+    def add_mad_collections(
+        self,
+        node_id: int,
+        energies: Sequence[str] = ("peak", "inflection", "remote"),
+        parameters: Mapping[str, Any] | None = None,
+    ) -> list[int]:
+        """DataCollections at the chosen energies of energy scan ``node_id``, after it
+        (see :meth:`ResultTasks.add_mad_collections`)."""
+        return self.results.add_mad_collections(node_id, energies, parameters)
 
     # state ------------------------------------------------------------------------------------
     def is_running(self) -> bool:
         """True from ``run_all`` / ``run`` until ``executionFinished``."""
-        return self._running
+        return self.control.running
 
     def is_executing(self, node_id: int | None = None) -> bool:
         """Running at all (``node_id`` None), or node ``node_id`` is executing now
         (a sample or group while its children run; a nested entry too)."""
         if node_id is None:
-            return self._running
+            return self.control.running
         try:
-            return self._running and self.model.get_node(node_id).status == RUNNING
+            return self.control.running and self.model.get_node(node_id).status == RUNNING
         except UnknownNodeError:
             return False
 
     def is_paused(self) -> bool:
         """True from :meth:`pause` until :meth:`resume` or the end of the run."""
-        return self._pause
+        return self.control.paused
 
     def current_node(self) -> int | None:
         """The entry executing now (a task, or a sample while it is mounted and
         centred), or ``None`` between entries."""
-        return self._current
+        return self.control.current
 
     # what the entries' contexts ask (the Control protocol of entries/base.py) ---------------
     def interruption(self, node_id: int) -> EntryInterrupted | None:
         """The interruption asked for entry ``node_id``: stop, skip of it, or (for a
         nested entry) the bad end of the workflow hosting it."""
-        if self._stop:
-            return EntryInterrupted(FAILED, STOPPED_BY_USER)
-        if self._skip == node_id:
-            return EntryInterrupted(SKIPPED, SKIPPED_BY_USER)
-        return self.nested_interruption(node_id)
+        return self.control.interruption(node_id) or self.nested.interruption(node_id)
 
     def wake_event(self) -> threading.Event:
         """Set when a Future ends or the user asks for something."""
-        return self._wake
+        return self.control.wake
 
     def report_progress(self, node_id: int, fraction: float) -> None:
         """Emit ``progressChanged`` when it moved 1 % or 0.2 s passed (or it is done)."""
@@ -326,33 +340,29 @@ class QueueEngine(NestedExecution, CentringHost, QueueHelpers, SignalEmitter):
             self._progress[node_id] = (fraction, now)
             self.emit("progressChanged", node_id, fraction)
 
-    # used by the run ------------------------------------------------------------------------
-    def safe_point(self) -> None:
-        """Between entries: raise ``Stopped`` after a stop; wait while paused."""
-        with self._cond:
-            if self._stop:
-                raise Stopped()
-            if not self._pause:
-                return
-        self.emit("executionPaused")
-        with self._cond:
-            while self._pause and not self._stop:
-                self._cond.wait()
-            stopped = self._stop
-        if stopped:
-            raise Stopped()
-        self.emit("executionResumed")
+    def request_centring(self, context: EntryContext) -> CentredPosition | None:
+        """Emit ``centringRequested`` and wait for :meth:`provide_centring`."""
+        return self.centring.request(context)
 
-    def set_current(self, node_id: int | None) -> None:
-        """The entry executing now (``None`` between entries); a skip of another ends."""
-        with self._cond:
-            self._current = node_id
-            if self._skip is not None and self._skip != node_id:
-                self._skip = None
+    def open_nested(
+        self,
+        host_id: int,
+        awaited: Future[Any] | None = None,
+        what: str = "the workflow",
+        judge: EndJudge | None = None,
+    ) -> None:
+        """Entry ``host_id`` (waiting for ``awaited``, its workflow) runs nested requests
+        from now on; they stop when ``awaited`` ends badly (see ``judge``)."""
+        self.nested.open(host_id, awaited, what, judge)
 
-    def stop_requested(self) -> bool:
-        """True once :meth:`stop` was called in this run."""
-        return self._stop
+    def close_nested(self, reason: str) -> None:
+        """The hosting entry stops waiting: requests not started are refused."""
+        self.nested.close(reason)
+
+    def run_nested(self) -> None:
+        """Run the nested requests waiting (in the engine's thread, by the host)."""
+        run = self._run
+        self.nested.run_pending(run.nested if run is not None else None)
 
 
 def interlock_of(beamline: Any) -> Interlock:

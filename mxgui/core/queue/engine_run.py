@@ -11,14 +11,20 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
+from mxgui.core.interlock import Interlock
 from mxgui.core.queue.entries.base import (
     STOPPED_BY_USER,
+    Control,
+    Entry,
     EntryContext,
     EntryFailed,
     EntryInterrupted,
 )
+from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import (
     FAILED,
@@ -33,37 +39,63 @@ from mxgui.core.queue.nodes import (
     QueueNode,
     UnknownNodeError,
 )
-
-if TYPE_CHECKING:
-    from mxgui.core.queue.engine import QueueEngine
+from mxgui.core.queue.run_control import RunControl, Stopped
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Run", "RunHost", "Stopped", "has_work"]
 
-class Stopped(Exception):
-    """The user stopped the queue, or a failure stopped it (``failed`` True)."""
 
-    def __init__(self, failed: bool = False) -> None:
-        super().__init__("stopped")
-        self.failed = failed
+def has_work(model: QueueModel, node_id: int) -> bool:
+    """True when ``node_id`` (enabled) or an enabled node below it has not run."""
+    try:
+        nodes = model.iter_nodes(node_id, enabled_only=True)
+    except UnknownNodeError:
+        return False
+    return any(n.status == NOT_EXECUTED for n in nodes)
+
+
+class RunHost(Control, Protocol):
+    """What a :class:`Run` uses of the engine that owns it (``QueueEngine``): the queue,
+    the beamline, the entries, the signals, and the :class:`Control` its entries ask."""
+
+    @property
+    def model(self) -> QueueModel:
+        """The queue."""
+
+    @property
+    def history(self) -> History:
+        """Where the entries that ran are recorded."""
+
+    @property
+    def beamline(self) -> Any:
+        """The beamline (or mapping of roles) the entries use."""
+
+    @property
+    def entries(self) -> Mapping[str, Entry]:
+        """The entry executing each node type."""
+
+    @property
+    def interlock(self) -> Interlock:
+        """Held while an entry that acquires data runs."""
+
+    @property
+    def continue_on_failure(self) -> bool:
+        """After a failed sample: go on with the next one."""
+
+    def emit(self, signal: str, *args: object) -> None:
+        """Emit one of the engine's signals."""
 
 
 class Run:
-    """The execution of one scope (``None``: the whole queue) by ``engine``."""
+    """The execution of one scope (``None``: the whole queue) for ``host``, whose
+    ``control`` says when to pause or stop and records the entry executing."""
 
-    def __init__(self, engine: QueueEngine) -> None:
-        self.engine = engine
-        self.model = engine.model
+    def __init__(self, host: RunHost, control: RunControl) -> None:
+        self.host = host
+        self.control = control
+        self.model = host.model
         self.failures = 0
-
-    @staticmethod
-    def has_work(model: QueueModel, node_id: int) -> bool:
-        """True when ``node_id`` (enabled) or an enabled node below it has not run."""
-        try:
-            nodes = model.iter_nodes(node_id, enabled_only=True)
-        except UnknownNodeError:
-            return False
-        return any(n.status == NOT_EXECUTED for n in nodes)
 
     # the walk -------------------------------------------------------------------------------
     def execute(self, scope: int | None) -> None:
@@ -71,7 +103,7 @@ class Run:
         if scope is None:
             self._children(ROOT_ID, None, top=True)
             return
-        self.engine.safe_point()
+        self.control.safe_point()
         self._execute(scope, self.model.sample_of(scope))
 
     def nested(self, node_id: int) -> str:
@@ -100,16 +132,16 @@ class Run:
             self.failures += 1
         return status
 
-    def _children(self, parent_id: int, sample_id: int | None, top: bool = False) -> Counter:
+    def _children(self, parent_id: int, sample_id: int | None, top: bool = False) -> Counter[str]:
         """Run the children of ``parent_id`` that have work, in order; their statuses.
 
         Below a sample, the first failure ends the walk (the rest stays not run); at
         the top, a failed sample stops the queue unless it should go on.
         """
         done: set[int] = set()
-        statuses: Counter = Counter()
+        statuses: Counter[str] = Counter()
         while True:
-            self.engine.safe_point()
+            self.control.safe_point()
             child = self._next_child(parent_id, done)
             if child is None:
                 return statuses
@@ -121,7 +153,7 @@ class Run:
             if status == FAILED:
                 if not top:
                     return statuses
-                if not self.engine.continue_on_failure:
+                if not self.host.continue_on_failure:
                     raise Stopped(failed=True)
 
     def _next_child(self, parent_id: int, done: set[int]) -> int | None:
@@ -132,26 +164,26 @@ class Run:
         for child in children:
             if child in done:
                 continue
-            if self.has_work(self.model, child):
+            if has_work(self.model, child):
                 return child
             done.add(child)  # nothing to do: not looked at again in this run
         return None
 
     # one entry --------------------------------------------------------------------------------
     def _entry(self, node: QueueNode, sample_id: int | None) -> str | None:
-        engine = self.engine
-        entry = engine.entries.get(node.type)
-        ctx = EntryContext(engine, self.model, engine.history, engine.beamline, node, sample_id)
-        engine.emit("entryStarted", node.id)
-        engine.set_current(node.id)
+        host, control = self.host, self.control
+        entry = host.entries.get(node.type)
+        ctx = EntryContext(host, self.model, host.history, host.beamline, node, sample_id)
+        host.emit("entryStarted", node.id)
+        control.set_current(node.id)
         status, message = SUCCESS, ""
         try:
             if entry is None:
                 raise EntryFailed(f"no entry executes {node.type} nodes")
             entry.prepare(ctx)
             self.model.set_status(node.id, RUNNING)
-            holding = (
-                engine.interlock.hold(node.describe())
+            holding: AbstractContextManager[object] = (
+                host.interlock.hold(node.describe())
                 if entry.holds_interlock
                 else contextlib.nullcontext()
             )
@@ -159,7 +191,7 @@ class Run:
                 outcome = entry.run(ctx)
             status, message = outcome.status, outcome.message
         except UnknownNodeError:
-            engine.set_current(None)
+            control.set_current(None)
             return None  # removed before it started
         except EntryInterrupted as exc:
             status, message = exc.status, exc.reason
@@ -169,7 +201,7 @@ class Run:
             log.exception("%s failed", node.describe())
             status, message = FAILED, f"{type(exc).__name__}: {exc}"
         finally:
-            engine.set_current(None)
+            control.set_current(None)
         stopped = None
         if status == SUCCESS and node.type in (SAMPLE, TASK_GROUP):
             try:
@@ -180,7 +212,7 @@ class Run:
         self._finish(node, sample_id, status, message + _notes(ctx), ctx.files)
         if stopped is not None:
             raise stopped
-        if engine.stop_requested():
+        if control.stop_requested():
             raise Stopped()
         return status
 
@@ -207,7 +239,7 @@ class Run:
         return SUCCESS, message
 
     def _finish(
-        self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list
+        self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list[str]
     ) -> None:
         try:
             self.model.set_status(node.id, status, message, files=files)
@@ -216,8 +248,8 @@ class Run:
         except UnknownNodeError:
             return  # removed while it ran: nothing to record it on
         if node.type != TASK_GROUP:
-            self.engine.history.record(final, sample)
-        self.engine.emit("entryFinished", node.id, status, final.message)
+            self.host.history.record(final, sample)
+        self.host.emit("entryFinished", node.id, status, final.message)
 
 
 def _notes(ctx: EntryContext) -> str:

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from mxgui.core.acquisition import (
     AcquisitionLimits,
@@ -24,6 +24,7 @@ from mxgui.core.acquisition import (
     PathTemplate,
 )
 from mxgui.core.centring import CentredPosition
+from mxgui.core.data_roots import DataRoots
 
 ACQUISITION_FIELDS = tuple(f.name for f in dataclasses.fields(AcquisitionParameters))
 PATH_FIELDS = tuple(f.name for f in dataclasses.fields(PathTemplate))
@@ -54,7 +55,7 @@ class Limits:
     omega: tuple[float, float] | None = None
     shapes: Any = None  # a ShapesModel: ids must exist (only where it is given)
     #: a ``DataRoots``: ``directory`` and ``process_directory`` must lead inside them
-    data_roots: Any = None
+    data_roots: DataRoots | None = None
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,11 @@ class Schema:
 
 
 # conversion ---------------------------------------------------------------------------------
-def _number(value: Any) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _convert_own(name: str, spec: Field, value: Any) -> Any:
+def _convert_own(name: str, spec: Field, value: object) -> Any:
     kind = spec.kind
     if kind.endswith("?") and value is None:
         return None
@@ -113,6 +114,8 @@ def _convert_own(name: str, spec: Field, value: Any) -> Any:
             if not re.fullmatch(r"P[1-9][0-9]*", value.strip()):
                 raise ParameterError([f"{name}: {value!r} is not a point id such as P1"])
             return value.strip()
+        if not isinstance(value, Mapping):
+            raise ParameterError([f"{name}: expected a point id or a position, got {value!r}"])
         try:
             return CentredPosition.from_dict(value).to_dict()
         except ValueError as exc:
@@ -120,7 +123,7 @@ def _convert_own(name: str, spec: Field, value: Any) -> Any:
     raise TypeError(f"unsupported field kind {kind!r}")  # a programming error
 
 
-def unknown_field_message(key: Any, known: tuple[str, ...]) -> str:
+def unknown_field_message(key: object, known: tuple[str, ...]) -> str:
     """``unknown field 'osc_rnage' (did you mean osc_range?)``."""
     close = difflib.get_close_matches(str(key), known, n=1)
     hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
@@ -169,7 +172,7 @@ def convert(schema: Schema, params: Mapping[str, Any], complete: bool) -> dict[s
     return result
 
 
-def _outside_roots(path: PathTemplate, roots: Any, known: list[str]) -> list[str]:
+def _outside_roots(path: PathTemplate, roots: DataRoots, known: list[str]) -> list[str]:
     """The directories of ``path`` that lead outside ``roots`` (links followed); one
     already found wrong (``known``: empty, relative...) is not reported twice."""
     found = []

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -46,7 +47,7 @@ from mxgui.core.queue.nodes import (
     thaw,
     walk,
 )
-from mxgui.core.queue.status import StatusEditing
+from mxgui.core.queue.status import StatusEditor
 from mxgui.core.queue.tasks import check_parameters
 from mxgui.core.signals import SignalEmitter
 
@@ -55,7 +56,7 @@ from mxgui.core.signals import SignalEmitter
 Validator = Callable[[str, Mapping[str, Any], Mapping[str, Any] | None], dict[str, Any]]
 
 
-class QueueModel(StatusEditing, SignalEmitter):
+class QueueModel(SignalEmitter):
     """The queue tree (see the module docstring for the signals and their order).
 
     Parameters
@@ -86,6 +87,7 @@ class QueueModel(StatusEditing, SignalEmitter):
         self._statuses: Counter[str] = Counter()
         self._version = 0
         self._reset({ROOT_ID: _root()}, 1)
+        self.status_editor = StatusEditor(self)
 
     # reading ----------------------------------------------------------------------------------
     def get_node(self, node_id: int) -> QueueNode:
@@ -165,6 +167,56 @@ class QueueModel(StatusEditing, SignalEmitter):
         with self._lock:
             return dict(self._nodes), self._next_id, self._version
 
+    # execution status (the engine's side: see status.py) ------------------------------------
+    def set_status(
+        self, node_id: int, status: str, message: str = "", files: Sequence[str] | None = None
+    ) -> QueueNode:
+        """Set the execution status (``running`` stamps ``started``, the others
+        ``finished``); ``files`` replaces the files written when given.
+
+        ``not_executed`` is refused: use :meth:`reset_status`.
+        """
+        return self.status_editor.set_status(node_id, status, message, files)
+
+    def reset_status(self, node_ids: Iterable[int], recursive: bool = True) -> None:
+        """Back to ``not_executed`` (message, files, times and results cleared) so the
+        nodes can be edited and run again; the history keeps what they did."""
+        self.status_editor.reset_status(node_ids, recursive)
+
+    def update_results(self, node_id: int, results: Mapping[str, Any]) -> QueueNode:
+        """Merge ``results`` (plain JSON data) into the node's results (the engine,
+        ``queue_set_workflow_lims_id``); allowed in any status."""
+        return self.status_editor.update_results(node_id, results)
+
+    # for the status editor (status.StatusTable) -----------------------------------------------
+    def locked(self) -> AbstractContextManager[Any]:
+        """The model's re-entrant lock (changes made under it are one step)."""
+        return self._lock
+
+    def subtree(self, node_id: int) -> list[int]:
+        """``node_id`` and the ids of every node below it."""
+        with self._lock:
+            self.get_node(node_id)
+            return self._subtree(node_id)
+
+    def store_status(self, node: QueueNode) -> QueueNode:
+        """Store ``node`` in place of the node of its id, counting its status; emits
+        ``statusChanged(node_id, status, message)``."""
+        with self._lock:
+            old = self.get_node(node.id)
+            self._statuses[old.status] -= 1
+            self._statuses[node.status] += 1
+            self._nodes[node.id] = node
+            self._version += 1
+            self.emit("statusChanged", node.id, node.status, node.message)
+            return node
+
+    def store_fields(self, node: QueueNode, fields: tuple[str, ...]) -> QueueNode:
+        """Store ``node`` whose ``fields`` (not its status) changed; emits
+        ``nodeChanged(node_id, fields)``."""
+        with self._lock:
+            return self._changed(node, fields)
+
     # building ---------------------------------------------------------------------------------
     def add(
         self,
@@ -238,7 +290,9 @@ class QueueModel(StatusEditing, SignalEmitter):
                 )
             by_parent: dict[int, set[int]] = {}
             for top in tops:
-                by_parent.setdefault(self._nodes[top].parent, set()).add(top)
+                parent_of_top = self._nodes[top].parent
+                if parent_of_top is not None:  # always: the root is not among them
+                    by_parent.setdefault(parent_of_top, set()).add(top)
             for parent_id, removed in by_parent.items():
                 parent = self._nodes[parent_id]
                 rows = [r for r, c in enumerate(parent.children) if c in removed]
@@ -355,7 +409,8 @@ class QueueModel(StatusEditing, SignalEmitter):
     ) -> dict[str, Any]:
         if self.validator is None:
             check_plain(parameters)
-            return thaw(parameters)
+            plain: dict[str, Any] = thaw(parameters)
+            return plain
         values = self.validator(node_type, parameters, sample)
         check_plain(values)
         return values

@@ -9,9 +9,9 @@ node run this way has run, so the walk of the queue never runs it again.
 
 :class:`NestedRequests` is the hand-over between the thread that asks (the XML-RPC
 server's) and the engine's thread: thread-safe, one host at a time.
-:class:`NestedExecution` is the engine's side (``QueueEngine`` inherits it):
-``execute_entry`` and the ``open_nested`` / ``close_nested`` / ``run_nested`` of the
-entries' ``Control`` protocol.
+:class:`NestedRunner` is the engine's side (``QueueEngine`` owns one): the checks of
+``execute_entry`` while the queue runs, and the ``open_nested`` / ``close_nested`` /
+``run_nested`` of the entries' ``Control`` protocol.
 """
 
 from __future__ import annotations
@@ -24,19 +24,20 @@ from concurrent.futures import Future
 from typing import Any
 
 from mxgui.core.errors import Refused
-from mxgui.core.queue.engine_run import Run
+from mxgui.core.queue.engine_run import has_work
 from mxgui.core.queue.entries.base import EntryInterrupted
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import FAILED, RUNNING, SAMPLE, UnknownNodeError
+from mxgui.core.queue.nodes import FAILED, RUNNING, SAMPLE, QueueNode, UnknownNodeError
+from mxgui.core.queue.run_control import RunControl
 
 log = logging.getLogger(__name__)
 
 
 #: says why the host's awaited Future ended badly (``None``: it ended well)
-EndJudge = Callable[[Future], "str | None"]
+EndJudge = Callable[[Future[Any]], "str | None"]
 
 
-def ended_badly(ended: Future) -> str | None:
+def ended_badly(ended: Future[Any]) -> str | None:
     """The default :data:`EndJudge`: a Future cancelled or failed ended badly."""
     if ended.cancelled():
         return "was cancelled"
@@ -50,8 +51,8 @@ class NestedRequests:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._host: int | None = None
-        self._pending: deque[tuple[int, Future]] = deque()
-        self._awaited: Future | None = None
+        self._pending: deque[tuple[int, Future[str]]] = deque()
+        self._awaited: Future[Any] | None = None
         self._what = ""
         self._judge: EndJudge = ended_badly
 
@@ -63,7 +64,7 @@ class NestedRequests:
     def open(
         self,
         host_id: int,
-        awaited: Future | None = None,
+        awaited: Future[Any] | None = None,
         what: str = "the workflow",
         judge: EndJudge | None = None,
     ) -> None:
@@ -99,7 +100,7 @@ class NestedRequests:
             if future.set_running_or_notify_cancel():
                 future.set_exception(Refused(reason))
 
-    def submit(self, node_id: int, future: Future) -> bool:
+    def submit(self, node_id: int, future: Future[str]) -> bool:
         """Queue ``node_id`` (``future`` gets its final status); False without a host."""
         with self._lock:
             if self._host is None:
@@ -107,75 +108,68 @@ class NestedRequests:
             self._pending.append((node_id, future))
             return True
 
-    def take(self) -> tuple[int, Future] | None:
+    def take(self) -> tuple[int, Future[str]] | None:
         """The oldest request not started, or ``None``."""
         with self._lock:
             return self._pending.popleft() if self._pending else None
 
 
-class NestedExecution:
-    """``execute_entry`` and the hosting of nested runs, for ``QueueEngine``.
+class NestedRunner:
+    """The engine's side of nested runs (``QueueEngine`` owns one): the checks of
+    ``execute_entry`` while the queue runs, and the ``open_nested`` / ``close_nested``
+    / ``run_nested`` of the entries' ``Control`` protocol.
 
-    Uses the engine's ``model``, its lock ``_cond`` and the state it guards
-    (``_running``, ``_stop``, ``_current``, ``_run``), its ``_wake`` event, a
-    :class:`NestedRequests` in ``_nested``, and its ``_start``, ``_nothing_to_run``
-    and ``set_current``.
+    Parameters
+    ----------
+    model
+        The queue.
+    control
+        The engine's run control: whether a run goes on, its stop, the entry executing.
     """
 
-    model: QueueModel
-    _cond: threading.Condition
-    _wake: threading.Event
-    _nested: NestedRequests
-    _running: bool
-    _stop: bool
-    _current: int | None
-    _run: Run | None
+    def __init__(self, model: QueueModel, control: RunControl) -> None:
+        self.model = model
+        self.control = control
+        self.requests = NestedRequests()
 
-    _start: Callable[..., None]  # the engine's
-    _nothing_to_run: Callable[[int | None], str]
-    set_current: Callable[[int | None], None]
+    @property
+    def host(self) -> int | None:
+        """The node id of the entry hosting nested runs now, or ``None``."""
+        return self.requests.host
 
-    def execute_entry(self, node_id: int) -> Future:
-        """Run node ``node_id``; a Future of its final status (success, warning,
-        failed, skipped).
-
-        Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
-        XrayCentring entry waits for its workflow, the node runs nested inside that
-        entry (see ``nested.py``). ``Refused`` otherwise (the queue is busy), for an
-        unknown node, one running, or one that has run (reset its status first).
+    def submit(self, node_id: int, future: Future[str]) -> bool:
+        """While the queue runs, queue node ``node_id`` to run nested (``future`` gets
+        its final status) and return True; False when the queue is idle (the caller
+        starts a run). ``Refused`` when it cannot run: running or run already, another
+        sample than the workflow's, or no entry hosting nested runs (the queue is busy).
         """
-        if node_id not in self.model:
-            raise Refused(f"there is no queue node {node_id!r}")
         node = self.model.get_node(node_id)
-        has_work = Run.has_work(self.model, node_id)  # the model's lock: not under ours
-        future: Future = Future()
-        with self._cond:
-            if self._running:
-                if node.status == RUNNING:
-                    raise Refused(f"{node.describe()} is running already")
-                if not has_work:
-                    raise Refused(self._nothing_to_run(node_id))
-                self._check_nested(node)
-                if self._nested.submit(node_id, future):
-                    self._wake.set()
-                    return future
-                current = self._current
-                what = (
-                    self.model.get_node(current).describe()
-                    if current is not None and current in self.model
-                    else "the queue"
-                )
-                raise Refused(
-                    f"the queue is busy ({what} is executing): only a workflow entry "
-                    f"waiting for its workflow runs {node.describe()} inside it"
-                )
-        self._start(node_id, awaited=future)
-        return future
+        work = has_work(self.model, node_id)
+        if not self.control.running:
+            return False
+        if node.status == RUNNING:
+            raise Refused(f"{node.describe()} is running already")
+        if not work:
+            raise Refused(nothing_to_run(self.model, node_id))
+        self._check_nested(node)
+        if self.requests.submit(node_id, future):
+            self.control.wake.set()
+            return True
+        current = self.control.current
+        what = (
+            self.model.get_node(current).describe()
+            if current is not None and current in self.model
+            else "the queue"
+        )
+        raise Refused(
+            f"the queue is busy ({what} is executing): only a workflow entry "
+            f"waiting for its workflow runs {node.describe()} inside it"
+        )
 
-    def _check_nested(self, node: Any) -> None:
+    def _check_nested(self, node: QueueNode) -> None:
         """A nested run stays on the workflow's sample: a sample (which would mount
         another one mid-workflow) or a task of another sample is refused."""
-        host = self._nested.host
+        host = self.requests.host
         if host is None or host not in self.model:
             return  # refused below, saying the queue is busy
         if node.type == SAMPLE:
@@ -190,55 +184,72 @@ class NestedExecution:
                 f"{self.model.get_node(host).describe()}"
             )
 
-    def open_nested(
+    def open(
         self,
         host_id: int,
-        awaited: Future | None = None,
+        awaited: Future[Any] | None = None,
         what: str = "the workflow",
         judge: EndJudge | None = None,
     ) -> None:
         """Entry ``host_id`` (waiting for ``awaited``, its workflow) runs nested requests
         from now on; they stop when ``awaited`` ends badly (see ``judge``)."""
-        self._nested.open(host_id, awaited, what, judge)
+        self.requests.open(host_id, awaited, what, judge)
 
-    def nested_interruption(self, node_id: int) -> EntryInterrupted | None:
+    def interruption(self, node_id: int) -> EntryInterrupted | None:
         """The interruption of nested node ``node_id`` because its host's workflow
         ended badly (never of the host itself), or ``None``."""
-        host = self._nested.host
+        host = self.requests.host
         if host is None or node_id == host:
             return None
-        reason = self._nested.host_gone()
+        reason = self.requests.host_gone()
         return None if reason is None else EntryInterrupted(FAILED, f"stopped: {reason}")
 
-    def close_nested(self, reason: str) -> None:
+    def close(self, reason: str) -> None:
         """The hosting entry stops waiting: requests not started are refused."""
-        self._nested.close(reason)
+        self.requests.close(reason)
 
-    def run_nested(self) -> None:
-        """Run the nested requests waiting (in the engine's thread, by the host)."""
-        host = self._nested.host
-        while (request := self._nested.take()) is not None:
+    def run_pending(self, run_node: Callable[[int], str] | None) -> None:
+        """Run the nested requests waiting, each by ``run_node(node_id)`` (the run's
+        :meth:`~mxgui.core.queue.engine_run.Run.nested`; ``None``: no run, they are
+        refused), in the engine's thread, by the host."""
+        host = self.requests.host
+        while (request := self.requests.take()) is not None:
             node_id, future = request
             if not future.set_running_or_notify_cancel():
                 continue
-            run = self._run
-            if run is None or self._stop:
+            if run_node is None or self.control.stop_requested():
                 future.set_exception(Refused("the queue is stopping"))
                 continue
-            gone = self._nested.host_gone()
+            gone = self.requests.host_gone()
             if gone is not None:
                 future.set_exception(Refused(f"queue node {node_id} not run: {gone}"))
                 continue
             try:
-                future.set_result(run.nested(node_id))
+                future.set_result(run_node(node_id))
             except Exception as exc:  # the host goes on waiting whatever happened
                 log.exception("nested execution of node %s failed", node_id)
                 future.set_exception(exc)
             finally:
-                self.set_current(host)
+                self.control.set_current(host)
 
 
-def resolve_awaited(awaited: tuple[int, Future], model: QueueModel) -> None:
+def nothing_to_run(model: QueueModel, scope: int | None) -> str:
+    """Why a run of ``scope`` (``None``: the whole queue) has nothing to do."""
+    if scope is None:
+        return (
+            "nothing to run: every enabled entry of the queue has run "
+            "(reset an entry's status to run it again)"
+        )
+    node = model.get_node(scope)
+    if not node.enabled:
+        return f"{node.describe()} is disabled: enable it to run it"
+    return (
+        f"nothing to run in {node.describe()}: it has run ({node.status}); "
+        "reset its status to run it again"
+    )
+
+
+def resolve_awaited(awaited: tuple[int, Future[str]], model: QueueModel) -> None:
     """End the Future of :meth:`QueueEngine.execute_entry` with the node's status."""
     node_id, future = awaited
     if not future.set_running_or_notify_cancel():

@@ -60,7 +60,7 @@ class UnknownNodeError(QueueError, KeyError):
 _CONTAINERS = (dict, list, tuple, MappingProxyType)
 
 
-def freeze(value: Any) -> Any:
+def freeze(value: object) -> Any:
     """A read-only view of plain JSON data: dicts become mappings, lists tuples."""
     if isinstance(value, Mapping):
         return MappingProxyType(
@@ -71,7 +71,7 @@ def freeze(value: Any) -> Any:
     return value
 
 
-def thaw(value: Any) -> Any:
+def thaw(value: object) -> Any:
     """The inverse of :func:`freeze`: plain dicts and lists (a new copy)."""
     if isinstance(value, Mapping):
         return {k: (thaw(v) if type(v) in _CONTAINERS else v) for k, v in value.items()}
@@ -80,7 +80,7 @@ def thaw(value: Any) -> Any:
     return value
 
 
-def check_plain(value: Any, where: str = "parameters") -> None:
+def check_plain(value: object, where: str = "parameters") -> None:
     """Raise ``ValueError`` naming the place unless ``value`` is plain JSON data
     (dicts with text keys, lists, text, numbers, booleans, ``None``)."""
     if value is None or isinstance(value, (str, bool, int, float)):

@@ -76,7 +76,7 @@ class QueueStore:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         model: QueueModel,
         history: History,
         quiet: float = 0.2,
@@ -138,7 +138,7 @@ class QueueStore:
         """True while a change is not in the file."""
         return self._versions() != self._saved
 
-    def export(self, path: str | os.PathLike) -> None:
+    def export(self, path: str | os.PathLike[str]) -> None:
         """Write the queue and history to another file (atomically)."""
         nodes, next_id, _ = self.model.snapshot()
         entries, _ = self.history.snapshot()
@@ -249,7 +249,7 @@ class RestoreResult:
 
 
 def restore(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     model: QueueModel,
     history: History,
     read_only: bool = False,
@@ -294,7 +294,7 @@ def restore(
 
 
 def settle(
-    path: str | os.PathLike, model: QueueModel, history: History, result: RestoreResult
+    path: str | os.PathLike[str], model: QueueModel, history: History, result: RestoreResult
 ) -> RestoreResult:
     """Do what a read-only :func:`restore` of ``path`` left: move an unusable file aside
     (``<name>.bad-<timestamp>``), or convert an older format (the original copied

@@ -79,7 +79,7 @@ class QueueFileError(ConfigError):
     """A queue file that cannot be used: ``path:line:column: what is wrong``."""
 
     def __init__(
-        self, path: str | os.PathLike, message: str, line: int | None = None, column: int = 0
+        self, path: str | os.PathLike[str], message: str, line: int | None = None, column: int = 0
     ) -> None:
         self.column = column
         super().__init__(str(path), line, message)
@@ -295,7 +295,7 @@ def _umask() -> int:
 
 
 # reading --------------------------------------------------------------------------------------
-def read(path: str | os.PathLike) -> QueueData:
+def read(path: str | os.PathLike[str]) -> QueueData:
     """Read and check a queue file (format 0 is migrated).
 
     Raises
@@ -389,7 +389,7 @@ def _from_format_1(data: dict[str, Any]) -> QueueData:
     return QueueData(nodes, next_id, entries)
 
 
-def _node(index: int, record: Any, budget: NameBudget) -> QueueNode:
+def _node(index: int, record: object, budget: NameBudget) -> QueueNode:
     where = f"nodes[{index}]"
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected an object, got {type(record).__name__}")
@@ -450,11 +450,15 @@ def _from_format_0(data: dict[str, Any]) -> QueueData:
     root_children: list[int] = []
     next_id = 1
 
-    def add(item: Any, parent: int, where: str) -> int:
+    def add(item: object, parent: int, where: str) -> int:
         nonlocal next_id
         if not isinstance(item, dict):
             raise ValueError(f"{where}: expected an object")
         node_type, children = item.get("type"), item.get("children", [])
+        if not isinstance(node_type, str):
+            raise ValueError(
+                f"{where}: type must be a node type such as 'Sample', not {node_type!r}"
+            )
         try:
             values = convert(schema_of(node_type), item.get("parameters") or {}, complete=True)
         except ParameterError as exc:

@@ -130,7 +130,9 @@ class QueueRuns:
                 self._drop(current)
                 stack.extend(self._children.pop(current, ()))
 
-    def _nodeMoved(self, old_parent: int, _old_row: int, new_parent: int, _row: int, node_id: int):
+    def _nodeMoved(
+        self, old_parent: int, _old_row: int, new_parent: int, _row: int, node_id: int
+    ) -> None:
         with self._lock:
             self._children.get(old_parent, set()).discard(node_id)
             self._children.setdefault(new_parent, set()).add(node_id)

@@ -26,7 +26,7 @@ from mxgui.core.queue.fields import (
     problems,
 )
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
-from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point
+from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point, Shape
 
 CENTRINGS = ("manual", "none", "point")
 #: absorption edges (keV) of the elements used for MAD / SAD phasing
@@ -59,7 +59,9 @@ _SHAPE_ID = re.compile(r"[PLG][1-9][0-9]*")
 
 
 # checks of each type -------------------------------------------------------------------------
-def _within(name: str, value: float, bounds: tuple[float, float] | None, unit: str, source: str):
+def _within(
+    name: str, value: float, bounds: tuple[float, float] | None, unit: str, source: str
+) -> list[str]:
     if bounds is None:
         return []
     low, high = bounds
@@ -81,7 +83,9 @@ def _sweep(name: str, start: float, end: float, limits: Limits) -> list[str]:
     return []
 
 
-def _shape(name: str, shape_id: str | None, kinds: tuple[type, ...], limits: Limits) -> list[str]:
+def _shape(
+    name: str, shape_id: str | None, kinds: tuple[type[Shape], ...], limits: Limits
+) -> list[str]:
     if shape_id is None:
         return []
     if not _SHAPE_ID.fullmatch(shape_id):
@@ -160,7 +164,8 @@ def _check_energy_scan(values: dict[str, Any], limits: Limits) -> list[str]:
     energy = limits.acquisition(AcquisitionParameters(energy=edge))
     found = []
     for name in ("start_energy", "end_energy"):
-        found += _within(name, values[name], energy and energy.energy, "keV", "the energy's")
+        bounds = energy.energy if energy is not None else None
+        found += _within(name, values[name], bounds, "keV", "the energy's")
     if not start < edge < end:
         found.append(
             f"start_energy, end_energy: {start:g}..{end:g} keV must contain the "

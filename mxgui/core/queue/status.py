@@ -1,16 +1,18 @@
 """The engine's side of the queue model: execution status, files written, results.
 
-A mixin of :class:`~mxgui.core.queue.model.QueueModel` (it uses the model's lock, node
-table, counters and signals); kept apart because it is what the execution engine calls,
-while the rest of the model is what the user edits.
+:class:`StatusEditor` is owned by :class:`~mxgui.core.queue.model.QueueModel` (its
+``set_status``, ``reset_status`` and ``update_results``); kept apart because it is what
+the execution engine calls, while the rest of the model is what the user edits. It
+changes the tree only through the model's methods of :class:`StatusTable`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from mxgui.core.queue.nodes import (
     NOT_EXECUTED,
@@ -25,8 +27,35 @@ from mxgui.core.queue.nodes import (
 )
 
 
-class StatusEditing:
-    """Status, files and results of nodes: what the engine writes (a model mixin)."""
+class StatusTable(Protocol):
+    """What :class:`StatusEditor` uses of the model (``QueueModel``)."""
+
+    def locked(self) -> AbstractContextManager[Any]:
+        """The model's (re-entrant) lock: changes under it are seen at once."""
+        ...
+
+    def get_node(self, node_id: int) -> QueueNode:
+        """The node ``node_id`` as it is now."""
+        ...
+
+    def subtree(self, node_id: int) -> list[int]:
+        """``node_id`` and the ids below it."""
+        ...
+
+    def store_status(self, node: QueueNode) -> QueueNode:
+        """Store ``node`` (same id, maybe another status); emits ``statusChanged``."""
+        ...
+
+    def store_fields(self, node: QueueNode, fields: tuple[str, ...]) -> QueueNode:
+        """Store ``node`` whose ``fields`` changed (not its status); emits ``nodeChanged``."""
+        ...
+
+
+class StatusEditor:
+    """Status, files and results of the nodes of ``table``: what the engine writes."""
+
+    def __init__(self, table: StatusTable) -> None:
+        self.table = table
 
     def set_status(
         self, node_id: int, status: str, message: str = "", files: Sequence[str] | None = None
@@ -40,8 +69,9 @@ class StatusEditing:
             allowed = ", ".join(s for s in STATUSES if s != NOT_EXECUTED)
             hint = " (use reset_status)" if status == NOT_EXECUTED else ""
             raise QueueError(f"status {status!r} is not one of {allowed}{hint}")
-        with self._lock:
-            node = self.get_node(node_id)
+        table = self.table
+        with table.locked():
+            node = table.get_node(node_id)
             if node.id == ROOT_ID:
                 raise QueueError("the queue root has no status")
             now = time.time()
@@ -53,47 +83,42 @@ class StatusEditing:
                     changes.update(started=now, finished=None)
             else:
                 changes.update(finished=now, started=node.started or now)
-            self._statuses[node.status] -= 1
-            self._statuses[status] += 1
-            self._nodes[node_id] = updated = replace(node, **changes)
-            self._version += 1
-            self.emit("statusChanged", node_id, status, updated.message)
-            return updated
+            return table.store_status(replace(node, **changes))
 
     def reset_status(self, node_ids: Iterable[int], recursive: bool = True) -> None:
         """Back to ``not_executed`` (message, files, times and results cleared) so the
         nodes can be edited and run again; the history keeps what they did."""
-        with self._lock:
+        table = self.table
+        with table.locked():
             targets: list[int] = []
             for node_id in node_ids:
-                self.get_node(node_id)
-                targets.extend(self._subtree(node_id) if recursive else [node_id])
-            running = next((t for t in targets if self._nodes[t].status == RUNNING), None)
+                table.get_node(node_id)
+                targets.extend(table.subtree(node_id) if recursive else [node_id])
+            nodes = [table.get_node(t) for t in dict.fromkeys(targets)]
+            running = next((n for n in nodes if n.status == RUNNING), None)
             if running is not None:
-                raise QueueError(f"cannot reset {self._nodes[running].describe()}: it is running")
-            for node_id in dict.fromkeys(targets):
-                node = self._nodes[node_id]
-                if node_id == ROOT_ID or (node.status == NOT_EXECUTED and not node.files):
+                raise QueueError(f"cannot reset {running.describe()}: it is running")
+            for node in nodes:
+                if node.id == ROOT_ID or (node.status == NOT_EXECUTED and not node.files):
                     continue
-                self._statuses[node.status] -= 1
-                self._statuses[NOT_EXECUTED] += 1
-                self._nodes[node_id] = replace(
-                    node,
-                    status=NOT_EXECUTED,
-                    message="",
-                    files=(),
-                    started=None,
-                    finished=None,
-                    results=freeze({}),
+                table.store_status(
+                    replace(
+                        node,
+                        status=NOT_EXECUTED,
+                        message="",
+                        files=(),
+                        started=None,
+                        finished=None,
+                        results=freeze({}),
+                    )
                 )
-                self._version += 1
-                self.emit("statusChanged", node_id, NOT_EXECUTED, "")
 
     def update_results(self, node_id: int, results: Mapping[str, Any]) -> QueueNode:
         """Merge ``results`` (plain JSON data) into the node's results (the engine,
         ``queue_set_workflow_lims_id``); allowed in any status."""
         check_plain(results, "results")
-        with self._lock:
-            node = self.get_node(node_id)
+        table = self.table
+        with table.locked():
+            node = table.get_node(node_id)
             merged = freeze({**thaw(node.results), **thaw(results)})
-            return self._changed(replace(node, results=merged), ("results",))
+            return table.store_fields(replace(node, results=merged), ("results",))

@@ -63,7 +63,7 @@ def time_of(node: QueueNode, images: int, overhead_s: float) -> float | None:
         return images * float(p.get("exp_time", 0.0)) + overhead_s
     if node.type == "EnergyScan":
         points = (p["end_energy"] - p["start_energy"]) * 1000.0 / p["step_ev"] + 1
-        return points * (p["count_time"] + ENERGY_STEP_OVERHEAD_S) + overhead_s
+        return float(points * (p["count_time"] + ENERGY_STEP_OVERHEAD_S) + overhead_s)
     return None
 
 
@@ -74,7 +74,8 @@ def tasks_to_run(
     repeats: ``(to run, already run)`` (with ``pending_only`` a task that has run is
     not run again)."""
     seen: set[int] = set()
-    run, done = [], []
+    run: list[QueueNode] = []
+    done: list[QueueNode] = []
     nodes, _, _ = model.snapshot()  # one consistent view for every start
     for start in node_ids:
         for node in walk(nodes, start, enabled_only=True):

@@ -22,9 +22,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from mxgui.core.acquisition import (
     AcquisitionLimits,
@@ -38,6 +38,7 @@ from mxgui.core.queue.nodes import NODE_TYPES, SAMPLE, TASK_GROUP, TASK_TYPES
 from mxgui.core.queue.schemas import EDGES, Limits, schema_of
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: h*c in keV*Angstrom (docs/domain.md: lambda = 12.3984 / E)
 HC_KEV_ANGSTROM = 12.3984
@@ -326,7 +327,8 @@ class TaskFactory:
     def _prefix(self, name: str, acronym: str) -> str:
         default_prefix = getattr(self.defaults, "get_default_prefix", None)
         if default_prefix is not None:
-            return default_prefix(name, acronym)
+            prefix: str = default_prefix(name, acronym)
+            return prefix
         if acronym and name:
             return f"{acronym}-{name}"
         return name or acronym or "data"
@@ -375,7 +377,7 @@ def shapes_of_sample(shapes: Any, sample: Mapping[str, Any] | None) -> Any:
     return None
 
 
-def _safely(call: Any) -> Any:
+def _safely(call: Callable[[], _T] | None) -> _T | None:
     """``call()``, or ``None`` (logged) when it is ``None`` or fails."""
     if call is None:
         return None

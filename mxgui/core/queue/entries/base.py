@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mxgui.core.acquisition import ParameterError
+from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import FAILED, SKIPPED, SUCCESS, QueueNode, thaw
@@ -82,15 +83,15 @@ class Control(Protocol):
     def report_progress(self, node_id: int, fraction: float) -> None:
         """Emit ``progressChanged(node_id, fraction)`` (rate-limited)."""
 
-    def request_centring(self, context: EntryContext) -> Any:
+    def request_centring(self, context: EntryContext) -> CentredPosition | None:
         """Ask the user to centre the sample; the centred position, or ``None``."""
 
     def open_nested(
         self,
         host_id: int,
-        awaited: Future | None = None,
+        awaited: Future[Any] | None = None,
         what: str = "the workflow",
-        judge: Callable[[Future], str | None] | None = None,
+        judge: Callable[[Future[Any]], str | None] | None = None,
     ) -> None:
         """Entry ``host_id`` runs nested requests from now on, while it waits for
         ``awaited``; they are stopped when ``judge(awaited)`` says it ended badly
@@ -183,7 +184,7 @@ class EntryContext:
 
     def start(
         self,
-        call: Callable[[], Future],
+        call: Callable[[], Future[Any]],
         what: str,
         abort: Callable[[], Any] | None = None,
         timeout: float | None = None,
@@ -200,7 +201,7 @@ class EntryContext:
 
     def wait(
         self,
-        future: Future,
+        future: Future[Any],
         what: str,
         abort: Callable[[], Any] | None = None,
         timeout: float | None = None,
@@ -262,10 +263,10 @@ class EntryContext:
 
     def wait_hosting(
         self,
-        future: Future,
+        future: Future[Any],
         what: str,
         abort: Callable[[], Any] | None = None,
-        judge: Callable[[Future], str | None] | None = None,
+        judge: Callable[[Future[Any]], str | None] | None = None,
     ) -> Any:
         """:meth:`wait` for ``future`` (a workflow), running meanwhile the queue nodes
         the workflow asks to execute (``QueueEngine.execute_entry``) in this thread.

@@ -51,6 +51,7 @@ class DataCollectionEntry(Entry):
         collect = ctx.require("collect", "a data collection")
         params, path = acquisition_of(p), path_of(p)
         helical_end = None
+        centred: CentredPosition | None
         if p.get("helical_start") is not None or p.get("helical_end") is not None:
             centred = helical_point(ctx, p.get("helical_start"), "helical_start")
             helical_end = helical_point(ctx, p.get("helical_end"), "helical_end")
@@ -61,7 +62,7 @@ class DataCollectionEntry(Entry):
         return Outcome(message=f"{taken} images of run {path.run_number} in {path.directory}")
 
 
-def helical_point(ctx: EntryContext, value: Any, what: str) -> CentredPosition:
+def helical_point(ctx: EntryContext, value: object, what: str) -> CentredPosition:
     """One end of a helical collection: a saved point id or a position dict."""
     position = resolve_position(ctx, value, what)
     if position is None:
@@ -90,13 +91,16 @@ def run_collection(
     collect.connect("progressChanged", on_progress)
     try:
 
-        def start() -> Future:
+        def start() -> Future[dict[str, Any]]:
+            future: Future[dict[str, Any]]
             if helical_end is not None:
-                return collect.collect(params, path, centred, helical_end=helical_end)
-            return collect.collect(params, path, centred)
+                future = collect.collect(params, path, centred, helical_end=helical_end)
+            else:
+                future = collect.collect(params, path, centred)
+            return future
 
         try:
-            info = ctx.start(start, "data collection", abort=collect.stop_collect)
+            info: dict[str, Any] = ctx.start(start, "data collection", abort=collect.stop_collect)
         except (EntryFailed, EntryInterrupted):
             ctx.files.extend(files_written(collect.get_collection_info(), path))
             raise

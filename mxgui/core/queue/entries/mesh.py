@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.entries.base import (
     Entry,
     EntryContext,
@@ -85,6 +86,7 @@ class MeshScorer:
         last_sent = time.monotonic()
         ending = False
         while not ending:
+            item: tuple[int, str] | None | tuple[()]
             try:
                 item = self._queue.get(timeout=BATCH_INTERVAL)
             except queue.Empty:
@@ -116,7 +118,7 @@ class MeshScorer:
             log.warning("mesh scan: scores of %d cells not stored: %s", len(batch), exc)
 
 
-def mesh_positions(grid: Grid) -> list:
+def mesh_positions(grid: Grid) -> list[CentredPosition]:
     """The centred position of each cell of ``grid``, in its scan order."""
     return [grid.cell_position(*grid.cell_of_index(k)) for k in range(1, grid.num_cells + 1)]
 

@@ -21,7 +21,7 @@ The sample's children run after this entry, as the engine decides.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.entries.base import Entry, EntryContext, EntryFailed, Outcome
@@ -85,13 +85,15 @@ def saved_point(ctx: EntryContext, point_id: str | None, what: str) -> CentredPo
     return position
 
 
-def resolve_position(ctx: EntryContext, value: Any, what: str) -> CentredPosition | None:
+def resolve_position(ctx: EntryContext, value: object, what: str) -> CentredPosition | None:
     """A task's ``centred_position`` parameter as a position: ``None`` (where the sample
     is now), a saved point id (``"P1"``) or a position dict."""
     if value is None:
         return None
     if isinstance(value, str):
         return saved_point(ctx, value, what)
+    if not isinstance(value, Mapping):
+        raise EntryFailed(f"{what}: expected a point id or a position, got {value!r}")
     try:
         return CentredPosition.from_dict(value)
     except ValueError as exc:

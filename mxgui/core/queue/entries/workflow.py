@@ -120,10 +120,11 @@ class WorkflowEntry(Entry):
                 f"workflow {info.title} needs a {info.requires} and the sample has none: "
                 f"draw one in the sample view (or give shape_id in workflow_parameters)"
             )
-        return chosen[0].id
+        shape_id: str = chosen[0].id
+        return shape_id
 
 
-def _ended_badly(ended: Future) -> str | None:
+def _ended_badly(ended: Future[tuple[str, str]]) -> str | None:
     """Why the workflow client's ``(status, message)`` Future says the workflow did not
     succeed (its nested entries are then stopped), or ``None``."""
     error = None if ended.cancelled() else ended.exception()
