@@ -115,7 +115,7 @@ class CollectionProgressBrick(Brick):
     # properties ----------------------------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "collect":
-            self._set_collect(self.hardware_object("collect"))
+            self._set_collect(self.hardware_object("collect", AbstractCollect))
         elif name == "refresh_ms":
             self._timer.setInterval(int(new_value))
 

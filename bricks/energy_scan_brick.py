@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidg
 
 from hardware_objects.abstract.energy_scan import AbstractEnergyScan
 from hardware_objects.queue import QueueHardwareObject
+from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 
@@ -62,7 +63,7 @@ class EnergyScanBrick(Brick):
         super().__init__(context, name, parent)
         self.energy_scan: AbstractEnergyScan | None = None
         self.queue: QueueHardwareObject | None = None
-        self.engine: Any = None
+        self.engine: QueueEngineRole | None = None
         #: the points received, keV and counts
         self.energies: list[float] = []
         self.counts: list[float] = []
@@ -127,7 +128,7 @@ class EnergyScanBrick(Brick):
     # properties ------------------------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "energy_scan":
-            self.energy_scan = self.hardware_object("energy_scan")  # type: ignore[assignment]
+            self.energy_scan = self.hardware_object("energy_scan", AbstractEnergyScan)
             if self.energy_scan is not None:
                 for signal, slot in (
                     ("scanStarted", self._on_started),
@@ -137,14 +138,14 @@ class EnergyScanBrick(Brick):
                 ):
                     self.bind(self.energy_scan, signal, slot, scope="energy_scan")
         elif name == "queue":
-            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            self.queue = self.hardware_object("queue", QueueHardwareObject)
             if self.queue is not None:
                 self.bind(self.queue, "engineChanged", self._set_engine, scope="queue")
             self._set_engine(self.queue.engine if self.queue is not None else None)
         elif name == "refresh_ms":
             self._timer.setInterval(int(new_value))
 
-    def _set_engine(self, engine: Any) -> None:
+    def _set_engine(self, engine: QueueEngineRole | None) -> None:
         self.unbind("engine")
         self.engine = engine
         self.scan_node = None

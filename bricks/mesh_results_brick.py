@@ -172,7 +172,7 @@ class MeshResultsBrick(Brick):
     # properties -------------------------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "shapes":
-            self.shapes = self.hardware_object("shapes")  # type: ignore[assignment]
+            self.shapes = self.hardware_object("shapes", ShapesModel)
             if self.shapes is not None:
                 self.bind(self.shapes, "gridResultsChanged", self._on_results, scope="shapes")
                 for signal in ("shapeAdded", "shapeChanged", "shapeRemoved", "cleared"):
@@ -275,7 +275,7 @@ class MeshResultsBrick(Brick):
     # images -----------------------------------------------------------------------------------
     def _path_of(self, cell: int) -> str:
         assert self.grid is not None and self.results is not None
-        queue = self.hardware_object("queue")
+        queue = self.hardware_object("queue", QueueHardwareObject)
         first = self.results.data_file_path
         if queue is not None and not is_numbered_image(first):
             first = latest_mesh_first_image(queue.model, self.grid.id) or first
@@ -324,7 +324,10 @@ class MeshResultsBrick(Brick):
 
     # actions ----------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
-        moving = self.hardware_object("diffractometer") is not None and self.grid is not None
+        moving = (
+            self.hardware_object("diffractometer", AbstractDiffractometer) is not None
+            and self.grid is not None
+        )
         self.move_button.setEnabled(moving and self.picked is not None)
         self.best_button.setEnabled(moving and self.best is not None)
         self.points_button.setEnabled(self.grid is not None and self.best is not None)
@@ -332,7 +335,7 @@ class MeshResultsBrick(Brick):
     def move_to_cell(self, cell: int | None = None) -> None:
         """Move the sample so that cell ``cell`` (the picked one by default) is on the beam."""
         cell = self.picked if cell is None else cell
-        diffractometer = self.hardware_object("diffractometer")
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
         if diffractometer is None or self.grid is None or cell is None:
             self._problem("cannot move: no diffractometer, grid or cell")
             return

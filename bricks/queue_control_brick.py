@@ -24,9 +24,9 @@ from PyQt5.QtWidgets import (
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
-from mxgui.core.queue.engine import QueueEngine
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, QueueError, UnknownNodeError
+from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.queue.dialogs import RunConfirmDialog
@@ -75,7 +75,7 @@ class QueueControlBrick(Brick):
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
         self.queue: QueueHardwareObject | None = None
-        self.engine: Any = None
+        self.engine: QueueEngineRole | None = None
         self.selection: list[int] = []
         self.confirm_dialog: RunConfirmDialog | None = None
         #: the sample whose centring the buttons answer; the one whose centring is awaited
@@ -150,18 +150,18 @@ class QueueControlBrick(Brick):
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "queue":
             self.unbind("queue")
-            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            self.queue = self.hardware_object("queue", QueueHardwareObject)
             if self.queue is not None:
                 self.bind(self.queue, "engineChanged", self._set_engine, scope="queue")
             self._set_engine(self.queue.engine if self.queue is not None else None)
         elif name == "on_failure":
             self.failure_choice.setCurrentIndex(0 if new_value == "continue" else 1)
 
-    def _set_engine(self, engine: Any) -> None:
+    def _set_engine(self, engine: QueueEngineRole | None) -> None:
         self.unbind("engine")
         self.engine = engine
         if engine is not None:
-            for signal in QueueEngine.SIGNALS:  # one handler _on_<signal> each
+            for signal in engine.SIGNALS:  # one handler _on_<signal> each
                 self.bind(engine, signal, getattr(self, f"_on_{signal}"), scope="engine")
             self._failure_choice_changed()
         self._update_buttons()

@@ -73,7 +73,7 @@ class QueueHistoryBrick(Brick):
         if self.table is not None:
             self.table.close()
             self.table = None
-        queue = self.hardware_object("queue")
+        queue = self.hardware_object("queue", QueueHardwareObject)
         if queue is None:
             return
         self.table = HistoryTableModel(queue.history, self.context.bridge, self)

@@ -66,7 +66,7 @@ class QueueParametersBrick(Brick):
         if name != "queue":
             return
         self.unbind("queue")
-        self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+        self.queue = self.hardware_object("queue", QueueHardwareObject)
         if self.queue is not None:
             model = self.queue.model
             self.bind(model, "nodeChanged", self._node_changed, scope="queue")

@@ -81,7 +81,7 @@ class QueueToolboxBrick(Brick):
 
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "queue":
-            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            self.queue = self.hardware_object("queue", QueueHardwareObject)
             self.unbind("queue")
             self.shapes = None
             if self.queue is not None:  # a removed target no longer counts

@@ -143,7 +143,7 @@ class QueueTreeBrick(Brick):
         if self.tree is not None:
             self.tree.close()
             self.tree = None
-        self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+        self.queue = self.hardware_object("queue", QueueHardwareObject)
         if self.queue is None:
             return
         self.tree = QueueTreeModel(self.queue.model, self.context.bridge, self)

@@ -160,15 +160,16 @@ class SampleViewBrick(Brick):
     # properties and hardware ----------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "diffractometer":
-            self._set_diffractometer(self.hardware_object(name))
+            self._set_diffractometer(self.hardware_object(name, AbstractDiffractometer))
         elif name == "sample_camera":
-            self.camera.set_camera(self.hardware_object(name), self.isVisible())
+            camera = self.hardware_object(name, AbstractSampleCamera)
+            self.camera.set_camera(camera, self.isVisible())
         elif name == "shapes":
-            self._set_shapes(self.hardware_object(name))
+            self._set_shapes(self.hardware_object(name, ShapesModel))
         elif name == "beam":
-            self._set_beam(self.hardware_object(name))
+            self._set_beam(self.hardware_object(name, AbstractBeam))
         elif name == "queue":
-            self.queue_centring.set_queue(self.hardware_object(name))
+            self.queue_centring.set_queue(self.hardware_object(name, QueueHardwareObject))
         elif name == "camera_timeout":
             self.camera.watchdog.timeout = float(new_value)
 

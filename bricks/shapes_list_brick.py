@@ -143,7 +143,7 @@ class ShapesListBrick(Brick):
     # properties --------------------------------------------------------------------------------
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         if name == "shapes":
-            self.shapes = self.hardware_object("shapes")  # type: ignore[assignment]
+            self.shapes = self.hardware_object("shapes", ShapesModel)
             shapes = self.shapes
             if shapes is not None:  # subscribe first: a shape added meanwhile is shown once
                 for signal, slot in (
@@ -213,7 +213,7 @@ class ShapesListBrick(Brick):
     def _update_actions(self, *_args: Any) -> None:
         shapes = self.selected_shapes()
         one = len(shapes) == 1
-        diffractometer = self.hardware_object("diffractometer")
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
         self.move_action.setEnabled(one and diffractometer is not None)
         self.move_action.setToolTip(
             "no diffractometer"
@@ -245,7 +245,7 @@ class ShapesListBrick(Brick):
 
     def move_to_shape(self, shape_id: str) -> None:
         """Move to shape ``shape_id``: a point, a line's start or a grid's centre."""
-        diffractometer = self.hardware_object("diffractometer")
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
         if diffractometer is None or self.shapes is None:
             self._show_problem("cannot move: no diffractometer or no shapes")
             return

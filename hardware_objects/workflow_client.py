@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.roles import XMLRPCServerRole
 from mxgui.core.workflow.catalog import WorkflowInfo, workflow_of
 from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
@@ -84,9 +85,9 @@ class WorkflowClient(HardwareObject):
         self._run_id: int | None = None
         self._run_name = ""
         self._local_ids = 0
-        self._server: Any = None
+        self._server: XMLRPCServerRole | None = None
         #: the Future :meth:`start` gave for the current (or last) run
-        self._done: Future = Future()
+        self._done: Future[Any] = Future()
 
     # life -----------------------------------------------------------------------------------
     def init(self) -> None:
@@ -167,19 +168,20 @@ class WorkflowClient(HardwareObject):
         """The log's id of the run going on now (or of the last one)."""
         return self._run_id
 
-    def attach_xmlrpc_server(self, server: Any) -> None:
+    def attach_xmlrpc_server(self, server: XMLRPCServerRole) -> None:
         """The server workflows call back (an object with ``url`` and ``token``)."""
         self._server = server
 
     def callback_address(self) -> tuple[str, str]:
         """The XML-RPC URL and token given to the workflows (``""`` when none)."""
-        server = self.get_object_by_role("xmlrpc_server") or self._server
+        role = self.get_object_by_role("xmlrpc_server")
+        server = role if isinstance(role, XMLRPCServerRole) else self._server
         if server is not None:
-            return str(getattr(server, "url", "") or ""), str(getattr(server, "token", "") or "")
+            return server.url, server.token
         return self.get_property("xmlrpc_url") or "", self.get_property("xmlrpc_token") or ""
 
     # running --------------------------------------------------------------------------------
-    def start(self, name: str, inputs: Mapping[str, Any]) -> Future:
+    def start(self, name: str, inputs: Mapping[str, Any]) -> Future[Any]:
         """Start workflow ``name`` with ``inputs`` (plain JSON values); a Future of
         ``(status, message)`` (status success, failed or aborted) when it has ended.
 
@@ -200,7 +202,7 @@ class WorkflowClient(HardwareObject):
                 raise Refused(f"workflow {self._run_name} is running: abort it or wait for its end")
             self._run_name = name
             self._run = _PENDING
-        done: Future = Future()
+        done: Future[Any] = Future()
         done.set_running_or_notify_cancel()  # ended by the workflow, not cancelled
         self._done = done
         try:
@@ -283,7 +285,9 @@ class WorkflowClient(HardwareObject):
             self._record(lambda: self.log.step_finished(run_id, step, status, message))
         self.emit("workflowStepChanged", run_id, step, status)
 
-    def _finished(self, run: WorkflowRun, run_id: int, ended: Future, done: Future) -> None:
+    def _finished(
+        self, run: WorkflowRun, run_id: int, ended: Future[Any], done: Future[Any]
+    ) -> None:
         result = RunResult(FAILED, "the workflow's end could not be read")
         try:
             result = ended.result()

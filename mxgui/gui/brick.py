@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QWidget
@@ -15,7 +15,7 @@ from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.interlock import mark_thread_as
 from mxgui.core.repository import HardwareRepository
-from mxgui.core.signals import SignalEmitter
+from mxgui.core.roles.emitter import Emitter
 from mxgui.gui.bridge import GuiBridge, Subscription
 from mxgui.gui.properties import BrickProperty, PropertyKind
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from mxgui.gui.log_handler import GuiLogHandler
 
 log = logging.getLogger(__name__)
+
+#: the interface a brick reads a hardware-object property as
+T = TypeVar("T")
 
 FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
 
@@ -152,9 +155,30 @@ class Brick(QWidget):
     def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
         """Called after property ``name`` changed; override to react."""
 
-    def hardware_object(self, property_name: str) -> HardwareObject | None:
-        """The hardware object bound through ``property_name`` (``None`` if unset or failed)."""
-        return self._hardware.get(property_name)
+    @overload
+    def hardware_object(self, property_name: str) -> HardwareObject | None: ...
+    @overload
+    def hardware_object(
+        self, property_name: str, interface: type[T] | tuple[type[T], ...]
+    ) -> T | None: ...
+    def hardware_object(
+        self, property_name: str, interface: type[Any] | tuple[type[Any], ...] | None = None
+    ) -> object | None:
+        """The hardware object bound through ``property_name`` (``None`` if unset or failed).
+
+        With ``interface`` (the abstract class or role protocol the brick uses, e.g.
+        ``self.hardware_object("motor", AbstractMotor)``) the object is typed by it, so
+        that checkers and "go to definition" follow it; ``TypeError`` if the object is
+        not one (the brick asks for another interface than its property declares).
+        """
+        obj = self._hardware.get(property_name)
+        if obj is None or interface is None or isinstance(obj, interface):
+            return obj
+        wanted = (interface,) if isinstance(interface, type) else interface
+        raise TypeError(
+            f"{type(self).__name__}.{property_name}: {type(obj).__name__} is not a "
+            + " or ".join(cls.__name__ for cls in wanted)
+        )
 
     def _bind_hardware(self, spec: BrickProperty, value: str) -> None:
         self.unbind(spec.name)
@@ -182,7 +206,7 @@ class Brick(QWidget):
 
     # hardware-object signals ---------------------------------------------------------------
     def bind(
-        self, emitter: SignalEmitter, signal: str, slot: Callable, scope: str | None = None
+        self, emitter: Emitter, signal: str, slot: Callable[..., Any], scope: str | None = None
     ) -> Subscription:
         """Call ``slot`` on the GUI thread whenever ``emitter`` emits ``signal``.
 
