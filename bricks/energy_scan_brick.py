@@ -18,7 +18,7 @@ from hardware_objects.abstract.energy_scan import AbstractEnergyScan
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,9 @@ class EnergyScanBrick(Brick):
         self._draw_markers()
 
     # properties ------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "energy_scan":
             self.energy_scan = self.hardware_object("energy_scan", AbstractEnergyScan)
             if self.energy_scan is not None:

@@ -29,7 +29,7 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.grid_results import GridResults
 from mxgui.core.shapes import Grid, ShapesModel
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.mesh_results import COLORMAPS
 from mxgui.gui.mesh_results.actions import best_cell, cell_name, hover_text, points_from_best
 from mxgui.gui.mesh_results.frames import (
@@ -170,7 +170,9 @@ class MeshResultsBrick(Brick):
         self._show_grid_now()
 
     # properties -------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "shapes":
             self.shapes = self.hardware_object("shapes", ShapesModel)
             if self.shapes is not None:

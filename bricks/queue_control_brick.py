@@ -28,7 +28,7 @@ from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, QueueError, UnknownNodeError
 from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import RunConfirmDialog
 from mxgui.gui.queue.status_style import status_label
 
@@ -147,7 +147,9 @@ class QueueControlBrick(Brick):
         self._update_buttons()
 
     # properties -----------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "queue":
             self.unbind("queue")
             self.queue = self.hardware_object("queue", QueueHardwareObject)
@@ -166,7 +168,7 @@ class QueueControlBrick(Brick):
             self._failure_choice_changed()
         self._update_buttons()
 
-    def _failure_choice_changed(self, *_args: Any) -> None:
+    def _failure_choice_changed(self, *_args: object) -> None:
         if self.engine is not None:
             self.engine.set_continue_on_failure(self.failure_choice.currentIndex() == 0)
 

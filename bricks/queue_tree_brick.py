@@ -30,7 +30,7 @@ from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import ConfigError
 from mxgui.core.queue.nodes import QueueError
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import SamplesDialog
 from mxgui.gui.queue.tree_model import NAME, STATUS, QueueTreeModel
 from mxgui.gui.widgets import MessageLine
@@ -137,7 +137,9 @@ class QueueTreeBrick(Brick):
         return action
 
     # properties ----------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name != "queue":
             return
         if self.tree is not None:
@@ -191,7 +193,7 @@ class QueueTreeBrick(Brick):
             ids.extend(siblings[selected.top() : selected.bottom() + 1])
         return list(dict.fromkeys(ids))
 
-    def _selection_changed(self, *_args: Any) -> None:
+    def _selection_changed(self, *_args: object) -> None:
         if self.tree is not None and self.tree.changing:
             self._after_rows.start()  # rows changed under the selection: tell once, after
             return
@@ -227,7 +229,7 @@ class QueueTreeBrick(Brick):
             self.view.scrollTo(first)
 
     # rows changed ------------------------------------------------------------------------------
-    def _rows_changed(self, *_args: Any) -> None:
+    def _rows_changed(self, *_args: object) -> None:
         if self.queue is None:
             return
         counts = self.queue.model.counts()["types"]

@@ -24,7 +24,7 @@ from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from mxgui.core.centring import CentredPosition
 from mxgui.core.shapes import Grid, Line, Point, Shape, ShapesModel
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.shapes_table import DETAILS, ID, KIND, NAME, OMEGA, ShapesTableModel
 from mxgui.gui.widgets import MessageLine
 
@@ -141,7 +141,9 @@ class ShapesListBrick(Brick):
         return button
 
     # properties --------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "shapes":
             self.shapes = self.hardware_object("shapes", ShapesModel)
             shapes = self.shapes
@@ -175,7 +177,7 @@ class ShapesListBrick(Brick):
         """The shapes of the selected rows, top to bottom."""
         return [self.table.shape(row) for row in self._selected_rows()]
 
-    def _on_view_selection(self, *_args: Any) -> None:
+    def _on_view_selection(self, *_args: object) -> None:
         if self.table.changing or self.shapes is None:
             self._actions_timer.start()
             return  # rows changed under the selection: the model already knows
@@ -185,7 +187,7 @@ class ShapesListBrick(Brick):
         except KeyError:
             pass  # a shape removed meanwhile; its removal will reach the view
 
-    def _on_model_selection(self, *_ids: Any) -> None:
+    def _on_model_selection(self, *_ids: object) -> None:
         """Show the model's current selection (the latest, whatever the signal said)."""
         selection = self.shapes.selected() if self.shapes is not None else ()
         if selection == self._selection:
@@ -210,7 +212,7 @@ class ShapesListBrick(Brick):
                 self._show_problem(str(exc.args[0]))
 
     # actions ------------------------------------------------------------------------------------
-    def _update_actions(self, *_args: Any) -> None:
+    def _update_actions(self, *_args: object) -> None:
         shapes = self.selected_shapes()
         one = len(shapes) == 1
         diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)

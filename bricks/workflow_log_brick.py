@@ -19,7 +19,7 @@ from PyQt5.QtWidgets import (
 from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.widgets import MessageLine
 from mxgui.gui.workflow_log_models import RunsModel, StatisticsModel, StepsModel
 
@@ -89,7 +89,9 @@ class WorkflowLogBrick(Brick):
         self._reload_timer.setInterval(100)
         self._reload_timer.timeout.connect(self.reload)
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "workflow":
             self.set_client(self.hardware_object("workflow", WorkflowClientRole))
 
@@ -110,7 +112,7 @@ class WorkflowLogBrick(Brick):
                 self.message.show_message(f"Execution log: {client.log.path or 'in memory'}")
         self.reload()
 
-    def _changed(self, *_args: Any) -> None:
+    def _changed(self, *_args: object) -> None:
         if not self._reload_timer.isActive():
             self._reload_timer.start()
 
@@ -145,7 +147,7 @@ class WorkflowLogBrick(Brick):
         if row is not None:
             self.runs_view.selectRow(row)
 
-    def _show_steps(self, *_args: Any) -> None:
+    def _show_steps(self, *_args: object) -> None:
         run_id = self.selected_run()
         if run_id is None or self.workflow_log is None:
             self.steps.set_rows([])

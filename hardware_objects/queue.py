@@ -28,6 +28,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+from hardware_objects.abstract.diffractometer import AbstractDiffractometer
+from hardware_objects.abstract.sample_changer import AbstractSampleChanger
+from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
@@ -53,10 +56,7 @@ from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.summary import DEFAULT_BYTES_PER_IMAGE
 from mxgui.core.queue.tasks import CollectDefaults
 from mxgui.core.roles import (
-    DiffractometerRole,
     QueueEngineRole,
-    SampleChangerRole,
-    SessionRole,
     ShapesRole,
 )
 from mxgui.core.save_errors import is_read_only, report_save_failure
@@ -269,21 +269,21 @@ class QueueHardwareObject(HardwareObject):
         return message
 
     # building -------------------------------------------------------------------------------
-    # the roles of this object's XML, typed by what the queue uses of them
+    # the roles of this object's XML (the XML names the objects; the types say what they are)
     @property
-    def session(self) -> SessionRole | None:
+    def session(self) -> AbstractSession | None:
         """The ``session`` role (run numbers it issued), if any."""
-        return cast("SessionRole | None", self.get_object_by_role("session"))
+        return cast("AbstractSession | None", self.get_object_by_role("session"))
 
     @property
-    def sample_changer(self) -> SampleChangerRole | None:
+    def sample_changer(self) -> AbstractSampleChanger | None:
         """The ``sample_changer`` role (samples to add), if any."""
-        return cast("SampleChangerRole | None", self.get_object_by_role("sample_changer"))
+        return cast("AbstractSampleChanger | None", self.get_object_by_role("sample_changer"))
 
     @property
-    def diffractometer(self) -> DiffractometerRole | None:
+    def diffractometer(self) -> AbstractDiffractometer | None:
         """The ``diffractometer`` role (where a centring the engine asks for is), if any."""
-        return cast("DiffractometerRole | None", self.get_object_by_role("diffractometer"))
+        return cast("AbstractDiffractometer | None", self.get_object_by_role("diffractometer"))
 
     @property
     def shapes(self) -> ShapesRole | None:

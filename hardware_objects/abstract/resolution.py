@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.detector import AbstractDetector
@@ -131,11 +131,11 @@ class AbstractResolution(AbstractActuator):
     # the parts ------------------------------------------------------------------------
     def get_detector(self) -> AbstractDetector:
         """The detector whose edge the resolution is at."""
-        return self.get_object_by_role("detector")
+        return cast("AbstractDetector", self.get_object_by_role("detector"))
 
     def get_energy(self) -> AbstractEnergy:
         """The energy object giving the wavelength."""
-        return self.get_object_by_role("energy")
+        return cast("AbstractEnergy", self.get_object_by_role("energy"))
 
     def get_distance_motor(self) -> AbstractMotor:
         """The detector distance motor that :meth:`set_value` moves."""
@@ -188,13 +188,13 @@ class AbstractResolution(AbstractActuator):
             f"{self.username}: the limits follow the detector distance limits and the energy"
         )
 
-    def _set_value(self, value: float) -> Future:
+    def _set_value(self, value: float) -> Future[Any]:
         motor = self.get_distance_motor()
         low, high = motor.get_limits()
         # the limits were checked in Angstrom: only rounding can leave the motor range
         distance = min(max(self.distance_for(value), low), high)
 
-        def arrived(move: Future) -> float | None:
+        def arrived(move: Future[Any]) -> float | None:
             if move.cancelled():
                 raise RuntimeError(f"{self.username}: the move was cancelled")
             move.result()

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 #: the interface a brick reads a hardware-object property as
 T = TypeVar("T")
+#: what a property holds once converted (``BrickProperty.convert``): text for strings,
+#: combos, files, colours and hardware-object names
+PropertyValue = str | int | float | bool
 
 FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
 
@@ -105,7 +108,7 @@ class Brick(QWidget):
         self.failure: str | None = None
         #: the property whose value made the brick fail (its line is the one to report)
         self.failed_property: str | None = None
-        self._values: dict[str, Any] = {
+        self._values: dict[str, PropertyValue] = {
             name: prop.default for name, prop in self.declared_properties().items()
         }
         self._hardware: dict[str, HardwareObject | None] = {}
@@ -124,7 +127,7 @@ class Brick(QWidget):
             raise KeyError(f"{type(self).__name__} has no property {name!r}")
         return self._values[name]
 
-    def set_property(self, name: str, value: Any) -> None:
+    def set_property(self, name: str, value: object) -> None:
         """Validate and set property ``name``, then call :meth:`property_changed`.
 
         Raises ``KeyError`` for an unknown name and ``ValueError`` for a bad value.
@@ -135,13 +138,13 @@ class Brick(QWidget):
                 f"{type(self).__name__} has no property {name!r}; it has: "
                 + ", ".join(sorted(self.declared_properties()))
             )
-        value = spec.convert(value)
+        converted: PropertyValue = spec.convert(value)
         old = self._values.get(name)
-        self._values[name] = value
+        self._values[name] = converted
         if spec.kind is PropertyKind.HARDWARE_OBJECT:
-            self._bind_hardware(spec, value)
+            self._bind_hardware(spec, str(converted))  # an object's name, "" for none
         try:
-            self.property_changed(name, old, value)
+            self.property_changed(name, old, converted)
         except Exception as exc:
             log.exception("%s: setting property %s failed", self.name, name)
             self.failed_property = name
@@ -152,7 +155,9 @@ class Brick(QWidget):
         for name in self.declared_properties():
             self.set_property(name, values.get(name, self._values[name]))
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         """Called after property ``name`` changed; override to react."""
 
     @overload
