@@ -196,6 +196,11 @@ class AbstractEnergyScan(HardwareObject):
         "smoothing_ev": HOProperty(float, 1.5, "Gaussian smoothing of the analysis, eV"),
     }
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        #: (element, edge) -> keV: ``EDGES`` with the XML's edges (read by :meth:`init`)
+        self._edges: dict[tuple[str, str], float] = dict(EDGES)
+
     def init(self) -> None:
         edges = dict(EDGES)
         for node in self.get_nodes("edge"):
@@ -215,7 +220,7 @@ class AbstractEnergyScan(HardwareObject):
 
     def get_edges(self) -> dict[tuple[str, str], float]:
         """``(element, edge) -> keV`` of the edges this object knows."""
-        return dict(getattr(self, "_edges", EDGES))
+        return dict(self._edges)
 
     def get_edge_energy(self, element: str, edge: str) -> float:
         """The energy of an edge, keV; ``ValueError`` listing the known ones."""

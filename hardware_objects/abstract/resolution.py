@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, ClassVar, cast
 
@@ -22,6 +23,7 @@ from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.motor import AbstractMotor
 from mxgui.core.futures import then
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.signals import SignalEmitter
 
 State = HardwareObjectState
 
@@ -92,6 +94,8 @@ class AbstractResolution(AbstractActuator):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self._update_lock = threading.RLock()
+        #: the signals :meth:`init` connected, disconnected by :meth:`shutdown`
+        self._connections: list[tuple[SignalEmitter, str, Callable[..., None]]] = []
 
     def init(self) -> None:
         for prop in ("low_limit", "high_limit"):
@@ -125,8 +129,9 @@ class AbstractResolution(AbstractActuator):
         self._update_state()
 
     def shutdown(self) -> None:
-        for emitter, signal, slot in getattr(self, "_connections", ()):
+        for emitter, signal, slot in self._connections:
             emitter.disconnect(signal, slot)
+        self._connections = []
 
     # the parts ------------------------------------------------------------------------
     def get_detector(self) -> AbstractDetector:
