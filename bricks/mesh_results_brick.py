@@ -315,12 +315,12 @@ class MeshResultsBrick(Brick):
             return
         self.slots[slot].show(path, f"{name}, score {self.score_of(cell):.4g}")
 
-    def _deliver_frame(self, slot: str, path: str, data: Any, problem: str) -> None:
+    def _deliver_frame(self, slot: str, path: str, data: np.ndarray | None, problem: str) -> None:
         """From the loader's thread."""
         if not self.cleaned_up:
             self.context.bridge.post(self._frame_read, slot, path, data, problem)
 
-    def _frame_read(self, slot: str, path: str, data: Any, problem: str) -> None:
+    def _frame_read(self, slot: str, path: str, data: np.ndarray | None, problem: str) -> None:
         if not self.cleaned_up and slot in self.slots:
             self.slots[slot].delivered(path, data, problem)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
@@ -230,7 +230,9 @@ class QueueControlBrick(Brick):
             return None
         return self._confirm(f"Run {node.describe()}", [node_id], lambda: self.engine.run(node_id))
 
-    def _confirm(self, what: str, ids: list[int], start: Any) -> RunConfirmDialog | None:
+    def _confirm(
+        self, what: str, ids: list[int], start: Callable[[], object]
+    ) -> RunConfirmDialog | None:
         if self.is_running():
             self._problem("The queue is running: stop it first.")
             return None
@@ -244,7 +246,7 @@ class QueueControlBrick(Brick):
         dialog.open()
         return dialog
 
-    def _confirmed(self, dialog: RunConfirmDialog, start: Any) -> None:
+    def _confirmed(self, dialog: RunConfirmDialog, start: Callable[[], object]) -> None:
         self.confirm_dialog = None
         try:
             if dialog.renumber:
@@ -349,7 +351,7 @@ class QueueControlBrick(Brick):
         self.sig_running.emit(False)
         self._update_buttons()
 
-    def _on_centringRequested(self, node_id: int, sample_location: Any) -> None:  # noqa: N802
+    def _on_centringRequested(self, node_id: int, sample_location: str | None) -> None:  # noqa: N802
         where = sample_location or "the manually mounted sample"
         what = f"Waiting for centring of {where} ({self._describe(node_id)})"
         elsewhere = self.queue is not None and self.queue.has_centring_handler

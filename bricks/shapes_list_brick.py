@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from PyQt5.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
@@ -124,9 +124,19 @@ class ShapesListBrick(Brick):
             signal.connect(self._actions_timer.start)
         self._update_actions()
 
-    def _action(self, text: str, slot: Any, tip: str, key: Any = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        tip: str,
+        key: str | QKeySequence | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
         action = QAction(text, self)
-        action.triggered.connect(lambda _checked=False: slot())
+
+        def trigger(_checked: bool = False) -> None:
+            slot()
+
+        action.triggered.connect(trigger)
         action.setToolTip(tip or text)
         if key is not None:
             action.setShortcut(key)

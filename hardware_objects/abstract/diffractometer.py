@@ -217,7 +217,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         for motor in self._motors.values():
             motor.stop()
 
-    def _on_motor_value(self, _value: Any) -> None:
+    def _on_motor_value(self, _value: object) -> None:
         now = time.monotonic()
         if now - self._last_positions_emit >= self.get_property("positions_interval"):
             self._last_positions_emit = now

@@ -22,8 +22,7 @@ from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.motor import AbstractMotor
 from mxgui.core.futures import then
-from mxgui.core.hardware_object import HardwareObjectState, HOProperty
-from mxgui.core.signals import SignalEmitter
+from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 
 State = HardwareObjectState
 
@@ -95,7 +94,7 @@ class AbstractResolution(AbstractActuator):
         super().__init__(name)
         self._update_lock = threading.RLock()
         #: the signals :meth:`init` connected, disconnected by :meth:`shutdown`
-        self._connections: list[tuple[SignalEmitter, str, Callable[..., None]]] = []
+        self._connections: list[tuple[HardwareObject, str, Callable[..., None]]] = []
 
     def init(self) -> None:
         for prop in ("low_limit", "high_limit"):
@@ -113,16 +112,15 @@ class AbstractResolution(AbstractActuator):
             raise self.config_error(f'role "energy" must be an energy, got {energy!r}')
         if not self.get_distance_motor().get_limits()[0] > 0:
             raise self.config_error("the detector distance low limit must be above 0 mm")
+        parts: tuple[HardwareObject, ...] = (self.get_distance_motor(), energy, detector)
         self._connections = [
             (self.get_distance_motor(), "valueChanged", self._update),
             (self.get_distance_motor(), "limitsChanged", self._update),
             (energy, "valueChanged", self._update),
             (detector, "roiModeChanged", self._update),
             (detector, "beamCentreChanged", self._update),
-        ] + [
-            (obj, "stateChanged", self._update_state)
-            for obj in (self.get_distance_motor(), energy, detector)
         ]
+        self._connections += [(obj, "stateChanged", self._update_state) for obj in parts]
         for emitter, signal, slot in self._connections:
             emitter.connect(signal, slot)
         self._update()
@@ -212,7 +210,7 @@ class AbstractResolution(AbstractActuator):
         self.get_distance_motor().stop()
 
     # updates ------------------------------------------------------------------------------------
-    def _update(self, *_args: Any) -> None:
+    def _update(self, *_args: object) -> None:
         with self._update_lock:
             limits = self._derived_limits()
             if limits is not None and limits != self._limits:
@@ -229,7 +227,7 @@ class AbstractResolution(AbstractActuator):
         except ValueError:
             return None
 
-    def _update_state(self, *_args: Any) -> None:
+    def _update_state(self, *_args: object) -> None:
         states = {
             obj.get_state()
             for obj in (self.get_distance_motor(), self.get_energy(), self.get_detector())
