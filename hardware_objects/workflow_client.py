@@ -30,10 +30,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
@@ -42,8 +42,12 @@ from mxgui.core.workflow.catalog import WorkflowInfo, workflow_of
 from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
+from mxgui.core.xml_config import ConfigNode
 
 log = logging.getLogger(__name__)
+
+#: what a write to the execution log returns
+T = TypeVar("T")
 
 #: the repository's own workflows directory (``<repo>/workflows``)
 DEFAULT_WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
@@ -108,7 +112,7 @@ class WorkflowClient(HardwareObject):
             self.workflows[info.name] = info
         self.set_state(HardwareObjectState.READY)
 
-    def _workflow_of(self, node: Any) -> WorkflowInfo:
+    def _workflow_of(self, node: ConfigNode) -> WorkflowInfo:
         return workflow_of(node, self.workflows_dir, self.get_property("bes_url"))
 
     def shutdown(self) -> None:
@@ -303,7 +307,7 @@ class WorkflowClient(HardwareObject):
             self.emit("workflowFinished", run_id, result.status, result.message)
             done.set_result((result.status, result.message))
 
-    def _record(self, write: Any) -> Any:
+    def _record(self, write: Callable[[], T]) -> T | None:
         """``write()`` on the log; a log that fails is logged, the run goes on."""
         try:
             return write()

@@ -181,7 +181,7 @@ class AbstractBeam(HardwareObject):
         return (min(width, diameter), min(height, diameter))
 
     # updates ---------------------------------------------------------------------------------
-    def _on_aperture(self, name: Any) -> None:
+    def _on_aperture(self, name: object) -> None:
         self.emit("apertureChanged", name)
         self.size_may_have_changed()
 
