@@ -6,10 +6,10 @@ import enum
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mxgui.core.centring import (
     CentredPosition,
@@ -20,6 +20,10 @@ from mxgui.core.centring import (
 )
 from mxgui.core.errors import Refused
 from mxgui.core.futures import all_of, attempt, done, then
+
+if TYPE_CHECKING:
+    from mxgui.core.centring import ImageGeometry
+    from mxgui.core.hardware_object import HardwareObject
 
 __all__ = ["CentringCancelled", "CentringState", "ManualCentringMixin", "finite_click"]
 
@@ -77,8 +81,28 @@ class ManualCentringMixin:
     ``_enter_centring_phase``; an accepted result goes to its ``_centred_position``.
     """
 
+    if TYPE_CHECKING:  # what the diffractometer it is mixed into provides
+        name: str
+        _centred_position: CentredPosition | None
+
+        def emit(self, signal: str, *args: Any) -> None: ...
+
+        def get_motor(self, role: str) -> HardwareObject | None: ...
+
+        def get_positions(self) -> dict[str, float]: ...
+
+        def get_image_geometry(self) -> ImageGeometry: ...
+
+        def move_motors(
+            self, positions: Mapping[str, float], timeout: float | None = 0
+        ) -> Future[Any]: ...
+
+        def stop(self) -> None: ...
+
+        def _enter_centring_phase(self) -> Future[Any]: ...
+
     def __init__(self, name: str) -> None:
-        super().__init__(name)
+        super().__init__(name)  # type: ignore[call-arg]  # the diffractometer's base takes it
         self._lock = threading.RLock()
         self._session: _Session | None = None
         self._restoring: Future[Any] = done()
