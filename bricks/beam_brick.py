@@ -60,9 +60,9 @@ class BeamBrick(Brick):
 
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "beam":
-            self._set_beam(self.hardware_object("beam"))
+            self._set_beam(self.hardware_object("beam", AbstractBeam))
         elif name == "flux":
-            self.flux = self.hardware_object("flux")
+            self.flux = self.hardware_object("flux", AbstractFlux)
             self.flux_label.setVisible(self.flux is not None)
             self.form.labelForField(self.flux_label).setVisible(self.flux is not None)
             if self.flux is not None:

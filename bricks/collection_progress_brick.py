@@ -19,7 +19,7 @@ from PyQt5.QtWidgets import (
 
 from hardware_objects.abstract.collect import STOPPED_BY_USER, AbstractCollect
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,11 @@ class CollectionProgressBrick(Brick):
         self._show()
 
     # properties ----------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "collect":
-            self._set_collect(self.hardware_object("collect"))
+            self._set_collect(self.hardware_object("collect", AbstractCollect))
         elif name == "refresh_ms":
             self._timer.setInterval(int(new_value))
 

@@ -62,7 +62,7 @@ class DetectorBrick(Brick):
 
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "detector":
-            self._set_detector(self.hardware_object("detector"))
+            self._set_detector(self.hardware_object("detector", AbstractDetector))
         elif name == "allow_set":
             self.distance_input.setReadOnly(not new_value)
             self.roi_box.setEnabled(new_value)

@@ -46,7 +46,7 @@ class EnergyBrick(Brick):
 
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "energy":
-            self.energy = self.hardware_object("energy")
+            self.energy = self.hardware_object("energy", AbstractEnergy)
             if self.energy is not None:
                 low, high = self.energy.get_limits()
                 self.energy_input.setRange(low, high)

@@ -16,8 +16,9 @@ from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidg
 
 from hardware_objects.abstract.energy_scan import AbstractEnergyScan
 from hardware_objects.queue import QueueHardwareObject
+from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.silx_docks import keep_docks_with
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class EnergyScanBrick(Brick):
         super().__init__(context, name, parent)
         self.energy_scan: AbstractEnergyScan | None = None
         self.queue: QueueHardwareObject | None = None
-        self.engine: Any = None
+        self.engine: QueueEngineRole | None = None
         #: the points received, keV and counts
         self.energies: list[float] = []
         self.counts: list[float] = []
@@ -127,9 +128,11 @@ class EnergyScanBrick(Brick):
         self._draw_markers()
 
     # properties ------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "energy_scan":
-            self.energy_scan = self.hardware_object("energy_scan")  # type: ignore[assignment]
+            self.energy_scan = self.hardware_object("energy_scan", AbstractEnergyScan)
             if self.energy_scan is not None:
                 for signal, slot in (
                     ("scanStarted", self._on_started),
@@ -139,14 +142,14 @@ class EnergyScanBrick(Brick):
                 ):
                     self.bind(self.energy_scan, signal, slot, scope="energy_scan")
         elif name == "queue":
-            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            self.queue = self.hardware_object("queue", QueueHardwareObject)
             if self.queue is not None:
                 self.bind(self.queue, "engineChanged", self._set_engine, scope="queue")
             self._set_engine(self.queue.engine if self.queue is not None else None)
         elif name == "refresh_ms":
             self._timer.setInterval(int(new_value))
 
-    def _set_engine(self, engine: Any) -> None:
+    def _set_engine(self, engine: QueueEngineRole | None) -> None:
         self.unbind("engine")
         self.engine = engine
         self.scan_node = None

@@ -50,7 +50,7 @@ class MachineInfoBrick(Brick):
 
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "machine_info":
-            self.machine = self.hardware_object("machine_info")
+            self.machine = self.hardware_object("machine_info", AbstractMachineInfo)
             if self.machine is not None:
                 self.bind(self.machine, "valueChanged", self._on_values, scope="machine_info")
                 self._on_values(self.machine.get_value())

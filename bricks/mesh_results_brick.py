@@ -29,7 +29,7 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.grid_results import GridResults
 from mxgui.core.shapes import Grid, ShapesModel
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.mesh_results import COLORMAPS
 from mxgui.gui.mesh_results.actions import best_cell, cell_name, hover_text, points_from_best
 from mxgui.gui.mesh_results.frames import (
@@ -170,9 +170,11 @@ class MeshResultsBrick(Brick):
         self._show_grid_now()
 
     # properties -------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "shapes":
-            self.shapes = self.hardware_object("shapes")  # type: ignore[assignment]
+            self.shapes = self.hardware_object("shapes", ShapesModel)
             if self.shapes is not None:
                 self.bind(self.shapes, "gridResultsChanged", self._on_results, scope="shapes")
                 for signal in ("shapeAdded", "shapeChanged", "shapeRemoved", "cleared"):
@@ -275,7 +277,7 @@ class MeshResultsBrick(Brick):
     # images -----------------------------------------------------------------------------------
     def _path_of(self, cell: int) -> str:
         assert self.grid is not None and self.results is not None
-        queue = self.hardware_object("queue")
+        queue = self.hardware_object("queue", QueueHardwareObject)
         first = self.results.data_file_path
         if queue is not None and not is_numbered_image(first):
             first = latest_mesh_first_image(queue.model, self.grid.id) or first
@@ -313,18 +315,21 @@ class MeshResultsBrick(Brick):
             return
         self.slots[slot].show(path, f"{name}, score {self.score_of(cell):.4g}")
 
-    def _deliver_frame(self, slot: str, path: str, data: Any, problem: str) -> None:
+    def _deliver_frame(self, slot: str, path: str, data: np.ndarray | None, problem: str) -> None:
         """From the loader's thread."""
         if not self.cleaned_up:
             self.context.bridge.post(self._frame_read, slot, path, data, problem)
 
-    def _frame_read(self, slot: str, path: str, data: Any, problem: str) -> None:
+    def _frame_read(self, slot: str, path: str, data: np.ndarray | None, problem: str) -> None:
         if not self.cleaned_up and slot in self.slots:
             self.slots[slot].delivered(path, data, problem)
 
     # actions ----------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
-        moving = self.hardware_object("diffractometer") is not None and self.grid is not None
+        moving = (
+            self.hardware_object("diffractometer", AbstractDiffractometer) is not None
+            and self.grid is not None
+        )
         self.move_button.setEnabled(moving and self.picked is not None)
         self.best_button.setEnabled(moving and self.best is not None)
         self.points_button.setEnabled(self.grid is not None and self.best is not None)
@@ -332,7 +337,7 @@ class MeshResultsBrick(Brick):
     def move_to_cell(self, cell: int | None = None) -> None:
         """Move the sample so that cell ``cell`` (the picked one by default) is on the beam."""
         cell = self.picked if cell is None else cell
-        diffractometer = self.hardware_object("diffractometer")
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
         if diffractometer is None or self.grid is None or cell is None:
             self._problem("cannot move: no diffractometer, grid or cell")
             return

@@ -70,7 +70,7 @@ class MotorBrick(Brick):
     # properties ---------------------------------------------------------------------------
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "motor":
-            self._set_motor(self.hardware_object("motor"))
+            self._set_motor(self.hardware_object("motor", AbstractMotor))
         elif name == "label":
             self._update_label()
         elif name == "step":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
@@ -24,11 +24,11 @@ from PyQt5.QtWidgets import (
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
-from mxgui.core.queue.engine import QueueEngine
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, QueueError, UnknownNodeError
+from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import RunConfirmDialog
 from mxgui.gui.queue.status_style import status_label
 
@@ -75,7 +75,7 @@ class QueueControlBrick(Brick):
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
         self.queue: QueueHardwareObject | None = None
-        self.engine: Any = None
+        self.engine: QueueEngineRole | None = None
         self.selection: list[int] = []
         self.confirm_dialog: RunConfirmDialog | None = None
         #: the sample whose centring the buttons answer; the one whose centring is awaited
@@ -147,26 +147,28 @@ class QueueControlBrick(Brick):
         self._update_buttons()
 
     # properties -----------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "queue":
             self.unbind("queue")
-            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            self.queue = self.hardware_object("queue", QueueHardwareObject)
             if self.queue is not None:
                 self.bind(self.queue, "engineChanged", self._set_engine, scope="queue")
             self._set_engine(self.queue.engine if self.queue is not None else None)
         elif name == "on_failure":
             self.failure_choice.setCurrentIndex(0 if new_value == "continue" else 1)
 
-    def _set_engine(self, engine: Any) -> None:
+    def _set_engine(self, engine: QueueEngineRole | None) -> None:
         self.unbind("engine")
         self.engine = engine
         if engine is not None:
-            for signal in QueueEngine.SIGNALS:  # one handler _on_<signal> each
+            for signal in engine.SIGNALS:  # one handler _on_<signal> each
                 self.bind(engine, signal, getattr(self, f"_on_{signal}"), scope="engine")
             self._failure_choice_changed()
         self._update_buttons()
 
-    def _failure_choice_changed(self, *_args: Any) -> None:
+    def _failure_choice_changed(self, *_args: object) -> None:
         if self.engine is not None:
             self.engine.set_continue_on_failure(self.failure_choice.currentIndex() == 0)
 
@@ -228,7 +230,9 @@ class QueueControlBrick(Brick):
             return None
         return self._confirm(f"Run {node.describe()}", [node_id], lambda: self.engine.run(node_id))
 
-    def _confirm(self, what: str, ids: list[int], start: Any) -> RunConfirmDialog | None:
+    def _confirm(
+        self, what: str, ids: list[int], start: Callable[[], object]
+    ) -> RunConfirmDialog | None:
         if self.is_running():
             self._problem("The queue is running: stop it first.")
             return None
@@ -242,7 +246,7 @@ class QueueControlBrick(Brick):
         dialog.open()
         return dialog
 
-    def _confirmed(self, dialog: RunConfirmDialog, start: Any) -> None:
+    def _confirmed(self, dialog: RunConfirmDialog, start: Callable[[], object]) -> None:
         self.confirm_dialog = None
         try:
             if dialog.renumber:
@@ -347,7 +351,7 @@ class QueueControlBrick(Brick):
         self.sig_running.emit(False)
         self._update_buttons()
 
-    def _on_centringRequested(self, node_id: int, sample_location: Any) -> None:  # noqa: N802
+    def _on_centringRequested(self, node_id: int, sample_location: str | None) -> None:  # noqa: N802
         where = sample_location or "the manually mounted sample"
         what = f"Waiting for centring of {where} ({self._describe(node_id)})"
         elsewhere = self.queue is not None and self.queue.has_centring_handler

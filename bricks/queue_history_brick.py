@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -19,7 +17,7 @@ from PyQt5.QtWidgets import (
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.history_model import (
     FILES,
     MESSAGE,
@@ -67,13 +65,15 @@ class QueueHistoryBrick(Brick):
         self._count_timer.setInterval(0)
         self._count_timer.timeout.connect(self._update_count)
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name != "queue":
             return
         if self.table is not None:
             self.table.close()
             self.table = None
-        queue = self.hardware_object("queue")
+        queue = self.hardware_object("queue", QueueHardwareObject)
         if queue is None:
             return
         self.table = HistoryTableModel(queue.history, self.context.bridge, self)
@@ -110,7 +110,7 @@ class QueueHistoryBrick(Brick):
         if row is not None and self.table is not None:
             QApplication.clipboard().setText(self.table.entry(row).directory)
 
-    def _update_count(self, *_args: Any) -> None:
+    def _update_count(self, *_args: object) -> None:
         count = self.table.rowCount() if self.table is not None else 0
         self.count_label.setText(f"{count} executed entr{'ies' if count != 1 else 'y'}")
         self.copy_button.setEnabled(self.selected_row() is not None)

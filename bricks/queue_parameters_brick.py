@@ -13,7 +13,7 @@ from mxgui.core.acquisition import ParameterError
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, TASK_GROUP, QueueError, QueueNode, UnknownNodeError
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.parameter_form import ParameterForm, format_value
 from mxgui.gui.queue.status_style import status_label
 
@@ -62,11 +62,13 @@ class QueueParametersBrick(Brick):
         column.addWidget(self.message)
         self.show_node(NO_NODE)
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name != "queue":
             return
         self.unbind("queue")
-        self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+        self.queue = self.hardware_object("queue", QueueHardwareObject)
         if self.queue is not None:
             model = self.queue.model
             self.bind(model, "nodeChanged", self._node_changed, scope="queue")
@@ -123,11 +125,11 @@ class QueueParametersBrick(Brick):
         else:
             self.state_label.setText("not run: values are checked as you enter them")
 
-    def _node_changed(self, node_id: int, *_args: Any) -> None:
+    def _node_changed(self, node_id: int, *_args: object) -> None:
         if node_id == self.node_id:
             self._refresh()
 
-    def _node_removed(self, *_args: Any) -> None:
+    def _node_removed(self, *_args: object) -> None:
         if self.node_id != NO_NODE and self.current() is None:
             self.show_node(NO_NODE)
 

@@ -14,7 +14,7 @@ from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP, TASK_TYPES, QueueError, UnknownNodeError
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,11 @@ class QueueToolboxBrick(Brick):
         column.addStretch(1)
         self._update()
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "queue":
-            self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+            self.queue = self.hardware_object("queue", QueueHardwareObject)
             self.unbind("queue")
             self.shapes = None
             if self.queue is not None:  # a removed target no longer counts
@@ -99,7 +101,7 @@ class QueueToolboxBrick(Brick):
         self.selection = [int(i) for i in node_ids]
         self._update()
 
-    def _removed(self, *_args: Any) -> None:
+    def _removed(self, *_args: object) -> None:
         self._update()
 
     def targets(self) -> list[int]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
-from PyQt5.QtCore import QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QModelIndex, QPoint, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -30,10 +32,12 @@ from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import ConfigError
 from mxgui.core.queue.nodes import QueueError
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import SamplesDialog
 from mxgui.gui.queue.tree_model import NAME, STATUS, QueueTreeModel
 from mxgui.gui.widgets import MessageLine
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +130,19 @@ class QueueTreeBrick(Brick):
         self._after_rows.timeout.connect(self._rows_changed)
         self._update_actions()
 
-    def _action(self, text: str, slot: Any, tip: str, key: Any = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        tip: str,
+        key: str | QKeySequence | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
         action = QAction(text, self)
-        action.triggered.connect(lambda _checked=False: slot())
+
+        def trigger(_checked: bool = False) -> None:
+            slot()
+
+        action.triggered.connect(trigger)
         action.setToolTip(tip or text)
         if key is not None:
             action.setShortcut(QKeySequence(key))
@@ -137,13 +151,15 @@ class QueueTreeBrick(Brick):
         return action
 
     # properties ----------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name != "queue":
             return
         if self.tree is not None:
             self.tree.close()
             self.tree = None
-        self.queue = self.hardware_object("queue")  # type: ignore[assignment]
+        self.queue = self.hardware_object("queue", QueueHardwareObject)
         if self.queue is None:
             return
         self.tree = QueueTreeModel(self.queue.model, self.context.bridge, self)
@@ -191,7 +207,7 @@ class QueueTreeBrick(Brick):
             ids.extend(siblings[selected.top() : selected.bottom() + 1])
         return list(dict.fromkeys(ids))
 
-    def _selection_changed(self, *_args: Any) -> None:
+    def _selection_changed(self, *_args: object) -> None:
         if self.tree is not None and self.tree.changing:
             self._after_rows.start()  # rows changed under the selection: tell once, after
             return
@@ -227,7 +243,7 @@ class QueueTreeBrick(Brick):
             self.view.scrollTo(first)
 
     # rows changed ------------------------------------------------------------------------------
-    def _rows_changed(self, *_args: Any) -> None:
+    def _rows_changed(self, *_args: object) -> None:
         if self.queue is None:
             return
         counts = self.queue.model.counts()["types"]
@@ -254,7 +270,7 @@ class QueueTreeBrick(Brick):
         self.export_action.setEnabled(self.queue is not None)
         self.import_action.setEnabled(self.queue is not None)
 
-    def _context_menu(self, position: Any) -> None:
+    def _context_menu(self, position: QPoint) -> None:
         self._update_actions()
         menu = QMenu(self)
         for action in (self.run_action, self.enable_action, self.disable_action):
@@ -268,7 +284,7 @@ class QueueTreeBrick(Brick):
         menu.popup(self.view.viewport().mapToGlobal(position))
 
     # actions ---------------------------------------------------------------------------------
-    def _attempt(self, what: str, call: Any) -> Any:
+    def _attempt(self, what: str, call: Callable[[], T]) -> T | None:
         """``call()``; a refusal (``QueueError``, ``ValueError``) is shown, not raised."""
         try:
             return call()
@@ -282,15 +298,21 @@ class QueueTreeBrick(Brick):
             self.sig_run_node.emit(ids[0])
 
     def set_selected_enabled(self, enabled: bool) -> None:
+        queue = self.queue
+        if queue is None:
+            return
         for node_id in self.selected_ids():
-            self._attempt("not changed", lambda n=node_id: self.queue.model.set_enabled(n, enabled))
+            self._attempt("not changed", partial(queue.model.set_enabled, node_id, enabled))
 
     def duplicate_selected(self) -> None:
-        added = [
-            self._attempt("not duplicated", lambda n=node_id: self.queue.duplicate(n))
+        queue = self.queue
+        if queue is None:
+            return
+        copies = [
+            self._attempt("not duplicated", partial(queue.duplicate, node_id))
             for node_id in self.selected_ids()
         ]
-        added = [a for a in added if a is not None]
+        added = [a for a in copies if a is not None]
         if added:
             self.select_nodes(added)
             self.show_message(f"Duplicated {len(added)} task{'s' * (len(added) != 1)}")
@@ -347,9 +369,10 @@ class QueueTreeBrick(Brick):
 
     def add_manual_sample(self) -> None:
         """Add a manually mounted sample (rename it in place) and select it."""
-        if self.queue is None:
+        queue = self.queue
+        if queue is None:
             return
-        sample = self._attempt("sample not added", lambda: self.queue.add_sample(None))
+        sample = self._attempt("sample not added", lambda: queue.add_sample(None))
         if sample is not None:
             self.select_node(sample)
             self.show_message("Added a manually mounted sample: double-click its name to rename")

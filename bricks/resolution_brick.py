@@ -75,7 +75,7 @@ class ResolutionBrick(Brick):
     # properties --------------------------------------------------------------------------
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "resolution":
-            self._set_resolution_object(self.hardware_object("resolution"))
+            self._set_resolution_object(self.hardware_object("resolution", AbstractResolution))
         elif name == "show_distance":
             for widget in (self.distance_label, self.distance_input, self.distance_limits):
                 widget.setVisible(new_value)

@@ -364,7 +364,7 @@ class SampleChangerBrick(Brick):
     # properties -----------------------------------------------------------------------------
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "sample_changer":
-            self._set_sample_changer(self.hardware_object("sample_changer"))
+            self._set_sample_changer(self.hardware_object("sample_changer", AbstractSampleChanger))
         elif name == "show_scan":
             self.scan_button.setVisible(new_value)
 

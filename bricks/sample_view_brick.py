@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
-from typing import Any
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QShowEvent
@@ -20,7 +19,7 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CentredPosition, ImageGeometry
 from mxgui.core.shapes import ShapesModel
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.sample_view.camera_feed import CameraFeed
 from mxgui.gui.sample_view.centring_workflow import CentringStep, CentringWorkflow
 from mxgui.gui.sample_view.controls import LIGHTS, GridParameters, ZoomLightsBar
@@ -158,17 +157,20 @@ class SampleViewBrick(Brick):
         self.camera.sig_message.connect(self.show_message)
 
     # properties and hardware ----------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "diffractometer":
-            self._set_diffractometer(self.hardware_object(name))
+            self._set_diffractometer(self.hardware_object(name, AbstractDiffractometer))
         elif name == "sample_camera":
-            self.camera.set_camera(self.hardware_object(name), self.isVisible())
+            camera = self.hardware_object(name, AbstractSampleCamera)
+            self.camera.set_camera(camera, self.isVisible())
         elif name == "shapes":
-            self._set_shapes(self.hardware_object(name))
+            self._set_shapes(self.hardware_object(name, ShapesModel))
         elif name == "beam":
-            self._set_beam(self.hardware_object(name))
+            self._set_beam(self.hardware_object(name, AbstractBeam))
         elif name == "queue":
-            self.queue_centring.set_queue(self.hardware_object(name))
+            self.queue_centring.set_queue(self.hardware_object(name, QueueHardwareObject))
         elif name == "camera_timeout":
             self.camera.watchdog.timeout = float(new_value)
 

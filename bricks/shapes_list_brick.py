@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from PyQt5.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
@@ -24,7 +24,7 @@ from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from mxgui.core.centring import CentredPosition
 from mxgui.core.shapes import Grid, Line, Point, Shape, ShapesModel
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.shapes_table import DETAILS, ID, KIND, NAME, OMEGA, ShapesTableModel
 from mxgui.gui.widgets import MessageLine
 
@@ -124,9 +124,19 @@ class ShapesListBrick(Brick):
             signal.connect(self._actions_timer.start)
         self._update_actions()
 
-    def _action(self, text: str, slot: Any, tip: str, key: Any = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        tip: str,
+        key: str | QKeySequence | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
         action = QAction(text, self)
-        action.triggered.connect(lambda _checked=False: slot())
+
+        def trigger(_checked: bool = False) -> None:
+            slot()
+
+        action.triggered.connect(trigger)
         action.setToolTip(tip or text)
         if key is not None:
             action.setShortcut(key)
@@ -141,9 +151,11 @@ class ShapesListBrick(Brick):
         return button
 
     # properties --------------------------------------------------------------------------------
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "shapes":
-            self.shapes = self.hardware_object("shapes")  # type: ignore[assignment]
+            self.shapes = self.hardware_object("shapes", ShapesModel)
             shapes = self.shapes
             if shapes is not None:  # subscribe first: a shape added meanwhile is shown once
                 for signal, slot in (
@@ -175,7 +187,7 @@ class ShapesListBrick(Brick):
         """The shapes of the selected rows, top to bottom."""
         return [self.table.shape(row) for row in self._selected_rows()]
 
-    def _on_view_selection(self, *_args: Any) -> None:
+    def _on_view_selection(self, *_args: object) -> None:
         if self.table.changing or self.shapes is None:
             self._actions_timer.start()
             return  # rows changed under the selection: the model already knows
@@ -185,7 +197,7 @@ class ShapesListBrick(Brick):
         except KeyError:
             pass  # a shape removed meanwhile; its removal will reach the view
 
-    def _on_model_selection(self, *_ids: Any) -> None:
+    def _on_model_selection(self, *_ids: object) -> None:
         """Show the model's current selection (the latest, whatever the signal said)."""
         selection = self.shapes.selected() if self.shapes is not None else ()
         if selection == self._selection:
@@ -210,10 +222,10 @@ class ShapesListBrick(Brick):
                 self._show_problem(str(exc.args[0]))
 
     # actions ------------------------------------------------------------------------------------
-    def _update_actions(self, *_args: Any) -> None:
+    def _update_actions(self, *_args: object) -> None:
         shapes = self.selected_shapes()
         one = len(shapes) == 1
-        diffractometer = self.hardware_object("diffractometer")
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
         self.move_action.setEnabled(one and diffractometer is not None)
         self.move_action.setToolTip(
             "no diffractometer"
@@ -245,7 +257,7 @@ class ShapesListBrick(Brick):
 
     def move_to_shape(self, shape_id: str) -> None:
         """Move to shape ``shape_id``: a point, a line's start or a grid's centre."""
-        diffractometer = self.hardware_object("diffractometer")
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
         if diffractometer is None or self.shapes is None:
             self._show_problem("cannot move: no diffractometer or no shapes")
             return

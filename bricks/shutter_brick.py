@@ -47,7 +47,7 @@ class ShutterBrick(Brick):
 
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "shutter":
-            self.shutter = self.hardware_object("shutter")
+            self.shutter = self.hardware_object("shutter", AbstractShutter)
             self._update_label()
             if self.shutter is not None:
                 self.bind(self.shutter, "valueChanged", self._show, scope="shutter")

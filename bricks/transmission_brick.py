@@ -48,7 +48,7 @@ class TransmissionBrick(Brick):
 
     def property_changed(self, name: str, old_value, new_value) -> None:
         if name == "transmission":
-            self.transmission = self.hardware_object("transmission")
+            self.transmission = self.hardware_object("transmission", AbstractTransmission)
             if self.transmission is None:
                 return
             self.label.setText(f"{self.transmission.username}:")

@@ -16,9 +16,10 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.gui import properties as p
-from mxgui.gui.brick import Brick, BrickContext
+from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.widgets import MessageLine
 from mxgui.gui.workflow_log_models import RunsModel, StatisticsModel, StepsModel
 
@@ -88,30 +89,30 @@ class WorkflowLogBrick(Brick):
         self._reload_timer.setInterval(100)
         self._reload_timer.timeout.connect(self.reload)
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         if name == "workflow":
-            self.set_client(self.hardware_object("workflow"))
+            self.set_client(self.hardware_object("workflow", WorkflowClientRole))
 
-    def set_client(self, client: Any) -> None:
-        """Show the log of ``client`` (an object with ``log`` and the workflow
-        signals), or nothing for ``None``."""
+    def set_client(self, client: WorkflowClientRole | None) -> None:
+        """Show the log of ``client`` (its ``log`` and the workflow signals), or
+        nothing for ``None``."""
         self.unbind("workflow")
-        self.workflow_log = getattr(client, "log", None) if client is not None else None
-        if client is not None and self.workflow_log is None:
-            self.message.show_problem(f"{client!r} keeps no execution log")
-        elif client is None:
+        self.workflow_log = client.log if client is not None else None
+        if client is None:
             self.message.show_message("No workflow client")
         else:
             for signal in CLIENT_SIGNALS:
                 self.bind(client, signal, self._changed, scope="workflow")
-            problem = getattr(self.workflow_log, "problem", "")
+            problem = client.log.problem
             if problem:
                 self.message.show_problem(problem)
             else:
-                self.message.show_message(f"Execution log: {self.workflow_log.path or 'in memory'}")
+                self.message.show_message(f"Execution log: {client.log.path or 'in memory'}")
         self.reload()
 
-    def _changed(self, *_args: Any) -> None:
+    def _changed(self, *_args: object) -> None:
         if not self._reload_timer.isActive():
             self._reload_timer.start()
 
@@ -146,7 +147,7 @@ class WorkflowLogBrick(Brick):
         if row is not None:
             self.runs_view.selectRow(row)
 
-    def _show_steps(self, *_args: Any) -> None:
+    def _show_steps(self, *_args: object) -> None:
         run_id = self.selected_run()
         if run_id is None or self.workflow_log is None:
             self.steps.set_rows([])

@@ -26,8 +26,11 @@ import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
+from hardware_objects.abstract.diffractometer import AbstractDiffractometer
+from hardware_objects.abstract.sample_changer import AbstractSampleChanger
+from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
@@ -36,6 +39,7 @@ from mxgui.core.queue import (
     History,
     QueueError,
     QueueModel,
+    QueueNode,
     QueueStore,
     RestoreResult,
     TaskFactory,
@@ -44,12 +48,17 @@ from mxgui.core.queue import (
     summarise,
     with_free_run_number,
 )
+from mxgui.core.queue.engine import QueueEngine
 from mxgui.core.queue.nodes import SAMPLE, thaw
 from mxgui.core.queue.persistence import default_queue_path, set_aside
 from mxgui.core.queue.queue_file import read as read_queue_file
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.summary import DEFAULT_BYTES_PER_IMAGE
 from mxgui.core.queue.tasks import CollectDefaults
+from mxgui.core.roles import (
+    QueueEngineRole,
+    ShapesRole,
+)
 from mxgui.core.save_errors import is_read_only, report_save_failure
 from mxgui.core.staging import remove_stale_in
 
@@ -91,19 +100,19 @@ class QueueHardwareObject(HardwareObject):
         self.factory = TaskFactory()
         self.runs: QueueRuns | None = None
         self.store: QueueStore | None = None
-        self.engine: Any = None
+        self.engine: QueueEngineRole | None = None
         self.path = Path()
         self.restore_result = RestoreResult(False)
         self.crashed = False
         self._store_lock = threading.Lock()
         self._store_started = False
-        self._centring_handlers: list[Any] = []
+        self._centring_handlers: list[object] = []
 
     # life ---------------------------------------------------------------------------------
     def init(self) -> None:
         collect = self.get_object_by_role("collect")
         defaults = CollectDefaults(collect) if collect is not None else None
-        self.factory = TaskFactory(defaults, self.get_object_by_role("shapes"))
+        self.factory = TaskFactory(defaults, self.shapes)
         self.model = QueueModel(validator=self.factory.validate)
         configured = self.get_property("queue_file")
         self.path = (
@@ -131,7 +140,7 @@ class QueueHardwareObject(HardwareObject):
         self.engine = self._make_engine()
         self.set_state(HardwareObjectState.READY)
 
-    def _first_change(self, *_args: Any) -> None:
+    def _first_change(self, *_args: object) -> None:
         self._use_file(changed=True)
 
     def use_file(self) -> RestoreResult:
@@ -221,28 +230,23 @@ class QueueHardwareObject(HardwareObject):
         """The file that says an mxgui uses the queue file (left by a crash)."""
         return self.path.with_name(self.path.name + MARKER_SUFFIX)
 
-    def _make_engine(self) -> Any:
-        """The execution engine, or ``None`` when this mxgui has none."""
-        try:
-            from mxgui.core.queue.engine import QueueEngine
-        except ImportError:
-            log.info("%s: no queue engine (mxgui.core.queue.engine is missing)", self.name)
-            return None
+    def _make_engine(self) -> QueueEngineRole:
+        """The execution engine, running on this object's roles."""
         return QueueEngine(self.model, self.history, self, factory=self.factory)
 
-    def set_engine(self, engine: Any) -> None:
+    def set_engine(self, engine: QueueEngineRole | None) -> None:
         """Use ``engine`` (the old one is shut down); emits ``engineChanged``."""
         old, self.engine = self.engine, engine
         if old is not None and old is not engine:
             old.shutdown()
         self.emit("engineChanged", engine)
 
-    def add_centring_handler(self, handler: Any) -> None:
+    def add_centring_handler(self, handler: object) -> None:
         """``handler`` answers the engine's manual centring requests from now on."""
         if handler not in self._centring_handlers:
             self._centring_handlers.append(handler)
 
-    def remove_centring_handler(self, handler: Any) -> None:
+    def remove_centring_handler(self, handler: object) -> None:
         """``handler`` no longer answers centring requests."""
         if handler in self._centring_handlers:
             self._centring_handlers.remove(handler)
@@ -265,17 +269,26 @@ class QueueHardwareObject(HardwareObject):
         return message
 
     # building -------------------------------------------------------------------------------
+    # the roles of this object's XML (the XML names the objects; the types say what they are)
     @property
-    def session(self) -> Any:
-        return self.get_object_by_role("session")
+    def session(self) -> AbstractSession | None:
+        """The ``session`` role (run numbers it issued), if any."""
+        return cast("AbstractSession | None", self.get_object_by_role("session"))
 
     @property
-    def sample_changer(self) -> Any:
-        return self.get_object_by_role("sample_changer")
+    def sample_changer(self) -> AbstractSampleChanger | None:
+        """The ``sample_changer`` role (samples to add), if any."""
+        return cast("AbstractSampleChanger | None", self.get_object_by_role("sample_changer"))
 
     @property
-    def diffractometer(self) -> Any:
-        return self.get_object_by_role("diffractometer")
+    def diffractometer(self) -> AbstractDiffractometer | None:
+        """The ``diffractometer`` role (where a centring the engine asks for is), if any."""
+        return cast("AbstractDiffractometer | None", self.get_object_by_role("diffractometer"))
+
+    @property
+    def shapes(self) -> ShapesRole | None:
+        """The ``shapes`` role (shape ids checked, grids summarised), if any."""
+        return cast("ShapesRole | None", self.get_object_by_role("shapes"))
 
     def add_sample(
         self,
@@ -353,13 +366,13 @@ class QueueHardwareObject(HardwareObject):
         return self.model.add(parent_id, node.type, values, index=row + 1)
 
     # files ----------------------------------------------------------------------------------
-    def export(self, path: str | os.PathLike) -> None:
+    def export(self, path: str | os.PathLike[str]) -> None:
         """Write the queue and its history to ``path`` (JSON, atomically)."""
         if self.store is None:
             raise QueueError("the queue is not open")
         self.store.export(path)
 
-    def import_file(self, path: str | os.PathLike) -> list[int]:
+    def import_file(self, path: str | os.PathLike[str]) -> list[int]:
         """Append the samples and tasks of the queue file ``path`` to the queue, as new
         nodes that have not run, each task with a free run number; return the ids of the
         samples added. All or nothing.
@@ -391,7 +404,9 @@ class QueueHardwareObject(HardwareObject):
             raise
         return added
 
-    def _import_subtree(self, table: dict, node_id: int, parent_id: int, added: list[int]) -> None:
+    def _import_subtree(
+        self, table: dict[int, QueueNode], node_id: int, parent_id: int, added: list[int]
+    ) -> None:
         """Add ``table[node_id]`` and its subtree under ``parent_id``; the ids of nodes
         added under the root go to ``added`` at once (to undo a failed import)."""
         node = table[node_id]
@@ -409,7 +424,7 @@ class QueueHardwareObject(HardwareObject):
             self._import_subtree(table, child, new_id, added)
 
     # running --------------------------------------------------------------------------------
-    def execute_entry(self, node_id: int) -> Future:
+    def execute_entry(self, node_id: int) -> Future[Any]:
         """Run node ``node_id``; a Future of its final status (success, warning,
         failed, skipped). Idle, the engine runs it; while a Workflow / XrayCentring
         entry waits for its workflow, it runs nested inside that entry (the workflow
@@ -431,11 +446,10 @@ class QueueHardwareObject(HardwareObject):
     def bytes_per_image(self) -> float:
         """The size of one image with the detector as it is now (an estimate)."""
         defaults = self.factory.defaults
-        estimate = getattr(defaults, "get_bytes_per_image", None)
-        if estimate is None:
+        if not isinstance(defaults, CollectDefaults):  # no collect role: no detector
             return DEFAULT_BYTES_PER_IMAGE
         try:
-            return float(estimate())
+            return float(defaults.get_bytes_per_image())
         except Exception as exc:  # a broken detector must not stop a confirmation
             log.warning("%s: image size unknown (%s); using a default", self.name, exc)
             return DEFAULT_BYTES_PER_IMAGE
@@ -446,7 +460,7 @@ class QueueHardwareObject(HardwareObject):
             self.model,
             list(node_ids),
             self.history,
-            self.get_object_by_role("shapes"),
+            self.shapes,
             bytes_per_image=self.bytes_per_image(),
             runs=self.runs,
         )
@@ -469,8 +483,8 @@ class QueueHardwareObject(HardwareObject):
         return changed
 
 
-def _sample_in(table: Mapping[int, Any], node: Any) -> Mapping[str, Any] | None:
+def _sample_in(table: Mapping[int, QueueNode], node: QueueNode | None) -> Mapping[str, Any] | None:
     """The parameters of ``node``'s sample in a queue file's ``table`` (``None``: none)."""
     while node is not None and node.type != SAMPLE:
-        node = table.get(node.parent)
+        node = table.get(node.parent) if node.parent is not None else None
     return node.parameters if node is not None else None

@@ -30,19 +30,24 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.roles import XMLRPCServerRole
 from mxgui.core.workflow.catalog import WorkflowInfo, workflow_of
 from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
+from mxgui.core.xml_config import ConfigNode
 
 log = logging.getLogger(__name__)
+
+#: what a write to the execution log returns
+T = TypeVar("T")
 
 #: the repository's own workflows directory (``<repo>/workflows``)
 DEFAULT_WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
@@ -84,9 +89,9 @@ class WorkflowClient(HardwareObject):
         self._run_id: int | None = None
         self._run_name = ""
         self._local_ids = 0
-        self._server: Any = None
+        self._server: XMLRPCServerRole | None = None
         #: the Future :meth:`start` gave for the current (or last) run
-        self._done: Future = Future()
+        self._done: Future[Any] = Future()
 
     # life -----------------------------------------------------------------------------------
     def init(self) -> None:
@@ -107,7 +112,7 @@ class WorkflowClient(HardwareObject):
             self.workflows[info.name] = info
         self.set_state(HardwareObjectState.READY)
 
-    def _workflow_of(self, node: Any) -> WorkflowInfo:
+    def _workflow_of(self, node: ConfigNode) -> WorkflowInfo:
         return workflow_of(node, self.workflows_dir, self.get_property("bes_url"))
 
     def shutdown(self) -> None:
@@ -167,19 +172,20 @@ class WorkflowClient(HardwareObject):
         """The log's id of the run going on now (or of the last one)."""
         return self._run_id
 
-    def attach_xmlrpc_server(self, server: Any) -> None:
+    def attach_xmlrpc_server(self, server: XMLRPCServerRole) -> None:
         """The server workflows call back (an object with ``url`` and ``token``)."""
         self._server = server
 
     def callback_address(self) -> tuple[str, str]:
         """The XML-RPC URL and token given to the workflows (``""`` when none)."""
-        server = self.get_object_by_role("xmlrpc_server") or self._server
+        role = self.get_object_by_role("xmlrpc_server")
+        server = role if isinstance(role, XMLRPCServerRole) else self._server
         if server is not None:
-            return str(getattr(server, "url", "") or ""), str(getattr(server, "token", "") or "")
+            return server.url, server.token
         return self.get_property("xmlrpc_url") or "", self.get_property("xmlrpc_token") or ""
 
     # running --------------------------------------------------------------------------------
-    def start(self, name: str, inputs: Mapping[str, Any]) -> Future:
+    def start(self, name: str, inputs: Mapping[str, Any]) -> Future[Any]:
         """Start workflow ``name`` with ``inputs`` (plain JSON values); a Future of
         ``(status, message)`` (status success, failed or aborted) when it has ended.
 
@@ -200,7 +206,7 @@ class WorkflowClient(HardwareObject):
                 raise Refused(f"workflow {self._run_name} is running: abort it or wait for its end")
             self._run_name = name
             self._run = _PENDING
-        done: Future = Future()
+        done: Future[Any] = Future()
         done.set_running_or_notify_cancel()  # ended by the workflow, not cancelled
         self._done = done
         try:
@@ -283,7 +289,9 @@ class WorkflowClient(HardwareObject):
             self._record(lambda: self.log.step_finished(run_id, step, status, message))
         self.emit("workflowStepChanged", run_id, step, status)
 
-    def _finished(self, run: WorkflowRun, run_id: int, ended: Future, done: Future) -> None:
+    def _finished(
+        self, run: WorkflowRun, run_id: int, ended: Future[Any], done: Future[Any]
+    ) -> None:
         result = RunResult(FAILED, "the workflow's end could not be read")
         try:
             result = ended.result()
@@ -299,7 +307,7 @@ class WorkflowClient(HardwareObject):
             self.emit("workflowFinished", run_id, result.status, result.message)
             done.set_result((result.status, result.message))
 
-    def _record(self, write: Any) -> Any:
+    def _record(self, write: Callable[[], T]) -> T | None:
         """``write()`` on the log; a log that fails is logged, the run goes on."""
         try:
             return write()

@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar
 
+from hardware_objects.workflow_client import WorkflowClient
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.xmlrpc.context import DEFAULT_DIALOG_TIMEOUT
 from mxgui.core.xmlrpc.service import XMLRPCService
@@ -124,9 +125,8 @@ class XMLRPCServer(HardwareObject):
         log.info("XML-RPC server listening on %s", self.url)
         self._publish_token(configured)
         workflow = self.get_object_by_role("workflow")
-        attach = getattr(workflow, "attach_xmlrpc_server", None)
-        if attach is not None:  # it cannot reference this object back (a loop)
-            attach(self)
+        if isinstance(workflow, WorkflowClient):  # it cannot reference this object back (a loop)
+            workflow.attach_xmlrpc_server(self)
         self.set_state(HardwareObjectState.READY)
 
     def _publish_token(self, configured: str) -> None:
@@ -155,13 +155,13 @@ class XMLRPCServer(HardwareObject):
         self.token_file = path
         log.info("XML-RPC token in %s", path)
 
-    def set_handler(self, name: str, handler: Callable[..., Future] | None) -> None:
+    def set_handler(self, name: str, handler: Callable[..., Future[Any]] | None) -> None:
         """Install the GUI's handler for ``open_dialog`` or ``save_snapshot``
         (``None`` removes it); called from the GUI thread, used from server threads."""
         if self.service is not None:
             self.service.set_handler(name, handler)
 
-    def remove_handler(self, name: str, handler: Callable[..., Future]) -> None:
+    def remove_handler(self, name: str, handler: Callable[..., Future[Any]]) -> None:
         """Remove ``handler`` if it is the one installed for ``name``."""
         if self.service is not None:
             self.service.remove_handler(name, handler)
@@ -170,7 +170,7 @@ class XMLRPCServer(HardwareObject):
         """The XML-RPC methods served."""
         return self.service.method_names() if self.service is not None else []
 
-    def call(self, name: str, *params: Any) -> Any:
+    def call(self, name: str, *params: object) -> Any:
         """Call a method directly (tests, scripts in the process)."""
         if self.service is None:
             raise RuntimeError(f"{self.name}: the server is not running")

@@ -84,7 +84,7 @@ class AbstractActuator(HardwareObject, abc.ABC):
     def _limit_message(self, value: float, which: str, limit: float) -> str:
         return f"{self.username}: {value:g} is {which} limit {limit:g} {self.unit}".rstrip()
 
-    def set_value(self, value: Any, timeout: float | None = 0) -> Future:
+    def set_value(self, value: Any, timeout: float | None = 0) -> Future[Any]:
         """Start changing the value; return a Future that ends with the change.
 
         ``timeout=0`` returns at once, ``None`` waits for the end, a number waits at most
@@ -102,7 +102,7 @@ class AbstractActuator(HardwareObject, abc.ABC):
             self.emit("valueChanged", value)
 
     @abc.abstractmethod
-    def _set_value(self, value: float) -> Future:
+    def _set_value(self, value: float) -> Future[Any]:
         """Start the change to an already validated value."""
 
     def abort(self) -> None:

@@ -13,7 +13,7 @@ import abc
 import re
 import threading
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.nstate import AbstractNState
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
@@ -112,7 +112,7 @@ class AbstractBeam(HardwareObject):
     # apertures --------------------------------------------------------------------------------
     def get_aperture_object(self) -> AbstractNState | None:
         """The aperture actuator, or ``None`` when the beamline has none."""
-        return self.get_object_by_role("aperture")
+        return cast("AbstractNState | None", self.get_object_by_role("aperture"))
 
     def get_aperture_list(self) -> list[str]:
         """Names of the aperture positions, in order (empty without an aperture)."""
@@ -124,7 +124,7 @@ class AbstractBeam(HardwareObject):
         aperture = self.get_aperture_object()
         return None if aperture is None else aperture.get_value()
 
-    def set_aperture(self, name: str, timeout: float | None = 0) -> Future:
+    def set_aperture(self, name: str, timeout: float | None = 0) -> Future[Any]:
         """Put aperture ``name`` in the beam; ``ValueError`` naming the choices if unknown."""
         aperture = self.get_aperture_object()
         if aperture is None:
@@ -167,7 +167,9 @@ class AbstractBeam(HardwareObject):
             )
         return max(fitting, key=lambda n: sizes[n][0] * sizes[n][1])
 
-    def set_beam_size(self, size: float | tuple[float, float], timeout: float | None = 0) -> Future:
+    def set_beam_size(
+        self, size: float | tuple[float, float], timeout: float | None = 0
+    ) -> Future[Any]:
         """Choose the aperture for ``size`` mm (see :meth:`aperture_for_size`) and set it."""
         return self.set_aperture(self.aperture_for_size(size), timeout)
 
@@ -179,7 +181,7 @@ class AbstractBeam(HardwareObject):
         return (min(width, diameter), min(height, diameter))
 
     # updates ---------------------------------------------------------------------------------
-    def _on_aperture(self, name: Any) -> None:
+    def _on_aperture(self, name: object) -> None:
         self.emit("apertureChanged", name)
         self.size_may_have_changed()
 

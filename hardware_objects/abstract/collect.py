@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
@@ -97,27 +97,27 @@ class AbstractCollect(HardwareObject):
 
     @property
     def diffractometer(self) -> AbstractDiffractometer:
-        return self.get_object_by_role("diffractometer")
+        return cast("AbstractDiffractometer", self.get_object_by_role("diffractometer"))
 
     @property
     def detector(self) -> AbstractDetector:
-        return self.get_object_by_role("detector")
+        return cast("AbstractDetector", self.get_object_by_role("detector"))
 
     @property
     def energy(self) -> AbstractEnergy:
-        return self.get_object_by_role("energy")
+        return cast("AbstractEnergy", self.get_object_by_role("energy"))
 
     @property
     def resolution(self) -> AbstractResolution:
-        return self.get_object_by_role("resolution")
+        return cast("AbstractResolution", self.get_object_by_role("resolution"))
 
     @property
     def transmission(self) -> AbstractTransmission:
-        return self.get_object_by_role("transmission")
+        return cast("AbstractTransmission", self.get_object_by_role("transmission"))
 
     @property
     def session(self) -> AbstractSession:
-        return self.get_object_by_role("session")
+        return cast("AbstractSession", self.get_object_by_role("session"))
 
     # parameters --------------------------------------------------------------------------------
     def get_acquisition_limits(self) -> AcquisitionLimits:
@@ -159,7 +159,7 @@ class AbstractCollect(HardwareObject):
         path: PathTemplate,
         centred_position: CentredPosition | None = None,
         helical_end: CentredPosition | None = None,
-    ) -> Future:
+    ) -> Future[Any]:
         """Start a collection; ``RuntimeError`` at once if one is running.
 
         With ``helical_end`` the collection is helical: ``centred_position`` is the
@@ -177,7 +177,7 @@ class AbstractCollect(HardwareObject):
         parameters: AcquisitionParameters,
         path: PathTemplate,
         positions: Sequence[CentredPosition],
-    ) -> Future:
+    ) -> Future[Any]:
         """Start a mesh acquisition: image ``k`` (numbered ``parameters.first_image +
         k``) at ``positions[k]``, each over ``[osc_start, osc_start + osc_range)`` with
         ``exp_time``; ``parameters.num_images`` must be ``len(positions)``. Signals,

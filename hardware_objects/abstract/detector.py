@@ -21,7 +21,7 @@ import abc
 import math
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.motor import AbstractMotor
 from mxgui.core.futures import wait
@@ -205,7 +205,7 @@ class AbstractDetector(HardwareObject):
 
     def get_distance_motor(self) -> AbstractMotor:
         """The motor of the detector distance (mm)."""
-        return self.get_object_by_role("detector_distance")
+        return cast("AbstractMotor", self.get_object_by_role("detector_distance"))
 
     def get_distance(self) -> float | None:
         """Current detector distance, mm."""
@@ -231,7 +231,7 @@ class AbstractDetector(HardwareObject):
         """The region of ``mode`` (default: the current one)."""
         return self._roi_mode if mode is None else self._roi_modes[self._check_mode(mode)]
 
-    def set_roi_mode(self, mode: str, timeout: float | None = 0) -> Future:
+    def set_roi_mode(self, mode: str, timeout: float | None = 0) -> Future[Any]:
         """Switch to ROI mode ``mode``; ``ValueError`` naming the modes for an unknown one.
 
         Returns a Future that ends when the detector is ready in the new mode
@@ -255,7 +255,7 @@ class AbstractDetector(HardwareObject):
             self.emit("beamCentreChanged", self.get_beam_centre())
 
     @abc.abstractmethod
-    def _set_roi_mode(self, mode: str) -> Future:
+    def _set_roi_mode(self, mode: str) -> Future[Any]:
         """Start switching to the (checked) ``mode``; end with :meth:`_apply_roi_mode`."""
 
     def get_width(self) -> int:

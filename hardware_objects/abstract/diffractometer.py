@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.manual_centring import (
@@ -119,12 +119,13 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
                     f'role "{role}": {obj.name} is a {type(obj).__name__}, '
                     f"expected a {expected.__name__}"
                 )
+        # the types of the roles were checked above
         self._motors: dict[str, AbstractMotor] = {
-            role: self.get_object_by_role(role)
+            role: cast("AbstractMotor", self.get_object_by_role(role))
             for role in MOTOR_ROLES
             if self.get_object_by_role(role) is not None
         }
-        self._zoom: AbstractNState = self.get_object_by_role("zoom")
+        self._zoom = cast("AbstractNState", self.get_object_by_role("zoom"))
         for motor in self._motors.values():
             motor.interlocked = True
         self._read_calibration()
@@ -181,7 +182,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
                 positions[role] = float(value)
         return positions
 
-    def move_motors(self, positions: Mapping[str, float], timeout: float | None = 0) -> Future:
+    def move_motors(self, positions: Mapping[str, float], timeout: float | None = 0) -> Future[Any]:
         """Move several motors at once; the Future ends when all have arrived.
 
         Every target is checked first (``ValueError`` naming the motor and limit, and
@@ -197,7 +198,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
                     f"{self.name}: no motor {role!r}; motors: {', '.join(self._motors)}"
                 )
             targets[role] = (motor, motor.validate_value(value))
-        started: dict[str, Future] = {}
+        started: dict[str, Future[Any]] = {}
         for role, (motor, value) in targets.items():
             current = motor.get_value()
             if current is not None and abs(current - value) <= motor.get_property("tolerance"):
@@ -216,7 +217,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         for motor in self._motors.values():
             motor.stop()
 
-    def _on_motor_value(self, _value: Any) -> None:
+    def _on_motor_value(self, _value: object) -> None:
         now = time.monotonic()
         if now - self._last_positions_emit >= self.get_property("positions_interval"):
             self._last_positions_emit = now
@@ -249,7 +250,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         """The zoom levels, in order."""
         return self._zoom.get_values()
 
-    def set_zoom(self, level: str, timeout: float | None = 0) -> Future:
+    def set_zoom(self, level: str, timeout: float | None = 0) -> Future[Any]:
         """Change the zoom level (``ValueError`` for an unknown level)."""
         return self._zoom.set_value(level, timeout)
 
@@ -260,7 +261,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
     def get_image_size(self) -> tuple[int, int]:
         """``(width, height)`` of the camera image in pixels."""
         camera = self.get_object_by_role("sample_camera")
-        if camera is not None:
+        if isinstance(camera, AbstractSampleCamera):  # its type was checked at init
             return camera.get_width(), camera.get_height()
         return self.get_property("image_width"), self.get_property("image_height")
 
@@ -300,7 +301,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         """The phases this diffractometer has."""
         return list(Phase)
 
-    def set_phase(self, phase: str | Phase, timeout: float | None = 0) -> Future:
+    def set_phase(self, phase: str | Phase, timeout: float | None = 0) -> Future[Any]:
         """Change phase (``ValueError`` for an unknown one); the Future holds the phase."""
         self.check_interlock(f"{self.name}: the change to phase {phase}")
         try:
@@ -313,7 +314,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         self._update_state()
         inner = attempt(lambda: self._set_phase(target))
 
-        def arrived(ended: Future) -> Phase:
+        def arrived(ended: Future[Any]) -> Phase:
             self._phase_changing = False
             self._update_state()
             ended.result()
@@ -327,11 +328,11 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
             self._phase = phase
             self.emit("phaseChanged", phase)
 
-    def _set_phase(self, phase: Phase) -> Future:
+    def _set_phase(self, phase: Phase) -> Future[Any]:
         """Start the change to ``phase`` (implemented by each diffractometer)."""
         raise NotImplementedError(f"{type(self).__name__} cannot change phase")
 
-    def _enter_centring_phase(self) -> Future:
+    def _enter_centring_phase(self) -> Future[Any]:
         """Change to the Centring phase from another known one (before a centring)."""
         if self._phase is not None and self._phase is not Phase.CENTRING:
             return self.set_phase(Phase.CENTRING)
@@ -344,14 +345,14 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
 
     def move_to_centred_position(
         self, centred: CentredPosition | Mapping[str, Any], timeout: float | None = 0
-    ) -> Future:
+    ) -> Future[Any]:
         """Move every motor of ``centred`` (a :class:`CentredPosition` or its dict)."""
         if not isinstance(centred, CentredPosition):
             centred = CentredPosition.from_dict(centred)
         self._refuse_during_centring("move to a centred position")
         return self.move_motors(centred.motor_positions(), timeout)
 
-    def move_to_beam(self, x: float, y: float, timeout: float | None = 0) -> Future:
+    def move_to_beam(self, x: float, y: float, timeout: float | None = 0) -> Future[Any]:
         """Move the sample so that the point seen at ``(x, y)`` goes onto the beam."""
         self._refuse_during_centring("move to beam")
         targets = move_to_beam_targets(

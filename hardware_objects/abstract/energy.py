@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hardware_objects.abstract.actuator import AbstractActuator
 
@@ -35,7 +35,7 @@ class AbstractEnergy(AbstractActuator):
         energy = self.get_value()
         return None if not energy else energy_to_wavelength(energy)
 
-    def set_wavelength(self, wavelength: float, timeout: float | None = 0) -> Future:
+    def set_wavelength(self, wavelength: float, timeout: float | None = 0) -> Future[Any]:
         """Move the energy to give ``wavelength`` Angstrom."""
         if wavelength <= 0:
             raise ValueError(f"{self.username}: wavelength must be above 0, got {wavelength}")

@@ -152,7 +152,7 @@ def analyse_scan(
 
 
 def write_scan_file(
-    target: str | Path, energies: Sequence[float], counts: Sequence[float], header: dict
+    target: str | Path, energies: Sequence[float], counts: Sequence[float], header: dict[str, Any]
 ) -> Path:
     """Write a two-column text file (energy keV, counts) with ``# key: value`` header
     lines; atomically, never over an existing file (``FileExistsError``)."""
@@ -187,6 +187,11 @@ class AbstractEnergyScan(HardwareObject):
         "smoothing_ev": HOProperty(float, 1.5, "Gaussian smoothing of the analysis, eV"),
     }
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        #: (element, edge) -> keV: ``EDGES`` with the XML's edges (read by :meth:`init`)
+        self._edges: dict[tuple[str, str], float] = dict(EDGES)
+
     def init(self) -> None:
         edges = dict(EDGES)
         for node in self.get_nodes("edge"):
@@ -206,7 +211,7 @@ class AbstractEnergyScan(HardwareObject):
 
     def get_edges(self) -> dict[tuple[str, str], float]:
         """``(element, edge) -> keV`` of the edges this object knows."""
-        return dict(getattr(self, "_edges", EDGES))
+        return dict(self._edges)
 
     def get_edge_energy(self, element: str, edge: str) -> float:
         """The energy of an edge, keV; ``ValueError`` listing the known ones."""
@@ -248,7 +253,7 @@ class AbstractEnergyScan(HardwareObject):
 
     def start_energy_scan(
         self, parameters: ScanParameters | Mapping[str, Any], path: PathTemplate
-    ) -> Future:
+    ) -> Future[Any]:
         """Start a scan (``parameters``: a :class:`ScanParameters` or the same fields in
         a mapping); ``ValueError`` at once for bad parameters or a file of the run that
         exists already, ``RuntimeError`` while a scan runs."""
@@ -267,7 +272,7 @@ class AbstractEnergyScan(HardwareObject):
         return self._start_scan(parameters, path)
 
     @abc.abstractmethod
-    def _start_scan(self, parameters: ScanParameters, path: PathTemplate) -> Future:
+    def _start_scan(self, parameters: ScanParameters, path: PathTemplate) -> Future[Any]:
         """Start a scan of already checked parameters."""
 
     @abc.abstractmethod

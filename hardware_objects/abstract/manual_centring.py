@@ -6,10 +6,10 @@ import enum
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mxgui.core.centring import (
     CentredPosition,
@@ -20,6 +20,10 @@ from mxgui.core.centring import (
 )
 from mxgui.core.errors import Refused
 from mxgui.core.futures import all_of, attempt, done, then
+
+if TYPE_CHECKING:
+    from mxgui.core.centring import ImageGeometry
+    from mxgui.core.hardware_object import HardwareObject
 
 __all__ = ["CentringCancelled", "CentringState", "ManualCentringMixin", "finite_click"]
 
@@ -77,18 +81,38 @@ class ManualCentringMixin:
     ``_enter_centring_phase``; an accepted result goes to its ``_centred_position``.
     """
 
+    if TYPE_CHECKING:  # what the diffractometer it is mixed into provides
+        name: str
+        _centred_position: CentredPosition | None
+
+        def emit(self, signal: str, *args: Any) -> None: ...
+
+        def get_motor(self, role: str) -> HardwareObject | None: ...
+
+        def get_positions(self) -> dict[str, float]: ...
+
+        def get_image_geometry(self) -> ImageGeometry: ...
+
+        def move_motors(
+            self, positions: Mapping[str, float], timeout: float | None = 0
+        ) -> Future[Any]: ...
+
+        def stop(self) -> None: ...
+
+        def _enter_centring_phase(self) -> Future[Any]: ...
+
     def __init__(self, name: str) -> None:
-        super().__init__(name)
+        super().__init__(name)  # type: ignore[call-arg]  # the diffractometer's base takes it
         self._lock = threading.RLock()
         self._session: _Session | None = None
-        self._restoring: Future = done()
+        self._restoring: Future[Any] = done()
 
     def get_centring_state(self) -> CentringState:
         """Where the manual centring is."""
         with self._lock:
             return self._session.state if self._session else CentringState.IDLE
 
-    def start_manual_centring(self, n_clicks: int = 3, angle_step: float = 90.0) -> Future:
+    def start_manual_centring(self, n_clicks: int = 3, angle_step: float = 90.0) -> Future[Any]:
         """Begin a centring of ``n_clicks`` clicks, omega turning ``angle_step`` between them.
 
         Changes to the Centring phase first if needed. The Future ends when the first
@@ -112,7 +136,7 @@ class ManualCentringMixin:
             waits = [self._restoring]
         waits.append(attempt(self._enter_centring_phase))
 
-        def ready(_ended: Future) -> None:
+        def ready(_ended: Future[Any]) -> None:
             for waited in waits:
                 waited.result()
             with self._lock:
@@ -124,7 +148,7 @@ class ManualCentringMixin:
         self.emit("centringStarted", "manual", n_clicks)
         return future
 
-    def image_clicked(self, x: float, y: float) -> Future:
+    def image_clicked(self, x: float, y: float) -> Future[Any]:
         """Take a centring click at image ``(x, y)`` (pixels).
 
         After each click but the last, omega turns by the angle step; after the last,
@@ -152,7 +176,7 @@ class ManualCentringMixin:
             phi = self.get_motor("phi")
             inner = attempt(lambda: phi.set_value(positions["phi"] + session.angle_step))
 
-            def rotated(ended: Future) -> int:
+            def rotated(ended: Future[Any]) -> int:
                 ended.result()
                 with self._lock:
                     self._check_session(session)
@@ -163,7 +187,7 @@ class ManualCentringMixin:
 
         inner = attempt(lambda: self.move_motors(centre_from_clicks(session.clicks)))
 
-        def centred(ended: Future) -> CentredPosition:
+        def centred(ended: Future[Any]) -> CentredPosition:
             ended.result()
             with self._lock:
                 self._check_session(session)
@@ -186,7 +210,7 @@ class ManualCentringMixin:
         self.emit("centringAccepted", session.result)
         return session.result
 
-    def reject_centring(self) -> Future:
+    def reject_centring(self) -> Future[Any]:
         """Drop the centring result and move back to where the centring started."""
         with self._lock:
             session = self._session
@@ -194,7 +218,7 @@ class ManualCentringMixin:
                 raise Refused(f"{self.name}: no centring result to reject")
         return self._end(session, "rejected")
 
-    def cancel_centring(self) -> Future:
+    def cancel_centring(self) -> Future[Any]:
         """Stop the centring at any point, move back to the start; ``centringFailed("cancelled")``.
 
         Without a centring in progress, nothing happens (the Future is already done).
@@ -220,7 +244,7 @@ class ManualCentringMixin:
                     f"({self._session.state.value}): accept, reject or cancel it first"
                 )
 
-    def _end(self, session: _Session, reason: str) -> Future:
+    def _end(self, session: _Session, reason: str) -> Future[Any]:
         with self._lock:
             if self._session is not session:
                 return done()
@@ -239,10 +263,12 @@ class ManualCentringMixin:
         if session.cancelled or self._session is not session:
             raise CentringCancelled("the centring was cancelled")
 
-    def _step(self, session: _Session, inner: Future, on_done: Callable[[Future], Any]) -> Future:
+    def _step(
+        self, session: _Session, inner: Future[Any], on_done: Callable[[Future[Any]], Any]
+    ) -> Future[Any]:
         """Run ``on_done`` when ``inner`` ends; a failure ends the centring with its reason."""
 
-        def finish(ended: Future) -> Any:
+        def finish(ended: Future[Any]) -> Any:
             try:
                 return on_done(ended)
             except CentringCancelled:

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.motor import AbstractMotor
 from mxgui.core.futures import then
-from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 
 State = HardwareObjectState
 
@@ -92,6 +93,8 @@ class AbstractResolution(AbstractActuator):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self._update_lock = threading.RLock()
+        #: the signals :meth:`init` connected, disconnected by :meth:`shutdown`
+        self._connections: list[tuple[HardwareObject, str, Callable[..., None]]] = []
 
     def init(self) -> None:
         for prop in ("low_limit", "high_limit"):
@@ -109,33 +112,33 @@ class AbstractResolution(AbstractActuator):
             raise self.config_error(f'role "energy" must be an energy, got {energy!r}')
         if not self.get_distance_motor().get_limits()[0] > 0:
             raise self.config_error("the detector distance low limit must be above 0 mm")
+        parts: tuple[HardwareObject, ...] = (self.get_distance_motor(), energy, detector)
         self._connections = [
             (self.get_distance_motor(), "valueChanged", self._update),
             (self.get_distance_motor(), "limitsChanged", self._update),
             (energy, "valueChanged", self._update),
             (detector, "roiModeChanged", self._update),
             (detector, "beamCentreChanged", self._update),
-        ] + [
-            (obj, "stateChanged", self._update_state)
-            for obj in (self.get_distance_motor(), energy, detector)
         ]
+        self._connections += [(obj, "stateChanged", self._update_state) for obj in parts]
         for emitter, signal, slot in self._connections:
             emitter.connect(signal, slot)
         self._update()
         self._update_state()
 
     def shutdown(self) -> None:
-        for emitter, signal, slot in getattr(self, "_connections", ()):
+        for emitter, signal, slot in self._connections:
             emitter.disconnect(signal, slot)
+        self._connections = []
 
     # the parts ------------------------------------------------------------------------
     def get_detector(self) -> AbstractDetector:
         """The detector whose edge the resolution is at."""
-        return self.get_object_by_role("detector")
+        return cast("AbstractDetector", self.get_object_by_role("detector"))
 
     def get_energy(self) -> AbstractEnergy:
         """The energy object giving the wavelength."""
-        return self.get_object_by_role("energy")
+        return cast("AbstractEnergy", self.get_object_by_role("energy"))
 
     def get_distance_motor(self) -> AbstractMotor:
         """The detector distance motor that :meth:`set_value` moves."""
@@ -188,13 +191,13 @@ class AbstractResolution(AbstractActuator):
             f"{self.username}: the limits follow the detector distance limits and the energy"
         )
 
-    def _set_value(self, value: float) -> Future:
+    def _set_value(self, value: float) -> Future[Any]:
         motor = self.get_distance_motor()
         low, high = motor.get_limits()
         # the limits were checked in Angstrom: only rounding can leave the motor range
         distance = min(max(self.distance_for(value), low), high)
 
-        def arrived(move: Future) -> float | None:
+        def arrived(move: Future[Any]) -> float | None:
             if move.cancelled():
                 raise RuntimeError(f"{self.username}: the move was cancelled")
             move.result()
@@ -207,7 +210,7 @@ class AbstractResolution(AbstractActuator):
         self.get_distance_motor().stop()
 
     # updates ------------------------------------------------------------------------------------
-    def _update(self, *_args: Any) -> None:
+    def _update(self, *_args: object) -> None:
         with self._update_lock:
             limits = self._derived_limits()
             if limits is not None and limits != self._limits:
@@ -224,7 +227,7 @@ class AbstractResolution(AbstractActuator):
         except ValueError:
             return None
 
-    def _update_state(self, *_args: Any) -> None:
+    def _update_state(self, *_args: object) -> None:
         states = {
             obj.get_state()
             for obj in (self.get_distance_motor(), self.get_energy(), self.get_detector())

@@ -300,7 +300,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             raise SampleChangerRefused(reason)
 
     # operations -------------------------------------------------------------------------
-    def load(self, address: str) -> Future:
+    def load(self, address: str) -> Future[Any]:
         """Load the sample at ``address`` on the goniometer (unloading the one there first).
 
         Loading the sample that is already loaded returns a finished Future. The
@@ -317,7 +317,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             self._refuse_unless_ready("load", sample.address)
             return self._load(sample)
 
-    def unload(self) -> Future:
+    def unload(self) -> Future[Any]:
         """Put the loaded sample back in its pin; the Future's result is that sample."""
         self.check_interlock(f"{self.name}: unloading")
         with self._op_lock:
@@ -334,14 +334,14 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         if self._sc_state in BUSY_STATES:
             self._abort()
 
-    def reset(self) -> Future:
+    def reset(self) -> Future[Any]:
         """Clear an Alarm or Fault and bring the robot home (Ready or Loaded after)."""
         self.check_interlock(f"{self.name}: the reset")
         with self._op_lock:
             self._refuse_unless_ready("reset")
             return self._reset()
 
-    def scan(self, puck: int | None = None) -> Future:
+    def scan(self, puck: int | None = None) -> Future[Any]:
         """Read the barcodes of one puck (1-based) or of all; the Future gives
         ``{address: barcode}`` of the pins found holding a sample."""
         with self._op_lock:
@@ -357,11 +357,11 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             return self._scan(puck)
 
     @abc.abstractmethod
-    def _load(self, sample: Sample) -> Future:
+    def _load(self, sample: Sample) -> Future[Any]:
         """Start loading an already checked ``sample``."""
 
     @abc.abstractmethod
-    def _unload(self, sample: Sample) -> Future:
+    def _unload(self, sample: Sample) -> Future[Any]:
         """Start unloading the loaded ``sample``."""
 
     @abc.abstractmethod
@@ -369,11 +369,11 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         """Stop the operation in progress."""
 
     @abc.abstractmethod
-    def _reset(self) -> Future:
+    def _reset(self) -> Future[Any]:
         """Start a reset."""
 
     @abc.abstractmethod
-    def _scan(self, puck: int | None) -> Future:
+    def _scan(self, puck: int | None) -> Future[Any]:
         """Start reading barcodes of ``puck`` (``None``: all)."""
 
     # for implementations -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
+from typing import Any
 
 from hardware_objects.abstract.nstate import AbstractNState
 
@@ -24,11 +25,11 @@ class AbstractShutter(AbstractNState):
                 f"a shutter needs <value>{'</value>, <value>'.join(sorted(missing))}</value>"
             )
 
-    def open(self, timeout: float | None = 0) -> Future:
+    def open(self, timeout: float | None = 0) -> Future[Any]:
         """Open the shutter."""
         return self.set_value(OPEN, timeout)
 
-    def close(self, timeout: float | None = 0) -> Future:
+    def close(self, timeout: float | None = 0) -> Future[Any]:
         """Close the shutter."""
         return self.set_value(CLOSED, timeout)
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QWidget
@@ -15,7 +15,7 @@ from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.interlock import mark_thread_as
 from mxgui.core.repository import HardwareRepository
-from mxgui.core.signals import SignalEmitter
+from mxgui.core.roles.emitter import Emitter
 from mxgui.gui.bridge import GuiBridge, Subscription
 from mxgui.gui.properties import BrickProperty, PropertyKind
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from mxgui.gui.log_handler import GuiLogHandler
 
 log = logging.getLogger(__name__)
+
+#: the interface a brick reads a hardware-object property as
+T = TypeVar("T")
+#: what a property holds once converted (``BrickProperty.convert``): text for strings,
+#: combos, files, colours and hardware-object names
+PropertyValue = str | int | float | bool
 
 FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
 
@@ -102,7 +108,7 @@ class Brick(QWidget):
         self.failure: str | None = None
         #: the property whose value made the brick fail (its line is the one to report)
         self.failed_property: str | None = None
-        self._values: dict[str, Any] = {
+        self._values: dict[str, PropertyValue] = {
             name: prop.default for name, prop in self.declared_properties().items()
         }
         self._hardware: dict[str, HardwareObject | None] = {}
@@ -121,7 +127,7 @@ class Brick(QWidget):
             raise KeyError(f"{type(self).__name__} has no property {name!r}")
         return self._values[name]
 
-    def set_property(self, name: str, value: Any) -> None:
+    def set_property(self, name: str, value: object) -> None:
         """Validate and set property ``name``, then call :meth:`property_changed`.
 
         Raises ``KeyError`` for an unknown name and ``ValueError`` for a bad value.
@@ -132,13 +138,13 @@ class Brick(QWidget):
                 f"{type(self).__name__} has no property {name!r}; it has: "
                 + ", ".join(sorted(self.declared_properties()))
             )
-        value = spec.convert(value)
+        converted: PropertyValue = spec.convert(value)
         old = self._values.get(name)
-        self._values[name] = value
+        self._values[name] = converted
         if spec.kind is PropertyKind.HARDWARE_OBJECT:
-            self._bind_hardware(spec, value)
+            self._bind_hardware(spec, str(converted))  # an object's name, "" for none
         try:
-            self.property_changed(name, old, value)
+            self.property_changed(name, old, converted)
         except Exception as exc:
             log.exception("%s: setting property %s failed", self.name, name)
             self.failed_property = name
@@ -149,12 +155,35 @@ class Brick(QWidget):
         for name in self.declared_properties():
             self.set_property(name, values.get(name, self._values[name]))
 
-    def property_changed(self, name: str, old_value: Any, new_value: Any) -> None:
+    def property_changed(
+        self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
+    ) -> None:
         """Called after property ``name`` changed; override to react."""
 
-    def hardware_object(self, property_name: str) -> HardwareObject | None:
-        """The hardware object bound through ``property_name`` (``None`` if unset or failed)."""
-        return self._hardware.get(property_name)
+    @overload
+    def hardware_object(self, property_name: str) -> HardwareObject | None: ...
+    @overload
+    def hardware_object(
+        self, property_name: str, interface: type[T] | tuple[type[T], ...]
+    ) -> T | None: ...
+    def hardware_object(
+        self, property_name: str, interface: type[Any] | tuple[type[Any], ...] | None = None
+    ) -> object | None:
+        """The hardware object bound through ``property_name`` (``None`` if unset or failed).
+
+        With ``interface`` (the abstract class or role protocol the brick uses, e.g.
+        ``self.hardware_object("motor", AbstractMotor)``) the object is typed by it, so
+        that checkers and "go to definition" follow it; ``TypeError`` if the object is
+        not one (the brick asks for another interface than its property declares).
+        """
+        obj = self._hardware.get(property_name)
+        if obj is None or interface is None or isinstance(obj, interface):
+            return obj
+        wanted = (interface,) if isinstance(interface, type) else interface
+        raise TypeError(
+            f"{type(self).__name__}.{property_name}: {type(obj).__name__} is not a "
+            + " or ".join(cls.__name__ for cls in wanted)
+        )
 
     def _bind_hardware(self, spec: BrickProperty, value: str) -> None:
         self.unbind(spec.name)
@@ -182,7 +211,7 @@ class Brick(QWidget):
 
     # hardware-object signals ---------------------------------------------------------------
     def bind(
-        self, emitter: SignalEmitter, signal: str, slot: Callable, scope: str | None = None
+        self, emitter: Emitter, signal: str, slot: Callable[..., Any], scope: str | None = None
     ) -> Subscription:
         """Call ``slot`` on the GUI thread whenever ``emitter`` emits ``signal``.
 

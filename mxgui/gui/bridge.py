@@ -9,7 +9,7 @@ from typing import Any
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 
-from mxgui.core.signals import SignalEmitter
+from mxgui.core.roles.emitter import Emitter
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class Subscription:
     called.
     """
 
-    def __init__(self, bridge: GuiBridge, emitter: SignalEmitter, signal: str, slot: Callable):
+    def __init__(self, bridge: GuiBridge, emitter: Emitter, signal: str, slot: Callable):
         self.emitter = emitter
         self.signal = signal
         self.slot = slot
@@ -63,7 +63,7 @@ class GuiBridge(QObject):
         """Call ``function(*args)`` on the GUI thread, soon (never synchronously)."""
         self._posted.emit(function, args)
 
-    def connect(self, emitter: SignalEmitter, signal: str, slot: Callable) -> Subscription:
+    def connect(self, emitter: Emitter, signal: str, slot: Callable) -> Subscription:
         """Deliver ``emitter``'s ``signal`` to ``slot`` on the GUI thread."""
         return Subscription(self, emitter, signal, slot)
 

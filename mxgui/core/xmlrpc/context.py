@@ -8,8 +8,20 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Literal, overload
 
+from mxgui.core.roles import (
+    BeamRole,
+    CollectRole,
+    DiffractometerRole,
+    FluxRole,
+    QueueRole,
+    ResolutionRole,
+    SampleCameraRole,
+    SessionRole,
+    ShapesRole,
+    WorkflowClientRole,
+)
 from mxgui.core.xmlrpc.dialog_turns import DialogTurns
 from mxgui.core.xmlrpc.dispatch import Unavailable
 
@@ -32,6 +44,10 @@ class CallerGone(Unavailable):
 class ServiceContext:
     """The roles the methods reach, the handlers the GUI installed, and waiting.
 
+    The object of a role is typed by the role's protocol (``mxgui.core.roles``): the
+    server's XML names which object plays it, and the tests check that each object of
+    the simulated beamline satisfies its protocol.
+
     Parameters
     ----------
     roles
@@ -45,7 +61,7 @@ class ServiceContext:
 
     def __init__(
         self,
-        roles: Callable[[str], Any],
+        roles: Callable[[str], object | None],
         move_timeout: float = 120.0,
         dialog_timeout: float = DEFAULT_DIALOG_TIMEOUT,
         snapshot_timeout: float = 30.0,
@@ -54,14 +70,36 @@ class ServiceContext:
         self.move_timeout = move_timeout
         self.dialog_timeout = dialog_timeout
         self.snapshot_timeout = snapshot_timeout
-        self._handlers: dict[str, Callable[..., Future]] = {}
+        self._handlers: dict[str, Callable[..., Future[Any]]] = {}
         self._lock = threading.Lock()
-        self._stopping: Future = Future()
+        self._stopping: Future[None] = Future()
         #: one workflow dialog open at a time
         self.dialog_turns = DialogTurns()
 
     # objects -------------------------------------------------------------------------------
-    def role(self, name: str) -> Any:
+    @overload
+    def role(self, name: Literal["queue"]) -> QueueRole: ...
+    @overload
+    def role(self, name: Literal["diffractometer"]) -> DiffractometerRole: ...
+    @overload
+    def role(self, name: Literal["shapes"]) -> ShapesRole: ...
+    @overload
+    def role(self, name: Literal["beam"]) -> BeamRole: ...
+    @overload
+    def role(self, name: Literal["flux"]) -> FluxRole: ...
+    @overload
+    def role(self, name: Literal["session"]) -> SessionRole: ...
+    @overload
+    def role(self, name: Literal["collect"]) -> CollectRole: ...
+    @overload
+    def role(self, name: Literal["resolution"]) -> ResolutionRole: ...
+    @overload
+    def role(self, name: Literal["sample_camera"]) -> SampleCameraRole: ...
+    @overload
+    def role(self, name: Literal["workflow"]) -> WorkflowClientRole: ...
+    @overload
+    def role(self, name: str) -> object: ...
+    def role(self, name: str) -> object:
         """The object under role ``name``; :class:`Unavailable` naming the role if none."""
         obj = self._roles(name)
         if obj is None:
@@ -71,12 +109,18 @@ class ServiceContext:
             )
         return obj
 
-    def optional(self, name: str) -> Any | None:
+    @overload
+    def optional(self, name: Literal["beam"]) -> BeamRole | None: ...
+    @overload
+    def optional(self, name: Literal["sample_camera"]) -> SampleCameraRole | None: ...
+    @overload
+    def optional(self, name: str) -> object | None: ...
+    def optional(self, name: str) -> object | None:
         """The object under role ``name``, or ``None``."""
         return self._roles(name)
 
     # GUI handlers -------------------------------------------------------------------------
-    def set_handler(self, name: str, handler: Callable[..., Future] | None) -> None:
+    def set_handler(self, name: str, handler: Callable[..., Future[Any]] | None) -> None:
         """Install ``handler`` for ``name`` (``None`` removes it)."""
         with self._lock:
             if handler is None:
@@ -84,13 +128,13 @@ class ServiceContext:
             else:
                 self._handlers[name] = handler
 
-    def remove_handler(self, name: str, handler: Callable[..., Future]) -> None:
+    def remove_handler(self, name: str, handler: Callable[..., Future[Any]]) -> None:
         """Remove ``handler`` if it is the one installed for ``name``."""
         with self._lock:
             if self._handlers.get(name) == handler:
                 del self._handlers[name]
 
-    def handler(self, name: str) -> Callable[..., Future] | None:
+    def handler(self, name: str) -> Callable[..., Future[Any]] | None:
         """The handler installed for ``name``, or ``None``."""
         with self._lock:
             return self._handlers.get(name)
@@ -107,7 +151,7 @@ class ServiceContext:
 
     def wait(
         self,
-        future: Future,
+        future: Future[Any],
         timeout: float | None,
         what: str,
         abandoned: Callable[[], bool] | None = None,
@@ -140,7 +184,7 @@ class ServiceContext:
             )
             if abandoned is None or future.done() or self._stopping.done():
                 break
-            if left is not None and left <= step:  # the deadline has passed
+            if left is not None and step is not None and left <= step:  # the deadline passed
                 break
             if abandoned():
                 future.cancel()

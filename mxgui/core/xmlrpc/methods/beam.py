@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from mxgui.core.roles import BeamRole
 from mxgui.core.xmlrpc.args import as_float, as_str
 from mxgui.core.xmlrpc.context import ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument
@@ -28,7 +29,7 @@ class BeamMethods:
         self.ctx = ctx
 
     @property
-    def beam(self) -> Any:
+    def beam(self) -> BeamRole:
         return self.ctx.role("beam")
 
     def flux(self) -> float:
@@ -47,7 +48,7 @@ class BeamMethods:
         width, height = beam.get_beam_size()
         return [float(width), float(height), beam.get_beam_shape(), beam.get_aperture() or ""]
 
-    def set_beam_size(self, size: Any) -> bool:
+    def set_beam_size(self, size: object) -> bool:
         """Set the beam size with the aperture: ``[width_mm, height_mm]``, a diameter
         in mm, or an aperture name. The largest beam that fits is chosen."""
         beam = self.beam
@@ -74,7 +75,7 @@ class BeamMethods:
         """The aperture in the beam ("" without an aperture)."""
         return self.beam.get_aperture() or ""
 
-    def set_aperture(self, pos_name: Any) -> bool:
+    def set_aperture(self, pos_name: object) -> bool:
         """Put aperture ``pos_name`` in the beam; returns once it is there."""
         name = as_str(pos_name, "pos_name")
         beam = self.beam

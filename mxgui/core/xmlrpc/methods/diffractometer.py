@@ -20,6 +20,8 @@ from typing import Any, ClassVar
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
 from mxgui.core.data_roots import DataRoots, OutsideDataRoots
 from mxgui.core.futures import attempt
+from mxgui.core.roles import ActuatorRole, DiffractometerRole
+from mxgui.core.shapes import Point
 from mxgui.core.snapshot_image import SNAPSHOT_SUFFIXES, write_new_snapshot
 from mxgui.core.xmlrpc.args import as_bool, as_float, as_list, as_str, as_struct
 from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
@@ -30,7 +32,7 @@ FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
 
 
-def snapshot_path(path: Any, roots: DataRoots, name: str = "path") -> Path:
+def snapshot_path(path: object, roots: DataRoots, name: str = "path") -> Path:
     """Where to write the snapshot ``path``: inside ``roots`` once links are followed,
     ``.png``, ``.jpg`` or ``.jpeg``, not there yet (not even as a link); its directory
     is created (inside the roots) if missing. The resolved path."""
@@ -76,7 +78,7 @@ class DiffractometerMethods:
         self.ctx = ctx
 
     @property
-    def diffractometer(self) -> Any:
+    def diffractometer(self) -> DiffractometerRole:
         return self.ctx.role("diffractometer")
 
     # positions ------------------------------------------------------------------------------
@@ -84,7 +86,7 @@ class DiffractometerMethods:
         """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi)."""
         return self.diffractometer.get_positions()
 
-    def move_diffractometer(self, roles_positions_dict: Any) -> bool:
+    def move_diffractometer(self, roles_positions_dict: object) -> bool:
         """Move the motors ``{role: position}`` together; returns once all arrived."""
         wanted = as_struct(roles_positions_dict, "roles_positions_dict")
         if not wanted:
@@ -103,13 +105,13 @@ class DiffractometerMethods:
         shapes = self.ctx.role("shapes")
         points = []
         for shape in shapes.shapes():
-            position = getattr(shape, "position", None)
-            if position is not None:
-                data = position.motor_positions()
-                data["label"] = shape.id
-                if shape.id[1:].isdigit():
-                    data["index"] = int(shape.id[1:])
-                points.append(data)
+            if not isinstance(shape, Point):
+                continue
+            data: dict[str, Any] = dict(shape.position.motor_positions())
+            data["label"] = shape.id
+            if shape.id[1:].isdigit():
+                data["index"] = int(shape.id[1:])
+            points.append(data)
         return json.dumps(points)
 
     def save_current_pos(self) -> str:
@@ -120,7 +122,7 @@ class DiffractometerMethods:
         return point.id
 
     # snapshots ---------------------------------------------------------------------------------
-    def save_snapshot(self, path: Any, show_scale: Any = False) -> bool:
+    def save_snapshot(self, path: object, show_scale: object = False) -> bool:
         """Save the sample image at ``path`` (absolute, inside the session's data
         roots, new; PNG or JPEG by its ``.png`` / ``.jpg`` / ``.jpeg`` suffix): with
         the sample view's overlays when the GUI runs (the scale bar with
@@ -132,7 +134,7 @@ class DiffractometerMethods:
     def _data_roots(self) -> DataRoots:
         return self.ctx.role("session").get_data_roots()
 
-    def save_multiple_snapshots(self, path_list: Any, show_scale: Any = False) -> bool:
+    def save_multiple_snapshots(self, path_list: object, show_scale: object = False) -> bool:
         """``[[omega, path], ...]``: turn omega to each angle and save a snapshot there.
         Every path is checked before anything moves."""
         scale = as_bool(show_scale, "show_scale")
@@ -201,7 +203,7 @@ class DiffractometerMethods:
         """The zoom level's name."""
         return str(self.diffractometer.get_zoom())
 
-    def set_zoom_level(self, pos: Any) -> bool:
+    def set_zoom_level(self, pos: object) -> bool:
         """Change the zoom to level ``pos`` (a name of ``get_available_zoom_levels``)."""
         level = as_str(pos, "pos")
         levels = self.diffractometer.get_zoom_levels()
@@ -214,16 +216,16 @@ class DiffractometerMethods:
         """The zoom levels' names, in order."""
         return list(self.diffractometer.get_zoom_levels())
 
-    def _light(self, which: str) -> Any:
+    def _light(self, which: str) -> ActuatorRole:
         light = self.diffractometer.get_motor(_LIGHTS[which])
-        if light is None:
+        if not isinstance(light, ActuatorRole):  # None: this diffractometer has none
             raise Unavailable(f"this diffractometer has no {which} light")
         return light
 
     def _get_light(self, which: str) -> float:
         return float(self._light(which).get_value())
 
-    def _set_light(self, which: str, level: Any) -> bool:
+    def _set_light(self, which: str, level: object) -> bool:
         value = as_float(level, "level")
         light = self._light(which)
         self.ctx.wait(light.set_value(value), self.ctx.move_timeout, f"the {which} light")
@@ -233,7 +235,7 @@ class DiffractometerMethods:
         """The front light level (0-100 %)."""
         return self._get_light("front")
 
-    def set_front_light_level(self, level: Any) -> bool:
+    def set_front_light_level(self, level: object) -> bool:
         """Set the front light level (0-100 %)."""
         return self._set_light("front", level)
 
@@ -241,6 +243,6 @@ class DiffractometerMethods:
         """The back light level (0-100 %)."""
         return self._get_light("back")
 
-    def set_back_light_level(self, level: Any) -> bool:
+    def set_back_light_level(self, level: object) -> bool:
         """Set the back light level (0-100 %)."""
         return self._set_light("back", level)

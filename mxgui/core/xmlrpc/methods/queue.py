@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from mxgui.core.queue.nodes import ROOT_ID, RUNNING, SAMPLE, TASK_GROUP
+from mxgui.core.queue.nodes import ROOT_ID, SAMPLE, TASK_GROUP
+from mxgui.core.roles import QueueEngineRole, QueueRole
 from mxgui.core.xmlrpc.args import as_bool, as_int, as_str, as_struct
 from mxgui.core.xmlrpc.context import ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
@@ -52,7 +53,7 @@ TYPE_ALIASES = {"XrayCentring2": "XrayCentring", "TaskGroup": TASK_GROUP}
 _TASK_KEYS = {"type", "parameters", "name"}
 
 
-def task_from_json(task_json: Any) -> tuple[str, dict[str, Any], str]:
+def task_from_json(task_json: object) -> tuple[str, dict[str, Any], str]:
     """``(type, parameters, name)`` of ``task_json`` with mxcubecore names mapped."""
     task = as_struct(task_json, "task_json", json_text=True)
     unknown = sorted(set(task) - _TASK_KEYS)
@@ -96,10 +97,10 @@ class QueueMethods:
         self.ctx = ctx
 
     @property
-    def queue(self) -> Any:
+    def queue(self) -> QueueRole:
         return self.ctx.role("queue")
 
-    def _engine(self) -> Any:
+    def _engine(self) -> QueueEngineRole:
         engine = self.queue.engine
         if engine is None:
             raise Unavailable("this mxgui has no queue engine")
@@ -110,20 +111,15 @@ class QueueMethods:
         self._engine().run_all()
         return True
 
-    def is_queue_executing(self, node_id: Any = None) -> bool:
+    def is_queue_executing(self, node_id: object = None) -> bool:
         """True while the queue runs (with ``node_id``: while that node runs)."""
         queue = self.queue
         node = None if node_id is None else as_int(node_id, "node_id")
         if node is not None:
             queue.model.get_node(node)  # unknown ids are refused
-        is_executing = getattr(queue, "is_executing", None)
-        if is_executing is not None:
-            return bool(is_executing(node))
-        if node is not None:
-            return queue.model.get_node(node).status == RUNNING
-        return bool(self._engine().is_running())
+        return queue.is_executing(node)
 
-    def queue_add_child(self, parent_id: Any, task_json: Any) -> int:
+    def queue_add_child(self, parent_id: object, task_json: object) -> int:
         """Add a sample (under 0), a task group or a task (under a sample or group);
         returns the new node's id. ``task_json``: ``{"type", "parameters"}``, a struct
         or JSON text; the beamline's defaults complete the parameters."""
@@ -138,12 +134,12 @@ class QueueMethods:
             queue.model.rename(node_id, name)
         return node_id
 
-    def queue_get_node(self, node_id: Any) -> dict[str, Any]:
+    def queue_get_node(self, node_id: object) -> dict[str, Any]:
         """The node: id, type, name, parameters, status, message, enabled, parent,
         children (ids), files written, started / finished (epoch s or nil), results."""
         return self.queue.model.get_node(as_int(node_id, "node_id")).to_dict()
 
-    def queue_execute_entry_with_id(self, node_id: Any, use_async: Any = False) -> Any:
+    def queue_execute_entry_with_id(self, node_id: object, use_async: object = False) -> Any:
         """Run node ``node_id``: when the queue is idle as a run of its own; while a
         workflow entry waits for its workflow, nested inside it. Returns the final
         status (success, warning, failed, skipped) once it has ended, or True at once
@@ -152,17 +148,12 @@ class QueueMethods:
         background = as_bool(use_async, "use_async")
         queue = self.queue
         queue.model.get_node(node)
-        execute = getattr(queue, "execute_entry", None) or getattr(
-            queue.engine, "execute_entry", None
-        )
-        if execute is None:
-            raise Unavailable("this mxgui's queue cannot execute single entries")
-        future = execute(node)
+        future = queue.execute_entry(node)  # Refused without an engine or while busy
         if background:
             return True
         return self.ctx.wait(future, None, f"queue node {node}")
 
-    def queue_set_workflow_lims_id(self, node_id: Any, lims_id: Any) -> bool:
+    def queue_set_workflow_lims_id(self, node_id: object, lims_id: object) -> bool:
         """Record the LIMS id of (workflow) node ``node_id`` in its results."""
         node = as_int(node_id, "node_id")
         if lims_id is not None and not isinstance(lims_id, (int, str)):

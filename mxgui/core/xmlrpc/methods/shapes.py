@@ -19,10 +19,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
+from mxgui.core.grid_results import GridResults
+from mxgui.core.roles import ShapesRole
 from mxgui.core.shapes import Grid
 from mxgui.core.xmlrpc.args import as_float, as_int, as_list, as_str, as_struct, cell_index
 from mxgui.core.xmlrpc.context import ServiceContext
-from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.dispatch import BadArgument
 
 _GRID_KEYS = {
     "num_cols",
@@ -38,7 +40,7 @@ _GRID_KEYS = {
 }
 
 
-def result_values(result: Any, name: str = "result") -> dict[int, Any]:
+def result_values(result: object, name: str = "result") -> dict[int, Any]:
     """``{cell: score or [r, g, b, a]}`` from a struct (text keys) or a list (cell 1
     first); each value checked for its form (the limits are the grid's to check)."""
     if isinstance(result, (list, tuple)):
@@ -77,10 +79,10 @@ class ShapeMethods:
         self.ctx = ctx
 
     @property
-    def shapes(self) -> Any:
+    def shapes(self) -> ShapesRole:
         return self.ctx.role("shapes")
 
-    def grid(self, sid: Any) -> Grid:
+    def grid(self, sid: object) -> Grid:
         """The grid ``sid``; refused for an unknown id or another kind of shape."""
         shape_id = as_str(sid, "sid")
         shape = self.shapes.get(shape_id)  # KeyError names the known ids
@@ -88,7 +90,7 @@ class ShapeMethods:
             raise BadArgument(f"sid: {shape_id} is a {shape.KIND}, not a grid")
         return shape
 
-    def shape_history_get_grid(self, sid: Any) -> dict[str, Any]:
+    def shape_history_get_grid(self, sid: object) -> dict[str, Any]:
         """The grid ``sid`` (see the module documentation for the keys)."""
         grid = self.grid(sid)
         beam = self.ctx.optional("beam")
@@ -108,7 +110,9 @@ class ShapeMethods:
             "motor_positions": grid.centre.motor_positions(),
         }
 
-    def shape_history_set_grid_data(self, sid: Any, result: Any, data_file_path: Any = "") -> bool:
+    def shape_history_set_grid_data(
+        self, sid: object, result: object, data_file_path: object = ""
+    ) -> bool:
         """Store results on grid ``sid``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
         (1-based cells in scan order), shown on the sample view and the heat map.
         ``data_file_path`` (the mesh's first image, read when a cell is shown) must lead
@@ -118,25 +122,16 @@ class ShapeMethods:
         path = "" if data_file_path is None else as_str(data_file_path, "data_file_path", True)
         if path:
             self.ctx.role("session").get_data_roots().check(path, "data_file_path")
-        self._store(grid.id, values, path)
+        self.shapes.set_grid_results(grid.id, values, path)
         return True
 
-    def _store(self, grid_id: str, values: dict[int, Any], path: str = "") -> None:
-        store = getattr(self.shapes, "set_grid_results", None)
-        if store is None:
-            raise Unavailable("this mxgui's shapes keep no grid results")
-        store(grid_id, values, path)
-
-    def shape_history_get_grid_data(self, sid: Any) -> dict[str, Any]:
+    def shape_history_get_grid_data(self, sid: object) -> dict[str, Any]:
         """The results stored on grid ``sid``: ``{"values": {"<cell>": score or
         [r, g, b, a]}, "data_file_path": text, "num_cells": n}``."""
         grid = self.grid(sid)
-        read = getattr(self.shapes, "grid_results", None)
-        if read is None:
-            raise Unavailable("this mxgui's shapes keep no grid results")
-        return results_struct(read(grid.id), grid.num_cells)
+        return results_struct(self.shapes.grid_results(grid.id), grid.num_cells)
 
-    def shape_history_add_grid(self, params: Any) -> str:
+    def shape_history_add_grid(self, params: object) -> str:
         """Add a grid; returns its id. ``params``: num_cols, num_rows, cell_width_mm,
         cell_height_mm (default: the beam size), optional spacing_x_mm, spacing_y_mm,
         scan_order (zigzag, raster), name, and centre (motor positions; default: the
@@ -179,7 +174,7 @@ class ShapeMethods:
             as_float(given.get("cell_height_mm", height), "params.cell_height_mm"),
         )
 
-    def _centre(self, centre: Any) -> CentredPosition:
+    def _centre(self, centre: object) -> CentredPosition:
         current = self.ctx.role("diffractometer").get_positions()
         values = {k: v for k, v in current.items() if k in CENTRING_MOTORS + OPTIONAL_MOTORS}
         if centre is not None:
@@ -193,7 +188,9 @@ class ShapeMethods:
                 values[key] = as_float(value, f"params.centre.{key}")
         return CentredPosition.from_dict(values)
 
-    def shape_history_get_cell_positions(self, sid: Any, cell_indices: Any) -> list[dict]:
+    def shape_history_get_cell_positions(
+        self, sid: object, cell_indices: object
+    ) -> list[dict[str, float]]:
         """The motor positions that put each of ``cell_indices`` (1-based, scan order)
         on the beam."""
         grid = self.grid(sid)
@@ -209,7 +206,7 @@ class ShapeMethods:
         return found
 
 
-def results_struct(stored: Any, num_cells: int) -> dict[str, Any]:
+def results_struct(stored: GridResults | None, num_cells: int) -> dict[str, Any]:
     """What ``grid_results`` returns (a ``GridResults`` or ``None``) as
     ``{"values": {"<cell>": value}, "data_file_path": text, "num_cells": n}``."""
     if stored is None:

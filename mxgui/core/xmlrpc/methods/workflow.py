@@ -27,7 +27,7 @@ _LEVELS = {
 SCORE_KEYS = ("score", "spots_num_of", "spots_num", "spots_int_aver")
 
 
-def dozor_scores(items: Any) -> dict[int, float]:
+def dozor_scores(items: object) -> dict[int, float]:
     """``{image_num: score}`` of a dozor batch (a list of structs, or a struct of
     structs), each item's score the first of :data:`SCORE_KEYS` it has."""
     if isinstance(items, Mapping):
@@ -64,7 +64,7 @@ class WorkflowMethods:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def log_message(self, message: Any, level: Any = "info") -> bool:
+    def log_message(self, message: object, level: object = "info") -> bool:
         """Show ``message`` in the GUI's log at ``level`` (debug, info, warning,
         error, critical)."""
         text = as_str(message, "message", allow_empty=True)
@@ -74,7 +74,7 @@ class WorkflowMethods:
         user_log.log(_LEVELS[name], "%s", text)
         return True
 
-    def open_dialog(self, dict_dialog: Any) -> dict[str, Any]:
+    def open_dialog(self, dict_dialog: object) -> dict[str, Any]:
         """Show a form to the user and return the values given; ``{"__cancelled__":
         True}`` when the user cancels; the defaults when the dialog's ``timeout`` (else
         the server's ``dialog_timeout``) passes. See ``mxgui.core.dialog_spec`` for the
@@ -111,7 +111,7 @@ class WorkflowMethods:
         self.ctx.role("workflow").workflow_end()
         return True
 
-    def dozor_batch_processed(self, dozor_batch_dict: Any) -> int:
+    def dozor_batch_processed(self, dozor_batch_dict: object) -> int:
         """Per-frame results of online processing (items with ``image_num`` and a
         score: ``score``, ``spots_num_of``, ``spots_num`` or ``spots_int_aver``),
         stored on the grid the running mesh scan collects (its image first_image + n - 1
@@ -119,13 +119,9 @@ class WorkflowMethods:
         Returns how many cells were given."""
         scores = dozor_scores(dozor_batch_dict)
         shapes = self.ctx.role("shapes")
-        grid_id = getattr(shapes, "active_grid_id", None)
+        grid_id = shapes.active_grid_id
         if grid_id is None:
             raise Unavailable("no mesh scan is collecting: there is no grid for these scores")
-        store = getattr(shapes, "set_grid_results", None)
-        if store is None:
-            raise Unavailable("this mxgui's shapes keep no grid results")
-        to_cells = getattr(shapes, "scan_cells", None)  # image numbers from first_image
-        if scores:
-            store(grid_id, to_cells(grid_id, scores) if to_cells else scores)
+        if scores:  # image numbers from the scan's first_image -> cells
+            shapes.set_grid_results(grid_id, shapes.scan_cells(grid_id, scores))
         return len(scores)
