@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mxgui.core.scoring import read_counts
+from mxscore.scoring import read_counts
 from mxgui.core.shapes import Grid
 
 log = logging.getLogger(__name__)
