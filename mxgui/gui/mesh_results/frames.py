@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mxscore.scoring import read_counts
 from mxgui.core.shapes import Grid
+from mxscore.scoring import read_counts
 
 log = logging.getLogger(__name__)
 

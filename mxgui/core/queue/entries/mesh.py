@@ -36,8 +36,8 @@ from mxgui.core.queue.entries.base import (
     Outcome,
 )
 from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
-from mxscore.scoring import score_image
 from mxgui.core.shapes import Grid
+from mxscore.scoring import score_image
 
 log = logging.getLogger(__name__)
 
