@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from mxgui.core.xmlrpc.dialog_turns import DialogTurns
 from mxgui.core.xmlrpc.dispatch import Unavailable
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 DEFAULT_DIALOG_TIMEOUT = 600.0
 #: seconds between two looks at whether the caller of a long wait is still there
 ABANDON_POLL = 0.25
+
+T = TypeVar("T")
 
 
 class OperationFailed(Unavailable):
@@ -54,9 +56,9 @@ class ServiceContext:
         self.move_timeout = move_timeout
         self.dialog_timeout = dialog_timeout
         self.snapshot_timeout = snapshot_timeout
-        self._handlers: dict[str, Callable[..., Future]] = {}
+        self._handlers: dict[str, Callable[..., Future[Any]]] = {}
         self._lock = threading.Lock()
-        self._stopping: Future = Future()
+        self._stopping: Future[None] = Future()
         #: one workflow dialog open at a time
         self.dialog_turns = DialogTurns()
 
@@ -76,7 +78,7 @@ class ServiceContext:
         return self._roles(name)
 
     # GUI handlers -------------------------------------------------------------------------
-    def set_handler(self, name: str, handler: Callable[..., Future] | None) -> None:
+    def set_handler(self, name: str, handler: Callable[..., Future[Any]] | None) -> None:
         """Install ``handler`` for ``name`` (``None`` removes it)."""
         with self._lock:
             if handler is None:
@@ -84,13 +86,13 @@ class ServiceContext:
             else:
                 self._handlers[name] = handler
 
-    def remove_handler(self, name: str, handler: Callable[..., Future]) -> None:
+    def remove_handler(self, name: str, handler: Callable[..., Future[Any]]) -> None:
         """Remove ``handler`` if it is the one installed for ``name``."""
         with self._lock:
             if self._handlers.get(name) == handler:
                 del self._handlers[name]
 
-    def handler(self, name: str) -> Callable[..., Future] | None:
+    def handler(self, name: str) -> Callable[..., Future[Any]] | None:
         """The handler installed for ``name``, or ``None``."""
         with self._lock:
             return self._handlers.get(name)
@@ -107,11 +109,11 @@ class ServiceContext:
 
     def wait(
         self,
-        future: Future,
+        future: Future[T],
         timeout: float | None,
         what: str,
         abandoned: Callable[[], bool] | None = None,
-    ) -> Any:
+    ) -> T:
         """The result of ``future``, waiting at most ``timeout`` s (``None``: for ever).
 
         ``abandoned()``, when given, is asked every :data:`ABANDON_POLL` s; once it is
@@ -130,17 +132,16 @@ class ServiceContext:
             when ``abandoned()`` became true (the future is cancelled).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        either: list[Future[Any]] = [future, self._stopping]
         while True:
             left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             step = left
             if abandoned is not None:
                 step = ABANDON_POLL if left is None else min(left, ABANDON_POLL)
-            concurrent.futures.wait(
-                [future, self._stopping], step, return_when=concurrent.futures.FIRST_COMPLETED
-            )
+            concurrent.futures.wait(either, step, return_when=concurrent.futures.FIRST_COMPLETED)
             if abandoned is None or future.done() or self._stopping.done():
                 break
-            if left is not None and left <= step:  # the deadline has passed
+            if left is not None and step is not None and left <= step:  # deadline passed
                 break
             if abandoned():
                 future.cancel()
