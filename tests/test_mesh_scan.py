@@ -17,7 +17,7 @@ from queue_engine_fixtures import (
 )
 
 from mxgui.core.centring import offset_centred_position
-from mxgui.core.scoring import score_image
+from mxscore.scoring import score_image
 
 #: where the grid's centre is from the crystal: (along the axis, up) mm
 GRID_OFFSET = (0.07, -0.05)

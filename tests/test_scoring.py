@@ -7,7 +7,7 @@ import pytest
 
 from hardware_objects.simulated.diffraction import DetectorGeometry, DiffractionSimulator
 from hardware_objects.simulated.image_writer import ImageHeader, write_cbf
-from mxgui.core.scoring import score_counts, score_image
+from mxscore.scoring import score_counts, score_image
 
 GEOMETRY = DetectorGeometry(512, 512, 0.075, 0.075, 150.0, 259.3, 250.8, 0.98)
 

@@ -152,7 +152,10 @@ def analyse_scan(
 
 
 def write_scan_file(
-    target: str | Path, energies: Sequence[float], counts: Sequence[float], header: dict[str, Any]
+    target: str | Path,
+    energies: Sequence[float],
+    counts: Sequence[float],
+    header: Mapping[str, object],
 ) -> Path:
     """Write a two-column text file (energy keV, counts) with ``# key: value`` header
     lines; atomically, never over an existing file (``FileExistsError``)."""
@@ -253,7 +256,7 @@ class AbstractEnergyScan(HardwareObject):
 
     def start_energy_scan(
         self, parameters: ScanParameters | Mapping[str, Any], path: PathTemplate
-    ) -> Future[Any]:
+    ) -> Future[dict[str, Any]]:
         """Start a scan (``parameters``: a :class:`ScanParameters` or the same fields in
         a mapping); ``ValueError`` at once for bad parameters or a file of the run that
         exists already, ``RuntimeError`` while a scan runs."""
@@ -272,7 +275,7 @@ class AbstractEnergyScan(HardwareObject):
         return self._start_scan(parameters, path)
 
     @abc.abstractmethod
-    def _start_scan(self, parameters: ScanParameters, path: PathTemplate) -> Future[Any]:
+    def _start_scan(self, parameters: ScanParameters, path: PathTemplate) -> Future[dict[str, Any]]:
         """Start a scan of already checked parameters."""
 
     @abc.abstractmethod

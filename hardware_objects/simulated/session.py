@@ -23,7 +23,7 @@ from mxgui.core.save_errors import is_read_only
 try:  # POSIX: serialise run-number records between processes (several GUIs)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # checked before use
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 #: the image-file suffixes the writers know
 SUFFIXES = ("cbf", "h5")
@@ -64,15 +64,21 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
     raise TypeError(f"unsupported field type {kind!r}")  # a programming error
 
 
+PlainT = TypeVar("PlainT", bound="_PlainDict")
+
+
 class _PlainDict:
     """``to_dict`` / ``from_dict`` with plain types for a dataclass of plain fields."""
+
+    # declared for the type checker: every subclass is a dataclass
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict of plain types (JSON / XML-RPC ready)."""
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], strict: bool = True):
+    def from_dict(cls: type[PlainT], data: dict[str, Any], strict: bool = True) -> PlainT:
         """Build from ``data``; missing fields take their defaults.
 
         With ``strict`` an unknown key is an error naming it; otherwise it is ignored

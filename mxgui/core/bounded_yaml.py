@@ -24,7 +24,7 @@ MAX_DEPTH = 64
 MAX_NODES = 100_000
 
 
-class BoundedSafeLoader(yaml.SafeLoader):
+class BoundedSafeLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml has no types
     """``yaml.SafeLoader`` that refuses documents nested deeper than :attr:`max_depth`
     or standing for more than :attr:`max_nodes` nodes once aliases are expanded."""
 

@@ -29,7 +29,7 @@ class FileTooLarge(ValueError):
     """A file bigger than its kind may be; the message names the size and the bound."""
 
 
-def read_bounded(path: str | os.PathLike, max_bytes: int) -> bytes:
+def read_bounded(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     """The bytes of ``path``; :class:`FileTooLarge` if it holds more than ``max_bytes``
     (checked before reading, and again while reading, should the file grow).
     ``FileNotFoundError`` and other ``OSError`` pass through."""

@@ -14,14 +14,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 __all__ = ["all_of", "attempt", "done", "failed", "then", "wait"]
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 
-def done(value: Any = None) -> Future:
+@overload
+def done() -> Future[None]: ...
+@overload
+def done(value: T) -> Future[T]: ...
+def done(value: object = None) -> Future[Any]:
     """A Future already finished with ``value``.
 
     Parameters
@@ -29,19 +34,20 @@ def done(value: Any = None) -> Future:
     value
         The result of the Future.
     """
-    future: Future = Future()
+    future: Future[Any] = Future()
     future.set_result(value)
     return future
 
 
-def failed(error: BaseException) -> Future:
-    """A Future already finished with the exception ``error``."""
-    future: Future = Future()
+def failed(error: BaseException) -> Future[Any]:
+    """A Future already finished with the exception ``error`` (it stands for a Future of
+    any result type)."""
+    future: Future[Any] = Future()
     future.set_exception(error)
     return future
 
 
-def attempt(start: Callable[[], Future]) -> Future:
+def attempt(start: Callable[[], Future[T]]) -> Future[T]:
     """``start()``, or a failed Future holding what it raised.
 
     For a step that must always hand back a Future, even when the call refuses at
@@ -53,7 +59,7 @@ def attempt(start: Callable[[], Future]) -> Future:
         return failed(exc)
 
 
-def then(inner: Future, on_done: Callable[[Future], T]) -> Future:
+def then(inner: Future[S], on_done: Callable[[Future[S]], T]) -> Future[T]:
     """A Future that ends with ``on_done(inner)`` once ``inner`` has ended.
 
     Parameters
@@ -70,10 +76,10 @@ def then(inner: Future, on_done: Callable[[Future], T]) -> Future:
     Future
         A running Future that ends after ``on_done`` has.
     """
-    outer: Future = Future()
+    outer: Future[T] = Future()
     outer.set_running_or_notify_cancel()
 
-    def finish(ended: Future) -> None:
+    def finish(ended: Future[S]) -> None:
         try:
             result = on_done(ended)
         except Exception as exc:
@@ -85,7 +91,9 @@ def then(inner: Future, on_done: Callable[[Future], T]) -> Future:
     return outer
 
 
-def all_of(futures: Sequence[Future], on_failure: Callable[[], None] | None = None) -> Future:
+def all_of(
+    futures: Sequence[Future[Any]], on_failure: Callable[[], None] | None = None
+) -> Future[None]:
     """A Future that ends with ``None`` once every one of ``futures`` has ended.
 
     It fails with the exception of the first of ``futures`` to fail (a cancelled one
@@ -100,13 +108,13 @@ def all_of(futures: Sequence[Future], on_failure: Callable[[], None] | None = No
     on_failure
         Called once, in the thread that ended the first failing Future.
     """
-    combined: Future = Future()
+    combined: Future[None] = Future()
     combined.set_running_or_notify_cancel()
     pending = len(futures)
     resolved = False
     lock = threading.Lock()
 
-    def one_done(ended: Future) -> None:
+    def one_done(ended: Future[Any]) -> None:
         nonlocal pending, resolved
         error = CancelledError() if ended.cancelled() else ended.exception()
         with lock:
@@ -128,7 +136,7 @@ def all_of(futures: Sequence[Future], on_failure: Callable[[], None] | None = No
     return combined
 
 
-def wait(future: Future, timeout: float | None = 0) -> Future:
+def wait(future: Future[T], timeout: float | None = 0) -> Future[T]:
     """Return ``future``, after waiting for it as ``timeout`` says.
 
     The convention of ``set_value(value, timeout=0)`` and the other calls that start

@@ -1,6 +1,6 @@
 """Per-cell results of a grid: a score or an RGBA colour for each cell (Qt-free).
 
-A mesh scan writes one image per grid cell; a scorer (ours, :mod:`mxgui.core.scoring`,
+A mesh scan writes one image per grid cell; a scorer (ours, :mod:`mxscore.scoring`,
 or an external one over XML-RPC) gives each image a score, or an external program a
 colour. :class:`GridResults` holds them for one grid in two numpy arrays indexed by the
 0-based scan-order index (cell ``n`` of the results is ``n - 1`` here), so that a grid

@@ -63,7 +63,7 @@ class RepeatFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         decided = getattr(record, _DECISION, None)
         if decided is not None:  # another handler's filter has decided
-            return decided
+            return bool(decided)
         passes = record.levelno < self.level or self._first_in_window(record)
         setattr(record, _DECISION, passes)
         return passes

@@ -29,7 +29,7 @@ def is_read_only(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in READ_ONLY_ERRNOS
 
 
-def blocking_directory(path: str | os.PathLike) -> Path:
+def blocking_directory(path: str | os.PathLike[str]) -> Path:
     """The directory that stops ``path`` from being written: its parent, or the nearest
     ancestor that exists when the parent does not (it could not be created)."""
     directory = Path(path).absolute().parent
@@ -38,7 +38,7 @@ def blocking_directory(path: str | os.PathLike) -> Path:
     return directory
 
 
-def write_probe(directory: str | os.PathLike) -> OSError | None:
+def write_probe(directory: str | os.PathLike[str]) -> OSError | None:
     """Why a file cannot be created in ``directory`` (``None``: it can), found by
     creating and removing an empty one."""
     try:
@@ -50,7 +50,7 @@ def write_probe(directory: str | os.PathLike) -> OSError | None:
     return None
 
 
-def save_problem(exc: BaseException, path: str | os.PathLike) -> str:
+def save_problem(exc: BaseException, path: str | os.PathLike[str]) -> str:
     """What went wrong saving ``path``, without the temporary file's name, so that the
     same cause gives the same text on every attempt."""
     if isinstance(exc, OSError) and exc.errno is not None:
@@ -64,7 +64,7 @@ def save_problem(exc: BaseException, path: str | os.PathLike) -> str:
 
 
 def report_save_failure(
-    logger: logging.Logger, what: str, path: str | os.PathLike, exc: BaseException
+    logger: logging.Logger, what: str, path: str | os.PathLike[str], exc: BaseException
 ) -> str:
     """Log that ``what`` (e.g. "the queue") could not be saved to ``path`` and return
     the problem (:func:`save_problem`). A read-only directory is told once per process
@@ -94,7 +94,7 @@ def report_save_failure(
     return problem
 
 
-def forget_read_only(path: str | os.PathLike) -> None:
+def forget_read_only(path: str | os.PathLike[str]) -> None:
     """``path``'s directory was written again: a later read-only failure is told anew."""
     with _lock:
         _read_only_told.discard(blocking_directory(path))

@@ -183,7 +183,7 @@ def dumps(sample: str, shapes: list[Shape], results: Mapping[str, GridResults]) 
     return json.dumps({"format": FORMAT_VERSION, "sample": sample, "shapes": items})
 
 
-def read(path: str | os.PathLike) -> tuple[list[Shape], dict[str, GridResults]]:
+def read(path: str | os.PathLike[str]) -> tuple[list[Shape], dict[str, GridResults]]:
     """The shapes and grid results in ``path``; ``FileNotFoundError`` when there is
     none, :class:`ShapesFileError` naming the file and the place for a bad one."""
     path = Path(path)

@@ -51,7 +51,7 @@ def is_stale(path: Path) -> bool:
         return False
 
 
-def remove_stale(directory: str | os.PathLike) -> list[Path]:
+def remove_stale(directory: str | os.PathLike[str]) -> list[Path]:
     """Remove the staging directories in ``directory`` that their owner left behind;
     the ones removed. A directory that cannot be read or a removal that fails is
     logged, never raised: this is tidying."""
@@ -87,7 +87,7 @@ def remove_stale(directory: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def remove_stale_in(directories: Iterable[str | os.PathLike]) -> list[Path]:
+def remove_stale_in(directories: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """:func:`remove_stale` in each of ``directories`` (each once)."""
     removed: list[Path] = []
     for directory in dict.fromkeys(os.path.normpath(str(d)) for d in directories if d):

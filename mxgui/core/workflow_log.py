@@ -25,8 +25,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mxgui.core.owner import is_alive, process_tag
 from mxgui.core.save_errors import report_save_failure, write_probe
@@ -80,7 +82,7 @@ class RunRecord:
 
     id: int
     name: str
-    info: dict
+    info: dict[str, Any]
     started: float
     finished: float | None
     status: str
@@ -139,7 +141,7 @@ class WorkflowLog:
     ``ValueError`` for an unknown run id.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None and str(path) != ":memory:" else None
         if path is None:
             self.path = default_path()
@@ -217,7 +219,7 @@ class WorkflowLog:
         with self._lock:
             self._connection.close()
 
-    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _execute(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._connection.execute(sql, args).fetchall()
@@ -260,7 +262,9 @@ class WorkflowLog:
         return float(row[0][0])
 
     # recording -----------------------------------------------------------------------------
-    def start_run(self, name: str, info: dict | None = None, started: float | None = None) -> int:
+    def start_run(
+        self, name: str, info: Mapping[str, object] | None = None, started: float | None = None
+    ) -> int:
         """Record that workflow ``name`` started (``info``: its inputs); its run id."""
         text = json.dumps(dict(info or {}), default=str, sort_keys=True)
         with self._lock:
@@ -419,7 +423,7 @@ def _now(t: float | None) -> float:
     return time.time() if t is None else float(t)
 
 
-def _info(text: str) -> dict:
+def _info(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:

@@ -56,7 +56,7 @@ class GuiBridge(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._posted.connect(self._run, Qt.QueuedConnection)
+        self._posted.connect(self._run, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
         self.gui_thread = threading.current_thread()
 
     def post(self, function: Callable, *args: Any) -> None:

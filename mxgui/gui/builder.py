@@ -138,14 +138,14 @@ class LayoutBuilder:
         children = [(child, self._build(child)) for child in node.children]
         if node.type == "tab":
             tabs = QTabWidget()
-            for child, widget in children:
+            for child, child_widget in children:
                 label = (
                     child.label
                     or getattr(child, "title", "")
                     or child.name
                     or f"tab {tabs.count() + 1}"
                 )
-                tabs.addTab(widget, label)
+                tabs.addTab(child_widget, label)
             widget: QWidget = tabs
         elif node.type in ("hsplitter", "vsplitter"):
             splitter = QSplitter(Qt.Horizontal if node.type == "hsplitter" else Qt.Vertical)

@@ -309,8 +309,12 @@ class _Parser:
                 line,
                 self.error(line, "a connection must be {sender, signal, receiver, slot}"),
             )
+        sender, signal, receiver, slot = (str(data.get(k) or "") for k in CONNECTION_KEYS)
         connection = Connection(
-            *(str(data.get(k) or "") for k in CONNECTION_KEYS),
+            sender,
+            signal,
+            receiver,
+            slot,
             line=data.line,
             key_lines=dict(data.key_lines),
         )

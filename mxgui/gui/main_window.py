@@ -80,6 +80,5 @@ class MainWindow(LayoutWindow):
             event.ignore()
             return
         super().closeEvent(event)
-        app = QApplication.instance()
-        if app is not None:
-            app.closeAllWindows()
+        if QApplication.instance() is not None:
+            QApplication.closeAllWindows()

@@ -61,17 +61,16 @@ def details(shape: Shape) -> str:
 
 def _runs(rows: list[int]) -> Iterator[tuple[int, int]]:
     """``(first, last)`` of each run of consecutive numbers in the sorted ``rows``."""
-    start = previous = None
-    for row in rows:
-        if start is None:
-            start = previous = row
-        elif row == previous + 1:
+    if not rows:
+        return
+    start = previous = rows[0]
+    for row in rows[1:]:
+        if row == previous + 1:
             previous = row
         else:
             yield start, previous
             start = previous = row
-    if start is not None:
-        yield start, previous
+    yield start, previous
 
 
 class ShapesTableModel(NamedColumns, QAbstractTableModel):

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 from PyQt5.QtWidgets import QWidget
 
 
-def keep_docks_with(plot: QWidget) -> None:
+class PlotWithDocks(Protocol):
+    """What mxgui uses of a silx ``PlotWindow``: the getters of its two docks."""
+
+    def getCurvesRoiDockWidget(self) -> QWidget: ...  # noqa: N802 (silx's name)
+
+    def getMaskToolsDockWidget(self) -> QWidget: ...  # noqa: N802 (silx's name)
+
+
+def keep_docks_with(plot: PlotWithDocks) -> None:
     """Give a silx ``PlotWindow`` (``Plot1D``, ``Plot2D``) its docks as children.
 
     silx makes the "Regions Of Interest" and "Mask" dock widgets of every plot without a
@@ -15,5 +25,5 @@ def keep_docks_with(plot: QWidget) -> None:
     """
     for dock in (plot.getCurvesRoiDockWidget(), plot.getMaskToolsDockWidget()):
         if dock.parent() is None:
-            dock.setParent(plot, dock.windowFlags())
+            dock.setParent(cast(QWidget, plot), dock.windowFlags())  # a PlotWindow is one
             dock.hide()

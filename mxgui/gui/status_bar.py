@@ -34,7 +34,9 @@ class StatusBar(QStatusBar):
         self.hardware_label = QLabel()
         self.addWidget(self.message_label, 1)
         self.addPermanentWidget(self.hardware_label)
-        self._fade = QTimer(self, singleShot=True, interval=15000)
+        self._fade = QTimer(self)
+        self._fade.setSingleShot(True)
+        self._fade.setInterval(15000)
         self._fade.timeout.connect(self._fade_message)
         if log_handler is not None:
             log_handler.add_listener(self._on_log)

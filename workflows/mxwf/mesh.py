@@ -1,7 +1,7 @@
 """A mesh (or line) scan on a grid, scored by the workflow itself, then the best place.
 
 :func:`scan_grid` adds a MeshScan task on the grid under the sample, runs it, scores
-every image with :func:`mxgui.core.scoring.score_image` (image ``n`` is cell ``n`` in
+every image with :func:`mxscore.scoring.score_image` (image ``n`` is cell ``n`` in
 scan order), sends the scores to the grid (``shape_history_set_grid_data``: the user
 sees this workflow's scores on the sample view) and returns them with the cells'
 positions. :func:`new_grid` draws a grid around the current position.
@@ -122,7 +122,7 @@ def image_files(node: Mapping[str, Any]) -> list[str]:
 def score_files(files: list[str]) -> dict[int, float]:
     """``{cell: score}`` of each image (image number = cell); ``WorkflowError`` naming
     an image that cannot be read."""
-    from mxgui.core.scoring import score_image  # numpy and fabio: only when scoring
+    from mxscore.scoring import score_image  # numpy and fabio: only when scoring
 
     def one(path: str) -> tuple[int, float]:
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from mxgui.core.xml_config import ConfigNode
 
 REQUIRES = ("sample", "point", "grid")
 ENGINES = ("local", "bes")
@@ -31,7 +32,7 @@ class WorkflowInfo:
         }
 
 
-def workflow_of(node: Any, workflows_dir: Path, bes_url: str) -> WorkflowInfo:
+def workflow_of(node: ConfigNode, workflows_dir: Path, bes_url: str) -> WorkflowInfo:
     """The workflow a ``<workflow>`` node of the client's XML describes; the node's
     ``error`` (file and line) for a bad one."""
     values = node.properties

@@ -53,7 +53,7 @@ class WorkflowRun:
     workflow) may be called from any thread, any number of times."""
 
     def __init__(self) -> None:
-        self.future: Future = Future()
+        self.future: Future[RunResult] = Future()
         self.future.set_running_or_notify_cancel()
         self._lock = threading.Lock()
 

@@ -74,7 +74,7 @@ def _event_handler(writer: EventWriter) -> logging.Handler:
     """An ewoks event handler reporting node start / end to ``writer``."""
     from ewokscore.events.handlers import EwoksEventHandler
 
-    class StepEvents(EwoksEventHandler):
+    class StepEvents(EwoksEventHandler):  # type: ignore[misc]  # ewokscore has no types
         """Node events of ewoks as step events."""
 
         def emit(self, record: logging.LogRecord) -> None:

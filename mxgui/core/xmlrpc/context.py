@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 from mxgui.core.roles import (
     BeamRole,
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 DEFAULT_DIALOG_TIMEOUT = 600.0
 #: seconds between two looks at whether the caller of a long wait is still there
 ABANDON_POLL = 0.25
+
+T = TypeVar("T")
 
 
 class OperationFailed(Unavailable):
@@ -151,11 +153,11 @@ class ServiceContext:
 
     def wait(
         self,
-        future: Future[Any],
+        future: Future[T],
         timeout: float | None,
         what: str,
         abandoned: Callable[[], bool] | None = None,
-    ) -> Any:
+    ) -> T:
         """The result of ``future``, waiting at most ``timeout`` s (``None``: for ever).
 
         ``abandoned()``, when given, is asked every :data:`ABANDON_POLL` s; once it is
@@ -174,17 +176,16 @@ class ServiceContext:
             when ``abandoned()`` became true (the future is cancelled).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        either: list[Future[Any]] = [future, self._stopping]
         while True:
             left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             step = left
             if abandoned is not None:
                 step = ABANDON_POLL if left is None else min(left, ABANDON_POLL)
-            concurrent.futures.wait(
-                [future, self._stopping], step, return_when=concurrent.futures.FIRST_COMPLETED
-            )
+            concurrent.futures.wait(either, step, return_when=concurrent.futures.FIRST_COMPLETED)
             if abandoned is None or future.done() or self._stopping.done():
                 break
-            if left is not None and step is not None and left <= step:  # the deadline passed
+            if left is not None and step is not None and left <= step:  # deadline passed
                 break
             if abandoned():
                 future.cancel()

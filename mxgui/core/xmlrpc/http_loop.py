@@ -162,7 +162,9 @@ class ConnectionLoop:
         self.request_timeout = limits["request_timeout"]
         self.busy_timeout = limits["busy_timeout"]
         self.body_budget = int(limits["max_body_bytes"])
-        self.pool = WorkerPool(int(limits["max_workers"]), limits["worker_idle"], "XML-RPC worker")
+        self.pool: WorkerPool[_Connection] = WorkerPool(
+            int(limits["max_workers"]), limits["worker_idle"], "XML-RPC worker"
+        )
         self.selector = selectors.DefaultSelector()
         self.connections: dict[int, _Connection] = {}
         self.refused = 0

@@ -46,13 +46,13 @@ class XMLRPCService:
         """The methods served (without ``system.*``)."""
         return [n for n in self.dispatcher.list_methods() if not n.startswith("system.")]
 
-    def set_handler(self, name: str, handler: Callable[..., Future] | None) -> None:
+    def set_handler(self, name: str, handler: Callable[..., Future[Any]] | None) -> None:
         """Install the GUI's handler for ``open_dialog`` or ``save_snapshot``."""
         if name not in ("open_dialog", "save_snapshot"):
             raise ValueError(f"no handler {name!r}: open_dialog or save_snapshot")
         self.context.set_handler(name, handler)
 
-    def remove_handler(self, name: str, handler: Callable[..., Future]) -> None:
+    def remove_handler(self, name: str, handler: Callable[..., Future[Any]]) -> None:
         """Remove ``handler`` if it is the one installed for ``name``."""
         self.context.remove_handler(name, handler)
 

@@ -77,7 +77,7 @@ def resolve_allowed(hosts: Iterable[str]) -> frozenset[str]:
             pass
         try:
             for info in socket.getaddrinfo(host, None):
-                found.add(str(ipaddress.ip_address(info[4][0].split("%")[0])))
+                found.add(str(ipaddress.ip_address(str(info[4][0]).split("%")[0])))
         except OSError as exc:
             log.warning("XML-RPC allowed host %r cannot be resolved: %s", host, exc)
     return frozenset(found)

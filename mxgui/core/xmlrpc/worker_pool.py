@@ -13,11 +13,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
+#: what names a submitted call (a connection, say)
+Key = TypeVar("Key", bound=Hashable)
 
-class WorkerPool:
+
+class WorkerPool(Generic[Key]):
     """At most ``max_workers`` threads (named ``name #n``) run submitted calls in order."""
 
     def __init__(self, max_workers: int, idle_seconds: float, name: str) -> None:
@@ -27,7 +31,7 @@ class WorkerPool:
         self.idle_seconds = idle_seconds
         self.name = name
         self._condition = threading.Condition()
-        self._pending: deque[tuple[Hashable, Callable[[], None], float]] = deque()
+        self._pending: deque[tuple[Key, Callable[[], None], float]] = deque()
         self._threads: set[threading.Thread] = set()
         self._idle = 0
         self._started = 0
@@ -45,7 +49,7 @@ class WorkerPool:
         with self._condition:
             return len(self._threads) - self._idle
 
-    def submit(self, key: Hashable, call: Callable[[], None]) -> None:
+    def submit(self, key: Key, call: Callable[[], None]) -> None:
         """Run ``call`` in a worker when one is free (``key`` names it for :meth:`expire`)."""
         with self._condition:
             if self._stopping:
@@ -62,7 +66,7 @@ class WorkerPool:
             else:
                 self._condition.notify()
 
-    def expire(self, queued_before: float) -> list[Hashable]:
+    def expire(self, queued_before: float) -> list[Key]:
         """Take back the calls still waiting that were submitted before ``queued_before``
         (``time.monotonic()`` time); their keys, oldest first."""
         expired = []
@@ -92,7 +96,7 @@ class WorkerPool:
                 with self._condition:
                     self._idle += 1
 
-    def stop(self, timeout: float) -> list[Hashable]:
+    def stop(self, timeout: float) -> list[Key]:
         """Run nothing more; the keys of the calls that never ran. Waits at most
         ``timeout`` s for the running calls to end (a thread still busy is logged)."""
         with self._condition:

@@ -21,8 +21,8 @@ def run_designer(path: str, repository_dirs: list[Path]) -> int:
     qapp.setOrganizationName("mxgui")
     # the designer's window decides when to quit (a preview may open other windows);
     # Qt's own "last window closed" quit would also leave a Quit event queued behind
-    quit_on_last = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
+    quit_on_last = QApplication.quitOnLastWindowClosed()
+    QApplication.setQuitOnLastWindowClosed(False)
     window = DesignerWindow(list(repository_dirs), path or None)
     window.sig_closed.connect(qapp.quit)
     window.show()
@@ -31,4 +31,4 @@ def run_designer(path: str, repository_dirs: list[Path]) -> int:
     finally:
         window.shutdown()
         window.deleteLater()
-        qapp.setQuitOnLastWindowClosed(quit_on_last)
+        QApplication.setQuitOnLastWindowClosed(quit_on_last)

@@ -96,7 +96,12 @@ class LayoutDocument(SignalEmitter):
         layout = load_layout(path)
         check_layout(layout)  # also converts property values to their declared types
         errors = layout.all_errors()
-        for item in [*layout.containers(), *layout.bricks(), *layout.connections]:
+        checked: list[ContainerNode | BrickNode | Connection] = [
+            *layout.containers(),
+            *layout.bricks(),
+            *layout.connections,
+        ]
+        for item in checked:
             item.error = None  # the designer re-checks after every edit (validation.py)
         return cls(layout, path, errors)
 
@@ -261,6 +266,7 @@ class LayoutDocument(SignalEmitter):
         elif isinstance(parent, WindowNode):
             parent.content = None
         else:
+            assert isinstance(parent, ContainerNode)  # a brick holds nothing
             del parent.children[row]
         self._reindex()
         self.emit("removed", parent, row)

@@ -105,6 +105,7 @@ def check_connection(
     ):
         if cls is None:
             raise EditError(f"{role} {name!r} is not a usable brick of this layout")
+    assert sender is not None and receiver is not None  # the loop has raised otherwise
     if connection.signal not in sender.declared_signals():
         raise EditError(
             f"{connection.sender} ({sender.__name__}) has no signal {connection.signal!r}"

@@ -165,7 +165,7 @@ class LayoutTreeModel(NamedColumns, QAbstractItemModel):
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlags:
         if not index.isValid():
-            return Qt.NoItemFlags
+            return Qt.ItemFlags(Qt.NoItemFlags)
         return Qt.ItemIsEnabled | Qt.ItemIsSelectable
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:

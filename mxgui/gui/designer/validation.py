@@ -9,7 +9,7 @@ marked ``as_loaded``, until the file is saved.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,10 +76,11 @@ def find_problems(
     if hardware_names is not None:
         problems += _hardware_problems(document, path, set(hardware_names))
     current = {p.message for p in problems}
-    items = [(o.line, o) for o, _ in pairs if o.line is not None]
+    items: list[tuple[int, Any]] = [(o.line, o) for o, _ in pairs if o.line is not None]
+    items.sort(key=lambda e: e[0])
     for error in document.load_errors:
         if error.message not in current:
-            owner = _last_at_or_before(sorted(items, key=lambda e: e[0]), error.line)
+            owner = _last_at_or_before(items, error.line)
             problems.append(
                 Problem(error.message, error.path or path, error.line, owner, as_loaded=True)
             )
@@ -112,7 +113,7 @@ def _tie(path: str, original: Any, twin: Any, error: ConfigError) -> Problem:
     return Problem(error.message, path, line, original, key)
 
 
-def _last_at_or_before(entries: list[tuple[int, Any]], line: int | None) -> Any:
+def _last_at_or_before(entries: Sequence[tuple[int | None, Any]], line: int | None) -> Any:
     if line is None:
         return None
     owner = None

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mxgui.core.scoring import read_counts
 from mxgui.core.shapes import Grid
+from mxscore.scoring import read_counts
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,14 @@ def latest_mesh_first_image(queue_model: Any, grid_id: str) -> str:
     for node in queue_model.iter_nodes():
         if node.type != "MeshScan" or node.parameters.get("grid_id") != grid_id:
             continue
-        images = [f for f in node.files if is_numbered_image(f)]
+        images = [
+            (int(match["number"]), f)
+            for f in node.files
+            if (match := _NUMBERED.match(Path(f).name)) is not None
+        ]
         if not images:
             continue
-        first = min(images, key=lambda f: int(_NUMBERED.match(Path(f).name)["number"]))
+        first = min(images, key=lambda numbered: numbered[0])[1]
         started = node.started or 0.0
         if latest is None or started >= latest[0]:
             latest = (started, first)

@@ -185,7 +185,9 @@ class SamplesDialog(QDialog):
         self.resize(420, 480)
 
     def items(self) -> list[QListWidgetItem]:
-        return [self.list.item(row) for row in range(self.list.count())]
+        return [
+            item for row in range(self.list.count()) if (item := self.list.item(row)) is not None
+        ]
 
     def tick(self, addresses: Iterable[str], ticked: bool = True) -> None:
         """Tick (or untick) the samples at ``addresses``."""

@@ -165,8 +165,9 @@ class ParameterForm(QWidget):
             unit = UNITS.get(name)
             label = f"{name} ({unit})" if unit else name
             if kind == "bool":
-                editor: QLineEdit | QCheckBox = QCheckBox()
-                editor.clicked.connect(lambda checked, n=name: self.sig_edited.emit(n, checked))
+                check = QCheckBox()
+                check.clicked.connect(lambda checked, n=name: self.sig_edited.emit(n, checked))
+                editor: QLineEdit | QCheckBox = check
             else:
                 editor = QLineEdit()
                 editor.editingFinished.connect(lambda n=name: self._finished(n))

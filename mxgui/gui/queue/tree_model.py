@@ -188,7 +188,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlags:
         if not index.isValid():
-            return Qt.ItemIsDropEnabled
+            return Qt.ItemFlags(Qt.ItemIsDropEnabled)
         node = self._nodes[index.internalId()]
         flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
         if index.column() == NAME:

@@ -27,10 +27,10 @@ def frame_to_qimage(pixels: np.ndarray) -> QImage:
         )
     if pixels.ndim == 2:
         height, width = pixels.shape
-        return QImage(pixels.data, width, height, width, QImage.Format_Grayscale8)
+        return QImage(pixels.data, width, height, width, QImage.Format_Grayscale8)  # type: ignore[call-overload]  # any buffer; the stubs say bytes
     if pixels.ndim == 3 and pixels.shape[2] == 3:
         height, width = pixels.shape[:2]
-        return QImage(pixels.data, width, height, width * 3, QImage.Format_RGB888)
+        return QImage(pixels.data, width, height, width * 3, QImage.Format_RGB888)  # type: ignore[call-overload]  # any buffer; the stubs say bytes
     raise ValueError(f"a camera frame is (h, w) or (h, w, 3), got shape {pixels.shape}")
 
 

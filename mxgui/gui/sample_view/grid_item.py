@@ -92,7 +92,7 @@ class GridItem(ShapeStateItem):
             pixels = np.ascontiguousarray(rgba)
             rows, cols = expected[:2]
             self._cell_pixels = pixels
-            self._cell_image = QImage(pixels.data, cols, rows, cols * 4, QImage.Format_RGBA8888)
+            self._cell_image = QImage(pixels.data, cols, rows, cols * 4, QImage.Format_RGBA8888)  # type: ignore[call-overload]  # any buffer; the stubs say bytes
         self.update()
 
     def cell_pixels(self) -> np.ndarray | None:
@@ -103,10 +103,14 @@ class GridItem(ShapeStateItem):
         view.flags.writeable = False
         return view
 
+    def _first_corners(self) -> list[QPointF]:
+        """The first four points of the projected outline (its corners)."""
+        return [self._corners[i] for i in range(min(4, self._corners.size()))]
+
     def image_corners(self) -> list[tuple[float, float]]:
         """Image ``(x, y)`` of the grid's corners: top-left, top-right, bottom-right,
         bottom-left (as seen when it was defined)."""
-        return [(p.x(), p.y()) for p in list(self._corners)[:4]]
+        return [(p.x(), p.y()) for p in self._first_corners()]
 
     # QGraphicsItem -----------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
@@ -162,7 +166,7 @@ class GridItem(ShapeStateItem):
         painter.restore()
         draw_label(painter, self._corners[0], grid.name, colour, above=True)
         if self.face_on and self._cell_image is not None and self._levels is not None:
-            corners = list(self._corners)[:4]
+            corners = self._first_corners()
             draw_legend(painter, max(corners, key=lambda c: (c.y(), -c.x())), self._levels)
 
     def _draw_cells(

@@ -76,6 +76,7 @@ class ShapeEditor(QObject):
         state = self._ready("Save point")
         if state is None:
             return None
+        assert self.shapes is not None  # _ready checked it
         point = self.shapes.add_point(position if position is not None else state[1])
         self.sig_done.emit(f"Saved {point.name}")
         return point
@@ -86,6 +87,7 @@ class ShapeEditor(QObject):
             return
         geometry, here = state
         start, end = point_at(x0, y0, here, geometry), point_at(x1, y1, here, geometry)
+        assert self.shapes is not None  # _ready checked it
         try:
             line = self.shapes.add_line(start, end)
         except ValueError as exc:
@@ -121,6 +123,7 @@ class ShapeEditor(QObject):
         return grid
 
     def _add_grid(self, drag: GridDrag, name: str = "") -> Grid | None:
+        assert self.shapes is not None  # the callers checked it (_ready)
         try:
             grid = self.shapes.add_grid(**grid_parameters(drag, *self.panel.values_mm()), name=name)
         except ValueError as exc:

@@ -31,8 +31,8 @@ def render_snapshot(view: SampleGraphicsView, with_overlays: bool = True) -> QIm
         target = QRectF(0.0, 0.0, width, height)
         if with_overlays:
             view.scene().render(painter, target, target, Qt.IgnoreAspectRatio)
-        elif frame_item.qimage() is not None:
-            painter.drawImage(target, frame_item.qimage())
+        elif (frame := frame_item.qimage()) is not None:
+            painter.drawImage(target, frame)
     finally:
         frame_item.taking = True
         painter.end()

@@ -3,6 +3,8 @@ Reject / Cancel, and the shape and snapshot actions."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QAction, QToolBar, QToolButton, QWidget
 
@@ -83,7 +85,7 @@ class SampleViewToolbar(QToolBar):
 
     def button(self, action: QAction) -> QToolButton:
         """The tool button showing ``action``."""
-        return self.widgetForAction(action)
+        return cast(QToolButton, self.widgetForAction(action))
 
     def _mode_clicked(self, mode: Mode) -> None:
         self.show_mode(self._mode)  # the state follows the mode, not the click

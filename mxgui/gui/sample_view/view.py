@@ -50,7 +50,7 @@ class SampleGraphicsView(QGraphicsView):
         self.frame_item = FrameItem(
             self.handover, width, height, on_shown=self._shown, on_size=self._frame_size
         )
-        self._notifier.sig_frame_waiting.connect(self.frame_item.update, Qt.QueuedConnection)
+        self._notifier.sig_frame_waiting.connect(self.frame_item.update, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
         self._scene.addItem(self.frame_item)
         self._image_size = (width, height)
         self._left_down = False

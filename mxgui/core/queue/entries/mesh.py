@@ -11,7 +11,7 @@ While it runs, ``shapes.active_grid_id`` is the grid (``shapes.start_scan``: ext
 results by image number, ``dozor_batch_processed``, find their cells through
 ``shapes.scan_cells``), and the grid's old results are
 cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
-each image as soon as it is written (:func:`mxgui.core.scoring.score_image`; not on
+each image as soon as it is written (:func:`mxscore.scoring.score_image`; not on
 the engine's path) and sends the scores to ``shapes.set_grid_results`` in batches, by
 the grid's own scan-order index. A stop or a failure keeps the images written and
 their scores; an image that cannot be read is skipped, logged and counted in the
@@ -37,8 +37,8 @@ from mxgui.core.queue.entries.base import (
     Outcome,
 )
 from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
-from mxgui.core.scoring import score_image
 from mxgui.core.shapes import Grid
+from mxscore.scoring import score_image
 
 log = logging.getLogger(__name__)
 

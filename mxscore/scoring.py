@@ -83,7 +83,7 @@ def read_counts(path: str | Path) -> np.ndarray:
         raise ValueError(f"cannot read image {path}: {reason}") from None
     if data is None or np.ndim(data) != 2:
         raise ValueError(f"cannot read image {path}: no 2-D image in it")
-    return data
+    return np.asarray(data)  # fabio's data is an ndarray already: no copy
 
 
 def score_image(path: str | Path) -> float:
