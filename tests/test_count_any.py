@@ -33,9 +33,10 @@ def run_script(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_counts_parameters_whose_annotation_is_or_contains_any(tmp_path):
-    # plain: a, *args, d, **kwargs; method: value (a string annotation), not the
-    # Literal; inner: x (typing.Any), y (Any | None)
+def test_counts_parameters_typed_any_and_with_contains_those_with_any_inside(tmp_path):
+    # typed Any: plain's a, *args, **kwargs; inner's x (typing.Any), y (Any | None);
+    # with Any inside too: plain's d (dict[str, Any]), method's value (a string
+    # annotation); never the Literal's value "Any" nor an unannotated parameter
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -45,18 +46,31 @@ def test_counts_parameters_whose_annotation_is_or_contains_any(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = [line.split() for line in result.stdout.splitlines()]
     # per package, the package with none listed with 0, then the total
-    assert lines == [["pkg", "0"], ["pkg.sub", "7"], ["total", "7"]]
+    assert lines == [["pkg", "0"], ["pkg.sub", "5"], ["total", "5"]]
     by_module = run_script(str(package), "--by-module")
-    assert "pkg.sub.things      7" in by_module.stdout
+    assert "pkg.sub.things      5" in by_module.stdout
+    contains = run_script(str(package), "--contains")
+    assert contains.stdout.splitlines()[-1].split() == ["total", "7"]
+
+
+def test_optional_any_is_any_and_a_union_with_more_is_not(tmp_path):
+    module = tmp_path / "unions.py"
+    module.write_text(
+        "from typing import Any, Optional\n"
+        "def f(a: Optional[Any], b: 'None | Any', c: Any | int | None, d: int | None):\n"
+        "    pass\n"
+    )
+    result = run_script(str(module))
+    assert result.stdout.splitlines()[-1].split() == ["total", "2"]
 
 
 def test_max_fails_above_the_target(tmp_path):
     module = tmp_path / "loose.py"
     module.write_text(SOURCE)
-    assert run_script(str(module), "--max", "7").returncode == 0
-    over = run_script(str(module), "--max", "6")
+    assert run_script(str(module), "--max", "5").returncode == 0
+    over = run_script(str(module), "--max", "4")
     assert over.returncode == 1
-    assert "7 parameters typed Any, more than 6" in over.stderr
+    assert "5 parameters typed Any, more than 4" in over.stderr
 
 
 def test_a_missing_path_is_named(tmp_path):
