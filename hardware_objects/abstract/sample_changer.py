@@ -322,7 +322,10 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         self.check_interlock(f"{self.name}: unloading")
         with self._op_lock:
             self._refuse_unless_ready("unload")
-            return self._unload(self.get_loaded_sample())
+            loaded = self.get_loaded_sample()
+            if loaded is None:  # why_not refuses an unload without a sample: never here
+                raise SampleChangerRefused(f"{self.name}: no sample to unload")
+            return self._unload(loaded)
 
     def abort(self) -> None:
         """Stop the operation in progress; nothing happens when there is none.

@@ -79,7 +79,7 @@ def detector_setup(
 ) -> tuple[DetectorGeometry, ImageHeader]:
     """The geometry images are computed for and the header of the first image, from
     the detector as it is now (ROI mode, distance, beam centre)."""
-    distance = float(detector.get_distance())
+    distance = float(detector.get_distance_motor().get_known_value())
     beam_x, beam_y = detector.get_beam_centre(distance)
     pixel_x, pixel_y = detector.get_pixel_size()
     geometry = DetectorGeometry(
