@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex, TypeVar
 
 from hardware_objects.abstract.motor import AbstractMotor
 from mxgui.core.centring import (
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from mxgui.core.hardware_object import HardwareObject
 
 __all__ = ["CentringCancelled", "CentringState", "ManualCentringMixin", "finite_click"]
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +145,7 @@ class ManualCentringMixin:
             waits = [self._restoring]
         waits.append(attempt(self._enter_centring_phase))
 
-        def ready(_ended: Future[Any]) -> None:
+        def ready(_ended: Future[None]) -> None:
             for waited in waits:
                 waited.result()
             with self._lock:
@@ -184,7 +187,7 @@ class ManualCentringMixin:
                 raise TypeError(f"{self.name}: phi is no motor: {phi!r}")
             inner = attempt(lambda: phi.set_value(positions["phi"] + session.angle_step))
 
-            def rotated(ended: Future[Any]) -> int:
+            def rotated(ended: Future[object]) -> int:
                 ended.result()
                 with self._lock:
                     self._check_session(session)
@@ -195,7 +198,7 @@ class ManualCentringMixin:
 
         inner = attempt(lambda: self.move_motors(centre_from_clicks(session.clicks)))
 
-        def centred(ended: Future[Any]) -> CentredPosition:
+        def centred(ended: Future[object]) -> CentredPosition:
             ended.result()
             with self._lock:
                 self._check_session(session)
@@ -272,11 +275,11 @@ class ManualCentringMixin:
             raise CentringCancelled("the centring was cancelled")
 
     def _step(
-        self, session: _Session, inner: Future[Any], on_done: Callable[[Future[Any]], Any]
-    ) -> Future[Any]:
+        self, session: _Session, inner: Future[S], on_done: Callable[[Future[S]], T]
+    ) -> Future[T]:
         """Run ``on_done`` when ``inner`` ends; a failure ends the centring with its reason."""
 
-        def finish(ended: Future[Any]) -> Any:
+        def finish(ended: Future[S]) -> T:
             try:
                 return on_done(ended)
             except CentringCancelled:

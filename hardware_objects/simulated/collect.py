@@ -8,7 +8,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -127,8 +127,8 @@ class SimulatedCollect(AbstractCollect):
         self,
         parameters: AcquisitionParameters,
         path: PathTemplate,
-        centred_position: CentredPosition | dict[str, Any] | None = None,
-        helical_end: CentredPosition | dict[str, Any] | None = None,
+        centred_position: CentredPosition | Mapping[str, object] | None = None,
+        helical_end: CentredPosition | Mapping[str, object] | None = None,
     ) -> Future[dict[str, Any]]:
         return self._begin(parameters, path, centred_position, helical_end, None)
 
@@ -153,8 +153,8 @@ class SimulatedCollect(AbstractCollect):
         self,
         parameters: AcquisitionParameters,
         path: PathTemplate,
-        centred_position: CentredPosition | dict[str, Any] | None,
-        helical_end: CentredPosition | dict[str, Any] | None,
+        centred_position: CentredPosition | Mapping[str, object] | None,
+        helical_end: CentredPosition | Mapping[str, object] | None,
         mesh: list[CentredPosition] | None,
     ) -> Future[dict[str, Any]]:
         with self._lock:
@@ -401,7 +401,7 @@ class SimulatedCollect(AbstractCollect):
         return role_object(self.diffractometer, "phi", AbstractMotor)
 
     def _move_to_centred_position(
-        self, job: CollectionJob, centred: CentredPosition | dict[str, Any]
+        self, job: CollectionJob, centred: CentredPosition | Mapping[str, object]
     ) -> None:
         """Move the centring motors there, and omega straight to the start angle.
 

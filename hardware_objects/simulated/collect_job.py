@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,12 +24,12 @@ class CollectionJob:
 
     parameters: AcquisitionParameters
     path: PathTemplate
-    centred_position: CentredPosition | dict[str, Any] | None
+    centred_position: CentredPosition | Mapping[str, object] | None
     future: Future[dict[str, Any]]
     stop: threading.Event
     info: dict[str, Any]
     writer: NexusWriter | None = None
     staging: StagingDirectory | None = None
     omega_velocity: float | None = None
-    helical_end: CentredPosition | dict[str, Any] | None = None
+    helical_end: CentredPosition | Mapping[str, object] | None = None
     mesh: list[CentredPosition] | None = None

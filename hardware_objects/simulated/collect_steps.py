@@ -123,7 +123,7 @@ def detector_setup(
 HELICAL_MOTORS = ("phiy", "phiz", "sampx", "sampy")
 
 
-def as_position(value: CentredPosition | Mapping[str, Any], what: str) -> CentredPosition:
+def as_position(value: CentredPosition | Mapping[str, object], what: str) -> CentredPosition:
     """``value`` as a :class:`CentredPosition` (``CollectionError`` naming ``what``)."""
     if isinstance(value, CentredPosition):
         return value
