@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from hardware_objects.abstract.sample_changer import AbstractSampleChanger, Sample
+from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.queue.persistence import set_aside
 from mxgui.core.shapes import ShapesModel
@@ -61,7 +63,7 @@ class SampleShapes(HardwareObject, ShapesModel):
         )
         self.saver.quiet = self.get_property("save_quiet")
         self.saver.max_delay = self.get_property("save_max_delay")
-        changer = self.get_object_by_role("sample_changer")
+        changer = optional_role_object(self, "sample_changer", AbstractSampleChanger)
         if changer is not None:
             self._mounted = self._address(changer.get_loaded_sample())
         self._switch_to(self._mounted, at_start=True)
@@ -85,10 +87,10 @@ class SampleShapes(HardwareObject, ShapesModel):
         return self.directory / f"{sample_key(address)}.json"
 
     @staticmethod
-    def _address(sample: Any) -> str | None:
-        return getattr(sample, "address", None) or None
+    def _address(sample: Sample | None) -> str | None:
+        return sample.address if sample is not None else None
 
-    def _on_loaded_sample(self, sample: Any) -> None:
+    def _on_loaded_sample(self, sample: Sample | None) -> None:
         address = self._address(sample)
         if address != self._mounted:
             self._mounted = address

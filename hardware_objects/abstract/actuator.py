@@ -5,18 +5,23 @@ from __future__ import annotations
 import abc
 import math
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, SupportsFloat, SupportsIndex, TypeVar
 
 from mxgui.core.futures import wait
 from mxgui.core.hardware_object import HardwareObject, HOProperty
 
+#: the type of an actuator's value: ``float`` for a motor, ``str`` for an N-state one
+ValueT = TypeVar("ValueT")
 
-class AbstractActuator(HardwareObject, abc.ABC):
+
+class AbstractActuator(HardwareObject, abc.ABC, Generic[ValueT]):
     """Something with a value that can be read and set: a motor, the energy, ...
 
-    ``set_value`` checks the limits at once (``ValueError`` naming the limit), starts
-    the change and returns a :class:`concurrent.futures.Future` that completes when the
-    change ends; it never blocks unless asked to with ``timeout``.
+    ``set_value`` checks the value at once (:meth:`validate_value`: ``ValueError``
+    naming the limit), starts the change and returns a
+    :class:`concurrent.futures.Future` that completes when the change ends; it never
+    blocks unless asked to with ``timeout``. ``ValueT`` is the type of the value:
+    :class:`AbstractNumericActuator` for numbers, ``AbstractNState`` for names.
 
     Signals: ``valueChanged(value)``, ``stateChanged(state)``, ``limitsChanged((low, high))``.
     """
@@ -32,7 +37,7 @@ class AbstractActuator(HardwareObject, abc.ABC):
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self._value: float | None = None
+        self._value: ValueT | None = None
         self._limits = (-math.inf, math.inf)
 
     def init(self) -> None:
@@ -50,9 +55,17 @@ class AbstractActuator(HardwareObject, abc.ABC):
     def unit(self) -> str:
         return self.get_property("unit") or ""
 
-    def get_value(self) -> Any:
+    def get_value(self) -> ValueT | None:
         """The current value (``None`` before the first reading)."""
         return self._value
+
+    def get_known_value(self) -> ValueT:
+        """The current value; ``RuntimeError`` naming the actuator before the first
+        reading (where a step cannot go on without it)."""
+        value = self._value
+        if value is None:
+            raise RuntimeError(f"{self.username}: no value read yet")
+        return value
 
     def get_limits(self) -> tuple[float, float]:
         """``(low, high)`` limits of the value."""
@@ -66,25 +79,12 @@ class AbstractActuator(HardwareObject, abc.ABC):
         self._limits = (low, high)
         self.emit("limitsChanged", self._limits)
 
-    def validate_value(self, value: Any) -> float:
-        """``value`` as a float within the limits, or ``ValueError`` saying why not."""
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.username}: {value!r} is not a number") from None
-        if math.isnan(number):
-            raise ValueError(f"{self.username}: NaN is not a position")
-        low, high = self._limits
-        if number < low:
-            raise ValueError(self._limit_message(number, "below the low", low))
-        if number > high:
-            raise ValueError(self._limit_message(number, "above the high", high))
-        return number
+    @abc.abstractmethod
+    def validate_value(self, value: object) -> ValueT:
+        """``value`` as this actuator's type, or ``ValueError`` saying why not (any
+        value may come in: typed by a user, sent over XML-RPC)."""
 
-    def _limit_message(self, value: float, which: str, limit: float) -> str:
-        return f"{self.username}: {value:g} is {which} limit {limit:g} {self.unit}".rstrip()
-
-    def set_value(self, value: Any, timeout: float | None = 0) -> Future[Any]:
+    def set_value(self, value: object, timeout: float | None = 0) -> Future[Any]:
         """Start changing the value; return a Future that ends with the change.
 
         ``timeout=0`` returns at once, ``None`` waits for the end, a number waits at most
@@ -95,15 +95,40 @@ class AbstractActuator(HardwareObject, abc.ABC):
         self.check_interlock(f"{self.username}: the move to {value!r}")
         return wait(self._set_value(self.validate_value(value)), timeout)
 
-    def update_value(self, value: Any) -> None:
+    def update_value(self, value: ValueT) -> None:
         """Record a new reading and emit ``valueChanged`` if it changed."""
         if value != self._value:
             self._value = value
             self.emit("valueChanged", value)
 
     @abc.abstractmethod
-    def _set_value(self, value: float) -> Future[Any]:
+    def _set_value(self, value: ValueT) -> Future[Any]:
         """Start the change to an already validated value."""
 
     def abort(self) -> None:
         """Stop a change in progress (no-op by default)."""
+
+
+class AbstractNumericActuator(AbstractActuator[float]):
+    """An actuator whose value is a number within limits: a motor, the energy, the
+    transmission, the resolution."""
+
+    def validate_value(self, value: object) -> float:
+        """``value`` as a float within the limits, or ``ValueError`` saying why not."""
+        if not isinstance(value, (str, bytes, SupportsFloat, SupportsIndex)):
+            raise ValueError(f"{self.username}: {value!r} is not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.username}: {value!r} is not a number") from None
+        if math.isnan(number):
+            raise ValueError(f"{self.username}: NaN is not a position")
+        low, high = self.get_limits()
+        if number < low:
+            raise ValueError(self._limit_message(number, "below the low", low))
+        if number > high:
+            raise ValueError(self._limit_message(number, "above the high", high))
+        return number
+
+    def _limit_message(self, value: float, which: str, limit: float) -> str:
+        return f"{self.username}: {value:g} is {which} limit {limit:g} {self.unit}".rstrip()

@@ -103,7 +103,8 @@ class AbstractBeam(HardwareObject):
         diameter = self._diameter()
         if diameter is not None and diameter < width and diameter < height:
             return "ellipse"
-        return self.get_property("beam_shape")
+        shape: str = self.get_property("beam_shape")
+        return shape
 
     def _diameter(self) -> float | None:
         aperture = self.get_aperture()

@@ -139,7 +139,7 @@ class AbstractCollect(HardwareObject):
             osc_range=self.get_property("default_osc_range"),
             num_images=self.get_property("default_num_images"),
             exp_time=self.get_property("default_exp_time"),
-            energy=float(self.energy.get_value()),
+            energy=float(self.energy.get_known_value()),
             transmission=self.get_property("default_transmission"),
             resolution=float(resolution) if resolution is not None else 2.0,
             detector_roi_mode=self.detector.get_roi_mode(),

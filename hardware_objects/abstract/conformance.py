@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hardware_objects.abstract.energy import AbstractEnergy
     from hardware_objects.abstract.flux import AbstractFlux
     from hardware_objects.abstract.motor import AbstractMotor
+    from hardware_objects.abstract.nstate import AbstractNState
     from hardware_objects.abstract.resolution import AbstractResolution
     from hardware_objects.abstract.sample_camera import AbstractSampleCamera
     from hardware_objects.abstract.sample_changer import AbstractSampleChanger
@@ -50,7 +51,8 @@ if TYPE_CHECKING:
     )
 
     def _conforms(
-        actuator: AbstractActuator,
+        actuator: AbstractActuator[float],
+        nstate: AbstractNState,
         motor: AbstractMotor,
         energy: AbstractEnergy,
         transmission: AbstractTransmission,
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
         server: XMLRPCServer,
     ) -> None:
         _actuator: ActuatorRole = actuator
+        _nstate: ActuatorRole = nstate
         _motor: MotorRole = motor
         _energy: EnergyRole = energy
         _transmission: TransmissionRole = transmission

@@ -90,7 +90,7 @@ class AbstractDetector(HardwareObject):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self._roi_modes: dict[str, RoiMode] = {}
-        self._roi_mode: RoiMode | None = None
+        self._roi_mode: RoiMode  # set by init()
 
     # configuration ------------------------------------------------------------------
     def init(self) -> None:
@@ -201,7 +201,8 @@ class AbstractDetector(HardwareObject):
 
     def get_model(self) -> str:
         """The detector model, e.g. ``EIGER X 4M``."""
-        return self.get_property("model")
+        model: str = self.get_property("model")
+        return model
 
     def get_distance_motor(self) -> AbstractMotor:
         """The motor of the detector distance (mm)."""
@@ -288,7 +289,8 @@ class AbstractDetector(HardwareObject):
 
     def get_file_suffix(self) -> str:
         """Image file format: ``cbf`` or ``h5``."""
-        return self.get_property("file_suffix")
+        suffix: str = self.get_property("file_suffix")
+        return suffix
 
     # geometry -----------------------------------------------------------------------------
     def _distance_or_current(self, distance: float | None) -> float:

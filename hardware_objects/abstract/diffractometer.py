@@ -230,7 +230,8 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
         self._update_state()
 
     def _update_state(self) -> None:
-        states = [obj.get_state() for obj in (*self._motors.values(), self._zoom)]
+        parts: list[HardwareObject] = [*self._motors.values(), self._zoom]
+        states = [obj.get_state() for obj in parts]
         if State.FAULT in states:
             state = State.FAULT
         elif State.BUSY in states or self._phase_changing:
@@ -244,7 +245,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
     # zoom and image geometry ---------------------------------------------------------------
     def get_zoom(self) -> str:
         """The current zoom level."""
-        return self._zoom.get_value()
+        return self._zoom.get_known_value()
 
     def get_zoom_levels(self) -> list[str]:
         """The zoom levels, in order."""

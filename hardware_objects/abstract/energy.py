@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
-from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.actuator import AbstractNumericActuator
 
 #: h*c in keV*Angstrom: lambda [A] = HC_KEV_ANGSTROM / E [keV]
 HC_KEV_ANGSTROM = 12.3984
@@ -21,7 +21,7 @@ def wavelength_to_energy(wavelength: float) -> float:
     return HC_KEV_ANGSTROM / wavelength
 
 
-class AbstractEnergy(AbstractActuator):
+class AbstractEnergy(AbstractNumericActuator):
     """The X-ray energy in keV; the wavelength follows it.
 
     Signals: ``valueChanged(energy_kev)``, ``wavelengthChanged(angstrom)``, ``stateChanged``.

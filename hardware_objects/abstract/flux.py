@@ -29,7 +29,8 @@ class AbstractFlux(HardwareObject, abc.ABC):
     @property
     def unit(self) -> str:
         """Unit of the value (photons per second)."""
-        return self.get_property("unit")
+        unit: str = self.get_property("unit")
+        return unit
 
     @abc.abstractmethod
     def get_value(self) -> float:
@@ -37,4 +38,5 @@ class AbstractFlux(HardwareObject, abc.ABC):
 
     def check_for_beam(self) -> bool:
         """True when the flux is at least ``beam_threshold`` photons/s."""
-        return self.get_value() >= self.get_property("beam_threshold")
+        threshold: float = self.get_property("beam_threshold")
+        return self.get_value() >= threshold

@@ -39,20 +39,25 @@ class AbstractMachineInfo(HardwareObject, abc.ABC):
 
     def get_current(self) -> float:
         """Ring current, mA."""
-        return self.get_value()["current"]
+        current: float = self.get_value()["current"]
+        return current
 
     def get_lifetime(self) -> float:
         """Beam lifetime, hours."""
-        return self.get_value()["lifetime"]
+        lifetime: float = self.get_value()["lifetime"]
+        return lifetime
 
     def get_fill_mode(self) -> str:
         """Fill mode, e.g. ``uniform`` or ``16-bunch``."""
-        return self.get_value()["fill_mode"]
+        fill_mode: str = self.get_value()["fill_mode"]
+        return fill_mode
 
     def get_message(self) -> str:
         """The operators' message."""
-        return self.get_value()["message"]
+        message: str = self.get_value()["message"]
+        return message
 
     def is_beam_available(self) -> bool:
         """True when the current is at or above ``beam_threshold`` mA."""
-        return self.get_value()["beam_available"]
+        beam_available: bool = self.get_value()["beam_available"]
+        return beam_available

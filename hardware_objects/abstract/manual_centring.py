@@ -9,8 +9,9 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex, TypeVar
 
+from hardware_objects.abstract.motor import AbstractMotor
 from mxgui.core.centring import (
     CentredPosition,
     CentringError,
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from mxgui.core.hardware_object import HardwareObject
 
 __all__ = ["CentringCancelled", "CentringState", "ManualCentringMixin", "finite_click"]
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +59,20 @@ class _Session:
     cancelled: bool = False
 
 
-def finite_click(x: Any, y: Any) -> tuple[float, float]:
-    """``(x, y)`` of an image point as two finite floats, or ``ValueError`` saying why not."""
+def finite_click(x: object, y: object) -> tuple[float, float]:
+    """``(x, y)`` of an image point as two finite floats, or ``ValueError`` saying why not
+    (any value may come in: a click, an XML-RPC argument)."""
+    not_numbers = ValueError(f"an image point is two numbers, got ({x!r}, {y!r})")
+    numbers = (str, bytes, SupportsFloat, SupportsIndex)
+    if not (isinstance(x, numbers) and isinstance(y, numbers)):
+        raise not_numbers
     try:
-        x, y = float(x), float(y)
+        x_mm, y_mm = float(x), float(y)
     except (TypeError, ValueError):
-        raise ValueError(f"an image point is two numbers, got ({x!r}, {y!r})") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError(f"an image point must be finite, got ({x}, {y})")
-    return x, y
+        raise not_numbers from None
+    if not (math.isfinite(x_mm) and math.isfinite(y_mm)):
+        raise ValueError(f"an image point must be finite, got ({x_mm}, {y_mm})")
+    return x_mm, y_mm
 
 
 class ManualCentringMixin:
@@ -85,7 +94,7 @@ class ManualCentringMixin:
         name: str
         _centred_position: CentredPosition | None
 
-        def emit(self, signal: str, *args: Any) -> None: ...
+        def emit(self, signal: str, *args: object) -> None: ...
 
         def get_motor(self, role: str) -> HardwareObject | None: ...
 
@@ -136,7 +145,7 @@ class ManualCentringMixin:
             waits = [self._restoring]
         waits.append(attempt(self._enter_centring_phase))
 
-        def ready(_ended: Future[Any]) -> None:
+        def ready(_ended: Future[None]) -> None:
             for waited in waits:
                 waited.result()
             with self._lock:
@@ -174,9 +183,11 @@ class ManualCentringMixin:
         self.emit("centringClickAccepted", number, x, y)
         if number < session.n_clicks:
             phi = self.get_motor("phi")
+            if not isinstance(phi, AbstractMotor):  # the diffractometer's init checked it
+                raise TypeError(f"{self.name}: phi is no motor: {phi!r}")
             inner = attempt(lambda: phi.set_value(positions["phi"] + session.angle_step))
 
-            def rotated(ended: Future[Any]) -> int:
+            def rotated(ended: Future[object]) -> int:
                 ended.result()
                 with self._lock:
                     self._check_session(session)
@@ -187,11 +198,11 @@ class ManualCentringMixin:
 
         inner = attempt(lambda: self.move_motors(centre_from_clicks(session.clicks)))
 
-        def centred(ended: Future[Any]) -> CentredPosition:
+        def centred(ended: Future[object]) -> CentredPosition:
             ended.result()
             with self._lock:
                 self._check_session(session)
-                result = CentredPosition(**self.get_positions())
+                result = CentredPosition.from_dict(self.get_positions())
                 session.result = result
                 session.state = CentringState.CENTRED
             self.emit("centringSuccessful", result)
@@ -203,12 +214,13 @@ class ManualCentringMixin:
         """Keep the centring result as the current centred position; emit ``centringAccepted``."""
         with self._lock:
             session = self._session
-            if session is None or session.state is not CentringState.CENTRED:
+            result = None if session is None else session.result
+            if session is None or session.state is not CentringState.CENTRED or result is None:
                 raise Refused(f"{self.name}: no centring result to accept")
             self._session = None
-            self._centred_position = session.result
-        self.emit("centringAccepted", session.result)
-        return session.result
+            self._centred_position = result
+        self.emit("centringAccepted", result)
+        return result
 
     def reject_centring(self) -> Future[Any]:
         """Drop the centring result and move back to where the centring started."""
@@ -251,9 +263,8 @@ class ManualCentringMixin:
             session.cancelled = True
             self._session = None
         self.stop()
-        restore = (
-            done() if session.start is None else attempt(lambda: self.move_motors(session.start))
-        )
+        start = session.start
+        restore = done() if start is None else attempt(lambda: self.move_motors(start))
         with self._lock:
             self._restoring = restore
         self.emit("centringFailed", reason)
@@ -264,11 +275,11 @@ class ManualCentringMixin:
             raise CentringCancelled("the centring was cancelled")
 
     def _step(
-        self, session: _Session, inner: Future[Any], on_done: Callable[[Future[Any]], Any]
-    ) -> Future[Any]:
+        self, session: _Session, inner: Future[S], on_done: Callable[[Future[S]], T]
+    ) -> Future[T]:
         """Run ``on_done`` when ``inner`` ends; a failure ends the centring with its reason."""
 
-        def finish(ended: Future[Any]) -> Any:
+        def finish(ended: Future[S]) -> T:
             try:
                 return on_done(ended)
             except CentringCancelled:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from concurrent.futures import Future
+from typing import Any, ClassVar
 
-from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.actuator import AbstractNumericActuator
 from mxgui.core.hardware_object import HOProperty
 
 
-class AbstractMotor(AbstractActuator):
+class AbstractMotor(AbstractNumericActuator):
     """A motor: an actuator with a velocity, a tolerance and ``stop``.
 
     Signals: those of :class:`AbstractActuator`.
@@ -26,7 +27,7 @@ class AbstractMotor(AbstractActuator):
             raise self.config_error(
                 f"velocity must be above 0, got {self.get_property('velocity')}", "velocity"
             )
-        self._velocity = self.get_property("velocity")
+        self._velocity: float = self.get_property("velocity")
 
     def get_velocity(self) -> float:
         """Speed in units per second."""
@@ -42,6 +43,6 @@ class AbstractMotor(AbstractActuator):
         """Stop moving where the motor is."""
         self.abort()
 
-    def set_value_relative(self, delta: float, timeout: float | None = 0):
+    def set_value_relative(self, delta: float, timeout: float | None = 0) -> Future[Any]:
         """Move by ``delta`` from the current position."""
         return self.set_value((self.get_value() or 0.0) + delta, timeout)

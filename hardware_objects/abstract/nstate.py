@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hardware_objects.abstract.actuator import AbstractActuator
 
 
-class AbstractNState(AbstractActuator):
+class AbstractNState(AbstractActuator[str]):
     """An actuator whose value is one of a list of names (``get_values()``).
 
     The names come from repeated ``<value>`` elements in the XML file, in order.
@@ -32,7 +30,7 @@ class AbstractNState(AbstractActuator):
         """The names of the positions, in order."""
         return list(self._values)
 
-    def validate_value(self, value: Any) -> str:
+    def validate_value(self, value: object) -> str:
         name = str(value)
         if name not in self._values:
             raise ValueError(f"{self.username}: {value!r} is not one of {', '.join(self._values)}")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, ClassVar, cast
 
-from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.actuator import AbstractNumericActuator
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.motor import AbstractMotor
@@ -64,7 +64,7 @@ def distance_from_resolution(resolution_a: float, wavelength_a: float, radius_mm
     return radius_mm / math.tan(2.0 * math.asin(sin_theta))
 
 
-class AbstractResolution(AbstractActuator):
+class AbstractResolution(AbstractNumericActuator):
     """The resolution (Angstrom) at the detector edge; setting it moves the detector.
 
     Roles: ``detector`` (an :class:`AbstractDetector`, whose ``detector_distance`` motor

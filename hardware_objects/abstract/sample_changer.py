@@ -16,11 +16,14 @@ import re
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from mxgui.core.errors import Refused
 from mxgui.core.futures import done
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 PINS_PER_UNIPUCK = 16
 #: the operations :meth:`AbstractSampleChanger.why_not` knows
@@ -178,6 +181,28 @@ class Puck:
         return self.samples[pin - 1]
 
 
+class SampleChanges(TypedDict, total=False):
+    """The fields of a :class:`Sample` an implementation may change
+    (:meth:`AbstractSampleChanger._update_sample`)."""
+
+    barcode: str
+    present: bool | None
+    name: str
+    protein_acronym: str
+    loaded: bool
+    has_been_loaded: bool
+
+
+class PuckChanges(TypedDict, total=False):
+    """The fields of a :class:`Puck` an implementation may change
+    (:meth:`AbstractSampleChanger._update_puck`)."""
+
+    name: str
+    barcode: str
+    type: str
+    samples: tuple[Sample, ...]
+
+
 class AbstractSampleChanger(HardwareObject, abc.ABC):
     """A sample changer: pucks and pins, load / unload / abort / reset / scan.
 
@@ -322,7 +347,10 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         self.check_interlock(f"{self.name}: unloading")
         with self._op_lock:
             self._refuse_unless_ready("unload")
-            return self._unload(self.get_loaded_sample())
+            loaded = self.get_loaded_sample()
+            if loaded is None:  # why_not refuses an unload without a sample: never here
+                raise SampleChangerRefused(f"{self.name}: no sample to unload")
+            return self._unload(loaded)
 
     def abort(self) -> None:
         """Stop the operation in progress; nothing happens when there is none.
@@ -403,7 +431,9 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             self._loaded_address = loaded[0] if loaded else None
         self.emit("contentsChanged")
 
-    def _update_sample(self, address: str, emit: bool = True, **changes: Any) -> Sample:
+    def _update_sample(
+        self, address: str, emit: bool = True, **changes: Unpack[SampleChanges]
+    ) -> Sample:
         """Change fields of the sample at ``address``; emit ``contentsChanged``."""
         with self._contents_lock:
             old = self.get_sample(address)
@@ -418,7 +448,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             self.emit("contentsChanged")
         return new
 
-    def _update_puck(self, index: int, **changes: Any) -> Puck:
+    def _update_puck(self, index: int, **changes: Unpack[PuckChanges]) -> Puck:
         """Change fields of puck ``index`` (1-based); emit ``contentsChanged``."""
         with self._contents_lock:
             pucks = list(self._pucks)

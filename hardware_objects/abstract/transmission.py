@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.actuator import AbstractNumericActuator
 from mxgui.core.hardware_object import HOProperty
 
 
-class AbstractTransmission(AbstractActuator):
+class AbstractTransmission(AbstractNumericActuator):
     """Beam transmission in percent (0 = fully attenuated, 100 = no attenuator).
 
     The limits default to 0 and 100 and may only narrow that range.

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
+from hardware_objects.abstract.actuator import AbstractNumericActuator
+from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.collect import (
     AbstractCollect,
     CollectionError,
@@ -22,6 +27,8 @@ from hardware_objects.abstract.energy import energy_to_wavelength
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.abstract.shutter import AbstractShutter
+from hardware_objects.role_objects import role_object
+from hardware_objects.simulated.collect_job import CollectionJob
 from hardware_objects.simulated.collect_mesh import acquire_mesh, image_taken, write_image
 from hardware_objects.simulated.collect_steps import (
     as_position,
@@ -56,21 +63,7 @@ POLL = 0.02
 FAST_SWEEP = 1.0e6
 
 
-@dataclasses.dataclass
-class _Job:
-    """One collection in progress (owned by the worker thread)."""
-
-    parameters: AcquisitionParameters
-    path: PathTemplate
-    centred_position: CentredPosition | dict | None
-    future: Future
-    stop: threading.Event
-    info: dict[str, Any]
-    writer: NexusWriter | None = None
-    staging: StagingDirectory | None = None
-    omega_velocity: float | None = None
-    helical_end: CentredPosition | dict | None = None
-    mesh: list[CentredPosition] | None = None
+T = TypeVar("T")
 
 
 class SimulatedCollect(AbstractCollect):
@@ -120,11 +113,11 @@ class SimulatedCollect(AbstractCollect):
                 f"diffraction_factor must be within 0..1, got {factor}", "diffraction_factor"
             )
         self._lock = threading.Lock()
-        self._job: _Job | None = None
+        self._job: CollectionJob | None = None
         self._info: dict[str, Any] | None = None
         self._thread: threading.Thread | None = None
         self._simulator: DiffractionSimulator | None = None
-        self._simulator_key: tuple | None = None
+        self._simulator_key: tuple[object, ...] | None = None
         self._fault: tuple[str, int] | None = None
         self._factor = factor
         self.set_state(HardwareObjectState.READY)
@@ -134,9 +127,9 @@ class SimulatedCollect(AbstractCollect):
         self,
         parameters: AcquisitionParameters,
         path: PathTemplate,
-        centred_position: CentredPosition | dict | None = None,
-        helical_end: CentredPosition | dict | None = None,
-    ) -> Future:
+        centred_position: CentredPosition | Mapping[str, object] | None = None,
+        helical_end: CentredPosition | Mapping[str, object] | None = None,
+    ) -> Future[dict[str, Any]]:
         return self._begin(parameters, path, centred_position, helical_end, None)
 
     def collect_mesh(
@@ -144,7 +137,7 @@ class SimulatedCollect(AbstractCollect):
         parameters: AcquisitionParameters,
         path: PathTemplate,
         positions: Sequence[CentredPosition],
-    ) -> Future:
+    ) -> Future[dict[str, Any]]:
         """See :meth:`AbstractCollect.collect_mesh` and :mod:`.collect_mesh`: a fast
         scan computed at each position; the motors do not move; always CBF."""
         positions = list(positions)
@@ -160,14 +153,14 @@ class SimulatedCollect(AbstractCollect):
         self,
         parameters: AcquisitionParameters,
         path: PathTemplate,
-        centred_position: CentredPosition | dict | None,
-        helical_end: CentredPosition | dict | None,
+        centred_position: CentredPosition | Mapping[str, object] | None,
+        helical_end: CentredPosition | Mapping[str, object] | None,
         mesh: list[CentredPosition] | None,
-    ) -> Future:
+    ) -> Future[dict[str, Any]]:
         with self._lock:
             if self._job is not None:
                 raise RuntimeError(f"{self.username}: a collection is already running")
-            future: Future = Future()
+            future: Future[dict[str, Any]] = Future()
             future.set_running_or_notify_cancel()
             path = dataclasses.replace(path, start_num=parameters.first_image)
             info = {
@@ -187,7 +180,7 @@ class SimulatedCollect(AbstractCollect):
                 "state": "running",
                 "reason": "",
             }
-            job = _Job(parameters, path, centred_position, future, threading.Event(), info)
+            job = CollectionJob(parameters, path, centred_position, future, threading.Event(), info)
             job.helical_end, job.mesh = helical_end, mesh
             info["helical"] = helical_end is not None
             info["mesh"] = mesh is not None
@@ -217,6 +210,28 @@ class SimulatedCollect(AbstractCollect):
                 info["elapsed"] = time.time() - info["started"]
             return info
 
+    @property
+    def simulated_diffractometer(self) -> SimulatedDiffractometer:
+        """The diffractometer, whose scene gives the crystal (its type checked at init)."""
+        return role_object(self, "diffractometer", SimulatedDiffractometer)
+
+    @property
+    def beam(self) -> AbstractBeam:
+        """The beam: its size and shape make the part of the crystal that diffracts."""
+        return role_object(self, "beam", AbstractBeam)
+
+    def get_diffraction_factor(self) -> float:
+        """How well the crystals diffract now, 0..1 (see :meth:`set_diffraction_factor`)."""
+        return self._factor
+
+    def detector_fault(self, images_written: int) -> str | None:
+        """The injected detector fault (:meth:`inject_fault`) once ``images_written``
+        images of the collection are written, else ``None``."""
+        fault = self._fault
+        if fault is not None and images_written >= fault[1]:
+            return fault[0]
+        return None
+
     def set_diffraction_factor(self, factor: float) -> None:
         """How well the crystals diffract from now on, 0..1 (a simulation knob)."""
         if not 0.0 <= factor <= 1.0:
@@ -235,7 +250,7 @@ class SimulatedCollect(AbstractCollect):
             thread.join(timeout=5.0)
 
     # the worker --------------------------------------------------------------------------------
-    def _run(self, job: _Job) -> None:
+    def _run(self, job: CollectionJob) -> None:
         self.emit("collectStarted", dict(job.info))
         reason, state = "", "finished"
         try:
@@ -269,7 +284,7 @@ class SimulatedCollect(AbstractCollect):
             error = CollectionStopped(reason) if state == "stopped" else CollectionError(reason)
             job.future.set_exception(error)
 
-    def _sequence(self, job: _Job) -> None:
+    def _sequence(self, job: CollectionJob) -> None:
         params, path = job.parameters, job.path
         self._check(job)
         self._check_limits(params)
@@ -284,14 +299,16 @@ class SimulatedCollect(AbstractCollect):
         if not safety.is_open():
             self._wait(job, safety.open(), "opening the safety shutter")
         if job.centred_position is not None:
-            self._move_to_centred_position(job)
+            self._move_to_centred_position(job, job.centred_position)
         if self.diffractometer.get_phase() is not Phase.DATA_COLLECTION:
             self._wait(job, self.diffractometer.set_phase(Phase.DATA_COLLECTION), "phase change")
         self._take_snapshots(job)
         self._set_beamline(job)
         simulator, header = self._prepare_detector(params)
         omega = self._omega()
-        if job.mesh is None and not math.isclose(omega.get_value(), params.osc_start, abs_tol=1e-6):
+        if job.mesh is None and not math.isclose(
+            omega.get_known_value(), params.osc_start, abs_tol=1e-6
+        ):
             self._start(job, lambda: omega.set_value(params.osc_start), "moving omega to start")
         self._wait(job, self._shutter("fast_shutter").open(), "opening the fast shutter")
         if job.mesh is not None:
@@ -304,7 +321,7 @@ class SimulatedCollect(AbstractCollect):
             job.writer = None
 
     # checks -------------------------------------------------------------------------------------
-    def _check(self, job: _Job) -> None:
+    def _check(self, job: CollectionJob) -> None:
         params, path = job.parameters, job.path
         problems = params.problems() + path.problems(params.num_images)
         if job.helical_end is not None and job.centred_position is None:
@@ -336,7 +353,8 @@ class SimulatedCollect(AbstractCollect):
             except (KeyError, ValueError) as exc:
                 raise CollectionError(f"detector_roi_mode: {exc}") from None
             low = roi.min_exposure_time or self.detector.get_property("exposure_time_min")
-            limits.exp_time = (low, limits.exp_time[1])
+            if limits.exp_time is not None:
+                limits.exp_time = (low, limits.exp_time[1])
         if params.exp_time == 0:
             limits.exp_time = None  # the simulation's "as fast as possible"
         if params.detector_distance is not None:
@@ -349,7 +367,7 @@ class SimulatedCollect(AbstractCollect):
             raise CollectionError(str(exc)) from None
 
     # hardware steps ------------------------------------------------------------------------------
-    def _wait(self, job: _Job, future: Future, what: str) -> Any:
+    def _wait(self, job: CollectionJob, future: Future[T], what: str) -> T:
         """Wait for ``future``, looking at the stop request; a failure names ``what``."""
         clock = self.clock
         deadline = clock.now() + STEP_TIMEOUT
@@ -368,7 +386,7 @@ class SimulatedCollect(AbstractCollect):
             raise CollectionError(f"{what} failed: {error}")
         return future.result()
 
-    def _start(self, job: _Job, start: Any, what: str) -> Any:
+    def _start(self, job: CollectionJob, start: Callable[[], Future[T]], what: str) -> T:
         """Call ``start()`` (a ``set_value``) and wait; a refusal names ``what``."""
         try:
             future = start()
@@ -377,18 +395,20 @@ class SimulatedCollect(AbstractCollect):
         return self._wait(job, future, what)
 
     def _shutter(self, role: str) -> AbstractShutter:
-        return self.get_object_by_role(role)
+        return role_object(self, role, AbstractShutter)
 
     def _omega(self) -> AbstractMotor:
-        return self.diffractometer.get_motor("phi")
+        return role_object(self.diffractometer, "phi", AbstractMotor)
 
-    def _move_to_centred_position(self, job: _Job) -> None:
+    def _move_to_centred_position(
+        self, job: CollectionJob, centred: CentredPosition | Mapping[str, object]
+    ) -> None:
         """Move the centring motors there, and omega straight to the start angle.
 
         A centred point stays on the beam at any omega, so going back to the omega of
         the centring first would only cost time.
         """
-        position = as_position(job.centred_position, "centred position")
+        position = as_position(centred, "centred position")
         position = dataclasses.replace(position, phi=job.parameters.osc_start)
         self._start(
             job,
@@ -396,11 +416,11 @@ class SimulatedCollect(AbstractCollect):
             "moving to the centred position",
         )
 
-    def _set_roi_mode(self, job: _Job) -> None:
+    def _set_roi_mode(self, job: CollectionJob) -> None:
         mode = job.parameters.detector_roi_mode
         self._start(job, lambda: self.detector.set_roi_mode(mode), f"ROI mode {mode}")
 
-    def _take_snapshots(self, job: _Job) -> None:
+    def _take_snapshots(self, job: CollectionJob) -> None:
         count = min(job.parameters.take_snapshots, self.get_property("max_snapshots"))
         if count <= 0:
             return
@@ -415,16 +435,22 @@ class SimulatedCollect(AbstractCollect):
                 self._start(job, lambda: omega.set_value_relative(step), "turning for a snapshot")
             target = Path(job.path.directory) / job.path.snapshot_file_name(k)
             frame = camera.get_frame()
+
+            def write(temporary: Path, frame: np.ndarray = frame) -> Path:
+                return write_png(temporary, frame)
+
             try:
-                write_staged(target, lambda temporary, f=frame: write_png(temporary, f))
+                write_staged(target, write)
             except OSError as exc:
                 raise CollectionError(f"writing snapshot {target} failed: {exc}") from None
             job.info["snapshots"].append(str(target))
             self.emit("snapshotTaken", str(target))
 
-    def _set_beamline(self, job: _Job) -> None:
+    def _set_beamline(self, job: CollectionJob) -> None:
         params = job.parameters
-        moves = [(self.transmission, params.transmission, "transmission")]
+        moves: list[tuple[AbstractNumericActuator, float, str]] = [
+            (self.transmission, params.transmission, "transmission")
+        ]
         moves.append((self.energy, params.energy, "energy"))
         if params.detector_distance is not None:
             motor = self.detector.get_distance_motor()
@@ -434,29 +460,33 @@ class SimulatedCollect(AbstractCollect):
         for actuator, target, what in moves:  # in order: the resolution follows the energy
             current = actuator.get_value()
             if current is None or not math.isclose(current, target, rel_tol=1e-6, abs_tol=1e-6):
-                self._start(job, lambda a=actuator, t=target: a.set_value(t), f"{what} {target:g}")
+                move = functools.partial(actuator.set_value, target)
+                self._start(job, move, f"{what} {target:g}")
 
     def _prepare_detector(
         self, params: AcquisitionParameters
     ) -> tuple[DiffractionSimulator, ImageHeader]:
         geometry, header = detector_setup(
             self.detector,
-            energy_to_wavelength(float(self.energy.get_value())),
-            float(self.transmission.get_value()),
+            energy_to_wavelength(float(self.energy.get_known_value())),
+            float(self.transmission.get_known_value()),
             self.diffractometer.get_positions(),
             params,
         )
-        sample = self.diffractometer.get_sample()
+        sample = self.simulated_diffractometer.get_sample()
         seed = sample.seed if sample is not None else 0
         background, spots = self.get_property("background"), self.get_property("spot_intensity")
         key = (geometry, seed, background, spots)
-        if key != self._simulator_key:  # a new crystal or geometry: a few 100 ms
-            self._simulator = DiffractionSimulator(geometry, seed, background, spots)
-            self._simulator_key = key
-        return self._simulator, header
+        simulator = self._simulator
+        if simulator is None or key != self._simulator_key:  # a new crystal or geometry
+            simulator = DiffractionSimulator(geometry, seed, background, spots)  # a few 100 ms
+            self._simulator, self._simulator_key = simulator, key
+        return simulator, header
 
     # the images -------------------------------------------------------------------------------
-    def _acquire(self, job: _Job, simulator: DiffractionSimulator, header: ImageHeader) -> None:
+    def _acquire(
+        self, job: CollectionJob, simulator: DiffractionSimulator, header: ImageHeader
+    ) -> None:
         params, path = job.parameters, job.path
         omega = self._omega()
         n = params.num_images
@@ -473,12 +503,12 @@ class SimulatedCollect(AbstractCollect):
         except OSError as exc:
             raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
         strength = strength_function(
-            self.diffractometer.scene,
+            self.simulated_diffractometer.scene,
             self._factor,
-            self.get_object_by_role("beam"),
+            self.beam,
             self.diffractometer.get_positions(),
         )
-        sweep: Future | None = None
+        sweep: Future[Any] | None = None
         job.omega_velocity = omega.get_velocity()
         if params.exp_time > 0 and params.osc_total_range > 0:
             omega.set_velocity(params.osc_total_range / params.total_time())
@@ -492,8 +522,9 @@ class SimulatedCollect(AbstractCollect):
                 raise CollectionStopped()
             if sweep is not None and sweep.done() and sweep.exception() is not None:
                 raise CollectionError(f"omega sweep failed: {sweep.exception()}")
-            if self._fault is not None and i >= self._fault[1]:
-                raise CollectionError(f"detector error: {self._fault[0]}")
+            fault = self.detector_fault(i)
+            if fault is not None:
+                raise CollectionError(f"detector error: {fault}")
             start, end = params.image_range(i)
             number = params.first_image + i
             moved = None
@@ -515,7 +546,7 @@ class SimulatedCollect(AbstractCollect):
         self._wait(job, sweep, "omega sweep")
 
     # cleanup ----------------------------------------------------------------------------------
-    def _cleanup(self, job: _Job) -> str:
+    def _cleanup(self, job: CollectionJob) -> str:
         """Put the beamline back; return a problem to report ("" when all went well)."""
         problem = ""
         omega = self._omega()

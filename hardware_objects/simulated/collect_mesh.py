@@ -21,14 +21,20 @@ appear in every cell, scaled by how much crystal the cell hits.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hardware_objects.abstract.collect import CollectionError, CollectionStopped
+from hardware_objects.abstract.beam import AbstractBeam
+from hardware_objects.abstract.collect import AbstractCollect, CollectionError, CollectionStopped
+from hardware_objects.simulated.collect_job import CollectionJob
 from hardware_objects.simulated.diffraction import DiffractionSimulator
 from hardware_objects.simulated.image_writer import ImageHeader, StagingDirectory, write_cbf
+from hardware_objects.simulated.sample_geometry import Scene
 from mxgui.core.centring import CentredPosition
+
+if TYPE_CHECKING:  # the collect object imports this module
+    from hardware_objects.simulated.collect import SimulatedCollect
 
 #: crystal thickness (mm) along the beam that gives full strength when it fills the beam
 REFERENCE_THICKNESS_MM = 0.05
@@ -37,9 +43,9 @@ JITTER = 0.05
 
 
 def mesh_strength(
-    scene: Any,
+    scene: Scene,
     factor: float,
-    beam: Any,
+    beam: AbstractBeam,
     position: CentredPosition,
     omega: float,
     number: int,
@@ -59,7 +65,9 @@ def mesh_strength(
     return float(min(1.0, factor * volume / (area * REFERENCE_THICKNESS_MM) * jitter))
 
 
-def write_image(job: Any, number: int, data: np.ndarray, header: ImageHeader, start: float) -> None:
+def write_image(
+    job: CollectionJob, number: int, data: np.ndarray, header: ImageHeader, start: float
+) -> None:
     """Write image ``number`` of ``job`` (starting at omega ``start``) as a CBF in its
     directory and add the file to ``job.info["files"]``; :class:`CollectionError` when
     it cannot be written."""
@@ -71,7 +79,7 @@ def write_image(job: Any, number: int, data: np.ndarray, header: ImageHeader, st
     job.info["files"].append(str(target))
 
 
-def image_taken(collect: Any, job: Any, taken: int, total: int) -> None:
+def image_taken(collect: AbstractCollect, job: CollectionJob, taken: int, total: int) -> None:
     """Count ``taken`` images of ``total`` in ``job`` and tell ``collect``'s listeners."""
     job.info["images_taken"] = taken
     collect.emit("collectImageTaken", taken)
@@ -79,7 +87,10 @@ def image_taken(collect: Any, job: Any, taken: int, total: int) -> None:
 
 
 def acquire_mesh(
-    collect: Any, job: Any, simulator: DiffractionSimulator, header: ImageHeader
+    collect: SimulatedCollect,
+    job: CollectionJob,
+    simulator: DiffractionSimulator,
+    header: ImageHeader,
 ) -> None:
     """Write one CBF per position of ``job.mesh`` (the collect's worker thread).
 
@@ -87,14 +98,14 @@ def acquire_mesh(
     in ``job.info["files"]``); the collect's injected detector fault applies.
     """
     params, path = job.parameters, job.path
-    positions: list[CentredPosition] = job.mesh
+    positions = job.mesh or []
     try:
         job.staging = StagingDirectory(path.directory, tidy=True)
     except OSError as exc:
         raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
-    scene = collect.diffractometer.scene
-    beam = collect.get_object_by_role("beam")
-    factor = collect._factor
+    scene = collect.simulated_diffractometer.scene
+    beam = collect.beam
+    factor = collect.get_diffraction_factor()
     start, end = params.osc_start, params.osc_start + params.osc_range
     mid = 0.5 * (start + end)
     n = len(positions)
@@ -105,9 +116,9 @@ def acquire_mesh(
             clock.wait(job.stop, max(0.0, started + (i + 1) * params.exp_time - clock.now()))
         if job.stop.is_set():
             raise CollectionStopped()
-        fault = collect._fault
-        if fault is not None and i >= fault[1]:
-            raise CollectionError(f"detector error: {fault[0]}")
+        fault = collect.detector_fault(i)
+        if fault is not None:
+            raise CollectionError(f"detector error: {fault}")
         number = params.first_image + i
         strength = mesh_strength(scene, factor, beam, position, mid, number)
         data = simulator.image(number, start, end, strength)

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.collect import CollectionError
 from hardware_objects.abstract.detector import AbstractDetector
+from hardware_objects.abstract.diffractometer import AbstractDiffractometer
+from hardware_objects.abstract.motor import AbstractMotor
+from hardware_objects.role_objects import role_object
+from hardware_objects.simulated.collect_job import CollectionJob
 from hardware_objects.simulated.diffraction import DetectorGeometry
 from hardware_objects.simulated.image_writer import ImageHeader
+from hardware_objects.simulated.sample_geometry import Scene
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 from mxgui.core.centring import CentredPosition
 from mxgui.core.data_roots import DataRoots, OutsideDataRoots
@@ -79,7 +87,7 @@ def detector_setup(
 ) -> tuple[DetectorGeometry, ImageHeader]:
     """The geometry images are computed for and the header of the first image, from
     the detector as it is now (ROI mode, distance, beam centre)."""
-    distance = float(detector.get_distance())
+    distance = float(detector.get_distance_motor().get_known_value())
     beam_x, beam_y = detector.get_beam_centre(distance)
     pixel_x, pixel_y = detector.get_pixel_size()
     geometry = DetectorGeometry(
@@ -115,7 +123,7 @@ def detector_setup(
 HELICAL_MOTORS = ("phiy", "phiz", "sampx", "sampy")
 
 
-def as_position(value: CentredPosition | dict, what: str) -> CentredPosition:
+def as_position(value: CentredPosition | Mapping[str, object], what: str) -> CentredPosition:
     """``value`` as a :class:`CentredPosition` (``CollectionError`` naming ``what``)."""
     if isinstance(value, CentredPosition):
         return value
@@ -137,24 +145,36 @@ def helical_positions(
     }
 
 
-def helical_moves(diffractometer: Any, job: Any, i: int) -> tuple[dict[str, float], list]:
+def helical_moves(
+    diffractometer: AbstractDiffractometer, job: CollectionJob, i: int
+) -> tuple[dict[str, float], list[tuple[str, Future[Any]]]]:
     """Start moving the translation motors to image ``i``'s point of the helical
     ``job`` (its ``centred_position`` the start, its ``helical_end`` the end): the
     positions and the ``(motor name, Future)`` of each move."""
+    if job.centred_position is None or job.helical_end is None:
+        raise CollectionError("a helical collection needs its start and its end")
     start = as_position(job.centred_position, "helical start")
     end = as_position(job.helical_end, "helical end")
     moved = helical_positions(start, end, i, job.parameters.num_images)
-    moves = [(n, diffractometer.get_motor(n).set_value(v)) for n, v in moved.items()]
+    moves = [
+        (n, role_object(diffractometer, n, AbstractMotor).set_value(v)) for n, v in moved.items()
+    ]
     return moved, moves
 
 
-def strength_function(scene: Any, factor: float, beam: Any, positions: dict[str, float]):
-    """``strength(omega, moved=None)``: diffraction factor x the fraction of the beam on
-    the crystal at that omega, the motors at ``positions`` updated by ``moved``."""
+#: ``strength(omega, moved)`` of :func:`strength_function`
+Strength = Callable[[float, Mapping[str, float] | None], float]
+
+
+def strength_function(
+    scene: Scene, factor: float, beam: AbstractBeam, positions: dict[str, float]
+) -> Strength:
+    """``strength(omega, moved)``: diffraction factor x the fraction of the beam on the
+    crystal at that omega, the motors at ``positions`` updated by ``moved`` (or not)."""
     size, shape = beam.get_beam_size(), beam.get_beam_shape()
     if scene.sample is None or factor == 0:
-        return lambda _omega, _moved=None: 0.0
-    return lambda omega, moved=None: (
+        return lambda _omega, _moved: 0.0
+    return lambda omega, moved: (
         factor
         * scene.illuminated_fraction({**positions, **(moved or {}), "phi": omega}, size, shape)
     )

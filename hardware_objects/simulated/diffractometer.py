@@ -6,7 +6,9 @@ import threading
 from concurrent.futures import Future
 from typing import ClassVar
 
+from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer, Phase
+from hardware_objects.role_objects import optional_role_object
 from hardware_objects.simulated.sample_camera import CameraView
 from hardware_objects.simulated.sample_geometry import Sample, Scene, make_sample
 from mxgui.core.clock import REAL_CLOCK, Clock, ClockTimer
@@ -94,7 +96,7 @@ class SimulatedDiffractometer(AbstractDiffractometer):
         geometry = self.get_image_geometry()
         lights = []
         for role, default in (("backlight", 50.0), ("frontlight", 0.0)):
-            light = self.get_object_by_role(role)
+            light = optional_role_object(self, role, AbstractActuator)
             value = light.get_value() if light is not None else None
             lights.append(float(value) if value is not None else default)
         return CameraView(scene.shapes(positions, geometry), lights[0], lights[1])

@@ -31,7 +31,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
+from hardware_objects.abstract.actuator import AbstractNumericActuator
+from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.energy_scan import (
     SCAN_STOPPED,
     AbstractEnergyScan,
@@ -40,6 +43,9 @@ from hardware_objects.abstract.energy_scan import (
     analyse_scan,
     write_scan_file,
 )
+from hardware_objects.abstract.session import AbstractSession
+from hardware_objects.abstract.transmission import AbstractTransmission
+from hardware_objects.role_objects import optional_role_object, role_object
 from mxgui.core.acquisition import PathTemplate
 from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
@@ -91,7 +97,7 @@ class SimulatedEnergyScan(AbstractEnergyScan):
         self.set_state(HardwareObjectState.READY)
 
     # the signal ---------------------------------------------------------------------------
-    def rate(self, energies_kev: Any, element: str, edge: str) -> np.ndarray:
+    def rate(self, energies_kev: npt.ArrayLike, element: str, edge: str) -> np.ndarray:
         """Counts per second at 100 % transmission, noise-free, at ``energies_kev``."""
         p = self.get_property
         e0 = self.get_edge_energy(element, edge) * 1000.0 + p("edge_shift_ev")
@@ -116,15 +122,14 @@ class SimulatedEnergyScan(AbstractEnergyScan):
         }
 
     # the interface ------------------------------------------------------------------------
-    def _start_scan(self, parameters: ScanParameters, path: PathTemplate) -> Future:
+    def _start_scan(self, parameters: ScanParameters, path: PathTemplate) -> Future[dict[str, Any]]:
         target = Path(path.directory) / self.scan_file_name(path)
         if target.exists():
             raise ValueError(
                 f"{target} exists: run {path.run_number} of {path.prefix!r} was used already "
                 "and is never overwritten"
             )
-        energy = self.get_object_by_role("energy")
-        low, high = energy.get_limits()
+        low, high = role_object(self, "energy", AbstractEnergy).get_limits()
         if parameters.start_energy < low or parameters.end_energy > high:
             raise ValueError(
                 f"{self.username}: {parameters.start_energy:g}..{parameters.end_energy:g} keV "
@@ -133,7 +138,7 @@ class SimulatedEnergyScan(AbstractEnergyScan):
         with self._lock:
             if self._thread is not None:
                 raise RuntimeError(f"{self.username}: a scan is already running")
-            future: Future = Future()
+            future: Future[dict[str, Any]] = Future()
             future.set_running_or_notify_cancel()
             self._stop = threading.Event()
             self._thread = threading.Thread(
@@ -165,9 +170,9 @@ class SimulatedEnergyScan(AbstractEnergyScan):
         path: PathTemplate,
         target: Path,
         stop: threading.Event,
-        future: Future,
+        future: Future[dict[str, Any]],
     ) -> None:
-        energy = self.get_object_by_role("energy")
+        energy = role_object(self, "energy", AbstractEnergy)
         before = energy.get_value()
         self.emit("scanStarted", parameters.to_dict())
         try:
@@ -184,7 +189,13 @@ class SimulatedEnergyScan(AbstractEnergyScan):
             self.emit("scanFinished", result)
             future.set_result(result)
 
-    def _finish(self, energy: Any, before: Any, future: Future, error: Exception | None) -> None:
+    def _finish(
+        self,
+        energy: AbstractEnergy,
+        before: float | None,
+        future: Future[dict[str, Any]],
+        error: Exception | None,
+    ) -> None:
         if before is not None:
             try:
                 energy.set_value(before, timeout=MOVE_TIMEOUT)
@@ -198,7 +209,9 @@ class SimulatedEnergyScan(AbstractEnergyScan):
             self.emit("scanFailed", str(error))
             future.set_exception(error)
 
-    def _move(self, actuator: Any, value: float, stop: threading.Event, what: str) -> None:
+    def _move(
+        self, actuator: AbstractNumericActuator, value: float, stop: threading.Event, what: str
+    ) -> None:
         try:
             moving = actuator.set_value(value)
         except ValueError as exc:
@@ -218,10 +231,10 @@ class SimulatedEnergyScan(AbstractEnergyScan):
         self, parameters: ScanParameters, path: PathTemplate, target: Path, stop: threading.Event
     ) -> dict[str, Any]:
         p = parameters
-        transmission = self.get_object_by_role("transmission")
+        transmission = optional_role_object(self, "transmission", AbstractTransmission)
         if transmission is not None:
             self._move(transmission, p.transmission, stop, f"transmission {p.transmission:g}")
-        energy = self.get_object_by_role("energy")
+        energy = role_object(self, "energy", AbstractEnergy)
         seed = zlib.crc32(f"{path.directory}/{path.run_prefix}".encode())
         rng = np.random.default_rng(seed)
         rates = self.rate(p.energies(), p.element, p.edge)
@@ -251,7 +264,7 @@ class SimulatedEnergyScan(AbstractEnergyScan):
             write_scan_file(target, energies, counts, header)
         except OSError as exc:
             raise EnergyScanError(f"writing {target} failed: {exc}") from None
-        session = self.get_object_by_role("session")
+        session = optional_role_object(self, "session", AbstractSession)
         if session is not None:
             session.record_run_number(path.directory, path.prefix, path.run_number)
         return {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.energy import AbstractEnergy
 from hardware_objects.abstract.flux import AbstractFlux
 from hardware_objects.abstract.machine_info import AbstractMachineInfo
 from hardware_objects.abstract.transmission import AbstractTransmission
+from hardware_objects.role_objects import optional_role_object, role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 
@@ -95,12 +96,12 @@ class SimulatedFlux(AbstractFlux):
             obj.disconnect(signal, self._update)
 
     def get_value(self) -> float:
-        beam: AbstractBeam = self.get_object_by_role("beam")
-        energy = self.get_object_by_role("energy")
-        machine = self.get_object_by_role("machine_info")
+        beam = role_object(self, "beam", AbstractBeam)
+        energy = optional_role_object(self, "energy", AbstractEnergy)
+        machine = optional_role_object(self, "machine_info", AbstractMachineInfo)
         return flux_model(
             self.get_property("full_flux"),
-            self.get_object_by_role("transmission").get_value() or 0.0,
+            role_object(self, "transmission", AbstractTransmission).get_value() or 0.0,
             beam.get_beam_size(),
             beam.get_focus_size(),
             energy=None if energy is None else energy.get_value(),
@@ -110,7 +111,7 @@ class SimulatedFlux(AbstractFlux):
             reference_current=self.get_property("reference_current"),
         )
 
-    def _update(self, *_args: Any) -> None:
+    def _update(self, *_args: object) -> None:
         value = self.get_value()
         with self._lock:
             changed = value != self._value

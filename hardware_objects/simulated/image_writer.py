@@ -20,13 +20,16 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hardware_objects.simulated.diffraction import COUNT_CUTOFF
 from mxgui.core.new_files import publish_new
 from mxgui.core.staging import remove_stale, staging_prefix
+
+if TYPE_CHECKING:
+    import h5py  # for annotations only: imported at the first HDF5 file (NexusWriter)
 
 
 class OverwriteRefused(FileExistsError):
@@ -193,7 +196,7 @@ def staged(path: str | Path, staging: StagingDirectory | None = None) -> Iterato
 
 
 def write_staged(
-    path: str | Path, write: Callable[[Path], Any], staging: StagingDirectory | None = None
+    path: str | Path, write: Callable[[Path], object], staging: StagingDirectory | None = None
 ) -> Path:
     """Call ``write(temporary_path)`` and publish the result as ``path``."""
     with staged(path, staging) as temporary:
@@ -247,17 +250,16 @@ class NexusWriter:
         self._stage = StagedFile(self.path)
         self._count = 0
         self._angles: list[float] = []
-        self._file = None
+        self._file: h5py.File | None = None
         try:
             self._file = h5py.File(self._stage.temporary, "w")
-            self._data = self._layout(shape, num_images)
+            self._data = self._layout(self._file, shape, num_images)
         except Exception:
             self.abort()
             raise
 
-    def _layout(self, shape: tuple[int, int], num_images: int):
+    def _layout(self, f: h5py.File, shape: tuple[int, int], num_images: int) -> h5py.Dataset:
         h = self.header
-        f = self._file
         f.attrs["NX_class"] = "NXroot"
         f.attrs["default"] = "entry"
         entry = _group(f, "entry", "NXentry", default="data")
@@ -307,7 +309,8 @@ class NexusWriter:
     def close(self) -> Path:
         """Record the angles of the images written, and publish the file."""
         h = self.header
-        goniometer = self._file["entry/sample/goniometer"]
+        f = self._open_file()
+        goniometer = f["entry/sample/goniometer"]
         omega = goniometer.create_dataset("omega", data=np.array(self._angles, dtype=float))
         omega.attrs.update(
             {
@@ -323,9 +326,14 @@ class NexusWriter:
         increment.attrs["units"] = "deg"
         _value(goniometer, "omega_range_average", h.angle_increment, "deg")
         _value(goniometer, "omega_end", np.array(self._angles) + h.angle_increment, "deg")
-        self._file["entry/instrument/detector/detectorSpecific/nimages"][()] = self._count
-        self._file.close()
+        f["entry/instrument/detector/detectorSpecific/nimages"][()] = self._count
+        f.close()
         return self._stage.publish()
+
+    def _open_file(self) -> h5py.File:
+        if self._file is None:
+            raise OSError(f"{self.path}: the file was not opened")
+        return self._file
 
     def abort(self) -> None:
         """Drop the file: nothing is published."""
@@ -335,7 +343,7 @@ class NexusWriter:
         self._stage.discard()
 
 
-def _group(parent: Any, name: str, nx_class: str, **attrs: str) -> Any:
+def _group(parent: h5py.Group, name: str, nx_class: str, **attrs: str) -> h5py.Group:
     group = parent.create_group(name)
     group.attrs["NX_class"] = nx_class
     for key, value in attrs.items():
@@ -343,6 +351,6 @@ def _group(parent: Any, name: str, nx_class: str, **attrs: str) -> Any:
     return group
 
 
-def _value(group: Any, name: str, value: Any, units: str) -> None:
+def _value(group: h5py.Group, name: str, value: float | np.ndarray, units: str) -> None:
     group.create_dataset(name, data=value)
     group[name].attrs["units"] = units

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.actuator import AbstractActuator, AbstractNumericActuator
 from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState
@@ -33,7 +33,7 @@ class SimulatedMotion:
 
     def __init__(
         self,
-        actuator: AbstractActuator,
+        actuator: AbstractActuator[float],
         velocity: Callable[[], float],
         clock: Callable[[], Clock] = lambda: REAL_CLOCK,
     ) -> None:
@@ -47,7 +47,7 @@ class SimulatedMotion:
         self._superseded: set[threading.Event] = set()
         self.fault: str | None = None
 
-    def start(self, target: float) -> Future:
+    def start(self, target: float) -> Future[float]:
         """Begin moving to ``target``; the Future holds the final value.
 
         Never waits: a move in progress is told to stop, and the new move's worker
@@ -63,7 +63,7 @@ class SimulatedMotion:
             if self.fault:
                 self._actuator.set_state(HardwareObjectState.FAULT)
                 return failed(RuntimeError(f"{self._actuator.username}: {self.fault}"))
-            future: Future = Future()
+            future: Future[float] = Future()
             self._stop = threading.Event()
             self._actuator.set_state(HardwareObjectState.BUSY)
             self._thread = threading.Thread(
@@ -86,7 +86,7 @@ class SimulatedMotion:
         self,
         target: float,
         stop: threading.Event,
-        future: Future,
+        future: Future[float],
         previous: threading.Thread | None = None,
     ) -> None:
         actuator = self._actuator
@@ -126,8 +126,8 @@ class SimulatedMotion:
         future.set_result(position)
 
 
-class SimulatedActuator:
-    """Mixin for a simulated actuator whose value moves at a speed, one move at a time.
+class SimulatedActuator(AbstractNumericActuator):
+    """Base of a simulated actuator whose value moves at a speed, one move at a time.
 
     Put it before the interface: ``class SimulatedEnergy(SimulatedActuator,
     AbstractEnergy)``. The subclass declares the XML property ``default_value`` (the
@@ -159,9 +159,10 @@ class SimulatedActuator:
 
     def speed(self) -> float:
         """Current speed of a move in units per second: the ``velocity`` property."""
-        return self.get_property("velocity")
+        velocity: float = self.get_property("velocity")
+        return velocity
 
-    def _set_value(self, value: float) -> Future:
+    def _set_value(self, value: float) -> Future[float]:
         return self._motion.start(value)
 
     def abort(self) -> None:

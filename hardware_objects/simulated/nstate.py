@@ -13,8 +13,9 @@ from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
 
-class _SimulatedPositions:
-    """Changing position takes ``delay`` seconds of ``clock`` (BUSY), in a timer thread."""
+class _SimulatedPositions(AbstractNState):
+    """Base of the simulated N-state actuators: changing position takes ``delay``
+    seconds of ``clock`` (BUSY), in a timer thread."""
 
     clock: Clock = REAL_CLOCK
 
@@ -30,19 +31,19 @@ class _SimulatedPositions:
         except ValueError as exc:
             raise self.config_error(f"default_value: {exc}", "default_value") from None
         self._timer: ClockTimer | None = None
-        self._pending: Future | None = None
+        self._pending: Future[str] | None = None
         self._lock = threading.Lock()
         self.fault: str | None = None
         self.update_value(start)
         self.set_state(HardwareObjectState.READY)
 
-    def _set_value(self, value: str) -> Future:
+    def _set_value(self, value: str) -> Future[str]:
         with self._lock:
             self._interrupt(f"interrupted by a change to {value}")
             if self.fault:
                 self.set_state(HardwareObjectState.FAULT)
                 return failed(RuntimeError(f"{self.username}: {self.fault}"))
-            future: Future = Future()
+            future: Future[str] = Future()
             self.set_state(HardwareObjectState.BUSY)
             self._timer = ClockTimer(
                 self.clock, self.get_property("delay"), self._arrive, (value, future)
@@ -60,7 +61,7 @@ class _SimulatedPositions:
             self._pending.set_exception(RuntimeError(f"{self.username}: {reason}"))
         self._pending = None
 
-    def _arrive(self, value: str, future: Future) -> None:
+    def _arrive(self, value: str, future: Future[str]) -> None:
         with self._lock:
             if future is not self._pending:  # superseded just before the timer fired
                 return

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from hardware_objects.abstract.sample_changer import (
     AbstractSampleChanger,
@@ -59,6 +59,30 @@ def load_duration(speed_factor: float = 1.0) -> float:
     return speed_factor * sum(seconds for _, seconds in LOAD_STEPS)
 
 
+@runtime_checkable
+class MountedSampleSource(Protocol):
+    """A diffractometer that says which sample is on it (the simulated one): the
+    changer starts with that sample loaded."""
+
+    name: str
+
+    def get_mounted_sample(self) -> str | None: ...
+
+
+@runtime_checkable
+class MountedSampleListener(Protocol):
+    """A diffractometer told the sample on it after each transfer (the simulated one)."""
+
+    def set_mounted_sample(self, address: str | None) -> None: ...
+
+
+@runtime_checkable
+class PhaseSetter(Protocol):
+    """A diffractometer with phases: ``Transfer`` during a transfer, ``Centring`` after."""
+
+    def set_phase(self, phase: str) -> Future[Any]: ...
+
+
 class _Aborted(Exception):
     """Raised inside a running operation when abort was asked."""
 
@@ -68,10 +92,17 @@ class _Aborted(Exception):
 
 
 class _Run:
-    """One operation in its worker thread: timed steps, progress, abort between slices."""
+    """One operation in its worker thread: timed steps, progress (told to ``report``),
+    abort between slices."""
 
-    def __init__(self, changer: SimulatedSampleChanger, total_seconds: float) -> None:
+    def __init__(
+        self,
+        changer: SimulatedSampleChanger,
+        total_seconds: float,
+        report: Callable[[float, str], None],
+    ) -> None:
         self.changer = changer
+        self.report = report
         self.total = max(total_seconds, 1e-9)
         self.done = 0.0
         self.aborted = threading.Event()
@@ -86,7 +117,7 @@ class _Run:
         start = self.clock.now()
         while True:
             elapsed = min(self.clock.now() - start, wall)
-            self.changer._report_progress((self.done + elapsed / speed) / self.total, text)
+            self.report((self.done + elapsed / speed) / self.total, text)
             if elapsed >= wall:
                 break
             if self.clock.wait(self.aborted, min(PROGRESS_PERIOD, wall - elapsed)):
@@ -95,7 +126,7 @@ class _Run:
         if self.aborted.is_set():
             raise _Aborted(text)
 
-    def wait_for(self, future: Any, what: str, timeout: float = 120.0) -> None:
+    def wait_for(self, future: Future[Any], what: str, timeout: float = 120.0) -> None:
         """Wait for another object's Future, abortable; ``SampleChangerError`` if it fails."""
         deadline = self.clock.now() + timeout
         while not future.done():
@@ -167,14 +198,14 @@ class SimulatedSampleChanger(AbstractSampleChanger):
         self._truth[loaded.address] = False  # the pin is empty: its sample is mounted
         self._set_loaded(loaded.address)
         self._tell_diffractometer(loaded.address)
-        self._set_sc_state(S.Loaded, f"Loaded {self.get_loaded_sample().describe()}")
+        self._set_sc_state(S.Loaded, f"Loaded {loaded.describe()}")
 
     def _initial_sample(self) -> Sample | None:
         """The sample mounted at start: ``loaded_sample``, else the diffractometer's."""
         address = self.get_property("loaded_sample").strip()
         where = "loaded_sample"
         diffractometer = self.get_object_by_role("diffractometer")
-        if not address and hasattr(diffractometer, "get_mounted_sample"):
+        if not address and isinstance(diffractometer, MountedSampleSource):
             address = diffractometer.get_mounted_sample() or ""
             where = f"the sample mounted on {diffractometer.name}"
         if not address:
@@ -232,7 +263,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
         self._alarm = None
 
     # operations ----------------------------------------------------------------------------
-    def _load(self, sample: Sample) -> Future:
+    def _load(self, sample: Sample) -> Future[Any]:
         previous = self.get_loaded_sample()
         total = _seconds(LOAD_STEPS) + (_seconds(UNLOAD_STEPS) if previous else 0.0)
 
@@ -255,7 +286,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
             target=sample.address,
         )
 
-    def _unload(self, sample: Sample) -> Future:
+    def _unload(self, sample: Sample) -> Future[Any]:
         def job(run: _Run) -> Sample:
             self._diffractometer_phase(run, "Transfer")
             self._unload_steps(run, sample)
@@ -321,7 +352,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
             self._set_sc_state(S.Alarm, alarm)
             raise SampleChangerError(alarm)
 
-    def _reset(self) -> Future:
+    def _reset(self) -> Future[Any]:
         steps = list(RESET_STEPS)
         if self._gripper:
             text, seconds = RETURN_TO_PIN
@@ -337,7 +368,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
 
         return self._start(S.Resetting, "Resetting", "reset", job, _seconds(steps))
 
-    def _scan(self, puck: int | None) -> Future:
+    def _scan(self, puck: int | None) -> Future[Any]:
         pucks = [puck] if puck else [p.index for p in self._pucks]
         pins = sum(len(self._pucks[i - 1].samples) for i in pucks)
         total = len(pucks) * SCAN_MOVE[1] + pins * SCAN_PIN[1]
@@ -374,13 +405,13 @@ class SimulatedSampleChanger(AbstractSampleChanger):
         state: SampleChangerState,
         message: str,
         what: str,
-        job: Callable[[_Run], Any],
+        job: Callable[[_Run], object],
         total: float,
         target: str | None = None,
-    ) -> Future:
-        future: Future = Future()
+    ) -> Future[object]:
+        future: Future[object] = Future()
         future.set_running_or_notify_cancel()
-        run = _Run(self, total)
+        run = _Run(self, total, self._report_progress)
         self._run = run
         self._set_sc_state(state, message, target)
         self._report_progress(0.0, "starting")
@@ -393,7 +424,9 @@ class SimulatedSampleChanger(AbstractSampleChanger):
         self._thread.start()
         return future
 
-    def _work(self, job: Callable[[_Run], Any], run: _Run, future: Future, what: str) -> None:
+    def _work(
+        self, job: Callable[[_Run], object], run: _Run, future: Future[object], what: str
+    ) -> None:
         try:
             result = job(run)
         except _Aborted as exc:
@@ -430,7 +463,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
     # the diffractometer -----------------------------------------------------------------------
     def _diffractometer_phase(self, run: _Run, phase: str, required: bool = True) -> None:
         diffractometer = self.get_object_by_role("diffractometer")
-        if diffractometer is None or not hasattr(diffractometer, "set_phase"):
+        if not isinstance(diffractometer, PhaseSetter):
             return
         try:
             result = diffractometer.set_phase(phase)
@@ -447,7 +480,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
 
     def _tell_diffractometer(self, address: str | None) -> None:
         diffractometer = self.get_object_by_role("diffractometer")
-        if diffractometer is not None and hasattr(diffractometer, "set_mounted_sample"):
+        if isinstance(diffractometer, MountedSampleListener):
             try:
                 diffractometer.set_mounted_sample(address)
             except Exception:
@@ -460,7 +493,7 @@ class SimulatedSampleChanger(AbstractSampleChanger):
             thread.join(timeout=2.0)
 
 
-def _seconds(steps) -> float:
+def _seconds(steps: Iterable[tuple[str, float]]) -> float:
     return sum(seconds for _, seconds in steps)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: motors that move the sample in the grid's plane (distance between cells is measured on these)
@@ -144,20 +144,24 @@ def cells_for(length_mm: float, cell_mm: float, minimum: int = 1, maximum: int =
     return min(n, maximum if maximum % 2 else maximum - 1)
 
 
-def beam_size(value: Any) -> tuple[float, float]:
+def beam_size(value: object) -> tuple[float, float]:
     """``(width, height)`` mm from what ``get_beam_size`` returns (``[width, height,
     shape, label]`` as mxcubecore, a pair, or a dict with ``width``/``height`` or
     ``x``/``y``); ``ValueError`` saying what came."""
+    size = value
     if isinstance(value, Mapping):
         for keys in (("width", "height"), ("x", "y"), ("size_x", "size_y")):
             if all(k in value for k in keys):
-                value = [value[keys[0]], value[keys[1]]]
+                size = [value[keys[0]], value[keys[1]]]
                 break
+    not_a_size = ValueError(f"get_beam_size: expected (width, height) in mm, got {value!r}")
+    if not isinstance(size, Iterable):
+        raise not_a_size
     try:
         # mxcubecore answers [width, height, shape, label]: the first two are the size
-        width, height = (float(v) for v in list(value)[:2])
+        width, height = (float(v) for v in list(size)[:2])
     except (TypeError, ValueError):
-        raise ValueError(f"get_beam_size: expected (width, height) in mm, got {value!r}") from None
+        raise not_a_size from None
     if not (width > 0 and height > 0 and math.isfinite(width * height)):
         raise ValueError(f"get_beam_size: the beam size must be above 0 mm, got {value!r}")
     return width, height

@@ -66,7 +66,7 @@ class Gui:
             raise AttributeError(name)
         method = getattr(self.proxy, name)
 
-        def call(*args: Any) -> Any:
+        def call(*args: object) -> Any:
             try:
                 return method(*args)
             except xmlrpc.client.ProtocolError as exc:

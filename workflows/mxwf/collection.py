@@ -78,7 +78,7 @@ def strategy_dialog(strategy: Mapping[str, Any], timeout: float | None) -> dict[
     return form
 
 
-def answer_to_strategy(strategy: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+def answer_to_strategy(strategy: Mapping[str, Any], answer: object) -> dict[str, Any]:
     """``strategy`` changed by the dialog's ``answer``; :class:`WorkflowCancelled` for the
     cancel marker, ``WorkflowError`` for an answer that is not numbers > 0."""
     if not isinstance(answer, Mapping):

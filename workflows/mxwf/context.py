@@ -116,7 +116,7 @@ class StepContext:
             return False
         raise WorkflowError(f"workflow parameter {name}: {value!r} is not true or false")
 
-    def task_parameters(self, prefix_marker: str = "", **overrides: Any) -> dict[str, Any]:
+    def task_parameters(self, prefix_marker: str = "", **overrides: object) -> dict[str, Any]:
         """Path and acquisition fields for a task this workflow adds: the workflow's
         directory, prefix (with ``prefix_marker`` in front, e.g. ``mesh-``) and run
         number, then ``exp_time`` / ``transmission`` / ``energy`` / ``resolution`` /

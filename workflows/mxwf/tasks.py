@@ -9,20 +9,50 @@ for the user: the run ends failed with it and that step named.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ewokscore import Task
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from mxwf.analysis import beam_size, cells_for
 from mxwf.context import COMMON_INPUTS, StepContext
+
+if TYPE_CHECKING:  # ewokscore has no types: what these tasks use of its Task, typed
+
+    class _Variables:
+        """``Task.inputs`` / ``Task.outputs``: one attribute per declared name, holding
+        whatever the graph passes (a workflow's values are plain data of any shape)."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: object) -> None: ...
+
+    class Task:
+        """What ``ewokscore.Task`` offers the tasks here."""
+
+        inputs: _Variables
+        outputs: _Variables
+
+        def __init_subclass__(
+            cls,
+            *,
+            register: bool = True,
+            input_names: Sequence[str] = (),
+            optional_input_names: Sequence[str] = (),
+            output_names: Sequence[str] = (),
+        ) -> None: ...
+
+        def get_input_value(self, name: str, default: object = None) -> object: ...
+
+else:
+    from ewokscore import Task
 
 #: mesh size when the MeshScan workflow draws its own grid, mm
 MESH_WIDTH_MM = 0.4
 MESH_HEIGHT_MM = 0.3
 
 
-class _Step:
-    """Mixin: the inputs of this node as a :class:`StepContext`."""
+class _Step(Task, register=False, optional_input_names=COMMON_INPUTS):
+    """The base of the tasks here (not a task itself: ``register=False``): the common
+    inputs, and :meth:`context` to read them as a :class:`StepContext`."""
 
     def context(self) -> StepContext:
         values = {name: self.get_input_value(name, None) for name in COMMON_INPUTS}
@@ -31,7 +61,6 @@ class _Step:
 
 class XrayCentring(
     _Step,
-    Task,
     optional_input_names=COMMON_INPUTS,
     output_names=["centred_position", "grids"],
 ):
@@ -47,7 +76,6 @@ class XrayCentring(
 
 class MeshScan(
     _Step,
-    Task,
     optional_input_names=COMMON_INPUTS,
     output_names=["grid_id", "best_cell", "best_position", "scores"],
 ):
@@ -78,7 +106,6 @@ class MeshScan(
 
 class Characterisation(
     _Step,
-    Task,
     optional_input_names=[*COMMON_INPUTS, "centred_position"],
     output_names=["strategy", "characterisation_node_id"],
 ):
@@ -94,7 +121,6 @@ class Characterisation(
 
 class ConfirmStrategy(
     _Step,
-    Task,
     input_names=["strategy"],
     optional_input_names=COMMON_INPUTS,
     output_names=["strategy"],
@@ -115,7 +141,6 @@ class ConfirmStrategy(
 
 class DataCollection(
     _Step,
-    Task,
     input_names=["strategy"],
     optional_input_names=COMMON_INPUTS,
     output_names=["files", "collection_node_id"],
@@ -132,7 +157,6 @@ class DataCollection(
 
 class WorkflowEnd(
     _Step,
-    Task,
     optional_input_names=[*COMMON_INPUTS, "message"],
     output_names=["ended"],
 ):
