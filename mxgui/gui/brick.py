@@ -17,7 +17,7 @@ from mxgui.core.interlock import mark_thread_as
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.roles.emitter import Emitter
 from mxgui.gui.bridge import GuiBridge, Subscription
-from mxgui.gui.properties import BrickProperty, PropertyKind
+from mxgui.gui.properties import BrickProperty, PropertyKind, PropertyValue
 
 if TYPE_CHECKING:
     from mxgui.gui.log_handler import GuiLogHandler
@@ -26,9 +26,6 @@ log = logging.getLogger(__name__)
 
 #: the interface a brick reads a hardware-object property as
 T = TypeVar("T")
-#: what a property holds once converted (``BrickProperty.convert``): text for strings,
-#: combos, files, colours and hardware-object names
-PropertyValue = str | int | float | bool
 
 FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
 
@@ -67,7 +64,7 @@ class Brick(QWidget):
     SIGNALS: ClassVar[tuple[str, ...]] = ()
     SLOTS: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         for name in cls.__dict__.get("SIGNALS", ()):
             if not isinstance(getattr(cls, name, None), pyqtSignal):

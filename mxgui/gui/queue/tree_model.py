@@ -99,6 +99,10 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         """The latest snapshot of a node shown (``KeyError`` when it is not shown)."""
         return self._nodes[node_id]
 
+    def shown_node(self, node_id: int) -> QueueNode | None:
+        """The latest snapshot of a node shown (``None`` when it is not shown)."""
+        return self._nodes.get(node_id)
+
     def id_of(self, index: QModelIndex) -> int:
         """The node id of ``index`` (the root's for an invalid index)."""
         return index.internalId() if index.isValid() else ROOT_ID
