@@ -92,6 +92,10 @@ class Connection:
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
+#: anything of a layout that has a line in its file
+LayoutItem = WindowNode | BrickNode | ContainerNode | Connection
+
+
 @dataclass
 class Layout:
     """A whole layout file."""

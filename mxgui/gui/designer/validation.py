@@ -17,7 +17,7 @@ from mxgui.core.errors import ConfigError
 from mxgui.core.repository import OutsideRepositoryError, normalize_name
 from mxgui.gui.designer.copies import pair_items, reparse
 from mxgui.gui.designer.document import LayoutDocument
-from mxgui.gui.layout import BrickNode, Connection, LayoutError, WindowNode
+from mxgui.gui.layout import BrickNode, Connection, LayoutError, LayoutItem, WindowNode
 from mxgui.gui.layout_check import check_layout
 from mxgui.gui.properties import PropertyKind
 
@@ -67,7 +67,7 @@ def find_problems(
     problems = [
         _tie(path, original, twin, twin.error)
         for original, twin in pairs
-        if getattr(twin, "error", None) is not None
+        if not isinstance(twin, WindowNode) and twin.error is not None
     ]
     windows = [(twin.line, original) for original, twin in pairs if isinstance(twin, WindowNode)]
     for error in copy.errors:  # file-level: a window without content, say
@@ -98,7 +98,7 @@ def keep_dropped_load_errors(document: LayoutDocument) -> None:
     document.load_errors = [e for e in errors if e.message not in current]
 
 
-def _tie(path: str, original: Any, twin: Any, error: ConfigError) -> Problem:
+def _tie(path: str, original: LayoutItem, twin: LayoutItem, error: ConfigError) -> Problem:
     """The problem ``error`` of ``twin`` (in the copy) told about ``original``."""
     key = None
     if error.line is not None and error.line != twin.line:
