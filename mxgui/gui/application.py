@@ -24,6 +24,7 @@ from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.builder import BuiltLayout, BuiltWindow, build_layout
+from mxgui.gui.command_line import console_handlers
 from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
@@ -61,11 +62,6 @@ class _FirstPaint(QObject):
                 print(f"MXGUI_FIRST_PAINT {now:.6f}", flush=True)
                 QTimer.singleShot(0, QCoreApplication.quit)
         return False
-
-
-def _console_handlers() -> list[logging.Handler]:
-    """The handlers ``mxgui`` logs to the terminal with (see ``app.setup_logging``)."""
-    return [h for h in logging.getLogger().handlers if getattr(h, "_mxgui_console", False)]
 
 
 def _error_view(error: ConfigError) -> QWidget:
@@ -106,7 +102,7 @@ class MxguiApplication:
         self.log_handler = GuiLogHandler(self.bridge)
         logging.getLogger().addHandler(self.log_handler)
         #: the handlers whose repeated warnings and errors are folded, and the filter
-        self._folded = [self.log_handler, *_console_handlers()]
+        self._folded = [self.log_handler, *console_handlers()]
         self.repeats = fold_repeats(self._folded)
         self.repository = HardwareRepository(repository_dirs)
         self.context = BrickContext(self.repository, self.bridge, self.log_handler)
