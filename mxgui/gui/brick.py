@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
@@ -147,7 +147,7 @@ class Brick(QWidget):
             self.failed_property = name
             self.set_failed(f"property {name}: {type(exc).__name__}: {exc}")
 
-    def apply_properties(self, values: dict[str, Any]) -> None:
+    def apply_properties(self, values: Mapping[str, object]) -> None:
         """Set every declared property, from ``values`` or its default, in declared order."""
         for name in self.declared_properties():
             self.set_property(name, values.get(name, self._values[name]))
@@ -164,7 +164,9 @@ class Brick(QWidget):
         self, property_name: str, interface: type[T] | tuple[type[T], ...]
     ) -> T | None: ...
     def hardware_object(
-        self, property_name: str, interface: type[Any] | tuple[type[Any], ...] | None = None
+        self,
+        property_name: str,
+        interface: type[object] | tuple[type[object], ...] | None = None,
     ) -> object | None:
         """The hardware object bound through ``property_name`` (``None`` if unset or failed).
 
@@ -208,7 +210,11 @@ class Brick(QWidget):
 
     # hardware-object signals ---------------------------------------------------------------
     def bind(
-        self, emitter: Emitter, signal: str, slot: Callable[..., Any], scope: str | None = None
+        self,
+        emitter: Emitter,
+        signal: str,
+        slot: Callable[..., object],
+        scope: str | None = None,
     ) -> Subscription:
         """Call ``slot`` on the GUI thread whenever ``emitter`` emits ``signal``.
 

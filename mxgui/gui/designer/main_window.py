@@ -315,17 +315,14 @@ class DesignerWindow(QMainWindow):
 
     def go_to(self, problem: Problem) -> None:
         """Show the item ``problem`` belongs to."""
-        if (
-            isinstance(problem.item, Connection)
-            and problem.item in self.document.layout.connections
-        ):
-            self.docks["Connections"].raise_()
-            row = next(
-                i for i, c in enumerate(self.document.layout.connections) if c is problem.item
-            )
-            self.connections.view.selectRow(row)
-        elif self.document.contains(problem.item):
-            self.select_item(problem.item)
+        item, connections = problem.item, self.document.layout.connections
+        if isinstance(item, Connection):
+            if item in connections:
+                self.docks["Connections"].raise_()
+                row = next(i for i, c in enumerate(connections) if c is item)
+                self.connections.view.selectRow(row)
+        elif item is not None and self.document.contains(item):
+            self.select_item(item)
 
     # editing ------------------------------------------------------------------------------------
     def add_from_palette(self, kind: str, name: str) -> Item | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from mxgui.core.errors import ConfigError
 from mxgui.core.repository import OutsideRepositoryError, normalize_name
@@ -20,6 +20,9 @@ from mxgui.gui.designer.document import LayoutDocument
 from mxgui.gui.layout import BrickNode, Connection, LayoutError, LayoutItem, WindowNode
 from mxgui.gui.layout_check import check_layout
 from mxgui.gui.properties import PropertyKind
+
+#: the kind of item looked up by file line
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Problem:
     message: str
     path: str
     line: int | None
-    item: Any = None
+    item: LayoutItem | None = None
     key: str | None = None
     severity: str = "error"
     as_loaded: bool = False
@@ -72,11 +75,11 @@ def find_problems(
     windows = [(twin.line, original) for original, twin in pairs if isinstance(twin, WindowNode)]
     for error in copy.errors:  # file-level: a window without content, say
         owner = _last_at_or_before(windows, error.line)
-        problems.append(Problem(error.message, path, getattr(owner, "line", None), owner))
+        problems.append(Problem(error.message, path, owner.line if owner else None, owner))
     if hardware_names is not None:
         problems += _hardware_problems(document, path, set(hardware_names))
     current = {p.message for p in problems}
-    items: list[tuple[int, Any]] = [(o.line, o) for o, _ in pairs if o.line is not None]
+    items: list[tuple[int, LayoutItem]] = [(o.line, o) for o, _ in pairs if o.line is not None]
     items.sort(key=lambda e: e[0])
     for error in document.load_errors:
         if error.message not in current:
@@ -113,10 +116,10 @@ def _tie(path: str, original: LayoutItem, twin: LayoutItem, error: ConfigError) 
     return Problem(error.message, path, line, original, key)
 
 
-def _last_at_or_before(entries: Sequence[tuple[int | None, Any]], line: int | None) -> Any:
+def _last_at_or_before(entries: Sequence[tuple[int | None, T]], line: int | None) -> T | None:
     if line is None:
         return None
-    owner = None
+    owner: T | None = None
     for start, item in entries:
         if start is not None and start <= line:
             owner = item
