@@ -132,8 +132,7 @@ class QuitGuard:
             self._finished = None
         self.stopping = False
         self.released = True  # asked once: a second Ctrl+Q quits whatever happens
-        save_now = getattr(self.queue, "save_now", None)  # a queue without a file: nothing
-        problem = save_now() if save_now is not None else ""
+        problem = self.queue.save_now() if self.queue is not None else ""
         if problem:
             self._say("")
             self.dialog = QMessageBox(

@@ -277,7 +277,7 @@ class DesignerWindow(QMainWindow):
         for name, brick in built.bricks.items():
             node = self.document.brick(name)
             if brick.failure and node is not None:
-                key = getattr(brick, "failed_property", None)
+                key = brick.failed_property
                 line = node.property_lines.get(key or "", node.line)
                 message = f"brick {name}: {brick.failure}"
                 self._preview_problems.append(Problem(message, path, line, node, key))
