@@ -103,7 +103,7 @@ class SampleViewBrick(Brick):
         self.editor = ShapeEditor(self.shape_layer, self.grid_panel, self._view_state, self)
         self.modes.describe = self.editor.describe_drag
         self.workflow = CentringWorkflow(context.bridge, self)
-        self.queue_centring = QueueCentring(self)
+        self.queue_centring = QueueCentring(self, refresh=self._show_mode_line)
         self.xmlrpc_snapshots = XmlrpcSnapshots(self)
         self.camera = CameraFeed(self.view, self)
         #: the banner over the image while no camera frames arrive

@@ -131,8 +131,8 @@ def combo_items(combo) -> list[str]:
 
 def add_motor_to_goniometer(qtbot, window: DesignerWindow, motor: str) -> BrickNode:
     group = click_tree(qtbot, window, "Goniometer")
-    window.palette.select("brick", "MotorBrick")
-    qtbot.mouseClick(window.palette.add_button, Qt.LeftButton)
+    window.brick_palette.select("brick", "MotorBrick")
+    qtbot.mouseClick(window.brick_palette.add_button, Qt.LeftButton)
     node = window.selected_item()
     assert isinstance(node, BrickNode) and node.class_name == "MotorBrick"
     assert window.document.parent(node) is group and group.children[-1] is node
@@ -332,10 +332,10 @@ def test_a_new_file_starts_with_a_main_window_and_a_vbox(designer, qtbot, tmp_pa
     assert main.name == "main" and isinstance(main.content, ContainerNode)
     assert main.content.type == "vbox" and main.content.children == []
     click_tree(qtbot, window, "(vbox)")
-    window.palette.select("container", "tab")
-    qtbot.mouseClick(window.palette.add_button, Qt.LeftButton)
-    window.palette.select("brick", "LogBrick")
-    qtbot.mouseClick(window.palette.add_button, Qt.LeftButton)
+    window.brick_palette.select("container", "tab")
+    qtbot.mouseClick(window.brick_palette.add_button, Qt.LeftButton)
+    window.brick_palette.select("brick", "LogBrick")
+    qtbot.mouseClick(window.brick_palette.add_button, Qt.LeftButton)
     assert window.save()
     assert window.dialogs.asked == [], "the file name is known"
     saved = load_layout(path)
@@ -412,8 +412,8 @@ def test_tree_model_is_a_consistent_qt_model(designer, qtmodeltester, qtbot):
     qtmodeltester.check(window.tree_model, force_py=True)
     document = window.document
     window.select_item(document.brick("phiz"))
-    window.palette.select("container", "hbox")
-    qtbot.mouseClick(window.palette.add_button, Qt.LeftButton)
+    window.brick_palette.select("container", "hbox")
+    qtbot.mouseClick(window.brick_palette.add_button, Qt.LeftButton)
     window.add_window()
     window.move_selected(-1)
     qtmodeltester.check(window.tree_model, force_py=True)

@@ -128,8 +128,8 @@ def test_the_largest_dialog_allowed_fits_the_screen_and_scrolls_inside(qtbot, gu
     qtbot.waitExposed(dialog)
     screen = dialog.screen().availableGeometry()
     assert screen.contains(dialog.frameGeometry()), (dialog.frameGeometry(), screen)
-    assert dialog.scroll.verticalScrollBar().maximum() > 0  # the fields scroll inside
-    assert dialog.scroll.horizontalScrollBar().maximum() > 0  # and the long word too
+    assert dialog.scroll_area.verticalScrollBar().maximum() > 0  # the fields scroll inside
+    assert dialog.scroll_area.horizontalScrollBar().maximum() > 0  # and the long word too
     ok = dialog.buttons.button(QDialogButtonBox.Ok)
     assert ok.isVisible()
     assert dialog.rect().contains(ok.mapTo(dialog, QPoint(ok.width() - 1, ok.height() - 1)))

@@ -6,18 +6,25 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Protocol, runtime_checkable
 
-from PyQt5.QtCore import QEvent, QObject, QTimer
+from PyQt5.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
+from hardware_objects.beamline import Beamline
+from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.errors import ConfigError
+from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.log_repeats import fold_repeats, unfold_repeats
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.builder import BuiltLayout, BuiltWindow, build_layout
+from mxgui.gui.command_line import console_handlers
 from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
@@ -27,6 +34,14 @@ from mxgui.gui.status_bar import StatusBar
 from mxgui.gui.workflow_dialog import DialogHandler
 
 log = logging.getLogger("mxgui")
+
+
+@runtime_checkable
+class HandlerHost(Protocol):
+    """Where the application installs its ``open_dialog`` handler (the part of
+    :class:`~mxgui.core.roles.XMLRPCServerRole` it uses)."""
+
+    def set_handler(self, name: str, handler: Callable[..., Future[Any]] | None) -> None: ...
 
 
 class _FirstPaint(QObject):
@@ -45,13 +60,8 @@ class _FirstPaint(QObject):
             log.info("main window shown %.2f s after start", now - self.started)
             if self.quit_after:
                 print(f"MXGUI_FIRST_PAINT {now:.6f}", flush=True)
-                QTimer.singleShot(0, QApplication.instance().quit)
+                QTimer.singleShot(0, QCoreApplication.quit)
         return False
-
-
-def _console_handlers() -> list[logging.Handler]:
-    """The handlers ``mxgui`` logs to the terminal with (see ``app.setup_logging``)."""
-    return [h for h in logging.getLogger().handlers if getattr(h, "_mxgui_console", False)]
 
 
 def _error_view(error: ConfigError) -> QWidget:
@@ -79,7 +89,8 @@ class MxguiApplication:
         self.repository_dirs = repository_dirs
         self.layout_path = layout_path
         self.xmlrpc_port = xmlrpc_port
-        self.qapp = QApplication.instance() or QApplication(sys.argv[:1])
+        existing = QApplication.instance()
+        self.qapp = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
         self.qapp.setApplicationName("mxgui")
         self.qapp.setOrganizationName("mxgui")
         #: SIGINT / SIGTERM came: :meth:`run` stops (cleanly) as soon as it can
@@ -91,7 +102,7 @@ class MxguiApplication:
         self.log_handler = GuiLogHandler(self.bridge)
         logging.getLogger().addHandler(self.log_handler)
         #: the handlers whose repeated warnings and errors are folded, and the filter
-        self._folded = [self.log_handler, *_console_handlers()]
+        self._folded = [self.log_handler, *console_handlers()]
         self.repeats = fold_repeats(self._folded)
         self.repository = HardwareRepository(repository_dirs)
         self.context = BrickContext(self.repository, self.bridge, self.log_handler)
@@ -102,6 +113,8 @@ class MxguiApplication:
         self.queue_prompt: QueueStartPrompt | None = None
         #: shows the XML-RPC server's open_dialog forms (None: no server)
         self.dialog_handler: DialogHandler | None = None
+        #: the server the dialog handler is installed on
+        self._dialog_server: HandlerHost | None = None
         #: asks before the main window closes while the queue runs
         self.quit_guard: QuitGuard | None = None
 
@@ -121,7 +134,7 @@ class MxguiApplication:
                 self.repository.failures.get("/beamline"),
             )
         queue = self._queue()
-        if hasattr(queue, "use_file"):  # before the bricks show its file's state
+        if queue is not None:  # before the bricks show its file's state
             queue.use_file()
         try:
             layout = load_layout(self.layout_path)
@@ -139,15 +152,19 @@ class MxguiApplication:
         if (
             self.xmlrpc_port is not None
             and self.repository.beamline is not None
-            and self.repository.beamline.role("xmlrpc_server") is None
+            and self._role("xmlrpc_server") is None
         ):
             log.warning("--xmlrpc-port given but the beamline has no xmlrpc_server role")
-        for index, built in enumerate(self.built.windows):
+        main: MainWindow | None = None
+        for built in self.built.windows:
             node = built.node
-            cls = MainWindow if index == 0 else LayoutWindow
-            window = cls(node.title, built.content, str(self.layout_path), node.name, node.size)
-            self.windows.append(window)
-        main = self.windows[0]
+            args = (node.title, built.content, str(self.layout_path), node.name, node.size)
+            if main is None:
+                main = MainWindow(*args)
+                self.windows.append(main)
+            else:
+                self.windows.append(LayoutWindow(*args))
+        assert main is not None  # a built layout has a window (the error view at least)
         self.quit_guard = QuitGuard(self._queue(), self.bridge, main)
         main.close_guard = self.quit_guard.allow_close
         self.status_bar = StatusBar(self.repository, self.log_handler, main)
@@ -166,14 +183,16 @@ class MxguiApplication:
         )
         return main
 
-    def _queue(self) -> Any:
-        """The beamline's queue object, or ``None`` (no beamline, no queue role, or an
-        object without a :attr:`restore_result`)."""
+    def _role(self, name: str) -> HardwareObject | None:
+        """The beamline's object of role ``name``, or ``None`` (no beamline, no such role)."""
         beamline = self.repository.beamline
-        queue = beamline.role("queue") if beamline is not None else None
-        if queue is None or not hasattr(queue, "restore_result"):
-            return None
-        return queue
+        return beamline.role(name) if isinstance(beamline, Beamline) else None
+
+    def _queue(self) -> QueueHardwareObject | None:
+        """The beamline's queue object, or ``None`` (no beamline, no queue role, or an
+        object that is no queue hardware object)."""
+        queue = self._role("queue")
+        return queue if isinstance(queue, QueueHardwareObject) else None
 
     def _ask_about_queue(self, main: MainWindow) -> QueueStartPrompt | None:
         """Ask whether to keep a queue restored after a crash, or say why the queue
@@ -187,22 +206,22 @@ class MxguiApplication:
 
     def _answer_dialogs(self, main: MainWindow) -> DialogHandler | None:
         """Show the workflows' ``open_dialog`` forms, if the beamline has an XML-RPC server."""
-        beamline = self.repository.beamline
-        server = beamline.role("xmlrpc_server") if beamline is not None else None
-        if server is None:
+        found = self._role("xmlrpc_server")
+        if found is None:
             return None
-        if not hasattr(server, "set_handler"):
-            log.error("%r has no set_handler: workflow dialogs cannot be shown", server)
+        if not isinstance(found, HandlerHost):
+            log.error("%r has no set_handler: workflow dialogs cannot be shown", found)
             return None
         handler = DialogHandler(main)
-        server.set_handler("open_dialog", handler)
+        found.set_handler("open_dialog", handler)
+        self._dialog_server = found
         return handler
 
     def stop(self) -> None:
         """Save settings, end subscriptions, shut the hardware down."""
         if self.dialog_handler is not None:  # a workflow waiting for an answer gets None
-            server = self.repository.beamline.role("xmlrpc_server")
-            server.set_handler("open_dialog", None)
+            if self._dialog_server is not None:
+                self._dialog_server.set_handler("open_dialog", None)
             self.dialog_handler.close_all()
         if self.status_bar is not None:
             self.status_bar.cleanup()
@@ -223,7 +242,7 @@ class MxguiApplication:
         regularly while Qt's event loop runs (see :meth:`run`).
         """
 
-        def request_quit(signum, _frame) -> None:
+        def request_quit(signum: int, _frame: FrameType | None) -> None:
             log.info("signal %s received: quitting", signal.Signals(signum).name)
             if self.quit_guard is not None:  # no question: the shutdown stops the queue
                 self.quit_guard.release()
@@ -240,7 +259,8 @@ class MxguiApplication:
     def run(self, quit_after_paint: bool = False) -> int:
         """Start, run the Qt event loop, stop; the exit code of the event loop (0 when
         a signal asked to quit before it began)."""
-        wake = QTimer(interval=200)  # lets Python's signal handlers in
+        wake = QTimer()
+        wake.setInterval(200)  # lets Python's signal handlers in
         wake.timeout.connect(lambda: None)
         try:
             if self.quit_requested:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
@@ -17,7 +17,7 @@ from mxgui.core.interlock import mark_thread_as
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.roles.emitter import Emitter
 from mxgui.gui.bridge import GuiBridge, Subscription
-from mxgui.gui.properties import BrickProperty, PropertyKind
+from mxgui.gui.properties import BrickProperty, PropertyKind, PropertyValue
 
 if TYPE_CHECKING:
     from mxgui.gui.log_handler import GuiLogHandler
@@ -26,9 +26,6 @@ log = logging.getLogger(__name__)
 
 #: the interface a brick reads a hardware-object property as
 T = TypeVar("T")
-#: what a property holds once converted (``BrickProperty.convert``): text for strings,
-#: combos, files, colours and hardware-object names
-PropertyValue = str | int | float | bool
 
 FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
 
@@ -67,7 +64,7 @@ class Brick(QWidget):
     SIGNALS: ClassVar[tuple[str, ...]] = ()
     SLOTS: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         for name in cls.__dict__.get("SIGNALS", ()):
             if not isinstance(getattr(cls, name, None), pyqtSignal):
@@ -150,7 +147,7 @@ class Brick(QWidget):
             self.failed_property = name
             self.set_failed(f"property {name}: {type(exc).__name__}: {exc}")
 
-    def apply_properties(self, values: dict[str, Any]) -> None:
+    def apply_properties(self, values: Mapping[str, object]) -> None:
         """Set every declared property, from ``values`` or its default, in declared order."""
         for name in self.declared_properties():
             self.set_property(name, values.get(name, self._values[name]))
@@ -167,7 +164,9 @@ class Brick(QWidget):
         self, property_name: str, interface: type[T] | tuple[type[T], ...]
     ) -> T | None: ...
     def hardware_object(
-        self, property_name: str, interface: type[Any] | tuple[type[Any], ...] | None = None
+        self,
+        property_name: str,
+        interface: type[object] | tuple[type[object], ...] | None = None,
     ) -> object | None:
         """The hardware object bound through ``property_name`` (``None`` if unset or failed).
 
@@ -211,7 +210,11 @@ class Brick(QWidget):
 
     # hardware-object signals ---------------------------------------------------------------
     def bind(
-        self, emitter: Emitter, signal: str, slot: Callable[..., Any], scope: str | None = None
+        self,
+        emitter: Emitter,
+        signal: str,
+        slot: Callable[..., object],
+        scope: str | None = None,
     ) -> Subscription:
         """Call ``slot`` on the GUI thread whenever ``emitter`` emits ``signal``.
 

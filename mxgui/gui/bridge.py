@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 
@@ -21,7 +20,9 @@ class Subscription:
     called.
     """
 
-    def __init__(self, bridge: GuiBridge, emitter: Emitter, signal: str, slot: Callable):
+    def __init__(
+        self, bridge: GuiBridge, emitter: Emitter, signal: str, slot: Callable[..., object]
+    ) -> None:
         self.emitter = emitter
         self.signal = signal
         self.slot = slot
@@ -29,11 +30,11 @@ class Subscription:
         self._bridge = bridge
         emitter.connect(signal, self._relay)
 
-    def _relay(self, *args: Any) -> None:
+    def _relay(self, *args: object) -> None:
         if self.active:
             self._bridge.post(self._deliver, *args)
 
-    def _deliver(self, *args: Any) -> None:
+    def _deliver(self, *args: object) -> None:
         if self.active:
             self.slot(*args)
 
@@ -59,15 +60,15 @@ class GuiBridge(QObject):
         self._posted.connect(self._run, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
         self.gui_thread = threading.current_thread()
 
-    def post(self, function: Callable, *args: Any) -> None:
+    def post(self, function: Callable[..., object], *args: object) -> None:
         """Call ``function(*args)`` on the GUI thread, soon (never synchronously)."""
         self._posted.emit(function, args)
 
-    def connect(self, emitter: Emitter, signal: str, slot: Callable) -> Subscription:
+    def connect(self, emitter: Emitter, signal: str, slot: Callable[..., object]) -> Subscription:
         """Deliver ``emitter``'s ``signal`` to ``slot`` on the GUI thread."""
         return Subscription(self, emitter, signal, slot)
 
-    def _run(self, function: Callable, args: tuple) -> None:
+    def _run(self, function: Callable[..., object], args: tuple[object, ...]) -> None:
         try:
             function(*args)
         except Exception:

@@ -64,18 +64,25 @@ def repository_dirs(args: argparse.Namespace) -> list[Path]:
     return [Path(d) for d in args.repository] if args.repository else [DEFAULT_REPOSITORY]
 
 
+class ConsoleHandler(logging.StreamHandler):
+    """The terminal handler :func:`setup_logging` adds: its class tells it from the others."""
+
+
+def console_handlers() -> list[ConsoleHandler]:
+    """The handlers ``mxgui`` logs to the terminal with (see :func:`setup_logging`)."""
+    return [h for h in logging.getLogger().handlers if isinstance(h, ConsoleHandler)]
+
+
 def setup_logging(level: str) -> None:
     """Log to stderr with time, level and logger name, and to the log file."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
-    if not any(getattr(h, "_mxgui_console", False) for h in root.handlers):
-        console = logging.StreamHandler()
-        console._mxgui_console = True  # type: ignore[attr-defined]
+    if not console_handlers():
+        console = ConsoleHandler()
         console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
         root.addHandler(console)
-    for handler in root.handlers:
-        if getattr(handler, "_mxgui_console", False):
-            handler.setLevel(level)
+    for handler in console_handlers():
+        handler.setLevel(level)
     from mxgui.gui.log_file import install_log_file
 
     path = install_log_file(level=level)  # the full text of what the GUI shows cut

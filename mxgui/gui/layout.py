@@ -92,6 +92,10 @@ class Connection:
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
+#: anything of a layout that has a line in its file
+LayoutItem = WindowNode | BrickNode | ContainerNode | Connection
+
+
 @dataclass
 class Layout:
     """A whole layout file."""
@@ -186,7 +190,7 @@ class _Parser:
                 )
         return None
 
-    def node(self, data: Any, line: int) -> Node:
+    def node(self, data: object, line: int) -> Node:
         if not isinstance(data, _Mapping):
             return ContainerNode(
                 type="?",
@@ -264,7 +268,7 @@ class _Parser:
         node.children = [self.node(child, getattr(child, "line", line)) for child in children]
         return node
 
-    def window(self, data: Any, index: int, line: int) -> WindowNode:
+    def window(self, data: object, index: int, line: int) -> WindowNode:
         if not isinstance(data, _Mapping):
             raise LayoutError(
                 self.path, line, f"window {index + 1} must be a mapping with 'name' and 'content'"
@@ -299,7 +303,7 @@ class _Parser:
             window.content = self.node(data["content"], data.key_lines.get("content", data.line))
         return window
 
-    def connection(self, data: Any, line: int) -> Connection:
+    def connection(self, data: object, line: int) -> Connection:
         if not isinstance(data, _Mapping):
             return Connection(
                 "",

@@ -25,6 +25,10 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s]: %(message)s"
 log = logging.getLogger(__name__)
 
 
+class LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The handler :func:`install_log_file` adds: its class tells it from the others."""
+
+
 def default_log_path() -> Path:
     """Where the log file goes (the module's docstring says how it is chosen)."""
     if os.environ.get(LOG_FILE_ENV):
@@ -47,24 +51,21 @@ def install_log_file(path: Path | None = None, level: int | str = logging.INFO) 
     path = path or default_log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
+        handler = LogFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError as exc:
         log.warning("no log file: %s cannot be opened (%s)", path, exc)
         return None
-    handler._mxgui_log_file = True  # type: ignore[attr-defined]
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(FORMAT))
     logging.getLogger().addHandler(handler)
     return Path(handler.baseFilename)
 
 
-def log_file_handler() -> logging.handlers.RotatingFileHandler | None:
+def log_file_handler() -> LogFileHandler | None:
     """The handler :func:`install_log_file` added, or ``None``."""
     for handler in logging.getLogger().handlers:
-        if getattr(handler, "_mxgui_log_file", False):
-            return handler  # type: ignore[return-value]
+        if isinstance(handler, LogFileHandler):
+            return handler
     return None
 
 

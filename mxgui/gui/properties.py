@@ -8,6 +8,10 @@ from typing import Any
 
 from PyQt5.QtGui import QColor
 
+#: what a property holds once converted (:meth:`BrickProperty.convert`): text for strings,
+#: combos, files, colours and hardware-object names
+PropertyValue = str | int | float | bool
+
 
 class PropertyKind(str, enum.Enum):
     """The types of brick properties (as in mxcubeqt)."""
@@ -56,7 +60,7 @@ class BrickProperty:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         return _EXPECTED[self.kind]
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: object) -> PropertyValue:
         """``value`` converted to this property's kind, or ``ValueError`` saying why."""
         kind = self.kind
         bad = ValueError(f"property {self.name!r} expects {self.expected()}, got {value!r}")

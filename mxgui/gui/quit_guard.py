@@ -14,10 +14,11 @@ delivered on the GUI thread by the bridge.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PyQt5.QtWidgets import QMainWindow, QMessageBox
 
+from hardware_objects.queue import QueueHardwareObject
+from mxgui.core.roles import QueueEngineRole
 from mxgui.gui.bridge import GuiBridge, Subscription
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class QuitGuard:
         application quits on a signal).
     """
 
-    def __init__(self, queue: Any, bridge: GuiBridge, window: QMainWindow) -> None:
+    def __init__(
+        self, queue: QueueHardwareObject | None, bridge: GuiBridge, window: QMainWindow
+    ) -> None:
         self.queue = queue
         self.bridge = bridge
         self.window = window
@@ -58,8 +61,8 @@ class QuitGuard:
         self.released = False
         self._finished: Subscription | None = None
 
-    def _engine(self) -> Any:
-        return getattr(self.queue, "engine", None) if self.queue is not None else None
+    def _engine(self) -> QueueEngineRole | None:
+        return self.queue.engine if self.queue is not None else None
 
     def allow_close(self) -> bool:
         """True when the window may close now; otherwise ask (or say that the queue is
@@ -80,11 +83,12 @@ class QuitGuard:
         hardware's shutdown stops the queue)."""
         self.released = True
 
-    def _ask(self, engine: Any) -> None:
+    def _ask(self, engine: QueueEngineRole) -> None:
         running = "The queue is running"
         current = engine.current_node()
-        if current is not None and current in self.queue.model:
-            running += f": {self.queue.model.get_node(current).describe()}"
+        model = self.queue.model if self.queue is not None else None
+        if current is not None and model is not None and current in model:
+            running += f": {model.get_node(current).describe()}"
         self.dialog = QMessageBox(
             QMessageBox.Question,
             "Quit while the queue runs?",
@@ -128,8 +132,7 @@ class QuitGuard:
             self._finished = None
         self.stopping = False
         self.released = True  # asked once: a second Ctrl+Q quits whatever happens
-        save_now = getattr(self.queue, "save_now", None)  # a queue without a file: nothing
-        problem = save_now() if save_now is not None else ""
+        problem = self.queue.save_now() if self.queue is not None else ""
         if problem:
             self._say("")
             self.dialog = QMessageBox(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from PyQt5.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, Qt, pyqtSignal
+from PyQt5.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, QObject, Qt, pyqtSignal
 
 from mxgui.core.centring import CentredPosition
 from mxgui.core.shapes import Grid, Line, Point, Shape, ShapesModel
@@ -87,7 +87,7 @@ class ShapesTableModel(NamedColumns, QAbstractTableModel):
     COLUMNS = ("Id", "Name", "Kind", "Details", "Omega")
     sig_refused = pyqtSignal(str)
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.source: ShapesModel | None = None
         self.changing = False
@@ -160,7 +160,7 @@ class ShapesTableModel(NamedColumns, QAbstractTableModel):
             flags |= Qt.ItemIsEditable
         return flags
 
-    def setData(self, index: QModelIndex, value: Any, role: int = Qt.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:  # noqa: N802
         """Rename the shape of ``index`` (Name column); a refusal emits ``sig_refused``."""
         if role != Qt.EditRole or index.column() != NAME or self.source is None:
             return False

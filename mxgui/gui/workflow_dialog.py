@@ -76,16 +76,17 @@ def _editor(spec: FieldSpec) -> QWidget:
         spin.setValue(int(spec.default))
         return spin
     if spec.type == "float":
-        spin = QDoubleSpinBox()
-        spin.setLocale(QLocale.c())  # "0.25" whatever the desktop's language
-        spin.setDecimals(_decimals(spec.default, spec.minimum, spec.maximum))
-        low = -FLOAT_LIMIT if spec.minimum is None else spec.minimum
-        high = FLOAT_LIMIT if spec.maximum is None else spec.maximum
-        spin.setRange(low, high)
+        double = QDoubleSpinBox()
+        double.setLocale(QLocale.c())  # "0.25" whatever the desktop's language
+        double.setDecimals(_decimals(spec.default, spec.minimum, spec.maximum))
+        double.setRange(
+            -FLOAT_LIMIT if spec.minimum is None else spec.minimum,
+            FLOAT_LIMIT if spec.maximum is None else spec.maximum,
+        )
         if spec.minimum is not None and spec.maximum is not None:
-            spin.setSingleStep(max((spec.maximum - spec.minimum) / 100, 10 ** -spin.decimals()))
-        spin.setValue(float(spec.default))
-        return spin
+            double.setSingleStep(max((spec.maximum - spec.minimum) / 100, 10 ** -double.decimals()))
+        double.setValue(float(spec.default))
+        return double
     if spec.type == "boolean":
         box = QCheckBox()
         box.setChecked(bool(spec.default))
@@ -153,13 +154,13 @@ class WorkflowDialog(QDialog):
         body_column.addLayout(form)
         body_column.addStretch(1)
         #: the message and the fields, scrolled inside the dialog when they do not fit
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("scroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("scroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.NoFrame)
+        self.scroll_area.setWidget(body)
         column = QVBoxLayout(self)
-        column.addWidget(self.scroll, 1)
+        column.addWidget(self.scroll_area, 1)
         self.problem = MessageLine()
         self.problem.setObjectName("problem")
         # wraps within the dialog's width; a long label in it must not widen the dialog
@@ -173,7 +174,8 @@ class WorkflowDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         column.addWidget(self.buttons)
         self.remaining = math.ceil(spec.timeout) if spec.timeout else 0
-        self._timer = QTimer(self, interval=1000)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
         if spec.timeout:
             self._show_countdown()
@@ -189,9 +191,9 @@ class WorkflowDialog(QDialog):
         screen = self.screen() or QApplication.primaryScreen()
         free = screen.availableGeometry().size()
         self.setMaximumSize(free)
-        content = self.scroll.widget().sizeHint()
+        content = self.scroll_area.widget().sizeHint()
         bar = self.style().pixelMetric(self.style().PM_ScrollBarExtent)
-        chrome = self.sizeHint() - self.scroll.sizeHint()
+        chrome = self.sizeHint() - self.scroll_area.sizeHint()
         wanted = QSize(
             content.width() + bar + max(chrome.width(), 0),
             content.height() + bar + max(chrome.height(), 0),
@@ -211,7 +213,7 @@ class WorkflowDialog(QDialog):
                 values[field.name] = editor.isChecked()
             elif isinstance(editor, QComboBox):
                 values[field.name] = field.choices[editor.currentIndex()]
-            else:
+            elif isinstance(editor, QLineEdit):
                 values[field.name] = editor.text()
         return values
 
@@ -294,8 +296,8 @@ class DialogHandler(QObject):
         self.parent_widget = parent
         #: the dialogs shown and not yet answered, by their Future
         self.dialogs: dict[Future, WorkflowDialog] = {}
-        self._sig_show.connect(self._open, Qt.QueuedConnection)
-        self._sig_withdraw.connect(self._withdraw, Qt.QueuedConnection)
+        self._sig_show.connect(self._open, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
+        self._sig_withdraw.connect(self._withdraw, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
 
     def __call__(self, spec: DialogSpec | Mapping[str, Any]) -> Future:
         """Show the dialog of ``spec``; the Future of its answer (see module doc).

@@ -77,10 +77,11 @@ class _RecordsModel(QAbstractTableModel, Generic[Row]):
         if role in (Qt.DisplayRole, Qt.ToolTipRole):
             return self.COLUMNS[index.column()][1](record)
         if index.column() == self._status_column:
+            status = self.COLUMNS[self._status_column][1](record)  # the text is the status
             if role == Qt.ForegroundRole:
-                return status_colour(record.status)
+                return status_colour(status)
             if role == Qt.DecorationRole:
-                return status_icon(record.status)
+                return status_icon(status)
         return None
 
 

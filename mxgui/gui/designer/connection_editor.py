@@ -207,7 +207,7 @@ class ConnectionEditor(QWidget):
         rows = self.view.selectionModel().selectedRows()
         return rows[0].row() if rows else None
 
-    def _on_selected(self, *_: Any) -> None:
+    def _on_selected(self, *_: object) -> None:
         row = self.selected_row()
         self.replace_button.setEnabled(row is not None)
         self.remove_button.setEnabled(row is not None)
@@ -273,7 +273,9 @@ def _refill(box: QComboBox, entries: list[str] | list[tuple[str, str]]) -> None:
         box.currentTextChanged.emit(box.currentText())
 
 
-def _signature(function: Any) -> str:
+def _signature(function: object) -> str:
+    if not callable(function):
+        return "()"
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -19,6 +18,8 @@ from mxgui.gui.layout import (
     Connection,
     ContainerNode,
     Layout,
+    LayoutItem,
+    Node,
     WindowNode,
     layout_to_data,
     parse_layout,
@@ -36,18 +37,18 @@ def reparse(layout: Layout) -> Layout:
     return parse_layout(serialize(layout), layout.path)
 
 
-def pair_items(model: Layout, copy: Layout) -> Iterator[tuple[Any, Any]]:
+def pair_items(model: Layout, copy: Layout) -> Iterator[tuple[LayoutItem, LayoutItem]]:
     """Windows, nodes and connections of ``model`` with their twins in ``copy``.
 
     ``copy`` is ``model`` written and parsed again: the same tree, except below a
     container the parser refused, whose children it dropped.
     """
 
-    def walk(a: Any, b: Any) -> Iterator[tuple[Any, Any]]:
+    def walk(a: Node | None, b: Node | None) -> Iterator[tuple[LayoutItem, LayoutItem]]:
         if a is None or b is None or type(a) is not type(b):
             return
         yield a, b
-        if isinstance(a, ContainerNode):
+        if isinstance(a, ContainerNode) and isinstance(b, ContainerNode):
             for child_a, child_b in zip(a.children, b.children):
                 yield from walk(child_a, child_b)
 
@@ -73,12 +74,12 @@ def take_lines(layout: Layout, path: Path) -> None:
         _copy_lines(twin, original)
 
 
-def _copy_lines(source: Any, target: Any) -> None:
+def _copy_lines(source: LayoutItem, target: LayoutItem) -> None:
     """Give ``target`` the file lines of ``source``, its twin (item, properties, keys)."""
     target.line = source.line
-    if isinstance(source, BrickNode):
+    if isinstance(source, BrickNode) and isinstance(target, BrickNode):
         target.property_lines = dict(source.property_lines)
-    elif isinstance(source, Connection):
+    elif isinstance(source, Connection) and isinstance(target, Connection):
         target.key_lines = dict(source.key_lines)
 
 

@@ -11,7 +11,6 @@ why.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from mxgui.core.errors import ConfigError
 from mxgui.core.signals import SignalEmitter
@@ -36,6 +35,7 @@ from mxgui.gui.layout import (
     save_layout,
 )
 from mxgui.gui.layout_check import check_layout
+from mxgui.gui.properties import PropertyValue
 
 #: what the layout tree shows: windows, containers and bricks
 Item = WindowNode | ContainerNode | BrickNode
@@ -130,7 +130,7 @@ class LayoutDocument(SignalEmitter):
         siblings = self.children(self.parent(item))
         return next(i for i, sibling in enumerate(siblings) if sibling is item)
 
-    def contains(self, item: Any) -> bool:
+    def contains(self, item: object) -> bool:
         """Whether ``item`` is (still) part of the layout."""
         return isinstance(item, Item) and id(item) in self._parents
 
@@ -319,12 +319,12 @@ class LayoutDocument(SignalEmitter):
             self.emit("connections_changed")
         self._changed(item)
 
-    def set_attribute(self, item: Item, attribute: str, value: Any) -> None:
+    def set_attribute(self, item: Item, attribute: str, value: object) -> None:
         """Set a checked attribute (see :data:`~.rules.ATTRIBUTES`; names: :meth:`rename`)."""
         setattr(item, attribute, check_attribute(item, attribute, value))
         self._changed(item)
 
-    def set_property(self, brick: BrickNode, name: str, value: Any) -> Any:
+    def set_property(self, brick: BrickNode, name: str, value: object) -> PropertyValue:
         """Set brick property ``name``, converted to its declared type; the value set."""
         cls = self.brick_class(brick)
         if cls is None:

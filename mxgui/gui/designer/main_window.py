@@ -36,13 +36,13 @@ from mxgui.gui.designer.property_editor import PropertyEditor
 from mxgui.gui.designer.rules import EditError, bricks_below
 from mxgui.gui.designer.tree_model import LayoutTreeModel, item_text
 from mxgui.gui.designer.validation import Problem, find_problems, keep_dropped_load_errors
-from mxgui.gui.layout import Connection
+from mxgui.gui.layout import BrickNode, Connection
 from mxgui.gui.settings import user_settings
 
 log = logging.getLogger(__name__)
 
 
-class DesignerWindow(FileCommands, QMainWindow):
+class DesignerWindow(QMainWindow):
     """The layout designer for one layout file at a time.
 
     Every edit goes through :attr:`document`; the panels follow it. The hardware
@@ -51,7 +51,8 @@ class DesignerWindow(FileCommands, QMainWindow):
     preview's bricks are built unconnected (:class:`PreviewRepository`): nothing in the
     designer acts on the hardware, reads or writes the queue, or starts a server.
     :attr:`dialogs` asks the user (unsaved changes, file names, confirmations); tests
-    replace it. ``sig_closed`` is emitted once the window has closed.
+    replace it. :attr:`files` holds the File commands. ``sig_closed`` is emitted once
+    the window has closed.
     """
 
     sig_closed = pyqtSignal()
@@ -71,7 +72,7 @@ class DesignerWindow(FileCommands, QMainWindow):
         self.document = LayoutDocument.new(None)
         self.problems: list[Problem] = []
         self._preview_problems: list[Problem] = []
-        self._unreadable: Path | None = None
+        self.files = FileCommands(self)
         self._shut_down = False
         self.tree_model = LayoutTreeModel(self.document, self)
         self.tree = QTreeView()
@@ -81,8 +82,8 @@ class DesignerWindow(FileCommands, QMainWindow):
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeToContents)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.palette = Palette()
-        self.palette.sig_add.connect(self.add_from_palette)
+        self.brick_palette = Palette()
+        self.brick_palette.sig_add.connect(self.add_from_palette)
         self.properties = PropertyEditor(self.hardware_names)
         self.connections = ConnectionEditor(self.document)
         self.problems_view = ProblemsView()
@@ -94,7 +95,11 @@ class DesignerWindow(FileCommands, QMainWindow):
         self._make_actions()
         self._make_docks()
         self._restore_settings()
-        self._load(path)
+        self.files.load(path)
+
+    def save(self) -> bool:
+        """Save the layout to its file (asks for one if it has none); True if saved."""
+        return self.files.save()
 
     # panels and actions -------------------------------------------------------------------
     def _action(
@@ -113,16 +118,20 @@ class DesignerWindow(FileCommands, QMainWindow):
         return action
 
     def _make_actions(self) -> None:
-        action = self._action
+        action, files = self._action, self.files
         self.new_action = action(
-            "&New", lambda: self.open_layout(None), QKeySequence.New, QStyle.SP_FileIcon
+            "&New", lambda: files.open_layout(None), QKeySequence.New, QStyle.SP_FileIcon
         )
         self.open_action = action(
-            "&Open…", self._open_dialog, QKeySequence.Open, QStyle.SP_DialogOpenButton
+            "&Open…", files.open_chosen, QKeySequence.Open, QStyle.SP_DialogOpenButton
         )
-        self.reload_action = action("&Reload from disk", self.reload, None, QStyle.SP_BrowserReload)
-        self.save_action = action("&Save", self.save, QKeySequence.Save, QStyle.SP_DialogSaveButton)
-        self.save_as_action = action("Save &As…", self.save_as, QKeySequence.SaveAs)
+        self.reload_action = action(
+            "&Reload from disk", files.reload, None, QStyle.SP_BrowserReload
+        )
+        self.save_action = action(
+            "&Save", files.save, QKeySequence.Save, QStyle.SP_DialogSaveButton
+        )
+        self.save_as_action = action("Save &As…", files.save_as, QKeySequence.SaveAs)
         close_action = action("&Close", self.close, QKeySequence.Close)
         self.remove_action = action(
             "&Remove", self.remove_selected, QKeySequence.Delete, QStyle.SP_TrashIcon
@@ -144,8 +153,8 @@ class DesignerWindow(FileCommands, QMainWindow):
             "Re&build preview", self.preview.refresh, "F5", QStyle.SP_BrowserReload
         )
         file_menu = self.menuBar().addMenu("&File")
-        for action in (self.new_action, self.open_action, self.reload_action):
-            file_menu.addAction(action)
+        for file_action in (self.new_action, self.open_action, self.reload_action):
+            file_menu.addAction(file_action)
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
@@ -180,7 +189,7 @@ class DesignerWindow(FileCommands, QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
         for name, widget, area in (
-            ("Palette", self.palette, Qt.LeftDockWidgetArea),
+            ("Palette", self.brick_palette, Qt.LeftDockWidgetArea),
             ("Layout", tree_panel, Qt.LeftDockWidgetArea),
             ("Properties", self.properties, Qt.RightDockWidgetArea),
             ("Connections", self.connections, Qt.BottomDockWidgetArea),
@@ -209,7 +218,8 @@ class DesignerWindow(FileCommands, QMainWindow):
             log.warning("cannot list the hardware repository: %s", exc)
             return []
 
-    def _set_document(self, document: LayoutDocument) -> None:
+    def set_document(self, document: LayoutDocument) -> None:
+        """Edit ``document`` in place of the current one (the panels follow it)."""
         self.document.disconnect("edited", self._on_edited)
         self.document.disconnect("modified_changed", self._on_modified_changed)
         self.document = document
@@ -223,7 +233,7 @@ class DesignerWindow(FileCommands, QMainWindow):
         self.tree.expandAll()
         self.select_item(document.layout.windows[0])
         self._update_problems()
-        self._update_title()
+        self.update_title()
         self.docks["Problems" if self.problems else "Connections"].raise_()
         self.preview.refresh()
 
@@ -233,14 +243,15 @@ class DesignerWindow(FileCommands, QMainWindow):
         self.preview.schedule()
 
     def _on_modified_changed(self, _modified: bool) -> None:
-        self._update_title()
+        self.update_title()
 
-    def _update_title(self) -> None:
-        document = self.document
+    def update_title(self) -> None:
+        """The file's name in the title, with a star while there are unsaved changes."""
+        document, unreadable = self.document, self.files.unreadable
         if document.path is not None:
             name = str(document.path)
-        elif self._unreadable is not None:
-            name = f"untitled (could not read {self._unreadable})"
+        elif unreadable is not None:
+            name = f"untitled (could not read {unreadable})"
         else:
             name = "untitled"
         self.setWindowTitle(f"{'*' if document.modified else ''}{name} - mxgui layout designer")
@@ -266,7 +277,7 @@ class DesignerWindow(FileCommands, QMainWindow):
         for name, brick in built.bricks.items():
             node = self.document.brick(name)
             if brick.failure and node is not None:
-                key = getattr(brick, "failed_property", None)
+                key = brick.failed_property
                 line = node.property_lines.get(key or "", node.line)
                 message = f"brick {name}: {brick.failure}"
                 self._preview_problems.append(Problem(message, path, line, node, key))
@@ -292,30 +303,32 @@ class DesignerWindow(FileCommands, QMainWindow):
 
     def _update_actions(self) -> None:
         item = self.selected_item()
-        can_move = item is not None and len(self.document.children(self.document.parent(item))) > 1
         self.remove_action.setEnabled(item is not None)
-        self.up_action.setEnabled(can_move and self.document.row(item) > 0)
-        last = len(self.document.children(self.document.parent(item))) - 1 if item else 0
-        self.down_action.setEnabled(can_move and self.document.row(item) < last)
+        if item is None:
+            self.up_action.setEnabled(False)
+            self.down_action.setEnabled(False)
+            return
+        last = len(self.document.children(self.document.parent(item))) - 1
+        row = self.document.row(item)
+        self.up_action.setEnabled(last > 0 and row > 0)
+        self.down_action.setEnabled(last > 0 and row < last)
 
     def go_to(self, problem: Problem) -> None:
         """Show the item ``problem`` belongs to."""
-        if (
-            isinstance(problem.item, Connection)
-            and problem.item in self.document.layout.connections
-        ):
-            self.docks["Connections"].raise_()
-            row = next(
-                i for i, c in enumerate(self.document.layout.connections) if c is problem.item
-            )
-            self.connections.view.selectRow(row)
-        elif self.document.contains(problem.item):
-            self.select_item(problem.item)
+        item, connections = problem.item, self.document.layout.connections
+        if isinstance(item, Connection):
+            if item in connections:
+                self.docks["Connections"].raise_()
+                row = next(i for i, c in enumerate(connections) if c is item)
+                self.connections.view.selectRow(row)
+        elif item is not None and self.document.contains(item):
+            self.select_item(item)
 
     # editing ------------------------------------------------------------------------------------
     def add_from_palette(self, kind: str, name: str) -> Item | None:
         """Add a brick of class ``name`` or a container of type ``name`` (``kind``) into the
         selected container, or after the selected item; the new item is selected."""
+        node: Item
         try:
             if kind == "brick":
                 node = self.document.add_brick(name, self.selected_item())
@@ -340,7 +353,7 @@ class DesignerWindow(FileCommands, QMainWindow):
         item = self.selected_item()
         if item is None:
             return
-        held = len(bricks_below(item)) if not hasattr(item, "class_name") else 0
+        held = 0 if isinstance(item, BrickNode) else len(bricks_below(item))
         if held and not self.dialogs.confirm(
             f"Remove {item_text(item)} and the {held} brick(s) it holds?"
         ):
@@ -363,7 +376,7 @@ class DesignerWindow(FileCommands, QMainWindow):
 
     # closing -------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
-        if not self._may_discard():
+        if not self.files.may_discard():
             event.ignore()
             return
         self._save_settings()

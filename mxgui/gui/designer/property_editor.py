@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QBrush, QColor, QFont
 from PyQt5.QtWidgets import (
@@ -151,12 +149,12 @@ class PropertyEditor(QWidget):
             self._add(("attr", "name"), value_editors.TextField())
             self._add(("attr", "class"), value_editors.LabelField())
             self._add(("attr", "label"), value_editors.TextField())
-            self._add_properties(item)
+            self._add_properties(self.document, item)
         self._refresh()
         self._mark_problems()
 
-    def _add_properties(self, brick: BrickNode) -> None:
-        cls = self.document.brick_class(brick)
+    def _add_properties(self, document: LayoutDocument, brick: BrickNode) -> None:
+        cls = document.brick_class(brick)
         declared = cls.declared_properties() if cls is not None else {}
         self._section(f"{brick.class_name} properties" if cls else "properties (class unknown)")
         for name, spec in declared.items():
@@ -225,20 +223,26 @@ class PropertyEditor(QWidget):
             self._resets[key] = button
 
     # values ----------------------------------------------------------------------------------
-    def _value(self, key: Key) -> Any:
+    def _value(self, key: Key) -> object:
+        """What the editor of ``key`` shows for the current item."""
         kind, name = key
         item = self.item
+        if item is None or self.document is None:
+            return None
         if kind == "attr":
             if name == "class":
-                return item.class_name
+                return item.class_name if isinstance(item, BrickNode) else ""
             value = getattr(item, name)
             if name in ("size", "sizes"):
                 return ", ".join(str(v) for v in value or ())
             return value
+        if not isinstance(item, BrickNode):
+            return None
         if kind == "extra":
             return repr(item.properties.get(name))
-        spec = self.document.brick_class(item).declared_properties()[name]
-        return item.properties.get(name, spec.default)
+        cls = self.document.brick_class(item)  # not None: "prop" rows are its properties
+        default = cls.declared_properties()[name].default if cls is not None else None
+        return item.properties.get(name, default)
 
     def _refresh(self) -> None:
         if self.item is None:
@@ -246,7 +250,7 @@ class PropertyEditor(QWidget):
         self.header.setText(f"{item_kind(self.item)} {item_text(self.item)}")
         for key, field in self._fields.items():
             field.show_value(self._value(key))
-            if key[0] == "prop":
+            if key[0] == "prop" and isinstance(self.item, BrickNode):
                 is_set = key[1] in self.item.properties
                 font = self._labels[key].font()
                 font.setItalic(not is_set)
@@ -263,15 +267,18 @@ class PropertyEditor(QWidget):
         else:
             self._refresh()
 
-    def _commit(self, key: Key, value: Any) -> None:
+    def _commit(self, key: Key, value: object) -> None:
         kind, name = key
+        item, document = self.item, self.document
+        if item is None or document is None:
+            return
         try:
             if kind == "attr" and name == "name":
-                self.document.rename(self.item, value)
+                document.rename(item, str(value))
             elif kind == "attr":
-                self.document.set_attribute(self.item, name, value)
-            elif kind == "prop":
-                value = self.document.set_property(self.item, name, value)
+                document.set_attribute(item, name, value)
+            elif kind == "prop" and isinstance(item, BrickNode):
+                value = document.set_property(item, name, value)
         except EditError as exc:
             self._say(f"Refused: {exc}", "#b71c1c")
         else:
@@ -280,7 +287,7 @@ class PropertyEditor(QWidget):
             self._fields[key].show_value(self._value(key))
 
     def _reset(self, key: Key) -> None:
-        if isinstance(self.item, BrickNode):
+        if isinstance(self.item, BrickNode) and self.document is not None:
             self.document.reset_property(self.item, key[1])
             self._say(f"{key[1]} removed" if key[0] == "extra" else f"{key[1]} reset", "gray")
 

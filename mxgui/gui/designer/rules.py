@@ -7,7 +7,6 @@ expected, in words a local contact understands.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from mxgui.gui.brick import Brick
 from mxgui.gui.layout import (
@@ -39,7 +38,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_attribute(item: Any, attribute: str, value: Any) -> Any:
+def check_attribute(
+    item: WindowNode | ContainerNode | BrickNode, attribute: str, value: object
+) -> object:
     """``value`` checked (and converted) for ``attribute`` of ``item``; not for names."""
     if attribute == "name" or attribute not in ATTRIBUTES.get(type(item), ()):
         raise EditError(f"a {type(item).__name__} has no settable attribute {attribute!r}")
@@ -63,7 +64,7 @@ def check_attribute(item: Any, attribute: str, value: Any) -> Any:
     return value
 
 
-def int_list(value: Any, what: str, minimum: int) -> list[int]:
+def int_list(value: object, what: str, minimum: int) -> list[int]:
     """``value`` (a list, or text such as ``"420, 280"``) as a list of whole numbers."""
     if isinstance(value, str):
         parts = value.replace(",", " ").replace("x", " ").split()
@@ -119,7 +120,7 @@ def check_connection(
             raise EditError("this connection exists already")
 
 
-def bricks_below(item: Any) -> list[BrickNode]:
+def bricks_below(item: WindowNode | ContainerNode | BrickNode) -> list[BrickNode]:
     """The bricks in ``item`` (a window, container or brick), depth first."""
     if isinstance(item, BrickNode):
         return [item]

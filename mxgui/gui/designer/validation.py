@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from mxgui.core.errors import ConfigError
 from mxgui.core.repository import OutsideRepositoryError, normalize_name
 from mxgui.gui.designer.copies import pair_items, reparse
 from mxgui.gui.designer.document import LayoutDocument
-from mxgui.gui.layout import BrickNode, Connection, LayoutError, WindowNode
+from mxgui.gui.layout import BrickNode, Connection, LayoutError, LayoutItem, WindowNode
 from mxgui.gui.layout_check import check_layout
 from mxgui.gui.properties import PropertyKind
+
+#: the kind of item looked up by file line
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Problem:
     message: str
     path: str
     line: int | None
-    item: Any = None
+    item: LayoutItem | None = None
     key: str | None = None
     severity: str = "error"
     as_loaded: bool = False
@@ -67,16 +70,16 @@ def find_problems(
     problems = [
         _tie(path, original, twin, twin.error)
         for original, twin in pairs
-        if getattr(twin, "error", None) is not None
+        if not isinstance(twin, WindowNode) and twin.error is not None
     ]
     windows = [(twin.line, original) for original, twin in pairs if isinstance(twin, WindowNode)]
     for error in copy.errors:  # file-level: a window without content, say
         owner = _last_at_or_before(windows, error.line)
-        problems.append(Problem(error.message, path, getattr(owner, "line", None), owner))
+        problems.append(Problem(error.message, path, owner.line if owner else None, owner))
     if hardware_names is not None:
         problems += _hardware_problems(document, path, set(hardware_names))
     current = {p.message for p in problems}
-    items: list[tuple[int, Any]] = [(o.line, o) for o, _ in pairs if o.line is not None]
+    items: list[tuple[int, LayoutItem]] = [(o.line, o) for o, _ in pairs if o.line is not None]
     items.sort(key=lambda e: e[0])
     for error in document.load_errors:
         if error.message not in current:
@@ -98,7 +101,7 @@ def keep_dropped_load_errors(document: LayoutDocument) -> None:
     document.load_errors = [e for e in errors if e.message not in current]
 
 
-def _tie(path: str, original: Any, twin: Any, error: ConfigError) -> Problem:
+def _tie(path: str, original: LayoutItem, twin: LayoutItem, error: ConfigError) -> Problem:
     """The problem ``error`` of ``twin`` (in the copy) told about ``original``."""
     key = None
     if error.line is not None and error.line != twin.line:
@@ -113,10 +116,10 @@ def _tie(path: str, original: Any, twin: Any, error: ConfigError) -> Problem:
     return Problem(error.message, path, line, original, key)
 
 
-def _last_at_or_before(entries: Sequence[tuple[int | None, Any]], line: int | None) -> Any:
+def _last_at_or_before(entries: Sequence[tuple[int | None, T]], line: int | None) -> T | None:
     if line is None:
         return None
-    owner = None
+    owner: T | None = None
     for start, item in entries:
         if start is not None and start <= line:
             owner = item

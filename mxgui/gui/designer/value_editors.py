@@ -10,7 +10,6 @@ float is refused with a reason instead of silently swallowed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFocusEvent, QIcon, QKeyEvent, QPixmap, QValidator, QWheelEvent
@@ -40,7 +39,7 @@ class Field(QWidget):
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.setSpacing(2)
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         """Display ``value`` without emitting ``sig_commit``."""
         raise NotImplementedError
 
@@ -59,7 +58,7 @@ class TextField(Field):
         self._shown = ""
         self.line.editingFinished.connect(self._finished)
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         self._shown = "" if value is None else str(value)
         self.line.setText(self._shown)
 
@@ -157,7 +156,7 @@ class NumberField(Field):
         self.spin.sig_text.connect(self._typed)
         self.spin.sig_stepped.connect(self._stepped)
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         self.spin.blockSignals(True)
         if isinstance(value, int | float) and not isinstance(value, bool):
             self.spin.setValue(value)
@@ -185,7 +184,7 @@ class BoolField(Field):
         self.row.addStretch(1)
         self.check.clicked.connect(lambda checked: self.sig_commit.emit(bool(checked)))
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         self.check.setChecked(bool(value))
 
 
@@ -199,7 +198,7 @@ class ChoiceField(Field):
         self.row.addWidget(self.combo)
         self.combo.textActivated.connect(self.sig_commit.emit)
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         text = "" if value is None else str(value)
         if self.combo.findText(text) < 0:  # a value from the file that is not a choice
             self.combo.addItem(text)
@@ -223,7 +222,7 @@ class HardwareObjectField(Field):
             lambda: self._commit(self.combo.lineEdit().text())
         )
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         self._shown = "" if value is None else str(value)
         self.combo.setEditText(self._shown)
 
@@ -257,7 +256,7 @@ class ColorField(ChooserField):
         super().__init__(chooser, "", parent)
         self.button.setToolTip("choose a colour")
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         super().show_value(value)
         pixmap = QPixmap(14, 14)
         color = QColor(self._shown) if self._shown and QColor.isValidColor(self._shown) else None
@@ -274,5 +273,5 @@ class LabelField(Field):
         self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.row.addWidget(self.label)
 
-    def show_value(self, value: Any) -> None:
+    def show_value(self, value: object) -> None:
         self.label.setText("" if value is None else str(value))

@@ -16,10 +16,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
+from mxgui.core.queue.model import QueueModel
 from mxgui.core.shapes import Grid
 from mxscore.scoring import read_counts
 
@@ -91,7 +92,7 @@ class FrameLoader:
     def _read(self, slot: str, path: str, ticket: int) -> None:
         if self._latest.get(slot) != ticket:
             return  # a newer request of the slot is queued
-        data: Any = None
+        data: np.ndarray | None = None
         problem = ""
         if not Path(path).is_file():
             problem = f"no image file {path}"
@@ -114,11 +115,23 @@ class FrameLoader:
             executor.shutdown(wait=True, cancel_futures=True)
 
 
+class FrameDisplay(Protocol):
+    """Where a :class:`FrameSlot` shows its frame (``frame_view.FrameView``)."""
+
+    def show_waiting(self, text: str) -> None: ...
+
+    def show_problem(self, text: str) -> None: ...
+
+    def show_frame(self, path: str, data: np.ndarray, text: str) -> None: ...
+
+    def clear(self, text: str = "") -> None: ...
+
+
 class FrameSlot:
     """One frame view fed by a :class:`FrameLoader` (the slot ``name``): the file it
     waits for or shows, asked for again only when it changes."""
 
-    def __init__(self, name: str, view: Any, loader: FrameLoader) -> None:
+    def __init__(self, name: str, view: FrameDisplay, loader: FrameLoader) -> None:
         self.name = name
         self.view = view
         self.loader = loader
@@ -162,7 +175,7 @@ def is_numbered_image(path: str) -> bool:
     return bool(path) and _NUMBERED.match(Path(path).name) is not None
 
 
-def latest_mesh_first_image(queue_model: Any, grid_id: str) -> str:
+def latest_mesh_first_image(queue_model: QueueModel, grid_id: str) -> str:
     """The first image written by the latest MeshScan of the queue on ``grid_id`` (``""``
     for none): for results whose path is only the data directory, as a workflow may
     send with ``shape_history_set_grid_data``."""
@@ -184,7 +197,7 @@ def latest_mesh_first_image(queue_model: Any, grid_id: str) -> str:
     return "" if latest is None else latest[1]
 
 
-def mesh_scan_order(queue_model: Any, grid_id: str, data_file_path: str) -> str | None:
+def mesh_scan_order(queue_model: QueueModel, grid_id: str, data_file_path: str) -> str | None:
     """The scan order of the queue's MeshScan that wrote ``data_file_path`` on grid
     ``grid_id`` (else of its latest one), ``None`` when there is none: the grid's own."""
     latest: tuple[float, str | None] | None = None

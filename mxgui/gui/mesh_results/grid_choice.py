@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QComboBox
 
@@ -59,7 +57,7 @@ class GridChoice(QObject):
             return []
         return [shape for shape in self.shapes.shapes(Grid) if isinstance(shape, Grid)]
 
-    def refill_soon(self, *_args: Any) -> None:
+    def refill_soon(self, *_args: object) -> None:
         """Refill once after a burst of shape changes."""
         self._timer.start()
 

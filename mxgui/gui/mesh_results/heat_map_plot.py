@@ -160,7 +160,9 @@ class MeshPlot(QStackedWidget):
         plot = self.curve_plot if self.is_curve else self.image_plot
         self._mark(plot, PICKED, cell, "k", "+")
 
-    def _mark(self, plot: Any, legend: str, cell: int | None, colour: str, symbol: str) -> None:
+    def _mark(
+        self, plot: Plot1D | Plot2D, legend: str, cell: int | None, colour: str, symbol: str
+    ) -> None:
         if cell is None or self.grid is None:
             plot.remove(legend, kind="marker")
             return

@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from mxgui.core.signals import SignalEmitter
+from mxgui.core.roles.emitter import Emitter
 from mxgui.gui.bridge import GuiBridge
 
 #: ``(version after the change, signal name, arguments)``
 Event = tuple[int, str, tuple[Any, ...]]
+
+
+class VersionedEmitter(Emitter, Protocol):
+    """An evented model whose ``version`` grows before each emission (``QueueModel``,
+    ``History``)."""
+
+    @property
+    def version(self) -> int: ...
 
 
 class Follower:
@@ -40,7 +48,7 @@ class Follower:
 
     def __init__(
         self,
-        source: SignalEmitter,
+        source: VersionedEmitter,
         signals: Iterable[str],
         bridge: GuiBridge,
         apply: Callable[[list[Event]], None],
@@ -58,7 +66,7 @@ class Follower:
             source.connect(name, slot)
 
     def _recorder(self, name: str) -> Callable[..., None]:
-        def record(*args: Any) -> None:
+        def record(*args: object) -> None:
             version = self.source.version  # read with the source's lock held: exact
             with self._lock:
                 self._events.append((version, name, args))

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 
 from mxgui.core.queue.history import History, HistoryEntry
 from mxgui.gui.bridge import GuiBridge
@@ -41,7 +41,7 @@ class HistoryTableModel(NamedColumns, QAbstractTableModel):
 
     COLUMNS = ("Time", "Sample", "Task", "Status", "Message", "Files")
 
-    def __init__(self, source: History, bridge: GuiBridge, parent: Any = None) -> None:
+    def __init__(self, source: History, bridge: GuiBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.source = source
         self._entries: list[HistoryEntry] = []  # oldest first; row r shows [-1 - r]

@@ -73,7 +73,7 @@ def field_kinds(node_type: str) -> dict[str, tuple[str, str]]:
     return kinds
 
 
-def format_value(kind: str, value: Any) -> str:
+def format_value(kind: str, value: object) -> str:
     """The text a field shows for ``value`` (a node's read-only mappings included)."""
     if value is None:
         return ""

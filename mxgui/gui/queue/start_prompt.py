@@ -10,9 +10,10 @@ message box opened with ``open()``: the event loop keeps running while it waits.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PyQt5.QtWidgets import QMessageBox, QWidget
+
+from hardware_objects.queue import QueueHardwareObject
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class QueueStartPrompt:
         What happened, in one sentence (also logged).
     """
 
-    def __init__(self, queue: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, queue: QueueHardwareObject, parent: QWidget | None = None) -> None:
         self.queue = queue
         self.parent = parent
         self.dialog: QMessageBox | None = None

@@ -1,30 +1,48 @@
 """Drag and drop in the queue tree: a drop is a ``QueueModel.move`` (within its rules).
 
-A mixin of :class:`~mxgui.gui.queue.tree_model.QueueTreeModel`: it uses the tree's
-``source`` (the queue model), ``_nodes``, ``id_of`` and ``sig_refused``.
+A mixin of :class:`~mxgui.gui.queue.tree_model.QueueTreeModel`: it uses only the tree's
+public side, :class:`DropTarget` (the queue model ``source``, ``shown_node``, ``id_of``
+and ``sig_refused``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Protocol
 
-from PyQt5.QtCore import QMimeData, QModelIndex, Qt
+from PyQt5.QtCore import QMimeData, QModelIndex, Qt, pyqtBoundSignal
 
-from mxgui.core.queue.nodes import ALLOWED_PARENTS, ROOT, QueueError
+from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.nodes import ALLOWED_PARENTS, ROOT, QueueError, QueueNode
 
 #: the drag-and-drop format: a JSON list of node ids
 MIME_TYPE = "application/x-mxgui-queue-nodes"
+
+
+class DropTarget(Protocol):
+    """What the drag and drop uses of the tree model it is mixed into."""
+
+    source: QueueModel
+
+    @property
+    def sig_refused(self) -> pyqtBoundSignal: ...
+
+    def shown_node(self, node_id: int) -> QueueNode | None: ...
+
+    def id_of(self, index: QModelIndex) -> int: ...
+
+    def move_nodes(self, ids: list[int], target: int, row: int = -1) -> bool: ...  # the mixin's
 
 
 class DragAndDrop:
     """Drag rows of the queue tree, drop them where the queue's rules allow."""
 
     def supportedDropActions(self) -> Qt.DropActions:  # noqa: N802
-        return Qt.MoveAction
+        return Qt.DropActions(Qt.MoveAction)
 
     def supportedDragActions(self) -> Qt.DropActions:  # noqa: N802
-        return Qt.MoveAction
+        return Qt.DropActions(Qt.MoveAction)
 
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return [MIME_TYPE]
@@ -48,28 +66,43 @@ class DragAndDrop:
             return []
         return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
 
-    def canDropMimeData(self, data, action, row, column, parent) -> bool:  # noqa: N802
-        target = self._nodes.get(self.id_of(parent)) if parent.isValid() else None
+    def canDropMimeData(  # noqa: N802
+        self: DropTarget,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: QModelIndex,
+    ) -> bool:
+        target = self.shown_node(self.id_of(parent)) if parent.isValid() else None
         target_type = target.type if target is not None else ROOT
-        ids = self.dragged_ids(data)
+        ids = DragAndDrop.dragged_ids(data)
+        dragged = [self.shown_node(i) for i in ids]
         return bool(ids) and all(
-            i in self._nodes and target_type in ALLOWED_PARENTS.get(self._nodes[i].type, ())
-            for i in ids
+            node is not None and target_type in ALLOWED_PARENTS.get(node.type, ())
+            for node in dragged
         )
 
-    def dropMimeData(self, data, action, row, column, parent) -> bool:  # noqa: N802
+    def dropMimeData(  # noqa: N802
+        self: DropTarget,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: QModelIndex,
+    ) -> bool:
         """Move the dragged nodes to ``row`` under ``parent``, in their order.
 
         Returns False so that the view removes nothing itself: the rows move when the
         model's ``nodeMoved`` signals arrive.
         """
-        ids = self.dragged_ids(data)
+        ids = DragAndDrop.dragged_ids(data)
         if action == Qt.IgnoreAction or not ids:
             return False
         self.move_nodes(ids, self.id_of(parent), row)
         return False
 
-    def move_nodes(self, ids: list[int], target: int, row: int = -1) -> bool:
+    def move_nodes(self: DropTarget, ids: list[int], target: int, row: int = -1) -> bool:
         """Move ``ids`` (in order) to before the node now at ``row`` under ``target``
         (``-1``: at the end); a refusal is emitted as ``sig_refused``. True if all moved."""
         siblings = self.source.children(target)

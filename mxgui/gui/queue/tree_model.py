@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from PyQt5.QtCore import QAbstractItemModel, QModelIndex, Qt, pyqtSignal
+from PyQt5.QtCore import QAbstractItemModel, QModelIndex, QObject, Qt, pyqtSignal
 from PyQt5.QtGui import QColor
 
 from mxgui.core.queue.history import summarise_parameters
@@ -74,7 +74,9 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
     COLUMNS = ("Name", "Status", "Details")
     sig_refused = pyqtSignal(str)
 
-    def __init__(self, source: QueueModel, bridge: GuiBridge, parent: Any = None) -> None:
+    def __init__(
+        self, source: QueueModel, bridge: GuiBridge, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.source = source
         self.changing = False
@@ -98,6 +100,10 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
     def node(self, node_id: int) -> QueueNode:
         """The latest snapshot of a node shown (``KeyError`` when it is not shown)."""
         return self._nodes[node_id]
+
+    def shown_node(self, node_id: int) -> QueueNode | None:
+        """The latest snapshot of a node shown (``None`` when it is not shown)."""
+        return self._nodes.get(node_id)
 
     def id_of(self, index: QModelIndex) -> int:
         """The node id of ``index`` (the root's for an invalid index)."""
@@ -199,7 +205,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             flags |= Qt.ItemIsDropEnabled
         return flags
 
-    def setData(self, index: QModelIndex, value: Any, role: int = Qt.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:  # noqa: N802
         """The enable checkbox (``QueueModel.set_enabled``) and the name (``rename``;
         an empty name gives back the one derived from the parameters)."""
         if not index.isValid() or index.column() != NAME:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PyQt5.QtCore import QObject, pyqtSignal
 from PyQt5.QtWidgets import QLabel
 
+from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from mxgui.gui.sample_view.view import SampleGraphicsView
 from mxgui.gui.sample_view.watchdog import FrameWatchdog
 
@@ -30,7 +30,7 @@ class CameraFeed(QObject):
     def __init__(self, view: SampleGraphicsView, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.view = view
-        self.camera: Any = None
+        self.camera: AbstractSampleCamera | None = None
         self.watchdog = FrameWatchdog(view.handover, parent=self)
         self.watchdog.sig_stalled.connect(self._stalled)
         self.watchdog.sig_recovered.connect(self._recovered)
@@ -41,7 +41,7 @@ class CameraFeed(QObject):
         self.banner.setVisible(False)
         self.closed = False
 
-    def set_camera(self, camera: Any, streaming: bool) -> None:
+    def set_camera(self, camera: AbstractSampleCamera | None, streaming: bool) -> None:
         """Show ``camera``'s frames (``None``: no camera); start it now if ``streaming``."""
         self.stop()
         self.camera = camera

@@ -12,10 +12,13 @@ sample fails "centring cancelled"). It registers with the queue hardware object
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
+from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
+from mxgui.core.roles import Emitter, QueueEngineRole
 from mxgui.gui.sample_view.modes import Mode
 
 log = logging.getLogger(__name__)
@@ -25,23 +28,47 @@ QUEUE_SCOPE = "queue"
 ENGINE_SCOPE = "queue_engine"
 
 
+class CentringView(Protocol):
+    """What :class:`QueueCentring` uses of the sample view brick."""
+
+    @property
+    def mode(self) -> Mode: ...
+
+    def set_mode(self, mode: Mode) -> None: ...
+
+    def cancel(self) -> None: ...
+
+    def show_message(self, text: str) -> None: ...
+
+    def bind(
+        self,
+        emitter: Emitter,
+        signal: str,
+        slot: Callable[..., object],
+        scope: str | None = None,
+    ) -> object: ...
+
+    def unbind(self, scope: str | None = None) -> None: ...
+
+
 class QueueCentring:
     """The queue's side of the sample view's centring: one pending request at most.
 
-    ``brick`` is the sample view: its ``bind``/``unbind``, ``set_mode``, ``cancel``,
-    ``mode``, ``show_message`` and ``_show_mode_line`` are used.
+    ``brick`` is the sample view (:class:`CentringView`); ``refresh`` shows its mode
+    line again, which says what the queue waits for (:meth:`status`).
     """
 
-    def __init__(self, brick: Any) -> None:
+    def __init__(self, brick: CentringView, refresh: Callable[[], None]) -> None:
         self.brick = brick
-        self.queue: Any = None
-        self.engine: Any = None
+        self.refresh = refresh
+        self.queue: QueueHardwareObject | None = None
+        self.engine: QueueEngineRole | None = None
         #: the sample node whose centring the view is doing for the queue, and where it is
         self.node_id: int | None = None
         self.location = ""
 
     # wiring -----------------------------------------------------------------------------------
-    def set_queue(self, queue: Any) -> None:
+    def set_queue(self, queue: QueueHardwareObject | None) -> None:
         """Answer the centring requests of ``queue``'s engine (``None``: of nobody)."""
         if self.queue is not None:
             self.queue.remove_centring_handler(self)
@@ -54,7 +81,7 @@ class QueueCentring:
         self.brick.bind(queue, "engineChanged", self._set_engine, QUEUE_SCOPE)
         self._set_engine(queue.engine)
 
-    def _set_engine(self, engine: Any) -> None:
+    def _set_engine(self, engine: QueueEngineRole | None) -> None:
         self._answer(None)
         self.brick.unbind(ENGINE_SCOPE)
         self.engine = engine
@@ -81,7 +108,7 @@ class QueueCentring:
         return f"Centre sample {self.location} for the queue" if self.pending else ""
 
     # the engine --------------------------------------------------------------------------------
-    def _requested(self, node_id: int, sample_location: Any) -> None:
+    def _requested(self, node_id: int, sample_location: str | None) -> None:
         self._answer(None)  # an older request still open: it cannot be answered any more
         self.brick.cancel()  # leave whatever the user was doing (a centring is cancelled)
         self.node_id, self.location = node_id, str(sample_location or "mounted by hand")
@@ -90,9 +117,9 @@ class QueueCentring:
             self.brick.show_message(f"The queue's centring of {self.location} could not start")
             self._answer(None)
             return
-        self.brick._show_mode_line()
+        self.refresh()
 
-    def _entry_finished(self, node_id: int, *_args: Any) -> None:
+    def _entry_finished(self, node_id: int, *_args: object) -> None:
         if node_id == self.node_id:
             self._given_up()
 
@@ -102,7 +129,7 @@ class QueueCentring:
             self.node_id = None
             if self.brick.mode is Mode.CENTRING:
                 self.brick.cancel()
-            self.brick._show_mode_line()
+            self.refresh()
 
     # the workflow's ends (called by the brick) ----------------------------------------------------
     def accepted(self, position: CentredPosition) -> bool:
@@ -128,4 +155,4 @@ class QueueCentring:
             answered = self.engine.provide_centring(node_id, None)
         if not answered:
             log.info("centring of node %s: the queue no longer waited for it", node_id)
-        self.brick._show_mode_line()
+        self.refresh()

@@ -4,13 +4,13 @@ shapes model, the motors and the zoom."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from PyQt5.QtCore import QLineF, QPointF, QRectF, QTimer
 from PyQt5.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker
 from PyQt5.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from mxgui.core.centring import ImageGeometry, centred_point_to_image, plane_to_image
+from mxgui.core.roles.shapes import ShapesRole
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui.sample_view.grid_item import GridItem
 from mxgui.gui.sample_view.heat_map import cell_rgba
@@ -141,7 +141,7 @@ class ShapeLayer:
         self.positions: dict[str, float] | None = None
         self.geometry: ImageGeometry | None = None
         self._selected: tuple[str, ...] = ()
-        self.results_model: Any = None
+        self.results_model: ShapesRole | None = None
         self._dirty_results: set[str] = set()
         self._results_timer = QTimer(scene)  # dies with the scene
         self._results_timer.setSingleShot(True)
@@ -149,7 +149,7 @@ class ShapeLayer:
         self._results_timer.timeout.connect(self.paint_results)
 
     # grid results ---------------------------------------------------------------------------
-    def set_results_model(self, model: Any) -> None:
+    def set_results_model(self, model: ShapesRole | None) -> None:
         """Read grid results from ``model`` (a shapes model, or ``None``)."""
         self.results_model = model
         for shape_id, item in self.items.items():
@@ -215,7 +215,8 @@ class ShapeLayer:
             self.add(shape)
             return
         if isinstance(item, GridItem):
-            item.set_grid(shape)
+            if isinstance(shape, Grid):  # the model never changes a shape's kind
+                item.set_grid(shape)
         else:
             item.set_shape(shape)
         self._project(item)
@@ -254,11 +255,11 @@ class ShapeLayer:
             return
         shape = item.shape_value
         item.set_face_on(shape.is_face_on(positions["phi"]))
-        if isinstance(item, PointItem):
+        if isinstance(item, PointItem) and isinstance(shape, Point):
             item.set_image_position(
                 *centred_point_to_image(shape.position.motor_positions(), positions, geometry)
             )
-        elif isinstance(item, LineItem):
+        elif isinstance(item, LineItem) and isinstance(shape, Line):
             item.set_image_ends(
                 centred_point_to_image(shape.start.motor_positions(), positions, geometry),
                 centred_point_to_image(shape.end.motor_positions(), positions, geometry),

@@ -10,25 +10,40 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
-from typing import Any
+from pathlib import Path
+from typing import Protocol
+
+from PyQt5.QtWidgets import QGraphicsItem
+
+from mxgui.core.roles import XMLRPCServerRole
+from mxgui.gui.brick import BrickContext
 
 log = logging.getLogger(__name__)
 
 
+class SnapshotView(Protocol):
+    """What :class:`XmlrpcSnapshots` uses of the sample view brick."""
+
+    @property
+    def context(self) -> BrickContext: ...
+
+    @property
+    def scale_bar(self) -> QGraphicsItem: ...
+
+    def save_snapshot(self, path: str | Path) -> Path: ...
+
+
 class XmlrpcSnapshots:
-    """Registers the sample view ``brick`` as the server's ``save_snapshot`` handler.
+    """Registers the sample view ``brick`` as the server's ``save_snapshot`` handler."""
 
-    ``brick`` gives ``context.bridge``, ``scale_bar`` and ``save_snapshot(path)``.
-    """
-
-    def __init__(self, brick: Any) -> None:
+    def __init__(self, brick: SnapshotView) -> None:
         self.brick = brick
-        self.server: Any = None
+        self.server: XMLRPCServerRole | None = None
 
-    def attach(self, server: Any) -> None:
-        """Take ``server``'s snapshots (an object with ``set_handler``; ``None``: none)."""
+    def attach(self, server: object) -> None:
+        """Take ``server``'s snapshots (an XML-RPC server; anything else or ``None``: none)."""
         self.close()
-        if server is not None and hasattr(server, "set_handler"):
+        if isinstance(server, XMLRPCServerRole):
             self.server = server
             server.set_handler("save_snapshot", self.request)
 
