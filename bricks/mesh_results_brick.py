@@ -9,6 +9,7 @@ worker thread (:class:`~mxgui.gui.mesh_results.frames.FrameLoader`).
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -344,7 +345,7 @@ class MeshResultsBrick(Brick):
         grid = self.grid
         name = cell_name(grid, cell)
         self.message.show_message(f"Moving to {name}")
-        future = self.start(
+        self.start(
             lambda: diffractometer.move_to_centred_position(
                 grid.cell_position(*grid.cell_of_index(cell))
             ),
@@ -352,15 +353,12 @@ class MeshResultsBrick(Brick):
             self.message,
             refused=f"cannot move to {name}",
             restore=lambda: self.message.show_problem(self.message.toolTip()),
+            on_done=lambda ended: self._moved(ended, name),
         )
-        if future is not None:
-            future.add_done_callback(
-                lambda ended: (
-                    None
-                    if ended.cancelled() or ended.exception() is not None or self.cleaned_up
-                    else self.context.bridge.post(self.message.show_message, f"At {name}")
-                )
-            )
+
+    def _moved(self, ended: Future[Any], name: str) -> None:
+        if not ended.cancelled() and ended.exception() is None:
+            self.message.show_message(f"At {name}")
 
     def centre_on_best(self) -> None:
         """Move the best cell onto the beam."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from PyQt5.QtCore import QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
@@ -482,18 +484,8 @@ class SampleChangerBrick(Brick):
         if self.sample_changer is not None:
             self._call("scan", self.sample_changer.scan)
 
-    def _call(self, what: str, method, *args) -> None:
-        try:
-            future = method(*args)
-        except ValueError as exc:  # SampleChangerRefused, or a collection's interlock
-            self._report(str(exc))
-            return
-        future.add_done_callback(lambda done: self._finished(what, done))
-
-    def _finished(self, what: str, future: Future) -> None:
-        error = future.exception()
-        if error is not None:
-            log.warning("sample changer: %s failed: %s", what, error)
+    def _call(self, what: str, method: Callable[..., Future[Any]], *args: object) -> None:
+        self.start(lambda: method(*args), f"{what} failed", self._report)
 
     def _report(self, message: str) -> None:
         log.warning("sample changer: %s", message)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QShowEvent
@@ -346,21 +347,9 @@ class SampleViewBrick(Brick):
             self.modes.set_mode(Mode.IDLE)
 
     # clicks and drags ----------------------------------------------------------------------------
-    def _act(self, action: Callable[[], Future], what: str) -> Future | None:
+    def _act(self, action: Callable[[], Future[Any]], what: str) -> Future[Any] | None:
         """Start a hardware action; a refusal or a failure becomes a message."""
-        try:
-            future = action()
-        except (ValueError, RuntimeError) as exc:
-            self.show_message(f"{what}: {exc}")
-            return None
-
-        def report(ended: Future) -> None:
-            error = CancelledError() if ended.cancelled() else ended.exception()
-            if error is not None and not self.cleaned_up:
-                self.show_message(f"{what} failed: {error}")
-
-        future.add_done_callback(lambda ended: self.context.bridge.post(report, ended))
-        return future
+        return self.start(action, f"{what} failed", self.show_message, refused=what)
 
     def _move_to_beam(self, x: float, y: float) -> None:
         if self.diffractometer is not None:

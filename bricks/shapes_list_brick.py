@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from PyQt5.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
@@ -268,19 +269,18 @@ class ShapesListBrick(Brick):
             return
 
         self._show_message(f"Moving to {shape.id} ({shape.name})")
-        future = self.start(
+        self.start(
             lambda: diffractometer.move_to_centred_position(target_of(shape)),
             f"move to {shape.id} failed",
             self.message,
             refused=f"cannot move to {shape.id}",
             restore=self._show_reported,
+            on_done=lambda ended: self._moved(ended, shape),
         )
-        if future is not None:
-            future.add_done_callback(lambda ended: self._moved(ended, shape))
 
-    def _moved(self, ended: Future, shape: Shape) -> None:
-        if not ended.cancelled() and ended.exception() is None and not self.cleaned_up:
-            self.context.bridge.post(self._show_message, f"At {shape.id} ({shape.name})")
+    def _moved(self, ended: Future[Any], shape: Shape) -> None:
+        if not ended.cancelled() and ended.exception() is None:
+            self._show_message(f"At {shape.id} ({shape.name})")
 
     def rename_selected(self) -> None:
         """Open the name editor of the one selected shape."""
