@@ -163,10 +163,23 @@ class QueueControlBrick(Brick):
         self.unbind("engine")
         self.engine = engine
         if engine is not None:
-            for signal in engine.SIGNALS:  # one handler _on_<signal> each
-                self.bind(engine, signal, getattr(self, f"_on_{signal}"), scope="engine")
+            for signal, handler in self._engine_handlers().items():
+                self.bind(engine, signal, handler, scope="engine")
             self._failure_choice_changed()
         self._update_buttons()
+
+    def _engine_handlers(self) -> dict[str, Callable[..., None]]:
+        """The slot of each signal of the queue engine this brick follows."""
+        return {
+            "executionStarted": self._execution_started,
+            "entryStarted": self._entry_started,
+            "progressChanged": self._progress_changed,
+            "entryFinished": self._entry_finished,
+            "executionPaused": self._execution_paused,
+            "executionResumed": self._execution_resumed,
+            "executionFinished": self._execution_finished,
+            "centringRequested": self._centring_requested,
+        }
 
     def _failure_choice_changed(self, *_args: object) -> None:
         if self.engine is not None:
@@ -314,20 +327,20 @@ class QueueControlBrick(Brick):
             return node.describe()
         return f"{node.describe()} on {sample_label(self.queue.model.get_node(sample_id))}"
 
-    def _on_executionStarted(self) -> None:  # noqa: N802
+    def _execution_started(self) -> None:
         self._message("The queue is running")
         self.sig_running.emit(True)
         self._update_buttons()
 
-    def _on_entryStarted(self, node_id: int) -> None:  # noqa: N802
+    def _entry_started(self, node_id: int) -> None:
         self.current_label.setText(f"Running {self._describe(node_id)}")
         self.progress.setValue(0)
         self._update_buttons()
 
-    def _on_progressChanged(self, node_id: int, fraction: float) -> None:  # noqa: N802
+    def _progress_changed(self, node_id: int, fraction: float) -> None:
         self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
 
-    def _on_entryFinished(self, node_id: int, status: str, message: str) -> None:  # noqa: N802
+    def _entry_finished(self, node_id: int, status: str, message: str) -> None:
         text = f"{self._describe(node_id)}: {status_label(status)}"
         if message:
             text += f" ({message})"
@@ -336,14 +349,14 @@ class QueueControlBrick(Brick):
             self.centring_node = self.awaited_centring = None
             self.centring_box.hide()
 
-    def _on_executionPaused(self) -> None:  # noqa: N802
+    def _execution_paused(self) -> None:
         self.current_label.setText("Paused")
         self._update_buttons()
 
-    def _on_executionResumed(self) -> None:  # noqa: N802
+    def _execution_resumed(self) -> None:
         self._update_buttons()
 
-    def _on_executionFinished(self, status: str) -> None:  # noqa: N802
+    def _execution_finished(self, status: str) -> None:
         self.current_label.setText(f"Idle: the last run ended with {status_label(status)}")
         self.progress.setValue(0)
         self.centring_node = self.awaited_centring = None
@@ -351,7 +364,7 @@ class QueueControlBrick(Brick):
         self.sig_running.emit(False)
         self._update_buttons()
 
-    def _on_centringRequested(self, node_id: int, sample_location: str | None) -> None:  # noqa: N802
+    def _centring_requested(self, node_id: int, sample_location: str | None) -> None:
         where = sample_location or "the manually mounted sample"
         what = f"Waiting for centring of {where} ({self._describe(node_id)})"
         elsewhere = self.queue is not None and self.queue.has_centring_handler
