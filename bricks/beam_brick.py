@@ -91,7 +91,8 @@ class BeamBrick(Brick):
 
     def _on_size(self, size) -> None:
         self.size_label.setText(format_size(size))
-        self.shape_label.setText(self.beam.get_beam_shape())
+        if self.beam is not None:
+            self.shape_label.setText(self.beam.get_beam_shape())
         self.sig_beam_size_changed.emit(float(size[0]), float(size[1]))
 
     def _on_aperture(self, name) -> None:
@@ -107,10 +108,11 @@ class BeamBrick(Brick):
 
     def set_aperture(self, name: str) -> None:
         """Put aperture ``name`` in the beam."""
-        if self.beam is not None:
+        beam = self.beam
+        if beam is not None:
             self.start(
-                lambda: self.beam.set_aperture(name),
+                lambda: beam.set_aperture(name),
                 "aperture change failed",
                 self.aperture_box,
-                restore=lambda: self._on_aperture(self.beam.get_aperture()),
+                restore=lambda: self._on_aperture(beam.get_aperture()),
             )

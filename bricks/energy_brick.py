@@ -72,11 +72,12 @@ class EnergyBrick(Brick):
             label.setToolTip(f"energy: {state.name}")
 
     def _on_wavelength_entered(self) -> None:
-        if self.energy is None:
+        energy = self.energy
+        if energy is None:
             return
         text = self.wavelength_input.text().strip()
         self.start(
-            lambda: self.energy.set_wavelength(float(text)),
+            lambda: energy.set_wavelength(float(text)),
             "energy change failed",
             self.energy_input,
             refused=f"wavelength {text!r}",
@@ -84,7 +85,8 @@ class EnergyBrick(Brick):
 
     def set_energy(self, energy: float) -> None:
         """Move the energy to ``energy`` keV."""
-        if self.energy is not None:
+        hardware = self.energy
+        if hardware is not None:
             self.start(
-                lambda: self.energy.set_value(energy), "energy change failed", self.energy_input
+                lambda: hardware.set_value(energy), "energy change failed", self.energy_input
             )

@@ -192,7 +192,8 @@ class MeshResultsBrick(Brick):
             self._problem(f"there is no grid {grid_id}")
 
     def _on_chosen(self, grid_id: str) -> None:
-        grid = self.shapes.get(grid_id) if self.shapes is not None and grid_id else None
+        shape = self.shapes.get(grid_id) if self.shapes is not None and grid_id else None
+        grid = shape if isinstance(shape, Grid) else None  # the choice offers grids only
         old = self.grid
         if old is not None and grid is not None and same_geometry(old, grid):
             self.grid = grid  # the same grid (renamed, or the list refilled)
@@ -200,7 +201,7 @@ class MeshResultsBrick(Brick):
         ids = {shape.id for shape in self.shapes.shapes(Grid)} if self.shapes is not None else set()
         if old is not None and old.id not in ids:
             self._problem(f"grid {old.id} was removed")
-        self.grid = grid if isinstance(grid, Grid) else None
+        self.grid = grid
         self._set_interval()
         self.results, self.best, self.picked = None, None, None
         self._show_grid_now()

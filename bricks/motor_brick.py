@@ -134,9 +134,10 @@ class MotorBrick(Brick):
 
     def move_to(self, value: float) -> None:
         """Move the motor to ``value``; a refused or failed move is logged and shown."""
-        if self.motor is not None:
+        motor = self.motor
+        if motor is not None:
             self.start(
-                lambda: self.motor.set_value(value),
+                lambda: motor.set_value(value),
                 f"{self.label.text()}: move failed",
                 self.position,
                 restore=self._show_motor_value,

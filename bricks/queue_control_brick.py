@@ -136,14 +136,14 @@ class QueueControlBrick(Brick):
         column.addWidget(self.message)
         column.addStretch(1)
         # in a short pane the brick scrolls: the centring buttons are never squeezed away
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setWidget(content)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.NoFrame)
+        self.scroll_area.setWidget(content)
         outer = QVBoxLayout(self)  # the buttons stay in sight; the rest may scroll
         outer.setContentsMargins(2, 2, 2, 0)
         outer.addLayout(buttons)
-        outer.addWidget(self.scroll)
+        outer.addWidget(self.scroll_area)
         self._update_buttons()
 
     # properties -----------------------------------------------------------------------------
@@ -191,7 +191,7 @@ class QueueControlBrick(Brick):
 
     def _update_buttons(self) -> None:
         engine, running = self.engine, self.is_running()
-        paused = running and bool(engine.is_paused())
+        paused = running and engine is not None and bool(engine.is_paused())
         idle = engine is not None and not running
         self.run_all_button.setEnabled(idle)
         self.run_selected_button.setEnabled(idle and len(self.selection) == 1)
@@ -218,13 +218,14 @@ class QueueControlBrick(Brick):
     # running ---------------------------------------------------------------------------------
     def run_all(self) -> RunConfirmDialog | None:
         """Confirm, then run every enabled node that has not run."""
-        if self.queue is None or self.engine is None:
+        engine = self.engine
+        if self.queue is None or engine is None:
             return None
         ids = list(self.queue.model.children(ROOT_ID))
         if not ids:
             self._problem("The queue is empty: add samples and tasks first.")
             return None
-        return self._confirm("Run all", ids, lambda: self.engine.run_all())
+        return self._confirm("Run all", ids, engine.run_all)
 
     def run_selected(self) -> RunConfirmDialog | None:
         """Confirm, then run the one selected node."""
@@ -234,18 +235,21 @@ class QueueControlBrick(Brick):
 
     def run_node(self, node_id: int) -> RunConfirmDialog | None:
         """Confirm, then run node ``node_id`` (a sample, a group or a task)."""
-        if self.queue is None or self.engine is None:
+        engine = self.engine
+        if self.queue is None or engine is None:
             return None
         try:
             node = self.queue.model.get_node(node_id)
         except UnknownNodeError as exc:
             self._problem(str(exc))
             return None
-        return self._confirm(f"Run {node.describe()}", [node_id], lambda: self.engine.run(node_id))
+        return self._confirm(f"Run {node.describe()}", [node_id], lambda: engine.run(node_id))
 
     def _confirm(
         self, what: str, ids: list[int], start: Callable[[], object]
     ) -> RunConfirmDialog | None:
+        if self.queue is None:
+            return None
         if self.is_running():
             self._problem("The queue is running: stop it first.")
             return None
@@ -262,7 +266,7 @@ class QueueControlBrick(Brick):
     def _confirmed(self, dialog: RunConfirmDialog, start: Callable[[], object]) -> None:
         self.confirm_dialog = None
         try:
-            if dialog.renumber:
+            if dialog.renumber and self.queue is not None:
                 changed = self.queue.renumber(dialog.colliding_ids())
                 self._message(f"{changed} tasks got free run numbers")
             start()
@@ -318,14 +322,17 @@ class QueueControlBrick(Brick):
 
     # engine signals (on the GUI thread) ----------------------------------------------------------
     def _describe(self, node_id: int) -> str:
+        if self.queue is None:
+            return f"node {node_id}"
+        model = self.queue.model
         try:
-            node = self.queue.model.get_node(node_id)
+            node = model.get_node(node_id)
         except UnknownNodeError:
             return f"node {node_id}"
-        sample_id = self.queue.model.sample_of(node_id)
+        sample_id = model.sample_of(node_id)
         if sample_id is None or sample_id == node_id:
             return node.describe()
-        return f"{node.describe()} on {sample_label(self.queue.model.get_node(sample_id))}"
+        return f"{node.describe()} on {sample_label(model.get_node(sample_id))}"
 
     def _execution_started(self) -> None:
         self._message("The queue is running")
@@ -380,7 +387,7 @@ class QueueControlBrick(Brick):
             else f"{what}: centre it in the sample view, then use the current position, or cancel."
         )
         self.centring_box.show()
-        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.centring_box))
+        QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(self.centring_box))
 
     # messages ----------------------------------------------------------------------------------
     def _message(self, text: str, problem: bool = False) -> None:

@@ -12,6 +12,7 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP, TASK_TYPES, QueueError, UnknownNodeError
+from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
@@ -122,13 +123,13 @@ class QueueToolboxBrick(Brick):
                 found.append(node.parent)
         return list(dict.fromkeys(found))
 
-    def workflow_client(self) -> Any:
+    def workflow_client(self) -> WorkflowClientRole | None:
         """The workflow client (role ``workflow`` of the queue, else of the beamline)."""
         client = self.queue.get_object_by_role("workflow") if self.queue is not None else None
         beamline = self.context.repository.beamline
         if client is None and beamline is not None:
-            client = beamline.role("workflow")
-        return client
+            client = beamline.get_object_by_role("workflow")
+        return client if isinstance(client, WorkflowClientRole) else None
 
     def shape_for(self, *kinds: type[Shape], fallback: bool = True) -> str | None:
         """The id of the selected shape of ``kinds`` (the last selected), else with
@@ -188,8 +189,11 @@ class QueueToolboxBrick(Brick):
     def _fill_workflow_menu(self) -> str:
         """Offer the client's workflows; why none can be offered ("" if some can)."""
         self.workflow_menu.clear()
+        client = self.workflow_client()
+        if client is None:  # _given says so first
+            return "this beamline has no workflow client (role workflow)"
         try:
-            workflows = list(self.workflow_client().get_available_workflows())
+            workflows = list(client.get_available_workflows())
         except Exception as exc:  # a client that cannot list is reported, not fatal
             log.exception("%s: listing the workflows failed", self.name)
             return f"the workflow client cannot list its workflows: {exc}"

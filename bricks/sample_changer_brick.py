@@ -9,7 +9,16 @@ from concurrent.futures import Future
 from typing import Any
 
 from PyQt5.QtCore import QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PyQt5.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -221,7 +230,7 @@ class PuckView(QWidget):
         super().mouseMoveEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.ToolTip:
+        if isinstance(event, QHelpEvent) and event.type() == QEvent.ToolTip:
             pos = QPointF(event.pos())
             address, puck = self.pin_at(pos), self.puck_at(pos)
             if address is not None:
@@ -292,7 +301,9 @@ class PuckView(QWidget):
         font.setPixelSize(11)
         painter.setFont(font)
         x, y = 6.0, self.height() - LEGEND_HEIGHT / 2
-        entries = [(name, COLOURS[name]) for name in ("sample", "mounted before", "empty")]
+        entries: list[tuple[str, QColor | None]] = [
+            (name, COLOURS[name]) for name in ("sample", "mounted before", "empty")
+        ]
         entries += [("loaded", COLOURS["loaded"]), ("selected", None)]
         for name, colour in entries:
             painter.setPen(QPen(SELECTED, 2.5) if colour is None else QPen(colour.darker(150), 1))
@@ -394,7 +405,7 @@ class SampleChangerBrick(Brick):
         self.state_label.setToolTip(f"sample changer {state.name}")
         changer = self.sample_changer
         busy = state in BUSY_STATES and changer is not None
-        self.view.set_active(changer.get_target_address() if busy else None)
+        self.view.set_active(changer.get_target_address() if busy and changer else None)
         self._update_buttons()
 
     def _on_contents(self) -> None:
@@ -417,10 +428,11 @@ class SampleChangerBrick(Brick):
         self.load_button.setText(f"Load {self.selected}" if self.selected else "Load")
         self.unload_button.setText(f"Unload {loaded.address}" if loaded else "Unload")
         for operation, button in self._buttons.items():
-            if changer is None:
-                reason = "no sample changer"
-            else:
-                reason = changer.why_not(operation, self.selected)
+            reason = (
+                "no sample changer"
+                if changer is None
+                else changer.why_not(operation, self.selected)
+            )
             button.setEnabled(reason is None)
             button.setToolTip(reason or button.text())
 

@@ -13,6 +13,7 @@ from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QShowEvent
 from PyQt5.QtWidgets import QFileDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
@@ -189,9 +190,9 @@ class SampleViewBrick(Brick):
         self.controls.set_zoom_levels(diffractometer.get_zoom_levels())
         self.controls.show_zoom(diffractometer.get_zoom())
         for role, _title in LIGHTS:
-            light = diffractometer.get_motor(role)
+            light = diffractometer.get_motor(role)  # an actuator (the diffractometer checks)
             self.controls.set_light_available(role, light is not None)
-            if light is not None:
+            if isinstance(light, AbstractActuator):
                 show = lambda value, role=role: self.controls.show_light(role, value)  # noqa: E731
                 self.bind(light, "valueChanged", show, scope)
                 show(light.get_value())
@@ -264,7 +265,16 @@ class SampleViewBrick(Brick):
 
     def here(self) -> CentredPosition:
         """The centred position of what is on the beam now (the current motors)."""
-        return CentredPosition(**self.positions)
+        p = self.positions
+        return CentredPosition(
+            phi=p["phi"],
+            phiy=p["phiy"],
+            phiz=p["phiz"],
+            sampx=p["sampx"],
+            sampy=p["sampy"],
+            kappa=p.get("kappa"),
+            kappa_phi=p.get("kappa_phi"),
+        )
 
     # modes ---------------------------------------------------------------------------------------
     @property
@@ -364,7 +374,7 @@ class SampleViewBrick(Brick):
 
     def _set_light(self, role: str, value: float) -> None:
         light = self.diffractometer.get_motor(role) if self.diffractometer else None
-        if light is not None:
+        if isinstance(light, AbstractActuator):
             self._act(lambda: light.set_value(value), f"{role} {value:g} %")
 
     def select_shape(self, shape_id: str) -> None:
@@ -414,7 +424,8 @@ class SampleViewBrick(Brick):
     def run(self) -> None:
         beamline = self.context.repository.beamline
         # the XML-RPC server's snapshots are this view's, with its overlays
-        self.xmlrpc_snapshots.attach(beamline.role("xmlrpc_server") if beamline else None)
+        server = beamline.get_object_by_role("xmlrpc_server") if beamline else None
+        self.xmlrpc_snapshots.attach(server)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt name
         if event.key() == Qt.Key_Escape:

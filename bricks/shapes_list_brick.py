@@ -111,11 +111,11 @@ class ShapesListBrick(Brick):
             bar.addWidget(button)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(2, 2, 2, 2)
-        column.addWidget(self.view)
-        column.addLayout(bar)
-        column.addWidget(self.message)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.view)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
         # a burst of row changes updates the buttons and the count once, afterwards
         self._actions_timer = QTimer(self)
         self._actions_timer.setSingleShot(True)
@@ -176,7 +176,8 @@ class ShapesListBrick(Brick):
     def _selected_rows(self) -> list[int]:
         # from the ranges, not selectedRows(), which tests every row against every range
         rows: set[int] = set()
-        for selected in self.view.selectionModel().selection():
+        selection = self.view.selectionModel().selection()
+        for selected in (selection[i] for i in range(len(selection))):  # no __iter__ typed
             rows.update(range(selected.top(), selected.bottom() + 1))
         return sorted(rows)
 

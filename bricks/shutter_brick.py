@@ -104,7 +104,6 @@ class ShutterBrick(Brick):
         self._move(CLOSED)
 
     def _move(self, position: str) -> None:
-        if self.shutter is not None:
-            self.start(
-                lambda: self.shutter.set_value(position), self.label.text(), self.position_label
-            )
+        shutter = self.shutter
+        if shutter is not None:
+            self.start(lambda: shutter.set_value(position), self.label.text(), self.position_label)

@@ -84,9 +84,10 @@ class TransmissionBrick(Brick):
 
     def set_transmission(self, value: float) -> None:
         """Change the transmission to ``value`` %."""
-        if self.transmission is not None:
+        transmission = self.transmission
+        if transmission is not None:
             self.start(
-                lambda: self.transmission.set_value(value),
+                lambda: transmission.set_value(value),
                 "transmission change failed",
                 self.value_input,
                 restore=self._show_value,
