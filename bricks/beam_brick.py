@@ -38,8 +38,8 @@ class BeamBrick(Brick):
         p.hardware_object("flux", "", "the flux object (empty: no flux row)", AbstractFlux),
         p.boolean("allow_set", True, "let the user change the aperture"),
     )
-    sig_beam_size_changed = pyqtSignal(float, float)
-    SIGNALS = ("sig_beam_size_changed",)
+    beamSizeChanged = pyqtSignal(float, float)
+    SIGNALS = ("beamSizeChanged",)
     SLOTS = ("set_aperture",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -93,7 +93,7 @@ class BeamBrick(Brick):
         self.size_label.setText(format_size(size))
         if self.beam is not None:
             self.shape_label.setText(self.beam.get_beam_shape())
-        self.sig_beam_size_changed.emit(float(size[0]), float(size[1]))
+        self.beamSizeChanged.emit(float(size[0]), float(size[1]))
 
     def _on_aperture(self, name) -> None:
         if name is not None:

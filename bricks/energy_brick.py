@@ -21,8 +21,8 @@ class EnergyBrick(Brick):
         p.hardware_object("energy", "/energy", "the energy object", interface=AbstractEnergy),
         p.boolean("allow_set", True, "let the user change the energy"),
     )
-    sig_energy_changed = pyqtSignal(float)
-    SIGNALS = ("sig_energy_changed",)
+    energyChanged = pyqtSignal(float)
+    SIGNALS = ("energyChanged",)
     SLOTS = ("set_energy",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -64,7 +64,7 @@ class EnergyBrick(Brick):
             return
         self.energy_label.setText(f"{value:.4f} keV")
         self.wavelength_label.setText(f"{self.energy.get_wavelength():.5f} Å")
-        self.sig_energy_changed.emit(float(value))
+        self.energyChanged.emit(float(value))
 
     def _on_state(self, state: HardwareObjectState) -> None:
         for label in (self.energy_label, self.wavelength_label):

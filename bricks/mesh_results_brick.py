@@ -75,8 +75,8 @@ class MeshResultsBrick(Brick):
         ),
         p.integer("refresh_ms", 100, "redraw period while results arrive, ms", minimum=20),
     )
-    sig_cell_picked = pyqtSignal(str, int)
-    SIGNALS = ("sig_cell_picked",)
+    cellPicked = pyqtSignal(str, int)
+    SIGNALS = ("cellPicked",)
     SLOTS = ("show_grid", "pick_cell", "centre_on_best", "points_from_best")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -295,7 +295,7 @@ class MeshResultsBrick(Brick):
         self._refresh()
         self.picked = cell
         self._update_buttons()
-        self.sig_cell_picked.emit(self.grid.id, cell)
+        self.cellPicked.emit(self.grid.id, cell)
         if self.plot is None:
             return
         self.plot.mark_picked(cell)

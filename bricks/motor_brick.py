@@ -30,8 +30,8 @@ class MotorBrick(Brick):
         p.integer("decimals", -1, "decimals shown (-1: the motor's own)", minimum=-1, maximum=10),
         p.boolean("show_step", True, "show the step buttons"),
     )
-    sig_value_changed = pyqtSignal(float)
-    SIGNALS = ("sig_value_changed",)
+    valueChanged = pyqtSignal(float)
+    SIGNALS = ("valueChanged",)
     SLOTS = ("move_to", "stop", "set_step")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -112,7 +112,7 @@ class MotorBrick(Brick):
         if value is None:
             return
         self.position.show_value(value)
-        self.sig_value_changed.emit(float(value))
+        self.valueChanged.emit(float(value))
 
     def _on_state(self, state: HardwareObjectState) -> None:
         self.position.setStyleSheet(f"QDoubleSpinBox {{ {state_style(state)} }}")

@@ -58,7 +58,7 @@ class QueueControlBrick(Brick):
     asks for a centring, the brick offers the diffractometer's current position or
     cancel; when a sample view answers (it registered with the queue object's
     ``add_centring_handler``), the brick only says to centre there. Connect the queue tree's
-    ``sig_nodes_selected`` to :meth:`set_selected_nodes` and ``sig_run_node`` to
+    ``nodesSelected`` to :meth:`set_selected_nodes` and ``runRequested`` to
     :meth:`run_node`.
     """
 
@@ -68,8 +68,8 @@ class QueueControlBrick(Brick):
             "on_failure", ("continue", "stop"), "continue", "what the queue does after a failure"
         ),
     )
-    sig_running = pyqtSignal(bool)
-    SIGNALS = ("sig_running",)
+    runningChanged = pyqtSignal(bool)
+    SIGNALS = ("runningChanged",)
     SLOTS = ("set_selected_nodes", "run_all", "run_node", "run_selected", "stop")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -336,7 +336,7 @@ class QueueControlBrick(Brick):
 
     def _execution_started(self) -> None:
         self._message("The queue is running")
-        self.sig_running.emit(True)
+        self.runningChanged.emit(True)
         self._update_buttons()
 
     def _entry_started(self, node_id: int) -> None:
@@ -368,7 +368,7 @@ class QueueControlBrick(Brick):
         self.progress.setValue(0)
         self.centring_node = self.awaited_centring = None
         self.centring_box.hide()
-        self.sig_running.emit(False)
+        self.runningChanged.emit(False)
         self._update_buttons()
 
     def _centring_requested(self, node_id: int, sample_location: str | None) -> None:

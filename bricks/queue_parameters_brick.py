@@ -27,7 +27,7 @@ class QueueParametersBrick(Brick):
     centring). A value is committed when the field is left or Enter is pressed; the
     queue model validates it against the beamline's live limits, and a refused value
     shows the reason in red while the model keeps the old one. A node that has run
-    is shown read-only. Connect the queue tree's ``sig_node_selected`` to
+    is shown read-only. Connect the queue tree's ``nodeSelected`` to
     :meth:`show_node`.
     """
 

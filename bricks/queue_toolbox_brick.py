@@ -37,7 +37,7 @@ class QueueToolboxBrick(Brick):
     """One button per task type: a click adds that task to every selected sample (a
     selected task or group stands for its place), with the beamline's current
     defaults and a run number that collides with nothing. Connect the queue tree's
-    ``sig_nodes_selected`` to :meth:`set_selected_nodes`.
+    ``nodesSelected`` to :meth:`set_selected_nodes`.
 
     A mesh scan goes on the selected grid (else the last one drawn); an X-ray
     centring on the selected grid or line (none: the workflow decides). The Workflow
@@ -47,8 +47,8 @@ class QueueToolboxBrick(Brick):
     """
 
     PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
-    sig_tasks_added = pyqtSignal(list)
-    SIGNALS = ("sig_tasks_added",)
+    tasksAdded = pyqtSignal(list)
+    SIGNALS = ("tasksAdded",)
     SLOTS = ("set_selected_nodes", "add_task", "add_workflow")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -246,7 +246,7 @@ class QueueToolboxBrick(Brick):
             shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
             self._show(f"Added {len(added)} × {LABELS.get(task_type, task_type)}: {shown}")
         if added:
-            self.sig_tasks_added.emit(added)
+            self.tasksAdded.emit(added)
         return added
 
     def add_workflow(self, name: str) -> list[int]:

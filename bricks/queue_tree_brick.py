@@ -50,19 +50,19 @@ class QueueTreeBrick(Brick):
     Tick a node's box to enable or disable it, drag rows to reorder them (within the
     queue's rules: tasks under samples or groups), double-click a name to rename it;
     the context menu runs, enables, duplicates, moves, resets or deletes the selection.
-    The selection is emitted as ``sig_nodes_selected(ids)`` and, when it is one node,
-    ``sig_node_selected(id)`` (``-1``: none or several); "Run this" emits
-    ``sig_run_node(id)`` for the queue control brick.
+    The selection is emitted as ``nodesSelected(ids)`` and, when it is one node,
+    ``nodeSelected(id)`` (``-1``: none or several); "Run this" emits
+    ``runRequested(id)`` for the queue control brick.
     """
 
     PROPERTIES = (
         p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),
         p.boolean("expand_samples", True, "show the tasks of a sample as it is added"),
     )
-    sig_node_selected = pyqtSignal(int)
-    sig_nodes_selected = pyqtSignal(list)
-    sig_run_node = pyqtSignal(int)
-    SIGNALS = ("sig_node_selected", "sig_nodes_selected", "sig_run_node")
+    nodeSelected = pyqtSignal(int)
+    nodesSelected = pyqtSignal(list)
+    runRequested = pyqtSignal(int)
+    SIGNALS = ("nodeSelected", "nodesSelected", "runRequested")
     SLOTS = ("select_node", "delete_selected", "add_manual_sample", "export_to", "import_from")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -223,8 +223,8 @@ class QueueTreeBrick(Brick):
         if ids == self._emitted:
             return
         self._emitted = ids
-        self.sig_nodes_selected.emit(list(ids))
-        self.sig_node_selected.emit(ids[0] if len(ids) == 1 else NO_NODE)
+        self.nodesSelected.emit(list(ids))
+        self.nodeSelected.emit(ids[0] if len(ids) == 1 else NO_NODE)
 
     def select_node(self, node_id: int) -> None:
         """Select node ``node_id`` only (and show it)."""
@@ -299,7 +299,7 @@ class QueueTreeBrick(Brick):
     def run_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) == 1:
-            self.sig_run_node.emit(ids[0])
+            self.runRequested.emit(ids[0])
 
     def set_selected_enabled(self, enabled: bool) -> None:
         queue = self.queue

@@ -41,8 +41,8 @@ class ResolutionBrick(Brick):
         p.boolean("show_distance", True, "show the detector distance row"),
         p.boolean("allow_set", True, "let the user move the detector"),
     )
-    sig_resolution_changed = pyqtSignal(float)
-    SIGNALS = ("sig_resolution_changed",)
+    resolutionChanged = pyqtSignal(float)
+    SIGNALS = ("resolutionChanged",)
     SLOTS = ("set_resolution", "set_distance")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -116,7 +116,7 @@ class ResolutionBrick(Brick):
         if value is None:
             return
         self.resolution_input.show_value(value)
-        self.sig_resolution_changed.emit(float(value))
+        self.resolutionChanged.emit(float(value))
 
     def _on_distance(self, value) -> None:
         if value is not None:

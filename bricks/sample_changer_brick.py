@@ -330,9 +330,9 @@ class SampleChangerBrick(Brick):
         ),
         p.boolean("show_scan", True, "show the Scan button"),
     )
-    sig_sample_selected = pyqtSignal(str)
-    sig_sample_loaded = pyqtSignal(str)
-    SIGNALS = ("sig_sample_selected", "sig_sample_loaded")
+    sampleSelected = pyqtSignal(str)
+    sampleLoaded = pyqtSignal(str)
+    SIGNALS = ("sampleSelected", "sampleLoaded")
     SLOTS = ("select_sample", "load_sample", "unload_sample", "abort", "reset", "scan")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -416,7 +416,7 @@ class SampleChangerBrick(Brick):
 
     def _on_loaded(self, sample: Sample | None) -> None:
         self._on_contents()
-        self.sig_sample_loaded.emit(sample.address if sample is not None else "")
+        self.sampleLoaded.emit(sample.address if sample is not None else "")
 
     def _on_progress(self, fraction: float, step: str) -> None:
         self.progress.setValue(round(fraction * 1000))
@@ -454,7 +454,7 @@ class SampleChangerBrick(Brick):
 
     # user -> hardware ---------------------------------------------------------------------------
     def select_sample(self, address: str) -> None:
-        """Select the pin at ``address`` (``"3:05"``); emits ``sig_sample_selected``."""
+        """Select the pin at ``address`` (``"3:05"``); emits ``sampleSelected``."""
         if self.sample_changer is None:
             return
         try:
@@ -466,7 +466,7 @@ class SampleChangerBrick(Brick):
         self.view.set_selected(address)
         self._show_selection()
         self._update_buttons()
-        self.sig_sample_selected.emit(address)
+        self.sampleSelected.emit(address)
 
     def load_sample(self, address: str) -> None:
         """Load the sample at ``address`` (selecting it)."""

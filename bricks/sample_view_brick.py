@@ -65,10 +65,10 @@ class SampleViewBrick(Brick):
         p.hardware_object("queue", "", "its manual centrings done here", QueueHardwareObject),
         p.floating("camera_timeout", 2.0, "seconds without frames before saying so", minimum=0.2),
     )
-    sig_centring_accepted = pyqtSignal(str)
-    sig_shape_selected = pyqtSignal(str)
-    sig_mode_changed = pyqtSignal(str)
-    SIGNALS = ("sig_centring_accepted", "sig_shape_selected", "sig_mode_changed")
+    centringAccepted = pyqtSignal(str)
+    shapeSelected = pyqtSignal(str)
+    modeChanged = pyqtSignal(str)
+    SIGNALS = ("centringAccepted", "shapeSelected", "modeChanged")
     SLOTS = (
         "start_centring",
         "accept_centring",
@@ -154,7 +154,7 @@ class SampleViewBrick(Brick):
         self.controls.sig_light_chosen.connect(self._set_light)
         self.editor.sig_message.connect(self.show_message)
         self.editor.sig_done.connect(self.show_info)
-        self.editor.sig_selected.connect(self.sig_shape_selected)
+        self.editor.sig_selected.connect(self.shapeSelected)
         self.editor.sig_points_selected.connect(self.toolbar.set_points_selected)
         self.camera.sig_message.connect(self.show_message)
 
@@ -304,7 +304,7 @@ class SampleViewBrick(Brick):
     def _show_mode(self, mode: Mode) -> None:
         self.toolbar.show_mode(mode)
         self._show_mode_line()
-        self.sig_mode_changed.emit(mode.value)
+        self.modeChanged.emit(mode.value)
 
     def _show_mode_line(self) -> None:
         mode = self.modes.mode
@@ -349,7 +349,7 @@ class SampleViewBrick(Brick):
         point = self.editor.save_point(position)
         if point is not None:
             self.show_info(f"Centred: saved as {point.name}")
-            self.sig_centring_accepted.emit(point.id)
+            self.centringAccepted.emit(point.id)
 
     def _centring_ended(self, reason: str) -> None:
         self.queue_centring.ended(reason)

@@ -58,8 +58,8 @@ class ShapesListBrick(Brick):
             "diffractometer", "/diffractometer", "moves to a shape", AbstractDiffractometer
         ),
     )
-    sig_shape_selected = pyqtSignal(str)
-    SIGNALS = ("sig_shape_selected",)
+    shapeSelected = pyqtSignal(str)
+    SIGNALS = ("shapeSelected",)
     SLOTS = ("select_shape", "move_to_shape", "delete_selected")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -213,7 +213,7 @@ class ShapesListBrick(Brick):
                 self.view.scrollTo(QModelIndex(ranges.first().topLeft()))
         self._update_actions()
         if len(selection) == 1:
-            self.sig_shape_selected.emit(selection[0])
+            self.shapeSelected.emit(selection[0])
 
     def select_shape(self, shape_id: str) -> None:
         """Select the shape ``shape_id`` only (an unknown id is refused and shown)."""

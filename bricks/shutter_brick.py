@@ -24,8 +24,8 @@ class ShutterBrick(Brick):
         p.hardware_object("shutter", "", "the shutter, e.g. /safety_shutter", AbstractShutter),
         p.string("label", doc="label shown (default: the shutter's user name)"),
     )
-    sig_shutter_changed = pyqtSignal(str)
-    SIGNALS = ("sig_shutter_changed",)
+    shutterChanged = pyqtSignal(str)
+    SIGNALS = ("shutterChanged",)
     SLOTS = ("open_shutter", "close_shutter")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -86,7 +86,7 @@ class ShutterBrick(Brick):
             self.position_label.setToolTip(f"{self.label.text()}: {text}")
         self.button.setText("Close" if value == OPEN else "Open")
         self.button.setEnabled(state is not HardwareObjectState.BUSY)
-        self.sig_shutter_changed.emit(text)
+        self.shutterChanged.emit(text)
 
     # user -> hardware --------------------------------------------------------------------------
     def _toggle(self) -> None:

@@ -59,7 +59,7 @@ def test_click_a_pin_load_it_and_see_it_highlighted(setup, qtbot):
     assert not brick.load_button.isEnabled()
     assert brick.load_button.toolTip() == "no sample selected"
 
-    with qtbot.waitSignal(brick.sig_sample_selected) as selected:
+    with qtbot.waitSignal(brick.sampleSelected) as selected:
         click_pin(qtbot, view, target)
     assert selected.args == [target]
     assert brick.selected == target and view.selected == target
@@ -69,7 +69,7 @@ def test_click_a_pin_load_it_and_see_it_highlighted(setup, qtbot):
     assert not brick.unload_button.isEnabled() and not brick.abort_button.isEnabled()
 
     changer.speed_factor = 0.03  # a load of 1 s: time to look at it while it runs
-    with qtbot.waitSignal(brick.sig_sample_loaded, timeout=5000) as loaded:
+    with qtbot.waitSignal(brick.sampleLoaded, timeout=5000) as loaded:
         qtbot.mouseClick(brick.load_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: brick.state_label.text() == f"Loading {target}", timeout=1000)
         assert brick.abort_button.isEnabled() and not brick.load_button.isEnabled()
