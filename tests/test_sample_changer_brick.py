@@ -129,6 +129,9 @@ def test_gripper_alarm_shows_the_reason_and_reset_recovers(setup, qtbot):
     qtbot.waitUntil(lambda: brick.state_label.text().startswith("Alarm"), timeout=3000)
     reason = f"gripper alarm: collision detected during pick of {first}"
     assert brick.state_label.text() == f"Alarm: {reason}"
+    # the failed load is said where the user looks (Brick.start), not only in the log
+    qtbot.waitUntil(lambda: f"load of {second} failed" in brick.info_label.text(), timeout=3000)
+    assert "b71c1c" in brick.info_label.styleSheet()
     assert STATE_COLOURS[HardwareObjectState.FAULT] in brick.state_label.styleSheet()
     for button in (brick.load_button, brick.unload_button, brick.scan_button):
         assert not button.isEnabled()
