@@ -38,8 +38,8 @@ class BeamBrick(Brick):
         p.hardware_object("flux", "", "the flux object (empty: no flux row)", AbstractFlux),
         p.boolean("allow_set", True, "let the user change the aperture"),
     )
-    sig_beam_size_changed = pyqtSignal(float, float)
-    SIGNALS = ("sig_beam_size_changed",)
+    beamSizeChanged = pyqtSignal(float, float)
+    SIGNALS = ("beamSizeChanged",)
     SLOTS = ("set_aperture",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -91,8 +91,9 @@ class BeamBrick(Brick):
 
     def _on_size(self, size) -> None:
         self.size_label.setText(format_size(size))
-        self.shape_label.setText(self.beam.get_beam_shape())
-        self.sig_beam_size_changed.emit(float(size[0]), float(size[1]))
+        if self.beam is not None:
+            self.shape_label.setText(self.beam.get_beam_shape())
+        self.beamSizeChanged.emit(float(size[0]), float(size[1]))
 
     def _on_aperture(self, name) -> None:
         if name is not None:
@@ -107,10 +108,11 @@ class BeamBrick(Brick):
 
     def set_aperture(self, name: str) -> None:
         """Put aperture ``name`` in the beam."""
-        if self.beam is not None:
+        beam = self.beam
+        if beam is not None:
             self.start(
-                lambda: self.beam.set_aperture(name),
+                lambda: beam.set_aperture(name),
                 "aperture change failed",
                 self.aperture_box,
-                restore=lambda: self._on_aperture(self.beam.get_aperture()),
+                restore=lambda: self._on_aperture(beam.get_aperture()),
             )

@@ -58,8 +58,8 @@ class CollectionProgressBrick(Brick):
         p.hardware_object("collect", "", "the collect object, e.g. /collect", AbstractCollect),
         p.integer("refresh_ms", 100, "redraw period while collecting, ms", minimum=20),
     )
-    sig_collection_ended = pyqtSignal(bool)
-    SIGNALS = ("sig_collection_ended",)
+    collectionEnded = pyqtSignal(bool)
+    SIGNALS = ("collectionEnded",)
     SLOTS = ("stop_collection",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -179,7 +179,7 @@ class CollectionProgressBrick(Brick):
         self._timer.stop()
         self.stop_button.setEnabled(False)
         self._show()
-        self.sig_collection_ended.emit(bool(success))
+        self.collectionEnded.emit(bool(success))
 
     # model -> display ----------------------------------------------------------------------------
     def _refresh(self) -> None:

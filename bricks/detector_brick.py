@@ -70,12 +70,13 @@ class DetectorBrick(Brick):
     def _set_detector(self, detector: AbstractDetector | None) -> None:
         self.detector = detector
         self.motor = None if detector is None else detector.get_distance_motor()
-        if detector is None:
+        motor = self.motor
+        if detector is None or motor is None:
             return
         self.model_label.setText(detector.get_model() or detector.username)
-        self.distance_input.setDecimals(self.motor.get_property("decimals", 2))
-        self.distance_input.setSuffix(f" {self.motor.unit}" if self.motor.unit else " mm")
-        self._on_distance_limits(self.motor.get_limits())
+        self.distance_input.setDecimals(motor.get_property("decimals", 2))
+        self.distance_input.setSuffix(f" {motor.unit}" if motor.unit else " mm")
+        self._on_distance_limits(motor.get_limits())
         self.roi_box.clear()
         self.roi_box.addItems(detector.get_roi_modes())
         pixel_x, pixel_y = detector.get_pixel_size()
@@ -84,18 +85,20 @@ class DetectorBrick(Brick):
         self.bind(detector, "roiModeChanged", self._on_roi_mode, scope="detector")
         self.bind(detector, "beamCentreChanged", self._on_beam_centre, scope="detector")
         self.bind(detector, "stateChanged", self._on_detector_state, scope="detector")
-        self.bind(self.motor, "valueChanged", self._on_distance, scope="detector")
-        self.bind(self.motor, "stateChanged", self._on_distance_state, scope="detector")
-        self.bind(self.motor, "limitsChanged", self._on_distance_limits, scope="detector")
+        self.bind(motor, "valueChanged", self._on_distance, scope="detector")
+        self.bind(motor, "stateChanged", self._on_distance_state, scope="detector")
+        self.bind(motor, "limitsChanged", self._on_distance_limits, scope="detector")
         self._on_roi_mode(detector.get_roi_mode())
         self._show_distance()
         self._on_detector_state(detector.get_state())
-        self._on_distance_state(self.motor.get_state())
+        self._on_distance_state(motor.get_state())
 
     # hardware -> display -----------------------------------------------------------------------
     def _on_roi_mode(self, mode: str) -> None:
         detector = self.detector
         self.roi_box.setCurrentText(mode)
+        if detector is None:
+            return
         width, height = detector.get_width(), detector.get_height()
         pixel_x, pixel_y = detector.get_pixel_size()
         self.size_label.setText(
@@ -116,8 +119,9 @@ class DetectorBrick(Brick):
         if value is not None:
             self.distance_input.show_value(value)
 
-    def _on_distance_limits(self, limits) -> None:
-        self.distance_limits.setText(f"{limits[0]:g} – {limits[1]:g} {self.motor.unit}".rstrip())
+    def _on_distance_limits(self, limits: tuple[float, float]) -> None:
+        unit = self.motor.unit if self.motor is not None else ""
+        self.distance_limits.setText(f"{limits[0]:g} – {limits[1]:g} {unit}".rstrip())
 
     def _on_distance_state(self, state: HardwareObjectState) -> None:
         self.distance_input.setStyleSheet(f"QDoubleSpinBox {{ {state_style(state)} }}")
@@ -129,9 +133,10 @@ class DetectorBrick(Brick):
     # user -> hardware ---------------------------------------------------------------------------
     def set_distance(self, value: float) -> None:
         """Move the detector to ``value`` mm."""
-        if self.motor is not None:
+        motor = self.motor
+        if motor is not None:
             self.start(
-                lambda: self.motor.set_value(value),
+                lambda: motor.set_value(value),
                 "detector move failed",
                 self.distance_input,
                 restore=self._show_settings,
@@ -139,9 +144,10 @@ class DetectorBrick(Brick):
 
     def set_roi_mode(self, mode: str) -> None:
         """Switch the detector to ROI mode ``mode``."""
-        if self.detector is not None:
+        detector = self.detector
+        if detector is not None:
             self.start(
-                lambda: self.detector.set_roi_mode(mode),
+                lambda: detector.set_roi_mode(mode),
                 "detector ROI mode change failed",
                 self.roi_box,
                 restore=self._show_settings,

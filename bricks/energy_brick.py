@@ -21,8 +21,8 @@ class EnergyBrick(Brick):
         p.hardware_object("energy", "/energy", "the energy object", interface=AbstractEnergy),
         p.boolean("allow_set", True, "let the user change the energy"),
     )
-    sig_energy_changed = pyqtSignal(float)
-    SIGNALS = ("sig_energy_changed",)
+    energyChanged = pyqtSignal(float)
+    SIGNALS = ("energyChanged",)
     SLOTS = ("set_energy",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -64,7 +64,7 @@ class EnergyBrick(Brick):
             return
         self.energy_label.setText(f"{value:.4f} keV")
         self.wavelength_label.setText(f"{self.energy.get_wavelength():.5f} Å")
-        self.sig_energy_changed.emit(float(value))
+        self.energyChanged.emit(float(value))
 
     def _on_state(self, state: HardwareObjectState) -> None:
         for label in (self.energy_label, self.wavelength_label):
@@ -72,11 +72,12 @@ class EnergyBrick(Brick):
             label.setToolTip(f"energy: {state.name}")
 
     def _on_wavelength_entered(self) -> None:
-        if self.energy is None:
+        energy = self.energy
+        if energy is None:
             return
         text = self.wavelength_input.text().strip()
         self.start(
-            lambda: self.energy.set_wavelength(float(text)),
+            lambda: energy.set_wavelength(float(text)),
             "energy change failed",
             self.energy_input,
             refused=f"wavelength {text!r}",
@@ -84,7 +85,8 @@ class EnergyBrick(Brick):
 
     def set_energy(self, energy: float) -> None:
         """Move the energy to ``energy`` keV."""
-        if self.energy is not None:
+        hardware = self.energy
+        if hardware is not None:
             self.start(
-                lambda: self.energy.set_value(energy), "energy change failed", self.energy_input
+                lambda: hardware.set_value(energy), "energy change failed", self.energy_input
             )

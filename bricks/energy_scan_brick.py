@@ -56,8 +56,8 @@ class EnergyScanBrick(Brick):
         ),
         p.integer("refresh_ms", 100, "redraw period of the curve while scanning, ms", minimum=20),
     )
-    sig_scan_ended = pyqtSignal(bool)
-    SIGNALS = ("sig_scan_ended",)
+    scanEnded = pyqtSignal(bool)
+    SIGNALS = ("scanEnded",)
     SLOTS = ("create_mad_collections",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -202,7 +202,7 @@ class EnergyScanBrick(Brick):
                 for key, energy in self.result.items()
             )
         )
-        self.sig_scan_ended.emit(True)
+        self.scanEnded.emit(True)
 
     def _draw_markers(self) -> None:
         if self.plot is None or not self.result:
@@ -228,7 +228,7 @@ class EnergyScanBrick(Brick):
         self.state_label.setText("Failed")
         self.state_label.setStyleSheet(FAILURE_STYLE)
         self.energies_label.setText(html.escape(str(reason)))
-        self.sig_scan_ended.emit(False)
+        self.scanEnded.emit(False)
 
     def _on_entry_finished(self, node_id: int, status: str, message: str) -> None:
         if self.queue is None or node_id not in self.queue.model:

@@ -23,8 +23,8 @@ class MachineInfoBrick(Brick):
         ),
         p.floating("low_current", 50.0, "current (mA) below which it is shown yellow", 0.0),
     )
-    sig_beam_available = pyqtSignal(bool)
-    SIGNALS = ("sig_beam_available",)
+    beamAvailable = pyqtSignal(bool)
+    SIGNALS = ("beamAvailable",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
@@ -83,4 +83,4 @@ class MachineInfoBrick(Brick):
         self.message_label.setText(str(values.get("message") or ""))
         if available != self._beam_available:
             self._beam_available = available
-            self.sig_beam_available.emit(available)
+            self.beamAvailable.emit(available)

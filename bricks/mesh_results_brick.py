@@ -9,6 +9,7 @@ worker thread (:class:`~mxgui.gui.mesh_results.frames.FrameLoader`).
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -74,8 +75,8 @@ class MeshResultsBrick(Brick):
         ),
         p.integer("refresh_ms", 100, "redraw period while results arrive, ms", minimum=20),
     )
-    sig_cell_picked = pyqtSignal(str, int)
-    SIGNALS = ("sig_cell_picked",)
+    cellPicked = pyqtSignal(str, int)
+    SIGNALS = ("cellPicked",)
     SLOTS = ("show_grid", "pick_cell", "centre_on_best", "points_from_best")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -191,7 +192,8 @@ class MeshResultsBrick(Brick):
             self._problem(f"there is no grid {grid_id}")
 
     def _on_chosen(self, grid_id: str) -> None:
-        grid = self.shapes.get(grid_id) if self.shapes is not None and grid_id else None
+        shape = self.shapes.get(grid_id) if self.shapes is not None and grid_id else None
+        grid = shape if isinstance(shape, Grid) else None  # the choice offers grids only
         old = self.grid
         if old is not None and grid is not None and same_geometry(old, grid):
             self.grid = grid  # the same grid (renamed, or the list refilled)
@@ -199,7 +201,7 @@ class MeshResultsBrick(Brick):
         ids = {shape.id for shape in self.shapes.shapes(Grid)} if self.shapes is not None else set()
         if old is not None and old.id not in ids:
             self._problem(f"grid {old.id} was removed")
-        self.grid = grid if isinstance(grid, Grid) else None
+        self.grid = grid
         self._set_interval()
         self.results, self.best, self.picked = None, None, None
         self._show_grid_now()
@@ -293,7 +295,7 @@ class MeshResultsBrick(Brick):
         self._refresh()
         self.picked = cell
         self._update_buttons()
-        self.sig_cell_picked.emit(self.grid.id, cell)
+        self.cellPicked.emit(self.grid.id, cell)
         if self.plot is None:
             return
         self.plot.mark_picked(cell)
@@ -344,7 +346,7 @@ class MeshResultsBrick(Brick):
         grid = self.grid
         name = cell_name(grid, cell)
         self.message.show_message(f"Moving to {name}")
-        future = self.start(
+        self.start(
             lambda: diffractometer.move_to_centred_position(
                 grid.cell_position(*grid.cell_of_index(cell))
             ),
@@ -352,15 +354,12 @@ class MeshResultsBrick(Brick):
             self.message,
             refused=f"cannot move to {name}",
             restore=lambda: self.message.show_problem(self.message.toolTip()),
+            on_done=lambda ended: self._moved(ended, name),
         )
-        if future is not None:
-            future.add_done_callback(
-                lambda ended: (
-                    None
-                    if ended.cancelled() or ended.exception() is not None or self.cleaned_up
-                    else self.context.bridge.post(self.message.show_message, f"At {name}")
-                )
-            )
+
+    def _moved(self, ended: Future[Any], name: str) -> None:
+        if not ended.cancelled() and ended.exception() is None:
+            self.message.show_message(f"At {name}")
 
     def centre_on_best(self) -> None:
         """Move the best cell onto the beam."""

@@ -30,8 +30,8 @@ class MotorBrick(Brick):
         p.integer("decimals", -1, "decimals shown (-1: the motor's own)", minimum=-1, maximum=10),
         p.boolean("show_step", True, "show the step buttons"),
     )
-    sig_value_changed = pyqtSignal(float)
-    SIGNALS = ("sig_value_changed",)
+    valueChanged = pyqtSignal(float)
+    SIGNALS = ("valueChanged",)
     SLOTS = ("move_to", "stop", "set_step")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -112,7 +112,7 @@ class MotorBrick(Brick):
         if value is None:
             return
         self.position.show_value(value)
-        self.sig_value_changed.emit(float(value))
+        self.valueChanged.emit(float(value))
 
     def _on_state(self, state: HardwareObjectState) -> None:
         self.position.setStyleSheet(f"QDoubleSpinBox {{ {state_style(state)} }}")
@@ -125,18 +125,21 @@ class MotorBrick(Brick):
 
     # user -> hardware ---------------------------------------------------------------------
     def _show_motor_value(self) -> None:
-        if self.motor is not None and self.motor.get_value() is not None:
-            self.position.show_value(self.motor.get_value())
+        value = None if self.motor is None else self.motor.get_value()
+        if value is not None:
+            self.position.show_value(value)
 
     def _step(self, direction: int) -> None:
-        if self.motor is not None and self.motor.get_value() is not None:
-            self.move_to(self.motor.get_value() + direction * self.step_box.value())
+        value = None if self.motor is None else self.motor.get_value()
+        if value is not None:
+            self.move_to(value + direction * self.step_box.value())
 
     def move_to(self, value: float) -> None:
         """Move the motor to ``value``; a refused or failed move is logged and shown."""
-        if self.motor is not None:
+        motor = self.motor
+        if motor is not None:
             self.start(
-                lambda: self.motor.set_value(value),
+                lambda: motor.set_value(value),
                 f"{self.label.text()}: move failed",
                 self.position,
                 restore=self._show_motor_value,

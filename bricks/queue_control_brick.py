@@ -58,7 +58,7 @@ class QueueControlBrick(Brick):
     asks for a centring, the brick offers the diffractometer's current position or
     cancel; when a sample view answers (it registered with the queue object's
     ``add_centring_handler``), the brick only says to centre there. Connect the queue tree's
-    ``sig_nodes_selected`` to :meth:`set_selected_nodes` and ``sig_run_node`` to
+    ``nodesSelected`` to :meth:`set_selected_nodes` and ``runRequested`` to
     :meth:`run_node`.
     """
 
@@ -68,8 +68,8 @@ class QueueControlBrick(Brick):
             "on_failure", ("continue", "stop"), "continue", "what the queue does after a failure"
         ),
     )
-    sig_running = pyqtSignal(bool)
-    SIGNALS = ("sig_running",)
+    runningChanged = pyqtSignal(bool)
+    SIGNALS = ("runningChanged",)
     SLOTS = ("set_selected_nodes", "run_all", "run_node", "run_selected", "stop")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -136,14 +136,14 @@ class QueueControlBrick(Brick):
         column.addWidget(self.message)
         column.addStretch(1)
         # in a short pane the brick scrolls: the centring buttons are never squeezed away
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setWidget(content)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.NoFrame)
+        self.scroll_area.setWidget(content)
         outer = QVBoxLayout(self)  # the buttons stay in sight; the rest may scroll
         outer.setContentsMargins(2, 2, 2, 0)
         outer.addLayout(buttons)
-        outer.addWidget(self.scroll)
+        outer.addWidget(self.scroll_area)
         self._update_buttons()
 
     # properties -----------------------------------------------------------------------------
@@ -163,10 +163,23 @@ class QueueControlBrick(Brick):
         self.unbind("engine")
         self.engine = engine
         if engine is not None:
-            for signal in engine.SIGNALS:  # one handler _on_<signal> each
-                self.bind(engine, signal, getattr(self, f"_on_{signal}"), scope="engine")
+            for signal, handler in self._engine_handlers().items():
+                self.bind(engine, signal, handler, scope="engine")
             self._failure_choice_changed()
         self._update_buttons()
+
+    def _engine_handlers(self) -> dict[str, Callable[..., None]]:
+        """The slot of each signal of the queue engine this brick follows."""
+        return {
+            "executionStarted": self._execution_started,
+            "entryStarted": self._entry_started,
+            "progressChanged": self._progress_changed,
+            "entryFinished": self._entry_finished,
+            "executionPaused": self._execution_paused,
+            "executionResumed": self._execution_resumed,
+            "executionFinished": self._execution_finished,
+            "centringRequested": self._centring_requested,
+        }
 
     def _failure_choice_changed(self, *_args: object) -> None:
         if self.engine is not None:
@@ -178,7 +191,7 @@ class QueueControlBrick(Brick):
 
     def _update_buttons(self) -> None:
         engine, running = self.engine, self.is_running()
-        paused = running and bool(engine.is_paused())
+        paused = running and engine is not None and bool(engine.is_paused())
         idle = engine is not None and not running
         self.run_all_button.setEnabled(idle)
         self.run_selected_button.setEnabled(idle and len(self.selection) == 1)
@@ -205,13 +218,14 @@ class QueueControlBrick(Brick):
     # running ---------------------------------------------------------------------------------
     def run_all(self) -> RunConfirmDialog | None:
         """Confirm, then run every enabled node that has not run."""
-        if self.queue is None or self.engine is None:
+        engine = self.engine
+        if self.queue is None or engine is None:
             return None
         ids = list(self.queue.model.children(ROOT_ID))
         if not ids:
             self._problem("The queue is empty: add samples and tasks first.")
             return None
-        return self._confirm("Run all", ids, lambda: self.engine.run_all())
+        return self._confirm("Run all", ids, engine.run_all)
 
     def run_selected(self) -> RunConfirmDialog | None:
         """Confirm, then run the one selected node."""
@@ -221,18 +235,21 @@ class QueueControlBrick(Brick):
 
     def run_node(self, node_id: int) -> RunConfirmDialog | None:
         """Confirm, then run node ``node_id`` (a sample, a group or a task)."""
-        if self.queue is None or self.engine is None:
+        engine = self.engine
+        if self.queue is None or engine is None:
             return None
         try:
             node = self.queue.model.get_node(node_id)
         except UnknownNodeError as exc:
             self._problem(str(exc))
             return None
-        return self._confirm(f"Run {node.describe()}", [node_id], lambda: self.engine.run(node_id))
+        return self._confirm(f"Run {node.describe()}", [node_id], lambda: engine.run(node_id))
 
     def _confirm(
         self, what: str, ids: list[int], start: Callable[[], object]
     ) -> RunConfirmDialog | None:
+        if self.queue is None:
+            return None
         if self.is_running():
             self._problem("The queue is running: stop it first.")
             return None
@@ -249,7 +266,7 @@ class QueueControlBrick(Brick):
     def _confirmed(self, dialog: RunConfirmDialog, start: Callable[[], object]) -> None:
         self.confirm_dialog = None
         try:
-            if dialog.renumber:
+            if dialog.renumber and self.queue is not None:
                 changed = self.queue.renumber(dialog.colliding_ids())
                 self._message(f"{changed} tasks got free run numbers")
             start()
@@ -305,29 +322,32 @@ class QueueControlBrick(Brick):
 
     # engine signals (on the GUI thread) ----------------------------------------------------------
     def _describe(self, node_id: int) -> str:
+        if self.queue is None:
+            return f"node {node_id}"
+        model = self.queue.model
         try:
-            node = self.queue.model.get_node(node_id)
+            node = model.get_node(node_id)
         except UnknownNodeError:
             return f"node {node_id}"
-        sample_id = self.queue.model.sample_of(node_id)
+        sample_id = model.sample_of(node_id)
         if sample_id is None or sample_id == node_id:
             return node.describe()
-        return f"{node.describe()} on {sample_label(self.queue.model.get_node(sample_id))}"
+        return f"{node.describe()} on {sample_label(model.get_node(sample_id))}"
 
-    def _on_executionStarted(self) -> None:  # noqa: N802
+    def _execution_started(self) -> None:
         self._message("The queue is running")
-        self.sig_running.emit(True)
+        self.runningChanged.emit(True)
         self._update_buttons()
 
-    def _on_entryStarted(self, node_id: int) -> None:  # noqa: N802
+    def _entry_started(self, node_id: int) -> None:
         self.current_label.setText(f"Running {self._describe(node_id)}")
         self.progress.setValue(0)
         self._update_buttons()
 
-    def _on_progressChanged(self, node_id: int, fraction: float) -> None:  # noqa: N802
+    def _progress_changed(self, node_id: int, fraction: float) -> None:
         self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
 
-    def _on_entryFinished(self, node_id: int, status: str, message: str) -> None:  # noqa: N802
+    def _entry_finished(self, node_id: int, status: str, message: str) -> None:
         text = f"{self._describe(node_id)}: {status_label(status)}"
         if message:
             text += f" ({message})"
@@ -336,22 +356,22 @@ class QueueControlBrick(Brick):
             self.centring_node = self.awaited_centring = None
             self.centring_box.hide()
 
-    def _on_executionPaused(self) -> None:  # noqa: N802
+    def _execution_paused(self) -> None:
         self.current_label.setText("Paused")
         self._update_buttons()
 
-    def _on_executionResumed(self) -> None:  # noqa: N802
+    def _execution_resumed(self) -> None:
         self._update_buttons()
 
-    def _on_executionFinished(self, status: str) -> None:  # noqa: N802
+    def _execution_finished(self, status: str) -> None:
         self.current_label.setText(f"Idle: the last run ended with {status_label(status)}")
         self.progress.setValue(0)
         self.centring_node = self.awaited_centring = None
         self.centring_box.hide()
-        self.sig_running.emit(False)
+        self.runningChanged.emit(False)
         self._update_buttons()
 
-    def _on_centringRequested(self, node_id: int, sample_location: str | None) -> None:  # noqa: N802
+    def _centring_requested(self, node_id: int, sample_location: str | None) -> None:
         where = sample_location or "the manually mounted sample"
         what = f"Waiting for centring of {where} ({self._describe(node_id)})"
         elsewhere = self.queue is not None and self.queue.has_centring_handler
@@ -367,7 +387,7 @@ class QueueControlBrick(Brick):
             else f"{what}: centre it in the sample view, then use the current position, or cancel."
         )
         self.centring_box.show()
-        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.centring_box))
+        QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(self.centring_box))
 
     # messages ----------------------------------------------------------------------------------
     def _message(self, text: str, problem: bool = False) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
@@ -28,7 +27,7 @@ class QueueParametersBrick(Brick):
     centring). A value is committed when the field is left or Enter is pressed; the
     queue model validates it against the beamline's live limits, and a refused value
     shows the reason in red while the model keeps the old one. A node that has run
-    is shown read-only. Connect the queue tree's ``sig_node_selected`` to
+    is shown read-only. Connect the queue tree's ``nodeSelected`` to
     :meth:`show_node`.
     """
 
@@ -111,6 +110,8 @@ class QueueParametersBrick(Brick):
         self.stack.setCurrentWidget(form)
         form.set_values(node.parameters)
         form.set_read_only(node.has_run)
+        if self.queue is None:  # current() found the node in it
+            return
         model = self.queue.model
         sample_id = model.sample_of(node.id)
         where = ""
@@ -134,9 +135,9 @@ class QueueParametersBrick(Brick):
             self.show_node(NO_NODE)
 
     # editing -----------------------------------------------------------------------------------
-    def _edited(self, name: str, value: Any) -> None:
+    def _edited(self, name: str, value: object) -> None:
         node = self.current()
-        if node is None or self.form is None:
+        if node is None or self.form is None or self.queue is None:
             return
         try:
             updated = self.queue.model.update_parameters(node.id, {name: value})

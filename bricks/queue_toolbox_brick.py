@@ -12,6 +12,7 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP, TASK_TYPES, QueueError, UnknownNodeError
+from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
@@ -36,7 +37,7 @@ class QueueToolboxBrick(Brick):
     """One button per task type: a click adds that task to every selected sample (a
     selected task or group stands for its place), with the beamline's current
     defaults and a run number that collides with nothing. Connect the queue tree's
-    ``sig_nodes_selected`` to :meth:`set_selected_nodes`.
+    ``nodesSelected`` to :meth:`set_selected_nodes`.
 
     A mesh scan goes on the selected grid (else the last one drawn); an X-ray
     centring on the selected grid or line (none: the workflow decides). The Workflow
@@ -46,8 +47,8 @@ class QueueToolboxBrick(Brick):
     """
 
     PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
-    sig_tasks_added = pyqtSignal(list)
-    SIGNALS = ("sig_tasks_added",)
+    tasksAdded = pyqtSignal(list)
+    SIGNALS = ("tasksAdded",)
     SLOTS = ("set_selected_nodes", "add_task", "add_workflow")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -122,13 +123,13 @@ class QueueToolboxBrick(Brick):
                 found.append(node.parent)
         return list(dict.fromkeys(found))
 
-    def workflow_client(self) -> Any:
+    def workflow_client(self) -> WorkflowClientRole | None:
         """The workflow client (role ``workflow`` of the queue, else of the beamline)."""
         client = self.queue.get_object_by_role("workflow") if self.queue is not None else None
         beamline = self.context.repository.beamline
         if client is None and beamline is not None:
-            client = beamline.role("workflow")
-        return client
+            client = beamline.get_object_by_role("workflow")
+        return client if isinstance(client, WorkflowClientRole) else None
 
     def shape_for(self, *kinds: type[Shape], fallback: bool = True) -> str | None:
         """The id of the selected shape of ``kinds`` (the last selected), else with
@@ -188,8 +189,11 @@ class QueueToolboxBrick(Brick):
     def _fill_workflow_menu(self) -> str:
         """Offer the client's workflows; why none can be offered ("" if some can)."""
         self.workflow_menu.clear()
+        client = self.workflow_client()
+        if client is None:  # _given says so first
+            return "this beamline has no workflow client (role workflow)"
         try:
-            workflows = list(self.workflow_client().get_available_workflows())
+            workflows = list(client.get_available_workflows())
         except Exception as exc:  # a client that cannot list is reported, not fatal
             log.exception("%s: listing the workflows failed", self.name)
             return f"the workflow client cannot list its workflows: {exc}"
@@ -242,7 +246,7 @@ class QueueToolboxBrick(Brick):
             shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
             self._show(f"Added {len(added)} × {LABELS.get(task_type, task_type)}: {shown}")
         if added:
-            self.sig_tasks_added.emit(added)
+            self.tasksAdded.emit(added)
         return added
 
     def add_workflow(self, name: str) -> list[int]:

@@ -50,19 +50,19 @@ class QueueTreeBrick(Brick):
     Tick a node's box to enable or disable it, drag rows to reorder them (within the
     queue's rules: tasks under samples or groups), double-click a name to rename it;
     the context menu runs, enables, duplicates, moves, resets or deletes the selection.
-    The selection is emitted as ``sig_nodes_selected(ids)`` and, when it is one node,
-    ``sig_node_selected(id)`` (``-1``: none or several); "Run this" emits
-    ``sig_run_node(id)`` for the queue control brick.
+    The selection is emitted as ``nodesSelected(ids)`` and, when it is one node,
+    ``nodeSelected(id)`` (``-1``: none or several); "Run this" emits
+    ``runRequested(id)`` for the queue control brick.
     """
 
     PROPERTIES = (
         p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),
         p.boolean("expand_samples", True, "show the tasks of a sample as it is added"),
     )
-    sig_node_selected = pyqtSignal(int)
-    sig_nodes_selected = pyqtSignal(list)
-    sig_run_node = pyqtSignal(int)
-    SIGNALS = ("sig_node_selected", "sig_nodes_selected", "sig_run_node")
+    nodeSelected = pyqtSignal(int)
+    nodesSelected = pyqtSignal(list)
+    runRequested = pyqtSignal(int)
+    SIGNALS = ("nodeSelected", "nodesSelected", "runRequested")
     SLOTS = ("select_node", "delete_selected", "add_manual_sample", "export_to", "import_from")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -192,9 +192,12 @@ class QueueTreeBrick(Brick):
         super().cleanup()
 
     def _expand_new_samples(self, parent: QModelIndex, first: int, last: int) -> None:
-        if self.get_property("expand_samples") and not parent.isValid() and last - first < 1000:
+        tree = self.tree
+        if tree is None or not self.get_property("expand_samples"):
+            return
+        if not parent.isValid() and last - first < 1000:
             for row in range(first, last + 1):
-                self.view.expand(self.tree.index(row, 0))
+                self.view.expand(tree.index(row, 0))
 
     # selection -----------------------------------------------------------------------------
     def selected_ids(self) -> list[int]:
@@ -202,7 +205,8 @@ class QueueTreeBrick(Brick):
         if self.tree is None:
             return []
         ids: list[int] = []
-        for selected in self.view.selectionModel().selection():
+        selection = self.view.selectionModel().selection()
+        for selected in (selection[i] for i in range(len(selection))):  # no __iter__ typed
             siblings = self.tree.children_of(self.tree.id_of(selected.parent()))
             ids.extend(siblings[selected.top() : selected.bottom() + 1])
         return list(dict.fromkeys(ids))
@@ -219,8 +223,8 @@ class QueueTreeBrick(Brick):
         if ids == self._emitted:
             return
         self._emitted = ids
-        self.sig_nodes_selected.emit(list(ids))
-        self.sig_node_selected.emit(ids[0] if len(ids) == 1 else NO_NODE)
+        self.nodesSelected.emit(list(ids))
+        self.nodeSelected.emit(ids[0] if len(ids) == 1 else NO_NODE)
 
     def select_node(self, node_id: int) -> None:
         """Select node ``node_id`` only (and show it)."""
@@ -295,7 +299,7 @@ class QueueTreeBrick(Brick):
     def run_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) == 1:
-            self.sig_run_node.emit(ids[0])
+            self.runRequested.emit(ids[0])
 
     def set_selected_enabled(self, enabled: bool) -> None:
         queue = self.queue
@@ -330,6 +334,8 @@ class QueueTreeBrick(Brick):
 
     def reset_selected(self) -> None:
         ids = self.selected_ids()
+        if self.queue is None:
+            return
         try:
             self.queue.model.reset_status(ids)
         except QueueError as exc:
@@ -342,17 +348,19 @@ class QueueTreeBrick(Brick):
         ids = self.selected_ids()
         if not ids or self.queue is None:
             return
-        removed = self._attempt("not deleted", lambda: self.queue.model.remove(ids))
+        model = self.queue.model
+        removed = self._attempt("not deleted", lambda: model.remove(ids))
         if removed is not None:
             self.show_message(f"Deleted {len(removed)} node{'s' * (len(removed) != 1)}")
 
     def add_samples_from_changer(self) -> SamplesDialog | None:
         """Open the list of the sample changer's samples; the ticked ones are added."""
-        changer = self.queue.sample_changer if self.queue is not None else None
-        if changer is None:
+        queue = self.queue
+        changer = queue.sample_changer if queue is not None else None
+        if queue is None or changer is None:
             self.show_problem("no sample changer: add a manually mounted sample")
             return None
-        dialog = SamplesDialog(changer.get_contents(), self.queue.queued_locations(), self)
+        dialog = SamplesDialog(changer.get_contents(), queue.queued_locations(), self)
         dialog.accepted.connect(lambda: self._add_ticked(dialog.ticked()))
         dialog.finished.connect(dialog.deleteLater)
         self.samples_dialog = dialog
@@ -360,8 +368,11 @@ class QueueTreeBrick(Brick):
         return dialog
 
     def _add_ticked(self, addresses: list[str]) -> None:
+        queue = self.queue
+        if queue is None:
+            return
         added = self._attempt(
-            "samples not added", lambda: self.queue.add_samples_from_changer(addresses)
+            "samples not added", lambda: queue.add_samples_from_changer(addresses)
         )
         if added:
             self.select_nodes(added)

@@ -8,6 +8,7 @@ from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QLabel, QWidget
 
 from hardware_objects.abstract.actuator import AbstractActuator
+from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.resolution import AbstractResolution
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui import properties as p
@@ -40,14 +41,14 @@ class ResolutionBrick(Brick):
         p.boolean("show_distance", True, "show the detector distance row"),
         p.boolean("allow_set", True, "let the user move the detector"),
     )
-    sig_resolution_changed = pyqtSignal(float)
-    SIGNALS = ("sig_resolution_changed",)
+    resolutionChanged = pyqtSignal(float)
+    SIGNALS = ("resolutionChanged",)
     SLOTS = ("set_resolution", "set_distance")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
         self.resolution: AbstractResolution | None = None
-        self.distance_motor: AbstractActuator | None = None
+        self.distance_motor: AbstractMotor | None = None
         self.resolution_input = self._field(" Å", self.set_resolution)
         self.distance_input = self._field(" mm", self.set_distance)
         self.resolution_limits = QLabel("-")
@@ -86,9 +87,9 @@ class ResolutionBrick(Brick):
     def _set_resolution_object(self, resolution: AbstractResolution | None) -> None:
         self.resolution = resolution
         self.distance_motor = None if resolution is None else resolution.get_distance_motor()
-        if resolution is None:
-            return
         motor = self.distance_motor
+        if resolution is None or motor is None:
+            return
         self.resolution_input.setDecimals(resolution.get_property("decimals", 3))
         self.distance_input.setDecimals(motor.get_property("decimals", 2))
         self.distance_input.setSuffix(f" {motor.unit}" if motor.unit else " mm")
@@ -106,7 +107,7 @@ class ResolutionBrick(Brick):
 
     # hardware -> display ----------------------------------------------------------------------
     def _show_values(self) -> None:
-        if self.resolution is None:
+        if self.resolution is None or self.distance_motor is None:
             return
         self._on_resolution(self.resolution.get_value())
         self._on_distance(self.distance_motor.get_value())
@@ -115,19 +116,21 @@ class ResolutionBrick(Brick):
         if value is None:
             return
         self.resolution_input.show_value(value)
-        self.sig_resolution_changed.emit(float(value))
+        self.resolutionChanged.emit(float(value))
 
     def _on_distance(self, value) -> None:
         if value is not None:
             self.distance_input.show_value(value)
 
-    def _on_resolution_limits(self, limits) -> None:
+    def _on_resolution_limits(self, limits: tuple[float, float]) -> None:
+        unit = self.resolution.unit if self.resolution is not None else ""
         self.resolution_limits.setText(
-            format_limits(limits, self.resolution_input.decimals(), self.resolution.unit)
+            format_limits(limits, self.resolution_input.decimals(), unit)
         )
 
-    def _on_distance_limits(self, limits) -> None:
-        self.distance_limits.setText(format_limits(limits, 0, self.distance_motor.unit))
+    def _on_distance_limits(self, limits: tuple[float, float]) -> None:
+        unit = self.distance_motor.unit if self.distance_motor is not None else ""
+        self.distance_limits.setText(format_limits(limits, 0, unit))
 
     def _on_resolution_state(self, state: HardwareObjectState) -> None:
         self._colour(self.resolution_input, state, "resolution")
@@ -149,7 +152,9 @@ class ResolutionBrick(Brick):
         """Move the detector to ``value`` mm."""
         self._move(self.distance_motor, value, self.distance_input, "detector distance")
 
-    def _move(self, target, value: float, field: SetpointSpinBox, what: str) -> None:
+    def _move(
+        self, target: AbstractActuator | None, value: float, field: SetpointSpinBox, what: str
+    ) -> None:
         if target is not None:
             self.start(
                 lambda: target.set_value(value),

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from PyQt5.QtCore import QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PyQt5.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -219,7 +230,7 @@ class PuckView(QWidget):
         super().mouseMoveEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.ToolTip:
+        if isinstance(event, QHelpEvent) and event.type() == QEvent.ToolTip:
             pos = QPointF(event.pos())
             address, puck = self.pin_at(pos), self.puck_at(pos)
             if address is not None:
@@ -290,7 +301,9 @@ class PuckView(QWidget):
         font.setPixelSize(11)
         painter.setFont(font)
         x, y = 6.0, self.height() - LEGEND_HEIGHT / 2
-        entries = [(name, COLOURS[name]) for name in ("sample", "mounted before", "empty")]
+        entries: list[tuple[str, QColor | None]] = [
+            (name, COLOURS[name]) for name in ("sample", "mounted before", "empty")
+        ]
         entries += [("loaded", COLOURS["loaded"]), ("selected", None)]
         for name, colour in entries:
             painter.setPen(QPen(SELECTED, 2.5) if colour is None else QPen(colour.darker(150), 1))
@@ -317,9 +330,9 @@ class SampleChangerBrick(Brick):
         ),
         p.boolean("show_scan", True, "show the Scan button"),
     )
-    sig_sample_selected = pyqtSignal(str)
-    sig_sample_loaded = pyqtSignal(str)
-    SIGNALS = ("sig_sample_selected", "sig_sample_loaded")
+    sampleSelected = pyqtSignal(str)
+    sampleLoaded = pyqtSignal(str)
+    SIGNALS = ("sampleSelected", "sampleLoaded")
     SLOTS = ("select_sample", "load_sample", "unload_sample", "abort", "reset", "scan")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -392,7 +405,7 @@ class SampleChangerBrick(Brick):
         self.state_label.setToolTip(f"sample changer {state.name}")
         changer = self.sample_changer
         busy = state in BUSY_STATES and changer is not None
-        self.view.set_active(changer.get_target_address() if busy else None)
+        self.view.set_active(changer.get_target_address() if busy and changer else None)
         self._update_buttons()
 
     def _on_contents(self) -> None:
@@ -403,7 +416,7 @@ class SampleChangerBrick(Brick):
 
     def _on_loaded(self, sample: Sample | None) -> None:
         self._on_contents()
-        self.sig_sample_loaded.emit(sample.address if sample is not None else "")
+        self.sampleLoaded.emit(sample.address if sample is not None else "")
 
     def _on_progress(self, fraction: float, step: str) -> None:
         self.progress.setValue(round(fraction * 1000))
@@ -415,10 +428,11 @@ class SampleChangerBrick(Brick):
         self.load_button.setText(f"Load {self.selected}" if self.selected else "Load")
         self.unload_button.setText(f"Unload {loaded.address}" if loaded else "Unload")
         for operation, button in self._buttons.items():
-            if changer is None:
-                reason = "no sample changer"
-            else:
-                reason = changer.why_not(operation, self.selected)
+            reason = (
+                "no sample changer"
+                if changer is None
+                else changer.why_not(operation, self.selected)
+            )
             button.setEnabled(reason is None)
             button.setToolTip(reason or button.text())
 
@@ -440,7 +454,7 @@ class SampleChangerBrick(Brick):
 
     # user -> hardware ---------------------------------------------------------------------------
     def select_sample(self, address: str) -> None:
-        """Select the pin at ``address`` (``"3:05"``); emits ``sig_sample_selected``."""
+        """Select the pin at ``address`` (``"3:05"``); emits ``sampleSelected``."""
         if self.sample_changer is None:
             return
         try:
@@ -452,7 +466,7 @@ class SampleChangerBrick(Brick):
         self.view.set_selected(address)
         self._show_selection()
         self._update_buttons()
-        self.sig_sample_selected.emit(address)
+        self.sampleSelected.emit(address)
 
     def load_sample(self, address: str) -> None:
         """Load the sample at ``address`` (selecting it)."""
@@ -482,18 +496,8 @@ class SampleChangerBrick(Brick):
         if self.sample_changer is not None:
             self._call("scan", self.sample_changer.scan)
 
-    def _call(self, what: str, method, *args) -> None:
-        try:
-            future = method(*args)
-        except ValueError as exc:  # SampleChangerRefused, or a collection's interlock
-            self._report(str(exc))
-            return
-        future.add_done_callback(lambda done: self._finished(what, done))
-
-    def _finished(self, what: str, future: Future) -> None:
-        error = future.exception()
-        if error is not None:
-            log.warning("sample changer: %s failed: %s", what, error)
+    def _call(self, what: str, method: Callable[..., Future[Any]], *args: object) -> None:
+        self.start(lambda: method(*args), f"{what} failed", self._report)
 
     def _report(self, message: str) -> None:
         log.warning("sample changer: %s", message)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QShowEvent
 from PyQt5.QtWidgets import QFileDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
@@ -63,10 +65,10 @@ class SampleViewBrick(Brick):
         p.hardware_object("queue", "", "its manual centrings done here", QueueHardwareObject),
         p.floating("camera_timeout", 2.0, "seconds without frames before saying so", minimum=0.2),
     )
-    sig_centring_accepted = pyqtSignal(str)
-    sig_shape_selected = pyqtSignal(str)
-    sig_mode_changed = pyqtSignal(str)
-    SIGNALS = ("sig_centring_accepted", "sig_shape_selected", "sig_mode_changed")
+    centringAccepted = pyqtSignal(str)
+    shapeSelected = pyqtSignal(str)
+    modeChanged = pyqtSignal(str)
+    SIGNALS = ("centringAccepted", "shapeSelected", "modeChanged")
     SLOTS = (
         "start_centring",
         "accept_centring",
@@ -152,7 +154,7 @@ class SampleViewBrick(Brick):
         self.controls.sig_light_chosen.connect(self._set_light)
         self.editor.sig_message.connect(self.show_message)
         self.editor.sig_done.connect(self.show_info)
-        self.editor.sig_selected.connect(self.sig_shape_selected)
+        self.editor.sig_selected.connect(self.shapeSelected)
         self.editor.sig_points_selected.connect(self.toolbar.set_points_selected)
         self.camera.sig_message.connect(self.show_message)
 
@@ -188,9 +190,9 @@ class SampleViewBrick(Brick):
         self.controls.set_zoom_levels(diffractometer.get_zoom_levels())
         self.controls.show_zoom(diffractometer.get_zoom())
         for role, _title in LIGHTS:
-            light = diffractometer.get_motor(role)
+            light = diffractometer.get_motor(role)  # an actuator (the diffractometer checks)
             self.controls.set_light_available(role, light is not None)
-            if light is not None:
+            if isinstance(light, AbstractActuator):
                 show = lambda value, role=role: self.controls.show_light(role, value)  # noqa: E731
                 self.bind(light, "valueChanged", show, scope)
                 show(light.get_value())
@@ -263,7 +265,16 @@ class SampleViewBrick(Brick):
 
     def here(self) -> CentredPosition:
         """The centred position of what is on the beam now (the current motors)."""
-        return CentredPosition(**self.positions)
+        p = self.positions
+        return CentredPosition(
+            phi=p["phi"],
+            phiy=p["phiy"],
+            phiz=p["phiz"],
+            sampx=p["sampx"],
+            sampy=p["sampy"],
+            kappa=p.get("kappa"),
+            kappa_phi=p.get("kappa_phi"),
+        )
 
     # modes ---------------------------------------------------------------------------------------
     @property
@@ -293,7 +304,7 @@ class SampleViewBrick(Brick):
     def _show_mode(self, mode: Mode) -> None:
         self.toolbar.show_mode(mode)
         self._show_mode_line()
-        self.sig_mode_changed.emit(mode.value)
+        self.modeChanged.emit(mode.value)
 
     def _show_mode_line(self) -> None:
         mode = self.modes.mode
@@ -338,7 +349,7 @@ class SampleViewBrick(Brick):
         point = self.editor.save_point(position)
         if point is not None:
             self.show_info(f"Centred: saved as {point.name}")
-            self.sig_centring_accepted.emit(point.id)
+            self.centringAccepted.emit(point.id)
 
     def _centring_ended(self, reason: str) -> None:
         self.queue_centring.ended(reason)
@@ -346,21 +357,9 @@ class SampleViewBrick(Brick):
             self.modes.set_mode(Mode.IDLE)
 
     # clicks and drags ----------------------------------------------------------------------------
-    def _act(self, action: Callable[[], Future], what: str) -> Future | None:
+    def _act(self, action: Callable[[], Future[Any]], what: str) -> Future[Any] | None:
         """Start a hardware action; a refusal or a failure becomes a message."""
-        try:
-            future = action()
-        except (ValueError, RuntimeError) as exc:
-            self.show_message(f"{what}: {exc}")
-            return None
-
-        def report(ended: Future) -> None:
-            error = CancelledError() if ended.cancelled() else ended.exception()
-            if error is not None and not self.cleaned_up:
-                self.show_message(f"{what} failed: {error}")
-
-        future.add_done_callback(lambda ended: self.context.bridge.post(report, ended))
-        return future
+        return self.start(action, f"{what} failed", self.show_message, refused=what)
 
     def _move_to_beam(self, x: float, y: float) -> None:
         if self.diffractometer is not None:
@@ -375,7 +374,7 @@ class SampleViewBrick(Brick):
 
     def _set_light(self, role: str, value: float) -> None:
         light = self.diffractometer.get_motor(role) if self.diffractometer else None
-        if light is not None:
+        if isinstance(light, AbstractActuator):
             self._act(lambda: light.set_value(value), f"{role} {value:g} %")
 
     def select_shape(self, shape_id: str) -> None:
@@ -425,7 +424,8 @@ class SampleViewBrick(Brick):
     def run(self) -> None:
         beamline = self.context.repository.beamline
         # the XML-RPC server's snapshots are this view's, with its overlays
-        self.xmlrpc_snapshots.attach(beamline.role("xmlrpc_server") if beamline else None)
+        server = beamline.get_object_by_role("xmlrpc_server") if beamline else None
+        self.xmlrpc_snapshots.attach(server)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt name
         if event.key() == Qt.Key_Escape:

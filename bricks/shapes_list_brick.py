@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from PyQt5.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
@@ -57,8 +58,8 @@ class ShapesListBrick(Brick):
             "diffractometer", "/diffractometer", "moves to a shape", AbstractDiffractometer
         ),
     )
-    sig_shape_selected = pyqtSignal(str)
-    SIGNALS = ("sig_shape_selected",)
+    shapeSelected = pyqtSignal(str)
+    SIGNALS = ("shapeSelected",)
     SLOTS = ("select_shape", "move_to_shape", "delete_selected")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -110,11 +111,11 @@ class ShapesListBrick(Brick):
             bar.addWidget(button)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(2, 2, 2, 2)
-        column.addWidget(self.view)
-        column.addLayout(bar)
-        column.addWidget(self.message)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.view)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
         # a burst of row changes updates the buttons and the count once, afterwards
         self._actions_timer = QTimer(self)
         self._actions_timer.setSingleShot(True)
@@ -175,7 +176,8 @@ class ShapesListBrick(Brick):
     def _selected_rows(self) -> list[int]:
         # from the ranges, not selectedRows(), which tests every row against every range
         rows: set[int] = set()
-        for selected in self.view.selectionModel().selection():
+        selection = self.view.selectionModel().selection()
+        for selected in (selection[i] for i in range(len(selection))):  # no __iter__ typed
             rows.update(range(selected.top(), selected.bottom() + 1))
         return sorted(rows)
 
@@ -211,7 +213,7 @@ class ShapesListBrick(Brick):
                 self.view.scrollTo(QModelIndex(ranges.first().topLeft()))
         self._update_actions()
         if len(selection) == 1:
-            self.sig_shape_selected.emit(selection[0])
+            self.shapeSelected.emit(selection[0])
 
     def select_shape(self, shape_id: str) -> None:
         """Select the shape ``shape_id`` only (an unknown id is refused and shown)."""
@@ -268,19 +270,18 @@ class ShapesListBrick(Brick):
             return
 
         self._show_message(f"Moving to {shape.id} ({shape.name})")
-        future = self.start(
+        self.start(
             lambda: diffractometer.move_to_centred_position(target_of(shape)),
             f"move to {shape.id} failed",
             self.message,
             refused=f"cannot move to {shape.id}",
             restore=self._show_reported,
+            on_done=lambda ended: self._moved(ended, shape),
         )
-        if future is not None:
-            future.add_done_callback(lambda ended: self._moved(ended, shape))
 
-    def _moved(self, ended: Future, shape: Shape) -> None:
-        if not ended.cancelled() and ended.exception() is None and not self.cleaned_up:
-            self.context.bridge.post(self._show_message, f"At {shape.id} ({shape.name})")
+    def _moved(self, ended: Future[Any], shape: Shape) -> None:
+        if not ended.cancelled() and ended.exception() is None:
+            self._show_message(f"At {shape.id} ({shape.name})")
 
     def rename_selected(self) -> None:
         """Open the name editor of the one selected shape."""

@@ -24,8 +24,8 @@ class ShutterBrick(Brick):
         p.hardware_object("shutter", "", "the shutter, e.g. /safety_shutter", AbstractShutter),
         p.string("label", doc="label shown (default: the shutter's user name)"),
     )
-    sig_shutter_changed = pyqtSignal(str)
-    SIGNALS = ("sig_shutter_changed",)
+    shutterChanged = pyqtSignal(str)
+    SIGNALS = ("shutterChanged",)
     SLOTS = ("open_shutter", "close_shutter")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -86,7 +86,7 @@ class ShutterBrick(Brick):
             self.position_label.setToolTip(f"{self.label.text()}: {text}")
         self.button.setText("Close" if value == OPEN else "Open")
         self.button.setEnabled(state is not HardwareObjectState.BUSY)
-        self.sig_shutter_changed.emit(text)
+        self.shutterChanged.emit(text)
 
     # user -> hardware --------------------------------------------------------------------------
     def _toggle(self) -> None:
@@ -104,7 +104,6 @@ class ShutterBrick(Brick):
         self._move(CLOSED)
 
     def _move(self, position: str) -> None:
-        if self.shutter is not None:
-            self.start(
-                lambda: self.shutter.set_value(position), self.label.text(), self.position_label
-            )
+        shutter = self.shutter
+        if shutter is not None:
+            self.start(lambda: shutter.set_value(position), self.label.text(), self.position_label)

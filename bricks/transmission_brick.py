@@ -23,8 +23,8 @@ class TransmissionBrick(Brick):
         ),
         p.boolean("allow_set", True, "let the user change the transmission"),
     )
-    sig_transmission_changed = pyqtSignal(float)
-    SIGNALS = ("sig_transmission_changed",)
+    transmissionChanged = pyqtSignal(float)
+    SIGNALS = ("transmissionChanged",)
     SLOTS = ("set_transmission",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -73,7 +73,7 @@ class TransmissionBrick(Brick):
         if value is None:
             return
         self.value_input.show_value(value)
-        self.sig_transmission_changed.emit(float(value))
+        self.transmissionChanged.emit(float(value))
 
     def _on_limits(self, limits) -> None:
         self.limits_label.setText(f"{limits[0]:g} – {limits[1]:g} %")
@@ -84,9 +84,10 @@ class TransmissionBrick(Brick):
 
     def set_transmission(self, value: float) -> None:
         """Change the transmission to ``value`` %."""
-        if self.transmission is not None:
+        transmission = self.transmission
+        if transmission is not None:
             self.start(
-                lambda: self.transmission.set_value(value),
+                lambda: transmission.set_value(value),
                 "transmission change failed",
                 self.value_input,
                 restore=self._show_value,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtCore import QAbstractItemModel, Qt, QTimer
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -31,7 +30,7 @@ CLIENT_SIGNALS = ("workflowStarted", "workflowStepChanged", "workflowFinished")
 RUN_LIMIT = 200
 
 
-def _table(model: Any, stretch: int) -> QTableView:
+def _table(model: QAbstractItemModel, stretch: int) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectRows)

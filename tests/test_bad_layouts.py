@@ -187,7 +187,7 @@ CASES = [
     Case(
         "unknown_signal.yml",
         45,
-        ("phi (MotorBrick) has no signal 'sig_value_changd'", "declares: sig_value_changed"),
+        ("phi (MotorBrick) has no signal 'sig_value_changd'", "declares: valueChanged"),
         CONNECTION,
     ),
     Case(

@@ -90,3 +90,57 @@ def test_no_report_reaches_a_brick_that_was_cleaned_up(brick, qtbot, caplog, pos
     events_delivered(qtbot)
     assert brick.field.toolTip() == ""
     assert warnings(caplog) == [] and brick.restored == []
+
+
+def test_on_done_runs_on_the_gui_thread_after_the_failure_report(brick, qtbot):
+    future: Future = Future()
+    seen = []
+    brick.field.setToolTip = lambda text: seen.append(("report", text))
+    brick.restored = seen  # restore() appends 1 between the report and on_done
+    start(brick, lambda: future, on_done=lambda ended: seen.append(("done", ended)))
+
+    def fail() -> None:
+        future.set_exception(RuntimeError("tripped"))
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    assert seen == [], "nothing runs in the worker thread"
+    qtbot.waitUntil(lambda: len(seen) == 3, timeout=1000)
+    assert seen == [("report", "move failed: tripped"), 1, ("done", future)]
+
+
+def test_on_done_gets_a_success_and_a_cancellation_and_nothing_is_reported(brick, qtbot, caplog):
+    done, cancelled = Future(), Future()
+    ended = []
+    start(brick, lambda: done, on_done=lambda f: ended.append((f, threading.current_thread())))
+    start(brick, lambda: cancelled, on_done=lambda f: ended.append((f, threading.current_thread())))
+    threading.Thread(target=done.set_result, args=(7,)).start()
+    cancelled.cancel()
+    qtbot.waitUntil(lambda: len(ended) == 2, timeout=1000)
+    assert {f for f, _thread in ended} == {done, cancelled}
+    assert {thread for _f, thread in ended} == {threading.main_thread()}
+    assert brick.field.toolTip() == "" and warnings(caplog) == []
+
+
+def test_on_done_is_not_called_for_a_refusal_nor_after_cleanup(brick, qtbot):
+    ended = []
+    assert start(brick, refuse, on_done=ended.append) is None
+    future: Future = Future()
+    start(brick, lambda: future, on_done=ended.append)
+    future.set_result(None)  # queued for the GUI thread...
+    brick.cleanup()  # ...which the brick leaves before it is delivered
+    events_delivered(qtbot)
+    assert ended == []
+
+
+def test_a_report_goes_to_a_function_that_shows_it_instead_of_a_tooltip(brick, qtbot, caplog):
+    shown = []
+    assert brick.start(refuse, "move failed", shown.append, refused="cannot move") is None
+    future: Future = Future()
+    brick.start(lambda: future, "move failed", shown.append)
+    future.set_exception(RuntimeError("tripped"))
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=1000)
+    assert shown == ["cannot move: above the high limit 2", "move failed: tripped"]
+    assert brick.field.toolTip() == ""
+    assert warnings(caplog) == [], "the function shows and logs the message itself"

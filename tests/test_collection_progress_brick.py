@@ -76,7 +76,7 @@ def test_a_running_collection_is_shown_live_and_stop_stops_it(setup, qtbot):
     assert brick.remaining_label.text() != "-"
     assert brick.elapsed_label.text() != "-"
 
-    with qtbot.waitSignal(brick.sig_collection_ended, timeout=3000) as ended:
+    with qtbot.waitSignal(brick.collectionEnded, timeout=3000) as ended:
         qtbot.mouseClick(brick.stop_button, Qt.LeftButton)
     assert ended.args == [False]
     with pytest.raises(CollectionStopped):
@@ -91,7 +91,7 @@ def test_a_running_collection_is_shown_live_and_stop_stops_it(setup, qtbot):
 def test_a_finished_collection(setup, qtbot):
     _app, brick, collect = setup
     path = collect.get_default_path_template(prefix="done")
-    with qtbot.waitSignal(brick.sig_collection_ended, timeout=10000) as ended:
+    with qtbot.waitSignal(brick.collectionEnded, timeout=10000) as ended:
         info = collect.collect(parameters(num_images=5), path).result(timeout=10)
     assert ended.args == [True]
     assert brick.state_label.text() == "Finished"
@@ -107,7 +107,7 @@ def test_a_failure_shows_the_reason_in_red(setup, qtbot, tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file")
     path = PathTemplate(directory=str(blocker / "RAW_DATA"), prefix="lyso")
-    with qtbot.waitSignal(brick.sig_collection_ended, timeout=10000):
+    with qtbot.waitSignal(brick.collectionEnded, timeout=10000):
         with pytest.raises(CollectionError):
             collect.collect(parameters(), path).result(timeout=10)
     assert brick.state_label.text() == "Failed"

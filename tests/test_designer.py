@@ -161,9 +161,9 @@ def test_edit_connect_and_save_the_default_layout(designer, qtbot, tmp_path):
     window.docks["Connections"].raise_()
     assert "log" not in combo_items(editor.sender_box), "LogBrick declares no signal"
     choose(qtbot, editor.sender_box, "energy")
-    assert combo_items(editor.signal_box) == ["sig_energy_changed"]
+    assert combo_items(editor.signal_box) == ["energyChanged"]
     choose(qtbot, editor.sender_box, "phi")
-    choose(qtbot, editor.signal_box, "sig_value_changed")
+    choose(qtbot, editor.signal_box, "valueChanged")
     choose(qtbot, editor.receiver_box, "motor")
     assert combo_items(editor.slot_box) == sorted(MotorBrick.declared_slots())
     choose(qtbot, editor.slot_box, "set_step")
@@ -192,7 +192,7 @@ def test_edit_connect_and_save_the_default_layout(designer, qtbot, tmp_path):
     connection = saved.connections[0]
     assert (connection.sender, connection.signal, connection.receiver, connection.slot) == (
         "phi",
-        "sig_value_changed",
+        "valueChanged",
         "motor",
         "set_step",
     )
@@ -348,8 +348,8 @@ def test_move_remove_and_rename_keep_connections_consistent(designer, qtbot):
     document = window.document
     from mxgui.gui.layout import Connection
 
-    document.add_connection(Connection("phi", "sig_value_changed", "phiy", "set_step"))
-    document.add_connection(Connection("energy", "sig_energy_changed", "sampx", "set_step"))
+    document.add_connection(Connection("phi", "valueChanged", "phiy", "set_step"))
+    document.add_connection(Connection("energy", "energyChanged", "sampx", "set_step"))
     phiy = click_tree(qtbot, window, "phiy")
     group = document.parent(phiy)
     qtbot.keyClick(window.tree, Qt.Key_Up, Qt.ControlModifier)

@@ -38,7 +38,7 @@ def test_a_scan_is_plotted_live_and_its_energies_marked(setup, qtbot, tmp_path):
     assert brick.state_label.text() == "No scan"
     assert not brick.mad_button.isEnabled()  # no queue scan yet
     path = PathTemplate(directory=str(tmp_path / "scan"), prefix="se", run_number=1)
-    with qtbot.waitSignal(brick.sig_scan_ended, timeout=10000) as ended:
+    with qtbot.waitSignal(brick.scanEnded, timeout=10000) as ended:
         future = scanner.start_energy_scan(ScanParameters(step_ev=1.0, count_time=0.02), path)
         # live: part of the points drawn before the end, in one curve
         qtbot.waitUntil(lambda: 5 <= curve_points(brick) < 101, timeout=5000)
@@ -74,7 +74,7 @@ def test_a_stopped_scan_shows_why(setup, qtbot, tmp_path):
     path = PathTemplate(directory=str(tmp_path / "scan"), prefix="se", run_number=1)
     scanner.start_energy_scan(ScanParameters(step_ev=0.5, count_time=0.02), path)
     qtbot.waitUntil(lambda: curve_points(brick) >= 3, timeout=5000)
-    with qtbot.waitSignal(brick.sig_scan_ended, timeout=5000) as ended:
+    with qtbot.waitSignal(brick.scanEnded, timeout=5000) as ended:
         scanner.stop_energy_scan()
     assert ended.args == [False]
     assert brick.state_label.text() == "Failed"

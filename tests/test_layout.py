@@ -66,7 +66,7 @@ windows:
           name: sampx
           properties: {motor: /sampx, label: "Centring X"}
 connections:
-  - {sender: phi, signal: sig_value_changed, receiver: phiy, slot: set_step}
+  - {sender: phi, signal: valueChanged, receiver: phiy, slot: set_step}
 """
 
 
@@ -129,7 +129,7 @@ def test_save_then_load_gives_the_same_layout(tmp_path):
     assert [c.label for c in tab.children] == ["Motors", "Beam"]
     assert tab.children[1].sizes == [300, 200]
     assert [(c.sender, c.signal, c.receiver, c.slot) for c in loaded.connections] == [
-        ("phi", "sig_value_changed", "phiy", "set_step")
+        ("phi", "valueChanged", "phiy", "set_step")
     ]
     # saving again is stable: the same text
     again = tmp_path / "again.yml"
@@ -213,7 +213,7 @@ def test_unknown_top_level_window_and_connection_keys_are_reported_with_their_li
     text = MOTORS_LAYOUT.read_text().replace("    size: [1100, 700]", "    sise: [1100, 700]")
     text = text.replace(
         "connections: []",
-        "connections:\n  - {sender: phi, signal: sig_value_changed, receiver: phiy,"
+        "connections:\n  - {sender: phi, signal: valueChanged, receiver: phiy,"
         " slot: set_step, when: always}",
     )
     layout = parse_layout(text, "keys.yml")

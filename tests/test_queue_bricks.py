@@ -318,6 +318,6 @@ def test_the_context_menu_actions(one_task, qtbot):
     qtbot.waitUntil(tree.reset_action.isEnabled, timeout=1000)
     tree.reset_action.trigger()
     qtbot.waitUntil(lambda: tree.tree.index_of(copy, STATUS).data() == "not run", timeout=2000)
-    with qtbot.waitSignal(tree.sig_run_node) as run:
+    with qtbot.waitSignal(tree.runRequested) as run:
         tree.run_action.trigger()
     assert run.args == [copy]

@@ -294,3 +294,14 @@ def test_pause_resume_stop_and_run_again_from_the_control_brick(real_app, qtbot)
     assert queue.model.get_node(second).message == "centring cancelled"
     qtbot.waitUntil(lambda: control.run_all_button.isEnabled(), timeout=10_000)
     assert not control.centring_box.isVisible()
+
+
+def test_the_control_brick_follows_each_signal_of_the_engine_and_lets_go(running_app):
+    _kind, _app, _queue, bricks, _data = running_app
+    engine = bricks["control"].engine
+    with_control = {s: engine.receivers(s) for s in QueueEngine.SIGNALS}
+    bricks["control"].cleanup()
+    without = {s: engine.receivers(s) for s in QueueEngine.SIGNALS}
+    assert {s: with_control[s] - without[s] for s in QueueEngine.SIGNALS} == dict.fromkeys(
+        QueueEngine.SIGNALS, 1
+    )

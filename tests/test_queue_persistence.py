@@ -13,7 +13,7 @@ import pytest
 
 from mxgui.core.queue import History, QueueModel, QueueStore, queue_file, restore, settle
 from mxgui.core.queue.persistence import INTERRUPTED
-from mxgui.core.queue.queue_file import pack_files, unpack_files, write_atomic
+from mxgui.core.queue.queue_file import pack_files, unpack_files
 
 from helpers import threads_left, wait_for
 
@@ -96,22 +96,28 @@ def test_a_long_burst_is_still_saved_every_max_delay(tmp_path):
 
 
 def test_the_write_is_atomic_and_keeps_the_file_mode(tmp_path, monkeypatch):
+    # written through mxgui.core.atomic_write (issue 12: one atomic write), with the
+    # queue's choices: the replaced file's mode, synced to the disk
     path = tmp_path / "queue.json"
     path.write_text("the old queue")
     os.chmod(path, 0o640)
-    write_atomic(path, "the new queue")
-    assert path.read_text() == "the new queue"
+    model, history = a_queue()
+    store = QueueStore(tmp_path / "other.json", model, history)
+    store.export(path)
+    assert [n.id for n in queue_file.read(path).nodes] == sorted(model.snapshot()[0])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    saved = path.read_text()
 
     def broken(*_args):
         raise OSError(28, "No space left on device")
 
+    model.add(0, "Sample")
     for name in ("fsync", "replace"):
         with monkeypatch.context() as patch:
             patch.setattr(os, name, broken)
             with pytest.raises(OSError, match="No space left"):
-                write_atomic(path, "a queue that does not fit")
-        assert path.read_text() == "the new queue"
+                store.export(path)
+        assert path.read_text() == saved
         assert os.listdir(tmp_path) == ["queue.json"]  # no temporary file left
 
 

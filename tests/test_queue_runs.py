@@ -219,3 +219,13 @@ def test_a_following_run_index_stays_equal_to_a_fresh_one(raw):
     live.close()
     model.add(samples[1], "DataCollection", dc(raw, prefix="a", run_number=11))
     assert 11 not in live.runs(str(raw), "a")  # closed: no longer following
+
+
+def test_closing_a_following_index_disconnects_every_handler_it_connected():
+    model = QueueModel()
+    before = {signal: model.receivers(signal) for signal in QueueModel.SIGNALS}
+    live = QueueRuns(model, follow=True)
+    followed = {s for s in QueueModel.SIGNALS if model.receivers(s) > before[s]}
+    assert followed == {"nodeAdded", "nodeRemoved", "nodeMoved", "nodeChanged", "modelReset"}
+    live.close()
+    assert {signal: model.receivers(signal) for signal in QueueModel.SIGNALS} == before

@@ -59,7 +59,7 @@ def test_click_a_pin_load_it_and_see_it_highlighted(setup, qtbot):
     assert not brick.load_button.isEnabled()
     assert brick.load_button.toolTip() == "no sample selected"
 
-    with qtbot.waitSignal(brick.sig_sample_selected) as selected:
+    with qtbot.waitSignal(brick.sampleSelected) as selected:
         click_pin(qtbot, view, target)
     assert selected.args == [target]
     assert brick.selected == target and view.selected == target
@@ -69,7 +69,7 @@ def test_click_a_pin_load_it_and_see_it_highlighted(setup, qtbot):
     assert not brick.unload_button.isEnabled() and not brick.abort_button.isEnabled()
 
     changer.speed_factor = 0.03  # a load of 1 s: time to look at it while it runs
-    with qtbot.waitSignal(brick.sig_sample_loaded, timeout=5000) as loaded:
+    with qtbot.waitSignal(brick.sampleLoaded, timeout=5000) as loaded:
         qtbot.mouseClick(brick.load_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: brick.state_label.text() == f"Loading {target}", timeout=1000)
         assert brick.abort_button.isEnabled() and not brick.load_button.isEnabled()
@@ -129,6 +129,9 @@ def test_gripper_alarm_shows_the_reason_and_reset_recovers(setup, qtbot):
     qtbot.waitUntil(lambda: brick.state_label.text().startswith("Alarm"), timeout=3000)
     reason = f"gripper alarm: collision detected during pick of {first}"
     assert brick.state_label.text() == f"Alarm: {reason}"
+    # the failed load is said where the user looks (Brick.start), not only in the log
+    qtbot.waitUntil(lambda: f"load of {second} failed" in brick.info_label.text(), timeout=3000)
+    assert "b71c1c" in brick.info_label.styleSheet()
     assert STATE_COLOURS[HardwareObjectState.FAULT] in brick.state_label.styleSheet()
     for button in (brick.load_button, brick.unload_button, brick.scan_button):
         assert not button.isEnabled()

@@ -113,7 +113,7 @@ def test_three_clicks_on_the_crystal_centre_it_and_accept_saves_a_point(
     assert brick.toolbar.accept_button.isEnabled() and brick.toolbar.reject_button.isEnabled()
     assert crystal_error_mm(diffractometer) < TOLERANCE_MM
 
-    with qtbot.waitSignal(brick.sig_centring_accepted, timeout=3000) as accepted:
+    with qtbot.waitSignal(brick.centringAccepted, timeout=3000) as accepted:
         qtbot.mouseClick(brick.toolbar.accept_button, Qt.LeftButton)
     point = repo.get("/shapes").get(accepted.args[0])
     assert isinstance(point, Point)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 import threading
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.repository import HardwareRepository
+from mxgui.core.user_dirs import DATA_DIR_ENV, data_dir
 
 from helpers import SIMULATED
 
@@ -59,6 +61,18 @@ def test_the_simulated_beamline_has_a_session_on_the_data_dir_from_the_environme
     finally:
         repo.shutdown()
     assert not (tmp_path / "env-data").exists(), "nothing is written at start"
+
+
+def test_the_session_reads_the_data_dir_where_the_rest_of_mxgui_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(DATA_DIR_ENV, "~/beamtime")
+    repo = HardwareRepository([SIMULATED])
+    try:
+        session = repo.get("session")
+        assert session.get_base_data_directory().startswith(str(data_dir() / "mx1234"))
+        assert data_dir() == tmp_path / "home" / "beamtime"
+    finally:
+        repo.shutdown()
 
 
 def test_directory_scheme(make_session, tmp_path):
@@ -158,6 +172,7 @@ def test_the_record_is_plain_json_written_atomically(make_session, tmp_path):
     assert data["runs"][directory]["lyso"] == 5
     leftovers = [p.name for p in record.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600, "the record is the user's own"
 
 
 def test_recording_a_lower_number_does_not_go_back(make_session):

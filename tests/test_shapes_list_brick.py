@@ -98,7 +98,7 @@ def test_click_a_row_and_move_to_it(setup, qtbot):
     assert not brick.move_button.isEnabled()
     assert brick.move_button.toolTip() == "select one shape to move to"
 
-    with qtbot.waitSignal(brick.sig_shape_selected) as selected:
+    with qtbot.waitSignal(brick.shapeSelected) as selected:
         click_row(qtbot, brick, 0)
     assert selected.args == ["P1"] and shapes.selected() == ("P1",)
     assert brick.move_button.isEnabled()
@@ -201,7 +201,7 @@ def test_selection_in_the_model_shows_in_the_view_and_joins_two_points(setup, qt
     qtbot.waitUntil(lambda: brick.selected_ids() == ["P1", "P2"], timeout=2000)
     assert brick.line_button.isEnabled()
     assert brick.line_button.toolTip() == "a line from P1 to P2"
-    with qtbot.waitSignal(brick.sig_shape_selected) as selected:
+    with qtbot.waitSignal(brick.shapeSelected) as selected:
         qtbot.mouseClick(brick.line_button, Qt.LeftButton)
     assert selected.args == ["L1"]
     line = shapes.get("L1")

@@ -6,7 +6,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,10 +14,12 @@ from typing import Any, ClassVar
 
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import run_number_of
+from mxgui.core.atomic_write import atomic_write
 from mxgui.core.data_roots import DataRoots
 from mxgui.core.file_limits import json_nesting_error, read_bounded
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.save_errors import is_read_only
+from mxgui.core.user_dirs import DATA_DIR_ENV, DEFAULT_DATA_DIR, data_dir
 
 try:  # POSIX: serialise run-number records between processes (several GUIs)
     import fcntl
@@ -27,9 +28,6 @@ except ImportError:  # pragma: no cover - Windows
 
 log = logging.getLogger(__name__)
 
-#: where data go when neither the XML nor the environment says
-DEFAULT_BASE = "~/mxgui-data"
-ENV_BASE = "MXGUI_DATA_DIR"
 RECORD_FORMAT = 1
 #: the run-number record is read on every new path; these bound what it may ask for
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -53,15 +51,17 @@ class SimulatedSession(AbstractSession):
         "proposal_code": HOProperty(str, "mx", "proposal code, e.g. mx"),
         "proposal_number": HOProperty(str, "1234", "proposal number"),
         "base_directory": HOProperty(
-            str, "", f"root of all data (empty: ${ENV_BASE} or {DEFAULT_BASE})"
+            str, "", f"root of all data (empty: ${DATA_DIR_ENV} or {DEFAULT_DATA_DIR})"
         ),
         "run_record": HOProperty(str, "", "JSON file of issued run numbers"),
         "data_roots": HOProperty(str, "", "more data roots besides the base, ':' between"),
     }
 
     def init(self) -> None:
-        configured = self.get_property("base_directory") or os.environ.get(ENV_BASE, "")
-        base = Path(os.path.expandvars(os.path.expanduser(configured or DEFAULT_BASE)))
+        configured = self.get_property("base_directory")
+        base = (
+            Path(os.path.expandvars(os.path.expanduser(configured))) if configured else data_dir()
+        )
         if not base.is_absolute():
             raise self.config_error(
                 f"base_directory {str(base)!r} must be an absolute path", "base_directory"
@@ -219,20 +219,8 @@ class SimulatedSession(AbstractSession):
             return {"format_version": RECORD_FORMAT, "runs": {}}
 
     def _write_record(self, record: dict[str, Any]) -> None:
-        """Write the record atomically: a temporary file in the same directory, renamed."""
+        """Write the record atomically (synced; private to the user, as it always was)."""
         path = self._record_path
         path.parent.mkdir(parents=True, exist_ok=True)
         record["format_version"] = RECORD_FORMAT
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        done = False
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(record, out, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-            done = True
-        finally:
-            if not done:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        atomic_write(path, json.dumps(record, indent=1, sort_keys=True), mode=0o600)

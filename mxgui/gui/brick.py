@@ -233,17 +233,19 @@ class Brick(QWidget):
     # hardware actions ------------------------------------------------------------------------
     def start(
         self,
-        action: Callable[[], Future],
+        action: Callable[[], Future[Any]],
         what: str,
-        show_on: QWidget,
+        show_on: QWidget | Callable[[str], None],
         *,
         refused: str = "",
         restore: Callable[[], None] | None = None,
-    ) -> Future | None:
+        on_done: Callable[[Future[Any]], None] | None = None,
+    ) -> Future[Any] | None:
         """Start an action on a hardware object; report a refusal or a failure to the user.
 
         A report is a log warning (from the brick's module) and the message in
-        ``show_on``'s tooltip, followed by ``restore()`` if given.
+        ``show_on``'s tooltip (or ``show_on(message)`` when it is a function),
+        followed by ``restore()`` if given.
 
         Parameters
         ----------
@@ -257,12 +259,17 @@ class Brick(QWidget):
             ``"{what}: {error}"`` is made on the GUI thread, and dropped if the brick
             has been cleaned up by then. A cancelled Future is not reported.
         show_on
-            The widget whose tooltip shows the report.
+            The widget whose tooltip shows the report, or a function that shows (and
+            logs) the message itself, such as a brick's message line.
         refused
             Prefix of the message of a refusal (none by default).
         restore
             Called after each report, e.g. to show the hardware's value again in
             place of the one that was refused.
+        on_done
+            Called on the GUI thread with the ended Future, whatever its outcome
+            (after the failure report, if any), unless the brick has been cleaned up
+            by then; e.g. to say "At P1" once a move is over. Not called on a refusal.
 
         Returns
         -------
@@ -275,22 +282,36 @@ class Brick(QWidget):
             self._report_problem(f"{refused}: {exc}" if refused else str(exc), show_on, restore)
             return None
 
-        def report_failure(finished: Future) -> None:
-            error = None if finished.cancelled() else finished.exception()
-            if error is not None and not self.cleaned_up:
-                message = f"{what}: {error}"
-                self.context.bridge.post(self._report_problem, message, show_on, restore)
+        def ended_on_gui_thread(ended: Future[Any]) -> None:
+            if self.cleaned_up:  # posted before cleanup, delivered after it
+                return
+            error = None if ended.cancelled() else ended.exception()
+            if error is not None:
+                self._report_problem(f"{what}: {error}", show_on, restore)
+            if on_done is not None:
+                on_done(ended)
 
-        future.add_done_callback(report_failure)
+        def ended(finished: Future[Any]) -> None:
+            failed = not finished.cancelled() and finished.exception() is not None
+            if (failed or on_done is not None) and not self.cleaned_up:
+                self.context.bridge.post(ended_on_gui_thread, finished)
+
+        future.add_done_callback(ended)
         return future
 
     def _report_problem(
-        self, message: str, show_on: QWidget, restore: Callable[[], None] | None
+        self,
+        message: str,
+        show_on: QWidget | Callable[[str], None],
+        restore: Callable[[], None] | None,
     ) -> None:
-        if self.cleaned_up:  # posted before cleanup, delivered after it
+        if self.cleaned_up:
             return
-        logging.getLogger(type(self).__module__).warning("%s", message)
-        show_on.setToolTip(message)
+        if isinstance(show_on, QWidget):
+            logging.getLogger(type(self).__module__).warning("%s", message)
+            show_on.setToolTip(message)
+        else:
+            show_on(message)
         if restore is not None:
             restore()
 

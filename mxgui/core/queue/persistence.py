@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mxgui.core.atomic_write import KEEP_MODE, atomic_write
 from mxgui.core.queue import queue_file
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
@@ -34,6 +35,7 @@ from mxgui.core.queue.queue_file import NewerFormatError, QueueData, QueueFileEr
 from mxgui.core.queue.run_index import run_key
 from mxgui.core.queue.runs import DiskRuns, run_files
 from mxgui.core.save_errors import forget_read_only, report_save_failure, save_problem
+from mxgui.core.user_dirs import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,14 @@ MAX_RETRY_DELAY = 5.0
 
 def default_queue_path() -> Path:
     """``$MXGUI_DATA_DIR/.mxgui/queue.json``, else ``~/mxgui-data/.mxgui/queue.json``."""
-    base = os.environ.get("MXGUI_DATA_DIR") or os.path.expanduser("~/mxgui-data")
-    return Path(base) / ".mxgui" / DEFAULT_NAME
+    return data_dir() / ".mxgui" / DEFAULT_NAME
+
+
+def _write_queue_file(path: str | os.PathLike[str], text: str) -> None:
+    """Replace the queue file ``path`` atomically (synced, keeping its mode), making its
+    directory first if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text, mode=KEEP_MODE)
 
 
 class QueueStore:
@@ -142,7 +150,7 @@ class QueueStore:
         """Write the queue and history to another file (atomically)."""
         nodes, next_id, _ = self.model.snapshot()
         entries, _ = self.history.snapshot()
-        queue_file.write_atomic(path, queue_file.dumps(nodes.values(), next_id, entries))
+        _write_queue_file(path, queue_file.dumps(nodes.values(), next_id, entries))
 
     # the writer -----------------------------------------------------------------------------
     def _versions(self) -> tuple[int, int]:
@@ -190,7 +198,7 @@ class QueueStore:
                 return True
             try:
                 text = queue_file.dumps(nodes.values(), next_id, entries, self._lines)
-                queue_file.write_atomic(self.path, text)
+                _write_queue_file(self.path, text)
             except (OSError, ValueError) as exc:
                 problem = save_problem(exc, self.path)
                 if problem != self.last_error:
@@ -312,7 +320,7 @@ def settle(
         nodes, next_id, _ = model.snapshot()
         try:
             text = queue_file.dumps(nodes.values(), next_id, history.entries())
-            queue_file.write_atomic(path, text)
+            _write_queue_file(path, text)
         except OSError as exc:  # the queue is in memory; the store saves it when it can
             problem = report_save_failure(log, "the queue", path, exc)
             message = f"{result.message} It is not converted to the current format: {problem}."

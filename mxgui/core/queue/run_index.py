@@ -9,7 +9,7 @@ run (``summary.summarise``) does not look through the whole queue every time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mxgui.core.queue.history import directory_key
@@ -39,8 +39,6 @@ class QueueRuns:
         lives as long as the queue view); otherwise a snapshot of now.
     """
 
-    SIGNALS = ("nodeAdded", "nodeRemoved", "nodeMoved", "nodeChanged", "modelReset")
-
     def __init__(self, model: QueueModel, follow: bool = False) -> None:
         self.model = model
         self._lock = threading.Lock()
@@ -48,16 +46,24 @@ class QueueRuns:
         self._keys: dict[int, RunKey] = {}
         self._children: dict[int, set[int]] = {}
         self._following = follow
+        #: the slot of each model signal followed
+        self._handlers: dict[str, Callable[..., None]] = {
+            "nodeAdded": self._node_added,
+            "nodeRemoved": self._node_removed,
+            "nodeMoved": self._node_moved,
+            "nodeChanged": self._node_changed,
+            "modelReset": self._rebuild,
+        }
         if follow:
-            for signal in self.SIGNALS:
-                model.connect(signal, getattr(self, f"_{signal}"))
+            for signal, handler in self._handlers.items():
+                model.connect(signal, handler)
         self._rebuild()
 
     def close(self) -> None:
         """Stop following the model."""
         if self._following:
-            for signal in self.SIGNALS:
-                self.model.disconnect(signal, getattr(self, f"_{signal}"))
+            for signal, handler in self._handlers.items():
+                self.model.disconnect(signal, handler)
             self._following = False
 
     # queries ----------------------------------------------------------------------------------
@@ -116,12 +122,12 @@ class QueueRuns:
                 self._add(node_id, key)
 
     # the model's signals (they come in order, with the model's lock held)
-    def _nodeAdded(self, parent_id: int, _row: int, node_id: int) -> None:
+    def _node_added(self, parent_id: int, _row: int, node_id: int) -> None:
         with self._lock:
             self._children.setdefault(parent_id, set()).add(node_id)
         self._rekey(node_id)
 
-    def _nodeRemoved(self, parent_id: int, _row: int, node_id: int) -> None:
+    def _node_removed(self, parent_id: int, _row: int, node_id: int) -> None:
         with self._lock:
             self._children.get(parent_id, set()).discard(node_id)
             stack = [node_id]
@@ -130,16 +136,13 @@ class QueueRuns:
                 self._drop(current)
                 stack.extend(self._children.pop(current, ()))
 
-    def _nodeMoved(
+    def _node_moved(
         self, old_parent: int, _old_row: int, new_parent: int, _row: int, node_id: int
     ) -> None:
         with self._lock:
             self._children.get(old_parent, set()).discard(node_id)
             self._children.setdefault(new_parent, set()).add(node_id)
 
-    def _nodeChanged(self, node_id: int, fields: tuple[str, ...]) -> None:
+    def _node_changed(self, node_id: int, fields: tuple[str, ...]) -> None:
         if "parameters" in fields and node_id != ROOT_ID:
             self._rekey(node_id)
-
-    def _modelReset(self) -> None:
-        self._rebuild()

@@ -37,18 +37,18 @@ class ConnectionsModel(NamedColumns, QAbstractTableModel):
         super().__init__(parent)
         self.document = document
         self._problems: dict[int, list[str]] = {}
-        document.connect("connections_changed", self._reset)
+        document.connect("connectionsChanged", self._reset)
 
     def set_document(self, document: LayoutDocument) -> None:
         """Show the connections of ``document``."""
-        self.document.disconnect("connections_changed", self._reset)
+        self.document.disconnect("connectionsChanged", self._reset)
         self.document = document
-        document.connect("connections_changed", self._reset)
+        document.connect("connectionsChanged", self._reset)
         self._reset()
 
     def detach(self) -> None:
         """Stop following the document."""
-        self.document.disconnect("connections_changed", self._reset)
+        self.document.disconnect("connectionsChanged", self._reset)
 
     def _reset(self) -> None:
         self.beginResetModel()

@@ -46,8 +46,8 @@ class LayoutDocument(SignalEmitter):
 
     Events (arguments in brackets): ``inserting`` / ``inserted`` (parent, row),
     ``removing`` / ``removed`` (parent, row), ``moving`` / ``moved`` (parent, row,
-    new_row), ``item_changed`` (item), ``connections_changed`` (), ``edited`` () after
-    every change, ``modified_changed`` (modified). ``parent`` is ``None`` for a window.
+    new_row), ``itemChanged`` (item), ``connectionsChanged`` (), ``edited`` () after
+    every change, ``modifiedChanged`` (modified). ``parent`` is ``None`` for a window.
 
     Parameters
     ----------
@@ -66,10 +66,10 @@ class LayoutDocument(SignalEmitter):
         "removed",
         "moving",
         "moved",
-        "item_changed",
-        "connections_changed",
+        "itemChanged",
+        "connectionsChanged",
         "edited",
-        "modified_changed",
+        "modifiedChanged",
     )
 
     def __init__(
@@ -272,7 +272,7 @@ class LayoutDocument(SignalEmitter):
         self.emit("removed", parent, row)
         if dropped:
             self.layout.connections = [c for c in self.layout.connections if c not in dropped]
-            self.emit("connections_changed")
+            self.emit("connectionsChanged")
         self._edited()
         return dropped
 
@@ -316,7 +316,7 @@ class LayoutDocument(SignalEmitter):
             raise EditError(f"a window named {name!r} exists already; names must be unique")
         item.name = name
         if isinstance(item, BrickNode):
-            self.emit("connections_changed")
+            self.emit("connectionsChanged")
         self._changed(item)
 
     def set_attribute(self, item: Item, attribute: str, value: object) -> None:
@@ -362,7 +362,7 @@ class LayoutDocument(SignalEmitter):
         """Append ``connection`` after checking it."""
         self.check_connection(connection)
         self.layout.connections.append(connection)
-        self.emit("connections_changed")
+        self.emit("connectionsChanged")
         self._edited()
 
     def replace_connection(self, index: int, connection: Connection) -> None:
@@ -371,13 +371,13 @@ class LayoutDocument(SignalEmitter):
         old = self.layout.connections[index]
         connection.line, connection.key_lines = old.line, dict(old.key_lines)
         self.layout.connections[index] = connection
-        self.emit("connections_changed")
+        self.emit("connectionsChanged")
         self._edited()
 
     def remove_connection(self, index: int) -> None:
         """Remove connection ``index``."""
         del self.layout.connections[index]
-        self.emit("connections_changed")
+        self.emit("connectionsChanged")
         self._edited()
 
     # files ---------------------------------------------------------------------------------
@@ -399,16 +399,16 @@ class LayoutDocument(SignalEmitter):
         self.path = target
         self.load_errors = []
         self.modified = False
-        self.emit("modified_changed", False)
+        self.emit("modifiedChanged", False)
         self.emit("edited")
 
     # events ---------------------------------------------------------------------------------
     def _changed(self, item: Item) -> None:
-        self.emit("item_changed", item)
+        self.emit("itemChanged", item)
         self._edited()
 
     def _edited(self) -> None:
         if not self.modified:
             self.modified = True
-            self.emit("modified_changed", True)
+            self.emit("modifiedChanged", True)
         self.emit("edited")

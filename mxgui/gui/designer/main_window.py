@@ -221,14 +221,14 @@ class DesignerWindow(QMainWindow):
     def set_document(self, document: LayoutDocument) -> None:
         """Edit ``document`` in place of the current one (the panels follow it)."""
         self.document.disconnect("edited", self._on_edited)
-        self.document.disconnect("modified_changed", self._on_modified_changed)
+        self.document.disconnect("modifiedChanged", self._on_modified_changed)
         self.document = document
         keep_dropped_load_errors(document)
         self.tree_model.set_document(document)
         self.properties.set_document(document)
         self.connections.set_document(document)
         document.connect("edited", self._on_edited)
-        document.connect("modified_changed", self._on_modified_changed)
+        document.connect("modifiedChanged", self._on_modified_changed)
         self._preview_problems = []
         self.tree.expandAll()
         self.select_item(document.layout.windows[0])

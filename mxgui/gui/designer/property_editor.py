@@ -97,9 +97,9 @@ class PropertyEditor(QWidget):
     def set_document(self, document: LayoutDocument) -> None:
         """Edit items of ``document`` (nothing selected)."""
         if self.document is not None:
-            self.document.disconnect("item_changed", self._on_item_changed)
+            self.document.disconnect("itemChanged", self._on_item_changed)
         self.document = document
-        document.connect("item_changed", self._on_item_changed)
+        document.connect("itemChanged", self._on_item_changed)
         self.set_item(None)
 
     def set_item(self, item: Item | None) -> None:

@@ -76,7 +76,7 @@ class LayoutTreeModel(NamedColumns, QAbstractItemModel):
             "removed": self._on_removed,
             "moving": self._on_moving,
             "moved": self._on_moved,
-            "item_changed": self._on_item_changed,
+            "itemChanged": self._on_item_changed,
         }
 
     def _connect(self, document: LayoutDocument) -> None:
