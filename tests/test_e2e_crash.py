@@ -154,8 +154,14 @@ def test_sigterm_right_after_the_server_accepts_calls_stops_cleanly(tmp_path):
             start_new_session=True,
         )
     try:
+        # the token's line follows the "listening" line by a moment: wait for both
         wait_for(
-            lambda: "XML-RPC server listening" in log_path.read_text(), "the server", timeout=30
+            lambda: all(
+                line in log_path.read_text()
+                for line in ("XML-RPC server listening", "XML-RPC token in")
+            ),
+            "the server and its token",
+            timeout=30,
         )
         listening = time.monotonic()
         gui = gui_of(log_path.read_text())
