@@ -146,7 +146,7 @@ class CentredPosition:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CentredPosition:
+    def from_dict(cls, data: object) -> CentredPosition:
         """The inverse of :meth:`to_dict`; ``ValueError`` names a missing or bad key."""
         if not isinstance(data, Mapping):
             raise ValueError(f"a centred position is a dict, got {type(data).__name__}")

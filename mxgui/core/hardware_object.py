@@ -130,7 +130,7 @@ class HardwareObject(SignalEmitter):
                 values[name] = spec.default
         self._properties = values
 
-    def get_property(self, name: str, default: Any = None) -> Any:
+    def get_property(self, name: str, default: object = None) -> Any:
         """The typed value of property ``name`` (``default`` if it is not set)."""
         return self._properties.get(name, default)
 

@@ -252,7 +252,7 @@ def dumps(
     return f'{head}\n"nodes":[\n{node_lines}\n],\n"history":[\n{entries}\n]}}\n'
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` so that a reader sees the old file or the new one,
     never a part: a temporary file in the same directory, flushed and synced, given
     the old file's mode, then renamed over it. On failure the old file is intact and
