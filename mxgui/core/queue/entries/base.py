@@ -127,7 +127,7 @@ class EntryContext:
         control: Control,
         model: QueueModel,
         history: History,
-        beamline: Any,
+        beamline: Beamline,
         node: QueueNode,
         sample_id: int | None,
     ) -> None:
@@ -295,19 +295,26 @@ def _call_abort(abort: Callable[[], Any] | None, what: str) -> None:
         log.exception("aborting %s failed", what)
 
 
-def beamline_role(beamline: Any, name: str) -> Any:
-    """The object under role ``name``: ``beamline.role(name)`` for a ``Beamline``,
-    ``get_object_by_role`` for another hardware object (the queue's, say),
-    ``beamline[name]`` for a mapping, else the attribute; ``None`` when there is none."""
+class RoleHolder(Protocol):
+    """A hardware object holding others by role (the ``Beamline``, the queue's)."""
+
+    def get_object_by_role(self, role: str) -> object: ...
+
+
+#: where the engine finds the beamline's objects: a hardware object holding them by
+#: role, a mapping of role names to objects, or ``None`` (no beamline)
+Beamline = RoleHolder | Mapping[str, object] | None
+
+
+# Any: what a role holds depends on the role (the caller knows which role it asked for)
+def beamline_role(beamline: Beamline, name: str) -> Any:
+    """The object under role ``name``: ``get_object_by_role`` for a hardware object,
+    ``beamline[name]`` for a mapping; ``None`` when there is none."""
     if beamline is None:
         return None
-    if hasattr(beamline, "role"):
-        return beamline.role(name)
-    if hasattr(beamline, "get_object_by_role"):
-        return beamline.get_object_by_role(name)
     if isinstance(beamline, Mapping):
         return beamline.get(name)
-    return getattr(beamline, name, None)
+    return beamline.get_object_by_role(name)
 
 
 class Entry:
@@ -367,6 +374,7 @@ def claim_free_run(ctx: EntryContext) -> None:
 
 __all__ = [
     "ABORT_GRACE_S",
+    "Beamline",
     "Control",
     "Entry",
     "EntryContext",
@@ -374,6 +382,7 @@ __all__ = [
     "EntryInterrupted",
     "FAILED",
     "Outcome",
+    "RoleHolder",
     "SKIPPED",
     "SKIPPED_BY_USER",
     "STOPPED_BY_USER",
