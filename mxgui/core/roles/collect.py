@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any, Protocol, runtime_checkable
 
 from mxgui.core.acquisition import AcquisitionLimits, AcquisitionParameters, PathTemplate
+from mxgui.core.centring import CentredPosition
 from mxgui.core.data_roots import DataRoots
 from mxgui.core.roles.actuators import MotorRole, ResolutionRole
 from mxgui.core.roles.diffractometer import DiffractometerRole
@@ -71,6 +73,16 @@ class CollectRole(Emitter, Protocol):
     def session(self) -> SessionRole: ...
 
     def get_acquisition_limits(self) -> AcquisitionLimits: ...
+
+    def collect(
+        self,
+        parameters: AcquisitionParameters,
+        path: PathTemplate,
+        centred_position: CentredPosition | None = None,
+        helical_end: CentredPosition | None = None,
+    ) -> Future[Any]: ...
+
+    def get_collection_info(self) -> dict[str, Any] | None: ...
 
     def get_default_acquisition_parameters(self) -> AcquisitionParameters: ...
 
