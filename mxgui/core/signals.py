@@ -69,7 +69,7 @@ class SignalEmitter:
         with self._callbacks_lock:
             return len(self._callbacks.get(signal, ()))
 
-    def emit(self, signal: str, *args: Any) -> None:
+    def emit(self, signal: str, *args: object) -> None:
         """Call every callback connected to ``signal`` with ``args``."""
         self._check_signal(signal)
         with self._callbacks_lock:
