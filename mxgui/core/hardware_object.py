@@ -44,7 +44,7 @@ class HOProperty:
     def required(self) -> bool:
         return self.default is _NO_DEFAULT
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: object) -> Any:
         """``value`` as this property's type, or ``ValueError`` saying what was expected."""
         if self.type is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             if math.isnan(value):
