@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
@@ -557,7 +557,7 @@ class ShapesModel(SignalEmitter):
             shapes = list(self._shapes.values())
             return shapes, self._results.copies()
 
-    def load(self, data: list[Mapping[str, Any]]) -> None:
+    def load(self, data: Sequence[Mapping[str, object]]) -> None:
         """Replace the shapes by ``data`` (from :meth:`to_list`); all or nothing."""
         shapes = [shape_from_dict(item) for item in data]
         results = {}

@@ -405,7 +405,7 @@ class QueueModel(SignalEmitter):
 
     # internals --------------------------------------------------------------------------------
     def _validated(
-        self, node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, Any] | None
+        self, node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, object] | None
     ) -> dict[str, Any]:
         if self.validator is None:
             check_plain(parameters)

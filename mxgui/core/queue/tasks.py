@@ -234,7 +234,7 @@ class TaskFactory:
         """The shapes a task of ``sample`` refers to (see :func:`shapes_of_sample`)."""
         return shapes_of_sample(self.shapes, sample)
 
-    def limits(self, sample: Mapping[str, Any] | None = None) -> Limits:
+    def limits(self, sample: Mapping[str, object] | None = None) -> Limits:
         """The limits now (read from the hardware at each call: they are live), for a
         node of ``sample`` (the sample's parameters; see :meth:`shapes_of`).
 
@@ -268,7 +268,7 @@ class TaskFactory:
         self,
         node_type: str,
         parameters: Mapping[str, Any],
-        sample: Mapping[str, Any] | None = None,
+        sample: Mapping[str, object] | None = None,
     ) -> list[str]:
         """Everything wrong with ``parameters`` (missing ones take static defaults)."""
         try:
@@ -281,7 +281,7 @@ class TaskFactory:
         self,
         node_type: str,
         parameters: Mapping[str, Any],
-        sample: Mapping[str, Any] | None = None,
+        sample: Mapping[str, object] | None = None,
     ) -> dict[str, Any]:
         """``parameters`` complete (static defaults for the missing ones), converted and
         checked against the live limits; the model's ``validator``. ``sample``: the
@@ -305,7 +305,7 @@ class TaskFactory:
 
     # defaults ---------------------------------------------------------------------------------
     def defaults_for(
-        self, node_type: str, sample: Mapping[str, Any] | None = None
+        self, node_type: str, sample: Mapping[str, object] | None = None
     ) -> dict[str, Any]:
         """Complete parameters for a new node of ``node_type`` under ``sample`` (the
         sample node's parameters: its name and acronym make the prefix and the
@@ -350,7 +350,7 @@ class TaskFactory:
         self,
         node_type: str,
         parameters: Mapping[str, Any] | None = None,
-        sample: Mapping[str, Any] | None = None,
+        sample: Mapping[str, object] | None = None,
     ) -> dict[str, Any]:
         """:meth:`defaults_for` overridden by ``parameters``, validated.
 
@@ -404,7 +404,7 @@ def _safely(call: Callable[[], _T] | None) -> _T | None:
 
 
 def check_parameters(
-    node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, Any] | None = None
+    node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, object] | None = None
 ) -> dict[str, Any]:
     """Validate without a beamline: types, unknown fields, physical limits only."""
     return TaskFactory().validate(node_type, parameters, sample)

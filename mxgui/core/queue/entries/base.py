@@ -186,7 +186,7 @@ class EntryContext:
         self,
         call: Callable[[], Future[Any]],
         what: str,
-        abort: Callable[[], Any] | None = None,
+        abort: Callable[[], object] | None = None,
         timeout: float | None = None,
     ) -> Any:
         """``call()`` (which starts an operation and returns its Future), then
@@ -203,7 +203,7 @@ class EntryContext:
         self,
         future: Future[Any],
         what: str,
-        abort: Callable[[], Any] | None = None,
+        abort: Callable[[], object] | None = None,
         timeout: float | None = None,
         serve: Callable[[], None] | None = None,
     ) -> Any:
@@ -265,7 +265,7 @@ class EntryContext:
         self,
         future: Future[Any],
         what: str,
-        abort: Callable[[], Any] | None = None,
+        abort: Callable[[], object] | None = None,
         judge: Callable[[Future[Any]], str | None] | None = None,
     ) -> Any:
         """:meth:`wait` for ``future`` (a workflow), running meanwhile the queue nodes
@@ -286,7 +286,7 @@ class EntryContext:
         self.control.report_progress(self.node.id, min(max(float(fraction), 0.0), 1.0))
 
 
-def _call_abort(abort: Callable[[], Any] | None, what: str) -> None:
+def _call_abort(abort: Callable[[], object] | None, what: str) -> None:
     if abort is None:
         return
     try:
