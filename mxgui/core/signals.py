@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from mxgui.core.errors import UnknownSignalError
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[..., Any]
+#: a receiver: called with the signal's arguments, its result unused
+Callback = Callable[..., object]
 
 
 class SignalEmitter:
