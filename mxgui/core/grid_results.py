@@ -11,6 +11,9 @@ of a million cells costs a few megabytes and a burst of 2,000 scores a few array
 (or their decimal text: XML-RPC keys are strings) within the grid, each value a score
 (a finite number >= 0) or an RGBA colour (4 numbers 0-255). Every refusal is a
 ``ValueError`` that names the grid and the cell.
+
+:class:`GridResultsStore` keeps the results of every grid of a
+:class:`~mxgui.core.shapes.ShapesModel`, which owns it and hands it its lock.
 """
 
 from __future__ import annotations

@@ -316,7 +316,8 @@ class ShapesModel(SignalEmitter):
     are immutable values; a change replaces the shape under the same id.
 
     Grids carry results (:class:`~mxgui.core.grid_results.GridResults`: a score or an
-    RGBA colour per cell, 1-based scan-order indices): :meth:`set_grid_results` adds
+    RGBA colour per cell, 1-based scan-order indices), kept by an owned
+    :class:`~mxgui.core.grid_results.GridResultsStore`: :meth:`set_grid_results` adds
     them in batches, :meth:`clear_grid_results` forgets them (a new mesh), removing the
     grid drops them, :meth:`to_list` / :meth:`load` keep them. :attr:`active_grid_id`
     is the grid a running mesh scan collects (``None`` otherwise).
