@@ -57,7 +57,7 @@ class BesRun(WorkflowRun):
         self,
         url: str,
         name: str,
-        inputs: Mapping[str, Any],
+        inputs: Mapping[str, object],
         on_step: StepCallback,
         poll_period: float = 0.5,
         timeout: float = 10.0,

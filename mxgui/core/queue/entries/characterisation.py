@@ -16,6 +16,7 @@ characterisation. No diffraction: the entry ends with a warning and no strategy.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from mxgui.core.errors import Refused
@@ -109,7 +110,7 @@ def _limits(collect: CollectRole) -> dict[str, Any]:
     return {"resolution": limits.resolution, "exp_max": exp[1] if exp else 3600.0}
 
 
-def describe(strategy: dict[str, Any]) -> str:
+def describe(strategy: Mapping[str, object]) -> str:
     """``1800 x 0.1 deg, 0.01 s, 12.5 %, 2.1 A``."""
     s = strategy
     return (
