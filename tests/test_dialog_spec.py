@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mxgui.core.dialog_spec import CANCELLED, MAX_FIELDS, parse_dialog
+from mxgui.core.dialog_spec_fields import convert_value
 
 SIMPLE = {
     "title": "Strategy",
@@ -236,3 +237,22 @@ def test_bad_dialogs_are_refused_with_the_place_and_what_was_expected(dialog, wo
 def test_zero_timeout_means_none_and_cancel_marker_is_reserved():
     assert parse_dialog({"fields": [], "timeout": 0}).timeout is None
     assert CANCELLED == {"__cancelled__": True}
+
+
+def test_a_value_converts_as_its_field_type_the_field_adds_required_and_its_name():
+    assert convert_value("integer", " 12 ", 0, 20) == 12
+    with pytest.raises(ValueError, match="^21 is above the maximum 20$"):
+        convert_value("integer", 21, 0, 20)
+    assert convert_value("choice", "2", choices=(1, 2)) == 2
+    assert convert_value("string", "") == ""  # "required" belongs to a field, not a type
+    with pytest.raises(ValueError, match="unknown field type 'date'"):
+        convert_value("date", "2024-01-01")
+    who = parse_dialog(SCHEMA).field("who")
+    assert who.required and who.default == ""
+    with pytest.raises(ValueError, match="^field 'who': a value is required$"):
+        who.convert("")
+
+
+def test_a_choice_that_is_neither_text_nor_a_number_is_refused():
+    with pytest.raises(ValueError, match="choice b'x' is not text or a number"):
+        parse_dialog({"fields": [{"name": "c", "type": "choice", "choices": ["a", b"x"]}]})

@@ -111,3 +111,22 @@ def test_a_million_cells_take_scores_in_batches():
         batch = {i: float(v) for i, v in zip(range(start, start + 2000), rng.random(2000))}
         model.set_grid_results(grid.id, batch)
     assert model.grid_results(grid.id).count == 20000
+
+
+def test_removing_or_clearing_the_scanned_grid_ends_its_scan_and_drops_its_results(model):
+    grid = add_grid(model, 2, 2, "raster")
+    model.start_scan(grid.id, first_image=11)
+    assert model.active_grid_id == grid.id
+    assert model.scan_cells(grid.id, {11: 0.5, 14: 2.0}) == {1: 0.5, 4: 2.0}
+    model.set_grid_results(grid.id, model.scan_cells(grid.id, {12: 1.0}))
+    assert model.snapshot()[1][grid.id].as_mapping() == {2: 1.0}
+    model.remove(grid.id)
+    assert model.active_grid_id is None
+    assert model.snapshot() == ([], {})
+    again = add_grid(model)
+    model.start_scan(again.id)
+    model.set_grid_results(again.id, {1: 3.0})
+    model.clear()
+    assert model.active_grid_id is None
+    assert model.snapshot() == ([], {})
+    assert model.seen == [grid.id, grid.id, again.id]

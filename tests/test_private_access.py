@@ -33,21 +33,6 @@ SAME_CLASS = {
     ),
 }
 
-#: being fixed on other branches of issue 12: once they are merged, the lead removes
-#: this set and the xfail mark of test_no_class_reads_another_class_private_attributes
-KNOWN_ON_OTHER_BRANCHES = {
-    ("mxgui/core/dialog_spec.py", "FieldSpec(...)._convert"),
-    ("hardware_objects/simulated/collect_mesh.py", "collect._factor"),
-    ("hardware_objects/simulated/collect_mesh.py", "collect._fault"),
-    ("hardware_objects/simulated/sample_changer.py", "self.changer._report_progress"),
-    ("mxgui/gui/sample_view/queue_centring.py", "self.brick._show_mode_line"),
-    ("mxgui/gui/log_file.py", "handler._mxgui_log_file"),
-    ("mxgui/gui/command_line.py", "console._mxgui_console"),
-    ("mxgui/gui/command_line.py", "h._mxgui_console"),
-    ("mxgui/gui/command_line.py", "handler._mxgui_console"),
-    ("mxgui/gui/application.py", "h._mxgui_console"),
-}
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -209,8 +194,8 @@ def helper(queue):
     ]
 
 
-def test_no_new_reads_of_another_class_private_attributes(findings):
-    new = [str(f) for f in findings if not allowed(f) and f.key not in KNOWN_ON_OTHER_BRANCHES]
+def test_no_class_reads_another_class_private_attributes(findings):
+    new = [str(f) for f in findings if not allowed(f)]
     assert new == [], (
         "give these a public name (a method, a property, a constructor argument); "
         "or, if the name is public in its library, add it to PUBLIC_ELSEWHERE with why"
@@ -223,12 +208,3 @@ def test_every_allowed_case_is_still_there_and_still_inside_its_class(findings):
     stale += [e for e in PUBLIC_ELSEWHERE if e not in {f.expression for f in findings}]
     assert stale == [], "no longer found: take them off the lists"
     assert [str(by_key[k]) for k in SAME_CLASS if not by_key[k].own_attribute] == []
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="KNOWN_ON_OTHER_BRANCHES are fixed on the other issue-12 branches; "
-    "the lead removes this mark after merging them",
-)
-def test_no_class_reads_another_class_private_attributes(findings):
-    assert [str(f) for f in findings if not allowed(f)] == []

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeGuard, TypeVar
 
 #: the image-file suffixes the writers know
 SUFFIXES = ("cbf", "h5")
@@ -33,11 +33,11 @@ class ParameterError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _convert(name: str, kind: Any, value: Any) -> Any:
+def _convert(name: str, kind: object, value: object) -> bool | int | float | str | None:
     """``value`` as the plain type ``kind`` of field ``name``, or ``ParameterError``."""
     optional = False
     if kind == "float | None":

@@ -13,7 +13,7 @@ that refer to their own contents (a recursive structure) are refused too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from yaml.composer import ComposerError
@@ -31,7 +31,7 @@ class BoundedSafeLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml has no t
     max_depth = MAX_DEPTH
     max_nodes = MAX_NODES
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: str | bytes | IO[str] | IO[bytes]) -> None:
         super().__init__(stream)
         self._depth = 0
         self._expanded = 0
@@ -42,7 +42,8 @@ class BoundedSafeLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml has no t
         self._depth, self._expanded, self._sizes = 0, 0, {}
         return super().compose_document()
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
+    # index: the key node (in a mapping) or the position (in a sequence), passed on
+    def compose_node(self, parent: yaml.Node | None, index: object) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             target = self.anchors.get(event.anchor)
@@ -71,7 +72,7 @@ class BoundedSafeLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml has no t
         self._sizes[id(node)] = self._expanded - before
         return node
 
-    def _count(self, nodes: int, event: Any) -> None:
+    def _count(self, nodes: int, event: yaml.Event) -> None:
         self._expanded += nodes
         if self._expanded > self.max_nodes:
             raise ComposerError(

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: the motors of the centring model, by role name
 CENTRING_MOTORS = ("phi", "phiy", "phiz", "sampx", "sampy")
@@ -97,7 +98,7 @@ class ImageGeometry:
         (px, py), (bx, by) = self.pixels_per_mm, self.beam_position
         return (x - bx) / px, (by - y) / py
 
-    def to_image(self, lab_x: Any, lab_y: Any) -> tuple[Any, Any]:
+    def to_image(self, lab_x: ArrayLike, lab_y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Image ``(x, y)`` of lab ``(X, Y)`` (numbers or arrays)."""
         (px, py), (bx, by) = self.pixels_per_mm, self.beam_position
         return bx + np.asarray(lab_x) * px, by - np.asarray(lab_y) * py
@@ -146,7 +147,7 @@ class CentredPosition:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CentredPosition:
+    def from_dict(cls, data: object) -> CentredPosition:
         """The inverse of :meth:`to_dict`; ``ValueError`` names a missing or bad key."""
         if not isinstance(data, Mapping):
             raise ValueError(f"a centred position is a dict, got {type(data).__name__}")
@@ -246,7 +247,9 @@ def move_to_beam_targets(
     }
 
 
-def head_to_lab(points: Any, positions: Mapping[str, float], phiz_beam: float = 0.0) -> np.ndarray:
+def head_to_lab(
+    points: ArrayLike, positions: Mapping[str, float], phiz_beam: float = 0.0
+) -> np.ndarray:
     """Lab ``(X, Y, Z)`` of head-frame points ``(x_h, u_h, v_h)`` (shape ``(3,)`` or ``(n, 3)``)."""
     p = np.asarray(points, dtype=float)
     w = math.radians(positions["phi"])
@@ -260,7 +263,9 @@ def head_to_lab(points: Any, positions: Mapping[str, float], phiz_beam: float = 
     return lab
 
 
-def lab_to_head(points: Any, positions: Mapping[str, float], phiz_beam: float = 0.0) -> np.ndarray:
+def lab_to_head(
+    points: ArrayLike, positions: Mapping[str, float], phiz_beam: float = 0.0
+) -> np.ndarray:
     """The inverse of :func:`head_to_lab`."""
     p = np.asarray(points, dtype=float)
     w = math.radians(positions["phi"])

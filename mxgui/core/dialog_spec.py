@@ -33,9 +33,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from mxgui.core.dialog_spec_fields import TYPES, FieldSpec, shown
+from mxgui.core.dialog_spec_fields import TYPES, FieldSpec, FieldValue, convert_value, shown
 
 __all__ = [
     "CANCELLED",
@@ -46,6 +45,7 @@ __all__ = [
     "TYPES",
     "DialogSpec",
     "FieldSpec",
+    "FieldValue",
     "parse_dialog",
 ]
 
@@ -98,11 +98,11 @@ class DialogSpec:
                 return spec
         raise KeyError(f"dialog {self.title!r} has no field {name!r}")
 
-    def defaults(self) -> dict[str, Any]:
+    def defaults(self) -> dict[str, FieldValue]:
         """Each field's default value, by name."""
         return {spec.name: spec.default for spec in self.fields}
 
-    def validate(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def validate(self, values: object) -> dict[str, FieldValue]:
         """``values`` converted to the fields' types and checked against their limits;
         a missing field takes its default. ``ValueError`` naming the field for a bad
         value or a name the dialog does not have."""
@@ -121,7 +121,7 @@ class DialogSpec:
 
 
 # parsing ---------------------------------------------------------------------------------------
-def parse_dialog(d: Mapping[str, Any]) -> DialogSpec:
+def parse_dialog(d: object) -> DialogSpec:
     """A :class:`DialogSpec` from the simple or the JSON-schema form (module docstring).
 
     Raises
@@ -173,7 +173,7 @@ def _check_count(count: int) -> None:
         raise ValueError(f"dialog: {count} fields, at most {MAX_FIELDS} are allowed")
 
 
-def _text(value: Any, where: str, kind: str) -> str:
+def _text(value: object, where: str, kind: str) -> str:
     """``value`` if it is text of at most ``TEXT_LIMITS[kind]`` characters."""
     if not isinstance(value, str):
         raise ValueError(f"dialog: {where!r} must be text, got {shown(value)}")
@@ -189,7 +189,7 @@ def _check_length(text: str, where: str, kind: str) -> None:
         )
 
 
-def _timeout(value: Any) -> float | None:
+def _timeout(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -199,7 +199,7 @@ def _timeout(value: Any) -> float | None:
     return float(value) if value > 0 else None
 
 
-def _simple_field(item: Any, index: int) -> FieldSpec:
+def _simple_field(item: object, index: int) -> FieldSpec:
     if not isinstance(item, Mapping):
         raise ValueError(f"dialog: field {index + 1} must be a dict, got {shown(item)}")
     name = _name(item.get("name"), f"field {index + 1}")
@@ -210,7 +210,7 @@ def _simple_field(item: Any, index: int) -> FieldSpec:
             f"(expected {', '.join(sorted(_SIMPLE_KEYS))})"
         )
     kind = item.get("type", "string")
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in TYPES:
         raise ValueError(
             f"dialog: field {name!r}: unknown type {kind!r}, expected one of {', '.join(TYPES)}"
         )
@@ -229,7 +229,7 @@ def _simple_field(item: Any, index: int) -> FieldSpec:
     )
 
 
-def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
+def _schema_fields(schema: Mapping[object, object]) -> list[FieldSpec]:
     properties = schema.get("properties", {})
     if not isinstance(properties, Mapping):
         raise ValueError("dialog: schema 'properties' must be a dict")
@@ -271,7 +271,7 @@ def _schema_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
     return fields
 
 
-def _name(value: Any, where: str) -> str:
+def _name(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"dialog: {where}: 'name' must be non-empty text, got {shown(value)}")
     if value == CANCELLED_KEY:
@@ -284,11 +284,11 @@ def _build(
     name: str,
     label: str,
     kind: str,
-    default: Any,
-    minimum: Any,
-    maximum: Any,
-    choices: Any,
-    required: Any,
+    default: object,
+    minimum: object,
+    maximum: object,
+    choices: object,
+    required: object,
     tooltip: str,
     keys: tuple[str, str, str],
 ) -> FieldSpec:
@@ -296,15 +296,17 @@ def _build(
     where = f"dialog: field {name!r}"
     if not isinstance(required, bool):
         raise ValueError(f"{where}: 'required' must be true or false, got {shown(required)}")
+    low = high = None
     if kind in ("integer", "float"):
-        minimum = _limit(minimum, keys[0], where)
-        maximum = _limit(maximum, keys[1], where)
-        if minimum is not None and maximum is not None and minimum > maximum:
-            raise ValueError(f"{where}: {keys[0]} {minimum} is above {keys[1]} {maximum}")
+        low = _limit(minimum, keys[0], where)
+        high = _limit(maximum, keys[1], where)
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"{where}: {keys[0]} {low} is above {keys[1]} {high}")
     elif minimum is not None or maximum is not None:
         raise ValueError(
             f"{where}: {keys[0]}/{keys[1]} apply to integer and float fields, not {kind}"
         )
+    listed: tuple[FieldValue, ...] = ()
     if kind == "choice":
         if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence) or not choices:
             raise ValueError(f"{where}: {keys[2]!r} must be a non-empty list, got {shown(choices)}")
@@ -313,30 +315,28 @@ def _build(
                 f"{where}: {len(choices)} {keys[2]!r}, at most {MAX_CHOICES} are allowed"
             )
         for choice in choices:
-            if isinstance(choice, (Mapping, list, tuple)) or choice is None:
+            if not isinstance(choice, (str, int, float)):
                 raise ValueError(f"{where}: choice {shown(choice)} is not text or a number")
             _check_length(str(choice), f"{name}.{keys[2]}", "text")
-        if len({(type(c), c) for c in choices}) != len(choices):
+            listed += (choice,)
+        if len({(type(c), c) for c in listed}) != len(listed):
             raise ValueError(f"{where}: {keys[2]!r} lists a choice twice")
-        choices = tuple(choices)
     elif choices is not None:
         raise ValueError(f"{where}: {keys[2]!r} applies to choice fields, not {kind}")
-    else:
-        choices = ()
-    spec = FieldSpec(name, label, kind, None, minimum, maximum, choices, required, tooltip)
     if default is None:
-        default = _implicit_default(spec)
+        default = _implicit_default(kind, low, high, listed)
     try:
-        # a required text may start empty: the user has to fill it in
-        default = FieldSpec(name, label, kind, None, minimum, maximum, choices)._convert(default)
+        # converted without the required check: a required text may start empty (the
+        # user has to fill it in)
+        value = convert_value(kind, default, low, high, listed)
     except ValueError as exc:
         raise ValueError(f"{where}: default {shown(default)}: {exc}") from None
-    if isinstance(default, str):
-        _check_length(default, f"{name}.default", "text")
-    return FieldSpec(name, label, kind, default, minimum, maximum, choices, required, tooltip)
+    if isinstance(value, str):
+        _check_length(value, f"{name}.default", "text")
+    return FieldSpec(name, label, kind, value, low, high, listed, required, tooltip)
 
 
-def _limit(value: Any, key: str, where: str) -> float | None:
+def _limit(value: object, key: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -344,18 +344,20 @@ def _limit(value: Any, key: str, where: str) -> float | None:
     return value
 
 
-def _implicit_default(spec: FieldSpec) -> Any:
-    if spec.type == "string":
+def _implicit_default(
+    kind: str, minimum: float | None, maximum: float | None, choices: tuple[FieldValue, ...]
+) -> FieldValue:
+    if kind == "string":
         return ""
-    if spec.type == "boolean":
+    if kind == "boolean":
         return False
-    if spec.type == "choice":
-        return spec.choices[0]
-    zero = 0 if spec.type == "integer" else 0.0
-    if spec.minimum is not None and spec.minimum > zero:
-        zero = spec.minimum
-    elif spec.maximum is not None and spec.maximum < zero:
-        zero = spec.maximum
-    if spec.type == "integer":
-        return math.ceil(zero) if zero == spec.minimum else math.floor(zero)
+    if kind == "choice":
+        return choices[0]
+    zero: float = 0 if kind == "integer" else 0.0
+    if minimum is not None and minimum > zero:
+        zero = minimum
+    elif maximum is not None and maximum < zero:
+        zero = maximum
+    if kind == "integer":
+        return math.ceil(zero) if zero == minimum else math.floor(zero)
     return float(zero)

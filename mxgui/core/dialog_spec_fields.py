@@ -4,15 +4,19 @@ the user typed, or the workflow gave, is converted and checked. Qt-free."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-__all__ = ["TYPES", "FieldSpec", "shown", "to_float", "to_integer"]
+__all__ = ["TYPES", "FieldSpec", "FieldValue", "convert_value", "shown", "to_float", "to_integer"]
 
 #: the field types of the simple form
 TYPES = ("string", "integer", "float", "boolean", "choice")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
+
+#: a field's value once converted: text, a whole number, a number or true/false (a
+#: choice is one of these too)
+FieldValue = str | int | float | bool
 
 
 @dataclass(frozen=True)
@@ -23,46 +27,63 @@ class FieldSpec:
     name: str
     label: str
     type: str
-    default: Any
+    default: FieldValue
     minimum: float | None = None
     maximum: float | None = None
-    choices: tuple[Any, ...] = ()
+    choices: tuple[FieldValue, ...] = ()
     required: bool = False
     tooltip: str = ""
 
-    def convert(self, value: Any) -> Any:
-        """``value`` as this field's type, within its limits; ``ValueError`` otherwise
-        (the message names the field)."""
+    def convert(self, value: object) -> FieldValue:
+        """``value`` as this field's type, within its limits, not empty when the field
+        is a required text; ``ValueError`` otherwise (the message names the field)."""
         try:
-            return self._convert(value)
+            converted = convert_value(self.type, value, self.minimum, self.maximum, self.choices)
+            if self.required and isinstance(converted, str) and not converted.strip():
+                raise ValueError("a value is required")
         except ValueError as exc:
             raise ValueError(f"field {self.name!r}: {exc}") from None
-
-    def _convert(self, value: Any) -> Any:
-        converted = _CONVERTERS[self.type](self, value)
-        if self.type in ("integer", "float"):
-            if self.minimum is not None and converted < self.minimum:
-                raise ValueError(f"{converted} is below the minimum {self.minimum}")
-            if self.maximum is not None and converted > self.maximum:
-                raise ValueError(f"{converted} is above the maximum {self.maximum}")
-        if self.required and self.type == "string" and not converted.strip():
-            raise ValueError("a value is required")
         return converted
 
 
-def _to_string(_spec: FieldSpec, value: Any) -> str:
+def convert_value(
+    kind: str,
+    value: object,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[FieldValue, ...] = (),
+) -> FieldValue:
+    """``value`` as a field of type ``kind`` (one of :data:`TYPES`) takes it: converted,
+    within ``minimum`` and ``maximum`` (integer and float), one of ``choices`` (choice).
+    ``ValueError`` saying what was expected (the caller names the field)."""
+    if kind in ("integer", "float"):
+        number = to_integer(value) if kind == "integer" else to_float(value)
+        if minimum is not None and number < minimum:
+            raise ValueError(f"{number} is below the minimum {minimum}")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"{number} is above the maximum {maximum}")
+        return number
+    if kind == "choice":
+        return _to_choice(value, choices)
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        raise ValueError(f"unknown field type {kind!r}, expected one of {', '.join(TYPES)}")
+    return convert(value)
+
+
+def _to_string(value: object) -> str:
     if value is None or isinstance(value, (dict, list, tuple)):
         raise ValueError(f"expected text, got {value!r}")
     return str(value)
 
 
-def shown(value: Any, limit: int = 80) -> str:
+def shown(value: object, limit: int = 80) -> str:
     """``repr(value)``, cut to ``limit`` characters (for messages)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def to_integer(value: Any) -> int:
+def to_integer(value: object) -> int:
     """An integer from an int, a whole float or digits in text; ``ValueError`` else."""
     if isinstance(value, bool):
         raise ValueError(f"expected an integer, got {value!r}")
@@ -78,7 +99,7 @@ def to_integer(value: Any) -> int:
     raise ValueError(f"expected an integer, got {shown(value)}")
 
 
-def to_float(value: Any) -> float:
+def to_float(value: object) -> float:
     """A finite number from an int, a float or a number in text; ``ValueError`` else."""
     number: float | None = None
     if isinstance(value, bool):
@@ -95,7 +116,7 @@ def to_float(value: Any) -> float:
     return number
 
 
-def _to_boolean(_spec: FieldSpec, value: Any) -> bool:
+def _to_boolean(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -105,21 +126,18 @@ def _to_boolean(_spec: FieldSpec, value: Any) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
-def _to_choice(spec: FieldSpec, value: Any) -> Any:
-    for choice in spec.choices:
+def _to_choice(value: object, choices: tuple[FieldValue, ...]) -> FieldValue:
+    for choice in choices:
         if value == choice and type(value) is type(choice):
             return choice
-    for choice in spec.choices:  # the text a combo box shows
+    for choice in choices:  # the text a combo box shows
         if isinstance(value, str) and value == str(choice):
             return choice
-    shown = ", ".join(repr(c) for c in spec.choices)
-    raise ValueError(f"expected one of {shown}, got {value!r}")
+    listed = ", ".join(repr(c) for c in choices)
+    raise ValueError(f"expected one of {listed}, got {value!r}")
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[object], FieldValue]] = {
     "string": _to_string,
-    "integer": lambda _spec, value: to_integer(value),
-    "float": lambda _spec, value: to_float(value),
     "boolean": _to_boolean,
-    "choice": _to_choice,
 }

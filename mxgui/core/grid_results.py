@@ -11,16 +11,29 @@ of a million cells costs a few megabytes and a burst of 2,000 scores a few array
 (or their decimal text: XML-RPC keys are strings) within the grid, each value a score
 (a finite number >= 0) or an RGBA colour (4 numbers 0-255). Every refusal is a
 ``ValueError`` that names the grid and the cell.
+
+:class:`GridResultsStore` keeps the results of every grid of a
+:class:`~mxgui.core.shapes.ShapesModel`, which owns it and hands it its lock.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:  # shapes imports this module: the grid type only for annotations
+    from mxgui.core.shapes import Grid
+
+#: what callers send for a grid: 1-based cells (XML-RPC keys are their decimal text)
+#: to a score or an RGBA colour, checked by :func:`parse_values`
+CellValues = Mapping[int, object] | Mapping[str, object]
+#: a value of :meth:`GridResultsStore.scan_cells`, passed through unchanged
+CellValue = TypeVar("CellValue")
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,7 @@ class ParsedValues:
     colours: np.ndarray  # (m, 4) uint8
 
 
-def _cell_index(grid_id: str, key: Any, num_cells: int) -> int:
+def _cell_index(grid_id: str, key: object, num_cells: int) -> int:
     if isinstance(key, str) and key.strip().lstrip("+").isdigit():
         key = int(key.strip())
     if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
@@ -43,13 +56,13 @@ def _cell_index(grid_id: str, key: Any, num_cells: int) -> int:
     return int(key) - 1
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return None
     return float(value)
 
 
-def parse_values(grid_id: str, num_cells: int, values: Mapping[Any, Any]) -> ParsedValues:
+def parse_values(grid_id: str, num_cells: int, values: object) -> ParsedValues:
     """Check ``values`` (``{cell: score}`` or ``{cell: [r, g, b, a]}``) for a grid of
     ``num_cells`` cells; ``ValueError`` naming the grid and the first bad cell."""
     if not isinstance(values, Mapping):
@@ -163,7 +176,7 @@ class GridResults:
             out[int(i) + 1] = [int(c) for c in self.colours[i]]
         return dict(sorted(out.items()))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Plain data (JSON, XML-RPC: string keys): ``values`` ``{"<cell>": value}``,
         ``data_file_path``, ``num_cells``."""
         return {
@@ -173,7 +186,7 @@ class GridResults:
         }
 
     @classmethod
-    def from_dict(cls, grid_id: str, num_cells: int, data: Mapping[str, Any]) -> GridResults:
+    def from_dict(cls, grid_id: str, num_cells: int, data: object) -> GridResults:
         """From :meth:`to_dict`; ``ValueError`` naming the grid for bad data."""
         if not isinstance(data, Mapping):
             raise ValueError(f"grid {grid_id}: results must be a dict, got {data!r}")
@@ -186,28 +199,29 @@ class GridResults:
 
 
 class GridResultsStore:
-    """The grid-results part of :class:`~mxgui.core.shapes.ShapesModel` (a mixin: it
-    uses the model's ``_lock``, ``_results``, ``_active_grid_id``, ``get`` and ``emit``).
+    """The grid results of a :class:`~mxgui.core.shapes.ShapesModel`, owned by it.
+
+    The model hands over the lock that guards its shapes (a shape and its results
+    change together), ``grid_of`` (the grid of an id, ``ValueError`` for an unknown id
+    or a shape that is no grid) and ``changed`` (called with a grid id after its
+    results changed, outside the lock: the model emits ``gridResultsChanged``).
     """
 
-    _lock: Any
-    _results: dict[str, GridResults]
-    _active_grid_id: str | None
-    #: (first image number, scan order or None: the grid's) of the running mesh scan
-    _scan: tuple[int, str | None] = (1, None)
+    def __init__(
+        self,
+        lock: threading.RLock,
+        grid_of: Callable[[str], Grid],
+        changed: Callable[[str], None],
+    ) -> None:
+        self._lock = lock
+        self._grid_of = grid_of
+        self._changed = changed
+        self._results: dict[str, GridResults] = {}
+        self._active_grid_id: str | None = None
+        #: (first image number, scan order or None: the grid's) of the running mesh scan
+        self._scan: tuple[int, str | None] = (1, None)
 
-    def _grid(self, grid_id: str) -> Any:
-        try:
-            shape = self.get(grid_id)
-        except KeyError as exc:
-            raise ValueError(f"grid results: {exc.args[0]}") from None
-        if getattr(shape, "KIND", "") != "grid":
-            raise ValueError(f"grid results: {grid_id} is a {shape.KIND}, not a grid")
-        return shape
-
-    def set_grid_results(
-        self, grid_id: str, values: Mapping[Any, Any], data_file_path: str = ""
-    ) -> int:
+    def set_grid_results(self, grid_id: str, values: CellValues, data_file_path: str = "") -> int:
         """Add results to grid ``grid_id``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
         with 1-based scan-order cells; a cell's new value replaces its old one. All or
         nothing: ``ValueError`` naming the grid and cell (unknown grid, cell outside the
@@ -216,7 +230,7 @@ class GridResultsStore:
         if not isinstance(data_file_path, str):
             raise ValueError(f"grid {grid_id}: data_file_path must be text")
         with self._lock:
-            grid = self._grid(grid_id)
+            grid = self._grid_of(grid_id)
             parsed = parse_values(grid_id, grid.num_cells, values)
             results = self._results.get(grid_id)
             if results is None:
@@ -225,22 +239,22 @@ class GridResultsStore:
             if data_file_path:
                 results.data_file_path = data_file_path
             count = results.count
-        self.emit("gridResultsChanged", grid_id)
+        self._changed(grid_id)
         return count
 
     def clear_grid_results(self, grid_id: str) -> None:
         """Forget the results of grid ``grid_id`` (a new mesh scan on it starts)."""
         with self._lock:
-            self._grid(grid_id)
+            self._grid_of(grid_id)
             had = self._results.pop(grid_id, None) is not None
         if had:
-            self.emit("gridResultsChanged", grid_id)
+            self._changed(grid_id)
 
     def grid_results(self, grid_id: str) -> GridResults | None:
         """A copy of the results of grid ``grid_id`` (``None`` before any);
         ``ValueError`` for an unknown grid."""
         with self._lock:
-            self._grid(grid_id)
+            self._grid_of(grid_id)
             results = self._results.get(grid_id)
             return None if results is None else results.copy()
 
@@ -248,10 +262,6 @@ class GridResultsStore:
     def active_grid_id(self) -> str | None:
         """The grid a running mesh scan collects, ``None`` when none runs."""
         return self._active_grid_id
-
-    @active_grid_id.setter
-    def active_grid_id(self, grid_id: str | None) -> None:
-        self.start_scan(grid_id)
 
     def start_scan(
         self, grid_id: str | None, first_image: int = 1, scan_order: str | None = None
@@ -261,22 +271,22 @@ class GridResultsStore:
         :meth:`scan_cells`; ``None`` ends the scan."""
         with self._lock:
             if grid_id is not None:
-                self._grid(grid_id)
+                self._grid_of(grid_id)
             self._active_grid_id = grid_id
             self._scan = (first_image, scan_order)
 
-    def scan_cells(self, grid_id: str, images: Mapping[int, Any]) -> dict[int, Any]:
+    def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
         """``{image number: value}`` of the scan on ``grid_id`` as ``{cell: value}``
         (1-based, the grid's scan order): image ``first_image + k`` is the scan's
         cell ``k + 1``. Identity for a grid no scan collects; ``ValueError`` naming
         the grid and the image for an image outside the scan."""
         with self._lock:
-            grid = self._grid(grid_id)
+            grid = self._grid_of(grid_id)
             if grid_id != self._active_grid_id:
                 return dict(images)
             first, order = self._scan
         scan_grid = grid if order in (None, grid.scan_order) else replace(grid, scan_order=order)
-        cells: dict[int, Any] = {}
+        cells: dict[int, CellValue] = {}
         for image, value in images.items():
             index = image - first + 1
             if not 1 <= index <= grid.num_cells:
@@ -286,3 +296,24 @@ class GridResultsStore:
                 )
             cells[grid.index_of_cell(*scan_grid.cell_of_index(index))] = value
         return cells
+
+    # for the model, under its lock -------------------------------------------------------
+    def stored(self, grid_id: str) -> GridResults | None:
+        """The results of ``grid_id`` themselves (not a copy): the model's lock held."""
+        return self._results.get(grid_id)
+
+    def copies(self) -> dict[str, GridResults]:
+        """Copies of every grid's results by grid id: the model's lock held."""
+        return {k: r.copy() for k, r in self._results.items()}
+
+    def drop(self, grid_id: str) -> bool:
+        """Forget ``grid_id`` (its shape was removed; it ends a scan on it): the model's
+        lock held. Whether it had results."""
+        if self._active_grid_id == grid_id:
+            self._active_grid_id = None
+        return self._results.pop(grid_id, None) is not None
+
+    def replace_all(self, results: Mapping[str, GridResults]) -> None:
+        """Make ``results`` the stored results, no scan running: the model's lock held."""
+        self._results = dict(results)
+        self._active_grid_id = None

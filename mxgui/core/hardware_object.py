@@ -44,7 +44,7 @@ class HOProperty:
     def required(self) -> bool:
         return self.default is _NO_DEFAULT
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: object) -> Any:
         """``value`` as this property's type, or ``ValueError`` saying what was expected."""
         if self.type is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             if math.isnan(value):
@@ -130,7 +130,7 @@ class HardwareObject(SignalEmitter):
                 values[name] = spec.default
         self._properties = values
 
-    def get_property(self, name: str, default: Any = None) -> Any:
+    def get_property(self, name: str, default: object = None) -> Any:
         """The typed value of property ``name`` (``default`` if it is not set)."""
         return self._properties.get(name, default)
 

@@ -17,7 +17,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
 
 #: temporary files (``tempfile.mkstemp``: 8 random characters) and numbers
 _VARYING = re.compile(r"[a-z0-9_]{8}(?=\.tmp\b)|\btmp[a-z0-9_]{8}|\d+(?:\.\d+)?")
@@ -90,10 +89,12 @@ class RepeatFilter(logging.Filter):
         return True
 
 
-def fold_repeats(handlers: Iterable[logging.Handler], **options: Any) -> RepeatFilter:
-    """A new :class:`RepeatFilter` (``options``: its parameters) added to each of
+def fold_repeats(
+    handlers: Iterable[logging.Handler], folding: RepeatFilter | None = None
+) -> RepeatFilter:
+    """``folding`` (by default a new :class:`RepeatFilter`) added to each of
     ``handlers``; remove it with :func:`unfold_repeats`."""
-    folding = RepeatFilter(**options)
+    folding = folding if folding is not None else RepeatFilter()
     for handler in handlers:
         handler.addFilter(folding)
     return folding

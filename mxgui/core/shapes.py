@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from mxgui.core.centring import CentredPosition, offset_centred_position
-from mxgui.core.grid_results import GridResults, GridResultsStore
+from mxgui.core.grid_results import CellValue, CellValues, GridResults, GridResultsStore
 from mxgui.core.signals import SignalEmitter
 
 #: a shape is drawn filled when omega is within this many degrees of where it was defined
@@ -262,17 +262,20 @@ class Grid(Shape):
         }
 
 
-_PREFIXES = {Point: "P", Line: "L", Grid: "G"}
+ShapeT = TypeVar("ShapeT", bound=Shape)
+
+_PREFIXES: dict[type[Shape], str] = {Point: "P", Line: "L", Grid: "G"}
 _KINDS = {cls.KIND: cls for cls in _PREFIXES}
 
 
-def shape_from_dict(data: Mapping[str, Any]) -> Shape:
+def shape_from_dict(data: object) -> Shape:
     """A shape from :meth:`Shape.to_dict` output; ``ValueError`` says what is wrong."""
     if not isinstance(data, Mapping):
         raise ValueError(f"a shape is a dict, got {type(data).__name__}")
-    cls = _KINDS.get(data.get("kind"))
+    kind = data.get("kind")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise ValueError(f"shape kind must be one of {', '.join(_KINDS)}, got {data.get('kind')!r}")
+        raise ValueError(f"shape kind must be one of {', '.join(_KINDS)}, got {kind!r}")
     shape_id, name = data.get("id"), data.get("name", "")
     if not isinstance(shape_id, str) or not shape_id.startswith(_PREFIXES[cls]):
         raise ValueError(
@@ -305,7 +308,7 @@ def shape_from_dict(data: Mapping[str, Any]) -> Shape:
     return Grid(shape_id, name, CentredPosition.from_dict(data.get("centre")), **fields)
 
 
-class ShapesModel(GridResultsStore, SignalEmitter):
+class ShapesModel(SignalEmitter):
     """The shapes of the mounted sample: add, rename, remove, select; thread-safe.
 
     Signals: ``shapeAdded(shape)``, ``shapeChanged(shape)``, ``shapeRemoved(shape)``,
@@ -313,7 +316,8 @@ class ShapesModel(GridResultsStore, SignalEmitter):
     are immutable values; a change replaces the shape under the same id.
 
     Grids carry results (:class:`~mxgui.core.grid_results.GridResults`: a score or an
-    RGBA colour per cell, 1-based scan-order indices): :meth:`set_grid_results` adds
+    RGBA colour per cell, 1-based scan-order indices), kept by an owned
+    :class:`~mxgui.core.grid_results.GridResultsStore`: :meth:`set_grid_results` adds
     them in batches, :meth:`clear_grid_results` forgets them (a new mesh), removing the
     grid drops them, :meth:`to_list` / :meth:`load` keep them. :attr:`active_grid_id`
     is the grid a running mesh scan collects (``None`` otherwise).
@@ -334,8 +338,19 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         self._selected: tuple[str, ...] = ()
         self._counters = {prefix: 0 for prefix in _PREFIXES.values()}
         self._lock = threading.RLock()
-        self._results: dict[str, GridResults] = {}
-        self._active_grid_id: str | None = None
+        self._results = GridResultsStore(self._lock, self._grid_of, self._results_changed)
+
+    def _grid_of(self, grid_id: str) -> Grid:
+        try:
+            shape = self.get(grid_id)
+        except KeyError as exc:
+            raise ValueError(f"grid results: {exc.args[0]}") from None
+        if not isinstance(shape, Grid):
+            raise ValueError(f"grid results: {grid_id} is a {shape.KIND}, not a grid")
+        return shape
+
+    def _results_changed(self, grid_id: str) -> None:
+        self.emit("gridResultsChanged", grid_id)
 
     # reading -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -368,17 +383,18 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         self._counters[prefix] += 1
         return f"{prefix}{self._counters[prefix]}"
 
-    def _add(self, cls: type[Shape], name: str, **values: Any) -> Shape:
+    def _add(self, cls: type[ShapeT], name: str, build: Callable[[str, str], ShapeT]) -> ShapeT:
+        """A new shape of ``cls``: ``build(id, name)`` made under a fresh id."""
         with self._lock:
             shape_id = self._new_id(cls)
-            shape = cls(shape_id, name or shape_id, **values)
+            shape = build(shape_id, name or shape_id)
             self._shapes[shape_id] = shape
         self.emit("shapeAdded", shape)
         return shape
 
     def add_point(self, position: CentredPosition, name: str = "") -> Point:
         """Save a centred position as a point."""
-        return self._add(Point, name, position=position)
+        return self._add(Point, name, lambda i, n: Point(i, n, position=position))
 
     def add_line(self, start: CentredPosition, end: CentredPosition, name: str = "") -> Line:
         """A line between two centred positions (they must be at the same omega)."""
@@ -386,7 +402,7 @@ class ShapesModel(GridResultsStore, SignalEmitter):
             raise ValueError(
                 f"a line's ends must be at the same omega; got {start.phi:g} and {end.phi:g} deg"
             )
-        return self._add(Line, name, start=start, end=end)
+        return self._add(Line, name, lambda i, n: Line(i, n, start=start, end=end))
 
     def add_line_between(self, first_id: str, second_id: str, name: str = "") -> Line:
         """A line between two saved points."""
@@ -427,14 +443,18 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         return self._add(
             Grid,
             name,
-            centre=centre,
-            num_cols=num_cols,
-            num_rows=num_rows,
-            cell_width_mm=cell_width_mm,
-            cell_height_mm=cell_height_mm,
-            spacing_x_mm=spacing_x_mm,
-            spacing_y_mm=spacing_y_mm,
-            scan_order=scan_order,
+            lambda i, n: Grid(
+                i,
+                n,
+                centre=centre,
+                num_cols=num_cols,
+                num_rows=num_rows,
+                cell_width_mm=cell_width_mm,
+                cell_height_mm=cell_height_mm,
+                spacing_x_mm=spacing_x_mm,
+                spacing_y_mm=spacing_y_mm,
+                scan_order=scan_order,
+            ),
         )
 
     def rename(self, shape_id: str, name: str) -> Shape:
@@ -453,9 +473,7 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         with self._lock:
             shape = self.get(shape_id)
             del self._shapes[shape_id]
-            had_results = self._results.pop(shape_id, None) is not None
-            if self._active_grid_id == shape_id:
-                self._active_grid_id = None
+            had_results = self._results.drop(shape_id)
             was_selected = shape_id in self._selected
             if was_selected:
                 self._selected = tuple(s for s in self._selected if s != shape_id)
@@ -471,8 +489,7 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         with self._lock:
             self._shapes.clear()
             self._selected = ()
-            self._results.clear()
-            self._active_grid_id = None
+            self._results.replace_all({})
         self.emit("cleared")
         self.emit("selectionChanged", ())
 
@@ -487,6 +504,40 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         if changed:
             self.emit("selectionChanged", selection)
 
+    # grid results (kept by the owned GridResultsStore) --------------------------------------
+    def set_grid_results(self, grid_id: str, values: CellValues, data_file_path: str = "") -> int:
+        """Add results to grid ``grid_id`` (:meth:`GridResultsStore.set_grid_results`);
+        how many of its cells have a result now."""
+        return self._results.set_grid_results(grid_id, values, data_file_path)
+
+    def clear_grid_results(self, grid_id: str) -> None:
+        """Forget the results of grid ``grid_id`` (a new mesh scan on it starts)."""
+        self._results.clear_grid_results(grid_id)
+
+    def grid_results(self, grid_id: str) -> GridResults | None:
+        """A copy of the results of grid ``grid_id`` (``None`` before any)."""
+        return self._results.grid_results(grid_id)
+
+    @property
+    def active_grid_id(self) -> str | None:
+        """The grid a running mesh scan collects, ``None`` when none runs."""
+        return self._results.active_grid_id
+
+    @active_grid_id.setter
+    def active_grid_id(self, grid_id: str | None) -> None:
+        self._results.start_scan(grid_id)
+
+    def start_scan(
+        self, grid_id: str | None, first_image: int = 1, scan_order: str | None = None
+    ) -> None:
+        """Make ``grid_id`` the grid a mesh scan collects (:meth:`GridResultsStore.start_scan`)."""
+        self._results.start_scan(grid_id, first_image, scan_order)
+
+    def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
+        """The scan's ``{image number: value}`` as ``{cell: value}``
+        (:meth:`GridResultsStore.scan_cells`)."""
+        return self._results.scan_cells(grid_id, images)
+
     # persistence ---------------------------------------------------------------------------
     def to_list(self) -> list[dict[str, Any]]:
         """Every shape as plain data (for the queue file and XML-RPC); a grid with
@@ -495,7 +546,7 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         with self._lock:
             for shape in self._shapes.values():
                 data = shape.to_dict()
-                results = self._results.get(shape.id)
+                results = self._results.stored(shape.id)
                 if results is not None:
                     data["results"] = results.to_dict()
                 out.append(data)
@@ -505,9 +556,9 @@ class ShapesModel(GridResultsStore, SignalEmitter):
         """The shapes in creation order and copies of their grids' results, at once."""
         with self._lock:
             shapes = list(self._shapes.values())
-            return shapes, {k: r.copy() for k, r in self._results.items()}
+            return shapes, self._results.copies()
 
-    def load(self, data: list[Mapping[str, Any]]) -> None:
+    def load(self, data: Sequence[Mapping[str, object]]) -> None:
         """Replace the shapes by ``data`` (from :meth:`to_list`); all or nothing."""
         shapes = [shape_from_dict(item) for item in data]
         results = {}
@@ -528,8 +579,7 @@ class ShapesModel(GridResultsStore, SignalEmitter):
             had_selection = bool(self._selected)
             self._shapes = {s.id: s for s in shapes}
             self._selected = ()
-            self._results = results
-            self._active_grid_id = None
+            self._results.replace_all(results)
             for shape in shapes:
                 prefix, number = shape.id[0], shape.id[1:]
                 if number.isdigit():

@@ -84,7 +84,7 @@ def _encode(array: np.ndarray) -> dict[str, Any]:
     return {"dtype": array.dtype.str, "b64": chunks}
 
 
-def _decode(field: Any, where: str, max_items: int) -> np.ndarray:
+def _decode(field: object, where: str, max_items: int) -> np.ndarray:
     """The array in ``field``; refused unread if its text is longer than
     ``max_items`` values need (a grid's cells bound every array of its results)."""
     if not isinstance(field, Mapping) or field.get("dtype") not in _DTYPES:
@@ -124,7 +124,7 @@ def encode_results(results: GridResults) -> dict[str, Any]:
     return out
 
 
-def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
+def decode_results(grid_id: str, num_cells: int, data: object) -> GridResults:
     """A grid's results from :func:`encode_results`; ``ValueError`` naming the grid."""
     where = f"grid {grid_id}: results"
     if not isinstance(data, Mapping):
@@ -163,7 +163,7 @@ def decode_results(grid_id: str, num_cells: int, data: Any) -> GridResults:
     return results
 
 
-def _cells(field: Any, num_cells: int, where: str) -> np.ndarray:
+def _cells(field: object, num_cells: int, where: str) -> np.ndarray:
     cells = _decode(field, where, num_cells).astype(np.intp)
     outside = (cells < 0) | (cells >= num_cells)
     if outside.any():

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from mxgui.core.errors import UnknownSignalError
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[..., Any]
+#: a receiver: called with the signal's arguments, its result unused
+Callback = Callable[..., object]
 
 
 class SignalEmitter:
@@ -69,7 +70,7 @@ class SignalEmitter:
         with self._callbacks_lock:
             return len(self._callbacks.get(signal, ()))
 
-    def emit(self, signal: str, *args: Any) -> None:
+    def emit(self, signal: str, *args: object) -> None:
         """Call every callback connected to ``signal`` with ``args``."""
         self._check_signal(signal)
         with self._callbacks_lock:

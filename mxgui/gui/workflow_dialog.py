@@ -78,7 +78,7 @@ def _editor(spec: FieldSpec) -> QWidget:
     if spec.type == "float":
         double = QDoubleSpinBox()
         double.setLocale(QLocale.c())  # "0.25" whatever the desktop's language
-        double.setDecimals(_decimals(spec.default, spec.minimum, spec.maximum))
+        double.setDecimals(_decimals(float(spec.default), spec.minimum, spec.maximum))
         double.setRange(
             -FLOAT_LIMIT if spec.minimum is None else spec.minimum,
             FLOAT_LIMIT if spec.maximum is None else spec.maximum,

@@ -14,7 +14,7 @@ from typing import Any
 
 from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
-from mxgui.core.queue.entries.base import EntryContext, EntryFailed, beamline_role
+from mxgui.core.queue.entries.base import Beamline, EntryContext, EntryFailed, beamline_role
 
 #: the signal asked for, as the engine emits it: ``(node_id, sample_location)``
 CENTRING_REQUESTED = "centringRequested"
@@ -37,7 +37,7 @@ class CentringRequests:
         self,
         emit: Callable[..., None],
         receivers: Callable[[str], int],
-        beamline: Any,
+        beamline: Beamline,
     ) -> None:
         self._emit = emit
         self._receivers = receivers

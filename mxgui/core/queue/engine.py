@@ -65,7 +65,12 @@ from mxgui.core.interlock import Interlock, clear_caller
 from mxgui.core.queue.centring_requests import CentringRequests
 from mxgui.core.queue.engine_run import Run, Stopped, has_work
 from mxgui.core.queue.entries import Entry, default_entries
-from mxgui.core.queue.entries.base import EntryContext, EntryInterrupted, beamline_role
+from mxgui.core.queue.entries.base import (
+    Beamline,
+    EntryContext,
+    EntryInterrupted,
+    beamline_role,
+)
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nested import EndJudge, NestedRunner, nothing_to_run, resolve_awaited
@@ -91,8 +96,8 @@ class QueueEngine(SignalEmitter):
         The queue and its history (shared with the GUI and the queue file).
     beamline
         The ``Beamline`` hardware object (roles ``sample_changer``, ``diffractometer``,
-        ``collect``, ``shapes``, ``energy_scan``, ``session``...), a mapping of roles,
-        or an object with the roles as attributes.
+        ``collect``, ``shapes``, ``energy_scan``, ``session``...), another hardware
+        object holding them by role, or a mapping of roles.
     entries
         Entries replacing the default one of their node type.
     continue_on_failure
@@ -121,7 +126,7 @@ class QueueEngine(SignalEmitter):
         self,
         model: QueueModel,
         history: History,
-        beamline: Any = None,
+        beamline: Beamline = None,
         entries: Mapping[str, Entry] | None = None,
         continue_on_failure: bool = True,
         factory: TaskDefaults | None = None,
@@ -365,7 +370,7 @@ class QueueEngine(SignalEmitter):
         self.nested.run_pending(run.nested if run is not None else None)
 
 
-def interlock_of(beamline: Any) -> Interlock:
+def interlock_of(beamline: Beamline) -> Interlock:
     """The interlock of ``beamline``'s hardware: its own (a hardware object) or that of
     its ``collect`` / ``diffractometer`` role; a new one (never checked) otherwise."""
     candidates = [beamline]

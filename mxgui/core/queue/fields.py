@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from mxgui.core.acquisition import (
     AcquisitionLimits,
@@ -25,6 +25,9 @@ from mxgui.core.acquisition import (
 )
 from mxgui.core.centring import CentredPosition
 from mxgui.core.data_roots import DataRoots
+
+if TYPE_CHECKING:  # the roles import the queue: the protocol only for annotations
+    from mxgui.core.roles.shapes import ShapesRole
 
 ACQUISITION_FIELDS = tuple(f.name for f in dataclasses.fields(AcquisitionParameters))
 PATH_FIELDS = tuple(f.name for f in dataclasses.fields(PathTemplate))
@@ -53,7 +56,7 @@ class Limits:
         lambda _p: AcquisitionLimits()  # no hardware: transmission 0-100 % only
     )
     omega: tuple[float, float] | None = None
-    shapes: Any = None  # a ShapesModel: ids must exist (only where it is given)
+    shapes: ShapesRole | None = None  # ids must exist (only where shapes are given)
     #: a ``DataRoots``: ``directory`` and ``process_directory`` must lead inside them
     data_roots: DataRoots | None = None
 

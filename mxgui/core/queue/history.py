@@ -129,7 +129,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def summarise_parameters(node_type: str, parameters: Mapping[str, Any]) -> str:
+def summarise_parameters(node_type: str, parameters: Mapping[str, object]) -> str:
     """One line for a history table, e.g. ``1800 x 0.1 deg, 0.01 s, 12.7 keV, 2 A, 100 %``."""
     p = parameters
     if node_type == "EnergyScan":

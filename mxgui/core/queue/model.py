@@ -183,7 +183,7 @@ class QueueModel(SignalEmitter):
         nodes can be edited and run again; the history keeps what they did."""
         self.status_editor.reset_status(node_ids, recursive)
 
-    def update_results(self, node_id: int, results: Mapping[str, Any]) -> QueueNode:
+    def update_results(self, node_id: int, results: Mapping[str, object]) -> QueueNode:
         """Merge ``results`` (plain JSON data) into the node's results (the engine,
         ``queue_set_workflow_lims_id``); allowed in any status."""
         return self.status_editor.update_results(node_id, results)
@@ -405,7 +405,7 @@ class QueueModel(SignalEmitter):
 
     # internals --------------------------------------------------------------------------------
     def _validated(
-        self, node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, Any] | None
+        self, node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, object] | None
     ) -> dict[str, Any]:
         if self.validator is None:
             check_plain(parameters)

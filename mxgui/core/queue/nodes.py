@@ -197,7 +197,7 @@ def walk(
     return found
 
 
-def derived_name(node_type: str, parameters: Mapping[str, Any], node_id: int) -> str:
+def derived_name(node_type: str, parameters: Mapping[str, object], node_id: int) -> str:
     """The name of a node nobody named: the sample's name or address, or a task's
     ``<prefix>_<run_number>``, or the workflow's name."""
     if node_type == SAMPLE:

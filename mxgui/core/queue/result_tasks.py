@@ -19,7 +19,7 @@ class TaskDefaults(Protocol):
     """What gives new tasks their defaults (``TaskFactory``)."""
 
     def defaults_for(
-        self, node_type: str, sample: Mapping[str, Any] | None = None
+        self, node_type: str, sample: Mapping[str, object] | None = None
     ) -> dict[str, Any]:
         """The default parameters of a new ``node_type`` node under ``sample``."""
         ...

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from mxgui.core.queue.history import directory_key
 from mxgui.core.queue.model import QueueModel
@@ -19,7 +18,7 @@ from mxgui.core.queue.nodes import ROOT_ID, TASK_TYPES, UnknownNodeError
 RunKey = tuple[str, str, int]
 
 
-def run_key(parameters: Mapping[str, Any]) -> RunKey | None:
+def run_key(parameters: Mapping[str, object]) -> RunKey | None:
     """``(directory, prefix, run_number)`` of a task's parameters, or None (no path)."""
     prefix, run = parameters.get("prefix"), parameters.get("run_number")
     if not prefix or isinstance(run, bool) or not isinstance(run, int):

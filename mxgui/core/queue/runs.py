@@ -19,6 +19,7 @@ from mxgui.core.queue.history import History, directory_key
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import QueueNode
 from mxgui.core.queue.run_index import QueueRuns, run_key
+from mxgui.core.roles.collect import SessionRole
 
 
 class DiskRuns:
@@ -130,7 +131,7 @@ def next_run_number(
     prefix: str,
     queue: QueueModel | QueueRuns | None = None,
     history: History | None = None,
-    session: Any = None,
+    session: SessionRole | None = None,
     proposed: int = 1,
     exclude: Iterable[int] = (),
     check_disk: bool = True,
@@ -158,7 +159,7 @@ def with_free_run_number(
     parameters: Mapping[str, Any],
     queue: QueueModel | QueueRuns | None = None,
     history: History | None = None,
-    session: Any = None,
+    session: SessionRole | None = None,
     exclude: Iterable[int] = (),
 ) -> dict[str, Any]:
     """A copy of task ``parameters`` whose ``run_number`` collides with nothing

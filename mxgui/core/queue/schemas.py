@@ -140,8 +140,8 @@ def _check_mesh(values: dict[str, Any], limits: Limits) -> list[str]:
     found = _shape("grid_id", grid_id, (Grid,), limits)
     if values["scan_order"] not in SCAN_ORDERS:
         found.append(f"scan_order: {values['scan_order']!r} is not one of {', '.join(SCAN_ORDERS)}")
-    if not found and limits.shapes is not None:
-        grid = limits.shapes.get(grid_id)
+    grid = limits.shapes.get(grid_id) if not found and limits.shapes is not None else None
+    if isinstance(grid, Grid):
         if values["num_images"] != grid.num_cells:
             found.append(
                 f"num_images: {values['num_images']} does not match grid {grid_id}'s "

@@ -113,7 +113,7 @@ class StatusEditor:
                     )
                 )
 
-    def update_results(self, node_id: int, results: Mapping[str, Any]) -> QueueNode:
+    def update_results(self, node_id: int, results: Mapping[str, object]) -> QueueNode:
         """Merge ``results`` (plain JSON data) into the node's results (the engine,
         ``queue_set_workflow_lims_id``); allowed in any status."""
         check_plain(results, "results")

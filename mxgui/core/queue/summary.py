@@ -16,6 +16,8 @@ from mxgui.core.queue.nodes import NOT_EXECUTED, QueueNode, walk
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.runs import DiskRuns, collisions_of
 from mxgui.core.queue.tasks import shapes_of_sample
+from mxgui.core.roles.shapes import ShapesRole
+from mxgui.core.shapes import Grid
 
 #: a CBF image of the 1M ROI mode (1030 x 1065 pixels, about 1.1 bytes per pixel)
 DEFAULT_BYTES_PER_IMAGE = 1030 * 1065 * 1.1
@@ -26,7 +28,7 @@ ENERGY_STEP_OVERHEAD_S = 0.2
 _ACQUISITIONS = ("DataCollection", "Characterisation", "MeshScan", "XrayCentring")
 
 
-def images_of(node: QueueNode, shapes: Any = None) -> int:
+def images_of(node: QueueNode, shapes: ShapesRole | None = None) -> int:
     """Images a task writes (0 for an energy scan or a workflow, which decides itself).
 
     A mesh scan or an X-ray centring on a grid counts the grid's cells when ``shapes``
@@ -38,16 +40,18 @@ def images_of(node: QueueNode, shapes: Any = None) -> int:
     shape_id = p.get("grid_id") or p.get("shape_id")
     if shapes is not None and shape_id:
         try:
-            cells = getattr(shapes.get(shape_id), "num_cells", None)
+            shape = shapes.get(shape_id)
         except KeyError:
-            cells = None
-        if cells is not None:
-            return int(cells)
+            shape = None
+        if isinstance(shape, Grid):
+            return shape.num_cells
     passes = int(p.get("num_passes", 1)) if node.type == "DataCollection" else 1
     return int(p.get("num_images", 0)) * max(passes, 1)
 
 
-def _shapes_of_node(model: QueueModel, node: QueueNode, shapes: Any) -> Any:
+def _shapes_of_node(
+    model: QueueModel, node: QueueNode, shapes: ShapesRole | None
+) -> ShapesRole | None:
     """``shapes`` if they are those of ``node``'s sample (looked up only for a task
     that names a shape: the summary stays constant work per task)."""
     p = node.parameters
@@ -90,7 +94,7 @@ def summarise(
     model: QueueModel,
     node_ids: Iterable[int],
     history: History | None = None,
-    shapes: Any = None,
+    shapes: ShapesRole | None = None,
     bytes_per_image: float = DEFAULT_BYTES_PER_IMAGE,
     overhead_s: float = DEFAULT_TASK_OVERHEAD_S,
     check_disk: bool = True,

@@ -36,6 +36,10 @@ from mxgui.core.data_roots import DataRoots
 from mxgui.core.queue import schemas
 from mxgui.core.queue.nodes import NODE_TYPES, SAMPLE, TASK_GROUP, TASK_TYPES
 from mxgui.core.queue.schemas import EDGES, Limits, schema_of
+from mxgui.core.roles.actuators import MotorRole
+from mxgui.core.roles.collect import CollectRole
+from mxgui.core.roles.shapes import ShapesRole
+from mxgui.core.shapes import Grid
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -71,12 +75,16 @@ class CollectDefaults:
     Parameters
     ----------
     collect
-        An ``AbstractCollect`` (duck-typed: its ``detector``, ``resolution``,
-        ``diffractometer`` and ``session`` parts are used).
+        The object of the ``collect`` role (an ``AbstractCollect``: its ``detector``,
+        ``resolution``, ``diffractometer`` and ``session`` parts are used), as the
+        repository gives it; ``TypeError`` unless it is a :class:`CollectRole`.
     """
 
-    def __init__(self, collect: Any) -> None:
-        self.collect = collect
+    def __init__(self, collect: object) -> None:
+        # checked here, where a configured object becomes a typed role
+        if not isinstance(collect, CollectRole):
+            raise TypeError(f"{collect!r} is not a collect object (CollectRole)")
+        self.collect: CollectRole = collect
 
     def get_acquisition_limits(self) -> AcquisitionLimits:
         """The collect's limits now (resolution at the current energy)."""
@@ -115,7 +123,10 @@ class CollectDefaults:
 
     def get_omega_limits(self) -> tuple[float, float]:
         """The omega motor's range, degrees."""
-        return self.collect.diffractometer.get_motor("phi").get_limits()
+        motor = self.collect.diffractometer.get_motor("phi")
+        if not isinstance(motor, MotorRole):
+            raise ValueError(f"the diffractometer's phi is not a motor: {motor!r}")
+        return motor.get_limits()
 
     def get_default_acquisition_parameters(self) -> AcquisitionParameters:
         return self.collect.get_default_acquisition_parameters()
@@ -212,16 +223,18 @@ class TaskFactory:
         editable and runnable meanwhile.
     """
 
-    def __init__(self, defaults: BeamlineDefaults | None = None, shapes: Any = None) -> None:
+    def __init__(
+        self, defaults: BeamlineDefaults | None = None, shapes: ShapesRole | None = None
+    ) -> None:
         self.defaults = defaults
         self.shapes = shapes
 
     # validation -------------------------------------------------------------------------------
-    def shapes_of(self, sample: Mapping[str, Any] | None) -> Any:
+    def shapes_of(self, sample: Mapping[str, object] | None) -> ShapesRole | None:
         """The shapes a task of ``sample`` refers to (see :func:`shapes_of_sample`)."""
         return shapes_of_sample(self.shapes, sample)
 
-    def limits(self, sample: Mapping[str, Any] | None = None) -> Limits:
+    def limits(self, sample: Mapping[str, object] | None = None) -> Limits:
         """The limits now (read from the hardware at each call: they are live), for a
         node of ``sample`` (the sample's parameters; see :meth:`shapes_of`).
 
@@ -255,7 +268,7 @@ class TaskFactory:
         self,
         node_type: str,
         parameters: Mapping[str, Any],
-        sample: Mapping[str, Any] | None = None,
+        sample: Mapping[str, object] | None = None,
     ) -> list[str]:
         """Everything wrong with ``parameters`` (missing ones take static defaults)."""
         try:
@@ -268,7 +281,7 @@ class TaskFactory:
         self,
         node_type: str,
         parameters: Mapping[str, Any],
-        sample: Mapping[str, Any] | None = None,
+        sample: Mapping[str, object] | None = None,
     ) -> dict[str, Any]:
         """``parameters`` complete (static defaults for the missing ones), converted and
         checked against the live limits; the model's ``validator``. ``sample``: the
@@ -292,7 +305,7 @@ class TaskFactory:
 
     # defaults ---------------------------------------------------------------------------------
     def defaults_for(
-        self, node_type: str, sample: Mapping[str, Any] | None = None
+        self, node_type: str, sample: Mapping[str, object] | None = None
     ) -> dict[str, Any]:
         """Complete parameters for a new node of ``node_type`` under ``sample`` (the
         sample node's parameters: its name and acronym make the prefix and the
@@ -337,7 +350,7 @@ class TaskFactory:
         self,
         node_type: str,
         parameters: Mapping[str, Any] | None = None,
-        sample: Mapping[str, Any] | None = None,
+        sample: Mapping[str, object] | None = None,
     ) -> dict[str, Any]:
         """:meth:`defaults_for` overridden by ``parameters``, validated.
 
@@ -352,7 +365,7 @@ class TaskFactory:
                 grid = shapes.get(given["grid_id"])
             except KeyError:
                 grid = None  # validation names the missing grid
-            if grid is not None and hasattr(grid, "num_cells"):
+            if isinstance(grid, Grid):
                 values["num_images"] = grid.num_cells
                 values["scan_order"] = grid.scan_order
         if node_type == "EnergyScan":
@@ -366,7 +379,9 @@ class TaskFactory:
         return self.validate(node_type, values, sample)
 
 
-def shapes_of_sample(shapes: Any, sample: Mapping[str, Any] | None) -> Any:
+def shapes_of_sample(
+    shapes: ShapesRole | None, sample: Mapping[str, object] | None
+) -> ShapesRole | None:
     """``shapes`` (a ``ShapesModel``, or ``None``) when they are those of ``sample`` (a
     sample node's parameters; ``None``: not known), else ``None``: the ids a task of
     another sample names are not looked up in them. Shapes without a
@@ -389,7 +404,7 @@ def _safely(call: Callable[[], _T] | None) -> _T | None:
 
 
 def check_parameters(
-    node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, Any] | None = None
+    node_type: str, parameters: Mapping[str, Any], sample: Mapping[str, object] | None = None
 ) -> dict[str, Any]:
     """Validate without a beamline: types, unknown fields, physical limits only."""
     return TaskFactory().validate(node_type, parameters, sample)

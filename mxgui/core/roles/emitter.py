@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 @runtime_checkable
 class Emitter(Protocol):
     """An object whose named signals callbacks connect to (any thread may emit)."""
 
-    def connect(self, signal: str, callback: Callable[..., Any]) -> None: ...
+    def connect(self, signal: str, callback: Callable[..., object]) -> None: ...
 
-    def disconnect(self, signal: str, callback: Callable[..., Any]) -> None: ...
+    def disconnect(self, signal: str, callback: Callable[..., object]) -> None: ...

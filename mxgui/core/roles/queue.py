@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from mxgui.core.centring import CentredPosition
-from mxgui.core.queue import History, QueueModel
 from mxgui.core.roles.emitter import Emitter
+
+if TYPE_CHECKING:  # the queue's own modules use the roles: no import at run time
+    from mxgui.core.queue import History, QueueModel
 
 
 @runtime_checkable

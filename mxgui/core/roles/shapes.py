@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from mxgui.core.centring import CentredPosition
-from mxgui.core.grid_results import GridResults
+from mxgui.core.grid_results import CellValue, CellValues, GridResults
 from mxgui.core.roles.emitter import Emitter
 from mxgui.core.shapes import Grid, Point, Shape
 
@@ -40,9 +40,9 @@ class ShapesRole(Emitter, Protocol):
     ) -> Grid: ...
 
     def set_grid_results(
-        self, grid_id: str, values: Mapping[Any, Any], data_file_path: str = ""
+        self, grid_id: str, values: CellValues, data_file_path: str = ""
     ) -> int: ...
 
     def grid_results(self, grid_id: str) -> GridResults | None: ...
 
-    def scan_cells(self, grid_id: str, images: Mapping[int, Any]) -> dict[int, Any]: ...
+    def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]: ...

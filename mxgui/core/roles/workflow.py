@@ -7,6 +7,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol, runtime_checkable
 
 from mxgui.core.roles.emitter import Emitter
+from mxgui.core.workflow.catalog import WorkflowInfo
 from mxgui.core.workflow_log import WorkflowLog
 
 
@@ -35,7 +36,14 @@ class WorkflowClientRole(Emitter, Protocol):
 
     def get_available_workflows(self) -> list[dict[str, str]]: ...
 
-    def start(self, name: str, inputs: Mapping[str, Any]) -> Future[Any]: ...
+    @property
+    def current_run_id(self) -> int | None: ...
+
+    def get_workflow(self, name: str) -> WorkflowInfo: ...
+
+    def get_property(self, name: str, default: object = None) -> Any: ...
+
+    def start(self, name: str, inputs: Mapping[str, object]) -> Future[Any]: ...
 
     def abort(self) -> None: ...
 

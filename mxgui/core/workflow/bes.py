@@ -57,7 +57,7 @@ class BesRun(WorkflowRun):
         self,
         url: str,
         name: str,
-        inputs: Mapping[str, Any],
+        inputs: Mapping[str, object],
         on_step: StepCallback,
         poll_period: float = 0.5,
         timeout: float = 10.0,
@@ -111,7 +111,7 @@ class BesRun(WorkflowRun):
 
     def _start(self) -> str:
         where = f"{self.url}/RUN/{quote(self.name)}"
-        response = self._request("POST", where, json=self._inputs)
+        response = self._request("POST", where, self._inputs)
         request_id = _request_id(response.text)
         if not request_id:
             raise BesError(f"BES server at {where} answered no request id: {response.text!r:.200}")
@@ -151,9 +151,13 @@ class BesRun(WorkflowRun):
         except BesError as exc:
             log.error("BES workflow %s: the abort was not delivered: %s", self.name, exc)
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _request(
+        self, method: str, url: str, body: Mapping[str, Any] | None = None
+    ) -> requests.Response:
+        """``method`` on ``url`` (``body``: the run's JSON values, sent as JSON);
+        ``BesError`` saying why it failed."""
         try:
-            response = requests.request(method, url, timeout=self.timeout, **kwargs)
+            response = requests.request(method, url, timeout=self.timeout, json=body)
         except requests.RequestException as exc:
             raise BesError(f"BES server at {url} cannot be reached: {exc}") from None
         if response.status_code >= 400:

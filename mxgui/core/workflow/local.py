@@ -60,7 +60,7 @@ class LocalRun(WorkflowRun):
     def __init__(
         self,
         graph: Path,
-        inputs: Mapping[str, Any],
+        inputs: Mapping[str, object],
         on_step: StepCallback,
         env: Mapping[str, str] | None = None,
         paths: tuple[Path, ...] = (),

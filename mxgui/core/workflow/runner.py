@@ -29,8 +29,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from typing import IO, Any
+from collections.abc import Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from mxgui.core.workflow.events import (
     ENV_PARENT,
@@ -40,6 +40,9 @@ from mxgui.core.workflow.events import (
     end_line,
     step_line,
 )
+
+if TYPE_CHECKING:  # ewokscore is imported when a workflow runs (a heavy import)
+    from ewokscore.graph import TaskGraph
 
 log = logging.getLogger("mxgui.workflow.runner")
 
@@ -93,7 +96,7 @@ def _event_handler(writer: EventWriter) -> logging.Handler:
     return StepEvents()
 
 
-def node_inputs(graph: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+def node_inputs(graph: TaskGraph, inputs: Mapping[str, object]) -> list[dict[str, object]]:
     """ewoks input items giving each input to every node whose task declares it."""
     from ewokscore.inittask import get_task_class
 

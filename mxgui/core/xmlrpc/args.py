@@ -16,7 +16,7 @@ from mxgui.core.dialog_spec_fields import shown, to_float, to_integer
 from mxgui.core.xmlrpc.dispatch import BadArgument
 
 
-def as_int(value: Any, name: str) -> int:
+def as_int(value: object, name: str) -> int:
     """An integer from an int, a whole float or digits in text."""
     try:
         return to_integer(value)
@@ -24,7 +24,7 @@ def as_int(value: Any, name: str) -> int:
         raise BadArgument(f"{name}: {exc}") from None
 
 
-def as_float(value: Any, name: str) -> float:
+def as_float(value: object, name: str) -> float:
     """A finite number from an int, a float or a number in text."""
     try:
         return to_float(value)
@@ -32,7 +32,7 @@ def as_float(value: Any, name: str) -> float:
         raise BadArgument(f"{name}: {exc}") from None
 
 
-def as_str(value: Any, name: str, allow_empty: bool = False) -> str:
+def as_str(value: object, name: str, allow_empty: bool = False) -> str:
     """Text (stripped); empty text refused unless ``allow_empty``."""
     if not isinstance(value, str):
         raise BadArgument(f"{name}: expected text, got {shown(value)}")
@@ -42,7 +42,7 @@ def as_str(value: Any, name: str, allow_empty: bool = False) -> str:
     return text
 
 
-def as_bool(value: Any, name: str) -> bool:
+def as_bool(value: object, name: str) -> bool:
     """A boolean from a boolean, 0/1 or true/false text."""
     if isinstance(value, bool):
         return value
@@ -53,7 +53,7 @@ def as_bool(value: Any, name: str) -> bool:
     raise BadArgument(f"{name}: expected true or false, got {shown(value)}")
 
 
-def as_struct(value: Any, name: str, json_text: bool = False) -> dict[str, Any]:
+def as_struct(value: object, name: str, json_text: bool = False) -> dict[str, Any]:
     """A dict (an XML-RPC struct); with ``json_text`` also a JSON object in text."""
     if json_text and isinstance(value, str):
         try:
@@ -66,14 +66,14 @@ def as_struct(value: Any, name: str, json_text: bool = False) -> dict[str, Any]:
     return dict(value)
 
 
-def as_list(value: Any, name: str) -> list[Any]:
+def as_list(value: object, name: str) -> list[Any]:
     """A list (an XML-RPC array)."""
     if not isinstance(value, (list, tuple)):
         raise BadArgument(f"{name}: expected an array, got {shown(value)}")
     return list(value)
 
 
-def cell_index(key: Any, name: str) -> int:
+def cell_index(key: object, name: str) -> int:
     """A 1-based cell index from an int or its text (struct keys are always text)."""
     index = as_int(key, name)
     if index < 1:

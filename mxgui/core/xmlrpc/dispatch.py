@@ -28,8 +28,8 @@ import logging
 import reprlib
 import xml.parsers.expat
 import xmlrpc.client
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from mxgui.core.errors import Refused
 from mxgui.core.interlock import calling_as
@@ -58,7 +58,7 @@ class Unavailable(RuntimeError):
     """What the call needs is not there (no such role, no GUI handler) or failed."""
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> Any:
     """``value`` with only XML-RPC types: text keys, lists, Python numbers."""
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
@@ -69,20 +69,21 @@ def plain(value: Any) -> Any:
     item = getattr(value, "item", None)  # numpy scalars
     if callable(item):
         return item()
-    if hasattr(value, "value") and isinstance(value.value, (str, int, float)):
-        return value.value  # enums
+    enum_value = getattr(value, "value", None)
+    if isinstance(enum_value, (str, int, float)):
+        return enum_value  # enums
     return str(value)
 
 
-def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+def nesting_depth(value: object, limit: int = MAX_DEPTH) -> int:
     """How deep arrays and structs nest in ``value`` (a scalar: 0), without recursion;
     stops counting once past ``limit``."""
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, Mapping):
-            children: Any = item.values()
+            children: Iterable[object] = item.values()
         elif isinstance(item, (list, tuple)):
             children = item
         else:
@@ -99,6 +100,13 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
         return exc.args[0]  # KeyError's str() quotes its message
     return str(exc) or type(exc).__name__
+
+
+class RequestHandler(Protocol):
+    """What the transport serves: the XML-RPC response to a request body
+    (:class:`Dispatcher`, ``XMLRPCService``)."""
+
+    def handle(self, body: bytes | bytearray) -> bytes: ...
 
 
 class Dispatcher:
@@ -119,7 +127,7 @@ class Dispatcher:
         self._signatures[name] = inspect.signature(function)
         self._shown[name] = _shown_signature(name, self._signatures[name])
 
-    def register_object(self, obj: Any, names: tuple[str, ...]) -> None:
+    def register_object(self, obj: object, names: tuple[str, ...]) -> None:
         """Serve the methods ``names`` of ``obj`` under their own names."""
         for name in names:
             self.register(name, getattr(obj, name))
@@ -149,7 +157,7 @@ class Dispatcher:
         return function
 
     # calling --------------------------------------------------------------------------
-    def call(self, name: str, params: tuple[Any, ...]) -> Any:
+    def call(self, name: str, params: tuple[object, ...]) -> Any:
         """Call method ``name``; every failure becomes an ``xmlrpc.client.Fault``."""
         function = self._function(name)
         signature = self._signatures[name]
@@ -181,7 +189,7 @@ class Dispatcher:
                 INTERNAL_ERROR, f"{name}: internal error {type(exc).__name__}: {exc}"
             ) from None
 
-    def handle(self, body: bytes) -> bytes:
+    def handle(self, body: bytes | bytearray) -> bytes:
         """The XML-RPC response to the request ``body`` (a result or a fault)."""
         try:
             params, name = xmlrpc.client.loads(body)

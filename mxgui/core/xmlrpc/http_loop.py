@@ -19,9 +19,9 @@ import threading
 import time
 from collections import deque
 from http import HTTPStatus
-from typing import Any
 
 from mxgui.core.xmlrpc import caller
+from mxgui.core.xmlrpc.dispatch import RequestHandler
 from mxgui.core.xmlrpc.http_request import (
     MAX_HEAD_BYTES,
     BadRequest,
@@ -147,7 +147,7 @@ class ConnectionLoop:
 
     def __init__(
         self,
-        dispatcher: Any,
+        dispatcher: RequestHandler,
         listener: socket.socket,
         allowed: frozenset[str],
         policy: RequestPolicy,
@@ -416,11 +416,12 @@ class ConnectionLoop:
         conn.state, conn.since = _State.QUEUED, time.monotonic()
         self._register(conn, 0)  # nothing is read from it while it is served
         body = conn.body
+        assert body is not None  # queued once the body it holds is complete
         conn.body = None
         self.pool.submit(conn, lambda: self._serve(conn, body))
 
     # serving (worker threads) --------------------------------------------------------------
-    def _serve(self, conn: _Connection, body: bytearray | None) -> None:
+    def _serve(self, conn: _Connection, body: bytearray) -> None:
         conn.state = _State.RUNNING
         try:
             with caller.serving(conn.sock):

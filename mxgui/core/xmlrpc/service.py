@@ -28,17 +28,17 @@ class XMLRPCService:
     ends every wait in progress.
     """
 
-    def __init__(self, roles: Callable[[str], Any], **timeouts: float) -> None:
+    def __init__(self, roles: Callable[[str], object | None], **timeouts: float) -> None:
         self.context = ServiceContext(roles, **timeouts)
         self.dispatcher = Dispatcher()
         for group in GROUPS:
             self.dispatcher.register_object(group(self.context), group.NAMES)
 
-    def handle(self, body: bytes) -> bytes:
+    def handle(self, body: bytes | bytearray) -> bytes:
         """The XML-RPC response to the request ``body``."""
         return self.dispatcher.handle(body)
 
-    def call(self, name: str, *params: Any) -> Any:
+    def call(self, name: str, *params: object) -> Any:
         """Call method ``name`` in this thread (faults raised as ``xmlrpc.client.Fault``)."""
         return self.dispatcher.call(name, params)
 

@@ -40,8 +40,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
 
+from mxgui.core.xmlrpc.dispatch import RequestHandler
 from mxgui.core.xmlrpc.http_loop import ConnectionLoop
 from mxgui.core.xmlrpc.http_request import TOKEN_HEADER, RequestPolicy
 
@@ -123,7 +123,7 @@ class XMLRPCTransport:
 
     def __init__(
         self,
-        dispatcher: Any,
+        dispatcher: RequestHandler,
         host: str = "127.0.0.1",
         port: int = 0,
         allowed_hosts: Iterable[str] = ("127.0.0.1", "::1", "localhost"),

@@ -127,7 +127,7 @@ class EntryContext:
         control: Control,
         model: QueueModel,
         history: History,
-        beamline: Any,
+        beamline: Beamline,
         node: QueueNode,
         sample_id: int | None,
     ) -> None:
@@ -186,7 +186,7 @@ class EntryContext:
         self,
         call: Callable[[], Future[Any]],
         what: str,
-        abort: Callable[[], Any] | None = None,
+        abort: Callable[[], object] | None = None,
         timeout: float | None = None,
     ) -> Any:
         """``call()`` (which starts an operation and returns its Future), then
@@ -203,7 +203,7 @@ class EntryContext:
         self,
         future: Future[Any],
         what: str,
-        abort: Callable[[], Any] | None = None,
+        abort: Callable[[], object] | None = None,
         timeout: float | None = None,
         serve: Callable[[], None] | None = None,
     ) -> Any:
@@ -265,7 +265,7 @@ class EntryContext:
         self,
         future: Future[Any],
         what: str,
-        abort: Callable[[], Any] | None = None,
+        abort: Callable[[], object] | None = None,
         judge: Callable[[Future[Any]], str | None] | None = None,
     ) -> Any:
         """:meth:`wait` for ``future`` (a workflow), running meanwhile the queue nodes
@@ -286,7 +286,7 @@ class EntryContext:
         self.control.report_progress(self.node.id, min(max(float(fraction), 0.0), 1.0))
 
 
-def _call_abort(abort: Callable[[], Any] | None, what: str) -> None:
+def _call_abort(abort: Callable[[], object] | None, what: str) -> None:
     if abort is None:
         return
     try:
@@ -295,19 +295,26 @@ def _call_abort(abort: Callable[[], Any] | None, what: str) -> None:
         log.exception("aborting %s failed", what)
 
 
-def beamline_role(beamline: Any, name: str) -> Any:
-    """The object under role ``name``: ``beamline.role(name)`` for a ``Beamline``,
-    ``get_object_by_role`` for another hardware object (the queue's, say),
-    ``beamline[name]`` for a mapping, else the attribute; ``None`` when there is none."""
+class RoleHolder(Protocol):
+    """A hardware object holding others by role (the ``Beamline``, the queue's)."""
+
+    def get_object_by_role(self, role: str) -> object: ...
+
+
+#: where the engine finds the beamline's objects: a hardware object holding them by
+#: role, a mapping of role names to objects, or ``None`` (no beamline)
+Beamline = RoleHolder | Mapping[str, object] | None
+
+
+# Any: what a role holds depends on the role (the caller knows which role it asked for)
+def beamline_role(beamline: Beamline, name: str) -> Any:
+    """The object under role ``name``: ``get_object_by_role`` for a hardware object,
+    ``beamline[name]`` for a mapping; ``None`` when there is none."""
     if beamline is None:
         return None
-    if hasattr(beamline, "role"):
-        return beamline.role(name)
-    if hasattr(beamline, "get_object_by_role"):
-        return beamline.get_object_by_role(name)
     if isinstance(beamline, Mapping):
         return beamline.get(name)
-    return getattr(beamline, name, None)
+    return beamline.get_object_by_role(name)
 
 
 class Entry:
@@ -367,6 +374,7 @@ def claim_free_run(ctx: EntryContext) -> None:
 
 __all__ = [
     "ABORT_GRACE_S",
+    "Beamline",
     "Control",
     "Entry",
     "EntryContext",
@@ -374,6 +382,7 @@ __all__ = [
     "EntryInterrupted",
     "FAILED",
     "Outcome",
+    "RoleHolder",
     "SKIPPED",
     "SKIPPED_BY_USER",
     "STOPPED_BY_USER",

@@ -16,6 +16,7 @@ characterisation. No diffraction: the entry ends with a warning and no strategy.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from mxgui.core.errors import Refused
@@ -34,6 +35,7 @@ from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import WARNING, thaw
 from mxgui.core.queue.runs import next_run_number, with_free_run_number
+from mxgui.core.roles.collect import CollectRole, SessionRole
 
 #: the prefix the toolbox gives reference images (taken off the proposed collection's)
 REFERENCE_PREFIX = "ref-"
@@ -98,7 +100,7 @@ class CharacterisationEntry(Entry):
         return Outcome(message=f"{sum(spots)} spots{edge}; proposed: {describe(strategy)}")
 
 
-def _limits(collect: Any) -> dict[str, Any]:
+def _limits(collect: CollectRole) -> dict[str, Any]:
     """The resolution range and longest exposure time of the beamline now."""
     try:
         limits = collect.get_acquisition_limits()
@@ -108,7 +110,7 @@ def _limits(collect: Any) -> dict[str, Any]:
     return {"resolution": limits.resolution, "exp_max": exp[1] if exp else 3600.0}
 
 
-def describe(strategy: dict[str, Any]) -> str:
+def describe(strategy: Mapping[str, object]) -> str:
     """``1800 x 0.1 deg, 0.01 s, 12.5 %, 2.1 A``."""
     s = strategy
     return (
@@ -139,7 +141,7 @@ def strategy_parameters(model: QueueModel, node_id: int) -> dict[str, Any]:
 
 
 def accept_strategy(
-    model: QueueModel, history: History | None, node_id: int, session: Any = None
+    model: QueueModel, history: History | None, node_id: int, session: SessionRole | None = None
 ) -> int:
     """Add the DataCollection that characterisation ``node_id`` proposes right after it
     (same parent), with a run number nothing uses; return its id.

@@ -29,6 +29,7 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.entries.sample import resolve_position
 from mxgui.core.queue.fields import ACQUISITION_FIELDS, PATH_FIELDS
+from mxgui.core.roles.collect import CollectRole
 
 
 def acquisition_of(parameters: dict[str, Any]) -> AcquisitionParameters:
@@ -72,7 +73,7 @@ def helical_point(ctx: EntryContext, value: object, what: str) -> CentredPositio
 
 def run_collection(
     ctx: EntryContext,
-    collect: Any,
+    collect: CollectRole,
     params: AcquisitionParameters,
     path: PathTemplate,
     centred: CentredPosition | None,

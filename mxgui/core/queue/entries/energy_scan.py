@@ -24,6 +24,7 @@ from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import thaw
 from mxgui.core.queue.runs import with_free_run_number
+from mxgui.core.roles.collect import SessionRole
 
 #: the energies a MAD collection may use, with the suffix of their prefix
 MAD_ENERGIES = {"peak": "pk", "inflection": "ip", "remote": "rm"}
@@ -81,7 +82,7 @@ def add_mad_collections(
     scan_id: int,
     base: Mapping[str, Any],
     energies: Sequence[str] = ("peak", "inflection", "remote"),
-    session: Any = None,
+    session: SessionRole | None = None,
 ) -> list[int]:
     """Add one DataCollection per energy of ``energies`` (names of
     :data:`MAD_ENERGIES`) after the energy scan ``scan_id``; return their ids.

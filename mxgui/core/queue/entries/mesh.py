@@ -37,6 +37,7 @@ from mxgui.core.queue.entries.base import (
     Outcome,
 )
 from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
+from mxgui.core.roles.shapes import ShapesRole
 from mxgui.core.shapes import Grid
 from mxscore.scoring import score_image
 
@@ -56,7 +57,9 @@ class MeshScorer:
     ends the thread.
     """
 
-    def __init__(self, shapes: Any, grid: Grid, scan_grid: Grid, data_file_path: str) -> None:
+    def __init__(
+        self, shapes: ShapesRole, grid: Grid, scan_grid: Grid, data_file_path: str
+    ) -> None:
         self.shapes = shapes
         self.grid = grid
         self.scan_grid = scan_grid

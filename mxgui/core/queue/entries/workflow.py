@@ -27,7 +27,9 @@ from typing import Any
 from mxgui.core.errors import Refused
 from mxgui.core.queue.entries.base import Entry, EntryContext, EntryFailed, Outcome
 from mxgui.core.queue.fields import ACQUISITION_FIELDS
+from mxgui.core.roles.workflow import WorkflowClientRole
 from mxgui.core.shapes import Grid, Point
+from mxgui.core.workflow.catalog import WorkflowInfo
 
 _KINDS = {"grid": Grid, "point": Point}
 
@@ -35,7 +37,7 @@ _KINDS = {"grid": Grid, "point": Point}
 class WorkflowEntry(Entry):
     """A ``Workflow`` node: the workflow ``workflow_name`` with ``workflow_parameters``."""
 
-    def workflow_name(self, ctx: EntryContext, client: Any) -> str:
+    def workflow_name(self, ctx: EntryContext, client: WorkflowClientRole) -> str:
         """The name of the workflow to start."""
         return str(ctx.parameters.get("workflow_name") or "")
 
@@ -49,7 +51,7 @@ class WorkflowEntry(Entry):
         return str(value) if value else None
 
     def run(self, ctx: EntryContext) -> Outcome:
-        client = ctx.role("workflow")
+        client: WorkflowClientRole | None = ctx.role("workflow")
         if client is None:
             raise EntryFailed(
                 f"{ctx.node.type} needs the workflow client (role workflow); the beamline has none"
@@ -75,7 +77,7 @@ class WorkflowEntry(Entry):
             started = client.start(name, inputs)
         except (Refused, ValueError, RuntimeError) as exc:
             raise EntryFailed(f"{what}: {exc}") from None
-        run_id = getattr(client, "current_run_id", None)
+        run_id = client.current_run_id
         if run_id is not None:
             ctx.model.update_results(ctx.node.id, {"workflow_run_id": run_id})
         status, message = ctx.wait_hosting(started, what, abort=client.abort, judge=_ended_badly)
@@ -89,7 +91,7 @@ class WorkflowEntry(Entry):
             return ""
         return str(ctx.model.get_node(ctx.sample_id).parameters.get("location") or "")
 
-    def _shape(self, ctx: EntryContext, info: Any) -> str | None:
+    def _shape(self, ctx: EntryContext, info: WorkflowInfo) -> str | None:
         given = self.given_shape(ctx)
         kind = _KINDS.get(info.requires)
         if kind is None:
@@ -139,7 +141,7 @@ def _ended_badly(ended: Future[tuple[str, str]]) -> str | None:
 class XrayCentringEntry(WorkflowEntry):
     """An ``XrayCentring`` node: the client's X-ray centring workflow on ``shape_id``."""
 
-    def workflow_name(self, ctx: EntryContext, client: Any) -> str:
+    def workflow_name(self, ctx: EntryContext, client: WorkflowClientRole) -> str:
         name = str(client.get_property("xray_centring_workflow") or "")
         if not name:
             raise EntryFailed(

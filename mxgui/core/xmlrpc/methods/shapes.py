@@ -211,9 +211,11 @@ def results_struct(stored: GridResults | None, num_cells: int) -> dict[str, Any]
     ``{"values": {"<cell>": value}, "data_file_path": text, "num_cells": n}``."""
     if stored is None:
         return {"values": {}, "data_file_path": "", "num_cells": num_cells}
-    data = dict(stored.to_dict())
-    data["values"] = {
-        str(cell): (value if isinstance(value, list) or math.isfinite(value) else None)
-        for cell, value in dict(data.get("values", {})).items()
+    return {
+        "num_cells": stored.num_cells,
+        "data_file_path": stored.data_file_path,
+        "values": {
+            str(cell): (value if isinstance(value, list) or math.isfinite(value) else None)
+            for cell, value in stored.as_mapping().items()
+        },
     }
-    return data
