@@ -153,7 +153,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mxgui-queue-bench-") as tmp:
         data = Path(tmp)
-        os.environ["MXGUI_DATA_DIR"] = str(data / "session")  # the session writes here
+        # the session writes here, and the tasks' directories must lie inside its data root
+        os.environ["MXGUI_DATA_DIR"] = str(data)
         repository = HardwareRepository([SIMULATED])
         try:
             run(repository, data, args)
