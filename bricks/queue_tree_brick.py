@@ -35,7 +35,7 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import SamplesDialog
 from mxgui.gui.queue.tree_model import NAME, STATUS, QueueTreeModel
-from mxgui.gui.widgets import MessageLine
+from mxgui.gui.widgets import KeySpec, MessageLine, view_action
 
 T = TypeVar("T")
 
@@ -131,24 +131,9 @@ class QueueTreeBrick(Brick):
         self._update_actions()
 
     def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        tip: str,
-        key: str | QKeySequence | QKeySequence.StandardKey | None = None,
+        self, text: str, slot: Callable[[], object], tip: str, key: KeySpec | None = None
     ) -> QAction:
-        action = QAction(text, self)
-
-        def trigger(_checked: bool = False) -> None:
-            slot()
-
-        action.triggered.connect(trigger)
-        action.setToolTip(tip or text)
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
-            self.view.addAction(action)
-        return action
+        return view_action(self, text, slot, tip, key, self.view)
 
     # properties ----------------------------------------------------------------------------
     def property_changed(

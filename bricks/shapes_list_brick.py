@@ -27,7 +27,7 @@ from mxgui.core.shapes import Grid, Line, Point, Shape, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.shapes_table import DETAILS, ID, KIND, NAME, OMEGA, ShapesTableModel
-from mxgui.gui.widgets import MessageLine
+from mxgui.gui.widgets import KeySpec, MessageLine, view_action
 
 log = logging.getLogger(__name__)
 
@@ -126,23 +126,10 @@ class ShapesListBrick(Brick):
         self._update_actions()
 
     def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        tip: str,
-        key: str | QKeySequence | QKeySequence.StandardKey | None = None,
+        self, text: str, slot: Callable[[], object], tip: str, key: KeySpec | None = None
     ) -> QAction:
-        action = QAction(text, self)
-
-        def trigger(_checked: bool = False) -> None:
-            slot()
-
-        action.triggered.connect(trigger)
-        action.setToolTip(tip or text)
-        if key is not None:
-            action.setShortcut(key)
-            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
-        self.view.addAction(action)
+        action = view_action(self, text, slot, tip, key)
+        self.view.addAction(action)  # in the view's context menu, with or without a key
         return action
 
     @staticmethod

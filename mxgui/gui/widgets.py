@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QKeyEvent
-from PyQt5.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QLabel
+from collections.abc import Callable
+
+from PyQt5.QtCore import QObject, Qt, pyqtSignal
+from PyQt5.QtGui import QKeyEvent, QKeySequence
+from PyQt5.QtWidgets import QAbstractSpinBox, QAction, QDoubleSpinBox, QLabel, QWidget
+
+#: what a shortcut may be given as
+KeySpec = str | QKeySequence | QKeySequence.StandardKey
 
 
 class SetpointSpinBox(QDoubleSpinBox):
@@ -78,3 +83,29 @@ class MessageLine(QLabel):
         self.setStyleSheet(self.PROBLEM_STYLE)
         self.setText(text)
         self.setToolTip(text)
+
+
+def view_action(
+    owner: QObject,
+    text: str,
+    slot: Callable[[], object],
+    tip: str,
+    key: KeySpec | None = None,
+    view: QWidget | None = None,
+) -> QAction:
+    """An action of a brick's list or tree: ``slot()`` on trigger, ``tip`` (or ``text``)
+    as its tooltip. With ``key`` the shortcut works while ``view`` or a child of it has
+    the focus, and the action is added to ``view`` for that."""
+    action = QAction(text, owner)
+
+    def trigger(_checked: bool = False) -> None:
+        slot()
+
+    action.triggered.connect(trigger)
+    action.setToolTip(tip or text)
+    if key is not None:
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        if view is not None:
+            view.addAction(action)
+    return action
