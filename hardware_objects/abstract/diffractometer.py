@@ -104,7 +104,6 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self._centred_position: CentredPosition | None = None
         self._phase: Phase | None = None
         self._phase_changing = False
         self._calibration: dict[str, tuple[float, float]] = {}
@@ -339,11 +338,7 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
             return self.set_phase(Phase.CENTRING)
         return done()
 
-    # centred positions -----------------------------------------------------------------------
-    def get_centred_position(self) -> CentredPosition | None:
-        """The last accepted centred position."""
-        return self._centred_position
-
+    # centred positions (the last accepted one: ManualCentringMixin.get_centred_position) --
     def move_to_centred_position(
         self, centred: CentredPosition | Mapping[str, Any], timeout: float | None = 0
     ) -> Future[Any]:

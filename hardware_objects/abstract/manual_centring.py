@@ -87,12 +87,12 @@ class ManualCentringMixin:
 
     The class it is mixed into provides ``name``, ``emit``, ``get_motor``,
     ``get_positions``, ``get_image_geometry``, ``move_motors``, ``stop`` and
-    ``_enter_centring_phase``; an accepted result goes to its ``_centred_position``.
+    ``_enter_centring_phase``; the mixin keeps the accepted result
+    (:meth:`get_centred_position`).
     """
 
     if TYPE_CHECKING:  # what the diffractometer it is mixed into provides
         name: str
-        _centred_position: CentredPosition | None
 
         def emit(self, signal: str, *args: object) -> None: ...
 
@@ -115,6 +115,11 @@ class ManualCentringMixin:
         self._lock = threading.RLock()
         self._session: _Session | None = None
         self._restoring: Future[Any] = done()
+        self._centred_position: CentredPosition | None = None
+
+    def get_centred_position(self) -> CentredPosition | None:
+        """The last accepted centred position."""
+        return self._centred_position
 
     def get_centring_state(self) -> CentringState:
         """Where the manual centring is."""
