@@ -56,7 +56,7 @@ def names_in_code(text: str, path: str = "<source>") -> list[tuple[str, int, str
             continue
         method, args = node.func.attr, node.args
         # a SignalEmitter is called directly (obj.emit("x")); a Qt signal through its
-        # attribute (self.sig_x.emit(...)), whose arguments are values, not names
+        # attribute (self.valueEntered.emit(...)), whose arguments are values, not names
         if method in NAME_FIRST and args and isinstance(node.func.value, ast.Name):
             name = text_of(args[0])
         elif method == "bind" and len(args) >= 2:
@@ -101,7 +101,7 @@ class Thing(SignalEmitter):
         self.emit("Changed")
         other.connect("stateChanged", print)
         self.bind(other, "limits-changed", print)
-        self.sig_message.emit("Line Centring: not a signal name")
+        self.messagePosted.emit("Line Centring: not a signal name")
         self.label.connect(print)
 """
     assert [(line, name) for _p, line, name in names_in_code(code)] == [
