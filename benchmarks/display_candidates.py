@@ -37,7 +37,7 @@ WIDTH, HEIGHT = 1280, 1024
 
 
 class _Notifier(QObject):
-    sig_frame = pyqtSignal()
+    frameWaiting = pyqtSignal()
 
 
 def add_overlays(parent_add, geometry: ImageGeometry, positions: dict[str, float]) -> GridItem:
@@ -100,9 +100,9 @@ class QtCandidate(QGraphicsView):
         super().__init__(self._scene)
         self.shown: list[int] = []
         self._notifier = _Notifier()
-        self.handover = FrameHandover(self._notifier.sig_frame.emit)
+        self.handover = FrameHandover(self._notifier.frameWaiting.emit)
         self.frame_item = _QtFrameItem(self.handover, self.shown.append)
-        self._notifier.sig_frame.connect(self.frame_item.update, Qt.QueuedConnection)
+        self._notifier.frameWaiting.connect(self.frame_item.update, Qt.QueuedConnection)
         self._scene.addItem(self.frame_item)
         add_overlays(self._scene.addItem, geometry, positions)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -148,8 +148,8 @@ def pyqtgraph_candidate(geometry: ImageGeometry, positions: dict[str, float]) ->
             image.setImage(frame.pixels, autoLevels=False, levels=(0, 255))
             image.number = frame.number
 
-    handover = FrameHandover(notifier.sig_frame.emit)
-    notifier.sig_frame.connect(show_newest, Qt.QueuedConnection)
+    handover = FrameHandover(notifier.frameWaiting.emit)
+    notifier.frameWaiting.connect(show_newest, Qt.QueuedConnection)
     add_overlays(box.addItem, geometry, positions)
     box.setRange(QRectF(0, 0, WIDTH, HEIGHT), padding=0.0)
     view.handover, view._keep = handover, (notifier, image, box)

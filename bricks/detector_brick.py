@@ -33,8 +33,8 @@ class DetectorBrick(Brick):
         # any number: the motor refuses out-of-limit distances naming the limit
         self.distance_input.setRange(-1e6, 1e6)
         self.distance_input.setMinimumWidth(110)
-        self.distance_input.sig_entered.connect(self.set_distance)
-        self.distance_input.sig_reverted.connect(self._show_distance)
+        self.distance_input.valueEntered.connect(self.set_distance)
+        self.distance_input.valueReverted.connect(self._show_distance)
         self.distance_limits = QLabel("-")
         distance_row = QHBoxLayout()
         distance_row.addWidget(self.distance_input, 1)

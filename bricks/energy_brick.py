@@ -35,7 +35,7 @@ class EnergyBrick(Brick):
         self.energy_input.setSuffix(" keV")
         self.wavelength_input = QLineEdit()
         self.wavelength_input.setPlaceholderText("wavelength in Å, Enter to move")
-        self.energy_input.sig_entered.connect(self.set_energy)
+        self.energy_input.valueEntered.connect(self.set_energy)
         self.wavelength_input.returnPressed.connect(self._on_wavelength_entered)
         form = QFormLayout(self)
         form.setContentsMargins(2, 2, 2, 2)

@@ -95,7 +95,7 @@ class MeshResultsBrick(Brick):
         self.slots: dict[str, FrameSlot] = {}
 
         self.grids = GridChoice(self)
-        self.grids.sig_chosen.connect(self._on_chosen)
+        self.grids.gridChosen.connect(self._on_chosen)
         self.colormap_combo = QComboBox()
         self.colormap_combo.addItems(COLORMAPS)
         self.colormap_combo.setToolTip("colour map of the heat map")
@@ -150,8 +150,8 @@ class MeshResultsBrick(Brick):
 
         self.plot = MeshPlot()
         self.plot.set_colormap(self.colormap_combo.currentText())
-        self.plot.sig_hovered.connect(self._on_hover)
-        self.plot.sig_clicked.connect(self.pick_cell)
+        self.plot.cellHovered.connect(self._on_hover)
+        self.plot.cellClicked.connect(self.pick_cell)
         self.picked_view = FrameView("Picked cell")
         self.best_view = FrameView("Best frame so far")
         self.slots = {

@@ -103,8 +103,8 @@ class QueueParametersBrick(Brick):
         form = self.forms.get(node.type)
         if form is None:
             form = self.forms[node.type] = ParameterForm(node.type)
-            form.sig_edited.connect(self._edited)
-            form.sig_invalid.connect(self._invalid)
+            form.valueEdited.connect(self._edited)
+            form.valueRefused.connect(self._invalid)
             self.stack.addWidget(form)
         self.form = form
         self.stack.setCurrentWidget(form)

@@ -148,7 +148,7 @@ class QueueTreeBrick(Brick):
         if self.queue is None:
             return
         self.tree = QueueTreeModel(self.queue.model, self.context.bridge, self)
-        self.tree.sig_refused.connect(self.show_problem)
+        self.tree.editRefused.connect(self.show_problem)
         self.view.setModel(self.tree)
         header = self.view.header()
         header.setSectionResizeMode(QHeaderView.Interactive)

@@ -69,8 +69,8 @@ class ResolutionBrick(Brick):
         field.setRange(*FIELD_RANGE)
         field.setSuffix(suffix)
         field.setMinimumWidth(110)
-        field.sig_entered.connect(on_enter)
-        field.sig_reverted.connect(self._show_values)
+        field.valueEntered.connect(on_enter)
+        field.valueReverted.connect(self._show_values)
         return field
 
     # properties --------------------------------------------------------------------------

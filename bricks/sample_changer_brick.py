@@ -65,10 +65,10 @@ class PuckView(QWidget):
 
     One widget paints everything (no widget per pin). Geometry: :meth:`pin_center`,
     :meth:`pin_radius`, :meth:`pin_at`; colours: :meth:`pin_colour`. A click on a pin
-    emits ``sig_pin_clicked(address)``.
+    emits ``pinClicked(address)``.
     """
 
-    sig_pin_clicked = pyqtSignal(str)
+    pinClicked = pyqtSignal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,7 +221,7 @@ class PuckView(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         address = self.pin_at(QPointF(event.pos()))
         if event.button() == Qt.LeftButton and address is not None:
-            self.sig_pin_clicked.emit(address)
+            self.pinClicked.emit(address)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
@@ -343,7 +343,7 @@ class SampleChangerBrick(Brick):
         self.state_label.setWordWrap(True)
         self.state_label.setMargin(4)
         self.view = PuckView()
-        self.view.sig_pin_clicked.connect(self.select_sample)
+        self.view.pinClicked.connect(self.select_sample)
         self.info_label = QLabel("click a pin to select a sample")
         self.info_label.setWordWrap(True)
         self.progress = QProgressBar()

@@ -67,7 +67,7 @@ class ShapesListBrick(Brick):
         self.shapes: ShapesModel | None = None
         self._selection: tuple[str, ...] = ()
         self.table = ShapesTableModel(self)
-        self.table.sig_refused.connect(self._show_problem)
+        self.table.editRefused.connect(self._show_problem)
         self.view = QTableView()
         self.view.setModel(self.table)
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)

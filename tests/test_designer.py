@@ -488,11 +488,11 @@ def test_each_property_kind_gets_its_editor_and_choosers_commit(qtbot):
     editor.choose_color = lambda current: "#ff0000"
     colour = editor._field_for(p.color("colour"))
     qtbot.addWidget(colour)
-    with qtbot.waitSignal(colour.sig_commit) as committed:
+    with qtbot.waitSignal(colour.valueCommitted) as committed:
         qtbot.mouseClick(colour.button, Qt.LeftButton)
     assert committed.args == ["#ff0000"]
     editor.choose_file = lambda current: None  # cancelled: nothing committed
     path = editor._field_for(p.file("path"))
     qtbot.addWidget(path)
-    with qtbot.assertNotEmitted(path.sig_commit):
+    with qtbot.assertNotEmitted(path.valueCommitted):
         qtbot.mouseClick(path.button, Qt.LeftButton)

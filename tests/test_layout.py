@@ -274,11 +274,11 @@ def test_set_property_checks_the_type_and_the_name(make_app):
 
 
 def test_declaring_a_signal_or_slot_that_does_not_exist_fails_at_class_creation():
-    with pytest.raises(TypeError, match=r"BadSignalBrick declares signal 'sig_moved'"):
+    with pytest.raises(TypeError, match=r"BadSignalBrick declares signal 'positionMoved'"):
 
         class BadSignalBrick(Brick):
-            sig_value = pyqtSignal(float)
-            SIGNALS = ("sig_value", "sig_moved")
+            valueChanged = pyqtSignal(float)
+            SIGNALS = ("valueChanged", "positionMoved")
 
     with pytest.raises(TypeError, match=r"BadSlotBrick declares slot 'reset'"):
 
@@ -286,12 +286,12 @@ def test_declaring_a_signal_or_slot_that_does_not_exist_fails_at_class_creation(
             SLOTS = ("reset",)
 
     class GoodBrick(Brick):
-        sig_value = pyqtSignal(float)
-        SIGNALS = ("sig_value",)
+        valueChanged = pyqtSignal(float)
+        SIGNALS = ("valueChanged",)
         SLOTS = ("reset",)
 
         def reset(self) -> None:
             pass
 
-    assert GoodBrick.declared_signals() == {"sig_value"}
+    assert GoodBrick.declared_signals() == {"valueChanged"}
     assert GoodBrick.declared_slots() == {"reset"}

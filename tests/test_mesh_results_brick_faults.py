@@ -162,7 +162,7 @@ def test_a_million_cells_are_refilled_in_place(setup, qtbot):
     assert np.count_nonzero(~np.isnan(values)) == 10_000
     assert brick.best == 10_000
     assert np.array_equal(brick.plot.image().getData(copy=False), values, equal_nan=True)
-    brick.plot.sig_hovered.emit(grid.index_of_cell(0, 1))
+    brick.plot.cellHovered.emit(grid.index_of_cell(0, 1))
     assert brick.hover_label.text() == "cell 2000 (column 0, row 1): score 2000"
-    brick.plot.sig_hovered.emit(grid.index_of_cell(0, 10))
+    brick.plot.cellHovered.emit(grid.index_of_cell(0, 10))
     assert brick.hover_label.text() == "cell 10001 (column 0, row 10): no score yet"

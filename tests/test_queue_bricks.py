@@ -239,7 +239,7 @@ def test_reorder_by_dragging_and_by_moving_up(queue_app, qtbot):
     assert model.canDropMimeData(task_data, Qt.MoveAction, -1, 0, target)
     model.dropMimeData(task_data, Qt.MoveAction, -1, 0, target)
     qtbot.waitUntil(lambda: shown(tree, samples[1]) == [task], timeout=2000)
-    with qtbot.waitSignal(model.sig_refused) as refused:
+    with qtbot.waitSignal(model.editRefused) as refused:
         model.move_nodes([samples[0]], samples[1])
     assert "a Sample goes under the queue root (0)" in refused.args[0]
     # Ctrl+Up moves the selected sample up

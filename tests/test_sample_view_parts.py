@@ -257,7 +257,7 @@ def test_one_mode_at_a_time_with_its_cursor(qtbot):
     qtbot.addWidget(view)
     modes = ModeController(view, OverlayStyle())
     changes = []
-    modes.sig_mode_changed.connect(changes.append)
+    modes.modeChanged.connect(changes.append)
     for mode in Mode:
         modes.set_mode(mode)
         assert modes.mode is mode
@@ -292,8 +292,8 @@ def test_the_watchdog_says_when_frames_stop_and_when_they_return(qtbot):
     handover = FrameHandover(lambda: None)
     watchdog = FrameWatchdog(handover, timeout=0.05)
     stalled, recovered = [], []
-    watchdog.sig_stalled.connect(stalled.append)
-    watchdog.sig_recovered.connect(lambda: recovered.append(1))
+    watchdog.framesStalled.connect(stalled.append)
+    watchdog.framesRecovered.connect(lambda: recovered.append(1))
     watchdog.expect_frames()
     handover.offer(frame(), 1)
     watchdog.check()

@@ -1,21 +1,26 @@
-"""One signal naming convention (docs/contracts.md, "Signal names"): every signal named
-as text is lowerCamelCase after the event (``valueChanged``, ``nodesSelected``), as in
-mxcubecore and Qt.
+"""One signal naming convention (docs/contracts.md, "Signal names"): every signal is
+lowerCamelCase after the event (``valueChanged``, ``nodesSelected``), as in mxcubecore
+and Qt.
 
-Checked by parsing the code (ast) and the layout files: the names declared in
-``SIGNALS`` tuples (hardware objects, models, bricks), the names given to
-``emit``/``connect``/``disconnect``/``receivers``/``bind``, and the ``signal`` of every
-connection in a layout file. Qt signals used only inside the code (a widget and its
-owner, never named as text) keep their ``sig_`` attributes and are not checked.
+Signals named as text are checked by parsing the code (ast) and the layout files: the
+names declared in ``SIGNALS`` tuples (hardware objects, models, bricks), the names given
+to ``emit``/``connect``/``disconnect``/``receivers``/``bind``, and the ``signal`` of
+every connection in a layout file. The ``pyqtSignal`` attributes are checked on the
+classes themselves (every module of ``mxgui`` and ``bricks`` imported): lowerCamelCase
+(a private one with its leading underscore), and no name a Qt base class already has.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import re
 from pathlib import Path
 
 import yaml
+from PyQt5.QtCore import QObject, pyqtSignal
+from PyQt5.QtWidgets import QDialog, QPushButton, QWidget
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mxgui", "hardware_objects", "bricks", "mxscore", "workflows/mxwf")
@@ -25,6 +30,8 @@ CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
 NAME_FIRST = frozenset({"emit", "connect", "disconnect", "receivers"})
 #: names that are another project's contract and keep its spelling; none so far
 EXTERNAL: dict[str, str] = {}
+#: the packages whose classes declare pyqtSignal attributes (imported by the check)
+QT_PACKAGES = ("mxgui", "bricks")
 
 
 def names_in_code(text: str, path: str = "<source>") -> list[tuple[str, int, str]]:
@@ -49,7 +56,7 @@ def names_in_code(text: str, path: str = "<source>") -> list[tuple[str, int, str
             continue
         method, args = node.func.attr, node.args
         # a SignalEmitter is called directly (obj.emit("x")); a Qt signal through its
-        # attribute (self.sig_x.emit(...)), whose arguments are values, not names
+        # attribute (self.valueEntered.emit(...)), whose arguments are values, not names
         if method in NAME_FIRST and args and isinstance(node.func.value, ast.Name):
             name = text_of(args[0])
         elif method == "bind" and len(args) >= 2:
@@ -94,7 +101,7 @@ class Thing(SignalEmitter):
         self.emit("Changed")
         other.connect("stateChanged", print)
         self.bind(other, "limits-changed", print)
-        self.sig_message.emit("Line Centring: not a signal name")
+        self.messagePosted.emit("Line Centring: not a signal name")
         self.label.connect(print)
 """
     assert [(line, name) for _p, line, name in names_in_code(code)] == [
@@ -123,3 +130,79 @@ def test_every_signal_a_layout_file_connects_is_camel_case():
     found = layout_names()
     assert found, "the layouts connect bricks' signals"
     assert [f"{path}: {name}" for path, name in found if outlier(name)] == []
+
+
+def qt_signals(cls: type) -> list[str]:
+    """The names of the ``pyqtSignal`` attributes ``cls`` itself declares."""
+    return [name for name, value in vars(cls).items() if isinstance(value, pyqtSignal)]
+
+
+def signal_problems(cls: type) -> list[str]:
+    """What is wrong with the ``pyqtSignal`` names of ``cls``: not lowerCamelCase, or a
+    name one of its Qt base classes (PyQt5's own) already has."""
+    qt_members: set[str] = set()
+    for base in cls.__mro__[1:]:
+        if base.__module__.startswith("PyQt5."):
+            qt_members.update(dir(base))
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    problems = []
+    for name in qt_signals(cls):
+        if CAMEL_CASE.fullmatch(name.removeprefix("_")) is None:
+            problems.append(f"{where}.{name}: not lowerCamelCase")
+        if name in qt_members:
+            problems.append(f"{where}.{name}: shadows a member of its Qt base class")
+    return problems
+
+
+def project_qobject_classes() -> list[type]:
+    """Every QObject subclass defined in the modules of :data:`QT_PACKAGES`."""
+    classes: list[type] = []
+    for package in QT_PACKAGES:
+        for file in sorted((ROOT / package).rglob("*.py")):
+            parts = file.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__main__":
+                continue  # running it is its only job
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            module = importlib.import_module(name)
+            classes += [
+                cls
+                for _n, cls in inspect.getmembers(module, inspect.isclass)
+                if issubclass(cls, QObject) and cls.__module__ == name
+            ]
+    return classes
+
+
+def test_the_qt_check_finds_an_old_name_and_a_shadowed_qt_member():
+    class Old(QWidget):
+        sig_entered = pyqtSignal(float)
+        valueEntered = pyqtSignal(float)
+        _showRequested = pyqtSignal()
+        _sig_show = pyqtSignal()
+
+    class Button(QPushButton):
+        clicked = pyqtSignal(str)
+        pinClicked = pyqtSignal(str)
+
+    class Dialog(QDialog):
+        accepted = pyqtSignal(object)
+        answerGiven = pyqtSignal(object)
+
+    prefix = f"{__name__}.test_the_qt_check_finds_an_old_name_and_a_shadowed_qt_member.<locals>"
+    assert signal_problems(Old) == [
+        f"{prefix}.Old.sig_entered: not lowerCamelCase",
+        f"{prefix}.Old._sig_show: not lowerCamelCase",
+    ]
+    # QPushButton's clicked comes from QAbstractButton, QDialog's accepted is its own
+    assert signal_problems(Button) == [
+        f"{prefix}.Button.clicked: shadows a member of its Qt base class"
+    ]
+    assert signal_problems(Dialog) == [
+        f"{prefix}.Dialog.accepted: shadows a member of its Qt base class"
+    ]
+
+
+def test_every_qt_signal_attribute_is_camel_case_and_shadows_no_qt_member():
+    classes = project_qobject_classes()
+    declared = [name for cls in classes for name in qt_signals(cls)]
+    assert len(declared) > 60, f"the walk found the project's Qt signals: {declared}"
+    assert [problem for cls in classes for problem in signal_problems(cls)] == []

@@ -55,7 +55,7 @@ def shown(qtbot):
     dialog = WorkflowDialog(parse_dialog(DIALOG))
     qtbot.addWidget(dialog)
     answers: list = []
-    dialog.sig_answered.connect(answers.append)
+    dialog.answerGiven.connect(answers.append)
     dialog.show()
     qtbot.waitExposed(dialog)
     return dialog, answers
@@ -103,7 +103,7 @@ def test_cancel_and_close_answer_none(qtbot, shown):
     other = WorkflowDialog(parse_dialog(DIALOG))
     qtbot.addWidget(other)
     closed: list = []
-    other.sig_answered.connect(closed.append)
+    other.answerGiven.connect(closed.append)
     other.show()
     other.close()
     assert closed == [None]
@@ -135,7 +135,7 @@ def test_countdown_is_shown_and_ends_with_the_defaults(qtbot):
     dialog = WorkflowDialog(spec)
     qtbot.addWidget(dialog)
     answers: list = []
-    dialog.sig_answered.connect(answers.append)
+    dialog.answerGiven.connect(answers.append)
     dialog.show()
     countdown = dialog.findChild(QLabel, "countdown")
     assert countdown.isVisible() and "Closes in 2 s" in countdown.text()

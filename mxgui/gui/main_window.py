@@ -15,7 +15,7 @@ from mxgui.gui.settings import layout_key, user_settings
 class LayoutWindow(QMainWindow):
     """A window of a layout; remembers its geometry per layout file and window name."""
 
-    sig_closed = pyqtSignal()
+    windowClosed = pyqtSignal()
 
     def __init__(
         self,
@@ -47,7 +47,7 @@ class LayoutWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
         self.save_geometry()
-        self.sig_closed.emit()
+        self.windowClosed.emit()
         super().closeEvent(event)
 
 

@@ -81,11 +81,11 @@ class ShapesTableModel(NamedColumns, QAbstractTableModel):
     that arrives after a snapshot already holding its shape changes nothing. ``changing``
     is true while rows change, so a view's selection change it causes can be told apart
     from one made by the user. The Name column is edited through ``ShapesModel.rename``;
-    a refused name emits ``sig_refused(reason)``.
+    a refused name emits ``editRefused(reason)``.
     """
 
     COLUMNS = ("Id", "Name", "Kind", "Details", "Omega")
-    sig_refused = pyqtSignal(str)
+    editRefused = pyqtSignal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -161,14 +161,14 @@ class ShapesTableModel(NamedColumns, QAbstractTableModel):
         return flags
 
     def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:  # noqa: N802
-        """Rename the shape of ``index`` (Name column); a refusal emits ``sig_refused``."""
+        """Rename the shape of ``index`` (Name column); a refusal emits ``editRefused``."""
         if role != Qt.EditRole or index.column() != NAME or self.source is None:
             return False
         shape_id = self.shape(index.row()).id
         try:
             renamed = self.source.rename(shape_id, str(value))
         except (ValueError, KeyError) as exc:
-            self.sig_refused.emit(f"{shape_id} not renamed: {exc.args[0] if exc.args else exc}")
+            self.editRefused.emit(f"{shape_id} not renamed: {exc.args[0] if exc.args else exc}")
             return False
         self.change(renamed)  # now, rather than when the model's signal arrives
         return True

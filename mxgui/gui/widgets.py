@@ -15,13 +15,13 @@ KeySpec = str | QKeySequence | QKeySequence.StandardKey
 class SetpointSpinBox(QDoubleSpinBox):
     """A number field for a setpoint: Enter sends the typed value, Escape reverts it.
 
-    ``sig_entered(value)`` is emitted on Enter (not on focus loss, so clicking
+    ``valueEntered(value)`` is emitted on Enter (not on focus loss, so clicking
     elsewhere never starts a move); :attr:`typing` is True between the first key and
     Enter/Escape, during which readbacks must not overwrite what the user types.
     """
 
-    sig_entered = pyqtSignal(float)
-    sig_reverted = pyqtSignal()
+    valueEntered = pyqtSignal(float)
+    valueReverted = pyqtSignal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -38,11 +38,11 @@ class SetpointSpinBox(QDoubleSpinBox):
         if event.key() in (Qt.Key_Return, Qt.Key_Enter):
             super().keyPressEvent(event)  # interprets the text first
             self.typing = False
-            self.sig_entered.emit(self.value())
+            self.valueEntered.emit(self.value())
             return
         if event.key() == Qt.Key_Escape and self.typing:
             self.typing = False
-            self.sig_reverted.emit()
+            self.valueReverted.emit()
             return
         super().keyPressEvent(event)
 
@@ -50,7 +50,7 @@ class SetpointSpinBox(QDoubleSpinBox):
         super().focusOutEvent(event)
         if self.typing:
             self.typing = False
-            self.sig_reverted.emit()
+            self.valueReverted.emit()
 
     def show_value(self, value: float) -> None:
         """Display a readback unless the user is typing."""

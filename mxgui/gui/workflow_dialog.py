@@ -116,13 +116,13 @@ def _limits_text(spec: FieldSpec) -> str:
 class WorkflowDialog(QDialog):
     """A non-modal form for one workflow question.
 
-    ``sig_answered(values)`` is emitted once: the converted values on OK, ``None`` on
+    ``answerGiven(values)`` is emitted once: the converted values on OK, ``None`` on
     Cancel or close, :meth:`DialogSpec.defaults` when the countdown ends. OK with an
     invalid value marks the field red with the reason and keeps the dialog open.
     :meth:`dismiss` closes it without an answer (the question was withdrawn).
     """
 
-    sig_answered = pyqtSignal(object)
+    answerGiven = pyqtSignal(object)
 
     def __init__(self, spec: DialogSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -264,7 +264,7 @@ class WorkflowDialog(QDialog):
         self._timer.stop()
         if not self.answered:
             self.answered = True
-            self.sig_answered.emit(values)
+            self.answerGiven.emit(values)
 
     def _tick(self) -> None:
         self.remaining -= 1
@@ -288,16 +288,16 @@ class DialogHandler(QObject):
     a Future at once; the dialog is shown on the GUI thread, parented to ``parent``.
     """
 
-    _sig_show = pyqtSignal(object, object)
-    _sig_withdraw = pyqtSignal(object)
+    _showRequested = pyqtSignal(object, object)
+    _withdrawRequested = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__()
         self.parent_widget = parent
         #: the dialogs shown and not yet answered, by their Future
         self.dialogs: dict[Future, WorkflowDialog] = {}
-        self._sig_show.connect(self._open, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
-        self._sig_withdraw.connect(self._withdraw, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
+        self._showRequested.connect(self._open, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
+        self._withdrawRequested.connect(self._withdraw, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
 
     def __call__(self, spec: DialogSpec | Mapping[str, Any]) -> Future:
         """Show the dialog of ``spec``; the Future of its answer (see module doc).
@@ -308,20 +308,20 @@ class DialogHandler(QObject):
             spec = parse_dialog(spec)
         future: Future = Future()  # left pending, so that the caller can cancel it
         future.add_done_callback(self._ended)
-        self._sig_show.emit(spec, future)
+        self._showRequested.emit(spec, future)
         return future
 
     def _ended(self, future: Future) -> None:
         """Any thread: a Future cancelled from outside closes its dialog."""
         if future.cancelled():
-            self._sig_withdraw.emit(future)
+            self._withdrawRequested.emit(future)
 
     def _open(self, spec: DialogSpec, future: Future) -> None:
         if future.done():  # withdrawn before it could be shown
             return
         dialog = WorkflowDialog(spec, self.parent_widget)
         dialog.setWindowFlag(Qt.Window, True)  # its own window beside the main one
-        dialog.sig_answered.connect(lambda values: self._answered(future, values))
+        dialog.answerGiven.connect(lambda values: self._answered(future, values))
         self.dialogs[future] = dialog
         dialog.show()
 

@@ -24,7 +24,7 @@ def run_designer(path: str, repository_dirs: list[Path]) -> int:
     quit_on_last = QApplication.quitOnLastWindowClosed()
     QApplication.setQuitOnLastWindowClosed(False)
     window = DesignerWindow(list(repository_dirs), path or None)
-    window.sig_closed.connect(qapp.quit)
+    window.windowClosed.connect(qapp.quit)
     window.show()
     try:
         return qapp.exec_()

@@ -51,11 +51,11 @@ class DesignerWindow(QMainWindow):
     preview's bricks are built unconnected (:class:`PreviewRepository`): nothing in the
     designer acts on the hardware, reads or writes the queue, or starts a server.
     :attr:`dialogs` asks the user (unsaved changes, file names, confirmations); tests
-    replace it. :attr:`files` holds the File commands. ``sig_closed`` is emitted once
+    replace it. :attr:`files` holds the File commands. ``windowClosed`` is emitted once
     the window has closed.
     """
 
-    sig_closed = pyqtSignal()
+    windowClosed = pyqtSignal()
 
     def __init__(
         self,
@@ -83,13 +83,13 @@ class DesignerWindow(QMainWindow):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeToContents)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
         self.brick_palette = Palette()
-        self.brick_palette.sig_add.connect(self.add_from_palette)
+        self.brick_palette.addRequested.connect(self.add_from_palette)
         self.properties = PropertyEditor(self.hardware_names)
         self.connections = ConnectionEditor(self.document)
         self.problems_view = ProblemsView()
-        self.problems_view.sig_activated.connect(self.go_to)
+        self.problems_view.problemActivated.connect(self.go_to)
         self.preview = PreviewArea(self.context, lambda: self.document.snapshot())
-        self.preview.sig_built.connect(self._on_preview_built)
+        self.preview.layoutBuilt.connect(self._on_preview_built)
         self.setCentralWidget(self.preview)
         self.resize(1400, 900)
         self._make_actions()
@@ -382,7 +382,7 @@ class DesignerWindow(QMainWindow):
         self._save_settings()
         self.shutdown()
         super().closeEvent(event)
-        self.sig_closed.emit()
+        self.windowClosed.emit()
 
     def shutdown(self) -> None:
         """Tear the preview down and shut the hardware repository (once)."""

@@ -51,12 +51,12 @@ def brick_tooltip(class_name: str) -> tuple[str, bool]:
 class Palette(QWidget):
     """Container types and brick classes; double-click or *Add* adds the chosen entry.
 
-    ``sig_add(kind, name)`` is emitted with kind ``"container"`` (name: the type) or
+    ``addRequested(kind, name)`` is emitted with kind ``"container"`` (name: the type) or
     ``"brick"`` (name: the class). A brick module that cannot be imported is listed
     greyed out with the reason in its tooltip.
     """
 
-    sig_add = pyqtSignal(str, str)
+    addRequested = pyqtSignal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,4 +132,4 @@ class Palette(QWidget):
     def _activated(self, index: QModelIndex) -> None:
         entry = index.data(ENTRY_ROLE) if index.isValid() else None
         if entry and index.flags() & Qt.ItemIsEnabled:
-            self.sig_add.emit(*entry)
+            self.addRequested.emit(*entry)

@@ -35,10 +35,10 @@ class PreviewArea(QWidget):
     errors on the nodes it is given). Before every rebuild the previous bricks are
     cleaned up (:meth:`BuiltLayout.cleanup`, which ends their hardware subscriptions)
     and their widgets deleted. With *Live* checked, :meth:`schedule` rebuilds once
-    edits pause. ``sig_built(BuiltLayout)`` follows each build.
+    edits pause. ``layoutBuilt(BuiltLayout)`` follows each build.
     """
 
-    sig_built = pyqtSignal(object)
+    layoutBuilt = pyqtSignal(object)
 
     def __init__(
         self, context: BrickContext, source: Callable[[], Layout], parent: QWidget | None = None
@@ -96,7 +96,7 @@ class PreviewArea(QWidget):
             f"{len(self.built.bricks)} bricks built{unconnected}"
             + (f", {errors} problem{'s' if errors != 1 else ''} (see Problems)" if errors else "")
         )
-        self.sig_built.emit(self.built)
+        self.layoutBuilt.emit(self.built)
 
     def clear(self) -> None:
         """Clean up the bricks of the current preview and delete its widgets."""

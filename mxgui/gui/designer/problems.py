@@ -66,9 +66,9 @@ class ProblemsModel(NamedColumns, QAbstractTableModel):
 
 
 class ProblemsView(QWidget):
-    """The problems table; ``sig_activated(problem)`` on double-click (to select its item)."""
+    """The problems table; ``problemActivated(problem)`` on double-click (to select its item)."""
 
-    sig_activated = pyqtSignal(object)
+    problemActivated = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,7 +82,7 @@ class ProblemsView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
         self.view.doubleClicked.connect(
-            lambda index: self.sig_activated.emit(self.model.problems[index.row()])
+            lambda index: self.problemActivated.emit(self.model.problems[index.row()])
         )
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)

@@ -212,7 +212,7 @@ class PropertyEditor(QWidget):
         self.table.setItem(row, 0, label)
         self.table.setCellWidget(row, 1, field)
         field.setToolTip(label.toolTip())
-        field.sig_commit.connect(lambda value, key=key: self._commit(key, value))
+        field.valueCommitted.connect(lambda value, key=key: self._commit(key, value))
         self._fields[key], self._labels[key] = field, label
         if resettable:
             button = QToolButton()

@@ -1,6 +1,6 @@
 """Typed value editors for the property table.
 
-Each :class:`Field` shows a value and emits ``sig_commit(value)`` when the user
+Each :class:`Field` shows a value and emits ``valueCommitted(value)`` when the user
 commits one (Enter, focus leaving, a click); it never validates: the property editor
 asks the document, which refuses a bad value with the reason, and then shows the stored
 value again. Number fields therefore accept any typed text, so that ``abc`` typed for a
@@ -29,9 +29,9 @@ Chooser = Callable[[str], "str | None"]
 
 
 class Field(QWidget):
-    """Base of the editors: ``show_value`` to display, ``sig_commit`` when the user commits."""
+    """Base of the editors: ``show_value`` to display, ``valueCommitted`` when the user commits."""
 
-    sig_commit = pyqtSignal(object)
+    valueCommitted = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,7 +40,7 @@ class Field(QWidget):
         self.row.setSpacing(2)
 
     def show_value(self, value: object) -> None:
-        """Display ``value`` without emitting ``sig_commit``."""
+        """Display ``value`` without emitting ``valueCommitted``."""
         raise NotImplementedError
 
     def editor(self) -> QWidget:
@@ -64,7 +64,7 @@ class TextField(Field):
 
     def _finished(self) -> None:
         if self.line.text() != self._shown:
-            self.sig_commit.emit(self.line.text())
+            self.valueCommitted.emit(self.line.text())
 
 
 class _Combo(QComboBox):
@@ -85,8 +85,8 @@ class _Combo(QComboBox):
 class _AnyTextSpinBox(QDoubleSpinBox):
     """A spin box that lets any text be typed and reports it raw on Enter or focus out."""
 
-    sig_text = pyqtSignal(str)
-    sig_stepped = pyqtSignal(float)
+    textTyped = pyqtSignal(str)
+    valueStepped = pyqtSignal(float)
 
     def __init__(self, integer: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,12 +129,12 @@ class _AnyTextSpinBox(QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt name
         super().stepBy(steps)
-        self.sig_stepped.emit(self.value())
+        self.valueStepped.emit(self.value())
 
     def _report(self) -> None:
         text = self.lineEdit().text()
         if text != self.shown:
-            self.sig_text.emit(text)
+            self.textTyped.emit(text)
 
 
 def parse_number(text: str, integer: bool) -> int | float | None:
@@ -153,8 +153,8 @@ class NumberField(Field):
         self.integer = integer
         self.spin = _AnyTextSpinBox(integer)
         self.row.addWidget(self.spin)
-        self.spin.sig_text.connect(self._typed)
-        self.spin.sig_stepped.connect(self._stepped)
+        self.spin.textTyped.connect(self._typed)
+        self.spin.valueStepped.connect(self._stepped)
 
     def show_value(self, value: object) -> None:
         self.spin.blockSignals(True)
@@ -168,10 +168,10 @@ class NumberField(Field):
 
     def _typed(self, text: str) -> None:
         number = parse_number(text, self.integer)
-        self.sig_commit.emit(text.strip() if number is None else number)
+        self.valueCommitted.emit(text.strip() if number is None else number)
 
     def _stepped(self, value: float) -> None:
-        self.sig_commit.emit(int(round(value)) if self.integer else value)
+        self.valueCommitted.emit(int(round(value)) if self.integer else value)
 
 
 class BoolField(Field):
@@ -182,7 +182,7 @@ class BoolField(Field):
         self.check = QCheckBox()
         self.row.addWidget(self.check)
         self.row.addStretch(1)
-        self.check.clicked.connect(lambda checked: self.sig_commit.emit(bool(checked)))
+        self.check.clicked.connect(lambda checked: self.valueCommitted.emit(bool(checked)))
 
     def show_value(self, value: object) -> None:
         self.check.setChecked(bool(value))
@@ -196,7 +196,7 @@ class ChoiceField(Field):
         self.combo = _Combo()
         self.combo.addItems(list(choices))
         self.row.addWidget(self.combo)
-        self.combo.textActivated.connect(self.sig_commit.emit)
+        self.combo.textActivated.connect(self.valueCommitted.emit)
 
     def show_value(self, value: object) -> None:
         text = "" if value is None else str(value)
@@ -228,7 +228,7 @@ class HardwareObjectField(Field):
 
     def _commit(self, text: str) -> None:
         if text != self._shown:
-            self.sig_commit.emit(text)
+            self.valueCommitted.emit(text)
 
 
 class ChooserField(TextField):

@@ -22,11 +22,11 @@ def same_geometry(one: Grid, other: Grid) -> bool:
 
 
 class GridChoice(QObject):
-    """The grids of a shapes model in :attr:`combo`; ``sig_chosen(grid_id)`` when the
+    """The grids of a shapes model in :attr:`combo`; ``gridChosen(grid_id)`` when the
     choice changes (``""``: no grid). By default the grid a mesh scan is running on,
     else the last grid; a removed grid gives way to that default."""
 
-    sig_chosen = pyqtSignal(str)
+    gridChosen = pyqtSignal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -100,4 +100,4 @@ class GridChoice(QObject):
 
     def _set(self, grid_id: str) -> None:
         self._chosen = grid_id
-        self.sig_chosen.emit(grid_id)
+        self.gridChosen.emit(grid_id)

@@ -47,11 +47,11 @@ def line_positions(grid: Grid) -> np.ndarray:
 
 class MeshPlot(QStackedWidget):
     """The scores of one grid: :meth:`set_grid`, then :meth:`set_scores` as often as
-    results come (the caller coalesces). ``sig_hovered(cell)`` (0 off the grid) and
-    ``sig_clicked(cell)`` give 1-based cell indices in the grid's scan order."""
+    results come (the caller coalesces). ``cellHovered(cell)`` (0 off the grid) and
+    ``cellClicked(cell)`` give 1-based cell indices in the grid's scan order."""
 
-    sig_hovered = pyqtSignal(int)
-    sig_clicked = pyqtSignal(int)
+    cellHovered = pyqtSignal(int)
+    cellClicked = pyqtSignal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -208,6 +208,6 @@ class MeshPlot(QStackedWidget):
             return
         cell = self.cell_at(float(event.get("x", math.nan)), float(event.get("y", math.nan)))
         if kind == "mouseMoved":
-            self.sig_hovered.emit(cell or 0)
+            self.cellHovered.emit(cell or 0)
         elif event.get("button") == "left" and cell is not None:
-            self.sig_clicked.emit(cell)
+            self.cellClicked.emit(cell)

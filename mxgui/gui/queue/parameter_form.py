@@ -1,8 +1,8 @@
 """A typed form over the parameters of one node type, built from its schema.
 
 The form only shows and parses: a value typed into a field is converted to the
-field's type (``sig_edited(name, value)``) or refused at once with the reason
-(``sig_invalid(name, reason)``); the brick then asks the queue model, whose
+field's type (``valueEdited(name, value)``) or refused at once with the reason
+(``valueRefused(name, reason)``); the brick then asks the queue model, whose
 validator checks the value against the beamline's live limits.
 """
 
@@ -119,12 +119,12 @@ class ParameterForm(QWidget):
     """The fields of one node type: the acquisition's most used, the type's own, the
     files, and the rest under "More".
 
-    Signals: ``sig_edited(name, value)`` for a parsed new value,
-    ``sig_invalid(name, reason)`` for text that is not a value of the field's type.
+    Signals: ``valueEdited(name, value)`` for a parsed new value,
+    ``valueRefused(name, reason)`` for text that is not a value of the field's type.
     """
 
-    sig_edited = pyqtSignal(str, object)
-    sig_invalid = pyqtSignal(str, str)
+    valueEdited = pyqtSignal(str, object)
+    valueRefused = pyqtSignal(str, str)
 
     def __init__(self, node_type: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,7 +166,7 @@ class ParameterForm(QWidget):
             label = f"{name} ({unit})" if unit else name
             if kind == "bool":
                 check = QCheckBox()
-                check.clicked.connect(lambda checked, n=name: self.sig_edited.emit(n, checked))
+                check.clicked.connect(lambda checked, n=name: self.valueEdited.emit(n, checked))
                 editor: QLineEdit | QCheckBox = check
             else:
                 editor = QLineEdit()
@@ -191,9 +191,9 @@ class ParameterForm(QWidget):
             value = parse_value(name, kind, editor.text())
         except ValueError as exc:
             self.mark(name, str(exc))
-            self.sig_invalid.emit(name, str(exc))
+            self.valueRefused.emit(name, str(exc))
             return
-        self.sig_edited.emit(name, value)
+        self.valueEdited.emit(name, value)
 
     # shown values ----------------------------------------------------------------------------
     def set_values(self, values: Mapping[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 A mixin of :class:`~mxgui.gui.queue.tree_model.QueueTreeModel`: it uses only the tree's
 public side, :class:`DropTarget` (the queue model ``source``, ``shown_node``, ``id_of``
-and ``sig_refused``).
+and ``editRefused``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class DropTarget(Protocol):
     source: QueueModel
 
     @property
-    def sig_refused(self) -> pyqtBoundSignal: ...
+    def editRefused(self) -> pyqtBoundSignal: ...
 
     def shown_node(self, node_id: int) -> QueueNode | None: ...
 
@@ -104,7 +104,7 @@ class DragAndDrop:
 
     def move_nodes(self: DropTarget, ids: list[int], target: int, row: int = -1) -> bool:
         """Move ``ids`` (in order) to before the node now at ``row`` under ``target``
-        (``-1``: at the end); a refusal is emitted as ``sig_refused``. True if all moved."""
+        (``-1``: at the end); a refusal is emitted as ``editRefused``. True if all moved."""
         siblings = self.source.children(target)
         anchor = next((c for c in siblings[max(row, 0) :] if c not in ids), None)
         if row < 0:
@@ -115,6 +115,6 @@ class DragAndDrop:
                 index = now.index(anchor) if anchor in now else len(now)
                 self.source.move(node_id, target, index)
             except QueueError as exc:
-                self.sig_refused.emit(str(exc))
+                self.editRefused.emit(str(exc))
                 return False
         return True

@@ -7,7 +7,7 @@ from one snapshot and then only from the model's signals (see
 immutable; a snapshot is a dictionary look-up).
 
 Edits go back through the model: the enable checkbox calls ``set_enabled``, a drop
-calls ``move``; a refusal is emitted as ``sig_refused(reason)``.
+calls ``move``; a refusal is emitted as ``editRefused(reason)``.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
     """
 
     COLUMNS = ("Name", "Status", "Details")
-    sig_refused = pyqtSignal(str)
+    editRefused = pyqtSignal(str)
 
     def __init__(
         self, source: QueueModel, bridge: GuiBridge, parent: QObject | None = None
@@ -219,7 +219,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             else:
                 return False
         except QueueError as exc:
-            self.sig_refused.emit(str(exc))
+            self.editRefused.emit(str(exc))
             return False
         return True  # the row is redrawn when the model's signal arrives
 

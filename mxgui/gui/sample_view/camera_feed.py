@@ -22,18 +22,18 @@ class CameraFeed(QObject):
 
     Frames go from the camera's thread straight to the hand-over, never through the
     GUI bridge: a queued delivery per frame would build the very backlog the hand-over
-    prevents. ``sig_message(text)`` when streaming cannot start.
+    prevents. ``messagePosted(text)`` when streaming cannot start.
     """
 
-    sig_message = pyqtSignal(str)
+    messagePosted = pyqtSignal(str)
 
     def __init__(self, view: SampleGraphicsView, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.view = view
         self.camera: AbstractSampleCamera | None = None
         self.watchdog = FrameWatchdog(view.handover, parent=self)
-        self.watchdog.sig_stalled.connect(self._stalled)
-        self.watchdog.sig_recovered.connect(self._recovered)
+        self.watchdog.framesStalled.connect(self._stalled)
+        self.watchdog.framesRecovered.connect(self._recovered)
         #: over the image, at its top left: showing it moves nothing
         self.banner = QLabel(view)
         self.banner.setStyleSheet(BANNER_STYLE)
@@ -59,7 +59,7 @@ class CameraFeed(QObject):
         try:
             self.camera.start_streaming()
         except Exception as exc:  # a camera that cannot start must not stop the GUI
-            self.sig_message.emit(f"The camera could not start streaming: {exc}")
+            self.messagePosted.emit(f"The camera could not start streaming: {exc}")
         self.watchdog.expect_frames()
 
     def stop(self) -> None:

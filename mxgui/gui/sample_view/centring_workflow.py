@@ -33,17 +33,17 @@ class CentringWorkflow(QObject):
     the bridge. Clicks are taken only while the diffractometer waits for one; a click
     during a turn is refused with a message, never queued.
 
-    Signals: ``sig_step_changed(CentringStep)``, ``sig_message(text)``,
-    ``sig_marks_changed(points)`` (the clicks of this centring, image pixels),
-    ``sig_accepted(CentredPosition)``, ``sig_ended(reason)`` (``accepted``,
+    Signals: ``stepChanged(CentringStep)``, ``messagePosted(text)``,
+    ``marksChanged(points)`` (the clicks of this centring, image pixels),
+    ``centringAccepted(CentredPosition)``, ``centringEnded(reason)`` (``accepted``,
     ``rejected``, ``cancelled`` or ``failed``).
     """
 
-    sig_step_changed = pyqtSignal(object)
-    sig_message = pyqtSignal(str)
-    sig_marks_changed = pyqtSignal(list)
-    sig_accepted = pyqtSignal(object)
-    sig_ended = pyqtSignal(str)
+    stepChanged = pyqtSignal(object)
+    messagePosted = pyqtSignal(str)
+    marksChanged = pyqtSignal(list)
+    centringAccepted = pyqtSignal(object)
+    centringEnded = pyqtSignal(str)
 
     def __init__(self, bridge: GuiBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,7 +60,7 @@ class CentringWorkflow(QObject):
     def _set_step(self, step: CentringStep) -> None:
         if step is not self.step:
             self.step = step
-            self.sig_step_changed.emit(step)
+            self.stepChanged.emit(step)
 
     def status(self) -> str:
         """What the user should do now, for the mode line."""
@@ -73,9 +73,9 @@ class CentringWorkflow(QObject):
     def _end(self, reason: str) -> None:
         self._generation += 1
         self.marks = []
-        self.sig_marks_changed.emit([])
+        self.marksChanged.emit([])
         self._set_step(CentringStep.IDLE)
-        self.sig_ended.emit(reason)
+        self.centringEnded.emit(reason)
 
     def _when_done(self, future: Future, handler: Callable[[Future], None]) -> None:
         """Run ``handler(future)`` on the GUI thread once ``future`` has ended, unless
@@ -96,22 +96,22 @@ class CentringWorkflow(QObject):
         return CancelledError() if future.cancelled() else future.exception()
 
     def _fail(self, what: str, error: BaseException) -> None:
-        self.sig_message.emit(f"Centring {what}: {error or type(error).__name__}")
+        self.messagePosted.emit(f"Centring {what}: {error or type(error).__name__}")
         self._end("failed")
 
     # user actions ---------------------------------------------------------------------------------
     def start(self) -> bool:
         """Begin a centring; False (with a message) when it cannot start."""
         if self.diffractometer is None:
-            self.sig_message.emit("Centring: no diffractometer")
+            self.messagePosted.emit("Centring: no diffractometer")
             return False
         if self.step is not CentringStep.IDLE:
-            self.sig_message.emit(f"Centring: already in progress ({self.step.value})")
+            self.messagePosted.emit(f"Centring: already in progress ({self.step.value})")
             return False
         try:
             future = self.diffractometer.start_manual_centring(self.n_clicks, self.angle_step)
         except (ValueError, RuntimeError) as exc:
-            self.sig_message.emit(f"Centring could not start: {exc}")
+            self.messagePosted.emit(f"Centring could not start: {exc}")
             return False
         self._generation += 1
         self.marks = []
@@ -136,15 +136,15 @@ class CentringWorkflow(QObject):
                 CentringStep.MOVING: "the crystal is being moved to the beam: wait",
                 CentringStep.CENTRED: "the crystal is centred: accept or reject first",
             }[self.step]
-            self.sig_message.emit(f"Click ignored: {reason}")
+            self.messagePosted.emit(f"Click ignored: {reason}")
             return False
         try:
             future = self.diffractometer.image_clicked(x, y)
         except (ValueError, RuntimeError) as exc:
-            self.sig_message.emit(f"Click refused: {exc}")
+            self.messagePosted.emit(f"Click refused: {exc}")
             return False
         self.marks.append((x, y))
-        self.sig_marks_changed.emit(list(self.marks))
+        self.marksChanged.emit(list(self.marks))
         last = len(self.marks) >= self.n_clicks
         self._set_step(CentringStep.MOVING if last else CentringStep.TURNING)
         self._when_done(future, self._clicked)
@@ -160,28 +160,28 @@ class CentringWorkflow(QObject):
             self._set_step(CentringStep.WAITING_CLICK)
 
     def accept(self) -> CentredPosition | None:
-        """Keep the result: ``sig_accepted(position)``, then the centring ends."""
+        """Keep the result: ``centringAccepted(position)``, then the centring ends."""
         if self.step is not CentringStep.CENTRED:
-            self.sig_message.emit(f"Accept: nothing to accept ({self.step.value})")
+            self.messagePosted.emit(f"Accept: nothing to accept ({self.step.value})")
             return None
         try:
             position = self.diffractometer.accept_centring()
         except RuntimeError as exc:
-            self.sig_message.emit(f"Accept refused: {exc}")
+            self.messagePosted.emit(f"Accept refused: {exc}")
             return None
-        self.sig_accepted.emit(position)
+        self.centringAccepted.emit(position)
         self._end("accepted")
         return position
 
     def reject(self) -> None:
         """Drop the result; the diffractometer moves back to where the centring began."""
         if self.step is not CentringStep.CENTRED:
-            self.sig_message.emit(f"Reject: nothing to reject ({self.step.value})")
+            self.messagePosted.emit(f"Reject: nothing to reject ({self.step.value})")
             return
         try:
             future = self.diffractometer.reject_centring()
         except RuntimeError as exc:
-            self.sig_message.emit(f"Reject refused: {exc}")
+            self.messagePosted.emit(f"Reject refused: {exc}")
             return
         self._end("rejected")
         self._report_move_back(future)
@@ -192,14 +192,14 @@ class CentringWorkflow(QObject):
             return
         future = self.diffractometer.cancel_centring()
         self._end("cancelled")
-        self.sig_message.emit("Centring cancelled: moving back to where it started")
+        self.messagePosted.emit("Centring cancelled: moving back to where it started")
         self._report_move_back(future)
 
     def _report_move_back(self, future: Future) -> None:
         def report(ended: Future) -> None:
             error = self._error(ended)
             if error is not None and not self.closed:
-                self.sig_message.emit(f"Moving back after the centring failed: {error}")
+                self.messagePosted.emit(f"Moving back after the centring failed: {error}")
 
         future.add_done_callback(lambda ended: self.bridge.post(report, ended))
 
@@ -207,7 +207,7 @@ class CentringWorkflow(QObject):
     def on_centring_failed(self, reason: str) -> None:
         """``centringFailed`` from the diffractometer (a motor fault, say)."""
         if self.step is not CentringStep.IDLE and reason not in ("cancelled", "rejected"):
-            self.sig_message.emit(f"Centring failed: {reason}")
+            self.messagePosted.emit(f"Centring failed: {reason}")
             self._end("failed")
 
     def close(self) -> None:

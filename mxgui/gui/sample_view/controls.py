@@ -22,15 +22,15 @@ LIGHT_INTERVAL_MS = 100
 class ZoomLightsBar(QToolBar):
     """Zoom levels in a combo box and a 0-100 slider per light.
 
-    ``sig_zoom_chosen(level)`` when the user picks a level; ``sig_light_chosen(role,
+    ``zoomChosen(level)`` when the user picks a level; ``lightChosen(role,
     value)`` when the user moves a slider (at most every :data:`LIGHT_INTERVAL_MS`
     while dragging, and once when it is released). :meth:`show_zoom` and
     :meth:`show_light` show the hardware's values without sending them back. What does
     not fit goes to the bar's overflow menu.
     """
 
-    sig_zoom_chosen = pyqtSignal(str)
-    sig_light_chosen = pyqtSignal(str, float)
+    zoomChosen = pyqtSignal(str)
+    lightChosen = pyqtSignal(str, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,7 +38,7 @@ class ZoomLightsBar(QToolBar):
         self.addWidget(QLabel("Zoom: "))
         self.zoom_box = QComboBox()
         self.zoom_box.setToolTip("zoom level of the sample camera")
-        self.zoom_box.activated[str].connect(self.sig_zoom_chosen)
+        self.zoom_box.activated[str].connect(self.zoomChosen)
         self.addWidget(self.zoom_box)
         self.sliders: dict[str, QSlider] = {}
         self.values: dict[str, QLabel] = {}
@@ -92,15 +92,15 @@ class ZoomLightsBar(QToolBar):
     def _send_lights(self) -> None:
         pending, self._pending = self._pending, {}
         for role, value in pending.items():
-            self.sig_light_chosen.emit(role, float(value))
+            self.lightChosen.emit(role, float(value))
 
 
 class GridParameters(QToolBar):
     """Cell size and spacing of the next grid (micrometres), in one row; the cell size
-    follows the beam size until the user changes it. ``sig_apply`` asks to redraw the
+    follows the beam size until the user changes it. ``applyRequested`` asks to redraw the
     last grid with these values."""
 
-    sig_apply = pyqtSignal()
+    applyRequested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +128,7 @@ class GridParameters(QToolBar):
         self.apply_button = QPushButton("Apply")
         self.apply_button.setToolTip("draw the last grid again with these cells")
         self.apply_button.setEnabled(False)
-        self.apply_button.clicked.connect(self.sig_apply)
+        self.apply_button.clicked.connect(self.applyRequested)
         self.addWidget(self.beam_button)
         self.addWidget(self.apply_button)
         self._beam_size_um = (50.0, 50.0)

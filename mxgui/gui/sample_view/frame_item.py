@@ -37,11 +37,11 @@ def frame_to_qimage(pixels: np.ndarray) -> QImage:
 class FrameNotifier(QObject):
     """Turns the hand-over's ``notify()`` (camera thread) into a queued repaint."""
 
-    sig_frame_waiting = pyqtSignal()
+    frameWaiting = pyqtSignal()
 
     def notify(self) -> None:
         """Called in the camera thread: post, never paint."""
-        self.sig_frame_waiting.emit()
+        self.frameWaiting.emit()
 
 
 class FrameItem(QGraphicsItem):

@@ -73,26 +73,26 @@ Point = tuple[float, float]
 class ModeController(QObject):
     """Holds the current :class:`Mode` and turns mouse events into requests.
 
-    Requests (image pixels): ``sig_select(x, y)`` (idle), ``sig_centring_click(x, y)``,
-    ``sig_move_to_beam(x, y)``, ``sig_line_drawn(x0, y0, x1, y1)`` (after the second
-    click), ``sig_grid_drawn(x0, y0, x1, y1)`` (press and release of the drag),
-    ``sig_measured(x0, y0, x1, y1)``. A click outside the image, or a grid dragged with
-    no size, gives ``sig_message(text)`` and no request. ``sig_escape`` when the user
+    Requests (image pixels): ``selectClicked(x, y)`` (idle), ``centringClicked(x, y)``,
+    ``moveToBeamClicked(x, y)``, ``lineDrawn(x0, y0, x1, y1)`` (after the second
+    click), ``gridDrawn(x0, y0, x1, y1)`` (press and release of the drag),
+    ``distanceMeasured(x0, y0, x1, y1)``. A click outside the image, or a grid dragged with
+    no size, gives ``messagePosted(text)`` and no request. ``escapePressed`` when the user
     presses Escape (the owner decides what it cancels, then sets :attr:`Mode.IDLE`).
 
     ``describe(mode, start, end)`` writes the label of a drag in progress (the grid's
     number of cells, the measured length).
     """
 
-    sig_mode_changed = pyqtSignal(object)
-    sig_message = pyqtSignal(str)
-    sig_escape = pyqtSignal()
-    sig_select = pyqtSignal(float, float)
-    sig_centring_click = pyqtSignal(float, float)
-    sig_move_to_beam = pyqtSignal(float, float)
-    sig_line_drawn = pyqtSignal(float, float, float, float)
-    sig_grid_drawn = pyqtSignal(float, float, float, float)
-    sig_measured = pyqtSignal(float, float, float, float)
+    modeChanged = pyqtSignal(object)
+    messagePosted = pyqtSignal(str)
+    escapePressed = pyqtSignal()
+    selectClicked = pyqtSignal(float, float)
+    centringClicked = pyqtSignal(float, float)
+    moveToBeamClicked = pyqtSignal(float, float)
+    lineDrawn = pyqtSignal(float, float, float, float)
+    gridDrawn = pyqtSignal(float, float, float, float)
+    distanceMeasured = pyqtSignal(float, float, float, float)
 
     def __init__(
         self,
@@ -112,10 +112,10 @@ class ModeController(QObject):
         for item in (self.rubber_band, self.measure, self.line_preview):
             item.setVisible(False)
             view.scene().addItem(item)
-        view.sig_pressed.connect(self._pressed)
-        view.sig_moved.connect(self._moved)
-        view.sig_released.connect(self._released)
-        view.sig_escape.connect(self.sig_escape)
+        view.imagePressed.connect(self._pressed)
+        view.imageMoved.connect(self._moved)
+        view.imageReleased.connect(self._released)
+        view.escapePressed.connect(self.escapePressed)
         view.viewport().setCursor(self._mode.cursor)
 
     @property
@@ -135,14 +135,14 @@ class ModeController(QObject):
             return
         self._mode = mode
         self.view.viewport().setCursor(mode.cursor)
-        self.sig_mode_changed.emit(mode)
+        self.modeChanged.emit(mode)
 
     # mouse --------------------------------------------------------------------------------------
     def _on_image(self, x: float, y: float) -> bool:
         if self.view.contains_image_point(x, y):
             return True
         width, height = self.view.image_size()
-        self.sig_message.emit(
+        self.messagePosted.emit(
             f"{self._mode.title}: the click at ({x:.0f}, {y:.0f}) is outside the image "
             f"(0-{width} x 0-{height} pixels); click on the camera image"
         )
@@ -156,11 +156,11 @@ class ModeController(QObject):
             self._drag_start = (x, y)
             self._show_drag((x, y))
         elif mode is Mode.IDLE:
-            self.sig_select.emit(x, y)
+            self.selectClicked.emit(x, y)
         elif mode is Mode.CENTRING:
-            self.sig_centring_click.emit(x, y)
+            self.centringClicked.emit(x, y)
         elif mode is Mode.MOVE_TO_BEAM:
-            self.sig_move_to_beam.emit(x, y)
+            self.moveToBeamClicked.emit(x, y)
         elif mode is Mode.DRAW_LINE:
             self._line_click(x, y)
 
@@ -172,7 +172,7 @@ class ModeController(QObject):
             return
         (x0, y0), self._line_start = self._line_start, None
         self.line_preview.setVisible(False)
-        self.sig_line_drawn.emit(x0, y0, x, y)
+        self.lineDrawn.emit(x0, y0, x, y)
 
     def _clamped(self, x: float, y: float) -> Point:
         width, height = self.view.image_size()
@@ -204,18 +204,18 @@ class ModeController(QObject):
         dragged = max(abs(end[0] - start[0]), abs(end[1] - start[1])) * scale
         if self._mode is Mode.DRAW_GRID:
             if dragged < MIN_DRAG_PIXELS:
-                self.sig_message.emit(
+                self.messagePosted.emit(
                     "Draw grid: the rectangle has no size; press on one corner of the "
                     "area and drag to the opposite corner"
                 )
                 return
-            self.sig_grid_drawn.emit(*start, *end)
+            self.gridDrawn.emit(*start, *end)
         elif self._mode is Mode.MEASURE:
             if dragged < MIN_DRAG_PIXELS:
                 self.measure.setVisible(False)
                 return
             self._show_drag_end(start, end)
-            self.sig_measured.emit(*start, *end)
+            self.distanceMeasured.emit(*start, *end)
 
     def _show_drag_end(self, start: Point, end: Point) -> None:
         self.measure.set_segment(start, end, self.describe(Mode.MEASURE, start, end))

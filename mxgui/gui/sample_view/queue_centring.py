@@ -4,7 +4,7 @@ The engine emits ``centringRequested(node_id, sample_location)`` once it has mou
 sample whose centring is "manual", and waits for ``provide_centring(node_id, position)``.
 :class:`QueueCentring` starts the view's 3-click centring for it; Accept answers with
 the :class:`CentredPosition` the diffractometer's ``accept_centring()`` returned (the
-workflow's ``sig_accepted``), Reject, Cancel (Escape) or a failure answer ``None`` (the
+workflow's ``centringAccepted``), Reject, Cancel (Escape) or a failure answer ``None`` (the
 sample fails "centring cancelled"). It registers with the queue hardware object
 (``add_centring_handler``) so that the run control does not answer too.
 """

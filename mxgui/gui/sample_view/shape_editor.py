@@ -26,15 +26,15 @@ class ShapeEditor(QObject):
     Writes only through the :class:`~mxgui.core.shapes.ShapesModel` methods; follows
     the model through :meth:`shape_added`, :meth:`shape_changed`, :meth:`shape_removed`,
     :meth:`cleared` and :meth:`selection_changed` (connect them to its signals).
-    ``sig_message(text)`` for what was refused, ``sig_done(text)`` for what was made,
-    ``sig_points_selected(count)``, ``sig_selected(shape_id)`` when the user selects a
+    ``messagePosted(text)`` for what was refused, ``editDone(text)`` for what was made,
+    ``pointsSelected(count)``, ``shapeSelected(shape_id)`` when the user selects a
     shape on the image.
     """
 
-    sig_message = pyqtSignal(str)
-    sig_done = pyqtSignal(str)
-    sig_points_selected = pyqtSignal(int)
-    sig_selected = pyqtSignal(str)
+    messagePosted = pyqtSignal(str)
+    editDone = pyqtSignal(str)
+    pointsSelected = pyqtSignal(int)
+    shapeSelected = pyqtSignal(str)
 
     def __init__(
         self, layer: ShapeLayer, panel: GridParameters, state: ViewState, parent=None
@@ -46,7 +46,7 @@ class ShapeEditor(QObject):
         self.shapes: ShapesModel | None = None
         #: the last grid drawn here and its drag, for "Apply to grid"
         self.last_grid: tuple[str, GridDrag] | None = None
-        panel.sig_apply.connect(self.apply_grid_parameters)
+        panel.applyRequested.connect(self.apply_grid_parameters)
 
     def set_model(self, shapes: ShapesModel | None) -> None:
         self.layer.clear()
@@ -66,7 +66,7 @@ class ShapeEditor(QObject):
     def _ready(self, what: str) -> tuple[ImageGeometry, CentredPosition] | None:
         state = self.state()
         if self.shapes is None or state is None:
-            self.sig_message.emit(f"{what}: no shapes object or no motor positions yet")
+            self.messagePosted.emit(f"{what}: no shapes object or no motor positions yet")
             return None
         return state
 
@@ -78,7 +78,7 @@ class ShapeEditor(QObject):
             return None
         assert self.shapes is not None  # _ready checked it
         point = self.shapes.add_point(position if position is not None else state[1])
-        self.sig_done.emit(f"Saved {point.name}")
+        self.editDone.emit(f"Saved {point.name}")
         return point
 
     def line_drawn(self, x0: float, y0: float, x1: float, y1: float) -> None:
@@ -91,23 +91,23 @@ class ShapeEditor(QObject):
         try:
             line = self.shapes.add_line(start, end)
         except ValueError as exc:
-            self.sig_message.emit(f"Line: {exc}")
+            self.messagePosted.emit(f"Line: {exc}")
             return
-        self.sig_done.emit(f"Line {line.name}: {line.length_mm * 1000:.1f} µm")
+        self.editDone.emit(f"Line {line.name}: {line.length_mm * 1000:.1f} µm")
 
     def line_from_selected_points(self) -> None:
         if self.shapes is None:
             return
         points = [s for s in self.shapes.selected() if isinstance(self._get(s), Point)]
         if len(points) != 2:
-            self.sig_message.emit("Line from points: select exactly two points first")
+            self.messagePosted.emit("Line from points: select exactly two points first")
             return
         try:
             line = self.shapes.add_line_between(*points)
         except (KeyError, ValueError) as exc:
-            self.sig_message.emit(f"Line from points: {exc}")
+            self.messagePosted.emit(f"Line from points: {exc}")
             return
-        self.sig_done.emit(f"Line {line.name} from {points[0]} to {points[1]}")
+        self.editDone.emit(f"Line {line.name} from {points[0]} to {points[1]}")
 
     def grid_drawn(self, x0: float, y0: float, x1: float, y1: float) -> Grid | None:
         state = self._ready("Draw grid")
@@ -116,7 +116,7 @@ class ShapeEditor(QObject):
         geometry, here = state
         grid = self._add_grid(GridDrag.from_image((x0, y0), (x1, y1), here, geometry))
         if grid is not None:
-            self.sig_done.emit(
+            self.editDone.emit(
                 f"Grid {grid.name}: {grid.num_cols} × {grid.num_rows} cells of "
                 f"{grid.cell_width_mm * 1000:g} × {grid.cell_height_mm * 1000:g} µm"
             )
@@ -127,7 +127,7 @@ class ShapeEditor(QObject):
         try:
             grid = self.shapes.add_grid(**grid_parameters(drag, *self.panel.values_mm()), name=name)
         except ValueError as exc:
-            self.sig_message.emit(f"Draw grid: {exc}")
+            self.messagePosted.emit(f"Draw grid: {exc}")
             return None
         self.last_grid = (grid.id, drag)
         self.panel.set_apply_target(grid.name)
@@ -140,18 +140,18 @@ class ShapeEditor(QObject):
         grid_id, drag = self.last_grid
         old = self._get(grid_id)
         if old is None:
-            self.sig_message.emit(f"Apply: grid {grid_id} no longer exists")
+            self.messagePosted.emit(f"Apply: grid {grid_id} no longer exists")
             self.forget_last_grid()
             return
         try:  # checked before the old grid goes: a refused size keeps it
             Grid("G0", old.name, **grid_parameters(drag, *self.panel.values_mm()))
         except ValueError as exc:
-            self.sig_message.emit(f"Apply: {exc}")
+            self.messagePosted.emit(f"Apply: {exc}")
             return
         self.shapes.remove(grid_id)
         grid = self._add_grid(drag, old.name)
         if grid is not None:
-            self.sig_done.emit(f"Grid {grid.name}: now {grid.num_cols} × {grid.num_rows} cells")
+            self.editDone.emit(f"Grid {grid.name}: now {grid.num_cols} × {grid.num_rows} cells")
 
     def describe_drag(self, mode: Mode, start: Point2, end: Point2) -> str:
         """The label of a drag in progress: the grid's cells, or the length measured."""
@@ -180,10 +180,10 @@ class ShapeEditor(QObject):
         try:
             self.shapes.select([shape_id] if shape_id else [])
         except KeyError as exc:
-            self.sig_message.emit(f"Select: {exc.args[0]}")
+            self.messagePosted.emit(f"Select: {exc.args[0]}")
             return
         if shape_id:
-            self.sig_selected.emit(shape_id)
+            self.shapeSelected.emit(shape_id)
 
     # the model's signals ------------------------------------------------------------------------
     def shape_added(self, shape: Shape) -> None:
@@ -203,4 +203,4 @@ class ShapeEditor(QObject):
 
     def selection_changed(self, ids: tuple[str, ...]) -> None:
         self.layer.set_selection(tuple(ids))
-        self.sig_points_selected.emit(sum(isinstance(self._get(s), Point) for s in ids))
+        self.pointsSelected.emit(sum(isinstance(self._get(s), Point) for s in ids))

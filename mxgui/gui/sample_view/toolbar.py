@@ -22,20 +22,20 @@ _MODE_ACTIONS = (
 class SampleViewToolbar(QToolBar):
     """Buttons that ask for things; they never act on hardware themselves.
 
-    ``sig_mode_requested(mode)``: a mode button was pressed (pressing the button of the
-    current mode asks for :attr:`Mode.IDLE`). ``sig_accept``, ``sig_reject``,
-    ``sig_cancel``, ``sig_save_point``, ``sig_line_from_points``, ``sig_snapshot``.
+    ``modeRequested(mode)``: a mode button was pressed (pressing the button of the
+    current mode asks for :attr:`Mode.IDLE`). ``acceptRequested``, ``rejectRequested``,
+    ``cancelRequested``, ``savePointRequested``, ``lineFromPointsRequested``, ``snapshotRequested``.
     :meth:`show_mode` and :meth:`show_centring_step` keep the buttons' states in step.
     Buttons that do not fit move to the bar's overflow menu.
     """
 
-    sig_mode_requested = pyqtSignal(object)
-    sig_accept = pyqtSignal()
-    sig_reject = pyqtSignal()
-    sig_cancel = pyqtSignal()
-    sig_save_point = pyqtSignal()
-    sig_line_from_points = pyqtSignal()
-    sig_snapshot = pyqtSignal()
+    modeRequested = pyqtSignal(object)
+    acceptRequested = pyqtSignal()
+    rejectRequested = pyqtSignal()
+    cancelRequested = pyqtSignal()
+    savePointRequested = pyqtSignal()
+    lineFromPointsRequested = pyqtSignal()
+    snapshotRequested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,12 +54,12 @@ class SampleViewToolbar(QToolBar):
         self.line_action = self._action("Line from points", "a line between 2 selected points")
         self.snapshot_action = self._action("Snapshot…", "save the image with overlays (PNG)")
         for action, signal in (
-            (self.accept_action, self.sig_accept),
-            (self.reject_action, self.sig_reject),
-            (self.cancel_action, self.sig_cancel),
-            (self.save_point_action, self.sig_save_point),
-            (self.line_action, self.sig_line_from_points),
-            (self.snapshot_action, self.sig_snapshot),
+            (self.accept_action, self.acceptRequested),
+            (self.reject_action, self.rejectRequested),
+            (self.cancel_action, self.cancelRequested),
+            (self.save_point_action, self.savePointRequested),
+            (self.line_action, self.lineFromPointsRequested),
+            (self.snapshot_action, self.snapshotRequested),
         ):
             action.triggered.connect(signal)
         self.line_action.setEnabled(False)
@@ -89,7 +89,7 @@ class SampleViewToolbar(QToolBar):
 
     def _mode_clicked(self, mode: Mode) -> None:
         self.show_mode(self._mode)  # the state follows the mode, not the click
-        self.sig_mode_requested.emit(Mode.IDLE if mode is self._mode else mode)
+        self.modeRequested.emit(Mode.IDLE if mode is self._mode else mode)
 
     def show_mode(self, mode: Mode) -> None:
         self._mode = mode

@@ -29,18 +29,18 @@ class SampleGraphicsView(QGraphicsView):
     letterboxing included; widget coordinates are those of :meth:`viewport`, where the
     mouse events arrive.
 
-    Mouse events become ``sig_pressed`` / ``sig_moved`` / ``sig_released(x, y, button)``
+    Mouse events become ``imagePressed`` / ``imageMoved`` / ``imageReleased(x, y, button)``
     in image pixels (left button only for press and release; moves while a button is
-    down); Escape becomes ``sig_escape``. The frames come from :attr:`handover`: connect
+    down); Escape becomes ``escapePressed``. The frames come from :attr:`handover`: connect
     the camera's ``imageReceived`` to ``handover.offer``.
     """
 
-    sig_pressed = pyqtSignal(float, float)
-    sig_moved = pyqtSignal(float, float)
-    sig_released = pyqtSignal(float, float)
-    sig_escape = pyqtSignal()
+    imagePressed = pyqtSignal(float, float)
+    imageMoved = pyqtSignal(float, float)
+    imageReleased = pyqtSignal(float, float)
+    escapePressed = pyqtSignal()
     #: a frame was painted (GUI thread), with its number
-    sig_frame_shown = pyqtSignal(int)
+    frameShown = pyqtSignal(int)
 
     def __init__(self, width: int = 1280, height: int = 1024, parent: QWidget | None = None):
         self._scene = QGraphicsScene(0.0, 0.0, float(width), float(height))
@@ -50,7 +50,7 @@ class SampleGraphicsView(QGraphicsView):
         self.frame_item = FrameItem(
             self.handover, width, height, on_shown=self._shown, on_size=self._frame_size
         )
-        self._notifier.sig_frame_waiting.connect(self.frame_item.update, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
+        self._notifier.frameWaiting.connect(self.frame_item.update, Qt.QueuedConnection)  # type: ignore[call-arg]  # PyQt5-stubs lack connect(slot, type)
         self._scene.addItem(self.frame_item)
         self._image_size = (width, height)
         self._left_down = False
@@ -123,25 +123,25 @@ class SampleGraphicsView(QGraphicsView):
 
     # frames -----------------------------------------------------------------------------------
     def _shown(self, frame: Frame) -> None:
-        self.sig_frame_shown.emit(frame.number)
+        self.frameShown.emit(frame.number)
 
     # events -----------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         self.setFocus(Qt.MouseFocusReason)
         if event.button() == Qt.LeftButton:
             self._left_down = True
-            self.sig_pressed.emit(*self.widget_to_image(event.localPos()))
+            self.imagePressed.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         if self._left_down or event.buttons() & Qt.LeftButton:
-            self.sig_moved.emit(*self.widget_to_image(event.localPos()))
+            self.imageMoved.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         if event.button() == Qt.LeftButton:
             self._left_down = False
-            self.sig_released.emit(*self.widget_to_image(event.localPos()))
+            self.imageReleased.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
@@ -152,7 +152,7 @@ class SampleGraphicsView(QGraphicsView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt name
         if event.key() == Qt.Key_Escape:
-            self.sig_escape.emit()
+            self.escapePressed.emit()
             event.accept()
             return
         super().keyPressEvent(event)

@@ -13,16 +13,16 @@ CHECK_INTERVAL_MS = 500
 
 
 class FrameWatchdog(QObject):
-    """Says ``sig_stalled(text)`` once when no frame has arrived for ``timeout`` seconds
-    while the camera should stream, and ``sig_recovered()`` once frames arrive again.
+    """Says ``framesStalled(text)`` once when no frame has arrived for ``timeout`` seconds
+    while the camera should stream, and ``framesRecovered()`` once frames arrive again.
 
     :meth:`expect_frames` starts watching (the camera was asked to stream) and
     :meth:`stop` ends it. The text names the wall-clock time of the last frame
     ("no camera frames since 14:03:12").
     """
 
-    sig_stalled = pyqtSignal(str)
-    sig_recovered = pyqtSignal()
+    framesStalled = pyqtSignal(str)
+    framesRecovered = pyqtSignal()
 
     def __init__(self, handover: FrameHandover, timeout: float = 2.0, parent=None) -> None:
         super().__init__(parent)
@@ -61,7 +61,7 @@ class FrameWatchdog(QObject):
             else:
                 started = time.strftime("%H:%M:%S", time.localtime(self._since_wall))
                 text = f"no camera frames since {started} (none received yet)"
-            self.sig_stalled.emit(text)
+            self.framesStalled.emit(text)
         elif silent <= self.timeout and self.stalled:
             self.stalled = False
-            self.sig_recovered.emit()
+            self.framesRecovered.emit()
