@@ -84,11 +84,14 @@ def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
             raise node.error(
                 f'class="{dotted}": importing {full_module} failed: {type(exc).__name__}: {exc}'
             ) from exc
-        raise node.error(
-            f'class="{dotted}": no module {full_module!r} '
-            f"(expected a dotted path below {CLASS_PACKAGE}/, e.g. simulated.motor.SimulatedMotor)"
-            + _hint(dotted)
-        ) from exc
+        hint = porting_hint(dotted)
+        expected = (
+            f"; {hint}"
+            if hint
+            else f" (expected a dotted path below {CLASS_PACKAGE}/, "
+            "e.g. simulated.motor.SimulatedMotor)"
+        )
+        raise node.error(f'class="{dotted}": no module {full_module!r}{expected}') from exc
     except Exception as exc:
         raise node.error(
             f'class="{dotted}": importing {full_module} failed: {type(exc).__name__}: {exc}'
