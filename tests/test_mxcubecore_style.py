@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from hardware_objects.simulated.nstate import SimulatedNState
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.mxcubecore_classes import MXCUBECORE_CLASSES
 from mxgui.core.repository import HardwareRepository
+from mxgui.gui.check import run_check
 
 STYLE = Path(__file__).parent / "data" / "mxcubecore_style"
 MOTOR = '<object class="simulated.motor.SimulatedMotor"/>\n'
@@ -413,3 +415,39 @@ def test_channels_and_commands_inside_sub_elements_are_kept_with_their_lines(tmp
         4,
     )
     assert channel.attributes["polling"] == "1000"
+
+
+def test_a_nested_object_asked_for_first_loads_its_parent(site):
+    kappa = site.get("/diffractometer#kappa")
+    assert site.get("diffractometer").get_object_by_role("kappa") is kappa
+    with pytest.raises(HardwareObjectError, match="has no nested object of that role"):
+        site.get("/diffractometer#chi")
+    assert "/diffractometer#chi" not in site.failures
+
+
+# -- mxgui --check ------------------------------------------------------------------------------
+
+
+def test_check_lists_the_yaml_and_nested_objects_and_passes(tmp_path):
+    layout = write(tmp_path, "empty.yml", "windows:\n  - title: Site\n    content: {type: vbox}\n")
+    out = io.StringIO()
+    assert run_check([STYLE], layout, out) == 0, out.getvalue()
+    lines = out.getvalue().splitlines()
+    assert "OK      /beamline (Beamline)" in lines
+    assert "OK      /energy (SimulatedEnergy)" in lines
+    assert "OK      /diffractometer#kappa (SimulatedMotor)" in lines
+    assert lines[-1] == "check passed"
+
+
+def test_check_names_the_closest_class_of_an_mxcubecore_class(tmp_path):
+    site = tmp_path / "site"
+    write(site, "omega.xml", '<device class="TangoMotor">\n  <unit>deg</unit>\n</device>\n')
+    layout = write(tmp_path, "empty.yml", "windows:\n  - title: Site\n    content: {type: vbox}\n")
+    out = io.StringIO()
+    assert run_check([site], layout, out) == 1
+    (line,) = [line for line in out.getvalue().splitlines() if "/omega" in line]
+    assert line.startswith(f'FAILED  /omega: {site / "omega.xml"}:1: class="TangoMotor": ')
+    assert line.endswith(
+        "no equivalent yet on Tango (it comes with mxgui's channel layer); "
+        "closest: simulated.motor.SimulatedMotor"
+    )

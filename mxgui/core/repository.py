@@ -24,6 +24,8 @@ CLASS_PACKAGE = "hardware_objects"
 BEAMLINE_NAME = "/beamline"
 #: mxcubecore's name for the YAML beamline file, read when there is no beamline.xml
 BEAMLINE_YAML = "beamline_config.yml"
+#: between an object's name and a nested object's role: ``/diffractometer#kappa``
+NESTED_MARK = "#"
 #: the endings of a hardware-object file, in the order a name is looked for
 SUFFIXES = (".xml", *YAML_SUFFIXES)
 
@@ -224,7 +226,24 @@ class HardwareRepository:
             name = normalize_name(name)
         except OutsideRepositoryError as exc:
             raise HardwareObjectError(str(exc)) from None
+        if NESTED_MARK in name:
+            return self._nested_by_name(name)
         return self._cached(name, lambda: self._load(name))
+
+    def _nested_by_name(self, name: str) -> HardwareObject:
+        """A nested object asked for by name (``/stage#kappa``): its file's object is
+        loaded first, which creates it."""
+        parent = name.split(NESTED_MARK, 1)[0]
+        self.get(parent)
+        with self._lock:
+            if name in self._objects:
+                return self._objects[name]
+            if name in self.failures:
+                raise HardwareObjectError(str(self.failures[name]))
+        raise HardwareObjectError(
+            f"{name}: {parent} has no nested object of that role "
+            f'(expected <object class="..." role="{name.split(NESTED_MARK, 1)[1]}"> in it)'
+        )
 
     def _cached(self, name: str, load: Callable[[], HardwareObject]) -> HardwareObject:
         """Object ``name`` from the cache, or ``load()``-ed and kept (or its failure)."""
@@ -358,7 +377,7 @@ class HardwareRepository:
                     )
                 for nested in _nested_objects(level):
                     role = nested.attributes.get("role") or nested.tag
-                    name = f"{obj.name}#{role.lower()}"
+                    name = f"{obj.name}{NESTED_MARK}{role.lower()}"
                     self._attach(
                         obj,
                         level,
