@@ -451,3 +451,10 @@ def test_check_names_the_closest_class_of_an_mxcubecore_class(tmp_path):
         "no equivalent yet on Tango (it comes with mxgui's channel layer); "
         "closest: simulated.motor.SimulatedMotor"
     )
+
+
+def test_the_designer_preview_finds_the_class_of_a_nested_object_without_loading(site):
+    assert site.object_class("/diffractometer#kappa") is SimulatedMotor
+    with pytest.raises(HardwareObjectError, match="no nested object of role 'chi'"):
+        site.object_class("/diffractometer#chi")
+    assert site.loaded() == {}

@@ -273,7 +273,19 @@ class HardwareRepository:
             when the file is wrong; the message is the ``file:line: reason``.
         """
         try:
-            return type(self._configured(normalize_name(name))[0])
+            name = normalize_name(name)
+            if NESTED_MARK not in name:
+                return type(self._configured(name)[0])
+            parent, role = name.split(NESTED_MARK, 1)
+            _, node = self._configured(parent)
+            for _, level in _levels(node):
+                for nested in _nested_objects(level):
+                    if (nested.attributes.get("role") or nested.tag).lower() == role:
+                        return type(self._create(name, nested))
+            raise node.error(
+                f"no nested object of role {role!r}; expected "
+                f'<object class="..." role="{role}"> in it'
+            )
         except (ConfigError, OutsideRepositoryError) as exc:
             raise HardwareObjectError(str(exc)) from None
 
