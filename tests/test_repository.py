@@ -194,7 +194,9 @@ def test_sub_nodes_and_repeated_elements_are_lists(tmp_path):
     assert [e.properties["offset"] for e in entries] == [1.5, -2]
     assert [e.line for e in entries] == [3, 4]
     assert all(e.path == str(tmp_path / "zoom.xml") for e in entries)
-    assert obj.get_property("tag") == ["front", 2]
+    # an undeclared repeated property: the last value wins (mxcubecore); all are kept
+    assert obj.get_property("tag") == 2
+    assert obj.config.property_values["tag"] == ["front", 2]
     (limits,) = obj.get_nodes("limits")
     assert limits.attributes == {"low": "1", "high": "2"}
     assert obj.get_nodes("nothing") == []

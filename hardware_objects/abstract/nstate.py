@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from hardware_objects.abstract.actuator import AbstractActuator
+from mxgui.core.hardware_object import HOProperty
 
 
 class AbstractNState(AbstractActuator[str]):
@@ -13,6 +16,10 @@ class AbstractNState(AbstractActuator[str]):
 
     Signals: ``valueChanged(name)``, ``stateChanged(state)``.
     """
+
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "value": HOProperty(list, None, "the names of the positions, one element each")
+    }
 
     def init(self) -> None:
         super().init()

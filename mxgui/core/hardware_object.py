@@ -34,6 +34,11 @@ class HOProperty:
 
     A declared property is checked when the XML file is loaded, so ``<velocity>fast
     </velocity>`` is reported with file and line instead of failing during a move.
+
+    ``HOProperty(list)`` declares a list: every value of the repeated element, in file
+    order (one element gives a one-item list). Any other property repeated in a file
+    takes its last value, as in mxcubecore. The text ``None`` is None, which a declared
+    property accepts only when its default is None.
     """
 
     type: type
@@ -46,6 +51,12 @@ class HOProperty:
 
     def convert(self, value: object) -> Any:
         """``value`` as this property's type, or ``ValueError`` saying what was expected."""
+        if value is None:
+            if self.default is None:
+                return None
+            raise ValueError(f"expected {_type_name(self.type)}, got None")
+        if self.type is list:
+            return list(value) if isinstance(value, (list, tuple)) else [value]
         if self.type is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             if math.isnan(value):
                 raise ValueError(f"expected {_type_name(self.type)}, got nan")
@@ -58,9 +69,13 @@ class HOProperty:
 
 
 def _type_name(kind: type) -> str:
-    return {int: "an integer", float: "a number", bool: "true or false", str: "text"}.get(
-        kind, kind.__name__
-    )
+    return {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "text",
+        list: "a list (the element repeated)",
+    }.get(kind, kind.__name__)
 
 
 class HardwareObject(SignalEmitter):
@@ -85,6 +100,7 @@ class HardwareObject(SignalEmitter):
         self.config: ConfigNode | None = None
         self._properties: dict[str, Any] = {}
         self._roles: dict[str, HardwareObject] = {}
+        self._contained: dict[str, list[HardwareObject]] = {}
         self._state = HardwareObjectState.UNKNOWN
         self._state_condition = threading.Condition()
         #: shared by every object of a repository (which sets it); held by the queue
@@ -108,9 +124,13 @@ class HardwareObject(SignalEmitter):
         values = dict(node.properties)
         for name, spec in self.declared_properties().items():
             if name in values:
+                if spec.type is list and name in node.property_values:
+                    values[name] = list(node.property_values[name])
+                    continue
                 if (
                     spec.type is str
                     and name in node.property_texts
+                    and values[name] is not None
                     and not isinstance(values[name], list)
                 ):
                     # text as written: "007" stays "007", not the number 7
@@ -144,17 +164,33 @@ class HardwareObject(SignalEmitter):
         return list(self.config.children.get(tag, ())) if self.config else []
 
     def add_role(self, role: str, obj: HardwareObject) -> None:
-        """Attach ``obj`` under ``role`` (done by the repository)."""
-        self._roles[role] = obj
+        """Attach ``obj`` under ``role`` (done by the repository). Roles are kept in
+        lower case: ``role="Zoom"`` and ``role="zoom"`` are one role, as in mxcubecore."""
+        self._roles[role.lower()] = obj
+
+    def has_role(self, role: str) -> bool:
+        """Whether an object is attached under ``role`` (in any case)."""
+        return role.lower() in self._roles
 
     def get_object_by_role(self, role: str) -> HardwareObject | None:
-        """The hardware object attached under ``role``, or ``None``."""
-        return self._roles.get(role)
+        """The hardware object attached under ``role`` (in any case), or ``None``."""
+        return self._roles.get(role.lower())
 
     @property
     def roles(self) -> dict[str, HardwareObject]:
-        """A copy of the role -> object mapping."""
+        """A copy of the role -> object mapping (roles in lower case)."""
         return dict(self._roles)
+
+    def add_contained(self, container: str, obj: HardwareObject) -> None:
+        """Record ``obj`` as one of the objects inside sub-element ``container`` (done by
+        the repository for ``<motors><object href=... role=.../></motors>``)."""
+        self._contained.setdefault(container, []).append(obj)
+
+    def get_objects(self, container: str) -> list[HardwareObject]:
+        """The objects referenced or nested inside sub-element ``container``, in file
+        order (``get_objects("motors")``); empty when there are none. Each is also
+        reachable by its role with :meth:`get_object_by_role`."""
+        return list(self._contained.get(container, ()))
 
     def config_error(self, message: str, prop: str | None = None) -> ConfigError:
         """A :class:`ConfigError` at this object's file (for use in :meth:`init`).

@@ -1,23 +1,33 @@
-"""The hardware repository: loads hardware objects by name from XML directories."""
+"""The hardware repository: loads hardware objects by name from XML (and mxcubecore's
+YAML) directories."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.interlock import Interlock
-from mxgui.core.xml_config import ConfigNode, parse_file
+from mxgui.core.mxcubecore_classes import porting_hint
+from mxgui.core.xml_config import ROOT_TAGS, ConfigNode, Reference, parse_file
+from mxgui.core.yaml_config import CLASS_KEY, YAML_SUFFIXES, parse_yaml_file
 
 log = logging.getLogger(__name__)
 
 CLASS_PACKAGE = "hardware_objects"
 BEAMLINE_NAME = "/beamline"
+#: mxcubecore's name for the YAML beamline file, read when there is no beamline.xml
+BEAMLINE_YAML = "beamline_config.yml"
+#: between an object's name and a nested object's role: ``/diffractometer#kappa``
+NESTED_MARK = "#"
+#: the endings of a hardware-object file, in the order a name is looked for
+SUFFIXES = (".xml", *YAML_SUFFIXES)
 
 
 class OutsideRepositoryError(ValueError):
@@ -25,7 +35,7 @@ class OutsideRepositoryError(ValueError):
 
 
 def normalize_name(name: str, base: str = "/") -> str:
-    """``energy``, ``/energy`` and ``/energy.xml`` all become ``/energy``.
+    """``energy``, ``/energy``, ``/energy.xml`` and ``/energy.yml`` all become ``/energy``.
 
     ``.`` and ``..`` parts are resolved; a name starting with ``./`` or ``../`` is
     taken relative to ``base`` (the name of the directory of the referencing file), any
@@ -37,8 +47,10 @@ def normalize_name(name: str, base: str = "/") -> str:
         when ``..`` would leave the repository directories (``/../etc/passwd``).
     """
     name = name.strip().replace("\\", "/")
-    if name.endswith(".xml"):
-        name = name[: -len(".xml")]
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
     relative = name in (".", "..") or name.startswith(("./", "../"))
     parts: list[str] = [p for p in base.split("/") if p] if relative else []
     for part in name.split("/"):
@@ -74,29 +86,59 @@ def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
             raise node.error(
                 f'class="{dotted}": importing {full_module} failed: {type(exc).__name__}: {exc}'
             ) from exc
-        raise node.error(
-            f'class="{dotted}": no module {full_module!r} '
-            f"(expected a dotted path below {CLASS_PACKAGE}/, e.g. simulated.motor.SimulatedMotor)"
-        ) from exc
+        hint = porting_hint(dotted)
+        expected = (
+            f"; {hint}"
+            if hint
+            else f" (expected a dotted path below {CLASS_PACKAGE}/, "
+            "e.g. simulated.motor.SimulatedMotor)"
+        )
+        raise node.error(f'class="{dotted}": no module {full_module!r}{expected}') from exc
     except Exception as exc:
         raise node.error(
             f'class="{dotted}": importing {full_module} failed: {type(exc).__name__}: {exc}'
         ) from exc
     cls = getattr(module, class_name, None)
     if cls is None:
-        raise node.error(f'class="{dotted}": module {full_module} has no class {class_name!r}')
+        raise node.error(
+            f'class="{dotted}": module {full_module} has no class {class_name!r}' + _hint(dotted)
+        )
     if not (isinstance(cls, type) and issubclass(cls, HardwareObject)):
         raise node.error(f'class="{dotted}": {class_name} is not a HardwareObject subclass')
     return cls
+
+
+def _hint(dotted: str) -> str:
+    hint = porting_hint(dotted)
+    return f"; {hint}" if hint else ""
+
+
+def parse_config(path: Path) -> ConfigNode:
+    """Parse a hardware-object file, XML or (by its ending) mxcubecore's YAML."""
+    if path.suffix in YAML_SUFFIXES:
+        return parse_yaml_file(path)
+    return parse_file(path)
+
+
+def _is_yaml_object(path: Path) -> bool:
+    """A YAML file that describes a hardware object (it names its class), not some
+    other data file kept next to the configuration."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return True  # listed, so that loading it reports why it cannot be read
+    return any(line.startswith(f"{CLASS_KEY}:") for line in text.splitlines())
 
 
 class HardwareRepository:
     """Hardware objects loaded on demand from one or more XML directories.
 
     A name such as ``/diffractometer`` is the file's path inside a directory without
-    ``.xml``; the first directory holding the file wins. Objects are cached. An object
-    that fails is recorded in :attr:`failures` with a :class:`ConfigError` (file, line,
-    reason) and asking for it again raises :class:`HardwareObjectError` with that reason;
+    ``.xml`` (or ``.yml``/``.yaml``: mxcubecore's YAML files; ``/beamline`` is also
+    ``beamline_config.yml``); the first directory holding the file wins. Objects are
+    cached. An object that fails is recorded in :attr:`failures` with a
+    :class:`ConfigError` (file, line, reason) and asking for it again raises
+    :class:`HardwareObjectError` with that reason;
     it never stops the others from loading.
     """
 
@@ -126,11 +168,15 @@ class HardwareRepository:
         Anything of that name counts (a directory called ``motor.xml`` too), so that
         loading it reports that path instead of "no file".
         """
-        relative = normalize_name(name).lstrip("/") + ".xml"
+        relative = normalize_name(name).lstrip("/")
+        spellings = [relative + suffix for suffix in SUFFIXES]
+        if "/" + relative == BEAMLINE_NAME:
+            spellings.append(BEAMLINE_YAML)
         for directory in self.directories:
-            candidate = directory / relative
-            if candidate.exists():
-                return candidate
+            for spelling in spellings:
+                candidate = directory / spelling
+                if candidate.exists():
+                    return candidate
         return None
 
     def _check_inside(self, path: Path) -> None:
@@ -159,6 +205,13 @@ class HardwareRepository:
         for directory in self.directories:
             for path in sorted(directory.rglob("*.xml")):
                 found.setdefault(normalize_name(str(path.relative_to(directory))), None)
+            for suffix in YAML_SUFFIXES:
+                for path in sorted(directory.rglob(f"*{suffix}")):
+                    if not _is_yaml_object(path):
+                        continue
+                    relative = str(path.relative_to(directory))
+                    name = BEAMLINE_NAME if relative == BEAMLINE_YAML else normalize_name(relative)
+                    found.setdefault(name, None)
         return list(found)
 
     def get(self, name: str) -> HardwareObject:
@@ -173,13 +226,34 @@ class HardwareRepository:
             name = normalize_name(name)
         except OutsideRepositoryError as exc:
             raise HardwareObjectError(str(exc)) from None
+        if NESTED_MARK in name:
+            return self._nested_by_name(name)
+        return self._cached(name, lambda: self._load(name))
+
+    def _nested_by_name(self, name: str) -> HardwareObject:
+        """A nested object asked for by name (``/stage#kappa``): its file's object is
+        loaded first, which creates it."""
+        parent = name.split(NESTED_MARK, 1)[0]
+        self.get(parent)
+        with self._lock:
+            if name in self._objects:
+                return self._objects[name]
+            if name in self.failures:
+                raise HardwareObjectError(str(self.failures[name]))
+        raise HardwareObjectError(
+            f"{name}: {parent} has no nested object of that role "
+            f'(expected <object class="..." role="{name.split(NESTED_MARK, 1)[1]}"> in it)'
+        )
+
+    def _cached(self, name: str, load: Callable[[], HardwareObject]) -> HardwareObject:
+        """Object ``name`` from the cache, or ``load()``-ed and kept (or its failure)."""
         with self._lock:
             if name in self._objects:
                 return self._objects[name]
             if name in self.failures:
                 raise HardwareObjectError(str(self.failures[name]))
             try:
-                obj = self._load(name)
+                obj = load()
             except ConfigError as exc:
                 self.failures[name] = exc
                 log.error("%s", exc)
@@ -199,7 +273,19 @@ class HardwareRepository:
             when the file is wrong; the message is the ``file:line: reason``.
         """
         try:
-            return type(self._configured(normalize_name(name))[0])
+            name = normalize_name(name)
+            if NESTED_MARK not in name:
+                return type(self._configured(name)[0])
+            parent, role = name.split(NESTED_MARK, 1)
+            _, node = self._configured(parent)
+            for _, level in _levels(node):
+                for nested in _nested_objects(level):
+                    if (nested.attributes.get("role") or nested.tag).lower() == role:
+                        return type(self._create(name, nested))
+            raise node.error(
+                f"no nested object of role {role!r}; expected "
+                f'<object class="..." role="{role}"> in it'
+            )
         except (ConfigError, OutsideRepositoryError) as exc:
             raise HardwareObjectError(str(exc)) from None
 
@@ -236,17 +322,21 @@ class HardwareRepository:
     # loading -------------------------------------------------------------------------
     def _load(self, name: str) -> HardwareObject:
         obj, node = self._configured(name)
+        return self._finish(obj, node)
+
+    def _finish(self, obj: HardwareObject, node: ConfigNode) -> HardwareObject:
+        """Attach what ``node`` references or nests, then run :meth:`HardwareObject.init`."""
         self._attach_references(obj, node)
         try:
             obj.init()
         except ConfigError:
             raise
         except Exception as exc:
-            log.debug("init of %s failed", name, exc_info=True)
+            log.debug("init of %s failed", obj.name, exc_info=True)
             raise node.error(
                 f"{type(obj).__name__}.init() failed: {type(exc).__name__}: {exc}"
             ) from exc
-        log.debug("loaded %s from %s", name, node.path)
+        log.debug("loaded %s from %s", obj.name, node.path)
         return obj
 
     def _configured(self, name: str) -> tuple[HardwareObject, ConfigNode]:
@@ -258,8 +348,12 @@ class HardwareRepository:
             where = ", ".join(str(d) for d in self.directories) or "no directory"
             raise ConfigError(None, None, f"no file for hardware object {name} (looked in {where})")
         self._check_inside(path)
-        node = parse_file(path)
-        class_path = node.attributes.get("class")
+        node = parse_config(path)
+        return self._create(name, node), node
+
+    def _create(self, name: str, node: ConfigNode) -> HardwareObject:
+        """An object of the class ``node`` names, called ``name``, given its properties."""
+        class_path = node.class_path
         if not class_path:
             raise node.error(f'<{node.tag}> needs a class="module.Class" attribute')
         cls = import_class(class_path, node)
@@ -269,54 +363,43 @@ class HardwareRepository:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
         obj.interlock = self.interlock
         obj.configure(node)
-        return obj, node
+        return obj
 
     def _attach_references(self, obj: HardwareObject, node: ConfigNode) -> None:
-        """Resolve ``href`` references; a failed optional role stays empty."""
+        """Resolve the references of ``node`` and create its nested objects, as mxcubecore
+        does: those directly in the file's root element, then, level by level, those
+        inside sub-elements (``<motors><object href="/phi" role="phi"/></motors>``),
+        which also attach by role (a role already given nearer the root keeps its
+        object) and are listed by :meth:`HardwareObject.get_objects` under the
+        sub-element's name. A failed optional role stays empty."""
         self._loading.append(obj.name)
         try:
             base = obj.name.rsplit("/", 1)[0] or "/"
-            for ref in node.references:
-                try:
-                    target = normalize_name(ref.href, base)
-                except OutsideRepositoryError:
-                    raise node.error(
-                        f'role "{ref.role}": href="{ref.href}" leaves the repository '
-                        "directories; expected a name inside them (/name, ./name, ../name)",
-                        ref.line,
-                    ) from None
-                if target in self._loading:
-                    members = self._loading[self._loading.index(target) :]
-                    self._loop_members.update(members)
-                    chain = " -> ".join([*members, target])
-                    raise node.error(f"reference loop: {chain}", ref.line)
-                if self.find_file(target) is None and target not in self.failures:
-                    self.failures[target] = node.error(
-                        f'role "{ref.role}": no file {target.lstrip("/")}.xml in '
-                        + ", ".join(str(d) for d in self.directories),
-                        ref.line,
-                    )
-                    log.error("%s", self.failures[target])
-                try:
-                    obj.add_role(ref.role, self.get(target))
-                except HardwareObjectError as exc:
-                    if obj.name in self._loop_members or ref.role in obj.REQUIRED_ROLES:
-                        raise node.error(
-                            f'role "{ref.role}" needs {target}, which failed: {exc}', ref.line
-                        ) from None
-                    empty = node.error(
-                        f'role "{ref.role}" left empty because {target} failed: {exc}', ref.line
-                    )
-                    self.empty_roles.setdefault(obj.name, []).append(empty)
-                    log.warning(
-                        "%s:%s: role %r of %s left empty because %s failed",
-                        node.path,
-                        ref.line,
+            for container, level in _levels(node):
+                for ref in level.references:
+                    target = self._target(level, ref, base)
+                    self._attach(
+                        obj,
+                        level,
                         ref.role,
-                        obj.name,
+                        ref.line,
                         target,
+                        container,
+                        functools.partial(self.get, target),
                     )
-            missing = [role for role in obj.REQUIRED_ROLES if obj.get_object_by_role(role) is None]
+                for nested in _nested_objects(level):
+                    role = nested.attributes.get("role") or nested.tag
+                    name = f"{obj.name}{NESTED_MARK}{role.lower()}"
+                    self._attach(
+                        obj,
+                        level,
+                        role,
+                        nested.line,
+                        name,
+                        container,
+                        functools.partial(self._nested, name, nested),
+                    )
+            missing = [role for role in obj.REQUIRED_ROLES if not obj.has_role(role)]
             if missing:
                 raise node.error(
                     f"{type(obj).__name__} needs the role(s) {', '.join(missing)}: "
@@ -324,3 +407,93 @@ class HardwareRepository:
                 )
         finally:
             self._loading.pop()
+
+    def _nested(self, name: str, node: ConfigNode) -> HardwareObject:
+        """The object a nested ``<object class=... role=...>`` element describes, created
+        once and kept under ``name`` (``/parent#role``) like any other object."""
+        return self._cached(name, lambda: self._finish(self._create(name, node), node))
+
+    def _target(self, node: ConfigNode, ref: Reference, base: str) -> str:
+        """The name ``ref`` points to, refused when it leaves the repository or closes
+        a loop; a target without a file is recorded as failed (at the reference)."""
+        try:
+            target = normalize_name(ref.href, base)
+        except OutsideRepositoryError:
+            raise node.error(
+                f'role "{ref.role}": href="{ref.href}" leaves the repository '
+                "directories; expected a name inside them (/name, ./name, ../name)",
+                ref.line,
+            ) from None
+        if target in self._loading:
+            members = self._loading[self._loading.index(target) :]
+            self._loop_members.update(members)
+            chain = " -> ".join([*members, target])
+            raise node.error(f"reference loop: {chain}", ref.line)
+        if self.find_file(target) is None and target not in self.failures:
+            self.failures[target] = node.error(
+                f'role "{ref.role}": no file {target.lstrip("/")}.xml in '
+                + ", ".join(str(d) for d in self.directories),
+                ref.line,
+            )
+            log.error("%s", self.failures[target])
+        return target
+
+    def _attach(
+        self,
+        obj: HardwareObject,
+        node: ConfigNode,
+        role: str,
+        line: int | None,
+        target: str,
+        container: str | None,
+        load: Callable[[], HardwareObject],
+    ) -> None:
+        """Attach ``load()`` to ``obj`` under ``role`` (and in ``container``); when it
+        fails, a required role (or one on a reference loop) fails ``obj``, any other
+        stays empty with the reason recorded in :attr:`empty_roles`."""
+        try:
+            child = load()
+        except HardwareObjectError as exc:
+            required = role.lower() in {r.lower() for r in obj.REQUIRED_ROLES}
+            if obj.name in self._loop_members or required:
+                raise node.error(
+                    f'role "{role}" needs {target}, which failed: {exc}', line
+                ) from None
+            empty = node.error(f'role "{role}" left empty because {target} failed: {exc}', line)
+            self.empty_roles.setdefault(obj.name, []).append(empty)
+            log.warning(
+                "%s:%s: role %r of %s left empty because %s failed",
+                node.path,
+                line,
+                role,
+                obj.name,
+                target,
+            )
+            return
+        if container is None or not obj.has_role(role):
+            obj.add_role(role, child)
+        if container is not None:
+            obj.add_contained(container, child)
+
+
+def _nested_objects(node: ConfigNode) -> list[ConfigNode]:
+    """The sub-elements of ``node`` that are objects of their own (``<object class=...>``)."""
+    return [
+        child
+        for children in node.children.values()
+        for child in children
+        if child.tag in ROOT_TAGS and child.class_path
+    ]
+
+
+def _levels(root: ConfigNode) -> list[tuple[str | None, ConfigNode]]:
+    """``root`` and its plain sub-elements, breadth first, each with the name of the
+    container its references belong to (``None`` for the root's own). A nested object's
+    own sub-elements belong to it, so they are not walked."""
+    levels: list[tuple[str | None, ConfigNode]] = [(None, root)]
+    for _, node in levels:  # grows while it is walked: breadth first
+        for children in node.children.values():
+            for child in children:
+                if not (child.tag in ROOT_TAGS and child.class_path):
+                    levels.append((child.tag, child))
+    return levels

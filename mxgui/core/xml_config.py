@@ -4,9 +4,15 @@ The syntax, so that a site can port its files:
 
 - the root element (``object``, ``device``, ``equipment`` or ``procedure``) names the
   Python class in its ``class`` attribute;
-- a child element holding only text is a property, typed int / float / bool / str;
-- a child element with ``href`` (or ``hwrid``) references another file under a role;
-- ``command`` and ``channel`` elements declare control-system bindings;
+- a child element holding only text is a property, typed int / float / bool / str, and
+  the text ``None`` is None; a repeated property keeps every value in file order
+  (:attr:`ConfigNode.property_values`) and its last one as the value (the class decides,
+  see ``HOProperty(list)``);
+- a child element with ``href`` (or ``hwrid``) references another file under a role,
+  also inside a sub-element (``<motors><object href="/phi" role="phi"/></motors>``);
+- a child ``<object class=...>`` (no ``href``) is a nested object: a sub-node with a
+  ``class`` attribute, which the repository creates as an object of its own;
+- ``command`` and ``channel`` elements declare control-system bindings (:class:`Binding`);
 - any other child element is a sub-node, parsed the same way; repeated names form lists.
 """
 
@@ -34,7 +40,14 @@ class Reference:
 
 @dataclass
 class Binding:
-    """A ``<command>`` or ``<channel>`` element: a control-system binding."""
+    """A ``<command>`` or ``<channel>`` element: a control-system binding, kept as written
+    for the channel layer.
+
+    ``kind`` is the tag, ``name`` and ``type`` its attributes of that name, ``attributes``
+    all its attributes, ``text`` its stripped text (the attribute, PV or method name in
+    mxcubecore's short form) and ``line`` where it starts. A binding inside a sub-element
+    is on that sub-node's :attr:`ConfigNode.bindings`.
+    """
 
     kind: str
     name: str
@@ -56,6 +69,9 @@ class ConfigNode:
     property_lines: dict[str, int | None] = field(default_factory=dict)
     #: the stripped text of each property as written (for text-typed properties)
     property_texts: dict[str, str] = field(default_factory=dict)
+    #: every value of each property in file order (more than one when it is repeated;
+    #: :attr:`properties` holds the last, as in mxcubecore)
+    property_values: dict[str, list[Any]] = field(default_factory=dict)
     references: list[Reference] = field(default_factory=list)
     children: dict[str, list[ConfigNode]] = field(default_factory=dict)
     bindings: list[Binding] = field(default_factory=list)
@@ -64,10 +80,18 @@ class ConfigNode:
         """A :class:`ConfigError` at this node (or at ``line`` inside it)."""
         return ConfigError(self.path, line if line is not None else self.line, message)
 
+    @property
+    def class_path(self) -> str | None:
+        """The ``class`` attribute: set on the root and on a nested object."""
+        return self.attributes.get("class")
+
 
 def convert_text(text: str) -> Any:
-    """Type a property's text: int, then float, then bool (true/false), else str."""
+    """Type a property's text: ``None``, then int, then float, then bool (true/false),
+    else str."""
     value = text.strip()
+    if value == "None":
+        return None
     for kind in (int, float):
         try:
             return kind(value)
@@ -119,15 +143,10 @@ def _parse_element(element: etree._Element, path: str) -> ConfigNode:
             )
         elif len(child) == 0 and ((child.text or "").strip() or not child.attrib):
             value = convert_text(child.text or "")
-            if child.tag in node.properties:
-                previous = node.properties[child.tag]
-                if not isinstance(previous, list):
-                    previous = [previous]
-                node.properties[child.tag] = [*previous, value]
-            else:
-                node.properties[child.tag] = value
-                node.property_lines[child.tag] = line
-                node.property_texts[child.tag] = (child.text or "").strip()
+            node.property_values.setdefault(child.tag, []).append(value)
+            node.properties[child.tag] = value
+            node.property_lines[child.tag] = line
+            node.property_texts[child.tag] = (child.text or "").strip()
         else:
             node.children.setdefault(child.tag, []).append(_parse_element(child, path))
     return node
