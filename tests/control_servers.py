@@ -125,6 +125,7 @@ def epics_environment() -> dict[str, str]:
         "EPICS_CA_REPEATER_PORT": str(repeater_port),
         "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1",
         "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1",
+        "EPICS_CAS_BEACON_PORT": str(repeater_port),
         "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
         "EPICS_CAS_SERVER_PORT": str(server_port),
     }
