@@ -80,12 +80,14 @@ class Channel:
         self._values: list[ValueCallback] = []
         self._connections: list[ConnectionCallback] = []
         self._connected = False
+        self._settled = False  # the first attempt to connect has ended
         self._ever_connected = asyncio.Event()
         self._up = asyncio.Event()
         self._reason = f"{spec.label}: connecting"
         self._updating = False
         self._last: object = _UNSET
         self._supervisor = self._loop.submit(self._supervise())
+        self._loop.close_at_stop(self)
 
     def __repr__(self) -> str:
         return f"<Channel {self.spec.name}: {self.spec.label}>"
@@ -103,9 +105,13 @@ class Channel:
 
     def on_connection(self, callback: ConnectionCallback) -> None:
         """Call ``callback(connected, reason)`` at each change of connection (in the
-        control-system loop's thread)."""
+        control-system loop's thread); at once, in the caller's thread, when the
+        first attempt to connect has already ended."""
         with self._lock:
             self._connections.append(callback)
+            settled, connected, reason = self._settled, self._connected, self.reason
+        if settled:
+            callback(connected, reason)
 
     # values ----------------------------------------------------------------------
     def read(self, timeout: float | None = None) -> object:
@@ -215,21 +221,24 @@ class Channel:
             await asyncio.sleep(WATCH_PERIOD)
 
     def _report(self, connected: bool, reason: str) -> None:
-        changed = connected != self._connected or (not connected and reason != self._reason)
-        self._connected = connected
+        with self._lock:
+            changed = not self._settled or connected != self._connected
+            changed = changed or (not connected and reason != self._reason)
+            self._settled = True
+            self._connected = connected
+            if not connected:
+                self._reason = reason
+            callbacks = list(self._connections) if changed else []
         if connected:
             self._up.set()
         else:
             self._up.clear()
-            self._reason = reason
         if not changed:
             return
         if connected:
             log.info("%s: connected", self.spec.label)
         else:
             log.warning("%s", reason)
-        with self._lock:
-            callbacks = list(self._connections)
         for callback in callbacks:
             try:
                 callback(connected, reason)
@@ -243,6 +252,11 @@ class Channel:
             self._values.clear()
             self._connections.clear()
         self._loop.call_soon(self._backend.stop_updates)
+
+    def close_in_loop(self) -> None:
+        """:meth:`close`'s part in the loop, when the loop stops."""
+        self._supervisor.cancel()
+        self._backend.stop_updates()
 
 
 def _reason_text(exc: BaseException) -> str:

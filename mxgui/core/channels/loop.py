@@ -12,13 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class _Closable(Protocol):
+    def close_in_loop(self) -> None: ...
 
 
 class ControlLoop:
@@ -26,6 +31,9 @@ class ControlLoop:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        # what channels must undo in the loop before it stops (their subscriptions:
+        # pytango would go on calling into a closed loop from its own threads)
+        self._closers: weakref.WeakSet[_Closable] = weakref.WeakSet()
         self._thread = threading.Thread(target=self._run, name="control-system-loop", daemon=True)
         self._thread.start()
 
@@ -48,6 +56,10 @@ class ControlLoop:
         """Run ``coroutine`` in the loop; its result or exception ends the Future."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
+    def close_at_stop(self, closable: _Closable) -> None:
+        """Call ``closable.close_in_loop()`` in the loop when it stops (held weakly)."""
+        self._closers.add(closable)
+
     def call_soon(self, function: Callable[[], object]) -> None:
         """Call ``function()`` in the loop thread, soon."""
         self.loop.call_soon_threadsafe(function)
@@ -58,6 +70,11 @@ class ControlLoop:
             return
 
         async def cancel_all() -> None:
+            for closable in list(self._closers):
+                try:
+                    closable.close_in_loop()
+                except Exception:
+                    log.exception("closing %r at the loop's stop failed", closable)
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()
