@@ -46,9 +46,7 @@ def test_an_elements_own_tangoname_events_and_timeout(tmp_path):
     assert mode.tango_address == "tango://host:20000/bl/mode/1/FillMode#dbase=no"
     assert mode.polling is None  # events
     assert mode.timeout == 0.5
-    assert "Tango device tango://host:20000/bl/mode/1#dbase=no, attribute FillMode" in (
-        mode.label
-    )
+    assert "Tango device tango://host:20000/bl/mode/1#dbase=no, attribute FillMode" in (mode.label)
 
 
 def test_epics_channel_and_both_command_forms(tmp_path):
