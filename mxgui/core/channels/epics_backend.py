@@ -98,6 +98,9 @@ class EpicsChannelBackend:
             )
 
     def start_updates(self, deliver: Deliver) -> None:
+        if self._subscriber is not None:
+            return  # already delivering
+
         def on_reading(readings: dict[str, Any]) -> None:
             for reading in readings.values():
                 deliver(reading["value"])

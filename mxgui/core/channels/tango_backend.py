@@ -122,6 +122,9 @@ class TangoChannelBackend:
             ) from exc
 
     def start_updates(self, deliver: Deliver) -> None:
+        if self._subscriber is not None:
+            return  # already delivering
+
         def on_reading(readings: dict[str, Any]) -> None:
             for reading in readings.values():
                 deliver(reading["value"])
