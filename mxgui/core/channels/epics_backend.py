@@ -55,6 +55,11 @@ class EpicsChannelBackend:
             ) from exc
         self._signal = signal
 
+    @property
+    def is_connected(self) -> bool:
+        """True once :meth:`connect` has succeeded."""
+        return self._signal is not None
+
     def _connected(self) -> SignalRW[Any]:
         if self._signal is None:
             raise ChannelError(f"{self.spec.label}: not connected")
@@ -126,7 +131,7 @@ class EpicsCommandBackend:
         self._channel = EpicsChannelBackend(spec)
 
     async def call(self, args: tuple[object, ...]) -> object:
-        if self._channel._signal is None:
+        if not self._channel.is_connected:
             await self._channel.connect(self.spec.timeout)
         await self._channel.write(args[0] if args else 1)
         return None

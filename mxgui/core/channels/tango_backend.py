@@ -16,7 +16,7 @@ from typing import Any, cast
 import tango
 import tango.asyncio
 from ophyd_async.core import SignalRW
-from ophyd_async.tango.core import TangoSignalBackend, tango_signal_rw
+from ophyd_async.tango.core import TangoSignalBackend
 
 from mxgui.core.channels.backend import ChannelError, Deliver
 from mxgui.core.channels.config import DEFAULT_POLLING, BindingSpec
@@ -72,13 +72,13 @@ class TangoChannelBackend:
             ) from exc
         self.events = spec.polling is None and await self._offers_events()
         # datatype None: the attribute's own type, as the server declares it
-        signal: SignalRW[Any] = tango_signal_rw(
-            cast(type, None), spec.tango_address, timeout=spec.timeout
+        backend: TangoSignalBackend[Any] = TangoSignalBackend(
+            cast(type, None), spec.tango_address, spec.tango_address
         )
-        backend = cast(TangoSignalBackend[Any], signal._connector.backend)
         backend.allow_events(self.events)
         # abs_change 0: every poll is delivered; the Channel passes on changes only
         backend.set_polling(not self.events, spec.polling or DEFAULT_POLLING, 0.0, None)
+        signal: SignalRW[Any] = SignalRW(backend, timeout=spec.timeout)
         try:
             await signal.connect(timeout=timeout)
         except Exception as exc:
