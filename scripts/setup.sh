@@ -33,6 +33,6 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating the virtual environment .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-echo "setup: installing mxgui and its test tools into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+echo "setup: installing mxgui, its Tango/EPICS support and its test tools into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,controls]'
 echo "setup: done (.venv/bin/mxgui starts the simulated beamline)"

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mxgui.core.channels import Channel, Command, ObjectBindings
 from mxgui.core.errors import ConfigError
 from mxgui.core.interlock import Interlock
 from mxgui.core.signals import SignalEmitter
@@ -105,6 +106,7 @@ class HardwareObject(SignalEmitter):
         self._state_condition = threading.Condition()
         #: shared by every object of a repository (which sets it); held by the queue
         self.interlock = Interlock()
+        self._bindings: ObjectBindings | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -162,6 +164,20 @@ class HardwareObject(SignalEmitter):
     def get_nodes(self, tag: str) -> list[ConfigNode]:
         """The sub-nodes named ``tag`` (an empty list when there are none)."""
         return list(self.config.children.get(tag, ())) if self.config else []
+
+    def get_channel(self, name: str) -> Channel:
+        """The ``<channel name=...>`` of this object's file, connecting (see
+        :mod:`mxgui.core.channels`); ``ConfigError`` with file:line if there is none."""
+        return self._control_bindings().channel(name)
+
+    def get_command(self, name: str) -> Command:
+        """The ``<command name=...>`` of this object's file (see :meth:`get_channel`)."""
+        return self._control_bindings().command(name)
+
+    def _control_bindings(self) -> ObjectBindings:
+        if self._bindings is None:
+            self._bindings = ObjectBindings(self.config, self._properties)
+        return self._bindings
 
     def add_role(self, role: str, obj: HardwareObject) -> None:
         """Attach ``obj`` under ``role`` (done by the repository). Roles are kept in

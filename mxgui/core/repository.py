@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from mxgui.core.channels import stop_control_loop
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.interlock import Interlock
@@ -318,6 +319,7 @@ class HardwareRepository:
                 obj.shutdown()
             except Exception:
                 log.exception("shutting down %s failed", obj.name)
+        stop_control_loop()  # the Tango and EPICS connections' thread, if one started
 
     # loading -------------------------------------------------------------------------
     def _load(self, name: str) -> HardwareObject:

@@ -55,6 +55,8 @@ class Binding:
     attributes: dict[str, str]
     text: str
     line: int | None
+    #: the long form's child elements (``<type>``, ``<name>``, ``<toexecute>``...) by tag
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,17 +130,21 @@ def _parse_element(element: etree._Element, path: str) -> ConfigNode:
                 "(a reference) or <object class=...> (a nested object)",
             )
         elif child.tag in ("command", "channel"):
-            name = child.get("name")
+            fields = {s.tag: (s.text or "").strip() for s in child if isinstance(s.tag, str)}
+            name = child.get("name") or fields.get("name")
             if not name:
-                raise ConfigError(path, line, f'<{child.tag}> needs a name="..." attribute')
+                raise ConfigError(
+                    path, line, f'<{child.tag}> needs a name="..." attribute or a <name> child'
+                )
             node.bindings.append(
                 Binding(
                     kind=child.tag,
                     name=name,
-                    type=child.get("type", ""),
+                    type=child.get("type") or fields.get("type", ""),
                     attributes=dict(child.attrib),
                     text=(child.text or "").strip(),
                     line=line,
+                    fields=fields,
                 )
             )
         elif len(child) == 0 and ((child.text or "").strip() or not child.attrib):

@@ -1,0 +1,23 @@
+"""Channels and commands on Tango and EPICS, Qt-free, in one control-system loop.
+
+See ``docs/architecture.md`` (threads) and :mod:`mxgui.core.channels.channel`. The
+control-system libraries (ophyd-async, pytango, aioca) are imported only when the first
+channel of their kind is made.
+"""
+
+from mxgui.core.channels.backend import ChannelError
+from mxgui.core.channels.bindings import ObjectBindings
+from mxgui.core.channels.channel import Channel, Command
+from mxgui.core.channels.config import BindingSpec, binding_spec
+from mxgui.core.channels.loop import control_loop, stop_control_loop
+
+__all__ = [
+    "BindingSpec",
+    "Channel",
+    "ChannelError",
+    "Command",
+    "ObjectBindings",
+    "binding_spec",
+    "control_loop",
+    "stop_control_loop",
+]

@@ -1,0 +1,137 @@
+"""EPICS channels and commands on ophyd-async's Channel Access signals (aioca).
+
+A channel is an ophyd-async ``epics_signal_rw`` on ``ca://PV``; values arrive through
+a CA monitor (channel access always offers one, so ``polling`` is not needed and not
+used). A write outside the PV's control limits (an ``ao`` record's DRVL/DRVH, a motor's
+LLM/HLM as its IOC publishes them) is refused here before it is sent, since an IOC
+clamps or ignores such a value without telling the client. Liveness is a ``caget`` with
+a short timeout; CA restores its monitors by itself when the IOC comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aioca import CANothing, caget
+from ophyd_async.core import SignalRW
+from ophyd_async.epics.core import epics_signal_rw
+
+from mxgui.core.channels.backend import ChannelError, Deliver
+from mxgui.core.channels.config import BindingSpec
+
+PROBE_TIMEOUT = 1.0  # seconds
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, CANothing):
+        return str(exc)
+    cause = exc.__cause__
+    if cause is not None and cause is not exc:
+        return _reason(cause)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _signal(spec: BindingSpec) -> SignalRW[Any]:
+    # datatype None: the PV's own type, as the IOC declares it
+    return epics_signal_rw(cast(type, None), f"ca://{spec.target}", timeout=spec.timeout)
+
+
+class EpicsChannelBackend:
+    """An EPICS PV (see the module's docstring)."""
+
+    def __init__(self, spec: BindingSpec) -> None:
+        self.spec = spec
+        self._signal: SignalRW[Any] | None = None
+        self._subscriber: Any = None
+
+    async def connect(self, timeout: float) -> None:
+        signal = _signal(self.spec)
+        try:
+            await signal.connect(timeout=timeout)
+        except Exception as exc:
+            raise ChannelError(
+                f"{self.spec.label}: no answer within {timeout:g} s "
+                "(is the PV name right, and its IOC up and reachable?)"
+            ) from exc
+        self._signal = signal
+
+    @property
+    def is_connected(self) -> bool:
+        """True once :meth:`connect` has succeeded."""
+        return self._signal is not None
+
+    def _connected(self) -> SignalRW[Any]:
+        if self._signal is None:
+            raise ChannelError(f"{self.spec.label}: not connected")
+        return self._signal
+
+    async def probe(self) -> None:
+        await caget(self.spec.target, timeout=PROBE_TIMEOUT)
+
+    async def read(self) -> object:
+        try:
+            return await self._connected().get_value(cached=False)
+        except ChannelError:
+            raise
+        except Exception as exc:
+            raise ChannelError(f"{self.spec.label}: read failed: {_reason(exc)}") from exc
+
+    async def write(self, value: object) -> None:
+        signal = self._connected()
+        try:
+            await self._check_limits(signal, value)
+            await signal.set(value, timeout=self.spec.timeout)
+        except ChannelError:
+            raise
+        except Exception as exc:
+            raise ChannelError(
+                f"{self.spec.label}: writing {value!r} failed: {_reason(exc)}"
+            ) from exc
+
+    async def _check_limits(self, signal: SignalRW[Any], value: object) -> None:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return
+        description = await signal.describe()
+        limits: Any = next(iter(description.values())).get("limits", {})
+        control = limits.get("control") or {}
+        low, high = control.get("low"), control.get("high")
+        if low is None or high is None or not low < high:
+            return  # EPICS: equal limits (0, 0) mean none
+        if not low <= value <= high:
+            raise ChannelError(
+                f"{self.spec.label}: {value!r} is outside the limits [{low:g}, {high:g}]"
+            )
+
+    def start_updates(self, deliver: Deliver) -> None:
+        if self._subscriber is not None:
+            return  # already delivering
+
+        def on_reading(readings: dict[str, Any]) -> None:
+            for reading in readings.values():
+                deliver(reading["value"])
+
+        self._subscriber = on_reading  # a strong reference: the signal keeps a set
+        self._connected().subscribe_reading(on_reading)
+
+    def stop_updates(self) -> None:
+        if self._subscriber is not None and self._signal is not None:
+            self._signal.clear_sub(self._subscriber)
+        self._subscriber = None
+
+    async def resume(self) -> None:
+        """Nothing to do: channel access re-establishes its monitors itself."""
+
+
+class EpicsCommandBackend:
+    """An EPICS command: writing its argument (1 without one) to the PV, waiting for
+    the put to complete."""
+
+    def __init__(self, spec: BindingSpec) -> None:
+        self.spec = spec
+        self._channel = EpicsChannelBackend(spec)
+
+    async def call(self, args: tuple[object, ...]) -> object:
+        if not self._channel.is_connected:
+            await self._channel.connect(self.spec.timeout)
+        await self._channel.write(args[0] if args else 1)
+        return None
