@@ -16,8 +16,9 @@ from aioca import CANothing, caget
 from ophyd_async.core import SignalRW
 from ophyd_async.epics.core import epics_signal_rw
 
-from mxgui.core.channels.backend import ChannelError, Deliver
+from mxgui.core.channels.backend import ChannelError
 from mxgui.core.channels.config import BindingSpec
+from mxgui.core.channels.signal_backend import SignalChannelBackend
 
 PROBE_TIMEOUT = 1.0  # seconds
 
@@ -36,13 +37,10 @@ def _signal(spec: BindingSpec) -> SignalRW[Any]:
     return epics_signal_rw(cast(type, None), f"ca://{spec.target}", timeout=spec.timeout)
 
 
-class EpicsChannelBackend:
+class EpicsChannelBackend(SignalChannelBackend):
     """An EPICS PV (see the module's docstring)."""
 
-    def __init__(self, spec: BindingSpec) -> None:
-        self.spec = spec
-        self._signal: SignalRW[Any] | None = None
-        self._subscriber: Any = None
+    reason = staticmethod(_reason)
 
     async def connect(self, timeout: float) -> None:
         signal = _signal(self.spec)
@@ -55,26 +53,8 @@ class EpicsChannelBackend:
             ) from exc
         self._signal = signal
 
-    @property
-    def is_connected(self) -> bool:
-        """True once :meth:`connect` has succeeded."""
-        return self._signal is not None
-
-    def _connected(self) -> SignalRW[Any]:
-        if self._signal is None:
-            raise ChannelError(f"{self.spec.label}: not connected")
-        return self._signal
-
     async def probe(self) -> None:
         await caget(self.spec.target, timeout=PROBE_TIMEOUT)
-
-    async def read(self) -> object:
-        try:
-            return await self._connected().get_value(cached=False)
-        except ChannelError:
-            raise
-        except Exception as exc:
-            raise ChannelError(f"{self.spec.label}: read failed: {_reason(exc)}") from exc
 
     async def write(self, value: object) -> None:
         signal = self._connected()
@@ -101,22 +81,6 @@ class EpicsChannelBackend:
             raise ChannelError(
                 f"{self.spec.label}: {value!r} is outside the limits [{low:g}, {high:g}]"
             )
-
-    def start_updates(self, deliver: Deliver) -> None:
-        if self._subscriber is not None:
-            return  # already delivering
-
-        def on_reading(readings: dict[str, Any]) -> None:
-            for reading in readings.values():
-                deliver(reading["value"])
-
-        self._subscriber = on_reading  # a strong reference: the signal keeps a set
-        self._connected().subscribe_reading(on_reading)
-
-    def stop_updates(self) -> None:
-        if self._subscriber is not None and self._signal is not None:
-            self._signal.clear_sub(self._subscriber)
-        self._subscriber = None
 
     async def resume(self) -> None:
         """Nothing to do: channel access re-establishes its monitors itself."""

@@ -18,8 +18,9 @@ import tango.asyncio
 from ophyd_async.core import SignalRW
 from ophyd_async.tango.core import TangoSignalBackend
 
-from mxgui.core.channels.backend import ChannelError, Deliver
+from mxgui.core.channels.backend import ChannelError
 from mxgui.core.channels.config import DEFAULT_POLLING, BindingSpec
+from mxgui.core.channels.signal_backend import SignalChannelBackend
 
 
 def tango_reason(exc: BaseException) -> str:
@@ -45,14 +46,14 @@ async def _ignore_event(event: object) -> None:
     """The probe subscription's callback (its events are not used)."""
 
 
-class TangoChannelBackend:
+class TangoChannelBackend(SignalChannelBackend):
     """A Tango attribute (see the module's docstring)."""
 
+    reason = staticmethod(tango_reason)
+
     def __init__(self, spec: BindingSpec) -> None:
-        self.spec = spec
+        super().__init__(spec)
         self._proxy: Any = None
-        self._signal: SignalRW[Any] | None = None
-        self._subscriber: Any = None
         self.events = False
 
     async def connect(self, timeout: float) -> None:
@@ -95,21 +96,8 @@ class TangoChannelBackend:
         self._proxy.unsubscribe_event(event_id)
         return True
 
-    def _connected(self) -> SignalRW[Any]:
-        if self._signal is None:
-            raise ChannelError(f"{self.spec.label}: not connected")
-        return self._signal
-
     async def probe(self) -> None:
         await self._proxy.ping()
-
-    async def read(self) -> object:
-        try:
-            return await self._connected().get_value(cached=False)
-        except ChannelError:
-            raise
-        except Exception as exc:
-            raise ChannelError(f"{self.spec.label}: read failed: {tango_reason(exc)}") from exc
 
     async def write(self, value: object) -> None:
         try:
@@ -121,27 +109,8 @@ class TangoChannelBackend:
                 f"{self.spec.label}: writing {value!r} failed: {_put_reason(exc)}"
             ) from exc
 
-    def start_updates(self, deliver: Deliver) -> None:
-        if self._subscriber is not None:
-            return  # already delivering
-
-        def on_reading(readings: dict[str, Any]) -> None:
-            for reading in readings.values():
-                deliver(reading["value"])
-
-        self._subscriber = on_reading  # a strong reference: the signal keeps a set
-        self._connected().subscribe_reading(on_reading)
-
-    def stop_updates(self) -> None:
-        if self._subscriber is not None and self._signal is not None:
-            self._signal.clear_sub(self._subscriber)
-        self._subscriber = None
-
     async def resume(self) -> None:
-        subscriber = self._subscriber
-        if subscriber is not None and self._signal is not None:
-            self._signal.clear_sub(subscriber)
-            self._signal.subscribe_reading(subscriber)
+        self._subscribe_again()
 
 
 def _put_reason(exc: BaseException) -> str:
