@@ -56,6 +56,9 @@ def test_read_write_and_change_events(server, tmp_path):
     # values are handed over in the control-system loop's thread, never the caller's
     assert recorder.threads == {"control-system-loop"}
     assert position._backend.events is True  # change events, not polling
+    # a second subscriber, once values flow, gets the current value first
+    late = Recorder(position)
+    late.value_matching(3.5)
 
 
 def test_polling_where_the_attribute_offers_no_events(server, tmp_path):

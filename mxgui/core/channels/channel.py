@@ -171,6 +171,16 @@ class Channel:
             self._updating = True
         if start:
             self._loop.call_soon(self._start_updates)
+        else:  # the updates flow already: this callback's first value is the last one
+            self._loop.call_soon(lambda: self._give_last(callback))
+
+    def _give_last(self, callback: ValueCallback) -> None:
+        last = self._last
+        if last is not _UNSET:
+            try:
+                callback(last)
+            except Exception:
+                log.exception("%r: a value callback failed", self)
 
     def unsubscribe(self, callback: ValueCallback) -> None:
         """Stop calling ``callback``."""
@@ -179,7 +189,9 @@ class Channel:
                 self._values.remove(callback)
 
     def _start_updates(self) -> None:
-        if self._connected:
+        # once connected (even if the server is down now): the backend's subscription
+        # is restored with the connection; before that, _supervise starts it
+        if self._ever_connected.is_set():
             self._backend.start_updates(self._deliver)
 
     def _deliver(self, value: object) -> None:
@@ -208,6 +220,8 @@ class Channel:
                     await asyncio.wait_for(self._backend.probe(), PROBE_TIMEOUT)
                     if not self._connected:
                         await self._backend.resume()
+                        if self._updating:  # a subscription asked for while it was down
+                            self._backend.start_updates(self._deliver)
             except asyncio.CancelledError:
                 raise
             except asyncio.TimeoutError:
