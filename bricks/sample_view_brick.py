@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -188,7 +189,8 @@ class SampleViewBrick(Brick):
         self.bind(diffractometer, "centringFailed", self.workflow.on_centring_failed, scope)
         self.view.set_image_size(*diffractometer.get_image_size())
         self.controls.set_zoom_levels(diffractometer.get_zoom_levels())
-        self.controls.show_zoom(diffractometer.get_zoom())
+        with contextlib.suppress(RuntimeError):  # no zoom read yet: zoomChanged shows it
+            self.controls.show_zoom(diffractometer.get_zoom())
         for role, _title in LIGHTS:
             light = diffractometer.get_motor(role)  # an actuator (the diffractometer checks)
             self.controls.set_light_available(role, light is not None)

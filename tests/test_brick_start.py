@@ -47,6 +47,15 @@ def test_a_refusal_is_shown_at_once_logged_and_the_value_restored(brick, caplog)
     assert brick.restored == [1]
 
 
+def test_an_action_impossible_in_the_present_state_is_shown_like_a_refusal(brick, caplog):
+    def not_yet() -> Future:
+        raise RuntimeError("zoom: no value read yet")
+
+    assert start(brick, not_yet) is None  # not an uncaught exception in a Qt slot
+    assert brick.field.toolTip() == "zoom: no value read yet"
+    assert warnings(caplog) == ["zoom: no value read yet"]
+
+
 def test_a_refusal_message_gets_the_prefix_asked_for(brick):
     start(brick, lambda: float("abc"), refused="wavelength 'abc'")
     assert brick.field.toolTip().startswith("wavelength 'abc': could not convert")

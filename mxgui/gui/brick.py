@@ -252,7 +252,8 @@ class Brick(QWidget):
         action
             Starts the action and returns its Future, e.g.
             ``lambda: motor.set_value(2.0)``. A ``ValueError`` it raises is a refusal
-            (out of limits, busy, a bad value), reported at once with its message,
+            (out of limits, busy, a bad value) or ``RuntimeError`` (not possible in
+            the present state, e.g. no value read yet), reported at once with its message,
             after ``"{refused}: "`` if ``refused`` is given.
         what
             Names the action when its Future ends with an exception: the report
@@ -278,7 +279,7 @@ class Brick(QWidget):
         """
         try:
             future = action()
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:  # refused, or not possible in this state
             self._report_problem(f"{refused}: {exc}" if refused else str(exc), show_on, restore)
             return None
 
