@@ -138,7 +138,6 @@ def running_app(request, make_app, tmp_path, qtbot):
         queue.set_engine(FakeEngine(queue.model, queue.history))
         qtbot.waitUntil(lambda: isinstance(bricks["control"].engine, FakeEngine), timeout=2000)
     else:
-        pytest.importorskip("mxgui.core.queue.engine")
         assert bricks["control"].engine is queue.engine is not None
     return request.param, app, queue, bricks, tmp_path / "data"
 
@@ -255,7 +254,6 @@ def test_collisions_are_shown_and_renumbered_before_the_run(running_app, qtbot):
 @pytest.fixture
 def real_app(make_app, tmp_path, qtbot):
     """The queue layout on a fast beamline with the real engine."""
-    pytest.importorskip("mxgui.core.queue.engine")
     app = make_app(LAYOUT, fast_beamline(tmp_path))
     bricks = {name.removeprefix("queue_"): b for name, b in app.built.bricks.items()}
     return app.repository.get("/queue"), bricks

@@ -35,7 +35,6 @@ QUICK = {
 def queue_app(make_app, tmp_path, qtbot):
     """The layout on a fast beamline with the real engine; a sample (1:01, manual
     centring) with a short collection."""
-    pytest.importorskip("mxgui.core.queue.engine")
     app = make_app(LAYOUT, fast_beamline(tmp_path))
     bricks = app.built.bricks
     view, control = bricks["sample_view"], bricks["queue_control"]
