@@ -204,13 +204,12 @@ class HardwareRepository:
         """Every object name found in the directories (first directory wins)."""
         found: dict[str, None] = {}
         for directory in self.directories:
-            for path in sorted(directory.rglob("*.xml")):
-                found.setdefault(normalize_name(str(path.relative_to(directory))), None)
-            for suffix in YAML_SUFFIXES:
-                for path in sorted(directory.rglob(f"*{suffix}")):
-                    if not _is_yaml_object(path):
-                        continue
-                    relative = str(path.relative_to(directory))
+            # one walk; sorted, "x.xml" comes before "x.yaml" and "x.yml", so XML wins
+            for path in sorted(directory.rglob("*")):
+                relative = str(path.relative_to(directory))
+                if path.suffix == ".xml":
+                    found.setdefault(normalize_name(relative), None)
+                elif path.suffix in YAML_SUFFIXES and _is_yaml_object(path):
                     name = BEAMLINE_NAME if relative == BEAMLINE_YAML else normalize_name(relative)
                     found.setdefault(name, None)
         return list(found)
