@@ -144,17 +144,18 @@ class NestedRunner:
         sample than the workflow's, or no entry hosting nested runs (the queue is busy).
         """
         node = self.model.get_node(node_id)
-        work = has_work(self.model, node_id)
         if not self.control.running:
-            return False
+            return False  # the caller starts a run, which checks the work itself
         if node.status == RUNNING:
             raise Refused(f"{node.describe()} is running already")
-        if not work:
+        if not has_work(self.model, node_id):
             raise Refused(nothing_to_run(self.model, node_id))
         self._check_nested(node)
         if self.requests.submit(node_id, future):
             self.control.wake.set()
             return True
+        if not self.control.running:
+            return False  # the run ended meanwhile: idle now, the caller starts one
         current = self.control.current
         what = (
             self.model.get_node(current).describe()
