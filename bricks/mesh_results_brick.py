@@ -351,9 +351,8 @@ class MeshResultsBrick(Brick):
                 grid.cell_position(*grid.cell_of_index(cell))
             ),
             f"move to {name} failed",
-            self.message,
+            self._problem,
             refused=f"cannot move to {name}",
-            restore=lambda: self.message.show_problem(self.message.toolTip()),
             on_done=lambda ended: self._moved(ended, name),
         )
 

@@ -260,9 +260,8 @@ class ShapesListBrick(Brick):
         self.start(
             lambda: diffractometer.move_to_centred_position(target_of(shape)),
             f"move to {shape.id} failed",
-            self.message,
+            self._show_problem,
             refused=f"cannot move to {shape.id}",
-            restore=self._show_reported,
             on_done=lambda ended: self._moved(ended, shape),
         )
 
@@ -315,7 +314,3 @@ class ShapesListBrick(Brick):
     def _show_problem(self, text: str) -> None:
         log.warning("%s: %s", self.name, text)
         self.message.show_problem(text)
-
-    def _show_reported(self) -> None:
-        """After :meth:`Brick.start` reported on the message's tooltip: show it."""
-        self.message.show_problem(self.message.toolTip())
