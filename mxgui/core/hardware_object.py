@@ -106,7 +106,8 @@ class HardwareObject(SignalEmitter):
         self._state_condition = threading.Condition()
         #: shared by every object of a repository (which sets it); held by the queue
         self.interlock = Interlock()
-        self._bindings: ObjectBindings | None = None
+        #: made again by configure(), on the file (connections start on first use)
+        self._bindings = ObjectBindings(None, self._properties)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -151,6 +152,7 @@ class HardwareObject(SignalEmitter):
             else:
                 values[name] = spec.default
         self._properties = values
+        self._bindings = ObjectBindings(node, values)
 
     def get_property(self, name: str, default: object = None) -> Any:
         """The typed value of property ``name`` (``default`` if it is not set)."""
@@ -168,16 +170,11 @@ class HardwareObject(SignalEmitter):
     def get_channel(self, name: str) -> Channel:
         """The ``<channel name=...>`` of this object's file, connecting (see
         :mod:`mxgui.core.channels`); ``ConfigError`` with file:line if there is none."""
-        return self._control_bindings().channel(name)
+        return self._bindings.channel(name)
 
     def get_command(self, name: str) -> Command:
         """The ``<command name=...>`` of this object's file (see :meth:`get_channel`)."""
-        return self._control_bindings().command(name)
-
-    def _control_bindings(self) -> ObjectBindings:
-        if self._bindings is None:
-            self._bindings = ObjectBindings(self.config, self._properties)
-        return self._bindings
+        return self._bindings.command(name)
 
     def add_role(self, role: str, obj: HardwareObject) -> None:
         """Attach ``obj`` under ``role`` (done by the repository). Roles are kept in
