@@ -172,6 +172,16 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
             raise ValueError(f"{self.name}: no role {role!r}; roles: {', '.join(ROLE_TYPES)}")
         return self.get_object_by_role(role)
 
+    def motor(self, role: str) -> AbstractMotor:
+        """The motor under ``role`` (one of the motors of :data:`MOTOR_ROLES`, typed
+        as checked at init); ``ValueError`` naming the role when there is none."""
+        try:
+            return self._motors[role]
+        except KeyError:
+            raise ValueError(
+                f"{self.name}: no motor {role!r}; motors: {', '.join(self._motors)}"
+            ) from None
+
     def get_positions(self) -> dict[str, float]:
         """Current positions of the centring motors (and kappa ones), by role name."""
         positions = {}

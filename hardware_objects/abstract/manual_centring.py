@@ -24,7 +24,6 @@ from mxgui.core.futures import all_of, attempt, done, then
 
 if TYPE_CHECKING:
     from mxgui.core.centring import ImageGeometry
-    from mxgui.core.hardware_object import HardwareObject
 
 __all__ = ["CentringCancelled", "CentringState", "ManualCentringMixin", "finite_click"]
 
@@ -85,7 +84,7 @@ class ManualCentringMixin:
     ``centringClickAccepted``, ``centringSuccessful``, ``centringFailed`` and
     ``centringAccepted`` (declared by the diffractometer).
 
-    The class it is mixed into provides ``name``, ``emit``, ``get_motor``,
+    The class it is mixed into provides ``name``, ``emit``, ``motor``,
     ``get_positions``, ``get_image_geometry``, ``move_motors``, ``stop`` and
     ``_enter_centring_phase``; the mixin keeps the accepted result
     (:meth:`get_centred_position`).
@@ -96,7 +95,7 @@ class ManualCentringMixin:
 
         def emit(self, signal: str, *args: object) -> None: ...
 
-        def get_motor(self, role: str) -> HardwareObject | None: ...
+        def motor(self, role: str) -> AbstractMotor: ...
 
         def get_positions(self) -> dict[str, float]: ...
 
@@ -187,9 +186,7 @@ class ManualCentringMixin:
             session.state = CentringState.MOVING
         self.emit("centringClickAccepted", number, x, y)
         if number < session.n_clicks:
-            phi = self.get_motor("phi")
-            if not isinstance(phi, AbstractMotor):  # the diffractometer's init checked it
-                raise TypeError(f"{self.name}: phi is no motor: {phi!r}")
+            phi = self.motor("phi")
             inner = attempt(lambda: phi.set_value(positions["phi"] + session.angle_step))
 
             def rotated(ended: Future[object]) -> int:

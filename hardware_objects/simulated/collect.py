@@ -398,7 +398,7 @@ class SimulatedCollect(AbstractCollect):
         return role_object(self, role, AbstractShutter)
 
     def _omega(self) -> AbstractMotor:
-        return role_object(self.diffractometer, "phi", AbstractMotor)
+        return self.diffractometer.motor("phi")
 
     def _move_to_centred_position(
         self, job: CollectionJob, centred: CentredPosition | Mapping[str, object]

@@ -18,8 +18,6 @@ from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.collect import CollectionError
 from hardware_objects.abstract.detector import AbstractDetector
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
-from hardware_objects.abstract.motor import AbstractMotor
-from hardware_objects.role_objects import role_object
 from hardware_objects.simulated.collect_job import CollectionJob
 from hardware_objects.simulated.diffraction import DetectorGeometry
 from hardware_objects.simulated.image_writer import ImageHeader
@@ -156,9 +154,7 @@ def helical_moves(
     start = as_position(job.centred_position, "helical start")
     end = as_position(job.helical_end, "helical end")
     moved = helical_positions(start, end, i, job.parameters.num_images)
-    moves = [
-        (n, role_object(diffractometer, n, AbstractMotor).set_value(v)) for n, v in moved.items()
-    ]
+    moves = [(n, diffractometer.motor(n).set_value(v)) for n, v in moved.items()]
     return moved, moves
 
 
