@@ -82,3 +82,24 @@ class BoundedSafeLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml has no t
                 "aliases (*name) are expanded",
                 event.start_mark,
             )
+
+
+def yaml_error_place(exc: yaml.YAMLError, at_opening: bool = False) -> tuple[int | None, str]:
+    """The line (1-based, ``None`` when unknown) and the message of a YAML error. An
+    unclosed quote or bracket shows up lines below, often at the end of the file: the
+    message then says where it was opened, and with ``at_opening`` that is the line
+    given."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return None, f"bad YAML: {exc}"
+    mark = exc.problem_mark or exc.context_mark
+    message = f"bad YAML: {exc.problem or exc}"
+    opened, context = exc.context_mark, exc.context or ""
+    if mark and opened and ("quoted" in context or "flow" in context):
+        if at_opening:
+            message += f" at line {mark.line + 1} {context} opened here"
+            message += " (unclosed quote or bracket?)"
+            mark = opened
+        else:
+            what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+            message += f" ({what} opened at line {opened.line + 1}: unclosed quote or bracket?)"
+    return (int(mark.line) + 1 if mark else None), message

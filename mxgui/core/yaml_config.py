@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from mxgui.core.bounded_yaml import BoundedSafeLoader
+from mxgui.core.bounded_yaml import BoundedSafeLoader, yaml_error_place
 from mxgui.core.errors import ConfigError
 from mxgui.core.xml_config import ConfigNode, Reference
 
@@ -70,14 +70,9 @@ def _load(path: Path) -> tuple[BoundedSafeLoader, yaml.Node]:
     loader = BoundedSafeLoader(data)
     try:
         root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        loader.dispose()
-        mark = exc.problem_mark or exc.context_mark
-        line = int(mark.line) + 1 if mark is not None else None
-        raise ConfigError(str(path), line, f"bad YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         loader.dispose()
-        raise ConfigError(str(path), None, f"bad YAML: {exc}") from exc
+        raise ConfigError(str(path), *yaml_error_place(exc)) from exc
     if not isinstance(root, yaml.MappingNode):
         loader.dispose()
         line = _line(root) if root is not None else 1
@@ -115,9 +110,7 @@ def parse_yaml_file(path: str | Path) -> ConfigNode:
             else:
                 _set_property(node, key, loader.construct_object(value_node, deep=True), line)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = int(mark.line) + 1 if mark is not None else None
-        raise ConfigError(where, at, f"bad YAML: {exc}") from exc
+        raise ConfigError(where, *yaml_error_place(exc)) from exc
     finally:
         loader.dispose()
     if not node.attributes.get("class"):

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from mxgui.core.atomic_write import KEEP_MODE, atomic_write
-from mxgui.core.bounded_yaml import BoundedSafeLoader
+from mxgui.core.bounded_yaml import BoundedSafeLoader, yaml_error_place
 from mxgui.core.errors import ConfigError
 from mxgui.core.file_limits import FileTooLarge, read_bounded
 
@@ -334,19 +334,8 @@ def parse_layout(text: str, path: str = "<layout>") -> Layout:
     """Parse layout ``text``; per-node problems are recorded, fatal ones raised."""
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = f"bad YAML: {exc.problem or exc}"
-        opened, context = exc.context_mark, exc.context or ""
-        if mark and opened and ("quoted" in context or "flow" in context):
-            # an unclosed quote or bracket shows up lines below (often at the end of
-            # the file): point at the line where it was opened
-            message += f" at line {mark.line + 1} {context} opened here"
-            message += " (unclosed quote or bracket?)"
-            mark = opened
-        raise LayoutError(path, mark.line + 1 if mark else None, message) from None
     except yaml.YAMLError as exc:
-        raise LayoutError(path, None, f"bad YAML: {exc}") from None
+        raise LayoutError(path, *yaml_error_place(exc, at_opening=True)) from None
     if not isinstance(data, _Mapping):
         lines = enumerate(text.splitlines(), 1)
         first = next((n for n, t in lines if t.strip() and not t.lstrip().startswith("#")), 1)
