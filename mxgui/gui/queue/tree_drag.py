@@ -77,7 +77,7 @@ class DragAndDrop:
         target = self.shown_node(self.id_of(parent)) if parent.isValid() else None
         target_type = target.type if target is not None else ROOT
         ids = DragAndDrop.dragged_ids(data)
-        dragged = [self.shown_node(i) for i in ids]
+        dragged = (self.shown_node(i) for i in ids)  # asked on every drag move: stop early
         return bool(ids) and all(
             node is not None and target_type in ALLOWED_PARENTS.get(node.type, ())
             for node in dragged
