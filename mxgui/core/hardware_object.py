@@ -8,7 +8,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mxgui.core.channels import Channel, Command, ObjectBindings
+from mxgui.core.channels import (
+    Channel,
+    Command,
+    ConnectionWatch,
+    DefaultBinding,
+    ObjectBindings,
+)
 from mxgui.core.errors import ConfigError
 from mxgui.core.interlock import Interlock
 from mxgui.core.signals import SignalEmitter
@@ -86,9 +92,15 @@ class HardwareObject(SignalEmitter):
     (``PROPERTIES``) and the roles they need (``REQUIRED_ROLES``), and override
     :meth:`init`, which runs once after the configuration and references are in place.
     Hardware objects never import Qt; they may emit from any thread.
+
+    An object on a control system watches its channels (:meth:`watch_channels`): while
+    one does not answer the object is in FAULT, :meth:`unavailable_reason` names the
+    device and channel, and ``availabilityChanged(reason)`` tells the bricks (an empty
+    reason when the device is back; :meth:`connection_restored` then reads its state
+    again).
     """
 
-    SIGNALS: ClassVar[tuple[str, ...]] = ("stateChanged",)
+    SIGNALS: ClassVar[tuple[str, ...]] = ("stateChanged", "availabilityChanged")
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {}
     REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ()
     #: while a collection or mesh runs, outside callers may not move this object (see
@@ -108,6 +120,8 @@ class HardwareObject(SignalEmitter):
         self.interlock = Interlock()
         #: made again by configure(), on the file (connections start on first use)
         self._bindings = ObjectBindings(None, self._properties)
+        self._watch = ConnectionWatch(self._connection_changed)
+        self._unavailable = ""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -167,14 +181,41 @@ class HardwareObject(SignalEmitter):
         """The sub-nodes named ``tag`` (an empty list when there are none)."""
         return list(self.config.children.get(tag, ())) if self.config else []
 
-    def get_channel(self, name: str) -> Channel:
+    def get_channel(self, name: str, default: DefaultBinding | None = None) -> Channel:
         """The ``<channel name=...>`` of this object's file, connecting (see
-        :mod:`mxgui.core.channels`); ``ConfigError`` with file:line if there is none."""
-        return self._bindings.channel(name)
+        :mod:`mxgui.core.channels`); without one, the class's ``default`` (e.g.
+        ``DefaultBinding("tango", "Position", prop="tangoname")``); ``ConfigError``
+        with file:line if there is neither."""
+        return self._bindings.channel(name, default)
 
-    def get_command(self, name: str) -> Command:
+    def get_command(self, name: str, default: DefaultBinding | None = None) -> Command:
         """The ``<command name=...>`` of this object's file (see :meth:`get_channel`)."""
-        return self._bindings.command(name)
+        return self._bindings.command(name, default)
+
+    # connection ------------------------------------------------------------------------
+    def watch_channels(self, *channels: Channel) -> None:
+        """Put the object in FAULT, with the reason, while any of ``channels`` does not
+        answer, and call :meth:`connection_restored` when they all answer again."""
+        for channel in channels:
+            self._watch.add(channel)
+
+    def unavailable_reason(self) -> str:
+        """Why the object's device does not answer (device, channel and cause), or an
+        empty text while it does (or the object has no channels)."""
+        return self._unavailable
+
+    def _connection_changed(self, reason: str) -> None:
+        self._unavailable = reason
+        if reason:
+            self.set_state(HardwareObjectState.FAULT)
+        self.emit("availabilityChanged", reason)
+        if not reason:
+            self.connection_restored()
+
+    def connection_restored(self) -> None:
+        """The watched channels answer again: read the state anew (override; the base
+        sets READY)."""
+        self.set_state(HardwareObjectState.READY)
 
     def add_role(self, role: str, obj: HardwareObject) -> None:
         """Attach ``obj`` under ``role`` (done by the repository). Roles are kept in
@@ -224,9 +265,18 @@ class HardwareObject(SignalEmitter):
         """Release threads and connections; called when the application quits."""
 
     def startup_problems(self) -> list[str]:
-        """What :meth:`init` found wrong without failing (e.g. an unusable data file),
-        for the user; ``mxgui --check`` prints each as a ``FAILED`` line."""
-        return []
+        """What :meth:`init` found wrong without failing (e.g. an unusable data file, a
+        device that does not answer: its channel's file:line, device and reason), for
+        the user; ``mxgui --check`` prints each as a ``FAILED`` line. Waits for the
+        watched channels' first attempt to connect (at most their timeout)."""
+        channels = self._bindings.channels()
+        if not channels:
+            return []
+        reason = self._watch.wait_settled(max(c.spec.timeout for c in channels) + 1.0)
+        if not reason:
+            return []
+        where = next((c.spec.where for c in channels if c.spec.label in reason), "")
+        return [f"{where}: {reason}" if where else reason]
 
     # interlock ---------------------------------------------------------------------------
     def check_interlock(self, action: str) -> None:

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FAILED_STYLE = "Brick[failed='true'] { background-color: #f6c9c4; border: 2px solid #c62828; }"
+#: a brick whose hardware's device does not answer (it turns live again by itself)
+UNAVAILABLE_STYLE = (
+    "Brick[unavailable='true'] { background-color: #f6c9c4; border: 2px dashed #c62828; }"
+)
 
 
 @dataclass
@@ -110,6 +114,9 @@ class Brick(QWidget):
         }
         self._hardware: dict[str, HardwareObject | None] = {}
         self._subscriptions: dict[str | None, list[Subscription]] = {}
+        #: why each hardware-object property's device does not answer (see unavailable)
+        self._unavailable: dict[str, str] = {}
+        self._before_unavailable: tuple[str, bool] | None = None
         #: set by :meth:`cleanup`: reports of actions that end later are dropped
         self.cleaned_up = False
 
@@ -187,6 +194,8 @@ class Brick(QWidget):
     def _bind_hardware(self, spec: BrickProperty, value: str) -> None:
         self.unbind(spec.name)
         self._hardware[spec.name] = None
+        if spec.name in self._unavailable:  # the object it named is no longer this brick's
+            self._availability(spec.name, "")
         if not value:
             return
         repository = self.context.repository
@@ -207,6 +216,40 @@ class Brick(QWidget):
             )
             return
         self._hardware[spec.name] = obj
+        if obj is not None:
+            name = spec.name
+            self.bind(obj, "availabilityChanged", lambda r: self._availability(name, r), name)
+            self._availability(name, obj.unavailable_reason())
+
+    def _availability(self, prop: str, reason: str) -> None:
+        """Red and disabled while a device behind the brick does not answer (the reason
+        in the tooltip); as before once every one answers again."""
+        if reason:
+            self._unavailable[prop] = reason
+        else:
+            self._unavailable.pop(prop, None)
+        if self.failure is not None:  # a failure at load stays shown
+            return
+        reasons = "\n".join(self._unavailable.values())
+        if reasons:
+            if self._before_unavailable is None:
+                self._before_unavailable = (self.toolTip(), self.isEnabled())
+                self.setProperty("unavailable", "true")
+                self.setStyleSheet(UNAVAILABLE_STYLE)
+                self.setEnabled(False)
+            self.setToolTip(reasons)
+        elif self._before_unavailable is not None:
+            tooltip, enabled = self._before_unavailable
+            self._before_unavailable = None
+            self.setProperty("unavailable", "false")
+            self.setStyleSheet("")
+            self.setToolTip(tooltip)
+            self.setEnabled(enabled)
+
+    @property
+    def unavailable(self) -> str:
+        """Why a device behind the brick does not answer now (empty while all do)."""
+        return "\n".join(self._unavailable.values())
 
     # hardware-object signals ---------------------------------------------------------------
     def bind(

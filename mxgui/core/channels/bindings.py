@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping
 
 from mxgui.core.channels.channel import Channel, Command
-from mxgui.core.channels.config import BindingSpec, binding_spec
+from mxgui.core.channels.config import BindingSpec, DefaultBinding, binding_spec
 from mxgui.core.xml_config import ConfigNode
 
 
@@ -29,27 +29,35 @@ class ObjectBindings:
         bindings = self._node.bindings if self._node is not None else []
         return [b.name for b in bindings if b.kind == kind]
 
-    def channel(self, name: str) -> Channel:
-        """The channel ``name`` (``ConfigError`` with file:line when there is none)."""
+    def channel(self, name: str, default: DefaultBinding | None = None) -> Channel:
+        """The channel ``name``: the file's element of that name, else ``default``
+        (``ConfigError`` with file:line when there is neither)."""
         with self._lock:
             if name not in self._channels:
-                self._channels[name] = Channel(self._spec("channel", name))
+                self._channels[name] = Channel(self._spec("channel", name, default))
             return self._channels[name]
 
-    def command(self, name: str) -> Command:
-        """The command ``name`` (``ConfigError`` with file:line when there is none)."""
+    def command(self, name: str, default: DefaultBinding | None = None) -> Command:
+        """The command ``name`` (see :meth:`channel`)."""
         with self._lock:
             if name not in self._commands:
-                self._commands[name] = Command(self._spec("command", name))
+                self._commands[name] = Command(self._spec("command", name, default))
             return self._commands[name]
 
-    def _spec(self, kind: str, name: str) -> BindingSpec:
+    def channels(self) -> list[Channel]:
+        """The channels made so far."""
+        with self._lock:
+            return list(self._channels.values())
+
+    def _spec(self, kind: str, name: str, default: DefaultBinding | None) -> BindingSpec:
         node = self._node
         if node is None:
             raise ValueError(f"no configuration: no {kind} {name!r}")
         for binding in node.bindings:
             if binding.kind == kind and binding.name == name:
                 return binding_spec(node, binding, self._properties)
+        if default is not None:
+            return binding_spec(node, default.binding(kind, name, node), self._properties)
         known = ", ".join(self.names(kind)) or "none"
         raise node.error(f'no <{kind} name="{name}"> in this file (it has: {known})')
 

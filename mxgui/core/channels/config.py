@@ -93,6 +93,35 @@ class BindingSpec:
         return f"{address}#{options}" if options else address
 
 
+@dataclass(frozen=True)
+class DefaultBinding:
+    """A channel or command a hardware-object class makes when its file has no element
+    of that name: a Tango motor's ``Position`` on the object's ``<tangoname>``, a motor
+    record's ``.RBV`` field after the object's ``<pv_prefix>``.
+
+    ``prop`` names the property the binding comes from, so that a message points at
+    that property's line (else at the object's element).
+    """
+
+    system: str
+    target: str
+    polling: float | None = None
+    prop: str | None = None
+
+    def binding(self, kind: str, name: str, node: ConfigNode) -> Binding:
+        """The element this default stands for, placed at ``prop``'s line of ``node``."""
+        line = node.property_lines.get(self.prop) if self.prop else None
+        attributes = {} if self.polling is None else {"polling": str(self.polling * 1000)}
+        return Binding(
+            kind=kind,
+            name=name,
+            type=self.system,
+            attributes=attributes,
+            text=self.target,
+            line=line or node.line,
+        )
+
+
 def binding_spec(
     node: ConfigNode, binding: Binding, properties: Mapping[str, object]
 ) -> BindingSpec:

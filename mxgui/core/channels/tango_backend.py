@@ -97,7 +97,12 @@ class TangoChannelBackend(SignalChannelBackend):
         return True
 
     async def probe(self) -> None:
-        await self._proxy.ping()
+        try:
+            await self._proxy.ping()
+        except tango.DevFailed as exc:
+            raise ChannelError(
+                f"{self.spec.label}: the device does not answer: {tango_reason(exc)}"
+            ) from exc
 
     async def write(self, value: object) -> None:
         try:
