@@ -26,6 +26,7 @@ import threading
 from types import FrameType
 from typing import TextIO
 
+from mxgui.demo_servers.ca_repeater import READY as REPEATER_READY
 from mxgui.demo_servers.server_process import (
     ServerProcess,
     loopback_epics_environment,
@@ -144,12 +145,14 @@ def port_problems(args: argparse.Namespace) -> list[str]:
 
 
 def servers(args: argparse.Namespace, env: dict[str, str], out: TextIO) -> list[ServerProcess]:
+    """The processes to start, in order (the IOC's beacons go to the repeater)."""
     tango_args = ["mxgui.demo_servers.tango_devices", str(args.tango_port)]
     ioc_args = ["mxgui.demo_servers.ca_ioc", "--prefix", args.prefix]
     if args.bench:
         tango_args += ["--bench", str(args.bench)]
         ioc_args += ["--bench", str(args.bench)]
     return [
+        ServerProcess("repeater", ["mxgui.demo_servers.ca_repeater"], REPEATER_READY, env, out),
         ServerProcess("tango", tango_args, "Ready to accept request", env, out),
         ServerProcess("epics", ioc_args, "IOC READY", env, out),
     ]
@@ -221,15 +224,17 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     command: subprocess.Popen[bytes] | None = None
     code = 0
     try:
-        for server in running:
-            server.start()
-        for server in running:
-            problem = server.wait_ready(args.timeout)
-            if problem:
-                print(f"mxgui-demo-servers: {problem}; stopping", file=sys.stderr)
-                return EXIT_SERVER_FAILED
-            if stop.event.is_set():
-                return 0
+        repeater, *device_servers = running
+        for group in ([repeater], device_servers):
+            for server in group:
+                server.start()
+            for server in group:
+                problem = server.wait_ready(args.timeout)
+                if problem:
+                    print(f"mxgui-demo-servers: {problem}; stopping", file=sys.stderr)
+                    return EXIT_SERVER_FAILED
+                if stop.event.is_set():
+                    return 0
         describe(args, epics, out)
         if args.run:
             print(f"running {' '.join(args.run)}", file=out, flush=True)

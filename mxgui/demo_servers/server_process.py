@@ -120,6 +120,14 @@ class ServerProcess:
                 return f"{self.label} did not print {self.ready_marker!r} within {timeout:g} s"
         return ""
 
+    def kill(self) -> None:
+        """SIGKILL at once, as a crash would; waits for the end."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds; waits for the end."""
         process = self._process
