@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +25,30 @@ from pathlib import Path
 import tango
 from control_servers import free_port, free_tcp_udp_port
 
+from mxgui.core.channels import stop_control_loop
 from mxgui.demo_servers.__main__ import TANGO_PORT
 from mxgui.demo_servers.server_process import ServerProcess, loopback_epics_environment
 
 from helpers import ROOT, SIMULATED, wait_for
 
 CONTROLS_DEMO = ROOT / "HardwareRepository" / "controls-demo"
+#: controls-demo's files on Tango: name -> (class, device)
+TANGO_FILES = {
+    "phi": ("TangoMotor", "demo/md/phi"),
+    "phiy": ("TangoMotor", "demo/md/phiy"),
+    "phiz": ("TangoMotor", "demo/md/phiz"),
+    "sampx": ("TangoMotor", "demo/md/sampx"),
+    "sampy": ("TangoMotor", "demo/md/sampy"),
+    "fast_shutter": ("TangoShutter", "demo/shutter/fast"),
+    "aperture": ("TangoNState", "demo/aperture/1"),
+}
+#: controls-demo's files on EPICS: name -> (class, PV prefix)
+EPICS_FILES = {
+    "detector_distance": ("EpicsMotor", "DEMO:DET:DIST"),
+    "transmission": ("EpicsTransmission", "DEMO:ATT:TRANS"),
+    "machine_info": ("EpicsMachineInfo", "DEMO:RING:"),
+    "safety_shutter": ("EpicsShutter", "DEMO:SHUTTER:SAFETY"),
+}
 
 
 def controls_demo_copy(directory: Path, tango_port: int) -> list[Path]:
@@ -40,6 +59,42 @@ def controls_demo_copy(directory: Path, tango_port: int) -> list[Path]:
         text = path.read_text()
         path.write_text(text.replace(f"127.0.0.1:{TANGO_PORT}/", f"127.0.0.1:{tango_port}/"))
     return [directory, SIMULATED]
+
+
+def start_pytango_pool() -> None:
+    """Start every thread of pytango's process-wide pool (started on demand, kept for
+    the process, not the app's to stop) so that the app's thread check (the
+    ``make_app`` fixture) counts only the threads the app starts."""
+    from tango.green import get_thread_pool_executor
+
+    pool = get_thread_pool_executor()
+    release = threading.Event()
+    waiting = [pool.submit(release.wait, 10) for _ in range(pool._max_workers)]
+    release.set()
+    for future in waiting:
+        future.result(10)
+
+
+def tango_only(tmp_path: Path) -> Iterator[tuple[DemoTangoServer, list[Path]]]:
+    """For a fixture: the Tango demo devices alone, and controls-demo's Tango files
+    before simulated/ (for tests in this process: its EPICS objects stay simulated
+    here, as Channel Access reads its settings once per process, and the EPICS channel
+    tests of the session chose theirs). Request the fixture before ``make_app``; the
+    test kills the server at its end (its output thread must end before the app's
+    thread check)."""
+    start_pytango_pool()
+    server = DemoTangoServer()
+    server.start()
+    directory = tmp_path / "tango-demo"
+    directory.mkdir()
+    for name in TANGO_FILES:
+        text = (CONTROLS_DEMO / f"{name}.xml").read_text()
+        (directory / f"{name}.xml").write_text(
+            text.replace(f"127.0.0.1:{TANGO_PORT}/", f"127.0.0.1:{server.port}/")
+        )
+    yield server, [directory, SIMULATED]
+    server.kill()
+    stop_control_loop()
 
 
 def repository_args(directories: list[Path]) -> list[str]:

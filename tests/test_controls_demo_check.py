@@ -10,40 +10,27 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from control_servers import free_port, free_tcp_udp_port
 from demo_servers_helpers import (
     CONTROLS_DEMO,
-    DemoTangoServer,
+    EPICS_FILES,
+    TANGO_FILES,
     Launcher,
     controls_demo_copy,
     repository_args,
+    tango_only,
 )
 
-from mxgui.core.channels import stop_control_loop
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.demo_servers.server_process import loopback_epics_environment
 
 from helpers import SIMULATED
 
-TANGO_OBJECTS = {
-    "/phi": ("TangoMotor", "demo/md/phi"),
-    "/phiy": ("TangoMotor", "demo/md/phiy"),
-    "/phiz": ("TangoMotor", "demo/md/phiz"),
-    "/sampx": ("TangoMotor", "demo/md/sampx"),
-    "/sampy": ("TangoMotor", "demo/md/sampy"),
-    "/fast_shutter": ("TangoShutter", "demo/shutter/fast"),
-    "/aperture": ("TangoNState", "demo/aperture/1"),
-}
-EPICS_OBJECTS = {
-    "/detector_distance": ("EpicsMotor", "DEMO:DET:DIST"),
-    "/transmission": ("EpicsTransmission", "DEMO:ATT:TRANS"),
-    "/machine_info": ("EpicsMachineInfo", "DEMO:RING:"),
-    "/safety_shutter": ("EpicsShutter", "DEMO:SHUTTER:SAFETY"),
-}
+TANGO_OBJECTS = {f"/{name}": spec for name, spec in TANGO_FILES.items()}
+EPICS_OBJECTS = {f"/{name}": spec for name, spec in EPICS_FILES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -145,44 +132,15 @@ def test_with_the_ioc_down_its_objects_fail_naming_pv_and_line(servers, tmp_path
 # -- in the GUI ------------------------------------------------------------------------
 
 
-def start_pytango_pool() -> None:
-    """Start every thread of pytango's process-wide pool (started on demand, kept for
-    the process, not the app's to stop) so that the app's thread check counts only the
-    threads the app starts."""
-    from tango.green import get_thread_pool_executor
-
-    pool = get_thread_pool_executor()
-    release = threading.Event()
-    waiting = [pool.submit(release.wait, 10) for _ in range(pool._max_workers)]
-    release.set()
-    for future in waiting:
-        future.result(10)
-
-
 @pytest.fixture
-def tango_only(tmp_path):
-    """The Tango demo devices alone, and controls-demo's Tango files before simulated/
-    (its EPICS objects stay simulated here: Channel Access reads its settings once per
-    process, and the EPICS channel tests of this session chose theirs)."""
-    start_pytango_pool()
-    server = DemoTangoServer()
-    server.start()
-    directory = tmp_path / "tango-demo"
-    directory.mkdir()
-    for name in TANGO_OBJECTS:
-        text = (CONTROLS_DEMO / f"{name[1:]}.xml").read_text()
-        (directory / f"{name[1:]}.xml").write_text(
-            text.replace("127.0.0.1:18100/", f"127.0.0.1:{server.port}/")
-        )
-    yield server, [directory, SIMULATED]
-    server.kill()
-    stop_control_loop()
+def tango_demo(tmp_path):
+    yield from tango_only(tmp_path)
 
 
 def test_a_brick_turns_red_when_its_tango_server_dies_and_live_when_it_is_back(
-    tango_only, make_app, qtbot
+    tango_demo, make_app, qtbot
 ):
-    server, directories = tango_only
+    server, directories = tango_demo
     app = make_app(repository_dirs=directories)
     brick = app.built.bricks["sampx"]
     motor = app.repository.get("/sampx")
@@ -196,7 +154,8 @@ def test_a_brick_turns_red_when_its_tango_server_dies_and_live_when_it_is_back(
     assert brick.toolTip() == brick.unavailable
     assert brick.property("unavailable") == "true"
     assert motor.get_state() is HardwareObjectState.FAULT
-    assert app.built.bricks["phi"].unavailable  # every brick on that server
+    phi = app.built.bricks["phi"]  # every brick on that server
+    qtbot.waitUntil(lambda: "demo/md/phi" in phi.unavailable, timeout=10_000)
     # the rest of the beamline works on
     assert app.repository.get("/zoom").get_state() is HardwareObjectState.READY
 
@@ -210,3 +169,4 @@ def test_a_brick_turns_red_when_its_tango_server_dies_and_live_when_it_is_back(
     assert device.read_attribute("LastTarget").value == pytest.approx(0.25)
     assert device.read_attribute("Moves").value == 1  # a new server counts from zero
     assert moves == 0
+    server.kill()  # its output thread ends before the app's thread check

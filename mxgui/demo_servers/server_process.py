@@ -127,6 +127,8 @@ class ServerProcess:
             return
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        if self._reader is not None:
+            self._reader.join(2.0)
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds; waits for the end."""
