@@ -22,6 +22,13 @@ log = logging.getLogger(__name__)
 UPDATE_PERIOD = 0.02
 
 
+def _wait_before_step(distance: float, velocity: float) -> float:
+    """Seconds to wait before the next step: a period, or less to land on the target."""
+    if velocity <= 0:
+        return UPDATE_PERIOD
+    return min(UPDATE_PERIOD, distance / velocity)
+
+
 class SimulatedMotion:
     """Runs one move at a time in a worker thread for ``actuator``.
 
@@ -96,7 +103,11 @@ class SimulatedMotion:
         clock = self._clock()
         last = clock.now()
         try:
-            while not clock.wait(stop, UPDATE_PERIOD):
+            # a move shorter than one period ends when it would (a zero-length one at
+            # once), not at the next period: small steps of centring add up
+            while position != target and not clock.wait(
+                stop, _wait_before_step(abs(target - position), self._velocity())
+            ):
                 if self.fault:
                     raise RuntimeError(f"{actuator.username}: {self.fault}")
                 now = clock.now()

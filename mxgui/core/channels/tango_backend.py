@@ -17,6 +17,7 @@ import tango
 import tango.asyncio
 from ophyd_async.core import SignalRW
 from ophyd_async.tango.core import TangoSignalBackend
+from tango.asyncio_executor import AsyncioExecutor, get_global_executor, set_global_executor
 
 from mxgui.core.channels.backend import ChannelError
 from mxgui.core.channels.config import DEFAULT_POLLING, BindingSpec
@@ -33,13 +34,41 @@ def tango_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def _executor_in_this_loop() -> None:
+    """Make pytango's asyncio calls belong to the running loop: its global executor
+    keeps the loop it was made in, which is gone once the control-system loop has been
+    stopped and started again (a new repository in the same process)."""
+    loop = asyncio.get_running_loop()
+    if get_global_executor().loop is not loop:
+        set_global_executor(AsyncioExecutor(loop=loop))
+
+
 async def _device(spec: BindingSpec, timeout: float) -> Any:  # tango.asyncio.DeviceProxy
+    _executor_in_this_loop()
     try:
         return await asyncio.wait_for(tango.asyncio.DeviceProxy(spec.tango_device_address), timeout)
     except (tango.DevFailed, asyncio.TimeoutError) as exc:
         raise ChannelError(
             f"{spec.label}: cannot reach the device: {tango_reason(exc) or 'no answer'}"
         ) from exc
+
+
+#: a ping younger than this (seconds) answers for every channel of its device
+SHARED_PING_AGE = 0.25
+#: device address -> (loop time it started, the ping): one ping per device per probe
+#: period, however many of its attributes are channels (a motor has four or five)
+_pings: dict[str, tuple[float, asyncio.Future[Any]]] = {}
+
+
+async def _shared_ping(address: str, proxy: Any) -> None:
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    entry = _pings.get(address)
+    if entry is None or now - entry[0] > SHARED_PING_AGE or entry[1].get_loop() is not loop:
+        entry = (now, asyncio.ensure_future(proxy.ping()))
+        _pings[address] = entry
+    # shielded: a channel's probe timing out must not cancel its neighbours' answer
+    await asyncio.shield(entry[1])
 
 
 async def _ignore_event(event: object) -> None:
@@ -98,7 +127,7 @@ class TangoChannelBackend(SignalChannelBackend):
 
     async def probe(self) -> None:
         try:
-            await self._proxy.ping()
+            await _shared_ping(self.spec.tango_device_address, self._proxy)
         except tango.DevFailed as exc:
             raise ChannelError(
                 f"{self.spec.label}: the device does not answer: {tango_reason(exc)}"
