@@ -11,6 +11,7 @@ clicks need the crystal's place on the image, which only the GUI's process knows
 from __future__ import annotations
 
 import shutil
+import xmlrpc.client
 
 import pytest
 from demo_servers_helpers import (
@@ -21,7 +22,7 @@ from demo_servers_helpers import (
     repository_args,
     tango_device,
 )
-from tango import DevState
+from tango import DevFailed, DevState
 from test_e2e import mxgui_shown, sigterm_mxgui
 from test_e2e_crash import gui_of
 
@@ -53,6 +54,22 @@ def moves(port: int, motor: str) -> int:
 
 def last_target(port: int, motor: str) -> float:
     return float(tango_device(port, f"demo/md/{motor}").read_attribute("LastTarget").value)
+
+
+def moved(gui: xmlrpc.client.ServerProxy, positions: dict[str, float]) -> bool:
+    """Whether ``move_diffractometer`` went through (False: refused, with a Fault)."""
+    try:
+        return bool(gui.move_diffractometer(positions))
+    except xmlrpc.client.Fault:
+        return False
+
+
+def counted(port: int, motor: str) -> int | None:
+    """The device's count of moves, or None while this process cannot reach it."""
+    try:
+        return moves(port, motor)
+    except DevFailed:
+        return None
 
 
 def collection(**parameters: object) -> dict[str, object]:
@@ -114,7 +131,8 @@ def test_the_real_mxgui_centres_and_collects_through_tango_and_epics(demo, tmp_p
 
 def test_a_running_collection_fails_with_the_reason_when_the_tango_server_dies(demo, tmp_path):
     """The goniometer's Tango server is killed during a collection's sweep: the entry
-    fails naming omega's device, the images taken are kept, the GUI still answers."""
+    fails naming omega's device, the images taken are kept, the GUI still answers; once
+    the server is back the objects reconnect by themselves and move again."""
     goniometer = DemoTangoServer()  # the goniometer alone: killed without the IOC
     goniometer.start()
     try:
@@ -143,6 +161,12 @@ def test_a_running_collection_fails_with_the_reason_when_the_tango_server_dies(d
             images = [f for f in node["files"] if f.endswith(".cbf")]
             assert 0 < len(images) < 600  # what was taken is kept
             assert gui.get_diffractometer_positions() is not None  # still answering
+
+            # the server comes back: the GUI's objects reconnect by themselves and move
+            goniometer.start()
+            wait_for(lambda: moved(gui, {"phiy": 0.2}), "a move after the restart", timeout=30)
+            # counted by the new server (this process's client may wait to reconnect)
+            wait_for(lambda: counted(goniometer.port, "phiy") == 1, "phiy's count", timeout=10)
             sigterm_mxgui(process)
         output = log_path.read_text()
         assert "mxgui stopped" in output
