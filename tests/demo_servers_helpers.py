@@ -205,11 +205,12 @@ class Launcher:
                     found[module] = int(pid)
         return found
 
-    def stop(self) -> int:
-        """SIGTERM (as Ctrl-C would), then the launcher's exit code."""
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> int:
+        """``how`` to the launcher's process group (SIGINT: what Ctrl-C in its terminal
+        sends), then the launcher's exit code."""
         assert self.process is not None
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, how)
         return self.process.wait(60)
 
     def kill(self) -> None:

@@ -81,7 +81,8 @@ def test_run_needs_a_command():
     assert "--run needs a command" in result.stderr
 
 
-def test_both_servers_come_up_say_where_and_stop_on_sigterm(launcher):
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_both_servers_come_up_say_where_and_stop_on_a_signal(launcher, how):
     demo = launcher()
     demo.start()
     output = demo.output()
@@ -94,8 +95,8 @@ def test_both_servers_come_up_say_where_and_stop_on_sigterm(launcher):
     pids = demo.server_pids()
     assert set(pids) == {"tango_devices", "ca_ioc"}
 
-    assert demo.stop() == 0
-    assert "signal SIGTERM received: stopping" in demo.output()
+    assert demo.stop(how) == 0
+    assert f"signal {how.name} received: stopping" in demo.output()
     assert demo.output().rstrip().endswith("demo servers stopped")
     assert all(gone(pid) for pid in pids.values())
 
@@ -114,6 +115,14 @@ def test_run_starts_the_command_with_the_epics_settings_and_stops_the_servers_af
     assert "AUTO NO" in output
     assert 150 < int(output.split("CURRENT ", 1)[1].split()[0]) < 250  # around 200 mA
     assert f"{sys.executable} ended with code 3: stopping" in output
+    assert not demo.server_pids()
+
+
+def test_a_command_that_cannot_run_is_named_and_the_servers_stop(launcher):
+    demo = launcher("--run", "/nonexistent/mxgui")
+    demo.start(until="demo servers stopped")
+    assert demo.process.wait(30) == 2
+    assert "cannot run /nonexistent/mxgui: " in demo.output()
     assert not demo.server_pids()
 
 

@@ -229,11 +229,12 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
             for server in group:
                 server.start()
             for server in group:
-                problem = server.wait_ready(args.timeout)
+                problem = server.wait_ready(args.timeout, stop.event)
                 if problem:
                     print(f"mxgui-demo-servers: {problem}; stopping", file=sys.stderr)
                     return EXIT_SERVER_FAILED
                 if stop.event.is_set():
+                    print(f"mxgui-demo-servers: {stop.reason}: stopping", file=out, flush=True)
                     return 0
         describe(args, epics, out)
         if args.run:

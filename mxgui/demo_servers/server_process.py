@@ -106,12 +106,15 @@ class ServerProcess:
         """The process's exit code, or None while it runs (or before it started)."""
         return self._process.poll() if self._process else None
 
-    def wait_ready(self, timeout: float) -> str:
+    def wait_ready(self, timeout: float, cancel: threading.Event | None = None) -> str:
         """Wait until the server is up; an empty text then, else why it is not (it
-        ended, with its code, or did not say it was up within ``timeout`` s)."""
+        ended, with its code, or did not say it was up within ``timeout`` s). Returns
+        early, with an empty text, once ``cancel`` is set."""
         step = 0.1
         waited = 0.0
         while not self.ready.wait(step):
+            if cancel is not None and cancel.is_set():
+                return ""
             code = self.exit_code()
             if code is not None:
                 return f"{self.label} ended with code {code} before it was up (its output is above)"
