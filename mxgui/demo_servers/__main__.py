@@ -3,8 +3,9 @@
 Starts ``python -m mxgui.demo_servers.tango_devices PORT`` (the goniometer motors, the
 fast shutter and the aperture, without a Tango database) and ``python -m
 mxgui.demo_servers.ca_ioc --prefix DEMO:`` (detector distance, transmission, machine
-information, safety shutter) on 127.0.0.1, waits until both are up, says what runs
-where, and stops both on Ctrl-C or SIGTERM, or as soon as one of them ends.
+information, safety shutter) on 127.0.0.1, with a Channel Access repeater for the IOC
+(``mxgui.demo_servers.ca_repeater``); waits until they are up, says what runs where,
+and stops them all on Ctrl-C or SIGTERM, or as soon as one of them ends.
 
 ``--run CMD ...`` runs CMD once the servers are up, with the Channel Access settings
 the IOC uses (loopback only, automatic lists off), and stops the servers when CMD
