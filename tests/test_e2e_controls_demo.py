@@ -1,11 +1,13 @@
 """End-to-end on the controls-demo beamline: ``mxgui-demo-servers`` up, the real
 ``mxgui`` under Xvfb on ``controls-demo`` (before ``simulated/``, as the README's command
-has it), driven over XML-RPC as a workflow drives it. The moves are checked on the
-servers' side: the Tango devices count the moves they were asked for (``Moves``,
-``LastTarget``), the IOC counts the detector-distance moves (``DEMO:DET:DIST:MOVES``).
+has it), driven over XML-RPC as a workflow drives it (as tests/test_e2e.py does). The
+moves are checked on the servers' side: the Tango devices count the moves they were
+asked for (``Moves``, ``LastTarget``), the IOC counts the detector-distance moves
+(``DEMO:DET:DIST:MOVES``).
 
 The 3-click centring is done in-process (``tests/test_controls_demo_centring.py``): the
-clicks need the crystal's place on the image, which only the GUI's process knows.
+clicks need the crystal's place on the image, which only the GUI's process knows. Here
+the centring is the X-ray centring workflow's.
 """
 
 from __future__ import annotations
@@ -64,6 +66,19 @@ def moved(gui: xmlrpc.client.ServerProxy, positions: dict[str, float]) -> bool:
         return False
 
 
+def executing(gui: xmlrpc.client.ServerProxy, busy: list[str]) -> bool:
+    """Whether the queue runs; an HTTP 503 (every XML-RPC worker busy with the
+    workflow's calls for 5 s, which the server asks to retry) counts as running and is
+    kept in ``busy``."""
+    try:
+        return bool(gui.is_queue_executing())
+    except xmlrpc.client.ProtocolError as exc:
+        if exc.errcode != 503:
+            raise
+        busy.append(exc.errmsg)
+        return True
+
+
 def counted(port: int, motor: str) -> int | None:
     """The device's count of moves, or None while this process cannot reach it."""
     try:
@@ -89,7 +104,7 @@ def collection(**parameters: object) -> dict[str, object]:
     }
 
 
-def test_the_real_mxgui_centres_and_collects_through_tango_and_epics(demo, tmp_path):
+def test_the_real_mxgui_moves_and_collects_through_tango_and_epics(demo, tmp_path):
     directories = controls_demo_copy(tmp_path / "controls-demo", demo.tango_port)
     env = {**demo.epics_env, "MXGUI_DATA_DIR": str(tmp_path / "data")}
     args = ("--xmlrpc-port", "0", *repository_args(directories))
@@ -127,6 +142,41 @@ def test_the_real_mxgui_centres_and_collects_through_tango_and_epics(demo, tmp_p
     output = log_path.read_text()
     assert "mxgui stopped" in output
     assert "Traceback" not in output
+
+
+def test_an_xray_centring_workflow_centres_through_the_tango_goniometer(demo, tmp_path):
+    """The shipped X-ray centring workflow, as tests/test_e2e.py runs it on the simulated
+    beamline: a mesh, a line scan at omega + 90, and the centring ends on the best cell,
+    every move through the Tango devices."""
+    directories = controls_demo_copy(tmp_path / "controls-demo", demo.tango_port)
+    data = tmp_path / "data"
+    env = {**demo.epics_env, "MXGUI_DATA_DIR": str(data)}
+    args = ("--xmlrpc-port", "0", *repository_args(directories))
+    with mxgui_shown(tmp_path, args, env) as (process, log_path):
+        gui = gui_of(log_path.read_text())
+        sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+        task = gui.queue_add_child(
+            sample, '{"type": "XrayCentring", "parameters": {"exp_time": 0.001}}'
+        )
+        assert gui.start_queue() is True
+        busy: list[str] = []
+        wait_for(lambda: not executing(gui, busy), "the end of the queue", timeout=240)
+        node = gui.queue_get_node(task)
+        assert node["status"] == "success", node["message"]
+        added = [gui.queue_get_node(n) for n in gui.queue_get_node(sample)["children"]]
+        assert [n["type"] for n in added] == ["XrayCentring", "MeshScan", "MeshScan"]
+        assert all(n["status"] == "success" and n["files"] for n in added[1:])
+        positions = gui.get_diffractometer_positions()
+        assert moves(demo.tango_port, "phi") >= 1  # the turn to omega + 90 for the line
+        assert last_target(demo.tango_port, "phi") == pytest.approx(positions["phi"])
+        centring = [m for m in CENTRING if moves(demo.tango_port, m)]
+        assert centring, "the centring moved no centring motor"
+        for motor in centring:
+            assert last_target(demo.tango_port, motor) == pytest.approx(positions[motor])
+        sigterm_mxgui(process)
+    output = log_path.read_text()
+    assert "workflow XrayCentring started" in output
+    assert "mxgui stopped" in output and "Traceback" not in output
 
 
 def test_a_running_collection_fails_with_the_reason_when_the_tango_server_dies(demo, tmp_path):
