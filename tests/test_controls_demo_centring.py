@@ -40,7 +40,10 @@ def test_three_clicks_centre_the_crystal_through_the_tango_goniometer(tango_demo
     for motor in MOTORS:
         obj = app.repository.get(f"/{motor}")
         assert type(obj).__name__ == "TangoMotor"
-        qtbot.waitUntil(lambda o=obj: o.get_state() is HardwareObjectState.READY, timeout=10_000)
+        qtbot.waitUntil(
+            lambda o=obj: o.get_state() is HardwareObjectState.READY and o.get_value() is not None,
+            timeout=10_000,
+        )
     qtbot.waitUntil(lambda: brick.view.frame_item.shown > 0, timeout=5000)
     devices = {motor: server.device(f"demo/md/{motor}") for motor in MOTORS}
     assert all(d.read_attribute("Moves").value == 0 for d in devices.values())

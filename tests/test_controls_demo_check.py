@@ -6,6 +6,7 @@ device server is killed, and live again when it comes back (real servers, no moc
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -169,4 +170,27 @@ def test_a_brick_turns_red_when_its_tango_server_dies_and_live_when_it_is_back(
     assert device.read_attribute("LastTarget").value == pytest.approx(0.25)
     assert device.read_attribute("Moves").value == 1  # a new server counts from zero
     assert moves == 0
+    server.kill()  # its output thread ends before the app's thread check
+
+
+def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
+    tango_demo, make_app, qtbot, caplog
+):
+    """Nothing fails at start while the goniometer's server is down: its bricks are red,
+    the camera shows an empty scene (no error: there is nothing to place without the
+    motors' positions); when the server starts, the bricks live and the crystal is seen."""
+    server, directories = tango_demo
+    server.kill()
+    app = make_app(repository_dirs=directories)
+    brick = app.built.bricks["sampx"]
+    diffractometer = app.repository.get("/diffractometer")
+    qtbot.waitUntil(lambda: "demo/md/sampx" in brick.unavailable, timeout=10_000)
+    assert list(diffractometer.camera_view().shapes) == []
+    assert app.repository.failures == {}  # every object loaded
+
+    server.start()
+    qtbot.waitUntil(brick.isEnabled, timeout=15_000)
+    qtbot.waitUntil(lambda: len(diffractometer.camera_view().shapes) > 0, timeout=10_000)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
     server.kill()  # its output thread ends before the app's thread check
