@@ -168,7 +168,9 @@ class DemoMotor(Device):
     def _move(self) -> None:
         last = time.monotonic()
         while True:
-            time.sleep(MOVE_PERIOD)
+            with self._lock:  # a move shorter than one period waits only its own time
+                remaining = abs(self._target - self._position) / self._velocity
+            time.sleep(min(MOVE_PERIOD, remaining))
             with self._lock:
                 now = time.monotonic()
                 step = self._velocity * (now - last)
