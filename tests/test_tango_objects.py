@@ -114,7 +114,8 @@ def test_the_limits_come_from_the_server_and_a_move_beyond_is_refused(server, lo
     wait_until(lambda: motor.get_limits() == (-2.0, 2.0), 5, "the attribute's min/max")
     moves = server.proxy("demo/md/sampx").Moves
 
-    with pytest.raises(ValueError, match="above the high limit 2"):
+    assert motor.unit == "mm"  # the file has no <unit>: the device's
+    with pytest.raises(ValueError, match="above the high limit 2 mm"):
         motor.set_value(3.0)
     with pytest.raises(ValueError, match="'abc' is not a number"):
         motor.set_value("abc")
@@ -288,3 +289,22 @@ def test_a_hung_server_fails_the_move_with_no_answer_and_recovers(server, load):
 
     target = 0.25 if abs(motor.get_value() - 0.25) > 0.01 else -0.25
     assert motor.set_value(target).result(10) == pytest.approx(target)
+
+
+def test_bench_motors_send_position_events_by_themselves(load):
+    bench = DemoTangoServer(bench=2)
+    bench.start()
+    try:
+        motor = ready(load("m02", motor_xml(bench, "demo/bench/m02")))
+        values = recorded(motor, "valueChanged")
+        seen: set[object] = set()
+
+        def wobbles() -> int:
+            seen.update(drain(values))
+            return len(seen)
+
+        wait_until(lambda: wobbles() >= 5, 5, "5 different positions")
+        assert all(abs(v) <= 0.01 for v in seen)
+        assert bench.proxy("demo/bench/m01").Moves == 0  # nobody moved it: it wobbles
+    finally:
+        bench.stop()

@@ -6,5 +6,5 @@ Each reads its device's address from ``<tangoname>`` and its channels and comman
 from mxcubecore's ``<channel>`` / ``<command>`` elements, with the usual Tango names as
 defaults. What they share: :mod:`~hardware_objects.tango.device` (state, faults,
 moves), :mod:`~hardware_objects.tango.moves` (following one move to its end) and
-:mod:`~hardware_objects.tango.attribute_limits` (an attribute's min/max).
+:mod:`~hardware_objects.tango.attribute_range` (an attribute's min/max and unit).
 """

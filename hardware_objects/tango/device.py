@@ -114,6 +114,17 @@ class TangoDevice(AbstractActuator[ValueT]):
         self.emit("availabilityChanged", reason)
         self._follower.fail(reason)
 
+    def clear_problem(self) -> None:
+        """What the device delivers is understood again: available, unless it does
+        not answer."""
+        if not self._problem:
+            return
+        self._problem = ""
+        if not super().unavailable_reason():
+            self.emit("availabilityChanged", "")
+            if self._device_state:
+                self.apply_device_state(self._device_state)
+
     def _availability_changed(self, reason: str) -> None:
         if reason:
             self._follower.fail(reason)

@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from typing import SupportsFloat
 
 from hardware_objects.abstract.motor import AbstractMotor
-from hardware_objects.tango.attribute_limits import attribute_limits
+from hardware_objects.tango.attribute_range import AttributeRange, attribute_range
 from hardware_objects.tango.device import BUSY_STATES, HO_STATES, TangoDevice
 from hardware_objects.tango.moves import StillMoving
 from mxgui.core.channels import ChannelError, DefaultBinding
@@ -41,6 +41,11 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
     target (within ``tolerance``), or fails naming device and channel.
     """
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._device_limits = (-math.inf, math.inf)
+        self._device_unit = ""
+
     def init(self) -> None:
         super().init()
         tangoname = "tangoname"
@@ -54,7 +59,6 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
             "stop", DefaultBinding("tango", "Stop", prop=tangoname)
         )
         self._stop_asked = False
-        self._device_limits = (-math.inf, math.inf)
         self.start_device(self.position_channel)
         self.position_channel.subscribe(self._position_delivered)
         self.velocity_channel.subscribe(self._velocity_delivered)
@@ -69,6 +73,7 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
             )
             return
         self.update_value(number)
+        self.clear_problem()
 
     def _velocity_delivered(self, value: object) -> None:
         number = _number(value)
@@ -76,25 +81,26 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
             self._velocity = number
 
     def _read_limits(self) -> None:
-        properties = self.config.properties if self.config is not None else {}
-        if "low_limit" in properties and "high_limit" in properties:
-            return  # the file's limits win
-        attribute_limits(self.position_channel.spec).add_done_callback(self._limits_read)
+        attribute_range(self.position_channel.spec).add_done_callback(self._limits_read)
 
-    def _limits_read(self, future: Future[tuple[float, float]]) -> None:
+    def _limits_read(self, future: Future[AttributeRange]) -> None:
         try:
-            low, high = future.result()
+            declared = future.result()
         except ChannelError as exc:
             log.warning("%s: %s", self.name, exc)
             return
-        self._device_limits = (low, high)
+        self._device_limits = (declared.low, declared.high)
+        self._device_unit = declared.unit
         properties = self.config.properties if self.config is not None else {}
-        if "low_limit" in properties:
-            low = self.get_property("low_limit")
-        if "high_limit" in properties:
-            high = self.get_property("high_limit")
-        if low <= high:
-            self.set_limits((low, high))
+        low = self.get_property("low_limit") if "low_limit" in properties else declared.low
+        high = self.get_property("high_limit") if "high_limit" in properties else declared.high
+        if low <= high and (low, high) != self.get_limits():
+            self.set_limits((low, high))  # the file's limits win over the device's
+
+    @property
+    def unit(self) -> str:
+        """The file's ``<unit>``, else the unit the device declares for the position."""
+        return self.get_property("unit") or self._device_unit
 
     def refresh(self) -> None:
         self._position_delivered(self.position_channel.read())

@@ -36,6 +36,7 @@ class TangoNState(TangoDevice[str], AbstractNState):
             )
             return
         self.update_value(value)
+        self.clear_problem()
 
     def refresh(self) -> None:
         self._value_delivered(self.value_channel.read())
