@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from concurrent.futures import Future
+from concurrent.futures import wait as wait_futures
 from typing import SupportsFloat
 
 from hardware_objects.abstract.motor import AbstractMotor
@@ -45,6 +46,7 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
         super().__init__(name)
         self._device_limits = (-math.inf, math.inf)
         self._device_unit = ""
+        self._velocity_write: Future[None] | None = None
 
     def init(self) -> None:
         super().init()
@@ -112,6 +114,12 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
         return self.follow_move(lambda: self._write(value), lambda: self._arrived(value))
 
     def _write(self, target: float) -> Future[object]:
+        # runs in the move's worker thread: a speed just set reaches the device first
+        # (a collection sets omega's speed, then starts the sweep)
+        velocity = self._velocity_write
+        if velocity is not None:
+            wait_futures([velocity], timeout=self.velocity_channel.spec.timeout + 0.5)
+
         def words(write: Future[None]) -> object:
             try:
                 return write.result()
@@ -154,7 +162,8 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
     def set_velocity(self, velocity: float) -> None:
         """Change the speed on the device (units per second, above 0)."""
         super().set_velocity(velocity)
-        self.velocity_channel.write(velocity).add_done_callback(self._log_failure)
+        self._velocity_write = self.velocity_channel.write(velocity)
+        self._velocity_write.add_done_callback(self._log_failure)
 
     def abort(self) -> None:
         """Stop the device (its ``Stop`` command); the move's Future ends where it stops."""
