@@ -143,9 +143,15 @@ class TangoDevice(AbstractActuator[ValueT]):
     def _refresh(self) -> None:
         try:
             self.refresh()
-            self.apply_device_state(self.read_device_state())
+            state = self.read_device_state()
         except ChannelError as exc:
             log.warning("%s: reading the device again failed: %s", self.name, exc)
+            return
+        if self._problem:  # it answers again, but still gives what cannot be used
+            self.set_state(HardwareObjectState.FAULT)
+            self.emit("availabilityChanged", self._problem)
+        else:
+            self.apply_device_state(state)
 
     def refresh(self) -> None:
         """Read the value (and what else the object shows) from the device now; the
