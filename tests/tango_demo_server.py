@@ -6,9 +6,11 @@ in a subprocess on a free loopback port, for the tests: restartable on the same 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import tango
@@ -25,6 +27,9 @@ class DemoTangoServer:
         self.port = free_port()
         self.bench = bench
         self._process: subprocess.Popen[bytes] | None = None
+        # the server's temporary file database goes here: a killed server cannot
+        # remove it, stop() does
+        self._tmp = Path(tempfile.mkdtemp(prefix="mxgui-tango-test-"))
 
     def trl(self, device: str) -> str:
         return f"tango://127.0.0.1:{self.port}/{device}#dbase=no"
@@ -34,7 +39,11 @@ class DemoTangoServer:
         if self.bench:
             command += ["--bench", str(self.bench)]
         self._process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**os.environ, "TMPDIR": str(self._tmp)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         _wait_for_line(self._process, b"Ready to accept request", timeout, "the demo Tango server")
 
@@ -54,9 +63,11 @@ class DemoTangoServer:
         os.kill(self._process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        """Stop the server and remove what it left in its temporary directory."""
         if self._process is not None:
             self.wake()
         self.kill()
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def proxy(self, device: str) -> tango.DeviceProxy:
         """A plain pytango client, to check on the server's side."""
