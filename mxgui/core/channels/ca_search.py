@@ -1,0 +1,88 @@
+"""Channel access: find a PV again at once when its IOC is back.
+
+libca searches for a channel whose circuit died only after a disconnect governor
+(about 10 s here) and then at intervals that double (up to EPICS_CA_MAX_SEARCH_PERIOD,
+minutes), so a restarted IOC is found 5 to 10 s late, later the longer it was down. A
+channel created anew is searched for at once. aioca keeps one channel per PV name in a
+cache and offers no way to drop one, so :func:`search_again` takes the PV's channel out
+of that cache (aioca 2.x's ``ChannelCache``) and clears it: the next ``caget`` or
+``camonitor`` makes a new one. Monitors made on the old channel are closed with it;
+:func:`channel_token` tells their owners to subscribe again.
+
+Only what runs in the control-system loop may call these (aioca's cache is per loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aioca import _catools, cainfo
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+_renewals: dict[str, int] = {}  # PV -> how many times search_again replaced its channel
+
+
+def _cached(pv: str) -> _catools.Channel | None:
+    channels = getattr(_catools._Context.get_channel_cache(), "_ChannelCache__channels", None)
+    if not isinstance(channels, dict):
+        return None  # another aioca: its own search goes on
+    channel = channels.get(pv)
+    return channel if isinstance(channel, _catools.Channel) else None
+
+
+def is_connected(pv: str) -> bool:
+    """True while the PV's channel (if any) has a live circuit."""
+    channel = _cached(pv)
+    return channel is not None and bool(channel.connected())
+
+
+def channel_token(pv: str) -> int:
+    """Which of the PV's channels is current: it changes when :func:`search_again`
+    replaces the channel (monitors made before then are closed)."""
+    return _renewals.get(pv, 0)
+
+
+async def server_address(pv: str) -> Address | None:
+    """The ``(host, port)`` of the IOC serving ``pv`` now; None when unknown."""
+    try:
+        info = await cainfo(pv, wait=False)
+    except Exception as exc:  # aioca's own errors: no address, nothing more to do
+        log.debug("%s: no channel information: %s", pv, exc)
+        return None
+    host, _, port = str(info.host).rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    return host, int(port)
+
+
+async def ioc_answers(address: Address, timeout: float) -> bool:
+    """True when something accepts a TCP connection at ``address`` (the IOC's port)."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(*address), timeout)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+    return True
+
+
+def search_again(pv: str) -> bool:
+    """Drop the PV's disconnected channel so that the next use searches at once;
+    False when there was nothing to drop (connected, or no cached channel)."""
+    cache = _catools._Context.get_channel_cache()
+    channels = getattr(cache, "_ChannelCache__channels", None)
+    channel = _cached(pv)
+    if channel is None or channel.connected() or not isinstance(channels, dict):
+        return False
+    del channels[pv]
+    _renewals[pv] = _renewals.get(pv, 0) + 1
+    channel._purge()  # clears the channel and closes its monitors
+    log.info("%s: its IOC answers again: searching for the PV anew", pv)
+    return True
