@@ -34,10 +34,10 @@ def _cached(pv: str) -> _catools.Channel | None:
     return channel if isinstance(channel, _catools.Channel) else None
 
 
-def is_connected(pv: str) -> bool:
-    """True while the PV's channel (if any) has a live circuit."""
+def circuit_lost(pv: str) -> bool:
+    """True when the PV's channel is known to aioca and disconnected."""
     channel = _cached(pv)
-    return channel is not None and bool(channel.connected())
+    return channel is not None and not channel.connected()
 
 
 def channel_token(pv: str) -> int:
@@ -73,16 +73,19 @@ async def ioc_answers(address: Address, timeout: float) -> bool:
     return True
 
 
-def search_again(pv: str) -> bool:
-    """Drop the PV's disconnected channel so that the next use searches at once;
-    False when there was nothing to drop (connected, or no cached channel)."""
+def search_again(pv: str, token: int) -> bool:
+    """Drop the PV's disconnected channel so that the next use searches at once; False
+    when there was nothing to drop (connected, not cached, or already replaced since
+    ``token`` was read: another channel on the same PV did it first)."""
     cache = _catools._Context.get_channel_cache()
     channels = getattr(cache, "_ChannelCache__channels", None)
     channel = _cached(pv)
     if channel is None or channel.connected() or not isinstance(channels, dict):
         return False
+    if channel_token(pv) != token:
+        return False
     del channels[pv]
-    _renewals[pv] = _renewals.get(pv, 0) + 1
+    _renewals[pv] = token + 1
     channel._purge()  # clears the channel and closes its monitors
     log.info("%s: its IOC answers again: searching for the PV anew", pv)
     return True

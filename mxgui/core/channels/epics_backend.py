@@ -51,6 +51,7 @@ class EpicsChannelBackend(SignalChannelBackend):
         super().__init__(spec)
         self._server: ca_search.Address | None = None  # the IOC last seen serving the PV
         self._searched_again = False  # once per loss: then channel access searches on
+        self._token = 0  # ca_search.channel_token of the channel last seen connected
         self._monitor_token = 0  # ca_search.channel_token of the channel monitored
 
     async def connect(self, timeout: float) -> None:
@@ -64,13 +65,15 @@ class EpicsChannelBackend(SignalChannelBackend):
             ) from exc
         self._signal = signal
         self._server = await ca_search.server_address(self.spec.target)
+        self._token = ca_search.channel_token(self.spec.target)
 
     async def probe(self) -> None:
         pv = self.spec.target
-        if not ca_search.is_connected(pv):
+        if ca_search.circuit_lost(pv):
             await self._find_again(pv)
         await caget(pv, timeout=PROBE_TIMEOUT)
         self._searched_again = False
+        self._token = ca_search.channel_token(pv)
         self._server = await ca_search.server_address(pv) or self._server
         if self._subscriber is not None and ca_search.channel_token(pv) != self._monitor_token:
             # the channel was made anew (by this backend or another on the same PV):
@@ -90,7 +93,7 @@ class EpicsChannelBackend(SignalChannelBackend):
             )
         if not self._searched_again:
             self._searched_again = True
-            ca_search.search_again(pv)
+            ca_search.search_again(pv, self._token)
 
     def start_updates(self, deliver: Deliver) -> None:
         super().start_updates(deliver)
