@@ -26,11 +26,16 @@ Address = tuple[str, int]
 _renewals: dict[str, int] = {}  # PV -> how many times search_again replaced its channel
 
 
+def _aioca_channels() -> dict[str, _catools.Channel] | None:
+    """aioca's channels of this loop by PV name (aioca 2.x's private cache; None when
+    another aioca keeps them otherwise: then libca's own search is all there is)."""
+    cache = _catools._Context.get_channel_cache()
+    channels = getattr(cache, "_ChannelCache__channels", None)
+    return channels if isinstance(channels, dict) else None
+
+
 def _cached(pv: str) -> _catools.Channel | None:
-    channels = getattr(_catools._Context.get_channel_cache(), "_ChannelCache__channels", None)
-    if not isinstance(channels, dict):
-        return None  # another aioca: its own search goes on
-    channel = channels.get(pv)
+    channel = (_aioca_channels() or {}).get(pv)
     return channel if isinstance(channel, _catools.Channel) else None
 
 
@@ -77,10 +82,9 @@ def search_again(pv: str, token: int) -> bool:
     """Drop the PV's disconnected channel so that the next use searches at once; False
     when there was nothing to drop (connected, not cached, or already replaced since
     ``token`` was read: another channel on the same PV did it first)."""
-    cache = _catools._Context.get_channel_cache()
-    channels = getattr(cache, "_ChannelCache__channels", None)
+    channels = _aioca_channels()
     channel = _cached(pv)
-    if channel is None or channel.connected() or not isinstance(channels, dict):
+    if channels is None or channel is None or channel.connected():
         return False
     if channel_token(pv) != token:
         return False
