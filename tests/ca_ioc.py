@@ -40,6 +40,8 @@ class SimMotorIOC(PVGroup):
     m1_rbv = pvproperty(value=0.0, name="m1.RBV", read_only=True)
     stop = pvproperty(value=0)
     stops = pvproperty(value=0, read_only=True)
+    #: asked for by one test only, while this IOC is down (a PV never found before)
+    late = pvproperty(value=7.0, read_only=True)
 
     @m1.putter
     async def m1(self, instance, value):  # noqa: ANN001, ANN201 (caproto's hook signature)

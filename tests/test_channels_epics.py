@@ -7,6 +7,7 @@ loopback interface with ports picked for this module (see control_servers).
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from channel_helpers import Recorder, object_from_xml
@@ -140,3 +141,26 @@ def test_a_killed_ioc_is_reported_and_the_channel_comes_back_within_5_s(ioc, tmp
     distance.write(3.0).result(5)
     recorder.value_matching(3.0)
     second.value_matching(3.0)
+
+
+def test_a_pv_whose_ioc_starts_late_is_found_soon_after(ioc, tmp_path):
+    # channel access alone backs off its search for a PV never found: an IOC started
+    # 10 s late would be found seconds later, later still the longer it took
+    ioc.kill()
+    try:
+        late = object_from_xml(
+            tmp_path,
+            f"""<object class="Value">
+  <channel type="epics" name="late" timeout="1000">{PREFIX}late</channel>
+</object>
+""",
+        ).get_channel("late")
+        recorder = Recorder(late)
+        assert f"{PREFIX}late" in recorder.connection(False, timeout=5)
+        time.sleep(10)  # the IOC is down this long: channel access's search backs off
+    finally:
+        ioc.start()
+    began = time.monotonic()
+    recorder.connection(True, timeout=10)
+    assert time.monotonic() - began <= 4.0  # the next search is at most 2 s away
+    recorder.value_matching(7.0)

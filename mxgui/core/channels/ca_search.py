@@ -91,5 +91,4 @@ def search_again(pv: str, token: int) -> bool:
     del channels[pv]
     _renewals[pv] = token + 1
     channel._purge()  # clears the channel and closes its monitors
-    log.info("%s: its IOC answers again: searching for the PV anew", pv)
     return True

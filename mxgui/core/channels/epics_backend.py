@@ -13,6 +13,9 @@ access alone would find it 5 to 10 s later).
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 from typing import Any, cast
 
 from aioca import CANothing, caget
@@ -24,8 +27,15 @@ from mxgui.core.channels.backend import ChannelError, Deliver
 from mxgui.core.channels.config import BindingSpec
 from mxgui.core.channels.signal_backend import SignalChannelBackend
 
+log = logging.getLogger(__name__)
+
 PROBE_TIMEOUT = 1.0  # seconds
 IOC_ANSWER_TIMEOUT = 0.25  # seconds a TCP connection to a lost IOC may take
+#: a PV never found yet is searched for anew at most this often (seconds): channel
+#: access alone backs off, so an IOC started late would be found up to minutes later
+NEVER_FOUND_SEARCH_PERIOD = 2.0
+
+_never_found_searches: dict[str, float] = {}  # PV -> loop time of its last new search
 
 
 def _reason(exc: BaseException) -> str:
@@ -42,6 +52,18 @@ def _signal(spec: BindingSpec) -> SignalRW[Any]:
     return epics_signal_rw(cast(type, None), f"ca://{spec.target}", timeout=spec.timeout)
 
 
+def _search_again_if_never_found(pv: str) -> None:
+    """Before another attempt at a PV no attempt has found: search for it anew (once
+    per :data:`NEVER_FOUND_SEARCH_PERIOD` for all the channels on it)."""
+    if not ca_search.circuit_lost(pv):  # not tried yet, or connected
+        return
+    now = asyncio.get_running_loop().time()
+    if now - _never_found_searches.get(pv, -math.inf) < NEVER_FOUND_SEARCH_PERIOD:
+        return
+    _never_found_searches[pv] = now
+    ca_search.search_again(pv, ca_search.channel_token(pv))
+
+
 class EpicsChannelBackend(SignalChannelBackend):
     """An EPICS PV (see the module's docstring)."""
 
@@ -55,6 +77,7 @@ class EpicsChannelBackend(SignalChannelBackend):
         self._monitor_token = 0  # ca_search.channel_token of the channel monitored
 
     async def connect(self, timeout: float) -> None:
+        _search_again_if_never_found(self.spec.target)
         signal = _signal(self.spec)
         try:
             await signal.connect(timeout=timeout)
@@ -93,7 +116,8 @@ class EpicsChannelBackend(SignalChannelBackend):
             )
         if not self._searched_again:
             self._searched_again = True
-            ca_search.search_again(pv, self._token)
+            if ca_search.search_again(pv, self._token):
+                log.info("%s: its IOC answers again: searching for the PV anew", pv)
 
     def start_updates(self, deliver: Deliver) -> None:
         super().start_updates(deliver)
