@@ -23,6 +23,7 @@ from hardware_objects.epics.nstate import EpicsNState
 from hardware_objects.epics.shutter import EpicsShutter
 from hardware_objects.epics.transmission import EpicsTransmission
 from mxgui.core.channels import ChannelError, stop_control_loop
+from mxgui.core.errors import HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState
 from mxgui.core.repository import HardwareRepository
 
@@ -132,6 +133,7 @@ def test_a_move_to_where_the_motor_is_ends_too(ioc, tmp_path):
 
 def test_limits_follow_hlm_and_a_move_beyond_them_is_refused_naming_the_pv(ioc, tmp_path):
     motor = ready_motor(tmp_path)
+    wait_for(lambda: motor.get_limits() == (100.0, 1000.0), "limits from LLM/HLM", 10)
     limits: queue.Queue[tuple[float, float]] = queue.Queue()
     motor.connect("limitsChanged", limits.put)
     try:
@@ -152,6 +154,70 @@ def test_limits_in_the_file_win_over_the_record(ioc, tmp_path):
     assert motor.get_limits() == (200.0, 300.0)
     with pytest.raises(ValueError, match="below the low limit 200"):
         motor.set_value(150.0)
+
+
+def test_wider_limits_in_the_file_leave_the_refusal_to_the_channel_naming_the_pv(ioc, tmp_path):
+    motor = ready_motor(tmp_path, "<low_limit>0</low_limit><high_limit>2000</high_limit>")
+    moves = ioc.read("DET:DIST:MOVES")
+
+    reason = failure_of(motor.set_value(1500.0), 5)
+
+    assert f"{PREFIX}DET:DIST.VAL" in reason and "outside the limits [100, 1000]" in reason
+    assert ioc.read("DET:DIST:MOVES") == moves  # nothing reached the record
+    wait_for(motor.is_ready, "READY after the refusal", 5)
+
+
+def test_a_move_asked_by_another_client_shows_busy_then_ready(ioc, tmp_path):
+    motor = ready_motor(tmp_path)
+    states = States(motor)
+    start = motor.get_known_value()
+    target = start + 10.0 if start < 900 else start - 10.0
+
+    ioc.write("DET:DIST", target)
+
+    assert states.next(READY) == ["BUSY", "READY"]
+    wait_for(lambda: motor.get_value() == pytest.approx(target), "the readback", 5)
+
+
+def test_a_file_in_mxcubecores_epics_motor_style_ports_by_its_class(ioc, tmp_path):
+    record = f"{PREFIX}DET:DIST"
+    channels = {
+        "epicsActuator_val": "VAL",
+        "epicsActuator_rbv": "RBV",
+        "epicsMotor_dmov": "DMOV",
+        "epicsMotor_stop": "STOP",
+        "epicsMotor_velo": "VELO",
+        "epicsMotor_dllm": "LLM",
+        "epicsMotor_dhlm": "HLM",
+    }
+    elements = "\n".join(
+        f'  <channel type="epics" name="{name}">{record}.{field}</channel>'
+        for name, field in channels.items()
+    )
+    text = f"""<device class="epics.motor.EpicsMotor">
+  <username>Distance</username>
+  <pv_prefix>{record}</pv_prefix>
+{elements}
+  <channel type="epics" name="epicsMotor_egu">{PREFIX}RING:FILLMODE</channel>
+</device>
+"""
+    motor = load(tmp_path, "ported", text)
+    assert isinstance(motor, EpicsMotor)
+    motor.wait_ready(10)
+    # the file's elements serve, not the defaults after <pv_prefix>
+    assert motor.channels["rbv"].spec.where.endswith("ported.xml:5")
+    wait_for(lambda: motor.unit == "uniform", "EGU from the file's channel", 5)
+    here = motor.get_known_value()
+    assert motor.set_value(here + 5.0).result(10) == pytest.approx(here + 5.0)
+
+
+def test_a_motor_without_pv_prefix_or_channels_is_refused_naming_the_file(ioc, tmp_path):
+    (tmp_path / "bare.xml").write_text(
+        '<object class="epics.motor.EpicsMotor">\n  <username>Bare</username>\n</object>\n'
+    )
+    with pytest.raises(HardwareObjectError) as refused:
+        HardwareRepository([tmp_path]).get("bare")
+    assert "bare.xml:1" in str(refused.value) and "needs a <pv_prefix>" in str(refused.value)
 
 
 def test_a_value_that_is_not_a_number_is_refused_naming_the_pv(ioc, tmp_path):
@@ -340,7 +406,8 @@ def test_an_ioc_that_hangs_fails_the_move_naming_the_pv_and_comes_back(ioc, tmp_
         reason = failure_of(move, 5.0)
         assert f"{PREFIX}DET:DIST" in reason
         states.next(FAULT, timeout=1)
-        assert "cannot move" in failure_of(motor.set_value(170.0), 1)
+        refused = failure_of(motor.set_value(170.0), 1)
+        assert "cannot move" in refused and f"{PREFIX}DET:DIST" in refused
     finally:
         ioc.resume()
     # back by itself (still finishing the move it had started when it stopped)

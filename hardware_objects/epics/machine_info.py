@@ -8,10 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import numpy as np
-
 from hardware_objects.abstract.machine_info import AbstractMachineInfo
-from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float, pv_channel
+from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float, as_text, pv_channel
 from mxgui.core.channels import Channel
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
@@ -53,7 +51,7 @@ class EpicsMachineInfo(AbstractMachineInfo):
     def _deliverer(self, key: str, channel: Channel) -> Callable[[object], None]:
         def deliver(raw: object) -> None:
             try:
-                value: object = as_float(channel, raw) if key in NUMBERS else _text(raw)
+                value: object = as_float(channel, raw) if key in NUMBERS else as_text(raw)
             except TypeError as exc:
                 log.error("%s: %s", self.username, exc)
                 self.set_state(HardwareObjectState.FAULT)
@@ -86,11 +84,3 @@ class EpicsMachineInfo(AbstractMachineInfo):
 
     def connection_restored(self) -> None:
         self._show_state(self.get_value())
-
-
-def _text(value: object) -> str:
-    """A string PV's value, or a char waveform's (an array of character codes, ended by
-    a NUL), as text."""
-    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
-        value = value.astype(np.uint8).tobytes().split(b"\0", 1)[0]
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.epics.pending import PendingChange
-from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float, pv_channel
+from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float, as_text, pv_channel
 from mxgui.core.channels import ChannelError
 from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
@@ -30,11 +30,25 @@ FIELDS = {
     "velo": ".VELO",
 }
 
+#: the names mxcubecore's EPICS motor (``LNLS.EPICSMotor``) gives the same channels
+MXCUBECORE_NAMES = {
+    "val": ("epicsActuator_val",),
+    "rbv": ("epicsActuator_rbv",),
+    "dmov": ("epicsMotor_dmov",),
+    "stop": ("epicsMotor_stop",),
+    "hlm": ("epicsMotor_hlm", "epicsMotor_dhlm"),
+    "llm": ("epicsMotor_llm", "epicsMotor_dllm"),
+    "egu": ("epicsMotor_egu",),
+    "velo": ("epicsMotor_velo",),
+}
+
 
 class EpicsMotor(AbstractMotor):
     """A motor record: ``<pv_prefix>BL:MTR1</pv_prefix>``; channels ``val``, ``rbv``,
     ``dmov``, ``stop``, ``hlm``, ``llm``, ``egu``, ``velo`` on the record's fields, each
-    overridable by ``<channel type="epics" name="rbv">OTHER:PV</channel>``.
+    overridable by ``<channel type="epics" name="rbv">OTHER:PV</channel>`` (or by the
+    name mxcubecore's ``EPICSMotor`` gave it: ``epicsActuator_rbv``, ``epicsMotor_dmov``
+    ..., see :data:`MXCUBECORE_NAMES`).
 
     The value is RBV; the state BUSY while DMOV is 0 and READY when it is 1; the limits
     are LLM/HLM (``limitsChanged`` when they change) unless the file gives
@@ -61,7 +75,10 @@ class EpicsMotor(AbstractMotor):
         self._record_limits: dict[str, float] = {}
         self._egu = ""
         self._move: PendingChange[float] = PendingChange()
-        self.channels = {name: pv_channel(self, name, field) for name, field in FIELDS.items()}
+        self.channels = {
+            name: pv_channel(self, name, field, MXCUBECORE_NAMES[name])
+            for name, field in FIELDS.items()
+        }
         self.connect("availabilityChanged", self._availability_changed)
         self.watch_channels(*self.channels.values())
         self._on("rbv", self._rbv_changed)
@@ -116,7 +133,7 @@ class EpicsMotor(AbstractMotor):
             log.error("%s: %s (%s)", self.username, exc, self.channels["hlm"].spec.label)
 
     def _egu_changed(self, unit: object) -> None:
-        self._egu = str(unit).strip()
+        self._egu = as_text(unit).strip()
 
     def _velo_changed(self, velocity: float) -> None:
         if velocity > 0:

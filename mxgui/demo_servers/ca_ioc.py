@@ -184,7 +184,7 @@ class Ring(PVGroup):
 
     CURRENT = pvproperty(value=200.0, name="CURRENT", read_only=True, units="mA", precision=2)
     LIFETIME = pvproperty(value=40.0, name="LIFETIME", read_only=True, units="h")
-    FILLMODE = pvproperty(value="uniform", name="FILLMODE")
+    FILLMODE = pvproperty(value="uniform", name="FILLMODE", dtype=ChannelType.STRING)
     # a long text: a char waveform, as sites serve the operators' message
     MESSAGE = pvproperty(value="Demo ring: top-up", name="MESSAGE", max_length=200)
 
