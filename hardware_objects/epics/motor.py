@@ -140,8 +140,8 @@ class EpicsMotor(AbstractMotor):
             self._velocity = velocity
 
     def _show_state(self) -> None:
-        if self.unavailable_reason():
-            return  # FAULT until the watch says the IOC answers again
+        if self.unavailable_reason() or self._moving is None:
+            return  # FAULT until the IOC answers again; UNKNOWN until DMOV is known
         busy = self._moving or self._move.active
         self.set_state(HardwareObjectState.BUSY if busy else HardwareObjectState.READY)
 
