@@ -22,17 +22,19 @@ from control_servers import _kill, _wait_for_line, epics_environment
 
 
 class DemoIoc:
-    """The demo IOC with its PVs under ``prefix``, restartable, and pausable (SIGSTOP,
-    as an IOC that hangs)."""
+    """The demo IOC with its PVs under ``prefix`` (and ``bench`` benchmark PVs),
+    restartable, and pausable (SIGSTOP, as an IOC that hangs)."""
 
-    def __init__(self, prefix: str, env: dict[str, str]) -> None:
+    def __init__(self, prefix: str, env: dict[str, str], bench: int = 0) -> None:
         self.prefix = prefix
         self.env = env
+        self.bench = bench
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "mxgui.demo_servers.ca_ioc", "--prefix", self.prefix],
+            [sys.executable, "-m", "mxgui.demo_servers.ca_ioc", "--prefix", self.prefix]
+            + ["--bench", str(self.bench)],
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -15,6 +15,7 @@ import queue
 from concurrent.futures import Future
 
 import pytest
+from channel_helpers import object_from_xml
 from epics_demo_server import DemoIoc, ca_environment
 
 from hardware_objects.epics.machine_info import EpicsMachineInfo
@@ -36,7 +37,7 @@ READY, BUSY, FAULT = HardwareObjectState.READY, HardwareObjectState.BUSY, Hardwa
 @pytest.fixture(scope="module")
 def ioc():
     with ca_environment() as env:
-        server = DemoIoc(PREFIX, env)
+        server = DemoIoc(PREFIX, env, bench=2)
         server.start()
         yield server
         server.stop()
@@ -101,6 +102,8 @@ def test_the_motor_reads_limits_unit_velocity_and_position_from_the_record(ioc, 
     wait_for(lambda: motor.unit == "mm", "the unit from EGU", 10)
     assert motor.get_velocity() == 100.0
     assert motor.get_value() == ioc.read("DET:DIST.RBV")
+    assert ioc.read("DET:DIST.DESC") == "Detector distance"
+    assert ioc.read("DET:DIST.MOVN") == 0
 
 
 def test_a_move_goes_through_val_and_ends_when_dmov_is_back(ioc, tmp_path):
@@ -360,6 +363,18 @@ def test_an_nstate_refuses_a_name_it_does_not_have(ioc, tmp_path):
     target = "OPEN" if nstate.get_value() != "OPEN" else "CLOSED"
     assert nstate.set_value(target).result(5) == target
     assert ioc.read("SHUTTER:SAFETY_RBV") == target
+
+
+def test_the_bench_pvs_change_by_themselves(ioc, tmp_path):
+    text = f"""<object class="Bench">
+  <channel type="epics" name="bench">{PREFIX}BENCH:02</channel>
+</object>
+"""
+    channel = object_from_xml(tmp_path, text).get_channel("bench")
+    values: queue.Queue[object] = queue.Queue()
+    channel.subscribe(values.put)
+    first, second = values.get(timeout=5), values.get(timeout=5)
+    assert isinstance(first, float) and first != second
 
 
 # -- faults of the IOC (last: they kill and stop it) -----------------------------------------
