@@ -252,6 +252,17 @@ def test_stop_writes_stop_and_the_motor_stops_short(ioc, tmp_path):
     assert motor.get_value() == pytest.approx(stopped)
 
 
+def test_set_velocity_writes_velo(ioc, tmp_path):
+    motor = ready_motor(tmp_path)
+    try:
+        motor.set_velocity(50.0)
+        assert motor.get_velocity() == 50.0
+        wait_for(lambda: ioc.read("DET:DIST.VELO") == 50.0, "VELO written", 5)
+    finally:
+        ioc.write("DET:DIST.VELO", 100.0)
+    wait_for(lambda: motor.get_velocity() == 100.0, "VELO read back", 5)
+
+
 def test_a_pv_that_does_not_exist_puts_the_motor_in_fault_naming_it(ioc, tmp_path):
     motor = load(tmp_path, "ghost", motor_xml(prefix=f"{PREFIX}NO:SUCH"))
     states = States(motor)
@@ -277,12 +288,16 @@ def test_a_channel_on_a_pv_of_another_type_is_a_fault_naming_it(ioc, tmp_path):
 # -- transmission, machine, shutter, N-state ------------------------------------------------
 
 
-def test_transmission_reaches_the_setpoint_through_its_readback(ioc, tmp_path):
-    text = f"""<object class="epics.transmission.EpicsTransmission">
+def transmission_xml(setpoint_timeout: str = "") -> str:
+    return f"""<object class="epics.transmission.EpicsTransmission">
   <pv_prefix>{PREFIX}ATT:TRANS</pv_prefix>
+  <channel type="epics" name="setpoint" {setpoint_timeout}>{PREFIX}ATT:TRANS</channel>
 </object>
 """
-    transmission = load(tmp_path, "transmission", text)
+
+
+def test_transmission_reaches_the_setpoint_through_its_readback(ioc, tmp_path):
+    transmission = load(tmp_path, "transmission", transmission_xml())
     assert isinstance(transmission, EpicsTransmission)
     transmission.wait_ready(10)
     states = States(transmission)
@@ -413,11 +428,16 @@ def test_an_ioc_killed_mid_move_fails_the_move_and_the_motor_comes_back(ioc, tmp
 
 def test_an_ioc_that_hangs_fails_the_move_naming_the_pv_and_comes_back(ioc, tmp_path):
     motor = ready_motor(tmp_path)
+    transmission = load(tmp_path, "transmission", transmission_xml('timeout="300"'))
+    transmission.wait_ready(10)
     states = States(motor)
     move = far_move(motor)
 
     ioc.pause()
     try:
+        # a write to the hung IOC times out (or meets the FAULT found first): named
+        refused = failure_of(transmission.set_value(30.0), 5.0)
+        assert f"{PREFIX}ATT:TRANS" in refused and "no answer" in refused
         reason = failure_of(move, 5.0)
         assert f"{PREFIX}DET:DIST" in reason
         states.next(FAULT, timeout=1)

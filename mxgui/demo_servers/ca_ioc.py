@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import sys
 import time
@@ -244,6 +245,14 @@ async def wobble(pvs: Sequence[ChannelDouble]) -> None:
         await asyncio.sleep(BENCH_PERIOD)
 
 
+class _NoBeaconNoise(logging.Filter):
+    """Drop caproto's traceback for a beacon nobody listens to (no caRepeater runs on
+    the loopback port: clients find the IOC by their searches all the same)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to send beacon")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the IOC until it is killed."""
     parser = argparse.ArgumentParser(prog="python -m mxgui.demo_servers.ca_ioc")
@@ -252,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.bench < 0 or args.bench > 999:
         parser.error("--bench: expected a number from 0 to 999")
+    logging.getLogger("caproto.ctx").addFilter(_NoBeaconNoise())
     ioc = DemoIOC(prefix=args.prefix)
     bench = bench_pvs(args.prefix, args.bench)
     pvdb = {**ioc.pvdb, **bench}
