@@ -283,6 +283,24 @@ def test_a_channel_on_a_pv_of_another_type_is_a_fault_naming_it(ioc, tmp_path):
     states = States(motor)
     states.next(FAULT)
     assert motor.get_value() is None
+    problems = motor.startup_problems()
+    assert any(
+        p.startswith(f"{tmp_path / 'wrong.xml'}:4: ")
+        and f"{PREFIX}RING:FILLMODE" in p
+        and "'uniform' is not a number" in p
+        for p in problems
+    ), problems
+    # DMOV going on does not hide the fault: the file must change
+    here = ioc.read("DET:DIST.RBV")
+    dmov = motor.channels["dmov"]
+    values: queue.Queue[object] = queue.Queue()
+    dmov.subscribe(values.put)
+    ioc.write("DET:DIST", here + 1.0 if here < 900 else here - 1.0)
+    while values.get(timeout=5) != 0:  # the move through another client runs...
+        pass
+    while values.get(timeout=5) != 1:  # ...and ends
+        pass
+    assert motor.get_state() is FAULT
 
 
 # -- transmission, machine, shutter, N-state ------------------------------------------------

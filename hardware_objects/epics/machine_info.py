@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from hardware_objects.abstract.machine_info import AbstractMachineInfo
 from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float, as_text, pv_channel
+from hardware_objects.epics.type_fault import PvTypeFault
 from mxgui.core.channels import Channel
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 
@@ -21,7 +22,7 @@ PVS = {"current": "CURRENT", "lifetime": "LIFETIME", "fill_mode": "FILLMODE", "m
 NUMBERS = ("current", "lifetime")
 
 
-class EpicsMachineInfo(AbstractMachineInfo):
+class EpicsMachineInfo(PvTypeFault, AbstractMachineInfo):
     """Ring current, lifetime, fill mode and message: ``<pv_prefix>SR:</pv_prefix>``
     with channels ``current``, ``lifetime``, ``fill_mode``, ``message`` defaulting to
     ``CURRENT``, ``LIFETIME``, ``FILLMODE``, ``MESSAGE`` after the prefix (each
@@ -52,9 +53,8 @@ class EpicsMachineInfo(AbstractMachineInfo):
         def deliver(raw: object) -> None:
             try:
                 value: object = as_float(channel, raw) if key in NUMBERS else as_text(raw)
-            except TypeError as exc:
-                log.error("%s: %s", self.username, exc)
-                self.set_state(HardwareObjectState.FAULT)
+            except TypeError as exc:  # bound to a PV of another kind
+                self.wrong_type(channel, exc)
                 return
             with self._lock:
                 self._values[key] = value
@@ -77,7 +77,7 @@ class EpicsMachineInfo(AbstractMachineInfo):
     def _show_state(self, values: dict[str, Any]) -> None:
         with self._lock:
             known = len(self._received) == len(PVS)
-        if self.unavailable_reason() or not known:
+        if self.type_problem or self.unavailable_reason() or not known:
             return  # FAULT while the IOC does not answer; UNKNOWN until every PV has a value
         beam = values["beam_available"]
         self.set_state(HardwareObjectState.READY if beam else HardwareObjectState.WARNING)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.epics.pending import PendingChange
 from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float, as_text, pv_channel
+from hardware_objects.epics.type_fault import PvTypeFault
 from mxgui.core.channels import ChannelError
 from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
@@ -43,7 +44,7 @@ MXCUBECORE_NAMES = {
 }
 
 
-class EpicsMotor(AbstractMotor):
+class EpicsMotor(PvTypeFault, AbstractMotor):
     """A motor record: ``<pv_prefix>BL:MTR1</pv_prefix>``; channels ``val``, ``rbv``,
     ``dmov``, ``stop``, ``hlm``, ``llm``, ``egu``, ``velo`` on the record's fields, each
     overridable by ``<channel type="epics" name="rbv">OTHER:PV</channel>`` (or by the
@@ -95,14 +96,9 @@ class EpicsMotor(AbstractMotor):
             try:
                 handler(as_float(channel, value))
             except TypeError as exc:  # the channel is bound to a PV of another type
-                self._wrong_type(str(exc))
+                self._move.fail(f"{self.username}: {self.wrong_type(channel, exc)}")
 
         channel.subscribe(deliver)
-
-    def _wrong_type(self, reason: str) -> None:
-        log.error("%s: %s", self.username, reason)
-        self._move.fail(f"{self.username}: {reason}")
-        self.set_state(HardwareObjectState.FAULT)
 
     # readings (in the control-system loop's thread) -------------------------------------
     def _rbv_changed(self, position: float) -> None:
@@ -140,7 +136,7 @@ class EpicsMotor(AbstractMotor):
             self._velocity = velocity
 
     def _show_state(self) -> None:
-        if self.unavailable_reason() or self._moving is None:
+        if self.type_problem or self.unavailable_reason() or self._moving is None:
             return  # FAULT until the IOC answers again; UNKNOWN until DMOV is known
         busy = self._moving or self._move.active
         self.set_state(HardwareObjectState.BUSY if busy else HardwareObjectState.READY)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from hardware_objects.abstract.nstate import AbstractNState
 from hardware_objects.epics.pv_prefix import PV_PREFIX
 from hardware_objects.epics.setpoint import SetpointReadback
+from hardware_objects.epics.type_fault import PvTypeFault
 from mxgui.core.channels import Channel
 from mxgui.core.hardware_object import HOProperty
 
@@ -25,7 +26,7 @@ def same_name(a: str, b: str) -> bool:
     return a == b
 
 
-class EpicsNState(AbstractNState):
+class EpicsNState(PvTypeFault, AbstractNState):
     """An N-state device: ``<pv_prefix>BL:AP:SEL</pv_prefix>`` (an enum setpoint, channel
     ``setpoint``) with its readback (prefix + ``_RBV``, channel ``readback``), and one
     ``<value>`` element per state, named as the PV's states are.

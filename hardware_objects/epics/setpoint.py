@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.epics.pending import PendingChange
 from hardware_objects.epics.pv_prefix import pv_channel
+from hardware_objects.epics.type_fault import PvTypeFault
 from mxgui.core.channels import Channel, ChannelError
 from mxgui.core.futures import failed
 from mxgui.core.hardware_object import HardwareObjectState
@@ -33,7 +34,8 @@ class SetpointReadback(Generic[T]):
     Parameters
     ----------
     actuator
-        The hardware object (after its ``configure``, in its ``init``).
+        The hardware object (after its ``configure``, in its ``init``), a
+        :class:`PvTypeFault` too.
     convert
         A PV's value as the actuator's type; ``TypeError`` naming the channel if it is
         not one (a channel bound to a PV of another kind).
@@ -47,7 +49,10 @@ class SetpointReadback(Generic[T]):
         convert: Callable[[Channel, object], T],
         same: Callable[[T, T], bool],
     ) -> None:
+        if not isinstance(actuator, PvTypeFault):
+            raise TypeError(f"{type(actuator).__name__} must derive from PvTypeFault")
         self.actuator = actuator
+        self._faults: PvTypeFault = actuator
         self._convert = convert
         self._same = same
         self._lock = threading.Lock()
@@ -86,14 +91,13 @@ class SetpointReadback(Generic[T]):
         try:
             return self._convert(channel, raw)
         except TypeError as exc:  # bound to a PV of another kind
-            log.error("%s: %s", self.actuator.username, exc)
-            self._change.fail(f"{self.actuator.username}: {exc}")
-            self.actuator.set_state(HardwareObjectState.FAULT)
+            reason = self._faults.wrong_type(channel, exc)
+            self._change.fail(f"{self.actuator.username}: {reason}")
             return None
 
     def show_state(self) -> None:
         """BUSY or READY from what is known (nothing while the IOC does not answer)."""
-        if self.actuator.unavailable_reason():
+        if self._faults.type_problem or self.actuator.unavailable_reason():
             return
         with self._lock:
             readback, setpoint = self._readback, self._setpoint

@@ -9,10 +9,11 @@ from hardware_objects.abstract.shutter import AbstractShutter
 from hardware_objects.epics.nstate import as_name, same_name
 from hardware_objects.epics.pv_prefix import PV_PREFIX
 from hardware_objects.epics.setpoint import SetpointReadback
+from hardware_objects.epics.type_fault import PvTypeFault
 from mxgui.core.hardware_object import HOProperty
 
 
-class EpicsShutter(AbstractShutter):
+class EpicsShutter(PvTypeFault, AbstractShutter):
     """A shutter: ``<pv_prefix>BL:SHUTTER</pv_prefix>`` (an enum whose states include
     OPEN and CLOSED, channel ``setpoint``) with its readback (prefix + ``_RBV``, channel
     ``readback``); ``<value>OPEN</value><value>CLOSED</value>``.

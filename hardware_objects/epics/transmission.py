@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 from hardware_objects.abstract.transmission import AbstractTransmission
 from hardware_objects.epics.pv_prefix import PV_PREFIX, as_float
 from hardware_objects.epics.setpoint import SetpointReadback
+from hardware_objects.epics.type_fault import PvTypeFault
 from mxgui.core.hardware_object import HOProperty
 
 
-class EpicsTransmission(AbstractTransmission):
+class EpicsTransmission(PvTypeFault, AbstractTransmission):
     """Transmission in percent: ``<pv_prefix>BL:ATT:TRANS</pv_prefix>``, channels
     ``setpoint`` (the prefix) and ``readback`` (prefix + ``_RBV``).
 
