@@ -301,6 +301,7 @@ def test_a_channel_on_a_pv_of_another_type_is_a_fault_naming_it(ioc, tmp_path):
     while values.get(timeout=5) != 1:  # ...and ends
         pass
     assert motor.get_state() is FAULT
+    assert "RING:FILLMODE" in failure_of(motor.set_value(200.0), 1)
 
 
 # -- transmission, machine, shutter, N-state ------------------------------------------------

@@ -171,7 +171,7 @@ class EpicsMotor(PvTypeFault, AbstractMotor):
             raise ValueError(f"{exc} ({self.channels['val'].spec.label})") from None
 
     def _set_value(self, value: float) -> Future[Any]:
-        reason = self.unavailable_reason()
+        reason = self.type_problem or self.unavailable_reason()
         if reason:
             return failed(ChannelError(f"{self.username}: cannot move to {value:g}: {reason}"))
         with self._lock:

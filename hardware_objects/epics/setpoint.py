@@ -108,7 +108,7 @@ class SetpointReadback(Generic[T]):
     # changes ------------------------------------------------------------------------------
     def set(self, value: T) -> Future[T]:
         """Write ``value`` to the setpoint; the Future ends when the readback is there."""
-        reason = self.actuator.unavailable_reason()
+        reason = self._faults.type_problem or self.actuator.unavailable_reason()
         if reason:
             return failed(ChannelError(f"{self.actuator.username}: cannot set {value}: {reason}"))
         with self._lock:
