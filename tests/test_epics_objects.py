@@ -100,7 +100,7 @@ def test_the_motor_reads_limits_unit_velocity_and_position_from_the_record(ioc, 
     motor = ready_motor(tmp_path)
     wait_for(lambda: motor.get_limits() == (100.0, 1000.0), "limits from LLM/HLM", 10)
     wait_for(lambda: motor.unit == "mm", "the unit from EGU", 10)
-    assert motor.get_velocity() == 100.0
+    wait_for(lambda: motor.get_velocity() == 100.0, "the velocity from VELO", 10)
     assert motor.get_value() == ioc.read("DET:DIST.RBV")
     assert ioc.read("DET:DIST.DESC") == "Detector distance"
     assert ioc.read("DET:DIST.MOVN") == 0
@@ -254,6 +254,7 @@ def test_stop_writes_stop_and_the_motor_stops_short(ioc, tmp_path):
 
 def test_set_velocity_writes_velo(ioc, tmp_path):
     motor = ready_motor(tmp_path)
+    wait_for(lambda: motor.get_velocity() == 100.0, "the velocity from VELO", 10)
     try:
         motor.set_velocity(50.0)
         assert motor.get_velocity() == 50.0
