@@ -29,12 +29,19 @@ import argparse
 import asyncio
 import logging
 import math
+import os
+import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from caproto import ChannelDouble, ChannelType  # type: ignore[import-untyped]
-from caproto.server import PVGroup, SubGroup, pvproperty, run  # type: ignore[import-untyped]
+# read by caproto.server when it is imported: a monitor update is held 1 ms (not 10) in
+# case more come to batch with it
+os.environ.setdefault("CAPROTO_SERVER_HIGH_LOAD_TIMEOUT_SEC", "0.001")
+
+from caproto import ChannelDouble, ChannelType  # type: ignore[import-untyped]  # noqa: E402
+from caproto.asyncio.server import Context  # type: ignore[import-untyped]  # noqa: E402
+from caproto.server import PVGroup, SubGroup, pvproperty  # type: ignore[import-untyped]  # noqa: E402
 from caproto.server.records import (  # type: ignore[import-untyped]
     MotorFields,
     register_record,
@@ -120,13 +127,16 @@ class DetectorDistance(PVGroup):
         fields = self.DIST.field_inst
         position = float(fields.user_readback_value.value)
         while position != target:
-            step = max(float(fields.velocity.value), 1e-6) * MOTOR_TICK
+            velocity = max(float(fields.velocity.value), 1e-6)
+            step = velocity * MOTOR_TICK
+            # a move shorter than a tick takes its own time, not a whole tick
+            tick = min(MOTOR_TICK, abs(target - position) / velocity)
             position = (
                 target
                 if abs(target - position) <= step
                 else position + math.copysign(step, target - position)
             )
-            await asyncio.sleep(MOTOR_TICK)
+            await asyncio.sleep(tick)
             await fields.user_readback_value.write(position)
             await fields.dial_readback_value.write(position)
         await self._end_move()
@@ -273,7 +283,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         if bench:
             await wobble(list(bench.values()))
 
-    run(pvdb, interfaces=["127.0.0.1"], log_pv_names=False, startup_hook=started)
+    asyncio.run(_serve(pvdb, started))
+
+
+async def _serve(pvdb: dict[str, object], started: Callable[[object], Awaitable[None]]) -> None:
+    """Serve ``pvdb`` on 127.0.0.1 with TCP_NODELAY on the server's sockets: caproto
+    makes them with protocol 0, so asyncio leaves Nagle's algorithm on, and a monitor
+    update written right after a put's reply waits for the client's delayed ACK (about
+    40 ms); an EPICS IOC sets TCP_NODELAY itself."""
+    context = Context(pvdb, ["127.0.0.1"])
+
+    async def startup(async_lib: object) -> None:
+        for sock in context.tcp_sockets.values():
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await started(async_lib)
+
+    await context.run(log_pv_names=False, startup_hook=startup)
 
 
 if __name__ == "__main__":
