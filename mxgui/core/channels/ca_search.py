@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aioca import _catools, cainfo
+from aioca import _catools, cainfo, purge_channel_caches
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +92,10 @@ def search_again(pv: str, token: int) -> bool:
     _renewals[pv] = token + 1
     channel._purge()  # clears the channel and closes its monitors
     return True
+
+
+def forget_all_channels() -> None:
+    """Close every channel and monitor of channel access in this process (when the
+    control-system loop stops: nothing may call back into it after)."""
+    purge_channel_caches()
+    _renewals.clear()
