@@ -6,6 +6,9 @@ server process and a caproto IOC) and measures, through ``HardwareObject.get_cha
 
 - ``channel_<system>_connect``: a new channel until it reports connected, in ms
   (median of 5);
+- ``channel_<system>_write_taken``: ``write(v)`` until its Future ends (the server has
+  taken the value: for EPICS a put with completion, after the PV's limits are read),
+  in ms (median of 50);
 - ``channel_<system>_write_to_event``: ``write(v)`` until the value comes back from the
   server as a change event / CA monitor update, in ms (median of 50);
 - ``channel_<system>_fault_report``: the server killed (SIGKILL) until the channel
@@ -71,13 +74,15 @@ def measure(system: str, xml: str, kill, start, directory: Path) -> None:  # noq
     channel = object_from_xml(directory, xml, name=f"{system}_main").get_channel("position")
     recorder = Recorder(channel)
     recorder.connection(True, timeout=10)
-    round_trips = []
+    taken, round_trips = [], []
     for n in range(50):
         value = 1.0 + n / 100
         began = time.perf_counter()
         channel.write(value).result(5)
+        taken.append((time.perf_counter() - began) * 1000)
         recorder.value_matching(value)
         round_trips.append((time.perf_counter() - began) * 1000)
+    report(f"channel_{system}_write_taken", statistics.median(taken), "ms", "<= 20")
     report(f"channel_{system}_write_to_event", statistics.median(round_trips), "ms", "<= 20")
 
     kill()

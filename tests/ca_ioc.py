@@ -8,13 +8,29 @@ give:
 - ``PREFIX stop`` (int): writing it counts in ``PREFIX stops``.
 
 It prints ``IOC READY`` once it serves.
+
+Two settings make it answer as an EPICS IOC (rsrv) does, not later (measured in
+docs/architecture.md, "Channels"):
+
+- caproto holds each monitor update up to 10 ms in case more come to batch with it
+  (``CAPROTO_SERVER_HIGH_LOAD_TIMEOUT_SEC``); here 1 ms;
+- caproto's TCP sockets are made with protocol 0, so asyncio does not set TCP_NODELAY
+  on them: a reply written right after another waits for the client's delayed ACK
+  (40 ms). This IOC sets TCP_NODELAY on its listening sockets (connections inherit it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
 import sys
 
-from caproto.server import PVGroup, pvproperty, run
+# read by caproto.server when it is imported
+os.environ.setdefault("CAPROTO_SERVER_HIGH_LOAD_TIMEOUT_SEC", "0.001")
+
+from caproto.asyncio.server import Context  # noqa: E402
+from caproto.server import PVGroup, pvproperty  # noqa: E402
 
 
 class SimMotorIOC(PVGroup):
@@ -24,6 +40,8 @@ class SimMotorIOC(PVGroup):
     m1_rbv = pvproperty(value=0.0, name="m1.RBV", read_only=True)
     stop = pvproperty(value=0)
     stops = pvproperty(value=0, read_only=True)
+    #: asked for by one test only, while this IOC is down (a PV never found before)
+    late = pvproperty(value=7.0, read_only=True)
 
     @m1.putter
     async def m1(self, instance, value):  # noqa: ANN001, ANN201 (caproto's hook signature)
@@ -40,10 +58,20 @@ class SimMotorIOC(PVGroup):
         print("IOC READY", flush=True)
 
 
-def main() -> None:
-    prefix = sys.argv[1]
+async def serve(prefix: str) -> None:
+    """Serve the PVs under ``prefix`` on 127.0.0.1 until killed."""
     ioc = SimMotorIOC(prefix=prefix)
-    run(ioc.pvdb, interfaces=["127.0.0.1"], log_pv_names=False)
+    context = Context(ioc.pvdb, ["127.0.0.1"])
+
+    async def no_delay(async_lib: object) -> None:
+        for sock in context.tcp_sockets.values():
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    await context.run(log_pv_names=False, startup_hook=no_delay)
+
+
+def main() -> None:
+    asyncio.run(serve(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -113,9 +114,12 @@ def _kill(process: subprocess.Popen[bytes] | None) -> None:
     process.wait(10)
 
 
+@functools.cache
 def epics_environment() -> dict[str, str]:
     """Channel-access settings for this process and its IOCs: loopback only, ports
-    picked now (so tests never meet another IOC on the machine)."""
+    picked at the first call (so tests never meet another IOC on the machine). The same
+    each time in one process: channel access reads them once, when first used, so every
+    test module's IOCs must serve where the first module's did (do not change the dict)."""
     server_port = free_tcp_udp_port()
     repeater_port = free_tcp_udp_port()
     return {

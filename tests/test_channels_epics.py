@@ -7,6 +7,7 @@ loopback interface with ports picked for this module (see control_servers).
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from channel_helpers import Recorder, object_from_xml
@@ -110,28 +111,56 @@ def test_a_missing_pv_is_named(ioc, tmp_path):
         missing.read(timeout=0.5)
 
 
-def test_a_killed_ioc_is_reported_and_the_channel_comes_back(ioc, tmp_path):
+def test_a_killed_ioc_is_reported_and_the_channel_comes_back_within_5_s(ioc, tmp_path):
     # the module's IOC itself: a second IOC on the same port would share its UDP
     # search port, and only one of them would hear a search
     detector = object_from_xml(tmp_path, detector_xml())
     readback = detector.get_channel("distance_rbv")
     distance = detector.get_channel("distance")
+    # a second object on the same PV: its monitor must come back too
+    again = object_from_xml(tmp_path, detector_xml(), name="again").get_channel("distance_rbv")
     recorder = Recorder(readback)
+    second = Recorder(again)
     recorder.connection(True, timeout=10)
+    second.connection(True, timeout=10)
 
     ioc.kill()
     try:
         reason = recorder.connection(False, timeout=3)
-        assert f"{PREFIX}m1.RBV" in reason
+        assert f"EPICS PV {PREFIX}m1.RBV" in reason and "disconnected" in reason
         with pytest.raises(ChannelError, match=f"{PREFIX}m1"):
             distance.write(2.0, timeout=0.5).result(5)
     finally:
         ioc.start()
-    # channel access finds the IOC again by its own search, whose period backs off
-    # after a disconnection: 5 to 10 s on this machine (issue 13 asks for 5 s; the
-    # figure is reported, not met, for EPICS), so the deadline here is generous
-    recorder.connection(True, timeout=20)
+    # issue 13's acceptance: reconnected within 5 s of the server being back (channel
+    # access's own search would take 5 to 10 s: see mxgui/core/channels/ca_search.py)
+    recorder.connection(True, timeout=5)
+    second.connection(True, timeout=5)
 
-    # monitors deliver again after the restart
+    # the monitors deliver again after the restart, to both objects
     distance.write(3.0).result(5)
     recorder.value_matching(3.0)
+    second.value_matching(3.0)
+
+
+def test_a_pv_whose_ioc_starts_late_is_found_soon_after(ioc, tmp_path):
+    # channel access alone backs off its search for a PV never found: an IOC started
+    # 10 s late would be found seconds later, later still the longer it took
+    ioc.kill()
+    try:
+        late = object_from_xml(
+            tmp_path,
+            f"""<object class="Value">
+  <channel type="epics" name="late" timeout="1000">{PREFIX}late</channel>
+</object>
+""",
+        ).get_channel("late")
+        recorder = Recorder(late)
+        assert f"{PREFIX}late" in recorder.connection(False, timeout=5)
+        time.sleep(10)  # the IOC is down this long: channel access's search backs off
+    finally:
+        ioc.start()
+    began = time.monotonic()
+    recorder.connection(True, timeout=10)
+    assert time.monotonic() - began <= 4.0  # the next search is at most 2 s away
+    recorder.value_matching(7.0)

@@ -18,7 +18,7 @@ from hardware_objects.simulated.energy import SimulatedEnergy
 from hardware_objects.simulated.motor import SimulatedMotor
 from hardware_objects.simulated.nstate import SimulatedNState
 from mxgui.core.errors import ConfigError, HardwareObjectError
-from mxgui.core.mxcubecore_classes import MXCUBECORE_CLASSES
+from mxgui.core.mxcubecore_classes import COUNTERPARTS, MXCUBECORE_CLASSES
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.check import run_check
 
@@ -323,13 +323,6 @@ def test_a_broken_yaml_file_gives_one_error_with_file_and_line(tmp_path, text, l
 @pytest.mark.parametrize(
     ("class_path", "interface", "closest", "system"),
     [
-        ("TangoMotor", "abstract.motor.AbstractMotor", "simulated.motor.SimulatedMotor", "Tango"),
-        (
-            "mxcubecore.HardwareObjects.EPICSMotor",
-            "abstract.motor.AbstractMotor",
-            "simulated.motor.SimulatedMotor",
-            "EPICS",
-        ),
         (
             "MicrodiffMotor",
             "abstract.motor.AbstractMotor",
@@ -343,17 +336,12 @@ def test_a_broken_yaml_file_gives_one_error_with_file_and_line(tmp_path, text, l
             "the MD exporter",
         ),
         (
-            "TangoShutter",
-            "abstract.shutter.AbstractShutter",
-            "simulated.nstate.SimulatedShutter",
-            "Tango",
-        ),
-        (
             "mockup.MotorMockup.MotorMockup",
             "abstract.motor.AbstractMotor",
             "simulated.motor.SimulatedMotor",
             "",
         ),
+        ("Cats90", "abstract.sample_changer.AbstractSampleChanger", "", "Tango"),
     ],
 )
 def test_an_mxcubecore_class_gets_one_line_naming_interface_and_closest_class(
@@ -364,8 +352,42 @@ def test_an_mxcubecore_class_gets_one_line_naming_interface_and_closest_class(
     name = class_path.rsplit(".", 1)[-1]
     assert error.startswith(f'{path}:1: class="{class_path}": ')
     assert f"{name} is mxcubecore's: in mxgui it would implement {interface}" in error
-    assert error.endswith(f"closest: {closest}")
+    assert error.endswith(
+        f"closest: {closest or 'simulated.sample_changer.SimulatedSampleChanger'}"
+    )
     assert ("no equivalent yet on " + system in error) == bool(system)
+    assert "\n" not in error
+
+
+@pytest.mark.parametrize(
+    ("class_path", "interface", "counterpart", "system"),
+    [
+        ("TangoMotor", "abstract.motor.AbstractMotor", "tango.motor.TangoMotor", "Tango"),
+        (
+            "mxcubecore.HardwareObjects.EPICSMotor",
+            "abstract.motor.AbstractMotor",
+            "epics.motor.EpicsMotor",
+            "EPICS",
+        ),
+        ("TangoShutter", "abstract.shutter.AbstractShutter", "tango.shutter.TangoShutter", "Tango"),
+        (
+            "EPICSMachineInfo",
+            "abstract.machine_info.AbstractMachineInfo",
+            "epics.machine_info.EpicsMachineInfo",
+            "EPICS",
+        ),
+    ],
+)
+def test_an_mxcubecore_class_mxgui_has_on_its_control_system_names_mxguis_class(
+    tmp_path, class_path, interface, counterpart, system
+):
+    path = write(tmp_path, "m.xml", f'<object class="{class_path}">\n</object>\n')
+    error = str(failure(HardwareRepository([tmp_path]), "/m"))
+    name = class_path.rsplit(".", 1)[-1]
+    assert error.startswith(f'{path}:1: class="{class_path}": ')
+    assert f"{name} is mxcubecore's: in mxgui it would implement {interface}" in error
+    assert f'on {system} mxgui has {counterpart} (write class="{counterpart}"' in error
+    assert "no equivalent yet" not in error
     assert "\n" not in error
 
 
@@ -448,8 +470,8 @@ def test_check_names_the_closest_class_of_an_mxcubecore_class(tmp_path):
     (line,) = [line for line in out.getvalue().splitlines() if "/omega" in line]
     assert line.startswith(f'FAILED  /omega: {site / "omega.xml"}:1: class="TangoMotor": ')
     assert line.endswith(
-        "no equivalent yet on Tango (it comes with mxgui's channel layer); "
-        "closest: simulated.motor.SimulatedMotor"
+        'on Tango mxgui has tango.motor.TangoMotor (write class="tango.motor.TangoMotor"; '
+        "see docs/recipes.md)"
     )
 
 
@@ -458,3 +480,13 @@ def test_the_designer_preview_finds_the_class_of_a_nested_object_without_loading
     with pytest.raises(HardwareObjectError, match="no nested object of role 'chi'"):
         site.object_class("/diffractometer#chi")
     assert site.loaded() == {}
+
+
+def test_every_counterpart_named_exists_and_implements_the_interface():
+    for name, counterpart in COUNTERPARTS.items():
+        interface = MXCUBECORE_CLASSES[name].interface
+        module, _, cls = counterpart.rpartition(".")
+        found = getattr(importlib.import_module(f"hardware_objects.{module}"), cls)
+        base_module, _, base = interface.rpartition(".")
+        expected = getattr(importlib.import_module(f"hardware_objects.{base_module}"), base)
+        assert issubclass(found, expected), (name, counterpart)

@@ -26,6 +26,22 @@ PUBLIC_ELSEWHERE = {
     "etree._Element": "lxml's element type: its public name for type hints",
 }
 
+#: a library's internals read where its public API has no way to do what an issue asks,
+#: each in one place with why (issue 13: an EPICS PV back within 5 s of its IOC's
+#: restart; aioca can only drop every channel of the process at once, which would fail
+#: the puts in flight on every other IOC). tests/test_channels_epics.py fails when the
+#: library changes them (the reconnection deadline), and the code falls back to libca's
+#: own search.
+LIBRARY_INTERNALS = {
+    ("mxgui/core/channels/ca_search.py", "_catools._Context"): "aioca's per-loop channel cache",
+    ("mxgui/core/channels/ca_search.py", "cache._ChannelCache__channels"): (
+        "aioca's channels by PV name: the one PV's channel is taken out of it"
+    ),
+    ("mxgui/core/channels/ca_search.py", "channel._purge"): (
+        "aioca's clearing of one channel (ca_clear_channel) and its monitors"
+    ),
+}
+
 #: a class's own private attribute read on another instance of that class, inside it
 SAME_CLASS = {
     ("mxgui/core/grid_results.py", "other._count"): (
@@ -152,7 +168,7 @@ def project_findings() -> list[Finding]:
 
 
 def allowed(finding: Finding) -> bool:
-    if finding.expression in PUBLIC_ELSEWHERE:
+    if finding.expression in PUBLIC_ELSEWHERE or finding.key in LIBRARY_INTERNALS:
         return True
     return finding.key in SAME_CLASS and finding.own_attribute
 
@@ -206,5 +222,6 @@ def test_every_allowed_case_is_still_there_and_still_inside_its_class(findings):
     by_key = {f.key: f for f in findings}
     stale = [k for k in SAME_CLASS if k not in by_key]
     stale += [e for e in PUBLIC_ELSEWHERE if e not in {f.expression for f in findings}]
+    stale += [k for k in LIBRARY_INTERNALS if k not in by_key]
     assert stale == [], "no longer found: take them off the lists"
     assert [str(by_key[k]) for k in SAME_CLASS if not by_key[k].own_attribute] == []

@@ -42,10 +42,12 @@ def test_declared_signals_are_merged_along_the_class_hierarchy():
 
 
 def test_hardware_object_signals_follow_the_interfaces():
-    assert HardwareObject.declared_signals() == {"stateChanged"}
-    assert SimulatedMotor.declared_signals() == {"stateChanged", "valueChanged", "limitsChanged"}
+    # availabilityChanged: every object may lose its device (issue 13's connection watch)
+    base = {"stateChanged", "availabilityChanged"}
+    assert HardwareObject.declared_signals() == base
+    assert SimulatedMotor.declared_signals() == {*base, "valueChanged", "limitsChanged"}
     assert SimulatedEnergy.declared_signals() == {
-        "stateChanged",
+        *base,
         "valueChanged",
         "limitsChanged",
         "wavelengthChanged",

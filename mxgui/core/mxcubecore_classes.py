@@ -10,18 +10,21 @@ nothing of its code is used.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Equivalent:
     """mxgui's counterpart of an mxcubecore class: the interface it would implement
-    (dotted below ``hardware_objects``), the closest class mxgui has, and whether a
-    control system (Tango, EPICS, the MD exporter...) is needed for a real one."""
+    (dotted below ``hardware_objects``), the closest class mxgui has, whether a
+    control system (Tango, EPICS, the MD exporter...) is needed for a real one, and
+    mxgui's class doing the same job on that control system when there is one."""
 
     interface: str
     closest: str
     control_system: str = ""
+    counterpart: str = ""
 
 
 _MOTOR = ("abstract.motor.AbstractMotor", "simulated.motor.SimulatedMotor")
@@ -108,7 +111,21 @@ def _entries() -> dict[str, Equivalent]:
     for name, (interface, system) in control.items():
         closest = _closest_for(interface, table)
         table[name] = Equivalent(interface, closest, system)
+    for name, counterpart in COUNTERPARTS.items():
+        table[name] = dataclasses.replace(table[name], counterpart=counterpart)
     return table
+
+
+#: mxcubecore classes whose job one of mxgui's classes does on the same control system
+COUNTERPARTS = {
+    "TangoMotor": "tango.motor.TangoMotor",
+    "TangoShutter": "tango.shutter.TangoShutter",
+    "EPICSMotor": "epics.motor.EpicsMotor",
+    "EpicsMotor": "epics.motor.EpicsMotor",
+    "EPICSShutter": "epics.shutter.EpicsShutter",
+    "EpicsShutter": "epics.shutter.EpicsShutter",
+    "EPICSMachineInfo": "epics.machine_info.EpicsMachineInfo",
+}
 
 
 def _closest_for(interface: str, table: dict[str, Equivalent]) -> str:
@@ -131,6 +148,11 @@ def porting_hint(class_path: str) -> str:
     if entry is None:
         return ""
     hint = f"{name} is mxcubecore's: in mxgui it would implement {entry.interface}"
+    if entry.counterpart:
+        return (
+            f"{hint}; on {entry.control_system} mxgui has {entry.counterpart} "
+            f'(write class="{entry.counterpart}"; see docs/recipes.md)'
+        )
     if entry.control_system:
         hint += (
             f"; no equivalent yet on {entry.control_system} (it comes with mxgui's channel layer)"

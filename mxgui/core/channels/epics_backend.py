@@ -5,22 +5,37 @@ a CA monitor (channel access always offers one, so ``polling`` is not needed and
 used). A write outside the PV's control limits (an ``ao`` record's DRVL/DRVH, a motor's
 LLM/HLM as its IOC publishes them) is refused here before it is sent, since an IOC
 clamps or ignores such a value without telling the client. Liveness is a ``caget`` with
-a short timeout; CA restores its monitors by itself when the IOC comes back.
+a short timeout. Once the PV's circuit is lost, the probe asks the IOC's last known
+address for a TCP connection instead; as soon as the IOC accepts one, the PV is searched
+for anew and its monitor made again (:mod:`mxgui.core.channels.ca_search`: channel
+access alone would find it 5 to 10 s later).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 from typing import Any, cast
 
 from aioca import CANothing, caget
 from ophyd_async.core import SignalRW
 from ophyd_async.epics.core import epics_signal_rw
 
-from mxgui.core.channels.backend import ChannelError
+from mxgui.core.channels import ca_search
+from mxgui.core.channels.backend import ChannelError, Deliver
 from mxgui.core.channels.config import BindingSpec
 from mxgui.core.channels.signal_backend import SignalChannelBackend
 
+log = logging.getLogger(__name__)
+
 PROBE_TIMEOUT = 1.0  # seconds
+IOC_ANSWER_TIMEOUT = 0.25  # seconds a TCP connection to a lost IOC may take
+#: a PV never found yet is searched for anew at most this often (seconds): channel
+#: access alone backs off, so an IOC started late would be found up to minutes later
+NEVER_FOUND_SEARCH_PERIOD = 2.0
+
+_never_found_searches: dict[str, float] = {}  # PV -> loop time of its last new search
 
 
 def _reason(exc: BaseException) -> str:
@@ -37,12 +52,32 @@ def _signal(spec: BindingSpec) -> SignalRW[Any]:
     return epics_signal_rw(cast(type, None), f"ca://{spec.target}", timeout=spec.timeout)
 
 
+def _search_again_if_never_found(pv: str) -> None:
+    """Before another attempt at a PV no attempt has found: search for it anew (once
+    per :data:`NEVER_FOUND_SEARCH_PERIOD` for all the channels on it)."""
+    if not ca_search.circuit_lost(pv):  # not tried yet, or connected
+        return
+    now = asyncio.get_running_loop().time()
+    if now - _never_found_searches.get(pv, -math.inf) < NEVER_FOUND_SEARCH_PERIOD:
+        return
+    _never_found_searches[pv] = now
+    ca_search.search_again(pv, ca_search.channel_token(pv))
+
+
 class EpicsChannelBackend(SignalChannelBackend):
     """An EPICS PV (see the module's docstring)."""
 
     reason = staticmethod(_reason)
 
+    def __init__(self, spec: BindingSpec) -> None:
+        super().__init__(spec)
+        self._server: ca_search.Address | None = None  # the IOC last seen serving the PV
+        self._searched_again = False  # once per loss: then channel access searches on
+        self._token = 0  # ca_search.channel_token of the channel last seen connected
+        self._monitor_token = 0  # ca_search.channel_token of the channel monitored
+
     async def connect(self, timeout: float) -> None:
+        _search_again_if_never_found(self.spec.target)
         signal = _signal(self.spec)
         try:
             await signal.connect(timeout=timeout)
@@ -52,9 +87,41 @@ class EpicsChannelBackend(SignalChannelBackend):
                 "(is the PV name right, and its IOC up and reachable?)"
             ) from exc
         self._signal = signal
+        self._server = await ca_search.server_address(self.spec.target)
+        self._token = ca_search.channel_token(self.spec.target)
 
     async def probe(self) -> None:
-        await caget(self.spec.target, timeout=PROBE_TIMEOUT)
+        pv = self.spec.target
+        if ca_search.circuit_lost(pv):
+            await self._find_again(pv)
+        await caget(pv, timeout=PROBE_TIMEOUT)
+        self._searched_again = False
+        self._token = ca_search.channel_token(pv)
+        self._server = await ca_search.server_address(pv) or self._server
+        if self._subscriber is not None and ca_search.channel_token(pv) != self._monitor_token:
+            # the channel was made anew (by this backend or another on the same PV):
+            # the monitor on the old one was closed with it
+            self._subscribe_again()
+            self._monitor_token = ca_search.channel_token(pv)
+
+    async def _find_again(self, pv: str) -> None:
+        """The circuit is lost: search anew once the IOC accepts a connection again."""
+        server = self._server
+        if server is None:
+            raise ChannelError(f"{self.spec.label}: disconnected (its IOC is not known)")
+        if not await ca_search.ioc_answers(server, IOC_ANSWER_TIMEOUT):
+            host, port = server
+            raise ChannelError(
+                f"{self.spec.label}: disconnected (its IOC at {host}:{port} does not answer)"
+            )
+        if not self._searched_again:
+            self._searched_again = True
+            if ca_search.search_again(pv, self._token):
+                log.info("%s: its IOC answers again: searching for the PV anew", pv)
+
+    def start_updates(self, deliver: Deliver) -> None:
+        super().start_updates(deliver)
+        self._monitor_token = ca_search.channel_token(self.spec.target)
 
     async def write(self, value: object) -> None:
         signal = self._connected()

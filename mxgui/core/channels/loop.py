@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
@@ -75,6 +76,11 @@ class ControlLoop:
                     closable.close_in_loop()
                 except Exception:
                     log.exception("closing %r at the loop's stop failed", closable)
+            if "aioca" in sys.modules:  # channel access was used: close its channels here,
+                # or libca calls them back on a closed loop when their IOC goes away
+                from mxgui.core.channels.ca_search import forget_all_channels
+
+                forget_all_channels()
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()

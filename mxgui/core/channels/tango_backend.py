@@ -11,6 +11,7 @@ that died stays silent.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import tango
@@ -60,12 +61,12 @@ SHARED_PING_AGE = 0.25
 _pings: dict[str, tuple[float, asyncio.Future[Any]]] = {}
 
 
-async def _shared_ping(address: str, proxy: Any) -> None:
+async def _shared_ping(address: str, ping: Callable[[], Awaitable[object]]) -> None:
     loop = asyncio.get_running_loop()
     now = loop.time()
     entry = _pings.get(address)
     if entry is None or now - entry[0] > SHARED_PING_AGE or entry[1].get_loop() is not loop:
-        entry = (now, asyncio.ensure_future(proxy.ping()))
+        entry = (now, asyncio.ensure_future(ping()))
         _pings[address] = entry
     # shielded: a channel's probe timing out must not cancel its neighbours' answer
     await asyncio.shield(entry[1])
@@ -127,7 +128,7 @@ class TangoChannelBackend(SignalChannelBackend):
 
     async def probe(self) -> None:
         try:
-            await _shared_ping(self.spec.tango_device_address, self._proxy)
+            await _shared_ping(self.spec.tango_device_address, self._proxy.ping)
         except tango.DevFailed as exc:
             raise ChannelError(
                 f"{self.spec.label}: the device does not answer: {tango_reason(exc)}"
