@@ -127,25 +127,35 @@ class ServerProcess:
         """SIGKILL at once, as a crash would; waits for the end."""
         process = self._process
         if process is None or process.poll() is not None:
+            self._close_output()
             return
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        if self._reader is not None:
-            self._reader.join(2.0)
+        self._close_output()
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds; waits for the end."""
         process = self._process
         if process is None or process.poll() is not None:
+            self._close_output()
             return
         try:
             os.killpg(process.pid, signal.SIGTERM)
         except ProcessLookupError:
-            return
+            pass  # ended meanwhile
         try:
             process.wait(grace)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        self._close_output()
+
+    def _close_output(self) -> None:
+        """Let the copying thread read what is left (the process has ended), then close
+        the pipe; a pipe still held open (by a child of the server) is left to it."""
         if self._reader is not None:
             self._reader.join(2.0)
+            if self._reader.is_alive():
+                return
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
