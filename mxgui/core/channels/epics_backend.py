@@ -52,6 +52,29 @@ def _signal(spec: BindingSpec) -> SignalRW[Any]:
     return epics_signal_rw(cast(type, None), f"ca://{spec.target}", timeout=spec.timeout)
 
 
+#: a caget younger than this (seconds) answers for every PV of its IOC
+SHARED_PROBE_AGE = 0.25
+#: IOC address -> (loop time it started, the caget): one probe per IOC per period, however
+#: many of its PVs are channels (a motor record has eight)
+_probes: dict[ca_search.Address, tuple[float, asyncio.Future[object]]] = {}
+
+
+async def _ioc_answers_caget(server: ca_search.Address | None, pv: str) -> None:
+    """A ``caget`` of ``pv``, or of another PV of the same IOC made moments ago (a hung
+    IOC is found by the time-out; a dead one libca reports itself)."""
+    if server is None:
+        await caget(pv, timeout=PROBE_TIMEOUT)
+        return
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    entry = _probes.get(server)
+    if entry is None or now - entry[0] > SHARED_PROBE_AGE or entry[1].get_loop() is not loop:
+        entry = (now, asyncio.ensure_future(caget(pv, timeout=PROBE_TIMEOUT)))
+        _probes[server] = entry
+    # shielded: one channel's probe timing out must not cancel its neighbours' answer
+    await asyncio.shield(entry[1])
+
+
 def _search_again_if_never_found(pv: str) -> None:
     """Before another attempt at a PV no attempt has found: search for it anew (once
     per :data:`NEVER_FOUND_SEARCH_PERIOD` for all the channels on it)."""
@@ -94,7 +117,7 @@ class EpicsChannelBackend(SignalChannelBackend):
         pv = self.spec.target
         if ca_search.circuit_lost(pv):
             await self._find_again(pv)
-        await caget(pv, timeout=PROBE_TIMEOUT)
+        await _ioc_answers_caget(self._server, pv)
         self._searched_again = False
         self._token = ca_search.channel_token(pv)
         self._server = await ca_search.server_address(pv) or self._server
