@@ -11,6 +11,7 @@ from hardware_objects.abstract.diffractometer import AbstractDiffractometer, Pha
 from hardware_objects.role_objects import optional_role_object
 from hardware_objects.simulated.sample_camera import CameraView
 from hardware_objects.simulated.sample_geometry import Sample, Scene, make_sample
+from mxgui.core.centring import CENTRING_MOTORS
 from mxgui.core.clock import REAL_CLOCK, Clock, ClockTimer
 from mxgui.core.hardware_object import HOProperty
 
@@ -99,6 +100,10 @@ class SimulatedDiffractometer(AbstractDiffractometer):
             light = optional_role_object(self, role, AbstractActuator)
             value = light.get_value() if light is not None else None
             lights.append(float(value) if value is not None else default)
+        if any(motor not in positions for motor in CENTRING_MOTORS):
+            # a motor on a device not read yet (controls-demo's Tango goniometer at start,
+            # or its server down): nothing can be placed, and that is no error
+            return CameraView((), lights[0], lights[1])
         return CameraView(scene.shapes(positions, geometry), lights[0], lights[1])
 
     # phases ----------------------------------------------------------------------------------

@@ -86,6 +86,8 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
         attribute_range(self.position_channel.spec).add_done_callback(self._limits_read)
 
     def _limits_read(self, future: Future[AttributeRange]) -> None:
+        if future.cancelled():  # the control-system loop stopped (at quit)
+            return
         try:
             declared = future.result()
         except ChannelError as exc:
@@ -171,6 +173,8 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
         self._stop_command.call().add_done_callback(self._log_failure)
 
     def _log_failure(self, future: Future[object] | Future[None]) -> None:
+        if future.cancelled():  # the control-system loop stopped (at quit): no failure
+            return
         exc = future.exception()
         if exc is not None:
             log.warning("%s: %s", self.name, exc)
