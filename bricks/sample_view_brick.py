@@ -19,7 +19,7 @@ from hardware_objects.abstract.beam import AbstractBeam
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.queue import QueueHardwareObject
-from mxgui.core.centring import CentredPosition, ImageGeometry
+from mxgui.core.centring import CENTRING_MOTORS, CentredPosition, ImageGeometry
 from mxgui.core.shapes import ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
@@ -40,6 +40,13 @@ from mxgui.gui.sample_view.xmlrpc_snapshot import XmlrpcSnapshots
 log = logging.getLogger(__name__)
 
 MESSAGE_STYLE = "QLabel { color: #8a1c1c; }"
+
+
+def known_positions(diffractometer: AbstractDiffractometer) -> dict[str, float]:
+    """The motors' positions, or none while a centring motor has no value (its device
+    is down or has not answered yet): shapes cannot be placed without all of them."""
+    positions = diffractometer.get_positions()
+    return positions if all(role in positions for role in CENTRING_MOTORS) else {}
 
 
 class SampleViewBrick(Brick):
@@ -198,7 +205,7 @@ class SampleViewBrick(Brick):
                 show = lambda value, role=role: self.controls.show_light(role, value)  # noqa: E731
                 self.bind(light, "valueChanged", show, scope)
                 show(light.get_value())
-        self.positions = diffractometer.get_positions()
+        self.positions = known_positions(diffractometer)
         self.refresh()
 
     def _set_shapes(self, shapes: ShapesModel | None) -> None:
@@ -251,7 +258,7 @@ class SampleViewBrick(Brick):
         diffractometer = self.diffractometer
         if diffractometer is None:
             return
-        self.positions = diffractometer.get_positions()
+        self.positions = known_positions(diffractometer)
         if not self.positions:
             return
         geometry = diffractometer.get_image_geometry()

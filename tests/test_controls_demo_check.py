@@ -6,6 +6,7 @@ device server is killed, and live again when it comes back (real servers, no moc
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from demo_servers_helpers import (
     tango_only,
 )
 
+from mxgui.core.centring import CENTRING_MOTORS, CentredPosition
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.demo_servers.server_process import loopback_epics_environment
 
@@ -187,10 +189,21 @@ def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
     qtbot.waitUntil(lambda: "demo/md/sampx" in brick.unavailable, timeout=10_000)
     assert list(diffractometer.camera_view().shapes) == []
     assert app.repository.failures == {}  # every object loaded
+    # saved shapes cannot be placed on the image without the goniometer's positions:
+    # the sample view leaves them (a KeyError in its projection aborted mxgui here)
+    shapes = app.repository.get("/shapes")
+    here = CentredPosition(phi=0.0, phiy=0.0, phiz=0.0, sampx=0.0, sampy=0.0)
+    point = shapes.add_point(here)
+    shapes.add_line(here, dataclasses.replace(here, sampx=0.1))
+    sample_view = app.built.bricks["sample_view"]
+    qtbot.wait(300)  # an exception in a Qt slot would fail the test here
+    assert sample_view.positions == {}
 
     server.start()
     qtbot.waitUntil(brick.isEnabled, timeout=15_000)
     qtbot.waitUntil(lambda: len(diffractometer.camera_view().shapes) > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: set(sample_view.positions) >= set(CENTRING_MOTORS), timeout=10_000)
+    assert point.id in sample_view.shape_layer.items
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     server.kill()  # its output thread ends before the app's thread check
