@@ -260,6 +260,7 @@ class SampleViewBrick(Brick):
             return
         self.positions = known_positions(diffractometer)
         if not self.positions:
+            self.shape_layer.set_unplaced()
             return
         geometry = diffractometer.get_image_geometry()
         px, py = geometry.pixels_per_mm

@@ -198,12 +198,13 @@ def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
     sample_view = app.built.bricks["sample_view"]
     qtbot.wait(300)  # an exception in a Qt slot would fail the test here
     assert sample_view.positions == {}
+    assert not sample_view.shape_layer.items[point.id].isVisible()  # not at a wrong place
 
     server.start()
     qtbot.waitUntil(brick.isEnabled, timeout=15_000)
     qtbot.waitUntil(lambda: len(diffractometer.camera_view().shapes) > 0, timeout=10_000)
     qtbot.waitUntil(lambda: set(sample_view.positions) >= set(CENTRING_MOTORS), timeout=10_000)
-    assert point.id in sample_view.shape_layer.items
+    assert sample_view.shape_layer.items[point.id].isVisible()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     server.kill()  # its output thread ends before the app's thread check

@@ -190,6 +190,13 @@ class ShapeLayer:
         for item in self.items.values():
             self._project(item)
 
+    def set_unplaced(self) -> None:
+        """Hide every shape: the motors' positions are not known (a device is down), so
+        none can be placed on the image; :meth:`set_view` shows them again."""
+        self.positions = None
+        for item in self.items.values():
+            item.setVisible(False)
+
     def add(self, shape: Shape) -> None:
         if shape.id in self.items:
             self.change(shape)
@@ -246,6 +253,7 @@ class ShapeLayer:
 
     def _project(self, item: _ShapeItem | GridItem) -> None:
         positions, geometry = self.positions, self.geometry
+        item.setVisible(positions is not None and geometry is not None)
         if positions is None or geometry is None:
             return
         if isinstance(item, GridItem):
