@@ -198,6 +198,9 @@ def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
     sample_view = app.built.bricks["sample_view"]
     qtbot.wait(300)  # an exception in a Qt slot would fail the test here
     assert sample_view.positions == {}
+    status = app.status_bar.hardware_label
+    qtbot.waitUntil(lambda: "not answering" in status.text(), timeout=3000)
+    assert "/sampx: Tango device" in status.toolTip()
     assert not sample_view.shape_layer.items[point.id].isVisible()  # not at a wrong place
 
     server.start()
@@ -205,6 +208,7 @@ def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
     qtbot.waitUntil(lambda: len(diffractometer.camera_view().shapes) > 0, timeout=10_000)
     qtbot.waitUntil(lambda: set(sample_view.positions) >= set(CENTRING_MOTORS), timeout=10_000)
     assert sample_view.shape_layer.items[point.id].isVisible()
+    qtbot.waitUntil(lambda: "not answering" not in status.text(), timeout=3000)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     server.kill()  # its output thread ends before the app's thread check

@@ -13,11 +13,14 @@ from mxgui.gui.log_handler import GuiLogHandler, LogEntry
 LEVEL_COLOURS = {logging.WARNING: "#a65b00", logging.ERROR: "#b71c1c", logging.CRITICAL: "#b71c1c"}
 #: the most characters of a message's first line the status bar shows
 SHOWN_CHARS = 300
+HARDWARE_PERIOD_MS = 1000
 
 
 class StatusBar(QStatusBar):
     """Shows the latest message at INFO or above (coloured by level) and a summary of
-    the hardware objects, whose tooltip lists every failed object with its reason."""
+    the hardware objects (loaded, not answering, failed), whose tooltip lists every
+    failed or silent object with its reason. The summary is looked at again every
+    :data:`HARDWARE_PERIOD_MS`: a device that stops or starts answering shows there."""
 
     def __init__(
         self,
@@ -38,6 +41,10 @@ class StatusBar(QStatusBar):
         self._fade.setSingleShot(True)
         self._fade.setInterval(15000)
         self._fade.timeout.connect(self._fade_message)
+        self._hardware_timer = QTimer(self)
+        self._hardware_timer.setInterval(HARDWARE_PERIOD_MS)
+        self._hardware_timer.timeout.connect(self.refresh_hardware)
+        self._hardware_timer.start()
         if log_handler is not None:
             log_handler.add_listener(self._on_log)
         self.refresh_hardware()
@@ -64,21 +71,36 @@ class StatusBar(QStatusBar):
 
     def refresh_hardware(self) -> None:
         """Update the hardware summary from the repository."""
-        loaded = len(self._repository.loaded())
+        loaded = self._repository.loaded()
         failures = self._repository.failures
+        silent = {
+            name: obj.unavailable_reason()
+            for name, obj in loaded.items()
+            if obj.unavailable_reason()
+        }
+        parts = [f"{len(loaded) - len(silent)} OK"]
+        if silent:
+            parts.append(f"{len(silent)} not answering")
         if failures:
-            self.hardware_label.setText(f"Hardware: {loaded} OK, {len(failures)} failed")
+            parts.append(f"{len(failures)} failed")
+        text = "Hardware: " + ", ".join(parts)
+        if text == self.hardware_label.text():
+            return
+        self.hardware_label.setText(text)
+        if failures or silent:
             self.hardware_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
-            self.hardware_label.setToolTip("\n".join(f"{n}: {e}" for n, e in failures.items()))
+            lines = [f"{n}: {e}" for n, e in failures.items()]
+            lines += [f"{n}: {reason}" for n, reason in silent.items()]
+            self.hardware_label.setToolTip("\n".join(lines))
         else:
-            self.hardware_label.setText(f"Hardware: {loaded} OK")
             self.hardware_label.setStyleSheet("")
-            self.hardware_label.setToolTip("every hardware object loaded")
+            self.hardware_label.setToolTip("every hardware object loaded and answering")
 
     def _fade_message(self) -> None:
         self.message_label.setStyleSheet("")
 
     def cleanup(self) -> None:
+        self._hardware_timer.stop()
         self._fade.stop()  # a timer firing after the window is gone touches a dead label
         if self._log_handler is not None:
             self._log_handler.remove_listener(self._on_log)
