@@ -442,8 +442,9 @@ def test_an_ioc_killed_mid_move_fails_the_move_and_the_motor_comes_back(ioc, tmp
         assert f"{PREFIX}DET:DIST" in motor.unavailable_reason()
     finally:
         ioc.start()
-    # channel access finds a restarted IOC by its own search (see test_channels_epics)
-    states.next(READY, timeout=15)
+    # the line: back within 5 s of the IOC's restart (its port answers, the PVs
+    # are searched for anew: mxgui/core/channels/ca_search.py)
+    states.next(READY, timeout=5)
     assert motor.unavailable_reason() == ""
     assert motor.set_value(160.0).result(10) == pytest.approx(160.0)
     assert ioc.read("DET:DIST:MOVES") == 1  # the new IOC's first move
