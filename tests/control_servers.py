@@ -17,9 +17,13 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import tango
+
+from mxgui.demo_servers.server_process import loopback_epics_environment
 
 HERE = Path(__file__).resolve().parent
 
@@ -114,25 +118,28 @@ def _kill(process: subprocess.Popen[bytes] | None) -> None:
     process.wait(10)
 
 
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` for the block, as before afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @functools.cache
 def epics_environment() -> dict[str, str]:
     """Channel-access settings for this process and its IOCs: loopback only, ports
     picked at the first call (so tests never meet another IOC on the machine). The same
     each time in one process: channel access reads them once, when first used, so every
     test module's IOCs must serve where the first module's did (do not change the dict)."""
-    server_port = free_tcp_udp_port()
-    repeater_port = free_tcp_udp_port()
-    return {
-        "EPICS_CA_ADDR_LIST": "127.0.0.1",
-        "EPICS_CA_AUTO_ADDR_LIST": "NO",
-        "EPICS_CA_SERVER_PORT": str(server_port),
-        "EPICS_CA_REPEATER_PORT": str(repeater_port),
-        "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1",
-        "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1",
-        "EPICS_CAS_BEACON_PORT": str(repeater_port),
-        "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
-        "EPICS_CAS_SERVER_PORT": str(server_port),
-    }
+    return loopback_epics_environment(free_tcp_udp_port(), free_tcp_udp_port())
 
 
 class CaIoc:

@@ -19,11 +19,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import tango
-from control_servers import free_port, free_tcp_udp_port
+from control_servers import environment, free_port, free_tcp_udp_port
 
 from mxgui.core.channels import stop_control_loop
 from mxgui.demo_servers.__main__ import TANGO_PORT
@@ -105,22 +104,6 @@ def repository_args(directories: list[Path]) -> list[str]:
 def tango_device(port: int, name: str) -> tango.DeviceProxy:
     """A plain pytango client of a demo device, to check from the server's side."""
     return tango.DeviceProxy(f"tango://127.0.0.1:{port}/{name}#dbase=no")
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in ``os.environ`` for the block (caproto's sync client reads them at
-    each call), as before afterwards."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def read_pv(name: str, env: dict[str, str]) -> object:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from caproto import ChannelType
 from caproto.sync import client
-from control_servers import _kill, _wait_for_line, epics_environment
+from control_servers import _kill, _wait_for_line, environment, epics_environment
 
 
 class DemoIoc:
@@ -81,13 +81,5 @@ class DemoIoc:
 def ca_environment() -> Iterator[dict[str, str]]:
     """Channel access on loopback only, on this process's ports, for the duration."""
     env = epics_environment()
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with environment(env):
         yield env
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -26,13 +26,11 @@ def same_name(a: str, b: str) -> bool:
     return a == b
 
 
-class EpicsNState(PvTypeFault, AbstractNState):
-    """An N-state device: ``<pv_prefix>BL:AP:SEL</pv_prefix>`` (an enum setpoint, channel
-    ``setpoint``) with its readback (prefix + ``_RBV``, channel ``readback``), and one
-    ``<value>`` element per state, named as the PV's states are.
-
-    ``set_value(name)`` writes the name; its Future ends when the readback shows it.
-    """
+class EnumSetpoint(PvTypeFault, AbstractNState):
+    """What an N-state device and a shutter on EPICS share: an enum setpoint PV
+    (``<pv_prefix>``, channel ``setpoint``) and its readback (prefix + ``_RBV``, channel
+    ``readback``); ``set_value(name)`` writes the name, and its Future ends when the
+    readback shows it."""
 
     PROPERTIES: ClassVar[dict[str, HOProperty]] = {"pv_prefix": PV_PREFIX}
 
@@ -45,3 +43,12 @@ class EpicsNState(PvTypeFault, AbstractNState):
 
     def connection_restored(self) -> None:
         self._pvs.read_again()
+
+
+class EpicsNState(EnumSetpoint):
+    """An N-state device: ``<pv_prefix>BL:AP:SEL</pv_prefix>`` (an enum setpoint, channel
+    ``setpoint``) with its readback (prefix + ``_RBV``, channel ``readback``), and one
+    ``<value>`` element per state, named as the PV's states are.
+
+    ``set_value(name)`` writes the name; its Future ends when the readback shows it.
+    """
