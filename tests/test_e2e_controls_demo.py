@@ -5,9 +5,10 @@ moves are checked on the servers' side: the Tango devices count the moves they w
 asked for (``Moves``, ``LastTarget``), the IOC counts the detector-distance moves
 (``DEMO:DET:DIST:MOVES``).
 
-The 3-click centring is done in-process (``tests/test_controls_demo_centring.py``): the
-clicks need the crystal's place on the image, which only the GUI's process knows. Here
-the centring is the X-ray centring workflow's.
+The 3-click centring by X events on the real ``mxgui`` is
+``tests/test_e2e_controls_demo_clicks.py`` (in-process with pytest-qt:
+``tests/test_controls_demo_centring.py``). Here the centring is the X-ray centring
+workflow's.
 """
 
 from __future__ import annotations
