@@ -19,7 +19,6 @@ import xmlrpc.client
 import pytest
 from demo_servers_helpers import (
     DemoTangoServer,
-    Launcher,
     controls_demo_copy,
     read_pv,
     repository_args,
@@ -40,15 +39,6 @@ pytestmark = [
 
 CENTRING = {"phiy": 0.12, "phiz": -0.05, "sampx": 0.03, "sampy": -0.02}
 DISTANCE = 230.0
-
-
-@pytest.fixture
-def demo(tmp_path):
-    launcher = Launcher(tmp_path / "demo-servers.log")
-    launcher.start()
-    yield launcher
-    assert launcher.stop() == 0, launcher.output()
-    launcher.kill()
 
 
 def moves(port: int, motor: str) -> int:

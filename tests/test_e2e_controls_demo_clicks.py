@@ -19,10 +19,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from demo_servers_helpers import Launcher, controls_demo_copy, repository_args, tango_device
+from demo_servers_helpers import controls_demo_copy, read_pv, repository_args, tango_device
 from PIL import Image
 from tango import DevState
 from test_e2e import mxgui_shown, sigterm_mxgui
+from test_e2e_controls_demo import DISTANCE, collection
 from test_e2e_crash import gui_of, python_of
 from test_sample_view import TOLERANCE_MM, crystal_error_mm, crystal_on_image
 from x_display import (
@@ -62,15 +63,6 @@ SEEN_WITHIN_PX = 6
 #: the grey of the crystal's faces on the simulated camera (background and loop are
 #: lighter, the loop's rim and the pin darker)
 CRYSTAL_GREY = (78, 112)
-
-
-@pytest.fixture
-def demo(tmp_path):
-    launcher = Launcher(tmp_path / "demo-servers.log")
-    launcher.start()
-    yield launcher
-    assert launcher.stop() == 0, launcher.output()
-    launcher.kill()
 
 
 @pytest.fixture
@@ -236,6 +228,24 @@ def test_three_x_clicks_centre_the_crystal_in_the_real_mxgui_through_tango(
             (point,) = json.loads(gui.get_cp())
             for motor in MOTORS:
                 assert point[motor] == pytest.approx(positions[motor], abs=1e-6)
+
+        # a collection on the centred crystal: omega through Tango, the detector
+        # distance through EPICS; the centring motors stay where the clicks put them
+        distance_moves = read_pv("DEMO:DET:DIST:MOVES", demo.epics_env)
+        centred_moves = moves(devices, *CENTRING_MOTORS)
+        sample = gui.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+        task = gui.queue_add_child(sample, collection())
+        assert gui.start_queue() is True
+        wait_for(lambda: not gui.is_queue_executing(), "the end of the collection", timeout=120)
+        node = gui.queue_get_node(task)
+        assert node["status"] == "success", node["message"]
+        assert len([f for f in node["files"] if f.endswith(".cbf")]) == 20
+        assert moves(devices, "phi") >= 2 + 2  # to the start, then the sweep
+        assert devices["phi"].read_attribute("LastTarget").value == pytest.approx(20.0)
+        assert read_pv("DEMO:DET:DIST:MOVES", demo.epics_env) == distance_moves + 1
+        assert read_pv("DEMO:DET:DIST.RBV", demo.epics_env) == pytest.approx(DISTANCE)
+        assert moves(devices, *CENTRING_MOTORS) == centred_moves
+        assert crystal_error_mm(diffractometer) < TOLERANCE_MM
         sigterm_mxgui(process)
     output = log_path.read_text()
     assert "mxgui stopped" in output and "Traceback" not in output
