@@ -1,14 +1,16 @@
-"""3-click centring in the real ``mxgui`` on controls-demo, clicked with X events.
+"""3-click centring in the real ``mxgui`` on controls-demo, clicked with X events, then
+a collection on the centred crystal.
 
 ``mxgui-demo-servers`` up, the real ``mxgui`` under Xvfb with ``QT_USE_NATIVE_WINDOWS=1``
 (every widget an X window, found from this process with python-xlib:
-``tests/x_display.py``). This process reads the crystal's place on the image from a
+``tests/x_display.py``). This process computes the crystal's place on the image with a
 diffractometer of its own on the same repository directories: its Tango motors read the
 same devices as the GUI's, and both mount the sample the diffractometer's file names
-(``1:01``), generated the same in every process. The image point is mapped to the
-viewport as the view fits the image (scale ``min(vw/W, vh/H)``, centred), and clicked
-with XTest; the moves are checked on the Tango servers' side, the centred crystal in
-this process's scene, the accepted point over XML-RPC.
+(``1:01``, generated the same in every process). The image point is mapped to the
+viewport as the view fits the image (scale ``min(vw/W, vh/H)``, centred) and clicked
+with XTest once the screen shows the crystal there (which checks the mapping, the
+sample and a fresh frame). The moves are checked on the servers' side, the centred
+crystal in this process's scene and on the screen, the accepted point over XML-RPC.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ MOTORS = ("phi", *CENTRING_MOTORS)
 #: a click is taken (the GUI sends a move) within this many seconds, or it was refused:
 #: sent while the GUI was not yet waiting for one (the centring starting, a turn's end
 #: not yet delivered to the GUI thread); a refused click is never queued
-CLICK_TAKEN_S = 3.0
+CLICK_TAKEN_S = 5.0
 #: the crystal's centre as seen on the screen (the centroid of its faces' grey) is
 #: within this many screen pixels of where this process computes it (about 1.3 image
 #: pixels each, 2.3 um at zoom 3): the faces are shaded unequally, and a stale frame is
