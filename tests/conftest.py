@@ -79,3 +79,16 @@ def repo():
     repository = HardwareRepository([SIMULATED])
     yield repository
     repository.shutdown()
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """``mxgui-demo-servers`` (the Tango devices and the demo IOC) on free loopback
+    ports for the test; stopped as Ctrl-C stops it, and its exit code checked."""
+    from demo_servers_helpers import Launcher
+
+    launcher = Launcher(tmp_path / "demo-servers.log")
+    launcher.start()
+    yield launcher
+    assert launcher.stop() == 0, launcher.output()
+    launcher.kill()

@@ -5,9 +5,10 @@ moves are checked on the servers' side: the Tango devices count the moves they w
 asked for (``Moves``, ``LastTarget``), the IOC counts the detector-distance moves
 (``DEMO:DET:DIST:MOVES``).
 
-The 3-click centring is done in-process (``tests/test_controls_demo_centring.py``): the
-clicks need the crystal's place on the image, which only the GUI's process knows. Here
-the centring is the X-ray centring workflow's.
+The 3-click centring by X events on the real ``mxgui`` is
+``tests/test_e2e_controls_demo_clicks.py`` (in-process with pytest-qt:
+``tests/test_controls_demo_centring.py``). Here the centring is the X-ray centring
+workflow's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import xmlrpc.client
 import pytest
 from demo_servers_helpers import (
     DemoTangoServer,
-    Launcher,
     controls_demo_copy,
     read_pv,
     repository_args,
@@ -39,15 +39,6 @@ pytestmark = [
 
 CENTRING = {"phiy": 0.12, "phiz": -0.05, "sampx": 0.03, "sampy": -0.02}
 DISTANCE = 230.0
-
-
-@pytest.fixture
-def demo(tmp_path):
-    launcher = Launcher(tmp_path / "demo-servers.log")
-    launcher.start()
-    yield launcher
-    assert launcher.stop() == 0, launcher.output()
-    launcher.kill()
 
 
 def moves(port: int, motor: str) -> int:
