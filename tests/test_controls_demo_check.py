@@ -112,6 +112,9 @@ def test_with_the_tango_server_down_its_objects_fail_naming_device_and_line(serv
     assert lines["/diffractometer"].startswith("OK"), result.stdout
     assert "check failed" in result.stdout
     assert "Traceback" not in result.stderr, result.stderr
+    # one line per object, brick and connection (Tango's reasons run over several lines)
+    words = ("OK      ", "FAILED  ", "check failed")
+    assert [x for x in result.stdout.splitlines() if not x.startswith(words)] == []
 
 
 def test_with_the_ioc_down_its_objects_fail_naming_pv_and_line(servers, tmp_path):

@@ -26,9 +26,12 @@ from mxgui.core.channels.signal_backend import SignalChannelBackend
 
 
 def tango_reason(exc: BaseException) -> str:
-    """The first description of a ``DevFailed`` (else the exception as text)."""
+    """The first line of a ``DevFailed``'s first description (else the exception as
+    text): Tango adds lines such as "The connection request was delayed" that say
+    nothing more to a user."""
     if isinstance(exc, tango.DevFailed) and exc.args:
-        return str(exc.args[0].desc).strip()
+        lines = str(exc.args[0].desc).strip().splitlines()
+        return lines[0].strip() if lines else type(exc).__name__
     cause = exc.__cause__
     if cause is not None and cause is not exc:
         return tango_reason(cause)
