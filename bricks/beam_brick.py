@@ -96,7 +96,9 @@ class BeamBrick(Brick):
         self.beamSizeChanged.emit(float(size[0]), float(size[1]))
 
     def _on_aperture(self, name) -> None:
-        if name is not None:
+        if name is None:  # not known (its device has not answered): no name, not the first
+            self.aperture_box.setCurrentIndex(-1)
+        else:
             self.aperture_box.setCurrentText(str(name))
 
     def _on_state(self, state: HardwareObjectState) -> None:

@@ -201,6 +201,8 @@ def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
     sample_view = app.built.bricks["sample_view"]
     qtbot.wait(300)  # an exception in a Qt slot would fail the test here
     assert sample_view.positions == {}
+    aperture = app.built.bricks["beam"].aperture_box
+    assert aperture.currentText() == ""  # not known: not the list's first name either
     status = app.status_bar.hardware_label
     qtbot.waitUntil(lambda: "not answering" in status.text(), timeout=3000)
     assert "/sampx: Tango device" in status.toolTip()
@@ -212,6 +214,7 @@ def test_the_beamline_starts_with_its_tango_server_down_and_comes_alive_with_it(
     qtbot.waitUntil(lambda: set(sample_view.positions) >= set(CENTRING_MOTORS), timeout=10_000)
     assert sample_view.shape_layer.items[point.id].isVisible()
     qtbot.waitUntil(lambda: "not answering" not in status.text(), timeout=3000)
+    qtbot.waitUntil(lambda: aperture.currentText() == "A50", timeout=3000)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     server.kill()  # its output thread ends before the app's thread check
