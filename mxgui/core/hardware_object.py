@@ -6,19 +6,16 @@ import enum
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from mxgui.core.channels import (
-    Channel,
-    Command,
-    ConnectionWatch,
-    DefaultBinding,
-    ObjectBindings,
-)
+from mxgui.core.channels import ConnectionWatch, DefaultBinding, ObjectBindings
 from mxgui.core.errors import ConfigError
 from mxgui.core.interlock import Interlock
 from mxgui.core.signals import SignalEmitter
 from mxgui.core.xml_config import ConfigNode
+
+if TYPE_CHECKING:
+    from mxgui.core.channels import Channel, Command
 
 
 class HardwareObjectState(enum.Enum):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from mxgui.core.channels import stop_control_loop
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.interlock import Interlock
@@ -318,7 +318,10 @@ class HardwareRepository:
                 obj.shutdown()
             except Exception:
                 log.exception("shutting down %s failed", obj.name)
-        stop_control_loop()  # the Tango and EPICS connections' thread, if one started
+        if "mxgui.core.channels.loop" in sys.modules:  # a channel was made: its thread
+            from mxgui.core.channels.loop import stop_control_loop
+
+            stop_control_loop()
 
     # loading -------------------------------------------------------------------------
     def _load(self, name: str) -> HardwareObject:

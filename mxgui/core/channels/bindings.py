@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from mxgui.core.channels.channel import Channel, Command
 from mxgui.core.channels.config import BindingSpec, DefaultBinding, binding_spec
 from mxgui.core.xml_config import ConfigNode
+
+if TYPE_CHECKING:
+    from mxgui.core.channels.channel import Channel, Command
 
 
 class ObjectBindings:
@@ -34,6 +37,8 @@ class ObjectBindings:
         (``ConfigError`` with file:line when there is neither)."""
         with self._lock:
             if name not in self._channels:
+                from mxgui.core.channels.channel import Channel  # asyncio: on first use
+
                 self._channels[name] = Channel(self._spec("channel", name, default))
             return self._channels[name]
 
@@ -41,6 +46,8 @@ class ObjectBindings:
         """The command ``name`` (see :meth:`channel`)."""
         with self._lock:
             if name not in self._commands:
+                from mxgui.core.channels.channel import Command
+
                 self._commands[name] = Command(self._spec("command", name, default))
             return self._commands[name]
 

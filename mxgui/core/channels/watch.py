@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from mxgui.core.channels.channel import Channel
+if TYPE_CHECKING:
+    from mxgui.core.channels.channel import Channel
 
 
 class ConnectionWatch:
