@@ -143,13 +143,13 @@ class EpicsMotor(PvTypeFault, AbstractMotor):
 
     def _end_move_if_done(self) -> None:
         with self._lock:
-            target, readback = self._move.target, self._readback
+            target, readback, move = self._move.target, self._readback, self._move.current()
             if target is None or not self._written or self._moving is not False:
                 return
             there = readback is not None and abs(readback - target) <= self.tolerance
             if not (self._saw_moving or there):
                 return  # DMOV still 1 from before the move started
-        self._move.finish(readback if readback is not None else target)
+        self._move.finish(readback if readback is not None else target, only=move)
         self._show_state()
 
     # what the user asks -------------------------------------------------------------

@@ -27,8 +27,11 @@ class PendingChange(Generic[T]):
         future: Future[T] = Future()
         with self._lock:
             previous, self._future, self.target = self._future, future, target
-        if previous is not None and not previous.done() and superseded is not None:
-            previous.set_result(superseded)
+        if previous is not None and not previous.done():
+            if superseded is not None:
+                previous.set_result(superseded)
+            else:  # nothing read yet to end it with: it must end all the same
+                previous.set_exception(ChannelError(f"superseded by a change to {target}"))
         return future
 
     @property
@@ -42,9 +45,18 @@ class PendingChange(Generic[T]):
         with self._lock:
             return future is self._future
 
-    def finish(self, value: T) -> None:
-        """End the change in progress with ``value``."""
-        future = self._take()
+    def current(self) -> Future[T] | None:
+        """The change in progress (its Future), to name it to :meth:`finish` later."""
+        with self._lock:
+            return self._future
+
+    def finish(self, value: T, only: Future[T] | None = None) -> None:
+        """End the change in progress (or only ``only``, if still in progress: a newer
+        change started meanwhile is not ended with an older one's value) with ``value``."""
+        with self._lock:
+            if only is not None and only is not self._future:
+                return
+            future, self._future, self.target = self._future, None, None
         if future is not None and not future.done():
             future.set_result(value)
 
@@ -57,8 +69,3 @@ class PendingChange(Generic[T]):
             future, self._future, self.target = self._future, None, None
         if future is not None and not future.done():
             future.set_exception(ChannelError(reason))
-
-    def _take(self) -> Future[T] | None:
-        with self._lock:
-            future, self._future, self.target = self._future, None, None
-        return future

@@ -73,10 +73,10 @@ class SetpointReadback(Generic[T]):
             return
         with self._lock:
             self._readback = value
-            target = self._change.target
+            target, change = self._change.target, self._change.current()
         self.actuator.update_value(value)
         if target is not None and self._same(value, target):
-            self._change.finish(value)
+            self._change.finish(value, only=change)
         self.show_state()
 
     def _setpoint_changed(self, raw: object) -> None:
@@ -127,7 +127,8 @@ class SetpointReadback(Generic[T]):
             with self._lock:
                 readback = self._readback
             if readback is not None and self._same(readback, value):
-                self._change.finish(readback)  # already there: the readback will not change
+                # already there: the readback will not change
+                self._change.finish(readback, only=change)
         self.show_state()
 
     def _availability_changed(self, reason: str) -> None:
