@@ -44,5 +44,6 @@ class AbstractMotor(AbstractNumericActuator):
         self.abort()
 
     def set_value_relative(self, delta: float, timeout: float | None = 0) -> Future[Any]:
-        """Move by ``delta`` from the current position."""
-        return self.set_value((self.get_value() or 0.0) + delta, timeout)
+        """Move by ``delta`` from the current position (``RuntimeError`` before the first
+        reading: a device not read yet must not be sent to ``delta`` itself)."""
+        return self.set_value(self.get_known_value() + delta, timeout)

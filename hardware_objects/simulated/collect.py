@@ -390,7 +390,7 @@ class SimulatedCollect(AbstractCollect):
         """Call ``start()`` (a ``set_value``) and wait; a refusal names ``what``."""
         try:
             future = start()
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:  # refused, or no value read yet
             raise CollectionError(f"{what}: {exc}") from None
         return self._wait(job, future, what)
 
