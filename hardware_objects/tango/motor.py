@@ -93,6 +93,9 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
         except ChannelError as exc:
             log.warning("%s: %s", self.name, exc)
             return
+        except Exception:  # a done-callback: nothing above would see it
+            log.exception("%s: reading the limits of %s failed", self.name, self.position_channel)
+            return
         self._device_limits = (declared.low, declared.high)
         self._device_unit = declared.unit
         properties = self.config.properties if self.config is not None else {}
