@@ -74,19 +74,14 @@ class StatusBar(QStatusBar):
         loaded = self._repository.loaded()
         failures = self._repository.failures
         silent = {
-            name: obj.unavailable_reason()
-            for name, obj in loaded.items()
-            if obj.unavailable_reason()
+            name: reason for name, obj in loaded.items() if (reason := obj.unavailable_reason())
         }
         parts = [f"{len(loaded) - len(silent)} OK"]
         if silent:
             parts.append(f"{len(silent)} not answering")
         if failures:
             parts.append(f"{len(failures)} failed")
-        text = "Hardware: " + ", ".join(parts)
-        if text == self.hardware_label.text():
-            return
-        self.hardware_label.setText(text)
+        self.hardware_label.setText("Hardware: " + ", ".join(parts))
         if failures or silent:
             self.hardware_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
             lines = [f"{n}: {e}" for n, e in failures.items()]
