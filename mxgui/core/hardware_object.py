@@ -269,11 +269,8 @@ class HardwareObject(SignalEmitter):
         channels = self._bindings.channels()
         if not channels:
             return []
-        reason = self._watch.wait_settled(max(c.spec.timeout for c in channels) + 1.0)
-        if not reason:
-            return []
-        where = next((c.spec.where for c in channels if c.spec.label in reason), "")
-        return [f"{where}: {reason}" if where else reason]
+        silent, reason = self._watch.wait_settled(max(c.spec.timeout for c in channels) + 1.0)
+        return [] if silent is None else [f"{silent.spec.where}: {reason}"]
 
     # interlock ---------------------------------------------------------------------------
     def check_interlock(self, action: str) -> None:

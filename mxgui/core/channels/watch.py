@@ -58,12 +58,16 @@ class ConnectionWatch:
         with self._lock:
             return self._reason_locked()
 
-    def wait_settled(self, timeout: float) -> str:
+    def wait_settled(self, timeout: float) -> tuple[Channel | None, str]:
         """Wait at most ``timeout`` seconds for every channel's first attempt to end;
-        return :attr:`reason` (a channel still trying by then is named as such)."""
+        return the first channel that does not answer and why (``(None, "")`` when all
+        do; a channel still trying by then is named as such)."""
         with self._lock:
             self._all_settled.wait_for(lambda: len(self._settled) == len(self._order), timeout)
-            pending = [c for c in self._order if c not in self._settled]
-            if pending and not self._reason_locked():
-                return f"{pending[0].spec.label}: no answer within {timeout:g} s"
-            return self._reason_locked()
+            silent = next((c for c in self._order if self._reasons[c]), None)
+            if silent is not None:
+                return silent, self._reasons[silent]
+            pending = next((c for c in self._order if c not in self._settled), None)
+            if pending is not None:
+                return pending, f"{pending.spec.label}: no answer within {timeout:g} s"
+            return None, ""
