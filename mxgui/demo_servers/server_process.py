@@ -6,6 +6,7 @@ the launcher starts before pytango or caproto is imported anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -95,12 +96,20 @@ class ServerProcess:
 
     def _copy_output(self) -> None:
         assert self._process is not None and self._process.stdout is not None
+        shown = True
+        # read to the end whatever happens to ``out``: a pipe nobody drains would block
+        # the server on its next print
         for line in self._process.stdout:
             if self.ready_marker in line:
                 self.ready.set()
+            if not shown:
+                continue
             with self._write_lock:
-                self.out.write(f"[{self.label}] {line.rstrip()}\n")
-                self.out.flush()
+                try:
+                    self.out.write(f"[{self.label}] {line.rstrip()}\n")
+                    self.out.flush()
+                except (OSError, ValueError):  # our output closed (e.g. `| head`)
+                    shown = False
 
     def exit_code(self) -> int | None:
         """The process's exit code, or None while it runs (or before it started)."""
@@ -125,28 +134,21 @@ class ServerProcess:
 
     def kill(self) -> None:
         """SIGKILL at once, as a crash would; waits for the end."""
-        process = self._process
-        if process is None or process.poll() is not None:
-            self._close_output()
-            return
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        self._close_output()
+        self.stop(grace=0.0)
 
     def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds; waits for the end."""
+        """SIGTERM, then SIGKILL after ``grace`` seconds (at once with 0); waits for the
+        end."""
         process = self._process
-        if process is None or process.poll() is not None:
-            self._close_output()
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass  # ended meanwhile
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        if process is not None and process.poll() is None:
+            if grace > 0:
+                _signal_group(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(grace)
+                except subprocess.TimeoutExpired:
+                    pass
+            if process.poll() is None:
+                _signal_group(process.pid, signal.SIGKILL)
             process.wait()
         self._close_output()
 
@@ -159,3 +161,9 @@ class ServerProcess:
                 return
         if self._process is not None and self._process.stdout is not None:
             self._process.stdout.close()
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to the process group ``pid`` leads; nothing if it has ended."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
