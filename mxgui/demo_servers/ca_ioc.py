@@ -47,6 +47,15 @@ from caproto.server.records import (  # type: ignore[import-untyped]
     register_record,
 )
 
+#: tasks started from a put, held until they end (the loop keeps only weak references)
+_running: set[asyncio.Task[None]] = set()
+
+
+def _keep(task: asyncio.Task[None]) -> None:
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
 MOTOR_TICK = 0.05  # seconds between two readback updates while moving (20 Hz)
 TRANSMISSION_DELAY = 0.1  # seconds before the readback reaches the setpoint
 SHUTTER_DELAY = 0.2  # seconds for the safety shutter to open or close
@@ -158,7 +167,7 @@ class DetectorDistance(PVGroup):
             await self.DIST.write(readback, verify_value=False)  # no putter: no new move
             await self._end_move()
 
-        asyncio.get_running_loop().create_task(settle())
+        _keep(asyncio.get_running_loop().create_task(settle()))
 
 
 class Attenuators(PVGroup):
@@ -186,7 +195,7 @@ class Attenuators(PVGroup):
             await asyncio.sleep(TRANSMISSION_DELAY)
             await self.TRANS_RBV.write(value)
 
-        asyncio.get_running_loop().create_task(follow())
+        _keep(asyncio.get_running_loop().create_task(follow()))
         return value
 
 
@@ -228,7 +237,7 @@ class SafetyShutter(PVGroup):
             await asyncio.sleep(SHUTTER_DELAY)
             await self.SAFETY_RBV.write(value)
 
-        asyncio.get_running_loop().create_task(follow())
+        _keep(asyncio.get_running_loop().create_task(follow()))
         return value
 
 

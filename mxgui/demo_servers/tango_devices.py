@@ -255,12 +255,15 @@ class DemoNState(Device):
                 self._timer.cancel()
             self.set_state(tango.DevState.MOVING)
             self.push_change_event("State", tango.DevState.MOVING)
-            self._timer = threading.Timer(APERTURE_DELAY, self._arrive, (value,))
-            self._timer.daemon = True
-            self._timer.start()
+            timer = threading.Timer(APERTURE_DELAY, lambda: self._arrive(value, timer))
+            timer.daemon = True
+            self._timer = timer
+            timer.start()
 
-    def _arrive(self, value: str) -> None:
+    def _arrive(self, value: str, timer: threading.Timer) -> None:
         with tango.EnsureOmniThread(), self._lock:
+            if timer is not self._timer:  # a newer change replaced this one (a cancelled
+                return  # timer may already be waiting for the lock)
             self._value = value
             self.push_change_event("Value", value)
             self.set_state(tango.DevState.ON)
