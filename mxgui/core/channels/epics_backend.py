@@ -25,6 +25,7 @@ from ophyd_async.epics.core import epics_signal_rw
 from mxgui.core.channels import ca_search
 from mxgui.core.channels.backend import ChannelError, Deliver
 from mxgui.core.channels.config import BindingSpec
+from mxgui.core.channels.shared_probes import SharedProbes
 from mxgui.core.channels.signal_backend import SignalChannelBackend
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,7 @@ def _signal(spec: BindingSpec) -> SignalRW[Any]:
     return epics_signal_rw(cast(type, None), f"ca://{spec.target}", timeout=spec.timeout)
 
 
-#: a caget younger than this (seconds) answers for every PV of its IOC
-SHARED_PROBE_AGE = 0.25
-#: IOC address -> (loop time it started, the caget): one probe per IOC per period, however
-#: many of its PVs are channels (a motor record has eight)
-_probes: dict[ca_search.Address, tuple[float, asyncio.Future[object]]] = {}
+_probes = SharedProbes()  # one caget per IOC per probe period
 
 
 async def _ioc_answers_caget(server: ca_search.Address | None, pv: str) -> None:
@@ -65,14 +62,7 @@ async def _ioc_answers_caget(server: ca_search.Address | None, pv: str) -> None:
     if server is None:
         await caget(pv, timeout=PROBE_TIMEOUT)
         return
-    loop = asyncio.get_running_loop()
-    now = loop.time()
-    entry = _probes.get(server)
-    if entry is None or now - entry[0] > SHARED_PROBE_AGE or entry[1].get_loop() is not loop:
-        entry = (now, asyncio.ensure_future(caget(pv, timeout=PROBE_TIMEOUT)))
-        _probes[server] = entry
-    # shielded: one channel's probe timing out must not cancel its neighbours' answer
-    await asyncio.shield(entry[1])
+    await _probes.probe(server, lambda: caget(pv, timeout=PROBE_TIMEOUT))
 
 
 def _search_again_if_never_found(pv: str) -> None:

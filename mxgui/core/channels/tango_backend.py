@@ -11,7 +11,6 @@ that died stays silent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import tango
@@ -22,6 +21,7 @@ from tango.asyncio_executor import AsyncioExecutor, get_global_executor, set_glo
 
 from mxgui.core.channels.backend import ChannelError
 from mxgui.core.channels.config import DEFAULT_POLLING, BindingSpec
+from mxgui.core.channels.shared_probes import SharedProbes
 from mxgui.core.channels.signal_backend import SignalChannelBackend
 
 
@@ -57,22 +57,7 @@ async def _device(spec: BindingSpec, timeout: float) -> Any:  # tango.asyncio.De
         ) from exc
 
 
-#: a ping younger than this (seconds) answers for every channel of its device
-SHARED_PING_AGE = 0.25
-#: device address -> (loop time it started, the ping): one ping per device per probe
-#: period, however many of its attributes are channels (a motor has four or five)
-_pings: dict[str, tuple[float, asyncio.Future[Any]]] = {}
-
-
-async def _shared_ping(address: str, ping: Callable[[], Awaitable[object]]) -> None:
-    loop = asyncio.get_running_loop()
-    now = loop.time()
-    entry = _pings.get(address)
-    if entry is None or now - entry[0] > SHARED_PING_AGE or entry[1].get_loop() is not loop:
-        entry = (now, asyncio.ensure_future(ping()))
-        _pings[address] = entry
-    # shielded: a channel's probe timing out must not cancel its neighbours' answer
-    await asyncio.shield(entry[1])
+_pings = SharedProbes()  # one ping per device per probe period
 
 
 async def _ignore_event(event: object) -> None:
@@ -131,7 +116,7 @@ class TangoChannelBackend(SignalChannelBackend):
 
     async def probe(self) -> None:
         try:
-            await _shared_ping(self.spec.tango_device_address, self._proxy.ping)
+            await _pings.probe(self.spec.tango_device_address, self._proxy.ping)
         except tango.DevFailed as exc:
             raise ChannelError(
                 f"{self.spec.label}: the device does not answer: {tango_reason(exc)}"
