@@ -64,7 +64,7 @@ SIMULATED = ROOT / "HardwareRepository" / "simulated"
 PREFIX = "BENCH:"
 
 
-def emit(name: str, value: float, unit: str, target: str = "") -> None:
+def emit(name: str, value: float, unit: str, target: str) -> None:
     print(json.dumps({"name": name, "value": round(value, 2), "unit": unit, "target": target}))
 
 
@@ -239,8 +239,8 @@ def measure(args: argparse.Namespace, tango_port: int) -> None:
                 "ms",
                 "<= 30",
             )
-            emit(f"controls_gui_latency_median_{platform}", float(np.median(delays)), "ms")
-            emit(f"controls_cpu_share_{platform}", 100.0 * cpu / elapsed, "% of a core")
+            emit(f"controls_gui_latency_median_{platform}", float(np.median(delays)), "ms", "<= 30")
+            emit(f"controls_cpu_share_{platform}", 100.0 * cpu / elapsed, "% of a core", "<= 50")
             emit(
                 "controls_tango_events",
                 (tango_events[0] - tango_before) / elapsed,
@@ -269,11 +269,11 @@ def measure(args: argparse.Namespace, tango_port: int) -> None:
                 sim_ms = 1000 * run_in(worker, move_time, simulated, args.moves)
                 tango_ms = 1000 * run_in(worker, move_time, tango, args.moves)
                 epics_ms = 1000 * run_in(worker, move_time, epics, args.moves)
-            emit("controls_move_simulated", sim_ms, "ms")
-            emit("controls_move_tango", tango_ms, "ms")
-            emit("controls_move_epics", epics_ms, "ms")
-            emit("controls_move_added_tango", tango_ms - sim_ms, "ms")
-            emit("controls_move_added_epics", epics_ms - sim_ms, "ms")
+            emit("controls_move_simulated", sim_ms, "ms", "<= 30")
+            emit("controls_move_tango", tango_ms, "ms", "<= 30")
+            emit("controls_move_epics", epics_ms, "ms", "<= 30")
+            emit("controls_move_added_tango", tango_ms - sim_ms, "ms", "<= 20")
+            emit("controls_move_added_epics", epics_ms - sim_ms, "ms", "<= 20")
         finally:
             window.close()
             app.stop()
