@@ -205,6 +205,7 @@ def test_a_nested_object_is_an_object_of_its_own(site):
     assert isinstance(kappa, SimulatedMotor)
     assert kappa.name == "/diffractometer#kappa"
     assert site.get("/diffractometer#kappa") is kappa
+    assert site.get("/diffractometer#Kappa") is kappa  # roles match in any case
     # its own properties, not its parent's, and the parent does not take them
     assert kappa.username == "Kappa"
     assert kappa.get_limits() == (0.0, 240.0)
@@ -477,6 +478,7 @@ def test_check_names_the_closest_class_of_an_mxcubecore_class(tmp_path):
 
 def test_the_designer_preview_finds_the_class_of_a_nested_object_without_loading(site):
     assert site.object_class("/diffractometer#kappa") is SimulatedMotor
+    assert site.object_class("/diffractometer#KAPPA") is SimulatedMotor
     with pytest.raises(HardwareObjectError, match="no nested object of role 'chi'"):
         site.object_class("/diffractometer#chi")
     assert site.loaded() == {}

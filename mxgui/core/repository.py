@@ -109,6 +109,13 @@ def import_class(dotted: str, node: ConfigNode) -> type[HardwareObject]:
     return cls
 
 
+def _nested_name(name: str) -> str:
+    """``/stage#Kappa`` as the repository keeps it, ``/stage#kappa``: roles match in any
+    case."""
+    parent, _, role = name.partition(NESTED_MARK)
+    return f"{parent}{NESTED_MARK}{role.lower()}"
+
+
 def _hint(dotted: str) -> str:
     hint = porting_hint(dotted)
     return f"; {hint}" if hint else ""
@@ -227,7 +234,7 @@ class HardwareRepository:
         except OutsideRepositoryError as exc:
             raise HardwareObjectError(str(exc)) from None
         if NESTED_MARK in name:
-            return self._nested_by_name(name)
+            return self._nested_by_name(_nested_name(name))
         return self._cached(name, lambda: self._load(name))
 
     def _nested_by_name(self, name: str) -> HardwareObject:
@@ -276,7 +283,7 @@ class HardwareRepository:
             name = normalize_name(name)
             if NESTED_MARK not in name:
                 return type(self._configured(name)[0])
-            parent, role = name.split(NESTED_MARK, 1)
+            parent, role = _nested_name(name).split(NESTED_MARK, 1)
             _, node = self._configured(parent)
             for _, level in _levels(node):
                 for nested in _nested_objects(level):
