@@ -55,7 +55,9 @@ class WorkerPool(Generic[Key]):
             if self._stopping:
                 raise RuntimeError(f"{self.name}: stopped")
             self._pending.append((key, call, time.monotonic()))
-            if self._idle == 0 and len(self._threads) < self.max_workers:
+            # an idle thread already woken for an earlier call is not free for this one:
+            # start a thread unless the idle ones outnumber the calls waiting
+            if len(self._pending) > self._idle and len(self._threads) < self.max_workers:
                 self._started += 1
                 thread = threading.Thread(
                     target=self._work, name=f"{self.name} #{self._started}", daemon=True
