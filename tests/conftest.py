@@ -23,6 +23,7 @@ from helpers import (  # noqa: E402
 
 # test modules import xmlrpc_fixtures before pytest_plugins loads its fixtures
 pytest.register_assert_rewrite("xmlrpc_fixtures")
+pytest.register_assert_rewrite("lims_fixtures")
 
 
 @pytest.fixture(autouse=True)
