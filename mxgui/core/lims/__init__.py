@@ -1,0 +1,1 @@
+"""The LIMS (ISPyB) client's Qt-free parts: the outbox and what talks to the database."""
