@@ -530,3 +530,57 @@ def test_a_read_only_directory_is_named_in_the_error(tmp_path):
         directory.chmod(0o755)
     assert run.returncode == 4, run.stderr
     assert f"cannot write in {directory}: Permission denied" in run.stdout
+
+
+def test_a_sender_that_hangs_past_close_records_its_result_when_it_returns(
+    tmp_path, open_outbox, server
+):
+    release, entered = threading.Event(), threading.Event()
+
+    def hanging(operation: Operation) -> dict[str, object]:
+        entered.set()
+        release.wait(30)
+        return server.send(operation)
+
+    path = tmp_path / "data" / "outbox.sqlite"
+    outbox = Outbox(path, hanging, classify, **FAST)
+    first = outbox.put("robot_action", {"n": 1})
+    second = outbox.put("robot_action", {"n": 2})
+    outbox.start()
+    assert entered.wait(30)
+    outbox.close(timeout=0.05)  # the database hangs: close does not wait for it
+    with pytest.raises(OSError, match="in use by another outbox"):
+        open_outbox(path)  # a second sender now could send the hanging one twice
+    release.set()
+    again = None
+
+    def reopened() -> bool:
+        nonlocal again
+        try:
+            again = open_outbox(path)
+        except OSError:
+            return False
+        return True
+
+    wait_for(reopened, "the file closed once the sender returned")
+    assert again.status_of(first) == ("stored", "")  # its result was recorded
+    assert again.status_of(second) == ("waiting", "")  # the closed outbox sent no more
+    again.start()
+    assert again.wait_idle(30)
+    assert server.keys() == [first, second]
+
+
+def test_a_classifier_that_fails_means_retry_and_is_logged(open_outbox, server, caplog):
+    def broken(exc: BaseException) -> OutboxFault:
+        raise TypeError("classifier bug")
+
+    server.down = True
+    outbox = Outbox(open_outbox().path.with_name("other.sqlite"), server.send, broken, **FAST)
+    try:
+        outbox.put("robot_action", {}, key="r1")
+        outbox.start()
+        wait_for(lambda: len(server.calls) >= 2, "a second attempt")
+        assert outbox.status_of("r1") == ("waiting", outbox.status().reason)
+        assert any("the classifier failed" in r.getMessage() for r in caplog.records)
+    finally:
+        outbox.close()
