@@ -105,7 +105,7 @@ def open_outbox(tmp_path, server):
     at the end."""
     made: list[Outbox] = []
 
-    def make(path: Path | None = None, **options: object) -> Outbox:
+    def make(path: Path | None = None, **options: float) -> Outbox:
         settings = {**FAST, **options}
         outbox = Outbox(
             path or tmp_path / "data" / "outbox.sqlite", server.send, classify, **settings
@@ -452,7 +452,10 @@ def _future_format(path: Path) -> None:
         (_broken_pages, "fails PRAGMA quick_check"),
         (_wrong_shape, "has a table operations with the columns (x), not (seq, key,"),
         (_future_format, "is of format 99, from a newer mxgui"),
-        (lambda path: path.write_bytes(b"\0" * 5000), "holds 5,000 bytes, more than the 4,096"),
+        (
+            lambda path: path.write_bytes(b"\0" * 200_000),
+            "holds 200,000 bytes, more than the 100,000",
+        ),
     ],
 )
 def test_a_corrupt_outbox_file_is_set_aside_and_a_new_one_works(
@@ -462,7 +465,7 @@ def test_a_corrupt_outbox_file_is_set_aside_and_a_new_one_works(
     path.parent.mkdir()
     spoil(path)
     spoiled = path.read_bytes()
-    outbox = open_outbox(path, **({"max_file_bytes": 4096} if "4,096" in why else {}))
+    outbox = open_outbox(path, **({"max_file_bytes": 100_000} if "100,000" in why else {}))
 
     (aside,) = path.parent.glob("outbox.sqlite.corrupt-*")
     assert re.fullmatch(r"outbox\.sqlite\.corrupt-\d{8}-\d{6}", aside.name)
@@ -584,3 +587,40 @@ def test_a_classifier_that_fails_means_retry_and_is_logged(open_outbox, server, 
         assert any("the classifier failed" in r.getMessage() for r in caplog.records)
     finally:
         outbox.close()
+
+
+def test_a_put_that_would_make_the_file_too_large_is_refused_and_the_rest_is_kept(
+    tmp_path, open_outbox, server
+):
+    path = tmp_path / "data" / "outbox.sqlite"
+    server.down = True
+    outbox = open_outbox(path, max_file_bytes=400_000)
+    stored = []
+    with pytest.raises(
+        OSError, match=r"outbox .* holds [\d,]+ bytes, near its bound: robot_action"
+    ):
+        for number in range(1000):
+            stored.append(outbox.put("robot_action", {"n": number, "text": "x" * 1000}))
+    assert 100 < len(stored) < 1000
+    outbox.close()
+
+    server.down = False
+    again = open_outbox(path, max_file_bytes=400_000)
+    assert again.problem == ""  # not set aside at the next start
+    again.start()
+    assert again.wait_idle(30)
+    assert server.keys() == stored
+
+
+def test_a_long_chain_of_failed_dependents_keeps_bounded_reasons(open_outbox, server):
+    server.refused_kinds = {"group"}
+    outbox = open_outbox()
+    previous = outbox.put("group", {}, key="k0")
+    for number in range(1, 60):
+        previous = outbox.put("collection", {"before": ref(previous)}, key=f"k{number}")
+    outbox.start()
+    assert outbox.wait_idle(30)
+    state, reason = outbox.status_of("k59")
+    assert state == "failed" and reason.startswith("depends on collection k58, which failed")
+    assert len(reason) <= 1000
+    assert outbox.status().failed == 60

@@ -29,7 +29,6 @@ database and returns its result, e.g. ``{"id": 42}``), and records the result.
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 import random
@@ -38,11 +37,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from mxgui.core.lims.outbox_payload import decode_object, encode_payload, resolve_references
 from mxgui.core.lims.outbox_store import FAILED, SENT, WAITING, OutboxStore, StoredOperation
+from mxgui.core.lims.outbox_types import Classifier, Operation, OutboxFault, OutboxStatus, Sender
 
 __all__ = ["Classifier", "Operation", "Outbox", "OutboxFault", "OutboxStatus", "Sender"]
 
@@ -56,51 +55,11 @@ KEEP_SENT = 30 * 86400.0
 #: seconds between two prunes while running
 _PRUNE_EVERY = 3600.0
 _MAX_KEY_LENGTH = 200
-
-
-class OutboxFault(enum.Enum):
-    """What a sender's exception means for the operation it was sending."""
-
-    RETRY = "retry"  # the database could not be reached: try the same operation again
-    PERMANENT = "permanent"  # the database refused it: it fails, the line goes on
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One write as handed to the sender.
-
-    ``attempts`` counts the attempts before this one: above 0, an earlier attempt may
-    have committed on the server, so the sender looks for the row before inserting it.
-    ``payload`` has its references resolved; ``created`` is the epoch time of the put.
-    """
-
-    key: str
-    kind: str
-    payload: dict[str, object]
-    attempts: int
-    created: float
-
-
-#: writes one operation to the database and returns its result (JSON-able)
-Sender = Callable[[Operation], dict[str, object]]
-#: what a sender's exception means
-Classifier = Callable[[BaseException], OutboxFault]
-
-
-@dataclass(frozen=True)
-class OutboxStatus:
-    """The outbox as the user sees it.
-
-    ``online`` is ``None`` before the first attempt, ``False`` while retrying (``reason``
-    holds the last error, ``next_retry`` the epoch time of the next attempt).
-    """
-
-    waiting: int
-    failed: int
-    sent: int
-    online: bool | None
-    reason: str
-    next_retry: float | None
+#: characters of a failure's reason kept (a chain of dependents would repeat it)
+_MAX_REASON = 1000
+#: the share of ``max_file_bytes`` beyond which put() refuses: the file must not grow so
+#: large that the next start sets it aside
+_PUT_SHARE = 0.9
 
 
 class _DependencyFailed(Exception):
@@ -149,6 +108,7 @@ class Outbox:
         self._min_backoff = float(min_backoff)
         self._max_backoff = float(max_backoff)
         self._max_payload_bytes = int(max_payload_bytes)
+        self._max_put_bytes = int(_PUT_SHARE * max_file_bytes)
         self._keep_sent = float(keep_sent)
         self._store = OutboxStore(self.path, int(max_file_bytes), f"{name} outbox")
         #: what was wrong with the file found at ``path`` (set aside), else ""
@@ -202,6 +162,7 @@ class Outbox:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed: {kind} {key} was not stored")
             try:
+                self._check_room(kind, key, len(encoded.text))
                 earlier = self._store.insert(
                     key, kind, encoded.text, time.time(), encoded.references
                 )
@@ -378,6 +339,8 @@ class Outbox:
         return result[field]
 
     def _finish(self, row: StoredOperation, state: str, result: str | None, reason: str) -> None:
+        if len(reason) > _MAX_REASON:
+            reason = reason[: _MAX_REASON - 1] + "…"
         self._store.finish(row.seq, state, time.time(), result, reason)
         if state == FAILED:
             log.warning(
@@ -472,6 +435,17 @@ class Outbox:
                 log.exception("%s outbox: listener %r failed", self.name, listener)
 
     # housekeeping --------------------------------------------------------------------------
+    def _check_room(self, kind: str, key: str, size: int) -> None:
+        """``OSError`` if storing ``size`` more bytes would make the file so large that
+        the next start would set it aside."""
+        held = self._store.size()
+        if held + size > self._max_put_bytes:
+            raise OSError(
+                f"{self.name} outbox {self.path} holds {held:,} bytes, near its bound: "
+                f"{kind} {key} not stored ({self._counts[WAITING]} operations wait for the "
+                f"database)"
+            )
+
     def _get(self, key: str) -> StoredOperation:
         row = self._store.get(key)
         if row is None:

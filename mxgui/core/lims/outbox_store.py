@@ -283,6 +283,14 @@ class OutboxStore:
         counts.update({str(state): int(count) for state, count in rows})
         return counts
 
+    def size(self) -> int:
+        """Bytes the database holds (its pages, those still in the WAL included): what
+        the file holds once checkpointed."""
+        with self._lock:
+            pages = self._connection.execute("PRAGMA page_count").fetchone()[0]
+            page_size = self._connection.execute("PRAGMA page_size").fetchone()[0]
+        return int(pages) * int(page_size)
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._connection)
 
