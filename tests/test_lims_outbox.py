@@ -378,6 +378,9 @@ def test_close_leaves_waiting_operations_for_the_next_start(open_outbox, server)
     outbox.close()
     with pytest.raises(RuntimeError, match="closed"):
         outbox.put("robot_action", {})
+    with pytest.raises(RuntimeError, match="closed"):
+        outbox.status_of(keys[0])
+    assert outbox.status().waiting == 3  # still told, from memory
 
     server.down = False
     again = open_outbox()

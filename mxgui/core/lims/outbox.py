@@ -190,7 +190,8 @@ class Outbox:
 
     def status_of(self, key: str) -> tuple[str, str]:
         """``("stored" | "waiting" | "failed", reason)`` of the operation ``key``;
-        ``KeyError`` if the outbox does not hold it (never put, or pruned)."""
+        ``KeyError`` if the outbox does not hold it (never put, or pruned),
+        ``RuntimeError`` after :meth:`close`."""
         row = self._get(key)
         if row.state == SENT:
             return "stored", ""
@@ -447,6 +448,8 @@ class Outbox:
             )
 
     def _get(self, key: str) -> StoredOperation:
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed: {key} cannot be looked up")
         row = self._store.get(key)
         if row is None:
             raise KeyError(f"{self.name} outbox {self.path} holds no operation {key!r}")

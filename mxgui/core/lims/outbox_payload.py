@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from mxgui.core.file_limits import json_nesting_error
 
@@ -35,14 +36,12 @@ MAX_DEPTH = 32
 MAX_STORED_DEPTH = 100
 
 
+@dataclass(frozen=True)
 class EncodedPayload:
     """A checked payload: its JSON text and the keys of the operations it refers to."""
 
-    __slots__ = ("references", "text")
-
-    def __init__(self, text: str, references: tuple[str, ...]) -> None:
-        self.text = text
-        self.references = references
+    text: str
+    references: tuple[str, ...]
 
 
 def encode_payload(payload: object, max_bytes: int) -> EncodedPayload:
