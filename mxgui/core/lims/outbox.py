@@ -126,8 +126,12 @@ class Outbox:
         self._failures = 0  # attempts in a row that asked for a retry
         self._published: OutboxStatus | None = None
         self._pruned_at = 0.0
-        self._prune()
-        self._counts = self._store.counts()
+        try:
+            self._prune()
+            self._counts = self._store.counts()
+        except sqlite3.Error as exc:
+            self._store.close()
+            raise OSError(f"{name} outbox {self.path} cannot be read: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"<Outbox {self.name} {self.path}>"
