@@ -58,7 +58,7 @@ def file_template(path: Mapping[str, object]) -> str:
     suffix = str(path.get("suffix", "cbf"))
     if suffix == "h5":
         return f"{run_prefix}_master.h5"
-    digits = _int(path.get("precision", 5))
+    digits = _int(path.get("precision", 5), "precision")
     return f"{run_prefix}_{'#' * digits}.{suffix}"
 
 
@@ -115,9 +115,9 @@ def collection_started(
     """
     p = _mapping(info.get("parameters", {}))
     path = _mapping(info.get("path", {}))
-    energy = _float(p["energy"])
-    osc_start, osc_range = _float(p["osc_start"]), _float(p["osc_range"])
-    num_images = _int(info.get("num_images", p["num_images"]))
+    energy = _float(p["energy"], "energy")
+    osc_start, osc_range = _float(p["osc_start"], "osc_start"), _float(p["osc_range"], "osc_range")
+    num_images = _int(info.get("num_images", p["num_images"]), "num_images")
     distance = p.get("detector_distance")
     if distance is None:
         distance = detector_distance
@@ -126,19 +126,19 @@ def collection_started(
         "group_id": _ref(group),
         "session_id": session_id,
         "sample_id": sample_id,
-        "run_number": _int(info.get("run_number", path.get("run_number", 1))),
+        "run_number": _int(info.get("run_number", path.get("run_number", 1)), "run_number"),
         "axis_start": osc_start,
         "axis_end": osc_start + osc_range * num_images,
         "axis_range": osc_range,
-        "overlap": _float(p.get("overlap", 0.0)),
+        "overlap": _float(p.get("overlap", 0.0), "overlap"),
         "number_of_images": num_images,
-        "start_image_number": _int(info.get("first_image", p.get("first_image", 1))),
-        "number_of_passes": _int(p.get("num_passes", 1)),
-        "exposure_time": _float(p["exp_time"]),
+        "start_image_number": _int(info.get("first_image", p.get("first_image", 1)), "first_image"),
+        "number_of_passes": _int(p.get("num_passes", 1), "num_passes"),
+        "exposure_time": _float(p["exp_time"], "exp_time"),
         "wavelength": wavelength(energy),
-        "resolution": _float(p["resolution"]),
-        "detector_distance": None if distance is None else _float(distance),
-        "transmission": _float(p["transmission"]),
+        "resolution": _float(p["resolution"], "resolution"),
+        "detector_distance": None if distance is None else _float(distance, "detector_distance"),
+        "transmission": _float(p["transmission"], "transmission"),
         "beam_size_x": None if beam_size is None else float(beam_size[0]),
         "beam_size_y": None if beam_size is None else float(beam_size[1]),
         "flux": None if flux is None else float(flux),
@@ -147,7 +147,7 @@ def collection_started(
         "image_suffix": str(path.get("suffix", "cbf")),
         "file_template": file_template(path),
         "comments": str(p.get("comments", "")) or None,
-        "start_time": lims_time(_float(info["started"])),
+        "start_time": lims_time(_float(info["started"], "started")),
     }
     for index, snapshot in enumerate(snapshots, start=1):
         payload[f"snapshot_{index}"] = snapshot
@@ -158,12 +158,12 @@ def collection_ended(collection: Ref, info: Mapping[str, object]) -> Payload:
     """Kind ``data_collection_end``: the status, the reason of a failure or a stop, the
     end time and the images written (``info``: the collection's final ``info``)."""
     succeeded = info.get("state") == "finished"
-    started = _float(info["started"])
+    started = _float(info["started"], "started")
     payload: Payload = {
         "collection_id": _ref(collection),
         "run_status": RUN_SUCCESSFUL if succeeded else RUN_FAILED,
-        "end_time": lims_time(started + _float(info.get("elapsed", 0.0))),
-        "images_written": _int(info.get("images_taken", 0)),
+        "end_time": lims_time(started + _float(info.get("elapsed", 0.0), "elapsed")),
+        "images_written": _int(info.get("images_taken", 0), "images_taken"),
     }
     if not succeeded:
         payload["comments"] = str(info.get("reason", "")) or str(info.get("state", "failed"))
@@ -182,9 +182,13 @@ def mesh_grid(
     """Kind ``grid_info``: the mesh's grid (``grid``: a :class:`~mxgui.core.shapes.Grid`'s
     ``to_dict()``). ``snapshot_offset_px`` is where the grid's first cell's corner is on
     the crystal snapshot (pixels); ``pixels_per_mm`` the camera's scale then."""
-    cols, rows = _int(grid["num_cols"]), _int(grid["num_rows"])
-    dx = _float(grid["cell_width_mm"]) + _float(grid.get("spacing_x_mm", 0.0))
-    dy = _float(grid["cell_height_mm"]) + _float(grid.get("spacing_y_mm", 0.0))
+    cols, rows = _int(grid["num_cols"], "num_cols"), _int(grid["num_rows"], "num_rows")
+    dx = _float(grid["cell_width_mm"], "cell_width_mm") + _float(
+        grid.get("spacing_x_mm", 0.0), "spacing_x_mm"
+    )
+    dy = _float(grid["cell_height_mm"], "cell_height_mm") + _float(
+        grid.get("spacing_y_mm", 0.0), "spacing_y_mm"
+    )
     centre = _mapping(grid.get("centre", {}))
     payload: Payload = {
         "collection_id": _ref(collection),
@@ -195,7 +199,7 @@ def mesh_grid(
         "dy_mm": dy,
         "orientation": "horizontal",  # rows are scanned along the omega axis, left to right
         "snaked": grid.get("scan_order", "zigzag") == "zigzag",
-        "mesh_angle": None if "phi" not in centre else _float(centre["phi"]),
+        "mesh_angle": None if "phi" not in centre else _float(centre["phi"], "phi"),
     }
     if snapshot_offset_px is not None:
         payload["snapshot_offset_x_px"] = float(snapshot_offset_px[0])
@@ -248,14 +252,14 @@ def energy_scan(
         "sample_id": sample_id,
         "element": str(result["element"]),
         "edge": str(result["edge"]),
-        "edge_energy": _optional_float(result.get("edge_energy")),
-        "start_energy": _float(result["start_energy"]),
-        "end_energy": _float(result["end_energy"]),
-        "peak_energy": _optional_float(result.get("peak")),
-        "inflection_energy": _optional_float(result.get("inflection")),
-        "remote_energy": _optional_float(result.get("remote")),
-        "exposure_time": _optional_float(result.get("count_time")),
-        "transmission": _optional_float(result.get("transmission")),
+        "edge_energy": _optional_float(result.get("edge_energy"), "edge_energy"),
+        "start_energy": _float(result["start_energy"], "start_energy"),
+        "end_energy": _float(result["end_energy"], "end_energy"),
+        "peak_energy": _optional_float(result.get("peak"), "peak"),
+        "inflection_energy": _optional_float(result.get("inflection"), "inflection"),
+        "remote_energy": _optional_float(result.get("remote"), "remote"),
+        "exposure_time": _optional_float(result.get("count_time"), "count_time"),
+        "transmission": _optional_float(result.get("transmission"), "transmission"),
         "beam_size_x": None if beam_size is None else float(beam_size[0]),
         "beam_size_y": None if beam_size is None else float(beam_size[1]),
         "flux": None if flux is None else float(flux),
@@ -271,7 +275,7 @@ def energy_scan(
         "inflection_f_prime",
         "inflection_f_double_prime",
     ):
-        payload[key] = _optional_float(result.get(key))
+        payload[key] = _optional_float(result.get(key), key)
     return _without_none(payload)
 
 
@@ -358,9 +362,11 @@ def screening(
     ``reference``, ``strategy`` and ``rule``; ``parameters``: the node's parameters,
     for the energy of the strategy's wavelength)."""
     reference = [_mapping(r) for r in _sequence(results.get("reference", ()))]
-    resolutions = [_float(r["resolution"]) for r in reference if r.get("resolution") is not None]
+    resolutions = [
+        _float(r["resolution"], "resolution") for r in reference if r.get("resolution") is not None
+    ]
     output: Payload = {
-        "spots_found": sum(_int(r.get("spots", 0)) for r in reference),
+        "spots_found": sum(_int(r.get("spots", 0), "spots") for r in reference),
         "resolution_obtained": min(resolutions) if resolutions else None,
         "images": len(reference),
         "status": message or None,
@@ -374,8 +380,11 @@ def screening(
     }
     strategy = results.get("strategy")
     if isinstance(strategy, Mapping) and strategy:
-        num_images = _int(strategy["num_images"])
-        osc_start, osc_range = _float(strategy["osc_start"]), _float(strategy["osc_range"])
+        num_images = _int(strategy["num_images"], "num_images")
+        osc_start, osc_range = (
+            _float(strategy["osc_start"], "osc_start"),
+            _float(strategy["osc_range"], "osc_range"),
+        )
         energy = parameters.get("energy")
         payload["strategy"] = _without_none(
             {
@@ -383,11 +392,11 @@ def screening(
                 "axis_end": osc_start + osc_range * num_images,
                 "osc_range": osc_range,
                 "number_of_images": num_images,
-                "exposure_time": _float(strategy["exp_time"]),
-                "transmission": _float(strategy["transmission"]),
-                "resolution": _float(strategy["resolution"]),
+                "exposure_time": _float(strategy["exp_time"], "exp_time"),
+                "transmission": _float(strategy["transmission"], "transmission"),
+                "resolution": _float(strategy["resolution"], "resolution"),
                 "anomalous": osc_range * num_images >= 360.0,
-                "wavelength": None if energy is None else wavelength(_float(energy)),
+                "wavelength": None if energy is None else wavelength(_float(energy, "energy")),
             }
         )
     return _without_none(payload)
@@ -402,7 +411,7 @@ def image_jpegs(collection: Ref, images: Sequence[Mapping[str, object]]) -> Payl
         "collection_id": _ref(collection),
         "images": [
             {
-                "image_number": _int(image["number"]),
+                "image_number": _int(image["number"], "number"),
                 "file": str(image["file"]),
                 "jpeg": str(image["jpeg"]),
                 "thumbnail": str(image["thumbnail"]),
@@ -435,19 +444,19 @@ def _sequence(value: object) -> Sequence[object]:
     return value
 
 
-def _float(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a number, got {value!r}")
+def _float(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
     return float(value)
 
 
-def _optional_float(value: object) -> float | None:
-    return None if value is None else _float(value)
+def _optional_float(value: object, name: str) -> float | None:
+    return None if value is None else _float(value, name)
 
 
-def _int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a whole number, got {value!r}")
+def _int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ValueError(f"{name}: expected a whole number, got {value!r}")
     return int(value)
 
 
