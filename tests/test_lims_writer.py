@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from lims_seed import Seeded, seed
+from PIL import Image
 
 from mxgui.core.acquisition import AcquisitionParameters
 from mxgui.core.centring import CentredPosition
 from mxgui.core.lims import records
 from mxgui.core.lims.database import create_schema, make_engine
 from mxgui.core.lims.ispyb_writer import PERMANENT, RETRY, IspybWriter, PayloadError, SchemaError
+from mxgui.core.lims.jpegs import JpegMaker
 from mxgui.core.queue.entries.strategy import ImageAnalysis, propose_strategy
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.shapes import Grid
@@ -487,6 +489,36 @@ def test_image_jpegs_go_on_the_image_rows(writer, seeded, ispyb_engine) -> None:
         }
         for n in (1, 100)
     ]
+
+
+def test_the_jpegs_of_a_real_collection_are_made_in_the_background_and_stored(
+    writer, seeded, ispyb_engine, collections, tmp_path
+) -> None:
+    info = collections["good"]
+    _group, collection = store_collection(writer, seeded, info)
+    maker = JpegMaker()
+    try:
+        made = maker.submit(info, tmp_path / "jpegs").result(timeout=60)
+    finally:
+        maker.shutdown()
+    send(writer, "image_jpegs", records.image_jpegs(collection, made))
+    found = rows(
+        ispyb_engine,
+        "SELECT imageNumber, fileName, fileLocation, jpegFileFullPath, jpegThumbnailFileFullPath "
+        "FROM Image WHERE dataCollectionId = :c ORDER BY imageNumber",
+        c=collection,
+    )
+    assert [(r["imageNumber"], r["fileName"]) for r in found] == [
+        (1, "lyso_1_00001.cbf"),
+        (5, "lyso_1_00005.cbf"),
+    ]
+    assert {r["fileLocation"] for r in found} == {info["directory"]}
+    for row in found:
+        with (
+            Image.open(row["jpegFileFullPath"]) as full,
+            Image.open(row["jpegThumbnailFileFullPath"]) as thumb,
+        ):
+            assert full.size == (256, 256) and thumb.size == (256, 256)  # the test ROI
 
 
 # -- exactly once ------------------------------------------------------------------------------
