@@ -643,7 +643,7 @@ def test_a_stopped_server_is_an_error_to_retry_and_the_write_goes_through_after(
         ("data_collection_group", {"session_id": None}, "session_id: expected a whole number"),
         ("data_collection_group", {"experiment_type": "Tomography"}, "'Tomography' is not one of"),
         ("data_collection_group", {"start_time": "yesterday"}, "start_time: expected a time"),
-        ("data_collection_group", {"session_id": 987654}, "foreign key"),
+        ("data_collection_group", {"session_id": 987654}, "refused it: (1452, 'Cannot add"),
         ("data_collection_group_end", {"group_id": 987654}, "no DataCollectionGroup 987654"),
         ("no_such_kind", {}, "unknown LIMS operation 'no_such_kind'"),
     ],
@@ -714,6 +714,14 @@ def test_every_kind_is_stored_on_the_embedded_sqlite_database_too(tmp_path: Path
         with pytest.raises(PayloadError, match="'Tomography' is not one of"):
             payload = records.group_started(ids.session_id, None, "Tomography", STARTED)
             writer.send(Op("data_collection_group", payload))
+        with engine.begin() as c:  # an older schema, as SQLite says it
+            c.execute(sa.text("ALTER TABLE Image DROP COLUMN jpegThumbnailFileFullPath"))
+        image = {"number": 5, "file": "/d/5.cbf", "jpeg": "/d/5.jpeg", "thumbnail": "/d/5.t.jpeg"}
+        payload = records.image_jpegs(results["data_collection"]["id"], [image])
+        with pytest.raises(
+            SchemaError, match="table Image has no column jpegThumbnailFileFullPath"
+        ):
+            writer.send(Op("image_jpegs", payload))
     finally:
         engine.dispose()
 

@@ -193,6 +193,7 @@ class Rows:
         """The id of the newest row whose columns equal ``where`` (``None``: IS NULL)."""
         table = self.table(table_name)
         key = self.primary_key(table)
+        self.touched.setdefault(table.name, set()).update(where)
         conditions = [
             table.c[name].is_(None) if value is None else table.c[name] == value
             for name, value in where.items()

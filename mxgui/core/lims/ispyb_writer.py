@@ -145,6 +145,9 @@ class IspybWriter:
             problems = self._schema_problems(rows.touched)
             if problems:
                 raise SchemaError(f"{operation.kind}: " + "; ".join(problems)) from exc
+            if isinstance(exc, (sa_exc.IntegrityError, sa_exc.DataError)):
+                reason = exc.orig if exc.orig is not None else exc
+                raise PayloadError(f"{operation.kind}: the database refused it: {reason}") from exc
             raise
 
     def classify(self, exc: BaseException) -> str:
