@@ -91,6 +91,7 @@ def test_a_stopped_collection_ends_failed_with_the_reason_and_its_end_time() -> 
         "end_time": "2026-12-07 09:31:01",
         "images_written": 40,
         "comments": "stopped by user",
+        **{f"snapshot_{k}": f"/data/mx1234/ins_3_snapshot_{k}.png" for k in (1, 2, 3, 4)},
     }
     done = records.collection_ended(42, info(state="finished", reason="", images_taken=100))
     assert done["run_status"] == "Data collection successful" and "comments" not in done

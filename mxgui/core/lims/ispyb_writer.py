@@ -25,7 +25,8 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
 - ``data_collection``: ``DataCollection`` with runStatus "Data collection started"
   (group, imageDirectory, imagePrefix, run number, first image: mxgui never reuses a
   run); ``data_collection_end``: runStatus "Data collection successful" / "... failed",
-  endTime, numberOfImages = images written, the reason in comments.
+  endTime, numberOfImages = images written, the reason in comments, the crystal
+  snapshots (they are taken after the collection's start).
 - ``grid_info``: ``GridInfo`` of a mesh, tied to its collection and group (the
   collection); ``image_quality_indicators``: one ``ImageQualityIndicators`` row per image
   (dozor_score, spotTotal), inserted or updated (the table's key: collection, image).
@@ -261,6 +262,8 @@ class IspybWriter:
             "numberOfImages": written,
             "comments": comments,
         }
+        for index in range(1, 5):  # taken after the start: known at the end
+            values[f"xtalSnapshotFullPath{index}"] = f.opt_text(f"snapshot_{index}")
         rows.update("DataCollection", collection_id, values)
         return {"id": collection_id}
 

@@ -156,7 +156,8 @@ def collection_started(
 
 def collection_ended(collection: Ref, info: Mapping[str, object]) -> Payload:
     """Kind ``data_collection_end``: the status, the reason of a failure or a stop, the
-    end time and the images written (``info``: the collection's final ``info``)."""
+    end time, the images written and the crystal snapshots (taken after the start:
+    ``collectStarted``'s ``info`` has none yet); ``info``: the collection's final one."""
     succeeded = info.get("state") == "finished"
     started = _float(info["started"], "started")
     payload: Payload = {
@@ -167,6 +168,9 @@ def collection_ended(collection: Ref, info: Mapping[str, object]) -> Payload:
     }
     if not succeeded:
         payload["comments"] = str(info.get("reason", "")) or str(info.get("state", "failed"))
+    snapshots = [str(s) for s in _sequence(info.get("snapshots", ()))][:4]
+    for index, snapshot in enumerate(snapshots, start=1):
+        payload[f"snapshot_{index}"] = snapshot
     return payload
 
 
