@@ -212,25 +212,35 @@ def test_no_session_today_on_this_beamline_is_refused_naming_the_next(seeded, is
 def test_the_session_object_follows_the_proposal_and_the_chosen_session(seeded, ispyb_engine):
     repo, ids = seeded
     lims, session = repo.get("lims"), repo.get("session")
-    _, proposal, (today_id, second_id) = add_proposal(
-        ispyb_engine, "jdoe", "mx", "2001", session_days=(0, 0)
+    # two sessions running today: one since yesterday 09:00 (to 05:00), one from 09:00
+    _, proposal, (overnight_id, today_id) = add_proposal(
+        ispyb_engine, "jdoe", "mx", "2001", session_days=(-1, 0)
     )
-    changes: list[str] = []
-    session.connect("sessionChanged", changes.append)
+    directories: list[str] = []
+    session.connect(
+        "sessionChanged", lambda _: directories.append(session.get_base_data_directory())
+    )
+    yesterday = TODAY - dt.timedelta(days=1)
 
     result = lims.login("jdoe", BEAMLINE_PASSWORD).result(timeout=30)  # no proposal: the one
 
     assert result.proposal == "mx2001" and result.session is None  # two today: to choose
+    assert [s.session_id for s in result.sessions] == [overnight_id, today_id]
     assert session.get_proposal() == "mx2001"
-    assert f"/mx2001/{TODAY:%Y%m%d}" in session.get_base_data_directory()
-    chosen = lims.select_session(second_id).result(timeout=30)
-    assert chosen.session_id == second_id and lims.get_login().session_id == second_id
-    assert [s.session_id for s in lims.get_sessions().result(timeout=30)] == [today_id, second_id]
+    assert directories[-1].endswith(f"/mx2001/{TODAY:%Y%m%d}")
+    chosen = lims.select_session(overnight_id).result(timeout=30)
+    assert chosen.session_id == overnight_id and lims.get_login().session_id == overnight_id
+    assert directories[-1].endswith(f"/mx2001/{yesterday:%Y%m%d}")  # the session's start
+    assert session.get_session_start_date() == f"{yesterday:%Y%m%d}"
+    assert [s.session_id for s in lims.get_sessions().result(timeout=30)] == [
+        overnight_id,
+        today_id,
+    ]
     with pytest.raises(ValueError, match=f"session {ids.session_today} is not one of mx2001's"):
         lims.select_session(ids.session_today).result(timeout=30)
     lims.logout().result(timeout=30)
     assert lims.get_login() is None and session.get_proposal() == "mx1234"
-    assert changes == ["mx2001", "mx2001", "mx1234"]
+    assert directories[-1].endswith(f"/mx1234/{TODAY:%Y%m%d}")
     with pytest.raises(LimsUnavailable, match="nobody is logged in"):
         lims.get_samples().result(timeout=30)
 
@@ -432,3 +442,17 @@ def test_password_hashes_are_salted_checked_and_made_by_a_one_line_command() -> 
     )
     assert check_password("beamline password", made.stdout.strip())
     assert made.stdout.count("\n") == 1 and "beamline password" not in made.stdout
+
+
+def test_the_simulated_session_takes_a_start_date_and_refuses_a_malformed_one(repo) -> None:
+    session = repo.get("session")
+    heard: list[str] = []
+    session.connect("sessionChanged", heard.append)
+    session.set_session_start_date("20260301")
+    assert session.get_base_data_directory().endswith("/mx1234/20260301")
+    for bad in ("2026-03-01", "2026031", "20261341"):
+        with pytest.raises(ValueError, match=f"session start date '{bad}': expected YYYYMMDD"):
+            session.set_session_start_date(bad)
+    session.set_session_start_date(None)
+    assert session.get_session_start_date() == f"{dt.date.today():%Y%m%d}"
+    assert heard == ["mx1234", "mx1234"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from hardware_objects.abstract.lims import (
     AbstractLims,
@@ -45,6 +45,14 @@ EMBEDDED_FILE = Path(".mxgui") / "lims.sqlite"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+]*://.*")
 
 
+@runtime_checkable
+class SessionWithStartDate(Protocol):
+    """A session object whose directories can follow the LIMS session's start date
+    (the simulated one)."""
+
+    def set_session_start_date(self, date: str | None) -> None: ...
+
+
 class LimsSchemaError(Exception):
     """The database lacks tables or columns the client reads (named in the message)."""
 
@@ -71,7 +79,8 @@ class IspybLims(AbstractLims):
     ``local_password_hash`` (the login accepted while the database cannot be reached;
     make a hash with ``python -m mxgui.core.lims.passwords``).
 
-    Roles (optional): ``session`` follows the proposal (and its data directories), and
+    Roles (optional): ``session`` follows the proposal and, when it can, the chosen
+    session's start date (and so do the data directories), and
     ``sample_changer`` gives the demo's samples.
     """
 
@@ -436,6 +445,9 @@ class IspybLims(AbstractLims):
         session = self._session_object
         if session is None:
             return
+        if isinstance(session, SessionWithStartDate):
+            start = result.session.start if result is not None and result.session else None
+            session.set_session_start_date(start.strftime("%Y%m%d") if start else None)
         if result is None:
             if self._initial_proposal:
                 from mxgui.core.lims.queries import split_proposal
