@@ -18,9 +18,10 @@ import pytest
 import sqlalchemy as sa
 
 from hardware_objects.abstract.lims import AbstractLims, LimsUnavailable, LoginRefused
+from hardware_objects.lims.ispyb_lims import demo_pucks
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.lims.database import create_schema, ispyb_models, make_engine, redacted
-from mxgui.core.lims.demo_data import DemoIds, DemoPin, DemoPuck, seed_demo
+from mxgui.core.lims.demo_data import DemoIds, DemoPuck, seed_demo
 from mxgui.core.lims.passwords import check_password, make_hash, parse_hash
 from mxgui.core.repository import HardwareRepository
 
@@ -73,18 +74,7 @@ def make_repo(tmp_path: Path) -> Iterator[Callable[..., HardwareRepository]]:
 
 def pucks_of(repo: HardwareRepository) -> list[DemoPuck]:
     """The simulated sample changer's pucks as the demo seeds them."""
-    return [
-        DemoPuck(
-            p.index,
-            p.name,
-            p.barcode,
-            len(p.samples),
-            tuple(
-                DemoPin(s.pin, s.name, s.barcode, s.protein_acronym) for s in p.samples if s.present
-            ),
-        )
-        for p in repo.get("sample_changer").get_contents()
-    ]
+    return demo_pucks(repo.get("sample_changer").get_contents())
 
 
 def insert(engine: sa.Engine, table: str, **values: object) -> int:

@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +23,7 @@ from hardware_objects.abstract.lims import (
     LoginRefused,
     LoginResult,
 )
-from hardware_objects.abstract.sample_changer import AbstractSampleChanger
+from hardware_objects.abstract.sample_changer import AbstractSampleChanger, Puck
 from hardware_objects.abstract.session import AbstractSession
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
@@ -256,24 +256,8 @@ class IspybLims(AbstractLims):
         )
 
     def _demo_pucks(self) -> list[DemoPuck]:
-        from mxgui.core.lims.demo_data import DemoPin, DemoPuck
-
-        if self._sample_changer is None:
-            return []
-        return [
-            DemoPuck(
-                index=puck.index,
-                code=puck.name or f"puck-{puck.index}",
-                barcode=puck.barcode,
-                capacity=len(puck.samples),
-                pins=tuple(
-                    DemoPin(s.pin, s.name, s.barcode, s.protein_acronym)
-                    for s in puck.samples
-                    if s.present is not False and s.name
-                ),
-            )
-            for puck in self._sample_changer.get_contents()
-        ]
+        changer = self._sample_changer
+        return demo_pucks(changer.get_contents()) if changer is not None else []
 
     def _set_status(self, online: bool, reason: str = "") -> None:
         if self._status["online"] == online and self._status["reason"] == reason:
@@ -509,6 +493,26 @@ class IspybLims(AbstractLims):
         self._follow(None)
         self.emit("loginChanged", None)
         self.emit("samplesChanged")
+
+
+def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:
+    """A sample changer's pucks as the demo seeds them: the filled pins (with a name)."""
+    from mxgui.core.lims.demo_data import DemoPin, DemoPuck
+
+    return [
+        DemoPuck(
+            index=puck.index,
+            code=puck.name or f"puck-{puck.index}",
+            barcode=puck.barcode,
+            capacity=len(puck.samples),
+            pins=tuple(
+                DemoPin(s.pin, s.name, s.barcode, s.protein_acronym)
+                for s in puck.samples
+                if s.present is not False and s.name
+            ),
+        )
+        for puck in contents
+    ]
 
 
 def _reason(exc: BaseException) -> str:
