@@ -446,3 +446,17 @@ def test_the_simulated_session_takes_a_start_date_and_refuses_a_malformed_one(re
     session.set_session_start_date(None)
     assert session.get_session_start_date() == f"{dt.date.today():%Y%m%d}"
     assert heard == ["mx1234", "mx1234"]
+
+
+def test_a_url_of_another_database_is_refused_at_login_without_its_password(make_repo) -> None:
+    lims = make_repo("postgresql://ispyb:secret@db.example.org/ispyb").get("lims")
+    message = refused(lims.login("demo", "", "mx1234"))
+    assert message == (
+        "database URL postgresql://ispyb:***@db.example.org/ispyb: "
+        "expected mysql+pymysql://... or sqlite:///..., not postgresql"
+    )
+    assert lims.get_status() == {
+        "online": False,
+        "reason": message,
+        "database": "postgresql://ispyb:***@db.example.org/ispyb",
+    }

@@ -270,21 +270,26 @@ class IspybLims(AbstractLims):
         self.emit("limsStatusChanged", self.get_status())
 
     def _read(self, what: str, query: Callable[[sa.Connection], T]) -> T:
-        """``query`` on a connection; a database that cannot be reached is
-        :class:`LimsUnavailable` (and the status says offline)."""
+        """``query`` on a connection. A database that cannot be reached is
+        :class:`DatabaseAway` (and the status says offline); a schema too old, a URL that
+        cannot be used or a database that fails otherwise is :class:`LimsUnavailable`
+        saying so; the query's own refusals pass as they are."""
         from mxgui.core.lims.database import is_transient
 
         try:
             engine = self._connect()
             with engine.connect() as connection:
                 result = query(connection)
-        except LimsSchemaError as exc:
+        except (LoginRefused, LimsUnavailable):
+            raise
+        except (LimsSchemaError, ValueError) as exc:
             self._set_status(False, str(exc))
             raise LimsUnavailable(str(exc)) from None
         except Exception as exc:
-            if not is_transient(exc):
-                raise
             reason = _reason(exc)
+            if not is_transient(exc):
+                log.exception("%s: the LIMS database %s failed", what, self._status["database"])
+                raise LimsUnavailable(f"{what}: the LIMS database failed ({reason})") from exc
             self._set_status(False, reason)
             message = f"{what}: the LIMS database cannot be reached ({reason})"
             raise DatabaseAway(message, reason) from exc
@@ -308,13 +313,8 @@ class IspybLims(AbstractLims):
             result = self._read("login", lambda c: self._login_online(c, user, password, wanted))
         except DatabaseAway as exc:
             result = self._login_locally(user, password, wanted, exc.reason)
-        except LimsUnavailable as exc:  # a schema too old
+        except LimsUnavailable as exc:  # a schema too old, a database failing
             raise LoginRefused(str(exc)) from None
-        except LoginRefused:
-            raise
-        except Exception as exc:
-            log.exception("login of %s: the LIMS database failed", user)
-            raise LoginRefused(f"the LIMS database failed: {_reason(exc)}") from exc
         self._logged_in(result)
         return result
 
