@@ -460,3 +460,17 @@ def test_a_url_of_another_database_is_refused_at_login_without_its_password(make
         "reason": message,
         "database": "postgresql://ispyb:***@db.example.org/ispyb",
     }
+
+
+def test_check_names_a_database_that_does_not_answer_and_writes_nothing(
+    make_repo, ispyb_url, mariadb, tmp_path
+) -> None:
+    lims = make_repo(ispyb_url).get("lims")
+    assert lims.startup_problems() == []
+    mariadb.stop()
+    (problem,) = lims.startup_problems()
+    written = tmp_path / "repo0" / "lims.xml"
+    assert problem.startswith(f"{written}:{line_of(written, '<url>')}: check: the LIMS database ")
+    assert "cannot be reached (Can't connect" in problem
+    embedded = make_repo("sqlite:///" + str(tmp_path / "new" / "lims.sqlite")).get("lims")
+    assert embedded.startup_problems() == [] and not (tmp_path / "new").exists()

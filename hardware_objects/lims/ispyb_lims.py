@@ -136,7 +136,10 @@ class IspybLims(AbstractLims):
                 "3306/ispyb or sqlite:////path/lims.sqlite",
                 "url",
             )
-        self._url = url or f"sqlite:///{data_dir() / EMBEDDED_FILE}"
+        #: the embedded default's file (known without parsing the URL, so that
+        #: ``mxgui --check`` of the default imports no SQLAlchemy)
+        self._embedded_default = None if url else data_dir() / EMBEDDED_FILE
+        self._url = url or f"sqlite:///{self._embedded_default}"
         self._beamline = self.get_property("beamline_name").strip()
         if not self._beamline:
             raise self.config_error("beamline_name must not be empty", "beamline_name")
@@ -159,6 +162,24 @@ class IspybLims(AbstractLims):
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._engine is not None:
             self._engine.dispose()
+
+    def startup_problems(self) -> list[str]:
+        """For ``mxgui --check``: the database does not answer, or lacks a table or column
+        the client reads (at the ``url`` line). An embedded file not made yet is fine
+        (the first login makes it); nothing is written."""
+        path = self._embedded_path()
+        if path is not None and not path.exists():
+            return []
+        timeout = self.get_property("connect_timeout") + 2 * self.get_property("io_timeout") + 5
+        try:
+            self._submit(lambda: self._read("check", lambda _: None)).result(timeout)
+        except LimsUnavailable as exc:
+            return [str(self.config_error(str(exc), "url"))]
+        except TimeoutError:
+            return [
+                str(self.config_error(f"the LIMS database gave no answer in {timeout} s", "url"))
+            ]
+        return []
 
     # the public calls: each runs in the worker thread ----------------------------------
     def _submit(self, call: Callable[[], T]) -> Future[T]:
@@ -220,6 +241,8 @@ class IspybLims(AbstractLims):
 
     def _embedded_path(self) -> Path | None:
         """The file of an SQLite URL (None for a server or an in-memory database)."""
+        if self._embedded_default is not None:
+            return self._embedded_default
         import sqlalchemy as sa
 
         parsed = sa.make_url(self._url)
