@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -175,7 +176,7 @@ class IspybLims(AbstractLims):
             self._submit(lambda: self._read("check", lambda _: None)).result(timeout)
         except LimsUnavailable as exc:
             return [str(self.config_error(str(exc), "url"))]
-        except TimeoutError:
+        except FutureTimeout:
             return [
                 str(self.config_error(f"the LIMS database gave no answer in {timeout} s", "url"))
             ]
@@ -205,10 +206,6 @@ class IspybLims(AbstractLims):
 
     def logout(self) -> Future[None]:
         return self._submit(self._do_logout)
-
-    def get_database_url(self) -> str:
-        """The database's URL as configured (with its password: never show it)."""
-        return self._url
 
     # the database -----------------------------------------------------------------------
     def _connect(self) -> sa.Engine:
@@ -245,7 +242,10 @@ class IspybLims(AbstractLims):
             return self._embedded_default
         import sqlalchemy as sa
 
-        parsed = sa.make_url(self._url)
+        try:
+            parsed = sa.make_url(self._url)
+        except sa.exc.ArgumentError:
+            return None  # make_engine names the URL
         if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
             return None
         return Path(os.path.expanduser(parsed.database))
@@ -268,6 +268,8 @@ class IspybLims(AbstractLims):
         try:
             create_schema(engine)
             ids = seed_demo(engine, self._beamline, self._demo_pucks())
+            with engine.connect() as connection:  # all of it in the one file to rename
+                connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
         finally:
             engine.dispose()
         os.replace(part, path)
