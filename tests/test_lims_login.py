@@ -6,6 +6,7 @@ the session object following the proposal."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import signal
 import subprocess
@@ -474,3 +475,35 @@ def test_check_names_a_database_that_does_not_answer_and_writes_nothing(
     assert "cannot be reached (Can't connect" in problem
     embedded = make_repo("sqlite:///" + str(tmp_path / "new" / "lims.sqlite")).get("lims")
     assert embedded.startup_problems() == [] and not (tmp_path / "new").exists()
+
+
+def test_a_hung_database_at_login_ends_in_the_local_login_after_the_io_timeout(
+    make_repo, ispyb_url, ispyb_engine, mariadb
+) -> None:
+    seed_demo(ispyb_engine, BEAMLINE, [])
+    repo = make_repo(ispyb_url, connect_timeout="1", io_timeout="2", local_user="local",
+                     local_password_hash=PASSWORD_HASH)  # fmt: skip
+    lims = repo.get("lims")
+    os.kill(mariadb.process.pid, signal.SIGSTOP)  # accepts connections, answers nothing
+    try:
+        result = lims.login("local", BEAMLINE_PASSWORD, "mx1234").result(timeout=60)
+    finally:
+        os.kill(mariadb.process.pid, signal.SIGCONT)
+    assert result.offline and "timed out" in result.offline_reason
+    assert lims.get_status()["online"] is False
+    online = lims.login("demo", BEAMLINE_PASSWORD, "mx1234").result(timeout=60)
+    assert not online.offline and lims.get_status()["online"] is True
+
+
+def test_the_database_lost_after_login_is_said_and_found_again(seeded, mariadb) -> None:
+    repo, ids = seeded
+    lims = repo.get("lims")
+    lims.login("demo", BEAMLINE_PASSWORD, "mx1234").result(timeout=30)
+    mariadb.stop(signal.SIGKILL)
+    with pytest.raises(LimsUnavailable, match=r"^samples: the LIMS database cannot be reached"):
+        lims.get_samples().result(timeout=30)
+    assert lims.get_status()["online"] is False
+    assert lims.get_login().proposal == "mx1234"  # the login stays
+    mariadb.start()
+    assert len(lims.get_samples().result(timeout=30)) == len(ids.sample_ids)
+    assert lims.get_status()["online"] is True
