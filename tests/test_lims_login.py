@@ -23,8 +23,10 @@ from hardware_objects.lims.ispyb_lims import demo_pucks
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.lims.database import create_schema, ispyb_models, make_engine, redacted
 from mxgui.core.lims.demo_data import DemoIds, DemoPuck, seed_demo
+from mxgui.core.lims.ldap_login import ldap_password_ok, user_dn
 from mxgui.core.lims.passwords import check_password, make_hash, parse_hash
 from mxgui.core.repository import HardwareRepository
+from mxgui.demo_servers.slapd import PrivateSlapd
 
 from helpers import SIMULATED, line_of
 from lims_fixtures import rows, scalar
@@ -390,7 +392,8 @@ def test_the_embedded_default_comes_up_with_the_demo_and_the_sample_changers_sam
 @pytest.mark.parametrize(
     ("prop", "value", "message"),
     [
-        ("password_check", "ldap", "password_check ldap is not supported yet"),
+        ("password_check", "ldap", "password_check ldap needs ldap_url, e.g. ldaps://"),
+        ("ldap_url", "ldap.example.org", "password_check ldap needs ldap_url"),
         (
             "password_check",
             "kerberos",
@@ -406,6 +409,8 @@ def test_bad_configuration_is_named_with_its_line(
 ) -> None:
     extra = {"url": "sqlite:////nowhere/lims.sqlite", "local_user": "local"}
     extra["local_password_hash"] = PASSWORD_HASH
+    if prop == "ldap_url":
+        extra["password_check"] = "ldap"
     extra[prop] = value
     repo = make_repo(**extra)
     with pytest.raises(HardwareObjectError) as error:
@@ -507,3 +512,34 @@ def test_the_database_lost_after_login_is_said_and_found_again(seeded, mariadb) 
     mariadb.start()
     assert len(lims.get_samples().result(timeout=30)) == len(ids.sample_ids)
     assert lims.get_status()["online"] is True
+
+
+@pytest.fixture
+def slapd(tmp_path: Path) -> Iterator[PrivateSlapd]:
+    """A private OpenLDAP server holding ``demo`` (password ``ldap-secret``)."""
+    server = PrivateSlapd(tmp_path / "ldap", {"demo": "ldap-secret"})
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_ldap_checks_the_password_with_a_bind_as_the_user(
+    make_repo, ispyb_url, ispyb_engine, slapd
+) -> None:
+    repo = make_repo(ispyb_url, password_check="ldap", ldap_url=slapd.url,
+                     ldap_base_dn=slapd.people_dn)  # fmt: skip
+    seed_demo(ispyb_engine, BEAMLINE, [])
+    lims = repo.get("lims")
+    result = lims.login("demo", "ldap-secret", "mx1234").result(timeout=30)
+    assert result.proposal == "mx1234" and not result.offline
+    assert refused(lims.login("demo", "wrong", "mx1234")) == "wrong password for demo"
+    assert (
+        refused(lims.login("demo", "", "mx1234")) == "wrong password for demo"
+    )  # no anonymous bind
+    # a typed name cannot change the DN bound (as a DN, this one would be demo's entry)
+    assert user_dn("x,uid=demo", slapd.people_dn) == rf"uid=x\,uid\=demo,{slapd.people_dn}"
+    assert not ldap_password_ok(slapd.url, slapd.people_dn, "x,uid=demo", "ldap-secret", 5)
+    slapd.stop()
+    assert refused(lims.login("demo", "ldap-secret", "mx1234")).startswith(
+        f"the LDAP server {slapd.url} cannot be reached ("
+    )

@@ -76,7 +76,8 @@ class IspybLims(AbstractLims):
     role), ``beamline_name`` (``BLSession.beamLineName`` of this beamline),
     ``connect_timeout`` and ``io_timeout`` (seconds), ``password_check`` (``none``: the
     person must exist in the LIMS; ``local``: the password must match
-    ``local_password_hash``; ``ldap``: not supported yet), ``local_user`` and
+    ``local_password_hash``; ``ldap``: a bind as ``uid=<user>,<ldap_base_dn>`` at
+    ``ldap_url``), ``local_user`` and
     ``local_password_hash`` (the login accepted while the database cannot be reached;
     make a hash with ``python -m mxgui.core.lims.passwords``).
 
@@ -104,13 +105,20 @@ class IspybLims(AbstractLims):
                 f"password_check {check!r}: expected one of {', '.join(PASSWORD_CHECKS)}",
                 "password_check",
             )
-        if check == "ldap":
-            raise self.config_error(
-                "password_check ldap is not supported yet: use local (the beamline password "
-                "in local_password_hash) or none",
-                "password_check",
-            )
         self._password_check = check
+        self._ldap_url = self.get_property("ldap_url").strip()
+        self._ldap_base_dn = self.get_property("ldap_base_dn").strip()
+        if check == "ldap":
+            if not re.fullmatch(r"ldaps?://\S+", self._ldap_url):
+                raise self.config_error(
+                    "password_check ldap needs ldap_url, e.g. ldaps://ldap.example.org",
+                    "ldap_url" if self._ldap_url else "password_check",
+                )
+            if "=" not in self._ldap_base_dn:
+                raise self.config_error(
+                    "password_check ldap needs ldap_base_dn, e.g. ou=People,dc=example,dc=org",
+                    "ldap_base_dn" if self._ldap_base_dn else "password_check",
+                )
         self._local_user = self.get_property("local_user").strip()
         self._local_hash = self.get_property("local_password_hash").strip()
         if self._local_hash:
@@ -344,8 +352,21 @@ class IspybLims(AbstractLims):
         return result
 
     def _check_password(self, user: str, password: str) -> None:
-        if self._password_check == "local" and not check_password(password, self._local_hash):
-            raise LoginRefused(f"wrong password for {user}")
+        if self._password_check == "local":
+            if not check_password(password, self._local_hash):
+                raise LoginRefused(f"wrong password for {user}")
+        elif self._password_check == "ldap":
+            from mxgui.core.lims.ldap_login import LdapError, ldap_password_ok
+
+            timeout = self.get_property("io_timeout")
+            try:
+                accepted = ldap_password_ok(
+                    self._ldap_url, self._ldap_base_dn, user, password, timeout
+                )
+            except LdapError as exc:
+                raise LoginRefused(str(exc)) from None
+            if not accepted:
+                raise LoginRefused(f"wrong password for {user}")
 
     def _login_online(
         self,
