@@ -101,6 +101,11 @@ class AbstractLims(HardwareObject, abc.ABC):
         ),
     }
 
+    def login_hint(self) -> str:
+        """A line the login dialog shows under its title (e.g. how to log in to a demo
+        database); empty by default."""
+        return ""
+
     def login_at_start(self) -> bool:
         """Whether the GUI asks for a login when it starts (XML ``login_at_start``)."""
         return bool(self.get_property("login_at_start", True))
