@@ -79,6 +79,8 @@ def test_with_the_database_down_the_local_login_is_shown_offline(make_app, qtbot
     qtbot.waitUntil(lambda: dialog.login_button.isEnabled(), timeout=30000)
     assert "b71c1c" in dialog.message.styleSheet() and dialog.isVisible()
     type_login(qtbot, dialog, "opid23", "beamline secret", "mx2042")
+    qtbot.waitUntil(lambda: "OFFLINE" in dialog.message.text(), timeout=30000)
+    assert "a65b00" in dialog.message.styleSheet() and dialog.isVisible()  # read, then gone
     qtbot.waitUntil(lambda: app.lims_status.dialog is None, timeout=30000)
     text = app.lims_status.text()
     assert text.startswith("LIMS: opid23 on mx2042") and "OFFLINE" in text
@@ -111,3 +113,18 @@ def test_a_beamline_without_lims_shows_no_lims_field(make_app, tmp_path: Path) -
     app = make_app(repository_dirs=[overrides, SIMULATED])
     assert app.lims_status is None
     assert app.windows[0].statusBar().findChildren(QToolButton, "lims_status") == []
+
+
+def test_not_now_while_the_login_runs_leaves_no_error_and_the_status_bar_says_it(
+    make_app, qtbot, caplog
+) -> None:
+    app = make_app(login_dialog=True)
+    dialog = login_dialog(app)
+    dialog.user_edit.setText("demo")
+    dialog.log_in()  # the embedded database is made on this first login: it takes a while
+    assert dialog.busy
+    dialog.reject()  # "Not now"
+    qtbot.waitUntil(lambda: "demo on mx1234" in app.lims_status.text(), timeout=60000)
+    qtbot.wait(200)  # the dialog's own answer, posted after the login, arrives
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert app.lims_status.dialog is None

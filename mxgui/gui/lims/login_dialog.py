@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #b71c1c; font-weight: bold;"
 OFFLINE_STYLE = "color: #a65b00; font-weight: bold;"
+#: how long the dialog shows that a login is offline before it closes by itself
+OFFLINE_MESSAGE_MS = 4000
 
 
 def session_text(session: dict[str, object]) -> str:
@@ -106,6 +108,14 @@ class LoginDialog(QDialog):
         self.hint.setVisible(bool(self.hint.text()))  # once in the layout: never a window
         self._show_sessions([])
         self.busy = False
+        #: closed (by the user, or after a login): a LIMS answer arriving later is only logged
+        self.closed = False
+        self.finished.connect(self._closing)
+        #: closes the dialog a moment after an offline login, once its message was seen
+        self.offline_close = QTimer(self)
+        self.offline_close.setSingleShot(True)
+        self.offline_close.setInterval(OFFLINE_MESSAGE_MS)
+        self.offline_close.timeout.connect(self.accept)
 
     # logging in -------------------------------------------------------------------------
     def log_in(self) -> None:
@@ -129,7 +139,8 @@ class LoginDialog(QDialog):
                 f"{result.offline_reason}. Everything is stored when the LIMS is back.",
                 OFFLINE_STYLE,
             )
-            self.accept()
+            self.login_button.setEnabled(False)
+            self.offline_close.start()
             return
         if result.session is not None:
             self._say(f"{result.user} on {result.proposal}, session {result.session_id}", "")
@@ -189,7 +200,15 @@ class LoginDialog(QDialog):
 
         future.add_done_callback(ended)
 
+    def _closing(self) -> None:
+        self.closed = True
+        self.offline_close.stop()
+
     def _ended(self, future: Future[LoginResult], then: Callable[[LoginResult], None]) -> None:
+        if self.closed:  # "Not now" while the LIMS answered: the status bar shows the outcome
+            error = future.exception()
+            log.info("LIMS login ended after its dialog closed: %s", error or "logged in")
+            return
         self.busy = False
         self.login_button.setEnabled(True)
         self.choose_button.setEnabled(True)
