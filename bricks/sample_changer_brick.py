@@ -46,6 +46,7 @@ from mxgui.core.lims.catalogue import (
     catalogue_of,
     lims_label,
     lims_tooltip_lines,
+    mismatch_list,
 )
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
@@ -233,7 +234,7 @@ class PuckView(QWidget):
             lines.append("not scanned yet")
         lims = self.lims.get(address)
         if lims is not None:
-            lines += lims_tooltip_lines(lims)
+            lines += lims_tooltip_lines(lims, sample.barcode)
         if sample.name and (lims is None or sample.name != lims.name):
             where = "sample changer: " if lims is not None else ""
             lines.append(f"{where}{html.escape(sample.name)} ({sample.protein_acronym})")
@@ -496,15 +497,8 @@ class SampleChangerBrick(Brick):
         mismatches = catalogue.mismatches(self.view.pucks)
         self.view.set_lims(catalogue.by_address(), mismatches)
         login = self.lims.get_login() if self.lims is not None else None
-        proposal = f"LIMS {login.proposal}" if login is not None else "LIMS"
-        placed = len(catalogue.by_address())
-        text = f"{proposal}: {len(catalogue)} samples, {placed} in the sample changer"
-        if mismatches:
-            text += f" · {len(mismatches)} mismatch{'es' * (len(mismatches) > 1)}"
-        self.lims_label.setText(text)
-        self.lims_label.setToolTip(
-            "<br>".join(html.escape(f"{a}: {m}") for a, m in mismatches.items())
-        )
+        self.lims_label.setText(catalogue.summary(login.proposal if login else "", mismatches))
+        self.lims_label.setToolTip(mismatch_list(mismatches))
         self.lims_label.setStyleSheet("QLabel { color: #b71c1c; }" if mismatches else "")
         self.lims_label.setVisible(True)
         self._show_selection()

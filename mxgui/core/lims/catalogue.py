@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from mxgui.core.lims.queries import LimsSample
 
 log = logging.getLogger(__name__)
+#: mismatches listed in a tooltip (the count is always given)
+MAX_LISTED = 20
 
 
 class SampleSource(Protocol):
@@ -141,6 +143,16 @@ class SampleCatalogue(SignalEmitter):
             if address not in seen:
                 found[address] = self._problem(address, None, "")
         return found
+
+    def summary(self, proposal: str, mismatches: Mapping[str, str]) -> str:
+        """``"LIMS mx1234: 67 samples, 66 in the sample changer · 2 mismatches"``."""
+        placed = len(self._by_address)
+        text = (
+            f"LIMS {proposal}".rstrip() + f": {len(self)} samples, {placed} in the sample changer"
+        )
+        if mismatches:
+            text += f" · {len(mismatches)} mismatch{'es' * (len(mismatches) > 1)}"
+        return text
 
     def _problem(self, address: str, pin: ChangerPin | None, puck_barcode: str) -> str:
         twice = self._conflicts.get(address)
@@ -260,6 +272,14 @@ def mismatch(
     return "; ".join(problems)
 
 
+def mismatch_list(mismatches: Mapping[str, str], limit: int = MAX_LISTED) -> str:
+    """Rich text, one ``address: what disagrees`` a line, at most ``limit`` lines."""
+    lines = [html.escape(f"{a}: {m}") for a, m in list(mismatches.items())[:limit]]
+    if len(mismatches) > limit:
+        lines.append(f"... and {len(mismatches) - limit} more")
+    return "<br>".join(lines)
+
+
 def lims_label(lims: LimsSample) -> str:
     """``"HEWL-A01 (HEWL)"``: the LIMS name and protein acronym."""
     if lims.acronym and lims.acronym != lims.name:
@@ -267,12 +287,13 @@ def lims_label(lims: LimsSample) -> str:
     return lims.name
 
 
-def lims_tooltip_lines(lims: LimsSample) -> list[str]:
+def lims_tooltip_lines(lims: LimsSample, changer_barcode: str = "") -> list[str]:
     """Rich-text lines saying what the LIMS has for a pin: name and acronym, blSampleId,
-    barcode, container (code, barcode, location) and crystal."""
+    barcode (unless the sample changer read the same, ``changer_barcode``), container
+    (code, barcode, location) and the crystal's space group."""
     e = html.escape
     lines = [f"LIMS: <b>{e(lims_label(lims))}</b>", f"blSampleId {lims.sample_id}"]
-    if lims.barcode:
+    if lims.barcode and lims.barcode != changer_barcode:
         lines.append(f"LIMS barcode {e(lims.barcode)}")
     container = lims.container_code or (f"id {lims.container_id}" if lims.container_id else "")
     if container:
@@ -283,5 +304,5 @@ def lims_tooltip_lines(lims: LimsSample) -> list[str]:
             words.append(f"location {e(lims.container_location)}")
         lines.append(", ".join(words))
     if lims.space_group:
-        lines.append(f"crystal {e(lims.space_group)}")
+        lines.append(f"space group {e(lims.space_group)}")
     return lines
