@@ -238,7 +238,7 @@ class PuckView(QWidget):
         if sample.name and (lims is None or sample.name != lims.name):
             where = "sample changer: " if lims is not None else ""
             lines.append(f"{where}{html.escape(sample.name)} ({sample.protein_acronym})")
-        elif lims is None and self.lims and sample.present:
+        if lims is None and self.lims and sample.present:
             lines.append("not in the LIMS")
         if sample.barcode:
             lines.append(f"barcode {sample.barcode}")

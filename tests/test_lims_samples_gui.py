@@ -225,6 +225,10 @@ def test_on_mariadb_a_sample_placed_in_an_empty_pin_is_shown(make_app, qtbot, tm
         replace(pin, barcode="DM0000000") if pin.pin == relabelled.pin else pin for pin in puck.pins
     ]
     pucks[relabelled.puck - 1] = replace(puck, pins=tuple(pins))
+    unshipped = present(changer)[20]  # on the changer, not in the LIMS
+    puck = pucks[unshipped.puck - 1]
+    pins = [pin for pin in puck.pins if pin.pin != unshipped.pin]
+    pucks[unshipped.puck - 1] = replace(puck, pins=tuple(pins))
     engine = make_engine(ispyb_url)
     try:
         seed_demo(engine, "SIM-MX", pucks)
@@ -242,6 +246,9 @@ def test_on_mariadb_a_sample_placed_in_an_empty_pin_is_shown(make_app, qtbot, tm
     assert f"the LIMS puts Stray-01 at {empty.address}, the sample changer found it empty" in tip
     tip = brick.view.pin_tooltip(relabelled.address)
     assert f"barcode: the LIMS has DM0000000, the sample changer read {relabelled.barcode}" in tip
+    tip = brick.view.pin_tooltip(unshipped.address)
+    assert "not in the LIMS" in tip and "blSampleId" not in tip
+    assert unshipped.name in tip  # the sample changer's own name
     qtbot.mouseClick(brick.view, Qt.LeftButton, pos=brick.view.pin_center(empty.address).toPoint())
     assert "found it empty" in brick.info_label.text()
     assert "b71c1c" in brick.info_label.styleSheet()
