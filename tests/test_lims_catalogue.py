@@ -67,8 +67,8 @@ def test_every_disagreement_is_named(repo):
         )
     execute(lims, "UPDATE Container SET barcode = 'UP00000' WHERE sampleChangerLocation = '2'")
     before = len(catalogue)
-    catalogue.refresh()
-    wait_for(lambda: len(catalogue) == before + 3, "the new samples")
+    catalogue.refresh().result(timeout=30)
+    assert len(catalogue) == before + 3
     found = catalogue.mismatches(changer.get_contents())
     twins = catalogue.conflicts()["1:03"]
     assert [s.name for s in twins] == [changer.get_sample("1:03").name, "Twin"]

@@ -22,7 +22,7 @@ from mxgui.core.lims.demo_data import DemoPin, DemoPuck, seed_demo
 from mxgui.core.queue.nodes import ROOT_ID
 from mxgui.core.queue.persistence import default_queue_path
 
-from helpers import SIMULATED
+from helpers import SIMULATED, wait_for
 from lims_fixtures import rows
 
 pytest_plugins = ("lims_fixtures",)
@@ -55,6 +55,15 @@ def sample_rows(url: str, where: str = "", **params: object) -> list[dict[str, o
     engine = make_engine(url)
     try:
         return rows(engine, SAMPLE_SQL + where + " ORDER BY s.blSampleId", **params)
+    finally:
+        engine.dispose()
+
+
+def execute_sql(url: str, sql: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(sql)
     finally:
         engine.dispose()
 
@@ -268,3 +277,33 @@ def test_on_mariadb_a_sample_placed_in_an_empty_pin_is_shown(make_app, qtbot, tm
     (row,) = sample_rows(ispyb_url, "WHERE s.blSampleId = :id", id=parameters["lims_sample_id"])
     assert parameters["location"] == f"{int(row['puck'])}:{int(row['pin']):02d}"
     assert row["barcode"] == "DM0000000" and parameters["name"] == row["name"]
+
+
+def test_the_samples_known_stay_while_the_database_is_away(tmp_path, mariadb, ispyb_url):
+    """Qt-free: a read that fails while MariaDB is down keeps the catalogue as it was
+    (nothing the user saw is lost); once it is back, a read fills it again."""
+    from mxgui.core.lims.catalogue import catalogue_of
+    from mxgui.core.repository import HardwareRepository
+
+    repository = HardwareRepository([mariadb_lims(tmp_path, ispyb_url), SIMULATED])
+    try:
+        lims, changer = repository.get("/lims"), repository.get("/sample_changer")
+        engine = make_engine(ispyb_url)
+        try:
+            seed_demo(engine, "SIM-MX", shipped(changer))
+        finally:
+            engine.dispose()
+        catalogue = catalogue_of(lims)
+        lims.login("demo", "").result(timeout=60)
+        wait_for(lambda: len(catalogue) == len(present(changer)), "the samples")
+        known = catalogue.by_address()
+        mariadb.stop()
+        catalogue.refresh().result(timeout=30)
+        assert lims.get_status()["online"] is False  # the read failed
+        assert catalogue.by_address() == known and len(catalogue) == len(known)
+        mariadb.start()
+        execute_sql(ispyb_url, "UPDATE BLSample SET name = 'Renamed' WHERE location = '3'")
+        catalogue.refresh().result(timeout=30)
+        assert catalogue.get("1:03").name == "Renamed"
+    finally:
+        repository.shutdown()

@@ -87,12 +87,13 @@ class SampleCatalogue(SignalEmitter):
         self._source = weakref.ref(source)
         self._lock = threading.Lock()
         self._generation = 0
-        self._pending: tuple[Future[list[LimsSample]], int] | None = None
+        #: the read asked last: its Future, its generation, and when the catalogue took it
+        self._pending: tuple[Future[list[LimsSample]], int, Future[None]] | None = None
         self._samples: tuple[LimsSample, ...] = ()
         self._by_address: Mapping[str, LimsSample] = MappingProxyType({})
         self._conflicts: Mapping[str, tuple[LimsSample, ...]] = MappingProxyType({})
         source.connect("loginChanged", self._on_login)
-        source.connect("samplesChanged", self.refresh)
+        source.connect("samplesChanged", self._on_samples)
         if source.get_login() is not None:
             self.refresh()
 
@@ -101,7 +102,7 @@ class SampleCatalogue(SignalEmitter):
         source = self._source()
         if source is not None:
             source.disconnect("loginChanged", self._on_login)
-            source.disconnect("samplesChanged", self.refresh)
+            source.disconnect("samplesChanged", self._on_samples)
 
     # reading -----------------------------------------------------------------------------
     def get(self, address: str | None) -> LimsSample | None:
@@ -168,32 +169,47 @@ class SampleCatalogue(SignalEmitter):
         else:
             self.refresh()
 
-    def refresh(self) -> None:
+    def _on_samples(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> Future[None]:
         """Read the samples again (in the LIMS's thread); the catalogue changes when
-        they come. A read already waiting to start is not asked twice."""
+        they come. A read already waiting to start is not asked twice. Returns a Future
+        done once the catalogue has taken the read's outcome (a failed read keeps the
+        samples known)."""
+        settled: Future[None] = Future()
         source = self._source()
-        if source is None:
-            return
-        if source.get_login() is None:
+        if source is None or source.get_login() is None:
             self._replace([], None)
-            return
+            settled.set_result(None)
+            return settled
         with self._lock:
             if self._pending is not None:
-                future, asked = self._pending
+                future, asked, waiting = self._pending
                 if asked == self._generation and not future.running() and not future.done():
-                    return  # a read waits to start: it will see the same samples
+                    return waiting  # a read waits to start: it will see the same samples
             self._generation += 1
             generation = self._generation
         try:
             future = source.get_samples()
         except RuntimeError as exc:  # the LIMS has shut down
             log.debug("LIMS samples not read: %s", exc)
-            return
+            settled.set_result(None)
+            return settled
         with self._lock:
-            self._pending = (future, generation)
-        future.add_done_callback(lambda f: self._arrived(f, generation))
+            self._pending = (future, generation, settled)
+        future.add_done_callback(lambda f: self._arrived(f, generation, settled))
+        return settled
 
-    def _arrived(self, future: Future[list[LimsSample]], generation: int) -> None:
+    def _arrived(
+        self, future: Future[list[LimsSample]], generation: int, settled: Future[None]
+    ) -> None:
+        try:
+            self._take(future, generation)
+        finally:
+            settled.set_result(None)
+
+    def _take(self, future: Future[list[LimsSample]], generation: int) -> None:
         if future.cancelled():
             return
         error = future.exception()
