@@ -320,10 +320,11 @@ class PuckView(QWidget):
                 painter.setBrush(Qt.NoBrush)
                 painter.setPen(QPen(COLOURS["loaded"], 2))
                 painter.drawEllipse(pin_centre, pin_r + 3.5, pin_r + 3.5)
-            if address in self.mismatches:
+            if address in self.mismatches:  # outside the selection ring when selected
+                ring = pin_r + (5.5 if address == self.selected else 2)
                 painter.setBrush(Qt.NoBrush)
                 painter.setPen(QPen(MISMATCH, 2.5, Qt.DotLine))
-                painter.drawEllipse(pin_centre, pin_r + 2, pin_r + 2)
+                painter.drawEllipse(pin_centre, ring, ring)
             if address == self.selected:
                 painter.setBrush(Qt.NoBrush)
                 painter.setPen(QPen(SELECTED, 3))
