@@ -345,7 +345,15 @@ class QueueTreeBrick(Brick):
         if queue is None or changer is None:
             self.show_problem("no sample changer: add a manually mounted sample")
             return None
-        dialog = SamplesDialog(changer.get_contents(), queue.queued_locations(), self)
+        pucks = changer.get_contents()
+        catalogue = queue.lims_samples
+        dialog = SamplesDialog(
+            pucks,
+            queue.queued_locations(),
+            self,
+            lims=catalogue.by_address() if catalogue is not None else None,
+            mismatches=catalogue.mismatches(pucks) if catalogue is not None else None,
+        )
         dialog.accepted.connect(lambda: self._add_ticked(dialog.ticked()))
         dialog.finished.connect(dialog.deleteLater)
         self.samples_dialog = dialog

@@ -1,12 +1,14 @@
-"""The sample changer: pucks and pins drawn, load / unload / abort / reset / scan."""
+"""The sample changer: pucks and pins drawn, load / unload / abort / reset / scan; the
+LIMS's names of the logged-in proposal's samples, and where the LIMS disagrees."""
 
 from __future__ import annotations
 
+import html
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt5.QtCore import QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import (
@@ -30,6 +32,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from hardware_objects.abstract.lims import AbstractLims
 from hardware_objects.abstract.sample_changer import (
     BUSY_STATES,
     AbstractSampleChanger,
@@ -38,9 +41,19 @@ from hardware_objects.abstract.sample_changer import (
     SampleChangerState,
     hardware_state,
 )
+from mxgui.core.lims.catalogue import (
+    SampleCatalogue,
+    catalogue_of,
+    lims_label,
+    lims_tooltip_lines,
+    mismatch_list,
+)
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import STATE_COLOURS
+
+if TYPE_CHECKING:
+    from mxgui.core.lims.queries import LimsSample
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +67,8 @@ COLOURS = {
     "in transfer": QColor("#ffb300"),
 }
 SELECTED = QColor("#e65100")
+#: the ring of a pin where the LIMS and the sample changer disagree
+MISMATCH = QColor("#d50000")
 PUCK_FILL, PUCK_RIM, DEWAR_FILL = QColor("#eceff1"), QColor("#607d8b"), QColor("#fafafa")
 LEGEND_HEIGHT = 22
 #: uni-puck: 5 pins on an inner ring, 11 on an outer one (radii as fractions of the puck)
@@ -76,6 +91,9 @@ class PuckView(QWidget):
         self.selected: str | None = None
         self.active: str | None = None  # the sample being moved
         self._samples: dict[str, Sample] = {}
+        self.lims: Mapping[str, LimsSample] = {}
+        #: address -> how the LIMS and the sample changer disagree there
+        self.mismatches: dict[str, str] = {}
         self._pins: dict[str, QPointF] = {}
         self._puck_centres: list[tuple[QPointF, float]] = []
         self._pin_radius = 1.0
@@ -95,6 +113,11 @@ class PuckView(QWidget):
         self._samples = {s.address: s for puck in pucks for s in puck.samples}
         if shape_changed:
             self._layout()
+        self.update()
+
+    def set_lims(self, lims: Mapping[str, LimsSample], mismatches: dict[str, str]) -> None:
+        """Show the LIMS samples by address and where they disagree with the changer."""
+        self.lims, self.mismatches = lims, mismatches
         self.update()
 
     def set_selected(self, address: str | None) -> None:
@@ -198,7 +221,9 @@ class PuckView(QWidget):
         return COLOURS["mounted before" if sample.has_been_loaded else "sample"]
 
     def pin_tooltip(self, address: str) -> str:
-        """Address, name, protein, barcode and status of the pin at ``address``."""
+        """Address, name, protein, barcode and status of the pin at ``address``; what
+        the LIMS has there (name, acronym, blSampleId, container) and, in red, where the
+        LIMS and the sample changer disagree."""
         sample = self._samples.get(address)
         if sample is None:
             return address
@@ -207,10 +232,19 @@ class PuckView(QWidget):
             lines.append("empty")
         elif sample.present is None:
             lines.append("not scanned yet")
-        if sample.name:
-            lines.append(f"{sample.name} ({sample.protein_acronym})")
+        lims = self.lims.get(address)
+        if lims is not None:
+            lines += lims_tooltip_lines(lims, sample.barcode)
+        if sample.name and (lims is None or sample.name != lims.name):
+            where = "sample changer: " if lims is not None else ""
+            lines.append(f"{where}{html.escape(sample.name)} ({sample.protein_acronym})")
+        if lims is None and self.lims and sample.present:
+            lines.append("not in the LIMS")
         if sample.barcode:
             lines.append(f"barcode {sample.barcode}")
+        problem = self.mismatches.get(address)
+        if problem:
+            lines.append(f'<span style="color: #d50000;">{html.escape(problem)}</span>')
         if sample.loaded:
             lines.append("<b>on the goniometer</b>")
         elif sample.has_been_loaded:
@@ -286,6 +320,11 @@ class PuckView(QWidget):
                 painter.setBrush(Qt.NoBrush)
                 painter.setPen(QPen(COLOURS["loaded"], 2))
                 painter.drawEllipse(pin_centre, pin_r + 3.5, pin_r + 3.5)
+            if address in self.mismatches:  # outside the selection ring when selected
+                ring = pin_r + (5.5 if address == self.selected else 2)
+                painter.setBrush(Qt.NoBrush)
+                painter.setPen(QPen(MISMATCH, 2.5, Qt.DotLine))
+                painter.drawEllipse(pin_centre, ring, ring)
             if address == self.selected:
                 painter.setBrush(Qt.NoBrush)
                 painter.setPen(QPen(SELECTED, 3))
@@ -305,8 +344,15 @@ class PuckView(QWidget):
             (name, COLOURS[name]) for name in ("sample", "mounted before", "empty")
         ]
         entries += [("loaded", COLOURS["loaded"]), ("selected", None)]
+        if self.mismatches:
+            entries.append(("LIMS mismatch", None))
         for name, colour in entries:
-            painter.setPen(QPen(SELECTED, 2.5) if colour is None else QPen(colour.darker(150), 1))
+            if colour is not None:
+                painter.setPen(QPen(colour.darker(150), 1))
+            elif name == "selected":
+                painter.setPen(QPen(SELECTED, 2.5))
+            else:
+                painter.setPen(QPen(MISMATCH, 2.5, Qt.DotLine))
             painter.setBrush(Qt.NoBrush if colour is None else colour)
             painter.drawEllipse(QPointF(x + 6, y), 5.5, 5.5)
             painter.setPen(QColor("#37474f"))
@@ -319,7 +365,12 @@ class SampleChangerBrick(Brick):
     """The sample changer's dewar: click a pin to select it, then Load; Unload, Abort,
     Reset and Scan. The state (coloured) and the status message are on top, the current
     step and progress below the pucks; a button is enabled only when its operation is
-    allowed, and its tooltip says why not otherwise."""
+    allowed, and its tooltip says why not otherwise.
+
+    With the ``lims`` property, the logged-in proposal's samples as the LIMS has them:
+    their names on the pins (tooltip and selection, with blSampleId and container), a
+    line counting them, and the pins where the LIMS and the sample changer disagree
+    (ringed in red, said in the tooltip and the line)."""
 
     PROPERTIES = (
         p.hardware_object(
@@ -329,6 +380,12 @@ class SampleChangerBrick(Brick):
             interface=AbstractSampleChanger,
         ),
         p.boolean("show_scan", True, "show the Scan button"),
+        p.hardware_object(
+            "lims",
+            "",
+            "the LIMS whose samples are named on the pins, e.g. /lims",
+            interface=AbstractLims,
+        ),
     )
     sampleSelected = pyqtSignal(str)
     sampleLoaded = pyqtSignal(str)
@@ -338,12 +395,18 @@ class SampleChangerBrick(Brick):
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
         self.sample_changer: AbstractSampleChanger | None = None
+        self.lims: AbstractLims | None = None
+        self.catalogue: SampleCatalogue | None = None
         self.selected: str | None = None
         self.state_label = QLabel("no sample changer")
         self.state_label.setWordWrap(True)
         self.state_label.setMargin(4)
         self.view = PuckView()
         self.view.pinClicked.connect(self.select_sample)
+        self.lims_label = QLabel()
+        self.lims_label.setObjectName("lims_samples")
+        self.lims_label.setWordWrap(True)
+        self.lims_label.setVisible(False)
         self.info_label = QLabel("click a pin to select a sample")
         self.info_label.setWordWrap(True)
         self.progress = QProgressBar()
@@ -369,6 +432,7 @@ class SampleChangerBrick(Brick):
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
         column.addWidget(self.state_label)
+        column.addWidget(self.lims_label)
         column.addWidget(self.view, 1)
         column.addWidget(self.info_label)
         column.addWidget(self.progress)
@@ -380,6 +444,15 @@ class SampleChangerBrick(Brick):
             self._set_sample_changer(self.hardware_object("sample_changer", AbstractSampleChanger))
         elif name == "show_scan":
             self.scan_button.setVisible(new_value)
+        elif name == "lims":
+            self._set_lims(self.hardware_object("lims", AbstractLims))
+
+    def _set_lims(self, lims: AbstractLims | None) -> None:
+        self.lims = lims
+        self.catalogue = catalogue_of(lims) if lims is not None else None
+        if self.catalogue is not None:
+            self.bind(self.catalogue, "catalogueChanged", self._on_lims, scope="lims")
+        self._on_lims()
 
     def _set_sample_changer(self, changer: AbstractSampleChanger | None) -> None:
         self.sample_changer = changer
@@ -411,8 +484,25 @@ class SampleChangerBrick(Brick):
     def _on_contents(self) -> None:
         if self.sample_changer is not None:
             self.view.set_contents(self.sample_changer.get_contents())
-        self._show_selection()
+        self._on_lims()
         self._update_buttons()
+
+    def _on_lims(self) -> None:
+        """Name the pins as the LIMS does, and show where it disagrees with the changer."""
+        catalogue = self.catalogue
+        if catalogue is None or not len(catalogue):
+            self.view.set_lims({}, {})
+            self.lims_label.setVisible(False)
+            self._show_selection()
+            return
+        mismatches = catalogue.mismatches(self.view.pucks)
+        self.view.set_lims(catalogue.by_address(), mismatches)
+        login = self.lims.get_login() if self.lims is not None else None
+        self.lims_label.setText(catalogue.summary(login.proposal if login else "", mismatches))
+        self.lims_label.setToolTip(mismatch_list(mismatches))
+        self.lims_label.setStyleSheet("QLabel { color: #b71c1c; }" if mismatches else "")
+        self.lims_label.setVisible(True)
+        self._show_selection()
 
     def _on_loaded(self, sample: Sample | None) -> None:
         self._on_contents()
@@ -443,14 +533,20 @@ class SampleChangerBrick(Brick):
         words = [f"<b>{sample.address}</b>"]
         if sample.present is False:
             words.append("empty pin")
-        if sample.name:
-            words.append(f"{sample.name} ({sample.protein_acronym})")
+        lims = self.view.lims.get(sample.address)
+        if lims is not None:
+            words.append(f"{html.escape(lims_label(lims))} (LIMS {lims.sample_id})")
+        elif sample.name:
+            words.append(f"{html.escape(sample.name)} ({sample.protein_acronym})")
         if sample.barcode:
             words.append(f"barcode {sample.barcode}")
         if sample.loaded:
             words.append("on the goniometer")
+        problem = self.view.mismatches.get(sample.address)
+        if problem:
+            words.append(html.escape(problem))
         self.info_label.setText(" · ".join(words))
-        self.info_label.setStyleSheet("")
+        self.info_label.setStyleSheet("QLabel { color: #b71c1c; }" if problem else "")
 
     # user -> hardware ---------------------------------------------------------------------------
     def select_sample(self, address: str) -> None:

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
+from hardware_objects.abstract.lims import AbstractLims
 from hardware_objects.abstract.sample_changer import AbstractSampleChanger
 from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.lims.catalogue import SampleCatalogue, catalogue_of
 from mxgui.core.queue import (
     ROOT_ID,
     History,
@@ -75,8 +77,10 @@ class QueueHardwareObject(HardwareObject):
     ``save_quiet`` and ``save_max_delay`` (seconds, see :class:`QueueStore`). Optional
     roles: ``collect`` (defaults and live limits), ``shapes`` (shape ids checked),
     ``session`` (run numbers it issued), ``sample_changer`` (samples to add),
-    ``diffractometer`` (the current position for a centring the engine asks for); the
-    engine runs on these roles (and ``energy_scan``).
+    ``diffractometer`` (the current position for a centring the engine asks for),
+    ``lims`` (the samples from the sample changer carry their LIMS name, acronym and
+    ``lims_sample_id``, the blSampleId); the engine runs on these roles (and
+    ``energy_scan``).
 
     Signals: ``engineChanged(engine)`` when :meth:`set_engine` installs another engine.
 
@@ -107,6 +111,7 @@ class QueueHardwareObject(HardwareObject):
         self._store_lock = threading.Lock()
         self._store_started = False
         self._centring_handlers: list[object] = []
+        self._lims_samples: SampleCatalogue | None = None
 
     # life ---------------------------------------------------------------------------------
     def init(self) -> None:
@@ -138,6 +143,9 @@ class QueueHardwareObject(HardwareObject):
             for signal in emitter.declared_signals():
                 emitter.connect(signal, self._first_change)
         self.engine = self._make_engine()
+        lims = self.get_object_by_role("lims")
+        # made now, so that it follows every login from the start
+        self._lims_samples = catalogue_of(lims) if isinstance(lims, AbstractLims) else None
         self.set_state(HardwareObjectState.READY)
 
     def _first_change(self, *_args: object) -> None:
@@ -281,6 +289,11 @@ class QueueHardwareObject(HardwareObject):
         return cast("AbstractSampleChanger | None", self.get_object_by_role("sample_changer"))
 
     @property
+    def lims_samples(self) -> SampleCatalogue | None:
+        """The LIMS samples of the logged-in proposal by address (``lims`` role), if any."""
+        return self._lims_samples
+
+    @property
     def diffractometer(self) -> AbstractDiffractometer | None:
         """The ``diffractometer`` role (where a centring the engine asks for is), if any."""
         return cast("AbstractDiffractometer | None", self.get_object_by_role("diffractometer"))
@@ -296,13 +309,16 @@ class QueueHardwareObject(HardwareObject):
         name: str = "",
         protein_acronym: str = "",
         barcode: str = "",
+        lims_sample_id: int | None = None,
     ) -> int:
-        """Add a sample (``location`` ``None``: mounted by hand); return its id."""
-        parameters = {
+        """Add a sample (``location`` ``None``: mounted by hand); return its id.
+        ``lims_sample_id``: its blSampleId in the LIMS, if it has one."""
+        parameters: dict[str, object] = {
             "location": location,
             "name": name,
             "protein_acronym": protein_acronym,
             "barcode": barcode,
+            "lims_sample_id": lims_sample_id,
         }
         return self.model.add(ROOT_ID, SAMPLE, parameters)
 
@@ -317,19 +333,35 @@ class QueueHardwareObject(HardwareObject):
 
     def add_samples_from_changer(self, addresses: Iterable[str]) -> list[int]:
         """Add the sample changer's samples at ``addresses`` (those already queued are
-        left out); return the new ids. ``ValueError`` for an unknown address."""
+        left out); return the new ids. ``ValueError`` for an unknown address.
+
+        A sample the LIMS has at that address (:attr:`lims_samples`) carries its LIMS
+        name, protein acronym and blSampleId (so prefixes follow ``<acronym>-<name>``);
+        the others the sample changer's name and acronym."""
         changer = self.sample_changer
         if changer is None:
             raise QueueError("no sample changer: add a manually mounted sample")
+        catalogue = self.lims_samples
         queued = self.queued_locations()
         added = []
         for address in addresses:
             sample = changer.get_sample(address)
             if sample.address in queued:
                 continue
-            added.append(
-                self.add_sample(sample.address, sample.name, sample.protein_acronym, sample.barcode)
-            )
+            lims = catalogue.get(sample.address) if catalogue is not None else None
+            if lims is not None:
+                new_id = self.add_sample(
+                    sample.address,
+                    lims.name or sample.name,
+                    lims.acronym or sample.protein_acronym,
+                    sample.barcode or lims.barcode,
+                    lims.sample_id,
+                )
+            else:
+                new_id = self.add_sample(
+                    sample.address, sample.name, sample.protein_acronym, sample.barcode
+                )
+            added.append(new_id)
             queued.add(sample.address)
         return added
 

@@ -35,9 +35,10 @@ PATH_FIELDS = tuple(f.name for f in dataclasses.fields(PathTemplate))
 
 @dataclass(frozen=True)
 class Field:
-    """One parameter of a type's own: ``kind`` (``float``, ``int``, ``bool``, ``str``,
-    ``str?`` for text or null, ``position?`` for a point id / centred position / null,
-    ``object`` for a JSON object), its default and what it means."""
+    """One parameter of a type's own: ``kind`` (``float``, ``int``, ``int?`` for an
+    integer or null, ``bool``, ``str``, ``str?`` for text or null, ``position?`` for a
+    point id / centred position / null, ``object`` for a JSON object), its default and
+    what it means."""
 
     kind: str
     default: Any
@@ -96,7 +97,7 @@ def _convert_own(name: str, spec: Field, value: object) -> Any:
         if not _number(value) or not math.isfinite(value):
             raise ParameterError([f"{name}: expected a finite number, got {value!r}"])
         return float(value)
-    if kind == "int":
+    if kind in ("int", "int?"):
         if not _number(value) or value != int(value):
             raise ParameterError([f"{name}: expected an integer, got {value!r}"])
         return int(value)

@@ -197,6 +197,9 @@ def _check_sample(values: dict[str, Any], limits: Limits) -> list[str]:
         match = _ADDRESS.fullmatch(location)
         if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
             found.append(f"location: {location!r} is not of the form puck:pin (e.g. 3:05)")
+    lims_id = values.get("lims_sample_id")
+    if lims_id is not None and lims_id < 1:
+        found.append(f"lims_sample_id: {lims_id} is not a blSampleId (they start at 1)")
     if values["centring"] not in CENTRINGS:
         found.append(f"centring: {values['centring']!r} is not one of {', '.join(CENTRINGS)}")
     elif values["centring"] == "point":
@@ -222,6 +225,7 @@ SCHEMAS: dict[str, Schema] = {
             "name": Field("str", "", "sample name"),
             "protein_acronym": Field("str", "", "protein acronym (LIMS)"),
             "barcode": Field("str", "", "pin barcode"),
+            "lims_sample_id": Field("int?", None, "the sample's blSampleId in the LIMS (ISPyB)"),
             "centring": Field("str", "manual", "manual (3 clicks), none, or point (saved)"),
             "point_id": Field("str?", None, "the saved point for centring 'point'"),
         },

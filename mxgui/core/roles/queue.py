@@ -76,6 +76,7 @@ class QueueRole(Emitter, Protocol):
         name: str = "",
         protein_acronym: str = "",
         barcode: str = "",
+        lims_sample_id: int | None = None,
     ) -> int: ...
 
     def add_task(

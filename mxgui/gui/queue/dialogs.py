@@ -7,9 +7,10 @@ or a remote user can answer them like any other window.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -22,6 +23,11 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from mxgui.core.lims.catalogue import lims_label
+
+if TYPE_CHECKING:
+    from mxgui.core.lims.queries import LimsSample
 
 #: collisions listed in the confirmation dialog (the count is always given)
 MAX_LISTED = 200
@@ -145,10 +151,21 @@ class SamplesDialog(QDialog):
         The sample changer's contents (``Puck`` snapshots).
     queued
         Addresses already in the queue (shown, not selectable).
+    lims
+        The LIMS samples of the logged-in proposal by address: their names are shown
+        (with the blSampleId), and a pin the LIMS fills but the sample changer found
+        empty is listed, not selectable.
+    mismatches
+        Where the LIMS and the sample changer disagree (address -> why): shown in red.
     """
 
     def __init__(
-        self, pucks: Iterable[Any], queued: set[str], parent: QWidget | None = None
+        self,
+        pucks: Iterable[Any],
+        queued: set[str],
+        parent: QWidget | None = None,
+        lims: Mapping[str, LimsSample] | None = None,
+        mismatches: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add samples from the sample changer")
@@ -156,16 +173,28 @@ class SamplesDialog(QDialog):
         column = QVBoxLayout(self)
         column.addWidget(QLabel("Tick the samples to add to the queue:"))
         self.list = QListWidget()
+        lims, mismatches = lims or {}, mismatches or {}
         for puck in pucks:
             for sample in puck.samples:
-                if sample.present is False:
+                known = lims.get(sample.address)
+                if sample.present is False and known is None:
                     continue
-                text = sample.describe()
+                if known is not None:
+                    text = f"{sample.address} {lims_label(known)}  [LIMS {known.sample_id}]"
+                else:
+                    text = sample.describe()
                 if sample.barcode:
                     text += f"  [{sample.barcode}]"
                 item = QListWidgetItem(text)
                 item.setData(Qt.UserRole, sample.address)
-                if sample.address in queued:
+                problem = mismatches.get(sample.address)
+                if problem:
+                    item.setForeground(QColor("#b71c1c"))
+                    item.setToolTip(problem)
+                if sample.present is False:
+                    item.setText(f"{text}  ({problem or 'the sample changer found it empty'})")
+                    item.setFlags(Qt.NoItemFlags)
+                elif sample.address in queued:
                     item.setText(text + "  (in the queue)")
                     item.setFlags(Qt.NoItemFlags)
                 else:
