@@ -627,3 +627,52 @@ def test_a_long_chain_of_failed_dependents_keeps_bounded_reasons(open_outbox, se
     assert state == "failed" and reason.startswith("depends on collection k58, which failed")
     assert len(reason) <= 1000
     assert outbox.status().failed == 60
+
+
+def _mesh_quality(images: int = 1000) -> dict[str, object]:
+    """A mesh's quality indicators: about 50 bytes of JSON per image."""
+    return {
+        "collection_id": 1,
+        "images": [{"image_number": i, "score": i * 0.001, "spots": i % 50} for i in range(images)],
+    }
+
+
+def test_the_outbox_takes_writes_again_after_it_emptied(tmp_path, open_outbox, server):
+    path = tmp_path / "data" / "outbox.sqlite"
+    server.down = True
+    outbox = open_outbox(path, max_file_bytes=1_000_000)
+    put = 0
+    with pytest.raises(OSError, match="near its bound"):
+        for _ in range(100):
+            outbox.put("image_quality_indicators", _mesh_quality())
+            put += 1
+    assert 5 < put < 100
+    server.down = False
+    outbox.start()
+    assert outbox.wait_idle(30)
+    outbox.close()
+
+    again = open_outbox(path, max_file_bytes=1_000_000, keep_sent=0.0)  # all pruned
+    assert again.status().sent == 0 and again.status().waiting == 0
+    for _ in range(put):  # as many as the first time fit again
+        again.put("image_quality_indicators", _mesh_quality())
+    again.start()
+    assert again.wait_idle(30)
+    assert len(server.keys()) == 2 * put
+    again.close()
+    assert path.stat().st_size < 1_000_000  # the space of what was pruned given back
+
+
+def test_sent_operations_kept_for_the_history_do_not_fill_the_outbox(open_outbox, server):
+    outbox = open_outbox(max_file_bytes=1_000_000)  # about 18 meshes' worth
+    outbox.start()
+    for number in range(60):  # each sent before the next is put, kept 30 days
+        key = outbox.put("image_quality_indicators", _mesh_quality(), key=f"mesh-{number}")
+        assert outbox.wait_idle(30)
+        assert outbox.status_of(key) == ("stored", "")
+    assert outbox.status().sent == 60
+    # putting a sent operation again is still recognised as the same one
+    assert outbox.put("image_quality_indicators", _mesh_quality(), key="mesh-0") == "mesh-0"
+    with pytest.raises(ValueError, match="already used"):
+        outbox.put("image_quality_indicators", _mesh_quality(10), key="mesh-0")
+    assert len(server.keys()) == 60

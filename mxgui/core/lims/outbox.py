@@ -40,7 +40,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mxgui.core.lims.outbox_payload import decode_object, encode_payload, resolve_references
-from mxgui.core.lims.outbox_store import FAILED, SENT, WAITING, OutboxStore, StoredOperation
+from mxgui.core.lims.outbox_store import (
+    FAILED,
+    SENT,
+    WAITING,
+    OutboxStore,
+    StoredOperation,
+    sent_payload,
+)
 from mxgui.core.lims.outbox_types import Classifier, Operation, OutboxFault, OutboxStatus, Sender
 
 __all__ = ["Classifier", "Operation", "Outbox", "OutboxFault", "OutboxStatus", "Sender"]
@@ -177,7 +184,8 @@ class Outbox:
                     f"{self.name} outbox {self.path}: {kind} {key} not stored: {exc}"
                 ) from exc
             if earlier is not None:
-                if (earlier.kind, earlier.payload) != (kind, encoded.text):
+                same = earlier.payload in (encoded.text, sent_payload(encoded.text))
+                if earlier.kind != kind or not same:
                     raise ValueError(
                         f"key: {key} is already used by another operation ({earlier.kind})"
                     )
@@ -445,10 +453,11 @@ class Outbox:
         the next start would set it aside."""
         held = self._store.size()
         if held + size > self._max_put_bytes:
+            counts = self._counts
             raise OSError(
                 f"{self.name} outbox {self.path} holds {held:,} bytes, near its bound: "
-                f"{kind} {key} not stored ({self._counts[WAITING]} operations wait for the "
-                f"database)"
+                f"{kind} {key} not stored ({counts[WAITING]} operations wait for the "
+                f"database, {counts[FAILED]} failed, {counts[SENT]} sent are kept)"
             )
 
     def _get(self, key: str) -> StoredOperation:
