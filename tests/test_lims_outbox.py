@@ -676,3 +676,22 @@ def test_sent_operations_kept_for_the_history_do_not_fill_the_outbox(open_outbox
     with pytest.raises(ValueError, match="already used"):
         outbox.put("image_quality_indicators", _mesh_quality(10), key="mesh-0")
     assert len(server.keys()) == 60
+
+
+def test_failed_operations_are_sent_again_in_their_order_once_the_fault_is_mended(
+    open_outbox, server
+):
+    server.refused_kinds = {"data_collection_group"}
+    outbox = open_outbox()
+    first = put_collection(outbox, "first")
+    robot = outbox.put("robot_action", {"action": "load"}, key="robot")
+    outbox.start()
+    assert outbox.wait_idle(30)
+    assert outbox.status().failed == 3 and server.keys() == ["robot"]
+
+    server.refused_kinds = set()  # the database was mended
+    assert outbox.send_failed_again() == 3
+    assert outbox.wait_idle(30)
+    assert outbox.status().failed == 0
+    assert server.keys() == [robot, *first]
+    assert server.rows()[2][3]["group"] == server.id_of(first[0])

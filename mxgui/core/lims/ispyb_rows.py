@@ -33,6 +33,11 @@ class SchemaError(RuntimeError):
     message names them."""
 
 
+class DatabaseNotReady(RuntimeError):
+    """The database could not be written at all now (no connection or transaction could
+    be begun): nothing about the row is known to be wrong, so it is tried again later."""
+
+
 class Fields:
     """A payload's fields, read with a :class:`PayloadError` naming the kind and field."""
 

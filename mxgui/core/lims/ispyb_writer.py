@@ -11,8 +11,10 @@ The contract (the outbox's sender and classifier)::
   attempt may have committed before its answer was lost, so the row is first looked
   for by a natural key (below) and its id returned: nothing is written twice.
 - ``classify`` is ``"retry"`` when the database is away (:func:`database.is_transient`)
-  and ``"permanent"`` otherwise: a bad payload (:class:`PayloadError`), a schema too old
-  (:class:`SchemaError`, naming the missing table or column), a row refused. The values
+  or refuses every write for now (:func:`database.refuses_everyone`: a wrong password, a
+  read-only server; or no transaction could be begun) and ``"permanent"`` otherwise: a
+  bad payload (:class:`PayloadError`), a schema too old (:class:`SchemaError`, naming
+  the missing table or column), a row refused. The values
   are those of the outbox's ``OutboxFault`` (``OutboxFault(writer.classify(exc))``).
 - Payloads are built by :mod:`mxgui.core.lims.records`; times are local
   ``"YYYY-MM-DD HH:MM:SS"``; energies keV, lengths mm, transmission %.
@@ -60,8 +62,22 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from mxgui.core.lims.database import is_transient, ispyb_models, redacted, schema_problems
-from mxgui.core.lims.ispyb_rows import Fields, PayloadError, Rows, SchemaError, schema_columns
+from mxgui.core.lims.database import (
+    is_transient,
+    ispyb_models,
+    redacted,
+    refuses_everyone,
+    schema_problems,
+    short_reason,
+)
+from mxgui.core.lims.ispyb_rows import (
+    DatabaseNotReady,
+    Fields,
+    PayloadError,
+    Rows,
+    SchemaError,
+    schema_columns,
+)
 
 __all__ = ["PERMANENT", "RETRY", "IspybWriter", "PayloadError", "SchemaError"]
 
@@ -125,8 +141,9 @@ class IspybWriter:
         """Write ``operation`` in one transaction; its result (``{"id": ...}``).
 
         Raises :class:`PayloadError` for a payload that cannot be written,
-        :class:`SchemaError` when the database lacks what it needs, and SQLAlchemy's
-        errors as they are otherwise (:meth:`classify` says what they mean).
+        :class:`SchemaError` when the database lacks what it needs,
+        :class:`DatabaseNotReady` when no transaction could be begun for another reason,
+        and SQLAlchemy's errors as they are otherwise (:meth:`classify` says what they mean).
         """
         handler = self._handlers.get(operation.kind)
         if handler is None:
@@ -141,8 +158,10 @@ class IspybWriter:
                 rows = Rows(connection, tables, operation.kind)
                 return handler(rows, fields, operation.attempts > 0)
         except sa_exc.DBAPIError as exc:
-            if is_transient(exc) or rows is None:
+            if is_transient(exc) or refuses_everyone(exc):
                 raise
+            if rows is None:  # before any row: the database, not this operation
+                raise DatabaseNotReady(f"{operation.kind}: {short_reason(exc)}") from exc
             problems = self._schema_problems(rows.touched)
             if problems:
                 raise SchemaError(f"{operation.kind}: " + "; ".join(problems)) from exc
@@ -152,10 +171,13 @@ class IspybWriter:
             raise
 
     def classify(self, exc: BaseException) -> str:
-        """:data:`RETRY` when the database is away for now, else :data:`PERMANENT`."""
+        """:data:`RETRY` when the database is away or refuses every write for now, else
+        :data:`PERMANENT`."""
         if isinstance(exc, (PayloadError, SchemaError)):
             return PERMANENT
-        return RETRY if is_transient(exc) else PERMANENT
+        if isinstance(exc, DatabaseNotReady) or is_transient(exc) or refuses_everyone(exc):
+            return RETRY
+        return PERMANENT
 
     def _schema_problems(self, touched: Mapping[str, set[str]]) -> list[str]:
         try:

@@ -240,6 +240,20 @@ class Outbox:
             self._retry_now = True
             self._condition.notify_all()
 
+    def send_failed_again(self) -> int:
+        """Put the failed operations back in the line, each in its place (the fault was
+        mended: a schema updated, a row the database lacked added); how many."""
+        with self._condition:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed: nothing can be sent again")
+            again = self._store.requeue_failed()
+            self._counts = self._store.counts()
+            self._woken = True
+            self._condition.notify_all()
+        if again:
+            log.info("%s outbox: %d failed operations are sent again", self.name, again)
+        return again
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker (waiting up to ``timeout`` seconds for a send in progress) and
         close the file; waiting operations stay in it for the next start. If the sender
@@ -303,7 +317,6 @@ class Outbox:
         except Exception as exc:  # the classifier decides what it means
             reason = _describe(exc)
             if self._fault(exc, what) is OutboxFault.PERMANENT:
-                self._went_through()
                 self._finish(row, FAILED, None, reason)
             else:
                 self._retry_later(f"{what}: {reason}", outage=True)
@@ -482,5 +495,8 @@ class Outbox:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc)
+    """The exception's type and message; for a wrapper of a driver's error (SQLAlchemy's
+    ``orig``), the driver's message alone, without the wrapper's SQL and parameters."""
+    original = getattr(exc, "orig", None)
+    text = str(original if isinstance(original, BaseException) else exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -268,6 +268,15 @@ class OutboxStore:
                 (state, finished, result, reason, seq),
             )
 
+    def requeue_failed(self) -> int:
+        """Make every failed operation waiting again, in its place in the order; how many."""
+        with self._lock, self._transaction() as cursor:
+            cursor.execute(
+                "UPDATE operations SET state = ?, reason = '', finished = NULL WHERE state = ?",
+                (WAITING, FAILED),
+            )
+            return cursor.rowcount
+
     def prune(self, before: float) -> int:
         """Delete the operations sent before the epoch time ``before`` that no waiting
         operation refers to; how many were deleted."""
