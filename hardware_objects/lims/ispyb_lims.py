@@ -390,7 +390,10 @@ class IspybLims(AbstractLims):
         wanted: tuple[str, str] | None,
     ) -> LoginResult:
         from mxgui.core.lims import queries
+        from mxgui.core.lims.demo_data import ensure_demo_session
 
+        if self._embedded_default is not None:  # the demo has a session on any day
+            ensure_demo_session(connection, self._beamline)
         beamline, today = self._beamline, dt.date.today()
         person = queries.find_person(connection, user)
         as_proposal = None  # the proposal itself as the user (as at the ESRF)
