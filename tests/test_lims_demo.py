@@ -73,3 +73,27 @@ def test_the_demo_logs_in_on_the_third_day_into_a_session_running_now(
     finally:
         engine.dispose()
     assert _login_demo(user).session.session_id == later.session.session_id  # added once
+
+
+def test_a_session_that_ended_this_morning_is_not_offered_at_login(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("MXGUI_DATA_DIR", str(tmp_path / "data"))
+    _login_demo()  # makes the file
+    now = dt.datetime.now().replace(microsecond=0)
+    engine = make_engine(f"sqlite:///{_database(tmp_path / 'data')}")
+    try:
+        with engine.begin() as connection:
+            shift = sa.text(
+                "UPDATE BLSession SET startDate = :start, endDate = :end WHERE visit_number = :v"
+            )
+            hour, day = dt.timedelta(hours=1), dt.timedelta(days=1)
+            ended = now - dt.timedelta(minutes=1)  # 08:00 to 08:00, ended this morning
+            connection.execute(shift, {"start": ended - day, "end": ended, "v": 3})
+            connection.execute(shift, {"start": now - hour, "end": now - hour + day, "v": 2})
+        running = rows(engine, "SELECT sessionId FROM BLSession WHERE visit_number = 2")
+    finally:
+        engine.dispose()
+
+    result = _login_demo()
+
+    assert [s.session_id for s in result.sessions] == [running[0]["sessionId"]]
+    assert result.session is not None and result.session.session_id == running[0]["sessionId"]

@@ -205,10 +205,18 @@ def test_no_session_today_on_this_beamline_is_refused_naming_the_next(seeded, is
 def test_the_session_object_follows_the_proposal_and_the_chosen_session(seeded, ispyb_engine):
     repo, ids = seeded
     lims, session = repo.get("lims"), repo.get("session")
-    # two sessions running today: one since yesterday 09:00 (to 05:00), one from 09:00
+    # two sessions today: one since yesterday 09:00 (to 05:00 tomorrow), one from 09:00
     _, proposal, (overnight_id, today_id) = add_proposal(
         ispyb_engine, "jdoe", "mx", "2001", session_days=(-1, 0)
     )
+    with ispyb_engine.begin() as connection:  # not ended: one that has is not offered
+        connection.execute(
+            sa.text("UPDATE BLSession SET endDate = :end WHERE sessionId = :id"),
+            {
+                "end": dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(5)),
+                "id": overnight_id,
+            },
+        )
     directories: list[str] = []
     session.connect(
         "sessionChanged", lambda _: directories.append(session.get_base_data_directory())

@@ -422,7 +422,8 @@ class IspybLims(AbstractLims):
             if not queries.is_member(connection, proposal, person.person_id):
                 raise LoginRefused(f"{user} is not a member of proposal {proposal.name}")
         assert proposal is not None
-        sessions = queries.sessions_of(connection, proposal.proposal_id, beamline, today)
+        now = dt.datetime.now()
+        sessions = queries.open_sessions(connection, proposal.proposal_id, beamline, now)
         if not sessions:
             later = [
                 s
@@ -448,12 +449,13 @@ class IspybLims(AbstractLims):
         """The one proposal of ``person_id`` with a session on this beamline today."""
         from mxgui.core.lims import queries
 
-        beamline, today = self._beamline, dt.date.today()
+        beamline = self._beamline
         candidates = queries.proposals_of(connection, person_id)
         if not candidates:
             raise LoginRefused(f"{user} belongs to no proposal")
+        now = dt.datetime.now()
         today_ones = [
-            p for p in candidates if queries.sessions_of(connection, p.proposal_id, beamline, today)
+            p for p in candidates if queries.open_sessions(connection, p.proposal_id, beamline, now)
         ]
         names = ", ".join(p.name for p in (today_ones or candidates))
         if not today_ones:
@@ -512,13 +514,15 @@ class IspybLims(AbstractLims):
         return None if login.offline else login
 
     def _do_get_sessions(self, all_sessions: bool) -> list[LimsSession]:
-        from mxgui.core.lims.queries import sessions_of
+        from mxgui.core.lims.queries import open_sessions, sessions_of
 
         login = self._online_login("sessions")
         if login is None or login.proposal_id is None:
             return []
-        proposal_id, day = login.proposal_id, None if all_sessions else dt.date.today()
-        return self._read("sessions", lambda c: sessions_of(c, proposal_id, self._beamline, day))
+        proposal_id, beamline, now = login.proposal_id, self._beamline, dt.datetime.now()
+        if all_sessions:
+            return self._read("sessions", lambda c: sessions_of(c, proposal_id, beamline))
+        return self._read("sessions", lambda c: open_sessions(c, proposal_id, beamline, now))
 
     def _do_select_session(self, session_id: int) -> LoginResult:
         from mxgui.core.lims.queries import session_by_id

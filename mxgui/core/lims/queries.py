@@ -256,6 +256,23 @@ def is_member(connection: sa.Connection, proposal: LimsProposal, person_id: int)
     return any(p.proposal_id == proposal.proposal_id for p in proposals_of(connection, person_id))
 
 
+def _session_query(session: sa.Table) -> sa.Select[tuple[object, ...]]:
+    return sa.select(
+        session.c.sessionId,
+        session.c.proposalId,
+        session.c.beamLineName,
+        session.c.startDate,
+        session.c.endDate,
+    )
+
+
+def _session(row: Sequence[object]) -> LimsSession:
+    start, end = row[3], row[4]
+    assert start is None or isinstance(start, dt.datetime)
+    assert end is None or isinstance(end, dt.datetime)
+    return LimsSession(int(str(row[0])), int(str(row[1])), _text(row[2]), start, end)
+
+
 def sessions_of(
     connection: sa.Connection,
     proposal_id: int,
@@ -266,13 +283,7 @@ def sessions_of(
     those running at some time on ``day``, or all of them when ``day`` is ``None``."""
     session = _tables()["BLSession"]
     query = (
-        sa.select(
-            session.c.sessionId,
-            session.c.proposalId,
-            session.c.beamLineName,
-            session.c.startDate,
-            session.c.endDate,
-        )
+        _session_query(session)
         .where(session.c.proposalId == proposal_id)
         .where(sa.func.lower(session.c.beamLineName) == beamline.lower())
         .order_by(session.c.startDate, session.c.sessionId)
@@ -282,9 +293,19 @@ def sessions_of(
         query = query.where(session.c.startDate < midnight + dt.timedelta(days=1)).where(
             session.c.endDate >= midnight
         )
+    return [_session(row) for row in connection.execute(query)]
+
+
+def open_sessions(
+    connection: sa.Connection, proposal_id: int, beamline: str, now: dt.datetime
+) -> list[LimsSession]:
+    """The sessions of ``proposal_id`` on ``beamline`` a user can work in on ``now``'s
+    day: running at ``now`` or starting later that day (not one that ended this morning,
+    as a session of 08:00 to 08:00 does), by start."""
     return [
-        LimsSession(int(row[0]), int(row[1]), _text(row[2]), row[3], row[4])
-        for row in connection.execute(query)
+        s
+        for s in sessions_of(connection, proposal_id, beamline, now.date())
+        if s.end is None or s.end > now
     ]
 
 
@@ -292,17 +313,9 @@ def session_by_id(connection: sa.Connection, session_id: int) -> LimsSession | N
     """The session ``session_id``, or ``None``."""
     session = _tables()["BLSession"]
     row = connection.execute(
-        sa.select(
-            session.c.sessionId,
-            session.c.proposalId,
-            session.c.beamLineName,
-            session.c.startDate,
-            session.c.endDate,
-        ).where(session.c.sessionId == session_id)
+        _session_query(session).where(session.c.sessionId == session_id)
     ).first()
-    if row is None:
-        return None
-    return LimsSession(int(row[0]), int(row[1]), _text(row[2]), row[3], row[4])
+    return None if row is None else _session(row)
 
 
 def _cell(values: tuple[object, ...]) -> tuple[float, float, float, float, float, float] | None:
