@@ -29,6 +29,7 @@ from hardware_objects.abstract.session import AbstractSession
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.lims.passwords import check_password, parse_hash
+from mxgui.core.lims.url_passwords import star_password, url_problem
 from mxgui.core.user_dirs import data_dir
 
 if TYPE_CHECKING:
@@ -52,11 +53,6 @@ class SessionWithStartDate(Protocol):
     (the simulated one)."""
 
     def set_session_start_date(self, date: str | None) -> None: ...
-
-
-def _without_password(url: str) -> str:
-    """``url`` with its password starred (read at start, before SQLAlchemy is imported)."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 class LimsSchemaError(Exception):
@@ -150,6 +146,8 @@ class IspybLims(AbstractLims):
                 "3306/ispyb or sqlite:////path/lims.sqlite",
                 "url",
             )
+        if url and url_problem(url):
+            raise self.config_error(f"url {star_password(url)}: {url_problem(url)}", "url")
         #: the embedded default's file (known without parsing the URL, so that
         #: ``mxgui --check`` of the default imports no SQLAlchemy)
         self._embedded_default = None if url else data_dir() / EMBEDDED_FILE
@@ -167,7 +165,7 @@ class IspybLims(AbstractLims):
         self._status: dict[str, object] = {
             "online": False,
             "reason": "not connected yet",
-            "database": _without_password(self._url),
+            "database": star_password(self._url),
         }
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name} LIMS")
         self.set_state(HardwareObjectState.READY)

@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from mxgui.core.lims.sqlite_schema import enable_sqlite_pragmas, sqlite_metadata
+from mxgui.core.lims.url_passwords import star_password
 
 #: MariaDB / MySQL client and server errors that mean "not now": the server is down,
 #: went away, is overloaded, or the transaction lost a lock. Anything else (unknown
@@ -59,9 +60,10 @@ def ispyb_models() -> ModuleType:
 
 
 def redacted(url: str | sa.URL) -> str:
-    """``url`` without its password, for messages and logs."""
+    """``url`` without its password (in the user part or the query string), for
+    messages and logs."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return star_password(sa.make_url(url).render_as_string(hide_password=True))
     except sa_exc.ArgumentError:
         return "<an unreadable database URL>"
 
