@@ -695,3 +695,48 @@ def test_failed_operations_are_sent_again_in_their_order_once_the_fault_is_mende
     assert outbox.status().failed == 0
     assert server.keys() == [robot, *first]
     assert server.rows()[2][3]["group"] == server.id_of(first[0])
+
+
+def test_status_answers_at_once_while_a_put_waits_for_a_busy_outbox_file(
+    tmp_path, open_outbox, server
+):
+    path = tmp_path / "data" / "outbox.sqlite"
+    outbox = open_outbox(path)
+    outbox.put("robot_action", {"n": 0})
+    other = sqlite3.connect(path, isolation_level=None)  # a slow disk, another reader...
+    other.execute("BEGIN IMMEDIATE")  # holds the file's write lock
+    stored: list[str] = []
+    putter = threading.Thread(target=lambda: stored.append(outbox.put("robot_action", {"n": 1})))
+    try:
+        putter.start()
+        wait_for(lambda: putter.is_alive(), timeout=5)
+        answered = threading.Event()
+        threading.Thread(target=lambda: (outbox.status(), answered.set()), daemon=True).start()
+        assert answered.wait(2.0), "status() waited for the put's disk write"
+        assert stored == []  # the put is still waiting for the file
+    finally:
+        other.execute("COMMIT")
+        other.close()
+        putter.join(10)
+    assert len(stored) == 1 and outbox.status().waiting == 2
+
+
+def test_many_old_sent_operations_are_all_pruned_in_chunks(tmp_path, open_outbox, server):
+    path = tmp_path / "data" / "outbox.sqlite"
+    outbox = open_outbox(path)
+    keys = [outbox.put("robot_action", {"n": n}) for n in range(1234)]
+    outbox.put("data_collection_group", {}, key="kept-g")
+    outbox.start()
+    assert outbox.wait_idle(60)
+    server.down = True
+    outbox.put("data_collection", {"group": ref("kept-g")}, key="waiting-c")
+    outbox.close()
+
+    again = open_outbox(path, keep_sent=0.0)
+    assert again.status().sent == 1  # the group a waiting collection refers to
+    with pytest.raises(KeyError):
+        again.status_of(keys[-1])
+    server.down = False
+    again.start()
+    assert again.wait_idle(30)
+    assert server.rows()[-1][3] == {"group": server.id_of("kept-g")}

@@ -169,30 +169,40 @@ class Outbox:
         elif not isinstance(key, str) or not key or len(key) > _MAX_KEY_LENGTH:
             raise ValueError(f"key: a string of 1 to {_MAX_KEY_LENGTH} characters, not {key!r}")
         encoded = encode_payload(payload, self._max_payload_bytes)
+        # counted as waiting before it is stored (so that wait_idle cannot end while it is
+        # being stored), but the condition is not held across the disk write: status()
+        # and the worker do not wait for a slow file
         with self._condition:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed: {kind} {key} was not stored")
-            try:
-                self._check_room(kind, key, len(encoded.text))
-                earlier = self._store.insert(
-                    key, kind, encoded.text, time.time(), encoded.references
-                )
-            except KeyError as exc:
-                raise ValueError(f"payload of {kind} {key}: {exc.args[0]}") from None
-            except sqlite3.Error as exc:
-                raise OSError(
-                    f"{self.name} outbox {self.path}: {kind} {key} not stored: {exc}"
-                ) from exc
-            if earlier is not None:
-                same = earlier.payload in (encoded.text, sent_payload(encoded.text))
-                if earlier.kind != kind or not same:
-                    raise ValueError(
-                        f"key: {key} is already used by another operation ({earlier.kind})"
-                    )
-                return key
             self._counts[WAITING] += 1
-            self._woken = True
-            self._condition.notify_all()
+        earlier: StoredOperation | None = None
+        stored = False
+        try:
+            self._check_room(kind, key, len(encoded.text))
+            earlier = self._store.insert(key, kind, encoded.text, time.time(), encoded.references)
+            stored = earlier is None
+        except KeyError as exc:
+            raise ValueError(f"payload of {kind} {key}: {exc.args[0]}") from None
+        except sqlite3.Error as exc:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed: {kind} {key} was not stored") from exc
+            raise OSError(
+                f"{self.name} outbox {self.path}: {kind} {key} not stored: {exc}"
+            ) from exc
+        finally:
+            with self._condition:
+                if stored:
+                    self._woken = True
+                else:
+                    self._counts[WAITING] -= 1
+                self._condition.notify_all()
+        if earlier is not None:
+            same = earlier.payload in (encoded.text, sent_payload(encoded.text))
+            if earlier.kind != kind or not same:
+                raise ValueError(
+                    f"key: {key} is already used by another operation ({earlier.kind})"
+                )
         return key
 
     def status(self) -> OutboxStatus:
@@ -247,7 +257,9 @@ class Outbox:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed: nothing can be sent again")
             again = self._store.requeue_failed()
-            self._counts = self._store.counts()
+            # by difference, not recounted: a put in progress is counted already
+            self._counts[FAILED] -= again
+            self._counts[WAITING] += again
             self._woken = True
             self._condition.notify_all()
         if again:
@@ -490,8 +502,9 @@ class Outbox:
     def _prune_now_and_then(self) -> None:
         if time.monotonic() - self._pruned_at >= _PRUNE_EVERY:
             self._prune()
+            sent = self._store.counts()[SENT]  # only sent ones are pruned
             with self._condition:
-                self._counts = self._store.counts()
+                self._counts[SENT] = sent
 
 
 def _describe(exc: BaseException) -> str:

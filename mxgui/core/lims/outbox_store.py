@@ -79,6 +79,8 @@ _SHAPE = {
     "refs": ("seq", "target"),
     "outbox_format": ("version",),
 }
+#: operations deleted in one transaction when pruning
+_PRUNE_CHUNK = 500
 #: characters of a quick_check report quoted in a message
 _QUOTED = 200
 
@@ -279,16 +281,22 @@ class OutboxStore:
 
     def prune(self, before: float) -> int:
         """Delete the operations sent before the epoch time ``before`` that no waiting
-        operation refers to; how many were deleted."""
-        with self._lock, self._transaction() as cursor:
-            cursor.execute(
-                "DELETE FROM operations WHERE state = ? AND finished < ? AND key NOT IN ("
-                "SELECT refs.target FROM refs JOIN operations AS waiting "
-                "ON waiting.seq = refs.seq WHERE waiting.state = ?)",
-                (SENT, before, WAITING),
-            )
-            deleted = cursor.rowcount
-            cursor.execute("DELETE FROM refs WHERE seq NOT IN (SELECT seq FROM operations)")
+        operation refers to; how many were deleted. In transactions of at most
+        :data:`_PRUNE_CHUNK` operations, so that a put waits for one chunk at most."""
+        deleted = 0
+        while True:
+            with self._lock, self._transaction() as cursor:
+                seqs = cursor.execute(
+                    "SELECT seq FROM operations WHERE state = ? AND finished < ? AND key NOT IN ("
+                    "SELECT refs.target FROM refs JOIN operations AS waiting "
+                    "ON waiting.seq = refs.seq WHERE waiting.state = ?) ORDER BY seq LIMIT ?",
+                    (SENT, before, WAITING, _PRUNE_CHUNK),
+                ).fetchall()
+                cursor.executemany("DELETE FROM operations WHERE seq = ?", seqs)
+                cursor.executemany("DELETE FROM refs WHERE seq = ?", seqs)
+            deleted += len(seqs)
+            if len(seqs) < _PRUNE_CHUNK:
+                break
         if deleted:
             with self._lock:  # files made before auto_vacuum was set ignore it
                 self._connection.execute("PRAGMA incremental_vacuum")
