@@ -4,6 +4,7 @@ on any day after its file was made, and its sessions are chosen as a user expect
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,59 @@ def test_a_session_that_ended_this_morning_is_not_offered_at_login(tmp_path, mon
 
     assert [s.session_id for s in result.sessions] == [running[0]["sessionId"]]
     assert result.session is not None and result.session.session_id == running[0]["sessionId"]
+
+
+RACER = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from helpers import SIMULATED
+from mxgui.core.repository import HardwareRepository
+import ispyb.sqlalchemy  # imported before the start, so that the processes overlap
+repo = HardwareRepository([SIMULATED])
+lims = repo.get("lims")
+go = Path({go!r})
+while not go.exists():
+    time.sleep(0.005)
+try:
+    result = lims.login("demo", "").result(timeout=120)
+    print("logged in", result.proposal, result.session_id)
+finally:
+    repo.shutdown()
+"""
+
+
+def test_first_starts_at_the_same_time_make_one_whole_demo_database(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    go = tmp_path / "go"
+    script = RACER.format(tests=str(ROOT / "tests"), go=str(go))
+    env = {**__import__("os").environ, "MXGUI_DATA_DIR": str(tmp_path / "data")}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    time.sleep(0.1)
+    go.touch()  # not a measurement: the processes wait for it to start together
+    outputs = [racer.communicate(timeout=240) for racer in racers]
+    for racer, (out, err) in zip(racers, outputs):
+        assert racer.returncode == 0, err[-3000:]
+        assert out.startswith("logged in mx1234 "), (out, err[-2000:])
+    database = _database(tmp_path / "data")
+    assert [p.name for p in database.parent.iterdir() if ".part" in p.name] == []
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        assert rows(engine, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+        assert rows(engine, "SELECT COUNT(*) AS n FROM Proposal") == [{"n": 1}]
+        assert rows(engine, "SELECT COUNT(*) AS n FROM BLSession") == [{"n": 3}]
+    finally:
+        engine.dispose()

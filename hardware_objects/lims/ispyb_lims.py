@@ -271,34 +271,23 @@ class IspybLims(AbstractLims):
         return Path(os.path.expanduser(parsed.database))
 
     def _create_embedded_database(self) -> None:
-        """A new SQLite file with ISPyB's schema and the demo, made aside and then
-        renamed, so that an interrupted start leaves no half-made database."""
+        """A new SQLite file with ISPyB's schema and the demo (made once, whole, even by
+        two first starts at the same time: :func:`demo_data.create_demo_file`)."""
         path = self._embedded_path()
         if path is None or path.exists():
             return
-        from mxgui.core.lims.database import create_schema, make_engine
-        from mxgui.core.lims.demo_data import seed_demo
+        from mxgui.core.lims.demo_data import create_demo_file
 
         started = time.monotonic()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
-            leftover.unlink(missing_ok=True)
-        engine = make_engine(f"sqlite:///{part}")
-        try:
-            create_schema(engine)
-            ids = seed_demo(engine, self._beamline, self._demo_pucks())
-            with engine.connect() as connection:  # all of it in the one file to rename
-                connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
-        finally:
-            engine.dispose()
-        os.replace(part, path)
-        log.info(
-            "created the embedded LIMS database %s with the demo proposal and %d samples (%.2f s)",
-            path,
-            len(ids.sample_ids),
-            time.monotonic() - started,
-        )
+        ids = create_demo_file(path, self._beamline, self._demo_pucks())
+        if ids is not None:
+            log.info(
+                "created the embedded LIMS database %s with the demo proposal and %d samples "
+                "(%.2f s)",
+                path,
+                len(ids.sample_ids),
+                time.monotonic() - started,
+            )
 
     def _demo_pucks(self) -> list[DemoPuck]:
         changer = self._sample_changer

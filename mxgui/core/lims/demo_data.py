@@ -14,12 +14,16 @@ follow ISPyB's traps (docs/lims.md): every foreign key that defaults to 0 is giv
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from mxgui.core.lims.database import ispyb_models
+from mxgui.core.lims.database import create_schema, ispyb_models, make_engine
 
 DEMO_LOGIN = "demo"
 DEMO_PROPOSAL = ("mx", "1234")
@@ -72,6 +76,44 @@ class DemoIds:
     session_last_week: int
     container_ids: tuple[int, ...]
     sample_ids: tuple[int, ...]
+
+
+def create_demo_file(
+    path: Path, beamline: str, pucks: Sequence[DemoPuck], wait: float = 120.0
+) -> DemoIds | None:
+    """Make the SQLite file ``path`` with ISPyB's schema and the demo (:func:`seed_demo`)
+    unless it exists; the ids written, ``None`` when the file was there (or another
+    process made it meanwhile). It is made aside and renamed, so an interrupted start
+    leaves no half-made database, and under ``<path>.lock``, so that two first starts
+    at once make it once (the second waits up to ``wait`` seconds; ``OSError`` then)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "ab") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OSError(
+                        f"{path}: another process has been making it for {wait:g} s"
+                    ) from None
+                time.sleep(0.05)
+        if path.exists():  # made by the process that held the lock
+            return None
+        for leftover in path.parent.glob(f"{path.name}.part*"):  # of a start cut short
+            leftover.unlink(missing_ok=True)
+        part = path.with_name(f"{path.name}.part-{os.getpid()}")
+        engine = make_engine(f"sqlite:///{part}")
+        try:
+            create_schema(engine)
+            ids = seed_demo(engine, beamline, pucks)
+            with engine.connect() as connection:  # all of it in the one file to rename
+                connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
+        finally:
+            engine.dispose()
+        os.replace(part, path)
+    return ids
 
 
 def _session_values(start: dt.datetime, beamline: str, visit: int) -> dict[str, object]:
