@@ -27,7 +27,8 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
 - ``data_collection``: ``DataCollection`` with runStatus "Data collection started"
   (group, imageDirectory, imagePrefix, run number, first image: mxgui never reuses a
   run); ``data_collection_end``: runStatus "Data collection successful" / "... failed",
-  endTime, numberOfImages = images written, the reason in comments, the crystal
+  endTime, numberOfImages = images written, the reason in comments (with "x of y
+  images written", y the payload's number_of_images), the crystal
   snapshots (they are taken after the collection's start).
 - ``grid_info``: ``GridInfo`` of a mesh, tied to its collection and group (the
   collection); ``image_quality_indicators``: one ``ImageQualityIndicators`` row per image
@@ -268,14 +269,16 @@ class IspybWriter:
     def _collection_end(self, rows: Rows, f: Fields, retry: bool) -> Result:
         collection_id = f.integer("collection_id")
         status = f.text("run_status")
-        if status not in (RUN_SUCCESSFUL, RUN_FAILED, RUN_STARTED):
+        if status not in (RUN_SUCCESSFUL, RUN_FAILED):
             raise PayloadError(
                 f"{f.kind}: run_status: expected {RUN_SUCCESSFUL!r} or {RUN_FAILED!r}, "
                 f"got {status!r}"
             )
         written = f.integer("images_written")
         comments = f.opt_text("comments")
-        asked = rows.value("DataCollection", collection_id, "numberOfImages")
+        asked: object = f.opt_integer("number_of_images")
+        if asked is None and not retry:  # a payload of before number_of_images
+            asked = rows.value("DataCollection", collection_id, "numberOfImages")
         if comments and isinstance(asked, int) and written != asked:
             comments = f"{comments} ({written} of {asked} images written)"
         values = {
