@@ -92,7 +92,9 @@ class IspybLims(AbstractLims):
         "beamline_name": HOProperty(str, "SIM-MX", "this beamline in BLSession.beamLineName"),
         "connect_timeout": HOProperty(float, 5.0, "seconds to connect to the database"),
         "io_timeout": HOProperty(float, 10.0, "seconds for each read or write"),
-        "password_check": HOProperty(str, "none", "none, local or ldap"),
+        "password_check": HOProperty(
+            str, "", "none, local or ldap (empty: none for the embedded demo only)"
+        ),
         "local_user": HOProperty(str, "", "user of the local login (database unreachable)"),
         "local_password_hash": HOProperty(str, "", "hash of the beamline password"),
         "ldap_url": HOProperty(str, "", "LDAP server (password_check ldap)"),
@@ -100,12 +102,7 @@ class IspybLims(AbstractLims):
     }
 
     def init(self) -> None:
-        check = self.get_property("password_check").strip().lower()
-        if check not in PASSWORD_CHECKS:
-            raise self.config_error(
-                f"password_check {check!r}: expected one of {', '.join(PASSWORD_CHECKS)}",
-                "password_check",
-            )
+        check = self._site_password_check(self.get_property("url").strip())
         self._password_check = check
         self._ldap_url = self.get_property("ldap_url").strip()
         self._ldap_base_dn = self.get_property("ldap_base_dn").strip()
@@ -169,6 +166,32 @@ class IspybLims(AbstractLims):
         }
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name} LIMS")
         self.set_state(HardwareObjectState.READY)
+
+    def _site_password_check(self, url: str) -> str:
+        """``password_check`` as set; empty: ``none`` for the embedded demo, refused for a
+        database given in ``url`` (anyone could log in to any of its proposals)."""
+        check = self.get_property("password_check").strip().lower()
+        if check and check not in PASSWORD_CHECKS:
+            raise self.config_error(
+                f"password_check {check!r}: expected one of {', '.join(PASSWORD_CHECKS)}",
+                "password_check",
+            )
+        if not check and url:
+            raise self.config_error(
+                "password_check: a site's LIMS database needs local or ldap (or none, said "
+                "explicitly, to let anyone log in to any proposal with any password)",
+                "password_check",
+            )
+        if check == "none" and url:
+            log.warning(
+                "%s",
+                self.config_error(
+                    "password_check none: anyone who types a user or proposal of the LIMS "
+                    f"database {star_password(url)} logs in with any password",
+                    "password_check",
+                ),
+            )
+        return check or "none"
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -389,9 +412,9 @@ class IspybLims(AbstractLims):
                 as_proposal = queries.find_proposal(connection, *queries.split_proposal(user))
             except ValueError:
                 as_proposal = None
-            if as_proposal is None:
-                raise LoginRefused(f"unknown user {user!r}: no such login in the LIMS")
-        self._check_password(user, password)
+        self._check_password(user, password)  # before saying whether the user exists
+        if person is None and as_proposal is None:
+            raise LoginRefused(f"unknown user {user!r}: no such login in the LIMS")
         proposal = None
         if wanted is not None:
             proposal = queries.find_proposal(connection, *wanted)
