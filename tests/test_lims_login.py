@@ -536,7 +536,7 @@ def test_ldap_checks_the_password_with_a_bind_as_the_user(
     make_repo, ispyb_url, ispyb_engine, slapd
 ) -> None:
     repo = make_repo(ispyb_url, password_check="ldap", ldap_url=slapd.url,
-                     ldap_base_dn=slapd.people_dn)  # fmt: skip
+                     ldap_base_dn=slapd.people_dn, ldap_ca_file=slapd.ca_file)  # fmt: skip
     seed_demo(ispyb_engine, BEAMLINE, [])
     lims = repo.get("lims")
     result = lims.login("demo", "ldap-secret", "mx1234").result(timeout=30)
@@ -547,7 +547,9 @@ def test_ldap_checks_the_password_with_a_bind_as_the_user(
     )  # no anonymous bind
     # a typed name cannot change the DN bound (as a DN, this one would be demo's entry)
     assert user_dn("x,uid=demo", slapd.people_dn) == rf"uid=x\,uid\=demo,{slapd.people_dn}"
-    assert not ldap_password_ok(slapd.url, slapd.people_dn, "x,uid=demo", "ldap-secret", 5)
+    assert not ldap_password_ok(
+        slapd.url, slapd.people_dn, "x,uid=demo", "ldap-secret", 5, str(slapd.ca_file)
+    )
     slapd.stop()
     assert refused(lims.login("demo", "ldap-secret", "mx1234")).startswith(
         f"the LDAP server {slapd.url} cannot be reached ("

@@ -78,7 +78,9 @@ class IspybLims(AbstractLims):
     ``connect_timeout`` and ``io_timeout`` (seconds), ``password_check`` (``none``: the
     person must exist in the LIMS; ``local``: the password must match
     ``local_password_hash``; ``ldap``: a bind as ``uid=<user>,<ldap_base_dn>`` at
-    ``ldap_url``), ``local_user`` and
+    ``ldap_url``, over TLS with the certificate checked: ``ldaps://``, or StartTLS for
+    ``ldap://``; ``ldap_ca_file``: the CA that signed it, if not the system's),
+    ``local_user`` and
     ``local_password_hash`` (the login accepted while the database cannot be reached;
     make a hash with ``python -m mxgui.core.lims.passwords``).
 
@@ -99,6 +101,7 @@ class IspybLims(AbstractLims):
         "local_password_hash": HOProperty(str, "", "hash of the beamline password"),
         "ldap_url": HOProperty(str, "", "LDAP server (password_check ldap)"),
         "ldap_base_dn": HOProperty(str, "", "LDAP base DN (password_check ldap)"),
+        "ldap_ca_file": HOProperty(str, "", "CA certificate(s) of the LDAP server (PEM)"),
     }
 
     def init(self) -> None:
@@ -106,6 +109,11 @@ class IspybLims(AbstractLims):
         self._password_check = check
         self._ldap_url = self.get_property("ldap_url").strip()
         self._ldap_base_dn = self.get_property("ldap_base_dn").strip()
+        self._ldap_ca_file = self.get_property("ldap_ca_file").strip()
+        if self._ldap_ca_file and not os.path.isfile(self._ldap_ca_file):
+            raise self.config_error(
+                f"ldap_ca_file {self._ldap_ca_file}: no such file", "ldap_ca_file"
+            )
         if check == "ldap":
             if not re.fullmatch(r"ldaps?://\S+", self._ldap_url):
                 raise self.config_error(
@@ -385,7 +393,7 @@ class IspybLims(AbstractLims):
             timeout = self.get_property("io_timeout")
             try:
                 accepted = ldap_password_ok(
-                    self._ldap_url, self._ldap_base_dn, user, password, timeout
+                    self._ldap_url, self._ldap_base_dn, user, password, timeout, self._ldap_ca_file
                 )
             except LdapError as exc:
                 raise LoginRefused(str(exc)) from None
