@@ -154,3 +154,19 @@ def test_first_starts_at_the_same_time_make_one_whole_demo_database(tmp_path) ->
         assert rows(engine, "SELECT COUNT(*) AS n FROM BLSession") == [{"n": 3}]
     finally:
         engine.dispose()
+
+
+def test_demo_rows_are_checked_as_the_writer_checks_them(tmp_path) -> None:
+    from mxgui.core.lims.database import create_schema
+    from mxgui.core.lims.demo_data import DemoPin, DemoPuck, seed_demo
+    from mxgui.core.lims.ispyb_rows import PayloadError
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lims.sqlite'}")  # SQLite checks no length
+    try:
+        create_schema(engine)
+        puck = DemoPuck(index=1, code="P" * 300, pins=(DemoPin(1, "lyso-1"),))
+        with pytest.raises(PayloadError, match=r"the demo: Container\.code: 300 characters"):
+            seed_demo(engine, "SIM-MX", [puck])
+        assert rows(engine, "SELECT COUNT(*) AS n FROM Person") == [{"n": 0}]  # all or nothing
+    finally:
+        engine.dispose()

@@ -339,7 +339,7 @@ class IspybLims(AbstractLims):
         :class:`DatabaseAway` (and the status says offline); a schema too old, a URL that
         cannot be used or a database that fails otherwise is :class:`LimsUnavailable`
         saying so; the query's own refusals pass as they are."""
-        from mxgui.core.lims.database import is_transient
+        from mxgui.core.lims.database import is_transient, short_reason
 
         try:
             engine = self._connect()
@@ -351,7 +351,7 @@ class IspybLims(AbstractLims):
             self._set_status(False, str(exc))
             raise LimsUnavailable(str(exc)) from None
         except Exception as exc:
-            reason = _reason(exc)
+            reason = short_reason(exc)
             if not is_transient(exc):
                 log.exception("%s: the LIMS database %s failed", what, self._status["database"])
                 raise LimsUnavailable(f"{what}: the LIMS database failed ({reason})") from exc
@@ -598,13 +598,3 @@ def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:
         )
         for puck in contents
     ]
-
-
-def _reason(exc: BaseException) -> str:
-    """A short reason: the driver's message and error number, not SQLAlchemy's essay."""
-    original = getattr(exc, "orig", None) or exc
-    args: tuple[object, ...] = tuple(getattr(original, "args", ()))
-    if len(args) >= 2 and isinstance(args[0], int):
-        return f"{args[1]} (error {args[0]})"
-    text = str(original).strip().splitlines()
-    return text[0] if text else type(exc).__name__

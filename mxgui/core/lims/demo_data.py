@@ -24,6 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from mxgui.core.lims.database import create_schema, ispyb_models, make_engine
+from mxgui.core.lims.ispyb_rows import Rows
 
 DEMO_LOGIN = "demo"
 DEMO_PROPOSAL = ("mx", "1234")
@@ -176,11 +177,10 @@ def ensure_demo_session(
 
 
 def _insert(connection: sa.Connection, table: sa.Table, **values: object) -> int:
-    result = connection.execute(sa.insert(table).values(**values))
-    key = result.inserted_primary_key
-    if key is None or key[0] is None:
-        raise RuntimeError(f"no id given for the new {table.name} row")
-    return int(key[0])
+    """One row, its id; ``None`` is written as SQL NULL (``Container.priorityPipelineId``
+    must not take its default), lengths and enums checked as the writer checks them."""
+    rows = Rows(connection, {table.name: table}, "the demo")
+    return rows.insert(table.name, values, null=[k for k, v in values.items() if v is None])
 
 
 def seed_demo(

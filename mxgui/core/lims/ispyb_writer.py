@@ -79,6 +79,7 @@ from mxgui.core.lims.ispyb_rows import (
     SchemaError,
     schema_columns,
 )
+from mxgui.core.lims.records import RUN_FAILED, RUN_STARTED, RUN_SUCCESSFUL
 
 __all__ = ["PERMANENT", "RETRY", "IspybWriter", "PayloadError", "SchemaError"]
 
@@ -88,9 +89,6 @@ log = logging.getLogger(__name__)
 RETRY = "retry"
 PERMANENT = "permanent"
 
-RUN_STARTED = "Data collection started"
-RUN_SUCCESSFUL = "Data collection successful"
-RUN_FAILED = "Data collection failed"
 
 Result = dict[str, object]
 

@@ -160,12 +160,12 @@ def _tables() -> dict[str, sa.Table]:
     return tables
 
 
-def find_person(connection: sa.Connection, login: str) -> LimsPerson | None:
-    """The person whose ``login`` is ``login``, or ``None``."""
+def _person(connection: sa.Connection, condition: sa.ColumnElement[bool]) -> LimsPerson | None:
+    """The first person (by id) meeting ``condition``, or ``None``."""
     person = _tables()["Person"]
     row = connection.execute(
         sa.select(person.c.personId, person.c.login, person.c.givenName, person.c.familyName)
-        .where(person.c.login == login)
+        .where(condition)
         .order_by(person.c.personId)
         .limit(1)
     ).first()
@@ -174,17 +174,14 @@ def find_person(connection: sa.Connection, login: str) -> LimsPerson | None:
     return LimsPerson(int(row[0]), _text(row[1]), _text(row[2]), _text(row[3]))
 
 
+def find_person(connection: sa.Connection, login: str) -> LimsPerson | None:
+    """The person whose ``login`` is ``login``, or ``None``."""
+    return _person(connection, _tables()["Person"].c.login == login)
+
+
 def person_by_id(connection: sa.Connection, person_id: int) -> LimsPerson | None:
     """The person ``person_id``, or ``None``."""
-    person = _tables()["Person"]
-    row = connection.execute(
-        sa.select(person.c.personId, person.c.login, person.c.givenName, person.c.familyName).where(
-            person.c.personId == person_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return LimsPerson(int(row[0]), _text(row[1]), _text(row[2]), _text(row[3]))
+    return _person(connection, _tables()["Person"].c.personId == person_id)
 
 
 def _proposal_columns(proposal: sa.Table) -> list[sa.ColumnElement[object]]:
