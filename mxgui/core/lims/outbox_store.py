@@ -297,9 +297,11 @@ class OutboxStore:
             deleted += len(seqs)
             if len(seqs) < _PRUNE_CHUNK:
                 break
-        if deleted:
-            with self._lock:  # files made before auto_vacuum was set ignore it
-                self._connection.execute("PRAGMA incremental_vacuum")
+        # the pages freed by prune and by sent payloads given back to the file system
+        # (files made before auto_vacuum was set ignore it); executescript steps the
+        # pragma to its end, execute() would free one page
+        with self._lock:
+            self._connection.executescript("PRAGMA incremental_vacuum;")
         return deleted
 
     # reading -------------------------------------------------------------------------------
