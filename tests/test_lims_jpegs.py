@@ -101,3 +101,21 @@ def test_the_maker_works_in_its_own_thread_and_bounds_what_waits(tmp_path: Path)
         assert not (tmp_path / "refused").exists()
     finally:
         maker.shutdown()
+
+
+def test_making_the_grey_image_needs_little_more_memory_than_the_frame() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    frame = rng.poisson(3.0, size=(2000, 2000)).astype(np.int32)  # 16 MB, as Eiger's int32
+    frame[::97, :] = -1  # module gaps
+    expected = to_grey(frame)
+    tracemalloc.start()
+    try:
+        grey = to_grey(frame)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(grey, expected) and grey.dtype == np.uint8
+    assert (grey[::97, :] == 255).all()
+    assert peak <= 1.5 * frame.nbytes, f"{peak / frame.nbytes:.2f} times the frame"

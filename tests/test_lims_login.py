@@ -42,6 +42,7 @@ TODAY = dt.date.today()
 
 def lims_xml(url: str, **extra: str) -> str:
     properties = {"url": url, "beamline_name": BEAMLINE, "connect_timeout": "2", "io_timeout": "5"}
+    properties["password_check"] = "none"  # a site database must say it
     properties.update(extra)
     body = "\n".join(f"  <{k}>{v}</{k}>" for k, v in properties.items())
     return f"""<object class="lims.ispyb_lims.IspybLims">
@@ -205,10 +206,18 @@ def test_no_session_today_on_this_beamline_is_refused_naming_the_next(seeded, is
 def test_the_session_object_follows_the_proposal_and_the_chosen_session(seeded, ispyb_engine):
     repo, ids = seeded
     lims, session = repo.get("lims"), repo.get("session")
-    # two sessions running today: one since yesterday 09:00 (to 05:00), one from 09:00
+    # two sessions today: one since yesterday 09:00 (to 05:00 tomorrow), one from 09:00
     _, proposal, (overnight_id, today_id) = add_proposal(
         ispyb_engine, "jdoe", "mx", "2001", session_days=(-1, 0)
     )
+    with ispyb_engine.begin() as connection:  # not ended: one that has is not offered
+        connection.execute(
+            sa.text("UPDATE BLSession SET endDate = :end WHERE sessionId = :id"),
+            {
+                "end": dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(5)),
+                "id": overnight_id,
+            },
+        )
     directories: list[str] = []
     session.connect(
         "sessionChanged", lambda _: directories.append(session.get_base_data_directory())
@@ -527,7 +536,7 @@ def test_ldap_checks_the_password_with_a_bind_as_the_user(
     make_repo, ispyb_url, ispyb_engine, slapd
 ) -> None:
     repo = make_repo(ispyb_url, password_check="ldap", ldap_url=slapd.url,
-                     ldap_base_dn=slapd.people_dn)  # fmt: skip
+                     ldap_base_dn=slapd.people_dn, ldap_ca_file=slapd.ca_file)  # fmt: skip
     seed_demo(ispyb_engine, BEAMLINE, [])
     lims = repo.get("lims")
     result = lims.login("demo", "ldap-secret", "mx1234").result(timeout=30)
@@ -538,7 +547,9 @@ def test_ldap_checks_the_password_with_a_bind_as_the_user(
     )  # no anonymous bind
     # a typed name cannot change the DN bound (as a DN, this one would be demo's entry)
     assert user_dn("x,uid=demo", slapd.people_dn) == rf"uid=x\,uid\=demo,{slapd.people_dn}"
-    assert not ldap_password_ok(slapd.url, slapd.people_dn, "x,uid=demo", "ldap-secret", 5)
+    assert not ldap_password_ok(
+        slapd.url, slapd.people_dn, "x,uid=demo", "ldap-secret", 5, str(slapd.ca_file)
+    )
     slapd.stop()
     assert refused(lims.login("demo", "ldap-secret", "mx1234")).startswith(
         f"the LDAP server {slapd.url} cannot be reached ("

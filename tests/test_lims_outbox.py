@@ -627,3 +627,117 @@ def test_a_long_chain_of_failed_dependents_keeps_bounded_reasons(open_outbox, se
     assert state == "failed" and reason.startswith("depends on collection k58, which failed")
     assert len(reason) <= 1000
     assert outbox.status().failed == 60
+
+
+def _mesh_quality(images: int = 1000) -> dict[str, object]:
+    """A mesh's quality indicators: about 50 bytes of JSON per image."""
+    return {
+        "collection_id": 1,
+        "images": [{"image_number": i, "score": i * 0.001, "spots": i % 50} for i in range(images)],
+    }
+
+
+def test_the_outbox_takes_writes_again_after_it_emptied(tmp_path, open_outbox, server):
+    path = tmp_path / "data" / "outbox.sqlite"
+    server.down = True
+    outbox = open_outbox(path, max_file_bytes=1_000_000)
+    put = 0
+    with pytest.raises(OSError, match="near its bound"):
+        for _ in range(100):
+            outbox.put("image_quality_indicators", _mesh_quality())
+            put += 1
+    assert 5 < put < 100
+    server.down = False
+    outbox.start()
+    assert outbox.wait_idle(30)
+    outbox.close()
+
+    again = open_outbox(path, max_file_bytes=1_000_000, keep_sent=0.0)  # all pruned
+    assert again.status().sent == 0 and again.status().waiting == 0
+    again.close()
+    assert path.stat().st_size < 200_000  # the pages of what was pruned given back
+    again = open_outbox(path, max_file_bytes=1_000_000)
+    for _ in range(put):  # as many as the first time fit again
+        again.put("image_quality_indicators", _mesh_quality())
+    again.start()
+    assert again.wait_idle(30)
+    assert len(server.keys()) == 2 * put
+
+
+def test_sent_operations_kept_for_the_history_do_not_fill_the_outbox(open_outbox, server):
+    outbox = open_outbox(max_file_bytes=1_000_000)  # about 18 meshes' worth
+    outbox.start()
+    for number in range(60):  # each sent before the next is put, kept 30 days
+        key = outbox.put("image_quality_indicators", _mesh_quality(), key=f"mesh-{number}")
+        assert outbox.wait_idle(30)
+        assert outbox.status_of(key) == ("stored", "")
+    assert outbox.status().sent == 60
+    # putting a sent operation again is still recognised as the same one
+    assert outbox.put("image_quality_indicators", _mesh_quality(), key="mesh-0") == "mesh-0"
+    with pytest.raises(ValueError, match="already used"):
+        outbox.put("image_quality_indicators", _mesh_quality(10), key="mesh-0")
+    assert len(server.keys()) == 60
+
+
+def test_failed_operations_are_sent_again_in_their_order_once_the_fault_is_mended(
+    open_outbox, server
+):
+    server.refused_kinds = {"data_collection_group"}
+    outbox = open_outbox()
+    first = put_collection(outbox, "first")
+    robot = outbox.put("robot_action", {"action": "load"}, key="robot")
+    outbox.start()
+    assert outbox.wait_idle(30)
+    assert outbox.status().failed == 3 and server.keys() == ["robot"]
+
+    server.refused_kinds = set()  # the database was mended
+    assert outbox.send_failed_again() == 3
+    assert outbox.wait_idle(30)
+    assert outbox.status().failed == 0
+    assert server.keys() == [robot, *first]
+    assert server.rows()[2][3]["group"] == server.id_of(first[0])
+
+
+def test_status_answers_at_once_while_a_put_waits_for_a_busy_outbox_file(
+    tmp_path, open_outbox, server
+):
+    path = tmp_path / "data" / "outbox.sqlite"
+    outbox = open_outbox(path)
+    outbox.put("robot_action", {"n": 0})
+    other = sqlite3.connect(path, isolation_level=None)  # a slow disk, another reader...
+    other.execute("BEGIN IMMEDIATE")  # holds the file's write lock
+    stored: list[str] = []
+    putter = threading.Thread(target=lambda: stored.append(outbox.put("robot_action", {"n": 1})))
+    try:
+        putter.start()
+        wait_for(lambda: putter.is_alive(), timeout=5)
+        answered = threading.Event()
+        threading.Thread(target=lambda: (outbox.status(), answered.set()), daemon=True).start()
+        assert answered.wait(2.0), "status() waited for the put's disk write"
+        assert stored == []  # the put is still waiting for the file
+    finally:
+        other.execute("COMMIT")
+        other.close()
+        putter.join(10)
+    assert len(stored) == 1 and outbox.status().waiting == 2
+
+
+def test_many_old_sent_operations_are_all_pruned_in_chunks(tmp_path, open_outbox, server):
+    path = tmp_path / "data" / "outbox.sqlite"
+    outbox = open_outbox(path)
+    keys = [outbox.put("robot_action", {"n": n}) for n in range(1234)]
+    outbox.put("data_collection_group", {}, key="kept-g")
+    outbox.start()
+    assert outbox.wait_idle(60)
+    server.down = True
+    outbox.put("data_collection", {"group": ref("kept-g")}, key="waiting-c")
+    outbox.close()
+
+    again = open_outbox(path, keep_sent=0.0)
+    assert again.status().sent == 1  # the group a waiting collection refers to
+    with pytest.raises(KeyError):
+        again.status_of(keys[-1])
+    server.down = False
+    again.start()
+    assert again.wait_idle(30)
+    assert server.rows()[-1][3] == {"group": server.id_of("kept-g")}

@@ -90,6 +90,7 @@ def test_a_stopped_collection_ends_failed_with_the_reason_and_its_end_time() -> 
         "run_status": "Data collection failed",
         "end_time": "2026-12-07 09:31:01",
         "images_written": 40,
+        "number_of_images": 100,  # asked for: a retry need not read it back
         "comments": "stopped by user",
         **{f"snapshot_{k}": f"/data/mx1234/ins_3_snapshot_{k}.png" for k in (1, 2, 3, 4)},
     }

@@ -203,6 +203,7 @@ def mariadb_lims(tmp_path: Path, url: str) -> Path:
   <url>{url}</url>
   <beamline_name>SIM-MX</beamline_name>
   <connect_timeout>2</connect_timeout>
+  <password_check>none</password_check>
 </object>"""
     )
     return overrides

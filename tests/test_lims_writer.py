@@ -184,6 +184,22 @@ def test_a_failed_collection_is_stored_with_its_reason_and_the_images_written(
     assert scalar(ispyb_engine, "SELECT fileTemplate FROM DataCollection") == "lyso_2_#####.cbf"
 
 
+def test_a_retried_collection_end_stores_the_same_comments_as_the_first_try(
+    writer, seeded, ispyb_engine, collections
+) -> None:
+    info = collections["bad"]
+    _, collection = store_collection(writer, seeded, info)
+    ended = records.collection_ended(collection, info)
+    send(writer, "data_collection_end", ended)
+    first = scalar(ispyb_engine, "SELECT comments FROM DataCollection")
+    send(writer, "data_collection_end", ended, attempts=1)  # its answer was lost: again
+    (dc,) = rows(ispyb_engine, "SELECT numberOfImages, comments FROM DataCollection")
+    assert dc == {"numberOfImages": 3, "comments": first}
+    assert first.endswith("(3 of 10 images written)")
+    with pytest.raises(PayloadError, match="run_status: expected 'Data collection successful'"):
+        send(writer, "data_collection_end", {**ended, "run_status": records.RUN_STARTED})
+
+
 # -- mesh ---------------------------------------------------------------------------------------
 def test_a_mesh_stores_its_grid_and_a_score_per_image(writer, seeded, ispyb_engine) -> None:
     grid = Grid(

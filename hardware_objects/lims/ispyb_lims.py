@@ -29,6 +29,7 @@ from hardware_objects.abstract.session import AbstractSession
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.lims.passwords import check_password, parse_hash
+from mxgui.core.lims.url_passwords import star_password, url_problem
 from mxgui.core.user_dirs import data_dir
 
 if TYPE_CHECKING:
@@ -54,11 +55,6 @@ class SessionWithStartDate(Protocol):
     def set_session_start_date(self, date: str | None) -> None: ...
 
 
-def _without_password(url: str) -> str:
-    """``url`` with its password starred (read at start, before SQLAlchemy is imported)."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
-
-
 class LimsSchemaError(Exception):
     """The database lacks tables or columns the client reads (named in the message)."""
 
@@ -82,7 +78,9 @@ class IspybLims(AbstractLims):
     ``connect_timeout`` and ``io_timeout`` (seconds), ``password_check`` (``none``: the
     person must exist in the LIMS; ``local``: the password must match
     ``local_password_hash``; ``ldap``: a bind as ``uid=<user>,<ldap_base_dn>`` at
-    ``ldap_url``), ``local_user`` and
+    ``ldap_url``, over TLS with the certificate checked: ``ldaps://``, or StartTLS for
+    ``ldap://``; ``ldap_ca_file``: the CA that signed it, if not the system's),
+    ``local_user`` and
     ``local_password_hash`` (the login accepted while the database cannot be reached;
     make a hash with ``python -m mxgui.core.lims.passwords``).
 
@@ -96,23 +94,26 @@ class IspybLims(AbstractLims):
         "beamline_name": HOProperty(str, "SIM-MX", "this beamline in BLSession.beamLineName"),
         "connect_timeout": HOProperty(float, 5.0, "seconds to connect to the database"),
         "io_timeout": HOProperty(float, 10.0, "seconds for each read or write"),
-        "password_check": HOProperty(str, "none", "none, local or ldap"),
+        "password_check": HOProperty(
+            str, "", "none, local or ldap (empty: none for the embedded demo only)"
+        ),
         "local_user": HOProperty(str, "", "user of the local login (database unreachable)"),
         "local_password_hash": HOProperty(str, "", "hash of the beamline password"),
         "ldap_url": HOProperty(str, "", "LDAP server (password_check ldap)"),
         "ldap_base_dn": HOProperty(str, "", "LDAP base DN (password_check ldap)"),
+        "ldap_ca_file": HOProperty(str, "", "CA certificate(s) of the LDAP server (PEM)"),
     }
 
     def init(self) -> None:
-        check = self.get_property("password_check").strip().lower()
-        if check not in PASSWORD_CHECKS:
-            raise self.config_error(
-                f"password_check {check!r}: expected one of {', '.join(PASSWORD_CHECKS)}",
-                "password_check",
-            )
+        check = self._site_password_check(self.get_property("url").strip())
         self._password_check = check
         self._ldap_url = self.get_property("ldap_url").strip()
         self._ldap_base_dn = self.get_property("ldap_base_dn").strip()
+        self._ldap_ca_file = self.get_property("ldap_ca_file").strip()
+        if self._ldap_ca_file and not os.path.isfile(self._ldap_ca_file):
+            raise self.config_error(
+                f"ldap_ca_file {self._ldap_ca_file}: no such file", "ldap_ca_file"
+            )
         if check == "ldap":
             if not re.fullmatch(r"ldaps?://\S+", self._ldap_url):
                 raise self.config_error(
@@ -150,6 +151,8 @@ class IspybLims(AbstractLims):
                 "3306/ispyb or sqlite:////path/lims.sqlite",
                 "url",
             )
+        if url and url_problem(url):
+            raise self.config_error(f"url {star_password(url)}: {url_problem(url)}", "url")
         #: the embedded default's file (known without parsing the URL, so that
         #: ``mxgui --check`` of the default imports no SQLAlchemy)
         self._embedded_default = None if url else data_dir() / EMBEDDED_FILE
@@ -167,10 +170,36 @@ class IspybLims(AbstractLims):
         self._status: dict[str, object] = {
             "online": False,
             "reason": "not connected yet",
-            "database": _without_password(self._url),
+            "database": star_password(self._url),
         }
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name} LIMS")
         self.set_state(HardwareObjectState.READY)
+
+    def _site_password_check(self, url: str) -> str:
+        """``password_check`` as set; empty: ``none`` for the embedded demo, refused for a
+        database given in ``url`` (anyone could log in to any of its proposals)."""
+        check = self.get_property("password_check").strip().lower()
+        if check and check not in PASSWORD_CHECKS:
+            raise self.config_error(
+                f"password_check {check!r}: expected one of {', '.join(PASSWORD_CHECKS)}",
+                "password_check",
+            )
+        if not check and url:
+            raise self.config_error(
+                "password_check: a site's LIMS database needs local or ldap (or none, said "
+                "explicitly, to let anyone log in to any proposal with any password)",
+                "password_check",
+            )
+        if check == "none" and url:
+            log.warning(
+                "%s",
+                self.config_error(
+                    "password_check none: anyone who types a user or proposal of the LIMS "
+                    f"database {star_password(url)} logs in with any password",
+                    "password_check",
+                ),
+            )
+        return check or "none"
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -273,34 +302,23 @@ class IspybLims(AbstractLims):
         return Path(os.path.expanduser(parsed.database))
 
     def _create_embedded_database(self) -> None:
-        """A new SQLite file with ISPyB's schema and the demo, made aside and then
-        renamed, so that an interrupted start leaves no half-made database."""
+        """A new SQLite file with ISPyB's schema and the demo (made once, whole, even by
+        two first starts at the same time: :func:`demo_data.create_demo_file`)."""
         path = self._embedded_path()
         if path is None or path.exists():
             return
-        from mxgui.core.lims.database import create_schema, make_engine
-        from mxgui.core.lims.demo_data import seed_demo
+        from mxgui.core.lims.demo_data import create_demo_file
 
         started = time.monotonic()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
-            leftover.unlink(missing_ok=True)
-        engine = make_engine(f"sqlite:///{part}")
-        try:
-            create_schema(engine)
-            ids = seed_demo(engine, self._beamline, self._demo_pucks())
-            with engine.connect() as connection:  # all of it in the one file to rename
-                connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
-        finally:
-            engine.dispose()
-        os.replace(part, path)
-        log.info(
-            "created the embedded LIMS database %s with the demo proposal and %d samples (%.2f s)",
-            path,
-            len(ids.sample_ids),
-            time.monotonic() - started,
-        )
+        ids = create_demo_file(path, self._beamline, self._demo_pucks())
+        if ids is not None:
+            log.info(
+                "created the embedded LIMS database %s with the demo proposal and %d samples "
+                "(%.2f s)",
+                path,
+                len(ids.sample_ids),
+                time.monotonic() - started,
+            )
 
     def _demo_pucks(self) -> list[DemoPuck]:
         changer = self._sample_changer
@@ -321,7 +339,7 @@ class IspybLims(AbstractLims):
         :class:`DatabaseAway` (and the status says offline); a schema too old, a URL that
         cannot be used or a database that fails otherwise is :class:`LimsUnavailable`
         saying so; the query's own refusals pass as they are."""
-        from mxgui.core.lims.database import is_transient
+        from mxgui.core.lims.database import is_transient, short_reason
 
         try:
             engine = self._connect()
@@ -333,7 +351,7 @@ class IspybLims(AbstractLims):
             self._set_status(False, str(exc))
             raise LimsUnavailable(str(exc)) from None
         except Exception as exc:
-            reason = _reason(exc)
+            reason = short_reason(exc)
             if not is_transient(exc):
                 log.exception("%s: the LIMS database %s failed", what, self._status["database"])
                 raise LimsUnavailable(f"{what}: the LIMS database failed ({reason})") from exc
@@ -375,7 +393,7 @@ class IspybLims(AbstractLims):
             timeout = self.get_property("io_timeout")
             try:
                 accepted = ldap_password_ok(
-                    self._ldap_url, self._ldap_base_dn, user, password, timeout
+                    self._ldap_url, self._ldap_base_dn, user, password, timeout, self._ldap_ca_file
                 )
             except LdapError as exc:
                 raise LoginRefused(str(exc)) from None
@@ -390,7 +408,10 @@ class IspybLims(AbstractLims):
         wanted: tuple[str, str] | None,
     ) -> LoginResult:
         from mxgui.core.lims import queries
+        from mxgui.core.lims.demo_data import ensure_demo_session
 
+        if self._embedded_default is not None:  # the demo has a session on any day
+            ensure_demo_session(connection, self._beamline)
         beamline, today = self._beamline, dt.date.today()
         person = queries.find_person(connection, user)
         as_proposal = None  # the proposal itself as the user (as at the ESRF)
@@ -399,9 +420,9 @@ class IspybLims(AbstractLims):
                 as_proposal = queries.find_proposal(connection, *queries.split_proposal(user))
             except ValueError:
                 as_proposal = None
-            if as_proposal is None:
-                raise LoginRefused(f"unknown user {user!r}: no such login in the LIMS")
-        self._check_password(user, password)
+        self._check_password(user, password)  # before saying whether the user exists
+        if person is None and as_proposal is None:
+            raise LoginRefused(f"unknown user {user!r}: no such login in the LIMS")
         proposal = None
         if wanted is not None:
             proposal = queries.find_proposal(connection, *wanted)
@@ -419,7 +440,8 @@ class IspybLims(AbstractLims):
             if not queries.is_member(connection, proposal, person.person_id):
                 raise LoginRefused(f"{user} is not a member of proposal {proposal.name}")
         assert proposal is not None
-        sessions = queries.sessions_of(connection, proposal.proposal_id, beamline, today)
+        now = dt.datetime.now()
+        sessions = queries.open_sessions(connection, proposal.proposal_id, beamline, now)
         if not sessions:
             later = [
                 s
@@ -445,12 +467,13 @@ class IspybLims(AbstractLims):
         """The one proposal of ``person_id`` with a session on this beamline today."""
         from mxgui.core.lims import queries
 
-        beamline, today = self._beamline, dt.date.today()
+        beamline = self._beamline
         candidates = queries.proposals_of(connection, person_id)
         if not candidates:
             raise LoginRefused(f"{user} belongs to no proposal")
+        now = dt.datetime.now()
         today_ones = [
-            p for p in candidates if queries.sessions_of(connection, p.proposal_id, beamline, today)
+            p for p in candidates if queries.open_sessions(connection, p.proposal_id, beamline, now)
         ]
         names = ", ".join(p.name for p in (today_ones or candidates))
         if not today_ones:
@@ -509,13 +532,15 @@ class IspybLims(AbstractLims):
         return None if login.offline else login
 
     def _do_get_sessions(self, all_sessions: bool) -> list[LimsSession]:
-        from mxgui.core.lims.queries import sessions_of
+        from mxgui.core.lims.queries import open_sessions, sessions_of
 
         login = self._online_login("sessions")
         if login is None or login.proposal_id is None:
             return []
-        proposal_id, day = login.proposal_id, None if all_sessions else dt.date.today()
-        return self._read("sessions", lambda c: sessions_of(c, proposal_id, self._beamline, day))
+        proposal_id, beamline, now = login.proposal_id, self._beamline, dt.datetime.now()
+        if all_sessions:
+            return self._read("sessions", lambda c: sessions_of(c, proposal_id, beamline))
+        return self._read("sessions", lambda c: open_sessions(c, proposal_id, beamline, now))
 
     def _do_select_session(self, session_id: int) -> LoginResult:
         from mxgui.core.lims.queries import session_by_id
@@ -573,13 +598,3 @@ def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:
         )
         for puck in contents
     ]
-
-
-def _reason(exc: BaseException) -> str:
-    """A short reason: the driver's message and error number, not SQLAlchemy's essay."""
-    original = getattr(exc, "orig", None) or exc
-    args: tuple[object, ...] = tuple(getattr(original, "args", ()))
-    if len(args) >= 2 and isinstance(args[0], int):
-        return f"{args[1]} (error {args[0]})"
-    text = str(original).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from mxgui.core.lims.sqlite_schema import enable_sqlite_pragmas, sqlite_metadata
+from mxgui.core.lims.url_passwords import star_password
 
 #: MariaDB / MySQL client and server errors that mean "not now": the server is down,
 #: went away, is overloaded, or the transaction lost a lock. Anything else (unknown
@@ -40,6 +41,18 @@ TRANSIENT_MYSQL_ERRORS = frozenset(
     }
 )
 
+#: MariaDB / MySQL errors by which the server refuses every row, not one: a wrong
+#: password or user (1044, 1045, 1142), a database not there (1049), a server made
+#: read-only for a fail-over or maintenance (1290, 1792, 1836). Retrying succeeds once
+#: an administrator has mended it, and nothing the user did may be lost meanwhile.
+REFUSING_EVERYONE_MYSQL_ERRORS = frozenset({1044, 1045, 1049, 1142, 1290, 1792, 1836})
+#: the same on SQLite (the driver's messages, in lower case)
+_SQLITE_REFUSING_EVERYONE = (
+    "unable to open database file",
+    "database or disk is full",
+    "attempt to write a readonly database",
+)
+
 
 def ispyb_models() -> ModuleType:
     """``ispyb.sqlalchemy``: ISPyB's tables as SQLAlchemy models (imported on first use)."""
@@ -47,9 +60,10 @@ def ispyb_models() -> ModuleType:
 
 
 def redacted(url: str | sa.URL) -> str:
-    """``url`` without its password, for messages and logs."""
+    """``url`` without its password (in the user part or the query string), for
+    messages and logs."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return star_password(sa.make_url(url).render_as_string(hide_password=True))
     except sa_exc.ArgumentError:
         return "<an unreadable database URL>"
 
@@ -152,3 +166,26 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.TimeoutError):  # no free connection in the pool
         return True
     return isinstance(exc, (ConnectionError, TimeoutError, socket.timeout))
+
+
+def refuses_everyone(exc: BaseException) -> bool:
+    """True when ``exc`` says the database refuses every write for now (credentials,
+    rights, read-only, a full disk), not this row: retry once it is mended."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    number = mysql_error_number(exc)
+    if number is not None:
+        return number in REFUSING_EVERYONE_MYSQL_ERRORS
+    message = str(exc.orig).lower()
+    return any(text in message for text in _SQLITE_REFUSING_EVERYONE)
+
+
+def short_reason(exc: BaseException) -> str:
+    """The driver's message and error number, not SQLAlchemy's essay (no SQL, no
+    parameters, no URL)."""
+    original = getattr(exc, "orig", None) or exc
+    args: tuple[object, ...] = tuple(getattr(original, "args", ()))
+    if len(args) >= 2 and isinstance(args[0], int):
+        return f"{args[1]} (error {args[0]})"
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(exc).__name__

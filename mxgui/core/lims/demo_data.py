@@ -5,19 +5,26 @@ the tests) logs in to: the person ``demo`` (Demo User), proposal ``mx1234`` ("De
 proposal") with three sessions on the beamline (today, tomorrow, last week), and a
 shipment whose dewar holds one container per puck of the sample changer, each sample with
 its name, barcode, pin, protein (acronym) and crystal (space group and cell for the
-simulated proteins). The rows follow ISPyB's traps (docs/lims.md): every foreign key that
-defaults to 0 is given, and ``Container.priorityPipelineId`` is written as NULL.
+simulated proteins). :func:`ensure_demo_session` adds a session running now when the
+file is older than its sessions (the demo can be logged in to on any day). The rows
+follow ISPyB's traps (docs/lims.md): every foreign key that defaults to 0 is given, and
+``Container.priorityPipelineId`` is written as NULL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from mxgui.core.lims.database import ispyb_models
+from mxgui.core.lims.database import create_schema, ispyb_models, make_engine
+from mxgui.core.lims.ispyb_rows import Rows
 
 DEMO_LOGIN = "demo"
 DEMO_PROPOSAL = ("mx", "1234")
@@ -72,12 +79,108 @@ class DemoIds:
     sample_ids: tuple[int, ...]
 
 
+def create_demo_file(
+    path: Path, beamline: str, pucks: Sequence[DemoPuck], wait: float = 120.0
+) -> DemoIds | None:
+    """Make the SQLite file ``path`` with ISPyB's schema and the demo (:func:`seed_demo`)
+    unless it exists; the ids written, ``None`` when the file was there (or another
+    process made it meanwhile). It is made aside and renamed, so an interrupted start
+    leaves no half-made database, and under ``<path>.lock``, so that two first starts
+    at once make it once (the second waits up to ``wait`` seconds; ``OSError`` then)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "ab") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OSError(
+                        f"{path}: another process has been making it for {wait:g} s"
+                    ) from None
+                time.sleep(0.05)
+        if path.exists():  # made by the process that held the lock
+            return None
+        for leftover in path.parent.glob(f"{path.name}.part*"):  # of a start cut short
+            leftover.unlink(missing_ok=True)
+        part = path.with_name(f"{path.name}.part-{os.getpid()}")
+        engine = make_engine(f"sqlite:///{part}")
+        try:
+            create_schema(engine)
+            ids = seed_demo(engine, beamline, pucks)
+            with engine.connect() as connection:  # all of it in the one file to rename
+                connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
+        finally:
+            engine.dispose()
+        os.replace(part, path)
+    return ids
+
+
+def _session_values(start: dt.datetime, beamline: str, visit: int) -> dict[str, object]:
+    return {
+        "startDate": start,
+        "endDate": start + dt.timedelta(days=1),
+        "beamLineName": beamline,
+        "visit_number": visit,  # unique per proposal
+        "scheduled": 1,
+        "nbShifts": 3,
+        "comments": "demo session",
+    }
+
+
+def ensure_demo_session(
+    connection: sa.Connection, beamline: str, now: dt.datetime | None = None
+) -> int | None:
+    """Add a session of the demo proposal on ``beamline`` running at ``now`` (from the
+    last 08:00, for a day) unless it has one; the new session's id, ``None`` when one was
+    running or the database holds no demo proposal. Committed on ``connection``."""
+    tables = ispyb_models().Base.metadata.tables
+    proposal, session = tables["Proposal"], tables["BLSession"]
+    now = now or dt.datetime.now()
+    code, number = DEMO_PROPOSAL
+    found = connection.execute(
+        sa.select(proposal.c.proposalId, proposal.c.personId)
+        .where(proposal.c.proposalCode == code, proposal.c.proposalNumber == number)
+        .order_by(proposal.c.proposalId)
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    proposal_id, person_id = int(found[0]), found[1]
+    running = connection.execute(
+        sa.select(session.c.sessionId).where(
+            session.c.proposalId == proposal_id,
+            sa.func.lower(session.c.beamLineName) == beamline.lower(),
+            session.c.startDate <= now,
+            session.c.endDate > now,
+        )
+    ).first()
+    if running is not None:
+        return None
+    last_visit = connection.execute(
+        sa.select(sa.func.max(session.c.visit_number)).where(session.c.proposalId == proposal_id)
+    ).scalar()
+    start = dt.datetime.combine(now.date(), SESSION_START)
+    if start > now:
+        start -= dt.timedelta(days=1)
+    values = _session_values(start, beamline, int(last_visit or 0) + 1)
+    session_id = _insert(connection, session, proposalId=proposal_id, **values)
+    if person_id is not None:
+        connection.execute(
+            sa.insert(tables["Session_has_Person"]).values(
+                sessionId=session_id, personId=person_id, role="Principal Investigator"
+            )
+        )
+    connection.commit()
+    return session_id
+
+
 def _insert(connection: sa.Connection, table: sa.Table, **values: object) -> int:
-    result = connection.execute(sa.insert(table).values(**values))
-    key = result.inserted_primary_key
-    if key is None or key[0] is None:
-        raise RuntimeError(f"no id given for the new {table.name} row")
-    return int(key[0])
+    """One row, its id; ``None`` is written as SQL NULL (``Container.priorityPipelineId``
+    must not take its default), lengths and enums checked as the writer checks them."""
+    rows = Rows(connection, {table.name: table}, "the demo")
+    return rows.insert(table.name, values, null=[k for k, v in values.items() if v is None])
 
 
 def seed_demo(
@@ -94,16 +197,7 @@ def seed_demo(
     code, number = DEMO_PROPOSAL
 
     def session_on(day: dt.date, visit: int) -> dict[str, object]:
-        start = dt.datetime.combine(day, SESSION_START)
-        return {
-            "startDate": start,
-            "endDate": start + dt.timedelta(days=1),
-            "beamLineName": beamline,
-            "visit_number": visit,  # unique per proposal
-            "scheduled": 1,
-            "nbShifts": 3,
-            "comments": "demo session",
-        }
+        return _session_values(dt.datetime.combine(day, SESSION_START), beamline, visit)
 
     with engine.begin() as connection:
         person_id = _insert(

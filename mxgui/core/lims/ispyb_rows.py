@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import cast
 
 import sqlalchemy as sa
@@ -31,6 +31,11 @@ class PayloadError(ValueError):
 class SchemaError(RuntimeError):
     """The database lacks a table or column a write needs (its schema is too old); the
     message names them."""
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database could not be written at all now (no connection or transaction could
+    be begun): nothing about the row is known to be wrong, so it is tried again later."""
 
 
 class Fields:
@@ -144,10 +149,14 @@ class Rows:
     def table(self, name: str) -> sa.Table:
         return self.tables[name]
 
-    def _checked(self, table: sa.Table, values: Mapping[str, object]) -> dict[str, object]:
+    def _checked(
+        self, table: sa.Table, values: Mapping[str, object], null: Collection[str] = ()
+    ) -> dict[str, object]:
         checked: dict[str, object] = {}
         for name, value in values.items():
             if value is None:
+                if name in null:
+                    checked[name] = None
                 continue
             column = table.c[name]
             if isinstance(column.type, sa.Enum) and value not in column.type.enums:
@@ -167,10 +176,14 @@ class Rows:
         self.touched.setdefault(table.name, set()).update(checked)
         return checked
 
-    def insert(self, table_name: str, values: Mapping[str, object]) -> int:
-        """Insert one row (``None`` values left to the column's default); its id."""
+    def insert(
+        self, table_name: str, values: Mapping[str, object], null: Collection[str] = ()
+    ) -> int:
+        """Insert one row (``None`` values left to the column's default, except those of
+        the columns ``null``, written as SQL NULL); its id."""
         table = self.table(table_name)
-        result = self.connection.execute(sa.insert(table).values(self._checked(table, values)))
+        checked = self._checked(table, values, null)
+        result = self.connection.execute(sa.insert(table).values(checked))
         key = result.inserted_primary_key
         if key is None or key[0] is None:
             raise PayloadError(f"{self.kind}: {table_name}: the new row has no id")

@@ -11,8 +11,10 @@ The contract (the outbox's sender and classifier)::
   attempt may have committed before its answer was lost, so the row is first looked
   for by a natural key (below) and its id returned: nothing is written twice.
 - ``classify`` is ``"retry"`` when the database is away (:func:`database.is_transient`)
-  and ``"permanent"`` otherwise: a bad payload (:class:`PayloadError`), a schema too old
-  (:class:`SchemaError`, naming the missing table or column), a row refused. The values
+  or refuses every write for now (:func:`database.refuses_everyone`: a wrong password, a
+  read-only server; or no transaction could be begun) and ``"permanent"`` otherwise: a
+  bad payload (:class:`PayloadError`), a schema too old (:class:`SchemaError`, naming
+  the missing table or column), a row refused. The values
   are those of the outbox's ``OutboxFault`` (``OutboxFault(writer.classify(exc))``).
 - Payloads are built by :mod:`mxgui.core.lims.records`; times are local
   ``"YYYY-MM-DD HH:MM:SS"``; energies keV, lengths mm, transmission %.
@@ -25,7 +27,8 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
 - ``data_collection``: ``DataCollection`` with runStatus "Data collection started"
   (group, imageDirectory, imagePrefix, run number, first image: mxgui never reuses a
   run); ``data_collection_end``: runStatus "Data collection successful" / "... failed",
-  endTime, numberOfImages = images written, the reason in comments, the crystal
+  endTime, numberOfImages = images written, the reason in comments (with "x of y
+  images written", y the payload's number_of_images), the crystal
   snapshots (they are taken after the collection's start).
 - ``grid_info``: ``GridInfo`` of a mesh, tied to its collection and group (the
   collection); ``image_quality_indicators``: one ``ImageQualityIndicators`` row per image
@@ -60,8 +63,23 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from mxgui.core.lims.database import is_transient, ispyb_models, redacted, schema_problems
-from mxgui.core.lims.ispyb_rows import Fields, PayloadError, Rows, SchemaError, schema_columns
+from mxgui.core.lims.database import (
+    is_transient,
+    ispyb_models,
+    redacted,
+    refuses_everyone,
+    schema_problems,
+    short_reason,
+)
+from mxgui.core.lims.ispyb_rows import (
+    DatabaseNotReady,
+    Fields,
+    PayloadError,
+    Rows,
+    SchemaError,
+    schema_columns,
+)
+from mxgui.core.lims.records import RUN_FAILED, RUN_STARTED, RUN_SUCCESSFUL
 
 __all__ = ["PERMANENT", "RETRY", "IspybWriter", "PayloadError", "SchemaError"]
 
@@ -71,9 +89,6 @@ log = logging.getLogger(__name__)
 RETRY = "retry"
 PERMANENT = "permanent"
 
-RUN_STARTED = "Data collection started"
-RUN_SUCCESSFUL = "Data collection successful"
-RUN_FAILED = "Data collection failed"
 
 Result = dict[str, object]
 
@@ -125,8 +140,9 @@ class IspybWriter:
         """Write ``operation`` in one transaction; its result (``{"id": ...}``).
 
         Raises :class:`PayloadError` for a payload that cannot be written,
-        :class:`SchemaError` when the database lacks what it needs, and SQLAlchemy's
-        errors as they are otherwise (:meth:`classify` says what they mean).
+        :class:`SchemaError` when the database lacks what it needs,
+        :class:`DatabaseNotReady` when no transaction could be begun for another reason,
+        and SQLAlchemy's errors as they are otherwise (:meth:`classify` says what they mean).
         """
         handler = self._handlers.get(operation.kind)
         if handler is None:
@@ -141,8 +157,10 @@ class IspybWriter:
                 rows = Rows(connection, tables, operation.kind)
                 return handler(rows, fields, operation.attempts > 0)
         except sa_exc.DBAPIError as exc:
-            if is_transient(exc) or rows is None:
+            if is_transient(exc) or refuses_everyone(exc):
                 raise
+            if rows is None:  # before any row: the database, not this operation
+                raise DatabaseNotReady(f"{operation.kind}: {short_reason(exc)}") from exc
             problems = self._schema_problems(rows.touched)
             if problems:
                 raise SchemaError(f"{operation.kind}: " + "; ".join(problems)) from exc
@@ -152,10 +170,13 @@ class IspybWriter:
             raise
 
     def classify(self, exc: BaseException) -> str:
-        """:data:`RETRY` when the database is away for now, else :data:`PERMANENT`."""
+        """:data:`RETRY` when the database is away or refuses every write for now, else
+        :data:`PERMANENT`."""
         if isinstance(exc, (PayloadError, SchemaError)):
             return PERMANENT
-        return RETRY if is_transient(exc) else PERMANENT
+        if isinstance(exc, DatabaseNotReady) or is_transient(exc) or refuses_everyone(exc):
+            return RETRY
+        return PERMANENT
 
     def _schema_problems(self, touched: Mapping[str, set[str]]) -> list[str]:
         try:
@@ -246,14 +267,16 @@ class IspybWriter:
     def _collection_end(self, rows: Rows, f: Fields, retry: bool) -> Result:
         collection_id = f.integer("collection_id")
         status = f.text("run_status")
-        if status not in (RUN_SUCCESSFUL, RUN_FAILED, RUN_STARTED):
+        if status not in (RUN_SUCCESSFUL, RUN_FAILED):
             raise PayloadError(
                 f"{f.kind}: run_status: expected {RUN_SUCCESSFUL!r} or {RUN_FAILED!r}, "
                 f"got {status!r}"
             )
         written = f.integer("images_written")
         comments = f.opt_text("comments")
-        asked = rows.value("DataCollection", collection_id, "numberOfImages")
+        asked: object = f.opt_integer("number_of_images")
+        if asked is None and not retry:  # a payload of before number_of_images
+            asked = rows.value("DataCollection", collection_id, "numberOfImages")
         if comments and isinstance(asked, int) and written != asked:
             comments = f"{comments} ({written} of {asked} images written)"
         values = {

@@ -49,17 +49,29 @@ def jpeg_paths(image: str | PurePath, directory: str | PurePath) -> tuple[Path, 
 
 def to_grey(counts: np.ndarray) -> np.ndarray:
     """8-bit grey of detector counts: 255 (white) for nothing, darker for more counts,
-    black from the level the module docstring gives; masked pixels white."""
-    data = np.asarray(counts, dtype=np.float32)
-    flat = data.ravel()
+    black from the level the module docstring gives; masked pixels white.
+
+    One float32 copy of the frame is worked on in place (a 16M frame at collection end
+    must not take several times its size)."""
+    values = np.asarray(counts)
+    top = _black_level(values)
+    data = np.array(values, dtype=np.float32)  # a copy: the caller's array is kept
+    np.clip(data, 0.0, top, out=data)
+    data *= np.float32(-255.0 / top)
+    data += np.float32(255.0)
+    grey: np.ndarray = data.astype(np.uint8)
+    return grey
+
+
+def _black_level(values: np.ndarray) -> float:
+    """The count shown black (see the module), from a sample of at most
+    :data:`_SAMPLE_PIXELS` pixels (its temporaries freed before the frame is copied)."""
+    flat = values.ravel()
     sample = flat[:: max(1, flat.size // _SAMPLE_PIXELS)]
     exposed = sample[sample > 0]
-    top = 1.0
-    if exposed.size:
-        top = max(float(np.percentile(exposed, 99.9)), 8.0 * float(np.median(exposed)), 1.0)
-    scaled = np.clip(data, 0.0, None) * (255.0 / top)
-    grey: np.ndarray = (255.0 - np.clip(scaled, 0.0, 255.0)).astype(np.uint8)
-    return grey
+    if not exposed.size:
+        return 1.0
+    return max(float(np.percentile(exposed, 99.9)), 8.0 * float(np.median(exposed)), 1.0)
 
 
 def image_to_jpegs(image: str | PurePath, directory: str | PurePath) -> tuple[Path, Path]:

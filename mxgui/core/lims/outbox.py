@@ -40,7 +40,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mxgui.core.lims.outbox_payload import decode_object, encode_payload, resolve_references
-from mxgui.core.lims.outbox_store import FAILED, SENT, WAITING, OutboxStore, StoredOperation
+from mxgui.core.lims.outbox_store import (
+    FAILED,
+    SENT,
+    WAITING,
+    OutboxStore,
+    StoredOperation,
+    sent_payload,
+)
 from mxgui.core.lims.outbox_types import Classifier, Operation, OutboxFault, OutboxStatus, Sender
 
 __all__ = ["Classifier", "Operation", "Outbox", "OutboxFault", "OutboxStatus", "Sender"]
@@ -162,29 +169,40 @@ class Outbox:
         elif not isinstance(key, str) or not key or len(key) > _MAX_KEY_LENGTH:
             raise ValueError(f"key: a string of 1 to {_MAX_KEY_LENGTH} characters, not {key!r}")
         encoded = encode_payload(payload, self._max_payload_bytes)
+        # counted as waiting before it is stored (so that wait_idle cannot end while it is
+        # being stored), but the condition is not held across the disk write: status()
+        # and the worker do not wait for a slow file
         with self._condition:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed: {kind} {key} was not stored")
-            try:
-                self._check_room(kind, key, len(encoded.text))
-                earlier = self._store.insert(
-                    key, kind, encoded.text, time.time(), encoded.references
-                )
-            except KeyError as exc:
-                raise ValueError(f"payload of {kind} {key}: {exc.args[0]}") from None
-            except sqlite3.Error as exc:
-                raise OSError(
-                    f"{self.name} outbox {self.path}: {kind} {key} not stored: {exc}"
-                ) from exc
-            if earlier is not None:
-                if (earlier.kind, earlier.payload) != (kind, encoded.text):
-                    raise ValueError(
-                        f"key: {key} is already used by another operation ({earlier.kind})"
-                    )
-                return key
             self._counts[WAITING] += 1
-            self._woken = True
-            self._condition.notify_all()
+        earlier: StoredOperation | None = None
+        stored = False
+        try:
+            self._check_room(kind, key, len(encoded.text))
+            earlier = self._store.insert(key, kind, encoded.text, time.time(), encoded.references)
+            stored = earlier is None
+        except KeyError as exc:
+            raise ValueError(f"payload of {kind} {key}: {exc.args[0]}") from None
+        except sqlite3.Error as exc:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed: {kind} {key} was not stored") from exc
+            raise OSError(
+                f"{self.name} outbox {self.path}: {kind} {key} not stored: {exc}"
+            ) from exc
+        finally:
+            with self._condition:
+                if stored:
+                    self._woken = True
+                else:
+                    self._counts[WAITING] -= 1
+                self._condition.notify_all()
+        if earlier is not None:
+            same = earlier.payload in (encoded.text, sent_payload(encoded.text))
+            if earlier.kind != kind or not same:
+                raise ValueError(
+                    f"key: {key} is already used by another operation ({earlier.kind})"
+                )
         return key
 
     def status(self) -> OutboxStatus:
@@ -231,6 +249,22 @@ class Outbox:
         with self._condition:
             self._retry_now = True
             self._condition.notify_all()
+
+    def send_failed_again(self) -> int:
+        """Put the failed operations back in the line, each in its place (the fault was
+        mended: a schema updated, a row the database lacked added); how many."""
+        with self._condition:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed: nothing can be sent again")
+            again = self._store.requeue_failed()
+            # by difference, not recounted: a put in progress is counted already
+            self._counts[FAILED] -= again
+            self._counts[WAITING] += again
+            self._woken = True
+            self._condition.notify_all()
+        if again:
+            log.info("%s outbox: %d failed operations are sent again", self.name, again)
+        return again
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the worker (waiting up to ``timeout`` seconds for a send in progress) and
@@ -295,7 +329,6 @@ class Outbox:
         except Exception as exc:  # the classifier decides what it means
             reason = _describe(exc)
             if self._fault(exc, what) is OutboxFault.PERMANENT:
-                self._went_through()
                 self._finish(row, FAILED, None, reason)
             else:
                 self._retry_later(f"{what}: {reason}", outage=True)
@@ -445,10 +478,11 @@ class Outbox:
         the next start would set it aside."""
         held = self._store.size()
         if held + size > self._max_put_bytes:
+            counts = self._counts
             raise OSError(
                 f"{self.name} outbox {self.path} holds {held:,} bytes, near its bound: "
-                f"{kind} {key} not stored ({self._counts[WAITING]} operations wait for the "
-                f"database)"
+                f"{kind} {key} not stored ({counts[WAITING]} operations wait for the "
+                f"database, {counts[FAILED]} failed, {counts[SENT]} sent are kept)"
             )
 
     def _get(self, key: str) -> StoredOperation:
@@ -468,10 +502,14 @@ class Outbox:
     def _prune_now_and_then(self) -> None:
         if time.monotonic() - self._pruned_at >= _PRUNE_EVERY:
             self._prune()
+            sent = self._store.counts()[SENT]  # only sent ones are pruned
             with self._condition:
-                self._counts = self._store.counts()
+                self._counts[SENT] = sent
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc)
+    """The exception's type and message; for a wrapper of a driver's error (SQLAlchemy's
+    ``orig``), the driver's message alone, without the wrapper's SQL and parameters."""
+    original = getattr(exc, "orig", None)
+    text = str(original if isinstance(original, BaseException) else exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

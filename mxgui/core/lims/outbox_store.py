@@ -17,6 +17,7 @@ naming it. A second outbox on the same file (in this or another process) raises
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import sqlite3
@@ -28,7 +29,15 @@ from typing import IO
 from mxgui.core.queue.persistence import set_aside
 from mxgui.core.save_errors import write_probe
 
-__all__ = ["FORMAT_VERSION", "WAITING", "SENT", "FAILED", "OutboxStore", "StoredOperation"]
+__all__ = [
+    "FORMAT_VERSION",
+    "WAITING",
+    "SENT",
+    "FAILED",
+    "OutboxStore",
+    "StoredOperation",
+    "sent_payload",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +79,8 @@ _SHAPE = {
     "refs": ("seq", "target"),
     "outbox_format": ("version",),
 }
+#: operations deleted in one transaction when pruning
+_PRUNE_CHUNK = 500
 #: characters of a quick_check report quoted in a message
 _QUOTED = 200
 
@@ -236,26 +247,61 @@ class OutboxStore:
         self, seq: int, state: str, finished: float, result: str | None, reason: str
     ) -> None:
         """Mark ``seq`` sent (with its ``result``) or failed (with its ``reason``), in
-        one transaction."""
+        one transaction. A sent operation keeps only its payload's digest
+        (:func:`sent_payload`): references and the history need the result alone, and
+        a large payload (a mesh's quality indicators) would otherwise hold its space
+        for as long as sent operations are kept."""
         with self._lock:
+            if state == SENT:
+                with self._transaction() as cursor:
+                    row = cursor.execute(
+                        "SELECT payload FROM operations WHERE seq = ?", (seq,)
+                    ).fetchone()
+                    kept = sent_payload(str(row[0])) if row is not None else ""
+                    cursor.execute(
+                        "UPDATE operations SET state = ?, finished = ?, result = ?, "
+                        "reason = ?, payload = ? WHERE seq = ?",
+                        (state, finished, result, reason, kept, seq),
+                    )
+                return
             self._connection.execute(
                 "UPDATE operations SET state = ?, finished = ?, result = ?, reason = ? "
                 "WHERE seq = ?",
                 (state, finished, result, reason, seq),
             )
 
-    def prune(self, before: float) -> int:
-        """Delete the operations sent before the epoch time ``before`` that no waiting
-        operation refers to; how many were deleted."""
+    def requeue_failed(self) -> int:
+        """Make every failed operation waiting again, in its place in the order; how many."""
         with self._lock, self._transaction() as cursor:
             cursor.execute(
-                "DELETE FROM operations WHERE state = ? AND finished < ? AND key NOT IN ("
-                "SELECT refs.target FROM refs JOIN operations AS waiting "
-                "ON waiting.seq = refs.seq WHERE waiting.state = ?)",
-                (SENT, before, WAITING),
+                "UPDATE operations SET state = ?, reason = '', finished = NULL WHERE state = ?",
+                (WAITING, FAILED),
             )
-            deleted = cursor.rowcount
-            cursor.execute("DELETE FROM refs WHERE seq NOT IN (SELECT seq FROM operations)")
+            return cursor.rowcount
+
+    def prune(self, before: float) -> int:
+        """Delete the operations sent before the epoch time ``before`` that no waiting
+        operation refers to; how many were deleted. In transactions of at most
+        :data:`_PRUNE_CHUNK` operations, so that a put waits for one chunk at most."""
+        deleted = 0
+        while True:
+            with self._lock, self._transaction() as cursor:
+                seqs = cursor.execute(
+                    "SELECT seq FROM operations WHERE state = ? AND finished < ? AND key NOT IN ("
+                    "SELECT refs.target FROM refs JOIN operations AS waiting "
+                    "ON waiting.seq = refs.seq WHERE waiting.state = ?) ORDER BY seq LIMIT ?",
+                    (SENT, before, WAITING, _PRUNE_CHUNK),
+                ).fetchall()
+                cursor.executemany("DELETE FROM operations WHERE seq = ?", seqs)
+                cursor.executemany("DELETE FROM refs WHERE seq = ?", seqs)
+            deleted += len(seqs)
+            if len(seqs) < _PRUNE_CHUNK:
+                break
+        # the pages freed by prune and by sent payloads given back to the file system
+        # (files made before auto_vacuum was set ignore it); executescript steps the
+        # pragma to its end, execute() would free one page
+        with self._lock:
+            self._connection.executescript("PRAGMA incremental_vacuum;")
         return deleted
 
     # reading -------------------------------------------------------------------------------
@@ -284,15 +330,22 @@ class OutboxStore:
         return counts
 
     def size(self) -> int:
-        """Bytes the database holds (its pages, those still in the WAL included): what
-        the file holds once checkpointed."""
+        """Bytes the database's pages in use hold (those still in the WAL included; free
+        pages, which new rows reuse, not)."""
         with self._lock:
             pages = self._connection.execute("PRAGMA page_count").fetchone()[0]
+            free = self._connection.execute("PRAGMA freelist_count").fetchone()[0]
             page_size = self._connection.execute("PRAGMA page_size").fetchone()[0]
-        return int(pages) * int(page_size)
+        return (int(pages) - int(free)) * int(page_size)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._connection)
+
+
+def sent_payload(text: str) -> str:
+    """What a sent operation keeps of its payload ``text``: a digest, so that putting the
+    same operation again is still recognised."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 _SELECT = "SELECT seq, key, kind, payload, attempts, created, state, reason, result FROM operations"
@@ -326,6 +379,8 @@ def _check_and_create(connection: sqlite3.Connection) -> None:
     } - {"sqlite_sequence"}
     if tables:
         _check_shape(connection, tables)
+    if not tables:  # before the first table: free pages are then given back by prune
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     if not tables:

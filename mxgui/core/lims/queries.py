@@ -160,12 +160,12 @@ def _tables() -> dict[str, sa.Table]:
     return tables
 
 
-def find_person(connection: sa.Connection, login: str) -> LimsPerson | None:
-    """The person whose ``login`` is ``login``, or ``None``."""
+def _person(connection: sa.Connection, condition: sa.ColumnElement[bool]) -> LimsPerson | None:
+    """The first person (by id) meeting ``condition``, or ``None``."""
     person = _tables()["Person"]
     row = connection.execute(
         sa.select(person.c.personId, person.c.login, person.c.givenName, person.c.familyName)
-        .where(person.c.login == login)
+        .where(condition)
         .order_by(person.c.personId)
         .limit(1)
     ).first()
@@ -174,17 +174,14 @@ def find_person(connection: sa.Connection, login: str) -> LimsPerson | None:
     return LimsPerson(int(row[0]), _text(row[1]), _text(row[2]), _text(row[3]))
 
 
+def find_person(connection: sa.Connection, login: str) -> LimsPerson | None:
+    """The person whose ``login`` is ``login``, or ``None``."""
+    return _person(connection, _tables()["Person"].c.login == login)
+
+
 def person_by_id(connection: sa.Connection, person_id: int) -> LimsPerson | None:
     """The person ``person_id``, or ``None``."""
-    person = _tables()["Person"]
-    row = connection.execute(
-        sa.select(person.c.personId, person.c.login, person.c.givenName, person.c.familyName).where(
-            person.c.personId == person_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return LimsPerson(int(row[0]), _text(row[1]), _text(row[2]), _text(row[3]))
+    return _person(connection, _tables()["Person"].c.personId == person_id)
 
 
 def _proposal_columns(proposal: sa.Table) -> list[sa.ColumnElement[object]]:
@@ -256,6 +253,23 @@ def is_member(connection: sa.Connection, proposal: LimsProposal, person_id: int)
     return any(p.proposal_id == proposal.proposal_id for p in proposals_of(connection, person_id))
 
 
+def _session_query(session: sa.Table) -> sa.Select[tuple[object, ...]]:
+    return sa.select(
+        session.c.sessionId,
+        session.c.proposalId,
+        session.c.beamLineName,
+        session.c.startDate,
+        session.c.endDate,
+    )
+
+
+def _session(row: Sequence[object]) -> LimsSession:
+    start, end = row[3], row[4]
+    assert start is None or isinstance(start, dt.datetime)
+    assert end is None or isinstance(end, dt.datetime)
+    return LimsSession(int(str(row[0])), int(str(row[1])), _text(row[2]), start, end)
+
+
 def sessions_of(
     connection: sa.Connection,
     proposal_id: int,
@@ -266,13 +280,7 @@ def sessions_of(
     those running at some time on ``day``, or all of them when ``day`` is ``None``."""
     session = _tables()["BLSession"]
     query = (
-        sa.select(
-            session.c.sessionId,
-            session.c.proposalId,
-            session.c.beamLineName,
-            session.c.startDate,
-            session.c.endDate,
-        )
+        _session_query(session)
         .where(session.c.proposalId == proposal_id)
         .where(sa.func.lower(session.c.beamLineName) == beamline.lower())
         .order_by(session.c.startDate, session.c.sessionId)
@@ -282,9 +290,19 @@ def sessions_of(
         query = query.where(session.c.startDate < midnight + dt.timedelta(days=1)).where(
             session.c.endDate >= midnight
         )
+    return [_session(row) for row in connection.execute(query)]
+
+
+def open_sessions(
+    connection: sa.Connection, proposal_id: int, beamline: str, now: dt.datetime
+) -> list[LimsSession]:
+    """The sessions of ``proposal_id`` on ``beamline`` a user can work in on ``now``'s
+    day: running at ``now`` or starting later that day (not one that ended this morning,
+    as a session of 08:00 to 08:00 does), by start."""
     return [
-        LimsSession(int(row[0]), int(row[1]), _text(row[2]), row[3], row[4])
-        for row in connection.execute(query)
+        s
+        for s in sessions_of(connection, proposal_id, beamline, now.date())
+        if s.end is None or s.end > now
     ]
 
 
@@ -292,17 +310,9 @@ def session_by_id(connection: sa.Connection, session_id: int) -> LimsSession | N
     """The session ``session_id``, or ``None``."""
     session = _tables()["BLSession"]
     row = connection.execute(
-        sa.select(
-            session.c.sessionId,
-            session.c.proposalId,
-            session.c.beamLineName,
-            session.c.startDate,
-            session.c.endDate,
-        ).where(session.c.sessionId == session_id)
+        _session_query(session).where(session.c.sessionId == session_id)
     ).first()
-    if row is None:
-        return None
-    return LimsSession(int(row[0]), int(row[1]), _text(row[2]), row[3], row[4])
+    return None if row is None else _session(row)
 
 
 def _cell(values: tuple[object, ...]) -> tuple[float, float, float, float, float, float] | None:

@@ -166,6 +166,8 @@ def collection_ended(collection: Ref, info: Mapping[str, object]) -> Payload:
         "end_time": lims_time(started + _float(info.get("elapsed", 0.0), "elapsed")),
         "images_written": _int(info.get("images_taken", 0), "images_taken"),
     }
+    if info.get("num_images") is not None:  # asked for: the same on every attempt
+        payload["number_of_images"] = _int(info["num_images"], "num_images")
     if not succeeded:
         payload["comments"] = str(info.get("reason", "")) or str(info.get("state", "failed"))
     snapshots = [str(s) for s in _sequence(info.get("snapshots", ()))][:4]
