@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything mxgui needs on Debian 12 (Python 3.11): the system libraries Qt
-# needs, Xvfb for the headless tests, MariaDB (the tests start a private server; none
-# runs as a service), and a virtual environment in .venv holding mxgui
+# needs, Xvfb for the headless tests, MariaDB and OpenLDAP's slapd (the tests start private
+# servers; none runs as a service), and a virtual environment in .venv holding mxgui
 # (editable) with its test tools. Safe to run again: it only installs what is missing.
 # Both README commands start with this script, so running and testing cannot drift.
 set -euo pipefail
@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libxcb-cursor0 libxrender1 libxi6 libsm6 libice6 fonts-dejavu-core
   xvfb xauth procps
   mariadb-server
+  slapd
 )
 
 missing=()

@@ -96,6 +96,20 @@ class SimulatedSession(AbstractSession):
     def get_session_start_date(self) -> str:
         return self._start_date
 
+    def set_session_start_date(self, date: str | None) -> None:
+        """Use ``date`` (``YYYYMMDD``, the LIMS session's start) in the directories;
+        None: today. Emits ``sessionChanged`` when it changes."""
+        date = time.strftime("%Y%m%d") if date is None else str(date).strip()
+        try:
+            time.strptime(date, "%Y%m%d")
+        except ValueError:
+            raise ValueError(f"session start date {date!r}: expected YYYYMMDD") from None
+        if len(date) != 8:
+            raise ValueError(f"session start date {date!r}: expected YYYYMMDD")
+        if date != self._start_date:
+            self._start_date = date
+            self.emit("sessionChanged", self.get_proposal())
+
     def get_base_directory(self) -> str:
         """The configured root of all data."""
         return str(self._base)

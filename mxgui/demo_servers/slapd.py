@@ -1,0 +1,136 @@
+"""A private OpenLDAP server on 127.0.0.1: its own configuration and database, no
+system service. The LIMS login's LDAP check is tested against it.
+
+    server = PrivateSlapd(Path("/tmp/ldap"), people={"jdoe": "secret"})
+    server.start()                 # slapadd the people, then slapd on a free port
+    server.url                     # ldap://127.0.0.1:PORT
+    server.people_dn               # ou=People,dc=example,dc=org
+    server.stop()
+
+Needs Debian's ``slapd`` (``slapd`` and ``slapadd``), which ``scripts/setup.sh``
+installs; it starts no system server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from mxgui.demo_servers.mariadb import free_tcp_port
+
+SUFFIX = "dc=example,dc=org"
+SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
+
+
+def _program(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if not found:
+        raise FileNotFoundError(
+            f"{name} not found: install OpenLDAP (apt-get install slapd; scripts/setup.sh does it)"
+        )
+    return found
+
+
+class PrivateSlapd:
+    """A ``slapd`` of its own in ``base`` holding ``people`` (uid -> password, stored as
+    given) below ``ou=People,dc=example,dc=org``, on 127.0.0.1:``port`` (0: a free one)."""
+
+    def __init__(self, base: Path, people: Mapping[str, str], port: int = 0) -> None:
+        self.base = base
+        self.people = dict(people)
+        self.port = port or free_tcp_port()
+        self.people_dn = f"ou=People,{SUFFIX}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``ldap://127.0.0.1:PORT``."""
+        return f"ldap://127.0.0.1:{self.port}"
+
+    def _configure(self) -> Path:
+        database = self.base / "db"
+        database.mkdir(parents=True, exist_ok=True)
+        includes = "\n".join(f"include /etc/ldap/schema/{name}.schema" for name in SCHEMAS)
+        config = self.base / "slapd.conf"
+        config.write_text(
+            f"""{includes}
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile {self.base / "slapd.pid"}
+database mdb
+maxsize 10485760
+suffix "{SUFFIX}"
+rootdn "cn=admin,{SUFFIX}"
+directory {database}
+"""
+        )
+        entries = [
+            f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\n"
+            "o: Example\n",
+            f"dn: {self.people_dn}\nobjectClass: organizationalUnit\nou: People\n",
+            *(
+                f"dn: uid={uid},{self.people_dn}\nobjectClass: inetOrgPerson\nuid: {uid}\n"
+                f"cn: {uid}\nsn: {uid}\nuserPassword: {password}\n"
+                for uid, password in self.people.items()
+            ),
+        ]
+        ldif = self.base / "people.ldif"
+        ldif.write_text("\n".join(entries))
+        if not (database / "data.mdb").exists():
+            done = subprocess.run(
+                [_program("slapadd"), "-f", str(config), "-l", str(ldif)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"slapadd failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        return config
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server and wait until it accepts connections."""
+        if self.running:
+            return
+        config = self._configure()
+        self.process = subprocess.Popen(
+            [_program("slapd"), "-f", str(config), "-h", f"{self.url}/", "-d", "0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                code, self.process = self.process.returncode, None
+                raise RuntimeError(f"slapd exited with {code} (configuration {config})")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop(signal.SIGKILL)
+                    raise TimeoutError(
+                        f"slapd on port {self.port} not ready after {timeout} s"
+                    ) from None
+                time.sleep(0.05)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Stop the server (SIGKILL: at once)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
