@@ -12,7 +12,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from pathlib import Path
@@ -26,9 +26,12 @@ from hardware_objects.abstract.lims import (
 )
 from hardware_objects.abstract.sample_changer import AbstractSampleChanger, Puck
 from hardware_objects.abstract.session import AbstractSession
+from hardware_objects.lims.outbox_link import OutboxLink
+from hardware_objects.lims.recording import RecordingSource, start_sources, stop_sources
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.lims.passwords import check_password, parse_hash
+from mxgui.core.lims.recorder import LimsRecorder
 from mxgui.core.user_dirs import data_dir
 
 if TYPE_CHECKING:
@@ -43,6 +46,8 @@ T = TypeVar("T")
 PASSWORD_CHECKS = ("none", "local", "ldap")
 #: the embedded database, below the data directory, when ``url`` is empty
 EMBEDDED_FILE = Path(".mxgui") / "lims.sqlite"
+#: the outbox of LIMS writes, below the data directory, when ``outbox_file`` is empty
+OUTBOX_FILE = Path(".mxgui") / "lims-outbox.sqlite"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+]*://.*")
 
 
@@ -96,6 +101,7 @@ class IspybLims(AbstractLims):
         "local_password_hash": HOProperty(str, "", "hash of the beamline password"),
         "ldap_url": HOProperty(str, "", "LDAP server (password_check ldap)"),
         "ldap_base_dn": HOProperty(str, "", "LDAP base DN (password_check ldap)"),
+        "outbox_file": HOProperty(str, "", "the outbox of LIMS writes (empty: in the data dir)"),
     }
 
     def init(self) -> None:
@@ -165,9 +171,11 @@ class IspybLims(AbstractLims):
             "database": "",
         }
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name} LIMS")
+        self._start_recording()
         self.set_state(HardwareObjectState.READY)
 
     def shutdown(self) -> None:
+        self._stop_recording()
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._engine is not None:
             self._engine.dispose()
@@ -466,6 +474,7 @@ class IspybLims(AbstractLims):
 
     def _logged_in(self, result: LoginResult) -> None:
         self._login = result
+        self._record_under(result)
         self._follow(result)
         self.emit("loginChanged", result.as_dict())
         self.emit("samplesChanged")
@@ -536,9 +545,94 @@ class IspybLims(AbstractLims):
             return
         log.info("%s logged out of %s", self._login.user, self._login.proposal)
         self._login = None
+        self._record_under(None)
         self._follow(None)
         self.emit("loginChanged", None)
         self.emit("samplesChanged")
+
+    # recording: the outbox and the sources ------------------------------------------------
+    def _start_recording(self) -> None:
+        """Open the outbox (sqlite3 only: cheap) and start the recording sources."""
+        self._link: OutboxLink | None = None
+        problem = ""
+        try:
+            self._link = OutboxLink(
+                self._outbox_path(), self._writer_engine, self._outbox_status, self.name
+            )
+            problem = self._link.problem
+        except OSError as exc:
+            problem = f"the LIMS outbox cannot be opened, nothing will be recorded: {exc}"
+            log.error("%s: %s", self.name, problem)
+        self._status.update(waiting=0, failed=0, refused=0, problem=problem)
+        if self._link is not None:
+            self._status.update(self._link.status())
+        outbox = self._link.outbox if self._link is not None else None
+        self.recorder = LimsRecorder(outbox, problem, self._recorder_changed)
+        try:
+            self._sources: list[RecordingSource] = start_sources(self, self.recorder)
+        except Exception:
+            self._stop_recording()
+            raise
+
+    def _stop_recording(self) -> None:
+        stop_sources(getattr(self, "_sources", []))
+        self._sources = []
+        if getattr(self, "recorder", None) is not None:
+            self.recorder.close()
+        if getattr(self, "_link", None) is not None:
+            assert self._link is not None
+            self._link.close()
+
+    def _outbox_path(self) -> Path:
+        configured = self.get_property("outbox_file").strip()
+        if not configured:
+            return data_dir() / OUTBOX_FILE
+        path = Path(os.path.expanduser(configured))
+        return path if path.is_absolute() else data_dir() / path
+
+    def _writer_engine(self) -> sa.Engine:
+        """The engine the outbox writes with (the outbox's thread): made in the LIMS
+        worker, like the readers' (the embedded database created on first use)."""
+        try:
+            future = self._submit(self._connect)
+        except RuntimeError as exc:  # shut down
+            raise CancelledError() from exc
+        return future.result()
+
+    def _outbox_status(self, values: dict[str, object]) -> None:
+        if all(self._status.get(k) == v for k, v in values.items()):
+            return
+        self._status.update(values)
+        self.emit("limsStatusChanged", self.get_status())
+
+    def _recorder_changed(self) -> None:
+        self._outbox_status({"refused": self.recorder.refused})
+
+    def _record_under(self, login: LoginResult | None) -> None:
+        """What is recorded from now on belongs to ``login``'s session (or its proposal's
+        session today, looked up when sent); the outbox tries at once after a login
+        online, and the samples' ids are read for the records."""
+        if login is None:
+            self.recorder.set_login(None, None, self._beamline)
+            return
+        proposal = (login.proposal_code, login.proposal_number)
+        self.recorder.set_login(login.session_id, proposal, self._beamline)
+        if login.offline:
+            return
+        if self._link is not None:
+            self._link.retry_now()
+        self._submit(self._read_samples_for_records)
+
+    def _read_samples_for_records(self) -> None:
+        try:
+            samples = self._do_get_samples()
+        except LimsUnavailable as exc:
+            log.warning("%s: the samples' ids for the LIMS records: %s", self.name, exc)
+            return
+        self.recorder.set_samples({s.address: s.sample_id for s in samples if s.address})
+
+    def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
+        return self.recorder.record_status(directory, prefix, run_number)
 
 
 def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:
