@@ -184,7 +184,7 @@ def test_a_corrupt_outbox_file_is_set_aside_and_said_in_the_status(tmp_path, cap
 
 
 @pytest.mark.parametrize("where", ["relative/outbox.sqlite", ""])
-def test_the_outbox_file_is_in_the_data_directory_unless_moved(
+def test_the_outbox_is_in_the_data_directory_unless_moved_and_opened_at_the_first_login(
     tmp_path, monkeypatch, where
 ) -> None:
     monkeypatch.setenv("MXGUI_DATA_DIR", str(tmp_path / "data"))
@@ -198,6 +198,14 @@ def test_the_outbox_file_is_in_the_data_directory_unless_moved(
     try:
         lims = repo.get("lims")
         expected = tmp_path / "data" / (where or ".mxgui/lims-outbox.sqlite")
+        # nothing is written at start: the outbox is opened at the first login
+        assert lims.recorder.outbox is None and not expected.exists()
+        lims.login("demo", "").result(timeout=60)  # the embedded default's demo
         assert lims.recorder.outbox.path == expected and expected.is_file()
+    finally:
+        repo.shutdown()
+    repo = HardwareRepository([overrides, SIMULATED])  # a restart: opened at once
+    try:
+        assert repo.get("lims").recorder.outbox.path == expected
     finally:
         repo.shutdown()

@@ -282,3 +282,26 @@ def where(bl: SimpleNamespace, node: int) -> tuple[str, str, int]:
     """(directory, prefix, run number) of a collection node."""
     p = bl.model.get_node(node).parameters
     return p["directory"], p["prefix"], p["run_number"]
+
+
+def test_a_failed_collection_is_stored_failed_with_its_reason_and_the_images_written(
+    beamline, ispyb_engine
+) -> None:
+    bl = beamline
+    bl.engine_db = ispyb_engine
+    bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    sample = add_sample(bl, None)
+    node = add_task(bl, sample, num_images=5)
+    bl.collect.inject_fault("detector stopped answering", after_images=2)
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) in ("failed", "warning")
+    assert bl.model.get_node(node).status == "failed"
+    drained(bl, images=2)  # the first and last of the 2 written
+    (dc,) = rows(
+        ispyb_engine, "SELECT runStatus, numberOfImages, comments, endTime FROM DataCollection"
+    )
+    assert dc["runStatus"] == "Data collection failed" and dc["numberOfImages"] == 2
+    assert dc["comments"] == "detector error: detector stopped answering (2 of 5 images written)"
+    assert dc["endTime"] is not None
+    assert scalar(ispyb_engine, "SELECT endTime FROM DataCollectionGroup") is not None
+    assert bl.lims.record_status(*where(bl, node)) == ("stored", "")

@@ -552,27 +552,38 @@ class IspybLims(AbstractLims):
 
     # recording: the outbox and the sources ------------------------------------------------
     def _start_recording(self) -> None:
-        """Open the outbox (sqlite3 only: cheap) and start the recording sources."""
+        """Start the recording sources; open the outbox now if its file holds writes of
+        an earlier run (sent at once), else at the first login (nothing written at
+        start: nothing is recorded before a login)."""
         self._link: OutboxLink | None = None
-        problem = ""
-        try:
-            self._link = OutboxLink(
-                self._outbox_path(), self._writer_engine, self._outbox_status, self.name
-            )
-            problem = self._link.problem
-        except OSError as exc:
-            problem = f"the LIMS outbox cannot be opened, nothing will be recorded: {exc}"
-            log.error("%s: %s", self.name, problem)
-        self._status.update(waiting=0, failed=0, refused=0, problem=problem)
-        if self._link is not None:
-            self._status.update(self._link.status())
-        outbox = self._link.outbox if self._link is not None else None
-        self.recorder = LimsRecorder(outbox, problem, self._recorder_changed)
+        self._status.update(waiting=0, failed=0, refused=0, problem="")
+        self.recorder = LimsRecorder(None, "the LIMS outbox is not open", self._recorder_changed)
+        if self._outbox_path().exists():
+            self._open_outbox()
         try:
             self._sources: list[RecordingSource] = start_sources(self, self.recorder)
         except Exception:
             self._stop_recording()
             raise
+
+    def _open_outbox(self) -> None:
+        """Open the outbox (sqlite3 only: cheap) if it is not; a file that cannot be
+        opened is said in the status and the log, and tried again at the next login."""
+        if self._link is not None:
+            return
+        try:
+            link = OutboxLink(
+                self._outbox_path(), self._writer_engine, self._outbox_status, self.name
+            )
+        except OSError as exc:
+            problem = f"the LIMS outbox cannot be opened, nothing is recorded: {exc}"
+            log.error("%s: %s", self.name, problem)
+            self.recorder.set_outbox(None, problem)
+            self._outbox_status({"problem": problem})
+            return
+        self._link = link
+        self.recorder.set_outbox(link.outbox, link.problem)
+        self._outbox_status({"problem": link.problem, **link.status()})
 
     def _stop_recording(self) -> None:
         stop_sources(getattr(self, "_sources", []))
@@ -615,6 +626,7 @@ class IspybLims(AbstractLims):
         if login is None:
             self.recorder.set_login(None, None, self._beamline)
             return
+        self._open_outbox()
         proposal = (login.proposal_code, login.proposal_number)
         self.recorder.set_login(login.session_id, proposal, self._beamline)
         if login.offline:

@@ -83,6 +83,12 @@ class LimsRecorder:
         self._thread: threading.Thread | None = None
         self._closed = False
 
+    def set_outbox(self, outbox: Outbox | None, problem: str = "") -> None:
+        """Record into ``outbox`` from now on (opened later than the recorder was
+        made), or into none because of ``problem``."""
+        with self._lock:
+            self.outbox, self.problem = outbox, problem
+
     # who and what ------------------------------------------------------------------------
     def set_login(
         self,
