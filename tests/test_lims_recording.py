@@ -27,8 +27,10 @@ from mxgui.core.centring import offset_centred_position
 from mxgui.core.lims.demo_data import seed_demo
 from mxgui.core.lims.passwords import make_hash
 from mxgui.core.lims.records import wavelength
+from mxgui.core.repository import HardwareRepository
 from mxscore.scoring import score_image
 
+from helpers import SIMULATED
 from lims_fixtures import rows, scalar
 
 pytest_plugins = ("lims_fixtures",)
@@ -305,3 +307,38 @@ def test_a_failed_collection_is_stored_failed_with_its_reason_and_the_images_wri
     assert dc["endTime"] is not None
     assert scalar(ispyb_engine, "SELECT endTime FROM DataCollectionGroup") is not None
     assert bl.lims.record_status(*where(bl, node)) == ("stored", "")
+
+
+def test_writes_waiting_at_shutdown_are_sent_by_the_next_start_without_a_login(
+    beamline, ispyb_engine, mariadb, tmp_path
+) -> None:
+    bl = beamline
+    bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    mariadb.stop()
+    sample = add_sample(bl, None)
+    node = add_task(bl, sample)
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    bl.lims.recorder.flush()
+    assert bl.lims.record_status(*where(bl, node))[0] == "waiting"
+    directory, prefix, run = where(bl, node)
+    bl.repo.shutdown()  # mxgui stops with the writes waiting in the outbox file
+
+    mariadb.start()
+    again = HardwareRepository([tmp_path / "repo", SIMULATED])
+    try:
+        lims = again.get("lims")  # the outbox's file holds writes: opened and sent at once
+        wait_for(
+            lambda: lims.record_status(directory, prefix, run) == ("stored", ""),
+            what="the writes of the earlier run stored",
+        )
+        (dc,) = rows(ispyb_engine, "SELECT SESSIONID, imagePrefix, runStatus FROM DataCollection")
+        assert dc == {
+            "SESSIONID": bl.ids.session_today,
+            "imagePrefix": prefix,
+            "runStatus": "Data collection successful",
+        }
+        assert scalar(ispyb_engine, "SELECT COUNT(*) FROM DataCollectionGroup") == 1
+        assert lims.get_login() is None  # nobody logged in: sent all the same
+    finally:
+        again.shutdown()

@@ -556,12 +556,13 @@ class IspybLims(AbstractLims):
         an earlier run (sent at once), else at the first login (nothing written at
         start: nothing is recorded before a login)."""
         self._link: OutboxLink | None = None
+        self._sources: list[RecordingSource] = []
         self._status.update(waiting=0, failed=0, refused=0, problem="")
         self.recorder = LimsRecorder(None, "the LIMS outbox is not open", self._recorder_changed)
         if self._outbox_path().exists():
             self._open_outbox()
         try:
-            self._sources: list[RecordingSource] = start_sources(self, self.recorder)
+            self._sources = start_sources(self, self.recorder)
         except Exception:
             self._stop_recording()
             raise
@@ -586,12 +587,12 @@ class IspybLims(AbstractLims):
         self._outbox_status({"problem": link.problem, **link.status()})
 
     def _stop_recording(self) -> None:
-        stop_sources(getattr(self, "_sources", []))
+        """Stop the sources, put what they handed over, close the outbox (what waits
+        stays in its file for the next start)."""
+        stop_sources(self._sources)
         self._sources = []
-        if getattr(self, "recorder", None) is not None:
-            self.recorder.close()
-        if getattr(self, "_link", None) is not None:
-            assert self._link is not None
+        self.recorder.close()
+        if self._link is not None:
             self._link.close()
 
     def _outbox_path(self) -> Path:
