@@ -93,6 +93,7 @@ def test_check_of_the_default_configuration_passes_with_one_line_per_item(tmp_pa
 #: the roles their files name that are then left empty
 EMPTY_ROLES_WITHOUT_PHIY = {
     "/beamline": ["phiy", "diffractometer", "collect"],
+    "/lims": ["collect"],  # what it records (issue 14)
     "/queue": ["collect", "diffractometer"],
     "/sample_changer": ["diffractometer"],
     "/xmlrpc_server": ["diffractometer", "collect"],

@@ -165,7 +165,12 @@ def test_login_names_the_person_proposal_and_session_in_a_worker_thread(seeded, 
     kinds = [kind for kind, _, _ in heard]
     assert kinds == ["status", "login", "samples"]
     status, login, thread = heard[0][1], heard[1][1], heard[1][2]
-    assert status == {"online": True, "reason": "", "database": redacted(ispyb_url)}
+    assert status == {
+        "online": True,
+        "reason": "",
+        "database": redacted(ispyb_url),
+        **{"waiting": 0, "failed": 0, "refused": 0, "problem": ""},  # the outbox's (issue 14)
+    }
     assert login == result.as_dict() and login["name"] == "Demo User"
     assert thread != threading.current_thread().name and "LIMS" in thread
 
@@ -474,6 +479,11 @@ def test_a_url_of_another_database_is_refused_at_login_without_its_password(make
         "online": False,
         "reason": message,
         "database": "postgresql://ispyb:***@db.example.org/ispyb",
+        # the outbox of writes (issue 14): empty, and its file fine
+        "waiting": 0,
+        "failed": 0,
+        "refused": 0,
+        "problem": "",
     }
 
 

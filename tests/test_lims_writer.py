@@ -910,3 +910,30 @@ def _every_kind(ids: Seeded, info: dict):
             ),
         ),
     ]
+
+
+def test_a_session_lookup_finds_the_session_running_that_day_or_names_what_has_none(
+    writer, seeded, ispyb_engine
+) -> None:
+    today = dt.date.today().isoformat()
+    found = send(writer, "session_lookup", records.session_lookup("mx", "1234", "SIM-1", today))
+    assert found == {"id": seeded.session_id}
+    assert scalar(ispyb_engine, "SELECT COUNT(*) FROM BLSession") == 1  # nothing written
+    # a collection of a local login refers to it: stored under that session
+    group = records.group_started({"$ref": "s", "field": "id"}, None, records.OSC, STARTED)
+    group["session_id"] = found["id"]  # the outbox resolves the reference so
+    group_id = send(writer, "data_collection_group", group)["id"]
+    assert scalar(
+        ispyb_engine, "SELECT sessionId FROM DataCollectionGroup WHERE dataCollectionGroupId = :g",
+        g=group_id,
+    ) == seeded.session_id  # fmt: skip
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    for payload, message in (
+        (records.session_lookup("mx", "1234", "SIM-1", tomorrow), "has no session on SIM-1 on"),
+        (records.session_lookup("mx", "1234", "SIM-2", today), "has no session on SIM-2"),
+        (records.session_lookup("mx", "9999", "SIM-1", today), "the LIMS has no proposal mx9999"),
+        (records.session_lookup("mx", "1234", "SIM-1", "7 Dec"), "day: expected YYYY-MM-DD"),
+    ):
+        with pytest.raises(PayloadError, match=message) as refusal:
+            send(writer, "session_lookup", payload)
+        assert writer.classify(refusal.value) == PERMANENT

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, ClassVar, cast
 
@@ -177,12 +177,14 @@ class AbstractCollect(HardwareObject):
         parameters: AcquisitionParameters,
         path: PathTemplate,
         positions: Sequence[CentredPosition],
+        grid: Mapping[str, object] | None = None,
     ) -> Future[Any]:
         """Start a mesh acquisition: image ``k`` (numbered ``parameters.first_image +
         k``) at ``positions[k]``, each over ``[osc_start, osc_start + osc_range)`` with
         ``exp_time``; ``parameters.num_images`` must be ``len(positions)``. Signals,
         the Future, stop and ``info`` as for :meth:`collect` (``info["mesh"]`` is
-        true). ``RuntimeError`` at once if a collection runs or mesh scans are not
+        true; ``info["grid"]`` is ``grid``, the grid as scanned, when given: for the
+        LIMS). ``RuntimeError`` at once if a collection runs or mesh scans are not
         supported (this default).
         """
         raise RuntimeError(f"{self.username}: mesh scans are not supported by this beamline")

@@ -90,8 +90,11 @@ class AbstractLims(HardwareObject, abc.ABC):
     Signals: ``loginChanged(dict | None)`` (:meth:`LoginResult.as_dict` after a login or
     a session choice, None after logout), ``limsStatusChanged(dict)`` (``{"online":
     bool, "reason": str, "database": str}``: whether the database answered last, why
-    not, and its URL without password) and ``samplesChanged()`` (the samples of the
-    proposal may have changed: read them again with :meth:`get_samples`).
+    not, and its URL without password; with the outbox of writes, ``waiting`` and
+    ``failed``: operations waiting to be sent and refused by the database, ``refused``:
+    records the outbox could not take, ``problem``: what was wrong with the outbox file)
+    and ``samplesChanged()`` (the samples of the proposal may have changed: read them
+    again with :meth:`get_samples`).
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = ("loginChanged", "limsStatusChanged", "samplesChanged")
@@ -144,3 +147,9 @@ class AbstractLims(HardwareObject, abc.ABC):
     @abc.abstractmethod
     def logout(self) -> Future[None]:
         """Forget the login; emits ``loginChanged(None)``."""
+
+    @abc.abstractmethod
+    def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
+        """Whether the collection ``<directory>/<prefix>_<run_number>`` is in the LIMS:
+        ``("stored" | "waiting" | "failed", reason)``, ``("", "")`` when unknown (not
+        recorded, or recorded long ago). Answers at once (no database call)."""

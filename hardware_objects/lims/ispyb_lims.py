@@ -12,7 +12,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from pathlib import Path
@@ -26,9 +26,12 @@ from hardware_objects.abstract.lims import (
 )
 from hardware_objects.abstract.sample_changer import AbstractSampleChanger, Puck
 from hardware_objects.abstract.session import AbstractSession
+from hardware_objects.lims.outbox_link import OutboxLink
+from hardware_objects.lims.recording import RecordingSource, start_sources, stop_sources
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
 from mxgui.core.lims.passwords import check_password, parse_hash
+from mxgui.core.lims.recorder import LimsRecorder
 from mxgui.core.lims.url_passwords import star_password, url_problem
 from mxgui.core.user_dirs import data_dir
 
@@ -44,6 +47,8 @@ T = TypeVar("T")
 PASSWORD_CHECKS = ("none", "local", "ldap")
 #: the embedded database, below the data directory, when ``url`` is empty
 EMBEDDED_FILE = Path(".mxgui") / "lims.sqlite"
+#: the outbox of LIMS writes, below the data directory, when ``outbox_file`` is empty
+OUTBOX_FILE = Path(".mxgui") / "lims-outbox.sqlite"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+]*://.*")
 
 
@@ -102,6 +107,7 @@ class IspybLims(AbstractLims):
         "ldap_url": HOProperty(str, "", "LDAP server (password_check ldap)"),
         "ldap_base_dn": HOProperty(str, "", "LDAP base DN (password_check ldap)"),
         "ldap_ca_file": HOProperty(str, "", "CA certificate(s) of the LDAP server (PEM)"),
+        "outbox_file": HOProperty(str, "", "the outbox of LIMS writes (empty: in the data dir)"),
     }
 
     def init(self) -> None:
@@ -173,6 +179,7 @@ class IspybLims(AbstractLims):
             "database": star_password(self._url),
         }
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name} LIMS")
+        self._start_recording()
         self.set_state(HardwareObjectState.READY)
 
     def _site_password_check(self, url: str) -> str:
@@ -202,6 +209,7 @@ class IspybLims(AbstractLims):
         return check or "none"
 
     def shutdown(self) -> None:
+        self._stop_recording()
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._engine is not None:
             self._engine.dispose()
@@ -503,6 +511,7 @@ class IspybLims(AbstractLims):
 
     def _logged_in(self, result: LoginResult) -> None:
         self._login = result
+        self._record_under(result)
         self._follow(result)
         self.emit("loginChanged", result.as_dict())
         self.emit("samplesChanged")
@@ -575,9 +584,107 @@ class IspybLims(AbstractLims):
             return
         log.info("%s logged out of %s", self._login.user, self._login.proposal)
         self._login = None
+        self._record_under(None)
         self._follow(None)
         self.emit("loginChanged", None)
         self.emit("samplesChanged")
+
+    # recording: the outbox and the sources ------------------------------------------------
+    def _start_recording(self) -> None:
+        """Start the recording sources; open the outbox now if its file holds writes of
+        an earlier run (sent at once), else at the first login (nothing written at
+        start: nothing is recorded before a login)."""
+        self._link: OutboxLink | None = None
+        self._sources: list[RecordingSource] = []
+        self._status.update(waiting=0, failed=0, refused=0, problem="")
+        self.recorder = LimsRecorder(None, "the LIMS outbox is not open", self._recorder_changed)
+        if self._outbox_path().exists():
+            self._open_outbox()
+        try:
+            self._sources = start_sources(self, self.recorder)
+        except Exception:
+            self._stop_recording()
+            raise
+
+    def _open_outbox(self) -> None:
+        """Open the outbox (sqlite3 only: cheap) if it is not; a file that cannot be
+        opened is said in the status and the log, and tried again at the next login."""
+        if self._link is not None:
+            return
+        try:
+            link = OutboxLink(
+                self._outbox_path(), self._writer_engine, self._outbox_status, self.name
+            )
+        except OSError as exc:
+            problem = f"the LIMS outbox cannot be opened, nothing is recorded: {exc}"
+            log.error("%s: %s", self.name, problem)
+            self.recorder.set_outbox(None, problem)
+            self._outbox_status({"problem": problem})
+            return
+        self._link = link
+        self.recorder.set_outbox(link.outbox, link.problem)
+        self._outbox_status({"problem": link.problem, **link.status()})
+
+    def _stop_recording(self) -> None:
+        """Stop the sources, put what they handed over, close the outbox (what waits
+        stays in its file for the next start)."""
+        stop_sources(self._sources)
+        self._sources = []
+        self.recorder.close()
+        if self._link is not None:
+            self._link.close()
+
+    def _outbox_path(self) -> Path:
+        configured = self.get_property("outbox_file").strip()
+        if not configured:
+            return data_dir() / OUTBOX_FILE
+        path = Path(os.path.expanduser(configured))
+        return path if path.is_absolute() else data_dir() / path
+
+    def _writer_engine(self) -> sa.Engine:
+        """The engine the outbox writes with (the outbox's thread): made in the LIMS
+        worker, like the readers' (the embedded database created on first use)."""
+        try:
+            future = self._submit(self._connect)
+        except RuntimeError as exc:  # shut down
+            raise CancelledError() from exc
+        return future.result()
+
+    def _outbox_status(self, values: dict[str, object]) -> None:
+        if all(self._status.get(k) == v for k, v in values.items()):
+            return
+        self._status.update(values)
+        self.emit("limsStatusChanged", self.get_status())
+
+    def _recorder_changed(self) -> None:
+        self._outbox_status({"refused": self.recorder.refused})
+
+    def _record_under(self, login: LoginResult | None) -> None:
+        """What is recorded from now on belongs to ``login``'s session (or its proposal's
+        session today, looked up when sent); the outbox tries at once after a login
+        online, and the samples' ids are read for the records."""
+        if login is None:
+            self.recorder.set_login(None, None, self._beamline)
+            return
+        self._open_outbox()
+        proposal = (login.proposal_code, login.proposal_number)
+        self.recorder.set_login(login.session_id, proposal, self._beamline)
+        if login.offline:
+            return
+        if self._link is not None:
+            self._link.retry_now()
+        self._submit(self._read_samples_for_records)
+
+    def _read_samples_for_records(self) -> None:
+        try:
+            samples = self._do_get_samples()
+        except LimsUnavailable as exc:
+            log.warning("%s: the samples' ids for the LIMS records: %s", self.name, exc)
+            return
+        self.recorder.set_samples({s.address: s.sample_id for s in samples if s.address})
+
+    def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
+        return self.recorder.record_status(directory, prefix, run_number)
 
 
 def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:

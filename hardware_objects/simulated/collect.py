@@ -137,6 +137,7 @@ class SimulatedCollect(AbstractCollect):
         parameters: AcquisitionParameters,
         path: PathTemplate,
         positions: Sequence[CentredPosition],
+        grid: Mapping[str, object] | None = None,
     ) -> Future[dict[str, Any]]:
         """See :meth:`AbstractCollect.collect_mesh` and :mod:`.collect_mesh`: a fast
         scan computed at each position; the motors do not move; always CBF."""
@@ -147,7 +148,7 @@ class SimulatedCollect(AbstractCollect):
                 f"{parameters.num_images} images"
             )
         path = dataclasses.replace(path, suffix="cbf")
-        return self._begin(parameters, path, None, None, positions)
+        return self._begin(parameters, path, None, None, positions, grid)
 
     def _begin(
         self,
@@ -156,6 +157,7 @@ class SimulatedCollect(AbstractCollect):
         centred_position: CentredPosition | Mapping[str, object] | None,
         helical_end: CentredPosition | Mapping[str, object] | None,
         mesh: list[CentredPosition] | None,
+        grid: Mapping[str, object] | None = None,
     ) -> Future[dict[str, Any]]:
         with self._lock:
             if self._job is not None:
@@ -184,6 +186,8 @@ class SimulatedCollect(AbstractCollect):
             job.helical_end, job.mesh = helical_end, mesh
             info["helical"] = helical_end is not None
             info["mesh"] = mesh is not None
+            if grid is not None:
+                info["grid"] = dict(grid)
             self._job, self._info = job, info
             self._thread = threading.Thread(
                 target=self._run, args=(job,), name=f"collect {path.run_prefix}", daemon=True

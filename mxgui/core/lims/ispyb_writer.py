@@ -49,6 +49,10 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
   (collection, program).
 - ``image_jpegs``: one ``Image`` row per image with jpegFileFullPath and
   jpegThumbnailFileFullPath, inserted or updated (collection, image number).
+- ``session_lookup``: writes nothing; finds the ``BLSession`` of a proposal (code and
+  number) on a beamline running on a day (``"YYYY-MM-DD"``; of several, the first by
+  start) - what a local login collected refers to it. None found is a
+  :class:`PayloadError` naming them.
 """
 
 from __future__ import annotations
@@ -129,6 +133,7 @@ class IspybWriter:
             "workflow_run_end": self._workflow_run_end,
             "screening": self._screening,
             "image_jpegs": self._image_jpegs,
+            "session_lookup": _session_lookup,
         }
 
     @property
@@ -620,6 +625,27 @@ class IspybWriter:
                 )
             )
         return {"id": collection_id, "image_ids": image_ids}
+
+
+# -- the session of a local login ----------------------------------------------------------
+def _session_lookup(rows: Rows, f: Fields, retry: bool) -> Result:
+    from mxgui.core.lims.queries import find_proposal, sessions_of
+
+    code, number = f.text("proposal_code"), f.text("proposal_number")
+    beamline, day_text = f.text("beamline"), f.text("day")
+    try:
+        day = dt.date.fromisoformat(day_text)
+    except ValueError:
+        raise PayloadError(f"{f.kind}: day: expected YYYY-MM-DD, got {day_text!r}") from None
+    proposal = find_proposal(rows.connection, code, number)
+    if proposal is None:
+        raise PayloadError(f"{f.kind}: the LIMS has no proposal {code}{number}")
+    sessions = sessions_of(rows.connection, proposal.proposal_id, beamline, day)
+    if not sessions:
+        raise PayloadError(
+            f"{f.kind}: proposal {code}{number} has no session on {beamline} on {day_text}"
+        )
+    return {"id": sessions[0].session_id}
 
 
 def _now() -> dt.datetime:

@@ -71,9 +71,22 @@ def experiment_type(info: Mapping[str, object]) -> str:
     return OSC
 
 
+# -- the session of a local login ----------------------------------------------------------------
+def session_lookup(proposal_code: str, proposal_number: str, beamline: str, day: str) -> Payload:
+    """Kind ``session_lookup``: the session of proposal ``proposal_code`` +
+    ``proposal_number`` on ``beamline`` running on ``day`` (``"YYYY-MM-DD"``): what a
+    local login (no session id) collected refers to it (``{"$ref": key, "field": "id"}``)."""
+    return {
+        "proposal_code": proposal_code,
+        "proposal_number": proposal_number,
+        "beamline": beamline,
+        "day": day,
+    }
+
+
 # -- data collection groups and data collections ------------------------------------------------
 def group_started(
-    session_id: int,
+    session_id: Ref,
     sample_id: int | None,
     experiment: str,
     started: float,
@@ -83,7 +96,7 @@ def group_started(
     :data:`MESH`, :data:`CHARACTERIZATION`...; ``started``: epoch seconds)."""
     return _without_none(
         {
-            "session_id": session_id,
+            "session_id": _ref(session_id),
             "sample_id": sample_id,
             "experiment_type": experiment,
             "start_time": lims_time(started),
@@ -100,7 +113,7 @@ def group_ended(group: Ref, ended: float) -> Payload:
 def collection_started(
     info: Mapping[str, object],
     *,
-    session_id: int,
+    session_id: Ref,
     sample_id: int | None,
     group: Ref,
     beam_size: tuple[float, float] | None = None,
@@ -124,7 +137,7 @@ def collection_started(
     snapshots = [str(s) for s in _sequence(info.get("snapshots", ()))][:4]
     payload: Payload = {
         "group_id": _ref(group),
-        "session_id": session_id,
+        "session_id": _ref(session_id),
         "sample_id": sample_id,
         "run_number": _int(info.get("run_number", path.get("run_number", 1)), "run_number"),
         "axis_start": osc_start,

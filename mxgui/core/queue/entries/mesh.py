@@ -169,7 +169,7 @@ class MeshScanEntry(Entry):
         try:
             try:
                 info = ctx.start(
-                    lambda: collect.collect_mesh(params, path, positions),
+                    lambda: collect.collect_mesh(params, path, positions, scan_grid.to_dict()),
                     "mesh scan",
                     abort=collect.stop_collect,
                 )

@@ -1,0 +1,277 @@
+"""Data collections and mesh scans, recorded as ISPyB stores them.
+
+:class:`CollectionRecording` listens to the ``collect`` role of the LIMS object:
+
+- ``collectStarted(info)``: a ``data_collection_group`` and a ``data_collection`` (beam
+  size from the ``beam`` role, flux from ``flux``, the sample loaded in
+  ``sample_changer`` as its ``blSampleId`` when the LIMS gave it); for a mesh
+  (``info["grid"]``: the grid as scanned) a ``grid_info`` too;
+- ``collectOscillationFinished(info)`` / ``collectOscillationFailed(reason)``: the
+  ``data_collection_end`` and ``data_collection_group_end``, and the JPEGs of the first
+  and last image (made in the background, then an ``image_jpegs`` operation);
+- the ``shapes`` role's ``gridResultsChanged(grid_id)`` while (and after) a mesh on that
+  grid: the new scores as ``image_quality_indicators``, by image number.
+
+The handlers only take what they need from the signal's thread (the collect's) and hand
+the rest to the recorder's thread: the collection never waits on the LIMS.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+
+from hardware_objects.abstract.beam import AbstractBeam
+from hardware_objects.abstract.collect import AbstractCollect
+from hardware_objects.abstract.flux import AbstractFlux
+from hardware_objects.abstract.sample_changer import AbstractSampleChanger
+from hardware_objects.role_objects import optional_role_object
+from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.lims import records
+from mxgui.core.lims.recorder import LimsRecorder, collection_key, reference
+from mxgui.core.roles.emitter import Emitter
+from mxgui.core.shapes import Grid, shape_from_dict
+
+if TYPE_CHECKING:
+    from mxgui.core.lims.jpegs import JpegMaker
+    from mxgui.core.roles.shapes import ShapesRole
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Mesh:
+    """The mesh whose scores are recorded: its grid as scanned, where its images
+    start, the collection's key, and the cells already put."""
+
+    grid_id: str
+    scan_grid: Grid
+    first_image: int
+    base: tuple[str, str, int]
+    sent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    batches: int = 0
+
+
+@dataclass(frozen=True)
+class _Collection:
+    """What the recording of one collection needs: its info and its keys."""
+
+    info: dict[str, object]
+    base: tuple[str, str, int]
+
+    def key(self, tag: str) -> str:
+        return collection_key(tag, *self.base)
+
+
+class CollectionRecording:
+    """Records the collections and meshes of the ``collect`` role (see the module)."""
+
+    def __init__(
+        self,
+        lims: HardwareObject,
+        recorder: LimsRecorder,
+        collect: AbstractCollect,
+    ) -> None:
+        self._recorder = recorder
+        self._collect = collect
+        self._beam = optional_role_object(lims, "beam", AbstractBeam)
+        self._flux = optional_role_object(lims, "flux", AbstractFlux)
+        self._changer = optional_role_object(lims, "sample_changer", AbstractSampleChanger)
+        self._shapes = cast("ShapesRole | None", lims.get_object_by_role("shapes"))
+        self._current: _Collection | None = None  # in the recorder's thread only
+        self._mesh: _Mesh | None = None  # in the recorder's thread only
+        self._jpegs: JpegMaker | None = None
+        self._lock = threading.Lock()
+        self._scores_pending: set[str] = set()
+        self._connections: list[tuple[Emitter, str, Callable[..., object]]] = [
+            (collect, "collectStarted", self._on_started),
+            (collect, "collectOscillationFinished", self._on_finished),
+            (collect, "collectOscillationFailed", self._on_failed),
+        ]
+        if self._shapes is not None:
+            self._connections.append((self._shapes, "gridResultsChanged", self._on_grid_results))
+        for sender, signal, slot in self._connections:
+            sender.connect(signal, slot)
+
+    @classmethod
+    def start(cls, lims: HardwareObject, recorder: LimsRecorder) -> CollectionRecording | None:
+        """The recording of ``lims``'s ``collect`` role; None without one."""
+        collect = optional_role_object(lims, "collect", AbstractCollect)
+        return None if collect is None else cls(lims, recorder, collect)
+
+    def stop(self) -> None:
+        for sender, signal, slot in self._connections:
+            sender.disconnect(signal, slot)
+        jpegs, self._jpegs = self._jpegs, None
+        if jpegs is not None:
+            jpegs.shutdown(wait=False)
+
+    # the signals (the collect's thread): take what is needed now, record later ----------
+    def _on_started(self, info: dict[str, object]) -> None:
+        beam_size = self._beam.get_beam_size() if self._beam is not None else None
+        flux = self._flux.get_value() if self._flux is not None else None
+        loaded = self._changer.get_loaded_sample() if self._changer is not None else None
+        address = loaded.address if loaded is not None else None
+        self._recorder.defer(lambda: self._started(dict(info), beam_size, flux, address))
+
+    def _on_finished(self, info: dict[str, object]) -> None:
+        self._recorder.defer(lambda: self._ended(dict(info)))
+
+    def _on_failed(self, reason: str) -> None:
+        info = self._collect.get_collection_info()
+        if info is not None:
+            final = dict(info, reason=info.get("reason") or reason)
+            self._recorder.defer(lambda: self._ended(final))
+
+    def _on_grid_results(self, grid_id: str) -> None:
+        with self._lock:  # a burst of batches: one look at the results
+            if grid_id in self._scores_pending:
+                return
+            self._scores_pending.add(grid_id)
+        self._recorder.defer(lambda: self._scores(grid_id))
+
+    # the recorder's thread -----------------------------------------------------------------
+    def _started(
+        self,
+        info: dict[str, object],
+        beam_size: tuple[float, float] | None,
+        flux: float | None,
+        address: str | None,
+    ) -> None:
+        session = self._recorder.session_ref()
+        self._current = None
+        if session is None:
+            log.debug("LIMS: nobody logged in; collection %s not recorded", info.get("template"))
+            return
+        run = info.get("run_number", 1)
+        current = _Collection(
+            info,
+            (str(info.get("directory", "")), str(info.get("prefix", "")), _whole(run)),
+        )
+        sample_id = self._recorder.sample_id(address)
+        started = float(cast(float, info["started"]))
+        group = records.group_started(session, sample_id, records.experiment_type(info), started)
+        if self._recorder.record("data_collection_group", group, current.key("dcg")) is None:
+            return
+        try:
+            collection = records.collection_started(
+                info,
+                session_id=session,
+                sample_id=sample_id,
+                group=reference(current.key("dcg")),
+                beam_size=beam_size,
+                flux=flux if flux is None or math.isfinite(flux) else None,
+            )
+        except (KeyError, ValueError) as exc:
+            log.error("LIMS: collection %s not recorded: %s", info.get("template"), exc)
+            return
+        if self._recorder.record("data_collection", collection, current.key("dc")) is None:
+            return
+        self._current = current
+        grid = info.get("grid")
+        if info.get("mesh") and isinstance(grid, Mapping):
+            self._start_mesh(current, grid)
+
+    def _start_mesh(self, current: _Collection, grid: Mapping[str, object]) -> None:
+        try:
+            payload = records.mesh_grid(
+                grid, collection=reference(current.key("dc")), group=reference(current.key("dcg"))
+            )
+            scan_grid = shape_from_dict(dict(grid))
+        except (KeyError, ValueError, TypeError) as exc:
+            log.error("LIMS: the grid of %s not recorded: %s", current.key("dc"), exc)
+            return
+        self._recorder.record("grid_info", payload, current.key("grid"))
+        if not isinstance(scan_grid, Grid) or self._shapes is None:
+            return
+        first = _whole(current.info.get("first_image", 1))
+        sent = np.zeros(scan_grid.num_cells, dtype=bool)
+        self._mesh = _Mesh(scan_grid.id, scan_grid, first, current.base, sent)
+
+    def _ended(self, info: dict[str, object]) -> None:
+        current = self._current
+        if current is None or current.info.get("started") != info.get("started"):
+            return  # not recorded at its start
+        ended = float(cast(float, info["started"])) + float(cast(float, info.get("elapsed", 0.0)))
+        dc, dcg = reference(current.key("dc")), reference(current.key("dcg"))
+        self._recorder.record(
+            "data_collection_end", records.collection_ended(dc, info), current.key("dc-end")
+        )
+        self._recorder.record(
+            "data_collection_group_end", records.group_ended(dcg, ended), current.key("dcg-end")
+        )
+        self._make_jpegs(current, info)
+
+    def _make_jpegs(self, current: _Collection, info: dict[str, object]) -> None:
+        from mxgui.core.lims.jpegs import JpegMaker, first_and_last_images
+
+        if not first_and_last_images(info):
+            return
+        path = info.get("path")
+        directory = str(info.get("directory", ""))
+        if isinstance(path, Mapping) and path.get("process_directory"):
+            directory = str(path["process_directory"])
+        if self._jpegs is None:
+            self._jpegs = JpegMaker()
+        try:
+            future = self._jpegs.submit(info, directory)
+        except RuntimeError as exc:
+            log.warning("LIMS: %s: %s", current.key("dc"), exc)
+            return
+        key, collection = current.key("jpegs"), reference(current.key("dc"))
+
+        def made(done: Future[list[dict[str, object]]]) -> None:
+            try:
+                images = done.result()
+            except Exception as exc:  # an unreadable image, a full disk: logged, not raised
+                log.warning("LIMS: the JPEGs of %s were not made: %s", current.key("dc"), exc)
+                return
+            payload = records.image_jpegs(collection, images)
+
+            def store() -> None:
+                self._recorder.record("image_jpegs", payload, key)
+
+            self._recorder.defer(store)
+
+        future.add_done_callback(made)
+
+    def _scores(self, grid_id: str) -> None:
+        with self._lock:
+            self._scores_pending.discard(grid_id)
+        mesh, shapes = self._mesh, self._shapes
+        if mesh is None or shapes is None or mesh.grid_id != grid_id:
+            return
+        try:
+            grid = shapes.get(grid_id)
+            results = shapes.grid_results(grid_id)
+        except (KeyError, ValueError):
+            return  # the grid was removed
+        if results is None or not isinstance(grid, Grid) or results.num_cells != mesh.sent.size:
+            return
+        new = np.flatnonzero(~np.isnan(results.scores) & ~mesh.sent)
+        if new.size == 0:
+            return
+        mesh.sent[new] = True
+        scores: dict[int, float] = {}
+        for index in new.tolist():  # the grid's 0-based scan index -> the image number
+            cell = grid.cell_of_index(index + 1)
+            scores[mesh.first_image + mesh.scan_grid.index_of_cell(*cell) - 1] = float(
+                results.scores[index]
+            )
+        mesh.batches += 1
+        self._recorder.record(
+            "image_quality_indicators",
+            records.quality_indicators(reference(collection_key("dc", *mesh.base)), scores),
+            collection_key(f"iqi-{mesh.batches}", *mesh.base),
+        )
+
+
+def _whole(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1

@@ -1,0 +1,228 @@
+"""What the beamline does, put into the LIMS outbox (Qt-free).
+
+:class:`LimsRecorder` is what the recording sources (``hardware_objects.lims.recording``)
+write through. :meth:`LimsRecorder.record` stores one operation in the
+:class:`~mxgui.core.lims.outbox.Outbox` and never raises to its caller: a refused put
+is logged once per kind with the reason and counted (:attr:`LimsRecorder.refused`), so
+that a collection goes on whatever the LIMS does. Sources do their work in the
+recorder's one thread (:meth:`LimsRecorder.defer`): a signal handler in the collect
+thread only hands it over, and operations are put in the order the events came.
+
+The session rows refer to (:meth:`LimsRecorder.session_ref`) is the chosen session's id
+when logged in online; without one (a local login while the database was away, or no
+session chosen) it is a reference to a ``session_lookup`` operation (the proposal's
+session on this beamline today), so that what is collected offline is stored under the
+right session once the database answers again.
+
+Keys are deterministic per collection (:func:`collection_key`): a repeated signal puts
+nothing twice, and :meth:`LimsRecorder.record_status` answers for a collection from its
+directory, prefix and run number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+
+from mxgui.core.lims.outbox import Outbox
+from mxgui.core.lims.records import Payload, session_lookup
+
+log = logging.getLogger(__name__)
+
+#: the operations of one collection, by the tag of their key
+COLLECTION_TAGS = ("dcg", "dc", "grid", "dc-end", "dcg-end", "jpegs")
+_MAX_KEY = 200
+#: what the outbox's statuses mean for a collection, worst first
+_SEVERITY = ("failed", "waiting", "stored")
+
+
+def collection_key(tag: str, directory: str, prefix: str, run_number: int) -> str:
+    """The outbox key of a collection's operation ``tag`` (``dc``, ``dcg``, ``dc-end``...):
+    ``dc:/data/visit/lyso_3``; a key too long for the outbox ends in a hash instead."""
+    key = f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}"
+    if len(key) <= _MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[: _MAX_KEY - len(digest) - 1]}#{digest}"
+
+
+def reference(key: str, field: str = "id") -> dict[str, object]:
+    """A payload value the outbox replaces by ``field`` of the result of ``key``."""
+    return {"$ref": key, "field": field}
+
+
+class LimsRecorder:
+    """Puts the LIMS writes of the recording sources into an outbox (see the module).
+
+    ``outbox`` may be ``None`` (the outbox could not be opened: ``problem`` says why);
+    every record is then refused, counted and logged once per kind. ``changed`` is
+    called (from any thread) when :attr:`refused` grows.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox | None,
+        problem: str = "",
+        changed: Callable[[], None] | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.problem = problem
+        self._changed = changed
+        self._lock = threading.Lock()
+        self._refused = 0
+        self._told: set[str] = set()
+        self._session_id: int | None = None
+        self._proposal: tuple[str, str] | None = None
+        self._beamline = ""
+        self._samples: dict[str, int] = {}
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def set_outbox(self, outbox: Outbox | None, problem: str = "") -> None:
+        """Record into ``outbox`` from now on (opened later than the recorder was
+        made), or into none because of ``problem``."""
+        with self._lock:
+            self.outbox, self.problem = outbox, problem
+
+    # who and what ------------------------------------------------------------------------
+    def set_login(
+        self,
+        session_id: int | None,
+        proposal: tuple[str, str] | None,
+        beamline: str,
+    ) -> None:
+        """The login now: the chosen session's id (None offline or not chosen), the
+        proposal's code and number (None: nobody logged in) and this beamline's name."""
+        with self._lock:
+            self._session_id, self._proposal, self._beamline = session_id, proposal, beamline
+            if proposal is None:
+                self._samples = {}
+
+    def set_samples(self, samples: Mapping[str, int]) -> None:
+        """``{sample-changer address ("3:05"): blSampleId}`` of the proposal's samples."""
+        with self._lock:
+            self._samples = dict(samples)
+
+    def sample_id(self, address: str | None) -> int | None:
+        """The ``blSampleId`` of the sample at ``address``, when the LIMS gave it."""
+        if address is None:
+            return None
+        with self._lock:
+            return self._samples.get(address)
+
+    def session_ref(self) -> int | dict[str, object] | None:
+        """The session rows refer to (see the module); None when nobody is logged in
+        (nothing can be stored then)."""
+        with self._lock:
+            session_id, proposal, beamline = self._session_id, self._proposal, self._beamline
+        if session_id is not None:
+            return session_id
+        if proposal is None:
+            return None
+        day = dt.date.today().isoformat()
+        key = f"session:{proposal[0]}{proposal[1]}@{beamline}/{day}"
+        if self.record("session_lookup", session_lookup(*proposal, beamline, day), key) is None:
+            return None
+        return reference(key)
+
+    # writing -------------------------------------------------------------------------------
+    def record(self, kind: str, payload: Payload, key: str | None = None) -> str | None:
+        """Put one operation; its key, or None when it was refused (logged once per
+        kind with the reason, counted in :attr:`refused`). Never raises."""
+        outbox = self.outbox
+        if outbox is None:
+            self._refuse(kind, key, self.problem or "the LIMS outbox is not open")
+            return None
+        try:
+            return outbox.put(kind, payload, key)
+        except (ValueError, OSError, RuntimeError) as exc:
+            self._refuse(kind, key, str(exc))
+        except Exception as exc:  # a fault of ours must not reach the collection
+            log.exception("LIMS: %s %s could not be put in the outbox", kind, key)
+            self._refuse(kind, key, f"{type(exc).__name__}: {exc}")
+        return None
+
+    @property
+    def refused(self) -> int:
+        """How many records were refused since the start."""
+        with self._lock:
+            return self._refused
+
+    def _refuse(self, kind: str, key: str | None, reason: str) -> None:
+        with self._lock:
+            self._refused += 1
+            first = kind not in self._told
+            self._told.add(kind)
+        if first:
+            log.error("LIMS: %s %s not recorded: %s", kind, key or "", reason)
+        else:
+            log.debug("LIMS: %s %s not recorded: %s", kind, key or "", reason)
+        if self._changed is not None:
+            self._changed()
+
+    def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
+        """``("stored" | "waiting" | "failed", reason)`` of the collection's operations
+        (the worst of them), ``("", "")`` when the outbox holds none of them."""
+        outbox = self.outbox
+        if outbox is None:
+            return "", ""
+        found: list[tuple[str, str]] = []
+        for tag in COLLECTION_TAGS:
+            try:
+                found.append(outbox.status_of(collection_key(tag, directory, prefix, run_number)))
+            except (KeyError, RuntimeError):
+                continue
+        for state in _SEVERITY:
+            reasons = [reason for s, reason in found if s == state]
+            if reasons:
+                return state, next((r for r in reasons if r), "")
+        return "", ""
+
+    # the recording thread --------------------------------------------------------------------
+    def defer(self, work: Callable[[], None]) -> None:
+        """Run ``work`` in the recorder's thread, after what was deferred before (an
+        exception is logged). Dropped after :meth:`close`."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="LIMS recording", daemon=True
+                )
+                self._thread.start()
+        self._work.put(work)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until what was deferred so far has run; whether it did in time."""
+        done = threading.Event()
+        with self._lock:
+            if self._closed:
+                return False
+        self.defer(done.set)
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Run what was deferred (up to ``timeout`` s) and end the thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._work.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            work = self._work.get()
+            if work is None:
+                return
+            try:
+                work()
+            except Exception:
+                log.exception("LIMS: recording failed")
