@@ -49,10 +49,17 @@ def make_app(qtbot):
     qapp = QApplication.instance()
     timers_before = qapp.findChildren(QTimer) if qapp is not None else []
 
-    def make(layout: Path = DEFAULT_LAYOUT, repository_dirs: list[Path] | None = None):
+    def make(
+        layout: Path = DEFAULT_LAYOUT,
+        repository_dirs: list[Path] | None = None,
+        login_dialog: bool = False,
+    ):
         app = MxguiApplication(list(repository_dirs or [SIMULATED]), Path(layout))
         app.start()
         apps.append(app)
+        if not login_dialog and app.lims_status is not None and app.lims_status.dialog:
+            app.lims_status.dialog.reject()  # "Not now"
+            app.windows[0].activateWindow()  # its shortcuts work again
         return app
 
     yield make

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ from x_display import (
 from mxgui.core.channels import stop_control_loop
 from mxgui.core.repository import HardwareRepository
 
-from helpers import TEST_LAYOUTS, wait_for
+from helpers import SIMULATED, TEST_LAYOUTS, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -145,10 +146,21 @@ def click_until_taken(click_once: Callable[[], None], taken: Callable[[], bool])
     raise AssertionError(f"{sent} clicks in a row were not taken")
 
 
+def without_login_at_start(directory: Path) -> None:
+    """The simulated LIMS in ``directory`` with no login dialog at start: the dialog
+    would sit over the sample view and take the clicks (a beamline can set this too)."""
+    text = (SIMULATED / "lims.xml").read_text()
+    head, tail = text.rsplit("</object>", 1)
+    (directory / "lims.xml").write_text(
+        f"{head}  <login_at_start>false</login_at_start>\n</object>{tail}"
+    )
+
+
 def test_three_x_clicks_centre_the_crystal_in_the_real_mxgui_through_tango(
     demo, tmp_path, own_diffractometer
 ):
     directories = controls_demo_copy(tmp_path / "controls-demo", demo.tango_port)
+    without_login_at_start(directories[0])
     env = {
         **demo.epics_env,
         "MXGUI_DATA_DIR": str(tmp_path / "data"),

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from mxgui.core.hardware_object import HardwareObject
+from mxgui.core.hardware_object import HardwareObject, HOProperty
 
 if TYPE_CHECKING:
     from mxgui.core.lims.queries import LimsPerson, LimsSample, LimsSession
@@ -98,6 +98,20 @@ class AbstractLims(HardwareObject, abc.ABC):
     """
 
     SIGNALS: ClassVar[tuple[str, ...]] = ("loginChanged", "limsStatusChanged", "samplesChanged")
+    PROPERTIES: ClassVar[dict[str, HOProperty]] = {
+        "login_at_start": HOProperty(
+            bool, True, "the GUI shows the login dialog when it starts with nobody logged in"
+        ),
+    }
+
+    def login_hint(self) -> str:
+        """A line the login dialog shows under its title (e.g. how to log in to a demo
+        database); empty by default."""
+        return ""
+
+    def login_at_start(self) -> bool:
+        """Whether the GUI asks for a login when it starts (XML ``login_at_start``)."""
+        return bool(self.get_property("login_at_start", True))
 
     @abc.abstractmethod
     def login(self, user: str, password: str, proposal: str | None = None) -> Future[LoginResult]:

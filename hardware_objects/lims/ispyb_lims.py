@@ -59,6 +59,11 @@ class SessionWithStartDate(Protocol):
     def set_session_start_date(self, date: str | None) -> None: ...
 
 
+def _without_password(url: str) -> str:
+    """``url`` with its password starred (read at start, before SQLAlchemy is imported)."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
 class LimsSchemaError(Exception):
     """The database lacks tables or columns the client reads (named in the message)."""
 
@@ -168,7 +173,7 @@ class IspybLims(AbstractLims):
         self._status: dict[str, object] = {
             "online": False,
             "reason": "not connected yet",
-            "database": "",
+            "database": _without_password(self._url),
         }
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name} LIMS")
         self._start_recording()
@@ -207,6 +212,15 @@ class IspybLims(AbstractLims):
 
     def get_login(self) -> LoginResult | None:
         return self._login
+
+    def login_hint(self) -> str:
+        """For the embedded demo database: how to log in to it."""
+        if self._embedded_default is None:
+            return ""
+        return (
+            "The embedded demo LIMS: user demo, any password (proposal mx1234). A beamline "
+            "gives its ISPyB database as <url> in lims.xml."
+        )
 
     def get_status(self) -> dict[str, object]:
         return dict(self._status)

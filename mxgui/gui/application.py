@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from PyQt5.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PyQt5.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
+from hardware_objects.abstract.lims import AbstractLims
 from hardware_objects.beamline import Beamline
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.errors import ConfigError
@@ -26,6 +27,7 @@ from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.builder import BuiltLayout, BuiltWindow, build_layout
 from mxgui.gui.command_line import console_handlers
 from mxgui.gui.layout import Layout, LayoutError, WindowNode, load_layout
+from mxgui.gui.lims.status_button import LimsStatusButton
 from mxgui.gui.log_handler import GuiLogHandler
 from mxgui.gui.main_window import LayoutWindow, MainWindow
 from mxgui.gui.queue.start_prompt import QueueStartPrompt
@@ -117,6 +119,8 @@ class MxguiApplication:
         self._dialog_server: HandlerHost | None = None
         #: asks before the main window closes while the queue runs
         self.quit_guard: QuitGuard | None = None
+        #: the LIMS field of the status bar (None: the beamline has no lims role)
+        self.lims_status: LimsStatusButton | None = None
 
     def start(self) -> MainWindow:
         """Load the layout and show its windows; problems are logged, never fatal."""
@@ -172,6 +176,7 @@ class MxguiApplication:
         for window, built in zip(self.windows, self.built.windows):
             if built.node.show or window is main:
                 window.show()
+        self.lims_status = self._show_lims(self.status_bar)
         self.queue_prompt = self._ask_about_queue(main)
         self.dialog_handler = self._answer_dialogs(main)
         loaded, failed = len(self.repository.loaded()), len(self.repository.failures)
@@ -193,6 +198,21 @@ class MxguiApplication:
         object that is no queue hardware object)."""
         queue = self._role("queue")
         return queue if isinstance(queue, QueueHardwareObject) else None
+
+    def _show_lims(self, status_bar: StatusBar) -> LimsStatusButton | None:
+        """The LIMS field in the status bar, and the login dialog when nobody is logged
+        in and the lims object asks for a login at start."""
+        lims = self._role("lims")
+        if lims is None:
+            return None
+        if not isinstance(lims, AbstractLims):
+            log.error("%r is not a LIMS object: no login", lims)
+            return None
+        button = LimsStatusButton(lims, self.bridge, status_bar)
+        status_bar.addPermanentWidget(button)
+        if lims.get_login() is None and lims.login_at_start():
+            button.show_login()
+        return button
 
     def _ask_about_queue(self, main: MainWindow) -> QueueStartPrompt | None:
         """Ask whether to keep a queue restored after a crash, or say why the queue
@@ -223,6 +243,8 @@ class MxguiApplication:
             if self._dialog_server is not None:
                 self._dialog_server.set_handler("open_dialog", None)
             self.dialog_handler.close_all()
+        if self.lims_status is not None:
+            self.lims_status.cleanup()
         if self.status_bar is not None:
             self.status_bar.cleanup()
         if self.built is not None:

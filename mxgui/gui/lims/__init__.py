@@ -1,0 +1,1 @@
+"""The LIMS in the GUI: the login dialog and the LIMS status in the status bar."""
