@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from hardware_objects.lims.recording.collections import CollectionRecording
+from hardware_objects.lims.recording.energy_scans import EnergyScanRecording
+from hardware_objects.lims.recording.robot import RobotRecording
 from mxgui.core.errors import ConfigError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.lims.recorder import LimsRecorder
@@ -31,7 +33,11 @@ class RecordingSource(Protocol):
 SourceFactory = Callable[[HardwareObject, LimsRecorder], RecordingSource | None]
 
 #: the sources the LIMS object starts, in this order
-SOURCES: tuple[SourceFactory, ...] = (CollectionRecording.start,)
+SOURCES: tuple[SourceFactory, ...] = (
+    CollectionRecording.start,
+    RobotRecording.start,
+    EnergyScanRecording.start,
+)
 
 
 def start_sources(lims: HardwareObject, recorder: LimsRecorder) -> list[RecordingSource]:

@@ -1,0 +1,182 @@
+"""The other recording sources on a real MariaDB: sample-changer robot actions (sample
+tracking), energy scans, workflow runs and characterisations, each done on the fast
+simulated beamline after a login, the outbox drained, and every row checked with SQL
+by value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from queue_engine_fixtures import close_beamline, make_beamline
+from test_lims_recording import (
+    BEAMLINE,
+    PASSWORD_HASH,
+    first_present_sample,
+    sample_id_at,
+    wait_for,
+)
+
+from hardware_objects.abstract.energy_scan import ScanParameters
+from hardware_objects.abstract.sample_changer import SampleChangerError
+from hardware_objects.lims.ispyb_lims import demo_pucks
+from mxgui.core.acquisition import PathTemplate
+from mxgui.core.lims.demo_data import seed_demo
+
+from lims_fixtures import rows
+
+pytest_plugins = ("lims_fixtures",)
+
+
+def lims_xml(url: str, outbox: Path) -> str:
+    return f"""<object class="lims.ispyb_lims.IspybLims">
+  <object href="/session" role="session"/>
+  <object href="/sample_changer" role="sample_changer"/>
+  <object href="/collect" role="collect"/>
+  <object href="/beam" role="beam"/>
+  <object href="/flux" role="flux"/>
+  <object href="/shapes" role="shapes"/>
+  <object href="/energy_scan" role="energy_scan"/>
+  <url>{url}</url>
+  <beamline_name>{BEAMLINE}</beamline_name>
+  <connect_timeout>2</connect_timeout>
+  <io_timeout>5</io_timeout>
+  <local_user>local</local_user>
+  <local_password_hash>{PASSWORD_HASH}</local_password_hash>
+  <outbox_file>{outbox}</outbox_file>
+</object>
+"""
+
+
+@pytest.fixture
+def beamline(tmp_path, ispyb_url, ispyb_engine) -> Iterator[SimpleNamespace]:
+    """The fast simulated beamline, its ``lims`` on the test MariaDB holding the demo,
+    logged in online as ``demo`` on mx1234."""
+    bl = make_beamline(tmp_path)
+    (tmp_path / "repo" / "lims.xml").write_text(lims_xml(ispyb_url, tmp_path / "outbox.sqlite"))
+    try:
+        bl.lims = bl.repo.get("lims")
+        bl.ids = seed_demo(ispyb_engine, BEAMLINE, demo_pucks(bl.sample_changer.get_contents()))
+        bl.db = ispyb_engine
+        login = bl.lims.login("demo", "", "mx1234").result(timeout=30)
+        assert login.session_id == bl.ids.session_today
+        yield bl
+    finally:
+        close_beamline(bl)
+
+
+def drained(bl: SimpleNamespace) -> None:
+    """Wait until the recorder has put everything and the outbox has sent it."""
+    outbox = bl.lims.recorder.outbox
+
+    def done() -> bool:
+        return bl.lims.recorder.flush() and outbox.wait_idle(0.5)
+
+    wait_for(done, what="an empty outbox")
+    status = outbox.status()
+    assert (status.waiting, status.failed) == (0, 0), status
+
+
+def unloaded_sample(bl: SimpleNamespace) -> str:
+    """A sample in the dewar (the simulated changer starts with one loaded)."""
+    contents = bl.sample_changer.get_contents()
+    return next(s.address for p in contents for s in p.samples if s.present and not s.loaded)
+
+
+def test_each_load_and_unload_is_a_robot_action_with_its_sample(beamline) -> None:
+    bl = beamline
+    address = unloaded_sample(bl)
+    wait_for(lambda: bl.lims.recorder.sample_id(address) is not None, what="the samples' ids")
+    ended: list[dict] = []
+    bl.sample_changer.connect("robotActionEnded", ended.append)
+    before = dt.datetime.now().replace(microsecond=0)
+    bl.sample_changer.load(address).result(timeout=60)
+    bl.sample_changer.unload().result(timeout=60)
+    after = dt.datetime.now()
+    drained(bl)
+
+    assert [(e["action"], e["address"], e["status"]) for e in ended] == [
+        ("load", address, "SUCCESS"),
+        ("unload", address, "SUCCESS"),
+    ]
+    barcode = bl.sample_changer.get_sample(address).barcode
+    assert barcode  # the simulated pucks have barcodes: the row must carry it
+    puck, pin = (int(n) for n in address.split(":"))
+    actions = rows(bl.db, "SELECT * FROM RobotAction ORDER BY robotActionId")
+    assert [
+        (
+            a["blsessionId"],
+            a["blsampleId"],
+            a["actionType"],
+            a["status"],
+            a["message"],
+            a["dewarLocation"],
+            a["containerLocation"],
+            a["sampleBarcode"],
+        )
+        for a in actions
+    ] == [
+        (
+            bl.ids.session_today,
+            sample_id_at(bl.db, address),
+            kind,
+            "SUCCESS",
+            None,
+            puck,
+            pin,
+            barcode,
+        )
+        for kind in ("LOAD", "UNLOAD")
+    ]
+    load, unload = actions
+    assert before <= load["startTimestamp"] <= load["endTimestamp"]
+    assert load["endTimestamp"] <= unload["startTimestamp"] <= unload["endTimestamp"] <= after
+
+
+def test_a_failed_load_is_stored_with_its_error(beamline) -> None:
+    bl = beamline
+    address = unloaded_sample(bl)
+    ended: list[dict] = []
+    bl.sample_changer.connect("robotActionEnded", ended.append)
+    future = bl.sample_changer.load(address)
+    bl.sample_changer.abort()
+    with pytest.raises(SampleChangerError):
+        future.result(timeout=60)
+    drained(bl)
+    (event,) = ended
+    assert event["status"] == "ERROR" and event["message"]
+    (action,) = rows(bl.db, "SELECT actionType, status, message FROM RobotAction")
+    assert action == {"actionType": "LOAD", "status": "ERROR", "message": event["message"][:255]}
+
+
+def test_an_energy_scan_is_stored_with_its_energies_file_and_sample(beamline, tmp_path) -> None:
+    bl = beamline
+    address = first_present_sample(bl)
+    bl.sample_changer.load(address).result(timeout=60)
+    wait_for(lambda: bl.lims.recorder.sample_id(address) is not None, what="the samples' ids")
+    path = PathTemplate(directory=str(tmp_path / "scan"), prefix="se", run_number=1)
+    params = ScanParameters(step_ev=1.0, count_time=0.005, transmission=20.0)
+    before = dt.datetime.now().replace(microsecond=0)
+    result = bl.energy_scan.start_energy_scan(params, path).result(timeout=60)
+    drained(bl)
+
+    (scan,) = rows(bl.db, "SELECT * FROM EnergyScan")
+    assert scan["sessionId"] == bl.ids.session_today
+    assert scan["blSampleId"] == sample_id_at(bl.db, address)
+    assert (scan["element"], scan["edgeEnergy"]) == ("Se", "K")
+    # FLOAT columns: MariaDB gives 6 significant digits back (0.1 eV at 12 keV)
+    assert float(scan["peakEnergy"]) == pytest.approx(result["peak"], abs=5e-5)
+    assert float(scan["inflectionEnergy"]) == pytest.approx(result["inflection"], abs=5e-5)
+    assert f"remote {result['remote']:.4f} keV" in scan["comments"]
+    assert scan["scanFileFullPath"] == result["file"] and Path(result["file"]).is_file()
+    assert scan["filename"] == Path(result["file"]).name
+    assert float(scan["exposureTime"]) == pytest.approx(0.005)
+    assert float(scan["transmissionFactor"]) == pytest.approx(20.0)
+    assert float(scan["startEnergy"]) == pytest.approx(params.start_energy)
+    assert scan["beamSizeHorizontal"] is not None and scan["flux"] is not None
+    assert before <= scan["startTime"] <= scan["endTime"] <= dt.datetime.now()
+    (link,) = rows(bl.db, "SELECT blSampleId, energyScanId FROM BLSample_has_EnergyScan")
+    assert link == {"blSampleId": scan["blSampleId"], "energyScanId": scan["energyScanId"]}
