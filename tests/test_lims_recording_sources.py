@@ -6,6 +6,7 @@ by value."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,8 @@ from test_lims_recording import (
     sample_id_at,
     wait_for,
 )
+from test_workflow_xmlrpc import QUICK, callback_repository
+from workflow_fixtures import wait_params
 
 from hardware_objects.abstract.energy_scan import ScanParameters
 from hardware_objects.abstract.sample_changer import SampleChangerError
@@ -26,13 +29,15 @@ from hardware_objects.lims.ispyb_lims import demo_pucks
 from mxgui.core.acquisition import PathTemplate
 from mxgui.core.lims.demo_data import seed_demo
 
-from lims_fixtures import rows
+from lims_fixtures import rows, scalar
 
 pytest_plugins = ("lims_fixtures",)
 
 
-def lims_xml(url: str, outbox: Path) -> str:
+def lims_xml(url: str, outbox: Path, roles: tuple[str, ...] = ()) -> str:
+    more = "".join(f'  <object href="/{role}" role="{role}"/>\n' for role in roles)
     return f"""<object class="lims.ispyb_lims.IspybLims">
+{more}
   <object href="/session" role="session"/>
   <object href="/sample_changer" role="sample_changer"/>
   <object href="/collect" role="collect"/>
@@ -180,3 +185,150 @@ def test_an_energy_scan_is_stored_with_its_energies_file_and_sample(beamline, tm
     assert before <= scan["startTime"] <= scan["endTime"] <= dt.datetime.now()
     (link,) = rows(bl.db, "SELECT blSampleId, energyScanId FROM BLSample_has_EnergyScan")
     assert link == {"blSampleId": scan["blSampleId"], "energyScanId": scan["energyScanId"]}
+
+
+@pytest.fixture
+def workflow_beamline(tmp_path, ispyb_url, ispyb_engine) -> Iterator[SimpleNamespace]:
+    """The simulated beamline whose workflow client runs the test workflows (``CallBack``
+    calls the real XML-RPC server back), its queue, and its ``lims`` (roles
+    ``workflow`` and ``queue`` too) on the test MariaDB, logged in as ``demo``."""
+    repository = callback_repository(tmp_path)
+    (tmp_path / "repo" / "lims.xml").write_text(
+        lims_xml(ispyb_url, tmp_path / "outbox.sqlite", ("workflow", "queue"))
+    )
+    try:
+        bl = SimpleNamespace(repo=repository, db=ispyb_engine)
+        bl.lims = repository.get("lims")
+        bl.queue, bl.workflow = repository.get("queue"), repository.get("workflow")
+        assert repository.get("xmlrpc_server").token  # it attaches itself: the callback
+        changer = repository.get("sample_changer")
+        bl.ids = seed_demo(ispyb_engine, BEAMLINE, demo_pucks(changer.get_contents()))
+        assert bl.lims.login("demo", "", "mx1234").result(timeout=30).session_id is not None
+        yield bl
+    finally:
+        repository.shutdown()
+
+
+def test_a_workflow_run_is_stored_with_its_collection_and_the_lims_id_it_gave(
+    workflow_beamline, tmp_path
+) -> None:
+    bl = workflow_beamline
+    queue = bl.queue
+    sample = queue.add_sample(None)
+    queue.model.update_parameters(sample, {"centring": "none"})
+    marker = tmp_path / "m"
+    marker.mkdir()
+    params = {"marker_dir": str(marker), "collection": QUICK, "lims_id": 4711}
+    task = queue.add_task(
+        sample, "Workflow", {"workflow_name": "CallBack", "workflow_parameters": params}
+    )
+    before = dt.datetime.now().replace(microsecond=0)
+    assert queue.execute_entry(sample).result(timeout=120) == "success"
+    drained(bl)
+
+    # the node's result carries the id the workflow gave over XML-RPC ...
+    assert queue.model.get_node(task).results["lims_id"] == 4711
+    (dc,) = rows(bl.db, "SELECT dataCollectionId, imagePrefix, runStatus FROM DataCollection")
+    assert dc["runStatus"] == "Data collection successful"
+    (job,) = rows(bl.db, "SELECT * FROM ProcessingJob")
+    # ... the run is tied to the collection it made, and holds that id
+    assert (job["displayName"], job["dataCollectionId"]) == ("CallBack", dc["dataCollectionId"])
+    assert before <= job["recordTimestamp"] <= dt.datetime.now()
+    stored = {
+        r["parameterKey"]: r["parameterValue"]
+        for r in rows(
+            bl.db,
+            "SELECT parameterKey, parameterValue FROM ProcessingJobParameter"
+            " WHERE processingJobId = :job",
+            job=job["processingJobId"],
+        )
+    }
+    assert stored["lims_id"] == "4711" and stored["lims_id_node"] == str(task)
+    assert stored["workflow_node_id"] == str(task) and stored["sample_node_id"] == str(sample)
+    assert json.loads(stored["workflow_parameters"])["lims_id"] == 4711
+    (program,) = rows(
+        bl.db,
+        "SELECT * FROM AutoProcProgram WHERE processingJobId = :job",
+        job=job["processingJobId"],
+    )
+    assert (program["processingStatus"], program["processingPrograms"]) == (1, "CallBack")
+    assert program["processingStartTime"] <= program["processingEndTime"]
+    (attachment,) = rows(
+        bl.db,
+        "SELECT fileType, fileName, filePath FROM AutoProcProgramAttachment"
+        " WHERE autoProcProgramId = :program",
+        program=program["autoProcProgramId"],
+    )
+    log_file = bl.workflow.log.path
+    assert attachment == {
+        "fileType": "Log",
+        "fileName": log_file.name,
+        "filePath": str(log_file.parent),
+    }
+
+
+def test_a_failed_workflow_run_is_stored_failed_with_its_reason(
+    workflow_beamline, tmp_path
+) -> None:
+    bl = workflow_beamline
+    params = wait_params(tmp_path / "m", seconds=0, reason="no diffraction spots")
+    status, message = bl.workflow.start("Fail", {"workflow_parameters": params}).result(60)
+    assert status == "failed"
+    drained(bl)
+    (program,) = rows(
+        bl.db, "SELECT processingStatus, processingMessage, processingPrograms FROM AutoProcProgram"
+    )
+    assert (program["processingStatus"], program["processingPrograms"]) == (0, "Fail")
+    assert program["processingMessage"] == f"failed: {message}"[:255]
+    assert "no diffraction spots" in program["processingMessage"]
+    assert scalar(bl.db, "SELECT dataCollectionId FROM ProcessingJob") is None
+
+
+def test_a_characterisation_run_by_the_queue_is_stored_as_screening_rows(
+    workflow_beamline,
+) -> None:
+    bl = workflow_beamline
+    queue, repo = bl.queue, bl.repo
+    repo.get("collect").detector.set_roi_mode("4M", timeout=None)  # room for the spots
+    diffractometer = repo.get("diffractometer")
+    centre = {k: float(v) for k, v in diffractometer.scene.centring_positions().items()}
+    diffractometer.move_motors(centre, timeout=None)  # the crystal on the beam
+    sample = queue.add_sample(None)
+    queue.model.update_parameters(sample, {"centring": "none"})
+    char = queue.add_task(sample, "Characterisation", {"exp_time": 0.01, "num_images": 2})
+    assert queue.execute_entry(sample).result(timeout=120) == "success"
+    node = queue.model.get_node(char)
+    strategy, reference = node.results["strategy"], node.results["reference"]
+    assert strategy  # the crystal diffracts: a strategy to store
+    queue.engine.accept_strategy(char)  # the results change again: stored once all the same
+    drained(bl)
+
+    first = rows(
+        bl.db,
+        "SELECT dataCollectionId, dataCollectionGroupId, dataCollectionNumber"
+        " FROM DataCollection ORDER BY dataCollectionId",
+    )
+    assert [c["dataCollectionNumber"] for c in first] == list(node.results["reference_runs"])
+    (screening,) = rows(bl.db, "SELECT * FROM Screening")
+    assert screening["dataCollectionId"] == first[0]["dataCollectionId"]
+    assert screening["dataCollectionGroupId"] == first[0]["dataCollectionGroupId"]
+    assert screening["programVersion"] == "mxgui strategy"
+    assert screening["comments"] == node.results["rule"][:255]
+    (output,) = rows(bl.db, "SELECT * FROM ScreeningOutput")
+    assert output["screeningId"] == screening["screeningId"]
+    assert output["numSpotsFound"] == sum(r["spots"] for r in reference) > 100
+    assert output["totalNumberOfImages"] == 2
+    assert float(output["resolutionObtained"]) == pytest.approx(
+        min(r["resolution"] for r in reference), abs=1e-3
+    )
+    assert (output["strategySuccess"], output["indexingSuccess"]) == (1, 0)
+    (stored,) = rows(bl.db, "SELECT * FROM ScreeningStrategy")
+    assert stored["screeningOutputId"] == output["screeningOutputId"]
+    assert float(stored["exposureTime"]) == pytest.approx(strategy["exp_time"])
+    assert float(stored["resolution"]) == pytest.approx(strategy["resolution"], abs=1e-3)
+    assert float(stored["rotation"]) == pytest.approx(strategy["osc_range"])
+    (sub,) = rows(bl.db, "SELECT * FROM ScreeningStrategySubWedge")
+    assert sub["numberOfImages"] == strategy["num_images"]
+    assert float(sub["axisEnd"]) - float(sub["axisStart"]) == pytest.approx(
+        strategy["num_images"] * strategy["osc_range"]
+    )
