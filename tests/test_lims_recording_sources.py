@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +25,13 @@ from test_workflow_xmlrpc import QUICK, callback_repository
 from workflow_fixtures import wait_params
 
 from hardware_objects.abstract.energy_scan import ScanParameters
-from hardware_objects.abstract.sample_changer import SampleChangerError
+from hardware_objects.abstract.sample_changer import (
+    AbstractSampleChanger,
+    Puck,
+    Sample,
+    SampleChangerError,
+    SampleChangerState,
+)
 from hardware_objects.lims.ispyb_lims import demo_pucks
 from mxgui.core.acquisition import PathTemplate
 from mxgui.core.lims.demo_data import seed_demo
@@ -332,3 +339,64 @@ def test_a_characterisation_run_by_the_queue_is_stored_as_screening_rows(
     assert float(sub["axisEnd"]) - float(sub["axisStart"]) == pytest.approx(
         strategy["num_images"] * strategy["osc_range"]
     )
+
+
+class _HandChanger(AbstractSampleChanger):
+    """A sample changer that is not the simulated one: its operations end by hand."""
+
+    def __init__(self) -> None:
+        super().__init__("hand")
+        self.pending: list[Future] = []
+        samples = tuple(Sample(1, pin, barcode=f"B{pin}", present=True) for pin in (1, 2))
+        self._set_contents([Puck(1, samples=samples)])
+        self._set_sc_state(SampleChangerState.Ready)
+
+    def _operation(self, state: SampleChangerState, sample: Sample) -> Future:
+        self._set_sc_state(state, target=sample.address)
+        future: Future = Future()
+        self.pending.append(future)
+        return future
+
+    def _load(self, sample: Sample) -> Future:
+        return self._operation(SampleChangerState.Loading, sample)
+
+    def _unload(self, sample: Sample) -> Future:
+        return self._operation(SampleChangerState.Unloading, sample)
+
+    def _abort(self) -> None:
+        pass
+
+    def _reset(self) -> Future:
+        raise NotImplementedError
+
+    def _scan(self, puck: int | None) -> Future:
+        raise NotImplementedError
+
+
+def test_every_sample_changer_tells_the_end_of_its_loads_and_unloads() -> None:
+    changer = _HandChanger()
+    ended: list[dict] = []
+    changer.connect("robotActionEnded", ended.append)
+    load = changer.load("1:02")
+    assert ended == []  # at the end only
+    changer._set_loaded("1:02")
+    changer._set_sc_state(SampleChangerState.Loaded)
+    load.set_result(changer.get_sample("1:02"))
+    unload = changer.unload()
+    changer._set_sc_state(SampleChangerState.Ready)
+    unload.set_exception(SampleChangerError("gripper lost the pin"))
+    assert [
+        {k: e[k] for k in ("action", "address", "barcode", "status", "message")} for e in ended
+    ] == [
+        {"action": "load", "address": "1:02", "barcode": "B2", "status": "SUCCESS", "message": ""},
+        {
+            "action": "unload",
+            "address": "1:02",
+            "barcode": "B2",
+            "status": "ERROR",
+            "message": "gripper lost the pin",
+        },
+    ]
+    assert ended[0]["started"] <= ended[0]["ended"] <= ended[1]["started"] <= ended[1]["ended"]
+    assert changer.load("1:02").done()  # already loaded: no robot action
+    assert len(ended) == 2
