@@ -16,6 +16,7 @@ import pytest
 from queue_engine_fixtures import close_beamline, make_beamline
 from test_lims_recording import (
     BEAMLINE,
+    BEAMLINE_PASSWORD,
     PASSWORD_HASH,
     first_present_sample,
     sample_id_at,
@@ -146,6 +147,38 @@ def test_each_load_and_unload_is_a_robot_action_with_its_sample(beamline) -> Non
     load, unload = actions
     assert before <= load["startTimestamp"] <= load["endTimestamp"]
     assert load["endTimestamp"] <= unload["startTimestamp"] <= unload["endTimestamp"] <= after
+
+
+def test_a_robot_action_of_a_local_login_is_stored_under_its_session_later(
+    tmp_path, ispyb_url, ispyb_engine, mariadb
+) -> None:
+    bl = make_beamline(tmp_path)
+    (tmp_path / "repo" / "lims.xml").write_text(lims_xml(ispyb_url, tmp_path / "outbox.sqlite"))
+    try:
+        lims = bl.repo.get("lims")
+        ids = seed_demo(ispyb_engine, BEAMLINE, demo_pucks(bl.sample_changer.get_contents()))
+        mariadb.stop()
+        login = lims.login("local", BEAMLINE_PASSWORD, "mx1234").result(timeout=30)
+        assert login.offline and login.session_id is None
+        address = unloaded_sample(bl)
+        bl.sample_changer.load(address).result(timeout=60)
+        lims.recorder.flush()
+        assert lims.recorder.outbox.status().waiting >= 2  # the session's look-up, the load
+        mariadb.start()
+        bl.lims = lims
+        drained(bl)
+        (action,) = rows(
+            ispyb_engine, "SELECT blsessionId, blsampleId, actionType, status FROM RobotAction"
+        )
+        # offline the LIMS gave no sample ids: the row has the session, not the sample
+        assert action == {
+            "blsessionId": ids.session_today,
+            "blsampleId": None,
+            "actionType": "LOAD",
+            "status": "SUCCESS",
+        }
+    finally:
+        close_beamline(bl)
 
 
 def test_a_failed_load_is_stored_with_its_error(beamline) -> None:
