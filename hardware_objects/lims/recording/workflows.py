@@ -85,16 +85,8 @@ class WorkflowRecording:
 
     # the signals (any thread): take what is needed now, record later -------------------------
     def _on_started(self, run_id: int, name: str) -> None:
-        started, inputs = time.time(), {}
-        log_path = self._client.log.path
-        try:
-            logged = self._client.log.run(run_id)
-        except (ValueError, RuntimeError, OSError) as exc:  # a run the log could not keep
-            log.warning("LIMS: workflow run %s: its inputs are not in the log (%s)", run_id, exc)
-        else:
-            started, inputs = logged.started, dict(logged.info)
-        log_file = "" if log_path is None else str(log_path)
-        self._recorder.defer(lambda: self._started(run_id, name, started, inputs, log_file))
+        now = time.time()  # the log is read in the recorder's thread, not the caller's
+        self._recorder.defer(lambda: self._started(run_id, name, now))
 
     def _on_finished(self, run_id: int, status: str, message: str) -> None:
         ended = time.time()
@@ -116,13 +108,20 @@ class WorkflowRecording:
             self._recorder.defer(lambda: self._lims_id(node_id, lims_id))
 
     # the recorder's thread -------------------------------------------------------------------
-    def _started(
-        self, run_id: int, name: str, started: float, inputs: dict[str, object], log_file: str
-    ) -> None:
+    def _started(self, run_id: int, name: str, started: float) -> None:
         self._run = None
         if self._recorder.session_ref() is None:
             log.debug("LIMS: nobody logged in; workflow run %s not recorded", run_id)
             return
+        inputs: dict[str, object] = {}
+        execution_log = self._client.log
+        try:
+            logged = execution_log.run(run_id)
+        except (ValueError, RuntimeError, OSError) as exc:  # a run the log could not keep
+            log.warning("LIMS: workflow run %s: its inputs are not in the log (%s)", run_id, exc)
+        else:
+            started, inputs = logged.started, dict(logged.info)
+        log_file = "" if execution_log.path is None else str(execution_log.path)
         key = f"workflow:{log_file}#{run_id}@{started:.6f}"
         payload = records.workflow_started(
             name=name, started=started, parameters=inputs, log_file=log_file
