@@ -143,9 +143,6 @@ class QueueHardwareObject(HardwareObject):
             for signal in emitter.declared_signals():
                 emitter.connect(signal, self._first_change)
         self.engine = self._make_engine()
-        lims = self.get_object_by_role("lims")
-        # made now, so that it follows every login from the start
-        self._lims_samples = catalogue_of(lims) if isinstance(lims, AbstractLims) else None
         self.set_state(HardwareObjectState.READY)
 
     def _first_change(self, *_args: object) -> None:
@@ -290,8 +287,15 @@ class QueueHardwareObject(HardwareObject):
 
     @property
     def lims_samples(self) -> SampleCatalogue | None:
-        """The LIMS samples of the logged-in proposal by address (``lims`` role), if any."""
+        """The LIMS samples of the logged-in proposal by address, if a LIMS gave them
+        (:meth:`use_lims`)."""
         return self._lims_samples
+
+    def use_lims(self, lims: AbstractLims) -> None:
+        """Samples added from the sample changer carry ``lims``'s name, acronym and
+        blSampleId. Called by the LIMS object, whose ``queue`` role this queue is (the
+        LIMS records what the queue runs, so the reference goes that way, not back)."""
+        self._lims_samples = catalogue_of(lims)
 
     @property
     def diffractometer(self) -> AbstractDiffractometer | None:

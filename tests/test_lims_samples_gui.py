@@ -200,6 +200,7 @@ def mariadb_lims(tmp_path: Path, url: str) -> Path:
         f"""<object class="lims.ispyb_lims.IspybLims">
   <object href="/session" role="session"/>
   <object href="/sample_changer" role="sample_changer"/>
+  <object href="/queue" role="queue"/>
   <url>{url}</url>
   <beamline_name>SIM-MX</beamline_name>
   <connect_timeout>2</connect_timeout>

@@ -14,6 +14,7 @@ import abc
 import enum
 import re
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
@@ -181,6 +182,24 @@ class Puck:
         return self.samples[pin - 1]
 
 
+def robot_action(
+    action: str, sample: Sample, started: float, ended: float, message: str, succeeded: bool
+) -> dict[str, object]:
+    """What ``robotActionEnded`` carries: ``action`` (``load`` / ``unload``), the
+    sample's ``address`` and ``barcode``, ``started`` and ``ended`` (epoch seconds),
+    ``status`` (``SUCCESS`` or ``ERROR``, ISPyB's words) and ``message`` (the failure's
+    reason, empty on success)."""
+    return {
+        "action": action,
+        "address": sample.address,
+        "barcode": sample.barcode,
+        "started": started,
+        "ended": ended,
+        "status": "SUCCESS" if succeeded and not message else "ERROR",
+        "message": message,
+    }
+
+
 class SampleChanges(TypedDict, total=False):
     """The fields of a :class:`Sample` an implementation may change
     (:meth:`AbstractSampleChanger._update_sample`)."""
@@ -216,8 +235,11 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
     enable its buttons.
 
     Signals: ``scStateChanged(state, message)``, ``loadedSampleChanged(sample | None)``,
-    ``contentsChanged()``, ``progressChanged(fraction 0..1, step text)`` and
-    ``stateChanged(HardwareObjectState)`` (see :func:`hardware_state`).
+    ``contentsChanged()``, ``progressChanged(fraction 0..1, step text)``,
+    ``stateChanged(HardwareObjectState)`` (see :func:`hardware_state`) and
+    ``robotActionEnded(action dict)`` at the end of every load and unload that started
+    (:func:`robot_action`: what sample tracking records), emitted here for every
+    implementation.
 
     Implementations provide ``_load``, ``_unload``, ``_abort``, ``_reset`` and
     ``_scan``; ``_load`` / ``_unload`` / ``_reset`` / ``_scan`` are called with the
@@ -232,6 +254,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
         "loadedSampleChanged",
         "contentsChanged",
         "progressChanged",
+        "robotActionEnded",
     )
     interlocked = True
 
@@ -340,7 +363,7 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             if sample.address == self._loaded_address and self._sc_state in IDLE_STATES:
                 return done(sample)
             self._refuse_unless_ready("load", sample.address)
-            return self._load(sample)
+            return self._tracked("load", sample, self._load(sample))
 
     def unload(self) -> Future[Any]:
         """Put the loaded sample back in its pin; the Future's result is that sample."""
@@ -350,7 +373,27 @@ class AbstractSampleChanger(HardwareObject, abc.ABC):
             loaded = self.get_loaded_sample()
             if loaded is None:  # why_not refuses an unload without a sample: never here
                 raise SampleChangerRefused(f"{self.name}: no sample to unload")
-            return self._unload(loaded)
+            return self._tracked("unload", loaded, self._unload(loaded))
+
+    def _tracked(self, action: str, sample: Sample, future: Future[Any]) -> Future[Any]:
+        """``future`` of ``action`` on ``sample``, emitting ``robotActionEnded`` when it
+        ends (from the thread that ends it)."""
+        started = time.time()
+
+        def ended(finished: Future[Any]) -> None:
+            error = None if finished.cancelled() else finished.exception()
+            message = "cancelled" if finished.cancelled() else str(error or "")
+            try:  # the barcode read during the action, if it was
+                now = self.get_sample(sample.address)
+            except ValueError:
+                now = sample
+            self.emit(
+                "robotActionEnded",
+                robot_action(action, now, started, time.time(), message, error is None),
+            )
+
+        future.add_done_callback(ended)
+        return future
 
     def abort(self) -> None:
         """Stop the operation in progress; nothing happens when there is none.

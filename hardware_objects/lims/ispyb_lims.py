@@ -53,6 +53,13 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+]*://.*")
 
 
 @runtime_checkable
+class LimsSampleUser(Protocol):
+    """A queue whose samples take their names and ids from the LIMS."""
+
+    def use_lims(self, lims: AbstractLims) -> None: ...
+
+
+@runtime_checkable
 class SessionWithStartDate(Protocol):
     """A session object whose directories can follow the LIMS session's start date
     (the simulated one)."""
@@ -605,6 +612,9 @@ class IspybLims(AbstractLims):
         except Exception:
             self._stop_recording()
             raise
+        queue = self.get_object_by_role("queue")
+        if isinstance(queue, LimsSampleUser):
+            queue.use_lims(self)  # its samples from the changer carry their LIMS ids
 
     def _open_outbox(self) -> None:
         """Open the outbox (sqlite3 only: cheap) if it is not; a file that cannot be

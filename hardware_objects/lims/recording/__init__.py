@@ -4,8 +4,8 @@ Each entry of :data:`SOURCES` is a factory ``(lims, recorder) -> source or None`
 subscribes to the hardware objects it records (roles of the ``lims`` object) and puts
 their operations through the :class:`~mxgui.core.lims.recorder.LimsRecorder`; None when
 the roles it needs are not configured. The LIMS object starts them all after its
-``init()`` and stops them at ``shutdown()``. Add a module here (robot actions, energy
-scans, workflows, screening...) and its factory to :data:`SOURCES`.
+``init()`` and stops them at ``shutdown()``. The collections come first: the
+workflows and screening sources refer to the collections it has put.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 from hardware_objects.lims.recording.collections import CollectionRecording
+from hardware_objects.lims.recording.energy_scans import EnergyScanRecording
+from hardware_objects.lims.recording.robot import RobotRecording
+from hardware_objects.lims.recording.screening import ScreeningRecording
+from hardware_objects.lims.recording.workflows import WorkflowRecording
 from mxgui.core.errors import ConfigError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.lims.recorder import LimsRecorder
@@ -31,7 +35,13 @@ class RecordingSource(Protocol):
 SourceFactory = Callable[[HardwareObject, LimsRecorder], RecordingSource | None]
 
 #: the sources the LIMS object starts, in this order
-SOURCES: tuple[SourceFactory, ...] = (CollectionRecording.start,)
+SOURCES: tuple[SourceFactory, ...] = (
+    CollectionRecording.start,
+    RobotRecording.start,
+    EnergyScanRecording.start,
+    WorkflowRecording.start,
+    ScreeningRecording.start,
+)
 
 
 def start_sources(lims: HardwareObject, recorder: LimsRecorder) -> list[RecordingSource]:

@@ -44,6 +44,9 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
   running, 1 success, 0 failed) and an ``AutoProcProgramAttachment`` for the log
   (displayName, recordTimestamp, collection); the result also carries
   ``auto_proc_program_id``. ``workflow_run_end``: the program's status, message and end.
+  ``workflow_run_update``: a run's ``ProcessingJob.dataCollectionId`` (the first
+  collection the run made) and more ``ProcessingJobParameter`` rows (such as the
+  ``lims_id`` a workflow gave with ``queue_set_workflow_lims_id``) (job, key, value).
 - ``screening``: ``Screening``, ``ScreeningOutput`` and, with a strategy,
   ``ScreeningStrategy`` / ``ScreeningStrategyWedge`` / ``ScreeningStrategySubWedge``
   (collection, program).
@@ -131,6 +134,7 @@ class IspybWriter:
             "robot_action": self._robot_action,
             "workflow_run": self._workflow_run,
             "workflow_run_end": self._workflow_run_end,
+            "workflow_run_update": self._workflow_run_update,
             "screening": self._screening,
             "image_jpegs": self._image_jpegs,
             "session_lookup": _session_lookup,
@@ -479,6 +483,21 @@ class IspybWriter:
         )
         self._attach_log(rows, program_id, f.opt_text("log_file"), retry=True)
         return {"id": program_id}
+
+    def _workflow_run_update(self, rows: Rows, f: Fields, retry: bool) -> Result:
+        job_id = f.integer("job_id")
+        collection_id = f.opt_integer("collection_id")
+        if collection_id is not None:
+            rows.update("ProcessingJob", job_id, {"dataCollectionId": collection_id})
+        for key, value in f.mapping("parameters").items():
+            row = {
+                "processingJobId": job_id,
+                "parameterKey": str(key),
+                "parameterValue": str(value),
+            }
+            if not retry or rows.find("ProcessingJobParameter", row) is None:
+                rows.insert("ProcessingJobParameter", row)
+        return {"id": job_id}
 
     def _attach_log(self, rows: Rows, program_id: int, log_file: str | None, retry: bool) -> None:
         if log_file is None:

@@ -254,7 +254,7 @@ def quality_indicators(
 def energy_scan(
     result: Mapping[str, object],
     *,
-    session_id: int,
+    session_id: Ref,
     sample_id: int | None,
     started: float,
     ended: float,
@@ -267,7 +267,7 @@ def energy_scan(
     dict; f' and f'' when it gives ``peak_f_prime``, ``peak_f_double_prime``,
     ``inflection_f_prime``, ``inflection_f_double_prime``)."""
     payload: Payload = {
-        "session_id": session_id,
+        "session_id": _ref(session_id),
         "sample_id": sample_id,
         "element": str(result["element"]),
         "edge": str(result["edge"]),
@@ -301,7 +301,7 @@ def energy_scan(
 # -- sample changer ----------------------------------------------------------------------------
 def robot_action(
     *,
-    session_id: int,
+    session_id: Ref,
     sample_id: int | None,
     action: str,
     started: float,
@@ -313,7 +313,7 @@ def robot_action(
     """Kind ``robot_action``: a load or unload that has ended (``action``: ``load``,
     ``unload``...; ``error``: its failure, empty on success; ``address``: ``"3:05"``)."""
     payload: Payload = {
-        "session_id": session_id,
+        "session_id": _ref(session_id),
         "sample_id": sample_id,
         "action_type": action.upper(),
         "start_time": lims_time(started),
@@ -364,6 +364,21 @@ def workflow_ended(run: Ref, *, ended: float, error: str = "", log_file: str = "
             "message": error or None,
             "end_time": lims_time(ended),
             "log_file": log_file or None,
+        }
+    )
+
+
+def workflow_updated(
+    run: Ref, *, collection: Ref | None = None, parameters: Mapping[str, object] | None = None
+) -> Payload:
+    """Kind ``workflow_run_update``: the run's first collection and more parameters
+    (stored as text). ``run`` is the ``workflow_run`` operation's result, field ``id``
+    (its ``ProcessingJob``)."""
+    return _without_none(
+        {
+            "job_id": _ref(run),
+            "collection_id": None if collection is None else _ref(collection),
+            "parameters": {str(k): _text(v) for k, v in (parameters or {}).items()},
         }
     )
 

@@ -73,9 +73,11 @@ class Fail(Task, optional_input_names=["waited", "workflow_parameters"]):
 
 
 class CallBack(Task, optional_input_names=COMMON_INPUTS, output_names=["status"]):
-    """Over XML-RPC (with the Token header): add a collection under the sample, write
-    ``<marker_dir>/nested.json`` (its process id and the collection's node id), execute
-    it, write what came back to ``<marker_dir>/callback.json``, then ``workflow_end``."""
+    """Over XML-RPC (with the Token header): give the workflow's node the parameter
+    ``lims_id`` if there is one (``queue_set_workflow_lims_id``), add a collection under
+    the sample, write ``<marker_dir>/nested.json`` (its process id and the collection's
+    node id), execute it, write what came back to ``<marker_dir>/callback.json``, then
+    ``workflow_end``."""
 
     def run(self):
         import xmlrpc.client
@@ -90,6 +92,9 @@ class CallBack(Task, optional_input_names=COMMON_INPUTS, output_names=["status"]
         server = xmlrpc.client.ServerProxy(
             os.environ["MXGUI_XMLRPC_URL"], transport=TokenTransport(), allow_none=True
         )
+        if "lims_id" in params:
+            node = self.get_input_value("workflow_node_id", None)
+            server.queue_set_workflow_lims_id(node, params["lims_id"])
         task = {"type": "DataCollection", "parameters": params.get("collection", {})}
         node_id = server.queue_add_child(self.get_input_value("sample_node_id", None), task)
         nested = Path(params["marker_dir"]) / "nested.json"

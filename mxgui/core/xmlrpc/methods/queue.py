@@ -154,7 +154,8 @@ class QueueMethods:
         return self.ctx.wait(future, None, f"queue node {node}")
 
     def queue_set_workflow_lims_id(self, node_id: object, lims_id: object) -> bool:
-        """Record the LIMS id of (workflow) node ``node_id`` in its results."""
+        """Record the LIMS id of (workflow) node ``node_id`` in its results (the LIMS
+        object stores it on the workflow run going on: docs/lims_storage.md)."""
         node = as_int(node_id, "node_id")
         if lims_id is not None and not isinstance(lims_id, (int, str)):
             raise BadArgument(f"lims_id: expected an integer or text, got {lims_id!r}")
