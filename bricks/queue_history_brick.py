@@ -1,4 +1,5 @@
-"""The executed queue entries: time, sample, task, status, message, files."""
+"""The executed queue entries: time, sample, task, status, message, files, and where
+each collection is in the LIMS."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from hardware_objects.abstract.lims import AbstractLims
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.history_model import (
     FILES,
+    LIMS,
     MESSAGE,
     SAMPLE,
     STATUS,
@@ -28,14 +31,22 @@ from mxgui.gui.queue.history_model import (
     HistoryTableModel,
 )
 
+#: how often rows still waiting for the LIMS are asked again
+LIMS_REFRESH_MS = 2000
+
 
 class QueueHistoryBrick(Brick):
     """The history of the queue (newest first), a Qt table over the queue's
     ``History``: one row per executed entry, added as entries end. The files of an
     entry are in its tooltip; "Copy directory" copies where the selected entry wrote.
+    With a ``lims`` object, the LIMS column says whether each collection is stored in
+    the LIMS, waiting in the outbox, or refused (the reason in its tooltip).
     """
 
-    PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
+    PROPERTIES = (
+        p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),
+        p.hardware_object("lims", "", "the LIMS (empty: no LIMS column)", AbstractLims),
+    )
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
@@ -64,10 +75,18 @@ class QueueHistoryBrick(Brick):
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(0)
         self._count_timer.timeout.connect(self._update_count)
+        #: asks the LIMS again while a row shown is waiting (the outbox's status may end
+        #: where it was before: no signal then)
+        self._lims_timer = QTimer(self)
+        self._lims_timer.setInterval(LIMS_REFRESH_MS)
+        self._lims_timer.timeout.connect(self._refresh_lims)
 
     def property_changed(
         self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
     ) -> None:
+        if name == "lims":
+            self._follow_lims()
+            return
         if name != "queue":
             return
         if self.table is not None:
@@ -78,6 +97,7 @@ class QueueHistoryBrick(Brick):
             return
         self.table = HistoryTableModel(queue.history, self.context.bridge, self)
         self.view.setModel(self.table)
+        self._follow_lims()
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)  # never per-row measuring
         header.setSectionResizeMode(MESSAGE, QHeaderView.Stretch)
@@ -88,6 +108,7 @@ class QueueHistoryBrick(Brick):
             (TASK, "DataCollection lysozyme-E16_12"),
             (STATUS, "success  "),
             (FILES, "1800 files: lyso_1_00001.cbf"),
+            (LIMS, "waiting"),
         ):
             self.view.setColumnWidth(column, metrics.horizontalAdvance(sample) + 32)
         for signal in (self.table.rowsInserted, self.table.modelReset):
@@ -95,7 +116,31 @@ class QueueHistoryBrick(Brick):
         self.view.selectionModel().selectionChanged.connect(self._update_count)
         self._update_count()
 
+    def _follow_lims(self) -> None:
+        """Show the ``lims`` object's records in the LIMS column, and follow its status."""
+        self.unbind("lims")
+        lims = self.hardware_object("lims", AbstractLims)
+        if self.table is None:
+            return
+        self.table.lims_lookup = lims.record_status if lims is not None else None
+        self.view.setColumnHidden(LIMS, lims is None)
+        if lims is not None:
+            self.bind(lims, "limsStatusChanged", self._lims_changed, scope="lims")
+            self._lims_timer.start()
+        else:
+            self._lims_timer.stop()
+        self.table.lims_changed()
+
+    def _lims_changed(self, *_args: object) -> None:
+        if self.table is not None:
+            self.table.lims_changed()
+
+    def _refresh_lims(self) -> None:
+        if self.table is not None and self.table.lims_pending():
+            self.table.lims_changed()
+
     def cleanup(self) -> None:
+        self._lims_timer.stop()
         if self.table is not None:
             self.table.close()
         super().cleanup()

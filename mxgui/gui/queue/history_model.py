@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PyQt5.QtGui import QColor
 
 from mxgui.core.queue.history import History, HistoryEntry
 from mxgui.gui.bridge import GuiBridge
@@ -14,7 +16,13 @@ from mxgui.gui.item_models import NamedColumns
 from mxgui.gui.queue.follower import Event, Follower
 from mxgui.gui.queue.status_style import status_colour, status_icon, status_label
 
-TIME, SAMPLE, TASK, STATUS, MESSAGE, FILES = range(6)
+TIME, SAMPLE, TASK, STATUS, MESSAGE, FILES, LIMS = range(7)
+#: ``(directory, prefix, run_number) -> (state, reason)``: where an entry's collection is
+#: in the LIMS ("stored", "waiting", "failed", or "" when the LIMS has no record of it)
+LimsLookup = Callable[[str, str, int], tuple[str, str]]
+LIMS_TEXT = {"stored": "stored", "waiting": "waiting", "failed": "failed"}
+FINAL_LIMS_STATES = ("stored", "failed")
+LIMS_COLOURS = {"waiting": "#a65b00", "failed": "#b71c1c", "stored": "#2e7d32"}
 #: at most this many file names in a tooltip
 TOOLTIP_FILES = 10
 
@@ -35,15 +43,38 @@ def when(seconds: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(seconds)) if seconds else ""
 
 
+def lims_tooltip(state: str, reason: str) -> str:
+    """The LIMS column's tooltip for a state and its reason."""
+    if state == "stored":
+        return "stored in the LIMS"
+    if state == "waiting":
+        return "kept in the outbox; stored when the LIMS database answers" + (
+            f" (last problem: {reason})" if reason else ""
+        )
+    if state == "failed":
+        return f"the LIMS refused it: {reason}" if reason else "the LIMS refused it"
+    return "not recorded in the LIMS (no LIMS, or recorded before this outbox)"
+
+
 class HistoryTableModel(NamedColumns, QAbstractTableModel):
     """The entries of a :class:`History`, newest first; an appended entry is one row
     inserted at the top, a reset of the history one model reset."""
 
-    COLUMNS = ("Time", "Sample", "Task", "Status", "Message", "Files")
+    COLUMNS = ("Time", "Sample", "Task", "Status", "Message", "Files", "LIMS")
 
-    def __init__(self, source: History, bridge: GuiBridge, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        source: History,
+        bridge: GuiBridge,
+        parent: QObject | None = None,
+        lims_lookup: LimsLookup | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source = source
+        #: asks the LIMS where a collection's records are (None: no LIMS, the column is empty)
+        self.lims_lookup = lims_lookup
+        #: the answers by (directory, prefix, run), until :meth:`lims_changed`
+        self._lims_cache: dict[tuple[str, str, int], tuple[str, str]] = {}
         self._entries: list[HistoryEntry] = []  # oldest first; row r shows [-1 - r]
         self._baseline = -1
         self._follower = Follower(source, ("entryAdded", "historyReset"), bridge, self._apply)
@@ -79,11 +110,16 @@ class HistoryTableModel(NamedColumns, QAbstractTableModel):
                 return status_label(entry.status)
             if column == MESSAGE:
                 return entry.message
+            if column == LIMS:
+                return LIMS_TEXT.get(self.lims_state(entry)[0], "")
             return files_text(entry)
         if role == Qt.DecorationRole and column == STATUS:
             return status_icon(entry.status)
         if role == Qt.ForegroundRole and column == STATUS:
             return status_colour(entry.status)
+        if role == Qt.ForegroundRole and column == LIMS:
+            colour = LIMS_COLOURS.get(self.lims_state(entry)[0])
+            return QColor(colour) if colour else None
         if role == Qt.ToolTipRole:
             return self._tooltip(entry, column)
         return None
@@ -104,7 +140,32 @@ class HistoryTableModel(NamedColumns, QAbstractTableModel):
             return f"started {started}{took}"
         if column == TASK:
             return f"node {entry.node_id}: {entry.summary}\n{entry.directory}"
+        if column == LIMS:
+            return lims_tooltip(*self.lims_state(entry))
         return entry.message or ""
+
+    # the LIMS column ------------------------------------------------------------------------
+    def lims_state(self, entry: HistoryEntry) -> tuple[str, str]:
+        """Where ``entry``'s collection is in the LIMS (asked once, then kept until
+        :meth:`lims_changed`); ``("", "")`` for an entry that wrote no run."""
+        if self.lims_lookup is None or entry.run_number is None or not entry.prefix:
+            return "", ""
+        key = (entry.directory, entry.prefix, entry.run_number)
+        found = self._lims_cache.get(key)
+        if found is None:
+            found = self._lims_cache[key] = self.lims_lookup(*key)
+        return found
+
+    def lims_pending(self) -> bool:
+        """Whether a row shown may still change in the LIMS (waiting, or not recorded yet:
+        the recorder puts a collection's last writes after its entry ends)."""
+        return any(state not in FINAL_LIMS_STATES for state, _ in self._lims_cache.values())
+
+    def lims_changed(self) -> None:
+        """The LIMS stored or failed something: ask again for the rows shown."""
+        self._lims_cache.clear()
+        if self._entries:
+            self.dataChanged.emit(self.index(0, LIMS), self.index(len(self._entries) - 1, LIMS))
 
     # following the history ------------------------------------------------------------------
     def _load_snapshot(self) -> None:
