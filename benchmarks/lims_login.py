@@ -61,6 +61,10 @@ def beamline_on(directory: Path, url: str = "") -> HardwareRepository:
     overrides = directory / "repo"
     overrides.mkdir(parents=True)
     text = (SIMULATED / "lims.xml").read_text().replace("<url></url>", f"<url>{url}</url>")
+    if url:  # the benchmark's own database: anyone may log in
+        text = text.replace(
+            "<password_check></password_check>", "<password_check>none</password_check>"
+        )
     (overrides / "lims.xml").write_text(text)
     return HardwareRepository([overrides, SIMULATED])
 

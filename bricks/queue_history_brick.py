@@ -101,6 +101,8 @@ class QueueHistoryBrick(Brick):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)  # never per-row measuring
         header.setSectionResizeMode(MESSAGE, QHeaderView.Stretch)
+        # shown beside the status (the model keeps it last, so older columns keep their index)
+        header.moveSection(header.visualIndex(LIMS), header.visualIndex(STATUS) + 1)
         metrics = self.view.fontMetrics()
         for column, sample in (
             (TIME, "00:00:00"),
