@@ -128,3 +128,20 @@ def test_not_now_while_the_login_runs_leaves_no_error_and_the_status_bar_says_it
     qtbot.wait(200)  # the dialog's own answer, posted after the login, arrives
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert app.lims_status.dialog is None
+
+
+def test_a_corrupt_outbox_is_said_in_the_status_bar(make_app, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox.sqlite"
+    outbox.write_bytes(b"this is no SQLite file" * 100)
+    overrides = tmp_path / "repo"
+    overrides.mkdir()
+    text = (SIMULATED / "lims.xml").read_text()
+    (overrides / "lims.xml").write_text(
+        text.replace("<outbox_file></outbox_file>", f"<outbox_file>{outbox}</outbox_file>")
+    )
+    app = make_app(repository_dirs=[overrides, SIMULATED])
+    button = app.lims_status
+    assert button.text().endswith("outbox problem") and "b71c1c" in button.styleSheet()
+    tooltip = button.toolTip()
+    assert f"outbox {outbox} is not an SQLite database" in tooltip
+    assert f"set aside as {outbox}.corrupt-" in tooltip and "a new one started" in tooltip

@@ -21,8 +21,8 @@ ERROR_STYLE = "color: #b71c1c; font-weight: bold;"
 
 def status_text(login: dict[str, object] | None, status: dict[str, object]) -> tuple[str, str]:
     """The field's text and style for a login (``LoginResult.as_dict()`` or None) and the
-    LIMS status (``online``, ``reason``, and the outbox's ``waiting`` / ``failed`` when
-    it reports them)."""
+    LIMS status (``online``, ``reason``, and the outbox's ``waiting`` / ``failed`` /
+    ``problem`` when it reports them)."""
     waiting, failed = int(str(status.get("waiting") or 0)), int(str(status.get("failed") or 0))
     online = status.get("online")
     if login is None:
@@ -41,6 +41,9 @@ def status_text(login: dict[str, object] | None, status: dict[str, object]) -> t
         words.append(f"{waiting} writes waiting")
     if failed:
         words.append(f"{failed} failed")
+        style = ERROR_STYLE
+    if status.get("problem"):  # the outbox set aside or not opened: said until mended
+        words.append("outbox problem")
         style = ERROR_STYLE
     return " · ".join(words), style
 
@@ -89,6 +92,8 @@ class LimsStatusButton(QToolButton):
         lines = [f"database: {self._status.get('database') or '?'}"]
         if self._status.get("reason"):
             lines.append(f"last problem: {self._status['reason']}")
+        if self._status.get("problem"):
+            lines.append(f"outbox: {self._status['problem']}")
         if self._login is not None and self._login.get("offline_reason"):
             lines.append(f"local login: {self._login['offline_reason']}")
         self.setToolTip("\n".join(lines))
