@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pymysql
 
+from mxgui.demo_servers.server_process import end_process
+
 
 def free_tcp_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
@@ -137,14 +139,7 @@ class PrivateMariaDB:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
         """SIGTERM: a clean shutdown; SIGKILL: a crash (InnoDB recovers at the next start)."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end_process(process, sig, timeout)
 
     def connect(self, database: str | None = None) -> pymysql.connections.Connection:
         """A PyMySQL connection as root (for set-up and checks)."""

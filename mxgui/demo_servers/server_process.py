@@ -34,6 +34,19 @@ def loopback_epics_environment(server_port: int, repeater_port: int) -> dict[str
     }
 
 
+def end_process(process: subprocess.Popen[bytes] | None, sig: int, timeout: float) -> None:
+    """Send ``sig`` to ``process`` (if it still runs) and wait for it; killed after
+    ``timeout`` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def port_in_use(port: int, kinds: Sequence[int] = (socket.SOCK_STREAM,)) -> bool:
     """Whether ``port`` on 127.0.0.1 cannot be bound for one of ``kinds`` (TCP, UDP)."""
     for kind in kinds:

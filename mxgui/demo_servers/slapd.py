@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mxgui.demo_servers.mariadb import free_tcp_port
+from mxgui.demo_servers.server_process import end_process
 
 SUFFIX = "dc=example,dc=org"
 SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
@@ -172,11 +173,4 @@ directory {database}
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
         """Stop the server (SIGKILL: at once)."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end_process(process, sig, timeout)
