@@ -6,6 +6,7 @@ with the database unreachable, stored under the right session when it is back.""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import signal
 import time
@@ -265,6 +266,57 @@ def test_a_mesh_grid_info_places_the_grid_on_its_crystal_snapshot(
     col = int((bx - offset[0]) / cell_w)
     row_ = int((by - offset[1]) / cell_h)
     assert (col, row_) == grid.cell_at(-h, -d)
+
+
+def test_a_mesh_seen_turned_or_without_its_snapshot_has_a_grid_info_with_no_place(
+    beamline, ispyb_engine
+) -> None:
+    bl = beamline
+    bl.engine_db = ispyb_engine
+    bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    address = first_present_sample(bl)
+    bl.sample_changer.load(address).result(timeout=60)
+    # drawn at omega 30, the snapshot taken at omega 120: the grid is not the rectangle
+    # ISPyB would draw on it
+    here = crystal_centre(bl, 30.0)
+    bl.diffractometer.move_to_centred_position(dataclasses.replace(here, phi=120.0)).result(
+        timeout=60
+    )
+    grid = bl.shapes.add_grid(here, 3, 2, 0.01, 0.01)
+    sample = add_sample(bl, address)
+    first = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, take_snapshots=1))
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    # a mesh that fails before its snapshot (its directory is a file): the grid that
+    # waited for the snapshot is written at the end
+    directory = Path(bl.model.get_node(first).parameters["directory"]) / "blocked"
+    directory.write_bytes(b"")
+    failing = add_task(
+        bl,
+        sample,
+        "MeshScan",
+        grid_id=grid.id,
+        directory=str(directory),
+        **dict(MESH, take_snapshots=1),
+    )
+    bl.engine.run_all()
+    bl.events.wait_finished(120.0)
+    assert bl.model.get_node(failing).status == "failed"
+    wait_for(lambda: scalar(ispyb_engine, "SELECT COUNT(*) FROM GridInfo") == 2, what="2 grids")
+    drained(bl, images=2)  # the first mesh's JPEGs; the failed one wrote no image
+
+    collections = rows(ispyb_engine, "SELECT * FROM DataCollection ORDER BY dataCollectionId")
+    assert [c["runStatus"] for c in collections] == [
+        "Data collection successful",
+        "Data collection failed",
+    ]
+    assert collections[0]["xtalSnapshotFullPath1"] and not collections[1]["xtalSnapshotFullPath1"]
+    grids = rows(ispyb_engine, "SELECT * FROM GridInfo ORDER BY gridInfoId")
+    assert [g["dataCollectionId"] for g in grids] == [c["dataCollectionId"] for c in collections]
+    for g in grids:
+        assert (g["steps_x"], g["steps_y"]) == (3, 2)
+        placed = ("snapshot_offsetXPixel", "snapshot_offsetYPixel", "micronsPerPixelX")
+        assert [g[name] for name in (*placed, "micronsPerPixelY")] == [None] * 4
 
 
 def painted_outline(item: GridItem, width: int, height: int) -> np.ndarray:
