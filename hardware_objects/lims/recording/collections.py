@@ -220,21 +220,14 @@ class CollectionRecording:
     def _record_grid(
         self, current: _Collection, grid: Mapping[str, object], geometry: object = None
     ) -> None:
-        offset = scale = None
         try:
-            scan_grid = shape_from_dict(dict(grid))
-            if geometry is not None and isinstance(scan_grid, Grid):
-                snapshot = SnapshotGeometry.from_dict(geometry)
-                if snapshot.shows_face_on(scan_grid):
-                    offset, scale = snapshot.grid_corner(scan_grid), snapshot.pixels_per_mm
-                else:
-                    log.info(
-                        "LIMS: the snapshot of %s sees grid %s at omega %.4g, not face on:"
-                        " no offset on it",
-                        current.key("dc"),
-                        scan_grid.id,
-                        snapshot.positions["phi"],
-                    )
+            offset, scale = _place_on_snapshot(shape_from_dict(dict(grid)), geometry)
+        except (KeyError, ValueError, TypeError) as exc:  # stored without its place, not lost
+            log.warning(
+                "LIMS: the grid of %s has no place on its snapshot: %s", current.key("dc"), exc
+            )
+            offset = scale = None
+        try:
             payload = records.mesh_grid(
                 grid,
                 collection=reference(current.key("dc")),
@@ -326,6 +319,25 @@ class CollectionRecording:
             records.quality_indicators(reference(collection_key("dc", *mesh.base)), scores),
             collection_key(f"iqi-{mesh.batches}", *mesh.base),
         )
+
+
+def _place_on_snapshot(
+    scan_grid: object, geometry: object
+) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """The grid's corner on the snapshot and the snapshot's pixels per mm, when the
+    snapshot sees the grid face on (else the grid is not the rectangle a LIMS draws)."""
+    if geometry is None or not isinstance(scan_grid, Grid):
+        return None, None
+    snapshot = SnapshotGeometry.from_dict(geometry)
+    if not snapshot.shows_face_on(scan_grid):
+        log.info(
+            "LIMS: the snapshot sees grid %s at omega %.4g, drawn at %.4g: no place on it",
+            scan_grid.id,
+            snapshot.positions["phi"],
+            scan_grid.omega,
+        )
+        return None, None
+    return snapshot.grid_corner(scan_grid), snapshot.pixels_per_mm
 
 
 def _snapshots_asked(info: Mapping[str, object]) -> bool:
