@@ -6,14 +6,20 @@ with the database unreachable, stored under the right session when it is back.""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
+from PyQt5.QtCore import QRectF
+from PyQt5.QtGui import QColor, QImage, QPainter
+from PyQt5.QtWidgets import QStyleOptionGraphicsItem
 from queue_engine_fixtures import (
     add_sample,
     add_task,
@@ -23,11 +29,13 @@ from queue_engine_fixtures import (
 )
 
 from hardware_objects.lims.ispyb_lims import demo_pucks
-from mxgui.core.centring import offset_centred_position
+from mxgui.core.centring import offset_centred_position, plane_to_image
 from mxgui.core.lims.demo_data import seed_demo
 from mxgui.core.lims.passwords import make_hash
 from mxgui.core.lims.records import wavelength
 from mxgui.core.repository import HardwareRepository
+from mxgui.gui.sample_view.grid_item import GridItem
+from mxgui.gui.sample_view.style import OverlayStyle
 from mxscore.scoring import score_image
 
 from helpers import SIMULATED
@@ -198,6 +206,131 @@ def test_a_collection_and_a_mesh_run_by_the_queue_are_stored_row_by_row(
     assert bl.lims.record_status(p["directory"], p["prefix"], 999) == ("", "")
     status = bl.lims.get_status()
     assert (status["waiting"], status["failed"], status["online"]) == (0, 0, True)
+
+
+def test_a_mesh_grid_info_places_the_grid_on_its_crystal_snapshot(
+    beamline, ispyb_engine, qapp
+) -> None:
+    bl = beamline
+    bl.engine_db = ispyb_engine
+    bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    address = first_present_sample(bl)
+    bl.sample_changer.load(address).result(timeout=60)
+    # the crystal on the beam at omega 30; the grid drawn there, its centre right of and
+    # below the beam, the crystal inside it
+    here = crystal_centre(bl, 30.0)
+    bl.diffractometer.move_to_centred_position(here).result(timeout=60)
+    centre = offset_centred_position(here, 0.015, -0.01)
+    grid = bl.shapes.add_grid(centre, 5, 4, 0.01, 0.008, scan_order="zigzag")
+    sample = add_sample(bl, address)
+    add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, take_snapshots=1))
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    drained(bl, images=2)
+
+    (mesh,) = rows(ispyb_engine, "SELECT * FROM DataCollection")
+    (row,) = rows(ispyb_engine, "SELECT * FROM GridInfo")
+    assert row["dataCollectionId"] == mesh["dataCollectionId"]
+    offset = (float(row["snapshot_offsetXPixel"]), float(row["snapshot_offsetYPixel"]))
+    um_per_px = (float(row["micronsPerPixelX"]), float(row["micronsPerPixelY"]))
+    # the scale of the camera at the zoom of the snapshot
+    px, py = bl.diffractometer.get_pixels_per_mm()
+    assert um_per_px == pytest.approx((1000.0 / px, 1000.0 / py))
+    # the snapshot ISPyB shows: the camera's frame, the grid's corner on it
+    snapshot = QImage(str(mesh["xtalSnapshotFullPath1"]))
+    assert (snapshot.width(), snapshot.height()) == bl.diffractometer.get_image_size()
+    # from the motors alone (they did not move since the snapshot): the grid's centre
+    # is h mm along the axis and d mm up from the beam, its corner half a grid left, up
+    at = bl.diffractometer.get_positions()
+    w = math.radians(at["phi"])
+    h = at["phiy"] - centre.phiy
+    d = (at["sampx"] - centre.sampx) * math.cos(w) - (at["sampy"] - centre.sampy) * math.sin(w)
+    bx, by = bl.diffractometer.get_beam_position()
+    corner = (bx + (h - grid.width_mm / 2) * px, by - (d + grid.height_mm / 2) * py)
+    assert offset == pytest.approx(corner, abs=1e-3)
+    # the first cell, drawn from the row alone, covers what the sample view draws as
+    # the grid's first cell: its outline painted over the snapshot's frame
+    item = GridItem(grid, OverlayStyle())
+    item.set_projection(*plane_to_image(centre, at, bl.diffractometer.get_image_geometry()))
+    painted = painted_outline(item, snapshot.width(), snapshot.height())
+    cell_w, cell_h = (
+        float(row["dx_mm"]) * 1000 / um_per_px[0],
+        float(row["dy_mm"]) * 1000 / um_per_px[1],
+    )
+    assert item.image_corners()[0] == pytest.approx(offset, abs=1e-3)
+    left, top = round(offset[0]), round(offset[1])
+    assert painted[top : top + int(cell_h), left : left + int(cell_w)].all()  # fill, lines
+    below = top + round(grid.num_rows * cell_h) + 3
+    assert not painted[top + int(cell_h) // 2, left - 3] and not painted[below, left + 2]
+    # the crystal at the beam is in the cell the row puts there, as in the grid's own terms
+    col = int((bx - offset[0]) / cell_w)
+    row_ = int((by - offset[1]) / cell_h)
+    assert (col, row_) == grid.cell_at(-h, -d)
+
+
+def test_a_mesh_seen_turned_or_without_its_snapshot_has_a_grid_info_with_no_place(
+    beamline, ispyb_engine
+) -> None:
+    bl = beamline
+    bl.engine_db = ispyb_engine
+    bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    address = first_present_sample(bl)
+    bl.sample_changer.load(address).result(timeout=60)
+    # drawn at omega 30, the snapshot taken at omega 120: the grid is not the rectangle
+    # ISPyB would draw on it
+    here = crystal_centre(bl, 30.0)
+    bl.diffractometer.move_to_centred_position(dataclasses.replace(here, phi=120.0)).result(
+        timeout=60
+    )
+    grid = bl.shapes.add_grid(here, 3, 2, 0.01, 0.01)
+    sample = add_sample(bl, address)
+    first = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, take_snapshots=1))
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    # a mesh that fails before its snapshot (its directory is a file): the grid that
+    # waited for the snapshot is written at the end
+    directory = Path(bl.model.get_node(first).parameters["directory"]) / "blocked"
+    directory.write_bytes(b"")
+    failing = add_task(
+        bl,
+        sample,
+        "MeshScan",
+        grid_id=grid.id,
+        directory=str(directory),
+        **dict(MESH, take_snapshots=1),
+    )
+    bl.engine.run_all()
+    bl.events.wait_finished(120.0)
+    assert bl.model.get_node(failing).status == "failed"
+    wait_for(lambda: scalar(ispyb_engine, "SELECT COUNT(*) FROM GridInfo") == 2, what="2 grids")
+    drained(bl, images=2)  # the first mesh's JPEGs; the failed one wrote no image
+
+    collections = rows(ispyb_engine, "SELECT * FROM DataCollection ORDER BY dataCollectionId")
+    assert [c["runStatus"] for c in collections] == [
+        "Data collection successful",
+        "Data collection failed",
+    ]
+    assert collections[0]["xtalSnapshotFullPath1"] and not collections[1]["xtalSnapshotFullPath1"]
+    grids = rows(ispyb_engine, "SELECT * FROM GridInfo ORDER BY gridInfoId")
+    assert [g["dataCollectionId"] for g in grids] == [c["dataCollectionId"] for c in collections]
+    for g in grids:
+        assert (g["steps_x"], g["steps_y"]) == (3, 2)
+        placed = ("snapshot_offsetXPixel", "snapshot_offsetYPixel", "micronsPerPixelX")
+        assert [g[name] for name in (*placed, "micronsPerPixelY")] == [None] * 4
+
+
+def painted_outline(item: GridItem, width: int, height: int) -> np.ndarray:
+    """Where ``item`` paints on a ``width`` x ``height`` frame (True: a pixel drawn)."""
+    image = QImage(width, height, QImage.Format_ARGB32)
+    image.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(image)
+    option = QStyleOptionGraphicsItem()
+    option.exposedRect = QRectF(0, 0, width, height)
+    item.paint(painter, option)
+    painter.end()
+    bits = image.constBits()
+    bits.setsize(image.byteCount())
+    return np.frombuffer(bits, np.uint8).reshape(height, width, 4)[..., 3] > 0
 
 
 def test_mariadb_stopped_in_the_middle_of_a_queue_run_loses_nothing(

@@ -16,6 +16,7 @@ from hardware_objects.abstract.transmission import AbstractTransmission
 from mxgui.core.acquisition import AcquisitionLimits, AcquisitionParameters, PathTemplate
 from mxgui.core.centring import CentredPosition
 from mxgui.core.hardware_object import HardwareObject, HOProperty
+from mxgui.core.snapshot_geometry import SnapshotGeometry
 
 #: the reason given when the user stops a collection
 STOPPED_BY_USER = "stopped by user"
@@ -205,8 +206,21 @@ class AbstractCollect(HardwareObject):
         printf-style image path), ``directory``, ``prefix``, ``run_number``,
         ``num_images``, ``first_image``, ``images_taken``, ``files`` (written so far),
         ``snapshots``, ``started`` (epoch seconds), ``elapsed`` (s), ``state``
-        (``running``, ``finished``, ``failed``, ``stopped``) and ``reason``.
+        (``running``, ``finished``, ``failed``, ``stopped``) and ``reason``; once the
+        first snapshot is taken, ``snapshot_geometry``: :meth:`snapshot_geometry` read
+        as it was taken (what draws a mesh's grid over it in the LIMS).
         """
+
+    def snapshot_geometry(self) -> dict[str, object]:
+        """The diffractometer's image geometry (calibration and beam position at the
+        zoom of now) and motor positions, as
+        :meth:`~mxgui.core.snapshot_geometry.SnapshotGeometry.to_dict`: read just
+        before taking a crystal snapshot."""
+        diffractometer = self.diffractometer
+        geometry = diffractometer.get_image_geometry()
+        return SnapshotGeometry(
+            geometry.pixels_per_mm, geometry.beam_position, diffractometer.get_positions()
+        ).to_dict()
 
 
 def _ordered(limits: tuple[float, float]) -> tuple[float, float]:

@@ -438,6 +438,7 @@ class SimulatedCollect(AbstractCollect):
             if k > 1:
                 self._start(job, lambda: omega.set_value_relative(step), "turning for a snapshot")
             target = Path(job.path.directory) / job.path.snapshot_file_name(k)
+            geometry = self.snapshot_geometry() if k == 1 else None
             frame = camera.get_frame()
 
             def write(temporary: Path, frame: np.ndarray = frame) -> Path:
@@ -447,7 +448,10 @@ class SimulatedCollect(AbstractCollect):
                 write_staged(target, write)
             except OSError as exc:
                 raise CollectionError(f"writing snapshot {target} failed: {exc}") from None
-            job.info["snapshots"].append(str(target))
+            with self._lock:
+                job.info["snapshots"].append(str(target))
+                if geometry is not None:
+                    job.info["snapshot_geometry"] = geometry
             self.emit("snapshotTaken", str(target))
 
     def _set_beamline(self, job: CollectionJob) -> None:

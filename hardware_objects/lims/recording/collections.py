@@ -5,7 +5,10 @@
 - ``collectStarted(info)``: a ``data_collection_group`` and a ``data_collection`` (beam
   size from the ``beam`` role, flux from ``flux``, the sample loaded in
   ``sample_changer`` as its ``blSampleId`` when the LIMS gave it); for a mesh
-  (``info["grid"]``: the grid as scanned) a ``grid_info`` too;
+  (``info["grid"]``: the grid as scanned) a ``grid_info`` too, once its crystal snapshot
+  is taken when it asks for one (``snapshotTaken``: the grid's corner on it and its
+  microns per pixel, from ``info["snapshot_geometry"]``), else at once (at the end if the
+  snapshot never came);
 - ``collectOscillationFinished(info)`` / ``collectOscillationFailed(reason)``: the
   ``data_collection_end`` and ``data_collection_group_end``, and the JPEGs of the first
   and last image (made in the background, then an ``image_jpegs`` operation);
@@ -38,6 +41,7 @@ from mxgui.core.lims import records
 from mxgui.core.lims.recorder import LimsRecorder, collection_key, reference
 from mxgui.core.roles.emitter import Emitter
 from mxgui.core.shapes import Grid, shape_from_dict
+from mxgui.core.snapshot_geometry import SnapshotGeometry
 
 if TYPE_CHECKING:
     from mxgui.core.lims.jpegs import JpegMaker
@@ -87,6 +91,8 @@ class CollectionRecording:
         self._shapes = cast("ShapesRole | None", lims.get_object_by_role("shapes"))
         self._current: _Collection | None = None  # in the recorder's thread only
         self._mesh: _Mesh | None = None  # in the recorder's thread only
+        # a mesh's grid waiting for its snapshot (the recorder's thread only)
+        self._grid_waiting: tuple[_Collection, Mapping[str, object]] | None = None
         self._jpegs: JpegMaker | None = None
         self._lock = threading.Lock()
         self._scores_pending: set[str] = set()
@@ -94,6 +100,7 @@ class CollectionRecording:
             (collect, "collectStarted", self._on_started),
             (collect, "collectOscillationFinished", self._on_finished),
             (collect, "collectOscillationFailed", self._on_failed),
+            (collect, "snapshotTaken", self._on_snapshot),
         ]
         if self._shapes is not None:
             self._connections.append((self._shapes, "gridResultsChanged", self._on_grid_results))
@@ -130,6 +137,11 @@ class CollectionRecording:
             final = dict(info, reason=info.get("reason") or reason)
             self._recorder.defer(lambda: self._ended(final))
 
+    def _on_snapshot(self, _path: str) -> None:
+        info = self._collect.get_collection_info()
+        geometry = None if info is None else info.get("snapshot_geometry")
+        self._recorder.defer(lambda: self._snapshot_taken(geometry))
+
     def _on_grid_results(self, grid_id: str) -> None:
         with self._lock:  # a burst of batches: one look at the results
             if grid_id in self._scores_pending:
@@ -146,7 +158,7 @@ class CollectionRecording:
         address: str | None,
     ) -> None:
         session = self._recorder.session_ref()
-        self._current = None
+        self._current = self._grid_waiting = None
         if session is None:
             log.debug("LIMS: nobody logged in; collection %s not recorded", info.get("template"))
             return
@@ -188,17 +200,53 @@ class CollectionRecording:
         except (KeyError, ValueError, TypeError) as exc:
             log.error("LIMS: the grid of %s not recorded: %s", current.key("dc"), exc)
             return
-        self._recorder.record("grid_info", payload, current.key("grid"))
+        if _snapshots_asked(current.info):
+            self._grid_waiting = (current, grid)
+        else:
+            self._recorder.record("grid_info", payload, current.key("grid"))
         if not isinstance(scan_grid, Grid) or self._shapes is None:
             return
         first = _whole(current.info.get("first_image", 1))
         sent = np.zeros(scan_grid.num_cells, dtype=bool)
         self._mesh = _Mesh(scan_grid.id, scan_grid, first, current.base, sent)
 
+    def _snapshot_taken(self, geometry: object) -> None:
+        """The grid waiting for this snapshot, with its place on it (a grid seen face
+        on; the snapshot's first, as ISPyB's ``xtalSnapshotFullPath1``)."""
+        waiting, self._grid_waiting = self._grid_waiting, None
+        if waiting is not None:
+            self._record_grid(*waiting, geometry)
+
+    def _record_grid(
+        self, current: _Collection, grid: Mapping[str, object], geometry: object = None
+    ) -> None:
+        try:
+            offset, scale = _place_on_snapshot(shape_from_dict(dict(grid)), geometry)
+        except (KeyError, ValueError, TypeError) as exc:  # stored without its place, not lost
+            log.warning(
+                "LIMS: the grid of %s has no place on its snapshot: %s", current.key("dc"), exc
+            )
+            offset = scale = None
+        try:
+            payload = records.mesh_grid(
+                grid,
+                collection=reference(current.key("dc")),
+                group=reference(current.key("dcg")),
+                snapshot_offset_px=offset,
+                pixels_per_mm=scale,
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            log.error("LIMS: the grid of %s not recorded: %s", current.key("dc"), exc)
+            return
+        self._recorder.record("grid_info", payload, current.key("grid"))
+
     def _ended(self, info: dict[str, object]) -> None:
         current = self._current
         if current is None or current.info.get("started") != info.get("started"):
             return  # not recorded at its start
+        waiting, self._grid_waiting = self._grid_waiting, None
+        if waiting is not None:  # the snapshot never came (a failure before it)
+            self._record_grid(*waiting, info.get("snapshot_geometry"))
         ended = float(cast(float, info["started"])) + float(cast(float, info.get("elapsed", 0.0)))
         dc, dcg = reference(current.key("dc")), reference(current.key("dcg"))
         self._recorder.record(
@@ -271,6 +319,31 @@ class CollectionRecording:
             records.quality_indicators(reference(collection_key("dc", *mesh.base)), scores),
             collection_key(f"iqi-{mesh.batches}", *mesh.base),
         )
+
+
+def _place_on_snapshot(
+    scan_grid: object, geometry: object
+) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """The grid's corner on the snapshot and the snapshot's pixels per mm, when the
+    snapshot sees the grid face on (else the grid is not the rectangle a LIMS draws)."""
+    if geometry is None or not isinstance(scan_grid, Grid):
+        return None, None
+    snapshot = SnapshotGeometry.from_dict(geometry)
+    if not snapshot.shows_face_on(scan_grid):
+        log.info(
+            "LIMS: the snapshot sees grid %s at omega %.4g, drawn at %.4g: no place on it",
+            scan_grid.id,
+            snapshot.positions["phi"],
+            scan_grid.omega,
+        )
+        return None, None
+    return snapshot.grid_corner(scan_grid), snapshot.pixels_per_mm
+
+
+def _snapshots_asked(info: Mapping[str, object]) -> bool:
+    parameters = info.get("parameters")
+    asked = parameters.get("take_snapshots", 0) if isinstance(parameters, Mapping) else 0
+    return isinstance(asked, (int, float)) and asked > 0
 
 
 def _whole(value: object) -> int:
