@@ -70,11 +70,15 @@ def test_a_collection_stored_in_the_embedded_lims_says_stored(history_app, qtbot
     lims.login("demo", "").result(timeout=60)
     task = run_one_collection(qtbot, queue)
     table, row = history.table, history_row(qtbot, history, task)
-    qtbot.waitUntil(lambda: table.index(row, LIMS).data() == "stored", timeout=60_000)
+    entry = table.entry(row)
+
+    def all_stored() -> bool:  # the JPEGs' write comes last, after the images are read
+        in_lims = lims.record_status(entry.directory, entry.prefix, entry.run_number)[0]
+        return in_lims == "stored" and table.index(row, LIMS).data() == "stored"
+
+    qtbot.waitUntil(all_stored, timeout=60_000)
     assert table.index(row, LIMS).data(0x0009).name() == "#2e7d32"  # ForegroundRole: green
     assert table.index(row, LIMS).data(0x0003) == "stored in the LIMS"  # ToolTipRole
-    entry = table.entry(row)
-    assert lims.record_status(entry.directory, entry.prefix, entry.run_number)[0] == "stored"
 
 
 def test_with_the_database_away_the_collection_waits_in_the_outbox(

@@ -74,8 +74,19 @@ class TangoMotor(TangoDevice[float], AbstractMotor):
                 f"{self.position_channel.spec.label}: the device gives {value!r}, not a number"
             )
             return
+        first = self.get_value() is None
         self.update_value(number)
         self.clear_problem()
+        if first and self._device_state and not self.unavailable_reason():
+            self.apply_device_state(self._device_state)  # READY now that it has a position
+
+    def apply_device_state(self, name: str) -> None:
+        """The device's state, except that READY waits for the first position: a motor
+        whose position is not known yet cannot be moved relative to it."""
+        state = HO_STATES.get(name, HardwareObjectState.UNKNOWN)
+        if state is HardwareObjectState.READY and self.get_value() is None:
+            state = HardwareObjectState.UNKNOWN
+        self.set_state(state)
 
     def _velocity_delivered(self, value: object) -> None:
         number = _number(value)
