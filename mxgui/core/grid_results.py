@@ -165,7 +165,6 @@ class GridResults:
         self.spots = np.full(num_cells, -1, dtype=np.int32)
         self.data_file_path = data_file_path
         self._count = 0
-        self._has_spots = False
 
     @property
     def num_cells(self) -> int:
@@ -189,12 +188,9 @@ class GridResults:
         self.colours[parsed.colour_index] = parsed.colours
         self.has_colour[parsed.colour_index] = True
         self.scores[parsed.colour_index] = np.nan
-        if self._has_spots:  # a new value drops the old spot count
-            self.spots[parsed.score_index] = -1
-            self.spots[parsed.colour_index] = -1
-        if parsed.spot_index.size:
-            self.spots[parsed.spot_index] = parsed.spots
-            self._has_spots = True
+        self.spots[parsed.score_index] = -1  # a new value drops the old spot count
+        self.spots[parsed.colour_index] = -1
+        self.spots[parsed.spot_index] = parsed.spots
 
     def copy(self) -> GridResults:
         other = GridResults(0, self.data_file_path)
@@ -205,11 +201,10 @@ class GridResults:
             other.colours = self.colours.copy()
         else:  # read-only zeros, no memory
             other.colours = np.broadcast_to(np.zeros(4, np.uint8), self.colours.shape)
-        if self._has_spots:
+        if (self.spots >= 0).any():
             other.spots = self.spots.copy()
         else:  # read-only, no memory
             other.spots = np.broadcast_to(np.int32(-1), self.spots.shape)
-        other._has_spots = self._has_spots
         other._count = self._count
         return other
 
@@ -232,8 +227,6 @@ class GridResults:
 
     def spot_counts(self) -> dict[int, int]:
         """``{cell (1-based): spot count}`` for every cell with one."""
-        if not self._has_spots:
-            return {}
         return {int(i) + 1: int(self.spots[i]) for i in np.flatnonzero(self.spots >= 0)}
 
     def to_dict(self) -> dict[str, object]:
