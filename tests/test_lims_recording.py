@@ -36,7 +36,7 @@ from mxgui.core.lims.records import wavelength
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.sample_view.grid_item import GridItem
 from mxgui.gui.sample_view.style import OverlayStyle
-from mxscore.scoring import score_image
+from mxscore.scoring import assess_image, score_image
 
 from helpers import SIMULATED
 from lims_fixtures import rows, scalar
@@ -179,20 +179,21 @@ def test_a_collection_and_a_mesh_run_by_the_queue_are_stored_row_by_row(
     )
     assert float(grid_row["dx_mm"]) == pytest.approx(0.03)
     assert grid_row["snaked"] == 1
-    # a score per image, the one the scorer gives that image's file
-    stored = {
-        r["imageNumber"]: float(r["dozor_score"])
-        for r in rows(
-            ispyb_engine,
-            "SELECT imageNumber, dozor_score FROM ImageQualityIndicators"
-            " WHERE dataCollectionId = :dc",
-            dc=mesh["dataCollectionId"],
-        )
-    }
+    # a score and a spot count per image, the ones the scorer gives that image's file
+    indicators = rows(
+        ispyb_engine,
+        "SELECT imageNumber, dozor_score, spotTotal FROM ImageQualityIndicators"
+        " WHERE dataCollectionId = :dc",
+        dc=mesh["dataCollectionId"],
+    )
+    stored = {r["imageNumber"]: float(r["dozor_score"]) for r in indicators}
+    spots = {r["imageNumber"]: r["spotTotal"] for r in indicators}
     files = sorted(bl.model.get_node(mesh_node).files)
     assert sorted(stored) == list(range(1, 13)) and len(files) == 12
     for number, file in enumerate(files, start=1):
         assert stored[number] == pytest.approx(score_image(file), rel=1e-6, abs=1e-9), number
+        assert spots[number] == assess_image(file).spots, number
+    assert max(spots.values()) > 0  # the grid is on the crystal: some images show spots
     # the JPEGs of the first and last images, on ISPyB's Image rows
     images = rows(ispyb_engine, "SELECT * FROM Image ORDER BY dataCollectionId, imageNumber")
     assert [(i["dataCollectionId"], i["imageNumber"]) for i in images] == [

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mxgui.core.centring import CentredPosition
+from mxgui.core.grid_results import GridResults
 from mxgui.core.shapes import ShapesModel
 
 
@@ -130,3 +131,27 @@ def test_removing_or_clearing_the_scanned_grid_ends_its_scan_and_drops_its_resul
     assert model.active_grid_id is None
     assert model.snapshot() == ([], {})
     assert model.seen == [grid.id, grid.id, again.id]
+
+
+def test_spot_counts_go_with_their_scores_and_a_new_value_drops_them(model):
+    grid = add_grid(model, 3, 2)
+    model.set_grid_results(grid.id, {1: 2.5, 2: 0.0, 3: 1.0}, "", {1: 7, 2: 0})
+    results = model.grid_results(grid.id)
+    assert results.spot_counts() == {1: 7, 2: 0}
+    assert results.spots.tolist() == [7, 0, -1, -1, -1, -1]
+    assert results.to_dict()["spots"] == {"1": 7, "2": 0}
+    again = GridResults.from_dict(grid.id, grid.num_cells, results.to_dict())
+    assert again.spot_counts() == {1: 7, 2: 0}
+    model.set_grid_results(grid.id, {1: 3.0, 2: [1, 2, 3, 4]})  # no count this time
+    assert model.grid_results(grid.id).spot_counts() == {}
+    assert "spots" not in model.grid_results(grid.id).to_dict()
+    for spots, message in (
+        ({4: 3}, "cell 4: a spot count without a score"),
+        ({1: -1}, "cell 1: spot count -1 must be a whole number >= 0"),
+        ({1: 2.5}, "cell 1: spot count 2.5"),
+        ({9: 1}, "cell 9 is outside 1..6"),
+        ([1], "spot counts must be a mapping"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            model.set_grid_results(grid.id, {1: 1.0}, "", spots)
+    assert model.grid_results(grid.id).scores[0] == 3.0  # all or nothing

@@ -225,3 +225,25 @@ def test_stored_scores_that_are_not_scores_are_refused(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(ShapesFileError, match="score_cells: cell 10 is outside 1..9"):
         read(path)
+
+
+def test_spot_counts_are_saved_with_their_scores_and_bad_ones_refused(tmp_path):
+    model = ShapesModel()
+    grid = model.add_grid(CENTRE, 3, 3, 0.01, 0.01)
+    model.set_grid_results(grid.id, {4: 1.0, 5: 2.0, 6: 0.0}, "", {4: 12, 6: 0})
+    path = tmp_path / "manual.json"
+    path.write_text(dumps("manual", *model.snapshot()))
+    _, results = read(path)
+    assert results[grid.id].spot_counts() == {4: 12, 6: 0}
+    assert results[grid.id].as_mapping() == {4: 1.0, 5: 2.0, 6: 0.0}
+    document = json.loads(path.read_text())
+    from mxgui.core.shapes_file import _encode
+
+    document["shapes"][0]["results"]["spots"] = _encode(np.array([12, -3], dtype="<i4"))
+    path.write_text(json.dumps(document))
+    with pytest.raises(ShapesFileError, match="grid G1: results: cell 6: spot count -3"):
+        read(path)
+    document["shapes"][0]["results"]["spots"] = _encode(np.array([12], dtype="<i4"))
+    path.write_text(json.dumps(document))
+    with pytest.raises(ShapesFileError, match="2 spot cells, 1 spot counts"):
+        read(path)

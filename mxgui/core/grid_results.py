@@ -5,6 +5,8 @@ or an external one over XML-RPC) gives each image a score, or an external progra
 colour. :class:`GridResults` holds them for one grid in two numpy arrays indexed by the
 0-based scan-order index (cell ``n`` of the results is ``n - 1`` here), so that a grid
 of a million cells costs a few megabytes and a burst of 2,000 scores a few array writes.
+Beside the scores, a parallel array keeps the spot count of each scored image where the
+scorer gives one (ours does: :func:`mxscore.scoring.assess_image`), for the LIMS.
 
 :func:`parse_values` checks what a caller sends (the XML-RPC
 ``shape_history_set_grid_data`` dict, a scorer's batch): 1-based integer cell indices
@@ -21,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -44,6 +46,8 @@ class ParsedValues:
     scores: np.ndarray  # (k,) float64
     colour_index: np.ndarray  # (m,) intp
     colours: np.ndarray  # (m, 4) uint8
+    spot_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    spots: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
 
 def _cell_index(grid_id: str, key: object, num_cells: int) -> int:
@@ -62,9 +66,12 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def parse_values(grid_id: str, num_cells: int, values: object) -> ParsedValues:
+def parse_values(
+    grid_id: str, num_cells: int, values: object, spots: object = None
+) -> ParsedValues:
     """Check ``values`` (``{cell: score}`` or ``{cell: [r, g, b, a]}``) for a grid of
-    ``num_cells`` cells; ``ValueError`` naming the grid and the first bad cell."""
+    ``num_cells`` cells, and ``spots`` (``{cell: spot count}``, each a cell given a score
+    in ``values``); ``ValueError`` naming the grid and the first bad cell."""
     if not isinstance(values, Mapping):
         raise ValueError(
             f"grid {grid_id}: results must be a mapping of cell index to value, "
@@ -100,17 +107,51 @@ def parse_values(grid_id: str, num_cells: int, values: object) -> ParsedValues:
             f"grid {grid_id}: cell {index + 1}: {value!r} is neither a score (a number "
             ">= 0) nor an RGBA colour (4 numbers 0-255)"
         )
+    spot_index, spot_counts = _parse_spots(grid_id, num_cells, spots, set(score_index))
     return ParsedValues(
         np.asarray(score_index, dtype=np.intp),
         np.asarray(scores, dtype=np.float64),
         np.asarray(colour_index, dtype=np.intp),
         np.asarray(colours, dtype=np.uint8).reshape(-1, 4),
+        np.asarray(spot_index, dtype=np.intp),
+        np.asarray(spot_counts, dtype=np.int32),
     )
 
 
+def _parse_spots(
+    grid_id: str, num_cells: int, spots: object, scored: set[int]
+) -> tuple[list[int], list[int]]:
+    """The 0-based cells and counts of ``spots`` (see :func:`parse_values`)."""
+    if spots is None:
+        return [], []
+    if not isinstance(spots, Mapping):
+        raise ValueError(
+            f"grid {grid_id}: spot counts must be a mapping of cell index to count, "
+            f"got {type(spots).__name__}"
+        )
+    index: list[int] = []
+    counts: list[int] = []
+    for key, value in spots.items():
+        cell = _cell_index(grid_id, key, num_cells)
+        if cell not in scored:
+            raise ValueError(f"grid {grid_id}: cell {cell + 1}: a spot count without a score")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or not 0 <= int(value) <= np.iinfo(np.int32).max
+        ):
+            raise ValueError(
+                f"grid {grid_id}: cell {cell + 1}: spot count {value!r} must be a whole number >= 0"
+            )
+        index.append(cell)
+        counts.append(int(value))
+    return index, counts
+
+
 class GridResults:
-    """The results of one grid: ``scores`` (NaN where none) and ``colours`` (RGBA,
-    ``has_colour`` where given), indexed by the 0-based scan-order cell index.
+    """The results of one grid: ``scores`` (NaN where none), ``spots`` (the spot count
+    of a scored cell's image, -1 where none) and ``colours`` (RGBA, ``has_colour``
+    where given), indexed by the 0-based scan-order cell index.
 
     ``data_file_path`` is where the scored data are (the first image, a master file or
     a processing result), as the sender gave it. Instances given out by the shapes
@@ -121,6 +162,7 @@ class GridResults:
         self.scores = np.full(num_cells, np.nan)
         self.colours = np.zeros((num_cells, 4), dtype=np.uint8)
         self.has_colour = np.zeros(num_cells, dtype=bool)
+        self.spots = np.full(num_cells, -1, dtype=np.int32)
         self.data_file_path = data_file_path
         self._count = 0
 
@@ -146,6 +188,9 @@ class GridResults:
         self.colours[parsed.colour_index] = parsed.colours
         self.has_colour[parsed.colour_index] = True
         self.scores[parsed.colour_index] = np.nan
+        self.spots[parsed.score_index] = -1  # a new value drops the old spot count
+        self.spots[parsed.colour_index] = -1
+        self.spots[parsed.spot_index] = parsed.spots
 
     def copy(self) -> GridResults:
         other = GridResults(0, self.data_file_path)
@@ -156,6 +201,10 @@ class GridResults:
             other.colours = self.colours.copy()
         else:  # read-only zeros, no memory
             other.colours = np.broadcast_to(np.zeros(4, np.uint8), self.colours.shape)
+        if (self.spots >= 0).any():
+            other.spots = self.spots.copy()
+        else:  # read-only, no memory
+            other.spots = np.broadcast_to(np.int32(-1), self.spots.shape)
         other._count = self._count
         return other
 
@@ -176,14 +225,23 @@ class GridResults:
             out[int(i) + 1] = [int(c) for c in self.colours[i]]
         return dict(sorted(out.items()))
 
+    def spot_counts(self) -> dict[int, int]:
+        """``{cell (1-based): spot count}`` for every cell with one."""
+        return {int(i) + 1: int(self.spots[i]) for i in np.flatnonzero(self.spots >= 0)}
+
     def to_dict(self) -> dict[str, object]:
         """Plain data (JSON, XML-RPC: string keys): ``values`` ``{"<cell>": value}``,
-        ``data_file_path``, ``num_cells``."""
-        return {
+        ``data_file_path``, ``num_cells``, and ``spots`` ``{"<cell>": count}`` when
+        some cells have a spot count."""
+        out: dict[str, object] = {
             "num_cells": self.num_cells,
             "data_file_path": self.data_file_path,
             "values": {str(k): v for k, v in self.as_mapping().items()},
         }
+        spots = self.spot_counts()
+        if spots:
+            out["spots"] = {str(k): v for k, v in spots.items()}
+        return out
 
     @classmethod
     def from_dict(cls, grid_id: str, num_cells: int, data: object) -> GridResults:
@@ -194,7 +252,7 @@ class GridResults:
         if not isinstance(path, str):
             raise ValueError(f"grid {grid_id}: data_file_path must be text, got {path!r}")
         results = cls(num_cells, path)
-        results.apply(parse_values(grid_id, num_cells, data.get("values", {})))
+        results.apply(parse_values(grid_id, num_cells, data.get("values", {}), data.get("spots")))
         return results
 
 
@@ -221,17 +279,25 @@ class GridResultsStore:
         #: (first image number, scan order or None: the grid's) of the running mesh scan
         self._scan: tuple[int, str | None] = (1, None)
 
-    def set_grid_results(self, grid_id: str, values: CellValues, data_file_path: str = "") -> int:
+    def set_grid_results(
+        self,
+        grid_id: str,
+        values: CellValues,
+        data_file_path: str = "",
+        spots: Mapping[int, int] | None = None,
+    ) -> int:
         """Add results to grid ``grid_id``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
-        with 1-based scan-order cells; a cell's new value replaces its old one. All or
-        nothing: ``ValueError`` naming the grid and cell (unknown grid, cell outside the
-        grid, NaN or negative score, more values than cells). Returns how many cells
+        with 1-based scan-order cells, and the spot counts of scored cells' images
+        (``spots``, optional); a cell's new value replaces its old one (and its spot
+        count). All or nothing: ``ValueError`` naming the grid and cell (unknown grid,
+        cell outside the grid, NaN or negative score, more values than cells, a spot
+        count that is no whole number >= 0 or has no score). Returns how many cells
         of the grid have a result now."""
         if not isinstance(data_file_path, str):
             raise ValueError(f"grid {grid_id}: data_file_path must be text")
         with self._lock:
             grid = self._grid_of(grid_id)
-            parsed = parse_values(grid_id, grid.num_cells, values)
+            parsed = parse_values(grid_id, grid.num_cells, values, spots)
             results = self._results.get(grid_id)
             if results is None:
                 results = self._results[grid_id] = GridResults(grid.num_cells)

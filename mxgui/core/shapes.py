@@ -505,10 +505,17 @@ class ShapesModel(SignalEmitter):
             self.emit("selectionChanged", selection)
 
     # grid results (kept by the owned GridResultsStore) --------------------------------------
-    def set_grid_results(self, grid_id: str, values: CellValues, data_file_path: str = "") -> int:
-        """Add results to grid ``grid_id`` (:meth:`GridResultsStore.set_grid_results`);
-        how many of its cells have a result now."""
-        return self._results.set_grid_results(grid_id, values, data_file_path)
+    def set_grid_results(
+        self,
+        grid_id: str,
+        values: CellValues,
+        data_file_path: str = "",
+        spots: Mapping[int, int] | None = None,
+    ) -> int:
+        """Add results (and spot counts) to grid ``grid_id``
+        (:meth:`GridResultsStore.set_grid_results`); how many of its cells have a
+        result now."""
+        return self._results.set_grid_results(grid_id, values, data_file_path, spots)
 
     def clear_grid_results(self, grid_id: str) -> None:
         """Forget the results of grid ``grid_id`` (a new mesh scan on it starts)."""

@@ -12,7 +12,9 @@ megabytes and tens of milliseconds, not a dict of a million entries:
 - ``scores``: every cell's score (NaN: none), or, when fewer than half the cells are
   scored, ``score_cells`` (0-based int32) with ``scores`` for those cells only;
   float32 when that keeps every value exactly (the scorer's scores are), else float64;
-- ``colour_cells`` (0-based int32) and ``colours`` (uint8, 4 per cell) for RGBA results.
+- ``colour_cells`` (0-based int32) and ``colours`` (uint8, 4 per cell) for RGBA results;
+- ``spot_cells`` (0-based int32) and ``spots`` (int32) for the spot counts of scored
+  cells' images, when there are some.
 
 An array is ``{"dtype": "<f4", "b64": [chunk, ...]}``: encoded in chunks so a writer
 thread never holds the interpreter for long. :class:`ShapesSaver` writes a model's
@@ -121,6 +123,10 @@ def encode_results(results: GridResults) -> dict[str, Any]:
     if coloured.size:
         out["colour_cells"] = _encode(coloured.astype("<i4"))
         out["colours"] = _encode(np.asarray(results.colours[coloured], dtype="|u1").ravel())
+    counted = np.flatnonzero(results.spots >= 0)
+    if counted.size:
+        out["spot_cells"] = _encode(counted.astype("<i4"))
+        out["spots"] = _encode(results.spots[counted].astype("<i4"))
     return out
 
 
@@ -158,9 +164,31 @@ def decode_results(grid_id: str, num_cells: int, data: object) -> GridResults:
         if colours.size != 4 * colour_index.size:
             raise ValueError(f"{where}: {colour_index.size} colour cells, {colours.size} bytes")
         colours = colours.reshape(-1, 4)
+    spot_index, spots = _spots(data, num_cells, where, score_index)
     results = GridResults(num_cells, path)
-    results.apply(ParsedValues(score_index, scores, colour_index, colours))
+    results.apply(ParsedValues(score_index, scores, colour_index, colours, spot_index, spots))
     return results
+
+
+def _spots(
+    data: Mapping[str, object], num_cells: int, where: str, score_index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``spot_cells`` and ``spots`` of a grid's results (none when absent)."""
+    if "spot_cells" not in data:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int32)
+    index = _cells(data["spot_cells"], num_cells, f"{where}.spot_cells")
+    spots = _decode(data.get("spots"), f"{where}.spots", num_cells).astype(np.int64)
+    if spots.size != index.size:
+        raise ValueError(f"{where}: {index.size} spot cells, {spots.size} spot counts")
+    scored = np.zeros(num_cells, dtype=bool)
+    scored[score_index] = True
+    bad = np.flatnonzero((spots < 0) | ~scored[index])
+    if bad.size:
+        cell, count = int(index[bad[0]]) + 1, int(spots[bad[0]])
+        raise ValueError(
+            f"{where}: cell {cell}: spot count {count} (a count >= 0 of a scored cell)"
+        )
+    return index, spots.astype(np.int32)
 
 
 def _cells(field: object, num_cells: int, where: str) -> np.ndarray:

@@ -13,7 +13,8 @@
   ``data_collection_end`` and ``data_collection_group_end``, and the JPEGs of the first
   and last image (made in the background, then an ``image_jpegs`` operation);
 - the ``shapes`` role's ``gridResultsChanged(grid_id)`` while (and after) a mesh on that
-  grid: the new scores as ``image_quality_indicators``, by image number.
+  grid: the new scores, with their images' spot counts where the scorer gave them, as
+  ``image_quality_indicators``, by image number.
 
 The handlers only take what they need from the signal's thread (the collect's) and hand
 the rest to the recorder's thread: the collection never waits on the LIMS.
@@ -308,15 +309,18 @@ class CollectionRecording:
             return
         mesh.sent[new] = True
         scores: dict[int, float] = {}
+        spots: dict[int, int] = {}
         for index in new.tolist():  # the grid's 0-based scan index -> the image number
             cell = grid.cell_of_index(index + 1)
-            scores[mesh.first_image + mesh.scan_grid.index_of_cell(*cell) - 1] = float(
-                results.scores[index]
-            )
+            number = mesh.first_image + mesh.scan_grid.index_of_cell(*cell) - 1
+            scores[number] = float(results.scores[index])
+            if results.spots[index] >= 0:  # set with the score, under the model's lock
+                spots[number] = int(results.spots[index])
         mesh.batches += 1
+        collection = reference(collection_key("dc", *mesh.base))
         self._recorder.record(
             "image_quality_indicators",
-            records.quality_indicators(reference(collection_key("dc", *mesh.base)), scores),
+            records.quality_indicators(collection, scores, spots),
             collection_key(f"iqi-{mesh.batches}", *mesh.base),
         )
 

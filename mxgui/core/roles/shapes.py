@@ -40,7 +40,11 @@ class ShapesRole(Emitter, Protocol):
     ) -> Grid: ...
 
     def set_grid_results(
-        self, grid_id: str, values: CellValues, data_file_path: str = ""
+        self,
+        grid_id: str,
+        values: CellValues,
+        data_file_path: str = "",
+        spots: Mapping[int, int] | None = None,
     ) -> int: ...
 
     def grid_results(self, grid_id: str) -> GridResults | None: ...

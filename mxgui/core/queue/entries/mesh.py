@@ -11,11 +11,11 @@ While it runs, ``shapes.active_grid_id`` is the grid (``shapes.start_scan``: ext
 results by image number, ``dozor_batch_processed``, find their cells through
 ``shapes.scan_cells``), and the grid's old results are
 cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
-each image as soon as it is written (:func:`mxscore.scoring.score_image`; not on
-the engine's path) and sends the scores to ``shapes.set_grid_results`` in batches, by
-the grid's own scan-order index. A stop or a failure keeps the images written and
-their scores; an image that cannot be read is skipped, logged and counted in the
-node's message. The node's results say the best cell.
+each image as soon as it is written (:func:`mxscore.scoring.assess_image`: the score
+and the spot count, in one read; not on the engine's path) and sends both to
+``shapes.set_grid_results`` in batches, by the grid's own scan-order index. A stop
+or a failure keeps the images written and their scores; an image that cannot be read
+is skipped, logged and counted in the node's message. The node's results say the best cell.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from mxgui.core.queue.entries.base import (
 from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
 from mxgui.core.roles.shapes import ShapesRole
 from mxgui.core.shapes import Grid
-from mxscore.scoring import score_image
+from mxscore.scoring import assess_image
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class MeshScorer:
 
     def _run(self) -> None:
         batch: dict[int, float] = {}
+        spots: dict[int, int] = {}
         last_sent = time.monotonic()
         ending = False
         while not ending:
@@ -99,24 +100,25 @@ class MeshScorer:
             elif item:
                 index, path = item
                 try:
-                    score = score_image(path)
+                    score, spot_count = assess_image(path)
                 except ValueError as exc:
                     log.warning("mesh scan on %s: image %d skipped: %s", self.grid.id, index, exc)
                     self.unreadable.append(path)
                 else:
                     cell = self._cell(index)
                     batch[cell] = score
+                    spots[cell] = spot_count
                     self.scored += 1
                     if self.best is None or score > self.best[1]:
                         self.best = (cell, score)
             now = time.monotonic()
             if batch and (ending or self._queue.empty() or now - last_sent >= BATCH_INTERVAL):
-                self._send(batch)
-                batch, last_sent = {}, now
+                self._send(batch, spots)
+                batch, spots, last_sent = {}, {}, now
 
-    def _send(self, batch: dict[int, float]) -> None:
+    def _send(self, batch: dict[int, float], spots: dict[int, int]) -> None:
         try:
-            self.shapes.set_grid_results(self.grid.id, batch, self.data_file_path)
+            self.shapes.set_grid_results(self.grid.id, batch, self.data_file_path, spots)
         except ValueError as exc:  # the grid was removed meanwhile: nothing to show
             log.warning("mesh scan: scores of %d cells not stored: %s", len(batch), exc)
 
