@@ -50,6 +50,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: at most this many images' scores in one write (a whole 1000 x 1000 grid posted at once
+#: would pass the outbox's bound on one payload and be refused)
+SCORES_PER_BATCH = 5000
+
 
 @dataclass
 class _Mesh:
@@ -305,24 +309,25 @@ class CollectionRecording:
         if results is None or not isinstance(grid, Grid) or results.num_cells != mesh.sent.size:
             return
         new = np.flatnonzero(~np.isnan(results.scores) & ~mesh.sent)
-        if new.size == 0:
-            return
-        mesh.sent[new] = True
-        scores: dict[int, float] = {}
-        spots: dict[int, int] = {}
-        for index in new.tolist():  # the grid's 0-based scan index -> the image number
-            cell = grid.cell_of_index(index + 1)
-            number = mesh.first_image + mesh.scan_grid.index_of_cell(*cell) - 1
-            scores[number] = float(results.scores[index])
-            if results.spots[index] >= 0:  # set with the score, under the model's lock
-                spots[number] = int(results.spots[index])
-        mesh.batches += 1
         collection = reference(collection_key("dc", *mesh.base))
-        self._recorder.record(
-            "image_quality_indicators",
-            records.quality_indicators(collection, scores, spots),
-            collection_key(f"iqi-{mesh.batches}", *mesh.base),
-        )
+        for start in range(0, new.size, SCORES_PER_BATCH):
+            chunk = new[start : start + SCORES_PER_BATCH]
+            scores: dict[int, float] = {}
+            spots: dict[int, int] = {}
+            for index in chunk.tolist():  # the grid's 0-based scan index -> the image number
+                cell = grid.cell_of_index(index + 1)
+                number = mesh.first_image + mesh.scan_grid.index_of_cell(*cell) - 1
+                scores[number] = float(results.scores[index])
+                if results.spots[index] >= 0:  # set with the score, under the model's lock
+                    spots[number] = int(results.spots[index])
+            mesh.batches += 1
+            key = self._recorder.record(
+                "image_quality_indicators",
+                records.quality_indicators(collection, scores, spots),
+                collection_key(f"iqi-{mesh.batches}", *mesh.base),
+            )
+            if key is not None:  # refused (logged): these cells go with the next batch
+                mesh.sent[chunk] = True
 
 
 def _place_on_snapshot(
