@@ -55,6 +55,9 @@ def test_a_local_login_refers_to_a_session_lookup_that_is_sent_first(tmp_path) -
         lookup, group = sent
         assert lookup.kind == "session_lookup" and lookup.payload["proposal_code"] == "mx"
         assert lookup.payload["beamline"] == "SIM-MX" and len(str(lookup.payload["day"])) == 10
+        # made at the record's time, so that the session running then is chosen
+        assert str(lookup.payload["at"]).startswith(str(lookup.payload["day"]))
+        assert len(str(lookup.payload["at"])) == 19
         assert group.payload["session_id"] == 1  # the lookup's result, resolved
         recorder.set_login(42, ("mx", "1234"), "SIM-MX")
         assert recorder.session_ref() == 42  # online: the id itself

@@ -11,8 +11,9 @@ thread only hands it over, and operations are put in the order the events came.
 The session rows refer to (:meth:`LimsRecorder.session_ref`) is the chosen session's id
 when logged in online; without one (a local login while the database was away, or no
 session chosen) it is a reference to a ``session_lookup`` operation (the proposal's
-session on this beamline today), so that what is collected offline is stored under the
-right session once the database answers again.
+session on this beamline running at the record's time, one lookup per hour), so that
+what is collected offline is stored under the right session once the database answers
+again.
 
 Keys are deterministic per collection (:func:`collection_key`): a repeated signal puts
 nothing twice, and :meth:`LimsRecorder.record_status` answers for a collection from its
@@ -26,10 +27,11 @@ import hashlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 from mxgui.core.lims.outbox import Outbox
-from mxgui.core.lims.records import Payload, session_lookup
+from mxgui.core.lims.records import Payload, lims_time, session_lookup
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +126,14 @@ class LimsRecorder:
             return session_id
         if proposal is None:
             return None
-        day = dt.date.today().isoformat()
-        key = f"session:{proposal[0]}{proposal[1]}@{beamline}/{day}"
-        if self.record("session_lookup", session_lookup(*proposal, beamline, day), key) is None:
+        now = time.time()
+        day = dt.date.fromtimestamp(now).isoformat()
+        hour = time.strftime("%H", time.localtime(now))
+        # one lookup per hour, made at the first record's time: a session that changes
+        # on the hour (08:00 to 08:00) is found for what comes after the change
+        key = f"session:{proposal[0]}{proposal[1]}@{beamline}/{day}T{hour}"
+        lookup = session_lookup(*proposal, beamline, day, at=lims_time(now))
+        if self.record("session_lookup", lookup, key) is None:
             return None
         return reference(key)
 
