@@ -281,6 +281,45 @@ def test_a_local_login_with_the_database_away_is_stored_under_its_session_later(
     assert bl.lims.record_status(*where(bl, node)) == ("stored", "")
 
 
+def test_writes_failed_for_want_of_a_session_are_sent_again_at_the_next_online_login(
+    beamline, ispyb_engine, mariadb
+) -> None:
+    """A local login on a day the user office has not given a session yet: the lookup
+    and what refers to it fail; once the session exists, an online login sends them
+    again (review 14b, finding 3)."""
+    bl = beamline
+    bl.engine_db = ispyb_engine
+    moved = "UPDATE BLSession SET startDate = startDate + INTERVAL :d DAY,"
+    moved += " endDate = endDate + INTERVAL :d DAY WHERE sessionId = :s"
+    with ispyb_engine.begin() as c:  # no session today
+        c.execute(sa.text(moved), {"d": 30, "s": bl.ids.session_today})
+    mariadb.stop()
+    login = bl.lims.login("local", BEAMLINE_PASSWORD, "mx1234").result(timeout=30)
+    assert login.offline
+    node = add_task(bl, add_sample(bl, None))
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    bl.lims.recorder.flush()
+    mariadb.start()
+    bl.lims.recorder.outbox.retry_now()
+    wait_for(
+        lambda: bl.lims.record_status(*where(bl, node))[0] == "failed",
+        what="the collection failed for want of a session",
+    )
+    assert "session" in bl.lims.record_status(*where(bl, node))[1]
+    assert scalar(ispyb_engine, "SELECT COUNT(*) FROM DataCollection") == 0
+
+    with ispyb_engine.begin() as c:  # the user office creates the session
+        c.execute(sa.text(moved), {"d": -30, "s": bl.ids.session_today})
+    online = bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    assert not online.offline
+    drained(bl, images=2)
+    (dc,) = rows(ispyb_engine, "SELECT SESSIONID, runStatus FROM DataCollection")
+    assert dc == {"SESSIONID": bl.ids.session_today, "runStatus": "Data collection successful"}
+    assert bl.lims.record_status(*where(bl, node)) == ("stored", "")
+    wait_for(lambda: bl.lims.get_status()["failed"] == 0, what="no failed write said")
+
+
 def where(bl: SimpleNamespace, node: int) -> tuple[str, str, int]:
     """(directory, prefix, run number) of a collection node."""
     p = bl.model.get_node(node).parameters

@@ -682,6 +682,8 @@ class IspybLims(AbstractLims):
         if login.offline:
             return
         if self._link is not None:
+            # what failed for want of a session or a proposal may go through now
+            self._link.retry_failed()
             self._link.retry_now()
         self._submit(self._read_samples_for_records)
 
@@ -695,6 +697,13 @@ class IspybLims(AbstractLims):
 
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         return self.recorder.record_status(directory, prefix, run_number)
+
+    def send_failed_again(self) -> Future[int]:
+        return self._submit(self._do_send_failed_again)
+
+    def _do_send_failed_again(self) -> int:
+        link = self._link
+        return 0 if link is None else link.retry_failed()
 
 
 def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:
