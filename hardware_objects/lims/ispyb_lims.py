@@ -600,12 +600,13 @@ class IspybLims(AbstractLims):
     def _start_recording(self) -> None:
         """Start the recording sources; open the outbox now if its file holds writes of
         an earlier run (sent at once), else at the first login (nothing written at
-        start: nothing is recorded before a login)."""
+        start: nothing is recorded before a login). Not for ``mxgui --check``: it
+        sends nothing (nor makes the embedded database, nor takes the outbox's lock)."""
         self._link: OutboxLink | None = None
         self._sources: list[RecordingSource] = []
         self._status.update(waiting=0, failed=0, refused=0, problem="")
         self.recorder = LimsRecorder(None, "the LIMS outbox is not open", self._recorder_changed)
-        if self._outbox_path().exists():
+        if self._outbox_path().exists() and not self.check_only:
             self._open_outbox()
         try:
             self._sources = start_sources(self, self.recorder)
