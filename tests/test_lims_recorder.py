@@ -7,6 +7,7 @@ state delivered, and a corrupt outbox file is set aside and said."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from pathlib import Path
@@ -211,4 +212,54 @@ def test_the_outbox_is_in_the_data_directory_unless_moved_and_opened_at_the_firs
     try:
         assert repo.get("lims").recorder.outbox.path == expected
     finally:
+        repo.shutdown()
+
+
+def test_the_outboxs_connects_while_the_database_hangs_do_not_hold_up_the_lims_worker(
+    tmp_path,
+) -> None:
+    """A database that accepts and never answers: the outbox's connect attempt hangs for
+    its timeouts in the outbox's own thread, and a call of the LIMS object (its
+    worker) runs meanwhile (review 14b, finding 9: it queued behind the connects)."""
+    hang = socket.create_server(("127.0.0.1", 0))
+    hang.listen(8)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(hang.accept()[0])
+            except OSError:  # closed at the end
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    outbox_file = tmp_path / "outbox.sqlite"
+    left, _sent = open_outbox(tmp_path)
+    left.put("session_lookup", {"x": 1}, "session:left")
+    left.close()  # an earlier run stopped with a write waiting: sent at start
+    overrides = tmp_path / "repo"
+    overrides.mkdir()
+    text = (SIMULATED / "lims.xml").read_text()
+    url = f"mysql+pymysql://ispyb@127.0.0.1:{hang.getsockname()[1]}/ispyb"
+    for old, new in (
+        ("<url></url>", f"<url>{url}</url>"),
+        ("<password_check></password_check>", "<password_check>none</password_check>"),
+        ("<connect_timeout>5</connect_timeout>", "<connect_timeout>60</connect_timeout>"),
+        ("<io_timeout>10</io_timeout>", "<io_timeout>60</io_timeout>"),  # the handshake's
+        ("<outbox_file></outbox_file>", f"<outbox_file>{outbox_file}</outbox_file>"),
+    ):
+        text = text.replace(old, new)
+    (overrides / "lims.xml").write_text(text)
+    repo = HardwareRepository([overrides, SIMULATED])
+    try:
+        lims = repo.get("lims")
+        deadline = time.monotonic() + 30
+        while not accepted:  # the outbox's connect is under way, and hangs
+            assert time.monotonic() < deadline, "the outbox never tried to connect"
+            time.sleep(0.05)
+        assert lims.logout().result(timeout=20) is None  # not behind a 60 s connect
+    finally:
+        for connection in accepted:
+            connection.close()
+        hang.close()
         repo.shutdown()

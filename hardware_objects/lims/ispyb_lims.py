@@ -179,6 +179,7 @@ class IspybLims(AbstractLims):
             self._session_object.get_proposal() if self._session_object is not None else ""
         )
         self._engine: sa.Engine | None = None
+        self._executor_closed = False
         self._login: LoginResult | None = None
         self._status: dict[str, object] = {
             "online": False,
@@ -217,6 +218,7 @@ class IspybLims(AbstractLims):
 
     def shutdown(self) -> None:
         self._stop_recording()
+        self._executor_closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._engine is not None:
             self._engine.dispose()
@@ -277,8 +279,13 @@ class IspybLims(AbstractLims):
     def _connect(self) -> sa.Engine:
         """The engine, made (and the embedded database created) on first use, once the
         schema has every table and column the client reads."""
-        if self._engine is not None:
-            return self._engine
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def _make_engine(self) -> sa.Engine:
+        """A new engine (the embedded database created first if it is not), checked to
+        have every table and column the client reads."""
         from mxgui.core.lims.database import make_engine, redacted, schema_problems
         from mxgui.core.lims.queries import LOGIN_SCHEMA
 
@@ -299,7 +306,6 @@ class IspybLims(AbstractLims):
             raise LimsSchemaError(
                 f"the LIMS database {redacted(self._url)} is not usable: {'; '.join(problems)}"
             )
-        self._engine = engine
         return engine
 
     def _embedded_path(self) -> Path | None:
@@ -653,13 +659,12 @@ class IspybLims(AbstractLims):
         return path if path.is_absolute() else data_dir() / path
 
     def _writer_engine(self) -> sa.Engine:
-        """The engine the outbox writes with (the outbox's thread): made in the LIMS
-        worker, like the readers' (the embedded database created on first use)."""
-        try:
-            future = self._submit(self._connect)
-        except RuntimeError as exc:  # shut down
-            raise CancelledError() from exc
-        return future.result()
+        """The engine the outbox writes with: its own, made in the outbox's thread, so
+        that its attempts while the database is away never queue ahead of a login in
+        the LIMS worker (the embedded database is made once whoever comes first)."""
+        if self._executor_closed:
+            raise CancelledError()  # shut down: the outbox tries again at the next start
+        return self._make_engine()
 
     def _outbox_status(self, values: dict[str, object]) -> None:
         if all(self._status.get(k) == v for k, v in values.items()):

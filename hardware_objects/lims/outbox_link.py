@@ -159,3 +159,6 @@ class OutboxLink:
         """Close the outbox (what waits stays in its file) and stop the status timer."""
         self.outbox.close(timeout)
         self._throttle.close()
+        writer = self._writer
+        if writer is not None:  # the outbox's own engine (see IspybLims._writer_engine)
+            writer.engine.dispose()
