@@ -16,7 +16,7 @@ import pytest
 
 from hardware_objects.lims.outbox_link import Throttle
 from mxgui.core.lims.outbox import Operation, Outbox, OutboxFault
-from mxgui.core.lims.recorder import LimsRecorder, collection_key
+from mxgui.core.lims.recorder import LimsRecorder, collection_key, short_key
 from mxgui.core.repository import HardwareRepository
 
 from helpers import SIMULATED
@@ -263,3 +263,21 @@ def test_the_outboxs_connects_while_the_database_hangs_do_not_hold_up_the_lims_w
             connection.close()
         hang.close()
         repo.shutdown()
+
+
+def test_energy_scan_and_workflow_keys_are_shortened_with_room_for_their_suffixes() -> None:
+    """A site path with ISPyB-length names passes the outbox's 200 characters: the key
+    ends in a hash instead, and a workflow run's "/update-N" and "/end" still fit
+    (review 14b, finding 8)."""
+    from hardware_objects.lims.recording.workflows import SUFFIX_ROOM
+
+    name = "a-very-long-protein-acronym-and-sample-name-45"
+    base = f"/data/visitor/mx1234/id30a1/20261207/RAW_DATA/{name}/{name}"
+    escan = f"escan:{base}/{name}_1_energy_scan.txt"
+    assert len(escan) > 200 and len(short_key(escan)) == 200
+    assert short_key(escan) == short_key(escan) != short_key(escan.replace("_1_", "_2_"))
+    assert short_key("escan:/d/short.txt") == "escan:/d/short.txt"  # short: itself
+    run = short_key(f"workflow:{base}/workflow.log#12@1765123456.123456", SUFFIX_ROOM)
+    for suffix in ("/update-999999", "/end"):
+        assert len(run + suffix) <= 200
+    assert len(collection_key("dc", f"{base}/{name}", name, 7)) == 200  # the same rule

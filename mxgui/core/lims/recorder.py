@@ -46,11 +46,17 @@ _SEVERITY = ("failed", "waiting", "stored")
 def collection_key(tag: str, directory: str, prefix: str, run_number: int) -> str:
     """The outbox key of a collection's operation ``tag`` (``dc``, ``dcg``, ``dc-end``...):
     ``dc:/data/visit/lyso_3``; a key too long for the outbox ends in a hash instead."""
-    key = f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}"
-    if len(key) <= _MAX_KEY:
-        return key
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"{key[: _MAX_KEY - len(digest) - 1]}#{digest}"
+    return short_key(f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}")
+
+
+def short_key(text: str, room: int = 0) -> str:
+    """``text`` as an outbox key, leaving ``room`` characters for a suffix added later
+    (``"/end"``): itself when short enough, else its start and a hash of all of it."""
+    limit = _MAX_KEY - room
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{text[: limit - len(digest) - 1]}#{digest}"
 
 
 def reference(key: str, field: str = "id") -> dict[str, object]:
