@@ -30,6 +30,7 @@ from hardware_objects.lims.outbox_link import OutboxLink
 from hardware_objects.lims.recording import RecordingSource, start_sources, stop_sources
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.lims.catalogue import SampleCatalogue, catalogue_of
 from mxgui.core.lims.passwords import check_password, parse_hash
 from mxgui.core.lims.recorder import LimsRecorder
 from mxgui.core.lims.url_passwords import star_password, url_problem
@@ -610,10 +611,15 @@ class IspybLims(AbstractLims):
         sends nothing (nor makes the embedded database, nor takes the outbox's lock)."""
         self._link: OutboxLink | None = None
         self._sources: list[RecordingSource] = []
+        self._catalogue: SampleCatalogue | None = None
         self._status.update(waiting=0, failed=0, refused=0, problem="")
         self.recorder = LimsRecorder(None, "the LIMS outbox is not open", self._recorder_changed)
         if self._outbox_path().exists() and not self.check_only:
             self._open_outbox()
+        # the records' blSampleIds come from the catalogue the queue and the sample
+        # changer view show: one read, with its refreshes and retries
+        catalogue = self._catalogue = catalogue_of(self)
+        catalogue.connect("catalogueChanged", self._samples_for_records)
         try:
             self._sources = start_sources(self, self.recorder)
         except Exception:
@@ -645,6 +651,9 @@ class IspybLims(AbstractLims):
     def _stop_recording(self) -> None:
         """Stop the sources, put what they handed over, close the outbox (what waits
         stays in its file for the next start)."""
+        if self._catalogue is not None:
+            self._catalogue.disconnect("catalogueChanged", self._samples_for_records)
+            self._catalogue = None
         stop_sources(self._sources)
         self._sources = []
         self.recorder.close()
@@ -691,15 +700,24 @@ class IspybLims(AbstractLims):
             # what failed for want of a session or a proposal may go through now
             self._link.retry_failed()
             self._link.retry_now()
-        self._submit(self._read_samples_for_records)
 
-    def _read_samples_for_records(self) -> None:
-        try:
-            samples = self._do_get_samples()
-        except LimsUnavailable as exc:
-            log.warning("%s: the samples' ids for the LIMS records: %s", self.name, exc)
+    def _samples_for_records(self) -> None:
+        """The catalogue changed: its samples' ids for the records, leaving out the
+        addresses it gives twice and the pins the sample changer disagrees on (a wrong
+        blSampleId is worse than none)."""
+        catalogue = self._catalogue
+        if catalogue is None:
             return
-        self.recorder.set_samples({s.address: s.sample_id for s in samples if s.address})
+        changer = self._sample_changer
+        doubtful: Iterable[str] = (
+            catalogue.mismatches(changer.get_contents())
+            if changer is not None
+            else catalogue.conflicts()
+        )
+        left_out = set(doubtful)
+        self.recorder.set_samples(
+            {a: s.sample_id for a, s in catalogue.by_address().items() if a not in left_out}
+        )
 
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         return self.recorder.record_status(directory, prefix, run_number)

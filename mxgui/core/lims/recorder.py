@@ -108,9 +108,9 @@ class LimsRecorder:
         """The login now: the chosen session's id (None offline or not chosen), the
         proposal's code and number (None: nobody logged in) and this beamline's name."""
         with self._lock:
-            self._session_id, self._proposal, self._beamline = session_id, proposal, beamline
-            if proposal is None:
+            if proposal != self._proposal:  # another proposal's ids are not these
                 self._samples = {}
+            self._session_id, self._proposal, self._beamline = session_id, proposal, beamline
 
     def set_samples(self, samples: Mapping[str, int]) -> None:
         """``{sample-changer address ("3:05"): blSampleId}`` of the proposal's samples."""
