@@ -649,13 +649,18 @@ class IspybLims(AbstractLims):
         self._outbox_status({"problem": link.problem, **link.status()})
 
     def _stop_recording(self) -> None:
-        """Stop the sources, put what they handed over, close the outbox (what waits
-        stays in its file for the next start)."""
+        """Put what the sources handed over, stop them (their JPEGs finished), put what
+        that gave, close the outbox (what waits stays in its file for the next start)."""
         if self._catalogue is not None:
             self._catalogue.disconnect("catalogueChanged", self._samples_for_records)
             self._catalogue = None
+        # what the sources deferred first (a collection's end asks for its JPEGs), then
+        # the sources stopped (the JPEGs asked for are made and their records deferred),
+        # then those records put, before the recorder closes
+        self.recorder.flush()
         stop_sources(self._sources)
         self._sources = []
+        self.recorder.flush()
         self.recorder.close()
         if self._link is not None:
             self._link.close()
