@@ -107,3 +107,48 @@ def test_a_long_list_of_mismatches_is_cut_and_counted():
     lines = mismatch_list(many).split("<br>")
     assert len(lines) == MAX_LISTED + 1 and lines[-1] == "... and 5 more"
     assert lines[0] == "1:01: the LIMS puts &lt;A&amp;B&gt; here"  # names are not markup
+
+
+def test_the_records_take_their_sample_ids_from_the_catalogue_and_not_a_doubtful_one(
+    tmp_path, monkeypatch
+) -> None:
+    """The recorder's blSampleIds are the catalogue's (the queue's and the view's): it
+    follows its refreshes, and an address the LIMS gives two samples gets none rather
+    than the other one (review 14b, finding 5)."""
+    import sqlalchemy as sa
+
+    from mxgui.core.lims.catalogue import catalogue_of
+    from mxgui.core.lims.database import make_engine
+    from mxgui.core.repository import HardwareRepository
+
+    from helpers import SIMULATED, wait_for
+
+    monkeypatch.setenv("MXGUI_DATA_DIR", str(tmp_path / "data"))
+    repo = HardwareRepository([SIMULATED])
+    try:
+        lims = repo.get("lims")
+        lims.login("demo", "").result(timeout=60)
+        catalogue = catalogue_of(lims)
+        wait_for(lambda: len(catalogue.by_address()) > 1, "the catalogue read")
+        wait_for(lambda: lims.recorder.sample_id(next(iter(catalogue.by_address()))), "the ids")
+        first, second = list(catalogue.by_address())[:2]
+        assert lims.recorder.sample_id(second) == catalogue.get(second).sample_id
+        engine = make_engine(f"sqlite:///{lims._embedded_path()}")
+        try:  # a second sample at the first address
+            with engine.begin() as c:
+                c.execute(
+                    sa.text(
+                        "INSERT INTO BLSample (crystalId, containerId, name, location)"
+                        " SELECT crystalId, containerId, 'twin', location FROM BLSample"
+                        " WHERE blSampleId = :s"
+                    ),
+                    {"s": catalogue.get(first).sample_id},
+                )
+        finally:
+            engine.dispose()
+        lims.emit("samplesChanged")  # the catalogue reads again
+        wait_for(lambda: first in catalogue.conflicts(), "the conflict seen")
+        wait_for(lambda: lims.recorder.sample_id(first) is None, "no id at a doubtful address")
+        assert lims.recorder.sample_id(second) == catalogue.get(second).sample_id
+    finally:
+        repo.shutdown()

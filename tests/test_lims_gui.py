@@ -4,11 +4,15 @@ test's data directory) or an unreachable MariaDB URL."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import sqlalchemy as sa
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QToolButton
 
+from mxgui.core.lims import records
+from mxgui.core.lims.database import make_engine
 from mxgui.core.lims.passwords import make_hash
 from mxgui.demo_servers.mariadb import free_tcp_port
 
@@ -145,3 +149,36 @@ def test_a_corrupt_outbox_is_said_in_the_status_bar(make_app, tmp_path: Path) ->
     tooltip = button.toolTip()
     assert f"outbox {outbox} is not an SQLite database" in tooltip
     assert f"set aside as {outbox}.corrupt-" in tooltip and "a new one started" in tooltip
+
+
+def test_failed_writes_are_sent_again_from_the_status_bar_menu(make_app, qtbot) -> None:
+    """A write refused for want of a session is shown failed with the menu's "Send failed
+    LIMS writes again"; once the session exists, the action stores it (review 14b, 3)."""
+    app = make_app()
+    lims = app.repository.get("/lims")
+    lims.login("demo", "").result(timeout=60)
+    button = app.lims_status
+    qtbot.waitUntil(lambda: "demo on mx1234" in button.text(), timeout=5000)
+    assert not button.send_again_action.isVisible()
+    today = dt.date.today().isoformat()
+    lookup = records.session_lookup("mx", "1234", "SIM-OTHER", today, at=f"{today} 12:00:00")
+    key = lims.recorder.record("session_lookup", lookup, "test:lookup")
+    qtbot.waitUntil(lambda: lims.recorder.outbox.status_of(key)[0] == "failed", timeout=30000)
+    qtbot.waitUntil(lambda: "1 failed" in button.text(), timeout=5000)
+    assert button.send_again_action.isVisible()
+
+    engine = make_engine(f"sqlite:///{lims._embedded_path()}")
+    with engine.begin() as c:  # the user office gives the proposal a session there
+        c.execute(
+            sa.text(
+                "INSERT INTO BLSession (proposalId, beamLineName, visit_number, startDate, endDate)"
+                " SELECT proposalId, 'SIM-OTHER', 99, :start, :end FROM Proposal"
+                " WHERE proposalCode = 'mx' AND proposalNumber = '1234'"
+            ),
+            {"start": f"{today} 00:00:00", "end": f"{today} 23:59:59"},
+        )
+    engine.dispose()
+    button.send_again_action.trigger()
+    qtbot.waitUntil(lambda: lims.recorder.outbox.status_of(key)[0] == "stored", timeout=30000)
+    qtbot.waitUntil(lambda: "failed" not in button.text(), timeout=5000)
+    assert not button.send_again_action.isVisible()

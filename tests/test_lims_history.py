@@ -4,14 +4,17 @@ with its embedded LIMS, or a LIMS database that does not answer."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from test_queue_bricks_run import LAYOUT, fast_beamline
 
 from mxgui.core.lims.passwords import make_hash
+from mxgui.core.queue.history import History, HistoryEntry
 from mxgui.demo_servers.mariadb import free_tcp_port
-from mxgui.gui.queue.history_model import LIMS
+from mxgui.gui.bridge import GuiBridge
+from mxgui.gui.queue.history_model import LIMS, LIMS_RECORD_GRACE, HistoryTableModel
 
 QUICK = {
     "num_images": 3,
@@ -109,3 +112,43 @@ def test_with_the_database_away_the_collection_waits_in_the_outbox(
     tooltip = table.index(row, LIMS).data(0x0003)
     assert tooltip.startswith("kept in the outbox; stored when the LIMS database answers")
     qtbot.waitUntil(lambda: "writes waiting" in app.lims_status.text(), timeout=10_000)
+
+
+def test_no_record_keeps_a_row_pending_only_just_after_its_entry_ended(qtbot) -> None:
+    """An entry with no LIMS record (run before the login, an energy scan) stops the 2 s
+    re-reading once it ended LIMS_RECORD_GRACE ago; a recent one or a waiting one keeps
+    it (review 14b, finding 4)."""
+    now = time.time()
+    history = History()
+    for node, finished in ((1, now - 10 * LIMS_RECORD_GRACE), (2, now)):
+        history.append(
+            HistoryEntry(
+                node,
+                "DataCollection",
+                "dc",
+                None,
+                "",
+                "success",
+                finished=finished,
+                directory="/d",
+                prefix="p",
+                run_number=node,
+            )  # fmt: skip
+        )
+    answers = {1: ("", ""), 2: ("", "")}
+    table = HistoryTableModel(history, GuiBridge(), lims_lookup=lambda _d, _p, run: answers[run])
+    old, recent = (table.entry(1), table.entry(0))  # newest first
+    table.lims_state(old)
+    assert not table.lims_pending()  # long ended, no record: final
+    table.lims_state(recent)
+    assert table.lims_pending()  # just ended: its last writes may come
+    answers[2] = ("stored", "")
+    table.lims_changed()
+    for entry in (old, recent):
+        table.lims_state(entry)
+    assert not table.lims_pending()
+    answers[1] = ("waiting", "")
+    table.lims_changed()
+    table.lims_state(old)
+    assert table.lims_pending()
+    table.close()

@@ -741,3 +741,51 @@ def test_many_old_sent_operations_are_all_pruned_in_chunks(tmp_path, open_outbox
     again.start()
     assert again.wait_idle(30)
     assert server.rows()[-1][3] == {"group": server.id_of("kept-g")}
+
+
+def test_the_status_of_a_key_is_read_from_the_file_once_then_from_memory(
+    open_outbox, server
+) -> None:
+    """The history asks status_of for every row shown, on the GUI thread: a key the
+    outbox put, sent, failed or looked up once needs no SQL (review 14b, finding 4)."""
+    outbox = open_outbox()
+    server.refused_kinds = {"bad"}
+    outbox.put("row", {"n": 1}, "sent-key")
+    outbox.put("bad", {"n": 2}, "failed-key")
+    outbox.put("row", {"n": 3}, "waiting-key")
+    statements: list[str] = []
+    outbox._store._connection.set_trace_callback(statements.append)
+    assert outbox.status_of("waiting-key") == ("waiting", "")
+    outbox.start()
+    assert outbox.wait_idle(10)
+    statements.clear()  # the worker's own statements
+    assert outbox.status_of("sent-key") == ("stored", "")
+    assert outbox.status_of("failed-key") == ("failed", "Refused: unknown column in bad")
+    assert outbox.status_of("waiting-key") == ("stored", "")
+    assert statements == []
+    with pytest.raises(KeyError):
+        outbox.status_of("never-put")  # read once ...
+    count = len(statements)
+    assert count > 0
+    with pytest.raises(KeyError):
+        outbox.status_of("never-put")  # ... then known
+    assert len(statements) == count
+    server.refused_kinds = set()
+    assert outbox.send_failed_again() == 1  # the memory follows the requeue
+    assert outbox.wait_idle(10)
+    assert outbox.status_of("failed-key") == ("stored", "")
+
+
+def test_a_status_that_cannot_be_read_is_unknown_not_raised(tmp_path) -> None:
+    """A closed or broken file under record_status (asked at each repaint) gives
+    ("", "") instead of an sqlite3 error in the view's data() (review 14b, finding 4)."""
+    from mxgui.core.lims.recorder import LimsRecorder
+
+    outbox = Outbox(tmp_path / "outbox.sqlite", lambda _op: {}, classify)
+    recorder = LimsRecorder(outbox)
+    try:
+        outbox._store._connection.close()  # as an I/O error would leave it
+        assert recorder.record_status("/d", "p", 1) == ("", "")
+    finally:
+        recorder.close()
+        outbox.close()

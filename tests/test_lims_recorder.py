@@ -7,6 +7,7 @@ state delivered, and a corrupt outbox file is set aside and said."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from hardware_objects.lims.outbox_link import Throttle
 from mxgui.core.lims.outbox import Operation, Outbox, OutboxFault
-from mxgui.core.lims.recorder import LimsRecorder, collection_key
+from mxgui.core.lims.recorder import LimsRecorder, collection_key, short_key
 from mxgui.core.repository import HardwareRepository
 
 from helpers import SIMULATED
@@ -55,6 +56,9 @@ def test_a_local_login_refers_to_a_session_lookup_that_is_sent_first(tmp_path) -
         lookup, group = sent
         assert lookup.kind == "session_lookup" and lookup.payload["proposal_code"] == "mx"
         assert lookup.payload["beamline"] == "SIM-MX" and len(str(lookup.payload["day"])) == 10
+        # made at the record's time, so that the session running then is chosen
+        assert str(lookup.payload["at"]).startswith(str(lookup.payload["day"]))
+        assert len(str(lookup.payload["at"])) == 19
         assert group.payload["session_id"] == 1  # the lookup's result, resolved
         recorder.set_login(42, ("mx", "1234"), "SIM-MX")
         assert recorder.session_ref() == 42  # online: the id itself
@@ -209,3 +213,71 @@ def test_the_outbox_is_in_the_data_directory_unless_moved_and_opened_at_the_firs
         assert repo.get("lims").recorder.outbox.path == expected
     finally:
         repo.shutdown()
+
+
+def test_the_outboxs_connects_while_the_database_hangs_do_not_hold_up_the_lims_worker(
+    tmp_path,
+) -> None:
+    """A database that accepts and never answers: the outbox's connect attempt hangs for
+    its timeouts in the outbox's own thread, and a call of the LIMS object (its
+    worker) runs meanwhile (review 14b, finding 9: it queued behind the connects)."""
+    hang = socket.create_server(("127.0.0.1", 0))
+    hang.listen(8)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(hang.accept()[0])
+            except OSError:  # closed at the end
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    outbox_file = tmp_path / "outbox.sqlite"
+    left, _sent = open_outbox(tmp_path)
+    left.put("session_lookup", {"x": 1}, "session:left")
+    left.close()  # an earlier run stopped with a write waiting: sent at start
+    overrides = tmp_path / "repo"
+    overrides.mkdir()
+    text = (SIMULATED / "lims.xml").read_text()
+    url = f"mysql+pymysql://ispyb@127.0.0.1:{hang.getsockname()[1]}/ispyb"
+    for old, new in (
+        ("<url></url>", f"<url>{url}</url>"),
+        ("<password_check></password_check>", "<password_check>none</password_check>"),
+        ("<connect_timeout>5</connect_timeout>", "<connect_timeout>60</connect_timeout>"),
+        ("<io_timeout>10</io_timeout>", "<io_timeout>60</io_timeout>"),  # the handshake's
+        ("<outbox_file></outbox_file>", f"<outbox_file>{outbox_file}</outbox_file>"),
+    ):
+        text = text.replace(old, new)
+    (overrides / "lims.xml").write_text(text)
+    repo = HardwareRepository([overrides, SIMULATED])
+    try:
+        lims = repo.get("lims")
+        deadline = time.monotonic() + 30
+        while not accepted:  # the outbox's connect is under way, and hangs
+            assert time.monotonic() < deadline, "the outbox never tried to connect"
+            time.sleep(0.05)
+        assert lims.logout().result(timeout=20) is None  # not behind a 60 s connect
+    finally:
+        for connection in accepted:
+            connection.close()
+        hang.close()
+        repo.shutdown()
+
+
+def test_energy_scan_and_workflow_keys_are_shortened_with_room_for_their_suffixes() -> None:
+    """A site path with ISPyB-length names passes the outbox's 200 characters: the key
+    ends in a hash instead, and a workflow run's "/update-N" and "/end" still fit
+    (review 14b, finding 8)."""
+    from hardware_objects.lims.recording.workflows import SUFFIX_ROOM
+
+    name = "a-very-long-protein-acronym-and-sample-name-45"
+    base = f"/data/visitor/mx1234/id30a1/20261207/RAW_DATA/{name}/{name}"
+    escan = f"escan:{base}/{name}_1_energy_scan.txt"
+    assert len(escan) > 200 and len(short_key(escan)) == 200
+    assert short_key(escan) == short_key(escan) != short_key(escan.replace("_1_", "_2_"))
+    assert short_key("escan:/d/short.txt") == "escan:/d/short.txt"  # short: itself
+    run = short_key(f"workflow:{base}/workflow.log#12@1765123456.123456", SUFFIX_ROOM)
+    for suffix in ("/update-999999", "/end"):
+        assert len(run + suffix) <= 200
+    assert len(collection_key("dc", f"{base}/{name}", name, 7)) == 200  # the same rule

@@ -31,7 +31,9 @@ from queue_engine_fixtures import (
 from hardware_objects.lims.ispyb_lims import demo_pucks
 from mxgui.core.centring import offset_centred_position, plane_to_image
 from mxgui.core.lims.demo_data import seed_demo
+from mxgui.core.lims.outbox import Outbox, OutboxFault
 from mxgui.core.lims.passwords import make_hash
+from mxgui.core.lims.recorder import collection_key
 from mxgui.core.lims.records import wavelength
 from mxgui.core.repository import HardwareRepository
 from mxgui.gui.sample_view.grid_item import GridItem
@@ -413,6 +415,70 @@ def test_a_local_login_with_the_database_away_is_stored_under_its_session_later(
         "runStatus": "Data collection successful",
     }
     assert bl.lims.record_status(*where(bl, node)) == ("stored", "")
+
+
+def test_writes_failed_for_want_of_a_session_are_sent_again_at_the_next_online_login(
+    beamline, ispyb_engine, mariadb
+) -> None:
+    """A local login on a day the user office has not given a session yet: the lookup
+    and what refers to it fail; once the session exists, an online login sends them
+    again (review 14b, finding 3)."""
+    bl = beamline
+    bl.engine_db = ispyb_engine
+    moved = "UPDATE BLSession SET startDate = startDate + INTERVAL :d DAY,"
+    moved += " endDate = endDate + INTERVAL :d DAY WHERE sessionId = :s"
+    with ispyb_engine.begin() as c:  # no session today
+        c.execute(sa.text(moved), {"d": 30, "s": bl.ids.session_today})
+    mariadb.stop()
+    login = bl.lims.login("local", BEAMLINE_PASSWORD, "mx1234").result(timeout=30)
+    assert login.offline
+    node = add_task(bl, add_sample(bl, None))
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    bl.lims.recorder.flush()
+    mariadb.start()
+    bl.lims.recorder.outbox.retry_now()
+    wait_for(
+        lambda: bl.lims.record_status(*where(bl, node))[0] == "failed",
+        what="the collection failed for want of a session",
+    )
+    assert "session" in bl.lims.record_status(*where(bl, node))[1]
+    assert scalar(ispyb_engine, "SELECT COUNT(*) FROM DataCollection") == 0
+
+    with ispyb_engine.begin() as c:  # the user office creates the session
+        c.execute(sa.text(moved), {"d": -30, "s": bl.ids.session_today})
+    online = bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    assert not online.offline
+    drained(bl, images=2)
+    (dc,) = rows(ispyb_engine, "SELECT SESSIONID, runStatus FROM DataCollection")
+    assert dc == {"SESSIONID": bl.ids.session_today, "runStatus": "Data collection successful"}
+    assert bl.lims.record_status(*where(bl, node)) == ("stored", "")
+    wait_for(lambda: bl.lims.get_status()["failed"] == 0, what="no failed write said")
+
+
+def test_the_jpegs_of_the_last_collection_are_recorded_at_shutdown(
+    beamline, ispyb_engine, tmp_path
+) -> None:
+    """mxgui quits right after a collection: its JPEGs are made and their record put in
+    the outbox before it closes, not dropped (review 14b, finding 6)."""
+    bl = beamline
+    bl.lims.login("demo", "", "mx1234").result(timeout=30)
+    node = add_task(bl, add_sample(bl, None))
+    bl.engine.run_all()
+    assert bl.events.wait_finished(120.0) == "success"
+    directory, prefix, run = where(bl, node)
+    bl.repo.shutdown()  # at once: the JPEGs may not be made yet
+
+    left = Outbox(tmp_path / "outbox.sqlite", lambda _op: {}, lambda _e: OutboxFault.RETRY)
+    try:
+        state, _reason = left.status_of(collection_key("jpegs", directory, prefix, run))
+        assert state in ("waiting", "stored")
+        assert left.status_of(collection_key("dc-end", directory, prefix, run))[0] in (
+            "waiting",
+            "stored",
+        )
+    finally:
+        left.close()
 
 
 def where(bl: SimpleNamespace, node: int) -> tuple[str, str, int]:

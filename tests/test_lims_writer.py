@@ -18,7 +18,7 @@ from PIL import Image
 from mxgui.core.acquisition import AcquisitionParameters
 from mxgui.core.centring import CentredPosition
 from mxgui.core.lims import records
-from mxgui.core.lims.database import create_schema, make_engine
+from mxgui.core.lims.database import create_schema, ispyb_models, make_engine
 from mxgui.core.lims.ispyb_writer import PERMANENT, RETRY, IspybWriter, PayloadError, SchemaError
 from mxgui.core.lims.jpegs import JpegMaker
 from mxgui.core.queue.entries.strategy import ImageAnalysis, propose_strategy
@@ -937,3 +937,36 @@ def test_a_session_lookup_finds_the_session_running_that_day_or_names_what_has_n
         with pytest.raises(PayloadError, match=message) as refusal:
             send(writer, "session_lookup", payload)
         assert writer.classify(refusal.value) == PERMANENT
+
+
+def test_a_session_lookup_takes_the_session_running_at_the_records_time(
+    writer, seeded, ispyb_engine
+) -> None:
+    """Back-to-back 08:00-08:00 sessions: a record of 18:04 goes to the session that began
+    at 08:00 that day, not to the one that ended then (review 14b, finding 2)."""
+    tables = ispyb_models().Base.metadata.tables
+    with ispyb_engine.begin() as c:
+        ids = [
+            c.execute(
+                sa.insert(tables["BLSession"]).values(
+                    proposalId=seeded.proposal_id,
+                    beamLineName="SIM-2",
+                    visit_number=10 + number,
+                    startDate=dt.datetime(2026, 1, 9 + number, 8),
+                    endDate=dt.datetime(2026, 1, 10 + number, 8),
+                )
+            ).inserted_primary_key[0]
+            for number in (0, 1)
+        ]
+    ended_this_morning, running = ids
+
+    def lookup(at: str | None) -> object:
+        payload = records.session_lookup("mx", "1234", "SIM-2", "2026-01-10", at=at)
+        return send(writer, "session_lookup", payload)["id"]
+
+    assert lookup("2026-01-10 18:04:00") == running
+    assert lookup("2026-01-10 07:59:59") == ended_this_morning
+    assert lookup("2026-01-10 08:00:00") == running  # the end is not part of a session
+    assert lookup(None) == ended_this_morning  # an operation put before "at" existed
+    with pytest.raises(PayloadError, match="at: expected"):
+        lookup("at six")

@@ -149,6 +149,11 @@ class AbstractLims(HardwareObject, abc.ABC):
         """Forget the login; emits ``loginChanged(None)``."""
 
     @abc.abstractmethod
+    def send_failed_again(self) -> Future[int]:
+        """Put the writes the database refused back in the line to be sent (the fault
+        was mended: a session created, a schema updated); ends with how many."""
+
+    @abc.abstractmethod
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         """Whether the collection ``<directory>/<prefix>_<run_number>`` is in the LIMS:
         ``("stored" | "waiting" | "failed", reason)``, ``("", "")`` when unknown (not

@@ -30,6 +30,7 @@ from hardware_objects.lims.outbox_link import OutboxLink
 from hardware_objects.lims.recording import RecordingSource, start_sources, stop_sources
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.lims.catalogue import SampleCatalogue, catalogue_of
 from mxgui.core.lims.passwords import check_password, parse_hash
 from mxgui.core.lims.recorder import LimsRecorder
 from mxgui.core.lims.url_passwords import star_password, url_problem
@@ -179,6 +180,7 @@ class IspybLims(AbstractLims):
             self._session_object.get_proposal() if self._session_object is not None else ""
         )
         self._engine: sa.Engine | None = None
+        self._executor_closed = False
         self._login: LoginResult | None = None
         self._status: dict[str, object] = {
             "online": False,
@@ -217,6 +219,7 @@ class IspybLims(AbstractLims):
 
     def shutdown(self) -> None:
         self._stop_recording()
+        self._executor_closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._engine is not None:
             self._engine.dispose()
@@ -277,8 +280,13 @@ class IspybLims(AbstractLims):
     def _connect(self) -> sa.Engine:
         """The engine, made (and the embedded database created) on first use, once the
         schema has every table and column the client reads."""
-        if self._engine is not None:
-            return self._engine
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def _make_engine(self) -> sa.Engine:
+        """A new engine (the embedded database created first if it is not), checked to
+        have every table and column the client reads."""
         from mxgui.core.lims.database import make_engine, redacted, schema_problems
         from mxgui.core.lims.queries import LOGIN_SCHEMA
 
@@ -299,7 +307,6 @@ class IspybLims(AbstractLims):
             raise LimsSchemaError(
                 f"the LIMS database {redacted(self._url)} is not usable: {'; '.join(problems)}"
             )
-        self._engine = engine
         return engine
 
     def _embedded_path(self) -> Path | None:
@@ -600,13 +607,19 @@ class IspybLims(AbstractLims):
     def _start_recording(self) -> None:
         """Start the recording sources; open the outbox now if its file holds writes of
         an earlier run (sent at once), else at the first login (nothing written at
-        start: nothing is recorded before a login)."""
+        start: nothing is recorded before a login). Not for ``mxgui --check``: it
+        sends nothing (nor makes the embedded database, nor takes the outbox's lock)."""
         self._link: OutboxLink | None = None
         self._sources: list[RecordingSource] = []
+        self._catalogue: SampleCatalogue | None = None
         self._status.update(waiting=0, failed=0, refused=0, problem="")
         self.recorder = LimsRecorder(None, "the LIMS outbox is not open", self._recorder_changed)
-        if self._outbox_path().exists():
+        if self._outbox_path().exists() and not self.check_only:
             self._open_outbox()
+        # the records' blSampleIds come from the catalogue the queue and the sample
+        # changer view show: one read, with its refreshes and retries
+        catalogue = self._catalogue = catalogue_of(self)
+        catalogue.connect("catalogueChanged", self._samples_for_records)
         try:
             self._sources = start_sources(self, self.recorder)
         except Exception:
@@ -636,10 +649,18 @@ class IspybLims(AbstractLims):
         self._outbox_status({"problem": link.problem, **link.status()})
 
     def _stop_recording(self) -> None:
-        """Stop the sources, put what they handed over, close the outbox (what waits
-        stays in its file for the next start)."""
+        """Put what the sources handed over, stop them (their JPEGs finished), put what
+        that gave, close the outbox (what waits stays in its file for the next start)."""
+        if self._catalogue is not None:
+            self._catalogue.disconnect("catalogueChanged", self._samples_for_records)
+            self._catalogue = None
+        # what the sources deferred first (a collection's end asks for its JPEGs), then
+        # the sources stopped (the JPEGs asked for are made and their records deferred),
+        # then those records put, before the recorder closes
+        self.recorder.flush()
         stop_sources(self._sources)
         self._sources = []
+        self.recorder.flush()
         self.recorder.close()
         if self._link is not None:
             self._link.close()
@@ -652,13 +673,12 @@ class IspybLims(AbstractLims):
         return path if path.is_absolute() else data_dir() / path
 
     def _writer_engine(self) -> sa.Engine:
-        """The engine the outbox writes with (the outbox's thread): made in the LIMS
-        worker, like the readers' (the embedded database created on first use)."""
-        try:
-            future = self._submit(self._connect)
-        except RuntimeError as exc:  # shut down
-            raise CancelledError() from exc
-        return future.result()
+        """The engine the outbox writes with: its own, made in the outbox's thread, so
+        that its attempts while the database is away never queue ahead of a login in
+        the LIMS worker (the embedded database is made once whoever comes first)."""
+        if self._executor_closed:
+            raise CancelledError()  # shut down: the outbox tries again at the next start
+        return self._make_engine()
 
     def _outbox_status(self, values: dict[str, object]) -> None:
         if all(self._status.get(k) == v for k, v in values.items()):
@@ -682,19 +702,37 @@ class IspybLims(AbstractLims):
         if login.offline:
             return
         if self._link is not None:
+            # what failed for want of a session or a proposal may go through now
+            self._link.retry_failed()
             self._link.retry_now()
-        self._submit(self._read_samples_for_records)
 
-    def _read_samples_for_records(self) -> None:
-        try:
-            samples = self._do_get_samples()
-        except LimsUnavailable as exc:
-            log.warning("%s: the samples' ids for the LIMS records: %s", self.name, exc)
+    def _samples_for_records(self) -> None:
+        """The catalogue changed: its samples' ids for the records, leaving out the
+        addresses it gives twice and the pins the sample changer disagrees on (a wrong
+        blSampleId is worse than none)."""
+        catalogue = self._catalogue
+        if catalogue is None:
             return
-        self.recorder.set_samples({s.address: s.sample_id for s in samples if s.address})
+        changer = self._sample_changer
+        doubtful: Iterable[str] = (
+            catalogue.mismatches(changer.get_contents())
+            if changer is not None
+            else catalogue.conflicts()
+        )
+        left_out = set(doubtful)
+        self.recorder.set_samples(
+            {a: s.sample_id for a, s in catalogue.by_address().items() if a not in left_out}
+        )
 
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         return self.recorder.record_status(directory, prefix, run_number)
+
+    def send_failed_again(self) -> Future[int]:
+        return self._submit(self._do_send_failed_again)
+
+    def _do_send_failed_again(self) -> int:
+        link = self._link
+        return 0 if link is None else link.retry_failed()
 
 
 def demo_pucks(contents: Iterable[Puck]) -> list[DemoPuck]:

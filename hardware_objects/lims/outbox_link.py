@@ -146,7 +146,19 @@ class OutboxLink:
     def retry_now(self) -> None:
         self.outbox.retry_now()
 
+    def retry_failed(self) -> int:
+        """Send the failed operations again, each in its place; how many (0 once the
+        outbox is closed)."""
+        try:
+            return self.outbox.send_failed_again()
+        except RuntimeError as exc:  # closed at shutdown
+            log.info("%s: failed LIMS writes not sent again: %s", self.outbox.name, exc)
+            return 0
+
     def close(self, timeout: float = 5.0) -> None:
         """Close the outbox (what waits stays in its file) and stop the status timer."""
         self.outbox.close(timeout)
         self._throttle.close()
+        writer = self._writer
+        if writer is not None:  # the outbox's own engine (see IspybLims._writer_engine)
+            writer.engine.dispose()

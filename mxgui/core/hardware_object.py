@@ -115,6 +115,8 @@ class HardwareObject(SignalEmitter):
         self._state_condition = threading.Condition()
         #: shared by every object of a repository (which sets it); held by the queue
         self.interlock = Interlock()
+        #: set by a repository loaded for ``mxgui --check``: write nothing, send nothing
+        self.check_only = False
         #: made again by configure(), on the file (connections start on first use)
         self._bindings = ObjectBindings(None, self._properties)
         self._watch = ConnectionWatch(self._connection_changed)

@@ -154,8 +154,10 @@ class HardwareRepository:
     #: layout designer's preview, whose bricks are built unconnected)
     live: ClassVar[bool] = True
 
-    def __init__(self, directories: Iterable[str | Path]) -> None:
+    def __init__(self, directories: Iterable[str | Path], *, check_only: bool = False) -> None:
         self.directories = [Path(d) for d in directories]
+        #: loaded for ``mxgui --check``: its objects write and send nothing
+        self.check_only = check_only
         self._objects: dict[str, HardwareObject] = {}
         self.failures: dict[str, ConfigError] = {}
         self._loading: list[str] = []
@@ -373,6 +375,7 @@ class HardwareRepository:
         except Exception as exc:
             raise node.error(f"creating {class_path} failed: {type(exc).__name__}: {exc}") from exc
         obj.interlock = self.interlock
+        obj.check_only = self.check_only
         obj.configure(node)
         return obj
 

@@ -73,7 +73,7 @@ def run_check(directories: list[Path], layout_path: Path, out: TextIO = sys.stdo
         if not directory.is_dir():
             print(f"FAILED  repository {directory}: not a directory", file=out)
             failed = True
-    repository = HardwareRepository(directories)
+    repository = HardwareRepository(directories, check_only=True)
     repository.load_all()
     loaded = repository.loaded()
     for name in sorted(set(loaded) | set(repository.failures)):

@@ -118,12 +118,19 @@ class CollectionRecording:
         collect = optional_role_object(lims, "collect", AbstractCollect)
         return None if collect is None else cls(lims, recorder, collect)
 
+    #: set by stop(): no JpegMaker is made after it (nobody would shut it down)
+    _stopped = False
+
     def stop(self) -> None:
+        """Stop following the signals and finish the JPEGs asked for (at most
+        ``jpegs.MAX_PENDING`` collections): their ``made`` callbacks defer their records
+        to the recorder, which the LIMS object flushes after this."""
         for sender, signal, slot in self._connections:
             sender.disconnect(signal, slot)
+        self._stopped = True
         jpegs, self._jpegs = self._jpegs, None
         if jpegs is not None:
-            jpegs.shutdown(wait=False)
+            jpegs.shutdown(wait=True)
 
     # the signals (the collect's thread): take what is needed now, record later ----------
     def _on_started(self, info: dict[str, object]) -> None:
@@ -271,6 +278,9 @@ class CollectionRecording:
         directory = str(info.get("directory", ""))
         if isinstance(path, Mapping) and path.get("process_directory"):
             directory = str(path["process_directory"])
+        if self._stopped:
+            log.warning("LIMS: %s: no JPEGs made, the recording stopped", current.key("dc"))
+            return
         if self._jpegs is None:
             self._jpegs = JpegMaker()
         try:

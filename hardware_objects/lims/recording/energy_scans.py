@@ -26,7 +26,7 @@ from hardware_objects.abstract.sample_changer import AbstractSampleChanger
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.lims import records
-from mxgui.core.lims.recorder import LimsRecorder
+from mxgui.core.lims.recorder import LimsRecorder, short_key
 
 log = logging.getLogger(__name__)
 
@@ -116,5 +116,5 @@ class EnergyScanRecording:
         except (KeyError, ValueError) as exc:
             log.error("LIMS: energy scan %s not recorded: %s", result.get("file"), exc)
             return
-        key = f"escan:{result.get('file') or scan.started}"
+        key = short_key(f"escan:{result.get('file') or scan.started}")
         self._recorder.record("energy_scan", payload, key)

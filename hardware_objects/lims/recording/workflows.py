@@ -29,11 +29,14 @@ from hardware_objects.role_objects import optional_role_object
 from hardware_objects.workflow_client import WorkflowClient
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.lims import records
-from mxgui.core.lims.recorder import LimsRecorder, collection_key, reference
+from mxgui.core.lims.recorder import LimsRecorder, collection_key, reference, short_key
 from mxgui.core.roles.emitter import Emitter
 from mxgui.core.workflow.events import SUCCESS
 
 log = logging.getLogger(__name__)
+
+#: characters kept free in a run's key for the "/update-N" and "/end" keys made from it
+SUFFIX_ROOM = 16
 
 
 @dataclass
@@ -122,7 +125,7 @@ class WorkflowRecording:
         else:
             started, inputs = logged.started, dict(logged.info)
         log_file = "" if execution_log.path is None else str(execution_log.path)
-        key = f"workflow:{log_file}#{run_id}@{started:.6f}"
+        key = short_key(f"workflow:{log_file}#{run_id}@{started:.6f}", SUFFIX_ROOM)
         payload = records.workflow_started(
             name=name, started=started, parameters=inputs, log_file=log_file
         )

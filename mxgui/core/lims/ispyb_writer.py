@@ -64,7 +64,7 @@ import datetime as dt
 import logging
 import posixpath
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -87,6 +87,9 @@ from mxgui.core.lims.ispyb_rows import (
     schema_columns,
 )
 from mxgui.core.lims.records import RUN_FAILED, RUN_STARTED, RUN_SUCCESSFUL
+
+if TYPE_CHECKING:
+    from mxgui.core.lims.queries import LimsSession
 
 __all__ = ["PERMANENT", "RETRY", "IspybWriter", "PayloadError", "SchemaError"]
 
@@ -664,7 +667,25 @@ def _session_lookup(rows: Rows, f: Fields, retry: bool) -> Result:
         raise PayloadError(
             f"{f.kind}: proposal {code}{number} has no session on {beamline} on {day_text}"
         )
-    return {"id": sessions[0].session_id}
+    at = f.opt_time("at")
+    if at is None:  # an operation put before "at" existed: the day's first session
+        return {"id": sessions[0].session_id}
+    return {"id": _session_at(sessions, at).session_id}
+
+
+def _session_at(sessions: list[LimsSession], at: dt.datetime) -> LimsSession:
+    """The session running at ``at``, else the first one starting later that day (the
+    rule of ``open_sessions``), else the last to end (a record made after the day's
+    sessions ended still belongs to the latest of them)."""
+    for session in sessions:
+        if (session.start is None or session.start <= at) and (
+            session.end is None or at < session.end
+        ):
+            return session
+    later = [s for s in sessions if s.end is None or s.end > at]
+    if later:
+        return later[0]
+    return max(sessions, key=lambda s: s.end or at)
 
 
 def _now() -> dt.datetime:

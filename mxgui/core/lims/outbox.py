@@ -133,6 +133,13 @@ class Outbox:
         self._failures = 0  # attempts in a row that asked for a retry
         self._published: OutboxStatus | None = None
         self._pruned_at = 0.0
+        # the state and reason of the keys this run put, finished or looked up, so that
+        # status_of (asked by the GUI thread for each history row) needs no SQL for them;
+        # None: not held. _known_generation changes when a put or a requeue could make
+        # a lookup already under way stale.
+        self._known: dict[str, tuple[str, str] | None] = {}
+        self._known_generation = 0
+        self._sending: str | None = None  # the key at the head of the line being tried
         try:
             self._prune()
             self._counts = self._store.counts()
@@ -194,6 +201,8 @@ class Outbox:
             with self._condition:
                 if stored:
                     self._woken = True
+                    self._known[key] = (WAITING, "")
+                    self._known_generation += 1
                 else:
                     self._counts[WAITING] -= 1
                 self._condition.notify_all()
@@ -213,16 +222,30 @@ class Outbox:
     def status_of(self, key: str) -> tuple[str, str]:
         """``("stored" | "waiting" | "failed", reason)`` of the operation ``key``;
         ``KeyError`` if the outbox does not hold it (never put, or pruned),
-        ``RuntimeError`` after :meth:`close`."""
-        row = self._get(key)
-        if row.state == SENT:
-            return "stored", ""
-        if row.state == FAILED:
-            return "failed", row.reason
+        ``RuntimeError`` after :meth:`close`. Read from the file once per run and key;
+        then from memory (the outbox follows what it does to it)."""
         with self._condition:
-            retrying = self._reason if self._online is False else ""
-        first = self._store.first_waiting()
-        return "waiting", retrying if first is not None and first.key == key else ""
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed: {key} cannot be looked up")
+            generation = self._known_generation
+            held = key in self._known
+            known = self._known.get(key)
+        if not held:
+            row = self._store.get(key)
+            known = None if row is None else (row.state, row.reason)
+            with self._condition:
+                if self._known_generation == generation:
+                    known = self._known.setdefault(key, known)
+        if known is None:
+            raise KeyError(f"{self.name} outbox {self.path} holds no operation {key!r}")
+        state, reason = known
+        if state == SENT:
+            return "stored", ""
+        if state == FAILED:
+            return "failed", reason
+        with self._condition:
+            retrying = self._online is False and self._sending == key
+            return "waiting", self._reason if retrying else ""
 
     def result_of(self, key: str) -> dict[str, object] | None:
         """The sender's result for ``key`` once sent, else ``None``; ``KeyError`` if the
@@ -257,6 +280,10 @@ class Outbox:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed: nothing can be sent again")
             again = self._store.requeue_failed()
+            self._known_generation += 1
+            for key, known in self._known.items():
+                if known is not None and known[0] == FAILED:
+                    self._known[key] = (WAITING, "")
             # by difference, not recounted: a put in progress is counted already
             self._counts[FAILED] -= again
             self._counts[WAITING] += again
@@ -315,6 +342,8 @@ class Outbox:
 
     def _send(self, row: StoredOperation) -> None:
         what = f"{row.kind} {row.key}"
+        with self._condition:
+            self._sending = row.key
         try:
             payload = decode_object(row.payload, f"the stored payload of {what}")
             resolved = resolve_references(payload, self._resolve)
@@ -391,6 +420,7 @@ class Outbox:
         with self._condition:
             self._counts[WAITING] -= 1
             self._counts[state] += 1
+            self._known[row.key] = (state, reason)
             self._condition.notify_all()
 
     def _went_through(self) -> None:

@@ -11,8 +11,9 @@ thread only hands it over, and operations are put in the order the events came.
 The session rows refer to (:meth:`LimsRecorder.session_ref`) is the chosen session's id
 when logged in online; without one (a local login while the database was away, or no
 session chosen) it is a reference to a ``session_lookup`` operation (the proposal's
-session on this beamline today), so that what is collected offline is stored under the
-right session once the database answers again.
+session on this beamline running at the record's time, one lookup per hour), so that
+what is collected offline is stored under the right session once the database answers
+again.
 
 Keys are deterministic per collection (:func:`collection_key`): a repeated signal puts
 nothing twice, and :meth:`LimsRecorder.record_status` answers for a collection from its
@@ -25,11 +26,13 @@ import datetime as dt
 import hashlib
 import logging
 import queue
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 from mxgui.core.lims.outbox import Outbox
-from mxgui.core.lims.records import Payload, session_lookup
+from mxgui.core.lims.records import Payload, lims_time, session_lookup
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,17 @@ _SEVERITY = ("failed", "waiting", "stored")
 def collection_key(tag: str, directory: str, prefix: str, run_number: int) -> str:
     """The outbox key of a collection's operation ``tag`` (``dc``, ``dcg``, ``dc-end``...):
     ``dc:/data/visit/lyso_3``; a key too long for the outbox ends in a hash instead."""
-    key = f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}"
-    if len(key) <= _MAX_KEY:
-        return key
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"{key[: _MAX_KEY - len(digest) - 1]}#{digest}"
+    return short_key(f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}")
+
+
+def short_key(text: str, room: int = 0) -> str:
+    """``text`` as an outbox key, leaving ``room`` characters for a suffix added later
+    (``"/end"``): itself when short enough, else its start and a hash of all of it."""
+    limit = _MAX_KEY - room
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{text[: limit - len(digest) - 1]}#{digest}"
 
 
 def reference(key: str, field: str = "id") -> dict[str, object]:
@@ -99,9 +108,9 @@ class LimsRecorder:
         """The login now: the chosen session's id (None offline or not chosen), the
         proposal's code and number (None: nobody logged in) and this beamline's name."""
         with self._lock:
-            self._session_id, self._proposal, self._beamline = session_id, proposal, beamline
-            if proposal is None:
+            if proposal != self._proposal:  # another proposal's ids are not these
                 self._samples = {}
+            self._session_id, self._proposal, self._beamline = session_id, proposal, beamline
 
     def set_samples(self, samples: Mapping[str, int]) -> None:
         """``{sample-changer address ("3:05"): blSampleId}`` of the proposal's samples."""
@@ -124,9 +133,14 @@ class LimsRecorder:
             return session_id
         if proposal is None:
             return None
-        day = dt.date.today().isoformat()
-        key = f"session:{proposal[0]}{proposal[1]}@{beamline}/{day}"
-        if self.record("session_lookup", session_lookup(*proposal, beamline, day), key) is None:
+        now = time.time()
+        day = dt.date.fromtimestamp(now).isoformat()
+        hour = time.strftime("%H", time.localtime(now))
+        # one lookup per hour, made at the first record's time: a session that changes
+        # on the hour (08:00 to 08:00) is found for what comes after the change
+        key = f"session:{proposal[0]}{proposal[1]}@{beamline}/{day}T{hour}"
+        lookup = session_lookup(*proposal, beamline, day, at=lims_time(now))
+        if self.record("session_lookup", lookup, key) is None:
             return None
         return reference(key)
 
@@ -173,10 +187,14 @@ class LimsRecorder:
             return "", ""
         found: list[tuple[str, str]] = []
         for tag in COLLECTION_TAGS:
+            key = collection_key(tag, directory, prefix, run_number)
             try:
-                found.append(outbox.status_of(collection_key(tag, directory, prefix, run_number)))
+                found.append(outbox.status_of(key))
             except (KeyError, RuntimeError):
                 continue
+            except sqlite3.Error as exc:  # asked at each repaint: said, never raised
+                log.debug("LIMS: the status of %s cannot be read: %s", key, exc)
+                return "", ""
         for state in _SEVERITY:
             reasons = [reason for s, reason in found if s == state]
             if reasons:

@@ -72,16 +72,23 @@ def experiment_type(info: Mapping[str, object]) -> str:
 
 
 # -- the session of a local login ----------------------------------------------------------------
-def session_lookup(proposal_code: str, proposal_number: str, beamline: str, day: str) -> Payload:
+def session_lookup(
+    proposal_code: str, proposal_number: str, beamline: str, day: str, at: str | None = None
+) -> Payload:
     """Kind ``session_lookup``: the session of proposal ``proposal_code`` +
     ``proposal_number`` on ``beamline`` running on ``day`` (``"YYYY-MM-DD"``): what a
-    local login (no session id) collected refers to it (``{"$ref": key, "field": "id"}``)."""
-    return {
-        "proposal_code": proposal_code,
-        "proposal_number": proposal_number,
-        "beamline": beamline,
-        "day": day,
-    }
+    local login (no session id) collected refers to it (``{"$ref": key, "field": "id"}``).
+    ``at`` (:func:`lims_time`) is when the record was made: the session running then is
+    chosen, not one of the same day that had already ended (08:00 to 08:00 sessions)."""
+    return _without_none(
+        {
+            "proposal_code": proposal_code,
+            "proposal_number": proposal_number,
+            "beamline": beamline,
+            "day": day,
+            "at": at,
+        }
+    )
 
 
 # -- data collection groups and data collections ------------------------------------------------

@@ -1,5 +1,6 @@
 """The LIMS field of the status bar: who is logged in, on which proposal and session, and
-whether the LIMS is online (and how many writes wait or failed); its menu logs in and out.
+whether the LIMS is online (and how many writes wait or failed); its menu logs in and out,
+and sends the failed writes again.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class LimsStatusButton(QToolButton):
         self.login_action = self.actions_menu.addAction("Log in…", self._open_login)
         self.session_action = self.actions_menu.addAction("Choose the session…", self._open_login)
         self.logout_action = self.actions_menu.addAction("Log out", self.log_out)
+        self.send_again_action = self.actions_menu.addAction(
+            "Send failed LIMS writes again", self.send_failed_again
+        )
         self.setMenu(self.actions_menu)
         self.setPopupMode(QToolButton.InstantPopup)
         self._subscriptions: list[Subscription] = [
@@ -101,6 +105,7 @@ class LimsStatusButton(QToolButton):
         self.login_action.setVisible(login is None)
         self.session_action.setVisible(login is not None and not login.get("offline"))
         self.logout_action.setVisible(login is not None)
+        self.send_again_action.setVisible(bool(self._status.get("failed")))
 
     def _open_login(self) -> None:
         self.show_login()
@@ -128,6 +133,18 @@ class LimsStatusButton(QToolButton):
         """Log out (in the LIMS object's thread)."""
         future: Future[None] = self.lims.logout()
         future.add_done_callback(lambda done: self.bridge.post(self._logged_out, done))
+
+    def send_failed_again(self) -> None:
+        """Put the failed writes back in the outbox's line (in the LIMS object's thread)."""
+        future: Future[int] = self.lims.send_failed_again()
+        future.add_done_callback(lambda done: self.bridge.post(self._sent_again, done))
+
+    def _sent_again(self, future: Future[int]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            log.error("LIMS: the failed writes could not be sent again: %s", exc)
+        else:
+            log.info("LIMS: %d failed writes are sent again", future.result())
 
     def _logged_out(self, future: Future[None]) -> None:
         exc = future.exception()

@@ -22,6 +22,9 @@ TIME, SAMPLE, TASK, STATUS, MESSAGE, FILES, LIMS = range(7)
 LimsLookup = Callable[[str, str, int], tuple[str, str]]
 LIMS_TEXT = {"stored": "stored", "waiting": "waiting", "failed": "failed"}
 FINAL_LIMS_STATES = ("stored", "failed")
+#: seconds after an entry ended during which "no record" may still become one (the
+#: recorder puts a collection's last writes after its entry ends); later, "" is final
+LIMS_RECORD_GRACE = 60.0
 LIMS_COLOURS = {"waiting": "#a65b00", "failed": "#b71c1c", "stored": "#2e7d32"}
 #: at most this many file names in a tooltip
 TOOLTIP_FILES = 10
@@ -75,6 +78,8 @@ class HistoryTableModel(NamedColumns, QAbstractTableModel):
         self.lims_lookup = lims_lookup
         #: the answers by (directory, prefix, run), until :meth:`lims_changed`
         self._lims_cache: dict[tuple[str, str, int], tuple[str, str]] = {}
+        #: when the entries asked about ended (None: not yet), for :meth:`lims_pending`
+        self._lims_finished: dict[tuple[str, str, int], float | None] = {}
         self._entries: list[HistoryEntry] = []  # oldest first; row r shows [-1 - r]
         self._baseline = -1
         self._follower = Follower(source, ("entryAdded", "historyReset"), bridge, self._apply)
@@ -154,16 +159,27 @@ class HistoryTableModel(NamedColumns, QAbstractTableModel):
         found = self._lims_cache.get(key)
         if found is None:
             found = self._lims_cache[key] = self.lims_lookup(*key)
+            self._lims_finished[key] = entry.finished
         return found
 
     def lims_pending(self) -> bool:
-        """Whether a row shown may still change in the LIMS (waiting, or not recorded yet:
-        the recorder puts a collection's last writes after its entry ends)."""
-        return any(state not in FINAL_LIMS_STATES for state, _ in self._lims_cache.values())
+        """Whether a row shown may still change in the LIMS: waiting, or not recorded yet
+        while its entry ended less than :data:`LIMS_RECORD_GRACE` seconds ago (an entry
+        run before the login, or an energy scan, has no record for ever)."""
+        recent = time.time() - LIMS_RECORD_GRACE
+        for key, (state, _reason) in self._lims_cache.items():
+            if state == "waiting":
+                return True
+            if state == "":
+                finished = self._lims_finished.get(key)
+                if finished is None or finished > recent:
+                    return True
+        return False
 
     def lims_changed(self) -> None:
         """The LIMS stored or failed something: ask again for the rows shown."""
         self._lims_cache.clear()
+        self._lims_finished.clear()
         if self._entries:
             self.dataChanged.emit(self.index(0, LIMS), self.index(len(self._entries) - 1, LIMS))
 
