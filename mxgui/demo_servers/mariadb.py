@@ -19,12 +19,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pymysql
 
-from mxgui.demo_servers.server_process import end_process
+from mxgui.demo_servers.server_process import end_process, wait_for_server
 
 
 def free_tcp_port() -> int:
@@ -110,27 +109,29 @@ class PrivateMariaDB:
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                self.process = None
-                log = (
-                    self.log_file.read_text(errors="replace")[-3000:]
-                    if self.log_file.exists()
-                    else ""
-                )
-                raise RuntimeError(f"mariadbd exited with {code}:\n{log}")
-            try:
-                self.connect().close()
-                return
-            except pymysql.err.OperationalError:
-                if time.monotonic() > deadline:
-                    self.stop(signal.SIGKILL)
-                    raise TimeoutError(
-                        f"mariadbd on port {self.port} not ready after {timeout} s"
-                    ) from None
-                time.sleep(0.05)
+        try:
+            wait_for_server(
+                self.process,
+                self._answers,
+                timeout,
+                f"mariadbd on port {self.port}",
+                self._log_tail,
+            )
+        except (RuntimeError, TimeoutError):
+            self.process = None
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            self.connect().close()
+        except pymysql.err.OperationalError:
+            return False
+        return True
+
+    def _log_tail(self) -> str:
+        if not self.log_file.exists():
+            return ""
+        return ":\n" + self.log_file.read_text(errors="replace")[-3000:]
 
     @property
     def running(self) -> bool:

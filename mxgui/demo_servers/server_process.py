@@ -13,7 +13,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 
@@ -45,6 +46,26 @@ def end_process(process: subprocess.Popen[bytes] | None, sig: int, timeout: floa
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_for_server(
+    process: subprocess.Popen[bytes],
+    answers: Callable[[], bool],
+    timeout: float,
+    what: str,
+    exit_detail: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll ``answers()`` every 50 ms until it is true. ``RuntimeError`` naming ``what``
+    (and ``exit_detail()``) if ``process`` exits first; ``TimeoutError`` after
+    ``timeout`` s, the process killed."""
+    deadline = time.monotonic() + timeout
+    while not answers():
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}{exit_detail()}")
+        if time.monotonic() > deadline:
+            end_process(process, signal.SIGKILL, 10.0)
+            raise TimeoutError(f"{what} not ready after {timeout} s")
+        time.sleep(0.05)
 
 
 def port_in_use(port: int, kinds: Sequence[int] = (socket.SOCK_STREAM,)) -> bool:

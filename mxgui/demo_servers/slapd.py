@@ -23,12 +23,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from mxgui.demo_servers.mariadb import free_tcp_port
-from mxgui.demo_servers.server_process import end_process
+from mxgui.demo_servers.server_process import end_process, wait_for_server
 
 SUFFIX = "dc=example,dc=org"
 SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
@@ -150,21 +149,24 @@ directory {database}
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                code, self.process = self.process.returncode, None
-                raise RuntimeError(f"slapd exited with {code} (configuration {config})")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop(signal.SIGKILL)
-                    raise TimeoutError(
-                        f"slapd on port {self.port} not ready after {timeout} s"
-                    ) from None
-                time.sleep(0.05)
+        try:
+            wait_for_server(
+                self.process,
+                self._answers,
+                timeout,
+                f"slapd on port {self.port}",
+                lambda: f" (configuration {config})",
+            )
+        except (RuntimeError, TimeoutError):
+            self.process = None
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
 
     @property
     def running(self) -> bool:
