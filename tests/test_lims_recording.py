@@ -51,9 +51,11 @@ PASSWORD_HASH = make_hash(BEAMLINE_PASSWORD, iterations=1000)
 MESH = {"exp_time": 0.001, "osc_range": 1.0, "take_snapshots": 0, "detector_distance": 150.0}
 
 
-def lims_xml(url: str, outbox: Path) -> str:
+def lims_xml(url: str, outbox: Path, roles: tuple[str, ...] = ()) -> str:
+    """The lims object on ``url`` with the roles collections need, and ``roles``."""
+    more = "".join(f'  <object href="/{role}" role="{role}"/>\n' for role in roles)
     return f"""<object class="lims.ispyb_lims.IspybLims">
-  <object href="/session" role="session"/>
+{more}  <object href="/session" role="session"/>
   <object href="/sample_changer" role="sample_changer"/>
   <object href="/collect" role="collect"/>
   <object href="/beam" role="beam"/>

@@ -17,11 +17,11 @@ from queue_engine_fixtures import close_beamline, make_beamline
 from test_lims_recording import (
     BEAMLINE,
     BEAMLINE_PASSWORD,
-    PASSWORD_HASH,
     first_present_sample,
     sample_id_at,
     wait_for,
 )
+from test_lims_recording import lims_xml as recording_lims_xml
 from test_workflow_xmlrpc import QUICK, callback_repository
 from workflow_fixtures import wait_params
 
@@ -43,26 +43,8 @@ pytest_plugins = ("lims_fixtures",)
 
 
 def lims_xml(url: str, outbox: Path, roles: tuple[str, ...] = ()) -> str:
-    more = "".join(f'  <object href="/{role}" role="{role}"/>\n' for role in roles)
-    return f"""<object class="lims.ispyb_lims.IspybLims">
-{more}
-  <object href="/session" role="session"/>
-  <object href="/sample_changer" role="sample_changer"/>
-  <object href="/collect" role="collect"/>
-  <object href="/beam" role="beam"/>
-  <object href="/flux" role="flux"/>
-  <object href="/shapes" role="shapes"/>
-  <object href="/energy_scan" role="energy_scan"/>
-  <url>{url}</url>
-  <beamline_name>{BEAMLINE}</beamline_name>
-  <password_check>none</password_check>
-  <connect_timeout>2</connect_timeout>
-  <io_timeout>5</io_timeout>
-  <local_user>local</local_user>
-  <local_password_hash>{PASSWORD_HASH}</local_password_hash>
-  <outbox_file>{outbox}</outbox_file>
-</object>
-"""
+    """The recording tests' lims object, with the energy scan role too."""
+    return recording_lims_xml(url, outbox, ("energy_scan", *roles))
 
 
 @pytest.fixture
