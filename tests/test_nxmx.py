@@ -18,6 +18,7 @@ import nxmx
 import pytest
 
 from hardware_objects.abstract.energy import HC_KEV_ANGSTROM
+from hardware_objects.simulated.image_writer import ImageHeader, NexusWriter
 from hardware_objects.simulated.nxmx_writer import (
     DETECTOR_AXIS,
     FAST_PIXEL_VECTOR,
@@ -260,6 +261,25 @@ def test_fabio_reads_the_master_file(collected):
         cbf.close()
     finally:
         image.close()
+
+
+def test_a_stopped_collection_is_read_whole_with_the_images_taken(tmp_path):
+    header = ImageHeader("test", 0.172, 0.172, 250.0, 1.2, 20.5, 18.0, 0.1, 0.1, -5.0, 0.1)
+    writer = NexusWriter(tmp_path / "stop_1_master.h5", header, (40, 30), num_images=100)
+    for i in range(3):
+        writer.add(np.full((40, 30), i, np.int32), -5.0 + 0.1 * i)
+    path = writer.close()
+    with h5py.File(path, "r") as f:
+        (entry,) = nxmx.NXmx(f).entries
+        assert entry.end_time is not None
+        omega = entry.samples[0].depends_on
+        assert omega[()].to("deg").magnitude == pytest.approx([-5.0, -4.9, -4.8])
+        data = entry.data[0]
+        assert data[data.signal].shape == (3, 40, 30)
+        assert f["entry/instrument/detector/detectorSpecific/nimages"][()] == 3
+        (module,) = entry.instruments[0].detectors[0].modules
+        assert list(module.data_size) == [40, 30]
+        assert beam_on_detector_pixels(f) == pytest.approx((20.5, 18.0, 250.0))
 
 
 def write_first_layout(path: Path, images: np.ndarray) -> None:
