@@ -282,6 +282,17 @@ def test_a_stopped_collection_is_read_whole_with_the_images_taken(tmp_path):
         assert beam_on_detector_pixels(f) == pytest.approx((20.5, 18.0, 250.0))
 
 
+def test_an_image_of_another_size_is_refused_naming_the_file(tmp_path):
+    header = ImageHeader("test", 0.172, 0.172, 250.0, 1.2, 20.5, 18.0, 0.1, 0.1, 0.0, 0.1)
+    writer = NexusWriter(tmp_path / "size_1_master.h5", header, (40, 30), num_images=5)
+    writer.add(np.ones((40, 30), np.int32), 0.0)
+    with pytest.raises(ValueError, match=r"size_1_master\.h5: an image of \(30, 40\) pixels"):
+        writer.add(np.ones((30, 40), np.int32), 0.1)
+    writer.add(np.full((40, 30), 7, np.int64), 0.1)  # converted, as the counts are int32
+    with h5py.File(writer.close(), "r") as f:
+        assert f["entry/data/data_000001"][()].tolist() == [[[1] * 30] * 40, [[7] * 30] * 40]
+
+
 def write_first_layout(path: Path, images: np.ndarray) -> None:
     """An HDF5 file as mxgui wrote them before NXmx was complete (no module, no
     depends_on chain for the detector, no source, no end time)."""

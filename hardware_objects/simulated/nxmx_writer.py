@@ -61,7 +61,8 @@ def write_layout(
     f: h5py.File, header: ImageHeader, shape: tuple[int, int], num_images: int
 ) -> h5py.Dataset:
     """Write everything known before the first image; return the (empty, growable)
-    dataset the images go to, ``shape`` being (height, width)."""
+    dataset the images go to, ``shape`` being (height, width), one chunk per image
+    (``NexusWriter.add`` writes whole chunks)."""
     f.attrs["NX_class"] = "NXroot"
     f.attrs["default"] = "entry"
     entry = group(f, "entry", "NXentry", default="data")
