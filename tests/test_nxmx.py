@@ -138,6 +138,23 @@ def test_nxmx_reads_the_collection_whole(collected):
         assert images.shape == (6, 256, 256) and images.dtype == np.int32
 
 
+def test_the_plain_names_image_viewers_read_are_there(collected, cbf_headers):
+    header = cbf_headers[0]
+    with h5py.File(collected["h5"][0], "r") as f:
+        detector = f["entry/instrument/detector"]
+        assert (detector["beam_center_x"][()], detector["beam_center_y"][()]) == pytest.approx(
+            header["Beam_xy"], abs=0.005
+        )
+        assert detector["distance"][()] == pytest.approx(header["Detector_distance"], abs=1e-5)
+        assert (detector["x_pixel_size"][()], detector["y_pixel_size"][()]) == pytest.approx(
+            header["Pixel_size"]
+        )
+        assert f["entry/instrument/beam/incident_wavelength"][()] == pytest.approx(
+            header["Wavelength"], abs=1e-5
+        )
+        assert [name for name in f["entry/data"] if name.startswith("data_")] == ["data_000001"]
+
+
 def test_the_images_hold_the_counts_of_the_cbf_images(collected):
     with h5py.File(collected["h5"][0], "r") as f:
         (entry,) = nxmx.NXmx(f).entries
