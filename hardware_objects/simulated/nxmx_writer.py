@@ -1,22 +1,24 @@
 """The NXmx layout of an HDF5 master file, as processing programs read it.
 
-What the DIALS team's ``nxmx`` reader (and so DIALS), XDS's HDF5 plugins and fabio
-need: the entry with its start and end times, the source, the instrument with its
-beam (wavelength), attenuator and detector (sensor, saturation, one detector module
-with its data origin, size and pixel directions, and a ``depends_on`` chain putting
-the detector at its distance along the beam), the sample on its goniometer (omega:
-one angle per image) and the images in ``/entry/data/data_000001``, the dataset the
-``NXdata`` group's ``signal`` names (in the master file itself: one file per
-collection).
+What the DIALS team's ``nxmx`` reader (the one DIALS uses) and fabio need, and the
+fields XDS's Neggia plugin reads (pixel sizes, ``detectorSpecific/nimages`` and
+``ntrigger``, ``/entry/data/data_000001``): the entry with its start and end times,
+the source, the instrument with its beam (wavelength), attenuator and detector
+(sensor, saturation, one detector module with its data origin, size and pixel
+directions, and a ``depends_on`` chain putting the detector at its distance along
+the beam), the sample on its goniometer (omega: one angle per image) and the images
+in ``/entry/data/data_000001``, the dataset the ``NXdata`` group's ``signal`` names
+(in the master file itself: one file per collection).
 
 Every number comes from the :class:`ImageHeader` that also makes the CBF's Pilatus
 header, so an HDF5 collection and a CBF collection of the same parameters describe
 the same geometry. Vectors are in the NeXus (McStas) frame: z along the beam, y up,
 x completing a right-handed frame. The CBF's ``Oscillation_axis X.CW`` is the imgCIF
 x axis, which is -x here; the Pilatus fast pixel direction (imgCIF +x) is -x and the
-slow one (imgCIF -y) is -y, as in the files Dectris and Diamond write. The pixel
-whose centre is the beam centre ``(beam_x, beam_y)`` (in pixels from the corner of
-the first pixel, the CBF's ``Beam_xy``) is where the beam meets the detector.
+slow one (imgCIF -y) is -y, as in the files Dectris and Diamond write. The beam
+meets the detector at ``(beam_x, beam_y)`` pixels counted from the outer corner of
+the first pixel (the CBF's ``Beam_xy`` as DIALS reads it): the module's offset puts
+that corner at ``(beam_x * pixel_size_x, beam_y * pixel_size_y)`` mm from the beam.
 
 h5py is only imported for annotations: the caller opens the file.
 """
