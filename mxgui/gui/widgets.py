@@ -6,7 +6,14 @@ from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QKeySequence
-from PyQt5.QtWidgets import QAbstractSpinBox, QAction, QDoubleSpinBox, QLabel, QWidget
+from PyQt5.QtWidgets import (
+    QAbstractSpinBox,
+    QAction,
+    QDoubleSpinBox,
+    QLabel,
+    QProgressBar,
+    QWidget,
+)
 
 #: what a shortcut may be given as
 KeySpec = str | QKeySequence | QKeySequence.StandardKey
@@ -83,6 +90,31 @@ class MessageLine(QLabel):
         self.setStyleSheet(self.PROBLEM_STYLE)
         self.setText(text)
         self.setToolTip(text)
+
+
+class ProgressLine(QProgressBar):
+    """A progress bar that is not there while nothing runs: an empty bar looks like a
+    field to type in. It keeps its room in the layout, so nothing jumps when it shows."""
+
+    STEPS = 1000
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(0, self.STEPS)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.set_idle()
+
+    def set_idle(self) -> None:
+        """Nothing runs: no bar."""
+        self.setValue(0)
+        self.hide()
+
+    def set_fraction(self, fraction: float) -> None:
+        """Show the bar ``fraction`` (0-1, clamped) full."""
+        self.setValue(round(max(0.0, min(1.0, fraction)) * self.STEPS))
+        self.show()
 
 
 def view_action(
