@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt5.QtCore import QObject, Qt, pyqtSignal
+from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QKeySequence
 from PyQt5.QtWidgets import (
     QAbstractSpinBox,
@@ -78,18 +78,30 @@ class MessageLine(QLabel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self.clear_message)
 
-    def show_message(self, text: str) -> None:
-        """Show ``text`` as news."""
-        self.setStyleSheet("")
+    def show_message(self, text: str, lasts_s: float | None = None) -> None:
+        """Show ``text`` as news; with ``lasts_s`` it goes after that many seconds (news
+        that is only true for a moment, such as "Centring cancelled", must not stay)."""
+        self._show(text, "", lasts_s)
+
+    def show_problem(self, text: str, lasts_s: float | None = None) -> None:
+        """Show ``text`` in red (the caller logs it); ``lasts_s`` as for news."""
+        self._show(text, self.PROBLEM_STYLE, lasts_s)
+
+    def clear_message(self) -> None:
+        """Nothing to say any more (what was said is no longer true)."""
+        self._show("", "", None)
+
+    def _show(self, text: str, style: str, lasts_s: float | None) -> None:
+        self._expiry.stop()
+        self.setStyleSheet(style)
         self.setText(text)
         self.setToolTip(text)
-
-    def show_problem(self, text: str) -> None:
-        """Show ``text`` in red (the caller logs it)."""
-        self.setStyleSheet(self.PROBLEM_STYLE)
-        self.setText(text)
-        self.setToolTip(text)
+        if lasts_s is not None and text:
+            self._expiry.start(max(0, round(lasts_s * 1000)))
 
 
 class ProgressLine(QProgressBar):
