@@ -21,7 +21,7 @@ def test_heat_map_margins_hold_the_tick_labels_at_any_width(qtbot):
     for width, height in ((380, 300), (1200, 900)):
         plot.resize(width, height)
         handle = plot.image_plot.getWidgetHandle()
-        qtbot.waitUntil(lambda w=width: handle.width() > w / 2, timeout=2000)
+        qtbot.waitUntil(lambda w=width, h=handle: h.width() > w / 2, timeout=2000)
         metrics = QFontMetrics(handle.font())
         left, top, _right, bottom = plot.image_plot.getAxesMargins()
         # room for "1000" and the rotated axis label "row" beside it; and the two lines below
