@@ -11,7 +11,6 @@ from PyQt5.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -20,6 +19,7 @@ from PyQt5.QtWidgets import (
 from hardware_objects.abstract.collect import STOPPED_BY_USER, AbstractCollect
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
+from mxgui.gui.widgets import ProgressLine
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,7 @@ class CollectionProgressBrick(Brick):
         self.template_label = QLabel("-")
         self.template_label.setWordWrap(True)
         self.images_label = QLabel("-")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
+        self.progress = ProgressLine()
         self.progress.setFormat("%p %")
         self.elapsed_label = QLabel("-")
         self.remaining_label = QLabel("-")
@@ -198,7 +196,7 @@ class CollectionProgressBrick(Brick):
         total = max(int(info.get("num_images", 0)), 0)
         self.template_label.setText(str(info.get("template", "-")))
         self.images_label.setText(f"{self._taken} / {total}")
-        self.progress.setValue(round(1000 * self._taken / total) if total else 0)
+        self.progress.set_fraction(self._taken / total if total else 0.0)
         elapsed = self._elapsed()
         self.elapsed_label.setText(format_duration(elapsed))
         self.remaining_label.setText(format_duration(self._remaining(elapsed, total)))

@@ -20,6 +20,7 @@ from mxgui.core.roles import QueueEngineRole
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.silx_docks import keep_docks_with
+from mxgui.gui.silx_margins import keep_labels_whole
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class EnergyScanBrick(Brick):
             font_log.addFilter(_NoHeavyFontWarning())
         self.plot = Plot1D(self)
         keep_docks_with(self.plot)
+        keep_labels_whole(self.plot, widest_tick="12.000")
         self.plot.setGraphXLabel("Energy (keV)")
         self.plot.setGraphYLabel("Counts")
         self.plot.setGraphTitle(self._title)

@@ -126,8 +126,11 @@ class LogBrick(Brick):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
         header.setStretchLastSection(True)
-        self.view.setColumnWidth(0, 70)
-        self.view.setColumnWidth(1, 70)
+        # wide enough for "00:00:00" and "CRITICAL" in this font: never "WARNI..."
+        metrics = self.view.fontMetrics()
+        padding = 3 * metrics.horizontalAdvance("0")
+        self.view.setColumnWidth(0, metrics.horizontalAdvance("00:00:00") + padding)
+        self.view.setColumnWidth(1, metrics.horizontalAdvance("CRITICAL") + padding)
         self.view.setColumnWidth(2, 170)
         self.level_box = QComboBox()
         self.level_box.addItems(list(LEVELS))

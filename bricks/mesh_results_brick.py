@@ -83,6 +83,7 @@ class MeshResultsBrick(Brick):
         super().__init__(context, name, parent)
         self.shapes: ShapesModel | None = None
         self.grid: Grid | None = None
+        self._shapes_cleared = False
         self.results: GridResults | None = None
         self.best: int | None = None
         self.picked: int | None = None
@@ -180,6 +181,7 @@ class MeshResultsBrick(Brick):
                 self.bind(self.shapes, "gridResultsChanged", self._on_results, scope="shapes")
                 for signal in ("shapeAdded", "shapeChanged", "shapeRemoved", "cleared"):
                     self.bind(self.shapes, signal, self.grids.refill_soon, scope="shapes")
+                self.bind(self.shapes, "cleared", self._on_cleared, scope="shapes")
             self.grids.set_shapes(self.shapes)
         elif name == "refresh_ms":
             self._set_interval()
@@ -191,6 +193,11 @@ class MeshResultsBrick(Brick):
         if not self.grids.choose(grid_id):
             self._problem(f"there is no grid {grid_id}")
 
+    def _on_cleared(self, *_args: object) -> None:
+        """Every shape went (another sample mounted, shapes loaded): not a problem to
+        report when the grid shown goes with them."""
+        self._shapes_cleared = True
+
     def _on_chosen(self, grid_id: str) -> None:
         shape = self.shapes.get(grid_id) if self.shapes is not None and grid_id else None
         grid = shape if isinstance(shape, Grid) else None  # the choice offers grids only
@@ -199,8 +206,11 @@ class MeshResultsBrick(Brick):
             self.grid = grid  # the same grid (renamed, or the list refilled)
             return
         ids = {shape.id for shape in self.shapes.shapes(Grid)} if self.shapes is not None else set()
-        if old is not None and old.id not in ids:
+        if old is not None and old.id not in ids and not self._shapes_cleared:
             self._problem(f"grid {old.id} was removed")
+        else:  # another grid, or every shape gone with its sample: nothing is wrong
+            self.message.clear_message()
+        self._shapes_cleared = False
         self.grid = grid
         self._set_interval()
         self.results, self.best, self.picked = None, None, None

@@ -48,6 +48,7 @@ from mxgui.core.lims.catalogue import (
     lims_tooltip_lines,
     mismatch_list,
 )
+from mxgui.core.words import counted
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import STATE_COLOURS
@@ -200,7 +201,10 @@ class PuckView(QWidget):
         """Position, name, barcode, type and sample count of puck ``index``."""
         puck = self.pucks[index - 1]
         count = sum(1 for s in puck.samples if s.present)
-        lines = [f"<b>puck {puck.index}</b> {puck.name}", f"{puck.type}, {count} samples"]
+        lines = [
+            f"<b>puck {puck.index}</b> {puck.name}",
+            f"{puck.type}, {counted(count, 'sample')}",
+        ]
         if puck.barcode and puck.barcode != puck.name:
             lines.append(f"barcode {puck.barcode}")
         return "<br>".join(lines)

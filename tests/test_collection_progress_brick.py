@@ -56,6 +56,8 @@ def test_idle_at_start(setup):
     assert brick.state_label.text() == "Idle"
     assert not brick.stop_button.isEnabled()
     assert brick.reason_label.isHidden()
+    # no empty bar that looks like a field to type in
+    assert brick.progress.isHidden()
 
 
 def test_a_running_collection_is_shown_live_and_stop_stops_it(setup, qtbot):
@@ -67,6 +69,7 @@ def test_a_running_collection_is_shown_live_and_stop_stops_it(setup, qtbot):
     assert brick.stop_button.isEnabled()
     # the display moves on while images are written
     qtbot.waitUntil(lambda: 5 <= brick.progress.value() / 1000 * 300, timeout=5000)
+    assert not brick.progress.isHidden()
     shown = int(brick.images_label.text().split(" / ")[0])
     assert brick.images_label.text().endswith(" / 300") and shown >= 5
     qtbot.waitUntil(lambda: int(brick.images_label.text().split(" / ")[0]) > shown, timeout=3000)

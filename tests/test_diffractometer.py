@@ -151,7 +151,7 @@ def test_a_role_of_the_wrong_kind_is_refused(tmp_path):
     repo = HardwareRepository([directory])
     with pytest.raises(
         HardwareObjectError,
-        match='role "zoom": /phiy is a SimulatedMotor, expected a AbstractNState',
+        match='role "zoom": /phiy is a SimulatedMotor, expected an AbstractNState',
     ):
         repo.get("diffractometer")
     repo.shutdown()

@@ -68,6 +68,27 @@ def test_log_brick_shows_messages_from_worker_threads_and_filters_by_level(make_
     qtbot.waitUntil(lambda: messages() == ["after clear"], timeout=1000)
 
 
+def test_log_brick_shows_levels_whole_and_keeps_library_chatter_out(make_app, qtbot):
+    app = make_app()
+    brick = app.built.bricks["log"]
+    brick.level_box.setCurrentText("DEBUG")
+    logging.getLogger("matplotlib.font_manager").warning(
+        "Matplotlib is building the font cache; this may take a moment."
+    )
+    logging.getLogger("PIL.PngImagePlugin").debug("STREAM b'IHDR' 16 13")
+    logging.getLogger("hardware_objects.test").critical("robot collision")
+
+    def messages():
+        return [brick.model.entry(r).message for r in range(brick.model.rowCount())]
+
+    qtbot.waitUntil(lambda: "robot collision" in messages(), timeout=1000)
+    assert not [m for m in messages() if "font cache" in m or "IHDR" in m]
+    metrics = brick.view.fontMetrics()
+    # the widest level name fits its column (no "CRITI...")
+    assert brick.view.columnWidth(1) >= metrics.horizontalAdvance("CRITICAL") + 8
+    assert brick.view.columnWidth(0) >= metrics.horizontalAdvance("00:00:00") + 8
+
+
 def test_status_bar_counts_hardware(make_app):
     app = make_app()
     loaded = len(app.repository.loaded())

@@ -146,6 +146,21 @@ def test_an_unknown_or_removed_grid_gives_a_message(setup, qtbot):
     assert brick.points_from_best() == []
 
 
+def test_shapes_cleared_with_their_sample_leave_no_stale_message(setup, qtbot):
+    brick, shapes = setup
+    brick.show_grid("G99")
+    assert brick.message.text() == "there is no grid G99"
+    grid = shapes.add_grid(CENTRE, 3, 3, 0.02, 0.02)
+    qtbot.waitUntil(lambda: brick.grids.chosen == grid.id, timeout=2000)
+    # another grid is shown: the old problem is no longer true
+    assert brick.message.text() == ""
+    shapes.clear()  # what a remount does
+    qtbot.waitUntil(lambda: brick.grids.combo.count() == 0, timeout=2000)
+    qtbot.wait(50)
+    assert "was removed" not in brick.message.text()
+    assert brick.plot.image() is None
+
+
 def test_a_million_cells_are_refilled_in_place(setup, qtbot):
     brick, shapes = setup
     grid = shapes.add_grid(CENTRE, 1000, 1000, 0.001, 0.001)

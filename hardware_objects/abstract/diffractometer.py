@@ -28,6 +28,7 @@ from mxgui.core.centring import (
 )
 from mxgui.core.futures import all_of, attempt, done, then, wait
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
+from mxgui.core.words import with_article
 
 __all__ = ["AbstractDiffractometer", "CentredPosition", "CentringState", "Phase"]
 
@@ -115,8 +116,8 @@ class AbstractDiffractometer(ManualCentringMixin, HardwareObject):
             expected = ROLE_TYPES.get(role)
             if expected is not None and not isinstance(obj, expected):
                 raise self.config_error(
-                    f'role "{role}": {obj.name} is a {type(obj).__name__}, '
-                    f"expected a {expected.__name__}"
+                    f'role "{role}": {obj.name} is {with_article(type(obj).__name__)}, '
+                    f"expected {with_article(expected.__name__)}"
                 )
         # the types of the roles were checked above
         self._motors: dict[str, AbstractMotor] = {

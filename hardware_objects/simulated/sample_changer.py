@@ -23,6 +23,7 @@ from hardware_objects.abstract.sample_changer import (
 )
 from mxgui.core.clock import REAL_CLOCK, Clock
 from mxgui.core.hardware_object import HOProperty
+from mxgui.core.words import counted
 
 log = logging.getLogger(__name__)
 S = SampleChangerState
@@ -388,7 +389,9 @@ class SimulatedSampleChanger(AbstractSampleChanger):
                     if present:
                         found[sample.address] = barcode
             what = f"puck {puck}" if puck else "all pucks"
-            self._settle(f"{self._idle_word()}: scanned {what}, {len(found)} samples found")
+            self._settle(
+                f"{self._idle_word()}: scanned {what}, {counted(len(found), 'sample')} found"
+            )
             return found
 
         message = f"Scanning puck {puck}" if puck else "Scanning all pucks"

@@ -16,6 +16,7 @@ from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.interlock import mark_thread_as
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.roles.emitter import Emitter
+from mxgui.core.words import with_article
 from mxgui.gui.bridge import GuiBridge, Subscription
 from mxgui.gui.properties import BrickProperty, PropertyKind, PropertyValue
 
@@ -212,7 +213,8 @@ class Brick(QWidget):
         if spec.interface is not None and not issubclass(cls, spec.interface):
             self.failed_property = spec.name
             self.set_failed(
-                f"{spec.name} = {value}: {cls.__name__} is not a {spec.interface.__name__}"
+                f"{spec.name} = {value}: {cls.__name__} is not "
+                f"{with_article(spec.interface.__name__)}"
             )
             return
         self._hardware[spec.name] = obj

@@ -9,6 +9,7 @@ from typing import TextIO
 from mxgui.core.errors import ConfigError, HardwareObjectError
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.repository import HardwareRepository
+from mxgui.core.words import with_article
 from mxgui.gui.layout import Layout, LayoutError, load_layout
 from mxgui.gui.layout_check import check_layout
 from mxgui.gui.properties import PropertyKind
@@ -39,8 +40,9 @@ def check_layout_hardware(layout: Layout, repository: HardwareRepository) -> Non
                 node.error = ConfigError(
                     layout.path,
                     line,
-                    f"brick {node.name}: {name} = {value} is a {type(obj).__name__}, "
-                    f"expected a {spec.interface.__name__}",
+                    f"brick {node.name}: {name} = {value} is "
+                    f"{with_article(type(obj).__name__)}, "
+                    f"expected {with_article(spec.interface.__name__)}",
                 )
                 break
 

@@ -21,6 +21,16 @@ from mxgui.gui.log_file import log_file_path
 MAX_SHOWN_CHARS = 4000
 #: the most lines of one message the GUI keeps and shows
 MAX_SHOWN_LINES = 40
+#: libraries whose warnings are about themselves, not the beamline ("Matplotlib is
+#: building the font cache"): below ERROR they go to the log file only
+LIBRARY_LOGGERS = ("matplotlib", "PIL")
+
+
+def is_library_chatter(record: logging.LogRecord) -> bool:
+    """Whether ``record`` is a library's note below ERROR (kept out of the user's log)."""
+    if record.levelno >= logging.ERROR:
+        return False
+    return any(record.name == n or record.name.startswith(n + ".") for n in LIBRARY_LOGGERS)
 
 
 def shown_text(message: str) -> str:
@@ -74,6 +84,8 @@ class GuiLogHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
+        if is_library_chatter(record):
+            return
         try:
             message = self.format(record)
         except Exception:  # a record that cannot be formatted must not kill the caller

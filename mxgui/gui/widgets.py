@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt5.QtCore import QObject, Qt, pyqtSignal
+from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QKeySequence
-from PyQt5.QtWidgets import QAbstractSpinBox, QAction, QDoubleSpinBox, QLabel, QWidget
+from PyQt5.QtWidgets import (
+    QAbstractSpinBox,
+    QAction,
+    QDoubleSpinBox,
+    QLabel,
+    QProgressBar,
+    QWidget,
+)
 
 #: what a shortcut may be given as
 KeySpec = str | QKeySequence | QKeySequence.StandardKey
@@ -71,18 +78,55 @@ class MessageLine(QLabel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self.clear_message)
 
-    def show_message(self, text: str) -> None:
-        """Show ``text`` as news."""
-        self.setStyleSheet("")
+    def show_message(self, text: str, lasts_s: float | None = None) -> None:
+        """Show ``text`` as news; with ``lasts_s`` it goes after that many seconds (news
+        that is only true for a moment, such as "Centring cancelled", must not stay)."""
+        self._show(text, "", lasts_s)
+
+    def show_problem(self, text: str, lasts_s: float | None = None) -> None:
+        """Show ``text`` in red (the caller logs it); ``lasts_s`` as for news."""
+        self._show(text, self.PROBLEM_STYLE, lasts_s)
+
+    def clear_message(self) -> None:
+        """Nothing to say any more (what was said is no longer true)."""
+        self._show("", "", None)
+
+    def _show(self, text: str, style: str, lasts_s: float | None) -> None:
+        self._expiry.stop()
+        self.setStyleSheet(style)
         self.setText(text)
         self.setToolTip(text)
+        if lasts_s is not None and text:
+            self._expiry.start(max(0, round(lasts_s * 1000)))
 
-    def show_problem(self, text: str) -> None:
-        """Show ``text`` in red (the caller logs it)."""
-        self.setStyleSheet(self.PROBLEM_STYLE)
-        self.setText(text)
-        self.setToolTip(text)
+
+class ProgressLine(QProgressBar):
+    """A progress bar that is not there while nothing runs: an empty bar looks like a
+    field to type in. It keeps its room in the layout, so nothing jumps when it shows."""
+
+    STEPS = 1000
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(0, self.STEPS)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.set_idle()
+
+    def set_idle(self) -> None:
+        """Nothing runs: no bar."""
+        self.setValue(0)
+        self.hide()
+
+    def set_fraction(self, fraction: float) -> None:
+        """Show the bar ``fraction`` (0-1, clamped) full."""
+        self.setValue(round(max(0.0, min(1.0, fraction)) * self.STEPS))
+        self.show()
 
 
 def view_action(

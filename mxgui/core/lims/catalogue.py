@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from mxgui.core.signals import SignalEmitter
+from mxgui.core.words import counted
 
 if TYPE_CHECKING:
     from mxgui.core.lims.queries import LimsSample
@@ -149,10 +150,11 @@ class SampleCatalogue(SignalEmitter):
         """``"LIMS mx1234: 67 samples, 66 in the sample changer · 2 mismatches"``."""
         placed = len(self._by_address)
         text = (
-            f"LIMS {proposal}".rstrip() + f": {len(self)} samples, {placed} in the sample changer"
+            f"LIMS {proposal}".rstrip()
+            + f": {counted(len(self), 'sample')}, {placed} in the sample changer"
         )
         if mismatches:
-            text += f" · {len(mismatches)} mismatch{'es' * (len(mismatches) > 1)}"
+            text += f" · {counted(len(mismatches), 'mismatch', 'mismatches')}"
         return text
 
     def _problem(self, address: str, pin: ChangerPin | None, puck_barcode: str) -> str:

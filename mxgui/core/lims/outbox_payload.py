@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from mxgui.core.file_limits import json_nesting_error
+from mxgui.core.words import with_article
 
 __all__ = [
     "MAX_DEPTH",
@@ -93,7 +94,7 @@ def _check(value: object, where: str, depth: int, references: list[str]) -> None
         for index, item in enumerate(value):
             _check(item, f"{where}[{index}]", depth + 1, references)
         return
-    raise ValueError(f"{where} is a {type(value).__name__}, which is not JSON")
+    raise ValueError(f"{where} is {with_article(type(value).__name__)}, which is not JSON")
 
 
 def _reference(value: Mapping[object, object], where: str) -> tuple[str, str]:

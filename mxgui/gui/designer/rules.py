@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mxgui.core.words import with_article
 from mxgui.gui.brick import Brick
 from mxgui.gui.layout import (
     CONNECTION_KEYS,
@@ -43,7 +44,8 @@ def check_attribute(
 ) -> object:
     """``value`` checked (and converted) for ``attribute`` of ``item``; not for names."""
     if attribute == "name" or attribute not in ATTRIBUTES.get(type(item), ()):
-        raise EditError(f"a {type(item).__name__} has no settable attribute {attribute!r}")
+        what = with_article(type(item).__name__)
+        raise EditError(f"{what} has no settable attribute {attribute!r}")
     if attribute == "type":
         if value not in CONTAINER_TYPES:
             raise EditError(f"container type must be one of {', '.join(CONTAINER_TYPES)}")

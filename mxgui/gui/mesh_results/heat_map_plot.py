@@ -23,6 +23,7 @@ from silx.gui.plot import Plot1D, Plot2D
 from mxgui.core.shapes import Grid
 from mxgui.gui.mesh_results import COLORMAPS  # noqa: F401 - offered here too
 from mxgui.gui.silx_docks import keep_docks_with
+from mxgui.gui.silx_margins import keep_labels_whole
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class MeshPlot(QStackedWidget):
         self.curve_plot.getYAxis().setLabel("score")
         for plot in (self.image_plot, self.curve_plot):
             keep_docks_with(plot)
+            keep_labels_whole(plot)
             plot.setGraphTitle("No grid")
             plot.sigPlotSignal.connect(self._on_plot_event)
             self.addWidget(plot)
