@@ -255,7 +255,7 @@ def shape_items(field: FormField, shapes: list[Shape], none_text: str) -> list[t
         items.append((none_text, field.spec.default))
     for shape in shapes:
         name = getattr(shape, "name", "")
-        items.append((f"{shape.id} {name}".strip(), shape.id))
+        items.append((f"{shape.id} {name}" if name and name != shape.id else shape.id, shape.id))
     return items
 
 

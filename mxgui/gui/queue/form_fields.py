@@ -85,7 +85,7 @@ EXTRA_UNITS = {"angle_step": "deg"}
 #: what a user reads for a choice (the value itself where not named)
 CHOICE_TEXT = {
     "centring": {"manual": "manual (3 clicks)", "none": "none", "point": "a saved point"},
-    "suffix": {"cbf": "CBF (a file per image)", "h5": "HDF5 / NeXus"},
+    "suffix": {"cbf": "CBF", "h5": "HDF5 (NeXus)"},
 }
 #: fields that pick a shape of the sample: the kinds they take, and the words for none
 SHAPE_FIELDS: dict[str, tuple[tuple[type[Shape], ...], str]] = {

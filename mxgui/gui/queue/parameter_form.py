@@ -60,6 +60,16 @@ _REFUSED_STYLE = "{} {{ background-color: #fbe3e1; border: 1px solid " + REFUSED
 #: a column of fields (label, field, unit) needs about this many pixels
 COLUMN_WIDTH = 290
 MAX_COLUMNS = 3
+#: room for a unit ("keV") and a gap before the next column
+UNIT_WIDTH = 34
+#: the title of the group of a type's own fields
+OWN_TITLES = {
+    "DataCollection": "Positions",
+    "Characterisation": "Characterisation",
+    "MeshScan": "Grid",
+    "XrayCentring": "X-ray centring",
+    "EnergyScan": "Energy scan",
+}
 
 
 def _style_class(editor: QWidget) -> str:
@@ -103,6 +113,7 @@ class _Group(QGroupBox):
             self.grid.addWidget(reason, 2 * row + 1, 3 * column, 1, 3)
         for column in range(columns):
             self.grid.setColumnStretch(3 * column + 1, 1)
+            self.grid.setColumnMinimumWidth(3 * column + 2, UNIT_WIDTH)
 
 
 class ParameterForm(QWidget):
@@ -162,8 +173,7 @@ class ParameterForm(QWidget):
         self.fit_width(COLUMN_WIDTH * 2)
 
     def _own_title(self) -> str:
-        titles = {"DataCollection": "Position", "Sample": "Sample", "MeshScan": "Grid"}
-        return titles.get(self.node_type, self.node_type)
+        return OWN_TITLES.get(self.node_type, self.node_type)
 
     def _group(self, title: str, names: list[str]) -> _Group:
         group = _Group(title, self)
