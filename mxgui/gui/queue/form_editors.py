@@ -84,6 +84,8 @@ class _SpinLogic:
         if value is not None:  # a value outside the limits is shown, not clamped
             low, high = min(low, value), max(high, value)
         spin = self.spin
+        if (spin.minimum(), spin.maximum()) == (low, high):
+            return  # unchanged: no relayout, no repaint
         spin.blockSignals(True)
         if isinstance(spin, QSpinBox):
             spin.setRange(int(low), int(high))
@@ -200,6 +202,7 @@ class ChoiceBox(QComboBox):
         self.setMinimumContentsLength(8)
         self._value: object = None
         self._items: list[tuple[str, object]] = []
+        self._shown_items: list[tuple[str, object]] | None = None
         self.activated.connect(self._picked)
 
     def set_items(self, items: list[tuple[str, object]]) -> None:
@@ -211,6 +214,10 @@ class ChoiceBox(QComboBox):
         items = list(self._items)
         if not any(value == self._value for _text, value in items):
             items.append((self._other_text(), self._value))
+        if items == self._shown_items:  # the same items: only the current one moves
+            self.setCurrentIndex(next(i for i, (_t, v) in enumerate(items) if v == self._value))
+            return
+        self._shown_items = items
         self.blockSignals(True)
         self.clear()
         for text, value in items:

@@ -267,6 +267,12 @@ class ParameterForm(QWidget):
     ) -> None:
         """The ranges of the spin boxes (``acquisition``: the live limits for the node's
         own energy and ROI mode; ``omega``: osc_start's) and the beamline's choices."""
+        if (acquisition, omega, dict(choices or {})) == (
+            self._acquisition,
+            self._omega,
+            self._live_choices,
+        ):
+            return  # as they were: nothing to redo
         self._acquisition = acquisition
         self._omega = omega
         self._live_choices = dict(choices or {})
