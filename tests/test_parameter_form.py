@@ -9,7 +9,7 @@ import logging
 
 import pytest
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
+from PyQt5.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QTabWidget
 from test_queue_bricks import click_node, present_addresses, shown
 from test_saved_point_references import mount
 
@@ -165,3 +165,26 @@ def test_the_position_combo_lists_the_samples_points_and_sets_the_field(make_app
     assert queue.model.get_node(task).parameters["centred_position"] is None
     helical = params.form.editors["helical_start"]
     assert [helical.itemData(i) for i in range(helical.count())] == [None, p1.id, p2.id]
+
+
+def test_the_data_collection_form_fits_the_default_layout_at_1920x1200(make_app, qtbot):
+    app = make_app()  # the default layout
+    window = app.windows[0]
+    window.showNormal()
+    window.resize(1920, 1200)
+    queue = app.repository.get("/queue")
+    params = app.built.bricks["queue_parameters"]
+    sample = queue.add_sample(name="lyso")
+    task = queue.add_task(sample, "DataCollection")
+    for tabs in window.findChildren(QTabWidget):  # the tab that holds the form, shown
+        for index in range(tabs.count()):
+            if tabs.widget(index).isAncestorOf(params):
+                tabs.setCurrentIndex(index)
+    params.show_node(task)
+    qtbot.waitUntil(params.form.isVisible, timeout=2000)
+    qtbot.wait(50)  # the layout settles
+    assert params.form.node_type == "DataCollection"
+    assert params.scroll_area.verticalScrollBar().maximum() == 0, (
+        params.scroll_area.viewport().size(),
+        params.form.minimumSizeHint(),
+    )
