@@ -55,6 +55,7 @@ class QueueParametersBrick(Brick):
         self.forms: dict[str, ParameterForm] = {}
         self.form: ParameterForm | None = None
         self._logged: dict[str, str] = {}  # field -> the refusal logged last
+        self._pending: dict[str, object] = {}  # field -> its value the model refused
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.state_label = QLabel()
@@ -128,6 +129,7 @@ class QueueParametersBrick(Brick):
         self.node_id = int(node_id)
         self.message.clear()
         self._logged.clear()
+        self._pending.clear()
         self._refresh(reset=True)
         self.scroll_area.verticalScrollBar().setValue(0)
         self.scroll_area.horizontalScrollBar().setValue(0)
@@ -206,19 +208,46 @@ class QueueParametersBrick(Brick):
         node = self.current()
         if node is None or self.form is None or self.queue is None:
             return
+        model = self.queue.model
+        # a value refused for want of another (a helical start without its end) is
+        # tried again with the next edit: together they may be what the user meant
+        together = {n: v for n, v in self._pending.items() if n != name} | {name: value}
         try:
-            updated = self.queue.model.update_parameters(node.id, {name: value})
+            updated = model.update_parameters(node.id, together)
         except (ParameterError, QueueError) as exc:
-            reason = str(exc)
-            self.form.mark(name, reason)
-            self._problem(name, f"{name} not changed: {reason}")
-            return
-        self._logged.pop(name, None)
-        self.form.mark(name, None)
+            if len(together) == 1:
+                self._refused(name, value, exc)
+                return
+            try:  # alone: the others stay refused, this one may apply
+                updated = model.update_parameters(node.id, {name: value})
+            except (ParameterError, QueueError) as alone:
+                self._refused(name, value, alone)
+                return
+            together = {name: value}
+        for applied in together:
+            self._pending.pop(applied, None)
+            self._logged.pop(applied, None)
+            self.form.mark(applied, None)
         self.form.set_values(updated.parameters)  # at once; the signal refreshes again
         self.message.setStyleSheet("")
         shown = format_value(self.form.kinds[name][0], updated.parameters.get(name))
-        self.message.setText(f"{name} set to {shown or 'empty'}")
+        also = sorted(set(together) - {name})
+        self.message.setText(
+            f"{name} set to {shown or 'empty'}" + (f" (with {', '.join(also)})" if also else "")
+        )
+
+    def _refused(self, name: str, value: object, error: ParameterError | QueueError) -> None:
+        assert self.form is not None
+        problems = error.problems if isinstance(error, ParameterError) else []
+        # "DataCollection: helical_end: missing; ..." names another field: kept to be
+        # tried with the next edit; a value wrong in itself is not
+        if problems and any(not p.split(": ", 1)[-1].startswith(f"{name}:") for p in problems):
+            self._pending[name] = value
+        else:
+            self._pending.pop(name, None)
+        reason = str(error)
+        self.form.mark(name, reason)
+        self._problem(name, f"{name} not changed: {reason}")
 
     def _invalid(self, name: str, reason: str) -> None:
         self._problem(name, f"{name} not changed: {reason}")
