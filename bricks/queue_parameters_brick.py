@@ -109,6 +109,13 @@ class QueueParametersBrick(Brick):
             emitter = getattr(collect, part, None)
             if isinstance(emitter, Emitter):
                 self.bind(emitter, signal, self._live_changed, scope="queue")
+        diffractometer = queue.diffractometer
+        try:  # omega's range bounds the oscillation start
+            omega = diffractometer.get_motor("phi") if diffractometer is not None else None
+        except (KeyError, ValueError):
+            omega = None
+        if isinstance(omega, Emitter):
+            self.bind(omega, "limitsChanged", self._live_changed, scope="queue")
         shapes = queue.shapes
         if shapes is not None:
             for signal in SHAPE_SIGNALS:

@@ -126,9 +126,13 @@ def test_the_ranges_follow_the_beamlines_limits_when_they_change(form_app, qtbot
     # the node's 100 % is outside the new limit: shown as it is, not clamped...
     assert spin.value() == pytest.approx(100.0)
     type_into(qtbot, spin, "50")
-    qtbot.waitUntil(
-        lambda: spin.maximum() == pytest.approx(80.0), timeout=2000
-    )  # ...until it is in
+    # ...until it is in
+    qtbot.waitUntil(lambda: spin.maximum() == pytest.approx(80.0), timeout=2000)
+    # the oscillation start is bounded by omega's range
+    queue.diffractometer.get_motor("phi").set_limits((-100.0, 200.0))
+    start = params.form.editors["osc_start"]
+    qtbot.waitUntil(lambda: start.maximum() == pytest.approx(200.0), timeout=2000)
+    assert start.minimum() == pytest.approx(-100.0)
 
 
 def test_selecting_another_node_scrolls_to_the_top_and_shows_its_values(form_app, qtbot):
