@@ -1,16 +1,20 @@
-"""The parameters of the selected queue node, as a typed form; read-only once it has run."""
+"""The parameters of the selected queue node, as a typed form bounded by the beamline's
+live limits; read-only once it has run."""
 
 from __future__ import annotations
 
 import logging
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QEvent, QObject, Qt
 from PyQt5.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from hardware_objects.queue import QueueHardwareObject
-from mxgui.core.acquisition import ParameterError
+from mxgui.core.acquisition import AcquisitionParameters, ParameterError
+from mxgui.core.queue.fields import ACQUISITION_FIELDS
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, TASK_GROUP, QueueError, QueueNode, UnknownNodeError
+from mxgui.core.queue.schemas import schema_of
+from mxgui.core.roles.emitter import Emitter
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.parameter_form import ParameterForm, format_value
@@ -20,15 +24,25 @@ log = logging.getLogger(__name__)
 
 PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
 NO_NODE = -1
+#: the parts of the collect object whose limits bound the form, and their signal
+LIMIT_SOURCES = (
+    ("energy", "limitsChanged"),
+    ("transmission", "limitsChanged"),
+    ("resolution", "limitsChanged"),
+    ("detector", "roiModeChanged"),
+)
+SHAPE_SIGNALS = ("shapeAdded", "shapeRemoved", "shapeChanged", "cleared")
 
 
 class QueueParametersBrick(Brick):
     """Edits the parameters of one queue node (a task, or a sample's address, name and
-    centring). A value is committed when the field is left or Enter is pressed; the
-    queue model validates it against the beamline's live limits, and a refused value
-    shows the reason in red while the model keeps the old one. A node that has run
-    is shown read-only. Connect the queue tree's ``nodeSelected`` to
-    :meth:`show_node`.
+    centring). A value is committed when the field is left, Enter is pressed or a
+    choice is picked; the queue model validates it against the beamline's live limits,
+    and a refused value stays marked in red with the reason while the model keeps the
+    old one (each refusal is logged once). The spin boxes' ranges follow the
+    beamline's limits as they change; the point, line and grid fields list the
+    shapes of the node's sample. A node that has run is shown read-only. Connect the
+    queue tree's ``nodeSelected`` to :meth:`show_node`.
     """
 
     PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
@@ -40,6 +54,8 @@ class QueueParametersBrick(Brick):
         self.node_id = NO_NODE
         self.forms: dict[str, ParameterForm] = {}
         self.form: ParameterForm | None = None
+        self._logged: dict[str, str] = {}  # field -> the refusal logged last
+        self._pending: dict[str, object] = {}  # field -> its value the model refused
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.state_label = QLabel()
@@ -48,18 +64,27 @@ class QueueParametersBrick(Brick):
         self.empty = QLabel("Select a task or a sample in the queue.")
         self.empty.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.stack.addWidget(self.empty)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.stack)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.stack)
+        self.scroll_area.viewport().installEventFilter(self)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(2, 2, 2, 2)
-        column.addWidget(self.title)
-        column.addWidget(self.state_label)
-        column.addWidget(scroll, 1)
-        column.addWidget(self.message)
+        #: title, state, the form (scrolled), the last message; room below for more
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(2, 2, 2, 2)
+        self.column.addWidget(self.title)
+        self.column.addWidget(self.state_label)
+        self.column.addWidget(self.scroll_area, 1)
+        self.column.addWidget(self.message)
         self.show_node(NO_NODE)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        viewport = self.scroll_area.viewport()
+        if watched is viewport and event.type() == QEvent.Resize:
+            for form in self.forms.values():
+                form.fit_width(viewport.width())
+        return super().eventFilter(watched, event)
 
     def property_changed(
         self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
@@ -74,7 +99,27 @@ class QueueParametersBrick(Brick):
             self.bind(model, "statusChanged", self._node_changed, scope="queue")
             self.bind(model, "nodeRemoved", self._node_removed, scope="queue")
             self.bind(model, "modelReset", self._node_removed, scope="queue")
+            self._bind_live_sources(self.queue)
         self.show_node(NO_NODE)
+
+    def _bind_live_sources(self, queue: QueueHardwareObject) -> None:
+        """Re-read the limits and the shapes when the beamline's change."""
+        collect = queue.get_object_by_role("collect")
+        for part, signal in LIMIT_SOURCES:
+            emitter = getattr(collect, part, None)
+            if isinstance(emitter, Emitter):
+                self.bind(emitter, signal, self._live_changed, scope="queue")
+        diffractometer = queue.diffractometer
+        try:  # omega's range bounds the oscillation start
+            omega = diffractometer.get_motor("phi") if diffractometer is not None else None
+        except (KeyError, ValueError):
+            omega = None
+        if isinstance(omega, Emitter):
+            self.bind(omega, "limitsChanged", self._live_changed, scope="queue")
+        shapes = queue.shapes
+        if shapes is not None:
+            for signal in SHAPE_SIGNALS:
+                self.bind(shapes, signal, self._live_changed, scope="queue")
 
     # showing ---------------------------------------------------------------------------------
     def current(self) -> QueueNode | None:
@@ -87,12 +132,16 @@ class QueueParametersBrick(Brick):
             return None
 
     def show_node(self, node_id: int) -> None:
-        """Show node ``node_id`` (``-1``: none)."""
+        """Show node ``node_id`` (``-1``: none), its form scrolled to the top."""
         self.node_id = int(node_id)
         self.message.clear()
-        self._refresh()
+        self._logged.clear()
+        self._pending.clear()
+        self._refresh(reset=True)
+        self.scroll_area.verticalScrollBar().setValue(0)
+        self.scroll_area.horizontalScrollBar().setValue(0)
 
-    def _refresh(self) -> None:
+    def _refresh(self, reset: bool = False) -> None:
         node = self.current()
         if node is None or node.type == TASK_GROUP:
             self.title.setText("No task selected" if node is None else node.describe())
@@ -106,11 +155,14 @@ class QueueParametersBrick(Brick):
             form.valueEdited.connect(self._edited)
             form.valueRefused.connect(self._invalid)
             self.stack.addWidget(form)
+            form.fit_width(self.scroll_area.viewport().width())
         self.form = form
         self.stack.setCurrentWidget(form)
-        form.set_values(node.parameters)
+        if self.queue is not None:  # current() found the node in it
+            self._show_live(node, form)
+        form.set_values(node.parameters, reset=reset)
         form.set_read_only(node.has_run)
-        if self.queue is None:  # current() found the node in it
+        if self.queue is None:
             return
         model = self.queue.model
         sample_id = model.sample_of(node.id)
@@ -126,6 +178,30 @@ class QueueParametersBrick(Brick):
         else:
             self.state_label.setText("not run: values are checked as you enter them")
 
+    def _show_live(self, node: QueueNode, form: ParameterForm) -> None:
+        """Give ``form`` the live limits and choices for ``node`` (its own energy and
+        ROI mode) and the shapes of its sample."""
+        assert self.queue is not None
+        model = self.queue.model
+        sample_id = model.sample_of(node.id)
+        sample = model.get_node(sample_id).parameters if sample_id is not None else None
+        limits = self.queue.factory.limits(sample)
+        acquisition = None
+        values = node.parameters
+        if schema_of(node.type).acquisition:
+            params = AcquisitionParameters(**{k: values[k] for k in ACQUISITION_FIELDS})
+            acquisition = limits.acquisition(params)
+        elif "start_energy" in values:  # an energy scan: the energy's range
+            acquisition = limits.acquisition(AcquisitionParameters())
+        form.set_limits(acquisition, limits.omega, limits.choices)
+        shapes = limits.shapes if node.type != "Sample" else self.queue.factory.shapes_of(values)
+        form.set_shapes(shapes.shapes() if shapes is not None else None)
+
+    def _live_changed(self, *_args: object) -> None:
+        node = self.current()
+        if node is not None and self.form is not None and node.type == self.form.node_type:
+            self._show_live(node, self.form)
+
     def _node_changed(self, node_id: int, *_args: object) -> None:
         if node_id == self.node_id:
             self._refresh()
@@ -139,23 +215,54 @@ class QueueParametersBrick(Brick):
         node = self.current()
         if node is None or self.form is None or self.queue is None:
             return
+        model = self.queue.model
+        # a value refused for want of another (a helical start without its end) is
+        # tried again with the next edit: together they may be what the user meant
+        together = {n: v for n, v in self._pending.items() if n != name} | {name: value}
         try:
-            updated = self.queue.model.update_parameters(node.id, {name: value})
+            updated = model.update_parameters(node.id, together)
         except (ParameterError, QueueError) as exc:
-            reason = str(exc)
-            self.form.mark(name, reason)
-            self._problem(f"{name} not changed: {reason}")
-            return
+            if len(together) == 1:
+                self._refused(name, value, exc)
+                return
+            try:  # alone: the others stay refused, this one may apply
+                updated = model.update_parameters(node.id, {name: value})
+            except (ParameterError, QueueError) as alone:
+                self._refused(name, value, alone)
+                return
+            together = {name: value}
+        for applied in together:
+            self._pending.pop(applied, None)
+            self._logged.pop(applied, None)
+            self.form.mark(applied, None)
         self.form.set_values(updated.parameters)  # at once; the signal refreshes again
         self.message.setStyleSheet("")
         shown = format_value(self.form.kinds[name][0], updated.parameters.get(name))
-        self.message.setText(f"{name} set to {shown or 'empty'}")
+        also = sorted(set(together) - {name})
+        self.message.setText(
+            f"{name} set to {shown or 'empty'}" + (f" (with {', '.join(also)})" if also else "")
+        )
+
+    def _refused(self, name: str, value: object, error: ParameterError | QueueError) -> None:
+        assert self.form is not None
+        problems = error.problems if isinstance(error, ParameterError) else []
+        # "DataCollection: helical_end: missing; ..." names another field: kept to be
+        # tried with the next edit; a value wrong in itself is not
+        if problems and any(not p.split(": ", 1)[-1].startswith(f"{name}:") for p in problems):
+            self._pending[name] = value
+        else:
+            self._pending.pop(name, None)
+        reason = str(error)
+        self.form.mark(name, reason)
+        self._problem(name, f"{name} not changed: {reason}")
 
     def _invalid(self, name: str, reason: str) -> None:
-        self._problem(f"{name} not changed: {reason}")
+        self._problem(name, f"{name} not changed: {reason}")
 
-    def _problem(self, text: str) -> None:
-        log.warning("%s: %s", self.name, text)
+    def _problem(self, name: str, text: str) -> None:
+        if self._logged.get(name) != text:  # once, not at each Enter or focus change
+            self._logged[name] = text
+            log.warning("%s: %s", self.name, text)
         self.message.setStyleSheet(PROBLEM_STYLE)
         self.message.setText(text)
         self.message.setToolTip(text)

@@ -91,6 +91,8 @@ def test_selecting_every_node_type_and_its_status_changes_show_without_errors(
                 editor = params.form.editors[name]
                 if hasattr(editor, "isChecked"):
                     assert editor.isChecked() == bool(value), (what, name)
+                elif hasattr(editor, "currentData"):  # a choice, or a shape of the sample
+                    assert thaw(editor.currentData()) == thaw(value), (what, name)
                 elif isinstance(value, (dict, type(node.parameters))) and value is not None:
                     assert json.loads(editor.text()) == thaw(value), (what, name)
             assert params.state_label.text().startswith("not run"), what

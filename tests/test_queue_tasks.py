@@ -174,8 +174,12 @@ def test_an_energy_scan_goes_across_its_edge(collect):
     assert selenium["start_energy"] < 12.658 < selenium["end_energy"]
     zinc = factory.create("EnergyScan", {"element": "Zn"})
     assert zinc["start_energy"] < 9.659 < zinc["end_energy"]
-    assert "element: Xx K is not a known edge (known: Mn K" in problems_of(
+    # the elements are a fixed set: an unknown one is refused naming them
+    assert "element: 'Xx' is not one of Mn, Fe, Co" in problems_of(
         factory, "EnergyScan", element="Xx"
+    )
+    assert "element: Mn L3 is not a known edge (known: Mn K" in problems_of(
+        factory, "EnergyScan", element="Mn", edge="L3"
     )
     message = problems_of(factory, "EnergyScan", start_energy=12.7)
     assert "must contain the Se K edge at 12.658 keV" in message

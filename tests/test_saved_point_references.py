@@ -140,7 +140,7 @@ def test_p1_of_sample_1_is_edited_in_the_form_and_the_queue_runs_from_the_button
     node = queue.model.get_node(task)
     assert node.parameters["num_images"] == 3 and node.parameters["centred_position"] == "P1"
     assert params.message.text() == "num_images set to 3"
-    assert params.form.editors["centred_position"].text() == "P1"
+    assert params.form.editors["centred_position"].currentData() == "P1"  # a combo now
 
     qtbot.mouseClick(control.run_all_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: control.confirm_dialog is not None, timeout=5000)

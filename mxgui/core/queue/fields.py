@@ -15,9 +15,11 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from mxgui.core.acquisition import (
+    SUFFIXES,
     AcquisitionLimits,
     AcquisitionParameters,
     ParameterError,
@@ -35,14 +37,87 @@ PATH_FIELDS = tuple(f.name for f in dataclasses.fields(PathTemplate))
 
 @dataclass(frozen=True)
 class Field:
-    """One parameter of a type's own: ``kind`` (``float``, ``int``, ``int?`` for an
-    integer or null, ``bool``, ``str``, ``str?`` for text or null, ``position?`` for a
-    point id / centred position / null, ``object`` for a JSON object), its default and
-    what it means."""
+    """One parameter: ``kind`` (``float``, ``float?`` for a number or null, ``int``,
+    ``int?`` for an integer or null, ``bool``, ``str``, ``str?`` for text or null,
+    ``position?`` for a point id / centred position / null, ``object`` for a JSON
+    object), its default and what it means; ``label`` and ``unit`` as a user reads
+    them; ``choices``: the only values allowed (besides the default), refused at once
+    by :func:`convert` when anything else is given."""
 
     kind: str
     default: Any
     doc: str = ""
+    label: str = field(default="", kw_only=True)
+    unit: str = field(default="", kw_only=True)
+    choices: tuple[str, ...] = field(default=(), kw_only=True)
+
+    def refuses(self, name: str, value: object, choices: tuple[str, ...] = ()) -> str | None:
+        """Why ``value`` is not one of ``choices`` (default: the declared ones), or
+        ``None`` when it is (or when there is no fixed set, or it is the default)."""
+        allowed = choices or self.choices
+        if not allowed or value == self.default or value in allowed:
+            return None
+        return f"{name}: {value!r} is not one of {', '.join(allowed)}"
+
+
+#: how a user reads the acquisition's and the path template's fields: label, unit
+_READABLE: dict[str, tuple[str, str]] = {
+    "osc_start": ("Oscillation start", "deg"),
+    "osc_range": ("Oscillation range", "deg"),
+    "num_images": ("Number of images", ""),
+    "exp_time": ("Exposure time", "s"),
+    "energy": ("Energy", "keV"),
+    "transmission": ("Transmission", "%"),
+    "resolution": ("Resolution", "Å"),
+    "detector_distance": ("Detector distance", "mm"),
+    "shutterless": ("Shutterless", ""),
+    "first_image": ("First image number", ""),
+    "overlap": ("Overlap", "deg"),
+    "kappa": ("Kappa", "deg"),
+    "kappa_phi": ("Kappa phi", "deg"),
+    "num_passes": ("Number of passes", ""),
+    "inverse_beam": ("Inverse beam", ""),
+    "take_snapshots": ("Snapshots", ""),
+    "detector_roi_mode": ("Detector ROI mode", ""),
+    "comments": ("Comments", ""),
+    "directory": ("Directory", ""),
+    "prefix": ("Prefix", ""),
+    "run_number": ("Run number", ""),
+    "suffix": ("File format", ""),
+    "start_num": ("First file number", ""),
+    "precision": ("Digits in file numbers", ""),
+    "process_directory": ("Processing directory", ""),
+}
+_DOCS = {
+    "detector_distance": "empty: the distance that gives the resolution",
+    "detector_roi_mode": "the detector's read-out mode; empty: the one it is in",
+    "take_snapshots": "crystal snapshots taken before the collection",
+    "suffix": "cbf: one file per image; h5: an HDF5/NeXus master file",
+}
+#: fields whose values are a fixed set, whatever the beamline
+_CHOICES = {"suffix": SUFFIXES}
+_DATACLASS_KINDS = {"float | None": "float?"}
+
+
+def _specs_of(cls: type[AcquisitionParameters] | type[PathTemplate]) -> dict[str, Field]:
+    specs = {}
+    for f in dataclasses.fields(cls):
+        kind = str(f.type)
+        label, unit = _READABLE.get(f.name, (f.name, ""))
+        specs[f.name] = Field(
+            _DATACLASS_KINDS.get(kind, kind),
+            f.default,
+            _DOCS.get(f.name, ""),
+            label=label,
+            unit=unit,
+            choices=_CHOICES.get(f.name, ()),
+        )
+    return specs
+
+
+#: the acquisition's and the path template's fields described as :class:`Field` s
+ACQUISITION_SPECS = _specs_of(AcquisitionParameters)
+PATH_SPECS = _specs_of(PathTemplate)
 
 
 @dataclass
@@ -60,6 +135,9 @@ class Limits:
     shapes: ShapesRole | None = None  # ids must exist (only where shapes are given)
     #: a ``DataRoots``: ``directory`` and ``process_directory`` must lead inside them
     data_roots: DataRoots | None = None
+    #: the values a field may take on this beamline (``detector_roi_mode``: the
+    #: detector's modes); a field not named here is not restricted by the beamline
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,6 +160,17 @@ class Schema:
         if self.path:
             names += PATH_FIELDS
         return names + tuple(self.own)
+
+    @cached_property
+    def specs(self) -> dict[str, Field]:
+        """Every field (acquisition, path, own) as a :class:`Field`, in schema order."""
+        found: dict[str, Field] = {}
+        if self.acquisition:
+            found.update(ACQUISITION_SPECS)
+        if self.path:
+            found.update(PATH_SPECS)
+        found.update(self.own)
+        return found
 
 
 # conversion ---------------------------------------------------------------------------------
@@ -169,6 +258,11 @@ def convert(schema: Schema, params: Mapping[str, Any], complete: bool) -> dict[s
         elif complete:
             default = spec.default
             result[name] = dict(default) if isinstance(default, dict) else default
+    specs = schema.specs
+    for name, value in result.items():
+        refused = specs[name].refuses(name, value)
+        if refused is not None:
+            problems.append(refused)
     if problems:
         raise ParameterError(problems)
     if schema.normalise is not None:
@@ -194,6 +288,12 @@ def _outside_roots(path: PathTemplate, roots: DataRoots, known: list[str]) -> li
 def problems(schema: Schema, values: dict[str, Any], limits: Limits) -> list[str]:
     """Everything wrong with complete, converted ``values``, one message per problem."""
     found: list[str] = []
+    specs = schema.specs
+    for name, allowed in limits.choices.items():
+        spec = specs.get(name)
+        refused = spec.refuses(name, values[name], tuple(allowed)) if spec else None
+        if refused is not None:
+            found.append(refused)
     acquisition = None
     if schema.acquisition:
         acquisition = AcquisitionParameters(**{k: values[k] for k in ACQUISITION_FIELDS})

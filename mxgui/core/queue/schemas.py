@@ -53,6 +53,9 @@ EDGES: dict[tuple[str, str], float] = {
     ("Hg", "L3"): 12.284,
     ("Pb", "L3"): 13.035,
 }
+#: the elements and edges an energy scan knows (in EDGES' order)
+ELEMENTS = tuple(dict.fromkeys(element for element, _edge in EDGES))
+EDGE_NAMES = tuple(dict.fromkeys(edge for _element, edge in EDGES))
 MAX_SCAN_POINTS = 5000
 _ADDRESS = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
 _SHAPE_ID = re.compile(r"[PLG][1-9][0-9]*")
@@ -138,8 +141,6 @@ def _check_mesh(values: dict[str, Any], limits: Limits) -> list[str]:
     if not grid_id:
         return ["grid_id: missing; a mesh scan needs a grid such as G1"]
     found = _shape("grid_id", grid_id, (Grid,), limits)
-    if values["scan_order"] not in SCAN_ORDERS:
-        found.append(f"scan_order: {values['scan_order']!r} is not one of {', '.join(SCAN_ORDERS)}")
     grid = limits.shapes.get(grid_id) if not found and limits.shapes is not None else None
     if isinstance(grid, Grid):
         if values["num_images"] != grid.num_cells:
@@ -200,9 +201,7 @@ def _check_sample(values: dict[str, Any], limits: Limits) -> list[str]:
     lims_id = values.get("lims_sample_id")
     if lims_id is not None and lims_id < 1:
         found.append(f"lims_sample_id: {lims_id} is not a blSampleId (they start at 1)")
-    if values["centring"] not in CENTRINGS:
-        found.append(f"centring: {values['centring']!r} is not one of {', '.join(CENTRINGS)}")
-    elif values["centring"] == "point":
+    if values["centring"] == "point":  # one of CENTRINGS: convert refused anything else
         if values["point_id"] is None:
             found.append("point_id: missing; centring 'point' needs a saved point such as P1")
         else:
@@ -221,13 +220,23 @@ SCHEMAS: dict[str, Schema] = {
     SAMPLE: Schema(
         SAMPLE,
         own={
-            "location": Field("str?", None, "puck:pin; null: mounted by hand"),
-            "name": Field("str", "", "sample name"),
-            "protein_acronym": Field("str", "", "protein acronym (LIMS)"),
-            "barcode": Field("str", "", "pin barcode"),
-            "lims_sample_id": Field("int?", None, "the sample's blSampleId in the LIMS (ISPyB)"),
-            "centring": Field("str", "manual", "manual (3 clicks), none, or point (saved)"),
-            "point_id": Field("str?", None, "the saved point for centring 'point'"),
+            "location": Field("str?", None, "puck:pin; null: mounted by hand", label="Location"),
+            "name": Field("str", "", "sample name", label="Name"),
+            "protein_acronym": Field("str", "", "protein acronym (LIMS)", label="Protein"),
+            "barcode": Field("str", "", "pin barcode", label="Barcode"),
+            "lims_sample_id": Field(
+                "int?", None, "the sample's blSampleId in the LIMS (ISPyB)", label="LIMS id"
+            ),
+            "centring": Field(
+                "str",
+                "manual",
+                "manual (3 clicks), none, or point (saved)",
+                label="Centring",
+                choices=CENTRINGS,
+            ),
+            "point_id": Field(
+                "str?", None, "the saved point for centring 'point'", label="Saved point"
+            ),
         },
         check=_check_sample,
         normalise=_normalise_sample,
@@ -238,9 +247,15 @@ SCHEMAS: dict[str, Schema] = {
         acquisition=True,
         path=True,
         own={
-            "centred_position": Field("position?", None, "point id or position; null: current"),
-            "helical_start": Field("position?", None, "helical: first point (id or position)"),
-            "helical_end": Field("position?", None, "helical: last point (id or position)"),
+            "centred_position": Field(
+                "position?", None, "point id or position; null: current", label="Position"
+            ),
+            "helical_start": Field(
+                "position?", None, "helical: first point (id or position)", label="Helical start"
+            ),
+            "helical_end": Field(
+                "position?", None, "helical: last point (id or position)", label="Helical end"
+            ),
         },
         check=_check_collection,
         doc="a rotation data set, standard or helical between two centred positions",
@@ -261,8 +276,12 @@ SCHEMAS: dict[str, Schema] = {
         acquisition=True,
         path=True,
         own={
-            "grid_id": Field("str", "", "the grid (G<n>); num_images is its number of cells"),
-            "scan_order": Field("str", "zigzag", "zigzag or raster"),
+            "grid_id": Field(
+                "str", "", "the grid (G<n>); num_images is its number of cells", label="Grid"
+            ),
+            "scan_order": Field(
+                "str", "zigzag", "zigzag or raster", label="Scan order", choices=SCAN_ORDERS
+            ),
         },
         check=_check_mesh,
         doc="one image per grid cell (exp_time and osc_range per cell)",
@@ -271,7 +290,11 @@ SCHEMAS: dict[str, Schema] = {
         "XrayCentring",
         acquisition=True,
         path=True,
-        own={"shape_id": Field("str?", None, "a grid or line id; null: automatic")},
+        own={
+            "shape_id": Field(
+                "str?", None, "a grid or line id; null: automatic", label="Grid or line"
+            )
+        },
         check=_check_xray_centring,
         doc="centre the crystal on diffraction: on a grid or line, or automatically",
     ),
@@ -279,13 +302,13 @@ SCHEMAS: dict[str, Schema] = {
         "EnergyScan",
         path=True,
         own={
-            "element": Field("str", "Se", "element symbol"),
-            "edge": Field("str", "K", "K, L1, L2 or L3"),
-            "start_energy": Field("float", 12.608, "keV"),
-            "end_energy": Field("float", 12.708, "keV"),
-            "step_ev": Field("float", 1.0, "eV between points"),
-            "count_time": Field("float", 1.0, "s per point"),
-            "transmission": Field("float", 10.0, "%"),
+            "element": Field("str", "Se", "element symbol", label="Element", choices=ELEMENTS),
+            "edge": Field("str", "K", "the absorption edge", label="Edge", choices=EDGE_NAMES),
+            "start_energy": Field("float", 12.608, "keV", label="Start energy", unit="keV"),
+            "end_energy": Field("float", 12.708, "keV", label="End energy", unit="keV"),
+            "step_ev": Field("float", 1.0, "eV between points", label="Step", unit="eV"),
+            "count_time": Field("float", 1.0, "s per point", label="Count time", unit="s"),
+            "transmission": Field("float", 10.0, "%", label="Transmission", unit="%"),
         },
         check=_check_energy_scan,
         doc="fluorescence across an absorption edge: peak, inflection, remote",
@@ -294,8 +317,12 @@ SCHEMAS: dict[str, Schema] = {
         "Workflow",
         path=True,
         own={
-            "workflow_name": Field("str", "", "the name in the workflow client's XML"),
-            "workflow_parameters": Field("object", {}, "passed to the workflow"),
+            "workflow_name": Field(
+                "str", "", "the name in the workflow client's XML", label="Workflow"
+            ),
+            "workflow_parameters": Field(
+                "object", {}, "passed to the workflow", label="Workflow parameters"
+            ),
         },
         check=_check_workflow,
         doc="an external workflow, run in its own process",

@@ -58,8 +58,10 @@ class BeamlineDefaults(Protocol):
 
     Optional methods, used when present: ``get_acquisition_limits_for(parameters)``
     (the limits for those parameters: their energy, their ROI mode),
-    ``get_omega_limits()``, ``get_default_prefix(sample_name, acronym)`` and
-    ``get_data_roots()`` (where ``directory`` and ``process_directory`` may lead).
+    ``get_omega_limits()``, ``get_default_prefix(sample_name, acronym)``,
+    ``get_data_roots()`` (where ``directory`` and ``process_directory`` may lead) and
+    ``get_choices()`` (``{field: allowed values}`` the beamline decides, e.g. the
+    detector's ROI modes).
     """
 
     def get_acquisition_limits(self) -> AcquisitionLimits: ...
@@ -120,6 +122,12 @@ class CollectDefaults:
             else:
                 limits.resolution = (min(ends), max(ends))
         return limits
+
+    def get_choices(self) -> dict[str, tuple[str, ...]]:
+        """The values the beamline allows for fields whose set it decides: the
+        detector's ROI modes for ``detector_roi_mode``."""
+        modes = getattr(self.collect.detector, "get_roi_modes", None)
+        return {"detector_roi_mode": tuple(str(m) for m in modes())} if modes else {}
 
     def get_omega_limits(self) -> tuple[float, float]:
         """The omega motor's range, degrees."""
@@ -248,6 +256,7 @@ class TaskFactory:
             return Limits(shapes=shapes)
         omega = _safely(getattr(provider, "get_omega_limits", None))
         roots = _safely(getattr(provider, "get_data_roots", None))
+        choices = _safely(getattr(provider, "get_choices", None)) or {}
         for_params = getattr(provider, "get_acquisition_limits_for", None)
         if for_params is not None:
 
@@ -262,7 +271,7 @@ class TaskFactory:
                     return base
                 return dataclasses.replace(base, resolution=None)  # the distance rules
 
-        return Limits(acquisition, omega, shapes, roots)
+        return Limits(acquisition, omega, shapes, roots, choices)
 
     def problems(
         self,
