@@ -71,13 +71,12 @@ RING_PX = 4.0
 LAUE_SWEEP = {"-1": 180.0, "2/m": 180.0, "-3": 120.0}
 OTHER_SWEEP = 90.0
 UNKNOWN_SWEEP = 180.0
-#: the rule, in one line, stored with the strategy
+#: the rule, in one line, stored with the strategy (and in the LIMS: at most 255 characters)
 RULE = (
-    "resolution: 5th percentile of spot resolutions (x 0.85 when the spots reach the "
-    "image edge); dose: median spot height to "
-    f"{TARGET_PEAK:g} counts; osc 0.1 deg if >= {DENSE_SPOTS_PER_DEG:g} spots/deg else 0.2; "
-    "sweep by Laue class: 180 deg triclinic/monoclinic/unknown, 120 deg -3, else 90 deg; "
-    "x 2 (at most 360) for anomalous data"
+    "resolution: 5th percentile of spot resolutions (x 0.85 if the spots reach the edge); "
+    f"dose: median spot height to {TARGET_PEAK:g} counts; osc 0.1 deg if >= "
+    f"{DENSE_SPOTS_PER_DEG:g} spots/deg else 0.2; sweep by Laue class (180/120/90 deg), "
+    "x 2 if anomalous"
 )
 
 
