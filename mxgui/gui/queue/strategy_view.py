@@ -121,6 +121,7 @@ class StrategyView(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.notes)
         layout.addLayout(buttons)
+        layout.addStretch(1)
         model = queue_hw.model
         self._subscriptions: list[Subscription] = [
             self.bridge.connect(model, "nodeChanged", self._on_node_changed),
@@ -153,11 +154,20 @@ class StrategyView(QWidget):
         else:
             self.title.setText(f"Strategy proposed by {node.describe()}")
         self.sweeps.set_sweeps([strategy] if isinstance(strategy, Mapping) else [])
+        self._fit_table()
         self.notes.setText(_notes(results) if node is not None else "")
         self.notes.setToolTip(str(results.get("rule", "")))
         why_not = self._why_not(node, results)
         self.add_button.setEnabled(not why_not)
         self.reason.setText(self._problem or why_not)
+
+    def _fit_table(self) -> None:
+        """As tall as its rows (at least one), so the notes stay next to them."""
+        table = self.table
+        rows = max(self.sweeps.rowCount(), 1)
+        height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+        height += rows * table.verticalHeader().defaultSectionSize()
+        table.setFixedHeight(height)
 
     def _node(self) -> QueueNode | None:
         if self._node_id is None:

@@ -220,7 +220,7 @@ def _resolution(frame: Frame, r_mm: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Proposal:
+class StrategyProposal:
     """What the rule proposes: the collection's parameters (``None`` without
     diffraction), why (one line per decision) and what to watch."""
 
@@ -246,12 +246,12 @@ def propose(
     reference: dict[str, Any],
     resolution_limits: tuple[float, float] | None = None,
     exp_time_max: float = 3600.0,
-) -> Proposal:
+) -> StrategyProposal:
     """:func:`propose_strategy` with its reasons and warnings."""
     spots = sum(a.spots for a in analyses)
     if spots < MIN_SPOTS:
         why = f"{spots} spots on {len(analyses)} images: fewer than {MIN_SPOTS}, no diffraction"
-        return Proposal(None, [why], ["is the crystal in the beam?"])
+        return StrategyProposal(None, [why], ["is the crystal in the beam?"])
     reasons, warnings = [], []
     resolutions = [a.resolution for a in analyses if a.resolution is not None]
     heights = [a.peak_height for a in analyses if a.peak_height is not None]
@@ -304,7 +304,7 @@ def propose(
             f"{energy:g} keV is just above the {edge} edge: set anomalous for anomalous "
             "data (a longer sweep)"
         )
-    return Proposal(
+    return StrategyProposal(
         {
             "osc_start": float(reference["osc_start"]),
             "osc_range": osc_range,
