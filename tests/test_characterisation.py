@@ -171,3 +171,19 @@ def test_near_an_edge_without_anomalous_the_sweep_stays_native_with_a_warning():
     assert not any("edge: set anomalous" in w for w in chosen.warnings)
     nothing = propose(analyses(spots=2), reference())
     assert nothing.parameters is None and "no diffraction" in nothing.reasons[0]
+
+
+def test_few_sweeps_adds_a_low_resolution_pass_over_the_same_angles():
+    proposal = propose(
+        analyses(), reference(space_group="C2", strategy_complexity="few sweeps"), (1.0, 6.0)
+    )
+    main, low = proposal.sweeps
+    assert main == proposal.parameters
+    assert main["num_images"] * main["osc_range"] == pytest.approx(180.0)
+    assert low["num_images"] * low["osc_range"] == pytest.approx(180.0)  # the same sweep
+    assert low["osc_start"] == main["osc_start"]
+    assert low["osc_range"] == 2 * main["osc_range"]
+    assert low["resolution"] == max(2 * main["resolution"], 4.0)
+    assert low["transmission"] == pytest.approx(max(round(main["transmission"] * 0.1, 1), 0.1))
+    single = propose(analyses(), reference(space_group="C2"))
+    assert single.sweeps == [single.parameters]

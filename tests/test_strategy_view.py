@@ -123,3 +123,33 @@ def test_the_button_says_why_it_is_disabled(qtbot, bl, view):
     qtbot.waitUntil(lambda: "no diffraction" in view.reason.text(), timeout=5000)
     assert not view.add_button.isEnabled() and view.sweeps.rowCount() == 0
     assert "is the crystal in the beam?" in view.notes.text()
+
+
+def test_few_sweeps_shows_both_and_adds_both_in_order(qtbot, bl, view):
+    bl.collect.detector.set_roi_mode("4M", timeout=None)
+    bl.diffractometer.move_to_centred_position(crystal_centre(bl), timeout=None)
+    sample = add_sample(bl, "1:01")
+    char = add_task(bl, sample, "Characterisation", exp_time=0.01, strategy_complexity="few sweeps")
+    view.show_node(char)
+    bl.engine.run(char)
+    assert bl.events.wait_finished() == "success"
+    sweeps = bl.model.get_node(char).results["strategy_sweeps"]
+    qtbot.waitUntil(lambda: view.sweeps.rowCount() == 2, timeout=5000)
+    assert view.add_button.text() == "Add these 2 collections"
+    for row, sweep in enumerate(sweeps):
+        assert cell(view, row, "resolution", Qt.UserRole) == sweep["resolution"]
+        assert cell(view, row, "osc_range", Qt.UserRole) == sweep["osc_range"]
+    assert "few sweeps: then a low-resolution pass" in view.notes.text()
+    with qtbot.waitSignals([view.collectionAdded, view.collectionAdded], timeout=10000):
+        qtbot.mouseClick(view.add_button, Qt.LeftButton)
+    children = bl.model.get_node(sample).children
+    assert len(children) == 3 and children[0] == char
+    first, second = (bl.model.get_node(n).parameters for n in children[1:])
+    for params, sweep in zip((first, second), sweeps, strict=True):
+        for key in ("osc_range", "num_images", "transmission", "resolution"):
+            assert params[key] == sweep[key]
+    assert first["run_number"] != second["run_number"]  # each its own run
+    assert (
+        view.reason.text()
+        == f"Added as nodes {children[1]}, {children[2]}, right after the characterisation."
+    )

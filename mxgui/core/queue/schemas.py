@@ -31,7 +31,7 @@ from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point, Shape
 
 CENTRINGS = ("manual", "none", "point")
 #: the strategies a characterisation proposes (EDNA's "strategy complexity")
-STRATEGY_COMPLEXITIES = ("single sweep",)
+STRATEGY_COMPLEXITIES = ("single sweep", "few sweeps")
 #: absorption edges (keV) of the elements used for MAD / SAD phasing
 EDGES: dict[tuple[str, str], float] = {
     ("Mn", "K"): 6.539,
@@ -278,7 +278,9 @@ SCHEMAS: dict[str, Schema] = {
             "space_group": Field("str", "", "space group if known (e.g. P212121); empty: unknown"),
             "anomalous": Field("bool", False, "anomalous data: Friedel pairs apart (longer sweep)"),
             "strategy_complexity": Field(
-                "str", STRATEGY_COMPLEXITIES[0], "the strategy's shape: single sweep"
+                "str",
+                STRATEGY_COMPLEXITIES[0],
+                "single sweep, or few sweeps (+ a low-resolution pass)",
             ),
         },
         check=_check_characterisation,

@@ -3,7 +3,7 @@
 :class:`StrategyView` shows one queue node (:meth:`StrategyView.show_node`): for a
 characterisation that has run, one row per proposed sweep (start, oscillation, number
 of images, exposure, transmission, resolution), the rule's reasons and warnings below,
-and a button that adds the proposed DataCollection right after the characterisation
+and a button that adds the proposed DataCollections right after the characterisation
 through the queue engine's ``accept_strategy`` (in a worker thread: the model saves
 the queue to disk). The button is disabled, with the reason beside it, when there is
 nothing to add or it was added already; ``collectionAdded(node_id)`` reports the new
@@ -153,7 +153,11 @@ class StrategyView(QWidget):
             self.title.setText(f"{node.describe()}: not a characterisation, no strategy")
         else:
             self.title.setText(f"Strategy proposed by {node.describe()}")
-        self.sweeps.set_sweeps([strategy] if isinstance(strategy, Mapping) else [])
+        self.sweeps.set_sweeps(_sweeps(results) if isinstance(strategy, Mapping) else [])
+        count = self.sweeps.rowCount()
+        self.add_button.setText(
+            f"Add these {count} collections" if count > 1 else "Add this collection"
+        )
         self._fit_table()
         self.notes.setText(_notes(results) if node is not None else "")
         self.notes.setToolTip(str(results.get("rule", "")))
@@ -191,7 +195,9 @@ class StrategyView(QWidget):
             return "No strategy: the reference images showed no diffraction."
         added = [n for n in results.get("accepted", ()) if self._exists(n)]
         if added:
-            return f"Added already: node {added[-1]} (delete it to add the collection again)."
+            ids = ", ".join(str(n) for n in added)
+            nodes = "node" if len(added) == 1 else "nodes"
+            return f"Added already: {nodes} {ids} (delete them to add the strategy again)."
         if self.queue.engine is None:
             return "No queue engine: this mxgui cannot add tasks from results."
         return ""
@@ -214,25 +220,29 @@ class StrategyView(QWidget):
         self._adding, self._problem = True, ""
         self.refresh()
 
+        model = self.queue.model
+
         def work() -> None:
             try:
-                new_id = engine.accept_strategy(node_id)
+                before = len(model.get_node(node_id).results.get("accepted", ()))
+                engine.accept_strategy(node_id)
+                added = list(model.get_node(node_id).results.get("accepted", ()))[before:]
             except (Refused, ValueError, KeyError, RuntimeError) as exc:
-                self.bridge.post(self._added, node_id, None, str(exc))
+                self.bridge.post(self._added, node_id, [], str(exc))
             else:
-                self.bridge.post(self._added, node_id, new_id, "")
+                self.bridge.post(self._added, node_id, added, "")
 
         threading.Thread(target=work, name="accept strategy", daemon=True).start()
 
-    def _added(self, node_id: int, new_id: int | None, problem: str) -> None:
+    def _added(self, node_id: int, added: list[int], problem: str) -> None:
         self._adding = False
-        if new_id is None:
-            self._problem = f"Not added: {problem}"
-        elif node_id == self._node_id:
-            self._problem = ""
+        self._problem = f"Not added: {problem}" if problem else ""
         self.refresh()
-        if new_id is not None:
-            self.reason.setText(f"Added as node {new_id}, right after the characterisation.")
+        if added:
+            nodes = "node" if len(added) == 1 else "nodes"
+            ids = ", ".join(str(n) for n in added)
+            self.reason.setText(f"Added as {nodes} {ids}, right after the characterisation.")
+        for new_id in added:
             self.collectionAdded.emit(new_id)
 
     # the model's signals -----------------------------------------------------------------------
@@ -249,6 +259,14 @@ class StrategyView(QWidget):
         for subscription in self._subscriptions:
             subscription.cancel()
         self._subscriptions = []
+
+
+def _sweeps(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every proposed sweep (``strategy_sweeps``; the ``strategy`` alone before them)."""
+    sweeps = results.get("strategy_sweeps")
+    if isinstance(sweeps, (list, tuple)) and sweeps:
+        return [s for s in sweeps if isinstance(s, Mapping)]
+    return [results["strategy"]]
 
 
 def _notes(results: Mapping[str, Any]) -> str:

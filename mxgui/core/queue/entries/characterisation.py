@@ -8,10 +8,11 @@ with one wedge per image (``image_starts``), so the files are ``<prefix>_<r>_000
 
 The images are analysed and a data collection proposed by the documented rule of
 :mod:`~mxgui.core.queue.entries.strategy`, which uses the user's ``space_group``
-(empty: unknown) and ``anomalous``; the node's results hold ``strategy`` (the
-parameters), ``strategy_reasons`` and ``strategy_warnings`` (why, and what to watch),
+(empty: unknown), ``anomalous`` and ``strategy_complexity``; the node's results hold
+``strategy`` (the first sweep's parameters), ``strategy_sweeps`` (every sweep, that
+one first), ``strategy_reasons`` and ``strategy_warnings`` (why, and what to watch),
 ``reference`` (what each image showed), ``reference_runs`` and ``rule``.
-:func:`accept_strategy` adds that collection to the queue right after the
+:func:`accept_strategy` adds those collections to the queue right after the
 characterisation. No diffraction: the entry ends with a warning and no strategy.
 """
 
@@ -75,6 +76,7 @@ class CharacterisationEntry(Entry):
             {
                 "reference": [a.to_dict() for a in analyses],
                 "strategy": strategy,
+                "strategy_sweeps": proposal.sweeps,
                 "strategy_reasons": proposal.reasons,
                 "strategy_warnings": proposal.warnings,
                 "limited_by_detector": limited,
@@ -115,10 +117,10 @@ def describe(strategy: Mapping[str, object]) -> str:
     )
 
 
-def strategy_parameters(model: QueueModel, node_id: int) -> dict[str, Any]:
-    """The DataCollection parameters the characterisation ``node_id`` proposes: its own
-    acquisition and path fields, changed as the strategy says, the ``ref-`` prefix
-    taken off. ``Refused`` when there is no strategy."""
+def strategy_parameters(model: QueueModel, node_id: int) -> list[dict[str, Any]]:
+    """The DataCollection parameters of each sweep the characterisation ``node_id``
+    proposes: its own acquisition and path fields, changed as the sweep says, the
+    ``ref-`` prefix taken off. ``Refused`` when there is no strategy."""
     node = model.get_node(node_id)
     if node.type != "Characterisation":
         raise Refused(f"{node.describe()} is not a characterisation")
@@ -126,30 +128,35 @@ def strategy_parameters(model: QueueModel, node_id: int) -> dict[str, Any]:
     if not strategy:
         why = "it has not run" if not node.has_run else "it proposed none (no diffraction?)"
         raise Refused(f"{node.describe()} has no strategy to accept: {why}")
+    sweeps = thaw(node.results.get("strategy_sweeps")) or [thaw(strategy)]
     p = thaw(node.parameters)
-    values = {k: p[k] for k in (*ACQUISITION_FIELDS, *PATH_FIELDS) if k in p}
-    values.update(thaw(strategy))
-    prefix = str(values.get("prefix", ""))
+    base = {k: p[k] for k in (*ACQUISITION_FIELDS, *PATH_FIELDS) if k in p}
+    prefix = str(base.get("prefix", ""))
     if prefix.startswith(REFERENCE_PREFIX) and len(prefix) > len(REFERENCE_PREFIX):
-        values["prefix"] = prefix[len(REFERENCE_PREFIX) :]
-    values["centred_position"] = p.get("centred_position")
-    return values
+        base["prefix"] = prefix[len(REFERENCE_PREFIX) :]
+    base["centred_position"] = p.get("centred_position")
+    return [{**base, **sweep} for sweep in sweeps]
 
 
 def accept_strategy(
     model: QueueModel, history: History | None, node_id: int, session: SessionRole | None = None
 ) -> int:
-    """Add the DataCollection that characterisation ``node_id`` proposes right after it
-    (same parent), with a run number nothing uses; return its id.
+    """Add the DataCollections that characterisation ``node_id`` proposes right after
+    it (same parent), one per sweep in order, each with a run number nothing uses;
+    return the first's id (``results["accepted"]`` lists them all).
 
     Raises ``Refused`` without a strategy, and the model's errors (``ParameterError``
-    naming the field) when the strategy does not fit the limits now.
+    naming the field) when a sweep does not fit the limits now: then none is added.
     """
-    values = with_free_run_number(
-        strategy_parameters(model, node_id), model, history, session, exclude=()
-    )
     parent, row = model.row_of(node_id)
-    new_id = model.add(parent, "DataCollection", values, index=row + 1)
-    accepted = list(model.get_node(node_id).results.get("accepted", ())) + [new_id]
+    added: list[int] = []
+    try:
+        for values in strategy_parameters(model, node_id):
+            values = with_free_run_number(values, model, history, session, exclude=())
+            added.append(model.add(parent, "DataCollection", values, index=row + 1 + len(added)))
+    except Exception:
+        model.remove(added)  # all the sweeps or none
+        raise
+    accepted = list(model.get_node(node_id).results.get("accepted", ())) + added
     model.update_results(node_id, {"accepted": accepted})
-    return new_id
+    return added[0]

@@ -36,8 +36,13 @@ The rule (:func:`propose_strategy`), on all the reference images together:
   :data:`ANOMALOUS_WINDOW_KEV` above an absorption edge of ``EDGES``, the sweep stays
   native and a warning says so (the user's choice, not a guess, decides);
   ``num_images = sweep / osc_range``, from the first reference image's start angle;
-- **complexity**: ``single sweep`` (the one strategy offered: one rotation of the
-  length above, at one resolution and dose).
+- **complexity**: ``single sweep``: the one rotation above, at one resolution and
+  dose. ``few sweeps``: that sweep, then a low-resolution pass over the same angles
+  (as BEST's multi-pass strategies): resolution x :data:`LOW_PASS_RESOLUTION_FACTOR`
+  (at least :data:`LOW_PASS_MIN_RESOLUTION` A, within the beamline's limits), twice
+  the oscillation, :data:`LOW_PASS_DOSE` of the transmission: the strong
+  low-resolution reflections that saturate the detector in the first sweep are
+  measured unsaturated.
 
 Each proposal comes with its reasons (one line per decision above) and warnings (the
 spots reach the image edge, the energy near an edge without ``anomalous``, the
@@ -52,7 +57,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +72,12 @@ TARGET_PEAK = 300.0
 DENSE_SPOTS_PER_DEG = 150.0
 ANOMALOUS_WINDOW_KEV = 0.2
 RING_PX = 4.0
+#: the strategy complexities (``schemas.STRATEGY_COMPLEXITIES``)
+SINGLE_SWEEP, FEW_SWEEPS = "single sweep", "few sweeps"
+#: the low-resolution pass of ``few sweeps``: resolution factor, its floor (A), dose
+LOW_PASS_RESOLUTION_FACTOR = 2.0
+LOW_PASS_MIN_RESOLUTION = 4.0
+LOW_PASS_DOSE = 0.1
 #: the native sweep (deg) by Laue class; :data:`UNKNOWN_SWEEP` without a space group
 LAUE_SWEEP = {"-1": 180.0, "2/m": 180.0, "-3": 120.0}
 OTHER_SWEEP = 90.0
@@ -227,6 +238,8 @@ class StrategyProposal:
     parameters: dict[str, Any] | None
     reasons: list[str]
     warnings: list[str]
+    #: every sweep proposed, ``parameters`` first (``[]`` without diffraction)
+    sweeps: list[dict[str, Any]] = field(default_factory=list)
 
 
 def propose_strategy(
@@ -304,21 +317,46 @@ def propose(
             f"{energy:g} keV is just above the {edge} edge: set anomalous for anomalous "
             "data (a longer sweep)"
         )
-    return StrategyProposal(
-        {
-            "osc_start": float(reference["osc_start"]),
-            "osc_range": osc_range,
-            "num_images": int(round(sweep / osc_range)),
-            "exp_time": float(f"{exp_time:.3g}"),
-            "transmission": transmission,
-            "resolution": resolution,
-            "detector_distance": None,
-            "overlap": 0.0,
-            "first_image": 1,
-            "num_passes": 1,
-        },
-        reasons,
-        warnings,
+    main = {
+        "osc_start": float(reference["osc_start"]),
+        "osc_range": osc_range,
+        "num_images": int(round(sweep / osc_range)),
+        "exp_time": float(f"{exp_time:.3g}"),
+        "transmission": transmission,
+        "resolution": resolution,
+        "detector_distance": None,
+        "overlap": 0.0,
+        "first_image": 1,
+        "num_passes": 1,
+    }
+    sweeps = [main]
+    if reference.get("strategy_complexity") == FEW_SWEEPS:
+        high = max(resolution_limits) if resolution_limits is not None else math.inf
+        low_pass = low_resolution_pass(main, sweep, high)
+        sweeps.append(low_pass)
+        reasons.append(
+            f"few sweeps: then a low-resolution pass to {low_pass['resolution']:g} A, "
+            f"{low_pass['osc_range']:g} deg per image, at {LOW_PASS_DOSE:g} of the dose "
+            "(the strong low-resolution spots the first sweep saturates)"
+        )
+    return StrategyProposal(main, reasons, warnings, sweeps)
+
+
+def low_resolution_pass(
+    main: dict[str, Any], sweep: float, lowest_resolution: float = math.inf
+) -> dict[str, Any]:
+    """The second sweep of ``few sweeps`` (module docstring): ``main``'s sweep at
+    :data:`LOW_PASS_RESOLUTION_FACTOR` x its resolution (at least
+    :data:`LOW_PASS_MIN_RESOLUTION` A, at most ``lowest_resolution``), twice its
+    oscillation, :data:`LOW_PASS_DOSE` of its transmission."""
+    resolution = max(main["resolution"] * LOW_PASS_RESOLUTION_FACTOR, LOW_PASS_MIN_RESOLUTION)
+    osc_range = 2.0 * main["osc_range"]
+    return dict(
+        main,
+        resolution=round(min(resolution, lowest_resolution), 1),
+        osc_range=osc_range,
+        num_images=int(round(sweep / osc_range)),
+        transmission=max(round(main["transmission"] * LOW_PASS_DOSE, 1), 0.1),
     )
 
 
