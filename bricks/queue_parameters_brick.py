@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from PyQt5.QtCore import QEvent, QObject, Qt
+from PyQt5.QtCore import QEvent, QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from hardware_objects.queue import QueueHardwareObject
@@ -19,6 +19,7 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.parameter_form import ParameterForm, format_value
 from mxgui.gui.queue.status_style import status_label
+from mxgui.gui.queue.strategy_view import StrategyView
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,16 @@ class QueueParametersBrick(Brick):
     beamline's limits as they change; the point, line and grid fields list the
     shapes of the node's sample. A node that has run is shown read-only. Connect the
     queue tree's ``nodeSelected`` to :meth:`show_node`.
+
+    Below a characterisation's form, its proposed strategy and "Add this collection";
+    ``nodeAdded(node_id)`` says which collection that added (connect it to the queue
+    tree's ``select_node``).
     """
 
     PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
+    SIGNALS = ("nodeAdded",)
     SLOTS = ("show_node",)
+    nodeAdded = pyqtSignal(int)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
@@ -70,7 +77,9 @@ class QueueParametersBrick(Brick):
         self.scroll_area.viewport().installEventFilter(self)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        #: title, state, the form (scrolled), the last message; room below for more
+        #: a characterisation's strategy (made with the queue)
+        self.strategy: StrategyView | None = None
+        #: title, state, the form (scrolled), the last message, a characterisation's strategy
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(2, 2, 2, 2)
         self.column.addWidget(self.title)
@@ -92,8 +101,13 @@ class QueueParametersBrick(Brick):
         if name != "queue":
             return
         self.unbind("queue")
+        self._drop_strategy()
         self.queue = self.hardware_object("queue", QueueHardwareObject)
         if self.queue is not None:
+            self.strategy = StrategyView(self.queue)
+            self.strategy.collectionAdded.connect(self.nodeAdded)
+            self.strategy.hide()
+            self.column.addWidget(self.strategy, 1)
             model = self.queue.model
             self.bind(model, "nodeChanged", self._node_changed, scope="queue")
             self.bind(model, "statusChanged", self._node_changed, scope="queue")
@@ -141,8 +155,27 @@ class QueueParametersBrick(Brick):
         self.scroll_area.verticalScrollBar().setValue(0)
         self.scroll_area.horizontalScrollBar().setValue(0)
 
+    def _drop_strategy(self) -> None:
+        if self.strategy is not None:
+            self.strategy.cleanup()
+            self.strategy.deleteLater()
+            self.strategy = None
+
+    def _show_strategy(self, node: QueueNode | None) -> None:
+        """A characterisation's strategy below its form; more room for it once it has
+        run (the form is read-only then)."""
+        if self.strategy is None:
+            return
+        wanted = node is not None and node.type == "Characterisation"
+        if wanted and node is not None:
+            if node.id != self.strategy.node_id():
+                self.strategy.show_node(node.id)
+            self.column.setStretchFactor(self.strategy, 2 if node.has_run else 1)
+        self.strategy.setVisible(wanted)
+
     def _refresh(self, reset: bool = False) -> None:
         node = self.current()
+        self._show_strategy(node)
         if node is None or node.type == TASK_GROUP:
             self.title.setText("No task selected" if node is None else node.describe())
             self.state_label.clear()
@@ -266,3 +299,7 @@ class QueueParametersBrick(Brick):
         self.message.setStyleSheet(PROBLEM_STYLE)
         self.message.setText(text)
         self.message.setToolTip(text)
+
+    def cleanup(self) -> None:
+        self._drop_strategy()
+        super().cleanup()

@@ -132,9 +132,9 @@ def test_characterisation_proposes_a_strategy_and_accepting_adds_the_collection(
     images = [f for f in node.files if f.endswith(".cbf")]
     prefix = node.parameters["prefix"]
     assert [f.rsplit("/", 1)[1] for f in images] == [
-        f"{prefix}_{r}_00001.cbf" for r in (1, 2, 3, 4)
-    ]
-    assert list(node.results["reference_runs"]) == [1, 2, 3, 4]
+        f"{prefix}_1_{n:05d}.cbf" for n in (1, 2, 3, 4)
+    ]  # one run: the reference images are its 4 images
+    assert list(node.results["reference_runs"]) == [1]
     spots = [r["spots"] for r in node.results["reference"]]
     assert len(spots) == 4 and min(spots) > 100
     strategy = node.results["strategy"]

@@ -160,8 +160,16 @@ class AbstractCollect(HardwareObject):
         path: PathTemplate,
         centred_position: CentredPosition | None = None,
         helical_end: CentredPosition | None = None,
+        image_starts: Sequence[float] | None = None,
     ) -> Future[Any]:
         """Start a collection; ``RuntimeError`` at once if one is running.
+
+        With ``image_starts`` the run is not one continuous sweep but one wedge per
+        image (a characterisation's reference images): image ``i`` covers
+        ``[image_starts[i], image_starts[i] + osc_range)``, omega moving between two
+        images with the shutter closed; there must be ``num_images`` of them, each
+        finite, and ``info["image_starts"]`` lists them. Without, image ``i`` covers
+        :meth:`AcquisitionParameters.image_range` as usual.
 
         With ``helical_end`` the collection is helical: ``centred_position`` is the
         start and image ``i`` of ``n`` is taken with phiy, phiz, sampx and sampy at
@@ -206,7 +214,8 @@ class AbstractCollect(HardwareObject):
         printf-style image path), ``directory``, ``prefix``, ``run_number``,
         ``num_images``, ``first_image``, ``images_taken``, ``files`` (written so far),
         ``snapshots``, ``started`` (epoch seconds), ``elapsed`` (s), ``state``
-        (``running``, ``finished``, ``failed``, ``stopped``) and ``reason``; once the
+        (``running``, ``finished``, ``failed``, ``stopped``) and ``reason``;
+        ``image_starts`` (a list, or ``None`` for one continuous sweep); once the
         first snapshot is taken, ``snapshot_geometry``: :meth:`snapshot_geometry` read
         as it was taken (what draws a mesh's grid over it in the LIMS).
         """

@@ -38,6 +38,7 @@ from hardware_objects.simulated.collect_steps import (
     helical_moves,
     make_directories,
     strength_function,
+    wedge_problems,
 )
 from hardware_objects.simulated.diffraction import DiffractionSimulator
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
@@ -129,8 +130,10 @@ class SimulatedCollect(AbstractCollect):
         path: PathTemplate,
         centred_position: CentredPosition | Mapping[str, object] | None = None,
         helical_end: CentredPosition | Mapping[str, object] | None = None,
+        image_starts: Sequence[float] | None = None,
     ) -> Future[dict[str, Any]]:
-        return self._begin(parameters, path, centred_position, helical_end, None)
+        starts = None if image_starts is None else [float(a) for a in image_starts]
+        return self._begin(parameters, path, centred_position, helical_end, None, None, starts)
 
     def collect_mesh(
         self,
@@ -158,6 +161,7 @@ class SimulatedCollect(AbstractCollect):
         helical_end: CentredPosition | Mapping[str, object] | None,
         mesh: list[CentredPosition] | None,
         grid: Mapping[str, object] | None = None,
+        image_starts: list[float] | None = None,
     ) -> Future[dict[str, Any]]:
         with self._lock:
             if self._job is not None:
@@ -183,8 +187,9 @@ class SimulatedCollect(AbstractCollect):
                 "reason": "",
             }
             job = CollectionJob(parameters, path, centred_position, future, threading.Event(), info)
-            job.helical_end, job.mesh = helical_end, mesh
+            job.helical_end, job.mesh, job.image_starts = helical_end, mesh, image_starts
             info["helical"] = helical_end is not None
+            info["image_starts"] = None if image_starts is None else list(image_starts)
             info["mesh"] = mesh is not None
             if grid is not None:
                 info["grid"] = dict(grid)
@@ -310,13 +315,14 @@ class SimulatedCollect(AbstractCollect):
         self._set_beamline(job)
         simulator, header = self._prepare_detector(params)
         omega = self._omega()
-        if job.mesh is None and not math.isclose(
-            omega.get_known_value(), params.osc_start, abs_tol=1e-6
-        ):
-            self._start(job, lambda: omega.set_value(params.osc_start), "moving omega to start")
+        first = job.first_angle()
+        if job.mesh is None and not math.isclose(omega.get_known_value(), first, abs_tol=1e-6):
+            self._start(job, lambda: omega.set_value(first), "moving omega to start")
         self._wait(job, self._shutter("fast_shutter").open(), "opening the fast shutter")
         if job.mesh is not None:
             acquire_mesh(self, job, simulator, header)
+        elif job.image_starts is not None:
+            self._acquire_wedges(job, simulator, header)
         else:
             self._acquire(job, simulator, header)
         self._wait(job, self._shutter("fast_shutter").close(), "closing the fast shutter")
@@ -330,6 +336,7 @@ class SimulatedCollect(AbstractCollect):
         problems = params.problems() + path.problems(params.num_images)
         if job.helical_end is not None and job.centred_position is None:
             problems.append("a helical collection needs its start (centred_position)")
+        problems.extend(wedge_problems(job))
         if problems:
             raise CollectionError("; ".join(problems))
         directory = Path(path.directory)
@@ -552,6 +559,57 @@ class SimulatedCollect(AbstractCollect):
         if sweep is None:
             return
         self._wait(job, sweep, "omega sweep")
+
+    def _acquire_wedges(
+        self, job: CollectionJob, simulator: DiffractionSimulator, header: ImageHeader
+    ) -> None:
+        """One image per wedge of ``job.image_starts``: the fast shutter closed while
+        omega goes to the wedge's start, open while it sweeps ``osc_range`` (at
+        ``osc_range / exp_time``; as fast as possible for ``exp_time`` 0)."""
+        params, path = job.parameters, job.path
+        starts = job.image_starts or []
+        omega, shutter = self._omega(), self._shutter("fast_shutter")
+        try:
+            if path.is_hdf5:
+                shape = (simulator.geometry.height, simulator.geometry.width)
+                file = Path(path.directory) / path.master_file_name()
+                job.writer = NexusWriter(file, header, shape, len(starts))
+            else:
+                job.staging = StagingDirectory(path.directory, tidy=True)
+        except OSError as exc:
+            raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
+        strength = strength_function(
+            self.simulated_diffractometer.scene,
+            self._factor,
+            self.beam,
+            self.diffractometer.get_positions(),
+        )
+        job.omega_velocity = omega.get_velocity()
+        sweep_velocity = FAST_SWEEP
+        if params.exp_time > 0 and params.osc_range > 0:
+            sweep_velocity = params.osc_range / params.exp_time
+        for i, start in enumerate(starts):
+            if job.stop.is_set():
+                raise CollectionStopped()
+            fault = self.detector_fault(i)
+            if fault is not None:
+                raise CollectionError(f"detector error: {fault}")
+            if not math.isclose(omega.get_known_value(), start, abs_tol=1e-6):
+                self._wait(job, shutter.close(), "closing the fast shutter between wedges")
+                omega.set_velocity(job.omega_velocity)
+                self._start(job, functools.partial(omega.set_value, start), f"omega to {start:g}")
+                self._wait(job, shutter.open(), "opening the fast shutter")
+            end = start + params.osc_range
+            if params.osc_range > 0:
+                omega.set_velocity(sweep_velocity)
+                self._start(job, functools.partial(omega.set_value, end), f"sweep from {start:g}")
+            number = params.first_image + i
+            data = simulator.image(number, start, end, strength(0.5 * (start + end), None))
+            if job.writer is not None:
+                job.writer.add(data, start)
+            else:
+                write_image(job, number, data, header, start)
+            image_taken(self, job, i + 1, len(starts))
 
     # cleanup ----------------------------------------------------------------------------------
     def _cleanup(self, job: CollectionJob) -> str:

@@ -33,3 +33,11 @@ class CollectionJob:
     omega_velocity: float | None = None
     helical_end: CentredPosition | Mapping[str, object] | None = None
     mesh: list[CentredPosition] | None = None
+    #: one wedge per image from these angles (a characterisation), else one sweep
+    image_starts: list[float] | None = None
+
+    def first_angle(self) -> float:
+        """Where omega starts: the first wedge's angle, else ``osc_start``."""
+        if self.image_starts:
+            return self.image_starts[0]
+        return self.parameters.osc_start

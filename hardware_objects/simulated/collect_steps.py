@@ -7,6 +7,7 @@ reason that names the path.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -38,6 +39,24 @@ def existing_run_file(directory: Path, path: PathTemplate) -> Path | None:
     except OSError as exc:
         raise CollectionError(f"cannot read directory {directory}: {exc.strerror}") from None
     return directory / names[0] if names else None
+
+
+def wedge_problems(job: CollectionJob) -> list[str]:
+    """What is wrong with ``job.image_starts`` (one finite angle per image, not with a
+    helical collection or a mesh); ``[]`` when the run is one sweep."""
+    starts = job.image_starts
+    if starts is None:
+        return []
+    found = []
+    n = job.parameters.num_images
+    if len(starts) != n:
+        found.append(f"image_starts: {len(starts)} start angles for {n} images")
+    bad = [a for a in starts if not math.isfinite(a)]
+    if bad:
+        found.append(f"image_starts: {bad[0]} is not a finite angle")
+    if job.helical_end is not None or job.mesh is not None:
+        found.append("image_starts: wedges are for a rotation collection, not helical or mesh")
+    return found
 
 
 def check_space(directory: Path, needed_bytes: float) -> None:

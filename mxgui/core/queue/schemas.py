@@ -26,9 +26,12 @@ from mxgui.core.queue.fields import (
     problems,
 )
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
+from mxgui.core.queue.space_groups import UnknownSpaceGroup, parse_space_group
 from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point, Shape
 
 CENTRINGS = ("manual", "none", "point")
+#: the strategies a characterisation proposes (EDNA's "strategy complexity")
+STRATEGY_COMPLEXITIES = ("single sweep", "few sweeps")
 #: absorption edges (keV) of the elements used for MAD / SAD phasing
 EDGES: dict[tuple[str, str], float] = {
     ("Mn", "K"): 6.539,
@@ -133,7 +136,22 @@ def _check_characterisation(values: dict[str, Any], limits: Limits) -> list[str]
         found.extend(_shape("centred_position", values["centred_position"], (Point,), limits))
     end = values["osc_start"] + max(n - 1, 0) * step + osc_range
     found.extend(_sweep("angle_step", values["osc_start"], end, limits))
+    try:
+        parse_space_group(values["space_group"])
+    except UnknownSpaceGroup as exc:
+        found.append(f"space_group: {exc}")
     return found
+
+
+def _normalise_characterisation(values: dict[str, Any]) -> None:
+    """``p 21 21 21`` -> ``P212121``: the space group by its short symbol."""
+    if "space_group" not in values:  # a partial update without it
+        return
+    try:
+        group = parse_space_group(values["space_group"])
+    except UnknownSpaceGroup:
+        return  # the check says what is wrong
+    values["space_group"] = group.symbol if group is not None else ""
 
 
 def _check_mesh(values: dict[str, Any], limits: Limits) -> list[str]:
@@ -267,8 +285,28 @@ SCHEMAS: dict[str, Schema] = {
         own={
             "angle_step": Field("float", 90.0, "degrees between reference images"),
             "centred_position": Field("position?", None, "point id or position; null: current"),
+            "space_group": Field(
+                "str",
+                "",
+                "space group if known (e.g. P212121); empty: unknown",
+                label="Space group",
+            ),
+            "anomalous": Field(
+                "bool",
+                False,
+                "anomalous data: Friedel pairs apart (longer sweep)",
+                label="Anomalous data",
+            ),
+            "strategy_complexity": Field(
+                "str",
+                STRATEGY_COMPLEXITIES[0],
+                "single sweep, or few sweeps (+ a low-resolution pass)",
+                label="Strategy",
+                choices=STRATEGY_COMPLEXITIES,
+            ),
         },
         check=_check_characterisation,
+        normalise=_normalise_characterisation,
         doc="reference images angle_step apart, then a proposed strategy",
     ),
     "MeshScan": Schema(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol, runtime_checkable
 
@@ -80,6 +81,7 @@ class CollectRole(Emitter, Protocol):
         path: PathTemplate,
         centred_position: CentredPosition | None = None,
         helical_end: CentredPosition | None = None,
+        image_starts: Sequence[float] | None = None,
     ) -> Future[Any]: ...
 
     def get_collection_info(self) -> dict[str, Any] | None: ...

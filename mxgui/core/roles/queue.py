@@ -52,6 +52,8 @@ class QueueEngineRole(Emitter, Protocol):
         self, node_id: int, position: CentredPosition | Mapping[str, Any] | None
     ) -> bool: ...
 
+    def accept_strategy(self, node_id: int) -> int: ...
+
     def add_mad_collections(
         self,
         node_id: int,

@@ -15,6 +15,7 @@ other over the images.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -79,11 +80,13 @@ def run_collection(
     centred: CentredPosition | None,
     span: tuple[float, float] = (0.0, 1.0),
     helical_end: CentredPosition | None = None,
+    image_starts: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """One ``collect.collect`` call, waited for; its files are added to ``ctx.files``
     (those written before a failure or a stop too). ``span`` is the part of the entry's
     progress this collection covers; ``helical_end``, if given, makes it helical from
-    ``centred``. Returns the collect's ``info``."""
+    ``centred``; ``image_starts``, one wedge per image from those angles. Returns the
+    collect's ``info``."""
     low, high = span
 
     def on_progress(fraction: float) -> None:
@@ -96,6 +99,8 @@ def run_collection(
             future: Future[dict[str, Any]]
             if helical_end is not None:
                 future = collect.collect(params, path, centred, helical_end=helical_end)
+            elif image_starts is not None:
+                future = collect.collect(params, path, centred, image_starts=image_starts)
             else:
                 future = collect.collect(params, path, centred)
             return future
