@@ -243,6 +243,10 @@ class QueueToolboxBrick(Brick):
         model = self.queue.model if self.queue is not None else None
         if model is None:
             self.target_label.setText("No queue")
+        elif not targets and self.selected_shapes():
+            self.target_label.setText(
+                "No sample selected in the queue: tasks on the shapes go to the mounted sample."
+            )
         elif not targets:
             self.target_label.setText("Select samples in the queue to add tasks to them.")
         else:

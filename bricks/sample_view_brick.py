@@ -62,7 +62,8 @@ class SampleViewBrick(Brick):
     centrings are done here (see ``queue_centring``).
 
     Click a shape to select it, ctrl- or shift-click to add it to the selection (or
-    take it out). A right click on a shape opens its menu (:mod:`mxgui.gui.shape_menu`):
+    take it out); drag a box around shapes to select them (ctrl or shift: add them).
+    A right click on a shape opens its menu (:mod:`mxgui.gui.shape_menu`):
     the tasks that fit the selected shapes, asked for with
     ``shapeTaskRequested(task_type, shape_ids)`` (connect it to the task toolbox's
     ``add_shape_tasks``), move to, rename, delete.
@@ -159,6 +160,7 @@ class SampleViewBrick(Brick):
         modes.messagePosted.connect(self.show_message)
         modes.escapePressed.connect(self.cancel)
         modes.selectClicked.connect(self._select_clicked)
+        modes.selectDragged.connect(self._select_dragged)
         self.view.contextMenuAsked.connect(self._context_menu)
         modes.centringClicked.connect(workflow.click)
         modes.moveToBeamClicked.connect(self._move_to_beam)
@@ -402,6 +404,10 @@ class SampleViewBrick(Brick):
     def _select_clicked(self, x: float, y: float) -> None:
         toggle = bool(self.view.press_modifiers & (Qt.ControlModifier | Qt.ShiftModifier))
         self.editor.select_at(x, y, toggle)
+
+    def _select_dragged(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        add = bool(self.view.press_modifiers & (Qt.ControlModifier | Qt.ShiftModifier))
+        self.editor.select_in(x0, y0, x1, y1, add)
 
     # the shapes' menu ----------------------------------------------------------------------------
     def _context_menu(self, x: float, y: float, global_pos: QPoint) -> None:

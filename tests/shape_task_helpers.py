@@ -3,7 +3,9 @@ the camera sees them, and clicks on them as a user clicks."""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QPoint, Qt
+from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtGui import QMouseEvent
+from PyQt5.QtWidgets import QApplication
 
 from mxgui.core.centring import CentredPosition
 
@@ -65,3 +67,15 @@ def at(diffractometer, position: CentredPosition) -> bool:
     """Whether the centring motors are at ``position`` (within 1 um)."""
     now = diffractometer.get_positions()
     return all(abs(now[r] - v) < 1e-3 for r, v in position.motor_positions().items())
+
+
+def drag_box(qtbot, view, start, end, modifier=Qt.NoModifier) -> None:
+    """Drag from image point ``start`` to ``end`` with ``modifier`` held, as a user
+    draws a box around shapes."""
+    viewport = view.view.viewport()
+    p0, p1 = (view.view.image_to_widget(*point).toPoint() for point in (start, end))
+    qtbot.mousePress(viewport, Qt.LeftButton, modifier, p0)
+    for pos in ((p0 + p1) / 2, p1):  # QTest's mouseMove does not hold the button
+        move = QMouseEvent(QEvent.MouseMove, QPointF(pos), Qt.NoButton, Qt.LeftButton, modifier)
+        QApplication.sendEvent(viewport, move)
+    qtbot.mouseRelease(viewport, Qt.LeftButton, modifier, p1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PyQt5.QtCore import Qt
-from shape_task_helpers import MOUNTED, click_shape, here, start_shape_app
+from shape_task_helpers import MOUNTED, click_shape, drag_box, here, start_shape_app
 from test_queue_bricks import click_node, shown
 
 from mxgui.core.centring import CentredPosition
@@ -161,3 +161,27 @@ def test_plans_take_the_shapes_that_fit_in_the_order_selected():
     assert xray is not None and xray.parameters == ({"shape_id": "G1"}, {"shape_id": "L1"})
     assert xray.description == "2 X-ray centrings, one per shape G1 L1"
     assert plan_for("XrayCentring", [line]).description == "an X-ray centring on L1"
+
+
+def test_a_box_dragged_around_points_selects_them(shape_app, qtbot):
+    _app, bricks, _queue, shapes, diffractometer = shape_app
+    view, toolbox = bricks["sample_view"], bricks["queue_toolbox"]
+    points = [shapes.add_point(here(diffractometer, d)) for d in (-0.04, 0.0, 0.04)]
+    far = shapes.add_point(here(diffractometer, 0.0, 0.25))  # above or below: outside the box
+    for shape in (*points, far):
+        click_shape(qtbot, view, shape.id)  # placed and visible
+    where = [view.shape_layer.items[p.id].image_position() for p in points]
+    xs, ys = [x for x, _ in where], [y for _, y in where]
+    margin = 30.0
+    start = (min(xs) - margin, min(ys) - margin)
+    end = (max(xs) + margin, max(ys) + margin)
+    far_y = view.shape_layer.items[far.id].image_position()[1]
+    assert not start[1] <= far_y <= end[1]
+    drag_box(qtbot, view, start, end)
+    assert set(shapes.selected()) == {p.id for p in points}
+    assert view.message_label.text() == "Selected 3 shapes"
+    qtbot.waitUntil(lambda: "3 data collections" in toolbox.shapes_label.text(), timeout=2000)
+    # ctrl-drag adds: a box around the far point keeps the three
+    x, y = view.shape_layer.items[far.id].image_position()
+    drag_box(qtbot, view, (x - margin, y - margin), (x + margin, y + margin), Qt.ControlModifier)
+    assert set(shapes.selected()) == {p.id for p in points} | {far.id}

@@ -192,6 +192,21 @@ class ShapeEditor(QObject):
             return
         self.shapeSelected.emit(shape_id)
 
+    def select_in(self, x0: float, y0: float, x1: float, y1: float, add: bool = False) -> None:
+        """Select the shapes inside the box dragged from ``(x0, y0)`` to ``(x1, y1)``
+        (image pixels); with ``add`` (ctrl or shift held) add them to the selection."""
+        if self.shapes is None:
+            return
+        found = self.layer.shapes_in(x0, y0, x1, y1)
+        selection = [*self.shapes.selected(), *found] if add else found
+        try:
+            self.shapes.select(list(dict.fromkeys(selection)))
+        except KeyError as exc:  # one removed meanwhile (another sample mounted)
+            self.messagePosted.emit(f"Select: {exc.args[0]}")
+            return
+        if found:
+            self.editDone.emit(f"Selected {len(found)} shape{'s' * (len(found) != 1)}")
+
     def selected_shapes(self) -> list[Shape]:
         """The selected shapes, in the order selected (those removed meanwhile left out)."""
         if self.shapes is None:
