@@ -23,7 +23,7 @@ from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
-from mxgui.gui.shape_tasks import TASK_TITLES, ShapeTaskPlan, plan_for
+from mxgui.gui.shape_tasks import TASK_TITLES, ShapeTaskPlan, plan_for, shape_names
 
 log = logging.getLogger(__name__)
 
@@ -286,8 +286,7 @@ class QueueToolboxBrick(Brick):
         lines = [(LABELS[t], p.description) for t, p in plans.items() if p is not None]
         if not shapes or not lines:
             self.shapes_label.setText(
-                f"Selected in the sample view: {' '.join(s.name for s in shapes)} "
-                "(no task here takes them)"
+                f"Selected in the sample view: {shape_names(shapes)} (no task here takes them)"
                 if shapes
                 else ""
             )
@@ -302,7 +301,7 @@ class QueueToolboxBrick(Brick):
                 where = f"the mounted sample {mounted[0]} (added to the queue)"
             else:
                 where = f"the mounted sample {self._where([mounted[1]])}"
-        head = f"Selected {' '.join(s.name for s in shapes)}: for {where or 'no sample'}"
+        head = f"Selected {shape_names(shapes)}: for {where or 'no sample'}"
         self.shapes_label.setText(
             "<br>".join([head] + [f"• <b>{title}</b>: {words}" for title, words in lines])
         )

@@ -185,3 +185,36 @@ def test_a_box_dragged_around_points_selects_them(shape_app, qtbot):
     x, y = view.shape_layer.items[far.id].image_position()
     drag_box(qtbot, view, (x - margin, y - margin), (x + margin, y + margin), Qt.ControlModifier)
     assert set(shapes.selected()) == {p.id for p in points} | {far.id}
+
+
+def test_xray_centring_goes_on_each_selected_grid_and_line(shape_app, qtbot):
+    _app, bricks, queue, shapes, diffractometer = shape_app
+    view, toolbox = bricks["sample_view"], bricks["queue_toolbox"]
+    assert toolbox.workflow_client() is not None  # the simulated beamline's
+    grid = shapes.add_grid(here(diffractometer, 0.1), 3, 3, 0.02, 0.02)
+    line = shapes.add_line(here(diffractometer, -0.1), here(diffractometer, -0.05))
+    point = shapes.add_point(here(diffractometer))
+    click_shape(qtbot, view, grid.id)
+    click_shape(qtbot, view, line.id, Qt.ControlModifier)
+    click_shape(qtbot, view, point.id, Qt.ControlModifier)
+    button = toolbox.buttons["XrayCentring"]
+    qtbot.waitUntil(
+        lambda: "2 X-ray centrings, one per shape G1 L1" in button.toolTip(), timeout=2000
+    )
+    qtbot.mouseClick(button, Qt.LeftButton)
+    sample = queued_sample(queue, MOUNTED)
+    assert [(t.type, t.parameters["shape_id"]) for t in tasks_of(queue, sample)] == [
+        ("XrayCentring", grid.id),
+        ("XrayCentring", line.id),
+    ]
+
+
+def test_a_long_selection_is_named_in_short():
+    model = ShapesModel()
+    centre = CentredPosition(phi=0.0, phiy=0.1, phiz=0.0, sampx=0.0, sampy=0.0)
+    points = [model.add_point(centre) for _ in range(500)]
+    plan = plan_for("DataCollection", points)
+    assert plan is not None and len(plan.parameters) == 500
+    assert plan.description == (
+        "500 data collections, one per point P1 P2 P3 P4 P5 P6 P7 P8 … (492 more)"
+    )

@@ -79,9 +79,19 @@ class ShapeTaskPlan:
                 continue
             kinds = {s.KIND for s in shapes}
             each = kinds.pop() if len(kinds) == 1 else "shape"
-            names = " ".join(s.name for s in self.shapes if s in shapes)
+            names = shape_names([s for s in self.shapes if s in shapes])
             parts.append(f"{len(shapes)} {many}, one per {each} {names}")
         return " and ".join(parts)
+
+
+#: the most shape names a description lists (a box around hundreds of shapes)
+MAX_NAMES = 8
+
+
+def shape_names(shapes: Sequence[Shape]) -> str:
+    """The shapes' names, the first :data:`MAX_NAMES` of them and how many more."""
+    shown = " ".join(s.name for s in shapes[:MAX_NAMES])
+    return shown + (f" … ({len(shapes) - MAX_NAMES} more)" if len(shapes) > MAX_NAMES else "")
 
 
 def plan_for(task_type: str, selected: Sequence[Shape]) -> ShapeTaskPlan | None:
