@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
-from PyQt5.QtCore import QTimer, pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from hardware_objects.queue import QueueHardwareObject
@@ -82,6 +83,7 @@ class QueueToolboxBrick(Brick):
         self.shapes_label = QLabel()
         self.shapes_label.setWordWrap(True)
         self.shapes_label.setObjectName("shapes_label")
+        self.shapes_label.setTextFormat(Qt.RichText)
         self.message = QLabel()
         self.message.setWordWrap(True)
         column = QVBoxLayout(self)
@@ -243,10 +245,6 @@ class QueueToolboxBrick(Brick):
         model = self.queue.model if self.queue is not None else None
         if model is None:
             self.target_label.setText("No queue")
-        elif not targets and self.selected_shapes():
-            self.target_label.setText(
-                "No sample selected in the queue: tasks on the shapes go to the mounted sample."
-            )
         elif not targets:
             self.target_label.setText("Select samples in the queue to add tasks to them.")
         else:
@@ -255,6 +253,8 @@ class QueueToolboxBrick(Brick):
             )
         plans = {t: self.shape_plan(t) for t in self.buttons}
         shape_where = self._update_shapes_label(plans, targets)
+        # the shapes' line says where their tasks go: the line above would repeat it
+        self.target_label.setVisible(bool(targets) or not any(plans.values()))
         for task_type, button in self.buttons.items():
             plan = plans[task_type]
             given, why_not = self._given(task_type)
@@ -283,16 +283,20 @@ class QueueToolboxBrick(Brick):
         """Say what each button adds on the selected shapes, and where; return the
         where in words ("" when shape tasks have nowhere to go)."""
         shapes = self.selected_shapes()
-        lines = [(LABELS[t], p.description) for t, p in plans.items() if p is not None]
+        lines = [plan.description for plan in plans.values() if plan is not None]
         if not shapes or not lines:
             self.shapes_label.setText(
-                f"Selected in the sample view: {shape_names(shapes)} (no task here takes them)"
+                escape(
+                    f"Selected in the sample view: {shape_names(shapes)} (no task here takes them)"
+                )
                 if shapes
                 else ""
             )
             return ""
+        note = ""
         if targets:
             where = f"sample {self._where(targets)}" if len(targets) == 1 else self._where(targets)
+            note = self._not_mounted_note(targets)
         else:
             mounted = self.mounted_sample()
             if mounted is None:
@@ -301,11 +305,33 @@ class QueueToolboxBrick(Brick):
                 where = f"the mounted sample {mounted[0]} (added to the queue)"
             else:
                 where = f"the mounted sample {self._where([mounted[1]])}"
-        head = f"Selected {shape_names(shapes)}: for {where or 'no sample'}"
-        self.shapes_label.setText(
-            "<br>".join([head] + [f"• <b>{title}</b>: {words}" for title, words in lines])
-        )
+        head = f"{shape_names(shapes)} selected, for {where or 'no sample'}:"
+        rows = [escape(head)] + [f"• {escape(words)}" for words in lines]
+        if note:
+            rows.append(f"<span style='color: #b71c1c;'>{escape(note)}</span>")
+        self.shapes_label.setText("<br>".join(rows))
         return where
+
+    def _not_mounted_note(self, targets: list[int]) -> str:
+        """A warning when shape tasks would go to a sample that is not the mounted one:
+        the shapes shown are the mounted sample's ("" when all targets are it)."""
+        mounted = self.mounted_sample()
+        if mounted is None or self.queue is None:
+            return ""
+        model = self.queue.model
+        others = []
+        for target in targets:
+            sample_id = model.sample_of(target)
+            location = model.get_node(sample_id).parameters.get("location") if sample_id else None
+            if location and location != mounted[0]:
+                others.append(str(location))
+        if not others:
+            return ""
+        return (
+            f"Note: these shapes are on the mounted sample {mounted[0]}, not on "
+            f"{', '.join(others[:4])}{' …' if len(others) > 4 else ''}: select that sample's "
+            "entry, or mount the sample and draw its own shapes."
+        )
 
     def _fill_workflow_menu(self) -> str:
         """Offer the client's workflows; why none can be offered ("" if some can)."""

@@ -336,6 +336,7 @@ class SampleViewBrick(Brick):
         if mode is Mode.CENTRING and self.queue_centring.pending:
             hint = f"{self.queue_centring.status()}: {hint}"
         self.mode_label.setText(f"<b>Mode: {mode.title}</b> — {hint}")
+        self.mode_label.setToolTip(hint)  # the line is cut when the view is narrow
 
     def show_message(self, text: str) -> None:
         """Tell the user of a problem (message line, in red, with the time) and the log."""

@@ -98,6 +98,11 @@ def test_a_line_makes_one_helical_collection_on_the_sample_selected(shape_app, q
     assert dict(task.parameters["helical_end"]) == line.end.to_dict()
     assert task.parameters["centred_position"] is None
     assert tasks_of(queue, other) == []
+    assert "Note:" not in toolbox.shapes_label.text()
+    # another sample selected: the toolbox warns that the shapes are the mounted one's
+    click_node(qtbot, tree, other)
+    qtbot.waitUntil(lambda: "Note: these shapes are on the mounted sample 1:01, not on 1:02"
+                    in toolbox.shapes_label.text(), timeout=2000)  # fmt: skip
 
 
 def test_grids_selected_in_the_shapes_list_make_a_mesh_scan_each(shape_app, qtbot):

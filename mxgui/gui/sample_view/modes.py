@@ -50,8 +50,7 @@ _TITLES = {
     Mode.MEASURE: "Measure",
 }
 _HINTS = {
-    Mode.IDLE: "click a shape to select it (ctrl: several), drag a box around shapes, "
-    "right-click one for its menu",
+    Mode.IDLE: "click or box shapes to select (ctrl: add); right-click one for its menu",
     Mode.CENTRING: "click the crystal each time the goniometer has turned; Esc cancels",
     Mode.MOVE_TO_BEAM: "click a point to move it onto the beam; Esc ends",
     Mode.DRAW_GRID: "drag a rectangle over the area to scan; Esc ends",
