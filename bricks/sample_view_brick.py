@@ -475,8 +475,13 @@ class SampleViewBrick(Brick):
             self.rename_dialog.close()
             self.rename_dialog.deleteLater()
         self.rename_dialog = RenameShapeDialog(self.shapes, shape, self)
-        self.rename_dialog.accepted.connect(lambda: self.show_info(f"{shape.id} renamed"))
+        self.rename_dialog.accepted.connect(lambda: self._renamed(shape))
         self.rename_dialog.open()
+
+    def _renamed(self, old: Shape) -> None:
+        new = self._shape(old.id)
+        if new is not None:
+            self.show_info(f"{old.name} renamed {new.name}")
 
     def delete_shapes(self, shape_ids: list[str]) -> None:
         """Delete the shapes ``shape_ids``."""

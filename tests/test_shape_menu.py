@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PyQt5.QtCore import QPoint, Qt
 from PyQt5.QtGui import QContextMenuEvent
-from PyQt5.QtWidgets import QApplication
+from PyQt5.QtWidgets import QAbstractItemView, QApplication, QLineEdit
 from shape_task_helpers import MOUNTED, at, click_shape, here, shape_point, start_shape_app
 
 from mxgui.gui.shape_menu import menu_actions
@@ -42,6 +42,12 @@ def close_menu(menu) -> None:
     QApplication.processEvents()
 
 
+def choose(menu, action) -> None:
+    """Click ``action`` of the open ``menu``: the menu closes, then the action runs."""
+    close_menu(menu)
+    action.trigger()
+
+
 def test_menu_on_a_point_adds_tasks_and_moves_the_goniometer_there(shape_app, qtbot):
     _app, bricks, queue, shapes, diffractometer = shape_app
     view, toolbox = bricks["sample_view"], bricks["queue_toolbox"]
@@ -57,8 +63,7 @@ def test_menu_on_a_point_adds_tasks_and_moves_the_goniometer_there(shape_app, qt
         "delete",
     ]
     assert actions["add_DataCollection"].text() == "Data collection: a data collection on P1"
-    actions["add_DataCollection"].trigger()
-    close_menu(view.shape_menu)
+    choose(view.shape_menu, actions["add_DataCollection"])
     (sample,) = queue.model.children(0)
     assert queue.model.get_node(sample).parameters["location"] == MOUNTED
     (task,) = queue.model.children(sample)
@@ -69,8 +74,7 @@ def test_menu_on_a_point_adds_tasks_and_moves_the_goniometer_there(shape_app, qt
     assert not at(diffractometer, point.position)
     actions = open_view_menu(qtbot, view, point.id)
     assert actions["move_to"].text() == "Move to P1"
-    actions["move_to"].trigger()
-    close_menu(view.shape_menu)
+    choose(view.shape_menu, actions["move_to"])
     qtbot.waitUntil(lambda: at(diffractometer, point.position), timeout=10_000)
     qtbot.waitUntil(lambda: view.message_label.text() == "At P1", timeout=2000)
     assert not at(diffractometer, other.position)
@@ -92,8 +96,7 @@ def test_menu_on_several_selected_shapes_adds_one_task_each(shape_app, qtbot):
         "Data collection: 2 data collections, one per point P1 P2 and a helical collection on L1"
     )
     assert actions["delete"].text() == "Delete 3 shapes"
-    actions["add_DataCollection"].trigger()
-    close_menu(view.shape_menu)
+    choose(view.shape_menu, actions["add_DataCollection"])
     (sample,) = queue.model.children(0)
     tasks = [queue.model.get_node(i).parameters for i in queue.model.children(sample)]
     assert [t["centred_position"] for t in tasks] == ["P1", "P2", None]
@@ -105,13 +108,13 @@ def test_rename_from_the_menu_shows_at_once_and_tasks_still_resolve(shape_app, q
     view, listing = bricks["sample_view"], bricks["shapes_list"]
     point = shapes.add_point(here(diffractometer, 0.05))
     shapes.add_point(here(diffractometer, -0.05))
-    open_view_menu(qtbot, view, point.id)["add_DataCollection"].trigger()
-    close_menu(view.shape_menu)
+    action = open_view_menu(qtbot, view, point.id)["add_DataCollection"]
+    choose(view.shape_menu, action)
     (sample,) = queue.model.children(0)
     (task,) = queue.model.children(sample)
 
-    open_view_menu(qtbot, view, point.id)["rename"].trigger()
-    close_menu(view.shape_menu)
+    action = open_view_menu(qtbot, view, point.id)["rename"]
+    choose(view.shape_menu, action)
     dialog = view.rename_dialog
     qtbot.waitUntil(dialog.isVisible, timeout=2000)
     assert dialog.name_edit.text() == "P1"
@@ -127,6 +130,7 @@ def test_rename_from_the_menu_shows_at_once_and_tasks_still_resolve(shape_app, q
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
     assert not dialog.isVisible()
     assert shapes.get(point.id).name == "crystal tip"
+    assert view.message_label.text() == "P1 renamed crystal tip"
     # shown at once in the view and in the list
     item = view.shape_layer.items[point.id]
     qtbot.waitUntil(lambda: item.shape_value.name == "crystal tip", timeout=2000)
@@ -150,8 +154,7 @@ def test_delete_from_the_menu_removes_the_shape(shape_app, qtbot):
     actions = open_view_menu(qtbot, view, grid.id)
     assert list(actions) == ["add_MeshScan", "add_XrayCentring", "move_to", "rename", "delete"]
     assert actions["move_to"].text() == "Move to G1's centre"
-    actions["delete"].trigger()
-    close_menu(view.shape_menu)
+    choose(view.shape_menu, actions["delete"])
     assert [s.id for s in shapes.shapes()] == [point.id]
     qtbot.waitUntil(lambda: grid.id not in view.shape_layer.items, timeout=2000)
     qtbot.waitUntil(lambda: listing.table.rowCount() == 1, timeout=2000)
@@ -171,8 +174,7 @@ def test_the_shapes_list_rows_have_the_same_menu(shape_app, qtbot):
     assert shapes.selected() == (grid.id,)
     actions = menu_actions(listing.shape_menu)
     assert list(actions) == ["add_MeshScan", "add_XrayCentring", "move_to", "rename", "delete"]
-    actions["add_MeshScan"].trigger()
-    close_menu(listing.shape_menu)
+    choose(listing.shape_menu, actions["add_MeshScan"])
     (sample,) = queue.model.children(0)
     (task,) = queue.model.children(sample)
     node = queue.model.get_node(task)
@@ -194,3 +196,27 @@ def test_without_a_toolbox_the_task_entries_say_why(make_app, qtbot):
     assert actions["add_DataCollection"].toolTip() == "no task toolbox is connected in this layout"
     assert actions["move_to"].isEnabled() and actions["delete"].isEnabled()
     close_menu(view.shape_menu)
+
+
+def test_rename_from_the_list_menu_opens_the_name_in_place(shape_app, qtbot):
+    _app, bricks, _queue, shapes, diffractometer = shape_app
+    listing = bricks["shapes_list"]
+    shapes.add_point(here(diffractometer, 0.05))
+    line = shapes.add_line(here(diffractometer, -0.05), here(diffractometer, 0.0))
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 2, timeout=2000)
+    right_click(
+        listing.view.viewport(), listing.view.visualRect(listing.table.index(1, 0)).center()
+    )
+    qtbot.waitUntil(
+        lambda: listing.shape_menu is not None and listing.shape_menu.isVisible(), timeout=2000
+    )
+    actions = menu_actions(listing.shape_menu)
+    assert actions["move_to"].text() == "Move to L1's start"
+    choose(listing.shape_menu, actions["rename"])
+    qtbot.waitUntil(lambda: listing.view.state() == QAbstractItemView.EditingState, timeout=2000)
+    (editor,) = listing.view.viewport().findChildren(QLineEdit)
+    assert editor.text() == "L1"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "helix")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.waitUntil(lambda: shapes.get(line.id).name == "helix", timeout=2000)
