@@ -16,10 +16,10 @@ LAYOUT = TEST_LAYOUTS / "shape_tasks.yml"
 MOUNTED = "1:01"
 
 
-def start_shape_app(make_app, qtbot):
+def start_shape_app(make_app, qtbot, repository_dirs=None):
     """The layout on the simulated beamline (fast motors, first frame shown, no shapes
     and an empty queue): (app, bricks, queue, shapes, diffractometer)."""
-    app = make_app(LAYOUT)
+    app = make_app(LAYOUT, repository_dirs)
     bricks = app.built.bricks
     diffractometer = app.repository.get("/diffractometer")
     speed_up(diffractometer)

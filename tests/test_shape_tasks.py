@@ -8,6 +8,7 @@ import pytest
 from PyQt5.QtCore import Qt
 from shape_task_helpers import MOUNTED, click_shape, drag_box, here, start_shape_app
 from test_queue_bricks import click_node, shown
+from test_queue_bricks_run import fast_beamline
 
 from mxgui.core.centring import CentredPosition
 from mxgui.core.shapes import Grid, Line, Point, ShapesModel
@@ -223,3 +224,64 @@ def test_a_long_selection_is_named_in_short():
     assert plan.description == (
         "500 data collections, one per point P1 P2 P3 P4 P5 P6 P7 P8 … (492 more)"
     )
+
+
+def test_the_helical_collection_from_a_line_runs_from_its_start_to_its_end(
+    make_app, qtbot, tmp_path
+):
+    app, bricks, queue, shapes, diffractometer = start_shape_app(
+        make_app, qtbot, fast_beamline(tmp_path)
+    )
+    view, toolbox = bricks["sample_view"], bricks["queue_toolbox"]
+    line = shapes.add_line(here(diffractometer, -0.05), here(diffractometer, 0.05))
+    click_shape(qtbot, view, line.id)
+    qtbot.waitUntil(
+        lambda: "a helical collection on L1" in toolbox.shapes_label.text(), timeout=2000
+    )
+    qtbot.mouseClick(toolbox.buttons["DataCollection"], Qt.LeftButton)
+    (task,) = queue.model.children(queued_sample(queue, MOUNTED))
+    queue.model.update_parameters(
+        task, {"num_images": 5, "exp_time": 0.001, "osc_range": 1.0, "take_snapshots": 0}
+    )
+    phiy = diffractometer.get_motor("phiy")
+    seen: list[float] = []
+    app.repository.get("/collect").connect(
+        "collectImageTaken", lambda _n: seen.append(phiy.get_value())
+    )
+    done = queue.execute_entry(task)
+    qtbot.waitUntil(done.done, timeout=60_000)
+    assert done.result() == "success", queue.model.get_node(task).message
+    # the sample moved along the line, image by image, from its start to its end
+    assert seen == pytest.approx(
+        [line.start.phiy + (line.end.phiy - line.start.phiy) * i / 4 for i in range(5)], abs=1e-6
+    )
+
+
+def test_the_collections_on_points_run_where_each_point_is(make_app, qtbot, tmp_path):
+    app, bricks, queue, shapes, diffractometer = start_shape_app(
+        make_app, qtbot, fast_beamline(tmp_path)
+    )
+    view, toolbox = bricks["sample_view"], bricks["queue_toolbox"]
+    points = [shapes.add_point(here(diffractometer, d, -d / 2)) for d in (-0.04, 0.04)]
+    click_shape(qtbot, view, points[0].id)
+    click_shape(qtbot, view, points[1].id, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: "2 data collections" in toolbox.shapes_label.text(), timeout=2000)
+    qtbot.mouseClick(toolbox.buttons["DataCollection"], Qt.LeftButton)
+    tasks = queue.model.children(queued_sample(queue, MOUNTED))
+    motors = {role: diffractometer.get_motor(role) for role in ("phiy", "sampx")}
+    seen: list[dict[str, float]] = []
+    app.repository.get("/collect").connect(
+        "collectImageTaken", lambda _n: seen.append({r: m.get_value() for r, m in motors.items()})
+    )
+    for task, point in zip(tasks, points):
+        queue.model.update_parameters(
+            task, {"num_images": 2, "exp_time": 0.001, "osc_range": 1.0, "take_snapshots": 0}
+        )
+        seen.clear()
+        done = queue.execute_entry(task)
+        qtbot.waitUntil(done.done, timeout=60_000)
+        assert done.result() == "success", queue.model.get_node(task).message
+        assert len(seen) == 2
+        for positions in seen:  # every image taken with the point on the beam
+            assert positions["phiy"] == pytest.approx(point.position.phiy, abs=1e-6)
+            assert positions["sampx"] == pytest.approx(point.position.sampx, abs=1e-6)
