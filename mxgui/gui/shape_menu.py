@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from PyQt5.QtWidgets import (
+    QAction,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -96,7 +97,7 @@ def build_shape_menu(
     return menu
 
 
-def menu_actions(menu: QMenu) -> dict[str, object]:
+def menu_actions(menu: QMenu) -> dict[str, QAction]:
     """A menu's actions by object name (separators left out)."""
     return {a.objectName(): a for a in menu.actions() if a.objectName()}
 
