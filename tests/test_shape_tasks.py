@@ -131,11 +131,16 @@ def test_grids_selected_in_the_shapes_list_make_a_mesh_scan_each(shape_app, qtbo
     ]
 
 
-def test_with_nothing_mounted_and_nothing_selected_the_toolbox_says_where_to_look(shape_app, qtbot):
-    _app, bricks, queue, shapes, diffractometer = shape_app
+def test_with_nothing_mounted_and_nothing_selected_the_toolbox_says_where_to_look(
+    make_app, qtbot, tmp_path
+):
+    _app, bricks, queue, shapes, diffractometer = start_shape_app(
+        make_app, qtbot, fast_beamline(tmp_path)
+    )
     toolbox = bricks["queue_toolbox"]
+    queue.sample_changer.unload().result(timeout=30)
+    assert queue.sample_changer.get_loaded_sample() is None
     point = shapes.add_point(here(diffractometer))
-    toolbox.mounted_sample = lambda: None  # as on a beamline with nothing mounted
     shapes.select([point.id])
     button = toolbox.buttons["DataCollection"]
     qtbot.waitUntil(lambda: "a data collection on P1" in toolbox.shapes_label.text(), timeout=2000)
