@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.queue.history import sample_label
-from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP, TASK_TYPES, QueueError, UnknownNodeError
+from mxgui.core.queue.nodes import (
+    ROOT_ID,
+    SAMPLE,
+    TASK_GROUP,
+    TASK_TYPES,
+    QueueError,
+    UnknownNodeError,
+)
 from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
+from mxgui.gui.shape_tasks import TASK_TITLES, ShapeTaskPlan, plan_for, shape_names
 
 log = logging.getLogger(__name__)
 
 PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
-LABELS = {
-    "DataCollection": "Data collection",
-    "Characterisation": "Characterisation",
-    "EnergyScan": "Energy scan",
-    "MeshScan": "Mesh scan",
-    "XrayCentring": "X-ray centring",
-    "Workflow": "Workflow",
-}
+LABELS = TASK_TITLES
 #: the shape kinds a workflow may require (workflow.xml ``requires``)
 REQUIRED_SHAPES: dict[str, type[Shape]] = {"grid": Grid, "point": Point}
-SHAPE_SIGNALS = ("shapeAdded", "shapeRemoved", "selectionChanged", "cleared")
+SHAPE_SIGNALS = ("shapeAdded", "shapeChanged", "shapeRemoved", "selectionChanged", "cleared")
 
 
 class QueueToolboxBrick(Brick):
@@ -39,8 +41,15 @@ class QueueToolboxBrick(Brick):
     defaults and a run number that collides with nothing. Connect the queue tree's
     ``nodesSelected`` to :meth:`set_selected_nodes`.
 
-    A mesh scan goes on the selected grid (else the last one drawn); an X-ray
-    centring on the selected grid or line (none: the workflow decides). The Workflow
+    Shapes selected in the sample view or the shapes list make one task each
+    (:mod:`mxgui.gui.shape_tasks`): a data collection or a characterisation per point,
+    a helical collection per line, a mesh scan per grid, an X-ray centring per grid
+    or line; the toolbox says what a click will add, and where. Shape tasks go to the
+    selected samples, else to the mounted sample (added to the queue if it is not
+    there). :meth:`add_shape_tasks` does the same for the shapes' right-click menu.
+
+    With no grid selected, a mesh scan goes on the last one drawn; with no grid or
+    line selected, an X-ray centring is automatic (the workflow decides). The Workflow
     button's menu offers the workflow client's workflows (role ``workflow`` of the
     queue or the beamline); one that needs a grid or a point is offered only when
     the sample has one, and says so otherwise.
@@ -49,7 +58,7 @@ class QueueToolboxBrick(Brick):
     PROPERTIES = (p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),)
     tasksAdded = pyqtSignal(list)
     SIGNALS = ("tasksAdded",)
-    SLOTS = ("set_selected_nodes", "add_task", "add_workflow")
+    SLOTS = ("set_selected_nodes", "add_task", "add_workflow", "add_shape_tasks")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
@@ -70,14 +79,25 @@ class QueueToolboxBrick(Brick):
         self.buttons["Workflow"].setMenu(self.workflow_menu)
         self.target_label = QLabel()
         self.target_label.setWordWrap(True)
+        #: what the buttons do with the shapes selected in the sample view
+        self.shapes_label = QLabel()
+        self.shapes_label.setWordWrap(True)
+        self.shapes_label.setObjectName("shapes_label")
+        self.shapes_label.setTextFormat(Qt.RichText)
         self.message = QLabel()
         self.message.setWordWrap(True)
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
         column.addWidget(self.target_label)
+        column.addWidget(self.shapes_label)
         column.addLayout(grid)
         column.addWidget(self.message)
         column.addStretch(1)
+        # a burst of changes (shapes, queue nodes, a mount) updates the words once
+        self._update_timer = QTimer(self)
+        self._update_timer.setSingleShot(True)
+        self._update_timer.setInterval(0)
+        self._update_timer.timeout.connect(self._update)
         self._update()
 
     def property_changed(
@@ -94,6 +114,11 @@ class QueueToolboxBrick(Brick):
             if self.shapes is not None:  # what a mesh scan or a workflow can go on
                 for signal in SHAPE_SIGNALS:
                     self.bind(self.shapes, signal, self._removed, scope="queue")
+            if self.queue is not None:  # the mounted sample: where shape tasks go
+                self.bind(self.queue.model, "nodeAdded", self._node_added, scope="queue")
+                changer = self.queue.sample_changer
+                if changer is not None:
+                    self.bind(changer, "loadedSampleChanged", self._removed, scope="queue")
             self._update()
 
     # selection ---------------------------------------------------------------------------------
@@ -103,7 +128,11 @@ class QueueToolboxBrick(Brick):
         self._update()
 
     def _removed(self, *_args: object) -> None:
-        self._update()
+        self._update_timer.start()
+
+    def _node_added(self, *_args: object) -> None:
+        if not self.selection:  # the mounted sample may have come into the queue
+            self._update_timer.start()
 
     def targets(self) -> list[int]:
         """Where new tasks go: each selected sample or group, the parent of each
@@ -122,6 +151,60 @@ class QueueToolboxBrick(Brick):
             elif node.is_task and node.parent is not None:
                 found.append(node.parent)
         return list(dict.fromkeys(found))
+
+    def mounted_sample(self) -> tuple[str, int | None] | None:
+        """The mounted sample's address and its sample in the queue (``None`` if it is
+        not queued yet); ``None`` with no sample changer or nothing mounted."""
+        changer = self.queue.sample_changer if self.queue is not None else None
+        sample = changer.get_loaded_sample() if changer is not None else None
+        if self.queue is None or sample is None:
+            return None
+        model = self.queue.model
+        for node_id in model.children(ROOT_ID):
+            if model.get_node(node_id).parameters.get("location") == sample.address:
+                return sample.address, node_id
+        return sample.address, None
+
+    def shape_targets(self, add: bool = False) -> list[int]:
+        """Where shape tasks go: the :meth:`targets`, else the mounted sample's entry
+        (with ``add``, added to the queue if it is not there)."""
+        targets = self.targets()
+        mounted = self.mounted_sample() if not targets else None
+        if mounted is None or self.queue is None:
+            return targets
+        address, node_id = mounted
+        if node_id is None and add:
+            node_id = self.queue.add_samples_from_changer([address])[0]
+        return [node_id] if node_id is not None else []
+
+    def selected_shapes(self) -> list[Shape]:
+        """The shapes selected in the sample view or the shapes list, in order."""
+        if self.shapes is None:
+            return []
+        found = []
+        for shape_id in self.shapes.selected():
+            try:
+                found.append(self.shapes.get(shape_id))
+            except KeyError:
+                continue  # removed meanwhile: the removal updates the toolbox next
+        return found
+
+    def shape_plan(self, task_type: str) -> ShapeTaskPlan | None:
+        """The tasks a click on ``task_type`` adds on the selected shapes, if any fit."""
+        return plan_for(task_type, self.selected_shapes())
+
+    def _where(self, targets: list[int]) -> str:
+        """The targets in words: "1:01", "1:01, 1:02 and 3 more"."""
+        if self.queue is None:
+            return ""
+        model = self.queue.model
+        labels = []
+        for target in targets[:4]:
+            sample_id = model.sample_of(target)
+            sample = model.get_node(sample_id) if sample_id is not None else None
+            labels.append(sample_label(sample) or model.get_node(target).name)
+        more = f" and {len(targets) - 4} more" if len(targets) > 4 else ""
+        return ", ".join(labels) + more
 
     def workflow_client(self) -> WorkflowClientRole | None:
         """The workflow client (role ``workflow`` of the queue, else of the beamline)."""
@@ -157,6 +240,7 @@ class QueueToolboxBrick(Brick):
         return {}, ""
 
     def _update(self) -> None:
+        self._update_timer.stop()
         targets = self.targets()
         model = self.queue.model if self.queue is not None else None
         if model is None:
@@ -164,17 +248,24 @@ class QueueToolboxBrick(Brick):
         elif not targets:
             self.target_label.setText("Select samples in the queue to add tasks to them.")
         else:
-            labels = []
-            for target in targets[:4]:
-                sample_id = model.sample_of(target)
-                sample = model.get_node(sample_id) if sample_id is not None else None
-                labels.append(sample_label(sample) or model.get_node(target).name)
-            more = f" and {len(targets) - 4} more" if len(targets) > 4 else ""
             self.target_label.setText(
-                f"For {len(targets)} sample{'s' * (len(targets) != 1)}: " + ", ".join(labels) + more
+                f"For {len(targets)} sample{'s' * (len(targets) != 1)}: " + self._where(targets)
             )
+        plans = {t: self.shape_plan(t) for t in self.buttons}
+        shape_where = self._update_shapes_label(plans, targets)
+        # the shapes' line says where their tasks go: the line above would repeat it
+        self.target_label.setVisible(bool(targets) or not any(plans.values()))
         for task_type, button in self.buttons.items():
+            plan = plans[task_type]
             given, why_not = self._given(task_type)
+            if plan is not None and not why_not:
+                button.setEnabled(bool(shape_where))
+                button.setToolTip(
+                    f"add {plan.description} to {shape_where}"
+                    if shape_where
+                    else "select the sample in the queue (no sample is mounted)"
+                )
+                continue
             if task_type == "Workflow" and not why_not:
                 why_not = self._fill_workflow_menu()
             button.setEnabled(bool(targets) and not why_not)
@@ -185,6 +276,62 @@ class QueueToolboxBrick(Brick):
             else:
                 on = f" on {given.get('grid_id') or given.get('shape_id')}" if given else ""
                 button.setToolTip(f"add a {LABELS[task_type].lower()}{on} to each selected sample")
+
+    def _update_shapes_label(
+        self, plans: dict[str, ShapeTaskPlan | None], targets: list[int]
+    ) -> str:
+        """Say what each button adds on the selected shapes, and where; return the
+        where in words ("" when shape tasks have nowhere to go)."""
+        shapes = self.selected_shapes()
+        lines = [plan.description for plan in plans.values() if plan is not None]
+        if not shapes or not lines:
+            self.shapes_label.setText(
+                escape(
+                    f"Selected in the sample view: {shape_names(shapes)} (no task here takes them)"
+                )
+                if shapes
+                else ""
+            )
+            return ""
+        note = ""
+        if targets:
+            where = f"sample {self._where(targets)}" if len(targets) == 1 else self._where(targets)
+            note = self._not_mounted_note(targets)
+        else:
+            mounted = self.mounted_sample()
+            if mounted is None:
+                where = ""
+            elif mounted[1] is None:
+                where = f"the mounted sample {mounted[0]} (added to the queue)"
+            else:
+                where = f"the mounted sample {self._where([mounted[1]])}"
+        head = f"{shape_names(shapes)} selected, for {where or 'no sample'}:"
+        rows = [escape(head)] + [f"• {escape(words)}" for words in lines]
+        if note:
+            rows.append(f"<span style='color: #b71c1c;'>{escape(note)}</span>")
+        self.shapes_label.setText("<br>".join(rows))
+        return where
+
+    def _not_mounted_note(self, targets: list[int]) -> str:
+        """A warning when shape tasks would go to a sample that is not the mounted one:
+        the shapes shown are the mounted sample's ("" when all targets are it)."""
+        mounted = self.mounted_sample()
+        if mounted is None or self.queue is None:
+            return ""
+        model = self.queue.model
+        others = []
+        for target in targets:
+            sample_id = model.sample_of(target)
+            location = model.get_node(sample_id).parameters.get("location") if sample_id else None
+            if location and location != mounted[0]:
+                others.append(str(location))
+        if not others:
+            return ""
+        return (
+            f"Note: these shapes are on the mounted sample {mounted[0]}, not on "
+            f"{', '.join(others[:4])}{' …' if len(others) > 4 else ''}: select that sample's "
+            "entry, or mount the sample and draw its own shapes."
+        )
 
     def _fill_workflow_menu(self) -> str:
         """Offer the client's workflows; why none can be offered ("" if some can)."""
@@ -232,6 +379,9 @@ class QueueToolboxBrick(Brick):
             if why_not:
                 self._show(f"{LABELS.get(task_type, task_type)}: {why_not}", problem=True)
                 return []
+            plan = self.shape_plan(task_type)
+            if plan is not None:
+                return self._add_plan(plan)
         added, problems = [], []
         for target in self.targets():
             try:
@@ -245,6 +395,59 @@ class QueueToolboxBrick(Brick):
             names = [self.queue.model.get_node(i).name for i in added]
             shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
             self._show(f"Added {len(added)} × {LABELS.get(task_type, task_type)}: {shown}")
+        if added:
+            self.tasksAdded.emit(added)
+        return added
+
+    def add_shape_tasks(self, task_type: str, shape_ids: list) -> list[int]:
+        """Add ``task_type`` tasks on the shapes ``shape_ids`` (the shapes' right-click
+        menu), one per shape that fits; return the ids."""
+        if self.shapes is None:
+            self._show(f"{LABELS.get(task_type, task_type)}: no shapes object", problem=True)
+            return []
+        shapes, missing = [], []
+        for shape_id in shape_ids:
+            try:
+                shapes.append(self.shapes.get(str(shape_id)))
+            except KeyError:
+                missing.append(str(shape_id))
+        _given, why_not = self._given(task_type)
+        if why_not:
+            self._show(f"{LABELS.get(task_type, task_type)}: {why_not}", problem=True)
+            return []
+        plan = plan_for(task_type, shapes)
+        if plan is None:
+            names = " ".join(s.name for s in shapes) + " ".join(missing)
+            self._show(f"{LABELS.get(task_type, task_type)}: none fits {names}", problem=True)
+            return []
+        return self._add_plan(plan)
+
+    def _add_plan(self, plan: ShapeTaskPlan) -> list[int]:
+        """Add the tasks of ``plan`` to each of :meth:`shape_targets`; say so."""
+        if self.queue is None:
+            return []
+        title = LABELS.get(plan.task_type, plan.task_type)
+        try:
+            targets = self.shape_targets(add=True)
+        except (QueueError, ValueError) as exc:
+            self._show(f"{title}: the mounted sample cannot be queued: {exc}", problem=True)
+            return []
+        if not targets:
+            self._show(f"{title}: select the sample in the queue (none is mounted)", problem=True)
+            return []
+        added, problems = [], []
+        for target in targets:
+            for shape, given in zip(plan.shapes, plan.parameters):
+                try:
+                    added.append(self.queue.add_task(target, plan.task_type, given))
+                except (ParameterError, QueueError) as exc:
+                    name = self.queue.model.get_node(target).name
+                    problems.append(f"{name}, {shape.name}: {exc}")
+        where = self._where(targets)
+        if problems:
+            self._show(f"{len(problems)} not added: " + "; ".join(problems), problem=True)
+        else:
+            self._show(f"Added {plan.description} to {where}")
         if added:
             self.tasksAdded.emit(added)
         return added

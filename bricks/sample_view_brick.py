@@ -10,9 +10,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QPoint, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeyEvent, QShowEvent
-from PyQt5.QtWidgets import QFileDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
 from hardware_objects.abstract.actuator import AbstractActuator
 from hardware_objects.abstract.beam import AbstractBeam
@@ -20,7 +20,7 @@ from hardware_objects.abstract.diffractometer import AbstractDiffractometer
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.centring import CENTRING_MOTORS, CentredPosition, ImageGeometry
-from mxgui.core.shapes import ShapesModel
+from mxgui.core.shapes import Shape, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.sample_view.camera_feed import CameraFeed
@@ -36,6 +36,7 @@ from mxgui.gui.sample_view.style import OverlayStyle
 from mxgui.gui.sample_view.toolbar import SampleViewToolbar
 from mxgui.gui.sample_view.view import SampleGraphicsView
 from mxgui.gui.sample_view.xmlrpc_snapshot import XmlrpcSnapshots
+from mxgui.gui.shape_menu import RenameShapeDialog, build_shape_menu, target_of
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,13 @@ class SampleViewBrick(Brick):
     changed), draw a line (two clicks), measure (drag). Zoom and lights below the
     buttons; "Snapshot…" saves the image with its overlays as PNG. The ``queue``'s manual
     centrings are done here (see ``queue_centring``).
+
+    Click a shape to select it, ctrl- or shift-click to add it to the selection (or
+    take it out); drag a box around shapes to select them (ctrl or shift: add them).
+    A right click on a shape opens its menu (:mod:`mxgui.gui.shape_menu`):
+    the tasks that fit the selected shapes, asked for with
+    ``shapeTaskRequested(task_type, shape_ids)`` (connect it to the task toolbox's
+    ``add_shape_tasks``), move to, rename, delete.
     """
 
     PROPERTIES = (
@@ -76,7 +84,8 @@ class SampleViewBrick(Brick):
     centringAccepted = pyqtSignal(str)
     shapeSelected = pyqtSignal(str)
     modeChanged = pyqtSignal(str)
-    SIGNALS = ("centringAccepted", "shapeSelected", "modeChanged")
+    shapeTaskRequested = pyqtSignal(str, list)
+    SIGNALS = ("centringAccepted", "shapeSelected", "modeChanged", "shapeTaskRequested")
     SLOTS = (
         "start_centring",
         "accept_centring",
@@ -99,6 +108,9 @@ class SampleViewBrick(Brick):
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self._project)
         self.last_measurement_um: float | None = None
+        #: the shape menu shown last, and the rename dialog open (None: none)
+        self.shape_menu: QMenu | None = None
+        self.rename_dialog: RenameShapeDialog | None = None
         self.style_ = OverlayStyle()
         self.view = SampleGraphicsView()
         scene = self.view.scene()
@@ -147,7 +159,9 @@ class SampleViewBrick(Brick):
         modes.modeChanged.connect(self._show_mode)
         modes.messagePosted.connect(self.show_message)
         modes.escapePressed.connect(self.cancel)
-        modes.selectClicked.connect(self.editor.select_at)
+        modes.selectClicked.connect(self._select_clicked)
+        modes.selectDragged.connect(self._select_dragged)
+        self.view.contextMenuAsked.connect(self._context_menu)
         modes.centringClicked.connect(workflow.click)
         modes.moveToBeamClicked.connect(self._move_to_beam)
         modes.gridDrawn.connect(self.editor.grid_drawn)
@@ -322,6 +336,7 @@ class SampleViewBrick(Brick):
         if mode is Mode.CENTRING and self.queue_centring.pending:
             hint = f"{self.queue_centring.status()}: {hint}"
         self.mode_label.setText(f"<b>Mode: {mode.title}</b> — {hint}")
+        self.mode_label.setToolTip(hint)  # the line is cut when the view is narrow
 
     def show_message(self, text: str) -> None:
         """Tell the user of a problem (message line, in red, with the time) and the log."""
@@ -387,6 +402,100 @@ class SampleViewBrick(Brick):
         if isinstance(light, AbstractActuator):
             self._act(lambda: light.set_value(value), f"{role} {value:g} %")
 
+    def _select_clicked(self, x: float, y: float) -> None:
+        toggle = bool(self.view.press_modifiers & (Qt.ControlModifier | Qt.ShiftModifier))
+        self.editor.select_at(x, y, toggle)
+
+    def _select_dragged(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        add = bool(self.view.press_modifiers & (Qt.ControlModifier | Qt.ShiftModifier))
+        self.editor.select_in(x0, y0, x1, y1, add)
+
+    # the shapes' menu ----------------------------------------------------------------------------
+    def _context_menu(self, x: float, y: float, global_pos: QPoint) -> None:
+        menu = self.shape_menu_at(x, y)
+        if menu is not None:
+            menu.popup(global_pos)
+
+    def shape_menu_at(self, x: float, y: float) -> QMenu | None:
+        """The menu of the shape under image point ``(x, y)`` and the shapes selected
+        with it (a shape not selected becomes the selection); ``None`` if there is no
+        shape there or a centring is going on."""
+        shape_id = self.shape_layer.shape_at(x, y)
+        if shape_id is None or self.shapes is None or self.mode is Mode.CENTRING:
+            return None
+        if shape_id not in self.shapes.selected():
+            self.editor.select(shape_id)
+        shapes = self.editor.selected_shapes()
+        if not shapes:
+            return None
+        connected = self.receivers(self.shapeTaskRequested) > 0
+        why_no_tasks = "" if connected else "no task toolbox is connected in this layout"
+        why_no_move = "" if self.diffractometer is not None else "no diffractometer"
+        if self.shape_menu is not None:
+            self.shape_menu.deleteLater()
+        self.shape_menu = build_shape_menu(self, shapes, self, why_no_tasks, why_no_move)
+        return self.shape_menu
+
+    def add_shape_tasks(self, task_type: str, shape_ids: list[str]) -> None:
+        """Ask the task toolbox for ``task_type`` tasks on ``shape_ids``."""
+        self.shapeTaskRequested.emit(task_type, list(shape_ids))
+
+    def _shape(self, shape_id: str) -> Shape | None:
+        try:
+            return self.shapes.get(shape_id) if self.shapes is not None else None
+        except KeyError as exc:
+            self.show_message(str(exc.args[0]))
+            return None
+
+    def move_to_shape(self, shape_id: str) -> None:
+        """Move the sample so that shape ``shape_id`` is on the beam: a point's
+        centred position, a line's start, a grid's centre."""
+        shape, diffractometer = self._shape(shape_id), self.diffractometer
+        if shape is None or diffractometer is None:
+            return
+        self.show_info(f"Moving to {shape.name}")
+        self.start(
+            lambda: diffractometer.move_to_centred_position(target_of(shape)),
+            f"Move to {shape.name} failed",
+            self.show_message,
+            refused=f"Move to {shape.name}",
+            on_done=lambda ended: self._moved(ended, shape),
+        )
+
+    def _moved(self, ended: Future[Any], shape: Shape) -> None:
+        if not ended.cancelled() and ended.exception() is None:
+            self.show_info(f"At {shape.name}")
+
+    def ask_rename(self, shape_id: str) -> None:
+        """Open the rename dialog of shape ``shape_id``."""
+        shape = self._shape(shape_id)
+        if shape is None or self.shapes is None:
+            return
+        if self.rename_dialog is not None:
+            self.rename_dialog.close()
+            self.rename_dialog.deleteLater()
+        self.rename_dialog = RenameShapeDialog(self.shapes, shape, self)
+        self.rename_dialog.accepted.connect(lambda: self._renamed(shape))
+        self.rename_dialog.open()
+
+    def _renamed(self, old: Shape) -> None:
+        new = self._shape(old.id)
+        if new is not None:
+            self.show_info(f"{old.name} renamed {new.name}")
+
+    def delete_shapes(self, shape_ids: list[str]) -> None:
+        """Delete the shapes ``shape_ids``."""
+        if self.shapes is None:
+            return
+        deleted = []
+        for shape_id in shape_ids:
+            try:
+                deleted.append(self.shapes.remove(shape_id).name)
+            except KeyError:
+                pass  # removed meanwhile (the shapes list, another sample mounted)
+        if deleted:
+            self.show_info(f"Deleted {', '.join(deleted)}")
+
     def select_shape(self, shape_id: str) -> None:
         """Select shape ``shape_id`` ("" selects nothing)."""
         self.editor.select(shape_id)
@@ -446,6 +555,8 @@ class SampleViewBrick(Brick):
 
     def cleanup(self) -> None:
         self._refresh_timer.stop()
+        if self.rename_dialog is not None:
+            self.rename_dialog.close()
         self.shape_layer.stop()
         self.queue_centring.close()
         self.xmlrpc_snapshots.close()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from PyQt5.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -22,25 +23,14 @@ from PyQt5.QtWidgets import (
 )
 
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
-from mxgui.core.centring import CentredPosition
-from mxgui.core.shapes import Grid, Line, Point, Shape, ShapesModel
+from mxgui.core.shapes import Point, Shape, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
+from mxgui.gui.shape_menu import build_shape_menu, target_of
 from mxgui.gui.shapes_table import DETAILS, ID, KIND, NAME, OMEGA, ShapesTableModel
 from mxgui.gui.widgets import KeySpec, MessageLine, view_action
 
 log = logging.getLogger(__name__)
-
-
-def target_of(shape: Shape) -> CentredPosition:
-    """Where "Move to" goes: a point's position, a line's start, a grid's centre."""
-    if isinstance(shape, Point):
-        return shape.position
-    if isinstance(shape, Line):
-        return shape.start
-    if isinstance(shape, Grid):
-        return shape.centre
-    raise ValueError(f"cannot move to a {type(shape).__name__}")
 
 
 class ShapesListBrick(Brick):
@@ -49,7 +39,10 @@ class ShapesListBrick(Brick):
     Select rows (the selection is the shapes model's, shared with the sample view),
     rename in place (double-click or F2 on the name), delete, move the sample to a
     shape (a point, a line's start, a grid's centre), or join two points into a line.
-    Refusals and failures are shown below the list.
+    Refusals and failures are shown below the list. A right click opens the shapes'
+    menu (:mod:`mxgui.gui.shape_menu`, as in the sample view): the tasks that fit the
+    selected shapes, asked for with ``shapeTaskRequested(task_type, shape_ids)``
+    (connect it to the task toolbox's ``add_shape_tasks``), move to, rename, delete.
     """
 
     PROPERTIES = (
@@ -59,7 +52,8 @@ class ShapesListBrick(Brick):
         ),
     )
     shapeSelected = pyqtSignal(str)
-    SIGNALS = ("shapeSelected",)
+    shapeTaskRequested = pyqtSignal(str, list)
+    SIGNALS = ("shapeSelected", "shapeTaskRequested")
     SLOTS = ("select_shape", "move_to_shape", "delete_selected")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -92,7 +86,10 @@ class ShapesListBrick(Brick):
         ):
             self.view.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection)
-        self.view.setContextMenuPolicy(Qt.ActionsContextMenu)
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        #: the shapes' menu shown last (None: none yet)
+        self.shape_menu: QMenu | None = None
 
         self.move_action = self._action("Move to", self.move_to_selected, "move the sample there")
         self.rename_action = self._action("Rename", self.rename_selected, "", QKeySequence("F2"))
@@ -129,7 +126,7 @@ class ShapesListBrick(Brick):
         self, text: str, slot: Callable[[], object], tip: str, key: KeySpec | None = None
     ) -> QAction:
         action = view_action(self, text, slot, tip, key)
-        self.view.addAction(action)  # in the view's context menu, with or without a key
+        self.view.addAction(action)  # its key works while the list has the focus
         return action
 
     @staticmethod
@@ -306,6 +303,53 @@ class ShapesListBrick(Brick):
             return
         self.shapes.select([line.id])
         self._show_message(f"{line.id}: line from {ids[0]} to {ids[1]}")
+
+    # the shapes' menu ----------------------------------------------------------------------------
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid() and index.row() not in self._selected_rows():
+            self.view.selectRow(index.row())
+        menu = self.menu_for_selection()
+        if menu is not None:
+            menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def menu_for_selection(self) -> QMenu | None:
+        """The shapes' menu for the selected rows (``None`` when none is selected)."""
+        shapes = self.selected_shapes()
+        if not shapes:
+            return None
+        connected = self.receivers(self.shapeTaskRequested) > 0
+        why_no_tasks = "" if connected else "no task toolbox is connected in this layout"
+        diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
+        why_no_move = "" if diffractometer is not None else "no diffractometer"
+        if self.shape_menu is not None:
+            self.shape_menu.deleteLater()
+        self.shape_menu = build_shape_menu(self, shapes, self, why_no_tasks, why_no_move)
+        if self.line_action.isEnabled():
+            self.shape_menu.addAction(self.line_action)
+        return self.shape_menu
+
+    def add_shape_tasks(self, task_type: str, shape_ids: list[str]) -> None:
+        """Ask the task toolbox for ``task_type`` tasks on ``shape_ids``."""
+        self.shapeTaskRequested.emit(task_type, list(shape_ids))
+
+    def ask_rename(self, shape_id: str) -> None:
+        """Open the name editor of shape ``shape_id`` (selecting it)."""
+        self.select_shape(shape_id)
+        self._on_model_selection()  # now, not when the model's signal comes back
+        self.rename_selected()
+
+    def delete_shapes(self, shape_ids: list[str]) -> None:
+        """Delete the shapes ``shape_ids`` (those selected, from the menu)."""
+        if set(shape_ids) == set(self.selected_ids()):
+            self.delete_selected()
+            return
+        for shape_id in shape_ids:
+            try:
+                if self.shapes is not None:
+                    self.shapes.remove(shape_id)
+            except KeyError:
+                pass  # removed meanwhile
 
     # messages ---------------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:

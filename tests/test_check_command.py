@@ -152,7 +152,7 @@ def test_a_broken_hardware_file_fails_the_check_naming_file_and_line(broken_repo
         (
             "hardware_object_wrong_interface.yml",
             "FAILED  brick phiy: {path}:21: brick phiy: motor = /energy is a SimulatedEnergy, "
-            "expected a AbstractMotor",
+            "expected an AbstractMotor",
         ),
         (
             "unknown_signal.yml",

@@ -246,7 +246,7 @@ def test_preview_shows_the_new_brick_and_rebuilds_without_leaks(designer, qtbot)
     type_into(qtbot, window.properties.property_field("motor").combo, "/energy")
     window.preview.refresh()
     assert window.preview.built.bricks["motor"].failure == (
-        "motor = /energy: SimulatedEnergy is not a AbstractMotor"
+        "motor = /energy: SimulatedEnergy is not an AbstractMotor"
     )
     # a brick bound to an object the repository does not have: red in the preview and a problem
     type_into(qtbot, window.properties.property_field("motor").combo, "/nothing")

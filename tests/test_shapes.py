@@ -190,7 +190,7 @@ def test_model_is_safe_from_several_threads():
     def work():
         for _ in range(200):
             shape = model.add_point(CENTRE)
-            model.rename(shape.id, "x")
+            model.rename(shape.id, f"x{shape.id}")  # names are unique
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:

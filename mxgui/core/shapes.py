@@ -458,11 +458,17 @@ class ShapesModel(SignalEmitter):
         )
 
     def rename(self, shape_id: str, name: str) -> Shape:
-        """Give shape ``shape_id`` a new (non-empty) name."""
+        """Give shape ``shape_id`` a new name: not empty, and no other shape's (a name
+        the user reads must say which shape it is)."""
         name = name.strip()
         if not name:
             raise ValueError("a shape name cannot be empty")
         with self._lock:
+            taken = next(
+                (s for s in self._shapes.values() if s.name == name and s.id != shape_id), None
+            )
+            if taken is not None:
+                raise ValueError(f"{taken.id} is already named {name!r}; choose another name")
             shape = replace(self.get(shape_id), name=name)
             self._shapes[shape_id] = shape
         self.emit("shapeChanged", shape)

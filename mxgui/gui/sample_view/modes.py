@@ -50,7 +50,7 @@ _TITLES = {
     Mode.MEASURE: "Measure",
 }
 _HINTS = {
-    Mode.IDLE: "click a shape to select it",
+    Mode.IDLE: "click or box shapes to select (ctrl: add); right-click one for its menu",
     Mode.CENTRING: "click the crystal each time the goniometer has turned; Esc cancels",
     Mode.MOVE_TO_BEAM: "click a point to move it onto the beam; Esc ends",
     Mode.DRAW_GRID: "drag a rectangle over the area to scan; Esc ends",
@@ -73,7 +73,8 @@ Point = tuple[float, float]
 class ModeController(QObject):
     """Holds the current :class:`Mode` and turns mouse events into requests.
 
-    Requests (image pixels): ``selectClicked(x, y)`` (idle), ``centringClicked(x, y)``,
+    Requests (image pixels): ``selectClicked(x, y)`` (idle), ``selectDragged(x0, y0,
+    x1, y1)`` (idle: a box dragged around shapes), ``centringClicked(x, y)``,
     ``moveToBeamClicked(x, y)``, ``lineDrawn(x0, y0, x1, y1)`` (after the second
     click), ``gridDrawn(x0, y0, x1, y1)`` (press and release of the drag),
     ``distanceMeasured(x0, y0, x1, y1)``. A click outside the image, or a grid dragged with
@@ -88,6 +89,7 @@ class ModeController(QObject):
     messagePosted = pyqtSignal(str)
     escapePressed = pyqtSignal()
     selectClicked = pyqtSignal(float, float)
+    selectDragged = pyqtSignal(float, float, float, float)
     centringClicked = pyqtSignal(float, float)
     moveToBeamClicked = pyqtSignal(float, float)
     lineDrawn = pyqtSignal(float, float, float, float)
@@ -157,6 +159,7 @@ class ModeController(QObject):
             self._show_drag((x, y))
         elif mode is Mode.IDLE:
             self.selectClicked.emit(x, y)
+            self._drag_start = (x, y)  # a drag from here selects what its box holds
         elif mode is Mode.CENTRING:
             self.centringClicked.emit(x, y)
         elif mode is Mode.MOVE_TO_BEAM:
@@ -186,8 +189,8 @@ class ModeController(QObject):
         start = self._drag_start
         if start is None:
             return
-        text = self.describe(self._mode, start, end)
-        if self._mode is Mode.DRAW_GRID:
+        text = self.describe(self._mode, start, end) if self._mode is not Mode.IDLE else ""
+        if self._mode in (Mode.DRAW_GRID, Mode.IDLE):
             self.rubber_band.set_rect(QRectF(*start, end[0] - start[0], end[1] - start[1]), text)
             self.rubber_band.setVisible(True)
         else:
@@ -202,7 +205,10 @@ class ModeController(QObject):
         self.rubber_band.setVisible(False)
         scale = self.view.scale()
         dragged = max(abs(end[0] - start[0]), abs(end[1] - start[1])) * scale
-        if self._mode is Mode.DRAW_GRID:
+        if self._mode is Mode.IDLE:
+            if dragged >= MIN_DRAG_PIXELS:
+                self.selectDragged.emit(*start, *end)
+        elif self._mode is Mode.DRAW_GRID:
             if dragged < MIN_DRAG_PIXELS:
                 self.messagePosted.emit(
                     "Draw grid: the rectangle has no size; press on one corner of the "

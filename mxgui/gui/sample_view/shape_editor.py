@@ -170,9 +170,49 @@ class ShapeEditor(QObject):
         self.last_grid = None
         self.panel.set_apply_target(None)
 
-    def select_at(self, x: float, y: float) -> None:
-        """Select the shape under image point ``(x, y)`` (nothing there: no selection)."""
-        self.select(self.layer.shape_at(x, y) or "")
+    def select_at(self, x: float, y: float, toggle: bool = False) -> None:
+        """Select the shape under image point ``(x, y)`` (nothing there: no selection);
+        with ``toggle`` (a ctrl or shift click) add it to the selection, or take it out
+        if it was in, and keep the rest."""
+        shape_id = self.layer.shape_at(x, y) or ""
+        if not toggle or self.shapes is None:
+            self.select(shape_id)
+            return
+        if not shape_id:
+            return  # a ctrl-click beside the shapes keeps the selection
+        selected = list(self.shapes.selected())
+        if shape_id in selected:
+            selected.remove(shape_id)
+        else:
+            selected.append(shape_id)
+        try:
+            self.shapes.select(selected)
+        except KeyError as exc:  # one removed meanwhile (another sample mounted)
+            self.messagePosted.emit(f"Select: {exc.args[0]}")
+            return
+        self.shapeSelected.emit(shape_id)
+
+    def select_in(self, x0: float, y0: float, x1: float, y1: float, add: bool = False) -> None:
+        """Select the shapes inside the box dragged from ``(x0, y0)`` to ``(x1, y1)``
+        (image pixels); with ``add`` (ctrl or shift held) add them to the selection."""
+        if self.shapes is None:
+            return
+        found = self.layer.shapes_in(x0, y0, x1, y1)
+        selection = [*self.shapes.selected(), *found] if add else found
+        try:
+            self.shapes.select(list(dict.fromkeys(selection)))
+        except KeyError as exc:  # one removed meanwhile (another sample mounted)
+            self.messagePosted.emit(f"Select: {exc.args[0]}")
+            return
+        if found:
+            self.editDone.emit(f"Selected {len(found)} shape{'s' * (len(found) != 1)}")
+
+    def selected_shapes(self) -> list[Shape]:
+        """The selected shapes, in the order selected (those removed meanwhile left out)."""
+        if self.shapes is None:
+            return []
+        found = (self._get(shape_id) for shape_id in self.shapes.selected())
+        return [shape for shape in found if shape is not None]
 
     def select(self, shape_id: str) -> None:
         if self.shapes is None:

@@ -251,6 +251,18 @@ class ShapeLayer:
                     return shape_id
         return None
 
+    def shapes_in(self, x0: float, y0: float, x1: float, y1: float) -> list[str]:
+        """The ids of the shapes drawn wholly inside the image rectangle with corners
+        ``(x0, y0)`` and ``(x1, y1)``, in the model's order."""
+        rect = QRectF(QPointF(x0, y0), QPointF(x1, y1)).normalized()
+        # by the shape, not Qt's ContainsItemShape, which wants the bounding rectangle
+        # (the label's margin included) inside too
+        return [
+            shape_id
+            for shape_id, item in self.items.items()
+            if item.isVisible() and rect.contains(item.mapToScene(item.shape()).boundingRect())
+        ]
+
     def _project(self, item: _ShapeItem | GridItem) -> None:
         positions, geometry = self.positions, self.geometry
         item.setVisible(positions is not None and geometry is not None)

@@ -3,9 +3,10 @@ between the widget and image pixels."""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import (
     QColor,
+    QContextMenuEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -31,7 +32,10 @@ class SampleGraphicsView(QGraphicsView):
 
     Mouse events become ``imagePressed`` / ``imageMoved`` / ``imageReleased(x, y, button)``
     in image pixels (left button only for press and release; moves while a button is
-    down); Escape becomes ``escapePressed``. The frames come from :attr:`handover`: connect
+    down), with the keyboard modifiers of the last press in :attr:`press_modifiers`
+    (ctrl or shift: add to the selection); a right click becomes
+    ``contextMenuAsked(x, y, global_pos)``; Escape becomes ``escapePressed``. The
+    frames come from :attr:`handover`: connect
     the camera's ``imageReceived`` to ``handover.offer``.
     """
 
@@ -39,6 +43,7 @@ class SampleGraphicsView(QGraphicsView):
     imageMoved = pyqtSignal(float, float)
     imageReleased = pyqtSignal(float, float)
     escapePressed = pyqtSignal()
+    contextMenuAsked = pyqtSignal(float, float, QPoint)
     #: a frame was painted (GUI thread), with its number
     frameShown = pyqtSignal(int)
 
@@ -54,6 +59,8 @@ class SampleGraphicsView(QGraphicsView):
         self._scene.addItem(self.frame_item)
         self._image_size = (width, height)
         self._left_down = False
+        #: the keyboard modifiers held at the last left press
+        self.press_modifiers = Qt.KeyboardModifiers(Qt.NoModifier)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.NoFrame)
@@ -130,6 +137,7 @@ class SampleGraphicsView(QGraphicsView):
         self.setFocus(Qt.MouseFocusReason)
         if event.button() == Qt.LeftButton:
             self._left_down = True
+            self.press_modifiers = event.modifiers()
             self.imagePressed.emit(*self.widget_to_image(event.localPos()))
         event.accept()
 
@@ -146,6 +154,10 @@ class SampleGraphicsView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
         self.mousePressEvent(event)  # the second press of a double click: a click too
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt name
+        self.contextMenuAsked.emit(*self.widget_to_image(QPointF(event.pos())), event.globalPos())
+        event.accept()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt name
         event.accept()  # no scrolling: the whole image is always in view
