@@ -30,8 +30,11 @@ from mxgui.gui.state_colours import STATE_COLOURS
 State = HardwareObjectState
 #: states whose value is not to be trusted: the item says the state instead of hiding it
 DOUBTFUL = (State.FAULT, State.UNKNOWN, State.OFF)
-#: the narrowest an item gets before its text is elided (the full text is in its tooltip)
+#: the narrowest an eliding item gets (the full text is in its tooltip)
 ITEM_MIN_WIDTH = 48
+#: the fields whose text may be long (names): they give up room first, elided; the
+#: numbers keep their whole text while the strip has room for them
+ELIDING = frozenset({"sample_changer", "lims"})
 UNAVAILABLE_COLOUR = STATE_COLOURS[State.FAULT]
 
 
@@ -39,9 +42,11 @@ class StatusItem(QLabel):
     """One field of the strip: a short text, elided when the strip is narrow (the whole
     text and the details in the tooltip), on a background that tells its state."""
 
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, elides: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(name)
+        #: whether the item gives up room first (a long name) or keeps its whole text
+        self.elides = elides
         self._full = "–"
         self._background = ""
         self.setContentsMargins(5, 1, 5, 1)
@@ -85,7 +90,8 @@ class StatusItem(QLabel):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
         hint = self.sizeHint()
-        hint.setWidth(min(hint.width(), ITEM_MIN_WIDTH))
+        if self.elides:
+            hint.setWidth(min(hint.width(), ITEM_MIN_WIDTH))
         return hint
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
@@ -132,14 +138,13 @@ class BeamlineStatusBrick(Brick):
         self._refreshers: dict[str, Callable[[], None]] = {}
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 1, 4, 1)
-        row.setSpacing(8)
+        row.setSpacing(6)
         for prop in self.declared_properties().values():
             if prop.kind is p.PropertyKind.HARDWARE_OBJECT:
-                item = StatusItem(prop.name)
+                item = StatusItem(prop.name, elides=prop.name in ELIDING)
                 item.hide()
                 self.items[prop.name] = item
-                row.addWidget(item)
-        row.addStretch(1)
+                row.addWidget(item, 1 if item.elides else 0)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
     def property_changed(
