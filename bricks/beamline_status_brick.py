@@ -65,11 +65,15 @@ class StatusItem(QLabel):
     def show_text(self, text: str, background: str = "", details: str = "") -> None:
         """Show ``text`` on ``background`` (a colour, empty for none); the tooltip is
         the text followed by ``details``."""
+        tooltip = f"{text}\n{details}" if details else text
+        if (text, background, tooltip) == (self._full, self._background, self.toolTip()):
+            return  # a readback repeated: no restyle, no relayout
+        if background != self._background or not self.styleSheet():
+            bold = "font-weight: bold;" if background else ""
+            colour = f"background-color: {background}; border-radius: 3px;" if background else ""
+            self.setStyleSheet(f"QLabel {{ {colour} {bold} }}")
         self._full, self._background = text, background
-        bold = "font-weight: bold;" if background else ""
-        colour = f"background-color: {background}; border-radius: 3px;" if background else ""
-        self.setStyleSheet(f"QLabel {{ {colour} {bold} }}")
-        self.setToolTip(f"{text}\n{details}" if details else text)
+        self.setToolTip(tooltip)
         self._elide()
         self.updateGeometry()
 
