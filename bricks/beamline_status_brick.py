@@ -148,7 +148,9 @@ class BeamlineStatusBrick(Brick):
                 item = StatusItem(prop.name, elides=prop.name in ELIDING)
                 item.hide()
                 self.items[prop.name] = item
-                row.addWidget(item, 1 if item.elides else 0)
+                row.addWidget(item, 1 if item.elides else 0)  # they share the room left
+        # the LIMS field ends the line, however wide the window
+        self.items["lims"].setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
     def property_changed(
