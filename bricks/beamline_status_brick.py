@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PyQt5.QtCore import QSize, Qt
@@ -26,6 +27,8 @@ from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.lims.status_button import status_text
 from mxgui.gui.properties import PropertyValue
 from mxgui.gui.state_colours import STATE_COLOURS
+
+log = logging.getLogger(__name__)
 
 State = HardwareObjectState
 #: states whose value is not to be trusted: the item says the state instead of hiding it
@@ -163,9 +166,7 @@ class BeamlineStatusBrick(Brick):
         obj = self.hardware_object(name)
         self._refreshers.pop(name, None)
         item.setVisible(bool(new_value))
-        if obj is None:
-            if new_value:  # named but not loaded: the base class shows why
-                item.show_text(f"{name}: not loaded", UNAVAILABLE_COLOUR, self.failure or "")
+        if obj is None:  # none named (hidden), or not loaded (set_failed showed why)
             return
         refresh, sources = self._binder(name, obj)
         self._refreshers[name] = refresh
@@ -304,7 +305,21 @@ class BeamlineStatusBrick(Brick):
         reason = lims.get_status().get("reason") or ""
         self.items["lims"].show_text(text, colour, str(reason))
 
-    # a device that does not answer: that field only, not the whole strip --------------------
+    # an object that failed to load: its field only, not the whole strip ------------------------
+    def set_failed(self, reason: str) -> None:
+        """An object that could not be loaded turns its own field red (the reason in its
+        tooltip, the brick's failure reported with its line as for any brick); the
+        other fields keep working. Any other failure is the whole brick's."""
+        prop = self.failed_property
+        if prop not in self.items:
+            super().set_failed(reason)
+            return
+        self.failure = reason
+        log.error("brick %s: %s", self.name, reason)
+        self.items[prop].show_text(f"{prop}: failed", UNAVAILABLE_COLOUR, reason)
+        self.items[prop].show()
+
+    # a device that does not answer: that field only ------------------------------------------
     def _availability(self, prop: str, reason: str) -> None:
         """Overrides the base's whole-brick red: in a strip of ten fields, only the
         field whose device does not answer turns red (the reason in its tooltip)."""

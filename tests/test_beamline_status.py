@@ -12,7 +12,7 @@ from hardware_objects.abstract.shutter import CLOSED, OPEN
 from mxgui.core.hardware_object import HardwareObjectState
 from mxgui.gui.state_colours import STATE_COLOURS
 
-from helpers import DEFAULT_LAYOUT, TEST_LAYOUTS
+from helpers import DEFAULT_LAYOUT, TEST_LAYOUTS, copy_simulated, line_of
 
 LAYOUT = TEST_LAYOUTS / "beamline_status.yml"
 HC = 12.3984  # keV·Å
@@ -147,3 +147,20 @@ def test_the_lims_user_appears_after_the_demo_login(make_app, qtbot):
     assert item.full_text().endswith("online") and item.background() == ""
     # the same words as the status bar's LIMS field
     qtbot.waitUntil(lambda: app.lims_status.text() == item.full_text(), timeout=5000)
+
+
+def test_an_object_that_failed_to_load_turns_only_its_field_red(make_app, tmp_path):
+    broken = copy_simulated(
+        tmp_path / "repo", {"fast_shutter": ("<delay>0.01</delay>", "<delay>soon</delay>")}
+    )
+    app = make_app(LAYOUT, repository_dirs=[broken])
+    strip = strip_of(app)
+    item = strip.items["fast_shutter"]
+    assert item.isVisible() and item.full_text() == "fast_shutter: failed"
+    assert item.background() == UNAVAILABLE_COLOUR
+    assert "fast_shutter" in item.toolTip() and "delay" in item.toolTip()
+    # the rest of the strip works, and the failure is reported with the layout's line
+    assert strip.isEnabled() and strip.items["safety_shutter"].full_text().startswith("Safety: ")
+    assert strip.items["energy"].full_text().endswith("Å")
+    line = line_of(LAYOUT, "fast_shutter: /fast_shutter")
+    assert any(e.line == line and "fast_shutter" in str(e) for e in app.built.errors)
