@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -23,6 +25,9 @@ from mxgui.gui.layout import BrickNode, ContainerNode, Layout, Node, WindowNode
 from mxgui.gui.layout_check import check_layout
 
 log = logging.getLogger(__name__)
+
+#: the dynamic property naming a layout's splitter in the settings (see :func:`splitter_key`)
+SPLITTER_KEY = "mxguiSplitterKey"
 
 
 class ErrorPlaceholder(QLabel):
@@ -77,7 +82,7 @@ class LayoutBuilder:
         classes = check_layout(self.layout)
         self._classes = classes
         for window in self.layout.windows:
-            content = self._build(window.content) if window.content else QWidget()
+            content = self._build(window.content, "0") if window.content else QWidget()
             self.result.windows.append(BuiltWindow(window, content))
         for name, brick in self.result.bricks.items():
             node = next(n for n in self.layout.bricks() if n.name == name)
@@ -108,12 +113,14 @@ class LayoutBuilder:
                 return node.property_lines.get(property_name or "", node.line)
         return None
 
-    def _build(self, node: Node) -> QWidget:
+    def _build(self, node: Node, path: str) -> QWidget:
+        """The widget of ``node``; ``path`` is its place in the window's tree (child
+        indices joined by dots), which names an unnamed splitter in the settings."""
         if node.error is not None:
             return ErrorPlaceholder(node.error)
         if isinstance(node, BrickNode):
             return self._build_brick(node)
-        return self._build_container(node)
+        return self._build_container(node, path)
 
     def _build_brick(self, node: BrickNode) -> QWidget:
         cls = self._classes.get(node.name)
@@ -134,8 +141,11 @@ class LayoutBuilder:
         self.result.bricks[node.name] = brick
         return brick
 
-    def _build_container(self, node: ContainerNode) -> QWidget:
-        children = [(child, self._build(child)) for child in node.children]
+    def _build_container(self, node: ContainerNode, path: str) -> QWidget:
+        children = [
+            (child, self._build(child, f"{path}.{index}"))
+            for index, child in enumerate(node.children)
+        ]
         if node.type == "tab":
             tabs = QTabWidget()
             for child, child_widget in children:
@@ -145,7 +155,7 @@ class LayoutBuilder:
                     or child.name
                     or f"tab {tabs.count() + 1}"
                 )
-                tabs.addTab(child_widget, label)
+                tabs.addTab(scrolled(child_widget), label)
             widget: QWidget = tabs
         elif node.type in ("hsplitter", "vsplitter"):
             splitter = QSplitter(Qt.Horizontal if node.type == "hsplitter" else Qt.Vertical)
@@ -154,6 +164,7 @@ class LayoutBuilder:
                 splitter.addWidget(child_widget)
             if node.sizes:
                 splitter.setSizes(node.sizes)
+            splitter.setProperty(SPLITTER_KEY, splitter_key(node, path))
             widget = splitter
         else:
             widget = QGroupBox(node.title) if node.type == "groupbox" else QWidget()
@@ -191,6 +202,23 @@ class LayoutBuilder:
                     f"cannot connect {connection.sender}.{connection.signal} to "
                     f"{connection.receiver}.{connection.slot}: {exc}",
                 )
+
+
+def splitter_key(node: ContainerNode, path: str) -> str:
+    """The name a splitter's sizes are remembered under: its ``name`` in the layout,
+    else its place in the tree (``"0.1"``: the second child of the window's content)."""
+    return node.name or f"at {path}"
+
+
+def scrolled(page: QWidget) -> QScrollArea:
+    """``page`` in a frameless scroll area: a tab page as large as its bricks want never
+    sets the window's minimum size (a small screen scrolls that page instead)."""
+    area = QScrollArea()
+    area.setObjectName(f"{page.objectName() or 'page'}_scroll")
+    area.setFrameShape(QFrame.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(page)
+    return area
 
 
 def _expands(widget: QWidget, horizontal: bool) -> bool:

@@ -6,12 +6,14 @@ from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSlider,
-    QToolBar,
     QWidget,
 )
+
+from mxgui.gui.flow_layout import FlowLayout
 
 LIGHTS = (("frontlight", "Front"), ("backlight", "Back"))
 SLIDER_WIDTH = 90
@@ -19,14 +21,25 @@ SLIDER_WIDTH = 90
 LIGHT_INTERVAL_MS = 100
 
 
-class ZoomLightsBar(QToolBar):
+def group(*widgets: QWidget) -> QWidget:
+    """``widgets`` side by side in one widget: a label and its field wrap together."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(3)
+    for widget in widgets:
+        row.addWidget(widget)
+    return holder
+
+
+class ZoomLightsBar(QWidget):
     """Zoom levels in a combo box and a 0-100 slider per light.
 
     ``zoomChosen(level)`` when the user picks a level; ``lightChosen(role,
     value)`` when the user moves a slider (at most every :data:`LIGHT_INTERVAL_MS`
     while dragging, and once when it is released). :meth:`show_zoom` and
     :meth:`show_light` show the hardware's values without sending them back. What does
-    not fit goes to the bar's overflow menu.
+    not fit the width wraps onto the next row.
     """
 
     zoomChosen = pyqtSignal(str)
@@ -34,12 +47,11 @@ class ZoomLightsBar(QToolBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMovable(False)
-        self.addWidget(QLabel("Zoom: "))
+        self.flow = FlowLayout(self)
         self.zoom_box = QComboBox()
         self.zoom_box.setToolTip("zoom level of the sample camera")
         self.zoom_box.activated[str].connect(self.zoomChosen)
-        self.addWidget(self.zoom_box)
+        self.flow.add_widget(group(QLabel("Zoom:"), self.zoom_box))
         self.sliders: dict[str, QSlider] = {}
         self.values: dict[str, QLabel] = {}
         self._pending: dict[str, int] = {}
@@ -48,8 +60,7 @@ class ZoomLightsBar(QToolBar):
         self._timer.setInterval(LIGHT_INTERVAL_MS)
         self._timer.timeout.connect(self._send_lights)
         for role, title in LIGHTS:
-            self.addSeparator()
-            self.addWidget(QLabel(f"{title} light: "))
+            self.flow.add_gap()
             slider = QSlider(Qt.Horizontal)
             slider.setRange(0, 100)
             slider.setFixedWidth(SLIDER_WIDTH)
@@ -58,8 +69,7 @@ class ZoomLightsBar(QToolBar):
             slider.sliderReleased.connect(self._send_lights)
             value = QLabel("-")
             value.setMinimumWidth(34)
-            self.addWidget(slider)
-            self.addWidget(value)
+            self.flow.add_widget(group(QLabel(f"{title} light:"), slider, value))
             self.sliders[role], self.values[role] = slider, value
 
     def set_zoom_levels(self, levels: list[str]) -> None:
@@ -95,16 +105,16 @@ class ZoomLightsBar(QToolBar):
             self.lightChosen.emit(role, float(value))
 
 
-class GridParameters(QToolBar):
-    """Cell size and spacing of the next grid (micrometres), in one row; the cell size
-    follows the beam size until the user changes it. ``applyRequested`` asks to redraw the
-    last grid with these values."""
+class GridParameters(QWidget):
+    """Cell size and spacing of the next grid (micrometres), in one row (two when narrow);
+    the cell size follows the beam size until the user changes it. ``applyRequested``
+    asks to redraw the last grid with these values."""
 
     applyRequested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMovable(False)
+        self.flow = FlowLayout(self)
         self.boxes: dict[str, QDoubleSpinBox] = {}
         fields = (
             ("cell_width", "Grid cell:", "cell width", 0.1),
@@ -112,6 +122,7 @@ class GridParameters(QToolBar):
             ("spacing_x", "gap:", "gap between columns", 0.0),
             ("spacing_y", "×", "gap between rows", 0.0),
         )
+        pair: list[QWidget] = []
         for key, title, tip, low in fields:
             box = QDoubleSpinBox()
             box.setRange(low, 5000.0)
@@ -120,8 +131,10 @@ class GridParameters(QToolBar):
             box.setKeyboardTracking(False)
             box.setToolTip(f"{tip} of the next grid, micrometres")
             box.setMaximumWidth(86)
-            self.addWidget(QLabel(title))
-            self.addWidget(box)
+            pair += [QLabel(title), box]
+            if key in ("cell_height", "spacing_y"):  # "width × height" stay together
+                self.flow.add_widget(group(*pair))
+                pair = []
             self.boxes[key] = box
         self.beam_button = QPushButton("Beam")
         self.beam_button.setToolTip("cells of the beam size")
@@ -129,8 +142,7 @@ class GridParameters(QToolBar):
         self.apply_button.setToolTip("draw the last grid again with these cells")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.applyRequested)
-        self.addWidget(self.beam_button)
-        self.addWidget(self.apply_button)
+        self.flow.add_widget(group(self.beam_button, self.apply_button))
         self._beam_size_um = (50.0, 50.0)
         self._showing_beam = False
         #: the cell size follows the beam's until the user types another

@@ -3,11 +3,10 @@ Reject / Cancel, and the shape and snapshot actions."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QAction, QToolBar, QToolButton, QWidget
+from PyQt5.QtWidgets import QAction, QToolButton, QWidget
 
+from mxgui.gui.flow_layout import FlowLayout
 from mxgui.gui.sample_view.centring_workflow import CentringStep
 from mxgui.gui.sample_view.modes import Mode
 
@@ -19,14 +18,15 @@ _MODE_ACTIONS = (
 )
 
 
-class SampleViewToolbar(QToolBar):
+class SampleViewToolbar(QWidget):
     """Buttons that ask for things; they never act on hardware themselves.
 
     ``modeRequested(mode)``: a mode button was pressed (pressing the button of the
     current mode asks for :attr:`Mode.IDLE`). ``acceptRequested``, ``rejectRequested``,
     ``cancelRequested``, ``savePointRequested``, ``lineFromPointsRequested``, ``snapshotRequested``.
     :meth:`show_mode` and :meth:`show_centring_step` keep the buttons' states in step.
-    Buttons that do not fit move to the bar's overflow menu.
+    The buttons wrap onto a second row when the view is narrow, in groups (centring,
+    modes, shapes): none is hidden behind an overflow menu.
     """
 
     modeRequested = pyqtSignal(object)
@@ -39,17 +39,18 @@ class SampleViewToolbar(QToolBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMovable(False)
+        self.flow = FlowLayout(self)
         self._mode = Mode.IDLE
+        self._buttons: dict[QAction, QToolButton] = {}
         self.mode_actions: dict[Mode, QAction] = {}
         self._mode_action(Mode.CENTRING, "3-click centring", "start a 3-click centring")
         self.accept_action = self._action("Accept", "keep the centred position as a point")
         self.reject_action = self._action("Reject", "drop the result and move back")
         self.cancel_action = self._action("Cancel", "stop the centring and move back (Esc)")
-        self.addSeparator()
+        self.flow.add_gap()
         for mode, text, tip in _MODE_ACTIONS:
             self._mode_action(mode, text, tip)
-        self.addSeparator()
+        self.flow.add_gap()
         self.save_point_action = self._action("Save point", "save the point on the beam")
         self.line_action = self._action("Line from points", "a line between 2 selected points")
         self.snapshot_action = self._action("Snapshot…", "save the image with overlays (PNG)")
@@ -73,8 +74,13 @@ class SampleViewToolbar(QToolBar):
         self.show_centring_step(CentringStep.IDLE)
 
     def _action(self, text: str, tip: str) -> QAction:
-        action = self.addAction(text)
+        action = QAction(text, self)
         action.setToolTip(tip)
+        self.addAction(action)
+        button = QToolButton()
+        button.setDefaultAction(action)
+        self.flow.add_widget(button)
+        self._buttons[action] = button
         return action
 
     def _mode_action(self, mode: Mode, text: str, tip: str) -> None:
@@ -85,7 +91,7 @@ class SampleViewToolbar(QToolBar):
 
     def button(self, action: QAction) -> QToolButton:
         """The tool button showing ``action``."""
-        return cast(QToolButton, self.widgetForAction(action))
+        return self._buttons[action]
 
     def _mode_clicked(self, mode: Mode) -> None:
         self.show_mode(self._mode)  # the state follows the mode, not the click
