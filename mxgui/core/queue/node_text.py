@@ -45,13 +45,14 @@ def plural(count: int, word: str) -> str:
 def images_written(node: QueueNode) -> int | None:
     """How many images a collection wrote: its image files (CBF, one per image), else
     the count its message gives (an HDF5 master file holds them all); ``None``: unknown."""
-    images = [f for f in node.files if not f.lower().endswith(_NOT_IMAGES)]
-    if any(f.endswith(".cbf") for f in images):
-        return sum(1 for f in images if f.endswith(".cbf"))
+    cbf = sum(1 for f in node.files if f.endswith(".cbf"))
+    if cbf:
+        return cbf
     match = _IMAGES_OF_RUN.match(node.message)
     if match is not None:
         return int(match.group(1))
-    return 0 if not images else None
+    others = any(not f.lower().endswith(_NOT_IMAGES) for f in node.files)
+    return None if others else 0
 
 
 def _collection_text(node: QueueNode) -> str | None:

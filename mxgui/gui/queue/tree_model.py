@@ -64,7 +64,7 @@ def details_of(node: QueueNode, tally: Counter[str] | None = None) -> str:
         where = p.get("location") or "mounted by hand"
         acronym = p.get("protein_acronym")
         parts = [str(where), str(acronym)] if acronym else [str(where)]
-        if tally:
+        if tally and any(tally.values()):
             parts.append(tally_text(tally))
         return " · ".join(parts)
     if not node.is_task:
@@ -101,6 +101,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         self._nodes: dict[int, QueueNode] = {}
         self._rows: dict[int, dict[int, int]] = {}  # row caches, by parent; rebuilt lazily
         self._tallies: dict[int, Counter[str]] = {}  # tasks below a node, by status
+        self._results: dict[int, tuple[QueueNode, str]] = {}  # a task's Details, by snapshot
         self._retallied: set[int] = set()  # nodes whose tally changed since the last refresh
         self._baseline = -1
         self._follower = Follower(source, SIGNALS, bridge, self._apply)
@@ -181,7 +182,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                 return node.name
             if column == STATUS:
                 return status_label(node.status)
-            return details_of(node, self._tallies.get(node.id))
+            return self._details(node)
         if role == Qt.DecorationRole:
             if column == STATUS:
                 return status_icon(node.status)
@@ -201,6 +202,18 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         if role == Qt.UserRole:
             return node.id
         return None
+
+    def _details(self, node: QueueNode) -> str:
+        """The Details of ``node``; a task's is made once per snapshot (a collection of
+        100,000 files is not counted again at every paint)."""
+        if not node.is_task:
+            return details_of(node, self._tallies.get(node.id))
+        cached = self._results.get(node.id)
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        text = details_of(node)
+        self._results[node.id] = (node, text)
+        return text
 
     def _enabled(self, node_id: int) -> bool:
         while node_id != ROOT_ID:
@@ -259,10 +272,18 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         self._rows = {}
         self._tallies = {}
         self._retallied = set()
-        for node in self._nodes.values():
-            if node.is_task:
-                self._count(node.id, Counter({node.status: 1}))
-        self._retallied.clear()  # a reset redraws every row anyway
+        self._results = {}
+        nodes = self._nodes
+        own = {  # the tasks right below each node
+            parent: Counter(nodes[c].status for c in children if nodes[c].is_task)
+            for parent, children in self._children.items()
+            if children
+        }
+        for container, counts in own.items():
+            if counts:
+                self._tally_of(container).update(counts)
+                for ancestor in self._ancestors(container):
+                    self._tally_of(ancestor).update(counts)
 
     def _apply(self, events: list[Event]) -> None:
         dirty: dict[int, bool] = {}  # node id -> its enabled flag changed
@@ -354,6 +375,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                 self._nodes.pop(node_id, None)
                 self._rows.pop(node_id, None)
                 self._tallies.pop(node_id, None)
+                self._results.pop(node_id, None)
                 self._retallied.discard(node_id)
                 stack.extend(self._children.pop(node_id, ()))
             self.endRemoveRows()
@@ -401,16 +423,23 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         self._retallied.clear()
 
     # the tallies of tasks by status ---------------------------------------------------------
-    def _count(self, node_id: int, change: Counter[str]) -> None:
-        """Add ``change`` to the tally of every ancestor of ``node_id`` (shown)."""
+    def _ancestors(self, node_id: int) -> Iterator[int]:
         parent = self._parent.get(node_id)
         while parent is not None:
-            tally = self._tallies.get(parent)
-            if tally is None:
-                tally = self._tallies[parent] = Counter()
-            tally.update(change)
-            self._retallied.add(parent)
+            yield parent
             parent = self._parent.get(parent)
+
+    def _tally_of(self, node_id: int) -> Counter[str]:
+        tally = self._tallies.get(node_id)
+        if tally is None:
+            tally = self._tallies[node_id] = Counter()
+        return tally
+
+    def _count(self, node_id: int, change: Counter[str]) -> None:
+        """Add ``change`` to the tally of every ancestor of ``node_id`` (shown)."""
+        for parent in self._ancestors(node_id):
+            self._tally_of(parent).update(change)
+            self._retallied.add(parent)
 
     def _count_all(self, node_ids: Iterable[int], sign: int) -> None:
         """Add (``sign`` 1) or take away (-1) the tasks of the subtrees ``node_ids`` from
