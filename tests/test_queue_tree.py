@@ -68,18 +68,17 @@ def test_a_parent_sums_up_its_tasks_as_they_run_fail_move_and_go(queue_app, qtbo
     tasks = [queue.add_task(samples[0], "DataCollection") for _ in range(3)]
     qtbot.waitUntil(lambda: shown(tree, samples[0]) == tasks, timeout=2000)
     where = model.get_node(samples[0]).parameters["location"]
-    assert details(tree, samples[0]).startswith(where)
-    assert details(tree, samples[0]).endswith(" · 3 tasks")
+    assert details(tree, samples[0]).startswith(f"3 tasks · {where}")
     assert "task" not in details(tree, samples[1])  # no tasks: nothing to sum up
     model.set_status(tasks[0], "running")
-    qtbot.waitUntil(lambda: details(tree, samples[0]).endswith("0 of 3 done, 1 running"))
+    qtbot.waitUntil(lambda: details(tree, samples[0]).startswith("0 of 3 done, 1 running · "))
     model.set_status(
         tasks[0], "success", "3 images of run 1 in /d", [f"/d/x_{n}.cbf" for n in "123"]
     )
     model.set_status(tasks[1], "running")
     model.set_status(tasks[1], "failed", "detector not armed")
     qtbot.waitUntil(
-        lambda: details(tree, samples[0]).endswith(" · 1 of 3 done, 1 failed"), timeout=2000
+        lambda: details(tree, samples[0]).startswith("1 of 3 done, 1 failed · "), timeout=2000
     )
     assert details(tree, tasks[0]) == "3 images written"
     assert details(tree, tasks[1]) == "detector not armed after 0 of 1800 images"
@@ -87,21 +86,24 @@ def test_a_parent_sums_up_its_tasks_as_they_run_fail_move_and_go(queue_app, qtbo
     assert tree.tree.tally(ROOT_ID) == {"success": 1, "failed": 1, "not_executed": 1}
     # the failed task moved to the other sample: both parents follow
     tree.tree.move_nodes([tasks[1]], samples[1])
-    qtbot.waitUntil(lambda: details(tree, samples[1]).endswith(" · 0 of 1 done, 1 failed"))
-    assert details(tree, samples[0]).endswith(" · 1 of 2 done")
+    qtbot.waitUntil(lambda: details(tree, samples[1]).startswith("0 of 1 done, 1 failed · "))
+    assert details(tree, samples[0]).startswith("1 of 2 done · ")
     # a task deleted: its parent's tally drops it
     model.remove([tasks[0]])
-    qtbot.waitUntil(lambda: details(tree, samples[0]).endswith(" · 1 task"), timeout=2000)
+    qtbot.waitUntil(lambda: details(tree, samples[0]).startswith("1 task · "), timeout=2000)
     # a group counts the tasks below it; the sample counts those in its groups too
     group = model.add(samples[0], TASK_GROUP)
     model.move(tasks[2], group)
     qtbot.waitUntil(lambda: details(tree, group) == "1 task", timeout=2000)
-    assert details(tree, samples[0]).endswith(" · 1 task")
+    assert details(tree, samples[0]).startswith("1 task · ")
 
 
+@pytest.mark.xfail(
+    "stopped" not in STATUSES,
+    reason="the core's 'stopped' status comes with another part of issue 15 (remove once merged)",
+    strict=False,
+)
 def test_a_user_stop_is_shown_as_stopped_not_failed(queue_app, qtbot):
-    if "stopped" not in STATUSES:
-        pytest.xfail("the core's 'stopped' status is added by another part of issue 15")
     _app, queue, bricks = queue_app
     tree, model = bricks["tree"], queue.model
     sample = queue.add_samples_from_changer(present_addresses(queue, 1))[0]
@@ -113,7 +115,7 @@ def test_a_user_stop_is_shown_as_stopped_not_failed(queue_app, qtbot):
     assert details(tree, task) == "stopped after 40 of 100 images"
     colour = tree.tree.index_of(task, STATUS).data(Qt.ForegroundRole).name()
     assert colour not in ("#c62828", "#757575")  # neither failed's red nor not run's grey
-    assert details(tree, sample).endswith(" · 0 of 1 done, 1 stopped")
+    assert details(tree, sample).startswith("0 of 1 done, 1 stopped · ")
 
 
 def test_a_collection_run_on_the_simulated_beamline_says_how_many_images_it_wrote(
@@ -133,7 +135,7 @@ def test_a_collection_run_on_the_simulated_beamline_says_how_many_images_it_wrot
     assert node.status == "success", node.message
     assert len([f for f in node.files if f.endswith(".cbf")]) == 5
     qtbot.waitUntil(lambda: details(tree, task) == "5 images written", timeout=2000)
-    assert details(tree, sample).endswith(" · 1 of 1 done")
+    assert details(tree, sample).startswith("1 of 1 done · ")
 
 
 def test_delete_with_undo_and_redo(queue_app, qtbot):
@@ -157,7 +159,7 @@ def test_delete_with_undo_and_redo(queue_app, qtbot):
     qtbot.keyClick(tree.view, Qt.Key_Delete)
     qtbot.waitUntil(lambda: shown(tree, sample) == [first, last], timeout=2000)
     assert group not in model and tree.undo_action.isEnabled()
-    assert details(tree, sample).endswith(" · 2 tasks")
+    assert details(tree, sample).startswith("2 tasks · ")
     # Ctrl+Z: back at its place, with its name, its tasks and their parameters
     qtbot.keyClick(tree.view, Qt.Key_Z, Qt.ControlModifier)
     qtbot.waitUntil(lambda: len(shown(tree, sample)) == 3, timeout=2000)
@@ -172,7 +174,7 @@ def test_delete_with_undo_and_redo(queue_app, qtbot):
     assert (back[0].status, back[0].files) == ("success", ("/d/a_1_00001.cbf",))
     assert back[1].status == "not_executed"
     assert tree.selected_ids() == [restored.id]
-    assert details(tree, sample).endswith(" · 1 of 4 done")
+    assert details(tree, sample).startswith("1 of 4 done · ")
     # Ctrl+Shift+Z: deleted again; undone again, still at its place
     assert tree.redo_action.isEnabled()
     qtbot.keyClick(tree.view, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)

@@ -56,16 +56,16 @@ SIGNALS = ("nodeAdded", "nodeRemoved", "nodeMoved", "nodeChanged", "statusChange
 
 
 def details_of(node: QueueNode, tally: Counter[str] | None = None) -> str:
-    """One line for the Details column: a sample's address and protein and its tasks'
-    ``tally`` in short, a group's tally, a task's result once it ran or else its
-    acquisition in short."""
+    """One line for the Details column: a sample's tasks' ``tally`` in short (first:
+    what a user scans for), its address and protein; a group's tally; a task's result
+    once it ran or else its acquisition in short."""
     p = node.parameters
     if node.type == SAMPLE:
         where = p.get("location") or "mounted by hand"
         acronym = p.get("protein_acronym")
         parts = [str(where), str(acronym)] if acronym else [str(where)]
         if tally and any(tally.values()):
-            parts.append(tally_text(tally))
+            parts.insert(0, tally_text(tally))
         return " · ".join(parts)
     if not node.is_task:
         return tally_text(tally or Counter())
@@ -224,7 +224,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         return True
 
     def _tooltip(self, node: QueueNode) -> str:
-        lines = [node.describe(), f"status: {status_label(node.status)}"]
+        lines = [node.describe(), f"status: {status_label(node.status)}", self._details(node)]
         if node.message:
             lines.append(node.message)
         if node.files:
