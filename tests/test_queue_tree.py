@@ -210,6 +210,15 @@ def test_undo_follows_nodes_put_back_and_says_when_it_cannot(queue_app, qtbot):
     qtbot.waitUntil(lambda: shown(tree) == [sample, samples[1]], timeout=2000)
     tree.redo()
     qtbot.waitUntil(lambda: shown(tree) == [samples[1], sample], timeout=2000)
+    # a task dragged to the other sample, then Ctrl+Z: back under its own
+    moved = model.children(sample)[0]
+    data = tree.tree.mimeData([tree.tree.index_of(moved)])
+    tree.tree.dropMimeData(data, Qt.MoveAction, -1, 0, tree.tree.index_of(samples[1]))
+    qtbot.waitUntil(lambda: shown(tree, samples[1]) == [moved], timeout=2000)
+    tree.view.setFocus()
+    qtbot.keyClick(tree.view, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: shown(tree, sample)[0] == moved, timeout=2000)
+    assert shown(tree, samples[1]) == []
     # the node removed by someone else: the undo says why and leaves the stack
     edits.delete([model.children(sample)[0]])
     model.remove([sample])
