@@ -81,7 +81,7 @@ def test_a_parent_sums_up_its_tasks_as_they_run_fail_move_and_go(queue_app, qtbo
         lambda: details(tree, samples[0]).startswith("1 of 3 done, 1 failed · "), timeout=2000
     )
     assert details(tree, tasks[0]) == "3 images written"
-    assert details(tree, tasks[1]) == "detector not armed after 0 of 1800 images"
+    assert details(tree, tasks[1]) == "detector not armed"  # no image: the reason alone
     assert details(tree, tasks[2]).startswith("1800 x 0.1 deg")  # not run: what it will do
     assert tree.tree.tally(ROOT_ID) == {"success": 1, "failed": 1, "not_executed": 1}
     # the failed task moved to the other sample: both parents follow

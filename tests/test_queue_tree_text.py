@@ -40,6 +40,8 @@ def test_a_task_says_what_it_did():
     assert result_text(stopped) == "stopped after 40 of 100 images"
     failed = node("DataCollection", "failed", "stopped by user", cbf[:40], num_images=100)
     assert result_text(failed) == "stopped by user after 40 of 100 images"
+    early = node("DataCollection", "failed", "detector not armed", num_images=100)
+    assert result_text(early) == "detector not armed"
     strategy = {"num_images": 1800, "osc_range": 0.1, "resolution": 2.1, "exp_time": 0.01}
     characterised = node("Characterisation", "success", "x", results={"strategy": strategy})
     assert result_text(characterised) == "strategy: 1800 x 0.1 deg, 2.1 A"

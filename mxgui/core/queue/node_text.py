@@ -66,6 +66,8 @@ def _collection_text(node: QueueNode) -> str | None:
         what = "stopped" if node.status == STOPPED else node.message or "failed"
         if written is None:
             return f"{what}; {plural(len(node.files), 'file')} written"
+        if written == 0:
+            return what
         if isinstance(planned, int) and planned > 0:
             return f"{what} after {written} of {plural(planned, 'image')}"
         return f"{what} after {plural(written, 'image')}"
