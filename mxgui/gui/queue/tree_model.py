@@ -273,9 +273,9 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         self._tallies = {}
         self._retallied = set()
         self._results = {}
-        nodes = self._nodes
+        shown = self._nodes
         own = {  # the tasks right below each node
-            parent: Counter(nodes[c].status for c in children if nodes[c].is_task)
+            parent: Counter(shown[c].status for c in children if shown[c].is_task)
             for parent, children in self._children.items()
             if children
         }
