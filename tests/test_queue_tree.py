@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QModelIndex, Qt
 from PyQt5.QtWidgets import QApplication, QTabWidget
 from test_queue_bricks import LAYOUT, click_node, present_addresses, shown
 from test_queue_bricks_run import fast_beamline
@@ -253,3 +253,32 @@ def test_the_main_actions_are_all_shown_at_1280_px(make_app, qtbot):
     texts = [b.text() for b in tree.tool_buttons]
     assert texts[:4] == ["Add samples", "Delete", "Undo", "Redo"]
     assert texts[-1] == "More"
+
+
+def test_what_a_row_allows(queue_app, qtbot):
+    _app, queue, bricks = queue_app
+    tree, model = bricks["tree"], queue.model
+    sample = queue.add_samples_from_changer(present_addresses(queue, 1))[0]
+    task = queue.add_task(sample, "DataCollection")
+    qtbot.waitUntil(lambda: tree.tree.shown(task), timeout=2000)
+    flags = tree.tree.flags
+    assert int(flags(QModelIndex())) == int(Qt.ItemIsDropEnabled)
+    basic = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+    name = basic | Qt.ItemIsUserCheckable | Qt.ItemIsEditable
+    expected = {
+        (sample, NAME): name | Qt.ItemIsDragEnabled | Qt.ItemIsDropEnabled,
+        (sample, STATUS): basic | Qt.ItemIsDragEnabled | Qt.ItemIsDropEnabled,
+        (task, NAME): name | Qt.ItemIsDragEnabled,
+        (task, DETAILS): basic | Qt.ItemIsDragEnabled,
+    }
+    for (node_id, column), wanted in expected.items():
+        assert int(flags(tree.tree.index_of(node_id, column))) == int(wanted), (node_id, column)
+    model.set_status(task, "running")  # a running task stays where it is
+    qtbot.waitUntil(
+        lambda: not flags(tree.tree.index_of(task, NAME)) & Qt.ItemIsDragEnabled, timeout=2000
+    )
+    assert int(flags(tree.tree.index_of(task, NAME))) == int(name)
+    assert tree.tree.hasChildren(tree.tree.index_of(sample))
+    assert not tree.tree.hasChildren(tree.tree.index_of(sample, STATUS))
+    assert not tree.tree.hasChildren(tree.tree.index_of(task))
+    assert tree.tree.hasChildren()

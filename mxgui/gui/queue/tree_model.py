@@ -72,6 +72,28 @@ def details_of(node: QueueNode, tally: Counter[str] | None = None) -> str:
     return result_text(node) or summarise_parameters(node.type, p)
 
 
+def _item_flags(name: bool, drag: bool, drop: bool) -> Qt.ItemFlags:
+    flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+    if name:
+        flags |= Qt.ItemIsUserCheckable | Qt.ItemIsEditable
+    if drag:
+        flags |= Qt.ItemIsDragEnabled
+    if drop:
+        flags |= Qt.ItemIsDropEnabled
+    return Qt.ItemFlags(flags)
+
+
+#: a row's flags by (name column, draggable, a drop target); asked of every row shown
+_FLAGS = {
+    (name, drag, drop): _item_flags(name, drag, drop)
+    for name in (False, True)
+    for drag in (False, True)
+    for drop in (False, True)
+}
+#: the root's flags (below the last row): drops only
+_ROOT_FLAGS = Qt.ItemFlags(Qt.ItemIsDropEnabled)
+
+
 def _placeholder(node_id: int) -> QueueNode:
     """Stands for a node removed before its addition reached the view."""
     return QueueNode(node_id, ROOT, "(removed)", freeze({}))
@@ -171,7 +193,10 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         return len(self._children.get(self.id_of(parent), ()))
 
     def hasChildren(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008
-        return self.rowCount(parent) > 0
+        # asked of every expanded row when the view lays out again: kept to look-ups
+        if not parent.isValid():
+            return bool(self._children.get(ROOT_ID))
+        return parent.column() == 0 and bool(self._children.get(parent.internalId()))
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         if not index.isValid():
@@ -233,16 +258,14 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlags:
         if not index.isValid():
-            return Qt.ItemFlags(Qt.ItemIsDropEnabled)
+            return _ROOT_FLAGS
         node = self._nodes[index.internalId()]
-        flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
-        if index.column() == NAME:
-            flags |= Qt.ItemIsUserCheckable | Qt.ItemIsEditable
-        if node.status != RUNNING and node.type != ROOT:
-            flags |= Qt.ItemIsDragEnabled
-        if not node.is_task and node.type != ROOT:
-            flags |= Qt.ItemIsDropEnabled
-        return flags
+        shown = node.type != ROOT  # not a placeholder
+        return _FLAGS[
+            index.column() == NAME,
+            shown and node.status != RUNNING,
+            shown and not node.is_task,
+        ]
 
     def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:  # noqa: N802
         """The enable checkbox (``QueueModel.set_enabled``) and the name (``rename``;
