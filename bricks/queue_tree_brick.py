@@ -1,6 +1,6 @@
-"""The queue as a tree: samples, groups and tasks with status, enable boxes, drag to
-reorder, a context menu, multi-select delete, samples from the sample changer, and
-export / import as JSON."""
+"""The queue as a tree: samples, groups and tasks with an icon per type, status, what
+each did, enable boxes, drag to reorder, a context menu, multi-select delete with undo,
+samples from the sample changer, and export / import as JSON."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from PyQt5.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
-    QToolBar,
+    QStyle,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -50,6 +50,7 @@ class QueueTreeBrick(Brick):
     Tick a node's box to enable or disable it, drag rows to reorder them (within the
     queue's rules: tasks under samples or groups), double-click a name to rename it;
     the context menu runs, enables, duplicates, moves, resets or deletes the selection.
+    Deletes and moves can be undone and redone (Ctrl+Z, Ctrl+Shift+Z, the tool buttons).
     The selection is emitted as ``nodesSelected(ids)`` and, when it is one node,
     ``nodeSelected(id)`` (``-1``: none or several); "Run this" emits
     ``runRequested(id)`` for the queue control brick.
@@ -95,6 +96,18 @@ class QueueTreeBrick(Brick):
         self.delete_action = self._action(
             "Delete", self.delete_selected, "delete the selected nodes", QKeySequence.Delete
         )
+        self.undo_action = self._action("Undo", self.undo, "undo the last delete or move")
+        self.redo_action = self._action("Redo", self.redo, "redo what was undone")
+        for action, keys in (
+            (self.undo_action, ["Ctrl+Z"]),
+            (self.redo_action, ["Ctrl+Shift+Z", "Ctrl+Y"]),
+        ):
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.addAction(action)  # while the tree or its buttons have the focus
+        style = self.style()
+        self.up_action.setIcon(style.standardIcon(QStyle.SP_ArrowUp))
+        self.down_action.setIcon(style.standardIcon(QStyle.SP_ArrowDown))
         self.add_button = QToolButton()
         self.add_button.setText("Add samples")
         self.add_button.setPopupMode(QToolButton.InstantPopup)
@@ -108,16 +121,23 @@ class QueueTreeBrick(Brick):
         self.export_action.triggered.connect(lambda: self.export_to())
         self.import_action = QAction("Import…", self)
         self.import_action.triggered.connect(lambda: self.import_from())
-        bar = QToolBar()  # what does not fit goes to the bar's overflow menu
-        bar.addWidget(self.add_button)
-        bar.addActions([self.up_action, self.down_action, self.delete_action])
-        bar.addSeparator()
-        bar.addActions([self.export_action, self.import_action])
+        self.more_button = QToolButton()
+        self.more_button.setText("More")
+        self.more_button.setToolTip("the other actions on the selection, export and import")
+        self.more_button.setPopupMode(QToolButton.InstantPopup)
+        more_menu = QMenu(self.more_button)
+        more_menu.addActions(
+            [self.run_action, self.enable_action, self.disable_action, self.duplicate_action]
+        )
+        more_menu.addAction(self.reset_action)
+        more_menu.addSeparator()
+        more_menu.addActions([self.export_action, self.import_action])
+        self.more_button.setMenu(more_menu)
         self.count_label = QLabel()
         self.message = MessageLine()
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
-        column.addWidget(bar)
+        column.addLayout(self._tool_row())
         column.addWidget(self.view)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
@@ -135,6 +155,31 @@ class QueueTreeBrick(Brick):
     ) -> QAction:
         return view_action(self, text, slot, tip, key, self.view)
 
+    def _tool_row(self) -> QHBoxLayout:
+        """The main actions, all shown (no overflow menu hides them at 1280 px): add,
+        delete, undo, redo, up, down, and "More" for the rest."""
+        row = QHBoxLayout()
+        row.setSpacing(2)
+        self.tool_buttons: list[QToolButton] = [self.add_button]
+        for action, icon_only in (
+            (self.delete_action, False),
+            (self.undo_action, False),
+            (self.redo_action, False),
+            (self.up_action, True),
+            (self.down_action, True),
+        ):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            style = Qt.ToolButtonIconOnly if icon_only else Qt.ToolButtonTextOnly
+            button.setToolButtonStyle(style)
+            self.tool_buttons.append(button)
+        self.tool_buttons.append(self.more_button)
+        for button in self.tool_buttons:
+            row.addWidget(button)
+        row.addStretch(1)
+        return row
+
     # properties ----------------------------------------------------------------------------
     def property_changed(
         self, name: str, old_value: PropertyValue | None, new_value: PropertyValue
@@ -149,6 +194,12 @@ class QueueTreeBrick(Brick):
             return
         self.tree = QueueTreeModel(self.queue.model, self.context.bridge, self)
         self.tree.editRefused.connect(self.show_problem)
+        edits = self.tree.edits
+        edits.refused.connect(self.show_problem)
+        edits.restored.connect(self._restored)
+        edits.stack.canUndoChanged.connect(self._update_actions)
+        edits.stack.canRedoChanged.connect(self._update_actions)
+        edits.stack.indexChanged.connect(self._update_actions)
         self.view.setModel(self.tree)
         header = self.view.header()
         header.setSectionResizeMode(QHeaderView.Interactive)
@@ -258,6 +309,12 @@ class QueueTreeBrick(Brick):
         )
         self.export_action.setEnabled(self.queue is not None)
         self.import_action.setEnabled(self.queue is not None)
+        stack = self.tree.edits.stack if self.tree is not None else None
+        self.undo_action.setEnabled(stack is not None and stack.canUndo())
+        self.redo_action.setEnabled(stack is not None and stack.canRedo())
+        if stack is not None:
+            self.undo_action.setToolTip(f"undo: {stack.undoText()}" if stack.canUndo() else "")
+            self.redo_action.setToolTip(f"redo: {stack.redoText()}" if stack.canRedo() else "")
 
     def _context_menu(self, position: QPoint) -> None:
         self._update_actions()
@@ -311,10 +368,10 @@ class QueueTreeBrick(Brick):
         ids = self.selected_ids()
         if len(ids) != 1 or self.queue is None:
             return
-        model = self.queue.model
+        model, tree = self.queue.model, self.tree
         parent, row = model.row_of(ids[0])
-        if 0 <= row + step < len(model.children(parent)):
-            self._attempt("not moved", lambda: model.move(ids[0], parent, row + step))
+        if tree is not None and 0 <= row + step < len(model.children(parent)):
+            self._attempt("not moved", lambda: tree.edits.move(ids[0], parent, row + step))
             self.select_nodes(ids)
 
     def reset_selected(self) -> None:
@@ -329,14 +386,28 @@ class QueueTreeBrick(Brick):
         self.show_message(f"{len(ids)} node{'s' * (len(ids) != 1)} will run again")
 
     def delete_selected(self) -> None:
-        """Delete every selected node, with what is below it."""
+        """Delete every selected node, with what is below it (undoable)."""
         ids = self.selected_ids()
-        if not ids or self.queue is None:
+        tree = self.tree
+        if not ids or tree is None:
             return
-        model = self.queue.model
-        removed = self._attempt("not deleted", lambda: model.remove(ids))
+        removed = self._attempt("not deleted", lambda: tree.edits.delete(ids))
         if removed is not None:
             self.show_message(f"Deleted {len(removed)} node{'s' * (len(removed) != 1)}")
+
+    def undo(self) -> None:
+        """Undo the last delete or move made in the tree."""
+        if self.tree is not None and self.tree.edits.stack.canUndo():
+            self.tree.edits.stack.undo()
+
+    def redo(self) -> None:
+        """Redo what the last undo took back."""
+        if self.tree is not None and self.tree.edits.stack.canRedo():
+            self.tree.edits.stack.redo()
+
+    def _restored(self, ids: list[int]) -> None:
+        self.select_nodes(ids)
+        self.show_message(f"Put back {len(ids)} node{'s' * (len(ids) != 1)} (with new ids)")
 
     def add_samples_from_changer(self) -> SamplesDialog | None:
         """Open the list of the sample changer's samples; the ticked ones are added."""

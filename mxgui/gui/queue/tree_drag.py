@@ -1,8 +1,9 @@
-"""Drag and drop in the queue tree: a drop is a ``QueueModel.move`` (within its rules).
+"""Drag and drop in the queue tree: a drop is a ``QueueModel.move`` (within its rules),
+made through the tree's undo stack.
 
 A mixin of :class:`~mxgui.gui.queue.tree_model.QueueTreeModel`: it uses only the tree's
-public side, :class:`DropTarget` (the queue model ``source``, ``shown_node``, ``id_of``
-and ``editRefused``).
+public side, :class:`DropTarget` (the queue model ``source``, the undoable ``edits``,
+``shown_node``, ``id_of`` and ``editRefused``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PyQt5.QtCore import QMimeData, QModelIndex, Qt, pyqtBoundSignal
 
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import ALLOWED_PARENTS, ROOT, QueueError, QueueNode
+from mxgui.gui.queue.undo import QueueEdits
 
 #: the drag-and-drop format: a JSON list of node ids
 MIME_TYPE = "application/x-mxgui-queue-nodes"
@@ -24,6 +26,7 @@ class DropTarget(Protocol):
     """What the drag and drop uses of the tree model it is mixed into."""
 
     source: QueueModel
+    edits: QueueEdits
 
     @property
     def editRefused(self) -> pyqtBoundSignal: ...
@@ -104,17 +107,19 @@ class DragAndDrop:
 
     def move_nodes(self: DropTarget, ids: list[int], target: int, row: int = -1) -> bool:
         """Move ``ids`` (in order) to before the node now at ``row`` under ``target``
-        (``-1``: at the end); a refusal is emitted as ``editRefused``. True if all moved."""
+        (``-1``: at the end), one undoable step; a refusal is emitted as ``editRefused``.
+        True if all moved."""
         siblings = self.source.children(target)
         anchor = next((c for c in siblings[max(row, 0) :] if c not in ids), None)
         if row < 0:
             anchor = None
-        for node_id in ids:
-            try:
-                now = [c for c in self.source.children(target) if c != node_id]
-                index = now.index(anchor) if anchor in now else len(now)
-                self.source.move(node_id, target, index)
-            except QueueError as exc:
-                self.editRefused.emit(str(exc))
-                return False
+        with self.edits.grouped_moves():
+            for node_id in ids:
+                try:
+                    now = [c for c in self.source.children(target) if c != node_id]
+                    index = now.index(anchor) if anchor in now else len(now)
+                    self.edits.move(node_id, target, index)
+                except QueueError as exc:
+                    self.editRefused.emit(str(exc))
+                    return False
         return True

@@ -6,13 +6,19 @@ from one snapshot and then only from the model's signals (see
 ``beginInsertRows``, never a reset. Rows show the node's latest snapshot (nodes are
 immutable; a snapshot is a dictionary look-up).
 
+Each sample and group keeps the count of the tasks below it by status (its tally),
+updated by each insert, removal, move and status change for the node's ancestors only,
+so a parent's Details says ``2 of 3 done, 1 failed`` without a walk of its subtree.
+A task's Details says what it did once it ran (:mod:`~mxgui.core.queue.node_text`).
+
 Edits go back through the model: the enable checkbox calls ``set_enabled``, a drop
 calls ``move``; a refusal is emitted as ``editRefused(reason)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +27,7 @@ from PyQt5.QtGui import QColor
 
 from mxgui.core.queue.history import summarise_parameters
 from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.node_text import result_text, tally_text
 from mxgui.core.queue.nodes import (
     ROOT,
     ROOT_ID,
@@ -39,24 +46,52 @@ from mxgui.gui.queue.status_style import (
     status_colour,
     status_icon,
     status_label,
+    type_icon,
 )
 from mxgui.gui.queue.tree_drag import DragAndDrop
+from mxgui.gui.queue.undo import QueueEdits
 
 NAME, STATUS, DETAILS = range(3)
 SIGNALS = ("nodeAdded", "nodeRemoved", "nodeMoved", "nodeChanged", "statusChanged", "modelReset")
 
 
-def details_of(node: QueueNode) -> str:
-    """One line for the Details column: a sample's address and protein, a task's
-    acquisition in short."""
+def details_of(node: QueueNode, tally: Counter[str] | None = None) -> str:
+    """One line for the Details column: a sample's tasks' ``tally`` in short (first:
+    what a user scans for), its address and protein; a group's tally; a task's result
+    once it ran or else its acquisition in short."""
     p = node.parameters
     if node.type == SAMPLE:
         where = p.get("location") or "mounted by hand"
         acronym = p.get("protein_acronym")
-        return f"{where} · {acronym}" if acronym else str(where)
+        parts = [str(where), str(acronym)] if acronym else [str(where)]
+        if tally and any(tally.values()):
+            parts.insert(0, tally_text(tally))
+        return " · ".join(parts)
     if not node.is_task:
-        return f"{len(node.children)} tasks"
-    return summarise_parameters(node.type, p)
+        return tally_text(tally or Counter())
+    return result_text(node) or summarise_parameters(node.type, p)
+
+
+def _item_flags(name: bool, drag: bool, drop: bool) -> Qt.ItemFlags:
+    flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+    if name:
+        flags |= Qt.ItemIsUserCheckable | Qt.ItemIsEditable
+    if drag:
+        flags |= Qt.ItemIsDragEnabled
+    if drop:
+        flags |= Qt.ItemIsDropEnabled
+    return Qt.ItemFlags(flags)
+
+
+#: a row's flags by (name column, draggable, a drop target); asked of every row shown
+_FLAGS = {
+    (name, drag, drop): _item_flags(name, drag, drop)
+    for name in (False, True)
+    for drag in (False, True)
+    for drop in (False, True)
+}
+#: the root's flags (below the last row): drops only
+_ROOT_FLAGS = Qt.ItemFlags(Qt.ItemIsDropEnabled)
 
 
 def _placeholder(node_id: int) -> QueueNode:
@@ -68,7 +103,9 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
     """A ``QAbstractItemModel`` over a :class:`QueueModel` (see the module docstring).
 
     ``changing`` is true while rows are inserted, removed or moved, so that a view's
-    selection change caused by it can be told apart from the user's.
+    selection change caused by it can be told apart from the user's. ``edits`` holds
+    the undo stack of the deletes and moves made through the tree (forgotten when the
+    whole queue is replaced).
     """
 
     COLUMNS = ("Name", "Status", "Details")
@@ -80,10 +117,14 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         super().__init__(parent)
         self.source = source
         self.changing = False
+        self.edits = QueueEdits(source, self)
         self._children: dict[int, list[int]] = {}
         self._parent: dict[int, int] = {}
         self._nodes: dict[int, QueueNode] = {}
         self._rows: dict[int, dict[int, int]] = {}  # row caches, by parent; rebuilt lazily
+        self._tallies: dict[int, Counter[str]] = {}  # tasks below a node, by status
+        self._results: dict[int, tuple[QueueNode, str]] = {}  # a task's Details, by snapshot
+        self._retallied: set[int] = set()  # nodes whose tally changed since the last refresh
         self._baseline = -1
         self._follower = Follower(source, SIGNALS, bridge, self._apply)
         self._load_snapshot()
@@ -115,6 +156,10 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
 
     def shown(self, node_id: int) -> bool:
         return node_id in self._parent
+
+    def tally(self, node_id: int) -> dict[str, int]:
+        """The tasks below ``node_id`` shown, counted by status (a copy)."""
+        return {s: n for s, n in self._tallies.get(node_id, Counter()).items() if n}
 
     def row_of(self, node_id: int) -> int:
         """The row of ``node_id`` under its parent."""
@@ -148,7 +193,10 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         return len(self._children.get(self.id_of(parent), ()))
 
     def hasChildren(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008
-        return self.rowCount(parent) > 0
+        # asked of every expanded row when the view lays out again: kept to look-ups
+        if not parent.isValid():
+            return bool(self._children.get(ROOT_ID))
+        return parent.column() == 0 and bool(self._children.get(parent.internalId()))
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         if not index.isValid():
@@ -159,9 +207,13 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                 return node.name
             if column == STATUS:
                 return status_label(node.status)
-            return details_of(node)
-        if role == Qt.DecorationRole and column == STATUS:
-            return status_icon(node.status)
+            return self._details(node)
+        if role == Qt.DecorationRole:
+            if column == STATUS:
+                return status_icon(node.status)
+            if column == NAME:
+                return type_icon(node.type)
+            return None
         if role == Qt.CheckStateRole and column == NAME:
             return Qt.Checked if node.enabled else Qt.Unchecked
         if role == Qt.ForegroundRole:
@@ -176,6 +228,18 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             return node.id
         return None
 
+    def _details(self, node: QueueNode) -> str:
+        """The Details of ``node``; a task's is made once per snapshot (a collection of
+        100,000 files is not counted again at every paint)."""
+        if not node.is_task:
+            return details_of(node, self._tallies.get(node.id))
+        cached = self._results.get(node.id)
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        text = details_of(node)
+        self._results[node.id] = (node, text)
+        return text
+
     def _enabled(self, node_id: int) -> bool:
         while node_id != ROOT_ID:
             node = self._nodes.get(node_id)
@@ -185,7 +249,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         return True
 
     def _tooltip(self, node: QueueNode) -> str:
-        lines = [node.describe(), f"status: {status_label(node.status)}"]
+        lines = [node.describe(), f"status: {status_label(node.status)}", self._details(node)]
         if node.message:
             lines.append(node.message)
         if node.files:
@@ -194,16 +258,14 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlags:
         if not index.isValid():
-            return Qt.ItemFlags(Qt.ItemIsDropEnabled)
+            return _ROOT_FLAGS
         node = self._nodes[index.internalId()]
-        flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
-        if index.column() == NAME:
-            flags |= Qt.ItemIsUserCheckable | Qt.ItemIsEditable
-        if node.status != RUNNING and node.type != ROOT:
-            flags |= Qt.ItemIsDragEnabled
-        if not node.is_task and node.type != ROOT:
-            flags |= Qt.ItemIsDropEnabled
-        return flags
+        shown = node.type != ROOT  # not a placeholder
+        return _FLAGS[
+            index.column() == NAME,
+            shown and node.status != RUNNING,
+            shown and not node.is_task,
+        ]
 
     def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:  # noqa: N802
         """The enable checkbox (``QueueModel.set_enabled``) and the name (``rename``;
@@ -231,6 +293,20 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         self._children = {i: list(n.children) for i, n in nodes.items()}
         self._parent = {c: i for i, n in nodes.items() for c in n.children}
         self._rows = {}
+        self._tallies = {}
+        self._retallied = set()
+        self._results = {}
+        shown = self._nodes
+        own = {  # the tasks right below each node
+            parent: Counter(shown[c].status for c in children if shown[c].is_task)
+            for parent, children in self._children.items()
+            if children
+        }
+        for container, counts in own.items():
+            if counts:
+                self._tally_of(container).update(counts)
+                for ancestor in self._ancestors(container):
+                    self._tally_of(ancestor).update(counts)
 
     def _apply(self, events: list[Event]) -> None:
         dirty: dict[int, bool] = {}  # node id -> its enabled flag changed
@@ -267,6 +343,7 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                     self.beginResetModel()
                     self._load_snapshot()
                     self.endResetModel()
+                self.edits.clear()
                 dirty.clear()
                 # events of the same batch that the new snapshot holds are skipped
         self._refresh(dirty)
@@ -300,9 +377,11 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                 self._children.setdefault(node_id, [])
                 self._nodes[node_id] = self._snapshot_of(node_id)
             self.endInsertRows()
+        self._count_all(ids, 1)
 
     def _remove(self, parent: int, first: int, last: int) -> None:
         children = self._children[parent]
+        self._count_all(children[first : last + 1], -1)
         with self._changes():
             self.beginRemoveRows(self.index_of(parent), first, last)
             doomed = children[first : last + 1]
@@ -318,11 +397,16 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                 self._parent.pop(node_id, None)
                 self._nodes.pop(node_id, None)
                 self._rows.pop(node_id, None)
+                self._tallies.pop(node_id, None)
+                self._results.pop(node_id, None)
+                self._retallied.discard(node_id)
                 stack.extend(self._children.pop(node_id, ()))
             self.endRemoveRows()
 
     def _move(self, old_parent: int, old_row: int, new_parent: int, new_row: int, node_id: int):
         destination = new_row + 1 if old_parent == new_parent and new_row > old_row else new_row
+        if old_parent != new_parent:
+            self._count_all([node_id], -1)
         with self._changes():
             moving = self.beginMoveRows(
                 self.index_of(old_parent), old_row, old_row, self.index_of(new_parent), destination
@@ -336,13 +420,18 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
                 self.endMoveRows()
             else:  # Qt refused the move (should not happen): tell the views everything changed
                 self.layoutChanged.emit()
+        if old_parent != new_parent:
+            self._count_all([node_id], 1)
 
     def _refresh(self, dirty: dict[int, bool]) -> None:
         last = len(self.COLUMNS) - 1
         for node_id, enabled_changed in dirty.items():
             if node_id not in self._parent:
                 continue  # removed meanwhile
-            self._nodes[node_id] = self._snapshot_of(node_id)
+            old = self._nodes[node_id]
+            self._nodes[node_id] = new = self._snapshot_of(node_id)
+            if old.is_task and new.status != old.status:
+                self._count(node_id, Counter({new.status: 1, old.status: -1}))
             row = self.row_of(node_id)
             parent = self.index_of(self._parent[node_id])
             self.dataChanged.emit(self.index(row, 0, parent), self.index(row, last, parent))
@@ -350,6 +439,43 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             if enabled_changed and children:
                 index = self.index_of(node_id)
                 self._refresh_below(index, len(children))
+        for node_id in self._retallied:
+            if node_id in self._parent:
+                details = self.index_of(node_id, DETAILS)
+                self.dataChanged.emit(details, details)
+        self._retallied.clear()
+
+    # the tallies of tasks by status ---------------------------------------------------------
+    def _ancestors(self, node_id: int) -> Iterator[int]:
+        parent = self._parent.get(node_id)
+        while parent is not None:
+            yield parent
+            parent = self._parent.get(parent)
+
+    def _tally_of(self, node_id: int) -> Counter[str]:
+        tally = self._tallies.get(node_id)
+        if tally is None:
+            tally = self._tallies[node_id] = Counter()
+        return tally
+
+    def _count(self, node_id: int, change: Counter[str]) -> None:
+        """Add ``change`` to the tally of every ancestor of ``node_id`` (shown)."""
+        for parent in self._ancestors(node_id):
+            self._tally_of(parent).update(change)
+            self._retallied.add(parent)
+
+    def _count_all(self, node_ids: Iterable[int], sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) the tasks of the subtrees ``node_ids`` from
+        their ancestors' tallies."""
+        for node_id in node_ids:
+            node = self._nodes[node_id]
+            change = Counter(self._tallies.get(node_id, Counter()))
+            if node.is_task:
+                change[node.status] += 1
+            if sign < 0:
+                change = Counter({s: -n for s, n in change.items()})
+            if change:
+                self._count(node_id, change)
 
     def _refresh_below(self, index: QModelIndex, count: int) -> None:
         last = len(self.COLUMNS) - 1

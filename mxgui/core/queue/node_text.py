@@ -1,0 +1,146 @@
+"""What a queue node did, in words a user scans: the tree's Details column after a run.
+
+- :func:`result_text`: a task's outcome from its results, files and message
+  (``100 images written``, ``best cell 37 (score 12.4)``, ``strategy: 1800 x 0.1 deg,
+  2.1 A``, ``stopped after 40 of 100 images``), or ``None`` before it ran;
+- :func:`tally_text`: a sample's or group's tasks summed up by status
+  (``2 of 3 done, 1 failed``).
+
+Qt-free: the tree model calls these with the latest node snapshot and a status count it
+keeps up to date change by change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from mxgui.core.queue.nodes import (
+    FAILED,
+    NOT_EXECUTED,
+    RUNNING,
+    SKIPPED,
+    SUCCESS,
+    WARNING,
+    QueueNode,
+)
+
+#: the status of a node the user stopped (sent by the engine once the core has it)
+STOPPED = "stopped"
+#: statuses counted as done in a parent's summary
+DONE_STATUSES = (SUCCESS, WARNING)
+#: the other statuses a summary names, in this order
+NAMED_STATUSES = ((FAILED, "failed"), (STOPPED, "stopped"), (SKIPPED, "skipped"))
+#: files that are not images (snapshots)
+_NOT_IMAGES = (".png", ".jpg", ".jpeg")
+#: a collection's message: "<n> images of run <r> in <directory>" (HDF5: one master file)
+_IMAGES_OF_RUN = re.compile(r"^(\d+) images? of run ")
+
+
+def plural(count: int, word: str) -> str:
+    """``1 image``, ``2 images``."""
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def images_written(node: QueueNode) -> int | None:
+    """How many images a collection wrote: its image files (CBF, one per image), else
+    the count its message gives (an HDF5 master file holds them all); ``None``: unknown."""
+    cbf = sum(1 for f in node.files if f.endswith(".cbf"))
+    if cbf:
+        return cbf
+    match = _IMAGES_OF_RUN.match(node.message)
+    if match is not None:
+        return int(match.group(1))
+    others = any(not f.lower().endswith(_NOT_IMAGES) for f in node.files)
+    return None if others else 0
+
+
+def _collection_text(node: QueueNode) -> str | None:
+    written = images_written(node)
+    planned = node.parameters.get("num_images")
+    if node.status in (SUCCESS, WARNING):
+        if written is None:
+            return None
+        return f"{plural(written, 'image')} written"
+    if node.status in (STOPPED, FAILED):
+        what = "stopped" if node.status == STOPPED else node.message or "failed"
+        if written is None:
+            return f"{what}; {plural(len(node.files), 'file')} written"
+        if written == 0:
+            return what
+        if isinstance(planned, int) and planned > 0:
+            return f"{what} after {written} of {plural(planned, 'image')}"
+        return f"{what} after {plural(written, 'image')}"
+    return None
+
+
+def _characterisation_text(node: QueueNode) -> str | None:
+    strategy = node.results.get("strategy")
+    if isinstance(strategy, Mapping) and {"num_images", "osc_range"} <= set(strategy):
+        text = f"strategy: {strategy['num_images']} x {strategy['osc_range']:g} deg"
+        resolution = strategy.get("resolution")
+        if isinstance(resolution, (int, float)):
+            text += f", {resolution:g} A"
+        return text
+    if node.status == WARNING and "strategy" in node.results:
+        return "no strategy proposed (no diffraction?)"
+    return None
+
+
+def _mesh_text(node: QueueNode) -> str | None:
+    results = node.results
+    cell, score = results.get("best_cell"), results.get("best_score")
+    scored = results.get("cells_scored")
+    if isinstance(cell, int) and isinstance(score, (int, float)):
+        text = f"best cell {cell} (score {score:.3g})"
+        if isinstance(scored, int):
+            text += f", {plural(scored, 'cell')} scored"
+        return text
+    if scored == 0:
+        return "no cell scored"
+    return None
+
+
+def _energy_scan_text(node: QueueNode) -> str | None:
+    found = {k: node.results.get(k) for k in ("peak", "inflection", "remote")}
+    values = [f"{k} {v:.4f}" for k, v in found.items() if isinstance(v, (int, float))]
+    return ", ".join(values) + " keV" if values else None
+
+
+_BY_TYPE = {
+    "DataCollection": _collection_text,
+    "Characterisation": _characterisation_text,
+    "MeshScan": _mesh_text,
+    "EnergyScan": _energy_scan_text,
+}
+
+
+def result_text(node: QueueNode) -> str | None:
+    """What the task ``node`` did, in one line; ``None`` while it has not run or runs.
+
+    A result of its own (images, strategy, best cell, edge energies) when the node has
+    one, else its message (the reason of a failure, what a workflow said), else its
+    status."""
+    if node.status in (NOT_EXECUTED, RUNNING):
+        return None
+    by_type = _BY_TYPE.get(node.type)
+    text = by_type(node) if by_type is not None else None
+    if text:
+        return text
+    if node.status == STOPPED and node.message:
+        return f"stopped: {node.message}"
+    return node.message or node.status
+
+
+def tally_text(statuses: Mapping[str, int]) -> str:
+    """A parent's tasks by status: ``3 tasks`` before any ran, then ``2 of 3 done,
+    1 failed`` (done: success or warning; running, failed, stopped, skipped named)."""
+    total = sum(statuses.values())
+    if total == statuses.get(NOT_EXECUTED, 0):
+        return plural(total, "task")
+    done = sum(statuses.get(s, 0) for s in DONE_STATUSES)
+    parts = [f"{done} of {total} done"]
+    if statuses.get(RUNNING, 0):
+        parts.append(f"{statuses[RUNNING]} running")
+    parts.extend(f"{statuses[s]} {word}" for s, word in NAMED_STATUSES if statuses.get(s, 0))
+    return ", ".join(parts)
