@@ -38,9 +38,10 @@ class MotorBrick(Brick):
         super().__init__(context, name, parent)
         self.motor: AbstractMotor | None = None
         self.label = QLabel(name)
-        self.label.setMinimumWidth(90)
+        # narrow enough for two columns of bricks in a 1280-pixel-wide window
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("sampx") + 8)
         self.position = SetpointSpinBox()
-        self.position.setMinimumWidth(110)
+        self.position.setMinimumWidth(96)
         self.position.valueEntered.connect(self.move_to)
         self.position.valueReverted.connect(self._show_motor_value)
         self.minus = QPushButton("−")
@@ -48,8 +49,12 @@ class MotorBrick(Brick):
         self.step_box = QDoubleSpinBox()
         self.step_box.setRange(0.0, 1e6)
         self.step_box.setToolTip("step of the - / + buttons")
+        self.step_box.setMaximumWidth(self.step_box.fontMetrics().horizontalAdvance("0000.00") + 24)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        self.stop_button.setMaximumWidth(
+            self.stop_button.fontMetrics().horizontalAdvance("Stop") + 24
+        )
         for button in (self.minus, self.plus):
             button.setFixedWidth(28)
         self.minus.clicked.connect(lambda: self._step(-1))

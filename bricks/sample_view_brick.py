@@ -37,10 +37,12 @@ from mxgui.gui.sample_view.toolbar import SampleViewToolbar
 from mxgui.gui.sample_view.view import SampleGraphicsView
 from mxgui.gui.sample_view.xmlrpc_snapshot import XmlrpcSnapshots
 from mxgui.gui.shape_menu import RenameShapeDialog, build_shape_menu, target_of
+from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
 
-MESSAGE_STYLE = "QLabel { color: #8a1c1c; }"
+#: how long a hint stays on the message line
+HINT_SECONDS = 8.0
 
 
 def known_positions(diffractometer: AbstractDiffractometer) -> dict[str, float]:
@@ -134,7 +136,8 @@ class SampleViewBrick(Brick):
         self.controls = ZoomLightsBar()
         # lines of fixed height: a message never resizes the view under the mouse
         self.mode_label = QLabel()
-        self.message_label = QLabel()
+        self.message_label = MessageLine()
+        self.message_label.setWordWrap(False)
         for label in (self.mode_label, self.message_label):
             label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
             label.setMinimumHeight(label.fontMetrics().height() + 2)
@@ -158,6 +161,7 @@ class SampleViewBrick(Brick):
         toolbar.snapshotRequested.connect(self._ask_snapshot)
         modes.modeChanged.connect(self._show_mode)
         modes.messagePosted.connect(self.show_message)
+        modes.hintPosted.connect(self.show_hint)
         modes.escapePressed.connect(self.cancel)
         modes.selectClicked.connect(self._select_clicked)
         modes.selectDragged.connect(self._select_dragged)
@@ -168,6 +172,7 @@ class SampleViewBrick(Brick):
         modes.lineDrawn.connect(self.editor.line_drawn)
         modes.distanceMeasured.connect(self._measured)
         workflow.messagePosted.connect(self.show_message)
+        workflow.newsPosted.connect(self.show_hint)
         workflow.stepChanged.connect(self._centring_step)
         workflow.marksChanged.connect(self.click_marks.set_points)
         workflow.centringAccepted.connect(self._centring_accepted)
@@ -340,16 +345,19 @@ class SampleViewBrick(Brick):
 
     def show_message(self, text: str) -> None:
         """Tell the user of a problem (message line, in red, with the time) and the log."""
-        self.message_label.setStyleSheet(MESSAGE_STYLE)
-        self.message_label.setText(f"{time.strftime('%H:%M:%S')}  {text}")
+        self.message_label.show_problem(f"{time.strftime('%H:%M:%S')}  {text}")
         self.message_label.setToolTip(text)
         log.warning("%s: %s", self.name, text)
 
     def show_info(self, text: str) -> None:
         """Tell the user what was done (message line)."""
-        self.message_label.setStyleSheet("")
-        self.message_label.setText(text)
-        self.message_label.setToolTip(text)
+        self.message_label.show_message(text)
+
+    def show_hint(self, text: str) -> None:
+        """Tell the user something true only for a moment (a click beside the image,
+        "Centring cancelled"): it goes by itself after :data:`HINT_SECONDS`."""
+        self.message_label.show_message(text, lasts_s=HINT_SECONDS)
+        log.info("%s: %s", self.name, text)
 
     # centring ------------------------------------------------------------------------------------
     def start_centring(self) -> None:

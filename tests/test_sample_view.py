@@ -6,6 +6,8 @@ to widget pixels through the view's public mapping; the physics is checked in th
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
@@ -177,6 +179,7 @@ def test_escape_between_clicks_cancels_the_centring_and_moves_back(sample_view, 
     assert brick.mode is Mode.IDLE
     assert brick.workflow.step is CentringStep.IDLE
     assert "cancelled" in brick.message_label.text()
+    assert brick.message_label._expiry.isActive()  # true for a moment only: it goes
     assert diffractometer.get_centring_state().value == "idle"
     qtbot.waitUntil(
         lambda: diffractometer.get_positions()["phi"] == pytest.approx(start["phi"]), timeout=5000
@@ -207,15 +210,20 @@ def test_a_motor_fault_during_a_centring_turn_ends_it_with_a_message(sample_view
     wait_step(qtbot, brick, CentringStep.WAITING_CLICK)
 
 
-def test_a_click_outside_the_image_is_refused_with_a_message(sample_view, qtbot):
+def test_a_click_outside_the_image_is_refused_with_a_message(sample_view, qtbot, caplog):
     brick, diffractometer, _repo = sample_view
     brick.start_centring()
     wait_step(qtbot, brick, CentringStep.WAITING_CLICK)
     image = brick.view.image_rect_on_widget()
     assert image.left() > 10, "the window should letterbox the image left and right"
     outside = QPoint(round(image.left() / 2), round(image.center().y()))
-    qtbot.mouseClick(brick.view.viewport(), Qt.LeftButton, pos=outside)
+    with caplog.at_level(logging.INFO):
+        qtbot.mouseClick(brick.view.viewport(), Qt.LeftButton, pos=outside)
     assert "outside the image" in brick.message_label.text()
+    # a hint, not a problem: INFO in the log, and it goes by itself
+    (record,) = [r for r in caplog.records if "outside the image" in r.getMessage()]
+    assert record.levelno == logging.INFO
+    assert brick.message_label._expiry.isActive()
     assert brick.click_marks.points == [] and brick.workflow.step is CentringStep.WAITING_CLICK
     # the next click on the image is taken
     click_image(qtbot, brick, *crystal_on_image(diffractometer))

@@ -33,7 +33,8 @@ class CentringWorkflow(QObject):
     the bridge. Clicks are taken only while the diffractometer waits for one; a click
     during a turn is refused with a message, never queued.
 
-    Signals: ``stepChanged(CentringStep)``, ``messagePosted(text)``,
+    Signals: ``stepChanged(CentringStep)``, ``messagePosted(text)`` (a problem),
+    ``newsPosted(text)`` (true for a moment: "Centring cancelled"),
     ``marksChanged(points)`` (the clicks of this centring, image pixels),
     ``centringAccepted(CentredPosition)``, ``centringEnded(reason)`` (``accepted``,
     ``rejected``, ``cancelled`` or ``failed``).
@@ -41,6 +42,7 @@ class CentringWorkflow(QObject):
 
     stepChanged = pyqtSignal(object)
     messagePosted = pyqtSignal(str)
+    newsPosted = pyqtSignal(str)
     marksChanged = pyqtSignal(list)
     centringAccepted = pyqtSignal(object)
     centringEnded = pyqtSignal(str)
@@ -192,7 +194,7 @@ class CentringWorkflow(QObject):
             return
         future = self.diffractometer.cancel_centring()
         self._end("cancelled")
-        self.messagePosted.emit("Centring cancelled: moving back to where it started")
+        self.newsPosted.emit("Centring cancelled: moving back to where it started")
         self._report_move_back(future)
 
     def _report_move_back(self, future: Future) -> None:

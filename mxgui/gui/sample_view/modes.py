@@ -87,6 +87,7 @@ class ModeController(QObject):
 
     modeChanged = pyqtSignal(object)
     messagePosted = pyqtSignal(str)
+    hintPosted = pyqtSignal(str)
     escapePressed = pyqtSignal()
     selectClicked = pyqtSignal(float, float)
     selectDragged = pyqtSignal(float, float, float, float)
@@ -143,11 +144,12 @@ class ModeController(QObject):
     def _on_image(self, x: float, y: float) -> bool:
         if self.view.contains_image_point(x, y):
             return True
-        width, height = self.view.image_size()
-        self.messagePosted.emit(
-            f"{self._mode.title}: the click at ({x:.0f}, {y:.0f}) is outside the image "
-            f"(0-{width} x 0-{height} pixels); click on the camera image"
-        )
+        if self._mode is not Mode.IDLE:  # idle: a click beside the image means nothing
+            width, height = self.view.image_size()
+            self.hintPosted.emit(
+                f"{self._mode.title}: the click at ({x:.0f}, {y:.0f}) is outside the image "
+                f"(0-{width} x 0-{height} pixels); click on the camera image"
+            )
         return False
 
     def _pressed(self, x: float, y: float) -> None:
