@@ -262,7 +262,7 @@ def test_stop_during_an_energy_scan_writes_no_file_and_puts_the_energy_back(bl):
     bl.engine.stop()
     assert bl.events.wait_finished() == "stopped"
     node = bl.model.get_node(scan)
-    assert (node.status, node.message, node.files) == ("failed", "stopped by user", ())
+    assert (node.status, node.message, node.files) == ("stopped", "stopped by user", ())
     assert not bl.energy_scan.is_scanning()
     assert bl.collect.energy.get_value() == pytest.approx(12.7)
     directory = Path(node.parameters["directory"])

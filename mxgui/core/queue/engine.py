@@ -19,14 +19,16 @@ or group run on its own runs on the sample that is mounted.
 Per entry: ``entryStarted(id)``, prepare (parameters checked again, a free run
 number claimed), status ``running``, the work, the final status with its message and
 files, the history entry, ``entryFinished(id, status, message)``. A container's status
-follows its children: ``failed`` if one failed, ``warning`` if one was skipped or
-warned, else ``success``.
+follows its children (``status.summary_status``): ``failed`` if one failed, else
+``stopped`` if the user stopped one, else ``warning`` if one was skipped or warned,
+else ``success``.
 
 Failure: the failed task's sample ends ``failed`` and its remaining entries are left
 ``not_executed``; then the queue goes on with the next sample (the default) or stops,
 as ``set_continue_on_failure`` says. Pause: at the next safe point (before the next
 entry; a running entry finishes). Stop: now (the running entry is aborted and ends
-``failed`` "stopped by user"; what had not started stays ``not_executed``). Skip: the
+``stopped`` "stopped by user", and so do the sample and groups holding it; what had
+not started stays ``not_executed``). Skip: the
 running entry ends ``skipped`` and the queue goes on. ``executionFinished(status)``:
 ``stopped``, ``failed`` (an entry failed) or ``success``. Running again after a stop
 starts a new run (a new thread, all flags fresh).
@@ -179,7 +181,7 @@ class QueueEngine(SignalEmitter):
 
     def execute_entry(self, node_id: int) -> Future[str]:
         """Run node ``node_id``; a Future of its final status (success, warning,
-        failed, skipped).
+        failed, skipped, stopped).
 
         Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
         XrayCentring entry waits for its workflow, the node runs nested inside that
@@ -247,7 +249,7 @@ class QueueEngine(SignalEmitter):
         self.control.resume()
 
     def stop(self) -> None:
-        """Stop now: the running entry is aborted and ends failed "stopped by user"."""
+        """Stop now: the running entry is aborted and ends stopped "stopped by user"."""
         self.control.stop()
 
     def skip(self) -> bool:

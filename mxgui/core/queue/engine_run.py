@@ -33,6 +33,7 @@ from mxgui.core.queue.nodes import (
     RUNNING,
     SAMPLE,
     SKIPPED,
+    STOPPED,
     SUCCESS,
     TASK_GROUP,
     WARNING,
@@ -40,6 +41,7 @@ from mxgui.core.queue.nodes import (
     UnknownNodeError,
 )
 from mxgui.core.queue.run_control import RunControl, Stopped
+from mxgui.core.queue.status import summary_status
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +210,10 @@ class Run:
                 status, message = self._container(node, sample_id, message)
             except Stopped as exc:
                 stopped = exc
-                status, message = FAILED, "stopped: a failure" if exc.failed else STOPPED_BY_USER
+                if exc.failed:
+                    status, message = FAILED, "stopped: a failure"
+                else:
+                    status, message = STOPPED, STOPPED_BY_USER
         self._finish(node, sample_id, status, message + _notes(ctx), ctx.files)
         if stopped is not None:
             raise stopped
@@ -217,9 +222,11 @@ class Run:
         return status
 
     def _container(self, node: QueueNode, sample_id: int | None, message: str) -> tuple[str, str]:
-        """Run the children of a sample or group; the container's status and message."""
+        """Run the children of a sample or group; the container's status (the rule of
+        :func:`summary_status`) and message."""
         statuses = self._children(node.id, sample_id)
-        if statuses[FAILED]:
+        status = summary_status(statuses)
+        if status == FAILED:
             left = sum(
                 1
                 for n in self.model.iter_nodes(node.id, enabled_only=True)
@@ -233,10 +240,10 @@ class Run:
             what = f"{failed[-1].describe()} failed: {failed[-1].message}" if failed else "failed"
             rest = f"; {left} entries not run" if left else ""
             return FAILED, what + rest
-        if statuses[SKIPPED] or statuses[WARNING]:
+        if status == WARNING:
             counts = [f"{statuses[s]} {s}" for s in (SKIPPED, WARNING) if statuses[s]]
             return WARNING, ", ".join([message, *counts]) if message else ", ".join(counts)
-        return SUCCESS, message
+        return status, message
 
     def _finish(
         self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list[str]

@@ -34,9 +34,11 @@ SUCCESS = "success"
 WARNING = "warning"
 FAILED = "failed"
 SKIPPED = "skipped"
-STATUSES = (NOT_EXECUTED, RUNNING, SUCCESS, WARNING, FAILED, SKIPPED)
+#: the user stopped the queue while the node ran (not a failure of the node)
+STOPPED = "stopped"
+STATUSES = (NOT_EXECUTED, RUNNING, SUCCESS, WARNING, FAILED, SKIPPED, STOPPED)
 #: statuses after which a node has run (its parameters are read-only)
-FINISHED_STATUSES = (SUCCESS, WARNING, FAILED, SKIPPED)
+FINISHED_STATUSES = (SUCCESS, WARNING, FAILED, SKIPPED, STOPPED)
 
 #: what each type of node may be put under
 ALLOWED_PARENTS: dict[str, tuple[str, ...]] = {

@@ -55,7 +55,7 @@ class EntryFailed(Exception):
 
 
 class EntryInterrupted(Exception):
-    """The user stopped the queue (``status`` failed) or skipped the entry (skipped)."""
+    """The user stopped the queue (``status`` stopped) or skipped the entry (skipped)."""
 
     def __init__(self, status: str, reason: str) -> None:
         self.status = status

@@ -142,7 +142,7 @@ class QueueMethods:
     def queue_execute_entry_with_id(self, node_id: object, use_async: object = False) -> Any:
         """Run node ``node_id``: when the queue is idle as a run of its own; while a
         workflow entry waits for its workflow, nested inside it. Returns the final
-        status (success, warning, failed, skipped) once it has ended, or True at once
+        status (success, warning, failed, skipped, stopped) once it has ended, or True at once
         with ``use_async``."""
         node = as_int(node_id, "node_id")
         background = as_bool(use_async, "use_async")
