@@ -1,17 +1,19 @@
 """The queue's execution engine: runs the queue in its own worker thread, Qt-free.
 
 Control (any thread; every call returns at once, none waits for the hardware):
-``run_all()``, ``run(node_id)``, ``execute_entry(node_id)``, ``pause()``, ``resume()``,
-``stop()``, ``skip()``, ``provide_centring(node_id, position)``,
-``set_continue_on_failure(bool)``,
-``shutdown()``; state: ``is_running()``, ``is_executing(node_id)``, ``is_paused()``,
-``current_node()``.
+``run_all()``, ``run(node_id)``, ``run_nodes(node_ids)``, ``execute_entry(node_id)``,
+``pause()``, ``resume()``, ``stop()``, ``skip()``, ``provide_centring(node_id,
+position)``, ``set_continue_on_failure(bool)``, ``shutdown()``; state:
+``is_running()``, ``is_executing(node_id)``, ``is_paused()``, ``current_node()``,
+``is_centred(location)``.
 
 What runs: every enabled node that has not run (status ``not_executed``) in the scope
-(the whole queue, or one sample / group / task subtree), in queue order; a sample or
-group runs when something below it has not run. The tree is read live: a node added,
-moved, disabled or removed during a run is taken into account at the next step. A node
-that has run is left as it is: reset its status to run it again.
+(the whole queue, several nodes, or one sample / group / task subtree), in queue order;
+a group runs when something below it has not run, a sample when an enabled task below
+it has not run (a sample run on its own: when it or something below it has not run):
+a sample without an enabled task to run is not mounted by Run all. The tree is read
+live: a node added, moved, disabled or removed during a run is taken into account at
+the next step. A node that has run is left as it is: reset its status to run it again.
 
 A sample mounts and centres (see ``entries/sample.py``), then its children run. A task
 or group run on its own runs on the sample that is mounted.
@@ -65,7 +67,7 @@ from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
 from mxgui.core.interlock import Interlock, clear_caller
 from mxgui.core.queue.centring_requests import CentringRequests
-from mxgui.core.queue.engine_run import Run, Stopped, has_work
+from mxgui.core.queue.engine_run import Run, Stopped, has_task_work, has_work, in_queue_order
 from mxgui.core.queue.entries import Entry, default_entries
 from mxgui.core.queue.entries.base import (
     Beamline,
@@ -75,6 +77,7 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.mounts import MountWatch
 from mxgui.core.queue.nested import EndJudge, NestedRunner, nothing_to_run, resolve_awaited
 from mxgui.core.queue.nodes import ROOT_ID, RUNNING, UnknownNodeError
 from mxgui.core.queue.result_tasks import ResultTasks, TaskDefaults
@@ -146,6 +149,7 @@ class QueueEngine(SignalEmitter):
         )
         self.nested = NestedRunner(model, self.control)
         self.centring = CentringRequests(self.emit, self.receivers, beamline)
+        self.mounts = MountWatch(beamline)
         self.results = ResultTasks(model, history, factory)
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()  # a run's start is one step for shutdown()
@@ -179,6 +183,27 @@ class QueueEngine(SignalEmitter):
         """
         self._start(node_id)
 
+    def run_nodes(self, node_ids: Sequence[int]) -> None:
+        """Run several samples, groups or tasks (and what is below each) one after the
+        other in queue order, whatever the order of ``node_ids`` (a node below another
+        one given runs once, with it). A failed one stops the rest unless the queue goes
+        on after a failure (:meth:`set_continue_on_failure`).
+
+        ``Refused`` for an unknown node, no node, or nothing to run in any of them.
+        """
+        ids = list(dict.fromkeys(int(n) for n in node_ids))
+        if not ids:
+            raise Refused("no queue node given: select one or more to run")
+        for node_id in ids:
+            if node_id not in self.model:
+                raise Refused(f"there is no queue node {node_id!r}")
+        if ROOT_ID in ids:
+            self._start(None)
+        elif len(ids) == 1:
+            self._start(ids[0])
+        else:
+            self._start(tuple(in_queue_order(self.model, ids)))
+
     def execute_entry(self, node_id: int) -> Future[str]:
         """Run node ``node_id``; a Future of its final status (success, warning,
         failed, skipped, stopped).
@@ -195,24 +220,33 @@ class QueueEngine(SignalEmitter):
             self._start(node_id, awaited=future)
         return future
 
-    def _start(self, scope: int | None, awaited: Future[str] | None = None) -> None:
-        if scope is not None:
+    def _start(
+        self, scope: int | tuple[int, ...] | None, awaited: Future[str] | None = None
+    ) -> None:
+        """Start a run of ``scope``: the whole queue (``None``), one node, or several
+        (in queue order, none below another)."""
+        if isinstance(scope, int):
             if scope not in self.model:
                 raise Refused(f"there is no queue node {scope!r}")
             if scope == ROOT_ID:
                 scope = None
         # looked at outside the control's lock: the model's lock is taken there
-        work = has_work(self.model, ROOT_ID if scope is None else scope)
+        starts = (ROOT_ID,) if scope is None else scope if isinstance(scope, tuple) else (scope,)
+        if isinstance(scope, int):
+            work = has_work(self.model, scope)
+        else:  # a sample without an enabled task to run is not mounted
+            work = any(has_task_work(self.model, start) for start in starts)
+        first = starts[0] if scope is not None else None
         with self._starting:
-            self.control.begin(work, lambda: nothing_to_run(self.model, scope))
+            self.control.begin(work, lambda: nothing_to_run(self.model, first))
             self._progress.clear()
-            self._awaited = (scope or ROOT_ID, awaited) if awaited is not None else None
+            self._awaited = (starts[0], awaited) if awaited is not None else None
             self._thread = threading.Thread(
                 target=self._main, args=(scope,), name="queue engine", daemon=True
             )
             self._thread.start()
 
-    def _main(self, scope: int | None) -> None:
+    def _main(self, scope: int | tuple[int, ...] | None) -> None:
         clear_caller()  # this thread is the run's, whoever asked for it
         self.emit("executionStarted")
         run = Run(self, self.control)
@@ -268,6 +302,7 @@ class QueueEngine(SignalEmitter):
     def shutdown(self) -> None:
         """Stop, and wait (at most :data:`SHUTDOWN_TIMEOUT` s) for the worker to end."""
         self.control.close()
+        self.mounts.close()
         self.stop()
         with self._starting:
             thread = self._thread
@@ -349,7 +384,15 @@ class QueueEngine(SignalEmitter):
 
     def request_centring(self, context: EntryContext) -> CentredPosition | None:
         """Emit ``centringRequested`` and wait for :meth:`provide_centring`."""
-        return self.centring.request(context)
+        position = self.centring.request(context)
+        if position is not None:
+            self.mounts.mark_centred()
+        return position
+
+    def is_centred(self, location: str | None) -> bool:
+        """True when sample ``location`` is on the goniometer and was centred since it
+        was mounted (``mounts.py``)."""
+        return self.mounts.is_centred(location)
 
     def open_nested(
         self,

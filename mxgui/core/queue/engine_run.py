@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -45,7 +45,15 @@ from mxgui.core.queue.status import summary_status
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Run", "RunHost", "Stopped", "has_work"]
+__all__ = [
+    "Run",
+    "RunHost",
+    "Stopped",
+    "has_task_work",
+    "has_work",
+    "in_queue_order",
+    "worth_running",
+]
 
 
 def has_work(model: QueueModel, node_id: int) -> bool:
@@ -55,6 +63,46 @@ def has_work(model: QueueModel, node_id: int) -> bool:
     except UnknownNodeError:
         return False
     return any(n.status == NOT_EXECUTED for n in nodes)
+
+
+def has_task_work(model: QueueModel, node_id: int) -> bool:
+    """True when an enabled task in or below ``node_id`` has not run: a sample without
+    one is not mounted by a run of the whole queue or of several nodes."""
+    try:
+        nodes = model.iter_nodes(node_id, enabled_only=True)
+    except UnknownNodeError:
+        return False
+    return any(n.is_task and n.status == NOT_EXECUTED for n in nodes)
+
+
+def worth_running(model: QueueModel, node_id: int, alone: bool) -> bool:
+    """True when a run should execute ``node_id``: something in it has not run; for a
+    sample that is not run ``alone`` (Run all, several nodes), a task has not run."""
+    try:
+        sample = model.get_node(node_id).type == SAMPLE
+    except UnknownNodeError:
+        return False
+    if sample and not alone:
+        return has_task_work(model, node_id)
+    return has_work(model, node_id)
+
+
+def in_queue_order(model: QueueModel, node_ids: Iterable[int]) -> list[int]:
+    """``node_ids`` in the order the queue runs them, without those below another one
+    of them (they run with it). ``UnknownNodeError`` for an unknown id."""
+    wanted = set(node_ids)
+    found: list[int] = []
+    below: set[int] = set()
+    for node in model.iter_nodes(ROOT_ID):
+        if node.parent in below:
+            below.add(node.id)
+        elif node.id in wanted:
+            found.append(node.id)
+            below.add(node.id)
+    missing = wanted - set(found) - below
+    if missing:
+        raise UnknownNodeError(f"there is no queue node {min(missing)!r}")
+    return found
 
 
 class RunHost(Control, Protocol):
@@ -100,13 +148,22 @@ class Run:
         self.failures = 0
 
     # the walk -------------------------------------------------------------------------------
-    def execute(self, scope: int | None) -> None:
-        """Run ``scope`` (raises ``Stopped`` when stopped)."""
+    def execute(self, scope: int | tuple[int, ...] | None) -> None:
+        """Run ``scope``: the whole queue (``None``), one node, or several nodes one
+        after the other, a failure stopping the rest unless the queue goes on after one
+        (raises ``Stopped`` when stopped)."""
         if scope is None:
             self._children(ROOT_ID, None, top=True)
             return
-        self.control.safe_point()
-        self._execute(scope, self.model.sample_of(scope))
+        alone = isinstance(scope, int)
+        for node_id in (scope,) if isinstance(scope, int) else scope:
+            self.control.safe_point()
+            if not worth_running(self.model, node_id, alone):
+                continue  # run with an earlier one, removed meanwhile, or no task
+            status = self._execute(node_id, self.model.sample_of(node_id))
+            if status == FAILED and not isinstance(scope, int):
+                if not self.host.continue_on_failure:
+                    raise Stopped(failed=True)
 
     def nested(self, node_id: int) -> str:
         """Run ``node_id`` inside the entry waiting now (see ``nested.py``); its final
@@ -144,7 +201,7 @@ class Run:
         statuses: Counter[str] = Counter()
         while True:
             self.control.safe_point()
-            child = self._next_child(parent_id, done)
+            child = self._next_child(parent_id, done, top)
             if child is None:
                 return statuses
             done.add(child)
@@ -158,7 +215,7 @@ class Run:
                 if not self.host.continue_on_failure:
                     raise Stopped(failed=True)
 
-    def _next_child(self, parent_id: int, done: set[int]) -> int | None:
+    def _next_child(self, parent_id: int, done: set[int], top: bool = False) -> int | None:
         try:
             children = self.model.children(parent_id)
         except UnknownNodeError:
@@ -166,7 +223,7 @@ class Run:
         for child in children:
             if child in done:
                 continue
-            if has_work(self.model, child):
+            if worth_running(self.model, child, alone=not top):
                 return child
             done.add(child)  # nothing to do: not looked at again in this run
         return None

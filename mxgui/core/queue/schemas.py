@@ -28,7 +28,7 @@ from mxgui.core.queue.fields import (
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
 from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point, Shape
 
-CENTRINGS = ("manual", "none", "point")
+CENTRINGS = ("manual", "none", "point", "recentre")
 #: absorption edges (keV) of the elements used for MAD / SAD phasing
 EDGES: dict[tuple[str, str], float] = {
     ("Mn", "K"): 6.539,

@@ -86,6 +86,10 @@ class Control(Protocol):
     def request_centring(self, context: EntryContext) -> CentredPosition | None:
         """Ask the user to centre the sample; the centred position, or ``None``."""
 
+    def is_centred(self, location: str | None) -> bool:
+        """True when sample ``location`` (``None``: mounted by hand) is on the
+        goniometer and was centred since it was mounted (``mounts.py``)."""
+
     def open_nested(
         self,
         host_id: int,
