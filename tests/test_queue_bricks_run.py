@@ -56,6 +56,9 @@ class FakeEngine(SignalEmitter):
     def is_centred(self, location) -> bool:
         return False  # the fake has no goniometer: nothing is ever centred
 
+    def parent_for_added_task(self, parent_id: int) -> int:
+        return parent_id  # the fake runs no workflow
+
     def _start(self, scope: int) -> None:
         if self.is_running():
             raise Refused("the queue is already running")

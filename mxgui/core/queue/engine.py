@@ -37,9 +37,13 @@ starts a new run (a new thread, all flags fresh).
 
 Nested execution (``nested.py``): while a Workflow / XrayCentring entry waits for its
 workflow, ``execute_entry(node_id)`` runs the node inside that entry, in the engine's
-thread; the entry then goes on waiting. Idle, ``execute_entry`` is ``run``; otherwise it
-is refused (the queue is busy). A workflow that dies while its nested entry runs stops
-that entry (FAILED, saying why) and fails its own entry with the reason.
+thread; the entry then goes on waiting. The tasks a workflow adds to its own sample or
+group go under the Workflow node (:meth:`QueueEngine.parent_for_added_task`); those it
+did not run itself run after it, and the Workflow's status then sums up its own and
+theirs. A Workflow that has run is not run again: only its children that have not.
+Idle, ``execute_entry`` is ``run``; otherwise it is refused (the queue is busy). A
+workflow that dies while its nested entry runs stops that entry (FAILED, saying why)
+and fails its own entry with the reason.
 
 Signals, emitted from the worker thread with no lock held: ``executionStarted()``,
 ``entryStarted(node_id)``, ``entryFinished(node_id, status, message)``,
@@ -79,7 +83,7 @@ from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.mounts import MountWatch
 from mxgui.core.queue.nested import EndJudge, NestedRunner, nothing_to_run, resolve_awaited
-from mxgui.core.queue.nodes import ROOT_ID, RUNNING, UnknownNodeError
+from mxgui.core.queue.nodes import ROOT_ID, RUNNING, WORKFLOW, UnknownNodeError
 from mxgui.core.queue.result_tasks import ResultTasks, TaskDefaults
 from mxgui.core.queue.run_control import RunControl
 from mxgui.core.signals import SignalEmitter
@@ -319,6 +323,20 @@ class QueueEngine(SignalEmitter):
         stopped); ``Refused`` for a position that is not one.
         """
         return self.centring.provide(node_id, position)
+
+    def parent_for_added_task(self, parent_id: int) -> int:
+        """Where a task a running workflow adds under ``parent_id`` goes: under the
+        workflow's own node when ``parent_id`` is the sample or group holding the
+        Workflow entry waiting now (mxcubecore's workflows add their tasks to the
+        workflow's parent), so that the tree shows them nested; else ``parent_id``."""
+        host = self.nested.host
+        if host is None:
+            return parent_id
+        try:
+            node = self.model.get_node(host)
+        except UnknownNodeError:
+            return parent_id
+        return host if node.type == WORKFLOW and node.parent == parent_id else parent_id
 
     # tasks proposed by a result ---------------------------------------------------------------
     def accept_strategy(self, node_id: int) -> int:

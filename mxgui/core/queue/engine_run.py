@@ -186,6 +186,10 @@ class Run:
             return None
         if node.type == SAMPLE:
             sample_id = node.id
+        if node.is_task and node.status != NOT_EXECUTED:
+            # a workflow that has run: only the tasks it added and did not run
+            self._children(node.id, sample_id)
+            return self.model.get_node(node.id).status
         status = self._entry(node, sample_id)
         if status == FAILED:
             self.failures += 1
@@ -262,7 +266,7 @@ class Run:
         finally:
             control.set_current(None)
         stopped = None
-        if status == SUCCESS and node.type in (SAMPLE, TASK_GROUP):
+        if status == SUCCESS and (node.type in (SAMPLE, TASK_GROUP) or self._has_children(node)):
             try:
                 status, message = self._container(node, sample_id, message)
             except Stopped as exc:
@@ -277,6 +281,13 @@ class Run:
         if control.stop_requested():
             raise Stopped()
         return status
+
+    def _has_children(self, node: QueueNode) -> bool:
+        """True when ``node`` has children now (a workflow added tasks while it ran)."""
+        try:
+            return bool(self.model.children(node.id))
+        except UnknownNodeError:
+            return False
 
     def _container(self, node: QueueNode, sample_id: int | None, message: str) -> tuple[str, str]:
         """Run the children of a sample or group; the container's status (the rule of

@@ -41,10 +41,13 @@ STATUSES = (NOT_EXECUTED, RUNNING, SUCCESS, WARNING, FAILED, SKIPPED, STOPPED)
 FINISHED_STATUSES = (SUCCESS, WARNING, FAILED, SKIPPED, STOPPED)
 
 #: what each type of node may be put under
+#: the task type whose entry runs a workflow; the tasks the workflow adds go under it
+WORKFLOW = "Workflow"
 ALLOWED_PARENTS: dict[str, tuple[str, ...]] = {
     SAMPLE: (ROOT,),
     TASK_GROUP: (SAMPLE,),
-    **{task: (SAMPLE, TASK_GROUP) for task in TASK_TYPES},
+    **{task: (SAMPLE, TASK_GROUP, WORKFLOW) for task in TASK_TYPES if task != WORKFLOW},
+    WORKFLOW: (SAMPLE, TASK_GROUP),
 }
 
 
