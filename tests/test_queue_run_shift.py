@@ -16,6 +16,7 @@ from queue_engine_fixtures import (
     make_beamline,
 )
 
+from mxgui.core.queue import History, QueueModel, QueueStore, restore
 from mxgui.core.queue.status import summary_status
 from mxgui.core.queue.summary import describe, summarise
 
@@ -214,3 +215,23 @@ def test_a_run_number_used_by_a_stopped_collection_that_wrote_images_moves_on(bl
     bl.engine.run(task)
     assert done.wait(60)
     assert bl.model.get_node(task).parameters["run_number"] == run + 1
+
+
+def test_a_workflows_nested_tasks_and_a_stopped_status_survive_a_restart(bl, tmp_path):
+    sample = add_sample(bl, None)
+    workflow = bl.model.add(
+        sample, "Workflow", bl.factory.create("Workflow", {"workflow_name": "MXPressA"})
+    )
+    nested = add_task(bl, workflow, prefix="nested")
+    bl.model.set_status(nested, "running")
+    bl.model.set_status(nested, "stopped", "stopped by user")
+    store = QueueStore(tmp_path / "queue.json", bl.model, bl.history)
+    store.start()
+    store.stop()
+    model, history = QueueModel(), History()
+    restore(tmp_path / "queue.json", model, history)
+    assert model.children(workflow) == (nested,) and model.sample_of(nested) == sample
+    assert (model.get_node(nested).status, model.get_node(nested).message) == (
+        "stopped",
+        "stopped by user",
+    )
