@@ -20,14 +20,13 @@ from mxgui.core.queue.nodes import (
     NOT_EXECUTED,
     RUNNING,
     SKIPPED,
+    STOPPED,
     SUCCESS,
     WARNING,
     QueueNode,
 )
 from mxgui.core.words import counted
 
-#: the status of a node the user stopped (sent by the engine once the core has it)
-STOPPED = "stopped"
 #: statuses counted as done in a parent's summary
 DONE_STATUSES = (SUCCESS, WARNING)
 #: the other statuses a summary names, in this order
