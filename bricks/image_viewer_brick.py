@@ -227,4 +227,4 @@ class ImageViewerBrick(Brick):
         self._best_timer.stop()
         super().cleanup()
         if self.viewer is not None:
-            self.viewer.close_loader()
+            self.viewer.dispose()

@@ -56,7 +56,7 @@ def viewer(qtbot):
     widget.resize(700, 700)
     widget.show()
     yield widget
-    widget.close_loader()
+    widget.dispose()
 
 
 def show(qtbot, viewer, path, frame: int = 0):

@@ -16,7 +16,15 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QPainter, QPen
-from PyQt5.QtWidgets import QGraphicsEllipseItem, QGraphicsRectItem, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import (
+    QApplication,
+    QDialog,
+    QGraphicsEllipseItem,
+    QGraphicsRectItem,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mxgui.gui.image_viewer.geometry import FrameGeometry, ring_resolutions
 from mxgui.gui.image_viewer.reading import Frame
@@ -74,6 +82,9 @@ class DiffractionView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.frame: Frame | None = None
+        # pyqtgraph's items make their menus and colour dialog without a parent: they are
+        # given this view as parent, so that Qt deletes them with it
+        before = set(QApplication.topLevelWidgets())
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.plot = self.graphics.addPlot()
@@ -94,6 +105,14 @@ class DiffractionView(QWidget):
         self.histogram.gradient.restoreState(GREY_INVERTED)
         self.histogram.setImageItem(self.image)
         self.graphics.addItem(self.histogram)
+        # (only menus and dialogs: the widgets of their actions belong to those actions)
+        for widget in QApplication.topLevelWidgets():
+            if (
+                widget not in before
+                and isinstance(widget, (QMenu, QDialog))
+                and widget.parentWidget() is None
+            ):
+                widget.setParent(self, widget.windowFlags())
         #: the resolutions of the rings drawn (Angstrom) and their items
         self.ring_resolutions: list[float] = []
         self.rings: list[QGraphicsEllipseItem] = []

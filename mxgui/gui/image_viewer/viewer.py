@@ -114,6 +114,6 @@ class ImageViewer(QWidget):
         )
         self.frameShown.emit(frame.path, frame.index)
 
-    def close_loader(self) -> None:
-        """Stop the reader thread (call when the viewer goes away)."""
+    def dispose(self) -> None:
+        """Stop the reader thread (when the viewer goes away)."""
         self.loader.close()

@@ -1,0 +1,115 @@
+"""The image viewer brick on the simulated beamline: it follows a real collection to its
+last image, a real mesh scan to its best-scoring frame, and shows what it is asked for
+(pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import fabio
+import numpy as np
+import pytest
+
+from mxgui.core.acquisition import AcquisitionParameters
+from mxgui.core.centring import CentredPosition
+
+from helpers import SIMULATED, quick_collect_overrides, speed_up
+
+LAYOUT = """\
+format_version: 1
+windows:
+  - name: main
+    title: mxgui - images
+    size: [900, 900]
+    content:
+      type: vbox
+      children:
+        - class: ImageViewerBrick
+          name: images
+          properties: {collect: /collect, shapes: /shapes, queue: /queue}
+connections: []
+"""
+MESH = {"exp_time": 0.001, "osc_range": 1.0, "take_snapshots": 0, "detector_distance": 150.0}
+
+
+@pytest.fixture
+def setup(make_app, tmp_path, qtbot):
+    layout = tmp_path / "images.yml"
+    layout.write_text(LAYOUT)
+    app = make_app(layout, [quick_collect_overrides(tmp_path), SIMULATED])
+    brick = app.built.bricks["images"]
+    qtbot.waitUntil(lambda: brick.viewer is not None, timeout=5000)
+    collect = app.repository.get("/collect")
+    app.repository.get("/phi").set_velocity(3600.0)
+    yield app, brick, collect
+    collect.stop_collect()
+
+
+def test_following_a_collection_ends_on_its_last_image(setup, qtbot):
+    _app, brick, collect = setup
+    assert brick.follow_box.isChecked()
+    shown: list[str] = []
+    brick.imageShown.connect(shown.append)
+    parameters = AcquisitionParameters(
+        num_images=12,
+        osc_range=1.0,
+        exp_time=0.02,
+        detector_distance=150.0,
+        take_snapshots=0,
+        detector_roi_mode="test",
+    )
+    info = collect.collect(parameters, collect.get_default_path_template(prefix="fol")).result(30)
+    last = info["files"][-1]
+    qtbot.waitUntil(lambda: brick.viewer.frame is not None and brick.viewer.frame.path == last)
+    assert shown and shown[-1] == last
+    assert set(shown) <= set(info["files"])
+    frame = brick.viewer.frame
+    assert np.array_equal(frame.counts, fabio.open(last).data)
+    # the header's geometry: rings drawn, the beamline's distance read back
+    assert frame.geometry is not None and frame.geometry.distance == pytest.approx(150.0)
+    assert "following" in brick.follow_label.text()
+
+
+def test_an_image_asked_for_stops_following(setup, qtbot):
+    _app, brick, collect = setup
+    parameters = AcquisitionParameters(
+        num_images=3, osc_range=1.0, exp_time=0.0, detector_distance=150.0,
+        take_snapshots=0, detector_roi_mode="test",
+    )  # fmt: skip
+    info = collect.collect(parameters, collect.get_default_path_template(prefix="ask")).result(30)
+    first = info["files"][0]
+    with qtbot.waitSignal(brick.imageShown, timeout=10_000, check_params_cb=lambda p: p == first):
+        brick.show_image(first)
+    assert not brick.follow_box.isChecked()
+    assert brick.viewer.frame.path == first
+    # another collection does not take the image away
+    collect.collect(parameters, collect.get_default_path_template(prefix="ask")).result(30)
+    qtbot.wait(300)
+    assert brick.viewer.frame.path == first
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")
+def test_following_a_mesh_shows_its_best_frame(setup, qtbot):
+    app, brick, _collect = setup
+    queue, shapes = app.repository.get("/queue"), app.repository.get("/shapes")
+    diffractometer = app.repository.get("/diffractometer")
+    speed_up(diffractometer)
+    diffractometer.move_motors({"phi": 0.0}, timeout=30)
+    positions = diffractometer.scene.centring_positions()
+    centre = CentredPosition(phi=0.0, **{k: float(v) for k, v in positions.items()})
+    grid = shapes.add_grid(centre, 4, 3, 0.03, 0.03)
+    sample = queue.add_sample(None, "manual")
+    queue.model.update_parameters(sample, {"centring": "none"})
+    task = queue.add_task(sample, "MeshScan", dict(MESH, grid_id=grid.id))
+    queue.engine.run(task)
+    qtbot.waitUntil(lambda: queue.model.get_node(task).status == "success", timeout=60_000)
+    results = shapes.grid_results(grid.id)
+    qtbot.waitUntil(lambda: results.count == 12 or shapes.grid_results(grid.id).count == 12)
+    results = shapes.grid_results(grid.id)
+    best = results.best_cells(1)[0]
+    best_file = sorted(queue.model.get_node(task).files)[best - 1]
+    assert best_file.endswith(f"_{best:05d}.cbf")
+    qtbot.waitUntil(
+        lambda: brick.viewer.frame is not None and brick.viewer.frame.path == best_file,
+        timeout=10_000,
+    )
+    assert f"cell {best}" in brick.follow_label.text()
+    assert np.array_equal(brick.viewer.frame.counts, fabio.open(best_file).data)
