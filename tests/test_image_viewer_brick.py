@@ -7,11 +7,12 @@ from __future__ import annotations
 import fabio
 import numpy as np
 import pytest
+from PyQt5.QtCore import Qt
 
 from mxgui.core.acquisition import AcquisitionParameters
 from mxgui.core.centring import CentredPosition
 
-from helpers import SIMULATED, quick_collect_overrides, speed_up
+from helpers import SIMULATED, quick_collect_overrides, show_brick, speed_up
 
 LAYOUT = """\
 format_version: 1
@@ -113,3 +114,82 @@ def test_following_a_mesh_shows_its_best_frame(setup, qtbot):
     )
     assert f"cell {best}" in brick.follow_label.text()
     assert np.array_equal(brick.viewer.frame.counts, fabio.open(best_file).data)
+
+
+OPENING_LAYOUT = """\
+format_version: 1
+windows:
+  - name: main
+    title: mxgui - opening images
+    size: [1200, 900]
+    content:
+      type: hsplitter
+      children:
+        - class: QueueHistoryBrick
+          name: queue_history
+          properties: {queue: /queue}
+        - type: tab
+          children:
+            - type: vbox
+              label: Mesh results
+              children:
+                - class: MeshResultsBrick
+                  name: mesh_results
+                  properties: {shapes: /shapes, diffractometer: /diffractometer, queue: /queue}
+            - type: vbox
+              label: Images
+              children:
+                - class: ImageViewerBrick
+                  name: images
+                  properties: {collect: /collect, shapes: /shapes, queue: /queue}
+connections:
+  - {sender: queue_history, signal: imageRequested, receiver: images, slot: show_image}
+  - {sender: mesh_results, signal: imageRequested, receiver: images, slot: show_image}
+"""
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")
+def test_the_history_and_the_mesh_results_open_images_in_the_viewer(make_app, tmp_path, qtbot):
+    layout = tmp_path / "opening.yml"
+    layout.write_text(OPENING_LAYOUT)
+    app = make_app(layout, [quick_collect_overrides(tmp_path), SIMULATED])
+    history, mesh = app.built.bricks["queue_history"], app.built.bricks["mesh_results"]
+    images = app.built.bricks["images"]
+    queue, shapes = app.repository.get("/queue"), app.repository.get("/shapes")
+    diffractometer = app.repository.get("/diffractometer")
+    speed_up(diffractometer)
+    diffractometer.move_motors({"phi": 0.0}, timeout=30)
+    positions = diffractometer.scene.centring_positions()
+    centre = CentredPosition(phi=0.0, **{k: float(v) for k, v in positions.items()})
+    grid = shapes.add_grid(centre, 3, 2, 0.03, 0.03)
+    sample = queue.add_sample(None, "manual")
+    queue.model.update_parameters(sample, {"centring": "none"})
+    task = queue.add_task(sample, "MeshScan", dict(MESH, grid_id=grid.id))
+    queue.engine.run(task)
+    qtbot.waitUntil(lambda: queue.model.get_node(task).status == "success", timeout=60_000)
+    files = sorted(queue.model.get_node(task).files)
+    assert images.viewer is None  # its tab was never shown: nothing read, pyqtgraph not made
+
+    # the history: a double-click on the mesh's row asks for its first image
+    qtbot.waitUntil(lambda: history.table is not None and history.table.rowCount() >= 1)
+    index = history.table.index(0, 0)
+    history.view.selectRow(0)
+    assert history.open_action.isEnabled()
+    with qtbot.waitSignal(history.imageRequested, timeout=3000) as asked:
+        history.view.doubleClicked.emit(index)
+    assert asked.args == [files[0]]
+    assert not images.follow_box.isChecked()  # asked for: the image stays
+    show_brick(images)  # the user turns to the Images tab: the image is read now
+    qtbot.waitUntil(lambda: images.viewer is not None and images.viewer.frame is not None)
+    assert images.viewer.frame.path == files[0]
+
+    # the mesh results: pick cell 5, "Open in image viewer"
+    show_brick(mesh)
+    qtbot.waitUntil(lambda: mesh.plot is not None, timeout=5000)
+    mesh.pick_cell(5)
+    assert mesh.open_button.isEnabled()
+    with qtbot.waitSignal(mesh.imageRequested, timeout=3000) as asked:
+        qtbot.mouseClick(mesh.open_button, Qt.LeftButton)
+    assert asked.args == [files[4]]
+    show_brick(images)
+    qtbot.waitUntil(lambda: images.viewer.frame.path == files[4], timeout=10_000)

@@ -16,16 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mxgui.core.acquisition import PathTemplate
-from mxgui.core.grid_results import GridResults
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.shapes import Grid, ShapesModel
 from mxgui.gui.mesh_results.actions import best_cell, cell_name
-from mxgui.gui.mesh_results.frames import (
-    frame_path,
-    is_numbered_image,
-    latest_mesh_first_image,
-    mesh_scan_order,
-)
+from mxgui.gui.mesh_results.frames import cell_image_path
 
 
 @dataclass(frozen=True)
@@ -74,20 +68,6 @@ def last_image(info: Mapping[str, object]) -> ImageRef | None:
     return ImageRef(last, 0, "the last image of the collection")
 
 
-def cell_image_path(
-    grid: Grid, results: GridResults, cell: int, queue_model: QueueModel | None
-) -> str:
-    """The image file of ``cell`` of ``grid`` from its ``results``; with the queue, a
-    result that names only a directory finds the first image of the grid's latest
-    MeshScan, and the scan order is that scan's. ``ValueError`` when there is no file
-    per cell."""
-    first = results.data_file_path
-    if queue_model is not None and not is_numbered_image(first):
-        first = latest_mesh_first_image(queue_model, grid.id) or first
-    order = None if queue_model is None else mesh_scan_order(queue_model, grid.id, first)
-    return frame_path(grid, first, cell, order)
-
-
 def best_mesh_image(
     shapes: ShapesModel, grid_id: str, queue_model: QueueModel | None = None
 ) -> ImageRef | None:
@@ -106,3 +86,16 @@ def best_mesh_image(
     score = float(results.scores[cell - 1])
     path = cell_image_path(shape, results, cell, queue_model)
     return ImageRef(path, 0, f"best so far: {cell_name(shape, cell)}, score {score:.4g}")
+
+
+#: files a collection writes beside its images (not images)
+_NOT_IMAGES = (".png", ".jpg", ".jpeg", ".json", ".txt", ".log")
+
+
+def first_image_file(files: list[str] | tuple[str, ...]) -> str:
+    """The first image file among a queue entry's ``files`` (``""`` for none): what
+    "Open in image viewer" opens for a collection."""
+    for name in files:
+        if not name.lower().endswith(_NOT_IMAGES):
+            return name
+    return ""
