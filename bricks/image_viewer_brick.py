@@ -117,9 +117,10 @@ class ImageViewerBrick(Brick):
         self._viewer_place.deleteLater()
         self.viewer.show()
 
-    def _request(self, ref: ImageRef) -> None:
+    def _request(self, ref: ImageRef, followed: bool = False) -> None:
         if self.viewer is not None and self.isVisible():
-            self.viewer.show_image(ref.path, ref.frame, ref.why)
+            show = self.viewer.follow_image if followed else self.viewer.show_image
+            show(ref.path, ref.frame, ref.why)
         else:
             self.pending = ref  # read when shown: a hidden viewer reads nothing
 
@@ -171,14 +172,14 @@ class ImageViewerBrick(Brick):
             return
         ref = latest_image(self.collection, int(count))
         if ref is not None:
-            self._request(ref)
+            self._request(ref, followed=True)
 
     def _collection_ended(self, info: dict[str, Any]) -> None:
         if not self.following:
             return
         ref = last_image(info)  # the HDF5 master file exists only now
         if ref is not None and (self.pending is None or ref.path != self.pending.path):
-            self._request(ref)
+            self._request(ref, followed=True)
 
     def _grid_results(self, grid_id: str) -> None:
         shapes = self.hardware_object("shapes", ShapesModel)

@@ -2,8 +2,10 @@
 
 A viewer asked for frames faster than they are read never builds a backlog: there is
 at most one request waiting (a newer one replaces it, counted as skipped) and at most
-one result waiting to be shown (a newer one replaces it, counted as dropped). A result
-of a request that a newer one has overtaken while it was read is dropped too.
+one result waiting to be shown (a newer one replaces it before the GUI takes it: counted
+as dropped). A result whose request was overtaken while it was read is still handed
+over (it is newer than what is shown; dropping it would show nothing at all while a
+collection writes faster than frames are read), and the newest request is read next.
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ class LatestLoader(Generic[Request, Result]):
         self._ready = ready
         self._name = name
         self._condition = threading.Condition()
-        self._pending: tuple[int, Request] | None = None
+        #: the request waiting, in a tuple (a request may be anything, even None)
+        self._pending: tuple[Request] | None = None
         self._result: tuple[Request, Result | None, str] | None = None
-        self._ticket = 0
         self._closed = False
         self._thread: threading.Thread | None = None
         self._reading = False
@@ -60,8 +62,7 @@ class LatestLoader(Generic[Request, Result]):
             self.counts.requested += 1
             if self._pending is not None:
                 self.counts.skipped += 1
-            self._ticket += 1
-            self._pending = (self._ticket, request)
+            self._pending = (request,)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
                 self._thread.start()
@@ -86,10 +87,9 @@ class LatestLoader(Generic[Request, Result]):
             with self._condition:
                 while self._pending is None and not self._closed:
                     self._condition.wait()
-                if self._closed:
+                if self._closed or self._pending is None:
                     return
-                assert self._pending is not None
-                (ticket, request), self._pending = self._pending, None
+                (request,), self._pending = self._pending, None
                 self._reading = True
             result: Result | None = None
             problem = ""
@@ -102,9 +102,6 @@ class LatestLoader(Generic[Request, Result]):
                 self.counts.read += 1
                 if self._closed:
                     return
-                if ticket != self._ticket:  # a newer request came while this one was read
-                    self.counts.dropped += 1
-                    continue
                 notify = self._result is None
                 if not notify:
                     self.counts.dropped += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from mxgui.gui.image_viewer.follow import ImageRef
@@ -17,6 +17,10 @@ from mxgui.gui.image_viewer.view import DiffractionView
 from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
+
+#: a followed stream of images (a collection) is shown at most this often, ms: what a
+#: user can read, and the GUI stays responsive while a detector writes 100 images/s
+FOLLOW_INTERVAL_MS = 250
 
 
 def _read(ref: ImageRef) -> Frame:
@@ -57,6 +61,12 @@ class ImageViewer(QWidget):
         self.cursor_label = QLabel(" ")
         self.message = MessageLine()
         self.view.cursorMoved.connect(self.cursor_label.setText)
+        #: the newest image of a followed stream, asked for when the interval is over
+        self._followed: ImageRef | None = None
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(FOLLOW_INTERVAL_MS)
+        self._follow_timer.timeout.connect(self._follow_due)
         top = QHBoxLayout()
         top.addWidget(self.file_label, 1)
         top.addWidget(self.frame_spin)
@@ -77,8 +87,24 @@ class ImageViewer(QWidget):
         """Read frame ``frame`` (from 0) of image file ``path`` and show it; a newer
         request replaces this one if it is not read yet."""
         ref = ImageRef(str(path), int(frame), why)
+        self._followed = None  # an image asked for ends the stream's pending one
         self.wanted = ref
         self.loader.request(ref)
+
+    def follow_image(self, path: str, frame: int = 0, why: str = "") -> None:
+        """Show the newest image of a stream (a running collection): as
+        :meth:`show_image`, at most once per :data:`FOLLOW_INTERVAL_MS`, always ending
+        with the newest."""
+        self._followed = ImageRef(str(path), int(frame), why)
+        if not self._follow_timer.isActive():
+            self._follow_due()
+
+    def _follow_due(self) -> None:
+        ref, self._followed = self._followed, None
+        if ref is not None:
+            self.wanted = ref
+            self.loader.request(ref)
+            self._follow_timer.start()
 
     def _frame_chosen(self) -> None:
         current = self.frame
@@ -116,4 +142,5 @@ class ImageViewer(QWidget):
 
     def dispose(self) -> None:
         """Stop the reader thread (when the viewer goes away)."""
+        self._follow_timer.stop()
         self.loader.close()
