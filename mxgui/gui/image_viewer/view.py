@@ -3,9 +3,10 @@ resolution rings from the header's geometry, and what is under the cursor.
 
 Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, so the beam centre
 ``(beam_x, beam_y)`` (a pixel's centre, see ``geometry``) is drawn at ``beam + 0.5``.
-The image is the frame's float32 copy with masked pixels as NaN, which pyqtgraph leaves
-transparent: they show the view's background colour (:data:`MASKED_COLOUR`). The values
-under the cursor are read from the counts as read, never from what is shown.
+The image shown is the frame's ``shown`` array: masked pixels are NaN there, which
+pyqtgraph leaves transparent, so they show the rectangle of :data:`MASKED_COLOUR` under
+the image. The values under the cursor are read from the counts as read, never from
+what is shown.
 """
 
 from __future__ import annotations
