@@ -8,6 +8,7 @@ import fabio
 import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QTabWidget
 
 from mxgui.core.acquisition import AcquisitionParameters
 from mxgui.core.centring import CentredPosition
@@ -193,3 +194,68 @@ def test_the_history_and_the_mesh_results_open_images_in_the_viewer(make_app, tm
     assert asked.args == [files[4]]
     show_brick(images)
     qtbot.waitUntil(lambda: images.viewer.frame.path == files[4], timeout=10_000)
+
+
+def with_images_tab(layout: dict) -> dict:
+    """``layout`` (the default layout's data) with the "Images" tab after "Mesh results"
+    and the two connections, as docs/image_viewer.md says to add them."""
+
+    def walk(node: object) -> bool:
+        if isinstance(node, dict):
+            children = node.get("children")
+            if isinstance(children, list):
+                labels = [c.get("label") for c in children if isinstance(c, dict)]
+                if "Mesh results" in labels:
+                    children.insert(labels.index("Mesh results") + 1, IMAGES_TAB)
+                    return True
+                return any(walk(child) for child in children)
+            return walk(node.get("content"))
+        return False
+
+    assert any(walk(window) for window in layout["windows"])
+    layout["connections"] += [
+        {"sender": sender, "signal": "imageRequested", "receiver": "image_viewer"}
+        | {"slot": "show_image"}
+        for sender in ("queue_history", "mesh_results")
+    ]
+    return layout
+
+
+IMAGES_TAB = {
+    "type": "vbox",
+    "label": "Images",
+    "children": [
+        {
+            "class": "ImageViewerBrick",
+            "name": "image_viewer",
+            "properties": {"collect": "/collect", "shapes": "/shapes", "queue": "/queue"},
+        }
+    ],
+}
+
+
+def test_the_default_layout_with_the_images_tab_loads_and_connects(make_app, tmp_path, qtbot):
+    import yaml
+
+    from helpers import DEFAULT_LAYOUT
+
+    layout = tmp_path / "default_with_images.yml"
+    layout.write_text(yaml.safe_dump(with_images_tab(yaml.safe_load(DEFAULT_LAYOUT.read_text()))))
+    app = make_app(layout, [quick_collect_overrides(tmp_path), SIMULATED])
+    images = app.built.bricks["image_viewer"]
+    assert images.failure is None
+    tabs = images.parentWidget()
+    while not isinstance(tabs, QTabWidget):
+        tabs = tabs.parentWidget()
+    labels = [tabs.tabText(k) for k in range(tabs.count())]
+    assert labels.index("Images") == labels.index("Mesh results") + 1
+    collect = app.repository.get("/collect")
+    parameters = AcquisitionParameters(
+        num_images=2, osc_range=1.0, exp_time=0.0, detector_distance=150.0,
+        take_snapshots=0, detector_roi_mode="test",
+    )  # fmt: skip
+    info = collect.collect(parameters, collect.get_default_path_template(prefix="dl")).result(30)
+    app.built.bricks["queue_history"].imageRequested.emit(info["files"][0])
+    show_brick(images)
+    qtbot.waitUntil(lambda: images.viewer is not None and images.viewer.frame is not None)
+    assert images.viewer.frame.path == info["files"][0]

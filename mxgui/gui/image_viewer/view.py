@@ -169,14 +169,14 @@ class DiffractionView(QWidget):
             rx, ry = geometry.ring_radii_px(resolution)
             ring = QGraphicsEllipseItem(QRectF(cx - rx, cy - ry, 2 * rx, 2 * ry))
             ring.setPen(pen)
-            self.plot.addItem(ring)
+            self.plot.addItem(ring, ignoreBounds=True)  # "A" (auto range) fits the image
             label = pg.TextItem(f"{resolution:g} \u00c5", color=RING_COLOUR, anchor=(0, 1))
             font = label.textItem.font()
             font.setBold(True)
             label.setFont(font)
             # on the ring, up and to the right of the beam (y grows downwards)
             label.setPos(QPointF(cx + rx * math.sqrt(0.5), cy - ry * math.sqrt(0.5)))
-            self.plot.addItem(label)
+            self.plot.addItem(label, ignoreBounds=True)
             self.rings.append(ring)
             self.ring_labels.append(label)
         self.ring_resolutions = resolutions
