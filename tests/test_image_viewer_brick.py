@@ -5,6 +5,7 @@ last image, a real mesh scan to its best-scoring frame, and shows what it is ask
 from __future__ import annotations
 
 import fabio
+import h5py
 import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
@@ -259,3 +260,40 @@ def test_the_default_layout_with_the_images_tab_loads_and_connects(make_app, tmp
     show_brick(images)
     qtbot.waitUntil(lambda: images.viewer is not None and images.viewer.frame is not None)
     assert images.viewer.frame.path == info["files"][0]
+
+
+def test_following_an_hdf5_collection_shows_the_last_frame_of_its_master_file(
+    make_app, tmp_path, qtbot
+):
+    layout = tmp_path / "images.yml"
+    layout.write_text(LAYOUT)
+    overrides = quick_collect_overrides(tmp_path)
+    detector = (SIMULATED / "detector.xml").read_text()
+    assert "<file_suffix>cbf</file_suffix>" in detector
+    (overrides / "detector.xml").write_text(
+        detector.replace("<file_suffix>cbf</file_suffix>", "<file_suffix>h5</file_suffix>")
+    )
+    app = make_app(layout, [overrides, SIMULATED])
+    brick = app.built.bricks["images"]
+    qtbot.waitUntil(lambda: brick.viewer is not None, timeout=5000)
+    collect = app.repository.get("/collect")
+    app.repository.get("/phi").set_velocity(3600.0)
+    parameters = AcquisitionParameters(
+        num_images=4, osc_range=1.0, exp_time=0.0, detector_distance=180.0,
+        take_snapshots=0, detector_roi_mode="test",
+    )  # fmt: skip
+    info = collect.collect(parameters, collect.get_default_path_template(prefix="h")).result(30)
+    master = info["files"][-1]
+    assert master.endswith("_master.h5")
+    qtbot.waitUntil(lambda: brick.viewer.frame is not None, timeout=10_000)
+    frame = brick.viewer.frame
+    assert (frame.path, frame.index, frame.count) == (master, 3, 4)
+    with h5py.File(master, "r") as f:
+        assert np.array_equal(frame.counts, f["entry/data/data_000001"][3])
+    assert frame.geometry is not None and frame.geometry.distance == pytest.approx(180.0)
+    assert brick.viewer.frame_spin.isEnabled() and brick.viewer.frame_spin.value() == 4
+    # the user picks frame 2 of the file
+    brick.viewer.frame_spin.setValue(2)
+    brick.viewer.frame_spin.editingFinished.emit()
+    qtbot.waitUntil(lambda: brick.viewer.frame.index == 1, timeout=10_000)
+    assert "frame 2 / 4" in brick.viewer.file_label.text()
