@@ -130,8 +130,8 @@ class DiffractionView(QWidget):
         size stays the same."""
         old = self.frame
         self.frame = frame
+        # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
         self.image.setImage(frame.shown, autoLevels=False, levels=frame.levels)
-        self.histogram.setLevels(*frame.levels)
         self._draw_rings(frame)
         if old is None or old.shown.shape != frame.shown.shape:
             height, width = frame.shown.shape
