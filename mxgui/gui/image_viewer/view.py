@@ -33,6 +33,8 @@ from mxgui.gui.image_viewer.reading import Frame
 #: what masked pixels (detector gaps, bad pixels) look like
 MASKED_COLOUR = "#3f6fb5"
 RING_COLOUR = "#e65100"
+#: behind a ring's label: readable on dark and light pixels
+LABEL_FILL = (255, 255, 255, 210)
 #: white background, black spots (as ADXV shows diffraction images)
 GREY_INVERTED = {
     "mode": "rgb",
@@ -68,6 +70,17 @@ def cursor_text(frame: Frame, x: float, y: float) -> str:
         d = frame.geometry.resolution_at(column, row)
         text += ", resolution " + ("on the beam" if math.isinf(d) else f"{d:.2f} \u00c5")
     return text
+
+
+def _towards_farthest_corner(
+    geometry: FrameGeometry, width: int, height: int
+) -> tuple[float, float]:
+    """The unit vector (in mm) from the beam to the image's farthest corner."""
+    corners = [(x, y) for x in (0, width) for y in (0, height)]
+    x, y = max(corners, key=lambda corner: geometry.radius_mm(*corner))
+    dx, dy = (x - geometry.beam_x) * geometry.pixel_x, (y - geometry.beam_y) * geometry.pixel_y
+    length = math.hypot(dx, dy) or 1.0
+    return dx / length, dy / length
 
 
 class DiffractionView(QWidget):
@@ -118,7 +131,7 @@ class DiffractionView(QWidget):
         self.ring_resolutions: list[float] = []
         self.rings: list[QGraphicsEllipseItem] = []
         self.ring_labels: list[pg.TextItem] = []
-        self._ring_geometry: FrameGeometry | None = None
+        self._ring_key: tuple[FrameGeometry, int, int] | None = None
         self.image.sigPainted.connect(self.painted)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         column = QVBoxLayout(self)
@@ -148,39 +161,41 @@ class DiffractionView(QWidget):
     # rings ------------------------------------------------------------------------------------
     def _draw_rings(self, frame: Frame | None) -> None:
         geometry = None if frame is None else frame.geometry
-        resolutions: list[float] = []
-        if frame is not None and geometry is not None:
-            height, width = frame.shown.shape
-            resolutions = ring_resolutions(geometry, width, height, RING_COUNT)
-        if geometry is not None and geometry == self._ring_geometry:
+        height, width = (0, 0) if frame is None else frame.shown.shape
+        key = None if geometry is None else (geometry, width, height)
+        if key is not None and key == self._ring_key:
             return  # the same rings (a collection's frames share their geometry)
         for item in (*self.rings, *self.ring_labels):
             self.plot.removeItem(item)
         self.rings, self.ring_labels, self.ring_resolutions = [], [], []
+        self._ring_key = key
         if geometry is None:
-            self._ring_geometry = None
             return
+        resolutions = ring_resolutions(geometry, width, height, RING_COUNT)
         pen = QPen(QColor(RING_COLOUR))
         pen.setCosmetic(True)
         pen.setWidthF(1.2)
         pen.setStyle(Qt.DashLine)
         cx, cy = geometry.beam_x + 0.5, geometry.beam_y + 0.5
+        ux, uy = _towards_farthest_corner(geometry, width, height)
         for resolution in resolutions:
             rx, ry = geometry.ring_radii_px(resolution)
             ring = QGraphicsEllipseItem(QRectF(cx - rx, cy - ry, 2 * rx, 2 * ry))
             ring.setPen(pen)
             self.plot.addItem(ring, ignoreBounds=True)  # "A" (auto range) fits the image
-            label = pg.TextItem(f"{resolution:g} \u00c5", color=RING_COLOUR, anchor=(0, 1))
+            anchor = (0 if ux >= 0 else 1, 1 if uy <= 0 else 0)
+            label = pg.TextItem(
+                f"{resolution:g} \u00c5", color=RING_COLOUR, anchor=anchor, fill=LABEL_FILL
+            )
             font = label.textItem.font()
             font.setBold(True)
             label.setFont(font)
-            # on the ring, up and to the right of the beam (y grows downwards)
-            label.setPos(QPointF(cx + rx * math.sqrt(0.5), cy - ry * math.sqrt(0.5)))
+            # on the ring, towards the farthest corner: on the image for every ring
+            label.setPos(QPointF(cx + rx * ux, cy + ry * uy))
             self.plot.addItem(label, ignoreBounds=True)
             self.rings.append(ring)
             self.ring_labels.append(label)
         self.ring_resolutions = resolutions
-        self._ring_geometry = geometry
 
     # cursor ----------------------------------------------------------------------------------
     def _mouse_moved(self, scene_position: QPointF) -> None:
