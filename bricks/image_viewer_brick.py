@@ -204,7 +204,7 @@ class ImageViewerBrick(Brick):
         if ref is not None and ref.path != self._best:
             self._best = ref.path
             self.follow_label.setText(ref.why)
-            self._request(ref)
+            self._request(ref, followed=True)
 
     # asked for ------------------------------------------------------------------------------
     def show_image(self, path: str, frame: int = 0) -> None:

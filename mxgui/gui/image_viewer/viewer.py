@@ -23,12 +23,22 @@ log = logging.getLogger(__name__)
 FOLLOW_INTERVAL_MS = 250
 
 
-def _read(ref: ImageRef) -> Frame:
+#: a request to the reader: its number (in the order asked) and the image
+Numbered = tuple[int, ImageRef]
+
+
+def _read(request: Numbered) -> Frame:
+    _number, ref = request
     return read_frame(ref.path, ref.frame)
 
 
 class ImageViewer(QWidget):
     """Shows diffraction frames asked for with :meth:`show_image`.
+
+    An image asked for with :meth:`show_image` makes the results of earlier requests
+    stale: they are dropped. A stream followed with :meth:`follow_image` shows each
+    result that comes, so that it moves on even when images come faster than they are
+    read.
 
     Signals: ``frameShown(path, frame)`` once a frame is set in the view (it is painted
     at the next repaint: ``view.painted``); ``problemShown(text)`` when one could not
@@ -41,12 +51,16 @@ class ImageViewer(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loader: LatestLoader[ImageRef, Frame] = LatestLoader(
+        self.loader: LatestLoader[Numbered, Frame] = LatestLoader(
             _read, self._resultReady.emit, name="image viewer reader"
         )
         self._resultReady.connect(self._take_result)  # queued: emitted by the reader
-        #: what was asked for last, and the frame shown
+        #: what was asked for last
         self.wanted: ImageRef | None = None
+        self._asked = 0  # requests numbered in order
+        self._stale_below = 0  # results of requests numbered below: dropped
+        #: results dropped as stale
+        self.stale = 0
         self.view = DiffractionView()
         self.file_label = QLabel("No image: open one, or follow a collection")
         self.file_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -88,8 +102,13 @@ class ImageViewer(QWidget):
         request replaces this one if it is not read yet."""
         ref = ImageRef(str(path), int(frame), why)
         self._followed = None  # an image asked for ends the stream's pending one
+        self._stale_below = self._ask(ref)
+
+    def _ask(self, ref: ImageRef) -> int:
+        self._asked += 1
         self.wanted = ref
-        self.loader.request(ref)
+        self.loader.request((self._asked, ref))
+        return self._asked
 
     def follow_image(self, path: str, frame: int = 0, why: str = "") -> None:
         """Show the newest image of a stream (a running collection): as
@@ -102,8 +121,7 @@ class ImageViewer(QWidget):
     def _follow_due(self) -> None:
         ref, self._followed = self._followed, None
         if ref is not None:
-            self.wanted = ref
-            self.loader.request(ref)
+            self._ask(ref)
             self._follow_timer.start()
 
     def _frame_chosen(self) -> None:
@@ -115,7 +133,10 @@ class ImageViewer(QWidget):
         taken = self.loader.take()
         if taken is None:
             return
-        ref, frame, problem = taken
+        (number, ref), frame, problem = taken
+        if number < self._stale_below:  # read before the user asked for another image
+            self.stale += 1
+            return
         if frame is None:
             log.warning("image viewer: %s", problem)
             self.message.show_problem(problem)
