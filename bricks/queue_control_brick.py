@@ -15,7 +15,6 @@ from PyQt5.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -27,10 +26,12 @@ from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPositio
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, QueueError, UnknownNodeError
 from mxgui.core.roles import QueueEngineRole
+from mxgui.core.words import counted
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import RunConfirmDialog
 from mxgui.gui.queue.status_style import status_label
+from mxgui.gui.widgets import ProgressLine
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,7 @@ class QueueControlBrick(Brick):
         self.failure_choice.currentIndexChanged.connect(self._failure_choice_changed)
         self.current_label = QLabel("Idle")
         self.current_label.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
+        self.progress = ProgressLine()
         self.progress.setTextVisible(False)
         self.centring_box = QGroupBox("Centring")
         self.centring_label = QLabel()
@@ -296,7 +296,8 @@ class QueueControlBrick(Brick):
         try:
             if dialog.renumber and self.queue is not None:
                 changed = self.queue.renumber(dialog.colliding_ids())
-                self._message(f"{changed} tasks got free run numbers")
+                got = counted(changed, "task got a free run number", "tasks got free run numbers")
+                self._message(got)
             start()
         except (QueueError, ValueError, RuntimeError) as exc:
             self._problem(f"The queue did not start: {exc}")
@@ -369,11 +370,11 @@ class QueueControlBrick(Brick):
 
     def _entry_started(self, node_id: int) -> None:
         self.current_label.setText(f"Running {self._describe(node_id)}")
-        self.progress.setValue(0)
+        self.progress.set_fraction(0.0)
         self._update_buttons()
 
     def _progress_changed(self, node_id: int, fraction: float) -> None:
-        self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
+        self.progress.set_fraction(fraction)
 
     def _entry_finished(self, node_id: int, status: str, message: str) -> None:
         text = f"{self._describe(node_id)}: {status_label(status)}"
@@ -393,7 +394,7 @@ class QueueControlBrick(Brick):
 
     def _execution_finished(self, status: str) -> None:
         self.current_label.setText(f"Idle: the last run ended with {status_label(status)}")
-        self.progress.setValue(0)
+        self.progress.set_idle()
         self.centring_node = self.awaited_centring = None
         self.centring_box.hide()
         self.runningChanged.emit(False)

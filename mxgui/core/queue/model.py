@@ -50,6 +50,7 @@ from mxgui.core.queue.nodes import (
 from mxgui.core.queue.status import StatusEditor, tasks_summary
 from mxgui.core.queue.tasks import check_parameters
 from mxgui.core.signals import SignalEmitter
+from mxgui.core.words import with_article
 
 #: ``validator(node_type, parameters, sample) -> complete parameters``, ``sample`` being
 #: the parameters of the node's sample (``None``: none); raises ``ParameterError``
@@ -443,9 +444,11 @@ class QueueModel(SignalEmitter):
     def _check_parent(self, node_type: str, parent: QueueNode) -> None:
         allowed = ALLOWED_PARENTS[node_type]
         if parent.type not in allowed:
-            where = " or ".join("the queue root (0)" if a == ROOT else f"a {a}" for a in allowed)
+            where = " or ".join(
+                "the queue root (0)" if a == ROOT else with_article(a) for a in allowed
+            )
             what = "the queue root" if parent.type == ROOT else parent.describe()
-            raise QueueError(f"a {node_type} goes under {where}, not under {what}")
+            raise QueueError(f"{with_article(node_type)} goes under {where}, not under {what}")
 
     def _has_ancestor_in(self, node_id: int, ids: set[int]) -> bool:
         parent = self._nodes[node_id].parent

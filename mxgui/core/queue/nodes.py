@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from mxgui.core.words import with_article
+
 ROOT_ID = 0
 ROOT = "Root"
 SAMPLE = "Sample"
@@ -235,7 +237,10 @@ def check_tree(table: dict[int, QueueNode], next_id: int) -> None:
             if child.parent != node.id:
                 raise ValueError(f"node {child_id}: parent {child.parent}, but under {node.id}")
             if node.type not in ALLOWED_PARENTS.get(child.type, ()):
-                raise ValueError(f"node {child_id}: a {child.type} cannot go under a {node.type}")
+                raise ValueError(
+                    f"node {child_id}: {with_article(child.type)} cannot go under "
+                    f"{with_article(node.type)}"
+                )
             seen.add(child_id)
             stack.append(child)
     orphans = sorted(set(table) - seen)

@@ -25,6 +25,7 @@ from PyQt5.QtWidgets import (
 )
 
 from mxgui.core.lims.catalogue import lims_label
+from mxgui.core.words import counted
 
 if TYPE_CHECKING:
     from mxgui.core.lims.queries import LimsSample
@@ -107,7 +108,10 @@ class RunConfirmDialog(QDialog):
         figures.addRow("Estimated time", self.time_label)
         figures.addRow("Disk space", self.disk_label)
         if summary["already_run"]:
-            figures.addRow("Left out", QLabel(f"{len(summary['already_run'])} tasks have run"))
+            figures.addRow(
+                "Left out",
+                QLabel(counted(len(summary["already_run"]), "task has run", "tasks have run")),
+            )
         # parented: they die with the dialog even when not laid out
         self.centring_label = QLabel(centring_text(summary.get("samples", [])), self)
         self.centring_label.setWordWrap(True)

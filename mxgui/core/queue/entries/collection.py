@@ -31,6 +31,7 @@ from mxgui.core.queue.entries.base import (
 from mxgui.core.queue.entries.sample import resolve_position
 from mxgui.core.queue.fields import ACQUISITION_FIELDS, PATH_FIELDS
 from mxgui.core.roles.collect import CollectRole
+from mxgui.core.words import counted
 
 
 def acquisition_of(parameters: dict[str, Any]) -> AcquisitionParameters:
@@ -61,7 +62,9 @@ class DataCollectionEntry(Entry):
             centred = resolve_position(ctx, p.get("centred_position"), "centred_position")
         info = run_collection(ctx, collect, params, path, centred, helical_end=helical_end)
         taken = info.get("images_taken", params.num_images)
-        return Outcome(message=f"{taken} images of run {path.run_number} in {path.directory}")
+        return Outcome(
+            message=f"{counted(taken, 'image')} of run {path.run_number} in {path.directory}"
+        )
 
 
 def helical_point(ctx: EntryContext, value: object, what: str) -> CentredPosition:

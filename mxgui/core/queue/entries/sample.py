@@ -28,6 +28,7 @@ from collections.abc import Mapping
 
 from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.entries.base import Entry, EntryContext, EntryFailed, Outcome
+from mxgui.core.words import with_article
 
 #: the message of a manual centring the user cancelled
 CENTRING_CANCELLED = "centring cancelled"
@@ -86,7 +87,9 @@ def saved_point(ctx: EntryContext, point_id: str | None, what: str) -> CentredPo
         ) from None
     position = getattr(shape, "position", None)
     if not isinstance(position, CentredPosition):
-        raise EntryFailed(f"{what}: {point_id} is a {type(shape).__name__}, not a point")
+        raise EntryFailed(
+            f"{what}: {point_id} is {with_article(type(shape).__name__)}, not a point"
+        )
     return position
 
 
