@@ -34,6 +34,7 @@ from mxgui.core.queue.nodes import QueueError
 from mxgui.core.words import counted
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
+from mxgui.gui.flow_layout import FlowLayout
 from mxgui.gui.queue.dialogs import SamplesDialog
 from mxgui.gui.queue.tree_model import NAME, STATUS, QueueTreeModel
 from mxgui.gui.widgets import KeySpec, MessageLine, view_action
@@ -138,7 +139,7 @@ class QueueTreeBrick(Brick):
         self.message = MessageLine()
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
-        column.addLayout(self._tool_row())
+        column.addWidget(self._tool_row())
         column.addWidget(self.view)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
@@ -156,11 +157,12 @@ class QueueTreeBrick(Brick):
     ) -> QAction:
         return view_action(self, text, slot, tip, key, self.view)
 
-    def _tool_row(self) -> QHBoxLayout:
-        """The main actions, all shown (no overflow menu hides them at 1280 px): add,
-        delete, undo, redo, up, down, and "More" for the rest."""
-        row = QHBoxLayout()
-        row.setSpacing(2)
+    def _tool_row(self) -> QWidget:
+        """The main actions, all shown (never behind an overflow menu): add, delete,
+        undo, redo, up, down, and "More" for the rest; they wrap onto a second row when
+        the brick is narrow, so the tree never makes the window wider."""
+        bar = QWidget()
+        flow = FlowLayout(bar, spacing=2)
         self.tool_buttons: list[QToolButton] = [self.add_button]
         for action, icon_only in (
             (self.delete_action, False),
@@ -177,9 +179,8 @@ class QueueTreeBrick(Brick):
             self.tool_buttons.append(button)
         self.tool_buttons.append(self.more_button)
         for button in self.tool_buttons:
-            row.addWidget(button)
-        row.addStretch(1)
-        return row
+            flow.add_widget(button)
+        return bar
 
     # properties ----------------------------------------------------------------------------
     def property_changed(

@@ -1,9 +1,11 @@
 """Save a screenshot of the main window on the simulated beamline (for the README).
 
 Run under a display, e.g. ``xvfb-run -a .venv/bin/python scripts/screenshot.py``.
-Queues a data collection on three samples from the sample changer and an X-ray
-centring workflow on the last one, runs the queue (data go to a temporary directory),
-saves a point, shows the workflows' execution log, then grabs the window.
+Logs in to the embedded LIMS as ``demo``, queues a data collection on three samples
+from the sample changer and an X-ray centring workflow on the last one, runs the queue
+(data go to a temporary directory), saves a point, shows the workflows' execution log,
+then grabs the window. With ``--size WxH --queue-shot PATH`` it then also grabs the
+window at that size on the Queue tab, a data collection selected (its form shown).
 """
 
 from __future__ import annotations
@@ -42,11 +44,23 @@ def main() -> int:
         default=str(ROOT / "resources" / "screenshot_mesh.png"),
         help="then the Mesh results tab on the X-ray centring mesh ('' for none)",
     )
+    parser.add_argument("--size", default="", help="WxH: the window's size (e.g. 1280x800)")
+    parser.add_argument(
+        "--queue-shot", default="", help="then the Queue tab, a data collection selected"
+    )
     args = parser.parse_args()
     os.environ.setdefault("MXGUI_DATA_DIR", tempfile.mkdtemp(prefix="mxgui-screenshot-"))
     setup_logging("INFO")
     app = MxguiApplication([DEFAULT_REPOSITORY], Path(args.layout))
     main_window = app.start()
+    dialog = app.lims_status.dialog if app.lims_status is not None else None
+    if dialog is not None:
+        dialog.user_edit.setText("demo")
+        dialog.log_in()
+    if args.size:
+        width, height = (int(n) for n in args.size.lower().split("x"))
+        main_window.showNormal()
+        main_window.resize(width, height)
     repository = app.repository
     queue = repository.get("/queue")
     repository.get("/sample_changer").speed_factor = 0.02  # quick loads for the picture
@@ -87,6 +101,18 @@ def main() -> int:
     def grab_mesh() -> None:
         main_window.grab().save(args.mesh_output)
         print(f"saved {args.mesh_output}")
+        if not args.queue_shot:
+            app.qapp.quit()
+            return
+        show_tab(main_window, "Queue")
+        nodes, _, _ = queue.model.snapshot()
+        collections = sorted(i for i, n in nodes.items() if n.type == "DataCollection")
+        app.built.bricks["queue_tree"].select_node(collections[0])
+        QTimer.singleShot(1500, grab_queue)
+
+    def grab_queue() -> None:
+        main_window.grab().save(args.queue_shot)
+        print(f"saved {args.queue_shot}")
         app.qapp.quit()
 
     QTimer.singleShot(500, queue.engine.run_all)

@@ -90,6 +90,22 @@ def test_a_tab_page_scrolls_instead_of_widening_the_window(make_app, qtbot):
     assert main.width() == SMALL[0]
 
 
+def test_the_queue_tab_fits_1280x800_without_sideways_scrolling(make_app, qtbot):
+    """The queue, Add tasks and Run all show at once: their buttons are the daily path."""
+    app = make_app()
+    main = app.windows[0]
+    main.resize(*SMALL)
+    tree = app.built.bricks["queue_tree"]
+    show_brick(tree)
+    events_delivered(qtbot)
+    area = next(w for w in _ancestors(tree) if isinstance(w, QScrollArea))
+    assert area.widget().minimumSizeHint().width() <= area.viewport().width()
+    assert not area.horizontalScrollBar().isVisible()
+    control = app.built.bricks["queue_control"]
+    right_edge = control.mapTo(main, control.rect().topRight()).x()
+    assert right_edge <= main.width()
+
+
 def _ancestors(widget):
     parent = widget.parentWidget()
     while parent is not None:
