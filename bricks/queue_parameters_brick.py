@@ -6,7 +6,14 @@ from __future__ import annotations
 import logging
 
 from PyQt5.QtCore import QEvent, QObject, Qt, pyqtSignal
-from PyQt5.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError
@@ -20,6 +27,7 @@ from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.parameter_form import ParameterForm, format_value
 from mxgui.gui.queue.status_style import status_label
 from mxgui.gui.queue.strategy_view import StrategyView
+from mxgui.gui.shape_tasks import TASK_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,7 @@ class QueueParametersBrick(Brick):
         self.title.setWordWrap(True)
         self.state_label = QLabel()
         self.state_label.setWordWrap(True)
+        self.state_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.stack = QStackedWidget()
         self.empty = QLabel("Select a task or a sample in the queue.")
         self.empty.setAlignment(Qt.AlignLeft | Qt.AlignTop)
@@ -82,8 +91,10 @@ class QueueParametersBrick(Brick):
         #: title, state, the form (scrolled), the last message, a characterisation's strategy
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(2, 2, 2, 2)
-        self.column.addWidget(self.title)
-        self.column.addWidget(self.state_label)
+        header = QHBoxLayout()  # one line where the width allows: room for the form
+        header.addWidget(self.title, 1)
+        header.addWidget(self.state_label, 1)
+        self.column.addLayout(header)
         self.column.addWidget(self.scroll_area, 1)
         self.column.addWidget(self.message)
         self.show_node(NO_NODE)
@@ -202,7 +213,7 @@ class QueueParametersBrick(Brick):
         where = ""
         if sample_id is not None and sample_id != node.id:
             where = f" on {sample_label(model.get_node(sample_id))}"
-        self.title.setText(f"<b>{node.type}</b> {node.name}{where}")
+        self.title.setText(f"<b>{TASK_TITLES.get(node.type, node.type)}</b> {node.name}{where}")
         if node.has_run:
             self.state_label.setText(
                 f"{status_label(node.status)}{': ' + node.message if node.message else ''} "

@@ -14,6 +14,7 @@ from test_queue_bricks import click_node, present_addresses, shown
 from test_saved_point_references import mount
 
 from mxgui.core.centring import CentredPosition
+from mxgui.gui.queue.parameter_form import ParameterForm
 
 from helpers import TEST_LAYOUTS, type_into
 
@@ -204,7 +205,25 @@ def test_the_data_collection_form_fits_the_default_layout_at_1920x1200(make_app,
     qtbot.waitUntil(params.form.isVisible, timeout=2000)
     qtbot.wait(50)  # the layout settles
     assert params.form.node_type == "DataCollection"
-    assert params.scroll_area.verticalScrollBar().maximum() == 0, (
-        params.scroll_area.viewport().size(),
-        params.form.minimumSizeHint(),
-    )
+    scroll = params.scroll_area
+    where = (scroll.viewport().size(), params.form.minimumSizeHint())
+    assert scroll.verticalScrollBar().maximum() == 0, where
+    assert scroll.horizontalScrollBar().maximum() == 0, where
+
+
+@pytest.mark.parametrize("node_type", ["DataCollection", "Characterisation", "EnergyScan"])
+def test_the_columns_come_from_the_real_widths_so_nothing_is_cut(qtbot, node_type):
+    form = ParameterForm(node_type)
+    qtbot.addWidget(form)
+    font = form.font()
+    font.setPointSize(font.pointSize() + 4)  # a larger font (a site's, a screen's): wider
+    form.setFont(font)
+    form.more_button.setChecked(True)  # the folded fields too
+    form.show()
+    qtbot.waitExposed(form)
+    for width in range(400, 1300, 20):
+        form.fit_width(width)
+        needed = form.minimumSizeHint().width()
+        one_column = all(group.columns == 1 for group in form.groups)
+        assert needed <= width or one_column, (width, needed, [g.columns for g in form.groups])
+    assert any(group.columns > 1 for group in form.groups)  # wide: more than one column
