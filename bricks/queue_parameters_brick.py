@@ -282,6 +282,9 @@ class QueueParametersBrick(Brick):
         self.form.set_values(updated.parameters)  # at once; the signal refreshes again
         self.message.setStyleSheet("")
         shown = format_value(self.form.kinds[name][0], updated.parameters.get(name))
+        if not shown:  # None: the words the field shows for it ("auto", "none")
+            special = getattr(self.form.editors[name], "specialValueText", None)
+            shown = special() if callable(special) else ""
         also = sorted(set(together) - {name})
         self.message.setText(
             f"{name} set to {shown or 'empty'}" + (f" (with {', '.join(also)})" if also else "")

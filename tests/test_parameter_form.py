@@ -62,7 +62,7 @@ def test_fields_are_typed_with_human_labels_units_and_the_name_in_the_tooltip(fo
     assert "num_images" in form.editors["num_images"].toolTip()
     assert isinstance(form.editors["num_images"], QSpinBox)
     assert isinstance(form.editors["resolution"], QDoubleSpinBox)
-    assert form.editors["resolution"].decimals() == 2
+    assert form.editors["resolution"].textFromValue(2.0) == "2.00"  # shown with 2 decimals
     for name in ("detector_roi_mode", "suffix", "centred_position", "helical_start"):
         assert isinstance(form.editors[name], QComboBox), name
     assert [form.editors["suffix"].itemData(i) for i in range(2)] == ["cbf", "h5"]
@@ -227,3 +227,58 @@ def test_the_columns_come_from_the_real_widths_so_nothing_is_cut(qtbot, node_typ
         one_column = all(group.columns == 1 for group in form.groups)
         assert needed <= width or one_column, (width, needed, [g.columns for g in form.groups])
     assert any(group.columns > 1 for group in form.groups)  # wide: more than one column
+
+
+def test_small_values_are_shown_as_the_task_holds_them(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    values = {"transmission": 0.02, "osc_range": 0.0125, "osc_start": 0.005}
+    values |= {"detector_distance": 123.45}
+    queue.model.update_parameters(tasks[0], values)  # as a workflow sets them
+    editors = params.form.editors
+    qtbot.waitUntil(lambda: editors["transmission"].text() == "0.02", timeout=2000)
+    shown = {name: editors[name].text() for name in values}
+    assert shown == {
+        "transmission": "0.02",
+        "osc_range": "0.0125",
+        "osc_start": "0.005",
+        "detector_distance": "123.45",
+    }
+    assert editors["exp_time"].text() == f"{editors['exp_time'].value():.5f}"  # its decimals
+    type_into(qtbot, editors["transmission"], "0.05")
+    assert queue.model.get_node(tasks[0]).parameters["transmission"] == pytest.approx(0.05)
+    assert editors["transmission"].text() == "0.05"
+
+
+def test_the_arrows_stop_at_the_live_limit_not_a_rounded_one(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    spin = params.form.editors["resolution"]
+    low = spin.limits[0]
+    assert spin.minimum() >= low  # rounded up, never below the limit
+    spin.setFocus()
+    for _ in range(1000):  # arrow down to the end
+        if spin.value() <= spin.minimum():
+            break
+        qtbot.keyClick(spin, Qt.Key_Down)
+    spin.clearFocus()
+    resolution = queue.model.get_node(tasks[0]).parameters["resolution"]
+    assert resolution == pytest.approx(spin.minimum())
+    assert resolution >= low and not params.form.reasons["resolution"].isVisible()
+
+
+def test_a_distance_just_below_the_limit_is_refused_not_made_auto(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    spin = params.form.editors["detector_distance"]
+    low = spin.limits[0]
+    type_into(qtbot, spin, f"{low + 100:g}")
+    assert queue.model.get_node(tasks[0]).parameters["detector_distance"] == pytest.approx(
+        low + 100
+    )
+    type_into(qtbot, spin, f"{low - 0.1:g}")
+    assert queue.model.get_node(tasks[0]).parameters["detector_distance"] == pytest.approx(
+        low + 100
+    )
+    assert "below" in params.form.reasons["detector_distance"].text()
+    spin.lineEdit().clear()  # an empty field is auto, and the message says so
+    qtbot.keyClick(spin, Qt.Key_Return)
+    assert queue.model.get_node(tasks[0]).parameters["detector_distance"] is None
+    assert params.message.text() == "detector_distance set to auto"

@@ -284,7 +284,9 @@ SCHEMAS: dict[str, Schema] = {
         path=True,
         own={
             "angle_step": Field("float", 90.0, "degrees between reference images"),
-            "centred_position": Field("position?", None, "point id or position; null: current"),
+            "centred_position": Field(
+                "position?", None, "point id or position; null: current", label="Position"
+            ),
             "space_group": Field(
                 "str",
                 "",
