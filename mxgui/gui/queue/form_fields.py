@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from mxgui.core.acquisition import AcquisitionLimits
 from mxgui.core.queue.fields import Field
 from mxgui.core.queue.nodes import thaw
-from mxgui.core.queue.schemas import schema_of
+from mxgui.core.queue.schemas import ELEMENTS, edges_of, schema_of
 from mxgui.core.shapes import Grid, Line, Point, Shape
 
 #: the fields a user changes most, shown first (in this order)
@@ -86,6 +86,13 @@ EXTRA_UNITS = {"angle_step": "deg"}
 CHOICE_TEXT = {
     "centring": {"manual": "manual (3 clicks)", "none": "none", "point": "a saved point"},
     "suffix": {"cbf": "CBF", "h5": "HDF5 (NeXus)"},
+    # an element with its edges: picking it moves the scan there (schemas' normalise)
+    "element": {
+        element: f"{element} ("
+        + ", ".join(f"{edge} edge, {kev:.3f} keV" for edge, kev in edges_of(element).items())
+        + ")"
+        for element in ELEMENTS
+    },
 }
 #: fields that pick a shape of the sample: the kinds they take, and the words for none
 SHAPE_FIELDS: dict[str, tuple[tuple[type[Shape], ...], str]] = {
