@@ -17,7 +17,7 @@ from PyQt5.QtWidgets import (
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError
-from mxgui.core.queue.fields import ACQUISITION_FIELDS
+from mxgui.core.queue.fields import ACQUISITION_FIELDS, split_problem
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, TASK_GROUP, QueueError, QueueNode, UnknownNodeError
 from mxgui.core.queue.schemas import schema_of
@@ -204,7 +204,9 @@ class QueueParametersBrick(Brick):
         self.stack.setCurrentWidget(form)
         if self.queue is not None:  # current() found the node in it
             self._show_live(node, form)
-        form.set_values(node.parameters, reset=reset)
+        for name in form.set_values(node.parameters, reset=reset):
+            self._pending.pop(name, None)  # the model's value moved on: no longer refused
+            self._logged.pop(name, None)
         form.set_read_only(node.has_run)
         if self.queue is None:
             return
@@ -279,7 +281,10 @@ class QueueParametersBrick(Brick):
             self._pending.pop(applied, None)
             self._logged.pop(applied, None)
             self.form.mark(applied, None)
-        self.form.set_values(updated.parameters)  # at once; the signal refreshes again
+        # at once (the signal refreshes again); a refused field the edit moved is free
+        for moved in self.form.set_values(updated.parameters):
+            self._pending.pop(moved, None)
+            self._logged.pop(moved, None)
         self.message.setStyleSheet("")
         shown = format_value(self.form.kinds[name][0], updated.parameters.get(name))
         if not shown:  # None: the words the field shows for it ("auto", "none")
@@ -293,9 +298,11 @@ class QueueParametersBrick(Brick):
     def _refused(self, name: str, value: object, error: ParameterError | QueueError) -> None:
         assert self.form is not None
         problems = error.problems if isinstance(error, ParameterError) else []
-        # "DataCollection: helical_end: missing; ..." names another field: kept to be
-        # tried with the next edit; a value wrong in itself is not
-        if problems and any(not p.split(": ", 1)[-1].startswith(f"{name}:") for p in problems):
+        # a problem about another field too ("helical_end: missing", "start_energy,
+        # end_energy: must contain the edge"): kept to be tried with the next edit;
+        # a value wrong in itself is not
+        about = [split_problem(problem, self.form.fields)[0] for problem in problems]
+        if problems and any(fields != (name,) for fields in about):
             self._pending[name] = value
         else:
             self._pending.pop(name, None)

@@ -14,7 +14,7 @@ from mxgui.core.queue import QueueModel, TaskFactory, task_from_json
 from mxgui.core.queue.schemas import EDGES, SCHEMAS, Limits, problems
 from mxgui.core.queue.tasks import CollectDefaults
 
-from helpers import TEST_LAYOUTS
+from helpers import TEST_LAYOUTS, type_into
 
 HG_L3 = EDGES[("Hg", "L3")]
 SE_K = EDGES[("Se", "K")]
@@ -105,3 +105,14 @@ def test_a_user_picks_another_element_in_the_form_and_the_scan_follows(make_app,
     assert editors["edge"].currentText() == "L3"
     assert editors["start_energy"].value() == pytest.approx(HG_L3 - 0.05)
     assert not params.form.refused
+    # a start above the edge: refused, the reason without the field names in front,
+    # and kept pending (the problem names end_energy too); an end alone still applies
+    type_into(qtbot, editors["start_energy"], "12.3")
+    reason = params.form.reasons["start_energy"].text()
+    assert (
+        reason == f"refused: 12.3..{HG_L3 + 0.05:g} keV must contain the Hg L3 edge at 12.284 keV"
+    )
+    assert params._pending == {"start_energy": 12.3}
+    type_into(qtbot, editors["end_energy"], "12.4")
+    assert window(queue.model, task)[2:] == (pytest.approx(HG_L3 - 0.05), 12.4)
+    assert "start_energy" in params.form.refused

@@ -282,3 +282,20 @@ def test_a_distance_just_below_the_limit_is_refused_not_made_auto(form_app, qtbo
     qtbot.keyClick(spin, Qt.Key_Return)
     assert queue.model.get_node(tasks[0]).parameters["detector_distance"] is None
     assert params.message.text() == "detector_distance set to auto"
+
+
+def test_a_refused_field_shows_the_models_value_once_it_changes(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    form = params.form
+    energy = form.editors["energy"]
+    low, high = queue.get_object_by_role("collect").energy.get_limits()
+    type_into(qtbot, energy, f"{high + 5:g}")
+    assert "energy" in form.refused
+    type_into(qtbot, form.editors["num_images"], "12")  # another field: the mark stays
+    assert "energy" in form.refused
+    new = round((low + high) / 2, 3)
+    queue.model.update_parameters(tasks[0], {"energy": new})  # a workflow sets it
+    qtbot.waitUntil(lambda: "energy" not in form.refused, timeout=2000)
+    assert energy.value() == pytest.approx(new)
+    assert not form.reasons["energy"].isVisible() and energy.styleSheet() == ""
+    assert "energy" not in params._pending

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mxgui.core.acquisition import AcquisitionLimits
-from mxgui.core.queue.fields import Field
+from mxgui.core.queue.fields import Field, split_problem
 from mxgui.core.queue.nodes import thaw
 from mxgui.core.queue.schemas import ELEMENTS, edges_of, schema_of
 from mxgui.core.shapes import Grid, Line, Point, Shape
@@ -207,10 +208,10 @@ def parse_number(name: str, text: str, integer: bool) -> float | int:
     return value
 
 
-def reason_for(name: str, message: str) -> str:
+def reason_for(name: str, message: str, names: Collection[str]) -> str:
     """What ``message`` (the model's, all problems joined by ``; ``) says about field
-    ``name``, without the node type and the field name in front."""
-    parts = [part for part in message.split("; ") if f"{name}: " in part]
-    if not parts:
-        return message
-    return "; ".join(part.split(f"{name}: ", 1)[1] for part in parts)
+    ``name`` (one of ``names``, the form's fields), without the node type and the
+    field names in front."""
+    parts = [split_problem(part, names) for part in message.split("; ")]
+    about = [text for fields, text in parts if name in fields]
+    return "; ".join(about) if about else message

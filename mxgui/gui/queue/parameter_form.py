@@ -223,17 +223,24 @@ class ParameterForm(QWidget):
         self.valueRefused.emit(name, reason)
 
     # shown values ----------------------------------------------------------------------------
-    def set_values(self, values: Mapping[str, object], reset: bool = False) -> None:
+    def set_values(self, values: Mapping[str, object], reset: bool = False) -> list[str]:
         """Show ``values`` in every field. A field whose last edit was refused keeps its
-        mark (and what was typed) unless ``reset`` (another node is shown)."""
-        if reset:
-            for name in list(self.refused):
-                self.mark(name, None)
+        mark (and what was typed) unless ``reset`` (another node is shown) or its value
+        in ``values`` changed since (a workflow, or an edit applied with another field,
+        set it): then it shows that value. Returns the fields whose mark was cleared."""
+        cleared = [
+            name
+            for name in self.refused
+            if reset or values.get(name, None) != self._values.get(name, None)
+        ]
+        for name in cleared:
+            self.mark(name, None)
         self._values = dict(values)
         self._fit_ranges()
         for name, editor in self.editors.items():
             if name not in self.refused:
                 editor.show(values.get(name))
+        return cleared
 
     def set_read_only(self, read_only: bool) -> None:
         """Fields that show but do not edit (a task that has run)."""
@@ -252,7 +259,7 @@ class ParameterForm(QWidget):
             self.refused[name] = problem
             editor.setStyleSheet(_REFUSED_STYLE.format(_style_class(editor)))
             editor.setToolTip(f"{problem}\n\n{field.tip}")
-            reason.setText(f"refused: {reason_for(name, problem)}")
+            reason.setText(f"refused: {reason_for(name, problem, self.fields)}")
             reason.setToolTip(problem)
             reason.show()
         else:
