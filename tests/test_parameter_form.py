@@ -244,6 +244,9 @@ def test_small_values_are_shown_as_the_task_holds_them(form_app, qtbot):
         "detector_distance": "123.45",
     }
     assert editors["exp_time"].text() == f"{editors['exp_time'].value():.5f}"  # its decimals
+    # a value that its decimals show closely enough keeps them (the 2 decimals)
+    queue.model.update_parameters(tasks[0], {"resolution": 3.929761})
+    qtbot.waitUntil(lambda: editors["resolution"].text() == "3.93", timeout=2000)
     type_into(qtbot, editors["transmission"], "0.05")
     assert queue.model.get_node(tasks[0]).parameters["transmission"] == pytest.approx(0.05)
     assert editors["transmission"].text() == "0.05"

@@ -24,11 +24,18 @@ from mxgui.gui.queue.form_fields import FormField, format_value, parse_number, p
 HELD_DECIMALS = 6
 
 
+#: a number is shown with more than its field's decimals when they would be off by
+#: more than this fraction (0.02 % as 0.0, 123.45 mm as 123.5; 3.929761 A is 3.93)
+SHOWN_RELATIVE_ERROR = 1e-4
+
+
 def shown_number(value: float, fewest: int, most: int) -> str:
-    """``value`` with ``fewest`` decimals, more (up to ``most``) where it has them."""
+    """``value`` with ``fewest`` decimals, more (up to ``most``) where fewer would
+    show it off by more than :data:`SHOWN_RELATIVE_ERROR`."""
     for decimals in range(fewest, most + 1):
         text = f"{value:.{decimals}f}"
-        if abs(float(text) - value) < 0.5 * 10.0**-most:
+        off = abs(float(text) - value)
+        if off <= SHOWN_RELATIVE_ERROR * abs(value) or off < 0.5 * 10.0**-most:
             return text
     return f"{value:.{most}f}"
 

@@ -98,8 +98,8 @@ CHOICE_TEXT = {
 #: fields that pick a shape of the sample: the kinds they take, and the words for none
 SHAPE_FIELDS: dict[str, tuple[tuple[type[Shape], ...], str]] = {
     "centred_position": ((Point,), "current position"),
-    "helical_start": ((Point,), "none (not helical)"),
-    "helical_end": ((Point,), "none (not helical)"),
+    "helical_start": ((Point,), "not helical"),
+    "helical_end": ((Point,), "not helical"),
     "point_id": ((Point,), "none"),
     "grid_id": ((Grid,), "none"),
     "shape_id": ((Grid, Line), "automatic"),
