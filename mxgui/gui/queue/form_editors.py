@@ -18,7 +18,13 @@ from PyQt5.QtGui import QValidator, QWheelEvent
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
 from mxgui.core.shapes import Shape
-from mxgui.gui.queue.form_fields import FormField, format_value, parse_number, parse_text
+from mxgui.gui.queue.form_fields import (
+    COMBO_CHARS,
+    FormField,
+    format_value,
+    parse_number,
+    parse_text,
+)
 
 #: decimals a number box holds, whatever it shows (a workflow's 0.0004 deg stays)
 HELD_DECIMALS = 6
@@ -234,7 +240,7 @@ class ChoiceBox(QComboBox):
         self.field = field
         self.setFocusPolicy(Qt.StrongFocus)
         self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(8)
+        self.setMinimumContentsLength(COMBO_CHARS.get(field.name, 8))
         self._value: object = None
         self._items: list[tuple[str, object]] = []
         self._shown_items: list[tuple[str, object]] | None = None

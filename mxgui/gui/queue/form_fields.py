@@ -89,12 +89,12 @@ CHOICE_TEXT = {
     "suffix": {"cbf": "CBF", "h5": "HDF5 (NeXus)"},
     # an element with its edges: picking it moves the scan there (schemas' normalise)
     "element": {
-        element: f"{element} ("
-        + ", ".join(f"{edge} edge, {kev:.3f} keV" for edge, kev in edges_of(element).items())
-        + ")"
-        for element in ELEMENTS
+        element: ", ".join(f"{element} {edge} {kev:.3f} keV" for edge, kev in edges.items())
+        for element, edges in ((e, edges_of(e)) for e in ELEMENTS)
     },
 }
+#: characters a combo keeps room for (8 where not named)
+COMBO_CHARS = {"element": 16}
 #: fields that pick a shape of the sample: the kinds they take, and the words for none
 SHAPE_FIELDS: dict[str, tuple[tuple[type[Shape], ...], str]] = {
     "centred_position": ((Point,), "current position"),
