@@ -6,11 +6,18 @@ from __future__ import annotations
 import logging
 
 from PyQt5.QtCore import QEvent, QObject, Qt, pyqtSignal
-from PyQt5.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError
-from mxgui.core.queue.fields import ACQUISITION_FIELDS
+from mxgui.core.queue.fields import ACQUISITION_FIELDS, split_problem
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.nodes import ROOT_ID, TASK_GROUP, QueueError, QueueNode, UnknownNodeError
 from mxgui.core.queue.schemas import schema_of
@@ -20,6 +27,7 @@ from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.parameter_form import ParameterForm, format_value
 from mxgui.gui.queue.status_style import status_label
 from mxgui.gui.queue.strategy_view import StrategyView
+from mxgui.gui.shape_tasks import TASK_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,7 @@ class QueueParametersBrick(Brick):
         self.title.setWordWrap(True)
         self.state_label = QLabel()
         self.state_label.setWordWrap(True)
+        self.state_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.stack = QStackedWidget()
         self.empty = QLabel("Select a task or a sample in the queue.")
         self.empty.setAlignment(Qt.AlignLeft | Qt.AlignTop)
@@ -82,8 +91,10 @@ class QueueParametersBrick(Brick):
         #: title, state, the form (scrolled), the last message, a characterisation's strategy
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(2, 2, 2, 2)
-        self.column.addWidget(self.title)
-        self.column.addWidget(self.state_label)
+        header = QHBoxLayout()  # one line where the width allows: room for the form
+        header.addWidget(self.title, 1)
+        header.addWidget(self.state_label, 1)
+        self.column.addLayout(header)
         self.column.addWidget(self.scroll_area, 1)
         self.column.addWidget(self.message)
         self.show_node(NO_NODE)
@@ -193,7 +204,9 @@ class QueueParametersBrick(Brick):
         self.stack.setCurrentWidget(form)
         if self.queue is not None:  # current() found the node in it
             self._show_live(node, form)
-        form.set_values(node.parameters, reset=reset)
+        for name in form.set_values(node.parameters, reset=reset):
+            self._pending.pop(name, None)  # the model's value moved on: no longer refused
+            self._logged.pop(name, None)
         form.set_read_only(node.has_run)
         if self.queue is None:
             return
@@ -202,7 +215,7 @@ class QueueParametersBrick(Brick):
         where = ""
         if sample_id is not None and sample_id != node.id:
             where = f" on {sample_label(model.get_node(sample_id))}"
-        self.title.setText(f"<b>{node.type}</b> {node.name}{where}")
+        self.title.setText(f"<b>{TASK_TITLES.get(node.type, node.type)}</b> {node.name}{where}")
         if node.has_run:
             self.state_label.setText(
                 f"{status_label(node.status)}{': ' + node.message if node.message else ''} "
@@ -268,9 +281,15 @@ class QueueParametersBrick(Brick):
             self._pending.pop(applied, None)
             self._logged.pop(applied, None)
             self.form.mark(applied, None)
-        self.form.set_values(updated.parameters)  # at once; the signal refreshes again
+        # at once (the signal refreshes again); a refused field the edit moved is free
+        for moved in self.form.set_values(updated.parameters):
+            self._pending.pop(moved, None)
+            self._logged.pop(moved, None)
         self.message.setStyleSheet("")
         shown = format_value(self.form.kinds[name][0], updated.parameters.get(name))
+        if not shown:  # None: the words the field shows for it ("auto", "none")
+            special = getattr(self.form.editors[name], "specialValueText", None)
+            shown = special() if callable(special) else ""
         also = sorted(set(together) - {name})
         self.message.setText(
             f"{name} set to {shown or 'empty'}" + (f" (with {', '.join(also)})" if also else "")
@@ -279,9 +298,11 @@ class QueueParametersBrick(Brick):
     def _refused(self, name: str, value: object, error: ParameterError | QueueError) -> None:
         assert self.form is not None
         problems = error.problems if isinstance(error, ParameterError) else []
-        # "DataCollection: helical_end: missing; ..." names another field: kept to be
-        # tried with the next edit; a value wrong in itself is not
-        if problems and any(not p.split(": ", 1)[-1].startswith(f"{name}:") for p in problems):
+        # a problem about another field too ("helical_end: missing", "start_energy,
+        # end_energy: must contain the edge"): kept to be tried with the next edit;
+        # a value wrong in itself is not
+        about = [split_problem(problem, self.form.fields)[0] for problem in problems]
+        if problems and any(fields != (name,) for fields in about):
             self._pending[name] = value
         else:
             self._pending.pop(name, None)

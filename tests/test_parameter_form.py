@@ -14,6 +14,7 @@ from test_queue_bricks import click_node, present_addresses, shown
 from test_saved_point_references import mount
 
 from mxgui.core.centring import CentredPosition
+from mxgui.gui.queue.parameter_form import ParameterForm
 
 from helpers import TEST_LAYOUTS, type_into
 
@@ -61,7 +62,7 @@ def test_fields_are_typed_with_human_labels_units_and_the_name_in_the_tooltip(fo
     assert "num_images" in form.editors["num_images"].toolTip()
     assert isinstance(form.editors["num_images"], QSpinBox)
     assert isinstance(form.editors["resolution"], QDoubleSpinBox)
-    assert form.editors["resolution"].decimals() == 2
+    assert form.editors["resolution"].textFromValue(2.0) == "2.00"  # shown with 2 decimals
     for name in ("detector_roi_mode", "suffix", "centred_position", "helical_start"):
         assert isinstance(form.editors[name], QComboBox), name
     assert [form.editors["suffix"].itemData(i) for i in range(2)] == ["cbf", "h5"]
@@ -204,7 +205,104 @@ def test_the_data_collection_form_fits_the_default_layout_at_1920x1200(make_app,
     qtbot.waitUntil(params.form.isVisible, timeout=2000)
     qtbot.wait(50)  # the layout settles
     assert params.form.node_type == "DataCollection"
-    assert params.scroll_area.verticalScrollBar().maximum() == 0, (
-        params.scroll_area.viewport().size(),
-        params.form.minimumSizeHint(),
+    scroll = params.scroll_area
+    where = (scroll.viewport().size(), params.form.minimumSizeHint())
+    assert scroll.verticalScrollBar().maximum() == 0, where
+    assert scroll.horizontalScrollBar().maximum() == 0, where
+
+
+@pytest.mark.parametrize("node_type", ["DataCollection", "Characterisation", "EnergyScan"])
+def test_the_columns_come_from_the_real_widths_so_nothing_is_cut(qtbot, node_type):
+    form = ParameterForm(node_type)
+    qtbot.addWidget(form)
+    font = form.font()
+    font.setPointSize(font.pointSize() + 4)  # a larger font (a site's, a screen's): wider
+    form.setFont(font)
+    form.more_button.setChecked(True)  # the folded fields too
+    form.show()
+    qtbot.waitExposed(form)
+    for width in range(400, 1300, 20):
+        form.fit_width(width)
+        needed = form.minimumSizeHint().width()
+        groups = [(g.columns, g.minimumSizeHint().width()) for g in form.groups]
+        # a group takes more than one column only where they fit; the form is wider
+        # than ``width`` only when a group does not fit even in one column
+        assert all(columns == 1 or wide <= width for columns, wide in groups), (width, groups)
+        narrowest = max([wide for columns, wide in groups if columns == 1], default=0)
+        assert needed <= max(width, narrowest), (width, needed, groups)
+    assert any(group.columns > 1 for group in form.groups)  # wide: more than one column
+
+
+def test_small_values_are_shown_as_the_task_holds_them(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    values = {"transmission": 0.02, "osc_range": 0.0125, "osc_start": 0.005}
+    values |= {"detector_distance": 123.45}
+    queue.model.update_parameters(tasks[0], values)  # as a workflow sets them
+    editors = params.form.editors
+    qtbot.waitUntil(lambda: editors["transmission"].text() == "0.02", timeout=2000)
+    shown = {name: editors[name].text() for name in values}
+    assert shown == {
+        "transmission": "0.02",
+        "osc_range": "0.0125",
+        "osc_start": "0.005",
+        "detector_distance": "123.45",
+    }
+    assert editors["exp_time"].text() == f"{editors['exp_time'].value():.5f}"  # its decimals
+    # a value that its decimals show closely enough keeps them (the 2 decimals)
+    queue.model.update_parameters(tasks[0], {"resolution": 3.929761})
+    qtbot.waitUntil(lambda: editors["resolution"].text() == "3.93", timeout=2000)
+    type_into(qtbot, editors["transmission"], "0.05")
+    assert queue.model.get_node(tasks[0]).parameters["transmission"] == pytest.approx(0.05)
+    assert editors["transmission"].text() == "0.05"
+
+
+def test_the_arrows_stop_at_the_live_limit_not_a_rounded_one(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    spin = params.form.editors["resolution"]
+    low = spin.limits[0]
+    assert spin.minimum() >= low  # rounded up, never below the limit
+    spin.setFocus()
+    for _ in range(1000):  # arrow down to the end
+        if spin.value() <= spin.minimum():
+            break
+        qtbot.keyClick(spin, Qt.Key_Down)
+    spin.clearFocus()
+    resolution = queue.model.get_node(tasks[0]).parameters["resolution"]
+    assert resolution == pytest.approx(spin.minimum())
+    assert resolution >= low and not params.form.reasons["resolution"].isVisible()
+
+
+def test_a_distance_just_below_the_limit_is_refused_not_made_auto(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    spin = params.form.editors["detector_distance"]
+    low = spin.limits[0]
+    type_into(qtbot, spin, f"{low + 100:g}")
+    assert queue.model.get_node(tasks[0]).parameters["detector_distance"] == pytest.approx(
+        low + 100
     )
+    type_into(qtbot, spin, f"{low - 0.1:g}")
+    assert queue.model.get_node(tasks[0]).parameters["detector_distance"] == pytest.approx(
+        low + 100
+    )
+    assert "below" in params.form.reasons["detector_distance"].text()
+    spin.lineEdit().clear()  # an empty field is auto, and the message says so
+    qtbot.keyClick(spin, Qt.Key_Return)
+    assert queue.model.get_node(tasks[0]).parameters["detector_distance"] is None
+    assert params.message.text() == "detector_distance set to auto"
+
+
+def test_a_refused_field_shows_the_models_value_once_it_changes(form_app, qtbot):
+    queue, params, _tree, tasks = form_app
+    form = params.form
+    energy = form.editors["energy"]
+    low, high = queue.get_object_by_role("collect").energy.get_limits()
+    type_into(qtbot, energy, f"{high + 5:g}")
+    assert "energy" in form.refused
+    type_into(qtbot, form.editors["num_images"], "12")  # another field: the mark stays
+    assert "energy" in form.refused
+    new = round((low + high) / 2, 3)
+    queue.model.update_parameters(tasks[0], {"energy": new})  # a workflow sets it
+    qtbot.waitUntil(lambda: "energy" not in form.refused, timeout=2000)
+    assert energy.value() == pytest.approx(new)
+    assert not form.reasons["energy"].isVisible() and energy.styleSheet() == ""
+    assert "energy" not in params._pending

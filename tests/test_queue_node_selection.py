@@ -15,6 +15,7 @@ from test_queue_bricks import click_node, present_addresses, shown
 
 from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.nodes import TASK_TYPES, thaw
+from mxgui.gui.shape_tasks import TASK_TITLES
 
 from helpers import TEST_LAYOUTS
 
@@ -81,7 +82,7 @@ def test_selecting_every_node_type_and_its_status_changes_show_without_errors(
         node = queue.model.get_node(node_id)
         click_node(qtbot, tree, node_id)
         qtbot.waitUntil(lambda n=node_id: params.node_id == n, timeout=2000)
-        assert node.type in params.title.text(), what
+        assert TASK_TITLES.get(node.type, node.type) in params.title.text(), what
         if node.type == "TaskGroup":
             assert params.form is None
         else:

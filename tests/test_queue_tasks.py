@@ -178,9 +178,9 @@ def test_an_energy_scan_goes_across_its_edge(collect):
     assert "element: 'Xx' is not one of Mn, Fe, Co" in problems_of(
         factory, "EnergyScan", element="Xx"
     )
-    assert "element: Mn L3 is not a known edge (known: Mn K" in problems_of(
-        factory, "EnergyScan", element="Mn", edge="L3"
-    )
+    # an element with one known edge takes it (the edge follows the element)
+    manganese = factory.create("EnergyScan", {"element": "Mn", "edge": "L3"})
+    assert manganese["edge"] == "K" and manganese["start_energy"] < 6.539 < manganese["end_energy"]
     message = problems_of(factory, "EnergyScan", start_energy=12.7)
     assert "must contain the Se K edge at 12.658 keV" in message
     message = problems_of(factory, "EnergyScan", element="Mn", start_energy=4.5)

@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeGuard
@@ -214,6 +214,24 @@ def _convert_own(name: str, spec: Field, value: object) -> Any:
         except ValueError as exc:
             raise ParameterError([f"{name}: {exc}"]) from None
     raise TypeError(f"unsupported field kind {kind!r}")  # a programming error
+
+
+def split_problem(problem: str, names: Collection[str]) -> tuple[tuple[str, ...], str]:
+    """``("start_energy", "end_energy"), "12.6..12.7 keV must contain..."`` from
+    ``"EnergyScan: start_energy, end_energy: 12.6..12.7 keV must contain..."``: the
+    fields (among ``names``) a problem message is about, and what it says of them.
+    A message that names no field gives ``((), problem)``.
+
+    Every check names its fields first (``[Type: ]field[, field]: text``); this is the
+    one place that reads that convention back.
+    """
+    head, _sep, rest = problem.partition(": ")
+    for _attempt in range(2):  # the node type in front, or not
+        fields = tuple(part.strip() for part in head.split(","))
+        if rest and all(field in names for field in fields):
+            return fields, rest
+        head, _sep, rest = rest.partition(": ")
+    return (), problem
 
 
 def unknown_field_message(key: object, known: tuple[str, ...]) -> str:

@@ -60,6 +60,11 @@ EDGES: dict[tuple[str, str], float] = {
 ELEMENTS = tuple(dict.fromkeys(element for element, _edge in EDGES))
 EDGE_NAMES = tuple(dict.fromkeys(edge for _element, edge in EDGES))
 MAX_SCAN_POINTS = 5000
+#: a window re-centred on a new edge (no width known) covers it -/+ this much, keV
+#: (as a new scan's: ``tasks.ENERGY_SCAN_HALF_WIDTH``)
+ENERGY_SCAN_HALF_WIDTH = 0.05
+#: a window whose middle is this close to an edge (keV) was placed for that edge
+_PLACED_FOR_KEV = 0.001
 _ADDRESS = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
 _SHAPE_ID = re.compile(r"[PLG][1-9][0-9]*")
 
@@ -173,11 +178,50 @@ def _check_xray_centring(values: dict[str, Any], limits: Limits) -> list[str]:
     return _shape("shape_id", values["shape_id"], (Grid, Line), limits)
 
 
+def edges_of(element: str) -> dict[str, float]:
+    """The known absorption edges of ``element``: edge name -> keV."""
+    return {edge: kev for (e, edge), kev in EDGES.items() if e == element}
+
+
+def _normalise_energy_scan(values: dict[str, Any]) -> None:
+    """The scan follows its element and edge.
+
+    An element with one known edge takes it. The window follows the edge: when
+    start and end are not given (a partial update: a new task's parameters), they
+    are centred on the edge; when they are (the node's whole parameters after an
+    update), a window that does not contain the edge but is centred on another known
+    edge -- the one it was placed for -- is moved onto the new edge, keeping its
+    width. A window the user typed elsewhere is left for the check to refuse.
+    """
+    element = values.get("element")
+    if not isinstance(element, str):
+        return  # a partial update without it: nothing to follow
+    known = edges_of(element)
+    if len(known) == 1 and (element, values.get("edge")) not in EDGES:
+        values["edge"] = next(iter(known))
+    edge = EDGES.get((element, values.get("edge", "")))
+    if edge is None:
+        return  # the check names what is wrong
+    start, end = values.get("start_energy"), values.get("end_energy")
+    if start is None and end is None:
+        half = ENERGY_SCAN_HALF_WIDTH
+    elif isinstance(start, float) and isinstance(end, float) and not start < edge < end:
+        middle = (start + end) / 2
+        placed = any(abs(middle - kev) <= _PLACED_FOR_KEV for kev in EDGES.values())
+        if not placed or end <= start:
+            return
+        half = (end - start) / 2
+    else:
+        return
+    values["start_energy"] = round(edge - half, 4)
+    values["end_energy"] = round(edge + half, 4)
+
+
 def _check_energy_scan(values: dict[str, Any], limits: Limits) -> list[str]:
     key = (values["element"], values["edge"])
     if key not in EDGES:
-        known = ", ".join(f"{e} {k}" for e, k in EDGES)
-        return [f"element: {key[0]} {key[1]} is not a known edge (known: {known})"]
+        known = ", ".join(f"{edge} ({kev:g} keV)" for edge, kev in edges_of(key[0]).items())
+        return [f"edge: {key[0]} has no known {key[1]} edge; known: {known or 'none'}"]
     edge = EDGES[key]
     start, end, step = values["start_energy"], values["end_energy"], values["step_ev"]
     energy = limits.acquisition(AcquisitionParameters(energy=edge))
@@ -285,7 +329,9 @@ SCHEMAS: dict[str, Schema] = {
         path=True,
         own={
             "angle_step": Field("float", 90.0, "degrees between reference images"),
-            "centred_position": Field("position?", None, "point id or position; null: current"),
+            "centred_position": Field(
+                "position?", None, "point id or position; null: current", label="Position"
+            ),
             "space_group": Field(
                 "str",
                 "",
@@ -350,6 +396,7 @@ SCHEMAS: dict[str, Schema] = {
             "transmission": Field("float", 10.0, "%", label="Transmission", unit="%"),
         },
         check=_check_energy_scan,
+        normalise=_normalise_energy_scan,
         doc="fluorescence across an absorption edge: peak, inflection, remote",
     ),
     "Workflow": Schema(
@@ -379,4 +426,4 @@ def schema_of(node_type: str) -> Schema:
     return schema
 
 
-__all__ = ["EDGES", "SCHEMAS", "Limits", "Schema", "convert", "problems", "schema_of"]
+__all__ = ["EDGES", "SCHEMAS", "edges_of", "Limits", "Schema", "convert", "problems", "schema_of"]

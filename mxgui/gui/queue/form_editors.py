@@ -10,6 +10,7 @@ goes back to the value the model holds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from PyQt5.QtCore import Qt, pyqtSignal
@@ -17,7 +18,32 @@ from PyQt5.QtGui import QValidator, QWheelEvent
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
 from mxgui.core.shapes import Shape
-from mxgui.gui.queue.form_fields import FormField, format_value, parse_number, parse_text
+from mxgui.gui.queue.form_fields import (
+    COMBO_CHARS,
+    FormField,
+    format_value,
+    parse_number,
+    parse_text,
+)
+
+#: decimals a number box holds, whatever it shows (a workflow's 0.0004 deg stays)
+HELD_DECIMALS = 6
+
+
+#: a number is shown with more than its field's decimals when they would be off by
+#: more than this fraction (0.02 % as 0.0, 123.45 mm as 123.5; 3.929761 A is 3.93)
+SHOWN_RELATIVE_ERROR = 1e-4
+
+
+def shown_number(value: float, fewest: int, most: int) -> str:
+    """``value`` with ``fewest`` decimals, more (up to ``most``) where fewer would
+    show it off by more than :data:`SHOWN_RELATIVE_ERROR`."""
+    for decimals in range(fewest, most + 1):
+        text = f"{value:.{decimals}f}"
+        off = abs(float(text) - value)
+        if off <= SHOWN_RELATIVE_ERROR * abs(value) or off < 0.5 * 10.0**-most:
+            return text
+    return f"{value:.{most}f}"
 
 
 def _number_text(text: str, prefix: str, suffix: str) -> str:
@@ -79,8 +105,16 @@ class _SpinLogic:
         self.spin.committed.emit(value)
 
     def set_range(self, low: float, high: float, value: float | None, step: float) -> None:
+        """``step``: the smallest change the spin box holds. The limits are rounded
+        inwards to it, so the arrows never reach a value just outside them."""
+        if isinstance(self.spin, QDoubleSpinBox):
+            low = math.ceil(round(low / step, 3)) * step
+            high = math.floor(round(high / step, 3)) * step
+            low, high = round(low, self.spin.decimals()), round(high, self.spin.decimals())
         if self.field.optional:
-            low = low - step  # the minimum shows the special value: none
+            # the minimum shows the special value (none, auto): one step below the
+            # limit, which a typed number meets only with every decimal typed
+            low = low - step
         if value is not None:  # a value outside the limits is shown, not clamped
             low, high = min(low, value), max(high, value)
         spin = self.spin
@@ -116,11 +150,18 @@ class NumberBox(QDoubleSpinBox):
         super().__init__(parent)
         self.field = field
         self.logic = _SpinLogic(self, field)
-        self.setDecimals(field.decimals)
+        # the value is held to HELD_DECIMALS (0.02 % stays 0.02, not 0.0); the arrows
+        # step and the text shows at least the field's decimals (textFromValue)
+        self.setDecimals(max(field.decimals, HELD_DECIMALS))
         self.setSingleStep(10.0 ** (1 - field.decimals) if field.decimals > 1 else 1.0)
         if field.optional:
             self.setSpecialValueText("auto" if field.name == "detector_distance" else "none")
         self.limits: tuple[float, float] = (0.0, 0.0)
+
+    def textFromValue(self, value: float) -> str:
+        """The field's decimals, and more where the value has them (0.0125 deg is
+        not shown as 0.013)."""
+        return shown_number(value, self.field.decimals, self.decimals())
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         state, text, pos = super().validate(text, pos)
@@ -137,8 +178,8 @@ class NumberBox(QDoubleSpinBox):
             event.ignore()
 
     def set_limits(self, low: float, high: float, value: object) -> None:
-        """The range of the arrows and the wheel: ``low``..``high`` (widened to show
-        ``value`` when it is outside)."""
+        """The range of the arrows and the wheel: ``low``..``high`` rounded inwards
+        to what the box holds (widened to show ``value`` when it is outside)."""
         self.limits = (low, high)
         number = float(value) if isinstance(value, (int, float)) else None
         self.logic.set_range(low, high, number, 10.0 ** -self.decimals())
@@ -199,7 +240,7 @@ class ChoiceBox(QComboBox):
         self.field = field
         self.setFocusPolicy(Qt.StrongFocus)
         self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(8)
+        self.setMinimumContentsLength(COMBO_CHARS.get(field.name, 8))
         self._value: object = None
         self._items: list[tuple[str, object]] = []
         self._shown_items: list[tuple[str, object]] | None = None

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mxgui.core.acquisition import AcquisitionLimits
-from mxgui.core.queue.fields import Field
+from mxgui.core.queue.fields import Field, split_problem
 from mxgui.core.queue.nodes import thaw
-from mxgui.core.queue.schemas import schema_of
+from mxgui.core.queue.schemas import ELEMENTS, edges_of, schema_of
 from mxgui.core.shapes import Grid, Line, Point, Shape
 
 #: the fields a user changes most, shown first (in this order)
@@ -91,12 +92,19 @@ CHOICE_TEXT = {
         "point": "a saved point",
     },
     "suffix": {"cbf": "CBF", "h5": "HDF5 (NeXus)"},
+    # an element with its edges: picking it moves the scan there (schemas' normalise)
+    "element": {
+        element: ", ".join(f"{element} {edge} {kev:.3f} keV" for edge, kev in edges.items())
+        for element, edges in ((e, edges_of(e)) for e in ELEMENTS)
+    },
 }
+#: characters a combo keeps room for (8 where not named)
+COMBO_CHARS = {"element": 16}
 #: fields that pick a shape of the sample: the kinds they take, and the words for none
 SHAPE_FIELDS: dict[str, tuple[tuple[type[Shape], ...], str]] = {
     "centred_position": ((Point,), "current position"),
-    "helical_start": ((Point,), "none (not helical)"),
-    "helical_end": ((Point,), "none (not helical)"),
+    "helical_start": ((Point,), "not helical"),
+    "helical_end": ((Point,), "not helical"),
     "point_id": ((Point,), "none"),
     "grid_id": ((Grid,), "none"),
     "shape_id": ((Grid, Line), "automatic"),
@@ -205,10 +213,10 @@ def parse_number(name: str, text: str, integer: bool) -> float | int:
     return value
 
 
-def reason_for(name: str, message: str) -> str:
+def reason_for(name: str, message: str, names: Collection[str]) -> str:
     """What ``message`` (the model's, all problems joined by ``; ``) says about field
-    ``name``, without the node type and the field name in front."""
-    parts = [part for part in message.split("; ") if f"{name}: " in part]
-    if not parts:
-        return message
-    return "; ".join(part.split(f"{name}: ", 1)[1] for part in parts)
+    ``name`` (one of ``names``, the form's fields), without the node type and the
+    field names in front."""
+    parts = [split_problem(part, names) for part in message.split("; ")]
+    about = [text for fields, text in parts if name in fields]
+    return "; ".join(about) if about else message

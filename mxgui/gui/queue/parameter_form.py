@@ -57,8 +57,8 @@ __all__ = ["ParameterForm", "format_value"]
 
 REFUSED_COLOUR = "#c62828"
 _REFUSED_STYLE = "{} {{ background-color: #fbe3e1; border: 1px solid " + REFUSED_COLOUR + "; }}"
-#: a column of fields (label, field, unit) needs about this many pixels
-COLUMN_WIDTH = 290
+#: the width a new form is laid out for, before it knows its viewport's
+START_WIDTH = 600
 MAX_COLUMNS = 3
 #: room for a unit ("keV") and a gap before the next column
 UNIT_WIDTH = 34
@@ -95,6 +95,14 @@ class _Group(QGroupBox):
     def add(self, label: QLabel, editor: QWidget, unit: QLabel, reason: QLabel) -> None:
         self.cells.append((label, editor, unit, reason))
 
+    def fit(self, width: int) -> None:
+        """Lay the fields out in as many columns (1 to 3) as fit in ``width`` pixels,
+        measured from the widgets' own size hints (labels, editors, units)."""
+        for columns in range(min(MAX_COLUMNS, max(1, len(self.cells))), 0, -1):
+            self.place(columns)
+            if self.minimumSizeHint().width() <= width:
+                return
+
     def place(self, columns: int) -> None:
         """Lay the fields out in ``columns`` columns (row by row)."""
         if columns == self.columns:
@@ -103,17 +111,17 @@ class _Group(QGroupBox):
         for widgets in self.cells:
             for widget in widgets:
                 self.grid.removeWidget(widget)
-        for column in range(MAX_COLUMNS * 3):
-            self.grid.setColumnStretch(column, 0)
         for index, (label, editor, unit, reason) in enumerate(self.cells):
             row, column = divmod(index, columns)
             self.grid.addWidget(label, 2 * row, 3 * column)
             self.grid.addWidget(editor, 2 * row, 3 * column + 1)
             self.grid.addWidget(unit, 2 * row, 3 * column + 2)
             self.grid.addWidget(reason, 2 * row + 1, 3 * column, 1, 3)
-        for column in range(columns):
-            self.grid.setColumnStretch(3 * column + 1, 1)
-            self.grid.setColumnMinimumWidth(3 * column + 2, UNIT_WIDTH)
+        for column in range(MAX_COLUMNS):
+            units = [unit.text() for _l, _e, unit, _r in self.cells[column::columns]]
+            wide = column < columns and any(units)  # no room kept for units none has
+            self.grid.setColumnStretch(3 * column + 1, 1 if column < columns else 0)
+            self.grid.setColumnMinimumWidth(3 * column + 2, UNIT_WIDTH if wide else 0)
 
 
 class ParameterForm(QWidget):
@@ -170,7 +178,7 @@ class ParameterForm(QWidget):
         column.addStretch(1)
         for name in self.fields:
             self._show_choices(name)
-        self.fit_width(COLUMN_WIDTH * 2)
+        self.fit_width(START_WIDTH)
 
     def _own_title(self) -> str:
         return OWN_TITLES.get(self.node_type, self.node_type)
@@ -205,27 +213,34 @@ class ParameterForm(QWidget):
         self.more_button.setArrowType(Qt.DownArrow if shown else Qt.RightArrow)
 
     def fit_width(self, width: int) -> None:
-        """Lay the fields out in as many columns as ``width`` pixels hold (1 to 3)."""
-        columns = max(1, min(MAX_COLUMNS, width // COLUMN_WIDTH))
+        """Lay each group's fields out in as many columns as ``width`` pixels hold (1
+        to 3): a group of few fields may take more columns than a long one."""
         for group in self.groups:
-            group.place(columns)
+            group.fit(width)
 
     def _refused_text(self, name: str, reason: str) -> None:
         self.mark(name, reason)
         self.valueRefused.emit(name, reason)
 
     # shown values ----------------------------------------------------------------------------
-    def set_values(self, values: Mapping[str, object], reset: bool = False) -> None:
+    def set_values(self, values: Mapping[str, object], reset: bool = False) -> list[str]:
         """Show ``values`` in every field. A field whose last edit was refused keeps its
-        mark (and what was typed) unless ``reset`` (another node is shown)."""
-        if reset:
-            for name in list(self.refused):
-                self.mark(name, None)
+        mark (and what was typed) unless ``reset`` (another node is shown) or its value
+        in ``values`` changed since (a workflow, or an edit applied with another field,
+        set it): then it shows that value. Returns the fields whose mark was cleared."""
+        cleared = [
+            name
+            for name in self.refused
+            if reset or values.get(name, None) != self._values.get(name, None)
+        ]
+        for name in cleared:
+            self.mark(name, None)
         self._values = dict(values)
         self._fit_ranges()
         for name, editor in self.editors.items():
             if name not in self.refused:
                 editor.show(values.get(name))
+        return cleared
 
     def set_read_only(self, read_only: bool) -> None:
         """Fields that show but do not edit (a task that has run)."""
@@ -244,7 +259,7 @@ class ParameterForm(QWidget):
             self.refused[name] = problem
             editor.setStyleSheet(_REFUSED_STYLE.format(_style_class(editor)))
             editor.setToolTip(f"{problem}\n\n{field.tip}")
-            reason.setText(f"refused: {reason_for(name, problem)}")
+            reason.setText(f"refused: {reason_for(name, problem, self.fields)}")
             reason.setToolTip(problem)
             reason.show()
         else:
