@@ -39,6 +39,7 @@ from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.entries.strategy import read_frames
 from mxgui.core.repository import HardwareRepository
+from mxscore.scoring import read_counts
 
 from helpers import SIMULATED, quick_collect_overrides
 
@@ -473,3 +474,13 @@ def test_both_files_of_a_collection_carry_one_utc_time(tmp_path, monkeypatch):
     assert cbf_date + "Z" == start, "the CBF carries the same time, without a zone"
     taken = datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))
     assert before - datetime.timedelta(seconds=1) <= taken <= before + datetime.timedelta(minutes=1)
+
+
+def test_the_scorer_reads_the_compressed_first_image(collected):
+    """mxscore (the mesh's and the workflows' reader, through fabio) decodes the
+    bitshuffle-LZ4 images: the master file's first image is the first CBF's."""
+    first = fabio.open(str(collected["cbf"][0]))
+    try:
+        assert np.array_equal(read_counts(collected["h5"][0]), first.data)
+    finally:
+        first.close()
