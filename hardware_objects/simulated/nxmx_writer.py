@@ -3,8 +3,7 @@
 What the DIALS team's ``nxmx`` reader (the one DIALS uses) and fabio need, and the
 fields XDS's Neggia plugin reads (pixel sizes, ``detectorSpecific/nimages``,
 ``ntrigger`` and ``pixel_mask``, ``/entry/data/data_000001``): the entry with its start
-and end times,
-the source, the instrument with its beam (wavelength), attenuator and detector
+and end times, the source, the instrument with its beam (wavelength), attenuator and detector
 (sensor, saturation, pixel mask, one detector module with its data origin, size and
 pixel directions, and a ``depends_on`` chain putting the detector at its distance along
 the beam), the sample on its mini-kappa goniometer (phi on kappa on omega: omega one
@@ -106,7 +105,8 @@ def write_layout(
     sample = group(entry, "sample", "NXsample")
     sample["depends_on"] = PHI
     goniometer = group(sample, "goniometer", "NXtransformations")
-    # kappa and phi stay where they are during the sweep; omega is written by write_scan
+    # kappa and phi (the kappa_phi motor: mxcubecore's "phi" motor is omega here) stay
+    # where they are during the sweep; omega is written by write_scan
     axis(goniometer, "phi", np.array([header.phi]), "deg", "rotation", PHI_VECTOR, KAPPA)
     axis(goniometer, "kappa", np.array([header.kappa]), "deg", "rotation", KAPPA_VECTOR, OMEGA)
     data = group(entry, "data", "NXdata", signal="data_000001")
