@@ -155,6 +155,9 @@ def read_counts(path: str | Path) -> np.ndarray:
         import fabio  # deferred: a heavy import the GUI does not need at start
     except ImportError as exc:  # pragma: no cover - fabio is a dependency
         raise ValueError(f"cannot read {path}: fabio is not installed ({exc})") from None
+    if str(path).endswith(".h5"):
+        # the images' bitshuffle-LZ4 filter (fabio imports it too, silently if it can)
+        import hdf5plugin  # noqa: F401
     try:
         image = fabio.open(str(path))
         data = image.data

@@ -203,6 +203,7 @@ def test_writing_into_a_missing_directory_names_it(tmp_path):
 
 def test_nexus_master_file(tmp_path, simulator):
     h5py = pytest.importorskip("h5py")
+    pytest.importorskip("hdf5plugin")  # registers the images' bitshuffle-LZ4 filter
     path = tmp_path / "lyso_2_master.h5"
     writer = NexusWriter(path, HEADER, (300, 320), num_images=4)
     images = []

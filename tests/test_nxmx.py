@@ -13,23 +13,33 @@ from pathlib import Path
 
 import fabio
 import h5py
+import hdf5plugin  # noqa: F401  (registers the bitshuffle-LZ4 filter the images use)
 import numpy as np
 import nxmx
 import pytest
 
 from hardware_objects.abstract.energy import HC_KEV_ANGSTROM
-from hardware_objects.simulated.image_writer import ImageHeader, NexusWriter
+from hardware_objects.simulated.image_writer import (
+    ImageHeader,
+    NexusWriter,
+    NoImageWritten,
+    write_cbf,
+)
 from hardware_objects.simulated.nxmx_writer import (
     DETECTOR_AXIS,
     FAST_PIXEL_VECTOR,
+    KAPPA,
+    KAPPA_ALPHA,
     OMEGA,
     OMEGA_VECTOR,
+    PHI,
     SLOW_PIXEL_VECTOR,
 )
 from mxgui.core.acquisition import AcquisitionParameters, PathTemplate
 from mxgui.core.centring import CentredPosition
 from mxgui.core.queue.entries.strategy import read_frames
 from mxgui.core.repository import HardwareRepository
+from mxscore.scoring import read_counts
 
 from helpers import SIMULATED, quick_collect_overrides
 
@@ -122,7 +132,9 @@ def test_nxmx_reads_the_collection_whole(collected):
         assert module.module_offset.depends_on.path == DETECTOR_AXIS
 
         (sample,) = entry.samples
-        omega = sample.depends_on
+        phi = sample.depends_on  # phi on kappa on omega (a mini-kappa)
+        assert phi.path == PHI and phi.depends_on.path == KAPPA
+        omega = phi.depends_on.depends_on
         assert omega.path == OMEGA and omega.depends_on is None
         assert omega.transformation_type == "rotation"
         assert list(omega.vector) == list(OMEGA_VECTOR)
@@ -130,8 +142,9 @@ def test_nxmx_reads_the_collection_whole(collected):
         assert omega[()].to("deg").magnitude == pytest.approx(starts)
         assert omega.end[:].to("deg").magnitude == pytest.approx([s + 0.25 for s in starts])
         assert omega.increment_set.to("deg").magnitude == pytest.approx(0.25)
-        axes = nxmx.get_rotation_axes(nxmx.get_dependency_chain(omega))
-        assert list(axes.names) == ["omega"] and list(axes.is_scan_axis) == [True]
+        axes = nxmx.get_rotation_axes(nxmx.get_dependency_chain(phi))
+        assert list(axes.names) == ["phi", "kappa", "omega"]
+        assert list(axes.is_scan_axis) == [False, False, True]
 
         (data,) = entry.data
         images = data[data.signal]
@@ -196,7 +209,7 @@ def test_the_geometry_equals_the_cbf_header_of_the_same_collection(collected, cb
         distance = detector.distance.to("mm").magnitude
         fast = detector.modules[0].fast_pixel_direction[()].to("mm").magnitude[0]
         slow = detector.modules[0].slow_pixel_direction[()].to("mm").magnitude[0]
-        omega = entry.samples[0].depends_on
+        omega = nxmx.get_dependency_chain(entry.samples[0].depends_on)[-1]
         starts = omega[()].to("deg").magnitude
         ends = omega.end[:].to("deg").magnitude
         chain_x, chain_y, chain_distance = beam_on_detector_pixels(f)
@@ -253,7 +266,8 @@ def test_vectors_are_unit_vectors_and_every_depends_on_chain_ends_at_dot(collect
                 vectors[name] = node.attrs["vector"]
 
         f.visititems(visit)
-        assert len(vectors) == 5, vectors  # distance, module offset, fast, slow, omega
+        # distance, module offset, fast, slow, omega, kappa, phi
+        assert len(vectors) == 7, vectors
         for name, vector in vectors.items():
             assert np.linalg.norm(vector) == pytest.approx(1.0), name
         targets = depends_on_targets(f)
@@ -289,7 +303,8 @@ def test_a_stopped_collection_is_read_whole_with_the_images_taken(tmp_path):
     with h5py.File(path, "r") as f:
         (entry,) = nxmx.NXmx(f).entries
         assert entry.end_time is not None
-        omega = entry.samples[0].depends_on
+        omega = nxmx.get_dependency_chain(entry.samples[0].depends_on)[-1]
+        assert omega.path == OMEGA
         assert omega[()].to("deg").magnitude == pytest.approx([-5.0, -4.9, -4.8])
         data = entry.data[0]
         assert data[data.signal].shape == (3, 40, 30)
@@ -350,3 +365,122 @@ def test_a_file_of_the_first_layout_is_still_read(tmp_path):
         assert image.nframes == 3 and np.array_equal(image.getframe(2).data, images[2])
     finally:
         image.close()
+
+
+# -- what XDS's Neggia plugin needs, the size on disk, kappa, no empty file, one time ---
+
+
+def test_the_fields_neggia_requires_are_there(collected):
+    """The neggia README's list: pixel sizes (float), nimages and ntrigger (integers
+    > 0), pixel_mask (uint32, the image's shape: Neggia takes the image size from it)
+    and ``/entry/data/data_000001`` with one chunk per image."""
+    with h5py.File(collected["h5"][0], "r") as f:
+        detector = f["entry/instrument/detector"]
+        specific = detector["detectorSpecific"]
+        for name in ("x_pixel_size", "y_pixel_size"):
+            assert detector[name].dtype.kind == "f", name
+        for name in ("nimages", "ntrigger"):
+            assert specific[name].dtype.kind in "iu" and specific[name][()] > 0, name
+        images = f["entry/data/data_000001"]
+        mask = specific["pixel_mask"]
+        assert mask.dtype == np.uint32 and mask.shape == images.shape[1:] == (256, 256)
+        assert not mask[()].any(), "no pixel is masked on the simulated detector"
+        assert np.array_equal(detector["pixel_mask"][()], mask[()])  # NXmx's name (DIALS)
+        assert images.chunks == (1, *images.shape[1:])
+        plist = images.id.get_create_plist()
+        assert plist.get_nfilters() == 1
+        filter_id, _flags, options, _name = plist.get_filter(0)
+        assert filter_id == hdf5plugin.BSHUF_ID and options[4] == 2  # bitshuffle, LZ4
+
+
+def test_an_hdf5_collection_takes_less_disk_than_the_same_cbf_one(collected):
+    """Images are compressed (bitshuffle-LZ4), so the confirmation's disk estimate of
+    1.1 bytes per pixel (made for CBF) holds for HDF5 too."""
+    h5_bytes = collected["h5"][0].stat().st_size
+    cbf_bytes = sum(name.stat().st_size for name in collected["cbf"])
+    assert h5_bytes < cbf_bytes
+    assert h5_bytes / (6 * 256 * 256) <= 1.1
+
+
+def write_both(directory: Path, header: ImageHeader) -> tuple[h5py.File, dict[str, object]]:
+    """The same two-image collection as an open HDF5 master file and its first CBF
+    file's Pilatus header (fabio), with ``header``."""
+    images = [np.full((40, 30), i, np.int32) for i in range(2)]
+    writer = NexusWriter(directory / "both_1_master.h5", header, (40, 30), num_images=2)
+    for i, image in enumerate(images):
+        start = header.start_angle + i * header.angle_increment
+        writer.add(image, start)
+        write_cbf(directory / f"both_1_{i + 1:05d}.cbf", image, header.for_image(start))
+    cbf = fabio.open(str(directory / "both_1_00001.cbf"))
+    try:
+        pilatus = cbf.pilatus_headers
+        cbf_header = {key: pilatus[key] for key in ("Alpha", "Kappa", "Phi", "Omega")}
+        cbf_header["text"] = cbf.header["_array_data.header_contents"]
+    finally:
+        cbf.close()
+    return h5py.File(writer.close(), "r"), cbf_header
+
+
+def test_kappa_and_phi_are_on_the_goniometer_chain_with_the_cbf_values(tmp_path):
+    header = ImageHeader(
+        "test", 0.172, 0.172, 250.0, 1.2, 20.5, 18.0, 0.1, 0.1, -5.0, 0.1, kappa=30.0, phi=45.0
+    )
+    f, cbf = write_both(tmp_path, header)
+    with f:
+        (entry,) = nxmx.NXmx(f).entries
+        chain = nxmx.get_dependency_chain(entry.samples[0].depends_on)
+        assert [t.path for t in chain] == [PHI, KAPPA, OMEGA]
+        axes = nxmx.get_rotation_axes(chain)
+        angles = dict(zip(axes.names, axes.angles, strict=True))
+        assert angles["kappa"] == pytest.approx(cbf["Kappa"]) == pytest.approx(30.0)
+        assert angles["phi"] == pytest.approx(cbf["Phi"]) == pytest.approx(45.0)
+        assert angles["omega"] == pytest.approx(cbf["Omega"]) == pytest.approx(-5.0)
+        phi_axis, kappa_axis, omega_axis = axes.axes
+        # the kappa axis is inclined by the CBF's Alpha from omega; phi is omega's at kappa 0
+        tilt = np.degrees(np.arccos(np.dot(kappa_axis, omega_axis)))
+        assert tilt == pytest.approx(KAPPA_ALPHA) == pytest.approx(cbf["Alpha"])
+        assert list(phi_axis) == list(omega_axis) == list(OMEGA_VECTOR)
+
+
+def test_a_writer_closed_before_its_first_image_publishes_nothing(tmp_path):
+    header = ImageHeader("test", 0.172, 0.172, 250.0, 1.2, 20.5, 18.0, 0.1, 0.1, -5.0, 0.1)
+    path = tmp_path / "empty_1_master.h5"
+    writer = NexusWriter(path, header, (40, 30), num_images=100)
+    with pytest.raises(NoImageWritten, match=r"empty_1_master\.h5: no image was taken"):
+        writer.close()
+    assert list(tmp_path.iterdir()) == [], "no file, no staging directory left"
+    writer = NexusWriter(path, header, (40, 30), num_images=1)  # the name is still free
+    writer.add(np.ones((40, 30), np.int32), -5.0)
+    assert writer.close() == path
+
+
+def test_both_files_of_a_collection_carry_one_utc_time(tmp_path, monkeypatch):
+    """One time per collection, in UTC, in both files, whatever the local zone."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9, no summer time: local is not UTC
+    time.tzset()
+    try:
+        before = datetime.datetime.now(datetime.timezone.utc)
+        header = ImageHeader("test", 0.172, 0.172, 250.0, 1.2, 20.5, 18.0, 0.1, 0.1, 0.0, 0.1)
+        f, cbf = write_both(tmp_path, header)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    with f:
+        start = f["entry/start_time"][()].decode()
+    cbf_date = str(cbf["text"]).splitlines()[1].removeprefix("# ").strip()
+    assert start == header.date and start.endswith("Z")
+    assert cbf_date + "Z" == start, "the CBF carries the same time, without a zone"
+    taken = datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    assert before - datetime.timedelta(seconds=1) <= taken <= before + datetime.timedelta(minutes=1)
+
+
+def test_the_scorer_reads_the_compressed_first_image(collected):
+    """mxscore (the mesh's and the workflows' reader, through fabio) decodes the
+    bitshuffle-LZ4 images: the master file's first image is the first CBF's."""
+    first = fabio.open(str(collected["cbf"][0]))
+    try:
+        assert np.array_equal(read_counts(collected["h5"][0]), first.data)
+    finally:
+        first.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import os
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hardware_objects.simulated.diffraction import COUNT_CUTOFF
-from hardware_objects.simulated.nxmx_writer import write_layout, write_scan
+from hardware_objects.simulated.nxmx_writer import KAPPA_ALPHA, utc_now, write_layout, write_scan
 from mxgui.core.new_files import publish_new
 from mxgui.core.staging import remove_stale, staging_prefix
 
@@ -50,7 +49,10 @@ class ImageHeader:
 
     Lengths in mm, angles in degrees, times in s, wavelength in Angstrom, beam centre in
     pixels, transmission in percent. ``start_angle`` / ``angle_increment`` are the
-    oscillation of this image (the omega axis).
+    oscillation of this image (the omega axis). ``date``: when the collection started,
+    ISO 8601 in UTC with the ``Z`` suffix, taken when the header is made (once per
+    collection: :meth:`for_image` keeps it), so the CBF files and the HDF5 file of a
+    collection carry the same time.
     """
 
     detector: str
@@ -70,7 +72,7 @@ class ImageHeader:
     phi: float = 0.0
     count_cutoff: int = COUNT_CUTOFF
     sensor_thickness: float = 0.45
-    date: str = ""
+    date: str = dataclasses.field(default_factory=utc_now)
 
     def for_image(self, start_angle: float) -> ImageHeader:
         """The same header with another ``start_angle``."""
@@ -78,7 +80,8 @@ class ImageHeader:
 
     def pilatus_text(self) -> str:
         """The ``_array_data.header_contents`` of a Pilatus CBF (PILATUS_1.2 convention)."""
-        date = self.date or datetime.datetime.now().isoformat(timespec="milliseconds")
+        # Pilatus headers carry no zone; DIALS (dxtbx) reads this time as UTC
+        date = self.date.removesuffix("Z")
         lines = [
             f"Detector: {self.detector}, S/N 00-0000",
             date,
@@ -98,7 +101,7 @@ class ImageHeader:
             f"Angle_increment {self.angle_increment:.4f} deg.",
             "Detector_2theta 0.0000 deg.",
             "Polarization 0.990",
-            "Alpha 0.0000 deg.",
+            f"Alpha {KAPPA_ALPHA:.4f} deg.",
             f"Kappa {self.kappa:.4f} deg.",
             f"Phi {self.phi:.4f} deg.",
             "Phi_increment 0.0000 deg.",
@@ -229,6 +232,10 @@ def write_cbf(
 
 
 # HDF5 / NXmx ------------------------------------------------------------------------------
+class NoImageWritten(ValueError):
+    """A master file was closed before its first image; the message names it."""
+
+
 class NexusWriter:
     """Writes one NXmx master file holding every image of a collection.
 
@@ -265,8 +272,7 @@ class NexusWriter:
     def add(self, data: np.ndarray, start_angle: float) -> None:
         """Append one image taken from ``start_angle`` over the header's increment.
 
-        One image is one chunk, written as it is (``write_direct_chunk``: no selection
-        or conversion by HDF5, two to three times less CPU per image than assigning).
+        One image is one chunk, compressed by HDF5's bitshuffle-LZ4 filter.
         """
         counts = np.ascontiguousarray(data, dtype=np.int32)
         if (1, *counts.shape) != self._data.chunks:
@@ -275,12 +281,20 @@ class NexusWriter:
                 f"{self._data.shape[1:]} pixel images"
             )
         self._data.resize(self._count + 1, axis=0)
-        self._data.id.write_direct_chunk((self._count, 0, 0), counts)
+        self._data[self._count] = counts
         self._angles.append(float(start_angle))
         self._count += 1
 
     def close(self) -> Path:
-        """Record the angles of the images written and the end time, and publish the file."""
+        """Record the angles of the images written and the end time, and publish the file.
+
+        With no image written nothing is published (a master file of 0 images would
+        reserve the run's name and stop the pipelines that pick it up):
+        :class:`NoImageWritten`.
+        """
+        if self._count == 0:
+            self.abort()
+            raise NoImageWritten(f"{self.path}: no image was taken: no file written")
         f = self._open_file()
         write_scan(f, self.header, self._angles)
         f.close()

@@ -1,14 +1,17 @@
 """The NXmx layout of an HDF5 master file, as processing programs read it.
 
 What the DIALS team's ``nxmx`` reader (the one DIALS uses) and fabio need, and the
-fields XDS's Neggia plugin reads (pixel sizes, ``detectorSpecific/nimages`` and
-``ntrigger``, ``/entry/data/data_000001``): the entry with its start and end times,
-the source, the instrument with its beam (wavelength), attenuator and detector
-(sensor, saturation, one detector module with its data origin, size and pixel
-directions, and a ``depends_on`` chain putting the detector at its distance along
-the beam), the sample on its goniometer (omega: one angle per image) and the images
-in ``/entry/data/data_000001``, the dataset the ``NXdata`` group's ``signal`` names
-(in the master file itself: one file per collection).
+fields XDS's Neggia plugin reads (pixel sizes, ``detectorSpecific/nimages``,
+``ntrigger`` and ``pixel_mask``, ``/entry/data/data_000001``): the entry with its start
+and end times, the source, the instrument with its beam (wavelength), attenuator and detector
+(sensor, saturation, pixel mask, one detector module with its data origin, size and
+pixel directions, and a ``depends_on`` chain putting the detector at its distance along
+the beam), the sample on its mini-kappa goniometer (phi on kappa on omega: omega one
+angle per image, kappa and phi one angle each) and the images in
+``/entry/data/data_000001``, the dataset the ``NXdata`` group's ``signal`` names (in
+the master file itself: one file per collection), one chunk per image compressed with
+bitshuffle-LZ4 (HDF5 filter 32008, as Dectris writes: DIALS, Neggia, fabio and
+Durin read it; h5py needs ``import hdf5plugin`` first).
 
 Every number comes from the :class:`ImageHeader` that also makes the CBF's Pilatus
 header, so an HDF5 collection and a CBF collection of the same parameters describe
@@ -19,13 +22,18 @@ slow one (imgCIF -y) is -y, as in the files Dectris and Diamond write. The beam
 meets the detector at ``(beam_x, beam_y)`` pixels counted from the outer corner of
 the first pixel (the CBF's ``Beam_xy`` as DIALS reads it): the module's offset puts
 that corner at ``(beam_x * pixel_size_x, beam_y * pixel_size_y)`` mm from the beam.
+The kappa axis lies at :data:`KAPPA_ALPHA` from omega, in the plane of the omega axis
+and the beam (an EMBL MK3 mini-kappa; the CBF header's ``Alpha``); at kappa 0 the phi
+axis is the omega axis.
 
-h5py is only imported for annotations: the caller opens the file.
+h5py is only imported for annotations (the caller opens the file), hdf5plugin (the
+compression filter) when the layout is written.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -41,12 +49,22 @@ DETECTOR_AXIS = f"{DETECTOR}/transformations/translation"
 MODULE = f"{DETECTOR}/module"
 GONIOMETER = "/entry/sample/goniometer"
 OMEGA = f"{GONIOMETER}/omega"
+KAPPA = f"{GONIOMETER}/kappa"
+PHI = f"{GONIOMETER}/phi"
 
 #: unit vectors in the NeXus frame (see the module docstring)
 BEAM_DIRECTION = (0.0, 0.0, 1.0)
 OMEGA_VECTOR = (-1.0, 0.0, 0.0)
 FAST_PIXEL_VECTOR = (-1.0, 0.0, 0.0)
 SLOW_PIXEL_VECTOR = (0.0, -1.0, 0.0)
+#: degrees between the kappa and the omega axes (the MK3 mini-kappa's 24 degrees)
+KAPPA_ALPHA = 24.0
+KAPPA_VECTOR = (
+    -math.cos(math.radians(KAPPA_ALPHA)),
+    0.0,
+    math.sin(math.radians(KAPPA_ALPHA)),
+)
+PHI_VECTOR = OMEGA_VECTOR
 
 SOURCE_NAME = "mxgui simulated synchrotron"
 INSTRUMENT_NAME = "mxgui simulated beamline"
@@ -64,7 +82,9 @@ def write_layout(
 ) -> h5py.Dataset:
     """Write everything known before the first image; return the (empty, growable)
     dataset the images go to, ``shape`` being (height, width), one chunk per image
-    (``NexusWriter.add`` writes whole chunks)."""
+    (``NexusWriter.add`` writes whole chunks), compressed with bitshuffle-LZ4."""
+    import hdf5plugin  # deferred as h5py is; it also registers the filter with HDF5
+
     f.attrs["NX_class"] = "NXroot"
     f.attrs["default"] = "entry"
     entry = group(f, "entry", "NXentry", default="data")
@@ -83,8 +103,12 @@ def write_layout(
     attenuator["attenuator_transmission"] = header.transmission / 100.0
     _detector(instrument, header, shape, num_images)
     sample = group(entry, "sample", "NXsample")
-    sample["depends_on"] = OMEGA
-    group(sample, "goniometer", "NXtransformations")
+    sample["depends_on"] = PHI
+    goniometer = group(sample, "goniometer", "NXtransformations")
+    # kappa and phi (the kappa_phi motor: mxcubecore's "phi" motor is omega here) stay
+    # where they are during the sweep; omega is written by write_scan
+    axis(goniometer, "phi", np.array([header.phi]), "deg", "rotation", PHI_VECTOR, KAPPA)
+    axis(goniometer, "kappa", np.array([header.kappa]), "deg", "rotation", KAPPA_VECTOR, OMEGA)
     data = group(entry, "data", "NXdata", signal="data_000001")
     return data.create_dataset(
         "data_000001",
@@ -92,6 +116,7 @@ def write_layout(
         maxshape=(num_images, *shape),
         chunks=(1, *shape),
         dtype="int32",
+        compression=hdf5plugin.Bitshuffle(cname="lz4"),
     )
 
 
@@ -120,6 +145,10 @@ def _detector(
     specific["ntrigger"] = 1
     specific["x_pixels_in_detector"] = shape[1]
     specific["y_pixels_in_detector"] = shape[0]
+    # no pixel is masked; Neggia reads the mask first (and the image size from it)
+    mask = np.zeros(shape, dtype=np.uint32)
+    specific.create_dataset("pixel_mask", data=mask, compression="gzip")
+    detector.create_dataset("pixel_mask", data=mask, compression="gzip")
     transformations = group(detector, "transformations", "NXtransformations")
     axis(transformations, "translation", h.distance, "mm", "translation", BEAM_DIRECTION, ".")
     module = group(detector, "module", "NXdetector_module")

@@ -163,6 +163,7 @@ def read_frames(path: str | Path) -> list[Frame]:
 
 def _read_nexus(path: Path) -> list[Frame]:
     import h5py  # deferred: HDF5 reference images only
+    import hdf5plugin  # noqa: F401  (registers the images' bitshuffle-LZ4 filter)
 
     try:
         with h5py.File(path, "r") as f:
