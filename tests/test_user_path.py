@@ -38,7 +38,7 @@ from helpers import DEFAULT_LAYOUT, show_brick, speed_up, type_into
 
 HC = 12.3984  # keV·Å
 #: the points saved along the goniometer axis, mm from the crystal centre (apart on screen)
-POINT_OFFSETS_MM = (0.0, -0.05, 0.05)
+POINT_OFFSETS_MM = (0.0, -0.1, 0.1)
 #: images per collection in the replay: enough to see a sweep, quick to write
 IMAGES = 3
 
@@ -217,17 +217,21 @@ def test_a_shift_from_three_samples_to_data_as_a_user_clicks_it(shift, qtbot):
 
     # a line drawn along the crystal (two clicks) and "Data collection": a helical one
     qtbot.mouseClick(view.toolbar.mode_buttons[Mode.DRAW_LINE], Qt.LeftButton)
-    # between the first and the third point, clear of both (a click on a point that a
-    # line crosses selects the line)
-    (x1, y1), (x3, y3) = (view.shape_layer.items[p].image_position() for p in point_ids[::2])
+    # along the crystal, through the first point, its ends between the points (the first
+    # point stays a click away: the characterisation below is made on it)
+    (x1, y1), (x2, y2), (x3, y3) = (view.shape_layer.items[p].image_position() for p in point_ids)
     count = len(shapes)
-    for fraction in (0.3, 0.7):
-        click_image(qtbot, view, x1 + fraction * (x3 - x1), y1 + fraction * (y3 - y1))
+    for fraction in (0.25, 0.75):
+        click_image(qtbot, view, x2 + fraction * (x3 - x2), y2 + fraction * (y3 - y2))
     qtbot.waitUntil(lambda: len(shapes) == count + 1, timeout=3000)
     line = shapes.shapes()[-1]
     qtbot.keyClick(view, Qt.Key_Escape)  # the drawing ends
     qtbot.waitUntil(lambda: view.mode is Mode.IDLE, timeout=2000)
-    click_shape(qtbot, view, line.id)
+    # the line clicked between its start and the first point (on the point: the point)
+    qtbot.waitUntil(lambda: line.id in view.shape_layer.items, timeout=2000)
+    start = diffractometer.centred_position_to_image(line.start)
+    on_line = [a + 0.1 * (b - a) for a, b in zip(start, (x1, y1))]
+    click_image(qtbot, view, *on_line)
     assert list(shapes.selected()) == [line.id]
     qtbot.waitUntil(
         lambda: f"a helical collection on {line.id}" in toolbox.shapes_label.text(), timeout=2000
