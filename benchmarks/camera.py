@@ -17,10 +17,9 @@ simulated beamline, with every overlay on: beam, scale bar, a saved point, a lin
 measurement and a 1,000 x 1,000 grid of 10 um cells covering the image, whose cell
 lines are drawn. ``--compare`` measures instead the two candidate displays (plain Qt
 and pyqtgraph, see ``display_candidates.py``) under the same overlays, which is how
-the brick's display was chosen; it needs pyqtgraph, which is not a run-time dependency
-(``.venv/bin/pip install -e '.[bench]'``). Runs on the current Qt platform: ``xvfb-run -a python
-benchmarks/camera.py`` for a real X11 display, or ``QT_QPA_PLATFORM=offscreen``; the
-platform is the end of each figure's name.
+the brick's display was chosen (pyqtgraph is installed by ``scripts/setup.sh``). Runs
+on the current Qt platform: ``xvfb-run -a python benchmarks/camera.py`` for a real X11
+display, or ``QT_QPA_PLATFORM=offscreen``; the platform is the end of each figure's name.
 
 Prints one JSON object per figure (see docs/contracts.md).
 """
@@ -45,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SIMULATED = ROOT / "HardwareRepository" / "simulated"
 WINDOW = (1100, 900)
 #: how to install what the benchmarks need beyond mxgui (pyqtgraph)
-INSTALL_BENCH = ".venv/bin/pip install -e '.[bench]'"
+INSTALL_BENCH = "scripts/setup.sh"
 
 _PROBE = QEvent.Type(QEvent.registerEventType())
 

@@ -10,8 +10,7 @@ size; they differ only in how the frame reaches the screen:
   newest frame there;
 - ``pyqtgraph``: a ``pyqtgraph.GraphicsView`` with a locked-aspect ``ViewBox`` and an
   ``ImageItem`` fed with ``setImage(frame, levels=(0, 255))`` on the GUI thread;
-  pyqtgraph is in the ``bench`` extra (``.venv/bin/pip install -e '.[bench]'``), not a
-  run-time dependency of mxgui.
+  pyqtgraph is a run-time dependency of mxgui (the diffraction image viewer).
 """
 
 from __future__ import annotations

@@ -33,14 +33,7 @@ from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.mesh_results import COLORMAPS
 from mxgui.gui.mesh_results.actions import best_cell, cell_name, hover_text, points_from_best
-from mxgui.gui.mesh_results.frames import (
-    FrameLoader,
-    FrameSlot,
-    frame_path,
-    is_numbered_image,
-    latest_mesh_first_image,
-    mesh_scan_order,
-)
+from mxgui.gui.mesh_results.frames import FrameLoader, FrameSlot, cell_image_path
 from mxgui.gui.mesh_results.grid_choice import GridChoice, same_geometry
 from mxgui.gui.widgets import MessageLine
 
@@ -76,7 +69,8 @@ class MeshResultsBrick(Brick):
         p.integer("refresh_ms", 100, "redraw period while results arrive, ms", minimum=20),
     )
     cellPicked = pyqtSignal(str, int)
-    SIGNALS = ("cellPicked",)
+    imageRequested = pyqtSignal(str)
+    SIGNALS = ("cellPicked", "imageRequested")
     SLOTS = ("show_grid", "pick_cell", "centre_on_best", "points_from_best")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -112,6 +106,9 @@ class MeshResultsBrick(Brick):
         self.count_spin.setValue(3)
         self.points_button = QPushButton("Points from N best")
         self.points_button.clicked.connect(lambda: self.points_from_best())
+        self.open_button = QPushButton("Open in image viewer")
+        self.open_button.setToolTip("show the picked cell's image in the image viewer")
+        self.open_button.clicked.connect(lambda: self.open_in_viewer())
         self.message = MessageLine()
 
         top = QHBoxLayout()
@@ -123,7 +120,13 @@ class MeshResultsBrick(Brick):
         self._plot_place = QWidget()
         self._plot_place.setMinimumHeight(260)
         bottom = QHBoxLayout()
-        for widget in (self.move_button, self.best_button, self.count_spin, self.points_button):
+        for widget in (
+            self.move_button,
+            self.open_button,
+            self.best_button,
+            self.count_spin,
+            self.points_button,
+        ):
             bottom.addWidget(widget)
         bottom.addStretch(1)
         column = QVBoxLayout(self)
@@ -290,11 +293,22 @@ class MeshResultsBrick(Brick):
     def _path_of(self, cell: int) -> str:
         assert self.grid is not None and self.results is not None
         queue = self.hardware_object("queue", QueueHardwareObject)
-        first = self.results.data_file_path
-        if queue is not None and not is_numbered_image(first):
-            first = latest_mesh_first_image(queue.model, self.grid.id) or first
-        order = None if queue is None else mesh_scan_order(queue.model, self.grid.id, first)
-        return frame_path(self.grid, first, cell, order)
+        return cell_image_path(
+            self.grid, self.results, cell, None if queue is None else queue.model
+        )
+
+    def open_in_viewer(self, cell: int | None = None) -> None:
+        """Ask the image viewer to show the image of ``cell`` (the picked one by default)."""
+        cell = self.picked if cell is None else cell
+        if self.grid is None or self.results is None or cell is None:
+            self._problem("no cell picked: no image to open")
+            return
+        try:
+            path = self._path_of(cell)
+        except ValueError as exc:
+            self._problem(str(exc))
+            return
+        self.imageRequested.emit(path)
 
     def pick_cell(self, cell: int) -> None:
         """Pick cell ``cell`` (1-based, the grid's scan order): show its image."""
@@ -343,6 +357,7 @@ class MeshResultsBrick(Brick):
             and self.grid is not None
         )
         self.move_button.setEnabled(moving and self.picked is not None)
+        self.open_button.setEnabled(self.grid is not None and self.picked is not None)
         self.best_button.setEnabled(moving and self.best is not None)
         self.points_button.setEnabled(self.grid is not None and self.best is not None)
 

@@ -7,7 +7,7 @@ import os
 import shutil
 from collections.abc import Callable
 
-from PyQt5.QtCore import QTimer, pyqtSignal
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QComboBox,
     QFrame,
@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
 ON_FAILURE = ("next sample", "stop the queue")
+#: what the engine does after a failure, for each choice of :data:`ON_FAILURE`
+ON_FAILURE_EXPLAINED = (
+    "A failed task, mount or centring: the rest of this sample is skipped (left not "
+    "run) and the queue goes on with the next sample.",
+    "A failed task, mount or centring: the rest of this sample is left not run and the "
+    "queue stops; Run all later goes on with what has not run.",
+)
 
 
 def free_bytes(directory: str) -> float | None:
@@ -92,10 +99,12 @@ class QueueControlBrick(Brick):
         self.stop_button.clicked.connect(lambda: self.stop())
         self.skip_button.clicked.connect(self.skip)
         self.failure_choice = QComboBox()
-        self.failure_choice.addItems(ON_FAILURE)
-        self.failure_choice.setToolTip(
-            "after a failed entry: go on with the next sample, or stop the queue"
-        )
+        for index, (choice, explained) in enumerate(zip(ON_FAILURE, ON_FAILURE_EXPLAINED)):
+            self.failure_choice.addItem(choice)
+            self.failure_choice.setItemData(index, explained, Qt.ToolTipRole)
+        self.failure_explained = QLabel()
+        self.failure_explained.setWordWrap(True)
+        self.failure_explained.setStyleSheet("QLabel { color: #555555; }")
         self.failure_choice.currentIndexChanged.connect(self._failure_choice_changed)
         self.current_label = QLabel("Idle")
         self.current_label.setWordWrap(True)
@@ -130,6 +139,7 @@ class QueueControlBrick(Brick):
         column = QVBoxLayout(content)
         column.setContentsMargins(2, 2, 2, 2)
         column.addLayout(failure)
+        column.addWidget(self.failure_explained)
         column.addWidget(self.current_label)
         column.addWidget(self.progress)
         column.addWidget(self.centring_box)
@@ -144,6 +154,7 @@ class QueueControlBrick(Brick):
         outer.setContentsMargins(2, 2, 2, 0)
         outer.addLayout(buttons)
         outer.addWidget(self.scroll_area)
+        self._failure_choice_changed()
         self._update_buttons()
 
     # properties -----------------------------------------------------------------------------
@@ -182,6 +193,9 @@ class QueueControlBrick(Brick):
         }
 
     def _failure_choice_changed(self, *_args: object) -> None:
+        explained = ON_FAILURE_EXPLAINED[max(self.failure_choice.currentIndex(), 0)]
+        self.failure_explained.setText(explained)
+        self.failure_choice.setToolTip(explained)
         if self.engine is not None:
             self.engine.set_continue_on_failure(self.failure_choice.currentIndex() == 0)
 
@@ -194,11 +208,11 @@ class QueueControlBrick(Brick):
         paused = running and engine is not None and bool(engine.is_paused())
         idle = engine is not None and not running
         self.run_all_button.setEnabled(idle)
-        self.run_selected_button.setEnabled(idle and len(self.selection) == 1)
+        self.run_selected_button.setEnabled(idle and bool(self.selection))
         self.run_selected_button.setToolTip(
-            "run the selected sample, group or task"
-            if len(self.selection) == 1
-            else "select one sample, group or task in the queue"
+            "run the selected samples, groups or tasks, in queue order"
+            if self.selection
+            else "select samples, groups or tasks in the queue"
         )
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -211,7 +225,7 @@ class QueueControlBrick(Brick):
             self.current_label.setText("Idle")
 
     def set_selected_nodes(self, node_ids: list) -> None:
-        """The nodes selected in the queue tree (Run selected runs one of them)."""
+        """The nodes selected in the queue tree (Run selected runs them all)."""
         self.selection = [int(i) for i in node_ids]
         self._update_buttons()
 
@@ -225,13 +239,23 @@ class QueueControlBrick(Brick):
         if not ids:
             self._problem("The queue is empty: add samples and tasks first.")
             return None
-        return self._confirm("Run all", ids, engine.run_all)
+        return self._confirm("Run all", ids, engine.run_all, alone=False)
 
     def run_selected(self) -> RunConfirmDialog | None:
-        """Confirm, then run the one selected node."""
+        """Confirm, then run the selected nodes one after the other, in queue order."""
         if len(self.selection) == 1:
             return self.run_node(self.selection[0])
-        return None
+        engine = self.engine
+        if self.queue is None or engine is None or not self.selection:
+            return None
+        model = self.queue.model
+        ids = [node_id for node_id in self.selection if node_id in model]
+        if not ids:
+            self._problem("The selected entries are no longer in the queue.")
+            return None
+        return self._confirm(
+            f"Run {len(ids)} selected entries", ids, lambda: engine.run_nodes(ids), alone=False
+        )
 
     def run_node(self, node_id: int) -> RunConfirmDialog | None:
         """Confirm, then run node ``node_id`` (a sample, a group or a task)."""
@@ -243,17 +267,21 @@ class QueueControlBrick(Brick):
         except UnknownNodeError as exc:
             self._problem(str(exc))
             return None
-        return self._confirm(f"Run {node.describe()}", [node_id], lambda: engine.run(node_id))
+        return self._confirm(
+            f"Run {node.describe()}", [node_id], lambda: engine.run(node_id), alone=True
+        )
 
     def _confirm(
-        self, what: str, ids: list[int], start: Callable[[], object]
+        self, what: str, ids: list[int], start: Callable[[], object], alone: bool
     ) -> RunConfirmDialog | None:
+        """Open the confirmation of running ``ids`` (``alone``: one node on its own,
+        as ``engine.run``; else as Run all), which calls ``start`` when accepted."""
         if self.queue is None:
             return None
         if self.is_running():
             self._problem("The queue is running: stop it first.")
             return None
-        summary = self.queue.summarise(ids)
+        summary = self.queue.summarise(ids, alone=alone)
         session = self.queue.session
         space = free_bytes(session.get_base_data_directory()) if session is not None else None
         dialog = RunConfirmDialog(what, summary, space, self)

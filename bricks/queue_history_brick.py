@@ -3,9 +3,10 @@ each collection is in the LIMS."""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QTimer
+from PyQt5.QtCore import QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAbstractItemView,
+    QAction,
     QApplication,
     QHBoxLayout,
     QHeaderView,
@@ -20,6 +21,7 @@ from hardware_objects.abstract.lims import AbstractLims
 from hardware_objects.queue import QueueHardwareObject
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
+from mxgui.gui.image_viewer.follow import first_image_file
 from mxgui.gui.queue.history_model import (
     FILES,
     LIMS,
@@ -41,12 +43,16 @@ class QueueHistoryBrick(Brick):
     entry are in its tooltip; "Copy directory" copies where the selected entry wrote.
     With a ``lims`` object, the LIMS column says whether each collection is stored in
     the LIMS, waiting in the outbox, or refused (the reason in its tooltip).
+    A double-click on a collection's row, or "Open in image viewer" in its context
+    menu, emits ``imageRequested(path)`` with its first image.
     """
 
     PROPERTIES = (
         p.hardware_object("queue", "/queue", "the queue", QueueHardwareObject),
         p.hardware_object("lims", "", "the LIMS (empty: no LIMS column)", AbstractLims),
     )
+    imageRequested = pyqtSignal(str)
+    SIGNALS = ("imageRequested",)
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
         super().__init__(context, name, parent)
@@ -58,6 +64,11 @@ class QueueHistoryBrick(Brick):
         self.view.verticalHeader().setDefaultSectionSize(20)
         self.view.setWordWrap(False)
         self.view.setAlternatingRowColors(True)
+        self.open_action = QAction("Open in image viewer", self.view)
+        self.open_action.triggered.connect(lambda: self.open_in_viewer())
+        self.view.addAction(self.open_action)
+        self.view.setContextMenuPolicy(Qt.ActionsContextMenu)
+        self.view.doubleClicked.connect(lambda index: self.open_in_viewer(index))
         self.copy_button = QToolButton()
         self.copy_button.setText("Copy directory")
         self.copy_button.setToolTip("copy the directory of the selected entry")
@@ -161,3 +172,18 @@ class QueueHistoryBrick(Brick):
         count = self.table.rowCount() if self.table is not None else 0
         self.count_label.setText(f"{count} executed entr{'ies' if count != 1 else 'y'}")
         self.copy_button.setEnabled(self.selected_row() is not None)
+        self.open_action.setEnabled(bool(self.image_of_row(self.selected_row())))
+
+    def image_of_row(self, row: int | None) -> str:
+        """The first image written by the entry of ``row`` (``""`` for none)."""
+        if row is None or self.table is None:
+            return ""
+        return first_image_file(self.table.entry(row).files)
+
+    def open_in_viewer(self, index: QModelIndex | None = None) -> None:
+        """Ask the image viewer to show the first image of the entry at ``index`` (the
+        selected one by default)."""
+        row = index.row() if index is not None and index.isValid() else self.selected_row()
+        image = self.image_of_row(row)
+        if image:
+            self.imageRequested.emit(image)

@@ -22,6 +22,7 @@ from mxgui.core.queue.nodes import (
 )
 from mxgui.core.roles import WorkflowClientRole
 from mxgui.core.shapes import Grid, Line, Point, Shape
+from mxgui.core.words import with_article
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.shape_tasks import TASK_TITLES, ShapeTaskPlan, plan_for, shape_names
@@ -275,7 +276,8 @@ class QueueToolboxBrick(Brick):
                 button.setToolTip("select samples in the queue first")
             else:
                 on = f" on {given.get('grid_id') or given.get('shape_id')}" if given else ""
-                button.setToolTip(f"add a {LABELS[task_type].lower()}{on} to each selected sample")
+                what = with_article(LABELS[task_type].lower().replace("x-ray", "X-ray"))
+                button.setToolTip(f"add {what}{on} to each selected sample")
 
     def _update_shapes_label(
         self, plans: dict[str, ShapeTaskPlan | None], targets: list[int]

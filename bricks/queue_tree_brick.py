@@ -31,6 +31,7 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.acquisition import ParameterError
 from mxgui.core.errors import ConfigError
 from mxgui.core.queue.nodes import QueueError
+from mxgui.core.words import counted
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
 from mxgui.gui.queue.dialogs import SamplesDialog
@@ -289,7 +290,7 @@ class QueueTreeBrick(Brick):
         counts = self.queue.model.counts()["types"]
         samples = counts.get("Sample", 0)
         tasks = sum(n for t, n in counts.items() if t not in ("Sample", "TaskGroup"))
-        self.count_label.setText(f"{samples} sample{'s' * (samples != 1)}, {tasks} tasks")
+        self.count_label.setText(f"{counted(samples, 'sample')}, {counted(tasks, 'task')}")
         self._emit_selection()
 
     def _update_actions(self) -> None:
@@ -440,7 +441,7 @@ class QueueTreeBrick(Brick):
         )
         if added:
             self.select_nodes(added)
-            self.show_message(f"Added {len(added)} sample{'s' * (len(added) != 1)}")
+            self.show_message(f"Added {counted(len(added), 'sample')}")
 
     def add_manual_sample(self) -> None:
         """Add a manually mounted sample (rename it in place) and select it."""
@@ -486,7 +487,7 @@ class QueueTreeBrick(Brick):
             self.show_problem(f"Nothing imported from {path}: {exc}")
             return
         self.select_nodes(added)
-        self.show_message(f"Imported {len(added)} sample{'s' * (len(added) != 1)} from {path}")
+        self.show_message(f"Imported {counted(len(added), 'sample')} from {path}")
 
     # messages --------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

@@ -24,7 +24,6 @@ from PyQt5.QtGui import (
 from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QToolTip,
@@ -52,6 +51,7 @@ from mxgui.core.words import counted
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
 from mxgui.gui.state_colours import STATE_COLOURS
+from mxgui.gui.widgets import ProgressLine
 
 if TYPE_CHECKING:
     from mxgui.core.lims.queries import LimsSample
@@ -413,8 +413,7 @@ class SampleChangerBrick(Brick):
         self.lims_label.setVisible(False)
         self.info_label = QLabel("click a pin to select a sample")
         self.info_label.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
+        self.progress = ProgressLine()
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         buttons = QHBoxLayout()
@@ -513,7 +512,7 @@ class SampleChangerBrick(Brick):
         self.sampleLoaded.emit(sample.address if sample is not None else "")
 
     def _on_progress(self, fraction: float, step: str) -> None:
-        self.progress.setValue(round(fraction * 1000))
+        self.progress.set_fraction(fraction)
         self.progress.setFormat(f"{step}  %p%" if step else "%p%")
 
     def _update_buttons(self) -> None:

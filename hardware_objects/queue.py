@@ -490,8 +490,10 @@ class QueueHardwareObject(HardwareObject):
             log.warning("%s: image size unknown (%s); using a default", self.name, exc)
             return DEFAULT_BYTES_PER_IMAGE
 
-    def summarise(self, node_ids: Iterable[int]) -> dict[str, Any]:
-        """What running ``node_ids`` will do (``mxgui.core.queue.summary.summarise``)."""
+    def summarise(self, node_ids: Iterable[int], alone: bool | None = None) -> dict[str, Any]:
+        """What running ``node_ids`` will do (``mxgui.core.queue.summary.summarise``;
+        ``alone``: one node run on its own, not Run all nor several nodes)."""
+        engine = self.engine
         return summarise(
             self.model,
             list(node_ids),
@@ -499,6 +501,8 @@ class QueueHardwareObject(HardwareObject):
             self.shapes,
             bytes_per_image=self.bytes_per_image(),
             runs=self.runs,
+            alone=alone,
+            is_centred=engine.is_centred if engine is not None else None,
         )
 
     def renumber(self, node_ids: Iterable[int]) -> int:

@@ -84,10 +84,10 @@ def test_a_collection_payload_uses_the_beamline_distance_and_four_snapshots_at_m
     json.dumps(payload)  # plain JSON for the outbox
 
 
-def test_a_stopped_collection_ends_failed_with_the_reason_and_its_end_time() -> None:
+def test_a_stopped_collection_ends_stopped_with_the_reason_and_its_end_time() -> None:
     assert records.collection_ended(42, info()) == {
         "collection_id": 42,
-        "run_status": "Data collection failed",
+        "run_status": "Data collection stopped",
         "end_time": "2026-12-07 09:31:01",
         "images_written": 40,
         "number_of_images": 100,  # asked for: a retry need not read it back
@@ -96,6 +96,9 @@ def test_a_stopped_collection_ends_failed_with_the_reason_and_its_end_time() -> 
     }
     done = records.collection_ended(42, info(state="finished", reason="", images_taken=100))
     assert done["run_status"] == "Data collection successful" and "comments" not in done
+    failed = records.collection_ended(42, info(state="failed", reason="detector error"))
+    assert failed["run_status"] == "Data collection failed"
+    assert failed["comments"] == "detector error"
 
 
 def test_experiment_types_follow_the_collection() -> None:

@@ -22,7 +22,7 @@ def test_every_fixed_set_is_declared_in_the_schemas():
         for name, spec in schema.specs.items()
         if spec.choices
     }
-    assert declared[("Sample", "centring")] == ("manual", "none", "point")
+    assert declared[("Sample", "centring")] == ("manual", "none", "point", "recentre")
     assert declared[("MeshScan", "scan_order")] == ("zigzag", "raster")
     assert declared[("DataCollection", "suffix")] == ("cbf", "h5")
     assert "Se" in declared[("EnergyScan", "element")]

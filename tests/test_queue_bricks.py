@@ -289,7 +289,7 @@ def test_a_tree_of_10000_tasks_grows_by_one_row_insert(queue_app, qtbot):
     new = shown(tree, samples[-1])[-1]
     assert queue.model.get_node(new).parameters["prefix"].endswith("s99")
     QApplication.processEvents()
-    assert tree.count_label.text() == "101 samples, 10002 tasks"
+    assert tree.count_label.text() == "101 samples, 10,002 tasks"
 
 
 def test_the_context_menu_actions(one_task, qtbot):

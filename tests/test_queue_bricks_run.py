@@ -50,6 +50,15 @@ class FakeEngine(SignalEmitter):
     def run(self, node_id: int) -> None:
         self._start(node_id)
 
+    def run_nodes(self, node_ids) -> None:
+        self._start(node_ids[0])  # the brick tests here run one node at a time
+
+    def is_centred(self, location) -> bool:
+        return False  # the fake has no goniometer: nothing is ever centred
+
+    def parent_for_added_task(self, parent_id: int) -> int:
+        return parent_id  # the fake runs no workflow
+
     def _start(self, scope: int) -> None:
         if self.is_running():
             raise Refused("the queue is already running")
@@ -282,7 +291,7 @@ def test_pause_resume_stop_and_run_again_from_the_control_brick(real_app, qtbot)
     qtbot.waitUntil(lambda: control.current_label.text() == idle, timeout=10_000)
     assert control.run_all_button.isEnabled()
     stopped = queue.model.get_node(tasks[0])
-    assert stopped.status == "failed" and "stopped" in stopped.message
+    assert stopped.status == "stopped" and "stopped" in stopped.message
     # run again after the stop: the second sample, whose centring the user cancels
     second = queue.model.sample_of(tasks[1])
     dialog = control.run_node(second)

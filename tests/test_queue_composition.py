@@ -21,7 +21,7 @@ from mxgui.core.errors import Refused
 from mxgui.core.queue import QueueModel
 from mxgui.core.queue.entries.base import SKIPPED_BY_USER, STOPPED_BY_USER
 from mxgui.core.queue.history import History
-from mxgui.core.queue.nodes import FAILED, NOT_EXECUTED, RUNNING, SKIPPED, SUCCESS
+from mxgui.core.queue.nodes import NOT_EXECUTED, RUNNING, SKIPPED, STOPPED, SUCCESS
 from mxgui.core.queue.result_tasks import ResultTasks
 from mxgui.core.queue.run_control import RunControl, Stopped
 
@@ -212,7 +212,7 @@ def test_stop_while_paused_ends_the_wait_with_stopped_and_finish_says_so():
     assert control.wake.is_set() and control.stop_requested()
     interruption = control.interruption(7)
     assert interruption is not None
-    assert (interruption.status, interruption.reason) == (FAILED, STOPPED_BY_USER)
+    assert (interruption.status, interruption.reason) == (STOPPED, STOPPED_BY_USER)
     assert control.finish() is True
     assert not control.running and not control.paused and control.current is None
 

@@ -157,7 +157,7 @@ def test_stop_mid_collection_keeps_complete_files_then_running_again_works(bl):
     assert time.monotonic() - started < 0.05  # the caller never waits for the hardware
     assert bl.events.wait_finished() == "stopped"
     stopped = bl.model.get_node(long)
-    assert (stopped.status, stopped.message) == ("failed", "stopped by user")
+    assert (stopped.status, stopped.message) == ("stopped", "stopped by user")
     images = image_files(stopped)
     assert 10 < len(images) < 200
     directory = images[0].parent
@@ -172,7 +172,7 @@ def test_stop_mid_collection_keeps_complete_files_then_running_again_works(bl):
     bl.engine.run_all()  # the mxcubeqt bug: this did nothing
     assert bl.events.wait_finished() == "success"
     assert [statuses(bl)[t] for _, t in pairs] == ["success"] * 3
-    assert statuses(bl)[long] == "failed"  # what has run is left as it is
+    assert statuses(bl)[long] == "stopped"  # what has run is left as it is
 
     bl.model.reset_status([long])
     bl.model.update_parameters(long, {"num_images": 5})
@@ -301,7 +301,7 @@ def test_stop_while_mounting_aborts_the_sample_changer(bl):
     bl.engine.stop()
     assert bl.events.wait_finished() == "stopped"
     node = bl.model.get_node(sample)
-    assert (node.status, node.message) == ("failed", "stopped by user")
+    assert (node.status, node.message) == ("stopped", "stopped by user")
     assert bl.sample_changer.get_sc_state() not in BUSY_STATES
     assert "aborted" in bl.sample_changer.get_status_message()
     assert statuses(bl)[task] == "not_executed"

@@ -114,7 +114,7 @@ def test_stop_never_waits_and_running_again_works_every_time(queue):
         assert events.wait_finished() == "stopped"
         assert hardware.aborts == round_ + 1
         node = model.get_node(tasks[round_])
-        assert (node.status, node.message) == ("failed", "stopped by user")
+        assert (node.status, node.message) == ("stopped", "stopped by user")
         assert [model.get_node(t).status for t in tasks[round_ + 1 :]] == ["not_executed"] * (
             3 - round_
         )

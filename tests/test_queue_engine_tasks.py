@@ -99,7 +99,7 @@ def test_stop_ends_the_wait_for_a_centring_and_cancels_it(bl):
 def test_manual_centring_with_nothing_to_answer_fails_at_once(bl):
     sample = add_sample(bl, None, centring="manual")
     bl.events.detach("centringRequested")
-    assert run_and_wait(bl) == "failed"
+    assert run_and_wait(bl, sample) == "failed"  # run on its own: mounted without a task
     assert "nothing listens" in bl.model.get_node(sample).message
 
 
@@ -107,13 +107,14 @@ def test_centring_on_a_saved_point_moves_there(bl):
     point = bl.shapes.add_point(crystal_centre(bl, 45.0))
     sample = add_sample(bl, "1:01", centring="point", point_id=point.id)  # mounted at start
     other = add_sample(bl, "1:02", centring="point", point_id=point.id)
+    first, _ = (add_task(bl, each, "DataCollection", num_images=1) for each in (sample, other))
     bl.diffractometer.move_motors({"phiy": 0.3, "sampx": -0.2}, timeout=None)
     assert on_beam(bl) == 0.0
     seen = []
-    bl.engine.connect("entryFinished", lambda *args: seen.append((args[0], on_beam(bl))))
+    bl.engine.connect("entryStarted", lambda node_id: seen.append((node_id, on_beam(bl))))
     assert run_and_wait(bl) == "failed"
     assert bl.model.get_node(sample).message == f"1:01 already mounted, centred on {point.id}"
-    assert seen[0][0] == sample and seen[0][1] > 0.5  # the crystal was on the beam
+    assert seen[1][0] == first and seen[1][1] > 0.5  # centred: the crystal was on the beam
     # the next sample's points were cleared when it was mounted
     assert "no saved point P1" in bl.model.get_node(other).message
 
@@ -262,7 +263,7 @@ def test_stop_during_an_energy_scan_writes_no_file_and_puts_the_energy_back(bl):
     bl.engine.stop()
     assert bl.events.wait_finished() == "stopped"
     node = bl.model.get_node(scan)
-    assert (node.status, node.message, node.files) == ("failed", "stopped by user", ())
+    assert (node.status, node.message, node.files) == ("stopped", "stopped by user", ())
     assert not bl.energy_scan.is_scanning()
     assert bl.collect.energy.get_value() == pytest.approx(12.7)
     directory = Path(node.parameters["directory"])

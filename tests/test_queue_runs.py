@@ -46,12 +46,12 @@ def test_the_next_run_skips_the_queue_the_history_and_the_disk(raw):
     model.add(sample, "DataCollection", dc(raw, run_number=2))
     model.add(sample, "DataCollection", dc(raw, prefix="other", run_number=3))
     assert next_run_number(str(raw), "lyso", model, history) == 3
-    model.set_status(first, "success")
+    model.set_status(first, "success", files=[str(raw / "lyso_1_00001.cbf")])
     history.record(model.get_node(first), model.get_node(sample))
     model.remove([first])  # gone from the queue, but the history remembers run 1
     assert next_run_number(str(raw), "lyso", model, history) == 3
     done = model.add(sample, "DataCollection", dc(raw, run_number=3))
-    model.set_status(done, "success")
+    model.set_status(done, "success", files=[str(raw / "lyso_3_00001.cbf")])
     history.record(model.get_node(done))
     model.remove([done])
     (raw / "lyso_4_00001.cbf").touch()  # a file of run 4 on disk
@@ -64,6 +64,19 @@ def test_the_next_run_skips_the_queue_the_history_and_the_disk(raw):
     # the task being edited does not collide with itself
     second = model.children(sample)[0]
     assert next_run_number(str(raw), "lyso", model, history, proposed=2, exclude=[second]) == 2
+
+
+def test_a_history_entry_that_wrote_nothing_leaves_its_run_free_for_a_retry(raw):
+    model, history = QueueModel(), History()
+    sample = model.add(0, "Sample")
+    task = model.add(sample, "DataCollection", dc(raw, run_number=1))
+    model.set_status(task, "failed", "detector error")  # before its first image
+    history.record(model.get_node(task), model.get_node(sample))
+    assert next_run_number(str(raw), "lyso", None, history) == 1
+    model.reset_status([task])
+    model.set_status(task, "success", files=[str(raw / "lyso_1_00001.cbf")])
+    history.record(model.get_node(task), model.get_node(sample))
+    assert next_run_number(str(raw), "lyso", None, history) == 2
 
 
 def test_two_tasks_created_one_after_the_other_get_two_runs(raw):
@@ -84,7 +97,8 @@ def test_run_numbers_survive_a_restart(raw, tmp_path):
     ran = model.add(sample, "DataCollection", dc(raw, run_number=1))
     model.add(sample, "DataCollection", dc(raw, run_number=2))  # queued, not run
     model.set_status(ran, "running")
-    model.set_status(ran, "failed", "beam lost")  # it wrote nothing: only its record counts
+    # it wrote an image before the beam was lost (the file is gone): its record counts
+    model.set_status(ran, "failed", "beam lost", files=[str(raw / "lyso_1_00001.cbf")])
     history.record(model.get_node(ran), model.get_node(sample))
     model.remove([ran])
     store.stop()
@@ -142,7 +156,7 @@ def test_the_summary_counts_what_will_run_and_every_collision(raw, repo):
     off = model.add(s2, "DataCollection", factory.create("DataCollection", dc(raw, run_number=9)))
     model.set_enabled(off, False)
     old = model.add(s2, "DataCollection", factory.create("DataCollection", dc(raw, run_number=7)))
-    model.set_status(old, "success")
+    model.set_status(old, "success", files=[str(raw / "lyso_7_00001.cbf")])
     history.record(model.get_node(old), model.get_node(s2))
     (raw / "lyso_2_snapshot_1.png").touch()  # run 2 has a file on disk
     summary = summarise(model, [s1, s2, a], history, bytes_per_image=1e6, overhead_s=5.0)

@@ -12,7 +12,7 @@ from PyQt5.QtWidgets import QApplication, QTabWidget
 from test_queue_bricks import LAYOUT, click_node, present_addresses, shown
 from test_queue_bricks_run import fast_beamline
 
-from mxgui.core.queue.nodes import NODE_TYPES, ROOT_ID, SAMPLE, STATUSES, TASK_GROUP, QueueNode
+from mxgui.core.queue.nodes import NODE_TYPES, ROOT_ID, SAMPLE, TASK_GROUP, QueueNode
 from mxgui.core.queue.nodes import freeze as frozen
 from mxgui.gui.queue.tree_model import DETAILS, NAME, STATUS
 
@@ -98,11 +98,6 @@ def test_a_parent_sums_up_its_tasks_as_they_run_fail_move_and_go(queue_app, qtbo
     assert details(tree, samples[0]).startswith("1 task · ")
 
 
-@pytest.mark.xfail(
-    "stopped" not in STATUSES,
-    reason="the core's 'stopped' status comes with another part of issue 15 (remove once merged)",
-    strict=False,
-)
 def test_a_user_stop_is_shown_as_stopped_not_failed(queue_app, qtbot):
     _app, queue, bricks = queue_app
     tree, model = bricks["tree"], queue.model

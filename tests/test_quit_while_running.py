@@ -95,14 +95,14 @@ def test_quit_during_a_collection_asks_and_stops_at_a_safe_point_then_saves(
     assert not queue.engine.is_running()
 
     node = queue.model.get_node(task)
-    assert node.status == "failed" and node.message.startswith("stopped by user")
+    assert node.status == "stopped" and node.message.startswith("stopped by user")
     written = [f for f in node.files if f.endswith(".cbf")]
     assert 0 < len(written) < IMAGES
     on_disk = sorted(str(p) for p in Path(node.parameters["directory"]).glob("*.cbf"))
     assert sorted(written) == on_disk  # every image written is complete and recorded
     # the queue file already holds the final state: status, message and files
     saved = {n.id: n for n in read_queue_file(queue.path).nodes}
-    assert saved[task].status == "failed" and saved[task].files == node.files
+    assert saved[task].status == "stopped" and saved[task].files == node.files
 
 
 def test_closing_when_the_queue_is_idle_quits_without_a_question(make_app, qtbot):
@@ -128,7 +128,7 @@ def test_when_the_queue_cannot_be_saved_mxgui_stays_open_and_says_why(make_app, 
         timeout=60_000,
     )
     assert str(queue.path) in guard.dialog.text() and main.isVisible()
-    assert queue.model.get_node(task).status == "failed"
+    assert queue.model.get_node(task).status == "stopped"
     qtbot.mouseClick(guard.dialog.button(QMessageBox.Ok), Qt.LeftButton)
     ctrl_q(qtbot, main)  # quit again: leave without saving it
     qtbot.waitUntil(lambda: not main.isVisible(), timeout=2000)

@@ -97,7 +97,7 @@ def test_stopping_the_queue_aborts_the_workflow(bl, tmp_path):
     bl.engine.stop()
     assert bl.events.wait_finished() == "stopped"
     node = bl.model.get_node(task)
-    assert node.status == "failed" and node.message.startswith("stopped by user")
+    assert node.status == "stopped" and node.message.startswith("stopped by user")
     assert gone(info["pid"]) and gone(info["child"])
     assert bl.workflow.log.runs()[0].status == "aborted"
 

@@ -109,11 +109,11 @@ def test_stop_aborts_the_nested_entry_and_the_workflow(bl):
     started = bl.events.when(lambda name, args: name == "entryStarted" and args == (slow,))
     assert started.wait(10)
     bl.engine.stop()
-    assert future.result(timeout=30) == "failed"
+    assert future.result(timeout=30) == "stopped"
     assert bl.events.wait_finished() == "stopped"
     assert bl.host.aborted.is_set()
     assert bl.model.get_node(slow).message.startswith("stopped by user")
-    assert bl.model.get_node(workflow).status == "failed"
+    assert bl.model.get_node(workflow).status == "stopped"
 
 
 def test_a_workflow_dying_during_its_nested_entry_stops_it_and_the_queue_goes_on(bl):

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 URL_VARIABLE = "MXGUI_XMLRPC_URL"
 TOKEN_VARIABLE = "MXGUI_XMLRPC_TOKEN"
 #: node statuses after which a node will not change any more
-FINAL_STATUSES = ("success", "warning", "failed", "skipped")
+FINAL_STATUSES = ("success", "warning", "failed", "skipped", "stopped")
 #: a task may take this long before the workflow gives up waiting (s)
 DEFAULT_TASK_TIMEOUT = 3600.0
 

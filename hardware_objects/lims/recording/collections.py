@@ -63,7 +63,7 @@ class _Mesh:
     grid_id: str
     scan_grid: Grid
     first_image: int
-    base: tuple[str, str, int]
+    base: tuple[str, str, int, int]
     sent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     batches: int = 0
 
@@ -73,7 +73,8 @@ class _Collection:
     """What the recording of one collection needs: its info and its keys."""
 
     info: dict[str, object]
-    base: tuple[str, str, int]
+    #: directory, prefix, run number and attempt (see ``collection_key``)
+    base: tuple[str, str, int, int]
 
     def key(self, tag: str) -> str:
         return collection_key(tag, *self.base)
@@ -95,6 +96,8 @@ class CollectionRecording:
         self._changer = optional_role_object(lims, "sample_changer", AbstractSampleChanger)
         self._shapes = cast("ShapesRole | None", lims.get_object_by_role("shapes"))
         self._current: _Collection | None = None  # in the recorder's thread only
+        # (start, attempt) of the last collection of each run (the recorder's thread only)
+        self._attempts: dict[tuple[str, str, int], tuple[float, int]] = {}
         self._mesh: _Mesh | None = None  # in the recorder's thread only
         # a mesh's grid waiting for its snapshot (the recorder's thread only)
         self._grid_waiting: tuple[_Collection, Mapping[str, object]] | None = None
@@ -175,12 +178,10 @@ class CollectionRecording:
             log.debug("LIMS: nobody logged in; collection %s not recorded", info.get("template"))
             return
         run = info.get("run_number", 1)
-        current = _Collection(
-            info,
-            (str(info.get("directory", "")), str(info.get("prefix", "")), _whole(run)),
-        )
-        sample_id = self._recorder.sample_id(address)
         started = float(cast(float, info["started"]))
+        run_base = (str(info.get("directory", "")), str(info.get("prefix", "")), _whole(run))
+        current = _Collection(info, (*run_base, self._attempt(run_base, started)))
+        sample_id = self._recorder.sample_id(address)
         group = records.group_started(session, sample_id, records.experiment_type(info), started)
         if self._recorder.record("data_collection_group", group, current.key("dcg")) is None:
             return
@@ -202,6 +203,17 @@ class CollectionRecording:
         grid = info.get("grid")
         if info.get("mesh") and isinstance(grid, Mapping):
             self._start_mesh(current, grid)
+
+    def _attempt(self, run: tuple[str, str, int], started: float) -> int:
+        """The attempt of ``run`` a collection started at ``started`` is: the one
+        recorded for that start (a repeated signal puts nothing twice), else the next
+        (a retry of a run that wrote nothing keeps its number: a collection of its own)."""
+        known = self._attempts.get(run)
+        if known is not None and known[0] == started:
+            return known[1]
+        attempt = self._recorder.attempts(*run)
+        self._attempts[run] = (started, attempt)
+        return attempt
 
     def _start_mesh(self, current: _Collection, grid: Mapping[str, object]) -> None:
         try:

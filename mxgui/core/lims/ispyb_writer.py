@@ -25,11 +25,12 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
   startTime, not ended and with no collection yet); ``data_collection_group_end``: its
   endTime.
 - ``data_collection``: ``DataCollection`` with runStatus "Data collection started"
-  (group, imageDirectory, imagePrefix, run number, first image: mxgui never reuses a
-  run); ``data_collection_end``: runStatus "Data collection successful" / "... failed",
-  endTime, numberOfImages = images written, the reason in comments (with "x of y
-  images written", y the payload's number_of_images), the crystal
-  snapshots (they are taken after the collection's start).
+  (group, imageDirectory, imagePrefix, run number, first image: mxgui reuses only a
+  run that wrote no file); ``data_collection_end``: runStatus "Data collection
+  successful" / "... failed" / "... stopped" (by the user), endTime, numberOfImages =
+  images written, the reason in comments (with "x of y images written", y the
+  payload's number_of_images), the crystal snapshots (they are taken after the
+  collection's start).
 - ``grid_info``: ``GridInfo`` of a mesh, tied to its collection and group (the
   collection); ``image_quality_indicators``: one ``ImageQualityIndicators`` row per image
   (dozor_score, spotTotal), inserted or updated (the table's key: collection, image).
@@ -86,7 +87,7 @@ from mxgui.core.lims.ispyb_rows import (
     SchemaError,
     schema_columns,
 )
-from mxgui.core.lims.records import RUN_FAILED, RUN_STARTED, RUN_SUCCESSFUL
+from mxgui.core.lims.records import RUN_FAILED, RUN_STARTED, RUN_STOPPED, RUN_SUCCESSFUL
 
 if TYPE_CHECKING:
     from mxgui.core.lims.queries import LimsSession
@@ -279,10 +280,10 @@ class IspybWriter:
     def _collection_end(self, rows: Rows, f: Fields, retry: bool) -> Result:
         collection_id = f.integer("collection_id")
         status = f.text("run_status")
-        if status not in (RUN_SUCCESSFUL, RUN_FAILED):
+        if status not in (RUN_SUCCESSFUL, RUN_FAILED, RUN_STOPPED):
             raise PayloadError(
-                f"{f.kind}: run_status: expected {RUN_SUCCESSFUL!r} or {RUN_FAILED!r}, "
-                f"got {status!r}"
+                f"{f.kind}: run_status: expected {RUN_SUCCESSFUL!r}, {RUN_FAILED!r} or "
+                f"{RUN_STOPPED!r}, got {status!r}"
             )
         written = f.integer("images_written")
         comments = f.opt_text("comments")

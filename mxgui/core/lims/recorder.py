@@ -43,10 +43,18 @@ _MAX_KEY = 200
 _SEVERITY = ("failed", "waiting", "stored")
 
 
-def collection_key(tag: str, directory: str, prefix: str, run_number: int) -> str:
+#: attempts of one run looked for (a run that wrote nothing is collected again under
+#: its number: each attempt is its own collection in the LIMS)
+MAX_ATTEMPTS = 1000
+
+
+def collection_key(tag: str, directory: str, prefix: str, run_number: int, attempt: int = 0) -> str:
     """The outbox key of a collection's operation ``tag`` (``dc``, ``dcg``, ``dc-end``...):
-    ``dc:/data/visit/lyso_3``; a key too long for the outbox ends in a hash instead."""
-    return short_key(f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}")
+    ``dc:/data/visit/lyso_3``, and ``dc:/data/visit/lyso_3#1`` for the second attempt of
+    that run (a retry of a collection that wrote nothing keeps its run number); a key
+    too long for the outbox ends in a hash instead."""
+    again = f"#{attempt}" if attempt else ""
+    return short_key(f"{tag}:{directory.rstrip('/')}/{prefix}_{run_number}{again}")
 
 
 def short_key(text: str, room: int = 0) -> str:
@@ -179,6 +187,29 @@ class LimsRecorder:
         if self._changed is not None:
             self._changed()
 
+    def holds(self, key: str) -> bool:
+        """True when the outbox holds an operation under ``key``."""
+        outbox = self.outbox
+        if outbox is None:
+            return False
+        try:
+            outbox.status_of(key)
+        except (KeyError, RuntimeError):
+            return False
+        except sqlite3.Error as exc:
+            log.debug("LIMS: %s cannot be looked up: %s", key, exc)
+            return False
+        return True
+
+    def attempts(self, directory: str, prefix: str, run_number: int) -> int:
+        """How many collections of that run the outbox holds (their groups counted)."""
+        count = 0
+        while count < MAX_ATTEMPTS and self.holds(
+            collection_key("dcg", directory, prefix, run_number, count)
+        ):
+            count += 1
+        return count
+
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         """``("stored" | "waiting" | "failed", reason)`` of the collection's operations
         (the worst of them), ``("", "")`` when the outbox holds none of them."""
@@ -186,8 +217,9 @@ class LimsRecorder:
         if outbox is None:
             return "", ""
         found: list[tuple[str, str]] = []
+        attempt = max(self.attempts(directory, prefix, run_number) - 1, 0)  # the latest
         for tag in COLLECTION_TAGS:
-            key = collection_key(tag, directory, prefix, run_number)
+            key = collection_key(tag, directory, prefix, run_number, attempt)
             try:
                 found.append(outbox.status_of(key))
             except (KeyError, RuntimeError):

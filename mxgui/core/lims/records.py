@@ -37,6 +37,10 @@ ENERGY_SCAN = "Energy scan"
 RUN_STARTED = "Data collection started"
 RUN_SUCCESSFUL = "Data collection successful"
 RUN_FAILED = "Data collection failed"
+#: the user stopped it (not a failure of the beamline)
+RUN_STOPPED = "Data collection stopped"
+#: ``runStatus`` of each final state of a collection (``info["state"]``)
+RUN_STATUS_OF_STATE = {"finished": RUN_SUCCESSFUL, "stopped": RUN_STOPPED}
 #: the program named in screening rows (the rule of ``mxgui.core.queue.entries.strategy``)
 STRATEGY_PROGRAM = "mxgui strategy"
 
@@ -182,7 +186,7 @@ def collection_ended(collection: Ref, info: Mapping[str, object]) -> Payload:
     started = _float(info["started"], "started")
     payload: Payload = {
         "collection_id": _ref(collection),
-        "run_status": RUN_SUCCESSFUL if succeeded else RUN_FAILED,
+        "run_status": RUN_STATUS_OF_STATE.get(str(info.get("state")), RUN_FAILED),
         "end_time": lims_time(started + _float(info.get("elapsed", 0.0), "elapsed")),
         "images_written": _int(info.get("images_taken", 0), "images_taken"),
     }

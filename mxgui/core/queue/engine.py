@@ -1,17 +1,19 @@
 """The queue's execution engine: runs the queue in its own worker thread, Qt-free.
 
 Control (any thread; every call returns at once, none waits for the hardware):
-``run_all()``, ``run(node_id)``, ``execute_entry(node_id)``, ``pause()``, ``resume()``,
-``stop()``, ``skip()``, ``provide_centring(node_id, position)``,
-``set_continue_on_failure(bool)``,
-``shutdown()``; state: ``is_running()``, ``is_executing(node_id)``, ``is_paused()``,
-``current_node()``.
+``run_all()``, ``run(node_id)``, ``run_nodes(node_ids)``, ``execute_entry(node_id)``,
+``pause()``, ``resume()``, ``stop()``, ``skip()``, ``provide_centring(node_id,
+position)``, ``set_continue_on_failure(bool)``, ``shutdown()``; state:
+``is_running()``, ``is_executing(node_id)``, ``is_paused()``, ``current_node()``,
+``is_centred(location)``.
 
 What runs: every enabled node that has not run (status ``not_executed``) in the scope
-(the whole queue, or one sample / group / task subtree), in queue order; a sample or
-group runs when something below it has not run. The tree is read live: a node added,
-moved, disabled or removed during a run is taken into account at the next step. A node
-that has run is left as it is: reset its status to run it again.
+(the whole queue, several nodes, or one sample / group / task subtree), in queue order;
+a group runs when something below it has not run, a sample when an enabled task below
+it has not run (a sample run on its own: when it or something below it has not run):
+a sample without an enabled task to run is not mounted by Run all. The tree is read
+live: a node added, moved, disabled or removed during a run is taken into account at
+the next step. A node that has run is left as it is: reset its status to run it again.
 
 A sample mounts and centres (see ``entries/sample.py``), then its children run. A task
 or group run on its own runs on the sample that is mounted.
@@ -19,23 +21,29 @@ or group run on its own runs on the sample that is mounted.
 Per entry: ``entryStarted(id)``, prepare (parameters checked again, a free run
 number claimed), status ``running``, the work, the final status with its message and
 files, the history entry, ``entryFinished(id, status, message)``. A container's status
-follows its children: ``failed`` if one failed, ``warning`` if one was skipped or
-warned, else ``success``.
+follows its children (``status.summary_status``): ``failed`` if one failed, else
+``stopped`` if the user stopped one, else ``warning`` if one was skipped or warned,
+else ``success``.
 
 Failure: the failed task's sample ends ``failed`` and its remaining entries are left
 ``not_executed``; then the queue goes on with the next sample (the default) or stops,
 as ``set_continue_on_failure`` says. Pause: at the next safe point (before the next
 entry; a running entry finishes). Stop: now (the running entry is aborted and ends
-``failed`` "stopped by user"; what had not started stays ``not_executed``). Skip: the
+``stopped`` "stopped by user", and so do the sample and groups holding it; what had
+not started stays ``not_executed``). Skip: the
 running entry ends ``skipped`` and the queue goes on. ``executionFinished(status)``:
 ``stopped``, ``failed`` (an entry failed) or ``success``. Running again after a stop
 starts a new run (a new thread, all flags fresh).
 
 Nested execution (``nested.py``): while a Workflow / XrayCentring entry waits for its
 workflow, ``execute_entry(node_id)`` runs the node inside that entry, in the engine's
-thread; the entry then goes on waiting. Idle, ``execute_entry`` is ``run``; otherwise it
-is refused (the queue is busy). A workflow that dies while its nested entry runs stops
-that entry (FAILED, saying why) and fails its own entry with the reason.
+thread; the entry then goes on waiting. The tasks a workflow adds to its own sample or
+group go under the Workflow node (:meth:`QueueEngine.parent_for_added_task`); those it
+did not run itself run after it, and the Workflow's status then sums up its own and
+theirs. A Workflow that has run is not run again: only its children that have not.
+Idle, ``execute_entry`` is ``run``; otherwise it is refused (the queue is busy). A
+workflow that dies while its nested entry runs stops that entry (FAILED, saying why)
+and fails its own entry with the reason.
 
 Signals, emitted from the worker thread with no lock held: ``executionStarted()``,
 ``entryStarted(node_id)``, ``entryFinished(node_id, status, message)``,
@@ -63,7 +71,7 @@ from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
 from mxgui.core.interlock import Interlock, clear_caller
 from mxgui.core.queue.centring_requests import CentringRequests
-from mxgui.core.queue.engine_run import Run, Stopped, has_work
+from mxgui.core.queue.engine_run import Run, Stopped, has_task_work, has_work, in_queue_order
 from mxgui.core.queue.entries import Entry, default_entries
 from mxgui.core.queue.entries.base import (
     Beamline,
@@ -73,8 +81,9 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.mounts import MountWatch
 from mxgui.core.queue.nested import EndJudge, NestedRunner, nothing_to_run, resolve_awaited
-from mxgui.core.queue.nodes import ROOT_ID, RUNNING, UnknownNodeError
+from mxgui.core.queue.nodes import ROOT_ID, RUNNING, WORKFLOW, UnknownNodeError
 from mxgui.core.queue.result_tasks import ResultTasks, TaskDefaults
 from mxgui.core.queue.run_control import RunControl
 from mxgui.core.signals import SignalEmitter
@@ -144,6 +153,7 @@ class QueueEngine(SignalEmitter):
         )
         self.nested = NestedRunner(model, self.control)
         self.centring = CentringRequests(self.emit, self.receivers, beamline)
+        self.mounts = MountWatch(beamline)
         self.results = ResultTasks(model, history, factory)
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()  # a run's start is one step for shutdown()
@@ -177,9 +187,30 @@ class QueueEngine(SignalEmitter):
         """
         self._start(node_id)
 
+    def run_nodes(self, node_ids: Sequence[int]) -> None:
+        """Run several samples, groups or tasks (and what is below each) one after the
+        other in queue order, whatever the order of ``node_ids`` (a node below another
+        one given runs once, with it). A failed one stops the rest unless the queue goes
+        on after a failure (:meth:`set_continue_on_failure`).
+
+        ``Refused`` for an unknown node, no node, or nothing to run in any of them.
+        """
+        ids = list(dict.fromkeys(int(n) for n in node_ids))
+        if not ids:
+            raise Refused("no queue node given: select one or more to run")
+        for node_id in ids:
+            if node_id not in self.model:
+                raise Refused(f"there is no queue node {node_id!r}")
+        if ROOT_ID in ids:
+            self._start(None)
+        elif len(ids) == 1:
+            self._start(ids[0])
+        else:
+            self._start(tuple(in_queue_order(self.model, ids)))
+
     def execute_entry(self, node_id: int) -> Future[str]:
         """Run node ``node_id``; a Future of its final status (success, warning,
-        failed, skipped).
+        failed, skipped, stopped).
 
         Idle, this is :meth:`run` (the Future ends with the run). While a Workflow or
         XrayCentring entry waits for its workflow, the node runs nested inside that
@@ -193,24 +224,33 @@ class QueueEngine(SignalEmitter):
             self._start(node_id, awaited=future)
         return future
 
-    def _start(self, scope: int | None, awaited: Future[str] | None = None) -> None:
-        if scope is not None:
+    def _start(
+        self, scope: int | tuple[int, ...] | None, awaited: Future[str] | None = None
+    ) -> None:
+        """Start a run of ``scope``: the whole queue (``None``), one node, or several
+        (in queue order, none below another)."""
+        if isinstance(scope, int):
             if scope not in self.model:
                 raise Refused(f"there is no queue node {scope!r}")
             if scope == ROOT_ID:
                 scope = None
         # looked at outside the control's lock: the model's lock is taken there
-        work = has_work(self.model, ROOT_ID if scope is None else scope)
+        starts = (ROOT_ID,) if scope is None else scope if isinstance(scope, tuple) else (scope,)
+        if isinstance(scope, int):
+            work = has_work(self.model, scope)
+        else:  # a sample without an enabled task to run is not mounted
+            work = any(has_task_work(self.model, start) for start in starts)
+        first = starts[0] if scope is not None else None
         with self._starting:
-            self.control.begin(work, lambda: nothing_to_run(self.model, scope))
+            self.control.begin(work, lambda: nothing_to_run(self.model, first))
             self._progress.clear()
-            self._awaited = (scope or ROOT_ID, awaited) if awaited is not None else None
+            self._awaited = (starts[0], awaited) if awaited is not None else None
             self._thread = threading.Thread(
                 target=self._main, args=(scope,), name="queue engine", daemon=True
             )
             self._thread.start()
 
-    def _main(self, scope: int | None) -> None:
+    def _main(self, scope: int | tuple[int, ...] | None) -> None:
         clear_caller()  # this thread is the run's, whoever asked for it
         self.emit("executionStarted")
         run = Run(self, self.control)
@@ -247,7 +287,7 @@ class QueueEngine(SignalEmitter):
         self.control.resume()
 
     def stop(self) -> None:
-        """Stop now: the running entry is aborted and ends failed "stopped by user"."""
+        """Stop now: the running entry is aborted and ends stopped "stopped by user"."""
         self.control.stop()
 
     def skip(self) -> bool:
@@ -266,6 +306,7 @@ class QueueEngine(SignalEmitter):
     def shutdown(self) -> None:
         """Stop, and wait (at most :data:`SHUTDOWN_TIMEOUT` s) for the worker to end."""
         self.control.close()
+        self.mounts.close()
         self.stop()
         with self._starting:
             thread = self._thread
@@ -282,6 +323,20 @@ class QueueEngine(SignalEmitter):
         stopped); ``Refused`` for a position that is not one.
         """
         return self.centring.provide(node_id, position)
+
+    def parent_for_added_task(self, parent_id: int) -> int:
+        """Where a task a running workflow adds under ``parent_id`` goes: under the
+        workflow's own node when ``parent_id`` is the sample or group holding the
+        Workflow entry waiting now (mxcubecore's workflows add their tasks to the
+        workflow's parent), so that the tree shows them nested; else ``parent_id``."""
+        host = self.nested.host
+        if host is None:
+            return parent_id
+        try:
+            node = self.model.get_node(host)
+        except UnknownNodeError:
+            return parent_id
+        return host if node.type == WORKFLOW and node.parent == parent_id else parent_id
 
     # tasks proposed by a result ---------------------------------------------------------------
     def accept_strategy(self, node_id: int) -> int:
@@ -347,7 +402,15 @@ class QueueEngine(SignalEmitter):
 
     def request_centring(self, context: EntryContext) -> CentredPosition | None:
         """Emit ``centringRequested`` and wait for :meth:`provide_centring`."""
-        return self.centring.request(context)
+        position = self.centring.request(context)
+        if position is not None:
+            self.mounts.mark_centred()
+        return position
+
+    def is_centred(self, location: str | None) -> bool:
+        """True when sample ``location`` is on the goniometer and was centred since it
+        was mounted (``mounts.py``)."""
+        return self.mounts.is_centred(location)
 
     def open_nested(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from mxgui.core.queue.nodes import (
     RUNNING,
     SAMPLE,
     SKIPPED,
+    STOPPED,
     SUCCESS,
     TASK_GROUP,
     WARNING,
@@ -40,10 +41,19 @@ from mxgui.core.queue.nodes import (
     UnknownNodeError,
 )
 from mxgui.core.queue.run_control import RunControl, Stopped
+from mxgui.core.queue.status import summary_status
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Run", "RunHost", "Stopped", "has_work"]
+__all__ = [
+    "Run",
+    "RunHost",
+    "Stopped",
+    "has_task_work",
+    "has_work",
+    "in_queue_order",
+    "worth_running",
+]
 
 
 def has_work(model: QueueModel, node_id: int) -> bool:
@@ -53,6 +63,46 @@ def has_work(model: QueueModel, node_id: int) -> bool:
     except UnknownNodeError:
         return False
     return any(n.status == NOT_EXECUTED for n in nodes)
+
+
+def has_task_work(model: QueueModel, node_id: int) -> bool:
+    """True when an enabled task in or below ``node_id`` has not run: a sample without
+    one is not mounted by a run of the whole queue or of several nodes."""
+    try:
+        nodes = model.iter_nodes(node_id, enabled_only=True)
+    except UnknownNodeError:
+        return False
+    return any(n.is_task and n.status == NOT_EXECUTED for n in nodes)
+
+
+def worth_running(model: QueueModel, node_id: int, alone: bool) -> bool:
+    """True when a run should execute ``node_id``: something in it has not run; for a
+    sample that is not run ``alone`` (Run all, several nodes), a task has not run."""
+    try:
+        sample = model.get_node(node_id).type == SAMPLE
+    except UnknownNodeError:
+        return False
+    if sample and not alone:
+        return has_task_work(model, node_id)
+    return has_work(model, node_id)
+
+
+def in_queue_order(model: QueueModel, node_ids: Iterable[int]) -> list[int]:
+    """``node_ids`` in the order the queue runs them, without those below another one
+    of them (they run with it). ``UnknownNodeError`` for an unknown id."""
+    wanted = set(node_ids)
+    found: list[int] = []
+    below: set[int] = set()
+    for node in model.iter_nodes(ROOT_ID):
+        if node.parent in below:
+            below.add(node.id)
+        elif node.id in wanted:
+            found.append(node.id)
+            below.add(node.id)
+    missing = wanted - set(found) - below
+    if missing:
+        raise UnknownNodeError(f"there is no queue node {min(missing)!r}")
+    return found
 
 
 class RunHost(Control, Protocol):
@@ -98,13 +148,22 @@ class Run:
         self.failures = 0
 
     # the walk -------------------------------------------------------------------------------
-    def execute(self, scope: int | None) -> None:
-        """Run ``scope`` (raises ``Stopped`` when stopped)."""
+    def execute(self, scope: int | tuple[int, ...] | None) -> None:
+        """Run ``scope``: the whole queue (``None``), one node, or several nodes one
+        after the other, a failure stopping the rest unless the queue goes on after one
+        (raises ``Stopped`` when stopped)."""
         if scope is None:
             self._children(ROOT_ID, None, top=True)
             return
-        self.control.safe_point()
-        self._execute(scope, self.model.sample_of(scope))
+        alone = isinstance(scope, int)
+        for node_id in (scope,) if isinstance(scope, int) else scope:
+            self.control.safe_point()
+            if not worth_running(self.model, node_id, alone):
+                continue  # run with an earlier one, removed meanwhile, or no task
+            status = self._execute(node_id, self.model.sample_of(node_id))
+            if status == FAILED and not isinstance(scope, int):
+                if not self.host.continue_on_failure:
+                    raise Stopped(failed=True)
 
     def nested(self, node_id: int) -> str:
         """Run ``node_id`` inside the entry waiting now (see ``nested.py``); its final
@@ -127,6 +186,10 @@ class Run:
             return None
         if node.type == SAMPLE:
             sample_id = node.id
+        if node.is_task and node.status != NOT_EXECUTED:
+            # a workflow that has run: only the tasks it added and did not run
+            self._children(node.id, sample_id)
+            return self.model.get_node(node.id).status
         status = self._entry(node, sample_id)
         if status == FAILED:
             self.failures += 1
@@ -142,7 +205,7 @@ class Run:
         statuses: Counter[str] = Counter()
         while True:
             self.control.safe_point()
-            child = self._next_child(parent_id, done)
+            child = self._next_child(parent_id, done, top)
             if child is None:
                 return statuses
             done.add(child)
@@ -156,7 +219,7 @@ class Run:
                 if not self.host.continue_on_failure:
                     raise Stopped(failed=True)
 
-    def _next_child(self, parent_id: int, done: set[int]) -> int | None:
+    def _next_child(self, parent_id: int, done: set[int], top: bool = False) -> int | None:
         try:
             children = self.model.children(parent_id)
         except UnknownNodeError:
@@ -164,7 +227,7 @@ class Run:
         for child in children:
             if child in done:
                 continue
-            if has_work(self.model, child):
+            if worth_running(self.model, child, alone=not top):
                 return child
             done.add(child)  # nothing to do: not looked at again in this run
         return None
@@ -203,12 +266,15 @@ class Run:
         finally:
             control.set_current(None)
         stopped = None
-        if status == SUCCESS and node.type in (SAMPLE, TASK_GROUP):
+        if status == SUCCESS and (node.type in (SAMPLE, TASK_GROUP) or self._has_children(node)):
             try:
                 status, message = self._container(node, sample_id, message)
             except Stopped as exc:
                 stopped = exc
-                status, message = FAILED, "stopped: a failure" if exc.failed else STOPPED_BY_USER
+                if exc.failed:
+                    status, message = FAILED, "stopped: a failure"
+                else:
+                    status, message = STOPPED, STOPPED_BY_USER
         self._finish(node, sample_id, status, message + _notes(ctx), ctx.files)
         if stopped is not None:
             raise stopped
@@ -216,10 +282,19 @@ class Run:
             raise Stopped()
         return status
 
+    def _has_children(self, node: QueueNode) -> bool:
+        """True when ``node`` has children now (a workflow added tasks while it ran)."""
+        try:
+            return bool(self.model.children(node.id))
+        except UnknownNodeError:
+            return False
+
     def _container(self, node: QueueNode, sample_id: int | None, message: str) -> tuple[str, str]:
-        """Run the children of a sample or group; the container's status and message."""
+        """Run the children of a sample or group; the container's status (the rule of
+        :func:`summary_status`) and message."""
         statuses = self._children(node.id, sample_id)
-        if statuses[FAILED]:
+        status = summary_status(statuses)
+        if status == FAILED:
             left = sum(
                 1
                 for n in self.model.iter_nodes(node.id, enabled_only=True)
@@ -233,10 +308,10 @@ class Run:
             what = f"{failed[-1].describe()} failed: {failed[-1].message}" if failed else "failed"
             rest = f"; {left} entries not run" if left else ""
             return FAILED, what + rest
-        if statuses[SKIPPED] or statuses[WARNING]:
+        if status == WARNING:
             counts = [f"{statuses[s]} {s}" for s in (SKIPPED, WARNING) if statuses[s]]
             return WARNING, ", ".join([message, *counts]) if message else ", ".join(counts)
-        return SUCCESS, message
+        return status, message
 
     def _finish(
         self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list[str]

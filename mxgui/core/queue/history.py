@@ -266,12 +266,14 @@ class History(SignalEmitter):
         return found[-limit:] if limit else found
 
     def runs(self, directory: str, prefix: str) -> set[int]:
-        """The run numbers the history used with ``prefix`` in ``directory``."""
+        """The run numbers the history used with ``prefix`` in ``directory``: those of
+        entries that wrote files (a collection that failed or was stopped before
+        writing anything leaves its run number free for its retry)."""
         with self._lock:
             return set(self._runs.get((directory_key(directory), prefix), ()))
 
     def _index(self, entry: HistoryEntry) -> None:
-        if entry.run_number is not None and entry.prefix:
+        if entry.run_number is not None and entry.prefix and entry.files:
             key = (directory_key(entry.directory), entry.prefix)
             self._runs.setdefault(key, set()).add(entry.run_number)
 

@@ -47,7 +47,7 @@ from mxgui.core.queue.nodes import (
     thaw,
     walk,
 )
-from mxgui.core.queue.status import StatusEditor
+from mxgui.core.queue.status import StatusEditor, tasks_summary
 from mxgui.core.queue.tasks import check_parameters
 from mxgui.core.signals import SignalEmitter
 
@@ -161,6 +161,14 @@ class QueueModel(SignalEmitter):
                 "types": {t: n for t, n in self._types.items() if n},
                 "statuses": {s: n for s, n in self._statuses.items() if n},
             }
+
+    def children_summary(self, node_id: int) -> dict[str, int]:
+        """The enabled tasks below ``node_id`` (not itself) counted by status, with
+        ``total`` and ``done`` (see :func:`~mxgui.core.queue.status.tasks_summary`): a
+        sample's "2 of 3 done, 1 failed". ``UnknownNodeError`` for an unknown node."""
+        with self._lock:
+            below = walk(self._nodes, node_id, enabled_only=True)
+            return tasks_summary(n for n in below if n.id != node_id)
 
     def snapshot(self) -> tuple[dict[int, QueueNode], int, int]:
         """``(nodes by id, next_id, version)`` at one instant (for the queue file)."""

@@ -238,8 +238,8 @@ def nothing_to_run(model: QueueModel, scope: int | None) -> str:
     """Why a run of ``scope`` (``None``: the whole queue) has nothing to do."""
     if scope is None:
         return (
-            "nothing to run: every enabled entry of the queue has run "
-            "(reset an entry's status to run it again)"
+            "nothing to run: every enabled task of the queue has run, or no sample has an "
+            "enabled task (reset an entry's status to run it again)"
         )
     node = model.get_node(scope)
     if not node.enabled:

@@ -20,13 +20,13 @@ from mxgui.core.queue.nodes import (
     NOT_EXECUTED,
     RUNNING,
     SKIPPED,
+    STOPPED,
     SUCCESS,
     WARNING,
     QueueNode,
 )
+from mxgui.core.words import counted
 
-#: the status of a node the user stopped (sent by the engine once the core has it)
-STOPPED = "stopped"
 #: statuses counted as done in a parent's summary
 DONE_STATUSES = (SUCCESS, WARNING)
 #: the other statuses a summary names, in this order
@@ -35,11 +35,6 @@ NAMED_STATUSES = ((FAILED, "failed"), (STOPPED, "stopped"), (SKIPPED, "skipped")
 _NOT_IMAGES = (".png", ".jpg", ".jpeg")
 #: a collection's message: "<n> images of run <r> in <directory>" (HDF5: one master file)
 _IMAGES_OF_RUN = re.compile(r"^(\d+) images? of run ")
-
-
-def plural(count: int, word: str) -> str:
-    """``1 image``, ``2 images``."""
-    return f"{count} {word}{'s' * (count != 1)}"
 
 
 def images_written(node: QueueNode) -> int | None:
@@ -61,16 +56,16 @@ def _collection_text(node: QueueNode) -> str | None:
     if node.status in (SUCCESS, WARNING):
         if written is None:
             return None
-        return f"{plural(written, 'image')} written"
+        return f"{counted(written, 'image')} written"
     if node.status in (STOPPED, FAILED):
         what = "stopped" if node.status == STOPPED else node.message or "failed"
         if written is None:
-            return f"{what}; {plural(len(node.files), 'file')} written"
+            return f"{what}; {counted(len(node.files), 'file')} written"
         if written == 0:
             return what
         if isinstance(planned, int) and planned > 0:
-            return f"{what} after {written} of {plural(planned, 'image')}"
-        return f"{what} after {plural(written, 'image')}"
+            return f"{what} after {written} of {counted(planned, 'image')}"
+        return f"{what} after {counted(written, 'image')}"
     return None
 
 
@@ -94,7 +89,7 @@ def _mesh_text(node: QueueNode) -> str | None:
     if isinstance(cell, int) and isinstance(score, (int, float)):
         text = f"best cell {cell} (score {score:.3g})"
         if isinstance(scored, int):
-            text += f", {plural(scored, 'cell')} scored"
+            text += f", {counted(scored, 'cell')} scored"
         return text
     if scored == 0:
         return "no cell scored"
@@ -137,7 +132,7 @@ def tally_text(statuses: Mapping[str, int]) -> str:
     1 failed`` (done: success or warning; running, failed, stopped, skipped named)."""
     total = sum(statuses.values())
     if total == statuses.get(NOT_EXECUTED, 0):
-        return plural(total, "task")
+        return counted(total, "task")
     done = sum(statuses.get(s, 0) for s in DONE_STATUSES)
     parts = [f"{done} of {total} done"]
     if statuses.get(RUNNING, 0):

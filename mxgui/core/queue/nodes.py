@@ -34,15 +34,20 @@ SUCCESS = "success"
 WARNING = "warning"
 FAILED = "failed"
 SKIPPED = "skipped"
-STATUSES = (NOT_EXECUTED, RUNNING, SUCCESS, WARNING, FAILED, SKIPPED)
+#: the user stopped the queue while the node ran (not a failure of the node)
+STOPPED = "stopped"
+STATUSES = (NOT_EXECUTED, RUNNING, SUCCESS, WARNING, FAILED, SKIPPED, STOPPED)
 #: statuses after which a node has run (its parameters are read-only)
-FINISHED_STATUSES = (SUCCESS, WARNING, FAILED, SKIPPED)
+FINISHED_STATUSES = (SUCCESS, WARNING, FAILED, SKIPPED, STOPPED)
 
 #: what each type of node may be put under
+#: the task type whose entry runs a workflow; the tasks the workflow adds go under it
+WORKFLOW = "Workflow"
 ALLOWED_PARENTS: dict[str, tuple[str, ...]] = {
     SAMPLE: (ROOT,),
     TASK_GROUP: (SAMPLE,),
-    **{task: (SAMPLE, TASK_GROUP) for task in TASK_TYPES},
+    **{task: (SAMPLE, TASK_GROUP, WORKFLOW) for task in TASK_TYPES if task != WORKFLOW},
+    WORKFLOW: (SAMPLE, TASK_GROUP),
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from mxgui.core.errors import Refused
 from mxgui.core.queue.entries.base import SKIPPED_BY_USER, STOPPED_BY_USER, EntryInterrupted
-from mxgui.core.queue.nodes import FAILED, SKIPPED
+from mxgui.core.queue.nodes import SKIPPED, STOPPED
 
 
 class Stopped(Exception):
@@ -140,7 +140,7 @@ class RunControl:
     def interruption(self, node_id: int) -> EntryInterrupted | None:
         """The stop of the run, or the skip of entry ``node_id``, if asked; else ``None``."""
         if self._stop:
-            return EntryInterrupted(FAILED, STOPPED_BY_USER)
+            return EntryInterrupted(STOPPED, STOPPED_BY_USER)
         if self._skip == node_id:
             return EntryInterrupted(SKIPPED, SKIPPED_BY_USER)
         return None

@@ -29,7 +29,7 @@ from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
 from mxgui.core.queue.space_groups import UnknownSpaceGroup, parse_space_group
 from mxgui.core.shapes import SCAN_ORDERS, Grid, Line, Point, Shape
 
-CENTRINGS = ("manual", "none", "point")
+CENTRINGS = ("manual", "none", "point", "recentre")
 #: the strategies a characterisation proposes (EDNA's "strategy complexity")
 STRATEGY_COMPLEXITIES = ("single sweep", "few sweeps")
 #: absorption edges (keV) of the elements used for MAD / SAD phasing
@@ -248,7 +248,8 @@ SCHEMAS: dict[str, Schema] = {
             "centring": Field(
                 "str",
                 "manual",
-                "manual (3 clicks), none, or point (saved)",
+                "manual (3 clicks, unless centred since this mount), recentre (3 clicks "
+                "always), none, or point (saved)",
                 label="Centring",
                 choices=CENTRINGS,
             ),

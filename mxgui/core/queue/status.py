@@ -15,16 +15,50 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from mxgui.core.queue.nodes import (
+    FAILED,
     NOT_EXECUTED,
     ROOT_ID,
     RUNNING,
+    SKIPPED,
     STATUSES,
+    STOPPED,
+    SUCCESS,
+    WARNING,
     QueueError,
     QueueNode,
     check_plain,
     freeze,
     thaw,
 )
+
+
+def summary_status(counts: Mapping[str, int]) -> str:
+    """The status of a sample or group whose children ended with ``counts`` (status ->
+    number): the one rule the engine and the views use.
+
+    ``failed`` if one failed; else ``stopped`` if the user stopped one; else
+    ``warning`` if one was skipped or warned; else ``success``.
+    """
+    if counts.get(FAILED):
+        return FAILED
+    if counts.get(STOPPED):
+        return STOPPED
+    if counts.get(SKIPPED) or counts.get(WARNING):
+        return WARNING
+    return SUCCESS
+
+
+def tasks_summary(nodes: Iterable[QueueNode]) -> dict[str, int]:
+    """How many of the task nodes in ``nodes`` have each status, and ``total`` and
+    ``done`` (those that have run): ``{"not_executed": 1, "running": 0, "success": 2,
+    ..., "total": 3, "done": 2}``; containers (samples, groups) are not counted."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for node in nodes:
+        if node.is_task:
+            counts[node.status] += 1
+    total = sum(counts.values())
+    done = total - counts[NOT_EXECUTED] - counts[RUNNING]
+    return {**counts, "total": total, "done": done}
 
 
 class StatusTable(Protocol):

@@ -7,12 +7,13 @@ confirming a 100,000-image collection takes milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from mxgui.core.queue.history import History
+from mxgui.core.queue.engine_run import has_work, in_queue_order, worth_running
+from mxgui.core.queue.history import History, sample_label
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import NOT_EXECUTED, QueueNode, walk
+from mxgui.core.queue.nodes import NOT_EXECUTED, ROOT_ID, SAMPLE, QueueNode, walk
 from mxgui.core.queue.run_index import QueueRuns
 from mxgui.core.queue.runs import DiskRuns, collisions_of
 from mxgui.core.queue.tasks import shapes_of_sample
@@ -90,6 +91,49 @@ def tasks_to_run(
     return run, done
 
 
+def sample_plan(
+    model: QueueModel,
+    node_ids: Sequence[int],
+    alone: bool,
+    is_centred: Callable[[str | None], bool] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(samples, skipped)``: the samples a run of ``node_ids`` mounts, each with how
+    it is centred (``centring``: ``"3 clicks"``, ``"kept: centred on this mount"``,
+    ``"saved point P1"`` or ``"none"``), and those it leaves out (``reason``: ``"no
+    enabled task"``), as the engine decides (``engine_run.worth_running``; ``alone``:
+    one node run on its own). ``is_centred(location)``: the engine's ``is_centred``."""
+    starts: list[int] = []
+    for node_id in node_ids:
+        node = model.get_node(node_id)
+        if node.id == ROOT_ID:
+            starts.extend(node.children)
+        elif node.type == SAMPLE:
+            starts.append(node.id)
+    alone = alone and len(starts) == 1 and ROOT_ID not in node_ids
+    samples: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for sample_id in dict.fromkeys(starts):
+        node = model.get_node(sample_id)
+        if not node.enabled or not has_work(model, sample_id):
+            continue
+        entry: dict[str, Any] = {"node_id": node.id, "name": sample_label(node)}
+        if not worth_running(model, sample_id, alone):
+            skipped.append({**entry, "reason": "no enabled task"})
+            continue
+        p = node.parameters
+        centring = p.get("centring", "none")
+        if centring == "manual" and is_centred is not None and is_centred(p.get("location")):
+            how = "kept: centred on this mount"
+        elif centring in ("manual", "recentre"):
+            how = "3 clicks"
+        elif centring == "point":
+            how = f"saved point {p.get('point_id')}"
+        else:
+            how = "none"
+        samples.append({**entry, "centring": how})
+    return samples, skipped
+
+
 def summarise(
     model: QueueModel,
     node_ids: Iterable[int],
@@ -100,6 +144,8 @@ def summarise(
     check_disk: bool = True,
     pending_only: bool = True,
     runs: QueueRuns | None = None,
+    alone: bool | None = None,
+    is_centred: Callable[[str | None], bool] | None = None,
 ) -> dict[str, Any]:
     """What running ``node_ids`` (samples, groups or tasks) will do.
 
@@ -112,12 +158,24 @@ def summarise(
         :meth:`~mxgui.core.queue.runs.Collision.to_dict`: the run is used by another
         queue task, by the history or by files on disk), ``unknown_time`` (ids of
         tasks whose duration is not known), ``already_run`` (ids left out because
-        they have run) and ``unreadable_directories`` (directory: reason).
+        they have run), ``unreadable_directories`` (directory: reason), ``task_ids``
+        (the tasks to run, in order), ``samples`` and ``skipped_samples`` (see
+        :func:`sample_plan`).
 
     ``runs`` is a following :class:`QueueRuns` of ``model`` (else the queue is looked
-    through once, about 10 ms for 10,000 tasks).
+    through once, about 10 ms for 10,000 tasks). ``alone``: ``node_ids`` is one node
+    run on its own (default: when there is one), not Run all nor several nodes.
     """
+    node_ids = list(node_ids)
+    if len(node_ids) > 1 and ROOT_ID not in node_ids:
+        node_ids = in_queue_order(model, node_ids)  # as the engine runs several nodes
+    samples, skipped = sample_plan(
+        model, node_ids, len(node_ids) == 1 if alone is None else alone, is_centred
+    )
+    left_out = {s["node_id"] for s in skipped}
     run, done = tasks_to_run(model, node_ids, pending_only)
+    if left_out:  # tasks of a skipped sample (none enabled and not run: those run)
+        run = [n for n in run if model.sample_of(n.id) not in left_out]
     images = 0
     seconds = 0.0
     unknown: list[int] = []
@@ -141,6 +199,9 @@ def summarise(
         "unknown_time": unknown,
         "already_run": [node.id for node in done],
         "unreadable_directories": dict(disk.errors) if disk is not None else {},
+        "task_ids": [node.id for node in run],
+        "samples": samples,
+        "skipped_samples": skipped,
     }
 
 
@@ -153,4 +214,8 @@ def describe(summary: Mapping[str, Any]) -> str:
     )
     if summary["collisions"]:
         text += f", {len(summary['collisions'])} run-number collisions"
+    skipped = summary.get("skipped_samples") or []
+    if skipped:
+        names = ", ".join(s["name"] for s in skipped)
+        text += f"; skipped: no enabled task: {names}"
     return text

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from mxgui.core.grid_results import GridResults
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.shapes import Grid
 from mxscore.scoring import read_counts
@@ -168,6 +169,20 @@ class FrameSlot:
             self.view.show_problem(f"{self._text}: {problem}")
         else:
             self.view.show_frame(path, data, self._text)
+
+
+def cell_image_path(
+    grid: Grid, results: GridResults, cell: int, queue_model: QueueModel | None
+) -> str:
+    """The image file of ``cell`` of ``grid`` from its ``results``; with the queue, a
+    result that names only a directory finds the first image of the grid's latest
+    MeshScan, and the scan order is that scan's. ``ValueError`` when there is no file
+    per cell."""
+    first = results.data_file_path
+    if queue_model is not None and not is_numbered_image(first):
+        first = latest_mesh_first_image(queue_model, grid.id) or first
+    order = None if queue_model is None else mesh_scan_order(queue_model, grid.id, first)
+    return frame_path(grid, first, cell, order)
 
 
 def is_numbered_image(path: str) -> bool:

@@ -55,6 +55,17 @@ def human_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
+def centring_text(samples: Iterable[Mapping[str, Any]]) -> str:
+    """One line per sample the run mounts: ``"s1-01: centring 3 clicks"`` (the
+    ``samples`` of ``mxgui.core.queue.summary.summarise``)."""
+    return "\n".join(f"{s['name']}: centring {s['centring']}" for s in samples)
+
+
+def skipped_text(skipped: Iterable[Mapping[str, Any]]) -> str:
+    """One line per sample the run leaves out: ``"s1-03: skipped: no enabled task"``."""
+    return "\n".join(f"{s['name']}: skipped: {s['reason']}" for s in skipped)
+
+
 class RunConfirmDialog(QDialog):
     """What a run will do (``mxgui.core.queue.summary.summarise``), before it starts.
 
@@ -97,6 +108,15 @@ class RunConfirmDialog(QDialog):
         figures.addRow("Disk space", self.disk_label)
         if summary["already_run"]:
             figures.addRow("Left out", QLabel(f"{len(summary['already_run'])} tasks have run"))
+        # parented: they die with the dialog even when not laid out
+        self.centring_label = QLabel(centring_text(summary.get("samples", [])), self)
+        self.centring_label.setWordWrap(True)
+        if self.centring_label.text():
+            figures.addRow("Samples", self.centring_label)
+        self.skipped_label = QLabel(skipped_text(summary.get("skipped_samples", [])), self)
+        self.skipped_label.setWordWrap(True)
+        if self.skipped_label.text():
+            figures.addRow("Not mounted", self.skipped_label)
         column.addLayout(figures)
         for directory, reason in summary["unreadable_directories"].items():
             unreadable = QLabel(f"cannot read {directory}: {reason}")

@@ -84,7 +84,12 @@ STATIC_RANGES: dict[str, tuple[float, float]] = {
 EXTRA_UNITS = {"angle_step": "deg"}
 #: what a user reads for a choice (the value itself where not named)
 CHOICE_TEXT = {
-    "centring": {"manual": "manual (3 clicks)", "none": "none", "point": "a saved point"},
+    "centring": {
+        "manual": "3 clicks, unless centred on this mount",
+        "recentre": "3 clicks, always",
+        "none": "none",
+        "point": "a saved point",
+    },
     "suffix": {"cbf": "CBF", "h5": "HDF5 (NeXus)"},
 }
 #: fields that pick a shape of the sample: the kinds they take, and the words for none

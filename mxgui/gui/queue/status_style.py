@@ -10,13 +10,13 @@ from pathlib import Path
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QColor, QIcon, QPainter, QPixmap
 
-from mxgui.core.queue.node_text import STOPPED
 from mxgui.core.queue.nodes import (
     FAILED,
     NOT_EXECUTED,
     RUNNING,
     SAMPLE,
     SKIPPED,
+    STOPPED,
     SUCCESS,
     TASK_GROUP,
     WARNING,

@@ -55,7 +55,7 @@ class EntryFailed(Exception):
 
 
 class EntryInterrupted(Exception):
-    """The user stopped the queue (``status`` failed) or skipped the entry (skipped)."""
+    """The user stopped the queue (``status`` stopped) or skipped the entry (skipped)."""
 
     def __init__(self, status: str, reason: str) -> None:
         self.status = status
@@ -85,6 +85,10 @@ class Control(Protocol):
 
     def request_centring(self, context: EntryContext) -> CentredPosition | None:
         """Ask the user to centre the sample; the centred position, or ``None``."""
+
+    def is_centred(self, location: str | None) -> bool:
+        """True when sample ``location`` (``None``: mounted by hand) is on the
+        goniometer and was centred since it was mounted (``mounts.py``)."""
 
     def open_nested(
         self,

@@ -6,7 +6,9 @@ Centring, from the sample's ``centring`` parameter:
 - ``point``: move to the saved point ``point_id`` of the shapes model (role
   ``shapes``), once the sample is mounted. Saved points belong to their sample: the
   shapes object keeps them per sample and shows them again when it is mounted again;
-- ``manual``: the engine emits ``centringRequested(node_id, location)``; the sample view
+- ``manual``: unless the sample is centred on this mount already (a centring accepted
+  since it was mounted: ``mounts.py``), the engine emits
+  ``centringRequested(node_id, location)``; the sample view
   lets the user centre with 3 clicks and answers with
   ``QueueEngine.provide_centring(node_id, centred_position)`` (``None``: the user
   cancelled). The engine waits in its own thread; stop and skip end the wait and
@@ -14,6 +16,7 @@ Centring, from the sample's ``centring`` parameter:
   diffractometer is moved to the position given (no move when it is already there),
   so the sample view accepts its centring first (``accept_centring()`` returns the
   position to give): a move is refused while a centring is in progress.
+- ``recentre``: as ``manual``, but asks even when the sample is centred already.
 
 A sample without a location was mounted by hand: it is never mounted by the robot.
 The sample's children run after this entry, as the engine decides.
@@ -42,7 +45,9 @@ class SampleEntry(Entry):
         centring = p.get("centring", "none")
         if centring == "point":
             done.append(centre_on_point(ctx, p.get("point_id")))
-        elif centring == "manual":
+        elif centring == "manual" and ctx.control.is_centred(location):
+            done.append("already centred on this mount")
+        elif centring in ("manual", "recentre"):
             position = ctx.control.request_centring(ctx)
             if position is None:
                 raise EntryFailed(CENTRING_CANCELLED)

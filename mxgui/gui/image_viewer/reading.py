@@ -1,0 +1,312 @@
+"""Reading one frame of a diffraction image file, with its geometry (no Qt).
+
+CBF (and the other formats fabio reads) and HDF5 master files as the simulated beamline
+and NXmx writers lay them out: the images in the datasets under ``/entry/data/``
+(``data_000001``, ``data_000002``, ... each ``images x height x width``, in the file or
+behind external links; or one ``data``), the geometry under NXmx's standard names
+(``/entry/instrument/detector/{beam_center_x, beam_center_y, distance or
+detector_distance, x_pixel_size, y_pixel_size}``, ``/entry/instrument/beam/
+incident_wavelength``). A frame index (from 0) selects the image in a file of several.
+
+fabio and h5py are imported on the first read. Every failure is a :class:`FrameError`
+whose message names the file (and the frame).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mxgui.gui.image_viewer.geometry import FrameGeometry, pilatus_geometry
+
+if TYPE_CHECKING:
+    import h5py
+
+#: the datasets of images under ``/entry/data`` of a Dectris / NXmx master file
+_DATA_NAME = re.compile(r"^data_\d+$")
+#: the top of the default contrast: this percentile of the unmasked counts
+HIGH_PERCENTILE = 99.5
+#: the percentile is taken on at most about this many pixels (a strided sample)
+PERCENTILE_SAMPLE = 500_000
+
+
+class FrameError(ValueError):
+    """A frame could not be read; the message names the file and why."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One image read from a file, ready to show.
+
+    ``counts``: the values as read (what the cursor reports); ``shown``: float32 of the
+    same shape with masked pixels (negative counts, the detector's pixel mask) as NaN;
+    ``levels``: the default contrast (0 .. a high percentile); ``geometry`` is ``None``
+    when the header lacks it (``geometry_problem`` says why).
+    """
+
+    path: str
+    index: int
+    count: int
+    counts: np.ndarray
+    shown: np.ndarray
+    levels: tuple[float, float]
+    masked: int
+    geometry: FrameGeometry | None
+    geometry_problem: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file name, with the frame when the file holds several images."""
+        name = Path(self.path).name
+        return f"{name} frame {self.index + 1} / {self.count}" if self.count > 1 else name
+
+
+def read_frame(path: str, index: int = 0) -> Frame:
+    """Frame ``index`` (from 0) of the image file ``path``; :class:`FrameError` naming
+    the file if it is missing, unreadable, or has no such frame."""
+    file = Path(path)
+    if not file.is_file():
+        raise FrameError(f"{path}: no such file")
+    if index < 0:
+        raise FrameError(f"{path}: frame {index + 1} does not exist (frames count from 1)")
+    if file.suffix.lower() in (".h5", ".hdf5", ".nxs"):
+        counts, count, geometry, problem, mask = _read_hdf5(path, index)
+    else:
+        counts, count, geometry, problem = _read_fabio(path, index)
+        mask = None
+    shown, masked = _masked_float(counts, mask)
+    return Frame(
+        path=str(path),
+        index=index,
+        count=count,
+        counts=counts,
+        shown=shown,
+        levels=default_levels(shown),
+        masked=masked,
+        geometry=geometry,
+        geometry_problem=problem,
+    )
+
+
+def default_levels(shown: np.ndarray) -> tuple[float, float]:
+    """0 .. the :data:`HIGH_PERCENTILE` th percentile of the pixels not masked (from a
+    strided sample of a big image), at least 1 (diffraction images: weak spots on a low
+    background, the brightest saturated)."""
+    step = max(1, int(math.sqrt(shown.size / PERCENTILE_SAMPLE)))
+    sample = shown[::step, ::step]
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return (0.0, 1.0)
+    return (0.0, max(float(np.percentile(sample, HIGH_PERCENTILE)), 1.0))
+
+
+def _masked_float(counts: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """What to show: a float32 copy of ``counts`` with NaN where masked. Made here, in
+    the reader thread: pyqtgraph renders float32 on its fast path (4 times faster than
+    int32 counts, which go through its generic look-up on the GUI thread)."""
+    shown = counts.astype(np.float32)
+    bad = None
+    if counts.dtype.kind == "i":
+        bad = counts < 0  # Pilatus: -1 gaps, -2 bad pixels
+    elif counts.dtype.kind == "u":
+        bad = counts == np.iinfo(counts.dtype).max  # Eiger: masked pixels at the maximum
+    if mask is not None:
+        bad = mask if bad is None else bad | mask
+    masked = 0 if bad is None else int(np.count_nonzero(bad))
+    if masked:
+        shown[bad] = np.nan
+    return shown, masked
+
+
+# CBF and other fabio formats ------------------------------------------------------------------
+def _read_fabio(path: str, index: int) -> tuple[np.ndarray, int, FrameGeometry | None, str]:
+    import fabio  # deferred: a heavy import the GUI does not need at start
+    import fabio.cbfimage
+
+    try:
+        if Path(path).suffix.lower() == ".cbf":
+            # no MD5 check: a fifth of the read of a 16M frame; a damaged file still fails
+            # to decompress to the size its header gives
+            image = fabio.cbfimage.CbfImage()
+            image.read(path, check_MD5=False)
+        else:
+            image = fabio.open(path)
+        count = int(getattr(image, "nframes", 1) or 1)
+        if index >= count:
+            raise FrameError(f"{path}: no frame {index + 1}, the file holds {count}")
+        if index:
+            image = image.getframe(index)
+        counts = image.data
+        header = dict(image.header)
+    except FrameError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fabio's parsers raise anything on bad bytes
+        raise FrameError(f"{path}: not an image fabio reads ({_reason(exc)})") from None
+    if counts is None or np.ndim(counts) != 2:
+        raise FrameError(f"{path}: no 2-D image in it")
+    text = str(header.get("_array_data.header_contents", ""))
+    geometry, problem = None, ""
+    try:
+        geometry = pilatus_geometry(text, path)
+    except ValueError as exc:
+        problem = str(exc)
+    return np.asarray(counts), count, geometry, problem
+
+
+# HDF5 / NXmx --------------------------------------------------------------------------------
+def _read_hdf5(
+    path: str, index: int
+) -> tuple[np.ndarray, int, FrameGeometry | None, str, np.ndarray | None]:
+    import h5py  # deferred: only HDF5 files pay for it
+
+    try:
+        with h5py.File(path, "r") as f:
+            entry = _entry(f, path)
+            datasets = _image_datasets(entry, path)
+            counts, count = _frame_of(datasets, index, path)
+            geometry, problem = None, ""
+            try:
+                geometry = nxmx_geometry(entry, path)
+            except (KeyError, ValueError, TypeError) as exc:
+                problem = str(exc) if isinstance(exc, ValueError) else f"{path}: {_reason(exc)}"
+            mask = _pixel_mask(entry, counts.shape)
+    except FrameError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:  # h5py's errors
+        raise FrameError(f"{path}: cannot read it as HDF5 ({_reason(exc)})") from None
+    return counts, count, geometry, problem, mask
+
+
+def _entry(f: h5py.File, path: str) -> h5py.Group:
+    import h5py
+
+    entry = f.get("entry")
+    if isinstance(entry, h5py.Group):
+        return entry
+    for item in f.values():
+        if isinstance(item, h5py.Group) and _nx_class(item) == "NXentry":
+            return item
+    raise FrameError(f"{path}: no /entry group (not a NeXus file)")
+
+
+def _image_datasets(entry: h5py.Group, path: str) -> list[h5py.Dataset]:
+    """The datasets of images under ``entry/data``, in order (``data_000001``, ...)."""
+    import h5py
+
+    group = entry.get("data")
+    if not isinstance(group, h5py.Group):
+        raise FrameError(f"{path}: no {entry.name}/data group")
+    names = sorted(name for name in group if _DATA_NAME.match(name))
+    if not names:
+        names = ["data"] if "data" in group else []
+    datasets = []
+    for name in names:
+        try:
+            item = group[name]  # an external link to a missing file raises KeyError
+        except KeyError:
+            raise FrameError(
+                f"{path}: {group.name}/{name} links to a file that cannot be opened"
+            ) from None
+        if isinstance(item, h5py.Dataset) and item.ndim in (2, 3):
+            datasets.append(item)
+    if not datasets:
+        raise FrameError(f"{path}: no images under {group.name}")
+    return datasets
+
+
+def _frame_of(datasets: list[h5py.Dataset], index: int, path: str) -> tuple[np.ndarray, int]:
+    sizes = [1 if dataset.ndim == 2 else int(dataset.shape[0]) for dataset in datasets]
+    count = sum(sizes)
+    if index >= count:
+        raise FrameError(f"{path}: no frame {index + 1}, the file holds {count}")
+    for dataset, size in zip(datasets, sizes, strict=True):
+        if index < size:
+            counts = dataset[()] if dataset.ndim == 2 else dataset[index]
+            return np.asarray(counts), count
+        index -= size
+    raise AssertionError("unreachable: index < count")  # pragma: no cover
+
+
+def _pixel_mask(entry: h5py.Group, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The detector's pixel mask (non-zero: not to be trusted) if it fits the image."""
+    mask = entry.get("instrument/detector/pixel_mask")
+    if mask is None or tuple(mask.shape) != tuple(shape):
+        return None
+    return np.asarray(mask[()]) != 0
+
+
+_LENGTH_TO_MM = {"m": 1000.0, "mm": 1.0, "um": 1e-3, "microns": 1e-3, "cm": 10.0}
+_WAVELENGTH_TO_A = {"angstrom": 1.0, "a": 1.0, "nm": 10.0, "m": 1e10}
+
+
+def nxmx_geometry(entry: h5py.Group, path: str) -> FrameGeometry:
+    """The geometry of an NXmx entry (standard names, units from the ``units``
+    attributes; lengths without units are taken as metres); ``ValueError`` naming the
+    file and the missing item."""
+    detector_path = "instrument/detector"
+    distance_name = "distance" if f"{detector_path}/distance" in entry else "detector_distance"
+    distance = _number(entry, f"{detector_path}/{distance_name}", path) * _scale(
+        entry, f"{detector_path}/{distance_name}", _LENGTH_TO_MM, "m", path
+    )
+    pixel_x = _number(entry, f"{detector_path}/x_pixel_size", path) * _scale(
+        entry, f"{detector_path}/x_pixel_size", _LENGTH_TO_MM, "m", path
+    )
+    pixel_y = _number(entry, f"{detector_path}/y_pixel_size", path) * _scale(
+        entry, f"{detector_path}/y_pixel_size", _LENGTH_TO_MM, "m", path
+    )
+    beam = []
+    for axis, pixel in (("x", pixel_x), ("y", pixel_y)):
+        name = f"{detector_path}/beam_center_{axis}"
+        value = _number(entry, name, path)
+        units = _units(entry, name)
+        if units in ("", "pixel", "pixels"):
+            beam.append(value)
+        elif units in _LENGTH_TO_MM:
+            beam.append(value * _LENGTH_TO_MM[units] / pixel)
+        else:
+            raise ValueError(f"{path}: {entry.name}/{name} has unknown units {units!r}")
+    wavelength = _number(entry, "instrument/beam/incident_wavelength", path) * _scale(
+        entry, "instrument/beam/incident_wavelength", _WAVELENGTH_TO_A, "angstrom", path
+    )
+    try:
+        return FrameGeometry(beam[0], beam[1], distance, pixel_x, pixel_y, wavelength)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _number(entry: h5py.Group, name: str, path: str) -> float:
+    item = entry.get(name)
+    if item is None:
+        raise ValueError(f"{path}: no {entry.name}/{name}")
+    value = np.asarray(item[()])
+    if value.size < 1 or value.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: {entry.name}/{name} is not a number")
+    return float(value.flat[0])  # an array per image: the first (they do not change here)
+
+
+def _units(entry: h5py.Group, name: str) -> str:
+    units = entry[name].attrs.get("units", b"")
+    if isinstance(units, bytes):
+        units = units.decode(errors="replace")
+    return str(units).strip().lower()
+
+
+def _scale(entry: h5py.Group, name: str, table: dict[str, float], default: str, path: str) -> float:
+    units = _units(entry, name) or default
+    if units not in table:
+        raise ValueError(f"{path}: {entry.name}/{name} has unknown units {units!r}")
+    return table[units]
+
+
+def _nx_class(group: h5py.Group) -> str:
+    value = group.attrs.get("NX_class", b"")
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,212 @@
+"""The image itself: a pyqtgraph image with pan, zoom, a histogram for contrast,
+resolution rings from the header's geometry, and what is under the cursor.
+
+Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, so the beam centre
+``(beam_x, beam_y)`` (a pixel's centre, see ``geometry``) is drawn at ``beam + 0.5``.
+The image shown is the frame's ``shown`` array: masked pixels are NaN there, which
+pyqtgraph leaves transparent, so they show the rectangle of :data:`MASKED_COLOUR` under
+the image. The values under the cursor are read from the counts as read, never from
+what is shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QPainter, QPen
+from PyQt5.QtWidgets import (
+    QApplication,
+    QDialog,
+    QGraphicsEllipseItem,
+    QGraphicsRectItem,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mxgui.gui.image_viewer.geometry import FrameGeometry, ring_resolutions
+from mxgui.gui.image_viewer.reading import Frame
+
+#: what masked pixels (detector gaps, bad pixels) look like
+MASKED_COLOUR = "#3f6fb5"
+RING_COLOUR = "#e65100"
+#: behind a ring's label: readable on dark and light pixels
+LABEL_FILL = (255, 255, 255, 210)
+#: white background, black spots (as ADXV shows diffraction images)
+GREY_INVERTED = {
+    "mode": "rgb",
+    "ticks": [(0.0, (255, 255, 255, 255)), (1.0, (0, 0, 0, 255))],
+}
+#: how many rings at most
+RING_COUNT = 5
+
+
+class PaintedImageItem(pg.ImageItem):
+    """An image item that says when it has been painted (what "shown" means)."""
+
+    sigPainted = pyqtSignal()
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        super().paint(painter, *args)
+        self.sigPainted.emit()
+
+
+def cursor_text(frame: Frame, x: float, y: float) -> str:
+    """What the line under the image says for plot point ``(x, y)``: the pixel, its
+    value as read and its resolution (empty off the image)."""
+    column, row = math.floor(x), math.floor(y)
+    height, width = frame.counts.shape
+    if not (0 <= column < width and 0 <= row < height):
+        return ""
+    value = frame.counts[row, column]
+    shown = frame.shown[row, column]
+    text = f"x {column}, y {row}: {value}"
+    if not np.isfinite(shown):
+        text += " (masked)"
+    if frame.geometry is not None:
+        d = frame.geometry.resolution_at(column, row)
+        text += ", resolution " + ("on the beam" if math.isinf(d) else f"{d:.2f} \u00c5")
+    return text
+
+
+def _towards_farthest_corner(
+    geometry: FrameGeometry, width: int, height: int
+) -> tuple[float, float]:
+    """The unit vector (in mm) from the beam to the image's farthest corner."""
+    corners = [(x, y) for x in (0, width) for y in (0, height)]
+    x, y = max(corners, key=lambda corner: geometry.radius_mm(*corner))
+    dx, dy = (x - geometry.beam_x) * geometry.pixel_x, (y - geometry.beam_y) * geometry.pixel_y
+    length = math.hypot(dx, dy) or 1.0
+    return dx / length, dy / length
+
+
+class DiffractionView(QWidget):
+    """A diffraction frame with rings; :meth:`set_frame` shows one.
+
+    ``cursorMoved(text)``: the pixel under the cursor, its value and resolution;
+    ``painted()``: the image item was painted.
+    """
+
+    cursorMoved = pyqtSignal(str)
+    painted = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.frame: Frame | None = None
+        # pyqtgraph's items make their menus and colour dialog without a parent: they are
+        # given this view as parent, so that Qt deletes them with it
+        before = set(QApplication.topLevelWidgets())
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.plot = self.graphics.addPlot()
+        self.plot.setAspectLocked(True)
+        self.plot.invertY(True)  # row 0 at the top, as detector images are shown
+        self.plot.setLabel("bottom", "x (pixels)")
+        self.plot.setLabel("left", "y (pixels)")
+        self.plot.disableAutoRange()  # the image sets the range, not the rings
+        # masked pixels are NaN, transparent: this rectangle under the image shows them
+        self.masked_backing = QGraphicsRectItem(0, 0, 0, 0)
+        self.masked_backing.setBrush(QColor(MASKED_COLOUR))
+        self.masked_backing.setPen(QPen(Qt.NoPen))
+        self.masked_backing.setZValue(-10)
+        self.plot.addItem(self.masked_backing)
+        self.image = PaintedImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.histogram = pg.HistogramLUTItem()
+        self.histogram.gradient.restoreState(GREY_INVERTED)
+        self.histogram.setImageItem(self.image)
+        self.graphics.addItem(self.histogram)
+        # (only menus and dialogs: the widgets of their actions belong to those actions)
+        for widget in QApplication.topLevelWidgets():
+            if (
+                widget not in before
+                and isinstance(widget, (QMenu, QDialog))
+                and widget.parentWidget() is None
+            ):
+                widget.setParent(self, widget.windowFlags())
+        #: the resolutions of the rings drawn (Angstrom) and their items
+        self.ring_resolutions: list[float] = []
+        self.rings: list[QGraphicsEllipseItem] = []
+        self.ring_labels: list[pg.TextItem] = []
+        self._ring_key: tuple[FrameGeometry, int, int] | None = None
+        self.image.sigPainted.connect(self.painted)
+        self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.graphics)
+
+    def set_frame(self, frame: Frame) -> None:
+        """Show ``frame`` with its default contrast; the zoom is kept while the image
+        size stays the same."""
+        old = self.frame
+        self.frame = frame
+        # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
+        self.image.setImage(frame.shown, autoLevels=False, levels=frame.levels)
+        self._draw_rings(frame)
+        if old is None or old.shown.shape != frame.shown.shape:
+            height, width = frame.shown.shape
+            self.masked_backing.setRect(QRectF(0, 0, width, height))
+            self.plot.setRange(QRectF(0, 0, width, height), padding=0)
+
+    def clear(self) -> None:
+        """No image."""
+        self.frame = None
+        self.image.clear()
+        self.masked_backing.setRect(QRectF())
+        self._draw_rings(None)
+
+    # rings ------------------------------------------------------------------------------------
+    def _draw_rings(self, frame: Frame | None) -> None:
+        geometry = None if frame is None else frame.geometry
+        height, width = (0, 0) if frame is None else frame.shown.shape
+        key = None if geometry is None else (geometry, width, height)
+        if key is not None and key == self._ring_key:
+            return  # the same rings (a collection's frames share their geometry)
+        for item in (*self.rings, *self.ring_labels):
+            self.plot.removeItem(item)
+        self.rings, self.ring_labels, self.ring_resolutions = [], [], []
+        self._ring_key = key
+        if geometry is None:
+            return
+        resolutions = ring_resolutions(geometry, width, height, RING_COUNT)
+        pen = QPen(QColor(RING_COLOUR))
+        pen.setCosmetic(True)
+        pen.setWidthF(1.2)
+        pen.setStyle(Qt.DashLine)
+        cx, cy = geometry.beam_x + 0.5, geometry.beam_y + 0.5
+        ux, uy = _towards_farthest_corner(geometry, width, height)
+        for resolution in resolutions:
+            rx, ry = geometry.ring_radii_px(resolution)
+            ring = QGraphicsEllipseItem(QRectF(cx - rx, cy - ry, 2 * rx, 2 * ry))
+            ring.setPen(pen)
+            self.plot.addItem(ring, ignoreBounds=True)  # "A" (auto range) fits the image
+            anchor = (0 if ux >= 0 else 1, 1 if uy <= 0 else 0)
+            label = pg.TextItem(
+                f"{resolution:g} \u00c5", color=RING_COLOUR, anchor=anchor, fill=LABEL_FILL
+            )
+            font = label.textItem.font()
+            font.setBold(True)
+            label.setFont(font)
+            # on the ring, towards the farthest corner: on the image for every ring
+            label.setPos(QPointF(cx + rx * ux, cy + ry * uy))
+            self.plot.addItem(label, ignoreBounds=True)
+            self.rings.append(ring)
+            self.ring_labels.append(label)
+        self.ring_resolutions = resolutions
+
+    # cursor ----------------------------------------------------------------------------------
+    def _mouse_moved(self, scene_position: QPointF) -> None:
+        if self.frame is None:
+            return
+        if not self.plot.sceneBoundingRect().contains(scene_position):
+            self.cursorMoved.emit("")
+            return
+        point = self.plot.getViewBox().mapSceneToView(scene_position)
+        self.cursorMoved.emit(cursor_text(self.frame, point.x(), point.y()))
+
+    def scene_point_of(self, x: float, y: float) -> QPointF:
+        """Where plot point ``(x, y)`` is in the scene (for tests and tools)."""
+        return self.plot.getViewBox().mapViewToScene(QPointF(x, y))

@@ -1,0 +1,300 @@
+"""The diffraction image viewer's parts: geometry, reading CBF and HDF5/NXmx frames,
+the latest-wins reader, rings and the cursor line (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import astuple
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from PyQt5.QtCore import QEvent, QPointF, Qt
+from PyQt5.QtGui import QMouseEvent
+from PyQt5.QtWidgets import QApplication
+
+from hardware_objects.simulated.image_writer import ImageHeader, NexusWriter, write_cbf
+from mxgui.gui.image_viewer.geometry import FrameGeometry, pilatus_geometry, ring_resolutions
+from mxgui.gui.image_viewer.loader import LatestLoader
+from mxgui.gui.image_viewer.reading import FrameError, read_frame
+
+HEADER = ImageHeader(
+    detector="PILATUS3 6M",
+    pixel_size_x=0.172,
+    pixel_size_y=0.172,
+    distance=250.0,
+    wavelength=0.9763,
+    beam_x=40.5,
+    beam_y=30.25,
+    exposure_time=0.1,
+    exposure_period=0.1,
+    start_angle=10.0,
+    angle_increment=0.1,
+)
+SHAPE = (60, 80)  # rows, columns
+
+
+def counts(seed: int = 0) -> np.ndarray:
+    data = np.random.default_rng(seed).poisson(5, size=SHAPE).astype(np.int32)
+    data[7, 11] = 5000 + seed  # a spot
+    return data
+
+
+def resolution(x: float, y: float, beam_x: float, beam_y: float, pixel: float) -> float:
+    """d = lambda / (2 sin(0.5 atan(r / D))), from the test's own numbers."""
+    r = math.hypot((x - beam_x) * pixel, (y - beam_y) * pixel)
+    return HEADER.wavelength / (2 * math.sin(0.5 * math.atan(r / HEADER.distance)))
+
+
+@pytest.fixture
+def viewer(qtbot):
+    from mxgui.gui.image_viewer.viewer import ImageViewer
+
+    widget = ImageViewer()
+    qtbot.addWidget(widget)
+    widget.resize(700, 700)
+    widget.show()
+    yield widget
+    widget.dispose()
+
+
+def show(qtbot, viewer, path, frame: int = 0):
+    with qtbot.waitSignal(viewer.frameShown, timeout=10_000) as shown:
+        viewer.show_image(str(path), frame)
+    return shown.args
+
+
+# geometry -------------------------------------------------------------------------------------
+def test_the_pilatus_header_of_the_projects_writer_gives_its_geometry(tmp_path):
+    path = write_cbf(tmp_path / "a_1_00001.cbf", counts(), HEADER)
+    frame = read_frame(str(path))
+    g = frame.geometry
+    assert g is not None, frame.geometry_problem
+    assert (g.beam_x, g.beam_y) == pytest.approx((40.5, 30.25))
+    assert g.distance == pytest.approx(250.0)
+    assert (g.pixel_x, g.pixel_y) == pytest.approx((0.172, 0.172))
+    assert g.wavelength == pytest.approx(0.9763)
+    assert g.resolution_at(70, 5) == pytest.approx(resolution(70, 5, 40.5, 30.25, 0.172))
+    assert g.resolution_at(40.5, 30.25) == math.inf
+
+
+def test_a_header_without_geometry_says_what_is_missing():
+    with pytest.raises(ValueError, match=r"x\.cbf: the Pilatus header has no Beam_xy"):
+        pilatus_geometry(
+            "# Wavelength 1.0 A\n# Detector_distance 0.2 m\n# Pixel_size 1e-4 m x 1e-4 m", "x.cbf"
+        )
+
+
+def test_rings_are_spread_over_the_image_and_the_radius_inverts_the_resolution():
+    g = FrameGeometry(1035.0, 1083.0, 200.0, 0.075, 0.075, 0.98)
+    rings = ring_resolutions(g, 2070, 2167, 5)
+    assert 3 <= len(rings) <= 5
+    assert rings == sorted(rings, reverse=True)
+    radii = [g.ring_radius_mm(d) for d in rings]
+    assert radii[-1] <= g.corner_radius_mm(2070, 2167)
+    for d, r in zip(rings, radii, strict=True):
+        assert g.resolution_at_radius(r) == pytest.approx(d)
+    with pytest.raises(ValueError, match="out of reach"):
+        g.ring_radius_mm(0.3)  # below lambda / 2
+
+
+# reading --------------------------------------------------------------------------------------
+def test_an_hdf5_master_of_the_projects_writer_opens_at_any_frame(tmp_path):
+    writer = NexusWriter(tmp_path / "lyso_1_master.h5", HEADER, SHAPE, num_images=3)
+    for k in range(3):
+        writer.add(counts(k), 10.0 + 0.1 * k)
+    path = writer.close()
+    frame = read_frame(str(path), 2)
+    assert (frame.index, frame.count) == (2, 3)
+    assert np.array_equal(frame.counts, counts(2))
+    assert frame.geometry == read_frame(str(path), 0).geometry
+    g = frame.geometry
+    assert (g.beam_x, g.beam_y, g.distance, g.wavelength) == pytest.approx(
+        (40.5, 30.25, 250.0, 0.9763)
+    )
+    assert frame.name == "lyso_1_master.h5 frame 3 / 3"
+    with pytest.raises(FrameError, match=r"lyso_1_master\.h5: no frame 4, the file holds 3"):
+        read_frame(str(path), 3)
+
+
+def test_an_nxmx_master_with_external_data_files_and_other_units_opens(tmp_path):
+    """NXmx as DIALS-style writers lay it out: ``detector_distance``, lengths in mm,
+    beam centre in metres, wavelength in nm, images in two linked data files."""
+    for number, seeds in ((1, (0, 1)), (2, (2,))):
+        with h5py.File(tmp_path / f"x_data_00000{number}.h5", "w") as f:
+            f["data"] = np.stack([counts(s) for s in seeds])
+    with h5py.File(tmp_path / "x_master.h5", "w") as f:
+        detector = f.create_group("entry/instrument/detector")
+        for name, value, units in (
+            ("detector_distance", 250.0, "mm"),
+            ("x_pixel_size", 0.172, "mm"),
+            ("y_pixel_size", 0.172, "mm"),
+            ("beam_center_x", 40.5 * 0.172e-3, "m"),
+            ("beam_center_y", 30.25 * 0.172e-3, "m"),
+        ):
+            detector[name] = value
+            detector[name].attrs["units"] = units
+        detector["pixel_mask"] = np.zeros(SHAPE, dtype=np.uint32)
+        detector["pixel_mask"][0, :5] = 1
+        f["entry/instrument/beam/incident_wavelength"] = 0.09763
+        f["entry/instrument/beam/incident_wavelength"].attrs["units"] = "nm"
+        data = f.create_group("entry/data")
+        data["data_000001"] = h5py.ExternalLink("x_data_000001.h5", "/data")
+        data["data_000002"] = h5py.ExternalLink("x_data_000002.h5", "/data")
+    frame = read_frame(str(tmp_path / "x_master.h5"), 2)  # the first of the second file
+    assert frame.count == 3
+    assert np.array_equal(frame.counts, counts(2))
+    assert astuple(frame.geometry) == pytest.approx((40.5, 30.25, 250.0, 0.172, 0.172, 0.9763))
+    assert frame.masked == 5 and np.isnan(frame.shown[0, :5]).all()
+    (tmp_path / "x_data_000002.h5").unlink()
+    with pytest.raises(FrameError, match=r"x_master\.h5: /entry/data/data_000002 links to a file"):
+        read_frame(str(tmp_path / "x_master.h5"), 0)
+
+
+def test_masked_pixels_and_default_contrast(tmp_path):
+    data = counts()
+    data[20:22, :] = -1  # a gap between modules
+    data[5, 5] = -2  # a bad pixel
+    frame = read_frame(str(write_cbf(tmp_path / "g_1_00001.cbf", data, HEADER)))
+    assert frame.masked == 2 * SHAPE[1] + 1
+    assert np.isnan(frame.shown[20:22]).all() and np.isnan(frame.shown[5, 5])
+    assert frame.counts[5, 5] == -2  # the values as read are kept
+    low, high = frame.levels
+    assert low == 0 and 5 <= high < 5000  # the spot saturates, the background is seen
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, r"nothing\.cbf: no such file"),
+        (b"###CBF: VERSION 1.5\r\nnot really", r"broken\.cbf: not an image fabio reads"),
+        (b"\x89HDF\r\n\x1a\ntruncated", r"broken\.h5: cannot read it as HDF5"),
+    ],
+)
+def test_a_missing_or_corrupt_file_is_named(tmp_path, content, expected):
+    name = "nothing.cbf" if content is None else "broken." + ("h5" if b"HDF" in content else "cbf")
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(FrameError, match=expected):
+        read_frame(str(tmp_path / name))
+
+
+# the reader thread -------------------------------------------------------------------------------
+def test_the_newest_request_wins_and_stale_results_are_dropped():
+    gate = threading.Event()
+    reads: list[int] = []
+    ready = threading.Event()
+
+    def read(n: int) -> int:
+        gate.wait(5)
+        reads.append(n)
+        return n * 10
+
+    loader: LatestLoader[int, int] = LatestLoader(read, ready.set)
+    try:
+        for n in range(20):
+            loader.request(n)
+        gate.set()
+        assert ready.wait(5)
+        # the first request may have started before the others came: at most it and the last
+        deadline = threading.Event()
+        while loader.busy() and not deadline.wait(0.01):
+            pass
+        taken = loader.take()
+        assert taken == (19, 190, "")
+        assert reads[-1] == 19 and len(reads) <= 2
+        assert loader.counts.skipped >= 18
+        assert loader.take() is None
+    finally:
+        loader.close()
+
+
+def test_a_failing_read_is_the_problem_of_its_request():
+    ready = threading.Event()
+
+    def read(path: str) -> str:
+        raise FrameError(f"{path}: no such file")
+
+    loader: LatestLoader[str, str] = LatestLoader(read, ready.set)
+    try:
+        loader.request("a.cbf")
+        assert ready.wait(5)
+        assert loader.take() == ("a.cbf", None, "a.cbf: no such file")
+    finally:
+        loader.close()
+
+
+# the widget ------------------------------------------------------------------------------------
+def test_the_cursor_line_reports_the_pixel_value_and_resolution(qtbot, viewer, tmp_path):
+    path = write_cbf(tmp_path / "c_1_00001.cbf", counts(), HEADER)
+    show(qtbot, viewer, path)
+    view = viewer.view
+    qtbot.waitUntil(lambda: view.image.width() == SHAPE[1], timeout=3000)
+    viewport = view.graphics.viewport()
+    point = view.graphics.mapFromScene(view.scene_point_of(11.5, 7.5))  # pixel (11, 7)
+    # a move without buttons, as the pointer sends (QTest.mouseMove moves a cursor the
+    # offscreen platform does not have)
+    move = QMouseEvent(QEvent.MouseMove, QPointF(point), Qt.NoButton, Qt.NoButton, Qt.NoModifier)
+    QApplication.sendEvent(viewport, move)
+    expected_d = resolution(11, 7, 40.5, 30.25, 0.172)
+    qtbot.waitUntil(lambda: viewer.cursor_label.text().startswith("x 11, y 7"), timeout=3000)
+    assert viewer.cursor_label.text() == f"x 11, y 7: 5000, resolution {expected_d:.2f} \u00c5"
+    assert "250.0 mm" in viewer.geometry_label.text()
+    assert "c_1_00001.cbf" in viewer.file_label.text()
+
+
+def test_rings_are_drawn_at_the_radii_the_formula_gives(qtbot, viewer, tmp_path):
+    path = write_cbf(tmp_path / "r_1_00001.cbf", counts(), HEADER)
+    show(qtbot, viewer, path)
+    view = viewer.view
+    assert view.ring_resolutions and len(view.rings) == len(view.ring_resolutions)
+    for d, ring, label in zip(view.ring_resolutions, view.rings, view.ring_labels, strict=True):
+        radius_px = HEADER.distance * math.tan(2 * math.asin(HEADER.wavelength / (2 * d))) / 0.172
+        rect = ring.rect()
+        assert rect.width() / 2 == pytest.approx(radius_px)
+        assert rect.height() / 2 == pytest.approx(radius_px)
+        assert rect.center().x() == pytest.approx(40.5 + 0.5)  # pixel 40.5's centre
+        assert rect.center().y() == pytest.approx(30.25 + 0.5)
+        assert label.textItem.toPlainText() == f"{d:g} \u00c5"
+
+
+def test_a_bad_file_gives_a_message_and_the_image_shown_stays(qtbot, viewer, tmp_path):
+    good = write_cbf(tmp_path / "ok_1_00001.cbf", counts(), HEADER)
+    show(qtbot, viewer, good)
+    broken = tmp_path / "bad_1_00001.cbf"
+    broken.write_bytes(b"###CBF: VERSION 1.5\r\ngarbage")
+    with qtbot.waitSignal(viewer.problemShown, timeout=10_000) as problem:
+        viewer.show_image(str(broken))
+    assert str(broken) in problem.args[0]
+    assert str(broken) in viewer.message.text()
+    assert viewer.frame.path == str(good)
+    show(qtbot, viewer, good)  # and it goes on
+    assert viewer.message.text().startswith("contrast 0")
+
+
+def test_twenty_quick_requests_show_the_last_without_reading_all(qtbot, viewer, tmp_path):
+    paths = [write_cbf(tmp_path / f"q_1_{k:05d}.cbf", counts(k), HEADER) for k in range(1, 21)]
+    shown: list[str] = []
+    viewer.frameShown.connect(lambda path, _frame: shown.append(path))
+    for path in paths:
+        viewer.show_image(str(path))
+    qtbot.waitUntil(lambda: viewer.frame is not None and viewer.frame.path == str(paths[-1]))
+    qtbot.wait(100)  # nothing stale arrives after it
+    assert shown == [str(paths[-1])]  # what was read before the last request: dropped
+    assert viewer.loader.counts.read < 20
+    assert np.array_equal(viewer.frame.counts, counts(20))
+
+
+def test_a_followed_stream_moves_on_in_order_and_ends_on_the_newest(qtbot, viewer, tmp_path):
+    paths = [write_cbf(tmp_path / f"s_1_{k:05d}.cbf", counts(k), HEADER) for k in range(1, 81)]
+    shown: list[str] = []
+    viewer.frameShown.connect(lambda path, _frame: shown.append(path))
+    for path in paths:  # 80 images over 2 s: faster than it shows them (every 250 ms)
+        viewer.follow_image(str(path))
+        qtbot.wait(25)
+    qtbot.waitUntil(lambda: shown and shown[-1] == str(paths[-1]), timeout=10_000)
+    order = [paths.index(Path(path)) for path in shown]
+    assert order == sorted(set(order))  # never an older image after a newer one
+    assert 2 <= len(shown) < 40  # it moved on while the stream ran, without a backlog

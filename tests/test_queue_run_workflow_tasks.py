@@ -1,0 +1,81 @@
+"""Issue 15: the tasks a running workflow adds over XML-RPC (``queue_add_child`` with the
+workflow's sample, as mxcubecore's workflows do) go under the workflow's node; the engine
+runs them as before (nested when asked, after the workflow when not), and a stop during
+one reads "stopped" over XML-RPC. The workflow is a stand-in entry waiting for a Future
+(as in test_workflow_nested); the server is the real one on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from test_workflow_nested import HostEntry
+from xmlrpc_fixtures import QUICK
+
+pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
+
+
+@pytest.fixture
+def queue(beamline):
+    queue = beamline.beamline.role("queue")
+    queue.host = HostEntry()
+    queue.engine.entries["Workflow"] = queue.host
+    return queue
+
+
+def finished_event(engine) -> threading.Event:
+    done = threading.Event()
+    engine.connect("executionFinished", lambda _status: done.set())
+    return done
+
+
+def sample_with_workflow(queue, proxy) -> tuple[int, int]:
+    sample = proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+    workflow = queue.add_task(sample, "Workflow", {"workflow_name": "test"})
+    return sample, workflow
+
+
+def test_a_workflows_tasks_are_nested_under_it_and_run_as_before(queue, proxy):
+    sample, workflow = sample_with_workflow(queue, proxy)
+    before = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
+    assert queue.model.get_node(before).parent == sample  # no workflow running: as given
+    done = finished_event(queue.engine)
+    assert proxy.start_queue() is True
+    assert queue.host.waiting.wait(30)
+    task = {"type": "DataCollection", "parameters": dict(QUICK, prefix="nested")}
+    nested = proxy.queue_add_child(sample, task)  # the workflow's parent, as mxcubecore's
+    assert proxy.queue_get_node(nested)["parent"] == workflow
+    assert proxy.queue_execute_entry_with_id(nested) == "success"
+    leftover = proxy.queue_add_child(sample, dict(task, parameters=dict(QUICK, prefix="left")))
+    assert proxy.queue_get_node(workflow)["children"] == [nested, leftover]
+    queue.host.workflow.set_result("workflow done")
+    assert done.wait(60)
+    # the one it did not run ran after it, once; the nested one was not run again
+    assert [proxy.queue_get_node(n)["status"] for n in (workflow, nested, leftover)] == [
+        "success"
+    ] * 3
+    started = [e for e in queue.history.entries() if e.node_id in (nested, leftover)]
+    assert [e.node_id for e in started] == [nested, leftover]
+    assert proxy.queue_get_node(sample)["status"] == "success"
+    counts = queue.model.children_summary(workflow)
+    assert (counts["total"], counts["success"]) == (2, 2)
+
+
+def test_a_stop_during_a_nested_collection_reads_stopped_over_xmlrpc(queue, proxy):
+    sample, workflow = sample_with_workflow(queue, proxy)
+    after = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
+    done = finished_event(queue.engine)
+    proxy.start_queue()
+    assert queue.host.waiting.wait(30)
+    long = dict(QUICK, num_images=400, exp_time=0.02, prefix="long")
+    nested = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": long})
+    assert proxy.queue_execute_entry_with_id(nested, True) is True
+    started = threading.Event()
+    queue.engine.connect("progressChanged", lambda node, _f: node == nested and started.set())
+    assert started.wait(30)
+    queue.engine.stop()
+    assert done.wait(60)
+    read = proxy.queue_get_node(nested)
+    assert (read["status"], read["message"]) == ("stopped", "stopped by user")
+    assert [proxy.queue_get_node(n)["status"] for n in (workflow, sample)] == ["stopped"] * 2
+    assert proxy.queue_get_node(after)["status"] == "not_executed"
