@@ -48,6 +48,9 @@ class PointItem(_ShapeItem):
 
     def __init__(self, point: Point, style: OverlayStyle) -> None:
         super().__init__(point, style)
+        # over lines: a click on a point that a line crosses picks the point (the small
+        # target); the line is picked anywhere else along it
+        self.setZValue(21)
         self.position = QPointF()
 
     def set_image_position(self, x: float, y: float) -> None:
