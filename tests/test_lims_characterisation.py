@@ -270,3 +270,13 @@ def test_a_screening_payload_holds_every_sweep_in_order() -> None:
     # parameters without the user's choice (a node of before it): a 360 deg sweep is anomalous
     long = {**results, "strategy_sweeps": [sweep(2.0, 0.2, 1800)]}
     assert records.screening(long, {}, collection=7)["strategy"]["anomalous"] is True  # type: ignore[index]
+
+
+def test_a_sweep_of_overlapping_images_ends_where_its_last_image_ends() -> None:
+    info = wedge_info([0.0])
+    info.update(image_starts=None, num_images=10)
+    info["parameters"] = {**info["parameters"], "num_images": 10, "overlap": 0.25}  # type: ignore[dict-item]
+    payload = records.collection_started(info, session_id=1, sample_id=None, group=2)
+    # 10 images of 1 deg, each starting 0.75 deg after the one before: 9 x 0.75 + 1
+    assert (payload["axis_start"], payload["axis_end"]) == (0.0, pytest.approx(7.75))
+    assert payload["overlap"] == 0.25

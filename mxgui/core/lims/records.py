@@ -169,8 +169,10 @@ def collection_started(
     if distance is None:
         distance = detector_distance
     snapshots = [str(s) for s in _sequence(info.get("snapshots", ()))][:4]
-    axis_start, axis_end = osc_start, osc_start + osc_range * num_images
     overlap = _float(p.get("overlap", 0.0), "overlap")
+    # where the last image ends (AcquisitionParameters.osc_end): overlapping images too
+    axis_start = osc_start
+    axis_end = osc_start + max(num_images - 1, 0) * (osc_range - overlap) + osc_range
     comments = [str(p.get("comments", ""))]
     starts = info.get("image_starts")
     if starts:  # one wedge per image: see wedge_axis
