@@ -316,7 +316,7 @@ def test_operations_put_from_several_threads_while_sending_all_arrive_once(open_
     [
         ({"grid": {"steps": [10, float("nan")]}}, 'payload["grid"]["steps"][1]'),
         ({"snapshot": b"\x89PNG"}, 'payload["snapshot"] is a bytes'),
-        ({"when": object()}, 'payload["when"] is a object'),
+        ({"when": object()}, 'payload["when"] is an object'),
         ({"cells": {1: 0.5}}, 'payload["cells"]: the key 1 is not a string'),
         ({"group": {"$ref": "g"}}, 'payload["group"]: a reference is'),
         ({"group": ref("never-put")}, "no operation 'never-put'"),
