@@ -5,8 +5,9 @@ a ``Characterisation`` node's results gain its analysis (``reference``, ``strate
 and ``rule``, set together at the end of its run: see
 :mod:`mxgui.core.queue.entries.characterisation`), one ``screening`` operation is put:
 ``Screening``, ``ScreeningOutput`` (the spots, the resolution seen, the images) and,
-with a strategy, its ``ScreeningStrategy`` rows, tied to the characterisation's first
-reference image's collection and group (as the collections source recorded them).
+with a strategy, its ``ScreeningStrategy`` rows (a sub-wedge per proposed sweep), tied
+to the collection and group of the characterisation's reference run (one collection:
+one wedge per image, as the collections source recorded it).
 """
 
 from __future__ import annotations

@@ -48,9 +48,9 @@ Kinds, the rows they write and (in brackets) the natural key looked up on a retr
   ``workflow_run_update``: a run's ``ProcessingJob.dataCollectionId`` (the first
   collection the run made) and more ``ProcessingJobParameter`` rows (such as the
   ``lims_id`` a workflow gave with ``queue_set_workflow_lims_id``) (job, key, value).
-- ``screening``: ``Screening``, ``ScreeningOutput`` and, with a strategy,
-  ``ScreeningStrategy`` / ``ScreeningStrategyWedge`` / ``ScreeningStrategySubWedge``
-  (collection, program).
+- ``screening``: ``Screening``, ``ScreeningOutput`` and, with a strategy, one
+  ``ScreeningStrategy`` and ``ScreeningStrategyWedge`` and one
+  ``ScreeningStrategySubWedge`` per proposed sweep, in order (collection, program).
 - ``image_jpegs``: one ``Image`` row per image with jpegFileFullPath and
   jpegThumbnailFileFullPath, inserted or updated (collection, image number).
 - ``session_lookup``: writes nothing; finds the ``BLSession`` of a proposal (code and
@@ -570,21 +570,28 @@ class IspybWriter:
         return result
 
     def _strategy(self, rows: Rows, s: Fields, output_id: int, program: str) -> int:
-        start, end = s.number("axis_start"), s.number("axis_end")
-        exposure, transmission = s.number("exposure_time"), s.number("transmission")
-        resolution, osc_range = s.number("resolution"), s.number("osc_range")
-        images = s.integer("number_of_images")
+        """One ``ScreeningStrategy`` (the first sweep's values over every sweep's
+        angles), one ``ScreeningStrategyWedge`` (all the images) and one
+        ``ScreeningStrategySubWedge`` per sweep, numbered in order (as EDNA stores
+        BEST's multi-pass plans). A payload of before ``sweeps`` is one sweep itself."""
+        sweeps = s.sections("sweeps") if s.payload.get("sweeps") is not None else [s]
+        if not sweeps:
+            raise PayloadError(f"{s.kind}: {s.where}sweeps: expected at least one sweep")
+        first = sweeps[0]
+        resolution = first.number("resolution")
+        starts = [sweep.number("axis_start") for sweep in sweeps]
+        ends = [sweep.number("axis_end") for sweep in sweeps]
         strategy_id = rows.insert(
             "ScreeningStrategy",
             {
                 "screeningOutputId": output_id,
                 "anomalous": int(s.flag("anomalous")),
-                "phiStart": start,
-                "phiEnd": end,
-                "rotation": osc_range,
-                "exposureTime": exposure,
+                "phiStart": min(starts),
+                "phiEnd": max(ends),
+                "rotation": first.number("osc_range"),
+                "exposureTime": first.number("exposure_time"),
                 "resolution": resolution,
-                "transmission": transmission,
+                "transmission": first.number("transmission"),
                 "program": program,
             },
         )
@@ -594,26 +601,27 @@ class IspybWriter:
                 "screeningStrategyId": strategy_id,
                 "wedgeNumber": 1,
                 "resolution": resolution,
-                "numberOfImages": images,
-                "phi": start,
+                "numberOfImages": sum(sweep.integer("number_of_images") for sweep in sweeps),
+                "phi": starts[0],
                 "wavelength": s.opt_number("wavelength"),
             },
         )
-        rows.insert(
-            "ScreeningStrategySubWedge",
-            {
-                "screeningStrategyWedgeId": wedge_id,
-                "subWedgeNumber": 1,
-                "rotationAxis": "Omega",
-                "axisStart": start,
-                "axisEnd": end,
-                "exposureTime": exposure,
-                "transmission": transmission,
-                "oscillationRange": osc_range,
-                "numberOfImages": images,
-                "RESOLUTION": resolution,
-            },
-        )
+        for number, sweep in enumerate(sweeps, start=1):
+            rows.insert(
+                "ScreeningStrategySubWedge",
+                {
+                    "screeningStrategyWedgeId": wedge_id,
+                    "subWedgeNumber": number,
+                    "rotationAxis": "Omega",
+                    "axisStart": sweep.number("axis_start"),
+                    "axisEnd": sweep.number("axis_end"),
+                    "exposureTime": sweep.number("exposure_time"),
+                    "transmission": sweep.number("transmission"),
+                    "oscillationRange": sweep.number("osc_range"),
+                    "numberOfImages": sweep.integer("number_of_images"),
+                    "RESOLUTION": sweep.number("resolution"),
+                },
+            )
         return strategy_id
 
     # -- image JPEGs ----------------------------------------------------------------------------

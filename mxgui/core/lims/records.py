@@ -67,12 +67,39 @@ def file_template(path: Mapping[str, object]) -> str:
 
 
 def experiment_type(info: Mapping[str, object]) -> str:
-    """The group's ``experimentType`` of a collection ``info``: Mesh, Helical or OSC."""
+    """The group's ``experimentType`` of a collection ``info``: Mesh, Helical,
+    Characterization (one wedge per image: ``info["image_starts"]``, a
+    characterisation's reference images) or OSC."""
     if info.get("mesh"):
         return MESH
     if info.get("helical"):
         return HELICAL
+    if info.get("image_starts"):
+        return CHARACTERIZATION
     return OSC
+
+
+def wedge_axis(starts: Sequence[float], osc_range: float) -> tuple[float, float, float, str | None]:
+    """How a run of one wedge per image (``starts``: each image's start angle, each
+    ``osc_range`` wide) is stored, as ISPyB's clients read it (mxcubecore writes a
+    characterisation's reference images so, and SynchWeb lists a collection whose
+    ``overlap`` is not 0 as a screening): ``axisStart`` and ``axisEnd`` are what the
+    first image covers, and ``overlap = osc_range - step`` (negative: a gap), so that
+    image ``i`` (from 0) starts at ``axisStart + i * (axisRange - overlap)``. Returns
+    ``(axis_start, axis_end, overlap, note)``; ``note`` lists the start angles when they
+    are not evenly spaced (``step`` is then their mean spacing), else ``None``."""
+    angles = [float(a) for a in starts]
+    if not angles:
+        raise ValueError("image_starts: expected at least one start angle")
+    step = (angles[-1] - angles[0]) / (len(angles) - 1) if len(angles) > 1 else osc_range
+    even = all(
+        math.isclose(b - a, step, rel_tol=1e-9, abs_tol=1e-6)
+        for a, b in zip(angles, angles[1:], strict=False)
+    )
+    note = None
+    if not even:
+        note = "reference images at " + ", ".join(f"{a:g}" for a in angles) + " deg"
+    return angles[0], angles[0] + osc_range, osc_range - step, note
 
 
 # -- the session of a local login ----------------------------------------------------------------
@@ -146,15 +173,26 @@ def collection_started(
     if distance is None:
         distance = detector_distance
     snapshots = [str(s) for s in _sequence(info.get("snapshots", ()))][:4]
+    overlap = _float(p.get("overlap", 0.0), "overlap")
+    # where the last image ends (AcquisitionParameters.osc_end): overlapping images too
+    axis_start = osc_start
+    axis_end = osc_start + max(num_images - 1, 0) * (osc_range - overlap) + osc_range
+    comments = [str(p.get("comments", ""))]
+    starts = info.get("image_starts")
+    if starts:  # one wedge per image: see wedge_axis
+        axis_start, axis_end, overlap, note = wedge_axis(
+            [_float(a, "image_starts") for a in _sequence(starts)], osc_range
+        )
+        comments.append(note or "")
     payload: Payload = {
         "group_id": _ref(group),
         "session_id": _ref(session_id),
         "sample_id": sample_id,
         "run_number": _int(info.get("run_number", path.get("run_number", 1)), "run_number"),
-        "axis_start": osc_start,
-        "axis_end": osc_start + osc_range * num_images,
+        "axis_start": axis_start,
+        "axis_end": axis_end,
         "axis_range": osc_range,
-        "overlap": _float(p.get("overlap", 0.0), "overlap"),
+        "overlap": overlap,
         "number_of_images": num_images,
         "start_image_number": _int(info.get("first_image", p.get("first_image", 1)), "first_image"),
         "number_of_passes": _int(p.get("num_passes", 1), "num_passes"),
@@ -170,7 +208,7 @@ def collection_started(
         "image_prefix": str(info.get("prefix", path.get("prefix", ""))),
         "image_suffix": str(path.get("suffix", "cbf")),
         "file_template": file_template(path),
-        "comments": str(p.get("comments", "")) or None,
+        "comments": "; ".join(c for c in comments if c) or None,
         "start_time": lims_time(_float(info["started"], "started")),
     }
     for index, snapshot in enumerate(snapshots, start=1):
@@ -404,8 +442,11 @@ def screening(
     message: str = "",
 ) -> Payload:
     """Kind ``screening``: a characterisation's results (``results``: the node's
-    ``reference``, ``strategy`` and ``rule``; ``parameters``: the node's parameters,
-    for the energy of the strategy's wavelength)."""
+    ``reference``, ``strategy``, ``strategy_sweeps`` and ``rule``; ``parameters``: the
+    node's parameters, for the energy of the strategy's wavelength and ``anomalous``).
+
+    The strategy is the first sweep's values with ``sweeps``: every proposed sweep, in
+    order (one ISPyB sub-wedge each); results without ``strategy_sweeps`` give one."""
     reference = [_mapping(r) for r in _sequence(results.get("reference", ()))]
     resolutions = [
         _float(r["resolution"], "resolution") for r in reference if r.get("resolution") is not None
@@ -425,26 +466,43 @@ def screening(
     }
     strategy = results.get("strategy")
     if isinstance(strategy, Mapping) and strategy:
-        num_images = _int(strategy["num_images"], "num_images")
-        osc_start, osc_range = (
-            _float(strategy["osc_start"], "osc_start"),
-            _float(strategy["osc_range"], "osc_range"),
-        )
+        sweeps = results.get("strategy_sweeps")
+        if not isinstance(sweeps, Sequence) or isinstance(sweeps, str) or not sweeps:
+            sweeps = [strategy]  # results of before the sweeps: the one there is
         energy = parameters.get("energy")
+        stored = [_sweep(_mapping(sweep)) for sweep in sweeps]
+        anomalous = parameters.get("anomalous")
+        if not isinstance(anomalous, bool):  # parameters of before the user's choice
+            anomalous = any(
+                _float(s["osc_range"], "osc_range") * _int(s["number_of_images"], "num_images")
+                >= 360.0
+                for s in stored
+            )
         payload["strategy"] = _without_none(
             {
-                "axis_start": osc_start,
-                "axis_end": osc_start + osc_range * num_images,
-                "osc_range": osc_range,
-                "number_of_images": num_images,
-                "exposure_time": _float(strategy["exp_time"], "exp_time"),
-                "transmission": _float(strategy["transmission"], "transmission"),
-                "resolution": _float(strategy["resolution"], "resolution"),
-                "anomalous": osc_range * num_images >= 360.0,
+                **stored[0],
+                "anomalous": anomalous,
                 "wavelength": None if energy is None else wavelength(_float(energy, "energy")),
+                "sweeps": stored,
             }
         )
     return _without_none(payload)
+
+
+def _sweep(sweep: Mapping[str, object]) -> Payload:
+    """One proposed sweep (``strategy_sweeps``' item) as a sub-wedge's fields."""
+    num_images = _int(sweep["num_images"], "num_images")
+    osc_start = _float(sweep["osc_start"], "osc_start")
+    osc_range = _float(sweep["osc_range"], "osc_range")
+    return {
+        "axis_start": osc_start,
+        "axis_end": osc_start + osc_range * num_images,
+        "osc_range": osc_range,
+        "number_of_images": num_images,
+        "exposure_time": _float(sweep["exp_time"], "exp_time"),
+        "transmission": _float(sweep["transmission"], "transmission"),
+        "resolution": _float(sweep["resolution"], "resolution"),
+    }
 
 
 # -- image JPEGs -------------------------------------------------------------------------------
