@@ -98,6 +98,44 @@ def test_a_parent_sums_up_its_tasks_as_they_run_fail_move_and_go(queue_app, qtbo
     assert details(tree, samples[0]).startswith("1 task · ")
 
 
+def test_a_parents_status_sums_up_its_tasks_run_without_it(queue_app, qtbot):
+    """Run selected or a single task runs tasks without their sample: the sample's and
+    group's Status then says what the engine's rule makes of them, not "not run"."""
+    _app, queue, bricks = queue_app
+    tree, model = bricks["tree"], queue.model
+    sample = queue.add_samples_from_changer(present_addresses(queue, 1))[0]
+    group = model.add(sample, TASK_GROUP)
+    char = queue.add_task(group, "Characterisation", {})
+    collection = queue.add_task(group, "DataCollection", {})
+
+    def status(node_id: int) -> str:
+        return tree.tree.index_of(node_id, STATUS).data()
+
+    qtbot.waitUntil(lambda: tree.tree.shown(collection), timeout=2000)
+    assert status(sample) == status(group) == "not run"
+    model.set_status(char, "running")
+    qtbot.waitUntil(lambda: status(sample) == "running", timeout=2000)
+    assert status(group) == "running"
+    model.set_status(char, "success")
+    qtbot.waitUntil(lambda: status(sample) == "success", timeout=2000)
+    assert details(tree, sample).startswith("1 of 2 done · ")
+    model.set_status(collection, "running")
+    model.set_status(collection, "failed", "detector not armed")
+    qtbot.waitUntil(lambda: status(sample) == "failed", timeout=2000)
+    assert status(group) == "failed"
+    failed = tree.tree.index_of(collection, STATUS)
+    assert tree.tree.index_of(sample, STATUS).data(Qt.ForegroundRole) == failed.data(
+        Qt.ForegroundRole
+    )
+    assert "status: failed" in tree.tree.index_of(sample, NAME).data(Qt.ToolTipRole)
+    # the sample's own status, once the engine set it, is what it shows
+    model.set_status(sample, "warning", "1 failed")
+    qtbot.waitUntil(lambda: status(sample) == "warning", timeout=2000)
+    model.reset_status([sample])
+    qtbot.waitUntil(lambda: status(sample) == "not run", timeout=2000)
+    assert status(group) == "not run"
+
+
 def test_a_user_stop_is_shown_as_stopped_not_failed(queue_app, qtbot):
     _app, queue, bricks = queue_app
     tree, model = bricks["tree"], queue.model
