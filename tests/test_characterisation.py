@@ -21,6 +21,7 @@ from queue_engine_fixtures import (
 
 from hardware_objects.abstract.collect import CollectionError
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError
+from mxgui.core.queue.entries.characterisation import describe
 from mxgui.core.queue.entries.strategy import (
     ImageAnalysis,
     minimum_sweep,
@@ -199,3 +200,15 @@ def test_few_sweeps_adds_a_low_resolution_pass_over_the_same_angles():
     assert low["transmission"] == pytest.approx(max(round(main["transmission"] * 0.1, 1), 0.1))
     single = propose(analyses(), reference(space_group="C2"))
     assert single.sweeps == [single.parameters]
+
+
+def test_a_resolution_a_user_reads_is_in_angstrom():
+    """The strategy's reasons and the short description say Å, as its table does."""
+    proposal = propose(
+        analyses(), reference(space_group="C2", strategy_complexity="few sweeps"), (1.0, 6.0)
+    )
+    text = " | ".join(proposal.reasons + proposal.warnings)
+    assert "the spots reach 1.80 Å" in text
+    assert "low-resolution pass to 4 Å" in text
+    assert not re.search(r"\d A\b", text)
+    assert describe(proposal.parameters).endswith(f"{proposal.parameters['resolution']:g} Å")

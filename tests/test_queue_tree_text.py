@@ -44,7 +44,15 @@ def test_a_task_says_what_it_did():
     assert result_text(early) == "detector not armed"
     strategy = {"num_images": 1800, "osc_range": 0.1, "resolution": 2.1, "exp_time": 0.01}
     characterised = node("Characterisation", "success", "x", results={"strategy": strategy})
-    assert result_text(characterised) == "strategy: 1800 x 0.1 deg, 2.1 A"
+    assert result_text(characterised) == "strategy: 1800 x 0.1 deg, 2.1 Å"
+    low_pass = dict(strategy, resolution=4.2, num_images=900)
+    few = {"strategy": strategy, "strategy_sweeps": [strategy, low_pass]}
+    few_sweeps = node("Characterisation", "success", "x", results=few)
+    assert result_text(few_sweeps) == "strategy: 1800 x 0.1 deg, 2.1 Å + 1 low-resolution pass"
+    for stopped_type in ("Characterisation", "MeshScan", "Workflow", "XrayCentring"):
+        user_stop = node(stopped_type, "stopped", "stopped by user")
+        assert result_text(user_stop) == "stopped by user"
+    assert result_text(node("Workflow", "stopped", "timed out")) == "stopped: timed out"
     no_strategy = node("Characterisation", "warning", "no diffraction", results={"strategy": None})
     assert result_text(no_strategy) == "no strategy proposed (no diffraction?)"
     mesh = node(

@@ -2,7 +2,7 @@
 
 - :func:`result_text`: a task's outcome from its results, files and message
   (``100 images written``, ``best cell 37 (score 12.4)``, ``strategy: 1800 x 0.1 deg,
-  2.1 A``, ``stopped after 40 of 100 images``), or ``None`` before it ran;
+  2.1 Å``, ``stopped after 40 of 100 images``), or ``None`` before it ran;
 - :func:`tally_text`: a sample's or group's tasks summed up by status
   (``2 of 3 done, 1 failed``; done: :func:`~mxgui.core.queue.status.done_count`);
 - :func:`shown_status`: the status a sample or group row shows (its own, or its
@@ -76,7 +76,10 @@ def _characterisation_text(node: QueueNode) -> str | None:
         text = f"strategy: {strategy['num_images']} x {strategy['osc_range']:g} deg"
         resolution = strategy.get("resolution")
         if isinstance(resolution, (int, float)):
-            text += f", {resolution:g} A"
+            text += f", {resolution:g} Å"
+        sweeps = node.results.get("strategy_sweeps")
+        if isinstance(sweeps, (list, tuple)) and len(sweeps) > 1:  # "few sweeps"
+            text += f" + {counted(len(sweeps) - 1, 'low-resolution pass', 'low-resolution passes')}"
         return text
     if node.status == WARNING and "strategy" in node.results:
         return "no strategy proposed (no diffraction?)"
@@ -123,8 +126,9 @@ def result_text(node: QueueNode) -> str | None:
     text = by_type(node) if by_type is not None else None
     if text:
         return text
-    if node.status == STOPPED and node.message:
-        return f"stopped: {node.message}"
+    if node.status == STOPPED and node.message:  # "stopped by user" says it already
+        stopped = node.message.startswith("stopped")
+        return node.message if stopped else f"stopped: {node.message}"
     return node.message or node.status
 
 
