@@ -212,3 +212,14 @@ def test_a_resolution_a_user_reads_is_in_angstrom():
     assert "low-resolution pass to 4 Å" in text
     assert not re.search(r"\d A\b", text)
     assert describe(proposal.parameters).endswith(f"{proposal.parameters['resolution']:g} Å")
+
+
+def test_the_simulated_collect_stays_in_modules_of_one_job_each():
+    """The sweep and the reference wedges share their set-up (collect_acquire.py); the
+    collect object keeps the sequence and the hardware steps, each under ~600 lines."""
+    simulated = Path(__file__).parent.parent / "hardware_objects" / "simulated"
+    for name in ("collect.py", "collect_acquire.py"):
+        lines = len((simulated / name).read_text().splitlines())
+        assert lines <= 600, f"{name}: {lines} lines"
+    source = (simulated / "collect_acquire.py").read_text()
+    assert source.count("NexusWriter(") == 1 and source.count("strength_function(") == 1
