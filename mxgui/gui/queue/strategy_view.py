@@ -40,14 +40,15 @@ from mxgui.gui.item_models import NamedColumns
 log = logging.getLogger(__name__)
 
 CHARACTERISATION = "Characterisation"
-#: (parameter, column title, format) of each column
+#: (parameter, column title, format) of each column; short titles, so that the six
+#: columns fit the parameters brick at 1280x800
 SWEEP_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("osc_start", "Start (deg)", "{:g}"),
-    ("osc_range", "Oscillation (deg)", "{:g}"),
+    ("osc_start", "Start (°)", "{:g}"),
+    ("osc_range", "Osc. (°)", "{:g}"),
     ("num_images", "Images", "{:d}"),
-    ("exp_time", "Exposure (s)", "{:g}"),
-    ("transmission", "Transmission (%)", "{:g}"),
-    ("resolution", "Resolution (Å)", "{:.2f}"),
+    ("exp_time", "Exp. (s)", "{:g}"),
+    ("transmission", "Trans. (%)", "{:g}"),
+    ("resolution", "Res. (Å)", "{:.2f}"),
 )
 
 
@@ -114,6 +115,7 @@ class StrategyView(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setTextFormat(Qt.PlainText)
         self.notes.setMinimumWidth(1)  # wraps to the view's width, never wider
+        self.notes.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.add_button = QPushButton("Add this collection")
         self.add_button.setToolTip("Add the proposed data collection after the characterisation")
         self.add_button.clicked.connect(self.add_collection)
@@ -166,6 +168,7 @@ class StrategyView(QWidget):
         )
         self._fit_table()
         self.notes.setText(_notes(results) if node is not None else "")
+        self._fit_notes()
         self.notes.setToolTip(str(results.get("rule", "")))
         why_not = self._why_not(node, results)
         self.add_button.setEnabled(not why_not)
@@ -186,6 +189,13 @@ class StrategyView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._fit_table()  # the scroll bar comes and goes with the width
+        self._fit_notes()
+
+    def _fit_notes(self) -> None:
+        """As tall as the wrapped notes at the label's width (never squeezed: the
+        brick's scroll area scrolls instead)."""
+        notes = self.notes
+        notes.setMinimumHeight(notes.heightForWidth(notes.width()) if notes.text() else 0)
 
     def _node(self) -> QueueNode | None:
         if self._node_id is None:
