@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-from PyQt5.QtCore import QModelIndex, QPoint, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -54,8 +54,9 @@ class QueueTreeBrick(Brick):
     the context menu runs, enables, duplicates, moves, resets or deletes the selection.
     Deletes and moves can be undone and redone (Ctrl+Z, Ctrl+Shift+Z, the tool buttons).
     The selection is emitted as ``nodesSelected(ids)`` and, when it is one node,
-    ``nodeSelected(id)`` (``-1``: none or several); "Run this" emits
-    ``runRequested(id)`` for the queue control brick.
+    ``nodeSelected(id)`` (``-1``: none or several); "Run" emits ``runRequested(id)``
+    for one node and ``runSelectedRequested()`` for several (the queue control brick's
+    Run selected, on the selection ``nodesSelected`` gave it).
     """
 
     PROPERTIES = (
@@ -65,7 +66,8 @@ class QueueTreeBrick(Brick):
     nodeSelected = pyqtSignal(int)
     nodesSelected = pyqtSignal(list)
     runRequested = pyqtSignal(int)
-    SIGNALS = ("nodeSelected", "nodesSelected", "runRequested")
+    runSelectedRequested = pyqtSignal()
+    SIGNALS = ("nodeSelected", "nodesSelected", "runRequested", "runSelectedRequested")
     SLOTS = ("select_node", "delete_selected", "add_manual_sample", "export_to", "import_from")
 
     def __init__(self, context: BrickContext, name: str, parent: QWidget | None = None) -> None:
@@ -87,8 +89,9 @@ class QueueTreeBrick(Brick):
         )
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.viewport().installEventFilter(self)  # the columns follow its width
 
-        self.run_action = self._action("Run this", self.run_selected, "run the selected node")
+        self.run_action = self._action("Run", self.run_selected, "run the selected nodes")
         self.enable_action = self._action("Enable", lambda: self.set_selected_enabled(True), "")
         self.disable_action = self._action("Disable", lambda: self.set_selected_enabled(False), "")
         self.duplicate_action = self._action("Duplicate", self.duplicate_selected, "")
@@ -206,9 +209,7 @@ class QueueTreeBrick(Brick):
         header = self.view.header()
         header.setSectionResizeMode(QHeaderView.Interactive)
         header.setStretchLastSection(True)
-        metrics = self.view.fontMetrics()
-        self.view.setColumnWidth(NAME, metrics.horizontalAdvance("lysozyme-A01_12 (copy)") + 60)
-        self.view.setColumnWidth(STATUS, metrics.horizontalAdvance("not run") + 40)
+        self._fit_columns()
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         for signal in (self.tree.rowsInserted, self.tree.rowsRemoved, self.tree.modelReset):
             signal.connect(self._after_rows.start)
@@ -217,6 +218,25 @@ class QueueTreeBrick(Brick):
         self.tree.dataChanged.connect(self._after_rows.start)
         self.view.expandAll()
         self._rows_changed()
+
+    def _fit_columns(self) -> None:
+        """Name as wide as a long sample name, but never so wide that Status leaves the
+        viewport (at 1280x800 the tree is about 260 px wide); Details takes the rest
+        (and its tooltip says it all)."""
+        if self.view.model() is None:
+            return
+        metrics = self.view.fontMetrics()
+        status = metrics.horizontalAdvance("not run") + 40
+        wanted = metrics.horizontalAdvance("lysozyme-A01_12 (copy)") + 60
+        room = self.view.viewport().width() - status - metrics.horizontalAdvance("0 of 3 done")
+        name = max(min(wanted, room), metrics.horizontalAdvance("s1-01") + 60)
+        self.view.setColumnWidth(STATUS, status)
+        self.view.setColumnWidth(NAME, name)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.view.viewport() and event.type() == QEvent.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     def run(self) -> None:
         if self.queue is not None and self.queue.restore_result.message:
@@ -298,7 +318,7 @@ class QueueTreeBrick(Brick):
         ids = self.selected_ids()
         nodes = [self.tree.node(i) for i in ids] if self.tree is not None else []
         one = len(nodes) == 1
-        self.run_action.setEnabled(one)
+        self.run_action.setEnabled(bool(nodes))
         self.enable_action.setEnabled(any(not n.enabled for n in nodes))
         self.disable_action.setEnabled(any(n.enabled for n in nodes))
         self.duplicate_action.setEnabled(bool(nodes) and all(n.is_task for n in nodes))
@@ -341,9 +361,13 @@ class QueueTreeBrick(Brick):
             return None
 
     def run_selected(self) -> None:
+        """Ask the queue control brick to run the selected nodes (in queue order)."""
         ids = self.selected_ids()
         if len(ids) == 1:
             self.runRequested.emit(ids[0])
+        elif ids:
+            self._emit_selection()  # the control brick runs the selection it was given
+            self.runSelectedRequested.emit()
 
     def set_selected_enabled(self, enabled: bool) -> None:
         queue = self.queue
@@ -363,7 +387,7 @@ class QueueTreeBrick(Brick):
         added = [a for a in copies if a is not None]
         if added:
             self.select_nodes(added)
-            self.show_message(f"Duplicated {len(added)} task{'s' * (len(added) != 1)}")
+            self.show_message(f"Duplicated {counted(len(added), 'task')}")
 
     def move_selected(self, step: int) -> None:
         """Move the one selected node up (``-1``) or down (``1``) among its siblings."""
@@ -385,7 +409,7 @@ class QueueTreeBrick(Brick):
         except QueueError as exc:
             self.show_problem(f"not reset: {exc}")
             return
-        self.show_message(f"{len(ids)} node{'s' * (len(ids) != 1)} will run again")
+        self.show_message(f"{counted(len(ids), 'node')} will run again")
 
     def delete_selected(self) -> None:
         """Delete every selected node, with what is below it (undoable)."""
@@ -395,7 +419,7 @@ class QueueTreeBrick(Brick):
             return
         removed = self._attempt("not deleted", lambda: tree.edits.delete(ids))
         if removed is not None:
-            self.show_message(f"Deleted {len(removed)} node{'s' * (len(removed) != 1)}")
+            self.show_message(f"Deleted {counted(len(removed), 'node')}")
 
     def undo(self) -> None:
         """Undo the last delete or move made in the tree."""
@@ -409,7 +433,7 @@ class QueueTreeBrick(Brick):
 
     def _restored(self, ids: list[int]) -> None:
         self.select_nodes(ids)
-        self.show_message(f"Put back {len(ids)} node{'s' * (len(ids) != 1)} (with new ids)")
+        self.show_message(f"Put back {counted(len(ids), 'node')} (with new ids)")
 
     def add_samples_from_changer(self) -> SamplesDialog | None:
         """Open the list of the sample changer's samples; the ticked ones are added."""

@@ -21,6 +21,7 @@ from queue_engine_fixtures import (
 
 from hardware_objects.abstract.collect import CollectionError
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError
+from mxgui.core.queue.entries.characterisation import describe
 from mxgui.core.queue.entries.strategy import (
     ImageAnalysis,
     minimum_sweep,
@@ -199,3 +200,26 @@ def test_few_sweeps_adds_a_low_resolution_pass_over_the_same_angles():
     assert low["transmission"] == pytest.approx(max(round(main["transmission"] * 0.1, 1), 0.1))
     single = propose(analyses(), reference(space_group="C2"))
     assert single.sweeps == [single.parameters]
+
+
+def test_a_resolution_a_user_reads_is_in_angstrom():
+    """The strategy's reasons and the short description say Å, as its table does."""
+    proposal = propose(
+        analyses(), reference(space_group="C2", strategy_complexity="few sweeps"), (1.0, 6.0)
+    )
+    text = " | ".join(proposal.reasons + proposal.warnings)
+    assert "the spots reach 1.80 Å" in text
+    assert "low-resolution pass to 4 Å" in text
+    assert not re.search(r"\d A\b", text)
+    assert describe(proposal.parameters).endswith(f"{proposal.parameters['resolution']:g} Å")
+
+
+def test_the_simulated_collect_stays_in_modules_of_one_job_each():
+    """The sweep and the reference wedges share their set-up (collect_acquire.py); the
+    collect object keeps the sequence and the hardware steps, each under ~600 lines."""
+    simulated = Path(__file__).parent.parent / "hardware_objects" / "simulated"
+    for name in ("collect.py", "collect_acquire.py"):
+        lines = len((simulated / name).read_text().splitlines())
+        assert lines <= 600, f"{name}: {lines} lines"
+    source = (simulated / "collect_acquire.py").read_text()
+    assert source.count("NexusWriter(") == 1 and source.count("strength_function(") == 1

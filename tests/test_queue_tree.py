@@ -98,6 +98,44 @@ def test_a_parent_sums_up_its_tasks_as_they_run_fail_move_and_go(queue_app, qtbo
     assert details(tree, samples[0]).startswith("1 task · ")
 
 
+def test_a_parents_status_sums_up_its_tasks_run_without_it(queue_app, qtbot):
+    """Run selected or a single task runs tasks without their sample: the sample's and
+    group's Status then says what the engine's rule makes of them, not "not run"."""
+    _app, queue, bricks = queue_app
+    tree, model = bricks["tree"], queue.model
+    sample = queue.add_samples_from_changer(present_addresses(queue, 1))[0]
+    group = model.add(sample, TASK_GROUP)
+    char = queue.add_task(group, "Characterisation", {})
+    collection = queue.add_task(group, "DataCollection", {})
+
+    def status(node_id: int) -> str:
+        return tree.tree.index_of(node_id, STATUS).data()
+
+    qtbot.waitUntil(lambda: tree.tree.shown(collection), timeout=2000)
+    assert status(sample) == status(group) == "not run"
+    model.set_status(char, "running")
+    qtbot.waitUntil(lambda: status(sample) == "running", timeout=2000)
+    assert status(group) == "running"
+    model.set_status(char, "success")
+    qtbot.waitUntil(lambda: status(sample) == "success", timeout=2000)
+    assert details(tree, sample).startswith("1 of 2 done · ")
+    model.set_status(collection, "running")
+    model.set_status(collection, "failed", "detector not armed")
+    qtbot.waitUntil(lambda: status(sample) == "failed", timeout=2000)
+    assert status(group) == "failed"
+    failed = tree.tree.index_of(collection, STATUS)
+    assert tree.tree.index_of(sample, STATUS).data(Qt.ForegroundRole) == failed.data(
+        Qt.ForegroundRole
+    )
+    assert "status: failed" in tree.tree.index_of(sample, NAME).data(Qt.ToolTipRole)
+    # the sample's own status, once the engine set it, is what it shows
+    model.set_status(sample, "warning", "1 failed")
+    qtbot.waitUntil(lambda: status(sample) == "warning", timeout=2000)
+    model.reset_status([sample])
+    qtbot.waitUntil(lambda: status(sample) == "not run", timeout=2000)
+    assert status(group) == "not run"
+
+
 def test_a_user_stop_is_shown_as_stopped_not_failed(queue_app, qtbot):
     _app, queue, bricks = queue_app
     tree, model = bricks["tree"], queue.model
@@ -248,6 +286,58 @@ def test_the_main_actions_are_all_shown_at_1280_px(make_app, qtbot):
     texts = [b.text() for b in tree.tool_buttons]
     assert texts[:4] == ["Add samples", "Delete", "Undo", "Redo"]
     assert texts[-1] == "More"
+
+
+def show_queue_tab(brick) -> None:
+    """Bring up the tab that holds ``brick``, as a user does."""
+    widget = brick
+    while widget.parentWidget() is not None:
+        holder = widget.parentWidget()
+        if isinstance(holder.parentWidget(), QTabWidget):
+            holder.parentWidget().setCurrentWidget(widget)
+        widget = holder
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1200)])
+def test_the_status_column_is_in_view_at_each_size(make_app, qtbot, size):
+    app = make_app(DEFAULT_LAYOUT)
+    window = app.windows[0]
+    window.resize(*size)
+    window.show()
+    tree = app.built.bricks["queue_tree"]
+    queue = app.repository.get("/queue")
+    (sample,) = queue.add_samples_from_changer(["1:01"])
+    queue.add_task(sample, "DataCollection", {})
+    show_queue_tab(tree)
+    qtbot.waitUntil(tree.view.isVisible, timeout=2000)
+    QApplication.processEvents()
+    header, width = tree.view.header(), tree.view.viewport().width()
+    right = header.sectionPosition(STATUS) + header.sectionSize(STATUS)
+    assert right <= width, f"Status ends at {right} px, the tree shows {width} px"
+    assert header.sectionSize(NAME) >= tree.view.fontMetrics().horizontalAdvance("s1-01")
+    assert tree.view.horizontalScrollBar().value() == 0
+
+
+def test_run_acts_on_every_selected_node(make_app, qtbot):
+    """The tree's Run and the control brick's Run selected do the same on a selection
+    of several (the default layout connects them)."""
+    app = make_app(DEFAULT_LAYOUT)
+    queue = app.repository.get("/queue")
+    tree, control = app.built.bricks["queue_tree"], app.built.bricks["queue_control"]
+    (sample,) = queue.add_samples_from_changer(["1:01"])
+    first, left, second = (queue.add_task(sample, "DataCollection", {}) for _ in range(3))
+    tree.select_nodes([second, first])
+    qtbot.waitUntil(lambda: sorted(tree.selected_ids()) == [first, second], timeout=2000)
+    assert tree.run_action.isEnabled()
+    with qtbot.waitSignal(tree.runSelectedRequested):
+        tree.run_action.trigger()
+    dialog = control.confirm_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.summary["task_ids"] == [first, second]
+    dialog.reject()
+    assert queue.model.get_node(left).status == "not_executed"
+    tree.select_nodes([])
+    qtbot.waitUntil(lambda: not tree.run_action.isEnabled(), timeout=2000)
 
 
 def test_what_a_row_allows(queue_app, qtbot):

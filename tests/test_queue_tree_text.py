@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.node_text import result_text, tally_text
+from mxgui.core.queue.node_text import result_text, shown_status, tally_text
 from mxgui.core.queue.nodes import ROOT_ID, QueueError, QueueNode, freeze
 from mxgui.core.queue.subtree import remove_subtrees, restore_subtree
 
@@ -44,7 +44,15 @@ def test_a_task_says_what_it_did():
     assert result_text(early) == "detector not armed"
     strategy = {"num_images": 1800, "osc_range": 0.1, "resolution": 2.1, "exp_time": 0.01}
     characterised = node("Characterisation", "success", "x", results={"strategy": strategy})
-    assert result_text(characterised) == "strategy: 1800 x 0.1 deg, 2.1 A"
+    assert result_text(characterised) == "strategy: 1800 x 0.1 deg, 2.1 Å"
+    low_pass = dict(strategy, resolution=4.2, num_images=900)
+    few = {"strategy": strategy, "strategy_sweeps": [strategy, low_pass]}
+    few_sweeps = node("Characterisation", "success", "x", results=few)
+    assert result_text(few_sweeps) == "strategy: 1800 x 0.1 deg, 2.1 Å + 1 low-resolution pass"
+    for stopped_type in ("Characterisation", "MeshScan", "Workflow", "XrayCentring"):
+        user_stop = node(stopped_type, "stopped", "stopped by user")
+        assert result_text(user_stop) == "stopped by user"
+    assert result_text(node("Workflow", "stopped", "timed out")) == "stopped: timed out"
     no_strategy = node("Characterisation", "warning", "no diffraction", results={"strategy": None})
     assert result_text(no_strategy) == "no strategy proposed (no diffraction?)"
     mesh = node(
@@ -69,6 +77,28 @@ def test_a_parent_sums_up_its_tasks():
     assert tally_text({"stopped": 1, "skipped": 2, "success": 0}) == (
         "0 of 3 done, 1 stopped, 2 skipped"
     )
+
+
+def test_a_parent_row_shows_its_own_status_or_its_tasks_summed_up():
+    assert shown_status("not_executed", None) == "not_executed"
+    assert shown_status("not_executed", {"not_executed": 2}) == "not_executed"
+    assert shown_status("not_executed", {"success": 1, "not_executed": 1}) == "success"
+    assert shown_status("not_executed", {"success": 1, "failed": 1}) == "failed"
+    assert shown_status("not_executed", {"success": 1, "running": 1}) == "running"
+    assert shown_status("not_executed", {"skipped": 1}) == "warning"
+    assert shown_status("warning", {"success": 1, "failed": 1}) == "warning"  # its own
+
+
+def test_one_rule_of_done_for_the_tally_and_the_model_summary():
+    model = QueueModel(validator=None)
+    sample = model.add(ROOT_ID, "Sample", {})
+    tasks = [model.add(sample, "DataCollection", {}) for _ in range(4)]
+    for task, status in zip(tasks, ("success", "warning", "failed", "stopped")):
+        model.set_status(task, status)
+    counts = model.children_summary(sample)
+    assert (counts["total"], counts["done"]) == (4, 2)
+    by_status = {s: n for s, n in counts.items() if s not in ("total", "done") and n}
+    assert tally_text(by_status) == "2 of 4 done, 1 failed, 1 stopped"
 
 
 def test_subtrees_removed_and_put_back_at_their_places():

@@ -10,6 +10,7 @@ from pathlib import Path
 import fabio
 import pytest
 from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QApplication
 from queue_engine_fixtures import (
     add_sample,
     add_task,
@@ -19,6 +20,7 @@ from queue_engine_fixtures import (
 )
 
 from mxgui.gui.queue.strategy_view import SWEEP_COLUMNS, StrategyView
+from mxgui.gui.queue.undo import QueueEdits
 
 
 @pytest.fixture
@@ -153,3 +155,68 @@ def test_few_sweeps_shows_both_and_adds_both_in_order(qtbot, bl, view):
         view.reason.text()
         == f"Added as nodes {children[1]}, {children[2]}, right after the characterisation."
     )
+
+
+STRATEGY = {
+    "osc_start": 0.0,
+    "osc_range": 0.1,
+    "num_images": 1800,
+    "exp_time": 0.02,
+    "transmission": 50.0,
+    "resolution": 3.0,
+}
+
+
+def ran_characterisation(bl, strategy: object) -> tuple[int, int]:
+    """A sample and a characterisation that ended with ``strategy`` (as read back from
+    a queue file: no run needed)."""
+    sample = add_sample(bl, None)
+    char = add_task(bl, sample, "Characterisation")
+    bl.model.set_status(char, "running")
+    bl.model.set_status(char, "success", "strategy proposed")
+    bl.model.update_results(char, {"strategy": strategy})
+    return sample, char
+
+
+def test_an_added_collection_deleted_and_undone_is_still_added_once(qtbot, bl, view):
+    sample, char = ran_characterisation(bl, STRATEGY)
+    view.show_node(char)
+    with qtbot.waitSignal(view.collectionAdded, timeout=10000) as added:
+        qtbot.mouseClick(view.add_button, Qt.LeftButton)
+    (first,) = added.args
+    edits = QueueEdits(bl.model)
+    edits.delete([first])
+    qtbot.waitUntil(view.add_button.isEnabled, timeout=5000)  # deleted: may be added again
+    edits.stack.undo()
+    (back,) = (n for n in bl.model.children(sample) if n != char)
+    assert back != first  # put back with a new id
+    assert list(bl.model.get_node(char).results["accepted"]) == [back]
+    qtbot.waitUntil(lambda: not view.add_button.isEnabled(), timeout=5000)
+    assert view.reason.text().startswith(f"Added already: node {back} ")
+    edits.stack.redo()  # deleted again, and undone again: still followed
+    qtbot.waitUntil(view.add_button.isEnabled, timeout=5000)
+    edits.stack.undo()
+    qtbot.waitUntil(lambda: not view.add_button.isEnabled(), timeout=5000)
+    assert len(bl.model.children(sample)) == 2
+
+
+def test_an_unexpected_error_while_adding_is_said_and_the_button_comes_back(qtbot, bl, view):
+    _sample, char = ran_characterisation(bl, [1, 2])  # an edited queue file: not a mapping
+    view.show_node(char)
+    assert view.add_button.isEnabled()
+    qtbot.mouseClick(view.add_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: view.reason.text().startswith("Not added: TypeError"), timeout=5000)
+    assert view.add_button.isEnabled()  # not stuck on "Adding the collection…"
+
+
+def test_the_row_is_not_hidden_under_the_scroll_bar_when_the_view_is_narrow(qtbot, bl, view):
+    _sample, char = ran_characterisation(bl, STRATEGY)
+    view.show_node(char)
+    for width in (400, 614, 1200):
+        view.resize(width, 400)
+        QApplication.processEvents()
+        assert view.width() == max(width, view.minimumSizeHint().width())
+        table = view.table
+        bottom = table.rowViewportPosition(0) + table.rowHeight(0)
+        assert bottom <= table.viewport().height(), f"the row is cut at {width} px"
+        assert view.notes.width() <= view.width()

@@ -28,24 +28,21 @@ from hardware_objects.abstract.motor import AbstractMotor
 from hardware_objects.abstract.sample_camera import AbstractSampleCamera
 from hardware_objects.abstract.shutter import AbstractShutter
 from hardware_objects.role_objects import role_object
+from hardware_objects.simulated.collect_acquire import acquire_sweep, acquire_wedges
 from hardware_objects.simulated.collect_job import CollectionJob
-from hardware_objects.simulated.collect_mesh import acquire_mesh, image_taken, write_image
+from hardware_objects.simulated.collect_mesh import acquire_mesh
 from hardware_objects.simulated.collect_steps import (
     as_position,
     check_space,
     detector_setup,
     existing_run_file,
-    helical_moves,
     make_directories,
-    strength_function,
     wedge_problems,
 )
 from hardware_objects.simulated.diffraction import DiffractionSimulator
 from hardware_objects.simulated.diffractometer import SimulatedDiffractometer
 from hardware_objects.simulated.image_writer import (
     ImageHeader,
-    NexusWriter,
-    StagingDirectory,
     write_staged,
 )
 from mxgui.core.acquisition import AcquisitionParameters, ParameterError, PathTemplate
@@ -60,8 +57,6 @@ log = logging.getLogger(__name__)
 STEP_TIMEOUT = 120.0
 #: how often a wait looks at the stop request, seconds
 POLL = 0.02
-#: omega speed (deg/s) for the sweep of a zero-exposure collection: "as fast as possible"
-FAST_SWEEP = 1.0e6
 
 
 T = TypeVar("T")
@@ -205,7 +200,7 @@ class SimulatedCollect(AbstractCollect):
         job = self._job
         if job is not None:
             job.stop.set()
-            self._omega().stop()
+            self.omega_motor().stop()
 
     def is_collecting(self) -> bool:
         return self._job is not None
@@ -304,28 +299,30 @@ class SimulatedCollect(AbstractCollect):
             self.session.record_run_number(path.directory, path.prefix, path.run_number)
         except OSError as exc:
             raise CollectionError(f"cannot record the run number: {exc}") from None
-        safety = self._shutter("safety_shutter")
+        safety = self.shutter("safety_shutter")
         if not safety.is_open():
-            self._wait(job, safety.open(), "opening the safety shutter")
+            self.wait_step(job, safety.open(), "opening the safety shutter")
         if job.centred_position is not None:
             self._move_to_centred_position(job, job.centred_position)
         if self.diffractometer.get_phase() is not Phase.DATA_COLLECTION:
-            self._wait(job, self.diffractometer.set_phase(Phase.DATA_COLLECTION), "phase change")
+            self.wait_step(
+                job, self.diffractometer.set_phase(Phase.DATA_COLLECTION), "phase change"
+            )
         self._take_snapshots(job)
         self._set_beamline(job)
         simulator, header = self._prepare_detector(params)
-        omega = self._omega()
+        omega = self.omega_motor()
         first = job.first_angle()
         if job.mesh is None and not math.isclose(omega.get_known_value(), first, abs_tol=1e-6):
-            self._start(job, lambda: omega.set_value(first), "moving omega to start")
-        self._wait(job, self._shutter("fast_shutter").open(), "opening the fast shutter")
+            self.start_step(job, lambda: omega.set_value(first), "moving omega to start")
+        self.wait_step(job, self.shutter("fast_shutter").open(), "opening the fast shutter")
         if job.mesh is not None:
             acquire_mesh(self, job, simulator, header)
         elif job.image_starts is not None:
-            self._acquire_wedges(job, simulator, header)
+            acquire_wedges(self, job, simulator, header)
         else:
-            self._acquire(job, simulator, header)
-        self._wait(job, self._shutter("fast_shutter").close(), "closing the fast shutter")
+            acquire_sweep(self, job, simulator, header)
+        self.wait_step(job, self.shutter("fast_shutter").close(), "closing the fast shutter")
         if job.writer is not None:
             job.info["files"].append(str(job.writer.close()))
             job.writer = None
@@ -378,7 +375,7 @@ class SimulatedCollect(AbstractCollect):
             raise CollectionError(str(exc)) from None
 
     # hardware steps ------------------------------------------------------------------------------
-    def _wait(self, job: CollectionJob, future: Future[T], what: str) -> T:
+    def wait_step(self, job: CollectionJob, future: Future[T], what: str) -> T:
         """Wait for ``future``, looking at the stop request; a failure names ``what``."""
         clock = self.clock
         deadline = clock.now() + STEP_TIMEOUT
@@ -397,18 +394,20 @@ class SimulatedCollect(AbstractCollect):
             raise CollectionError(f"{what} failed: {error}")
         return future.result()
 
-    def _start(self, job: CollectionJob, start: Callable[[], Future[T]], what: str) -> T:
+    def start_step(self, job: CollectionJob, start: Callable[[], Future[T]], what: str) -> T:
         """Call ``start()`` (a ``set_value``) and wait; a refusal names ``what``."""
         try:
             future = start()
         except (ValueError, RuntimeError) as exc:  # refused, or no value read yet
             raise CollectionError(f"{what}: {exc}") from None
-        return self._wait(job, future, what)
+        return self.wait_step(job, future, what)
 
-    def _shutter(self, role: str) -> AbstractShutter:
+    def shutter(self, role: str) -> AbstractShutter:
+        """The shutter of ``role`` (``fast_shutter``, ``safety_shutter``)."""
         return role_object(self, role, AbstractShutter)
 
-    def _omega(self) -> AbstractMotor:
+    def omega_motor(self) -> AbstractMotor:
+        """The rotation axis the images turn about."""
         return self.diffractometer.motor("phi")
 
     def _move_to_centred_position(
@@ -421,7 +420,7 @@ class SimulatedCollect(AbstractCollect):
         """
         position = as_position(centred, "centred position")
         position = dataclasses.replace(position, phi=job.parameters.osc_start)
-        self._start(
+        self.start_step(
             job,
             lambda: self.diffractometer.move_to_centred_position(position),
             "moving to the centred position",
@@ -429,7 +428,7 @@ class SimulatedCollect(AbstractCollect):
 
     def _set_roi_mode(self, job: CollectionJob) -> None:
         mode = job.parameters.detector_roi_mode
-        self._start(job, lambda: self.detector.set_roi_mode(mode), f"ROI mode {mode}")
+        self.start_step(job, lambda: self.detector.set_roi_mode(mode), f"ROI mode {mode}")
 
     def _take_snapshots(self, job: CollectionJob) -> None:
         count = min(job.parameters.take_snapshots, self.get_property("max_snapshots"))
@@ -439,11 +438,13 @@ class SimulatedCollect(AbstractCollect):
         if not isinstance(camera, AbstractSampleCamera):
             log.warning("%s: no sample camera: no crystal snapshots", self.username)
             return
-        omega = self._omega()
+        omega = self.omega_motor()
         step = self.get_property("snapshot_angle_step")
         for k in range(1, count + 1):
             if k > 1:
-                self._start(job, lambda: omega.set_value_relative(step), "turning for a snapshot")
+                self.start_step(
+                    job, lambda: omega.set_value_relative(step), "turning for a snapshot"
+                )
             target = Path(job.path.directory) / job.path.snapshot_file_name(k)
             geometry = self.snapshot_geometry() if k == 1 else None
             frame = camera.get_frame()
@@ -476,7 +477,7 @@ class SimulatedCollect(AbstractCollect):
             current = actuator.get_value()
             if current is None or not math.isclose(current, target, rel_tol=1e-6, abs_tol=1e-6):
                 move = functools.partial(actuator.set_value, target)
-                self._start(job, move, f"{what} {target:g}")
+                self.start_step(job, move, f"{what} {target:g}")
 
     def _prepare_detector(
         self, params: AcquisitionParameters
@@ -498,124 +499,11 @@ class SimulatedCollect(AbstractCollect):
             self._simulator, self._simulator_key = simulator, key
         return simulator, header
 
-    # the images -------------------------------------------------------------------------------
-    def _acquire(
-        self, job: CollectionJob, simulator: DiffractionSimulator, header: ImageHeader
-    ) -> None:
-        params, path = job.parameters, job.path
-        omega = self._omega()
-        n = params.num_images
-        try:
-            if path.is_hdf5:
-                job.writer = NexusWriter(
-                    Path(path.directory) / path.master_file_name(),
-                    header,
-                    (simulator.geometry.height, simulator.geometry.width),
-                    n,
-                )
-            else:
-                job.staging = StagingDirectory(path.directory, tidy=True)
-        except OSError as exc:
-            raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
-        strength = strength_function(
-            self.simulated_diffractometer.scene,
-            self._factor,
-            self.beam,
-            self.diffractometer.get_positions(),
-        )
-        sweep: Future[Any] | None = None
-        job.omega_velocity = omega.get_velocity()
-        if params.exp_time > 0 and params.osc_total_range > 0:
-            omega.set_velocity(params.osc_total_range / params.total_time())
-            sweep = omega.set_value(params.osc_end)
-        clock = self.clock
-        started = clock.now()
-        for i in range(n):
-            if params.exp_time > 0:
-                clock.wait(job.stop, max(0.0, started + (i + 1) * params.exp_time - clock.now()))
-            if job.stop.is_set():
-                raise CollectionStopped()
-            if sweep is not None and sweep.done() and sweep.exception() is not None:
-                raise CollectionError(f"omega sweep failed: {sweep.exception()}")
-            fault = self.detector_fault(i)
-            if fault is not None:
-                raise CollectionError(f"detector error: {fault}")
-            start, end = params.image_range(i)
-            number = params.first_image + i
-            moved = None
-            if job.helical_end is not None:  # along the line from the start to the end
-                moved, moves = helical_moves(self.diffractometer, job, i)
-                for name, future in moves:
-                    self._wait(job, future, f"helical move of {name}")
-            data = simulator.image(number, start, end, strength(0.5 * (start + end), moved))
-            if job.writer is not None:
-                job.writer.add(data, start)
-            else:
-                write_image(job, number, data, header, start)
-            image_taken(self, job, i + 1, n)
-        if sweep is None and params.osc_total_range > 0:
-            omega.set_velocity(FAST_SWEEP)
-            sweep = omega.set_value(params.osc_end)
-        if sweep is None:
-            return
-        self._wait(job, sweep, "omega sweep")
-
-    def _acquire_wedges(
-        self, job: CollectionJob, simulator: DiffractionSimulator, header: ImageHeader
-    ) -> None:
-        """One image per wedge of ``job.image_starts``: the fast shutter closed while
-        omega goes to the wedge's start, open while it sweeps ``osc_range`` (at
-        ``osc_range / exp_time``; as fast as possible for ``exp_time`` 0)."""
-        params, path = job.parameters, job.path
-        starts = job.image_starts or []
-        omega, shutter = self._omega(), self._shutter("fast_shutter")
-        try:
-            if path.is_hdf5:
-                shape = (simulator.geometry.height, simulator.geometry.width)
-                file = Path(path.directory) / path.master_file_name()
-                job.writer = NexusWriter(file, header, shape, len(starts))
-            else:
-                job.staging = StagingDirectory(path.directory, tidy=True)
-        except OSError as exc:
-            raise CollectionError(f"cannot write in {path.directory}: {exc}") from None
-        strength = strength_function(
-            self.simulated_diffractometer.scene,
-            self._factor,
-            self.beam,
-            self.diffractometer.get_positions(),
-        )
-        job.omega_velocity = omega.get_velocity()
-        sweep_velocity = FAST_SWEEP
-        if params.exp_time > 0 and params.osc_range > 0:
-            sweep_velocity = params.osc_range / params.exp_time
-        for i, start in enumerate(starts):
-            if job.stop.is_set():
-                raise CollectionStopped()
-            fault = self.detector_fault(i)
-            if fault is not None:
-                raise CollectionError(f"detector error: {fault}")
-            if not math.isclose(omega.get_known_value(), start, abs_tol=1e-6):
-                self._wait(job, shutter.close(), "closing the fast shutter between wedges")
-                omega.set_velocity(job.omega_velocity)
-                self._start(job, functools.partial(omega.set_value, start), f"omega to {start:g}")
-                self._wait(job, shutter.open(), "opening the fast shutter")
-            end = start + params.osc_range
-            if params.osc_range > 0:
-                omega.set_velocity(sweep_velocity)
-                self._start(job, functools.partial(omega.set_value, end), f"sweep from {start:g}")
-            number = params.first_image + i
-            data = simulator.image(number, start, end, strength(0.5 * (start + end), None))
-            if job.writer is not None:
-                job.writer.add(data, start)
-            else:
-                write_image(job, number, data, header, start)
-            image_taken(self, job, i + 1, len(starts))
-
     # cleanup ----------------------------------------------------------------------------------
     def _cleanup(self, job: CollectionJob) -> str:
         """Put the beamline back; return a problem to report ("" when all went well)."""
         problem = ""
-        omega = self._omega()
+        omega = self.omega_motor()
         if job.omega_velocity is not None:
             omega.stop()
             omega.set_velocity(job.omega_velocity)
@@ -636,7 +524,7 @@ class SimulatedCollect(AbstractCollect):
         if self.get_property("close_safety_shutter"):
             shutters.append("safety_shutter")
         for role in shutters:
-            shutter = self._shutter(role)
+            shutter = self.shutter(role)
             if shutter.is_open() or shutter.get_state() is HardwareObjectState.BUSY:
                 try:
                     shutter.close(timeout=10.0)

@@ -2,9 +2,11 @@
 
 - :func:`result_text`: a task's outcome from its results, files and message
   (``100 images written``, ``best cell 37 (score 12.4)``, ``strategy: 1800 x 0.1 deg,
-  2.1 A``, ``stopped after 40 of 100 images``), or ``None`` before it ran;
+  2.1 Å``, ``stopped after 40 of 100 images``), or ``None`` before it ran;
 - :func:`tally_text`: a sample's or group's tasks summed up by status
-  (``2 of 3 done, 1 failed``).
+  (``2 of 3 done, 1 failed``; done: :func:`~mxgui.core.queue.status.done_count`);
+- :func:`shown_status`: the status a sample or group row shows (its own, or its
+  tasks' summed up by :func:`~mxgui.core.queue.status.summary_status` once some ran).
 
 Qt-free: the tree model calls these with the latest node snapshot and a status count it
 keeps up to date change by change.
@@ -25,10 +27,9 @@ from mxgui.core.queue.nodes import (
     WARNING,
     QueueNode,
 )
+from mxgui.core.queue.status import done_count, summary_status
 from mxgui.core.words import counted
 
-#: statuses counted as done in a parent's summary
-DONE_STATUSES = (SUCCESS, WARNING)
 #: the other statuses a summary names, in this order
 NAMED_STATUSES = ((FAILED, "failed"), (STOPPED, "stopped"), (SKIPPED, "skipped"))
 #: files that are not images (snapshots)
@@ -75,7 +76,10 @@ def _characterisation_text(node: QueueNode) -> str | None:
         text = f"strategy: {strategy['num_images']} x {strategy['osc_range']:g} deg"
         resolution = strategy.get("resolution")
         if isinstance(resolution, (int, float)):
-            text += f", {resolution:g} A"
+            text += f", {resolution:g} Å"
+        sweeps = node.results.get("strategy_sweeps")
+        if isinstance(sweeps, (list, tuple)) and len(sweeps) > 1:  # "few sweeps"
+            text += f" + {counted(len(sweeps) - 1, 'low-resolution pass', 'low-resolution passes')}"
         return text
     if node.status == WARNING and "strategy" in node.results:
         return "no strategy proposed (no diffraction?)"
@@ -122,8 +126,9 @@ def result_text(node: QueueNode) -> str | None:
     text = by_type(node) if by_type is not None else None
     if text:
         return text
-    if node.status == STOPPED and node.message:
-        return f"stopped: {node.message}"
+    if node.status == STOPPED and node.message:  # "stopped by user" says it already
+        stopped = node.message.startswith("stopped")
+        return node.message if stopped else f"stopped: {node.message}"
     return node.message or node.status
 
 
@@ -133,9 +138,23 @@ def tally_text(statuses: Mapping[str, int]) -> str:
     total = sum(statuses.values())
     if total == statuses.get(NOT_EXECUTED, 0):
         return counted(total, "task")
-    done = sum(statuses.get(s, 0) for s in DONE_STATUSES)
+    done = done_count(statuses)
     parts = [f"{done} of {total} done"]
     if statuses.get(RUNNING, 0):
         parts.append(f"{statuses[RUNNING]} running")
     parts.extend(f"{statuses[s]} {word}" for s, word in NAMED_STATUSES if statuses.get(s, 0))
     return ", ".join(parts)
+
+
+def shown_status(status: str, tally: Mapping[str, int] | None) -> str:
+    """The status a sample's or group's row shows: its own ``status``, except while it
+    is ``not_executed`` and some of its tasks (``tally``, by status) have run or run
+    (Run selected, a single task): then ``running`` while one runs, else what the
+    engine would make of them (:func:`~mxgui.core.queue.status.summary_status`)."""
+    if status != NOT_EXECUTED or not tally:
+        return status
+    if tally.get(RUNNING, 0):
+        return RUNNING
+    if not any(n for s, n in tally.items() if s != NOT_EXECUTED):
+        return status
+    return summary_status(tally)

@@ -48,17 +48,26 @@ def summary_status(counts: Mapping[str, int]) -> str:
     return SUCCESS
 
 
+#: the statuses counted as done in a parent's tally (the tree's "2 of 3 done, 1 failed")
+DONE_STATUSES = (SUCCESS, WARNING)
+
+
+def done_count(counts: Mapping[str, int]) -> int:
+    """How many of the tasks counted by status in ``counts`` are done (success or
+    warning; failed, stopped and skipped are named apart): the one rule of "done"."""
+    return sum(counts.get(s, 0) for s in DONE_STATUSES)
+
+
 def tasks_summary(nodes: Iterable[QueueNode]) -> dict[str, int]:
     """How many of the task nodes in ``nodes`` have each status, and ``total`` and
-    ``done`` (those that have run): ``{"not_executed": 1, "running": 0, "success": 2,
-    ..., "total": 3, "done": 2}``; containers (samples, groups) are not counted."""
+    ``done`` (:func:`done_count`, as the tree's tally): ``{"not_executed": 1,
+    "running": 0, "success": 2, ..., "total": 3, "done": 2}``; containers (samples,
+    groups) are not counted."""
     counts = dict.fromkeys(STATUSES, 0)
     for node in nodes:
         if node.is_task:
             counts[node.status] += 1
-    total = sum(counts.values())
-    done = total - counts[NOT_EXECUTED] - counts[RUNNING]
-    return {**counts, "total": total, "done": done}
+    return {**counts, "total": sum(counts.values()), "done": done_count(counts)}
 
 
 class StatusTable(Protocol):

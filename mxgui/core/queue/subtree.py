@@ -4,9 +4,11 @@
 row) in one step under the model's lock; :func:`restore_subtree` adds a copy back
 through the model's public methods. The nodes put back get new ids (ids are never
 reused); the map from the old ids to the new ones is returned so that what refers to
-the old ids (an undo stack) can follow. Parameters, names, enabled flags and, for a node
-that had run, its status, message, files and results come back; the start and end
-times of its run are those of the restore (the history keeps the real ones).
+the old ids (an undo stack) can follow, and the results that name nodes by id (a
+characterisation's ``accepted``) are rewritten to the new ids. Parameters, names,
+enabled flags and, for a node that had run, its status, message, files and results
+come back; the start and end times of its run are those of the restore (the history
+keeps the real ones).
 """
 
 from __future__ import annotations
@@ -111,7 +113,28 @@ def restore_subtree(
         if copy.id in new_ids:
             model.remove([new_ids[copy.id]])
         raise
+    follow_new_ids(model, new_ids)
     return new_ids
+
+
+#: the results that name other nodes by id (a characterisation's added collections)
+ID_RESULTS = ("accepted",)
+
+
+def follow_new_ids(model: QueueModel, new_ids: Mapping[int, int]) -> None:
+    """Make the results that name nodes by id (:data:`ID_RESULTS`) name the new ids of
+    the nodes put back, so that a characterisation whose added collection was deleted
+    and undone still knows it added it (and does not add it twice)."""
+    if not new_ids:
+        return
+    for node in list(model.iter_nodes()):
+        changes = {}
+        for key in ID_RESULTS:
+            ids = node.results.get(key)
+            if isinstance(ids, (list, tuple)) and any(i in new_ids for i in ids):
+                changes[key] = [new_ids.get(i, i) for i in ids]
+        if changes:
+            model.update_results(node.id, changes)
 
 
 def _add(

@@ -12,11 +12,13 @@ node. The view follows the node's changes (its results arrive at the end of its 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
+from PyQt5.QtGui import QResizeEvent
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -31,18 +33,22 @@ from PyQt5.QtWidgets import (
 from mxgui.core.errors import Refused
 from mxgui.core.queue.nodes import QueueNode, thaw
 from mxgui.core.roles import QueueRole
+from mxgui.core.words import counted
 from mxgui.gui.bridge import GuiBridge, Subscription
 from mxgui.gui.item_models import NamedColumns
 
+log = logging.getLogger(__name__)
+
 CHARACTERISATION = "Characterisation"
-#: (parameter, column title, format) of each column
+#: (parameter, column title, format) of each column; short titles, so that the six
+#: columns fit the parameters brick at 1280x800
 SWEEP_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("osc_start", "Start (deg)", "{:g}"),
-    ("osc_range", "Oscillation (deg)", "{:g}"),
+    ("osc_start", "Start (°)", "{:g}"),
+    ("osc_range", "Osc. (°)", "{:g}"),
     ("num_images", "Images", "{:d}"),
-    ("exp_time", "Exposure (s)", "{:g}"),
-    ("transmission", "Transmission (%)", "{:g}"),
-    ("resolution", "Resolution (Å)", "{:.2f}"),
+    ("exp_time", "Exp. (s)", "{:g}"),
+    ("transmission", "Trans. (%)", "{:g}"),
+    ("resolution", "Res. (Å)", "{:.2f}"),
 )
 
 
@@ -108,6 +114,8 @@ class StrategyView(QWidget):
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         self.notes.setTextFormat(Qt.PlainText)
+        self.notes.setMinimumWidth(1)  # wraps to the view's width, never wider
+        self.notes.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.add_button = QPushButton("Add this collection")
         self.add_button.setToolTip("Add the proposed data collection after the characterisation")
         self.add_button.clicked.connect(self.add_collection)
@@ -160,18 +168,34 @@ class StrategyView(QWidget):
         )
         self._fit_table()
         self.notes.setText(_notes(results) if node is not None else "")
+        self._fit_notes()
         self.notes.setToolTip(str(results.get("rule", "")))
         why_not = self._why_not(node, results)
         self.add_button.setEnabled(not why_not)
         self.reason.setText(self._problem or why_not)
 
     def _fit_table(self) -> None:
-        """As tall as its rows (at least one), so the notes stay next to them."""
+        """As tall as its rows (at least one), so the notes stay next to them; with room
+        for the horizontal scroll bar when the columns are wider than the view (else
+        the bar hides the row)."""
         table = self.table
         rows = max(self.sweeps.rowCount(), 1)
         height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
         height += rows * table.verticalHeader().defaultSectionSize()
+        if table.horizontalHeader().length() > table.width() - 2 * table.frameWidth():
+            height += table.horizontalScrollBar().sizeHint().height()
         table.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_table()  # the scroll bar comes and goes with the width
+        self._fit_notes()
+
+    def _fit_notes(self) -> None:
+        """As tall as the wrapped notes at the label's width (never squeezed: the
+        brick's scroll area scrolls instead)."""
+        notes = self.notes
+        notes.setMinimumHeight(notes.heightForWidth(notes.width()) if notes.text() else 0)
 
     def _node(self) -> QueueNode | None:
         if self._node_id is None:
@@ -195,9 +219,7 @@ class StrategyView(QWidget):
             return "No strategy: the reference images showed no diffraction."
         added = [n for n in results.get("accepted", ()) if self._exists(n)]
         if added:
-            ids = ", ".join(str(n) for n in added)
-            nodes = "node" if len(added) == 1 else "nodes"
-            return f"Added already: {nodes} {ids} (delete them to add the strategy again)."
+            return f"Added already: {_nodes(added)} (delete them to add the strategy again)."
         if self.queue.engine is None:
             return "No queue engine: this mxgui cannot add tasks from results."
         return ""
@@ -227,8 +249,11 @@ class StrategyView(QWidget):
                 before = len(model.get_node(node_id).results.get("accepted", ()))
                 engine.accept_strategy(node_id)
                 added = list(model.get_node(node_id).results.get("accepted", ()))[before:]
-            except (Refused, ValueError, KeyError, RuntimeError) as exc:
+            except (Refused, ValueError, KeyError, RuntimeError) as exc:  # refusals: said
                 self.bridge.post(self._added, node_id, [], str(exc))
+            except Exception as exc:  # noqa: BLE001 - the button must not stay "Adding…"
+                log.exception("the strategy of node %s was not added", node_id)
+                self.bridge.post(self._added, node_id, [], f"{type(exc).__name__}: {exc}")
             else:
                 self.bridge.post(self._added, node_id, added, "")
 
@@ -239,9 +264,7 @@ class StrategyView(QWidget):
         self._problem = f"Not added: {problem}" if problem else ""
         self.refresh()
         if added:
-            nodes = "node" if len(added) == 1 else "nodes"
-            ids = ", ".join(str(n) for n in added)
-            self.reason.setText(f"Added as {nodes} {ids}, right after the characterisation.")
+            self.reason.setText(f"Added as {_nodes(added)}, right after the characterisation.")
         for new_id in added:
             self.collectionAdded.emit(new_id)
 
@@ -267,6 +290,12 @@ def _sweeps(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if isinstance(sweeps, (list, tuple)) and sweeps:
         return [s for s in sweeps if isinstance(s, Mapping)]
     return [results["strategy"]]
+
+
+def _nodes(ids: Sequence[int]) -> str:
+    """``node 3`` or ``nodes 3, 4``."""
+    word = counted(len(ids), "node").split(" ", 1)[1]
+    return f"{word} {', '.join(str(n) for n in ids)}"
 
 
 def _notes(results: Mapping[str, Any]) -> str:

@@ -8,7 +8,8 @@ immutable; a snapshot is a dictionary look-up).
 
 Each sample and group keeps the count of the tasks below it by status (its tally),
 updated by each insert, removal, move and status change for the node's ancestors only,
-so a parent's Details says ``2 of 3 done, 1 failed`` without a walk of its subtree.
+so a parent's Details says ``2 of 3 done, 1 failed`` without a walk of its subtree,
+and its Status sums its tasks up once some ran without it (Run selected).
 A task's Details says what it did once it ran (:mod:`~mxgui.core.queue.node_text`).
 
 Edits go back through the model: the enable checkbox calls ``set_enabled``, a drop
@@ -27,7 +28,7 @@ from PyQt5.QtGui import QColor
 
 from mxgui.core.queue.history import summarise_parameters
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.node_text import result_text, tally_text
+from mxgui.core.queue.node_text import result_text, shown_status, tally_text
 from mxgui.core.queue.nodes import (
     ROOT,
     ROOT_ID,
@@ -206,11 +207,11 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             if column == NAME:
                 return node.name
             if column == STATUS:
-                return status_label(node.status)
+                return status_label(self.status_shown(node))
             return self._details(node)
         if role == Qt.DecorationRole:
             if column == STATUS:
-                return status_icon(node.status)
+                return status_icon(self.status_shown(node))
             if column == NAME:
                 return type_icon(node.type)
             return None
@@ -220,13 +221,20 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             if not self._enabled(node.id):
                 return QColor(DISABLED_COLOUR)
             if column == STATUS:
-                return status_colour(node.status)
+                return status_colour(self.status_shown(node))
             return None
         if role == Qt.ToolTipRole:
             return self._tooltip(node)
         if role == Qt.UserRole:
             return node.id
         return None
+
+    def status_shown(self, node: QueueNode) -> str:
+        """A task's status; a sample's or group's own, or its tasks' summed up once some
+        ran without it (:func:`~mxgui.core.queue.node_text.shown_status`)."""
+        if node.is_task:
+            return node.status
+        return shown_status(node.status, self._tallies.get(node.id))
 
     def _details(self, node: QueueNode) -> str:
         """The Details of ``node``; a task's is made once per snapshot (a collection of
@@ -249,7 +257,8 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
         return True
 
     def _tooltip(self, node: QueueNode) -> str:
-        lines = [node.describe(), f"status: {status_label(node.status)}", self._details(node)]
+        status = status_label(self.status_shown(node))
+        lines = [node.describe(), f"status: {status}", self._details(node)]
         if node.message:
             lines.append(node.message)
         if node.files:
@@ -439,10 +448,10 @@ class QueueTreeModel(DragAndDrop, NamedColumns, QAbstractItemModel):
             if enabled_changed and children:
                 index = self.index_of(node_id)
                 self._refresh_below(index, len(children))
-        for node_id in self._retallied:
+        for node_id in self._retallied:  # a tally shows in the Status and Details columns
             if node_id in self._parent:
-                details = self.index_of(node_id, DETAILS)
-                self.dataChanged.emit(details, details)
+                first, details = self.index_of(node_id, STATUS), self.index_of(node_id, DETAILS)
+                self.dataChanged.emit(first, details)
         self._retallied.clear()
 
     # the tallies of tasks by status ---------------------------------------------------------

@@ -19,15 +19,12 @@ from PyQt5.QtWidgets import QUndoCommand, QUndoStack
 
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.subtree import Removed, remove_subtrees, restore_subtree
+from mxgui.core.words import counted
 
 #: commands kept for undo (each holds copies of what it removed)
 UNDO_LIMIT = 100
 #: one move: the node, ``(parent, row)`` before and after
 Step = tuple[int, tuple[int, int], tuple[int, int]]
-
-
-def _count(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
 
 
 class QueueEdits(QObject):
@@ -131,7 +128,7 @@ class DeleteCommand(_Command):
     """Subtrees removed; undo puts them back at their rows under their parents."""
 
     def __init__(self, edits: QueueEdits, removed: list[Removed]) -> None:
-        super().__init__(edits, f"Delete {_count(len(removed), 'node')}")
+        super().__init__(edits, f"Delete {counted(len(removed), 'node')}")
         self.removed = removed
 
     def apply(self) -> None:
@@ -154,7 +151,7 @@ class MoveCommand(_Command):
     """Nodes moved one after the other, each from ``before`` to ``after``."""
 
     def __init__(self, edits: QueueEdits, steps: list[Step]) -> None:
-        super().__init__(edits, f"Move {_count(len(steps), 'node')}")
+        super().__init__(edits, f"Move {counted(len(steps), 'node')}")
         self.steps = steps
 
     def _move_to(self, node_id: int, place: tuple[int, int]) -> None:

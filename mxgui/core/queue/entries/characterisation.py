@@ -109,11 +109,11 @@ def _limits(collect: CollectRole) -> dict[str, Any]:
 
 
 def describe(strategy: Mapping[str, object]) -> str:
-    """``1800 x 0.1 deg, 0.01 s, 12.5 %, 2.1 A``."""
+    """``1800 x 0.1 deg, 0.01 s, 12.5 %, 2.1 Å``."""
     s = strategy
     return (
         f"{s['num_images']} x {s['osc_range']:g} deg, {s['exp_time']:g} s, "
-        f"{s['transmission']:g} %, {s['resolution']:g} A"
+        f"{s['transmission']:g} %, {s['resolution']:g} Å"
     )
 
 

@@ -270,7 +270,7 @@ def propose(
     resolutions = [a.resolution for a in analyses if a.resolution is not None]
     heights = [a.peak_height for a in analyses if a.peak_height is not None]
     observed = min(resolutions)
-    reasons.append(f"resolution: the spots reach {observed:.2f} A (5th percentile)")
+    reasons.append(f"resolution: the spots reach {observed:.2f} Å (5th percentile)")
     if reaches_edge(analyses):
         observed *= EDGE_FACTOR
         warnings.append(
@@ -281,7 +281,7 @@ def propose(
     if resolution_limits is not None:
         low, high = sorted(resolution_limits)
         if not low <= resolution <= high:
-            warnings.append(f"resolution {resolution:g} A brought within {low:g}-{high:g} A")
+            warnings.append(f"resolution {resolution:g} Å brought within {low:g}-{high:g} Å")
         resolution = min(max(resolution, low), high)
     median = float(np.median(heights))
     factor = TARGET_PEAK / max(median, 1.0)
@@ -336,7 +336,7 @@ def propose(
         low_pass = low_resolution_pass(main, sweep, high)
         sweeps.append(low_pass)
         reasons.append(
-            f"few sweeps: then a low-resolution pass to {low_pass['resolution']:g} A, "
+            f"few sweeps: then a low-resolution pass to {low_pass['resolution']:g} Å, "
             f"{low_pass['osc_range']:g} deg per image, at {LOW_PASS_DOSE:g} of the dose "
             "(the strong low-resolution spots the first sweep saturates)"
         )
