@@ -95,6 +95,17 @@ def shape_names(shapes: Sequence[Shape]) -> str:
     return shown + (f" … ({len(shapes) - MAX_NAMES} more)" if len(shapes) > MAX_NAMES else "")
 
 
+def why_not_on(task_type: str, selected: Sequence[Shape]) -> str:
+    """Why ``task_type`` takes none of the ``selected`` shapes: "a data collection goes
+    on points or lines, not on G1" ("" when one fits, or the type takes no shapes)."""
+    kinds = SHAPE_TASK_KINDS.get(task_type)
+    if kinds is None or not selected or plan_for(task_type, selected) is not None:
+        return ""
+    one = _NOUNS[(task_type, kinds[0])][0]
+    goes_on = " or ".join(f"{kind.KIND}s" for kind in kinds)
+    return f"{one} goes on {goes_on}, not on {shape_names(selected)}"
+
+
 def plan_for(task_type: str, selected: Sequence[Shape]) -> ShapeTaskPlan | None:
     """The tasks ``task_type`` makes on the ``selected`` shapes that fit it, in the
     order selected; ``None`` when none fits (the task goes where the sample is)."""
