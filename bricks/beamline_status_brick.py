@@ -60,6 +60,8 @@ class StatusItem(QLabel):
         self._full = "–"
         #: the text without its leading word, shown when the whole text does not fit
         self._short = ""
+        #: the strip is short of room: the item asks only for its short text's width
+        self.compact = False
         self._background = ""
         self.setContentsMargins(5, 1, 5, 1)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
@@ -107,12 +109,26 @@ class StatusItem(QLabel):
                 shown = metrics.elidedText(shown, Qt.ElideRight, room)
         super().setText(shown)
 
+    def text_width(self, text: str) -> int:
+        """The width ``text`` needs in this item, margins included."""
+        margins = self.contentsMargins()
+        return self.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 2
+
+    def full_width(self) -> int:
+        """The width the whole text needs."""
+        return self.text_width(self._full)
+
+    def set_compact(self, compact: bool) -> None:
+        """Ask only for the short text's room (the strip is short of room), or again
+        for the whole text's."""
+        if compact != self.compact:
+            self.compact = compact
+            self.updateGeometry()
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
         hint = super().sizeHint()
-        margins = self.contentsMargins()
-        hint.setWidth(
-            self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right() + 2
-        )
+        compact = self.compact and self._short
+        hint.setWidth(self.text_width(self._short if compact else self._full))
         return hint
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
@@ -120,9 +136,7 @@ class StatusItem(QLabel):
         if self.elides:
             hint.setWidth(min(hint.width(), ITEM_MIN_WIDTH))
         elif self._short:
-            margins = self.contentsMargins()
-            advance = self.fontMetrics().horizontalAdvance(self._short)
-            hint.setWidth(advance + margins.left() + margins.right() + 2)
+            hint.setWidth(self.text_width(self._short))
         return hint
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
@@ -234,6 +248,26 @@ class BeamlineStatusBrick(Brick):
         refresh = self._refreshers.get(name)
         if refresh is not None and not self.items[name].property("unavailable"):
             refresh()
+            self._fit_words()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self._fit_words()
+
+    def _fit_words(self) -> None:
+        """When the whole texts do not fit the strip, the numbers drop their word
+        ("Res", "Trans"...) so that the names (sample, LIMS), read as text, keep room."""
+        shown = [item for item in self.items.values() if not item.isHidden()]
+        if not shown:
+            return
+        row = self.layout()
+        outer, inner = self.contentsMargins(), row.contentsMargins()
+        room = self.width() - outer.left() - outer.right() - inner.left() - inner.right()
+        room -= row.spacing() * (len(shown) - 1)
+        compact = sum(item.full_width() for item in shown) > room
+        for item in shown:
+            if not item.elides:
+                item.set_compact(compact)
 
     # one field each -------------------------------------------------------------------------
     def _show_energy(self, energy: AbstractEnergy) -> None:
