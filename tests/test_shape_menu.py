@@ -250,12 +250,12 @@ def test_deleting_a_point_a_queued_task_uses_asks_first_naming_the_task(shape_ap
     assert [s.id for s in shapes.shapes()] == [point.id, free.id]
     assert view.message_label.text() == "Kept P1"
 
-    # "Yes" deletes it, and says the task is now without a position
+    # "Yes" deletes it, and says the task is left without its shape
     actions = open_view_menu(qtbot, view, point.id)
     choose(view.shape_menu, actions["delete"])
     answer(qtbot, view, QMessageBox.Yes)
     assert [s.id for s in shapes.shapes()] == [free.id]
-    assert view.message_label.text() == "Deleted P1; 1 queued task now without a position"
+    assert view.message_label.text() == "Deleted P1; 1 queued task left without its shape"
 
     # a shape no task names goes at once
     actions = open_view_menu(qtbot, view, free.id)

@@ -179,9 +179,7 @@ class ShapeMenuActions:
         self.question = QMessageBox(
             QMessageBox.Question,
             "Delete shapes used by queued tasks",
-            "\n".join(lines)
-            + "\n\nDelete anyway? These tasks then have no position and fail when they run"
-            " (delete or edit them in the queue).",
+            "\n".join(lines) + "\n\n" + _consequence(sum(len(t) for t in users.values())),
             QMessageBox.Yes | QMessageBox.No,
             self.parent,
         )
@@ -225,12 +223,25 @@ class ShapeMenuActions:
             " …" if len(deleted) > MAX_TASK_NAMES else ""
         )
         orphans = sum(len(tasks) for tasks in users.values())
-        note = (
-            f"; {orphans} queued task{'s' * (orphans != 1)} now without a position"
-            if orphans
-            else ""
-        )
+        note = ""
+        if orphans == 1:
+            note = "; 1 queued task left without its shape"
+        elif orphans:
+            note = f"; {orphans} queued tasks left without their shape"
         self.show_info(f"Deleted {shown}{note}")
+
+
+def _consequence(count: int) -> str:
+    """What deleting does to ``count`` tasks that name the shape, and what to do."""
+    if count == 1:
+        return (
+            "Delete anyway? The task then names a shape that is gone and fails when it "
+            "runs (delete or edit it in the queue)."
+        )
+    return (
+        "Delete anyway? The tasks then name a shape that is gone and fail when they "
+        "run (delete or edit them in the queue)."
+    )
 
 
 def menu_actions(menu: QMenu) -> dict[str, QAction]:
