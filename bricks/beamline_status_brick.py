@@ -19,12 +19,12 @@ from hardware_objects.abstract.lims import AbstractLims
 from hardware_objects.abstract.machine_info import AbstractMachineInfo
 from hardware_objects.abstract.resolution import AbstractResolution
 from hardware_objects.abstract.sample_changer import AbstractSampleChanger
-from hardware_objects.abstract.shutter import AbstractShutter
+from hardware_objects.abstract.shutter import CLOSED, AbstractShutter
 from hardware_objects.abstract.transmission import AbstractTransmission
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext
-from mxgui.gui.lims.status_button import status_text
+from mxgui.gui.lims.status_button import LimsLevel, status_text
 from mxgui.gui.properties import PropertyValue
 from mxgui.gui.state_colours import STATE_COLOURS
 
@@ -33,12 +33,19 @@ log = logging.getLogger(__name__)
 State = HardwareObjectState
 #: states whose value is not to be trusted: the item says the state instead of hiding it
 DOUBTFUL = (State.FAULT, State.UNKNOWN, State.OFF)
-#: the narrowest an eliding item gets (the full text is in its tooltip)
-ITEM_MIN_WIDTH = 48
-#: the fields whose text may be long (names): they give up room first, elided; the
-#: numbers keep their whole text while the strip has room for them
+#: the narrowest a name field asks for before it elides (the full text is in its
+#: tooltip): "Sample: 1:01 Insu…", "LIMS: not logg…" still say what they are about
+ITEM_MIN_WIDTH = 120
+#: the fields whose text may be long (names): they take the room the numbers leave and
+#: elide below it; the numbers drop their word ("Res", "Trans") first when room is short
 ELIDING = frozenset({"sample_changer", "lims"})
 UNAVAILABLE_COLOUR = STATE_COLOURS[State.FAULT]
+#: the LIMS field's background for each level of its status
+LIMS_COLOURS = {
+    LimsLevel.OK: "",
+    LimsLevel.WARNING: STATE_COLOURS[State.WARNING],
+    LimsLevel.ERROR: STATE_COLOURS[State.FAULT],
+}
 
 
 class StatusItem(QLabel):
@@ -51,6 +58,10 @@ class StatusItem(QLabel):
         #: whether the item gives up room first (a long name) or keeps its whole text
         self.elides = elides
         self._full = "–"
+        #: the text without its leading word, shown when the whole text does not fit
+        self._short = ""
+        #: the strip is short of room: the item asks only for its short text's width
+        self.compact = False
         self._background = ""
         self.setContentsMargins(5, 1, 5, 1)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
@@ -65,17 +76,25 @@ class StatusItem(QLabel):
         """The background colour shown (empty: the window's)."""
         return self._background
 
-    def show_text(self, text: str, background: str = "", details: str = "") -> None:
+    def show_text(
+        self, text: str, background: str = "", details: str = "", short: str = ""
+    ) -> None:
         """Show ``text`` on ``background`` (a colour, empty for none); the tooltip is
-        the text followed by ``details``."""
+        the text followed by ``details``. ``short`` (the text without its leading word)
+        is shown instead when the whole text does not fit."""
         tooltip = f"{text}\n{details}" if details else text
-        if (text, background, tooltip) == (self._full, self._background, self.toolTip()):
+        if (text, background, tooltip, short) == (
+            self._full,
+            self._background,
+            self.toolTip(),
+            self._short,
+        ):
             return  # a readback repeated: no restyle, no relayout
         if background != self._background or not self.styleSheet():
             bold = "font-weight: bold;" if background else ""
             colour = f"background-color: {background}; border-radius: 3px;" if background else ""
             self.setStyleSheet(f"QLabel {{ {colour} {bold} }}")
-        self._full, self._background = text, background
+        self._full, self._short, self._background = text, short, background
         self.setToolTip(tooltip)
         self._elide()
         self.updateGeometry()
@@ -83,22 +102,41 @@ class StatusItem(QLabel):
     def _elide(self) -> None:
         room = self.contentsRect().width()
         shown = self._full
-        if room > 0 and self.fontMetrics().horizontalAdvance(shown) > room:
-            shown = self.fontMetrics().elidedText(shown, Qt.ElideRight, room)
+        metrics = self.fontMetrics()
+        if room > 0 and metrics.horizontalAdvance(shown) > room:
+            shown = self._short or shown
+            if metrics.horizontalAdvance(shown) > room:
+                shown = metrics.elidedText(shown, Qt.ElideRight, room)
         super().setText(shown)
+
+    def text_width(self, text: str) -> int:
+        """The width ``text`` needs in this item, margins included."""
+        margins = self.contentsMargins()
+        return self.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 2
+
+    def full_width(self) -> int:
+        """The width the whole text needs."""
+        return self.text_width(self._full)
+
+    def set_compact(self, compact: bool) -> None:
+        """Ask only for the short text's room (the strip is short of room), or again
+        for the whole text's."""
+        if compact != self.compact:
+            self.compact = compact
+            self.updateGeometry()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
         hint = super().sizeHint()
-        margins = self.contentsMargins()
-        hint.setWidth(
-            self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right() + 2
-        )
+        compact = self.compact and self._short
+        hint.setWidth(self.text_width(self._short if compact else self._full))
         return hint
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
         hint = self.sizeHint()
         if self.elides:
             hint.setWidth(min(hint.width(), ITEM_MIN_WIDTH))
+        elif self._short:
+            hint.setWidth(self.text_width(self._short))
         return hint
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
@@ -118,7 +156,8 @@ def with_state(text: str, state: HardwareObjectState) -> str:
 
 class BeamlineStatusBrick(Brick):
     """Energy and wavelength, resolution, transmission, beam size and aperture, detector
-    distance, ring current, the safety and fast shutters (open green, closed red),
+    distance, ring current, the safety and fast shutters (open green; closed red for
+    the safety shutter, plain for the fast one, whose idle state it is),
     the mounted sample and the LIMS user and state, in one line that follows the objects
     live. An empty property hides its field; a field whose object is in FAULT, UNKNOWN
     or not answering says so, in colour."""
@@ -209,6 +248,26 @@ class BeamlineStatusBrick(Brick):
         refresh = self._refreshers.get(name)
         if refresh is not None and not self.items[name].property("unavailable"):
             refresh()
+            self._fit_words()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self._fit_words()
+
+    def _fit_words(self) -> None:
+        """When the whole texts do not fit the strip, the numbers drop their word
+        ("Res", "Trans"...) so that the names (sample, LIMS), read as text, keep room."""
+        shown = [item for item in self.items.values() if not item.isHidden()]
+        if not shown:
+            return
+        row = self.layout()
+        outer, inner = self.contentsMargins(), row.contentsMargins()
+        room = self.width() - outer.left() - outer.right() - inner.left() - inner.right()
+        room -= row.spacing() * (len(shown) - 1)
+        compact = sum(item.full_width() for item in shown) > room
+        for item in shown:
+            if not item.elides:
+                item.set_compact(compact)
 
     # one field each -------------------------------------------------------------------------
     def _show_energy(self, energy: AbstractEnergy) -> None:
@@ -216,7 +275,7 @@ class BeamlineStatusBrick(Brick):
         wavelength = energy.get_wavelength() if value is not None else None
         text = "E –" if value is None else f"{value:.3f} keV"
         if wavelength is not None:
-            text += f" · {wavelength:.4f} Å"
+            text += f" · {wavelength:.5f} Å"  # as image headers give it (0.97625 Å)
         self.items["energy"].show_text(
             with_state(text, state), state_background(state), f"energy: {state.name}"
         )
@@ -229,19 +288,27 @@ class BeamlineStatusBrick(Brick):
         form: str,
     ) -> None:
         value, state = obj.get_value(), obj.get_state()
-        text = f"{title} " + ("–" if value is None else form.format(value))
+        number = "–" if value is None else form.format(value)
         self.items[name].show_text(
-            with_state(text, state), state_background(state), f"{name}: {state.name}"
+            with_state(f"{title} {number}", state),
+            state_background(state),
+            f"{name}: {state.name}",
+            short=with_state(number, state),
         )
 
     def _show_beam(self, beam: AbstractBeam) -> None:
         state = beam.get_state()
-        text = f"Beam {format_size(beam.get_beam_size())}"
+        size = format_size(beam.get_beam_size())
         aperture = beam.get_aperture()
         if aperture is not None:
-            text += f" · {aperture}"
+            size += f" · {aperture}"
         details = f"shape: {beam.get_beam_shape()}; aperture: {aperture or 'not known'}"
-        self.items["beam"].show_text(with_state(text, state), state_background(state), details)
+        self.items["beam"].show_text(
+            with_state(f"Beam {size}", state),
+            state_background(state),
+            details,
+            short=with_state(size, state),
+        )
 
     def _show_distance(self, detector: AbstractDetector) -> None:
         motor = detector.get_distance_motor()
@@ -250,12 +317,13 @@ class BeamlineStatusBrick(Brick):
             (detector.get_state(), motor.get_state()),
             key=lambda s: (s is not State.FAULT, s is not State.UNKNOWN, s is not State.BUSY),
         )
-        text = "Det " + ("–" if value is None else f"{value:.1f} {motor.unit or 'mm'}")
+        number = "–" if value is None else f"{value:.1f} {motor.unit or 'mm'}"
         self.items["detector"].show_text(
-            with_state(text, worst),
+            with_state(f"Det {number}", worst),
             state_background(worst),
             f"detector {detector.get_model()}: {detector.get_state().name}; "
             f"distance: {motor.get_state().name}",
+            short=with_state(number, worst),
         )
 
     def _show_machine(self, machine: AbstractMachineInfo) -> None:
@@ -267,12 +335,15 @@ class BeamlineStatusBrick(Brick):
             status, colour = "low current", CURRENT_COLOURS["low"]
         else:
             status, colour = "beam", ""
-        text = "Ring " + ("–" if current is None else f"{current:.1f} mA")
+        number = "–" if current is None else f"{current:.1f} mA"
         if state in DOUBTFUL:
             colour = state_background(state)
         message = values.get("message") or ""
         self.items["machine_info"].show_text(
-            with_state(text, state), colour, f"{status}; {message}".rstrip("; ")
+            with_state(f"Ring {number}", state),
+            colour,
+            f"{status}; {message}".rstrip("; "),
+            short=with_state(number, state),
         )
 
     def _show_shutter(self, name: str, shutter: AbstractShutter) -> None:
@@ -282,6 +353,9 @@ class BeamlineStatusBrick(Brick):
             text, colour = "MOVING", STATE_COLOURS[state]
         elif state in DOUBTFUL:
             text, colour = state.name, STATE_COLOURS[state]
+        elif name == "fast_shutter" and value == CLOSED:
+            # closed is its idle state: a red there all day would teach users to ignore red
+            text, colour = CLOSED, ""
         else:
             text = str(value)
             colour = POSITION_COLOURS.get(text, STATE_COLOURS[State.UNKNOWN])
@@ -298,10 +372,8 @@ class BeamlineStatusBrick(Brick):
 
     def _show_lims(self, lims: AbstractLims) -> None:
         login = lims.get_login()
-        text, style = status_text(None if login is None else login.as_dict(), lims.get_status())
-        colour = "" if not style else STATE_COLOURS[State.WARNING]
-        if "b71c1c" in style:  # the status text's error style: writes failed
-            colour = STATE_COLOURS[State.FAULT]
+        text, level = status_text(None if login is None else login.as_dict(), lims.get_status())
+        colour = LIMS_COLOURS[level]
         reason = lims.get_status().get("reason") or ""
         self.items["lims"].show_text(text, colour, str(reason))
 

@@ -25,7 +25,7 @@ from mxgui.core.shapes import Grid, Line, Point, Shape
 from mxgui.core.words import with_article
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
-from mxgui.gui.shape_tasks import TASK_TITLES, ShapeTaskPlan, plan_for, shape_names
+from mxgui.gui.shape_tasks import TASK_TITLES, ShapeTaskPlan, plan_for, shape_names, why_not_on
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,13 @@ class QueueToolboxBrick(Brick):
             if why_not:
                 button.setToolTip(why_not)
             elif not targets:
-                button.setToolTip("select samples in the queue first")
+                # with shapes selected, the reason is that none of them takes this task
+                unfit = why_not_on(task_type, self.selected_shapes())
+                button.setToolTip(
+                    f"{unfit} (or select samples in the queue)"
+                    if unfit
+                    else "select samples in the queue first"
+                )
             else:
                 on = f" on {given.get('grid_id') or given.get('shape_id')}" if given else ""
                 what = with_article(LABELS[task_type].lower().replace("x-ray", "X-ray"))
@@ -285,7 +291,12 @@ class QueueToolboxBrick(Brick):
         """Say what each button adds on the selected shapes, and where; return the
         where in words ("" when shape tasks have nowhere to go)."""
         shapes = self.selected_shapes()
-        lines = [plan.description for plan in plans.values() if plan is not None]
+        # each line names its button, as the shapes' menu does
+        lines = [
+            f"{LABELS[task_type]}: {plan.description}"
+            for task_type, plan in plans.items()
+            if plan is not None
+        ]
         if not shapes or not lines:
             self.shapes_label.setText(
                 escape(
@@ -418,14 +429,17 @@ class QueueToolboxBrick(Brick):
             self._show(f"{LABELS.get(task_type, task_type)}: {why_not}", problem=True)
             return []
         plan = plan_for(task_type, shapes)
+        gone = f"{' '.join(missing)} no longer on the sample" if missing else ""
         if plan is None:
-            names = " ".join(s.name for s in shapes) + " ".join(missing)
-            self._show(f"{LABELS.get(task_type, task_type)}: none fits {names}", problem=True)
+            reasons = [f"none fits {shape_names(shapes)}"] if shapes else []
+            why = "; ".join(reasons + ([gone] if gone else []))
+            self._show(f"{LABELS.get(task_type, task_type)}: {why}", problem=True)
             return []
-        return self._add_plan(plan)
+        return self._add_plan(plan, gone)
 
-    def _add_plan(self, plan: ShapeTaskPlan) -> list[int]:
-        """Add the tasks of ``plan`` to each of :meth:`shape_targets`; say so."""
+    def _add_plan(self, plan: ShapeTaskPlan, gone: str = "") -> list[int]:
+        """Add the tasks of ``plan`` to each of :meth:`shape_targets`; say so, and
+        ``gone`` (the shapes asked for that no longer exist) as a problem."""
         if self.queue is None:
             return []
         title = LABELS.get(plan.task_type, plan.task_type)
@@ -447,9 +461,10 @@ class QueueToolboxBrick(Brick):
                     problems.append(f"{name}, {shape.name}: {exc}")
         where = self._where(targets)
         if problems:
-            self._show(f"{len(problems)} not added: " + "; ".join(problems), problem=True)
+            text = f"{len(problems)} not added: " + "; ".join(problems)
         else:
-            self._show(f"Added {plan.description} to {where}")
+            text = f"Added {plan.description} to {where}"
+        self._show(text + (f"; {gone}" if gone else ""), problem=bool(problems or gone))
         if added:
             self.tasksAdded.emit(added)
         return added

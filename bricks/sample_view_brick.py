@@ -36,7 +36,12 @@ from mxgui.gui.sample_view.style import OverlayStyle
 from mxgui.gui.sample_view.toolbar import SampleViewToolbar
 from mxgui.gui.sample_view.view import SampleGraphicsView
 from mxgui.gui.sample_view.xmlrpc_snapshot import XmlrpcSnapshots
-from mxgui.gui.shape_menu import RenameShapeDialog, build_shape_menu, target_of
+from mxgui.gui.shape_menu import (
+    RenameShapeDialog,
+    ShapeMenuActions,
+    build_shape_menu,
+    target_of,
+)
 from mxgui.gui.widgets import MessageLine
 
 log = logging.getLogger(__name__)
@@ -112,6 +117,13 @@ class SampleViewBrick(Brick):
         self.last_measurement_um: float | None = None
         #: the shape menu shown last, and the rename dialog open (None: none)
         self.shape_menu: QMenu | None = None
+        self.shape_actions = ShapeMenuActions(
+            self,
+            lambda: self.shapes,
+            lambda: self.hardware_object("queue", QueueHardwareObject),
+            self.shapeTaskRequested.emit,
+            self.show_info,
+        )
         self.rename_dialog: RenameShapeDialog | None = None
         self.style_ = OverlayStyle()
         self.view = SampleGraphicsView()
@@ -436,9 +448,9 @@ class SampleViewBrick(Brick):
         shapes = self.editor.selected_shapes()
         if not shapes:
             return None
-        connected = self.receivers(self.shapeTaskRequested) > 0
-        why_no_tasks = "" if connected else "no task toolbox is connected in this layout"
-        why_no_move = "" if self.diffractometer is not None else "no diffractometer"
+        actions = self.shape_actions
+        why_no_tasks = actions.why_no_tasks(self.receivers(self.shapeTaskRequested) > 0)
+        why_no_move = actions.why_no_move(self.diffractometer is not None)
         if self.shape_menu is not None:
             self.shape_menu.deleteLater()
         self.shape_menu = build_shape_menu(self, shapes, self, why_no_tasks, why_no_move)
@@ -446,7 +458,7 @@ class SampleViewBrick(Brick):
 
     def add_shape_tasks(self, task_type: str, shape_ids: list[str]) -> None:
         """Ask the task toolbox for ``task_type`` tasks on ``shape_ids``."""
-        self.shapeTaskRequested.emit(task_type, list(shape_ids))
+        self.shape_actions.add_shape_tasks(task_type, shape_ids)
 
     def _shape(self, shape_id: str) -> Shape | None:
         try:
@@ -492,17 +504,8 @@ class SampleViewBrick(Brick):
             self.show_info(f"{old.name} renamed {new.name}")
 
     def delete_shapes(self, shape_ids: list[str]) -> None:
-        """Delete the shapes ``shape_ids``."""
-        if self.shapes is None:
-            return
-        deleted = []
-        for shape_id in shape_ids:
-            try:
-                deleted.append(self.shapes.remove(shape_id).name)
-            except KeyError:
-                pass  # removed meanwhile (the shapes list, another sample mounted)
-        if deleted:
-            self.show_info(f"Deleted {', '.join(deleted)}")
+        """Delete the shapes ``shape_ids``, asking first when queued tasks name them."""
+        self.shape_actions.delete_shapes(shape_ids)
 
     def select_shape(self, shape_id: str) -> None:
         """Select shape ``shape_id`` ("" selects nothing)."""

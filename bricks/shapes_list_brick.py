@@ -23,10 +23,11 @@ from PyQt5.QtWidgets import (
 )
 
 from hardware_objects.abstract.diffractometer import AbstractDiffractometer
+from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.shapes import Point, Shape, ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
-from mxgui.gui.shape_menu import build_shape_menu, target_of
+from mxgui.gui.shape_menu import ShapeMenuActions, build_shape_menu, target_of
 from mxgui.gui.shapes_table import DETAILS, ID, KIND, NAME, OMEGA, ShapesTableModel
 from mxgui.gui.widgets import KeySpec, MessageLine, view_action
 
@@ -49,6 +50,9 @@ class ShapesListBrick(Brick):
         p.hardware_object("shapes", "/shapes", "the shapes of the sample", ShapesModel),
         p.hardware_object(
             "diffractometer", "/diffractometer", "moves to a shape", AbstractDiffractometer
+        ),
+        p.hardware_object(
+            "queue", "", "asks before deleting a shape its tasks name", QueueHardwareObject
         ),
     )
     shapeSelected = pyqtSignal(str)
@@ -90,6 +94,13 @@ class ShapesListBrick(Brick):
         self.view.customContextMenuRequested.connect(self._context_menu)
         #: the shapes' menu shown last (None: none yet)
         self.shape_menu: QMenu | None = None
+        self.shape_actions = ShapeMenuActions(
+            self,
+            lambda: self.shapes,
+            lambda: self.hardware_object("queue", QueueHardwareObject),
+            self.shapeTaskRequested.emit,
+            self._show_message,
+        )
 
         self.move_action = self._action("Move to", self.move_to_selected, "move the sample there")
         self.rename_action = self._action("Rename", self.rename_selected, "", QKeySequence("F2"))
@@ -275,19 +286,14 @@ class ShapesListBrick(Brick):
             self.view.edit(index)
 
     def delete_selected(self) -> None:
-        """Delete every selected shape."""
+        """Delete every selected shape, asking first when queued tasks name them."""
         if self.shapes is None:
             return
-        ids = self.selected_ids()
+        self.shape_actions.delete_shapes(self.selected_ids(), before=self._unselect_all)
+
+    def _unselect_all(self) -> None:
         with self.table.changes():  # rows leave faster with no selection to keep up to date
             self.view.selectionModel().clearSelection()
-        for shape_id in ids:
-            try:
-                self.shapes.remove(shape_id)
-            except KeyError:
-                pass  # removed meanwhile (by the sample view, or a new sample)
-        if ids:
-            self._show_message(f"Deleted {', '.join(ids[:5])}{' ...' * (len(ids) > 5)}")
 
     def line_from_points(self) -> None:
         """A line between the two selected points, which becomes the selection."""
@@ -318,10 +324,10 @@ class ShapesListBrick(Brick):
         shapes = self.selected_shapes()
         if not shapes:
             return None
-        connected = self.receivers(self.shapeTaskRequested) > 0
-        why_no_tasks = "" if connected else "no task toolbox is connected in this layout"
+        actions = self.shape_actions
+        why_no_tasks = actions.why_no_tasks(self.receivers(self.shapeTaskRequested) > 0)
         diffractometer = self.hardware_object("diffractometer", AbstractDiffractometer)
-        why_no_move = "" if diffractometer is not None else "no diffractometer"
+        why_no_move = actions.why_no_move(diffractometer is not None)
         if self.shape_menu is not None:
             self.shape_menu.deleteLater()
         self.shape_menu = build_shape_menu(self, shapes, self, why_no_tasks, why_no_move)
@@ -331,7 +337,7 @@ class ShapesListBrick(Brick):
 
     def add_shape_tasks(self, task_type: str, shape_ids: list[str]) -> None:
         """Ask the task toolbox for ``task_type`` tasks on ``shape_ids``."""
-        self.shapeTaskRequested.emit(task_type, list(shape_ids))
+        self.shape_actions.add_shape_tasks(task_type, shape_ids)
 
     def ask_rename(self, shape_id: str) -> None:
         """Open the name editor of shape ``shape_id`` (selecting it)."""
@@ -340,16 +346,12 @@ class ShapesListBrick(Brick):
         self.rename_selected()
 
     def delete_shapes(self, shape_ids: list[str]) -> None:
-        """Delete the shapes ``shape_ids`` (those selected, from the menu)."""
+        """Delete the shapes ``shape_ids`` (those selected, from the menu), asking first
+        when queued tasks name them."""
         if set(shape_ids) == set(self.selected_ids()):
             self.delete_selected()
             return
-        for shape_id in shape_ids:
-            try:
-                if self.shapes is not None:
-                    self.shapes.remove(shape_id)
-            except KeyError:
-                pass  # removed meanwhile
+        self.shape_actions.delete_shapes(shape_ids)
 
     # messages ---------------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 from PyQt5.QtCore import Qt
 
-from bricks.beamline_status_brick import UNAVAILABLE_COLOUR
+from bricks.beamline_status_brick import ITEM_MIN_WIDTH, LIMS_COLOURS, UNAVAILABLE_COLOUR
 from bricks.shutter_brick import POSITION_COLOURS
 from hardware_objects.abstract.shutter import CLOSED, OPEN
 from mxgui.core.hardware_object import HardwareObjectState
+from mxgui.gui.lims.status_button import LimsLevel, status_text
 from mxgui.gui.state_colours import STATE_COLOURS
 
-from helpers import DEFAULT_LAYOUT, TEST_LAYOUTS, copy_simulated, line_of
+from helpers import DEFAULT_LAYOUT, TEST_LAYOUTS, copy_simulated, events_delivered, line_of
 
 LAYOUT = TEST_LAYOUTS / "beamline_status.yml"
 HC = 12.3984  # keV·Å
@@ -35,10 +36,12 @@ def test_energy_and_wavelength_follow_a_move_by_lambda_equals_hc_over_e(app, qtb
     item = strip.items["energy"]
     start = energy.get_value()
     assert item.isVisible()
-    assert item.full_text() == f"{start:.3f} keV · {HC / start:.4f} Å"
+    # the wavelength with 5 decimals, as image headers give it (0.97625 Å)
+    assert item.full_text() == f"{start:.3f} keV · {energy.get_wavelength():.5f} Å"
+    assert energy.get_wavelength() == pytest.approx(HC / start, rel=1e-4)
     target = 13.5 if abs(start - 13.5) > 0.2 else 12.0
     energy.set_value(target).result(timeout=30)
-    expected = f"{target:.3f} keV · {HC / target:.4f} Å"
+    expected = f"{target:.3f} keV · {energy.get_wavelength():.5f} Å"
     qtbot.waitUntil(lambda: item.full_text() == expected, timeout=5000)
     assert energy.get_wavelength() == pytest.approx(HC / target, rel=1e-4)
     assert item.background() == ""  # READY: no colour
@@ -63,12 +66,17 @@ def test_every_field_shows_its_value_at_start(app):
 
 
 def test_a_shutter_turns_green_when_opened_and_red_when_closed(app, qtbot):
+    """The fast shutter is closed whenever no image is taken: closed, it stays plain
+    (a red all day would teach users to ignore red); the safety shutter's closed is red."""
     strip = strip_of(app)
-    for name, title in (("fast_shutter", "Fast"), ("safety_shutter", "Safety")):
+    for name, title, closed in (
+        ("fast_shutter", "Fast", ""),
+        ("safety_shutter", "Safety", POSITION_COLOURS[CLOSED]),
+    ):
         shutter, item = app.repository.get(name), strip.items[name]
         shutter.set_value(CLOSED).result(timeout=30)
         qtbot.waitUntil(lambda i=item, t=title: i.full_text() == f"{t}: {CLOSED}", timeout=5000)
-        assert item.background() == POSITION_COLOURS[CLOSED]
+        assert item.background() == closed
         shutter.set_value(OPEN).result(timeout=30)
         qtbot.waitUntil(lambda i=item, t=title: i.full_text() == f"{t}: {OPEN}", timeout=5000)
         assert item.background() == POSITION_COLOURS[OPEN]
@@ -164,3 +172,48 @@ def test_an_object_that_failed_to_load_turns_only_its_field_red(make_app, tmp_pa
     assert strip.items["energy"].full_text().endswith("Å")
     line = line_of(LAYOUT, "fast_shutter: /fast_shutter")
     assert any(e.line == line and "fast_shutter" in str(e) for e in app.built.errors)
+
+
+def test_at_1280_the_names_keep_room_and_the_numbers_drop_their_words(make_app, qtbot):
+    """The mounted sample and the LIMS state are read as text: at 1280 px they keep at
+    least ITEM_MIN_WIDTH; the numbers give up their word ("Res", "Trans"...) first,
+    their value whole."""
+    app = make_app(DEFAULT_LAYOUT)
+    strip, window = strip_of(app), app.windows[0]
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: strip.width() <= 1280, timeout=5000)
+    events_delivered(qtbot)
+    for name in ("sample_changer", "lims"):
+        item = strip.items[name]
+        assert item.width() >= min(ITEM_MIN_WIDTH, item.sizeHint().width()), name
+    numbers = (
+        ("resolution", "Res "),
+        ("transmission", "Trans "),
+        ("detector", "Det "),
+        ("machine_info", "Ring "),
+        ("beam", "Beam "),
+    )
+    words = sum(strip.items[name].full_width() for name in strip.items)
+    assert words > strip.width()  # the whole texts do not fit at 1280 px
+    for name, word in numbers:
+        item = strip.items[name]
+        assert item.text() == item.full_text().removeprefix(word), name
+    # with room for all, the words come back
+    window.resize(2400, 800)
+    qtbot.waitUntil(lambda: strip.width() >= words, timeout=5000)
+    events_delivered(qtbot)
+    for name, _word in numbers:
+        assert strip.items[name].text() == strip.items[name].full_text(), name
+    assert strip.items["lims"].text() == "LIMS: not logged in"
+
+
+def test_the_lims_status_gives_its_level_not_a_colour_to_search_for():
+    assert status_text(None, {}) == ("LIMS: not logged in", LimsLevel.WARNING)
+    login = {"user": "demo", "proposal": "mx1234", "session_id": 7}
+    assert status_text(login, {"online": True})[1] is LimsLevel.OK
+    assert status_text(login, {"online": False})[1] is LimsLevel.WARNING
+    assert status_text(login, {"online": True, "failed": 2}) == (
+        "LIMS: demo on mx1234 (session 7) · online · 2 failed",
+        LimsLevel.ERROR,
+    )
+    assert LIMS_COLOURS[LimsLevel.ERROR] == STATE_COLOURS[HardwareObjectState.FAULT]

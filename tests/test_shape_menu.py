@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PyQt5.QtCore import QPoint, Qt
 from PyQt5.QtGui import QContextMenuEvent
-from PyQt5.QtWidgets import QAbstractItemView, QApplication, QLineEdit
+from PyQt5.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMessageBox
 from shape_task_helpers import MOUNTED, at, click_shape, here, shape_point, start_shape_app
 
 from mxgui.gui.shape_menu import menu_actions
@@ -220,3 +220,66 @@ def test_rename_from_the_list_menu_opens_the_name_in_place(shape_app, qtbot):
     qtbot.keyClicks(editor, "helix")
     qtbot.keyClick(editor, Qt.Key_Return)
     qtbot.waitUntil(lambda: shapes.get(line.id).name == "helix", timeout=2000)
+
+
+def answer(qtbot, owner, button) -> str:
+    """Click ``button`` of the deletion question ``owner`` opened; its text."""
+    actions = owner.shape_actions
+    qtbot.waitUntil(lambda: actions.question is not None and actions.question.isVisible())
+    text = actions.question.text()
+    qtbot.mouseClick(actions.question.button(button), Qt.LeftButton)
+    return text
+
+
+def test_deleting_a_point_a_queued_task_uses_asks_first_naming_the_task(shape_app, qtbot):
+    _app, bricks, queue, shapes, diffractometer = shape_app
+    view = bricks["sample_view"]
+    point = shapes.add_point(here(diffractometer, 0.05))
+    free = shapes.add_point(here(diffractometer, -0.05))
+    actions = open_view_menu(qtbot, view, point.id)
+    choose(view.shape_menu, actions["add_DataCollection"])
+    (sample,) = queue.model.children(0)
+    (task,) = queue.model.children(sample)
+    task_name = queue.model.get_node(task).name
+
+    # "No" keeps the point and says so
+    actions = open_view_menu(qtbot, view, point.id)
+    choose(view.shape_menu, actions["delete"])
+    text = answer(qtbot, view, QMessageBox.No)
+    assert text.startswith(f"P1 is used by 1 task in the queue: {task_name}")
+    assert [s.id for s in shapes.shapes()] == [point.id, free.id]
+    assert view.message_label.text() == "Kept P1"
+
+    # "Yes" deletes it, and says the task is left without its shape
+    actions = open_view_menu(qtbot, view, point.id)
+    choose(view.shape_menu, actions["delete"])
+    answer(qtbot, view, QMessageBox.Yes)
+    assert [s.id for s in shapes.shapes()] == [free.id]
+    assert view.message_label.text() == "Deleted P1; 1 queued task left without its shape"
+
+    # a shape no task names goes at once
+    actions = open_view_menu(qtbot, view, free.id)
+    choose(view.shape_menu, actions["delete"])
+    assert shapes.shapes() == [] and not view.shape_actions.question.isVisible()
+
+
+def test_the_shapes_list_delete_asks_too_and_a_task_that_ran_does_not_count(shape_app, qtbot):
+    _app, bricks, queue, shapes, diffractometer = shape_app
+    listing, toolbox = bricks["shapes_list"], bricks["queue_toolbox"]
+    grid = shapes.add_grid(here(diffractometer), 2, 2, 0.02, 0.02)
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 1, timeout=2000)
+    (mesh,) = toolbox.add_shape_tasks("MeshScan", [grid.id])
+    (centring,) = toolbox.add_shape_tasks("XrayCentring", [grid.id])
+    names = [queue.model.get_node(i).name for i in (mesh, centring)]
+    listing.select_shape(grid.id)
+    qtbot.waitUntil(lambda: listing.selected_ids() == [grid.id], timeout=2000)
+    qtbot.mouseClick(listing.delete_button, Qt.LeftButton)  # the Delete button
+    text = answer(qtbot, listing, QMessageBox.No)
+    assert text.startswith(f"G1 is used by 2 tasks in the queue: {names[0]}, {names[1]}")
+    assert [s.id for s in shapes.shapes()] == [grid.id]
+
+    for node_id in (mesh, centring):  # tasks that have run keep their record: no question
+        queue.model.set_status(node_id, "success")
+    qtbot.mouseClick(listing.delete_button, Qt.LeftButton)
+    assert shapes.shapes() == [] and not listing.shape_actions.question.isVisible()
+    qtbot.waitUntil(lambda: listing.table.rowCount() == 0, timeout=2000)

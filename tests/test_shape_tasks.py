@@ -290,3 +290,37 @@ def test_the_collections_on_points_run_where_each_point_is(make_app, qtbot, tmp_
         for positions in seen:  # every image taken with the point on the beam
             assert positions["phiy"] == pytest.approx(point.position.phiy, abs=1e-6)
             assert positions["sampx"] == pytest.approx(point.position.sampx, abs=1e-6)
+
+
+def test_with_a_grid_selected_each_line_names_its_button_and_data_collection_says_why_not(
+    shape_app, qtbot
+):
+    _app, bricks, queue, shapes, diffractometer = shape_app
+    toolbox = bricks["queue_toolbox"]
+    grid = shapes.add_grid(here(diffractometer), 2, 2, 0.02, 0.02)
+    shapes.select([grid.id])
+    qtbot.waitUntil(lambda: "G1 selected" in toolbox.shapes_label.text(), timeout=2000)
+    words = toolbox.shapes_label.text()
+    assert "• Mesh scan: a mesh scan on G1" in words
+    assert "• X-ray centring: an X-ray centring on G1" in words
+    button = toolbox.buttons["DataCollection"]
+    assert not button.isEnabled()
+    assert button.toolTip() == (
+        "a data collection goes on points or lines, not on G1 (or select samples in the queue)"
+    )
+    assert toolbox.buttons["EnergyScan"].toolTip() == "select samples in the queue first"
+
+
+def test_shapes_asked_for_that_are_gone_are_named_apart(shape_app, qtbot):
+    _app, bricks, queue, shapes, diffractometer = shape_app
+    toolbox = bricks["queue_toolbox"]
+    grid = shapes.add_grid(here(diffractometer), 2, 2, 0.02, 0.02)
+    point = shapes.add_point(here(diffractometer, 0.05))
+    assert toolbox.add_shape_tasks("MeshScan", [point.id, "P3"]) == []
+    assert toolbox.message.text() == "Mesh scan: none fits P1; P3 no longer on the sample"
+    # some fit: their tasks are added, and the one gone is not dropped in silence
+    added = toolbox.add_shape_tasks("MeshScan", [grid.id, "G7"])
+    assert len(added) == 1
+    text = toolbox.message.text()
+    assert text.startswith(f"Added a mesh scan on G1 to {MOUNTED} ")
+    assert text.endswith("; G7 no longer on the sample")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import QRect
+from PyQt5.QtCore import QRect, Qt
 from PyQt5.QtWidgets import QScrollArea, QSplitter, QTabWidget
 
 from mxgui.gui.brick import BrickContext
 from mxgui.gui.bridge import GuiBridge
 from mxgui.gui.builder import SPLITTER_KEY, build_layout
 from mxgui.gui.layout import load_layout
-from mxgui.gui.main_window import LayoutWindow, fit_size
+from mxgui.gui.main_window import LayoutWindow, fit_size, fitted_sizes
 from mxgui.gui.settings import layout_key, user_settings
 
 from helpers import DEFAULT_LAYOUT, events_delivered, show_brick
@@ -223,3 +223,63 @@ def test_the_sample_view_tool_bars_wrap_and_hide_no_main_action(qtbot):
     centring, accept = toolbar.mode_buttons[Mode.CENTRING], toolbar.accept_button
     assert (accept.y(), accept.x()) >= (centring.y(), centring.x())
     assert holder.minimumSizeHint().width() <= 360
+
+
+def _pages_wider_than_their_tab(main) -> set[str]:
+    """The tab pages of ``main`` whose content is wider than the page shows."""
+    wide = set()
+    for tabs in main.findChildren(QTabWidget):
+        for index in range(tabs.count()):
+            area = tabs.widget(index)
+            if isinstance(area, QScrollArea) and area.widget() is not None:
+                if area.widget().minimumSizeHint().width() > area.viewport().width():
+                    wide.add(tabs.tabText(index))
+    return wide
+
+
+def test_splitter_sizes_saved_at_1920_are_fitted_to_a_1280_window(tmp_path, repo, qtbot):
+    """Sizes saved on a large screen squeezed the right-hand tabs on a small one (the
+    Queue tab's buttons cut): restored, they are fitted to the width there is."""
+    screen = QRect(0, 0, *SMALL)
+    fresh = _window(DEFAULT_LAYOUT, repo, screen)
+    qtbot.addWidget(fresh)
+    fresh.show()
+    events_delivered(qtbot)
+    too_wide_fresh = _pages_wider_than_their_tab(fresh)
+    assert "Queue" not in too_wide_fresh
+    fresh.close()
+
+    large = _window(DEFAULT_LAYOUT, repo, QRect(0, 0, 1920, 1200))
+    qtbot.addWidget(large)
+    large.show()
+    large.resize(1920, 1200)
+    events_delivered(qtbot)
+    for splitter in large.splitters().values():  # as a user at 1920 drags the handles
+        first, *rest = splitter.sizes()
+        splitter.setSizes([first + 300, *(max(s - 300 // len(rest), 10) for s in rest)])
+    events_delivered(qtbot)
+    right = large.splitters()["at 0.1"].sizes()[1]
+    large.close()  # saves
+
+    small = _window(DEFAULT_LAYOUT, repo, screen)
+    qtbot.addWidget(small)
+    small.show()
+    events_delivered(qtbot)
+    assert small.width() <= SMALL[0]
+    assert _pages_wider_than_their_tab(small) <= too_wide_fresh
+    for key, splitter in small.splitters().items():
+        handles = splitter.handleWidth() * (splitter.count() - 1)
+        extent = splitter.width() if splitter.orientation() == Qt.Horizontal else splitter.height()
+        assert sum(splitter.sizes()) + handles <= extent, key
+    # the right-hand pane the user made narrower at 1920 keeps that width here
+    assert small.splitters()["at 0.1"].sizes()[1] == right
+
+
+def test_fitted_sizes_keep_a_narrowed_pane_and_share_the_rest():
+    assert fitted_sizes([600, 300], [300, 600], 900) == [600, 300]  # they fit: as saved
+    # saved at 1900 wide, the layout says 860:740, 1280 wide now
+    assert fitted_sizes([1300, 600], [860, 740], 1280) == [688, 592]
+    assert fitted_sizes([1000, 700], [860, 740], 1280) == [688, 592]
+    assert fitted_sizes([1000, 500], [860, 740], 1280) == [780, 500]  # narrowed: kept
+    assert fitted_sizes([1400, 400], [860, 740], 1280) == [880, 400]  # narrowed: kept
+    assert sum(fitted_sizes([7, 5, 3], [1, 1, 1], 10)) == 10

@@ -402,7 +402,7 @@ def test_a_shift_from_three_samples_to_data_as_a_user_clicks_it(shift, qtbot):
     target = 13.5 if abs(repository.get("/energy").get_value() - 13.5) > 0.2 else 12.0
     type_into(qtbot, energy_brick.energy_input, f"{target}")
     energy_item = strip.items["energy"]
-    expected = f"{target:.3f} keV · {HC / target:.4f} Å"
+    expected = f"{target:.3f} keV · {HC / target:.5f} Å"
     qtbot.waitUntil(lambda: energy_item.full_text() == expected, timeout=30_000)
 
     # -- a task deleted in the tree and brought back by Ctrl+Z ------------------------------------

@@ -9,9 +9,10 @@ toolbox and the shapes' right-click menu both read it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from mxgui.core.queue.nodes import QueueNode
 from mxgui.core.shapes import Grid, Line, Point, Shape
 
 #: the name of each task type on buttons and menus
@@ -94,6 +95,17 @@ def shape_names(shapes: Sequence[Shape]) -> str:
     return shown + (f" … ({len(shapes) - MAX_NAMES} more)" if len(shapes) > MAX_NAMES else "")
 
 
+def why_not_on(task_type: str, selected: Sequence[Shape]) -> str:
+    """Why ``task_type`` takes none of the ``selected`` shapes: "a data collection goes
+    on points or lines, not on G1" ("" when one fits, or the type takes no shapes)."""
+    kinds = SHAPE_TASK_KINDS.get(task_type)
+    if kinds is None or not selected or plan_for(task_type, selected) is not None:
+        return ""
+    one = _NOUNS[(task_type, kinds[0])][0]
+    goes_on = " or ".join(f"{kind.KIND}s" for kind in kinds)
+    return f"{one} goes on {goes_on}, not on {shape_names(selected)}"
+
+
 def plan_for(task_type: str, selected: Sequence[Shape]) -> ShapeTaskPlan | None:
     """The tasks ``task_type`` makes on the ``selected`` shapes that fit it, in the
     order selected; ``None`` when none fits (the task goes where the sample is)."""
@@ -104,3 +116,25 @@ def plan_for(task_type: str, selected: Sequence[Shape]) -> ShapeTaskPlan | None:
     if not fitting:
         return None
     return ShapeTaskPlan(task_type, fitting, tuple(task_parameters(task_type, s) for s in fitting))
+
+
+#: the task parameters that name a shape by its id
+SHAPE_REFERENCES = ("centred_position", "helical_start", "helical_end", "grid_id", "shape_id")
+
+
+def tasks_using(nodes: Iterable[QueueNode], shape_ids: Collection[str]) -> dict[str, list[str]]:
+    """The tasks not yet run among ``nodes`` whose parameters name one of ``shape_ids``:
+    their names by shape id, in the nodes' order (a shape no task names is left out).
+    A task that has run keeps its record, so it does not count."""
+    wanted = set(shape_ids)
+    found: dict[str, list[str]] = {}
+    for node in nodes:
+        if not node.is_task or node.has_run:
+            continue
+        for name in SHAPE_REFERENCES:
+            value = node.parameters.get(name)
+            if isinstance(value, str) and value in wanted:
+                users = found.setdefault(value, [])
+                if node.name not in users:
+                    users.append(node.name)
+    return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
+from enum import Enum
 
 from PyQt5.QtWidgets import QMenu, QToolButton, QWidget
 
@@ -20,33 +21,48 @@ WARNING_STYLE = "color: #a65b00; font-weight: bold;"
 ERROR_STYLE = "color: #b71c1c; font-weight: bold;"
 
 
-def status_text(login: dict[str, object] | None, status: dict[str, object]) -> tuple[str, str]:
-    """The field's text and style for a login (``LoginResult.as_dict()`` or None) and the
+class LimsLevel(Enum):
+    """How the LIMS field looks: all well, a warning (not logged in, offline) or an
+    error (writes failed, an outbox problem); :data:`LEVEL_STYLES` gives its style."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+#: the LIMS field's text style for each level
+LEVEL_STYLES = {LimsLevel.OK: "", LimsLevel.WARNING: WARNING_STYLE, LimsLevel.ERROR: ERROR_STYLE}
+
+
+def status_text(
+    login: dict[str, object] | None, status: dict[str, object]
+) -> tuple[str, LimsLevel]:
+    """The field's text and level for a login (``LoginResult.as_dict()`` or None) and the
     LIMS status (``online``, ``reason``, and the outbox's ``waiting`` / ``failed`` /
     ``problem`` when it reports them)."""
     waiting, failed = int(str(status.get("waiting") or 0)), int(str(status.get("failed") or 0))
     online = status.get("online")
     if login is None:
-        words, style = ["LIMS: not logged in"], WARNING_STYLE
+        words, level = ["LIMS: not logged in"], LimsLevel.WARNING
     else:
         who = f"LIMS: {login.get('user')} on {login.get('proposal')}"
         if login.get("session_id") is not None:
             who += f" (session {login.get('session_id')})"
-        words, style = [who], ""
+        words, level = [who], LimsLevel.OK
         if login.get("offline") or online is False:
             words.append("OFFLINE")
-            style = WARNING_STYLE
+            level = LimsLevel.WARNING
         else:
             words.append("online")
     if waiting:
         words.append(f"{waiting} writes waiting")
     if failed:
         words.append(f"{failed} failed")
-        style = ERROR_STYLE
+        level = LimsLevel.ERROR
     if status.get("problem"):  # the outbox set aside or not opened: said until mended
         words.append("outbox problem")
-        style = ERROR_STYLE
-    return " · ".join(words), style
+        level = LimsLevel.ERROR
+    return " · ".join(words), level
 
 
 class LimsStatusButton(QToolButton):
@@ -90,9 +106,9 @@ class LimsStatusButton(QToolButton):
 
     def refresh(self) -> None:
         """Show the current login and status."""
-        text, style = status_text(self._login, self._status)
+        text, level = status_text(self._login, self._status)
         self.setText(text)
-        self.setStyleSheet(style)
+        self.setStyleSheet(LEVEL_STYLES[level])
         lines = [f"database: {self._status.get('database') or '?'}"]
         if self._status.get("reason"):
             lines.append(f"last problem: {self._status['reason']}")
