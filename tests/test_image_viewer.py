@@ -4,6 +4,8 @@ the latest-wins reader, rings and the cursor line (pytest-qt, offscreen)."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import threading
 from dataclasses import astuple
 from pathlib import Path
@@ -179,6 +181,47 @@ def test_a_missing_or_corrupt_file_is_named(tmp_path, content, expected):
         (tmp_path / name).write_bytes(content)
     with pytest.raises(FrameError, match=expected):
         read_frame(str(tmp_path / name))
+
+
+def test_an_empty_image_file_is_named_as_empty(tmp_path):
+    (tmp_path / "empty_0001.cbf").write_bytes(b"")
+    with pytest.raises(FrameError, match=r"empty_0001\.cbf: empty file"):
+        read_frame(str(tmp_path / "empty_0001.cbf"))
+
+
+def test_an_eiger_master_compressed_with_bitshuffle_lz4_opens(tmp_path):
+    """The way Dectris' file writer stores images. Written and read each in a fresh
+    process, so that the reader has to register the filter itself (here fabio, which
+    imports hdf5plugin, may be loaded already)."""
+    master = tmp_path / "eiger_1_master.h5"
+    images = np.stack([counts(1), counts(2)]).astype(np.uint32)
+    np.save(tmp_path / "images.npy", images)
+    write = (
+        "import sys, h5py, hdf5plugin, numpy as np\n"
+        "images = np.load(sys.argv[2])\n"
+        "with h5py.File(sys.argv[1], 'w') as f:\n"
+        "    f.create_dataset('entry/data/data_000001', data=images,"
+        " chunks=(1, *images.shape[1:]), **hdf5plugin.Bitshuffle(cname='lz4'))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", write, str(master), str(tmp_path / "images.npy")], check=True
+    )
+    with h5py.File(master, "r") as f:  # stored with the bitshuffle filter (32008)
+        assert "32008" in f["entry/data/data_000001"]._filters
+    read = (
+        "import sys, numpy as np\n"
+        "from mxgui.gui.image_viewer.reading import read_frame\n"
+        "frame = read_frame(sys.argv[1], 1)\n"
+        "np.save(sys.argv[2], frame.counts)\n"
+        "print(frame.index, frame.count)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", read, str(master), str(tmp_path / "read.npy")],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "2"]
+    assert np.array_equal(np.load(tmp_path / "read.npy"), images[1])
 
 
 # the reader thread -------------------------------------------------------------------------------
