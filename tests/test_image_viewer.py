@@ -3,6 +3,7 @@ the latest-wins reader, rings and the cursor line (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import subprocess
 import sys
@@ -341,3 +342,87 @@ def test_a_followed_stream_moves_on_in_order_and_ends_on_the_newest(qtbot, viewe
     order = [paths.index(Path(path)) for path in shown]
     assert order == sorted(set(order))  # never an older image after a newer one
     assert 2 <= len(shown) < 40  # it moved on while the stream ran, without a backlog
+
+
+def test_the_users_contrast_is_kept_from_image_to_image_until_auto_contrast(
+    qtbot, viewer, tmp_path
+):
+    first = write_cbf(tmp_path / "k_1_00001.cbf", counts(1), HEADER)
+    second = write_cbf(tmp_path / "k_1_00002.cbf", counts(2), HEADER)
+    show(qtbot, viewer, first)
+    default = viewer.frame.levels
+    viewer.view.histogram.setLevels(0, 100)  # what dragging the histogram's region does
+    assert viewer.view.image.levels == pytest.approx([0, 100])
+    with qtbot.waitSignal(viewer.frameShown, timeout=10_000):
+        viewer.follow_image(str(second))
+    assert viewer.view.image.levels == pytest.approx([0, 100])
+    assert viewer.view.histogram.getLevels() == pytest.approx((0, 100))
+    assert "your contrast 0 .. 100" in viewer.message.text()
+    qtbot.mouseClick(viewer.auto_contrast_button, Qt.LeftButton)
+    assert viewer.view.image.levels == pytest.approx(list(viewer.frame.levels))
+    show(qtbot, viewer, first)  # and each image has its own default again
+    assert viewer.view.image.levels == pytest.approx(list(default))
+
+
+def test_the_frame_box_arrows_and_keys_step_through_a_files_frames(qtbot, viewer, tmp_path):
+    writer = NexusWriter(tmp_path / "m_1_master.h5", HEADER, SHAPE, num_images=4)
+    for k in range(4):
+        writer.add(counts(k), 10.0 + 0.1 * k)
+    writer.close()
+    show(qtbot, viewer, tmp_path / "m_1_master.h5")
+    chosen: list[tuple[str, int]] = []
+    viewer.frameChosen.connect(lambda path, frame: chosen.append((path, frame)))
+    viewer.frame_spin.stepUp()  # the up arrow, twice
+    viewer.frame_spin.stepUp()
+    qtbot.waitUntil(lambda: viewer.frame.index == 2, timeout=10_000)
+    assert np.array_equal(viewer.frame.counts, counts(2))
+    assert "frame 3 / 4" in viewer.file_label.text()
+    assert chosen[-1] == (str(tmp_path / "m_1_master.h5"), 2)
+    viewer.frame_spin.setFocus()
+    qtbot.keyClick(viewer.frame_spin, Qt.Key_Up)
+    qtbot.waitUntil(lambda: viewer.frame.index == 3, timeout=10_000)
+    assert viewer.frame_spin.value() == 4
+
+
+def test_a_followed_image_not_written_yet_is_asked_for_again_without_a_warning(
+    qtbot, viewer, tmp_path, caplog
+):
+    first = write_cbf(tmp_path / "w_1_00001.cbf", counts(1), HEADER)
+    show(qtbot, viewer, first)
+    problems: list[str] = []
+    viewer.problemShown.connect(problems.append)
+    late = tmp_path / "w_1_00002.cbf"
+    with caplog.at_level(logging.DEBUG, logger="mxgui.gui.image_viewer.viewer"):
+        viewer.follow_image(str(late))  # counted, not on disk yet
+        qtbot.waitUntil(lambda: viewer.loader.counts.read >= 3, timeout=10_000)
+        assert viewer.frame.path == str(first)  # the previous frame stays
+        write_cbf(late, counts(2), HEADER)
+        qtbot.waitUntil(lambda: viewer.frame.path == str(late), timeout=10_000)
+        missing = tmp_path / "gone_00001.cbf"
+        for _ in range(3):  # asked for: shown each time, logged as a WARNING once
+            with qtbot.waitSignal(viewer.problemShown, timeout=10_000):
+                viewer.show_image(str(missing))
+    assert problems == [f"{missing}: no such file"] * 3
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [f"image viewer: {missing}: no such file"]
+    assert any("not written yet" in r.getMessage() for r in caplog.records)
+
+
+def test_closing_does_not_wait_for_a_read_in_progress():
+    started, release, ready = threading.Event(), threading.Event(), threading.Event()
+
+    def read(name: str) -> str:
+        started.set()
+        release.wait(10)
+        return name
+
+    loader: LatestLoader[str, str] = LatestLoader(read, ready.set)
+    loader.request("16M.cbf")
+    assert started.wait(5)
+    thread = loader._thread
+    loader.close(wait=False)  # returns while the read goes on
+    assert thread is not None and thread.is_alive()
+    release.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert not ready.is_set() and loader.take() is None  # nothing handed over after close

@@ -107,15 +107,23 @@ class LatestLoader(Generic[Request, Result]):
                     self.counts.dropped += 1
                 self._result = (request, result, problem)
             if notify:
-                self._ready()
+                self._ready()  # (closed meanwhile: the receiver drops what it takes)
 
-    def close(self) -> None:
-        """Stop the worker (waits for a read in progress); later requests are ignored."""
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker; later requests are ignored. With ``wait`` it waits for a read
+        in progress; without, it returns at once (the GUI thread must not wait for a 16M
+        read): the worker finishes that read, hands over nothing and ends."""
         with self._condition:
             self._closed = True
             self._pending = None
             self._result = None
             thread, self._thread = self._thread, None
             self._condition.notify_all()
-        if thread is not None and thread is not threading.current_thread():
+        if wait and thread is not None and thread is not threading.current_thread():
             thread.join()
+
+    @property
+    def closed(self) -> bool:
+        """:meth:`close` was called."""
+        with self._condition:
+            return self._closed

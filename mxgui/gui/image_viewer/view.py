@@ -118,6 +118,11 @@ class DiffractionView(QWidget):
         self.histogram = pg.HistogramLUTItem()
         self.histogram.gradient.restoreState(GREY_INVERTED)
         self.histogram.setImageItem(self.image)
+        #: the contrast the user set on the histogram (kept from frame to frame), or
+        #: ``None``: each frame's default
+        self.user_levels: tuple[float, float] | None = None
+        self._setting_levels = False
+        self.histogram.sigLevelsChanged.connect(self._levels_changed)
         self.graphics.addItem(self.histogram)
         # (only menus and dialogs: the widgets of their actions belong to those actions)
         for widget in QApplication.topLevelWidgets():
@@ -139,17 +144,40 @@ class DiffractionView(QWidget):
         column.addWidget(self.graphics)
 
     def set_frame(self, frame: Frame) -> None:
-        """Show ``frame`` with its default contrast; the zoom is kept while the image
-        size stays the same."""
+        """Show ``frame`` with the user's contrast if they set one, else its default;
+        the zoom is kept while the image size stays the same."""
         old = self.frame
         self.frame = frame
         # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
-        self.image.setImage(frame.shown, autoLevels=False, levels=frame.levels)
+        self._setting_levels = True
+        try:
+            self.image.setImage(frame.shown, autoLevels=False, levels=self.levels_for(frame))
+        finally:
+            self._setting_levels = False
         self._draw_rings(frame)
         if old is None or old.shown.shape != frame.shown.shape:
             height, width = frame.shown.shape
             self.masked_backing.setRect(QRectF(0, 0, width, height))
             self.plot.setRange(QRectF(0, 0, width, height), padding=0)
+
+    def levels_for(self, frame: Frame) -> tuple[float, float]:
+        """The contrast ``frame`` is shown with: the user's, or the frame's default."""
+        return self.user_levels if self.user_levels is not None else frame.levels
+
+    def auto_contrast(self) -> None:
+        """Forget the user's contrast: each frame with its default again."""
+        self.user_levels = None
+        if self.frame is not None:
+            self._setting_levels = True
+            try:
+                self.histogram.setLevels(*self.frame.levels)
+            finally:
+                self._setting_levels = False
+
+    def _levels_changed(self, _histogram: object) -> None:
+        if not self._setting_levels:  # the user moved the histogram's region
+            low, high = self.histogram.getLevels()
+            self.user_levels = (float(low), float(high))
 
     def clear(self) -> None:
         """No image."""
