@@ -172,7 +172,7 @@ def _read_hdf5(
 ) -> tuple[np.ndarray, int, FrameGeometry | None, str, np.ndarray | None]:
     import h5py  # deferred: only HDF5 files pay for it
 
-    _register_hdf5_filters()
+    register_hdf5_filters()
     try:
         with h5py.File(path, "r") as f:
             entry = _entry(f, path)
@@ -201,7 +201,7 @@ _MISSING_FILTER = re.compile(r"can't open directory|required filter|filter .*not
 
 
 @functools.cache  # once: the import registers them for the process
-def _register_hdf5_filters() -> None:
+def register_hdf5_filters() -> None:
     """Import ``hdf5plugin`` (it registers bitshuffle/LZ4 and the other filters Eiger
     file writers use with HDF5) if it is installed."""
     try:
