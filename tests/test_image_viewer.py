@@ -426,3 +426,18 @@ def test_closing_does_not_wait_for_a_read_in_progress():
     thread.join(5)
     assert not thread.is_alive()
     assert not ready.is_set() and loader.take() is None  # nothing handed over after close
+
+
+def test_the_follow_interval_stretches_with_what_a_frame_costs_the_gui_thread(
+    qtbot, viewer, tmp_path
+):
+    from mxgui.gui.image_viewer.viewer import FOLLOW_INTERVAL_MS, follow_interval
+
+    assert follow_interval(10.0) == FOLLOW_INTERVAL_MS == 250  # a 4M frame: as before
+    assert follow_interval(100.0) == 400  # a 16M frame: 3/4 of the GUI thread left idle
+    assert follow_interval(5000.0) == 1000  # at least once a second
+    assert viewer.follow_interval_ms == FOLLOW_INTERVAL_MS
+    path = write_cbf(tmp_path / "f_1_00001.cbf", counts(), HEADER)
+    viewer.follow_image(str(path))
+    qtbot.waitUntil(lambda: viewer.busy_ms > 0, timeout=10_000)  # set, rendered and painted
+    assert viewer.follow_interval_ms == follow_interval(viewer.busy_ms)

@@ -12,6 +12,7 @@ what is shown.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -45,12 +46,19 @@ RING_COUNT = 5
 
 
 class PaintedImageItem(pg.ImageItem):
-    """An image item that says when it has been painted (what "shown" means)."""
+    """An image item that says when it has been painted, and how long its last paint
+    took (``paint_ms``: with the render of a new image, the costly part)."""
 
     sigPainted = pyqtSignal()
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.paint_ms = 0.0
+
     def paint(self, painter: QPainter, *args: object) -> None:
+        started = time.perf_counter()
         super().paint(painter, *args)
+        self.paint_ms = (time.perf_counter() - started) * 1000.0
         self.sigPainted.emit()
 
 

@@ -5,6 +5,8 @@ wins), shown with rings, the file, frame and geometry above it, the cursor's pix
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 #: a followed stream of images (a collection) is shown at most this often, ms: what a
 #: user can read, and the GUI stays responsive while a detector writes 100 images/s
 FOLLOW_INTERVAL_MS = 250
+#: ... stretched to this many times what showing a frame costs the GUI thread (setting
+#: it, its render and paint: 50-100 ms for a 16M frame), so that the GUI thread stays
+#: idle at least 3/4 of the time while following; at most FOLLOW_INTERVAL_MAX_MS
+FOLLOW_BUSY_SHARE = 4.0
+FOLLOW_INTERVAL_MAX_MS = 1000
 #: the frame box's arrows and Up/Down keys ask for the frame after this pause, ms (a key
 #: held down asks once it is let go, or every pause)
 FRAME_STEP_MS = 120
@@ -39,6 +46,12 @@ class Numbered:
     ref: ImageRef
     followed: bool = False
     retry: int = 0
+
+
+def follow_interval(busy_ms: float) -> int:
+    """The follow interval, ms, for frames that cost the GUI thread ``busy_ms`` each."""
+    stretched = math.ceil(FOLLOW_BUSY_SHARE * busy_ms)
+    return min(max(FOLLOW_INTERVAL_MS, stretched), FOLLOW_INTERVAL_MAX_MS)
 
 
 def _read(request: Numbered) -> Frame:
@@ -110,6 +123,10 @@ class ImageViewer(QWidget):
         self.cursor_label = QLabel(" ")
         self.message = MessageLine()
         self.view.cursorMoved.connect(self.cursor_label.setText)
+        self.view.painted.connect(self._painted)
+        #: what the last frame cost the GUI thread, ms: set in the view, then painted
+        self.busy_ms = 0.0
+        self._set_ms = 0.0
         #: the newest image of a followed stream, asked for when the interval is over
         self._followed: ImageRef | None = None
         self._retry = 0  # how many times the followed image was asked for before
@@ -195,7 +212,9 @@ class ImageViewer(QWidget):
         if frame is None:
             self._show_problem(request, problem)
             return
+        started = time.perf_counter()
         self.view.set_frame(frame)
+        self._set_ms = (time.perf_counter() - started) * 1000.0
         self.file_label.setText(f"<b>{frame.name}</b> ({Path(frame.path).parent})")
         self.file_label.setToolTip(frame.path)
         self.frame_spin.blockSignals(True)
@@ -210,6 +229,17 @@ class ImageViewer(QWidget):
         masked = f", {frame.masked} pixels masked (blue)" if frame.masked else ""
         self.message.show_message((f"{ref.why}: " if ref.why else "") + self._contrast() + masked)
         self.frameShown.emit(frame.path, frame.index)
+
+    @property
+    def follow_interval_ms(self) -> int:
+        """How often a followed stream is shown now, ms (see :func:`follow_interval`)."""
+        return self._follow_timer.interval()
+
+    def _painted(self) -> None:
+        if self._set_ms:  # the first paint of a new frame: what it cost in all
+            self.busy_ms = self._set_ms + self.view.image.paint_ms
+            self._set_ms = 0.0
+            self._follow_timer.setInterval(follow_interval(self.busy_ms))
 
     def auto_contrast(self) -> None:
         """Each image with its own default contrast again (not the user's)."""
