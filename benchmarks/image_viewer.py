@@ -325,7 +325,12 @@ def follow_figures(
         "shown_per_s": (len(shown) - shown_before) / elapsed,
         "requested": float(requested),
     }
-    run_for(0.5)
+    settled = time.perf_counter() + 5.0  # the last image read and shown (a 16M: ~1 s)
+    while time.perf_counter() < settled and (
+        viewer.loader.busy() or viewer._follow_timer.isActive() or viewer._followed
+    ):
+        run_for(0.1)
+    run_for(0.2)
     figures["last_shown_is_last_written"] = float(
         bool(shown) and shown[-1].endswith(f"_{collection.written:05d}.cbf")
     )

@@ -441,3 +441,57 @@ def test_the_follow_interval_stretches_with_what_a_frame_costs_the_gui_thread(
     viewer.follow_image(str(path))
     qtbot.waitUntil(lambda: viewer.busy_ms > 0, timeout=10_000)  # set, rendered and painted
     assert viewer.follow_interval_ms == follow_interval(viewer.busy_ms)
+
+
+def test_forget_drops_a_read_in_progress():
+    started, release, ready = threading.Event(), threading.Event(), threading.Event()
+
+    def read(name: str) -> str:
+        if name == "a":
+            started.set()
+            release.wait(10)
+        return name.upper()
+
+    loader: LatestLoader[str, str] = LatestLoader(read, ready.set)
+    try:
+        loader.request("a")
+        assert started.wait(5)
+        loader.forget()  # while "a" is read
+        release.set()
+        loader.request("b")
+        assert ready.wait(5)
+        assert loader.take() == ("b", "B", "")
+        assert loader.counts.dropped == 1 and loader.counts.delivered == 1
+    finally:
+        loader.close()
+
+
+def test_the_mesh_frames_loader_answers_each_slot_with_its_latest_request(tmp_path):
+    """The mesh results' FrameLoader: a LatestLoader per slot."""
+    from mxgui.gui.mesh_results.frames import FrameLoader
+
+    delivered: list[tuple[str, str, bool, str]] = []
+    both = threading.Event()
+
+    def deliver(slot: str, path: str, data: np.ndarray | None, problem: str) -> None:
+        delivered.append((slot, path, data is not None, problem))
+        if {d[0] for d in delivered} == {"picked", "best"}:
+            both.set()
+
+    image = write_cbf(tmp_path / "m_1_00001.cbf", counts(), HEADER)
+    loader = FrameLoader(deliver)
+    try:
+        loader.request("best", str(image))
+        loader.request("picked", str(tmp_path / "gone_1_00002.cbf"))
+        assert both.wait(10)
+    finally:
+        loader.close()
+    assert sorted(delivered) == [
+        ("best", str(image), True, ""),
+        (
+            "picked",
+            str(tmp_path / "gone_1_00002.cbf"),
+            False,
+            f"no image file {tmp_path}/gone_1_00002.cbf",
+        ),
+    ]
