@@ -138,11 +138,15 @@ class ImageViewerBrick(Brick):
         self._best_timer.setInterval(BEST_FRAME_MS)
         self._best_timer.timeout.connect(self._show_best_frame)
         self._warmedUp.connect(self._warm_up_done)  # queued: emitted by the worker
-        QTimer.singleShot(WARM_UP_MS, self._warm_up)
+        self._warm_up_timer = QTimer(self)  # dies with the brick, stopped at cleanup
+        self._warm_up_timer.setSingleShot(True)
+        self._warm_up_timer.setInterval(WARM_UP_MS)
+        self._warm_up_timer.timeout.connect(self._warm_up)
+        self._warm_up_timer.start()
 
     # the viewer: its libraries imported and it built before the user turns to it ----------
     def _warm_up(self) -> None:
-        if self.viewer is None:
+        if self.viewer is None and not self.cleaned_up:
             threading.Thread(
                 target=self._import_in_worker, name="image viewer import", daemon=True
             ).start()
@@ -159,7 +163,7 @@ class ImageViewerBrick(Brick):
             log.debug("image viewer: warmed up after the brick went away")
 
     def _warm_up_done(self) -> None:
-        if self.viewer is None:
+        if self.viewer is None and not self.cleaned_up:
             self._make_viewer()
 
     # the viewer (pyqtgraph on first show) ---------------------------------------------------
@@ -299,6 +303,7 @@ class ImageViewerBrick(Brick):
 
     def cleanup(self) -> None:
         self._best_timer.stop()
+        self._warm_up_timer.stop()
         super().cleanup()
         if self.viewer is not None:
             self.viewer.dispose()
