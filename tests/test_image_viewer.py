@@ -282,7 +282,7 @@ def test_the_cursor_line_reports_the_pixel_value_and_resolution(qtbot, viewer, t
     # offscreen platform does not have)
     move = QMouseEvent(QEvent.MouseMove, QPointF(point), Qt.NoButton, Qt.NoButton, Qt.NoModifier)
     QApplication.sendEvent(viewport, move)
-    expected_d = resolution(11, 7, 40.5, 30.25, 0.172)
+    expected_d = resolution(11.5, 7.5, 40.5, 30.25, 0.172)  # the pixel's centre
     qtbot.waitUntil(lambda: viewer.cursor_label.text().startswith("x 11, y 7"), timeout=3000)
     assert viewer.cursor_label.text() == f"x 11, y 7: 5000, resolution {expected_d:.2f} \u00c5"
     assert "250.0 mm" in viewer.geometry_label.text()
@@ -299,8 +299,9 @@ def test_rings_are_drawn_at_the_radii_the_formula_gives(qtbot, viewer, tmp_path)
         rect = ring.rect()
         assert rect.width() / 2 == pytest.approx(radius_px)
         assert rect.height() / 2 == pytest.approx(radius_px)
-        assert rect.center().x() == pytest.approx(40.5 + 0.5)  # pixel 40.5's centre
-        assert rect.center().y() == pytest.approx(30.25 + 0.5)
+        # Beam_xy counted from the first pixel's outer corner (DIALS), as the plot counts
+        assert rect.center().x() == pytest.approx(40.5)
+        assert rect.center().y() == pytest.approx(30.25)
         assert label.textItem.toPlainText() == f"{d:g} \u00c5"
 
 

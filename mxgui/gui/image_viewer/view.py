@@ -1,8 +1,9 @@
 """The image itself: a pyqtgraph image with pan, zoom, a histogram for contrast,
 resolution rings from the header's geometry, and what is under the cursor.
 
-Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, so the beam centre
-``(beam_x, beam_y)`` (a pixel's centre, see ``geometry``) is drawn at ``beam + 0.5``.
+Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, as in ``geometry``
+(DIALS' convention), so the beam centre is drawn at ``(beam_x, beam_y)`` and the cursor's
+resolution is that of the pixel's centre.
 The image shown is the frame's ``shown`` array: masked pixels are NaN there, which
 pyqtgraph leaves transparent, so they show the rectangle of :data:`MASKED_COLOUR` under
 the image. The values under the cursor are read from the counts as read, never from
@@ -75,7 +76,7 @@ def cursor_text(frame: Frame, x: float, y: float) -> str:
     if not np.isfinite(shown):
         text += " (masked)"
     if frame.geometry is not None:
-        d = frame.geometry.resolution_at(column, row)
+        d = frame.geometry.resolution_at(column + 0.5, row + 0.5)
         text += ", resolution " + ("on the beam" if math.isinf(d) else f"{d:.2f} \u00c5")
     return text
 
@@ -212,7 +213,7 @@ class DiffractionView(QWidget):
         pen.setCosmetic(True)
         pen.setWidthF(1.2)
         pen.setStyle(Qt.DashLine)
-        cx, cy = geometry.beam_x + 0.5, geometry.beam_y + 0.5
+        cx, cy = geometry.beam_x, geometry.beam_y
         ux, uy = _towards_farthest_corner(geometry, width, height)
         for resolution in resolutions:
             rx, ry = geometry.ring_radii_px(resolution)
