@@ -1,25 +1,39 @@
 """Diffraction image viewer: time from "asked for" to "painted" for a 4M and a 16M
-frame, pyqtgraph (the viewer) against silx's ``Plot2D``; and GUI latency while the
-viewer follows a collection writing 100 images/s.
+frame, pyqtgraph (the viewer) against silx's ``Plot2D``; GUI latency while the viewer
+follows a collection writing 100 4M images/s or 10 16M images/s; the first switch to
+the Images tab of the default layout.
+
+Both viewers are timed to the same point: the end of the first paint of the widget
+that draws the frame (pyqtgraph: the view's viewport, with the image, the rings and
+the histogram; silx: its plot widget) after the frame was handed to it, recorded by
+one event filter that lets the paint run and then reads the clock.
 
 - ``image_viewer_shown_4m`` / ``_16m``: a CBF written by the project's writer (2070 x
   2167 and 4150 x 4371 int32 counts: Poisson background and spots) is asked for with
-  ``ImageViewer.show_image``; the time until the image item's first paint after the
-  frame is set (read with fabio in the reader thread, masked copy and levels, histogram,
-  rings, render), median of ``--repeat`` requests alternating two files;
+  ``ImageViewer.show_image``; the time until the end of that paint (read with fabio in
+  the reader thread, masked copy and levels, histogram, rings, render), median of
+  ``--repeat`` requests alternating two files;
 - ``image_viewer_silx_shown_4m`` / ``_16m``: the same files read the same way (fabio,
   in a thread, handed over by a queued signal) and shown in a silx ``Plot2D`` (log
-  grey colour map, the mesh results' frame view settings), until its plot widget's
-  first paint after ``addImage``: the figure that chose pyqtgraph;
-- ``image_viewer_follow_latency_p99`` / ``_median``: a process writes 4M CBFs at
-  ``--rate`` (100) images/s, as a detector's writer does (each file written whole under
+  grey colour map, the mesh results' frame view settings): the figure that chose
+  pyqtgraph;
+- ``image_viewer_follow_latency_p99`` / ``_median`` (and ``..._16m``): a process writes
+  4M CBFs at ``--rate`` (100) images/s (16M at ``--rate-16m``, 10), as a detector's
+  writer does (each file written whole under
   a new name; pre-encoded frames: the writing costs what a detector's file system does,
   not CBF encoding); a thread reading its output tells the GUI thread of each as
   ``collectImageTaken`` does; the viewer follows (``ImageViewer.follow_image``: the
   newest image, at most every 250 ms); a thread posts an event to the GUI thread every
   5 ms and its delay is recorded (``camera.LatencyProbe``). Also the images written and
   shown per second, and whether the last image shown is the last written (latest wins:
-  never a backlog).
+  never a backlog);
+- ``image_viewer_first_switch_cold`` / ``_warm``: the default layout on the simulated
+  beamline, each in a process of its own (QSettings and data in a temporary
+  directory); the Images tab is made current 0.3 s after the window is shown (cold:
+  before the viewer's warm-up, what every first switch cost before it) or 6 s after
+  (warm: the viewer's libraries imported in a worker thread and the viewer built at
+  idle); the ms the GUI thread is busy from ``setCurrentWidget`` to the end of the
+  first paint of the viewer's view. The load average is printed with each figure.
 
 Run under a display: ``xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python
 benchmarks/image_viewer.py`` (or ``QT_QPA_PLATFORM=offscreen``; the platform ends each
@@ -31,6 +45,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -53,7 +68,13 @@ WINDOW = (1100, 1000)
 
 
 def emit(name: str, value: float, unit: str, target: str) -> None:
-    print(json.dumps({"name": name, "value": round(value, 2), "unit": unit, "target": target}))
+    load = round(os.getloadavg()[0], 2)
+    print(
+        json.dumps(
+            {"name": name, "value": round(value, 2), "unit": unit, "target": target}
+            | {"load_average": load}
+        )
+    )
     sys.stdout.flush()
 
 
@@ -120,15 +141,11 @@ def viewer_figures(files: dict[str, list[Path]], repeat: int) -> dict[str, list[
     viewer.resize(*WINDOW)
     viewer.show()
     painted: list[float] = []
-    shown = {"now": False}
-    viewer.frameShown.connect(lambda *_: shown.update(now=True))
-
-    def on_paint() -> None:
-        if shown["now"]:  # the first paint after the frame was set
-            shown["now"] = False
-            painted.append(time.perf_counter())
-
-    viewer.view.painted.connect(on_paint)
+    armed = {"now": False}
+    watch = _PaintWatch(armed, painted, viewer.view.graphics.viewportEvent)
+    viewport = viewer.view.graphics.viewport()
+    viewport.installEventFilter(watch)
+    viewer.frameShown.connect(lambda *_: armed.update(now=True))
     results = {}
     try:
         for size, paths in files.items():
@@ -137,6 +154,7 @@ def viewer_figures(files: dict[str, list[Path]], repeat: int) -> dict[str, list[
                 lambda p: viewer.show_image(str(p)), painted, paths, repeat
             )
     finally:
+        viewport.removeEventFilter(watch)
         viewer.dispose()
         viewer.close()
         viewer.deleteLater()
@@ -145,15 +163,24 @@ def viewer_figures(files: dict[str, list[Path]], repeat: int) -> dict[str, list[
 
 # silx: the candidate ----------------------------------------------------------------------
 class _PaintWatch(QObject):
-    """Records the end of each paint of a widget (its paint handled inside the filter)."""
+    """Records the end of the first paint of a widget once armed (the paint is run
+    inside the filter, then the clock read): how both viewers are timed."""
 
-    def __init__(self, armed: dict[str, bool], painted: list[float]) -> None:
+    def __init__(
+        self,
+        armed: dict[str, bool],
+        painted: list[float],
+        paint: Callable[[QEvent], object] | None = None,
+    ) -> None:
         super().__init__()
         self.armed, self.painted = armed, painted
+        #: what paints: the widget's ``event``, or for a scroll area's viewport (a
+        #: QGraphicsView's) the area's ``viewportEvent``
+        self.paint = paint
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
         if event.type() == QEvent.Paint and self.armed["now"]:
-            watched.event(event)  # paint now, then record
+            (self.paint or watched.event)(event)  # paint now, then record
             self.armed["now"] = False
             self.painted.append(time.perf_counter())
             return True
@@ -298,14 +325,95 @@ def follow_figures(
         "shown_per_s": (len(shown) - shown_before) / elapsed,
         "requested": float(requested),
     }
-    run_for(0.5)
+    settled = time.perf_counter() + 5.0  # the last image read and shown (a 16M: ~1 s)
+    while time.perf_counter() < settled and (
+        viewer.loader.busy() or viewer._follow_timer.isActive() or viewer._followed
+    ):
+        run_for(0.1)
+    run_for(0.2)
     figures["last_shown_is_last_written"] = float(
         bool(shown) and shown[-1].endswith(f"_{collection.written:05d}.cbf")
     )
+    figures["interval_ms"] = float(viewer.follow_interval_ms)
     viewer.dispose()
     viewer.close()
     viewer.deleteLater()
     return figures
+
+
+def emit_follow(figures: dict[str, float], size: str, platform: str, rate: float) -> None:
+    name = f"image_viewer_follow{size}"
+    emit(f"{name}_latency_p99_{platform}", figures["latency_p99"], "ms", "<= 30")
+    emit(f"{name}_latency_median_{platform}", figures["latency_median"], "ms", "<= 30")
+    emit(
+        f"{name}_written_per_s_{platform}",
+        figures["written_per_s"],
+        "images/s",
+        f">= {rate * 0.95:g}",
+    )
+    emit(f"{name}_shown_per_s_{platform}", figures["shown_per_s"], "images/s", ">= 1")
+    emit(
+        f"{name}_interval_{platform}",
+        figures["interval_ms"],
+        "ms",
+        "(the follow interval at the end)",
+    )
+    emit(
+        f"{name}_last_shown_is_last_written_{platform}",
+        figures["last_shown_is_last_written"],
+        "bool",
+        ">= 1",
+    )
+
+
+# the first switch to the Images tab -----------------------------------------------------
+def first_switch_ms(wait_s: float) -> float:
+    """(In a process of its own.) The default layout; the Images tab made current
+    ``wait_s`` after the window is shown; ms until the end of the view's first paint."""
+    from bricks.image_viewer_brick import ImageViewerBrick, bring_to_front
+    from mxgui.gui.application import MxguiApplication
+
+    root = Path(__file__).resolve().parents[1]
+    app = MxguiApplication(
+        [root / "HardwareRepository" / "simulated"], root / "layouts" / "default.yml"
+    )
+    window = app.start()
+    try:
+        run_for(wait_s)
+        assert app.built is not None
+        images = app.built.bricks["image_viewer"]
+        assert isinstance(images, ImageViewerBrick)
+        painted: list[float] = []
+        armed = {"now": True}
+        watch = _PaintWatch(armed, painted)
+        started = time.perf_counter()
+        bring_to_front(images)  # what a click on the tab does; makes the viewer if not made
+        graphics = images.viewer.view.graphics
+        watch.paint = graphics.viewportEvent
+        graphics.viewport().installEventFilter(watch)
+        deadline = started + 30.0
+        while not painted and time.perf_counter() < deadline:
+            QApplication.processEvents()
+        if not painted:
+            raise RuntimeError("the viewer was not painted within 30 s")
+        return (painted[0] - started) * 1000.0
+    finally:
+        window.close()
+        app.stop()
+
+
+def first_switch_in_a_process(wait_s: float) -> float:
+    with tempfile.TemporaryDirectory(prefix="image-viewer-switch-") as tmp:
+        env = dict(os.environ, MXGUI_SETTINGS_DIR=f"{tmp}/settings", MXGUI_DATA_DIR=f"{tmp}/data")
+        done = subprocess.run(
+            [sys.executable, __file__, "--first-switch-after", str(wait_s)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -313,41 +421,30 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="requests per size")
     parser.add_argument("--rate", type=float, default=100.0, help="images/s while following")
     parser.add_argument("--seconds", type=float, default=5.0, help="time following")
+    parser.add_argument("--rate-16m", type=float, default=10.0, help="16M images/s following")
     parser.add_argument("--no-silx", action="store_true", help="skip the silx comparison")
+    parser.add_argument("--first-switch-after", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.first_switch_after is not None:  # the child process of first_switch_in_a_process
+        print(first_switch_ms(args.first_switch_after))
+        return
     app = QApplication.instance() or QApplication(sys.argv[:1])
     platform = app.platformName()
+    for name, wait_s in (("cold", 0.3), ("warm", 6.0)):
+        emit(
+            f"image_viewer_first_switch_{name}_{platform}",
+            first_switch_in_a_process(wait_s),
+            "ms",
+            "<= 100" if name == "warm" else "(before the warm-up)",
+        )
     with tempfile.TemporaryDirectory(prefix="image-viewer-bench-") as tmp:
         directory = Path(tmp)
         files = {size: write_frames(directory, size, shape, 2) for size, shape in SIZES.items()}
-        follow_directory = directory / "follow"
-        follow_directory.mkdir()
-        figures = follow_figures(follow_directory, files["4m"], args.rate, args.seconds)
-        emit(f"image_viewer_follow_latency_p99_{platform}", figures["latency_p99"], "ms", "<= 30")
-        emit(
-            f"image_viewer_follow_latency_median_{platform}",
-            figures["latency_median"],
-            "ms",
-            "<= 30",
-        )
-        emit(
-            f"image_viewer_follow_written_per_s_{platform}",
-            figures["written_per_s"],
-            "images/s",
-            f">= {args.rate * 0.95:g}",
-        )
-        emit(
-            f"image_viewer_follow_shown_per_s_{platform}",
-            figures["shown_per_s"],
-            "images/s",
-            ">= 3",
-        )
-        emit(
-            f"image_viewer_follow_last_shown_is_last_written_{platform}",
-            figures["last_shown_is_last_written"],
-            "bool",
-            ">= 1",
-        )
+        for size, rate in (("4m", args.rate), ("16m", args.rate_16m)):
+            follow_directory = directory / f"follow_{size}"
+            follow_directory.mkdir()
+            figures = follow_figures(follow_directory, files[size], rate, args.seconds)
+            emit_follow(figures, "" if size == "4m" else "_16m", platform, rate)
         gc.collect()
         results = viewer_figures(files, args.repeat)
         for size, times in results.items():

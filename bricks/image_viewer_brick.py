@@ -1,13 +1,18 @@
 """The diffraction image viewer: open any collected image (CBF, HDF5/NXmx), follow the
 running collection's latest image or a mesh scan's best frame.
 
-pyqtgraph is imported when the brick is first shown (the viewer is made then); images
-asked for before are shown at that time, the latest only.
+Start-up does not pay for the viewer: :data:`WARM_UP_MS` after the brick is made,
+pyqtgraph, fabio, h5py and hdf5plugin are imported in a worker thread, and the viewer
+is then built on the GUI thread (hidden), so the first switch to its tab costs no
+import. If the user is quicker, it is made when the brick is first shown. A hidden
+viewer reads nothing: the latest image asked for meanwhile is read when it is shown.
+Asking for an image (the slot :meth:`show_image`) brings the brick's tab to the front.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from PyQt5.QtCore import QTimer, pyqtSignal
@@ -18,6 +23,7 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +33,13 @@ from hardware_objects.queue import QueueHardwareObject
 from mxgui.core.shapes import ShapesModel
 from mxgui.gui import properties as p
 from mxgui.gui.brick import Brick, BrickContext, PropertyValue
-from mxgui.gui.image_viewer.follow import ImageRef, best_mesh_image, last_image, latest_image
+from mxgui.gui.image_viewer.follow import (
+    ImageRef,
+    best_mesh_image,
+    collection_template,
+    last_image,
+    latest_image,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,31 @@ log = logging.getLogger(__name__)
 FILE_FILTER = "Diffraction images (*.cbf *.h5 *.hdf5 *.nxs *.img *.mccd *.edf);;All files (*)"
 #: a burst of mesh scores looks for the best frame once per this many ms
 BEST_FRAME_MS = 200
+#: the viewer's libraries are imported (in a worker thread) this long after the brick
+#: is made, ms: after the main window is up
+WARM_UP_MS = 2000
+
+
+def _import_the_viewers_libraries() -> None:
+    """(In a worker thread.) Import what the viewer and its reader need."""
+    import fabio.cbfimage  # noqa: F401
+    import h5py  # noqa: F401
+
+    import mxgui.gui.image_viewer.viewer  # noqa: F401 - pyqtgraph
+    from mxgui.gui.image_viewer.reading import register_hdf5_filters
+
+    register_hdf5_filters()
+
+
+def bring_to_front(widget: QWidget) -> None:
+    """Make the tab page(s) holding ``widget`` current, in every enclosing tab widget."""
+    child: QWidget | None = widget
+    while child is not None:
+        parent = child.parentWidget()
+        tabs = parent.parentWidget() if parent is not None else None  # (the tabs' stack)
+        if isinstance(tabs, QTabWidget) and tabs.indexOf(child) >= 0:
+            tabs.setCurrentWidget(child)
+        child = parent
 
 
 class ImageViewerBrick(Brick):
@@ -62,6 +99,7 @@ class ImageViewerBrick(Brick):
         p.boolean("follow", True, "follow collections and mesh scans from the start"),
     )
     imageShown = pyqtSignal(str)
+    _warmedUp = pyqtSignal()
     SIGNALS = ("imageShown",)
     SLOTS = ("show_image", "set_follow")
 
@@ -84,6 +122,7 @@ class ImageViewerBrick(Brick):
         self.follow_box.setChecked(True)
         self.follow_box.toggled.connect(self._follow_toggled)
         self.follow_label = QLabel("")
+        self.follow_label.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.open_button)
         bar.addWidget(self.follow_box)
@@ -98,6 +137,34 @@ class ImageViewerBrick(Brick):
         self._best_timer.setSingleShot(True)
         self._best_timer.setInterval(BEST_FRAME_MS)
         self._best_timer.timeout.connect(self._show_best_frame)
+        self._warmedUp.connect(self._warm_up_done)  # queued: emitted by the worker
+        self._warm_up_timer = QTimer(self)  # dies with the brick, stopped at cleanup
+        self._warm_up_timer.setSingleShot(True)
+        self._warm_up_timer.setInterval(WARM_UP_MS)
+        self._warm_up_timer.timeout.connect(self._warm_up)
+        self._warm_up_timer.start()
+
+    # the viewer: its libraries imported and it built before the user turns to it ----------
+    def _warm_up(self) -> None:
+        if self.viewer is None and not self.cleaned_up:
+            threading.Thread(
+                target=self._import_in_worker, name="image viewer import", daemon=True
+            ).start()
+
+    def _import_in_worker(self) -> None:
+        try:
+            _import_the_viewers_libraries()
+        except ImportError:
+            log.exception("image viewer: its libraries could not be imported")
+            return
+        try:
+            self._warmedUp.emit()
+        except RuntimeError:  # the brick was deleted meanwhile
+            log.debug("image viewer: warmed up after the brick went away")
+
+    def _warm_up_done(self) -> None:
+        if self.viewer is None and not self.cleaned_up:
+            self._make_viewer()
 
     # the viewer (pyqtgraph on first show) ---------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt name
@@ -113,6 +180,7 @@ class ImageViewerBrick(Brick):
 
         self.viewer = ImageViewer()
         self.viewer.frameShown.connect(lambda path, _frame: self.imageShown.emit(path))
+        self.viewer.frameChosen.connect(lambda _path, _frame: self.set_follow(False))
         self.layout().replaceWidget(self._viewer_place, self.viewer)
         self._viewer_place.deleteLater()
         self.viewer.show()
@@ -163,9 +231,17 @@ class ImageViewerBrick(Brick):
         else:
             self.mesh_grid = None
             self._best_timer.stop()
-            self.follow_label.setText(
-                f"following {info.get('template', '')}" if self.following else ""
-            )
+            template = collection_template(info)
+            if not self.following:
+                text = ""
+            elif template is not None and template.is_hdf5:
+                text = (
+                    f"following {info.get('template', '')}: an HDF5 collection, its images"
+                    " are shown when its master file is written (at the end)"
+                )
+            else:
+                text = f"following {info.get('template', '')}"
+            self.follow_label.setText(text)
 
     def _image_taken(self, count: int) -> None:
         if not self.following or self.collection is None:
@@ -208,9 +284,10 @@ class ImageViewerBrick(Brick):
 
     # asked for ------------------------------------------------------------------------------
     def show_image(self, path: str, frame: int = 0) -> None:
-        """Show frame ``frame`` (from 0) of image file ``path``; "Follow" is unchecked,
-        so that the image stays."""
+        """Show frame ``frame`` (from 0) of image file ``path``, bringing this brick's tab
+        to the front; "Follow" is unchecked, so that the image stays."""
         self.set_follow(False)
+        bring_to_front(self)
         self._request(ImageRef(str(path), int(frame), "asked for"))
 
     def open_dialog(self) -> None:
@@ -226,6 +303,7 @@ class ImageViewerBrick(Brick):
 
     def cleanup(self) -> None:
         self._best_timer.stop()
+        self._warm_up_timer.stop()
         super().cleanup()
         if self.viewer is not None:
             self.viewer.dispose()

@@ -3,7 +3,10 @@ the latest-wins reader, rings and the cursor line (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
+import logging
 import math
+import subprocess
+import sys
 import threading
 from dataclasses import astuple
 from pathlib import Path
@@ -181,6 +184,47 @@ def test_a_missing_or_corrupt_file_is_named(tmp_path, content, expected):
         read_frame(str(tmp_path / name))
 
 
+def test_an_empty_image_file_is_named_as_empty(tmp_path):
+    (tmp_path / "empty_0001.cbf").write_bytes(b"")
+    with pytest.raises(FrameError, match=r"empty_0001\.cbf: empty file"):
+        read_frame(str(tmp_path / "empty_0001.cbf"))
+
+
+def test_an_eiger_master_compressed_with_bitshuffle_lz4_opens(tmp_path):
+    """The way Dectris' file writer stores images. Written and read each in a fresh
+    process, so that the reader has to register the filter itself (here fabio, which
+    imports hdf5plugin, may be loaded already)."""
+    master = tmp_path / "eiger_1_master.h5"
+    images = np.stack([counts(1), counts(2)]).astype(np.uint32)
+    np.save(tmp_path / "images.npy", images)
+    write = (
+        "import sys, h5py, hdf5plugin, numpy as np\n"
+        "images = np.load(sys.argv[2])\n"
+        "with h5py.File(sys.argv[1], 'w') as f:\n"
+        "    f.create_dataset('entry/data/data_000001', data=images,"
+        " chunks=(1, *images.shape[1:]), **hdf5plugin.Bitshuffle(cname='lz4'))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", write, str(master), str(tmp_path / "images.npy")], check=True
+    )
+    with h5py.File(master, "r") as f:  # stored with the bitshuffle filter (32008)
+        assert "32008" in f["entry/data/data_000001"]._filters
+    read = (
+        "import sys, numpy as np\n"
+        "from mxgui.gui.image_viewer.reading import read_frame\n"
+        "frame = read_frame(sys.argv[1], 1)\n"
+        "np.save(sys.argv[2], frame.counts)\n"
+        "print(frame.index, frame.count)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", read, str(master), str(tmp_path / "read.npy")],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "2"]
+    assert np.array_equal(np.load(tmp_path / "read.npy"), images[1])
+
+
 # the reader thread -------------------------------------------------------------------------------
 def test_the_newest_request_wins_and_stale_results_are_dropped():
     gate = threading.Event()
@@ -238,7 +282,7 @@ def test_the_cursor_line_reports_the_pixel_value_and_resolution(qtbot, viewer, t
     # offscreen platform does not have)
     move = QMouseEvent(QEvent.MouseMove, QPointF(point), Qt.NoButton, Qt.NoButton, Qt.NoModifier)
     QApplication.sendEvent(viewport, move)
-    expected_d = resolution(11, 7, 40.5, 30.25, 0.172)
+    expected_d = resolution(11.5, 7.5, 40.5, 30.25, 0.172)  # the pixel's centre
     qtbot.waitUntil(lambda: viewer.cursor_label.text().startswith("x 11, y 7"), timeout=3000)
     assert viewer.cursor_label.text() == f"x 11, y 7: 5000, resolution {expected_d:.2f} \u00c5"
     assert "250.0 mm" in viewer.geometry_label.text()
@@ -255,8 +299,9 @@ def test_rings_are_drawn_at_the_radii_the_formula_gives(qtbot, viewer, tmp_path)
         rect = ring.rect()
         assert rect.width() / 2 == pytest.approx(radius_px)
         assert rect.height() / 2 == pytest.approx(radius_px)
-        assert rect.center().x() == pytest.approx(40.5 + 0.5)  # pixel 40.5's centre
-        assert rect.center().y() == pytest.approx(30.25 + 0.5)
+        # Beam_xy counted from the first pixel's outer corner (DIALS), as the plot counts
+        assert rect.center().x() == pytest.approx(40.5)
+        assert rect.center().y() == pytest.approx(30.25)
         assert label.textItem.toPlainText() == f"{d:g} \u00c5"
 
 
@@ -298,3 +343,156 @@ def test_a_followed_stream_moves_on_in_order_and_ends_on_the_newest(qtbot, viewe
     order = [paths.index(Path(path)) for path in shown]
     assert order == sorted(set(order))  # never an older image after a newer one
     assert 2 <= len(shown) < 40  # it moved on while the stream ran, without a backlog
+
+
+def test_the_users_contrast_is_kept_from_image_to_image_until_auto_contrast(
+    qtbot, viewer, tmp_path
+):
+    first = write_cbf(tmp_path / "k_1_00001.cbf", counts(1), HEADER)
+    second = write_cbf(tmp_path / "k_1_00002.cbf", counts(2), HEADER)
+    show(qtbot, viewer, first)
+    default = viewer.frame.levels
+    viewer.view.histogram.setLevels(0, 100)  # what dragging the histogram's region does
+    assert viewer.view.image.levels == pytest.approx([0, 100])
+    with qtbot.waitSignal(viewer.frameShown, timeout=10_000):
+        viewer.follow_image(str(second))
+    assert viewer.view.image.levels == pytest.approx([0, 100])
+    assert viewer.view.histogram.getLevels() == pytest.approx((0, 100))
+    assert "your contrast 0 .. 100" in viewer.message.text()
+    qtbot.mouseClick(viewer.auto_contrast_button, Qt.LeftButton)
+    assert viewer.view.image.levels == pytest.approx(list(viewer.frame.levels))
+    show(qtbot, viewer, first)  # and each image has its own default again
+    assert viewer.view.image.levels == pytest.approx(list(default))
+
+
+def test_the_frame_box_arrows_and_keys_step_through_a_files_frames(qtbot, viewer, tmp_path):
+    writer = NexusWriter(tmp_path / "m_1_master.h5", HEADER, SHAPE, num_images=4)
+    for k in range(4):
+        writer.add(counts(k), 10.0 + 0.1 * k)
+    writer.close()
+    show(qtbot, viewer, tmp_path / "m_1_master.h5")
+    chosen: list[tuple[str, int]] = []
+    viewer.frameChosen.connect(lambda path, frame: chosen.append((path, frame)))
+    viewer.frame_spin.stepUp()  # the up arrow, twice
+    viewer.frame_spin.stepUp()
+    qtbot.waitUntil(lambda: viewer.frame.index == 2, timeout=10_000)
+    assert np.array_equal(viewer.frame.counts, counts(2))
+    assert "frame 3 / 4" in viewer.file_label.text()
+    assert chosen[-1] == (str(tmp_path / "m_1_master.h5"), 2)
+    viewer.frame_spin.setFocus()
+    qtbot.keyClick(viewer.frame_spin, Qt.Key_Up)
+    qtbot.waitUntil(lambda: viewer.frame.index == 3, timeout=10_000)
+    assert viewer.frame_spin.value() == 4
+
+
+def test_a_followed_image_not_written_yet_is_asked_for_again_without_a_warning(
+    qtbot, viewer, tmp_path, caplog
+):
+    first = write_cbf(tmp_path / "w_1_00001.cbf", counts(1), HEADER)
+    show(qtbot, viewer, first)
+    problems: list[str] = []
+    viewer.problemShown.connect(problems.append)
+    late = tmp_path / "w_1_00002.cbf"
+    with caplog.at_level(logging.DEBUG, logger="mxgui.gui.image_viewer.viewer"):
+        viewer.follow_image(str(late))  # counted, not on disk yet
+        qtbot.waitUntil(lambda: viewer.loader.counts.read >= 3, timeout=10_000)
+        assert viewer.frame.path == str(first)  # the previous frame stays
+        write_cbf(late, counts(2), HEADER)
+        qtbot.waitUntil(lambda: viewer.frame.path == str(late), timeout=10_000)
+        missing = tmp_path / "gone_00001.cbf"
+        for _ in range(3):  # asked for: shown each time, logged as a WARNING once
+            with qtbot.waitSignal(viewer.problemShown, timeout=10_000):
+                viewer.show_image(str(missing))
+    assert problems == [f"{missing}: no such file"] * 3
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [f"image viewer: {missing}: no such file"]
+    assert any("not written yet" in r.getMessage() for r in caplog.records)
+
+
+def test_closing_does_not_wait_for_a_read_in_progress():
+    started, release, ready = threading.Event(), threading.Event(), threading.Event()
+
+    def read(name: str) -> str:
+        started.set()
+        release.wait(10)
+        return name
+
+    loader: LatestLoader[str, str] = LatestLoader(read, ready.set)
+    loader.request("16M.cbf")
+    assert started.wait(5)
+    thread = loader._thread
+    loader.close(wait=False)  # returns while the read goes on
+    assert thread is not None and thread.is_alive()
+    release.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert not ready.is_set() and loader.take() is None  # nothing handed over after close
+
+
+def test_the_follow_interval_stretches_with_what_a_frame_costs_the_gui_thread(
+    qtbot, viewer, tmp_path
+):
+    from mxgui.gui.image_viewer.viewer import FOLLOW_INTERVAL_MS, follow_interval
+
+    assert follow_interval(10.0) == FOLLOW_INTERVAL_MS == 250  # a 4M frame: as before
+    assert follow_interval(100.0) == 400  # a 16M frame: 3/4 of the GUI thread left idle
+    assert follow_interval(5000.0) == 1000  # at least once a second
+    assert viewer.follow_interval_ms == FOLLOW_INTERVAL_MS
+    path = write_cbf(tmp_path / "f_1_00001.cbf", counts(), HEADER)
+    viewer.follow_image(str(path))
+    qtbot.waitUntil(lambda: viewer.busy_ms > 0, timeout=10_000)  # set, rendered and painted
+    assert viewer.follow_interval_ms == follow_interval(viewer.busy_ms)
+
+
+def test_forget_drops_a_read_in_progress():
+    started, release, ready = threading.Event(), threading.Event(), threading.Event()
+
+    def read(name: str) -> str:
+        if name == "a":
+            started.set()
+            release.wait(10)
+        return name.upper()
+
+    loader: LatestLoader[str, str] = LatestLoader(read, ready.set)
+    try:
+        loader.request("a")
+        assert started.wait(5)
+        loader.forget()  # while "a" is read
+        release.set()
+        loader.request("b")
+        assert ready.wait(5)
+        assert loader.take() == ("b", "B", "")
+        assert loader.counts.dropped == 1 and loader.counts.delivered == 1
+    finally:
+        loader.close()
+
+
+def test_the_mesh_frames_loader_answers_each_slot_with_its_latest_request(tmp_path):
+    """The mesh results' FrameLoader: a LatestLoader per slot."""
+    from mxgui.gui.mesh_results.frames import FrameLoader
+
+    delivered: list[tuple[str, str, bool, str]] = []
+    both = threading.Event()
+
+    def deliver(slot: str, path: str, data: np.ndarray | None, problem: str) -> None:
+        delivered.append((slot, path, data is not None, problem))
+        if {d[0] for d in delivered} == {"picked", "best"}:
+            both.set()
+
+    image = write_cbf(tmp_path / "m_1_00001.cbf", counts(), HEADER)
+    loader = FrameLoader(deliver)
+    try:
+        loader.request("best", str(image))
+        loader.request("picked", str(tmp_path / "gone_1_00002.cbf"))
+        assert both.wait(10)
+    finally:
+        loader.close()
+    assert sorted(delivered) == [
+        ("best", str(image), True, ""),
+        (
+            "picked",
+            str(tmp_path / "gone_1_00002.cbf"),
+            False,
+            f"no image file {tmp_path}/gone_1_00002.cbf",
+        ),
+    ]

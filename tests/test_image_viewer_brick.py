@@ -170,7 +170,9 @@ def test_the_history_and_the_mesh_results_open_images_in_the_viewer(make_app, tm
     queue.engine.run(task)
     qtbot.waitUntil(lambda: queue.model.get_node(task).status == "success", timeout=60_000)
     files = sorted(queue.model.get_node(task).files)
-    assert images.viewer is None  # its tab was never shown: nothing read, pyqtgraph not made
+    tabs = tab_widget_of(images)
+    assert tabs.currentWidget() is not page_of(images, tabs)  # "Mesh results" in front
+    assert images.viewer is None or images.viewer.frame is None  # hidden: nothing read
 
     # the history: a double-click on the mesh's row asks for its first image
     qtbot.waitUntil(lambda: history.table is not None and history.table.rowCount() >= 1)
@@ -181,7 +183,8 @@ def test_the_history_and_the_mesh_results_open_images_in_the_viewer(make_app, tm
         history.view.doubleClicked.emit(index)
     assert asked.args == [files[0]]
     assert not images.follow_box.isChecked()  # asked for: the image stays
-    show_brick(images)  # the user turns to the Images tab: the image is read now
+    # the Images tab comes to the front by itself, and the image is read
+    assert tabs.currentWidget() is page_of(images, tabs) and images.isVisible()
     qtbot.waitUntil(lambda: images.viewer is not None and images.viewer.frame is not None)
     assert images.viewer.frame.path == files[0]
 
@@ -193,62 +196,42 @@ def test_the_history_and_the_mesh_results_open_images_in_the_viewer(make_app, tm
     with qtbot.waitSignal(mesh.imageRequested, timeout=3000) as asked:
         qtbot.mouseClick(mesh.open_button, Qt.LeftButton)
     assert asked.args == [files[4]]
-    show_brick(images)
+    assert tabs.currentWidget() is page_of(images, tabs)
     qtbot.waitUntil(lambda: images.viewer.frame.path == files[4], timeout=10_000)
 
 
-def with_images_tab(layout: dict) -> dict:
-    """``layout`` (the default layout's data) with the "Images" tab after "Mesh results"
-    and the two connections, as docs/image_viewer.md says to add them."""
-
-    def walk(node: object) -> bool:
-        if isinstance(node, dict):
-            children = node.get("children")
-            if isinstance(children, list):
-                labels = [c.get("label") for c in children if isinstance(c, dict)]
-                if "Mesh results" in labels:
-                    children.insert(labels.index("Mesh results") + 1, IMAGES_TAB)
-                    return True
-                return any(walk(child) for child in children)
-            return walk(node.get("content"))
-        return False
-
-    assert any(walk(window) for window in layout["windows"])
-    layout["connections"] += [
-        {"sender": sender, "signal": "imageRequested", "receiver": "image_viewer"}
-        | {"slot": "show_image"}
-        for sender in ("queue_history", "mesh_results")
-    ]
-    return layout
+def tab_widget_of(widget):
+    tabs = widget.parentWidget()
+    while not isinstance(tabs, QTabWidget):
+        tabs = tabs.parentWidget()
+    return tabs
 
 
-IMAGES_TAB = {
-    "type": "vbox",
-    "label": "Images",
-    "children": [
-        {
-            "class": "ImageViewerBrick",
-            "name": "image_viewer",
-            "properties": {"collect": "/collect", "shapes": "/shapes", "queue": "/queue"},
-        }
-    ],
-}
+def page_of(widget, tabs):
+    while widget.parentWidget() is not None and tabs.indexOf(widget) < 0:
+        widget = widget.parentWidget()
+    return widget
 
 
-def test_the_default_layout_with_the_images_tab_loads_and_connects(make_app, tmp_path, qtbot):
-    import yaml
+def test_the_default_layout_has_one_images_tab_connected_to_history_and_mesh_results(
+    make_app, tmp_path, qtbot
+):
+    from mxgui.gui.layout import load_layout
+    from mxgui.gui.layout_check import check_layout
 
     from helpers import DEFAULT_LAYOUT
 
-    layout = tmp_path / "default_with_images.yml"
-    layout.write_text(yaml.safe_dump(with_images_tab(yaml.safe_load(DEFAULT_LAYOUT.read_text()))))
-    app = make_app(layout, [quick_collect_overrides(tmp_path), SIMULATED])
-    images = app.built.bricks["image_viewer"]
+    layout = load_layout(DEFAULT_LAYOUT)
+    check_layout(layout)
+    assert layout.all_errors() == []
+    app = make_app(DEFAULT_LAYOUT, [quick_collect_overrides(tmp_path), SIMULATED])
+    viewers = [b for b in app.built.bricks.values() if type(b).__name__ == "ImageViewerBrick"]
+    assert [b.name for b in viewers] == ["image_viewer"]
+    images = viewers[0]
     assert images.failure is None
-    tabs = images.parentWidget()
-    while not isinstance(tabs, QTabWidget):
-        tabs = tabs.parentWidget()
+    tabs = tab_widget_of(images)
     labels = [tabs.tabText(k) for k in range(tabs.count())]
+    assert labels.count("Images") == 1
     assert labels.index("Images") == labels.index("Mesh results") + 1
     collect = app.repository.get("/collect")
     parameters = AcquisitionParameters(
@@ -256,10 +239,17 @@ def test_the_default_layout_with_the_images_tab_loads_and_connects(make_app, tmp
         take_snapshots=0, detector_roi_mode="test",
     )  # fmt: skip
     info = collect.collect(parameters, collect.get_default_path_template(prefix="dl")).result(30)
-    app.built.bricks["queue_history"].imageRequested.emit(info["files"][0])
-    show_brick(images)
-    qtbot.waitUntil(lambda: images.viewer is not None and images.viewer.frame is not None)
-    assert images.viewer.frame.path == info["files"][0]
+    for sender, path in (("queue_history", info["files"][0]), ("mesh_results", info["files"][1])):
+        app.built.bricks[sender].imageRequested.emit(path)  # the layout's two connections
+        assert tabs.tabText(tabs.currentIndex()) == "Images"
+        qtbot.waitUntil(
+            lambda path=path: (
+                images.viewer is not None
+                and images.viewer.frame is not None
+                and images.viewer.frame.path == path
+            ),
+            timeout=10_000,
+        )
 
 
 def test_following_an_hdf5_collection_shows_the_last_frame_of_its_master_file(
@@ -292,8 +282,21 @@ def test_following_an_hdf5_collection_shows_the_last_frame_of_its_master_file(
         assert np.array_equal(frame.counts, f["entry/data/data_000001"][3])
     assert frame.geometry is not None and frame.geometry.distance == pytest.approx(180.0)
     assert brick.viewer.frame_spin.isEnabled() and brick.viewer.frame_spin.value() == 4
-    # the user picks frame 2 of the file
-    brick.viewer.frame_spin.setValue(2)
-    brick.viewer.frame_spin.editingFinished.emit()
+    assert "HDF5" in brick.follow_label.text() and "master file" in brick.follow_label.text()
+    # the user steps back twice with the frame box's arrow: following stops
+    brick.viewer.frame_spin.stepDown()
+    brick.viewer.frame_spin.stepDown()
     qtbot.waitUntil(lambda: brick.viewer.frame.index == 1, timeout=10_000)
     assert "frame 2 / 4" in brick.viewer.file_label.text()
+    assert not brick.follow_box.isChecked()
+
+
+def test_the_viewer_is_built_at_idle_before_its_tab_is_first_shown(make_app, tmp_path, qtbot):
+    layout = tmp_path / "hidden.yml"
+    layout.write_text(OPENING_LAYOUT)
+    app = make_app(layout, [quick_collect_overrides(tmp_path), SIMULATED])
+    images = app.built.bricks["images"]
+    assert not images.isVisible()  # "Mesh results" is in front
+    qtbot.waitUntil(lambda: images.viewer is not None, timeout=30_000)
+    assert not images.isVisible()
+    assert images.viewer.frame is None  # built, nothing read while hidden

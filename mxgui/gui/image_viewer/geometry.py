@@ -1,8 +1,11 @@
 """Resolution from a detector image's geometry (no Qt).
 
-Pixel ``(i, j)`` (column, row, from 0) is at ``((i - beam_x) * pixel_x, (j - beam_y) *
-pixel_y)`` mm from the direct beam on a detector normal to it at ``distance`` mm (the
-convention of the simulated beamline's images and of the Pilatus ``Beam_xy``). A ray at
+Points are in pixels counted from the outer corner of the first pixel, as DIALS (dxtbx)
+reads the Pilatus ``Beam_xy`` and the NXmx beam centre, and as the project's NXmx writer
+states it: pixel ``(i, j)`` (column, row, from 0) covers ``[i, i + 1) x [j, j + 1)``, its
+centre is ``(i + 0.5, j + 0.5)``, and point ``(x, y)`` is at ``((x - beam_x) * pixel_x,
+(y - beam_y) * pixel_y)`` mm from the direct beam on a detector normal to it at
+``distance`` mm. A ray at
 ``r`` mm from the beam is scattered by ``2 theta = atan(r / D)``, so its resolution is
 ``d = lambda / (2 sin(theta))``.
 """
@@ -42,7 +45,9 @@ class FrameGeometry:
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
 
     def radius_mm(self, x: float, y: float) -> float:
-        """Distance in mm from the beam centre of the centre of pixel ``(x, y)``."""
+        """Distance in mm from the beam centre of point ``(x, y)`` (pixels from the
+        outer corner of the first pixel: pixel ``(i, j)``'s centre is ``(i + 0.5, j +
+        0.5)``)."""
         return math.hypot((x - self.beam_x) * self.pixel_x, (y - self.beam_y) * self.pixel_y)
 
     def resolution_at_radius(self, radius_mm: float) -> float:

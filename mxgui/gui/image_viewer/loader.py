@@ -52,6 +52,8 @@ class LatestLoader(Generic[Request, Result]):
         self._closed = False
         self._thread: threading.Thread | None = None
         self._reading = False
+        #: bumped by :meth:`forget`: a read started before is not handed over
+        self._generation = 0
         self.counts = LoaderCounts()
 
     def request(self, request: Request) -> None:
@@ -77,6 +79,16 @@ class LatestLoader(Generic[Request, Result]):
                 self.counts.delivered += 1
             return result
 
+    def forget(self) -> None:
+        """Drop the request waiting, the result waiting and the result of a read in
+        progress: nothing asked for before is handed over."""
+        with self._condition:
+            if self._pending is not None:
+                self.counts.skipped += 1
+            self._pending = None
+            self._result = None
+            self._generation += 1
+
     def busy(self) -> bool:
         """A request is waiting or being read."""
         with self._condition:
@@ -91,6 +103,7 @@ class LatestLoader(Generic[Request, Result]):
                     return
                 (request,), self._pending = self._pending, None
                 self._reading = True
+                generation = self._generation
             result: Result | None = None
             problem = ""
             try:
@@ -102,20 +115,31 @@ class LatestLoader(Generic[Request, Result]):
                 self.counts.read += 1
                 if self._closed:
                     return
+                if generation != self._generation:  # forgotten while it was read
+                    self.counts.dropped += 1
+                    continue
                 notify = self._result is None
                 if not notify:
                     self.counts.dropped += 1
                 self._result = (request, result, problem)
             if notify:
-                self._ready()
+                self._ready()  # (closed meanwhile: the receiver drops what it takes)
 
-    def close(self) -> None:
-        """Stop the worker (waits for a read in progress); later requests are ignored."""
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker; later requests are ignored. With ``wait`` it waits for a read
+        in progress; without, it returns at once (the GUI thread must not wait for a 16M
+        read): the worker finishes that read, hands over nothing and ends."""
         with self._condition:
             self._closed = True
             self._pending = None
             self._result = None
             thread, self._thread = self._thread, None
             self._condition.notify_all()
-        if thread is not None and thread is not threading.current_thread():
+        if wait and thread is not None and thread is not threading.current_thread():
             thread.join()
+
+    @property
+    def closed(self) -> bool:
+        """:meth:`close` was called."""
+        with self._condition:
+            return self._closed

@@ -8,12 +8,16 @@ behind external links; or one ``data``), the geometry under NXmx's standard name
 detector_distance, x_pixel_size, y_pixel_size}``, ``/entry/instrument/beam/
 incident_wavelength``). A frame index (from 0) selects the image in a file of several.
 
-fabio and h5py are imported on the first read. Every failure is a :class:`FrameError`
-whose message names the file (and the frame).
+fabio and h5py are imported on the first read, and with h5py ``hdf5plugin``, which
+registers the compression filters of Dectris Eiger files (bitshuffle/LZ4) that DIALS and
+XDS read. Every failure is a :class:`FrameError` whose message names the file (and the
+frame).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -26,6 +30,8 @@ from mxgui.gui.image_viewer.geometry import FrameGeometry, pilatus_geometry
 
 if TYPE_CHECKING:
     import h5py
+
+log = logging.getLogger(__name__)
 
 #: the datasets of images under ``/entry/data`` of a Dectris / NXmx master file
 _DATA_NAME = re.compile(r"^data_\d+$")
@@ -74,6 +80,8 @@ def read_frame(path: str, index: int = 0) -> Frame:
         raise FrameError(f"{path}: no such file")
     if index < 0:
         raise FrameError(f"{path}: frame {index + 1} does not exist (frames count from 1)")
+    if file.stat().st_size == 0:
+        raise FrameError(f"{path}: empty file (0 bytes): not written yet, or its writing failed")
     if file.suffix.lower() in (".h5", ".hdf5", ".nxs"):
         counts, count, geometry, problem, mask = _read_hdf5(path, index)
     else:
@@ -164,6 +172,7 @@ def _read_hdf5(
 ) -> tuple[np.ndarray, int, FrameGeometry | None, str, np.ndarray | None]:
     import h5py  # deferred: only HDF5 files pay for it
 
+    register_hdf5_filters()
     try:
         with h5py.File(path, "r") as f:
             entry = _entry(f, path)
@@ -178,8 +187,27 @@ def _read_hdf5(
     except FrameError:
         raise
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:  # h5py's errors
+        if _MISSING_FILTER.search(str(exc)):
+            raise FrameError(
+                f"{path}: its images are compressed with a filter this installation lacks"
+                " (Eiger files use bitshuffle/LZ4: install hdf5plugin)"
+            ) from None
         raise FrameError(f"{path}: cannot read it as HDF5 ({_reason(exc)})") from None
     return counts, count, geometry, problem, mask
+
+
+#: what HDF5 says when a dataset's compression filter is not available
+_MISSING_FILTER = re.compile(r"can't open directory|required filter|filter .*not available", re.I)
+
+
+@functools.cache  # once: the import registers them for the process
+def register_hdf5_filters() -> None:
+    """Import ``hdf5plugin`` (it registers bitshuffle/LZ4 and the other filters Eiger
+    file writers use with HDF5) if it is installed."""
+    try:
+        import hdf5plugin  # noqa: F401 - imported for its side effect
+    except ImportError:
+        log.warning("hdf5plugin is not installed: compressed Eiger HDF5 images cannot be read")
 
 
 def _entry(f: h5py.File, path: str) -> h5py.Group:

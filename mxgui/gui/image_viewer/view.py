@@ -1,8 +1,9 @@
 """The image itself: a pyqtgraph image with pan, zoom, a histogram for contrast,
 resolution rings from the header's geometry, and what is under the cursor.
 
-Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, so the beam centre
-``(beam_x, beam_y)`` (a pixel's centre, see ``geometry``) is drawn at ``beam + 0.5``.
+Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, as in ``geometry``
+(DIALS' convention), so the beam centre is drawn at ``(beam_x, beam_y)`` and the cursor's
+resolution is that of the pixel's centre.
 The image shown is the frame's ``shown`` array: masked pixels are NaN there, which
 pyqtgraph leaves transparent, so they show the rectangle of :data:`MASKED_COLOUR` under
 the image. The values under the cursor are read from the counts as read, never from
@@ -12,6 +13,7 @@ what is shown.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -45,12 +47,19 @@ RING_COUNT = 5
 
 
 class PaintedImageItem(pg.ImageItem):
-    """An image item that says when it has been painted (what "shown" means)."""
+    """An image item that says when it has been painted, and how long its last paint
+    took (``paint_ms``: with the render of a new image, the costly part)."""
 
     sigPainted = pyqtSignal()
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.paint_ms = 0.0
+
     def paint(self, painter: QPainter, *args: object) -> None:
+        started = time.perf_counter()
         super().paint(painter, *args)
+        self.paint_ms = (time.perf_counter() - started) * 1000.0
         self.sigPainted.emit()
 
 
@@ -67,7 +76,7 @@ def cursor_text(frame: Frame, x: float, y: float) -> str:
     if not np.isfinite(shown):
         text += " (masked)"
     if frame.geometry is not None:
-        d = frame.geometry.resolution_at(column, row)
+        d = frame.geometry.resolution_at(column + 0.5, row + 0.5)
         text += ", resolution " + ("on the beam" if math.isinf(d) else f"{d:.2f} \u00c5")
     return text
 
@@ -118,6 +127,11 @@ class DiffractionView(QWidget):
         self.histogram = pg.HistogramLUTItem()
         self.histogram.gradient.restoreState(GREY_INVERTED)
         self.histogram.setImageItem(self.image)
+        #: the contrast the user set on the histogram (kept from frame to frame), or
+        #: ``None``: each frame's default
+        self.user_levels: tuple[float, float] | None = None
+        self._setting_levels = False
+        self.histogram.sigLevelsChanged.connect(self._levels_changed)
         self.graphics.addItem(self.histogram)
         # (only menus and dialogs: the widgets of their actions belong to those actions)
         for widget in QApplication.topLevelWidgets():
@@ -139,17 +153,40 @@ class DiffractionView(QWidget):
         column.addWidget(self.graphics)
 
     def set_frame(self, frame: Frame) -> None:
-        """Show ``frame`` with its default contrast; the zoom is kept while the image
-        size stays the same."""
+        """Show ``frame`` with the user's contrast if they set one, else its default;
+        the zoom is kept while the image size stays the same."""
         old = self.frame
         self.frame = frame
         # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
-        self.image.setImage(frame.shown, autoLevels=False, levels=frame.levels)
+        self._setting_levels = True
+        try:
+            self.image.setImage(frame.shown, autoLevels=False, levels=self.levels_for(frame))
+        finally:
+            self._setting_levels = False
         self._draw_rings(frame)
         if old is None or old.shown.shape != frame.shown.shape:
             height, width = frame.shown.shape
             self.masked_backing.setRect(QRectF(0, 0, width, height))
             self.plot.setRange(QRectF(0, 0, width, height), padding=0)
+
+    def levels_for(self, frame: Frame) -> tuple[float, float]:
+        """The contrast ``frame`` is shown with: the user's, or the frame's default."""
+        return self.user_levels if self.user_levels is not None else frame.levels
+
+    def auto_contrast(self) -> None:
+        """Forget the user's contrast: each frame with its default again."""
+        self.user_levels = None
+        if self.frame is not None:
+            self._setting_levels = True
+            try:
+                self.histogram.setLevels(*self.frame.levels)
+            finally:
+                self._setting_levels = False
+
+    def _levels_changed(self, _histogram: object) -> None:
+        if not self._setting_levels:  # the user moved the histogram's region
+            low, high = self.histogram.getLevels()
+            self.user_levels = (float(low), float(high))
 
     def clear(self) -> None:
         """No image."""
@@ -176,7 +213,7 @@ class DiffractionView(QWidget):
         pen.setCosmetic(True)
         pen.setWidthF(1.2)
         pen.setStyle(Qt.DashLine)
-        cx, cy = geometry.beam_x + 0.5, geometry.beam_y + 0.5
+        cx, cy = geometry.beam_x, geometry.beam_y
         ux, uy = _towards_farthest_corner(geometry, width, height)
         for resolution in resolutions:
             rx, ry = geometry.ring_radii_px(resolution)

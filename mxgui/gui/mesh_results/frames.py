@@ -14,7 +14,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +22,7 @@ import numpy as np
 from mxgui.core.grid_results import GridResults
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.shapes import Grid
+from mxgui.gui.image_viewer.loader import LatestLoader
 from mxscore.scoring import read_counts
 
 log = logging.getLogger(__name__)
@@ -59,18 +59,18 @@ def frame_path(grid: Grid, data_file_path: str, cell: int, scan_order: str | Non
 
 
 class FrameLoader:
-    """Reads image files in one worker thread; only the latest request of each
-    ``slot`` is answered (a burst of requests reads one file, not all of them).
+    """Reads image files off the GUI thread; only the latest request of each ``slot``
+    is answered (a burst of requests reads one file, not all of them): one
+    :class:`~mxgui.gui.image_viewer.loader.LatestLoader` (one reader thread) per slot.
 
-    ``deliver(slot, path, data, problem)`` is called from the worker with the counts
+    ``deliver(slot, path, data, problem)`` is called from a worker with the counts
     (``problem`` empty) or ``None`` and the reason; pass a function that hands over
     to the GUI thread.
     """
 
     def __init__(self, deliver: Callable[[str, str, np.ndarray | None, str], None]) -> None:
         self._deliver = deliver
-        self._executor: ThreadPoolExecutor | None = None
-        self._latest: dict[str, int] = {}
+        self._loaders: dict[str, LatestLoader[str, np.ndarray]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -79,41 +79,42 @@ class FrameLoader:
         with self._lock:
             if self._closed:
                 return
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="mesh frames")
-            ticket = self._latest.get(slot, 0) + 1
-            self._latest[slot] = ticket
-            self._executor.submit(self._read, slot, path, ticket)
+            loader = self._loaders.get(slot)
+            if loader is None:
+                loader = LatestLoader(
+                    _read_counts, lambda: self._hand_over(slot), name=f"mesh frames {slot}"
+                )
+                self._loaders[slot] = loader
+        loader.request(path)
 
     def forget(self, slot: str) -> None:
         """Drop the pending request of ``slot`` (its answer is not delivered)."""
         with self._lock:
-            self._latest[slot] = self._latest.get(slot, 0) + 1
+            loader = self._loaders.get(slot)
+        if loader is not None:
+            loader.forget()
 
-    def _read(self, slot: str, path: str, ticket: int) -> None:
-        if self._latest.get(slot) != ticket:
-            return  # a newer request of the slot is queued
-        data: np.ndarray | None = None
-        problem = ""
-        if not Path(path).is_file():
-            problem = f"no image file {path}"
-        else:
-            try:
-                data = read_counts(path)
-            except ValueError as exc:
-                problem = str(exc)
+    def _hand_over(self, slot: str) -> None:
         with self._lock:
-            current = self._latest.get(slot) == ticket and not self._closed
-        if current:
+            loader = None if self._closed else self._loaders.get(slot)
+        taken = None if loader is None else loader.take()
+        if taken is not None:
+            path, data, problem = taken
             self._deliver(slot, path, data, problem)
 
     def close(self) -> None:
-        """Stop the worker (waits for a read in progress)."""
+        """Stop the workers (waits for a read in progress; its answer is not delivered)."""
         with self._lock:
             self._closed = True
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            loaders, self._loaders = list(self._loaders.values()), {}
+        for loader in loaders:
+            loader.close()
+
+
+def _read_counts(path: str) -> np.ndarray:
+    if not Path(path).is_file():
+        raise ValueError(f"no image file {path}")
+    return read_counts(path)
 
 
 class FrameDisplay(Protocol):
