@@ -91,27 +91,41 @@ def tasks_to_run(
     return run, done
 
 
+#: the centring of the sample of a selected task: the run neither mounts nor centres it
+NOT_MOUNTED_HERE = "none (its selected tasks run on the crystal mounted now)"
+
+
 def sample_plan(
     model: QueueModel,
     node_ids: Sequence[int],
     alone: bool,
-    is_centred: Callable[[str | None], bool] | None = None,
+    is_centred: Callable[[str | None, int | None], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(samples, skipped)``: the samples a run of ``node_ids`` mounts, each with how
-    it is centred (``centring``: ``"3 clicks"``, ``"kept: centred on this mount"``,
+    """``(samples, skipped)``: the samples a run of ``node_ids`` mounts (and those of
+    selected tasks: :data:`NOT_MOUNTED_HERE`), each with how it is centred
+    (``centring``: ``"3 clicks"``, ``"kept (centred on this mount)"``,
     ``"saved point P1"`` or ``"none"``), and those it leaves out (``reason``: ``"no
     enabled task"``), as the engine decides (``engine_run.worth_running``; ``alone``:
-    one node run on its own). ``is_centred(location)``: the engine's ``is_centred``."""
+    one node run on its own). ``is_centred(location, node_id)``: the engine's ``is_centred``."""
     starts: list[int] = []
+    holders: list[int] = []  # samples of selected tasks and groups: not mounted by the run
     for node_id in node_ids:
         node = model.get_node(node_id)
         if node.id == ROOT_ID:
             starts.extend(node.children)
         elif node.type == SAMPLE:
             starts.append(node.id)
+        elif (sample_id := model.sample_of(node.id)) is not None:
+            holders.append(sample_id)
     alone = alone and len(starts) == 1 and ROOT_ID not in node_ids
     samples: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    for sample_id in dict.fromkeys(holders):
+        if sample_id not in starts and has_work(model, sample_id):
+            node = model.get_node(sample_id)
+            samples.append(
+                {"node_id": node.id, "name": sample_label(node), "centring": NOT_MOUNTED_HERE}
+            )
     for sample_id in dict.fromkeys(starts):
         node = model.get_node(sample_id)
         if not node.enabled or not has_work(model, sample_id):
@@ -122,8 +136,12 @@ def sample_plan(
             continue
         p = node.parameters
         centring = p.get("centring", "none")
-        if centring == "manual" and is_centred is not None and is_centred(p.get("location")):
-            how = "kept: centred on this mount"
+        if (
+            centring == "manual"
+            and is_centred is not None
+            and is_centred(p.get("location"), node.id)
+        ):
+            how = "kept (centred on this mount)"
         elif centring in ("manual", "recentre"):
             how = "3 clicks"
         elif centring == "point":
@@ -145,7 +163,7 @@ def summarise(
     pending_only: bool = True,
     runs: QueueRuns | None = None,
     alone: bool | None = None,
-    is_centred: Callable[[str | None], bool] | None = None,
+    is_centred: Callable[[str | None, int | None], bool] | None = None,
 ) -> dict[str, Any]:
     """What running ``node_ids`` (samples, groups or tasks) will do.
 
