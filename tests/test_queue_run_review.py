@@ -13,6 +13,7 @@ from mxgui.core.centring import CentredPosition
 from mxgui.core.errors import Refused
 from mxgui.core.queue import queue_file
 from mxgui.core.queue.engine_run import Run
+from mxgui.core.queue.entries.base import Entry, EntryContext, Outcome
 from mxgui.core.queue.nodes import QueueNode
 from mxgui.core.queue.summary import summarise
 
@@ -132,17 +133,35 @@ def test_a_failed_task_under_a_workflow_that_ran_fails_it_and_stops_its_sample(b
     assert bl.model.get_node(sample).status == "failed"
 
 
-def test_tasks_left_under_a_workflow_that_warned_run_after_it(bl):
+class AddsATaskAndWarns(Entry):
+    """A workflow entry that adds a collection under its own node, does not run it, and
+    ends ``warning`` (finding 4b)."""
+
+    writes_files = False
+
+    def __init__(self, bl) -> None:
+        self.bl = bl
+        self.added: list[int] = []
+
+    def run(self, ctx: EntryContext) -> Outcome:
+        self.added.append(add_task(self.bl, ctx.node.id, prefix="added"))
+        return Outcome(status="warning", message="a step warned")
+
+
+def test_tasks_a_workflow_that_warned_added_and_did_not_run_run_after_it(bl):
     sample = add_sample(bl, None)
-    workflow = _ran_workflow(bl, sample)
-    bl.model.reset_status([workflow])
-    bl.model.set_status(workflow, "running")
-    bl.model.set_status(workflow, "warning", "a step warned")
-    nested = add_task(bl, workflow, prefix="nested")
+    workflow = bl.model.add(
+        sample, "Workflow", bl.factory.create("Workflow", {"workflow_name": "MXPressA"})
+    )
+    entry = AddsATaskAndWarns(bl)
+    bl.engine.entries["Workflow"] = entry
     bl.engine.run_all()
     assert bl.events.wait_finished() == "success"
-    assert bl.model.get_node(nested).status == "success"
-    assert bl.model.get_node(workflow).status == "warning"  # its own warning kept
+    (added,) = entry.added
+    assert bl.model.get_node(added).status == "success"
+    node = bl.model.get_node(workflow)
+    assert (node.status, node.message) == ("warning", "a step warned")  # its own warning kept
+    assert bl.model.get_node(sample).status == "warning"
 
 
 def test_run_selected_refusal_names_every_node_and_says_what_to_do(bl):
