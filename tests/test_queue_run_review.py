@@ -77,6 +77,11 @@ def test_run_selected_mounts_a_selected_sample_before_its_own_task(bl):
     loads = count_loads(bl)
     with pytest.raises(Refused, match=r"a.*belongs to 1:01 s1-01, which is not mounted"):
         bl.engine.run_nodes([other, a])  # 1:02 mounts first: a would run on it
+    summary = summarise(bl.model, [a, other], alone=False, is_centred=bl.engine.is_centred)
+    assert [(s["node_id"], s["centring"]) for s in summary["samples"]] == [
+        (other, "none"),  # in queue order, as the run would go
+        (mounted, "none (its selected tasks run on the crystal mounted now)"),
+    ]
     bl.engine.run_nodes([other, b])
     assert bl.events.wait_finished() == "success"
     assert loads == ["1:02"]

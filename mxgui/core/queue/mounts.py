@@ -22,7 +22,7 @@ from mxgui.core.errors import Refused, UnknownSignalError
 from mxgui.core.queue.entries.base import Beamline, beamline_role
 from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import SAMPLE
+from mxgui.core.queue.nodes import NOT_EXECUTED, SAMPLE
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,11 @@ def refuse_unmounted(model: QueueModel, starts: Sequence[int], loaded: str | Non
     for start in starts:
         node = model.get_node(start)
         if node.type == SAMPLE:
-            mounted = node.parameters.get("location") or mounted
+            if any(
+                n.is_task and n.status == NOT_EXECUTED
+                for n in model.iter_nodes(start, enabled_only=True)
+            ):  # the run mounts it (engine_run.has_task_work)
+                mounted = node.parameters.get("location") or mounted
             continue
         sample_id = model.sample_of(start)
         if sample_id is None:

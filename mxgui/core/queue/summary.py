@@ -108,7 +108,7 @@ def sample_plan(
     enabled task"``), as the engine decides (``engine_run.worth_running``; ``alone``:
     one node run on its own). ``is_centred(location, node_id)``: the engine's ``is_centred``."""
     starts: list[int] = []
-    holders: list[int] = []  # samples of selected tasks and groups: not mounted by the run
+    holders: set[int] = set()  # samples of selected tasks and groups: not mounted by the run
     for node_id in node_ids:
         node = model.get_node(node_id)
         if node.id == ROOT_ID:
@@ -116,21 +116,22 @@ def sample_plan(
         elif node.type == SAMPLE:
             starts.append(node.id)
         elif (sample_id := model.sample_of(node.id)) is not None:
-            holders.append(sample_id)
-    alone = alone and len(starts) == 1 and ROOT_ID not in node_ids
+            starts.append(sample_id)
+            holders.add(sample_id)
+    alone = alone and len(starts) == 1 and ROOT_ID not in node_ids and not holders
+    if ROOT_ID in node_ids:
+        holders.clear()  # Run all mounts every sample
+    holders.difference_update(n for n in node_ids if n in holders)  # selected themselves
     samples: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    for sample_id in dict.fromkeys(holders):
-        if sample_id not in starts and has_work(model, sample_id):
-            node = model.get_node(sample_id)
-            samples.append(
-                {"node_id": node.id, "name": sample_label(node), "centring": NOT_MOUNTED_HERE}
-            )
-    for sample_id in dict.fromkeys(starts):
+    for sample_id in dict.fromkeys(starts):  # in queue order, as node_ids
         node = model.get_node(sample_id)
         if not node.enabled or not has_work(model, sample_id):
             continue
         entry: dict[str, Any] = {"node_id": node.id, "name": sample_label(node)}
+        if sample_id in holders:
+            samples.append({**entry, "centring": NOT_MOUNTED_HERE})
+            continue
         if not worth_running(model, sample_id, alone):
             skipped.append({**entry, "reason": "no enabled task"})
             continue
