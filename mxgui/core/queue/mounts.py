@@ -143,5 +143,6 @@ def refuse_unmounted(model: QueueModel, starts: Sequence[int], loaded: str | Non
         if location and location != mounted:
             raise Refused(
                 f"{node.describe()} belongs to {sample_label(sample)}, which is not mounted "
-                f"({mounted or 'nothing'} is, then): select its sample too, or run its sample"
+                f"when it would run ({mounted or 'nothing'} would be on the goniometer): "
+                "select its sample too, or run its sample"
             )
