@@ -153,7 +153,9 @@ class Run:
     def execute(self, scope: int | tuple[int, ...] | None) -> None:
         """Run ``scope``: the whole queue (``None``), one node, or several nodes one
         after the other, a failure stopping the rest unless the queue goes on after one
-        (raises ``Stopped`` when stopped)."""
+        (then the later nodes of the failed sample are left not run); raises
+        ``Stopped`` when stopped. Of several nodes, a task or group whose sample is not
+        the one the changer holds fails without running (``mounts.not_on_goniometer``)."""
         if scope is None:
             self._children(ROOT_ID, None, top=True)
             return
