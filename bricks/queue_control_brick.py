@@ -36,6 +36,8 @@ from mxgui.gui.widgets import ProgressLine
 log = logging.getLogger(__name__)
 
 PROBLEM_STYLE = "QLabel { color: #b71c1c; }"
+#: the idle bar's words for how the last run ended (others: "ended with <status>")
+_LAST_RUN = {"stopped": "was stopped", "failed": "failed"}
 ON_FAILURE = ("next sample", "stop the queue")
 #: what the engine does after a failure, for each choice of :data:`ON_FAILURE`
 ON_FAILURE_EXPLAINED = (
@@ -393,7 +395,8 @@ class QueueControlBrick(Brick):
         self._update_buttons()
 
     def _execution_finished(self, status: str) -> None:
-        self.current_label.setText(f"Idle: the last run ended with {status_label(status)}")
+        ended = _LAST_RUN.get(status) or f"ended with {status_label(status)}"
+        self.current_label.setText(f"Idle: the last run {ended}")
         self.progress.set_idle()
         self.centring_node = self.awaited_centring = None
         self.centring_box.hide()

@@ -53,11 +53,8 @@ class FakeEngine(SignalEmitter):
     def run_nodes(self, node_ids) -> None:
         self._start(node_ids[0])  # the brick tests here run one node at a time
 
-    def is_centred(self, location) -> bool:
+    def is_centred(self, location, node_id=None) -> bool:
         return False  # the fake has no goniometer: nothing is ever centred
-
-    def parent_for_added_task(self, parent_id: int) -> int:
-        return parent_id  # the fake runs no workflow
 
     def _start(self, scope: int) -> None:
         if self.is_running():
@@ -287,7 +284,7 @@ def test_pause_resume_stop_and_run_again_from_the_control_brick(real_app, qtbot)
     qtbot.mouseClick(control.pause_button, Qt.LeftButton)
     assert control.pause_button.text() == "Pause"
     qtbot.mouseClick(control.stop_button, Qt.LeftButton)
-    idle = "Idle: the last run ended with stopped"
+    idle = "Idle: the last run was stopped"
     qtbot.waitUntil(lambda: control.current_label.text() == idle, timeout=10_000)
     assert control.run_all_button.isEnabled()
     stopped = queue.model.get_node(tasks[0])

@@ -188,7 +188,7 @@ def test_a_file_from_a_newer_mxgui_is_refused_and_kept(tmp_path):
     result = restore(path, model, history)
     assert not result.restored and len(model) == 0
     assert "written by a newer mxgui" in result.message
-    assert "format_version 99" in result.message and "formats up to 1" in result.message
+    assert "format_version 99" in result.message and "formats up to 2" in result.message
     assert result.bad_file.read_text().startswith('{"format_version": 99')
 
 
@@ -234,10 +234,10 @@ def test_an_older_file_is_migrated_with_a_message_and_the_original_kept(tmp_path
     model, history = QueueModel(), History()
     result = restore(path, model, history)
     assert result.restored and result.nodes == 3
-    assert "was in format 0 and was converted to format 1" in result.message
+    assert "was in format 0 and was converted to format 2" in result.message
     kept = next(tmp_path.glob("queue.json.format0-*"))
     assert json.loads(kept.read_text()) == old
-    assert json.loads(path.read_text())["format_version"] == 1
+    assert json.loads(path.read_text())["format_version"] == 2
     assert [(n.id, n.type, n.name) for n in model.iter_nodes()] == [
         (1, "Sample", "x7"),
         (2, "DataCollection", "lyso_4"),

@@ -77,7 +77,7 @@ def test_run_all_centres_only_what_needs_it_and_mounts_only_samples_with_tasks(b
         bl.model, [centred, other, empty], bl.history, alone=False, is_centred=bl.engine.is_centred
     )
     assert [(s["node_id"], s["centring"]) for s in summary["samples"]] == [
-        (centred, "kept: centred on this mount"),
+        (centred, "kept (centred on this mount)"),
         (other, "3 clicks"),
     ]
     assert [(s["node_id"], s["reason"]) for s in summary["skipped_samples"]] == [

@@ -1,8 +1,10 @@
-"""Issue 15: the tasks a running workflow adds over XML-RPC (``queue_add_child`` with the
-workflow's sample, as mxcubecore's workflows do) go under the workflow's node; the engine
-runs them as before (nested when asked, after the workflow when not), and a stop during
-one reads "stopped" over XML-RPC. The workflow is a stand-in entry waiting for a Future
-(as in test_workflow_nested); the server is the real one on 127.0.0.1."""
+"""Issue 15: the tasks a running workflow adds over XML-RPC go where the caller says: under
+the workflow's node when it names that node (``queue_add_child(workflow_node_id, ...)``,
+as the project's workflows do with their ``tasks_parent_id``), under the sample when it
+names the sample (review 15b, finding 17); the engine runs them as before (nested when
+asked, after the workflow when not), and a stop during one reads "stopped" over XML-RPC.
+The workflow is a stand-in entry waiting for a Future (as in test_workflow_nested); the
+server is the real one on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -43,19 +45,22 @@ def test_a_workflows_tasks_are_nested_under_it_and_run_as_before(queue, proxy):
     assert proxy.start_queue() is True
     assert queue.host.waiting.wait(30)
     task = {"type": "DataCollection", "parameters": dict(QUICK, prefix="nested")}
-    nested = proxy.queue_add_child(sample, task)  # the workflow's parent, as mxcubecore's
+    nested = proxy.queue_add_child(workflow, task)  # named: nested under the workflow
     assert proxy.queue_get_node(nested)["parent"] == workflow
+    beside = proxy.queue_add_child(sample, dict(task, parameters=dict(QUICK, prefix="beside")))
+    assert proxy.queue_get_node(beside)["parent"] == sample  # where the caller said
+    assert beside in proxy.queue_get_node(sample)["children"]
     assert proxy.queue_execute_entry_with_id(nested) == "success"
-    leftover = proxy.queue_add_child(sample, dict(task, parameters=dict(QUICK, prefix="left")))
+    leftover = proxy.queue_add_child(workflow, dict(task, parameters=dict(QUICK, prefix="left")))
     assert proxy.queue_get_node(workflow)["children"] == [nested, leftover]
     queue.host.workflow.set_result("workflow done")
     assert done.wait(60)
     # the one it did not run ran after it, once; the nested one was not run again
-    assert [proxy.queue_get_node(n)["status"] for n in (workflow, nested, leftover)] == [
+    assert [proxy.queue_get_node(n)["status"] for n in (workflow, nested, leftover, beside)] == [
         "success"
-    ] * 3
-    started = [e for e in queue.history.entries() if e.node_id in (nested, leftover)]
-    assert [e.node_id for e in started] == [nested, leftover]
+    ] * 4
+    started = [e for e in queue.history.entries() if e.node_id in (nested, leftover, beside)]
+    assert [e.node_id for e in started] == [nested, leftover, beside]
     assert proxy.queue_get_node(sample)["status"] == "success"
     counts = queue.model.children_summary(workflow)
     assert (counts["total"], counts["success"]) == (2, 2)
@@ -68,7 +73,7 @@ def test_a_stop_during_a_nested_collection_reads_stopped_over_xmlrpc(queue, prox
     proxy.start_queue()
     assert queue.host.waiting.wait(30)
     long = dict(QUICK, num_images=400, exp_time=0.02, prefix="long")
-    nested = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": long})
+    nested = proxy.queue_add_child(workflow, {"type": "DataCollection", "parameters": long})
     assert proxy.queue_execute_entry_with_id(nested, True) is True
     started = threading.Event()
     queue.engine.connect("progressChanged", lambda node, _f: node == nested and started.set())

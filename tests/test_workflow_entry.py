@@ -55,6 +55,7 @@ def test_workflow_entry_starts_the_workflow_with_its_inputs_and_succeeds(bl, tmp
     assert node.status == "success" and "workflow finished" in node.message
     received = started(marker)["inputs"]
     assert received["sample_node_id"] == sample and received["workflow_node_id"] == task
+    assert received["tasks_parent_id"] == task  # its tasks are nested under it
     assert received["sample_location"] == "1:02"
     assert received["directory"] == node.parameters["directory"]
     assert received["prefix"] == node.parameters["prefix"]
@@ -152,3 +153,4 @@ def test_xray_centring_entry_runs_the_configured_workflow_with_the_acquisition(b
     assert run.name == "Wait"
     assert run.info["workflow_parameters"]["exp_time"] == pytest.approx(0.02)
     assert run.info["workflow_node_id"] == task and run.info["shape_id"] == ""
+    assert run.info["tasks_parent_id"] == sample  # an XrayCentring node holds no tasks

@@ -208,6 +208,8 @@ def test_inputs_and_parameters_are_checked_with_the_name():
     ctx = StepContext.from_inputs(
         dict(inputs, workflow_parameters={"exp_time": "0.5", "n": 3, "ask_user": "yes"}), gui
     )
+    assert ctx.tasks_parent == 3  # no tasks_parent_id: the sample
+    assert StepContext.from_inputs(dict(inputs, tasks_parent_id=7), gui).tasks_parent == 7
     assert ctx.task_parameters("mesh-") == {
         "directory": "/d",
         "prefix": "mesh-p",

@@ -39,7 +39,7 @@ def characterise(ctx: StepContext) -> dict[str, Any]:
     if "characterisation_osc_range" in ctx.parameters:
         overrides["osc_range"] = ctx.number("characterisation_osc_range", 1.0)
     params = ctx.task_parameters(REFERENCE_MARKER, **overrides)
-    node = ctx.gui.run_task(ctx.sample_node_id, "Characterisation", params, "the characterisation")
+    node = ctx.gui.run_task(ctx.tasks_parent, "Characterisation", params, "the characterisation")
     strategy = strategy_of(node)
     ctx.gui.log(f"characterisation {node['id']}: {node.get('message', '')}")
     return {"strategy": strategy, "node_id": int(node["id"]), "message": node.get("message", "")}
@@ -129,7 +129,7 @@ def collect(ctx: StepContext, strategy: Mapping[str, Any]) -> dict[str, Any]:
             raise WorkflowError(f"the strategy has no {name}: {dict(strategy)!r}")
     overrides = {k: v for k, v in strategy.items() if v is not None}
     params = ctx.task_parameters("", **overrides)
-    node = ctx.gui.run_task(ctx.sample_node_id, "DataCollection", params, "the data collection")
+    node = ctx.gui.run_task(ctx.tasks_parent, "DataCollection", params, "the data collection")
     files = [str(f) for f in node.get("files") or [] if os.path.exists(str(f))]
     if not any(f.endswith((".cbf", ".h5")) for f in files):
         raise WorkflowError(f"the data collection (node {node['id']}) wrote no image file")

@@ -1,9 +1,10 @@
 """What every step of a workflow works with: the GUI and the inputs the GUI gave.
 
 The workflow client gives every node of a graph the same inputs (README.md):
-``sample_node_id``, ``workflow_node_id``, ``sample_location``, ``directory``, ``prefix``,
-``run_number``, ``shape_id`` ("" for none) and ``workflow_parameters`` (a dict the user
-or the queue set). :class:`StepContext` holds them, checked, with the :class:`Gui`.
+``sample_node_id``, ``workflow_node_id``, ``tasks_parent_id``, ``sample_location``,
+``directory``, ``prefix``, ``run_number``, ``shape_id`` ("" for none) and
+``workflow_parameters`` (a dict the user or the queue set). :class:`StepContext` holds
+them, checked, with the :class:`Gui`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mxwf.client import Gui, WorkflowError, connect
 COMMON_INPUTS = (
     "sample_node_id",
     "workflow_node_id",
+    "tasks_parent_id",
     "sample_location",
     "directory",
     "prefix",
@@ -42,8 +44,15 @@ class StepContext:
     run_number: int = 1
     shape_id: str = ""
     workflow_node_id: int | None = None
+    tasks_parent_id: int | None = None
     sample_location: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tasks_parent(self) -> int:
+        """The queue node the tasks this workflow adds go under: ``tasks_parent_id``
+        (its Workflow node: they are nested under it), else the sample."""
+        return self.tasks_parent_id if self.tasks_parent_id is not None else self.sample_node_id
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, Any], gui: Gui | None = None) -> StepContext:
@@ -58,6 +67,7 @@ class StepContext:
                 f"workflow input 'workflow_parameters' must be a dict, got {params!r}"
             )
         workflow_node = inputs.get("workflow_node_id")
+        tasks_parent = inputs.get("tasks_parent_id")
         try:
             return cls(
                 gui=gui if gui is not None else connect(),
@@ -67,6 +77,7 @@ class StepContext:
                 run_number=int(inputs.get("run_number") or 1),
                 shape_id=str(inputs.get("shape_id") or ""),
                 workflow_node_id=None if workflow_node in (None, "") else int(workflow_node),
+                tasks_parent_id=None if tasks_parent in (None, "") else int(tasks_parent),
                 sample_location=str(inputs.get("sample_location") or ""),
                 # None (a field left empty, e.g. detector_distance) is "not set"
                 parameters={str(k): v for k, v in params.items() if v is not None},

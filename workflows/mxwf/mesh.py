@@ -98,7 +98,7 @@ def scan_grid(
         osc_range=ctx.number("mesh_osc_range", 0.1),
         exp_time=ctx.number("mesh_exp_time", ctx.number("exp_time", 0.01)),
     )
-    node = ctx.gui.run_task(ctx.sample_node_id, "MeshScan", params, f"{what} on {grid_id}")
+    node = ctx.gui.run_task(ctx.tasks_parent, "MeshScan", params, f"{what} on {grid_id}")
     files = image_files(node)
     if not files:
         raise WorkflowError(f"{what} on {grid_id} wrote no image (node {node['id']})")

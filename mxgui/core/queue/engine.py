@@ -5,7 +5,7 @@ Control (any thread; every call returns at once, none waits for the hardware):
 ``pause()``, ``resume()``, ``stop()``, ``skip()``, ``provide_centring(node_id,
 position)``, ``set_continue_on_failure(bool)``, ``shutdown()``; state:
 ``is_running()``, ``is_executing(node_id)``, ``is_paused()``, ``current_node()``,
-``is_centred(location)``.
+``is_centred(location, node_id)``.
 
 What runs: every enabled node that has not run (status ``not_executed``) in the scope
 (the whole queue, several nodes, or one sample / group / task subtree), in queue order;
@@ -37,13 +37,14 @@ starts a new run (a new thread, all flags fresh).
 
 Nested execution (``nested.py``): while a Workflow / XrayCentring entry waits for its
 workflow, ``execute_entry(node_id)`` runs the node inside that entry, in the engine's
-thread; the entry then goes on waiting. The tasks a workflow adds to its own sample or
-group go under the Workflow node (:meth:`QueueEngine.parent_for_added_task`); those it
-did not run itself run after it, and the Workflow's status then sums up its own and
-theirs. A Workflow that has run is not run again: only its children that have not.
-Idle, ``execute_entry`` is ``run``; otherwise it is refused (the queue is busy). A
-workflow that dies while its nested entry runs stops that entry (FAILED, saying why)
-and fails its own entry with the reason.
+thread; the entry then goes on waiting. The tasks a workflow adds under its Workflow
+node (its ``tasks_parent_id``) are nested there; those it did not run itself run after
+it (also when it ended ``warning``), and the Workflow's status then sums up its own and
+theirs (a failed one fails it and the rest of its sample is left not run). A Workflow
+that has run is not run again: only its children that have not. Idle, ``execute_entry``
+is ``run``; otherwise it is refused (the queue is busy). A workflow that dies while its
+nested entry runs stops that entry (FAILED, saying why) and fails its own entry with the
+reason.
 
 Signals, emitted from the worker thread with no lock held: ``executionStarted()``,
 ``entryStarted(node_id)``, ``entryFinished(node_id, status, message)``,
@@ -81,9 +82,9 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.mounts import MountWatch
+from mxgui.core.queue.mounts import MountWatch, loaded_address, refuse_unmounted
 from mxgui.core.queue.nested import EndJudge, NestedRunner, nothing_to_run, resolve_awaited
-from mxgui.core.queue.nodes import ROOT_ID, RUNNING, WORKFLOW, UnknownNodeError
+from mxgui.core.queue.nodes import ROOT_ID, RUNNING, UnknownNodeError
 from mxgui.core.queue.result_tasks import ResultTasks, TaskDefaults
 from mxgui.core.queue.run_control import RunControl
 from mxgui.core.signals import SignalEmitter
@@ -206,7 +207,10 @@ class QueueEngine(SignalEmitter):
         elif len(ids) == 1:
             self._start(ids[0])
         else:
-            self._start(tuple(in_queue_order(self.model, ids)))
+            starts = tuple(in_queue_order(self.model, ids))
+            changer = beamline_role(self.beamline, "sample_changer")
+            refuse_unmounted(self.model, starts, loaded_address(changer))
+            self._start(starts)
 
     def execute_entry(self, node_id: int) -> Future[str]:
         """Run node ``node_id``; a Future of its final status (success, warning,
@@ -240,9 +244,8 @@ class QueueEngine(SignalEmitter):
             work = has_work(self.model, scope)
         else:  # a sample without an enabled task to run is not mounted
             work = any(has_task_work(self.model, start) for start in starts)
-        first = starts[0] if scope is not None else None
         with self._starting:
-            self.control.begin(work, lambda: nothing_to_run(self.model, first))
+            self.control.begin(work, lambda: nothing_to_run(self.model, scope))
             self._progress.clear()
             self._awaited = (starts[0], awaited) if awaited is not None else None
             self._thread = threading.Thread(
@@ -324,20 +327,6 @@ class QueueEngine(SignalEmitter):
         """
         return self.centring.provide(node_id, position)
 
-    def parent_for_added_task(self, parent_id: int) -> int:
-        """Where a task a running workflow adds under ``parent_id`` goes: under the
-        workflow's own node when ``parent_id`` is the sample or group holding the
-        Workflow entry waiting now (mxcubecore's workflows add their tasks to the
-        workflow's parent), so that the tree shows them nested; else ``parent_id``."""
-        host = self.nested.host
-        if host is None:
-            return parent_id
-        try:
-            node = self.model.get_node(host)
-        except UnknownNodeError:
-            return parent_id
-        return host if node.type == WORKFLOW and node.parent == parent_id else parent_id
-
     # tasks proposed by a result ---------------------------------------------------------------
     def accept_strategy(self, node_id: int) -> int:
         """Add the DataCollection that characterisation ``node_id`` proposed right after
@@ -407,10 +396,15 @@ class QueueEngine(SignalEmitter):
             self.mounts.mark_centred()
         return position
 
-    def is_centred(self, location: str | None) -> bool:
+    def is_centred(self, location: str | None, node_id: int | None = None) -> bool:
         """True when sample ``location`` is on the goniometer and was centred since it
-        was mounted (``mounts.py``)."""
-        return self.mounts.is_centred(location)
+        was mounted; by hand (``location`` None): when Sample node ``node_id`` was
+        centred since it became the current one (``mounts.py``)."""
+        return self.mounts.is_centred(location, node_id)
+
+    def sample_current(self, node_id: int) -> None:
+        """Sample node ``node_id``'s entry starts (``mounts.py``)."""
+        self.mounts.sample_current(node_id)
 
     def open_nested(
         self,

@@ -23,9 +23,11 @@ from mxgui.core.queue.entries.base import (
     EntryContext,
     EntryFailed,
     EntryInterrupted,
+    beamline_role,
 )
 from mxgui.core.queue.history import History
 from mxgui.core.queue.model import QueueModel
+from mxgui.core.queue.mounts import loaded_address, not_on_goniometer
 from mxgui.core.queue.nodes import (
     FAILED,
     NOT_EXECUTED,
@@ -151,19 +153,47 @@ class Run:
     def execute(self, scope: int | tuple[int, ...] | None) -> None:
         """Run ``scope``: the whole queue (``None``), one node, or several nodes one
         after the other, a failure stopping the rest unless the queue goes on after one
-        (raises ``Stopped`` when stopped)."""
+        (then the later nodes of the failed sample are left not run); raises
+        ``Stopped`` when stopped. Of several nodes, a task or group whose sample is not
+        the one the changer holds fails without running (``mounts.not_on_goniometer``)."""
         if scope is None:
             self._children(ROOT_ID, None, top=True)
             return
         alone = isinstance(scope, int)
+        failed_samples: set[int | None] = set()
         for node_id in (scope,) if isinstance(scope, int) else scope:
             self.control.safe_point()
             if not worth_running(self.model, node_id, alone):
                 continue  # run with an earlier one, removed meanwhile, or no task
-            status = self._execute(node_id, self.model.sample_of(node_id))
+            sample_id = self.model.sample_of(node_id)
+            if sample_id is not None and sample_id in failed_samples:
+                continue  # the rest of a failed sample is left not run
+            status = (
+                self._execute(node_id, sample_id)
+                if alone
+                else self._execute_on_mounted(node_id, sample_id)
+            )
             if status == FAILED and not isinstance(scope, int):
+                failed_samples.add(sample_id)
                 if not self.host.continue_on_failure:
                     raise Stopped(failed=True)
+
+    def _execute_on_mounted(self, node_id: int, sample_id: int | None) -> str | None:
+        """:meth:`_execute`, unless ``node_id`` is a task or group of a sample the
+        changer does not hold now (swapped since the run was accepted): then it fails
+        without running, rather than collect another sample's crystal."""
+        if sample_id is not None and sample_id != node_id:
+            changer = beamline_role(self.host.beamline, "sample_changer")
+            wrong = not_on_goniometer(self.model, node_id, loaded_address(changer))
+            if wrong is not None:
+                try:
+                    node = self.model.get_node(node_id)
+                except UnknownNodeError:
+                    return None
+                self.failures += 1
+                self._finish(node, sample_id, FAILED, wrong, [])
+                return FAILED
+        return self._execute(node_id, sample_id)
 
     def nested(self, node_id: int) -> str:
         """Run ``node_id`` inside the entry waiting now (see ``nested.py``); its final
@@ -187,12 +217,35 @@ class Run:
         if node.type == SAMPLE:
             sample_id = node.id
         if node.is_task and node.status != NOT_EXECUTED:
-            # a workflow that has run: only the tasks it added and did not run
-            self._children(node.id, sample_id)
-            return self.model.get_node(node.id).status
-        status = self._entry(node, sample_id)
+            status = self._ran_task_children(node, sample_id)
+        else:
+            status = self._entry(node, sample_id)
         if status == FAILED:
             self.failures += 1
+        return status
+
+    def _ran_task_children(self, node: QueueNode, sample_id: int | None) -> str | None:
+        """A task that has run (a Workflow) with children not run: run them; its status
+        then sums up its own and theirs (a failed child fails it)."""
+        own = node.status
+        try:
+            statuses = self._children(node.id, sample_id)
+        except Stopped as exc:
+            self._sum_up(node, own, Counter({FAILED if exc.failed else STOPPED: 1}))
+            raise
+        return self._sum_up(node, own, statuses)
+
+    def _sum_up(self, node: QueueNode, own: str, statuses: Counter[str]) -> str | None:
+        """Set ``node``'s status to the sum of ``own`` and its children's ``statuses``."""
+        status = summary_status(statuses + Counter({own: 1}))
+        if status == own:
+            return status
+        message = self._failure_text(node.id) if status == FAILED else node.message
+        try:
+            self.model.set_status(node.id, status, message)
+        except UnknownNodeError:
+            return None
+        self.host.emit("entryFinished", node.id, status, message)
         return status
 
     def _children(self, parent_id: int, sample_id: int | None, top: bool = False) -> Counter[str]:
@@ -266,9 +319,11 @@ class Run:
         finally:
             control.set_current(None)
         stopped = None
-        if status == SUCCESS and (node.type in (SAMPLE, TASK_GROUP) or self._has_children(node)):
+        if status in (SUCCESS, WARNING) and (
+            node.type in (SAMPLE, TASK_GROUP) or self._has_children(node)
+        ):
             try:
-                status, message = self._container(node, sample_id, message)
+                status, message = self._container(node, sample_id, status, message)
             except Stopped as exc:
                 stopped = exc
                 if exc.failed:
@@ -289,29 +344,35 @@ class Run:
         except UnknownNodeError:
             return False
 
-    def _container(self, node: QueueNode, sample_id: int | None, message: str) -> tuple[str, str]:
-        """Run the children of a sample or group; the container's status (the rule of
-        :func:`summary_status`) and message."""
+    def _container(
+        self, node: QueueNode, sample_id: int | None, own: str, message: str
+    ) -> tuple[str, str]:
+        """Run the children of a sample, group or task that added some (a Workflow that
+        ended ``own``); the container's status (the rule of :func:`summary_status`,
+        over ``own`` and its children's) and message."""
         statuses = self._children(node.id, sample_id)
-        status = summary_status(statuses)
+        status = summary_status(statuses + Counter({own: 1}))
         if status == FAILED:
-            left = sum(
-                1
-                for n in self.model.iter_nodes(node.id, enabled_only=True)
-                if n.is_task and n.status == NOT_EXECUTED
-            )
-            failed = [
-                n
-                for n in self.model.iter_nodes(node.id)
-                if n.id != node.id and n.status == FAILED and n.is_task
-            ]
-            what = f"{failed[-1].describe()} failed: {failed[-1].message}" if failed else "failed"
-            rest = f"; {left} entries not run" if left else ""
-            return FAILED, what + rest
+            return FAILED, self._failure_text(node.id)
         if status == WARNING:
             counts = [f"{statuses[s]} {s}" for s in (SKIPPED, WARNING) if statuses[s]]
             return WARNING, ", ".join([message, *counts]) if message else ", ".join(counts)
         return status, message
+
+    def _failure_text(self, container_id: int) -> str:
+        """Which task below ``container_id`` failed and how many entries are left."""
+        left = sum(
+            1
+            for n in self.model.iter_nodes(container_id, enabled_only=True)
+            if n.is_task and n.status == NOT_EXECUTED
+        )
+        failed = [
+            n
+            for n in self.model.iter_nodes(container_id)
+            if n.id != container_id and n.status == FAILED and n.is_task
+        ]
+        what = f"{failed[-1].describe()} failed: {failed[-1].message}" if failed else "failed"
+        return what + (f"; {left} entries not run" if left else "")
 
     def _finish(
         self, node: QueueNode, sample_id: int | None, status: str, message: str, files: list[str]

@@ -26,8 +26,16 @@ from typing import Any
 from mxgui.core.errors import Refused
 from mxgui.core.queue.engine_run import has_work
 from mxgui.core.queue.entries.base import EntryInterrupted
+from mxgui.core.queue.history import sample_label
 from mxgui.core.queue.model import QueueModel
-from mxgui.core.queue.nodes import FAILED, RUNNING, SAMPLE, QueueNode, UnknownNodeError
+from mxgui.core.queue.nodes import (
+    FAILED,
+    NOT_EXECUTED,
+    RUNNING,
+    SAMPLE,
+    QueueNode,
+    UnknownNodeError,
+)
 from mxgui.core.queue.run_control import RunControl
 
 log = logging.getLogger(__name__)
@@ -234,8 +242,17 @@ class NestedRunner:
                 self.control.set_current(host)
 
 
-def nothing_to_run(model: QueueModel, scope: int | None) -> str:
-    """Why a run of ``scope`` (``None``: the whole queue) has nothing to do."""
+def nothing_to_run(model: QueueModel, scope: int | tuple[int, ...] | None) -> str:
+    """Why a run of ``scope`` (``None``: the whole queue; several nodes) has nothing to do."""
+    if isinstance(scope, tuple):
+        nodes = [model.get_node(n) for n in scope]
+        names = ", ".join(sample_label(n) if n.type == SAMPLE else n.describe() for n in nodes)
+        if all(n.status == NOT_EXECUTED for n in nodes):
+            return f"no enabled task to run in {names} (enable or add a task)"
+        return (
+            f"nothing to run in {names}: each has run, is disabled or has no enabled task "
+            "(reset an entry's status to run it again)"
+        )
     if scope is None:
         return (
             "nothing to run: every enabled task of the queue has run, or no sample has an "

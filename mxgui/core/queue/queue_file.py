@@ -54,7 +54,10 @@ from mxgui.core.queue.nodes import (
 )
 from mxgui.core.queue.schemas import schema_of
 
-FORMAT_VERSION = 1
+#: 2 (issue 15): status ``stopped``, tasks under a Workflow, centring ``recentre`` and
+#: the characterisation's new fields; read as 1 (nothing to migrate), but an mxgui of
+#: format 1 says "written by a newer mxgui" instead of failing on a field
+FORMAT_VERSION = 2
 #: the largest queue file read (10,000 tasks with their history take a few MB)
 MAX_FILE_BYTES = 256 * 1024 * 1024
 #: the deepest nesting of arrays and objects read (a queue file needs about 10)
@@ -291,10 +294,10 @@ def read(path: str | os.PathLike[str]) -> QueueData:
     try:
         if version == 0:
             queue = _from_format_0(data)
-        elif version == FORMAT_VERSION:
+        elif version in (1, FORMAT_VERSION):  # 1 -> 2: the same layout, more values
             queue = _from_format_1(data)
         else:
-            raise ValueError(f"format_version {version} is not known (known: 0, 1)")
+            raise ValueError(f"format_version {version} is not known (known: 0, 1, 2)")
         check_tree({node.id: node for node in queue.nodes}, queue.next_id)
         return queue
     except TooManyNames as exc:

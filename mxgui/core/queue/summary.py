@@ -91,39 +91,58 @@ def tasks_to_run(
     return run, done
 
 
+#: the centring of the sample of a selected task: the run neither mounts nor centres it
+NOT_MOUNTED_HERE = "none (its selected tasks run on the crystal mounted now)"
+
+
 def sample_plan(
     model: QueueModel,
     node_ids: Sequence[int],
     alone: bool,
-    is_centred: Callable[[str | None], bool] | None = None,
+    is_centred: Callable[[str | None, int | None], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(samples, skipped)``: the samples a run of ``node_ids`` mounts, each with how
-    it is centred (``centring``: ``"3 clicks"``, ``"kept: centred on this mount"``,
+    """``(samples, skipped)``: the samples a run of ``node_ids`` mounts (and those of
+    selected tasks: :data:`NOT_MOUNTED_HERE`), each with how it is centred
+    (``centring``: ``"3 clicks"``, ``"kept (centred on this mount)"``,
     ``"saved point P1"`` or ``"none"``), and those it leaves out (``reason``: ``"no
     enabled task"``), as the engine decides (``engine_run.worth_running``; ``alone``:
-    one node run on its own). ``is_centred(location)``: the engine's ``is_centred``."""
+    one node run on its own). ``is_centred(location, node_id)``: the engine's ``is_centred``."""
     starts: list[int] = []
+    holders: set[int] = set()  # samples of selected tasks and groups: not mounted by the run
     for node_id in node_ids:
         node = model.get_node(node_id)
         if node.id == ROOT_ID:
             starts.extend(node.children)
         elif node.type == SAMPLE:
             starts.append(node.id)
-    alone = alone and len(starts) == 1 and ROOT_ID not in node_ids
+        elif (sample_id := model.sample_of(node.id)) is not None:
+            starts.append(sample_id)
+            holders.add(sample_id)
+    alone = alone and len(starts) == 1 and ROOT_ID not in node_ids and not holders
+    if ROOT_ID in node_ids:
+        holders.clear()  # Run all mounts every sample
+    holders.difference_update(n for n in node_ids if n in holders)  # selected themselves
     samples: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    for sample_id in dict.fromkeys(starts):
+    for sample_id in dict.fromkeys(starts):  # in queue order, as node_ids
         node = model.get_node(sample_id)
         if not node.enabled or not has_work(model, sample_id):
             continue
         entry: dict[str, Any] = {"node_id": node.id, "name": sample_label(node)}
+        if sample_id in holders:
+            samples.append({**entry, "centring": NOT_MOUNTED_HERE})
+            continue
         if not worth_running(model, sample_id, alone):
             skipped.append({**entry, "reason": "no enabled task"})
             continue
         p = node.parameters
         centring = p.get("centring", "none")
-        if centring == "manual" and is_centred is not None and is_centred(p.get("location")):
-            how = "kept: centred on this mount"
+        if (
+            centring == "manual"
+            and is_centred is not None
+            and is_centred(p.get("location"), node.id)
+        ):
+            how = "kept (centred on this mount)"
         elif centring in ("manual", "recentre"):
             how = "3 clicks"
         elif centring == "point":
@@ -145,7 +164,7 @@ def summarise(
     pending_only: bool = True,
     runs: QueueRuns | None = None,
     alone: bool | None = None,
-    is_centred: Callable[[str | None], bool] | None = None,
+    is_centred: Callable[[str | None, int | None], bool] | None = None,
 ) -> dict[str, Any]:
     """What running ``node_ids`` (samples, groups or tasks) will do.
 

@@ -21,6 +21,7 @@ from ewokscore import Task
 COMMON_INPUTS = [
     "sample_node_id",
     "workflow_node_id",
+    "tasks_parent_id",
     "sample_location",
     "directory",
     "prefix",

@@ -86,9 +86,13 @@ class Control(Protocol):
     def request_centring(self, context: EntryContext) -> CentredPosition | None:
         """Ask the user to centre the sample; the centred position, or ``None``."""
 
-    def is_centred(self, location: str | None) -> bool:
-        """True when sample ``location`` (``None``: mounted by hand) is on the
-        goniometer and was centred since it was mounted (``mounts.py``)."""
+    def is_centred(self, location: str | None, node_id: int | None = None) -> bool:
+        """True when sample ``location`` is on the goniometer and was centred since it
+        was mounted; by hand (``location`` None): when Sample node ``node_id`` was
+        centred since it became the current one (``mounts.py``)."""
+
+    def sample_current(self, node_id: int) -> None:
+        """Sample node ``node_id``'s entry starts: its crystal is on the goniometer."""
 
     def open_nested(
         self,

@@ -7,7 +7,8 @@ Centring, from the sample's ``centring`` parameter:
   ``shapes``), once the sample is mounted. Saved points belong to their sample: the
   shapes object keeps them per sample and shows them again when it is mounted again;
 - ``manual``: unless the sample is centred on this mount already (a centring accepted
-  since it was mounted: ``mounts.py``), the engine emits
+  since it was mounted; by hand: since this Sample node became the current one:
+  ``mounts.py``), the engine emits
   ``centringRequested(node_id, location)``; the sample view
   lets the user centre with 3 clicks and answers with
   ``QueueEngine.provide_centring(node_id, centred_position)`` (``None``: the user
@@ -42,11 +43,12 @@ class SampleEntry(Entry):
     def run(self, ctx: EntryContext) -> Outcome:
         p = ctx.parameters
         location = p.get("location")
+        ctx.control.sample_current(ctx.node.id)
         done = [mount(ctx, location)] if location else ["mounted by hand"]
         centring = p.get("centring", "none")
         if centring == "point":
             done.append(centre_on_point(ctx, p.get("point_id")))
-        elif centring == "manual" and ctx.control.is_centred(location):
+        elif centring == "manual" and ctx.control.is_centred(location, ctx.node.id):
             done.append("already centred on this mount")
         elif centring in ("manual", "recentre"):
             position = ctx.control.request_centring(ctx)

@@ -2,6 +2,8 @@
 
 The entry starts the workflow through the workflow client (role ``workflow``) with the
 inputs every node of the workflow may declare: ``sample_node_id``, ``workflow_node_id``,
+``tasks_parent_id`` (where the tasks it adds go: the Workflow node itself, so that they
+are nested under it; for XrayCentring the sample or group holding it),
 ``sample_location`` (``""`` for a sample mounted by hand), ``directory``, ``prefix``,
 ``run_number``, ``shape_id`` (``""`` for none) and ``workflow_parameters``. Then it
 waits, hosting the queue nodes the workflow asks to execute (``nested.py``): they run
@@ -41,6 +43,10 @@ class WorkflowEntry(Entry):
         """The name of the workflow to start."""
         return str(ctx.parameters.get("workflow_name") or "")
 
+    def tasks_parent(self, ctx: EntryContext) -> int:
+        """The node the tasks the workflow adds go under: this Workflow node."""
+        return ctx.node.id
+
     def workflow_parameters(self, ctx: EntryContext) -> dict[str, Any]:
         """What goes to the workflow as ``workflow_parameters``."""
         return dict(ctx.parameters.get("workflow_parameters") or {})
@@ -64,6 +70,7 @@ class WorkflowEntry(Entry):
         inputs = {
             "sample_node_id": ctx.sample_id if ctx.sample_id is not None else 0,
             "workflow_node_id": ctx.node.id,
+            "tasks_parent_id": self.tasks_parent(ctx),
             "sample_location": self._location(ctx),
             "directory": str(ctx.parameters.get("directory", "")),
             "prefix": str(ctx.parameters.get("prefix", "")),
@@ -140,6 +147,11 @@ def _ended_badly(ended: Future[tuple[str, str]]) -> str | None:
 
 class XrayCentringEntry(WorkflowEntry):
     """An ``XrayCentring`` node: the client's X-ray centring workflow on ``shape_id``."""
+
+    def tasks_parent(self, ctx: EntryContext) -> int:
+        """Its tasks go beside it (an XrayCentring node holds no tasks)."""
+        parent = ctx.node.parent
+        return parent if parent is not None else super().tasks_parent(ctx)
 
     def workflow_name(self, ctx: EntryContext, client: WorkflowClientRole) -> str:
         name = str(client.get_property("xray_centring_workflow") or "")

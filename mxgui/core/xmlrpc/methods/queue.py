@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from mxgui.core.queue.nodes import ROOT_ID, SAMPLE, TASK_GROUP, WORKFLOW
+from mxgui.core.queue.nodes import ROOT_ID, SAMPLE, TASK_GROUP
 from mxgui.core.roles import QueueEngineRole, QueueRole
 from mxgui.core.xmlrpc.args import as_bool, as_int, as_str, as_struct
 from mxgui.core.xmlrpc.context import ServiceContext
@@ -122,17 +122,15 @@ class QueueMethods:
     def queue_add_child(self, parent_id: object, task_json: object) -> int:
         """Add a sample (under 0), a task group or a task (under a sample or group);
         returns the new node's id. ``task_json``: ``{"type", "parameters"}``, a struct
-        or JSON text; the beamline's defaults complete the parameters. A task a running
-        workflow adds to its own sample or group goes under the workflow's node."""
+        or JSON text; the beamline's defaults complete the parameters. A task goes under
+        ``parent_id``: a Workflow node's id nests it under that workflow (what the
+        project's workflows do with their ``tasks_parent_id``)."""
         parent = as_int(parent_id, "parent_id")
         node_type, parameters, name = task_from_json(task_json)
         queue = self.queue
         queue.model.get_node(parent)  # an unknown parent is named before the type
         if node_type in (SAMPLE, TASK_GROUP):
             return queue.model.add(parent, node_type, parameters, name=name or None)
-        engine = queue.engine
-        if engine is not None and node_type != WORKFLOW:  # nested under a running workflow
-            parent = engine.parent_for_added_task(parent)
         node_id = queue.add_task(parent, node_type, parameters)
         if name:
             queue.model.rename(node_id, name)
