@@ -9,6 +9,7 @@ server is the real one on 127.0.0.1."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from test_workflow_nested import HostEntry
@@ -37,13 +38,25 @@ def sample_with_workflow(queue, proxy) -> tuple[int, int]:
     return sample, workflow
 
 
+def hosting(queue, timeout: float = 30.0) -> bool:
+    """The workflow entry runs and the engine took it as the host of nested runs."""
+    if not queue.host.waiting.wait(timeout):
+        return False
+    end = time.monotonic() + timeout
+    while queue.engine.nested.host is None:
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def test_a_workflows_tasks_are_nested_under_it_and_run_as_before(queue, proxy):
     sample, workflow = sample_with_workflow(queue, proxy)
     before = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
     assert queue.model.get_node(before).parent == sample  # no workflow running: as given
     done = finished_event(queue.engine)
     assert proxy.start_queue() is True
-    assert queue.host.waiting.wait(30)
+    assert hosting(queue)
     task = {"type": "DataCollection", "parameters": dict(QUICK, prefix="nested")}
     nested = proxy.queue_add_child(workflow, task)  # named: nested under the workflow
     assert proxy.queue_get_node(nested)["parent"] == workflow
@@ -71,7 +84,7 @@ def test_a_stop_during_a_nested_collection_reads_stopped_over_xmlrpc(queue, prox
     after = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
     done = finished_event(queue.engine)
     proxy.start_queue()
-    assert queue.host.waiting.wait(30)
+    assert hosting(queue)
     long = dict(QUICK, num_images=400, exp_time=0.02, prefix="long")
     nested = proxy.queue_add_child(workflow, {"type": "DataCollection", "parameters": long})
     assert proxy.queue_execute_entry_with_id(nested, True) is True

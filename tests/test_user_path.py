@@ -331,7 +331,7 @@ def test_a_shift_from_three_samples_to_data_as_a_user_clicks_it(shift, qtbot):
     # the confirmation says the first sample's centring is kept, the others get 3 clicks
     names = [f"{a} {queue.model.get_node(s).name}" for a, s in zip(addresses, samples)]
     assert dialog.centring_label.text().splitlines() == [
-        f"{names[0]}: centring kept: centred on this mount",
+        f"{names[0]}: centring kept (centred on this mount)",
         f"{names[1]}: centring 3 clicks",
         f"{names[2]}: centring 3 clicks",
     ]

@@ -5,6 +5,7 @@ Qt-free; the "workflow" is a Future the test ends, the host entry a small stand-
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -38,6 +39,19 @@ class HostEntry(Entry):
         return Outcome(message=ctx.wait_hosting(self.workflow, "the workflow", abort=abort))
 
 
+def hosting(bl, timeout: float = 10.0) -> bool:
+    """The workflow entry runs and hosts nested runs: its ``run`` started, and the
+    engine took it as the host (a moment later: ``wait_hosting`` opens it)."""
+    if not bl.host.waiting.wait(timeout):
+        return False
+    end = time.monotonic() + timeout
+    while bl.engine.nested.host is None:
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 @pytest.fixture
 def bl(tmp_path):
     beamline = make_beamline(tmp_path)
@@ -58,7 +72,7 @@ def workflow_under_sample(bl) -> tuple[int, int]:
 def test_nested_collection_runs_inside_the_waiting_workflow_and_never_again(bl):
     sample, workflow = workflow_under_sample(bl)
     bl.engine.run_all()
-    assert bl.host.waiting.wait(10)
+    assert hosting(bl)
     assert bl.engine.is_executing(workflow) and bl.engine.is_executing(sample)
     # the workflow adds a collection under the sample and asks the GUI to run it
     collection = add_task(bl, sample)
@@ -88,7 +102,7 @@ def test_a_workflow_cannot_mount_another_sample_or_run_its_tasks(bl):
     other = add_sample(bl, None)
     others_task = add_task(bl, other)
     bl.engine.run_all()
-    assert bl.host.waiting.wait(10)
+    assert hosting(bl)
     with pytest.raises(Refused, match="is a sample: a workflow runs tasks on its own sample"):
         bl.engine.execute_entry(other)
     with pytest.raises(Refused, match="belongs to another sample than the running workflow"):
@@ -103,7 +117,7 @@ def test_a_workflow_cannot_mount_another_sample_or_run_its_tasks(bl):
 def test_stop_aborts_the_nested_entry_and_the_workflow(bl):
     sample, workflow = workflow_under_sample(bl)
     bl.engine.run_all()
-    assert bl.host.waiting.wait(10)
+    assert hosting(bl)
     slow = add_task(bl, sample, num_images=200, exp_time=0.05)
     future = bl.engine.execute_entry(slow)
     started = bl.events.when(lambda name, args: name == "entryStarted" and args == (slow,))
@@ -124,7 +138,7 @@ def test_a_workflow_dying_during_its_nested_entry_stops_it_and_the_queue_goes_on
     next_sample = add_sample(bl, None, name="next")
     after = add_task(bl, next_sample)
     bl.engine.run_all()
-    assert bl.host.waiting.wait(10)
+    assert hosting(bl)
     slow = add_task(bl, sample, num_images=400, exp_time=0.05)
     nested = bl.engine.execute_entry(slow)
     imaging = bl.events.when(
@@ -159,7 +173,7 @@ def test_a_workflow_ending_well_lets_its_nested_entry_finish(bl):
     collection it asked for runs leaves that collection to complete."""
     sample, workflow = workflow_under_sample(bl)
     bl.engine.run_all()
-    assert bl.host.waiting.wait(10)
+    assert hosting(bl)
     task = add_task(bl, sample, num_images=20, exp_time=0.02)
     nested = bl.engine.execute_entry(task)
     started = bl.events.when(lambda name, args: name == "entryStarted" and args == (task,))
@@ -199,7 +213,7 @@ def test_execute_entry_while_busy_without_a_workflow_is_refused(bl):
 def test_requests_left_when_the_workflow_ends_are_refused(bl):
     sample, _workflow = workflow_under_sample(bl)
     bl.engine.run_all()
-    assert bl.host.waiting.wait(10)
+    assert hosting(bl)
     # the workflow running itself (its sample) is refused at once
     with pytest.raises(Refused, match="running"):
         bl.engine.execute_entry(sample)
