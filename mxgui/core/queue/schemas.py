@@ -60,8 +60,8 @@ EDGES: dict[tuple[str, str], float] = {
 ELEMENTS = tuple(dict.fromkeys(element for element, _edge in EDGES))
 EDGE_NAMES = tuple(dict.fromkeys(edge for _element, edge in EDGES))
 MAX_SCAN_POINTS = 5000
-#: a window re-centred on a new edge (no width known) covers it -/+ this much, keV
-#: (as a new scan's: ``tasks.ENERGY_SCAN_HALF_WIDTH``)
+#: an energy scan covers its edge -/+ this much, keV: a new scan, and a window re-centred
+#: on a new edge (no width known)
 ENERGY_SCAN_HALF_WIDTH = 0.05
 #: a window whose middle is this close to an edge (keV) was placed for that edge
 _PLACED_FOR_KEV = 0.001

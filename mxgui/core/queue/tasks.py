@@ -35,7 +35,7 @@ from mxgui.core.acquisition import (
 from mxgui.core.data_roots import DataRoots
 from mxgui.core.queue import schemas
 from mxgui.core.queue.nodes import NODE_TYPES, SAMPLE, TASK_GROUP, TASK_TYPES
-from mxgui.core.queue.schemas import EDGES, Limits, schema_of
+from mxgui.core.queue.schemas import EDGES, ENERGY_SCAN_HALF_WIDTH, Limits, schema_of
 from mxgui.core.roles.actuators import MotorRole
 from mxgui.core.roles.collect import CollectRole
 from mxgui.core.roles.shapes import ShapesRole
@@ -48,8 +48,6 @@ _T = TypeVar("_T")
 HC_KEV_ANGSTROM = 12.3984
 #: reference images of a characterisation (the issue's "4 images 90 degrees apart")
 CHARACTERISATION_DEFAULTS = {"num_images": 4, "osc_range": 1.0, "angle_step": 90.0}
-#: an energy scan covers the edge -/+ this much by default, keV
-ENERGY_SCAN_HALF_WIDTH = 0.05
 
 
 @runtime_checkable
@@ -151,7 +149,8 @@ class CollectDefaults:
         return self.collect.session.get_data_roots()
 
     def get_bytes_per_image(self) -> float:
-        """A CBF image's size estimate: 1.1 bytes per pixel of the current ROI mode."""
+        """An image's size estimate: 1.1 bytes per pixel of the current ROI mode (a CBF;
+        the simulated beamline's HDF5, bitshuffle-LZ4, takes about half that)."""
         detector = self.collect.detector
         return detector.get_width() * detector.get_height() * 1.1
 

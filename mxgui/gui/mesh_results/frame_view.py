@@ -10,6 +10,7 @@ from silx.gui.colors import Colormap
 from silx.gui.plot import Plot2D
 
 from mxgui.gui.silx_docks import keep_docks_with
+from mxgui.gui.silx_margins import keep_labels_whole
 from mxgui.gui.widgets import MessageLine
 
 FRAME = "frame"
@@ -24,6 +25,7 @@ class FrameView(QWidget):
         self.title = QLabel(f"<b>{title}</b>")
         self.plot = Plot2D(self)
         keep_docks_with(self.plot)
+        keep_labels_whole(self.plot, widest_tick="0000")
         self.plot.setKeepDataAspectRatio(True)
         self.plot.getXAxis().setLabel("x (pixels)")
         self.plot.getYAxis().setLabel("y (pixels)")
