@@ -8,7 +8,7 @@ import math
 import subprocess
 import sys
 import threading
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import h5py
@@ -496,3 +496,42 @@ def test_the_mesh_frames_loader_answers_each_slot_with_its_latest_request(tmp_pa
             f"no image file {tmp_path}/gone_1_00002.cbf",
         ),
     ]
+
+
+# reduced display ------------------------------------------------------------------------------
+def test_max_pooling_keeps_single_pixel_spots_and_masks_only_whole_masked_blocks():
+    from mxgui.gui.image_viewer.reading import display_bin, max_pooled
+
+    shown = np.zeros((7, 8), dtype=np.float32)
+    shown[4, 5] = 900.0  # a single-pixel spot
+    shown[6, 7] = 7.0  # in the last, partial block
+    shown[0:3, 0:3] = np.nan  # a whole block masked
+    shown[3, 3] = np.nan  # one masked pixel in a block with valid ones
+    pooled = max_pooled(shown, 3)
+    assert pooled.shape == (3, 3)
+    assert np.isnan(pooled[0, 0])
+    assert pooled[1, 1] == 900.0 and pooled[2, 2] == 7.0 and pooled[1, 0] == 0.0
+    assert display_bin((4371, 4150)) == 3 and display_bin((2167, 2070)) == 2
+    assert display_bin((60, 80)) == 1 and max_pooled(shown, 1) is shown
+
+
+def test_a_16m_frame_reaches_the_gui_reduced_and_the_cursor_reads_full_resolution(
+    qtbot, viewer, tmp_path
+):
+    data = np.random.default_rng(3).poisson(2, size=(4371, 4150)).astype(np.int32)
+    data[2001, 3001] = 77777  # one pixel: visible in the reduced image, read by the cursor
+    header = replace(HEADER, beam_x=2075.0, beam_y=2185.0)
+    path = write_cbf(tmp_path / "big_1_00001.cbf", data, header)
+    handed: list[tuple[int, ...]] = []
+    set_frame = viewer.view.set_frame
+    viewer.view.set_frame = lambda frame: (handed.append(frame.drawn.shape), set_frame(frame))
+    show(qtbot, viewer, path)
+    assert handed == [(1457, 1384)]  # 4371 x 4150 max-pooled 3 x 3 in the reader thread
+    assert viewer.view.image.image.shape == (1457, 1384)
+    assert viewer.view.image.image[2001 // 3, 3001 // 3] == 77777
+    bounds = viewer.view.image.mapRectToParent(viewer.view.image.boundingRect())
+    assert (bounds.width(), bounds.height()) == (1384 * 3, 1457 * 3)  # the frame's extent
+    text = []
+    viewer.view.cursorMoved.connect(text.append)
+    viewer.view._mouse_moved(viewer.view.scene_point_of(3001.5, 2001.5))
+    assert text and text[-1].startswith("x 3001, y 2001: 77777")

@@ -39,6 +39,10 @@ _DATA_NAME = re.compile(r"^data_\d+$")
 HIGH_PERCENTILE = 99.5
 #: the percentile is taken on at most about this many pixels (a strided sample)
 PERCENTILE_SAMPLE = 500_000
+#: the image handed to the GUI thread is at most this many pixels on its longer side
+#: (about twice a full-screen view): a bigger frame is max-pooled to it in the reader
+#: thread, so the GUI thread never maps 4-16 M pixels and single-pixel spots stay visible
+DISPLAY_MAX_SIDE = 2048
 
 
 class FrameError(ValueError):
@@ -52,7 +56,10 @@ class Frame:
     ``counts``: the values as read (what the cursor reports); ``shown``: float32 of the
     same shape with masked pixels (negative counts, the detector's pixel mask) as NaN;
     ``levels``: the default contrast (0 .. a high percentile); ``geometry`` is ``None``
-    when the header lacks it (``geometry_problem`` says why).
+    when the header lacks it (``geometry_problem`` says why). ``display``: what the view
+    draws, ``shown`` max-pooled over ``display_bin`` x ``display_bin`` blocks (made in the
+    reader thread; ``shown`` itself when ``display_bin`` is 1): pixel ``(i, j)`` of it
+    covers ``[i, i + 1) x [j, j + 1)`` times ``display_bin`` of the frame.
     """
 
     path: str
@@ -64,6 +71,13 @@ class Frame:
     masked: int
     geometry: FrameGeometry | None
     geometry_problem: str = ""
+    display: np.ndarray | None = None
+    display_bin: int = 1
+
+    @property
+    def drawn(self) -> np.ndarray:
+        """The array the view draws: ``display``, or ``shown`` when there is none."""
+        return self.shown if self.display is None else self.display
 
     @property
     def name(self) -> str:
@@ -88,6 +102,7 @@ def read_frame(path: str, index: int = 0) -> Frame:
         counts, count, geometry, problem = _read_fabio(path, index)
         mask = None
     shown, masked = _masked_float(counts, mask)
+    factor = display_bin(shown.shape)
     return Frame(
         path=str(path),
         index=index,
@@ -98,7 +113,33 @@ def read_frame(path: str, index: int = 0) -> Frame:
         masked=masked,
         geometry=geometry,
         geometry_problem=problem,
+        display=max_pooled(shown, factor),
+        display_bin=factor,
     )
+
+
+def display_bin(shape: tuple[int, ...], max_side: int = DISPLAY_MAX_SIDE) -> int:
+    """The block size that brings an image of ``shape`` to at most ``max_side`` pixels
+    on its longer side (1: it fits already)."""
+    return max(1, math.ceil(max(shape) / max_side))
+
+
+def max_pooled(shown: np.ndarray, factor: int) -> np.ndarray:
+    """``shown`` reduced by taking the maximum of each ``factor`` x ``factor`` block (NaN
+    only where the whole block is masked); the last row and column of blocks may cover
+    fewer pixels. ``shown`` itself when ``factor`` is 1."""
+    if factor <= 1:
+        return shown
+    height, width = shown.shape
+    pooled = np.full((math.ceil(height / factor), math.ceil(width / factor)), np.nan, shown.dtype)
+    # one strided pass per offset in the block (much faster than reducing a 4-D view);
+    # fmax ignores NaN (masked) unless both are: a block shows its brightest valid pixel
+    for row in range(factor):
+        for column in range(factor):
+            part = shown[row::factor, column::factor]
+            target = pooled[: part.shape[0], : part.shape[1]]
+            np.fmax(target, part, out=target)
+    return pooled
 
 
 def default_levels(shown: np.ndarray) -> tuple[float, float]:

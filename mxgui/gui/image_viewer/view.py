@@ -4,10 +4,11 @@ resolution rings from the header's geometry, and what is under the cursor.
 Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, as in ``geometry``
 (DIALS' convention), so the beam centre is drawn at ``(beam_x, beam_y)`` and the cursor's
 resolution is that of the pixel's centre.
-The image shown is the frame's ``shown`` array: masked pixels are NaN there, which
-pyqtgraph leaves transparent, so they show the rectangle of :data:`MASKED_COLOUR` under
-the image. The values under the cursor are read from the counts as read, never from
-what is shown.
+The image drawn is the frame's ``display`` array (``shown``, max-pooled in the reader
+thread for a frame bigger than the screen, drawn over the full frame's extent): masked
+pixels are NaN there, which pyqtgraph leaves transparent, so they show the rectangle of
+:data:`MASKED_COLOUR` under the image. The values under the cursor are read from the
+full-resolution counts as read, never from what is drawn.
 """
 
 from __future__ import annotations
@@ -160,7 +161,13 @@ class DiffractionView(QWidget):
         # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
         self._setting_levels = True
         try:
-            self.image.setImage(frame.shown, autoLevels=False, levels=self.levels_for(frame))
+            # a big frame comes reduced (max-pooled in the reader thread): drawn over the
+            # full frame's extent, so that rings, the cursor and zoom stay in its pixels
+            drawn = frame.drawn
+            extent = QRectF(
+                0, 0, drawn.shape[1] * frame.display_bin, drawn.shape[0] * frame.display_bin
+            )
+            self.image.setImage(drawn, autoLevels=False, levels=self.levels_for(frame), rect=extent)
         finally:
             self._setting_levels = False
         self._draw_rings(frame)
