@@ -184,6 +184,23 @@ def test_a_missing_or_corrupt_file_is_named(tmp_path, content, expected):
         read_frame(str(tmp_path / name))
 
 
+def test_a_minicbf_is_read_as_fabio_reads_it_and_a_truncated_one_is_named(tmp_path):
+    import fabio.cbfimage
+
+    path = write_cbf(tmp_path / "a_1_00001.cbf", counts(4), HEADER)
+    frame = read_frame(str(path))  # the quick path: signed 32-bit, byte offsets
+    expected = fabio.cbfimage.CbfImage().read(str(path)).data
+    assert frame.counts.dtype == np.int32 and np.array_equal(frame.counts, expected)
+    assert frame.geometry is not None and frame.geometry.beam_x == pytest.approx(40.5)
+    other = fabio.cbfimage.CbfImage(data=counts(5).astype(np.int16))  # fabio reads it
+    other.write(str(tmp_path / "b_1_00001.cbf"))
+    assert np.array_equal(read_frame(str(tmp_path / "b_1_00001.cbf")).counts, counts(5))
+    whole = path.read_bytes()
+    (tmp_path / "cut_00001.cbf").write_bytes(whole[: len(whole) - 100])
+    with pytest.raises(FrameError, match=r"cut_00001\.cbf: truncated"):
+        read_frame(str(tmp_path / "cut_00001.cbf"))
+
+
 def test_an_empty_image_file_is_named_as_empty(tmp_path):
     (tmp_path / "empty_0001.cbf").write_bytes(b"")
     with pytest.raises(FrameError, match=r"empty_0001\.cbf: empty file"):
