@@ -14,7 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from PyQt5.QtCore import QEvent, QPointF, Qt
+from PyQt5.QtCore import QEvent, QPointF, QRectF, Qt
 from PyQt5.QtGui import QMouseEvent
 from PyQt5.QtWidgets import QApplication
 
@@ -552,3 +552,30 @@ def test_a_16m_frame_reaches_the_gui_reduced_and_the_cursor_reads_full_resolutio
     viewer.view.cursorMoved.connect(text.append)
     viewer.view._mouse_moved(viewer.view.scene_point_of(3001.5, 2001.5))
     assert text and text[-1].startswith("x 3001, y 2001: 77777")
+    # zoomed in: the region in view (and a margin) drawn at full resolution
+    viewer.view.plot.setRange(QRectF(2950, 1950, 100, 100), padding=0)
+    qtbot.waitUntil(lambda: viewer.view.drawn_region is not None, timeout=5_000)
+    r0, r1, c0, c1 = viewer.view.drawn_region
+    assert r0 <= 1950 and 2050 <= r1 and c0 <= 2950 and 3050 <= c1 and r1 - r0 <= 2048
+    assert viewer.view.image.image.shape == (r1 - r0, c1 - c0)
+    assert viewer.view.image.image[2001 - r0, 3001 - c0] == 77777
+    assert viewer.view.image.image[2001 - r0, 3002 - c0] == data[2001, 3002]
+    viewer.view.plot.setRange(QRectF(0, 0, 4150, 4371), padding=0)  # out again: reduced
+    qtbot.waitUntil(lambda: viewer.view.drawn_region is None, timeout=5_000)
+    assert viewer.view.image.image.shape == (1457, 1384)
+
+
+def test_the_full_resolution_region_follows_the_zoom_within_its_budget():
+    from mxgui.gui.image_viewer.view import full_resolution_region
+
+    shape = (4371, 4150)
+    assert full_resolution_region((0, 0), (4150, 4371), shape, None) is None  # whole: reduced
+    region = full_resolution_region((1000.5, 2000.2), (1100.0, 2080.0), shape, None)
+    assert region == (1960, 2120, 950, 1150)  # rows, columns: the view and half again
+    assert full_resolution_region((1010, 2010), (1090, 2070), shape, region) == region
+    assert full_resolution_region((4100, 4300), (4200, 4400), shape, None) == (
+        4265,
+        4371,
+        4075,
+        4150,
+    )
