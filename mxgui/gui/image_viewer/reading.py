@@ -131,14 +131,17 @@ def max_pooled(shown: np.ndarray, factor: int) -> np.ndarray:
     if factor <= 1:
         return shown
     height, width = shown.shape
-    pooled = np.full((math.ceil(height / factor), math.ceil(width / factor)), np.nan, shown.dtype)
-    # one strided pass per offset in the block (much faster than reducing a 4-D view);
+    rows, columns = math.ceil(height / factor), math.ceil(width / factor)
+    # rows first, then columns: each pass reads whole rows (the big array is read once);
     # fmax ignores NaN (masked) unless both are: a block shows its brightest valid pixel
+    by_rows = np.full((rows, width), np.nan, shown.dtype)
     for row in range(factor):
-        for column in range(factor):
-            part = shown[row::factor, column::factor]
-            target = pooled[: part.shape[0], : part.shape[1]]
-            np.fmax(target, part, out=target)
+        part = shown[row::factor]
+        np.fmax(by_rows[: part.shape[0]], part, out=by_rows[: part.shape[0]])
+    pooled = np.full((rows, columns), np.nan, shown.dtype)
+    for column in range(factor):
+        part = by_rows[:, column::factor]
+        np.fmax(pooled[:, : part.shape[1]], part, out=pooled[:, : part.shape[1]])
     return pooled
 
 
