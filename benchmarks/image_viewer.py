@@ -11,7 +11,8 @@ one event filter that lets the paint run and then reads the clock.
 - ``image_viewer_shown_4m`` / ``_16m``: a CBF written by the project's writer (2070 x
   2167 and 4150 x 4371 int32 counts: Poisson background and spots) is asked for with
   ``ImageViewer.show_image``; the time until the end of that paint (read with fabio in
-  the reader thread, masked copy and levels, histogram, rings, render), median of
+  the reader thread, masked copy, levels and the reduced copy there; histogram, rings,
+  render), median of
   ``--repeat`` requests alternating two files;
 - ``image_viewer_silx_shown_4m`` / ``_16m``: the same files read the same way (fabio,
   in a thread, handed over by a queued signal) and shown in a silx ``Plot2D`` (log

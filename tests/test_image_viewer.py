@@ -8,13 +8,13 @@ import math
 import subprocess
 import sys
 import threading
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-from PyQt5.QtCore import QEvent, QPointF, Qt
+from PyQt5.QtCore import QEvent, QPointF, QRectF, Qt
 from PyQt5.QtGui import QMouseEvent
 from PyQt5.QtWidgets import QApplication
 
@@ -182,6 +182,23 @@ def test_a_missing_or_corrupt_file_is_named(tmp_path, content, expected):
         (tmp_path / name).write_bytes(content)
     with pytest.raises(FrameError, match=expected):
         read_frame(str(tmp_path / name))
+
+
+def test_a_minicbf_is_read_as_fabio_reads_it_and_a_truncated_one_is_named(tmp_path):
+    import fabio.cbfimage
+
+    path = write_cbf(tmp_path / "a_1_00001.cbf", counts(4), HEADER)
+    frame = read_frame(str(path))  # the quick path: signed 32-bit, byte offsets
+    expected = fabio.cbfimage.CbfImage().read(str(path)).data
+    assert frame.counts.dtype == np.int32 and np.array_equal(frame.counts, expected)
+    assert frame.geometry is not None and frame.geometry.beam_x == pytest.approx(40.5)
+    other = fabio.cbfimage.CbfImage(data=counts(5).astype(np.int16))  # fabio reads it
+    other.write(str(tmp_path / "b_1_00001.cbf"))
+    assert np.array_equal(read_frame(str(tmp_path / "b_1_00001.cbf")).counts, counts(5))
+    whole = path.read_bytes()
+    (tmp_path / "cut_00001.cbf").write_bytes(whole[: len(whole) - 100])
+    with pytest.raises(FrameError, match=r"cut_00001\.cbf: truncated"):
+        read_frame(str(tmp_path / "cut_00001.cbf"))
 
 
 def test_an_empty_image_file_is_named_as_empty(tmp_path):
@@ -496,3 +513,69 @@ def test_the_mesh_frames_loader_answers_each_slot_with_its_latest_request(tmp_pa
             f"no image file {tmp_path}/gone_1_00002.cbf",
         ),
     ]
+
+
+# reduced display ------------------------------------------------------------------------------
+def test_max_pooling_keeps_single_pixel_spots_and_masks_only_whole_masked_blocks():
+    from mxgui.gui.image_viewer.reading import display_bin, max_pooled
+
+    shown = np.zeros((7, 8), dtype=np.float32)
+    shown[4, 5] = 900.0  # a single-pixel spot
+    shown[6, 7] = 7.0  # in the last, partial block
+    shown[0:3, 0:3] = np.nan  # a whole block masked
+    shown[3, 3] = np.nan  # one masked pixel in a block with valid ones
+    pooled = max_pooled(shown, 3)
+    assert pooled.shape == (3, 3)
+    assert np.isnan(pooled[0, 0])
+    assert pooled[1, 1] == 900.0 and pooled[2, 2] == 7.0 and pooled[1, 0] == 0.0
+    assert display_bin((4371, 4150)) == 3 and display_bin((2167, 2070)) == 2
+    assert display_bin((60, 80)) == 1 and max_pooled(shown, 1) is shown
+
+
+def test_a_16m_frame_reaches_the_gui_reduced_and_the_cursor_reads_full_resolution(
+    qtbot, viewer, tmp_path
+):
+    data = np.random.default_rng(3).poisson(2, size=(4371, 4150)).astype(np.int32)
+    data[2001, 3001] = 77777  # one pixel: visible in the reduced image, read by the cursor
+    header = replace(HEADER, beam_x=2075.0, beam_y=2185.0)
+    path = write_cbf(tmp_path / "big_1_00001.cbf", data, header)
+    handed: list[tuple[int, ...]] = []
+    set_frame = viewer.view.set_frame
+    viewer.view.set_frame = lambda frame: (handed.append(frame.drawn.shape), set_frame(frame))
+    show(qtbot, viewer, path)
+    assert handed == [(1457, 1384)]  # 4371 x 4150 max-pooled 3 x 3 in the reader thread
+    assert viewer.view.image.image.shape == (1457, 1384)
+    assert viewer.view.image.image[2001 // 3, 3001 // 3] == 77777
+    bounds = viewer.view.image.mapRectToParent(viewer.view.image.boundingRect())
+    assert (bounds.width(), bounds.height()) == (1384 * 3, 1457 * 3)  # the frame's extent
+    text = []
+    viewer.view.cursorMoved.connect(text.append)
+    viewer.view._mouse_moved(viewer.view.scene_point_of(3001.5, 2001.5))
+    assert text and text[-1].startswith("x 3001, y 2001: 77777")
+    # zoomed in: the region in view (and a margin) drawn at full resolution
+    viewer.view.plot.setRange(QRectF(2950, 1950, 100, 100), padding=0)
+    qtbot.waitUntil(lambda: viewer.view.drawn_region is not None, timeout=5_000)
+    r0, r1, c0, c1 = viewer.view.drawn_region
+    assert r0 <= 1950 and 2050 <= r1 and c0 <= 2950 and 3050 <= c1 and r1 - r0 <= 2048
+    assert viewer.view.image.image.shape == (r1 - r0, c1 - c0)
+    assert viewer.view.image.image[2001 - r0, 3001 - c0] == 77777
+    assert viewer.view.image.image[2001 - r0, 3002 - c0] == data[2001, 3002]
+    viewer.view.plot.setRange(QRectF(0, 0, 4150, 4371), padding=0)  # out again: reduced
+    qtbot.waitUntil(lambda: viewer.view.drawn_region is None, timeout=5_000)
+    assert viewer.view.image.image.shape == (1457, 1384)
+
+
+def test_the_full_resolution_region_follows_the_zoom_within_its_budget():
+    from mxgui.gui.image_viewer.view import full_resolution_region
+
+    shape = (4371, 4150)
+    assert full_resolution_region((0, 0), (4150, 4371), shape, None) is None  # whole: reduced
+    region = full_resolution_region((1000.5, 2000.2), (1100.0, 2080.0), shape, None)
+    assert region == (1960, 2120, 950, 1150)  # rows, columns: the view and half again
+    assert full_resolution_region((1010, 2010), (1090, 2070), shape, region) == region
+    assert full_resolution_region((4100, 4300), (4200, 4400), shape, None) == (
+        4265,
+        4371,
+        4075,
+        4150,
+    )

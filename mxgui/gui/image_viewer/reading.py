@@ -39,6 +39,10 @@ _DATA_NAME = re.compile(r"^data_\d+$")
 HIGH_PERCENTILE = 99.5
 #: the percentile is taken on at most about this many pixels (a strided sample)
 PERCENTILE_SAMPLE = 500_000
+#: the image handed to the GUI thread is at most this many pixels on its longer side
+#: (about twice a full-screen view): a bigger frame is max-pooled to it in the reader
+#: thread, so the GUI thread never maps 4-16 M pixels and single-pixel spots stay visible
+DISPLAY_MAX_SIDE = 2048
 
 
 class FrameError(ValueError):
@@ -52,7 +56,10 @@ class Frame:
     ``counts``: the values as read (what the cursor reports); ``shown``: float32 of the
     same shape with masked pixels (negative counts, the detector's pixel mask) as NaN;
     ``levels``: the default contrast (0 .. a high percentile); ``geometry`` is ``None``
-    when the header lacks it (``geometry_problem`` says why).
+    when the header lacks it (``geometry_problem`` says why). ``display``: what the view
+    draws, ``shown`` max-pooled over ``display_bin`` x ``display_bin`` blocks (made in the
+    reader thread; ``shown`` itself when ``display_bin`` is 1): pixel ``(i, j)`` of it
+    covers ``[i, i + 1) x [j, j + 1)`` times ``display_bin`` of the frame.
     """
 
     path: str
@@ -64,6 +71,13 @@ class Frame:
     masked: int
     geometry: FrameGeometry | None
     geometry_problem: str = ""
+    display: np.ndarray | None = None
+    display_bin: int = 1
+
+    @property
+    def drawn(self) -> np.ndarray:
+        """The array the view draws: ``display``, or ``shown`` when there is none."""
+        return self.shown if self.display is None else self.display
 
     @property
     def name(self) -> str:
@@ -88,6 +102,7 @@ def read_frame(path: str, index: int = 0) -> Frame:
         counts, count, geometry, problem = _read_fabio(path, index)
         mask = None
     shown, masked = _masked_float(counts, mask)
+    factor = display_bin(shown.shape)
     return Frame(
         path=str(path),
         index=index,
@@ -98,7 +113,36 @@ def read_frame(path: str, index: int = 0) -> Frame:
         masked=masked,
         geometry=geometry,
         geometry_problem=problem,
+        display=max_pooled(shown, factor),
+        display_bin=factor,
     )
+
+
+def display_bin(shape: tuple[int, ...], max_side: int = DISPLAY_MAX_SIDE) -> int:
+    """The block size that brings an image of ``shape`` to at most ``max_side`` pixels
+    on its longer side (1: it fits already)."""
+    return max(1, math.ceil(max(shape) / max_side))
+
+
+def max_pooled(shown: np.ndarray, factor: int) -> np.ndarray:
+    """``shown`` reduced by taking the maximum of each ``factor`` x ``factor`` block (NaN
+    only where the whole block is masked); the last row and column of blocks may cover
+    fewer pixels. ``shown`` itself when ``factor`` is 1."""
+    if factor <= 1:
+        return shown
+    height, width = shown.shape
+    rows, columns = math.ceil(height / factor), math.ceil(width / factor)
+    # rows first, then columns: each pass reads whole rows (the big array is read once);
+    # fmax ignores NaN (masked) unless both are: a block shows its brightest valid pixel
+    by_rows = np.full((rows, width), np.nan, shown.dtype)
+    for row in range(factor):
+        part = shown[row::factor]
+        np.fmax(by_rows[: part.shape[0]], part, out=by_rows[: part.shape[0]])
+    pooled = np.full((rows, columns), np.nan, shown.dtype)
+    for column in range(factor):
+        part = by_rows[:, column::factor]
+        np.fmax(pooled[:, : part.shape[1]], part, out=pooled[:, : part.shape[1]])
+    return pooled
 
 
 def default_levels(shown: np.ndarray) -> tuple[float, float]:
@@ -136,6 +180,16 @@ def _read_fabio(path: str, index: int) -> tuple[np.ndarray, int, FrameGeometry |
     import fabio  # deferred: a heavy import the GUI does not need at start
     import fabio.cbfimage
 
+    if Path(path).suffix.lower() == ".cbf":
+        quick = _read_minicbf(path)
+        if quick is not None:
+            counts, text = quick
+            geometry, problem = None, ""
+            try:
+                geometry = pilatus_geometry(text, path)
+            except ValueError as exc:
+                problem = str(exc)
+            return counts, 1, geometry, problem
     try:
         if Path(path).suffix.lower() == ".cbf":
             # no MD5 check: a fifth of the read of a 16M frame; a damaged file still fails
@@ -164,6 +218,60 @@ def _read_fabio(path: str, index: int) -> tuple[np.ndarray, int, FrameGeometry |
     except ValueError as exc:
         problem = str(exc)
     return np.asarray(counts), count, geometry, problem
+
+
+#: where a CBF's binary section starts, the bytes that open its data, and its MIME fields
+_CBF_SECTION = b"--CIF-BINARY-FORMAT-SECTION--"
+_CBF_STARTER = b"\x0c\x1a\x04\xd5"
+_CBF_FIELD = re.compile(rb"(X-Binary-[\w-]+|conversions)\s*[:=]\s*\"?([^\"\r\n;]*)")
+#: how much of a CBF is searched for its binary section (a miniCBF header is ~2 KB)
+_CBF_HEAD = 65536
+
+
+def _read_minicbf(path: str) -> tuple[np.ndarray, str] | None:
+    """A single-image CBF of signed 32-bit counts compressed with byte offsets (what
+    Pilatus and Eiger detectors and the project's writer write): its counts and its
+    header text, or ``None`` for any other CBF (fabio reads those).
+
+    fabio's own read copies the compressed bytes twice as Python ``bytes``, holding the
+    interpreter lock (20-30 ms stalls of the GUI thread for a 16M frame); here the file
+    is read straight into one ``bytes`` (the lock is released while the file is read)
+    and handed to fabio's decompressor."""
+    from fabio.compression import decByteOffset
+
+    with open(path, "rb", buffering=0) as file:
+        head = file.read(_CBF_HEAD)
+        section = head.find(_CBF_SECTION)
+        starter = head.find(_CBF_STARTER, max(section, 0))
+        if section < 0 or starter < 0:
+            return None
+        fields = {
+            key.decode(): value.strip().decode(errors="replace")
+            for key, value in _CBF_FIELD.findall(head[section:starter])
+        }
+        try:
+            size = int(fields["X-Binary-Size"])
+            width = int(fields["X-Binary-Size-Fastest-Dimension"])
+            height = int(fields["X-Binary-Size-Second-Dimension"])
+        except (KeyError, ValueError):
+            return None
+        if (
+            fields.get("conversions") != "x-CBF_BYTE_OFFSET"
+            or fields.get("X-Binary-Element-Type") != "signed 32-bit integer"
+            or fields.get("X-Binary-Number-of-Elements", str(width * height)) != str(width * height)
+        ):
+            return None
+        file.seek(starter + len(_CBF_STARTER))
+        stream = file.read(size)
+    if len(stream) < size:
+        raise FrameError(f"{path}: truncated: {len(stream)} of {size} bytes of image data")
+    try:
+        counts = decByteOffset(stream, size=width * height, dtype="int32")
+    except (ValueError, IndexError) as exc:  # a damaged stream
+        raise FrameError(f"{path}: not an image fabio reads ({_reason(exc)})") from None
+    if counts.size != width * height:
+        raise FrameError(f"{path}: {counts.size} pixels, its header says {width} x {height}")
+    return counts.reshape(height, width), head[:section].decode("latin-1")
 
 
 # HDF5 / NXmx --------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ resolution rings from the header's geometry, and what is under the cursor.
 Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, as in ``geometry``
 (DIALS' convention), so the beam centre is drawn at ``(beam_x, beam_y)`` and the cursor's
 resolution is that of the pixel's centre.
-The image shown is the frame's ``shown`` array: masked pixels are NaN there, which
-pyqtgraph leaves transparent, so they show the rectangle of :data:`MASKED_COLOUR` under
-the image. The values under the cursor are read from the counts as read, never from
-what is shown.
+The image drawn is the frame's ``display`` array (``shown``, max-pooled in the reader
+thread for a frame bigger than the screen, drawn over the full frame's extent): masked
+pixels are NaN there, which pyqtgraph leaves transparent, so they show the rectangle of
+:data:`MASKED_COLOUR` under the image. The values under the cursor are read from the
+full-resolution counts as read, never from what is drawn.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from PyQt5.QtWidgets import (
 )
 
 from mxgui.gui.image_viewer.geometry import FrameGeometry, ring_resolutions
-from mxgui.gui.image_viewer.reading import Frame
+from mxgui.gui.image_viewer.reading import DISPLAY_MAX_SIDE, Frame
 
 #: what masked pixels (detector gaps, bad pixels) look like
 MASKED_COLOUR = "#3f6fb5"
@@ -92,6 +93,32 @@ def _towards_farthest_corner(
     return dx / length, dy / length
 
 
+def full_resolution_region(
+    low: tuple[float, float],
+    high: tuple[float, float],
+    shape: tuple[int, ...],
+    current: tuple[int, int, int, int] | None,
+) -> tuple[int, int, int, int] | None:
+    """What to draw at full resolution when the view shows plot points ``low`` ..
+    ``high`` (x, y) of a frame of ``shape``: ``None`` (the reduced whole) while more
+    than ``DISPLAY_MAX_SIDE / 2`` pixels are in view on a side; else ``current`` while
+    the view stays inside it, or the pixels in view with half as much again on each
+    side (rows ``r0:r1``, columns ``c0:c1``: at most ``DISPLAY_MAX_SIDE`` a side)."""
+    height, width = shape
+    x0, y0 = max(0, math.floor(low[0])), max(0, math.floor(low[1]))
+    x1, y1 = min(width, math.ceil(high[0])), min(height, math.ceil(high[1]))
+    if max(x1 - x0, y1 - y0) > DISPLAY_MAX_SIDE // 2:
+        return None
+    if x1 <= x0 or y1 <= y0:
+        return current  # off the image
+    if current is not None:
+        r0, r1, c0, c1 = current
+        if r0 <= y0 and y1 <= r1 and c0 <= x0 and x1 <= c1:
+            return current
+    dx, dy = (x1 - x0) // 2, (y1 - y0) // 2
+    return (max(0, y0 - dy), min(height, y1 + dy), max(0, x0 - dx), min(width, x1 + dx))
+
+
 class DiffractionView(QWidget):
     """A diffraction frame with rings; :meth:`set_frame` shows one.
 
@@ -122,6 +149,10 @@ class DiffractionView(QWidget):
         self.masked_backing.setPen(QPen(Qt.NoPen))
         self.masked_backing.setZValue(-10)
         self.plot.addItem(self.masked_backing)
+        #: the part of the frame drawn at full resolution (rows r0:r1, columns c0:c1)
+        #: when zoomed in, or ``None``: the whole frame, reduced if it is big
+        self.drawn_region: tuple[int, int, int, int] | None = None
+        self.plot.getViewBox().sigRangeChanged.connect(self._range_changed)
         self.image = PaintedImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.histogram = pg.HistogramLUTItem()
@@ -160,7 +191,8 @@ class DiffractionView(QWidget):
         # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
         self._setting_levels = True
         try:
-            self.image.setImage(frame.shown, autoLevels=False, levels=self.levels_for(frame))
+            same_size = old is not None and old.shown.shape == frame.shown.shape
+            self._draw(frame, self._region_for(frame) if same_size else None)
         finally:
             self._setting_levels = False
         self._draw_rings(frame)
@@ -168,6 +200,43 @@ class DiffractionView(QWidget):
             height, width = frame.shown.shape
             self.masked_backing.setRect(QRectF(0, 0, width, height))
             self.plot.setRange(QRectF(0, 0, width, height), padding=0)
+
+    def _draw(self, frame: Frame, region: tuple[int, int, int, int] | None) -> None:
+        """Draw the frame's reduced image (made in the reader thread) over the full
+        frame's extent, so that rings, the cursor and zoom stay in its pixels; or, zoomed
+        in, ``region`` (rows ``r0:r1``, columns ``c0:c1``) of it at full resolution."""
+        if region is None:
+            drawn, factor = frame.drawn, frame.display_bin
+            extent = QRectF(0, 0, drawn.shape[1] * factor, drawn.shape[0] * factor)
+        else:
+            r0, r1, c0, c1 = region
+            drawn = frame.shown[r0:r1, c0:c1]
+            extent = QRectF(c0, r0, c1 - c0, r1 - r0)
+        self.image.setImage(drawn, autoLevels=False, levels=self.levels_for(frame), rect=extent)
+        self.drawn_region = region
+
+    def _region_for(self, frame: Frame) -> tuple[int, int, int, int] | None:
+        if frame.display_bin == 1:
+            return None  # drawn whole at full resolution already
+        view = self.plot.getViewBox().viewRect()
+        return full_resolution_region(
+            (min(view.left(), view.right()), min(view.top(), view.bottom())),
+            (max(view.left(), view.right()), max(view.top(), view.bottom())),
+            frame.shown.shape,
+            self.drawn_region,
+        )
+
+    def _range_changed(self, *_args: object) -> None:
+        frame = self.frame
+        if frame is None:
+            return
+        region = self._region_for(frame)
+        if region != self.drawn_region:  # zoomed in or out past the budget, or panned off
+            self._setting_levels = True
+            try:
+                self._draw(frame, region)
+            finally:
+                self._setting_levels = False
 
     def levels_for(self, frame: Frame) -> tuple[float, float]:
         """The contrast ``frame`` is shown with: the user's, or the frame's default."""
@@ -191,6 +260,7 @@ class DiffractionView(QWidget):
     def clear(self) -> None:
         """No image."""
         self.frame = None
+        self.drawn_region = None
         self.image.clear()
         self.masked_backing.setRect(QRectF())
         self._draw_rings(None)

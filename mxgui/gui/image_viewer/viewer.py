@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 #: user can read, and the GUI stays responsive while a detector writes 100 images/s
 FOLLOW_INTERVAL_MS = 250
 #: ... stretched to this many times what showing a frame costs the GUI thread (setting
-#: it, its render and paint: 50-100 ms for a 16M frame), so that the GUI thread stays
-#: idle at least 3/4 of the time while following; at most FOLLOW_INTERVAL_MAX_MS
+#: it, its render and paint: 5-15 ms for a 16M frame, reduced in the reader thread), so
+#: that the GUI thread stays idle at least 3/4 of the time while following; at most
+#: FOLLOW_INTERVAL_MAX_MS
 FOLLOW_BUSY_SHARE = 4.0
 FOLLOW_INTERVAL_MAX_MS = 1000
 #: the frame box's arrows and Up/Down keys ask for the frame after this pause, ms (a key
