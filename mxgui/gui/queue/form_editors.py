@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QValidator, QWheelEvent
-from PyQt5.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
+from PyQt5.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
 from mxgui.core.shapes import Shape
 from mxgui.gui.queue.form_fields import (
@@ -53,6 +62,12 @@ def _number_text(text: str, prefix: str, suffix: str) -> str:
     if suffix and text.endswith(suffix):
         text = text[: -len(suffix)]
     return text.strip()
+
+
+if TYPE_CHECKING:  # the mixin below is a spin box to the type checker
+    _SpinBase = QAbstractSpinBox
+else:  # and a plain class at run time, before the Qt class in each box's bases
+    _SpinBase = object
 
 
 class _SpinLogic:
@@ -140,7 +155,32 @@ class _SpinLogic:
         self.typed = None
 
 
-class NumberBox(QDoubleSpinBox):
+class _SpinEditing(_SpinBase):
+    """What both spin boxes add to Qt's: typed text checked by their :class:`_SpinLogic`,
+    the wheel only with the focus (scrolling the form changes no value), and ``show``."""
+
+    logic: _SpinLogic
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        state, text, pos = super().validate(text, pos)
+        return self.logic.validate(state, text), text, pos
+
+    def fixup(self, text: str | None) -> str:
+        self.logic.typed = text or ""
+        return text or ""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.hasFocus():  # not while the user scrolls the form
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+    def show(self, value: object) -> None:  # type: ignore[override]
+        """Show ``value`` (``None``: the special value)."""
+        self.logic.show(value)
+
+
+class NumberBox(_SpinEditing, QDoubleSpinBox):
     """A decimal number; its range is the live limit (see the module)."""
 
     committed = pyqtSignal(object)
@@ -163,20 +203,6 @@ class NumberBox(QDoubleSpinBox):
         not shown as 0.013)."""
         return shown_number(value, self.field.decimals, self.decimals())
 
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        state, text, pos = super().validate(text, pos)
-        return self.logic.validate(state, text), text, pos
-
-    def fixup(self, text: str | None) -> str:
-        self.logic.typed = text or ""
-        return text or ""
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():  # not while the user scrolls the form
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
     def set_limits(self, low: float, high: float, value: object) -> None:
         """The range of the arrows and the wheel: ``low``..``high`` rounded inwards
         to what the box holds (widened to show ``value`` when it is outside)."""
@@ -184,12 +210,8 @@ class NumberBox(QDoubleSpinBox):
         number = float(value) if isinstance(value, (int, float)) else None
         self.logic.set_range(low, high, number, 10.0 ** -self.decimals())
 
-    def show(self, value: object) -> None:  # type: ignore[override]
-        """Show ``value`` (``None``: the special value)."""
-        self.logic.show(value)
 
-
-class IntegerBox(QSpinBox):
+class IntegerBox(_SpinEditing, QSpinBox):
     """A whole number; its range the field's rule (see the module)."""
 
     committed = pyqtSignal(object)
@@ -203,29 +225,11 @@ class IntegerBox(QSpinBox):
             self.setSpecialValueText("none")
         self.limits: tuple[float, float] = (0, 0)
 
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        state, text, pos = super().validate(text, pos)
-        return self.logic.validate(state, text), text, pos
-
-    def fixup(self, text: str | None) -> str:
-        self.logic.typed = text or ""
-        return text or ""
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():  # not while the user scrolls the form
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
     def set_limits(self, low: float, high: float, value: object) -> None:
         """As :meth:`NumberBox.set_limits`."""
         self.limits = (low, high)
         number = int(value) if isinstance(value, (int, float)) else None
         self.logic.set_range(low, high, number, 1)
-
-    def show(self, value: object) -> None:  # type: ignore[override]
-        """Show ``value`` (``None``: the special value)."""
-        self.logic.show(value)
 
 
 class ChoiceBox(QComboBox):
