@@ -100,3 +100,14 @@ def demo(tmp_path):
     yield launcher
     assert launcher.stop() == 0, launcher.output()
     launcher.kill()
+
+
+@pytest.fixture
+def bl(tmp_path):
+    """The simulated beamline with a queue engine (``queue_engine_fixtures``), closed
+    after the test; a test module may define its own ``bl``."""
+    from queue_engine_fixtures import close_beamline, make_beamline
+
+    beamline = make_beamline(tmp_path)
+    yield beamline
+    close_beamline(beamline)

@@ -14,9 +14,7 @@ from queue_engine_fixtures import (
     QUICK,
     add_sample,
     add_task,
-    close_beamline,
     crystal_centre,
-    make_beamline,
 )
 
 from hardware_objects.abstract.collect import CollectionError
@@ -34,13 +32,6 @@ from mxgui.core.queue.space_groups import (
     UnknownSpaceGroup,
     parse_space_group,
 )
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def start_angle(path: str) -> float:

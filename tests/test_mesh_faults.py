@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 import pytest
-from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
+from queue_engine_fixtures import add_sample, add_task, close_beamline
 from test_mesh_scan import MESH, grid_near_crystal, run_and_wait, stop_a_mesh_half_way
 from xmlrpc_fixtures import fault_message
 
@@ -21,13 +21,6 @@ from mxgui.core.repository import HardwareRepository
 from helpers import SIMULATED
 
 pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 # results over XML-RPC ------------------------------------------------------------------------

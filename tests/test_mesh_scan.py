@@ -11,9 +11,7 @@ import pytest
 from queue_engine_fixtures import (
     add_sample,
     add_task,
-    close_beamline,
     crystal_centre,
-    make_beamline,
 )
 
 from mxgui.core.centring import offset_centred_position
@@ -22,13 +20,6 @@ from mxscore.scoring import score_image
 #: where the grid's centre is from the crystal: (along the axis, up) mm
 GRID_OFFSET = (0.07, -0.05)
 MESH = {"exp_time": 0.001, "osc_range": 1.0, "take_snapshots": 0, "detector_distance": 150.0}
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def run_and_wait(bl, node_id: int | None = None) -> str:

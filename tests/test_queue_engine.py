@@ -9,19 +9,11 @@ import time
 from pathlib import Path
 
 import fabio
-import pytest
-from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
+from queue_engine_fixtures import add_sample, add_task
 
 from hardware_objects.abstract.sample_changer import BUSY_STATES
 from mxgui.core.queue import History, QueueModel, QueueStore, restore
 from mxgui.core.queue.persistence import INTERRUPTED
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def statuses(bl) -> dict[int, str]:

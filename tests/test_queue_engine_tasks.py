@@ -13,9 +13,7 @@ import pytest
 from queue_engine_fixtures import (
     add_sample,
     add_task,
-    close_beamline,
     crystal_centre,
-    make_beamline,
 )
 
 from hardware_objects.abstract.energy_scan import analyse_scan
@@ -24,13 +22,6 @@ from mxgui.core.errors import HardwareObjectError, Refused
 from mxgui.core.repository import HardwareRepository
 
 from helpers import copy_simulated
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def run_and_wait(bl, node_id: int | None = None) -> str:

@@ -6,7 +6,7 @@ selected's refusal names every node."""
 from __future__ import annotations
 
 import pytest
-from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
+from queue_engine_fixtures import add_sample, add_task
 from test_queue_run_shift import count_loads
 
 from mxgui.core.centring import CentredPosition
@@ -18,13 +18,6 @@ from mxgui.core.queue.nodes import QueueNode
 from mxgui.core.queue.summary import summarise
 
 FAULT = "detector stopped answering"
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def test_a_second_hand_mounted_sample_is_asked_for_its_centring(bl):

@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from queue_engine_fixtures import (
     add_sample,
     add_task,
-    close_beamline,
     crystal_centre,
-    make_beamline,
 )
 
 from mxgui.core.queue import History, QueueModel, QueueStore, restore
 from mxgui.core.queue.status import summary_status
 from mxgui.core.queue.summary import describe, summarise
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def answer_centrings(bl) -> list[int]:

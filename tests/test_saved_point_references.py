@@ -13,9 +13,7 @@ from PyQt5.QtCore import Qt
 from queue_engine_fixtures import (
     add_sample,
     add_task,
-    close_beamline,
     crystal_centre,
-    make_beamline,
 )
 from test_queue_bricks import click_node, present_addresses, shown
 from test_queue_bricks_run import fast_beamline
@@ -30,13 +28,6 @@ from helpers import TEST_LAYOUTS, type_into
 LAYOUT = TEST_LAYOUTS / "queue.yml"
 #: P1 is this far (mm, along phiy) from the crystal's centre: a position only P1 has
 P1_OFFSET_MM = 0.03
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 def mount(changer, address: str) -> None:

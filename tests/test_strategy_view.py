@@ -14,20 +14,11 @@ from PyQt5.QtWidgets import QApplication
 from queue_engine_fixtures import (
     add_sample,
     add_task,
-    close_beamline,
     crystal_centre,
-    make_beamline,
 )
 
 from mxgui.gui.queue.strategy_view import SWEEP_COLUMNS, StrategyView
 from mxgui.gui.queue.undo import QueueEdits
-
-
-@pytest.fixture
-def bl(tmp_path):
-    beamline = make_beamline(tmp_path)
-    yield beamline
-    close_beamline(beamline)
 
 
 @pytest.fixture
