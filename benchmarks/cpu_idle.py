@@ -66,7 +66,7 @@ def main() -> None:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"mxgui did not start:\n{log.read_text()}")
                 time.sleep(0.1)
-            time.sleep(2.0)  # let start-up work settle
+            time.sleep(5.0)  # let start-up work settle (the image viewer warms up 2 s after start)
             start_cpu, start = cpu_seconds(process.pid), time.monotonic()
             time.sleep(args.seconds)
             used = (cpu_seconds(process.pid) - start_cpu) / (time.monotonic() - start)
