@@ -546,9 +546,11 @@ def test_the_display_made_band_by_band_equals_the_whole_frame_pooled(monkeypatch
     mask[50, 20] = True
     whole, masked = reading.shown_values(counts, mask)
     monkeypatch.setattr(reading, "BAND_PIXELS", 37 * 7)  # bands of 6 rows: 17 bands
-    display, counted = reading.reduced_for_display(counts, mask, 3)
+    monkeypatch.setattr(reading, "PERCENTILE_SAMPLE", 101 * 37 // 4)  # every 2nd row, column
+    display, counted, levels = reading.display_of(counts, mask, 3)
     assert counted == masked == 3 * 37 + 1 + 9 + 1
     np.testing.assert_array_equal(display, reading.max_pooled(whole, 3))
+    assert levels == reading.default_levels(whole[::2, ::2])
     assert np.isnan(display[10]).all() and np.isnan(display[30, 0])
     assert not np.isnan(display[23, 2])  # a block with one masked pixel shows the others
 

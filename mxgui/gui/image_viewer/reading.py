@@ -22,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -123,14 +123,14 @@ def read_frame(path: str, index: int = 0) -> Frame:
         counts, count, geometry, problem = _read_fabio(path, index)
         mask = None
     factor = display_bin(counts.shape)
-    display, masked = reduced_for_display(counts, mask, factor)
+    display, masked, levels = display_of(counts, mask, factor)
     return Frame(
         path=str(path),
         index=index,
         count=count,
         counts=counts,
         display=display,
-        levels=default_levels(counts, mask),
+        levels=levels,
         masked=masked,
         geometry=geometry,
         geometry_problem=problem,
@@ -166,21 +166,32 @@ def max_pooled(shown: np.ndarray, factor: int) -> np.ndarray:
     return pooled
 
 
-def reduced_for_display(
-    counts: np.ndarray, mask: np.ndarray | None, factor: int
-) -> tuple[np.ndarray, int]:
-    """What the view draws: :func:`shown_values` of ``counts`` max-pooled over ``factor``
-    x ``factor`` blocks; and how many pixels are masked.
+class Displayed(NamedTuple):
+    """What the reader makes of a frame's counts for the view (see :func:`display_of`)."""
+
+    display: np.ndarray
+    masked: int
+    levels: tuple[float, float]
+
+
+def display_of(counts: np.ndarray, mask: np.ndarray | None, factor: int) -> Displayed:
+    """What the view draws, :func:`shown_values` of ``counts`` max-pooled over ``factor``
+    x ``factor`` blocks; how many pixels are masked; and the default contrast
+    (:func:`default_levels` of every ``step``-th pixel of every ``step``-th row, about
+    :data:`PERCENTILE_SAMPLE` of them).
 
     A band of rows at a time (about :data:`BAND_PIXELS`, a multiple of ``factor`` rows)
-    goes through one reused buffer: a 16M frame costs no frame-sized temporary (each
-    would be 72 MB of fresh pages for the kernel to hand over), only its passes."""
-    if factor <= 1:
-        return shown_values(counts, mask)
+    goes through one reused buffer, and the contrast's sample is taken from the band
+    while it is in the cache: a 16M frame costs no frame-sized temporary (each would be
+    72 MB of fresh pages for the kernel to hand over) and one pass over its counts."""
     height, width = counts.shape
+    step = max(1, int(math.sqrt(counts.size / PERCENTILE_SAMPLE)))
+    if factor <= 1:
+        shown, masked = shown_values(counts, mask)
+        return Displayed(shown, masked, default_levels(shown[::step, ::step]))
     rows = factor * max(1, BAND_PIXELS // (factor * width))
     buffer = np.empty((min(rows, height), width), np.float32)
-    parts, masked = [], 0
+    parts, samples, masked = [], [], 0
     for r0 in range(0, height, rows):
         part = counts[r0 : r0 + rows]
         band, count = shown_values(
@@ -188,19 +199,18 @@ def reduced_for_display(
         )
         masked += count
         parts.append(max_pooled(band, factor))
-    return np.concatenate(parts), masked
+        samples.append(band[(-r0) % step :: step, ::step].ravel())  # rows 0, step, 2 step...
+    return Displayed(np.concatenate(parts), masked, default_levels(np.concatenate(samples)))
 
 
-def default_levels(counts: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float]:
-    """0 .. the :data:`HIGH_PERCENTILE` th percentile of the pixels not masked (from a
-    strided sample of a big image), at least 1 (diffraction images: weak spots on a low
-    background, the brightest saturated)."""
-    step = max(1, int(math.sqrt(counts.size / PERCENTILE_SAMPLE)))
-    sample, _ = shown_values(counts[::step, ::step], None if mask is None else mask[::step, ::step])
-    sample = sample[np.isfinite(sample)]
-    if sample.size == 0:
+def default_levels(sample: np.ndarray) -> tuple[float, float]:
+    """0 .. the :data:`HIGH_PERCENTILE` th percentile of the finite values of ``sample``
+    (shown values: NaN where masked), at least 1 (diffraction images: weak spots on a
+    low background, the brightest saturated)."""
+    finite = sample[np.isfinite(sample)]
+    if finite.size == 0:
         return (0.0, 1.0)
-    return (0.0, max(float(np.percentile(sample, HIGH_PERCENTILE)), 1.0))
+    return (0.0, max(float(np.percentile(finite, HIGH_PERCENTILE)), 1.0))
 
 
 def shown_values(
