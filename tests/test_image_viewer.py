@@ -150,7 +150,7 @@ def test_an_nxmx_master_with_external_data_files_and_other_units_opens(tmp_path)
     assert frame.count == 3
     assert np.array_equal(frame.counts, counts(2))
     assert astuple(frame.geometry) == pytest.approx((40.5, 30.25, 250.0, 0.172, 0.172, 0.9763))
-    assert frame.masked == 5 and np.isnan(frame.shown[0, :5]).all()
+    assert frame.masked == 5 and np.isnan(frame.shown_part(0, 1, 0, 5)).all()
     (tmp_path / "x_data_000002.h5").unlink()
     with pytest.raises(FrameError, match=r"x_master\.h5: /entry/data/data_000002 links to a file"):
         read_frame(str(tmp_path / "x_master.h5"), 0)
@@ -162,7 +162,7 @@ def test_masked_pixels_and_default_contrast(tmp_path):
     data[5, 5] = -2  # a bad pixel
     frame = read_frame(str(write_cbf(tmp_path / "g_1_00001.cbf", data, HEADER)))
     assert frame.masked == 2 * SHAPE[1] + 1
-    assert np.isnan(frame.shown[20:22]).all() and np.isnan(frame.shown[5, 5])
+    assert np.isnan(frame.shown_part(20, 22, 0, SHAPE[1])).all() and frame.is_masked(5, 5)
     assert frame.counts[5, 5] == -2  # the values as read are kept
     low, high = frame.levels
     assert low == 0 and 5 <= high < 5000  # the spot saturates, the background is seen
@@ -530,6 +530,29 @@ def test_max_pooling_keeps_single_pixel_spots_and_masks_only_whole_masked_blocks
     assert pooled[1, 1] == 900.0 and pooled[2, 2] == 7.0 and pooled[1, 0] == 0.0
     assert display_bin((4371, 4150)) == 3 and display_bin((2167, 2070)) == 2
     assert display_bin((60, 80)) == 1 and max_pooled(shown, 1) is shown
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint32"])
+def test_the_display_made_band_by_band_equals_the_whole_frame_pooled(monkeypatch, dtype):
+    from mxgui.gui.image_viewer import reading
+
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(4, size=(101, 37)).astype(dtype)
+    flagged = -1 if dtype == "int32" else np.iinfo(np.uint32).max
+    counts[30:33, :] = flagged  # a gap: whole blocks masked
+    counts[70, 7] = flagged
+    mask = np.zeros(counts.shape, bool)
+    mask[90:93, 0:3] = True  # the file's pixel mask: one whole block
+    mask[50, 20] = True
+    whole, masked = reading.shown_values(counts, mask)
+    monkeypatch.setattr(reading, "BAND_PIXELS", 37 * 7)  # bands of 6 rows: 17 bands
+    monkeypatch.setattr(reading, "PERCENTILE_SAMPLE", 101 * 37 // 4)  # every 2nd row, column
+    display, counted, levels = reading.display_of(counts, mask, 3)
+    assert counted == masked == 3 * 37 + 1 + 9 + 1
+    np.testing.assert_array_equal(display, reading.max_pooled(whole, 3))
+    assert levels == reading.default_levels(whole[::2, ::2])
+    assert np.isnan(display[10]).all() and np.isnan(display[30, 0])
+    assert not np.isnan(display[23, 2])  # a block with one masked pixel shows the others
 
 
 def test_a_16m_frame_reaches_the_gui_reduced_and_the_cursor_reads_full_resolution(

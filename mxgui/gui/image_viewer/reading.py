@@ -22,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -43,6 +43,8 @@ PERCENTILE_SAMPLE = 500_000
 #: (about twice a full-screen view): a bigger frame is max-pooled to it in the reader
 #: thread, so the GUI thread never maps 4-16 M pixels and single-pixel spots stay visible
 DISPLAY_MAX_SIDE = 2048
+#: pixels of the band of rows the reader converts and pools at a time (4 MB of float32)
+BAND_PIXELS = 1 << 20
 
 
 class FrameError(ValueError):
@@ -53,31 +55,50 @@ class FrameError(ValueError):
 class Frame:
     """One image read from a file, ready to show.
 
-    ``counts``: the values as read (what the cursor reports); ``shown``: float32 of the
-    same shape with masked pixels (negative counts, the detector's pixel mask) as NaN;
-    ``levels``: the default contrast (0 .. a high percentile); ``geometry`` is ``None``
-    when the header lacks it (``geometry_problem`` says why). ``display``: what the view
-    draws, ``shown`` max-pooled over ``display_bin`` x ``display_bin`` blocks (made in the
-    reader thread; ``shown`` itself when ``display_bin`` is 1): pixel ``(i, j)`` of it
-    covers ``[i, i + 1) x [j, j + 1)`` times ``display_bin`` of the frame.
+    ``counts``: the values as read (what the cursor reports); ``mask``: the detector's
+    pixel mask when the file has one (true: not to be trusted); a pixel is *masked* when
+    the mask says so or its counts say so (negative counts, an unsigned detector's
+    maximum); ``masked`` counts them. ``levels``: the default contrast (0 .. a high
+    percentile); ``geometry`` is ``None`` when the header lacks it (``geometry_problem``
+    says why). ``display``: what the view draws, the counts as float32 with masked pixels
+    NaN, max-pooled over ``display_bin`` x ``display_bin`` blocks in the reader thread:
+    pixel ``(i, j)`` of it covers ``[i, i + 1) x [j, j + 1)`` times ``display_bin`` of the
+    frame. No frame-sized float copy is kept: :meth:`shown_part` makes the float32 of a
+    region when the view zooms in.
     """
 
     path: str
     index: int
     count: int
     counts: np.ndarray
-    shown: np.ndarray
+    display: np.ndarray
     levels: tuple[float, float]
     masked: int
     geometry: FrameGeometry | None
     geometry_problem: str = ""
-    display: np.ndarray | None = None
     display_bin: int = 1
+    mask: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The frame's (height, width) in pixels."""
+        height, width = self.counts.shape
+        return int(height), int(width)
 
     @property
     def drawn(self) -> np.ndarray:
-        """The array the view draws: ``display``, or ``shown`` when there is none."""
-        return self.shown if self.display is None else self.display
+        """The array the view draws when the whole frame is in view: ``display``."""
+        return self.display
+
+    def shown_part(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """Rows ``r0:r1`` and columns ``c0:c1`` at full resolution, as float32 with the
+        masked pixels NaN."""
+        mask = None if self.mask is None else self.mask[r0:r1, c0:c1]
+        return shown_values(self.counts[r0:r1, c0:c1], mask)[0]
+
+    def is_masked(self, row: int, column: int) -> bool:
+        """Pixel ``(row, column)`` is masked (see the class docstring)."""
+        return bool(np.isnan(self.shown_part(row, row + 1, column, column + 1)[0, 0]))
 
     @property
     def name(self) -> str:
@@ -101,20 +122,20 @@ def read_frame(path: str, index: int = 0) -> Frame:
     else:
         counts, count, geometry, problem = _read_fabio(path, index)
         mask = None
-    shown, masked = _masked_float(counts, mask)
-    factor = display_bin(shown.shape)
+    factor = display_bin(counts.shape)
+    display, masked, levels = display_of(counts, mask, factor)
     return Frame(
         path=str(path),
         index=index,
         count=count,
         counts=counts,
-        shown=shown,
-        levels=default_levels(shown),
+        display=display,
+        levels=levels,
         masked=masked,
         geometry=geometry,
         geometry_problem=problem,
-        display=max_pooled(shown, factor),
         display_bin=factor,
+        mask=mask,
     )
 
 
@@ -145,28 +166,67 @@ def max_pooled(shown: np.ndarray, factor: int) -> np.ndarray:
     return pooled
 
 
-def default_levels(shown: np.ndarray) -> tuple[float, float]:
-    """0 .. the :data:`HIGH_PERCENTILE` th percentile of the pixels not masked (from a
-    strided sample of a big image), at least 1 (diffraction images: weak spots on a low
-    background, the brightest saturated)."""
-    step = max(1, int(math.sqrt(shown.size / PERCENTILE_SAMPLE)))
-    sample = shown[::step, ::step]
-    sample = sample[np.isfinite(sample)]
-    if sample.size == 0:
+class Displayed(NamedTuple):
+    """What the reader makes of a frame's counts for the view (see :func:`display_of`)."""
+
+    display: np.ndarray
+    masked: int
+    levels: tuple[float, float]
+
+
+def display_of(counts: np.ndarray, mask: np.ndarray | None, factor: int) -> Displayed:
+    """What the view draws, :func:`shown_values` of ``counts`` max-pooled over ``factor``
+    x ``factor`` blocks; how many pixels are masked; and the default contrast
+    (:func:`default_levels` of every ``step``-th pixel of every ``step``-th row, about
+    :data:`PERCENTILE_SAMPLE` of them).
+
+    A band of rows at a time (about :data:`BAND_PIXELS`, a multiple of ``factor`` rows)
+    goes through one reused buffer, and the contrast's sample is taken from the band
+    while it is in the cache: a 16M frame costs no frame-sized temporary (each would be
+    72 MB of fresh pages for the kernel to hand over) and one pass over its counts."""
+    height, width = counts.shape
+    step = max(1, int(math.sqrt(counts.size / PERCENTILE_SAMPLE)))
+    if factor <= 1:
+        shown, masked = shown_values(counts, mask)
+        return Displayed(shown, masked, default_levels(shown[::step, ::step]))
+    rows = factor * max(1, BAND_PIXELS // (factor * width))
+    buffer = np.empty((min(rows, height), width), np.float32)
+    parts, samples, masked = [], [], 0
+    for r0 in range(0, height, rows):
+        part = counts[r0 : r0 + rows]
+        band, count = shown_values(
+            part, None if mask is None else mask[r0 : r0 + rows], buffer[: part.shape[0]]
+        )
+        masked += count
+        parts.append(max_pooled(band, factor))
+        samples.append(band[(-r0) % step :: step, ::step].ravel())  # rows 0, step, 2 step...
+    return Displayed(np.concatenate(parts), masked, default_levels(np.concatenate(samples)))
+
+
+def default_levels(sample: np.ndarray) -> tuple[float, float]:
+    """0 .. the :data:`HIGH_PERCENTILE` th percentile of the finite values of ``sample``
+    (shown values: NaN where masked), at least 1 (diffraction images: weak spots on a
+    low background, the brightest saturated)."""
+    finite = sample[np.isfinite(sample)]
+    if finite.size == 0:
         return (0.0, 1.0)
-    return (0.0, max(float(np.percentile(sample, HIGH_PERCENTILE)), 1.0))
+    return (0.0, max(float(np.percentile(finite, HIGH_PERCENTILE)), 1.0))
 
 
-def _masked_float(counts: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, int]:
-    """What to show: a float32 copy of ``counts`` with NaN where masked. Made here, in
-    the reader thread: pyqtgraph renders float32 on its fast path (4 times faster than
-    int32 counts, which go through its generic look-up on the GUI thread)."""
-    shown = counts.astype(np.float32)
+def shown_values(
+    counts: np.ndarray, mask: np.ndarray | None, out: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """``counts`` as float32 (into ``out`` if given) with NaN where masked: negative
+    counts (Pilatus: -1 gaps, -2 bad pixels), an unsigned detector's maximum (Eiger) and
+    ``mask``; and how many are. float32 because pyqtgraph renders it on its fast path (4
+    times faster than int32 counts, which go through its generic look-up)."""
+    shown = np.empty(counts.shape, np.float32) if out is None else out
+    np.copyto(shown, counts, casting="unsafe")
     bad = None
     if counts.dtype.kind == "i":
-        bad = counts < 0  # Pilatus: -1 gaps, -2 bad pixels
+        bad = counts < 0
     elif counts.dtype.kind == "u":
-        bad = counts == np.iinfo(counts.dtype).max  # Eiger: masked pixels at the maximum
+        bad = counts == np.iinfo(counts.dtype).max
     if mask is not None:
         bad = mask if bad is None else bad | mask
     masked = 0 if bad is None else int(np.count_nonzero(bad))

@@ -4,8 +4,8 @@ resolution rings from the header's geometry, and what is under the cursor.
 Pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` in the plot, as in ``geometry``
 (DIALS' convention), so the beam centre is drawn at ``(beam_x, beam_y)`` and the cursor's
 resolution is that of the pixel's centre.
-The image drawn is the frame's ``display`` array (``shown``, max-pooled in the reader
-thread for a frame bigger than the screen, drawn over the full frame's extent): masked
+The image drawn is the frame's ``display`` array (its counts as float32, max-pooled in
+the reader thread for a frame bigger than the screen, drawn over the full frame's extent): masked
 pixels are NaN there, which pyqtgraph leaves transparent, so they show the rectangle of
 :data:`MASKED_COLOUR` under the image. The values under the cursor are read from the
 full-resolution counts as read, never from what is drawn.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QPainter, QPen
@@ -71,10 +70,8 @@ def cursor_text(frame: Frame, x: float, y: float) -> str:
     height, width = frame.counts.shape
     if not (0 <= column < width and 0 <= row < height):
         return ""
-    value = frame.counts[row, column]
-    shown = frame.shown[row, column]
-    text = f"x {column}, y {row}: {value}"
-    if not np.isfinite(shown):
+    text = f"x {column}, y {row}: {frame.counts[row, column]}"
+    if frame.is_masked(row, column):
         text += " (masked)"
     if frame.geometry is not None:
         d = frame.geometry.resolution_at(column + 0.5, row + 0.5)
@@ -191,13 +188,13 @@ class DiffractionView(QWidget):
         # the histogram follows the image's levels (HistogramLUTItem.imageChanged)
         self._setting_levels = True
         try:
-            same_size = old is not None and old.shown.shape == frame.shown.shape
+            same_size = old is not None and old.shape == frame.shape
             self._draw(frame, self._region_for(frame) if same_size else None)
         finally:
             self._setting_levels = False
         self._draw_rings(frame)
-        if old is None or old.shown.shape != frame.shown.shape:
-            height, width = frame.shown.shape
+        if old is None or old.shape != frame.shape:
+            height, width = frame.shape
             self.masked_backing.setRect(QRectF(0, 0, width, height))
             self.plot.setRange(QRectF(0, 0, width, height), padding=0)
 
@@ -210,7 +207,7 @@ class DiffractionView(QWidget):
             extent = QRectF(0, 0, drawn.shape[1] * factor, drawn.shape[0] * factor)
         else:
             r0, r1, c0, c1 = region
-            drawn = frame.shown[r0:r1, c0:c1]
+            drawn = frame.shown_part(r0, r1, c0, c1)
             extent = QRectF(c0, r0, c1 - c0, r1 - r0)
         self.image.setImage(drawn, autoLevels=False, levels=self.levels_for(frame), rect=extent)
         self.drawn_region = region
@@ -222,7 +219,7 @@ class DiffractionView(QWidget):
         return full_resolution_region(
             (min(view.left(), view.right()), min(view.top(), view.bottom())),
             (max(view.left(), view.right()), max(view.top(), view.bottom())),
-            frame.shown.shape,
+            frame.shape,
             self.drawn_region,
         )
 
@@ -268,7 +265,7 @@ class DiffractionView(QWidget):
     # rings ------------------------------------------------------------------------------------
     def _draw_rings(self, frame: Frame | None) -> None:
         geometry = None if frame is None else frame.geometry
-        height, width = (0, 0) if frame is None else frame.shown.shape
+        height, width = (0, 0) if frame is None else frame.shape
         key = None if geometry is None else (geometry, width, height)
         if key is not None and key == self._ring_key:
             return  # the same rings (a collection's frames share their geometry)
