@@ -50,7 +50,9 @@ class WorkflowMethods:
         """Show a form to the user and return the values given; ``{"__cancelled__":
         True}`` when the user cancels; the defaults when the dialog's ``timeout`` (else
         the server's ``dialog_timeout``) passes. See ``mxgui.core.dialog_spec`` for the
-        dict (the simple form or mxcubeweb's JSON schema) and its size limits.
+        dict (the simple form, mxcubeweb's JSON schema, or mxcubecore's EdnaWorkflow
+        ``reviewData``/``inputMap``, answered as ``{variableName: text}``) and its
+        size limits.
 
         One dialog is open at a time (``mxgui.core.xmlrpc.dialog_turns``: a second call
         waits a few seconds for its turn, then gets a Fault), and a dialog whose caller
@@ -70,13 +72,13 @@ class WorkflowMethods:
             except TimeoutError:
                 asking.cancel()
                 user_log.info("dialog %r: no answer in %g s; defaults used", spec.title, timeout)
-                return spec.defaults()
+                return spec.reply(spec.defaults())
             except CallerGone:
                 user_log.info("dialog %r closed: its caller disconnected", spec.title)
                 raise
         if values is None:
             return dict(CANCELLED)
-        return spec.validate(values)
+        return spec.reply(spec.validate(values))
 
     def workflow_end(self) -> bool:
         """Tell the workflow client that the running workflow has ended."""
