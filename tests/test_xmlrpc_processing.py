@@ -171,3 +171,16 @@ def test_get_image_num_follows_the_collection(beamline, proxy):
     second = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": later})
     assert proxy.queue_execute_entry_with_id(second) == "success"
     assert proxy.get_image_num() == 12
+
+
+def test_the_processing_methods_are_served_and_described(proxy):
+    served = set(proxy.system.listMethods())
+    names = {
+        "dozor_batch_processed",
+        "dozor_status_changed",
+        "processing_status_changed",
+        "get_image_num",
+    }
+    assert names <= served
+    assert "edna-mx" in proxy.system.methodHelp("dozor_batch_processed")
+    assert "collection_id" in proxy.system.methodSignature("processing_status_changed")
