@@ -18,8 +18,11 @@ and the JSON-schema one mxcubeweb's workflow dialogs use::
                                             "default": 0.1, "minimum": 0.001}},
                 "required": ["exposure"]}}
 
-A property with an ``enum`` becomes a choice field. When the user cancels, the
-XML-RPC call returns :data:`CANCELLED`.
+A property with an ``enum`` becomes a choice field. mxcubecore's EdnaWorkflow form,
+``{"reviewData": {...JSON schema...}, "inputMap": [{"variableName": ...,
+"value": ...}]}``, is read too (``mxgui.core.dialog_spec_mxcubecore``) and answered as
+EdnaWorkflow answers: every ``inputMap`` variable, as text (:meth:`DialogSpec.reply`).
+When the user cancels, the XML-RPC call returns :data:`CANCELLED`.
 
 A dialog is a question for a person, so its size is bounded (a workflow cannot make
 the GUI build a window of any size): at most :data:`MAX_FIELDS` fields and
@@ -32,9 +35,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mxgui.core.dialog_spec_fields import TYPES, FieldSpec, FieldValue, convert_value, shown
+from mxgui.core.dialog_spec_mxcubecore import MXCUBECORE_KEYS, from_mxcubecore
 
 __all__ = [
     "CANCELLED",
@@ -84,12 +88,15 @@ _SCHEMA_TYPES = {"string": "string", "integer": "integer", "number": "float", "b
 
 @dataclass(frozen=True)
 class DialogSpec:
-    """A parsed dialog: title, message, optional timeout (s) and its fields in order."""
+    """A parsed dialog: title, message, optional timeout (s) and its fields in order;
+    for mxcubecore's form, the answer its caller expects before the user's values
+    (``text_answer``: each ``inputMap`` variable's value as text)."""
 
     title: str
     message: str = ""
     timeout: float | None = None
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
+    text_answer: tuple[tuple[str, str], ...] | None = None
 
     def field(self, name: str) -> FieldSpec:
         """The field called ``name`` (``KeyError`` naming it otherwise)."""
@@ -101,6 +108,16 @@ class DialogSpec:
     def defaults(self) -> dict[str, FieldValue]:
         """Each field's default value, by name."""
         return {spec.name: spec.default for spec in self.fields}
+
+    def reply(self, values: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
+        """The answer in the caller's form: ``values`` themselves, or for mxcubecore's
+        form every ``inputMap`` variable with the user's ``values`` over it, all as
+        text (as mxcubecore's EdnaWorkflow answers)."""
+        if self.text_answer is None:
+            return dict(values)
+        answer: dict[str, FieldValue] = dict(self.text_answer)
+        answer.update((name, str(value)) for name, value in values.items())
+        return answer
 
     def validate(self, values: object) -> dict[str, FieldValue]:
         """``values`` converted to the fields' types and checked against their limits;
@@ -131,6 +148,10 @@ def parse_dialog(d: object) -> DialogSpec:
     """
     if not isinstance(d, Mapping):
         raise ValueError(f"dialog: expected a dict, got {type(d).__name__}")
+    if any(key in d for key in MXCUBECORE_KEYS):
+        converted, answer = from_mxcubecore(d, MAX_FIELDS, TEXT_LIMITS["text"])
+        converted["timeout"] = d.get("timeout")
+        return replace(parse_dialog(converted), text_answer=answer)
     timeout = _timeout(d.get("timeout"))
     if "schema" in d:
         schema = d["schema"]
@@ -141,7 +162,10 @@ def parse_dialog(d: object) -> DialogSpec:
         fields = _schema_fields(schema)
     else:
         if "fields" not in d:
-            raise ValueError("dialog: expected 'fields' (a list) or 'schema' (a JSON schema)")
+            raise ValueError(
+                "dialog: expected 'fields' (a list), 'schema' (a JSON schema), or "
+                "'reviewData' and 'inputMap' (mxcubecore's EdnaWorkflow form)"
+            )
         title = _text(d.get("title", "Workflow"), "title", "title")
         message = _text(d.get("message", ""), "message", "message")
         raw = d["fields"]

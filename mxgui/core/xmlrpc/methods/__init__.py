@@ -5,6 +5,7 @@ mxcubecore's names and arguments."""
 
 from mxgui.core.xmlrpc.methods.beam import BeamMethods
 from mxgui.core.xmlrpc.methods.diffractometer import DiffractometerMethods
+from mxgui.core.xmlrpc.methods.processing import ProcessingMethods
 from mxgui.core.xmlrpc.methods.queue import QueueMethods
 from mxgui.core.xmlrpc.methods.setup import SetupMethods
 from mxgui.core.xmlrpc.methods.shapes import ShapeMethods
@@ -17,6 +18,7 @@ GROUPS = (
     SetupMethods,
     ShapeMethods,
     WorkflowMethods,
+    ProcessingMethods,
 )
 
 __all__ = ["GROUPS"]

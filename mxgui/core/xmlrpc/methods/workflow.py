@@ -1,15 +1,14 @@
-"""Workflow and processing methods: messages for the user, dialogs, the end of a
-workflow, and per-frame scores streamed by online processing (mxcubecore's names)."""
+"""Workflow methods: messages for the user, dialogs and the end of a workflow
+(mxcubecore's names; online processing's calls are in ``processing``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mxgui.core.futures import attempt
-from mxgui.core.xmlrpc.args import as_list, as_str, as_struct, cell_index
+from mxgui.core.xmlrpc.args import as_str, as_struct
 from mxgui.core.xmlrpc.caller import caller_gone
 from mxgui.core.xmlrpc.context import CallerGone, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
@@ -23,42 +22,15 @@ _LEVELS = {
     "error": logging.ERROR,
     "critical": logging.CRITICAL,
 }
-#: the score of a dozor item: the first of these keys it has
-SCORE_KEYS = ("score", "spots_num_of", "spots_num", "spots_int_aver")
-
-
-def dozor_scores(items: object) -> dict[int, float]:
-    """``{image_num: score}`` of a dozor batch (a list of structs, or a struct of
-    structs), each item's score the first of :data:`SCORE_KEYS` it has."""
-    if isinstance(items, Mapping):
-        entries = list(items.values())
-    else:
-        entries = as_list(items, "dozor_batch_dict")
-    scores: dict[int, float] = {}
-    for n, item in enumerate(entries):
-        where = f"dozor_batch_dict[{n}]"
-        item = as_struct(item, where)
-        if "image_num" not in item:
-            raise BadArgument(f"{where}: no image_num")
-        image = cell_index(item["image_num"], f"{where}.image_num")
-        key = next((k for k in SCORE_KEYS if k in item), None)
-        if key is None:
-            raise BadArgument(f"{where}: no score (expected one of {', '.join(SCORE_KEYS)})")
-        value = item[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BadArgument(f"{where}.{key}: expected a number, got {value!r}")
-        scores[image] = float(value)
-    return scores
 
 
 class WorkflowMethods:
-    """``log_message``, ``open_dialog``, ``workflow_end``, ``dozor_batch_processed``."""
+    """``log_message``, ``open_dialog``, ``workflow_end``."""
 
     NAMES: ClassVar[tuple[str, ...]] = (
         "log_message",
         "open_dialog",
         "workflow_end",
-        "dozor_batch_processed",
     )
 
     def __init__(self, ctx: ServiceContext) -> None:
@@ -78,7 +50,9 @@ class WorkflowMethods:
         """Show a form to the user and return the values given; ``{"__cancelled__":
         True}`` when the user cancels; the defaults when the dialog's ``timeout`` (else
         the server's ``dialog_timeout``) passes. See ``mxgui.core.dialog_spec`` for the
-        dict (the simple form or mxcubeweb's JSON schema) and its size limits.
+        dict (the simple form, mxcubeweb's JSON schema, or mxcubecore's EdnaWorkflow
+        ``reviewData``/``inputMap``, answered as ``{variableName: text}``) and its
+        size limits.
 
         One dialog is open at a time (``mxgui.core.xmlrpc.dialog_turns``: a second call
         waits a few seconds for its turn, then gets a Fault), and a dialog whose caller
@@ -98,30 +72,15 @@ class WorkflowMethods:
             except TimeoutError:
                 asking.cancel()
                 user_log.info("dialog %r: no answer in %g s; defaults used", spec.title, timeout)
-                return spec.defaults()
+                return spec.reply(spec.defaults())
             except CallerGone:
                 user_log.info("dialog %r closed: its caller disconnected", spec.title)
                 raise
         if values is None:
             return dict(CANCELLED)
-        return spec.validate(values)
+        return spec.reply(spec.validate(values))
 
     def workflow_end(self) -> bool:
         """Tell the workflow client that the running workflow has ended."""
         self.ctx.role("workflow").workflow_end()
         return True
-
-    def dozor_batch_processed(self, dozor_batch_dict: object) -> int:
-        """Per-frame results of online processing (items with ``image_num`` and a
-        score: ``score``, ``spots_num_of``, ``spots_num`` or ``spots_int_aver``),
-        stored on the grid the running mesh scan collects (its image first_image + n - 1
-        = its cell n in the scan's order).
-        Returns how many cells were given."""
-        scores = dozor_scores(dozor_batch_dict)
-        shapes = self.ctx.role("shapes")
-        grid_id = shapes.active_grid_id
-        if grid_id is None:
-            raise Unavailable("no mesh scan is collecting: there is no grid for these scores")
-        if scores:  # image numbers from the scan's first_image -> cells
-            shapes.set_grid_results(grid_id, shapes.scan_cells(grid_id, scores))
-        return len(scores)

@@ -1,0 +1,111 @@
+"""Per-frame scores of online processing (Dozor) in the forms real callers send.
+
+``dozor_batch_processed(batch)`` is called by three kinds of caller, and
+:func:`dozor_scores` reads each of them into ``{image number: score}``:
+
+- mxgui's own form: structs with ``image_num`` and a score (``score``,
+  ``spots_num_of``, ``spots_num`` or ``spots_int_aver``, the first one present);
+- edna-mx's Dozor plugins: structs with ``index`` (the image's number), ``imageName``,
+  ``dozor_score``, ``dozorSpotsNumOf``, ``dozorSpotsIntAver``, ``dozorSpotsResolution``
+  and more (``dozorSpotList``...), which are ignored; edna2's ``number`` and
+  ``dozorScore`` are read too;
+- mxcubecore's online processing: arrays ``(image_num, spots_num, spots_int_aver,
+  spots_resolution, score)``, or a single such array not wrapped in a list.
+
+The batch may also be a struct of such items (its keys are ignored). An item that
+cannot be read is refused with its place and the key (``dozor_batch_dict[2].dozor_score:
+expected a number, got 'x'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeGuard
+
+from mxgui.core.dialog_spec_fields import shown
+from mxgui.core.xmlrpc.args import as_list, cell_index
+from mxgui.core.xmlrpc.dispatch import BadArgument
+
+__all__ = ["IMAGE_KEYS", "MAX_BATCH", "SCORE_KEYS", "TUPLE_FIELDS", "dozor_scores"]
+
+#: the image number of a struct item: the first of these keys it has
+IMAGE_KEYS = ("image_num", "index", "number")
+#: the score of a struct item: the first of these keys it has
+SCORE_KEYS = (
+    "score",
+    "dozor_score",
+    "dozorScore",
+    "spots_num_of",
+    "spots_num",
+    "dozorSpotsNumOf",
+    "spots_int_aver",
+    "dozorSpotsIntAver",
+)
+#: what the positions of mxcubecore's array item hold
+TUPLE_FIELDS = ("image_num", "spots_num", "spots_int_aver", "spots_resolution", "score")
+_SCORE_POSITION = TUPLE_FIELDS.index("score")
+#: items one call may carry (a 1000 x 1000 mesh sends its frames in many batches)
+MAX_BATCH = 100_000
+_NAME = "dozor_batch_dict"
+
+
+def dozor_scores(batch: object) -> dict[int, float]:
+    """``{image number: score}`` of a Dozor batch in any of the module's forms.
+
+    Raises
+    ------
+    BadArgument
+        naming the item and the key (or position) that cannot be read.
+    """
+    if isinstance(batch, Mapping):
+        items = list(batch.values())
+    else:
+        items = as_list(batch, _NAME)
+        if items and _is_number(items[0]):  # one array item, not wrapped (mxcubecore)
+            items = [items]
+    if len(items) > MAX_BATCH:
+        raise BadArgument(f"{_NAME}: {len(items)} items, at most {MAX_BATCH} in one call")
+    scores: dict[int, float] = {}
+    for n, item in enumerate(items):
+        where = f"{_NAME}[{n}]"
+        if isinstance(item, Mapping):
+            image, score = _from_struct(item, where)
+        elif isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
+            image, score = _from_array(item, where)
+        else:
+            raise BadArgument(
+                f"{where}: expected a struct (image_num or index, and a score) or an array "
+                f"({', '.join(TUPLE_FIELDS)}), got {shown(item)}"
+            )
+        scores[image] = score
+    return scores
+
+
+def _from_struct(item: Mapping[object, object], where: str) -> tuple[int, float]:
+    image_key = next((k for k in IMAGE_KEYS if k in item), None)
+    if image_key is None:
+        raise BadArgument(f"{where}: no image_num (or index: the image's number)")
+    image = cell_index(item[image_key], f"{where}.{image_key}")
+    score_key = next((k for k in SCORE_KEYS if k in item), None)
+    if score_key is None:
+        raise BadArgument(f"{where}: no score (expected one of {', '.join(SCORE_KEYS)})")
+    return image, _number(item[score_key], f"{where}.{score_key}")
+
+
+def _from_array(item: Sequence[object], where: str) -> tuple[int, float]:
+    if len(item) < len(TUPLE_FIELDS):
+        raise BadArgument(
+            f"{where}: {len(item)} values, expected {len(TUPLE_FIELDS)} ({', '.join(TUPLE_FIELDS)})"
+        )
+    image = cell_index(item[0], f"{where}[0] (image_num)")
+    return image, _number(item[_SCORE_POSITION], f"{where}[{_SCORE_POSITION}] (score)")
+
+
+def _number(value: object, where: str) -> float:
+    if not _is_number(value):
+        raise BadArgument(f"{where}: expected a number, got {shown(value)}")
+    return float(value)
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,130 @@
+"""Online processing's calls (mxcubecore's names and arguments): per-frame Dozor
+scores, Dozor's and the processing pipelines' status, and the image the collection
+reached."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import ClassVar
+
+from mxgui.core.queue.nodes import RUNNING, thaw
+from mxgui.core.xmlrpc.args import as_int, as_str
+from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.dozor_batch import dozor_scores
+
+#: where the processing status goes (the GUI's log shows it, as ``log_message``'s)
+user_log = logging.getLogger("mxgui.workflow")
+#: the longest status or message text kept (a longer one is cut, saying so)
+MAX_TEXT = 2_000
+#: processing messages kept on a queue entry (the oldest go first)
+MAX_PROCESSING_MESSAGES = 100
+#: statuses that are a failure (logged as errors)
+FAILED_STATUSES = ("failed", "error", "aborted")
+
+
+def _text(value: object, name: str, allow_empty: bool = False) -> str:
+    """``value`` as text of at most :data:`MAX_TEXT` characters (cut, marked ``...``)."""
+    text = as_str(value, name, allow_empty=allow_empty)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+
+
+def _level(status: str) -> int:
+    return logging.ERROR if status.lower() in FAILED_STATUSES else logging.INFO
+
+
+class ProcessingMethods:
+    """``dozor_batch_processed``, ``dozor_status_changed``,
+    ``processing_status_changed``, ``get_image_num``."""
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "dozor_batch_processed",
+        "dozor_status_changed",
+        "processing_status_changed",
+        "get_image_num",
+    )
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def dozor_batch_processed(self, dozor_batch_dict: object) -> int:
+        """Per-frame results of online processing, stored on the grid the running mesh
+        scan collects (its image first_image + n - 1 = its cell n in the scan's order).
+        Items as mxgui (``image_num`` and ``score``), edna-mx's Dozor plugins
+        (``index``, ``dozor_score``, ``dozorSpotsNumOf``...) or mxcubecore (arrays
+        ``[image_num, spots_num, spots_int_aver, spots_resolution, score]``) send them:
+        ``mxgui.core.xmlrpc.dozor_batch``. Returns how many cells were given."""
+        scores = dozor_scores(dozor_batch_dict)
+        shapes = self.ctx.role("shapes")
+        grid_id = shapes.active_grid_id
+        if grid_id is None:
+            raise Unavailable("no mesh scan is collecting: there is no grid for these scores")
+        if scores:  # image numbers from the scan's first_image -> cells
+            shapes.set_grid_results(grid_id, shapes.scan_cells(grid_id, scores))
+        return len(scores)
+
+    def dozor_status_changed(self, status: object) -> bool:
+        """Dozor's status (``Success``, ``Failed``...): shown in the GUI's log, and as
+        the message of the queue entry running now, if one is."""
+        text = _text(status, "status")
+        user_log.log(_level(text), "Dozor: %s", text)
+        try:
+            queue = self.ctx.role("queue")
+        except Unavailable:  # no queue: the log is where the status shows
+            return True
+        node_id = None if queue.engine is None else queue.engine.current_node()
+        if node_id is not None:
+            model = queue.model
+            with model.locked():  # the entry may end meanwhile: only a running one
+                if node_id in model and model.get_node(node_id).status == RUNNING:
+                    model.set_status(node_id, RUNNING, f"Dozor: {text}")
+        return True
+
+    def processing_status_changed(
+        self, collection_id: object, method: object, status: object, msg: object = ""
+    ) -> bool:
+        """The status of a processing pipeline (``method``: EDNAproc, autoPROC...) for
+        the collection whose queue node id is ``collection_id``: shown in the GUI's log
+        (``failed`` as an error) and kept in the entry's results under ``processing``
+        (time, method, status, message; the last :data:`MAX_PROCESSING_MESSAGES`)."""
+        node_id = as_int(collection_id, "collection_id")
+        method_text = _text(method, "method")
+        status_text = _text(status, "status")
+        message = _text(msg, "msg", allow_empty=True)
+        model = self.ctx.role("queue").model
+        with model.locked():
+            if node_id not in model or not model.get_node(node_id).is_task:
+                raise BadArgument(
+                    f"collection_id: no collection {node_id} in the queue (the id is the "
+                    "queue node id queue_add_child gave)"
+                )
+            node = model.get_node(node_id)
+            entry = {
+                "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "method": method_text,
+                "status": status_text,
+                "message": message,
+            }
+            kept = thaw(node.results.get("processing", ()))[-(MAX_PROCESSING_MESSAGES - 1) :]
+            model.update_results(node_id, {"processing": [*kept, entry]})
+        user_log.log(
+            _level(status_text),
+            "%s: processing of %s %s%s",
+            method_text,
+            node.describe(),
+            status_text,
+            f": {message}" if message else "",
+        )
+        return True
+
+    def get_image_num(self) -> int:
+        """The number of the last image the current (or last) collection wrote; 0
+        before any collection or before its first image (as mxcubecore answers)."""
+        info = self.ctx.role("collect").get_collection_info()
+        if not info:
+            return 0
+        taken = int(info.get("images_taken", 0))
+        if taken <= 0:
+            return 0
+        return int(info.get("first_image", 1)) + taken - 1

@@ -1,0 +1,186 @@
+"""Online processing's calls replayed in their callers' own forms against the real
+XML-RPC server of the simulated beamline: edna-mx's Dozor plugins (a list of structs
+with ``index``, ``dozor_score``, ``dozorSpotsNumOf``...), mxcubecore's online processing
+(arrays ``(image_num, spots_num, spots_int_aver, spots_resolution, score)``), Dozor's
+status, a processing pipeline's status for a collection, and the image number the
+collection reached."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import struct
+
+import pytest
+from xmlrpc_fixtures import QUICK, fault_message
+
+from helpers import wait_for
+
+pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
+
+
+@pytest.fixture
+def scanned_grid(beamline, proxy):
+    """A 4 x 3 grid whose mesh scan is collecting from image 1 in the grid's own order
+    (image n is cell n), and the shapes object."""
+    shapes = beamline.get("shapes")
+    grid_id = proxy.shape_history_add_grid({"num_cols": 4, "num_rows": 3})
+    shapes.start_scan(grid_id, first_image=1)
+    yield grid_id, shapes
+    shapes.active_grid_id = None
+
+
+def edna_item(number: int, score: float, spots: int) -> dict:
+    """One image as edna-mx's EDPluginControlDozor sends it to ``dozor_batch_processed``."""
+    spot_list = struct.pack("<4d", 512.0, 498.5, 120.0, 3.1)
+    return {
+        "index": number,
+        "imageName": f"/data/visit/mesh_1_{number:05d}.cbf",
+        "dozor_score": score,
+        "dozorSpotsNumOf": spots,
+        "dozorSpotFile": f"/tmp/dozor/{number:05d}.spot",
+        "dozorSpotList": base64.b64encode(spot_list).decode(),
+        "dozorSpotListShape": [1, 4],
+        "dozorSpotsIntAver": 71.4,
+        "dozorSpotsResolution": 2.35,
+    }
+
+
+def cell_values(proxy, grid_id) -> dict[str, float]:
+    return proxy.shape_history_get_grid_data(grid_id)["values"]
+
+
+# dozor_batch_processed ------------------------------------------------------------------------
+def test_edna_mx_dozor_dicts_colour_the_cells_of_the_scanned_grid(scanned_grid, proxy):
+    grid_id, shapes = scanned_grid
+    batch = [edna_item(1, 12.5, 40), edna_item(2, 0.0, 0), edna_item(7, 3.25, 9)]
+    assert proxy.dozor_batch_processed(batch) == 3
+    assert cell_values(proxy, grid_id) == {"1": 12.5, "2": 0.0, "7": 3.25}
+    assert shapes.grid_results(grid_id).count == 3
+
+
+def test_mxcubecore_tuples_colour_the_cells_by_their_score(scanned_grid, proxy):
+    grid_id, _shapes = scanned_grid
+    # (image_num, spots_num, spots_int_aver, spots_resolution, score): the score is last
+    batch = [(3, 25, 80.5, 2.1, 6.5), (4, 2, 10.0, 4.0, 0.5)]
+    assert proxy.dozor_batch_processed(batch) == 2
+    assert proxy.dozor_batch_processed([12, 30, 60.0, 1.9, 9.0]) == 1  # one, unwrapped
+    assert cell_values(proxy, grid_id) == {"3": 6.5, "4": 0.5, "12": 9.0}
+
+
+def test_mxguis_own_form_still_works_beside_the_others(scanned_grid, proxy):
+    grid_id, _shapes = scanned_grid
+    batch = [{"image_num": 5, "score": 1.5}, edna_item(6, 2.5, 3), [8, 1, 1.0, 3.0, 4.5]]
+    assert proxy.dozor_batch_processed(batch) == 3
+    assert cell_values(proxy, grid_id) == {"5": 1.5, "6": 2.5, "8": 4.5}
+
+
+@pytest.mark.parametrize(
+    ("batch", "names"),
+    [
+        ([edna_item(1, 1.0, 1), {**edna_item(2, 1.0, 1), "dozor_score": "high"}],
+         ["dozor_batch_dict[1].dozor_score", "expected a number", "'high'"]),
+        ([{"imageName": "/data/x_00001.cbf", "dozor_score": 1.0}],
+         ["dozor_batch_dict[0]", "no image_num (or index"]),
+        ([{"index": 1, "imageName": "/data/x_00001.cbf"}],
+         ["dozor_batch_dict[0]", "no score", "dozor_score"]),
+        ([{**edna_item(1, 1.0, 1), "index": "first"}], ["dozor_batch_dict[0].index"]),
+        ([(1, 2, 3.0, 2.0, 1.0), (2, 5, 1.0)],
+         ["dozor_batch_dict[1]", "3 values, expected 5", "spots_resolution, score"]),
+        ([(1, 2, 3.0, 2.0, "good")], ["dozor_batch_dict[0][4] (score)", "'good'"]),
+        ([(0, 2, 3.0, 2.0, 1.0)], ["dozor_batch_dict[0][0] (image_num)", "below 1"]),
+        (["image 1"], ["dozor_batch_dict[0]", "expected a struct", "'image 1'"]),
+    ],
+    ids=["score text", "no number", "no score", "index text", "short tuple", "tuple score",
+         "tuple image 0", "text item"],
+)  # fmt: skip
+def test_a_malformed_item_is_refused_naming_the_item_and_the_key(scanned_grid, proxy, batch, names):
+    grid_id, shapes = scanned_grid
+    message = fault_message(proxy.dozor_batch_processed, batch)
+    for name in names:
+        assert name in message
+    assert shapes.grid_results(grid_id) is None or shapes.grid_results(grid_id).count == 0
+
+
+def test_scores_without_a_collecting_mesh_are_refused(proxy):
+    message = fault_message(proxy.dozor_batch_processed, [edna_item(1, 3.0, 2)])
+    assert "no mesh scan is collecting" in message
+
+
+# statuses and the image number ------------------------------------------------------------
+def manual_sample(proxy) -> int:
+    return proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+
+
+def test_dozor_status_shows_in_the_log_and_as_the_running_entrys_message(beamline, proxy, caplog):
+    caplog.set_level(logging.INFO, logger="mxgui.workflow")
+    model = beamline.beamline.role("queue").model
+    slow = {**QUICK, "num_images": 400, "exp_time": 0.02}
+    task = proxy.queue_add_child(
+        manual_sample(proxy), {"type": "DataCollection", "parameters": slow}
+    )
+    assert proxy.dozor_status_changed("Idle") is True  # nothing runs: the log only
+    assert proxy.queue_execute_entry_with_id(task, True) is True
+    try:
+        wait_for(lambda: model.get_node(task).status == "running", "the collection to run")
+        assert proxy.dozor_status_changed("Running") is True
+        assert model.get_node(task).message == "Dozor: Running"
+        assert proxy.queue_get_node(task)["message"] == "Dozor: Running"
+    finally:
+        beamline.beamline.role("queue").engine.stop()
+        wait_for(lambda: not proxy.is_queue_executing(), "the end of the queue", 60)
+    assert proxy.dozor_status_changed("Failed") is True
+    assert model.get_node(task).message != "Dozor: Failed"  # no entry runs now
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "mxgui.workflow"]
+    assert (logging.INFO, "Dozor: Idle") in logged
+    assert (logging.INFO, "Dozor: Running") in logged
+    assert (logging.ERROR, "Dozor: Failed") in logged
+    assert "status: expected text" in fault_message(proxy.dozor_status_changed, 3)
+
+
+def test_processing_status_goes_to_the_log_and_the_collections_results(beamline, proxy, caplog):
+    caplog.set_level(logging.INFO, logger="mxgui.workflow")
+    task = proxy.queue_add_child(
+        manual_sample(proxy), {"type": "DataCollection", "parameters": QUICK}
+    )
+    assert proxy.processing_status_changed(task, "EDNAproc", "started") is True
+    assert proxy.processing_status_changed(task, "EDNAproc", "failed", "no indexing") is True
+    assert proxy.processing_status_changed(task, "autoPROC", "success", "P212121 1.8 A")
+    processing = proxy.queue_get_node(task)["results"]["processing"]
+    assert [(p["method"], p["status"], p["message"]) for p in processing] == [
+        ("EDNAproc", "started", ""),
+        ("EDNAproc", "failed", "no indexing"),
+        ("autoPROC", "success", "P212121 1.8 A"),
+    ]
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "mxgui.workflow"]
+    errors = [m for level, m in logged if level == logging.ERROR]
+    assert len(errors) == 1 and "EDNAproc" in errors[0] and "failed: no indexing" in errors[0]
+    assert any("autoPROC" in m and "success: P212121 1.8 A" in m for _, m in logged)
+    message = fault_message(proxy.processing_status_changed, 9999, "EDNAproc", "started")
+    assert "collection_id: no collection 9999 in the queue" in message
+    assert "no collection 0" in fault_message(proxy.processing_status_changed, 0, "x", "started")
+
+
+def test_get_image_num_follows_the_collection(beamline, proxy):
+    assert proxy.get_image_num() == 0  # nothing collected yet
+    sample = manual_sample(proxy)
+    first = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": QUICK})
+    assert proxy.queue_execute_entry_with_id(first) == "success"
+    assert proxy.get_image_num() == 3
+    later = {**QUICK, "first_image": 10}
+    second = proxy.queue_add_child(sample, {"type": "DataCollection", "parameters": later})
+    assert proxy.queue_execute_entry_with_id(second) == "success"
+    assert proxy.get_image_num() == 12
+
+
+def test_the_processing_methods_are_served_and_described(proxy):
+    served = set(proxy.system.listMethods())
+    names = {
+        "dozor_batch_processed",
+        "dozor_status_changed",
+        "processing_status_changed",
+        "get_image_num",
+    }
+    assert names <= served
+    assert "edna-mx" in proxy.system.methodHelp("dozor_batch_processed")
+    assert "collection_id" in proxy.system.methodSignature("processing_status_changed")
