@@ -492,3 +492,16 @@ def test_connections_leave_half_the_free_descriptors_to_the_data_files(serve):
     finally:
         for s in idle:
             s.close()
+
+
+def test_a_method_name_served_twice_is_refused_naming_both_owners():
+    from mxgui.core.xmlrpc.methods import GROUPS
+
+    names = [name for group in GROUPS for name in group.NAMES]
+    assert len(names) == len(set(names))  # every group serves names of its own
+    dispatcher = Dispatcher()
+    dispatcher.register("flux", GROUPS[0].__init__)
+    with pytest.raises(
+        ValueError, match=r"flux is served twice: by .*__init__ and by .*list_methods"
+    ):
+        dispatcher.register("flux", dispatcher.list_methods)

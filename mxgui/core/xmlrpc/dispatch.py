@@ -122,7 +122,14 @@ class Dispatcher:
 
     # registry -------------------------------------------------------------------------
     def register(self, name: str, function: Callable[..., Any]) -> None:
-        """Serve ``function`` as ``name`` (replacing an earlier one of that name)."""
+        """Serve ``function`` as ``name``; ``ValueError`` if a method of that name is
+        served already (two groups offering one name: the one registered last would
+        silently win)."""
+        if name in self._methods:
+            raise ValueError(
+                f"XML-RPC method {name} is served twice: by {_owner(self._methods[name])}"
+                f" and by {_owner(function)}"
+            )
         self._methods[name] = function
         self._signatures[name] = inspect.signature(function)
         self._shown[name] = _shown_signature(name, self._signatures[name])
@@ -224,3 +231,8 @@ def _shown_signature(name: str, signature: inspect.Signature) -> str:
 
 def _fault(code: int, message: str) -> bytes:
     return xmlrpc.client.dumps(xmlrpc.client.Fault(code, message), methodresponse=True).encode()
+
+
+def _owner(function: Callable[..., Any]) -> str:
+    """``Class.method`` (or the function's qualified name) of a served method."""
+    return str(getattr(function, "__qualname__", None) or repr(function))
