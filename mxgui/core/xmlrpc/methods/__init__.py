@@ -4,6 +4,7 @@ shapes, workflow and processing). Each group is a class built on a
 mxcubecore's names and arguments."""
 
 from mxgui.core.xmlrpc.methods.beam import BeamMethods
+from mxgui.core.xmlrpc.methods.beamline import BeamlineMethods
 from mxgui.core.xmlrpc.methods.diffractometer import DiffractometerMethods
 from mxgui.core.xmlrpc.methods.queue import QueueMethods
 from mxgui.core.xmlrpc.methods.setup import SetupMethods
@@ -17,6 +18,7 @@ GROUPS = (
     SetupMethods,
     ShapeMethods,
     WorkflowMethods,
+    BeamlineMethods,
 )
 
 __all__ = ["GROUPS"]
