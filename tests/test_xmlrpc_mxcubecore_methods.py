@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
-from xmlrpc_fixtures import fault_of
+from xmlrpc_fixtures import client, fault_of
+
+from mxgui.core.repository import HardwareRepository
+
+from helpers import SIMULATED, quick_collect_overrides
 
 pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
@@ -118,10 +123,10 @@ def test_beamline_setup_read_answers_edna_and_mxcubecores_paths(beamline, proxy)
 
 
 def test_beamline_setup_read_names_the_path_it_cannot_read(proxy):
-    fault = fault_of(proxy.beamline_setup_read, "/beamline/cryostream")
+    fault = fault_of(proxy.beamline_setup_read, "/beamline/sample_changer")
     assert fault.faultCode == -32602
-    assert fault.faultString.startswith("beamline_setup_read: path: '/beamline/cryostream'")
-    assert "no object under role 'cryostream'" in fault.faultString
+    assert fault.faultString.startswith("beamline_setup_read: path: '/beamline/sample_changer'")
+    assert "no object under role 'sample_changer'" in fault.faultString
     nested = fault_of(proxy.beamline_setup_read, "/beamline/diffractometer/nozzle").faultString
     assert "diffractometer has no role 'nozzle'" in nested
     other = fault_of(proxy.beamline_setup_read, "/elsewhere/resolution").faultString
@@ -152,7 +157,6 @@ def test_a_label_of_get_available_beam_size_sets_the_beam_size(beamline, proxy):
 @pytest.mark.parametrize(
     ("method", "args", "reason"),
     [
-        ("cryo_temperature", (), "this beamline has no cryostream"),
         ("anneal", (2.0,), "this beamline has no cryo shutter"),
         ("centre_beam", (), "mxgui has no beam-centring procedure"),
         ("get_gphl_workflow_status", (), "mxgui has no GPhL workflow engine"),
@@ -168,6 +172,31 @@ def test_what_mxgui_cannot_do_is_a_fault_naming_the_method_and_why(
     assert fault.faultString.startswith(f"{method}: ")
     assert reason in fault.faultString
     assert beamline.get("diffractometer").get_positions() == before  # nothing moved
+
+
+def test_cryo_temperature_reads_the_cryostream(beamline, proxy):
+    cryostream = beamline.get("cryostream")
+    assert proxy.cryo_temperature() == pytest.approx(100.0)
+    cryostream.set_velocity(100.0)
+    cryostream.set_value(104.5, timeout=10)
+    assert proxy.cryo_temperature() == pytest.approx(104.5)
+    assert proxy.beamline_setup_read("/beamline/cryostream") == pytest.approx(104.5)
+
+
+def test_without_a_cryostream_cryo_temperature_is_a_fault_saying_so(tmp_path):
+    overrides = quick_collect_overrides(tmp_path)
+    server_xml = (SIMULATED / "xmlrpc_server.xml").read_text()
+    without = re.sub(r'\s*<object href="/cryostream" role="cryostream"/>', "", server_xml)
+    assert without != server_xml
+    (overrides / "xmlrpc_server.xml").write_text(without)
+    repo = HardwareRepository([overrides, SIMULATED])
+    try:
+        with client(repo.beamline.role("xmlrpc_server").url) as proxy:
+            fault = fault_of(proxy.cryo_temperature)
+    finally:
+        repo.shutdown()
+    assert fault.faultCode == -32500
+    assert fault.faultString.startswith("cryo_temperature: this beamline has no cryostream")
 
 
 def test_bad_arguments_of_the_refused_calls_are_named_first(proxy):
