@@ -19,6 +19,8 @@ from __future__ import annotations
 import io
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -302,3 +304,33 @@ def test_positions_carry_the_beam_on_the_image_and_the_zoom(beamline, proxy):
     moved = fault_of(proxy.move_diffractometer, {"beam_x": 10.0}).faultString
     assert "beam_x is where the beam is on the camera image" in moved
     assert "not a level number" in fault_of(proxy.move_diffractometer, {"zoom": 99}).faultString
+
+
+def test_handle_light_in_the_gui_snapshot_with_the_sample_views_overlays(qtbot, make_app, tmp_path):
+    """With the GUI running the sample view takes the snapshot: it too shows the lit
+    sample when ``handle_light`` turned the back light on."""
+    app = make_app()
+    brick = app.built.bricks["sample_view"]
+    qtbot.waitUntil(lambda: brick.view.frame_item.qimage() is not None, timeout=10000)
+    diffractometer = app.repository.get("diffractometer")
+    for light in ("backlight", "frontlight"):
+        diffractometer.get_motor(light).set_value(0, timeout=10)
+    root = Path(app.repository.get("session").get_base_directory()) / "gui_light"
+    dark, lit = root / "dark.png", root / "lit.png"
+    url = app.repository.beamline.role("xmlrpc_server").url
+
+    def snapshot(path: Path, handle_light: bool) -> bool:
+        with client(url) as proxy:
+            return proxy.save_snapshot(str(path), False, handle_light)
+
+    camera = app.repository.get("sample_camera")
+    shown = camera.get_frame_number()
+    # frames made with the lights off reach the view while qtbot waits
+    qtbot.waitUntil(lambda: camera.get_frame_number() >= shown + 3, timeout=10000)
+    with ThreadPoolExecutor(1) as pool:  # the GUI thread stays free to take them
+        for path, handle_light in ((dark, False), (lit, True)):
+            taking = pool.submit(snapshot, path, handle_light)
+            qtbot.waitUntil(taking.done, timeout=20000)
+            assert taking.result() is True
+    assert image_of(lit).mean() > image_of(dark).mean() + 10
+    assert diffractometer.get_motor("backlight").get_value() == 0
