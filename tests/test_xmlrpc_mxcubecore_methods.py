@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from xmlrpc_fixtures import client, fault_of
+from xmlrpc_fixtures import QUICK, client, fault_of
 
 from mxgui.core.repository import HardwareRepository
 
-from helpers import SIMULATED, quick_collect_overrides
+from helpers import SIMULATED, quick_collect_overrides, wait_for
 
 pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
@@ -304,6 +304,23 @@ def test_positions_carry_the_beam_on_the_image_and_the_zoom(beamline, proxy):
     moved = fault_of(proxy.move_diffractometer, {"beam_x": 10.0}).faultString
     assert "beam_x is where the beam is on the camera image" in moved
     assert "not a level number" in fault_of(proxy.move_diffractometer, {"zoom": 99}).faultString
+
+
+def test_positions_read_serve_as_a_collections_centred_position(beamline, proxy):
+    """A workflow reads the positions and queues a collection there: the view keys
+    (beam_x, beam_y, zoom) ride along and are ignored."""
+    diffractometer = beamline.get("diffractometer")
+    here = proxy.get_diffractometer_positions()
+    here["phiy"] = 0.15
+    sample = proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+    task = proxy.queue_add_child(
+        sample, {"type": "DataCollection", "parameters": {**QUICK, "centred_position": here}}
+    )
+    assert proxy.start_queue() is True
+    wait_for(lambda: not proxy.is_queue_executing(), "the end of the collection", timeout=60)
+    node = proxy.queue_get_node(task)
+    assert node["status"] == "success", node["message"]
+    assert diffractometer.get_positions()["phiy"] == pytest.approx(0.15, abs=1e-3)
 
 
 def test_handle_light_in_the_gui_snapshot_with_the_sample_views_overlays(qtbot, make_app, tmp_path):
