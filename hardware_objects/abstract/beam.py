@@ -174,6 +174,11 @@ class AbstractBeam(HardwareObject):
         """Choose the aperture for ``size`` mm (see :meth:`aperture_for_size`) and set it."""
         return self.set_aperture(self.aperture_for_size(size), timeout)
 
+    def get_defined_beam_sizes(self) -> dict[str, tuple[float, float]]:
+        """``{aperture: (width, height)}`` mm: the beam each aperture gives, in order
+        (empty without an aperture)."""
+        return {name: self._size_with(name) for name in self.get_aperture_list()}
+
     def _size_with(self, name: str) -> tuple[float, float]:
         width, height = self.get_focus_size()
         diameter = aperture_diameter(name)

@@ -77,6 +77,9 @@ from numpy.typing import ArrayLike
 CENTRING_MOTORS = ("phi", "phiy", "phiz", "sampx", "sampy")
 #: optional motors that a centred position may carry (not part of the model)
 OPTIONAL_MOTORS = ("kappa", "kappa_phi")
+#: keys of a position that say how the camera saw it (beam on the image in pixels, zoom
+#: level number), not where the motors are: ignored by :meth:`CentredPosition.from_dict`
+VIEW_KEYS = ("beam_x", "beam_y", "zoom")
 
 #: below this ratio of smallest to largest singular value the angles are degenerate
 _MIN_CONDITION = 1e-3
@@ -148,10 +151,13 @@ class CentredPosition:
 
     @classmethod
     def from_dict(cls, data: object) -> CentredPosition:
-        """The inverse of :meth:`to_dict`; ``ValueError`` names a missing or bad key."""
+        """The inverse of :meth:`to_dict`; ``ValueError`` names a missing or bad key.
+        :data:`VIEW_KEYS` (``beam_x``, ``beam_y``, ``zoom``: what the XML-RPC
+        ``get_diffractometer_positions`` adds, as mxcubecore's positions carry) are
+        ignored: they say how the sample was seen, not where it is."""
         if not isinstance(data, Mapping):
             raise ValueError(f"a centred position is a dict, got {type(data).__name__}")
-        known = set(CENTRING_MOTORS + OPTIONAL_MOTORS) | {"index", "label"}
+        known = set(CENTRING_MOTORS + OPTIONAL_MOTORS) | {"index", "label"} | set(VIEW_KEYS)
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
             raise ValueError(

@@ -13,13 +13,14 @@ from mxgui.core.xmlrpc.dispatch import BadArgument
 
 class BeamMethods:
     """``flux``, ``check_for_beam``, ``get_beam_size``, ``set_beam_size``,
-    ``get_aperture``, ``set_aperture``, ``get_aperture_list``."""
+    ``get_available_beam_size``, ``get_aperture``, ``set_aperture``, ``get_aperture_list``."""
 
     NAMES: ClassVar[tuple[str, ...]] = (
         "flux",
         "check_for_beam",
         "get_beam_size",
         "set_beam_size",
+        "get_available_beam_size",
         "get_aperture",
         "set_aperture",
         "get_aperture_list",
@@ -70,6 +71,16 @@ class BeamMethods:
             )
         self.ctx.wait(beam.set_aperture(target), self.ctx.move_timeout, f"aperture {target}")
         return True
+
+    def get_available_beam_size(self) -> dict[str, list[Any]]:
+        """The beam sizes to choose from, as mxcubecore gives them: ``{"label": [name,
+        ...], "size": [[width_mm, height_mm], ...]}``, one per aperture in order; a
+        label or a size goes back to ``set_beam_size``."""
+        sizes = self.beam.get_defined_beam_sizes()
+        return {
+            "label": list(sizes),
+            "size": [[float(width), float(height)] for width, height in sizes.values()],
+        }
 
     def get_aperture(self) -> str:
         """The aperture in the beam ("" without an aperture)."""

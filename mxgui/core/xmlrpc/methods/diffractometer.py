@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,13 +25,22 @@ from mxgui.core.futures import attempt
 from mxgui.core.roles import ActuatorRole, DiffractometerRole
 from mxgui.core.shapes import Point
 from mxgui.core.snapshot_image import SNAPSHOT_SUFFIXES, write_new_snapshot
-from mxgui.core.xmlrpc.args import as_bool, as_float, as_list, as_str, as_struct
+from mxgui.core.xmlrpc.args import as_bool, as_float, as_int, as_list, as_str, as_struct
 from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
 
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
+#: the back light level (%) a snapshot with ``handle_light`` is taken at when it is off
+SNAPSHOT_BACKLIGHT = 50.0
+#: ``get_diffractometer_positions`` keys that are no motors: the beam on the camera image
+#: (pixels, read only) and the zoom (the level's number, 1-based)
+BEAM_KEYS = ("beam_x", "beam_y")
+ZOOM_KEY = "zoom"
+#: ``save_twelve_snapshots_script``: this many snapshots, omega this far apart (degrees)
+TWELVE = 12
+TWELVE_STEP = 30.0
 
 
 def snapshot_path(path: object, roots: DataRoots, name: str = "path") -> Path:
@@ -63,6 +74,7 @@ class DiffractometerMethods:
         "move_diffractometer",
         "save_snapshot",
         "save_multiple_snapshots",
+        "save_twelve_snapshots_script",
         "get_cp",
         "save_current_pos",
         "get_zoom_level",
@@ -83,21 +95,67 @@ class DiffractometerMethods:
 
     # positions ------------------------------------------------------------------------------
     def get_diffractometer_positions(self) -> dict[str, float]:
-        """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi)."""
-        return self.diffractometer.get_positions()
+        """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi),
+        and as in mxcubecore ``beam_x``, ``beam_y`` (where the beam is on the sample
+        camera's image, pixels from its top-left corner) and ``zoom`` (the zoom level's
+        number: its 1-based place in ``get_available_zoom_levels``)."""
+        diffractometer = self.diffractometer
+        positions = dict(diffractometer.get_positions())
+        beam_x, beam_y = diffractometer.get_beam_position()
+        positions["beam_x"], positions["beam_y"] = float(beam_x), float(beam_y)
+        positions[ZOOM_KEY] = float(self._zoom_number())
+        return positions
+
+    def _zoom_number(self) -> int:
+        levels = self.diffractometer.get_zoom_levels()
+        return levels.index(self.diffractometer.get_zoom()) + 1
 
     def move_diffractometer(self, roles_positions_dict: object) -> bool:
-        """Move the motors ``{role: position}`` together; returns once all arrived."""
+        """Move the motors ``{role: position}`` together; returns once all arrived.
+        What ``get_diffractometer_positions`` gives may come back as it is: ``zoom``
+        changes the zoom level (by its number), ``beam_x`` / ``beam_y`` must be where
+        the beam is (they are read only)."""
         wanted = as_struct(roles_positions_dict, "roles_positions_dict")
         if not wanted:
             raise BadArgument("roles_positions_dict: empty; give {motor role: position}")
+        self._check_beam_keys(wanted)
+        zoom = wanted.pop(ZOOM_KEY, None)
+        level = None if zoom is None else self._zoom_level(zoom)
         targets = {
             str(role): as_float(value, f"roles_positions_dict[{role!r}]")
             for role, value in wanted.items()
         }
-        moving = self.diffractometer.move_motors(targets)  # ValueError names the motor
-        self.ctx.wait(moving, self.ctx.move_timeout, "the move")
+        if targets:
+            moving = self.diffractometer.move_motors(targets)  # ValueError names the motor
+            self.ctx.wait(moving, self.ctx.move_timeout, "the move")
+        if level is not None and level != self.diffractometer.get_zoom():
+            zooming = self.diffractometer.set_zoom(level)
+            self.ctx.wait(zooming, self.ctx.move_timeout, "the zoom")
         return True
+
+    def _check_beam_keys(self, wanted: dict[str, Any]) -> None:
+        """Drop ``beam_x`` / ``beam_y`` from ``wanted``: refused unless they say where
+        the beam is (nothing can move the beam on the image)."""
+        here = dict(zip(BEAM_KEYS, self.diffractometer.get_beam_position(), strict=True))
+        for key in BEAM_KEYS:
+            if key not in wanted:
+                continue
+            value = as_float(wanted.pop(key), f"roles_positions_dict[{key!r}]")
+            if abs(value - here[key]) > 1e-6:
+                raise BadArgument(
+                    f"roles_positions_dict: {key} is where the beam is on the camera image "
+                    f"({here[key]:g} pixels) and cannot be moved to {value:g}"
+                )
+
+    def _zoom_level(self, number: object) -> str:
+        """The zoom level with 1-based ``number``."""
+        levels = self.diffractometer.get_zoom_levels()
+        index = as_int(number, "roles_positions_dict['zoom']")
+        if not 1 <= index <= len(levels):
+            raise BadArgument(
+                f"roles_positions_dict: zoom {index} is not a level number (1..{len(levels)})"
+            )
+        return levels[index - 1]
 
     def get_cp(self) -> str:
         """The saved points as JSON text (mxcubecore): a list of centred positions,
@@ -122,14 +180,44 @@ class DiffractometerMethods:
         return point.id
 
     # snapshots ---------------------------------------------------------------------------------
-    def save_snapshot(self, path: object, show_scale: object = False) -> bool:
+    def save_snapshot(
+        self, path: object, show_scale: object = False, handle_light: object = True
+    ) -> bool:
         """Save the sample image at ``path`` (absolute, inside the session's data
         roots, new; PNG or JPEG by its ``.png`` / ``.jpg`` / ``.jpeg`` suffix): with
         the sample view's overlays when the GUI runs (the scale bar with
-        ``show_scale``), else the camera frame."""
+        ``show_scale``), else the camera frame. mxcubecore's form
+        ``save_snapshot(imgpath, showScale=False, handle_light=True)``: with
+        ``handle_light`` a back light that is off is turned on (to
+        :data:`SNAPSHOT_BACKLIGHT` %) for the snapshot and off again afterwards (mxgui's
+        lights are levels, not moved in and out); a light that is on is left alone."""
         scale = as_bool(show_scale, "show_scale")
-        self._snapshot(snapshot_path(path, self._data_roots()), scale, "path")
+        light = as_bool(handle_light, "handle_light")
+        target = snapshot_path(path, self._data_roots())
+        if not light:
+            self._snapshot(target, scale, "path")
+            return True
+        with self._back_light_on():
+            self._snapshot(target, scale, "path")
         return True
+
+    @contextmanager
+    def _back_light_on(self) -> Iterator[None]:
+        """Turn an off back light on while the block runs, then off again."""
+        backlight = self.diffractometer.get_motor(_LIGHTS["back"])
+        level = backlight.get_value() if isinstance(backlight, ActuatorRole) else None
+        if not isinstance(backlight, ActuatorRole) or level is None or float(level) > 0:
+            yield
+            return
+        self.ctx.wait(
+            backlight.set_value(SNAPSHOT_BACKLIGHT), self.ctx.move_timeout, "the back light"
+        )
+        try:
+            self._wait_new_frame()
+            yield
+        finally:
+            restoring = backlight.set_value(float(level))
+            self.ctx.wait(restoring, self.ctx.move_timeout, "the back light going off")
 
     def _data_roots(self) -> DataRoots:
         return self.ctx.role("session").get_data_roots()
@@ -163,6 +251,36 @@ class DiffractometerMethods:
             self._wait_new_frame()
             self._snapshot(target, scale, f"path_list[{index}][1]")
         return True
+
+    def save_twelve_snapshots_script(self, path: object) -> list[str]:
+        """Twelve snapshots around the sample (mxcubecore runs the diffractometer's
+        snapshot script): omega turned by 0, 30, ... 330 degrees from where it is, one
+        snapshot at each, then omega back. ``path`` is a directory (the files are
+        ``snapshot_000.png`` ... ``snapshot_330.png`` in it) or a ``.png`` / ``.jpg``
+        file name whose stem prefixes the angle (``/data/x/crystal.png`` ->
+        ``crystal_000.png`` ...); inside the session's data roots, every file new.
+        Returns the paths written."""
+        given = Path(as_str(path, "path"))
+        if given.suffix.lower() in SNAPSHOT_SUFFIXES:
+            directory, stem, suffix = given.parent, given.stem, given.suffix
+        else:
+            directory, stem, suffix = given, "snapshot", ".png"
+        start = self.diffractometer.get_positions().get("phi")
+        if start is None:
+            raise Unavailable("omega's position is not known, so no turn can be planned")
+        plan = [
+            [
+                start + k * TWELVE_STEP,
+                str(directory / f"{stem}_{round(k * TWELVE_STEP):03d}{suffix}"),
+            ]
+            for k in range(TWELVE)
+        ]
+        try:
+            self.save_multiple_snapshots(plan)
+        finally:
+            back = self.diffractometer.move_motors({"phi": start})
+            self.ctx.wait(back, self.ctx.move_timeout, f"the move of omega back to {start:g}")
+        return [str(item[1]) for item in plan]
 
     def _snapshot(self, target: Path, show_scale: bool, name: str) -> None:
         """Take the snapshot into ``target``, created exclusively (by the GUI's handler

@@ -40,13 +40,29 @@ _GRID_KEYS = {
 }
 
 
+def _is_pairs(result: list[Any] | tuple[Any, ...]) -> bool:
+    """A list of ``[cell, value]`` pairs (mxcubecore's list form), not of values."""
+    return bool(result) and all(isinstance(i, (list, tuple)) and len(i) == 2 for i in result)
+
+
 def result_values(result: object, name: str = "result") -> dict[int, Any]:
-    """``{cell: score or [r, g, b, a]}`` from a struct (text keys) or a list (cell 1
-    first); each value checked for its form (the limits are the grid's to check)."""
-    if isinstance(result, (list, tuple)):
+    """``{cell: score or [r, g, b, a]}`` from a struct (text or integer keys), a list
+    of values (cell 1 first) or a list of ``[cell, value]`` pairs; each value checked
+    for its form (the limits are the grid's to check)."""
+    if isinstance(result, (list, tuple)) and _is_pairs(result):
+        items = [
+            (cell_index(cell, f"{name}[{n}][0]"), value) for n, (cell, value) in enumerate(result)
+        ]
+    elif isinstance(result, (list, tuple)):
         items = [(index, value) for index, value in enumerate(result, 1)]
     elif isinstance(result, Mapping):
         items = [(cell_index(key, f"{name} key {key!r}"), value) for key, value in result.items()]
+    elif isinstance(result, str):
+        raise BadArgument(
+            f"{name}: text ({len(result)} characters) is not taken: mxgui colours a grid's "
+            "cells from their scores or [r, g, b, a] colours, not from a heat-map image; "
+            "give {cell: score or [r, g, b, a]}"
+        )
     else:
         raise BadArgument(
             f"{name}: expected a struct {{cell: score or [r, g, b, a]}} or a list of "
@@ -114,7 +130,10 @@ class ShapeMethods:
         self, sid: object, result: object, data_file_path: object = ""
     ) -> bool:
         """Store results on grid ``sid``: ``{cell: score}`` or ``{cell: [r, g, b, a]}``
-        (1-based cells in scan order), shown on the sample view and the heat map.
+        (1-based cells in scan order; keys text or integers), a list of scores (cell 1
+        first) or of ``[cell, value]`` pairs; added to the grid's earlier results (a
+        cell given again takes its new value), shown on the sample view and the heat
+        map. mxcubecore's form ``(key, result_data, data_file_path=None)`` is the same.
         ``data_file_path`` (the mesh's first image, read when a cell is shown) must lead
         inside the session's data roots."""
         grid = self.grid(sid)

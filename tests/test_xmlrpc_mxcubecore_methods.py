@@ -1,0 +1,353 @@
+"""mxcubecore's XMLRPCServer methods outside the queue, processing and dialog groups,
+replayed in the callers' own forms against the simulated beamline's real server.
+
+The forms, from the callers' public sources: EDNA's characterisation plugin reads
+``float(server.beamline_setup_read("/beamline/resolution"))``; mxcubecore's server
+answers ``beamline_setup_read`` of a path ending in ``default-acquisition-parameters``
+or ``default-path-template`` with encoded text; ``save_snapshot(imgpath,
+showScale=False, handle_light=True)`` is called positionally (mxcubecore's own
+``save_multiple_snapshots`` passes ``(path, show_scale, False)``);
+``shape_history_set_grid_data(key, result_data, data_file_path=None)`` gets a dict of
+cell -> value (struct keys are text over XML-RPC) or a list; ``get_available_beam_size``
+gives ``{"label": [...], "size": [(w, h), ...]}`` and a label goes back to
+``set_beam_size``; ``get_diffractometer_positions`` carries ``beam_x``, ``beam_y`` and
+``zoom``. Where mxgui has nothing to do a call with, the fault names the method and why.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from xmlrpc_fixtures import QUICK, client, fault_of
+
+from mxgui.core.repository import HardwareRepository
+
+from helpers import SIMULATED, quick_collect_overrides, wait_for
+
+pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
+
+#: every method mxcubecore's XMLRPCServer registers (its versions together), but the
+#: queue, processing and dialog ones and the GPhL / characterisation queue additions
+MXCUBECORE_METHODS = {
+    "start_queue",
+    "log_message",
+    "is_queue_executing",
+    "queue_execute_entry_with_id",
+    "queue_set_workflow_lims_id",
+    "shape_history_get_grid",
+    "shape_history_set_grid_data",
+    "beamline_setup_read",
+    "get_default_path_template",
+    "get_default_acquisition_parameters",
+    "get_diffractometer_positions",
+    "get_resolution_limits",
+    "move_diffractometer",
+    "save_snapshot",
+    "save_multiple_snapshots",
+    "save_twelve_snapshots_script",
+    "cryo_temperature",
+    "flux",
+    "check_for_beam",
+    "set_beam_size",
+    "get_beam_size",
+    "get_available_beam_size",
+    "set_aperture",
+    "get_aperture",
+    "get_aperture_list",
+    "get_cp",
+    "save_current_pos",
+    "anneal",
+    "workflow_end",
+    "dozor_batch_processed",
+    "set_zoom_level",
+    "get_zoom_level",
+    "get_available_zoom_levels",
+    "set_front_light_level",
+    "get_front_light_level",
+    "set_back_light_level",
+    "get_back_light_level",
+    "centre_beam",
+    "get_gphl_workflow_status",
+    "clear_ispyb_client_group_id",
+    "clearISPyBClientGroupId",
+    "set_rotation_axis_position",
+    "system.listMethods",
+    "system.methodHelp",
+    "system.methodSignature",
+}
+
+
+def image_of(path) -> np.ndarray:
+    """The pixels of the image file at ``path`` (decoded: the file is a readable image)."""
+    with Image.open(io.BytesIO(path.read_bytes())) as image:
+        image.load()
+        return np.asarray(image.convert("L"), dtype=float)
+
+
+# introspection ------------------------------------------------------------------------------
+def test_system_introspection_lists_and_describes_mxcubecores_methods(proxy):
+    served = set(proxy.system.listMethods())
+    assert MXCUBECORE_METHODS - served == set()
+    assert proxy.system.methodSignature("save_snapshot") == (
+        "save_snapshot(path, show_scale=False, handle_light=True)"
+    )
+    assert "default-acquisition-parameters" in proxy.system.methodHelp("beamline_setup_read")
+    fault = fault_of(proxy.system.methodHelp, "no_such_method")
+    assert "no_such_method: no such method" in fault.faultString
+
+
+# beamline_setup_read ----------------------------------------------------------------------------
+def test_beamline_setup_read_answers_edna_and_mxcubecores_paths(beamline, proxy):
+    resolution = beamline.get("resolution").get_value()
+    assert float(proxy.beamline_setup_read("/beamline/resolution")) == pytest.approx(resolution)
+    assert proxy.beamline_setup_read("/beamline/energy") == pytest.approx(
+        beamline.get("energy").get_value()
+    )
+    assert proxy.beamline_setup_read("/beamline/transmission") == pytest.approx(
+        beamline.get("transmission").get_value()
+    )
+    phi = beamline.get("diffractometer").get_positions()["phi"]
+    assert proxy.beamline_setup_read("/beamline/diffractometer/phi") == pytest.approx(phi)
+    # the documents: JSON text of what the setup methods give
+    parameters = json.loads(proxy.beamline_setup_read("/beamline/default-acquisition-parameters"))
+    assert parameters == proxy.get_default_acquisition_parameters()
+    assert parameters["osc_range"] > 0 and parameters["num_images"] >= 1
+    template = json.loads(proxy.beamline_setup_read("/beamline-setup/default-path-template/"))
+    assert template == proxy.get_default_path_template()
+    assert template["directory"] and template["prefix"]
+
+
+def test_beamline_setup_read_names_the_path_it_cannot_read(proxy):
+    fault = fault_of(proxy.beamline_setup_read, "/beamline/sample_changer")
+    assert fault.faultCode == -32602
+    assert fault.faultString.startswith("beamline_setup_read: path: '/beamline/sample_changer'")
+    assert "no object under role 'sample_changer'" in fault.faultString
+    nested = fault_of(proxy.beamline_setup_read, "/beamline/diffractometer/nozzle").faultString
+    assert "diffractometer has no role 'nozzle'" in nested
+    other = fault_of(proxy.beamline_setup_read, "/elsewhere/resolution").faultString
+    assert "is not /beamline/<role>" in other
+    assert "has no value" in fault_of(proxy.beamline_setup_read, "/beamline/collect").faultString
+
+
+# beam -------------------------------------------------------------------------------------------
+def test_a_label_of_get_available_beam_size_sets_the_beam_size(beamline, proxy):
+    available = proxy.get_available_beam_size()
+    beam = beamline.get("beam")
+    assert available["label"] == beam.get_aperture_list()
+    assert len(available["size"]) == len(available["label"])
+    widths = [width for width, _height in available["size"]]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+    before = proxy.get_beam_size()[:2]
+    smallest, size = available["label"][0], available["size"][0]
+    assert before != pytest.approx(size)
+    assert proxy.set_beam_size(smallest) is True
+    assert beam.get_beam_size() == pytest.approx(tuple(size))
+    assert proxy.get_beam_size()[:2] == pytest.approx(size)
+    # a size of the list works as well
+    assert proxy.set_beam_size(available["size"][-1]) is True
+    assert beam.get_aperture() == available["label"][-1]
+
+
+# what mxgui does not do: faults naming the method and the reason -------------------------------
+@pytest.mark.parametrize(
+    ("method", "args", "reason"),
+    [
+        ("anneal", (2.0,), "this beamline has no cryo shutter"),
+        ("centre_beam", (), "mxgui has no beam-centring procedure"),
+        ("get_gphl_workflow_status", (), "mxgui has no GPhL workflow engine"),
+        ("set_rotation_axis_position", (0.12,), "keeps no rotation-axis reference position"),
+    ],
+)
+def test_what_mxgui_cannot_do_is_a_fault_naming_the_method_and_why(
+    beamline, proxy, method, args, reason
+):
+    before = beamline.get("diffractometer").get_positions()
+    fault = fault_of(getattr(proxy, method), *args)
+    assert fault.faultCode == -32500
+    assert fault.faultString.startswith(f"{method}: ")
+    assert reason in fault.faultString
+    assert beamline.get("diffractometer").get_positions() == before  # nothing moved
+
+
+def test_cryo_temperature_reads_the_cryostream(beamline, proxy):
+    cryostream = beamline.get("cryostream")
+    assert proxy.cryo_temperature() == pytest.approx(100.0)
+    cryostream.set_velocity(100.0)
+    cryostream.set_value(104.5, timeout=10)
+    assert proxy.cryo_temperature() == pytest.approx(104.5)
+    assert proxy.beamline_setup_read("/beamline/cryostream") == pytest.approx(104.5)
+
+
+def test_without_a_cryostream_cryo_temperature_is_a_fault_saying_so(tmp_path):
+    overrides = quick_collect_overrides(tmp_path)
+    server_xml = (SIMULATED / "xmlrpc_server.xml").read_text()
+    without = re.sub(r'\s*<object href="/cryostream" role="cryostream"/>', "", server_xml)
+    assert without != server_xml
+    (overrides / "xmlrpc_server.xml").write_text(without)
+    repo = HardwareRepository([overrides, SIMULATED])
+    try:
+        with client(repo.beamline.role("xmlrpc_server").url) as proxy:
+            fault = fault_of(proxy.cryo_temperature)
+    finally:
+        repo.shutdown()
+    assert fault.faultCode == -32500
+    assert fault.faultString.startswith("cryo_temperature: this beamline has no cryostream")
+
+
+def test_bad_arguments_of_the_refused_calls_are_named_first(proxy):
+    fault = fault_of(proxy.anneal, "long")
+    assert fault.faultCode == -32602 and fault.faultString.startswith("anneal: time: ")
+    assert "above 0 s" in fault_of(proxy.anneal, 0).faultString
+    fault = fault_of(proxy.set_rotation_axis_position, "axis")
+    assert fault.faultCode == -32602 and "value: " in fault.faultString
+
+
+def test_the_ispyb_group_id_is_cleared_under_both_names(proxy):
+    assert proxy.clear_ispyb_client_group_id() is True
+    assert proxy.clearISPyBClientGroupId() is True
+
+
+# snapshots ------------------------------------------------------------------------------------
+def test_save_snapshot_in_mxcubecores_positional_forms(beamline, proxy, tmp_path):
+    data = tmp_path / "data" / "snapshots"
+    plain, scaled, lit = data / "plain.png", data / "scaled.png", data / "lit.png"
+    assert proxy.save_snapshot(str(plain)) is True  # imgpath only
+    assert proxy.save_snapshot(str(scaled), True) is True  # imgpath, showScale
+    backlight = beamline.get("diffractometer").get_motor("backlight")
+    level = backlight.get_value()
+    assert proxy.save_snapshot(str(lit), False, False) is True  # as save_multiple_snapshots
+    for path in (plain, scaled, lit):
+        assert image_of(path).shape == (1024, 1280)
+    assert backlight.get_value() == level
+    fault = fault_of(proxy.save_snapshot, str(data / "x.png"), False, "sometimes")
+    assert fault.faultString.startswith("save_snapshot: handle_light: ")
+
+
+def test_handle_light_lights_a_dark_sample_for_the_snapshot_and_turns_it_off(
+    beamline, proxy, tmp_path
+):
+    diffractometer = beamline.get("diffractometer")
+    for light in ("backlight", "frontlight"):
+        diffractometer.get_motor(light).set_value(0, timeout=10)
+    dark, lit = tmp_path / "data" / "dark.png", tmp_path / "data" / "lit.png"
+    assert proxy.save_snapshot(str(dark), False, False) is True
+    assert proxy.save_snapshot(str(lit), False, True) is True
+    assert image_of(lit).mean() > image_of(dark).mean() + 10
+    assert diffractometer.get_motor("backlight").get_value() == 0  # off again
+
+
+def test_save_twelve_snapshots_script_goes_round_the_sample(beamline, proxy, tmp_path):
+    diffractometer = beamline.get("diffractometer")
+    assert proxy.move_diffractometer({"phi": 10.0}) is True
+    directory = tmp_path / "data" / "twelve"
+    written = proxy.save_twelve_snapshots_script(str(directory))
+    names = [f"snapshot_{angle:03d}.png" for angle in range(0, 360, 30)]
+    assert written == [str(directory / name) for name in names]
+    assert all(image_of(directory / name).shape == (1024, 1280) for name in names)
+    assert diffractometer.get_positions()["phi"] == pytest.approx(10.0, abs=0.01)
+    prefixed = proxy.save_twelve_snapshots_script(str(directory / "crystal.jpg"))
+    assert prefixed[1] == str(directory / "crystal_030.jpg")
+    again = fault_of(proxy.save_twelve_snapshots_script, str(directory)).faultString
+    assert "exists; snapshots never overwrite" in again
+
+
+# grid results ---------------------------------------------------------------------------------
+def test_grid_data_in_mxcubecores_forms_colours_the_grid(beamline, proxy, tmp_path):
+    shapes = beamline.get("shapes")
+    grid = proxy.shape_history_add_grid({"num_cols": 3, "num_rows": 2})
+    # key, result_data as a dict with text keys (integers cross XML-RPC as text), no path
+    assert proxy.shape_history_set_grid_data(grid, {"1": 10.0, "3": [0, 255, 0, 255]}) is True
+    # a list: one value per cell from cell 1
+    assert proxy.shape_history_set_grid_data(grid, [1.0, 2.0], None) is True
+    # a list of [cell, value] pairs, with mxcubecore's data_file_path
+    first = str(tmp_path / "data" / "mesh_1_master.h5")
+    assert proxy.shape_history_set_grid_data(grid, [[5, 7.5], [6, [255, 0, 0, 255]]], first)
+    stored = shapes.grid_results(grid).as_mapping()
+    assert stored == {
+        1: pytest.approx(1.0),
+        2: pytest.approx(2.0),
+        3: [0, 255, 0, 255],
+        5: pytest.approx(7.5),
+        6: [255, 0, 0, 255],
+    }
+    assert proxy.shape_history_get_grid_data(grid)["data_file_path"] == first
+    image = fault_of(proxy.shape_history_set_grid_data, grid, "iVBORw0KGgo=").faultString
+    assert "not from a heat-map image" in image
+    pair = fault_of(proxy.shape_history_set_grid_data, grid, [[0, 1.0]]).faultString
+    assert "result[0][0]" in pair and "below 1" in pair
+
+
+# positions --------------------------------------------------------------------------------------
+def test_positions_carry_the_beam_on_the_image_and_the_zoom(beamline, proxy):
+    diffractometer = beamline.get("diffractometer")
+    positions = proxy.get_diffractometer_positions()
+    assert (positions["beam_x"], positions["beam_y"]) == pytest.approx(
+        diffractometer.get_beam_position()
+    )
+    assert (positions["beam_x"], positions["beam_y"]) == pytest.approx((640.0, 512.0))
+    levels = diffractometer.get_zoom_levels()
+    assert levels[int(positions["zoom"]) - 1] == diffractometer.get_zoom()
+    assert positions["phi"] == pytest.approx(diffractometer.get_positions()["phi"])
+    # what it gives goes back to move_diffractometer; zoom moves by its number
+    positions["phiy"] = 0.1
+    positions["zoom"] = 5
+    assert proxy.move_diffractometer(positions) is True
+    assert diffractometer.get_positions()["phiy"] == pytest.approx(0.1, abs=1e-3)
+    assert diffractometer.get_zoom() == levels[4]
+    moved = fault_of(proxy.move_diffractometer, {"beam_x": 10.0}).faultString
+    assert "beam_x is where the beam is on the camera image" in moved
+    assert "not a level number" in fault_of(proxy.move_diffractometer, {"zoom": 99}).faultString
+
+
+def test_positions_read_serve_as_a_collections_centred_position(beamline, proxy):
+    """A workflow reads the positions and queues a collection there: the view keys
+    (beam_x, beam_y, zoom) ride along and are ignored."""
+    diffractometer = beamline.get("diffractometer")
+    here = proxy.get_diffractometer_positions()
+    here["phiy"] = 0.15
+    sample = proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+    task = proxy.queue_add_child(
+        sample, {"type": "DataCollection", "parameters": {**QUICK, "centred_position": here}}
+    )
+    assert proxy.start_queue() is True
+    wait_for(lambda: not proxy.is_queue_executing(), "the end of the collection", timeout=60)
+    node = proxy.queue_get_node(task)
+    assert node["status"] == "success", node["message"]
+    assert diffractometer.get_positions()["phiy"] == pytest.approx(0.15, abs=1e-3)
+
+
+def test_handle_light_in_the_gui_snapshot_with_the_sample_views_overlays(qtbot, make_app, tmp_path):
+    """With the GUI running the sample view takes the snapshot: it too shows the lit
+    sample when ``handle_light`` turned the back light on."""
+    app = make_app()
+    brick = app.built.bricks["sample_view"]
+    qtbot.waitUntil(lambda: brick.view.frame_item.qimage() is not None, timeout=10000)
+    diffractometer = app.repository.get("diffractometer")
+    for light in ("backlight", "frontlight"):
+        diffractometer.get_motor(light).set_value(0, timeout=10)
+    root = Path(app.repository.get("session").get_base_directory()) / "gui_light"
+    dark, lit = root / "dark.png", root / "lit.png"
+    url = app.repository.beamline.role("xmlrpc_server").url
+
+    def snapshot(path: Path, handle_light: bool) -> bool:
+        with client(url) as proxy:
+            return proxy.save_snapshot(str(path), False, handle_light)
+
+    camera = app.repository.get("sample_camera")
+    shown = camera.get_frame_number()
+    # frames made with the lights off reach the view while qtbot waits
+    qtbot.waitUntil(lambda: camera.get_frame_number() >= shown + 3, timeout=10000)
+    with ThreadPoolExecutor(1) as pool:  # the GUI thread stays free to take them
+        for path, handle_light in ((dark, False), (lit, True)):
+            taking = pool.submit(snapshot, path, handle_light)
+            qtbot.waitUntil(taking.done, timeout=20000)
+            assert taking.result() is True
+    assert image_of(lit).mean() > image_of(dark).mean() + 10
+    assert diffractometer.get_motor("backlight").get_value() == 0
