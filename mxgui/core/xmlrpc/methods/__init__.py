@@ -6,12 +6,14 @@ mxcubecore's names and arguments."""
 from mxgui.core.xmlrpc.methods.beam import BeamMethods
 from mxgui.core.xmlrpc.methods.diffractometer import DiffractometerMethods
 from mxgui.core.xmlrpc.methods.queue import QueueMethods
+from mxgui.core.xmlrpc.methods.queue_native import QueueNativeMethods
 from mxgui.core.xmlrpc.methods.setup import SetupMethods
 from mxgui.core.xmlrpc.methods.shapes import ShapeMethods
 from mxgui.core.xmlrpc.methods.workflow import WorkflowMethods
 
 GROUPS = (
     QueueMethods,
+    QueueNativeMethods,
     DiffractometerMethods,
     BeamMethods,
     SetupMethods,

@@ -1,0 +1,211 @@
+"""Reading a jsonpickle document as data: plain JSON parsing, nothing imported or run.
+
+jsonpickle writes an object as a JSON object whose ``py/object`` names its class
+(``module.Class``) and whose other keys are its attributes; an object, a list or a dict
+met a second time is written ``{"py/id": n}`` (``n``: the 0-based count of objects,
+lists and dicts written before it, in document order); older versions wrote
+``{"py/ref": "/path"}`` instead. Tuples and sets are ``{"py/tuple": [...]}`` and
+``{"py/set": [...]}``; bytes ``{"py/b64": ...}``.
+
+:func:`read_document` turns such a document into :class:`Pickled` records (class name
+and attributes) and plain values. Only the class names the caller allows are read; any
+other class, and every tag that would make a real unpickler import or call something
+(``py/reduce``, ``py/function``, ``py/type``, ``py/repr``, ``py/newobj``,
+``py/initargs``...), is refused with :class:`DocumentError` naming the place in the
+document. Nesting, size and references are bounded before anything is built.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mxgui.core.xmlrpc.dispatch import nesting_depth
+
+#: the largest document read (characters): a queue node with its subtree is far smaller
+MAX_DOCUMENT_CHARS = 4_000_000
+#: how deep objects, lists and dicts may nest (an mxcubecore task: about 6)
+MAX_DEPTH = 48
+#: objects, lists and dicts in one document
+MAX_ITEMS = 200_000
+#: bytes a ``py/b64`` value may decode to
+MAX_BYTES = 1_000_000
+#: the tags read as data besides ``py/object``
+DATA_TAGS = frozenset({"py/id", "py/ref", "py/tuple", "py/set", "py/b64", "py/state"})
+
+
+class DocumentError(ValueError):
+    """A document that is not read: the message names the place (``$.acquisitions[0]``)
+    and what is wrong there."""
+
+
+@dataclass(eq=False)
+class Pickled:
+    """One object of the document: its class (as written) and its attributes.
+
+    ``where`` is its place in the document (``$.acquisitions[0].path_template``)."""
+
+    cls: str
+    where: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def class_name(self) -> str:
+        """The class without its module (``DataCollection``)."""
+        return self.cls.rpartition(".")[2]
+
+
+def read_document(text: object, allowed: Collection[str], what: str = "document") -> Any:
+    """The value of the jsonpickle document ``text`` with objects as :class:`Pickled`.
+
+    ``allowed`` holds the full class names (``module.Class``) that may appear; the
+    first other one is refused naming it and its place. ``what`` names the argument in
+    messages. Raises :class:`DocumentError`.
+    """
+    if not isinstance(text, str):
+        raise DocumentError(
+            f"{what}: expected a jsonpickle document (text), got {type(text).__name__}"
+        )
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(
+            f"{what}: {len(text)} characters, over the limit of {MAX_DOCUMENT_CHARS}"
+        )
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise DocumentError(f"{what}: nests deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            f"{what}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise DocumentError(f"{what}: not readable JSON: {exc}") from None
+    if nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise DocumentError(f"{what}: nests deeper than {MAX_DEPTH} levels")
+    return _Reader(frozenset(allowed), data).value(data, "$")
+
+
+class _Reader:
+    """One pass over the parsed JSON, in document order (the order of ``py/id``)."""
+
+    def __init__(self, allowed: frozenset[str], root: object) -> None:
+        self.allowed = allowed
+        self.root = root
+        self.seen: list[Any] = []  # by py/id
+        self.by_path: dict[str, Any] = {}  # by py/ref path
+
+    def _register(self, item: object, path: str) -> None:
+        if len(self.seen) >= MAX_ITEMS:
+            raise DocumentError(f"{path}: more than {MAX_ITEMS} objects, lists and dicts")
+        self.seen.append(item)
+        self.by_path[path] = item
+
+    def value(self, node: object, where: str, path: str = "") -> Any:
+        if isinstance(node, list):
+            items: list[Any] = []
+            self._register(items, path or "/")
+            for index, child in enumerate(node):
+                items.append(self.value(child, f"{where}[{index}]", f"{path}/{index}"))
+            return items
+        if not isinstance(node, dict):
+            return node
+        tags = [k for k in node if k.startswith("py/")]
+        if not tags:
+            plain: dict[str, Any] = {}
+            self._register(plain, path or "/")
+            for key, child in node.items():
+                plain[key] = self.value(child, f"{where}.{key}", f"{path}/{key}")
+            return plain
+        if "py/object" in node:
+            return self._object(node, where, path)
+        if len(node) != 1:
+            raise DocumentError(f"{where}: tag {tags[0]} with other keys ({', '.join(node)})")
+        tag = tags[0]
+        content = node[tag]
+        if tag == "py/id":
+            return self._by_id(content, where)
+        if tag == "py/ref":
+            return self._by_ref(content, where)
+        if tag in ("py/tuple", "py/set"):
+            if not isinstance(content, list):
+                raise DocumentError(f"{where}.{tag}: expected a list")
+            values = [self.value(c, f"{where}[{i}]", f"{path}/{i}") for i, c in enumerate(content)]
+            return tuple(values) if tag == "py/tuple" else values
+        if tag == "py/b64":
+            return _bytes(content, where)
+        raise DocumentError(
+            f"{where}: {tag} is refused: mxgui reads jsonpickle documents as data and never "
+            "imports, calls or evaluates what they name"
+        )
+
+    def _object(self, node: dict[str, Any], where: str, path: str) -> Pickled:
+        cls = node["py/object"]
+        if not isinstance(cls, str):
+            raise DocumentError(f"{where}.py/object: expected a class name, got {cls!r}")
+        if cls not in self.allowed:
+            raise DocumentError(
+                f"{where}: class {cls} is not one of mxcubecore's queue model classes "
+                "that mxgui reads; nothing was imported"
+            )
+        extra = [k for k in node if k.startswith("py/") and k not in ("py/object", "py/state")]
+        if extra:
+            raise DocumentError(
+                f"{where}: {extra[0]} is refused: mxgui reads jsonpickle documents as data "
+                "and never imports, calls or evaluates what they name"
+            )
+        obj = Pickled(cls, where)
+        self._register(obj, path or "/")
+        attrs = node.get("py/state", node)
+        if not isinstance(attrs, dict):
+            raise DocumentError(f"{where}.py/state: expected the attributes as an object")
+        if attrs is not node:  # jsonpickle counts the state dict after the object
+            self._register(obj.attrs, f"{path}/py/state")
+        for key, child in attrs.items():
+            if key.startswith("py/"):
+                if attrs is node:
+                    continue  # py/object, py/state: read above
+                raise DocumentError(f"{where}.py/state: tag {key} refused among attributes")
+            obj.attrs[key] = self.value(child, f"{where}.{key}", f"{path}/{key}")
+        return obj
+
+    def _by_id(self, content: object, where: str) -> Any:
+        if isinstance(content, bool) or not isinstance(content, int):
+            raise DocumentError(f"{where}: py/id {content!r} is not an integer")
+        if not 0 <= content < len(self.seen):
+            raise DocumentError(
+                f"{where}: py/id {content} refers to nothing read before it "
+                f"({len(self.seen)} objects so far)"
+            )
+        return self.seen[content]
+
+    def _by_ref(self, content: object, where: str) -> Any:
+        if not isinstance(content, str):
+            raise DocumentError(f"{where}: py/ref {content!r} is not a path")
+        key = content.rstrip("/") or "/"
+        found = self.by_path.get(key)
+        if found is None:
+            raise DocumentError(
+                f"{where}: py/ref {content[:100]!r} refers to nothing read before it"
+            )
+        return found
+
+
+def _bytes(content: object, where: str) -> bytes:
+    if not isinstance(content, str) or len(content) > MAX_BYTES * 4 // 3 + 4:
+        raise DocumentError(f"{where}: py/b64 is not base64 text of at most {MAX_BYTES} bytes")
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise DocumentError(f"{where}: py/b64 is not valid base64") from None
+
+
+def attrs_of(value: object) -> Mapping[str, Any]:
+    """The attributes of a :class:`Pickled` (an empty mapping for anything else)."""
+    return value.attrs if isinstance(value, Pickled) else {}
+
+
+__all__ = ["DocumentError", "MAX_DEPTH", "Pickled", "attrs_of", "read_document"]
