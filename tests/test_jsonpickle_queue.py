@@ -132,16 +132,35 @@ def test_references_tuples_and_sets_are_data():
             }
         ],
         "again": {"py/id": 3},  # 0 the collection, 1 the list, 2 the Acquisition, 3 its path
-        "by_path": {"py/ref": "/acquisitions/0/path_template"},
     }
     value = read_document(json.dumps(document), ALLOWED)
     assert isinstance(value, Pickled) and value.class_name == "DataCollection"
     path = value.attrs["acquisitions"][0].attrs["path_template"]
-    assert value.attrs["again"] is path and value.attrs["by_path"] is path
+    assert value.attrs["again"] is path
     params = value.attrs["acquisitions"][0].attrs["acquisition_parameters"].attrs
     assert params["mesh_range"] == (1, 2) and params["cell_spacing"] == [0]
     task = decode_task(json.dumps(document))
     assert task.parameters["prefix"] == "shared" and task.parameters["run_number"] == 4
+
+
+def test_old_jsonpickle_py_ref_names_resolve():
+    """The old jsonpickle named objects by the attribute names leading to them (no list
+    positions) and read attributes sorted: ``reference`` comes after ``acquisitions``."""
+    document = {
+        "reference": {"py/ref": "/acquisitions/path_template"},
+        "py/object": f"{M}.DataCollection",
+        "acquisitions": [
+            {
+                "py/object": f"{M}.Acquisition",
+                "path_template": {"py/object": f"{M}.PathTemplate", "base_prefix": "old"},
+            }
+        ],
+        "root": {"py/ref": "/"},
+    }
+    value = read_document(json.dumps(document), ALLOWED)
+    path = value.attrs["acquisitions"][0].attrs["path_template"]
+    assert value.attrs["reference"] is path and value.attrs["root"] is value
+    assert decode_task(json.dumps(document)).parameters["prefix"] == "old"
 
 
 def test_real_jsonpickle_back_references_resolve():
@@ -267,3 +286,18 @@ def test_what_mxgui_writes_it_reads_back():
         assert again.parameters[key] == node.parameters[key], key
     assert again.parameters["directory"] == "/data/x"
     assert again.parameters["centred_position"]["phiz"] == 3.0
+
+
+def test_an_energy_scan_reads_as_the_example_client_reads_it(monkeypatch):
+    """The example client reads ``energy_scan.result.inflection`` (and peak, remote)
+    from queue_get_node's document to choose its MAD energies."""
+    jp = jsonpickle()
+    qmo.install(monkeypatch)
+    model = QueueModel(validator=None)
+    sample = model.add(0, "Sample", {})
+    scan = model.add(sample, "EnergyScan", {"element": "Se", "edge": "K", "prefix": "escan"})
+    model.update_results(scan, {"peak": 12.662, "inflection": 12.658, "remote": 12.708})
+    done = jp.decode(encode_node(model, scan))
+    assert isinstance(done, qmo.EnergyScan) and (done.element_symbol, done.edge) == ("Se", "K")
+    assert (done.result.inflection, done.result.peak) == (12.658, 12.662)
+    assert done.result.first_remote == 12.708 and done.path_template.base_prefix == "escan"

@@ -4,8 +4,8 @@ jsonpickle writes an object as a JSON object whose ``py/object`` names its class
 (``module.Class``) and whose other keys are its attributes; an object, a list or a dict
 met a second time is written ``{"py/id": n}`` (``n``: the 0-based count of objects,
 lists and dicts written before it, in document order); older versions wrote
-``{"py/ref": "/path"}`` instead. Tuples and sets are ``{"py/tuple": [...]}`` and
-``{"py/set": [...]}``; bytes ``{"py/b64": ...}``.
+``{"py/ref": "/attribute/names"}`` instead (see :class:`_Reader`). Tuples and sets are
+``{"py/tuple": [...]}`` and ``{"py/set": [...]}``; bytes ``{"py/b64": ...}``.
 
 :func:`read_document` turns such a document into :class:`Pickled` records (class name
 and attributes) and plain values. Only the class names the caller allows are read; any
@@ -86,42 +86,54 @@ def read_document(text: object, allowed: Collection[str], what: str = "document"
         raise DocumentError(f"{what}: not readable JSON: {exc}") from None
     if nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise DocumentError(f"{what}: nests deeper than {MAX_DEPTH} levels")
-    return _Reader(frozenset(allowed), data).value(data, "$")
+    return _Reader(frozenset(allowed), _uses_ref(data)).value(data, "$")
 
 
 class _Reader:
-    """One pass over the parsed JSON, in document order (the order of ``py/id``)."""
+    """One pass over the parsed JSON in the order jsonpickle numbered it.
 
-    def __init__(self, allowed: frozenset[str], root: object) -> None:
+    Today's jsonpickle numbers objects, lists and dicts in document order. The old one
+    that wrote ``py/ref`` (a document holding one is read its way) walked attributes
+    and keys sorted, numbered objects and lists only, and named each by the attribute
+    and key names leading to it (``/acquisitions``; list positions are not part of a
+    name), the last one read under a name being the one a ``py/ref`` finds.
+    """
+
+    def __init__(self, allowed: frozenset[str], legacy: bool) -> None:
         self.allowed = allowed
-        self.root = root
+        self.legacy = legacy
         self.seen: list[Any] = []  # by py/id
-        self.by_path: dict[str, Any] = {}  # by py/ref path
+        self.by_name: dict[str, Any] = {}  # by py/ref
 
-    def _register(self, item: object, path: str) -> None:
+    def _register(self, item: object, name: str, is_dict: bool = False) -> None:
+        if is_dict and self.legacy:
+            return
         if len(self.seen) >= MAX_ITEMS:
-            raise DocumentError(f"{path}: more than {MAX_ITEMS} objects, lists and dicts")
+            raise DocumentError(f"{name}: more than {MAX_ITEMS} objects, lists and dicts")
         self.seen.append(item)
-        self.by_path[path] = item
+        self.by_name[name] = item
 
-    def value(self, node: object, where: str, path: str = "") -> Any:
+    def _items(self, node: dict[str, Any]) -> list[tuple[str, Any]]:
+        return sorted(node.items()) if self.legacy else list(node.items())
+
+    def value(self, node: object, where: str, name: str = "/") -> Any:
         if isinstance(node, list):
             items: list[Any] = []
-            self._register(items, path or "/")
+            self._register(items, name)
             for index, child in enumerate(node):
-                items.append(self.value(child, f"{where}[{index}]", f"{path}/{index}"))
+                items.append(self.value(child, f"{where}[{index}]", name))
             return items
         if not isinstance(node, dict):
             return node
         tags = [k for k in node if k.startswith("py/")]
         if not tags:
             plain: dict[str, Any] = {}
-            self._register(plain, path or "/")
-            for key, child in node.items():
-                plain[key] = self.value(child, f"{where}.{key}", f"{path}/{key}")
+            self._register(plain, name, is_dict=True)
+            for key, child in self._items(node):
+                plain[key] = self.value(child, f"{where}.{key}", _join(name, key))
             return plain
         if "py/object" in node:
-            return self._object(node, where, path)
+            return self._object(node, where, name)
         if len(node) != 1:
             raise DocumentError(f"{where}: tag {tags[0]} with other keys ({', '.join(node)})")
         tag = tags[0]
@@ -133,7 +145,7 @@ class _Reader:
         if tag in ("py/tuple", "py/set"):
             if not isinstance(content, list):
                 raise DocumentError(f"{where}.{tag}: expected a list")
-            values = [self.value(c, f"{where}[{i}]", f"{path}/{i}") for i, c in enumerate(content)]
+            values = [self.value(c, f"{where}[{i}]", name) for i, c in enumerate(content)]
             return tuple(values) if tag == "py/tuple" else values
         if tag == "py/b64":
             return _bytes(content, where)
@@ -142,7 +154,7 @@ class _Reader:
             "imports, calls or evaluates what they name"
         )
 
-    def _object(self, node: dict[str, Any], where: str, path: str) -> Pickled:
+    def _object(self, node: dict[str, Any], where: str, name: str) -> Pickled:
         cls = node["py/object"]
         if not isinstance(cls, str):
             raise DocumentError(f"{where}.py/object: expected a class name, got {cls!r}")
@@ -158,18 +170,18 @@ class _Reader:
                 "and never imports, calls or evaluates what they name"
             )
         obj = Pickled(cls, where)
-        self._register(obj, path or "/")
+        self._register(obj, name)
         attrs = node.get("py/state", node)
         if not isinstance(attrs, dict):
             raise DocumentError(f"{where}.py/state: expected the attributes as an object")
         if attrs is not node:  # jsonpickle counts the state dict after the object
-            self._register(obj.attrs, f"{path}/py/state")
-        for key, child in attrs.items():
+            self._register(obj.attrs, name, is_dict=True)
+        for key, child in self._items(attrs):
             if key.startswith("py/"):
                 if attrs is node:
                     continue  # py/object, py/state: read above
                 raise DocumentError(f"{where}.py/state: tag {key} refused among attributes")
-            obj.attrs[key] = self.value(child, f"{where}.{key}", f"{path}/{key}")
+            obj.attrs[key] = self.value(child, f"{where}.{key}", _join(name, key))
         return obj
 
     def _by_id(self, content: object, where: str) -> Any:
@@ -185,13 +197,31 @@ class _Reader:
     def _by_ref(self, content: object, where: str) -> Any:
         if not isinstance(content, str):
             raise DocumentError(f"{where}: py/ref {content!r} is not a path")
-        key = content.rstrip("/") or "/"
-        found = self.by_path.get(key)
+        found = self.by_name.get(content)
         if found is None:
             raise DocumentError(
                 f"{where}: py/ref {content[:100]!r} refers to nothing read before it"
             )
         return found
+
+
+def _join(name: str, key: str) -> str:
+    return f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
+
+
+def _uses_ref(data: object) -> bool:
+    """Whether ``data`` holds a ``py/ref`` (the old jsonpickle's references), without
+    recursion."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "py/ref" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _bytes(content: object, where: str) -> bytes:
