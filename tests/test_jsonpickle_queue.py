@@ -301,3 +301,39 @@ def test_an_energy_scan_reads_as_the_example_client_reads_it(monkeypatch):
     assert isinstance(done, qmo.EnergyScan) and (done.element_symbol, done.edge) == ("Se", "K")
     assert (done.result.inflection, done.result.peak) == (12.658, 12.662)
     assert done.result.first_remote == 12.708 and done.path_template.base_prefix == "escan"
+
+
+def test_experiment_types_helical_is_read_and_mesh_refused():
+    helical = quick_collection()
+    helical.experiment_type = 5  # mxcubecore's EXPERIMENT_TYPE.HELICAL
+    helical.acquisitions.append(qmo.Acquisition())
+    ends = ({"phi": 0.0, "phiy": 0.1}, {"phi": 0.0, "phiy": 0.3})
+    for acquisition, end in zip(helical.acquisitions, ends):
+        motors = {"phiz": 0.0, "sampx": 0.0, "sampy": 0.0, **end}
+        acquisition.acquisition_parameters.centred_position = qmo.CentredPosition(motors)
+    p = decode_task(encode(helical)).parameters
+    assert (p["helical_start"]["phiy"], p["helical_end"]["phiy"]) == (0.1, 0.3)
+    assert "centred_position" not in p
+    helical.acquisitions.pop()
+    with pytest.raises(DocumentError, match="helical collection needs two acquisitions"):
+        decode_task(encode(helical))
+    mesh = quick_collection()
+    mesh.experiment_type = 8
+    with pytest.raises(DocumentError, match=r"8 \(MESH\).*add a MeshScan"):
+        decode_task(encode(mesh))
+
+
+def test_helical_and_mesh_nodes_are_written_with_their_experiment_type(monkeypatch):
+    jp = jsonpickle()
+    qmo.install(monkeypatch)
+    model = QueueModel(validator=None)
+    sample = model.add(0, "Sample", {})
+    start = {"phi": 1.0, "phiy": 0.1, "phiz": 0.0, "sampx": 0.0, "sampy": 0.0}
+    end = dict(start, phiy=0.4)
+    line = model.add(sample, "DataCollection", {"helical_start": start, "helical_end": end})
+    mesh = model.add(sample, "MeshScan", {"grid_id": "G1", "num_images": 4})
+    written = jp.decode(encode_node(model, line))
+    assert written.experiment_type == 5 and len(written.acquisitions) == 2
+    assert written.acquisitions[1].acquisition_parameters.centred_position.phiy == 0.4
+    assert decode_task(encode_node(model, line)).parameters["helical_end"] == end
+    assert jp.decode(encode_node(model, mesh)).experiment_type == 8

@@ -5,6 +5,7 @@ and the faults for what mxgui does not do."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -92,7 +93,8 @@ def test_a_jsonpickle_sample_with_its_tasks_is_added_whole(queue, proxy, jsonpic
     sample.add_child(quick_collection("a"))
     off = sample.add_child(quick_collection("b"))
     off._enabled = False
-    sample_id = proxy.queue_add_child(0, jsonpickle.encode(sample, keys=False))
+    as_struct = json.loads(jsonpickle.encode(sample, keys=False))  # also as an XML-RPC struct
+    sample_id = proxy.queue_add_child(0, as_struct)
     node = queue.model.get_node(sample_id)
     assert node.type == "Sample" and node.parameters["location"] == "2:05"
     assert node.name == "lyso"

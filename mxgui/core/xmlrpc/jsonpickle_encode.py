@@ -41,6 +41,11 @@ CLASS_OF = {
     "XrayCentring": "XrayCentring2",
     "Workflow": "Workflow",
 }
+#: mxcubecore's EXPERIMENT_TYPE values written (queue_model_enumerables)
+EXPERIMENT_NATIVE = 4
+EXPERIMENT_HELICAL = 5
+EXPERIMENT_EDNA_REF = 6
+EXPERIMENT_MESH = 8
 #: nodes written in one document (a node and its subtree)
 MAX_NODES = 20_000
 
@@ -119,7 +124,15 @@ def _centred_position(value: object) -> dict[str, Any]:
     return _obj("CentredPosition", **attrs)
 
 
-def _acquisition_parameters(p: Mapping[str, Any]) -> dict[str, Any]:
+def _acquisition(p: Mapping[str, Any], position: object) -> dict[str, Any]:
+    return _obj(
+        "Acquisition",
+        path_template=_path_template(p),
+        acquisition_parameters=_acquisition_parameters(p, position),
+    )
+
+
+def _acquisition_parameters(p: Mapping[str, Any], position: object) -> dict[str, Any]:
     num_images = p.get("num_images", 0)
     osc_range = p.get("osc_range", 0.0)
     overlap = p.get("overlap", 0.0)
@@ -138,7 +151,7 @@ def _acquisition_parameters(p: Mapping[str, Any]) -> dict[str, Any]:
         num_passes=p.get("num_passes", 1),
         num_lines=1,
         energy=p.get("energy", 0.0),
-        centred_position=_centred_position(p.get("centred_position")),
+        centred_position=_centred_position(position),
         resolution=p.get("resolution", 0.0),
         detector_distance=p.get("detector_distance") or 0.0,
         transmission=p.get("transmission", 0.0),
@@ -181,13 +194,16 @@ def _crystal(acronym: str = "") -> dict[str, Any]:
 
 
 def _data_collection(p: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, Any]:
-    acquisition = _obj(
-        "Acquisition",
-        path_template=_path_template(p),
-        acquisition_parameters=_acquisition_parameters(p),
-    )
+    kind = EXPERIMENT_NATIVE
+    acquisitions = [_acquisition(p, p.get("centred_position"))]
+    if isinstance(p.get("helical_start"), Mapping) and isinstance(p.get("helical_end"), Mapping):
+        kind = EXPERIMENT_HELICAL
+        acquisitions = [_acquisition(p, p["helical_start"]), _acquisition(p, p["helical_end"])]
+    elif "grid_id" in p:
+        kind = EXPERIMENT_MESH
     return {
-        "acquisitions": [acquisition],
+        "acquisitions": acquisitions,
+        "experiment_type": kind,
         "crystal": _crystal(),
         "previous_acquisition": None,
         "html_report": str(results.get("html_report", "")),
@@ -216,9 +232,8 @@ def _characterisation(p: Mapping[str, Any], results: Mapping[str, Any]) -> dict[
         opt_sad=bool(p.get("anomalous", False)),
         strategy_complexity=0 if p.get("strategy_complexity") == "single sweep" else 1,
     )
-    collection = _obj(
-        "DataCollection", _children=[], _name=p.get("prefix", ""), **_data_collection(reference, {})
-    )
+    attrs = {**_data_collection(reference, {}), "experiment_type": EXPERIMENT_EDNA_REF}
+    collection = _obj("DataCollection", _children=[], _name=p.get("prefix", ""), **attrs)
     return {
         "reference_image_collection": collection,
         "characterisation_parameters": settings,

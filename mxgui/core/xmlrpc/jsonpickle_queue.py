@@ -15,6 +15,10 @@ to an mxgui node type and parameters (docs/contracts.md's ``task_json``):
   set" (a bare ``AcquisitionParameters()`` has ``exp_time = 0.0``, ``resolution = 0.0``)
   are left out, so the beamline's defaults complete them, as for mxgui's own JSON.
 - A node's ``_children`` are read too (mxcubecore's tree lives in its objects).
+- A DataCollection's ``experiment_type`` (mxcubecore's ``EXPERIMENT_TYPE``) decides:
+  rotations (SAD, MAD, NATIVE, OSC...) are collections, HELICAL takes its two
+  acquisitions' positions as ``helical_start`` / ``helical_end``; MESH, STILL, IMAGING
+  and multi-wedge collections are refused saying so.
 """
 
 from __future__ import annotations
@@ -105,6 +109,11 @@ _PATH = {
     "start_num": "start_num",
 }
 _STRATEGY_COMPLEXITY = ("single sweep", "few sweeps")
+#: mxcubecore's EXPERIMENT_TYPE values (queue_model_enumerables) read here
+EXPERIMENT_NATIVE = 4
+EXPERIMENT_HELICAL = 5
+#: experiment types of a DataCollection that mxgui does not run as a rotation collection
+NOT_COLLECTED = {8: "MESH", 9: "COLLECT_MULTIWEDGE", 10: "STILL", 11: "IMAGING"}
 
 
 @dataclass
@@ -270,11 +279,41 @@ def _first_acquisition(collection: object) -> tuple[dict[str, Any], object]:
 
 
 def _collection(obj: Pickled) -> dict[str, Any]:
+    kind = obj.attrs.get("experiment_type", EXPERIMENT_NATIVE)
+    if kind in NOT_COLLECTED:
+        raise DocumentError(
+            f"{obj.where}.experiment_type: {kind} ({NOT_COLLECTED[kind]}) is not a rotation "
+            "collection mxgui runs from this object; "
+            + ("add a MeshScan with mxgui's JSON (grid_id)" if kind == 8 else "mxgui has none")
+        )
     parameters, position = _first_acquisition(obj)
+    if kind == EXPERIMENT_HELICAL:
+        ends = _helical_ends(obj)
+        if ends is None:
+            raise DocumentError(
+                f"{obj.where}.acquisitions: a helical collection needs two acquisitions "
+                "with complete centred positions (phi, phiy, phiz, sampx, sampy)"
+            )
+        parameters["helical_start"], parameters["helical_end"] = ends
+        return parameters
     centred = _centred_position(position)
     if centred is not None:
         parameters["centred_position"] = centred
     return parameters
+
+
+def _helical_ends(obj: Pickled) -> tuple[dict[str, float], dict[str, float]] | None:
+    acquisitions = obj.attrs.get("acquisitions")
+    if not isinstance(acquisitions, (list, tuple)) or len(acquisitions) < 2:
+        return None
+    ends = [
+        _centred_position(
+            attrs_of(attrs_of(a).get("acquisition_parameters")).get("centred_position")
+        )
+        for a in acquisitions[:2]
+    ]
+    first, last = ends
+    return None if first is None or last is None else (first, last)
 
 
 def _characterisation(obj: Pickled) -> dict[str, Any]:
