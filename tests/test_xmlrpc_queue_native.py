@@ -157,15 +157,19 @@ def test_serialisation_is_per_connection_and_checked(beamline, proxy):
     assert proxy.queue_get_node(sample)["id"] == sample
 
 
-def test_queue_add_node_adds_under_the_last_sample(queue, proxy, jsonpickle):
+def test_queue_add_node_adds_under_the_mounted_sample(beamline, queue, proxy, jsonpickle):
     assert "no sample" in fault_message(
         proxy.queue_add_node, jsonpickle.encode(quick_collection("x"), keys=False)
     )
-    manual_sample(proxy)
+    at = {"type": "Sample", "parameters": {"location": "1:03", "centring": "none"}}
+    mounted = proxy.queue_add_child(0, at)
     last = manual_sample(proxy)
     assert proxy.queue_add_node(jsonpickle.encode(quick_collection("on"), keys=False)) is True
+    assert queue.model.children(last) != ()  # nothing mounted: the last sample
+    beamline.get("sample_changer").load("1:03").result(timeout=30)
     assert proxy.queue_add_node(jsonpickle.encode(quick_collection("off"), keys=False), False)
-    on, off = (queue.model.get_node(c) for c in queue.model.children(last))
+    (off,) = (queue.model.get_node(c) for c in queue.model.children(mounted))
+    (on,) = (queue.model.get_node(c) for c in queue.model.children(last))
     assert (on.parameters["prefix"], on.enabled) == ("on", True)
     assert (off.parameters["prefix"], off.enabled) == ("off", False)
     sample = qmo.Sample()

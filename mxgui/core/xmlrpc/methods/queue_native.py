@@ -15,6 +15,7 @@ import xml.sax.saxutils
 from collections.abc import Iterable
 from typing import ClassVar
 
+from mxgui.core.queue.mounts import loaded_address
 from mxgui.core.queue.nodes import ROOT_ID, RUNNING, SAMPLE, TASK_GROUP, QueueNode
 from mxgui.core.roles import QueueRole
 from mxgui.core.xmlrpc.args import as_bool, as_int, as_str, as_struct
@@ -57,30 +58,33 @@ class QueueNativeMethods:
 
     def queue_add_node(self, task_node: object, set_on: object = True) -> bool:
         """Add mxcubecore's jsonpickle queue object ``task_node`` (with its children):
-        a Sample under the queue root, anything else under the last sample of the queue
-        (mxcubecore puts it under the mounted sample's entry); enabled if ``set_on``."""
+        a Sample under the queue root, anything else under the mounted sample's node
+        (as mxcubecore does; the last such node), else under the last sample of the
+        queue; enabled if ``set_on``."""
         enabled = as_bool(set_on, "set_on")
         try:
             task = decode_task(task_node, "task_node")
         except DocumentError as exc:
             raise BadArgument(str(exc)) from None
         queue = self.queue
-        parent = ROOT_ID if task.type == SAMPLE else self._last_sample(queue)
+        parent = ROOT_ID if task.type == SAMPLE else self._mounted_sample(queue)
         task.enabled = task.enabled and enabled
         add_native_task(queue, parent, task)
         return True
 
-    @staticmethod
-    def _last_sample(queue: QueueRole) -> int:
-        samples = [
-            n for n in queue.model.children(ROOT_ID) if queue.model.get_node(n).type == SAMPLE
-        ]
+    def _mounted_sample(self, queue: QueueRole) -> int:
+        model = queue.model
+        samples = [model.get_node(n) for n in model.children(ROOT_ID)]
+        samples = [n for n in samples if n.type == SAMPLE]
         if not samples:
             raise Unavailable(
                 "the queue has no sample to add the task to; add one first, or give the "
                 "parent with queue_add_child(parent_id, task)"
             )
-        return samples[-1]
+        # the queue's own sample changer (the server's XML names no such role)
+        loaded = loaded_address(getattr(queue, "sample_changer", None))
+        mounted = [n for n in samples if loaded and n.parameters.get("location") == loaded]
+        return (mounted or samples)[-1].id
 
     def queue_update_result(self, node_id: object, html_report: object) -> bool:
         """Keep ``html_report`` (text) with collection ``node_id``'s results; False (and
