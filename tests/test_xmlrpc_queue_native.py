@@ -150,6 +150,7 @@ def test_serialisation_is_per_connection_and_checked(beamline, proxy):
     )
     proxy.queue_set_serialisation("JSON")
     assert isinstance(proxy.queue_get_node(sample), str)
+    assert "no queue node 999" in fault_message(proxy.queue_get_node, 999)
     with client(beamline.beamline.role("xmlrpc_server").url) as other:
         assert other.queue_get_serialisation() == "struct"
         assert other.queue_get_node(sample)["type"] == "Sample"

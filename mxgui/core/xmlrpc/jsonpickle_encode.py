@@ -55,9 +55,12 @@ class EncodeError(ValueError):
 
 
 def encode_node(model: QueueModel, node_id: int) -> str:
-    """The jsonpickle document of node ``node_id`` and its subtree."""
-    budget = [MAX_NODES]
-    return json.dumps(_node(model, model.get_node(node_id), budget))
+    """The jsonpickle document of node ``node_id`` and its subtree, as they were at one
+    instant (``UnknownNodeError`` for an unknown node)."""
+    nodes = model.snapshot()[0]
+    if node_id not in nodes:
+        model.get_node(node_id)  # raises, naming the node
+    return json.dumps(_node(nodes, nodes[node_id], [MAX_NODES]))
 
 
 def _obj(class_name: str, /, **attrs: object) -> dict[str, Any]:
@@ -68,11 +71,11 @@ def _tuple(*values: object) -> dict[str, Any]:
     return {"py/tuple": list(values)}
 
 
-def _node(model: QueueModel, node: QueueNode, budget: list[int]) -> dict[str, Any]:
+def _node(nodes: Mapping[int, QueueNode], node: QueueNode, budget: list[int]) -> dict[str, Any]:
     budget[0] -= 1
     if budget[0] < 0:
         raise EncodeError(f"node {node.id}: more than {MAX_NODES} nodes below it")
-    children = [_node(model, model.get_node(c), budget) for c in node.children]
+    children = [_node(nodes, nodes[c], budget) for c in node.children]
     attrs = {
         "_children": children,
         "_name": node.name,

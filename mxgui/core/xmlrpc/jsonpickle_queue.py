@@ -128,10 +128,6 @@ class NativeTask:
     children: list[NativeTask] = field(default_factory=list)
     where: str = "$"
 
-    def count(self) -> int:
-        """This node and every node below it."""
-        return 1 + sum(child.count() for child in self.children)
-
 
 def is_jsonpickle(value: object) -> bool:
     """Whether ``value`` (an XML-RPC argument) is a jsonpickle object rather than mxgui's
