@@ -22,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:keys will default:DeprecationWar
 
 
 def jsonpickle():
-    return pytest.importorskip("jsonpickle")  # the test extra installs it
+    return qmo.jsonpickle_module()
 
 
 def encode(obj: object) -> str:

@@ -26,7 +26,7 @@ def queue(beamline):
 
 @pytest.fixture
 def jsonpickle():
-    return pytest.importorskip("jsonpickle")  # the test extra installs it
+    return qmo.jsonpickle_module()
 
 
 def manual_sample(proxy) -> int:

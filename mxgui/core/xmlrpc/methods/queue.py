@@ -115,7 +115,10 @@ def add_native_task(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
             child_id = _add_one(queue, parent, child)
             stack.extend((child_id, grandchild) for grandchild in reversed(child.children))
     except ValueError:
-        queue.model.remove([top])
+        try:
+            queue.model.remove([top])
+        except ValueError:  # a node of it started running meanwhile: keep what was added
+            log.warning("queue_add_child: node %d kept after a refused child", top, exc_info=True)
         raise
     return top
 
