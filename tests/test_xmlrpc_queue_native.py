@@ -122,7 +122,13 @@ def test_unknown_classes_and_hostile_documents_are_faults_naming_them(queue, pro
         ('{"py/function": "os.system"}', "py/function is refused"),
         ('{"py/type": "subprocess.Popen"}', "py/type is refused"),
         ('{"py/repr": "os/os.system(\\"id\\")"}', "py/repr is refused"),
-        ('{"py/object": "x", "a": ' + "[" * 60 + "]" * 60 + "}", "nests"),
+        (
+            '{"py/object": "mxcubecore.model.queue_model_objects.Sample", "a": '
+            + "[" * 60
+            + "]" * 60
+            + "}",
+            "$.a[0][0][0]",  # the place where it went too deep
+        ),
         ('{"py/id": 99999999999999999999999}', "py/id 99999999999999999999999"),
     ):
         message = fault_message(proxy.queue_add_child, sample, hostile)

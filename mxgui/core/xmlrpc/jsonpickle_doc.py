@@ -24,14 +24,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mxgui.core.xmlrpc.dispatch import nesting_depth
-
 #: the largest document read (characters): a queue node with its subtree is far smaller
 MAX_DOCUMENT_CHARS = 4_000_000
 #: how deep objects, lists and dicts may nest (an mxcubecore task: about 6)
 MAX_DEPTH = 48
-#: objects, lists and dicts in one document
-MAX_ITEMS = 200_000
+#: objects, lists and dicts in one document (an mxcubecore DataCollection holds about 20:
+#: 2,000 of them, the most nodes one document may add, about 40,000)
+MAX_ITEMS = 60_000
 #: bytes a ``py/b64`` value may decode to
 MAX_BYTES = 1_000_000
 #: the tags read as data besides ``py/object``
@@ -74,6 +73,12 @@ def read_document(text: object, allowed: Collection[str], what: str = "document"
         raise DocumentError(
             f"{what}: {len(text)} characters, over the limit of {MAX_DOCUMENT_CHARS}"
         )
+    brackets = text.count("[") + text.count("{")  # at least the containers: a cheap bound
+    if brackets > MAX_ITEMS:
+        raise DocumentError(
+            f"{what}: {brackets} brackets, more than the {MAX_ITEMS} objects, lists and "
+            "dicts a document may hold"
+        )
     try:
         data = json.loads(text)
     except RecursionError:
@@ -84,9 +89,9 @@ def read_document(text: object, allowed: Collection[str], what: str = "document"
         ) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise DocumentError(f"{what}: not readable JSON: {exc}") from None
-    if nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
-        raise DocumentError(f"{what}: nests deeper than {MAX_DEPTH} levels")
-    return _Reader(frozenset(allowed), _uses_ref(data)).value(data, "$")
+    # a py/ref key (or a "py/ref" text value, read the same way: harmless) marks the old
+    # jsonpickle's documents
+    return _Reader(frozenset(allowed), '"py/ref"' in text).value(data, "$")
 
 
 class _Reader:
@@ -104,6 +109,7 @@ class _Reader:
         self.legacy = legacy
         self.seen: list[Any] = []  # by py/id
         self.by_name: dict[str, Any] = {}  # by py/ref
+        self.depth = 0
 
     def _register(self, item: object, name: str, is_dict: bool = False) -> None:
         if is_dict and self.legacy:
@@ -111,26 +117,43 @@ class _Reader:
         if len(self.seen) >= MAX_ITEMS:
             raise DocumentError(f"{name}: more than {MAX_ITEMS} objects, lists and dicts")
         self.seen.append(item)
-        self.by_name[name] = item
+        if self.legacy:
+            self.by_name[name] = item
+
+    def _name(self, name: str, key: str) -> str:
+        """The old jsonpickle's name of attribute or key ``key`` below ``name``."""
+        if not self.legacy:
+            return name  # today's documents have no py/ref
+        return f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
 
     def _items(self, node: dict[str, Any]) -> list[tuple[str, Any]]:
         return sorted(node.items()) if self.legacy else list(node.items())
 
     def value(self, node: object, where: str, name: str = "/") -> Any:
+        """``node`` read; a container deeper than :data:`MAX_DEPTH` is refused."""
+        if not isinstance(node, (list, dict)):
+            return node
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise DocumentError(f"{where}: nests deeper than {MAX_DEPTH} levels")
+            return self._container(node, where, name)
+        finally:
+            self.depth -= 1
+
+    def _container(self, node: list[Any] | dict[str, Any], where: str, name: str) -> Any:
         if isinstance(node, list):
             items: list[Any] = []
             self._register(items, name)
             for index, child in enumerate(node):
                 items.append(self.value(child, f"{where}[{index}]", name))
             return items
-        if not isinstance(node, dict):
-            return node
         tags = [k for k in node if k.startswith("py/")]
         if not tags:
             plain: dict[str, Any] = {}
             self._register(plain, name, is_dict=True)
             for key, child in self._items(node):
-                plain[key] = self.value(child, f"{where}.{key}", _join(name, key))
+                plain[key] = self.value(child, f"{where}.{key}", self._name(name, key))
             return plain
         if "py/object" in node:
             return self._object(node, where, name)
@@ -181,7 +204,7 @@ class _Reader:
                 if attrs is node:
                     continue  # py/object, py/state: read above
                 raise DocumentError(f"{where}.py/state: tag {key} refused among attributes")
-            obj.attrs[key] = self.value(child, f"{where}.{key}", _join(name, key))
+            obj.attrs[key] = self.value(child, f"{where}.{key}", self._name(name, key))
         return obj
 
     def _by_id(self, content: object, where: str) -> Any:
@@ -203,25 +226,6 @@ class _Reader:
                 f"{where}: py/ref {content[:100]!r} refers to nothing read before it"
             )
         return found
-
-
-def _join(name: str, key: str) -> str:
-    return f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
-
-
-def _uses_ref(data: object) -> bool:
-    """Whether ``data`` holds a ``py/ref`` (the old jsonpickle's references), without
-    recursion."""
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if "py/ref" in item:
-                return True
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _bytes(content: object, where: str) -> bytes:
