@@ -12,7 +12,8 @@ and attributes) and plain values. Only the class names the caller allows are rea
 other class, and every tag that would make a real unpickler import or call something
 (``py/reduce``, ``py/function``, ``py/type``, ``py/repr``, ``py/newobj``,
 ``py/initargs``...), is refused with :class:`DocumentError` naming the place in the
-document. Nesting, size and references are bounded before anything is built.
+document. Size and the number of containers are bounded before parsing (a bracket
+count), nesting while reading, references by what was read before them.
 """
 
 from __future__ import annotations
