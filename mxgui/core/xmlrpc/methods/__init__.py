@@ -8,12 +8,14 @@ from mxgui.core.xmlrpc.methods.beamline import BeamlineMethods
 from mxgui.core.xmlrpc.methods.diffractometer import DiffractometerMethods
 from mxgui.core.xmlrpc.methods.processing import ProcessingMethods
 from mxgui.core.xmlrpc.methods.queue import QueueMethods
+from mxgui.core.xmlrpc.methods.queue_native import QueueNativeMethods
 from mxgui.core.xmlrpc.methods.setup import SetupMethods
 from mxgui.core.xmlrpc.methods.shapes import ShapeMethods
 from mxgui.core.xmlrpc.methods.workflow import WorkflowMethods
 
 GROUPS = (
     QueueMethods,
+    QueueNativeMethods,
     DiffractometerMethods,
     BeamMethods,
     SetupMethods,

@@ -5,18 +5,35 @@ JSON text. Parameter names are mxgui's, which are mxcubecore's acquisition and p
 names; a few mxcubecore spellings are taken too (:data:`ALIASES`) and mxcubecore
 fields that mxgui has no use for are dropped (:data:`IGNORED`). Anything else unknown
 is refused with the queue's own message listing each bad field.
+
+``task_json`` may also be mxcubecore's own form, a jsonpickle queue model object
+(``{"py/object": "mxcubecore.model.queue_model_objects.DataCollection", ...}``): it is
+read by a fixed table (:mod:`~mxgui.core.xmlrpc.jsonpickle_queue`), never unpickled.
+
+Serialisation (mxcubecore's native queue API): ``queue_get_node`` answers with mxgui's
+struct unless the caller chose ``json`` (mxcubecore's jsonpickle document) with
+``queue_set_serialisation``. The choice belongs to the caller's connection: one client
+cannot change what another (mxgui's own workflows, which share the server's token and
+read structs) gets back. A client that reconnects (the server closes connections idle
+for 10 s) starts again from ``struct`` and sets its choice again.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import weakref
 from typing import Any, ClassVar
 
 from mxgui.core.queue.nodes import ROOT_ID, SAMPLE, TASK_GROUP
 from mxgui.core.roles import QueueEngineRole, QueueRole
+from mxgui.core.xmlrpc import caller
 from mxgui.core.xmlrpc.args import as_bool, as_int, as_str, as_struct
 from mxgui.core.xmlrpc.context import ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.jsonpickle_encode import EncodeError, encode_node
+from mxgui.core.xmlrpc.jsonpickle_queue import DocumentError, NativeTask, decode_task, is_jsonpickle
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +70,74 @@ TYPE_ALIASES = {"XrayCentring2": "XrayCentring", "TaskGroup": TASK_GROUP}
 _TASK_KEYS = {"type", "parameters", "name"}
 
 
+#: queue_get_node's answers: mxgui's struct (the default) or mxcubecore's jsonpickle text
+STRUCT = "struct"
+JSONPICKLE = "json"
+SERIALISATIONS = (STRUCT, JSONPICKLE)
+
+
+class SerialisationChoices:
+    """The serialisation each connection chose (see the module docstring); calls made
+    in the process, without a connection, share one choice."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_connection: weakref.WeakKeyDictionary[socket.socket, str] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._in_process = STRUCT
+
+    def get(self) -> str:
+        connection = caller.current_connection()
+        with self._lock:
+            if connection is None:
+                return self._in_process
+            return self._by_connection.get(connection, STRUCT)
+
+    def set(self, choice: str) -> None:
+        connection = caller.current_connection()
+        with self._lock:
+            if connection is None:
+                self._in_process = choice
+            else:
+                self._by_connection[connection] = choice
+
+
+def add_native_task(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
+    """Add ``task`` (read from mxcubecore's jsonpickle) and its children under
+    ``parent_id``; return its id. All or nothing: when a node below is refused, what
+    was added is removed and the refusal names the node's place in the document."""
+    top = _add_one(queue, parent_id, task)
+    try:
+        stack = [(top, child) for child in reversed(task.children)]
+        while stack:
+            parent, child = stack.pop()
+            child_id = _add_one(queue, parent, child)
+            stack.extend((child_id, grandchild) for grandchild in reversed(child.children))
+    except ValueError:
+        try:
+            queue.model.remove([top])
+        except ValueError:  # a node of it started running meanwhile: keep what was added
+            log.warning("queue_add_child: node %d kept after a refused child", top, exc_info=True)
+        raise
+    return top
+
+
+def _add_one(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
+    try:
+        if task.type in (SAMPLE, TASK_GROUP):
+            node_id = queue.model.add(parent_id, task.type, task.parameters, name=task.name)
+        else:
+            node_id = queue.add_task(parent_id, task.type, task.parameters)
+            if task.name:
+                queue.model.rename(node_id, task.name)
+    except ValueError as exc:
+        raise BadArgument(f"{task.where} ({task.type}): {exc}") from None
+    if not task.enabled:
+        queue.model.set_enabled(node_id, False)
+    return node_id
+
+
 def task_from_json(task_json: object) -> tuple[str, dict[str, Any], str]:
     """``(type, parameters, name)`` of ``task_json`` with mxcubecore names mapped."""
     task = as_struct(task_json, "task_json", json_text=True)
@@ -82,7 +167,9 @@ def task_from_json(task_json: object) -> tuple[str, dict[str, Any], str]:
 
 class QueueMethods:
     """``start_queue``, ``is_queue_executing``, ``queue_add_child``, ``queue_get_node``,
-    ``queue_execute_entry_with_id``, ``queue_set_workflow_lims_id``."""
+    ``queue_execute_entry_with_id``, ``queue_set_workflow_lims_id``, and the
+    serialisation of mxcubecore's native queue API (``queue_set_serialisation``,
+    ``queue_get_serialisation``, ``queue_get_available_serialisations``)."""
 
     NAMES: ClassVar[tuple[str, ...]] = (
         "start_queue",
@@ -91,10 +178,14 @@ class QueueMethods:
         "queue_get_node",
         "queue_execute_entry_with_id",
         "queue_set_workflow_lims_id",
+        "queue_set_serialisation",
+        "queue_get_serialisation",
+        "queue_get_available_serialisations",
     )
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self.serialisations = SerialisationChoices()
 
     @property
     def queue(self) -> QueueRole:
@@ -122,12 +213,20 @@ class QueueMethods:
     def queue_add_child(self, parent_id: object, task_json: object) -> int:
         """Add a sample (under 0), a task group or a task (under a sample or group);
         returns the new node's id. ``task_json``: ``{"type", "parameters"}``, a struct
-        or JSON text; the beamline's defaults complete the parameters. A task goes under
+        or JSON text, or mxcubecore's jsonpickle queue object (with its ``_children``);
+        the beamline's defaults complete the parameters. A task goes under
         ``parent_id``: a Workflow node's id nests it under that workflow (what the
         project's workflows do with their ``tasks_parent_id``)."""
         parent = as_int(parent_id, "parent_id")
-        node_type, parameters, name = task_from_json(task_json)
         queue = self.queue
+        if is_jsonpickle(task_json):
+            try:
+                native = decode_task(task_json, "task_json")
+            except DocumentError as exc:
+                raise BadArgument(str(exc)) from None
+            queue.model.get_node(parent)
+            return add_native_task(queue, parent, native)
+        node_type, parameters, name = task_from_json(task_json)
         queue.model.get_node(parent)  # an unknown parent is named before the type
         if node_type in (SAMPLE, TASK_GROUP):
             return queue.model.add(parent, node_type, parameters, name=name or None)
@@ -136,10 +235,38 @@ class QueueMethods:
             queue.model.rename(node_id, name)
         return node_id
 
-    def queue_get_node(self, node_id: object) -> dict[str, Any]:
+    def queue_get_node(self, node_id: object) -> dict[str, Any] | str:
         """The node: id, type, name, parameters, status, message, enabled, parent,
-        children (ids), files written, started / finished (epoch s or nil), results."""
-        return self.queue.model.get_node(as_int(node_id, "node_id")).to_dict()
+        children (ids), files written, started / finished (epoch s or nil), results.
+        After ``queue_set_serialisation("json")`` on this connection: mxcubecore's
+        jsonpickle document of the node and its subtree instead."""
+        node = as_int(node_id, "node_id")
+        model = self.queue.model
+        if self.serialisations.get() == JSONPICKLE:
+            try:
+                return encode_node(model, node)
+            except EncodeError as exc:
+                raise Unavailable(str(exc)) from None
+        return model.get_node(node).to_dict()
+
+    def queue_set_serialisation(self, backend: object) -> bool:
+        """Choose what ``queue_get_node`` answers on this connection: ``struct`` (mxgui's,
+        the default) or ``json`` (mxcubecore's jsonpickle queue objects)."""
+        choice = as_str(backend, "backend").lower()
+        if choice not in SERIALISATIONS:
+            raise BadArgument(
+                f"backend: unknown serialisation {choice!r}; available: {', '.join(SERIALISATIONS)}"
+            )
+        self.serialisations.set(choice)
+        return True
+
+    def queue_get_serialisation(self) -> str:
+        """The serialisation chosen on this connection (``struct`` until one is set)."""
+        return self.serialisations.get()
+
+    def queue_get_available_serialisations(self) -> list[str]:
+        """The serialisations ``queue_set_serialisation`` takes."""
+        return list(SERIALISATIONS)
 
     def queue_execute_entry_with_id(self, node_id: object, use_async: object = False) -> Any:
         """Run node ``node_id``: when the queue is idle as a run of its own; while a
@@ -165,4 +292,14 @@ class QueueMethods:
         return True
 
 
-__all__ = ["ALIASES", "IGNORED", "QueueMethods", "ROOT_ID", "task_from_json"]
+__all__ = [
+    "ALIASES",
+    "IGNORED",
+    "JSONPICKLE",
+    "QueueMethods",
+    "ROOT_ID",
+    "SERIALISATIONS",
+    "STRUCT",
+    "add_native_task",
+    "task_from_json",
+]

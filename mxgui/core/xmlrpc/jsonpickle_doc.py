@@ -1,0 +1,246 @@
+"""Reading a jsonpickle document as data: plain JSON parsing, nothing imported or run.
+
+jsonpickle writes an object as a JSON object whose ``py/object`` names its class
+(``module.Class``) and whose other keys are its attributes; an object, a list or a dict
+met a second time is written ``{"py/id": n}`` (``n``: the 0-based count of objects,
+lists and dicts written before it, in document order); older versions wrote
+``{"py/ref": "/attribute/names"}`` instead (see :class:`_Reader`). Tuples and sets are
+``{"py/tuple": [...]}`` and ``{"py/set": [...]}``; bytes ``{"py/b64": ...}``.
+
+:func:`read_document` turns such a document into :class:`Pickled` records (class name
+and attributes) and plain values. Only the class names the caller allows are read; any
+other class, and every tag that would make a real unpickler import or call something
+(``py/reduce``, ``py/function``, ``py/type``, ``py/repr``, ``py/newobj``,
+``py/initargs``...), is refused with :class:`DocumentError` naming the place in the
+document. Size and the number of containers are bounded before parsing (a bracket
+count), nesting while reading, references by what was read before them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: the largest document read (characters): a queue node with its subtree is far smaller
+MAX_DOCUMENT_CHARS = 4_000_000
+#: how deep objects, lists and dicts may nest (an mxcubecore task: about 6)
+MAX_DEPTH = 48
+#: objects, lists and dicts in one document (an mxcubecore DataCollection holds about 20:
+#: 2,000 of them, the most nodes one document may add, about 40,000)
+MAX_ITEMS = 60_000
+#: bytes a ``py/b64`` value may decode to
+MAX_BYTES = 1_000_000
+#: the tags read as data besides ``py/object``
+DATA_TAGS = frozenset({"py/id", "py/ref", "py/tuple", "py/set", "py/b64", "py/state"})
+
+
+class DocumentError(ValueError):
+    """A document that is not read: the message names the place (``$.acquisitions[0]``)
+    and what is wrong there."""
+
+
+@dataclass(eq=False)
+class Pickled:
+    """One object of the document: its class (as written) and its attributes.
+
+    ``where`` is its place in the document (``$.acquisitions[0].path_template``)."""
+
+    cls: str
+    where: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def class_name(self) -> str:
+        """The class without its module (``DataCollection``)."""
+        return self.cls.rpartition(".")[2]
+
+
+def read_document(text: object, allowed: Collection[str], what: str = "document") -> Any:
+    """The value of the jsonpickle document ``text`` with objects as :class:`Pickled`.
+
+    ``allowed`` holds the full class names (``module.Class``) that may appear; the
+    first other one is refused naming it and its place. ``what`` names the argument in
+    messages. Raises :class:`DocumentError`.
+    """
+    if not isinstance(text, str):
+        raise DocumentError(
+            f"{what}: expected a jsonpickle document (text), got {type(text).__name__}"
+        )
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(
+            f"{what}: {len(text)} characters, over the limit of {MAX_DOCUMENT_CHARS}"
+        )
+    brackets = text.count("[") + text.count("{")  # at least the containers: a cheap bound
+    if brackets > MAX_ITEMS:
+        raise DocumentError(
+            f"{what}: {brackets} brackets, more than the {MAX_ITEMS} objects, lists and "
+            "dicts a document may hold"
+        )
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise DocumentError(f"{what}: nests deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            f"{what}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise DocumentError(f"{what}: not readable JSON: {exc}") from None
+    # a py/ref key (or a "py/ref" text value, read the same way: harmless) marks the old
+    # jsonpickle's documents
+    return _Reader(frozenset(allowed), '"py/ref"' in text).value(data, "$")
+
+
+class _Reader:
+    """One pass over the parsed JSON in the order jsonpickle numbered it.
+
+    Today's jsonpickle numbers objects, lists and dicts in document order. The old one
+    that wrote ``py/ref`` (a document holding one is read its way) walked attributes
+    and keys sorted, numbered objects and lists only, and named each by the attribute
+    and key names leading to it (``/acquisitions``; list positions are not part of a
+    name), the last one read under a name being the one a ``py/ref`` finds.
+    """
+
+    def __init__(self, allowed: frozenset[str], legacy: bool) -> None:
+        self.allowed = allowed
+        self.legacy = legacy
+        self.seen: list[Any] = []  # by py/id
+        self.by_name: dict[str, Any] = {}  # by py/ref
+        self.depth = 0
+
+    def _register(self, item: object, name: str, is_dict: bool = False) -> None:
+        if is_dict and self.legacy:
+            return
+        if len(self.seen) >= MAX_ITEMS:
+            raise DocumentError(f"{name}: more than {MAX_ITEMS} objects, lists and dicts")
+        self.seen.append(item)
+        if self.legacy:
+            self.by_name[name] = item
+
+    def _name(self, name: str, key: str) -> str:
+        """The old jsonpickle's name of attribute or key ``key`` below ``name``."""
+        if not self.legacy:
+            return name  # today's documents have no py/ref
+        return f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
+
+    def _items(self, node: dict[str, Any]) -> list[tuple[str, Any]]:
+        return sorted(node.items()) if self.legacy else list(node.items())
+
+    def value(self, node: object, where: str, name: str = "/") -> Any:
+        """``node`` read; a container deeper than :data:`MAX_DEPTH` is refused."""
+        if not isinstance(node, (list, dict)):
+            return node
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise DocumentError(f"{where}: nests deeper than {MAX_DEPTH} levels")
+            return self._container(node, where, name)
+        finally:
+            self.depth -= 1
+
+    def _container(self, node: list[Any] | dict[str, Any], where: str, name: str) -> Any:
+        if isinstance(node, list):
+            items: list[Any] = []
+            self._register(items, name)
+            for index, child in enumerate(node):
+                items.append(self.value(child, f"{where}[{index}]", name))
+            return items
+        tags = [k for k in node if k.startswith("py/")]
+        if not tags:
+            plain: dict[str, Any] = {}
+            self._register(plain, name, is_dict=True)
+            for key, child in self._items(node):
+                plain[key] = self.value(child, f"{where}.{key}", self._name(name, key))
+            return plain
+        if "py/object" in node:
+            return self._object(node, where, name)
+        if len(node) != 1:
+            raise DocumentError(f"{where}: tag {tags[0]} with other keys ({', '.join(node)})")
+        tag = tags[0]
+        content = node[tag]
+        if tag == "py/id":
+            return self._by_id(content, where)
+        if tag == "py/ref":
+            return self._by_ref(content, where)
+        if tag in ("py/tuple", "py/set"):
+            if not isinstance(content, list):
+                raise DocumentError(f"{where}.{tag}: expected a list")
+            values = [self.value(c, f"{where}[{i}]", name) for i, c in enumerate(content)]
+            return tuple(values) if tag == "py/tuple" else values
+        if tag == "py/b64":
+            return _bytes(content, where)
+        raise DocumentError(
+            f"{where}: {tag} is refused: mxgui reads jsonpickle documents as data and never "
+            "imports, calls or evaluates what they name"
+        )
+
+    def _object(self, node: dict[str, Any], where: str, name: str) -> Pickled:
+        cls = node["py/object"]
+        if not isinstance(cls, str):
+            raise DocumentError(f"{where}.py/object: expected a class name, got {cls!r}")
+        if cls not in self.allowed:
+            raise DocumentError(
+                f"{where}: class {cls} is not one of mxcubecore's queue model classes "
+                "that mxgui reads; nothing was imported"
+            )
+        extra = [k for k in node if k.startswith("py/") and k not in ("py/object", "py/state")]
+        if extra:
+            raise DocumentError(
+                f"{where}: {extra[0]} is refused: mxgui reads jsonpickle documents as data "
+                "and never imports, calls or evaluates what they name"
+            )
+        obj = Pickled(cls, where)
+        self._register(obj, name)
+        attrs = node.get("py/state", node)
+        if not isinstance(attrs, dict):
+            raise DocumentError(f"{where}.py/state: expected the attributes as an object")
+        if attrs is not node:  # jsonpickle counts the state dict after the object
+            self._register(obj.attrs, name, is_dict=True)
+        for key, child in self._items(attrs):
+            if key.startswith("py/"):
+                if attrs is node:
+                    continue  # py/object, py/state: read above
+                raise DocumentError(f"{where}.py/state: tag {key} refused among attributes")
+            obj.attrs[key] = self.value(child, f"{where}.{key}", self._name(name, key))
+        return obj
+
+    def _by_id(self, content: object, where: str) -> Any:
+        if isinstance(content, bool) or not isinstance(content, int):
+            raise DocumentError(f"{where}: py/id {content!r} is not an integer")
+        if not 0 <= content < len(self.seen):
+            raise DocumentError(
+                f"{where}: py/id {content} refers to nothing read before it "
+                f"({len(self.seen)} objects so far)"
+            )
+        return self.seen[content]
+
+    def _by_ref(self, content: object, where: str) -> Any:
+        if not isinstance(content, str):
+            raise DocumentError(f"{where}: py/ref {content!r} is not a path")
+        found = self.by_name.get(content)
+        if found is None:
+            raise DocumentError(
+                f"{where}: py/ref {content[:100]!r} refers to nothing read before it"
+            )
+        return found
+
+
+def _bytes(content: object, where: str) -> bytes:
+    if not isinstance(content, str) or len(content) > MAX_BYTES * 4 // 3 + 4:
+        raise DocumentError(f"{where}: py/b64 is not base64 text of at most {MAX_BYTES} bytes")
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise DocumentError(f"{where}: py/b64 is not valid base64") from None
+
+
+def attrs_of(value: object) -> Mapping[str, Any]:
+    """The attributes of a :class:`Pickled` (an empty mapping for anything else)."""
+    return value.attrs if isinstance(value, Pickled) else {}
+
+
+__all__ = ["DocumentError", "MAX_DEPTH", "Pickled", "attrs_of", "read_document"]
