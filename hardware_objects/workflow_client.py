@@ -107,6 +107,9 @@ class WorkflowClient(HardwareObject):
             float, 900.0, "s a BES run may go without a call back before it fails (and aborts)"
         ),
         "bes_request_timeout": HOProperty(float, 10.0, "s one HTTP request to the BES may take"),
+        "bes_lost_after": HOProperty(
+            float, 30.0, "s a BES that offered STATUS may stop answering it before the run fails"
+        ),
         "bes_callback_host": HOProperty(
             str, "", "the host the BES calls back (empty: the server's address, or this FQDN)"
         ),
@@ -360,6 +363,7 @@ class WorkflowClient(HardwareObject):
             poll_period=self.get_property("bes_poll_period"),
             timeout=self.get_property("bes_request_timeout"),
             silence_timeout=self.get_property("bes_timeout"),
+            lost_after=self.get_property("bes_lost_after"),
         )
 
     def _origin(self) -> Origin:

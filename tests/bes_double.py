@@ -36,6 +36,8 @@ class BesDouble:
         self.script = script
         self.offer_status = offer_status
         self.statuses = list(statuses or ["RUNNING"])
+        #: the HTTP status STATUS answers with (set another to play a failing BES)
+        self.status_code = 200
         self.requests: list[tuple[str, str, Any]] = []
         self.runs: dict[str, dict[str, Any]] = {}
         self.aborted: list[str] = []
@@ -79,7 +81,7 @@ class BesDouble:
                     double._abort(self.path.split("/", 2)[2])
                     self._answer("ABORTED")
                 elif self.path.startswith("/STATUS/") and double.offer_status:
-                    self._answer(double._status())
+                    self._answer(double._status(), double.status_code)
                 else:
                     self._answer(f"no such service: {self.path}", 404)
 

@@ -29,6 +29,7 @@ from helpers import SIMULATED, quick_collect_overrides, wait_for
 #: port, each workflow a title and a path
 BES_XML = """<object class="workflow_client.WorkflowClient">
   <log_file>{log}</log_file>
+  <bes_lost_after>1.0</bes_lost_after>
   <bes_host>{host}</bes_host>
   <bes_port>{port}</bes_port>
   <bes_timeout>{timeout}</bes_timeout>
@@ -72,9 +73,9 @@ def bes(tmp_path):
         double.close()
 
 
-def run_workflow(beamline, timeout: float = 60.0, stop_when=None) -> dict:
-    """Queue a manually mounted sample with the BES workflow, run the queue (stopped
-    once ``stop_when()`` holds, if given) and answer the workflow node."""
+def start_workflow(beamline) -> tuple[int, threading.Event]:
+    """Queue a manually mounted sample (no centring) with the BES workflow and run the
+    queue: the workflow node and an event set when the queue has finished."""
     queue = beamline.beamline.role("queue")
     server = beamline.beamline.role("xmlrpc_server")
     done = threading.Event()
@@ -83,10 +84,18 @@ def run_workflow(beamline, timeout: float = 60.0, stop_when=None) -> dict:
         sample = proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
         node = queue.add_task(sample, "Workflow", {"workflow_name": "BesDemo"})
         assert proxy.start_queue() is True
-        if stop_when is not None:
-            wait_for(stop_when, "the workflow running at the BES", timeout)
-            queue.engine.stop()
-        assert done.wait(timeout), "the queue did not finish"
+    return node, done
+
+
+def run_workflow(beamline, timeout: float = 60.0, stop_when=None) -> dict:
+    """:func:`start_workflow`, stopped once ``stop_when()`` holds (if given); the
+    workflow node as ``queue_get_node`` answers it once the queue has finished."""
+    node, done = start_workflow(beamline)
+    if stop_when is not None:
+        wait_for(stop_when, "the workflow running at the BES", timeout)
+        beamline.beamline.role("queue").engine.stop()
+    assert done.wait(timeout), "the queue did not finish"
+    with client(beamline.beamline.role("xmlrpc_server").url) as proxy:
         return proxy.queue_get_node(node)
 
 
@@ -97,8 +106,8 @@ def test_a_bes_workflow_from_the_queue_ends_by_workflow_end(bes):
     assert node["status"] == "success", node["message"]
     # the workflow called back with its own token: accepted, in order
     assert double.calls == [("log_message", True), ("workflow_end", True)]
-    # RUN, then STATUS once (404: not offered, never asked again); no ABORT
-    assert double.paths() == ["POST /RUN/BesDemo", "GET /STATUS/bes-1"]
+    # RUN, then STATUS at most once (404: not offered; none if workflow_end came first)
+    assert double.paths() in (["POST /RUN/BesDemo"], ["POST /RUN/BesDemo", "GET /STATUS/bes-1"])
     assert double.aborted == []
     run = beamline.beamline.role("workflow").log.runs()[0]
     assert (run.name, run.status) == ("BesDemo", "success")
@@ -141,6 +150,8 @@ def test_a_queue_stop_sends_abort(bes):
     assert node["status"] != "success"
     assert "stopped" in node["message"]
     assert double.aborted == ["bes-1"]
+    # STATUS asked once (404: not offered), never polled; then the ABORT
+    assert double.paths() == ["POST /RUN/BesDemo", "GET /STATUS/bes-1", "GET /ABORT/bes-1"]
     assert all(result is True for _method, result in double.calls[:2])
     run = beamline.beamline.role("workflow").log.runs()[0]
     assert run.status == "aborted"
@@ -176,6 +187,31 @@ def test_status_is_polled_where_the_bes_offers_it(bes):
     assert double.aborted == []  # the BES said it finished: nothing to abort
 
 
+def test_a_bes_that_stops_answering_status_fails_the_run_and_is_aborted(bes):
+    double, beamline = bes(script="silent", offer_status=True)
+
+    def status_answered_then_broken() -> bool:
+        if sum(p.startswith("GET /STATUS/") for p in double.paths()) < 2:
+            return False
+        double.status_code = 503  # the BES's STATUS breaks down, the run is not over
+        return True
+
+    node, done = start_workflow(beamline)
+    wait_for(status_answered_then_broken, "STATUS answered twice", 30)
+    assert done.wait(30), "the queue did not finish"
+    message = beamline.beamline.role("queue").model.get_node(node).message
+    assert "connection to the BES lost for 1 s" in message and "HTTP 503" in message
+    assert double.aborted == ["bes-1"]
+
+
+def test_the_gui_quitting_aborts_the_run_at_the_bes(bes):
+    double, beamline = bes(script="until_abort")
+    start_workflow(beamline)
+    wait_for(lambda: len(double.calls) >= 1, "the workflow's first call back", 30)
+    beamline.shutdown()
+    assert double.aborted == ["bes-1"]
+
+
 # configuration ------------------------------------------------------------------------------
 def client_from(tmp_path: Path, text: str) -> HardwareRepository:
     site = tmp_path / "site"
@@ -203,22 +239,23 @@ def test_mxcubecore_style_xml_is_read(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("port_line", "line", "reason"),
+    ("port_line", "at", "reason"),
     [
-        ("", 3, "bes_host bes.example.org needs bes_port"),
-        ("<bes_port>70000</bes_port>", 4, "needs bes_port.*not 70000"),
-        ("<bes_port>eighty</bes_port>", 4, "bes_port"),
-        ("<bes_port>8090</bes_prt>", 4, "bad XML: .*mismatch"),
+        ("", "<bes_host>", "bes_host bes.example.org needs bes_port"),
+        ("<bes_port>70000</bes_port>", "<bes_port>", "needs bes_port.*not 70000"),
+        ("<bes_port>eighty</bes_port>", "<bes_port>", "bes_port"),
+        ("<bes_port>8090</bes_prt>", "<bes_port>", "bad XML: .*mismatch"),
     ],
 )
-def test_bad_bes_xml_names_the_file_and_line(tmp_path, port_line, line, reason):
-    text = BES_XML.replace("<bes_port>{port}</bes_port>", port_line)
-    repo = client_from(
-        tmp_path, text.format(log=tmp_path / "w.sqlite", host="bes.example.org", timeout=5)
+def test_bad_bes_xml_names_the_file_and_line(tmp_path, port_line, at, reason):
+    text = BES_XML.replace("<bes_port>{port}</bes_port>", port_line).format(
+        log=tmp_path / "w.sqlite", host="bes.example.org", timeout=5
     )
+    line = next(n for n, content in enumerate(text.splitlines(), 1) if at in content)
+    repo = client_from(tmp_path, text)
     with pytest.raises(HardwareObjectError, match=reason) as caught:
         repo.get("workflow")
-    assert f"workflow.xml:{line}" in str(caught.value)
+    assert f"workflow.xml:{line}:" in str(caught.value)
     repo.shutdown()
 
 
