@@ -21,6 +21,7 @@ from xmlrpc_fixtures import client
 
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
+from mxgui.core.workflow.bes import CallBack, Origin, run_body
 from mxgui.core.xmlrpc.run_tokens import MIN_TOKEN_LENGTH, RunTokens
 
 from helpers import SIMULATED, quick_collect_overrides, wait_for
@@ -210,6 +211,22 @@ def test_the_gui_quitting_aborts_the_run_at_the_bes(bes):
     wait_for(lambda: len(double.calls) >= 1, "the workflow's first call back", 30)
     beamline.shutdown()
     assert double.aborted == ["bes-1"]
+
+
+def test_workflow_parameters_go_to_the_top_level_without_replacing_mxcubecores_keys():
+    inputs = {
+        "run_number": 3,
+        "prefix": "p",
+        "tasks_parent_id": 7,
+        "workflow_parameters": {"anomalous": True, "token": "forged", "prefix": "other"},
+    }
+    body = run_body("MXPressA", inputs, CallBack("h", 1, "t" * 20), Origin("ID", 42, "mx1"))
+    assert body["run_number"] == "3" and body["tasks_parent_id"] == 7
+    assert body["anomalous"] is True
+    assert body["token"] == "t" * 20  # a parameter never replaces the run's token
+    assert body["prefix"] == "p"  # the queue's value stays; the parameter's is nested only
+    assert body["workflow_parameters"]["prefix"] == "other"
+    assert (body["initiator"], body["sessionId"], body["externalRef"]) == ("ID", 42, "mx1")
 
 
 # configuration ------------------------------------------------------------------------------

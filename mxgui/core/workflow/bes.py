@@ -204,6 +204,11 @@ class BesRun(WorkflowRun):
         """The workflow called the GUI with the run's token: it is alive."""
         with self._lock:
             self.calls += 1
+        self._alive()
+
+    def _alive(self) -> None:
+        """A sign of life (a call back, a STATUS saying it runs): the silence restarts."""
+        with self._lock:
             self._last_sign = time.monotonic()
 
     # the thread -----------------------------------------------------------------------------
@@ -230,8 +235,7 @@ class BesRun(WorkflowRun):
     def _run(self) -> RunResult:
         self.request_id = self._start()
         log.info("BES %s: workflow %s started, request %s", self.url, self.name, self.request_id)
-        with self._lock:
-            self._last_sign = time.monotonic()
+        self._alive()
         return self._watch()
 
     def _grant(self) -> bool:
@@ -284,7 +288,7 @@ class BesRun(WorkflowRun):
                             self._step(reported, ended)
                         message = f"BES workflow {self.name} {status.lower()}"
                         return RunResult(ended, message, "" if ended == SUCCESS else reported)
-                    self.called()  # a running workflow the server vouches for
+                    self._alive()  # a running workflow the server vouches for
                     if status and status != reported:
                         if reported:
                             self._step(reported, SUCCESS)
