@@ -105,7 +105,9 @@ def test_a_bes_workflow_from_the_queue_ends_by_workflow_end(bes):
     server = beamline.beamline.role("xmlrpc_server")
     node = run_workflow(beamline)
     assert node["status"] == "success", node["message"]
-    # the workflow called back with its own token: accepted, in order
+    # the workflow called back with its own token: accepted, in order (the answer to
+    # workflow_end may reach the double after the queue has finished)
+    assert double.played.wait(10)
     assert double.calls == [("log_message", True), ("workflow_end", True)]
     # RUN, then STATUS at most once (404: not offered; none if workflow_end came first)
     assert double.paths() in (["POST /RUN/BesDemo"], ["POST /RUN/BesDemo", "GET /STATUS/bes-1"])
@@ -251,6 +253,24 @@ def test_mxcubecore_style_xml_is_read(tmp_path):
             "/models/BesDemo.moml",
             "point",
         )
+    finally:
+        repo.shutdown()
+
+
+def test_the_bes_site_example_loads_over_the_simulated_beamline():
+    repo = HardwareRepository([SIMULATED.parent / "bes-site", SIMULATED])
+    try:
+        workflow = repo.get("workflow")
+        assert workflow.bes_url == "http://bes.example.org:8090"
+        engines = {
+            w["name"]: (w["engine"], w["requires"]) for w in workflow.get_available_workflows()
+        }
+        assert engines == {
+            "MXPressA": ("bes", "sample"),
+            "MXPressE": ("bes", "sample"),
+            "MeshAndCollect": ("bes", "grid"),
+            "XrayCentring": ("local", "sample"),
+        }
     finally:
         repo.shutdown()
 
