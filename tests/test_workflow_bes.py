@@ -22,7 +22,7 @@ from xmlrpc_fixtures import client
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.workflow.bes import CallBack, Origin, run_body
-from mxgui.core.xmlrpc.run_tokens import MIN_TOKEN_LENGTH, RunTokens
+from mxgui.core.xmlrpc.run_tokens import MAX_TOKENS, MIN_TOKEN_LENGTH, RunTokens
 
 from helpers import SIMULATED, quick_collect_overrides, wait_for
 
@@ -213,6 +213,17 @@ def test_the_gui_quitting_aborts_the_run_at_the_bes(bes):
     wait_for(lambda: len(double.calls) >= 1, "the workflow's first call back", 30)
     beamline.shutdown()
     assert double.aborted == ["bes-1"]
+
+
+def test_a_run_whose_token_the_server_refuses_fails_before_asking_the_bes(bes):
+    double, beamline = bes()
+    server = beamline.beamline.role("xmlrpc_server")
+    for n in range(MAX_TOKENS):  # the server holds as many run tokens as it takes
+        server.grant_run_token(f"other-run-{n:02d}-token")
+    node = run_workflow(beamline)
+    assert node["status"] == "failed"
+    assert "the XML-RPC server refuses the run's token" in node["message"]
+    assert double.paths() == []  # its calls would all be refused: no RUN
 
 
 def test_workflow_parameters_go_to_the_top_level_without_replacing_mxcubecores_keys():

@@ -213,8 +213,9 @@ class BesRun(WorkflowRun):
 
     # the thread -----------------------------------------------------------------------------
     def _main(self) -> None:
-        granted = self._grant()
+        granted = False
         try:
+            granted = self._grant()
             result = self._run()
         except BesError as exc:
             result = RunResult(FAILED, str(exc))
@@ -243,9 +244,8 @@ class BesRun(WorkflowRun):
             return False
         try:
             self._tokens.grant_run_token(self._token, self.called)
-        except ValueError as exc:
-            log.error("BES workflow %s: its token is not accepted: %s", self.name, exc)
-            return False
+        except ValueError as exc:  # its calls would be refused: not worth starting it
+            raise BesError(f"the XML-RPC server refuses the run's token: {exc}") from None
         return True
 
     def _revoke(self) -> None:
