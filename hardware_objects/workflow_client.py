@@ -10,11 +10,26 @@ Each ``<workflow>`` of the XML names a workflow::
       <graph>xray_centring.json</graph>  local: the ewoks graph in workflows_dir
     </workflow>
 
+and a BES workflow is also read in mxcubecore's form (``ednaparams.xml``: the server in
+``<bes_host>`` / ``<bes_port>``, each workflow a ``<title>`` and a ``<path>``, its name
+the path's last part: see ``mxgui.core.workflow.catalog``); mxgui's ``<bes_url>`` still
+works (it wins over ``bes_host``/``bes_port``).
+
 Engines (``mxgui.core.workflow``): ``local`` runs the graph in a child process (its own
 process group) given the XML-RPC server's address and token in ``MXGUI_XMLRPC_URL`` and
-``MXGUI_XMLRPC_TOKEN``; ``bes`` asks the BES server at ``bes_url``. A run ends when the
-workflow calls ``workflow_end`` (XML-RPC), when its process exits (a process killed is
-seen at once), or on :meth:`WorkflowClient.abort`. Every run and step is recorded in the
+``MXGUI_XMLRPC_TOKEN``. ``bes`` speaks mxcubecore's BES protocol
+(``mxgui.core.workflow.bes``): ``POST RUN/<name>`` with a JSON body holding the queue's
+inputs as mxcubecore's callers send them (``modelpath``, ``directory``, ``prefix``,
+``run_number``, ``sample_node_id``, ``workflow_node_id``, ``shape``, ``beamline``...),
+the workflow's parameters, ``initiator`` (``endstation_name``), ``sessionId`` (the LIMS
+session), ``externalRef`` (the proposal), and a token made for this run alone, in
+``token`` and in ``mxcubeParameters`` ``{"host", "port", "token"}``: the XML-RPC server
+to call back, which accepts that token until the run ends. The BES answers the request
+id; the run ends with the workflow's ``workflow_end``; ``GET ABORT/<id>`` goes on abort
+and on every failure; ``STATUS/<id>`` is polled only if the BES answers it; a run that
+makes no call for ``bes_timeout`` s fails and is aborted. A run ends when the workflow
+calls ``workflow_end`` (XML-RPC), when its process exits (a process killed is seen at
+once), or on :meth:`WorkflowClient.abort`. Every run and step is recorded in the
 execution log (:attr:`WorkflowClient.log`, a ``WorkflowLog``).
 
 The XML-RPC server to call back: the role ``xmlrpc_server`` when this object's XML gives
@@ -29,20 +44,36 @@ import concurrent.futures
 import json
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
+from hardware_objects.abstract.lims import AbstractLims
+from hardware_objects.abstract.session import AbstractSession
 from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.roles import XMLRPCServerRole
 from mxgui.core.workflow.catalog import WorkflowInfo, workflow_of
-from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
+from mxgui.core.workflow.events import (
+    ENV_TOKEN,
+    ENV_URL,
+    FAILED,
+    RunResult,
+    StepCallback,
+    WorkflowRun,
+)
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
 from mxgui.core.xml_config import ConfigNode
+from mxgui.core.xmlrpc.run_tokens import RunTokenIssuer
+from mxgui.core.xmlrpc.token_file import new_token
+
+if TYPE_CHECKING:  # the BES engine imports requests: imported when a BES run starts
+    from mxgui.core.workflow.bes import Origin
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +101,19 @@ class WorkflowClient(HardwareObject):
         "workflows_dir": HOProperty(str, "", "the graphs' directory (empty: <repo>/workflows)"),
         "log_file": HOProperty(str, "", "the execution log (empty: the data directory's)"),
         "bes_url": HOProperty(str, "", "the BES server, for workflows with engine bes"),
+        "bes_host": HOProperty(str, "", "the BES server's host (mxcubecore's form)"),
+        "bes_port": HOProperty(int, 0, "the BES server's port (with bes_host)"),
+        "bes_timeout": HOProperty(
+            float, 900.0, "s a BES run may go without a call back before it fails (and aborts)"
+        ),
+        "bes_request_timeout": HOProperty(float, 10.0, "s one HTTP request to the BES may take"),
+        "bes_lost_after": HOProperty(
+            float, 30.0, "s a BES that offered STATUS may stop answering it before the run fails"
+        ),
+        "bes_callback_host": HOProperty(
+            str, "", "the host the BES calls back (empty: the server's address, or this FQDN)"
+        ),
+        "endstation_name": HOProperty(str, "", "the BES runs' initiator (the beamline's name)"),
         "xray_centring_workflow": HOProperty(str, "XrayCentring", "run by XrayCentring tasks"),
         "end_grace": HOProperty(float, 5.0, "seconds a process has to exit after workflow_end"),
         "kill_grace": HOProperty(float, 3.0, "seconds between SIGTERM and SIGKILL on abort"),
@@ -81,6 +125,8 @@ class WorkflowClient(HardwareObject):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.workflows: dict[str, WorkflowInfo] = {}
+        #: the BES server (``bes_url``, or ``http://bes_host:bes_port``; ``""``: none)
+        self.bes_url = ""
         self.workflows_dir = DEFAULT_WORKFLOWS_DIR
         self._log: WorkflowLog | None = None
         self._log_path: Path | None = None
@@ -105,6 +151,7 @@ class WorkflowClient(HardwareObject):
         log_file = self.get_property("log_file")
         if log_file:
             self._log_path = Path(os.path.expanduser(os.path.expandvars(log_file)))
+        self.bes_url = self._bes_server()
         for node in self.get_nodes("workflow"):
             info = self._workflow_of(node)
             if info.name in self.workflows:
@@ -113,7 +160,27 @@ class WorkflowClient(HardwareObject):
         self.set_state(HardwareObjectState.READY)
 
     def _workflow_of(self, node: ConfigNode) -> WorkflowInfo:
-        return workflow_of(node, self.workflows_dir, self.get_property("bes_url"))
+        return workflow_of(node, self.workflows_dir, self.bes_url)
+
+    def _bes_server(self) -> str:
+        """The BES server's URL from ``bes_url`` or ``bes_host`` and ``bes_port``."""
+        url = (self.get_property("bes_url") or "").strip()
+        host = (self.get_property("bes_host") or "").strip()
+        port = self.get_property("bes_port") or 0
+        if url:
+            if host:
+                log.info("%s: bes_url %s is used, not bes_host %s", self.name, url, host)
+            return url.rstrip("/")
+        if not host:
+            if port:
+                raise self.config_error("bes_port needs bes_host (the BES server)", "bes_port")
+            return ""
+        if not 0 < port <= 65535:
+            raise self.config_error(
+                f"bes_host {host} needs bes_port, the BES server's port (1..65535), not {port}",
+                "bes_port" if port else "bes_host",
+            )
+        return f"http://{host}:{port}"
 
     def shutdown(self) -> None:
         """Abort a running workflow, wait until it has gone (a local one's process is
@@ -178,11 +245,14 @@ class WorkflowClient(HardwareObject):
 
     def callback_address(self) -> tuple[str, str]:
         """The XML-RPC URL and token given to the workflows (``""`` when none)."""
-        role = self.get_object_by_role("xmlrpc_server")
-        server = role if isinstance(role, XMLRPCServerRole) else self._server
+        server = self._callback_server()
         if server is not None:
             return server.url, server.token
         return self.get_property("xmlrpc_url") or "", self.get_property("xmlrpc_token") or ""
+
+    def _callback_server(self) -> XMLRPCServerRole | None:
+        role = self.get_object_by_role("xmlrpc_server")
+        return role if isinstance(role, XMLRPCServerRole) else self._server
 
     # running --------------------------------------------------------------------------------
     def start(self, name: str, inputs: Mapping[str, Any]) -> Future[Any]:
@@ -233,15 +303,7 @@ class WorkflowClient(HardwareObject):
             self._step(run_id, step, status, message)
 
         if info.engine == "bes":
-            from mxgui.core.workflow.bes import BesRun
-
-            return BesRun(
-                self.get_property("bes_url"),
-                info.name,
-                inputs,
-                on_step,
-                poll_period=self.get_property("bes_poll_period"),
-            )
+            return self._start_bes(info, inputs, on_step)
         from mxgui.core.workflow.local import LocalRun
 
         url, token = self.callback_address()
@@ -264,6 +326,65 @@ class WorkflowClient(HardwareObject):
             reason = f"workflow {info.name}: the process cannot start: {exc}"
             self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
             raise Refused(reason) from None
+
+    def _start_bes(
+        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback
+    ) -> WorkflowRun:
+        """A BES run: its own token (granted on the XML-RPC server by the run), the
+        body mxcubecore sends (see the module docstring)."""
+        from mxgui.core.workflow.bes import BesRun, CallBack, run_body
+
+        url, server_token = self.callback_address()
+        server = self._callback_server()
+        issuer = server if isinstance(server, RunTokenIssuer) else None
+        if issuer is None:  # a server configured by URL only: its own token goes
+            log.warning(
+                "workflow %s: the XML-RPC server takes no run token: the BES gets the "
+                "server's own token",
+                info.name,
+            )
+        address = urlsplit(url) if url else None
+        host = (self.get_property("bes_callback_host") or "").strip()
+        if not host and address is not None and address.hostname:
+            host = address.hostname
+        if host in ("", "0.0.0.0", "::"):  # every address of this machine: its name
+            host = socket.getfqdn()
+        port = address.port if address is not None and address.port else 0
+        if not url:
+            log.warning("workflow %s: no XML-RPC server for the BES to call back", info.name)
+        callback = CallBack(host, port, new_token() if issuer is not None else server_token)
+        body = run_body(info.path or info.name, inputs, callback, self._origin())
+        return BesRun(
+            self.bes_url,
+            info.name,
+            body,
+            on_step,
+            issuer,
+            poll_period=self.get_property("bes_poll_period"),
+            timeout=self.get_property("bes_request_timeout"),
+            silence_timeout=self.get_property("bes_timeout"),
+            lost_after=self.get_property("bes_lost_after"),
+        )
+
+    def _origin(self) -> Origin:
+        """The BES run's initiator, LIMS session and proposal, from this object's
+        ``session`` and ``lims`` roles (when its XML gives them)."""
+        from mxgui.core.workflow.bes import Origin
+
+        initiator = (self.get_property("endstation_name") or "").strip()
+        proposal = ""
+        session_id: int | None = None
+        session = self.get_object_by_role("session")
+        if isinstance(session, AbstractSession):
+            proposal = session.get_proposal()
+        lims = self.get_object_by_role("lims")
+        if isinstance(lims, AbstractLims):
+            login = lims.get_login()
+            if login is not None:
+                session_id = login.session_id
+                proposal = login.proposal or proposal
+            initiator = initiator or str(lims.get_property("beamline_name") or "")
+        return Origin(initiator, session_id, proposal)
 
     def abort(self) -> None:
         """Abort the running workflow (nothing when none runs); it ends ``aborted``."""

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from hardware_objects.workflow_client import WorkflowClient
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.xmlrpc.context import DEFAULT_DIALOG_TIMEOUT
+from mxgui.core.xmlrpc.run_tokens import RunTokens
 from mxgui.core.xmlrpc.service import XMLRPCService
 from mxgui.core.xmlrpc.token_file import new_token, remove_token, token_path, write_token
 from mxgui.core.xmlrpc.transport import (
@@ -78,6 +79,8 @@ class XMLRPCServer(HardwareObject):
         self.url = ""
         #: the file holding the generated token (``None``: configured, off or not written)
         self.token_file: Path | None = None
+        #: tokens of single workflow runs (the BES engine's), accepted while granted
+        self.run_tokens = RunTokens()
 
     def init(self) -> None:
         port = self.get_property("port")
@@ -117,6 +120,7 @@ class XMLRPCServer(HardwareObject):
                 max_workers=self.get_property("max_workers"),
                 idle_timeout=self.get_property("idle_timeout"),
                 busy_timeout=self.get_property("busy_timeout"),
+                run_tokens=self.run_tokens,
             )
         except OSError as exc:
             raise self.config_error(f"cannot listen on {host}:{port}: {exc}", "port") from None
@@ -154,6 +158,16 @@ class XMLRPCServer(HardwareObject):
             return
         self.token_file = path
         log.info("XML-RPC token in %s", path)
+
+    def grant_run_token(self, token: str, on_call: Callable[[], None] | None = None) -> None:
+        """Accept ``token`` (a workflow run's own) besides :attr:`token` until
+        :meth:`revoke_run_token`; ``on_call()`` on each call carrying it. ``ValueError``
+        for a token that is too short or granted already."""
+        self.run_tokens.grant(token, on_call)
+
+    def revoke_run_token(self, token: str) -> None:
+        """Stop accepting the run token ``token``."""
+        self.run_tokens.revoke(token)
 
     def set_handler(self, name: str, handler: Callable[..., Future[Any]] | None) -> None:
         """Install the GUI's handler for ``open_dialog`` or ``save_snapshot``

@@ -196,7 +196,10 @@ def test_bes_engine_runs_reports_and_ends_with_the_server_status(tmp_path):
         client.connect("workflowStepChanged", lambda *args: steps.append(args[1:]))
         status, message = client.start("Remote", {"prefix": "p", "run_number": 2}).result(30)
         assert status == "success" and "finished" in message
-        assert bes.requests[0] == ("POST", "/RUN/Remote", {"prefix": "p", "run_number": 2})
+        # issue 16: the RUN body is mxcubecore's (values as text, modelpath, token...)
+        method, path, body = bes.requests[0]
+        assert (method, path) == ("POST", "/RUN/Remote")
+        assert (body["modelpath"], body["prefix"], body["run_number"]) == ("Remote", "p", "2")
         assert ("Indexing", "running") in steps and ("Indexing", "success") in steps
         assert client.log.runs()[0].status == "success"
     finally:

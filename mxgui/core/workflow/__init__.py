@@ -6,7 +6,7 @@
   process (its own process group), its events read from a pipe, its death noticed;
 - :mod:`.runner`: the child's main (``python -m mxgui.core.workflow.runner``); the only
   module that imports ewoks, in the child only;
-- :mod:`.bes`: the ``bes`` engine, the BES REST protocol (RUN / STATUS / ABORT).
+- :mod:`.bes`: the ``bes`` engine, mxcubecore's BES protocol (RUN, ABORT; STATUS if offered).
 
 The workflow client hardware object (``hardware_objects/workflow_client.py``) chooses
 the engine per workflow, records runs in the execution log and emits the signals.

@@ -1,15 +1,26 @@
-"""The BES engine: a workflow run by a BES server, over its REST protocol.
+"""The BES engine: a workflow run by a BES server, over the REST protocol mxcubecore speaks.
 
-- ``POST <url>/RUN/<name>`` with the inputs as a JSON body answers the request id
-  (the body: the id as text, or a JSON string / object with ``request_id`` / ``id``);
-- ``GET <url>/STATUS/<id>`` answers the status (text, or JSON with ``status``), polled
-  every :attr:`BesRun.poll_period` seconds; ``finished`` / ``success`` end the run
-  well, ``error`` / ``failed`` fail it, ``aborted`` ends it aborted; any other status
-  (``started``, ``running``...) means it goes on and is reported as the current step;
-- ``GET <url>/ABORT/<id>`` asks the server to stop it.
+- ``POST <server>/RUN/<name>`` with the run's JSON body (:func:`run_body`: mxcubecore's
+  keys, among them the run's own ``token`` and ``mxcubeParameters`` ``{host, port,
+  token}``, the GUI's XML-RPC server to call back) answers the request id (the body as
+  text; a JSON string or an object with ``request_id`` / ``id`` is read too);
+- the workflow then drives the GUI over XML-RPC with that token, which the server
+  accepts from before the RUN until the run's end (granted and revoked here, through a
+  :class:`~mxgui.core.xmlrpc.run_tokens.RunTokenIssuer`); it ends the run with
+  ``workflow_end`` (:meth:`BesRun.end`);
+- ``GET <server>/ABORT/<id>`` on stop (:meth:`BesRun.abort`) and on every failure once a
+  request id exists: the workflow must not go on at the BES after mxgui gave it up;
+- ``GET <server>/STATUS/<id>`` is not part of mxcubecore's protocol: it is asked once
+  after the start, and polled every :attr:`BesRun.poll_period` s only if the server
+  answers it (any other answer, 404 or 405 say, means not offered: never asked again).
+  Its ``finished`` / ``success`` end the run well, ``error`` / ``failed`` fail it,
+  ``aborted`` ends it aborted; anything else is the current step.
 
-A connection error or an HTTP error fails the run with the URL named; a server that
-goes silent for :attr:`BesRun.lost_after` seconds of failed polls fails it too.
+A run that neither calls back (a call with its token) nor ends within
+:attr:`BesRun.silence_timeout` s of the start or of its last call (or STATUS answer)
+fails saying so, and is aborted at the BES. A server that cannot be reached, or that
+answers RUN with an HTTP error, fails the run with the URL named; a STATUS server that
+stops answering for :attr:`BesRun.lost_after` s fails it as a lost connection.
 """
 
 from __future__ import annotations
@@ -19,11 +30,12 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
 
+from mxgui import __version__
 from mxgui.core.workflow.events import (
     ABORTED,
     FAILED,
@@ -33,6 +45,7 @@ from mxgui.core.workflow.events import (
     StepCallback,
     WorkflowRun,
 )
+from mxgui.core.xmlrpc.run_tokens import RunTokenIssuer
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +57,109 @@ _ENDED = {
     "failed": FAILED,
     "aborted": ABORTED,
 }
+#: the inputs of the queue's workflow entries that mxcubecore's callers send (as text)
+_MXCUBE_INPUTS = {
+    "directory": "directory",
+    "prefix": "prefix",
+    "run_number": "run_number",
+    "sample_node_id": "sample_node_id",
+    "workflow_node_id": "workflow_node_id",
+    "shape_id": "shape",
+}
+#: keys of the body that a workflow parameter never replaces
+_RESERVED = frozenset(
+    {"modelpath", "initiator", "sessionId", "externalRef", "token", "mxcubeParameters"}
+)
 
 
 class BesError(Exception):
     """The BES server could not be reached or gave an answer that is not one."""
 
 
+@dataclass(frozen=True)
+class CallBack:
+    """Where the workflow calls the GUI back: the XML-RPC server's host and port, and
+    the run's token (mxcubecore's ``mxcubeParameters``)."""
+
+    host: str
+    port: int
+    token: str
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who starts the run: mxcubecore's ``initiator`` (the end station's name),
+    ``sessionId`` (the LIMS session, ``None`` when there is none) and ``externalRef``
+    (the proposal, e.g. ``mx1234``)."""
+
+    initiator: str = ""
+    session_id: int | None = None
+    proposal: str = ""
+
+
+def run_body(
+    path: str, inputs: Mapping[str, object], callback: CallBack, origin: Origin
+) -> dict[str, object]:
+    """The JSON body of ``POST RUN/<name>``, with mxcubecore's keys.
+
+    The values mxcubecore's queue passes as text stay text, as there: ``modelpath``
+    (``path``), ``directory``, ``prefix``, ``run_number``, ``sample_node_id``,
+    ``workflow_node_id``, ``shape`` (the queue's ``shape_id``), ``beamline`` and
+    ``collection_software``; the rest of ``inputs`` (mxgui's ``tasks_parent_id``,
+    ``sample_location``...) goes as given, and each of ``workflow_parameters`` at the top
+    level too (the parameters a user set), without replacing a key above. Then what
+    mxcubecore's EdnaWorkflow adds: ``initiator``, ``sessionId``, ``externalRef``,
+    ``token`` and ``mxcubeParameters`` ``{"host", "port", "token"}``.
+    """
+    body: dict[str, object] = {"modelpath": path}
+    for key, value in inputs.items():
+        if key == "workflow_parameters":
+            continue
+        body[_MXCUBE_INPUTS.get(key, key)] = str(value) if key in _MXCUBE_INPUTS else value
+    body["beamline"] = origin.initiator
+    body["collection_software"] = f"mxgui {__version__}"
+    parameters = inputs.get("workflow_parameters")
+    if isinstance(parameters, Mapping):
+        body["workflow_parameters"] = dict(parameters)
+        for key, value in parameters.items():
+            if str(key) in body or str(key) in _RESERVED:
+                log.info("BES workflow %s: parameter %s only in workflow_parameters", path, key)
+                continue
+            body[str(key)] = value
+    body.update(
+        {
+            "initiator": origin.initiator,
+            "sessionId": origin.session_id,
+            "externalRef": origin.proposal,
+            "token": callback.token,  # mxcubecore: deprecated for mxcubeParameters' own
+            "mxcubeParameters": {
+                "host": callback.host,
+                "port": callback.port,
+                "token": callback.token,
+            },
+        }
+    )
+    return body
+
+
 class BesRun(WorkflowRun):
-    """One workflow run on a BES server (see the module docstring)."""
+    """One workflow run on a BES server (see the module docstring).
+
+    ``body`` is :func:`run_body`'s; its ``token`` is granted on ``tokens`` (the XML-RPC
+    server) before the RUN and revoked at the end. ``timeout``: s for one HTTP request.
+    """
 
     def __init__(
         self,
         url: str,
         name: str,
-        inputs: Mapping[str, object],
+        body: Mapping[str, object],
         on_step: StepCallback,
+        tokens: RunTokenIssuer | None = None,
+        *,
         poll_period: float = 0.5,
         timeout: float = 10.0,
+        silence_timeout: float = 900.0,
         lost_after: float = 30.0,
     ) -> None:
         super().__init__()
@@ -68,96 +167,190 @@ class BesRun(WorkflowRun):
         self.name = name
         self.poll_period = poll_period
         self.timeout = timeout
+        self.silence_timeout = silence_timeout
         self.lost_after = lost_after
         self.request_id: str | None = None
+        #: whether the server answers STATUS (``None``: not asked yet)
+        self.status_offered: bool | None = None
+        #: the number of calls the workflow made with the run's token
+        self.calls = 0
         self._on_step = on_step
-        self._inputs = dict(inputs)
-        self._stop = threading.Event()
+        self._body = dict(body)
+        self._tokens = tokens
+        self._token = str(body.get("token") or "")
+        self._wake = threading.Event()
         self._abort_asked = False
+        #: STATUS said the run ended: no ABORT to send
+        self._server_ended = False
+        self._last_sign = time.monotonic()
         self._thread = threading.Thread(target=self._main, name=f"BES {name}", daemon=True)
         self._thread.start()
 
     # control --------------------------------------------------------------------------------
     def abort(self) -> None:
-        """Ask the server to abort (``GET ABORT/<id>``); the run ends aborted."""
+        """Stop the run: ``GET ABORT/<id>`` (once the id is known); it ends aborted."""
         with self._lock:
             if self.done or self._abort_asked:
                 return
             self._abort_asked = True
-        self._stop.set()
+        self._wake.set()
 
     def end(self) -> None:
-        """``workflow_end`` from the workflow: the run ends well; polling stops."""
+        """``workflow_end`` from the workflow: the run ends well."""
         self.finish(RunResult(SUCCESS, "workflow ended"))
-        self._stop.set()
+        self._wake.set()
+
+    def called(self) -> None:
+        """The workflow called the GUI with the run's token: it is alive."""
+        with self._lock:
+            self.calls += 1
+        self._alive()
+
+    def _alive(self) -> None:
+        """A sign of life (a call back, a STATUS saying it runs): the silence restarts."""
+        with self._lock:
+            self._last_sign = time.monotonic()
 
     # the thread -----------------------------------------------------------------------------
     def _main(self) -> None:
+        granted = False
         try:
-            self.request_id = self._start()
-            log.info(
-                "BES %s: workflow %s started, request %s", self.url, self.name, self.request_id
-            )
-            result = self._poll()
+            granted = self._grant()
+            result = self._run()
         except BesError as exc:
             result = RunResult(FAILED, str(exc))
-        if self._abort_asked and self.request_id is not None and not self.done:
+        except Exception as exc:  # a bug here must still end the run, and abort it at the BES
+            log.exception("BES workflow %s: the engine failed", self.name)
+            result = RunResult(FAILED, f"the BES engine failed: {type(exc).__name__}: {exc}")
+        finally:
+            if granted:
+                self._revoke()
+        if self._abort_asked and result.status == FAILED:  # the user's stop came first
+            result = RunResult(ABORTED, "aborted by user")
+        if result.status != SUCCESS and self.request_id is not None and not self._server_ended:
             self._send_abort()
-            result = RunResult(ABORTED, "aborted by user")
-        elif self._abort_asked and not self.done:
-            result = RunResult(ABORTED, "aborted by user")
         if self.finish(result):
-            log.info("BES workflow %s ended %s: %s", self.name, result.status, result.message)
+            level = logging.INFO if result.status == SUCCESS else logging.WARNING
+            log.log(level, "BES workflow %s ended %s: %s", self.name, result.status, result.message)
+
+    def _run(self) -> RunResult:
+        self.request_id = self._start()
+        log.info("BES %s: workflow %s started, request %s", self.url, self.name, self.request_id)
+        self._alive()
+        return self._watch()
+
+    def _grant(self) -> bool:
+        if self._tokens is None or not self._token:
+            return False
+        try:
+            self._tokens.grant_run_token(self._token, self.called)
+        except ValueError as exc:  # its calls would be refused: not worth starting it
+            raise BesError(f"the XML-RPC server refuses the run's token: {exc}") from None
+        return True
+
+    def _revoke(self) -> None:
+        assert self._tokens is not None
+        self._tokens.revoke_run_token(self._token)
 
     def _start(self) -> str:
         where = f"{self.url}/RUN/{quote(self.name)}"
-        response = self._request("POST", where, self._inputs)
+        response = self._request("POST", where, self._body)
         request_id = _request_id(response.text)
         if not request_id:
             raise BesError(f"BES server at {where} answered no request id: {response.text!r:.200}")
         return request_id
 
-    def _poll(self) -> RunResult:
-        where = f"{self.url}/STATUS/{quote(self.request_id or '')}"
-        last_ok = time.monotonic()
+    def _watch(self) -> RunResult:
+        """Wait for the end: ``workflow_end``, an abort, STATUS (if offered), silence."""
         reported = ""
-        while not self._stop.wait(self.poll_period):
-            try:
-                response = self._request("GET", where)
-            except BesError as exc:
-                if time.monotonic() - last_ok > self.lost_after:
-                    raise BesError(f"{exc} (no answer for {self.lost_after:g} s)") from None
-                log.warning("%s", exc)
-                continue
-            last_ok = time.monotonic()
-            status = _status(response.text)
-            ended = _ENDED.get(status.lower())
-            if ended is not None:
-                if reported:
-                    self._step(reported, SUCCESS if ended == SUCCESS else ended)
-                message = f"BES workflow {self.name} {status.lower()}"
-                return RunResult(ended, message, "" if ended == SUCCESS else reported)
-            if status and status != reported:
-                if reported:
-                    self._step(reported, SUCCESS)
-                reported = status
-                self._step(status, RUNNING)
-        return RunResult(ABORTED, "aborted by user")
+        last_answer = time.monotonic()
+        while True:
+            if self.done:  # workflow_end
+                return RunResult(SUCCESS, "workflow ended")
+            if self._abort_asked:
+                return RunResult(ABORTED, "aborted by user")
+            if self.status_offered is not False:
+                try:
+                    status = self._status()
+                except BesError as exc:
+                    if time.monotonic() - last_answer > self.lost_after:
+                        raise BesError(
+                            f"{exc}: connection to the BES lost for {self.lost_after:g} s"
+                        ) from None
+                    log.warning("%s", exc)
+                    status = None
+                if status is not None:
+                    last_answer = time.monotonic()
+                    ended = _ENDED.get(status.lower())
+                    if ended is not None:
+                        self._server_ended = True
+                        if reported:
+                            self._step(reported, ended)
+                        message = f"BES workflow {self.name} {status.lower()}"
+                        return RunResult(ended, message, "" if ended == SUCCESS else reported)
+                    self._alive()  # a running workflow the server vouches for
+                    if status and status != reported:
+                        if reported:
+                            self._step(reported, SUCCESS)
+                        reported = status
+                        self._step(status, RUNNING)
+            with self._lock:
+                silent = time.monotonic() - self._last_sign
+            if silent > self.silence_timeout:
+                return RunResult(
+                    FAILED,
+                    f"BES workflow {self.name} (request {self.request_id}) neither called back "
+                    f"nor ended within {self.silence_timeout:g} s",
+                )
+            self._wake.wait(min(self.poll_period, max(self.silence_timeout - silent, 0.01)))
+            self._wake.clear()
+
+    def _status(self) -> str | None:
+        """The STATUS answer; ``None`` (and never asked again) when not offered."""
+        where = f"{self.url}/STATUS/{quote(self.request_id or '')}"
+        try:
+            response = requests.get(where, timeout=self.timeout)
+        except requests.RequestException as exc:
+            if self.status_offered is None:  # the first ask: not offered, no harm done
+                self.status_offered = False
+                log.info("BES %s: no STATUS (%s): the end comes from workflow_end", self.url, exc)
+                return None
+            raise BesError(f"BES server at {where} cannot be reached: {exc}") from None
+        if response.status_code != 200:
+            if self.status_offered is None:
+                self.status_offered = False
+                log.info(
+                    "BES %s does not offer STATUS (HTTP %s): the end comes from workflow_end",
+                    self.url,
+                    response.status_code,
+                )
+                return None
+            raise BesError(f"BES server at {where} answered HTTP {response.status_code}")
+        self.status_offered = True
+        return _status(response.text)
 
     def _send_abort(self) -> None:
         where = f"{self.url}/ABORT/{quote(self.request_id or '')}"
         try:
-            self._request("GET", where)
+            response = self._request("GET", where)
         except BesError as exc:
             log.error("BES workflow %s: the abort was not delivered: %s", self.name, exc)
+            return
+        log.info("BES workflow %s: ABORT sent: %s", self.name, response.text.strip()[:200])
 
     def _request(
-        self, method: str, url: str, body: Mapping[str, Any] | None = None
+        self, method: str, url: str, body: Mapping[str, object] | None = None
     ) -> requests.Response:
-        """``method`` on ``url`` (``body``: the run's JSON values, sent as JSON);
-        ``BesError`` saying why it failed."""
+        """``method`` on ``url`` (``body`` sent as JSON); ``BesError`` saying why it failed."""
         try:
-            response = requests.request(method, url, timeout=self.timeout, json=body)
+            if body is None:
+                response = requests.request(method, url, timeout=self.timeout)
+            else:  # JSON, as requests' json= sends it (typed: our values are plain JSON)
+                data = json.dumps(dict(body)).encode()
+                headers = {"Content-Type": "application/json"}
+                response = requests.request(
+                    method, url, timeout=self.timeout, data=data, headers=headers
+                )
         except requests.RequestException as exc:
             raise BesError(f"BES server at {url} cannot be reached: {exc}") from None
         if response.status_code >= 400:
@@ -170,7 +363,7 @@ class BesRun(WorkflowRun):
     def _step(self, step: str, status: str) -> None:
         try:
             self._on_step(step, status, "")
-        except Exception:  # a listener's bug must not stop the polling
+        except Exception:  # a listener's bug must not stop the watching
             log.exception("BES workflow %s: step callback failed", self.name)
 
 
@@ -188,7 +381,7 @@ def _status(text: str) -> str:
     return str(value).strip()
 
 
-def _json_or_text(text: str) -> Any:
+def _json_or_text(text: str) -> object:
     try:
         return json.loads(text)
     except ValueError:

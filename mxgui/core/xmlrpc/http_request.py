@@ -19,6 +19,8 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mxgui.core.xmlrpc.run_tokens import RunTokens
+
 #: the HTTP header that carries the token
 TOKEN_HEADER = "Token"
 #: the longest request head (request line and headers) read before refusing it
@@ -133,12 +135,22 @@ class RequestPolicy:
         ``""``: none needed; else the header ``Token`` must carry it.
     max_request_bytes
         Larger bodies are refused with 413.
+    run_tokens
+        Tokens granted for one workflow run (``run_tokens.py``): accepted besides
+        ``token`` while granted; never where ``token`` is ``""`` (no token asked).
     """
 
-    def __init__(self, host_names: Iterable[str], token: str, max_request_bytes: int) -> None:
+    def __init__(
+        self,
+        host_names: Iterable[str],
+        token: str,
+        max_request_bytes: int,
+        run_tokens: RunTokens | None = None,
+    ) -> None:
         self.host_names = frozenset(_canonical(host_of(h)) for h in host_names if h.strip())
         self.token = token
         self.max_request_bytes = max_request_bytes
+        self.run_tokens = run_tokens
 
     def check(self, head: RequestHead) -> Verdict:
         """Serve or refuse ``head``; a refusal says why in words a caller understands."""
@@ -160,12 +172,17 @@ class RequestPolicy:
             return Verdict(status=405, message="this is an XML-RPC server: POST an XML-RPC request")
         if head.path not in RPC_PATHS:
             return Verdict(status=404, message=f"no XML-RPC service at {head.path[:100]} (use /)")
+        given = headers.get(TOKEN_HEADER.lower())
         if self.token:
-            given = headers.get(TOKEN_HEADER.lower())
             if given is None:
                 return Verdict(status=401, message=f"missing {TOKEN_HEADER} header")
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
+            # the server's token, or a workflow run's while that run lasts (run_tokens.py)
+            if not hmac.compare_digest(given.encode(), self.token.encode()) and not (
+                self.run_tokens is not None and self.run_tokens.accepts(given)
+            ):
                 return Verdict(status=403, message=f"wrong {TOKEN_HEADER}")
+        elif given is not None and self.run_tokens is not None:
+            self.run_tokens.accepts(given)  # no token asked: the run still hears of its call
         content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         if content_type not in XML_TYPES:
             return Verdict(

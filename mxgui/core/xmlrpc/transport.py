@@ -44,6 +44,7 @@ from collections.abc import Iterable
 from mxgui.core.xmlrpc.dispatch import RequestHandler
 from mxgui.core.xmlrpc.http_loop import ConnectionLoop
 from mxgui.core.xmlrpc.http_request import TOKEN_HEADER, RequestPolicy
+from mxgui.core.xmlrpc.run_tokens import RunTokens
 
 __all__ = ["TOKEN_HEADER", "XMLRPCTransport", "resolve_allowed"]
 
@@ -119,6 +120,9 @@ class XMLRPCTransport:
         bound on request bodies held in memory at once.
     max_connections, max_workers, idle_timeout, request_timeout, busy_timeout
         The bounds of the module's docstring.
+    run_tokens
+        Tokens granted for one workflow run each, accepted besides ``token`` while
+        granted (see :mod:`~mxgui.core.xmlrpc.run_tokens`).
     """
 
     def __init__(
@@ -136,6 +140,7 @@ class XMLRPCTransport:
         request_timeout: float = REQUEST_TIMEOUT,
         busy_timeout: float = BUSY_TIMEOUT,
         worker_idle: float = WORKER_IDLE,
+        run_tokens: RunTokens | None = None,
     ) -> None:
         allowed_hosts = [h.strip() for h in allowed_hosts if h.strip()]
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -165,7 +170,7 @@ class XMLRPCTransport:
             dispatcher,
             listener,
             allowed,
-            RequestPolicy(names, token, max_request_bytes),
+            RequestPolicy(names, token, max_request_bytes, run_tokens),
             {
                 "max_connections": limit,
                 "max_workers": max_workers,

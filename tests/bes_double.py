@@ -1,0 +1,169 @@
+"""A BES protocol double: a real HTTP server on 127.0.0.1 offering what mxcubecore's BES
+client uses, ``POST /RUN/<name>`` and ``GET /ABORT/<id>`` (``STATUS`` only when asked).
+
+On RUN it answers a request id and plays the workflow as a BES would: it calls the GUI's
+XML-RPC server back at ``mxcubeParameters`` ``host``/``port`` with the run's ``token``
+in the ``Token`` header. Scripts:
+
+- ``play``: ``log_message``, then ``workflow_end``;
+- ``until_abort``: ``log_message`` every 0.05 s until ABORT comes;
+- ``silent``: no call at all (a workflow that hangs before its first call);
+- ``error``: RUN answers HTTP 500 (the BES could not start it).
+
+Every request is recorded (method, path, JSON body); so are ABORTs and the outcome of
+each call back (the value, or the error's text).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import xmlrpc.client
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SCRIPTS = ("play", "until_abort", "silent", "error")
+
+
+class BesDouble:
+    """See the module docstring. ``statuses``: the STATUS answers when ``offer_status``
+    (the last one repeats; ``ABORTED`` after an ABORT)."""
+
+    def __init__(
+        self, script: str = "play", offer_status: bool = False, statuses: list[str] | None = None
+    ) -> None:
+        assert script in SCRIPTS, script
+        self.script = script
+        self.offer_status = offer_status
+        self.statuses = list(statuses or ["RUNNING"])
+        #: the HTTP status STATUS answers with (set another to play a failing BES)
+        self.status_code = 200
+        self.requests: list[tuple[str, str, Any]] = []
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.aborted: list[str] = []
+        self.abort_event = threading.Event()
+        self.calls: list[tuple[str, Any]] = []
+        self.played = threading.Event()
+        self._lock = threading.Lock()
+        self._players: list[threading.Thread] = []
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def _answer(self, text: str, code: int = 200) -> None:
+                body = text.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = raw.decode("latin-1")
+                double._record("POST", self.path, body)
+                if not self.path.startswith("/RUN/"):
+                    self._answer("no such service", 404)
+                elif double.script == "error":
+                    self._answer("workflow engine: internal error", 500)
+                else:
+                    self._answer(double._start(body))
+
+            def do_GET(self) -> None:
+                double._record("GET", self.path, None)
+                if self.path.startswith("/ABORT/"):
+                    double._abort(self.path.split("/", 2)[2])
+                    self._answer("ABORTED")
+                elif self.path.startswith("/STATUS/") and double.offer_status:
+                    self._answer(double._status(), double.status_code)
+                else:
+                    self._answer(f"no such service: {self.path}", 404)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.host, self.port = "127.0.0.1", self.server.server_address[1]
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="BES double", daemon=True
+        )
+        self.thread.start()
+
+    # what the tests read ------------------------------------------------------------------
+    def paths(self) -> list[str]:
+        with self._lock:
+            return [f"{method} {path}" for method, path, _ in self.requests]
+
+    def run_body(self) -> dict[str, Any]:
+        """The body of the last RUN."""
+        with self._lock:
+            bodies = [body for method, path, body in self.requests if method == "POST"]
+        return bodies[-1]
+
+    # the protocol -------------------------------------------------------------------------
+    def _record(self, method: str, path: str, body: Any) -> None:
+        with self._lock:
+            self.requests.append((method, path, body))
+
+    def _start(self, body: dict[str, Any]) -> str:
+        with self._lock:
+            request_id = f"bes-{len(self.runs) + 1}"
+            self.runs[request_id] = body
+        player = threading.Thread(
+            target=self._play, args=(request_id, body), name=f"BES double {request_id}"
+        )
+        player.daemon = True
+        self._players.append(player)
+        player.start()
+        return request_id
+
+    def _abort(self, request_id: str) -> None:
+        with self._lock:
+            self.aborted.append(request_id)
+        self.abort_event.set()
+
+    def _status(self) -> str:
+        if self.abort_event.is_set():
+            return "ABORTED"
+        with self._lock:
+            return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+
+    def _call(self, proxy: xmlrpc.client.ServerProxy, method: str, *args: Any) -> None:
+        try:
+            result: Any = getattr(proxy, method)(*args)
+        except (xmlrpc.client.Error, OSError) as exc:
+            result = f"error: {exc}"
+        with self._lock:
+            self.calls.append((method, result))
+
+    def _play(self, request_id: str, body: dict[str, Any]) -> None:
+        if self.script == "silent":
+            return
+        gui = body["mxcubeParameters"]
+        proxy = xmlrpc.client.ServerProxy(
+            f"http://{gui['host']}:{gui['port']}",
+            allow_none=True,
+            headers=[("Token", gui["token"])],
+        )
+        try:
+            if self.script == "play":
+                self._call(proxy, "log_message", f"BES double: {request_id} running", "info")
+                self._call(proxy, "workflow_end")
+            else:  # until_abort
+                while not self.abort_event.wait(0.05):
+                    self._call(proxy, "log_message", f"BES double: {request_id} still running")
+        finally:
+            proxy("close")()
+            self.played.set()
+
+    def close(self) -> None:
+        self.abort_event.set()  # an until_abort player stops
+        for player in self._players:
+            player.join(5)
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

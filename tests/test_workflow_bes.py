@@ -1,0 +1,324 @@
+"""Issue 16, deliverable 3: the BES engine as mxcubecore speaks it, against a protocol
+double that offers only RUN and ABORT (``bes_double.py``, a real HTTP server on
+127.0.0.1), with the real XML-RPC server and queue of the simulated beamline.
+
+A BES workflow from the queue ends by ``workflow_end`` (the double calls the GUI back
+with the run's own token, which the server accepts only while the run lasts); a queue
+stop sends ABORT; a BES that answers RUN with 500, or a workflow that never calls back
+within ``bes_timeout``, fails the entry with the reason (ABORT sent once a request id
+exists); STATUS is asked once and polled only where offered; the XML is read in
+mxcubecore's form (``bes_host``, ``bes_port``, ``<title>``/``<path>``)."""
+
+from __future__ import annotations
+
+import threading
+import xmlrpc.client
+from pathlib import Path
+
+import pytest
+from bes_double import BesDouble
+from xmlrpc_fixtures import client
+
+from mxgui.core.errors import HardwareObjectError
+from mxgui.core.repository import HardwareRepository
+from mxgui.core.workflow.bes import CallBack, Origin, run_body
+from mxgui.core.xmlrpc.run_tokens import MAX_TOKENS, MIN_TOKEN_LENGTH, RunTokens
+
+from helpers import SIMULATED, quick_collect_overrides, wait_for
+
+#: the workflow client in mxcubecore's form (ednaparams.xml): the BES server by host and
+#: port, each workflow a title and a path
+BES_XML = """<object class="workflow_client.WorkflowClient">
+  <log_file>{log}</log_file>
+  <bes_lost_after>1.0</bes_lost_after>
+  <bes_host>{host}</bes_host>
+  <bes_port>{port}</bes_port>
+  <bes_timeout>{timeout}</bes_timeout>
+  <bes_poll_period>0.05</bes_poll_period>
+  <endstation_name>ID-SIM</endstation_name>
+  <object href="/session" role="session"/>
+  <workflow>
+    <title>BES demo</title>
+    <path>/models/BesDemo.moml</path>
+    <requires>sample</requires>
+  </workflow>
+</object>
+"""
+
+
+def bes_beamline(tmp_path: Path, double: BesDouble, timeout: float = 60.0) -> HardwareRepository:
+    """The simulated beamline whose workflow client asks ``double``."""
+    site = tmp_path / "bes-site"
+    site.mkdir()
+    (site / "workflow.xml").write_text(
+        BES_XML.format(
+            log=tmp_path / "workflows.sqlite", host=double.host, port=double.port, timeout=timeout
+        )
+    )
+    return HardwareRepository([site, quick_collect_overrides(tmp_path), SIMULATED])
+
+
+@pytest.fixture
+def bes(tmp_path):
+    """``bes(timeout=60.0, **double_options)``: a double and the beamline asking it."""
+    made: list[tuple[BesDouble, HardwareRepository]] = []
+
+    def make(timeout: float = 60.0, **options) -> tuple[BesDouble, HardwareRepository]:
+        double = BesDouble(**options)
+        made.append((double, bes_beamline(tmp_path, double, timeout)))
+        return made[-1]
+
+    yield make
+    for double, repo in made:
+        repo.shutdown()
+        double.close()
+
+
+def start_workflow(beamline) -> tuple[int, threading.Event]:
+    """Queue a manually mounted sample (no centring) with the BES workflow and run the
+    queue: the workflow node and an event set when the queue has finished."""
+    queue = beamline.beamline.role("queue")
+    server = beamline.beamline.role("xmlrpc_server")
+    done = threading.Event()
+    queue.engine.connect("executionFinished", lambda _status: done.set())
+    with client(server.url) as proxy:
+        sample = proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})
+        node = queue.add_task(sample, "Workflow", {"workflow_name": "BesDemo"})
+        assert proxy.start_queue() is True
+    return node, done
+
+
+def run_workflow(beamline, timeout: float = 60.0, stop_when=None) -> dict:
+    """:func:`start_workflow`, stopped once ``stop_when()`` holds (if given); the
+    workflow node as ``queue_get_node`` answers it once the queue has finished."""
+    node, done = start_workflow(beamline)
+    if stop_when is not None:
+        wait_for(stop_when, "the workflow running at the BES", timeout)
+        beamline.beamline.role("queue").engine.stop()
+    assert done.wait(timeout), "the queue did not finish"
+    with client(beamline.beamline.role("xmlrpc_server").url) as proxy:
+        return proxy.queue_get_node(node)
+
+
+def test_a_bes_workflow_from_the_queue_ends_by_workflow_end(bes):
+    double, beamline = bes()
+    server = beamline.beamline.role("xmlrpc_server")
+    node = run_workflow(beamline)
+    assert node["status"] == "success", node["message"]
+    # the workflow called back with its own token: accepted, in order (the answer to
+    # workflow_end may reach the double after the queue has finished)
+    assert double.played.wait(10)
+    assert double.calls == [("log_message", True), ("workflow_end", True)]
+    # RUN, then STATUS at most once (404: not offered; none if workflow_end came first)
+    assert double.paths() in (["POST /RUN/BesDemo"], ["POST /RUN/BesDemo", "GET /STATUS/bes-1"])
+    assert double.aborted == []
+    run = beamline.beamline.role("workflow").log.runs()[0]
+    assert (run.name, run.status) == ("BesDemo", "success")
+    # the run's token is revoked at its end; the server's own token still works
+    token = double.run_body()["token"]
+    with client(server.url, token) as late:
+        with pytest.raises(xmlrpc.client.ProtocolError) as refused:
+            late.log_message("too late")
+    assert refused.value.errcode == 403
+    with client(server.url) as proxy:
+        assert proxy.log_message("the server's token") is True
+
+
+def test_the_run_body_carries_mxcubecores_keys(bes):
+    double, beamline = bes()
+    server = beamline.beamline.role("xmlrpc_server")
+    node = run_workflow(beamline)
+    body = double.run_body()
+    # what mxcubecore's EdnaWorkflow adds to the queue's parameters
+    assert body["initiator"] == "ID-SIM"
+    assert body["externalRef"] == beamline.get("session").get_proposal()
+    assert "sessionId" in body  # None: no LIMS session chosen
+    gui = body["mxcubeParameters"]
+    assert (gui["host"], gui["port"]) == ("127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    assert gui["token"] == body["token"] and len(body["token"]) >= MIN_TOKEN_LENGTH
+    assert body["token"] != server.token  # a token of this run alone
+    # the queue's parameters as mxcubecore's callers send them: text
+    assert body["modelpath"] == "/models/BesDemo.moml"
+    assert body["workflow_node_id"] == str(node["id"])
+    assert body["sample_node_id"] == str(node["parent"])
+    assert body["beamline"] == "ID-SIM"
+    assert body["collection_software"].startswith("mxgui ")
+    for key in ("directory", "prefix", "run_number", "shape"):
+        assert isinstance(body[key], str), key
+
+
+def test_a_queue_stop_sends_abort(bes):
+    double, beamline = bes(script="until_abort")
+    node = run_workflow(beamline, stop_when=lambda: len(double.calls) >= 2)
+    assert node["status"] != "success"
+    assert "stopped" in node["message"]
+    assert double.aborted == ["bes-1"]
+    # STATUS asked once (404: not offered), never polled; then the ABORT
+    assert double.paths() == ["POST /RUN/BesDemo", "GET /STATUS/bes-1", "GET /ABORT/bes-1"]
+    assert all(result is True for _method, result in double.calls[:2])
+    run = beamline.beamline.role("workflow").log.runs()[0]
+    assert run.status == "aborted"
+
+
+def test_a_bes_that_refuses_the_run_fails_the_entry_with_the_reason(bes):
+    double, beamline = bes(script="error")
+    node = run_workflow(beamline)
+    assert node["status"] == "failed"
+    assert "RUN/BesDemo" in node["message"] and "HTTP 500" in node["message"]
+    assert "internal error" in node["message"]
+    assert double.aborted == []  # no request id: nothing to abort
+    assert double.paths() == ["POST /RUN/BesDemo"]
+
+
+def test_a_workflow_that_never_calls_back_fails_and_is_aborted(bes):
+    double, beamline = bes(timeout=1.0, script="silent")
+    node = run_workflow(beamline)
+    assert node["status"] == "failed"
+    assert "neither called back nor ended within 1 s" in node["message"]
+    assert double.aborted == ["bes-1"]
+    assert double.paths()[-1] == "GET /ABORT/bes-1"
+
+
+def test_status_is_polled_where_the_bes_offers_it(bes):
+    double, beamline = bes(
+        script="silent", offer_status=True, statuses=["RUNNING", "Indexing", "FINISHED"]
+    )
+    node = run_workflow(beamline)
+    assert node["status"] == "success", node["message"]
+    statuses = [p for p in double.paths() if p.startswith("GET /STATUS/")]
+    assert len(statuses) == 3  # RUNNING, Indexing, FINISHED
+    assert double.aborted == []  # the BES said it finished: nothing to abort
+
+
+def test_a_bes_that_stops_answering_status_fails_the_run_and_is_aborted(bes):
+    double, beamline = bes(script="silent", offer_status=True)
+
+    def status_answered_then_broken() -> bool:
+        if sum(p.startswith("GET /STATUS/") for p in double.paths()) < 2:
+            return False
+        double.status_code = 503  # the BES's STATUS breaks down, the run is not over
+        return True
+
+    node, done = start_workflow(beamline)
+    wait_for(status_answered_then_broken, "STATUS answered twice", 30)
+    assert done.wait(30), "the queue did not finish"
+    message = beamline.beamline.role("queue").model.get_node(node).message
+    assert "connection to the BES lost for 1 s" in message and "HTTP 503" in message
+    assert double.aborted == ["bes-1"]
+
+
+def test_the_gui_quitting_aborts_the_run_at_the_bes(bes):
+    double, beamline = bes(script="until_abort")
+    start_workflow(beamline)
+    wait_for(lambda: len(double.calls) >= 1, "the workflow's first call back", 30)
+    beamline.shutdown()
+    assert double.aborted == ["bes-1"]
+
+
+def test_a_run_whose_token_the_server_refuses_fails_before_asking_the_bes(bes):
+    double, beamline = bes()
+    server = beamline.beamline.role("xmlrpc_server")
+    for n in range(MAX_TOKENS):  # the server holds as many run tokens as it takes
+        server.grant_run_token(f"other-run-{n:02d}-token")
+    node = run_workflow(beamline)
+    assert node["status"] == "failed"
+    assert "the XML-RPC server refuses the run's token" in node["message"]
+    assert double.paths() == []  # its calls would all be refused: no RUN
+
+
+def test_workflow_parameters_go_to_the_top_level_without_replacing_mxcubecores_keys():
+    inputs = {
+        "run_number": 3,
+        "prefix": "p",
+        "tasks_parent_id": 7,
+        "workflow_parameters": {"anomalous": True, "token": "forged", "prefix": "other"},
+    }
+    body = run_body("MXPressA", inputs, CallBack("h", 1, "t" * 20), Origin("ID", 42, "mx1"))
+    assert body["run_number"] == "3" and body["tasks_parent_id"] == 7
+    assert body["anomalous"] is True
+    assert body["token"] == "t" * 20  # a parameter never replaces the run's token
+    assert body["prefix"] == "p"  # the queue's value stays; the parameter's is nested only
+    assert body["workflow_parameters"]["prefix"] == "other"
+    assert (body["initiator"], body["sessionId"], body["externalRef"]) == ("ID", 42, "mx1")
+
+
+# configuration ------------------------------------------------------------------------------
+def client_from(tmp_path: Path, text: str) -> HardwareRepository:
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "workflow.xml").write_text(text)
+    return HardwareRepository([site])
+
+
+def test_mxcubecore_style_xml_is_read(tmp_path):
+    text = BES_XML.replace("<requires>sample</requires>", "<requires>point, sample</requires>")
+    site = {"host": "bes.example.org", "port": 8090, "timeout": 5}
+    repo = client_from(tmp_path, text.format(log=tmp_path / "w.sqlite", **site))
+    try:
+        workflow = repo.get("workflow")
+        assert workflow.bes_url == "http://bes.example.org:8090"
+        info = workflow.get_workflow("BesDemo")
+        assert (info.title, info.engine, info.path, info.requires) == (
+            "BES demo",
+            "bes",
+            "/models/BesDemo.moml",
+            "point",
+        )
+    finally:
+        repo.shutdown()
+
+
+def test_the_bes_site_example_loads_over_the_simulated_beamline():
+    repo = HardwareRepository([SIMULATED.parent / "bes-site", SIMULATED])
+    try:
+        workflow = repo.get("workflow")
+        assert workflow.bes_url == "http://bes.example.org:8090"
+        engines = {
+            w["name"]: (w["engine"], w["requires"]) for w in workflow.get_available_workflows()
+        }
+        assert engines == {
+            "MXPressA": ("bes", "sample"),
+            "MXPressE": ("bes", "sample"),
+            "MeshAndCollect": ("bes", "grid"),
+            "XrayCentring": ("local", "sample"),
+        }
+    finally:
+        repo.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("port_line", "at", "reason"),
+    [
+        ("", "<bes_host>", "bes_host bes.example.org needs bes_port"),
+        ("<bes_port>70000</bes_port>", "<bes_port>", "needs bes_port.*not 70000"),
+        ("<bes_port>eighty</bes_port>", "<bes_port>", "bes_port"),
+        ("<bes_port>8090</bes_prt>", "<bes_port>", "bad XML: .*mismatch"),
+    ],
+)
+def test_bad_bes_xml_names_the_file_and_line(tmp_path, port_line, at, reason):
+    text = BES_XML.replace("<bes_port>{port}</bes_port>", port_line).format(
+        log=tmp_path / "w.sqlite", host="bes.example.org", timeout=5
+    )
+    line = next(n for n, content in enumerate(text.splitlines(), 1) if at in content)
+    repo = client_from(tmp_path, text)
+    with pytest.raises(HardwareObjectError, match=reason) as caught:
+        repo.get("workflow")
+    assert f"workflow.xml:{line}:" in str(caught.value)
+    repo.shutdown()
+
+
+# run tokens ---------------------------------------------------------------------------------
+def test_run_tokens_are_accepted_only_while_granted_and_report_calls():
+    tokens = RunTokens()
+    calls: list[str] = []
+    token = "t" * MIN_TOKEN_LENGTH
+    with pytest.raises(ValueError, match="characters"):
+        tokens.grant("short")
+    assert not tokens.accepts(token)
+    tokens.grant(token, lambda: calls.append("called"))
+    with pytest.raises(ValueError, match="already"):
+        tokens.grant(token)
+    assert tokens.accepts(token) and not tokens.accepts(token + "x")
+    tokens.revoke(token)
+    assert not tokens.accepts(token)
+    assert calls == ["called"]
