@@ -35,8 +35,10 @@ import pytest
 from control_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-#: what a worker imports besides ewoksjob's tasks (the mxgui task, when the engine exists)
-WORKER_INCLUDES: tuple[str, ...] = ()
+#: what a worker imports besides ewoksjob's tasks: the task of mxgui's ewoksjob engine
+WORKER_INCLUDES = ("mxgui.core.workflow.ewoksjob_task",)
+#: the worker's PYTHONPATH: the repository, its workflows and the tests' workflows
+WORKER_PATHS = (ROOT, ROOT / "workflows", ROOT / "tests" / "data" / "workflows")
 #: seconds a server or worker has to be ready
 START_TIMEOUT = 60.0
 
@@ -137,7 +139,7 @@ class CeleryWorker:
             "broker_connection_retry_on_startup = True\n"
             "task_track_started = True\n"
         )
-        paths = [str(ROOT), str(ROOT / "workflows")]
+        paths = [str(path) for path in WORKER_PATHS]
         if os.environ.get("PYTHONPATH"):
             paths.append(os.environ["PYTHONPATH"])
         env = {
