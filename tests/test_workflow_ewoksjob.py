@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from celery_servers import ROOT, CeleryWorker, RedisServer, client_app, new_queue
+from control_servers import free_port
 from test_workflows_run import QUICK, children, off_beam
 from workflow_fixtures import WORKFLOWS, gone, started, wait_params
 
@@ -62,19 +63,25 @@ INPUTS = {
 
 
 def client_repository(
-    tmp_path: Path, redis: RedisServer, queue: str, start_timeout: float = 60.0
+    tmp_path: Path,
+    redis: RedisServer,
+    queue: str,
+    start_timeout: float = 60.0,
+    name: str = "ewoksjob-repo",
+    broker: str = "",
 ) -> HardwareRepository:
-    """A repository whose ``workflow`` object runs the test workflows on ``queue``."""
-    directory = tmp_path / "ewoksjob-repo"
+    """A repository (directory ``name``) whose ``workflow`` object runs the test
+    workflows on ``queue`` of ``redis`` (or of ``broker``)."""
+    directory = tmp_path / name
     directory.mkdir()
     (directory / "workflow.xml").write_text(
         CLIENT_XML.format(
             workflows=WORKFLOWS,
-            log=tmp_path / "workflows.sqlite",
+            log=tmp_path / f"{name}.sqlite",
             url=CALLBACK[0],
             token=CALLBACK[1],
-            broker=redis.url(0),
-            backend=redis.url(1),
+            broker=broker or redis.url(0),
+            backend=broker or redis.url(1),
             queue=queue,
             start_timeout=start_timeout,
         )
@@ -211,15 +218,42 @@ def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_fact
         repo.shutdown()
 
 
-def test_a_job_no_worker_takes_fails_saying_so(tmp_path, redis_server):
-    queue = new_queue()  # nobody serves it
+def test_a_job_no_worker_takes_fails_and_a_later_worker_drops_it(
+    tmp_path, redis_server, celery_worker_factory
+):
+    """No worker on the queue: the entry fails saying so; a worker that comes later
+    drops that job (it never runs behind the user's back) and runs the next."""
+    queue = new_queue()  # nobody serves it yet
     repo = client_repository(tmp_path, redis_server, queue, start_timeout=1.0)
+    later = client_repository(tmp_path, redis_server, queue, name="later")
     try:
         client = repo.get("workflow")
-        done = client.start("Wait", {**INPUTS, "workflow_parameters": {}})
+        first = tmp_path / "first"
+        done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(first, 0)})
         status, message = done.result(timeout=30)
         assert status == "failed"
         assert "no worker took the job within 1 s" in message and repr(queue) in message
+        celery_worker_factory(queue=queue)
+        second = tmp_path / "second"
+        done = later.get("workflow").start(
+            "Wait", {**INPUTS, "workflow_parameters": wait_params(second, 0)}
+        )
+        assert done.result(timeout=60) == ("success", "workflow finished")
+        assert started(second)
+        assert not (first / "started.json").exists(), "the cancelled job ran"
+    finally:
+        repo.shutdown()
+        later.shutdown()
+
+
+def test_a_broker_out_of_reach_fails_the_entry_saying_so(tmp_path, redis_server):
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    repo = client_repository(tmp_path, redis_server, new_queue(), broker=nobody)
+    try:
+        done = repo.get("workflow").start("Wait", {**INPUTS, "workflow_parameters": {}})
+        status, message = done.result(timeout=60)
+        assert status == "failed"
+        assert f"the workflow could not be submitted to {nobody}" in message
     finally:
         repo.shutdown()
 

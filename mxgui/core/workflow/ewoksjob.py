@@ -89,19 +89,12 @@ class _Control(Protocol):
     def revoke(self, task_id: str, terminate: bool = ..., signal: str = ...) -> object: ...
 
 
-class _JobState(Protocol):
-    state: str
-    result: object
-
-
 class CeleryApp(Protocol):
     """What the engine uses of a ``celery.Celery`` application."""
 
     control: _Control
 
     def send_task(self, name: str, args: tuple[object, ...], **options: object) -> object: ...
-
-    def AsyncResult(self, task_id: str) -> _JobState: ...  # noqa: N802 (Celery's name)
 
     def close(self) -> None: ...
 
@@ -164,6 +157,9 @@ class EwoksJobRun(WorkflowRun):
         self._failed: tuple[str, str] | None = None
         self._running_steps: list[str] = []
         self._events_read = 0
+        self._submitted = 0.0
+        self._abort_sent: float | None = None
+        self._killed = False
         self._thread = threading.Thread(
             target=self._watch, name=f"workflow {self.graph.stem} (ewoksjob)", daemon=True
         )
@@ -195,9 +191,16 @@ class EwoksJobRun(WorkflowRun):
         app: CeleryApp | None = None
         try:
             app, client = self._connect()
-            self._submit(app)
+            try:
+                self._submit(app)
+            except Exception as exc:  # kombu's and redis' errors: the broker said no
+                self._fail(
+                    f"the workflow could not be submitted to {_safe_url(self.config.broker)}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                return
             self._follow(app, client)
-        except Exception as exc:  # the broker, Redis, a bug: the entry fails, saying why
+        except Exception as exc:  # a bug: the entry fails, saying why, and it is logged
             log.exception("workflow %s: ewoksjob job %s", self.graph.stem, self.job_id)
             self._fail(f"ewoksjob: {type(exc).__name__}: {exc}")
         finally:
@@ -208,7 +211,9 @@ class EwoksJobRun(WorkflowRun):
         import redis
         from celery import Celery
 
-        app = Celery("mxgui", broker=self.config.broker, backend=self.config.backend)
+        # no result backend: its subscription retries for 20 s when Redis is away; the
+        # job's state is read from the backend's Redis directly (job_failure)
+        app = Celery("mxgui", broker=self.config.broker)
         app.conf.update(
             task_serializer="json",
             result_serializer="json",
@@ -239,48 +244,82 @@ class EwoksJobRun(WorkflowRun):
         )
 
     def _follow(self, app: CeleryApp, client: redis.Redis) -> None:
-        submitted = time.monotonic()
-        started = False
-        abort_sent: float | None = None
+        """Look every ``poll_period`` s until the run has ended; Redis out of reach for
+        ``heartbeat`` s fails it (the job's fate can no longer be known)."""
+        import redis
+
+        self._submitted = time.monotonic()
+        unreachable_since: float | None = None
         while True:
-            if self._read_events(client):
-                return  # the worker's last word
-            beat = client.get(heartbeat_key(self.job_id))
-            if beat is not None and not started:
-                started = True
-                self.worker = _worker_of(beat)
-                log.info("workflow %s runs on %s", self.graph.stem, self.worker)
-            now = time.monotonic()
-            if self._aborted:
-                if abort_sent is None:
-                    abort_sent = now
-                    client.set(cancel_key(self.job_id), "1", ex=KEY_TTL_S)
-                    app.control.revoke(self.job_id, terminate=True, signal="SIGTERM")
-                elif beat is not None and now - abort_sent > self.kill_grace:
-                    app.control.revoke(self.job_id, terminate=True, signal="SIGKILL")
-                if beat is None or now - abort_sent > self.kill_grace + self.config.heartbeat:
-                    self._abort_done(beat is None)
+            try:
+                if self._look(app, client):
                     return
-            elif beat is None and started:
-                if self._read_events(client):
-                    return  # it ended between the two reads
-                self._lost(app)
-                return
-            elif beat is None and now - submitted > self.config.start_timeout:
-                self._not_taken(app, client)
-                return
-            ended_at = self._ended_at
-            if ended_at is not None and now - ended_at > self.end_grace:
-                log.warning(
-                    "workflow %s: job %s still running %g s after workflow_end: revoked",
-                    self.graph.stem,
-                    self.job_id,
-                    self.end_grace,
-                )
-                app.control.revoke(self.job_id, terminate=True, signal="SIGTERM")
-                return
+                unreachable_since = None
+            except (redis.RedisError, OSError) as exc:
+                now = time.monotonic()
+                if unreachable_since is None:
+                    unreachable_since = now
+                    log.warning("workflow %s: Redis: %s", self.graph.stem, exc)
+                if now - unreachable_since > self.config.heartbeat:
+                    self._fail(
+                        f"the Redis of the workers ({_safe_url(self.config.backend)}) cannot "
+                        f"be reached for {self.config.heartbeat:g} s: {exc}; job {self.job_id} "
+                        f"on {self.worker or 'no worker yet'} is left to itself"
+                    )
+                    return
             self._wake.wait(self.config.poll_period)
             self._wake.clear()
+
+    def _look(self, app: CeleryApp, client: redis.Redis) -> bool:
+        """One look at the job; True once the run has ended (or needs no more looks)."""
+        if self._read_events(client):
+            return True  # the worker's last word
+        beat = client.get(heartbeat_key(self.job_id))
+        if beat is not None and not self.worker:
+            self.worker = _worker_of(beat)
+            log.info("workflow %s runs on %s", self.graph.stem, self.worker)
+        now = time.monotonic()
+        if self._aborted:
+            return self._look_aborting(app, client, beat is not None, now)
+        if beat is None and self.worker:
+            if self._read_events(client):
+                return True  # it ended between the two reads
+            self._lost(client)
+            return True
+        if beat is None and now - self._submitted > self.config.start_timeout:
+            self._not_taken(app, client)
+            return True
+        ended_at = self._ended_at
+        if ended_at is not None and now - ended_at > self.end_grace:
+            log.warning(
+                "workflow %s: job %s still running %g s after workflow_end: revoked",
+                self.graph.stem,
+                self.job_id,
+                self.end_grace,
+            )
+            app.control.revoke(self.job_id, terminate=True, signal="SIGTERM")
+            return True
+        return False
+
+    def _look_aborting(
+        self, app: CeleryApp, client: redis.Redis, beating: bool, now: float
+    ) -> bool:
+        """Cancel and revoke (SIGTERM, then SIGKILL after ``kill_grace``); True once the
+        job's heartbeat has gone, or ``kill_grace + heartbeat`` s after the stop."""
+        if self._abort_sent is None:
+            self._abort_sent = now
+            client.set(cancel_key(self.job_id), "1", ex=KEY_TTL_S)
+            app.control.revoke(self.job_id, terminate=True, signal="SIGTERM")
+        elif beating and not self._killed and now - self._abort_sent > self.kill_grace:
+            self._killed = True
+            log.warning(
+                "workflow %s: job %s ignored SIGTERM: SIGKILL", self.graph.stem, self.job_id
+            )
+            app.control.revoke(self.job_id, terminate=True, signal="SIGKILL")
+        if beating and now - self._abort_sent <= self.kill_grace + self.config.heartbeat:
+            return False
+        self._abort_done(not beating)
+        return True
 
     def _read_events(self, client: redis.Redis) -> bool:
         """Hand on the new event lines; True once the end event came."""
@@ -331,14 +370,9 @@ class EwoksJobRun(WorkflowRun):
             message += f" (the worker {self.worker} did not confirm the end of the job)"
         self._log_end(RunResult(ABORTED, message))
 
-    def _lost(self, app: CeleryApp) -> None:
-        why = ""
-        try:  # the worker's main process may have seen its pool process die
-            state = app.AsyncResult(self.job_id)
-            if state.state == "FAILURE":
-                why = f": {state.result}"
-        except Exception as exc:  # the backend is part of what may be lost
-            log.info("workflow %s: job state not read: %s", self.graph.stem, exc)
+    def _lost(self, client: redis.Redis) -> None:
+        why = job_failure(client, self.job_id)  # a worker that saw its pool process die
+        why = f"; the worker said: {why}" if why else ""
         step = self._running_steps[-1] if self._running_steps else ""
         during = f" during step {step}" if step else ""
         self._fail(
@@ -364,6 +398,25 @@ class EwoksJobRun(WorkflowRun):
             return
         level = logging.INFO if result.status != FAILED else logging.WARNING
         log.log(level, "workflow %s ended %s: %s", self.graph.stem, result.status, result.message)
+
+
+def job_failure(client: redis.Redis, job_id: str) -> str:
+    """The error Celery's result backend holds for job ``job_id`` (``""`` for none):
+    ``WorkerLostError: ...`` when a worker saw the process running it die."""
+    import redis
+
+    try:
+        raw = client.get(f"celery-task-meta-{job_id}")
+        meta = json.loads(raw) if raw is not None else {}
+    except (redis.RedisError, OSError, ValueError) as exc:
+        log.info("job %s: its state is not readable: %s", job_id, exc)
+        return ""
+    if not isinstance(meta, dict) or meta.get("status") != "FAILURE":
+        return ""
+    result = meta.get("result")
+    if isinstance(result, dict):
+        return f"{result.get('exc_type', 'Error')}: {result.get('exc_message', '')}"
+    return str(result)
 
 
 def _worker_of(beat: bytes | str) -> str:
