@@ -25,7 +25,7 @@ from workflow_fixtures import WORKFLOWS, gone, started, wait_params
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
 
-from helpers import SIMULATED, quick_collect_overrides, speed_up
+from helpers import SIMULATED, quick_collect_overrides, speed_up, wait_for
 
 pytest_plugins = ("celery_servers",)
 
@@ -216,6 +216,36 @@ def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_fact
         assert client.log.runs()[0].status == "failed"
     finally:
         repo.shutdown()
+
+
+def test_redis_gone_mid_run_fails_the_entry_saying_so(tmp_path):
+    """A Redis of its own (stopped mid-run, taking broker, events and heartbeat with it):
+    the entry fails naming Redis after ``ewoksjob_heartbeat`` s without it."""
+    (tmp_path / "redis").mkdir()
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    worker = CeleryWorker(redis, tmp_path, new_queue())
+    repo = None
+    try:
+        worker.start()
+        repo = client_repository(tmp_path, redis, worker.queue)
+        client = repo.get("workflow")
+        marker = tmp_path / "marker"
+        done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+        started(marker)
+        run_id = client.current_run_id
+        # the GUI has read the step's start, and the heartbeat with it (the same look)
+        wait_for(lambda: client.log.steps(run_id), "the step's start in the log", 10)
+        redis.stop()
+        status, message = done.result(timeout=30)
+        assert status == "failed"
+        assert f"the Redis of the workers ({redis.url(1)}) cannot be reached for 3 s" in message
+        assert worker.name in message  # the job left to itself, and where
+    finally:
+        if repo is not None:
+            repo.shutdown()
+        worker.kill()
+        redis.stop()
 
 
 def test_a_job_no_worker_takes_fails_and_a_later_worker_drops_it(

@@ -10,18 +10,19 @@ the workflow reaches the GUI over XML-RPC, as a local one does.
 
 What the GUI watches, from one thread per run, every :attr:`EwoksJobConfig.poll_period`
 seconds, in the Redis of the result backend (keys of :func:`events_key`,
-:func:`heartbeat_key`, :func:`cancel_key`):
+:func:`heartbeat_key`, :func:`worker_key`, :func:`cancel_key`):
 
 - the step events the worker appends to a list, one JSON line each (``events.py``); the
   last one says how the graph ended, and ends the run;
 - the job's own heartbeat, a key the worker's task sets every ``heartbeat / 3`` s with a
   time to live of ``heartbeat`` s (:attr:`EwoksJobConfig.heartbeat`). A key that expires
   before the end event is a lost worker (killed, its machine down): the run fails with
-  the worker's name at once. The job's own heartbeat rather than Celery's worker
-  heartbeats or ``inspect().ping()``: those come from the worker's main process (which
-  a solo pool blocks while the job runs, and which may outlive a pool process killed
-  under the job), and Celery's default makes a worker dead only after 2 missed
-  heartbeats of 2 s, past the 5 s allowed;
+  the worker's name at once (the worker's name is also kept in a key set when the job
+  starts: a worker killed before the GUI's first look is lost too). The job's own
+  heartbeat rather than Celery's worker heartbeats or ``inspect().ping()``: those come
+  from the worker's main process (which a solo pool blocks while the job runs, and
+  which may outlive a pool process killed under the job), and Celery's default makes a
+  worker dead only after 2 missed heartbeats of 2 s, past the 5 s allowed;
 - a job that no worker took within :attr:`EwoksJobConfig.start_timeout` s fails saying
   so (is a worker running on that queue and broker?), and is cancelled.
 
@@ -78,6 +79,11 @@ def events_key(job_id: str) -> str:
 def heartbeat_key(job_id: str) -> str:
     """The Redis key that exists while the job runs (``{"worker", "host", "pid"}``)."""
     return f"mxgui:workflow:{job_id}:heartbeat"
+
+
+def worker_key(job_id: str) -> str:
+    """The Redis key naming the worker that took the job (set once, when it starts)."""
+    return f"mxgui:workflow:{job_id}:worker"
 
 
 def cancel_key(job_id: str) -> str:
@@ -275,9 +281,11 @@ class EwoksJobRun(WorkflowRun):
         if self._read_events(client):
             return True  # the worker's last word
         beat = client.get(heartbeat_key(self.job_id))
-        if beat is not None and not self.worker:
-            self.worker = _worker_of(beat)
-            log.info("workflow %s runs on %s", self.graph.stem, self.worker)
+        if not self.worker:  # a worker may take the job and die between two looks
+            taken = beat if beat is not None else client.get(worker_key(self.job_id))
+            if taken is not None:
+                self.worker = _worker_of(taken)
+                log.info("workflow %s runs on %s", self.graph.stem, self.worker)
         now = time.monotonic()
         if self._aborted:
             return self._look_aborting(app, client, beat is not None, now)

@@ -41,6 +41,7 @@ from mxgui.core.workflow.ewoksjob import (
     cancel_key,
     events_key,
     heartbeat_key,
+    worker_key,
 )
 from mxgui.core.workflow.runner import EventWriter, run
 
@@ -156,6 +157,7 @@ def execute_workflow(
         {"worker": str(task.request.hostname), "host": socket.gethostname(), "pid": os.getpid()}
     )
     log.info("mxgui workflow job %s: %s", job_id, _graph_id(graph))
+    client.set(worker_key(job_id), beat, ex=KEY_TTL_S)
     with Heartbeat(client, heartbeat_key(job_id), beat, heartbeat):
         with gui_environment(str(callback.get("url", "")), str(callback.get("token", ""))):
             code = run(graph, inputs, writer)
