@@ -194,11 +194,17 @@ class EwoksJobRun(WorkflowRun):
 
     # the watcher ---------------------------------------------------------------------------
     def _watch(self) -> None:
+        try:
+            graph = json.loads(self.graph.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self._fail(f"the workflow graph {self.graph} cannot be read: {exc}")
+            return
         app: CeleryApp | None = None
+        client: redis.Redis | None = None
         try:
             app, client = self._connect()
             try:
-                self._submit(app)
+                self._submit(app, graph)
             except Exception as exc:  # kombu's and redis' errors: the broker said no
                 self._fail(
                     f"the workflow could not be submitted to {_safe_url(self.config.broker)}: "
@@ -212,6 +218,8 @@ class EwoksJobRun(WorkflowRun):
         finally:
             if app is not None:
                 app.close()
+            if client is not None:
+                client.close()
 
     def _connect(self) -> tuple[CeleryApp, redis.Redis]:
         import redis
@@ -231,8 +239,7 @@ class EwoksJobRun(WorkflowRun):
         )
         return app, client
 
-    def _submit(self, app: CeleryApp) -> None:
-        graph = json.loads(self.graph.read_text(encoding="utf-8"))
+    def _submit(self, app: CeleryApp, graph: object) -> None:
         inputs, callback = self._payload
         app.send_task(
             TASK_NAME,
