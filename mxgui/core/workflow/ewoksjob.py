@@ -293,6 +293,8 @@ class EwoksJobRun(WorkflowRun):
             if taken is not None:
                 self.worker = _worker_of(taken)
                 log.info("workflow %s runs on %s", self.graph.stem, self.worker)
+                if beat is None:  # the name is set after the first beat: look again
+                    beat = client.get(heartbeat_key(self.job_id))
         now = time.monotonic()
         if self._aborted:
             return self._look_aborting(app, client, beat is not None, now)

@@ -170,8 +170,9 @@ def _execute(
         return {"end": ABORTED, "step": "", "message": "cancelled before a worker took it"}
     beat = json.dumps({"worker": str(hostname), "host": socket.gethostname(), "pid": os.getpid()})
     log.info("mxgui workflow job %s: %s", job_id, _graph_id(graph))
-    client.set(worker_key(job_id), beat, ex=KEY_TTL_S)
     with Heartbeat(client, heartbeat_key(job_id), beat, heartbeat):
+        # after the first beat: a name without a beat is a job that has ended or died
+        client.set(worker_key(job_id), beat, ex=KEY_TTL_S)
         with gui_environment(str(callback.get("url", "")), str(callback.get("token", ""))):
             code = run(graph, inputs, writer)
     status, message, step = writer.last_end or (FAILED, "the workflow did not end", "")
