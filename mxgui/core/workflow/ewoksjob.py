@@ -225,8 +225,8 @@ class EwoksJobRun(WorkflowRun):
         import redis
         from celery import Celery
 
-        # no result backend: its subscription retries for 20 s when Redis is away; the
-        # job's state is read from the backend's Redis directly (job_failure)
+        # no result backend: its subscription retries for 20 s when Redis is away, and the
+        # job's events and heartbeat say more than its Celery state
         app = Celery("mxgui", broker=self.config.broker)
         app.conf.update(
             task_serializer="json",
@@ -301,7 +301,7 @@ class EwoksJobRun(WorkflowRun):
         if beat is None and self.worker:
             if self._read_events(client):
                 return True  # it ended between the two reads
-            self._lost(client)
+            self._lost()
             return True
         if beat is None and now - self._submitted > self.config.start_timeout:
             self._not_taken(app, client)
@@ -387,14 +387,12 @@ class EwoksJobRun(WorkflowRun):
             message += f" (the worker {self.worker} did not confirm the end of the job)"
         self._log_end(RunResult(ABORTED, message))
 
-    def _lost(self, client: redis.Redis) -> None:
-        why = job_failure(client, self.job_id)  # a worker that saw its pool process die
-        why = f"; the worker said: {why}" if why else ""
+    def _lost(self) -> None:
         step = self._running_steps[-1] if self._running_steps else ""
         during = f" during step {step}" if step else ""
         self._fail(
             f"the worker {self.worker or '?'} running the workflow was lost{during}: "
-            f"no heartbeat for {self.config.heartbeat:g} s{why}",
+            f"no heartbeat for {self.config.heartbeat:g} s",
             step,
         )
 
@@ -415,25 +413,6 @@ class EwoksJobRun(WorkflowRun):
             return
         level = logging.INFO if result.status != FAILED else logging.WARNING
         log.log(level, "workflow %s ended %s: %s", self.graph.stem, result.status, result.message)
-
-
-def job_failure(client: redis.Redis, job_id: str) -> str:
-    """The error Celery's result backend holds for job ``job_id`` (``""`` for none):
-    ``WorkerLostError: ...`` when a worker saw the process running it die."""
-    import redis
-
-    try:
-        raw = client.get(f"celery-task-meta-{job_id}")
-        meta = json.loads(raw) if raw is not None else {}
-    except (redis.RedisError, OSError, ValueError) as exc:
-        log.info("job %s: its state is not readable: %s", job_id, exc)
-        return ""
-    if not isinstance(meta, dict) or meta.get("status") != "FAILURE":
-        return ""
-    result = meta.get("result")
-    if isinstance(result, dict):
-        return f"{result.get('exc_type', 'Error')}: {result.get('exc_message', '')}"
-    return str(result)
 
 
 def _worker_of(beat: bytes | str) -> str:
