@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything mxgui needs on Debian 12 (Python 3.11): the system libraries Qt
-# needs, Xvfb for the headless tests, MariaDB and OpenLDAP's slapd (the tests start private
-# servers, slapd with certificates made by openssl; none runs as a service), and a virtual environment in .venv holding mxgui
+# needs, Xvfb for the headless tests, MariaDB, OpenLDAP's slapd and Redis (the tests start
+# private servers, slapd with certificates made by openssl; none runs as a service), and a virtual environment in .venv holding mxgui
 # (editable) with its test tools. Safe to run again: it only installs what is missing.
 # Both README commands start with this script, so running and testing cannot drift.
 set -euo pipefail
@@ -16,6 +16,7 @@ APT_PACKAGES=(
   xvfb xauth procps
   mariadb-server
   slapd openssl
+  redis-server
 )
 
 missing=()
@@ -36,6 +37,6 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating the virtual environment .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-echo "setup: installing mxgui, its Tango/EPICS support and its test tools into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,controls]'
+echo "setup: installing mxgui, its Tango/EPICS support, its distributed engine and its test tools into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,controls,distributed]'
 echo "setup: done (.venv/bin/mxgui starts the simulated beamline)"

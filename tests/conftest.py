@@ -24,6 +24,7 @@ from helpers import (  # noqa: E402
 # test modules import xmlrpc_fixtures before pytest_plugins loads its fixtures
 pytest.register_assert_rewrite("xmlrpc_fixtures")
 pytest.register_assert_rewrite("lims_fixtures")
+pytest.register_assert_rewrite("celery_servers")
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from mxgui.core.xml_config import ConfigNode
 
 REQUIRES = ("sample", "point", "grid")
-ENGINES = ("local", "bes")
+ENGINES = ("local", "bes", "ewoksjob")
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,10 @@ def workflow_of(node: ConfigNode, workflows_dir: Path, bes_url: str) -> Workflow
             where("engine"),
         )
     graph = None
-    if engine == "local":
+    if engine in ("local", "ewoksjob"):  # an ewoks graph of workflows_dir
         graph_name = text("graph")
         if not graph_name:
-            raise node.error(f"workflow {name}: a local workflow needs a <graph> file")
+            raise node.error(f"workflow {name}: a {engine} workflow needs a <graph> file")
         graph = workflows_dir / graph_name
         if not graph.is_file():
             raise node.error(f"workflow {name}: no graph file {graph}", where("graph"))
