@@ -1,0 +1,173 @@
+"""Mesh scoring on the ewoksjob workers (``mxgui/core/scoring_remote.py``): a real Redis and
+real Celery workers (``tests/celery_servers.py``), the simulated beamline's mesh scans.
+Qt-free."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from celery_servers import CeleryWorker, RedisServer, new_queue
+from control_servers import free_port
+from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
+from test_mesh_scan import MESH, grid_near_crystal, run_and_wait
+
+from mxgui.core.scoring_remote import EwoksjobSettings, celery_app, submit_batch
+from mxscore.scoring import assess_image
+
+from helpers import wait_for
+
+pytest_plugins = ("celery_servers",)
+
+#: the tally the scorer logs at the end of a mesh (see RemoteTally.summary)
+TALLY = re.compile(r"(\d+) images scored by workers \((.*)\) in (\d+) jobs, (\d+) locally")
+
+
+def workflow_xml(broker: str, backend: str, queue: str) -> str:
+    """A workflow client whose XML names the ewoksjob workers (no workflow listed)."""
+    return (
+        '<object class="workflow_client.WorkflowClient">'
+        f"<ewoksjob_broker>{broker}</ewoksjob_broker>"
+        f"<ewoksjob_backend>{backend}</ewoksjob_backend>"
+        f"<ewoksjob_queue>{queue}</ewoksjob_queue>"
+        "</object>"
+    )
+
+
+def beamline_with_workers(tmp_path: Path, broker: str, backend: str, queue: str):
+    """The queue-engine beamline with a workflow client configured for the workers."""
+    bl = make_beamline(tmp_path)
+    (tmp_path / "repo" / "workflow.xml").write_text(workflow_xml(broker, backend, queue))
+    bl.roles["workflow"] = bl.repo.get("workflow")
+    return bl
+
+
+@pytest.fixture
+def worker(redis_server: RedisServer, celery_worker_factory) -> CeleryWorker:
+    return celery_worker_factory()
+
+
+@pytest.fixture
+def bl_workers(tmp_path, worker: CeleryWorker):
+    bl = beamline_with_workers(tmp_path, worker.redis.url(0), worker.redis.url(1), worker.queue)
+    yield bl
+    close_beamline(bl)
+
+
+def scored_cells(bl, grid) -> int:
+    results = bl.shapes.grid_results(grid.id)
+    return 0 if results is None else int(np.count_nonzero(~np.isnan(results.scores)))
+
+
+def tally_of(caplog) -> tuple[int, str, int, int]:
+    """(images scored by workers, the workers, jobs, images scored here) of the last mesh."""
+    lines = [r.getMessage() for r in caplog.records if TALLY.search(r.getMessage())]
+    assert lines, "the scorer logged no tally"
+    found = TALLY.search(lines[-1])
+    assert found is not None
+    return int(found[1]), found[2], int(found[3]), int(found[4])
+
+
+def assert_scores_are_the_local_scorers(bl, grid, task) -> None:
+    """Every cell's score and spot count equal what this process computes for its image."""
+    results = bl.shapes.grid_results(grid.id)
+    files = sorted(bl.model.get_node(task).files)
+    assert results.count == len(files) and not np.isnan(results.scores).any()
+    for number, path in enumerate(files, start=1):
+        cell = grid.index_of_cell(*grid.cell_of_index(number)) - 1  # the grid's own order
+        expected = assess_image(path)
+        assert results.scores[cell] == pytest.approx(expected.score, rel=1e-9), path
+        assert results.spots[cell] == expected.spots, path
+
+
+def test_a_worker_scores_a_batch_as_this_process_would(redis_server, worker, tmp_path):
+    """The ewoks task on a real worker: scores in order, the reason for a bad file, and
+    the worker's own name (not this process)."""
+    good = write_images(tmp_path, 3)
+    missing = str(tmp_path / "missing.cbf")
+    settings = EwoksjobSettings(worker.redis.url(0), worker.redis.url(1), worker.queue)
+    app = celery_app(settings)
+    job_id = submit_batch(settings, [*good, missing])
+    outputs = app.AsyncResult(job_id).get(timeout=60)
+    results = outputs["results"]
+    for path, result in zip(good, results[:3], strict=True):
+        expected = assess_image(path)
+        assert result == [pytest.approx(expected.score, rel=1e-9), expected.spots]
+    assert "missing.cbf" in results[3] and "cannot read" in results[3]
+    host, pid = outputs["worker"].rsplit(":", 1)
+    assert host == socket.gethostname() and int(pid) != os.getpid()
+
+
+def write_images(directory: Path, count: int) -> list[str]:
+    """``count`` simulated 256 x 256 CBF images (the first background only)."""
+    from fabio.cbfimage import CbfImage
+
+    from hardware_objects.simulated.diffraction import DetectorGeometry, DiffractionSimulator
+
+    geometry = DetectorGeometry(256, 256, 0.075, 0.075, 150.0, 128.0, 128.0, 0.98)
+    simulator = DiffractionSimulator(geometry, 3)
+    paths = []
+    for n in range(count):
+        data = simulator.image(n + 1, 0.0, 1.0, 1.0 if n else 0.0).astype(np.int32)
+        path = directory / f"image_{n + 1:05d}.cbf"
+        CbfImage(data=data).write(str(path))
+        paths.append(str(path))
+    return paths
+
+
+def test_a_mesh_with_the_broker_configured_is_scored_by_the_worker(bl_workers, caplog):
+    bl = bl_workers
+    caplog.set_level(logging.INFO, logger="mxgui")
+    grid, _ = grid_near_crystal(bl, 8, 5)
+    sample = add_sample(bl, None)
+    task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **MESH)
+    assert run_and_wait(bl) == "success"
+    assert_scores_are_the_local_scorers(bl, grid, task)
+    by_workers, workers, jobs, here = tally_of(caplog)
+    # every image went to the worker (another process), in batches
+    assert (by_workers, here) == (40, 0), workers
+    assert f"{socket.gethostname()}:{os.getpid()}" not in workers
+    assert 40 / 16 <= jobs < 40
+    node = bl.model.get_node(task)
+    assert node.results["cells_scored"] == 40
+    assert node.results["best_cell"] == bl.shapes.grid_results(grid.id).best_cells(1)[0]
+
+
+def test_killing_the_worker_mid_mesh_still_scores_every_image(bl_workers, worker, caplog):
+    bl = bl_workers
+    caplog.set_level(logging.INFO, logger="mxgui")
+    grid, _ = grid_near_crystal(bl, 20, 15)
+    sample = add_sample(bl, None)
+    task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, exp_time=0.02))
+    bl.engine.run_all()
+    # once the worker has answered a few batches, it goes (SIGKILL: its pool too)
+    wait_for(lambda: scored_cells(bl, grid) >= 32, "the worker's first scores", timeout=120)
+    worker.kill()
+    assert bl.events.wait_finished(180.0) == "success"
+    assert_scores_are_the_local_scorers(bl, grid, task)
+    by_workers, _, _, here = tally_of(caplog)
+    assert by_workers >= 32 and here > 0 and by_workers + here == 300
+    said = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+    assert "no worker answers" in said or "has gone" in said, said
+
+
+def test_an_unreachable_broker_leaves_the_scoring_here_and_says_why(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="mxgui")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    bl = beamline_with_workers(tmp_path, dead, dead, new_queue())
+    try:
+        grid, _ = grid_near_crystal(bl, 4, 3)
+        sample = add_sample(bl, None)
+        task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **MESH)
+        assert run_and_wait(bl) == "success"
+        assert_scores_are_the_local_scorers(bl, grid, task)
+        assert tally_of(caplog)[0] == 0 and tally_of(caplog)[3] == 12
+        said = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+        assert f"cannot send to the broker {dead}" in said
+    finally:
+        close_beamline(bl)
