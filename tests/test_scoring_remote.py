@@ -12,18 +12,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from celery_servers import CeleryWorker, RedisServer, new_queue
+from celery_servers import CeleryWorker, RedisServer, client_app, new_queue
 from control_servers import free_port
 from queue_engine_fixtures import add_sample, add_task, close_beamline, make_beamline
 from test_mesh_scan import MESH, grid_near_crystal, run_and_wait
 
-from mxgui.core.scoring_remote import EwoksjobSettings, celery_app, submit_batch
+from mxgui.core.scoring_remote import EwoksjobSettings, RemoteScoring, celery_app, submit_batch
 from mxscore.scoring import assess_image
 
 from helpers import wait_for
 
 pytest_plugins = ("celery_servers",)
 
+#: a mesh of small images (the detector's 256 x 256 test region), 0.02 s a cell
+SLOW_SMALL_MESH = dict(MESH, exp_time=0.02, detector_roi_mode="test")
 #: the tally the scorer logs at the end of a mesh (see RemoteTally.summary)
 TALLY = re.compile(r"(\d+) images scored by workers \((.*)\) in (\d+) jobs, (\d+) locally")
 
@@ -143,7 +145,7 @@ def test_killing_the_worker_mid_mesh_still_scores_every_image(bl_workers, worker
     caplog.set_level(logging.INFO, logger="mxgui")
     grid, _ = grid_near_crystal(bl, 20, 15)
     sample = add_sample(bl, None)
-    task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, exp_time=0.02))
+    task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **SLOW_SMALL_MESH)
     bl.engine.run_all()
     # once the worker has answered a few batches, it goes (SIGKILL: its pool too)
     wait_for(lambda: scored_cells(bl, grid) >= 32, "the worker's first scores", timeout=120)
@@ -153,7 +155,8 @@ def test_killing_the_worker_mid_mesh_still_scores_every_image(bl_workers, worker
     by_workers, _, _, here = tally_of(caplog)
     assert by_workers >= 32 and here > 0 and by_workers + here == 300
     said = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
-    assert "no worker answers" in said or "has gone" in said, said
+    # the batches in flight were started by the worker (it has gone) or waiting for it
+    assert any(why in said for why in ("no worker answers", "has gone", "no worker took")), said
 
 
 def test_an_unreachable_broker_leaves_the_scoring_here_and_says_why(tmp_path, caplog):
@@ -171,3 +174,102 @@ def test_an_unreachable_broker_leaves_the_scoring_here_and_says_why(tmp_path, ca
         assert f"cannot send to the broker {dead}" in said
     finally:
         close_beamline(bl)
+
+
+def score_remotely(settings: EwoksjobSettings, items: list[tuple[int, object]]):
+    """Score ``items`` with a RemoteScoring as the MeshScorer drives it; what it told:
+    ``{index: (score, spots) or reason}`` and its tally."""
+    told: dict[int, object] = {}
+    remote = RemoteScoring(
+        settings,
+        lambda index, path, score, spots: told.__setitem__(index, (score, spots)),
+        lambda index, path, reason: told.__setitem__(index, reason),
+        "test",
+    )
+    for index, path in items:
+        remote.add(index, path)  # type: ignore[arg-type]  # a bad path on purpose
+    wait_for(lambda: remote.poll(ending=True) or remote.idle, "every image answered", 120)
+    return told, remote.tally
+
+
+def test_a_job_that_fails_on_the_worker_is_scored_here(worker, tmp_path, caplog):
+    """A batch holding a path that is not a string fails on the worker (the task refuses
+    it): its images are scored here, the bad one reported unreadable."""
+    good = write_images(tmp_path, 2)
+    settings = EwoksjobSettings(worker.redis.url(0), worker.redis.url(1), worker.queue)
+    told, tally = score_remotely(settings, [(1, good[0]), (2, 12345), (3, good[1])])
+    assert told[1] == (assess_image(good[0]).score, assess_image(good[0]).spots)
+    assert told[3] == (assess_image(good[1]).score, assess_image(good[1]).spots)
+    assert "cannot read image 12345" in told[2]
+    assert tally.local == 3 and not tally.by_worker and len(tally.jobs) == 1
+    assert "ended FAILURE" in tally.reasons[0] and "paths" in tally.reasons[0]
+
+
+def test_a_worker_lost_mid_mesh_its_batch_goes_to_the_other(
+    tmp_path, redis_server, celery_worker_factory, caplog
+):
+    """Two workers on the queue; one is killed while it scores: its batch is sent again
+    and the survivor scores it (or, the batch not yet started, it is scored here)."""
+    caplog.set_level(logging.INFO, logger="mxgui")
+    first = celery_worker_factory()
+    # a second worker on the same queue, under a name of its own (the factory names a
+    # worker after its queue, and a ping must tell the two apart)
+    second = CeleryWorker(redis_server, tmp_path, first.queue)
+    second.name = f"second-{first.queue}@127.0.0.1"
+    bl = None
+    try:
+        second.start()
+        bl = beamline_with_workers(tmp_path, redis_server.url(0), redis_server.url(1), first.queue)
+        grid, _ = grid_near_crystal(bl, 12, 10)
+        sample = add_sample(bl, None)
+        task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **dict(MESH, exp_time=0.02))
+        bl.engine.run_all()
+        # 1M images: a batch keeps a worker busy long enough to be killed at it
+        app = client_app(redis_server)
+        try:
+            wait_for(
+                lambda: (
+                    scored_cells(bl, grid) >= 16
+                    and any(
+                        (app.control.inspect([first.name], timeout=0.5).active() or {}).values()
+                    )
+                ),
+                "the first worker at a batch, after the first scores",
+                timeout=120,
+            )
+        finally:
+            app.close()
+        first.kill()
+        assert bl.events.wait_finished(180.0) == "success"
+        assert_scores_are_the_local_scorers(bl, grid, task)
+        by_workers, workers, _, here = tally_of(caplog)
+        assert by_workers + here == 120 and by_workers > 16
+        said = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+        assert f"its worker {first.name} has gone" in said, said
+        assert second.running
+    finally:
+        if bl is not None:
+            close_beamline(bl)
+        second.stop()
+
+
+def test_workers_busy_with_other_jobs_leave_the_mesh_to_this_process(bl_workers, worker, caplog):
+    """The only worker runs a long job (a workflow waiting for this mesh, say): no
+    scoring job starts, so after START_TIMEOUT the mesh is scored here, whole."""
+    from ewoksjob.client import submit_test
+
+    caplog.set_level(logging.INFO, logger="mxgui")
+    app = celery_app(EwoksjobSettings(worker.redis.url(0), worker.redis.url(1), worker.queue))
+    app.set_current()
+    busy = submit_test(seconds=60, queue=worker.queue)
+    wait_for(lambda: app.AsyncResult(busy.uuid).state == "STARTED", "the long job started")
+    bl = bl_workers
+    grid, _ = grid_near_crystal(bl, 6, 5)
+    sample = add_sample(bl, None)
+    task = add_task(bl, sample, "MeshScan", grid_id=grid.id, **MESH)
+    assert run_and_wait(bl) == "success"
+    assert_scores_are_the_local_scorers(bl, grid, task)
+    assert tally_of(caplog)[0] == 0 and tally_of(caplog)[3] == 30
+    said = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+    assert "no worker took" in said, said
+    app.control.revoke(busy.uuid, terminate=True)

@@ -17,11 +17,24 @@ a batch still colours the grid within a fraction of a second. A partial batch is
 once its oldest image has waited :data:`MAX_WAIT` s (a slow acquisition) or the
 acquisition has ended.
 
-Nothing is lost: a batch whose job failed (an exception on the worker), whose worker
-has gone (it no longer answers a ping, or none answers at all), that no worker took or
-finished within :data:`JOB_TIMEOUT` s, or that could not be sent (the broker is down)
-is scored locally, in the scorer's thread, and the log says which batch and why. Once
-no worker answers or the broker is unreachable, the rest of the mesh is scored locally.
+Nothing is lost. The states of the jobs in flight are read in one round trip per poll
+(the result backend's ``get_many``, a Redis MGET), and each job is looked at every
+:data:`CHECK_PERIOD` s:
+
+- a job that failed (an exception on the worker, revoked) is scored here;
+- a job started by a worker that no longer answers a ping (``task_track_started`` gives
+  the worker's name) is sent again once if another worker answers, else scored here
+  with every other job in flight (no worker answers: the rest of the mesh is scored
+  here);
+- a job no worker has taken while nothing else of the mesh ended for
+  :data:`START_TIMEOUT` s (every worker busy with other jobs, a workflow waiting for
+  this very mesh for one, or gone with the job prefetched) is revoked and scored here,
+  and so is the rest of the mesh;
+- a job not done after :data:`JOB_TIMEOUT` s, and every batch that cannot be sent (the
+  broker is down; then the rest of the mesh too), are scored here.
+
+Each of these is logged with the job and the reason; the scorer logs at the end how many
+images each worker scored and how many were scored here.
 """
 
 from __future__ import annotations
@@ -46,10 +59,14 @@ MAX_IN_FLIGHT = 4
 MAX_WAIT = 0.25
 #: seconds between two looks at the jobs in flight
 POLL_PERIOD = 0.02
-#: seconds a job may go unanswered before the workers are asked whether they live
-CHECK_AFTER = 3.0
-#: seconds the workers have to answer that ping
+#: seconds between two looks at the state of a job in flight (after as long)
+CHECK_PERIOD = 1.0
+#: seconds a job may wait for a worker while no other job of the mesh ends
+START_TIMEOUT = 5.0
+#: seconds the workers have to answer a ping
 PING_TIMEOUT = 1.0
+#: how Celery's result backend retries a lost connection (a second, not 20)
+BACKEND_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 #: seconds after which a job not yet ended is given up and its images scored locally
 JOB_TIMEOUT = 120.0
 
@@ -92,6 +109,7 @@ class Batch:
     """One job: the images it scores (index, path), when it was sent, its job id."""
 
     items: list[tuple[int, str]]
+    resent: bool = False
     job_id: str = ""
     sent: float = field(default_factory=time.monotonic)
     check_at: float = 0.0
@@ -138,8 +156,22 @@ def celery_app(settings: EwoksjobSettings) -> Any:
                 backend=settings.backend,
                 set_as_current=False,
             )
+            # a broker or backend that is down fails a send within about a second (by
+            # default the backend retries for 20 s, the mesh's images waiting)
+            app.conf.update(
+                broker_connection_timeout=2.0,
+                broker_connection_max_retries=2,
+                result_backend_transport_options={"retry_policy": BACKEND_RETRY},
+            )
             _apps[key] = app
         return app
+
+
+def forget_app(settings: EwoksjobSettings) -> None:
+    """Drop the application of ``settings`` (after a connection failure, which leaves
+    Celery's result consumer unusable): the next use makes a new one."""
+    with _apps_lock:
+        _apps.pop((settings.broker, settings.backend), None)
 
 
 def submit_batch(settings: EwoksjobSettings, paths: list[str]) -> str:
@@ -191,6 +223,8 @@ class RemoteScoring:
         self._oldest = 0.0
         self._in_flight: list[Batch] = []
         self._app: Any = None  # a celery.Celery, made when the first batch is sent
+        self._progress_at = 0.0  # when a job of this mesh last ended
+        self._answered: dict[str, float] = {}  # worker -> when it last answered a ping
         #: why the workers are no longer used for this mesh ("" while they are)
         self.given_up = ""
 
@@ -233,30 +267,42 @@ class RemoteScoring:
         self._oldest = time.monotonic()
         return items
 
-    def _send(self, items: list[tuple[int, str]]) -> None:
-        batch = Batch(items)
+    def _send(self, items: list[tuple[int, str]], resent: bool = False) -> None:
+        batch = Batch(items, resent=resent)
         try:
             if self._app is None:
                 self._app = celery_app(self.settings)
             batch.job_id = submit_batch(self.settings, [p for _, p in items])
         except Exception as exc:  # noqa: BLE001 - kombu / redis / celery raise many kinds
+            forget_app(self.settings)
             self._give_up(f"cannot send to the broker {self.settings.broker}: {_reason(exc)}")
             self._score_locally(items, "")
             return
-        batch.check_at = batch.sent + CHECK_AFTER
+        batch.check_at = batch.sent + CHECK_PERIOD
         self.tally.jobs.append(batch.job_id)
         self._in_flight.append(batch)
 
     # what came back --------------------------------------------------------------------------
     def _collect(self) -> None:
-        for batch in list(self._in_flight):
-            state, info = self._state(batch)
+        if not self._in_flight:
+            return
+        by_id = {batch.job_id: batch for batch in self._in_flight}
+        try:
+            # one round trip (a Redis MGET) for every job in flight: the ended ones
+            ended = list(self._app.backend.get_many(list(by_id), interval=0, max_iterations=1))
+        except Exception as exc:  # noqa: BLE001 - the backend unreachable: lost jobs later
+            log.debug("%s: the jobs' states cannot be read: %s", self.what, _reason(exc))
+            return
+        for job_id, meta in ended:
+            self._progress_at = time.monotonic()
+            batch = by_id[job_id]
+            self._in_flight.remove(batch)
+            state = meta.get("status") if isinstance(meta, dict) else None
+            result = meta.get("result") if isinstance(meta, dict) else None
             if state == "SUCCESS":
-                self._in_flight.remove(batch)
-                self._hand_on(batch, info)
-            elif state in ("FAILURE", "REVOKED"):
-                self._in_flight.remove(batch)
-                reason = f"job {batch.job_id} ended {state}: {_reason(info)}"
+                self._hand_on(batch, result)
+            else:
+                reason = f"job {batch.job_id} ended {state}: {_reason(result)}"
                 self._score_locally(batch.items, reason)
 
     def _state(self, batch: Batch) -> tuple[str, object]:
@@ -285,46 +331,70 @@ class RemoteScoring:
 
     # lost jobs ------------------------------------------------------------------------------
     def _check_lost(self, now: float) -> None:
-        due = [b for b in self._in_flight if now >= b.check_at]
-        if not due:
-            return
-        alive = self._ping()
-        for batch in due:
-            reason = ""
-            if alive is not None and not alive:
-                reason = "no worker answers"
-            elif now - batch.sent >= JOB_TIMEOUT:
-                reason = f"not done after {JOB_TIMEOUT:.0f} s"
-            else:
-                holder = self._holder(batch)
-                if alive is not None and holder and holder not in alive:
-                    reason = f"its worker {holder} has gone"
-            if reason:
-                self._in_flight.remove(batch)
-                self._revoke(batch)
-                self._score_locally(batch.items, f"job {batch.job_id}: {reason}")
-            else:
-                batch.check_at = now + CHECK_AFTER
-        if alive is not None and not alive:
-            self._give_up("no worker answers")
+        for batch in [b for b in self._in_flight if now >= b.check_at]:
+            if batch not in self._in_flight:
+                continue  # given up with the others meanwhile
+            batch.check_at = now + CHECK_PERIOD
+            state, info = self._state(batch)
+            if state in ("SUCCESS", "FAILURE", "REVOKED"):
+                continue  # collected at the next poll
+            if now - batch.sent >= JOB_TIMEOUT:
+                self._lost(batch, f"not done after {JOB_TIMEOUT:.0f} s")
+            elif state == "STARTED":
+                holder = str(info.get("hostname") or "") if isinstance(info, dict) else ""
+                if holder and not self._answers(holder, now):
+                    self._lost(batch, f"its worker {holder} has gone", resend=True)
+            elif now - max(batch.sent, self._progress_at) >= START_TIMEOUT:
+                # nothing of this mesh started or ended meanwhile: the workers are busy
+                # with other jobs (a workflow waiting for this very mesh, say) or gone
+                self._lost(batch, f"no worker took it in {START_TIMEOUT:.0f} s")
+                self._give_up(f"no worker took a job in {START_TIMEOUT:.0f} s")
 
-    def _ping(self) -> set[str] | None:
-        """The names of the workers that answer, or ``None`` if they cannot be asked."""
-        if self._app is None:
-            return None
+    def _answers(self, worker: str, now: float) -> bool:
+        """Whether the worker ``worker`` answers a ping (an answer is trusted for
+        :data:`CHECK_PERIOD` s)."""
+        if now - self._answered.get(worker, -CHECK_PERIOD) < CHECK_PERIOD:
+            return True
+        if worker in self._ping(destination=[worker]):
+            self._answered[worker] = now
+            return True
+        return False
+
+    def _ping(self, destination: list[str] | None = None) -> set[str]:
+        """The names of the workers (of ``destination``: those) that answer a ping."""
         try:
-            replies = self._app.control.ping(timeout=PING_TIMEOUT)
+            replies = self._app.control.ping(
+                destination=destination,
+                timeout=PING_TIMEOUT,
+                limit=len(destination) if destination else None,
+            )
         except Exception as exc:  # noqa: BLE001 - the broker unreachable
             log.warning("%s: cannot ask the workers: %s", self.what, _reason(exc))
             return set()
         return {name for reply in replies or [] for name in reply}
 
-    def _holder(self, batch: Batch) -> str:
-        """The worker that started ``batch`` (known when the workers track starts)."""
-        state, info = self._state(batch)
-        if state == "STARTED" and isinstance(info, dict):
-            return str(info.get("hostname") or "")
-        return ""
+    def _lost(self, batch: Batch, reason: str, resend: bool = False) -> None:
+        """``batch`` is given up: sent again once if a worker answers, else scored here
+        (with every other batch in flight when no worker answers at all)."""
+        self._in_flight.remove(batch)
+        self._revoke(batch)
+        reason = f"job {batch.job_id}: {reason}"
+        if resend and not self.given_up and not batch.resent:
+            if self._ping():
+                log.warning(
+                    "%s: %s; its %d images are sent again", self.what, reason, len(batch.items)
+                )
+                self.tally.reasons.append(reason)
+                self._send(batch.items, resent=True)
+                return
+            self._give_up("no worker answers")
+            self._score_locally(batch.items, reason)
+            for other in list(self._in_flight):
+                self._in_flight.remove(other)
+                self._revoke(other)
+                self._score_locally(other.items, f"job {other.job_id}: no worker answers")
+            return
+        self._score_locally(batch.items, reason)
 
     def _revoke(self, batch: Batch) -> None:
         if self._app is None or not batch.job_id:
@@ -355,6 +425,8 @@ class RemoteScoring:
 
 
 def _reason(exc: object) -> str:
+    """``exc`` on one line (Celery's messages span several)."""
+    text = " ".join(str(exc).split())
     if isinstance(exc, BaseException):
-        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return str(exc)
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text
