@@ -6,13 +6,15 @@ Each ``<workflow>`` of the XML names a workflow::
       <name>XrayCentring</name>          the name the queue and XML-RPC use
       <title>X-ray centring</title>      what the user reads
       <requires>sample</requires>        sample | point | grid
-      <engine>local</engine>             local (default) | bes
-      <graph>xray_centring.json</graph>  local: the ewoks graph in workflows_dir
+      <engine>local</engine>             local (default) | bes | ewoksjob
+      <graph>xray_centring.json</graph>  local, ewoksjob: the ewoks graph in workflows_dir
     </workflow>
 
 Engines (``mxgui.core.workflow``): ``local`` runs the graph in a child process (its own
 process group) given the XML-RPC server's address and token in ``MXGUI_XMLRPC_URL`` and
-``MXGUI_XMLRPC_TOKEN``; ``bes`` asks the BES server at ``bes_url``. A run ends when the
+``MXGUI_XMLRPC_TOKEN``; ``bes`` asks the BES server at ``bes_url``; ``ewoksjob`` submits
+the graph to Celery workers (``ewoksjob_broker``, ``ewoksjob_backend``, ``ewoksjob_queue``;
+``mxgui.core.workflow.ewoksjob``), which run it with the same address and token. A run ends when the
 workflow calls ``workflow_end`` (XML-RPC), when its process exits (a process killed is
 seen at once), or on :meth:`WorkflowClient.abort`. Every run and step is recorded in the
 execution log (:attr:`WorkflowClient.log`, a ``WorkflowLog``).
@@ -39,7 +41,15 @@ from mxgui.core.errors import Refused
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.roles import XMLRPCServerRole
 from mxgui.core.workflow.catalog import WorkflowInfo, workflow_of
-from mxgui.core.workflow.events import ENV_TOKEN, ENV_URL, FAILED, RunResult, WorkflowRun
+from mxgui.core.workflow.events import (
+    ENV_TOKEN,
+    ENV_URL,
+    FAILED,
+    RunResult,
+    StepCallback,
+    WorkflowRun,
+)
+from mxgui.core.workflow.ewoksjob import EwoksJobConfig
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
 from mxgui.core.xml_config import ConfigNode
@@ -76,6 +86,14 @@ class WorkflowClient(HardwareObject):
         "bes_poll_period": HOProperty(float, 0.5, "seconds between BES STATUS requests"),
         "xmlrpc_url": HOProperty(str, "", "the server to call back, if none is attached"),
         "xmlrpc_token": HOProperty(str, "", "its token"),
+        "ewoksjob_broker": HOProperty(str, "", "engine ewoksjob: the workers' Redis broker"),
+        "ewoksjob_backend": HOProperty(str, "", "their Redis result backend (empty: the broker)"),
+        "ewoksjob_queue": HOProperty(str, "celery", "the Celery queue the workers take jobs from"),
+        "ewoksjob_heartbeat": HOProperty(float, 3.0, "s without the job's heartbeat: worker lost"),
+        "ewoksjob_start_timeout": HOProperty(float, 60.0, "s a job may wait for a worker"),
+        "ewoksjob_xmlrpc_url": HOProperty(
+            str, "", "the XML-RPC address workers call (empty: ours)"
+        ),
     }
 
     def __init__(self, name: str) -> None:
@@ -113,7 +131,25 @@ class WorkflowClient(HardwareObject):
         self.set_state(HardwareObjectState.READY)
 
     def _workflow_of(self, node: ConfigNode) -> WorkflowInfo:
-        return workflow_of(node, self.workflows_dir, self.get_property("bes_url"))
+        info = workflow_of(node, self.workflows_dir, self.get_property("bes_url"))
+        if info.engine == "ewoksjob":
+            problem = self.ewoksjob_config().problem()
+            if not self.get_property("ewoksjob_broker"):
+                problem = "the property <ewoksjob_broker> (redis://HOST:PORT/DB) is missing"
+            if problem:
+                raise node.error(f"workflow {info.name}: engine ewoksjob: {problem}")
+        return info
+
+    def ewoksjob_config(self) -> EwoksJobConfig:
+        """The ``ewoksjob_*`` properties: where the workers are."""
+        broker = self.get_property("ewoksjob_broker").strip()
+        return EwoksJobConfig(
+            broker,
+            self.get_property("ewoksjob_backend").strip() or broker,
+            self.get_property("ewoksjob_queue").strip(),
+            self.get_property("ewoksjob_heartbeat"),
+            self.get_property("ewoksjob_start_timeout"),
+        )
 
     def shutdown(self) -> None:
         """Abort a running workflow, wait until it has gone (a local one's process is
@@ -242,6 +278,8 @@ class WorkflowClient(HardwareObject):
                 on_step,
                 poll_period=self.get_property("bes_poll_period"),
             )
+        if info.engine == "ewoksjob":
+            return self._start_ewoksjob(info, inputs, on_step)
         from mxgui.core.workflow.local import LocalRun
 
         url, token = self.callback_address()
@@ -264,6 +302,24 @@ class WorkflowClient(HardwareObject):
             reason = f"workflow {info.name}: the process cannot start: {exc}"
             self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
             raise Refused(reason) from None
+
+    def _start_ewoksjob(
+        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback
+    ) -> WorkflowRun:
+        from mxgui.core.workflow.ewoksjob import EwoksJobRun
+
+        url, token = self.callback_address()
+        url = self.get_property("ewoksjob_xmlrpc_url").strip() or url
+        assert info.graph is not None  # checked at init, as for a local workflow
+        return EwoksJobRun(
+            info.graph,
+            inputs,
+            on_step,
+            self.ewoksjob_config(),
+            (url, token),
+            end_grace=self.get_property("end_grace"),
+            kill_grace=self.get_property("kill_grace"),
+        )
 
     def abort(self) -> None:
         """Abort the running workflow (nothing when none runs); it ends ``aborted``."""

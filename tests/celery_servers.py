@@ -35,8 +35,10 @@ import pytest
 from control_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-#: what a worker imports besides ewoksjob's tasks (the mxgui task, when the engine exists)
-WORKER_INCLUDES: tuple[str, ...] = ()
+#: what a worker imports besides ewoksjob's tasks: the task of mxgui's ewoksjob engine
+WORKER_INCLUDES = ("mxgui.core.workflow.ewoksjob_task",)
+#: the worker's PYTHONPATH: the repository, its workflows and the tests' workflows
+WORKER_PATHS = (ROOT, ROOT / "workflows", ROOT / "tests" / "data" / "workflows")
 #: seconds a server or worker has to be ready
 START_TIMEOUT = 60.0
 
@@ -114,16 +116,26 @@ def client_app(redis: RedisServer) -> Any:
 
 
 class CeleryWorker:
-    """An ewoksjob worker process (prefork, one pool process) on queue ``queue``.
+    """An ewoksjob worker process (prefork, ``concurrency`` pool processes) on queue
+    ``queue``, loading ``includes`` besides ewoksjob's tasks.
 
     The worker runs in a process group of its own, so :meth:`kill` (SIGKILL to the
     group) takes its pool process too: a lost machine, as far as the GUI can tell.
     """
 
-    def __init__(self, redis: RedisServer, directory: Path, queue: str) -> None:
+    def __init__(
+        self,
+        redis: RedisServer,
+        directory: Path,
+        queue: str,
+        concurrency: int = 1,
+        includes: tuple[str, ...] = WORKER_INCLUDES,
+    ) -> None:
         self.redis = redis
         self.directory = directory
         self.queue = queue
+        self.concurrency = concurrency
+        self.includes = includes
         self.name = f"{queue}@127.0.0.1"
         self.config = directory / f"ewoks_config_{queue}.py"
         self.log_path = directory / f"worker_{queue}.log"
@@ -135,9 +147,8 @@ class CeleryWorker:
             f"broker_url = {self.redis.url(0)!r}\n"
             f"result_backend = {self.redis.url(1)!r}\n"
             "broker_connection_retry_on_startup = True\n"
-            "task_track_started = True\n"
         )
-        paths = [str(ROOT), str(ROOT / "workflows")]
+        paths = [str(path) for path in WORKER_PATHS]
         if os.environ.get("PYTHONPATH"):
             paths.append(os.environ["PYTHONPATH"])
         env = {
@@ -147,9 +158,9 @@ class CeleryWorker:
             "EWOKS_CONFIG_URI": str(self.config),
         }
         argv = [sys.executable, "-m", "celery", "-A", "ewoksjob.apps.ewoks", "worker"]
-        argv += ["-P", "prefork", "-c", "1", "-Q", self.queue, "-n", self.name]
+        argv += ["-P", "prefork", "-c", str(self.concurrency), "-Q", self.queue, "-n", self.name]
         argv += ["--without-gossip", "--without-mingle", "-l", "INFO"]
-        for module in WORKER_INCLUDES:
+        for module in self.includes:
             argv += ["-I", module]
         log = open(self.log_path, "wb")  # noqa: SIM115 (the worker's)
         self.process = subprocess.Popen(
@@ -258,12 +269,16 @@ def celery_worker(
 def celery_worker_factory(
     redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[Callable[..., CeleryWorker]]:
-    """``factory(queue=None)``: a started worker (a new queue unless given), stopped
-    after the test."""
+    """``factory(queue=None, concurrency=1, includes=WORKER_INCLUDES)``: a started worker
+    (on a new queue unless given; ``concurrency`` pool processes), stopped after the test."""
     workers: list[CeleryWorker] = []
 
-    def start(queue: str | None = None) -> CeleryWorker:
-        worker = CeleryWorker(redis_server, tmp_path, queue or new_queue())
+    def start(
+        queue: str | None = None,
+        concurrency: int = 1,
+        includes: tuple[str, ...] = WORKER_INCLUDES,
+    ) -> CeleryWorker:
+        worker = CeleryWorker(redis_server, tmp_path, queue or new_queue(), concurrency, includes)
         workers.append(worker)
         worker.start()
         return worker

@@ -1,11 +1,99 @@
 """The distributed workflow engine (``ewoksjob``): ewoks graphs on real Celery workers
-with a real Redis as broker and result backend (``tests/celery_servers.py``)."""
+with a real Redis as broker and result backend (``tests/celery_servers.py``).
+
+One worker serves the module; the test that kills a worker starts its own. What is
+asserted: the shipped X-ray centring workflow run from the queue puts the crystal on the
+beam (as with the local engine); the worker gets the local engine's inputs and the GUI's
+address and token; a failing step fails the entry with the workflow's error; a stop
+ends the job's process; a worker killed mid-run fails the entry within 5 s naming it;
+a job no worker takes fails saying so; the GUI's start-up imports no Celery.
+"""
 
 from __future__ import annotations
 
-from celery_servers import CeleryWorker, client_app
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery_servers import ROOT, CeleryWorker, RedisServer, client_app, new_queue
+from control_servers import free_port
+from test_workflows_run import QUICK, children, off_beam
+from workflow_fixtures import WORKFLOWS, gone, started, wait_params
+
+from mxgui.core.errors import HardwareObjectError
+from mxgui.core.repository import HardwareRepository
+
+from helpers import SIMULATED, quick_collect_overrides, speed_up, wait_for
 
 pytest_plugins = ("celery_servers",)
+
+DISTRIBUTED = ROOT / "HardwareRepository" / "distributed" / "workflow.xml"
+#: what the client gives as the GUI's address and token (no server: the test tasks
+#: only report them)
+CALLBACK = ("http://127.0.0.1:9/RPC2", "a-token-for-the-workers-to-send")
+
+CLIENT_XML = """<object class="workflow_client.WorkflowClient">
+  <workflows_dir>{workflows}</workflows_dir>
+  <log_file>{log}</log_file>
+  <end_grace>0.5</end_grace>
+  <kill_grace>1.0</kill_grace>
+  <xmlrpc_url>{url}</xmlrpc_url>
+  <xmlrpc_token>{token}</xmlrpc_token>
+  <ewoksjob_broker>{broker}</ewoksjob_broker>
+  <ewoksjob_backend>{backend}</ewoksjob_backend>
+  <ewoksjob_queue>{queue}</ewoksjob_queue>
+  <ewoksjob_start_timeout>{start_timeout}</ewoksjob_start_timeout>
+  <workflow><name>Wait</name><engine>ewoksjob</engine><graph>wait.json</graph></workflow>
+  <workflow><name>Fail</name><engine>ewoksjob</engine><graph>fail.json</graph></workflow>
+</object>
+"""
+
+INPUTS = {
+    "sample_node_id": 1,
+    "workflow_node_id": 2,
+    "tasks_parent_id": 2,
+    "sample_location": "1:02",
+    "directory": "/tmp/x",
+    "prefix": "p",
+    "run_number": 3,
+    "shape_id": "",
+}
+
+
+def client_repository(
+    tmp_path: Path,
+    redis: RedisServer,
+    queue: str,
+    start_timeout: float = 60.0,
+    name: str = "ewoksjob-repo",
+    broker: str = "",
+) -> HardwareRepository:
+    """A repository (directory ``name``) whose ``workflow`` object runs the test
+    workflows on ``queue`` of ``redis`` (or of ``broker``)."""
+    directory = tmp_path / name
+    directory.mkdir()
+    (directory / "workflow.xml").write_text(
+        CLIENT_XML.format(
+            workflows=WORKFLOWS,
+            log=tmp_path / f"{name}.sqlite",
+            url=CALLBACK[0],
+            token=CALLBACK[1],
+            broker=broker or redis.url(0),
+            backend=broker or redis.url(1),
+            queue=queue,
+            start_timeout=start_timeout,
+        )
+    )
+    return HardwareRepository([directory])
+
+
+@pytest.fixture
+def client(tmp_path, celery_worker: CeleryWorker):
+    repo = client_repository(tmp_path, celery_worker.redis, celery_worker.queue)
+    yield repo.get("workflow")
+    repo.shutdown()
 
 
 def test_a_worker_runs_an_ewoks_graph(celery_worker: CeleryWorker) -> None:
@@ -30,3 +118,206 @@ def test_a_worker_runs_an_ewoks_graph(celery_worker: CeleryWorker) -> None:
         assert job.get(timeout=60) == {"return_value": 5.0}
     finally:
         app.close()
+
+
+def distributed_beamline(tmp_path: Path, worker: CeleryWorker) -> HardwareRepository:
+    """The simulated beamline (quick, as ``quick_repository``) with the workflow client
+    of HardwareRepository/distributed, on ``worker``'s Redis and queue."""
+    overrides = quick_collect_overrides(tmp_path)
+    text = DISTRIBUTED.read_text()
+    for old, new in (
+        ("redis://127.0.0.1:6379/0", worker.redis.url(0)),
+        ("redis://127.0.0.1:6379/1", worker.redis.url(1)),
+        ("<ewoksjob_queue>mxgui<", f"<ewoksjob_queue>{worker.queue}<"),
+    ):
+        assert old in text, f"{DISTRIBUTED} has no {old}"
+        text = text.replace(old, new)
+    (overrides / "workflow.xml").write_text(text)
+    repo = HardwareRepository([overrides, SIMULATED])
+    speed_up(repo.get("diffractometer"))
+    return repo
+
+
+def test_the_shipped_xray_centring_runs_on_a_worker_from_the_queue(tmp_path, celery_worker):
+    """The queue's XrayCentring task on the workflow client of
+    HardwareRepository/distributed: the graph runs on the worker, calls the GUI back over
+    XML-RPC, and the crystal ends on the beam in all three axes."""
+    repo = distributed_beamline(tmp_path, celery_worker)
+    try:
+        bl = repo.beamline
+        assert bl.role("workflow").get_workflow("XrayCentring").engine == "ewoksjob"
+        assert off_beam(bl), "the crystal must start off the beam"
+        queue = bl.role("queue")
+        sample = queue.model.add(0, "Sample", queue.factory.create("Sample", {"centring": "none"}))
+        task = queue.add_task(sample, "XrayCentring", QUICK)
+        queue.execute_entry(task).result(timeout=300)
+        node = queue.model.get_node(task)
+        assert node.status == "success", node.message
+        assert not off_beam(bl)
+        assert [n.type for n in children(bl, sample)] == ["XrayCentring", "MeshScan", "MeshScan"]
+        workflow_log = bl.role("workflow").log
+        run = workflow_log.runs()[0]
+        assert (run.name, run.status) == ("XrayCentring", "success")
+        steps = [(s.step, s.status) for s in workflow_log.steps(run.id)]
+        # the end step calls workflow_end, which ends the run: its own events may come later
+        assert steps[0] == ("xray_centring", "success")
+        assert "mxgui.workflow.execute_graph[" in celery_worker.log_text()
+    finally:
+        repo.shutdown()
+
+
+def test_the_worker_gets_the_inputs_and_a_failing_step_fails_the_entry(tmp_path, client):
+    marker = tmp_path / "marker"
+    params = wait_params(marker, seconds=0, reason="no diffraction in the grid")
+    done = client.start("Fail", {**INPUTS, "workflow_parameters": params})
+    assert done.result(timeout=60) == (
+        "failed",
+        "step index_crystal failed: no diffraction in the grid",
+    )
+    info = started(marker)
+    assert info["inputs"] == {**INPUTS, "workflow_parameters": params}
+    assert (info["url"], info["token"]) == CALLBACK
+    assert not gone(info["pid"], timeout=0.1), "the pool process goes on after a job"
+    run = client.log.runs()[0]
+    assert (run.status, run.failed_step) == ("failed", "index_crystal")
+    steps = [(s.step, s.status) for s in client.log.steps(run.id)]
+    assert steps == [("prepare", "success"), ("index_crystal", "failed")]
+
+
+def test_stop_cancels_the_job_and_the_worker_takes_the_next(tmp_path, client):
+    marker = tmp_path / "marker"
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+    pid = started(marker)["pid"]
+    client.abort()
+    assert done.result(timeout=30) == ("aborted", "aborted by user")
+    assert gone(pid), "the job's process must end when the job is stopped"
+    assert client.running is None
+    again = tmp_path / "again"
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(again, 0)})
+    assert done.result(timeout=60) == ("success", "workflow finished")
+    assert started(again)["pid"] != pid
+
+
+def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_factory):
+    worker = celery_worker_factory()
+    repo = client_repository(tmp_path, worker.redis, worker.queue)
+    try:
+        client = repo.get("workflow")
+        marker = tmp_path / "marker"
+        done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+        started(marker)
+        worker.kill()  # SIGKILL: the worker and its pool process, no shutdown
+        killed = time.monotonic()
+        status, message = done.result(timeout=30)
+        noticed = time.monotonic() - killed
+        assert status == "failed"
+        assert f"the worker {worker.name}" in message and "was lost during step wait" in message
+        assert noticed <= 5.0, f"the lost worker was noticed after {noticed:.1f} s"
+        assert client.log.runs()[0].status == "failed"
+    finally:
+        repo.shutdown()
+
+
+def test_redis_gone_mid_run_fails_the_entry_saying_so(tmp_path):
+    """A Redis of its own (stopped mid-run, taking broker, events and heartbeat with it):
+    the entry fails naming Redis after ``ewoksjob_heartbeat`` s without it."""
+    (tmp_path / "redis").mkdir()
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    worker = CeleryWorker(redis, tmp_path, new_queue())
+    repo = None
+    try:
+        worker.start()
+        repo = client_repository(tmp_path, redis, worker.queue)
+        client = repo.get("workflow")
+        marker = tmp_path / "marker"
+        done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+        started(marker)
+        run_id = client.current_run_id
+        # the GUI has read the step's start, and the heartbeat with it (the same look)
+        wait_for(lambda: client.log.steps(run_id), "the step's start in the log", 10)
+        redis.stop()
+        status, message = done.result(timeout=30)
+        assert status == "failed"
+        assert f"the Redis of the workers ({redis.url(1)}) cannot be reached for 3 s" in message
+        assert worker.name in message  # the job left to itself, and where
+    finally:
+        if repo is not None:
+            repo.shutdown()
+        worker.kill()
+        redis.stop()
+
+
+def test_a_job_no_worker_takes_fails_and_a_later_worker_drops_it(
+    tmp_path, redis_server, celery_worker_factory
+):
+    """No worker on the queue: the entry fails saying so; a worker that comes later
+    drops that job (it never runs behind the user's back) and runs the next."""
+    queue = new_queue()  # nobody serves it yet
+    repo = client_repository(tmp_path, redis_server, queue, start_timeout=1.0)
+    later = client_repository(tmp_path, redis_server, queue, name="later")
+    try:
+        client = repo.get("workflow")
+        first = tmp_path / "first"
+        done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(first, 0)})
+        status, message = done.result(timeout=30)
+        assert status == "failed"
+        assert "no worker took the job within 1 s" in message and repr(queue) in message
+        celery_worker_factory(queue=queue)
+        second = tmp_path / "second"
+        done = later.get("workflow").start(
+            "Wait", {**INPUTS, "workflow_parameters": wait_params(second, 0)}
+        )
+        assert done.result(timeout=60) == ("success", "workflow finished")
+        assert started(second)
+        assert not (first / "started.json").exists(), "the cancelled job ran"
+    finally:
+        repo.shutdown()
+        later.shutdown()
+
+
+def test_a_broker_out_of_reach_fails_the_entry_saying_so(tmp_path, redis_server):
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    repo = client_repository(tmp_path, redis_server, new_queue(), broker=nobody)
+    try:
+        done = repo.get("workflow").start("Wait", {**INPUTS, "workflow_parameters": {}})
+        status, message = done.result(timeout=60)
+        assert status == "failed"
+        assert f"the workflow could not be submitted to {nobody}" in message
+    finally:
+        repo.shutdown()
+
+
+def test_an_ewoksjob_workflow_without_a_broker_is_refused_naming_the_line(tmp_path):
+    directory = tmp_path / "repo"
+    directory.mkdir()
+    (directory / "workflow.xml").write_text(
+        '<object class="workflow_client.WorkflowClient">\n'
+        "  <workflow><name>Wait</name><engine>ewoksjob</engine>"
+        f"<graph>{WORKFLOWS / 'wait.json'}</graph></workflow>\n"
+        "</object>\n"
+    )
+    repo = HardwareRepository([directory])
+    with pytest.raises(HardwareObjectError, match=r"workflow\.xml.*2") as error:
+        repo.get("workflow")
+    assert "<ewoksjob_broker>" in str(error.value)
+    repo.shutdown()
+
+
+def test_starting_the_gui_imports_no_celery():
+    """The engine imports Celery, ewoksjob and redis with its first run: loading the
+    beamline with ewoksjob workflows configured imports none of them."""
+    script = (
+        "import sys\n"
+        "from mxgui.core.repository import HardwareRepository\n"
+        f"repo = HardwareRepository([{str(DISTRIBUTED.parent)!r}, {str(SIMULATED)!r}])\n"
+        "assert repo.get('workflow').get_workflow('MeshScan').engine == 'ewoksjob'\n"
+        "repo.shutdown()\n"
+        "names = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(names & {'celery', 'ewoksjob', 'kombu', 'redis'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"

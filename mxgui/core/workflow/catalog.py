@@ -9,7 +9,7 @@ from pathlib import Path
 from mxgui.core.xml_config import ConfigNode
 
 REQUIRES = ("sample", "point", "grid")
-ENGINES = ("local", "bes")
+ENGINES = ("local", "bes", "ewoksjob")
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,13 @@ def workflow_of(node: ConfigNode, workflows_dir: Path, bes_url: str) -> Workflow
             where("engine"),
         )
     graph = None
-    if engine == "local":
+    if engine in ("local", "ewoksjob"):  # an ewoks graph of workflows_dir
         graph_name = text("graph")
         if not graph_name:
-            raise node.error(f"workflow {name}: a local workflow needs a <graph> file")
+            raise node.error(f"workflow {name}: a {engine} workflow needs a <graph> file")
         graph = workflows_dir / graph_name
         if not graph.is_file():
             raise node.error(f"workflow {name}: no graph file {graph}", where("graph"))
-    elif not bes_url:
+    elif engine == "bes" and not bes_url:
         raise node.error(f"workflow {name}: engine bes needs the <bes_url> property")
     return WorkflowInfo(name, text("title") or name, requires, engine, graph)

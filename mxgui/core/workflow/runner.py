@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mxgui.core.workflow.events import (
     ENV_PARENT,
@@ -50,14 +50,25 @@ log = logging.getLogger("mxgui.workflow.runner")
 PARENT_POLL_S = 0.5
 
 
+class LineStream(Protocol):
+    """Where an :class:`EventWriter` writes: a text stream (the child's event pipe) or
+    anything with ``write`` and ``flush`` (a worker's events list in Redis)."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
 class EventWriter:
     """Writes event lines to ``stream`` (thread-safe); remembers the failed step."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: LineStream) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self.failed_step = ""
         self.failed_message = ""
+        #: the end event written (status, message, step); ``None`` before the end
+        self.last_end: tuple[str, str, str] | None = None
 
     def write(self, line: str) -> None:
         with self._lock:
@@ -70,6 +81,7 @@ class EventWriter:
         self.write(step_line(step, status, message))
 
     def end(self, status: str, message: str = "", step: str = "") -> None:
+        self.last_end = (status, message, step)
         self.write(end_line(status, message, step))
 
 
@@ -117,33 +129,45 @@ def node_inputs(graph: TaskGraph, inputs: Mapping[str, object]) -> list[dict[str
     return items
 
 
-def run(graph_path: str, inputs: dict[str, Any], writer: EventWriter) -> int:
-    """Load and execute the graph; the exit code (see the module docstring)."""
+def run(graph_source: str | Mapping[str, Any], inputs: dict[str, Any], writer: EventWriter) -> int:
+    """Load and execute the graph (a file, or the graph itself as ewoks JSON: what the
+    ewoksjob engine's workers get); the exit code (see the module docstring)."""
+    name = graph_name(graph_source)
     try:
         from ewokscore import execute_graph, load_graph
-        from ewokscore.events import add_handler
+        from ewokscore.events import add_handler, remove_handler
 
-        graph = load_graph(graph_path)
+        graph = load_graph(graph_source if isinstance(graph_source, str) else dict(graph_source))
         items = node_inputs(graph, inputs)
     except Exception as exc:  # the graph file or a task module: say which and why
         reason = str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
-        message = f"cannot load workflow graph {graph_path}: {reason}"
+        message = f"cannot load workflow graph {name}: {reason}"
         print(message, file=sys.stderr)
         writer.end(FAILED, message)
         return 2
-    add_handler(_event_handler(writer), asynchronous=False)
+    handler = _event_handler(writer)
+    add_handler(handler, asynchronous=False)
     try:
         execute_graph(graph, inputs=items, execinfo={})
     except Exception as exc:  # a failed task: the events named it; report and exit 1
         step = writer.failed_step
         reason = writer.failed_message or f"{type(exc).__name__}: {exc}"
-        log.error(
-            "workflow %s failed%s: %s", graph_path, f" at step {step}" if step else "", reason
-        )
+        log.error("workflow %s failed%s: %s", name, f" at step {step}" if step else "", reason)
         writer.end(FAILED, reason, step)
         return 1
+    finally:  # a worker runs many graphs: each run's handler goes with it
+        remove_handler(handler)
     writer.end(SUCCESS)
     return 0
+
+
+def graph_name(graph_source: str | Mapping[str, Any]) -> str:
+    """The file of a graph, or the ``id`` of a graph given as ewoks JSON."""
+    if isinstance(graph_source, str):
+        return graph_source
+    header = graph_source.get("graph")
+    identifier = header.get("id") if isinstance(header, Mapping) else None
+    return f"'{identifier}'" if identifier else "(no id)"
 
 
 def watch_parent(parent: int, period: float = PARENT_POLL_S) -> threading.Thread | None:
