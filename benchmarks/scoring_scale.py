@@ -47,7 +47,8 @@ from hardware_objects.simulated.diffraction import (  # noqa: E402
     DiffractionSimulator,
 )
 from mxgui.core import scoring_remote  # noqa: E402
-from mxgui.core.scoring_remote import EwoksjobSettings, RemoteScoring  # noqa: E402
+from mxgui.core.scoring_remote import RemoteScoring  # noqa: E402
+from mxgui.core.workflow.ewoksjob import EwoksJobConfig  # noqa: E402
 from mxscore.scoring import assess_counts, assess_image, read_counts  # noqa: E402
 
 DETECTORS = {
@@ -97,7 +98,7 @@ def read_and_score_ms(paths: list[str], repeat: int) -> tuple[float, float]:
 
 
 def remote_rate(
-    settings: EwoksjobSettings, paths: list[str], scores: int, batch: int, in_flight: int
+    settings: EwoksJobConfig, paths: list[str], scores: int, batch: int, in_flight: int
 ) -> tuple[float, RemoteScoring]:
     answered: list[int] = []
     remote = RemoteScoring(
@@ -120,7 +121,7 @@ def remote_rate(
     return scores / elapsed, remote
 
 
-def job_overhead_ms(settings: EwoksjobSettings, repeat: int) -> float:
+def job_overhead_ms(settings: EwoksJobConfig, repeat: int) -> float:
     app = scoring_remote.celery_app(settings)
     times = []
     for _ in range(repeat):
@@ -148,7 +149,7 @@ def main() -> None:
         workers: list[CeleryWorker] = []
         queue = new_queue()
         try:
-            settings = EwoksjobSettings(redis.url(0), redis.url(1), queue)
+            settings = EwoksJobConfig(redis.url(0), redis.url(1), queue)
             images = {
                 size: write_images(directory, g, args.images) for size, g in DETECTORS.items()
             }

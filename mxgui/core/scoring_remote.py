@@ -18,20 +18,24 @@ once its oldest image has waited :data:`MAX_WAIT` s (a slow acquisition) or the
 acquisition has ended.
 
 Nothing is lost. The states of the jobs in flight are read in one round trip per poll
-(the result backend's ``get_many``, a Redis MGET), and each job is looked at every
-:data:`CHECK_PERIOD` s:
+(the result backend's ``get_many``, a Redis MGET). A job not ended after
+:data:`CHECK_PERIOD` s makes the scorer ask the workers which jobs they run (Celery's
+``inspect().active()``; again every :data:`CHECK_PERIOD` s while such a job lasts):
 
-- a job that failed (an exception on the worker, revoked) is scored here;
-- a job started by a worker that no longer answers a ping (``task_track_started`` gives
-  the worker's name) is sent again once if another worker answers, else scored here
-  with every other job in flight (no worker answers: the rest of the mesh is scored
-  here);
-- a job no worker has taken while nothing else of the mesh ended for
-  :data:`START_TIMEOUT` s (every worker busy with other jobs, a workflow waiting for
-  this very mesh for one, or gone with the job prefetched) is revoked and scored here,
-  and so is the rest of the mesh;
-- a job not done after :data:`JOB_TIMEOUT` s, and every batch that cannot be sent (the
-  broker is down; then the rest of the mesh too), are scored here.
+- none answers, twice in a row: the jobs in flight and the rest of the mesh are scored
+  here;
+- a worker answers that runs the job: it goes on;
+- a worker answers idle while none runs the job: the job went with a worker that has
+  gone (it had taken or prefetched it; Celery acknowledges a job when it starts, so
+  the broker never gives it to another), or waits behind another's prefetched jobs:
+  it is revoked and sent again, once; lost twice, it is scored here;
+- every worker busy with other jobs while nothing of the mesh ended for
+  :data:`START_TIMEOUT` s (a workflow waiting for this very mesh holds the only
+  worker, say): the job is revoked and scored here, and so is the rest of the mesh.
+
+A job that failed (an exception on the worker, revoked), a job not done after
+:data:`JOB_TIMEOUT` s, and every batch that cannot be sent (the broker is down; then
+the rest of the mesh too) are scored here.
 
 Each of these is logged with the job and the reason; the scorer logs at the end how many
 images each worker scored and how many were scored here.
@@ -47,6 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mxgui.core.workflow.ewoksjob import EwoksJobConfig
 from mxscore.scoring import assess_image
 
 log = logging.getLogger(__name__)
@@ -59,12 +64,14 @@ MAX_IN_FLIGHT = 4
 MAX_WAIT = 0.25
 #: seconds between two looks at the jobs in flight
 POLL_PERIOD = 0.02
-#: seconds between two looks at the state of a job in flight (after as long)
-CHECK_PERIOD = 1.0
+#: seconds a job may run before the workers are asked whether one runs it (and between
+#: two such questions): a job of 16 4M images takes about 1.8 s on a worker here
+CHECK_PERIOD = 2.0
 #: seconds a job may wait for a worker while no other job of the mesh ends
 START_TIMEOUT = 5.0
-#: seconds the workers have to answer a ping
-PING_TIMEOUT = 1.0
+#: seconds the workers have to say which jobs they run (answers take up to 0.5 s on a
+#: loaded two-core machine)
+INSPECT_TIMEOUT = 1.0
 #: how Celery's result backend retries a lost connection (a second, not 20)
 BACKEND_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 #: seconds after which a job not yet ended is given up and its images scored locally
@@ -76,32 +83,18 @@ ScoredSink = Callable[[int, str, float, int], None]
 UnreadableSink = Callable[[int, str, str], None]
 
 
-@dataclass(frozen=True)
-class EwoksjobSettings:
-    """Where the ewoksjob workers are: the Celery broker, result backend and queue."""
-
-    broker: str
-    backend: str
-    queue: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.broker:
-            raise ValueError("ewoksjob: the broker URL is empty")
-
-
-def settings_of(client: object) -> EwoksjobSettings | None:
-    """The ewoksjob settings of the workflow client ``client`` (its properties
-    ``ewoksjob_broker``, ``ewoksjob_backend``, ``ewoksjob_queue``), or ``None`` when it
-    names no broker (then the GUI scores by itself)."""
-    get_property = getattr(client, "get_property", None)
-    if get_property is None:
+def settings_of(client: object) -> EwoksJobConfig | None:
+    """The ewoksjob configuration of the workflow client ``client`` (its
+    ``ewoksjob_config()``: the properties ``ewoksjob_broker``, ``ewoksjob_backend`` and
+    ``ewoksjob_queue`` the ewoksjob engine reads), or ``None`` when it names no broker
+    (then the GUI scores by itself)."""
+    read = getattr(client, "ewoksjob_config", None)
+    if read is None:
         return None
-    broker = str(get_property("ewoksjob_broker") or "").strip()
-    if not broker:
+    config = read()
+    if not isinstance(config, EwoksJobConfig) or not config.broker:
         return None
-    backend = str(get_property("ewoksjob_backend") or "").strip() or broker
-    queue = str(get_property("ewoksjob_queue") or "").strip()
-    return EwoksjobSettings(broker, backend, queue)
+    return config
 
 
 @dataclass
@@ -141,7 +134,7 @@ _apps_lock = threading.Lock()
 
 
 # Any: a celery.Celery (celery has no type information; imported by name on first use)
-def celery_app(settings: EwoksjobSettings) -> Any:
+def celery_app(settings: EwoksJobConfig) -> Any:
     """The Celery application (client side) on the broker and backend of ``settings``:
     one per broker and backend for the process, made on first use and kept (it holds
     the connections)."""
@@ -167,28 +160,27 @@ def celery_app(settings: EwoksjobSettings) -> Any:
         return app
 
 
-def forget_app(settings: EwoksjobSettings) -> None:
+def forget_app(settings: EwoksJobConfig) -> None:
     """Drop the application of ``settings`` (after a connection failure, which leaves
     Celery's result consumer unusable): the next use makes a new one."""
     with _apps_lock:
         _apps.pop((settings.broker, settings.backend), None)
 
 
-def submit_batch(settings: EwoksjobSettings, paths: list[str]) -> str:
+def submit_batch(settings: EwoksJobConfig, paths: list[str]) -> str:
     """Send ``paths`` as one ewoks job (ewoksjob's ``submit`` of
     :data:`mxscore.ewoks_tasks.BATCH_GRAPH`) through :func:`celery_app`; the job's id."""
     from mxscore.ewoks_tasks import BATCH_GRAPH, NODE_ID
 
     celery_app(settings).set_current()  # ewoksjob sends with Celery's current app (of this thread)
     client = importlib.import_module("ewoksjob.client")
-    options = {"queue": settings.queue} if settings.queue else {}
     future = client.submit(
         args=(BATCH_GRAPH,),
         kwargs={
             "inputs": [{"id": NODE_ID, "name": "paths", "value": paths}],
             "outputs": [{"all": False}],
         },
-        **options,
+        queue=settings.queue,
     )
     return str(future.uuid)
 
@@ -205,7 +197,7 @@ class RemoteScoring:
 
     def __init__(
         self,
-        settings: EwoksjobSettings,
+        settings: EwoksJobConfig,
         on_scored: ScoredSink,
         on_unreadable: UnreadableSink,
         what: str = "mesh scan",
@@ -224,7 +216,7 @@ class RemoteScoring:
         self._in_flight: list[Batch] = []
         self._app: Any = None  # a celery.Celery, made when the first batch is sent
         self._progress_at = 0.0  # when a job of this mesh last ended
-        self._answered: dict[str, float] = {}  # worker -> when it last answered a ping
+        self._silent = False  # no worker answered the last question
         #: why the workers are no longer used for this mesh ("" while they are)
         self.given_up = ""
 
@@ -305,14 +297,6 @@ class RemoteScoring:
                 reason = f"job {batch.job_id} ended {state}: {_reason(result)}"
                 self._score_locally(batch.items, reason)
 
-    def _state(self, batch: Batch) -> tuple[str, object]:
-        result = self._app.AsyncResult(batch.job_id)
-        try:
-            return str(result.state), result.info
-        except Exception as exc:  # noqa: BLE001 - the backend unreachable: a lost job later
-            log.debug("%s: state of job %s unknown: %s", self.what, batch.job_id, _reason(exc))
-            return "UNKNOWN", None
-
     def _hand_on(self, batch: Batch, outputs: object) -> None:
         results = outputs.get("results") if isinstance(outputs, dict) else None
         worker = outputs.get("worker") if isinstance(outputs, dict) else None
@@ -331,70 +315,65 @@ class RemoteScoring:
 
     # lost jobs ------------------------------------------------------------------------------
     def _check_lost(self, now: float) -> None:
-        for batch in [b for b in self._in_flight if now >= b.check_at]:
-            if batch not in self._in_flight:
-                continue  # given up with the others meanwhile
+        due = [b for b in self._in_flight if now >= b.check_at]
+        if not due:
+            return
+        for batch in due:
             batch.check_at = now + CHECK_PERIOD
-            state, info = self._state(batch)
-            if state in ("SUCCESS", "FAILURE", "REVOKED"):
-                continue  # collected at the next poll
+        active = self._active()
+        silent, self._silent = self._silent, active is not None and not active
+        if self._silent and not silent:
+            active = None  # asked again at the next check before anything is given up
+        elif self._silent:
+            self._give_up("no worker answers")
+            for batch in list(self._in_flight):
+                self._in_flight.remove(batch)
+                self._revoke(batch)
+                self._score_locally(batch.items, f"job {batch.job_id}: no worker answers")
+            return
+        idle = sorted(w for w, jobs in (active or {}).items() if not jobs)
+        for batch in due:
+            if batch not in self._in_flight:
+                continue  # ended meanwhile, or given up with another
             if now - batch.sent >= JOB_TIMEOUT:
                 self._lost(batch, f"not done after {JOB_TIMEOUT:.0f} s")
-            elif state == "STARTED":
-                holder = str(info.get("hostname") or "") if isinstance(info, dict) else ""
-                if holder and not self._answers(holder, now):
-                    self._lost(batch, f"its worker {holder} has gone", resend=True)
+            elif active is not None and any(batch.job_id in jobs for jobs in active.values()):
+                continue  # a worker that answers runs it
+            elif idle:
+                # a worker waits for work while none runs this job: it went with a
+                # worker that has gone (taken or prefetched), or waits behind another's
+                self._lost(batch, f"no worker runs it while {idle[0]} is idle", resend=True)
             elif now - max(batch.sent, self._progress_at) >= START_TIMEOUT:
                 # nothing of this mesh started or ended meanwhile: the workers are busy
                 # with other jobs (a workflow waiting for this very mesh, say) or gone
                 self._lost(batch, f"no worker took it in {START_TIMEOUT:.0f} s")
                 self._give_up(f"no worker took a job in {START_TIMEOUT:.0f} s")
 
-    def _answers(self, worker: str, now: float) -> bool:
-        """Whether the worker ``worker`` answers a ping (an answer is trusted for
-        :data:`CHECK_PERIOD` s)."""
-        if now - self._answered.get(worker, -CHECK_PERIOD) < CHECK_PERIOD:
-            return True
-        if worker in self._ping(destination=[worker]):
-            self._answered[worker] = now
-            return True
-        return False
-
-    def _ping(self, destination: list[str] | None = None) -> set[str]:
-        """The names of the workers (of ``destination``: those) that answer a ping."""
+    def _active(self) -> dict[str, set[str]] | None:
+        """The jobs each worker that answers runs (empty: none answers), or ``None``
+        when the workers cannot be asked (the broker out of reach)."""
         try:
-            replies = self._app.control.ping(
-                destination=destination,
-                timeout=PING_TIMEOUT,
-                limit=len(destination) if destination else None,
-            )
+            replies = self._app.control.inspect(timeout=INSPECT_TIMEOUT).active()
         except Exception as exc:  # noqa: BLE001 - the broker unreachable
-            log.warning("%s: cannot ask the workers: %s", self.what, _reason(exc))
-            return set()
-        return {name for reply in replies or [] for name in reply}
+            log.debug("%s: cannot ask the workers: %s", self.what, _reason(exc))
+            return None
+        return {
+            str(worker): {str(job.get("id")) for job in jobs or [] if isinstance(job, dict)}
+            for worker, jobs in (replies or {}).items()
+        }
 
     def _lost(self, batch: Batch, reason: str, resend: bool = False) -> None:
-        """``batch`` is given up: sent again once if a worker answers, else scored here
-        (with every other batch in flight when no worker answers at all)."""
+        """``batch`` is given up (revoked): sent again once when ``resend``, else
+        scored here."""
         self._in_flight.remove(batch)
         self._revoke(batch)
         reason = f"job {batch.job_id}: {reason}"
         if resend and not self.given_up and not batch.resent:
-            if self._ping():
-                log.warning(
-                    "%s: %s; its %d images are sent again", self.what, reason, len(batch.items)
-                )
-                self.tally.reasons.append(reason)
-                self._send(batch.items, resent=True)
-                return
-            self._give_up("no worker answers")
+            log.warning("%s: %s; its %d images are sent again", self.what, reason, len(batch.items))
+            self.tally.reasons.append(reason)
+            self._send(batch.items, resent=True)
+        else:
             self._score_locally(batch.items, reason)
-            for other in list(self._in_flight):
-                self._in_flight.remove(other)
-                self._revoke(other)
-                self._score_locally(other.items, f"job {other.job_id}: no worker answers")
-            return
-        self._score_locally(batch.items, reason)
 
     def _revoke(self, batch: Batch) -> None:
         if self._app is None or not batch.job_id:

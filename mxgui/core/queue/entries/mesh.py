@@ -40,8 +40,9 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
 from mxgui.core.roles.shapes import ShapesRole
-from mxgui.core.scoring_remote import POLL_PERIOD, EwoksjobSettings, RemoteScoring, settings_of
+from mxgui.core.scoring_remote import POLL_PERIOD, RemoteScoring, settings_of
 from mxgui.core.shapes import Grid
+from mxgui.core.workflow.ewoksjob import EwoksJobConfig
 from mxscore.scoring import assess_image
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class MeshScorer:
         grid: Grid,
         scan_grid: Grid,
         data_file_path: str,
-        workers: EwoksjobSettings | None = None,
+        workers: EwoksJobConfig | None = None,
     ) -> None:
         self.shapes = shapes
         self.grid = grid
