@@ -177,20 +177,21 @@ def test_an_unreachable_broker_leaves_the_scoring_here_and_says_why(tmp_path, ca
         close_beamline(bl)
 
 
-def score_remotely(settings: EwoksJobConfig, items: list[tuple[int, object]]):
-    """Score ``items`` with a RemoteScoring as the MeshScorer drives it; what it told:
-    ``{index: (score, spots) or reason}`` and its tally."""
+def score_remotely(settings: EwoksJobConfig, items: list[tuple[int, object]], **options):
+    """Score ``items`` with a RemoteScoring (``options``: its own) as the MeshScorer
+    drives it; what it told, ``{index: (score, spots) or reason}``, and the scorer."""
     told: dict[int, object] = {}
     remote = RemoteScoring(
         settings,
         lambda index, path, score, spots: told.__setitem__(index, (score, spots)),
         lambda index, path, reason: told.__setitem__(index, reason),
         "test",
+        **options,
     )
     for index, path in items:
         remote.add(index, path)  # type: ignore[arg-type]  # a bad path on purpose
     wait_for(lambda: remote.poll(ending=True) or remote.idle, "every image answered", 120)
-    return told, remote.tally
+    return told, remote
 
 
 def test_a_job_that_fails_on_the_worker_is_scored_here(worker, tmp_path, caplog):
@@ -198,7 +199,8 @@ def test_a_job_that_fails_on_the_worker_is_scored_here(worker, tmp_path, caplog)
     it): its images are scored here, the bad one reported unreadable."""
     good = write_images(tmp_path, 2)
     settings = EwoksJobConfig(worker.redis.url(0), worker.redis.url(1), worker.queue)
-    told, tally = score_remotely(settings, [(1, good[0]), (2, 12345), (3, good[1])])
+    told, remote = score_remotely(settings, [(1, good[0]), (2, 12345), (3, good[1])])
+    tally = remote.tally
     assert told[1] == (assess_image(good[0]).score, assess_image(good[0]).spots)
     assert told[3] == (assess_image(good[1]).score, assess_image(good[1]).spots)
     assert "cannot read image 12345" in told[2]
@@ -278,3 +280,16 @@ def test_workers_busy_with_other_jobs_leave_the_mesh_to_this_process(bl_workers,
     said = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
     assert "no worker took" in said, said
     app.control.revoke(busy.uuid, terminate=True)
+
+
+def test_jobs_in_flight_grow_to_two_per_worker_process(celery_worker_factory, tmp_path):
+    """A worker of 3 pool processes: once the 4 first jobs are in flight, the scorer asks
+    the pool sizes and keeps 6 in flight; every image is scored by the worker."""
+    worker = celery_worker_factory(concurrency=3)
+    paths = write_images(tmp_path, 4)
+    settings = EwoksJobConfig(worker.redis.url(0), worker.redis.url(1), worker.queue)
+    items = [(n, paths[n % 4]) for n in range(1, 41)]
+    told, remote = score_remotely(settings, items, batch_size=2, max_in_flight=4)
+    assert remote.max_in_flight == 6
+    assert sorted(told) == list(range(1, 41)) and remote.tally.local == 0
+    assert told[5] == tuple(assess_image(paths[1]))

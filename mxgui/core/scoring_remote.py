@@ -7,8 +7,10 @@ instead of scoring them in the GUI's process: images go in batches of
 :data:`BATCH_SIZE` as ewoks jobs (ewoksjob's ``submit``, the one-node graph
 :data:`mxscore.ewoks_tasks.BATCH_GRAPH`) to the same Celery workers that run the
 workflows, up to :data:`MAX_IN_FLIGHT` batches at once so that every worker has one
-running and one waiting. Each batch's scores come back as soon as its job has ended
-and are handed on in the scorer's thread, so the grid is coloured batch by batch.
+running and one waiting (when that many are in flight, the workers are asked their
+pool sizes, once a mesh: a cluster gets two jobs in flight per pool process). Each
+batch's scores come back as soon as its job has ended and are handed on in the
+scorer's thread, so the grid is coloured batch by batch.
 
 Why a batch: a job costs Celery and ewoks a fixed time (sending, the worker taking it,
 the graph, the result; measured by ``benchmarks/scoring_scale.py``) whatever its size;
@@ -217,6 +219,7 @@ class RemoteScoring:
         self._app: Any = None  # a celery.Celery, made when the first batch is sent
         self._progress_at = 0.0  # when a job of this mesh last ended
         self._silent = False  # no worker answered the last question
+        self._sized = False  # max_in_flight set from the workers' pool sizes
         #: why the workers are no longer used for this mesh ("" while they are)
         self.given_up = ""
 
@@ -241,7 +244,10 @@ class RemoteScoring:
             if self.given_up:
                 self._score_locally(self._take(), "")
             elif len(self._in_flight) >= self.max_in_flight:
-                break
+                if not self._sized:
+                    self._size_pipeline()
+                if len(self._in_flight) >= self.max_in_flight:
+                    break
             else:
                 self._send(self._take())
         self._check_lost(now)
@@ -348,6 +354,30 @@ class RemoteScoring:
                 # with other jobs (a workflow waiting for this very mesh, say) or gone
                 self._lost(batch, f"no worker took it in {START_TIMEOUT:.0f} s")
                 self._give_up(f"no worker took a job in {START_TIMEOUT:.0f} s")
+
+    def _size_pipeline(self) -> None:
+        """Once the jobs in flight fill :attr:`max_in_flight`: raise it to two jobs per
+        pool process of the workers that answer (a cluster of many), so each has one
+        running and one waiting."""
+        self._sized = True
+        try:
+            stats = self._app.control.inspect(timeout=INSPECT_TIMEOUT).stats() or {}
+        except Exception as exc:  # noqa: BLE001 - the broker unreachable: lost jobs later
+            log.debug("%s: cannot ask the workers: %s", self.what, _reason(exc))
+            return
+        processes = 0
+        for answer in stats.values():
+            pool = answer.get("pool") if isinstance(answer, dict) else None
+            size = pool.get("max-concurrency") if isinstance(pool, dict) else None
+            processes += size if isinstance(size, int) and size > 0 else 1
+        if 2 * processes > self.max_in_flight:
+            self.max_in_flight = 2 * processes
+            log.info(
+                "%s: %d worker processes answer: up to %d jobs in flight",
+                self.what,
+                processes,
+                self.max_in_flight,
+            )
 
     def _active(self) -> dict[str, set[str]] | None:
         """The jobs each worker that answers runs (empty: none answers), or ``None``
