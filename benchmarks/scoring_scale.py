@@ -17,7 +17,11 @@ written do.
 - what a score costs on a worker: reading the file, and the score itself.
 
 From these, the projection for a cluster: workers needed for 500 frames/s (EMBL-HH's
-figure) of 4M images, and the jobs per second the GUI then sends and collects.
+figure) of 1M and 4M images (at this machine's speed per core), the jobs per second
+the GUI then sends, and the GUI's CPU for them: this process's share of a core while
+the workers scored (polling the states, handing on the scores) and its CPU time to
+send one job. The time a worker spends scoring (the task's own measure) against its
+throughput says what Celery and ewoks add.
 
 Run: ``python benchmarks/scoring_scale.py`` (about 2 minutes; it needs ``redis-server``
 and the ``distributed`` extra, both installed by ``scripts/setup.sh``).
@@ -99,7 +103,9 @@ def read_and_score_ms(paths: list[str], repeat: int) -> tuple[float, float]:
 
 def remote_rate(
     settings: EwoksJobConfig, paths: list[str], scores: int, batch: int, in_flight: int
-) -> tuple[float, RemoteScoring]:
+) -> tuple[float, float, RemoteScoring]:
+    """Scores per second through the workers, and the share of a core this process used
+    meanwhile (sending, polling, handing the scores on)."""
     answered: list[int] = []
     remote = RemoteScoring(
         settings,
@@ -110,15 +116,17 @@ def remote_rate(
         max_in_flight=in_flight,
     )
     started = time.perf_counter()
+    cpu = time.process_time()
     for k in range(scores):
         remote.add(k + 1, paths[k % len(paths)])
     while not remote.idle:
         remote.poll(ending=True)
         time.sleep(scoring_remote.POLL_PERIOD)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     if len(answered) != scores or remote.tally.local:
         raise SystemExit(f"benchmark: {remote.tally.summary()}")
-    return scores / elapsed, remote
+    return scores / elapsed, cpu / elapsed, remote
 
 
 def job_overhead_ms(settings: EwoksJobConfig, repeat: int) -> float:
@@ -131,6 +139,16 @@ def job_overhead_ms(settings: EwoksJobConfig, repeat: int) -> float:
         while result.state != "SUCCESS":
             time.sleep(0.001)
         times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e3
+
+
+def submit_cpu_ms(settings: EwoksJobConfig, repeat: int) -> float:
+    """This process's CPU time to send one job of ``--batch`` images (median)."""
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        scoring_remote.submit_batch(settings, ["/nonexistent.cbf"] * scoring_remote.BATCH_SIZE)
+        times.append(time.process_time() - started)
     return statistics.median(times) * 1e3
 
 
@@ -154,6 +172,7 @@ def main() -> None:
                 size: write_images(directory, g, args.images) for size, g in DETECTORS.items()
             }
             rates: dict[tuple[str, str], float] = {}
+            cpu_share_max = 0.0  # this process's share of a core while workers scored
             for size, paths in images.items():
                 read_ms, score_ms = read_and_score_ms(paths, 2 * args.images)
                 emit(f"scoring_scale_{size}_read_file", read_ms, "ms")
@@ -170,10 +189,17 @@ def main() -> None:
                     emit("scoring_scale_job_overhead", job_overhead_ms(settings, 30), "ms")
                 for size, paths in images.items():
                     remote_rate(settings, paths, args.batch * count, args.batch, args.in_flight)
-                    rate, remote = remote_rate(
+                    rate, cpu_share, remote = remote_rate(
                         settings, paths, args.scores, args.batch, args.in_flight
                     )
                     rates[(size, f"workers_{count}")] = rate
+                    cpu_share_max = max(cpu_share_max, cpu_share)
+                    on_worker = remote.tally.worker_seconds / args.scores * 1e3
+                    emit(
+                        f"scoring_scale_{size}_workers_{count}_ms_per_score_on_worker",
+                        on_worker,
+                        "ms",
+                    )
                     busy = len(remote.tally.by_worker)
                     emit(f"scoring_scale_{size}_workers_{count}_used", float(busy), "workers")
             for (size, who), rate in rates.items():
@@ -183,7 +209,16 @@ def main() -> None:
                 emit(f"scoring_scale_{size}_per_worker", per_worker, "scores/s")
                 needed = CLUSTER_TARGET / per_worker
                 emit(f"scoring_scale_{size}_workers_for_500_fps", needed, "workers")
-            emit("scoring_scale_jobs_per_s_at_500_fps", CLUSTER_TARGET / args.batch, "jobs/s")
+            jobs_per_s = CLUSTER_TARGET / args.batch
+            emit("scoring_scale_jobs_per_s_at_500_fps", jobs_per_s, "jobs/s")
+            emit("scoring_scale_gui_cpu_while_workers_score", cpu_share_max * 100, "% of a core")
+            submit_ms = submit_cpu_ms(settings, 30)
+            emit("scoring_scale_gui_cpu_per_job_sent", submit_ms, "ms")
+            emit(
+                "scoring_scale_gui_cpu_sending_at_500_fps",
+                jobs_per_s * submit_ms / 10,
+                "% of a core",
+            )
         finally:
             for worker in workers:
                 worker.stop()

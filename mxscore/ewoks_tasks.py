@@ -9,13 +9,15 @@ runs (the beamline's shared data directory).
 
 Outputs: ``results``, one item per path in order, either ``[score, spots]`` or the
 reason (a string) the image could not be read; ``worker``, the host and process id of
-the worker (``host:pid``), so the GUI can say who scored what.
+the worker (``host:pid``), so the GUI can say who scored what; ``seconds``, the time the
+scoring took on the worker (what the job cost besides Celery's and ewoks' own).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 
 from ewokscore import Task
 
@@ -53,12 +55,14 @@ def worker_name() -> str:
 
 
 # ewokscore has no type information: its Task is Any to mypy
-class ScoreImages(Task, input_names=["paths"], output_names=["results", "worker"]):  # type: ignore[misc,call-arg]
+class ScoreImages(Task, input_names=["paths"], output_names=["results", "worker", "seconds"]):  # type: ignore[misc,call-arg]
     """Scores the image files ``paths`` (see the module docstring)."""
 
     def run(self) -> None:
         paths = self.inputs.paths
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
             raise ValueError(f"paths: a list of file paths was expected, got {paths!r:.200}")
+        started = time.perf_counter()
         self.outputs.results = score_paths(paths)
+        self.outputs.seconds = time.perf_counter() - started
         self.outputs.worker = worker_name()

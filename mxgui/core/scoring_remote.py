@@ -118,6 +118,8 @@ class RemoteTally:
     by_worker: dict[str, int] = field(default_factory=dict)
     local: int = 0
     reasons: list[str] = field(default_factory=list)
+    #: seconds the workers spent scoring (their own measure, Celery's and ewoks' excluded)
+    worker_seconds: float = 0.0
 
     def summary(self) -> str:
         """One line for the log."""
@@ -312,6 +314,9 @@ class RemoteScoring:
             return
         name = str(worker or "a worker")
         self.tally.by_worker[name] = self.tally.by_worker.get(name, 0) + len(batch.items)
+        seconds = outputs.get("seconds") if isinstance(outputs, dict) else None
+        if isinstance(seconds, (int, float)):
+            self.tally.worker_seconds += float(seconds)
         log.debug("%s: job %s on %s scored %d images", self.what, batch.job_id, name, len(results))
         for (index, path), result in zip(batch.items, results, strict=True):
             if isinstance(result, list) and len(result) == 2:
