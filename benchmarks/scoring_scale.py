@@ -186,7 +186,7 @@ def main() -> None:
                     workers.append(worker)
                 if count == 1:
                     job_overhead_ms(settings, 5)  # warm-up: connections, the worker's imports
-                    emit("scoring_scale_job_overhead", job_overhead_ms(settings, 30), "ms")
+                    emit("scoring_scale_job_overhead", job_overhead_ms(settings, 30), "ms", "<= 30")
                 for size, paths in images.items():
                     remote_rate(settings, paths, args.batch * count, args.batch, args.in_flight)
                     rate, cpu_share, remote = remote_rate(
@@ -211,13 +211,19 @@ def main() -> None:
                 emit(f"scoring_scale_{size}_workers_for_500_fps", needed, "workers")
             jobs_per_s = CLUSTER_TARGET / args.batch
             emit("scoring_scale_jobs_per_s_at_500_fps", jobs_per_s, "jobs/s")
-            emit("scoring_scale_gui_cpu_while_workers_score", cpu_share_max * 100, "% of a core")
+            emit(
+                "scoring_scale_gui_cpu_while_workers_score",
+                cpu_share_max * 100,
+                "% of a core",
+                "<= 5",
+            )
             submit_ms = submit_cpu_ms(settings, 30)
             emit("scoring_scale_gui_cpu_per_job_sent", submit_ms, "ms")
             emit(
                 "scoring_scale_gui_cpu_sending_at_500_fps",
                 jobs_per_s * submit_ms / 10,
                 "% of a core",
+                "<= 10",
             )
         finally:
             for worker in workers:
