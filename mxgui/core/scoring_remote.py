@@ -77,7 +77,7 @@ INSPECT_TIMEOUT = 1.0
 #: how Celery's result backend retries a lost connection (a second, not 20)
 BACKEND_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 #: seconds after which a job not yet ended is given up and its images scored locally
-JOB_TIMEOUT = 120.0
+JOB_TIMEOUT = 60.0
 
 #: what the scorer is told for each image: (index, path, score, spots)
 ScoredSink = Callable[[int, str, float, int], None]
@@ -254,12 +254,15 @@ class RemoteScoring:
                 self._send(self._take())
         self._check_lost(now)
 
-    def close(self) -> None:
-        """Give up the jobs still in flight (their images are not scored)."""
+    def abandon(self) -> list[tuple[int, str]]:
+        """Give up the workers: revoke the jobs in flight; the images not yet answered
+        (the caller scores them)."""
+        items = [item for batch in self._in_flight for item in batch.items] + self._pending
         for batch in self._in_flight:
             self._revoke(batch)
         self._in_flight.clear()
-        self._pending.clear()
+        self._pending = []
+        return items
 
     # sending ---------------------------------------------------------------------------------
     def _take(self) -> list[tuple[int, str]]:

@@ -141,7 +141,13 @@ class MeshScorer:
                 else:
                     remote.add(*item)
             if remote is not None:
-                remote.poll(ending)
+                try:
+                    remote.poll(ending)
+                except Exception:  # a bug must not lose the mesh: the rest is scored here
+                    log.exception("mesh scan on %s: scoring on the workers failed", self.grid.id)
+                    for index, path in remote.abandon():
+                        self._score_here(index, path)
+                    remote = self.remote = None
             now = time.monotonic()
             done = ending and (remote is None or remote.idle)
             if self._batch and (done or self._queue.empty() or now - last_sent >= BATCH_INTERVAL):
@@ -149,8 +155,8 @@ class MeshScorer:
                 self._batch, self._spots, last_sent = {}, {}, now
             if done:
                 break
-        if remote is not None:
-            log.info("mesh scan on %s: %s", self.grid.id, remote.tally.summary())
+        if self.remote is not None:
+            log.info("mesh scan on %s: %s", self.grid.id, self.remote.tally.summary())
 
     def _send(self, batch: dict[int, float], spots: dict[int, int]) -> None:
         try:
