@@ -11,6 +11,8 @@ a job no worker takes fails saying so; the GUI's start-up imports no Celery.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -196,6 +198,29 @@ def test_stop_cancels_the_job_and_the_worker_takes_the_next(tmp_path, client):
     done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(again, 0)})
     assert done.result(timeout=60) == ("success", "workflow finished")
     assert started(again)["pid"] != pid
+
+
+def test_workflow_end_ends_the_run_and_the_job_gets_its_grace(tmp_path, client):
+    marker = tmp_path / "marker"
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+    pid = started(marker)["pid"]
+    client.workflow_end()  # what the workflow's last step calls over XML-RPC
+    assert done.result(timeout=10) == ("success", "workflow ended")
+    assert gone(pid), "still waiting: the job must be ended after end_grace"
+
+
+def test_a_pool_process_killed_under_its_job_fails_the_entry(tmp_path, client):
+    """The worker's main process lives on (and starts a new pool process); the one that
+    ran the job is gone: the entry fails as lost, and the worker takes the next job."""
+    marker = tmp_path / "marker"
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+    os.kill(started(marker)["pid"], signal.SIGKILL)
+    status, message = done.result(timeout=30)
+    assert status == "failed"
+    assert "was lost during step wait" in message
+    again = tmp_path / "again"
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(again, 0)})
+    assert done.result(timeout=60) == ("success", "workflow finished")
 
 
 def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_factory):

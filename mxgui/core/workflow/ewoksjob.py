@@ -194,11 +194,17 @@ class EwoksJobRun(WorkflowRun):
 
     # the watcher ---------------------------------------------------------------------------
     def _watch(self) -> None:
+        try:
+            graph = json.loads(self.graph.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self._fail(f"the workflow graph {self.graph} cannot be read: {exc}")
+            return
         app: CeleryApp | None = None
+        client: redis.Redis | None = None
         try:
             app, client = self._connect()
             try:
-                self._submit(app)
+                self._submit(app, graph)
             except Exception as exc:  # kombu's and redis' errors: the broker said no
                 self._fail(
                     f"the workflow could not be submitted to {_safe_url(self.config.broker)}: "
@@ -212,13 +218,15 @@ class EwoksJobRun(WorkflowRun):
         finally:
             if app is not None:
                 app.close()
+            if client is not None:
+                client.close()
 
     def _connect(self) -> tuple[CeleryApp, redis.Redis]:
         import redis
         from celery import Celery
 
-        # no result backend: its subscription retries for 20 s when Redis is away; the
-        # job's state is read from the backend's Redis directly (job_failure)
+        # no result backend: its subscription retries for 20 s when Redis is away, and the
+        # job's events and heartbeat say more than its Celery state
         app = Celery("mxgui", broker=self.config.broker)
         app.conf.update(
             task_serializer="json",
@@ -231,8 +239,7 @@ class EwoksJobRun(WorkflowRun):
         )
         return app, client
 
-    def _submit(self, app: CeleryApp) -> None:
-        graph = json.loads(self.graph.read_text(encoding="utf-8"))
+    def _submit(self, app: CeleryApp, graph: object) -> None:
         inputs, callback = self._payload
         app.send_task(
             TASK_NAME,
@@ -286,13 +293,15 @@ class EwoksJobRun(WorkflowRun):
             if taken is not None:
                 self.worker = _worker_of(taken)
                 log.info("workflow %s runs on %s", self.graph.stem, self.worker)
+                if beat is None:  # the name is set after the first beat: look again
+                    beat = client.get(heartbeat_key(self.job_id))
         now = time.monotonic()
         if self._aborted:
             return self._look_aborting(app, client, beat is not None, now)
         if beat is None and self.worker:
             if self._read_events(client):
                 return True  # it ended between the two reads
-            self._lost(client)
+            self._lost()
             return True
         if beat is None and now - self._submitted > self.config.start_timeout:
             self._not_taken(app, client)
@@ -378,14 +387,12 @@ class EwoksJobRun(WorkflowRun):
             message += f" (the worker {self.worker} did not confirm the end of the job)"
         self._log_end(RunResult(ABORTED, message))
 
-    def _lost(self, client: redis.Redis) -> None:
-        why = job_failure(client, self.job_id)  # a worker that saw its pool process die
-        why = f"; the worker said: {why}" if why else ""
+    def _lost(self) -> None:
         step = self._running_steps[-1] if self._running_steps else ""
         during = f" during step {step}" if step else ""
         self._fail(
             f"the worker {self.worker or '?'} running the workflow was lost{during}: "
-            f"no heartbeat for {self.config.heartbeat:g} s{why}",
+            f"no heartbeat for {self.config.heartbeat:g} s",
             step,
         )
 
@@ -406,25 +413,6 @@ class EwoksJobRun(WorkflowRun):
             return
         level = logging.INFO if result.status != FAILED else logging.WARNING
         log.log(level, "workflow %s ended %s: %s", self.graph.stem, result.status, result.message)
-
-
-def job_failure(client: redis.Redis, job_id: str) -> str:
-    """The error Celery's result backend holds for job ``job_id`` (``""`` for none):
-    ``WorkerLostError: ...`` when a worker saw the process running it die."""
-    import redis
-
-    try:
-        raw = client.get(f"celery-task-meta-{job_id}")
-        meta = json.loads(raw) if raw is not None else {}
-    except (redis.RedisError, OSError, ValueError) as exc:
-        log.info("job %s: its state is not readable: %s", job_id, exc)
-        return ""
-    if not isinstance(meta, dict) or meta.get("status") != "FAILURE":
-        return ""
-    result = meta.get("result")
-    if isinstance(result, dict):
-        return f"{result.get('exc_type', 'Error')}: {result.get('exc_message', '')}"
-    return str(result)
 
 
 def _worker_of(beat: bytes | str) -> str:

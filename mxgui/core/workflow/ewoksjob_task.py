@@ -149,16 +149,30 @@ def execute_workflow(
     ``RuntimeError`` with the workflow's error when it failed (the job fails)."""
     job_id = str(task.request.id)
     client = redis.Redis.from_url(str(task.app.conf.result_backend))
+    try:
+        return _execute(job_id, client, task.request.hostname, graph, inputs, callback, heartbeat)
+    finally:
+        client.close()
+
+
+def _execute(
+    job_id: str,
+    client: redis.Redis,
+    hostname: str,
+    graph: Mapping[str, object],
+    inputs: dict[str, Any],
+    callback: Mapping[str, str],
+    heartbeat: float,
+) -> dict[str, str]:
     writer = EventWriter(RedisLines(client, events_key(job_id)))
     if client.exists(cancel_key(job_id)):
         writer.end(ABORTED, "cancelled before a worker took it")
         return {"end": ABORTED, "step": "", "message": "cancelled before a worker took it"}
-    beat = json.dumps(
-        {"worker": str(task.request.hostname), "host": socket.gethostname(), "pid": os.getpid()}
-    )
+    beat = json.dumps({"worker": str(hostname), "host": socket.gethostname(), "pid": os.getpid()})
     log.info("mxgui workflow job %s: %s", job_id, _graph_id(graph))
-    client.set(worker_key(job_id), beat, ex=KEY_TTL_S)
     with Heartbeat(client, heartbeat_key(job_id), beat, heartbeat):
+        # after the first beat: a name without a beat is a job that has ended or died
+        client.set(worker_key(job_id), beat, ex=KEY_TTL_S)
         with gui_environment(str(callback.get("url", "")), str(callback.get("token", ""))):
             code = run(graph, inputs, writer)
     status, message, step = writer.last_end or (FAILED, "the workflow did not end", "")
