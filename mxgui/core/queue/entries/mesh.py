@@ -12,7 +12,9 @@ results by image number, ``dozor_batch_processed``, find their cells through
 ``shapes.scan_cells``), and the grid's old results are
 cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
 each image as soon as it is written (:func:`mxscore.scoring.assess_image`: the score
-and the spot count, in one read; not on the engine's path) and sends both to
+and the spot count, in one read; not on the engine's path; on the ewoksjob workers
+when the workflow client names their broker, see :mod:`mxgui.core.scoring_remote`)
+and sends both to
 ``shapes.set_grid_results`` in batches, by the grid's own scan-order index. A stop
 or a failure keeps the images written and their scores; an image that cannot be read
 is skipped, logged and counted in the node's message. The node's results say the best cell.
@@ -38,7 +40,9 @@ from mxgui.core.queue.entries.base import (
 )
 from mxgui.core.queue.entries.collection import acquisition_of, files_written, path_of
 from mxgui.core.roles.shapes import ShapesRole
+from mxgui.core.scoring_remote import POLL_PERIOD, RemoteScoring, settings_of
 from mxgui.core.shapes import Grid
+from mxgui.core.workflow.ewoksjob import EwoksJobConfig
 from mxscore.scoring import assess_image
 
 log = logging.getLogger(__name__)
@@ -54,11 +58,17 @@ class MeshScorer:
 
     :meth:`add` (any thread, cheap) queues image ``index`` (1-based, in ``scan_grid``'s
     order) at ``path``; :meth:`finish` scores what is queued, sends the last batch and
-    ends the thread.
+    ends the thread. With ``workers`` (the ewoksjob settings), the images are scored by
+    those workers (:class:`~mxgui.core.scoring_remote.RemoteScoring`), else here.
     """
 
     def __init__(
-        self, shapes: ShapesRole, grid: Grid, scan_grid: Grid, data_file_path: str
+        self,
+        shapes: ShapesRole,
+        grid: Grid,
+        scan_grid: Grid,
+        data_file_path: str,
+        workers: EwoksJobConfig | None = None,
     ) -> None:
         self.shapes = shapes
         self.grid = grid
@@ -67,6 +77,14 @@ class MeshScorer:
         self.scored = 0
         self.unreadable: list[str] = []
         self.best: tuple[int, float] | None = None  # (grid cell index, score)
+        #: the ewoksjob workers scoring the images (``None``: this process scores them)
+        self.remote = (
+            None
+            if workers is None
+            else RemoteScoring(workers, self._scored, self._unreadable, f"mesh scan on {grid.id}")
+        )
+        self._batch: dict[int, float] = {}
+        self._spots: dict[int, int] = {}
         self._queue: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"score {grid.id}", daemon=True)
         self._thread.start()
@@ -84,37 +102,61 @@ class MeshScorer:
         """The grid's own scan-order index of image ``index`` of the scan."""
         return self.grid.index_of_cell(*self.scan_grid.cell_of_index(index))
 
+    def _scored(self, index: int, path: str, score: float, spot_count: int) -> None:
+        cell = self._cell(index)
+        self._batch[cell] = score
+        self._spots[cell] = spot_count
+        self.scored += 1
+        if self.best is None or score > self.best[1]:
+            self.best = (cell, score)
+
+    def _unreadable(self, index: int, path: str, reason: str) -> None:
+        log.warning("mesh scan on %s: image %d skipped: %s", self.grid.id, index, reason)
+        self.unreadable.append(path)
+
+    def _score_here(self, index: int, path: str) -> None:
+        try:
+            score, spot_count = assess_image(path)
+        except ValueError as exc:
+            self._unreadable(index, path, str(exc))
+        else:
+            self._scored(index, path, score, spot_count)
+
     def _run(self) -> None:
-        batch: dict[int, float] = {}
-        spots: dict[int, int] = {}
+        remote = self.remote
+        wait = POLL_PERIOD if remote is not None else BATCH_INTERVAL
         last_sent = time.monotonic()
         ending = False
-        while not ending:
+        while True:
             item: tuple[int, str] | None | tuple[()]
             try:
-                item = self._queue.get(timeout=BATCH_INTERVAL)
+                item = self._queue.get(timeout=wait)
             except queue.Empty:
                 item = ()
             if item is None:
                 ending = True
             elif item:
-                index, path = item
-                try:
-                    score, spot_count = assess_image(path)
-                except ValueError as exc:
-                    log.warning("mesh scan on %s: image %d skipped: %s", self.grid.id, index, exc)
-                    self.unreadable.append(path)
+                if remote is None:
+                    self._score_here(*item)
                 else:
-                    cell = self._cell(index)
-                    batch[cell] = score
-                    spots[cell] = spot_count
-                    self.scored += 1
-                    if self.best is None or score > self.best[1]:
-                        self.best = (cell, score)
+                    remote.add(*item)
+            if remote is not None:
+                try:
+                    remote.poll(ending)
+                except Exception:  # a bug must not lose the mesh: the rest is scored here
+                    log.exception("mesh scan on %s: scoring on the workers failed", self.grid.id)
+                    for index, path in remote.abandon():
+                        self._score_here(index, path)
+                    remote = self.remote = None
             now = time.monotonic()
-            if batch and (ending or self._queue.empty() or now - last_sent >= BATCH_INTERVAL):
-                self._send(batch, spots)
-                batch, spots, last_sent = {}, {}, now
+            done = ending and (remote is None or remote.idle)
+            if self._batch and (done or self._queue.empty() or now - last_sent >= BATCH_INTERVAL):
+                self._send(self._batch, self._spots)
+                self._batch, self._spots, last_sent = {}, {}, now
+            if done:
+                break
+        if self.remote is not None:
+            log.info("mesh scan on %s: %s", self.grid.id, self.remote.tally.summary())
 
     def _send(self, batch: dict[int, float], spots: dict[int, int]) -> None:
         try:
@@ -157,7 +199,7 @@ class MeshScanEntry(Entry):
         first_file = str(Path(path.directory) / path.image_file_name(first))
         shapes.clear_grid_results(grid_id)
         shapes.start_scan(grid_id, first, scan_grid.scan_order)
-        scorer = MeshScorer(shapes, grid, scan_grid, first_file)
+        scorer = MeshScorer(shapes, grid, scan_grid, first_file, settings_of(ctx.role("workflow")))
 
         def on_image(count: int) -> None:
             number = first + count - 1
