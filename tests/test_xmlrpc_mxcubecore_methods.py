@@ -285,13 +285,13 @@ def test_grid_data_in_mxcubecores_forms_colours_the_grid(beamline, proxy, tmp_pa
 
 
 # positions --------------------------------------------------------------------------------------
-def test_positions_carry_the_beam_on_the_image_and_the_zoom(beamline, proxy):
+def test_positions_carry_the_beam_offset_in_mm_and_the_zoom(beamline, proxy):
+    """mxcubecore's GenericDiffractometer: beam_x = (beam - zoom centre) / pixels per mm;
+    the simulated camera is centred on the beam, so 0 mm."""
     diffractometer = beamline.get("diffractometer")
     positions = proxy.get_diffractometer_positions()
-    assert (positions["beam_x"], positions["beam_y"]) == pytest.approx(
-        diffractometer.get_beam_position()
-    )
-    assert (positions["beam_x"], positions["beam_y"]) == pytest.approx((640.0, 512.0))
+    assert diffractometer.get_beam_position() == pytest.approx((640.0, 512.0))
+    assert (positions["beam_x"], positions["beam_y"]) == pytest.approx((0.0, 0.0))
     levels = diffractometer.get_zoom_levels()
     assert levels[int(positions["zoom"]) - 1] == diffractometer.get_zoom()
     assert positions["phi"] == pytest.approx(diffractometer.get_positions()["phi"])
@@ -301,9 +301,35 @@ def test_positions_carry_the_beam_on_the_image_and_the_zoom(beamline, proxy):
     assert proxy.move_diffractometer(positions) is True
     assert diffractometer.get_positions()["phiy"] == pytest.approx(0.1, abs=1e-3)
     assert diffractometer.get_zoom() == levels[4]
-    moved = fault_of(proxy.move_diffractometer, {"beam_x": 10.0}).faultString
-    assert "beam_x is where the beam is on the camera image" in moved
+    # beam_x / beam_y are passed over whatever their value, as mxcubecore's move_motors does
+    assert proxy.move_diffractometer({"beam_x": 0.2, "beam_y": -0.1, "phiy": 0.05}) is True
+    assert diffractometer.get_positions()["phiy"] == pytest.approx(0.05, abs=1e-3)
+    assert diffractometer.get_beam_position() == pytest.approx((640.0, 512.0))
+    bad = fault_of(proxy.move_diffractometer, {"beam_x": "left"}).faultString
+    assert "roles_positions_dict['beam_x']" in bad
     assert "not a level number" in fault_of(proxy.move_diffractometer, {"zoom": 99}).faultString
+
+
+def test_beam_x_and_beam_y_are_the_beams_offset_from_the_image_centre_in_mm(tmp_path):
+    overrides = quick_collect_overrides(tmp_path)
+    text = (overrides / "diffractometer.xml").read_text()
+    (overrides / "diffractometer.xml").write_text(
+        text.replace("</object>\n", "<beam_x>700</beam_x><beam_y>480</beam_y></object>\n")
+    )
+    repo = HardwareRepository([overrides, SIMULATED])
+    try:
+        diffractometer = repo.get("diffractometer")
+        assert diffractometer.get_beam_position() == (700.0, 480.0)
+        per_mm_x, per_mm_y = diffractometer.get_pixels_per_mm()
+        with client(repo.beamline.role("xmlrpc_server").url) as proxy:
+            positions = proxy.get_diffractometer_positions()
+            # mxcubecore's form of a saved position (beam_x 0 mm) goes back as it is
+            saved = {**positions, "beam_x": 0.0, "beam_y": 0.0}
+            assert proxy.move_diffractometer(saved) is True
+    finally:
+        repo.shutdown()
+    assert positions["beam_x"] == pytest.approx(60.0 / per_mm_x)
+    assert positions["beam_y"] == pytest.approx(-32.0 / per_mm_y)
 
 
 def test_positions_read_serve_as_a_collections_centred_position(beamline, proxy):

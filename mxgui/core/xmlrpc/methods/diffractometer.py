@@ -34,8 +34,8 @@ FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
 #: the back light level (%) a snapshot with ``handle_light`` is taken at when it is off
 SNAPSHOT_BACKLIGHT = 50.0
-#: ``get_diffractometer_positions`` keys that are no motors: the beam on the camera image
-#: (pixels, read only) and the zoom (the level's number, 1-based)
+#: ``get_diffractometer_positions`` keys that are no motors: the beam's offset from the
+#: image centre (mm, read only) and the zoom (the level's number, 1-based)
 BEAM_KEYS = ("beam_x", "beam_y")
 ZOOM_KEY = "zoom"
 #: ``save_twelve_snapshots_script``: this many snapshots, omega this far apart (degrees)
@@ -96,15 +96,29 @@ class DiffractometerMethods:
     # positions ------------------------------------------------------------------------------
     def get_diffractometer_positions(self) -> dict[str, float]:
         """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi),
-        and as in mxcubecore ``beam_x``, ``beam_y`` (where the beam is on the sample
-        camera's image, pixels from its top-left corner) and ``zoom`` (the zoom level's
-        number: its 1-based place in ``get_available_zoom_levels``)."""
+        and as mxcubecore's GenericDiffractometer gives them ``beam_x``, ``beam_y`` and
+        ``zoom``. ``beam_x`` / ``beam_y`` are in **mm**: the beam's offset from the
+        centre of the sample camera's image at the current zoom (pixels from the centre
+        divided by the zoom's pixels per mm; x to the right, y down), so 0.0 on a camera
+        centred on the beam. mxcubecore measures from its configured ``zoom_centre``;
+        mxgui's zoom centre is the image centre. ``zoom`` is the zoom level's number
+        (its 1-based place in ``get_available_zoom_levels``)."""
         diffractometer = self.diffractometer
         positions = dict(diffractometer.get_positions())
-        beam_x, beam_y = diffractometer.get_beam_position()
-        positions["beam_x"], positions["beam_y"] = float(beam_x), float(beam_y)
+        positions.update(self._beam_offset_mm())
         positions[ZOOM_KEY] = float(self._zoom_number())
         return positions
+
+    def _beam_offset_mm(self) -> dict[str, float]:
+        """``beam_x`` / ``beam_y``: the beam's offset from the image centre in mm."""
+        diffractometer = self.diffractometer
+        beam = diffractometer.get_beam_position()
+        size = diffractometer.get_image_size()
+        per_mm = diffractometer.get_pixels_per_mm()
+        return {
+            key: (float(beam[axis]) - size[axis] / 2.0) / per_mm[axis]
+            for axis, key in enumerate(BEAM_KEYS)
+        }
 
     def _zoom_number(self) -> int:
         levels = self.diffractometer.get_zoom_levels()
@@ -113,12 +127,16 @@ class DiffractometerMethods:
     def move_diffractometer(self, roles_positions_dict: object) -> bool:
         """Move the motors ``{role: position}`` together; returns once all arrived.
         What ``get_diffractometer_positions`` gives may come back as it is: ``zoom``
-        changes the zoom level (by its number), ``beam_x`` / ``beam_y`` must be where
-        the beam is (they are read only)."""
+        changes the zoom level (by its number); ``beam_x`` / ``beam_y`` are no motors
+        and are passed over whatever their value (as mxcubecore's ``move_motors``
+        does), so a position read at another beam position or from mxcubecore moves
+        the motors it names."""
         wanted = as_struct(roles_positions_dict, "roles_positions_dict")
         if not wanted:
             raise BadArgument("roles_positions_dict: empty; give {motor role: position}")
-        self._check_beam_keys(wanted)
+        for key in BEAM_KEYS:
+            if key in wanted:
+                as_float(wanted.pop(key), f"roles_positions_dict[{key!r}]")
         zoom = wanted.pop(ZOOM_KEY, None)
         level = None if zoom is None else self._zoom_level(zoom)
         targets = {
@@ -132,20 +150,6 @@ class DiffractometerMethods:
             zooming = self.diffractometer.set_zoom(level)
             self.ctx.wait(zooming, self.ctx.move_timeout, "the zoom")
         return True
-
-    def _check_beam_keys(self, wanted: dict[str, Any]) -> None:
-        """Drop ``beam_x`` / ``beam_y`` from ``wanted``: refused unless they say where
-        the beam is (nothing can move the beam on the image)."""
-        here = dict(zip(BEAM_KEYS, self.diffractometer.get_beam_position(), strict=True))
-        for key in BEAM_KEYS:
-            if key not in wanted:
-                continue
-            value = as_float(wanted.pop(key), f"roles_positions_dict[{key!r}]")
-            if abs(value - here[key]) > 1e-6:
-                raise BadArgument(
-                    f"roles_positions_dict: {key} is where the beam is on the camera image "
-                    f"({here[key]:g} pixels) and cannot be moved to {value:g}"
-                )
 
     def _zoom_level(self, number: object) -> str:
         """The zoom level with 1-based ``number``."""
