@@ -29,14 +29,32 @@ from xmlrpc_fixtures import QUICK, client, fault_of
 
 from mxgui.core.repository import HardwareRepository
 
-from helpers import SIMULATED, quick_collect_overrides, wait_for
+from helpers import ROOT, SIMULATED, quick_collect_overrides, wait_for
 
 pytest_plugins = ("xmlrpc_fixtures",)  # the beamline and proxy fixtures
 
-#: every method mxcubecore's XMLRPCServer registers (its versions together), but the
-#: queue, processing and dialog ones and the GPhL / characterisation queue additions
+#: every method mxcubecore's XMLRPCServer registers (mxcube/mxcubecore, esrf-mxcubecore
+#: and older versions together) with its native queue API: all served
 MXCUBECORE_METHODS = {
     "start_queue",
+    "queue_add_child",
+    "queue_get_node",
+    "queue_set_serialisation",
+    "queue_get_serialisation",
+    "queue_get_available_serialisations",
+    "queue_add_node",
+    "queue_update_result",
+    "queue_get_full_path",
+    "queue_get_model_code",
+    "add_xray_centring",
+    "addXrayCentring",
+    "add_gphl_workflow",
+    "set_characterisation_result",
+    "setCharacterisationResult",
+    "open_dialog",
+    "dozor_status_changed",
+    "processing_status_changed",
+    "get_image_num",
     "log_message",
     "is_queue_executing",
     "queue_execute_entry_with_id",
@@ -84,6 +102,27 @@ MXCUBECORE_METHODS = {
 }
 
 
+#: the method table of docs/contracts.md
+CONTRACTS = ROOT / "docs" / "contracts.md"
+TABLE_TITLE = "### mxcubecore's XMLRPCServer, method by method"
+
+
+def documented_methods() -> tuple[set[str], set[str]]:
+    """The method names of the table in docs/contracts.md: those it says mxgui serves,
+    and those of rows it says are not offered (names in backquotes, in the first column)."""
+    lines = CONTRACTS.read_text().splitlines()
+    start = next(n for n in range(lines.index(TABLE_TITLE), len(lines)) if lines[n][:1] == "|")
+    end = next((n for n in range(start, len(lines)) if lines[n][:1] != "|"), len(lines))
+    rows = lines[start + 2 : end]  # after the header and its rule
+    served: set[str] = set()
+    refused: set[str] = set()
+    for row in rows:
+        first, what = row.split(" | ")[:2]
+        names = set(re.findall(r"`<?([A-Za-z_][\w.]*)>?(?:\(|`)", first))
+        (refused if what.startswith("not offered") else served).update(names)
+    return served, refused
+
+
 def image_of(path) -> np.ndarray:
     """The pixels of the image file at ``path`` (decoded: the file is a readable image)."""
     with Image.open(io.BytesIO(path.read_bytes())) as image:
@@ -101,6 +140,17 @@ def test_system_introspection_lists_and_describes_mxcubecores_methods(proxy):
     assert "default-acquisition-parameters" in proxy.system.methodHelp("beamline_setup_read")
     fault = fault_of(proxy.system.methodHelp, "no_such_method")
     assert "no_such_method: no such method" in fault.faultString
+
+
+def test_the_docs_table_names_exactly_the_methods_served(proxy):
+    """The table in docs/contracts.md and system.listMethods cannot drift apart."""
+    served = set(proxy.system.listMethods())
+    documented, not_offered = documented_methods()
+    assert len(documented) > 50
+    assert documented - served == set(), "the docs table lists methods not served"
+    assert served - documented == set(), "methods served that the docs table does not list"
+    assert not_offered and not_offered & served == set()
+    assert MXCUBECORE_METHODS - documented == set()
 
 
 # beamline_setup_read ----------------------------------------------------------------------------
