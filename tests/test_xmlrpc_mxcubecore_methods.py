@@ -293,6 +293,24 @@ def test_handle_light_lights_a_dark_sample_for_the_snapshot_and_turns_it_off(
     assert diffractometer.get_motor("backlight").get_value() == 0  # off again
 
 
+def test_handle_light_leaves_the_light_alone_while_a_collection_runs(
+    beamline, proxy, tmp_path, caplog
+):
+    """Lights are not interlocked, but mxcubecore's back light moves into the beam path:
+    while a collection holds the interlock the snapshot is taken as it is."""
+    backlight = beamline.get("diffractometer").get_motor("backlight")
+    backlight.set_value(0, timeout=10)
+    seen = []
+    backlight.connect("valueChanged", seen.append)
+    path = tmp_path / "data" / "during.png"
+    with caplog.at_level("WARNING", "mxgui.workflow"):
+        with beamline.interlock.hold("DataCollection 7 'p_1'"):
+            assert proxy.save_snapshot(str(path)) is True
+    assert image_of(path).shape == (1024, 1280)
+    assert seen == [] and backlight.get_value() == 0
+    assert "left off: DataCollection 7 'p_1' is running" in caplog.text
+
+
 def test_save_twelve_snapshots_script_goes_round_the_sample(beamline, proxy, tmp_path):
     diffractometer = beamline.get("diffractometer")
     assert proxy.move_diffractometer({"phi": 10.0}) is True

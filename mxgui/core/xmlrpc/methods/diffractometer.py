@@ -12,6 +12,7 @@ made while it was being taken.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
 from mxgui.core.data_roots import DataRoots, OutsideDataRoots
 from mxgui.core.futures import attempt
+from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.roles import ActuatorRole, DiffractometerRole
 from mxgui.core.shapes import Point
 from mxgui.core.snapshot_image import SNAPSHOT_SUFFIXES, write_new_snapshot
@@ -29,6 +31,8 @@ from mxgui.core.xmlrpc.args import as_bool, as_float, as_int, as_list, as_str, a
 from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
 
+#: the user's log (the GUI's log shows it, as ``log_message``'s)
+user_log = logging.getLogger("mxgui.workflow")
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
@@ -207,10 +211,20 @@ class DiffractometerMethods:
 
     @contextmanager
     def _back_light_on(self) -> Iterator[None]:
-        """Turn an off back light on while the block runs, then off again."""
+        """Turn an off back light on while the block runs, then off again. Not while a
+        collection or mesh runs (the interlock is held): a light (at mxcubecore's sites
+        an actuator moved into the beam path) is not touched then; the snapshot is
+        taken as it is and the user's log says so."""
         backlight = self.diffractometer.get_motor(_LIGHTS["back"])
         level = backlight.get_value() if isinstance(backlight, ActuatorRole) else None
         if not isinstance(backlight, ActuatorRole) or level is None or float(level) > 0:
+            yield
+            return
+        running = backlight.interlock.holder if isinstance(backlight, HardwareObject) else None
+        if running is not None:
+            user_log.warning(
+                "snapshot: the back light is off and was left off: %s is running", running
+            )
             yield
             return
         self.ctx.wait(
