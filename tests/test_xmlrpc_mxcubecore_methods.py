@@ -311,6 +311,20 @@ def test_handle_light_leaves_the_light_alone_while_a_collection_runs(
     assert "left off: DataCollection 7 'p_1' is running" in caplog.text
 
 
+def test_multiple_snapshots_light_a_dark_sample_for_the_series(beamline, proxy, tmp_path):
+    diffractometer = beamline.get("diffractometer")
+    for light in ("backlight", "frontlight"):
+        diffractometer.get_motor(light).set_value(0, timeout=10)
+    data = tmp_path / "data"
+    assert proxy.save_snapshot(str(data / "dark.png"), False, False) is True
+    phi = diffractometer.get_positions()["phi"]
+    series = [[phi, str(data / "a.png")], [phi + 30, str(data / "b.png")]]
+    assert proxy.save_multiple_snapshots(series) is True
+    dark = image_of(data / "dark.png").mean()
+    assert all(image_of(data / name).mean() > dark + 10 for name in ("a.png", "b.png"))
+    assert diffractometer.get_motor("backlight").get_value() == 0  # off again
+
+
 def test_save_twelve_snapshots_script_goes_round_the_sample(beamline, proxy, tmp_path):
     diffractometer = beamline.get("diffractometer")
     assert proxy.move_diffractometer({"phi": 10.0}) is True

@@ -242,7 +242,9 @@ class DiffractometerMethods:
 
     def save_multiple_snapshots(self, path_list: object, show_scale: object = False) -> bool:
         """``[[omega, path], ...]``: turn omega to each angle and save a snapshot there.
-        Every path is checked before anything moves."""
+        Every path is checked before anything moves. The sample is lit for the series
+        as mxcubecore does: an off back light is turned on for it and off afterwards
+        (as ``save_snapshot``'s ``handle_light``, with the same interlock rule)."""
         scale = as_bool(show_scale, "show_scale")
         items = as_list(path_list, "path_list")
         if not items:
@@ -263,11 +265,12 @@ class DiffractometerMethods:
         ]
         if len(set(targets)) != len(targets):
             raise BadArgument("path_list: two paths lead to the same file")
-        for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
-            moving = self.diffractometer.move_motors({"phi": angle})
-            self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
-            self._wait_new_frame()
-            self._snapshot(target, scale, f"path_list[{index}][1]")
+        with self._back_light_on():
+            for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
+                moving = self.diffractometer.move_motors({"phi": angle})
+                self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
+                self._wait_new_frame()
+                self._snapshot(target, scale, f"path_list[{index}][1]")
         return True
 
     def save_twelve_snapshots_script(self, path: object) -> list[str]:
