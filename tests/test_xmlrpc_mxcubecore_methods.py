@@ -102,6 +102,19 @@ MXCUBECORE_METHODS = {
 }
 
 
+#: the fields of mxcubecore's AcquisitionParameters and PathTemplate a caller of
+#: beamline_setup_read reads (old BeamlineSetup.read_value and queue_model_objects)
+ACQUISITION_NAMES = (
+    "first_image", "num_images", "osc_start", "osc_range", "kappa", "kappa_phi", "overlap",
+    "exp_time", "num_passes", "resolution", "energy", "transmission", "shutterless",
+    "detector_mode", "inverse_beam", "take_dark_current", "skip_existing_images",
+    "take_snapshots",
+)  # fmt: skip
+PATH_TEMPLATE_NAMES = (
+    "directory", "process_directory", "base_prefix", "mad_prefix", "reference_image_prefix",
+    "wedge_prefix", "run_number", "suffix", "precision", "start_num", "num_files",
+)  # fmt: skip
+
 #: the method table of docs/contracts.md
 CONTRACTS = ROOT / "docs" / "contracts.md"
 TABLE_TITLE = "### mxcubecore's XMLRPCServer, method by method"
@@ -167,11 +180,28 @@ def test_beamline_setup_read_answers_edna_and_mxcubecores_paths(beamline, proxy)
     assert proxy.beamline_setup_read("/beamline/diffractometer/phi") == pytest.approx(phi)
     # the documents: JSON text of what the setup methods give
     parameters = json.loads(proxy.beamline_setup_read("/beamline/default-acquisition-parameters"))
-    assert parameters == proxy.get_default_acquisition_parameters()
+    given = proxy.get_default_acquisition_parameters()
+    assert parameters == {**given, **{k: parameters[k] for k in ACQUISITION_NAMES}}
     assert parameters["osc_range"] > 0 and parameters["num_images"] >= 1
     template = json.loads(proxy.beamline_setup_read("/beamline-setup/default-path-template/"))
-    assert template == proxy.get_default_path_template()
+    assert {k: template[k] for k in proxy.get_default_path_template()} == (
+        proxy.get_default_path_template()
+    )
     assert template["directory"] and template["prefix"]
+
+
+def test_beamline_setup_read_documents_carry_mxcubecores_field_names(proxy):
+    """mxcubecore answers jsonpickle text of its AcquisitionParameters / PathTemplate:
+    a caller decoding it reads mxcubecore's field names."""
+    parameters = json.loads(proxy.beamline_setup_read("/beamline/default-acquisition-parameters"))
+    assert set(ACQUISITION_NAMES) <= set(parameters)
+    assert parameters["take_dark_current"] is True
+    assert parameters["skip_existing_images"] is False
+    template = json.loads(proxy.beamline_setup_read("/beamline/default-path-template"))
+    assert set(PATH_TEMPLATE_NAMES) <= set(template)
+    assert template["base_prefix"] == template["prefix"]
+    assert template["num_files"] == parameters["num_images"]
+    assert template["mad_prefix"] == template["wedge_prefix"] == ""
 
 
 def test_beamline_setup_read_names_the_path_it_cannot_read(proxy):

@@ -19,6 +19,13 @@ from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
 
 #: the ``beamline_setup_read`` paths answered with JSON text, by their last part
 SETUP_DOCUMENTS = ("default-acquisition-parameters", "default-path-template")
+#: mxcubecore's AcquisitionParameters fields mxgui has no setting for, at mxcubecore's
+#: defaults (mxgui's ``detector_roi_mode`` is given as well)
+ACQUISITION_EXTRAS = {"take_dark_current": True, "skip_existing_images": False, "detector_mode": ""}
+#: mxcubecore's PathTemplate prefixes mxgui does not use (a MAD, reference image or
+#: wedge collection names its own prefix), empty as in mxcubecore; ``base_prefix`` and
+#: ``num_files`` are filled in from the template and the default number of images
+PATH_TEMPLATE_EXTRAS = {"mad_prefix": "", "reference_image_prefix": "", "wedge_prefix": ""}
 
 
 @runtime_checkable
@@ -55,7 +62,11 @@ class BeamlineMethods:
           ``default-path-template`` (``/beamline/default-acquisition-parameters``, the
           old ``/beamline-setup/default-path-template/``): JSON text of the struct that
           ``get_default_acquisition_parameters()`` / ``get_default_path_template()``
-          give (mxcubecore answers jsonpickle text; this is plain JSON, no class tags);
+          give, with mxcubecore's field names added (``base_prefix``, ``num_files``,
+          ``mad_prefix``...; ``take_dark_current``, ``skip_existing_images``,
+          ``detector_mode``). mxcubecore answers jsonpickle text of its objects; this is
+          plain JSON without class tags, so ``jsonpickle.decode`` gives a dict: read the
+          fields by key, not as attributes;
         - ``/beamline/<role>``, also ``/beamline/<role>/<role>`` (``/beamline/resolution``,
           ``/beamline/diffractometer/phi``): the object's current value as a plain
           XML-RPC value (a number, text or an enum's value).
@@ -66,10 +77,17 @@ class BeamlineMethods:
         parts = [part for part in text.strip("/").split("/") if part]
         if parts and parts[-1] in SETUP_DOCUMENTS:
             collect = self.ctx.role("collect")
+            parameters = collect.get_default_acquisition_parameters().to_dict()
             if parts[-1] == "default-acquisition-parameters":
-                document = collect.get_default_acquisition_parameters().to_dict()
+                document = {**ACQUISITION_EXTRAS, **parameters}
             else:
-                document = collect.get_default_path_template().to_dict()
+                template = collect.get_default_path_template().to_dict()
+                document = {
+                    **PATH_TEMPLATE_EXTRAS,
+                    "base_prefix": template.get("prefix", ""),
+                    "num_files": parameters.get("num_images", 1),
+                    **template,
+                }
             return json.dumps(document)
         if len(parts) < 2 or parts[0] != "beamline":
             raise BadArgument(
