@@ -204,6 +204,23 @@ def test_beamline_setup_read_documents_carry_mxcubecores_field_names(proxy):
     assert template["mad_prefix"] == template["wedge_prefix"] == ""
 
 
+def test_beamline_setup_read_takes_mxcubecores_attribute_paths(beamline, proxy):
+    """mxcubecore resolves the path by getattr on HWR.beamline: the distance lives under
+    the detector, GenericDiffractometer's omega is mxgui's phi."""
+    distance = beamline.get("detector_distance").get_value()
+    assert proxy.beamline_setup_read("/beamline/detector/distance") == pytest.approx(distance)
+    positions = beamline.get("diffractometer").get_positions()
+    assert proxy.beamline_setup_read("/beamline/diffractometer/omega") == pytest.approx(
+        positions["phi"]
+    )
+    assert proxy.beamline_setup_read("/beamline/diffractometer/alignment_y") == pytest.approx(
+        positions["phiy"]
+    )
+    fault = fault_of(proxy.beamline_setup_read, "/beamline/detector/gain").faultString
+    assert "readable: /beamline/energy, /beamline/resolution" in fault
+    assert "/beamline/detector/distance" in fault and "/beamline/diffractometer/omega" in fault
+
+
 def test_beamline_setup_read_names_the_path_it_cannot_read(proxy):
     fault = fault_of(proxy.beamline_setup_read, "/beamline/sample_changer")
     assert fault.faultCode == -32602

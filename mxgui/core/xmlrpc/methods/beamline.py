@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.xmlrpc.args import as_float, as_str
 from mxgui.core.xmlrpc.context import ServiceContext
@@ -26,6 +27,28 @@ ACQUISITION_EXTRAS = {"take_dark_current": True, "skip_existing_images": False, 
 #: wedge collection names its own prefix), empty as in mxcubecore; ``base_prefix`` and
 #: ``num_files`` are filled in from the template and the default number of images
 PATH_TEMPLATE_EXTRAS = {"mad_prefix": "", "reference_image_prefix": "", "wedge_prefix": ""}
+
+
+#: mxcubecore's ``HWR.beamline`` attribute paths -> mxgui's roles (mxcubecore's detector
+#: holds the distance motor; GenericDiffractometer names its motors by property)
+MXCUBECORE_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("detector", "distance"): ("detector_distance",),
+    ("diffractometer", "omega"): ("diffractometer", "phi"),
+    ("diffractometer", "centring_x"): ("diffractometer", "sampx"),
+    ("diffractometer", "centring_y"): ("diffractometer", "sampy"),
+    ("diffractometer", "alignment_y"): ("diffractometer", "phiy"),
+    ("diffractometer", "alignment_z"): ("diffractometer", "phiz"),
+}
+#: the paths (below ``/beamline``) a fault lists when they lead to a value here
+READABLE: tuple[tuple[str, ...], ...] = (
+    ("energy",),
+    ("resolution",),
+    ("transmission",),
+    ("detector_distance",),
+    ("flux",),
+    ("cryostream",),
+    *(("diffractometer", motor) for motor in (*CENTRING_MOTORS, *OPTIONAL_MOTORS, "zoom")),
+)
 
 
 @runtime_checkable
@@ -69,10 +92,12 @@ class BeamlineMethods:
           fields by key, not as attributes;
         - ``/beamline/<role>``, also ``/beamline/<role>/<role>`` (``/beamline/resolution``,
           ``/beamline/diffractometer/phi``): the object's current value as a plain
-          XML-RPC value (a number, text or an enum's value).
+          XML-RPC value (a number, text or an enum's value); mxcubecore's attribute
+          paths of :data:`MXCUBECORE_PATHS` too (``/beamline/detector/distance``,
+          ``/beamline/diffractometer/omega``).
 
         The roles readable are those the XML-RPC server's XML references; anything else
-        is a fault naming the path."""
+        is a fault naming the path and listing the paths that can be read."""
         text = as_str(path, "path")
         parts = [part for part in text.strip("/").split("/") if part]
         if parts and parts[-1] in SETUP_DOCUMENTS:
@@ -94,7 +119,7 @@ class BeamlineMethods:
                 f"path: {text!r} is not /beamline/<role> nor a path ending in "
                 f"{' or '.join(SETUP_DOCUMENTS)}"
             )
-        obj = self._object_at(parts[1:], text)
+        obj = self._object_at(list(MXCUBECORE_PATHS.get(tuple(parts[1:]), parts[1:])), text)
         if not isinstance(obj, ValueReader):
             raise BadArgument(f"path: {text!r} leads to {type(obj).__name__}, which has no value")
         value = obj.get_value()
@@ -102,21 +127,38 @@ class BeamlineMethods:
             raise Unavailable(f"{text}: the value is not known yet (the device has not answered)")
         return value
 
-    def _object_at(self, roles: list[str], path: str) -> object:
+    def _object_at(self, roles: list[str] | tuple[str, ...], path: str) -> object:
         """The object reached from the server's role ``roles[0]`` through the sub-roles."""
+        obj = self._find(roles)
+        if isinstance(obj, str):
+            raise BadArgument(f"path: {path!r}: {obj}; readable: {self._readable()}")
+        return obj
+
+    def _find(self, roles: list[str] | tuple[str, ...]) -> object:
+        """The object at ``roles``, or the text saying where the way ends."""
         obj = self.ctx.optional(roles[0])
         if obj is None:
-            raise BadArgument(
-                f"path: {path!r}: no object under role {roles[0]!r} (the roles readable are "
-                "those the XML-RPC server's XML references)"
+            return (
+                f"no object under role {roles[0]!r} (the roles readable are those the "
+                "XML-RPC server's XML references)"
             )
         for depth, role in enumerate(roles[1:], 2):
             inner = obj.get_object_by_role(role) if isinstance(obj, HardwareObject) else None
             if inner is None:
-                within = "/".join(roles[: depth - 1])
-                raise BadArgument(f"path: {path!r}: {within} has no role {role!r}")
+                return f"{'/'.join(roles[: depth - 1])} has no role {role!r}"
             obj = inner
         return obj
+
+    def _readable(self) -> str:
+        """The paths of :data:`READABLE` that lead to a value on this beamline, and
+        mxcubecore's paths of :data:`MXCUBECORE_PATHS` that lead to one of them."""
+        found = [
+            "/".join(roles) for roles in READABLE if isinstance(self._find(roles), ValueReader)
+        ]
+        aliases = [
+            "/".join(theirs) for theirs, ours in MXCUBECORE_PATHS.items() if "/".join(ours) in found
+        ]
+        return ", ".join(f"/beamline/{path}" for path in found + aliases)
 
     # cryo ----------------------------------------------------------------------------------
     def cryo_temperature(self) -> float:
