@@ -340,6 +340,32 @@ def test_handle_light_lights_a_dark_sample_for_the_snapshot_and_turns_it_off(
     assert diffractometer.get_motor("backlight").get_value() == 0  # off again
 
 
+def test_overlapping_handle_light_snapshots_are_both_lit(beamline, proxy, tmp_path):
+    """B starts while A's light ramps up: B waits for the light, and A does not turn it
+    off under B's snapshot; the last one out turns it off."""
+    diffractometer = beamline.get("diffractometer")
+    backlight = diffractometer.get_motor("backlight")
+    for light in ("backlight", "frontlight"):
+        diffractometer.get_motor(light).set_value(0, timeout=10)
+    data = tmp_path / "data"
+    assert proxy.save_snapshot(str(data / "dark.png"), False, False) is True
+    url = beamline.beamline.role("xmlrpc_server").url
+
+    def snapshot(name: str) -> bool:
+        with client(url) as other:
+            return other.save_snapshot(str(data / name))
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(snapshot, "a.png")
+        wait_for(lambda: 0 < backlight.get_value(), "the light ramping up", timeout=10)
+        second = pool.submit(snapshot, "b.png")
+        assert first.result(timeout=60) is True and second.result(timeout=60) is True
+    dark, lit = image_of(data / "dark.png").mean(), image_of(data / "a.png").mean()
+    assert lit > dark + 10
+    assert image_of(data / "b.png").mean() == pytest.approx(lit, rel=0.1)  # not half-lit
+    assert backlight.get_value() == 0
+
+
 def test_handle_light_leaves_the_light_alone_while_a_collection_runs(
     beamline, proxy, tmp_path, caplog
 ):

@@ -12,32 +12,26 @@ made while it was being taken.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS, CentredPosition
 from mxgui.core.data_roots import DataRoots, OutsideDataRoots
 from mxgui.core.futures import attempt
-from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.roles import ActuatorRole, DiffractometerRole
 from mxgui.core.shapes import Point
 from mxgui.core.snapshot_image import SNAPSHOT_SUFFIXES, write_new_snapshot
 from mxgui.core.xmlrpc.args import as_bool, as_float, as_int, as_list, as_str, as_struct
 from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.snapshot_light import SnapshotLight
 
-#: the user's log (the GUI's log shows it, as ``log_message``'s)
-user_log = logging.getLogger("mxgui.workflow")
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
-#: the back light level (%) a snapshot with ``handle_light`` is taken at when it is off
-SNAPSHOT_BACKLIGHT = 50.0
 #: ``get_diffractometer_positions`` keys that are no motors: the beam's offset from the
 #: image centre (mm, read only) and the zoom (the level's number, 1-based)
 BEAM_KEYS = ("beam_x", "beam_y")
@@ -92,6 +86,7 @@ class DiffractometerMethods:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._snapshot_light = SnapshotLight(ctx, self._wait_new_frame)
 
     @property
     def diffractometer(self) -> DiffractometerRole:
@@ -196,9 +191,10 @@ class DiffractometerMethods:
         the sample view's overlays when the GUI runs (the scale bar with
         ``show_scale``), else the camera frame. mxcubecore's form
         ``save_snapshot(imgpath, showScale=False, handle_light=True)``: with
-        ``handle_light`` a back light that is off is turned on (to
-        :data:`SNAPSHOT_BACKLIGHT` %) for the snapshot and off again afterwards (mxgui's
-        lights are levels, not moved in and out); a light that is on is left alone."""
+        ``handle_light`` a back light that is off is turned on (to 50 %) for the
+        snapshot and off again afterwards, once for snapshots taken at the same time
+        (mxgui's lights are levels, not moved in and out); a light that is on is left
+        alone."""
         scale = as_bool(show_scale, "show_scale")
         light = as_bool(handle_light, "handle_light")
         target = snapshot_path(path, self._data_roots())
@@ -209,33 +205,12 @@ class DiffractometerMethods:
             self._snapshot(target, scale, "path")
         return True
 
-    @contextmanager
-    def _back_light_on(self) -> Iterator[None]:
-        """Turn an off back light on while the block runs, then off again. Not while a
-        collection or mesh runs (the interlock is held): a light (at mxcubecore's sites
-        an actuator moved into the beam path) is not touched then; the snapshot is
-        taken as it is and the user's log says so."""
-        backlight = self.diffractometer.get_motor(_LIGHTS["back"])
-        level = backlight.get_value() if isinstance(backlight, ActuatorRole) else None
-        if not isinstance(backlight, ActuatorRole) or level is None or float(level) > 0:
-            yield
-            return
-        running = backlight.interlock.holder if isinstance(backlight, HardwareObject) else None
-        if running is not None:
-            user_log.warning(
-                "snapshot: the back light is off and was left off: %s is running", running
-            )
-            yield
-            return
-        self.ctx.wait(
-            backlight.set_value(SNAPSHOT_BACKLIGHT), self.ctx.move_timeout, "the back light"
-        )
-        try:
-            self._wait_new_frame()
-            yield
-        finally:
-            restoring = backlight.set_value(float(level))
-            self.ctx.wait(restoring, self.ctx.move_timeout, "the back light going off")
+    def _back_light_on(self) -> AbstractContextManager[None]:
+        """Light an off back light while the block runs (see :class:`SnapshotLight`).
+        Not while a collection or mesh runs (the interlock is held): a light (at
+        mxcubecore's sites an actuator moved into the beam path) is not touched then;
+        the snapshot is taken as it is and the user's log says so."""
+        return self._snapshot_light.lit(self.diffractometer.get_motor(_LIGHTS["back"]))
 
     def _data_roots(self) -> DataRoots:
         return self.ctx.role("session").get_data_roots()
