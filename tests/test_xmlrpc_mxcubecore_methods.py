@@ -28,6 +28,8 @@ from PIL import Image
 from xmlrpc_fixtures import QUICK, client, fault_of
 
 from mxgui.core.repository import HardwareRepository
+from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.snapshot_light import SnapshotLight
 
 from helpers import ROOT, SIMULATED, quick_collect_overrides, wait_for
 
@@ -364,6 +366,42 @@ def test_overlapping_handle_light_snapshots_are_both_lit(beamline, proxy, tmp_pa
     assert lit > dark + 10
     assert image_of(data / "b.png").mean() == pytest.approx(lit, rel=0.1)  # not half-lit
     assert backlight.get_value() == 0
+
+
+@pytest.fixture
+def lights(tmp_path):
+    """A repository of two back lights: ``inout`` (mxcubecore's in/out actuator) and
+    ``slow`` (a level that takes 2.5 s to reach 50 %)."""
+    (tmp_path / "inout.xml").write_text(
+        '<object class="simulated.nstate.SimulatedNState"><value>in</value>'
+        "<value>out</value><default_value>out</default_value></object>"
+    )
+    (tmp_path / "slow.xml").write_text(
+        '<object class="simulated.motor.SimulatedMotor"><default_value>0</default_value>'
+        "<low_limit>0</low_limit><high_limit>100</high_limit><velocity>20</velocity>"
+        "</object>"
+    )
+    repo = HardwareRepository([tmp_path])
+    yield repo
+    repo.shutdown()
+
+
+def test_snapshot_light_leaves_a_light_that_is_no_level_alone(lights, caplog):
+    inout = lights.get("inout")
+    shots = []
+    light = SnapshotLight(ServiceContext(lambda name: None), lambda: None)
+    with caplog.at_level("INFO", "mxgui.workflow"), light.lit(inout):
+        shots.append(inout.get_value())
+    assert shots == ["out"] and inout.get_value() == "out"
+    assert "is 'out', not a level; mxgui leaves it as it is" in caplog.text
+
+
+def test_snapshot_light_is_put_back_when_turning_it_on_times_out(lights):
+    slow = lights.get("slow")
+    light = SnapshotLight(ServiceContext(lambda name: None, move_timeout=0.3), lambda: None)
+    with pytest.raises(TimeoutError, match="the back light"), light.lit(slow):
+        pytest.fail("the snapshot ran without light")
+    wait_for(lambda: slow.get_value() == 0, "the light back off", timeout=10)
 
 
 def test_handle_light_leaves_the_light_alone_while_a_collection_runs(

@@ -18,11 +18,14 @@ from contextlib import contextmanager
 from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.roles import ActuatorRole
 from mxgui.core.xmlrpc.context import ServiceContext
+from mxgui.core.xmlrpc.dispatch import Unavailable
 
 #: the user's log (the GUI's log shows it, as ``log_message``'s)
 user_log = logging.getLogger("mxgui.workflow")
 #: the back light level (%) a snapshot is taken at when the light is off
 SNAPSHOT_BACKLIGHT = 50.0
+#: a light within this of :data:`SNAPSHOT_BACKLIGHT` (%) is still as the snapshot set it
+LEVEL_TOLERANCE = 0.5
 
 
 class SnapshotLight:
@@ -63,11 +66,12 @@ class SnapshotLight:
                     self._turn_off(light, restore)
 
     def _turn_on(self, light: object) -> float | None:
-        """Turn ``light`` on if it is off and may be touched; the level to restore."""
+        """Turn ``light`` on if it is off and may be touched; the level to restore.
+        If turning it on fails or times out, it is put back before the error goes on."""
         if not isinstance(light, ActuatorRole):
             return None
-        level = light.get_value()
-        if level is None or float(level) > 0:
+        level = _level(light)
+        if level is None or level > 0:
             return None
         running = light.interlock.holder if isinstance(light, HardwareObject) else None
         if running is not None:
@@ -75,12 +79,52 @@ class SnapshotLight:
                 "snapshot: the back light is off and was left off: %s is running", running
             )
             return None
-        self.ctx.wait(light.set_value(SNAPSHOT_BACKLIGHT), self.ctx.move_timeout, "the back light")
-        self._settled()
-        return float(level)
+        issued = False
+        try:
+            turning = light.set_value(SNAPSHOT_BACKLIGHT)
+            issued = True
+            self.ctx.wait(turning, self.ctx.move_timeout, "the back light")
+            self._settled()
+        except BaseException:
+            if issued:
+                self._put_back(light, level)
+            raise
+        return level
 
     def _turn_off(self, light: object, level: float) -> None:
-        """Put ``light`` back to ``level``."""
-        if isinstance(light, ActuatorRole):
-            restoring = light.set_value(level)
-            self.ctx.wait(restoring, self.ctx.move_timeout, "the back light going off")
+        """Put ``light`` back to ``level``, unless someone set it to another level
+        meanwhile (the user's change stays)."""
+        if not isinstance(light, ActuatorRole):
+            return
+        now = _level(light)
+        if now is not None and abs(now - SNAPSHOT_BACKLIGHT) > LEVEL_TOLERANCE:
+            user_log.info("snapshot: the back light was set to %g meanwhile; left there", now)
+            return
+        restoring = light.set_value(level)
+        self.ctx.wait(restoring, self.ctx.move_timeout, "the back light going off")
+
+    def _put_back(self, light: ActuatorRole, level: float) -> None:
+        """After a failed turn-on: the light back to ``level``; a failure is logged (the
+        turn-on's error is the one the caller gets)."""
+        try:
+            self.ctx.wait(light.set_value(level), self.ctx.move_timeout, "the back light")
+        except (TimeoutError, Unavailable, ValueError) as exc:
+            user_log.warning("snapshot: the back light could not be put back to %g: %s", level, exc)
+
+
+def _level(light: ActuatorRole) -> float | None:
+    """The light's level in %; ``None`` when unknown or not a level (mxcubecore's
+    in/out back lights: ``"in"``, ``"out"``), which is logged: such a light is left as
+    it is."""
+    value = light.get_value()
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        user_log.info(
+            "snapshot: the back light %s is %r, not a level; mxgui leaves it as it is",
+            light.username,
+            value,
+        )
+        return None
