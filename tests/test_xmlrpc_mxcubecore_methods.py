@@ -381,9 +381,24 @@ def lights(tmp_path):
         "<low_limit>0</low_limit><high_limit>100</high_limit><velocity>20</velocity>"
         "</object>"
     )
+    (tmp_path / "quick.xml").write_text(
+        (tmp_path / "slow.xml").read_text().replace("<velocity>20<", "<velocity>10000<")
+    )
     repo = HardwareRepository([tmp_path])
     yield repo
     repo.shutdown()
+
+
+def test_snapshot_light_keeps_a_level_the_user_set_during_the_snapshot(lights):
+    quick = lights.get("quick")
+    light = SnapshotLight(ServiceContext(lambda name: None), lambda: None)
+    with light.lit(quick):
+        assert quick.get_value() == 50
+        quick.set_value(80, timeout=10)  # the user, meanwhile
+    assert quick.get_value() == 80
+    with light.lit(quick):
+        pass
+    assert quick.get_value() == 80  # on: left alone
 
 
 def test_snapshot_light_leaves_a_light_that_is_no_level_alone(lights, caplog):
