@@ -316,15 +316,23 @@ def test_the_ispyb_group_id_is_cleared_under_both_names(proxy):
 # snapshots ------------------------------------------------------------------------------------
 def test_save_snapshot_in_mxcubecores_positional_forms(beamline, proxy, tmp_path):
     data = tmp_path / "data" / "snapshots"
-    plain, scaled, lit = data / "plain.png", data / "scaled.png", data / "lit.png"
-    assert proxy.save_snapshot(str(plain)) is True  # imgpath only
-    assert proxy.save_snapshot(str(scaled), True) is True  # imgpath, showScale
+    plain, scaled, unlit = data / "plain.png", data / "scaled.png", data / "unlit.png"
     backlight = beamline.get("diffractometer").get_motor("backlight")
-    level = backlight.get_value()
-    assert proxy.save_snapshot(str(lit), False, False) is True  # as save_multiple_snapshots
-    for path in (plain, scaled, lit):
+    backlight.set_value(0, timeout=10)
+    levels = []
+    backlight.connect("valueChanged", levels.append)
+    assert proxy.save_snapshot(str(plain)) is True  # imgpath only: handle_light=True
+    assert 50 in levels and backlight.get_value() == 0
+    levels.clear()
+    assert proxy.save_snapshot(str(scaled), True) is True  # imgpath, showScale
+    assert proxy.save_snapshot(str(unlit), False, False) is True  # as save_multiple_snapshots
+    for path in (plain, scaled, unlit):
         assert image_of(path).shape == (1024, 1280)
-    assert backlight.get_value() == level
+    assert 50 in levels and backlight.get_value() == 0
+    levels.clear()
+    assert proxy.save_snapshot(str(data / "again.png"), False, False) is True
+    assert levels == []  # handle_light False: the light is not touched
+    assert image_of(plain).mean() > image_of(unlit).mean() + 10
     fault = fault_of(proxy.save_snapshot, str(data / "x.png"), False, "sometimes")
     assert fault.faultString.startswith("save_snapshot: handle_light: ")
 
@@ -454,11 +462,20 @@ def test_multiple_snapshots_light_a_dark_sample_for_the_series(beamline, proxy, 
 def test_save_twelve_snapshots_script_goes_round_the_sample(beamline, proxy, tmp_path):
     diffractometer = beamline.get("diffractometer")
     assert proxy.move_diffractometer({"phi": 10.0}) is True
+    omega = []
+    diffractometer.get_motor("phi").connect("valueChanged", omega.append)
     directory = tmp_path / "data" / "twelve"
     written = proxy.save_twelve_snapshots_script(str(directory))
     names = [f"snapshot_{angle:03d}.png" for angle in range(0, 360, 30)]
     assert written == [str(directory / name) for name in names]
-    assert all(image_of(directory / name).shape == (1024, 1280) for name in names)
+    images = [image_of(directory / name) for name in names]
+    assert all(image.shape == (1024, 1280) for image in images)
+    # omega went round: each angle reached in turn, then back to the start
+    reached = [next(n for n, v in enumerate(omega) if v == pytest.approx(10.0 + a, abs=0.01))
+               for a in range(30, 360, 30)]  # fmt: skip
+    assert reached == sorted(reached)
+    assert omega[-1] == pytest.approx(10.0, abs=0.01)
+    assert not np.array_equal(images[0], images[3])  # the crystal turned (it is not round)
     assert diffractometer.get_positions()["phi"] == pytest.approx(10.0, abs=0.01)
     prefixed = proxy.save_twelve_snapshots_script(str(directory / "crystal.jpg"))
     assert prefixed[1] == str(directory / "crystal_030.jpg")
