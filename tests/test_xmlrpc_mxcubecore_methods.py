@@ -260,7 +260,7 @@ def test_a_label_of_get_available_beam_size_sets_the_beam_size(beamline, proxy):
     [
         ("anneal", (2.0,), "this beamline has no cryo shutter"),
         ("centre_beam", (), "mxgui has no beam-centring procedure"),
-        ("get_gphl_workflow_status", (), "mxgui has no GPhL workflow engine"),
+        ("get_gphl_workflow_status", (), "add_gphl_workflow starts none"),
         ("set_rotation_axis_position", (0.12,), "keeps no rotation-axis reference position"),
     ],
 )
@@ -273,6 +273,13 @@ def test_what_mxgui_cannot_do_is_a_fault_naming_the_method_and_why(
     assert fault.faultString.startswith(f"{method}: ")
     assert reason in fault.faultString
     assert beamline.get("diffractometer").get_positions() == before  # nothing moved
+
+
+def test_the_gphl_pair_is_refused_for_one_reason(proxy):
+    """add_gphl_workflow (the queue group) and get_gphl_workflow_status go together."""
+    reason = "mxgui has no GPhL workflow (no gphl_workflow object)"
+    assert reason in fault_of(proxy.add_gphl_workflow, 1, {}, "wf-1").faultString
+    assert reason in fault_of(proxy.get_gphl_workflow_status).faultString
 
 
 def test_cryo_temperature_reads_the_cryostream(beamline, proxy):

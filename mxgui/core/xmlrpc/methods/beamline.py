@@ -210,11 +210,12 @@ class BeamlineMethods:
 
     # GPhL ----------------------------------------------------------------------------------
     def get_gphl_workflow_status(self) -> str:
-        """The status of the GPhL workflow started by ``add_gphl_workflow``: mxgui has no
-        GPhL workflow engine, so there is none to report (a fault saying so)."""
+        """The status of the GPhL workflow started by ``add_gphl_workflow``. The two are
+        a pair in mxcubecore, and both are refused for the same reason: mxgui has no
+        GPhL workflow, so none runs and there is no status to give."""
         raise Unavailable(
-            "mxgui has no GPhL workflow engine (mxcubecore's gphl_workflow object), so no "
-            "GPhL workflow runs here and there is no status to give"
+            "mxgui has no GPhL workflow (no gphl_workflow object): add_gphl_workflow "
+            "starts none, so there is no status to give"
         )
 
     # diffractometer ------------------------------------------------------------------------
