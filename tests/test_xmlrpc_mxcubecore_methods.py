@@ -16,6 +16,7 @@ gives ``{"label": [...], "size": [(w, h), ...]}`` and a label goes back to
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -488,6 +489,29 @@ def test_save_twelve_snapshots_script_goes_round_the_sample(beamline, proxy, tmp
     assert prefixed[1] == str(directory / "crystal_030.jpg")
     again = fault_of(proxy.save_twelve_snapshots_script, str(directory)).faultString
     assert "exists; snapshots never overwrite" in again
+
+
+def test_twelve_snapshots_report_the_first_error_not_the_failed_move_back(
+    beamline, proxy, tmp_path, caplog
+):
+    """A snapshot fails (its file appeared meanwhile), then the move back is refused (a
+    collection started): the caller gets the snapshot's error; the log the move's."""
+    phi = beamline.get("diffractometer").get_motor("phi")
+    assert proxy.move_diffractometer({"phi": 10.0}) is True
+    directory = tmp_path / "data" / "race"
+    collection = contextlib.ExitStack()
+
+    def meanwhile(value: float) -> None:
+        if value > 25.0 and not (directory / "snapshot_030.png").exists():
+            (directory / "snapshot_030.png").write_bytes(b"taken meanwhile")
+            collection.enter_context(beamline.interlock.hold("DataCollection 9 'p_2'"))
+
+    phi.connect("valueChanged", meanwhile)
+    with collection, caplog.at_level("WARNING", "mxgui.workflow"):
+        fault = fault_of(proxy.save_twelve_snapshots_script, str(directory)).faultString
+    assert "snapshot_030.png exists; snapshots never overwrite" in fault
+    assert "the move of omega back to 10 failed" in caplog.text
+    assert "DataCollection 9 'p_2' is running" in caplog.text
 
 
 # grid results ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ made while it was being taken.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from contextlib import AbstractContextManager
@@ -29,6 +30,8 @@ from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
 from mxgui.core.xmlrpc.snapshot_light import SnapshotLight
 
+#: the user's log (the GUI's log shows it, as ``log_message``'s)
+user_log = logging.getLogger("mxgui.workflow")
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
@@ -220,6 +223,11 @@ class DiffractometerMethods:
         Every path is checked before anything moves. The sample is lit for the series
         as mxcubecore does: an off back light is turned on for it and off afterwards
         (as ``save_snapshot``'s ``handle_light``, with the same interlock rule)."""
+        self._series(path_list, show_scale, [])
+        return True
+
+    def _series(self, path_list: object, show_scale: object, moved: list[float]) -> None:
+        """:meth:`save_multiple_snapshots`, adding each angle omega was sent to to ``moved``."""
         scale = as_bool(show_scale, "show_scale")
         items = as_list(path_list, "path_list")
         if not items:
@@ -243,15 +251,17 @@ class DiffractometerMethods:
         with self._back_light_on():
             for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
                 moving = self.diffractometer.move_motors({"phi": angle})
+                moved.append(angle)
                 self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
                 self._wait_new_frame()
                 self._snapshot(target, scale, f"path_list[{index}][1]")
-        return True
 
     def save_twelve_snapshots_script(self, path: object) -> list[str]:
         """Twelve snapshots around the sample (mxcubecore runs the diffractometer's
-        snapshot script): omega turned by 0, 30, ... 330 degrees from where it is, one
-        snapshot at each, then omega back. ``path`` is a directory (the files are
+        snapshot script, ``Take6Snapshots`` at mxcubecore's sites: six, despite the
+        name): omega turned by 0, 30, ... 330 degrees from where it is, one snapshot at
+        each, then omega back (after a failure too, if omega was moved; the first
+        error is the one raised). ``path`` is a directory (the files are
         ``snapshot_000.png`` ... ``snapshot_330.png`` in it) or a ``.png`` / ``.jpg``
         file name whose stem prefixes the angle (``/data/x/crystal.png`` ->
         ``crystal_000.png`` ...); inside the session's data roots, every file new.
@@ -271,12 +281,27 @@ class DiffractometerMethods:
             ]
             for k in range(TWELVE)
         ]
+        moved: list[float] = []
         try:
-            self.save_multiple_snapshots(plan)
-        finally:
-            back = self.diffractometer.move_motors({"phi": start})
-            self.ctx.wait(back, self.ctx.move_timeout, f"the move of omega back to {start:g}")
+            self._series(plan, False, moved)
+        except BaseException:
+            if moved:  # the first error is the caller's; a failed move back is logged
+                self._omega_back(start, quiet=True)
+            raise
+        self._omega_back(start)
         return [str(item[1]) for item in plan]
+
+    def _omega_back(self, start: float, quiet: bool = False) -> None:
+        """Omega back to ``start``; with ``quiet`` a failure is logged, not raised."""
+        what = f"the move of omega back to {start:g}"
+        try:
+            self.ctx.wait(
+                self.diffractometer.move_motors({"phi": start}), self.ctx.move_timeout, what
+            )
+        except (TimeoutError, Unavailable, ValueError) as exc:
+            if not quiet:
+                raise
+            user_log.warning("twelve snapshots: %s failed: %s", what, exc)
 
     def _snapshot(self, target: Path, show_scale: bool, name: str) -> None:
         """Take the snapshot into ``target``, created exclusively (by the GUI's handler
