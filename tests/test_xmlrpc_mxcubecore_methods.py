@@ -306,6 +306,28 @@ def test_without_a_cryostream_cryo_temperature_is_a_fault_saying_so(tmp_path):
         repo.shutdown()
     assert fault.faultCode == -32500
     assert fault.faultString.startswith("cryo_temperature: this beamline has no cryostream")
+    assert "nor in the diffractometer's" in fault.faultString
+
+
+def test_cryo_temperature_reads_the_diffractometers_cryostream_as_mxcubecore(tmp_path):
+    """A ported site references the cryostream from the diffractometer only."""
+    overrides = quick_collect_overrides(tmp_path)
+    server_xml = (SIMULATED / "xmlrpc_server.xml").read_text()
+    without = re.sub(r'\s*<object href="/cryostream" role="cryostream"/>', "", server_xml)
+    (overrides / "xmlrpc_server.xml").write_text(without)
+    diffractometer_xml = (overrides / "diffractometer.xml").read_text()
+    (overrides / "diffractometer.xml").write_text(
+        diffractometer_xml.replace(
+            '<object href="/phi" role="phi"/>',
+            '<object href="/phi" role="phi"/><object href="/cryostream" role="cryostream"/>',
+        )
+    )
+    repo = HardwareRepository([overrides, SIMULATED])
+    try:
+        with client(repo.beamline.role("xmlrpc_server").url) as proxy:
+            assert proxy.cryo_temperature() == pytest.approx(100.0)
+    finally:
+        repo.shutdown()
 
 
 def test_bad_arguments_of_the_refused_calls_are_named_first(proxy):

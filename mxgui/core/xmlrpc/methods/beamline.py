@@ -162,13 +162,19 @@ class BeamlineMethods:
 
     # cryo ----------------------------------------------------------------------------------
     def cryo_temperature(self) -> float:
-        """The sample's temperature in K from the cryostream (role ``cryostream`` of the
-        XML-RPC server's XML)."""
+        """The sample's temperature in K from the cryostream: role ``cryostream`` of the
+        XML-RPC server's XML, else of the diffractometer (where mxcubecore reads it:
+        ``diffractometer.cryostream``)."""
         cryostream = self.ctx.optional("cryostream")
+        if not isinstance(cryostream, ValueReader):
+            diffractometer = self.ctx.optional("diffractometer")
+            if isinstance(diffractometer, HardwareObject):
+                cryostream = diffractometer.get_object_by_role("cryostream")
         if not isinstance(cryostream, ValueReader):
             raise Unavailable(
                 "this beamline has no cryostream (no object under role 'cryostream' in the "
-                "XML-RPC server's XML), so mxgui cannot read the sample temperature"
+                "XML-RPC server's XML nor in the diffractometer's), so mxgui cannot read "
+                "the sample temperature"
             )
         value = cryostream.get_value()
         if value is None:
