@@ -562,6 +562,16 @@ def test_grid_data_in_mxcubecores_forms_colours_the_grid(beamline, proxy, tmp_pa
     assert "result[0][0]" in pair and "below 1" in pair
 
 
+def test_a_cell_given_twice_in_one_call_is_refused_naming_both(beamline, proxy):
+    shapes = beamline.get("shapes")
+    grid = proxy.shape_history_add_grid({"num_cols": 3, "num_rows": 2})
+    fault = fault_of(proxy.shape_history_set_grid_data, grid, {"3": 1.0, "03": 7.0})
+    assert "result: cell 3 is given twice (key '3' and key '03')" in fault.faultString
+    pairs = fault_of(proxy.shape_history_set_grid_data, grid, [[2, 1.0], [2, 9.0]]).faultString
+    assert "cell 2 is given twice (result[0][0] = 2 and result[1][0] = 2)" in pairs
+    assert shapes.grid_results(grid) is None  # nothing stored
+
+
 # positions --------------------------------------------------------------------------------------
 def test_positions_carry_the_beam_offset_in_mm_and_the_zoom(beamline, proxy):
     """mxcubecore's GenericDiffractometer: beam_x = (beam - zoom centre) / pixels per mm;
