@@ -598,6 +598,15 @@ def test_positions_carry_the_beam_offset_in_mm_and_the_zoom(beamline, proxy):
     assert "not a level number" in fault_of(proxy.move_diffractometer, {"zoom": 99}).faultString
 
 
+def test_positions_go_without_the_zoom_while_its_level_is_not_known(beamline, proxy):
+    """A real zoom that has not reported its level yet: the motors are still given."""
+    zoom = beamline.get("diffractometer").get_object_by_role("zoom")
+    zoom.update_value(None)
+    positions = proxy.get_diffractometer_positions()
+    assert {"zoom", "beam_x", "beam_y"}.isdisjoint(positions)
+    assert positions["phi"] == pytest.approx(beamline.get("diffractometer").get_positions()["phi"])
+
+
 def test_beam_x_and_beam_y_are_the_beams_offset_from_the_image_centre_in_mm(tmp_path):
     overrides = quick_collect_overrides(tmp_path)
     text = (overrides / "diffractometer.xml").read_text()

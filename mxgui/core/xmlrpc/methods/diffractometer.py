@@ -32,6 +32,7 @@ from mxgui.core.xmlrpc.snapshot_light import SnapshotLight
 
 #: the user's log (the GUI's log shows it, as ``log_message``'s)
 user_log = logging.getLogger("mxgui.workflow")
+log = logging.getLogger(__name__)
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
@@ -99,16 +100,19 @@ class DiffractometerMethods:
     def get_diffractometer_positions(self) -> dict[str, float]:
         """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi),
         and as mxcubecore's GenericDiffractometer gives them ``beam_x``, ``beam_y`` and
-        ``zoom``. ``beam_x`` / ``beam_y`` are in **mm**: the beam's offset from the
-        centre of the sample camera's image at the current zoom (pixels from the centre
-        divided by the zoom's pixels per mm; x to the right, y down), so 0.0 on a camera
-        centred on the beam. mxcubecore measures from its configured ``zoom_centre``;
-        mxgui's zoom centre is the image centre. ``zoom`` is the zoom level's number
-        (its 1-based place in ``get_available_zoom_levels``)."""
+        ``zoom`` (the three left out while the zoom's level is not known: the
+        calibration is the level's). ``beam_x`` / ``beam_y`` are in **mm**: the beam's
+        offset from the centre of the sample camera's image at the current zoom (pixels
+        from the centre divided by the zoom's pixels per mm; x to the right, y down), so
+        0.0 on a camera centred on the beam. mxcubecore measures from its configured
+        ``zoom_centre``; mxgui's zoom centre is the image centre. ``zoom`` is the zoom
+        level's number (its 1-based place in ``get_available_zoom_levels``)."""
         diffractometer = self.diffractometer
         positions = dict(diffractometer.get_positions())
-        positions.update(self._beam_offset_mm())
-        positions[ZOOM_KEY] = float(self._zoom_number())
+        zoom = self._zoom_number()
+        if zoom is not None:  # the calibration is the zoom level's
+            positions.update(self._beam_offset_mm())
+            positions[ZOOM_KEY] = float(zoom)
         return positions
 
     def _beam_offset_mm(self) -> dict[str, float]:
@@ -122,9 +126,15 @@ class DiffractometerMethods:
             for axis, key in enumerate(BEAM_KEYS)
         }
 
-    def _zoom_number(self) -> int:
+    def _zoom_number(self) -> int | None:
+        """The zoom level's 1-based number; ``None`` while the zoom has not reported a
+        level of its list (a real zoom at start), so the positions go without it."""
         levels = self.diffractometer.get_zoom_levels()
-        return levels.index(self.diffractometer.get_zoom()) + 1
+        try:
+            return levels.index(self.diffractometer.get_zoom()) + 1
+        except (RuntimeError, ValueError) as exc:
+            log.info("positions without the zoom: its level is not known yet (%s)", exc)
+            return None
 
     def move_diffractometer(self, roles_positions_dict: object) -> bool:
         """Move the motors ``{role: position}`` together; returns once all arrived.
