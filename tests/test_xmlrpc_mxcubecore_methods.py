@@ -207,6 +207,14 @@ def test_beamline_setup_read_documents_carry_mxcubecores_field_names(proxy):
     assert template["mad_prefix"] == template["wedge_prefix"] == ""
 
 
+def test_beamline_setup_read_refuses_a_document_json_cannot_carry(beamline, proxy):
+    """A value that is no finite number would be invalid JSON text for the caller."""
+    beamline.get("energy").update_value(float("nan"))
+    fault = fault_of(proxy.beamline_setup_read, "/beamline/default-acquisition-parameters")
+    assert fault.faultCode == -32500
+    assert "energy = nan is no finite number" in fault.faultString
+
+
 def test_beamline_setup_read_takes_mxcubecores_attribute_paths(beamline, proxy):
     """mxcubecore resolves the path by getattr on HWR.beamline: the distance lives under
     the detector, GenericDiffractometer's omega is mxgui's phi."""

@@ -10,6 +10,7 @@ method and says why (the dispatcher puts the method's name first), never a silen
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS
@@ -17,6 +18,7 @@ from mxgui.core.hardware_object import HardwareObject
 from mxgui.core.xmlrpc.args import as_float, as_str
 from mxgui.core.xmlrpc.context import ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.methods.setup import default_acquisition_parameters, default_path_template
 
 #: the ``beamline_setup_read`` paths answered with JSON text, by their last part
 SETUP_DOCUMENTS = ("default-acquisition-parameters", "default-path-template")
@@ -49,6 +51,23 @@ READABLE: tuple[tuple[str, ...], ...] = (
     ("cryostream",),
     *(("diffractometer", motor) for motor in (*CENTRING_MOTORS, *OPTIONAL_MOTORS, "zoom")),
 )
+
+
+def json_text(document: dict[str, Any], path: str) -> str:
+    """``document`` as strict JSON text; a value that is no finite number (which JSON
+    cannot carry: ``NaN`` would reach the caller as invalid JSON) is a fault naming it."""
+    try:
+        return json.dumps(document, allow_nan=False)
+    except ValueError:
+        bad = [
+            f"{key} = {value!r}"
+            for key, value in document.items()
+            if isinstance(value, float) and not math.isfinite(value)
+        ]
+        raise Unavailable(
+            f"{path}: {', '.join(bad) or 'a value'} is no finite number, so the document "
+            "cannot be given as JSON (is a device not read yet?)"
+        ) from None
 
 
 @runtime_checkable
@@ -101,19 +120,18 @@ class BeamlineMethods:
         text = as_str(path, "path")
         parts = [part for part in text.strip("/").split("/") if part]
         if parts and parts[-1] in SETUP_DOCUMENTS:
-            collect = self.ctx.role("collect")
-            parameters = collect.get_default_acquisition_parameters().to_dict()
+            parameters = default_acquisition_parameters(self.ctx)
             if parts[-1] == "default-acquisition-parameters":
                 document = {**ACQUISITION_EXTRAS, **parameters}
             else:
-                template = collect.get_default_path_template().to_dict()
+                template = default_path_template(self.ctx)
                 document = {
                     **PATH_TEMPLATE_EXTRAS,
                     "base_prefix": template.get("prefix", ""),
                     "num_files": parameters.get("num_images", 1),
                     **template,
                 }
-            return json.dumps(document)
+            return json_text(document, text)
         if len(parts) < 2 or parts[0] != "beamline":
             raise BadArgument(
                 f"path: {text!r} is not /beamline/<role> nor a path ending in "
