@@ -134,7 +134,8 @@ class SimulatedMotion:
             self._superseded.discard(stop)
         if not superseded:  # a replaced move leaves the state to the move replacing it
             actuator.set_state(HardwareObjectState.READY)
-        future.set_result(position)
+        if not future.cancelled():  # a caller that gave up waiting cancelled it
+            future.set_result(position)
 
 
 class SimulatedActuator(AbstractNumericActuator):

@@ -12,10 +12,10 @@ made while it was being taken.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,14 +28,16 @@ from mxgui.core.snapshot_image import SNAPSHOT_SUFFIXES, write_new_snapshot
 from mxgui.core.xmlrpc.args import as_bool, as_float, as_int, as_list, as_str, as_struct
 from mxgui.core.xmlrpc.context import OperationFailed, ServiceContext
 from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.snapshot_light import SnapshotLight
 
+#: the user's log (the GUI's log shows it, as ``log_message``'s)
+user_log = logging.getLogger("mxgui.workflow")
+log = logging.getLogger(__name__)
 #: seconds to wait for the camera to show the sample after a move
 FRAME_WAIT = 1.0
 _LIGHTS = {"front": "frontlight", "back": "backlight"}
-#: the back light level (%) a snapshot with ``handle_light`` is taken at when it is off
-SNAPSHOT_BACKLIGHT = 50.0
-#: ``get_diffractometer_positions`` keys that are no motors: the beam on the camera image
-#: (pixels, read only) and the zoom (the level's number, 1-based)
+#: ``get_diffractometer_positions`` keys that are no motors: the beam's offset from the
+#: image centre (mm, read only) and the zoom (the level's number, 1-based)
 BEAM_KEYS = ("beam_x", "beam_y")
 ZOOM_KEY = "zoom"
 #: ``save_twelve_snapshots_script``: this many snapshots, omega this far apart (degrees)
@@ -88,6 +90,7 @@ class DiffractometerMethods:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._snapshot_light = SnapshotLight(ctx, self._wait_new_frame)
 
     @property
     def diffractometer(self) -> DiffractometerRole:
@@ -96,29 +99,56 @@ class DiffractometerMethods:
     # positions ------------------------------------------------------------------------------
     def get_diffractometer_positions(self) -> dict[str, float]:
         """Motor positions by role (phi, phiy, phiz, sampx, sampy, kappa, kappa_phi),
-        and as in mxcubecore ``beam_x``, ``beam_y`` (where the beam is on the sample
-        camera's image, pixels from its top-left corner) and ``zoom`` (the zoom level's
-        number: its 1-based place in ``get_available_zoom_levels``)."""
+        and as mxcubecore's GenericDiffractometer gives them ``beam_x``, ``beam_y`` and
+        ``zoom`` (the three left out while the zoom's level is not known: the
+        calibration is the level's). ``beam_x`` / ``beam_y`` are in **mm**: the beam's
+        offset from the centre of the sample camera's image at the current zoom (pixels
+        from the centre divided by the zoom's pixels per mm; x to the right, y down), so
+        0.0 on a camera centred on the beam. mxcubecore measures from its configured
+        ``zoom_centre``; mxgui's zoom centre is the image centre. ``zoom`` is the zoom
+        level's number (its 1-based place in ``get_available_zoom_levels``)."""
         diffractometer = self.diffractometer
         positions = dict(diffractometer.get_positions())
-        beam_x, beam_y = diffractometer.get_beam_position()
-        positions["beam_x"], positions["beam_y"] = float(beam_x), float(beam_y)
-        positions[ZOOM_KEY] = float(self._zoom_number())
+        zoom = self._zoom_number()
+        if zoom is not None:  # the calibration is the zoom level's
+            positions.update(self._beam_offset_mm())
+            positions[ZOOM_KEY] = float(zoom)
         return positions
 
-    def _zoom_number(self) -> int:
+    def _beam_offset_mm(self) -> dict[str, float]:
+        """``beam_x`` / ``beam_y``: the beam's offset from the image centre in mm."""
+        diffractometer = self.diffractometer
+        beam = diffractometer.get_beam_position()
+        size = diffractometer.get_image_size()
+        per_mm = diffractometer.get_pixels_per_mm()
+        return {
+            key: (float(beam[axis]) - size[axis] / 2.0) / per_mm[axis]
+            for axis, key in enumerate(BEAM_KEYS)
+        }
+
+    def _zoom_number(self) -> int | None:
+        """The zoom level's 1-based number; ``None`` while the zoom has not reported a
+        level of its list (a real zoom at start), so the positions go without it."""
         levels = self.diffractometer.get_zoom_levels()
-        return levels.index(self.diffractometer.get_zoom()) + 1
+        try:
+            return levels.index(self.diffractometer.get_zoom()) + 1
+        except (RuntimeError, ValueError) as exc:
+            log.info("positions without the zoom: its level is not known yet (%s)", exc)
+            return None
 
     def move_diffractometer(self, roles_positions_dict: object) -> bool:
         """Move the motors ``{role: position}`` together; returns once all arrived.
         What ``get_diffractometer_positions`` gives may come back as it is: ``zoom``
-        changes the zoom level (by its number), ``beam_x`` / ``beam_y`` must be where
-        the beam is (they are read only)."""
+        changes the zoom level (by its number); ``beam_x`` / ``beam_y`` are no motors
+        and are passed over whatever their value (as mxcubecore's ``move_motors``
+        does), so a position read at another beam position or from mxcubecore moves
+        the motors it names."""
         wanted = as_struct(roles_positions_dict, "roles_positions_dict")
         if not wanted:
             raise BadArgument("roles_positions_dict: empty; give {motor role: position}")
-        self._check_beam_keys(wanted)
+        for key in BEAM_KEYS:
+            if key in wanted:
+                as_float(wanted.pop(key), f"roles_positions_dict[{key!r}]")
         zoom = wanted.pop(ZOOM_KEY, None)
         level = None if zoom is None else self._zoom_level(zoom)
         targets = {
@@ -132,20 +162,6 @@ class DiffractometerMethods:
             zooming = self.diffractometer.set_zoom(level)
             self.ctx.wait(zooming, self.ctx.move_timeout, "the zoom")
         return True
-
-    def _check_beam_keys(self, wanted: dict[str, Any]) -> None:
-        """Drop ``beam_x`` / ``beam_y`` from ``wanted``: refused unless they say where
-        the beam is (nothing can move the beam on the image)."""
-        here = dict(zip(BEAM_KEYS, self.diffractometer.get_beam_position(), strict=True))
-        for key in BEAM_KEYS:
-            if key not in wanted:
-                continue
-            value = as_float(wanted.pop(key), f"roles_positions_dict[{key!r}]")
-            if abs(value - here[key]) > 1e-6:
-                raise BadArgument(
-                    f"roles_positions_dict: {key} is where the beam is on the camera image "
-                    f"({here[key]:g} pixels) and cannot be moved to {value:g}"
-                )
 
     def _zoom_level(self, number: object) -> str:
         """The zoom level with 1-based ``number``."""
@@ -188,9 +204,10 @@ class DiffractometerMethods:
         the sample view's overlays when the GUI runs (the scale bar with
         ``show_scale``), else the camera frame. mxcubecore's form
         ``save_snapshot(imgpath, showScale=False, handle_light=True)``: with
-        ``handle_light`` a back light that is off is turned on (to
-        :data:`SNAPSHOT_BACKLIGHT` %) for the snapshot and off again afterwards (mxgui's
-        lights are levels, not moved in and out); a light that is on is left alone."""
+        ``handle_light`` a back light that is off is turned on (to 50 %) for the
+        snapshot and off again afterwards, once for snapshots taken at the same time
+        (mxgui's lights are levels, not moved in and out); a light that is on is left
+        alone."""
         scale = as_bool(show_scale, "show_scale")
         light = as_bool(handle_light, "handle_light")
         target = snapshot_path(path, self._data_roots())
@@ -201,30 +218,26 @@ class DiffractometerMethods:
             self._snapshot(target, scale, "path")
         return True
 
-    @contextmanager
-    def _back_light_on(self) -> Iterator[None]:
-        """Turn an off back light on while the block runs, then off again."""
-        backlight = self.diffractometer.get_motor(_LIGHTS["back"])
-        level = backlight.get_value() if isinstance(backlight, ActuatorRole) else None
-        if not isinstance(backlight, ActuatorRole) or level is None or float(level) > 0:
-            yield
-            return
-        self.ctx.wait(
-            backlight.set_value(SNAPSHOT_BACKLIGHT), self.ctx.move_timeout, "the back light"
-        )
-        try:
-            self._wait_new_frame()
-            yield
-        finally:
-            restoring = backlight.set_value(float(level))
-            self.ctx.wait(restoring, self.ctx.move_timeout, "the back light going off")
+    def _back_light_on(self) -> AbstractContextManager[None]:
+        """Light an off back light while the block runs (see :class:`SnapshotLight`).
+        Not while a collection or mesh runs (the interlock is held): a light (at
+        mxcubecore's sites an actuator moved into the beam path) is not touched then;
+        the snapshot is taken as it is and the user's log says so."""
+        return self._snapshot_light.lit(self.diffractometer.get_motor(_LIGHTS["back"]))
 
     def _data_roots(self) -> DataRoots:
         return self.ctx.role("session").get_data_roots()
 
     def save_multiple_snapshots(self, path_list: object, show_scale: object = False) -> bool:
         """``[[omega, path], ...]``: turn omega to each angle and save a snapshot there.
-        Every path is checked before anything moves."""
+        Every path is checked before anything moves. The sample is lit for the series
+        as mxcubecore does: an off back light is turned on for it and off afterwards
+        (as ``save_snapshot``'s ``handle_light``, with the same interlock rule)."""
+        self._series(path_list, show_scale, [])
+        return True
+
+    def _series(self, path_list: object, show_scale: object, moved: list[float]) -> None:
+        """:meth:`save_multiple_snapshots`, adding each angle omega was sent to to ``moved``."""
         scale = as_bool(show_scale, "show_scale")
         items = as_list(path_list, "path_list")
         if not items:
@@ -245,17 +258,20 @@ class DiffractometerMethods:
         ]
         if len(set(targets)) != len(targets):
             raise BadArgument("path_list: two paths lead to the same file")
-        for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
-            moving = self.diffractometer.move_motors({"phi": angle})
-            self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
-            self._wait_new_frame()
-            self._snapshot(target, scale, f"path_list[{index}][1]")
-        return True
+        with self._back_light_on():
+            for index, ((angle, _given), target) in enumerate(zip(plan, targets, strict=True)):
+                moving = self.diffractometer.move_motors({"phi": angle})
+                moved.append(angle)
+                self.ctx.wait(moving, self.ctx.move_timeout, f"the move of omega to {angle:g}")
+                self._wait_new_frame()
+                self._snapshot(target, scale, f"path_list[{index}][1]")
 
     def save_twelve_snapshots_script(self, path: object) -> list[str]:
         """Twelve snapshots around the sample (mxcubecore runs the diffractometer's
-        snapshot script): omega turned by 0, 30, ... 330 degrees from where it is, one
-        snapshot at each, then omega back. ``path`` is a directory (the files are
+        snapshot script, ``Take6Snapshots`` at mxcubecore's sites: six, despite the
+        name): omega turned by 0, 30, ... 330 degrees from where it is, one snapshot at
+        each, then omega back (after a failure too, if omega was moved; the first
+        error is the one raised). ``path`` is a directory (the files are
         ``snapshot_000.png`` ... ``snapshot_330.png`` in it) or a ``.png`` / ``.jpg``
         file name whose stem prefixes the angle (``/data/x/crystal.png`` ->
         ``crystal_000.png`` ...); inside the session's data roots, every file new.
@@ -275,12 +291,27 @@ class DiffractometerMethods:
             ]
             for k in range(TWELVE)
         ]
+        moved: list[float] = []
         try:
-            self.save_multiple_snapshots(plan)
-        finally:
-            back = self.diffractometer.move_motors({"phi": start})
-            self.ctx.wait(back, self.ctx.move_timeout, f"the move of omega back to {start:g}")
+            self._series(plan, False, moved)
+        except BaseException:
+            if moved:  # the first error is the caller's; a failed move back is logged
+                self._omega_back(start, quiet=True)
+            raise
+        self._omega_back(start)
         return [str(item[1]) for item in plan]
+
+    def _omega_back(self, start: float, quiet: bool = False) -> None:
+        """Omega back to ``start``; with ``quiet`` a failure is logged, not raised."""
+        what = f"the move of omega back to {start:g}"
+        try:
+            self.ctx.wait(
+                self.diffractometer.move_motors({"phi": start}), self.ctx.move_timeout, what
+            )
+        except (TimeoutError, Unavailable, ValueError) as exc:
+            if not quiet:
+                raise
+            user_log.warning("twelve snapshots: %s failed: %s", what, exc)
 
     def _snapshot(self, target: Path, show_scale: bool, name: str) -> None:
         """Take the snapshot into ``target``, created exclusively (by the GUI's handler

@@ -48,15 +48,20 @@ def _is_pairs(result: list[Any] | tuple[Any, ...]) -> bool:
 def result_values(result: object, name: str = "result") -> dict[int, Any]:
     """``{cell: score or [r, g, b, a]}`` from a struct (text or integer keys), a list
     of values (cell 1 first) or a list of ``[cell, value]`` pairs; each value checked
-    for its form (the limits are the grid's to check)."""
+    for its form (the limits are the grid's to check). A cell given twice (``"3"`` and
+    ``"03"``, or two pairs) is refused, naming both."""
     if isinstance(result, (list, tuple)) and _is_pairs(result):
         items = [
-            (cell_index(cell, f"{name}[{n}][0]"), value) for n, (cell, value) in enumerate(result)
+            (cell_index(cell, f"{name}[{n}][0]"), value, f"{name}[{n}][0] = {cell!r}")
+            for n, (cell, value) in enumerate(result)
         ]
     elif isinstance(result, (list, tuple)):
-        items = [(index, value) for index, value in enumerate(result, 1)]
+        items = [(index, value, "") for index, value in enumerate(result, 1)]
     elif isinstance(result, Mapping):
-        items = [(cell_index(key, f"{name} key {key!r}"), value) for key, value in result.items()]
+        items = [
+            (cell_index(key, f"{name} key {key!r}"), value, f"key {key!r}")
+            for key, value in result.items()
+        ]
     elif isinstance(result, str):
         raise BadArgument(
             f"{name}: text ({len(result)} characters) is not taken: mxgui colours a grid's "
@@ -69,7 +74,14 @@ def result_values(result: object, name: str = "result") -> dict[int, Any]:
             f"scores, got {result!r}"
         )
     values: dict[int, Any] = {}
-    for cell, value in items:
+    given_as: dict[int, str] = {}
+    for cell, value, place in items:
+        if cell in given_as:
+            raise BadArgument(
+                f"{name}: cell {cell} is given twice ({given_as[cell]} and {place}); "
+                "give each cell once per call"
+            )
+        given_as[cell] = place
         where = f"{name}[{cell}]"
         if isinstance(value, (list, tuple)):
             if len(value) != 4:
