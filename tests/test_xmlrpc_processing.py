@@ -107,6 +107,46 @@ def test_scores_without_a_collecting_mesh_are_refused(proxy):
     assert "no mesh scan is collecting" in message
 
 
+def run_mesh(proxy, grid_id: str, first_image: int = 1) -> int:
+    """Run a mesh scan on ``grid_id`` to its end; its queue node id."""
+    sample = manual_sample(proxy)
+    parameters = {**QUICK, "grid_id": grid_id, "first_image": first_image}
+    parameters.pop("num_images")
+    mesh = proxy.queue_add_child(sample, {"type": "MeshScan", "parameters": parameters})
+    assert proxy.queue_execute_entry_with_id(mesh) == "success"
+    return mesh
+
+
+def test_dozor_results_after_the_mesh_ended_still_reach_its_grid(beamline, proxy):
+    """edna-mx sends after the images are written: the last chunk (v1_1) or all of it
+    (v1_0) comes after the mesh entry ended; Dozor's Success closes the scan."""
+    shapes = beamline.get("shapes")
+    grid_id = proxy.shape_history_add_grid({"num_cols": 4, "num_rows": 3})
+    run_mesh(proxy, grid_id)
+    assert shapes.active_grid_id is None  # the scan ended
+    assert proxy.dozor_batch_processed([edna_item(1, 55.0, 10), edna_item(12, 44.0, 3)]) == 2
+    assert shapes.grid_results(grid_id).scores[0] == 55.0
+    assert shapes.grid_results(grid_id).scores[11] == 44.0
+    assert proxy.dozor_status_changed("Success") is True  # Dozor is done: no more
+    message = fault_message(proxy.dozor_batch_processed, [edna_item(2, 1.0, 1)])
+    assert "no mesh scan is collecting" in message
+    assert shapes.grid_results(grid_id).scores[0] == 55.0
+
+
+def test_late_results_stop_at_the_next_scan_or_after_the_grace(beamline, proxy):
+    shapes = beamline.get("shapes")
+    first = proxy.shape_history_add_grid({"num_cols": 2, "num_rows": 2})
+    second = proxy.shape_history_add_grid({"num_cols": 3, "num_rows": 1})
+    run_mesh(proxy, first)
+    shapes.start_scan(second, first_image=1)  # the next scan: the first takes no more
+    shapes.end_scan(second)
+    assert proxy.dozor_batch_processed([(3, 1, 1.0, 2.0, 9.0)]) == 1
+    assert shapes.grid_results(second).scores[2] == 9.0
+    assert 9.0 not in shapes.grid_results(first).scores
+    shapes._results.late_results_grace = 0.0  # the grace passed
+    assert "no mesh scan" in fault_message(proxy.dozor_batch_processed, [(1, 1, 1.0, 2.0, 1.0)])
+
+
 # statuses and the image number ------------------------------------------------------------
 def manual_sample(proxy) -> int:
     return proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})

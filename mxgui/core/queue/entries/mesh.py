@@ -9,7 +9,8 @@ scan computed at each cell, the sample staying where it was).
 
 While it runs, ``shapes.active_grid_id`` is the grid (``shapes.start_scan``: external
 results by image number, ``dozor_batch_processed``, find their cells through
-``shapes.scan_cells``), and the grid's old results are
+``shapes.add_scan_results``, and still do for a while after the scan ended:
+``shapes.end_scan``), and the grid's old results are
 cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
 each image as soon as it is written (:func:`mxscore.scoring.assess_image`: the score
 and the spot count, in one read; not on the engine's path) and sends both to
@@ -184,8 +185,7 @@ class MeshScanEntry(Entry):
             collect.disconnect("progressChanged", on_progress)
             if not scorer.finish():
                 log.error("mesh scan on %s: the scorer did not finish", grid_id)
-            if shapes.active_grid_id == grid_id:
-                shapes.active_grid_id = None
+            shapes.end_scan(grid_id)  # online processing's late results still reach it
             self._record(ctx, grid, scorer)
         taken = info.get("images_taken", n)
         message = f"{taken} cells of grid {grid_id} in {path.directory}"

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import ClassVar
 
+from mxgui.core.grid_results import NoScanError
 from mxgui.core.queue.nodes import RUNNING, thaw
 from mxgui.core.xmlrpc.args import as_int, as_str
 from mxgui.core.xmlrpc.context import ServiceContext
@@ -20,6 +21,8 @@ user_log = logging.getLogger("mxgui.workflow")
 MAX_TEXT = 2_000
 #: processing messages kept on a queue entry (the oldest go first)
 MAX_PROCESSING_MESSAGES = 100
+#: Dozor's statuses that say it sends no more results
+DOZOR_DONE = ("success", "failed")
 #: statuses that are a failure (logged as errors)
 FAILED_STATUSES = ("failed", "error", "aborted")
 
@@ -50,18 +53,19 @@ class ProcessingMethods:
 
     def dozor_batch_processed(self, dozor_batch_dict: object) -> int:
         """Per-frame results of online processing, stored on the grid the running mesh
-        scan collects (its image first_image + n - 1 = its cell n in the scan's order).
+        scan collects (its image first_image + n - 1 = its cell n in the scan's order),
+        or the scan that just ended (results lag the detector) until Dozor's status
+        says Success or Failed, another scan starts, or 120 s pass.
         Items as mxgui (``image_num`` and ``score``), edna-mx's Dozor plugins
         (``index``, ``dozor_score``, ``dozorSpotsNumOf``...) or mxcubecore (arrays
         ``[image_num, spots_num, spots_int_aver, spots_resolution, score]``) send them:
         ``mxgui.core.xmlrpc.dozor_batch``. Returns how many cells were given."""
         scores = dozor_scores(dozor_batch_dict)
         shapes = self.ctx.role("shapes")
-        grid_id = shapes.active_grid_id
-        if grid_id is None:
-            raise Unavailable("no mesh scan is collecting: there is no grid for these scores")
-        if scores:  # image numbers from the scan's first_image -> cells
-            shapes.set_grid_results(grid_id, shapes.scan_cells(grid_id, scores))
+        try:  # image numbers from the scan's first_image -> cells, in one locked step
+            shapes.add_scan_results(scores)
+        except NoScanError as exc:
+            raise Unavailable(str(exc)) from None
         return len(scores)
 
     def dozor_status_changed(self, status: object) -> bool:
@@ -69,6 +73,11 @@ class ProcessingMethods:
         the message of the queue entry running now, if one is."""
         text = _text(status, "status")
         user_log.log(_level(text), "Dozor: %s", text)
+        if text.lower() in DOZOR_DONE:  # no more results: the ended scan takes no more
+            try:
+                self.ctx.role("shapes").close_scan()
+            except Unavailable:
+                pass  # no shapes: no scan to close
         try:
             queue = self.ctx.role("queue")
         except Unavailable:  # no queue: the log is where the status shows
