@@ -196,9 +196,41 @@ def test_processing_status_goes_to_the_log_and_the_collections_results(beamline,
     errors = [m for level, m in logged if level == logging.ERROR]
     assert len(errors) == 1 and "EDNAproc" in errors[0] and "failed: no indexing" in errors[0]
     assert any("autoPROC" in m and "success: P212121 1.8 A" in m for _, m in logged)
-    message = fault_message(proxy.processing_status_changed, 9999, "EDNAproc", "started")
-    assert "collection_id: no collection 9999 in the queue" in message
-    assert "no collection 0" in fault_message(proxy.processing_status_changed, 0, "x", "started")
+    assert proxy.processing_status_changed(9999, "EDNAproc", "started") is True  # ignored
+    assert proxy.processing_status_changed(0, "x", "started") is True  # the root: no task
+    assert len(proxy.queue_get_node(task)["results"]["processing"]) == 3
+    message = fault_message(proxy.processing_status_changed, "x", "EDNAproc", "started")
+    assert "collection_id" in message
+
+
+def test_processing_status_finds_the_collection_by_its_lims_id(beamline, proxy, caplog):
+    """mxcubecore's pipelines know the ISPyB DataCollection id (``dc.id``), not the
+    queue's; an id of no collection here is logged and ignored, as mxcubecore does."""
+    caplog.set_level(logging.INFO, logger="mxgui.workflow")
+    lims = beamline.get("lims")
+    lims.login("demo", "", "mx1234").result(timeout=30)
+    task = proxy.queue_add_child(
+        manual_sample(proxy), {"type": "DataCollection", "parameters": QUICK}
+    )
+    assert proxy.queue_execute_entry_with_id(task) == "success"
+    p = proxy.queue_get_node(task)["parameters"]
+    where = (p["directory"], p["prefix"], p["run_number"])
+
+    def stored() -> list[int]:
+        lims.recorder.flush()
+        return lims.collection_ids(*where)
+
+    wait_for(stored, "the collection's LIMS id", 60)
+    (lims_id,) = stored()
+    assert lims_id != task
+    assert proxy.processing_status_changed(lims_id, "EDNAproc", "started") is True
+    processing = proxy.queue_get_node(task)["results"]["processing"]
+    assert [(e["method"], e["status"]) for e in processing] == [("EDNAproc", "started")]
+    unknown = lims_id + task + 1000
+    assert proxy.processing_status_changed(unknown, "autoPROC", "failed", "x") is True
+    assert len(proxy.queue_get_node(task)["results"]["processing"]) == 1
+    assert any(f"collection {unknown}, which is not in the queue" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
 
 
 def test_get_image_num_follows_the_collection(beamline, proxy):

@@ -9,10 +9,11 @@ import time
 from typing import ClassVar
 
 from mxgui.core.grid_results import NoScanError
+from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import RUNNING, thaw
 from mxgui.core.xmlrpc.args import as_int, as_str
 from mxgui.core.xmlrpc.context import ServiceContext
-from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.dispatch import Unavailable
 from mxgui.core.xmlrpc.dozor_batch import dozor_scores
 
 #: where the processing status goes (the GUI's log shows it, as ``log_message``'s)
@@ -94,20 +95,29 @@ class ProcessingMethods:
         self, collection_id: object, method: object, status: object, msg: object = ""
     ) -> bool:
         """The status of a processing pipeline (``method``: EDNAproc, autoPROC...) for
-        the collection whose queue node id is ``collection_id``: shown in the GUI's log
-        (``failed`` as an error) and kept in the entry's results under ``processing``
-        (time, method, status, message; the last :data:`MAX_PROCESSING_MESSAGES`)."""
-        node_id = as_int(collection_id, "collection_id")
+        the collection whose LIMS ``DataCollection`` id is ``collection_id`` (what
+        mxcubecore's callers send), else whose queue node id it is: shown in the GUI's
+        log (``failed`` as an error) and kept in the entry's results under
+        ``processing`` (time, method, status, message; the last
+        :data:`MAX_PROCESSING_MESSAGES`). An id of no collection here (another
+        session's data) is logged and ignored, as mxcubecore does."""
+        wanted = as_int(collection_id, "collection_id")
         method_text = _text(method, "method")
         status_text = _text(status, "status")
         message = _text(msg, "msg", allow_empty=True)
         model = self.ctx.role("queue").model
-        with model.locked():
-            if node_id not in model or not model.get_node(node_id).is_task:
-                raise BadArgument(
-                    f"collection_id: no collection {node_id} in the queue (the id is the "
-                    "queue node id queue_add_child gave)"
+        found = self._collection_node(model, wanted)
+        with model.locked():  # the node may have gone meanwhile
+            node_id = found if found is not None and found in model else None
+            if node_id is None:
+                user_log.info(
+                    "%s: %s%s for collection %d, which is not in the queue: ignored",
+                    method_text,
+                    status_text,
+                    f": {message}" if message else "",
+                    wanted,
                 )
+                return True
             node = model.get_node(node_id)
             entry = {
                 "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -126,6 +136,23 @@ class ProcessingMethods:
             f": {message}" if message else "",
         )
         return True
+
+    def _collection_node(self, model: QueueModel, wanted: int) -> int | None:
+        """The task node whose collection has the LIMS id ``wanted``, else the task
+        node of that id, else ``None`` (the LIMS is asked outside the model's lock)."""
+        with model.locked():
+            runs = [
+                (node.id, str(p["directory"]), str(p["prefix"]), int(p.get("run_number", 1)))
+                for node in model.iter_nodes()
+                if node.is_task and "directory" in (p := node.parameters) and "prefix" in p
+            ]
+            is_node = wanted in model and model.get_node(wanted).is_task
+        collection_ids = getattr(self.ctx.optional("lims"), "collection_ids", None)
+        if callable(collection_ids):  # the LIMS object (hardware_objects.abstract.lims)
+            for node_id, directory, prefix, run in runs:
+                if wanted in collection_ids(directory, prefix, run):
+                    return node_id
+        return wanted if is_node else None
 
     def get_image_num(self) -> int:
         """The number of the last image the current (or last) collection wrote; 0
