@@ -147,6 +147,35 @@ def test_late_results_stop_at_the_next_scan_or_after_the_grace(beamline, proxy):
     assert "no mesh scan" in fault_message(proxy.dozor_batch_processed, [(1, 1, 1.0, 2.0, 1.0)])
 
 
+def test_dozor_scores_during_a_mesh_are_its_only_scores(beamline, proxy):
+    """One source of scores per scan: once Dozor scores the running mesh, mxgui's own
+    scores (another scale) leave the grid and are not written again; the entry's best
+    cell is Dozor's."""
+    shapes = beamline.get("shapes")
+    grid_id = proxy.shape_history_add_grid({"num_cols": 8, "num_rows": 8})
+    parameters = {**QUICK, "grid_id": grid_id, "exp_time": 0.05, "first_image": 10}
+    parameters.pop("num_images")
+    mesh = proxy.queue_add_child(
+        manual_sample(proxy), {"type": "MeshScan", "parameters": parameters}
+    )
+    assert proxy.queue_execute_entry_with_id(mesh, True) is True
+    wait_for(
+        lambda: shapes.active_grid_id == grid_id and shapes.grid_results(grid_id) is not None,
+        "mxgui's own first scores",
+    )
+    sent = {10: 99.0, 40: 98.0, 41: 97.0}
+    assert proxy.dozor_batch_processed([edna_item(i, v, 5) for i, v in sent.items()]) == 3
+    assert shapes.active_grid_id == grid_id  # still collecting
+    wait_for(lambda: not proxy.is_queue_executing(), "the end of the mesh", 60)
+    cells = shapes.scan_cells(grid_id, sent)  # the scan just ended: still mapped
+    assert shapes.grid_results(grid_id).as_mapping() == cells
+    node = proxy.queue_get_node(mesh)
+    assert node["status"] == "success"
+    assert node["results"]["best_cell"] == max(cells, key=cells.__getitem__)
+    assert node["results"]["best_score"] == 99.0
+    assert node["results"]["scored_by"] == "online processing"
+
+
 # statuses and the image number ------------------------------------------------------------
 def manual_sample(proxy) -> int:
     return proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})

@@ -20,6 +20,7 @@ scorer gives one (ours does: :func:`mxscore.scoring.assess_image`), for the LIMS
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # shapes imports this module: the grid type only for annotations
     from mxgui.core.shapes import Grid
@@ -49,12 +52,15 @@ class NoScanError(LookupError):
 @dataclass(frozen=True)
 class MeshScanRecord:
     """A mesh scan on grid ``grid_id``: its images are numbered from ``first_image`` in
-    ``scan_order`` (``None``: the grid's own); ``ended_at`` (monotonic) once ended."""
+    ``scan_order`` (``None``: the grid's own); ``ended_at`` (monotonic) once ended;
+    ``external`` once online processing (results by image number) scores it: one
+    source of scores per scan, on one scale."""
 
     grid_id: str
     first_image: int = 1
     scan_order: str | None = None
     ended_at: float | None = None
+    external: bool = False
 
 
 @dataclass(frozen=True)
@@ -318,6 +324,12 @@ class GridResultsStore:
             raise ValueError(f"grid {grid_id}: data_file_path must be text")
         with self._lock:
             grid = self._grid_of(grid_id)
+            scan = self._scan
+            if scan is not None and scan.grid_id == grid_id and scan.external:
+                raise ValueError(
+                    f"grid {grid_id}: its mesh scan is scored by online processing "
+                    "(dozor_batch_processed): other scores are not mixed in while it runs"
+                )
             parsed = parse_values(grid_id, grid.num_cells, values, spots)
             results = self._results.get(grid_id)
             if results is None:
@@ -416,6 +428,8 @@ class GridResultsStore:
             cells = self._map_images(scan, grid, images)
             cell_spots = None if spots is None else self._map_images(scan, grid, spots)
             parsed = parse_values(scan.grid_id, grid.num_cells, cells, cell_spots)
+            if not scan.external:  # the scan's first: its own scores (another scale) go
+                self._switch_to_external(scan)
             results = self._results.get(scan.grid_id)
             if results is None:
                 results = self._results[scan.grid_id] = GridResults(grid.num_cells)
@@ -423,6 +437,31 @@ class GridResultsStore:
             count = results.count
         self._changed(scan.grid_id)
         return scan.grid_id, count
+
+    def _switch_to_external(self, scan: MeshScanRecord) -> None:
+        """Make online processing the source of ``scan``'s scores: the scores mxgui's
+        own scorer gave its grid are dropped (said in the log), and that scorer's
+        writes are refused while the scan runs: the lock held."""
+        external = replace(scan, external=True)
+        if self._scan is scan:
+            self._scan = external
+        else:
+            self._last_scan = external
+        dropped = self._results.pop(scan.grid_id, None)
+        if dropped is not None and dropped.count:
+            log.info(
+                "grid %s: online processing scores its mesh scan: the %d scores mxgui "
+                "gave it are replaced",
+                scan.grid_id,
+                dropped.count,
+            )
+
+    def scan_is_external(self, grid_id: str) -> bool:
+        """Whether online processing scores the scan of ``grid_id`` (running or just
+        ended): mxgui's own scorer then has nothing to add."""
+        with self._lock:
+            scan = self._receiving_scan()
+            return scan is not None and scan.grid_id == grid_id and scan.external
 
     def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
         """``{image number: value}`` of the scan on ``grid_id`` (running, or ended and

@@ -562,6 +562,11 @@ class ShapesModel(SignalEmitter):
         (:meth:`GridResultsStore.add_scan_results`)."""
         return self._results.add_scan_results(images, spots)
 
+    def scan_is_external(self, grid_id: str) -> bool:
+        """Whether online processing scores the scan of ``grid_id``
+        (:meth:`GridResultsStore.scan_is_external`)."""
+        return self._results.scan_is_external(grid_id)
+
     def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
         """The scan's ``{image number: value}`` as ``{cell: value}``
         (:meth:`GridResultsStore.scan_cells`)."""
