@@ -176,6 +176,26 @@ def test_dozor_scores_during_a_mesh_are_its_only_scores(beamline, proxy):
     assert node["results"]["scored_by"] == "online processing"
 
 
+def test_dozor_frames_of_a_rotation_collection_go_to_its_entry(beamline, proxy):
+    """mxcubecore runs online processing for any collection of more than 4 images:
+    Dozor's per-frame scores of a rotation, during it and just after, are kept on the
+    collection's node; an image outside the collection is named."""
+    model = beamline.beamline.role("queue").model
+    slow = {**QUICK, "num_images": 200, "exp_time": 0.01, "first_image": 5}
+    task = proxy.queue_add_child(
+        manual_sample(proxy), {"type": "DataCollection", "parameters": slow}
+    )
+    assert proxy.queue_execute_entry_with_id(task, True) is True
+    wait_for(lambda: model.get_node(task).status == "running", "the collection to run")
+    assert proxy.dozor_batch_processed([(5, 3, 1.0, 2.0, 7.5), (6, 0, 0.0, 0.0, 0.0)]) == 2
+    message = fault_message(proxy.dozor_batch_processed, [(205, 3, 1.0, 2.0, 1.0)])
+    assert "dozor_batch_dict: image 205 is outside the collection's images 5..204" in message
+    wait_for(lambda: not proxy.is_queue_executing(), "the end of the collection", 60)
+    assert proxy.dozor_batch_processed([edna_item(204, 4.25, 2)]) == 1  # just after
+    scores = proxy.queue_get_node(task)["results"]["dozor_scores"]
+    assert scores == {"5": 7.5, "6": 0.0, "204": 4.25}
+
+
 # statuses and the image number ------------------------------------------------------------
 def manual_sample(proxy) -> int:
     return proxy.queue_add_child(0, {"type": "Sample", "parameters": {"centring": "none"}})

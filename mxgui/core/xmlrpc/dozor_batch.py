@@ -26,7 +26,7 @@ from mxgui.core.dialog_spec_fields import shown
 from mxgui.core.xmlrpc.args import as_list, cell_index
 from mxgui.core.xmlrpc.dispatch import BadArgument
 
-__all__ = ["IMAGE_KEYS", "MAX_BATCH", "SCORE_KEYS", "TUPLE_FIELDS", "dozor_scores"]
+__all__ = ["BATCH_NAME", "IMAGE_KEYS", "MAX_BATCH", "SCORE_KEYS", "TUPLE_FIELDS", "dozor_scores"]
 
 #: the image number of a struct item: the first of these keys it has
 IMAGE_KEYS = ("image_num", "index", "number")
@@ -46,7 +46,9 @@ TUPLE_FIELDS = ("image_num", "spots_num", "spots_int_aver", "spots_resolution", 
 _SCORE_POSITION = TUPLE_FIELDS.index("score")
 #: items one call may carry (a 1000 x 1000 mesh sends its frames in many batches)
 MAX_BATCH = 100_000
-_NAME = "dozor_batch_dict"
+#: the argument's name, as messages say it
+BATCH_NAME = "dozor_batch_dict"
+_NAME = BATCH_NAME
 
 
 def dozor_scores(batch: object) -> dict[int, float]:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import ClassVar, cast
 
-from mxgui.core.grid_results import NoScanError
+from mxgui.core.grid_results import LATE_RESULTS_GRACE, NoScanError
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.queue.nodes import RUNNING, thaw
+from mxgui.core.roles import CollectRole, ShapesRole
 from mxgui.core.xmlrpc.args import as_int, as_str
 from mxgui.core.xmlrpc.context import ServiceContext
-from mxgui.core.xmlrpc.dispatch import Unavailable
+from mxgui.core.xmlrpc.dispatch import BadArgument, Unavailable
+from mxgui.core.xmlrpc.dozor_batch import BATCH_NAME as _BATCH
 from mxgui.core.xmlrpc.dozor_batch import dozor_scores
 
 #: where the processing status goes (the GUI's log shows it, as ``log_message``'s)
@@ -56,18 +59,61 @@ class ProcessingMethods:
         """Per-frame results of online processing, stored on the grid the running mesh
         scan collects (its image first_image + n - 1 = its cell n in the scan's order),
         or the scan that just ended (results lag the detector) until Dozor's status
-        says Success or Failed, another scan starts, or 120 s pass.
+        says Success or Failed, another scan starts, or 120 s pass; with no such scan,
+        on the rotation collection running or just ended (``results["dozor_scores"]``).
         Items as mxgui (``image_num`` and ``score``), edna-mx's Dozor plugins
         (``index``, ``dozor_score``, ``dozorSpotsNumOf``...) or mxcubecore (arrays
         ``[image_num, spots_num, spots_int_aver, spots_resolution, score]``) send them:
         ``mxgui.core.xmlrpc.dozor_batch``. Returns how many cells were given."""
         scores = dozor_scores(dozor_batch_dict)
-        shapes = self.ctx.role("shapes")
+        shapes = self.ctx.optional("shapes")
         try:  # image numbers from the scan's first_image -> cells, in one locked step
-            shapes.add_scan_results(scores)
-        except NoScanError as exc:
-            raise Unavailable(str(exc)) from None
+            if shapes is None:
+                raise NoScanError("this beamline has no shapes: no mesh scan")
+            cast("ShapesRole", shapes).add_scan_results(scores)
+        except NoScanError as exc:  # a rotation collection's frames, else nowhere to go
+            if not self._collection_scores(scores):
+                raise Unavailable(f"{exc}, and no collection is running or just ended") from None
         return len(scores)
+
+    def _collection_scores(self, scores: Mapping[int, float]) -> bool:
+        """Store per-frame ``scores`` on the collection entry running, or ended less
+        than :data:`LATE_RESULTS_GRACE` s ago, under ``results["dozor_scores"]``
+        (``{"<image>": score}``, at most one per image of the collection); whether
+        there was one. ``BadArgument`` naming an image outside the collection."""
+        collect = self.ctx.optional("collect")
+        info = None if collect is None else cast("CollectRole", collect).get_collection_info()
+        if not info or info.get("mesh"):
+            return False
+        ended = float(info.get("started", 0.0)) + float(info.get("elapsed", 0.0))
+        if info.get("state") != "running" and time.time() - ended > LATE_RESULTS_GRACE:
+            return False
+        first, count = int(info.get("first_image", 1)), int(info.get("num_images", 0))
+        for image in scores:
+            if not first <= image < first + count:
+                raise BadArgument(
+                    f"{_BATCH}: image {image} is outside the collection's images "
+                    f"{first}..{first + count - 1} ({info.get('prefix')}_{info.get('run_number')})"
+                )
+        model = self.ctx.role("queue").model
+        where = (str(info.get("directory")), str(info.get("prefix")), info.get("run_number"))
+        with model.locked():
+            node_id = next(
+                (
+                    n.id
+                    for n in model.iter_nodes()
+                    if n.is_task
+                    and (str(n.parameters.get("directory")), str(n.parameters.get("prefix")),
+                         n.parameters.get("run_number")) == where
+                ),
+                None,
+            )  # fmt: skip
+            if node_id is None:
+                return False
+            kept = thaw(model.get_node(node_id).results.get("dozor_scores", {}))
+            kept.update({str(image): score for image, score in scores.items()})
+            model.update_results(node_id, {"dozor_scores": kept})
+        return True
 
     def dozor_status_changed(self, status: object) -> bool:
         """Dozor's status (``Success``, ``Failed``...): shown in the GUI's log, and as
