@@ -73,7 +73,7 @@ def test_the_form_is_built_from_review_data_with_its_proposed_values(qtbot, gui)
         "transmission": "12.5",
         "sessionId": "42",
         "workflow_id": "wf-7",
-        "anomalous": "False",
+        "anomalous": "false",  # a boolean as the workflow's side reads it (finding 5)
         "mode": "SAD",
         "comment": "",
     }
@@ -107,7 +107,7 @@ def test_each_kind_of_field_typed_in_is_answered_as_text(qtbot, gui):
         "transmission": "12.5",
         "sessionId": "42",
         "workflow_id": "wf-7",
-        "anomalous": "True",
+        "anomalous": "true",
         "mode": "MAD",
         "comment": "thin plate",
     }
@@ -144,7 +144,7 @@ def test_cancel_and_the_countdown_answer_as_before(qtbot, gui):
         "transmission": "12.5",
         "sessionId": "42",
         "workflow_id": "wf-7",
-        "anomalous": "False",
+        "anomalous": "false",  # a boolean as the workflow's side reads it (finding 5)
         "mode": "SAD",
         "comment": "",
     }
@@ -202,3 +202,35 @@ def test_a_bad_mxcubecore_dialog_is_a_fault_and_no_window(qtbot, gui):
     message = fault(qtbot, future).faultString
     assert message.startswith("open_dialog:") and "inputMap[0] (a)" in message
     assert not gui.handler.dialogs
+
+
+def test_values_left_as_the_workflow_sent_them_come_back_in_its_own_text():
+    """EdnaWorkflow answers the inputMap's own text for what nobody changed; a changed
+    value is written as the workflow's side parses it (no "100.0" for an integer, no
+    Python "False")."""
+    spec = parse_dialog(
+        {
+            "reviewData": {
+                "dialogName": "Review",
+                "properties": {
+                    "transmission": {"type": "number"},
+                    "anomalous": {"type": "boolean"},
+                    "exposureTime": {"type": "number"},
+                    "noImages": {"type": "integer"},
+                },
+            },
+            "inputMap": [
+                {"variableName": "transmission", "value": "100"},
+                {"variableName": "anomalous", "value": "false"},
+                {"variableName": "exposureTime", "value": "1e-3"},
+                {"variableName": "noImages", "value": "3600"},
+            ],
+        }
+    )
+    untouched = {"transmission": "100", "anomalous": "false", "exposureTime": "1e-3",
+                 "noImages": "3600"}  # fmt: skip
+    assert spec.reply(spec.validate(spec.defaults())) == untouched
+    changed = spec.validate({"transmission": 50.0, "anomalous": True, "noImages": 900})
+    assert spec.reply(changed) == {**untouched, "transmission": "50", "anomalous": "true",
+                                   "noImages": "900"}  # fmt: skip
+    assert spec.reply(spec.validate({"exposureTime": 0.02}))["exposureTime"] == "0.02"

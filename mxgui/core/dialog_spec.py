@@ -112,12 +112,25 @@ class DialogSpec:
     def reply(self, values: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
         """The answer in the caller's form: ``values`` themselves, or for mxcubecore's
         form every ``inputMap`` variable with the user's ``values`` over it, all as
-        text (as mxcubecore's EdnaWorkflow answers)."""
+        text (as mxcubecore's EdnaWorkflow answers). A value that is still its
+        variable's keeps the variable's own text (``"1e-3"``, ``"false"``); another is
+        written as the workflow's side parses it: ``true``/``false``, a whole number
+        without ``.0`` (:func:`answer_text`)."""
         if self.text_answer is None:
             return dict(values)
         answer: dict[str, FieldValue] = dict(self.text_answer)
-        answer.update((name, str(value)) for name, value in values.items())
+        for name, value in values.items():
+            sent = answer.get(name)
+            if not (isinstance(sent, str) and self._means(name, sent, value)):
+                answer[name] = answer_text(value, sent if isinstance(sent, str) else None)
         return answer
+
+    def _means(self, name: str, text: str, value: FieldValue) -> bool:
+        """Whether the variable's ``text`` read as field ``name`` is ``value``."""
+        try:
+            return self.field(name).convert(text) == value
+        except (KeyError, ValueError):
+            return False
 
     def validate(self, values: object) -> dict[str, FieldValue]:
         """``values`` converted to the fields' types and checked against their limits;
@@ -135,6 +148,19 @@ class DialogSpec:
             spec.name: spec.convert(values[spec.name] if spec.name in values else spec.default)
             for spec in self.fields
         }
+
+
+def answer_text(value: FieldValue, like: str | None = None) -> str:
+    """``value`` as text a workflow's side parses (mxcubecore's EdnaWorkflow form):
+    booleans ``true``/``false`` (``True``/``False`` when the variable's text ``like``
+    was so), a whole float without ``.0`` (``Integer.parseInt`` refuses ``"100.0"``),
+    anything else ``str``."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+        return text.capitalize() if like in ("True", "False") else text
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 # parsing ---------------------------------------------------------------------------------------
