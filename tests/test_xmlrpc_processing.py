@@ -75,6 +75,26 @@ def test_mxguis_own_form_still_works_beside_the_others(scanned_grid, proxy):
     assert cell_values(proxy, grid_id) == {"5": 1.5, "6": 2.5, "8": 4.5}
 
 
+def test_image_numbers_map_from_first_image_in_the_scans_order(beamline, proxy):
+    """A raster grid scanned in zigzag from image 10: image 10 + k is the scan's cell
+    k + 1, stored at the grid's own (raster) index; images outside are refused."""
+    shapes = beamline.get("shapes")
+    grid_id = proxy.shape_history_add_grid({"num_cols": 4, "num_rows": 3, "scan_order": "raster"})
+    shapes.start_scan(grid_id, first_image=10, scan_order="zigzag")
+    try:
+        # zigzag row 1 runs right to left: images 14..17 are raster cells 8, 7, 6, 5
+        batch = [edna_item(10, 1.0, 1), (13, 1, 1.0, 2.0, 4.0), edna_item(14, 8.0, 1),
+                 edna_item(17, 5.0, 1), {"image_num": 21, "score": 12.0}]  # fmt: skip
+        assert proxy.dozor_batch_processed(batch) == 5
+        assert cell_values(proxy, grid_id) == {"1": 1.0, "4": 4.0, "8": 8.0, "5": 5.0, "12": 12.0}
+        for image in (9, 22):
+            message = fault_message(proxy.dozor_batch_processed, [edna_item(image, 1.0, 1)])
+            assert f"image {image} is outside the mesh scan's images 10..21" in message
+        assert shapes.grid_results(grid_id).count == 5
+    finally:
+        shapes.active_grid_id = None
+
+
 @pytest.mark.parametrize(
     ("batch", "names"),
     [
