@@ -72,8 +72,9 @@ def test_dozor_image_numbers_count_from_the_mesh_first_image_in_its_order(beamli
         assert shapes.grid_results(grid_id).count == 2  # the refused batches changed nothing
     finally:
         shapes.active_grid_id = None
-    # no scan: the numbers are the grid's cells
-    assert shapes.scan_cells(grid_id, {5: 1.0}) == {5: 1.0}
+    # no scan: image numbers name no cell (review 16a finding 7: no identity mapping)
+    with pytest.raises(ValueError, match="no mesh scan collects it"):
+        shapes.scan_cells(grid_id, {5: 1.0})
 
 
 # mesh scans on the simulated beamline --------------------------------------------------------

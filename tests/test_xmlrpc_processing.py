@@ -95,6 +95,24 @@ def test_image_numbers_map_from_first_image_in_the_scans_order(beamline, proxy):
         shapes.active_grid_id = None
 
 
+def test_image_numbers_of_an_ended_scan_map_as_during_it_then_not_at_all(beamline, proxy):
+    """The mapping is the scan's until the scan takes no more results; never the
+    identity (which would store a late batch shifted by first_image - 1)."""
+    shapes = beamline.get("shapes")
+    grid_id = proxy.shape_history_add_grid({"num_cols": 4, "num_rows": 3, "scan_order": "raster"})
+    shapes.start_scan(grid_id, first_image=10, scan_order="zigzag")
+    assert shapes.scan_cells(grid_id, {17: 1.0}) == {5: 1.0}
+    shapes.end_scan(grid_id)
+    assert shapes.scan_cells(grid_id, {17: 1.0}) == {5: 1.0}  # late results: the same cell
+    assert proxy.dozor_batch_processed([edna_item(17, 2.0, 1)]) == 1
+    assert cell_values(proxy, grid_id) == {"5": 2.0}
+    assert proxy.dozor_status_changed("Success") is True
+    with pytest.raises(ValueError, match=f"grid {grid_id}: no mesh scan collects it"):
+        shapes.scan_cells(grid_id, {17: 1.0})
+    assert "no mesh scan" in fault_message(proxy.dozor_batch_processed, [edna_item(17, 3.0, 1)])
+    assert cell_values(proxy, grid_id) == {"5": 2.0}
+
+
 @pytest.mark.parametrize(
     ("batch", "names"),
     [

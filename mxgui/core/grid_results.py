@@ -466,14 +466,17 @@ class GridResultsStore:
     def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
         """``{image number: value}`` of the scan on ``grid_id`` (running, or ended and
         still taking late results) as ``{cell: value}`` (1-based, the grid's scan
-        order): image ``first_image + k`` is the scan's cell ``k + 1``. Identity for a
-        grid no scan collects; ``ValueError`` naming the grid and the image for an
-        image outside the scan."""
+        order): image ``first_image + k`` is the scan's cell ``k + 1``. ``ValueError``
+        naming the grid for a grid no such scan collects (image numbers mean nothing
+        there: read as cells they would land shifted), and the image for an image
+        outside the scan."""
         with self._lock:
             grid = self._grid_of(grid_id)
             scan = self._receiving_scan()
             if scan is None or scan.grid_id != grid_id:
-                return dict(images)
+                raise ValueError(
+                    f"grid {grid_id}: no mesh scan collects it now: its cells have no image numbers"
+                )
             return self._map_images(scan, grid, images)
 
     @staticmethod
