@@ -140,6 +140,29 @@ def test_a_malformed_item_is_refused_naming_the_item_and_the_key(scanned_grid, p
     assert shapes.grid_results(grid_id) is None or shapes.grid_results(grid_id).count == 0
 
 
+def test_one_impossible_score_skips_its_item_only_and_is_named(scanned_grid, proxy, caplog):
+    """A NaN, inf or negative score of one frame loses that frame, not the chunk; the
+    log names the caller's item and its image, not a grid cell."""
+    caplog.set_level(logging.WARNING, logger="mxgui.workflow")
+    grid_id, _shapes = scanned_grid
+    batch = [edna_item(2, 1.0, 1), edna_item(3, float("nan"), 1), edna_item(4, 2.0, 1),
+             (5, 1, 1.0, 2.0, float("inf")), {"image_num": 6, "score": -1.0}]  # fmt: skip
+    assert proxy.dozor_batch_processed(batch) == 2
+    assert cell_values(proxy, grid_id) == {"2": 1.0, "4": 2.0}
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "3 item(s) skipped, the other 2 kept" in logged
+    assert (
+        "dozor_batch_dict[1].dozor_score (image 3): expected a finite number >= 0, got nan"
+        in logged
+    )
+    assert "dozor_batch_dict[3][4] (score) (image 5)" in logged and "got inf" in logged
+    assert "dozor_batch_dict[4].score (image 6)" in logged and "got -1.0" in logged
+    message = fault_message(
+        proxy.dozor_batch_processed, [edna_item(4, 1.0, 1), edna_item(13, 1.0, 1)]
+    )
+    assert "image 13 is outside the mesh scan's images 1..12 (dozor_batch_dict[1])" in message
+
+
 def test_scores_without_a_collecting_mesh_are_refused(proxy):
     message = fault_message(proxy.dozor_batch_processed, [edna_item(1, 3.0, 2)])
     assert "no mesh scan is collecting" in message

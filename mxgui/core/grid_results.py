@@ -409,14 +409,18 @@ class GridResultsStore:
         return last
 
     def add_scan_results(
-        self, images: Mapping[int, float], spots: Mapping[int, int] | None = None
+        self,
+        images: Mapping[int, float],
+        spots: Mapping[int, int] | None = None,
+        places: Mapping[int, str] | None = None,
     ) -> tuple[str, int]:
         """Scores by image number (``{image: score}``, and spot counts ``{image:
         count}``) for the running scan, or the scan that just ended (:meth:`end_scan`):
         mapped to its cells and stored in one step, under the lock, so that a scan
         ending meanwhile cannot shift them. ``(grid id, cells with a result now)``.
         :class:`NoScanError` when no scan takes them; ``ValueError`` (all or nothing)
-        naming the grid and the image outside the scan, or the bad value."""
+        naming the grid and the image outside the scan (and where the caller sent it:
+        ``places`` ``{image: place}``), or the bad value."""
         with self._lock:
             scan = self._receiving_scan()
             if scan is None:
@@ -425,8 +429,8 @@ class GridResultsStore:
                     f"{self.late_results_grace:g} s ago): there is no grid for these scores"
                 )
             grid = self._grid_of(scan.grid_id)
-            cells = self._map_images(scan, grid, images)
-            cell_spots = None if spots is None else self._map_images(scan, grid, spots)
+            cells = self._map_images(scan, grid, images, places)
+            cell_spots = None if spots is None else self._map_images(scan, grid, spots, places)
             parsed = parse_values(scan.grid_id, grid.num_cells, cells, cell_spots)
             if not scan.external:  # the scan's first: its own scores (another scale) go
                 self._switch_to_external(scan)
@@ -481,7 +485,10 @@ class GridResultsStore:
 
     @staticmethod
     def _map_images(
-        scan: MeshScanRecord, grid: Grid, images: Mapping[int, CellValue]
+        scan: MeshScanRecord,
+        grid: Grid,
+        images: Mapping[int, CellValue],
+        places: Mapping[int, str] | None = None,
     ) -> dict[int, CellValue]:
         first, order = scan.first_image, scan.scan_order
         scan_grid = grid if order in (None, grid.scan_order) else replace(grid, scan_order=order)
@@ -489,9 +496,10 @@ class GridResultsStore:
         for image, value in images.items():
             index = image - first + 1
             if not 1 <= index <= grid.num_cells:
+                place = "" if places is None or image not in places else f" ({places[image]})"
                 raise ValueError(
                     f"grid {grid.id}: image {image} is outside the mesh scan's images "
-                    f"{first}..{first + grid.num_cells - 1}"
+                    f"{first}..{first + grid.num_cells - 1}{place}"
                 )
             cells[grid.index_of_cell(*scan_grid.cell_of_index(index))] = value
         return cells

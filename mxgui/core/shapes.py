@@ -556,11 +556,14 @@ class ShapesModel(SignalEmitter):
         return self._results.close_scan()
 
     def add_scan_results(
-        self, images: Mapping[int, float], spots: Mapping[int, int] | None = None
+        self,
+        images: Mapping[int, float],
+        spots: Mapping[int, int] | None = None,
+        places: Mapping[int, str] | None = None,
     ) -> tuple[str, int]:
         """Scores by image number for the running (or just ended) scan
         (:meth:`GridResultsStore.add_scan_results`)."""
-        return self._results.add_scan_results(images, spots)
+        return self._results.add_scan_results(images, spots, places)
 
     def scan_is_external(self, grid_id: str) -> bool:
         """Whether online processing scores the scan of ``grid_id``

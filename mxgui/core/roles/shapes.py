@@ -58,7 +58,10 @@ class ShapesRole(Emitter, Protocol):
     def close_scan(self) -> str | None: ...
 
     def add_scan_results(
-        self, images: Mapping[int, float], spots: Mapping[int, int] | None = None
+        self,
+        images: Mapping[int, float],
+        spots: Mapping[int, int] | None = None,
+        places: Mapping[int, str] | None = None,
     ) -> tuple[str, int]: ...
 
     def scan_is_external(self, grid_id: str) -> bool: ...

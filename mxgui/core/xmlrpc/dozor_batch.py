@@ -14,19 +14,30 @@
 
 The batch may also be a struct of such items (its keys are ignored). An item that
 cannot be read is refused with its place and the key (``dozor_batch_dict[2].dozor_score:
-expected a number, got 'x'``).
+expected a number, got 'x'``); an item whose score is a number but no finite one >= 0
+(NaN, inf, negative: one bad frame) is skipped and named, the others kept.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TypeGuard
 
 from mxgui.core.dialog_spec_fields import shown
 from mxgui.core.xmlrpc.args import as_list, cell_index
 from mxgui.core.xmlrpc.dispatch import BadArgument
 
-__all__ = ["BATCH_NAME", "IMAGE_KEYS", "MAX_BATCH", "SCORE_KEYS", "TUPLE_FIELDS", "dozor_scores"]
+__all__ = [
+    "BATCH_NAME",
+    "IMAGE_KEYS",
+    "DozorBatch",
+    "MAX_BATCH",
+    "SCORE_KEYS",
+    "TUPLE_FIELDS",
+    "dozor_scores",
+]
 
 #: the image number of a struct item: the first of these keys it has
 IMAGE_KEYS = ("image_num", "index", "number")
@@ -51,8 +62,25 @@ BATCH_NAME = "dozor_batch_dict"
 _NAME = BATCH_NAME
 
 
-def dozor_scores(batch: object) -> dict[int, float]:
-    """``{image number: score}`` of a Dozor batch in any of the module's forms.
+@dataclass
+class DozorBatch:
+    """What :func:`dozor_scores` read: ``scores`` ``{image: score}``, where each image's
+    item is (``places``, e.g. ``dozor_batch_dict[2]``), and the items ``skipped`` for
+    a score that is a number but no finite one >= 0 (each a message naming the item)."""
+
+    scores: dict[int, float] = field(default_factory=dict)
+    places: dict[int, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+class _SkippedItem(ValueError):
+    """An item whose score is a number no scorer gives (NaN, inf, negative)."""
+
+
+def dozor_scores(batch: object) -> DozorBatch:
+    """The scores of a Dozor batch in any of the module's forms. One frame's
+    impossible score (NaN, inf, negative) skips that item only, saying so in
+    :attr:`DozorBatch.skipped`: a chunk of thousands is not lost for it.
 
     Raises
     ------
@@ -67,20 +95,25 @@ def dozor_scores(batch: object) -> dict[int, float]:
             items = [items]
     if len(items) > MAX_BATCH:
         raise BadArgument(f"{_NAME}: {len(items)} items, at most {MAX_BATCH} in one call")
-    scores: dict[int, float] = {}
+    read = DozorBatch()
     for n, item in enumerate(items):
         where = f"{_NAME}[{n}]"
-        if isinstance(item, Mapping):
-            image, score = _from_struct(item, where)
-        elif isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
-            image, score = _from_array(item, where)
-        else:
-            raise BadArgument(
-                f"{where}: expected a struct (image_num or index, and a score) or an array "
-                f"({', '.join(TUPLE_FIELDS)}), got {shown(item)}"
-            )
-        scores[image] = score
-    return scores
+        try:
+            if isinstance(item, Mapping):
+                image, score = _from_struct(item, where)
+            elif isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
+                image, score = _from_array(item, where)
+            else:
+                raise BadArgument(
+                    f"{where}: expected a struct (image_num or index, and a score) or an "
+                    f"array ({', '.join(TUPLE_FIELDS)}), got {shown(item)}"
+                )
+        except _SkippedItem as exc:
+            read.skipped.append(str(exc))
+            continue
+        read.scores[image] = score
+        read.places[image] = where
+    return read
 
 
 def _from_struct(item: Mapping[object, object], where: str) -> tuple[int, float]:
@@ -91,7 +124,7 @@ def _from_struct(item: Mapping[object, object], where: str) -> tuple[int, float]
     score_key = next((k for k in SCORE_KEYS if k in item), None)
     if score_key is None:
         raise BadArgument(f"{where}: no score (expected one of {', '.join(SCORE_KEYS)})")
-    return image, _number(item[score_key], f"{where}.{score_key}")
+    return image, _score(item[score_key], f"{where}.{score_key}", image)
 
 
 def _from_array(item: Sequence[object], where: str) -> tuple[int, float]:
@@ -100,13 +133,18 @@ def _from_array(item: Sequence[object], where: str) -> tuple[int, float]:
             f"{where}: {len(item)} values, expected {len(TUPLE_FIELDS)} ({', '.join(TUPLE_FIELDS)})"
         )
     image = cell_index(item[0], f"{where}[0] (image_num)")
-    return image, _number(item[_SCORE_POSITION], f"{where}[{_SCORE_POSITION}] (score)")
+    return image, _score(item[_SCORE_POSITION], f"{where}[{_SCORE_POSITION}] (score)", image)
 
 
-def _number(value: object, where: str) -> float:
+def _score(value: object, where: str, image: int) -> float:
+    """A score: a finite number >= 0. ``BadArgument`` for what is no number;
+    :class:`_SkippedItem` for a number that is no score."""
     if not _is_number(value):
         raise BadArgument(f"{where}: expected a number, got {shown(value)}")
-    return float(value)
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise _SkippedItem(f"{where} (image {image}): expected a finite number >= 0, got {number}")
+    return number
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:

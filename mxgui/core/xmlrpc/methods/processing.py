@@ -25,6 +25,8 @@ user_log = logging.getLogger("mxgui.workflow")
 MAX_TEXT = 2_000
 #: processing messages kept on a queue entry (the oldest go first)
 MAX_PROCESSING_MESSAGES = 100
+#: skipped Dozor items named in the log line (the count says how many in all)
+MAX_SKIPPED_SHOWN = 5
 #: Dozor's statuses that say it sends no more results
 DOZOR_DONE = ("success", "failed")
 #: statuses that are a failure (logged as errors)
@@ -64,19 +66,29 @@ class ProcessingMethods:
         Items as mxgui (``image_num`` and ``score``), edna-mx's Dozor plugins
         (``index``, ``dozor_score``, ``dozorSpotsNumOf``...) or mxcubecore (arrays
         ``[image_num, spots_num, spots_int_aver, spots_resolution, score]``) send them:
-        ``mxgui.core.xmlrpc.dozor_batch``. Returns how many cells were given."""
-        scores = dozor_scores(dozor_batch_dict)
+        ``mxgui.core.xmlrpc.dozor_batch``. Returns how many frames were stored: an item
+        whose score is NaN, inf or negative is skipped, and named in the GUI's log."""
+        batch = dozor_scores(dozor_batch_dict)
+        scores = batch.scores
+        if batch.skipped:
+            user_log.warning(
+                "dozor_batch_processed: %d item(s) skipped, the other %d kept: %s",
+                len(batch.skipped),
+                len(scores),
+                "; ".join(batch.skipped[:MAX_SKIPPED_SHOWN])
+                + ("; ..." if len(batch.skipped) > MAX_SKIPPED_SHOWN else ""),
+            )
         shapes = self.ctx.optional("shapes")
         try:  # image numbers from the scan's first_image -> cells, in one locked step
             if shapes is None:
                 raise NoScanError("this beamline has no shapes: no mesh scan")
-            cast("ShapesRole", shapes).add_scan_results(scores)
+            cast("ShapesRole", shapes).add_scan_results(scores, places=batch.places)
         except NoScanError as exc:  # a rotation collection's frames, else nowhere to go
-            if not self._collection_scores(scores):
+            if not self._collection_scores(scores, batch.places):
                 raise Unavailable(f"{exc}, and no collection is running or just ended") from None
         return len(scores)
 
-    def _collection_scores(self, scores: Mapping[int, float]) -> bool:
+    def _collection_scores(self, scores: Mapping[int, float], places: Mapping[int, str]) -> bool:
         """Store per-frame ``scores`` on the collection entry running, or ended less
         than :data:`LATE_RESULTS_GRACE` s ago, under ``results["dozor_scores"]``
         (``{"<image>": score}``, at most one per image of the collection); whether
@@ -93,7 +105,8 @@ class ProcessingMethods:
             if not first <= image < first + count:
                 raise BadArgument(
                     f"{_BATCH}: image {image} is outside the collection's images "
-                    f"{first}..{first + count - 1} ({info.get('prefix')}_{info.get('run_number')})"
+                    f"{first}..{first + count - 1} ({info.get('prefix')}_{info.get('run_number')}; "
+                    f"{places.get(image, _BATCH)})"
                 )
         model = self.ctx.role("queue").model
         where = (str(info.get("directory")), str(info.get("prefix")), info.get("run_number"))
