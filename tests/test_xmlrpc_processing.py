@@ -163,6 +163,14 @@ def test_one_impossible_score_skips_its_item_only_and_is_named(scanned_grid, pro
     assert "image 13 is outside the mesh scan's images 1..12 (dozor_batch_dict[1])" in message
 
 
+def test_dozors_spot_counts_are_kept_with_its_scores(scanned_grid, proxy):
+    grid_id, shapes = scanned_grid
+    batch = [edna_item(1, 5.0, 40), (2, 17, 3.0, 2.0, 6.0), {"image_num": 3, "score": 1.0},
+             {**edna_item(4, 2.0, 0), "dozorSpotsNumOf": None, "spots_num": 8}]  # fmt: skip
+    assert proxy.dozor_batch_processed(batch) == 4
+    assert shapes.grid_results(grid_id).spot_counts() == {1: 40, 2: 17, 4: 8}
+
+
 def test_scores_without_a_collecting_mesh_are_refused(proxy):
     message = fault_message(proxy.dozor_batch_processed, [edna_item(1, 3.0, 2)])
     assert "no mesh scan is collecting" in message

@@ -15,7 +15,9 @@
 The batch may also be a struct of such items (its keys are ignored). An item that
 cannot be read is refused with its place and the key (``dozor_batch_dict[2].dozor_score:
 expected a number, got 'x'``); an item whose score is a number but no finite one >= 0
-(NaN, inf, negative: one bad frame) is skipped and named, the others kept.
+(NaN, inf, negative: one bad frame) is skipped and named, the others kept. Each item's
+spot count (``dozorSpotsNumOf``, ``spots_num_of`` or ``spots_num``; an array's
+``spots_num``) goes with its score, where it is a whole number >= 0.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ SCORE_KEYS = (
 #: what the positions of mxcubecore's array item hold
 TUPLE_FIELDS = ("image_num", "spots_num", "spots_int_aver", "spots_resolution", "score")
 _SCORE_POSITION = TUPLE_FIELDS.index("score")
+_SPOTS_POSITION = TUPLE_FIELDS.index("spots_num")
+#: the spot count of a struct item: the first of these keys it has (not None)
+SPOT_KEYS = ("dozorSpotsNumOf", "spots_num_of", "spots_num")
 #: items one call may carry (a 1000 x 1000 mesh sends its frames in many batches)
 MAX_BATCH = 100_000
 #: the argument's name, as messages say it
@@ -69,6 +74,8 @@ class DozorBatch:
     a score that is a number but no finite one >= 0 (each a message naming the item)."""
 
     scores: dict[int, float] = field(default_factory=dict)
+    #: ``{image: spot count}`` where the item gives one (``dozorSpotsNumOf``...)
+    spots: dict[int, int] = field(default_factory=dict)
     places: dict[int, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
@@ -101,8 +108,10 @@ def dozor_scores(batch: object) -> DozorBatch:
         try:
             if isinstance(item, Mapping):
                 image, score = _from_struct(item, where)
+                spots = next((item[k] for k in SPOT_KEYS if item.get(k) is not None), None)
             elif isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
                 image, score = _from_array(item, where)
+                spots = item[_SPOTS_POSITION]
             else:
                 raise BadArgument(
                     f"{where}: expected a struct (image_num or index, and a score) or an "
@@ -113,6 +122,9 @@ def dozor_scores(batch: object) -> DozorBatch:
             continue
         read.scores[image] = score
         read.places[image] = where
+        read.spots.pop(image, None)  # an image given again: its own count, or none
+        if _is_number(spots) and float(spots).is_integer() and 0 <= spots < 2**31:
+            read.spots[image] = int(spots)  # a count that is none is left out, not refused
     return read
 
 

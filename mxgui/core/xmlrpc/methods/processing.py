@@ -82,7 +82,7 @@ class ProcessingMethods:
         try:  # image numbers from the scan's first_image -> cells, in one locked step
             if shapes is None:
                 raise NoScanError("this beamline has no shapes: no mesh scan")
-            cast("ShapesRole", shapes).add_scan_results(scores, places=batch.places)
+            cast("ShapesRole", shapes).add_scan_results(scores, batch.spots, batch.places)
         except NoScanError as exc:  # a rotation collection's frames, else nowhere to go
             if not self._collection_scores(scores, batch.places):
                 raise Unavailable(f"{exc}, and no collection is running or just ended") from None
