@@ -136,7 +136,15 @@ def test_cancel_and_the_countdown_answer_as_before(qtbot, gui):
     future = gui.ask(strategy_dialog())
     dialog = the_dialog(qtbot, "Review the strategy")
     dialog.reject()
-    assert answer(qtbot, future) == CANCELLED
+    # EdnaWorkflow always answers with the variables (review 16a finding 10)
+    assert answer(qtbot, future) == {
+        **CANCELLED,
+        "exposureTime": "0.05",
+        "noImages": "3600",
+        "transmission": "12.5",
+        "sessionId": "42",
+        "workflow_id": "wf-7",
+    }
     future = gui.ask(strategy_dialog(timeout=1))
     assert answer(qtbot, future) == {  # nobody answered: the proposed values, as text
         "exposureTime": "0.037",

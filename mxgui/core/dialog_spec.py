@@ -22,7 +22,8 @@ A property with an ``enum`` becomes a choice field. mxcubecore's EdnaWorkflow fo
 ``{"reviewData": {...JSON schema...}, "inputMap": [{"variableName": ...,
 "value": ...}]}``, is read too (``mxgui.core.dialog_spec_mxcubecore``) and answered as
 EdnaWorkflow answers: every ``inputMap`` variable, as text (:meth:`DialogSpec.reply`).
-When the user cancels, the XML-RPC call returns :data:`CANCELLED`.
+When the user cancels, the XML-RPC call returns :data:`CANCELLED` (with the
+``inputMap`` variables beside it for mxcubecore's form: :meth:`DialogSpec.cancelled`).
 
 A dialog is a question for a person, so its size is bounded (a workflow cannot make
 the GUI build a window of any size): at most :data:`MAX_FIELDS` fields and
@@ -124,6 +125,14 @@ class DialogSpec:
             if not (isinstance(sent, str) and self._means(name, sent, value)):
                 answer[name] = answer_text(value, sent if isinstance(sent, str) else None)
         return answer
+
+    def cancelled(self) -> dict[str, FieldValue]:
+        """The answer when the user cancels: :data:`CANCELLED`, and for mxcubecore's
+        form every ``inputMap`` variable as sent beside it (EdnaWorkflow never answers
+        without them: a workflow reading one after the dialog must not fail)."""
+        if self.text_answer is None:
+            return dict(CANCELLED)
+        return {**dict(self.text_answer), **CANCELLED}
 
     def _means(self, name: str, text: str, value: FieldValue) -> bool:
         """Whether the variable's ``text`` read as field ``name`` is ``value``."""
