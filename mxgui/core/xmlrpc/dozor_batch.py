@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 
 from mxgui.core.dialog_spec_fields import shown
-from mxgui.core.xmlrpc.args import as_list, cell_index
+from mxgui.core.xmlrpc.args import as_int, as_list
 from mxgui.core.xmlrpc.dispatch import BadArgument
 
 __all__ = [
@@ -132,7 +132,7 @@ def _from_struct(item: Mapping[object, object], where: str) -> tuple[int, float]
     image_key = next((k for k in IMAGE_KEYS if k in item), None)
     if image_key is None:
         raise BadArgument(f"{where}: no image_num (or index: the image's number)")
-    image = cell_index(item[image_key], f"{where}.{image_key}")
+    image = _image_number(item[image_key], f"{where}.{image_key}")
     score_key = next((k for k in SCORE_KEYS if k in item), None)
     if score_key is None:
         raise BadArgument(f"{where}: no score (expected one of {', '.join(SCORE_KEYS)})")
@@ -144,8 +144,19 @@ def _from_array(item: Sequence[object], where: str) -> tuple[int, float]:
         raise BadArgument(
             f"{where}: {len(item)} values, expected {len(TUPLE_FIELDS)} ({', '.join(TUPLE_FIELDS)})"
         )
-    image = cell_index(item[0], f"{where}[0] (image_num)")
+    image = _image_number(item[0], f"{where}[0] (image_num)")
     return image, _score(item[_SCORE_POSITION], f"{where}[{_SCORE_POSITION}] (score)", image)
+
+
+def _image_number(value: object, where: str) -> int:
+    """An image number (>= 1: images are numbered from the collection's first_image)."""
+    number = as_int(value, where)
+    if number < 1:
+        raise BadArgument(
+            f"{where}: image number {number} is below 1; images are numbered from the "
+            "collection's first_image"
+        )
+    return number
 
 
 def _score(value: object, where: str, image: int) -> float:
