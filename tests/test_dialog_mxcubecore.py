@@ -193,10 +193,14 @@ def test_cancel_and_the_countdown_answer_as_before(qtbot, gui):
              "inputMap": [{"variableName": f"v{i}", "value": i} for i in range(MAX_FIELDS + 1)]},
             [f"{MAX_FIELDS + 1} variables", f"at most {MAX_FIELDS}"],
         ),
+        ({"reviewData": {"dialogName": 5}, "inputMap": []},
+         ["'reviewData.dialogName' must be text", "got 5"]),
+        ({"reviewData": {"description": ["a"]}, "inputMap": []},
+         ["'reviewData.description' must be text", "['a']"]),
     ],
     ids=["no inputMap", "no reviewData", "review text", "inputMap dict", "no name",
          "no value", "list value", "bad initial value", "array property", "long value",
-         "too many variables"],
+         "too many variables", "dialogName number", "description list"],
 )  # fmt: skip
 def test_a_bad_mxcubecore_dialog_is_refused_naming_the_place(dialog, names):
     with pytest.raises(ValueError) as error:
