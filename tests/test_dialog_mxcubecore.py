@@ -246,3 +246,47 @@ def test_values_left_as_the_workflow_sent_them_come_back_in_its_own_text():
     assert spec.reply(changed) == {**untouched, "transmission": "50", "anomalous": "true",
                                    "noImages": "900"}  # fmt: skip
     assert spec.reply(spec.validate({"exposureTime": 0.02}))["exposureTime"] == "0.02"
+
+
+def grouped_dialog() -> dict:
+    """reviewData with a grouped (``object``) property, as mxcubeweb renders it."""
+    return {
+        "reviewData": {
+            "dialogName": "Grouped",
+            "properties": {
+                "beam": {
+                    "type": "object",
+                    "title": "Beam",
+                    "properties": {
+                        "size": {"type": "number", "title": "Size (mm)"},
+                        "shape": {"type": "string", "enum": ["round", "square"]},
+                    },
+                    "required": ["size"],
+                },
+                "n": {"type": "integer", "title": "Images"},
+            },
+            "initialValues": {"beam": {"size": 0.05, "shape": "round"}},
+        },
+        "inputMap": [{"variableName": "n", "value": "10"}],
+    }
+
+
+def test_a_grouped_property_is_shown_flat_and_answered_nested(qtbot, gui):
+    future = gui.ask(grouped_dialog())
+    dialog = the_dialog(qtbot, "Grouped")
+    assert dialog.findChild(QDoubleSpinBox, "beam.size").value() == pytest.approx(0.05)
+    assert dialog.findChild(QComboBox, "beam.shape").currentText() == "round"
+    assert "Beam: Size (mm) *" in [label.text() for label in dialog.findChildren(QLabel)]
+    dialog.findChild(QComboBox, "beam.shape").setCurrentIndex(1)
+    click_ok(qtbot, dialog)
+    assert answer(qtbot, future) == {"n": "10", "beam": {"size": "0.05", "shape": "square"}}
+
+
+def test_groups_within_groups_are_refused_saying_so(qtbot, gui):
+    dialog = grouped_dialog()
+    dialog["reviewData"]["properties"]["beam"]["properties"]["deeper"] = {
+        "type": "object",
+        "properties": {},
+    }
+    message = fault(qtbot, gui.ask(dialog)).faultString
+    assert "property 'beam.deeper': groups within groups are not supported" in message
