@@ -68,6 +68,13 @@ def test_mxcubecore_tuples_colour_the_cells_by_their_score(scanned_grid, proxy):
     assert cell_values(proxy, grid_id) == {"3": 6.5, "4": 0.5, "12": 9.0}
 
 
+def test_one_edna_mx_dict_not_wrapped_in_a_list_is_one_item(scanned_grid, proxy):
+    grid_id, _shapes = scanned_grid
+    assert proxy.dozor_batch_processed(edna_item(3, 2.0, 1)) == 1
+    assert proxy.dozor_batch_processed({"a": edna_item(4, 1.0, 1)}) == 1  # a struct of items
+    assert cell_values(proxy, grid_id) == {"3": 2.0, "4": 1.0}
+
+
 def test_mxguis_own_form_still_works_beside_the_others(scanned_grid, proxy):
     grid_id, _shapes = scanned_grid
     batch = [{"image_num": 5, "score": 1.5}, edna_item(6, 2.5, 3), [8, 1, 1.0, 3.0, 4.5]]

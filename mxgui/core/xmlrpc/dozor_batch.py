@@ -12,7 +12,8 @@
 - mxcubecore's online processing: arrays ``(image_num, spots_num, spots_int_aver,
   spots_resolution, score)``, or a single such array not wrapped in a list.
 
-The batch may also be a struct of such items (its keys are ignored). An item that
+The batch may also be a struct of such items (its keys are ignored), or one struct item
+not wrapped in a list (a struct with an image key). An item that
 cannot be read is refused with its place and the key (``dozor_batch_dict[2].dozor_score:
 expected a number, got 'x'``); an item whose score is a number but no finite one >= 0
 (NaN, inf, negative: one bad frame) is skipped and named, the others kept. Each item's
@@ -94,8 +95,8 @@ def dozor_scores(batch: object) -> DozorBatch:
     BadArgument
         naming the item and the key (or position) that cannot be read.
     """
-    if isinstance(batch, Mapping):
-        items = list(batch.values())
+    if isinstance(batch, Mapping):  # one item, not wrapped, or a struct of items
+        items = [batch] if any(key in batch for key in IMAGE_KEYS) else list(batch.values())
     else:
         items = as_list(batch, _NAME)
         if items and _is_number(items[0]):  # one array item, not wrapped (mxcubecore)
