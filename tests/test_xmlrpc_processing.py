@@ -10,9 +10,13 @@ from __future__ import annotations
 import base64
 import logging
 import struct
+import xmlrpc.client
 
 import pytest
+from test_xmlrpc_token import server_with_token
 from xmlrpc_fixtures import QUICK, fault_message
+
+from mxgui.core.centring import CentredPosition
 
 from helpers import wait_for
 
@@ -73,6 +77,32 @@ def test_one_edna_mx_dict_not_wrapped_in_a_list_is_one_item(scanned_grid, proxy)
     assert proxy.dozor_batch_processed(edna_item(3, 2.0, 1)) == 1
     assert proxy.dozor_batch_processed({"a": edna_item(4, 1.0, 1)}) == 1  # a struct of items
     assert cell_values(proxy, grid_id) == {"3": 2.0, "4": 1.0}
+
+
+def test_edna_mx_as_it_calls_no_token_header_no_allow_none_base64_spots(tmp_path, beamline):
+    """edna-mx's ``ServerProxy(uri)`` sends no Token header: the default server refuses
+    it (401), one with ``<token>none</token>`` takes its batch, ``dozorSpotList`` as
+    ``<base64>`` bytes (v1_0) included."""
+    plain = xmlrpc.client.ServerProxy(beamline.beamline.role("xmlrpc_server").url)
+    with pytest.raises(xmlrpc.client.ProtocolError) as refused:
+        plain.dozor_batch_processed([edna_item(1, 1.0, 1)])
+    assert refused.value.errcode == 401
+    (tmp_path / "open").mkdir()
+    repository = server_with_token(tmp_path / "open", "none")
+    try:
+        shapes = repository.get("shapes")
+        grid = shapes.add_grid(CentredPosition(phi=0, phiy=0, phiz=0, sampx=0, sampy=0),
+                               3, 2, 0.01, 0.01)  # fmt: skip
+        shapes.start_scan(grid.id, first_image=1)
+        edna = xmlrpc.client.ServerProxy(repository.beamline.role("xmlrpc_server").url)
+        item = edna_item(2, 6.5, 12)
+        item["dozorSpotList"] = base64.b64encode(struct.pack("<4d", 1, 2, 3, 4))  # bytes
+        assert edna.dozor_batch_processed([item]) == 1
+        assert shapes.grid_results(grid.id).as_mapping() == {2: 6.5}
+        assert shapes.grid_results(grid.id).spot_counts() == {2: 12}
+        edna("close")()
+    finally:
+        repository.shutdown()
 
 
 def test_mxguis_own_form_still_works_beside_the_others(scanned_grid, proxy):
