@@ -105,6 +105,15 @@ def test_edna_mx_as_it_calls_no_token_header_no_allow_none_base64_spots(tmp_path
         repository.shutdown()
 
 
+def test_a_key_sent_as_none_falls_through_and_edna2_names_are_read(scanned_grid, proxy):
+    grid_id, shapes = scanned_grid
+    unset = {"index": 5, "imageName": "/data/x_00005.cbf", "dozor_score": None,
+             "dozorSpotsNumOf": 7}  # fmt: skip
+    assert proxy.dozor_batch_processed([unset, {"number": 6, "dozorScore": 2.5}]) == 2
+    assert cell_values(proxy, grid_id) == {"5": 7.0, "6": 2.5}
+    assert shapes.grid_results(grid_id).spot_counts() == {5: 7}
+
+
 def test_mxguis_own_form_still_works_beside_the_others(scanned_grid, proxy):
     grid_id, _shapes = scanned_grid
     batch = [{"image_num": 5, "score": 1.5}, edna_item(6, 2.5, 3), [8, 1, 1.0, 3.0, 4.5]]
@@ -332,6 +341,22 @@ def test_dozor_status_shows_in_the_log_and_as_the_running_entrys_message(beamlin
     assert (logging.INFO, "Dozor: Running") in logged
     assert (logging.ERROR, "Dozor: Failed") in logged
     assert "status: expected text" in fault_message(proxy.dozor_status_changed, 3)
+
+
+def test_dozor_status_leaves_an_entry_dozor_does_not_process_alone(beamline, proxy):
+    model = beamline.beamline.role("queue").model
+    scan = proxy.queue_add_child(
+        manual_sample(proxy),
+        {"type": "EnergyScan", "parameters": {"step_ev": 0.5, "count_time": 0.05}},
+    )
+    assert proxy.queue_execute_entry_with_id(scan, True) is True
+    try:
+        wait_for(lambda: model.get_node(scan).status == "running", "the energy scan to run")
+        assert proxy.dozor_status_changed("Running") is True
+        assert model.get_node(scan).message != "Dozor: Running"
+    finally:
+        beamline.beamline.role("queue").engine.stop()
+        wait_for(lambda: not proxy.is_queue_executing(), "the end of the queue", 60)
 
 
 def test_processing_status_goes_to_the_log_and_the_collections_results(beamline, proxy, caplog):

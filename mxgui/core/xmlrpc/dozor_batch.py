@@ -7,8 +7,8 @@
   ``spots_num_of``, ``spots_num`` or ``spots_int_aver``, the first one present);
 - edna-mx's Dozor plugins: structs with ``index`` (the image's number), ``imageName``,
   ``dozor_score``, ``dozorSpotsNumOf``, ``dozorSpotsIntAver``, ``dozorSpotsResolution``
-  and more (``dozorSpotList``...), which are ignored; edna2's ``number`` and
-  ``dozorScore`` are read too;
+  and more (``dozorSpotList``...), which are ignored; ``number`` and ``dozorScore``
+  (edna2's names) are read too;
 - mxcubecore's online processing: arrays ``(image_num, spots_num, spots_int_aver,
   spots_resolution, score)``, or a single such array not wrapped in a list.
 
@@ -42,9 +42,9 @@ __all__ = [
     "dozor_scores",
 ]
 
-#: the image number of a struct item: the first of these keys it has
+#: the image number of a struct item: the first of these keys it has (not None)
 IMAGE_KEYS = ("image_num", "index", "number")
-#: the score of a struct item: the first of these keys it has
+#: the score of a struct item: the first of these keys it has (not None)
 SCORE_KEYS = (
     "score",
     "dozor_score",
@@ -61,7 +61,10 @@ _SCORE_POSITION = TUPLE_FIELDS.index("score")
 _SPOTS_POSITION = TUPLE_FIELDS.index("spots_num")
 #: the spot count of a struct item: the first of these keys it has (not None)
 SPOT_KEYS = ("dozorSpotsNumOf", "spots_num_of", "spots_num")
-#: items one call may carry (a 1000 x 1000 mesh sends its frames in many batches)
+#: items one call may carry (a 1000 x 1000 mesh sends its frames in many batches).
+#: In edna-mx's form the server's 64 MB request limit comes first: 100,000 minimal
+#: dicts are about 96 MB, and with real ``dozorSpotList`` data edna-mx's own batches of
+#: 5,000 can near 64 MB; 100,000 tuples (about 3.4 MB) take a few seconds to store.
 MAX_BATCH = 100_000
 #: the argument's name, as messages say it
 BATCH_NAME = "dozor_batch_dict"
@@ -130,11 +133,12 @@ def dozor_scores(batch: object) -> DozorBatch:
 
 
 def _from_struct(item: Mapping[object, object], where: str) -> tuple[int, float]:
-    image_key = next((k for k in IMAGE_KEYS if k in item), None)
+    # the first key with a value: an allow_none client sends None for what it lacks
+    image_key = next((k for k in IMAGE_KEYS if item.get(k) is not None), None)
     if image_key is None:
         raise BadArgument(f"{where}: no image_num (or index: the image's number)")
     image = _image_number(item[image_key], f"{where}.{image_key}")
-    score_key = next((k for k in SCORE_KEYS if k in item), None)
+    score_key = next((k for k in SCORE_KEYS if item.get(k) is not None), None)
     if score_key is None:
         raise BadArgument(f"{where}: no score (expected one of {', '.join(SCORE_KEYS)})")
     return image, _score(item[score_key], f"{where}.{score_key}", image)

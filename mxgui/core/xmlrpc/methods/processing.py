@@ -27,6 +27,8 @@ MAX_TEXT = 2_000
 MAX_PROCESSING_MESSAGES = 100
 #: skipped Dozor items named in the log line (the count says how many in all)
 MAX_SKIPPED_SHOWN = 5
+#: the entries whose images Dozor processes (its status becomes their message)
+DOZOR_TASKS = ("DataCollection", "Characterisation", "MeshScan", "XrayCentring")
 #: Dozor's statuses that say it sends no more results
 DOZOR_DONE = ("success", "failed")
 #: statuses that are a failure (logged as errors)
@@ -130,7 +132,7 @@ class ProcessingMethods:
 
     def dozor_status_changed(self, status: object) -> bool:
         """Dozor's status (``Success``, ``Failed``...): shown in the GUI's log, and as
-        the message of the queue entry running now, if one is."""
+        the message of the collection (or mesh) entry running now, if one is."""
         text = _text(status, "status")
         user_log.log(_level(text), "Dozor: %s", text)
         if text.lower() in DOZOR_DONE:  # no more results: the ended scan takes no more
@@ -146,7 +148,8 @@ class ProcessingMethods:
         if node_id is not None:
             model = queue.model
             with model.locked():  # the entry may end meanwhile: only a running one
-                if node_id in model and model.get_node(node_id).status == RUNNING:
+                node = model.get_node(node_id) if node_id in model else None
+                if node is not None and node.status == RUNNING and node.type in DOZOR_TASKS:
                     model.set_status(node_id, RUNNING, f"Dozor: {text}")
         return True
 
