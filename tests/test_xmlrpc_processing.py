@@ -279,6 +279,8 @@ def test_dozor_scores_during_a_mesh_are_its_only_scores(beamline, proxy):
         lambda: shapes.active_grid_id == grid_id and shapes.grid_results(grid_id) is not None,
         "mxgui's own first scores",
     )
+    assert proxy.dozor_batch_processed([]) == 0  # nothing: mxgui's scores stay
+    assert not shapes.scan_is_external(grid_id)
     sent = {10: 99.0, 40: 98.0, 41: 97.0}
     assert proxy.dozor_batch_processed([edna_item(i, v, 5) for i, v in sent.items()]) == 3
     assert shapes.active_grid_id == grid_id  # still collecting

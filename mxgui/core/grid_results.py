@@ -432,7 +432,7 @@ class GridResultsStore:
             cells = self._map_images(scan, grid, images, places)
             cell_spots = None if spots is None else self._map_images(scan, grid, spots, places)
             parsed = parse_values(scan.grid_id, grid.num_cells, cells, cell_spots)
-            if not scan.external:  # the scan's first: its own scores (another scale) go
+            if cells and not scan.external:  # the first: its own scores (another scale) go
                 self._switch_to_external(scan)
             results = self._results.get(scan.grid_id)
             if results is None:
