@@ -73,7 +73,7 @@ def test_the_form_is_built_from_review_data_with_its_proposed_values(qtbot, gui)
         "transmission": "12.5",
         "sessionId": "42",
         "workflow_id": "wf-7",
-        "anomalous": "False",
+        "anomalous": "false",  # a boolean as the workflow's side reads it (finding 5)
         "mode": "SAD",
         "comment": "",
     }
@@ -107,7 +107,7 @@ def test_each_kind_of_field_typed_in_is_answered_as_text(qtbot, gui):
         "transmission": "12.5",
         "sessionId": "42",
         "workflow_id": "wf-7",
-        "anomalous": "True",
+        "anomalous": "true",
         "mode": "MAD",
         "comment": "thin plate",
     }
@@ -136,7 +136,15 @@ def test_cancel_and_the_countdown_answer_as_before(qtbot, gui):
     future = gui.ask(strategy_dialog())
     dialog = the_dialog(qtbot, "Review the strategy")
     dialog.reject()
-    assert answer(qtbot, future) == CANCELLED
+    # EdnaWorkflow always answers with the variables (review 16a finding 10)
+    assert answer(qtbot, future) == {
+        **CANCELLED,
+        "exposureTime": "0.05",
+        "noImages": "3600",
+        "transmission": "12.5",
+        "sessionId": "42",
+        "workflow_id": "wf-7",
+    }
     future = gui.ask(strategy_dialog(timeout=1))
     assert answer(qtbot, future) == {  # nobody answered: the proposed values, as text
         "exposureTime": "0.037",
@@ -144,7 +152,7 @@ def test_cancel_and_the_countdown_answer_as_before(qtbot, gui):
         "transmission": "12.5",
         "sessionId": "42",
         "workflow_id": "wf-7",
-        "anomalous": "False",
+        "anomalous": "false",  # a boolean as the workflow's side reads it (finding 5)
         "mode": "SAD",
         "comment": "",
     }
@@ -185,10 +193,14 @@ def test_cancel_and_the_countdown_answer_as_before(qtbot, gui):
              "inputMap": [{"variableName": f"v{i}", "value": i} for i in range(MAX_FIELDS + 1)]},
             [f"{MAX_FIELDS + 1} variables", f"at most {MAX_FIELDS}"],
         ),
+        ({"reviewData": {"dialogName": 5}, "inputMap": []},
+         ["'reviewData.dialogName' must be text", "got 5"]),
+        ({"reviewData": {"description": ["a"]}, "inputMap": []},
+         ["'reviewData.description' must be text", "['a']"]),
     ],
     ids=["no inputMap", "no reviewData", "review text", "inputMap dict", "no name",
          "no value", "list value", "bad initial value", "array property", "long value",
-         "too many variables"],
+         "too many variables", "dialogName number", "description list"],
 )  # fmt: skip
 def test_a_bad_mxcubecore_dialog_is_refused_naming_the_place(dialog, names):
     with pytest.raises(ValueError) as error:
@@ -202,3 +214,79 @@ def test_a_bad_mxcubecore_dialog_is_a_fault_and_no_window(qtbot, gui):
     message = fault(qtbot, future).faultString
     assert message.startswith("open_dialog:") and "inputMap[0] (a)" in message
     assert not gui.handler.dialogs
+
+
+def test_values_left_as_the_workflow_sent_them_come_back_in_its_own_text():
+    """EdnaWorkflow answers the inputMap's own text for what nobody changed; a changed
+    value is written as the workflow's side parses it (no "100.0" for an integer, no
+    Python "False")."""
+    spec = parse_dialog(
+        {
+            "reviewData": {
+                "dialogName": "Review",
+                "properties": {
+                    "transmission": {"type": "number"},
+                    "anomalous": {"type": "boolean"},
+                    "exposureTime": {"type": "number"},
+                    "noImages": {"type": "integer"},
+                },
+            },
+            "inputMap": [
+                {"variableName": "transmission", "value": "100"},
+                {"variableName": "anomalous", "value": "false"},
+                {"variableName": "exposureTime", "value": "1e-3"},
+                {"variableName": "noImages", "value": "3600"},
+            ],
+        }
+    )
+    untouched = {"transmission": "100", "anomalous": "false", "exposureTime": "1e-3",
+                 "noImages": "3600"}  # fmt: skip
+    assert spec.reply(spec.validate(spec.defaults())) == untouched
+    changed = spec.validate({"transmission": 50.0, "anomalous": True, "noImages": 900})
+    assert spec.reply(changed) == {**untouched, "transmission": "50", "anomalous": "true",
+                                   "noImages": "900"}  # fmt: skip
+    assert spec.reply(spec.validate({"exposureTime": 0.02}))["exposureTime"] == "0.02"
+
+
+def grouped_dialog() -> dict:
+    """reviewData with a grouped (``object``) property, as mxcubeweb renders it."""
+    return {
+        "reviewData": {
+            "dialogName": "Grouped",
+            "properties": {
+                "beam": {
+                    "type": "object",
+                    "title": "Beam",
+                    "properties": {
+                        "size": {"type": "number", "title": "Size (mm)"},
+                        "shape": {"type": "string", "enum": ["round", "square"]},
+                    },
+                    "required": ["size"],
+                },
+                "n": {"type": "integer", "title": "Images"},
+            },
+            "initialValues": {"beam": {"size": 0.05, "shape": "round"}},
+        },
+        "inputMap": [{"variableName": "n", "value": "10"}],
+    }
+
+
+def test_a_grouped_property_is_shown_flat_and_answered_nested(qtbot, gui):
+    future = gui.ask(grouped_dialog())
+    dialog = the_dialog(qtbot, "Grouped")
+    assert dialog.findChild(QDoubleSpinBox, "beam.size").value() == pytest.approx(0.05)
+    assert dialog.findChild(QComboBox, "beam.shape").currentText() == "round"
+    assert "Beam: Size (mm) *" in [label.text() for label in dialog.findChildren(QLabel)]
+    dialog.findChild(QComboBox, "beam.shape").setCurrentIndex(1)
+    click_ok(qtbot, dialog)
+    assert answer(qtbot, future) == {"n": "10", "beam": {"size": "0.05", "shape": "square"}}
+
+
+def test_groups_within_groups_are_refused_saying_so(qtbot, gui):
+    dialog = grouped_dialog()
+    dialog["reviewData"]["properties"]["beam"]["properties"]["deeper"] = {
+        "type": "object",
+        "properties": {},
+    }
+    message = fault(qtbot, gui.ask(dialog)).faultString
+    assert "property 'beam.deeper': groups within groups are not supported" in message

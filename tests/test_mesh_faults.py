@@ -63,17 +63,15 @@ def test_dozor_image_numbers_count_from_the_mesh_first_image_in_its_order(beamli
         assert f"grid {grid_id}: image 100 is outside the mesh scan's images 101..112" in message
         message = fault_message(proxy.dozor_batch_processed, [{"image_num": 113, "score": 1.0}])
         assert "image 113" in message
-        message = fault_message(proxy.dozor_batch_processed, [{"image_num": 102, "score": -1.0}])
-        assert f"grid {grid_id}: cell 2: score -1.0" in message
-        message = fault_message(
-            proxy.dozor_batch_processed, [{"image_num": 103, "score": math.nan}]
-        )
-        assert f"grid {grid_id}: cell 3: score nan" in message
+        # an impossible score skips its item only (review 16a finding 8): none stored here
+        assert proxy.dozor_batch_processed([{"image_num": 102, "score": -1.0}]) == 0
+        assert proxy.dozor_batch_processed([{"image_num": 103, "score": math.nan}]) == 0
         assert shapes.grid_results(grid_id).count == 2  # the refused batches changed nothing
     finally:
         shapes.active_grid_id = None
-    # no scan: the numbers are the grid's cells
-    assert shapes.scan_cells(grid_id, {5: 1.0}) == {5: 1.0}
+    # no scan: image numbers name no cell (review 16a finding 7: no identity mapping)
+    with pytest.raises(ValueError, match="no mesh scan collects it"):
+        shapes.scan_cells(grid_id, {5: 1.0})
 
 
 # mesh scans on the simulated beamline --------------------------------------------------------

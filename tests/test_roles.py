@@ -67,6 +67,6 @@ def test_the_xmlrpc_context_gives_the_servers_roles_and_names_a_missing_one(repo
     context = ServiceContext(server.get_object_by_role)
     assert context.role("queue") is server.get_object_by_role("queue")
     assert isinstance(context.role("shapes"), roles.ShapesRole)
-    with pytest.raises(Unavailable, match="no lims .role 'lims'"):
-        context.role("lims")
-    assert context.optional("lims") is None
+    with pytest.raises(Unavailable, match="no energy_scan .role .energy_scan."):
+        context.role("energy_scan")
+    assert context.optional("energy_scan") is None

@@ -153,6 +153,11 @@ class AbstractLims(HardwareObject, abc.ABC):
         """Put the writes the database refused back in the line to be sent (the fault
         was mended: a session created, a schema updated); ends with how many."""
 
+    def collection_ids(self, directory: str, prefix: str, run_number: int) -> list[int]:
+        """The LIMS ``DataCollection`` ids of the collection ``<directory>/<prefix>_
+        <run_number>`` (one per attempt) once stored; none here. Answers at once."""
+        return []
+
     @abc.abstractmethod
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         """Whether the collection ``<directory>/<prefix>_<run_number>`` is in the LIMS:

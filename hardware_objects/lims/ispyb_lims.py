@@ -727,6 +727,9 @@ class IspybLims(AbstractLims):
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         return self.recorder.record_status(directory, prefix, run_number)
 
+    def collection_ids(self, directory: str, prefix: str, run_number: int) -> list[int]:
+        return self.recorder.collection_ids(directory, prefix, run_number)
+
     def send_failed_again(self) -> Future[int]:
         return self._submit(self._do_send_failed_again)
 

@@ -18,11 +18,14 @@ and the JSON-schema one mxcubeweb's workflow dialogs use::
                                             "default": 0.1, "minimum": 0.001}},
                 "required": ["exposure"]}}
 
-A property with an ``enum`` becomes a choice field. mxcubecore's EdnaWorkflow form,
+A property with an ``enum`` becomes a choice field; an ``object`` property (a group, one
+level deep) becomes fields ``group.name``, answered nested again (``{"group": {...}}``).
+mxcubecore's EdnaWorkflow form,
 ``{"reviewData": {...JSON schema...}, "inputMap": [{"variableName": ...,
 "value": ...}]}``, is read too (``mxgui.core.dialog_spec_mxcubecore``) and answered as
 EdnaWorkflow answers: every ``inputMap`` variable, as text (:meth:`DialogSpec.reply`).
-When the user cancels, the XML-RPC call returns :data:`CANCELLED`.
+When the user cancels, the XML-RPC call returns :data:`CANCELLED` (with the
+``inputMap`` variables beside it for mxcubecore's form: :meth:`DialogSpec.cancelled`).
 
 A dialog is a question for a person, so its size is bounded (a workflow cannot make
 the GUI build a window of any size): at most :data:`MAX_FIELDS` fields and
@@ -97,6 +100,9 @@ class DialogSpec:
     timeout: float | None = None
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
     text_answer: tuple[tuple[str, str], ...] | None = None
+    #: the schema's ``object`` properties, whose fields are ``group.name``: the
+    #: answer nests them again (``{"group": {"name": value}}``)
+    groups: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec:
         """The field called ``name`` (``KeyError`` naming it otherwise)."""
@@ -109,15 +115,51 @@ class DialogSpec:
         """Each field's default value, by name."""
         return {spec.name: spec.default for spec in self.fields}
 
-    def reply(self, values: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
+    def reply(self, values: Mapping[str, FieldValue]) -> dict[str, object]:
         """The answer in the caller's form: ``values`` themselves, or for mxcubecore's
         form every ``inputMap`` variable with the user's ``values`` over it, all as
-        text (as mxcubecore's EdnaWorkflow answers)."""
+        text (as mxcubecore's EdnaWorkflow answers). A value that is still its
+        variable's keeps the variable's own text (``"1e-3"``, ``"false"``); another is
+        written as the workflow's side parses it: ``true``/``false``, a whole number
+        without ``.0`` (:func:`answer_text`)."""
         if self.text_answer is None:
-            return dict(values)
+            return self._nested(dict(values))
         answer: dict[str, FieldValue] = dict(self.text_answer)
-        answer.update((name, str(value)) for name, value in values.items())
-        return answer
+        for name, value in values.items():
+            sent = answer.get(name)
+            if not (isinstance(sent, str) and self._means(name, sent, value)):
+                answer[name] = answer_text(value, sent if isinstance(sent, str) else None)
+        return self._nested(answer)
+
+    def _nested(self, flat: dict[str, FieldValue]) -> dict[str, object]:
+        """``flat`` with each group's fields ``group.name`` nested under ``group``."""
+        if not self.groups:
+            return dict(flat)
+        out: dict[str, object] = {}
+        nested: dict[str, dict[str, FieldValue]] = {}
+        for name, value in flat.items():
+            group, dot, sub = name.partition(".")
+            if dot and group in self.groups:
+                nested.setdefault(group, {})[sub] = value
+            else:
+                out[name] = value
+        out.update(nested)
+        return out
+
+    def cancelled(self) -> dict[str, FieldValue]:
+        """The answer when the user cancels: :data:`CANCELLED`, and for mxcubecore's
+        form every ``inputMap`` variable as sent beside it (EdnaWorkflow never answers
+        without them: a workflow reading one after the dialog must not fail)."""
+        if self.text_answer is None:
+            return dict(CANCELLED)
+        return {**dict(self.text_answer), **CANCELLED}
+
+    def _means(self, name: str, text: str, value: FieldValue) -> bool:
+        """Whether the variable's ``text`` read as field ``name`` is ``value``."""
+        try:
+            return self.field(name).convert(text) == value
+        except (KeyError, ValueError):
+            return False
 
     def validate(self, values: object) -> dict[str, FieldValue]:
         """``values`` converted to the fields' types and checked against their limits;
@@ -135,6 +177,19 @@ class DialogSpec:
             spec.name: spec.convert(values[spec.name] if spec.name in values else spec.default)
             for spec in self.fields
         }
+
+
+def answer_text(value: FieldValue, like: str | None = None) -> str:
+    """``value`` as text a workflow's side parses (mxcubecore's EdnaWorkflow form):
+    booleans ``true``/``false`` (``True``/``False`` when the variable's text ``like``
+    was so), a whole float without ``.0`` (``Integer.parseInt`` refuses ``"100.0"``),
+    anything else ``str``."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+        return text.capitalize() if like in ("True", "False") else text
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 # parsing ---------------------------------------------------------------------------------------
@@ -159,7 +214,7 @@ def parse_dialog(d: object) -> DialogSpec:
             raise ValueError(f"dialog: 'schema' must be a dict, got {type(schema).__name__}")
         title = _text(d.get("title", schema.get("title", "Workflow")), "title", "title")
         message = _text(d.get("message", schema.get("description", "")), "message", "message")
-        fields = _schema_fields(schema)
+        fields, groups = _schema_fields(schema)
     else:
         if "fields" not in d:
             raise ValueError(
@@ -173,6 +228,7 @@ def parse_dialog(d: object) -> DialogSpec:
             raise ValueError(f"dialog: 'fields' must be a list, got {type(raw).__name__}")
         _check_count(len(raw))
         fields = [_simple_field(item, index) for index, item in enumerate(raw)]
+        groups = ()
     seen: set[str] = set()
     for spec in fields:
         if spec.name in seen:
@@ -183,7 +239,7 @@ def parse_dialog(d: object) -> DialogSpec:
         raise ValueError(
             f"dialog: {total} characters of text in all, at most {MAX_DIALOG_TEXT} are allowed"
         )
-    return DialogSpec(title, message, timeout, tuple(fields))
+    return DialogSpec(title, message, timeout, tuple(fields), groups=groups)
 
 
 def _text_size(spec: FieldSpec) -> int:
@@ -253,46 +309,92 @@ def _simple_field(item: object, index: int) -> FieldSpec:
     )
 
 
-def _schema_fields(schema: Mapping[object, object]) -> list[FieldSpec]:
-    properties = schema.get("properties", {})
-    if not isinstance(properties, Mapping):
-        raise ValueError("dialog: schema 'properties' must be a dict")
-    _check_count(len(properties))
-    required = schema.get("required", [])
-    if isinstance(required, str) or not isinstance(required, Sequence):
-        raise ValueError(
-            f"dialog: schema 'required' must be a list of names, got {shown(required)}"
-        )
-    missing = [str(name) for name in required if name not in properties]
-    if missing:
-        raise ValueError(f"dialog: schema 'required' names no property: {', '.join(missing)}")
-    fields = []
+def _schema_fields(schema: Mapping[object, object]) -> tuple[list[FieldSpec], tuple[str, ...]]:
+    """The fields of a JSON schema's ``properties``, and the names of its ``object``
+    properties (groups), flattened one level into fields ``group.name``."""
+    properties, required = _properties(schema, "schema")
+    fields: list[FieldSpec] = []
+    groups: list[str] = []
     for name, prop in properties.items():
         name = _name(name, "schema property")
         if not isinstance(prop, Mapping):
             raise ValueError(f"dialog: property {name!r} must be a dict, got {shown(prop)}")
-        schema_type = prop.get("type", "string")
-        if schema_type not in _SCHEMA_TYPES:
+        if prop.get("type") != "object":
+            fields.append(_schema_field(name, name, prop, name in required))
+            continue
+        if not isinstance(prop.get("properties"), Mapping):
             raise ValueError(
-                f"dialog: property {name!r}: unknown type {schema_type!r}, "
-                f"expected one of {', '.join(_SCHEMA_TYPES)}"
+                f"dialog: property {name!r}: unknown type 'object' without 'properties' "
+                "(a group needs its properties)"
             )
-        kind = "choice" if "enum" in prop else _SCHEMA_TYPES[schema_type]
-        fields.append(
-            _build(
-                name,
-                _text(prop.get("title", name), f"{name}.title", "label"),
-                kind,
-                prop.get("default"),
-                prop.get("minimum"),
-                prop.get("maximum"),
-                prop.get("enum"),
-                name in required,
-                _text(prop.get("description", ""), f"{name}.description", "tooltip"),
-                ("minimum", "maximum", "enum"),
-            )
+        group_title = _text(prop.get("title", name), f"{name}.title", "label")
+        inner, inner_required = _properties(prop, f"property {name!r}")
+        defaults = prop.get("default", {})
+        if not isinstance(defaults, Mapping):
+            raise ValueError(f"dialog: property {name!r}: 'default' must be a dict")
+        for sub, sub_prop in inner.items():
+            sub = _name(sub, f"property {name!r}")
+            if isinstance(sub_prop, Mapping) and sub in defaults and "default" not in sub_prop:
+                sub_prop = {**sub_prop, "default": defaults[sub]}
+            if isinstance(sub_prop, Mapping) and sub_prop.get("type") == "object":
+                raise ValueError(
+                    f"dialog: property '{name}.{sub}': groups within groups are not "
+                    "supported (one level of 'object' properties is)"
+                )
+            fields.append(
+                _schema_field(f"{name}.{sub}", f"{name}.{sub}", sub_prop, sub in inner_required,
+                              group_title)
+            )  # fmt: skip
+        groups.append(name)
+    _check_count(len(fields))
+    return fields, tuple(groups)
+
+
+def _properties(
+    schema: Mapping[object, object], where: str
+) -> tuple[Mapping[object, object], Sequence[object]]:
+    """``properties`` and ``required`` of a schema (or of an ``object`` property)."""
+    properties = schema.get("properties", {})
+    if not isinstance(properties, Mapping):
+        raise ValueError(f"dialog: {where} 'properties' must be a dict")
+    _check_count(len(properties))
+    required = schema.get("required", [])
+    if isinstance(required, str) or not isinstance(required, Sequence):
+        raise ValueError(
+            f"dialog: {where} 'required' must be a list of names, got {shown(required)}"
         )
-    return fields
+    missing = [str(name) for name in required if name not in properties]
+    if missing:
+        raise ValueError(f"dialog: {where} 'required' names no property: {', '.join(missing)}")
+    return properties, required
+
+
+def _schema_field(
+    name: str, where: str, prop: object, required: bool, group: str = ""
+) -> FieldSpec:
+    """The field of one schema property (``group``: the title of its group)."""
+    if not isinstance(prop, Mapping):
+        raise ValueError(f"dialog: property {where!r} must be a dict, got {shown(prop)}")
+    schema_type = prop.get("type", "string")
+    if schema_type not in _SCHEMA_TYPES:
+        raise ValueError(
+            f"dialog: property {where!r}: unknown type {schema_type!r}, "
+            f"expected one of {', '.join(_SCHEMA_TYPES)} (or 'object', one level deep)"
+        )
+    kind = "choice" if "enum" in prop else _SCHEMA_TYPES[schema_type]
+    label = _text(prop.get("title", name.rsplit(".", 1)[-1]), f"{where}.title", "label")
+    return _build(
+        name,
+        f"{group}: {label}" if group else label,
+        kind,
+        prop.get("default"),
+        prop.get("minimum"),
+        prop.get("maximum"),
+        prop.get("enum"),
+        required,
+        _text(prop.get("description", ""), f"{where}.description", "tooltip"),
+        ("minimum", "maximum", "enum"),
+    )
 
 
 def _name(value: object, where: str) -> str:

@@ -59,9 +59,9 @@ def from_mxcubecore(
     if not isinstance(review, Mapping):
         raise ValueError(f"dialog: 'reviewData' must be a dict, got {shown(review)}")
     variables = _variables(d["inputMap"], max_variables, max_text)
-    base = tuple((name, _text(value)) for name, value in variables.items())
-    title = review.get("dialogName", review.get("title", d.get("title", "Workflow")))
-    message = review.get("description", d.get("message", ""))
+    base = tuple((name, str(value)) for name, value in variables.items())  # EdnaWorkflow's
+    title = _text_of(review, "dialogName", review.get("title", d.get("title", "Workflow")))
+    message = _text_of(review, "description", d.get("message", ""))
     if "properties" not in review:
         fields = [
             {"name": name, "label": name, "type": "string", "default": text} for name, text in base
@@ -85,6 +85,17 @@ def from_mxcubecore(
         "required": review.get("required", []),
     }
     return {"title": title, "message": message, "schema": schema}, base
+
+
+def _text_of(review: Mapping[object, object], key: str, otherwise: object) -> object:
+    """``reviewData[key]`` when it is there (text, else a ``ValueError`` naming
+    ``reviewData.key``), else ``otherwise`` (checked where mxgui's form names it)."""
+    if key not in review:
+        return otherwise
+    value = review[key]
+    if not isinstance(value, str):
+        raise ValueError(f"dialog: 'reviewData.{key}' must be text, got {shown(value)}")
+    return value
 
 
 def _variables(raw: object, limit: int, max_text: int) -> dict[str, object]:
@@ -112,9 +123,9 @@ def _variables(raw: object, limit: int, max_text: int) -> dict[str, object]:
                 f"dialog: {where}.{key} ({name}) must be text, a number or true/false, "
                 f"got {shown(value)}"
             )
-        if len(_text(value)) > max_text:
+        if len(str(value)) > max_text:
             raise ValueError(
-                f"dialog: {where}.{key} ({name}) has {len(_text(value))} characters, at "
+                f"dialog: {where}.{key} ({name}) has {len(str(value))} characters, at "
                 f"most {max_text} are allowed"
             )
         variables[name] = value
@@ -132,8 +143,3 @@ def _with_default(
     if "default" not in prop and name in variables:
         return {**prop, "default": variables[str(name)]}
     return prop
-
-
-def _text(value: object) -> str:
-    """A value as EdnaWorkflow answers it (``str(value)``)."""
-    return str(value)

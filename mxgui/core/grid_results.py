@@ -20,13 +20,17 @@ scorer gives one (ours does: :func:`mxscore.scoring.assess_image`), for the LIMS
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # shapes imports this module: the grid type only for annotations
     from mxgui.core.shapes import Grid
@@ -36,6 +40,27 @@ if TYPE_CHECKING:  # shapes imports this module: the grid type only for annotati
 CellValues = Mapping[int, object] | Mapping[str, object]
 #: a value of :meth:`GridResultsStore.scan_cells`, passed through unchanged
 CellValue = TypeVar("CellValue")
+#: seconds an ended mesh scan still takes results by image number (mxcubecore waits as
+#: long for online processing after a collection: ``collect_finished``)
+LATE_RESULTS_GRACE = 120.0
+
+
+class NoScanError(LookupError):
+    """Results by image number came and no mesh scan takes them."""
+
+
+@dataclass(frozen=True)
+class MeshScanRecord:
+    """A mesh scan on grid ``grid_id``: its images are numbered from ``first_image`` in
+    ``scan_order`` (``None``: the grid's own); ``ended_at`` (monotonic) once ended;
+    ``external`` once online processing (results by image number) scores it: one
+    source of scores per scan, on one scale."""
+
+    grid_id: str
+    first_image: int = 1
+    scan_order: str | None = None
+    ended_at: float | None = None
+    external: bool = False
 
 
 @dataclass(frozen=True)
@@ -275,9 +300,11 @@ class GridResultsStore:
         self._grid_of = grid_of
         self._changed = changed
         self._results: dict[str, GridResults] = {}
-        self._active_grid_id: str | None = None
-        #: (first image number, scan order or None: the grid's) of the running mesh scan
-        self._scan: tuple[int, str | None] = (1, None)
+        #: the running mesh scan, and the last one ended (late results still map to it)
+        self._scan: MeshScanRecord | None = None
+        self._last_scan: MeshScanRecord | None = None
+        #: seconds an ended scan still takes results by image number (see add_scan_results)
+        self.late_results_grace = LATE_RESULTS_GRACE
 
     def set_grid_results(
         self,
@@ -297,6 +324,12 @@ class GridResultsStore:
             raise ValueError(f"grid {grid_id}: data_file_path must be text")
         with self._lock:
             grid = self._grid_of(grid_id)
+            scan = self._scan
+            if scan is not None and scan.grid_id == grid_id and scan.external:
+                raise ValueError(
+                    f"grid {grid_id}: its mesh scan is scored by online processing "
+                    "(dozor_batch_processed): other scores are not mixed in while it runs"
+                )
             parsed = parse_values(grid_id, grid.num_cells, values, spots)
             results = self._results.get(grid_id)
             if results is None:
@@ -327,38 +360,146 @@ class GridResultsStore:
     @property
     def active_grid_id(self) -> str | None:
         """The grid a running mesh scan collects, ``None`` when none runs."""
-        return self._active_grid_id
+        scan = self._scan
+        return None if scan is None else scan.grid_id
 
     def start_scan(
         self, grid_id: str | None, first_image: int = 1, scan_order: str | None = None
     ) -> None:
         """Make ``grid_id`` the :attr:`active_grid_id`, its images numbered from
         ``first_image`` in ``scan_order`` (``None``: the grid's own), for
-        :meth:`scan_cells`; ``None`` ends the scan."""
+        :meth:`scan_cells`; the last scan ended takes no more results. ``None``: no
+        scan, and none that takes late results."""
         with self._lock:
+            self._scan = None
             if grid_id is not None:
                 self._grid_of(grid_id)
-            self._active_grid_id = grid_id
-            self._scan = (first_image, scan_order)
+                self._scan = MeshScanRecord(grid_id, first_image, scan_order)
+            self._last_scan = None
+
+    def end_scan(self, grid_id: str) -> None:
+        """The scan of ``grid_id`` ended (nothing if it is not the running one): it
+        stays the scan that results by image number go to until :meth:`close_scan`, a
+        new scan, or :attr:`late_results_grace` seconds (online processing lags the
+        detector: mxcubecore waits as long for it)."""
+        with self._lock:
+            scan = self._scan
+            if scan is None or scan.grid_id != grid_id:
+                return
+            self._scan = None
+            self._last_scan = replace(scan, ended_at=time.monotonic())
+
+    def close_scan(self) -> str | None:
+        """Online processing said it is done: the ended scan takes no more results.
+        The grid whose scan was closed, if one was."""
+        with self._lock:
+            scan, self._last_scan = self._last_scan, None
+        return None if scan is None else scan.grid_id
+
+    def _receiving_scan(self) -> MeshScanRecord | None:
+        """The running scan, else the ended one still in its grace: the lock held."""
+        if self._scan is not None:
+            return self._scan
+        last = self._last_scan
+        if last is None or last.ended_at is None:
+            return None
+        if time.monotonic() - last.ended_at > self.late_results_grace:
+            self._last_scan = None
+            return None
+        return last
+
+    def add_scan_results(
+        self,
+        images: Mapping[int, float],
+        spots: Mapping[int, int] | None = None,
+        places: Mapping[int, str] | None = None,
+    ) -> tuple[str, int]:
+        """Scores by image number (``{image: score}``, and spot counts ``{image:
+        count}``) for the running scan, or the scan that just ended (:meth:`end_scan`):
+        mapped to its cells and stored in one step, under the lock, so that a scan
+        ending meanwhile cannot shift them. ``(grid id, cells with a result now)``.
+        :class:`NoScanError` when no scan takes them; ``ValueError`` (all or nothing)
+        naming the grid and the image outside the scan (and where the caller sent it:
+        ``places`` ``{image: place}``), or the bad value."""
+        with self._lock:
+            scan = self._receiving_scan()
+            if scan is None:
+                raise NoScanError(
+                    "no mesh scan is collecting (or ended less than "
+                    f"{self.late_results_grace:g} s ago): there is no grid for these scores"
+                )
+            grid = self._grid_of(scan.grid_id)
+            cells = self._map_images(scan, grid, images, places)
+            cell_spots = None if spots is None else self._map_images(scan, grid, spots, places)
+            parsed = parse_values(scan.grid_id, grid.num_cells, cells, cell_spots)
+            if cells and not scan.external:  # the first: its own scores (another scale) go
+                self._switch_to_external(scan)
+            results = self._results.get(scan.grid_id)
+            if results is None:
+                results = self._results[scan.grid_id] = GridResults(grid.num_cells)
+            results.apply(parsed)
+            count = results.count
+        self._changed(scan.grid_id)
+        return scan.grid_id, count
+
+    def _switch_to_external(self, scan: MeshScanRecord) -> None:
+        """Make online processing the source of ``scan``'s scores: the scores mxgui's
+        own scorer gave its grid are dropped (said in the log), and that scorer's
+        writes are refused while the scan runs: the lock held."""
+        external = replace(scan, external=True)
+        if self._scan is scan:
+            self._scan = external
+        else:
+            self._last_scan = external
+        dropped = self._results.pop(scan.grid_id, None)
+        if dropped is not None and dropped.count:
+            log.info(
+                "grid %s: online processing scores its mesh scan: the %d scores mxgui "
+                "gave it are replaced",
+                scan.grid_id,
+                dropped.count,
+            )
+
+    def scan_is_external(self, grid_id: str) -> bool:
+        """Whether online processing scores the scan of ``grid_id`` (running or just
+        ended): mxgui's own scorer then has nothing to add."""
+        with self._lock:
+            scan = self._receiving_scan()
+            return scan is not None and scan.grid_id == grid_id and scan.external
 
     def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
-        """``{image number: value}`` of the scan on ``grid_id`` as ``{cell: value}``
-        (1-based, the grid's scan order): image ``first_image + k`` is the scan's
-        cell ``k + 1``. Identity for a grid no scan collects; ``ValueError`` naming
-        the grid and the image for an image outside the scan."""
+        """``{image number: value}`` of the scan on ``grid_id`` (running, or ended and
+        still taking late results) as ``{cell: value}`` (1-based, the grid's scan
+        order): image ``first_image + k`` is the scan's cell ``k + 1``. ``ValueError``
+        naming the grid for a grid no such scan collects (image numbers mean nothing
+        there: read as cells they would land shifted), and the image for an image
+        outside the scan."""
         with self._lock:
             grid = self._grid_of(grid_id)
-            if grid_id != self._active_grid_id:
-                return dict(images)
-            first, order = self._scan
+            scan = self._receiving_scan()
+            if scan is None or scan.grid_id != grid_id:
+                raise ValueError(
+                    f"grid {grid_id}: no mesh scan collects it now: its cells have no image numbers"
+                )
+            return self._map_images(scan, grid, images)
+
+    @staticmethod
+    def _map_images(
+        scan: MeshScanRecord,
+        grid: Grid,
+        images: Mapping[int, CellValue],
+        places: Mapping[int, str] | None = None,
+    ) -> dict[int, CellValue]:
+        first, order = scan.first_image, scan.scan_order
         scan_grid = grid if order in (None, grid.scan_order) else replace(grid, scan_order=order)
         cells: dict[int, CellValue] = {}
         for image, value in images.items():
             index = image - first + 1
             if not 1 <= index <= grid.num_cells:
+                place = "" if places is None or image not in places else f" ({places[image]})"
                 raise ValueError(
-                    f"grid {grid_id}: image {image} is outside the mesh scan's images "
-                    f"{first}..{first + grid.num_cells - 1}"
+                    f"grid {grid.id}: image {image} is outside the mesh scan's images "
+                    f"{first}..{first + grid.num_cells - 1}{place}"
                 )
             cells[grid.index_of_cell(*scan_grid.cell_of_index(index))] = value
         return cells
@@ -375,11 +516,13 @@ class GridResultsStore:
     def drop(self, grid_id: str) -> bool:
         """Forget ``grid_id`` (its shape was removed; it ends a scan on it): the model's
         lock held. Whether it had results."""
-        if self._active_grid_id == grid_id:
-            self._active_grid_id = None
+        for name in ("_scan", "_last_scan"):
+            scan = getattr(self, name)
+            if scan is not None and scan.grid_id == grid_id:
+                setattr(self, name, None)
         return self._results.pop(grid_id, None) is not None
 
     def replace_all(self, results: Mapping[str, GridResults]) -> None:
         """Make ``results`` the stored results, no scan running: the model's lock held."""
         self._results = dict(results)
-        self._active_grid_id = None
+        self._scan = self._last_scan = None

@@ -546,6 +546,30 @@ class ShapesModel(SignalEmitter):
         """Make ``grid_id`` the grid a mesh scan collects (:meth:`GridResultsStore.start_scan`)."""
         self._results.start_scan(grid_id, first_image, scan_order)
 
+    def end_scan(self, grid_id: str) -> None:
+        """The scan of ``grid_id`` ended; late results still reach it
+        (:meth:`GridResultsStore.end_scan`)."""
+        self._results.end_scan(grid_id)
+
+    def close_scan(self) -> str | None:
+        """The ended scan takes no more results (:meth:`GridResultsStore.close_scan`)."""
+        return self._results.close_scan()
+
+    def add_scan_results(
+        self,
+        images: Mapping[int, float],
+        spots: Mapping[int, int] | None = None,
+        places: Mapping[int, str] | None = None,
+    ) -> tuple[str, int]:
+        """Scores by image number for the running (or just ended) scan
+        (:meth:`GridResultsStore.add_scan_results`)."""
+        return self._results.add_scan_results(images, spots, places)
+
+    def scan_is_external(self, grid_id: str) -> bool:
+        """Whether online processing scores the scan of ``grid_id``
+        (:meth:`GridResultsStore.scan_is_external`)."""
+        return self._results.scan_is_external(grid_id)
+
     def scan_cells(self, grid_id: str, images: Mapping[int, CellValue]) -> dict[int, CellValue]:
         """The scan's ``{image number: value}`` as ``{cell: value}``
         (:meth:`GridResultsStore.scan_cells`)."""

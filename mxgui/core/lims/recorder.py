@@ -210,6 +210,27 @@ class LimsRecorder:
             count += 1
         return count
 
+    def collection_ids(self, directory: str, prefix: str, run_number: int) -> list[int]:
+        """The LIMS ``DataCollection`` ids of that run's collections the database has
+        (one per attempt; none before the outbox sent them). Read-only, no database call."""
+        outbox = self.outbox
+        if outbox is None:
+            return []
+        ids: list[int] = []
+        for attempt in range(self.attempts(directory, prefix, run_number)):
+            key = collection_key("dc", directory, prefix, run_number, attempt)
+            try:
+                result = outbox.result_of(key)
+            except (KeyError, RuntimeError, ValueError):
+                continue
+            except sqlite3.Error as exc:
+                log.debug("LIMS: the id of %s cannot be read: %s", key, exc)
+                continue
+            found = None if result is None else result.get("id")
+            if isinstance(found, int) and not isinstance(found, bool):
+                ids.append(found)
+        return ids
+
     def record_status(self, directory: str, prefix: str, run_number: int) -> tuple[str, str]:
         """``("stored" | "waiting" | "failed", reason)`` of the collection's operations
         (the worst of them), ``("", "")`` when the outbox holds none of them."""

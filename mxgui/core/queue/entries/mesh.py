@@ -9,7 +9,8 @@ scan computed at each cell, the sample staying where it was).
 
 While it runs, ``shapes.active_grid_id`` is the grid (``shapes.start_scan``: external
 results by image number, ``dozor_batch_processed``, find their cells through
-``shapes.scan_cells``), and the grid's old results are
+``shapes.add_scan_results``, and still do for a while after the scan ended:
+``shapes.end_scan``), and the grid's old results are
 cleared first: a new mesh never shows old results. A :class:`MeshScorer` thread scores
 each image as soon as it is written (:func:`mxscore.scoring.assess_image`: the score
 and the spot count, in one read; not on the engine's path; on the ewoksjob workers
@@ -18,6 +19,9 @@ and sends both to
 ``shapes.set_grid_results`` in batches, by the grid's own scan-order index. A stop
 or a failure keeps the images written and their scores; an image that cannot be read
 is skipped, logged and counted in the node's message. The node's results say the best cell.
+One source of scores per scan: once online processing sends results for the scan
+(``shapes.add_scan_results``), its scores replace the scorer's, which the entry stops
+feeding and the shapes model stops storing; the best cell is then online processing's.
 """
 
 from __future__ import annotations
@@ -165,6 +169,16 @@ class MeshScorer:
             log.warning("mesh scan: scores of %d cells not stored: %s", len(batch), exc)
 
 
+def external_best(shapes: ShapesRole, grid_id: str) -> tuple[int, float, int] | None:
+    """The best cell, its score and how many cells have a score, of a grid that
+    online processing scores (``None`` before its first score)."""
+    results = shapes.grid_results(grid_id)
+    cells = [] if results is None else results.best_cells(1)
+    if results is None or not cells:
+        return None
+    return cells[0], float(results.scores[cells[0] - 1]), int(results.count)
+
+
 def mesh_positions(grid: Grid) -> list[CentredPosition]:
     """The centred position of each cell of ``grid``, in its scan order."""
     return [grid.cell_position(*grid.cell_of_index(k)) for k in range(1, grid.num_cells + 1)]
@@ -202,6 +216,8 @@ class MeshScanEntry(Entry):
         scorer = MeshScorer(shapes, grid, scan_grid, first_file, settings_of(ctx.role("workflow")))
 
         def on_image(count: int) -> None:
+            if shapes.scan_is_external(grid_id):  # online processing scores this scan
+                return
             number = first + count - 1
             scorer.add(count, str(Path(path.directory) / path.image_file_name(number)))
 
@@ -226,12 +242,14 @@ class MeshScanEntry(Entry):
             collect.disconnect("progressChanged", on_progress)
             if not scorer.finish():
                 log.error("mesh scan on %s: the scorer did not finish", grid_id)
-            if shapes.active_grid_id == grid_id:
-                shapes.active_grid_id = None
-            self._record(ctx, grid, scorer)
+            best = external_best(shapes, grid_id) if shapes.scan_is_external(grid_id) else None
+            shapes.end_scan(grid_id)  # online processing's late results still reach it
+            self._record(ctx, grid, scorer, best)
         taken = info.get("images_taken", n)
         message = f"{taken} cells of grid {grid_id} in {path.directory}"
-        if scorer.best is not None:
+        if best is not None:
+            message += f"; best cell {best[0]} (online processing's score {best[1]:.4g})"
+        elif scorer.best is not None:
             message += f"; best cell {scorer.best[0]} (score {scorer.best[1]:.4g})"
         if scorer.unreadable:
             message += (
@@ -242,11 +260,21 @@ class MeshScanEntry(Entry):
         return Outcome(message=message)
 
     @staticmethod
-    def _record(ctx: EntryContext, grid: Grid, scorer: MeshScorer) -> None:
-        """The best cell and how many were scored, on the node's results."""
-        results: dict[str, Any] = {"grid_id": grid.id, "cells_scored": scorer.scored}
-        if scorer.best is not None:
-            cell, score = scorer.best
+    def _record(
+        ctx: EntryContext,
+        grid: Grid,
+        scorer: MeshScorer,
+        external: tuple[int, float, int] | None = None,
+    ) -> None:
+        """The best cell and how many were scored (by online processing when
+        ``external``: its best cell, score and count), on the node's results."""
+        scored = scorer.scored if external is None else external[2]
+        results: dict[str, Any] = {"grid_id": grid.id, "cells_scored": scored}
+        if external is not None:
+            results["scored_by"] = "online processing"
+        best = scorer.best if external is None else external[:2]
+        if best is not None:
+            cell, score = best
             results.update(best_cell=cell, best_score=score)
             results["best_position"] = grid.cell_position(*grid.cell_of_index(cell)).to_dict()
         try:

@@ -48,8 +48,9 @@ class WorkflowMethods:
 
     def open_dialog(self, dict_dialog: object) -> dict[str, Any]:
         """Show a form to the user and return the values given; ``{"__cancelled__":
-        True}`` when the user cancels; the defaults when the dialog's ``timeout`` (else
-        the server's ``dialog_timeout``) passes. See ``mxgui.core.dialog_spec`` for the
+        True}`` when the user cancels (beside mxcubecore's ``inputMap`` variables); the
+        defaults when the dialog's ``timeout`` (else the server's ``dialog_timeout``)
+        passes. See ``mxgui.core.dialog_spec`` for the
         dict (the simple form, mxcubeweb's JSON schema, or mxcubecore's EdnaWorkflow
         ``reviewData``/``inputMap``, answered as ``{variableName: text}``) and its
         size limits.
@@ -57,7 +58,7 @@ class WorkflowMethods:
         One dialog is open at a time (``mxgui.core.xmlrpc.dialog_turns``: a second call
         waits a few seconds for its turn, then gets a Fault), and a dialog whose caller
         disconnects is closed."""
-        from mxgui.core.dialog_spec import CANCELLED, parse_dialog
+        from mxgui.core.dialog_spec import parse_dialog
 
         spec = parse_dialog(as_struct(dict_dialog, "dict_dialog"))  # ValueError names it
         handler = self.ctx.handler("open_dialog")
@@ -77,7 +78,7 @@ class WorkflowMethods:
                 user_log.info("dialog %r closed: its caller disconnected", spec.title)
                 raise
         if values is None:
-            return dict(CANCELLED)
+            return spec.cancelled()
         return spec.reply(spec.validate(values))
 
     def workflow_end(self) -> bool:
