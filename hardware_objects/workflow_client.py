@@ -72,8 +72,7 @@ from mxgui.core.workflow.ewoksjob import EwoksJobConfig
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
 from mxgui.core.xml_config import ConfigNode
-from mxgui.core.xmlrpc.run_tokens import RunTokenIssuer
-from mxgui.core.xmlrpc.token_file import new_token
+from mxgui.core.xmlrpc.run_tokens import RunTokenGrant, RunTokenIssuer
 
 if TYPE_CHECKING:  # the BES engine imports requests: imported when a BES run starts
     from mxgui.core.workflow.bes import Origin
@@ -332,7 +331,7 @@ class WorkflowClient(HardwareObject):
             self._step(run_id, step, status, message)
 
         if info.engine == "bes":
-            return self._start_bes(info, inputs, on_step)
+            return self._start_bes(info, inputs, on_step, run_id)
         if info.engine == "ewoksjob":
             return self._start_ewoksjob(info, inputs, on_step)
         from mxgui.core.workflow.local import LocalRun
@@ -358,17 +357,31 @@ class WorkflowClient(HardwareObject):
             self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
             raise Refused(reason) from None
 
+    def _run_token(self, info: WorkflowInfo, run_id: int) -> RunTokenGrant | None:
+        """A token of this run alone, granted on the XML-RPC server now (before the run
+        starts) and revoked when the run ends (:meth:`_start_engine`); ``None`` when the
+        server is configured by URL only (no server object to grant it).
+        ``Refused`` when the server refuses it (its calls would all be refused)."""
+        server = self._callback_server()
+        if not isinstance(server, RunTokenIssuer):
+            return None
+        try:
+            return RunTokenGrant(server)
+        except ValueError as exc:
+            reason = f"workflow {info.name}: the XML-RPC server refuses the run's token: {exc}"
+            self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+            raise Refused(reason) from None
+
     def _start_bes(
-        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback
+        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback, run_id: int
     ) -> WorkflowRun:
-        """A BES run: its own token (granted on the XML-RPC server by the run), the
-        body mxcubecore sends (see the module docstring)."""
+        """A BES run: its own token (see :meth:`_run_token`), the body mxcubecore sends
+        (see the module docstring)."""
         from mxgui.core.workflow.bes import BesRun, CallBack, run_body
 
         url, server_token = self.callback_address()
-        server = self._callback_server()
-        issuer = server if isinstance(server, RunTokenIssuer) else None
-        if issuer is None:  # a server configured by URL only: its own token goes
+        grant = self._run_token(info, run_id)
+        if grant is None:  # a server configured by URL only: its own token goes
             log.warning(
                 "workflow %s: the XML-RPC server takes no run token: the BES gets the "
                 "server's own token",
@@ -383,19 +396,35 @@ class WorkflowClient(HardwareObject):
         port = address.port if address is not None and address.port else 0
         if not url:
             log.warning("workflow %s: no XML-RPC server for the BES to call back", info.name)
-        callback = CallBack(host, port, new_token() if issuer is not None else server_token)
+        callback = CallBack(host, port, grant.token if grant is not None else server_token)
         body = run_body(info.path or info.name, inputs, callback, self._origin())
-        return BesRun(
-            self.bes_url,
-            info.name,
-            body,
-            on_step,
-            issuer,
-            poll_period=self.get_property("bes_poll_period"),
-            timeout=self.get_property("bes_request_timeout"),
-            silence_timeout=self.get_property("bes_timeout"),
-            lost_after=self.get_property("bes_lost_after"),
+        return self._with_token(
+            grant,
+            lambda: BesRun(
+                self.bes_url,
+                info.name,
+                body,
+                on_step,
+                grant.calls if grant is not None else None,
+                poll_period=self.get_property("bes_poll_period"),
+                timeout=self.get_property("bes_request_timeout"),
+                silence_timeout=self.get_property("bes_timeout"),
+                lost_after=self.get_property("bes_lost_after"),
+            ),
         )
+
+    @staticmethod
+    def _with_token(grant: RunTokenGrant | None, start: Callable[[], WorkflowRun]) -> WorkflowRun:
+        """``start()``, the run's token revoked when the run ends (or when it cannot start)."""
+        if grant is None:
+            return start()
+        try:
+            run = start()
+        except BaseException:
+            grant.revoke()
+            raise
+        grant.revoke_when_done(run.future)
+        return run
 
     def _origin(self) -> Origin:
         """The BES run's initiator, LIMS session and proposal, from this object's

@@ -11,9 +11,13 @@ mxcubecore's form (``bes_host``, ``bes_port``, ``<title>``/``<path>``)."""
 
 from __future__ import annotations
 
+import http.client
 import threading
+import time
 import xmlrpc.client
+from concurrent.futures import Future
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from bes_double import BesDouble
@@ -22,7 +26,7 @@ from xmlrpc_fixtures import client
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.workflow.bes import CallBack, Origin, run_body
-from mxgui.core.xmlrpc.run_tokens import MAX_TOKENS, MIN_TOKEN_LENGTH, RunTokens
+from mxgui.core.xmlrpc.run_tokens import MAX_TOKENS, MIN_TOKEN_LENGTH, RunCalls, RunTokens
 
 from helpers import SIMULATED, quick_collect_overrides, wait_for
 
@@ -46,26 +50,31 @@ BES_XML = """<object class="workflow_client.WorkflowClient">
 """
 
 
-def bes_beamline(tmp_path: Path, double: BesDouble, timeout: float = 60.0) -> HardwareRepository:
+def bes_beamline(
+    tmp_path: Path, double: BesDouble, timeout: float = 60.0, request_timeout: float = 10.0
+) -> HardwareRepository:
     """The simulated beamline whose workflow client asks ``double``."""
     site = tmp_path / "bes-site"
     site.mkdir()
-    (site / "workflow.xml").write_text(
-        BES_XML.format(
-            log=tmp_path / "workflows.sqlite", host=double.host, port=double.port, timeout=timeout
-        )
+    text = BES_XML.format(
+        log=tmp_path / "workflows.sqlite", host=double.host, port=double.port, timeout=timeout
     )
+    line = f"<bes_request_timeout>{request_timeout}</bes_request_timeout>"
+    (site / "workflow.xml").write_text(text.replace("<bes_timeout>", f"{line}\n  <bes_timeout>"))
     return HardwareRepository([site, quick_collect_overrides(tmp_path), SIMULATED])
 
 
 @pytest.fixture
 def bes(tmp_path):
-    """``bes(timeout=60.0, **double_options)``: a double and the beamline asking it."""
+    """``bes(timeout=60.0, request_timeout=10.0, **double_options)``: a double and the
+    beamline asking it."""
     made: list[tuple[BesDouble, HardwareRepository]] = []
 
-    def make(timeout: float = 60.0, **options) -> tuple[BesDouble, HardwareRepository]:
+    def make(
+        timeout: float = 60.0, request_timeout: float = 10.0, **options
+    ) -> tuple[BesDouble, HardwareRepository]:
         double = BesDouble(**options)
-        made.append((double, bes_beamline(tmp_path, double, timeout)))
+        made.append((double, bes_beamline(tmp_path, double, timeout, request_timeout)))
         return made[-1]
 
     yield make
@@ -152,7 +161,8 @@ def test_a_queue_stop_sends_abort(bes):
     node = run_workflow(beamline, stop_when=lambda: len(double.calls) >= 2)
     assert node["status"] != "success"
     assert "stopped" in node["message"]
-    assert double.aborted == ["bes-1"]
+    # the run ends at once (the queue goes on); the engine's thread sends the ABORT
+    wait_for(lambda: double.aborted == ["bes-1"], "the ABORT", 10)
     # STATUS asked once (404: not offered), never polled; then the ABORT
     assert double.paths() == ["POST /RUN/BesDemo", "GET /STATUS/bes-1", "GET /ABORT/bes-1"]
     assert all(result is True for _method, result in double.calls[:2])
@@ -175,7 +185,7 @@ def test_a_workflow_that_never_calls_back_fails_and_is_aborted(bes):
     node = run_workflow(beamline)
     assert node["status"] == "failed"
     assert "neither called back nor ended within 1 s" in node["message"]
-    assert double.aborted == ["bes-1"]
+    wait_for(lambda: double.aborted == ["bes-1"], "the ABORT", 10)
     assert double.paths()[-1] == "GET /ABORT/bes-1"
 
 
@@ -204,7 +214,7 @@ def test_a_bes_that_stops_answering_status_fails_the_run_and_is_aborted(bes):
     assert done.wait(30), "the queue did not finish"
     message = beamline.beamline.role("queue").model.get_node(node).message
     assert "connection to the BES lost for 1 s" in message and "HTTP 503" in message
-    assert double.aborted == ["bes-1"]
+    wait_for(lambda: double.aborted == ["bes-1"], "the ABORT", 10)
 
 
 def test_the_gui_quitting_aborts_the_run_at_the_bes(bes):
@@ -308,17 +318,114 @@ def test_bad_bes_xml_names_the_file_and_line(tmp_path, port_line, at, reason):
 
 
 # run tokens ---------------------------------------------------------------------------------
-def test_run_tokens_are_accepted_only_while_granted_and_report_calls():
+def test_run_tokens_are_accepted_only_while_granted_and_count_served_calls():
     tokens = RunTokens()
-    calls: list[str] = []
+    calls = RunCalls()
     token = "t" * MIN_TOKEN_LENGTH
     with pytest.raises(ValueError, match="characters"):
         tokens.grant("short")
     assert not tokens.accepts(token)
-    tokens.grant(token, lambda: calls.append("called"))
+    tokens.grant(token, calls)
     with pytest.raises(ValueError, match="already"):
         tokens.grant(token)
     assert tokens.accepts(token) and not tokens.accepts(token + "x")
+    assert calls.calls == 0  # checking a token is not a call
+    with tokens.serving(token):
+        assert (calls.calls, calls.in_flight, calls.silent_for()) == (1, 1, 0.0)
+    assert (calls.calls, calls.in_flight) == (1, 0)
+    with tokens.serving(token + "x"):  # not granted: no run hears of it
+        pass
     tokens.revoke(token)
     assert not tokens.accepts(token)
-    assert calls == ["called"]
+    assert calls.calls == 1
+
+
+# the review's findings (review16d) ------------------------------------------------------------
+def raw_call(url: str, token: str, content_type: str = "text/xml") -> int:
+    """The HTTP status of one ``log_message`` call carrying ``token``."""
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    body = xmlrpc.client.dumps(("a call",), "log_message").encode()
+    headers = {"Content-Type": content_type, "Token": token}
+    try:
+        connection.request("POST", "/", body, headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_a_long_call_keeps_the_run_alive(bes):
+    """Finding 1: a workflow blocked in one call (a dialog, a collection) is not silent."""
+    double, beamline = bes(timeout=1.0, script="dialog")
+    asked = threading.Event()
+    answer: Future[dict] = Future()
+
+    def open_dialog(_spec):
+        asked.set()
+        return answer
+
+    beamline.beamline.role("xmlrpc_server").set_handler("open_dialog", open_dialog)
+    node, done = start_workflow(beamline)
+    assert asked.wait(30), "the workflow's dialog"
+    # three times bes_timeout with the workflow's only call in progress: not silence
+    assert not done.wait(3.0), "the run ended while its call was in progress"
+    answer.set_result({"answer": "ok"})
+    assert done.wait(30), "the queue did not finish"
+    entry = beamline.beamline.role("queue").model.get_node(node)
+    assert entry.status == "success", entry.message
+    assert double.played.wait(10)  # workflow_end's answer may come after the queue's end
+    assert double.calls == [("open_dialog", {"answer": "ok"}), ("workflow_end", True)]
+    assert double.aborted == []
+
+
+def test_a_bes_that_trickles_its_answer_is_cut_off(bes):
+    """Finding 2: RUN's answer comes one byte at a time: the whole answer has a deadline."""
+    double, beamline = bes(script="trickle", request_timeout=1.0)
+    server = beamline.beamline.role("xmlrpc_server")
+    node = run_workflow(beamline, timeout=30)
+    assert node["status"] == "failed"
+    assert "RUN/BesDemo did not finish its answer in time" in node["message"]
+    workflow = beamline.beamline.role("workflow")
+    assert workflow.running is None and len(server.run_tokens) == 0
+
+
+def test_a_stop_while_run_is_pending_ends_the_entry_at_once(bes):
+    """Findings 2 and 8: the stop does not wait for the BES's answer to RUN."""
+    double, beamline = bes(script="trickle")
+    server = beamline.beamline.role("xmlrpc_server")
+    node = run_workflow(beamline, timeout=30, stop_when=lambda: double.runs)
+    assert node["status"] != "success"
+    assert "stopped" in node["message"] and "did not confirm" not in node["message"]
+    assert len(server.run_tokens) == 0  # revoked at the run's end, the RUN still pending
+
+
+def test_the_runs_token_is_refused_as_soon_as_the_run_ends(bes):
+    """Finding 3: revoked at the run's end, not when the engine's thread is done."""
+    double, beamline = bes(script="play", offer_status=True)
+    double.status_gate = threading.Event()  # STATUS hangs: the engine's thread waits in it
+    server = beamline.beamline.role("xmlrpc_server")
+    _node, done = start_workflow(beamline)
+    wait_for(lambda: len(double.calls) == 2, "the workflow's calls")
+    assert double.calls == [("log_message", True), ("workflow_end", True)]
+    assert raw_call(server.url, double.run_body()["token"]) == 403
+    double.status_gate.set()
+    assert done.wait(30), "the queue did not finish"
+
+
+def test_requests_the_server_refuses_are_no_sign_of_life(bes):
+    """Finding 4: requests with the run's token that the server refuses are no calls."""
+    double, beamline = bes(timeout=1.0, script="silent")
+    server = beamline.beamline.role("xmlrpc_server")
+    node, done = start_workflow(beamline)
+    wait_for(lambda: double.runs, "the RUN")
+    token = double.run_body()["token"]
+    statuses = set()
+    deadline = time.monotonic() + 30
+    while not done.wait(0.2):  # refused (415) until the run has failed, then 403
+        assert time.monotonic() < deadline, "refused requests kept the silent run alive"
+        statuses.add(raw_call(server.url, token, "text/plain"))
+    assert statuses and statuses <= {415, 403}
+    entry = beamline.beamline.role("queue").model.get_node(node)
+    assert "neither called back nor ended within 1 s" in entry.message

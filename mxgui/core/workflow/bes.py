@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
+import urllib3
 
 from mxgui import __version__
 from mxgui.core.workflow.events import (
@@ -45,9 +46,12 @@ from mxgui.core.workflow.events import (
     StepCallback,
     WorkflowRun,
 )
-from mxgui.core.xmlrpc.run_tokens import RunTokenIssuer
+from mxgui.core.xmlrpc.run_tokens import RunCalls
 
 log = logging.getLogger(__name__)
+
+#: the longest answer read from the BES (a request id or a status is a few bytes)
+MAX_ANSWER_BYTES = 64 * 1024
 
 _ENDED = {
     "finished": SUCCESS,
@@ -145,8 +149,10 @@ def run_body(
 class BesRun(WorkflowRun):
     """One workflow run on a BES server (see the module docstring).
 
-    ``body`` is :func:`run_body`'s; its ``token`` is granted on ``tokens`` (the XML-RPC
-    server) before the RUN and revoked at the end. ``timeout``: s for one HTTP request.
+    ``body`` is :func:`run_body`'s; its ``token`` was granted on the XML-RPC server
+    before this run (and is revoked when :attr:`future` ends: the caller's
+    :class:`~mxgui.core.xmlrpc.run_tokens.RunTokenGrant`), whose served calls ``calls``
+    counts. ``timeout``: s for one HTTP request's answer in all.
     """
 
     def __init__(
@@ -155,7 +161,7 @@ class BesRun(WorkflowRun):
         name: str,
         body: Mapping[str, object],
         on_step: StepCallback,
-        tokens: RunTokenIssuer | None = None,
+        calls: RunCalls | None = None,
         *,
         poll_period: float = 0.5,
         timeout: float = 10.0,
@@ -172,27 +178,32 @@ class BesRun(WorkflowRun):
         self.request_id: str | None = None
         #: whether the server answers STATUS (``None``: not asked yet)
         self.status_offered: bool | None = None
-        #: the number of calls the workflow made with the run's token
-        self.calls = 0
+        #: the calls the workflow made with the run's token, as the server served them
+        self.run_calls = calls if calls is not None else RunCalls()
         self._on_step = on_step
         self._body = dict(body)
-        self._tokens = tokens
-        self._token = str(body.get("token") or "")
         self._wake = threading.Event()
         self._abort_asked = False
+        self._abort_sent = False
         #: STATUS said the run ended: no ABORT to send
         self._server_ended = False
-        self._last_sign = time.monotonic()
         self._thread = threading.Thread(target=self._main, name=f"BES {name}", daemon=True)
         self._thread.start()
 
+    @property
+    def calls(self) -> int:
+        """The number of calls the workflow made with the run's token."""
+        return self.run_calls.calls
+
     # control --------------------------------------------------------------------------------
     def abort(self) -> None:
-        """Stop the run: ``GET ABORT/<id>`` (once the id is known); it ends aborted."""
+        """Stop the run: it ends aborted at once; the engine's thread sends ``GET
+        ABORT/<id>`` as soon as the id is known (a RUN may still be pending)."""
         with self._lock:
             if self.done or self._abort_asked:
                 return
             self._abort_asked = True
+        self.finish(RunResult(ABORTED, "aborted by user"))
         self._wake.set()
 
     def end(self) -> None:
@@ -200,64 +211,35 @@ class BesRun(WorkflowRun):
         self.finish(RunResult(SUCCESS, "workflow ended"))
         self._wake.set()
 
-    def called(self) -> None:
-        """The workflow called the GUI with the run's token: it is alive."""
-        with self._lock:
-            self.calls += 1
-        self._alive()
-
-    def _alive(self) -> None:
-        """A sign of life (a call back, a STATUS saying it runs): the silence restarts."""
-        with self._lock:
-            self._last_sign = time.monotonic()
-
     # the thread -----------------------------------------------------------------------------
     def _main(self) -> None:
-        granted = False
         try:
-            granted = self._grant()
             result = self._run()
         except BesError as exc:
             result = RunResult(FAILED, str(exc))
         except Exception as exc:  # a bug here must still end the run, and abort it at the BES
             log.exception("BES workflow %s: the engine failed", self.name)
             result = RunResult(FAILED, f"the BES engine failed: {type(exc).__name__}: {exc}")
-        finally:
-            if granted:
-                self._revoke()
-        if self._abort_asked and result.status == FAILED:  # the user's stop came first
-            result = RunResult(ABORTED, "aborted by user")
-        if result.status != SUCCESS and self.request_id is not None and not self._server_ended:
-            self._send_abort()
+        # the run ends first (its token revoked, the queue goes on), then the ABORT
         if self.finish(result):
             level = logging.INFO if result.status == SUCCESS else logging.WARNING
             log.log(level, "BES workflow %s ended %s: %s", self.name, result.status, result.message)
+        ended = self.future.result()
+        if ended.status != SUCCESS and self.request_id is not None and not self._server_ended:
+            self._send_abort()
 
     def _run(self) -> RunResult:
         self.request_id = self._start()
         log.info("BES %s: workflow %s started, request %s", self.url, self.name, self.request_id)
-        self._alive()
+        self.run_calls.alive()
         return self._watch()
-
-    def _grant(self) -> bool:
-        if self._tokens is None or not self._token:
-            return False
-        try:
-            self._tokens.grant_run_token(self._token, self.called)
-        except ValueError as exc:  # its calls would be refused: not worth starting it
-            raise BesError(f"the XML-RPC server refuses the run's token: {exc}") from None
-        return True
-
-    def _revoke(self) -> None:
-        assert self._tokens is not None
-        self._tokens.revoke_run_token(self._token)
 
     def _start(self) -> str:
         where = f"{self.url}/RUN/{quote(self.name)}"
-        response = self._request("POST", where, self._body)
-        request_id = _request_id(response.text)
+        _code, text = self._request("POST", where, self._body, self.timeout)
+        request_id = _request_id(text)
         if not request_id:
-            raise BesError(f"BES server at {where} answered no request id: {response.text!r:.200}")
+            raise BesError(f"BES server at {where} answered no request id: {text!r:.200}")
         return request_id
 
     def _watch(self) -> RunResult:
@@ -265,10 +247,8 @@ class BesRun(WorkflowRun):
         reported = ""
         last_answer = time.monotonic()
         while True:
-            if self.done:  # workflow_end
-                return RunResult(SUCCESS, "workflow ended")
-            if self._abort_asked:
-                return RunResult(ABORTED, "aborted by user")
+            if self.done:  # workflow_end, or an abort
+                return self.future.result()
             if self.status_offered is not False:
                 try:
                     status = self._status()
@@ -288,14 +268,13 @@ class BesRun(WorkflowRun):
                             self._step(reported, ended)
                         message = f"BES workflow {self.name} {status.lower()}"
                         return RunResult(ended, message, "" if ended == SUCCESS else reported)
-                    self._alive()  # a running workflow the server vouches for
+                    self.run_calls.alive()  # a running workflow the server vouches for
                     if status and status != reported:
                         if reported:
                             self._step(reported, SUCCESS)
                         reported = status
                         self._step(status, RUNNING)
-            with self._lock:
-                silent = time.monotonic() - self._last_sign
+            silent = self.run_calls.silent_for()
             if silent > self.silence_timeout:
                 return RunResult(
                     FAILED,
@@ -309,62 +288,99 @@ class BesRun(WorkflowRun):
         """The STATUS answer; ``None`` (and never asked again) when not offered."""
         where = f"{self.url}/STATUS/{quote(self.request_id or '')}"
         try:
-            response = requests.get(where, timeout=self.timeout)
-        except requests.RequestException as exc:
+            code, text = self._request("GET", where, None, self.timeout, refuse_errors=False)
+        except BesError as exc:
             if self.status_offered is None:  # the first ask: not offered, no harm done
                 self.status_offered = False
                 log.info("BES %s: no STATUS (%s): the end comes from workflow_end", self.url, exc)
                 return None
-            raise BesError(f"BES server at {where} cannot be reached: {exc}") from None
-        if response.status_code != 200:
+            raise
+        if code != 200:
             if self.status_offered is None:
                 self.status_offered = False
                 log.info(
                     "BES %s does not offer STATUS (HTTP %s): the end comes from workflow_end",
                     self.url,
-                    response.status_code,
+                    code,
                 )
                 return None
-            raise BesError(f"BES server at {where} answered HTTP {response.status_code}")
+            raise BesError(f"BES server at {where} answered HTTP {code}")
         self.status_offered = True
-        return _status(response.text)
+        return _status(text)
 
     def _send_abort(self) -> None:
+        with self._lock:
+            if self._abort_sent:
+                return
+            self._abort_sent = True
         where = f"{self.url}/ABORT/{quote(self.request_id or '')}"
         try:
-            response = self._request("GET", where)
+            _code, text = self._request("GET", where, None, self.timeout)
         except BesError as exc:
             log.error("BES workflow %s: the abort was not delivered: %s", self.name, exc)
             return
-        log.info("BES workflow %s: ABORT sent: %s", self.name, response.text.strip()[:200])
+        log.info("BES workflow %s: ABORT sent: %s", self.name, text.strip()[:200])
 
     def _request(
-        self, method: str, url: str, body: Mapping[str, object] | None = None
-    ) -> requests.Response:
-        """``method`` on ``url`` (``body`` sent as JSON); ``BesError`` saying why it failed."""
+        self,
+        method: str,
+        url: str,
+        body: Mapping[str, object] | None,
+        deadline: float,
+        *,
+        refuse_errors: bool = True,
+    ) -> tuple[int, str]:
+        """``method`` on ``url`` (``body`` sent as JSON): the HTTP status and the text.
+
+        ``deadline`` s for the whole exchange's body as well as for each read, and at most
+        :data:`MAX_ANSWER_BYTES` read: a BES that trickles or floods its answer is cut off.
+        ``BesError`` saying why it failed (an HTTP error too, with ``refuse_errors``).
+        """
+        ends = time.monotonic() + deadline
+        data = None if body is None else json.dumps(dict(body)).encode()
+        headers = {} if body is None else {"Content-Type": "application/json"}
         try:
-            if body is None:
-                response = requests.request(method, url, timeout=self.timeout)
-            else:  # JSON, as requests' json= sends it (typed: our values are plain JSON)
-                data = json.dumps(dict(body)).encode()
-                headers = {"Content-Type": "application/json"}
-                response = requests.request(
-                    method, url, timeout=self.timeout, data=data, headers=headers
-                )
+            response = requests.request(
+                method, url, timeout=deadline, data=data, headers=headers, stream=True
+            )
         except requests.RequestException as exc:
             raise BesError(f"BES server at {url} cannot be reached: {exc}") from None
-        if response.status_code >= 400:
+        try:
+            raw = _read_capped(response, ends, url)
+        finally:
+            response.close()
+        text = raw.decode(response.encoding or "utf-8", errors="replace")
+        if refuse_errors and response.status_code >= 400:
             raise BesError(
-                f"BES server at {url} answered HTTP {response.status_code}: "
-                f"{response.text.strip()[:200]}"
+                f"BES server at {url} answered HTTP {response.status_code}: {text.strip()[:200]}"
             )
-        return response
+        return response.status_code, text
 
     def _step(self, step: str, status: str) -> None:
         try:
             self._on_step(step, status, "")
         except Exception:  # a listener's bug must not stop the watching
             log.exception("BES workflow %s: step callback failed", self.name)
+
+
+def _read_capped(response: requests.Response, ends: float, url: str) -> bytes:
+    """The body of ``response``, read until ``ends`` (monotonic) at the latest and
+    :data:`MAX_ANSWER_BYTES` at most; ``BesError`` beyond either."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            if time.monotonic() > ends:
+                raise BesError(f"BES server at {url} did not finish its answer in time")
+            chunk = response.raw.read1(4096)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise BesError(f"BES server at {url} answered more than {MAX_ANSWER_BYTES} bytes")
+            chunks.append(chunk)
+    except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
+        raise BesError(f"BES server at {url} broke off its answer: {exc}") from None
 
 
 def _request_id(text: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from mxgui.core.xmlrpc.run_tokens import RunTokens
@@ -181,8 +182,6 @@ class RequestPolicy:
                 self.run_tokens is not None and self.run_tokens.accepts(given)
             ):
                 return Verdict(status=403, message=f"wrong {TOKEN_HEADER}")
-        elif given is not None and self.run_tokens is not None:
-            self.run_tokens.accepts(given)  # no token asked: the run still hears of its call
         content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         if content_type not in XML_TYPES:
             return Verdict(
@@ -206,3 +205,12 @@ class RequestPolicy:
                 f"{self.max_request_bytes} bytes (max_request_bytes)",
             )
         return Verdict(length=length)
+
+    def serving(self, head: RequestHead) -> AbstractContextManager[None]:
+        """Around the dispatch of ``head``'s request (checked, its body read): a run whose
+        token it carries counts the call, in flight until answered (``run_tokens.py``);
+        also where no token is asked. A refused request never gets here."""
+        given = head.headers.get(TOKEN_HEADER.lower())
+        if given is None or self.run_tokens is None:
+            return nullcontext()
+        return self.run_tokens.serving(given)
