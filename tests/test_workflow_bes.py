@@ -429,3 +429,15 @@ def test_requests_the_server_refuses_are_no_sign_of_life(bes):
     assert statuses and statuses <= {415, 403}
     entry = beamline.beamline.role("queue").model.get_node(node)
     assert "neither called back nor ended within 1 s" in entry.message
+
+
+@pytest.mark.parametrize(
+    "answer", ["<html><head><title>BES</title></head><body>" + "y" * 5000 + "</body></html>", "[1]"]
+)
+def test_a_status_answer_that_is_no_status_does_not_vouch_for_the_run(bes, answer):
+    """Finding 5: a catch-all page answering STATUS with 200 means no STATUS service."""
+    double, beamline = bes(timeout=1.0, script="silent", offer_status=True, statuses=[answer])
+    node = run_workflow(beamline, timeout=30)
+    assert node["status"] == "failed"
+    assert "neither called back nor ended within 1 s" in node["message"]
+    assert [p for p in double.paths() if p.startswith("GET /STATUS/")] == ["GET /STATUS/bes-1"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -50,6 +51,9 @@ from mxgui.core.xmlrpc.run_tokens import RunCalls
 
 log = logging.getLogger(__name__)
 
+#: a STATUS answer: a status or a step name, a few words of at most 64 characters
+MAX_STATUS_CHARS = 64
+_STATUS_TEXT = re.compile(rf"[A-Za-z][\w .:-]{{0,{MAX_STATUS_CHARS - 1}}}")
 #: the longest answer read from the BES (a request id or a status is a few bytes)
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -305,8 +309,15 @@ class BesRun(WorkflowRun):
                 )
                 return None
             raise BesError(f"BES server at {where} answered HTTP {code}")
+        status = _status(text)
+        if status is None:  # a page (a proxy's, a catch-all's): no STATUS service
+            if self.status_offered is None:
+                self.status_offered = False
+                log.info("BES %s: STATUS answers no status: %.80r", self.url, text)
+                return None
+            raise BesError(f"BES server at {where} answered STATUS with no status: {text!r:.80}")
         self.status_offered = True
-        return _status(text)
+        return status
 
     def _send_abort(self) -> None:
         with self._lock:
@@ -390,11 +401,16 @@ def _request_id(text: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _status(text: str) -> str:
+def _status(text: str) -> str | None:
+    """The status (or step) a STATUS answer gives; ``None`` when it is not one: longer
+    than :data:`MAX_STATUS_CHARS`, or other than a word or a few (a page, say)."""
     value = _json_or_text(text)
     if isinstance(value, Mapping):
         value = value.get("status", "")
-    return str(value).strip()
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if _STATUS_TEXT.fullmatch(value) else None
 
 
 def _json_or_text(text: str) -> object:
