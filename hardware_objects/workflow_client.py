@@ -333,7 +333,7 @@ class WorkflowClient(HardwareObject):
         if info.engine == "bes":
             return self._start_bes(info, inputs, on_step, run_id)
         if info.engine == "ewoksjob":
-            return self._start_ewoksjob(info, inputs, on_step)
+            return self._start_ewoksjob(info, inputs, on_step, run_id)
         from mxgui.core.workflow.local import LocalRun
 
         url, token = self.callback_address()
@@ -447,21 +447,29 @@ class WorkflowClient(HardwareObject):
         return Origin(initiator, session_id, proposal)
 
     def _start_ewoksjob(
-        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback
+        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback, run_id: int
     ) -> WorkflowRun:
+        """An ewoksjob run: the job calls back with a token of its own (see
+        :meth:`_run_token`; the configured ``xmlrpc_token`` where the server is given by
+        URL only), so that a job that outlives its run is refused by the server."""
         from mxgui.core.workflow.ewoksjob import EwoksJobRun
 
         url, token = self.callback_address()
         url = self.get_property("ewoksjob_xmlrpc_url").strip() or url
+        grant = self._run_token(info, run_id)
         assert info.graph is not None  # checked at init, as for a local workflow
-        return EwoksJobRun(
-            info.graph,
-            inputs,
-            on_step,
-            self.ewoksjob_config(),
-            (url, token),
-            end_grace=self.get_property("end_grace"),
-            kill_grace=self.get_property("kill_grace"),
+        graph = info.graph
+        return self._with_token(
+            grant,
+            lambda: EwoksJobRun(
+                graph,
+                inputs,
+                on_step,
+                self.ewoksjob_config(),
+                (url, grant.token if grant is not None else token),
+                end_grace=self.get_property("end_grace"),
+                kill_grace=self.get_property("kill_grace"),
+            ),
         )
 
     def abort(self) -> None:
