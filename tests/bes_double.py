@@ -50,6 +50,8 @@ class BesDouble:
         #: set by ABORT/<id>, one per request id (and all of them at close)
         self.abort_events: dict[str, threading.Event] = {}
         self.status_gate: threading.Event | None = None
+        #: what RUN answers instead of the request id (``None``: the id)
+        self.run_answer: str | None = None
         self.closing = threading.Event()
         self.calls: list[tuple[str, Any]] = []
         self.played = threading.Event()
@@ -93,7 +95,8 @@ class BesDouble:
                         except OSError:  # the client gave up: so does the double
                             return
                 else:
-                    self._answer(double._start(body))
+                    request_id = double._start(body)
+                    self._answer(request_id if double.run_answer is None else double.run_answer)
 
             def do_GET(self) -> None:
                 double._record("GET", self.path, None)

@@ -441,3 +441,15 @@ def test_a_status_answer_that_is_no_status_does_not_vouch_for_the_run(bes, answe
     assert node["status"] == "failed"
     assert "neither called back nor ended within 1 s" in node["message"]
     assert [p for p in double.paths() if p.startswith("GET /STATUS/")] == ["GET /STATUS/bes-1"]
+
+
+@pytest.mark.parametrize("answer", ["<html><head><title>BES</title></head>" + "y" * 3000, "true"])
+def test_a_run_answer_that_is_no_request_id_fails_the_entry_saying_so(bes, answer):
+    """Finding 6: a page (or a JSON true) is no request id: a short message, no STATUS."""
+    double, beamline = bes(script="silent")
+    double.run_answer = answer
+    node = run_workflow(beamline, timeout=30)
+    assert node["status"] == "failed"
+    assert "answered RUN with no request id" in node["message"]
+    assert len(node["message"]) < 300
+    assert double.paths() == ["POST /RUN/BesDemo"]

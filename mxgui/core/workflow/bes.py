@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 #: a STATUS answer: a status or a step name, a few words of at most 64 characters
 MAX_STATUS_CHARS = 64
 _STATUS_TEXT = re.compile(rf"[A-Za-z][\w .:-]{{0,{MAX_STATUS_CHARS - 1}}}")
+_REQUEST_ID = re.compile(r"[^\s</]{1,128}")
 #: the longest answer read from the BES (a request id or a status is a few bytes)
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -243,7 +244,7 @@ class BesRun(WorkflowRun):
         _code, text = self._request("POST", where, self._body, self.timeout)
         request_id = _request_id(text)
         if not request_id:
-            raise BesError(f"BES server at {where} answered no request id: {text!r:.200}")
+            raise BesError(f"BES server at {where} answered RUN with no request id: {text!r:.80}")
         return request_id
 
     def _watch(self) -> RunResult:
@@ -395,10 +396,16 @@ def _read_capped(response: requests.Response, ends: float, url: str) -> bytes:
 
 
 def _request_id(text: str) -> str:
+    """The request id a RUN answer gives (text, a JSON string or number, or an object's
+    ``request_id`` / ``id``); ``""`` when it gives none that can be one (1 to 128
+    characters, no space, ``<`` or ``/``: not a page, not a list)."""
     value = _json_or_text(text)
     if isinstance(value, Mapping):
         value = value.get("request_id", value.get("id", ""))
-    return str(value).strip() if value is not None else ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    request_id = str(value).strip()
+    return request_id if _REQUEST_ID.fullmatch(request_id) else ""
 
 
 def _status(text: str) -> str | None:
