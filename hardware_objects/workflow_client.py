@@ -108,7 +108,10 @@ class WorkflowClient(HardwareObject):
         "bes_timeout": HOProperty(
             float, 900.0, "s a BES run may go without a call back before it fails (and aborts)"
         ),
-        "bes_request_timeout": HOProperty(float, 10.0, "s one HTTP request to the BES may take"),
+        "bes_request_timeout": HOProperty(
+            float, 10.0, "s a STATUS or ABORT request to the BES may take in all"
+        ),
+        "bes_run_timeout": HOProperty(float, 60.0, "s the BES may take to answer RUN in all"),
         "bes_lost_after": HOProperty(
             float, 30.0, "s a BES that offered STATUS may stop answering it before the run fails"
         ),
@@ -408,6 +411,7 @@ class WorkflowClient(HardwareObject):
                 grant.calls if grant is not None else None,
                 poll_period=self.get_property("bes_poll_period"),
                 timeout=self.get_property("bes_request_timeout"),
+                run_timeout=self.get_property("bes_run_timeout"),
                 silence_timeout=self.get_property("bes_timeout"),
                 lost_after=self.get_property("bes_lost_after"),
             ),

@@ -50,6 +50,9 @@ class BesDouble:
         #: set by ABORT/<id>, one per request id (and all of them at close)
         self.abort_events: dict[str, threading.Event] = {}
         self.status_gate: threading.Event | None = None
+        #: when set to an event, RUN (ABORT) answers only once it is set (a slow BES)
+        self.run_gate: threading.Event | None = None
+        self.abort_gate: threading.Event | None = None
         #: what RUN answers instead of the request id (``None``: the id)
         self.run_answer: str | None = None
         self.closing = threading.Event()
@@ -96,11 +99,15 @@ class BesDouble:
                             return
                 else:
                     request_id = double._start(body)
+                    if double.run_gate is not None:
+                        double.run_gate.wait(30)
                     self._answer(request_id if double.run_answer is None else double.run_answer)
 
             def do_GET(self) -> None:
                 double._record("GET", self.path, None)
                 if self.path.startswith("/ABORT/"):
+                    if double.abort_gate is not None:
+                        double.abort_gate.wait(30)
                     double._abort(self.path.split("/", 2)[2])
                     self._answer("ABORTED")
                 elif self.path.startswith("/STATUS/") and double.offer_status:
@@ -196,8 +203,9 @@ class BesDouble:
 
     def close(self) -> None:
         self.closing.set()  # an until_abort player stops, a trickle too
-        if self.status_gate is not None:
-            self.status_gate.set()
+        for gate in (self.status_gate, self.run_gate, self.abort_gate):
+            if gate is not None:
+                gate.set()
         for player in self._players:
             player.join(5)
         self.server.shutdown()

@@ -53,13 +53,17 @@ BES_XML = """<object class="workflow_client.WorkflowClient">
 def bes_beamline(
     tmp_path: Path, double: BesDouble, timeout: float = 60.0, request_timeout: float = 10.0
 ) -> HardwareRepository:
-    """The simulated beamline whose workflow client asks ``double``."""
+    """The simulated beamline whose workflow client asks ``double`` (RUN given as long
+    as any other request: ``request_timeout``)."""
     site = tmp_path / "bes-site"
     site.mkdir()
     text = BES_XML.format(
         log=tmp_path / "workflows.sqlite", host=double.host, port=double.port, timeout=timeout
     )
-    line = f"<bes_request_timeout>{request_timeout}</bes_request_timeout>"
+    line = (
+        f"<bes_request_timeout>{request_timeout}</bes_request_timeout>"
+        f"<bes_run_timeout>{request_timeout}</bes_run_timeout>"
+    )
     (site / "workflow.xml").write_text(text.replace("<bes_timeout>", f"{line}\n  <bes_timeout>"))
     return HardwareRepository([site, quick_collect_overrides(tmp_path), SIMULATED])
 
@@ -386,7 +390,7 @@ def test_a_bes_that_trickles_its_answer_is_cut_off(bes):
     server = beamline.beamline.role("xmlrpc_server")
     node = run_workflow(beamline, timeout=30)
     assert node["status"] == "failed"
-    assert "RUN/BesDemo did not finish its answer in time" in node["message"]
+    assert "RUN/BesDemo did not answer RUN within 1 s" in node["message"]
     workflow = beamline.beamline.role("workflow")
     assert workflow.running is None and len(server.run_tokens) == 0
 
@@ -453,3 +457,27 @@ def test_a_run_answer_that_is_no_request_id_fails_the_entry_saying_so(bes, answe
     assert "answered RUN with no request id" in node["message"]
     assert len(node["message"]) < 300
     assert double.paths() == ["POST /RUN/BesDemo"]
+
+
+def test_a_run_answered_too_late_says_so_and_not_unreachable(bes):
+    """Finding 7: RUN has its own deadline; its timeout says the workflow may be running."""
+    double, beamline = bes(script="silent", request_timeout=1.0)
+    double.run_gate = threading.Event()  # RUN is answered only once the test says so
+    node = run_workflow(beamline, timeout=30)
+    double.run_gate.set()
+    assert node["status"] == "failed"
+    assert "did not answer RUN within 1 s" in node["message"]
+    assert "may be running at the BES" in node["message"]
+    assert "cannot be reached" not in node["message"]
+
+
+def test_a_stop_does_not_wait_for_the_abort(bes):
+    """Finding 8: the entry ends at the stop while the BES has not answered ABORT yet
+    (at shutdown BesRun.close waits for it: test_the_gui_quitting_aborts_the_run_at_the_bes)."""
+    double, beamline = bes(script="until_abort")
+    double.abort_gate = threading.Event()  # ABORT is answered only once the test says so
+    node = run_workflow(beamline, timeout=20, stop_when=lambda: len(double.calls) >= 1)
+    assert node["status"] == "stopped" and "did not confirm" not in node["message"]
+    assert double.aborted == []  # the ABORT is on its way, the queue did not wait
+    double.abort_gate.set()
+    wait_for(lambda: double.aborted == ["bes-1"], "the ABORT", 10)

@@ -85,6 +85,10 @@ class BesError(Exception):
     """The BES server could not be reached or gave an answer that is not one."""
 
 
+class BesTimeout(BesError):
+    """The BES server was reached but did not answer (all of it) in time."""
+
+
 @dataclass(frozen=True)
 class CallBack:
     """Where the workflow calls the GUI back: the XML-RPC server's host and port, and
@@ -157,7 +161,8 @@ class BesRun(WorkflowRun):
     ``body`` is :func:`run_body`'s; its ``token`` was granted on the XML-RPC server
     before this run (and is revoked when :attr:`future` ends: the caller's
     :class:`~mxgui.core.xmlrpc.run_tokens.RunTokenGrant`), whose served calls ``calls``
-    counts. ``timeout``: s for one HTTP request's answer in all.
+    counts. ``timeout``: s for one STATUS or ABORT answer in all; ``run_timeout``: the
+    same for RUN (a BES may take long to start a workflow).
     """
 
     def __init__(
@@ -170,6 +175,7 @@ class BesRun(WorkflowRun):
         *,
         poll_period: float = 0.5,
         timeout: float = 10.0,
+        run_timeout: float = 60.0,
         silence_timeout: float = 900.0,
         lost_after: float = 30.0,
     ) -> None:
@@ -178,6 +184,7 @@ class BesRun(WorkflowRun):
         self.name = name
         self.poll_period = poll_period
         self.timeout = timeout
+        self.run_timeout = run_timeout
         self.silence_timeout = silence_timeout
         self.lost_after = lost_after
         self.request_id: str | None = None
@@ -216,6 +223,14 @@ class BesRun(WorkflowRun):
         self.finish(RunResult(SUCCESS, "workflow ended"))
         self._wake.set()
 
+    def close(self, timeout: float | None = None) -> bool:
+        """Abort, then give the engine's thread what is left of ``timeout`` to send its
+        ABORT (the process may be about to exit); True when the run has ended."""
+        ends = None if timeout is None else time.monotonic() + timeout
+        ended = super().close(timeout)
+        self._thread.join(None if ends is None else max(ends - time.monotonic(), 0.0))
+        return ended
+
     # the thread -----------------------------------------------------------------------------
     def _main(self) -> None:
         try:
@@ -241,7 +256,14 @@ class BesRun(WorkflowRun):
 
     def _start(self) -> str:
         where = f"{self.url}/RUN/{quote(self.name)}"
-        _code, text = self._request("POST", where, self._body, self.timeout)
+        try:
+            _code, text = self._request("POST", where, self._body, self.run_timeout)
+        except BesTimeout:
+            raise BesError(
+                f"BES server at {where} did not answer RUN within {self.run_timeout:g} s: the "
+                "workflow may be running at the BES and could not be aborted (no request id); "
+                "its calls are refused"
+            ) from None
         request_id = _request_id(text)
         if not request_id:
             raise BesError(f"BES server at {where} answered RUN with no request id: {text!r:.80}")
@@ -355,6 +377,8 @@ class BesRun(WorkflowRun):
             response = requests.request(
                 method, url, timeout=deadline, data=data, headers=headers, stream=True
             )
+        except requests.ReadTimeout:
+            raise BesTimeout(f"BES server at {url} did not answer within {deadline:g} s") from None
         except requests.RequestException as exc:
             raise BesError(f"BES server at {url} cannot be reached: {exc}") from None
         try:
@@ -383,7 +407,7 @@ def _read_capped(response: requests.Response, ends: float, url: str) -> bytes:
     try:
         while True:
             if time.monotonic() > ends:
-                raise BesError(f"BES server at {url} did not finish its answer in time")
+                raise BesTimeout(f"BES server at {url} did not finish its answer in time")
             chunk = response.raw.read1(4096)
             if not chunk:
                 return b"".join(chunks)
@@ -391,6 +415,8 @@ def _read_capped(response: requests.Response, ends: float, url: str) -> bytes:
             if size > MAX_ANSWER_BYTES:
                 raise BesError(f"BES server at {url} answered more than {MAX_ANSWER_BYTES} bytes")
             chunks.append(chunk)
+    except urllib3.exceptions.ReadTimeoutError:
+        raise BesTimeout(f"BES server at {url} did not finish its answer in time") from None
     except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
         raise BesError(f"BES server at {url} broke off its answer: {exc}") from None
 
