@@ -112,6 +112,9 @@ class WorkflowClient(HardwareObject):
             float, 10.0, "s a STATUS or ABORT request to the BES may take in all"
         ),
         "bes_run_timeout": HOProperty(float, 60.0, "s the BES may take to answer RUN in all"),
+        "bes_send_server_token": HOProperty(
+            bool, False, "with no server to grant run tokens: send the BES the server's token"
+        ),
         "bes_lost_after": HOProperty(
             float, 30.0, "s a BES that offered STATUS may stop answering it before the run fails"
         ),
@@ -384,10 +387,18 @@ class WorkflowClient(HardwareObject):
 
         url, server_token = self.callback_address()
         grant = self._run_token(info, run_id)
-        if grant is None:  # a server configured by URL only: its own token goes
+        if grant is None:  # a server configured by URL only: its own token, if allowed
+            if not self.get_property("bes_send_server_token"):
+                reason = (
+                    f"workflow {info.name}: the XML-RPC server ({url or 'none configured'}) "
+                    "cannot grant a token for this run: give this object the server's role "
+                    "xmlrpc_server, or set bes_send_server_token to send its own token"
+                )
+                self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+                raise Refused(reason)
             log.warning(
                 "workflow %s: the XML-RPC server takes no run token: the BES gets the "
-                "server's own token",
+                "server's own token (bes_send_server_token)",
                 info.name,
             )
         address = urlsplit(url) if url else None

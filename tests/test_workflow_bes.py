@@ -23,7 +23,7 @@ import pytest
 from bes_double import BesDouble
 from xmlrpc_fixtures import client
 
-from mxgui.core.errors import HardwareObjectError
+from mxgui.core.errors import HardwareObjectError, Refused
 from mxgui.core.repository import HardwareRepository
 from mxgui.core.workflow.bes import CallBack, Origin, run_body
 from mxgui.core.xmlrpc.run_tokens import MAX_TOKENS, MIN_TOKEN_LENGTH, RunCalls, RunTokens
@@ -481,3 +481,35 @@ def test_a_stop_does_not_wait_for_the_abort(bes):
     assert double.aborted == []  # the ABORT is on its way, the queue did not wait
     double.abort_gate.set()
     wait_for(lambda: double.aborted == ["bes-1"], "the ABORT", 10)
+
+
+@pytest.mark.parametrize("opt_in", [False, True])
+def test_no_run_token_issuer_refuses_the_run_unless_the_site_opts_in(tmp_path, opt_in):
+    """Finding 9: the server's own token goes to the BES only where the XML says so."""
+    double = BesDouble(script="silent")
+    extra = "<bes_send_server_token>true</bes_send_server_token>" if opt_in else ""
+    text = BES_XML.replace(
+        "<bes_timeout>",
+        f"<xmlrpc_url>http://127.0.0.1:9</xmlrpc_url><xmlrpc_token>{'s' * 20}</xmlrpc_token>"
+        f"{extra}<bes_timeout>",
+    )
+    repo = client_from(
+        tmp_path,
+        text.format(log=tmp_path / "w.sqlite", host=double.host, port=double.port, timeout=1),
+    )
+    try:
+        workflow = repo.get("workflow")
+        if opt_in:
+            done = workflow.start("BesDemo", {})
+            wait_for(lambda: double.runs, "the RUN")
+            assert double.run_body()["token"] == "s" * 20
+            workflow.abort()
+            assert done.result(timeout=10)[0] == "aborted"
+        else:
+            with pytest.raises(Refused, match="cannot grant a token for this run"):
+                workflow.start("BesDemo", {})
+            assert double.paths() == []
+            assert workflow.log.runs()[0].status == "failed"
+    finally:
+        repo.shutdown()
+        double.close()
