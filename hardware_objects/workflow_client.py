@@ -51,7 +51,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 from hardware_objects.abstract.lims import AbstractLims
@@ -410,6 +410,17 @@ class WorkflowClient(HardwareObject):
         port = address.port if address is not None and address.port else 0
         if not url:
             log.warning("workflow %s: no XML-RPC server for the BES to call back", info.name)
+        server = self._callback_server()
+        if isinstance(server, _HostCheck) and not server.accepts_host(host):
+            if grant is not None:
+                grant.revoke()
+            reason = (
+                f"workflow {info.name}: the BES would call back {host}, which the XML-RPC "
+                "server refuses as a Host: set bes_callback_host to one of its names, or add "
+                f"{host} to the server's allowed_hosts"
+            )
+            self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+            raise Refused(reason)
         callback = CallBack(host, port, grant.token if grant is not None else server_token)
         body = run_body(info.path or info.name, inputs, callback, self._origin())
         return self._with_token(
@@ -536,6 +547,13 @@ class WorkflowClient(HardwareObject):
         except (WorkflowLogError, OSError, ValueError) as exc:
             log.error("%s: the workflow execution log failed: %s", self.name, exc)
             return None
+
+
+@runtime_checkable
+class _HostCheck(Protocol):
+    """An XML-RPC server that says which names its callers may give it."""
+
+    def accepts_host(self, host: str) -> bool: ...
 
 
 class _Pending(WorkflowRun):

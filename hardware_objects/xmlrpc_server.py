@@ -165,6 +165,12 @@ class XMLRPCServer(HardwareObject):
         ``ValueError`` for a token that is too short or granted already."""
         self.run_tokens.grant(token, calls)
 
+    def accepts_host(self, host: str) -> bool:
+        """Whether callers may name this server ``host`` (the bound address or one of
+        ``allowed_hosts``); False before :meth:`init`."""
+        transport = getattr(self, "transport", None)
+        return transport is not None and transport.accepts_host(host)
+
     def revoke_run_token(self, token: str) -> None:
         """Stop accepting the run token ``token``."""
         self.run_tokens.revoke(token)

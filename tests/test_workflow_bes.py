@@ -51,10 +51,14 @@ BES_XML = """<object class="workflow_client.WorkflowClient">
 
 
 def bes_beamline(
-    tmp_path: Path, double: BesDouble, timeout: float = 60.0, request_timeout: float = 10.0
+    tmp_path: Path,
+    double: BesDouble,
+    timeout: float = 60.0,
+    request_timeout: float = 10.0,
+    extra: str = "",
 ) -> HardwareRepository:
     """The simulated beamline whose workflow client asks ``double`` (RUN given as long
-    as any other request: ``request_timeout``)."""
+    as any other request: ``request_timeout``; ``extra``: more of the client's XML)."""
     site = tmp_path / "bes-site"
     site.mkdir()
     text = BES_XML.format(
@@ -62,7 +66,7 @@ def bes_beamline(
     )
     line = (
         f"<bes_request_timeout>{request_timeout}</bes_request_timeout>"
-        f"<bes_run_timeout>{request_timeout}</bes_run_timeout>"
+        f"<bes_run_timeout>{request_timeout}</bes_run_timeout>{extra}"
     )
     (site / "workflow.xml").write_text(text.replace("<bes_timeout>", f"{line}\n  <bes_timeout>"))
     return HardwareRepository([site, quick_collect_overrides(tmp_path), SIMULATED])
@@ -510,6 +514,23 @@ def test_no_run_token_issuer_refuses_the_run_unless_the_site_opts_in(tmp_path, o
                 workflow.start("BesDemo", {})
             assert double.paths() == []
             assert workflow.log.runs()[0].status == "failed"
+    finally:
+        repo.shutdown()
+        double.close()
+
+
+def test_a_callback_host_the_server_refuses_fails_the_run_before_the_bes_is_asked(tmp_path):
+    """Finding 10: every call back would get 403 (Host): say so at once, naming both."""
+    double = BesDouble()
+    host = "<bes_callback_host>bes-gw.example.org</bes_callback_host>"
+    repo = bes_beamline(tmp_path, double, extra=host)
+    try:
+        server = repo.get("xmlrpc_server")  # it attaches itself to the workflow client
+        workflow = repo.get("workflow")
+        with pytest.raises(Refused, match="bes_callback_host.*allowed_hosts"):
+            workflow.start("BesDemo", {})
+        assert double.paths() == []
+        assert len(server.run_tokens) == 0
     finally:
         repo.shutdown()
         double.close()

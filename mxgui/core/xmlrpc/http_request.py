@@ -153,13 +153,18 @@ class RequestPolicy:
         self.max_request_bytes = max_request_bytes
         self.run_tokens = run_tokens
 
+    def accepts_host(self, host: str) -> bool:
+        """Whether a ``Host`` header of ``host`` (a name or address, a port allowed) is
+        this server's address or an allowed name."""
+        return _canonical(host_of(host)) in self.host_names
+
     def check(self, head: RequestHead) -> Verdict:
         """Serve or refuse ``head``; a refusal says why in words a caller understands."""
         headers = head.headers
         host = headers.get("host")
         if host is None:
             return Verdict(status=400, message="the Host header is required")
-        if _canonical(host_of(host)) not in self.host_names:
+        if not self.accepts_host(host):
             return Verdict(
                 status=403,
                 message=f"Host {host[:100]!r} is not this server's address or an allowed name",
