@@ -12,6 +12,7 @@ mxcubecore's form (``bes_host``, ``bes_port``, ``<title>``/``<path>``)."""
 from __future__ import annotations
 
 import http.client
+import logging
 import threading
 import time
 import xmlrpc.client
@@ -208,7 +209,8 @@ def test_status_is_polled_where_the_bes_offers_it(bes):
     assert double.aborted == []  # the BES said it finished: nothing to abort
 
 
-def test_a_bes_that_stops_answering_status_fails_the_run_and_is_aborted(bes):
+def test_a_bes_that_stops_answering_status_fails_the_run_and_is_aborted(bes, caplog):
+    caplog.set_level(logging.DEBUG, logger="mxgui.core.workflow.bes")
     double, beamline = bes(script="silent", offer_status=True)
 
     def status_answered_then_broken() -> bool:
@@ -222,6 +224,9 @@ def test_a_bes_that_stops_answering_status_fails_the_run_and_is_aborted(bes):
     assert done.wait(30), "the queue did not finish"
     message = beamline.beamline.role("queue").model.get_node(node).message
     assert "connection to the BES lost for 1 s" in message and "HTTP 503" in message
+    # finding 11: one warning for the outage, not one per poll (every 0.05 s for 1 s)
+    outage = [r for r in caplog.records if r.getMessage().endswith("answered HTTP 503")]
+    assert [r.levelname for r in outage].count("WARNING") == 1 and len(outage) > 2
     wait_for(lambda: double.aborted == ["bes-1"], "the ABORT", 10)
 
 

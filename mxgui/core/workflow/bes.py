@@ -273,6 +273,7 @@ class BesRun(WorkflowRun):
         """Wait for the end: ``workflow_end``, an abort, STATUS (if offered), silence."""
         reported = ""
         last_answer = time.monotonic()
+        failing = False
         while True:
             if self.done:  # workflow_end, or an abort
                 return self.future.result()
@@ -284,10 +285,12 @@ class BesRun(WorkflowRun):
                         raise BesError(
                             f"{exc}: connection to the BES lost for {self.lost_after:g} s"
                         ) from None
-                    log.warning("%s", exc)
+                    # the first failure of an outage is worth a warning; its repeats are not
+                    log.log(logging.DEBUG if failing else logging.WARNING, "%s", exc)
+                    failing = True
                     status = None
                 if status is not None:
-                    last_answer = time.monotonic()
+                    last_answer, failing = time.monotonic(), False
                     ended = _ENDED.get(status.lower())
                     if ended is not None:
                         self._server_ended = True
