@@ -354,12 +354,12 @@ def test_run_tokens_are_accepted_only_while_granted_and_count_served_calls():
 
 
 # the review's findings (review16d) ------------------------------------------------------------
-def raw_call(url: str, token: str, content_type: str = "text/xml") -> int:
-    """The HTTP status of one ``log_message`` call carrying ``token``."""
+def raw_call(url: str, token: str, content_type: str = "text/xml", **more: str) -> int:
+    """The HTTP status of one ``log_message`` call carrying ``token`` (and headers ``more``)."""
     address = urlsplit(url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
     body = xmlrpc.client.dumps(("a call",), "log_message").encode()
-    headers = {"Content-Type": content_type, "Token": token}
+    headers = {"Content-Type": content_type, "Token": token, **more}
     try:
         connection.request("POST", "/", body, headers)
         response = connection.getresponse()
@@ -436,10 +436,11 @@ def test_requests_the_server_refuses_are_no_sign_of_life(bes):
     token = double.run_body()["token"]
     statuses = set()
     deadline = time.monotonic() + 30
-    while not done.wait(0.2):  # refused (415) until the run has failed, then 403
+    while not done.wait(0.2):  # refused (415, 403) until the run has failed, then 403
         assert time.monotonic() < deadline, "refused requests kept the silent run alive"
         statuses.add(raw_call(server.url, token, "text/plain"))
-    assert statuses and statuses <= {415, 403}
+        statuses.add(raw_call(server.url, token, Origin="http://evil.example.org"))
+    assert 415 in statuses and statuses <= {415, 403}
     entry = beamline.beamline.role("queue").model.get_node(node)
     assert "neither called back nor ended within 1 s" in entry.message
 
@@ -539,3 +540,42 @@ def test_a_callback_host_the_server_refuses_fails_the_run_before_the_bes_is_aske
     finally:
         repo.shutdown()
         double.close()
+
+
+@pytest.mark.parametrize(("said", "status"), [("FAILED", "failed"), ("aborted", "aborted")])
+def test_a_status_saying_the_run_ended_badly_ends_it_without_an_abort(bes, said, status):
+    """Finding 12: the BES said the run is over: nothing to abort."""
+    double, beamline = bes(script="silent", offer_status=True, statuses=["RUNNING", said])
+    run_workflow(beamline)
+    run = beamline.beamline.role("workflow").log.runs()[0]
+    assert run.status == status
+    assert double.aborted == [] and not any("ABORT" in p for p in double.paths())
+
+
+def test_a_stopped_runs_token_is_refused_during_the_next_run(bes):
+    """Findings 3 and 12: run A stopped, run B running: A's token is refused, B's taken."""
+    double, beamline = bes(script="until_abort")
+    server = beamline.beamline.role("xmlrpc_server")
+    run_workflow(beamline, stop_when=lambda: len(double.calls) >= 1)
+    token_a = double.run_body()["token"]
+    wait_for(lambda: double.aborted == ["bes-1"], "run A's ABORT", 10)
+    asked = threading.Event()
+    answer: Future[dict] = Future()
+
+    def open_dialog(_spec):
+        asked.set()
+        return answer
+
+    server.set_handler("open_dialog", open_dialog)
+    double.script = "dialog"
+    _node, done = start_workflow(beamline)
+    assert asked.wait(30), "run B's dialog"
+    token_b = double.run_body()["token"]
+    assert token_b != token_a and len(server.run_tokens) == 1
+    assert raw_call(server.url, token_a) == 403
+    assert raw_call(server.url, token_b) == 200
+    answer.set_result({"answer": "ok"})
+    assert done.wait(30), "the queue did not finish"
+    runs = beamline.beamline.role("workflow").log.runs()
+    assert sorted(run.status for run in runs) == ["aborted", "success"]
+    assert double.aborted == ["bes-1"]
