@@ -26,10 +26,12 @@ session), ``externalRef`` (the proposal), and a token made for this run alone, i
 ``token`` and in ``mxcubeParameters`` ``{"host", "port", "token"}``: the XML-RPC server
 to call back, which accepts that token until the run ends. The BES answers the request
 id; the run ends with the workflow's ``workflow_end``; ``GET ABORT/<id>`` goes on abort
-and on every failure; ``STATUS/<id>`` is polled only if the BES answers it; a run that
-makes no call for ``bes_timeout`` s fails and is aborted. ``ewoksjob`` submits the graph
-to Celery workers (``ewoksjob_broker``, ``ewoksjob_backend``, ``ewoksjob_queue``;
-``mxgui.core.workflow.ewoksjob``), which run it with the same address and token. A run ends when the
+and on every failure; ``STATUS/<id>`` is polled only if the BES answers it; a run with
+no call in progress that makes none for ``bes_timeout`` s fails and is aborted.
+``ewoksjob`` submits the graph to Celery workers (``ewoksjob_broker``,
+``ewoksjob_backend``, ``ewoksjob_queue``; ``mxgui.core.workflow.ewoksjob``), which run it
+with the same address and, where the server grants one, a token of that run alone
+(revoked at its end, as the BES run's: ``RunTokenGrant``). A run ends when the
 workflow calls ``workflow_end`` (XML-RPC), when its process exits (a process killed is seen at
 once), or on :meth:`WorkflowClient.abort`. Every run and step is recorded in the
 execution log (:attr:`WorkflowClient.log`, a ``WorkflowLog``).

@@ -5,9 +5,9 @@
   token}``, the GUI's XML-RPC server to call back) answers the request id (the body as
   text; a JSON string or an object with ``request_id`` / ``id`` is read too);
 - the workflow then drives the GUI over XML-RPC with that token, which the server
-  accepts from before the RUN until the run's end (granted and revoked here, through a
-  :class:`~mxgui.core.xmlrpc.run_tokens.RunTokenIssuer`); it ends the run with
-  ``workflow_end`` (:meth:`BesRun.end`);
+  accepts from before the RUN until the run's end (granted by the workflow client and
+  revoked when the run ends: :class:`~mxgui.core.xmlrpc.run_tokens.RunTokenGrant`); it
+  ends the run with ``workflow_end`` (:meth:`BesRun.end`);
 - ``GET <server>/ABORT/<id>`` on stop (:meth:`BesRun.abort`) and on every failure once a
   request id exists: the workflow must not go on at the BES after mxgui gave it up;
 - ``GET <server>/STATUS/<id>`` is not part of mxcubecore's protocol: it is asked once
@@ -16,11 +16,16 @@
   Its ``finished`` / ``success`` end the run well, ``error`` / ``failed`` fail it,
   ``aborted`` ends it aborted; anything else is the current step.
 
-A run that neither calls back (a call with its token) nor ends within
-:attr:`BesRun.silence_timeout` s of the start or of its last call (or STATUS answer)
-fails saying so, and is aborted at the BES. A server that cannot be reached, or that
-answers RUN with an HTTP error, fails the run with the URL named; a STATUS server that
-stops answering for :attr:`BesRun.lost_after` s fails it as a lost connection.
+A run that neither calls back (a call with its token, served: a refused request is
+none) nor ends within :attr:`BesRun.silence_timeout` s of the start or of its last call's
+end (or STATUS answer) fails saying so, and is aborted at the BES; while one of its calls
+is in progress (a dialog, a collection) it is not silent. A server that cannot be
+reached, that answers RUN with an HTTP error or no request id, or that does not answer
+RUN within :attr:`BesRun.run_timeout` s, fails the run with the URL named; a STATUS
+server that stops answering for :attr:`BesRun.lost_after` s fails it as a lost
+connection. Every answer is read with a total deadline and at most
+:data:`MAX_ANSWER_BYTES`. The run ends (and its token is revoked) at once on
+``workflow_end``, abort or failure; the ABORT follows from the engine's thread.
 """
 
 from __future__ import annotations
