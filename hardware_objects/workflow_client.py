@@ -26,10 +26,12 @@ session), ``externalRef`` (the proposal), and a token made for this run alone, i
 ``token`` and in ``mxcubeParameters`` ``{"host", "port", "token"}``: the XML-RPC server
 to call back, which accepts that token until the run ends. The BES answers the request
 id; the run ends with the workflow's ``workflow_end``; ``GET ABORT/<id>`` goes on abort
-and on every failure; ``STATUS/<id>`` is polled only if the BES answers it; a run that
-makes no call for ``bes_timeout`` s fails and is aborted. ``ewoksjob`` submits the graph
-to Celery workers (``ewoksjob_broker``, ``ewoksjob_backend``, ``ewoksjob_queue``;
-``mxgui.core.workflow.ewoksjob``), which run it with the same address and token. A run ends when the
+and on every failure; ``STATUS/<id>`` is polled only if the BES answers it; a run with
+no call in progress that makes none for ``bes_timeout`` s fails and is aborted.
+``ewoksjob`` submits the graph to Celery workers (``ewoksjob_broker``,
+``ewoksjob_backend``, ``ewoksjob_queue``; ``mxgui.core.workflow.ewoksjob``), which run it
+with the same address and, where the server grants one, a token of that run alone
+(revoked at its end, as the BES run's: ``RunTokenGrant``). A run ends when the
 workflow calls ``workflow_end`` (XML-RPC), when its process exits (a process killed is seen at
 once), or on :meth:`WorkflowClient.abort`. Every run and step is recorded in the
 execution log (:attr:`WorkflowClient.log`, a ``WorkflowLog``).
@@ -51,7 +53,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 from hardware_objects.abstract.lims import AbstractLims
@@ -72,8 +74,7 @@ from mxgui.core.workflow.ewoksjob import EwoksJobConfig
 from mxgui.core.workflow_log import WorkflowLog, WorkflowLogError
 from mxgui.core.workflow_log import default_path as default_log_path
 from mxgui.core.xml_config import ConfigNode
-from mxgui.core.xmlrpc.run_tokens import RunTokenIssuer
-from mxgui.core.xmlrpc.token_file import new_token
+from mxgui.core.xmlrpc.run_tokens import RunTokenGrant, RunTokenIssuer
 
 if TYPE_CHECKING:  # the BES engine imports requests: imported when a BES run starts
     from mxgui.core.workflow.bes import Origin
@@ -109,7 +110,13 @@ class WorkflowClient(HardwareObject):
         "bes_timeout": HOProperty(
             float, 900.0, "s a BES run may go without a call back before it fails (and aborts)"
         ),
-        "bes_request_timeout": HOProperty(float, 10.0, "s one HTTP request to the BES may take"),
+        "bes_request_timeout": HOProperty(
+            float, 10.0, "s a STATUS or ABORT request to the BES may take in all"
+        ),
+        "bes_run_timeout": HOProperty(float, 60.0, "s the BES may take to answer RUN in all"),
+        "bes_send_server_token": HOProperty(
+            bool, False, "with no server to grant run tokens: send the BES the server's token"
+        ),
         "bes_lost_after": HOProperty(
             float, 30.0, "s a BES that offered STATUS may stop answering it before the run fails"
         ),
@@ -332,9 +339,9 @@ class WorkflowClient(HardwareObject):
             self._step(run_id, step, status, message)
 
         if info.engine == "bes":
-            return self._start_bes(info, inputs, on_step)
+            return self._start_bes(info, inputs, on_step, run_id)
         if info.engine == "ewoksjob":
-            return self._start_ewoksjob(info, inputs, on_step)
+            return self._start_ewoksjob(info, inputs, on_step, run_id)
         from mxgui.core.workflow.local import LocalRun
 
         url, token = self.callback_address()
@@ -358,20 +365,42 @@ class WorkflowClient(HardwareObject):
             self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
             raise Refused(reason) from None
 
+    def _run_token(self, info: WorkflowInfo, run_id: int) -> RunTokenGrant | None:
+        """A token of this run alone, granted on the XML-RPC server now (before the run
+        starts) and revoked when the run ends (:meth:`_start_engine`); ``None`` when the
+        server is configured by URL only (no server object to grant it).
+        ``Refused`` when the server refuses it (its calls would all be refused)."""
+        server = self._callback_server()
+        if not isinstance(server, RunTokenIssuer):
+            return None
+        try:
+            return RunTokenGrant(server)
+        except ValueError as exc:
+            reason = f"workflow {info.name}: the XML-RPC server refuses the run's token: {exc}"
+            self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+            raise Refused(reason) from None
+
     def _start_bes(
-        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback
+        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback, run_id: int
     ) -> WorkflowRun:
-        """A BES run: its own token (granted on the XML-RPC server by the run), the
-        body mxcubecore sends (see the module docstring)."""
+        """A BES run: its own token (see :meth:`_run_token`), the body mxcubecore sends
+        (see the module docstring)."""
         from mxgui.core.workflow.bes import BesRun, CallBack, run_body
 
         url, server_token = self.callback_address()
-        server = self._callback_server()
-        issuer = server if isinstance(server, RunTokenIssuer) else None
-        if issuer is None:  # a server configured by URL only: its own token goes
+        grant = self._run_token(info, run_id)
+        if grant is None:  # a server configured by URL only: its own token, if allowed
+            if not self.get_property("bes_send_server_token"):
+                reason = (
+                    f"workflow {info.name}: the XML-RPC server ({url or 'none configured'}) "
+                    "cannot grant a token for this run: give this object the server's role "
+                    "xmlrpc_server, or set bes_send_server_token to send its own token"
+                )
+                self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+                raise Refused(reason)
             log.warning(
                 "workflow %s: the XML-RPC server takes no run token: the BES gets the "
-                "server's own token",
+                "server's own token (bes_send_server_token)",
                 info.name,
             )
         address = urlsplit(url) if url else None
@@ -383,19 +412,47 @@ class WorkflowClient(HardwareObject):
         port = address.port if address is not None and address.port else 0
         if not url:
             log.warning("workflow %s: no XML-RPC server for the BES to call back", info.name)
-        callback = CallBack(host, port, new_token() if issuer is not None else server_token)
+        server = self._callback_server()
+        if isinstance(server, _HostCheck) and not server.accepts_host(host):
+            if grant is not None:
+                grant.revoke()
+            reason = (
+                f"workflow {info.name}: the BES would call back {host}, which the XML-RPC "
+                "server refuses as a Host: set bes_callback_host to one of its names, or add "
+                f"{host} to the server's allowed_hosts"
+            )
+            self._record(lambda: self.log.finish_run(run_id, FAILED, reason))
+            raise Refused(reason)
+        callback = CallBack(host, port, grant.token if grant is not None else server_token)
         body = run_body(info.path or info.name, inputs, callback, self._origin())
-        return BesRun(
-            self.bes_url,
-            info.name,
-            body,
-            on_step,
-            issuer,
-            poll_period=self.get_property("bes_poll_period"),
-            timeout=self.get_property("bes_request_timeout"),
-            silence_timeout=self.get_property("bes_timeout"),
-            lost_after=self.get_property("bes_lost_after"),
+        return self._with_token(
+            grant,
+            lambda: BesRun(
+                self.bes_url,
+                info.name,
+                body,
+                on_step,
+                grant.calls if grant is not None else None,
+                poll_period=self.get_property("bes_poll_period"),
+                timeout=self.get_property("bes_request_timeout"),
+                run_timeout=self.get_property("bes_run_timeout"),
+                silence_timeout=self.get_property("bes_timeout"),
+                lost_after=self.get_property("bes_lost_after"),
+            ),
         )
+
+    @staticmethod
+    def _with_token(grant: RunTokenGrant | None, start: Callable[[], WorkflowRun]) -> WorkflowRun:
+        """``start()``, the run's token revoked when the run ends (or when it cannot start)."""
+        if grant is None:
+            return start()
+        try:
+            run = start()
+        except BaseException:
+            grant.revoke()
+            raise
+        grant.revoke_when_done(run.future)
+        return run
 
     def _origin(self) -> Origin:
         """The BES run's initiator, LIMS session and proposal, from this object's
@@ -418,21 +475,29 @@ class WorkflowClient(HardwareObject):
         return Origin(initiator, session_id, proposal)
 
     def _start_ewoksjob(
-        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback
+        self, info: WorkflowInfo, inputs: dict[str, Any], on_step: StepCallback, run_id: int
     ) -> WorkflowRun:
+        """An ewoksjob run: the job calls back with a token of its own (see
+        :meth:`_run_token`; the configured ``xmlrpc_token`` where the server is given by
+        URL only), so that a job that outlives its run is refused by the server."""
         from mxgui.core.workflow.ewoksjob import EwoksJobRun
 
         url, token = self.callback_address()
         url = self.get_property("ewoksjob_xmlrpc_url").strip() or url
+        grant = self._run_token(info, run_id)
         assert info.graph is not None  # checked at init, as for a local workflow
-        return EwoksJobRun(
-            info.graph,
-            inputs,
-            on_step,
-            self.ewoksjob_config(),
-            (url, token),
-            end_grace=self.get_property("end_grace"),
-            kill_grace=self.get_property("kill_grace"),
+        graph = info.graph
+        return self._with_token(
+            grant,
+            lambda: EwoksJobRun(
+                graph,
+                inputs,
+                on_step,
+                self.ewoksjob_config(),
+                (url, grant.token if grant is not None else token),
+                end_grace=self.get_property("end_grace"),
+                kill_grace=self.get_property("kill_grace"),
+            ),
         )
 
     def abort(self) -> None:
@@ -484,6 +549,13 @@ class WorkflowClient(HardwareObject):
         except (WorkflowLogError, OSError, ValueError) as exc:
             log.error("%s: the workflow execution log failed: %s", self.name, exc)
             return None
+
+
+@runtime_checkable
+class _HostCheck(Protocol):
+    """An XML-RPC server that says which names its callers may give it."""
+
+    def accepts_host(self, host: str) -> bool: ...
 
 
 class _Pending(WorkflowRun):

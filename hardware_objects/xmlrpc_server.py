@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from hardware_objects.workflow_client import WorkflowClient
 from mxgui.core.hardware_object import HardwareObject, HardwareObjectState, HOProperty
 from mxgui.core.xmlrpc.context import DEFAULT_DIALOG_TIMEOUT
-from mxgui.core.xmlrpc.run_tokens import RunTokens
+from mxgui.core.xmlrpc.run_tokens import RunCalls, RunTokens
 from mxgui.core.xmlrpc.service import XMLRPCService
 from mxgui.core.xmlrpc.token_file import new_token, remove_token, token_path, write_token
 from mxgui.core.xmlrpc.transport import (
@@ -159,11 +159,17 @@ class XMLRPCServer(HardwareObject):
         self.token_file = path
         log.info("XML-RPC token in %s", path)
 
-    def grant_run_token(self, token: str, on_call: Callable[[], None] | None = None) -> None:
+    def grant_run_token(self, token: str, calls: RunCalls | None = None) -> None:
         """Accept ``token`` (a workflow run's own) besides :attr:`token` until
-        :meth:`revoke_run_token`; ``on_call()`` on each call carrying it. ``ValueError``
-        for a token that is too short or granted already."""
-        self.run_tokens.grant(token, on_call)
+        :meth:`revoke_run_token`; each call served with it is told to ``calls``.
+        ``ValueError`` for a token that is too short or granted already."""
+        self.run_tokens.grant(token, calls)
+
+    def accepts_host(self, host: str) -> bool:
+        """Whether callers may name this server ``host`` (the bound address or one of
+        ``allowed_hosts``); False before :meth:`init`."""
+        transport = getattr(self, "transport", None)
+        return transport is not None and transport.accepts_host(host)
 
     def revoke_run_token(self, token: str) -> None:
         """Stop accepting the run token ``token``."""

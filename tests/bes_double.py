@@ -8,7 +8,11 @@ in the ``Token`` header. Scripts:
 - ``play``: ``log_message``, then ``workflow_end``;
 - ``until_abort``: ``log_message`` every 0.05 s until ABORT comes;
 - ``silent``: no call at all (a workflow that hangs before its first call);
-- ``error``: RUN answers HTTP 500 (the BES could not start it).
+- ``error``: RUN answers HTTP 500 (the BES could not start it);
+- ``dialog``: ``open_dialog`` (which the test answers when it likes), then ``workflow_end``;
+- ``trickle``: RUN announces a long answer and sends one byte every 0.2 s of it.
+
+``status_gate``: when set to an event, STATUS answers only once it is set (a slow BES).
 
 Every request is recorded (method, path, JSON body); so are ABORTs and the outcome of
 each call back (the value, or the error's text).
@@ -22,7 +26,9 @@ import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-SCRIPTS = ("play", "until_abort", "silent", "error")
+SCRIPTS = ("play", "until_abort", "silent", "error", "dialog", "trickle")
+#: the dialog the ``dialog`` script opens
+DIALOG = {"title": "Check", "fields": [{"name": "answer", "type": "string", "default": "x"}]}
 
 
 class BesDouble:
@@ -41,7 +47,15 @@ class BesDouble:
         self.requests: list[tuple[str, str, Any]] = []
         self.runs: dict[str, dict[str, Any]] = {}
         self.aborted: list[str] = []
-        self.abort_event = threading.Event()
+        #: set by ABORT/<id>, one per request id (and all of them at close)
+        self.abort_events: dict[str, threading.Event] = {}
+        self.status_gate: threading.Event | None = None
+        #: when set to an event, RUN (ABORT) answers only once it is set (a slow BES)
+        self.run_gate: threading.Event | None = None
+        self.abort_gate: threading.Event | None = None
+        #: what RUN answers instead of the request id (``None``: the id)
+        self.run_answer: str | None = None
+        self.closing = threading.Event()
         self.calls: list[tuple[str, Any]] = []
         self.played = threading.Event()
         self._lock = threading.Lock()
@@ -72,16 +86,35 @@ class BesDouble:
                     self._answer("no such service", 404)
                 elif double.script == "error":
                     self._answer("workflow engine: internal error", 500)
+                elif double.script == "trickle":
+                    double._start(body)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    while not double.closing.wait(0.2):
+                        try:
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                        except OSError:  # the client gave up: so does the double
+                            return
                 else:
-                    self._answer(double._start(body))
+                    request_id = double._start(body)
+                    if double.run_gate is not None:
+                        double.run_gate.wait(30)
+                    self._answer(request_id if double.run_answer is None else double.run_answer)
 
             def do_GET(self) -> None:
                 double._record("GET", self.path, None)
                 if self.path.startswith("/ABORT/"):
+                    if double.abort_gate is not None:
+                        double.abort_gate.wait(30)
                     double._abort(self.path.split("/", 2)[2])
                     self._answer("ABORTED")
                 elif self.path.startswith("/STATUS/") and double.offer_status:
-                    self._answer(double._status(), double.status_code)
+                    gate = double.status_gate
+                    if gate is not None:
+                        gate.wait(30)
+                    self._answer(double._status(self.path.split("/", 2)[2]), double.status_code)
                 else:
                     self._answer(f"no such service: {self.path}", 404)
 
@@ -113,6 +146,7 @@ class BesDouble:
         with self._lock:
             request_id = f"bes-{len(self.runs) + 1}"
             self.runs[request_id] = body
+            self.abort_events[request_id] = threading.Event()
         player = threading.Thread(
             target=self._play, args=(request_id, body), name=f"BES double {request_id}"
         )
@@ -124,10 +158,13 @@ class BesDouble:
     def _abort(self, request_id: str) -> None:
         with self._lock:
             self.aborted.append(request_id)
-        self.abort_event.set()
+            event = self.abort_events.get(request_id)
+        if event is not None:
+            event.set()
 
-    def _status(self) -> str:
-        if self.abort_event.is_set():
+    def _status(self, request_id: str) -> str:
+        event = self.abort_events.get(request_id)
+        if event is not None and event.is_set():
             return "ABORTED"
         with self._lock:
             return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
@@ -141,8 +178,9 @@ class BesDouble:
             self.calls.append((method, result))
 
     def _play(self, request_id: str, body: dict[str, Any]) -> None:
-        if self.script == "silent":
+        if self.script in ("silent", "trickle"):
             return
+        aborted = self.abort_events[request_id]
         gui = body["mxcubeParameters"]
         proxy = xmlrpc.client.ServerProxy(
             f"http://{gui['host']}:{gui['port']}",
@@ -153,15 +191,21 @@ class BesDouble:
             if self.script == "play":
                 self._call(proxy, "log_message", f"BES double: {request_id} running", "info")
                 self._call(proxy, "workflow_end")
+            elif self.script == "dialog":
+                self._call(proxy, "open_dialog", DIALOG)
+                self._call(proxy, "workflow_end")
             else:  # until_abort
-                while not self.abort_event.wait(0.05):
+                while not aborted.wait(0.05) and not self.closing.is_set():
                     self._call(proxy, "log_message", f"BES double: {request_id} still running")
         finally:
             proxy("close")()
             self.played.set()
 
     def close(self) -> None:
-        self.abort_event.set()  # an until_abort player stops
+        self.closing.set()  # an until_abort player stops, a trickle too
+        for gate in (self.status_gate, self.run_gate, self.abort_gate):
+            if gate is not None:
+                gate.set()
         for player in self._players:
             player.join(5)
         self.server.shutdown()

@@ -216,7 +216,7 @@ def test_bes_engine_abort_and_error(tmp_path):
         wait_for(lambda: any(r[1] == "/STATUS/req-42" for r in bes.requests), "a status request")
         client.abort()
         assert future.result(10) == ("aborted", "aborted by user")
-        assert bes.aborted.is_set()
+        wait_for(bes.aborted.is_set, "the ABORT (sent after the run has ended)", 10)
         bes.statuses[:] = ["ERROR"]
         bes.aborted.clear()
         status, message = client.start("Remote", {}).result(10)

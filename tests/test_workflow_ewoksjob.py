@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import xmlrpc.client
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from celery_servers import ROOT, CeleryWorker, RedisServer, client_app, new_queu
 from control_servers import free_port
 from test_workflows_run import QUICK, children, off_beam
 from workflow_fixtures import WORKFLOWS, gone, started, wait_params
+from xmlrpc_fixtures import client as xmlrpc_client
 
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
@@ -346,3 +348,46 @@ def test_starting_the_gui_imports_no_celery():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_job_calls_back_with_a_run_token_refused_once_the_run_is_stopped(
+    tmp_path, celery_worker
+):
+    """The job gets a token of its own run, not the server's: granted before the submit,
+    revoked at the stop, so a job that outlives its stop (a worker that ignores the
+    revoke) is refused by the real XML-RPC server."""
+    overlay = quick_collect_overrides(tmp_path)
+    text = CLIENT_XML.replace("  <xmlrpc_url>{url}</xmlrpc_url>\n", "").replace(
+        "  <xmlrpc_token>{token}</xmlrpc_token>\n", ""
+    )
+    redis = celery_worker.redis
+    (overlay / "workflow.xml").write_text(
+        text.format(
+            workflows=WORKFLOWS,
+            log=tmp_path / "runs.sqlite",
+            broker=redis.url(0),
+            backend=redis.url(1),
+            queue=celery_worker.queue,
+            start_timeout=60,
+        )
+    )
+    repo = HardwareRepository([overlay, SIMULATED])
+    try:
+        client = repo.get("workflow")
+        server = repo.get("xmlrpc_server")
+        marker = tmp_path / "marker"
+        done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
+        info = started(marker)
+        assert info["url"] == server.url
+        assert info["token"] != server.token and len(server.run_tokens) == 1
+        with xmlrpc_client(server.url, info["token"]) as job:
+            assert job.log_message("the job calls back") is True
+        client.abort()
+        assert done.result(timeout=30) == ("aborted", "aborted by user")
+        with xmlrpc_client(server.url, info["token"]) as late:
+            with pytest.raises(xmlrpc.client.ProtocolError) as refused:
+                late.log_message("a job that outlived its stop")
+        assert refused.value.errcode == 403
+        assert len(server.run_tokens) == 0
+    finally:
+        repo.shutdown()

@@ -25,6 +25,8 @@ CLIENT_XML = """<object class="workflow_client.WorkflowClient">
   <end_grace>0.5</end_grace>
   <kill_grace>1.0</kill_grace>
   <bes_poll_period>0.05</bes_poll_period>
+  <!-- no XML-RPC server grants run tokens here: the BES gets the configured token -->
+  <bes_send_server_token>true</bes_send_server_token>
   <workflow><name>Wait</name><title>Wait a while</title><graph>wait.json</graph></workflow>
   <workflow><name>Fail</name><title>Fail at indexing</title><graph>fail.json</graph></workflow>
   <workflow><name>Broken</name><graph>broken.json</graph></workflow>

@@ -417,14 +417,16 @@ class ConnectionLoop:
         self._register(conn, 0)  # nothing is read from it while it is served
         body = conn.body
         assert body is not None  # queued once the body it holds is complete
+        head = conn.head
+        assert head is not None  # and once its head was checked
         conn.body = None
-        self.pool.submit(conn, lambda: self._serve(conn, body))
+        self.pool.submit(conn, lambda: self._serve(conn, body, head))
 
     # serving (worker threads) --------------------------------------------------------------
-    def _serve(self, conn: _Connection, body: bytearray) -> None:
+    def _serve(self, conn: _Connection, body: bytearray, head: RequestHead) -> None:
         conn.state = _State.RUNNING
         try:
-            with caller.serving(conn.sock):
+            with caller.serving(conn.sock), self.policy.serving(head):
                 result = self.dispatcher.handle(body)
             response = http_response(200, result, "text/xml", conn.keep_alive)
         except Exception:  # noqa: BLE001 - the dispatcher answers faults; this is a bug

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from mxgui.core.xmlrpc.run_tokens import RunTokens
@@ -152,13 +153,18 @@ class RequestPolicy:
         self.max_request_bytes = max_request_bytes
         self.run_tokens = run_tokens
 
+    def accepts_host(self, host: str) -> bool:
+        """Whether a ``Host`` header of ``host`` (a name or address, a port allowed) is
+        this server's address or an allowed name."""
+        return _canonical(host_of(host)) in self.host_names
+
     def check(self, head: RequestHead) -> Verdict:
         """Serve or refuse ``head``; a refusal says why in words a caller understands."""
         headers = head.headers
         host = headers.get("host")
         if host is None:
             return Verdict(status=400, message="the Host header is required")
-        if _canonical(host_of(host)) not in self.host_names:
+        if not self.accepts_host(host):
             return Verdict(
                 status=403,
                 message=f"Host {host[:100]!r} is not this server's address or an allowed name",
@@ -181,8 +187,6 @@ class RequestPolicy:
                 self.run_tokens is not None and self.run_tokens.accepts(given)
             ):
                 return Verdict(status=403, message=f"wrong {TOKEN_HEADER}")
-        elif given is not None and self.run_tokens is not None:
-            self.run_tokens.accepts(given)  # no token asked: the run still hears of its call
         content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         if content_type not in XML_TYPES:
             return Verdict(
@@ -206,3 +210,12 @@ class RequestPolicy:
                 f"{self.max_request_bytes} bytes (max_request_bytes)",
             )
         return Verdict(length=length)
+
+    def serving(self, head: RequestHead) -> AbstractContextManager[None]:
+        """Around the dispatch of ``head``'s request (checked, its body read): a run whose
+        token it carries counts the call, in flight until answered (``run_tokens.py``);
+        also where no token is asked. A refused request never gets here."""
+        given = head.headers.get(TOKEN_HEADER.lower())
+        if given is None or self.run_tokens is None:
+            return nullcontext()
+        return self.run_tokens.serving(given)

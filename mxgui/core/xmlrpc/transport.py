@@ -181,7 +181,12 @@ class XMLRPCTransport:
                 "worker_idle": worker_idle,
             },
         )
+        self._policy = self._server.policy
         self._thread: threading.Thread | None = None
+
+    def accepts_host(self, host: str) -> bool:
+        """Whether callers may name this server ``host`` (its ``Host`` check)."""
+        return self._policy.accepts_host(host)
 
     @property
     def host(self) -> str:
