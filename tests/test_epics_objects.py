@@ -281,8 +281,9 @@ def test_a_pv_that_does_not_exist_puts_the_motor_in_fault_naming_it(ioc, tmp_pat
 def test_a_channel_on_a_pv_of_another_type_is_a_fault_naming_it(ioc, tmp_path):
     extra = f'<channel type="epics" name="rbv">{PREFIX}RING:FILLMODE</channel>'
     motor = load(tmp_path, "wrong", motor_xml(extra))
-    states = States(motor)
-    states.next(FAULT)
+    # the type is checked as the channel connects, which may be before a listener could
+    # connect to stateChanged: the state itself is waited for
+    wait_for(lambda: motor.get_state() is FAULT, "FAULT", 10)
     assert motor.get_value() is None
     problems = motor.startup_problems()
     assert any(
