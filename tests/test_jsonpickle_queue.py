@@ -11,6 +11,8 @@ import sys
 import mxcubecore_standins as qmo
 import pytest
 
+from mxgui.core.acquisition import ParameterError
+from mxgui.core.queue.fields import Field, Schema, convert, shown
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.xmlrpc.jsonpickle_doc import DocumentError, Pickled, read_document
 from mxgui.core.xmlrpc.jsonpickle_encode import encode_node
@@ -338,3 +340,40 @@ def test_helical_and_mesh_nodes_are_written_with_their_experiment_type(monkeypat
     assert written.acquisitions[1].acquisition_parameters.centred_position.phiy == 0.4
     assert decode_task(encode_node(model, line)).parameters["helical_end"] == end
     assert jp.decode(encode_node(model, mesh)).experiment_type == 8
+
+
+@pytest.mark.parametrize("field", ["exp_time", "overlap", "comments", "detector_distance"])
+def test_a_shared_container_in_a_field_is_refused_naming_its_place(field):
+    """Review 16c finding 1: values are copied only as text or numbers."""
+    text = qmo.shared_list_document(40, field)
+    assert len(text) < 2500
+    with pytest.raises(DocumentError) as error:
+        decode_task(text)
+    message = str(error.value)
+    assert message == (
+        f"$.acquisitions[0].acquisition_parameters.{field}: expected a number or text, got a list"
+    )
+
+
+def test_an_object_in_a_path_field_is_named_by_its_class():
+    dc = quick_collection()
+    dc.acquisitions[0].path_template.run_number = qmo.Crystal()
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(dc))
+    assert str(error.value) == (
+        "$.acquisitions[0].path_template.run_number: expected a number or text, "
+        "got an object of class Crystal"
+    )
+
+
+def test_messages_show_a_shared_value_cut_short():
+    """Finding 1, belt and braces: the queue's own messages never walk a value whole."""
+    value: list[object] = []
+    for _level in range(40):
+        value = [value, value]
+    schema = Schema("Probe", own={"dose": Field("float", 0.0)})
+    with pytest.raises(ParameterError) as error:
+        convert(schema, {"dose": value}, complete=False)
+    assert len(str(error.value)) < 300 and "[[...], [...]]" in str(error.value)
+    assert shown(Pickled("x.Y", "$")) == "a Pickled"
+    assert len(shown("A" * 1_000_000)) < 100

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import mxcubecore_standins as qmo
@@ -237,3 +238,14 @@ def test_a_characterisation_result_is_kept_with_the_characterisation(queue, prox
     assert proxy.set_characterisation_result(xml_result) is True
     kept = queue.model.get_node(char).results["characterisation_result"]
     assert kept == "<XSDataResultCharacterisation>ok</XSDataResultCharacterisation>"
+
+
+def test_a_shared_value_costs_a_short_fault_at_once(queue, proxy):
+    """Review 16c finding 1: 22 levels of py/id sharing (a 25 MB repr) in exp_time."""
+    sample = manual_sample(proxy)
+    started = time.monotonic()
+    message = fault_message(proxy.queue_add_child, sample, qmo.shared_list_document(22))
+    assert time.monotonic() - started < 10  # generous: the old code took ~2 s and 25 MB
+    assert len(message) < 500, len(message)
+    assert "acquisition_parameters.exp_time: expected a number or text, got a list" in message
+    assert queue.model.children(sample) == ()

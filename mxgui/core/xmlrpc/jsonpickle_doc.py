@@ -51,7 +51,8 @@ class Pickled:
 
     cls: str
     where: str
-    attrs: dict[str, Any] = field(default_factory=dict)
+    #: not in the repr: through shared references it may stand for a huge tree
+    attrs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def class_name(self) -> str:

@@ -228,11 +228,28 @@ def _prefix(path: Mapping[str, Any]) -> str:
     return prefix
 
 
+def _scalar(owner: object, key: str, value: object) -> object:
+    """``value`` of field ``key`` of ``owner`` when it is JSON data a field can hold (text,
+    a number, true/false, null); any container is refused naming its place. A shared
+    (py/id) container may stand for a tree far larger than the document: it is never
+    handed on to code that walks it."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    where = owner.where if isinstance(owner, Pickled) else "$"
+    if isinstance(value, Pickled):
+        kind = f"an object of class {value.class_name}"
+    elif isinstance(value, (list, tuple, dict)):
+        kind = f"a {type(value).__name__}"
+    else:
+        kind = type(value).__name__
+    raise DocumentError(f"{where}.{key}: expected a number or text, got {kind}")
+
+
 def _path_parameters(value: object) -> dict[str, Any]:
     path = attrs_of(value)
     out: dict[str, Any] = {}
     for theirs, ours in _PATH.items():
-        given = path.get(theirs)
+        given = _scalar(value, theirs, path.get(theirs))
         if given not in (None, "", 0) and not isinstance(given, bool):
             out[ours] = given
     prefix = _prefix(path)
@@ -249,9 +266,11 @@ def _path_parameters(value: object) -> dict[str, Any]:
 def _acquisition_parameters(value: object) -> dict[str, Any]:
     acq = attrs_of(value)
     out: dict[str, Any] = {
-        k: acq[k] for k, unset in _ACQUISITION.items() if _is_set(acq.get(k), unset)
+        k: acq[k]
+        for k, unset in _ACQUISITION.items()
+        if _is_set(_scalar(value, k, acq.get(k)), unset)
     }
-    distance = acq.get("detector_distance")
+    distance = _scalar(value, "detector_distance", acq.get("detector_distance"))
     if "resolution" not in out and _is_set(distance, 0):  # mxcubecore: distance when no resolution
         out["detector_distance"] = distance
     snapshots = acq.get("take_snapshots")
