@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+import tracemalloc
 
 import mxcubecore_standins as qmo
 import pytest
@@ -377,3 +379,41 @@ def test_messages_show_a_shared_value_cut_short():
     assert len(str(error.value)) < 300 and "[[...], [...]]" in str(error.value)
     assert shown(Pickled("x.Y", "$")) == "a Pickled"
     assert len(shown("A" * 1_000_000)) < 100
+
+
+def test_a_long_key_is_refused_and_places_cost_no_copies_of_keys():
+    """Review 16c finding 2: a place is built only for a message; keys are bounded."""
+    crystals = [{"py/object": f"{M}.Crystal"}] * 2000
+    huge = json.dumps({"py/object": f"{M}.TaskGroup", "K" * 1_000_000: crystals})
+    started = time.monotonic()
+    with pytest.raises(DocumentError) as error:
+        decode_task(huge)
+    assert time.monotonic() - started < 5
+    assert str(error.value) == "$: a key of 1000000 characters, over the limit of 200"
+    # keys under the limit, 40 levels of them above 20,000 objects: each object's place
+    # written out would be 8 kB (160 MB in all); kept as links it is a few MB
+    key = "k" * 199
+    inner: object = [{"py/object": f"{M}.Crystal"}] * 20_000
+    for _level in range(40):
+        inner = {key: inner}
+    text = json.dumps({"py/object": f"{M}.TaskGroup", "x": inner})
+    tracemalloc.start()
+    try:
+        group = read_document(text, ALLOWED)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40_000_000, peak
+    deepest = group.attrs["x"]
+    for _level in range(40):
+        deepest = deepest[key]
+    place = str(deepest[19_999].where)
+    assert place == "$.x" + f".{'k' * 40}..." * 40 + "[19999]"
+
+
+def test_old_jsonpickle_names_are_bounded():
+    nested: object = {"py/ref": "/a"}
+    for level in range(30):
+        nested = {f"key{level:02d}" + "n" * 20: [nested]}
+    with pytest.raises(DocumentError, match="py/ref name has over 512 characters"):
+        decode_task(json.dumps({"py/object": f"{M}.TaskGroup", "a": nested}))

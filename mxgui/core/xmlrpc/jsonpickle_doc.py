@@ -34,6 +34,12 @@ MAX_DEPTH = 48
 MAX_ITEMS = 60_000
 #: bytes a ``py/b64`` value may decode to
 MAX_BYTES = 1_000_000
+#: the longest attribute name or dict key read (mxcubecore's longest is about 30)
+MAX_KEY_CHARS = 200
+#: the longest name the old jsonpickle's ``py/ref`` may use (the key path to an object)
+MAX_NAME_CHARS = 512
+#: how much of a key a place in a message shows
+SHOWN_KEY_CHARS = 40
 #: the tags read as data besides ``py/object``
 DATA_TAGS = frozenset({"py/id", "py/ref", "py/tuple", "py/set", "py/b64", "py/state"})
 
@@ -43,6 +49,44 @@ class DocumentError(ValueError):
     and what is wrong there."""
 
 
+class Place:
+    """A place in the document (``$.acquisitions[0]``), kept as its parent and one
+    step and written out only when a message needs it: a place per object, each a
+    copy of its parents' keys, would cost far more than the document."""
+
+    __slots__ = ("parent", "step")
+
+    def __init__(self, parent: Place | None, step: str | int) -> None:
+        self.parent = parent
+        self.step = step
+
+    def __str__(self) -> str:
+        steps: list[str | int] = []
+        place: Place | None = self
+        while place is not None:
+            steps.append(place.step)
+            place = place.parent
+        text = []
+        for step in reversed(steps):
+            if isinstance(step, int):
+                text.append(f"[{step}]")
+            elif not text:
+                text.append(step)  # the root, "$"
+            else:
+                cut = step if len(step) <= SHOWN_KEY_CHARS else step[:SHOWN_KEY_CHARS] + "..."
+                text.append(f".{cut}")
+        return "".join(text)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Place({str(self)!r})"
+
+
+ROOT = Place(None, "$")
+
+
 @dataclass(eq=False)
 class Pickled:
     """One object of the document: its class (as written) and its attributes.
@@ -50,7 +94,7 @@ class Pickled:
     ``where`` is its place in the document (``$.acquisitions[0].path_template``)."""
 
     cls: str
-    where: str
+    where: Place | str
     #: not in the repr: through shared references it may stand for a huge tree
     attrs: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -93,7 +137,7 @@ def read_document(text: object, allowed: Collection[str], what: str = "document"
         raise DocumentError(f"{what}: not readable JSON: {exc}") from None
     # a py/ref key (or a "py/ref" text value, read the same way: harmless) marks the old
     # jsonpickle's documents
-    return _Reader(frozenset(allowed), '"py/ref"' in text).value(data, "$")
+    return _Reader(frozenset(allowed), '"py/ref"' in text).value(data, ROOT)
 
 
 class _Reader:
@@ -122,16 +166,31 @@ class _Reader:
         if self.legacy:
             self.by_name[name] = item
 
-    def _name(self, name: str, key: str) -> str:
-        """The old jsonpickle's name of attribute or key ``key`` below ``name``."""
-        if not self.legacy:
+    def _key(self, key: str, where: Place) -> Place:
+        """The place of attribute or key ``key`` below ``where`` (a long key refused)."""
+        if len(key) > MAX_KEY_CHARS:
+            raise DocumentError(
+                f"{where}: a key of {len(key)} characters, over the limit of {MAX_KEY_CHARS}"
+            )
+        return Place(where, key)
+
+    def _name(self, name: str, key: str, child: object, where: Place) -> str:
+        """The old jsonpickle's name of attribute or key ``key`` below ``name``; only a
+        container's name is used (a py/ref finds objects and lists)."""
+        if not self.legacy or not isinstance(child, (list, dict)):
             return name  # today's documents have no py/ref
-        return f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
+        named = f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
+        if len(named) > MAX_NAME_CHARS:
+            raise DocumentError(
+                f"{where}: its py/ref name has over {MAX_NAME_CHARS} characters (the old "
+                "jsonpickle's names are the keys leading to an object)"
+            )
+        return named
 
     def _items(self, node: dict[str, Any]) -> list[tuple[str, Any]]:
         return sorted(node.items()) if self.legacy else list(node.items())
 
-    def value(self, node: object, where: str, name: str = "/") -> Any:
+    def value(self, node: object, where: Place, name: str = "/") -> Any:
         """``node`` read; a container deeper than :data:`MAX_DEPTH` is refused."""
         if not isinstance(node, (list, dict)):
             return node
@@ -143,19 +202,20 @@ class _Reader:
         finally:
             self.depth -= 1
 
-    def _container(self, node: list[Any] | dict[str, Any], where: str, name: str) -> Any:
+    def _container(self, node: list[Any] | dict[str, Any], where: Place, name: str) -> Any:
         if isinstance(node, list):
             items: list[Any] = []
             self._register(items, name)
             for index, child in enumerate(node):
-                items.append(self.value(child, f"{where}[{index}]", name))
+                items.append(self.value(child, Place(where, index), name))
             return items
         tags = [k for k in node if k.startswith("py/")]
         if not tags:
             plain: dict[str, Any] = {}
             self._register(plain, name, is_dict=True)
             for key, child in self._items(node):
-                plain[key] = self.value(child, f"{where}.{key}", self._name(name, key))
+                place = self._key(key, where)
+                plain[key] = self.value(child, place, self._name(name, key, child, place))
             return plain
         if "py/object" in node:
             return self._object(node, where, name)
@@ -170,7 +230,7 @@ class _Reader:
         if tag in ("py/tuple", "py/set"):
             if not isinstance(content, list):
                 raise DocumentError(f"{where}.{tag}: expected a list")
-            values = [self.value(c, f"{where}[{i}]", name) for i, c in enumerate(content)]
+            values = [self.value(c, Place(where, i), name) for i, c in enumerate(content)]
             return tuple(values) if tag == "py/tuple" else values
         if tag == "py/b64":
             return _bytes(content, where)
@@ -179,7 +239,7 @@ class _Reader:
             "imports, calls or evaluates what they name"
         )
 
-    def _object(self, node: dict[str, Any], where: str, name: str) -> Pickled:
+    def _object(self, node: dict[str, Any], where: Place, name: str) -> Pickled:
         cls = node["py/object"]
         if not isinstance(cls, str):
             raise DocumentError(f"{where}.py/object: expected a class name, got {cls!r}")
@@ -206,10 +266,11 @@ class _Reader:
                 if attrs is node:
                     continue  # py/object, py/state: read above
                 raise DocumentError(f"{where}.py/state: tag {key} refused among attributes")
-            obj.attrs[key] = self.value(child, f"{where}.{key}", self._name(name, key))
+            place = self._key(key, where)
+            obj.attrs[key] = self.value(child, place, self._name(name, key, child, place))
         return obj
 
-    def _by_id(self, content: object, where: str) -> Any:
+    def _by_id(self, content: object, where: Place) -> Any:
         if isinstance(content, bool) or not isinstance(content, int):
             raise DocumentError(f"{where}: py/id {content!r} is not an integer")
         if not 0 <= content < len(self.seen):
@@ -219,7 +280,7 @@ class _Reader:
             )
         return self.seen[content]
 
-    def _by_ref(self, content: object, where: str) -> Any:
+    def _by_ref(self, content: object, where: Place) -> Any:
         if not isinstance(content, str):
             raise DocumentError(f"{where}: py/ref {content!r} is not a path")
         found = self.by_name.get(content)
@@ -230,7 +291,7 @@ class _Reader:
         return found
 
 
-def _bytes(content: object, where: str) -> bytes:
+def _bytes(content: object, where: Place) -> bytes:
     if not isinstance(content, str) or len(content) > MAX_BYTES * 4 // 3 + 4:
         raise DocumentError(f"{where}: py/b64 is not base64 text of at most {MAX_BYTES} bytes")
     try:
@@ -244,4 +305,4 @@ def attrs_of(value: object) -> Mapping[str, Any]:
     return value.attrs if isinstance(value, Pickled) else {}
 
 
-__all__ = ["DocumentError", "MAX_DEPTH", "Pickled", "attrs_of", "read_document"]
+__all__ = ["DocumentError", "MAX_DEPTH", "Pickled", "Place", "attrs_of", "read_document"]

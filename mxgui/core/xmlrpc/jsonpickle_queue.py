@@ -175,7 +175,7 @@ class _Mapper:
             raise DocumentError(f"{obj.where}: a node is its own descendant (py/id cycle)")
         self.open.add(id(obj))
         attrs = obj.attrs
-        task = NativeTask(node_type, _PARAMETERS[node_type](obj), where=obj.where)
+        task = NativeTask(node_type, _PARAMETERS[node_type](obj), where=str(obj.where))
         task.enabled = attrs.get("_enabled", True) is not False
         own_name = attrs.get("_name")
         if node_type in (SAMPLE, TASK_GROUP, "Workflow", "XrayCentring"):
