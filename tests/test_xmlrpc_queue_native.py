@@ -249,3 +249,49 @@ def test_a_shared_value_costs_a_short_fault_at_once(queue, proxy):
     assert len(message) < 500, len(message)
     assert "acquisition_parameters.exp_time: expected a number or text, got a list" in message
     assert queue.model.children(sample) == ()
+
+
+def test_a_refused_document_leaves_nothing_while_the_queue_runs(queue, proxy, jsonpickle):
+    """Review 16c finding 3: the group is built disabled, so the running queue cannot
+    start it before the refusal takes it back."""
+    sample = manual_sample(proxy)
+    first = proxy.queue_add_child(
+        sample,
+        {
+            "type": "DataCollection",
+            "parameters": {
+                "num_images": 20,
+                "osc_range": 1.0,
+                "exp_time": 0.02,
+                "detector_roi_mode": "test",
+                "detector_distance": 120.0,
+                "take_snapshots": 0,
+            },
+        },
+    )
+    group = qmo.TaskGroup()
+    for index in range(600):
+        group.add_child(quick_collection(f"good{index}"))
+    group._children[-1].acquisitions[0].acquisition_parameters.exp_time = -1.0
+    document = jsonpickle.encode(group, keys=False)
+    started: list[int] = []
+    queue.model.connect(
+        "statusChanged", lambda node, status, *_: status == "running" and started.append(node)
+    )
+    proxy.start_queue()
+    refused = fault_message(proxy.queue_add_child, sample, document)
+    assert "$._children[599] (DataCollection)" in refused and "exp_time" in refused
+    assert "was kept" not in refused
+    assert queue.model.children(sample) == (first,)
+    wait_until_idle(proxy)
+    assert set(started) <= {sample, first}, started
+    assert queue.model.get_node(first).status == "success"
+    # a whole document builds disabled, then takes its own enabled: it runs
+    good = qmo.TaskGroup()
+    good.add_child(quick_collection("later"))
+    group_id = proxy.queue_add_child(sample, jsonpickle.encode(good, keys=False))
+    assert queue.model.get_node(group_id).enabled
+    proxy.start_queue()
+    wait_until_idle(proxy)
+    (later,) = queue.model.children(group_id)
+    assert queue.model.get_node(later).status == "success"

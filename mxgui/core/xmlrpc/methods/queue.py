@@ -106,24 +106,32 @@ class SerialisationChoices:
 def add_native_task(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
     """Add ``task`` (read from mxcubecore's jsonpickle) and its children under
     ``parent_id``; return its id. All or nothing: when a node below is refused, what
-    was added is removed and the refusal names the node's place in the document."""
-    top = _add_one(queue, parent_id, task)
+    was added is removed and the refusal names the node's place in the document.
+
+    A node with children is added disabled and given its own ``enabled`` only once
+    the last node below it is in: a running queue cannot start a subtree that is
+    still being built (and so cannot run what a refusal then takes back)."""
+    building = bool(task.children)
+    top = _add_one(queue, parent_id, task, enabled=not building and task.enabled)
     try:
         stack = [(top, child) for child in reversed(task.children)]
         while stack:
             parent, child = stack.pop()
-            child_id = _add_one(queue, parent, child)
+            child_id = _add_one(queue, parent, child, enabled=child.enabled)
             stack.extend((child_id, grandchild) for grandchild in reversed(child.children))
-    except ValueError:
+    except ValueError as refusal:
         try:
             queue.model.remove([top])
-        except ValueError:  # a node of it started running meanwhile: keep what was added
+        except ValueError as exc:  # e.g. a node of it was run by id meanwhile
             log.warning("queue_add_child: node %d kept after a refused child", top, exc_info=True)
+            raise BadArgument(f"{refusal}; node {top} was kept: {exc}") from None
         raise
+    if building and task.enabled:
+        queue.model.set_enabled(top, True)
     return top
 
 
-def _add_one(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
+def _add_one(queue: QueueRole, parent_id: int, task: NativeTask, enabled: bool) -> int:
     try:
         if task.type in (SAMPLE, TASK_GROUP):
             node_id = queue.model.add(parent_id, task.type, task.parameters, name=task.name)
@@ -133,7 +141,7 @@ def _add_one(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
                 queue.model.rename(node_id, task.name)
     except ValueError as exc:
         raise BadArgument(f"{task.where} ({task.type}): {exc}") from None
-    if not task.enabled:
+    if not enabled:
         queue.model.set_enabled(node_id, False)
     return node_id
 
