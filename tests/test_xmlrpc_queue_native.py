@@ -81,8 +81,8 @@ def test_the_example_client_queues_runs_and_reads_back_jsonpickle(
     assert done.acquisitions[0].path_template.get_prefix() == "escan-ip"
     tree = jsonpickle.decode(proxy.queue_get_node(group_id))
     assert [type(c).__name__ for c in tree._children] == ["DataCollection"]
-    with client(beamline.beamline.role("xmlrpc_server").url) as other:
-        struct = other.queue_get_node(dc_id)  # another connection: mxgui's struct
+    proxy.queue_set_serialisation("struct")  # the choice is the caller's (finding 4)
+    struct = proxy.queue_get_node(dc_id)
     assert struct["status"] == "success", struct["message"]
     assert len(struct["files"]) == 3 and all(Path(f).exists() for f in struct["files"])
     assert all(Path(f).name.startswith("escan-ip_") for f in struct["files"])
@@ -150,7 +150,10 @@ def test_unknown_classes_and_hostile_documents_are_faults_naming_them(queue, pro
     assert queue.model.children(sample) == ()  # all or nothing
 
 
-def test_serialisation_is_per_connection_and_checked(beamline, proxy):
+def test_serialisation_is_per_caller_and_checked(beamline, proxy, monkeypatch):
+    """Review 16c finding 4 (the contract changed: per caller, no longer per
+    connection): the choice outlives the connection, another token keeps its own."""
+    server = beamline.beamline.role("xmlrpc_server")
     sample = manual_sample(proxy)
     assert "unknown serialisation 'pickle'" in fault_message(
         proxy.queue_set_serialisation, "pickle"
@@ -158,9 +161,22 @@ def test_serialisation_is_per_connection_and_checked(beamline, proxy):
     proxy.queue_set_serialisation("JSON")
     assert isinstance(proxy.queue_get_node(sample), str)
     assert "no queue node 999" in fault_message(proxy.queue_get_node, 999)
-    with client(beamline.beamline.role("xmlrpc_server").url) as other:
-        assert other.queue_get_serialisation() == "struct"
-        assert other.queue_get_node(sample)["type"] == "Sample"
+    # the server closes the idle connection; the client reconnects without a word
+    monkeypatch.setattr(server.transport._server, "idle_timeout", 0.3)
+    time.sleep(1.5)
+    assert isinstance(proxy.queue_get_node(sample), str)
+    with client(server.url) as per_call:  # a client of its own, its own connection
+        assert per_call.queue_get_serialisation() == "json"
+    run_token = "r" * 32  # a BES run's token: another caller
+    server.grant_run_token(run_token)
+    try:
+        with client(server.url, token=run_token) as other:
+            assert other.queue_get_serialisation() == "struct"
+            assert other.queue_get_node(sample)["type"] == "Sample"
+            other.queue_set_serialisation("json")
+        assert isinstance(proxy.queue_get_node(sample), str)
+    finally:
+        server.revoke_run_token(run_token)
     proxy.queue_set_serialisation("struct")
     assert proxy.queue_get_node(sample)["id"] == sample
 

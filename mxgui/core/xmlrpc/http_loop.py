@@ -424,7 +424,8 @@ class ConnectionLoop:
     def _serve(self, conn: _Connection, body: bytearray) -> None:
         conn.state = _State.RUNNING
         try:
-            with caller.serving(conn.sock):
+            token = conn.head.headers.get("token") if conn.head is not None else None
+            with caller.serving(conn.sock, conn.client, token):
                 result = self.dispatcher.handle(body)
             response = http_response(200, result, "text/xml", conn.keep_alive)
         except Exception:  # noqa: BLE001 - the dispatcher answers faults; this is a bug

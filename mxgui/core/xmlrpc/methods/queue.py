@@ -12,18 +12,22 @@ read by a fixed table (:mod:`~mxgui.core.xmlrpc.jsonpickle_queue`), never unpick
 
 Serialisation (mxcubecore's native queue API): ``queue_get_node`` answers with mxgui's
 struct unless the caller chose ``json`` (mxcubecore's jsonpickle document) with
-``queue_set_serialisation``. The choice belongs to the caller's connection: one client
-cannot change what another (mxgui's own workflows, which share the server's token and
-read structs) gets back. A client that reconnects (the server closes connections idle
-for 10 s) starts again from ``struct`` and sets its choice again.
+``queue_set_serialisation``. The choice belongs to the caller: its address and the
+``Token`` it sends. Not its connection: the server closes connections idle for 10 s
+and Python's client reconnects without a word (and some clients connect per call), so
+a choice kept by connection silently went back to ``struct`` under a client that calls
+``jsonpickle.decode`` on every answer. Another host, or another token (each BES run has
+its own), keeps its own choice; a script on mxgui's host with mxgui's own token shares
+it with mxgui's workflows (which read structs): give such a script its own host or
+token, or set ``struct`` back when done. At most :data:`MAX_CALLERS` choices are kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import socket
 import threading
-import weakref
+from collections import OrderedDict
 from typing import Any, ClassVar
 
 from mxgui.core.queue.nodes import ROOT_ID, SAMPLE, TASK_GROUP
@@ -76,31 +80,47 @@ JSONPICKLE = "json"
 SERIALISATIONS = (STRUCT, JSONPICKLE)
 
 
+#: callers whose serialisation is remembered (the least recently choosing is forgotten)
+MAX_CALLERS = 256
+
+
 class SerialisationChoices:
-    """The serialisation each connection chose (see the module docstring); calls made
-    in the process, without a connection, share one choice."""
+    """The serialisation each caller chose, by its address and token (see the module
+    docstring); calls made in the process, without a connection, share one choice."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_connection: weakref.WeakKeyDictionary[socket.socket, str] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_caller: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._in_process = STRUCT
 
+    @staticmethod
+    def _caller() -> tuple[str, str] | None:
+        identity = caller.current_identity()
+        if identity is None:
+            return None
+        peer, token = identity
+        # a digest, not the token: a run's token is not kept after its run
+        digest = hashlib.sha256(token.encode()).hexdigest() if token is not None else ""
+        return peer, digest
+
     def get(self) -> str:
-        connection = caller.current_connection()
+        key = self._caller()
         with self._lock:
-            if connection is None:
+            if key is None:
                 return self._in_process
-            return self._by_connection.get(connection, STRUCT)
+            return self._by_caller.get(key, STRUCT)
 
     def set(self, choice: str) -> None:
-        connection = caller.current_connection()
+        key = self._caller()
         with self._lock:
-            if connection is None:
+            if key is None:
                 self._in_process = choice
-            else:
-                self._by_connection[connection] = choice
+                return
+            self._by_caller.pop(key, None)
+            if choice != STRUCT:
+                self._by_caller[key] = choice
+                while len(self._by_caller) > MAX_CALLERS:
+                    self._by_caller.popitem(last=False)
 
 
 def add_native_task(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
