@@ -417,3 +417,30 @@ def test_old_jsonpickle_names_are_bounded():
         nested = {f"key{level:02d}" + "n" * 20: [nested]}
     with pytest.raises(DocumentError, match="py/ref name has over 512 characters"):
         decode_task(json.dumps({"py/object": f"{M}.TaskGroup", "a": nested}))
+
+
+@pytest.mark.parametrize("comment", ["", "py/ref", '"py/ref"'])
+def test_a_py_ref_text_does_not_change_how_references_are_read(comment):
+    """Review 16c finding 5: the old numbering only for a py/ref *key* (and no py/id)."""
+    dc = qmo.DataCollection()
+    dc.experiment_type = 5  # HELICAL
+    start = qmo.CentredPosition({"phi": 1.0, "phiy": 0.1, "phiz": 0.2, "sampx": 0.3, "sampy": 0.4})
+    end = qmo.CentredPosition({"phi": 2.0, "phiy": 1.1, "phiz": 1.2, "sampx": 1.3, "sampy": 1.4})
+    first, last = qmo.Acquisition(), qmo.Acquisition()
+    first.acquisition_parameters.centred_position = start
+    first.acquisition_parameters.comments = comment
+    last.acquisition_parameters.centred_position = end
+    dc.crystal.best_position = end  # written here first: the second acquisition's is a py/id
+    attributes = vars(dc)
+    del attributes["acquisitions"]
+    attributes["acquisitions"] = [first, last]  # after the crystal in the document
+    text = encode(dc)
+    assert text.index("best_position") < text.index('"acquisitions"') and '"py/id"' in text
+    task = decode_task(text)
+    assert task.parameters["helical_end"] == {
+        "phi": 2.0,
+        "phiy": 1.1,
+        "phiz": 1.2,
+        "sampx": 1.3,
+        "sampy": 1.4,
+    }

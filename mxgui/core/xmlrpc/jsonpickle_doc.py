@@ -135,9 +135,25 @@ def read_document(text: object, allowed: Collection[str], what: str = "document"
         ) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise DocumentError(f"{what}: not readable JSON: {exc}") from None
-    # a py/ref key (or a "py/ref" text value, read the same way: harmless) marks the old
-    # jsonpickle's documents
-    return _Reader(frozenset(allowed), '"py/ref"' in text).value(data, ROOT)
+    return _Reader(frozenset(allowed), _is_legacy(data)).value(data, ROOT)
+
+
+def _is_legacy(data: object) -> bool:
+    """Whether ``data`` was written by the old jsonpickle: some dict has a ``py/ref``
+    key and none a ``py/id`` one (decided on the parsed data: a text value that reads
+    "py/ref" is a value, not a tag)."""
+    found_ref = False
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "py/id" in node:
+                return False
+            found_ref = found_ref or "py/ref" in node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found_ref
 
 
 class _Reader:
