@@ -444,3 +444,18 @@ def test_a_py_ref_text_does_not_change_how_references_are_read(comment):
         "sampx": 1.3,
         "sampy": 1.4,
     }
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"), [([8], "a list"), ("foo", "'foo'"), (True, "True"), (12, "12"), (-1, "-1")]
+)
+def test_an_experiment_type_that_is_no_enumerable_is_refused(kind, shown):
+    """Review 16c finding 6: a list was an internal error, text and true were taken."""
+    dc = quick_collection()
+    dc.experiment_type = kind
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(dc))
+    assert str(error.value).startswith(
+        "$.experiment_type: expected mxcubecore's EXPERIMENT_TYPE number"
+    )
+    assert str(error.value).endswith(f"got {shown}")

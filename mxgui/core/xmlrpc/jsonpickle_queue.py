@@ -112,6 +112,7 @@ _STRATEGY_COMPLEXITY = ("single sweep", "few sweeps")
 #: mxcubecore's EXPERIMENT_TYPE values (queue_model_enumerables) read here
 EXPERIMENT_NATIVE = 4
 EXPERIMENT_HELICAL = 5
+EXPERIMENT_LAST = 11  # IMAGING
 #: experiment types of a DataCollection that mxgui does not run as a rotation collection
 NOT_COLLECTED = {8: "MESH", 9: "COLLECT_MULTIWEDGE", 10: "STILL", 11: "IMAGING"}
 
@@ -295,6 +296,16 @@ def _first_acquisition(collection: object) -> tuple[dict[str, Any], object]:
 
 def _collection(obj: Pickled) -> dict[str, Any]:
     kind = obj.attrs.get("experiment_type", EXPERIMENT_NATIVE)
+    if not isinstance(kind, int) or isinstance(kind, bool) or not 0 <= kind <= EXPERIMENT_LAST:
+        shown = (
+            f"a {type(kind).__name__}"
+            if isinstance(kind, (list, tuple, dict, Pickled))
+            else repr(kind)[:80]
+        )
+        raise DocumentError(
+            f"{obj.where}.experiment_type: expected mxcubecore's EXPERIMENT_TYPE number "
+            f"(0 SAD ... 4 NATIVE, 5 HELICAL ... {EXPERIMENT_LAST} IMAGING), got {shown}"
+        )
     if kind in NOT_COLLECTED:
         raise DocumentError(
             f"{obj.where}.experiment_type: {kind} ({NOT_COLLECTED[kind]}) is not a rotation "
