@@ -459,3 +459,16 @@ def test_an_experiment_type_that_is_no_enumerable_is_refused(kind, shown):
         "$.experiment_type: expected mxcubecore's EXPERIMENT_TYPE number"
     )
     assert str(error.value).endswith(f"got {shown}")
+
+
+def test_a_reference_in_a_field_is_named_by_place_and_class_not_by_repr():
+    """Review 16c finding 7: no ``Pickled(...)`` dump of the document in a message."""
+    dc = quick_collection()
+    dc.acquisitions[0].acquisition_parameters.overlap = dc.acquisitions[0]  # a py/id
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(dc))
+    assert str(error.value) == (
+        "$.acquisitions[0].acquisition_parameters.overlap: expected a number or text, "
+        "got an object of class Acquisition"
+    )
+    assert len(repr(read_document(encode(dc), ALLOWED))) < 200  # no attributes in it
