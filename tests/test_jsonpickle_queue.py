@@ -472,3 +472,26 @@ def test_a_reference_in_a_field_is_named_by_place_and_class_not_by_repr():
         "got an object of class Acquisition"
     )
     assert len(repr(read_document(encode(dc), ALLOWED))) < 200  # no attributes in it
+
+
+def test_a_collection_needs_its_one_acquisition():
+    """Review 16c finding 8: no acquisitions was a default 1,800-image collection, a
+    second acquisition was dropped without a word."""
+    empty = quick_collection()
+    empty.acquisitions = []
+    with pytest.raises(DocumentError, match=r"^\$\.acquisitions: expected a list of at least"):
+        decode_task(encode(empty))
+    two = quick_collection()
+    two.acquisitions.append(qmo.Acquisition())
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(two))
+    assert str(error.value).startswith("$.acquisitions: 2 acquisitions; mxgui runs one wedge")
+    odd = quick_collection()
+    odd.acquisitions = [qmo.Crystal()]
+    with pytest.raises(DocumentError, match=r"^\$\.acquisitions\[0\]: expected an Acquisition"):
+        decode_task(encode(odd))
+    characterisation = qmo.Characterisation()
+    characterisation.reference_image_collection.acquisitions = []
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(characterisation))
+    assert str(error.value).startswith("$.reference_image_collection.acquisitions: expected")

@@ -282,13 +282,28 @@ def _acquisition_parameters(value: object) -> dict[str, Any]:
     return out
 
 
-def _first_acquisition(collection: object) -> tuple[dict[str, Any], object]:
-    """``(acquisition and path parameters, centred position)`` of a DataCollection's
-    first Acquisition."""
-    acquisitions = attrs_of(collection).get("acquisitions") or []
+def _acquisitions(owner: Pickled, collection: object, name: str) -> list[Pickled]:
+    """The Acquisitions of ``collection`` (``owner`` itself, or its attribute ``name``):
+    a non-empty list of them, as every mxcubecore collection has; else refused."""
+    place = f"{owner.where}.{name}" if collection is not owner else str(owner.where)
+    if not isinstance(collection, Pickled):
+        raise DocumentError(f"{place}: expected a DataCollection object")
+    acquisitions = collection.attrs.get("acquisitions")
     if not isinstance(acquisitions, (list, tuple)) or not acquisitions:
-        return {}, None
-    first = attrs_of(acquisitions[0])
+        raise DocumentError(
+            f"{place}.acquisitions: expected a list of at least one Acquisition (mxcubecore's "
+            "collections always have one: it holds the exposure, the images and the path)"
+        )
+    for index, acquisition in enumerate(acquisitions):
+        if not isinstance(acquisition, Pickled) or acquisition.class_name != "Acquisition":
+            raise DocumentError(f"{place}.acquisitions[{index}]: expected an Acquisition object")
+    return list(acquisitions)
+
+
+def _first_acquisition(acquisitions: list[Pickled]) -> tuple[dict[str, Any], object]:
+    """``(acquisition and path parameters, centred position)`` of the first of a
+    DataCollection's ``acquisitions``."""
+    first = acquisitions[0].attrs
     acq = first.get("acquisition_parameters")
     parameters = {**_acquisition_parameters(acq), **_path_parameters(first.get("path_template"))}
     return parameters, attrs_of(acq).get("centred_position")
@@ -312,7 +327,13 @@ def _collection(obj: Pickled) -> dict[str, Any]:
             "collection mxgui runs from this object; "
             + ("add a MeshScan with mxgui's JSON (grid_id)" if kind == 8 else "mxgui has none")
         )
-    parameters, position = _first_acquisition(obj)
+    acquisitions = _acquisitions(obj, obj, "")
+    if len(acquisitions) > (2 if kind == EXPERIMENT_HELICAL else 1):
+        raise DocumentError(
+            f"{obj.where}.acquisitions: {len(acquisitions)} acquisitions; mxgui runs one "
+            "wedge per collection (two for a helical one): send a DataCollection for each"
+        )
+    parameters, position = _first_acquisition(acquisitions)
     if kind == EXPERIMENT_HELICAL:
         ends = _helical_ends(obj)
         if ends is None:
@@ -344,7 +365,9 @@ def _helical_ends(obj: Pickled) -> tuple[dict[str, float], dict[str, float]] | N
 
 def _characterisation(obj: Pickled) -> dict[str, Any]:
     reference = obj.attrs.get("reference_image_collection")
-    parameters, position = _first_acquisition(reference)
+    parameters, position = _first_acquisition(
+        _acquisitions(obj, reference, "reference_image_collection")
+    )
     centred = _centred_position(position)
     if centred is not None:
         parameters["centred_position"] = centred
@@ -377,7 +400,10 @@ def _energy_scan(obj: Pickled) -> dict[str, Any]:
 def _xray_centring(obj: Pickled) -> dict[str, Any]:
     attrs = obj.attrs
     if obj.class_name == "XrayCentering":
-        parameters, _position = _first_acquisition(attrs.get("reference_image_collection"))
+        reference = attrs.get("reference_image_collection")
+        parameters, _position = _first_acquisition(
+            _acquisitions(obj, reference, "reference_image_collection")
+        )
         return parameters
     motors = attrs.get("_motor_positions")
     if motors:
