@@ -311,3 +311,20 @@ def test_a_refused_document_leaves_nothing_while_the_queue_runs(queue, proxy, js
     wait_until_idle(proxy)
     (later,) = queue.model.children(group_id)
     assert queue.model.get_node(later).status == "success"
+
+
+def test_long_prefixes_and_texts_are_refused_when_added(queue, proxy, jsonpickle):
+    """Review 16c finding 9: a 300-character prefix failed only at run time (file name
+    too long), a 3,000,000-character one was kept in the queue file."""
+    sample = manual_sample(proxy)
+    collection = quick_collection("p" * 300)
+    collection.acquisitions[0].acquisition_parameters.comments = "c" * 5000
+    refused = fault_message(proxy.queue_add_child, sample, jsonpickle.encode(collection))
+    assert "prefix: 300 characters, over the limit of 100 (it makes file names)" in refused
+    assert "comments: 5000 characters, over the limit of 4096" in refused
+    huge = {"type": "DataCollection", "parameters": {"prefix": "A" * 3_000_000}}
+    message = fault_message(proxy.queue_add_child, sample, huge)
+    assert "prefix: 3000000 characters, over the limit of 100" in message
+    assert len(message) < 1000
+    assert queue.model.children(sample) == ()
+    assert proxy.queue_add_child(sample, jsonpickle.encode(quick_collection("p" * 100))) > 0

@@ -318,9 +318,28 @@ def _outside_roots(path: PathTemplate, roots: DataRoots, known: list[str]) -> li
     return found
 
 
+#: the longest file prefix: a file name holds 255 bytes, with ``_<run>_<number>.<suffix>``
+MAX_PREFIX_CHARS = 100
+#: the longest text any parameter holds (a path: Linux's PATH_MAX)
+MAX_TEXT_CHARS = 4096
+
+
+def _too_long(values: Mapping[str, Any]) -> list[str]:
+    """A message for each text value over its bound (they are kept in the queue file)."""
+    found = []
+    for name, value in values.items():
+        limit = MAX_PREFIX_CHARS if name == "prefix" else MAX_TEXT_CHARS
+        if isinstance(value, str) and len(value) > limit:
+            why = " (it makes file names)" if name == "prefix" else ""
+            found.append(
+                f"{name}: {len(value)} characters, over the limit of {limit}{why}: {shown(value)}"
+            )
+    return found
+
+
 def problems(schema: Schema, values: dict[str, Any], limits: Limits) -> list[str]:
     """Everything wrong with complete, converted ``values``, one message per problem."""
-    found: list[str] = []
+    found: list[str] = _too_long(values)
     specs = schema.specs
     for name, allowed in limits.choices.items():
         spec = specs.get(name)
