@@ -495,3 +495,12 @@ def test_a_collection_needs_its_one_acquisition():
     with pytest.raises(DocumentError) as error:
         decode_task(encode(characterisation))
     assert str(error.value).startswith("$.reference_image_collection.acquisitions: expected")
+
+
+def test_mxgui_json_with_a_py_text_value_is_mxgui_json():
+    """Review 16c finding 10: decided on the parsed object's keys, not on the text."""
+    task = {"type": "DataCollection", "parameters": {"prefix": "c", "comments": 'see "py/x"'}}
+    assert not is_jsonpickle(json.dumps(task))
+    assert not is_jsonpickle(json.dumps({**task, "name": '"py/object"'}))
+    assert is_jsonpickle('{"py/function": "os.system"}')  # refused as a document, by tag
+    assert is_jsonpickle('{"a": ' + "[" * 100_000 + "]" * 100_000 + ', "py/": 1}')  # too deep

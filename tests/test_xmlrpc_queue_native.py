@@ -328,3 +328,13 @@ def test_long_prefixes_and_texts_are_refused_when_added(queue, proxy, jsonpickle
     assert len(message) < 1000
     assert queue.model.children(sample) == ()
     assert proxy.queue_add_child(sample, jsonpickle.encode(quick_collection("p" * 100))) > 0
+
+
+def test_mxgui_json_text_mentioning_py_is_added(queue, proxy):
+    """Review 16c finding 10: it was refused as 'expected a queue model object'."""
+    sample = manual_sample(proxy)
+    text = json.dumps(
+        {"type": "DataCollection", "parameters": {"prefix": "c", "comments": 'see "py/x"'}}
+    )
+    node = queue.model.get_node(proxy.queue_add_child(sample, text))
+    assert node.parameters["comments"] == 'see "py/x"'

@@ -30,7 +30,13 @@ from typing import Any
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
-from mxgui.core.xmlrpc.jsonpickle_doc import DocumentError, Pickled, attrs_of, read_document
+from mxgui.core.xmlrpc.jsonpickle_doc import (
+    MAX_DOCUMENT_CHARS,
+    DocumentError,
+    Pickled,
+    attrs_of,
+    read_document,
+)
 
 #: the modules mxcubecore's queue model has lived in
 MODULES = (
@@ -132,10 +138,21 @@ class NativeTask:
 
 def is_jsonpickle(value: object) -> bool:
     """Whether ``value`` (an XML-RPC argument) is a jsonpickle object rather than mxgui's
-    JSON: a struct with ``py/object``, or text that is such a JSON object."""
+    JSON: a struct or a JSON object in text with a ``py/...`` key at its top (decided on
+    the parsed object, not on the text: mxgui's JSON may hold a value reading "py/x")."""
     if isinstance(value, Mapping):
-        return "py/object" in value
-    return isinstance(value, str) and value.lstrip().startswith("{") and '"py/' in value
+        return any(isinstance(key, str) and key.startswith("py/") for key in value)
+    if not isinstance(value, str) or '"py/' not in value:
+        return False
+    if len(value) > MAX_DOCUMENT_CHARS:
+        return True  # too long to parse here: refused as a document, saying so
+    try:
+        parsed = json.loads(value)
+    except RecursionError:
+        return True  # refused as a document nesting too deep
+    except ValueError:
+        return False  # mxgui's JSON reading names what is wrong
+    return isinstance(parsed, dict) and any(key.startswith("py/") for key in parsed)
 
 
 def decode_task(document: object, what: str = "task") -> NativeTask:
