@@ -9,6 +9,7 @@ import json
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import mxcubecore_standins as qmo
 import pytest
@@ -149,7 +150,9 @@ def test_references_tuples_and_sets_are_data():
 
 def test_old_jsonpickle_py_ref_names_resolve():
     """The old jsonpickle named objects by the attribute names leading to them (no list
-    positions) and read attributes sorted: ``reference`` comes after ``acquisitions``."""
+    positions) and read attributes sorted: ``reference`` comes after ``acquisitions``.
+    Hand-made from that reader's rules: only releases up to 0.3 (Python 2 only) wrote
+    py/ref, so no document of theirs is replayed here (review 16c finding 11)."""
     document = {
         "reference": {"py/ref": "/acquisitions/path_template"},
         "py/object": f"{M}.DataCollection",
@@ -504,3 +507,35 @@ def test_mxgui_json_with_a_py_text_value_is_mxgui_json():
     assert not is_jsonpickle(json.dumps({**task, "name": '"py/object"'}))
     assert is_jsonpickle('{"py/function": "os.system"}')  # refused as a document, by tag
     assert is_jsonpickle('{"a": ' + "[" * 100_000 + "]" * 100_000 + ', "py/": 1}')  # too deep
+
+
+FIXTURES = Path(__file__).parent / "data" / "jsonpickle"
+
+
+def test_a_document_of_an_older_jsonpickle_release_reads_as_jsonpickle_reads_it(monkeypatch):
+    """Review 16c finding 11: a document written by a real jsonpickle (2.0.0, the
+    numbering mxcubecore's ^2.2 writes; see make_fixture.py), its shared objects
+    resolved as jsonpickle itself resolves them."""
+    text = (FIXTURES / "sample_jsonpickle_2.0.0.json").read_text()
+    qmo.install(monkeypatch)
+    real = jsonpickle().decode(text)
+    real_helical, real_plain = real._children[0]._children
+    sample = decode_task(text)
+    helical, plain = sample.children[0].children
+    motors = ("phi", "phiy", "phiz", "sampx", "sampy")
+
+    def position(collection: qmo.DataCollection, index: int = 0) -> dict:
+        found = collection.acquisitions[index].acquisition_parameters.centred_position
+        return {name: getattr(found, name) for name in motors}
+
+    assert helical.parameters["helical_start"] == position(real_helical)
+    assert helical.parameters["helical_end"] == position(real_helical, 1)
+    assert plain.parameters["centred_position"] == position(real_plain)
+    assert helical.parameters["prefix"] == real_helical.acquisitions[1].path_template.base_prefix
+    assert (plain.parameters["prefix"], plain.parameters["run_number"]) == ("plain", 3)
+    assert sample.parameters == {
+        "name": "lyso",
+        "location": "2:05",
+        "lims_sample_id": 17,
+        "protein_acronym": "LYS",
+    }

@@ -3,9 +3,15 @@
 jsonpickle writes an object as a JSON object whose ``py/object`` names its class
 (``module.Class``) and whose other keys are its attributes; an object, a list or a dict
 met a second time is written ``{"py/id": n}`` (``n``: the 0-based count of objects,
-lists and dicts written before it, in document order); older versions wrote
-``{"py/ref": "/attribute/names"}`` instead (see :class:`_Reader`). Tuples and sets are
-``{"py/tuple": [...]}`` and ``{"py/set": [...]}``; bytes ``{"py/b64": ...}``.
+lists and dicts written before it, in document order). That is the numbering of
+jsonpickle 2.0 and later (mxcubecore requires ^2.2; checked against a document of
+2.0.0 and the tests' own release). jsonpickle before 2.0 counted objects and lists
+only, in documents otherwise identical: their references cannot be told apart and are
+read by today's numbering. Releases up to 0.3 wrote ``{"py/ref": "/attribute/names"}``
+(0.4.0 already writes ``py/id``); such documents are read by that scheme (see
+:class:`_Reader`), modelled on its reader, not replayed (it runs on Python 2 only).
+Tuples and sets are ``{"py/tuple": [...]}`` and ``{"py/set": [...]}``; bytes
+``{"py/b64": ...}``.
 
 :func:`read_document` turns such a document into :class:`Pickled` records (class name
 and attributes) and plain values. Only the class names the caller allows are read; any
