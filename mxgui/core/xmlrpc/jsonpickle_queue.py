@@ -37,27 +37,16 @@ from mxgui.core.xmlrpc.jsonpickle_doc import (
     attrs_of,
     read_document,
 )
-
-#: the modules mxcubecore's queue model has lived in
-MODULES = (
-    "mxcubecore.model.queue_model_objects",
-    "mxcubecore.HardwareObjects.queue_model_objects",
-    "HardwareRepository.HardwareObjects.queue_model_objects",
-    "queue_model_objects_v1",
-    "queue_model_objects",
+from mxgui.core.xmlrpc.jsonpickle_names import (
+    EXPERIMENT_HELICAL,
+    EXPERIMENT_LAST,
+    EXPERIMENT_MESH,
+    EXPERIMENT_NATIVE,
+    MODULES,
+    NODE_TYPES,
+    NOT_COLLECTED,
 )
-#: mxcubecore's node classes -> mxgui's node types
-NODE_TYPES = {
-    "Sample": SAMPLE,
-    "TaskGroup": TASK_GROUP,
-    "DataCollection": "DataCollection",
-    "Characterisation": "Characterisation",
-    "EnergyScan": "EnergyScan",
-    "XrayCentring2": "XrayCentring",
-    "XrayCentering": "XrayCentring",
-    "XrayCentring": "XrayCentring",
-    "Workflow": "Workflow",
-}
+
 #: mxcubecore's node classes mxgui has no task for, with the reason given to the caller
 NOT_RUN = {
     "GphlWorkflow": "mxgui has no GPhL workflow",
@@ -115,12 +104,6 @@ _PATH = {
     "start_num": "start_num",
 }
 _STRATEGY_COMPLEXITY = ("single sweep", "few sweeps")
-#: mxcubecore's EXPERIMENT_TYPE values (queue_model_enumerables) read here
-EXPERIMENT_NATIVE = 4
-EXPERIMENT_HELICAL = 5
-EXPERIMENT_LAST = 11  # IMAGING
-#: experiment types of a DataCollection that mxgui does not run as a rotation collection
-NOT_COLLECTED = {8: "MESH", 9: "COLLECT_MULTIWEDGE", 10: "STILL", 11: "IMAGING"}
 
 
 @dataclass
@@ -342,7 +325,11 @@ def _collection(obj: Pickled) -> dict[str, Any]:
         raise DocumentError(
             f"{obj.where}.experiment_type: {kind} ({NOT_COLLECTED[kind]}) is not a rotation "
             "collection mxgui runs from this object; "
-            + ("add a MeshScan with mxgui's JSON (grid_id)" if kind == 8 else "mxgui has none")
+            + (
+                "add a MeshScan with mxgui's JSON (grid_id)"
+                if kind == EXPERIMENT_MESH
+                else "mxgui has none"
+            )
         )
     acquisitions = _acquisitions(obj, obj, "")
     if len(acquisitions) > (2 if kind == EXPERIMENT_HELICAL else 1):

@@ -153,16 +153,24 @@ def add_native_task(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
 
 def _add_one(queue: QueueRole, parent_id: int, task: NativeTask, enabled: bool) -> int:
     try:
-        if task.type in (SAMPLE, TASK_GROUP):
-            node_id = queue.model.add(parent_id, task.type, task.parameters, name=task.name)
-        else:
-            node_id = queue.add_task(parent_id, task.type, task.parameters)
-            if task.name:
-                queue.model.rename(node_id, task.name)
+        node_id = add_node(queue, parent_id, task.type, task.parameters, task.name or "")
     except ValueError as exc:
         raise BadArgument(f"{task.where} ({task.type}): {exc}") from None
     if not enabled:
         queue.model.set_enabled(node_id, False)
+    return node_id
+
+
+def add_node(
+    queue: QueueRole, parent_id: int, node_type: str, parameters: dict[str, Any], name: str
+) -> int:
+    """Add a sample or group as given, a task completed by the beamline's defaults,
+    named ``name`` (empty: derived from its parameters); return its id."""
+    if node_type in (SAMPLE, TASK_GROUP):
+        return queue.model.add(parent_id, node_type, parameters, name=name or None)
+    node_id = queue.add_task(parent_id, node_type, parameters)
+    if name:
+        queue.model.rename(node_id, name)
     return node_id
 
 
@@ -256,12 +264,7 @@ class QueueMethods:
             return add_native_task(queue, parent, native)
         node_type, parameters, name = task_from_json(task_json)
         queue.model.get_node(parent)  # an unknown parent is named before the type
-        if node_type in (SAMPLE, TASK_GROUP):
-            return queue.model.add(parent, node_type, parameters, name=name or None)
-        node_id = queue.add_task(parent, node_type, parameters)
-        if name:
-            queue.model.rename(node_id, name)
-        return node_id
+        return add_node(queue, parent, node_type, parameters, name)
 
     def queue_get_node(self, node_id: object) -> dict[str, Any] | str:
         """The node: id, type, name, parameters, status, message, enabled, parent,
@@ -329,5 +332,6 @@ __all__ = [
     "SERIALISATIONS",
     "STRUCT",
     "add_native_task",
+    "add_node",
     "task_from_json",
 ]
