@@ -309,6 +309,8 @@ def test_an_energy_scan_reads_as_the_example_client_reads_it(monkeypatch):
     assert isinstance(done, qmo.EnergyScan) and (done.element_symbol, done.edge) == ("Se", "K")
     assert (done.result.inflection, done.result.peak) == (12.658, 12.662)
     assert done.result.first_remote == 12.708 and done.path_template.base_prefix == "escan"
+    # review 16c finding 13: mxgui has one remote; the second was None (default energy)
+    assert done.result.second_remote == 12.708
 
 
 def test_experiment_types_helical_is_read_and_mesh_refused():

@@ -246,7 +246,9 @@ def _energy_scan(p: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, 
         inflection=results.get("inflection"),
         peak=results.get("peak"),
         first_remote=results.get("remote"),
-        second_remote=None,
+        # mxgui's scan has one remote: a single-remote chooch gives it as both, and a
+        # client that collects at second_remote must not fall back to the default energy
+        second_remote=results.get("remote"),
         data_file_path=_path_template(p),
         data=[],
         pk=results.get("peak"),
