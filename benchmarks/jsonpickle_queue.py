@@ -14,7 +14,11 @@ port; one client (one kept-alive connection) sends what an mxcubecore client sen
 - ``jsonpickle_refusal_4mb_deep_ms`` / ``_wide_ms``: ms to refuse a 4 MB document nested
   past the limit, and a 4 MB one holding more lists than a document may;
   ``jsonpickle_read_60k_items_ms``: ms to read one just under that bound (attributes
-  mxgui does not use are read and dropped): what one call can make the server spend.
+  mxgui does not use are read and dropped): what one call can make the server spend;
+- ``jsonpickle_shared_depth40_refusal_ms``: ms to refuse a 2 kB collection whose
+  ``exp_time`` is 40 levels of shared (py/id) lists, 2**40 leaves as a tree (review 16c);
+- ``jsonpickle_long_keys_peak_mb``: MB at most while reading 20,000 objects under 40
+  levels of 199-character keys (places are links, not copies of keys).
 
 Targets: docs/contracts.md's "add one task <= 5 ms" for the adds; the decode and
 refusal targets are mxgui's own. Prints one JSON object per figure.
@@ -125,9 +129,55 @@ def main() -> None:
         times = timed_ms(refuse, 5)
         emit(f"jsonpickle_refusal_4mb_{name}_ms", statistics.median(times), "ms", "<= 100")
     # just under the bound: 59,990 dicts and lists in attributes mxgui does not read
-    most = head + "[" + ",".join(['{"a":[]}'] * 29_995) + "]}"
+    acquisition = '{"py/object": "mxcubecore.model.queue_model_objects.Acquisition"}'
+    most = head + "[" + ",".join(['{"a":[]}'] * 29_995) + f'], "acquisitions": [{acquisition}]}}'
+
     times = timed_ms(lambda: decode_task(most), 5)
     emit("jsonpickle_read_60k_items_ms", statistics.median(times), "ms", "<= 500")
+    shared = shared_document(40)
+    times = timed_ms(lambda: refused(decode_task, shared), 20)
+    emit("jsonpickle_shared_depth40_refusal_ms", statistics.median(times), "ms", "<= 100")
+    emit("jsonpickle_long_keys_peak_mb", long_keys_peak() / 1e6, "MB", "<= 40")
+
+
+def refused(decode, text: str) -> None:
+    try:
+        decode(text)
+    except ValueError:
+        return
+    raise AssertionError("a hostile document was read")
+
+
+def shared_document(depth: int) -> str:
+    """A collection whose exp_time is a list of two references to a list of two ..."""
+    module = "mxcubecore.model.queue_model_objects"
+    chain: dict[str, object] = {"a0": []}
+    for level in range(1, depth + 1):  # py/id 0-3: the collection down to its parameters
+        chain[f"a{level}"] = [{"py/id": 3 + level}] * 2
+    parameters = {"py/object": f"{module}.AcquisitionParameters", **chain}
+    parameters["exp_time"] = {"py/id": 4 + depth}
+    acquisition = {"py/object": f"{module}.Acquisition", "acquisition_parameters": parameters}
+    return json.dumps({"py/object": f"{module}.DataCollection", "acquisitions": [acquisition]})
+
+
+def long_keys_peak() -> int:
+    """Bytes at the peak of reading 20,000 objects under 40 levels of long keys."""
+    import tracemalloc
+
+    from mxgui.core.xmlrpc.jsonpickle_doc import read_document
+    from mxgui.core.xmlrpc.jsonpickle_queue import ALLOWED
+
+    module = "mxcubecore.model.queue_model_objects"
+    inner: object = [{"py/object": f"{module}.Crystal"}] * 20_000
+    for _level in range(40):
+        inner = {"k" * 199: inner}
+    text = json.dumps({"py/object": f"{module}.TaskGroup", "x": inner})
+    tracemalloc.start()
+    try:
+        read_document(text, ALLOWED)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 if __name__ == "__main__":

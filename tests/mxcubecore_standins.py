@@ -9,6 +9,7 @@ here: these are data holders written for the tests.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import types
@@ -269,3 +270,20 @@ def install(monkeypatch) -> types.ModuleType:
             monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, MODULE, module)
     return module
+
+
+def shared_list_document(depth: int, field: str = "exp_time") -> str:
+    """A collection whose ``field`` is a list of two references to a list of two
+    references ... ``depth`` levels: ~40 characters a level, 2**depth leaves as a tree."""
+    first = 4  # py/id 0: DataCollection, 1: acquisitions, 2: Acquisition, 3: its parameters
+    chain: dict[str, object] = {"a0": []}
+    for level in range(1, depth + 1):
+        chain[f"a{level}"] = [{"py/id": first + level - 1}] * 2
+    parameters = {
+        "py/object": f"{MODULE}.AcquisitionParameters",
+        **chain,
+        "num_images": 2,
+        field: {"py/id": first + depth},
+    }
+    acquisition = {"py/object": f"{MODULE}.Acquisition", "acquisition_parameters": parameters}
+    return json.dumps({"py/object": f"{MODULE}.DataCollection", "acquisitions": [acquisition]})

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+import tracemalloc
+from pathlib import Path
 
 import mxcubecore_standins as qmo
 import pytest
 
+from mxgui.core.acquisition import ParameterError
+from mxgui.core.queue.fields import Field, Schema, convert, shown
 from mxgui.core.queue.model import QueueModel
 from mxgui.core.xmlrpc.jsonpickle_doc import DocumentError, Pickled, read_document
 from mxgui.core.xmlrpc.jsonpickle_encode import encode_node
@@ -145,7 +150,9 @@ def test_references_tuples_and_sets_are_data():
 
 def test_old_jsonpickle_py_ref_names_resolve():
     """The old jsonpickle named objects by the attribute names leading to them (no list
-    positions) and read attributes sorted: ``reference`` comes after ``acquisitions``."""
+    positions) and read attributes sorted: ``reference`` comes after ``acquisitions``.
+    Hand-made from that reader's rules: only releases up to 0.3 (Python 2 only) wrote
+    py/ref, so no document of theirs is replayed here (review 16c finding 11)."""
     document = {
         "reference": {"py/ref": "/acquisitions/path_template"},
         "py/object": f"{M}.DataCollection",
@@ -302,6 +309,8 @@ def test_an_energy_scan_reads_as_the_example_client_reads_it(monkeypatch):
     assert isinstance(done, qmo.EnergyScan) and (done.element_symbol, done.edge) == ("Se", "K")
     assert (done.result.inflection, done.result.peak) == (12.658, 12.662)
     assert done.result.first_remote == 12.708 and done.path_template.base_prefix == "escan"
+    # review 16c finding 13: mxgui has one remote; the second was None (default energy)
+    assert done.result.second_remote == 12.708
 
 
 def test_experiment_types_helical_is_read_and_mesh_refused():
@@ -338,3 +347,197 @@ def test_helical_and_mesh_nodes_are_written_with_their_experiment_type(monkeypat
     assert written.acquisitions[1].acquisition_parameters.centred_position.phiy == 0.4
     assert decode_task(encode_node(model, line)).parameters["helical_end"] == end
     assert jp.decode(encode_node(model, mesh)).experiment_type == 8
+
+
+@pytest.mark.parametrize("field", ["exp_time", "overlap", "comments", "detector_distance"])
+def test_a_shared_container_in_a_field_is_refused_naming_its_place(field):
+    """Review 16c finding 1: values are copied only as text or numbers."""
+    text = qmo.shared_list_document(40, field)
+    assert len(text) < 2500
+    with pytest.raises(DocumentError) as error:
+        decode_task(text)
+    message = str(error.value)
+    assert message == (
+        f"$.acquisitions[0].acquisition_parameters.{field}: expected a number or text, got a list"
+    )
+
+
+def test_an_object_in_a_path_field_is_named_by_its_class():
+    dc = quick_collection()
+    dc.acquisitions[0].path_template.run_number = qmo.Crystal()
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(dc))
+    assert str(error.value) == (
+        "$.acquisitions[0].path_template.run_number: expected a number or text, "
+        "got an object of class Crystal"
+    )
+
+
+def test_messages_show_a_shared_value_cut_short():
+    """Finding 1, belt and braces: the queue's own messages never walk a value whole."""
+    value: list[object] = []
+    for _level in range(40):
+        value = [value, value]
+    schema = Schema("Probe", own={"dose": Field("float", 0.0)})
+    with pytest.raises(ParameterError) as error:
+        convert(schema, {"dose": value}, complete=False)
+    assert len(str(error.value)) < 300 and "[[...], [...]]" in str(error.value)
+    assert shown(Pickled("x.Y", "$")) == "a Pickled"
+    assert len(shown("A" * 1_000_000)) < 100
+
+
+def test_a_long_key_is_refused_and_places_cost_no_copies_of_keys():
+    """Review 16c finding 2: a place is built only for a message; keys are bounded."""
+    crystals = [{"py/object": f"{M}.Crystal"}] * 2000
+    huge = json.dumps({"py/object": f"{M}.TaskGroup", "K" * 1_000_000: crystals})
+    started = time.monotonic()
+    with pytest.raises(DocumentError) as error:
+        decode_task(huge)
+    assert time.monotonic() - started < 5
+    assert str(error.value) == "$: a key of 1000000 characters, over the limit of 200"
+    # keys under the limit, 40 levels of them above 20,000 objects: each object's place
+    # written out would be 8 kB (160 MB in all); kept as links it is a few MB
+    key = "k" * 199
+    inner: object = [{"py/object": f"{M}.Crystal"}] * 20_000
+    for _level in range(40):
+        inner = {key: inner}
+    text = json.dumps({"py/object": f"{M}.TaskGroup", "x": inner})
+    tracemalloc.start()
+    try:
+        group = read_document(text, ALLOWED)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40_000_000, peak
+    deepest = group.attrs["x"]
+    for _level in range(40):
+        deepest = deepest[key]
+    place = str(deepest[19_999].where)
+    assert place == "$.x" + f".{'k' * 40}..." * 40 + "[19999]"
+
+
+def test_old_jsonpickle_names_are_bounded():
+    nested: object = {"py/ref": "/a"}
+    for level in range(30):
+        nested = {f"key{level:02d}" + "n" * 20: [nested]}
+    with pytest.raises(DocumentError, match="py/ref name has over 512 characters"):
+        decode_task(json.dumps({"py/object": f"{M}.TaskGroup", "a": nested}))
+
+
+@pytest.mark.parametrize("comment", ["", "py/ref", '"py/ref"'])
+def test_a_py_ref_text_does_not_change_how_references_are_read(comment):
+    """Review 16c finding 5: the old numbering only for a py/ref *key* (and no py/id)."""
+    dc = qmo.DataCollection()
+    dc.experiment_type = 5  # HELICAL
+    start = qmo.CentredPosition({"phi": 1.0, "phiy": 0.1, "phiz": 0.2, "sampx": 0.3, "sampy": 0.4})
+    end = qmo.CentredPosition({"phi": 2.0, "phiy": 1.1, "phiz": 1.2, "sampx": 1.3, "sampy": 1.4})
+    first, last = qmo.Acquisition(), qmo.Acquisition()
+    first.acquisition_parameters.centred_position = start
+    first.acquisition_parameters.comments = comment
+    last.acquisition_parameters.centred_position = end
+    dc.crystal.best_position = end  # written here first: the second acquisition's is a py/id
+    attributes = vars(dc)
+    del attributes["acquisitions"]
+    attributes["acquisitions"] = [first, last]  # after the crystal in the document
+    text = encode(dc)
+    assert text.index("best_position") < text.index('"acquisitions"') and '"py/id"' in text
+    task = decode_task(text)
+    assert task.parameters["helical_end"] == {
+        "phi": 2.0,
+        "phiy": 1.1,
+        "phiz": 1.2,
+        "sampx": 1.3,
+        "sampy": 1.4,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"), [([8], "a list"), ("foo", "'foo'"), (True, "True"), (12, "12"), (-1, "-1")]
+)
+def test_an_experiment_type_that_is_no_enumerable_is_refused(kind, shown):
+    """Review 16c finding 6: a list was an internal error, text and true were taken."""
+    dc = quick_collection()
+    dc.experiment_type = kind
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(dc))
+    assert str(error.value).startswith(
+        "$.experiment_type: expected mxcubecore's EXPERIMENT_TYPE number"
+    )
+    assert str(error.value).endswith(f"got {shown}")
+
+
+def test_a_reference_in_a_field_is_named_by_place_and_class_not_by_repr():
+    """Review 16c finding 7: no ``Pickled(...)`` dump of the document in a message."""
+    dc = quick_collection()
+    dc.acquisitions[0].acquisition_parameters.overlap = dc.acquisitions[0]  # a py/id
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(dc))
+    assert str(error.value) == (
+        "$.acquisitions[0].acquisition_parameters.overlap: expected a number or text, "
+        "got an object of class Acquisition"
+    )
+    assert len(repr(read_document(encode(dc), ALLOWED))) < 200  # no attributes in it
+
+
+def test_a_collection_needs_its_one_acquisition():
+    """Review 16c finding 8: no acquisitions was a default 1,800-image collection, a
+    second acquisition was dropped without a word."""
+    empty = quick_collection()
+    empty.acquisitions = []
+    with pytest.raises(DocumentError, match=r"^\$\.acquisitions: expected a list of at least"):
+        decode_task(encode(empty))
+    two = quick_collection()
+    two.acquisitions.append(qmo.Acquisition())
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(two))
+    assert str(error.value).startswith("$.acquisitions: 2 acquisitions; mxgui runs one wedge")
+    odd = quick_collection()
+    odd.acquisitions = [qmo.Crystal()]
+    with pytest.raises(DocumentError, match=r"^\$\.acquisitions\[0\]: expected an Acquisition"):
+        decode_task(encode(odd))
+    characterisation = qmo.Characterisation()
+    characterisation.reference_image_collection.acquisitions = []
+    with pytest.raises(DocumentError) as error:
+        decode_task(encode(characterisation))
+    assert str(error.value).startswith("$.reference_image_collection.acquisitions: expected")
+
+
+def test_mxgui_json_with_a_py_text_value_is_mxgui_json():
+    """Review 16c finding 10: decided on the parsed object's keys, not on the text."""
+    task = {"type": "DataCollection", "parameters": {"prefix": "c", "comments": 'see "py/x"'}}
+    assert not is_jsonpickle(json.dumps(task))
+    assert not is_jsonpickle(json.dumps({**task, "name": '"py/object"'}))
+    assert is_jsonpickle('{"py/function": "os.system"}')  # refused as a document, by tag
+    assert is_jsonpickle('{"a": ' + "[" * 100_000 + "]" * 100_000 + ', "py/": 1}')  # too deep
+
+
+FIXTURES = Path(__file__).parent / "data" / "jsonpickle"
+
+
+def test_a_document_of_an_older_jsonpickle_release_reads_as_jsonpickle_reads_it(monkeypatch):
+    """Review 16c finding 11: a document written by a real jsonpickle (2.0.0, the
+    numbering mxcubecore's ^2.2 writes; see make_fixture.py), its shared objects
+    resolved as jsonpickle itself resolves them."""
+    text = (FIXTURES / "sample_jsonpickle_2.0.0.json").read_text()
+    qmo.install(monkeypatch)
+    real = jsonpickle().decode(text)
+    real_helical, real_plain = real._children[0]._children
+    sample = decode_task(text)
+    helical, plain = sample.children[0].children
+    motors = ("phi", "phiy", "phiz", "sampx", "sampy")
+
+    def position(collection: qmo.DataCollection, index: int = 0) -> dict:
+        found = collection.acquisitions[index].acquisition_parameters.centred_position
+        return {name: getattr(found, name) for name in motors}
+
+    assert helical.parameters["helical_start"] == position(real_helical)
+    assert helical.parameters["helical_end"] == position(real_helical, 1)
+    assert plain.parameters["centred_position"] == position(real_plain)
+    assert helical.parameters["prefix"] == real_helical.acquisitions[1].path_template.base_prefix
+    assert (plain.parameters["prefix"], plain.parameters["run_number"]) == ("plain", 3)
+    assert sample.parameters == {
+        "name": "lyso",
+        "location": "2:05",
+        "lims_sample_id": 17,
+        "protein_acronym": "LYS",
+    }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import mxcubecore_standins as qmo
@@ -80,8 +81,8 @@ def test_the_example_client_queues_runs_and_reads_back_jsonpickle(
     assert done.acquisitions[0].path_template.get_prefix() == "escan-ip"
     tree = jsonpickle.decode(proxy.queue_get_node(group_id))
     assert [type(c).__name__ for c in tree._children] == ["DataCollection"]
-    with client(beamline.beamline.role("xmlrpc_server").url) as other:
-        struct = other.queue_get_node(dc_id)  # another connection: mxgui's struct
+    proxy.queue_set_serialisation("struct")  # the choice is the caller's (finding 4)
+    struct = proxy.queue_get_node(dc_id)
     assert struct["status"] == "success", struct["message"]
     assert len(struct["files"]) == 3 and all(Path(f).exists() for f in struct["files"])
     assert all(Path(f).name.startswith("escan-ip_") for f in struct["files"])
@@ -149,7 +150,10 @@ def test_unknown_classes_and_hostile_documents_are_faults_naming_them(queue, pro
     assert queue.model.children(sample) == ()  # all or nothing
 
 
-def test_serialisation_is_per_connection_and_checked(beamline, proxy):
+def test_serialisation_is_per_caller_and_checked(beamline, proxy, monkeypatch):
+    """Review 16c finding 4 (the contract changed: per caller, no longer per
+    connection): the choice outlives the connection, another token keeps its own."""
+    server = beamline.beamline.role("xmlrpc_server")
     sample = manual_sample(proxy)
     assert "unknown serialisation 'pickle'" in fault_message(
         proxy.queue_set_serialisation, "pickle"
@@ -157,9 +161,22 @@ def test_serialisation_is_per_connection_and_checked(beamline, proxy):
     proxy.queue_set_serialisation("JSON")
     assert isinstance(proxy.queue_get_node(sample), str)
     assert "no queue node 999" in fault_message(proxy.queue_get_node, 999)
-    with client(beamline.beamline.role("xmlrpc_server").url) as other:
-        assert other.queue_get_serialisation() == "struct"
-        assert other.queue_get_node(sample)["type"] == "Sample"
+    # the server closes the idle connection; the client reconnects without a word
+    monkeypatch.setattr(server.transport._server, "idle_timeout", 0.3)
+    time.sleep(1.5)
+    assert isinstance(proxy.queue_get_node(sample), str)
+    with client(server.url) as per_call:  # a client of its own, its own connection
+        assert per_call.queue_get_serialisation() == "json"
+    run_token = "r" * 32  # a BES run's token: another caller
+    server.grant_run_token(run_token)
+    try:
+        with client(server.url, token=run_token) as other:
+            assert other.queue_get_serialisation() == "struct"
+            assert other.queue_get_node(sample)["type"] == "Sample"
+            other.queue_set_serialisation("json")
+        assert isinstance(proxy.queue_get_node(sample), str)
+    finally:
+        server.revoke_run_token(run_token)
     proxy.queue_set_serialisation("struct")
     assert proxy.queue_get_node(sample)["id"] == sample
 
@@ -237,3 +254,87 @@ def test_a_characterisation_result_is_kept_with_the_characterisation(queue, prox
     assert proxy.set_characterisation_result(xml_result) is True
     kept = queue.model.get_node(char).results["characterisation_result"]
     assert kept == "<XSDataResultCharacterisation>ok</XSDataResultCharacterisation>"
+
+
+def test_a_shared_value_costs_a_short_fault_at_once(queue, proxy):
+    """Review 16c finding 1: 22 levels of py/id sharing (a 25 MB repr) in exp_time."""
+    sample = manual_sample(proxy)
+    started = time.monotonic()
+    message = fault_message(proxy.queue_add_child, sample, qmo.shared_list_document(22))
+    assert time.monotonic() - started < 10  # generous: the old code took ~2 s and 25 MB
+    assert len(message) < 500, len(message)
+    assert "acquisition_parameters.exp_time: expected a number or text, got a list" in message
+    assert queue.model.children(sample) == ()
+
+
+def test_a_refused_document_leaves_nothing_while_the_queue_runs(queue, proxy, jsonpickle):
+    """Review 16c finding 3: the group is built disabled, so the running queue cannot
+    start it before the refusal takes it back."""
+    sample = manual_sample(proxy)
+    first = proxy.queue_add_child(
+        sample,
+        {
+            "type": "DataCollection",
+            "parameters": {
+                "num_images": 20,
+                "osc_range": 1.0,
+                "exp_time": 0.02,
+                "detector_roi_mode": "test",
+                "detector_distance": 120.0,
+                "take_snapshots": 0,
+            },
+        },
+    )
+    group = qmo.TaskGroup()
+    for index in range(600):
+        group.add_child(quick_collection(f"good{index}"))
+    group._children[-1].acquisitions[0].acquisition_parameters.exp_time = -1.0
+    document = jsonpickle.encode(group, keys=False)
+    started: list[int] = []
+    queue.model.connect(
+        "statusChanged", lambda node, status, *_: status == "running" and started.append(node)
+    )
+    proxy.start_queue()
+    refused = fault_message(proxy.queue_add_child, sample, document)
+    assert "$._children[599] (DataCollection)" in refused and "exp_time" in refused
+    assert "was kept" not in refused
+    assert queue.model.children(sample) == (first,)
+    wait_until_idle(proxy)
+    assert set(started) <= {sample, first}, started
+    assert queue.model.get_node(first).status == "success"
+    # a whole document builds disabled, then takes its own enabled: it runs
+    good = qmo.TaskGroup()
+    good.add_child(quick_collection("later"))
+    group_id = proxy.queue_add_child(sample, jsonpickle.encode(good, keys=False))
+    assert queue.model.get_node(group_id).enabled
+    proxy.start_queue()
+    wait_until_idle(proxy)
+    (later,) = queue.model.children(group_id)
+    assert queue.model.get_node(later).status == "success"
+
+
+def test_long_prefixes_and_texts_are_refused_when_added(queue, proxy, jsonpickle):
+    """Review 16c finding 9: a 300-character prefix failed only at run time (file name
+    too long), a 3,000,000-character one was kept in the queue file."""
+    sample = manual_sample(proxy)
+    collection = quick_collection("p" * 300)
+    collection.acquisitions[0].acquisition_parameters.comments = "c" * 5000
+    refused = fault_message(proxy.queue_add_child, sample, jsonpickle.encode(collection))
+    assert "prefix: 300 characters, over the limit of 100 (it makes file names)" in refused
+    assert "comments: 5000 characters, over the limit of 4096" in refused
+    huge = {"type": "DataCollection", "parameters": {"prefix": "A" * 3_000_000}}
+    message = fault_message(proxy.queue_add_child, sample, huge)
+    assert "prefix: 3000000 characters, over the limit of 100" in message
+    assert len(message) < 1000
+    assert queue.model.children(sample) == ()
+    assert proxy.queue_add_child(sample, jsonpickle.encode(quick_collection("p" * 100))) > 0
+
+
+def test_mxgui_json_text_mentioning_py_is_added(queue, proxy):
+    """Review 16c finding 10: it was refused as 'expected a queue model object'."""
+    sample = manual_sample(proxy)
+    text = json.dumps(
+        {"type": "DataCollection", "parameters": {"prefix": "c", "comments": 'see "py/x"'}}
+    )
+    node = queue.model.get_node(proxy.queue_add_child(sample, text))
+    assert node.parameters["comments"] == 'see "py/x"'

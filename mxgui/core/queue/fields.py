@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,7 +58,7 @@ class Field:
         allowed = choices or self.choices
         if not allowed or value == self.default or value in allowed:
             return None
-        return f"{name}: {value!r} is not one of {', '.join(allowed)}"
+        return f"{name}: {shown(value)} is not one of {', '.join(allowed)}"
 
 
 #: how a user reads the acquisition's and the path template's fields: label, unit
@@ -174,6 +175,20 @@ class Schema:
 
 
 # conversion ---------------------------------------------------------------------------------
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 80, 80
+_SHOWN_TYPES = (str, int, float, bool, type(None), list, tuple, dict, set, frozenset)
+
+
+def shown(value: object) -> str:
+    """``value`` for a message, cut short: a caller's value may be long text or a
+    container shared many times over (a jsonpickle py/id), which a full repr would
+    walk as a tree. Other objects are named by their type only."""
+    if isinstance(value, _SHOWN_TYPES):
+        return _REPR.repr(value)
+    return f"a {type(value).__name__}"
+
+
 def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -184,31 +199,31 @@ def _convert_own(name: str, spec: Field, value: object) -> Any:
         return None
     if kind == "float":
         if not _number(value) or not math.isfinite(value):
-            raise ParameterError([f"{name}: expected a finite number, got {value!r}"])
+            raise ParameterError([f"{name}: expected a finite number, got {shown(value)}"])
         return float(value)
     if kind in ("int", "int?"):
         if not _number(value) or value != int(value):
-            raise ParameterError([f"{name}: expected an integer, got {value!r}"])
+            raise ParameterError([f"{name}: expected an integer, got {shown(value)}"])
         return int(value)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ParameterError([f"{name}: expected true or false, got {value!r}"])
+            raise ParameterError([f"{name}: expected true or false, got {shown(value)}"])
         return value
     if kind in ("str", "str?"):
         if not isinstance(value, str):
-            raise ParameterError([f"{name}: expected text, got {value!r}"])
+            raise ParameterError([f"{name}: expected text, got {shown(value)}"])
         return value.strip()
     if kind == "object":
         if not isinstance(value, Mapping):
-            raise ParameterError([f"{name}: expected a JSON object, got {value!r}"])
+            raise ParameterError([f"{name}: expected a JSON object, got {shown(value)}"])
         return dict(value)
     if kind == "position?":
         if isinstance(value, str):
             if not re.fullmatch(r"P[1-9][0-9]*", value.strip()):
-                raise ParameterError([f"{name}: {value!r} is not a point id such as P1"])
+                raise ParameterError([f"{name}: {shown(value)} is not a point id such as P1"])
             return value.strip()
         if not isinstance(value, Mapping):
-            raise ParameterError([f"{name}: expected a point id or a position, got {value!r}"])
+            raise ParameterError([f"{name}: expected a point id or a position, got {shown(value)}"])
         try:
             return CentredPosition.from_dict(value).to_dict()
         except ValueError as exc:
@@ -303,9 +318,28 @@ def _outside_roots(path: PathTemplate, roots: DataRoots, known: list[str]) -> li
     return found
 
 
+#: the longest file prefix: a file name holds 255 bytes, with ``_<run>_<number>.<suffix>``
+MAX_PREFIX_CHARS = 100
+#: the longest text any parameter holds (a path: Linux's PATH_MAX)
+MAX_TEXT_CHARS = 4096
+
+
+def _too_long(values: Mapping[str, Any]) -> list[str]:
+    """A message for each text value over its bound (they are kept in the queue file)."""
+    found = []
+    for name, value in values.items():
+        limit = MAX_PREFIX_CHARS if name == "prefix" else MAX_TEXT_CHARS
+        if isinstance(value, str) and len(value) > limit:
+            why = " (it makes file names)" if name == "prefix" else ""
+            found.append(
+                f"{name}: {len(value)} characters, over the limit of {limit}{why}: {shown(value)}"
+            )
+    return found
+
+
 def problems(schema: Schema, values: dict[str, Any], limits: Limits) -> list[str]:
     """Everything wrong with complete, converted ``values``, one message per problem."""
-    found: list[str] = []
+    found: list[str] = _too_long(values)
     specs = schema.specs
     for name, allowed in limits.choices.items():
         spec = specs.get(name)

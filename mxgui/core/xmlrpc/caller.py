@@ -18,19 +18,30 @@ _local = threading.local()
 
 
 @contextmanager
-def serving(connection: socket.socket | None) -> Iterator[None]:
-    """Bind ``connection`` as this thread's caller for the duration of the block."""
-    previous = getattr(_local, "connection", None)
+def serving(
+    connection: socket.socket | None, peer: str = "", token: str | None = None
+) -> Iterator[None]:
+    """Bind ``connection`` as this thread's caller for the duration of the block, with
+    the caller's address ``peer`` and the ``Token`` header it sent (``None``: none)."""
+    previous = getattr(_local, "connection", None), getattr(_local, "identity", None)
     _local.connection = connection
+    _local.identity = (peer, token) if connection is not None else None
     try:
         yield
     finally:
-        _local.connection = previous
+        _local.connection, _local.identity = previous
 
 
 def current_connection() -> socket.socket | None:
     """The connection of the request served in this thread (``None`` outside a request)."""
     return getattr(_local, "connection", None)
+
+
+def current_identity() -> tuple[str, str | None] | None:
+    """``(address, token)`` of the caller served in this thread, which outlive its
+    connection (a client that reconnects keeps both); ``None`` outside a request."""
+    identity: tuple[str, str | None] | None = getattr(_local, "identity", None)
+    return identity
 
 
 def caller_gone(connection: socket.socket | None = None) -> bool:

@@ -426,7 +426,8 @@ class ConnectionLoop:
     def _serve(self, conn: _Connection, body: bytearray, head: RequestHead) -> None:
         conn.state = _State.RUNNING
         try:
-            with caller.serving(conn.sock), self.policy.serving(head):
+            token = head.headers.get("token")
+            with caller.serving(conn.sock, conn.client, token), self.policy.serving(head):
                 result = self.dispatcher.handle(body)
             response = http_response(200, result, "text/xml", conn.keep_alive)
         except Exception:  # noqa: BLE001 - the dispatcher answers faults; this is a bug

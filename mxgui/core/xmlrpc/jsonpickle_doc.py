@@ -3,9 +3,15 @@
 jsonpickle writes an object as a JSON object whose ``py/object`` names its class
 (``module.Class``) and whose other keys are its attributes; an object, a list or a dict
 met a second time is written ``{"py/id": n}`` (``n``: the 0-based count of objects,
-lists and dicts written before it, in document order); older versions wrote
-``{"py/ref": "/attribute/names"}`` instead (see :class:`_Reader`). Tuples and sets are
-``{"py/tuple": [...]}`` and ``{"py/set": [...]}``; bytes ``{"py/b64": ...}``.
+lists and dicts written before it, in document order). That is the numbering of
+jsonpickle 2.0 and later (mxcubecore requires ^2.2; checked against a document of
+2.0.0 and the tests' own release). jsonpickle before 2.0 counted objects and lists
+only, in documents otherwise identical: their references cannot be told apart and are
+read by today's numbering. Releases up to 0.3 wrote ``{"py/ref": "/attribute/names"}``
+(0.4.0 already writes ``py/id``); such documents are read by that scheme (see
+:class:`_Reader`), modelled on its reader, not replayed (it runs on Python 2 only).
+Tuples and sets are ``{"py/tuple": [...]}`` and ``{"py/set": [...]}``; bytes
+``{"py/b64": ...}``.
 
 :func:`read_document` turns such a document into :class:`Pickled` records (class name
 and attributes) and plain values. Only the class names the caller allows are read; any
@@ -34,6 +40,12 @@ MAX_DEPTH = 48
 MAX_ITEMS = 60_000
 #: bytes a ``py/b64`` value may decode to
 MAX_BYTES = 1_000_000
+#: the longest attribute name or dict key read (mxcubecore's longest is about 30)
+MAX_KEY_CHARS = 200
+#: the longest name the old jsonpickle's ``py/ref`` may use (the key path to an object)
+MAX_NAME_CHARS = 512
+#: how much of a key a place in a message shows
+SHOWN_KEY_CHARS = 40
 #: the tags read as data besides ``py/object``
 DATA_TAGS = frozenset({"py/id", "py/ref", "py/tuple", "py/set", "py/b64", "py/state"})
 
@@ -43,6 +55,44 @@ class DocumentError(ValueError):
     and what is wrong there."""
 
 
+class Place:
+    """A place in the document (``$.acquisitions[0]``), kept as its parent and one
+    step and written out only when a message needs it: a place per object, each a
+    copy of its parents' keys, would cost far more than the document."""
+
+    __slots__ = ("parent", "step")
+
+    def __init__(self, parent: Place | None, step: str | int) -> None:
+        self.parent = parent
+        self.step = step
+
+    def __str__(self) -> str:
+        steps: list[str | int] = []
+        place: Place | None = self
+        while place is not None:
+            steps.append(place.step)
+            place = place.parent
+        text = []
+        for step in reversed(steps):
+            if isinstance(step, int):
+                text.append(f"[{step}]")
+            elif not text:
+                text.append(step)  # the root, "$"
+            else:
+                cut = step if len(step) <= SHOWN_KEY_CHARS else step[:SHOWN_KEY_CHARS] + "..."
+                text.append(f".{cut}")
+        return "".join(text)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Place({str(self)!r})"
+
+
+ROOT = Place(None, "$")
+
+
 @dataclass(eq=False)
 class Pickled:
     """One object of the document: its class (as written) and its attributes.
@@ -50,8 +100,9 @@ class Pickled:
     ``where`` is its place in the document (``$.acquisitions[0].path_template``)."""
 
     cls: str
-    where: str
-    attrs: dict[str, Any] = field(default_factory=dict)
+    where: Place | str
+    #: not in the repr: through shared references it may stand for a huge tree
+    attrs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def class_name(self) -> str:
@@ -90,9 +141,25 @@ def read_document(text: object, allowed: Collection[str], what: str = "document"
         ) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise DocumentError(f"{what}: not readable JSON: {exc}") from None
-    # a py/ref key (or a "py/ref" text value, read the same way: harmless) marks the old
-    # jsonpickle's documents
-    return _Reader(frozenset(allowed), '"py/ref"' in text).value(data, "$")
+    return _Reader(frozenset(allowed), _is_legacy(data)).value(data, ROOT)
+
+
+def _is_legacy(data: object) -> bool:
+    """Whether ``data`` was written by the old jsonpickle: some dict has a ``py/ref``
+    key and none a ``py/id`` one (decided on the parsed data: a text value that reads
+    "py/ref" is a value, not a tag)."""
+    found_ref = False
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "py/id" in node:
+                return False
+            found_ref = found_ref or "py/ref" in node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found_ref
 
 
 class _Reader:
@@ -121,16 +188,31 @@ class _Reader:
         if self.legacy:
             self.by_name[name] = item
 
-    def _name(self, name: str, key: str) -> str:
-        """The old jsonpickle's name of attribute or key ``key`` below ``name``."""
-        if not self.legacy:
+    def _key(self, key: str, where: Place) -> Place:
+        """The place of attribute or key ``key`` below ``where`` (a long key refused)."""
+        if len(key) > MAX_KEY_CHARS:
+            raise DocumentError(
+                f"{where}: a key of {len(key)} characters, over the limit of {MAX_KEY_CHARS}"
+            )
+        return Place(where, key)
+
+    def _name(self, name: str, key: str, child: object, where: Place) -> str:
+        """The old jsonpickle's name of attribute or key ``key`` below ``name``; only a
+        container's name is used (a py/ref finds objects and lists)."""
+        if not self.legacy or not isinstance(child, (list, dict)):
             return name  # today's documents have no py/ref
-        return f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
+        named = f"{name}{key}" if name.endswith("/") else f"{name}/{key}"
+        if len(named) > MAX_NAME_CHARS:
+            raise DocumentError(
+                f"{where}: its py/ref name has over {MAX_NAME_CHARS} characters (the old "
+                "jsonpickle's names are the keys leading to an object)"
+            )
+        return named
 
     def _items(self, node: dict[str, Any]) -> list[tuple[str, Any]]:
         return sorted(node.items()) if self.legacy else list(node.items())
 
-    def value(self, node: object, where: str, name: str = "/") -> Any:
+    def value(self, node: object, where: Place, name: str = "/") -> Any:
         """``node`` read; a container deeper than :data:`MAX_DEPTH` is refused."""
         if not isinstance(node, (list, dict)):
             return node
@@ -142,19 +224,20 @@ class _Reader:
         finally:
             self.depth -= 1
 
-    def _container(self, node: list[Any] | dict[str, Any], where: str, name: str) -> Any:
+    def _container(self, node: list[Any] | dict[str, Any], where: Place, name: str) -> Any:
         if isinstance(node, list):
             items: list[Any] = []
             self._register(items, name)
             for index, child in enumerate(node):
-                items.append(self.value(child, f"{where}[{index}]", name))
+                items.append(self.value(child, Place(where, index), name))
             return items
         tags = [k for k in node if k.startswith("py/")]
         if not tags:
             plain: dict[str, Any] = {}
             self._register(plain, name, is_dict=True)
             for key, child in self._items(node):
-                plain[key] = self.value(child, f"{where}.{key}", self._name(name, key))
+                place = self._key(key, where)
+                plain[key] = self.value(child, place, self._name(name, key, child, place))
             return plain
         if "py/object" in node:
             return self._object(node, where, name)
@@ -169,7 +252,7 @@ class _Reader:
         if tag in ("py/tuple", "py/set"):
             if not isinstance(content, list):
                 raise DocumentError(f"{where}.{tag}: expected a list")
-            values = [self.value(c, f"{where}[{i}]", name) for i, c in enumerate(content)]
+            values = [self.value(c, Place(where, i), name) for i, c in enumerate(content)]
             return tuple(values) if tag == "py/tuple" else values
         if tag == "py/b64":
             return _bytes(content, where)
@@ -178,7 +261,7 @@ class _Reader:
             "imports, calls or evaluates what they name"
         )
 
-    def _object(self, node: dict[str, Any], where: str, name: str) -> Pickled:
+    def _object(self, node: dict[str, Any], where: Place, name: str) -> Pickled:
         cls = node["py/object"]
         if not isinstance(cls, str):
             raise DocumentError(f"{where}.py/object: expected a class name, got {cls!r}")
@@ -205,10 +288,11 @@ class _Reader:
                 if attrs is node:
                     continue  # py/object, py/state: read above
                 raise DocumentError(f"{where}.py/state: tag {key} refused among attributes")
-            obj.attrs[key] = self.value(child, f"{where}.{key}", self._name(name, key))
+            place = self._key(key, where)
+            obj.attrs[key] = self.value(child, place, self._name(name, key, child, place))
         return obj
 
-    def _by_id(self, content: object, where: str) -> Any:
+    def _by_id(self, content: object, where: Place) -> Any:
         if isinstance(content, bool) or not isinstance(content, int):
             raise DocumentError(f"{where}: py/id {content!r} is not an integer")
         if not 0 <= content < len(self.seen):
@@ -218,7 +302,7 @@ class _Reader:
             )
         return self.seen[content]
 
-    def _by_ref(self, content: object, where: str) -> Any:
+    def _by_ref(self, content: object, where: Place) -> Any:
         if not isinstance(content, str):
             raise DocumentError(f"{where}: py/ref {content!r} is not a path")
         found = self.by_name.get(content)
@@ -229,7 +313,7 @@ class _Reader:
         return found
 
 
-def _bytes(content: object, where: str) -> bytes:
+def _bytes(content: object, where: Place) -> bytes:
     if not isinstance(content, str) or len(content) > MAX_BYTES * 4 // 3 + 4:
         raise DocumentError(f"{where}: py/b64 is not base64 text of at most {MAX_BYTES} bytes")
     try:
@@ -243,4 +327,4 @@ def attrs_of(value: object) -> Mapping[str, Any]:
     return value.attrs if isinstance(value, Pickled) else {}
 
 
-__all__ = ["DocumentError", "MAX_DEPTH", "Pickled", "attrs_of", "read_document"]
+__all__ = ["DocumentError", "MAX_DEPTH", "Pickled", "Place", "attrs_of", "read_document"]

@@ -27,25 +27,15 @@ from mxgui.core.queue.nodes import (
     QueueNode,
     thaw,
 )
+from mxgui.core.xmlrpc.jsonpickle_names import (
+    CLASS_OF,
+    EXPERIMENT_EDNA_REF,
+    EXPERIMENT_HELICAL,
+    EXPERIMENT_MESH,
+    EXPERIMENT_NATIVE,
+    MODULE,
+)
 
-MODULE = "mxcubecore.model.queue_model_objects"
-#: mxgui's node types -> the mxcubecore class written
-CLASS_OF = {
-    "Root": "RootNode",
-    SAMPLE: "Sample",
-    TASK_GROUP: "TaskGroup",
-    "DataCollection": "DataCollection",
-    "Characterisation": "Characterisation",
-    "EnergyScan": "EnergyScan",
-    "MeshScan": "DataCollection",
-    "XrayCentring": "XrayCentring2",
-    "Workflow": "Workflow",
-}
-#: mxcubecore's EXPERIMENT_TYPE values written (queue_model_enumerables)
-EXPERIMENT_NATIVE = 4
-EXPERIMENT_HELICAL = 5
-EXPERIMENT_EDNA_REF = 6
-EXPERIMENT_MESH = 8
 #: nodes written in one document (a node and its subtree)
 MAX_NODES = 20_000
 
@@ -256,7 +246,9 @@ def _energy_scan(p: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, 
         inflection=results.get("inflection"),
         peak=results.get("peak"),
         first_remote=results.get("remote"),
-        second_remote=None,
+        # mxgui's scan has one remote: a single-remote chooch gives it as both, and a
+        # client that collects at second_remote must not fall back to the default energy
+        second_remote=results.get("remote"),
         data_file_path=_path_template(p),
         data=[],
         pk=results.get("peak"),

@@ -30,28 +30,23 @@ from typing import Any
 
 from mxgui.core.centring import CENTRING_MOTORS, OPTIONAL_MOTORS
 from mxgui.core.queue.nodes import SAMPLE, TASK_GROUP
-from mxgui.core.xmlrpc.jsonpickle_doc import DocumentError, Pickled, attrs_of, read_document
-
-#: the modules mxcubecore's queue model has lived in
-MODULES = (
-    "mxcubecore.model.queue_model_objects",
-    "mxcubecore.HardwareObjects.queue_model_objects",
-    "HardwareRepository.HardwareObjects.queue_model_objects",
-    "queue_model_objects_v1",
-    "queue_model_objects",
+from mxgui.core.xmlrpc.jsonpickle_doc import (
+    MAX_DOCUMENT_CHARS,
+    DocumentError,
+    Pickled,
+    attrs_of,
+    read_document,
 )
-#: mxcubecore's node classes -> mxgui's node types
-NODE_TYPES = {
-    "Sample": SAMPLE,
-    "TaskGroup": TASK_GROUP,
-    "DataCollection": "DataCollection",
-    "Characterisation": "Characterisation",
-    "EnergyScan": "EnergyScan",
-    "XrayCentring2": "XrayCentring",
-    "XrayCentering": "XrayCentring",
-    "XrayCentring": "XrayCentring",
-    "Workflow": "Workflow",
-}
+from mxgui.core.xmlrpc.jsonpickle_names import (
+    EXPERIMENT_HELICAL,
+    EXPERIMENT_LAST,
+    EXPERIMENT_MESH,
+    EXPERIMENT_NATIVE,
+    MODULES,
+    NODE_TYPES,
+    NOT_COLLECTED,
+)
+
 #: mxcubecore's node classes mxgui has no task for, with the reason given to the caller
 NOT_RUN = {
     "GphlWorkflow": "mxgui has no GPhL workflow",
@@ -109,11 +104,6 @@ _PATH = {
     "start_num": "start_num",
 }
 _STRATEGY_COMPLEXITY = ("single sweep", "few sweeps")
-#: mxcubecore's EXPERIMENT_TYPE values (queue_model_enumerables) read here
-EXPERIMENT_NATIVE = 4
-EXPERIMENT_HELICAL = 5
-#: experiment types of a DataCollection that mxgui does not run as a rotation collection
-NOT_COLLECTED = {8: "MESH", 9: "COLLECT_MULTIWEDGE", 10: "STILL", 11: "IMAGING"}
 
 
 @dataclass
@@ -131,10 +121,21 @@ class NativeTask:
 
 def is_jsonpickle(value: object) -> bool:
     """Whether ``value`` (an XML-RPC argument) is a jsonpickle object rather than mxgui's
-    JSON: a struct with ``py/object``, or text that is such a JSON object."""
+    JSON: a struct or a JSON object in text with a ``py/...`` key at its top (decided on
+    the parsed object, not on the text: mxgui's JSON may hold a value reading "py/x")."""
     if isinstance(value, Mapping):
-        return "py/object" in value
-    return isinstance(value, str) and value.lstrip().startswith("{") and '"py/' in value
+        return any(isinstance(key, str) and key.startswith("py/") for key in value)
+    if not isinstance(value, str) or '"py/' not in value:
+        return False
+    if len(value) > MAX_DOCUMENT_CHARS:
+        return True  # too long to parse here: refused as a document, saying so
+    try:
+        parsed = json.loads(value)
+    except RecursionError:
+        return True  # refused as a document nesting too deep
+    except ValueError:
+        return False  # mxgui's JSON reading names what is wrong
+    return isinstance(parsed, dict) and any(key.startswith("py/") for key in parsed)
 
 
 def decode_task(document: object, what: str = "task") -> NativeTask:
@@ -175,7 +176,7 @@ class _Mapper:
             raise DocumentError(f"{obj.where}: a node is its own descendant (py/id cycle)")
         self.open.add(id(obj))
         attrs = obj.attrs
-        task = NativeTask(node_type, _PARAMETERS[node_type](obj), where=obj.where)
+        task = NativeTask(node_type, _PARAMETERS[node_type](obj), where=str(obj.where))
         task.enabled = attrs.get("_enabled", True) is not False
         own_name = attrs.get("_name")
         if node_type in (SAMPLE, TASK_GROUP, "Workflow", "XrayCentring"):
@@ -228,11 +229,28 @@ def _prefix(path: Mapping[str, Any]) -> str:
     return prefix
 
 
+def _scalar(owner: object, key: str, value: object) -> object:
+    """``value`` of field ``key`` of ``owner`` when it is JSON data a field can hold (text,
+    a number, true/false, null); any container is refused naming its place. A shared
+    (py/id) container may stand for a tree far larger than the document: it is never
+    handed on to code that walks it."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    where = owner.where if isinstance(owner, Pickled) else "$"
+    if isinstance(value, Pickled):
+        kind = f"an object of class {value.class_name}"
+    elif isinstance(value, (list, tuple, dict)):
+        kind = f"a {type(value).__name__}"
+    else:
+        kind = type(value).__name__
+    raise DocumentError(f"{where}.{key}: expected a number or text, got {kind}")
+
+
 def _path_parameters(value: object) -> dict[str, Any]:
     path = attrs_of(value)
     out: dict[str, Any] = {}
     for theirs, ours in _PATH.items():
-        given = path.get(theirs)
+        given = _scalar(value, theirs, path.get(theirs))
         if given not in (None, "", 0) and not isinstance(given, bool):
             out[ours] = given
     prefix = _prefix(path)
@@ -249,9 +267,11 @@ def _path_parameters(value: object) -> dict[str, Any]:
 def _acquisition_parameters(value: object) -> dict[str, Any]:
     acq = attrs_of(value)
     out: dict[str, Any] = {
-        k: acq[k] for k, unset in _ACQUISITION.items() if _is_set(acq.get(k), unset)
+        k: acq[k]
+        for k, unset in _ACQUISITION.items()
+        if _is_set(_scalar(value, k, acq.get(k)), unset)
     }
-    distance = acq.get("detector_distance")
+    distance = _scalar(value, "detector_distance", acq.get("detector_distance"))
     if "resolution" not in out and _is_set(distance, 0):  # mxcubecore: distance when no resolution
         out["detector_distance"] = distance
     snapshots = acq.get("take_snapshots")
@@ -262,13 +282,28 @@ def _acquisition_parameters(value: object) -> dict[str, Any]:
     return out
 
 
-def _first_acquisition(collection: object) -> tuple[dict[str, Any], object]:
-    """``(acquisition and path parameters, centred position)`` of a DataCollection's
-    first Acquisition."""
-    acquisitions = attrs_of(collection).get("acquisitions") or []
+def _acquisitions(owner: Pickled, collection: object, name: str) -> list[Pickled]:
+    """The Acquisitions of ``collection`` (``owner`` itself, or its attribute ``name``):
+    a non-empty list of them, as every mxcubecore collection has; else refused."""
+    place = f"{owner.where}.{name}" if collection is not owner else str(owner.where)
+    if not isinstance(collection, Pickled):
+        raise DocumentError(f"{place}: expected a DataCollection object")
+    acquisitions = collection.attrs.get("acquisitions")
     if not isinstance(acquisitions, (list, tuple)) or not acquisitions:
-        return {}, None
-    first = attrs_of(acquisitions[0])
+        raise DocumentError(
+            f"{place}.acquisitions: expected a list of at least one Acquisition (mxcubecore's "
+            "collections always have one: it holds the exposure, the images and the path)"
+        )
+    for index, acquisition in enumerate(acquisitions):
+        if not isinstance(acquisition, Pickled) or acquisition.class_name != "Acquisition":
+            raise DocumentError(f"{place}.acquisitions[{index}]: expected an Acquisition object")
+    return list(acquisitions)
+
+
+def _first_acquisition(acquisitions: list[Pickled]) -> tuple[dict[str, Any], object]:
+    """``(acquisition and path parameters, centred position)`` of the first of a
+    DataCollection's ``acquisitions``."""
+    first = acquisitions[0].attrs
     acq = first.get("acquisition_parameters")
     parameters = {**_acquisition_parameters(acq), **_path_parameters(first.get("path_template"))}
     return parameters, attrs_of(acq).get("centred_position")
@@ -276,13 +311,33 @@ def _first_acquisition(collection: object) -> tuple[dict[str, Any], object]:
 
 def _collection(obj: Pickled) -> dict[str, Any]:
     kind = obj.attrs.get("experiment_type", EXPERIMENT_NATIVE)
+    if not isinstance(kind, int) or isinstance(kind, bool) or not 0 <= kind <= EXPERIMENT_LAST:
+        shown = (
+            f"a {type(kind).__name__}"
+            if isinstance(kind, (list, tuple, dict, Pickled))
+            else repr(kind)[:80]
+        )
+        raise DocumentError(
+            f"{obj.where}.experiment_type: expected mxcubecore's EXPERIMENT_TYPE number "
+            f"(0 SAD ... 4 NATIVE, 5 HELICAL ... {EXPERIMENT_LAST} IMAGING), got {shown}"
+        )
     if kind in NOT_COLLECTED:
         raise DocumentError(
             f"{obj.where}.experiment_type: {kind} ({NOT_COLLECTED[kind]}) is not a rotation "
             "collection mxgui runs from this object; "
-            + ("add a MeshScan with mxgui's JSON (grid_id)" if kind == 8 else "mxgui has none")
+            + (
+                "add a MeshScan with mxgui's JSON (grid_id)"
+                if kind == EXPERIMENT_MESH
+                else "mxgui has none"
+            )
         )
-    parameters, position = _first_acquisition(obj)
+    acquisitions = _acquisitions(obj, obj, "")
+    if len(acquisitions) > (2 if kind == EXPERIMENT_HELICAL else 1):
+        raise DocumentError(
+            f"{obj.where}.acquisitions: {len(acquisitions)} acquisitions; mxgui runs one "
+            "wedge per collection (two for a helical one): send a DataCollection for each"
+        )
+    parameters, position = _first_acquisition(acquisitions)
     if kind == EXPERIMENT_HELICAL:
         ends = _helical_ends(obj)
         if ends is None:
@@ -314,7 +369,9 @@ def _helical_ends(obj: Pickled) -> tuple[dict[str, float], dict[str, float]] | N
 
 def _characterisation(obj: Pickled) -> dict[str, Any]:
     reference = obj.attrs.get("reference_image_collection")
-    parameters, position = _first_acquisition(reference)
+    parameters, position = _first_acquisition(
+        _acquisitions(obj, reference, "reference_image_collection")
+    )
     centred = _centred_position(position)
     if centred is not None:
         parameters["centred_position"] = centred
@@ -347,7 +404,10 @@ def _energy_scan(obj: Pickled) -> dict[str, Any]:
 def _xray_centring(obj: Pickled) -> dict[str, Any]:
     attrs = obj.attrs
     if obj.class_name == "XrayCentering":
-        parameters, _position = _first_acquisition(attrs.get("reference_image_collection"))
+        reference = attrs.get("reference_image_collection")
+        parameters, _position = _first_acquisition(
+            _acquisitions(obj, reference, "reference_image_collection")
+        )
         return parameters
     motors = attrs.get("_motor_positions")
     if motors:

@@ -12,18 +12,22 @@ read by a fixed table (:mod:`~mxgui.core.xmlrpc.jsonpickle_queue`), never unpick
 
 Serialisation (mxcubecore's native queue API): ``queue_get_node`` answers with mxgui's
 struct unless the caller chose ``json`` (mxcubecore's jsonpickle document) with
-``queue_set_serialisation``. The choice belongs to the caller's connection: one client
-cannot change what another (mxgui's own workflows, which share the server's token and
-read structs) gets back. A client that reconnects (the server closes connections idle
-for 10 s) starts again from ``struct`` and sets its choice again.
+``queue_set_serialisation``. The choice belongs to the caller: its address and the
+``Token`` it sends. Not its connection: the server closes connections idle for 10 s
+and Python's client reconnects without a word (and some clients connect per call), so
+a choice kept by connection silently went back to ``struct`` under a client that calls
+``jsonpickle.decode`` on every answer. Another host, or another token (each BES run has
+its own), keeps its own choice; a script on mxgui's host with mxgui's own token shares
+it with mxgui's workflows (which read structs): give such a script its own host or
+token, or set ``struct`` back when done. At most :data:`MAX_CALLERS` choices are kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import socket
 import threading
-import weakref
+from collections import OrderedDict
 from typing import Any, ClassVar
 
 from mxgui.core.queue.nodes import ROOT_ID, SAMPLE, TASK_GROUP
@@ -76,65 +80,97 @@ JSONPICKLE = "json"
 SERIALISATIONS = (STRUCT, JSONPICKLE)
 
 
+#: callers whose serialisation is remembered (the least recently choosing is forgotten)
+MAX_CALLERS = 256
+
+
 class SerialisationChoices:
-    """The serialisation each connection chose (see the module docstring); calls made
-    in the process, without a connection, share one choice."""
+    """The serialisation each caller chose, by its address and token (see the module
+    docstring); calls made in the process, without a connection, share one choice."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_connection: weakref.WeakKeyDictionary[socket.socket, str] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_caller: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._in_process = STRUCT
 
+    @staticmethod
+    def _caller() -> tuple[str, str] | None:
+        identity = caller.current_identity()
+        if identity is None:
+            return None
+        peer, token = identity
+        # a digest, not the token: a run's token is not kept after its run
+        digest = hashlib.sha256(token.encode()).hexdigest() if token is not None else ""
+        return peer, digest
+
     def get(self) -> str:
-        connection = caller.current_connection()
+        key = self._caller()
         with self._lock:
-            if connection is None:
+            if key is None:
                 return self._in_process
-            return self._by_connection.get(connection, STRUCT)
+            return self._by_caller.get(key, STRUCT)
 
     def set(self, choice: str) -> None:
-        connection = caller.current_connection()
+        key = self._caller()
         with self._lock:
-            if connection is None:
+            if key is None:
                 self._in_process = choice
-            else:
-                self._by_connection[connection] = choice
+                return
+            self._by_caller.pop(key, None)
+            if choice != STRUCT:
+                self._by_caller[key] = choice
+                while len(self._by_caller) > MAX_CALLERS:
+                    self._by_caller.popitem(last=False)
 
 
 def add_native_task(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
     """Add ``task`` (read from mxcubecore's jsonpickle) and its children under
     ``parent_id``; return its id. All or nothing: when a node below is refused, what
-    was added is removed and the refusal names the node's place in the document."""
-    top = _add_one(queue, parent_id, task)
+    was added is removed and the refusal names the node's place in the document.
+
+    A node with children is added disabled and given its own ``enabled`` only once
+    the last node below it is in: a running queue cannot start a subtree that is
+    still being built (and so cannot run what a refusal then takes back)."""
+    building = bool(task.children)
+    top = _add_one(queue, parent_id, task, enabled=not building and task.enabled)
     try:
         stack = [(top, child) for child in reversed(task.children)]
         while stack:
             parent, child = stack.pop()
-            child_id = _add_one(queue, parent, child)
+            child_id = _add_one(queue, parent, child, enabled=child.enabled)
             stack.extend((child_id, grandchild) for grandchild in reversed(child.children))
-    except ValueError:
+    except ValueError as refusal:
         try:
             queue.model.remove([top])
-        except ValueError:  # a node of it started running meanwhile: keep what was added
+        except ValueError as exc:  # e.g. a node of it was run by id meanwhile
             log.warning("queue_add_child: node %d kept after a refused child", top, exc_info=True)
+            raise BadArgument(f"{refusal}; node {top} was kept: {exc}") from None
         raise
+    if building and task.enabled:
+        queue.model.set_enabled(top, True)
     return top
 
 
-def _add_one(queue: QueueRole, parent_id: int, task: NativeTask) -> int:
+def _add_one(queue: QueueRole, parent_id: int, task: NativeTask, enabled: bool) -> int:
     try:
-        if task.type in (SAMPLE, TASK_GROUP):
-            node_id = queue.model.add(parent_id, task.type, task.parameters, name=task.name)
-        else:
-            node_id = queue.add_task(parent_id, task.type, task.parameters)
-            if task.name:
-                queue.model.rename(node_id, task.name)
+        node_id = add_node(queue, parent_id, task.type, task.parameters, task.name or "")
     except ValueError as exc:
         raise BadArgument(f"{task.where} ({task.type}): {exc}") from None
-    if not task.enabled:
+    if not enabled:
         queue.model.set_enabled(node_id, False)
+    return node_id
+
+
+def add_node(
+    queue: QueueRole, parent_id: int, node_type: str, parameters: dict[str, Any], name: str
+) -> int:
+    """Add a sample or group as given, a task completed by the beamline's defaults,
+    named ``name`` (empty: derived from its parameters); return its id."""
+    if node_type in (SAMPLE, TASK_GROUP):
+        return queue.model.add(parent_id, node_type, parameters, name=name or None)
+    node_id = queue.add_task(parent_id, node_type, parameters)
+    if name:
+        queue.model.rename(node_id, name)
     return node_id
 
 
@@ -228,12 +264,7 @@ class QueueMethods:
             return add_native_task(queue, parent, native)
         node_type, parameters, name = task_from_json(task_json)
         queue.model.get_node(parent)  # an unknown parent is named before the type
-        if node_type in (SAMPLE, TASK_GROUP):
-            return queue.model.add(parent, node_type, parameters, name=name or None)
-        node_id = queue.add_task(parent, node_type, parameters)
-        if name:
-            queue.model.rename(node_id, name)
-        return node_id
+        return add_node(queue, parent, node_type, parameters, name)
 
     def queue_get_node(self, node_id: object) -> dict[str, Any] | str:
         """The node: id, type, name, parameters, status, message, enabled, parent,
@@ -301,5 +332,6 @@ __all__ = [
     "SERIALISATIONS",
     "STRUCT",
     "add_native_task",
+    "add_node",
     "task_from_json",
 ]
