@@ -227,6 +227,27 @@ class CeleryWorker:
             pass
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes under ``pid`` (children, their children...), from ``/proc``."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it has just gone
+        parents[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
 def _require_distributed() -> None:
     for module in ("celery", "ewoksjob", "ewoks", "redis"):
         try:
