@@ -406,6 +406,7 @@ def test_a_job_no_worker_takes_fails_and_a_later_worker_drops_it(
         status, message = done.result(timeout=30)
         assert status == "failed"
         assert "no worker took the job within 1 s" in message and repr(queue) in message
+        assert "a worker that had reserved it was lost" in message
         celery_worker_factory(queue=queue)
         second = tmp_path / "second"
         done = later.get("workflow").start(
@@ -445,6 +446,23 @@ def test_an_ewoksjob_workflow_without_a_broker_is_refused_naming_the_line(tmp_pa
         repo.get("workflow")
     assert "<ewoksjob_broker>" in str(error.value)
     repo.shutdown()
+
+
+def test_the_job_is_acknowledged_when_taken_whatever_the_site_configures(redis_server):
+    """A site's Celery configuration with late acknowledgement and rejection on a lost
+    worker would give a lost worker's job to another worker, to run behind the failed
+    entry: the task pins early acknowledgement."""
+    from celery import Celery
+
+    import mxgui.core.workflow.ewoksjob_task as job_task
+
+    app = Celery("site", broker=redis_server.url(0), set_as_current=False)
+    app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True)
+    try:
+        task = app.tasks[job_task.TASK_NAME]
+        assert (task.acks_late, task.reject_on_worker_lost) == (False, False)
+    finally:
+        app.close()
 
 
 def test_starting_the_gui_imports_no_celery():

@@ -38,7 +38,8 @@ the job's own end (lost, Redis out of reach, start timeout, ``end_grace`` over a
 ``workflow_end``) sets the cancel key and revokes the job too: no job runs on
 unwatched; and a job whose GUI stopped looking (it died) is ended by its guard. A job is
 acknowledged when a worker takes it (Celery's default), so a lost worker's job is never
-run again elsewhere behind the user's back.
+run again elsewhere behind the user's back (the task pins it, whatever the site's Celery
+configuration says: ``ewoksjob_task.py``).
 
 Celery, ewoksjob and redis are imported when the first run starts (the GUI's start-up
 never pays for them).
@@ -454,7 +455,9 @@ class EwoksJobRun(WorkflowRun):
         self._fail(
             f"no worker took the job within {self.config.start_timeout:g} s: is a worker "
             f"(celery -A ewoksjob.apps.ewoks worker -I mxgui.core.workflow.ewoksjob_task) "
-            f"running on queue {self.config.queue!r} of {_safe_url(self.config.broker)}?"
+            f"running on queue {self.config.queue!r} of {_safe_url(self.config.broker)}? "
+            f"Or a worker that had reserved it was lost (Redis gives such a job back only "
+            f"after the broker's visibility_timeout; the job is cancelled)"
         )
 
     def _fail(self, message: str, step: str = "") -> None:

@@ -267,5 +267,10 @@ def _graph_id(graph: Mapping[str, object]) -> str:
 
 
 #: the Celery task: a shared task, so it joins the application the worker runs
-#: (ewoksjob's) without this module importing ewoks (and silx with it) when it is imported
-execute_graph = shared_task(name=TASK_NAME, bind=True)(execute_workflow)
+#: (ewoksjob's) without this module importing ewoks (and silx with it) when it is imported.
+#: Acknowledged when a worker takes it, whatever the site's Celery configuration says
+#: (``task_acks_late``, ``task_reject_on_worker_lost``): a job whose worker was lost is
+#: never delivered again, to run behind the failed entry
+execute_graph = shared_task(
+    name=TASK_NAME, bind=True, acks_late=False, reject_on_worker_lost=False
+)(execute_workflow)
