@@ -20,7 +20,16 @@ import time
 from pathlib import Path
 
 import pytest
-from celery_servers import ROOT, CeleryWorker, RedisServer, client_app, descendants, new_queue
+from celery_servers import (
+    DISTRIBUTED_MODULES,
+    ROOT,
+    CeleryWorker,
+    RedisServer,
+    client_app,
+    descendants,
+    installation_problem,
+    new_queue,
+)
 from control_servers import free_port
 from test_workflows_run import QUICK, children, off_beam
 from workflow_fixtures import WORKFLOWS, gone, started, wait_params
@@ -463,6 +472,19 @@ def test_the_job_is_acknowledged_when_taken_whatever_the_site_configures(redis_s
         assert (task.acks_late, task.reject_on_worker_lost) == (False, False)
     finally:
         app.close()
+
+
+def test_a_half_installed_setup_fails_the_tests_rather_than_skipping():
+    """setup.sh installs redis-server and the distributed extra together, and .ci/run sets
+    no CI: one without the other fails; nothing installed skips, unless under CI."""
+    every = list(DISTRIBUTED_MODULES)
+    assert installation_problem("/usr/bin/redis-server", [], ci=False) == ("", "")
+    verdict, reason = installation_problem("/usr/bin/redis-server", ["ewoksjob"], ci=False)
+    assert verdict == "fail" and "ewoksjob" in reason
+    verdict, reason = installation_problem(None, [], ci=False)
+    assert verdict == "fail" and "redis-server" in reason
+    assert installation_problem(None, every, ci=False)[0] == "skip"
+    assert installation_problem(None, every, ci=True)[0] == "fail"
 
 
 def test_starting_the_gui_imports_no_celery():
