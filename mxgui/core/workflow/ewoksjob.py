@@ -19,9 +19,10 @@ this backend, whatever the worker's own is), renewing the GUI's key (:func:`gui_
 - the job's own heartbeat, a key the job's guard (``ewoksjob_guard.py``, a process of
   its own beside the job) sets six times per ``heartbeat`` s with a time to live of
   ``heartbeat`` s (:attr:`EwoksJobConfig.heartbeat`). A key that expires
-  before the end event is a lost worker (killed, its machine down): the run fails with
-  the worker's name at once (the worker's name is also kept in a key set when the job
-  starts: a worker killed before the GUI's first look is lost too). The job's own
+  (and stays missing for :data:`LOSS_CONFIRM_S`) before the end event is a lost worker
+  (killed, its machine down): the run fails with the worker's name (the worker's name
+  is also kept in a key set when the job starts: a worker killed before the GUI's first
+  look is lost too). The job's own
   heartbeat rather than Celery's worker heartbeats or ``inspect().ping()``: those come
   from the worker's main process (which a solo pool blocks while the job runs, and
   which may outlive a pool process killed under the job), and Celery's default makes a
@@ -77,6 +78,11 @@ log = logging.getLogger(__name__)
 TASK_NAME = "mxgui.workflow.execute_graph"
 #: seconds events and cancel keys stay in Redis after they were last written
 KEY_TTL_S = 24 * 3600
+#: seconds a heartbeat must stay missing before the worker counts as lost (at most a
+#: third of the heartbeat): a guard stalled by a loaded machine a little past the key's
+#: life is not a loss. A lost machine is noticed ``heartbeat`` + this + a poll period
+#: after its last beat (3 + 1 + 0.25 s by default, within the 5 s allowed)
+LOSS_CONFIRM_S = 1.0
 
 
 def events_key(job_id: str) -> str:
@@ -186,6 +192,9 @@ class EwoksJobRun(WorkflowRun):
         self._submitted = 0.0
         self._abort_sent: float | None = None
         self._killed = False
+        self._beat_missing_since: float | None = None
+        #: seconds the heartbeat must stay missing before the worker counts as lost
+        self._loss_confirm = min(LOSS_CONFIRM_S, config.heartbeat / 3)
         self._thread = threading.Thread(
             target=self._watch, name=f"workflow {self.graph.stem} (ewoksjob)", daemon=True
         )
@@ -351,9 +360,15 @@ class EwoksJobRun(WorkflowRun):
         now = time.monotonic()
         if self._aborted:
             return self._look_aborting(app, client, beat is not None, now)
-        if beat is None and self.worker:
+        if beat is not None:
+            self._beat_missing_since = None
+        elif self.worker:
             if self._read_events(client):
                 return True  # it ended between the two reads
+            if self._beat_missing_since is None:
+                self._beat_missing_since = now
+            if now - self._beat_missing_since < self._loss_confirm:
+                return False  # a guard stalled a little past the key's life: look again
             self._lost()
             self._end_job(app, client)
             return True
