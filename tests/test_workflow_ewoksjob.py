@@ -309,6 +309,31 @@ def test_a_worker_with_another_backend_runs_the_job_for_this_gui(tmp_path, celer
     assert run.future.result(timeout=30).status == "success"
 
 
+def test_a_finished_job_leaves_no_keys_behind(tmp_path, celery_worker):
+    """Once the GUI has read the job's end, its events, worker name and GUI key go, and
+    Celery stores no result (nothing reads it): only a cancel key would stay."""
+    import redis as redis_client
+
+    redis = celery_worker.redis
+    config = EwoksJobConfig(redis.url(0), redis.url(1), celery_worker.queue)
+    marker = tmp_path / "marker"
+    inputs = {**INPUTS, "workflow_parameters": wait_params(marker, 0)}
+    run = EwoksJobRun(WORKFLOWS / "wait.json", inputs, lambda *step: None, config, CALLBACK)
+    assert run.future.result(timeout=30).status == "success"
+    client = redis_client.Redis.from_url(redis.url(1))
+    try:
+
+        def left() -> list[bytes]:
+            return client.keys(f"*{run.job_id}*")
+
+        done = f"execute_graph[{run.job_id}] succeeded"
+        # the worker logs the success after storing a result it would store
+        wait_for(lambda: done in celery_worker.log_text(), "the worker's success line", 30)
+        wait_for(lambda: not left(), "the job's keys gone", 10)
+    finally:
+        client.close()
+
+
 GUI_THAT_DIES = """
 import os, sys
 from pathlib import Path

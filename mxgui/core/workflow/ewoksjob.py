@@ -193,6 +193,7 @@ class EwoksJobRun(WorkflowRun):
         self._abort_sent: float | None = None
         self._killed = False
         self._beat_missing_since: float | None = None
+        self._end_read = False
         #: seconds the heartbeat must stay missing before the worker counts as lost
         self._loss_confirm = min(LOSS_CONFIRM_S, config.heartbeat / 3)
         self._thread = threading.Thread(
@@ -242,6 +243,7 @@ class EwoksJobRun(WorkflowRun):
                 )
                 return
             self._follow(app, client)
+            self._forget(client)
         except Exception as exc:  # a bug: the entry fails, saying why, and it is logged
             log.exception("workflow %s: ewoksjob job %s", self.graph.stem, self.job_id)
             self._fail(f"ewoksjob: {type(exc).__name__}: {exc}")
@@ -252,6 +254,18 @@ class EwoksJobRun(WorkflowRun):
                 app.close()
             if client is not None:
                 client.close()
+
+    def _forget(self, client: redis.Redis) -> None:
+        """The job's own end was read: nothing reads its events, name and GUI key again
+        (the cancel key stays: a redelivered copy of a cancelled job is dropped)."""
+        import redis
+
+        if not self._end_read:
+            return
+        try:
+            client.delete(events_key(self.job_id), worker_key(self.job_id), gui_key(self.job_id))
+        except (redis.RedisError, OSError) as exc:  # they expire after KEY_TTL_S
+            log.warning("workflow %s: keys of job %s kept: %s", self.graph.stem, self.job_id, exc)
 
     def _renew_gui_key(self, client: redis.Redis) -> None:
         ttl_ms = max(1, int(self.config.gui_timeout * 1000))
@@ -439,6 +453,7 @@ class EwoksJobRun(WorkflowRun):
             log.exception("workflow %s: step callback failed", self.graph.stem)
 
     def _finish_with(self, end: dict[str, Any]) -> None:
+        self._end_read = True
         if self._aborted:
             self._abort_done(True)
             return

@@ -271,6 +271,7 @@ def _graph_id(graph: Mapping[str, object]) -> str:
 #: Acknowledged when a worker takes it, whatever the site's Celery configuration says
 #: (``task_acks_late``, ``task_reject_on_worker_lost``): a job whose worker was lost is
 #: never delivered again, to run behind the failed entry
+#: (``ignore_result``: the GUI reads the job's events, never Celery's result)
 execute_graph = shared_task(
-    name=TASK_NAME, bind=True, acks_late=False, reject_on_worker_lost=False
+    name=TASK_NAME, bind=True, acks_late=False, reject_on_worker_lost=False, ignore_result=True
 )(execute_workflow)
