@@ -386,6 +386,7 @@ def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_fact
         noticed = time.monotonic() - killed
         assert status == "failed"
         assert f"the worker {worker.name}" in message and "was lost during step wait" in message
+        assert "its heartbeat key (3 s to live) has been missing for 1 s" in message
         assert noticed <= 5.0, f"the lost worker was noticed after {noticed:.1f} s"
         assert client.log.runs()[0].status == "failed"
     finally:
@@ -441,6 +442,7 @@ def test_a_job_no_worker_takes_fails_and_a_later_worker_drops_it(
         assert status == "failed"
         assert "no worker took the job within 1 s" in message and repr(queue) in message
         assert "a worker that had reserved it was lost" in message
+        assert f"with {redis_server.url(1)} as its backend" in message
         celery_worker_factory(queue=queue)
         second = tmp_path / "second"
         done = later.get("workflow").start(

@@ -476,7 +476,8 @@ class EwoksJobRun(WorkflowRun):
         during = f" during step {step}" if step else ""
         self._fail(
             f"the worker {self.worker or '?'} running the workflow was lost{during}: "
-            f"no heartbeat for {self.config.heartbeat:g} s",
+            f"its heartbeat key ({self.config.heartbeat:g} s to live) has been missing for "
+            f"{self._loss_confirm:g} s; the job is ended",
             step,
         )
 
@@ -485,8 +486,9 @@ class EwoksJobRun(WorkflowRun):
         self._fail(
             f"no worker took the job within {self.config.start_timeout:g} s: is a worker "
             f"(celery -A ewoksjob.apps.ewoks worker -I mxgui.core.workflow.ewoksjob_task) "
-            f"running on queue {self.config.queue!r} of {_safe_url(self.config.broker)}? "
-            f"Or a worker that had reserved it was lost (Redis gives such a job back only "
+            f"running on queue {self.config.queue!r} of {_safe_url(self.config.broker)}, "
+            f"with {_safe_url(self.config.backend)} as its backend? Or a worker that had "
+            f"reserved it was lost (Redis gives such a job back only "
             f"after the broker's visibility_timeout; the job is cancelled)"
         )
 
