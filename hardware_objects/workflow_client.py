@@ -135,6 +135,9 @@ class WorkflowClient(HardwareObject):
         "ewoksjob_queue": HOProperty(str, "celery", "the Celery queue the workers take jobs from"),
         "ewoksjob_heartbeat": HOProperty(float, 3.0, "s without the job's heartbeat: worker lost"),
         "ewoksjob_start_timeout": HOProperty(float, 60.0, "s a job may wait for a worker"),
+        "ewoksjob_gui_timeout": HOProperty(
+            float, 10.0, "s a job runs on without a look from this GUI (then it is ended)"
+        ),
         "ewoksjob_xmlrpc_url": HOProperty(
             str, "", "the XML-RPC address workers call (empty: ours)"
         ),
@@ -216,6 +219,7 @@ class WorkflowClient(HardwareObject):
             self.get_property("ewoksjob_queue").strip(),
             self.get_property("ewoksjob_heartbeat"),
             self.get_property("ewoksjob_start_timeout"),
+            gui_timeout=self.get_property("ewoksjob_gui_timeout"),
         )
 
     def shutdown(self) -> None:

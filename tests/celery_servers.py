@@ -12,9 +12,11 @@ A test module gets them with ``pytest_plugins = ("celery_servers",)``:
 - ``celery_worker_factory``: starts more workers (``factory(queue=...)``), for a test that
   kills one (:meth:`CeleryWorker.kill`); each is stopped at the end of the test.
 
-Without ``redis-server`` or the ``distributed`` extra (scripts/setup.sh installs both) the
-tests are skipped with the reason, except under CI (``CI`` set), where they fail: CI
-installs them, so their absence there is a broken setup, not a reason to skip.
+scripts/setup.sh installs ``redis-server`` and the ``distributed`` extra together, so
+(:func:`installation_problem`): one of them without the other is a broken setup and the
+tests fail naming what is missing (``.ci/run`` runs setup.sh, and sets no ``CI``); with
+neither (a checkout set up before the engine existed) they are skipped with the
+reason, except under ``CI``, where they fail.
 """
 
 from __future__ import annotations
@@ -43,12 +45,38 @@ WORKER_PATHS = (ROOT, ROOT / "workflows", ROOT / "tests" / "data" / "workflows")
 START_TIMEOUT = 60.0
 
 
-def _missing(what: str) -> None:
-    """Skip (or, under CI, fail) because ``what`` is not installed."""
-    reason = f"{what} is not installed (scripts/setup.sh installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must have it")
-    pytest.skip(reason)
+#: the Python packages of the extra ``distributed`` the tests need
+DISTRIBUTED_MODULES = ("celery", "ewoksjob", "ewoks", "redis")
+
+
+def installation_problem(
+    redis_server: str | None, missing_modules: list[str], ci: bool
+) -> tuple[str, str]:
+    """``("", "")`` when all is installed, else ``("skip" or "fail", reason)``: a part
+    missing next to the other (setup.sh installs both) or anything missing under CI
+    fails; nothing installed at all skips."""
+    missing = [f"the Python package {name} (extra 'distributed')" for name in missing_modules]
+    if redis_server is None:
+        missing.insert(0, "redis-server (Debian package redis-server)")
+    if not missing:
+        return "", ""
+    reason = f"not installed: {', '.join(missing)} (scripts/setup.sh installs them)"
+    if ci:
+        return "fail", f"{reason}: CI must have them"
+    half_installed = redis_server is not None or len(missing_modules) < len(DISTRIBUTED_MODULES)
+    if half_installed:
+        return "fail", f"{reason}: setup.sh installs all of them, so its run was broken"
+    return "skip", reason
+
+
+def _missing_modules() -> list[str]:
+    missing = []
+    for module in DISTRIBUTED_MODULES:
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    return missing
 
 
 class RedisServer:
@@ -66,8 +94,7 @@ class RedisServer:
     def start(self, timeout: float = START_TIMEOUT) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
-            _missing("redis-server (Debian package redis-server)")
-            return
+            raise RuntimeError("redis-server is not installed (scripts/setup.sh installs it)")
         log = open(self.directory / "redis.log", "wb")  # noqa: SIM115 (the server's)
         argv = [executable, "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
@@ -227,12 +254,36 @@ class CeleryWorker:
             pass
 
 
-def _require_distributed() -> None:
-    for module in ("celery", "ewoksjob", "ewoks", "redis"):
+def descendants(pid: int) -> list[int]:
+    """The processes under ``pid`` (children, their children...), from ``/proc``."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
-            __import__(module)
-        except ImportError:
-            _missing(f"the Python package {module} (extra 'distributed')")
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it has just gone
+        parents[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def _require_distributed() -> None:
+    """Skip or fail the test (:func:`installation_problem`) unless all is installed."""
+    verdict, reason = installation_problem(
+        shutil.which("redis-server"), _missing_modules(), bool(os.environ.get("CI"))
+    )
+    if verdict == "fail":
+        pytest.fail(reason)
+    if verdict == "skip":
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

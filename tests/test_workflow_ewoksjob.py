@@ -11,6 +11,7 @@ a job no worker takes fails saying so; the GUI's start-up imports no Celery.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,7 +21,16 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from celery_servers import ROOT, CeleryWorker, RedisServer, client_app, new_queue
+from celery_servers import (
+    DISTRIBUTED_MODULES,
+    ROOT,
+    CeleryWorker,
+    RedisServer,
+    client_app,
+    descendants,
+    installation_problem,
+    new_queue,
+)
 from control_servers import free_port
 from test_workflows_run import QUICK, children, off_beam
 from workflow_fixtures import WORKFLOWS, gone, started, wait_params
@@ -28,6 +38,7 @@ from xmlrpc_fixtures import client as xmlrpc_client
 
 from mxgui.core.errors import HardwareObjectError
 from mxgui.core.repository import HardwareRepository
+from mxgui.core.workflow.ewoksjob import EwoksJobConfig, EwoksJobRun
 
 from helpers import SIMULATED, quick_collect_overrides, speed_up, wait_for
 
@@ -49,6 +60,7 @@ CLIENT_XML = """<object class="workflow_client.WorkflowClient">
   <ewoksjob_backend>{backend}</ewoksjob_backend>
   <ewoksjob_queue>{queue}</ewoksjob_queue>
   <ewoksjob_start_timeout>{start_timeout}</ewoksjob_start_timeout>
+  <ewoksjob_gui_timeout>{gui_timeout}</ewoksjob_gui_timeout>
   <workflow><name>Wait</name><engine>ewoksjob</engine><graph>wait.json</graph></workflow>
   <workflow><name>Fail</name><engine>ewoksjob</engine><graph>fail.json</graph></workflow>
 </object>
@@ -73,9 +85,11 @@ def client_repository(
     start_timeout: float = 60.0,
     name: str = "ewoksjob-repo",
     broker: str = "",
+    gui_timeout: float = 10.0,
 ) -> HardwareRepository:
     """A repository (directory ``name``) whose ``workflow`` object runs the test
-    workflows on ``queue`` of ``redis`` (or of ``broker``)."""
+    workflows on ``queue`` of ``redis`` (or of ``broker``); its jobs are ended when it
+    has not looked at them for ``gui_timeout`` s."""
     directory = tmp_path / name
     directory.mkdir()
     (directory / "workflow.xml").write_text(
@@ -88,6 +102,7 @@ def client_repository(
             backend=broker or redis.url(1),
             queue=queue,
             start_timeout=start_timeout,
+            gui_timeout=gui_timeout,
         )
     )
     return HardwareRepository([directory])
@@ -189,12 +204,17 @@ def test_the_worker_gets_the_inputs_and_a_failing_step_fails_the_entry(tmp_path,
 
 
 def test_stop_cancels_the_job_and_the_worker_takes_the_next(tmp_path, client):
+    """The job's process and the subprocess the workflow started both end (the job's
+    process group, as with the local engine)."""
     marker = tmp_path / "marker"
-    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
-    pid = started(marker)["pid"]
+    params = wait_params(marker, 120, spawn_child=True)
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": params})
+    info = started(marker)
+    pid = info["pid"]
     client.abort()
     assert done.result(timeout=30) == ("aborted", "aborted by user")
     assert gone(pid), "the job's process must end when the job is stopped"
+    assert gone(info["child"]), "the workflow's subprocess must end when the job is stopped"
     assert client.running is None
     again = tmp_path / "again"
     done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(again, 0)})
@@ -211,18 +231,147 @@ def test_workflow_end_ends_the_run_and_the_job_gets_its_grace(tmp_path, client):
     assert gone(pid), "still waiting: the job must be ended after end_grace"
 
 
+def test_a_job_ignoring_sigterm_after_workflow_end_is_killed(tmp_path, client):
+    """After workflow_end and end_grace the job gets SIGTERM, and SIGKILL after
+    kill_grace when it ignores SIGTERM (a workflow stuck in C code)."""
+    marker = tmp_path / "marker"
+    params = wait_params(marker, 120, ignore_sigterm=True)
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": params})
+    pid = started(marker)["pid"]
+    client.workflow_end()
+    assert done.result(timeout=10) == ("success", "workflow ended")
+    assert gone(pid, timeout=15), "a job ignoring SIGTERM must get SIGKILL after kill_grace"
+
+
 def test_a_pool_process_killed_under_its_job_fails_the_entry(tmp_path, client):
     """The worker's main process lives on (and starts a new pool process); the one that
     ran the job is gone: the entry fails as lost, and the worker takes the next job."""
     marker = tmp_path / "marker"
-    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
-    os.kill(started(marker)["pid"], signal.SIGKILL)
+    params = wait_params(marker, 120, spawn_child=True)
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": params})
+    info = started(marker)
+    os.kill(info["pid"], signal.SIGKILL)
     status, message = done.result(timeout=30)
     assert status == "failed"
     assert "was lost during step wait" in message
+    assert gone(info["child"]), "the subprocess of a killed job must end too"
     again = tmp_path / "again"
     done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(again, 0)})
     assert done.result(timeout=60) == ("success", "workflow finished")
+
+
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def test_a_job_taken_for_lost_is_ended_when_it_runs_again(tmp_path, client):
+    """The job's processes all stalled past the heartbeat (a paused machine): the entry
+    fails as lost, and when they run again the job is ended (its subprocess too), not
+    left to drive the beamline behind the failed entry."""
+    marker = tmp_path / "marker"
+    params = wait_params(marker, 120, spawn_child=True)
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": params})
+    info = started(marker)
+    stalled = [info["pid"], *descendants(info["pid"])]
+    _signal_all(stalled, signal.SIGSTOP)
+    try:
+        status, message = done.result(timeout=20)
+    finally:
+        _signal_all(stalled, signal.SIGCONT)
+    assert status == "failed"
+    assert "was lost during step wait" in message
+    assert gone(info["pid"]), "the job taken for lost must not run on"
+    assert gone(info["child"]), "nor its subprocess"
+
+
+def test_a_job_stalled_for_2_5_s_is_not_taken_for_lost(tmp_path, client):
+    """The job's process stopped for 2.5 s (C code holding the GIL, a slow file
+    system): its guard beats on, and the run ends as the workflow does."""
+    marker = tmp_path / "marker"
+    done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 3.5)})
+    pid = started(marker)["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(2.5)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert done.result(timeout=30) == ("success", "workflow finished")
+
+
+def test_a_worker_with_another_backend_runs_the_job_for_this_gui(tmp_path, celery_worker):
+    """The GUI's backend (db 2) is not the worker's (db 1): the job writes its events
+    and heartbeat where the GUI reads them, so the GUI sees it run and end."""
+    redis = celery_worker.redis
+    config = EwoksJobConfig(redis.url(0), redis.url(2), celery_worker.queue, start_timeout=20)
+    marker = tmp_path / "marker"
+    inputs = {**INPUTS, "workflow_parameters": wait_params(marker, 0)}
+    run = EwoksJobRun(WORKFLOWS / "wait.json", inputs, lambda *step: None, config, CALLBACK)
+    assert run.future.result(timeout=30).status == "success"
+
+
+def test_a_finished_job_leaves_no_keys_behind(tmp_path, celery_worker):
+    """Once the GUI has read the job's end, its events, worker name and GUI key go, and
+    Celery stores no result (nothing reads it): only a cancel key would stay."""
+    import redis as redis_client
+
+    redis = celery_worker.redis
+    config = EwoksJobConfig(redis.url(0), redis.url(1), celery_worker.queue)
+    marker = tmp_path / "marker"
+    inputs = {**INPUTS, "workflow_parameters": wait_params(marker, 0)}
+    run = EwoksJobRun(WORKFLOWS / "wait.json", inputs, lambda *step: None, config, CALLBACK)
+    assert run.future.result(timeout=30).status == "success"
+    client = redis_client.Redis.from_url(redis.url(1))
+    try:
+
+        def left() -> list[bytes]:
+            return client.keys(f"*{run.job_id}*")
+
+        done = f"execute_graph[{run.job_id}] succeeded"
+        # the worker logs the success after storing a result it would store
+        wait_for(lambda: done in celery_worker.log_text(), "the worker's success line", 30)
+        wait_for(lambda: not left(), "the job's keys gone", 10)
+    finally:
+        client.close()
+
+
+GUI_THAT_DIES = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_workflow_ewoksjob import INPUTS, client_repository
+from workflow_fixtures import started
+
+class Redis:
+    def url(self, db=0):
+        return {url!r}[:-1] + str(db)
+
+repo = client_repository(Path({tmp!r}), Redis(), {queue!r}, gui_timeout={gui_timeout!r})
+repo.get("workflow").start("Wait", {{**INPUTS, "workflow_parameters": {params!r}}})
+started(Path({marker!r}))
+os._exit(0)  # the GUI dies: no shutdown, no abort
+"""
+
+
+def test_a_job_whose_gui_died_is_ended(tmp_path, celery_worker):
+    """A GUI that dies mid-run (kill -9, a crash) stops renewing its key: the job's guard
+    ends the job and its subprocess ``gui_timeout`` s later."""
+    marker = tmp_path / "marker"
+    script = GUI_THAT_DIES.format(
+        tests=str(ROOT / "tests"),
+        url=celery_worker.redis.url(0),
+        tmp=str(tmp_path),
+        queue=celery_worker.queue,
+        gui_timeout=2.0,
+        params=wait_params(marker, 120, spawn_child=True),
+        marker=str(marker),
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=120)
+    info = started(marker)
+    # gui_timeout (2 s) + kill_grace (1 s) and a margin for a loaded machine
+    assert gone(info["pid"], timeout=15), "the job of a dead GUI must end"
+    assert gone(info["child"], timeout=5)
 
 
 def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_factory):
@@ -239,6 +388,7 @@ def test_a_killed_worker_fails_the_entry_within_5_s(tmp_path, celery_worker_fact
         noticed = time.monotonic() - killed
         assert status == "failed"
         assert f"the worker {worker.name}" in message and "was lost during step wait" in message
+        assert "its heartbeat key (3 s to live) has been missing for 1 s" in message
         assert noticed <= 5.0, f"the lost worker was noticed after {noticed:.1f} s"
         assert client.log.runs()[0].status == "failed"
     finally:
@@ -255,7 +405,7 @@ def test_redis_gone_mid_run_fails_the_entry_saying_so(tmp_path):
     repo = None
     try:
         worker.start()
-        repo = client_repository(tmp_path, redis, worker.queue)
+        repo = client_repository(tmp_path, redis, worker.queue, gui_timeout=2.0)
         client = repo.get("workflow")
         marker = tmp_path / "marker"
         done = client.start("Wait", {**INPUTS, "workflow_parameters": wait_params(marker, 120)})
@@ -263,11 +413,14 @@ def test_redis_gone_mid_run_fails_the_entry_saying_so(tmp_path):
         run_id = client.current_run_id
         # the GUI has read the step's start, and the heartbeat with it (the same look)
         wait_for(lambda: client.log.steps(run_id), "the step's start in the log", 10)
+        pid = started(marker)["pid"]
         redis.stop()
         status, message = done.result(timeout=30)
         assert status == "failed"
         assert f"the Redis of the workers ({redis.url(1)}) cannot be reached for 3 s" in message
-        assert worker.name in message  # the job left to itself, and where
+        assert worker.name in message  # the job, and where
+        # its guard no longer sees the GUI's key: gui_timeout (2 s), kill_grace (1 s)
+        assert gone(pid, timeout=15), "a job nobody can watch must not run on"
     finally:
         if repo is not None:
             repo.shutdown()
@@ -290,6 +443,8 @@ def test_a_job_no_worker_takes_fails_and_a_later_worker_drops_it(
         status, message = done.result(timeout=30)
         assert status == "failed"
         assert "no worker took the job within 1 s" in message and repr(queue) in message
+        assert "a worker that had reserved it was lost" in message
+        assert f"with {redis_server.url(1)} as its backend" in message
         celery_worker_factory(queue=queue)
         second = tmp_path / "second"
         done = later.get("workflow").start(
@@ -331,6 +486,36 @@ def test_an_ewoksjob_workflow_without_a_broker_is_refused_naming_the_line(tmp_pa
     repo.shutdown()
 
 
+def test_the_job_is_acknowledged_when_taken_whatever_the_site_configures(redis_server):
+    """A site's Celery configuration with late acknowledgement and rejection on a lost
+    worker would give a lost worker's job to another worker, to run behind the failed
+    entry: the task pins early acknowledgement."""
+    from celery import Celery
+
+    import mxgui.core.workflow.ewoksjob_task as job_task
+
+    app = Celery("site", broker=redis_server.url(0), set_as_current=False)
+    app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True)
+    try:
+        task = app.tasks[job_task.TASK_NAME]
+        assert (task.acks_late, task.reject_on_worker_lost) == (False, False)
+    finally:
+        app.close()
+
+
+def test_a_half_installed_setup_fails_the_tests_rather_than_skipping():
+    """setup.sh installs redis-server and the distributed extra together, and .ci/run sets
+    no CI: one without the other fails; nothing installed skips, unless under CI."""
+    every = list(DISTRIBUTED_MODULES)
+    assert installation_problem("/usr/bin/redis-server", [], ci=False) == ("", "")
+    verdict, reason = installation_problem("/usr/bin/redis-server", ["ewoksjob"], ci=False)
+    assert verdict == "fail" and "ewoksjob" in reason
+    verdict, reason = installation_problem(None, [], ci=False)
+    assert verdict == "fail" and "redis-server" in reason
+    assert installation_problem(None, every, ci=False)[0] == "skip"
+    assert installation_problem(None, every, ci=True)[0] == "fail"
+
+
 def test_starting_the_gui_imports_no_celery():
     """The engine imports Celery, ewoksjob and redis with its first run: loading the
     beamline with ewoksjob workflows configured imports none of them."""
@@ -369,6 +554,7 @@ def test_the_job_calls_back_with_a_run_token_refused_once_the_run_is_stopped(
             backend=redis.url(1),
             queue=celery_worker.queue,
             start_timeout=60,
+            gui_timeout=10.0,
         )
     )
     repo = HardwareRepository([overlay, SIMULATED])

@@ -10,15 +10,19 @@ the workflow reaches the GUI over XML-RPC, as a local one does.
 
 What the GUI watches, from one thread per run, every :attr:`EwoksJobConfig.poll_period`
 seconds, in the Redis of the result backend (keys of :func:`events_key`,
-:func:`heartbeat_key`, :func:`worker_key`, :func:`cancel_key`):
+:func:`heartbeat_key`, :func:`worker_key`, :func:`cancel_key`; the job writes them to
+this backend, whatever the worker's own is), renewing the GUI's key (:func:`gui_key`,
+:attr:`EwoksJobConfig.gui_timeout` s to live) with each look:
 
 - the step events the worker appends to a list, one JSON line each (``events.py``); the
   last one says how the graph ended, and ends the run;
-- the job's own heartbeat, a key the worker's task sets every ``heartbeat / 3`` s with a
-  time to live of ``heartbeat`` s (:attr:`EwoksJobConfig.heartbeat`). A key that expires
-  before the end event is a lost worker (killed, its machine down): the run fails with
-  the worker's name at once (the worker's name is also kept in a key set when the job
-  starts: a worker killed before the GUI's first look is lost too). The job's own
+- the job's own heartbeat, a key the job's guard (``ewoksjob_guard.py``, a process of
+  its own beside the job) sets six times per ``heartbeat`` s with a time to live of
+  ``heartbeat`` s (:attr:`EwoksJobConfig.heartbeat`). A key that expires
+  (and stays missing for :data:`LOSS_CONFIRM_S`) before the end event is a lost worker
+  (killed, its machine down): the run fails with the worker's name (the worker's name
+  is also kept in a key set when the job starts: a worker killed before the GUI's first
+  look is lost too). The job's own
   heartbeat rather than Celery's worker heartbeats or ``inspect().ping()``: those come
   from the worker's main process (which a solo pool blocks while the job runs, and
   which may outlive a pool process killed under the job), and Celery's default makes a
@@ -27,11 +31,16 @@ seconds, in the Redis of the result backend (keys of :func:`events_key`,
   so (is a worker running on that queue and broker?), and is cancelled.
 
 :meth:`EwoksJobRun.abort` sets the job's cancel key (a worker that takes it later drops
-it) and revokes it with SIGTERM (``terminate``: the worker's pool process running it is
-ended), then with SIGKILL after ``kill_grace`` s; the run ends ``aborted`` once the job's
-heartbeat has gone, at the latest ``kill_grace + heartbeat`` s after the stop. A job is
+it; the guard of a running job ends the job's process group, SIGTERM then SIGKILL after
+``kill_grace`` s) and revokes it with SIGTERM (``terminate``), then with SIGKILL after
+``kill_grace`` s; the run ends ``aborted`` once the job's heartbeat has gone, at the
+latest ``kill_grace + heartbeat`` s after the stop. A run that ends any other way before
+the job's own end (lost, Redis out of reach, start timeout, ``end_grace`` over after
+``workflow_end``) sets the cancel key and revokes the job too: no job runs on
+unwatched; and a job whose GUI stopped looking (it died) is ended by its guard. A job is
 acknowledged when a worker takes it (Celery's default), so a lost worker's job is never
-run again elsewhere behind the user's back.
+run again elsewhere behind the user's back (the task pins it, whatever the site's Celery
+configuration says: ``ewoksjob_task.py``).
 
 Celery, ewoksjob and redis are imported when the first run starts (the GUI's start-up
 never pays for them).
@@ -69,6 +78,11 @@ log = logging.getLogger(__name__)
 TASK_NAME = "mxgui.workflow.execute_graph"
 #: seconds events and cancel keys stay in Redis after they were last written
 KEY_TTL_S = 24 * 3600
+#: seconds a heartbeat must stay missing before the worker counts as lost (at most a
+#: third of the heartbeat): a guard stalled by a loaded machine a little past the key's
+#: life is not a loss. A lost machine is noticed ``heartbeat`` + this + a poll period
+#: after its last beat (3 + 1 + 0.25 s by default, within the 5 s allowed)
+LOSS_CONFIRM_S = 1.0
 
 
 def events_key(job_id: str) -> str:
@@ -87,8 +101,15 @@ def worker_key(job_id: str) -> str:
 
 
 def cancel_key(job_id: str) -> str:
-    """The Redis key the GUI sets when it stops the job."""
+    """The Redis key the GUI sets when it stops the job, or its run ended without the
+    job's own end: the job's guard then ends it (``ewoksjob_guard.py``)."""
     return f"mxgui:workflow:{job_id}:cancel"
+
+
+def gui_key(job_id: str) -> str:
+    """The Redis key the GUI's watcher renews with each look (``gui_timeout`` s to
+    live): the job's guard ends a job whose GUI stopped looking."""
+    return f"mxgui:workflow:{job_id}:gui"
 
 
 class _Control(Protocol):
@@ -117,6 +138,9 @@ class EwoksJobConfig:
     heartbeat: float = 3.0
     start_timeout: float = 60.0
     poll_period: float = 0.25
+    #: seconds the job runs on without a look from the GUI (it died, or Redis is out
+    #: of reach): its guard then ends it
+    gui_timeout: float = 10.0
 
     def problem(self) -> str:
         """What is wrong with this configuration (``""`` for nothing)."""
@@ -125,8 +149,10 @@ class EwoksJobConfig:
                 return f"the {what} must be a Redis URL (redis://HOST:PORT/DB), not {url!r}"
         if not self.queue.strip():
             return "the queue name is empty"
-        if self.heartbeat <= 0 or self.start_timeout <= 0 or self.poll_period <= 0:
-            return "heartbeat, start timeout and poll period must be above 0 s"
+        if min(self.heartbeat, self.start_timeout, self.poll_period, self.gui_timeout) <= 0:
+            return "heartbeat, start timeout, poll period and GUI timeout must be above 0 s"
+        if self.gui_timeout <= self.poll_period:
+            return "the GUI timeout must be longer than the poll period"
         return ""
 
 
@@ -166,6 +192,10 @@ class EwoksJobRun(WorkflowRun):
         self._submitted = 0.0
         self._abort_sent: float | None = None
         self._killed = False
+        self._beat_missing_since: float | None = None
+        self._end_read = False
+        #: seconds the heartbeat must stay missing before the worker counts as lost
+        self._loss_confirm = min(LOSS_CONFIRM_S, config.heartbeat / 3)
         self._thread = threading.Thread(
             target=self._watch, name=f"workflow {self.graph.stem} (ewoksjob)", daemon=True
         )
@@ -204,6 +234,7 @@ class EwoksJobRun(WorkflowRun):
         try:
             app, client = self._connect()
             try:
+                self._renew_gui_key(client)
                 self._submit(app, graph)
             except Exception as exc:  # kombu's and redis' errors: the broker said no
                 self._fail(
@@ -212,14 +243,51 @@ class EwoksJobRun(WorkflowRun):
                 )
                 return
             self._follow(app, client)
+            self._forget(client)
         except Exception as exc:  # a bug: the entry fails, saying why, and it is logged
             log.exception("workflow %s: ewoksjob job %s", self.graph.stem, self.job_id)
             self._fail(f"ewoksjob: {type(exc).__name__}: {exc}")
+            if app is not None and client is not None:
+                self._end_job(app, client)
         finally:
             if app is not None:
                 app.close()
             if client is not None:
                 client.close()
+
+    def _forget(self, client: redis.Redis) -> None:
+        """The job's own end was read: nothing reads its events, name and GUI key again
+        (the cancel key stays: a redelivered copy of a cancelled job is dropped)."""
+        import redis
+
+        if not self._end_read:
+            return
+        try:
+            client.delete(events_key(self.job_id), worker_key(self.job_id), gui_key(self.job_id))
+        except (redis.RedisError, OSError) as exc:  # they expire after KEY_TTL_S
+            log.warning("workflow %s: keys of job %s kept: %s", self.graph.stem, self.job_id, exc)
+
+    def _renew_gui_key(self, client: redis.Redis) -> None:
+        ttl_ms = max(1, int(self.config.gui_timeout * 1000))
+        client.set(gui_key(self.job_id), "1", px=ttl_ms)
+
+    def _end_job(self, app: CeleryApp, client: redis.Redis, signal: str = "SIGKILL") -> None:
+        """The run ended without the job's own end: the job must not run on unwatched.
+        The cancel key (its guard ends its process group) and a revoke with SIGKILL
+        (a broadcast, which a worker may miss); best effort when Redis is away: the
+        guard then ends the job once the GUI's key has expired."""
+        import redis
+
+        log.warning("workflow %s: ending ewoksjob job %s", self.graph.stem, self.job_id)
+        try:
+            client.set(cancel_key(self.job_id), "1", ex=KEY_TTL_S)
+            client.delete(gui_key(self.job_id))
+        except (redis.RedisError, OSError) as exc:
+            log.warning("workflow %s: job %s not cancelled: %s", self.graph.stem, self.job_id, exc)
+        try:
+            app.control.revoke(self.job_id, terminate=True, signal=signal)
+        except Exception as exc:  # kombu's errors: the broker is away
+            log.warning("workflow %s: job %s not revoked: %s", self.graph.stem, self.job_id, exc)
 
     def _connect(self) -> tuple[CeleryApp, redis.Redis]:
         import redis
@@ -241,9 +309,14 @@ class EwoksJobRun(WorkflowRun):
 
     def _submit(self, app: CeleryApp, graph: object) -> None:
         inputs, callback = self._payload
+        watch = {
+            "backend": self.config.backend,
+            "gui_timeout": self.config.gui_timeout,
+            "kill_grace": self.kill_grace,
+        }
         app.send_task(
             TASK_NAME,
-            args=(graph, inputs, callback, self.config.heartbeat),
+            args=(graph, inputs, callback, self.config.heartbeat, watch),
             queue=self.config.queue,
             task_id=self.job_id,
             retry=True,
@@ -277,14 +350,17 @@ class EwoksJobRun(WorkflowRun):
                     self._fail(
                         f"the Redis of the workers ({_safe_url(self.config.backend)}) cannot "
                         f"be reached for {self.config.heartbeat:g} s: {exc}; job {self.job_id} "
-                        f"on {self.worker or 'no worker yet'} is left to itself"
+                        f"on {self.worker or 'no worker yet'} is ended by its guard within "
+                        f"{self.config.gui_timeout:g} s"
                     )
+                    self._end_job(app, client)
                     return
             self._wake.wait(self.config.poll_period)
             self._wake.clear()
 
     def _look(self, app: CeleryApp, client: redis.Redis) -> bool:
         """One look at the job; True once the run has ended (or needs no more looks)."""
+        self._renew_gui_key(client)
         if self._read_events(client):
             return True  # the worker's last word
         beat = client.get(heartbeat_key(self.job_id))
@@ -298,10 +374,17 @@ class EwoksJobRun(WorkflowRun):
         now = time.monotonic()
         if self._aborted:
             return self._look_aborting(app, client, beat is not None, now)
-        if beat is None and self.worker:
+        if beat is not None:
+            self._beat_missing_since = None
+        elif self.worker:
             if self._read_events(client):
                 return True  # it ended between the two reads
+            if self._beat_missing_since is None:
+                self._beat_missing_since = now
+            if now - self._beat_missing_since < self._loss_confirm:
+                return False  # a guard stalled a little past the key's life: look again
             self._lost()
+            self._end_job(app, client)
             return True
         if beat is None and now - self._submitted > self.config.start_timeout:
             self._not_taken(app, client)
@@ -314,7 +397,7 @@ class EwoksJobRun(WorkflowRun):
                 self.job_id,
                 self.end_grace,
             )
-            app.control.revoke(self.job_id, terminate=True, signal="SIGTERM")
+            self._end_job(app, client, "SIGTERM")  # its guard sends SIGKILL after kill_grace
             return True
         return False
 
@@ -370,6 +453,7 @@ class EwoksJobRun(WorkflowRun):
             log.exception("workflow %s: step callback failed", self.graph.stem)
 
     def _finish_with(self, end: dict[str, Any]) -> None:
+        self._end_read = True
         if self._aborted:
             self._abort_done(True)
             return
@@ -392,17 +476,20 @@ class EwoksJobRun(WorkflowRun):
         during = f" during step {step}" if step else ""
         self._fail(
             f"the worker {self.worker or '?'} running the workflow was lost{during}: "
-            f"no heartbeat for {self.config.heartbeat:g} s",
+            f"its heartbeat key ({self.config.heartbeat:g} s to live) has been missing for "
+            f"{self._loss_confirm:g} s; the job is ended",
             step,
         )
 
     def _not_taken(self, app: CeleryApp, client: redis.Redis) -> None:
-        client.set(cancel_key(self.job_id), "1", ex=KEY_TTL_S)
-        app.control.revoke(self.job_id)
+        self._end_job(app, client)
         self._fail(
             f"no worker took the job within {self.config.start_timeout:g} s: is a worker "
             f"(celery -A ewoksjob.apps.ewoks worker -I mxgui.core.workflow.ewoksjob_task) "
-            f"running on queue {self.config.queue!r} of {_safe_url(self.config.broker)}?"
+            f"running on queue {self.config.queue!r} of {_safe_url(self.config.broker)}, "
+            f"with {_safe_url(self.config.backend)} as its backend? Or a worker that had "
+            f"reserved it was lost (Redis gives such a job back only "
+            f"after the broker's visibility_timeout; the job is cancelled)"
         )
 
     def _fail(self, message: str, step: str = "") -> None:
