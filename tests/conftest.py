@@ -112,3 +112,19 @@ def bl(tmp_path):
     beamline = make_beamline(tmp_path)
     yield beamline
     close_beamline(beamline)
+
+
+@pytest.fixture
+def lims_daytime(monkeypatch):
+    """The LIMS's clock in the day: tests that assert what a login in the day sees (the
+    demo's sessions run 08:00 to 08:00, the tests' own start at 09:00) shift the LIMS's
+    clock (``mxgui.core.lims.clock``, subprocesses included) to 12:00 of the same date
+    when they run before 10:00; the real clock otherwise."""
+    import datetime as dt
+
+    from mxgui.core.lims import clock
+
+    real = dt.datetime.now()
+    if real.time() < dt.time(10):
+        noon = dt.datetime.combine(real.date(), dt.time(12))
+        monkeypatch.setenv(clock.SHIFT_VARIABLE, str((noon - real).total_seconds()))

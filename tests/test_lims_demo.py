@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mxgui.core.lims import clock
 from mxgui.core.lims.database import make_engine
 from mxgui.core.repository import HardwareRepository
 
 from helpers import SIMULATED
 from lims_fixtures import rows
+
+# what a login in the day sees, at any hour (conftest's lims_daytime)
+pytestmark = pytest.mark.usefixtures("lims_daytime")
 
 
 def _database(data: Path) -> Path:
@@ -57,7 +61,7 @@ def test_the_demo_logs_in_on_the_third_day_into_a_session_running_now(
 
     later = _login_demo(user)
 
-    now = dt.datetime.now()
+    now = clock.now()
     assert later.proposal == "mx1234" and later.session is not None
     assert later.session.start <= now < later.session.end
     assert later.session.start.time() == dt.time(8, 0)
@@ -79,7 +83,7 @@ def test_the_demo_logs_in_on_the_third_day_into_a_session_running_now(
 def test_a_session_that_ended_this_morning_is_not_offered_at_login(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("MXGUI_DATA_DIR", str(tmp_path / "data"))
     _login_demo()  # makes the file
-    now = dt.datetime.now().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     engine = make_engine(f"sqlite:///{_database(tmp_path / 'data')}")
     try:
         with engine.begin() as connection:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QToolButton
@@ -17,6 +18,9 @@ from mxgui.core.lims.passwords import make_hash
 from mxgui.demo_servers.mariadb import free_tcp_port
 
 from helpers import SIMULATED
+
+# what a login in the day sees, at any hour (conftest's lims_daytime)
+pytestmark = pytest.mark.usefixtures("lims_daytime")
 
 
 def login_dialog(app):

@@ -31,6 +31,9 @@ from mxgui.demo_servers.slapd import PrivateSlapd
 from helpers import SIMULATED, line_of
 from lims_fixtures import rows, scalar
 
+# what a login in the day sees, at any hour (conftest's lims_daytime)
+pytestmark = pytest.mark.usefixtures("lims_daytime")
+
 pytest_plugins = ("lims_fixtures",)
 
 BEAMLINE = "SIM-MX"

@@ -6,7 +6,6 @@ models are imported there on first use, so loading the object costs nothing at s
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import re
@@ -30,6 +29,7 @@ from hardware_objects.lims.outbox_link import OutboxLink
 from hardware_objects.lims.recording import RecordingSource, start_sources, stop_sources
 from hardware_objects.role_objects import optional_role_object
 from mxgui.core.hardware_object import HardwareObjectState, HOProperty
+from mxgui.core.lims import clock
 from mxgui.core.lims.catalogue import SampleCatalogue, catalogue_of
 from mxgui.core.lims.passwords import check_password, parse_hash
 from mxgui.core.lims.recorder import LimsRecorder
@@ -434,7 +434,7 @@ class IspybLims(AbstractLims):
 
         if self._embedded_default is not None:  # the demo has a session on any day
             ensure_demo_session(connection, self._beamline)
-        beamline, today = self._beamline, dt.date.today()
+        beamline, today = self._beamline, clock.today()
         person = queries.find_person(connection, user)
         as_proposal = None  # the proposal itself as the user (as at the ESRF)
         if person is None:
@@ -462,7 +462,7 @@ class IspybLims(AbstractLims):
             if not queries.is_member(connection, proposal, person.person_id):
                 raise LoginRefused(f"{user} is not a member of proposal {proposal.name}")
         assert proposal is not None
-        now = dt.datetime.now()
+        now = clock.now()
         sessions = queries.open_sessions(connection, proposal.proposal_id, beamline, now)
         if not sessions:
             later = [
@@ -493,7 +493,7 @@ class IspybLims(AbstractLims):
         candidates = queries.proposals_of(connection, person_id)
         if not candidates:
             raise LoginRefused(f"{user} belongs to no proposal")
-        now = dt.datetime.now()
+        now = clock.now()
         today_ones = [
             p for p in candidates if queries.open_sessions(connection, p.proposal_id, beamline, now)
         ]
@@ -560,7 +560,7 @@ class IspybLims(AbstractLims):
         login = self._online_login("sessions")
         if login is None or login.proposal_id is None:
             return []
-        proposal_id, beamline, now = login.proposal_id, self._beamline, dt.datetime.now()
+        proposal_id, beamline, now = login.proposal_id, self._beamline, clock.now()
         if all_sessions:
             return self._read("sessions", lambda c: sessions_of(c, proposal_id, beamline))
         return self._read("sessions", lambda c: open_sessions(c, proposal_id, beamline, now))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from mxgui.core.lims import clock
 from mxgui.core.lims.database import create_schema, ispyb_models, make_engine
 from mxgui.core.lims.ispyb_rows import Rows
 
@@ -137,7 +138,7 @@ def ensure_demo_session(
     running or the database holds no demo proposal. Committed on ``connection``."""
     tables = ispyb_models().Base.metadata.tables
     proposal, session = tables["Proposal"], tables["BLSession"]
-    now = now or dt.datetime.now()
+    now = now or clock.now()
     code, number = DEMO_PROPOSAL
     found = connection.execute(
         sa.select(proposal.c.proposalId, proposal.c.personId)
@@ -193,7 +194,7 @@ def seed_demo(
     ``pucks`` (see the module's docstring); ``today`` is the day of the current session
     (default: today)."""
     tables = ispyb_models().Base.metadata.tables
-    today = today or dt.date.today()
+    today = today or clock.today()
     code, number = DEMO_PROPOSAL
 
     def session_on(day: dt.date, visit: int) -> dict[str, object]:

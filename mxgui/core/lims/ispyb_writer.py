@@ -71,6 +71,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from mxgui.core.lims import clock
 from mxgui.core.lims.database import (
     is_transient,
     ispyb_models,
@@ -699,4 +700,4 @@ def _session_at(sessions: list[LimsSession], at: dt.datetime) -> LimsSession:
 
 def _now() -> dt.datetime:
     """Local time in whole seconds (SQLite's ``CURRENT_TIMESTAMP`` would be UTC)."""
-    return dt.datetime.now().replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
