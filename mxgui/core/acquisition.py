@@ -33,7 +33,8 @@ class ParameterError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
-def _is_number(value: object) -> TypeGuard[int | float]:
+def is_number(value: object) -> TypeGuard[int | float]:
+    """An int or a float, not a bool (``True`` is an int to Python, not a number here)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -49,11 +50,11 @@ def _convert(name: str, kind: object, value: object) -> bool | int | float | str
             return value
         raise ParameterError([f"{name}: expected true or false, got {value!r}"])
     if kind == "int":
-        if isinstance(value, bool) or not _is_number(value) or value != int(value):
+        if isinstance(value, bool) or not is_number(value) or value != int(value):
             raise ParameterError([f"{name}: expected an integer, got {value!r}"])
         return int(value)
     if kind == "float":
-        if not _is_number(value):
+        if not is_number(value):
             expected = "a number or null" if optional else "a number"
             raise ParameterError([f"{name}: expected {expected}, got {value!r}"])
         return float(value)
@@ -203,7 +204,7 @@ class AcquisitionParameters(_PlainDict):
         found: list[str] = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if _is_number(value) and not math.isfinite(value):
+            if is_number(value) and not math.isfinite(value):
                 found.append(f"{f.name}: {value} is not a finite number")
         if found:
             return found

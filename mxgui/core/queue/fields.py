@@ -17,7 +17,7 @@ import reprlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 from mxgui.core.acquisition import (
     SUFFIXES,
@@ -25,6 +25,7 @@ from mxgui.core.acquisition import (
     AcquisitionParameters,
     ParameterError,
     PathTemplate,
+    is_number,
 )
 from mxgui.core.centring import CentredPosition
 from mxgui.core.data_roots import DataRoots
@@ -189,20 +190,16 @@ def shown(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _convert_own(name: str, spec: Field, value: object) -> Any:
     kind = spec.kind
     if kind.endswith("?") and value is None:
         return None
     if kind == "float":
-        if not _number(value) or not math.isfinite(value):
+        if not is_number(value) or not math.isfinite(value):
             raise ParameterError([f"{name}: expected a finite number, got {shown(value)}"])
         return float(value)
     if kind in ("int", "int?"):
-        if not _number(value) or value != int(value):
+        if not is_number(value) or value != int(value):
             raise ParameterError([f"{name}: expected an integer, got {shown(value)}"])
         return int(value)
     if kind == "bool":

@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeGuard
 
+from mxgui.core.acquisition import is_number
 from mxgui.core.dialog_spec_fields import shown
 from mxgui.core.xmlrpc.args import as_int, as_list
 from mxgui.core.xmlrpc.dispatch import BadArgument
@@ -102,7 +102,7 @@ def dozor_scores(batch: object) -> DozorBatch:
         items = [batch] if any(key in batch for key in IMAGE_KEYS) else list(batch.values())
     else:
         items = as_list(batch, _NAME)
-        if items and _is_number(items[0]):  # one array item, not wrapped (mxcubecore)
+        if items and is_number(items[0]):  # one array item, not wrapped (mxcubecore)
             items = [items]
     if len(items) > MAX_BATCH:
         raise BadArgument(f"{_NAME}: {len(items)} items, at most {MAX_BATCH} in one call")
@@ -127,7 +127,7 @@ def dozor_scores(batch: object) -> DozorBatch:
         read.scores[image] = score
         read.places[image] = where
         read.spots.pop(image, None)  # an image given again: its own count, or none
-        if _is_number(spots) and float(spots).is_integer() and 0 <= spots < 2**31:
+        if is_number(spots) and float(spots).is_integer() and 0 <= spots < 2**31:
             read.spots[image] = int(spots)  # a count that is none is left out, not refused
     return read
 
@@ -167,13 +167,9 @@ def _image_number(value: object, where: str) -> int:
 def _score(value: object, where: str, image: int) -> float:
     """A score: a finite number >= 0. ``BadArgument`` for what is no number;
     :class:`_SkippedItem` for a number that is no score."""
-    if not _is_number(value):
+    if not is_number(value):
         raise BadArgument(f"{where}: expected a number, got {shown(value)}")
     number = float(value)
     if not math.isfinite(number) or number < 0:
         raise _SkippedItem(f"{where} (image {image}): expected a finite number >= 0, got {number}")
     return number
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
