@@ -183,9 +183,11 @@ class WorkflowClient(HardwareObject):
     def _workflow_of(self, node: ConfigNode) -> WorkflowInfo:
         info = workflow_of(node, self.workflows_dir, self.bes_url)
         if info.engine == "ewoksjob":
-            problem = self.ewoksjob_config().problem()
-            if not self.get_property("ewoksjob_broker"):
-                problem = "the property <ewoksjob_broker> (redis://HOST:PORT/DB) is missing"
+            problem = (
+                self.ewoksjob_config().problem()
+                if self.get_property("ewoksjob_broker")
+                else "the property <ewoksjob_broker> (redis://HOST:PORT/DB) is missing"
+            )
             if problem:
                 raise node.error(f"workflow {info.name}: engine ewoksjob: {problem}")
         return info
